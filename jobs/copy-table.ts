@@ -1,0 +1,45 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { copyTable } from '../src/copy/copy-table.js';
+import { describeError, isPermanentError } from '../src/errors.js';
+import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
+import { getRun, markTableCopying, updateRunTable } from '../src/state/store.js';
+import type { JobContext } from './context.js';
+import { validatePayload } from './validate-payload.js';
+
+/** The copy-table processor: validate, log, call the engine, record the outcome. */
+export function createCopyTableProcessor(context: JobContext) {
+  return async function processCopyTable(job: Job): Promise<CopyTableResult> {
+    const payload = validatePayload(copyTablePayloadSchema, job.data, COPY_TABLE_JOB);
+    const log = context.logger.child({ runId: payload.runId, table: payload.table, jobId: job.id });
+    const run = await getRun(context.target, payload.runId);
+    if (!run) {
+      throw new UnrecoverableError(`run ${payload.runId} is not recorded in this worker's target database; is its DATABASE_URL the one \`start\` used?`);
+    }
+    await markTableCopying(context.target, payload.runId, payload.table);
+    log.info({ attempt: job.attemptsMade + 1 }, 'copy started');
+    await job.log(`attempt ${job.attemptsMade + 1}: copying ${payload.table} into ${payload.targetSchema}.${payload.targetTable}`);
+    try {
+      const result = await copyTable(context.source, context.target, payload, {
+        onProgress: (progress) => job.updateProgress(progress),
+        onLog: (line) => job.log(line).then(() => undefined),
+      });
+      await updateRunTable(context.target, payload.runId, payload.table, {
+        status: 'copied',
+        rowsCopied: String(result.rows),
+        finishedAt: new Date(),
+        lastError: null,
+      });
+      log.info({ rows: result.rows, ms: result.durationMs }, 'copy finished');
+      return { table: payload.table, rows: result.rows, durationMs: result.durationMs };
+    } catch (error) {
+      const message = describeError(error);
+      const permanent = isPermanentError(error);
+      const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      await updateRunTable(context.target, payload.runId, payload.table, { status: finalAttempt ? 'failed' : 'pending', lastError: message }).catch(() => undefined);
+      await job.log(`${permanent ? 'failed for good' : 'failed, will retry'}: ${message}`).catch(() => undefined);
+      log.error({ err: message, permanent }, 'copy failed');
+      if (permanent) throw new UnrecoverableError(message);
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,26 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { finalizeRun, type FinalizeSummary } from '../src/finalize/finalize-run.js';
+import { describeError, isPermanentError } from '../src/errors.js';
+import { FINALIZE_JOB, finalizePayloadSchema } from '../src/queue/contract.js';
+import type { JobContext } from './context.js';
+import { validatePayload } from './validate-payload.js';
+
+/** The finalize processor: runs once every copy-table child has completed. */
+export function createFinalizeProcessor(context: JobContext) {
+  return async function processFinalize(job: Job): Promise<FinalizeSummary> {
+    const payload = validatePayload(finalizePayloadSchema, job.data, FINALIZE_JOB);
+    const log = context.logger.child({ runId: payload.runId, table: '(finalize)', jobId: job.id });
+    log.info('finalize started');
+    try {
+      const summary = await finalizeRun(context.source, context.target, payload.runId, (line) => job.log(line).then(() => undefined));
+      log.info({ verified: summary.verified, problems: summary.problems }, 'finalize finished');
+      return summary;
+    } catch (error) {
+      const message = describeError(error);
+      log.error({ err: message }, 'finalize failed');
+      await job.log(`failed: ${message}`).catch(() => undefined);
+      if (isPermanentError(error)) throw new UnrecoverableError(message);
+      throw error;
+    }
+  };
+}

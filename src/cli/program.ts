@@ -1,0 +1,126 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, scrubSecrets, secretsOf, type ConfigOverrides } from '../config.js';
+import { UsageError } from '../errors.js';
+import { prepareDemo } from '../demo/demo.js';
+import { consoleOutput, retryCommand, startCommand, statusCommand, type Output, type StartWorkers } from './commands.js';
+
+/** What the process entry point provides: workers live outside src (imports point one way). */
+export interface CliDeps {
+  startWorkers: StartWorkers;
+  /** `worker`: run until a signal, return the exit code. */
+  runWorker(overrides: ConfigOverrides, options: { concurrency: number }): Promise<number>;
+  output?: Output;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function globalOverrides(command: Command): ConfigOverrides {
+  const o = command.optsWithGlobals<{ source?: string; target?: string; redis?: string; schema?: string; logLevel?: string }>();
+  return { source: o.source, target: o.target, redis: o.redis, schema: o.schema, logLevel: o.logLevel };
+}
+
+function addPlanOptions(command: Command): Command {
+  return command
+    .option('--tables <names>', 'only these tables (comma separated, repeatable)', collect)
+    .option('--exclude <names>', 'every table but these (comma separated, repeatable)', collect)
+    .option('--entities <module>', 'migrate the tables (and columns) of these TypeORM entities (.js or .ts module)')
+    .option('--batch-size <n>', 'rows per COPY write', positiveInt, 5000)
+    .option('--concurrency <n>', 'tables copied at once by in-process workers', positiveInt, 2);
+}
+
+/** Builds the `my2pg` command line. Actions set `exitCode`; nothing here calls process.exit. */
+export function buildProgram(deps: CliDeps, result: { exitCode: number }): Command {
+  const output = deps.output ?? consoleOutput;
+  const program = new Command('my2pg')
+    .description('Migrate every table of a MySQL/MariaDB database into PostgreSQL through a BullMQ job queue, and verify the copy.')
+    .option('--source <url>', 'MySQL source URL (default: MYSQL_URL, or MYSQL_HOST/PORT/USER/PASSWORD/DATABASE)')
+    .option('--target <url>', 'PostgreSQL target URL (default: DATABASE_URL)')
+    .option('--redis <url>', 'Redis URL (default: REDIS_URL or redis://127.0.0.1:6379)')
+    .option('--schema <name>', 'target PostgreSQL schema (default: public)')
+    .addOption(new Option('--log-level <level>', 'pino log level on stderr').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .showHelpAfterError()
+    .exitOverride();
+
+  addPlanOptions(program.command('run').description('plan, enqueue, work the jobs in this process, wait, and print the report'))
+    .action(async (options, command: Command) => {
+      result.exitCode = await startCommand(globalOverrides(command), options, output, { startWorkers: deps.startWorkers });
+    });
+
+  addPlanOptions(program.command('start').description('plan and enqueue a run for separate workers; prints the run id'))
+    .option('--wait', 'wait until every job completed or failed for good, then print the report')
+    .action(async (options, command: Command) => {
+      result.exitCode = await startCommand(globalOverrides(command), options, output);
+    });
+
+  program
+    .command('worker')
+    .description('process copy and finalize jobs until SIGINT/SIGTERM, then shut down gracefully')
+    .option('--concurrency <n>', 'tables copied at once', positiveInt, 2)
+    .action(async (options: { concurrency: number }, command: Command) => {
+      result.exitCode = await deps.runWorker(globalOverrides(command), options);
+    });
+
+  program
+    .command('status [runId]')
+    .description("per-table state, rows, attempts, last error and verification of a run (default: the latest)")
+    .option('--json', 'machine-readable output')
+    .action(async (runId: string | undefined, options: { json?: boolean }, command: Command) => {
+      result.exitCode = await statusCommand(globalOverrides(command), runId, options, output);
+    });
+
+  program
+    .command('retry [runId]')
+    .description("re-queue a run's failed table jobs (default: the latest run, every failed table)")
+    .option('--table <name>', 'retry only this table (repeatable)', collect)
+    .option('--wait', 'wait until the run settles, then print the report')
+    .action(async (runId: string | undefined, options: { table?: string[]; wait?: boolean }, command: Command) => {
+      result.exitCode = await retryCommand(globalOverrides(command), runId, options, output);
+    });
+
+  program
+    .command('demo')
+    .description(`load the seed app (five tables, 447 rows, alembic_version) into MySQL database my2pg_demo and migrate it into PostgreSQL database my2pg_demo`)
+    .option('--concurrency <n>', 'tables copied at once', positiveInt, 2)
+    .action(async (options: { concurrency: number }, command: Command) => {
+      const overrides = globalOverrides(command);
+      const urls = await prepareDemo(overrides);
+      output.err(`demo: loaded the seed app into MySQL and prepared the alembic schema in PostgreSQL (database my2pg_demo on both)`);
+      result.exitCode = await startCommand({ ...overrides, source: urls.source, target: urls.target }, { batchSize: 5000, concurrency: options.concurrency }, output, {
+        startWorkers: deps.startWorkers,
+      });
+    });
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 verified, 1 settled but not verified, 2 nothing started. */
+export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const output = deps.output ?? consoleOutput;
+  const result = { exitCode: 0 };
+  const program = buildProgram(deps, result);
+  program.configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  let secrets: string[] = [];
+  try {
+    secrets = secretsOf(loadConfig({}, []));
+  } catch {
+    // a broken configuration is reported by the command itself
+  }
+  try {
+    await program.parseAsync([...argv]);
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const message = scrubSecrets(error instanceof Error ? error.message : String(error), secrets).replace(/\s+/g, ' ');
+    output.err(`my2pg: ${message}`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}

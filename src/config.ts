@@ -1,0 +1,204 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { UsageError } from './errors.js';
+
+/** Values given on the command line; each wins over the environment. */
+export interface ConfigOverrides {
+  /** `--source`: MySQL URL. */
+  source?: string | undefined;
+  /** `--target`: PostgreSQL URL. */
+  target?: string | undefined;
+  /** `--redis`: Redis URL. */
+  redis?: string | undefined;
+  /** `--schema`: target PostgreSQL schema. */
+  schema?: string | undefined;
+  /** `--log-level`. */
+  logLevel?: string | undefined;
+}
+
+/** Which services a command talks to; the missing ones are reported together. */
+export type Service = 'source' | 'target' | 'redis';
+
+/** The resolved configuration of one my2pg process. */
+export interface Config {
+  /** MySQL/MariaDB source, normalised to `mysql://`; undefined when the command needs no source. */
+  mysqlUrl: string | undefined;
+  /** PostgreSQL target, normalised to `postgresql://`. */
+  databaseUrl: string | undefined;
+  /** Redis holding the BullMQ queues. Default `redis://127.0.0.1:6379`. */
+  redisUrl: string;
+  /** Prefix of every BullMQ key, so several deployments (and tests) share one Redis. Default `my2pg`. */
+  queuePrefix: string;
+  /** Target schema in PostgreSQL. Default `public`. */
+  schema: string;
+  /** pino level. Default `info`. */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Bull Board basic-auth user, from `BOARD_USER`. */
+  boardUser: string | undefined;
+  /** Bull Board basic-auth password, from `BOARD_PASSWORD`. */
+  boardPassword: string | undefined;
+}
+
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * Reads `.env` in the working directory into a copy of the environment; variables already
+ * set in the real environment win, as with dotenv.
+ */
+export function readEnvironment(cwd = process.cwd()): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  const file = resolve(cwd, '.env');
+  if (existsSync(file)) {
+    const parsed = parseEnv(readFileSync(file, 'utf8'));
+    for (const [key, value] of Object.entries(parsed)) {
+      if (env[key] === undefined) env[key] = value;
+    }
+  }
+  return env;
+}
+
+/** Rewrites `mysql+pymysql://` or `mariadb://` (SQLAlchemy style URLs) to `mysql://`. */
+export function normalizeMysqlUrl(url: string): string {
+  return url.replace(/^(mysql|mariadb)(\+[a-z0-9_]+)?:\/\//i, 'mysql://');
+}
+
+/** Rewrites `postgres://` or `postgresql+psycopg2://` to `postgresql://`. */
+export function normalizePostgresUrl(url: string): string {
+  return url.replace(/^(postgres|postgresql)(\+[a-z0-9_]+)?:\/\//i, 'postgresql://');
+}
+
+/** Replaces the password of a URL with `***`; text that is not a URL comes back unchanged. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  }
+}
+
+/** Every password found in the configuration, for scrubbing text that leaves the process. */
+export function secretsOf(config: Config): string[] {
+  const out: string[] = [];
+  for (const url of [config.mysqlUrl, config.databaseUrl, config.redisUrl]) {
+    if (!url) continue;
+    try {
+      const password = new URL(url).password;
+      if (password) out.push(password, decodeURIComponent(password));
+    } catch {
+      // unparsable URLs were rejected by loadConfig
+    }
+  }
+  if (config.boardPassword) out.push(config.boardPassword);
+  return [...new Set(out)].filter((s) => s.length > 0);
+}
+
+/** Replaces each secret in a text with `***`. */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join('***');
+  return out;
+}
+
+function urlWithSchemes(label: string, schemes: readonly string[]) {
+  return z.string().superRefine((value, ctx) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `${label} is not a valid URL: ${redactUrl(value)}` });
+      return;
+    }
+    const scheme = parsed.protocol.replace(/:$/, '');
+    if (!schemes.includes(scheme)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${label} must start with ${schemes.map((s) => `${s}://`).join(' or ')}, got ${redactUrl(value)}`,
+      });
+    } else if (!parsed.hostname && !parsed.searchParams.get('host')) {
+      ctx.addIssue({ code: 'custom', message: `${label} has no host: ${redactUrl(value)}` });
+    }
+  });
+}
+
+const configSchema = z.object({
+  mysqlUrl: urlWithSchemes('the MySQL URL (MYSQL_URL or --source)', ['mysql']).optional(),
+  databaseUrl: urlWithSchemes('the PostgreSQL URL (DATABASE_URL or --target)', ['postgresql']).optional(),
+  redisUrl: urlWithSchemes('the Redis URL (REDIS_URL or --redis)', ['redis', 'rediss']),
+  queuePrefix: z
+    .string()
+    .min(1, 'MY2PG_QUEUE_PREFIX must not be empty')
+    .regex(/^[A-Za-z0-9_.{}-]+$/, 'MY2PG_QUEUE_PREFIX may hold only letters, digits, _ . - { }'),
+  schema: z.string().min(1, 'the target schema (--schema) must not be empty').max(63, 'the target schema name is longer than 63 bytes'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    message: 'the log level must be one of fatal, error, warn, info, debug, trace, silent',
+  }),
+  boardUser: z.string().optional(),
+  boardPassword: z.string().optional(),
+});
+
+function mysqlUrlFromParts(env: Record<string, string | undefined>): string | undefined {
+  const host = env.MYSQL_HOST;
+  const database = env.MYSQL_DATABASE;
+  if (!host && !database) return undefined;
+  const url = new URL('mysql://localhost');
+  url.hostname = host ?? '127.0.0.1';
+  if (env.MYSQL_PORT) url.port = env.MYSQL_PORT;
+  url.username = encodeURIComponent(env.MYSQL_USER ?? 'root');
+  if (env.MYSQL_PASSWORD) url.password = encodeURIComponent(env.MYSQL_PASSWORD);
+  url.pathname = `/${encodeURIComponent(database ?? '')}`;
+  return url.toString();
+}
+
+function blankToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/**
+ * Resolves the configuration from overrides, the environment and `.env`, checking everything
+ * at once: all problems are listed in one UsageError.
+ */
+export function loadConfig(
+  overrides: ConfigOverrides = {},
+  need: readonly Service[] = ['source', 'target', 'redis'],
+  env: Record<string, string | undefined> = readEnvironment(),
+): Config {
+  const mysqlRaw = blankToUndefined(overrides.source) ?? blankToUndefined(env.MYSQL_URL) ?? mysqlUrlFromParts(env);
+  const pgRaw = blankToUndefined(overrides.target) ?? blankToUndefined(env.DATABASE_URL);
+  const candidate = {
+    mysqlUrl: mysqlRaw === undefined ? undefined : normalizeMysqlUrl(mysqlRaw),
+    databaseUrl: pgRaw === undefined ? undefined : normalizePostgresUrl(pgRaw),
+    redisUrl: blankToUndefined(overrides.redis) ?? blankToUndefined(env.REDIS_URL) ?? DEFAULT_REDIS_URL,
+    queuePrefix: blankToUndefined(env.MY2PG_QUEUE_PREFIX) ?? 'my2pg',
+    schema: overrides.schema ?? blankToUndefined(env.MY2PG_SCHEMA) ?? 'public',
+    logLevel: blankToUndefined(overrides.logLevel) ?? blankToUndefined(env.MY2PG_LOG_LEVEL) ?? 'info',
+    boardUser: blankToUndefined(env.BOARD_USER),
+    boardPassword: env.BOARD_PASSWORD === '' ? undefined : env.BOARD_PASSWORD,
+  };
+  const problems: string[] = [];
+  if (need.includes('source') && candidate.mysqlUrl === undefined) {
+    problems.push('no MySQL source: set MYSQL_URL (or MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD, MYSQL_DATABASE) or pass --source mysql://user:pass@host:3306/db');
+  }
+  if (need.includes('target') && candidate.databaseUrl === undefined) {
+    problems.push('no PostgreSQL target: set DATABASE_URL or pass --target postgresql://user:pass@host:5432/db');
+  }
+  const result = configSchema.safeParse(candidate);
+  if (!result.success) problems.push(...result.error.issues.map((issue) => issue.message));
+  if (candidate.mysqlUrl && result.success) {
+    const db = new URL(candidate.mysqlUrl).pathname.replace(/^\//, '');
+    if (need.includes('source') && !db) problems.push(`the MySQL URL names no database: ${redactUrl(candidate.mysqlUrl)} (add /DATABASE)`);
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new UsageError(`configuration: ${problems.join('; ')}`);
+  }
+  return result.data as Config;
+}
+
+/** The configured value, or a UsageError naming the setting. */
+export function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new UsageError(`configuration: ${what} is not set`);
+  return value;
+}

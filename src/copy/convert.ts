@@ -1,0 +1,130 @@
+import type { SourceValue } from '../db/mysql.js';
+import type { SourceColumn } from '../schema/source-catalog.js';
+import type { TargetColumn } from '../schema/target-catalog.js';
+
+/** A value that the target column cannot hold; the copy reports it with the table and key. */
+export class ValueError extends Error {
+  constructor(
+    readonly column: string,
+    readonly reason: string,
+  ) {
+    super(`column ${column}: ${reason}`);
+    this.name = 'ValueError';
+  }
+}
+
+/** Turns one source value into the text PostgreSQL parses for the target column (null = NULL). */
+export type Converter = (value: SourceValue) => string | null;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function asText(value: Exclude<SourceValue, null>, column: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  try {
+    return utf8.decode(value);
+  } catch {
+    throw new ValueError(column, 'binary value is not valid UTF-8 text; map the column to bytea');
+  }
+}
+
+/** PostgreSQL text cannot hold NUL; it is removed (MySQL allows it). */
+function stripNul(text: string): string {
+  return text.includes('\u0000') ? text.replace(/\u0000/g, '') : text;
+}
+
+/** MySQL's zero dates ('0000-00-00', '2024-00-10') have no PostgreSQL equivalent: NULL. */
+export function isZeroDate(text: string): boolean {
+  return /^\d{4}-00-|^\d{4}-\d{2}-00|^0000-/.test(text);
+}
+
+function bitsToBigInt(bytes: Buffer): bigint {
+  let n = 0n;
+  for (const byte of bytes) n = (n << 8n) | BigInt(byte);
+  return n;
+}
+
+function toBoolean(value: Exclude<SourceValue, null>, column: string): string {
+  if (Buffer.isBuffer(value)) {
+    const n = bitsToBigInt(value);
+    if (n === 0n) return 'f';
+    if (n === 1n) return 't';
+    throw new ValueError(column, `bit value ${n} is not 0 or 1, so it is no boolean`);
+  }
+  const text = String(value).trim().toLowerCase();
+  if (text === '0' || text === 'false' || text === 'f') return 'f';
+  if (text === '1' || text === 'true' || text === 't') return 't';
+  throw new ValueError(column, `value ${JSON.stringify(String(value))} is not 0 or 1, so it is no boolean`);
+}
+
+function toBytea(value: Exclude<SourceValue, null>): string {
+  const bytes = Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'utf8');
+  return '\\x' + bytes.toString('hex');
+}
+
+function toBitString(value: Exclude<SourceValue, null>, width: number | null): string {
+  if (Buffer.isBuffer(value)) {
+    let bits = '';
+    for (const byte of value) bits += byte.toString(2).padStart(8, '0');
+    return width === null ? bits.replace(/^0+(?=.)/, '') : bits.slice(Math.max(0, bits.length - width)).padStart(width, '0');
+  }
+  const n = BigInt(String(value));
+  const bits = n.toString(2);
+  return width === null ? bits : bits.padStart(width, '0');
+}
+
+function toUuid(value: Exclude<SourceValue, null>, column: string): string {
+  if (Buffer.isBuffer(value) && value.length === 16) {
+    const h = value.toString('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+  return asText(value, column);
+}
+
+function quoteArrayElement(label: string): string {
+  return '"' + label.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+}
+
+/** A MySQL SET value ('a,b') as a PostgreSQL array literal. */
+export function setToArrayLiteral(text: string): string {
+  if (text === '') return '{}';
+  return '{' + text.split(',').map(quoteArrayElement).join(',') + '}';
+}
+
+const DATE_TYPES = new Set(['date', 'datetime', 'timestamp']);
+
+/**
+ * Builds the converter from a source column to a target column. Decided once per table, so
+ * the per-value work is a switch-free function call.
+ */
+export function buildConverter(source: SourceColumn, target: TargetColumn): Converter {
+  const name = source.name;
+  const zeroDates = DATE_TYPES.has(source.dataType);
+  const width = source.dataType === 'bit' ? source.numericPrecision : null;
+  const type = target.typeName;
+
+  let convert: (value: Exclude<SourceValue, null>) => string | null;
+  if (type === 'bool') {
+    convert = (v) => toBoolean(v, name);
+  } else if (type === 'bytea') {
+    convert = toBytea;
+  } else if (type === 'bit' || type === 'varbit') {
+    convert = (v) => toBitString(v, type === 'bit' ? width : null);
+  } else if (type === 'uuid') {
+    convert = (v) => toUuid(v, name);
+  } else if (target.category === 'N' && source.dataType === 'bit') {
+    convert = (v) => (Buffer.isBuffer(v) ? bitsToBigInt(v).toString() : String(v));
+  } else if (target.category === 'A' && source.dataType === 'set') {
+    convert = (v) => setToArrayLiteral(asText(v, name));
+  } else if (zeroDates) {
+    convert = (v) => {
+      const text = asText(v, name);
+      return isZeroDate(text) ? null : text;
+    };
+  } else if (target.category === 'S' || target.category === 'U' || target.category === 'E') {
+    convert = (v) => stripNul(asText(v, name));
+  } else {
+    convert = (v) => asText(v, name);
+  }
+  return (value) => (value === null ? null : convert(value));
+}

@@ -1,0 +1,110 @@
+import { Readable } from 'node:stream';
+import { DataSource } from 'typeorm';
+import type { FieldPacket, Pool, PoolConnection as MysqlConnection, TypeCastField, TypeCastNext } from 'mysql2';
+
+export type { MysqlConnection };
+
+/** A value as read from MySQL: text stays text (exact), binary stays bytes. */
+export type SourceValue = string | number | Buffer | null;
+
+// Floats come back as text so that -0 and every digit MySQL printed survive; geometry as WKB.
+function castSourceValue(field: TypeCastField, next: TypeCastNext): unknown {
+  switch (field.type) {
+    case 'FLOAT':
+    case 'DOUBLE':
+      return field.string('ascii');
+    case 'GEOMETRY':
+      return field.buffer();
+    default:
+      return next();
+  }
+}
+
+/** Options every source connection uses, so that no value passes through a lossy JS type. */
+export const SOURCE_DRIVER_OPTIONS = {
+  supportBigNumbers: true,
+  bigNumberStrings: true,
+  dateStrings: true,
+  decimalNumbers: false,
+  jsonStrings: true,
+  typeCast: castSourceValue,
+} as const;
+
+/** A TypeORM DataSource on the MySQL/MariaDB source (not yet initialised). */
+export function createSourceDataSource(url: string, poolSize = 4): DataSource {
+  return new DataSource({
+    type: 'mysql',
+    connectorPackage: 'mysql2',
+    url,
+    charset: 'utf8mb4',
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    poolSize,
+    connectTimeout: 10_000,
+    logging: false,
+    extra: { ...SOURCE_DRIVER_OPTIONS },
+  });
+}
+
+/** The mysql2 pool behind an initialised DataSource. */
+export function mysqlPoolOf(dataSource: DataSource): Pool {
+  const pool = (dataSource.driver as unknown as { pool?: Pool }).pool;
+  if (!pool) throw new Error('the MySQL DataSource is not initialised');
+  return pool;
+}
+
+/**
+ * Runs `fn` on one raw mysql2 connection of the DataSource's pool. After an error the
+ * connection is destroyed rather than returned: it may be mid-stream or killed.
+ */
+export async function withMysqlConnection<T>(
+  dataSource: DataSource,
+  fn: (connection: MysqlConnection) => Promise<T>,
+): Promise<T> {
+  const connection = await new Promise<MysqlConnection>((resolve, reject) => {
+    mysqlPoolOf(dataSource).getConnection((error, conn) => (error ? reject(error) : resolve(conn)));
+  });
+  try {
+    const result = await fn(connection);
+    connection.release();
+    return result;
+  } catch (error) {
+    connection.destroy();
+    throw error;
+  }
+}
+
+/** A callback query as a promise, on a raw connection. */
+export function queryMysql<T = Record<string, unknown>[]>(
+  connection: MysqlConnection,
+  sql: string,
+  values: unknown[] = [],
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    connection.query(sql, values, (error: Error | null, rows: unknown) => {
+      if (error) reject(error);
+      else resolve(rows as T);
+    });
+  });
+}
+
+/**
+ * Streams a query's rows as arrays, with backpressure: the server is read only as fast as the
+ * consumer takes rows, so memory stays bounded whatever the table size.
+ */
+export function streamMysqlRows(
+  connection: MysqlConnection,
+  sql: string,
+  values: unknown[] = [],
+  highWaterMark = 1000,
+): { rows: Readable; fields: Promise<FieldPacket[]> } {
+  const query = connection.query({ sql, values, rowsAsArray: true });
+  const fields = new Promise<FieldPacket[]>((resolve, reject) => {
+    query.once('fields', (f: FieldPacket[]) => resolve(f));
+    query.once('error', reject);
+    query.once('end', () => resolve([]));
+  });
+  fields.catch(() => undefined);
+  return { rows: query.stream({ highWaterMark, objectMode: true }) as unknown as Readable, fields };
+}

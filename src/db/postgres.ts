@@ -1,0 +1,56 @@
+import { DataSource } from 'typeorm';
+import type { Pool, PoolClient } from 'pg';
+
+export type { PoolClient };
+
+/** A TypeORM DataSource on the PostgreSQL target (not yet initialised). */
+export function createTargetDataSource(url: string, poolSize = 4, entities: DataSource['options']['entities'] = []): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    poolSize,
+    applicationName: 'my2pg',
+    connectTimeoutMS: 10_000,
+    logging: false,
+    entities,
+    synchronize: false,
+  });
+}
+
+/** The pg Pool behind an initialised DataSource. */
+export function pgPoolOf(dataSource: DataSource): Pool {
+  const pool = (dataSource.driver as unknown as { master?: Pool }).master;
+  if (!pool) throw new Error('the PostgreSQL DataSource is not initialised');
+  return pool;
+}
+
+/**
+ * Runs `fn` on one pg client of the DataSource's pool. After an error the client is
+ * destroyed rather than returned, since it may be mid-COPY or its backend gone.
+ */
+export async function withPgClient<T>(dataSource: DataSource, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pgPoolOf(dataSource).connect();
+  try {
+    const result = await fn(client);
+    client.release();
+    return result;
+  } catch (error) {
+    client.release(true);
+    throw error;
+  }
+}
+
+/** Runs `fn` inside BEGIN/COMMIT on one client; rolls back on any error. */
+export async function inPgTransaction<T>(dataSource: DataSource, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  return withPgClient(dataSource, async (client) => {
+    await client.query('BEGIN');
+    try {
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,32 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { UsageError } from '../errors.js';
+import { redactUrl } from '../config.js';
+
+/** Options for workers: never give up on a command, reconnect forever (BullMQ requirement). */
+export function workerRedisOptions(): RedisOptions {
+  return { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: (times) => Math.min(times * 500, 5000) };
+}
+
+/** Options for producers (CLI): fail fast instead of hanging when Redis is gone. */
+export function producerRedisOptions(): RedisOptions {
+  return { maxRetriesPerRequest: 3, enableOfflineQueue: true, connectTimeout: 5000, retryStrategy: (times) => (times > 20 ? null : Math.min(times * 250, 2000)) };
+}
+
+/** A Redis connection from a URL with the given options. */
+export function connectRedis(url: string, options: RedisOptions): Redis {
+  return new Redis(url, { ...options, lazyConnect: false });
+}
+
+/** Checks that Redis answers; a UsageError with one clear line otherwise. */
+export async function pingRedis(url: string): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5000, retryStrategy: () => null, enableOfflineQueue: false });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (error) {
+    throw new UsageError(`cannot reach Redis at ${redactUrl(url)}: ${(error as Error).message}. Start Redis or set REDIS_URL / --redis.`);
+  } finally {
+    client.disconnect();
+  }
+}

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/** Queue of the per-table copy jobs. */
+export const COPY_QUEUE = 'copy';
+/** Queue of the per-run finalize jobs. */
+export const FINALIZE_QUEUE = 'finalize';
+/** Job name of a table copy. */
+export const COPY_TABLE_JOB = 'copy-table';
+/** Job name of the finalize step. */
+export const FINALIZE_JOB = 'finalize';
+
+/** Default attempts of a job (first try included). */
+export const DEFAULT_ATTEMPTS = 3;
+/** Default first backoff delay; doubles each retry. */
+export const DEFAULT_BACKOFF_MS = 2000;
+
+const SAFE_ID = /^[A-Za-z0-9_.-]+$/;
+
+/** Payload of a copy-table job: ids and options only, never credentials. */
+export const copyTablePayloadSchema = z.object({
+  runId: z.string().regex(SAFE_ID),
+  /** Source (MySQL) table name. */
+  table: z.string().min(1),
+  /** Target (PostgreSQL) table name. */
+  targetTable: z.string().min(1),
+  targetSchema: z.string().min(1),
+  /** Source columns to copy; absent = every column. */
+  columns: z.array(z.string().min(1)).optional(),
+  /** Rows per COPY write. */
+  batchSize: z.number().int().positive(),
+});
+export type CopyTablePayload = z.infer<typeof copyTablePayloadSchema>;
+
+/** Payload of a finalize job. */
+export const finalizePayloadSchema = z.object({
+  runId: z.string().regex(SAFE_ID),
+  targetSchema: z.string().min(1),
+});
+export type FinalizePayload = z.infer<typeof finalizePayloadSchema>;
+
+/** Progress object a copy-table job reports (Bull Board shows it as is). */
+export interface CopyProgress {
+  rows: number;
+  total: number;
+  rowsPerSecond: number;
+}
+
+/** Return value of a copy-table job. */
+export interface CopyTableResult {
+  table: string;
+  rows: number;
+  durationMs: number;
+}
+
+/**
+ * A job id for a table: derived from the run id and the table name only, so re-adding a flow
+ * is idempotent. Names outside [A-Za-z0-9_.-] (BullMQ forbids `:`) get a hash instead.
+ */
+export function copyJobId(runId: string, table: string): string {
+  const slug = SAFE_ID.test(table) && table.length <= 80 ? table : `t-${createHash('sha1').update(table).digest('hex').slice(0, 16)}`;
+  return `${runId}.${slug}`;
+}
+
+export function finalizeJobId(runId: string): string {
+  return `${runId}.finalize`;
+}
+
+/** A new run id: sortable by time, unique enough, safe as a BullMQ id. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `run-${stamp}-${createHash('sha1').update(`${now.getTime()}-${process.pid}-${Math.random()}`).digest('hex').slice(0, 6)}`;
+}

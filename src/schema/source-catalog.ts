@@ -1,0 +1,265 @@
+import type { DataSource } from 'typeorm';
+import { queryMysql, withMysqlConnection, type MysqlConnection } from '../db/mysql.js';
+import { quoteMysql } from '../db/quote.js';
+
+/** One column of a MySQL table, as information_schema describes it. */
+export interface SourceColumn {
+  name: string;
+  /** DATA_TYPE, lower case: `int`, `varchar`, `enum`, … */
+  dataType: string;
+  /** COLUMN_TYPE, lower case: `int(10) unsigned`, `tinyint(1)`, `enum('a','b')`. */
+  columnType: string;
+  unsigned: boolean;
+  nullable: boolean;
+  /** COLUMN_DEFAULT as the server reports it (MariaDB quotes literals, MySQL does not). */
+  defaultValue: string | null;
+  autoIncrement: boolean;
+  /** A VIRTUAL or STORED generated column. */
+  generated: boolean;
+  charset: string | null;
+  maxLength: number | null;
+  numericPrecision: number | null;
+  numericScale: number | null;
+  datetimePrecision: number | null;
+  /** Labels of an ENUM or SET column. */
+  enumValues: string[] | null;
+  comment: string;
+}
+
+/** A secondary or unique index. */
+export interface SourceIndex {
+  name: string;
+  unique: boolean;
+  columns: string[];
+  /** BTREE, HASH, FULLTEXT, SPATIAL. */
+  kind: string;
+  /** True when some part is a column prefix or an expression PostgreSQL cannot index as is. */
+  partial: boolean;
+}
+
+/** A foreign key of a MySQL table. */
+export interface SourceForeignKey {
+  name: string;
+  columns: string[];
+  referencedTable: string;
+  referencedColumns: string[];
+  onDelete: string;
+  onUpdate: string;
+}
+
+/** A MySQL base table. */
+export interface SourceTable {
+  name: string;
+  columns: SourceColumn[];
+  primaryKey: string[];
+  indexes: SourceIndex[];
+  foreignKeys: SourceForeignKey[];
+  /** Next AUTO_INCREMENT value, as a decimal string, or null. */
+  autoIncrement: string | null;
+  estimatedRows: number;
+  comment: string;
+}
+
+/** The schema of the source database. */
+export interface SourceCatalog {
+  database: string;
+  /** `MariaDB 10.11.6` or `MySQL 8.0.36`. */
+  serverVersion: string;
+  tables: SourceTable[];
+  /** Objects that are listed but not migrated. */
+  views: string[];
+}
+
+type Row = Record<string, unknown>;
+
+function str(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+function strOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : str(value);
+}
+function numOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+/** Parses the labels of `enum('a','b''c')` / `set(...)`. */
+export function parseEnumLabels(columnType: string): string[] | null {
+  const match = /^(?:enum|set)\((.*)\)$/is.exec(columnType.trim());
+  if (!match?.[1]) return null;
+  const body = match[1];
+  const labels: string[] = [];
+  let i = 0;
+  while (i < body.length) {
+    if (body[i] !== "'") {
+      i += 1;
+      continue;
+    }
+    let label = '';
+    i += 1;
+    while (i < body.length) {
+      const ch = body[i];
+      if (ch === "'" && body[i + 1] === "'") {
+        label += "'";
+        i += 2;
+      } else if (ch === '\\' && i + 1 < body.length) {
+        label += body[i + 1];
+        i += 2;
+      } else if (ch === "'") {
+        i += 1;
+        break;
+      } else {
+        label += ch;
+        i += 1;
+      }
+    }
+    labels.push(label);
+  }
+  return labels;
+}
+
+/** The database a connection is on (from the URL). */
+export async function currentDatabase(connection: MysqlConnection): Promise<string> {
+  const rows = await queryMysql<Row[]>(connection, 'SELECT DATABASE() AS db, VERSION() AS version');
+  return str(rows[0]?.db);
+}
+
+/**
+ * Reads every base table of the source database from information_schema. One connection,
+ * so MySQL 8's statistics cache can be switched off for the AUTO_INCREMENT values.
+ */
+export async function readSourceCatalog(dataSource: DataSource, only?: readonly string[]): Promise<SourceCatalog> {
+  return withMysqlConnection(dataSource, async (connection) => {
+    // MySQL 8 caches TABLES.AUTO_INCREMENT for a day by default; MariaDB has no such variable.
+    await queryMysql(connection, 'SET SESSION information_schema_stats_expiry = 0').catch(() => undefined);
+    const head = await queryMysql<Row[]>(connection, 'SELECT DATABASE() AS db, VERSION() AS version');
+    const database = str(head[0]?.db);
+    const version = str(head[0]?.version);
+    const serverVersion = /mariadb/i.test(version) ? `MariaDB ${version.replace(/-.*$/, '')}` : `MySQL ${version}`;
+    if (only && only.length === 0) return { database, serverVersion, tables: [], views: [] };
+    const filter = only ? ' AND TABLE_NAME IN (?)' : '';
+    const args = (): unknown[] => (only ? [database, [...only]] : [database]);
+
+    const tableRows = await queryMysql<Row[]>(
+      connection,
+      `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, TABLE_ROWS AS est, AUTO_INCREMENT AS ai, TABLE_COMMENT AS comment
+         FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?${filter} ORDER BY TABLE_NAME`,
+      args(),
+    );
+    const columnRows = await queryMysql<Row[]>(
+      connection,
+      `SELECT TABLE_NAME AS tbl, COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType,
+              IS_NULLABLE AS nullable, COLUMN_DEFAULT AS def, EXTRA AS extra, CHARACTER_SET_NAME AS charset,
+              CHARACTER_MAXIMUM_LENGTH AS maxLength, NUMERIC_PRECISION AS numPrecision, NUMERIC_SCALE AS numScale,
+              DATETIME_PRECISION AS dtPrecision, COLUMN_COMMENT AS comment, COLUMN_KEY AS colKey
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ?${filter} ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+      args(),
+    );
+    const indexRows = await queryMysql<Row[]>(
+      connection,
+      `SELECT TABLE_NAME AS tbl, INDEX_NAME AS name, NON_UNIQUE AS nonUnique, SEQ_IN_INDEX AS seq,
+              COLUMN_NAME AS col, SUB_PART AS subPart, INDEX_TYPE AS kind
+         FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ?${filter} ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
+      args(),
+    );
+    const fkRows = await queryMysql<Row[]>(
+      connection,
+      `SELECT k.TABLE_NAME AS tbl, k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS col, k.REFERENCED_TABLE_NAME AS refTable,
+              k.REFERENCED_COLUMN_NAME AS refCol, r.DELETE_RULE AS onDelete, r.UPDATE_RULE AS onUpdate
+         FROM information_schema.KEY_COLUMN_USAGE k
+         JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+           ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
+        WHERE k.TABLE_SCHEMA = ?${only ? ' AND k.TABLE_NAME IN (?)' : ''} AND k.REFERENCED_TABLE_NAME IS NOT NULL
+        ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
+      args(),
+    );
+
+    const tables = new Map<string, SourceTable>();
+    const views: string[] = [];
+    for (const row of tableRows) {
+      const type = str(row.type);
+      if (type === 'VIEW') {
+        views.push(str(row.name));
+        continue;
+      }
+      if (type !== 'BASE TABLE' && type !== 'SYSTEM VERSIONED') continue;
+      tables.set(str(row.name), {
+        name: str(row.name),
+        columns: [],
+        primaryKey: [],
+        indexes: [],
+        foreignKeys: [],
+        autoIncrement: strOrNull(row.ai),
+        estimatedRows: Number(row.est ?? 0),
+        comment: str(row.comment),
+      });
+    }
+    for (const row of columnRows) {
+      const table = tables.get(str(row.tbl));
+      if (!table) continue;
+      const columnType = str(row.columnType).toLowerCase();
+      const dataType = str(row.dataType).toLowerCase();
+      const extra = str(row.extra).toLowerCase();
+      table.columns.push({
+        name: str(row.name),
+        dataType,
+        columnType,
+        unsigned: /\bunsigned\b/.test(columnType),
+        nullable: str(row.nullable) === 'YES',
+        defaultValue: strOrNull(row.def),
+        autoIncrement: extra.includes('auto_increment'),
+        generated: /\b(virtual|stored|persistent) generated\b/.test(extra) || /\b(virtual|persistent|stored)\b/.test(extra) && !extra.includes('default_generated'),
+        charset: strOrNull(row.charset),
+        maxLength: numOrNull(row.maxLength),
+        numericPrecision: numOrNull(row.numPrecision),
+        numericScale: numOrNull(row.numScale),
+        datetimePrecision: numOrNull(row.dtPrecision),
+        enumValues: dataType === 'enum' || dataType === 'set' ? parseEnumLabels(str(row.columnType)) : null,
+        comment: str(row.comment),
+      });
+    }
+    const indexes = new Map<string, SourceIndex & { table: string }>();
+    for (const row of indexRows) {
+      const table = tables.get(str(row.tbl));
+      if (!table) continue;
+      const key = `${table.name}\u0000${str(row.name)}`;
+      let index = indexes.get(key);
+      if (!index) {
+        index = { table: table.name, name: str(row.name), unique: Number(row.nonUnique) === 0, columns: [], kind: str(row.kind).toUpperCase(), partial: false };
+        indexes.set(key, index);
+      }
+      if (row.col === null || row.col === undefined) index.partial = true;
+      else index.columns.push(str(row.col));
+      if (row.subPart !== null && row.subPart !== undefined) index.partial = true;
+    }
+    for (const index of indexes.values()) {
+      const table = tables.get(index.table);
+      if (!table) continue;
+      const { table: _ignored, ...rest } = index;
+      if (index.name === 'PRIMARY') table.primaryKey = [...index.columns];
+      else table.indexes.push(rest);
+    }
+    const fks = new Map<string, SourceForeignKey & { table: string }>();
+    for (const row of fkRows) {
+      const key = `${str(row.tbl)}\u0000${str(row.name)}`;
+      let fk = fks.get(key);
+      if (!fk) {
+        fk = { table: str(row.tbl), name: str(row.name), columns: [], referencedTable: str(row.refTable), referencedColumns: [], onDelete: str(row.onDelete), onUpdate: str(row.onUpdate) };
+        fks.set(key, fk);
+      }
+      fk.columns.push(str(row.col));
+      fk.referencedColumns.push(str(row.refCol));
+    }
+    for (const fk of fks.values()) {
+      const { table: tableName, ...rest } = fk;
+      tables.get(tableName)?.foreignKeys.push(rest);
+    }
+    return { database, serverVersion, tables: [...tables.values()], views };
+  });
+}
+
+/** Exact row count of one source table. */
+export async function countSourceRows(connection: MysqlConnection, table: string): Promise<number> {
+  const rows = await queryMysql<Row[]>(connection, `SELECT COUNT(*) AS n FROM ${quoteMysql(table)}`);
+  return Number(rows[0]?.n ?? 0);
+}

@@ -1,0 +1,126 @@
+import { EntitySchema } from 'typeorm';
+
+/** The schema in the target database that holds my2pg's own state. */
+export const STATE_SCHEMA = 'my2pg';
+
+/** A jsonb document (any JSON object; TypeORM's partial types need the loose value type). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonRecord = Record<string, any>;
+
+/** Overall state of a run. */
+export type RunStatus = 'running' | 'verified' | 'not_verified';
+
+/** One migration run. */
+export interface RunRow {
+  id: string;
+  createdAt: Date;
+  finishedAt: Date | null;
+  status: RunStatus;
+  targetSchema: string;
+  sourceDatabase: string;
+  /** The source URL with its password redacted. */
+  source: string;
+  /** Options of the run (batch size, verify mode…); never credentials. */
+  options: JsonRecord;
+  /** finalize's return value. */
+  summary: JsonRecord | null;
+}
+
+/** State of one table within a run. */
+export type TableStatus = 'pending' | 'copying' | 'copied' | 'failed' | 'verified' | 'mismatch';
+
+/** One table of a run. */
+export interface RunTableRow {
+  runId: string;
+  tableName: string;
+  targetTable: string;
+  jobId: string;
+  /** `fill` an existing target table, or `create` it first. */
+  action: 'fill' | 'create';
+  status: TableStatus;
+  rowsCopied: string | null;
+  sourceRows: string | null;
+  targetRows: string | null;
+  attempts: number;
+  lastError: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  verification: JsonRecord | null;
+}
+
+/** A constraint or index dropped (or deferred) for the load, to be restored by finalize. */
+export interface SavedConstraintRow {
+  id: number;
+  runId: string;
+  kind: 'foreign_key' | 'index';
+  schemaName: string;
+  tableName: string;
+  name: string;
+  /** For a foreign key the constraint definition; for an index the whole CREATE INDEX statement. */
+  definition: string;
+  savedAt: Date;
+  restoredAt: Date | null;
+  error: string | null;
+}
+
+export const RunEntity = new EntitySchema<RunRow>({
+  name: 'Run',
+  schema: STATE_SCHEMA,
+  tableName: 'runs',
+  columns: {
+    id: { type: 'text', primary: true },
+    createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
+    finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
+    status: { type: 'text' },
+    targetSchema: { name: 'target_schema', type: 'text' },
+    sourceDatabase: { name: 'source_database', type: 'text' },
+    source: { type: 'text' },
+    options: { type: 'jsonb' },
+    summary: { type: 'jsonb', nullable: true },
+  },
+  indices: [{ name: 'runs_created_at_idx', columns: ['createdAt'] }],
+});
+
+export const RunTableEntity = new EntitySchema<RunTableRow>({
+  name: 'RunTable',
+  schema: STATE_SCHEMA,
+  tableName: 'run_tables',
+  columns: {
+    runId: { name: 'run_id', type: 'text', primary: true },
+    tableName: { name: 'table_name', type: 'text', primary: true },
+    targetTable: { name: 'target_table', type: 'text' },
+    jobId: { name: 'job_id', type: 'text' },
+    action: { type: 'text' },
+    status: { type: 'text' },
+    rowsCopied: { name: 'rows_copied', type: 'bigint', nullable: true },
+    sourceRows: { name: 'source_rows', type: 'bigint', nullable: true },
+    targetRows: { name: 'target_rows', type: 'bigint', nullable: true },
+    attempts: { type: 'int', default: 0 },
+    lastError: { name: 'last_error', type: 'text', nullable: true },
+    startedAt: { name: 'started_at', type: 'timestamptz', nullable: true },
+    finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
+    verification: { type: 'jsonb', nullable: true },
+  },
+});
+
+export const SavedConstraintEntity = new EntitySchema<SavedConstraintRow>({
+  name: 'SavedConstraint',
+  schema: STATE_SCHEMA,
+  tableName: 'saved_constraints',
+  columns: {
+    id: { type: 'int', primary: true, generated: 'increment' },
+    runId: { name: 'run_id', type: 'text' },
+    kind: { type: 'text' },
+    schemaName: { name: 'schema_name', type: 'text' },
+    tableName: { name: 'table_name', type: 'text' },
+    name: { type: 'text' },
+    definition: { type: 'text' },
+    savedAt: { name: 'saved_at', type: 'timestamptz', createDate: true },
+    restoredAt: { name: 'restored_at', type: 'timestamptz', nullable: true },
+    error: { type: 'text', nullable: true },
+  },
+  indices: [{ name: 'saved_constraints_run_idx', columns: ['runId'] }],
+});
+
+/** Every entity of the state schema. */
+export const STATE_ENTITIES = [RunEntity, RunTableEntity, SavedConstraintEntity];

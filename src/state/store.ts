@@ -1,0 +1,118 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { IsNull } from 'typeorm';
+import {
+  RunEntity,
+  RunTableEntity,
+  SavedConstraintEntity,
+  STATE_SCHEMA,
+  type RunRow,
+  type RunTableRow,
+  type SavedConstraintRow,
+} from './entities.js';
+import { quotePg } from '../db/quote.js';
+
+// Any constant works; it only has to be the same in every my2pg process.
+const STATE_LOCK_KEY = 0x6d793270; // "my2p"
+
+/**
+ * Creates or evolves the `my2pg` state schema (TypeORM synchronize over the state entities
+ * only), under an advisory lock so two processes never race.
+ */
+export async function ensureStateSchema(target: DataSource): Promise<void> {
+  const runner = target.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [STATE_LOCK_KEY]);
+    try {
+      await runner.query(`CREATE SCHEMA IF NOT EXISTS ${quotePg(STATE_SCHEMA)}`);
+      await target.synchronize(false);
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [STATE_LOCK_KEY]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+/** Whether the state schema exists (status and retry must not create it). */
+export async function stateSchemaExists(target: DataSource): Promise<boolean> {
+  const rows: { present: boolean }[] = await target.query(
+    `SELECT to_regclass($1) IS NOT NULL AS present`,
+    [`${quotePg(STATE_SCHEMA)}.runs`],
+  );
+  return Boolean(rows[0]?.present);
+}
+
+export async function insertRun(manager: EntityManager, run: Omit<RunRow, 'createdAt'>, tables: Omit<RunTableRow, 'runId'>[]): Promise<void> {
+  await manager.getRepository(RunEntity).insert(run);
+  if (tables.length > 0) {
+    await manager.getRepository(RunTableEntity).insert(tables.map((t) => ({ ...t, runId: run.id })));
+  }
+}
+
+export async function getRun(target: DataSource, runId: string): Promise<RunRow | null> {
+  return target.getRepository(RunEntity).findOneBy({ id: runId });
+}
+
+export async function getLatestRun(target: DataSource, schema?: string): Promise<RunRow | null> {
+  const rows = await target.getRepository(RunEntity).find({
+    where: schema === undefined ? {} : { targetSchema: schema },
+    order: { createdAt: 'DESC' },
+    take: 1,
+  });
+  return rows[0] ?? null;
+}
+
+export async function listRunTables(target: DataSource, runId: string): Promise<RunTableRow[]> {
+  return target.getRepository(RunTableEntity).find({ where: { runId }, order: { tableName: 'ASC' } });
+}
+
+export async function getRunTable(target: DataSource, runId: string, tableName: string): Promise<RunTableRow | null> {
+  return target.getRepository(RunTableEntity).findOneBy({ runId, tableName });
+}
+
+export async function updateRunTable(target: DataSource, runId: string, tableName: string, patch: Partial<RunTableRow>): Promise<void> {
+  await target.getRepository(RunTableEntity).update({ runId, tableName }, patch);
+}
+
+export async function updateRun(target: DataSource, runId: string, patch: Partial<RunRow>): Promise<void> {
+  await target.getRepository(RunEntity).update({ id: runId }, patch);
+}
+
+/** Counts an attempt and marks the table as copying. */
+export async function markTableCopying(target: DataSource, runId: string, tableName: string): Promise<void> {
+  await target
+    .createQueryBuilder()
+    .update(RunTableEntity)
+    .set({ status: 'copying', attempts: () => 'attempts + 1', startedAt: () => 'now()', lastError: null })
+    .where({ runId, tableName })
+    .execute();
+}
+
+export async function saveConstraint(manager: EntityManager, row: Omit<SavedConstraintRow, 'id' | 'savedAt' | 'restoredAt' | 'error'>): Promise<void> {
+  await manager.getRepository(SavedConstraintEntity).insert({ ...row, restoredAt: null, error: null });
+}
+
+/** Constraints saved by earlier runs and never restored: the new run takes them over. */
+export async function adoptUnrestoredConstraints(manager: EntityManager, runId: string, schema: string, tables: readonly string[]): Promise<number> {
+  if (tables.length === 0) return 0;
+  const result = await manager
+    .createQueryBuilder()
+    .update(SavedConstraintEntity)
+    .set({ runId })
+    .where('restored_at IS NULL AND schema_name = :schema AND table_name IN (:...tables)', { schema, tables: [...tables] })
+    .execute();
+  return result.affected ?? 0;
+}
+
+export async function listUnrestoredConstraints(target: DataSource, runId: string): Promise<SavedConstraintRow[]> {
+  return target.getRepository(SavedConstraintEntity).find({ where: { runId, restoredAt: IsNull() }, order: { id: 'ASC' } });
+}
+
+export async function listConstraints(target: DataSource, runId: string): Promise<SavedConstraintRow[]> {
+  return target.getRepository(SavedConstraintEntity).find({ where: { runId }, order: { id: 'ASC' } });
+}
+
+export async function markConstraintRestored(target: DataSource, id: number, error: string | null): Promise<void> {
+  await target.getRepository(SavedConstraintEntity).update({ id }, { restoredAt: new Date(), error });
+}

@@ -1,0 +1,20 @@
+import type { DataSource } from 'typeorm';
+import { withMysqlConnection } from '../db/mysql.js';
+import { qualifyPg } from '../db/quote.js';
+import { countSourceRows } from '../schema/source-catalog.js';
+
+/** Row counts of one table on both sides, each read independently with an exact COUNT(*). */
+export interface CountCheck {
+  table: string;
+  sourceRows: number;
+  targetRows: number;
+  equal: boolean;
+}
+
+export async function countBothSides(source: DataSource, target: DataSource, schema: string, table: string, targetTable: string): Promise<CountCheck> {
+  const [sourceRows, targetRows] = await Promise.all([
+    withMysqlConnection(source, (connection) => countSourceRows(connection, table)),
+    target.query(`SELECT count(*)::bigint AS n FROM ${qualifyPg(schema, targetTable)}`).then((rows: { n: string }[]) => Number(rows[0]?.n ?? 0)),
+  ]);
+  return { table, sourceRows, targetRows, equal: sourceRows === targetRows };
+}

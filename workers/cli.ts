@@ -1,0 +1,37 @@
+import { runCli } from '../src/cli/program.js';
+import { loadConfig, secretsOf, type ConfigOverrides } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { startWorkerPool } from './worker-pool.js';
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** `my2pg worker`: runs until a signal; the first closes gracefully, a second forces. */
+async function runWorker(overrides: ConfigOverrides, options: { concurrency: number }): Promise<number> {
+  const config = loadConfig(overrides, ['source', 'target', 'redis']);
+  const logger = createLogger(overrides.logLevel ?? config.logLevel, secretsOf(config));
+  const graceMs = Number(process.env.MY2PG_SHUTDOWN_GRACE_MS ?? 30_000);
+  const pool = await startWorkerPool(config, { concurrency: options.concurrency, logger });
+  process.stderr.write(`my2pg worker: ready (concurrency ${options.concurrency}); SIGINT/SIGTERM to stop\n`);
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals += 1;
+      if (signals === 1) {
+        logger.info({ signal, graceMs }, 'shutting down: no new jobs, active ones finish');
+        pool.close(graceMs).then(() => resolve(0), () => resolve(1));
+      } else {
+        logger.warn({ signal }, 'second signal: forcing shutdown');
+        pool.forceClose().finally(() => resolve(130));
+      }
+    };
+    for (const signal of SIGNALS) process.on(signal, onSignal);
+  });
+}
+
+const code = await runCli(process.argv, {
+  startWorkers: (config, options) => startWorkerPool(config, options),
+  runWorker,
+});
+process.exitCode = code;
+// Open handles (pools, sockets) must not keep a finished command alive.
+setTimeout(() => process.exit(code), 200).unref();

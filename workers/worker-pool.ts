@@ -1,0 +1,91 @@
+import { Worker } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import { createCopyTableProcessor } from '../jobs/copy-table.js';
+import { createFinalizeProcessor } from '../jobs/finalize.js';
+import { must, type Config } from '../src/config.js';
+import type { Logger } from '../src/log.js';
+import { connectRedis, workerRedisOptions } from '../src/queue/connection.js';
+import { COPY_QUEUE, FINALIZE_QUEUE } from '../src/queue/contract.js';
+import { closeAll, openSource, openTarget } from '../src/services.js';
+
+/** Running workers of one process. */
+export interface WorkerPool {
+  /** Stops taking jobs, lets active ones finish within `graceMs`, then forces. Safe to call twice. */
+  close(graceMs?: number): Promise<void>;
+  /** Forces the close now (second signal). */
+  forceClose(): Promise<void>;
+}
+
+/** Options of a worker process. */
+export interface WorkerPoolOptions {
+  concurrency: number;
+  logger: Logger;
+  /** Stalled-job check interval, ms (BullMQ default 30 s). */
+  stalledIntervalMs?: number;
+  /** Job lock duration, ms (BullMQ default 30 s). */
+  lockDurationMs?: number;
+}
+
+/** Starts a copy worker (N concurrent tables) and a finalize worker on the configured services. */
+export async function startWorkerPool(config: Config, options: WorkerPoolOptions): Promise<WorkerPool> {
+  const concurrency = Math.max(1, options.concurrency);
+  const source: DataSource = await openSource(must(config.mysqlUrl, 'the MySQL source'), concurrency + 2);
+  let target: DataSource;
+  try {
+    target = await openTarget(must(config.databaseUrl, 'the PostgreSQL target'), concurrency + 2);
+  } catch (error) {
+    await closeAll(source);
+    throw error;
+  }
+  const context = { source, target, logger: options.logger };
+  const connection = connectRedis(config.redisUrl, workerRedisOptions());
+  connection.on('error', (error) => options.logger.warn({ err: error.message }, 'redis connection error'));
+  const common = {
+    connection,
+    prefix: config.queuePrefix,
+    ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
+    ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+  };
+  const workers = [
+    new Worker(COPY_QUEUE, createCopyTableProcessor(context), { ...common, concurrency }),
+    new Worker(FINALIZE_QUEUE, createFinalizeProcessor(context), { ...common, concurrency: 1 }),
+  ];
+  for (const worker of workers) {
+    worker.on('error', (error) => options.logger.warn({ err: error.message }, 'worker error'));
+    worker.on('failed', (job, error) => options.logger.warn({ jobId: job?.id, err: error.message }, 'job failed'));
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  options.logger.info({ concurrency, prefix: config.queuePrefix }, 'workers ready');
+
+  let closing: Promise<void> | undefined;
+  let forced: Promise<void> | undefined;
+  const release = async (): Promise<void> => {
+    await closeAll(source, target);
+    connection.disconnect();
+  };
+  const forceClose = (): Promise<void> => {
+    forced ??= (async () => {
+      options.logger.warn('forcing worker shutdown');
+      await Promise.allSettled(workers.map((w) => w.close(true)));
+      await release();
+    })();
+    return forced;
+  };
+  return {
+    close(graceMs = 30_000) {
+      closing ??= (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const graceful = Promise.allSettled(workers.map((w) => w.close())).then(() => 'done' as const);
+        const timeout = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), graceMs);
+        });
+        const outcome = await Promise.race([graceful, timeout]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') await forceClose();
+        else await release();
+      })();
+      return closing;
+    },
+    forceClose,
+  };
+}
