@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/my2pg.js', import.meta.url));
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** A test file's own MySQL database, PostgreSQL database and BullMQ prefix, dropped afterwards. */
+export interface Sandbox {
+  name: string;
+  mysqlServerUrl: string;
+  pgServerUrl: string;
+  mysqlUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+  /** Environment for a my2pg child process pointed at this sandbox. */
+  env: NodeJS.ProcessEnv;
+  mysql(): Promise<mysql.Connection>;
+  pg(): Promise<pg.Client>;
+  /** Runs `my2pg …` to completion. */
+  cli(args: string[], extraEnv?: NodeJS.ProcessEnv, timeoutMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Starts `my2pg worker` in the background. */
+  worker(args?: string[], extraEnv?: NodeJS.ProcessEnv): ChildProcess & { output: () => string };
+  dispose(): Promise<void>;
+}
+
+export async function createSandbox(label: string): Promise<Sandbox> {
+  const services = inject('services');
+  const name = `my2pg_t_${label}_${randomBytes(4).toString('hex')}`;
+  const admin = await mysql.createConnection({ uri: services.mysqlUrl });
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  const pgAdmin = new pg.Client({ connectionString: services.databaseUrl });
+  await pgAdmin.connect();
+  await pgAdmin.query(`CREATE DATABASE "${name}"`);
+  await pgAdmin.end();
+  const prefix = `my2pg-t-${label}-${randomBytes(3).toString('hex')}`;
+  const mysqlUrl = withDatabase(services.mysqlUrl, name);
+  const databaseUrl = withDatabase(services.databaseUrl, name);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    MYSQL_URL: mysqlUrl,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: services.redisUrl,
+    MY2PG_QUEUE_PREFIX: prefix,
+    MY2PG_LOG_LEVEL: 'warn',
+  };
+  const children: ChildProcess[] = [];
+  const sandbox: Sandbox = {
+    name,
+    mysqlServerUrl: services.mysqlUrl,
+    pgServerUrl: services.databaseUrl,
+    mysqlUrl,
+    databaseUrl,
+    redisUrl: services.redisUrl,
+    prefix,
+    env,
+    mysql: () => mysql.createConnection({ uri: mysqlUrl, multipleStatements: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, charset: 'utf8mb4' }),
+    pg: async () => {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      return client;
+    },
+    cli(args, extraEnv = {}, timeoutMs = 90_000) {
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`my2pg ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+        }, timeoutMs);
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr });
+        });
+      });
+    },
+    worker(args = [], extraEnv = {}) {
+      const child = spawn(process.execPath, [BIN, 'worker', ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+      children.push(child);
+      return Object.assign(child, { output: () => output });
+    },
+    async dispose() {
+      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+      const a = await mysql.createConnection({ uri: services.mysqlUrl });
+      await a.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await a.end();
+      const p = new pg.Client({ connectionString: services.databaseUrl });
+      await p.connect();
+      await p.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await p.end();
+      const redis = new Redis(services.redisUrl);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+      redis.disconnect();
+    },
+  };
+  return sandbox;
+}
+
+/** Waits until a background worker printed that it is ready. */
+export async function waitForOutput(child: { output: () => string }, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  const started = Date.now();
+  while (!pattern.test(child.output())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${pattern}: ${child.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

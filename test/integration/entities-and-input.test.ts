@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSeedIntoMysql } from '../../src/demo/demo.js';
+import { readBothSides, SEED_COUNTS, SEED_TABLES } from '../helpers/compare.js';
+import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+
+let sandbox: Sandbox;
+
+describe('--entities, created tables and bad input', () => {
+  beforeAll(async () => {
+    sandbox = await createSandbox('entities');
+    await loadSeedIntoMysql(sandbox.mysqlServerUrl, sandbox.name);
+    const my = await sandbox.mysql();
+    await my.query('CREATE TABLE audit_log (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, note VARCHAR(20)) AUTO_INCREMENT = 50');
+    await my.query("INSERT INTO audit_log (note) VALUES ('a'), ('b')");
+    await my.end();
+  });
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  it('an unknown --tables name is an error before anything starts (exit 2)', async () => {
+    const result = await sandbox.cli(['start', '--tables', 'users,nope']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^my2pg: unknown table in the MySQL source: --tables nope/m);
+    const pgc = await sandbox.pg();
+    const tables = await pgc.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`);
+    await pgc.end();
+    expect(tables.rows[0].n).toBe(0);
+  });
+
+  it('an unreachable service is one line and exit 2, without the password', async () => {
+    const result = await sandbox.cli(['start'], { DATABASE_URL: 'postgresql://postgres:S3cretPw@127.0.0.1:1/nowhere' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('cannot connect to the PostgreSQL target postgresql://postgres:***@127.0.0.1:1/nowhere');
+    expect(result.stderr).not.toContain('S3cretPw');
+  });
+
+  it('--entities migrates just the entities\' tables into an empty target, creating them', async () => {
+    const result = await sandbox.cli(['run', '--entities', 'examples/seed-app/entities.ts']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const pgc = await sandbox.pg();
+    const my = await sandbox.mysql();
+    try {
+      const tables = await pgc.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
+      expect(tables.rows.map((r) => r.table_name)).toEqual(['alembic_version', 'friendships', 'game_visits', 'monthly_scores', 'scores', 'users']);
+      for (const t of SEED_TABLES) {
+        const { source, target } = await readBothSides(my, pgc, t.table, t.columns, ['id'], { booleans: t.booleans });
+        expect(target.length).toBe(SEED_COUNTS[t.table]);
+        expect(target, t.table).toEqual(source);
+      }
+      const next = await pgc.query(`SELECT nextval(pg_get_serial_sequence('users', 'id'))::int AS n`);
+      expect(next.rows[0].n).toBe(34);
+      const fks = await pgc.query(`SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f'`);
+      expect(fks.rows[0].n).toBe(5);
+      const idx = await pgc.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'users' ORDER BY 1`);
+      expect(idx.rows.map((r) => r.indexname)).toContain('users_ix_users_email');
+    } finally {
+      await pgc.end();
+      await my.end();
+    }
+  });
+
+  it('without --entities every table is created, unsigned bigint identity continuing after AUTO_INCREMENT', async () => {
+    const result = await sandbox.cli(['run', '--tables', 'audit_log']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const pgc = await sandbox.pg();
+    try {
+      const rows = await pgc.query('SELECT id::text, note FROM audit_log ORDER BY id');
+      expect(rows.rows).toEqual([
+        { id: '50', note: 'a' },
+        { id: '51', note: 'b' },
+      ]);
+      const next = await pgc.query(`SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))::text AS n`);
+      expect(next.rows[0].n).toBe('52');
+    } finally {
+      await pgc.end();
+    }
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { buildConverter, isZeroDate, setToArrayLiteral, ValueError } from '../../src/copy/convert.js';
+import type { SourceColumn } from '../../src/schema/source-catalog.js';
+import type { TargetColumn } from '../../src/schema/target-catalog.js';
+
+function src(dataType: string, extra: Partial<SourceColumn> = {}): SourceColumn {
+  return {
+    name: 'c', dataType, columnType: dataType, unsigned: false, nullable: true, defaultValue: null, autoIncrement: false, generated: false,
+    charset: null, maxLength: null, numericPrecision: null, numericScale: null, datetimePrecision: null, enumValues: null, comment: '', ...extra,
+  };
+}
+function tgt(typeName: string, category: string): TargetColumn {
+  return { name: 'c', formattedType: typeName, typeName, category, elementType: null, notNull: false, hasDefault: false, identity: '', generated: false, enumLabels: null };
+}
+
+describe('value conversion for the target column', () => {
+  it.each<[string, SourceColumn, TargetColumn, unknown, string | null]>([
+    ['tinyint 1 → boolean', src('tinyint', { columnType: 'tinyint(1)' }), tgt('bool', 'B'), 1, 't'],
+    ['tinyint 0 → boolean', src('tinyint', { columnType: 'tinyint(1)' }), tgt('bool', 'B'), 0, 'f'],
+    ['bit(1) → boolean', src('bit', { numericPrecision: 1 }), tgt('bool', 'B'), Buffer.from([1]), 't'],
+    ['NULL stays NULL', src('int'), tgt('int4', 'N'), null, null],
+    ['bigint text stays exact', src('bigint', { unsigned: true }), tgt('numeric', 'N'), '18446744073709551615', '18446744073709551615'],
+    ['decimal text stays exact', src('decimal'), tgt('numeric', 'N'), '12345678901234567890.123456789', '12345678901234567890.123456789'],
+    ['float -0 keeps its sign', src('double'), tgt('float8', 'N'), '-0', '-0'],
+    ['blob → bytea hex', src('blob'), tgt('bytea', 'U'), Buffer.from([0, 255, 10]), '\\x00ff0a'],
+    ['zero date → NULL', src('date'), tgt('date', 'D'), '0000-00-00', null],
+    ['partial zero datetime → NULL', src('datetime'), tgt('timestamp', 'D'), '2024-00-10 00:00:00', null],
+    ['datetime(6) keeps microseconds', src('datetime'), tgt('timestamp', 'D'), '2025-01-02 03:04:05.123456', '2025-01-02 03:04:05.123456'],
+    ['enum text → enum', src('enum'), tgt('friendshipstatus', 'E'), 'ACCEPTED', 'ACCEPTED'],
+    ['NUL removed from text', src('varchar'), tgt('text', 'S'), 'a\u0000b', 'ab'],
+    ['set → text[]', src('set'), tgt('_text', 'A'), 'a,b"c', '{"a","b\\"c"}'],
+    ['bit(10) → varbit', src('bit', { numericPrecision: 10 }), tgt('varbit', 'V'), Buffer.from([0b10, 0b11111111]), '1011111111'],
+    ['binary(16) → uuid', src('binary'), tgt('uuid', 'U'), Buffer.from('00112233445566778899aabbccddeeff', 'hex'), '00112233-4455-6677-8899-aabbccddeeff'],
+  ])('%s', (_label, s, t, value, expected) => {
+    expect(buildConverter(s, t)(value as never)).toBe(expected);
+  });
+
+  it('rejects a value a boolean cannot hold, naming the column', () => {
+    const convert = buildConverter(src('tinyint', { columnType: 'tinyint(1)' }), tgt('bool', 'B'));
+    expect(() => convert(2)).toThrow(ValueError);
+    expect(() => convert(2)).toThrow(/column c: value "2" is not 0 or 1/);
+  });
+
+  it('knows zero dates', () => {
+    expect(isZeroDate('0000-00-00')).toBe(true);
+    expect(isZeroDate('2024-05-00')).toBe(true);
+    expect(isZeroDate('2024-05-01')).toBe(false);
+    expect(setToArrayLiteral('')).toBe('{}');
+  });
+});

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, redactUrl } from '../../src/config.js';
+import { UsageError } from '../../src/errors.js';
+import { matchTargetTable, selectTables, splitNames } from '../../src/plan.js';
+import { copyJobId } from '../../src/queue/contract.js';
+
+const TABLES = ['alembic_version', 'friendships', 'game_visits', 'monthly_scores', 'scores', 'users'];
+
+describe('table selection', () => {
+  it('takes every table but alembic_version, which finalize syncs', () => {
+    const { tables, syncAlembic } = selectTables(TABLES, {});
+    expect(tables.map((t) => t.table)).toEqual(['friendships', 'game_visits', 'monthly_scores', 'scores', 'users']);
+    expect(syncAlembic).toBe(true);
+  });
+  it('filters with --tables and --exclude', () => {
+    expect(selectTables(TABLES, { tables: ['users', 'scores'] }).tables.map((t) => t.table)).toEqual(['scores', 'users']);
+    expect(selectTables(TABLES, { exclude: ['game_visits', 'alembic_version'] })).toEqual({
+      tables: ['friendships', 'monthly_scores', 'scores', 'users'].map((table) => ({ table })),
+      syncAlembic: false,
+    });
+  });
+  it('lists every unknown name at once', () => {
+    expect(() => selectTables(TABLES, { tables: ['users', 'nope'], exclude: ['gone'] })).toThrow(/--tables nope, --exclude gone/);
+    expect(() => selectTables(TABLES, { tables: ['nope'] })).toThrow(UsageError);
+  });
+  it('uses the entities\' columns', () => {
+    expect(selectTables(TABLES, { entities: [{ table: 'users', columns: ['id'] }] }).tables).toEqual([{ table: 'users', columns: ['id'] }]);
+  });
+  it('splits comma lists', () => {
+    expect(splitNames(['a,b', ' c '])).toEqual(['a', 'b', 'c']);
+    expect(splitNames(undefined)).toBeUndefined();
+  });
+  it('matches target tables exactly, then ignoring case', () => {
+    expect(matchTargetTable('Users', ['users'])).toBe('users');
+    expect(matchTargetTable('users', ['users', 'Users'])).toBe('users');
+    expect(matchTargetTable('x', ['users'])).toBeUndefined();
+  });
+  it('derives job ids without colons', () => {
+    expect(copyJobId('run-1', 'users')).toBe('run-1.users');
+    expect(copyJobId('run-1', 'a:b')).toMatch(/^run-1\.t-[0-9a-f]{16}$/);
+  });
+});
+
+describe('configuration', () => {
+  it('builds the MySQL URL from the seed variables and accepts SQLAlchemy URLs', () => {
+    const config = loadConfig({}, ['source', 'target', 'redis'], {
+      MYSQL_HOST: 'db',
+      MYSQL_PORT: '3307',
+      MYSQL_USER: 'app',
+      MYSQL_PASSWORD: 'p@ss word',
+      MYSQL_DATABASE: 'game',
+      DATABASE_URL: 'postgresql+psycopg2://u:pw@pg:5432/game',
+    });
+    expect(config.mysqlUrl).toBe('mysql://app:p%40ss%20word@db:3307/game');
+    expect(config.databaseUrl).toBe('postgresql://u:pw@pg:5432/game');
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.queuePrefix).toBe('my2pg');
+    expect(config.schema).toBe('public');
+  });
+  it('flags win over the environment', () => {
+    const config = loadConfig({ source: 'mysql://a@h/x', schema: 'app' }, ['source'], { MYSQL_URL: 'mysql://b@h/y' });
+    expect(config.mysqlUrl).toBe('mysql://a@h/x');
+    expect(config.schema).toBe('app');
+  });
+  it('lists every problem at once, with passwords redacted', () => {
+    let message = '';
+    try {
+      loadConfig({}, ['source', 'target', 'redis'], { MYSQL_URL: 'ftp://u:topsecret@h/db', REDIS_URL: 'nonsense' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('no PostgreSQL target');
+    expect(message).toContain('must start with mysql://');
+    expect(message).toContain('Redis URL');
+    expect(message).not.toContain('topsecret');
+  });
+  it('redacts passwords', () => {
+    expect(redactUrl('postgresql://u:secret@h:5432/db')).toBe('postgresql://u:***@h:5432/db');
+    expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+  });
+});
