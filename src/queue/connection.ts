@@ -25,7 +25,7 @@ export async function pingRedis(url: string): Promise<void> {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new UsageError(`cannot reach Redis at ${redactUrl(url)}: ${(error as Error).message}. Start Redis or set REDIS_URL / --redis.`);
+    throw new UsageError(`cannot reach Redis at ${redactUrl(url)}: ${(error as Error).message.replace(/\.+$/, "")}; start Redis or set REDIS_URL / --redis`);
   } finally {
     client.disconnect();
   }
