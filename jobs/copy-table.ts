@@ -28,9 +28,10 @@ export function createCopyTableProcessor(context: JobContext) {
         rowsCopied: String(result.rows),
         finishedAt: new Date(),
         lastError: null,
+        adjustments: Object.keys(result.adjustments).length > 0 ? result.adjustments : null,
       });
-      log.info({ rows: result.rows, ms: result.durationMs }, 'copy finished');
-      return { table: payload.table, rows: result.rows, durationMs: result.durationMs };
+      log.info({ rows: result.rows, ms: result.durationMs, adjustments: result.adjustments }, 'copy finished');
+      return { table: payload.table, rows: result.rows, durationMs: result.durationMs, adjustments: result.adjustments };
     } catch (error) {
       const message = describeError(error);
       const permanent = isPermanentError(error);

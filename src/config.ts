@@ -35,6 +35,8 @@ export interface Config {
   schema: string;
   /** pino level. Default `info`. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How long a worker lets active jobs finish after the first signal, ms (`MY2PG_SHUTDOWN_GRACE_MS`). Default 30000. */
+  shutdownGraceMs: number;
   /** Bull Board basic-auth user, from `BOARD_USER`. */
   boardUser: string | undefined;
   /** Bull Board basic-auth password, from `BOARD_PASSWORD`. */
@@ -136,6 +138,10 @@ const configSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'the log level must be one of fatal, error, warn, info, debug, trace, silent',
   }),
+  shutdownGraceMs: z
+    .string()
+    .regex(/^\d+$/, 'MY2PG_SHUTDOWN_GRACE_MS must be a whole number of milliseconds')
+    .transform(Number),
   boardUser: z.string().optional(),
   boardPassword: z.string().optional(),
 });
@@ -165,6 +171,7 @@ export function loadConfig(
   overrides: ConfigOverrides = {},
   need: readonly Service[] = ['source', 'target', 'redis'],
   env: Record<string, string | undefined> = readEnvironment(),
+  defaults: { logLevel: Config['logLevel'] } = { logLevel: 'info' },
 ): Config {
   const mysqlRaw = blankToUndefined(overrides.source) ?? blankToUndefined(env.MYSQL_URL) ?? mysqlUrlFromParts(env);
   const pgRaw = blankToUndefined(overrides.target) ?? blankToUndefined(env.DATABASE_URL);
@@ -174,7 +181,8 @@ export function loadConfig(
     redisUrl: blankToUndefined(overrides.redis) ?? blankToUndefined(env.REDIS_URL) ?? DEFAULT_REDIS_URL,
     queuePrefix: blankToUndefined(env.MY2PG_QUEUE_PREFIX) ?? 'my2pg',
     schema: overrides.schema ?? blankToUndefined(env.MY2PG_SCHEMA) ?? 'public',
-    logLevel: blankToUndefined(overrides.logLevel) ?? blankToUndefined(env.MY2PG_LOG_LEVEL) ?? 'info',
+    logLevel: blankToUndefined(overrides.logLevel) ?? blankToUndefined(env.MY2PG_LOG_LEVEL) ?? defaults.logLevel,
+    shutdownGraceMs: blankToUndefined(env.MY2PG_SHUTDOWN_GRACE_MS) ?? '30000',
     boardUser: blankToUndefined(env.BOARD_USER),
     boardPassword: env.BOARD_PASSWORD === '' ? undefined : env.BOARD_PASSWORD,
   };

@@ -8,8 +8,8 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 /** `my2pg worker`: runs until a signal; the first closes gracefully, a second forces. */
 async function runWorker(overrides: ConfigOverrides, options: { concurrency: number }): Promise<number> {
   const config = loadConfig(overrides, ['source', 'target', 'redis']);
-  const logger = createLogger(overrides.logLevel ?? config.logLevel, secretsOf(config));
-  const graceMs = Number(process.env.MY2PG_SHUTDOWN_GRACE_MS ?? 30_000);
+  const logger = createLogger(config.logLevel, secretsOf(config));
+  const graceMs = config.shutdownGraceMs;
   const pool = await startWorkerPool(config, { concurrency: options.concurrency, logger });
   process.stderr.write(`my2pg worker: ready (concurrency ${options.concurrency}); SIGINT/SIGTERM to stop\n`);
   return new Promise<number>((resolve) => {

@@ -1,11 +1,11 @@
 import type { DataSource } from 'typeorm';
-import { loadConfig, must, redactUrl, type Config, type ConfigOverrides } from '../config.js';
-import { UsageError } from '../errors.js';
+import { loadConfig, must, readEnvironment, redactUrl, secretsOf, type Config, type ConfigOverrides } from '../config.js';
+import { describeError, UsageError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { splitNames } from '../plan.js';
 import { pingRedis } from '../queue/connection.js';
 import { enqueueRun, openQueues, readTableJobs, retryFailedJobs, waitForRun, type QueueHandles, type TableJobRef, type TableJobState } from '../queue/run-queue.js';
-import { prepareRun } from '../run/prepare-run.js';
+import { prepareRun, type PreparedRun } from '../run/prepare-run.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
 import { closeAll, openSource, openTarget } from '../services.js';
 import type { RunRow } from '../state/entities.js';
@@ -32,11 +32,8 @@ export interface PlanFlags {
   exclude?: string[];
   entities?: string;
   batchSize: number;
-  concurrency: number;
-}
-
-function logLevelOf(overrides: ConfigOverrides): string {
-  return overrides.logLevel ?? 'warn';
+  /** Tables copied at once by in-process workers (`run`, `demo`). */
+  concurrency?: number;
 }
 
 async function withServices<T>(
@@ -104,21 +101,29 @@ export async function startCommand(
   output: Output,
   inProcess?: { startWorkers: StartWorkers },
 ): Promise<number> {
-  const config = loadConfig(overrides, ['source', 'target', 'redis']);
-  const logger = createLogger(logLevelOf(overrides));
+  // In a terminal, pino's JSON lines are noise unless asked for: warn unless MY2PG_LOG_LEVEL or --log-level says otherwise.
+  const config = loadConfig(overrides, ['source', 'target', 'redis'], readEnvironment(), { logLevel: 'warn' });
+  const logger = createLogger(config.logLevel, secretsOf(config));
   return withServices(config, { source: true }, async ({ source, target, queues }) => {
-    const entities = flags.entities ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target')) : undefined;
-    const prepared = await prepareRun(source!, target, {
-      tables: splitNames(flags.tables),
-      exclude: splitNames(flags.exclude),
-      entities,
-      batchSize: flags.batchSize,
-      sourceLabel: redactUrl(must(config.mysqlUrl, 'source')),
-      targetSchema: config.schema,
-    });
+    let prepared: PreparedRun;
+    try {
+      const entities = flags.entities ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target')) : undefined;
+      prepared = await prepareRun(source!, target, {
+        tables: splitNames(flags.tables),
+        exclude: splitNames(flags.exclude),
+        entities,
+        batchSize: flags.batchSize,
+        sourceLabel: redactUrl(must(config.mysqlUrl, 'source')),
+        targetSchema: config.schema,
+      });
+      await enqueueRun(queues, prepared);
+    } catch (error) {
+      // No job exists yet, so nothing was started: exit 2, whatever the cause.
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`nothing was enqueued: ${describeError(error)}`);
+    }
     for (const warning of prepared.warnings) output.err(`warning: ${warning}`);
     for (const item of prepared.notMigrated) output.err(`not migrated: ${item}`);
-    await enqueueRun(queues, prepared);
     const created = prepared.tables.filter((t) => t.action === 'create').length;
     output.err(
       `run ${prepared.runId}: ${prepared.tables.length} tables enqueued (${created} to create, ${prepared.tables.length - created} to fill), ${prepared.droppedForeignKeys} foreign keys dropped for the load${prepared.syncAlembic ? ', alembic_version to sync' : ''}`,
@@ -127,7 +132,7 @@ export async function startCommand(
       output.out(prepared.runId);
       return 0;
     }
-    const pool = inProcess ? await inProcess.startWorkers(config, { concurrency: flags.concurrency, logger }) : undefined;
+    const pool = inProcess ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger }) : undefined;
     try {
       return await waitAndReport(target, queues, prepared.runId, output);
     } finally {
@@ -171,6 +176,7 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
                 targetRows: t.targetRows === null ? null : Number(t.targetRows),
                 lastError: job?.failedReason ?? t.lastError,
                 verification: t.verification,
+                adjustments: t.adjustments,
               };
             }),
             summary: run.summary,

@@ -32,8 +32,7 @@ function addPlanOptions(command: Command): Command {
     .option('--tables <names>', 'only these tables (comma separated, repeatable)', collect)
     .option('--exclude <names>', 'every table but these (comma separated, repeatable)', collect)
     .option('--entities <module>', 'migrate the tables (and columns) of these TypeORM entities (.js or .ts module)')
-    .option('--batch-size <n>', 'rows per COPY write', positiveInt, 5000)
-    .option('--concurrency <n>', 'tables copied at once by in-process workers', positiveInt, 2);
+    .option('--batch-size <n>', 'rows per COPY write', positiveInt, 5000);
 }
 
 /** Builds the `my2pg` command line. Actions set `exitCode`; nothing here calls process.exit. */
@@ -50,6 +49,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .exitOverride();
 
   addPlanOptions(program.command('run').description('plan, enqueue, work the jobs in this process, wait, and print the report'))
+    .option('--concurrency <n>', 'tables copied at once by the in-process workers', positiveInt, 2)
     .action(async (options, command: Command) => {
       result.exitCode = await startCommand(globalOverrides(command), options, output, { startWorkers: deps.startWorkers });
     });

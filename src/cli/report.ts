@@ -1,5 +1,6 @@
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import type { TableJobState } from '../queue/run-queue.js';
+import { describeAdjustments, type TableAdjustments } from '../copy/copy-table.js';
 
 /** Pads a table of strings into aligned columns. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -38,8 +39,16 @@ export function formatRunReport(run: RunRow, tables: readonly RunTableRow[], job
   if (summary?.sequences && summary.sequences.length > 0) {
     lines.push(`sequences: ${summary.sequences.map((s) => `${s.table}.${s.column} next ${s.nextValue}`).join(', ')}`);
   }
+  for (const t of tables) {
+    for (const line of describeAdjustments((t.adjustments ?? {}) as TableAdjustments)) lines.push(`adjusted: table ${t.tableName}, ${line}`);
+  }
   for (const problem of summary?.problems ?? []) lines.push(`problem: ${problem}`);
   return lines.join('\n');
+}
+
+/** A name as one POSIX shell word: bare when safe, else single-quoted. */
+export function shellWord(name: string): string {
+  return /^[A-Za-z0-9_.-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Lines naming each failed table, its error and the command that retries it. */
@@ -50,7 +59,7 @@ export function formatFailures(runId: string, tables: readonly RunTableRow[], jo
     const row = tables.find((t) => t.tableName === job.table);
     const reason = job.failedReason ?? row?.lastError ?? (job.state === 'missing' ? 'the job is missing from Redis' : 'unknown error');
     out.push(`table ${job.table} failed: ${reason}`);
-    out.push(`  fix the cause, then: npx my2pg retry ${runId} --table ${JSON.stringify(job.table).replace(/^"(.*)"$/, (m, inner: string) => (/^[A-Za-z0-9_.-]+$/.test(inner) ? inner : m))} --wait`);
+    out.push(`  fix the cause, then: npx my2pg retry ${runId} --table ${shellWord(job.table)} --wait`);
   }
   return out;
 }

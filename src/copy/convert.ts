@@ -28,9 +28,19 @@ function asText(value: Exclude<SourceValue, null>, column: string): string {
   }
 }
 
-/** PostgreSQL text cannot hold NUL; it is removed (MySQL allows it). */
-function stripNul(text: string): string {
-  return text.includes('\u0000') ? text.replace(/\u0000/g, '') : text;
+/**
+ * Values a converter had to change because PostgreSQL cannot hold them as they are. Counted
+ * per column so the run reports them; nothing is changed silently.
+ */
+export interface ColumnAdjustments {
+  /** Zero or partial-zero dates written as NULL. */
+  zeroDatesToNull: number;
+  /** Values from which NUL characters were removed. */
+  nulCharactersRemoved: number;
+}
+
+export function emptyAdjustments(): ColumnAdjustments {
+  return { zeroDatesToNull: 0, nulCharactersRemoved: 0 };
 }
 
 /** MySQL's zero dates ('0000-00-00', '2024-00-10') have no PostgreSQL equivalent: NULL. */
@@ -97,7 +107,7 @@ const DATE_TYPES = new Set(['date', 'datetime', 'timestamp']);
  * Builds the converter from a source column to a target column. Decided once per table, so
  * the per-value work is a switch-free function call.
  */
-export function buildConverter(source: SourceColumn, target: TargetColumn): Converter {
+export function buildConverter(source: SourceColumn, target: TargetColumn, adjustments: ColumnAdjustments = emptyAdjustments()): Converter {
   const name = source.name;
   const zeroDates = DATE_TYPES.has(source.dataType);
   const width = source.dataType === 'bit' ? source.numericPrecision : null;
@@ -119,10 +129,18 @@ export function buildConverter(source: SourceColumn, target: TargetColumn): Conv
   } else if (zeroDates) {
     convert = (v) => {
       const text = asText(v, name);
-      return isZeroDate(text) ? null : text;
+      if (!isZeroDate(text)) return text;
+      adjustments.zeroDatesToNull += 1;
+      return null;
     };
   } else if (target.category === 'S' || target.category === 'U' || target.category === 'E') {
-    convert = (v) => stripNul(asText(v, name));
+    // PostgreSQL text cannot hold NUL (MySQL can): it is removed, and counted.
+    convert = (v) => {
+      const text = asText(v, name);
+      if (!text.includes('\u0000')) return text;
+      adjustments.nulCharactersRemoved += 1;
+      return text.replace(/\u0000/g, '');
+    };
   } else {
     convert = (v) => asText(v, name);
   }

@@ -8,7 +8,7 @@ import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { isPermanentError, MigrationError } from '../errors.js';
 import { readSourceCatalog, type SourceColumn, type SourceTable } from '../schema/source-catalog.js';
 import { readTargetTables, type TargetColumn, type TargetTable } from '../schema/target-catalog.js';
-import { buildConverter, ValueError, type Converter } from './convert.js';
+import { buildConverter, emptyAdjustments, ValueError, type ColumnAdjustments, type Converter } from './convert.js';
 import { encodeCopyRow } from './copy-text.js';
 
 /** What to copy. */
@@ -36,6 +36,8 @@ export interface ColumnPair {
   source: SourceColumn;
   target: TargetColumn;
   convert: Converter;
+  /** What the converter had to change in this column's values. */
+  adjustments: ColumnAdjustments;
 }
 
 /** Finds the target column for a source column: same name, else the one same name ignoring case. */
@@ -77,7 +79,8 @@ export function pairColumns(source: SourceTable, target: TargetTable, only?: rea
         true,
       );
     }
-    pairs.push({ source: column, target: targetColumn, convert: buildConverter(column, targetColumn) });
+    const adjustments = emptyAdjustments();
+    pairs.push({ source: column, target: targetColumn, convert: buildConverter(column, targetColumn, adjustments), adjustments });
   }
   if (missing.length > 0) {
     throw new MigrationError(
@@ -137,7 +140,25 @@ export async function loadTablePair(source: DataSource, target: DataSource, inpu
  * and COPY run in one PostgreSQL transaction, so a failure leaves the target as it was and a
  * rerun ends with exactly the source rows.
  */
-export async function copyTable(source: DataSource, target: DataSource, input: CopyTableInput, hooks: CopyTableHooks = {}): Promise<{ rows: number; durationMs: number }> {
+/** Columns whose values had to be changed to fit PostgreSQL, with the counts; absent when none. */
+export type TableAdjustments = Record<string, ColumnAdjustments>;
+
+/** Sentences for a table's adjustments, for logs and reports. */
+export function describeAdjustments(adjustments: TableAdjustments): string[] {
+  const out: string[] = [];
+  for (const [column, a] of Object.entries(adjustments)) {
+    if (a.zeroDatesToNull > 0) out.push(`column ${column}: ${a.zeroDatesToNull} zero dates written as NULL`);
+    if (a.nulCharactersRemoved > 0) out.push(`column ${column}: NUL characters removed from ${a.nulCharactersRemoved} values`);
+  }
+  return out;
+}
+
+export async function copyTable(
+  source: DataSource,
+  target: DataSource,
+  input: CopyTableInput,
+  hooks: CopyTableHooks = {},
+): Promise<{ rows: number; durationMs: number; adjustments: TableAdjustments }> {
   const started = Date.now();
   const { sourceTable, targetTable } = await loadTablePair(source, target, input);
   const pairs = pairColumns(sourceTable, targetTable, input.columns);
@@ -226,6 +247,11 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
     clearInterval(timer);
   }
   await report();
+  const adjustments: TableAdjustments = {};
+  for (const pair of pairs) {
+    if (pair.adjustments.zeroDatesToNull > 0 || pair.adjustments.nulCharactersRemoved > 0) adjustments[pair.source.name] = pair.adjustments;
+  }
   await hooks.onLog?.(`copied ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { rows, durationMs: Date.now() - started };
+  for (const line of describeAdjustments(adjustments)) await hooks.onLog?.(`adjusted: ${line}`);
+  return { rows, durationMs: Date.now() - started, adjustments };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { TableAdjustments } from '../copy/copy-table.js';
 
 /** Queue of the per-table copy jobs. */
 export const COPY_QUEUE = 'copy';
@@ -51,6 +52,8 @@ export interface CopyTableResult {
   table: string;
   rows: number;
   durationMs: number;
+  /** Columns whose values had to change to fit PostgreSQL (zero dates, NUL characters). */
+  adjustments: TableAdjustments;
 }
 
 /**

@@ -127,10 +127,15 @@ export async function waitForRun(
   options: { pollMs?: number; onTick?: (states: TableJobState[]) => void } = {},
 ): Promise<RunSettlement> {
   const pollMs = options.pollMs ?? 500;
+  // A completed job stays completed, so it is read once, not on every poll.
+  const completed = new Map<string, TableJobState>();
   for (;;) {
     const finalize = await queues.finalize.getJob(finalizeJobId(runId));
     const finalizeState = finalize ? await finalize.getState() : 'missing';
-    const states = await readTableJobs(queues, tables);
+    const polled = await readTableJobs(queues, tables.filter((t) => !completed.has(t.jobId)));
+    for (const s of polled) if (s.state === 'completed') completed.set(s.jobId, s);
+    const current = new Map(polled.map((s) => [s.jobId, s]));
+    const states = tables.map((t) => completed.get(t.jobId) ?? current.get(t.jobId)!);
     options.onTick?.(states);
     if (finalizeState === 'completed') {
       return { outcome: 'finished', tables: states, finalizeReason: null, finalizeResult: finalize?.returnvalue ?? null };

@@ -121,6 +121,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
         startedAt: null,
         finishedAt: null,
         verification: null,
+        adjustments: null,
       })),
     );
     const touched = planned.map((p) => p.targetTable);

@@ -118,12 +118,6 @@ export function parseEnumLabels(columnType: string): string[] | null {
   return labels;
 }
 
-/** The database a connection is on (from the URL). */
-export async function currentDatabase(connection: MysqlConnection): Promise<string> {
-  const rows = await queryMysql<Row[]>(connection, 'SELECT DATABASE() AS db, VERSION() AS version');
-  return str(rows[0]?.db);
-}
-
 /**
  * Reads every base table of the source database from information_schema. One connection,
  * so MySQL 8's statistics cache can be switched off for the AUTO_INCREMENT values.
@@ -208,7 +202,8 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
         nullable: str(row.nullable) === 'YES',
         defaultValue: strOrNull(row.def),
         autoIncrement: extra.includes('auto_increment'),
-        generated: /\b(virtual|stored|persistent) generated\b/.test(extra) || /\b(virtual|persistent|stored)\b/.test(extra) && !extra.includes('default_generated'),
+        // MySQL says VIRTUAL/STORED GENERATED, MariaDB also PERSISTENT; DEFAULT_GENERATED is only a default.
+        generated: /\b(virtual|stored|persistent)\b/.test(extra),
         charset: strOrNull(row.charset),
         maxLength: numOrNull(row.maxLength),
         numericPrecision: numOrNull(row.numPrecision),

@@ -46,6 +46,8 @@ export interface RunTableRow {
   startedAt: Date | null;
   finishedAt: Date | null;
   verification: JsonRecord | null;
+  /** Values changed to fit PostgreSQL, per column (see TableAdjustments); null when none. */
+  adjustments: JsonRecord | null;
 }
 
 /** A constraint or index dropped (or deferred) for the load, to be restored by finalize. */
@@ -100,6 +102,7 @@ export const RunTableEntity = new EntitySchema<RunTableRow>({
     startedAt: { name: 'started_at', type: 'timestamptz', nullable: true },
     finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
     verification: { type: 'jsonb', nullable: true },
+    adjustments: { type: 'jsonb', nullable: true },
   },
 });
 

@@ -67,10 +67,6 @@ export async function listRunTables(target: DataSource, runId: string): Promise<
   return target.getRepository(RunTableEntity).find({ where: { runId }, order: { tableName: 'ASC' } });
 }
 
-export async function getRunTable(target: DataSource, runId: string, tableName: string): Promise<RunTableRow | null> {
-  return target.getRepository(RunTableEntity).findOneBy({ runId, tableName });
-}
-
 export async function updateRunTable(target: DataSource, runId: string, tableName: string, patch: Partial<RunTableRow>): Promise<void> {
   await target.getRepository(RunTableEntity).update({ runId, tableName }, patch);
 }
@@ -107,10 +103,6 @@ export async function adoptUnrestoredConstraints(manager: EntityManager, runId: 
 
 export async function listUnrestoredConstraints(target: DataSource, runId: string): Promise<SavedConstraintRow[]> {
   return target.getRepository(SavedConstraintEntity).find({ where: { runId, restoredAt: IsNull() }, order: { id: 'ASC' } });
-}
-
-export async function listConstraints(target: DataSource, runId: string): Promise<SavedConstraintRow[]> {
-  return target.getRepository(SavedConstraintEntity).find({ where: { runId }, order: { id: 'ASC' } });
 }
 
 export async function markConstraintRestored(target: DataSource, id: number, error: string | null): Promise<void> {

@@ -5,6 +5,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
+import { loadSeedIntoMysql, prepareSeedTarget } from '../../src/demo/demo.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/my2pg.js', import.meta.url));
@@ -128,4 +129,12 @@ export async function waitForOutput(child: { output: () => string }, pattern: Re
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${pattern}: ${child.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A sandbox holding the seed app in MySQL and the alembic-made schema in PostgreSQL. */
+export async function createSeedSandbox(label: string): Promise<Sandbox> {
+  const sandbox = await createSandbox(label);
+  await loadSeedIntoMysql(sandbox.mysqlServerUrl, sandbox.name);
+  await prepareSeedTarget(sandbox.pgServerUrl, sandbox.name);
+  return sandbox;
 }

@@ -12,6 +12,10 @@ describe('--entities, created tables and bad input', () => {
     const my = await sandbox.mysql();
     await my.query('CREATE TABLE audit_log (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, note VARCHAR(20)) AUTO_INCREMENT = 50');
     await my.query("INSERT INTO audit_log (note) VALUES ('a'), ('b')");
+    // Values PostgreSQL cannot hold as they are: a zero date and a NUL character.
+    await my.query("SET SESSION sql_mode = ''");
+    await my.query('CREATE TABLE legacy_dates (id INT PRIMARY KEY, d DATE NULL, t VARCHAR(20) NULL)');
+    await my.query("INSERT INTO legacy_dates VALUES (1, '0000-00-00', CONCAT('a', CHAR(0), 'b')), (2, '2024-02-29', 'ok')");
     await my.end();
   });
   afterAll(async () => {
@@ -73,6 +77,28 @@ describe('--entities, created tables and bad input', () => {
       ]);
       const next = await pgc.query(`SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))::text AS n`);
       expect(next.rows[0].n).toBe('52');
+    } finally {
+      await pgc.end();
+    }
+  });
+
+  it('reports every value it changed to fit PostgreSQL, per table and column', async () => {
+    const result = await sandbox.cli(['run', '--tables', 'legacy_dates']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('adjusted: table legacy_dates, column d: 1 zero dates written as NULL');
+    expect(result.stdout).toContain('adjusted: table legacy_dates, column t: NUL characters removed from 1 values');
+    const pgc = await sandbox.pg();
+    try {
+      const rows = await pgc.query('SELECT id, d::text, t FROM legacy_dates ORDER BY id');
+      expect(rows.rows).toEqual([
+        { id: 1, d: null, t: 'ab' },
+        { id: 2, d: '2024-02-29', t: 'ok' },
+      ]);
+      const recorded = await pgc.query(`SELECT adjustments FROM my2pg.run_tables WHERE table_name = 'legacy_dates'`);
+      expect(recorded.rows[0].adjustments).toEqual({
+        d: { zeroDatesToNull: 1, nulCharactersRemoved: 0 },
+        t: { zeroDatesToNull: 0, nulCharactersRemoved: 1 },
+      });
     } finally {
       await pgc.end();
     }

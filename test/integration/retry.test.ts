@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSeedIntoMysql, prepareSeedTarget } from '../../src/demo/demo.js';
 import { readBothSides, SEED_TABLES } from '../helpers/compare.js';
-import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
+import { createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 let sandbox: Sandbox;
 
 describe('failures and retries', () => {
   beforeAll(async () => {
-    sandbox = await createSandbox('retry');
-    await loadSeedIntoMysql(sandbox.mysqlServerUrl, sandbox.name);
-    await prepareSeedTarget(sandbox.pgServerUrl, sandbox.name);
+    sandbox = await createSeedSandbox('retry');
   });
   afterAll(async () => {
     await sandbox?.dispose();

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSeedIntoMysql, prepareSeedTarget } from '../../src/demo/demo.js';
 import { readBothSides, SEED_COUNTS, SEED_NEXT_IDS, SEED_TABLES } from '../helpers/compare.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { createSeedSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 let sandbox: Sandbox;
 
@@ -22,9 +21,7 @@ async function expectSeedEqual(): Promise<void> {
 
 describe('the seed app migrated into an alembic-made schema', () => {
   beforeAll(async () => {
-    sandbox = await createSandbox('seed');
-    await loadSeedIntoMysql(sandbox.mysqlServerUrl, sandbox.name);
-    await prepareSeedTarget(sandbox.pgServerUrl, sandbox.name);
+    sandbox = await createSeedSandbox('seed');
   });
   afterAll(async () => {
     await sandbox?.dispose();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildConverter, isZeroDate, setToArrayLiteral, ValueError } from '../../src/copy/convert.js';
+import { buildConverter, emptyAdjustments, isZeroDate, setToArrayLiteral, ValueError } from '../../src/copy/convert.js';
 import type { SourceColumn } from '../../src/schema/source-catalog.js';
 import type { TargetColumn } from '../../src/schema/target-catalog.js';
 
@@ -46,5 +46,16 @@ describe('value conversion for the target column', () => {
     expect(isZeroDate('2024-05-00')).toBe(true);
     expect(isZeroDate('2024-05-01')).toBe(false);
     expect(setToArrayLiteral('')).toBe('{}');
+  });
+
+  it('counts every value it had to change, per column', () => {
+    const dates = emptyAdjustments();
+    const toDate = buildConverter(src('date'), tgt('date', 'D'), dates);
+    expect([toDate('0000-00-00'), toDate('2024-01-00'), toDate('2024-01-02'), toDate(null)]).toEqual([null, null, '2024-01-02', null]);
+    expect(dates).toEqual({ zeroDatesToNull: 2, nulCharactersRemoved: 0 });
+    const text = emptyAdjustments();
+    const toText = buildConverter(src('varchar'), tgt('text', 'S'), text);
+    expect([toText('a\u0000b\u0000'), toText('plain')]).toEqual(['ab', 'plain']);
+    expect(text).toEqual({ zeroDatesToNull: 0, nulCharactersRemoved: 1 });
   });
 });

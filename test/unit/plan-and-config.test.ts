@@ -3,6 +3,7 @@ import { loadConfig, redactUrl } from '../../src/config.js';
 import { UsageError } from '../../src/errors.js';
 import { matchTargetTable, selectTables, splitNames } from '../../src/plan.js';
 import { copyJobId } from '../../src/queue/contract.js';
+import { shellWord } from '../../src/cli/report.js';
 
 const TABLES = ['alembic_version', 'friendships', 'game_visits', 'monthly_scores', 'scores', 'users'];
 
@@ -34,6 +35,10 @@ describe('table selection', () => {
     expect(matchTargetTable('Users', ['users'])).toBe('users');
     expect(matchTargetTable('users', ['users', 'Users'])).toBe('users');
     expect(matchTargetTable('x', ['users'])).toBeUndefined();
+  });
+  it('prints table names in retry commands as one shell word', () => {
+    expect(shellWord('users')).toBe('users');
+    expect(shellWord("it's $HOME")).toBe(`'it'\\''s $HOME'`);
   });
   it('derives job ids without colons', () => {
     expect(copyJobId('run-1', 'users')).toBe('run-1.users');
@@ -73,6 +78,14 @@ describe('configuration', () => {
     expect(message).toContain('must start with mysql://');
     expect(message).toContain('Redis URL');
     expect(message).not.toContain('topsecret');
+  });
+  it('reads the worker grace period and the log level, with a default per command', () => {
+    const env = { MY2PG_SHUTDOWN_GRACE_MS: '5000' };
+    expect(loadConfig({}, [], env).shutdownGraceMs).toBe(5000);
+    expect(loadConfig({}, [], {}).shutdownGraceMs).toBe(30000);
+    expect(loadConfig({}, [], {}, { logLevel: 'warn' }).logLevel).toBe('warn');
+    expect(loadConfig({}, [], { MY2PG_LOG_LEVEL: 'debug' }, { logLevel: 'warn' }).logLevel).toBe('debug');
+    expect(() => loadConfig({}, [], { MY2PG_SHUTDOWN_GRACE_MS: 'soon' })).toThrow(/MY2PG_SHUTDOWN_GRACE_MS must be a whole number/);
   });
   it('redacts passwords', () => {
     expect(redactUrl('postgresql://u:secret@h:5432/db')).toBe('postgresql://u:***@h:5432/db');
