@@ -29,9 +29,10 @@ export function createCopyTableProcessor(context: JobContext) {
         finishedAt: new Date(),
         lastError: null,
         adjustments: Object.keys(result.adjustments).length > 0 ? result.adjustments : null,
+        rejectedRows: result.rejected,
       });
-      log.info({ rows: result.rows, ms: result.durationMs, adjustments: result.adjustments }, 'copy finished');
-      return { table: payload.table, rows: result.rows, durationMs: result.durationMs, adjustments: result.adjustments };
+      log.info({ rows: result.rows, rejected: result.rejected, ms: result.durationMs, adjustments: result.adjustments }, 'copy finished');
+      return { table: payload.table, rows: result.rows, rejected: result.rejected, durationMs: result.durationMs, adjustments: result.adjustments };
     } catch (error) {
       const message = describeError(error);
       const permanent = isPermanentError(error);

@@ -9,7 +9,9 @@ import { prepareRun, type PreparedRun } from '../run/prepare-run.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
 import { closeAll, openSource, openTarget } from '../services.js';
 import type { RunRow } from '../state/entities.js';
-import { getLatestRun, getRun, listRunTables, stateSchemaExists, updateRun, updateRunTable } from '../state/store.js';
+import type { VerifyMethod } from '../verify/verify-run.js';
+import { getLatestRun, getRun, listRejectedRows, listRunTables, stateSchemaExists, updateRun, updateRunTable } from '../state/store.js';
+import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
 import { formatFailures, formatProgressLine, formatRunReport } from './report.js';
 
 /** Starts workers in this process (`run`, `demo`); injected by the process entry point. */
@@ -32,6 +34,10 @@ export interface PlanFlags {
   exclude?: string[];
   entities?: string;
   batchSize: number;
+  /** How finalize verifies: checksum (default), count or none. */
+  verify?: VerifyMethod;
+  /** A run with rejected rows still counts as verified. */
+  allowRejects?: boolean;
   /** Tables copied at once by in-process workers (`run`, `demo`). */
   concurrency?: number;
 }
@@ -79,8 +85,14 @@ async function waitAndReport(target: DataSource, queues: QueueHandles, runId: st
   const run = (await getRun(target, runId)) as RunRow;
   const finalTables = await listRunTables(target, runId);
   output.out(formatRunReport(run, finalTables, settlement.tables));
+  const rejected = finalTables.reduce((n, t) => n + (t.rejectedRows ?? 0), 0);
+  for (const line of await describeRejectedRows(target, runId, rejected)) output.out(line);
   if (settlement.outcome === 'finished' && run.status === 'verified') {
     output.out(`run ${runId}: every table copied and verified`);
+    return 0;
+  }
+  if (settlement.outcome === 'finished' && run.status === 'unverified') {
+    output.out(`run ${runId}: every table copied; not verified (--verify none)`);
     return 0;
   }
   if (settlement.outcome === 'tables-failed') {
@@ -115,6 +127,8 @@ export async function startCommand(
         batchSize: flags.batchSize,
         sourceLabel: redactUrl(must(config.mysqlUrl, 'source')),
         targetSchema: config.schema,
+        verify: flags.verify,
+        allowRejects: flags.allowRejects,
       });
       await enqueueRun(queues, prepared);
     } catch (error) {
@@ -177,8 +191,10 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
                 lastError: job?.failedReason ?? t.lastError,
                 verification: t.verification,
                 adjustments: t.adjustments,
+                rejected: t.rejectedRows ?? 0,
               };
             }),
+            rejectedRows: await listRejectedRows(target, run.id),
             summary: run.summary,
           },
           null,
@@ -188,6 +204,8 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
     } else {
       output.out(formatRunReport(run, tables, jobs));
       for (const line of formatFailures(run.id, tables, jobs)) output.out(line);
+      const rejected = tables.reduce((n, t) => n + (t.rejectedRows ?? 0), 0);
+      for (const line of await describeRejectedRows(target, run.id, rejected)) output.out(line);
     }
     return 0;
   });
@@ -211,4 +229,36 @@ export async function retryCommand(overrides: ConfigOverrides, runId: string | u
     if (!flags.wait) return 0;
     return waitAndReport(target, queues, run.id, output);
   });
+}
+
+/** `verify`: checks a finished run again, on both sides; exit 0 when equal, 1 when not. */
+export async function verifyCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { method: VerifyMethod; json?: boolean }, output: Output): Promise<number> {
+  const config = loadConfig(overrides, ['source', 'target']);
+  let source: DataSource | undefined;
+  let target: DataSource | undefined;
+  try {
+    source = await openSource(must(config.mysqlUrl, 'the MySQL source'));
+    target = await openTarget(must(config.databaseUrl, 'the PostgreSQL target'));
+    const run = await resolveRun(target, runId, config.schema);
+    const summary = await reverifyRun(source, target, run.id, flags.method, (line) => output.err(line));
+    if (flags.json) {
+      output.out(JSON.stringify(summary, null, 2));
+    } else {
+      const after = (await getRun(target, run.id)) as RunRow;
+      output.out(formatRunReport(after, await listRunTables(target, run.id)));
+      output.out(`run ${run.id}: ${describeOutcome(summary)}`);
+    }
+    return summary.verified || (flags.method === 'none' && summary.problems.length === 0) ? 0 : 1;
+  } finally {
+    await closeAll(source, target);
+  }
+}
+
+/** Lines listing a run's rejected rows (the first `limit`). */
+async function describeRejectedRows(target: DataSource, runId: string, total: number, limit = 20): Promise<string[]> {
+  if (total === 0) return [];
+  const rows = await listRejectedRows(target, runId, undefined, limit);
+  const lines = rows.map((r) => `rejected: table ${r.tableName}, row ${JSON.stringify(r.key)}${r.columnName ? `, column ${r.columnName}` : ''}: ${r.reason}`);
+  if (total > rows.length) lines.push(`rejected: ${total - rows.length} more rows; all are in table my2pg.rejected_rows (run_id = '${runId}'), with the source row as JSON`);
+  return lines;
 }

@@ -2,7 +2,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadConfig, scrubSecrets, secretsOf, type ConfigOverrides } from '../config.js';
 import { UsageError } from '../errors.js';
 import { prepareDemo } from '../demo/demo.js';
-import { consoleOutput, retryCommand, startCommand, statusCommand, type Output, type StartWorkers } from './commands.js';
+import { consoleOutput, retryCommand, startCommand, statusCommand, verifyCommand, type Output, type StartWorkers } from './commands.js';
+import { VERIFY_METHODS, type VerifyMethod } from '../verify/verify-run.js';
 
 /** What the process entry point provides: workers live outside src (imports point one way). */
 export interface CliDeps {
@@ -32,7 +33,9 @@ function addPlanOptions(command: Command): Command {
     .option('--tables <names>', 'only these tables (comma separated, repeatable)', collect)
     .option('--exclude <names>', 'every table but these (comma separated, repeatable)', collect)
     .option('--entities <module>', 'migrate the tables (and columns) of these TypeORM entities (.js or .ts module)')
-    .option('--batch-size <n>', 'rows per COPY write', positiveInt, 5000);
+    .option('--batch-size <n>', 'rows per COPY write', positiveInt, 5000)
+    .addOption(new Option('--verify <method>', 'how finalize verifies each table: content checksums, row counts, or not at all').choices([...VERIFY_METHODS]).default('checksum'))
+    .option('--allow-rejects', 'a run whose only differences are rejected rows still counts as verified (exit 0)');
 }
 
 /** Builds the `my2pg` command line. Actions set `exitCode`; nothing here calls process.exit. */
@@ -83,6 +86,15 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .option('--wait', 'wait until the run settles, then print the report')
     .action(async (runId: string | undefined, options: { table?: string[]; wait?: boolean }, command: Command) => {
       result.exitCode = await retryCommand(globalOverrides(command), runId, options, output);
+    });
+
+  program
+    .command('verify [runId]')
+    .description('verify a finished run again, reading both sides (default: the latest run); exit 0 when equal, 1 when not')
+    .addOption(new Option('--method <method>', 'content checksums or row counts').choices(['checksum', 'count']).default('checksum'))
+    .option('--json', 'print the verification record as JSON')
+    .action(async (runId: string | undefined, options: { method: VerifyMethod; json?: boolean }, command: Command) => {
+      result.exitCode = await verifyCommand(globalOverrides(command), runId, options, output);
     });
 
   program

@@ -1,18 +1,24 @@
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pgCopyStreams from 'pg-copy-streams';
 import type { DataSource } from 'typeorm';
 import { queryMysql, streamMysqlRows, withMysqlConnection, type SourceValue } from '../db/mysql.js';
-import { withPgClient } from '../db/postgres.js';
+import { withPgClient, type PoolClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { isPermanentError, MigrationError } from '../errors.js';
 import { readSourceCatalog, type SourceColumn, type SourceTable } from '../schema/source-catalog.js';
 import { readTargetTables, type TargetColumn, type TargetTable } from '../schema/target-catalog.js';
 import { buildConverter, emptyAdjustments, ValueError, type ColumnAdjustments, type Converter } from './convert.js';
 import { encodeCopyRow } from './copy-text.js';
+import { STATE_SCHEMA } from '../state/entities.js';
+import { canonicalMysqlRow, rowCanonicalizerFor, rowKeyText } from '../verify/canonical.js';
 
 /** What to copy. */
 export interface CopyTableInput {
+  /** The run, so that rejected rows are recorded under it; without one they are only counted. */
+  runId?: string | undefined;
+  /** Which part of the table this copy is ('' or absent: the whole table). */
+  part?: string | undefined;
   /** Source table name. */
   table: string;
   targetSchema: string;
@@ -134,12 +140,7 @@ export async function loadTablePair(source: DataSource, target: DataSource, inpu
   return { sourceTable, targetTable };
 }
 
-/**
- * Copies one table: streams the source rows in key order inside a consistent snapshot,
- * converts each value for its target column, and writes them with COPY FROM STDIN. TRUNCATE
- * and COPY run in one PostgreSQL transaction, so a failure leaves the target as it was and a
- * rerun ends with exactly the source rows.
- */
+
 /** Columns whose values had to be changed to fit PostgreSQL, with the counts; absent when none. */
 export type TableAdjustments = Record<string, ColumnAdjustments>;
 
@@ -153,34 +154,231 @@ export function describeAdjustments(adjustments: TableAdjustments): string[] {
   return out;
 }
 
-export async function copyTable(
-  source: DataSource,
-  target: DataSource,
-  input: CopyTableInput,
-  hooks: CopyTableHooks = {},
-): Promise<{ rows: number; durationMs: number; adjustments: TableAdjustments }> {
+/** A source row the target refused, as recorded in `my2pg.rejected_rows`. */
+export interface RejectedRow {
+  key: Record<string, unknown>;
+  keyText: string;
+  column: string | null;
+  reason: string;
+  sqlstate: string | null;
+  row: Record<string, unknown>;
+}
+
+/** What a table copy did. */
+export interface CopyTableOutcome {
+  /** Rows written to the target. */
+  rows: number;
+  /** Rows the target refused (listed in `my2pg.rejected_rows`). */
+  rejected: number;
+  durationMs: number;
+  adjustments: TableAdjustments;
+}
+
+/** More rejected rows than this in one table means a wrong mapping, not bad rows: the table fails. */
+export const MAX_REJECTED_ROWS = 100_000;
+
+/**
+ * SQLSTATE classes in which PostgreSQL refuses a value or a row (data exception, integrity
+ * violation, program limit such as an oversized index row): the row is rejected, not retried.
+ */
+export function isRowRejection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
+/** Thrown inside a fast copy that met a refused row: the copy starts over row-careful. */
+class RowRefused extends Error {}
+
+function jsonSafe(value: SourceValue): unknown {
+  if (value === null) return null;
+  if (Buffer.isBuffer(value)) return `0x${value.toString('hex')}`;
+  // jsonb cannot hold NUL.
+  return typeof value === 'string' && value.includes('\u0000') ? value.replace(/\u0000/g, '\\0') : value;
+}
+
+function rejectedColumn(error: { column?: unknown; where?: unknown }): string | null {
+  if (typeof error.column === 'string') return error.column;
+  const where = typeof error.where === 'string' ? /, column (.+?)(?::|$)/m.exec(error.where) : null;
+  return where?.[1] ?? null;
+}
+
+async function copyLines(pg: PoolClient, copySql: string, lines: readonly string[]): Promise<void> {
+  await pipeline(Readable.from([Buffer.from(lines.join(''), 'utf8')]), pg.query(pgCopyStreams.from(copySql)));
+}
+
+async function saveRejectedRows(pg: PoolClient, runId: string, table: string, part: string, rows: readonly RejectedRow[]): Promise<void> {
+  const columns = 8;
+  for (let offset = 0; offset < rows.length; offset += 500) {
+    const slice = rows.slice(offset, offset + 500);
+    const values: unknown[] = [];
+    const tuples = slice.map((r, i) => {
+      values.push(runId, table, part, JSON.stringify(r.key), r.keyText, r.column, r.reason, r.sqlstate, JSON.stringify(r.row));
+      const b = i * (columns + 1);
+      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::jsonb, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}, $${b + 9}::jsonb)`;
+    });
+    await pg.query(
+      `INSERT INTO ${qualifyPg(STATE_SCHEMA, 'rejected_rows')} (run_id, table_name, part, key, key_text, column_name, reason, sqlstate, "row") VALUES ${tuples.join(', ')}`,
+      values,
+    );
+  }
+}
+
+/**
+ * Copies one table: streams the source rows in key order inside a consistent snapshot,
+ * converts each value for its target column, and writes them with COPY FROM STDIN. TRUNCATE
+ * and COPY run in one PostgreSQL transaction, so a failure leaves the target as it was and a
+ * rerun ends with exactly the source rows.
+ *
+ * A value the target column cannot hold rejects its row, never the table: a value my2pg
+ * refuses is set aside at once; a row PostgreSQL refuses makes the copy start over in
+ * batches under savepoints, and a refused batch is halved until the bad rows are found. The
+ * good rows land, the bad ones go to `my2pg.rejected_rows` in the same transaction.
+ */
+export async function copyTable(source: DataSource, target: DataSource, input: CopyTableInput, hooks: CopyTableHooks = {}): Promise<CopyTableOutcome> {
   const started = Date.now();
   const { sourceTable, targetTable } = await loadTablePair(source, target, input);
   const pairs = pairColumns(sourceTable, targetTable, input.columns);
+  const canon = rowCanonicalizerFor(pairs, sourceTable.primaryKey);
   const converters = pairs.map((p) => p.convert);
+  const names = pairs.map((p) => p.source.name);
   const width = converters.length;
   const selectSql = buildSelect(sourceTable, pairs.map((p) => p.source));
   const copySql = buildCopy(input.targetSchema, targetTable.name, pairs);
   const batchSize = Math.max(1, input.batchSize);
+  const part = input.part ?? '';
 
-  let rows = 0;
+  let streamed = 0;
+  let rejected: RejectedRow[] = [];
   let total = Math.max(0, sourceTable.estimatedRows);
   let lastLogged = 0;
   const report = async (): Promise<void> => {
     const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-    total = Math.max(total, rows);
-    await hooks.onProgress?.({ rows, total, rowsPerSecond: Math.round(rows / seconds) });
+    total = Math.max(total, streamed);
+    await hooks.onProgress?.({ rows: streamed, total, rowsPerSecond: Math.round(streamed / seconds) });
   };
   const timer = setInterval(() => {
     report().catch(() => undefined);
   }, hooks.progressIntervalMs ?? 1000);
 
-  try {
+  const reject = (row: readonly SourceValue[], column: string | null, reason: string, sqlstate: string | null): void => {
+    if (rejected.length >= MAX_REJECTED_ROWS) {
+      throw new MigrationError(
+        `table ${input.table}: more than ${MAX_REJECTED_ROWS} rows refused (last: ${reason}); the mapping of column ${column ?? '?'} is probably wrong — fix the target column type, then retry the table`,
+        { table: input.table },
+        true,
+      );
+    }
+    const rowJson: Record<string, unknown> = {};
+    for (let i = 0; i < width; i += 1) rowJson[names[i]!] = jsonSafe(row[i] ?? null);
+    rejected.push({
+      key: describeKey(sourceTable, pairs, row),
+      keyText: rowKeyText(canon, canonicalMysqlRow(canon, row)),
+      column,
+      reason,
+      sqlstate,
+      row: rowJson,
+    });
+  };
+  /** Converts one row to its COPY line, or rejects it (null). */
+  const values: (string | null)[] = new Array<string | null>(width);
+  const encode = (row: SourceValue[]): string | null => {
+    try {
+      for (let i = 0; i < width; i += 1) values[i] = converters[i]!(row[i] ?? null);
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error;
+      reject(row, error.column, error.reason, null);
+      return null;
+    }
+    return encodeCopyRow(values);
+  };
+  const logStreamed = (): void => {
+    if (streamed - lastLogged >= batchSize * 10) {
+      lastLogged = streamed;
+      Promise.resolve(hooks.onLog?.(`${streamed} rows streamed`)).catch(() => undefined);
+    }
+  };
+
+  /** Fast: one COPY for the whole table. */
+  const copyFast = async (pg: PoolClient, sourceRows: Readable): Promise<void> => {
+    let chunk: string[] = [];
+    const encoder = new Transform({
+      writableObjectMode: true,
+      readableObjectMode: false,
+      transform(row: SourceValue[], _encoding, done) {
+        let line: string | null;
+        try {
+          line = encode(row);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+        streamed += 1;
+        if (line !== null) chunk.push(line);
+        if (chunk.length >= batchSize) {
+          const out = Buffer.from(chunk.join(''), 'utf8');
+          chunk = [];
+          logStreamed();
+          done(null, out);
+          return;
+        }
+        done();
+      },
+      flush(done) {
+        if (chunk.length > 0) this.push(Buffer.from(chunk.join(''), 'utf8'));
+        chunk = [];
+        done();
+      },
+    });
+    try {
+      await pipeline(sourceRows, encoder, pg.query(pgCopyStreams.from(copySql)));
+    } catch (error) {
+      if (isRowRejection(error)) throw new RowRefused((error as Error).message, { cause: error });
+      throw error;
+    }
+  };
+
+  /** Careful: a COPY per batch under a savepoint; a refused batch is halved down to its bad rows. */
+  const copyCareful = async (pg: PoolClient, sourceRows: Readable): Promise<void> => {
+    const write = async (batch: { line: string; row: SourceValue[] }[]): Promise<void> => {
+      if (batch.length === 0) return;
+      await pg.query('SAVEPOINT my2pg_batch');
+      try {
+        await copyLines(pg, copySql, batch.map((b) => b.line));
+        await pg.query('RELEASE SAVEPOINT my2pg_batch');
+        return;
+      } catch (error) {
+        if (!isRowRejection(error)) throw error;
+        await pg.query('ROLLBACK TO SAVEPOINT my2pg_batch');
+        await pg.query('RELEASE SAVEPOINT my2pg_batch');
+        if (batch.length === 1) {
+          const e = error as Error & { code?: string; column?: string; where?: string };
+          reject(batch[0]!.row, rejectedColumn(e), e.message, e.code ?? null);
+          return;
+        }
+      }
+      const middle = batch.length >>> 1;
+      await write(batch.slice(0, middle));
+      await write(batch.slice(middle));
+    };
+    let batch: { line: string; row: SourceValue[] }[] = [];
+    for await (const row of sourceRows as AsyncIterable<SourceValue[]>) {
+      const line = encode(row);
+      streamed += 1;
+      if (line !== null) batch.push({ line, row });
+      if (batch.length >= batchSize) {
+        await write(batch);
+        batch = [];
+        logStreamed();
+      }
+    }
+    await write(batch);
+  };
+
+  const attempt = async (careful: boolean): Promise<void> => {
+    streamed = 0;
+    lastLogged = 0;
+    rejected = [];
+    for (const pair of pairs) Object.assign(pair.adjustments, emptyAdjustments());
     await withMysqlConnection(source, async (mysql) => {
       await queryMysql(mysql, "SET SESSION time_zone = '+00:00'");
       // A slow target must not make the server drop a paused stream.
@@ -191,55 +389,27 @@ export async function copyTable(
         await pg.query("SET LOCAL timezone = 'UTC'");
         await pg.query("SET LOCAL lock_timeout = '60s'");
         await pg.query(`TRUNCATE TABLE ONLY ${qualifyPg(input.targetSchema, targetTable.name)}`);
-        const copy = pg.query(pgCopyStreams.from(copySql));
+        if (input.runId) {
+          await pg.query(`DELETE FROM ${qualifyPg(STATE_SCHEMA, 'rejected_rows')} WHERE run_id = $1 AND table_name = $2 AND part = $3`, [input.runId, input.table, part]);
+        }
         const { rows: sourceRows } = streamMysqlRows(mysql, selectSql, [], Math.min(batchSize, 5000));
-        let chunk: string[] = [];
-        const values: (string | null)[] = new Array<string | null>(width);
-        const encoder = new Transform({
-          writableObjectMode: true,
-          readableObjectMode: false,
-          transform(row: SourceValue[], _encoding, done) {
-            try {
-              for (let i = 0; i < width; i += 1) values[i] = converters[i]!(row[i] ?? null);
-            } catch (error) {
-              if (error instanceof ValueError) {
-                done(
-                  new MigrationError(
-                    `table ${input.table}, row ${JSON.stringify(describeKey(sourceTable, pairs, row))}: ${error.message}`,
-                    { table: input.table, cause: error },
-                    true,
-                  ),
-                );
-                return;
-              }
-              done(error as Error);
-              return;
-            }
-            chunk.push(encodeCopyRow(values));
-            rows += 1;
-            if (chunk.length >= batchSize) {
-              const out = Buffer.from(chunk.join(''), 'utf8');
-              chunk = [];
-              if (rows - lastLogged >= batchSize * 10) {
-                lastLogged = rows;
-                Promise.resolve(hooks.onLog?.(`${rows} rows streamed`)).catch(() => undefined);
-              }
-              done(null, out);
-              return;
-            }
-            done();
-          },
-          flush(done) {
-            if (chunk.length > 0) this.push(Buffer.from(chunk.join(''), 'utf8'));
-            chunk = [];
-            done();
-          },
-        });
-        await pipeline(sourceRows, encoder, copy);
+        if (careful) await copyCareful(pg, sourceRows);
+        else await copyFast(pg, sourceRows);
+        if (input.runId && rejected.length > 0) await saveRejectedRows(pg, input.runId, input.table, part, rejected);
         await pg.query('COMMIT');
       });
       await queryMysql(mysql, 'COMMIT');
     });
+  };
+
+  try {
+    try {
+      await attempt(false);
+    } catch (error) {
+      if (!(error instanceof RowRefused)) throw error;
+      await hooks.onLog?.(`PostgreSQL refused a row (${error.message}); copying again in batches to find the refused rows`);
+      await attempt(true);
+    }
   } catch (error) {
     if (error instanceof MigrationError) throw error;
     throw new MigrationError(`table ${input.table}: ${(error as Error).message}`, { table: input.table, cause: error }, isPermanentError(error));
@@ -251,7 +421,11 @@ export async function copyTable(
   for (const pair of pairs) {
     if (pair.adjustments.zeroDatesToNull > 0 || pair.adjustments.nulCharactersRemoved > 0) adjustments[pair.source.name] = pair.adjustments;
   }
+  const rows = streamed - rejected.length;
   await hooks.onLog?.(`copied ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const line of describeAdjustments(adjustments)) await hooks.onLog?.(`adjusted: ${line}`);
-  return { rows, durationMs: Date.now() - started, adjustments };
+  if (rejected.length > 0) {
+    await hooks.onLog?.(`rejected ${rejected.length} rows (listed in my2pg.rejected_rows), e.g. ${JSON.stringify(rejected[0]!.key)}: ${rejected[0]!.column ?? ''} ${rejected[0]!.reason}`);
+  }
+  return { rows, rejected: rejected.length, durationMs: Date.now() - started, adjustments };
 }

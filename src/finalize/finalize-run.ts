@@ -1,25 +1,21 @@
 import type { DataSource } from 'typeorm';
-import { describeError } from '../errors.js';
 import { readSourceCatalog } from '../schema/source-catalog.js';
 import { getRun, listRunTables, updateRun, updateRunTable } from '../state/store.js';
-import { countBothSides } from '../verify/count-rows.js';
+import { describeVerificationProblem, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
 import { restoreConstraints, type RestoredConstraint } from './restore-constraints.js';
 import { resetSequences, type SequenceReset } from './reset-sequences.js';
 import { syncAlembicVersion, type AlembicSync } from './sync-alembic.js';
-import { MigrationError } from '../errors.js';
-
-/** Verification of one table, as recorded in `my2pg.run_tables` and returned by finalize. */
-export interface TableVerification {
-  table: string;
-  sourceRows: number;
-  targetRows: number;
-  status: 'verified' | 'mismatch';
-}
+import { MigrationError, UsageError } from '../errors.js';
 
 /** finalize's return value, also stored as the run's summary. */
 export interface FinalizeSummary {
   runId: string;
+  /** True when every table was checked and is equal (rejected rows only with --allow-rejects). */
   verified: boolean;
+  method: VerifyMethod;
+  allowRejects: boolean;
+  /** Rows rejected by the copies, over all tables. */
+  rejected: number;
   tables: TableVerification[];
   constraints: RestoredConstraint[];
   sequences: SequenceReset[];
@@ -29,7 +25,8 @@ export interface FinalizeSummary {
 
 /**
  * The last step of a run: restore saved indexes and foreign keys, continue every sequence
- * where AUTO_INCREMENT left off, sync alembic_version, count both sides and record the result.
+ * where AUTO_INCREMENT left off, sync alembic_version, verify every table (checksums by
+ * default) and record the result.
  */
 export async function finalizeRun(source: DataSource, target: DataSource, runId: string, log: (line: string) => void | Promise<void> = () => undefined): Promise<FinalizeSummary> {
   const run = await getRun(target, runId);
@@ -39,9 +36,7 @@ export async function finalizeRun(source: DataSource, target: DataSource, runId:
   const problems: string[] = [];
 
   const constraints = await restoreConstraints(target, runId);
-  for (const c of constraints) {
-    if (c.status === 'violated' || c.status === 'failed') problems.push(`${c.kind === 'index' ? 'index' : 'foreign key'} ${c.name} on ${c.table}: ${c.error ?? c.status}`);
-  }
+  problems.push(...constraintProblems(constraints));
   await log(`constraints: ${constraints.filter((c) => c.status === 'restored' || c.status === 'already-present').length}/${constraints.length} restored`);
 
   const catalog = await readSourceCatalog(source, tables.map((t) => t.tableName));
@@ -62,27 +57,67 @@ export async function finalizeRun(source: DataSource, target: DataSource, runId:
     await log(`alembic_version: ${alembicVersion.target.join(', ') || '(empty)'}`);
   }
 
-  const verifications: TableVerification[] = [];
-  for (const table of tables) {
-    try {
-      const check = await countBothSides(source, target, schema, table.tableName, table.targetTable);
-      const status = check.equal ? 'verified' : 'mismatch';
-      verifications.push({ table: table.tableName, sourceRows: check.sourceRows, targetRows: check.targetRows, status });
-      if (!check.equal) problems.push(`table ${table.tableName}: ${check.sourceRows} rows in MySQL, ${check.targetRows} in PostgreSQL`);
-      await updateRunTable(target, runId, table.tableName, {
-        status,
-        sourceRows: String(check.sourceRows),
-        targetRows: String(check.targetRows),
-        verification: { method: 'count', sourceRows: check.sourceRows, targetRows: check.targetRows, status, at: new Date().toISOString() },
-      });
-    } catch (error) {
-      problems.push(`table ${table.tableName}: verification failed: ${describeError(error)}`);
-      verifications.push({ table: table.tableName, sourceRows: -1, targetRows: -1, status: 'mismatch' });
-    }
+  const method: VerifyMethod = run.options.verify ?? 'checksum';
+  const allowRejects = Boolean(run.options.allowRejects);
+  const verifications = await verifyRunTables(source, target, run, tables, { method, log });
+  for (const v of verifications) {
+    if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));
   }
-  const verified = problems.length === 0;
-  const summary: FinalizeSummary = { runId, verified, tables: verifications, constraints, sequences, alembicVersion, problems };
-  await updateRun(target, runId, { status: verified ? 'verified' : 'not_verified', finishedAt: new Date(), summary: summary as unknown as Record<string, unknown> });
-  await log(verified ? 'verified: every table has the same row count on both sides' : `not verified: ${problems.join('; ')}`);
+  const summary = await recordVerification(target, runId, { method, allowRejects, tables: verifications, constraints, sequences, alembicVersion, problems });
+  await log(describeOutcome(summary));
   return summary;
+}
+
+/** One line for a run's outcome. */
+export function describeOutcome(summary: FinalizeSummary): string {
+  if (summary.verified) {
+    const rejected = summary.rejected > 0 ? `, but for ${summary.rejected} rejected rows (allowed by --allow-rejects)` : '';
+    return `verified (${summary.method}): every table is equal on both sides${rejected}`;
+  }
+  if (summary.problems.length === 0) return 'copied; not verified (--verify none)';
+  return `not verified: ${summary.problems.join('; ')}`;
+}
+
+function constraintProblems(constraints: readonly RestoredConstraint[]): string[] {
+  return constraints
+    .filter((c) => c.status === 'violated' || c.status === 'failed')
+    .map((c) => `${c.kind === 'index' ? 'index' : 'foreign key'} ${c.name} on ${c.table}: ${c.error ?? c.status}`);
+}
+
+/** Stores a run's outcome (status and summary) from its parts. */
+async function recordVerification(target: DataSource, runId: string, parts: Omit<FinalizeSummary, 'runId' | 'verified' | 'rejected'>): Promise<FinalizeSummary> {
+  const { method, problems } = parts;
+  const verified = problems.length === 0 && method !== 'none';
+  const status = problems.length > 0 ? 'not_verified' : method === 'none' ? 'unverified' : 'verified';
+  const rejected = parts.tables.reduce((n, v) => n + v.rejected, 0);
+  const summary: FinalizeSummary = { runId, verified, rejected, ...parts };
+  await updateRun(target, runId, { status, finishedAt: new Date(), summary: summary as unknown as Record<string, unknown> });
+  return summary;
+}
+
+/**
+ * `my2pg verify`: verifies a finished run again (the target may have changed since), with the
+ * constraints, sequences and alembic outcome of its finalize kept as they were.
+ */
+export async function reverifyRun(source: DataSource, target: DataSource, runId: string, method: VerifyMethod, log: (line: string) => void | Promise<void> = () => undefined): Promise<FinalizeSummary> {
+  const run = await getRun(target, runId);
+  if (!run) throw new UsageError(`no run ${runId} in this target`);
+  if (run.status === 'running' || !run.summary) throw new UsageError(`run ${runId} has not finished (finalize has not run); wait for it, or see npx my2pg status ${runId}`);
+  const previous = run.summary as unknown as FinalizeSummary;
+  const tables = await listRunTables(target, runId);
+  const allowRejects = Boolean(run.options.allowRejects);
+  const verifications = await verifyRunTables(source, target, run, tables, { method, log });
+  const problems = constraintProblems(previous.constraints ?? []);
+  for (const v of verifications) {
+    if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));
+  }
+  return recordVerification(target, runId, {
+    method,
+    allowRejects,
+    tables: verifications,
+    constraints: previous.constraints ?? [],
+    sequences: previous.sequences ?? [],
+    alembicVersion: previous.alembicVersion ?? null,
+    problems,
+  });
 }

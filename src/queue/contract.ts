@@ -50,7 +50,10 @@ export interface CopyProgress {
 /** Return value of a copy-table job. */
 export interface CopyTableResult {
   table: string;
+  /** Rows written to the target. */
   rows: number;
+  /** Rows the target refused, listed in my2pg.rejected_rows. */
+  rejected: number;
   durationMs: number;
   /** Columns whose values had to change to fit PostgreSQL (zero dates, NUL characters). */
   adjustments: TableAdjustments;

@@ -8,6 +8,7 @@ import { buildCreateTable } from '../schema/ddl.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
 import { readSourceCatalog } from '../schema/source-catalog.js';
 import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../schema/target-catalog.js';
+import type { VerifyMethod } from '../verify/verify-run.js';
 import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, saveConstraint } from '../state/store.js';
 
 /** Options of `start`/`run` that shape a run. */
@@ -20,6 +21,10 @@ export interface RunOptions {
   /** Where the source lives, password redacted (recorded in the run). */
   sourceLabel: string;
   targetSchema: string;
+  /** How finalize verifies the copy. Default checksum. */
+  verify?: VerifyMethod | undefined;
+  /** Count the run as verified even when rows were rejected. */
+  allowRejects?: boolean | undefined;
 }
 
 /** One table of a prepared run. */
@@ -104,7 +109,17 @@ export async function prepareRun(source: DataSource, target: DataSource, options
         targetSchema: schema,
         sourceDatabase: catalog.database,
         source: options.sourceLabel,
-        options: { batchSize: options.batchSize, tables: options.tables ?? null, exclude: options.exclude ?? null, entities: Boolean(options.entities), syncAlembic },
+        options: {
+          batchSize: options.batchSize,
+          tables: options.tables ?? null,
+          exclude: options.exclude ?? null,
+          entities: Boolean(options.entities),
+          // The columns each table copies, so that verification compares the same ones.
+          columns: Object.fromEntries(planned.filter((p) => p.columns).map((p) => [p.table, p.columns])),
+          syncAlembic,
+          verify: options.verify ?? 'checksum',
+          allowRejects: Boolean(options.allowRejects),
+        },
         summary: null,
       },
       planned.map((p) => ({
@@ -122,6 +137,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
         finishedAt: null,
         verification: null,
         adjustments: null,
+        rejectedRows: 0,
       })),
     );
     const touched = planned.map((p) => p.targetTable);

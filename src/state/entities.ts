@@ -8,7 +8,7 @@ export const STATE_SCHEMA = 'my2pg';
 export type JsonRecord = Record<string, any>;
 
 /** Overall state of a run. */
-export type RunStatus = 'running' | 'verified' | 'not_verified';
+export type RunStatus = 'running' | 'verified' | 'not_verified' | 'unverified';
 
 /** One migration run. */
 export interface RunRow {
@@ -27,7 +27,7 @@ export interface RunRow {
 }
 
 /** State of one table within a run. */
-export type TableStatus = 'pending' | 'copying' | 'copied' | 'failed' | 'verified' | 'mismatch';
+export type TableStatus = 'pending' | 'copying' | 'copied' | 'failed' | 'verified' | 'rejected' | 'mismatch' | 'unverified';
 
 /** One table of a run. */
 export interface RunTableRow {
@@ -48,6 +48,8 @@ export interface RunTableRow {
   verification: JsonRecord | null;
   /** Values changed to fit PostgreSQL, per column (see TableAdjustments); null when none. */
   adjustments: JsonRecord | null;
+  /** Rows rejected by the last copy (listed in rejected_rows). */
+  rejectedRows: number;
 }
 
 /** A constraint or index dropped (or deferred) for the load, to be restored by finalize. */
@@ -103,6 +105,7 @@ export const RunTableEntity = new EntitySchema<RunTableRow>({
     finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
     verification: { type: 'jsonb', nullable: true },
     adjustments: { type: 'jsonb', nullable: true },
+    rejectedRows: { name: 'rejected_rows', type: 'int', default: 0 },
   },
 });
 
@@ -125,5 +128,46 @@ export const SavedConstraintEntity = new EntitySchema<SavedConstraintRow>({
   indices: [{ name: 'saved_constraints_run_idx', columns: ['runId'] }],
 });
 
+/** A source row that PostgreSQL could not take as it is: not copied, listed here instead. */
+export interface RejectedRowRow {
+  id: string;
+  runId: string;
+  tableName: string;
+  /** The part of the table its job copied ('' for the whole table, else a key range label). */
+  part: string;
+  /** The primary key, column by column (the first columns for a table without one). */
+  key: JsonRecord;
+  /** The canonical key text verification matches missing rows against. */
+  keyText: string;
+  /** The column whose value was refused, when known. */
+  columnName: string | null;
+  reason: string;
+  /** SQLSTATE of PostgreSQL's refusal, or null when my2pg refused it before sending. */
+  sqlstate: string | null;
+  /** The whole source row, column by column (bytes as 0x-hex). */
+  row: JsonRecord;
+  createdAt: Date;
+}
+
+export const RejectedRowEntity = new EntitySchema<RejectedRowRow>({
+  name: 'RejectedRow',
+  schema: STATE_SCHEMA,
+  tableName: 'rejected_rows',
+  columns: {
+    id: { type: 'bigint', primary: true, generated: 'increment' },
+    runId: { name: 'run_id', type: 'text' },
+    tableName: { name: 'table_name', type: 'text' },
+    part: { type: 'text', default: '' },
+    key: { type: 'jsonb' },
+    keyText: { name: 'key_text', type: 'text' },
+    columnName: { name: 'column_name', type: 'text', nullable: true },
+    reason: { type: 'text' },
+    sqlstate: { type: 'text', nullable: true },
+    row: { type: 'jsonb' },
+    createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
+  },
+  indices: [{ name: 'rejected_rows_run_table_idx', columns: ['runId', 'tableName', 'part'] }],
+});
+
 /** Every entity of the state schema. */
-export const STATE_ENTITIES = [RunEntity, RunTableEntity, SavedConstraintEntity];
+export const STATE_ENTITIES = [RunEntity, RunTableEntity, SavedConstraintEntity, RejectedRowEntity];

@@ -1,10 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
 import {
+  RejectedRowEntity,
   RunEntity,
   RunTableEntity,
   SavedConstraintEntity,
   STATE_SCHEMA,
+  type RejectedRowRow,
   type RunRow,
   type RunTableRow,
   type SavedConstraintRow,
@@ -107,4 +109,22 @@ export async function listUnrestoredConstraints(target: DataSource, runId: strin
 
 export async function markConstraintRestored(target: DataSource, id: number, error: string | null): Promise<void> {
   await target.getRepository(SavedConstraintEntity).update({ id }, { restoredAt: new Date(), error });
+}
+
+/** Rows of a table rejected in a run, in the order they were found. */
+export async function listRejectedRows(target: DataSource, runId: string, tableName?: string, limit = 1000): Promise<RejectedRowRow[]> {
+  return target.getRepository(RejectedRowEntity).find({
+    where: tableName === undefined ? { runId } : { runId, tableName },
+    order: { id: 'ASC' },
+    take: limit,
+  });
+}
+
+/** Canonical keys of a table's rejected rows, with how many rows share each. */
+export async function readRejectedKeys(target: DataSource, runId: string, tableName: string): Promise<Map<string, number>> {
+  const rows: { key_text: string; n: string }[] = await target.query(
+    `SELECT key_text, count(*)::bigint AS n FROM ${quotePg(STATE_SCHEMA)}.rejected_rows WHERE run_id = $1 AND table_name = $2 GROUP BY key_text`,
+    [runId, tableName],
+  );
+  return new Map(rows.map((r) => [r.key_text, Number(r.n)]));
 }

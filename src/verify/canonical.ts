@@ -1,0 +1,333 @@
+import { parse as parseLosslessJson } from 'lossless-json';
+import type { SourceValue } from '../db/mysql.js';
+import type { SourceColumn } from '../schema/source-catalog.js';
+import type { TargetColumn } from '../schema/target-catalog.js';
+import type { ColumnPair } from '../copy/copy-table.js';
+
+/**
+ * Canonical forms for verification. A value read from MySQL (as the driver hands it over) and
+ * the same value read back from PostgreSQL (as PostgreSQL prints it) must give the same text;
+ * any other value must not. Each side has its own code, written from that database's own
+ * representation, so that a conversion bug in the copy cannot hide itself here: this module
+ * shares nothing with src/copy/convert.ts.
+ */
+export interface ColumnCanonical {
+  /** The canonical text of a value as read from MySQL (null for NULL). */
+  fromMysql(value: SourceValue): string | null;
+  /** The canonical text of PostgreSQL's text output of `pgExpression` (null for NULL). */
+  fromPg(text: string | null): string | null;
+  /** The SQL expression that reads the column on the PostgreSQL side. */
+  pgExpression(quotedColumn: string): string;
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+function mysqlText(value: Exclude<SourceValue, null>): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  return utf8.decode(value);
+}
+
+function bufferToBigInt(bytes: Buffer): bigint {
+  return bytes.length === 0 ? 0n : BigInt('0x' + bytes.toString('hex'));
+}
+
+/**
+ * A decimal number in one spelling: no exponent, no leading or trailing zeros, `-0` is `0`.
+ * `1.50`, `1.5e0` and `001.5` are all `1.5`. Text that is not a number comes back as it is.
+ */
+export function normalizeDecimal(text: string): string {
+  if (/^(0|-?[1-9]\d*)$/.test(text)) return text;
+  const m = /^\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(text);
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return text.trim();
+  const exponent = Number(m[4] ?? '0');
+  if (!Number.isSafeInteger(exponent) || Math.abs(exponent) > 100_000) return text.trim().toLowerCase();
+  let digits = (m[2] ?? '') + (m[3] ?? '');
+  let point = (m[2] ?? '').length + exponent;
+  const lead = /^0*/.exec(digits)![0].length;
+  digits = digits.slice(lead);
+  point -= lead;
+  digits = digits.replace(/0+$/, '');
+  if (digits === '') return '0';
+  let out: string;
+  if (point <= 0) out = '0.' + '0'.repeat(-point) + digits;
+  else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
+  else out = digits.slice(0, point) + '.' + digits.slice(point);
+  return m[1] === '-' ? '-' + out : out;
+}
+
+const float64 = new DataView(new ArrayBuffer(8));
+
+/** The IEEE bits of a float8 value, so that -0, NaN and every last digit count. */
+export function float64Bits(value: number): string {
+  float64.setFloat64(0, value);
+  return float64.getBigUint64(0).toString(16);
+}
+
+/** The IEEE bits of a float4 value. */
+export function float32Bits(value: number): string {
+  float64.setFloat32(0, value);
+  return float64.getUint32(0).toString(16);
+}
+
+function parseFloatText(text: string): number {
+  const t = text.trim();
+  if (/^[+-]?inf(inity)?$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
+  if (/^nan$/i.test(t)) return NaN;
+  return Number(t);
+}
+
+/**
+ * One spelling of a date or timestamp: fraction without trailing zeros, no `+00` offset (both
+ * sides are read in UTC), no ` 00:00:00` on a bare date. MySQL's zero dates are NULL.
+ */
+export function normalizeTemporal(text: string): string | null {
+  let t = text.trim();
+  if (/^0000-|^\d{4}-00-|^\d{4}-\d{2}-00/.test(t)) return null;
+  t = t.replace(/([+-]00)(:00(:00)?)?$/, '');
+  t = t.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  t = t.replace(/ 00:00:00$/, '');
+  return t;
+}
+
+/** One spelling of a time of day: fraction without trailing zeros. */
+export function normalizeTime(text: string): string {
+  return text.trim().replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+}
+
+/** A MySQL TIME ('-838:59:59.5') as seconds, in normalizeDecimal's spelling. */
+export function mysqlTimeToSeconds(text: string): string {
+  const m = /^\s*(-?)(\d+):(\d{1,2}):(\d{1,2})(?:\.(\d+))?\s*$/.exec(text);
+  if (!m) return text;
+  const whole = BigInt(m[2]!) * 3600n + BigInt(m[3]!) * 60n + BigInt(m[4]!);
+  return normalizeDecimal(`${m[1]}${whole}.${m[5] ?? '0'}`);
+}
+
+class CanonicalNumber {
+  constructor(readonly text: string) {}
+}
+
+function stringifyCanonical(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof CanonicalNumber) return value.text;
+  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
+  if (Array.isArray(value)) return '[' + value.map(stringifyCanonical).join(',') + ']';
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object).sort();
+  return '{' + keys.map((k) => JSON.stringify(k) + ':' + stringifyCanonical(object[k])).join(',') + '}';
+}
+
+/**
+ * One spelling of a JSON document, as jsonb would keep it: keys sorted, the last of duplicate
+ * keys wins, no whitespace, numbers exact in normalizeDecimal's spelling (never through a JS
+ * number), strings with one escaping. Text that is not JSON comes back as it is.
+ */
+export function canonicalJson(text: string): string {
+  try {
+    const parsed: unknown = parseLosslessJson(text, null, {
+      parseNumber: (n: string) => new CanonicalNumber(normalizeDecimal(n)),
+      onDuplicateKey: ({ newValue }: { newValue: unknown }) => newValue,
+    });
+    return stringifyCanonical(parsed);
+  } catch {
+    return text;
+  }
+}
+
+function lengthPrefixed(values: readonly (string | null)[]): string {
+  let out = '';
+  for (const v of values) out += v === null ? '-|' : `${v.length}|${v}`;
+  return out;
+}
+
+/** A row's canonical values as one text in which no two rows collide (length-prefixed). */
+export function canonicalRowText(values: readonly (string | null)[]): string {
+  return lengthPrefixed(values);
+}
+
+const SPATIAL = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
+const DATE_TYPES = new Set(['date', 'datetime', 'timestamp']);
+
+/** A MySQL geometry value (4-byte SRID, then WKB) as `srid:wkb-hex`. */
+function mysqlGeometry(value: Buffer): { srid: number; wkb: Buffer } {
+  return { srid: value.length >= 4 ? value.readUInt32LE(0) : 0, wkb: value.subarray(4) };
+}
+
+function wkbPoint(wkb: Buffer): [number, number] | null {
+  if (wkb.length < 21) return null;
+  const little = wkb[0] === 1;
+  const type = little ? wkb.readUInt32LE(1) : wkb.readUInt32BE(1);
+  if (type !== 1) return null;
+  return little ? [wkb.readDoubleLE(5), wkb.readDoubleLE(13)] : [wkb.readDoubleBE(5), wkb.readDoubleBE(13)];
+}
+
+const plain = (quoted: string): string => quoted;
+
+/**
+ * The canonical forms of one column, decided by the target column's type and the source
+ * column's MySQL type.
+ */
+export function canonicalForColumn(source: SourceColumn, target: TargetColumn): ColumnCanonical {
+  const type = target.typeName;
+  const sourceType = source.dataType;
+  const nullable = <T>(fn: (v: Exclude<T, null>) => string | null) => (v: T): string | null => (v === null ? null : fn(v as Exclude<T, null>));
+
+  if (type === 'bool') {
+    return {
+      fromMysql: nullable<SourceValue>((v) => (Buffer.isBuffer(v) ? bufferToBigInt(v).toString() : normalizeDecimal(mysqlText(v).trim()))),
+      fromPg: nullable<string | null>((t) => (t === 't' ? '1' : t === 'f' ? '0' : t)),
+      pgExpression: plain,
+    };
+  }
+  if (type === 'int2' || type === 'int4' || type === 'int8' || type === 'numeric' || type === 'oid') {
+    return {
+      fromMysql: nullable<SourceValue>((v) => {
+        if (Buffer.isBuffer(v)) return bufferToBigInt(v).toString();
+        if (typeof v === 'number') return Number.isInteger(v) ? String(v) : normalizeDecimal(String(v));
+        return normalizeDecimal(v);
+      }),
+      fromPg: nullable<string | null>(normalizeDecimal),
+      pgExpression: plain,
+    };
+  }
+  if (type === 'float4' || type === 'float8') {
+    const bits = type === 'float4' ? (n: number) => float32Bits(Math.fround(n)) : float64Bits;
+    return {
+      fromMysql: nullable<SourceValue>((v) => bits(typeof v === 'number' ? v : parseFloatText(mysqlText(v)))),
+      fromPg: nullable<string | null>((t) => bits(parseFloatText(t))),
+      pgExpression: plain,
+    };
+  }
+  if (type === 'date' || type === 'timestamp' || type === 'timestamptz') {
+    return {
+      fromMysql: nullable<SourceValue>((v) => normalizeTemporal(mysqlText(v))),
+      fromPg: nullable<string | null>(normalizeTemporal),
+      pgExpression: plain,
+    };
+  }
+  if (type === 'time' || type === 'timetz') {
+    return {
+      fromMysql: nullable<SourceValue>((v) => normalizeTime(mysqlText(v))),
+      fromPg: nullable<string | null>((t) => normalizeTime(t.replace(/[+-]\d\d(:\d\d)?$/, ''))),
+      pgExpression: plain,
+    };
+  }
+  if (type === 'interval') {
+    return {
+      fromMysql: nullable<SourceValue>((v) => (sourceType === 'time' ? mysqlTimeToSeconds(mysqlText(v)) : normalizeDecimal(mysqlText(v)))),
+      fromPg: nullable<string | null>(normalizeDecimal),
+      pgExpression: (c) => `extract(epoch from ${c})`,
+    };
+  }
+  if (type === 'bytea') {
+    return {
+      fromMysql: nullable<SourceValue>((v) => (Buffer.isBuffer(v) ? v.toString('hex') : Buffer.from(mysqlText(v), 'utf8').toString('hex'))),
+      fromPg: nullable<string | null>((t) => (t.startsWith('\\x') ? t.slice(2) : t)),
+      pgExpression: plain,
+    };
+  }
+  if (type === 'bit' || type === 'varbit') {
+    return {
+      fromMysql: nullable<SourceValue>((v) => (Buffer.isBuffer(v) ? bufferToBigInt(v).toString() : normalizeDecimal(mysqlText(v)))),
+      fromPg: nullable<string | null>((t) => (t === '' ? '0' : BigInt('0b' + t).toString())),
+      pgExpression: plain,
+    };
+  }
+  if (type === 'uuid') {
+    return {
+      fromMysql: nullable<SourceValue>((v) => (Buffer.isBuffer(v) && v.length === 16 ? v.toString('hex') : mysqlText(v).toLowerCase().replace(/-/g, ''))),
+      fromPg: nullable<string | null>((t) => t.replace(/-/g, '')),
+      pgExpression: plain,
+    };
+  }
+  if (type === 'json' || type === 'jsonb') {
+    return {
+      fromMysql: nullable<SourceValue>((v) => canonicalJson(mysqlText(v))),
+      fromPg: nullable<string | null>(canonicalJson),
+      pgExpression: plain,
+    };
+  }
+  if (target.category === 'A') {
+    return {
+      fromMysql: nullable<SourceValue>((v) => {
+        const text = mysqlText(v);
+        if (sourceType === 'set') return JSON.stringify(text === '' ? [] : text.split(','));
+        return canonicalJson(text);
+      }),
+      fromPg: nullable<string | null>(canonicalJson),
+      pgExpression: (c) => `array_to_json(${c})`,
+    };
+  }
+  if (type === 'point') {
+    return {
+      fromMysql: nullable<SourceValue>((v) => {
+        if (!Buffer.isBuffer(v)) return mysqlText(v);
+        const p = wkbPoint(mysqlGeometry(v).wkb);
+        return p ? `${float64Bits(p[0])} ${float64Bits(p[1])}` : v.toString('hex');
+      }),
+      fromPg: nullable<string | null>((t) => t.split(' ').map((n) => float64Bits(Number(n))).join(' ')),
+      pgExpression: (c) => `CASE WHEN ${c} IS NULL THEN NULL ELSE (${c})[0]::float8::text || ' ' || (${c})[1]::float8::text END`,
+    };
+  }
+  if (type === 'geometry' || type === 'geography') {
+    return {
+      fromMysql: nullable<SourceValue>((v) => {
+        if (!Buffer.isBuffer(v)) return mysqlText(v);
+        const g = mysqlGeometry(v);
+        return `${g.srid}:${g.wkb.toString('hex')}`;
+      }),
+      fromPg: nullable<string | null>((t) => t),
+      pgExpression: (c) => `ST_SRID(${c})::text || ':' || encode(ST_AsBinary(${c}, 'NDR'), 'hex')`,
+    };
+  }
+  // Text-like targets (text, varchar, char, enum, citext, …) and anything else: the text itself.
+  // PostgreSQL text cannot hold NUL, which the copy removes and reports; char(n) pads.
+  const padded = type === 'bpchar';
+  const spatialSource = SPATIAL.has(sourceType);
+  return {
+    fromMysql: nullable<SourceValue>((v) => {
+      if (spatialSource && Buffer.isBuffer(v)) return v.toString('hex');
+      if (DATE_TYPES.has(sourceType)) return normalizeTemporal(mysqlText(v));
+      let text = mysqlText(v);
+      if (text.includes('\u0000')) text = text.replace(/\u0000/g, '');
+      return padded ? text.replace(/ +$/, '') : text;
+    }),
+    fromPg: nullable<string | null>((t) => {
+      if (DATE_TYPES.has(sourceType)) return normalizeTemporal(t);
+      return padded ? t.replace(/ +$/, '') : t;
+    }),
+    pgExpression: plain,
+  };
+}
+
+/** How a table's rows are turned into canonical keys and row texts, per side. */
+export interface RowCanonicalizer {
+  canonicals: ColumnCanonical[];
+  /** Indexes (into the paired columns) of the primary key; empty when the table has none. */
+  keyIndexes: number[];
+  keyNames: string[];
+}
+
+export function rowCanonicalizerFor(pairs: readonly ColumnPair[], primaryKey: readonly string[]): RowCanonicalizer {
+  const canonicals = pairs.map((p) => canonicalForColumn(p.source, p.target));
+  const keyIndexes = primaryKey.map((name) => pairs.findIndex((p) => p.source.name === name));
+  const keyed = keyIndexes.length > 0 && keyIndexes.every((i) => i >= 0);
+  return { canonicals, keyIndexes: keyed ? keyIndexes : [], keyNames: keyed ? [...primaryKey] : [] };
+}
+
+/** The canonical values of a MySQL row. */
+export function canonicalMysqlRow(c: RowCanonicalizer, row: readonly SourceValue[]): (string | null)[] {
+  const out = new Array<string | null>(c.canonicals.length);
+  for (let i = 0; i < out.length; i += 1) out[i] = c.canonicals[i]!.fromMysql(row[i] ?? null);
+  return out;
+}
+
+/**
+ * The identity of a row in verification and in `my2pg.rejected_rows`: its canonical primary
+ * key, or for a table without one its whole canonical row.
+ */
+export function rowKeyText(c: RowCanonicalizer, values: readonly (string | null)[]): string {
+  if (c.keyIndexes.length === 0) return canonicalRowText(values);
+  return canonicalRowText(c.keyIndexes.map((i) => values[i] ?? null));
+}
+

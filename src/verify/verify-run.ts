@@ -1,0 +1,123 @@
+import type { DataSource } from 'typeorm';
+import { describeError } from '../errors.js';
+import type { RunRow, RunTableRow } from '../state/entities.js';
+import { readRejectedKeys, updateRunTable } from '../state/store.js';
+import { checksumTable, type RangeMismatch, type RowDifference } from './checksum.js';
+import { countBothSides } from './count-rows.js';
+
+/** How finalize (and `my2pg verify`) checks the copy. */
+export type VerifyMethod = 'checksum' | 'count' | 'none';
+export const VERIFY_METHODS: readonly VerifyMethod[] = ['checksum', 'count', 'none'];
+
+/** Verification of one table, as recorded in `my2pg.run_tables.verification` and returned by finalize. */
+export interface TableVerification {
+  table: string;
+  method: VerifyMethod;
+  /**
+   * `verified` equal on both sides; `rejected` equal but for the rows the copy rejected;
+   * `mismatch` different (or not checkable); `unverified` not checked (`--verify none`).
+   */
+  status: 'verified' | 'rejected' | 'mismatch' | 'unverified';
+  sourceRows: number;
+  targetRows: number;
+  /** Rows the copy rejected (my2pg.rejected_rows). */
+  rejected: number;
+  mismatchedRanges?: RangeMismatch[];
+  differences?: RowDifference[];
+  differenceCount?: number;
+  note?: string;
+  error?: string;
+  durationMs: number;
+  at: string;
+}
+
+/** Options of a verification. */
+export interface VerifyOptions {
+  method: VerifyMethod;
+  /** Tables verified at once. Default 2. */
+  concurrency?: number;
+  log?: (line: string) => void | Promise<void>;
+}
+
+function describeDifference(d: RowDifference): string {
+  const key = Object.entries(d.key)
+    .map(([k, v]) => `${k}=${v === null ? 'NULL' : v}`)
+    .join(', ');
+  return d.kind === 'changed' ? `row ${key} differs in ${d.columns?.join(', ')}` : `row ${key} ${d.kind === 'missing' ? 'is missing from PostgreSQL' : 'is only in PostgreSQL'}`;
+}
+
+/** One sentence for a table that is not verified, naming ranges and rows. */
+export function describeVerificationProblem(v: TableVerification): string {
+  if (v.error) return `table ${v.table}: verification failed: ${v.error}`;
+  if (v.status === 'rejected') return `table ${v.table}: ${v.rejected} rows rejected (see npx my2pg status); the other rows are equal`;
+  const parts = [`table ${v.table}: ${v.sourceRows} rows in MySQL, ${v.targetRows} in PostgreSQL`];
+  if (v.method === 'checksum') {
+    parts.push(`${v.differenceCount ?? 0} rows differ`);
+    const ranges = (v.mismatchedRanges ?? []).slice(0, 3).map((r) => `${r.from ?? '…'}..${r.to ?? '…'}`);
+    if (ranges.length > 0) parts.push(`in key ranges ${ranges.join(', ')}${(v.mismatchedRanges?.length ?? 0) > 3 ? ' and more' : ''}`);
+    const rows = (v.differences ?? []).slice(0, 5).map(describeDifference);
+    if (rows.length > 0) parts.push(rows.join('; '));
+    if (v.note) parts.push(v.note);
+  }
+  return parts.join(': ');
+}
+
+async function verifyTable(source: DataSource, target: DataSource, run: RunRow, table: RunTableRow, method: VerifyMethod): Promise<TableVerification> {
+  const started = Date.now();
+  const at = (): string => new Date().toISOString();
+  const rejected = table.rejectedRows ?? 0;
+  const base = { table: table.tableName, method, rejected };
+  if (method === 'none') {
+    return { ...base, status: 'unverified', sourceRows: -1, targetRows: -1, durationMs: 0, at: at() };
+  }
+  try {
+    if (method === 'count') {
+      const check = await countBothSides(source, target, run.targetSchema, table.tableName, table.targetTable);
+      const status = check.equal ? 'verified' : rejected > 0 && check.sourceRows - check.targetRows === rejected ? 'rejected' : 'mismatch';
+      return { ...base, status, sourceRows: check.sourceRows, targetRows: check.targetRows, durationMs: Date.now() - started, at: at() };
+    }
+    const rejectedKeys = rejected > 0 ? await readRejectedKeys(target, run.id, table.tableName) : undefined;
+    const columns = Array.isArray(run.options.columns?.[table.tableName]) ? (run.options.columns[table.tableName] as string[]) : undefined;
+    const check = await checksumTable(source, target, { table: table.tableName, targetSchema: run.targetSchema, targetTable: table.targetTable, columns, rejectedKeys });
+    return {
+      ...base,
+      status: check.status,
+      sourceRows: check.sourceRows,
+      targetRows: check.targetRows,
+      mismatchedRanges: check.mismatchedRanges,
+      differences: check.differences,
+      differenceCount: check.differenceCount,
+      ...(check.note ? { note: check.note } : {}),
+      durationMs: check.durationMs,
+      at: at(),
+    };
+  } catch (error) {
+    return { ...base, status: 'mismatch', sourceRows: -1, targetRows: -1, error: describeError(error), durationMs: Date.now() - started, at: at() };
+  }
+}
+
+/**
+ * Verifies every table of a run by the chosen method, a few tables at once, and records each
+ * result in `my2pg.run_tables`.
+ */
+export async function verifyRunTables(source: DataSource, target: DataSource, run: RunRow, tables: readonly RunTableRow[], options: VerifyOptions): Promise<TableVerification[]> {
+  const results: TableVerification[] = new Array(tables.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tables.length) {
+      const index = next;
+      next += 1;
+      const table = tables[index]!;
+      const v = await verifyTable(source, target, run, table, options.method);
+      results[index] = v;
+      await updateRunTable(target, run.id, table.tableName, {
+        status: v.status,
+        ...(v.sourceRows >= 0 ? { sourceRows: String(v.sourceRows), targetRows: String(v.targetRows) } : {}),
+        verification: v as unknown as Record<string, unknown>,
+      });
+      await options.log?.(v.status === 'verified' || v.status === 'unverified' ? `table ${v.table}: ${v.status} (${v.method}, ${v.sourceRows} rows, ${(v.durationMs / 1000).toFixed(1)} s)` : describeVerificationProblem(v));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, tables.length)) }, worker));
+  return results;
+}
