@@ -71,10 +71,11 @@ export function float32Bits(value: number): string {
 }
 
 function parseFloatText(text: string): number {
+  const n = Number(text);
+  if (!Number.isNaN(n)) return n;
   const t = text.trim();
   if (/^[+-]?inf(inity)?$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
-  if (/^nan$/i.test(t)) return NaN;
-  return Number(t);
+  return NaN;
 }
 
 /**
@@ -82,6 +83,26 @@ function parseFloatText(text: string): number {
  * sides are read in UTC), no ` 00:00:00` on a bare date. MySQL's zero dates are NULL.
  */
 export function normalizeTemporal(text: string): string | null {
+  // The common shapes ('YYYY-MM-DD', 'YYYY-MM-DD HH:MM:SS[.ffffff][+00]') without regular expressions: this runs per value.
+  const n = text.length;
+  if (n >= 10 && text.charCodeAt(4) === 45 && text.charCodeAt(7) === 45) {
+    if (text.startsWith('0000') || (text.charCodeAt(5) === 48 && text.charCodeAt(6) === 48) || (text.charCodeAt(8) === 48 && text.charCodeAt(9) === 48)) return null;
+    if (n === 10) return text;
+    if (n >= 19 && text.charCodeAt(10) === 32 && text.charCodeAt(13) === 58) {
+      let end = n;
+      if (text.endsWith('+00')) end -= 3;
+      else if (text.endsWith('+00:00')) end -= 6;
+      if (end > 19 && text.charCodeAt(19) === 46) {
+        while (end > 20 && text.charCodeAt(end - 1) === 48) end -= 1;
+        if (end === 20) end = 19;
+      }
+      if (end === 19) {
+        if (text.startsWith(' 00:00:00', 10)) return text.slice(0, 10);
+        return n === 19 ? text : text.slice(0, 19);
+      }
+      if (end > 19 && text.charCodeAt(19) === 46 && /^\d+$/.test(text.slice(20, end))) return end === n ? text : text.slice(0, end);
+    }
+  }
   let t = text.trim();
   if (/^0000-|^\d{4}-00-|^\d{4}-\d{2}-00/.test(t)) return null;
   t = t.replace(/([+-]00)(:00(:00)?)?$/, '');
@@ -180,13 +201,18 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
     };
   }
   if (type === 'int2' || type === 'int4' || type === 'int8' || type === 'numeric' || type === 'oid') {
+    // PostgreSQL prints integers in canonical form, and a numeric(p,s) like MySQL's decimal(p,s):
+    // then both sides' text is compared as it is.
+    const sameDecimal =
+      type === 'numeric' && sourceType === 'decimal' && target.formattedType === `numeric(${source.numericPrecision},${source.numericScale})`;
+    const pgCanonical = type !== 'numeric' || sameDecimal;
     return {
       fromMysql: nullable<SourceValue>((v) => {
-        if (Buffer.isBuffer(v)) return bufferToBigInt(v).toString();
         if (typeof v === 'number') return Number.isInteger(v) ? String(v) : normalizeDecimal(String(v));
-        return normalizeDecimal(v);
+        if (Buffer.isBuffer(v)) return bufferToBigInt(v).toString();
+        return sameDecimal ? v : normalizeDecimal(v);
       }),
-      fromPg: nullable<string | null>(normalizeDecimal),
+      fromPg: pgCanonical ? (t) => t : nullable<string | null>(normalizeDecimal),
       pgExpression: plain,
     };
   }
@@ -288,14 +314,11 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
     fromMysql: nullable<SourceValue>((v) => {
       if (spatialSource && Buffer.isBuffer(v)) return v.toString('hex');
       if (DATE_TYPES.has(sourceType)) return normalizeTemporal(mysqlText(v));
-      let text = mysqlText(v);
+      let text = typeof v === 'string' ? v : mysqlText(v);
       if (text.includes('\u0000')) text = text.replace(/\u0000/g, '');
       return padded ? text.replace(/ +$/, '') : text;
     }),
-    fromPg: nullable<string | null>((t) => {
-      if (DATE_TYPES.has(sourceType)) return normalizeTemporal(t);
-      return padded ? t.replace(/ +$/, '') : t;
-    }),
+    fromPg: DATE_TYPES.has(sourceType) || padded ? nullable<string | null>((t) => (DATE_TYPES.has(sourceType) ? normalizeTemporal(t) : t.replace(/ +$/, ''))) : (t) => t,
     pgExpression: plain,
   };
 }

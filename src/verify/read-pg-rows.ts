@@ -16,7 +16,12 @@ export function decodeCopyField(field: string): string | null {
 
 /** Splits one COPY text line into its decoded fields. */
 export function decodeCopyLine(line: string): (string | null)[] {
-  return line.split('\t').map(decodeCopyField);
+  const fields: (string | null)[] = line.split('\t');
+  for (let i = 0; i < fields.length; i += 1) {
+    const f = fields[i] as string;
+    if (f.includes('\\')) fields[i] = decodeCopyField(f);
+  }
+  return fields;
 }
 
 /**
