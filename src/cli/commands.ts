@@ -7,6 +7,7 @@ import { pingRedis } from '../queue/connection.js';
 import { enqueueRun, openQueues, readTableJobs, retryFailedJobs, waitForRun, type QueueHandles, type TableJobRef, type TableJobState } from '../queue/run-queue.js';
 import { prepareRun, type PreparedRun } from '../run/prepare-run.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
+import { parseColumnTypeOverrides, parseTypeOverrides } from '../schema/type-overrides.js';
 import { closeAll, openSource, openTarget } from '../services.js';
 import type { RunRow } from '../state/entities.js';
 import { getLatestRun, getRun, listRunTables, stateSchemaExists, updateRun, updateRunTable } from '../state/store.js';
@@ -34,6 +35,12 @@ export interface PlanFlags {
   batchSize: number;
   /** Tables copied at once by in-process workers (`run`, `demo`). */
   concurrency?: number;
+  /** `--type MYSQL=PG`, repeatable. */
+  type?: string[];
+  /** `--column-type TABLE.COLUMN=PG`, repeatable. */
+  columnType?: string[];
+  /** `--enum type|check` (commander checked the choice). */
+  enum?: 'type' | 'check';
 }
 
 async function withServices<T>(
@@ -104,6 +111,9 @@ export async function startCommand(
   // In a terminal, pino's JSON lines are noise unless asked for: warn unless MY2PG_LOG_LEVEL or --log-level says otherwise.
   const config = loadConfig(overrides, ['source', 'target', 'redis'], readEnvironment(), { logLevel: 'warn' });
   const logger = createLogger(config.logLevel, secretsOf(config));
+  // Checked before any connection, so a typo is exit 2 with nothing touched.
+  const typeOverrides = parseTypeOverrides([...config.typeOverrides, ...(flags.type ?? [])]);
+  const columnTypeOverrides = parseColumnTypeOverrides([...config.columnTypeOverrides, ...(flags.columnType ?? [])]);
   return withServices(config, { source: true }, async ({ source, target, queues }) => {
     let prepared: PreparedRun;
     try {
@@ -115,6 +125,9 @@ export async function startCommand(
         batchSize: flags.batchSize,
         sourceLabel: redactUrl(must(config.mysqlUrl, 'source')),
         targetSchema: config.schema,
+        typeOverrides,
+        columnTypeOverrides,
+        enumMode: flags.enum ?? config.enumMode,
       });
       await enqueueRun(queues, prepared);
     } catch (error) {
