@@ -111,12 +111,12 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   });
   const knownTables = new Set([...existingNames, ...planned.map((p) => p.targetTable)]);
   const columnOverrides = resolveColumnOverrides(options.columnTypeOverrides ?? [], catalog.tables);
-  const postgis = await withPgClient(target, async (client) => {
+  const postgisSchema = await withPgClient(target, async (client) => {
     await checkPgTypes(client, [...(options.typeOverrides ?? []).map((o) => o.pgType), ...(options.columnTypeOverrides ?? []).map((o) => o.pgType)]);
-    const { rows } = await client.query<{ ok: boolean }>("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'postgis') AS ok");
-    return Boolean(rows[0]?.ok);
+    const { rows } = await client.query<{ schema: string }>("SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'");
+    return rows[0]?.schema ?? null;
   });
-  const typeOptions: TypeMapOptions = { typeOverrides: options.typeOverrides ?? [], columnOverrides, enumMode: options.enumMode ?? 'type', postgis };
+  const typeOptions: TypeMapOptions = { typeOverrides: options.typeOverrides ?? [], columnOverrides, enumMode: options.enumMode ?? 'type', postgisSchema };
   for (const [table] of columnOverrides) {
     if (!planned.some((p) => p.table === table && p.action === 'create')) warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
   }

@@ -1,3 +1,4 @@
+import { quotePg } from '../db/quote.js';
 import type { SourceColumn } from './source-catalog.js';
 import { DEFAULT_TYPE_MAP_OPTIONS, findTypeOverride, type TypeMapOptions } from './type-overrides.js';
 
@@ -116,7 +117,8 @@ function mapDefaultType(column: SourceColumn, options: TypeMapOptions): MappedCo
     case 'multipolygon':
     case 'geometrycollection':
     case 'geomcollection':
-      if (options.postgis) return { sql: 'geometry' };
+      // Qualified: the extension may live in a schema outside the search_path.
+      if (options.postgisSchema !== null) return { sql: `${quotePg(options.postgisSchema)}.geometry` };
       if (t === 'point') return { sql: 'point', warning: `spatial column ${column.name} becomes a PostgreSQL point (x, y); its SRID is not kept (install PostGIS in the target for geometry)` };
       return { sql: 'bytea', warning: `spatial column ${column.name} is stored as bytea holding its WKB; install PostGIS in the target to get geometry` };
     case 'uuid':

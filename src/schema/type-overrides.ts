@@ -23,11 +23,11 @@ export interface TypeMapOptions {
   /** Source table → source column → PostgreSQL type. */
   columnOverrides: ReadonlyMap<string, ReadonlyMap<string, string>>;
   enumMode: EnumMode;
-  /** True when the PostGIS extension is installed in the target database. */
-  postgis: boolean;
+  /** The schema of the PostGIS extension in the target database, or null when it is not installed. */
+  postgisSchema: string | null;
 }
 
-export const DEFAULT_TYPE_MAP_OPTIONS: TypeMapOptions = { typeOverrides: [], columnOverrides: new Map(), enumMode: 'type', postgis: false };
+export const DEFAULT_TYPE_MAP_OPTIONS: TypeMapOptions = { typeOverrides: [], columnOverrides: new Map(), enumMode: 'type', postgisSchema: null };
 
 // A PostgreSQL type name as DDL takes it: words, an optional schema, typmods, time zone, array brackets.
 // Anything else (quotes, semicolons, parentheses with expressions) is refused, since the text goes into DDL.

@@ -156,7 +156,13 @@ function plan(column: ColumnPlan): { my: Side; pg: Side } {
     case 'multilinestring':
     case 'multipolygon':
     case 'geometrycollection':
-      if (column.pgUdt === 'geometry') return { my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : bytesCanonical(v)) }, pg: { expr: `ST_AsBinary(${qq(c)})`, canon: (v) => (v === null ? null : bytesCanonical(v)) } };
+      if (column.pgUdt === 'geometry') {
+        // PostGIS keeps the SRID: compare it along with the WKB (the caller puts PostGIS on the search_path).
+        return {
+          my: { expr: `CONCAT(ST_SRID(${q(c)}), ':', LOWER(HEX(ST_AsBinary(${q(c)}))))`, canon: text },
+          pg: { expr: `ST_SRID(${qq(c)}) || ':' || encode(ST_AsBinary(${qq(c)}), 'hex')`, canon: text },
+        };
+      }
       return { my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : bytesCanonical(v)) }, pg: { expr: qq(c), canon: (v) => (v === null ? null : bytesCanonical(v)) } };
     default:
       throw new Error(`the canonical reader has no rule for MySQL type ${t} (column ${c}); add one`);

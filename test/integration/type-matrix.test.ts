@@ -9,10 +9,11 @@ const FIXTURE = fileURLToPath(new URL('../../fixtures/types/mysql.sql', import.m
 let sandbox: Sandbox;
 let firstRun: { code: number | null; stdout: string; stderr: string };
 
-async function compare(schema = 'public', only?: string[]): Promise<{ tables: number; values: number; differences: string[] }> {
+async function compare(schema = 'public', only?: string[], searchPath?: string): Promise<{ tables: number; values: number; differences: string[] }> {
   const my = await sandbox.mysql();
   const pgc = await sandbox.pg();
   try {
+    if (searchPath) await pgc.query(`SET search_path = ${searchPath}`);
     // DATE_FORMAT of a TIMESTAMP prints it in the session zone: UTC, like the target's check.
     await my.query("SET SESSION time_zone = '+00:00'");
     return await compareAllTables(my, pgc, schema, only);
@@ -252,5 +253,35 @@ describe('the type matrix migrated into an empty target', () => {
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
       expect(result.stderr).toMatch(message);
     }
+  });
+
+  // PostGIS is a package of the PostgreSQL server (postgresql-15-postgis-3 on Debian); without it this case cannot run.
+  it('with PostGIS in the target, spatial columns become geometry with their SRID, values equal', async () => {
+    const pgc = await sandbox.pg();
+    const available = await pgc.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'`);
+    if (available.rowCount === 0) {
+      await pgc.end();
+      throw new Error('PostGIS is not installed on the test PostgreSQL server (apt-get install postgresql-15-postgis-3)');
+    }
+    // In its own schema, off the search_path: my2pg must qualify the type.
+    await pgc.query('CREATE SCHEMA "gis ext"; CREATE EXTENSION postgis SCHEMA "gis ext"; CREATE SCHEMA gis');
+    await pgc.end();
+    const result = await sandbox.cli(['run', '--schema', 'gis', '--tables', 'geo']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('spatial column');
+    const pg2 = await sandbox.pg();
+    try {
+      const types = await pg2.query(`SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'gis.geo'::regclass AND attnum > 1 ORDER BY attnum`);
+      expect(types.rows).toEqual([
+        { attname: 'pt', t: '"gis ext".geometry' },
+        { attname: 'g', t: '"gis ext".geometry' },
+        { attname: 'gs', t: '"gis ext".geometry' },
+      ]);
+      const srid = await pg2.query(`SELECT "gis ext".ST_SRID(gs) AS s, "gis ext".ST_AsText(gs) AS t FROM gis.geo WHERE id = 1`);
+      expect(srid.rows[0]).toEqual({ s: 4326, t: 'POINT(10.5 59.25)' });
+    } finally {
+      await pg2.end();
+    }
+    expect((await compare('gis', ['geo'], 'public, "gis ext"')).differences).toEqual([]);
   });
 });

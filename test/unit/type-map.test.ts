@@ -65,9 +65,9 @@ describe('the default type mapping (README table)', () => {
   });
 
   it('spatial types → geometry when PostGIS is installed in the target', () => {
-    const postgis: TypeMapOptions = { ...DEFAULT_TYPE_MAP_OPTIONS, postgis: true };
-    expect(mapColumnType(col('point'), postgis).sql).toBe('geometry');
-    expect(mapColumnType(col('multipolygon'), postgis).sql).toBe('geometry');
+    const postgis: TypeMapOptions = { ...DEFAULT_TYPE_MAP_OPTIONS, postgisSchema: 'gis ext' };
+    expect(mapColumnType(col('point'), postgis).sql).toBe('"gis ext".geometry');
+    expect(mapColumnType(col('multipolygon'), postgis).sql).toBe('"gis ext".geometry');
   });
 });
 
