@@ -41,6 +41,12 @@ export interface Config {
   boardUser: string | undefined;
   /** Bull Board basic-auth password, from `BOARD_PASSWORD`. */
   boardPassword: string | undefined;
+  /** `MY2PG_TYPES`: `;`-separated `MYSQL_TYPE=POSTGRES_TYPE` overrides; `--type` flags come after (and win). */
+  typeOverrides: string[];
+  /** `MY2PG_COLUMN_TYPES`: `;`-separated `TABLE.COLUMN=POSTGRES_TYPE` overrides; `--column-type` flags come after. */
+  columnTypeOverrides: string[];
+  /** `MY2PG_ENUM`: `type` (PostgreSQL enum types, default) or `check` (text + CHECK); the `--enum` flag wins. */
+  enumMode: 'type' | 'check';
 }
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -144,7 +150,14 @@ const configSchema = z.object({
     .transform(Number),
   boardUser: z.string().optional(),
   boardPassword: z.string().optional(),
+  typeOverrides: z.array(z.string()),
+  columnTypeOverrides: z.array(z.string()),
+  enumMode: z.enum(['type', 'check'], { message: 'the enum mode (MY2PG_ENUM or --enum) must be type or check' }),
 });
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '').split(';').map((v) => v.trim()).filter((v) => v.length > 0);
+}
 
 function mysqlUrlFromParts(env: Record<string, string | undefined>): string | undefined {
   const host = env.MYSQL_HOST;
@@ -185,6 +198,9 @@ export function loadConfig(
     shutdownGraceMs: blankToUndefined(env.MY2PG_SHUTDOWN_GRACE_MS) ?? '30000',
     boardUser: blankToUndefined(env.BOARD_USER),
     boardPassword: env.BOARD_PASSWORD === '' ? undefined : env.BOARD_PASSWORD,
+    typeOverrides: splitList(env.MY2PG_TYPES),
+    columnTypeOverrides: splitList(env.MY2PG_COLUMN_TYPES),
+    enumMode: blankToUndefined(env.MY2PG_ENUM) ?? 'type',
   };
   const problems: string[] = [];
   if (need.includes('source') && candidate.mysqlUrl === undefined) {

@@ -7,6 +7,7 @@ import { pingRedis } from '../queue/connection.js';
 import { enqueueRun, openQueues, readTableJobs, retryFailedJobs, waitForRun, type QueueHandles, type TableJobRef, type TableJobState } from '../queue/run-queue.js';
 import { prepareRun, type PreparedRun } from '../run/prepare-run.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
+import { parseColumnTypeOverrides, parseTypeOverrides } from '../schema/type-overrides.js';
 import { closeAll, openSource, openTarget } from '../services.js';
 import type { RunRow } from '../state/entities.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
@@ -40,6 +41,12 @@ export interface PlanFlags {
   allowRejects?: boolean;
   /** Tables copied at once by in-process workers (`run`, `demo`). */
   concurrency?: number;
+  /** `--type MYSQL=PG`, repeatable. */
+  type?: string[];
+  /** `--column-type TABLE.COLUMN=PG`, repeatable. */
+  columnType?: string[];
+  /** `--enum type|check` (commander checked the choice). */
+  enum?: 'type' | 'check';
 }
 
 async function withServices<T>(
@@ -116,6 +123,9 @@ export async function startCommand(
   // In a terminal, pino's JSON lines are noise unless asked for: warn unless MY2PG_LOG_LEVEL or --log-level says otherwise.
   const config = loadConfig(overrides, ['source', 'target', 'redis'], readEnvironment(), { logLevel: 'warn' });
   const logger = createLogger(config.logLevel, secretsOf(config));
+  // Checked before any connection, so a typo is exit 2 with nothing touched.
+  const typeOverrides = parseTypeOverrides([...config.typeOverrides, ...(flags.type ?? [])]);
+  const columnTypeOverrides = parseColumnTypeOverrides([...config.columnTypeOverrides, ...(flags.columnType ?? [])]);
   return withServices(config, { source: true }, async ({ source, target, queues }) => {
     let prepared: PreparedRun;
     try {
@@ -129,6 +139,9 @@ export async function startCommand(
         targetSchema: config.schema,
         verify: flags.verify,
         allowRejects: flags.allowRejects,
+        typeOverrides,
+        columnTypeOverrides,
+        enumMode: flags.enum ?? config.enumMode,
       });
       await enqueueRun(queues, prepared);
     } catch (error) {

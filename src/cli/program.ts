@@ -35,7 +35,11 @@ function addPlanOptions(command: Command): Command {
     .option('--entities <module>', 'migrate the tables (and columns) of these TypeORM entities (.js or .ts module)')
     .option('--batch-size <n>', 'rows per COPY write', positiveInt, 5000)
     .addOption(new Option('--verify <method>', 'how finalize verifies each table: content checksums, row counts, or not at all').choices([...VERIFY_METHODS]).default('checksum'))
-    .option('--allow-rejects', 'a run whose only differences are rejected rows still counts as verified (exit 0)');
+    .option('--allow-rejects', 'a run whose only differences are rejected rows still counts as verified (exit 0)')
+    // Type mapping of the tables my2pg creates (README: "Type mapping").
+    .option('--type <mysql=pg>', "map a MySQL type to a PostgreSQL type, e.g. 'tinyint(1)=smallint' (repeatable)", collect)
+    .option('--column-type <table.column=pg>', "map one column, e.g. 'users.bio=text' (repeatable)", collect)
+    .addOption(new Option('--enum <mode>', 'ENUM columns as PostgreSQL enum types or as text with a CHECK (default: type)').choices(['type', 'check']));
 }
 
 /** Builds the `my2pg` command line. Actions set `exitCode`; nothing here calls process.exit. */

@@ -1,5 +1,6 @@
 import type { SourceValue } from '../db/mysql.js';
 import type { SourceColumn } from '../schema/source-catalog.js';
+import { isSpatialType } from '../schema/type-map.js';
 import type { TargetColumn } from '../schema/target-catalog.js';
 
 /** A value that the target column cannot hold; the copy reports it with the table and key. */
@@ -72,6 +73,49 @@ function toBytea(value: Exclude<SourceValue, null>): string {
   return '\\x' + bytes.toString('hex');
 }
 
+/**
+ * MySQL hands geometry over in its internal form: a 4-byte little-endian SRID, then WKB.
+ * These split it; a value too short to be that is refused rather than guessed at.
+ */
+function splitGeometry(value: Exclude<SourceValue, null>, column: string): { srid: number; wkb: Buffer } {
+  if (!Buffer.isBuffer(value) || value.length < 9) throw new ValueError(column, 'geometry value is not MySQL internal geometry (SRID + WKB)');
+  return { srid: value.readUInt32LE(0), wkb: value.subarray(4) };
+}
+
+/** Geometry as WKB (OGC well-known binary, without the SRID), for a bytea column. */
+export function geometryToWkbHex(value: Exclude<SourceValue, null>, column: string): string {
+  return '\\x' + splitGeometry(value, column).wkb.toString('hex');
+}
+
+/** A POINT as PostgreSQL's point text `(x,y)`; JavaScript prints each double exactly (shortest round-trip form). */
+export function geometryToPoint(value: Exclude<SourceValue, null>, column: string): string {
+  const { wkb } = splitGeometry(value, column);
+  const little = wkb[0] === 1;
+  const kind = little ? wkb.readUInt32LE(1) : wkb.readUInt32BE(1);
+  if (kind !== 1 || wkb.length < 21) throw new ValueError(column, 'value is not a POINT, so it cannot go into a point column; map the column to bytea or geometry');
+  const x = little ? wkb.readDoubleLE(5) : wkb.readDoubleBE(5);
+  const y = little ? wkb.readDoubleLE(13) : wkb.readDoubleBE(13);
+  return `(${Object.is(x, -0) ? '-0' : String(x)},${Object.is(y, -0) ? '-0' : String(y)})`;
+}
+
+/** Geometry as PostGIS hex EWKB: the WKB with the SRID flag and SRID inserted after its type. */
+export function geometryToEwkbHex(value: Exclude<SourceValue, null>, column: string): string {
+  const { srid, wkb } = splitGeometry(value, column);
+  if (srid === 0) return wkb.toString('hex');
+  const little = wkb[0] === 1;
+  const head = Buffer.alloc(9);
+  head[0] = wkb[0]!;
+  const kind = (little ? wkb.readUInt32LE(1) : wkb.readUInt32BE(1)) | 0x20000000;
+  if (little) {
+    head.writeUInt32LE(kind >>> 0, 1);
+    head.writeUInt32LE(srid, 5);
+  } else {
+    head.writeUInt32BE(kind >>> 0, 1);
+    head.writeUInt32BE(srid, 5);
+  }
+  return Buffer.concat([head, wkb.subarray(5)]).toString('hex');
+}
+
 function toBitString(value: Exclude<SourceValue, null>, width: number | null): string {
   if (Buffer.isBuffer(value)) {
     let bits = '';
@@ -112,14 +156,22 @@ export function buildConverter(source: SourceColumn, target: TargetColumn, adjus
   const zeroDates = DATE_TYPES.has(source.dataType);
   const width = source.dataType === 'bit' ? source.numericPrecision : null;
   const type = target.typeName;
+  const spatial = isSpatialType(source.dataType);
 
   let convert: (value: Exclude<SourceValue, null>) => string | null;
   if (type === 'bool') {
     convert = (v) => toBoolean(v, name);
+  } else if (spatial && type === 'bytea') {
+    convert = (v) => geometryToWkbHex(v, name);
+  } else if (spatial && type === 'point') {
+    convert = (v) => geometryToPoint(v, name);
+  } else if (spatial && (type === 'geometry' || type === 'geography')) {
+    convert = (v) => geometryToEwkbHex(v, name);
   } else if (type === 'bytea') {
     convert = toBytea;
   } else if (type === 'bit' || type === 'varbit') {
-    convert = (v) => toBitString(v, type === 'bit' ? width : null);
+    // BIT(n) keeps its n digits in both bit(n) and bit varying(n): b'00000001' stays 00000001.
+    convert = (v) => toBitString(v, width);
   } else if (type === 'uuid') {
     convert = (v) => toUuid(v, name);
   } else if (target.category === 'N' && source.dataType === 'bit') {

@@ -6,7 +6,7 @@ import { queryMysql, streamMysqlRows, withMysqlConnection, type SourceValue } fr
 import { withPgClient, type PoolClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { isPermanentError, MigrationError } from '../errors.js';
-import { readSourceCatalog, type SourceColumn, type SourceTable } from '../schema/source-catalog.js';
+import { readSourceCatalog, selectExpression, type SourceColumn, type SourceTable } from '../schema/source-catalog.js';
 import { readTargetTables, type TargetColumn, type TargetTable } from '../schema/target-catalog.js';
 import { buildConverter, emptyAdjustments, ValueError, type ColumnAdjustments, type Converter } from './convert.js';
 import { encodeCopyRow } from './copy-text.js';
@@ -100,7 +100,7 @@ export function pairColumns(source: SourceTable, target: TargetTable, only?: rea
 
 /** The SELECT that streams a table in primary-key order (no order for a table without a key). */
 export function buildSelect(table: SourceTable, columns: readonly SourceColumn[]): string {
-  const list = columns.map((c) => quoteMysql(c.name)).join(', ');
+  const list = columns.map(selectExpression).join(', ');
   const order = table.primaryKey.length > 0 ? ` ORDER BY ${table.primaryKey.map(quoteMysql).join(', ')}` : '';
   return `SELECT ${list} FROM ${quoteMysql(table.name)}${order}`;
 }

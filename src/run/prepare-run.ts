@@ -6,7 +6,8 @@ import { matchTargetTable, selectTables, type TableSelection } from '../plan.js'
 import { copyJobId, newRunId } from '../queue/contract.js';
 import { buildCreateTable } from '../schema/ddl.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
-import { readSourceCatalog } from '../schema/source-catalog.js';
+import { findZeroDateColumns, readSourceCatalog } from '../schema/source-catalog.js';
+import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
 import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../schema/target-catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, saveConstraint } from '../state/store.js';
@@ -25,6 +26,24 @@ export interface RunOptions {
   verify?: VerifyMethod | undefined;
   /** Count the run as verified even when rows were rejected. */
   allowRejects?: boolean | undefined;
+  /** `--type` / MY2PG_TYPES: per MySQL type, for tables my2pg creates. */
+  typeOverrides?: TypeOverride[] | undefined;
+  /** `--column-type` / MY2PG_COLUMN_TYPES: per column, for tables my2pg creates. */
+  columnTypeOverrides?: ColumnTypeOverride[] | undefined;
+  /** `--enum`: PostgreSQL enum types (default) or text with a CHECK constraint. */
+  enumMode?: EnumMode | undefined;
+}
+
+/** Checks each override's PostgreSQL type against the target, listing every unknown one at once. */
+async function checkPgTypes(client: PoolClient, types: readonly string[]): Promise<void> {
+  const unknown: string[] = [];
+  for (const type of new Set(types)) {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT to_regtype($1) IS NOT NULL AS ok', [type]);
+    if (!rows[0]?.ok) unknown.push(type);
+  }
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown PostgreSQL type${unknown.length > 1 ? 's' : ''} in --type/--column-type: ${unknown.join(', ')}; use a type the target database has (e.g. smallint, text, numeric(20,0))`);
+  }
 }
 
 /** One table of a prepared run. */
@@ -45,7 +64,7 @@ export interface PreparedRun {
   tables: PlannedTable[];
   syncAlembic: boolean;
   warnings: string[];
-  /** Source objects that are not migrated (views). */
+  /** Source objects that are not migrated (views, triggers, procedures, functions). */
   notMigrated: string[];
   /** Foreign keys dropped for the load. */
   droppedForeignKeys: number;
@@ -96,6 +115,21 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     };
   });
   const knownTables = new Set([...existingNames, ...planned.map((p) => p.targetTable)]);
+  const columnOverrides = resolveColumnOverrides(options.columnTypeOverrides ?? [], catalog.tables);
+  const postgisSchema = await withPgClient(target, async (client) => {
+    await checkPgTypes(client, [...(options.typeOverrides ?? []).map((o) => o.pgType), ...(options.columnTypeOverrides ?? []).map((o) => o.pgType)]);
+    const { rows } = await client.query<{ schema: string }>("SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'");
+    return rows[0]?.schema ?? null;
+  });
+  const typeOptions: TypeMapOptions = { typeOverrides: options.typeOverrides ?? [], columnOverrides, enumMode: options.enumMode ?? 'type', postgisSchema };
+  for (const [table] of columnOverrides) {
+    if (!planned.some((p) => p.table === table && p.action === 'create')) warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
+  }
+  // Zero dates in NOT NULL columns land as NULL, so those columns are created nullable (one scan per such table, before the load).
+  const zeroDateColumns = new Map<string, string[]>();
+  for (const plan of planned.filter((p) => p.action === 'create')) {
+    zeroDateColumns.set(plan.table, await findZeroDateColumns(source, catalog.tables.find((t) => t.name === plan.table)!));
+  }
 
   let droppedForeignKeys = 0;
   await target.transaction(async (manager) => {
@@ -144,7 +178,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
     for (const plan of planned.filter((p) => p.action === 'create')) {
       const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
-      const ddl = buildCreateTable(sourceTable, schema, { columns: plan.columns, isMariaDb, knownTables });
+      const ddl = buildCreateTable(sourceTable, schema, { columns: plan.columns, isMariaDb, knownTables, types: typeOptions, zeroDateColumns: zeroDateColumns.get(plan.table) ?? [] });
       warnings.push(...ddl.warnings);
       for (const statement of ddl.statements) await runner.query(statement);
       for (const item of ddl.deferred) {
@@ -166,7 +200,11 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     tables: planned,
     syncAlembic,
     warnings,
-    notMigrated: catalog.views.map((v) => `view ${v}`),
+    notMigrated: [
+      ...catalog.views.map((v) => `view ${v}`),
+      ...(catalog.triggers ?? []).map((t) => `trigger ${t}`),
+      ...(catalog.routines ?? []).map((r) => r.replace(/^(PROCEDURE|FUNCTION) /, (kind) => kind.toLowerCase())),
+    ],
     droppedForeignKeys,
   };
 }

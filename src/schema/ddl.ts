@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { literalPg, qualifyPg, quotePg } from '../db/quote.js';
 import type { SourceColumn, SourceTable } from './source-catalog.js';
 import { mapColumnType } from './type-map.js';
+import { DEFAULT_TYPE_MAP_OPTIONS, type TypeMapOptions } from './type-overrides.js';
 
 /** A definition my2pg applies after the load (indexes, foreign keys). */
 export interface DeferredDefinition {
@@ -53,7 +54,14 @@ export function translateDefault(column: SourceColumn, pgType: string, isMariaDb
     literal = raw;
   }
   const bitLiteral = /^b'([01]+)'$/i.exec(trimmed);
-  if (bitLiteral?.[1]) literal = String(parseInt(bitLiteral[1], 2));
+  if (bitLiteral?.[1]) {
+    if (/^bit/.test(pgType)) {
+      // Same width as the values the copy writes (see convert.ts): the source column's.
+      const width = column.numericPrecision ?? bitLiteral[1].length;
+      return { sql: `B'${bitLiteral[1].padStart(width, '0').slice(-width)}'` };
+    }
+    literal = BigInt('0b' + bitLiteral[1]).toString();
+  }
   if (literal === null) return { sql: null, warning: `default ${raw} of column ${column.name} is an expression my2pg does not translate; the column has no default` };
   if (pgType === 'boolean') {
     if (literal === '0') return { sql: 'false' };
@@ -74,7 +82,15 @@ export function translateDefault(column: SourceColumn, pgType: string, isMariaDb
 export function buildCreateTable(
   table: SourceTable,
   schema: string,
-  options: { columns?: readonly string[] | undefined; isMariaDb: boolean; knownTables: ReadonlySet<string> },
+  options: {
+    columns?: readonly string[] | undefined;
+    isMariaDb: boolean;
+    knownTables: ReadonlySet<string>;
+    /** Overrides, enum mode, PostGIS. */
+    types?: TypeMapOptions;
+    /** NOT NULL columns that hold zero dates: created nullable, since those values land as NULL. */
+    zeroDateColumns?: readonly string[];
+  },
 ): CreateTablePlan {
   const statements: string[] = [];
   const deferred: DeferredDefinition[] = [];
@@ -85,9 +101,11 @@ export function buildCreateTable(
   const comments: string[] = [];
   const qualified = qualifyPg(schema, table.name);
   for (const column of columns) {
-    const mapped = mapColumnType(column);
+    const mapped = mapColumnType(column, options.types ?? DEFAULT_TYPE_MAP_OPTIONS, table.name);
     if (mapped.warning) warnings.push(`${table.name}: ${mapped.warning}`);
     let type = mapped.sql;
+    let check = '';
+    if (mapped.checkLabels) check = ` CHECK (${quotePg(column.name)} IN (${mapped.checkLabels.map(literalPg).join(', ')}))`;
     if (mapped.enumLabels) {
       const typeName = fitIdentifier(`${table.name}_${column.name}`);
       const labels = mapped.enumLabels.map(literalPg).join(', ');
@@ -108,7 +126,12 @@ export function buildCreateTable(
       if (def.warning) warnings.push(`${table.name}: ${def.warning}`);
       if (def.sql) line += ` DEFAULT ${def.sql}`;
     }
-    if (!column.nullable) line += ' NOT NULL';
+    if (column.generated) warnings.push(`${table.name}: generated column ${column.name} becomes a plain column holding the copied values`);
+    if (column.onUpdate) warnings.push(`${table.name}: ON UPDATE ${column.onUpdate} of column ${column.name} is not migrated (PostgreSQL needs a trigger for it)`);
+    if (!column.nullable && options.zeroDateColumns?.includes(column.name)) {
+      warnings.push(`${table.name}: column ${column.name} is NOT NULL in MySQL but holds zero dates, which land as NULL; created without NOT NULL`);
+    } else if (!column.nullable) line += ' NOT NULL';
+    line += check;
     lines.push(line);
     if (column.comment) comments.push(`COMMENT ON COLUMN ${qualified}.${quotePg(column.name)} IS ${literalPg(column.comment)}`);
   }

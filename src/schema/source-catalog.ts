@@ -24,6 +24,8 @@ export interface SourceColumn {
   /** Labels of an ENUM or SET column. */
   enumValues: string[] | null;
   comment: string;
+  /** `current_timestamp()` for `ON UPDATE CURRENT_TIMESTAMP` columns (not migrated: PostgreSQL has no such clause). */
+  onUpdate?: string | null;
 }
 
 /** A secondary or unique index. */
@@ -68,6 +70,10 @@ export interface SourceCatalog {
   tables: SourceTable[];
   /** Objects that are listed but not migrated. */
   views: string[];
+  /** Triggers (`table.trigger`), not migrated. */
+  triggers?: string[];
+  /** Stored procedures and functions (`PROCEDURE name`), not migrated. */
+  routines?: string[];
 }
 
 type Row = Record<string, unknown>;
@@ -130,7 +136,7 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
     const database = str(head[0]?.db);
     const version = str(head[0]?.version);
     const serverVersion = /mariadb/i.test(version) ? `MariaDB ${version.replace(/-.*$/, '')}` : `MySQL ${version}`;
-    if (only && only.length === 0) return { database, serverVersion, tables: [], views: [] };
+    if (only && only.length === 0) return { database, serverVersion, tables: [], views: [], triggers: [], routines: [] };
     const filter = only ? ' AND TABLE_NAME IN (?)' : '';
     const args = (): unknown[] => (only ? [database, [...only]] : [database]);
 
@@ -168,6 +174,28 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
       args(),
     );
 
+    // MariaDB's JSON is LONGTEXT with a json_valid() check; that check is how it is recognised.
+    const jsonRows = await queryMysql<Row[]>(
+      connection,
+      `SELECT TABLE_NAME AS tbl, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?${filter}`,
+      args(),
+    ).catch(() => [] as Row[]);
+    const jsonColumns = new Set<string>();
+    for (const row of jsonRows) {
+      const match = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(str(row.clause).trim());
+      if (match?.[1]) jsonColumns.add(`${str(row.tbl)}\u0000${match[1].replace(/``/g, '`')}`);
+    }
+    const triggerRows = await queryMysql<Row[]>(
+      connection,
+      `SELECT EVENT_OBJECT_TABLE AS tbl, TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?${only ? ' AND EVENT_OBJECT_TABLE IN (?)' : ''} ORDER BY 1, 2`,
+      args(),
+    ).catch(() => [] as Row[]);
+    const routineRows = only
+      ? []
+      : await queryMysql<Row[]>(connection, 'SELECT ROUTINE_TYPE AS kind, ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY 1, 2', [database]).catch(
+          () => [] as Row[],
+        );
+
     const tables = new Map<string, SourceTable>();
     const views: string[] = [];
     for (const row of tableRows) {
@@ -192,8 +220,10 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
       const table = tables.get(str(row.tbl));
       if (!table) continue;
       const columnType = str(row.columnType).toLowerCase();
-      const dataType = str(row.dataType).toLowerCase();
+      const isJson = jsonColumns.has(`${table.name}\u0000${str(row.name)}`) && /text$/.test(str(row.dataType).toLowerCase());
+      const dataType = isJson ? 'json' : str(row.dataType).toLowerCase();
       const extra = str(row.extra).toLowerCase();
+      const onUpdate = /\bon update (\S+)/.exec(extra)?.[1] ?? null;
       table.columns.push({
         name: str(row.name),
         dataType,
@@ -211,6 +241,7 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
         datetimePrecision: numOrNull(row.dtPrecision),
         enumValues: dataType === 'enum' || dataType === 'set' ? parseEnumLabels(str(row.columnType)) : null,
         comment: str(row.comment),
+        onUpdate,
       });
     }
     const indexes = new Map<string, SourceIndex & { table: string }>();
@@ -249,7 +280,40 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
       const { table: tableName, ...rest } = fk;
       tables.get(tableName)?.foreignKeys.push(rest);
     }
-    return { database, serverVersion, tables: [...tables.values()], views };
+    return {
+      database,
+      serverVersion,
+      tables: [...tables.values()],
+      views,
+      triggers: triggerRows.map((r) => `${str(r.tbl)}.${str(r.name)}`),
+      routines: routineRows.map((r) => `${str(r.kind)} ${str(r.name)}`),
+    };
+  });
+}
+
+/**
+ * The SELECT expression that reads a column without loss. MySQL's text protocol prints FLOAT
+ * with about six significant digits (3.40282e38); widened to DOUBLE it prints every digit of
+ * the same value, which PostgreSQL's real parses back to the identical bits.
+ */
+export function selectExpression(column: SourceColumn): string {
+  if (column.dataType === 'float') return `CAST(${quoteMysql(column.name)} AS DOUBLE)`;
+  return quoteMysql(column.name);
+}
+
+/**
+ * NOT NULL date columns of a table that hold zero dates ('0000-00-00', '2024-00-10'). Those
+ * values land as NULL, so the created column must allow NULL. One scan of the table.
+ */
+export async function findZeroDateColumns(dataSource: DataSource, table: SourceTable): Promise<string[]> {
+  const candidates = table.columns.filter((c) => !c.nullable && !c.generated && ['date', 'datetime', 'timestamp'].includes(c.dataType));
+  if (candidates.length === 0) return [];
+  return withMysqlConnection(dataSource, async (connection) => {
+    // A zero date is one whose month or day is 0; MONTH()/DAYOFMONTH() return 0 exactly for those.
+    const probes = candidates.map((c, i) => `MAX(MONTH(${quoteMysql(c.name)}) = 0 OR DAYOFMONTH(${quoteMysql(c.name)}) = 0) AS z${i}`);
+    const rows = await queryMysql<Row[]>(connection, `SELECT ${probes.join(', ')} FROM ${quoteMysql(table.name)}`);
+    const row = rows[0] ?? {};
+    return candidates.filter((_c, i) => Number(row[`z${i}`] ?? 0) === 1).map((c) => c.name);
   });
 }
 

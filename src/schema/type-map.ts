@@ -1,11 +1,17 @@
+import { quotePg } from '../db/quote.js';
 import type { SourceColumn } from './source-catalog.js';
+import { DEFAULT_TYPE_MAP_OPTIONS, findTypeOverride, type TypeMapOptions } from './type-overrides.js';
 
 /** How a MySQL column becomes a PostgreSQL column when my2pg creates the table. */
 export interface MappedColumnType {
   /** The PostgreSQL type, ready for DDL (enum types are named by the caller). */
   sql: string;
-  /** Set for ENUM columns: the labels of the enum type to create. */
+  /** Set for ENUM columns mapped to a PostgreSQL enum type: the labels of the type to create. */
   enumLabels?: string[];
+  /** Set for ENUM columns mapped to text (`--enum check`): the labels the CHECK constraint allows. */
+  checkLabels?: string[];
+  /** True when the type came from `--type` or `--column-type`. */
+  overridden?: boolean;
   /** Why the mapping is lossy or unusual, for the plan's warnings. */
   warning?: string;
 }
@@ -24,8 +30,27 @@ function lengthOf(columnType: string): number | null {
   return match?.[1] ? Number(match[1]) : null;
 }
 
-/** The default PostgreSQL type for a MySQL column (see the README's type table). */
-export function mapColumnType(column: SourceColumn): MappedColumnType {
+const SPATIAL_TYPES = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
+
+/** True for MySQL's geometry types. */
+export function isSpatialType(dataType: string): boolean {
+  return SPATIAL_TYPES.has(dataType);
+}
+
+/**
+ * The PostgreSQL type for a MySQL column: a `--column-type` override for this column, else a
+ * `--type` override for its MySQL type, else the default mapping (the README's type table).
+ */
+export function mapColumnType(column: SourceColumn, options: TypeMapOptions = DEFAULT_TYPE_MAP_OPTIONS, table?: string): MappedColumnType {
+  const byColumn = table === undefined ? undefined : options.columnOverrides.get(table)?.get(column.name);
+  const override = byColumn ?? findTypeOverride(options.typeOverrides, column);
+  if (override !== undefined) return { sql: override, overridden: true };
+  const mapped = mapDefaultType(column, options);
+  if (mapped.enumLabels && options.enumMode === 'check') return { sql: 'text', checkLabels: mapped.enumLabels };
+  return mapped;
+}
+
+function mapDefaultType(column: SourceColumn, options: TypeMapOptions): MappedColumnType {
   const t = column.dataType;
   const ct = column.columnType;
   if ((t === 'tinyint' && /^tinyint\(1\)/.test(ct)) || (t === 'bit' && (lengthOf(ct) ?? 1) === 1)) {
@@ -92,7 +117,10 @@ export function mapColumnType(column: SourceColumn): MappedColumnType {
     case 'multipolygon':
     case 'geometrycollection':
     case 'geomcollection':
-      return { sql: 'bytea', warning: `spatial column ${column.name} is stored as bytea (MySQL's internal geometry bytes)` };
+      // Qualified: the extension may live in a schema outside the search_path.
+      if (options.postgisSchema !== null) return { sql: `${quotePg(options.postgisSchema)}.geometry` };
+      if (t === 'point') return { sql: 'point', warning: `spatial column ${column.name} becomes a PostgreSQL point (x, y); its SRID is not kept (install PostGIS in the target for geometry)` };
+      return { sql: 'bytea', warning: `spatial column ${column.name} is stored as bytea holding its WKB; install PostGIS in the target to get geometry` };
     case 'uuid':
       return { sql: 'uuid' };
     case 'inet4':

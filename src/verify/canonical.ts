@@ -174,6 +174,21 @@ function mysqlGeometry(value: Buffer): { srid: number; wkb: Buffer } {
   return { srid: value.length >= 4 ? value.readUInt32LE(0) : 0, wkb: value.subarray(4) };
 }
 
+/** PostGIS hex EWKB as `srid:wkb-hex` (SRID flag and field taken out; 0 when absent). */
+export function ewkbHexToSridWkb(hex: string): string {
+  const bytes = Buffer.from(hex, 'hex');
+  if (bytes.length < 5) return hex;
+  const little = bytes[0] === 1;
+  const kind = little ? bytes.readUInt32LE(1) : bytes.readUInt32BE(1);
+  if ((kind & 0x20000000) === 0) return `0:${hex.toLowerCase()}`;
+  const srid = little ? bytes.readUInt32LE(5) : bytes.readUInt32BE(5);
+  const head = Buffer.alloc(5);
+  head[0] = bytes[0]!;
+  if (little) head.writeUInt32LE(kind & ~0x20000000, 1);
+  else head.writeUInt32BE(kind & ~0x20000000, 1);
+  return `${srid}:${Buffer.concat([head, bytes.subarray(9)]).toString('hex')}`;
+}
+
 function wkbPoint(wkb: Buffer): [number, number] | null {
   if (wkb.length < 21) return null;
   const little = wkb[0] === 1;
@@ -246,8 +261,12 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
     };
   }
   if (type === 'bytea') {
+    // Spatial values go to bytea as WKB, without MySQL's SRID prefix.
+    const wkbOnly = SPATIAL.has(sourceType);
     return {
-      fromMysql: nullable<SourceValue>((v) => (Buffer.isBuffer(v) ? v.toString('hex') : Buffer.from(mysqlText(v), 'utf8').toString('hex'))),
+      fromMysql: nullable<SourceValue>((v) =>
+        Buffer.isBuffer(v) ? (wkbOnly ? mysqlGeometry(v).wkb : v).toString('hex') : Buffer.from(mysqlText(v), 'utf8').toString('hex'),
+      ),
       fromPg: nullable<string | null>((t) => (t.startsWith('\\x') ? t.slice(2) : t)),
       pgExpression: plain,
     };
@@ -296,14 +315,15 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
     };
   }
   if (type === 'geometry' || type === 'geography') {
+    // PostGIS prints geometry as hex EWKB (the SRID inside); read back here, as `srid:wkb`.
     return {
       fromMysql: nullable<SourceValue>((v) => {
         if (!Buffer.isBuffer(v)) return mysqlText(v);
         const g = mysqlGeometry(v);
         return `${g.srid}:${g.wkb.toString('hex')}`;
       }),
-      fromPg: nullable<string | null>((t) => t),
-      pgExpression: (c) => `ST_SRID(${c})::text || ':' || encode(ST_AsBinary(${c}, 'NDR'), 'hex')`,
+      fromPg: nullable<string | null>(ewkbHexToSridWkb),
+      pgExpression: plain,
     };
   }
   // Text-like targets (text, varchar, char, enum, citext, …) and anything else: the text itself.

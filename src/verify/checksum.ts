@@ -4,6 +4,7 @@ import { queryMysql, withMysqlConnection, type SourceValue } from '../db/mysql.j
 import { withPgClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { loadTablePair, pairColumns } from '../copy/copy-table.js';
+import { selectExpression } from '../schema/source-catalog.js';
 import { canonicalRowText, rowCanonicalizerFor, rowKeyText, type RowCanonicalizer } from './canonical.js';
 import { readPgRows } from './read-pg-rows.js';
 
@@ -190,7 +191,8 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
   const orderFree = keyPairs.length === 0;
   const names = pairs.map((p) => p.source.name);
 
-  const mysqlList = pairs.map((p) => quoteMysql(p.source.name)).join(', ');
+  // Read as the copy reads (FLOAT widened to DOUBLE so every bit shows).
+  const mysqlList = pairs.map((p) => selectExpression(p.source)).join(', ');
   const mysqlOrder = keyPairs
     .map((p) => (STRING_TYPES.has(p.source.dataType) ? `CONVERT(${quoteMysql(p.source.name)} USING utf8mb4) COLLATE utf8mb4_bin` : quoteMysql(p.source.name)))
     .join(', ');

@@ -131,3 +131,17 @@ describe('COPY text decoding (what PostgreSQL prints)', () => {
     expect(decodeCopyLine('1\ta\\tb\t\\N')).toEqual(['1', 'a\tb', null]);
   });
 });
+
+describe('geometry', () => {
+  // POINT(1 2) with SRID 4326, as MySQL keeps it and as PostGIS prints it.
+  const mysqlPoint = Buffer.from('e6100000' + '0101000000000000000000f03f0000000000000040', 'hex');
+  it('MySQL SRID+WKB equals PostGIS hex EWKB of the same point and SRID', () => {
+    const c = canonicalForColumn(src('point'), tgt('geometry', 'U'));
+    expect(c.fromMysql(mysqlPoint)).toBe(c.fromPg('0101000020E6100000000000000000F03F0000000000000040'));
+    expect(c.fromMysql(mysqlPoint)).not.toBe(c.fromPg('0101000000000000000000F03F0000000000000040'));
+  });
+  it('bytea holds the WKB without the SRID', () => {
+    const c = canonicalForColumn(src('geometry'), tgt('bytea', 'U'));
+    expect(c.fromMysql(mysqlPoint)).toBe(c.fromPg('\\x0101000000000000000000f03f0000000000000040'));
+  });
+});
