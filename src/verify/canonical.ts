@@ -374,3 +374,67 @@ export function rowKeyText(c: RowCanonicalizer, values: readonly (string | null)
   return canonicalRowText(c.keyIndexes.map((i) => values[i] ?? null));
 }
 
+
+/**
+ * A column's canonical text computed by each database itself, for columns where MySQL's and
+ * PostgreSQL's own functions print equal values identically. Verification then hashes such
+ * columns inside the databases and streams only the hash; other columns go through the
+ * JavaScript forms above. Each expression yields text, NULL for NULL.
+ */
+export interface SqlCanonical {
+  mysql(quotedColumn: string): string;
+  pg(quotedColumn: string): string;
+}
+
+const INTEGER_SOURCE = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'year']);
+const TEXT_SOURCE = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum']);
+const BINARY_SOURCE = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+
+function mysqlZeroDateGuard(quoted: string, formatted: string): string {
+  return `IF(YEAR(${quoted}) = 0 OR MONTH(${quoted}) = 0 OR DAYOFMONTH(${quoted}) = 0, NULL, ${formatted})`;
+}
+
+/** The in-database canonical form of a column, or null when only JavaScript can do it exactly. */
+export function sqlCanonicalFor(source: SourceColumn, target: TargetColumn): SqlCanonical | null {
+  const s = source.dataType;
+  const t = target.typeName;
+  if (INTEGER_SOURCE.has(s)) {
+    if (t === 'int2' || t === 'int4' || t === 'int8') return { mysql: (c) => `CAST(${c} AS CHAR)`, pg: (c) => `${c}::text` };
+    if (t === 'bool') return { mysql: (c) => `CAST(${c} AS CHAR)`, pg: (c) => `${c}::int::text` };
+    if (t === 'numeric' && /^numeric(\(\d+(,0)?\))?$/.test(target.formattedType)) return { mysql: (c) => `CAST(${c} AS CHAR)`, pg: (c) => `${c}::text` };
+    return null;
+  }
+  if (s === 'decimal' && t === 'numeric' && target.formattedType === `numeric(${source.numericPrecision},${source.numericScale})`) {
+    return { mysql: (c) => `CAST(${c} AS CHAR)`, pg: (c) => `${c}::text` };
+  }
+  if (TEXT_SOURCE.has(s) && (target.category === 'S' || target.category === 'E') && (t !== 'bpchar' || s === 'char')) {
+    // PostgreSQL text cannot hold NUL (the copy removes it); char(n) prints without its padding on both sides.
+    return { mysql: (c) => `REPLACE(CONVERT(${c} USING utf8mb4), CHAR(0 USING utf8mb4), '')`, pg: (c) => `${c}::text` };
+  }
+  if (BINARY_SOURCE.has(s) && t === 'bytea') return { mysql: (c) => `MD5(${c})`, pg: (c) => `md5(${c})` };
+  if (s === 'date' && t === 'date') return { mysql: (c) => mysqlZeroDateGuard(c, `DATE_FORMAT(${c}, '%Y-%m-%d')`), pg: (c) => `to_char(${c}, 'YYYY-MM-DD')` };
+  if ((s === 'datetime' || s === 'timestamp') && (t === 'timestamp' || t === 'timestamptz')) {
+    // Both sessions run in UTC.
+    return {
+      mysql: (c) => mysqlZeroDateGuard(c, `DATE_FORMAT(${c}, '%Y-%m-%d %H:%i:%s.%f')`),
+      pg: (c) => `to_char(${c}, 'YYYY-MM-DD HH24:MI:SS.US')`,
+    };
+  }
+  return null;
+}
+
+/** MySQL: one text of several canonical expressions, each length-prefixed, NULL as `-`. */
+export function mysqlRowHashExpression(expressions: readonly string[]): string {
+  // One explicit collation for every part, so that CONCAT never meets an illegal mix.
+  const parts = expressions.map((raw) => {
+    const e = `(CONVERT(${raw} USING utf8mb4) COLLATE utf8mb4_bin)`;
+    return `IFNULL(CONCAT(CHAR_LENGTH(${e}), ':', ${e}), '-')`;
+  });
+  return `MD5(CONCAT_WS(',', ${parts.join(', ')}))`;
+}
+
+/** PostgreSQL: the same text as mysqlRowHashExpression, hashed the same way. */
+export function pgRowHashExpression(expressions: readonly string[]): string {
+  const parts = expressions.map((e) => `coalesce(length(${e})::text || ':' || ${e}, '-')`);
+  return `md5(concat_ws(',', ${parts.join(', ')}))`;
+}

@@ -5,7 +5,7 @@ import { withPgClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { loadTablePair, pairColumns } from '../copy/copy-table.js';
 import { selectExpression } from '../schema/source-catalog.js';
-import { canonicalRowText, rowCanonicalizerFor, rowKeyText, type RowCanonicalizer } from './canonical.js';
+import { canonicalRowText, mysqlRowHashExpression, pgRowHashExpression, rowCanonicalizerFor, rowKeyText, sqlCanonicalFor, type RowCanonicalizer, type SqlCanonical } from './canonical.js';
 import { readPgRows } from './read-pg-rows.js';
 
 /** What to verify. */
@@ -144,6 +144,16 @@ class RangeDigests {
   }
 }
 
+/** What one pass reads on each side and how each read value becomes canonical text. */
+interface Projection {
+  mysqlList: string;
+  pgList: string;
+  fromMysql: ((value: SourceValue) => string | null)[];
+  fromPg: ((text: string | null) => string | null)[];
+  /** Where the (first) key column is among the values. */
+  keyPosition: number;
+}
+
 /** Integer key ranges: [min + i*span, min + (i+1)*span - 1], the ends open. */
 interface RangePlan {
   count: number;
@@ -191,12 +201,9 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
   const orderFree = keyPairs.length === 0;
   const names = pairs.map((p) => p.source.name);
 
-  // Read as the copy reads (FLOAT widened to DOUBLE so every bit shows).
-  const mysqlList = pairs.map((p) => selectExpression(p.source)).join(', ');
   const mysqlOrder = keyPairs
     .map((p) => (STRING_TYPES.has(p.source.dataType) ? `CONVERT(${quoteMysql(p.source.name)} USING utf8mb4) COLLATE utf8mb4_bin` : quoteMysql(p.source.name)))
     .join(', ');
-  const pgList = pairs.map((p, i) => canon.canonicals[i]!.pgExpression(quotePg(p.target.name))).join(', ');
   const pgOrder = keyPairs
     .map((p) => (p.target.category === 'S' || p.target.category === 'E' ? `${quotePg(p.target.name)}::text COLLATE "C"` : quotePg(p.target.name)))
     .join(', ');
@@ -247,17 +254,54 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
     return parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '';
   };
 
+  // Every column read and put in canonical form in JavaScript: for comparing rows one by one.
+  const full: Projection = {
+    mysqlList: pairs.map((p) => selectExpression(p.source)).join(', '),
+    pgList: pairs.map((p, i) => canon.canonicals[i]!.pgExpression(quotePg(p.target.name))).join(', '),
+    fromMysql: canon.canonicals.map((c) => c.fromMysql),
+    fromPg: canon.canonicals.map((c) => c.fromPg),
+    keyPosition: canon.keyIndexes[0] ?? 0,
+  };
+  // For the hashes: columns whose canonical text both databases can print themselves are hashed
+  // inside each database (one MD5 per row crosses the wire); the rest, and the key, come as values.
+  const utf8Target = ((await target.query('SHOW server_encoding')) as { server_encoding: string }[])[0]?.server_encoding === 'UTF8';
+  const pushed: { index: number; sql: SqlCanonical }[] = [];
+  const streamed: number[] = [];
+  pairs.forEach((p, i) => {
+    const sql = utf8Target && !canon.keyIndexes.includes(i) ? sqlCanonicalFor(p.source, p.target) : null;
+    if (sql) pushed.push({ index: i, sql });
+    else streamed.push(i);
+  });
+  const identity = (v: SourceValue): string | null => (v === null ? null : String(v));
+  const hashing: Projection =
+    pushed.length === 0
+      ? full
+      : {
+          mysqlList: [
+            ...streamed.map((i) => selectExpression(pairs[i]!.source)),
+            mysqlRowHashExpression(pushed.map((x) => x.sql.mysql(quoteMysql(pairs[x.index]!.source.name)))),
+          ].join(', '),
+          pgList: [
+            ...streamed.map((i) => canon.canonicals[i]!.pgExpression(quotePg(pairs[i]!.target.name))),
+            pgRowHashExpression(pushed.map((x) => x.sql.pg(quotePg(pairs[x.index]!.target.name)))),
+          ].join(', '),
+          fromMysql: [...streamed.map((i) => canon.canonicals[i]!.fromMysql), identity],
+          fromPg: [...streamed.map((i) => canon.canonicals[i]!.fromPg), (t: string | null) => t],
+          keyPosition: Math.max(0, streamed.indexOf(canon.keyIndexes[0] ?? -1)),
+        };
+
   /** Streams one side's rows (canonical values plus raw values for display) to `onRow`. */
-  const readMysql = async (range: number | null, onRow: (values: (string | null)[], raw: SourceValue[]) => boolean | void): Promise<void> => {
+  const readMysql = async (projection: Projection, range: number | null, onRow: (values: (string | null)[], raw: SourceValue[]) => boolean | void): Promise<void> => {
     await withMysqlConnection(source, async (m) => {
       await queryMysql(m, "SET SESSION time_zone = '+00:00'");
       await queryMysql(m, 'SET SESSION net_write_timeout = 3600');
       await queryMysql(m, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
       const where = whereMysql(range);
-      const sql = `SELECT ${mysqlList} FROM ${mysqlFrom}${where.sql}${mysqlOrder ? ` ORDER BY ${mysqlOrder}` : ''}`;
+      const sql = `SELECT ${projection.mysqlList} FROM ${mysqlFrom}${where.sql}${mysqlOrder ? ` ORDER BY ${mysqlOrder}` : ''}`;
       // Rows are handled as the driver parses them (no promise per row); the socket is read
       // only as fast as this handler runs, so memory stays bounded.
-      const values = new Array<string | null>(pairs.length);
+      const convert = projection.fromMysql;
+      const values = new Array<string | null>(convert.length);
       await new Promise<void>((resolve, reject) => {
         let failure: unknown;
         const query = m.query({ sql, values: where.values, rowsAsArray: true });
@@ -265,7 +309,7 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
           if (failure !== undefined) return;
           try {
             const raw = row as SourceValue[];
-            for (let i = 0; i < values.length; i += 1) values[i] = canon.canonicals[i]!.fromMysql(raw[i] ?? null);
+            for (let i = 0; i < values.length; i += 1) values[i] = convert[i]!(raw[i] ?? null);
             if (onRow(values, raw) === false) failure = null;
           } catch (error) {
             failure = error;
@@ -277,7 +321,7 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
       await queryMysql(m, 'COMMIT');
     });
   };
-  const readPg = async (range: number | null, onRow: (values: (string | null)[], raw: (string | null)[]) => boolean | void): Promise<void> => {
+  const readPg = async (projection: Projection, range: number | null, onRow: (values: (string | null)[], raw: (string | null)[]) => boolean | void): Promise<void> => {
     await withPgClient(target, async (client) => {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await client.query("SET LOCAL timezone = 'UTC'");
@@ -285,13 +329,14 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
       await client.query("SET LOCAL intervalstyle = 'postgres'");
       await client.query('SET LOCAL extra_float_digits = 1');
       await client.query("SET LOCAL bytea_output = 'hex'");
-      const sql = `SELECT ${pgList} FROM ${pgFrom}${wherePg(range)}${pgOrder ? ` ORDER BY ${pgOrder}` : ''}`;
+      const sql = `SELECT ${projection.pgList} FROM ${pgFrom}${wherePg(range)}${pgOrder ? ` ORDER BY ${pgOrder}` : ''}`;
       let stopped = false;
-      const values = new Array<string | null>(pairs.length);
+      const convert = projection.fromPg;
+      const values = new Array<string | null>(convert.length);
       for await (const batch of readPgRows(client, sql)) {
         if (stopped) continue;
         for (const raw of batch) {
-          for (let i = 0; i < values.length; i += 1) values[i] = canon.canonicals[i]!.fromPg(raw[i] ?? null);
+          for (let i = 0; i < values.length; i += 1) values[i] = convert[i]!(raw[i] ?? null);
           if (onRow(values, raw) === false) {
             stopped = true;
             break;
@@ -305,10 +350,10 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
   // Pass 1: per-range digests, each side on its own connection, both at once.
   const sourceDigests = new RangeDigests(orderFree);
   const targetDigests = new RangeDigests(orderFree);
-  const keyIndex = canon.keyIndexes[0] ?? 0;
+  const keyIndex = hashing.keyPosition;
   await Promise.all([
-    readMysql(null, (values) => sourceDigests.add(rangeOf(plan, intKey ? values[keyIndex] ?? null : null), values)),
-    readPg(null, (values) => targetDigests.add(rangeOf(plan, intKey ? values[keyIndex] ?? null : null), values)),
+    readMysql(hashing, null, (values) => sourceDigests.add(rangeOf(plan, intKey ? values[keyIndex] ?? null : null), values)),
+    readPg(hashing, null, (values) => targetDigests.add(rangeOf(plan, intKey ? values[keyIndex] ?? null : null), values)),
   ]);
   const sourceRanges = sourceDigests.finish();
   const targetRanges = targetDigests.finish();
@@ -347,13 +392,13 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
       break;
     }
     const held = new Map<string, { values: (string | null)[]; raw: SourceValue[]; count: number }>();
-    await readMysql(plan ? range : null, (values, raw) => {
+    await readMysql(full, plan ? range : null, (values, raw) => {
       const key = rowKeyText(canon, values);
       const seen = held.get(key);
       if (seen) seen.count += 1;
       else held.set(key, { values: [...values], raw: [...raw], count: 1 });
     });
-    await readPg(plan ? range : null, (values, raw) => {
+    await readPg(full, plan ? range : null, (values, raw) => {
       const key = rowKeyText(canon, values);
       const seen = held.get(key);
       if (!seen) {
