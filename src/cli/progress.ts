@@ -151,13 +151,16 @@ function createLiveView(tty: TtyStream): ProgressView {
   };
 }
 
+// A table's first progress report counts as a change, so a copy shows its rows, rate and ETA
+// soon after it starts, not only after the interval.
 function stateKey(states: readonly TableJobState[]): string {
-  return states.map((s) => `${s.jobId}=${s.state}`).join(',');
+  return states.map((s) => `${s.jobId}=${s.state}${s.progress ? '+' : ''}`).join(',');
 }
 
 /**
- * Plain lines for logs and pipes: one when a table starts, finishes or fails, otherwise at
- * most one every `intervalMs`, so a long copy leaves a readable trail, not a flood.
+ * Plain lines for logs and pipes: one when a table starts, reports its first progress,
+ * finishes or fails, otherwise at most one every `intervalMs`, so a long copy leaves a
+ * readable trail, not a flood.
  */
 function createPlainView(err: (line: string) => void, intervalMs: number, now: () => number): ProgressView {
   let lastKey = '';

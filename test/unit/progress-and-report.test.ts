@@ -87,17 +87,20 @@ describe('progress views', () => {
     let now = 0;
     const view = createProgressView({ err: (l) => lines.push(l), intervalMs: 5000, now: () => now });
     const running = (rows: number) => [job('users', 'active', { rows, total: 100, rowsPerSecond: 10 }), job('scores', 'waiting')];
+    view.update([job('users', 'active'), job('scores', 'waiting')]);
+    now = 500;
     view.update(running(10));
-    now = 1000;
+    now = 1500;
     view.update(running(20));
-    now = 4999;
+    now = 5499;
     view.update(running(50));
-    now = 5000;
-    view.update(running(60));
     now = 5500;
+    view.update(running(60));
+    now = 5600;
     view.update([job('users', 'completed'), job('scores', 'active')]);
     view.stop();
     expect(lines).toEqual([
+      '[0/2 done] users starting',
       '[0/2 done] users 10/100 rows, 10 rows/s, ETA 9s',
       '[0/2 done] users 60/100 rows, 10 rows/s, ETA 4s',
       '[1/2 done] scores starting',
