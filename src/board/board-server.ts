@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createBullBoard } from '@bull-board/api';
+import type { HookContext } from '@bull-board/api/typings/app';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { Queue } from 'bullmq';
@@ -126,16 +127,31 @@ export function formatBoardJobName(job: { name?: unknown; data?: unknown }): str
   return name;
 }
 
+/**
+ * Refuses to retry a completed job, also through the API (the UI already hides the button):
+ * finalize has run by then, and copying the table again behind its back would leave the run's
+ * verification describing other rows. A new run is the way to redo a finished table.
+ */
+export async function refuseCompletedRetries(context: HookContext): Promise<{ allow: false; status: 409; message: string } | undefined> {
+  if (context.method !== 'put') return undefined;
+  const params = context.request.params as { queueName?: string; jobId?: string; queueStatus?: string };
+  // A read-only board refuses every change itself (405).
+  if (params.queueName && context.request.queues.get(params.queueName)?.readOnlyMode) return undefined;
+  const message = 'a completed my2pg job is not retried: start a new run to copy a finished table again';
+  if (context.route === '/api/queues/:queueName/retry/:queueStatus' && params.queueStatus === 'completed') return { allow: false, status: 409, message };
+  if (context.route === '/api/queues/:queueName/:jobId/retry' && params.queueName && params.jobId) {
+    const job = await context.request.queues.get(params.queueName)?.getJob(params.jobId);
+    if (job && (await (job as { getState(): Promise<string> }).getState()) === 'completed') return { allow: false, status: 409, message };
+  }
+  return undefined;
+}
+
 /** The Express app: basic auth first (when configured), then Bull Board at `/` and its API under `/api`. */
 export function createBoardApp(queues: readonly Queue[], options: { readOnly: boolean; credentials: BoardCredentials | undefined; prefix: string }): express.Express {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath('/');
-  const adapterOptions = {
-    readOnlyMode: options.readOnly,
-    // Retrying a completed copy after finalize would copy the table again behind finalize's
-    // back; a new run is the way to redo a finished table.
-    allowCompletedRetries: false,
-  };
+  // No Retry button on completed jobs; refuseCompletedRetries closes the API route too.
+  const adapterOptions = { readOnlyMode: options.readOnly, allowCompletedRetries: false };
   const adapters = queues.map((queue) => {
     const adapter = new BullMQAdapter(queue, {
       ...adapterOptions,
@@ -151,7 +167,7 @@ export function createBoardApp(queues: readonly Queue[], options: { readOnly: bo
   createBullBoard({
     queues: adapters,
     serverAdapter,
-    options: { uiConfig: { boardTitle: 'my2pg' } },
+    options: { uiConfig: { boardTitle: 'my2pg' }, handlerHooks: { before: refuseCompletedRetries } },
   });
   const app = express();
   app.disable('x-powered-by');

@@ -142,7 +142,7 @@ describe('my2pg board', () => {
     await page.getByText(/has no column "profile_message"/).first().waitFor();
     // The flow tree of the run: finalize waits on its five table jobs, one of them failed.
     await page.getByText('1 unfinished').waitFor();
-    await page.getByText('WAITING-CHILDREN', { exact: true }).waitFor();
+    await page.getByText(/^waiting-children$/i).first().waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/board-failed-job.png`, fullPage: true });
 
     // The operator fixes the cause, then presses Retry and confirms.
@@ -187,6 +187,14 @@ describe('my2pg board', () => {
     const finalizeJob = (await (await fetch(`${board.url}api/queues/finalize/${runId}.finalize`, { headers: authHeader(USER, PASSWORD) })).json()) as { job: { returnValue: { verified: boolean; tables: { table: string; status: string }[] } } };
     expect(finalizeJob.job.returnValue.verified).toBe(true);
     expect(finalizeJob.job.returnValue.tables.map((t) => [t.table, t.status]).sort()).toEqual(SEED_TABLES.map((t) => [t.table, 'verified']).sort());
+
+    // A completed table is not copied again behind finalize's back, not even through the API.
+    const retryCompleted = await fetch(`${board.url}api/queues/copy/${runId}.scores/retry`, { method: 'PUT', headers: authHeader(USER, PASSWORD) });
+    expect(retryCompleted.status).toBe(409);
+    expect(await retryCompleted.text()).toContain('start a new run');
+    expect((await fetch(`${board.url}api/queues/copy/retry/completed`, { method: 'PUT', headers: authHeader(USER, PASSWORD) })).status).toBe(409);
+    const scores = (await (await fetch(`${board.url}api/queues/copy/${runId}.scores`, { headers: authHeader(USER, PASSWORD) })).json()) as { job: { attempts: number; finishedOn: number } };
+    expect(scores.job.attempts).toBe(1);
 
     board.child.kill('SIGTERM');
     await new Promise((resolve) => board.child.once('exit', resolve));
