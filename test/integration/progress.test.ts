@@ -115,9 +115,14 @@ describe('progress in the terminal', () => {
     expect(result.stdout).toMatch(/^big\s+100000\s+100000\s+0\s+(count|checksum) ok/m);
     await expectBigEqual();
 
-    // Without the flag (the sandbox sets MY2PG_LOG_LEVEL=warn) no JSON line is written.
-    const quiet = await sandbox.cli(['status']);
-    expect(quiet.code).toBe(0);
-    expect(quiet.stderr).not.toMatch(/^\{/m);
+    // Without the flag (the sandbox sets MY2PG_LOG_LEVEL=warn) no JSON line is written; stdout
+    // is one JSON document for scripts, with the job's last progress and the rejected rows.
+    const status = await sandbox.cli(['status', '--json']);
+    expect(status.code).toBe(0);
+    expect(status.stderr).not.toMatch(/^\{/m);
+    const doc = JSON.parse(status.stdout) as { run: { status: string }; tables: Record<string, unknown>[] };
+    expect(doc.run.status).toBe('verified');
+    expect(doc.tables).toHaveLength(1);
+    expect(doc.tables[0]).toMatchObject({ table: 'big', jobState: 'completed', sourceRows: ROWS, targetRows: ROWS, rejected: 0, progress: { rows: ROWS } });
   });
 });
