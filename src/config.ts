@@ -52,6 +52,30 @@ export interface Config {
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /**
+ * Every environment variable my2pg reads, all through this module. Deployment files (the
+ * compose file, .env examples) are checked against it, so a misspelt variable is caught.
+ */
+export const CONFIG_ENV_VARS = [
+  'MYSQL_URL',
+  'MYSQL_HOST',
+  'MYSQL_PORT',
+  'MYSQL_USER',
+  'MYSQL_PASSWORD',
+  'MYSQL_DATABASE',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'MY2PG_QUEUE_PREFIX',
+  'MY2PG_SCHEMA',
+  'MY2PG_LOG_LEVEL',
+  'MY2PG_SHUTDOWN_GRACE_MS',
+  'BOARD_USER',
+  'BOARD_PASSWORD',
+  'MY2PG_TYPES',
+  'MY2PG_COLUMN_TYPES',
+  'MY2PG_ENUM',
+] as const;
+
+/**
  * Reads `.env` in the working directory into a copy of the environment; variables already
  * set in the real environment win, as with dotenv.
  */

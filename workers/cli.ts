@@ -28,9 +28,23 @@ async function runWorker(overrides: ConfigOverrides, options: { concurrency: num
   });
 }
 
+/** Resolves on the first SIGINT/SIGTERM (`board`); a second one exits at once. */
+function untilStopped(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals += 1;
+      if (signals === 1) resolve(signal);
+      else process.exit(130);
+    };
+    for (const signal of SIGNALS) process.on(signal, onSignal);
+  });
+}
+
 const code = await runCli(process.argv, {
   startWorkers: (config, options) => startWorkerPool(config, options),
   runWorker,
+  untilStopped,
 });
 process.exitCode = code;
 // Open handles (pools, sockets) must not keep a finished command alive.

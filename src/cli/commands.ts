@@ -4,7 +4,7 @@ import { describeError, UsageError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { splitNames } from '../plan.js';
 import { pingRedis } from '../queue/connection.js';
-import { enqueueRun, openQueues, readTableJobs, retryFailedJobs, waitForRun, type QueueHandles, type TableJobRef, type TableJobState } from '../queue/run-queue.js';
+import { enqueueRun, openQueues, readTableJobs, retryFailedJobs, waitForRun, type QueueHandles, type RunSettlement, type TableJobRef } from '../queue/run-queue.js';
 import { prepareRun, type PreparedRun } from '../run/prepare-run.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
 import { parseColumnTypeOverrides, parseTypeOverrides } from '../schema/type-overrides.js';
@@ -13,7 +13,8 @@ import type { RunRow } from '../state/entities.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { getLatestRun, getRun, listRejectedRows, listRunTables, stateSchemaExists, updateRun, updateRunTable } from '../state/store.js';
 import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
-import { formatFailures, formatProgressLine, formatRunReport } from './report.js';
+import { createProgressView, type TtyStream } from './progress.js';
+import { buildReportRows, formatFailures, formatRunReport } from './report.js';
 
 /** Starts workers in this process (`run`, `demo`); injected by the process entry point. */
 export type StartWorkers = (config: Config, options: { concurrency: number; logger: Logger }) => Promise<{ close(graceMs?: number): Promise<void> }>;
@@ -22,11 +23,14 @@ export type StartWorkers = (config: Config, options: { concurrency: number; logg
 export interface Output {
   out(line: string): void;
   err(line: string): void;
+  /** The terminal behind `err`, when it is one: progress is then drawn as live bars. */
+  tty?: TtyStream | undefined;
 }
 
 export const consoleOutput: Output = {
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
+  tty: process.stderr.isTTY ? process.stderr : undefined,
 };
 
 /** Options shared by `run` and `start`. */
@@ -76,19 +80,13 @@ function jobRefs(tables: { tableName: string; jobId: string }[]): TableJobRef[] 
 /** Waits for a run, printing progress lines on stderr, then prints the report; returns the exit code. */
 async function waitAndReport(target: DataSource, queues: QueueHandles, runId: string, output: Output): Promise<number> {
   const tables = await listRunTables(target, runId);
-  let lastLine = '';
-  let lastAt = 0;
-  const settlement = await waitForRun(queues, runId, jobRefs(tables), {
-    onTick: (states) => {
-      const line = formatProgressLine(states);
-      const now = Date.now();
-      if (line && (line !== lastLine || now - lastAt > 5000) && now - lastAt > 1000) {
-        output.err(line);
-        lastLine = line;
-        lastAt = now;
-      }
-    },
-  });
+  const progress = createProgressView({ tty: output.tty, err: output.err });
+  let settlement: RunSettlement;
+  try {
+    settlement = await waitForRun(queues, runId, jobRefs(tables), { onTick: (states) => progress.update(states) });
+  } finally {
+    progress.stop();
+  }
   const run = (await getRun(target, runId)) as RunRow;
   const finalTables = await listRunTables(target, runId);
   output.out(formatRunReport(run, finalTables, settlement.tables));
@@ -184,6 +182,7 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
     const jobs = await readTableJobs(queues, jobRefs(tables));
     if (flags.json) {
       const byTable = new Map(jobs.map((j) => [j.table, j]));
+      const reportRows = new Map(buildReportRows(tables, run.summary).map((r) => [r.table, r]));
       output.out(
         JSON.stringify(
           {
@@ -201,10 +200,10 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
                 rowsCopied: t.rowsCopied === null ? null : Number(t.rowsCopied),
                 sourceRows: t.sourceRows === null ? null : Number(t.sourceRows),
                 targetRows: t.targetRows === null ? null : Number(t.targetRows),
+                rejected: reportRows.get(t.tableName)?.rejected ?? null,
                 lastError: job?.failedReason ?? t.lastError,
                 verification: t.verification,
                 adjustments: t.adjustments,
-                rejected: t.rejectedRows ?? 0,
               };
             }),
             rejectedRows: await listRejectedRows(target, run.id),
@@ -215,7 +214,7 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
         ),
       );
     } else {
-      output.out(formatRunReport(run, tables, jobs));
+      output.out(formatRunReport(run, tables, jobs, { jobColumns: true }));
       for (const line of formatFailures(run.id, tables, jobs)) output.out(line);
       const rejected = tables.reduce((n, t) => n + (t.rejectedRows ?? 0), 0);
       for (const line of await describeRejectedRows(target, run.id, rejected)) output.out(line);

@@ -10,12 +10,20 @@ export interface CliDeps {
   startWorkers: StartWorkers;
   /** `worker`: run until a signal, return the exit code. */
   runWorker(overrides: ConfigOverrides, options: { concurrency: number }): Promise<number>;
+  /** `board`: resolves when the process is asked to stop (SIGINT/SIGTERM). */
+  untilStopped(): Promise<unknown>;
   output?: Output;
 }
 
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535 (0 picks a free one)');
   return n;
 }
 
@@ -99,6 +107,18 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .option('--json', 'print the verification record as JSON')
     .action(async (runId: string | undefined, options: { method: VerifyMethod; json?: boolean }, command: Command) => {
       result.exitCode = await verifyCommand(globalOverrides(command), runId, options, output);
+    });
+
+  program
+    .command('board')
+    .description('serve Bull Board on the copy and finalize queues: progress, logs, verification results, retry buttons')
+    .option('--host <host>', 'address to listen on; anything but loopback needs BOARD_USER and BOARD_PASSWORD', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', portNumber, 3000)
+    .option('--read-only', 'show everything, change nothing: no retry, clean, pause or add')
+    .action(async (options: { host: string; port: number; readOnly?: boolean }, command: Command) => {
+      // Loaded on demand: Express and Bull Board are not worth their start-up time in other commands.
+      const { boardCommand } = await import('../board/board-command.js');
+      result.exitCode = await boardCommand(globalOverrides(command), { host: options.host, port: options.port, readOnly: options.readOnly === true }, output, deps.untilStopped);
     });
 
   program

@@ -2,10 +2,10 @@ import type { RunRow, RunTableRow } from '../state/entities.js';
 import type { TableJobState } from '../queue/run-queue.js';
 import { describeAdjustments, type TableAdjustments } from '../copy/copy-table.js';
 
-/** Pads a table of strings into aligned columns. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Pads a table of strings into aligned columns: text columns (by index) to the left, numbers to the right. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], textColumns: readonly number[] = [0]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) => cells.map((c, i) => (textColumns.includes(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -13,28 +13,106 @@ function num(value: string | number | null | undefined): string {
   return value === null || value === undefined ? '-' : String(value);
 }
 
-function seconds(row: RunTableRow): string {
-  if (!row.startedAt || !row.finishedAt) return '-';
-  return `${((row.finishedAt.getTime() - row.startedAt.getTime()) / 1000).toFixed(1)}s`;
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
 }
 
-/** The per-table report printed at the end of run / start --wait / retry --wait / status. */
-export function formatRunReport(run: RunRow, tables: readonly RunTableRow[], jobs: readonly TableJobState[] = []): string {
-  const byTable = new Map(jobs.map((j) => [j.table, j]));
-  const rows = tables.map((t) => {
-    const job = byTable.get(t.tableName);
-    return [t.tableName, t.action, job?.state ?? '-', num(t.rowsCopied), num(t.sourceRows), num(t.targetRows), t.status, String(t.attempts), seconds(t)];
+function copySeconds(row: RunTableRow): string {
+  if (!row.startedAt || !row.finishedAt) return '-';
+  return seconds(row.finishedAt.getTime() - row.startedAt.getTime());
+}
+
+/**
+ * One table's entry in finalize's summary. `rejected` and `method` are read as optional: older
+ * summaries (count-only verification, no rejected rows) lack them.
+ */
+interface SummaryTable {
+  table: string;
+  sourceRows?: number;
+  targetRows?: number;
+  status?: string;
+  rejected?: number;
+  method?: string;
+}
+
+/** What the report reads from a run's summary (finalize's return value). */
+interface RunSummary {
+  tables?: SummaryTable[];
+  alembicVersion?: { target?: string[] } | null;
+  sequences?: { table: string; column: string; nextValue: string }[];
+  problems?: string[];
+}
+
+/** One row of the report, before formatting. */
+export interface ReportRow {
+  table: string;
+  sourceRows: number | null;
+  targetRows: number | null;
+  rejected: number | null;
+  verification: string;
+  verified: boolean;
+  time: string;
+}
+
+function toNumber(value: unknown): number | null {
+  if (value === null || value === undefined || value === '') return null;
+  const n = Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+/** `checksum ok`, `count MISMATCH`, `failed`, `pending`: what was proven about a table. */
+export function describeVerification(status: string, method: string | undefined): string {
+  const how = method ?? 'count';
+  if (status === 'verified') return how === 'none' ? 'not checked' : `${how} ok`;
+  if (status === 'mismatch') return `${how} MISMATCH`;
+  if (status === 'rejected') return `${how} ok but rejected rows`;
+  if (status === 'unverified') return 'not checked';
+  if (status === 'failed') return 'copy failed';
+  if (status === 'copied') return 'awaiting finalize';
+  return status;
+}
+
+/** The report's rows: the finalize summary where there is one, else what run_tables holds so far. */
+export function buildReportRows(tables: readonly RunTableRow[], summary: Record<string, unknown> | null): ReportRow[] {
+  const fromSummary = new Map(((summary as RunSummary | null)?.tables ?? []).map((t) => [t.table, t]));
+  return tables.map((t) => {
+    const s = fromSummary.get(t.tableName);
+    const verification = (t.verification ?? {}) as { method?: string; status?: string };
+    const status = s?.status ?? verification.status ?? t.status;
+    const method = s?.method ?? verification.method;
+    const copied = t.status !== 'pending' && t.status !== 'copying' && t.status !== 'failed';
+    const rejectedValue = s?.rejected ?? t.rejectedRows;
+    return {
+      table: t.tableName,
+      sourceRows: toNumber(s?.sourceRows ?? t.sourceRows),
+      // Before finalize counts, the rows the committed copy wrote are what the target holds.
+      targetRows: toNumber(s?.targetRows ?? t.targetRows ?? (copied ? t.rowsCopied : null)),
+      rejected: toNumber(rejectedValue) ?? (copied ? 0 : null),
+      verification: describeVerification(status, method),
+      verified: status === 'verified',
+      time: copySeconds(t),
+    };
   });
-  const totals = tables.reduce(
-    (acc, t) => ({ copied: acc.copied + Number(t.rowsCopied ?? 0), source: acc.source + Number(t.sourceRows ?? 0), target: acc.target + Number(t.targetRows ?? 0) }),
-    { copied: 0, source: 0, target: 0 },
-  );
-  rows.push(['total', '', '', String(totals.copied), String(totals.source), String(totals.target), '', '', '']);
-  const lines = [
-    `run ${run.id}: ${run.status} (source ${run.source}, target schema ${run.targetSchema})`,
-    formatTable(['table', 'action', 'job', 'copied', 'source rows', 'target rows', 'status', 'attempts', 'time'], rows),
-  ];
-  const summary = run.summary as { alembicVersion?: { target?: string[] } | null; sequences?: { table: string; column: string; nextValue: string }[]; problems?: string[] } | null;
+}
+
+/** The per-table report printed at the end of run / start --wait / retry --wait and by status. */
+export function formatRunReport(run: RunRow, tables: readonly RunTableRow[], jobs: readonly TableJobState[] = [], options: { jobColumns?: boolean } = {}): string {
+  const byTable = new Map(jobs.map((j) => [j.table, j]));
+  const reportRows = buildReportRows(tables, run.summary);
+  const withJobs = options.jobColumns === true;
+  const rows = reportRows.map((r, i) => {
+    const job = byTable.get(r.table);
+    const jobCells = withJobs ? [job?.state ?? '-', String(tables[i]?.attempts ?? 0)] : [];
+    return [r.table, ...jobCells, num(r.sourceRows), num(r.targetRows), num(r.rejected), r.verification, r.time];
+  });
+  const sum = (pick: (r: ReportRow) => number | null): string =>
+    reportRows.some((r) => pick(r) !== null) ? String(reportRows.reduce((acc, r) => acc + (pick(r) ?? 0), 0)) : '-';
+  const verifiedCount = reportRows.filter((r) => r.verified).length;
+  const runTime = run.finishedAt ? seconds(run.finishedAt.getTime() - run.createdAt.getTime()) : '-';
+  rows.push(['total', ...(withJobs ? ['', ''] : []), sum((r) => r.sourceRows), sum((r) => r.targetRows), sum((r) => r.rejected), `${verifiedCount}/${reportRows.length} ok`, runTime]);
+  const header = ['table', ...(withJobs ? ['job', 'attempts'] : []), 'source rows', 'target rows', 'rejected', 'verification', 'time'];
+  const lines = [`run ${run.id}: ${run.status} (source ${run.source}, target schema ${run.targetSchema})`, formatTable(header, rows, [0, header.indexOf('verification')])];
+  const summary = run.summary as RunSummary | null;
   if (summary?.alembicVersion) lines.push(`alembic_version: ${summary.alembicVersion.target?.join(', ') || '(empty)'}`);
   if (summary?.sequences && summary.sequences.length > 0) {
     lines.push(`sequences: ${summary.sequences.map((s) => `${s.table}.${s.column} next ${s.nextValue}`).join(', ')}`);
@@ -62,16 +140,4 @@ export function formatFailures(runId: string, tables: readonly RunTableRow[], jo
     out.push(`  fix the cause, then: npx my2pg retry ${runId} --table ${shellWord(job.table)} --wait`);
   }
   return out;
-}
-
-/** One plain progress line for the tables that are running. */
-export function formatProgressLine(states: readonly TableJobState[]): string | null {
-  const active = states.filter((s) => s.state === 'active');
-  const done = states.filter((s) => s.state === 'completed').length;
-  const failed = states.filter((s) => s.state === 'failed').length;
-  const parts = active.map((s) => {
-    const p = s.progress;
-    return p ? `${s.table} ${p.rows}/${p.total} (${p.rowsPerSecond} rows/s)` : `${s.table} starting`;
-  });
-  return `[${done}/${states.length} done${failed ? `, ${failed} failed` : ''}] ${parts.join(', ') || (done + failed === states.length ? 'finalizing' : 'waiting for a worker')}`;
 }

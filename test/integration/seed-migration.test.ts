@@ -31,7 +31,7 @@ describe('the seed app migrated into an alembic-made schema', () => {
     const result = await sandbox.cli(['run', '--concurrency', '2']);
     expect(result.stderr + result.stdout).toContain('every table copied and verified');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/users\s+fill\s+completed\s+31\s+31\s+31\s+verified/);
+    expect(result.stdout).toMatch(/^users\s+31\s+31\s+0\s+(count|checksum) ok\s/m);
     await expectSeedEqual();
 
     const pgc = await sandbox.pg();

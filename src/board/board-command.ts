@@ -1,0 +1,27 @@
+import { loadConfig, secretsOf, type ConfigOverrides } from '../config.js';
+import { createLogger } from '../log.js';
+import { pingRedis } from '../queue/connection.js';
+import type { Output } from '../cli/commands.js';
+import { resolveBoardAccess, startBoard, type BoardListenOptions } from './board-server.js';
+
+/**
+ * `my2pg board`: Bull Board on this deployment's queues until `untilStopped` resolves (the
+ * process entry point resolves it on SIGINT/SIGTERM). Access is checked before anything
+ * connects, so a refused host costs no Redis connection.
+ */
+export async function boardCommand(overrides: ConfigOverrides, flags: BoardListenOptions, output: Output, untilStopped: () => Promise<unknown>): Promise<number> {
+  const config = loadConfig(overrides, ['redis']);
+  const credentials = resolveBoardAccess(flags.host, config.boardUser, config.boardPassword);
+  await pingRedis(config.redisUrl);
+  const logger = createLogger(config.logLevel, secretsOf(config));
+  const board = await startBoard(config.redisUrl, config.queuePrefix, { ...flags, credentials, logger });
+  const notes = [`queues copy and finalize, prefix ${config.queuePrefix}`, credentials ? 'basic auth' : 'no auth (loopback only)'];
+  if (flags.readOnly) notes.push('read-only');
+  output.err(`my2pg board: listening on ${board.url} (${notes.join(', ')}); SIGINT/SIGTERM to stop`);
+  try {
+    await untilStopped();
+  } finally {
+    await board.close();
+  }
+  return 0;
+}

@@ -1,0 +1,229 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createBullBoard } from '@bull-board/api';
+import type { HookContext } from '@bull-board/api/typings/app';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { Queue } from 'bullmq';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Redis } from 'ioredis';
+import { formatDuration } from '../cli/progress.js';
+import { UsageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { connectRedis } from '../queue/connection.js';
+import { COPY_QUEUE, FINALIZE_QUEUE } from '../queue/contract.js';
+
+/** How `my2pg board` listens. */
+export interface BoardListenOptions {
+  host: string;
+  port: number;
+  /** No retry, clean, pause or add buttons; every changing API call answers 405. */
+  readOnly: boolean;
+}
+
+/** Basic-auth credentials of the board. */
+export interface BoardCredentials {
+  user: string;
+  password: string;
+}
+
+/** A listening board. */
+export interface RunningBoard {
+  /** The address to open, without credentials. */
+  url: string;
+  port: number;
+  /** Stops listening and closes the Redis connection. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** True for names and addresses that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
+}
+
+/**
+ * Decides how the board is protected: basic auth when BOARD_USER and BOARD_PASSWORD are both
+ * set; none on a loopback host; a UsageError (exit 2) for anything else, because an open board
+ * lets whoever reaches it retry, remove or add jobs.
+ */
+export function resolveBoardAccess(host: string, user: string | undefined, password: string | undefined): BoardCredentials | undefined {
+  if ((user === undefined) !== (password === undefined)) {
+    throw new UsageError(`board: set both BOARD_USER and BOARD_PASSWORD (only ${user === undefined ? 'BOARD_PASSWORD' : 'BOARD_USER'} is set)`);
+  }
+  if (user !== undefined && password !== undefined) return { user, password };
+  if (!isLoopbackHost(host)) {
+    throw new UsageError(`board: refusing to listen on ${host} without authentication; set BOARD_USER and BOARD_PASSWORD, or use --host 127.0.0.1`);
+  }
+  return undefined;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Express middleware answering 401 unless the request carries the board's basic-auth credentials. */
+export function basicAuth(credentials: BoardCredentials) {
+  // Compare fixed-length digests so neither the length nor the content leaks through timing.
+  const expectedUser = digest(credentials.user);
+  const expectedPassword = digest(credentials.password);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+    if (match?.[1]) {
+      const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon >= 0) {
+        const userOk = timingSafeEqual(digest(decoded.slice(0, colon)), expectedUser);
+        const passwordOk = timingSafeEqual(digest(decoded.slice(colon + 1)), expectedPassword);
+        if (userOk && passwordOk) {
+          next();
+          return;
+        }
+      }
+    }
+    res.set('WWW-Authenticate', 'Basic realm="my2pg board", charset="UTF-8"');
+    res.status(401).type('text/plain').send('my2pg board: sign in with BOARD_USER and BOARD_PASSWORD\n');
+  };
+}
+
+/** The progress a copy-table job reports, as Bull Board shows it. */
+interface ReportedProgress {
+  rows: number;
+  total: number;
+  rowsPerSecond: number;
+}
+
+function isReportedProgress(value: unknown): value is ReportedProgress {
+  const v = value as Record<string, unknown> | null;
+  return typeof v === 'object' && v !== null && typeof v.rows === 'number' && typeof v.total === 'number';
+}
+
+/**
+ * Adds `progress` (a percentage, which Bull Board draws as the job's progress ring) and an ETA
+ * to a copy job's `{rows, total, rowsPerSecond}`; anything else is shown as it is.
+ */
+export function formatBoardProgress(progress: unknown): unknown {
+  if (!isReportedProgress(progress)) return progress;
+  const percent = progress.total > 0 ? Math.min(100, Math.floor((progress.rows / progress.total) * 100)) : 100;
+  const remaining = Math.max(0, progress.total - progress.rows);
+  const rate = progress.rowsPerSecond;
+  return {
+    progress: percent,
+    rows: progress.rows,
+    total: progress.total,
+    rowsPerSecond: rate,
+    eta: remaining === 0 ? 'done' : rate > 0 ? formatDuration(remaining / rate) : 'unknown',
+  };
+}
+
+/** `copy-table users`: the table is what an operator looks for in a list of jobs. */
+export function formatBoardJobName(job: { name?: unknown; data?: unknown }): string {
+  const name = typeof job.name === 'string' ? job.name : '';
+  const data = job.data as { table?: unknown; runId?: unknown } | null | undefined;
+  if (typeof data?.table === 'string') return `${name} ${data.table}`;
+  if (typeof data?.runId === 'string') return `${name} ${data.runId}`;
+  return name;
+}
+
+/**
+ * Refuses to retry a completed job, also through the API (the UI already hides the button):
+ * finalize has run by then, and copying the table again behind its back would leave the run's
+ * verification describing other rows. A new run is the way to redo a finished table.
+ */
+export async function refuseCompletedRetries(context: HookContext): Promise<{ allow: false; status: 409; message: string } | undefined> {
+  if (context.method !== 'put') return undefined;
+  const params = context.request.params as { queueName?: string; jobId?: string; queueStatus?: string };
+  // A read-only board refuses every change itself (405).
+  if (params.queueName && context.request.queues.get(params.queueName)?.readOnlyMode) return undefined;
+  const message = 'a completed my2pg job is not retried: start a new run to copy a finished table again';
+  if (context.route === '/api/queues/:queueName/retry/:queueStatus' && params.queueStatus === 'completed') return { allow: false, status: 409, message };
+  if (context.route === '/api/queues/:queueName/:jobId/retry' && params.queueName && params.jobId) {
+    const job = await context.request.queues.get(params.queueName)?.getJob(params.jobId);
+    if (job && (await (job as { getState(): Promise<string> }).getState()) === 'completed') return { allow: false, status: 409, message };
+  }
+  return undefined;
+}
+
+/** The Express app: basic auth first (when configured), then Bull Board at `/` and its API under `/api`. */
+export function createBoardApp(queues: readonly Queue[], options: { readOnly: boolean; credentials: BoardCredentials | undefined; prefix: string }): express.Express {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath('/');
+  // No Retry button on completed jobs; refuseCompletedRetries closes the API route too.
+  const adapterOptions = { readOnlyMode: options.readOnly, allowCompletedRetries: false };
+  const adapters = queues.map((queue) => {
+    const adapter = new BullMQAdapter(queue, {
+      ...adapterOptions,
+      description:
+        queue.name === COPY_QUEUE
+          ? `prefix ${options.prefix}: one copy-table job per table; progress shows rows, total, rows/s and ETA`
+          : `prefix ${options.prefix}: one finalize job per run; its return value is the verification record`,
+    });
+    adapter.setFormatter('progress', formatBoardProgress);
+    adapter.setFormatter('name', formatBoardJobName);
+    return adapter;
+  });
+  createBullBoard({
+    queues: adapters,
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'my2pg' }, handlerHooks: { before: refuseCompletedRetries } },
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  if (options.credentials) app.use(basicAuth(options.credentials));
+  app.use('/', serverAdapter.getRouter() as express.Router);
+  return app;
+}
+
+/**
+ * Starts Bull Board on the copy and finalize queues of one deployment (Redis + prefix). The
+ * Redis connection reconnects forever, as the board is long-lived, but a request fails after
+ * one retry instead of hanging while Redis is away.
+ */
+export async function startBoard(
+  redisUrl: string,
+  prefix: string,
+  options: BoardListenOptions & { credentials: BoardCredentials | undefined; logger: Logger },
+): Promise<RunningBoard> {
+  const connection: Redis = connectRedis(redisUrl, { maxRetriesPerRequest: 1, enableReadyCheck: true, retryStrategy: (times) => Math.min(times * 500, 5000) });
+  connection.on('error', (error) => options.logger.warn({ err: error.message }, 'board: redis connection error'));
+  const queues = [new Queue(COPY_QUEUE, { connection, prefix }), new Queue(FINALIZE_QUEUE, { connection, prefix })];
+  for (const queue of queues) queue.on('error', (error) => options.logger.warn({ err: error.message, queue: queue.name }, 'board: queue error'));
+  const app = createBoardApp(queues, { readOnly: options.readOnly, credentials: options.credentials, prefix });
+  const release = async (): Promise<void> => {
+    await Promise.allSettled(queues.map((q) => q.close()));
+    connection.disconnect();
+  };
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(options.port, options.host);
+      s.once('listening', () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (error) {
+    await release();
+    const e = error as NodeJS.ErrnoException;
+    throw new UsageError(`board: cannot listen on ${options.host}:${options.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use; pick another with --port' : e.message}`);
+  }
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  options.logger.info({ host: options.host, port, readOnly: options.readOnly, auth: Boolean(options.credentials) }, 'board listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${hostForUrl}:${port}/`,
+    port,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Bull Board polls; idle keep-alive sockets would hold close() open.
+          server.closeAllConnections();
+        });
+        await release();
+      })();
+      return closing;
+    },
+  };
+}
