@@ -18,6 +18,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number, 0 or more');
+  return n;
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -32,7 +38,8 @@ function addPlanOptions(command: Command): Command {
     .option('--tables <names>', 'only these tables (comma separated, repeatable)', collect)
     .option('--exclude <names>', 'every table but these (comma separated, repeatable)', collect)
     .option('--entities <module>', 'migrate the tables (and columns) of these TypeORM entities (.js or .ts module)')
-    .option('--batch-size <n>', 'rows per COPY write', positiveInt, 5000);
+    .option('--batch-size <n>', 'rows per COPY write', positiveInt, 5000)
+    .option('--range-rows <n>', 'split a table with an integer primary key and more rows than this into key-range jobs (0 = never)', nonNegativeInt, 500000);
 }
 
 /** Builds the `my2pg` command line. Actions set `exitCode`; nothing here calls process.exit. */
