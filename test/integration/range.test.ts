@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyTable } from '../../src/copy/copy-table.js';
 import { closeAll, openSource, openTarget } from '../../src/services.js';
 import { readBothSides, SEED_TABLES } from '../helpers/compare.js';
-import { createSeedSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 let sandbox: Sandbox;
 const visits = SEED_TABLES.find((t) => t.table === 'game_visits')!;
@@ -138,5 +138,54 @@ describe('key-range jobs and index rebuild', () => {
       await my.end();
     }
     expect(await expectTableEqual('big_keys', ['id', 'note', 'amount'])).toBe(250);
+  });
+  it('a range that fails for good is reported; retry --table re-queues only that range', async () => {
+    const pgc = await sandbox.pg();
+    await pgc.query(`CREATE FUNCTION fail_hard() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.id >= 500 AND NEW.id < 520 THEN
+          RAISE EXCEPTION 'injected permanent failure' USING ERRCODE = '22023';
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await pgc.query(`CREATE TRIGGER fail_hard BEFORE INSERT ON game_visits FOR EACH ROW EXECUTE FUNCTION fail_hard()`);
+    await pgc.end();
+    const worker = sandbox.worker(['--concurrency', '2']);
+    await waitForOutput(worker, /worker: ready/);
+
+    const failed = await sandbox.cli(['start', '--wait', '--range-rows', '100', '--tables', 'game_visits']);
+    expect(failed.code, failed.stdout + failed.stderr).toBe(1);
+    expect(failed.stdout).toMatch(/table game_visits failed: range r\d+: .*injected permanent failure/);
+    const runId = /run (run-[\w.-]+): not verified/.exec(failed.stdout)![1]!;
+    expect(failed.stdout).toContain(`npx my2pg retry ${runId} --table game_visits --wait`);
+
+    const queue = new Queue('copy', { connection: { url: sandbox.redisUrl }, prefix: sandbox.prefix });
+    const ranges = Number(/game_visits ×(\d+)/.exec(failed.stderr)![1]);
+    const attemptLines = async (): Promise<number[]> => {
+      const out: number[] = [];
+      for (let i = 0; i < ranges; i += 1) out.push((await queue.getJobLogs(`${runId}.game_visits.r${i}`)).logs.filter((l) => l.startsWith('attempt')).length);
+      return out;
+    };
+    try {
+      const states = await Promise.all(Array.from({ length: ranges }, (_, i) => queue.getJob(`${runId}.game_visits.r${i}`).then((j) => j!.getState())));
+      expect(states.filter((st) => st === 'failed').length).toBe(1);
+      const before = await attemptLines();
+
+      const fix = await sandbox.pg();
+      await fix.query('DROP TRIGGER fail_hard ON game_visits');
+      await fix.end();
+      const retried = await sandbox.cli(['retry', runId, '--table', 'game_visits', '--wait']);
+      expect(retried.code, retried.stdout + retried.stderr).toBe(0);
+      expect(retried.stdout).toContain('every table copied and verified');
+      // Only the failed range ran again; the others kept their one attempt.
+      const after = await attemptLines();
+      const failedIndex = states.indexOf('failed');
+      expect(after).toEqual(before.map((n, i) => (i === failedIndex ? n + 1 : n)));
+    } finally {
+      await queue.close();
+    }
+    expect(await expectTableEqual('game_visits', visits.columns, visits.booleans)).toBe(375);
+    worker.kill('SIGTERM');
+    await new Promise((resolve) => worker.once('exit', resolve));
   });
 });
