@@ -92,6 +92,17 @@ async function recreatePgDatabase(name: string, ddl: string[] = []): Promise<voi
   }
 }
 
+/**
+ * Lets the servers settle between tools: a CHECKPOINT flushes what the previous tool wrote,
+ * so its background writes do not slow the next one down (the order of tools stays fair).
+ */
+async function settle(): Promise<void> {
+  const admin = new pg.Client({ connectionString: pgServer });
+  await admin.connect();
+  await admin.query('CHECKPOINT').catch(() => undefined).finally(() => admin.end());
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
 async function dropPgDatabase(name: string): Promise<void> {
   const admin = new pg.Client({ connectionString: pgServer });
   await admin.connect();
@@ -317,15 +328,18 @@ async function compareMode(): Promise<string[]> {
   const floor: Sample[] = [];
   for (let round = 1; round <= rounds; round += 1) {
     if (!args['skip-floor']) {
+      await settle();
       floor.push(await runFloor(BENCH_TABLES));
       log(`round ${round}: raw floor ${fmt(floor.at(-1)!.seconds)} s`);
     }
     if (havePgloader) {
+      await settle();
       pgl.push(await runPgloader(counts));
       log(`round ${round}: pgloader ${fmt(pgl.at(-1)!.seconds)} s ${pgl.at(-1)!.note ?? ''}`);
       await dropPgDatabase(names.pgloader);
     }
     for (const p of processList) {
+      await settle();
       const s = await runMy2pg({ processes: p });
       my2pgRuns.get(p)!.push(s);
       log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
@@ -361,6 +375,7 @@ async function scalingMode(): Promise<string[]> {
     const bytes = await sourceDataBytes(mysqlServer, names.source);
     const samples: Sample[] = [];
     for (let round = 1; round <= rounds; round += 1) {
+      await settle();
       samples.push(await runMy2pg({ processes: processList[0] ?? 0 }));
       log(`${factor}×: ${fmt(samples.at(-1)!.seconds)} s ${samples.at(-1)!.ok ? '' : samples.at(-1)!.note}`);
     }
@@ -379,6 +394,7 @@ async function memoryMode(rowsWanted: number): Promise<string[]> {
   out.push(`- data: ${rows} rows, ${fmt(bytes / MB, 0)} MB; one \`my2pg worker\` process (--concurrency ${concurrency}) and \`my2pg start --wait\``, '');
   out.push('| --range-rows | jobs | wall s | rows/s | worker peak RSS MB | verified |', '|---|---|---:|---:|---:|---|');
   for (const rangeRows of ['0', String(args['range-rows'])]) {
+    await settle();
     const s = await runMy2pg({ processes: 1, rangeRows });
     log(`memory, --range-rows ${rangeRows}: ${fmt(s.seconds)} s, worker peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
     out.push(`| ${rangeRows} | ${rangeRows === '0' ? 'one stream for the whole table' : 'key ranges'} | ${fmt(s.seconds)} | ${fmt(rows / s.seconds, 0)} | ${fmt(s.peakRssBytes / MB, 0)} | ${s.ok ? 'yes' : `no: ${s.note}`} |`);
