@@ -90,8 +90,16 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
   const saved = await listUnrestoredConstraints(target, runId);
   const indexes = saved.filter((s) => s.kind === 'index');
   const foreignKeys = saved.filter((s) => s.kind === 'foreign_key');
-  // Biggest tables first would be better still; the order of saving keeps it deterministic.
-  const results: RestoredConstraint[] = await mapWithConcurrency(indexes, concurrency, (item) => restoreIndex(target, item, options.maintenanceWorkMem ?? '256MB'));
+  // Biggest tables first, so the longest builds do not start last and leave lanes idle.
+  const sizes = new Map<string, number>();
+  for (const item of indexes) {
+    const key = qualifyPg(item.schemaName, item.tableName);
+    if (sizes.has(key)) continue;
+    const rows: { bytes: string | null }[] = await target.query('SELECT pg_relation_size(to_regclass($1))::text AS bytes', [key]);
+    sizes.set(key, Number(rows[0]?.bytes ?? 0));
+  }
+  const bySize = [...indexes].sort((a, b) => (sizes.get(qualifyPg(b.schemaName, b.tableName)) ?? 0) - (sizes.get(qualifyPg(a.schemaName, a.tableName)) ?? 0) || a.id - b.id);
+  const results: RestoredConstraint[] = await mapWithConcurrency(bySize, concurrency, (item) => restoreIndex(target, item, options.maintenanceWorkMem ?? '256MB'));
 
   const toValidate: SavedConstraintRow[] = [];
   for (const item of foreignKeys) {
