@@ -188,4 +188,45 @@ describe('key-range jobs and index rebuild', () => {
     worker.kill('SIGTERM');
     await new Promise((resolve) => worker.once('exit', resolve));
   });
+  it('indexes are saved before they are dropped, and a finalize that finds some already rebuilt carries on', async () => {
+    const started = await sandbox.cli(['start', '--tables', 'users,friendships,scores', '--range-rows', '0']);
+    expect(started.code, started.stdout + started.stderr).toBe(0);
+    const runId = started.stdout.trim();
+    const pgc = await sandbox.pg();
+    try {
+      // Between prepare and finalize: the secondary indexes are gone and their definitions saved.
+      const left = await pgc.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('users', 'friendships', 'scores') AND indexname NOT LIKE '%pkey' ORDER BY 1`);
+      expect(left.rows).toEqual([]);
+      const saved = await pgc.query(`SELECT table_name, name, definition FROM my2pg.saved_constraints WHERE run_id = $1 AND kind = 'index' AND restored_at IS NULL ORDER BY name`, [runId]);
+      expect(saved.rows.map((r) => r.name)).toEqual(['ix_scores_user_id', 'ix_users_email', 'ix_users_id', 'uq_friendship']);
+      expect(saved.rows.find((r) => r.name === 'uq_friendship').definition).toBe('ALTER TABLE "public"."friendships" ADD CONSTRAINT "uq_friendship" UNIQUE (requester_id, addressee_id)');
+      expect(saved.rows.find((r) => r.name === 'ix_users_email').definition).toBe('CREATE UNIQUE INDEX IF NOT EXISTS ix_users_email ON public.users USING btree (email)');
+      // As if a finalize had rebuilt these two and crashed before recording it.
+      await pgc.query(saved.rows.find((r) => r.name === 'ix_users_email').definition);
+      await pgc.query(saved.rows.find((r) => r.name === 'uq_friendship').definition);
+    } finally {
+      await pgc.end();
+    }
+    const worker = sandbox.worker(['--concurrency', '2']);
+    await waitForOutput(worker, /worker: ready/);
+    const check = await sandbox.pg();
+    try {
+      const t0 = Date.now();
+      let status = 'running';
+      while (status === 'running' && Date.now() - t0 < 60_000) {
+        await new Promise((r) => setTimeout(r, 300));
+        status = (await check.query('SELECT status FROM my2pg.runs WHERE id = $1', [runId])).rows[0].status;
+      }
+      expect(status).toBe('verified');
+      const indexes = await check.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('users', 'friendships', 'scores') AND indexname NOT LIKE '%pkey' ORDER BY 1`);
+      expect(indexes.rows.map((r) => r.indexname)).toEqual(['ix_scores_user_id', 'ix_users_email', 'ix_users_id', 'uq_friendship']);
+      const open = await check.query(`SELECT count(*)::int AS n FROM my2pg.saved_constraints WHERE run_id = $1 AND (restored_at IS NULL OR error IS NOT NULL)`, [runId]);
+      expect(open.rows[0].n).toBe(0);
+    } finally {
+      await check.end();
+    }
+    for (const t of SEED_TABLES.filter((x) => ['users', 'friendships', 'scores'].includes(x.table))) await expectTableEqual(t.table, t.columns, t.booleans);
+    worker.kill('SIGTERM');
+    await new Promise((resolve) => worker.once('exit', resolve));
+  });
 });
