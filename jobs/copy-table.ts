@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { copyTable } from '../src/copy/copy-table.js';
 import { describeError, isPermanentError } from '../src/errors.js';
+import { recordRangeCopied } from '../src/run/record-range.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
 import { getRun, markTableCopying, updateRunTable } from '../src/state/store.js';
 import type { JobContext } from './context.js';
@@ -17,13 +18,17 @@ export function createCopyTableProcessor(context: JobContext) {
     }
     await markTableCopying(context.target, payload.runId, payload.table);
     log.info({ attempt: job.attemptsMade + 1 }, 'copy started');
-    await job.log(`attempt ${job.attemptsMade + 1}: copying ${payload.table} into ${payload.targetSchema}.${payload.targetTable}`);
+    const range = payload.range;
+    const part = range ? ` range ${range.index + 1}/${range.count} (${range.column} from ${range.from ?? '-∞'} to ${range.to ?? '+∞'})` : '';
+    await job.log(`attempt ${job.attemptsMade + 1}: copying ${payload.table}${part} into ${payload.targetSchema}.${payload.targetTable}`);
     try {
       const result = await copyTable(context.source, context.target, payload, {
         onProgress: (progress) => job.updateProgress(progress),
         onLog: (line) => job.log(line).then(() => undefined),
       });
-      await updateRunTable(context.target, payload.runId, payload.table, {
+      if (range) {
+        await recordRangeCopied(context.target, payload.runId, payload.table, result.rows, result.adjustments);
+      } else await updateRunTable(context.target, payload.runId, payload.table, {
         status: 'copied',
         rowsCopied: String(result.rows),
         finishedAt: new Date(),

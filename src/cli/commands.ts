@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../log.js';
 import { splitNames } from '../plan.js';
 import { pingRedis } from '../queue/connection.js';
 import { enqueueRun, openQueues, readTableJobs, retryFailedJobs, waitForRun, type QueueHandles, type RunSettlement, type TableJobRef } from '../queue/run-queue.js';
-import { prepareRun, type PreparedRun } from '../run/prepare-run.js';
+import { prepareRun, tableJobIds, type PreparedRun, type RangeCounts } from '../run/prepare-run.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
 import { parseColumnTypeOverrides, parseTypeOverrides } from '../schema/type-overrides.js';
 import { closeAll, openSource, openTarget } from '../services.js';
@@ -43,6 +43,8 @@ export interface PlanFlags {
   verify?: VerifyMethod;
   /** A run with rejected rows still counts as verified. */
   allowRejects?: boolean;
+  /** `--range-rows`: estimated rows per key-range job of a big table; 0 = never split. */
+  rangeRows?: number;
   /** Tables copied at once by in-process workers (`run`, `demo`). */
   concurrency?: number;
   /** `--type MYSQL=PG`, repeatable. */
@@ -73,17 +75,22 @@ async function withServices<T>(
   }
 }
 
-function jobRefs(tables: { tableName: string; jobId: string }[]): TableJobRef[] {
-  return tables.map((t) => ({ table: t.tableName, jobId: t.jobId }));
+function jobRefs(run: RunRow, tables: { tableName: string; jobId: string }[]): TableJobRef[] {
+  const ranges = (run.options as { ranges?: RangeCounts }).ranges;
+  return tables.map((t) => {
+    const ids = tableJobIds(t, ranges);
+    return { table: t.tableName, jobId: t.jobId, ...(ids.length > 1 ? { rangeJobIds: ids } : {}) };
+  });
 }
 
 /** Waits for a run, printing progress lines on stderr, then prints the report; returns the exit code. */
 async function waitAndReport(target: DataSource, queues: QueueHandles, runId: string, output: Output): Promise<number> {
   const tables = await listRunTables(target, runId);
+  const started = (await getRun(target, runId)) as RunRow;
   const progress = createProgressView({ tty: output.tty, err: output.err });
   let settlement: RunSettlement;
   try {
-    settlement = await waitForRun(queues, runId, jobRefs(tables), { onTick: (states) => progress.update(states) });
+    settlement = await waitForRun(queues, runId, jobRefs(started, tables), { onTick: (states) => progress.update(states) });
   } finally {
     progress.stop();
   }
@@ -133,6 +140,7 @@ export async function startCommand(
         exclude: splitNames(flags.exclude),
         entities,
         batchSize: flags.batchSize,
+        rangeRows: flags.rangeRows,
         sourceLabel: redactUrl(must(config.mysqlUrl, 'source')),
         targetSchema: config.schema,
         verify: flags.verify,
@@ -151,7 +159,7 @@ export async function startCommand(
     for (const item of prepared.notMigrated) output.err(`not migrated: ${item}`);
     const created = prepared.tables.filter((t) => t.action === 'create').length;
     output.err(
-      `run ${prepared.runId}: ${prepared.tables.length} tables enqueued (${created} to create, ${prepared.tables.length - created} to fill), ${prepared.droppedForeignKeys} foreign keys dropped for the load${prepared.syncAlembic ? ', alembic_version to sync' : ''}`,
+      `run ${prepared.runId}: ${prepared.tables.length} tables enqueued (${created} to create, ${prepared.tables.length - created} to fill), ${prepared.droppedForeignKeys} foreign keys and ${prepared.droppedIndexes} indexes dropped for the load${prepared.tables.some((t) => t.ranges) ? `, split into key ranges: ${prepared.tables.filter((t) => t.ranges).map((t) => `${t.table} ×${t.ranges!.length}`).join(', ')}` : ''}${prepared.syncAlembic ? ', alembic_version to sync' : ''}`,
     );
     if (!inProcess && !flags.wait) {
       output.out(prepared.runId);
@@ -179,7 +187,7 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
   return withServices(config, { source: false }, async ({ target, queues }) => {
     const run = await resolveRun(target, runId, config.schema);
     const tables = await listRunTables(target, run.id);
-    const jobs = await readTableJobs(queues, jobRefs(tables));
+    const jobs = await readTableJobs(queues, jobRefs(run, tables));
     if (flags.json) {
       const byTable = new Map(jobs.map((j) => [j.table, j]));
       const reportRows = new Map(buildReportRows(tables, run.summary).map((r) => [r.table, r]));
@@ -232,7 +240,7 @@ export async function retryCommand(overrides: ConfigOverrides, runId: string | u
     const only = splitNames(flags.table);
     const unknown = (only ?? []).filter((name) => !tables.some((t) => t.tableName === name));
     if (unknown.length > 0) throw new UsageError(`run ${run.id} has no table ${unknown.join(', ')}`);
-    const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(tables), only);
+    const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(run, tables), only);
     for (const s of skipped) output.err(`table ${s.table} is not failed (job ${s.state}); not retried`);
     if (retried.length === 0) throw new UsageError(`nothing to retry in run ${run.id}: no failed job${only ? ' among the named tables' : ''}`);
     for (const name of retried) if (name !== '(finalize)') await updateRunTable(target, run.id, name, { status: 'pending', lastError: null });

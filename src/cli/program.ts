@@ -27,6 +27,12 @@ function portNumber(value: string): number {
   return n;
 }
 
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number, 0 or more');
+  return n;
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -47,7 +53,8 @@ function addPlanOptions(command: Command): Command {
     // Type mapping of the tables my2pg creates (README: "Type mapping").
     .option('--type <mysql=pg>', "map a MySQL type to a PostgreSQL type, e.g. 'tinyint(1)=smallint' (repeatable)", collect)
     .option('--column-type <table.column=pg>', "map one column, e.g. 'users.bio=text' (repeatable)", collect)
-    .addOption(new Option('--enum <mode>', 'ENUM columns as PostgreSQL enum types or as text with a CHECK (default: type)').choices(['type', 'check']));
+    .addOption(new Option('--enum <mode>', 'ENUM columns as PostgreSQL enum types or as text with a CHECK (default: type)').choices(['type', 'check']))
+    .option('--range-rows <n>', 'split a table with an integer primary key and more rows than this into key-range jobs (0 = never)', nonNegativeInt, 500000);
 }
 
 /** Builds the `my2pg` command line. Actions set `exitCode`; nothing here calls process.exit. */

@@ -27,6 +27,8 @@ export interface CopyTableInput {
   columns?: string[] | undefined;
   /** Rows per COPY write. */
   batchSize: number;
+  /** One primary-key range (`from <= key < to`, null = unbounded) of a split table; absent = whole table. */
+  range?: { column: string; from: string | null; to: string | null; count?: number } | undefined;
 }
 
 /** Callbacks through which a copy reports to its job. */
@@ -99,10 +101,31 @@ export function pairColumns(source: SourceTable, target: TargetTable, only?: rea
 }
 
 /** The SELECT that streams a table in primary-key order (no order for a table without a key). */
-export function buildSelect(table: SourceTable, columns: readonly SourceColumn[]): string {
+export function buildSelect(table: SourceTable, columns: readonly SourceColumn[], range?: CopyTableInput['range']): string {
   const list = columns.map(selectExpression).join(', ');
   const order = table.primaryKey.length > 0 ? ` ORDER BY ${table.primaryKey.map(quoteMysql).join(', ')}` : '';
-  return `SELECT ${list} FROM ${quoteMysql(table.name)}${order}`;
+  return `SELECT ${list} FROM ${quoteMysql(table.name)}${buildRangeFilter(table, range).sql}${order}`;
+}
+
+/**
+ * The WHERE of a key range on the MySQL side, with its bound values. Bounds are bound as text
+ * and cast to the key's signedness, so BIGINT UNSIGNED keys compare exactly (not as doubles).
+ */
+export function buildRangeFilter(table: SourceTable, range: CopyTableInput['range']): { sql: string; values: string[] } {
+  if (!range || (range.from === null && range.to === null)) return { sql: '', values: [] };
+  const column = table.columns.find((c) => c.name === range.column);
+  const cast = column?.unsigned ? 'UNSIGNED' : 'SIGNED';
+  const parts: string[] = [];
+  const values: string[] = [];
+  if (range.from !== null) {
+    parts.push(`${quoteMysql(range.column)} >= CAST(? AS ${cast})`);
+    values.push(range.from);
+  }
+  if (range.to !== null) {
+    parts.push(`${quoteMysql(range.column)} < CAST(? AS ${cast})`);
+    values.push(range.to);
+  }
+  return { sql: ` WHERE ${parts.join(' AND ')}`, values };
 }
 
 /** The COPY statement for the paired columns. */
@@ -242,14 +265,20 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
   const converters = pairs.map((p) => p.convert);
   const names = pairs.map((p) => p.source.name);
   const width = converters.length;
-  const selectSql = buildSelect(sourceTable, pairs.map((p) => p.source));
+  const selectSql = buildSelect(sourceTable, pairs.map((p) => p.source), input.range);
+  const selectValues = buildRangeFilter(sourceTable, input.range).values;
+  const rangeKey = input.range ? pairs.find((p) => p.source.name === input.range!.column)?.target.name : undefined;
+  if (input.range && rangeKey === undefined) {
+    throw new MigrationError(`table ${input.table}: the key column ${JSON.stringify(input.range.column)} of a range job is not copied; start a new run`, { table: input.table }, true);
+  }
   const copySql = buildCopy(input.targetSchema, targetTable.name, pairs);
   const batchSize = Math.max(1, input.batchSize);
-  const part = input.part ?? '';
+  // Rejected rows are replaced per part: a range job replaces only its own.
+  const part = input.part ?? (input.range ? `${input.range.from ?? ''}..${input.range.to ?? ''}` : '');
 
   let streamed = 0;
   let rejected: RejectedRow[] = [];
-  let total = Math.max(0, sourceTable.estimatedRows);
+  let total = Math.max(0, Math.round(sourceTable.estimatedRows / Math.max(1, input.range?.count ?? 1)));
   let lastLogged = 0;
   const report = async (): Promise<void> => {
     const seconds = Math.max((Date.now() - started) / 1000, 0.001);
@@ -388,11 +417,21 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
         await pg.query('BEGIN');
         await pg.query("SET LOCAL timezone = 'UTC'");
         await pg.query("SET LOCAL lock_timeout = '60s'");
-        await pg.query(`TRUNCATE TABLE ONLY ${qualifyPg(input.targetSchema, targetTable.name)}`);
+        if (input.range && rangeKey !== undefined) {
+          // A range job owns only its keys: it deletes them (the table was emptied once by
+          // prepare) so that a retry or rerun of this range alone ends exact.
+          const bounds: string[] = [];
+          const values: string[] = [];
+          if (input.range.from !== null) bounds.push(`${quotePg(rangeKey)} >= $${values.push(input.range.from)}`);
+          if (input.range.to !== null) bounds.push(`${quotePg(rangeKey)} < $${values.push(input.range.to)}`);
+          await pg.query(`DELETE FROM ONLY ${qualifyPg(input.targetSchema, targetTable.name)}${bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : ''}`, values);
+        } else {
+          await pg.query(`TRUNCATE TABLE ONLY ${qualifyPg(input.targetSchema, targetTable.name)}`);
+        }
         if (input.runId) {
           await pg.query(`DELETE FROM ${qualifyPg(STATE_SCHEMA, 'rejected_rows')} WHERE run_id = $1 AND table_name = $2 AND part = $3`, [input.runId, input.table, part]);
         }
-        const { rows: sourceRows } = streamMysqlRows(mysql, selectSql, [], Math.min(batchSize, 5000));
+        const { rows: sourceRows } = streamMysqlRows(mysql, selectSql, selectValues, Math.min(batchSize, 5000));
         if (careful) await copyCareful(pg, sourceRows);
         else await copyFast(pg, sourceRows);
         if (input.runId && rejected.length > 0) await saveRejectedRows(pg, input.runId, input.table, part, rejected);

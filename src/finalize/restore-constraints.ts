@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { withPgClient } from '../db/postgres.js';
 import { qualifyPg, quotePg } from '../db/quote.js';
 import { describeError } from '../errors.js';
+import type { SavedConstraintRow } from '../state/entities.js';
 import { listUnrestoredConstraints, markConstraintRestored } from '../state/store.js';
 
 /** What happened to one saved definition. */
@@ -22,27 +23,101 @@ async function constraintExists(dataSource: DataSource, schema: string, table: s
   return rows.length > 0;
 }
 
+/** Runs `task` over `items` with at most `limit` running at once; results in input order. */
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const i = next;
+      next += 1;
+      results[i] = await task(items[i]!);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+/** Options of the restore. */
+export interface RestoreOptions {
+  /** Index builds (and FK validations of different tables) run at once, each on its own connection. Default 4. */
+  concurrency?: number;
+  /** maintenance_work_mem for each index build; bigger sorts in memory. Default '256MB'. */
+  maintenanceWorkMem?: string;
+}
+
+/** The key of a saved definition that recreates a UNIQUE/EXCLUDE constraint rather than a plain index. */
+function isConstraintStatement(definition: string): boolean {
+  return /^ALTER TABLE /i.test(definition);
+}
+
+async function restoreIndex(target: DataSource, item: SavedConstraintRow, maintenanceWorkMem: string): Promise<RestoredConstraint> {
+  try {
+    // A crash after the build but before the mark leaves the index in place: IF NOT EXISTS for
+    // indexes, an existence check for constraints, so a retried finalize carries on.
+    if (isConstraintStatement(item.definition) && (await constraintExists(target, item.schemaName, item.tableName, item.name))) {
+      await markConstraintRestored(target, item.id, null);
+      return { kind: 'index', table: item.tableName, name: item.name, status: 'already-present' };
+    }
+    await withPgClient(target, async (client) => {
+      await client.query('BEGIN');
+      try {
+        await client.query("SELECT set_config('maintenance_work_mem', $1, true)", [maintenanceWorkMem]);
+        await client.query(item.definition);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+    await markConstraintRestored(target, item.id, null);
+    return { kind: 'index', table: item.tableName, name: item.name, status: 'restored' };
+  } catch (error) {
+    // Left unrestored: a retried finalize tries it again.
+    return { kind: 'index', table: item.tableName, name: item.name, status: 'failed', error: describeError(error) };
+  }
+}
+
 /**
- * Restores the definitions a run saved: indexes first (foreign keys want the unique ones), then
- * foreign keys as NOT VALID followed by VALIDATE, so a violation is reported with its detail
- * while the constraint still guards new rows.
+ * Restores the definitions a run saved: indexes first, several at once on separate connections
+ * (foreign keys want the unique ones), then foreign keys: each added NOT VALID one after the
+ * other (that takes locks on both tables, so in parallel it could deadlock), then VALIDATEd in
+ * parallel across tables, so a violation is reported with its detail while the constraint
+ * already guards new rows.
  */
-export async function restoreConstraints(target: DataSource, runId: string): Promise<RestoredConstraint[]> {
+export async function restoreConstraints(target: DataSource, runId: string, options: RestoreOptions = {}): Promise<RestoredConstraint[]> {
+  const concurrency = Math.max(1, options.concurrency ?? 4);
   const saved = await listUnrestoredConstraints(target, runId);
-  const ordered = [...saved.filter((s) => s.kind === 'index'), ...saved.filter((s) => s.kind === 'foreign_key')];
-  const results: RestoredConstraint[] = [];
-  for (const item of ordered) {
+  const indexes = saved.filter((s) => s.kind === 'index');
+  const foreignKeys = saved.filter((s) => s.kind === 'foreign_key');
+  // Biggest tables first, so the longest builds do not start last and leave lanes idle.
+  const sizes = new Map<string, number>();
+  for (const item of indexes) {
+    const key = qualifyPg(item.schemaName, item.tableName);
+    if (sizes.has(key)) continue;
+    const rows: { bytes: string | null }[] = await target.query('SELECT pg_relation_size(to_regclass($1))::text AS bytes', [key]);
+    sizes.set(key, Number(rows[0]?.bytes ?? 0));
+  }
+  const bySize = [...indexes].sort((a, b) => (sizes.get(qualifyPg(b.schemaName, b.tableName)) ?? 0) - (sizes.get(qualifyPg(a.schemaName, a.tableName)) ?? 0) || a.id - b.id);
+  const results: RestoredConstraint[] = await mapWithConcurrency(bySize, concurrency, (item) => restoreIndex(target, item, options.maintenanceWorkMem ?? '256MB'));
+
+  const toValidate: SavedConstraintRow[] = [];
+  for (const item of foreignKeys) {
     const table = qualifyPg(item.schemaName, item.tableName);
     try {
-      if (item.kind === 'index') {
-        await target.query(item.definition);
-        await markConstraintRestored(target, item.id, null);
-        results.push({ kind: 'index', table: item.tableName, name: item.name, status: 'restored' });
-        continue;
-      }
       if (await constraintExists(target, item.schemaName, item.tableName, item.name)) {
-        await markConstraintRestored(target, item.id, null);
-        results.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'already-present' });
+        const validated: { ok: boolean }[] = await target.query(
+          `SELECT con.convalidated AS ok FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2 AND con.conname = $3`,
+          [item.schemaName, item.tableName, item.name],
+        );
+        if (validated[0]?.ok) {
+          await markConstraintRestored(target, item.id, null);
+          results.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'already-present' });
+          continue;
+        }
+        // Added NOT VALID before a crash: it still needs its VALIDATE.
+        toValidate.push(item);
         continue;
       }
       await withPgClient(target, async (client) => {
@@ -54,19 +129,33 @@ export async function restoreConstraints(target: DataSource, runId: string): Pro
           await client.query('RESET search_path');
         }
       });
-      try {
-        await target.query(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${quotePg(item.name)}`);
-        await markConstraintRestored(target, item.id, null);
-        results.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'restored' });
-      } catch (error) {
-        const message = `VALIDATE failed: ${describeError(error)}`;
-        await markConstraintRestored(target, item.id, message);
-        results.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'violated', error: message });
-      }
+      toValidate.push(item);
     } catch (error) {
-      // Left unrestored: a retried finalize tries it again.
-      results.push({ kind: item.kind, table: item.tableName, name: item.name, status: 'failed', error: describeError(error) });
+      results.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'failed', error: describeError(error) });
     }
   }
+
+  // VALIDATE takes SHARE UPDATE EXCLUSIVE on its own table only: one lane per table cannot deadlock.
+  const byTable = new Map<string, SavedConstraintRow[]>();
+  for (const item of toValidate) {
+    const key = `${item.schemaName}\u0000${item.tableName}`;
+    byTable.set(key, [...(byTable.get(key) ?? []), item]);
+  }
+  const validated = await mapWithConcurrency([...byTable.values()], concurrency, async (items) => {
+    const out: RestoredConstraint[] = [];
+    for (const item of items) {
+      try {
+        await target.query(`ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`);
+        await markConstraintRestored(target, item.id, null);
+        out.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'restored' });
+      } catch (error) {
+        const message = `VALIDATE failed: ${describeError(error)}`;
+        await markConstraintRestored(target, item.id, message).catch(() => undefined);
+        out.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'violated', error: message });
+      }
+    }
+    return out;
+  });
+  results.push(...validated.flat());
   return results;
 }

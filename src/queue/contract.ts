@@ -30,6 +30,25 @@ export const copyTablePayloadSchema = z.object({
   columns: z.array(z.string().min(1)).optional(),
   /** Rows per COPY write. */
   batchSize: z.number().int().positive(),
+  /**
+   * A primary-key range of a table split into several jobs; absent = the whole table. Bounds
+   * are decimal strings (BIGINT UNSIGNED does not fit a JS number); null = unbounded, so the
+   * ranges of a table always cover every key, including rows added after planning.
+   */
+  range: z
+    .object({
+      /** Source (MySQL) key column; a single integer primary key. */
+      column: z.string().min(1),
+      /** Inclusive lower bound, or null. */
+      from: z.string().regex(/^-?\d+$/).nullable(),
+      /** Exclusive upper bound, or null. */
+      to: z.string().regex(/^-?\d+$/).nullable(),
+      /** 0-based position among the table's ranges. */
+      index: z.number().int().nonnegative(),
+      /** How many ranges the table has. */
+      count: z.number().int().positive(),
+    })
+    .optional(),
 });
 export type CopyTablePayload = z.infer<typeof copyTablePayloadSchema>;
 
@@ -66,6 +85,11 @@ export interface CopyTableResult {
 export function copyJobId(runId: string, table: string): string {
   const slug = SAFE_ID.test(table) && table.length <= 80 ? table : `t-${createHash('sha1').update(table).digest('hex').slice(0, 16)}`;
   return `${runId}.${slug}`;
+}
+
+/** The job id of one key range of a split table: the table's job id plus `.r<index>`. */
+export function rangeJobId(tableJobId: string, index: number): string {
+  return `${tableJobId}.r${index}`;
 }
 
 export function finalizeJobId(runId: string): string {

@@ -51,12 +51,24 @@ export function openQueues(redisUrl: string, prefix: string): QueueHandles {
 export interface TableJobRef {
   table: string;
   jobId: string;
+  /** The key-range jobs of a split table; absent = the table is the one job `jobId`. */
+  rangeJobIds?: string[] | undefined;
+}
+
+/** Every BullMQ job id of a table. */
+export function jobIdsOf(ref: TableJobRef): string[] {
+  return ref.rangeJobIds && ref.rangeJobIds.length > 0 ? ref.rangeJobIds : [ref.jobId];
 }
 
 /** Adds a run's flow: parent finalize, one copy-table child per table. Same ids, same flow: idempotent. */
 export async function enqueueRun(
   queues: QueueHandles,
-  run: { runId: string; targetSchema: string; batchSize: number; tables: (TableJobRef & { targetTable: string; columns?: string[] | undefined })[] },
+  run: {
+    runId: string;
+    targetSchema: string;
+    batchSize: number;
+    tables: (TableJobRef & { targetTable: string; columns?: string[] | undefined; ranges?: { jobId: string; column: string; from: string | null; to: string | null }[] | undefined })[];
+  },
   attempts = DEFAULT_ATTEMPTS,
 ): Promise<void> {
   const backoff = { type: 'exponential', delay: DEFAULT_BACKOFF_MS };
@@ -66,7 +78,9 @@ export async function enqueueRun(
     queueName: FINALIZE_QUEUE,
     data: finalizeData,
     opts: { jobId: finalizeJobId(run.runId), attempts, backoff },
-    children: run.tables.map((t) => {
+    // A split table gives one child per key range: each is retried alone, and several
+    // workers copy the table at once. Biggest ranges of different tables interleave by order.
+    children: run.tables.flatMap((t) => {
       const data: CopyTablePayload = {
         runId: run.runId,
         table: t.table,
@@ -75,7 +89,16 @@ export async function enqueueRun(
         batchSize: run.batchSize,
         ...(t.columns ? { columns: t.columns } : {}),
       };
-      return { name: COPY_TABLE_JOB, queueName: COPY_QUEUE, data, opts: { jobId: t.jobId, attempts, backoff } };
+      if (!t.ranges || t.ranges.length <= 1) {
+        return [{ name: COPY_TABLE_JOB, queueName: COPY_QUEUE, data, opts: { jobId: t.jobId, attempts, backoff } }];
+      }
+      const count = t.ranges.length;
+      return t.ranges.map((r, index) => ({
+        name: COPY_TABLE_JOB,
+        queueName: COPY_QUEUE,
+        data: { ...data, range: { column: r.column, from: r.from, to: r.to, index, count } } satisfies CopyTablePayload,
+        opts: { jobId: r.jobId, attempts, backoff },
+      }));
     }),
   });
 }
@@ -105,13 +128,44 @@ function progressOf(job: Job | undefined): CopyProgress | null {
   return null;
 }
 
-/** Reads the state of every table job of a run. */
+async function readJob(queues: QueueHandles, table: string, jobId: string): Promise<TableJobState> {
+  const job = await queues.copy.getJob(jobId);
+  const state = job ? await job.getState() : 'missing';
+  return { table, jobId, state, progress: progressOf(job), attemptsMade: job?.attemptsMade ?? 0, failedReason: job?.failedReason ?? null };
+}
+
+const STATE_RANK = ['failed', 'missing', 'active', 'waiting-children', 'prioritized', 'waiting', 'delayed', 'completed'];
+
+/**
+ * One state for a split table from its range jobs: the most urgent state wins (failed, then
+ * active, then waiting; completed only when all are), rows are summed, attempts the most.
+ */
+export function mergeRangeStates(table: string, jobId: string, states: readonly TableJobState[]): TableJobState {
+  if (states.length === 1) return { ...states[0]!, table, jobId };
+  const rank = (s: string): number => {
+    const i = STATE_RANK.indexOf(s);
+    return i < 0 ? STATE_RANK.indexOf('waiting') : i;
+  };
+  const state = states.map((s) => s.state).reduce((a, b) => (rank(b) < rank(a) ? b : a), 'completed');
+  const withProgress = states.filter((s) => s.progress !== null);
+  const progress: CopyProgress | null =
+    withProgress.length === 0
+      ? null
+      : withProgress.reduce<CopyProgress>(
+          (acc, s) => ({ rows: acc.rows + s.progress!.rows, total: acc.total + s.progress!.total, rowsPerSecond: acc.rowsPerSecond + (s.state === 'active' ? s.progress!.rowsPerSecond : 0) }),
+          { rows: 0, total: 0, rowsPerSecond: 0 },
+        );
+  const failed = states.filter((s) => s.state === 'failed' && s.failedReason);
+  const failedReason = failed.length === 0 ? null : failed.map((s) => `range ${s.jobId.slice(s.jobId.lastIndexOf('.') + 1)}: ${s.failedReason}`).join('; ');
+  return { table, jobId, state, progress, attemptsMade: Math.max(0, ...states.map((s) => s.attemptsMade)), failedReason };
+}
+
+/** Reads the state of every table job of a run (a split table's range jobs merged into one). */
 export async function readTableJobs(queues: QueueHandles, tables: readonly TableJobRef[]): Promise<TableJobState[]> {
   return Promise.all(
     tables.map(async (t) => {
-      const job = await queues.copy.getJob(t.jobId);
-      const state = job ? await job.getState() : 'missing';
-      return { table: t.table, jobId: t.jobId, state, progress: progressOf(job), attemptsMade: job?.attemptsMade ?? 0, failedReason: job?.failedReason ?? null };
+      const states = await Promise.all(jobIdsOf(t).map((id) => readJob(queues, t.table, id)));
+      return mergeRangeStates(t.table, t.jobId, states);
     }),
   );
 }
@@ -168,14 +222,20 @@ export async function retryFailedJobs(
   const skipped: { table: string; state: string }[] = [];
   for (const ref of tables) {
     if (only && !only.includes(ref.table)) continue;
-    const job = await queues.copy.getJob(ref.jobId);
-    const state = job ? await job.getState() : 'missing';
-    if (job && state === 'failed') {
-      await job.retry('failed');
-      retried.push(ref.table);
-    } else if (only) {
-      skipped.push({ table: ref.table, state });
+    // Only the failed ranges of a split table go back; completed ranges stay as they are.
+    let any = false;
+    const states: string[] = [];
+    for (const jobId of jobIdsOf(ref)) {
+      const job = await queues.copy.getJob(jobId);
+      const state = job ? await job.getState() : 'missing';
+      states.push(state);
+      if (job && state === 'failed') {
+        await job.retry('failed');
+        any = true;
+      }
     }
+    if (any) retried.push(ref.table);
+    else if (only) skipped.push({ table: ref.table, state: [...new Set(states)].join('/') });
   }
   const finalize = await queues.finalize.getJob(finalizeJobId(runId));
   if (finalize && (await finalize.getState()) === 'failed') {

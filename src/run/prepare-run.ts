@@ -1,9 +1,10 @@
 import type { DataSource } from 'typeorm';
+import { queryMysql, withMysqlConnection } from '../db/mysql.js';
 import { withPgClient, type PoolClient } from '../db/postgres.js';
-import { qualifyPg, quotePg } from '../db/quote.js';
+import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { UsageError } from '../errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../plan.js';
-import { copyJobId, newRunId } from '../queue/contract.js';
+import { copyJobId, newRunId, rangeJobId } from '../queue/contract.js';
 import { buildCreateTable } from '../schema/ddl.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
 import { findZeroDateColumns, readSourceCatalog } from '../schema/source-catalog.js';
@@ -11,6 +12,11 @@ import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type Ty
 import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../schema/target-catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, saveConstraint } from '../state/store.js';
+import { planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
+import { readSecondaryIndexes } from './secondary-indexes.js';
+
+/** Default `--range-rows`: a table with more (estimated) rows is split into key-range jobs. */
+export const DEFAULT_RANGE_ROWS = 500_000;
 
 /** Options of `start`/`run` that shape a run. */
 export interface RunOptions {
@@ -19,6 +25,11 @@ export interface RunOptions {
   /** Tables and columns from `--entities`. */
   entities?: TableSelection[] | undefined;
   batchSize: number;
+  /**
+   * Estimated rows per key-range job: a table with an integer primary key and more rows than
+   * this is split into ranges that workers copy at once. 0 = never split. Default 500000.
+   */
+  rangeRows?: number | undefined;
   /** Where the source lives, password redacted (recorded in the run). */
   sourceLabel: string;
   targetSchema: string;
@@ -54,6 +65,8 @@ export interface PlannedTable {
   columns?: string[] | undefined;
   jobId: string;
   estimatedRows: number;
+  /** Key-range jobs of a split table (source key column and bounds); absent = one job. */
+  ranges?: (KeyRange & { jobId: string; column: string })[] | undefined;
 }
 
 /** A run saved in the target and ready to enqueue. */
@@ -68,6 +81,31 @@ export interface PreparedRun {
   notMigrated: string[];
   /** Foreign keys dropped for the load. */
   droppedForeignKeys: number;
+  /** Secondary indexes of existing tables dropped for the load (rebuilt by finalize). */
+  droppedIndexes: number;
+}
+
+/** The number of range jobs of each split table, as kept in `my2pg.runs.options.ranges`. */
+export type RangeCounts = Record<string, number>;
+
+/** Every job id of a table: its range jobs when it was split, else its one job. */
+export function tableJobIds(table: { tableName: string; jobId: string }, ranges: RangeCounts | null | undefined): string[] {
+  const count = ranges?.[table.tableName] ?? 0;
+  if (count <= 1) return [table.jobId];
+  return Array.from({ length: count }, (_, i) => rangeJobId(table.jobId, i));
+}
+
+/** Reads MIN and MAX of an integer key as exact decimal strings. */
+async function readKeyBounds(source: DataSource, table: string, column: string): Promise<{ min: bigint | null; max: bigint | null }> {
+  return withMysqlConnection(source, async (mysql) => {
+    const rows = await queryMysql<{ lo: string | null; hi: string | null }[]>(
+      mysql,
+      `SELECT CAST(MIN(${quoteMysql(column)}) AS CHAR) AS lo, CAST(MAX(${quoteMysql(column)}) AS CHAR) AS hi FROM ${quoteMysql(table)}`,
+    );
+    const lo = rows[0]?.lo ?? null;
+    const hi = rows[0]?.hi ?? null;
+    return { min: lo === null ? null : BigInt(String(lo)), max: hi === null ? null : BigInt(String(hi)) };
+  });
 }
 
 /**
@@ -131,7 +169,21 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     zeroDateColumns.set(plan.table, await findZeroDateColumns(source, catalog.tables.find((t) => t.name === plan.table)!));
   }
 
+  const rangeRows = options.rangeRows ?? DEFAULT_RANGE_ROWS;
+  const rangeCounts: RangeCounts = {};
+  for (const plan of planned) {
+    const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
+    const column = splitColumnOf(sourceTable);
+    if (rangeRows <= 0 || column === null || sourceTable.estimatedRows <= rangeRows) continue;
+    const { min, max } = await readKeyBounds(source, plan.table, column);
+    const ranges = planKeyRanges(min, max, sourceTable.estimatedRows, rangeRows);
+    if (ranges.length <= 1) continue;
+    plan.ranges = ranges.map((r, i) => ({ ...r, column, jobId: rangeJobId(plan.jobId, i) }));
+    rangeCounts[plan.table] = ranges.length;
+  }
+
   let droppedForeignKeys = 0;
+  let droppedIndexes = 0;
   await target.transaction(async (manager) => {
     const runner = manager.queryRunner!;
     await insertRun(
@@ -145,6 +197,8 @@ export async function prepareRun(source: DataSource, target: DataSource, options
         source: options.sourceLabel,
         options: {
           batchSize: options.batchSize,
+          rangeRows,
+          ranges: rangeCounts,
           tables: options.tables ?? null,
           exclude: options.exclude ?? null,
           entities: Boolean(options.entities),
@@ -192,6 +246,19 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       await runner.query(`ALTER TABLE ${qualifyPg(fk.schema, fk.table)} DROP CONSTRAINT ${quotePg(fk.name)}`);
       droppedForeignKeys += 1;
     }
+    // Secondary indexes slow COPY down several times; they are saved, dropped, and rebuilt in
+    // parallel by finalize. The foreign keys that could depend on a unique one are gone by now.
+    const filled = planned.filter((p) => p.action === 'fill').map((p) => p.targetTable);
+    for (const index of await readSecondaryIndexes(client, schema, filled)) {
+      await saveConstraint(manager, { runId, kind: 'index', schemaName: index.schema, tableName: index.table, name: index.name, definition: index.restore });
+      await runner.query(index.drop);
+      droppedIndexes += 1;
+    }
+    // A split table is emptied once here; each range job then deletes only its own range
+    // (cheap on an empty table) before its COPY, so every range stays idempotent on its own.
+    for (const plan of planned.filter((p) => p.ranges && p.action === 'fill')) {
+      await runner.query(`TRUNCATE TABLE ONLY ${qualifyPg(schema, plan.targetTable)}`);
+    }
   });
   return {
     runId,
@@ -206,5 +273,6 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       ...(catalog.routines ?? []).map((r) => r.replace(/^(PROCEDURE|FUNCTION) /, (kind) => kind.toLowerCase())),
     ],
     droppedForeignKeys,
+    droppedIndexes,
   };
 }

@@ -1,0 +1,414 @@
+/**
+ * `npm run bench -- [options]`: generates the seed app's five tables at scale in MySQL, then
+ * times `my2pg run`, pgloader (when installed) and the raw floor (`mariadb --quick -B | psql
+ * COPY`, two tables at a time, into bare tables) on the same data, several rounds, and prints
+ * a markdown block for docs/benchmarks.md. It creates its own databases and queue prefix and
+ * drops them at the end. Not part of CI. See docs/benchmarks.md for the modes.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { BENCH_TABLES, FLOOR_PG_DDL, generateSourceDatabase, sourceDataBytes, tableSizes, type BenchTable } from './generate.js';
+import { median, runShell, spawnWatched } from './measure.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/my2pg.js', import.meta.url));
+const MB = 1024 * 1024;
+
+const { values: args } = parseArgs({
+  options: {
+    users: { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '2' },
+    'batch-size': { type: 'string', default: '5000' },
+    'range-rows': { type: 'string', default: '500000' },
+    processes: { type: 'string', default: '0' },
+    scaling: { type: 'boolean', default: false },
+    'memory-rows': { type: 'string' },
+    'skip-pgloader': { type: 'boolean', default: false },
+    'skip-floor': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help) {
+  process.stdout.write(`npm run bench -- [options]
+  --users N           users rows (scores 5N, friendships N, monthly_scores 5N, game_visits 20N); default 100000
+  --rounds R          rounds of each tool; medians are printed; default 3
+  --concurrency C     my2pg copy jobs at once per process; default 2
+  --processes P[,Q]   0 = \`my2pg run\` (workers in process, default); P>0 = \`start --wait\` with P \`my2pg worker\` processes; a list compares them
+  --batch-size B      my2pg --batch-size; default 5000
+  --range-rows K      my2pg --range-rows; default 500000
+  --scaling           my2pg alone at 1x, 2x and 4x --users: is time linear in data?
+  --memory-rows M     memory bound: one game_visits table of M rows, my2pg with one worker process, --range-rows 0 (one stream)
+  --skip-pgloader, --skip-floor, --keep (keep the databases)
+Environment: BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306), BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS_URL.
+`);
+  process.exit(0);
+}
+
+const users = Number(args.users);
+const rounds = Math.max(1, Number(args.rounds));
+const concurrency = Number(args.concurrency);
+const processList = String(args.processes).split(',').map(Number);
+const mysqlServer = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+const pgServer = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const tag = randomBytes(3).toString('hex');
+const names = { source: `my2pg_bench_${tag}`, my2pg: `my2pg_bench_${tag}_t`, pgloader: `my2pg_bench_${tag}_pgl`, floor: `my2pg_bench_${tag}_floor` };
+const prefix = `my2pg-bench-${tag}`;
+
+const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function recreatePgDatabase(name: string, ddl: string[] = []): Promise<void> {
+  const admin = new pg.Client({ connectionString: pgServer });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  if (ddl.length === 0) return;
+  const client = new pg.Client({ connectionString: withDatabase(pgServer, name) });
+  await client.connect();
+  try {
+    for (const statement of ddl) await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Lets the servers settle between tools: a CHECKPOINT flushes what the previous tool wrote,
+ * so its background writes do not slow the next one down (the order of tools stays fair).
+ */
+async function settle(): Promise<void> {
+  const admin = new pg.Client({ connectionString: pgServer });
+  await admin.connect();
+  await admin.query('CHECKPOINT').catch(() => undefined).finally(() => admin.end());
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
+async function dropPgDatabase(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: pgServer });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).finally(() => admin.end());
+}
+
+async function countPgRows(database: string, schema: string, tables: readonly string[]): Promise<Record<string, number | null>> {
+  const client = new pg.Client({ connectionString: withDatabase(pgServer, database) });
+  await client.connect();
+  const out: Record<string, number | null> = {};
+  try {
+    for (const table of tables) {
+      const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"."${table}"`).catch(() => null);
+      out[table] = r ? Number(r.rows[0]?.n ?? 0) : null;
+    }
+  } finally {
+    await client.end();
+  }
+  return out;
+}
+
+/** One timed run of a tool. */
+interface Sample {
+  seconds: number;
+  peakRssBytes: number;
+  ok: boolean;
+  note?: string;
+  phases?: { prepare: number; copy: number; finalize: number };
+}
+
+const my2pgEnv = (): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  MYSQL_URL: withDatabase(mysqlServer, names.source),
+  DATABASE_URL: withDatabase(pgServer, names.my2pg),
+  REDIS_URL: redisUrl,
+  MY2PG_QUEUE_PREFIX: prefix,
+  MY2PG_LOG_LEVEL: 'warn',
+});
+
+/** Phase times of a run from BullMQ's own timestamps (processedOn / finishedOn). */
+async function readPhases(runId: string, startedAt: number): Promise<Sample['phases']> {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const copy = new Queue('copy', { connection, prefix });
+  const finalize = new Queue('finalize', { connection, prefix });
+  try {
+    const jobs = (await copy.getJobs(['completed'], 0, -1)).filter((j) => j.id?.startsWith(`${runId}.`));
+    const fin = await finalize.getJob(`${runId}.finalize`);
+    if (jobs.length === 0 || !fin?.processedOn || !fin.finishedOn) return undefined;
+    const first = Math.min(...jobs.map((j) => j.processedOn ?? Infinity));
+    const last = Math.max(...jobs.map((j) => j.finishedOn ?? 0));
+    return { prepare: (first - startedAt) / 1000, copy: (last - first) / 1000, finalize: (fin.finishedOn - fin.processedOn) / 1000 };
+  } finally {
+    await copy.close();
+    await finalize.close();
+    connection.disconnect();
+  }
+}
+
+async function runMy2pg(options: { processes: number; rangeRows?: string }): Promise<Sample> {
+  await recreatePgDatabase(names.my2pg);
+  const env = my2pgEnv();
+  const planFlags = ['--batch-size', String(args['batch-size']), '--range-rows', options.rangeRows ?? String(args['range-rows'])];
+  const startedAt = Date.now();
+  if (options.processes === 0) {
+    const run = spawnWatched(process.execPath, [BIN, 'run', '--concurrency', String(concurrency), ...planFlags], { cwd: ROOT, env });
+    const result = await run.done;
+    const runId = /run (run-[\w.-]+): every table copied and verified/.exec(result.stdout)?.[1];
+    const phases = runId ? await readPhases(runId, startedAt) : undefined;
+    return { seconds: result.seconds, peakRssBytes: result.peakRssBytes, ok: result.code === 0 && runId !== undefined, phases, ...(result.code === 0 ? {} : { note: (result.stdout + result.stderr).slice(-400) }) };
+  }
+  const workers = Array.from({ length: options.processes }, () => spawnWatched(process.execPath, [BIN, 'worker', '--concurrency', String(concurrency)], { cwd: ROOT, env }));
+  for (const w of workers) {
+    const t0 = Date.now();
+    while (!/worker: ready/.test(w.output())) {
+      if (Date.now() - t0 > 30_000) throw new Error(`a my2pg worker did not start: ${w.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const t1 = Date.now();
+  const start = spawnWatched(process.execPath, [BIN, 'start', '--wait', ...planFlags], { cwd: ROOT, env });
+  const result = await start.done;
+  for (const w of workers) w.child.kill('SIGTERM');
+  const ends = await Promise.all(workers.map((w) => w.done));
+  const runId = /run (run-[\w.-]+): every table copied and verified/.exec(result.stdout)?.[1];
+  const phases = runId ? await readPhases(runId, t1) : undefined;
+  return {
+    seconds: result.seconds,
+    peakRssBytes: Math.max(...ends.map((e) => e.peakRssBytes)),
+    ok: result.code === 0 && runId !== undefined,
+    phases,
+    ...(result.code === 0 ? {} : { note: (result.stdout + result.stderr).slice(-400) }),
+  };
+}
+
+async function runPgloader(expected: Record<string, number>): Promise<Sample> {
+  await recreatePgDatabase(names.pgloader);
+  // pgloader's defaults (carry on after errors, report them) are what users get.
+  const run = spawnWatched('pgloader', [withDatabase(mysqlServer, names.source), withDatabase(pgServer, names.pgloader)], { env: process.env });
+  const result = await run.done;
+  // pgloader puts the tables in a schema named after the MySQL database.
+  const counts = await countPgRows(names.pgloader, names.source, Object.keys(expected));
+  const wrong = Object.entries(expected).filter(([t, n]) => counts[t] !== n).map(([t, n]) => `${t} ${counts[t] ?? 'missing'}/${n}`);
+  return { seconds: result.seconds, peakRssBytes: result.peakRssBytes, ok: result.code === 0 && wrong.length === 0, ...(wrong.length > 0 || result.code !== 0 ? { note: `exit ${result.code}; rows: ${wrong.join(', ') || 'all'}` } : {}) };
+}
+
+function mysqlCliArgs(): string {
+  const u = new URL(mysqlServer);
+  return `-h ${u.hostname} -P ${u.port || '3306'} -u ${decodeURIComponent(u.username || 'root')}`;
+}
+
+async function runFloor(tables: readonly BenchTable[]): Promise<Sample> {
+  await recreatePgDatabase(names.floor, tables.map((t) => FLOOR_PG_DDL[t]));
+  const client = execFileSync('bash', ['-c', 'command -v mariadb || command -v mysql']).toString().trim();
+  const pgUrl = withDatabase(pgServer, names.floor);
+  const password = decodeURIComponent(new URL(mysqlServer).password);
+  const env = { ...process.env, ...(password ? { MYSQL_PWD: password } : {}) };
+  const started = process.hrtime.bigint();
+  const queue = [...tables].sort((a, b) => tableSizes(users)[b] - tableSizes(users)[a]);
+  const failures: string[] = [];
+  // Two pipelines at a time, biggest tables first.
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let table = queue.shift(); table; table = queue.shift()) {
+        const r = await runShell(`${client} --quick -B -N ${mysqlCliArgs()} ${names.source} -e 'SELECT * FROM \`${table}\`' | psql -X -q '${pgUrl}' -c "COPY ${table} FROM STDIN WITH (NULL 'NULL')"`, env);
+        if (r.code !== 0) failures.push(`${table}: ${r.output.slice(0, 200)}`);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds, peakRssBytes: 0, ok: failures.length === 0, ...(failures.length > 0 ? { note: failures.join('; ') } : {}) };
+}
+
+function version(cmd: string, argv: string[]): string {
+  try {
+    return execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n')[0]!.trim();
+  } catch {
+    return 'not installed';
+  }
+}
+
+async function serverVersions(): Promise<{ mysql: string; pg: string }> {
+  const my = await mysql.createConnection({ uri: mysqlServer });
+  const [rows] = await my.query('SELECT VERSION() AS v');
+  await my.end();
+  const client = new pg.Client({ connectionString: pgServer });
+  await client.connect();
+  const r = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+  await client.end();
+  return { mysql: String((rows as { v: string }[])[0]?.v), pg: r.rows[0]?.v ?? '?' };
+}
+
+const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const loadAverage = (): string => version('cat', ['/proc/loadavg']).split(' ').slice(0, 3).join(' ');
+
+interface Summary {
+  name: string;
+  samples: Sample[];
+}
+
+function summarize(rows: number, bytes: number, summaries: Summary[]): string[] {
+  const med = (s: Summary) => median(s.samples.filter((x) => x.ok).map((x) => x.seconds));
+  const pgl = summaries.find((s) => s.name === 'pgloader');
+  const floor = summaries.find((s) => s.name.startsWith('raw floor'));
+  const lines = ['| tool | median s | rows/s | MB/s | peak RSS MB | vs pgloader | vs raw floor | rounds (s) |', '|---|---:|---:|---:|---:|---:|---:|---|'];
+  for (const s of summaries) {
+    const m = med(s);
+    const rss = Math.max(0, ...s.samples.map((x) => x.peakRssBytes));
+    const roundsText = s.samples.map((x) => `${fmt(x.seconds)}${x.ok ? '' : ' ✗'}`).join(', ');
+    lines.push(
+      `| ${s.name} | ${fmt(m)} | ${fmt(rows / m, 0)} | ${fmt(bytes / MB / m)} | ${rss > 0 ? fmt(rss / MB, 0) : '-'} | ${pgl && s !== pgl ? fmt(m / med(pgl), 2) : '-'} | ${floor && s !== floor ? fmt(m / med(floor), 2) : '-'} | ${roundsText} |`,
+    );
+  }
+  for (const s of summaries) for (const x of s.samples) if (x.note) lines.push(`- ${s.name}: ${x.note.replace(/\s+/g, ' ')}`);
+  return lines;
+}
+
+function copyPhaseSummary(samples: Sample[]): Summary {
+  return {
+    name: 'my2pg copy phase',
+    samples: samples.filter((s) => s.phases).map((s) => ({ seconds: s.phases!.copy, peakRssBytes: 0, ok: s.ok })),
+  };
+}
+
+async function header(mode: string): Promise<string[]> {
+  const v = await serverVersions();
+  const commit = version('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
+  return [
+    `### ${mode} — ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
+    '',
+    `- command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\``,
+    `- machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length} cores, ${fmt(totalmem() / 1024 / MB, 0)} GB RAM; load average before: ${loadAverage()}`,
+    `- versions: my2pg ${commit}, Node ${process.version}, MySQL ${v.mysql}, PostgreSQL ${v.pg}, ${version('pgloader', ['--version'])}`,
+  ];
+}
+
+async function cleanup(): Promise<void> {
+  if (args.keep) return;
+  const my = await mysql.createConnection({ uri: mysqlServer });
+  await my.query(`DROP DATABASE IF EXISTS \`${names.source}\``).catch(() => undefined);
+  await my.end();
+  for (const name of [names.my2pg, names.pgloader, names.floor]) await dropPgDatabase(name).catch(() => undefined);
+  const redis = new Redis(redisUrl);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+async function compareMode(): Promise<string[]> {
+  const out = await header(`Comparison, --users ${users}`);
+  const counts = await generateSourceDatabase(mysqlServer, names.source, users, { log });
+  const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+  const bytes = await sourceDataBytes(mysqlServer, names.source);
+  out.push(`- data: ${Object.entries(counts).map(([t, n]) => `${t} ${n}`).join(', ')} = ${rows} rows, ${fmt(bytes / MB, 0)} MB (MySQL DATA_LENGTH)`);
+  out.push(`- my2pg: --concurrency ${concurrency}, --batch-size ${args['batch-size']}, --range-rows ${args['range-rows']}; end to end = plan, create tables, copy, indexes, foreign keys, sequences, verification`, '');
+  const havePgloader = !args['skip-pgloader'] && version('pgloader', ['--version']) !== 'not installed';
+  const my2pgRuns = new Map<number, Sample[]>(processList.map((p) => [p, []]));
+  const pgl: Sample[] = [];
+  const floor: Sample[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    if (!args['skip-floor']) {
+      await settle();
+      floor.push(await runFloor(BENCH_TABLES));
+      log(`round ${round}: raw floor ${fmt(floor.at(-1)!.seconds)} s`);
+    }
+    if (havePgloader) {
+      await settle();
+      pgl.push(await runPgloader(counts));
+      log(`round ${round}: pgloader ${fmt(pgl.at(-1)!.seconds)} s ${pgl.at(-1)!.note ?? ''}`);
+      await dropPgDatabase(names.pgloader);
+    }
+    for (const p of processList) {
+      await settle();
+      const s = await runMy2pg({ processes: p });
+      my2pgRuns.get(p)!.push(s);
+      log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
+    }
+    await dropPgDatabase(names.floor);
+  }
+  const summaries: Summary[] = [];
+  for (const [p, samples] of my2pgRuns) {
+    const label = p === 0 ? `my2pg run (end to end, 1 process)` : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`;
+    summaries.push({ name: label, samples });
+    summaries.push({ ...copyPhaseSummary(samples), name: `${label}: copy phase` });
+  }
+  if (havePgloader) summaries.push({ name: 'pgloader', samples: pgl });
+  if (!args['skip-floor']) summaries.push({ name: 'raw floor (mariadb --quick -B → psql COPY, 2 at a time)', samples: floor });
+  out.push(...summarize(rows, bytes, summaries), '');
+  for (const [p, samples] of my2pgRuns) {
+    const ok = samples.filter((s) => s.phases);
+    if (ok.length === 0) continue;
+    out.push(
+      `- my2pg phases (${p === 0 ? 'run' : `${p} workers`}, medians): prepare ${fmt(median(ok.map((s) => s.phases!.prepare)))} s, copy ${fmt(median(ok.map((s) => s.phases!.copy)))} s, finalize ${fmt(median(ok.map((s) => s.phases!.finalize)))} s (indexes, foreign keys, sequences, verification)`,
+    );
+  }
+  return out;
+}
+
+async function scalingMode(): Promise<string[]> {
+  const out = await header(`Linear scaling, --users ${users} × 1, 2, 4`);
+  out.push('', '| data | rows | MB | median s | s per million rows | vs 1× | peak RSS MB | rounds (s) |', '|---|---:|---:|---:|---:|---:|---:|---|');
+  let base = Number.NaN;
+  for (const factor of [1, 2, 4]) {
+    const counts = await generateSourceDatabase(mysqlServer, names.source, users * factor, { log });
+    const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+    const bytes = await sourceDataBytes(mysqlServer, names.source);
+    const samples: Sample[] = [];
+    for (let round = 1; round <= rounds; round += 1) {
+      await settle();
+      samples.push(await runMy2pg({ processes: processList[0] ?? 0 }));
+      log(`${factor}×: ${fmt(samples.at(-1)!.seconds)} s ${samples.at(-1)!.ok ? '' : samples.at(-1)!.note}`);
+    }
+    const m = median(samples.filter((s) => s.ok).map((s) => s.seconds));
+    if (factor === 1) base = m;
+    out.push(`| ${factor}× | ${rows} | ${fmt(bytes / MB, 0)} | ${fmt(m)} | ${fmt((m / rows) * 1e6, 2)} | ${fmt(m / base, 2)} | ${fmt(Math.max(...samples.map((s) => s.peakRssBytes)) / MB, 0)} | ${samples.map((s) => fmt(s.seconds) + (s.ok ? '' : ' ✗')).join(', ')} |`);
+  }
+  return out;
+}
+
+async function memoryMode(rowsWanted: number): Promise<string[]> {
+  const out = await header(`Memory bound, game_visits ${rowsWanted} rows`);
+  const counts = await generateSourceDatabase(mysqlServer, names.source, 1000, { tables: ['users', 'game_visits'], rowsOverride: { game_visits: rowsWanted }, log });
+  const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+  const bytes = await sourceDataBytes(mysqlServer, names.source);
+  out.push(`- data: ${rows} rows, ${fmt(bytes / MB, 0)} MB; one \`my2pg worker\` process (--concurrency ${concurrency}) and \`my2pg start --wait\``, '');
+  out.push('| --range-rows | jobs | wall s | rows/s | worker peak RSS MB | verified |', '|---|---|---:|---:|---:|---|');
+  for (const rangeRows of ['0', String(args['range-rows'])]) {
+    await settle();
+    const s = await runMy2pg({ processes: 1, rangeRows });
+    log(`memory, --range-rows ${rangeRows}: ${fmt(s.seconds)} s, worker peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
+    out.push(`| ${rangeRows} | ${rangeRows === '0' ? 'one stream for the whole table' : 'key ranges'} | ${fmt(s.seconds)} | ${fmt(rows / s.seconds, 0)} | ${fmt(s.peakRssBytes / MB, 0)} | ${s.ok ? 'yes' : `no: ${s.note}`} |`);
+  }
+  return out;
+}
+
+let lines: string[] = [];
+try {
+  if (args['memory-rows']) lines = await memoryMode(Number(args['memory-rows']));
+  else if (args.scaling) lines = await scalingMode();
+  else lines = await compareMode();
+  lines.push('', `- load average after: ${loadAverage()}`);
+  process.stdout.write(lines.join('\n') + '\n');
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Peak resident memory of a process (VmHWM, bytes), or 0 when /proc cannot tell. */
+export function peakRss(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** A child process whose peak RSS is sampled until it exits (VmHWM only grows, so sampling loses little). */
+export interface Watched {
+  child: ChildProcess;
+  /** Resolves at exit with the code, output and peak RSS seen. */
+  done: Promise<{ code: number | null; stdout: string; stderr: string; peakRssBytes: number; seconds: number }>;
+  output(): string;
+}
+
+export function spawnWatched(command: string, args: string[], options: SpawnOptions & { input?: string } = {}): Watched {
+  const started = process.hrtime.bigint();
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let peak = 0;
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setInterval(() => {
+    peak = Math.max(peak, peakRss(child.pid));
+  }, 100);
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string; peakRssBytes: number; seconds: number }>((resolve, reject) => {
+    child.on('error', (error) => {
+      clearInterval(timer);
+      reject(error);
+    });
+    // 'exit' fires before the zombie is reaped by libuv? No: read once more on 'exit' anyway.
+    child.on('exit', () => {
+      peak = Math.max(peak, peakRss(child.pid));
+    });
+    child.on('close', (code) => {
+      clearInterval(timer);
+      resolve({ code, stdout, stderr, peakRssBytes: peak, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    });
+  });
+  return { child, done, output: () => stdout + stderr };
+}
+
+/** Runs a shell pipeline, timed. */
+export async function runShell(script: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; output: string; seconds: number }> {
+  const watched = spawnWatched('bash', ['-o', 'pipefail', '-c', script], { env });
+  const result = await watched.done;
+  return { code: result.code, output: result.stdout + result.stderr, seconds: result.seconds };
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -1,0 +1,47 @@
+import type { SourceTable } from '../schema/source-catalog.js';
+
+/** One primary-key range of a split table: `from <= key < to`, null = unbounded. */
+export interface KeyRange {
+  from: string | null;
+  to: string | null;
+}
+
+const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+
+/**
+ * The column a table can be split on: a single-column primary key of an integer type. Other
+ * keys (composite, text, binary) keep the table in one job.
+ */
+export function splitColumnOf(table: SourceTable): string | null {
+  if (table.primaryKey.length !== 1) return null;
+  const name = table.primaryKey[0]!;
+  const column = table.columns.find((c) => c.name === name);
+  if (!column || !INTEGER_TYPES.has(column.dataType)) return null;
+  // tinyint(1) is a boolean to my2pg; it is no useful split key anyway.
+  return column.columnType.startsWith('tinyint(1)') ? null : name;
+}
+
+/**
+ * Splits the key space [min, max] into about `estimatedRows / rangeRows` ranges of equal key
+ * width (integer keys are usually dense). The first range is open below and the last open
+ * above, so together they cover every key whatever was inserted after planning. Returns one
+ * unbounded range when the table is small enough to stay whole.
+ */
+export function planKeyRanges(min: bigint | null, max: bigint | null, estimatedRows: number, rangeRows: number): KeyRange[] {
+  const whole: KeyRange[] = [{ from: null, to: null }];
+  if (min === null || max === null || max <= min || rangeRows <= 0) return whole;
+  const span = max - min + 1n;
+  let count = BigInt(Math.ceil(Math.max(0, estimatedRows) / rangeRows));
+  if (count > span) count = span;
+  if (count <= 1n) return whole;
+  const bounds: bigint[] = [];
+  for (let i = 1n; i < count; i += 1n) bounds.push(min + (span * i) / count);
+  const ranges: KeyRange[] = [];
+  let from: string | null = null;
+  for (const bound of bounds) {
+    ranges.push({ from, to: bound.toString() });
+    from = bound.toString();
+  }
+  ranges.push({ from, to: null });
+  return ranges;
+}

@@ -1,0 +1,30 @@
+import type { DataSource } from 'typeorm';
+import { inPgTransaction } from '../db/postgres.js';
+import type { TableAdjustments } from '../copy/copy-table.js';
+
+/**
+ * Adds one finished key range to its table's row in `my2pg.run_tables`: rows and adjustments
+ * are summed over the ranges, rejected rows counted from `my2pg.rejected_rows`, under a row lock because ranges finish concurrently. A range that
+ * reruns after it committed is counted twice here; finalize's counts are the authority.
+ */
+export async function recordRangeCopied(target: DataSource, runId: string, table: string, rows: number, adjustments: TableAdjustments): Promise<void> {
+  await inPgTransaction(target, async (client) => {
+    const current = await client.query<{ adjustments: TableAdjustments | null }>(
+      'SELECT adjustments FROM my2pg.run_tables WHERE run_id = $1 AND table_name = $2 FOR UPDATE',
+      [runId, table],
+    );
+    const merged: TableAdjustments = { ...(current.rows[0]?.adjustments ?? {}) };
+    for (const [column, a] of Object.entries(adjustments)) {
+      const before = merged[column] ?? { zeroDatesToNull: 0, nulCharactersRemoved: 0 };
+      merged[column] = { zeroDatesToNull: before.zeroDatesToNull + a.zeroDatesToNull, nulCharactersRemoved: before.nulCharactersRemoved + a.nulCharactersRemoved };
+    }
+    await client.query(
+      `UPDATE my2pg.run_tables
+          SET rows_copied = COALESCE(rows_copied, 0) + $3, status = 'copied', finished_at = now(), last_error = NULL, adjustments = $4::jsonb,
+              -- Each range replaces its own rejected rows, so counting them is exact even after reruns.
+              rejected_rows = (SELECT count(*) FROM my2pg.rejected_rows r WHERE r.run_id = $1 AND r.table_name = $2)
+        WHERE run_id = $1 AND table_name = $2`,
+      [runId, table, rows, Object.keys(merged).length > 0 ? JSON.stringify(merged) : null],
+    );
+  });
+}
