@@ -6,6 +6,7 @@ import { splitNames } from '../plan.js';
 import { pingRedis } from '../queue/connection.js';
 import { enqueueRun, openQueues, readTableJobs, retryFailedJobs, waitForRun, type QueueHandles, type TableJobRef, type TableJobState } from '../queue/run-queue.js';
 import { prepareRun, type PreparedRun } from '../run/prepare-run.js';
+import { guardRunStart } from '../run/run-guard.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
 import { closeAll, openSource, openTarget } from '../services.js';
 import type { RunRow } from '../state/entities.js';
@@ -61,11 +62,18 @@ function jobRefs(tables: { tableName: string; jobId: string }[]): TableJobRef[] 
 }
 
 /** Waits for a run, printing progress lines on stderr, then prints the report; returns the exit code. */
-async function waitAndReport(target: DataSource, queues: QueueHandles, runId: string, output: Output): Promise<number> {
+async function waitAndReport(target: DataSource, queues: QueueHandles, runId: string, output: Output, config: Config): Promise<number> {
   const tables = await listRunTables(target, runId);
   let lastLine = '';
   let lastAt = 0;
+  let troubled = false;
   const settlement = await waitForRun(queues, runId, jobRefs(tables), {
+    outageMs: config.redisOutageMs,
+    onRedisTrouble: (error) => {
+      if (error && !troubled) output.err(`Redis is unreachable (${error.message}); still waiting, up to ${Math.round(config.redisOutageMs / 1000)} s`);
+      else if (!error && troubled) output.err('Redis answers again; waiting');
+      troubled = error !== null;
+    },
     onTick: (states) => {
       const line = formatProgressLine(states);
       const now = Date.now();
@@ -106,6 +114,8 @@ export async function startCommand(
   const logger = createLogger(config.logLevel, secretsOf(config));
   return withServices(config, { source: true }, async ({ source, target, queues }) => {
     let prepared: PreparedRun;
+    // Held until the flow is enqueued, so that two starts on one schema cannot both pass.
+    const guard = await guardRunStart(target, queues, config.schema);
     try {
       const entities = flags.entities ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target')) : undefined;
       prepared = await prepareRun(source!, target, {
@@ -121,6 +131,8 @@ export async function startCommand(
       // No job exists yet, so nothing was started: exit 2, whatever the cause.
       if (error instanceof UsageError) throw error;
       throw new UsageError(`nothing was enqueued: ${describeError(error)}`);
+    } finally {
+      await guard.release();
     }
     for (const warning of prepared.warnings) output.err(`warning: ${warning}`);
     for (const item of prepared.notMigrated) output.err(`not migrated: ${item}`);
@@ -134,7 +146,7 @@ export async function startCommand(
     }
     const pool = inProcess ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger }) : undefined;
     try {
-      return await waitAndReport(target, queues, prepared.runId, output);
+      return await waitAndReport(target, queues, prepared.runId, output, config);
     } finally {
       await pool?.close();
     }
@@ -209,6 +221,6 @@ export async function retryCommand(overrides: ConfigOverrides, runId: string | u
     await updateRun(target, run.id, { status: 'running', finishedAt: null });
     output.err(`run ${run.id}: retried ${retried.join(', ')}`);
     if (!flags.wait) return 0;
-    return waitAndReport(target, queues, run.id, output);
+    return waitAndReport(target, queues, run.id, output, config);
   });
 }

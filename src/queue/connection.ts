@@ -7,9 +7,13 @@ export function workerRedisOptions(): RedisOptions {
   return { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: (times) => Math.min(times * 500, 5000) };
 }
 
-/** Options for producers (CLI): fail fast instead of hanging when Redis is gone. */
+/**
+ * Options for producers (CLI): a command fails after a few reconnect attempts instead of
+ * hanging, but the connection itself keeps reconnecting, so a `--wait` that outlives a Redis
+ * restart picks up again (the wait loop decides how long an outage it tolerates).
+ */
 export function producerRedisOptions(): RedisOptions {
-  return { maxRetriesPerRequest: 3, enableOfflineQueue: true, connectTimeout: 5000, retryStrategy: (times) => (times > 20 ? null : Math.min(times * 250, 2000)) };
+  return { maxRetriesPerRequest: 3, enableOfflineQueue: true, connectTimeout: 5000, retryStrategy: (times) => Math.min(times * 250, 2000) };
 }
 
 /** A Redis connection from a URL with the given options. */
