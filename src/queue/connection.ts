@@ -24,12 +24,17 @@ export function connectRedis(url: string, options: RedisOptions): Redis {
 /** Checks that Redis answers; a UsageError with one clear line otherwise. */
 export async function pingRedis(url: string): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5000, retryStrategy: () => null, enableOfflineQueue: false });
-  client.on('error', () => undefined);
+  // The socket's own error (ECONNREFUSED, ENOTFOUND) says more than "Connection is closed".
+  let socketError: Error | undefined;
+  client.on('error', (error: Error) => {
+    socketError ??= error;
+  });
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new UsageError(`cannot reach Redis at ${redactUrl(url)}: ${(error as Error).message.replace(/\.+$/, "")}; start Redis or set REDIS_URL / --redis`);
+    const why = (socketError ?? (error as Error)).message.replace(/\.+$/, '');
+    throw new UsageError(`cannot reach Redis at ${redactUrl(url)}: ${why}; start Redis or set REDIS_URL / --redis`);
   } finally {
     client.disconnect();
   }

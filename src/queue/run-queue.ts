@@ -26,8 +26,10 @@ export interface QueueHandles {
 export function openQueues(redisUrl: string, prefix: string): QueueHandles {
   const connection: Redis = connectRedis(redisUrl, producerRedisOptions());
   connection.on('error', () => undefined);
-  const copy = new Queue(COPY_QUEUE, { connection, prefix });
-  const finalize = new Queue(FINALIZE_QUEUE, { connection, prefix });
+  // A Queue writes its meta hash on creation; a start refused before it enqueues must leave
+  // no key in Redis, so producers skip it (missing meta means defaults to BullMQ).
+  const copy = new Queue(COPY_QUEUE, { connection, prefix, skipMetasUpdate: true });
+  const finalize = new Queue(FINALIZE_QUEUE, { connection, prefix, skipMetasUpdate: true });
   const flow = new FlowProducer({ connection, prefix });
   copy.on('error', () => undefined);
   finalize.on('error', () => undefined);

@@ -27,17 +27,17 @@ export async function createSlowTable(sandbox: Sandbox, table: string, rows: num
   await my.end();
   const pgc = await sandbox.pg();
   await pgc.query(`CREATE TABLE "${schema}"."${table}" (id integer PRIMARY KEY, a integer NOT NULL, b varchar(24), c timestamp NULL)`);
-  await pgc.query(`CREATE OR REPLACE FUNCTION "${schema}".slow_copy() RETURNS trigger LANGUAGE plpgsql AS $$
+  await pgc.query(`CREATE OR REPLACE FUNCTION "${schema}"."slow_copy_${table}"() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF NEW.id % ${slowEvery} = 0 THEN PERFORM pg_sleep(0.1); END IF;
       RETURN NEW;
     END $$`);
-  await pgc.query(`CREATE TRIGGER slow_copy BEFORE INSERT ON "${schema}"."${table}" FOR EACH ROW EXECUTE FUNCTION "${schema}".slow_copy()`);
+  await pgc.query(`CREATE TRIGGER "slow_copy_${table}" BEFORE INSERT ON "${schema}"."${table}" FOR EACH ROW EXECUTE FUNCTION "${schema}"."slow_copy_${table}"()`);
   await pgc.end();
 }
 
 /** Polls `check` until it returns a value that is not undefined/false. */
-export async function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 50): Promise<T> {
+export async function waitUntil<T>(what: string | (() => string), check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 50): Promise<T> {
   const started = Date.now();
   let lastError: unknown;
   for (;;) {
@@ -47,7 +47,7 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -76,9 +76,12 @@ export function jobIdOf(runId: string, table: string): string {
  * the moment a fault must land.
  */
 export async function waitMidCopy(queue: Queue, jobId: string, timeoutMs = 60_000): Promise<{ rows: number; total: number }> {
-  return waitUntil(`job ${jobId} in the middle of its copy`, async () => {
+  let last = 'not found';
+  return waitUntil(() => `job ${jobId} in the middle of its copy (last seen: ${last})`, async () => {
     const job = await queue.getJob(jobId);
-    if (!job || (await job.getState()) !== 'active') return undefined;
+    const state = job ? await job.getState() : 'missing';
+    last = `${state} ${JSON.stringify(job?.progress)}`;
+    if (!job || state !== 'active') return undefined;
     const p = job.progress as { rows?: number; total?: number };
     if (typeof p?.rows === 'number' && typeof p.total === 'number' && p.rows > 0 && p.rows < p.total) return { rows: p.rows, total: p.total };
     return undefined;
@@ -101,6 +104,19 @@ export async function waitRunSettled(pgc: pg.Client, runId: string, timeoutMs = 
     const status = r.rows[0]?.status as string | undefined;
     return status && status !== 'running' ? status : undefined;
   }, timeoutMs, 200);
+}
+
+/** The id of the run that `start --wait` (running in the background) recorded as running. */
+export async function waitForRunningRun(sandbox: Sandbox): Promise<string> {
+  return waitUntil('the run to be recorded', async () => {
+    const pgc = await sandbox.pg();
+    try {
+      const r = await pgc.query(`SELECT id FROM my2pg.runs WHERE status = 'running' ORDER BY created_at DESC LIMIT 1`);
+      return r.rows[0]?.id as string | undefined;
+    } finally {
+      await pgc.end();
+    }
+  });
 }
 
 /** Attempts recorded for a table of a run. */

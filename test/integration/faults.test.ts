@@ -8,9 +8,9 @@ import {
   keysOfPrefix,
   startRun,
   stopProcess,
+  waitForRunningRun,
   waitMidCopy,
   waitRunSettled,
-  waitUntil,
 } from '../helpers/faults.js';
 import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
@@ -106,15 +106,7 @@ describe('faults during a copy', () => {
     const worker = sandbox.worker(['--concurrency', '1']);
     await waitForOutput(worker, /worker: ready/);
     const waiting = sandbox.cli(['start', '--wait', '--tables', TABLE]);
-    const runId = await waitUntil('the run to be recorded', async () => {
-      const pgc = await sandbox.pg();
-      try {
-        const r = await pgc.query(`SELECT id FROM my2pg.runs WHERE status = 'running' ORDER BY created_at DESC LIMIT 1`);
-        return r.rows[0]?.id as string | undefined;
-      } finally {
-        await pgc.end();
-      }
-    });
+    const runId = await waitForRunningRun(sandbox);
     await waitMidCopy(queue, jobIdOf(runId, TABLE));
     const my = await sandbox.mysql();
     // The copy reads a consistent snapshot, so these changes are not in the target.
