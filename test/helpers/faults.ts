@@ -29,10 +29,10 @@ export async function createSlowTable(sandbox: Sandbox, table: string, rows: num
   await pgc.query(`CREATE TABLE "${schema}"."${table}" (id integer PRIMARY KEY, a integer NOT NULL, b varchar(24), c timestamp NULL)`);
   await pgc.query(`CREATE OR REPLACE FUNCTION "${schema}"."slow_copy_${table}"() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF NEW.id % ${slowEvery} = 0 THEN PERFORM pg_sleep(0.1); END IF;
+      PERFORM pg_sleep(0.1);
       RETURN NEW;
     END $$`);
-  await pgc.query(`CREATE TRIGGER "slow_copy_${table}" BEFORE INSERT ON "${schema}"."${table}" FOR EACH ROW EXECUTE FUNCTION "${schema}"."slow_copy_${table}"()`);
+  await pgc.query(`CREATE TRIGGER "slow_copy_${table}" BEFORE INSERT ON "${schema}"."${table}" FOR EACH ROW WHEN (NEW.id % ${slowEvery} = 0) EXECUTE FUNCTION "${schema}"."slow_copy_${table}"()`);
   await pgc.end();
 }
 
@@ -72,20 +72,26 @@ export function jobIdOf(runId: string, table: string): string {
 }
 
 /**
- * Waits until a table's job is active and its progress shows rows copied but not all of them:
- * the moment a fault must land.
+ * Waits until a table's job is active and PostgreSQL's own COPY progress shows some rows
+ * written but not all `tableRows`: the moment a fault must land. (The job's progress counts
+ * rows handed to the socket, which runs megabytes ahead of what PostgreSQL has taken.)
  */
-export async function waitMidCopy(queue: Queue, jobId: string, timeoutMs = 60_000): Promise<{ rows: number; total: number }> {
+export async function waitMidCopy(sandbox: Sandbox, queue: Queue, jobId: string, tableRows: number, timeoutMs = 60_000): Promise<{ rows: number }> {
+  const pgc = await sandbox.pg();
   let last = 'not found';
-  return waitUntil(() => `job ${jobId} in the middle of its copy (last seen: ${last})`, async () => {
-    const job = await queue.getJob(jobId);
-    const state = job ? await job.getState() : 'missing';
-    last = `${state} ${JSON.stringify(job?.progress)}`;
-    if (!job || state !== 'active') return undefined;
-    const p = job.progress as { rows?: number; total?: number };
-    if (typeof p?.rows === 'number' && typeof p.total === 'number' && p.rows > 0 && p.rows < p.total) return { rows: p.rows, total: p.total };
-    return undefined;
-  }, timeoutMs, 50);
+  try {
+    return await waitUntil(() => `job ${jobId} in the middle of its copy (last seen: ${last})`, async () => {
+      const job = await queue.getJob(jobId);
+      const state = job ? await job.getState() : 'missing';
+      const copy = await pgc.query(`SELECT tuples_processed::int AS n FROM pg_stat_progress_copy WHERE datname = current_database() AND command = 'COPY FROM'`);
+      const rows = copy.rows[0]?.n as number | undefined;
+      last = `${state}, ${JSON.stringify(job?.progress)}, COPY at ${rows ?? 'none'}`;
+      if (state !== 'active' || rows === undefined) return undefined;
+      return rows > 0 && rows < tableRows ? { rows } : undefined;
+    }, timeoutMs, 25);
+  } finally {
+    await pgc.end();
+  }
 }
 
 /** `my2pg start` without --wait; returns the run id it prints. */

@@ -17,7 +17,7 @@ import {
 import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 // Shutdown signals and Redis outages; each case ends with the tables equal to the source.
-const ROWS = 150_000;
+const ROWS = 300_000;
 const BIG = 'a_big';
 const SIDE = 'b_side';
 
@@ -27,7 +27,7 @@ let queue: ReturnType<typeof copyQueue>;
 describe('worker shutdown and Redis outages', () => {
   beforeAll(async () => {
     sandbox = await createSandbox('shutdown');
-    await createSlowTable(sandbox, BIG, ROWS, 5_000);
+    await createSlowTable(sandbox, BIG, ROWS, 10_000);
     await createSlowTable(sandbox, SIDE, 1_000, 1_000_000);
     queue = copyQueue(sandbox);
   });
@@ -39,7 +39,7 @@ describe('worker shutdown and Redis outages', () => {
   it('SIGTERM: the worker takes no new job, finishes the active one within the grace period, exits 0', async () => {
     const runId = await startRun(sandbox, []);
     const worker = sandbox.worker(['--concurrency', '1'], { MY2PG_SHUTDOWN_GRACE_MS: '60000' });
-    await waitMidCopy(queue, jobIdOf(runId, BIG));
+    await waitMidCopy(sandbox, queue, jobIdOf(runId, BIG), ROWS);
     // Tables are queued in name order, so the side table waits behind the big one.
     expect(await (await queue.getJob(jobIdOf(runId, SIDE)))?.getState()).toBe('waiting');
     const stopped = await stopProcess(worker, 'SIGTERM');
@@ -63,7 +63,7 @@ describe('worker shutdown and Redis outages', () => {
   it('SIGTERM with a short grace period: the active job is handed back at once, exit 0; another worker finishes it', async () => {
     const runId = await startRun(sandbox, ['--tables', BIG]);
     const worker = sandbox.worker(['--concurrency', '1'], { MY2PG_SHUTDOWN_GRACE_MS: '300' });
-    const at = await waitMidCopy(queue, jobIdOf(runId, BIG));
+    const at = await waitMidCopy(sandbox, queue, jobIdOf(runId, BIG), ROWS);
     const stopped = await stopProcess(worker, 'SIGTERM');
     expect(stopped.code, worker.output()).toBe(0);
     expect(stopped.ms).toBeLessThan(5_000);
@@ -87,7 +87,7 @@ describe('worker shutdown and Redis outages', () => {
   it('a second signal forces the shutdown: the job is handed back, another worker finishes it', async () => {
     const runId = await startRun(sandbox, ['--tables', BIG]);
     const worker = sandbox.worker(['--concurrency', '1'], { MY2PG_SHUTDOWN_GRACE_MS: '60000' });
-    await waitMidCopy(queue, jobIdOf(runId, BIG));
+    await waitMidCopy(sandbox, queue, jobIdOf(runId, BIG), ROWS);
     const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
     const started = Date.now();
     worker.kill('SIGTERM');
@@ -127,7 +127,7 @@ describe('worker shutdown and Redis outages', () => {
       await waitForOutput(worker, /worker: ready/);
       const waiting = sandbox.cli(['start', '--wait'], env, 120_000);
       const runId = await waitForRunningRun(sandbox);
-      await waitMidCopy(privateQueue, jobIdOf(runId, BIG));
+      await waitMidCopy(sandbox, privateQueue, jobIdOf(runId, BIG), ROWS);
       await redis.kill();
       await new Promise((r) => setTimeout(r, 1500));
       await redis.start();
@@ -146,7 +146,7 @@ describe('worker shutdown and Redis outages', () => {
       await waitForOutput(worker, /worker: ready/);
       const waiting = sandbox.cli(['start', '--wait'], env, 120_000);
       const runId = await waitForRunningRun(sandbox);
-      await waitMidCopy(privateQueue, jobIdOf(runId, BIG));
+      await waitMidCopy(sandbox, privateQueue, jobIdOf(runId, BIG), ROWS);
       const admin = new Redis(redis.url);
       try {
         const killed = await admin.client('KILL', 'TYPE', 'normal');

@@ -15,7 +15,7 @@ import {
 import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 // Faults during a copy: each case ends with the table's content equal to the source's.
-const ROWS = 150_000;
+const ROWS = 300_000;
 const TABLE = 'a_big';
 // A killed worker's lock expires after 2 s and the survivor looks for stalled jobs every second.
 const QUICK_STALL = { MY2PG_LOCK_DURATION_MS: '2000', MY2PG_STALLED_INTERVAL_MS: '1000' };
@@ -26,7 +26,7 @@ let queue: ReturnType<typeof copyQueue>;
 describe('faults during a copy', () => {
   beforeAll(async () => {
     sandbox = await createSandbox('faults');
-    await createSlowTable(sandbox, TABLE, ROWS, 5_000);
+    await createSlowTable(sandbox, TABLE, ROWS, 10_000);
     queue = copyQueue(sandbox);
   });
   afterAll(async () => {
@@ -38,7 +38,7 @@ describe('faults during a copy', () => {
     const runId = await startRun(sandbox, ['--tables', TABLE]);
     const first = sandbox.worker(['--concurrency', '1'], QUICK_STALL);
     await waitForOutput(first, /worker: ready/);
-    const at = await waitMidCopy(queue, jobIdOf(runId, TABLE));
+    const at = await waitMidCopy(sandbox, queue, jobIdOf(runId, TABLE), ROWS);
     expect(at.rows).toBeLessThan(ROWS);
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
@@ -63,7 +63,7 @@ describe('faults during a copy', () => {
     const worker = sandbox.worker(['--concurrency', '1']);
     const pgc = await sandbox.pg();
     try {
-      await waitMidCopy(queue, jobIdOf(runId, TABLE));
+      await waitMidCopy(sandbox, queue, jobIdOf(runId, TABLE), ROWS);
       const killed = await pgc.query(
         `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY %' AND pid <> pg_backend_pid()`,
       );
@@ -85,7 +85,7 @@ describe('faults during a copy', () => {
     const my = await sandbox.mysql();
     const pgc = await sandbox.pg();
     try {
-      await waitMidCopy(queue, jobIdOf(runId, TABLE));
+      await waitMidCopy(sandbox, queue, jobIdOf(runId, TABLE), ROWS);
       const [rows] = await my.query(
         `SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND info LIKE 'SELECT %FROM \`${TABLE}\`%' AND id <> CONNECTION_ID()`,
       );
@@ -107,7 +107,7 @@ describe('faults during a copy', () => {
     await waitForOutput(worker, /worker: ready/);
     const waiting = sandbox.cli(['start', '--wait', '--tables', TABLE]);
     const runId = await waitForRunningRun(sandbox);
-    await waitMidCopy(queue, jobIdOf(runId, TABLE));
+    await waitMidCopy(sandbox, queue, jobIdOf(runId, TABLE), ROWS);
     const my = await sandbox.mysql();
     // The copy reads a consistent snapshot, so these changes are not in the target.
     await my.query(`INSERT INTO \`${TABLE}\` (id, a, b) VALUES (900001, 1, 'late-1'), (900002, 2, 'late-2'), (900003, 3, 'late-3')`);
