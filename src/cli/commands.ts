@@ -214,7 +214,9 @@ export async function retryCommand(overrides: ConfigOverrides, runId: string | u
     const only = splitNames(flags.table);
     const unknown = (only ?? []).filter((name) => !tables.some((t) => t.tableName === name));
     if (unknown.length > 0) throw new UsageError(`run ${run.id} has no table ${unknown.join(', ')}`);
-    const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(tables), only);
+    // A retried table is truncated again: not while another run fills the same schema.
+    const guard = await guardRunStart(target, queues, run.targetSchema, { retryOf: run.id });
+    const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(tables), only).finally(() => guard.release());
     for (const s of skipped) output.err(`table ${s.table} is not failed (job ${s.state}); not retried`);
     if (retried.length === 0) throw new UsageError(`nothing to retry in run ${run.id}: no failed job${only ? ' among the named tables' : ''}`);
     for (const name of retried) if (name !== '(finalize)') await updateRunTable(target, run.id, name, { status: 'pending', lastError: null });

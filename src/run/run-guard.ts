@@ -33,7 +33,7 @@ const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'pau
  * for an operator's retry and does not block a new start; neither does a run whose jobs are
  * gone from Redis (a `start` that died before enqueueing).
  */
-export async function findActiveRun(client: PoolClient, queues: QueueHandles, schema: string): Promise<ActiveRun | undefined> {
+export async function findActiveRun(client: PoolClient, queues: QueueHandles, schema: string, exceptRunId?: string): Promise<ActiveRun | undefined> {
   const present = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [`${quotePg(STATE_SCHEMA)}.runs`]);
   if (!present.rows[0]?.present) return undefined;
   const runs = await client.query<{ id: string; created_at: Date }>(
@@ -41,6 +41,7 @@ export async function findActiveRun(client: PoolClient, queues: QueueHandles, sc
     [schema],
   );
   for (const run of runs.rows) {
+    if (run.id === exceptRunId) continue;
     const finalize = await queues.finalize.getJob(finalizeJobId(run.id));
     const finalizeState = finalize ? await finalize.getState() : 'missing';
     if (!LIVE_STATES.has(finalizeState)) continue;
@@ -61,9 +62,12 @@ export async function findActiveRun(client: PoolClient, queues: QueueHandles, sc
 /**
  * Makes sure no other run fills the same target schema: takes a PostgreSQL advisory lock for
  * the schema (so two `start`s cannot both pass the check), then refuses when a run of that
- * schema is still active. Two runs would truncate each other's tables.
+ * schema is still active. Two runs would truncate each other's tables. A `retry` of run X
+ * passes `retryOf: X`: X itself may be active, any other run may not.
  */
-export async function guardRunStart(target: DataSource, queues: QueueHandles, schema: string): Promise<RunGuard> {
+export async function guardRunStart(target: DataSource, queues: QueueHandles, schema: string, options: { retryOf?: string } = {}): Promise<RunGuard> {
+  const doing = options.retryOf ? `retrying run ${options.retryOf}` : 'a second run';
+  const nothing = options.retryOf ? 'nothing was retried' : 'nothing was enqueued';
   const client = await pgPoolOf(target).connect();
   let locked = false;
   const release = async (): Promise<void> => {
@@ -80,13 +84,13 @@ export async function guardRunStart(target: DataSource, queues: QueueHandles, sc
     locked = Boolean(got.rows[0]?.locked);
     if (!locked) {
       throw new UsageError(
-        `another my2pg start is preparing a run for schema ${JSON.stringify(schema)} in this target right now; nothing was enqueued. Wait for it, then see its run with: npx my2pg status`,
+        `another my2pg start is preparing a run for schema ${JSON.stringify(schema)} in this target right now; ${nothing}. Wait for it, then see its run with: npx my2pg status`,
       );
     }
-    const active = await findActiveRun(client, queues, schema);
+    const active = await findActiveRun(client, queues, schema, options.retryOf);
     if (active) {
       throw new UsageError(
-        `run ${active.runId} (started ${active.createdAt.toISOString()}, ${active.tablesDone}/${active.tables} tables copied) is still active on schema ${JSON.stringify(schema)}; a second run would truncate the same tables, so nothing was enqueued. Wait for it (npx my2pg status ${active.runId}) or stop its workers and let its jobs settle, then start again`,
+        `run ${active.runId} (started ${active.createdAt.toISOString()}, ${active.tablesDone}/${active.tables} tables copied) is still active on schema ${JSON.stringify(schema)}; ${doing} would truncate the same tables, so ${nothing}. Wait for it (npx my2pg status ${active.runId}) or stop its workers and let its jobs settle, then start again`,
       );
     }
   } catch (error) {

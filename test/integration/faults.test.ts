@@ -171,5 +171,12 @@ describe('faults during a copy', () => {
     expect([c.code, d.code].sort()).toEqual([0, 2]);
     const loser = c.code === 2 ? c : d;
     expect(loser.stderr).toMatch(/another my2pg start is preparing a run|is still active on schema "public"/);
+    const winner = (c.code === 0 ? c : d).stdout.trim();
+
+    // A retry of the finished run would truncate the new run's table: refused too.
+    const retry = await sandbox.cli(['retry', first]);
+    expect(retry.code).toBe(2);
+    expect(retry.stderr).toContain(`run ${winner} (started`);
+    expect(retry.stderr).toContain(`retrying run ${first} would truncate the same tables, so nothing was retried`);
   });
 });
