@@ -129,7 +129,8 @@ describe('worker shutdown and Redis outages', () => {
       const runId = await waitForRunningRun(sandbox);
       await waitMidCopy(sandbox, privateQueue, jobIdOf(runId, BIG), ROWS);
       await redis.kill();
-      await new Promise((r) => setTimeout(r, 1500));
+      // Longer than a command's reconnect attempts (~1.5 s), so the waiting CLI sees it fail.
+      await new Promise((r) => setTimeout(r, 4000));
       await redis.start();
       const result = await waiting;
       expect(result.code, result.stdout + result.stderr).toBe(0);
