@@ -37,6 +37,19 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How long a worker lets active jobs finish after the first signal, ms (`MY2PG_SHUTDOWN_GRACE_MS`). Default 30000. */
   shutdownGraceMs: number;
+  /**
+   * How long a job's lock lasts without renewal, ms (`MY2PG_LOCK_DURATION_MS`). A worker that
+   * dies (SIGKILL, lost machine) holds its jobs this long before another worker may take them.
+   * Default 30000.
+   */
+  lockDurationMs: number;
+  /** How often workers look for jobs whose lock expired, ms (`MY2PG_STALLED_INTERVAL_MS`). Default 30000. */
+  stalledIntervalMs: number;
+  /**
+   * How long `--wait` keeps waiting while Redis is unreachable before giving up, ms
+   * (`MY2PG_REDIS_OUTAGE_MS`). Default 300000.
+   */
+  redisOutageMs: number;
   /** Bull Board basic-auth user, from `BOARD_USER`. */
   boardUser: string | undefined;
   /** Bull Board basic-auth password, from `BOARD_PASSWORD`. */
@@ -73,6 +86,9 @@ export const CONFIG_ENV_VARS = [
   'MY2PG_TYPES',
   'MY2PG_COLUMN_TYPES',
   'MY2PG_ENUM',
+  'MY2PG_LOCK_DURATION_MS',
+  'MY2PG_STALLED_INTERVAL_MS',
+  'MY2PG_REDIS_OUTAGE_MS',
 ] as const;
 
 /**
@@ -135,6 +151,101 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/** TLS options handed to mysql2 (a subset of node's `tls.connect` options). */
+export interface MysqlTlsOptions {
+  rejectUnauthorized: boolean;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Replaced by a no-op for `VERIFY_CA`: the chain is checked, the host name is not. */
+  checkServerIdentity?: () => undefined;
+}
+
+const MYSQL_SSL_MODES = ['DISABLED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
+const PG_SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'] as const;
+
+function readTlsFile(param: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the file of ${param} (${path}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/**
+ * TLS for the MySQL source, from the URL's parameters (the names of the mysql client's options):
+ * `ssl-mode=DISABLED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY`, `ssl-ca=/path/ca.pem`,
+ * `ssl-cert=/path/client.pem`, `ssl-key=/path/client-key.pem`; `ssl=true` means VERIFY_IDENTITY.
+ * A CA alone implies VERIFY_CA. Undefined = no TLS. Throws a plain Error saying what is wrong.
+ */
+export function mysqlTlsOptions(url: string): MysqlTlsOptions | undefined {
+  const params = new URL(url).searchParams;
+  const get = (...names: string[]): string | undefined => {
+    for (const name of names) {
+      const value = params.get(name);
+      if (value !== null && value !== '') return value;
+    }
+    return undefined;
+  };
+  const rawMode = get('ssl-mode', 'sslmode', 'ssl_mode');
+  const ssl = get('ssl');
+  const caPath = get('ssl-ca', 'sslca', 'ssl_ca');
+  const certPath = get('ssl-cert', 'sslcert', 'ssl_cert');
+  const keyPath = get('ssl-key', 'sslkey', 'ssl_key');
+  let mode: (typeof MYSQL_SSL_MODES)[number] | undefined;
+  if (rawMode !== undefined) {
+    const upper = rawMode.toUpperCase().replace(/-/g, '_');
+    if (!(MYSQL_SSL_MODES as readonly string[]).includes(upper)) {
+      throw new Error(`ssl-mode=${rawMode} is not supported for MySQL; use one of ${MYSQL_SSL_MODES.join(', ')}`);
+    }
+    mode = upper as (typeof MYSQL_SSL_MODES)[number];
+  } else if (ssl !== undefined) {
+    if (!['true', 'false', '1', '0'].includes(ssl.toLowerCase())) throw new Error(`ssl=${ssl} must be true or false`);
+    mode = ['true', '1'].includes(ssl.toLowerCase()) ? 'VERIFY_IDENTITY' : 'DISABLED';
+  } else if (caPath !== undefined || certPath !== undefined) {
+    mode = 'VERIFY_CA';
+  }
+  if (mode === undefined || mode === 'DISABLED') return undefined;
+  const options: MysqlTlsOptions = { rejectUnauthorized: mode !== 'REQUIRED' };
+  if (caPath !== undefined) options.ca = readTlsFile('ssl-ca', caPath);
+  if (certPath !== undefined) options.cert = readTlsFile('ssl-cert', certPath);
+  if (keyPath !== undefined) options.key = readTlsFile('ssl-key', keyPath);
+  if (mode === 'VERIFY_CA') options.checkServerIdentity = () => undefined;
+  return options;
+}
+
+/**
+ * Gives `sslmode` its libpq meaning (as psql and psycopg read it): node-postgres treats
+ * prefer/require/verify-ca as verify-full and warns on stderr unless `uselibpqcompat=true`.
+ * Text that is not a URL comes back unchanged (validation reports it).
+ */
+export function withLibpqSslModes(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  const mode = parsed.searchParams.get('sslmode');
+  if (mode === null || !['prefer', 'require', 'verify-ca'].includes(mode) || parsed.searchParams.has('uselibpqcompat')) return url;
+  parsed.searchParams.set('uselibpqcompat', 'true');
+  return parsed.toString();
+}
+
+/** Checks the TLS parameters of a PostgreSQL URL (node-postgres reads them itself). */
+function checkPgTls(url: string): void {
+  const params = new URL(url).searchParams;
+  const mode = params.get('sslmode');
+  if (mode !== null && !(PG_SSL_MODES as readonly string[]).includes(mode)) {
+    throw new Error(`sslmode=${mode} is not supported; use one of ${PG_SSL_MODES.join(', ')}`);
+  }
+  if (mode === 'verify-ca' && !params.get('sslrootcert')) throw new Error('sslmode=verify-ca needs the CA: add sslrootcert=/path/ca.pem');
+  for (const name of ['sslrootcert', 'sslcert', 'sslkey']) {
+    const path = params.get(name);
+    if (path) readTlsFile(name, path);
+  }
+}
+
 function urlWithSchemes(label: string, schemes: readonly string[]) {
   return z.string().superRefine((value, ctx) => {
     let parsed: URL;
@@ -152,8 +263,23 @@ function urlWithSchemes(label: string, schemes: readonly string[]) {
       });
     } else if (!parsed.hostname && !parsed.searchParams.get('host')) {
       ctx.addIssue({ code: 'custom', message: `${label} has no host: ${redactUrl(value)}` });
+    } else {
+      try {
+        if (scheme === 'mysql') mysqlTlsOptions(value);
+        if (scheme === 'postgresql') checkPgTls(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `${label}: ${(error as Error).message}` });
+      }
     }
   });
+}
+
+function wholeMs(name: string, min: number) {
+  return z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number of milliseconds`)
+    .transform(Number)
+    .refine((n) => n >= min, `${name} must be at least ${min}`);
 }
 
 const configSchema = z.object({
@@ -172,6 +298,9 @@ const configSchema = z.object({
     .string()
     .regex(/^\d+$/, 'MY2PG_SHUTDOWN_GRACE_MS must be a whole number of milliseconds')
     .transform(Number),
+  lockDurationMs: wholeMs('MY2PG_LOCK_DURATION_MS', 1000),
+  stalledIntervalMs: wholeMs('MY2PG_STALLED_INTERVAL_MS', 500),
+  redisOutageMs: wholeMs('MY2PG_REDIS_OUTAGE_MS', 0),
   boardUser: z.string().optional(),
   boardPassword: z.string().optional(),
   typeOverrides: z.array(z.string()),
@@ -214,12 +343,15 @@ export function loadConfig(
   const pgRaw = blankToUndefined(overrides.target) ?? blankToUndefined(env.DATABASE_URL);
   const candidate = {
     mysqlUrl: mysqlRaw === undefined ? undefined : normalizeMysqlUrl(mysqlRaw),
-    databaseUrl: pgRaw === undefined ? undefined : normalizePostgresUrl(pgRaw),
+    databaseUrl: pgRaw === undefined ? undefined : withLibpqSslModes(normalizePostgresUrl(pgRaw)),
     redisUrl: blankToUndefined(overrides.redis) ?? blankToUndefined(env.REDIS_URL) ?? DEFAULT_REDIS_URL,
     queuePrefix: blankToUndefined(env.MY2PG_QUEUE_PREFIX) ?? 'my2pg',
     schema: overrides.schema ?? blankToUndefined(env.MY2PG_SCHEMA) ?? 'public',
     logLevel: blankToUndefined(overrides.logLevel) ?? blankToUndefined(env.MY2PG_LOG_LEVEL) ?? defaults.logLevel,
     shutdownGraceMs: blankToUndefined(env.MY2PG_SHUTDOWN_GRACE_MS) ?? '30000',
+    lockDurationMs: blankToUndefined(env.MY2PG_LOCK_DURATION_MS) ?? '30000',
+    stalledIntervalMs: blankToUndefined(env.MY2PG_STALLED_INTERVAL_MS) ?? '30000',
+    redisOutageMs: blankToUndefined(env.MY2PG_REDIS_OUTAGE_MS) ?? '300000',
     boardUser: blankToUndefined(env.BOARD_USER),
     boardPassword: env.BOARD_PASSWORD === '' ? undefined : env.BOARD_PASSWORD,
     typeOverrides: splitList(env.MY2PG_TYPES),

@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { createCopyTableProcessor } from '../jobs/copy-table.js';
 import { createFinalizeProcessor } from '../jobs/finalize.js';
@@ -20,9 +20,9 @@ export interface WorkerPool {
 export interface WorkerPoolOptions {
   concurrency: number;
   logger: Logger;
-  /** Stalled-job check interval, ms (BullMQ default 30 s). */
+  /** Stalled-job check interval, ms; default `config.stalledIntervalMs`. */
   stalledIntervalMs?: number;
-  /** Job lock duration, ms (BullMQ default 30 s). */
+  /** Job lock duration, ms; default `config.lockDurationMs`. */
   lockDurationMs?: number;
 }
 
@@ -43,12 +43,25 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   const common = {
     connection,
     prefix: config.queuePrefix,
-    ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
-    ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+    // A killed worker's jobs come back after the lock expires and the next stalled check runs.
+    stalledInterval: options.stalledIntervalMs ?? config.stalledIntervalMs,
+    lockDuration: options.lockDurationMs ?? config.lockDurationMs,
   };
+  // Jobs in progress with their lock tokens, so a forced shutdown can hand them back.
+  const active = new Map<string, { job: Job; token: string | undefined }>();
+  const tracked = <R>(processor: (job: Job) => Promise<R>) =>
+    async (job: Job, token?: string): Promise<R> => {
+      const key = `${job.queueName}:${job.id ?? ''}`;
+      active.set(key, { job, token });
+      try {
+        return await processor(job);
+      } finally {
+        active.delete(key);
+      }
+    };
   const workers = [
-    new Worker(COPY_QUEUE, createCopyTableProcessor(context), { ...common, concurrency }),
-    new Worker(FINALIZE_QUEUE, createFinalizeProcessor(context), { ...common, concurrency: 1 }),
+    new Worker(COPY_QUEUE, tracked(createCopyTableProcessor(context)), { ...common, concurrency }),
+    new Worker(FINALIZE_QUEUE, tracked(createFinalizeProcessor(context)), { ...common, concurrency: 1 }),
   ];
   for (const worker of workers) {
     worker.on('error', (error) => options.logger.warn({ err: error.message }, 'worker error'));
@@ -63,11 +76,28 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
     await closeAll(source, target);
     connection.disconnect();
   };
+  // Puts the jobs still running back in the wait list at once, so another worker takes them
+  // now instead of after the lock expires. Their transactions die with this process, and
+  // every table job starts with TRUNCATE, so the next attempt starts clean.
+  const handBack = async (): Promise<void> => {
+    const jobs = [...active.values()];
+    active.clear();
+    await Promise.allSettled(
+      jobs.map(async ({ job, token }) => {
+        await job.moveToWait(token);
+        options.logger.warn({ jobId: job.id, queue: job.queueName }, 'shutdown: job handed back to the queue');
+      }),
+    );
+  };
   const forceClose = (): Promise<void> => {
     forced ??= (async () => {
       options.logger.warn('forcing worker shutdown');
-      await Promise.allSettled(workers.map((w) => w.close(true)));
-      await release();
+      await handBack();
+      // Pools wait for checked-out connections (a running COPY) before they end; a forced
+      // close does not: the process exits and the servers roll the transactions back.
+      const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+      await bounded(Promise.allSettled(workers.map((w) => w.close(true))));
+      await bounded(release());
     })();
     return forced;
   };

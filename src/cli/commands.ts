@@ -6,6 +6,7 @@ import { splitNames } from '../plan.js';
 import { pingRedis } from '../queue/connection.js';
 import { enqueueRun, openQueues, readTableJobs, retryFailedJobs, waitForRun, type QueueHandles, type RunSettlement, type TableJobRef } from '../queue/run-queue.js';
 import { prepareRun, tableJobIds, type PreparedRun, type RangeCounts } from '../run/prepare-run.js';
+import { guardRunStart } from '../run/run-guard.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
 import { parseColumnTypeOverrides, parseTypeOverrides } from '../schema/type-overrides.js';
 import { closeAll, openSource, openTarget } from '../services.js';
@@ -84,13 +85,22 @@ function jobRefs(run: RunRow, tables: { tableName: string; jobId: string }[]): T
 }
 
 /** Waits for a run, printing progress lines on stderr, then prints the report; returns the exit code. */
-async function waitAndReport(target: DataSource, queues: QueueHandles, runId: string, output: Output): Promise<number> {
+async function waitAndReport(target: DataSource, queues: QueueHandles, runId: string, output: Output, config: Config): Promise<number> {
   const tables = await listRunTables(target, runId);
   const started = (await getRun(target, runId)) as RunRow;
   const progress = createProgressView({ tty: output.tty, err: output.err });
+  let troubled = false;
   let settlement: RunSettlement;
   try {
-    settlement = await waitForRun(queues, runId, jobRefs(started, tables), { onTick: (states) => progress.update(states) });
+    settlement = await waitForRun(queues, runId, jobRefs(started, tables), {
+      outageMs: config.redisOutageMs,
+      onRedisTrouble: (error) => {
+        if (error && !troubled) output.err(`Redis is unreachable (${error.message}); still waiting, up to ${Math.round(config.redisOutageMs / 1000)} s`);
+        else if (!error && troubled) output.err('Redis answers again; waiting');
+        troubled = error !== null;
+      },
+      onTick: (states) => progress.update(states),
+    });
   } finally {
     progress.stop();
   }
@@ -133,6 +143,8 @@ export async function startCommand(
   const columnTypeOverrides = parseColumnTypeOverrides([...config.columnTypeOverrides, ...(flags.columnType ?? [])]);
   return withServices(config, { source: true }, async ({ source, target, queues }) => {
     let prepared: PreparedRun;
+    // Held until the flow is enqueued, so that two starts on one schema cannot both pass.
+    const guard = await guardRunStart(target, queues, config.schema);
     try {
       const entities = flags.entities ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target')) : undefined;
       prepared = await prepareRun(source!, target, {
@@ -154,6 +166,8 @@ export async function startCommand(
       // No job exists yet, so nothing was started: exit 2, whatever the cause.
       if (error instanceof UsageError) throw error;
       throw new UsageError(`nothing was enqueued: ${describeError(error)}`);
+    } finally {
+      await guard.release();
     }
     for (const warning of prepared.warnings) output.err(`warning: ${warning}`);
     for (const item of prepared.notMigrated) output.err(`not migrated: ${item}`);
@@ -167,7 +181,7 @@ export async function startCommand(
     }
     const pool = inProcess ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger }) : undefined;
     try {
-      return await waitAndReport(target, queues, prepared.runId, output);
+      return await waitAndReport(target, queues, prepared.runId, output, config);
     } finally {
       await pool?.close();
     }
@@ -240,14 +254,16 @@ export async function retryCommand(overrides: ConfigOverrides, runId: string | u
     const only = splitNames(flags.table);
     const unknown = (only ?? []).filter((name) => !tables.some((t) => t.tableName === name));
     if (unknown.length > 0) throw new UsageError(`run ${run.id} has no table ${unknown.join(', ')}`);
-    const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(run, tables), only);
+    // A retried table is truncated again: not while another run fills the same schema.
+    const guard = await guardRunStart(target, queues, run.targetSchema, { retryOf: run.id });
+    const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(run, tables), only).finally(() => guard.release());
     for (const s of skipped) output.err(`table ${s.table} is not failed (job ${s.state}); not retried`);
     if (retried.length === 0) throw new UsageError(`nothing to retry in run ${run.id}: no failed job${only ? ' among the named tables' : ''}`);
     for (const name of retried) if (name !== '(finalize)') await updateRunTable(target, run.id, name, { status: 'pending', lastError: null });
     await updateRun(target, run.id, { status: 'running', finishedAt: null });
     output.err(`run ${run.id}: retried ${retried.join(', ')}`);
     if (!flags.wait) return 0;
-    return waitAndReport(target, queues, run.id, output);
+    return waitAndReport(target, queues, run.id, output, config);
   });
 }
 

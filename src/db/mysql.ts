@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
+import { mysqlTlsOptions } from '../config.js';
 import type { FieldPacket, Pool, PoolConnection as MysqlConnection, TypeCastField, TypeCastNext } from 'mysql2';
 
 export type { MysqlConnection };
@@ -32,7 +33,10 @@ export const SOURCE_DRIVER_OPTIONS = {
 
 /** A TypeORM DataSource on the MySQL/MariaDB source (not yet initialised). */
 export function createSourceDataSource(url: string, poolSize = 4): DataSource {
+  // TypeORM drops a MySQL URL's query string, so TLS parameters are read here.
+  const ssl = mysqlTlsOptions(url);
   return new DataSource({
+    ...(ssl ? { ssl } : {}),
     type: 'mysql',
     connectorPackage: 'mysql2',
     url,
@@ -106,5 +110,13 @@ export function streamMysqlRows(
     query.once('end', () => resolve([]));
   });
   fields.catch(() => undefined);
-  return { rows: query.stream({ highWaterMark, objectMode: true }) as unknown as Readable, fields };
+  const rows = query.stream({ highWaterMark, objectMode: true }) as unknown as Readable;
+  // A query without a callback never hears that its connection died (KILL, network): mysql2
+  // reports that on the connection only, and the stream would wait for rows forever.
+  const onConnectionError = (error: Error): void => {
+    rows.destroy(error);
+  };
+  connection.on('error', onConnectionError);
+  rows.once('close', () => connection.removeListener('error', onConnectionError));
+  return { rows, fields };
 }

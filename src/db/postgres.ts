@@ -30,11 +30,18 @@ export function pgPoolOf(dataSource: DataSource): Pool {
  */
 export async function withPgClient<T>(dataSource: DataSource, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pgPoolOf(dataSource).connect();
+  // A backend that dies mid-COPY (pg_terminate_backend, restart) makes the socket emit an
+  // 'error' on the client; unheard, it would crash the worker. The running query fails too,
+  // and that failure is what the caller sees.
+  const onError = (): void => undefined;
+  client.on('error', onError);
   try {
     const result = await fn(client);
+    client.removeListener('error', onError);
     client.release();
     return result;
   } catch (error) {
+    client.removeListener('error', onError);
     client.release(true);
     throw error;
   }

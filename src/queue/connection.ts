@@ -7,9 +7,13 @@ export function workerRedisOptions(): RedisOptions {
   return { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: (times) => Math.min(times * 500, 5000) };
 }
 
-/** Options for producers (CLI): fail fast instead of hanging when Redis is gone. */
+/**
+ * Options for producers (CLI): a command fails after a few reconnect attempts instead of
+ * hanging, but the connection itself keeps reconnecting, so a `--wait` that outlives a Redis
+ * restart picks up again (the wait loop decides how long an outage it tolerates).
+ */
 export function producerRedisOptions(): RedisOptions {
-  return { maxRetriesPerRequest: 3, enableOfflineQueue: true, connectTimeout: 5000, retryStrategy: (times) => (times > 20 ? null : Math.min(times * 250, 2000)) };
+  return { maxRetriesPerRequest: 3, enableOfflineQueue: true, connectTimeout: 5000, retryStrategy: (times) => Math.min(times * 250, 2000) };
 }
 
 /** A Redis connection from a URL with the given options. */
@@ -20,12 +24,17 @@ export function connectRedis(url: string, options: RedisOptions): Redis {
 /** Checks that Redis answers; a UsageError with one clear line otherwise. */
 export async function pingRedis(url: string): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5000, retryStrategy: () => null, enableOfflineQueue: false });
-  client.on('error', () => undefined);
+  // The socket's own error (ECONNREFUSED, ENOTFOUND) says more than "Connection is closed".
+  let socketError: Error | undefined;
+  client.on('error', (error: Error) => {
+    socketError ??= error;
+  });
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new UsageError(`cannot reach Redis at ${redactUrl(url)}: ${(error as Error).message.replace(/\.+$/, "")}; start Redis or set REDIS_URL / --redis`);
+    const why = (socketError ?? (error as Error)).message.replace(/\.+$/, '');
+    throw new UsageError(`cannot reach Redis at ${redactUrl(url)}: ${why}; start Redis or set REDIS_URL / --redis`);
   } finally {
     client.disconnect();
   }

@@ -26,8 +26,10 @@ export interface QueueHandles {
 export function openQueues(redisUrl: string, prefix: string): QueueHandles {
   const connection: Redis = connectRedis(redisUrl, producerRedisOptions());
   connection.on('error', () => undefined);
-  const copy = new Queue(COPY_QUEUE, { connection, prefix });
-  const finalize = new Queue(FINALIZE_QUEUE, { connection, prefix });
+  // A Queue writes its meta hash on creation; a start refused before it enqueues must leave
+  // no key in Redis, so producers skip it (missing meta means defaults to BullMQ).
+  const copy = new Queue(COPY_QUEUE, { connection, prefix, skipMetasUpdate: true });
+  const finalize = new Queue(FINALIZE_QUEUE, { connection, prefix, skipMetasUpdate: true });
   const flow = new FlowProducer({ connection, prefix });
   copy.on('error', () => undefined);
   finalize.on('error', () => undefined);
@@ -178,34 +180,68 @@ export async function waitForRun(
   queues: QueueHandles,
   runId: string,
   tables: readonly TableJobRef[],
-  options: { pollMs?: number; onTick?: (states: TableJobState[]) => void } = {},
+  options: {
+    pollMs?: number;
+    onTick?: (states: TableJobState[]) => void;
+    /** How long Redis may stay unreachable before the wait gives up, ms. Default 300000. */
+    outageMs?: number;
+    /** Called on each failed poll while Redis is unreachable, and with null once it answers again. */
+    onRedisTrouble?: (error: Error | null) => void;
+  } = {},
 ): Promise<RunSettlement> {
   const pollMs = options.pollMs ?? 500;
+  const outageMs = options.outageMs ?? 300_000;
   // A completed job stays completed, so it is read once, not on every poll.
   const completed = new Map<string, TableJobState>();
+  let troubleSince: number | undefined;
   for (;;) {
-    const finalize = await queues.finalize.getJob(finalizeJobId(runId));
-    const finalizeState = finalize ? await finalize.getState() : 'missing';
-    const polled = await readTableJobs(queues, tables.filter((t) => !completed.has(t.jobId)));
-    for (const s of polled) if (s.state === 'completed') completed.set(s.jobId, s);
-    const current = new Map(polled.map((s) => [s.jobId, s]));
-    const states = tables.map((t) => completed.get(t.jobId) ?? current.get(t.jobId)!);
-    options.onTick?.(states);
-    if (finalizeState === 'completed') {
-      return { outcome: 'finished', tables: states, finalizeReason: null, finalizeResult: finalize?.returnvalue ?? null };
+    let settlement: RunSettlement | undefined;
+    try {
+      settlement = await pollRun(queues, runId, tables, completed, options.onTick);
+      if (troubleSince !== undefined) options.onRedisTrouble?.(null);
+      troubleSince = undefined;
+    } catch (error) {
+      // Redis restarted or the connection was cut: the jobs live on in Redis and in the
+      // workers, so keep polling until it answers again, within the outage budget.
+      troubleSince ??= Date.now();
+      if (Date.now() - troubleSince > outageMs) {
+        throw new Error(`Redis has not answered for ${Math.round(outageMs / 1000)} s while waiting for run ${runId} (${(error as Error).message}); the run goes on without this wait: npx my2pg status ${runId}`);
+      }
+      options.onRedisTrouble?.(error as Error);
     }
-    if (finalizeState === 'failed') {
-      return { outcome: 'finalize-failed', tables: states, finalizeReason: finalize?.failedReason ?? null, finalizeResult: null };
-    }
-    const settled = states.every((s) => s.state === 'completed' || s.state === 'failed' || s.state === 'missing');
-    if (settled && states.some((s) => s.state === 'failed' || s.state === 'missing')) {
-      return { outcome: 'tables-failed', tables: states, finalizeReason: null, finalizeResult: null };
-    }
-    if (finalizeState === 'missing' && tables.length === 0) {
-      return { outcome: 'finalize-failed', tables: states, finalizeReason: 'the finalize job is missing from Redis', finalizeResult: null };
-    }
+    if (settlement) return settlement;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
+}
+
+async function pollRun(
+  queues: QueueHandles,
+  runId: string,
+  tables: readonly TableJobRef[],
+  completed: Map<string, TableJobState>,
+  onTick: ((states: TableJobState[]) => void) | undefined,
+): Promise<RunSettlement | undefined> {
+  const finalize = await queues.finalize.getJob(finalizeJobId(runId));
+  const finalizeState = finalize ? await finalize.getState() : 'missing';
+  const polled = await readTableJobs(queues, tables.filter((t) => !completed.has(t.jobId)));
+  for (const s of polled) if (s.state === 'completed') completed.set(s.jobId, s);
+  const current = new Map(polled.map((s) => [s.jobId, s]));
+  const states = tables.map((t) => completed.get(t.jobId) ?? current.get(t.jobId)!);
+  onTick?.(states);
+  if (finalizeState === 'completed') {
+    return { outcome: 'finished', tables: states, finalizeReason: null, finalizeResult: finalize?.returnvalue ?? null };
+  }
+  if (finalizeState === 'failed') {
+    return { outcome: 'finalize-failed', tables: states, finalizeReason: finalize?.failedReason ?? null, finalizeResult: null };
+  }
+  const settled = states.every((s) => s.state === 'completed' || s.state === 'failed' || s.state === 'missing');
+  if (settled && states.some((s) => s.state === 'failed' || s.state === 'missing')) {
+    return { outcome: 'tables-failed', tables: states, finalizeReason: null, finalizeResult: null };
+  }
+  if (finalizeState === 'missing' && tables.length === 0) {
+    return { outcome: 'finalize-failed', tables: states, finalizeReason: 'the finalize job is missing from Redis', finalizeResult: null };
+  }
+  return undefined;
 }
 
 /**

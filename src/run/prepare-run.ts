@@ -120,12 +120,6 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   if (!schemaState.canUse || !schemaState.canCreate) {
     throw new UsageError(`the PostgreSQL user cannot write to schema ${JSON.stringify(schema)} (needs USAGE and CREATE); grant them or use another --schema`);
   }
-  try {
-    await ensureStateSchema(target);
-  } catch (error) {
-    throw new UsageError(`cannot create my2pg's state schema "my2pg" in the target: ${(error as Error).message}; grant CREATE on the database or create the schema for this user`);
-  }
-
   const catalog = await readSourceCatalog(source);
   const isMariaDb = catalog.serverVersion.startsWith('MariaDB');
   const described = options.entities ?? catalog.tables.map((t) => selectionOfEntitySchema(entitySchemaFor(t)));
@@ -136,6 +130,12 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   const warnings: string[] = [];
   const tooLong = selected.filter((t) => Buffer.byteLength(t.table, 'utf8') > 63).map((t) => t.table);
   if (tooLong.length > 0) throw new UsageError(`table names longer than PostgreSQL's 63 bytes: ${tooLong.join(', ')}; exclude them with --exclude`);
+  // Only now that the input is known good: a refused start must leave the target untouched.
+  try {
+    await ensureStateSchema(target);
+  } catch (error) {
+    throw new UsageError(`cannot create my2pg's state schema "my2pg" in the target: ${(error as Error).message}; grant CREATE on the database or create the schema for this user`);
+  }
 
   const existing = await withPgClient(target, (client) => readTargetTables(client, schema));
   const existingNames = [...existing.keys()];

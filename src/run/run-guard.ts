@@ -1,0 +1,101 @@
+import type { DataSource } from 'typeorm';
+import { pgPoolOf, type PoolClient } from '../db/postgres.js';
+import { quotePg } from '../db/quote.js';
+import { UsageError } from '../errors.js';
+import { readTableJobs, type QueueHandles } from '../queue/run-queue.js';
+import { finalizeJobId } from '../queue/contract.js';
+import { STATE_SCHEMA } from '../state/entities.js';
+
+// First half of the two-key advisory lock; the second is the schema's hash. Any constant
+// works as long as every my2pg process uses the same one.
+const START_LOCK_KEY = 0x6d793273; // "my2s"
+
+/** Held by `start` from the check until its flow is enqueued. */
+export interface RunGuard {
+  /** Releases the lock; safe to call twice. */
+  release(): Promise<void>;
+}
+
+/** A run of the same target schema that still has work queued or running. */
+export interface ActiveRun {
+  runId: string;
+  createdAt: Date;
+  tablesDone: number;
+  tables: number;
+}
+
+// Job states in which a job still will (or may) run without anyone's help.
+const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'paused', 'waiting-children', 'wait']);
+
+/**
+ * Finds a run of `schema` that is still active: recorded as running in `my2pg.runs` and with
+ * a job in Redis that will still run. A run whose remaining tables all failed for good waits
+ * for an operator's retry and does not block a new start; neither does a run whose jobs are
+ * gone from Redis (a `start` that died before enqueueing).
+ */
+export async function findActiveRun(client: PoolClient, queues: QueueHandles, schema: string, exceptRunId?: string): Promise<ActiveRun | undefined> {
+  const present = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [`${quotePg(STATE_SCHEMA)}.runs`]);
+  if (!present.rows[0]?.present) return undefined;
+  const runs = await client.query<{ id: string; created_at: Date }>(
+    `SELECT id, created_at FROM ${quotePg(STATE_SCHEMA)}.runs WHERE status = 'running' AND target_schema = $1 ORDER BY created_at DESC`,
+    [schema],
+  );
+  for (const run of runs.rows) {
+    if (run.id === exceptRunId) continue;
+    const finalize = await queues.finalize.getJob(finalizeJobId(run.id));
+    const finalizeState = finalize ? await finalize.getState() : 'missing';
+    if (!LIVE_STATES.has(finalizeState)) continue;
+    const tables = await client.query<{ table_name: string; job_id: string }>(
+      `SELECT table_name, job_id FROM ${quotePg(STATE_SCHEMA)}.run_tables WHERE run_id = $1`,
+      [run.id],
+    );
+    const jobs = await readTableJobs(queues, tables.rows.map((t) => ({ table: t.table_name, jobId: t.job_id })));
+    // Finalize runs only when every child completed; with no live child it waits for a retry.
+    const live = finalizeState !== 'waiting-children' || jobs.some((j) => LIVE_STATES.has(j.state));
+    if (live) {
+      return { runId: run.id, createdAt: run.created_at, tables: jobs.length, tablesDone: jobs.filter((j) => j.state === 'completed').length };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Makes sure no other run fills the same target schema: takes a PostgreSQL advisory lock for
+ * the schema (so two `start`s cannot both pass the check), then refuses when a run of that
+ * schema is still active. Two runs would truncate each other's tables. A `retry` of run X
+ * passes `retryOf: X`: X itself may be active, any other run may not.
+ */
+export async function guardRunStart(target: DataSource, queues: QueueHandles, schema: string, options: { retryOf?: string } = {}): Promise<RunGuard> {
+  const doing = options.retryOf ? `retrying run ${options.retryOf}` : 'a second run';
+  const nothing = options.retryOf ? 'nothing was retried' : 'nothing was enqueued';
+  const client = await pgPoolOf(target).connect();
+  let locked = false;
+  const release = async (): Promise<void> => {
+    if (locked) {
+      locked = false;
+      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [START_LOCK_KEY, schema]).catch(() => undefined);
+    }
+    client.release();
+  };
+  let released: Promise<void> | undefined;
+  const guard: RunGuard = { release: () => (released ??= release()) };
+  try {
+    const got = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [START_LOCK_KEY, schema]);
+    locked = Boolean(got.rows[0]?.locked);
+    if (!locked) {
+      throw new UsageError(
+        `another my2pg start is preparing a run for schema ${JSON.stringify(schema)} in this target right now; ${nothing}. Wait for it, then see its run with: npx my2pg status`,
+      );
+    }
+    const active = await findActiveRun(client, queues, schema, options.retryOf);
+    if (active) {
+      throw new UsageError(
+        `run ${active.runId} (started ${active.createdAt.toISOString()}, ${active.tablesDone}/${active.tables} tables copied) is still active on schema ${JSON.stringify(schema)}; ${doing} would truncate the same tables, so ${nothing}. Wait for it (npx my2pg status ${active.runId}) or stop its workers and let its jobs settle, then start again`,
+      );
+    }
+  } catch (error) {
+    await guard.release();
+    throw error;
+  }
+  return guard;
+}
