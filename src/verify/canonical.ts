@@ -377,64 +377,79 @@ export function rowKeyText(c: RowCanonicalizer, values: readonly (string | null)
 
 /**
  * A column's canonical text computed by each database itself, for columns where MySQL's and
- * PostgreSQL's own functions print equal values identically. Verification then hashes such
- * columns inside the databases and streams only the hash; other columns go through the
- * JavaScript forms above. Each expression yields text, NULL for NULL.
+ * PostgreSQL's own functions print equal values identically. Verification has such columns
+ * printed and joined inside the databases (one text per row crosses the wire) instead of
+ * converting each value in JavaScript. Each expression yields text, NULL for NULL.
  */
 export interface SqlCanonical {
   mysql(quotedColumn: string): string;
   pg(quotedColumn: string): string;
+  /** Free text (may hold any character), so it is length-prefixed in the row text. */
+  text: boolean;
 }
 
 const INTEGER_SOURCE = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'year']);
 const TEXT_SOURCE = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum']);
 const BINARY_SOURCE = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 
-function mysqlZeroDateGuard(quoted: string, formatted: string): string {
-  return `IF(YEAR(${quoted}) = 0 OR MONTH(${quoted}) = 0 OR DAYOFMONTH(${quoted}) = 0, NULL, ${formatted})`;
-}
-
-/** The in-database canonical form of a column, or null when only JavaScript can do it exactly. */
+/**
+ * The in-database canonical form of a column, or null when only JavaScript can do it exactly.
+ * MySQL's side is the column as MySQL prints it (no function per value: that is the cheap
+ * side); PostgreSQL's is made to print the same. Rare values where the two differ (MySQL's
+ * zero dates, YEAR 0000, text holding NUL) only make their key range differ; the row-by-row
+ * comparison of that range then finds them equal.
+ */
 export function sqlCanonicalFor(source: SourceColumn, target: TargetColumn): SqlCanonical | null {
   const s = source.dataType;
   const t = target.typeName;
+  const asIs = (pg: (c: string) => string): SqlCanonical => ({ mysql: (c) => c, pg, text: false });
   if (INTEGER_SOURCE.has(s)) {
-    if (t === 'int2' || t === 'int4' || t === 'int8') return { mysql: (c) => `CAST(${c} AS CHAR)`, pg: (c) => `${c}::text` };
-    if (t === 'bool') return { mysql: (c) => `CAST(${c} AS CHAR)`, pg: (c) => `${c}::int::text` };
-    if (t === 'numeric' && /^numeric(\(\d+(,0)?\))?$/.test(target.formattedType)) return { mysql: (c) => `CAST(${c} AS CHAR)`, pg: (c) => `${c}::text` };
+    if (t === 'int2' || t === 'int4' || t === 'int8') return asIs((c) => `${c}::text`);
+    if (t === 'bool') return asIs((c) => `${c}::int::text`);
+    if (t === 'numeric' && /^numeric(\(\d+(,0)?\))?$/.test(target.formattedType)) return asIs((c) => `${c}::text`);
     return null;
   }
   if (s === 'decimal' && t === 'numeric' && target.formattedType === `numeric(${source.numericPrecision},${source.numericScale})`) {
-    return { mysql: (c) => `CAST(${c} AS CHAR)`, pg: (c) => `${c}::text` };
+    return asIs((c) => `${c}::text`);
   }
   if (TEXT_SOURCE.has(s) && (target.category === 'S' || target.category === 'E') && (t !== 'bpchar' || s === 'char')) {
-    // PostgreSQL text cannot hold NUL (the copy removes it); char(n) prints without its padding on both sides.
-    return { mysql: (c) => `REPLACE(CONVERT(${c} USING utf8mb4), CHAR(0 USING utf8mb4), '')`, pg: (c) => `${c}::text` };
+    // One collation for every text part, so that CONCAT never meets an illegal mix. char(n)
+    // prints without its padding on both sides.
+    return { mysql: (c) => `CONVERT(${c} USING utf8mb4) COLLATE utf8mb4_bin`, pg: (c) => `${c}::text`, text: true };
   }
-  if (BINARY_SOURCE.has(s) && t === 'bytea') return { mysql: (c) => `MD5(${c})`, pg: (c) => `md5(${c})` };
-  if (s === 'date' && t === 'date') return { mysql: (c) => mysqlZeroDateGuard(c, `DATE_FORMAT(${c}, '%Y-%m-%d')`), pg: (c) => `to_char(${c}, 'YYYY-MM-DD')` };
+  if (BINARY_SOURCE.has(s) && t === 'bytea') return { mysql: (c) => `MD5(${c})`, pg: (c) => `md5(${c})`, text: false };
+  if (s === 'date' && t === 'date') return asIs((c) => `to_char(${c}, 'YYYY-MM-DD')`);
   if ((s === 'datetime' || s === 'timestamp') && (t === 'timestamp' || t === 'timestamptz')) {
-    // Both sessions run in UTC.
-    return {
-      mysql: (c) => mysqlZeroDateGuard(c, `DATE_FORMAT(${c}, '%Y-%m-%d %H:%i:%s.%f')`),
-      pg: (c) => `to_char(${c}, 'YYYY-MM-DD HH24:MI:SS.US')`,
-    };
+    // MySQL prints exactly the column's fractional digits; both sessions run in UTC.
+    const fsp = Math.min(6, Math.max(0, source.datetimePrecision ?? 0));
+    const fraction = fsp === 0 ? '' : fsp === 6 ? '.US' : `.FF${fsp}`;
+    return asIs((c) => `to_char(${c}, 'YYYY-MM-DD HH24:MI:SS${fraction}')`);
   }
   return null;
 }
 
-/** MySQL: one text of several canonical expressions, each length-prefixed, NULL as `-`. */
-export function mysqlRowHashExpression(expressions: readonly string[]): string {
-  // One explicit collation for every part, so that CONCAT never meets an illegal mix.
-  const parts = expressions.map((raw) => {
-    const e = `(CONVERT(${raw} USING utf8mb4) COLLATE utf8mb4_bin)`;
-    return `IFNULL(CONCAT(CHAR_LENGTH(${e}), ':', ${e}), '-')`;
-  });
-  return `MD5(CONCAT_WS(',', ${parts.join(', ')}))`;
+/** One column of a row text printed inside the database. */
+export interface SqlRowPart {
+  sql: SqlCanonical;
+  mysqlColumn: string;
+  pgColumn: string;
 }
 
-/** PostgreSQL: the same text as mysqlRowHashExpression, hashed the same way. */
-export function pgRowHashExpression(expressions: readonly string[]): string {
-  const parts = expressions.map((e) => `coalesce(length(${e})::text || ':' || ${e}, '-')`);
-  return `md5(concat_ws(',', ${parts.join(', ')}))`;
+/**
+ * MySQL: the canonical texts of several columns joined with commas: free text length-prefixed,
+ * numbers and dates as they are (they hold no comma), NULL as `-`.
+ */
+export function mysqlRowTextExpression(parts: readonly SqlRowPart[]): string {
+  const items = parts.map((p) =>
+    p.sql.text ? `IFNULL(CONCAT(CHAR_LENGTH(${p.mysqlColumn}), ':', ${p.sql.mysql(p.mysqlColumn)}), '-')` : `IFNULL(${p.sql.mysql(p.mysqlColumn)}, '-')`,
+  );
+  return `CONCAT_WS(',', ${items.join(', ')})`;
+}
+
+/** PostgreSQL: the same text as mysqlRowTextExpression. */
+export function pgRowTextExpression(parts: readonly SqlRowPart[]): string {
+  const items = parts.map((p) =>
+    p.sql.text ? `coalesce(length(${p.sql.pg(p.pgColumn)})::text || ':' || ${p.sql.pg(p.pgColumn)}, '-')` : `coalesce(${p.sql.pg(p.pgColumn)}, '-')`,
+  );
+  return `concat_ws(',', ${items.join(', ')})`;
 }

@@ -5,7 +5,7 @@ import { withPgClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { loadTablePair, pairColumns } from '../copy/copy-table.js';
 import { selectExpression } from '../schema/source-catalog.js';
-import { canonicalRowText, mysqlRowHashExpression, pgRowHashExpression, rowCanonicalizerFor, rowKeyText, sqlCanonicalFor, type RowCanonicalizer, type SqlCanonical } from './canonical.js';
+import { canonicalRowText, mysqlRowTextExpression, pgRowTextExpression, rowCanonicalizerFor, rowKeyText, sqlCanonicalFor, type RowCanonicalizer, type SqlCanonical } from './canonical.js';
 import { readPgRows } from './read-pg-rows.js';
 
 /** What to verify. */
@@ -264,8 +264,8 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
     fromPg: canon.canonicals.map((c) => c.fromPg),
     keyPosition: canon.keyIndexes[0] ?? 0,
   };
-  // For the hashes: columns whose canonical text both databases can print themselves are hashed
-  // inside each database (one MD5 per row crosses the wire); the rest, and the key, come as values.
+  // For the hashes: columns whose canonical text both databases can print themselves are joined
+  // into one text inside each database; the rest, and the key, come as values.
   const utf8Target = ((await target.query('SHOW server_encoding')) as { server_encoding: string }[])[0]?.server_encoding === 'UTF8';
   const pushed: { index: number; sql: SqlCanonical }[] = [];
   const streamed: number[] = [];
@@ -275,17 +275,18 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
     else streamed.push(i);
   });
   const identity = (v: SourceValue): string | null => (v === null ? null : String(v));
+  const rowParts = pushed.map((x) => ({ sql: x.sql, mysqlColumn: quoteMysql(pairs[x.index]!.source.name), pgColumn: quotePg(pairs[x.index]!.target.name) }));
   const hashing: Projection =
     pushed.length === 0
       ? full
       : {
           mysqlList: [
             ...streamed.map((i) => selectExpression(pairs[i]!.source)),
-            mysqlRowHashExpression(pushed.map((x) => x.sql.mysql(quoteMysql(pairs[x.index]!.source.name)))),
+            mysqlRowTextExpression(rowParts),
           ].join(', '),
           pgList: [
             ...streamed.map((i) => canon.canonicals[i]!.pgExpression(quotePg(pairs[i]!.target.name))),
-            pgRowHashExpression(pushed.map((x) => x.sql.pg(quotePg(pairs[x.index]!.target.name)))),
+            pgRowTextExpression(rowParts),
           ].join(', '),
           fromMysql: [...streamed.map((i) => canon.canonicals[i]!.fromMysql), identity],
           fromPg: [...streamed.map((i) => canon.canonicals[i]!.fromPg), (t: string | null) => t],
