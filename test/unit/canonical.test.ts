@@ -13,16 +13,7 @@ import {
 import { decodeCopyField, decodeCopyLine } from '../../src/verify/read-pg-rows.js';
 import type { SourceColumn } from '../../src/schema/source-catalog.js';
 import type { TargetColumn } from '../../src/schema/target-catalog.js';
-
-function src(dataType: string, extra: Partial<SourceColumn> = {}): SourceColumn {
-  return {
-    name: 'c', dataType, columnType: dataType, unsigned: false, nullable: true, defaultValue: null, autoIncrement: false, generated: false,
-    charset: null, maxLength: null, numericPrecision: null, numericScale: null, datetimePrecision: null, enumValues: null, comment: '', ...extra,
-  };
-}
-function tgt(typeName: string, category: string): TargetColumn {
-  return { name: 'c', formattedType: typeName, typeName, category, elementType: null, notNull: false, hasDefault: false, identity: '', generated: false, enumLabels: null };
-}
+import { src, tgt } from '../helpers/columns.js';
 
 describe('normal forms', () => {
   it.each([

@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildConverter, emptyAdjustments, isZeroDate, setToArrayLiteral, ValueError } from '../../src/copy/convert.js';
 import type { SourceColumn } from '../../src/schema/source-catalog.js';
 import type { TargetColumn } from '../../src/schema/target-catalog.js';
-
-function src(dataType: string, extra: Partial<SourceColumn> = {}): SourceColumn {
-  return {
-    name: 'c', dataType, columnType: dataType, unsigned: false, nullable: true, defaultValue: null, autoIncrement: false, generated: false,
-    charset: null, maxLength: null, numericPrecision: null, numericScale: null, datetimePrecision: null, enumValues: null, comment: '', ...extra,
-  };
-}
-function tgt(typeName: string, category: string): TargetColumn {
-  return { name: 'c', formattedType: typeName, typeName, category, elementType: null, notNull: false, hasDefault: false, identity: '', generated: false, enumLabels: null };
-}
+import { src, tgt } from '../helpers/columns.js';
 
 describe('value conversion for the target column', () => {
   it.each<[string, SourceColumn, TargetColumn, unknown, string | null]>([
