@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { readSourceCatalog } from '../schema/source-catalog.js';
-import { getRun, listRunTables, updateRun, updateRunTable } from '../state/store.js';
+import { getRun, listRunTables, updateRun } from '../state/store.js';
 import { describeVerificationProblem, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
 import { restoreConstraints, type RestoredConstraint } from './restore-constraints.js';
 import { resetSequences, type SequenceReset } from './reset-sequences.js';
