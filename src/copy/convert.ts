@@ -38,10 +38,23 @@ export interface ColumnAdjustments {
   zeroDatesToNull: number;
   /** Values from which NUL characters were removed. */
   nulCharactersRemoved: number;
+  /** Geometry values whose SRID (not 0) a point or bytea (WKB) column cannot keep. */
+  sridsDropped: number;
 }
 
 export function emptyAdjustments(): ColumnAdjustments {
-  return { zeroDatesToNull: 0, nulCharactersRemoved: 0 };
+  return { zeroDatesToNull: 0, nulCharactersRemoved: 0, sridsDropped: 0 };
+}
+
+/** Adds one set of adjustments to another (ranges of one table); absent counts are 0. */
+export function addAdjustments(into: ColumnAdjustments, more: Partial<ColumnAdjustments>): ColumnAdjustments {
+  for (const key of Object.keys(into) as (keyof ColumnAdjustments)[]) into[key] += more[key] ?? 0;
+  return into;
+}
+
+/** Whether a converter changed any value of its column. */
+export function hasAdjustments(a: ColumnAdjustments): boolean {
+  return Object.values(a).some((n) => n > 0);
 }
 
 /** MySQL's zero dates ('0000-00-00', '2024-00-10') have no PostgreSQL equivalent: NULL. */
@@ -161,10 +174,13 @@ export function buildConverter(source: SourceColumn, target: TargetColumn, adjus
   let convert: (value: Exclude<SourceValue, null>) => string | null;
   if (type === 'bool') {
     convert = (v) => toBoolean(v, name);
-  } else if (spatial && type === 'bytea') {
-    convert = (v) => geometryToWkbHex(v, name);
-  } else if (spatial && type === 'point') {
-    convert = (v) => geometryToPoint(v, name);
+  } else if (spatial && (type === 'bytea' || type === 'point')) {
+    // Neither holds an SRID: a value that had one is changed, and counted.
+    const write = type === 'bytea' ? geometryToWkbHex : geometryToPoint;
+    convert = (v) => {
+      if (Buffer.isBuffer(v) && v.length >= 4 && v.readUInt32LE(0) !== 0) adjustments.sridsDropped += 1;
+      return write(v, name);
+    };
   } else if (spatial && (type === 'geometry' || type === 'geography')) {
     convert = (v) => geometryToEwkbHex(v, name);
   } else if (type === 'bytea') {

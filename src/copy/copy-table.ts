@@ -8,7 +8,7 @@ import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { isPermanentError, MigrationError } from '../errors.js';
 import { readSourceCatalog, selectExpression, type SourceColumn, type SourceTable } from '../schema/source-catalog.js';
 import { readTargetTables, type TargetColumn, type TargetTable } from '../schema/target-catalog.js';
-import { buildConverter, emptyAdjustments, ValueError, type ColumnAdjustments, type Converter } from './convert.js';
+import { buildConverter, emptyAdjustments, hasAdjustments, ValueError, type ColumnAdjustments, type Converter } from './convert.js';
 import { encodeCopyRow } from './copy-text.js';
 import { STATE_SCHEMA } from '../state/entities.js';
 import { canonicalMysqlRow, rowCanonicalizerFor, rowKeyText } from '../verify/canonical.js';
@@ -173,6 +173,7 @@ export function describeAdjustments(adjustments: TableAdjustments): string[] {
   for (const [column, a] of Object.entries(adjustments)) {
     if (a.zeroDatesToNull > 0) out.push(`column ${column}: ${a.zeroDatesToNull} zero dates written as NULL`);
     if (a.nulCharactersRemoved > 0) out.push(`column ${column}: NUL characters removed from ${a.nulCharactersRemoved} values`);
+    if (a.sridsDropped > 0) out.push(`column ${column}: the SRID of ${a.sridsDropped} geometry values not kept (the column holds no SRID)`);
   }
   return out;
 }
@@ -458,7 +459,7 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
   await report();
   const adjustments: TableAdjustments = {};
   for (const pair of pairs) {
-    if (pair.adjustments.zeroDatesToNull > 0 || pair.adjustments.nulCharactersRemoved > 0) adjustments[pair.source.name] = pair.adjustments;
+    if (hasAdjustments(pair.adjustments)) adjustments[pair.source.name] = pair.adjustments;
   }
   const rows = streamed - rejected.length;
   await hooks.onLog?.(`copied ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);

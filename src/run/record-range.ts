@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { inPgTransaction } from '../db/postgres.js';
 import type { TableAdjustments } from '../copy/copy-table.js';
+import { addAdjustments, emptyAdjustments } from '../copy/convert.js';
 
 /**
  * Adds one finished key range to its table's row in `my2pg.run_tables`: rows and adjustments
@@ -15,8 +16,7 @@ export async function recordRangeCopied(target: DataSource, runId: string, table
     );
     const merged: TableAdjustments = { ...(current.rows[0]?.adjustments ?? {}) };
     for (const [column, a] of Object.entries(adjustments)) {
-      const before = merged[column] ?? { zeroDatesToNull: 0, nulCharactersRemoved: 0 };
-      merged[column] = { zeroDatesToNull: before.zeroDatesToNull + a.zeroDatesToNull, nulCharactersRemoved: before.nulCharactersRemoved + a.nulCharactersRemoved };
+      merged[column] = addAdjustments(addAdjustments(emptyAdjustments(), merged[column] ?? {}), a);
     }
     await client.query(
       `UPDATE my2pg.run_tables

@@ -120,7 +120,7 @@ function mapDefaultType(column: SourceColumn, options: TypeMapOptions): MappedCo
       // Qualified: the extension may live in a schema outside the search_path.
       if (options.postgisSchema !== null) return { sql: `${quotePg(options.postgisSchema)}.geometry` };
       if (t === 'point') return { sql: 'point', warning: `spatial column ${column.name} becomes a PostgreSQL point (x, y); its SRID is not kept (install PostGIS in the target for geometry)` };
-      return { sql: 'bytea', warning: `spatial column ${column.name} is stored as bytea holding its WKB; install PostGIS in the target to get geometry` };
+      return { sql: 'bytea', warning: `spatial column ${column.name} is stored as bytea holding its WKB; its SRID is not kept (values that had one are counted as adjusted); install PostGIS in the target to get geometry` };
     case 'uuid':
       return { sql: 'uuid' };
     case 'inet4':

@@ -64,12 +64,6 @@ export function float64Bits(value: number): string {
   return float64.getBigUint64(0).toString(16);
 }
 
-/** The IEEE bits of a float4 value. */
-export function float32Bits(value: number): string {
-  float64.setFloat32(0, value);
-  return float64.getUint32(0).toString(16);
-}
-
 function parseFloatText(text: string): number {
   const n = Number(text);
   if (!Number.isNaN(n)) return n;
@@ -232,11 +226,12 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
     };
   }
   if (type === 'float4' || type === 'float8') {
-    const bits = type === 'float4' ? (n: number) => float32Bits(Math.fround(n)) : float64Bits;
+    // Both sides at double precision: a real prints its exact value once widened, so a MySQL
+    // DOUBLE squeezed into a real differs, while a FLOAT (read widened too) stays equal.
     return {
-      fromMysql: nullable<SourceValue>((v) => bits(typeof v === 'number' ? v : parseFloatText(mysqlText(v)))),
-      fromPg: nullable<string | null>((t) => bits(parseFloatText(t))),
-      pgExpression: plain,
+      fromMysql: nullable<SourceValue>((v) => float64Bits(typeof v === 'number' ? v : parseFloatText(mysqlText(v)))),
+      fromPg: nullable<string | null>((t) => float64Bits(parseFloatText(t))),
+      pgExpression: type === 'float4' ? (c) => `${c}::float8` : plain,
     };
   }
   if (type === 'date' || type === 'timestamp' || type === 'timestamptz') {

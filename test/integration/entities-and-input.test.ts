@@ -96,8 +96,8 @@ describe('--entities, created tables and bad input', () => {
       ]);
       const recorded = await pgc.query(`SELECT adjustments FROM my2pg.run_tables WHERE table_name = 'legacy_dates'`);
       expect(recorded.rows[0].adjustments).toEqual({
-        d: { zeroDatesToNull: 1, nulCharactersRemoved: 0 },
-        t: { zeroDatesToNull: 0, nulCharactersRemoved: 1 },
+        d: { zeroDatesToNull: 1, nulCharactersRemoved: 0, sridsDropped: 0 },
+        t: { zeroDatesToNull: 0, nulCharactersRemoved: 1, sridsDropped: 0 },
       });
     } finally {
       await pgc.end();

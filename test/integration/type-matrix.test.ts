@@ -49,6 +49,8 @@ describe('the type matrix migrated into an empty target', () => {
     expect(firstRun.stdout).toContain('table dates, column d_nn: 2 zero dates written as NULL');
     expect(firstRun.stdout).toContain('table dates, column dt6: 2 zero dates written as NULL');
     expect(firstRun.stdout).toContain('table dates, column ts: 1 zero dates written as NULL');
+    // Without PostGIS, gs lands as bytea (WKB): its two SRID 4326 values are reported, not dropped silently.
+    expect(firstRun.stdout).toContain('table geo, column gs: the SRID of 2 geometry values not kept');
   });
 
   it('every value of every table compares equal, read from each side independently', async () => {

@@ -43,10 +43,10 @@ describe('value conversion for the target column', () => {
     const dates = emptyAdjustments();
     const toDate = buildConverter(src('date'), tgt('date', 'D'), dates);
     expect([toDate('0000-00-00'), toDate('2024-01-00'), toDate('2024-01-02'), toDate(null)]).toEqual([null, null, '2024-01-02', null]);
-    expect(dates).toEqual({ zeroDatesToNull: 2, nulCharactersRemoved: 0 });
+    expect(dates).toEqual({ zeroDatesToNull: 2, nulCharactersRemoved: 0, sridsDropped: 0 });
     const text = emptyAdjustments();
     const toText = buildConverter(src('varchar'), tgt('text', 'S'), text);
     expect([toText('a\u0000b\u0000'), toText('plain')]).toEqual(['ab', 'plain']);
-    expect(text).toEqual({ zeroDatesToNull: 0, nulCharactersRemoved: 1 });
+    expect(text).toEqual({ zeroDatesToNull: 0, nulCharactersRemoved: 1, sridsDropped: 0 });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildConverter, geometryToEwkbHex, geometryToPoint, geometryToWkbHex } from '../../src/copy/convert.js';
+import { buildConverter, emptyAdjustments, geometryToEwkbHex, geometryToPoint, geometryToWkbHex } from '../../src/copy/convert.js';
 import { buildCreateTable, translateDefault } from '../../src/schema/ddl.js';
 import { selectExpression, type SourceColumn, type SourceTable } from '../../src/schema/source-catalog.js';
 import { mapColumnType } from '../../src/schema/type-map.js';
@@ -195,6 +195,15 @@ describe('reading and converting values', () => {
     expect(buildConverter(col('geometry'), tgt('bytea', 'U'))(point)).toBe('\\x0101000000000000000000f83f00000000000002c0');
     expect(buildConverter(col('geometry'), tgt('geometry', 'U'))(point)).toBe('0101000020e6100000000000000000f83f00000000000002c0');
     expect(buildConverter(col('blob'), tgt('bytea', 'U'))(point)).toBe('\\x' + point.toString('hex'));
+  });
+
+  it('counts the SRIDs a point or bytea column cannot keep (SRID 0 is no loss)', () => {
+    const adjustments = emptyAdjustments();
+    buildConverter(col('geometry'), tgt('bytea', 'U'), adjustments)(point);
+    buildConverter(col('point'), tgt('point', 'G'), adjustments)(point);
+    buildConverter(col('geometry'), tgt('bytea', 'U'), adjustments)(Buffer.concat([Buffer.alloc(4), point.subarray(4)]));
+    buildConverter(col('geometry'), tgt('geometry', 'U'), adjustments)(point);
+    expect(adjustments).toEqual({ zeroDatesToNull: 0, nulCharactersRemoved: 0, sridsDropped: 2 });
   });
 
   it('BIT(n) keeps its n digits in bit varying(n)', () => {
