@@ -56,24 +56,34 @@ export interface PlanFlags {
   enum?: 'type' | 'check';
 }
 
+/** Opens the target (and the source when needed), runs `fn`, closes them. */
+async function withDatabases<T>(config: Config, need: { source: boolean }, fn: (s: { source: DataSource | undefined; target: DataSource }) => Promise<T>): Promise<T> {
+  let source: DataSource | undefined;
+  let target: DataSource | undefined;
+  try {
+    if (need.source) source = await openSource(must(config.mysqlUrl, 'the MySQL source'));
+    target = await openTarget(must(config.databaseUrl, 'the PostgreSQL target'));
+    return await fn({ source, target });
+  } finally {
+    await closeAll(source, target);
+  }
+}
+
+/** withDatabases plus the queues in Redis (checked first). */
 async function withServices<T>(
   config: Config,
   need: { source: boolean },
   fn: (s: { source: DataSource | undefined; target: DataSource; queues: QueueHandles }) => Promise<T>,
 ): Promise<T> {
   await pingRedis(config.redisUrl);
-  let source: DataSource | undefined;
-  let target: DataSource | undefined;
-  let queues: QueueHandles | undefined;
-  try {
-    if (need.source) source = await openSource(must(config.mysqlUrl, 'the MySQL source'));
-    target = await openTarget(must(config.databaseUrl, 'the PostgreSQL target'));
-    queues = openQueues(config.redisUrl, config.queuePrefix);
-    return await fn({ source, target, queues });
-  } finally {
-    await queues?.close();
-    await closeAll(source, target);
-  }
+  return withDatabases(config, need, async (databases) => {
+    const queues = openQueues(config.redisUrl, config.queuePrefix);
+    try {
+      return await fn({ ...databases, queues });
+    } finally {
+      await queues.close();
+    }
+  });
 }
 
 function jobRefs(run: RunRow, tables: { tableName: string; jobId: string }[]): TableJobRef[] {
@@ -270,13 +280,9 @@ export async function retryCommand(overrides: ConfigOverrides, runId: string | u
 /** `verify`: checks a finished run again, on both sides; exit 0 when equal, 1 when not. */
 export async function verifyCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { method: VerifyMethod; json?: boolean }, output: Output): Promise<number> {
   const config = loadConfig(overrides, ['source', 'target']);
-  let source: DataSource | undefined;
-  let target: DataSource | undefined;
-  try {
-    source = await openSource(must(config.mysqlUrl, 'the MySQL source'));
-    target = await openTarget(must(config.databaseUrl, 'the PostgreSQL target'));
+  return withDatabases(config, { source: true }, async ({ source, target }) => {
     const run = await resolveRun(target, runId, config.schema);
-    const summary = await reverifyRun(source, target, run.id, flags.method, (line) => output.err(line));
+    const summary = await reverifyRun(source!, target, run.id, flags.method, (line) => output.err(line));
     if (flags.json) {
       output.out(JSON.stringify(summary, null, 2));
     } else {
@@ -284,10 +290,8 @@ export async function verifyCommand(overrides: ConfigOverrides, runId: string | 
       output.out(formatRunReport(after, await listRunTables(target, run.id)));
       output.out(`run ${run.id}: ${describeOutcome(summary)}`);
     }
-    return summary.verified || (flags.method === 'none' && summary.problems.length === 0) ? 0 : 1;
-  } finally {
-    await closeAll(source, target);
-  }
+    return summary.verified ? 0 : 1;
+  });
 }
 
 /** Lines listing a run's rejected rows (the first `limit`). */

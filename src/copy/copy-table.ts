@@ -139,7 +139,7 @@ function describeKey(table: SourceTable, pairs: readonly ColumnPair[], row: read
   for (const name of names) {
     const index = pairs.findIndex((p) => p.source.name === name);
     const value = index >= 0 ? row[index] : undefined;
-    key[name] = Buffer.isBuffer(value) ? `0x${value.toString('hex')}` : value;
+    key[name] = value === undefined ? undefined : jsonSafe(value);
   }
   return key;
 }
