@@ -41,12 +41,28 @@ export function openQueues(redisUrl: string, prefix: string): QueueHandles {
     flow,
     close() {
       closed ??= (async () => {
+        // BullMQ sends a few commands when a queue is created and reports their failure as an
+        // 'error' event; disconnecting while one is in flight would raise it after close()
+        // removed the listeners, crashing a command that had succeeded. Let them settle first
+        // (briefly: Redis may be gone), then quit politely.
+        await settleWithin([copy.waitUntilReady(), finalize.waitUntilReady(), flow.waitUntilReady()], 2000);
         await Promise.allSettled([copy.close(), finalize.close(), flow.close()]);
+        await settleWithin([connection.quit()], 1000);
         connection.disconnect();
       })();
       return closed;
     },
   };
+}
+
+/** Waits until the promises settle or `ms` pass, whichever is first; never rejects. */
+async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([Promise.allSettled(promises), timeout]);
+  clearTimeout(timer);
 }
 
 /** A table job of a run as the queue knows it. */

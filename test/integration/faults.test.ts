@@ -180,7 +180,7 @@ describe('faults during a copy', () => {
 
     // Two starts at the same moment: the advisory lock or the active run lets one through.
     const [a, b] = await Promise.all([sandbox.cli(['start', '--tables', TABLE]), sandbox.cli(['start', '--tables', TABLE])]);
-    expect([a.code, b.code]).toEqual([2, 2]);
+    expect([a.code, b.code], a.stderr + b.stderr).toEqual([2, 2]);
 
     const pgc = await sandbox.pg();
     try {
@@ -197,7 +197,7 @@ describe('faults during a copy', () => {
 
     // Once it finished, a new start goes through; two at once: exactly one wins.
     const [c, d] = await Promise.all([sandbox.cli(['start', '--tables', TABLE]), sandbox.cli(['start', '--tables', TABLE])]);
-    expect([c.code, d.code].sort()).toEqual([0, 2]);
+    expect([c.code, d.code].sort(), c.stderr + d.stderr).toEqual([0, 2]);
     const loser = c.code === 2 ? c : d;
     expect(loser.stderr).toMatch(/another my2pg start is preparing a run|is still active on schema "public"/);
     const winner = (c.code === 0 ? c : d).stdout.trim();
