@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { copyTable } from '../src/copy/copy-table.js';
 import { describeError, isPermanentError } from '../src/errors.js';
 import { recordRangeCopied } from '../src/run/record-range.js';
+import { RunCancelledError, watchRunCancellation } from '../src/run/run-cancellation.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
 import { getRun, markTableCopying, updateRunTable } from '../src/state/store.js';
 import type { JobContext } from './context.js';
@@ -16,15 +17,18 @@ export function createCopyTableProcessor(context: JobContext) {
     if (!run) {
       throw new UnrecoverableError(`run ${payload.runId} is not recorded in this worker's target database; is its DATABASE_URL the one \`start\` used?`);
     }
+    if (run.status === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
     await markTableCopying(context.target, payload.runId, payload.table);
     log.info({ attempt: job.attemptsMade + 1 }, 'copy started');
     const range = payload.range;
     const part = range ? ` range ${range.index + 1}/${range.count} (${range.column} from ${range.from ?? '-∞'} to ${range.to ?? '+∞'})` : '';
     await job.log(`attempt ${job.attemptsMade + 1}: copying ${payload.table}${part} into ${payload.targetSchema}.${payload.targetTable}`);
+    const cancellation = watchRunCancellation(context.target, payload.runId, payload.table);
     try {
       const result = await copyTable(context.source, context.target, payload, {
         onProgress: (progress) => job.updateProgress(progress),
         onLog: (line) => job.log(line).then(() => undefined),
+        signal: cancellation.signal,
       });
       if (range) {
         await recordRangeCopied(context.target, payload.runId, payload.table, result.rows, result.adjustments);
@@ -40,6 +44,12 @@ export function createCopyTableProcessor(context: JobContext) {
       return { table: payload.table, rows: result.rows, rejected: result.rejected, durationMs: result.durationMs, adjustments: result.adjustments };
     } catch (error) {
       const message = describeError(error);
+      if (error instanceof RunCancelledError) {
+        // `cancel` records the table's state itself once every job of the run has stopped.
+        await job.log(`stopped: ${message}`).catch(() => undefined);
+        log.warn({ err: message }, 'copy stopped: run cancelled');
+        throw new UnrecoverableError(message);
+      }
       const permanent = isPermanentError(error);
       const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       await updateRunTable(context.target, payload.runId, payload.table, { status: finalAttempt ? 'failed' : 'pending', lastError: message }).catch(() => undefined);
@@ -47,6 +57,8 @@ export function createCopyTableProcessor(context: JobContext) {
       log.error({ err: message, permanent }, 'copy failed');
       if (permanent) throw new UnrecoverableError(message);
       throw error;
+    } finally {
+      cancellation.stop();
     }
   };
 }

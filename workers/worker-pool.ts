@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { createCopyTableProcessor } from '../jobs/copy-table.js';
@@ -5,7 +6,8 @@ import { createFinalizeProcessor } from '../jobs/finalize.js';
 import { must, type Config } from '../src/config.js';
 import type { Logger } from '../src/log.js';
 import { connectRedis, workerRedisOptions } from '../src/queue/connection.js';
-import { COPY_QUEUE, FINALIZE_QUEUE } from '../src/queue/contract.js';
+import { readTargetScope, registerTarget, type QueueNames } from '../src/queue/target-scope.js';
+import { withPgClient } from '../src/db/postgres.js';
 import { closeAll, openSource, openTarget } from '../src/services.js';
 
 /** Running workers of one process. */
@@ -14,6 +16,8 @@ export interface WorkerPool {
   close(graceMs?: number): Promise<void>;
   /** Forces the close now (second signal). */
   forceClose(): Promise<void>;
+  /** The queues this pool takes jobs from. */
+  queues: QueueNames;
 }
 
 /** Options of a worker process. */
@@ -24,9 +28,18 @@ export interface WorkerPoolOptions {
   stalledIntervalMs?: number;
   /** Job lock duration, ms; default `config.lockDurationMs`. */
   lockDurationMs?: number;
+  /**
+   * The queues to work (a run's, as recorded); default: the queues of the configured target
+   * and schema (`DATABASE_URL`, `MY2PG_SCHEMA`), which the pool then lists in the Redis
+   * registry so that the board shows them.
+   */
+  queues?: QueueNames;
 }
 
-/** Starts a copy worker (N concurrent tables) and a finalize worker on the configured services. */
+/**
+ * Starts a copy worker (N concurrent tables) and a finalize worker on the configured services.
+ * They take jobs from one target's queues only: a job of another target could not be done here.
+ */
 export async function startWorkerPool(config: Config, options: WorkerPoolOptions): Promise<WorkerPool> {
   const concurrency = Math.max(1, options.concurrency);
   const source: DataSource = await openSource(must(config.mysqlUrl, 'the MySQL source'), concurrency + 2);
@@ -40,9 +53,25 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   const context = { source, target, logger: options.logger };
   const connection = connectRedis(config.redisUrl, workerRedisOptions());
   connection.on('error', (error) => options.logger.warn({ err: error.message }, 'redis connection error'));
+  let queues: QueueNames;
+  try {
+    if (options.queues) {
+      queues = options.queues;
+    } else {
+      const scope = await withPgClient(target, (client) => readTargetScope(client, config.schema));
+      await registerTarget(connection, config.queuePrefix, scope);
+      queues = scope.queues;
+    }
+  } catch (error) {
+    connection.disconnect();
+    await closeAll(source, target);
+    throw error;
+  }
   const common = {
     connection,
     prefix: config.queuePrefix,
+    // Shown by Bull Board and CLIENT LIST: which process holds a job.
+    name: `${hostname()}:${process.pid}`,
     // A killed worker's jobs come back after the lock expires and the next stalled check runs.
     stalledInterval: options.stalledIntervalMs ?? config.stalledIntervalMs,
     lockDuration: options.lockDurationMs ?? config.lockDurationMs,
@@ -60,15 +89,16 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
       }
     };
   const workers = [
-    new Worker(COPY_QUEUE, tracked(createCopyTableProcessor(context)), { ...common, concurrency }),
-    new Worker(FINALIZE_QUEUE, tracked(createFinalizeProcessor(context)), { ...common, concurrency: 1 }),
+    new Worker(queues.copy, tracked(createCopyTableProcessor(context)), { ...common, concurrency }),
+    new Worker(queues.finalize, tracked(createFinalizeProcessor(context)), { ...common, concurrency: 1 }),
   ];
   for (const worker of workers) {
     worker.on('error', (error) => options.logger.warn({ err: error.message }, 'worker error'));
-    worker.on('failed', (job, error) => options.logger.warn({ jobId: job?.id, err: error.message }, 'job failed'));
+    // Processors log their own failures at warn/error; this line is for the rest (a bad payload).
+    worker.on('failed', (job, error) => options.logger.info({ jobId: job?.id, err: error.message }, 'job failed'));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  options.logger.info({ concurrency, prefix: config.queuePrefix }, 'workers ready');
+  options.logger.info({ concurrency, prefix: config.queuePrefix, queues: `${queues.copy}, ${queues.finalize}` }, 'workers ready');
 
   let closing: Promise<void> | undefined;
   let forced: Promise<void> | undefined;
@@ -102,6 +132,7 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
     return forced;
   };
   return {
+    queues,
     close(graceMs = 30_000) {
       closing ??= (async () => {
         let timer: NodeJS.Timeout | undefined;

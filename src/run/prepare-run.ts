@@ -5,6 +5,7 @@ import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { UsageError } from '../errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../plan.js';
 import { copyJobId, newRunId, rangeJobId } from '../queue/contract.js';
+import type { QueueNames } from '../queue/target-scope.js';
 import { buildCreateTable } from '../schema/ddl.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
 import { findZeroDateColumns, readSourceCatalog } from '../schema/source-catalog.js';
@@ -43,6 +44,8 @@ export interface RunOptions {
   columnTypeOverrides?: ColumnTypeOverride[] | undefined;
   /** `--enum`: PostgreSQL enum types (default) or text with a CHECK constraint. */
   enumMode?: EnumMode | undefined;
+  /** The target's queues the run's jobs go to, recorded so that every later command finds them. */
+  queues: QueueNames;
 }
 
 /** Checks each override's PostgreSQL type against the target, listing every unknown one at once. */
@@ -207,6 +210,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           syncAlembic,
           verify: options.verify ?? 'checksum',
           allowRejects: Boolean(options.allowRejects),
+          queues: options.queues,
         },
         summary: null,
       },
