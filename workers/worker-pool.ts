@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
-import { Worker, type Job } from 'bullmq';
+import { Job, Queue, Worker } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { createCopyTableProcessor } from '../jobs/copy-table.js';
 import { createFinalizeProcessor } from '../jobs/finalize.js';
 import { must, type Config } from '../src/config.js';
 import type { Logger } from '../src/log.js';
-import { connectRedis, workerRedisOptions } from '../src/queue/connection.js';
+import { connectRedis, producerRedisOptions, workerRedisOptions } from '../src/queue/connection.js';
 import { readTargetScope, registerTarget, type QueueNames } from '../src/queue/target-scope.js';
 import { withPgClient } from '../src/db/postgres.js';
 import { closeAll, openSource, openTarget } from '../src/services.js';
@@ -92,8 +92,10 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
     new Worker(queues.copy, tracked(createCopyTableProcessor(context)), { ...common, concurrency }),
     new Worker(queues.finalize, tracked(createFinalizeProcessor(context)), { ...common, concurrency: 1 }),
   ];
+  let shuttingDown = false;
   for (const worker of workers) {
-    worker.on('error', (error) => options.logger.warn({ err: error.message }, 'worker error'));
+    // A forced shutdown cuts the connection under the workers; what they say then is noise.
+    worker.on('error', (error) => shuttingDown || options.logger.warn({ err: error.message }, 'worker error'));
     // Processors log their own failures at warn/error; this line is for the rest (a bad payload).
     worker.on('failed', (job, error) => options.logger.info({ jobId: job?.id, err: error.message }, 'job failed'));
   }
@@ -108,25 +110,45 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   };
   // Puts the jobs still running back in the wait list at once, so another worker takes them
   // now instead of after the lock expires. Their transactions die with this process, and
-  // every table job starts with TRUNCATE, so the next attempt starts clean.
+  // every table job starts with TRUNCATE, so the next attempt starts clean. On a connection
+  // of its own: the workers' one is cut first (see forceClose).
   const handBack = async (): Promise<void> => {
     const jobs = [...active.values()];
     active.clear();
-    await Promise.allSettled(
-      jobs.map(async ({ job, token }) => {
-        await job.moveToWait(token);
-        options.logger.warn({ jobId: job.id, queue: job.queueName }, 'shutdown: job handed back to the queue');
-      }),
-    );
+    if (jobs.length === 0) return;
+    const fresh = connectRedis(config.redisUrl, producerRedisOptions());
+    fresh.on('error', () => undefined);
+    try {
+      await Promise.allSettled(
+        jobs.map(async ({ job, token }) => {
+          const queue = new Queue(job.queueName, { connection: fresh, prefix: config.queuePrefix, skipMetasUpdate: true });
+          try {
+            const current = await Job.fromId(queue, job.id ?? '');
+            if (!current) return;
+            await current.moveToWait(token);
+            options.logger.warn({ jobId: job.id, queue: job.queueName }, 'shutdown: job handed back to the queue');
+          } finally {
+            await queue.close().catch(() => undefined);
+          }
+        }),
+      );
+    } finally {
+      fresh.disconnect();
+    }
   };
   const forceClose = (): Promise<void> => {
     forced ??= (async () => {
       options.logger.warn('forcing worker shutdown');
+      shuttingDown = true;
+      const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+      // Cut the workers' connection first: a closing worker may still finish a fetch it had
+      // started (BullMQ moves the next job to active after its blocking wait ends), and would
+      // take a handed-back job again at once, keeping it locked after this process is gone.
+      connection.disconnect();
+      await bounded(Promise.allSettled(workers.map((w) => w.close(true))));
       await handBack();
       // Pools wait for checked-out connections (a running COPY) before they end; a forced
       // close does not: the process exits and the servers roll the transactions back.
-      const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
-      await bounded(Promise.allSettled(workers.map((w) => w.close(true))));
       await bounded(release());
     })();
     return forced;

@@ -67,9 +67,12 @@ export async function getRunStatus(target: DataSource, runId: string): Promise<R
  * statement, so a finalize that records its outcome at the same moment wins or loses whole.
  */
 export async function markRunCancelled(target: DataSource, runId: string): Promise<RunRow['status'] | null> {
+  // A SELECT at the top, so that the driver hands back the rows (it answers an UPDATE with a count).
+  const runs = `${quotePg(STATE_SCHEMA)}.runs`;
   const rows: { status: RunRow['status'] }[] = await target.query(
-    `UPDATE ${quotePg(STATE_SCHEMA)}.runs r SET status = 'cancelled', finished_at = now() FROM (SELECT id, status FROM ${quotePg(STATE_SCHEMA)}.runs WHERE id = $1 FOR UPDATE) old
-      WHERE r.id = old.id AND old.status IN ('running', 'cancelled') RETURNING old.status`,
+    `WITH old AS (SELECT id, status FROM ${runs} WHERE id = $1 FOR UPDATE),
+          changed AS (UPDATE ${runs} r SET status = 'cancelled', finished_at = now() FROM old WHERE r.id = old.id AND old.status IN ('running', 'cancelled') RETURNING r.id)
+     SELECT old.status FROM old JOIN changed ON changed.id = old.id`,
     [runId],
   );
   return rows[0]?.status ?? null;
