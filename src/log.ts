@@ -45,7 +45,7 @@ export function formatHumanLine(json: string): string {
   const extra = Object.entries(entry)
     .filter(([key, value]) => !QUIET_FIELDS.has(key) && value !== undefined && value !== null && !(typeof value === 'object' && Object.keys(value).length === 0))
     .map(([key, value]) => `${key} ${brief(value)}`);
-  return `${level.padEnd(5)} ${table}${String(entry.msg ?? '')}${error}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`.replace(/\s+/g, ' ').trimEnd();
+  return `${level} ${table}${String(entry.msg ?? '')}${error}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`.replace(/\s+/g, ' ').trimEnd();
 }
 
 /** The process logger, on stderr unless told otherwise, so that stdout stays for reports. */

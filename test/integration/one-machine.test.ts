@@ -160,6 +160,27 @@ describe('a table fails on one machine', () => {
       await check.end();
     }
   });
+
+  it('a wait with no worker says so after 30 s, naming how to start one; the named resume then finishes the run here', async () => {
+    const waiting = background(sandbox, ['start', '--wait', '--tables', 'scores']);
+    await waitForOutput(waiting, /tables enqueued/);
+    const runId = runIdIn(waiting.output());
+    const names = await queueNamesOf(sandbox);
+    const started = Date.now();
+    await waitForOutput(waiting, /no worker has been connected to queue/, 60_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25_000);
+    const notice = waiting.output().split('\n').find((l) => l.includes('no worker has been connected'))!;
+    expect(notice).toMatch(new RegExp(`^no worker has been connected to queue ${names.copy.replace(/\./g, '\\.')} for \\d+ s, so the run's jobs wait; start one .*: npx my2pg worker; or press Ctrl-C and process the jobs here with: npx my2pg resume ${runId} --work$`));
+    // One line, not one per poll.
+    expect(waiting.output().split('no worker has been connected').length).toBe(2);
+    waiting.kill('SIGINT');
+    await waiting.exited;
+    const resumed = await sandbox.cli(notice.slice(notice.indexOf('npx my2pg resume')).split(' ').slice(2));
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('--work: processing the run\'s jobs in this process');
+    expect(resumed.stdout).toContain(`run ${runId}: every table copied and verified`);
+    await expectSeedEqual(sandbox);
+  });
 });
 
 describe('an interrupted run is never a dead end', () => {
