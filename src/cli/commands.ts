@@ -20,7 +20,7 @@ import { finalizeJobId } from '../queue/contract.js';
 import { cancelRun, describeCancelOutcome, type CancelOutcome } from '../run/cancel-run.js';
 import { createStderrLane, type StderrLane, type TtyStream } from './progress.js';
 import { buildReportRows, formatFailures, formatRunReport } from './report.js';
-import { describeRejectedRows, waitAndReport, type InProcessPool, type Interruption } from './wait-run.js';
+import { describeRejectedRows, waitAndReport, workerCommand, type InProcessPool, type Interruption } from './wait-run.js';
 
 /** Starts workers in this process (`run`, `demo`, `retry`/`resume` without a worker); injected by the process entry point. */
 export type StartWorkers = (config: Config, options: { concurrency: number; logger: Logger; queues: QueueNames }) => Promise<InProcessPool>;
@@ -62,7 +62,6 @@ export const consoleOutput: Output = {
 };
 
 /** Options shared by `run` and `start`. */
-
 export interface PlanFlags {
   tables?: string[];
   exclude?: string[];
@@ -96,7 +95,6 @@ async function withDatabases<T>(config: Config, need: { source: boolean }, fn: (
     await closeAll(source, target);
   }
 }
-
 
 /** The databases plus a way to open the queues of any target in Redis (checked first); all closed after. */
 async function withServices<T>(
@@ -242,31 +240,23 @@ export interface WorkFlags {
 
 /**
  * Whether this process works the run's jobs: as `--work`/`--no-work` say, else when no worker
- * is connected to the run's queue (then nobody else would). Says so in one line.
+ * is connected to the run's queue (then nobody else would); and the line that says so, printed
+ * once the jobs are queued.
  */
-async function decideWork(queues: QueueHandles, flags: WorkFlags, say: (line: string) => void): Promise<boolean> {
+async function decideWork(queues: QueueHandles, flags: WorkFlags): Promise<{ work: boolean; line: string }> {
   const concurrency = flags.concurrency ?? 2;
   const workers = await countWorkers(queues);
   const queue = queues.names.copy;
   const connected = workers === null ? 'an unknown number of workers' : `${workers} worker${workers === 1 ? '' : 's'}`;
   if (flags.work === true) {
-    say(`--work: processing the run's jobs in this process (concurrency ${concurrency}), beside ${connected} connected to queue ${queue}`);
-    return true;
+    return { work: true, line: `--work: processing the run's jobs in this process (concurrency ${concurrency}), beside ${connected} connected to queue ${queue}` };
   }
-  if (flags.work === false) {
-    say(`--no-work: leaving the run's jobs to the workers of queue ${queue} (${connected} connected)`);
-    return false;
-  }
-  if (workers === 0) {
-    say(`no worker is connected to queue ${queue}: processing the run's jobs in this process (concurrency ${concurrency})`);
-    return true;
-  }
+  if (flags.work === false) return { work: false, line: `--no-work: leaving the run's jobs to the workers of queue ${queue} (${connected} connected)` };
+  if (workers === 0) return { work: true, line: `no worker is connected to queue ${queue}: processing the run's jobs in this process (concurrency ${concurrency})` };
   if (workers === null) {
-    say(`this Redis does not tell which workers are connected (CLIENT LIST): leaving the run's jobs to workers; add --work to process them in this process`);
-    return false;
+    return { work: false, line: `this Redis does not tell which workers are connected (CLIENT LIST): leaving the run's jobs to workers; add --work to process them in this process` };
   }
-  say(`${connected} connected to queue ${queue}: leaving the run's jobs to them (--work processes them here too)`);
-  return false;
+  return { work: false, line: `${connected} connected to queue ${queue}: leaving the run's jobs to them (--work processes them here too)` };
 }
 
 /** Loads what a command needs to work jobs itself: the source as well, checked before anything changes. */
@@ -293,8 +283,8 @@ export async function retryCommand(
     const only = splitNames(flags.table);
     const unknown = (only ?? []).filter((name) => !tables.some((t) => t.tableName === name));
     if (unknown.length > 0) throw new UsageError(`run ${run.id} has no table ${unknown.join(', ')}`);
-    const work = wait && inProcess ? await decideWork(queues, flags, (line) => output.err(line)) : false;
-    if (work) requireSourceForWork(config);
+    const decision = wait && inProcess ? await decideWork(queues, flags) : undefined;
+    if (decision?.work) requireSourceForWork(config);
     // A retried table is truncated again: not while another run fills the same schema.
     const guard = await guardRunStart(target, queuesFor, run.targetSchema, { of: run.id, action: 'retry' });
     const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(run, tables), only).finally(() => guard.release());
@@ -303,14 +293,15 @@ export async function retryCommand(
     for (const name of retried) if (name !== '(finalize)') await updateRunTable(target, run.id, name, { status: 'pending', lastError: null });
     await updateRun(target, run.id, { status: 'running', finishedAt: null });
     output.err(`run ${run.id}: retried ${retried.join(', ')}`);
-    if (!wait) {
+    if (!decision) {
       if ((await countWorkers(queues)) === 0) {
-        output.err(`no worker is connected to queue ${queues.names.copy}, so the jobs wait: process them here with: npx my2pg resume ${run.id}; or start a worker: npx my2pg worker${run.targetSchema === 'public' ? '' : ` --schema ${run.targetSchema}`}`);
+        output.err(`no worker is connected to queue ${queues.names.copy}, so the jobs wait: process them here with: npx my2pg resume ${run.id}; or start a worker: ${workerCommand(run)}`);
       }
       return 0;
     }
+    output.err(decision.line);
     const logger = commandLogger(config, output, lane);
-    const pool = work && inProcess ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names }) : undefined;
+    const pool = decision.work && inProcess ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names }) : undefined;
     const current = (await getRun(target, run.id)) as RunRow;
     return waitWith({ target, queues, run: current, tables: await listRunTables(target, run.id), output, config, lane }, pool, inProcess);
   });
@@ -336,15 +327,16 @@ export async function resumeCommand(overrides: ConfigOverrides, runId: string | 
       );
     }
     const tables = await listRunTables(target, run.id);
-    const work = await decideWork(queues, flags, (line) => output.err(line));
-    if (work) requireSourceForWork(config);
+    const decision = await decideWork(queues, flags);
+    if (decision.work) requireSourceForWork(config);
     const guard = await guardRunStart(target, queuesFor, run.targetSchema, { of: run.id, action: 'resume' });
     const { retried } = await retryFailedJobs(queues, run.id, jobRefs(run, tables)).finally(() => guard.release());
     for (const name of retried) if (name !== '(finalize)') await updateRunTable(target, run.id, name, { status: 'pending', lastError: null });
     const done = tables.filter((t) => t.status === 'copied').length;
     output.err(`run ${run.id}: resuming, ${done}/${tables.length} tables copied${retried.length > 0 ? `; failed jobs re-queued: ${retried.join(', ')}` : ''}`);
+    output.err(decision.line);
     const logger = commandLogger(config, output, lane);
-    const pool = work ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names }) : undefined;
+    const pool = decision.work ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names }) : undefined;
     return waitWith({ target, queues, run, tables: await listRunTables(target, run.id), output, config, lane }, pool, inProcess);
   });
 }

@@ -20,7 +20,6 @@ export interface QueueHandles {
   finalize: Queue;
   flow: FlowProducer;
   names: QueueNames;
-  prefix: string;
   /** The connection the queues share (for the target registry). */
   redis: Redis;
   close(): Promise<void>;
@@ -44,7 +43,6 @@ export function openQueues(redisUrl: string, prefix: string, names: QueueNames):
     finalize,
     flow,
     names,
-    prefix,
     redis: connection,
     close() {
       closed ??= (async () => {
