@@ -2,7 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { copyTable } from '../src/copy/copy-table.js';
 import { describeError, isPermanentError } from '../src/errors.js';
 import { recordRangeCopied } from '../src/run/record-range.js';
-import { RunCancelledError, watchRunCancellation } from '../src/run/run-cancellation.js';
+import { RunCancelledError, watchRunCancellation, WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
 import { getRun, markTableCopying, updateRunTable } from '../src/state/store.js';
 import type { JobContext } from './context.js';
@@ -28,7 +28,7 @@ export function createCopyTableProcessor(context: JobContext) {
       const result = await copyTable(context.source, context.target, payload, {
         onProgress: (progress) => job.updateProgress(progress),
         onLog: (line) => job.log(line).then(() => undefined),
-        signal: cancellation.signal,
+        signal: context.shutdown ? AbortSignal.any([cancellation.signal, context.shutdown]) : cancellation.signal,
       });
       if (range) {
         await recordRangeCopied(context.target, payload.runId, payload.table, result.rows, result.adjustments);
@@ -49,6 +49,12 @@ export function createCopyTableProcessor(context: JobContext) {
         await job.log(`stopped: ${message}`).catch(() => undefined);
         log.warn({ err: message }, 'copy stopped: run cancelled');
         throw new UnrecoverableError(message);
+      }
+      if (error instanceof WorkerStoppingError) {
+        // The pool hands the job back to the queue; the next attempt starts over.
+        await updateRunTable(context.target, payload.runId, payload.table, { status: 'pending', lastError: null }).catch(() => undefined);
+        log.warn({ err: message }, 'copy stopped: shutting down');
+        throw error;
       }
       const permanent = isPermanentError(error);
       const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -18,7 +18,8 @@ async function runWorker(overrides: ConfigOverrides, options: { concurrency: num
       signals += 1;
       if (signals === 1) {
         logger.info({ signal, graceMs }, 'shutting down: no new jobs, active ones finish');
-        pool.close(graceMs).then(() => resolve(0), () => resolve(1));
+        // A second signal forces the close, which then ends the graceful one too: still 130.
+        pool.close(graceMs).then(() => resolve(signals > 1 ? 130 : 0), () => resolve(1));
       } else {
         logger.warn({ signal }, 'second signal: forcing shutdown');
         pool.forceClose().finally(() => resolve(130));

@@ -1,13 +1,14 @@
 import { hostname } from 'node:os';
-import { Job, Queue, Worker } from 'bullmq';
+import { WaitingError, Worker, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { createCopyTableProcessor } from '../jobs/copy-table.js';
 import { createFinalizeProcessor } from '../jobs/finalize.js';
 import { must, type Config } from '../src/config.js';
 import type { Logger } from '../src/log.js';
-import { connectRedis, producerRedisOptions, workerRedisOptions } from '../src/queue/connection.js';
+import { connectRedis, workerRedisOptions } from '../src/queue/connection.js';
 import { readTargetScope, registerTarget, type QueueNames } from '../src/queue/target-scope.js';
 import { withPgClient } from '../src/db/postgres.js';
+import { WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { closeAll, openSource, openTarget } from '../src/services.js';
 
 /** Running workers of one process. */
@@ -50,7 +51,9 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
     await closeAll(source);
     throw error;
   }
-  const context = { source, target, logger: options.logger };
+  // Aborted by a forced shutdown, so that running copies roll back before the process goes.
+  const shutdown = new AbortController();
+  const context = { source, target, logger: options.logger, shutdown: shutdown.signal };
   const connection = connectRedis(config.redisUrl, workerRedisOptions());
   connection.on('error', (error) => options.logger.warn({ err: error.message }, 'redis connection error'));
   let queues: QueueNames;
@@ -76,17 +79,35 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
     stalledInterval: options.stalledIntervalMs ?? config.stalledIntervalMs,
     lockDuration: options.lockDurationMs ?? config.lockDurationMs,
   };
-  // Jobs in progress with their lock tokens, so a forced shutdown can hand them back.
+  // Jobs in progress with their lock tokens, and their processors still running, so that a
+  // forced shutdown can stop them and hand the jobs back.
   const active = new Map<string, { job: Job; token: string | undefined }>();
+  const inflight = new Set<Promise<unknown>>();
   const tracked = <R>(processor: (job: Job) => Promise<R>) =>
     async (job: Job, token?: string): Promise<R> => {
       const key = `${job.queueName}:${job.id ?? ''}`;
       active.set(key, { job, token });
+      const run = (async () => {
+        if (shutdown.signal.aborted) throw shutdown.signal.reason;
+        return processor(job);
+      })();
+      inflight.add(run);
       try {
-        return await processor(job);
+        const result = await run;
+        // Done before the connection closes: BullMQ records it as completed.
+        if (!shutdown.signal.aborted || !released) return result;
+      } catch (error) {
+        if (!shutdown.signal.aborted) throw error;
       } finally {
+        inflight.delete(run);
         active.delete(key);
       }
+      // Stopped by a forced shutdown (or taken while closing, or done after the connection
+      // closed): back to the wait list under this worker's own lock. WaitingError tells BullMQ
+      // the job was moved already, so it sends nothing more to Redis for it (a command that
+      // fails on a closed connection is retried by BullMQ without pause, starving the event loop).
+      await handBack([{ job, token }]);
+      throw new WaitingError();
     };
   const workers = [
     new Worker(queues.copy, tracked(createCopyTableProcessor(context)), { ...common, concurrency }),
@@ -94,7 +115,7 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   ];
   let shuttingDown = false;
   for (const worker of workers) {
-    // A forced shutdown cuts the connection under the workers; what they say then is noise.
+    // What workers say while they are stopped at once is noise.
     worker.on('error', (error) => shuttingDown || options.logger.warn({ err: error.message }, 'worker error'));
     // Processors log their own failures at warn/error; this line is for the rest (a bad payload).
     worker.on('failed', (job, error) => options.logger.info({ jobId: job?.id, err: error.message }, 'job failed'));
@@ -104,49 +125,40 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
 
   let closing: Promise<void> | undefined;
   let forced: Promise<void> | undefined;
+  let released = false;
   const release = async (): Promise<void> => {
+    released = true;
     await closeAll(source, target);
     connection.disconnect();
   };
-  // Puts the jobs still running back in the wait list at once, so another worker takes them
-  // now instead of after the lock expires. Their transactions die with this process, and
-  // every table job starts with TRUNCATE, so the next attempt starts clean. On a connection
-  // of its own: the workers' one is cut first (see forceClose).
-  const handBack = async (): Promise<void> => {
-    const jobs = [...active.values()];
-    active.clear();
-    if (jobs.length === 0) return;
-    const fresh = connectRedis(config.redisUrl, producerRedisOptions());
-    fresh.on('error', () => undefined);
-    try {
-      await Promise.allSettled(
-        jobs.map(async ({ job, token }) => {
-          const queue = new Queue(job.queueName, { connection: fresh, prefix: config.queuePrefix, skipMetasUpdate: true });
-          try {
-            const current = await Job.fromId(queue, job.id ?? '');
-            if (!current) return;
-            await current.moveToWait(token);
-            options.logger.warn({ jobId: job.id, queue: job.queueName }, 'shutdown: job handed back to the queue');
-          } finally {
-            await queue.close().catch(() => undefined);
-          }
-        }),
-      );
-    } finally {
-      fresh.disconnect();
-    }
-  };
+  // Puts jobs back in the wait list at once, so another worker takes them now instead of
+  // after the lock expires. Their copies were stopped and rolled back (or die with this
+  // process), and every table job starts with TRUNCATE, so the next attempt starts clean.
+  async function handBack(jobs: readonly { job: Job; token: string | undefined }[]): Promise<void> {
+    await Promise.allSettled(
+      jobs.map(async ({ job, token }) => {
+        await job.moveToWait(token);
+        options.logger.warn({ jobId: job.id, queue: job.queueName }, 'shutdown: job handed back to the queue');
+      }),
+    );
+  }
   const forceClose = (): Promise<void> => {
     forced ??= (async () => {
       options.logger.warn('forcing worker shutdown');
       shuttingDown = true;
-      const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
-      // Cut the workers' connection first: a closing worker may still finish a fetch it had
-      // started (BullMQ moves the next job to active after its blocking wait ends), and would
-      // take a handed-back job again at once, keeping it locked after this process is gone.
-      connection.disconnect();
-      await bounded(Promise.allSettled(workers.map((w) => w.close(true))));
-      await handBack();
+      const bounded = (p: Promise<unknown>, ms = 1000) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
+      // Closing first: no new fetch starts. One already under way may still take a job (BullMQ
+      // moves the next job to active when its blocking wait ends); its processor starts
+      // stopped and hands it back at once.
+      const closed = Promise.allSettled(workers.map((w) => w.close(true)));
+      // Running copies stop, roll back and hand their jobs back themselves (see tracked).
+      shutdown.abort(new WorkerStoppingError());
+      await bounded(Promise.allSettled([...inflight]), 3000);
+      // Those that did not stop in time (a processor stuck in a server call): handed back from here.
+      const stuck = [...active.values()];
+      active.clear();
+      await handBack(stuck);
+      await bounded(closed);
       // Pools wait for checked-out connections (a running COPY) before they end; a forced
       // close does not: the process exits and the servers roll the transactions back.
       await bounded(release());

@@ -13,6 +13,14 @@ export class RunCancelledError extends MigrationError {
   }
 }
 
+/** A copy stops because its worker process stops at once; the job is handed back to the queue. */
+export class WorkerStoppingError extends MigrationError {
+  constructor() {
+    super('the worker process is stopping: the copy was rolled back and the table goes back to the queue', {}, false);
+    this.name = 'WorkerStoppingError';
+  }
+}
+
 /** A watch over one run's status while a job of it works. */
 export interface CancellationWatch {
   /** Aborted, with a RunCancelledError as reason, once the run is marked cancelled. */

@@ -17,14 +17,24 @@ function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Runs `my2pg …` under a pseudo terminal (util-linux `script`); returns everything it drew. */
-function cliOnTty(sandbox: Sandbox, args: string[], timeoutMs = 90_000): Promise<{ code: number | null; screen: string }> {
+/**
+ * Runs `my2pg …` under a pseudo terminal (util-linux `script`); returns everything it drew.
+ * `answer` is typed once the screen shows `prompt`.
+ */
+function cliOnTty(sandbox: Sandbox, args: string[], timeoutMs = 90_000, reply?: { prompt: string; answer: string }): Promise<{ code: number | null; screen: string }> {
   const command = `stty rows 30 cols 160; exec ${[process.execPath, BIN, ...args].map(shellQuote).join(' ')}`;
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: sandbox.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: sandbox.env, stdio: [reply ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let screen = '';
-    child.stdout.on('data', (d: Buffer) => (screen += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (screen += d.toString()));
+    let replied = false;
+    child.stdout!.on('data', (d: Buffer) => {
+      screen += d.toString();
+      if (reply && !replied && screen.includes(reply.prompt)) {
+        replied = true;
+        child.stdin?.write(reply.answer);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (screen += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`my2pg ${args.join(' ')} on a TTY timed out: ${screen}`));
@@ -186,35 +196,61 @@ describe('a table fails on one machine', () => {
 describe('an interrupted run is never a dead end', () => {
   const ROWS = 300_000;
   const SLOW = 'a_big';
+  // The slow table's copy stops at row 100,000 while this advisory lock is held (its trigger
+  // waits for it), so a fault lands mid-copy however loaded the machine is.
+  const GATE = 4242;
   let sandbox: Sandbox;
   let queue: Awaited<ReturnType<typeof copyQueue>>;
+  let gate: pg.Client;
   let before: string[];
   beforeAll(async () => {
     sandbox = await createSeedSandbox('om_int');
-    // 0.1 s every 5,000 rows: a copy lasts six seconds or more, long enough to land in.
-    await createSlowTable(sandbox, SLOW, ROWS, 5_000);
+    await createSlowTable(sandbox, SLOW, ROWS, 50_000);
     const pgc = await sandbox.pg();
     await pgc.query(`CREATE INDEX a_big_a ON ${SLOW} (a)`);
+    await pgc.query(`CREATE FUNCTION gate() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_advisory_lock_shared(${GATE});
+        PERFORM pg_advisory_unlock_shared(${GATE});
+        RETURN NEW;
+      END $$`);
+    await pgc.query(`CREATE TRIGGER gate BEFORE INSERT ON ${SLOW} FOR EACH ROW WHEN (NEW.id = 100000) EXECUTE FUNCTION gate()`);
     await pgc.end();
+    gate = await sandbox.pg();
     queue = await copyQueue(sandbox);
     before = await schemaShape(sandbox);
   });
   afterAll(async () => {
+    await gate?.end();
     await queue?.closeAll();
     await sandbox?.dispose();
   });
+  const closeGate = () => gate.query('SELECT pg_advisory_lock($1)', [GATE]);
+  // A stopped copy's backend may still wait at the gate (its client is gone): opening it lets
+  // the backend see that and roll back.
+  const openGate = () => gate.query('SELECT pg_advisory_unlock($1)', [GATE]);
 
   /** `run` in the background, interrupted by SIGINT in the middle of the slow table. */
   async function interruptedRun(): Promise<{ runId: string; output: string }> {
+    await closeGate();
     const run = background(sandbox, ['run', '--concurrency', '2']);
     await waitForOutput(run, /tables enqueued/);
     const runId = runIdIn(run.output());
     await waitOthersCopied(sandbox, runId, SLOW);
-    await waitMidCopy(sandbox, queue, jobIdOf(runId, SLOW), ROWS);
-    // The load runs without the foreign keys and secondary indexes.
-    expect(await schemaShape(sandbox)).not.toEqual(before);
+    const at = await waitMidCopy(sandbox, queue, jobIdOf(runId, SLOW), ROWS);
     run.kill('SIGINT');
     expect(await run.exited, run.output()).toBe(130);
+    await openGate();
+    // The load ran without the foreign keys and secondary indexes (read once the copy's
+    // backend, which held the slow table, is gone).
+    expect(await schemaShape(sandbox)).not.toEqual(before);
+    // Still unfinished: the slow table's copy was stopped, not committed.
+    const pgc = await sandbox.pg();
+    const tables = await pgc.query('SELECT table_name, status FROM my2pg.run_tables WHERE run_id = $1 ORDER BY 1', [runId]).finally(() => pgc.end());
+    const job = await queue.getJob(jobIdOf(runId, SLOW));
+    const seen = `${JSON.stringify(at)} ${await job?.getState()} ${JSON.stringify(tables.rows)} ${run.output()}`;
+    expect(await runStatus(sandbox, runId), seen).toBe('running');
+    expect(await job?.getState(), seen).toBe('waiting');
     return { runId, output: run.output() };
   }
 
@@ -246,6 +282,11 @@ describe('an interrupted run is never a dead end', () => {
     const unconfirmed = await sandbox.cli(['cancel', runId]);
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toContain(`npx my2pg cancel ${runId} --yes`);
+    // On a terminal it asks; anything but yes keeps the run.
+    const declined = await cliOnTty(sandbox, ['cancel', runId], 60_000, { prompt: '[y/N]', answer: 'n\r' });
+    expect(declined.code, declined.screen).toBe(2);
+    expect(declined.screen).toMatch(new RegExp(`cancel run ${runId} \\(schema public, \\d/6 tables copied\\): remove its jobs`));
+    expect(declined.screen).toContain(`run ${runId}: not cancelled`);
     expect(await runStatus(sandbox, runId)).toBe('running');
 
     const cancelled = await sandbox.cli(['cancel', runId, '--yes']);
@@ -271,11 +312,16 @@ describe('an interrupted run is never a dead end', () => {
     const start = await sandbox.cli(['start', '--tables', SLOW]);
     expect(start.code, start.stderr).toBe(0);
     const runId = start.stdout.trim();
+    await closeGate();
     const worker = sandbox.worker(['--concurrency', '1']);
     await waitForOutput(worker, /worker: ready/);
     await waitMidCopy(sandbox, queue, jobIdOf(runId, SLOW), ROWS);
-    const cancelled = await sandbox.cli(['cancel', runId, '--yes']);
-    expect(cancelled.code, cancelled.stdout + cancelled.stderr).toBe(0);
+    const cancelling = background(sandbox, ['cancel', runId, '--yes']);
+    // The worker stops the job (it fails, for good) while its backend still waits at the gate.
+    await waitUntil('the worker to stop the job', async () => (await (await queue.getJob(jobIdOf(runId, SLOW)))?.getState()) !== 'active', 30_000, 100);
+    await openGate();
+    expect(await cancelling.exited, cancelling.output()).toBe(0);
+    const cancelled = { stdout: cancelling.output(), stderr: cancelling.output() };
     expect(cancelled.stderr).toContain(`table ${SLOW}: job ${jobIdOf(runId, SLOW)} is running; asked to stop`);
     expect(cancelled.stdout).toContain(`stopped 1 running: ${jobIdOf(runId, SLOW)}`);
     expect((await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).filter((k) => k.includes(runId))).toEqual([]);
