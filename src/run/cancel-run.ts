@@ -72,8 +72,9 @@ export async function cancelRun(target: DataSource, queues: QueueHandles, run: R
     }
     const parent = await queues.finalize.getJob(finalizeId);
     if (parent) parentSeen = true;
-    // The parent first, with its children in the same script: removing children one by one
-    // would let BullMQ move a parent without pending children to the wait list.
+    // The parent first, with its children in the same script. Children go one by one only
+    // beside a parent that a locked (running) child still holds back, so BullMQ never sees the
+    // parent without pending children and moves it to the wait list.
     const jobs: Job[] = [...(parent ? [parent] : []), ...(await Promise.all(left.map((id) => queues.copy.getJob(id)))).filter((j): j is Job => j !== undefined)];
     for (const job of jobs) {
       try {
