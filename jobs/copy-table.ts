@@ -4,6 +4,7 @@ import { describeError, isPermanentError } from '../src/errors.js';
 import { recordRangeCopied } from '../src/run/record-range.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
 import { getRun, markTableCopying, updateRunTable } from '../src/state/store.js';
+import { NUL_POLICIES } from '../src/schema/nul-columns.js';
 import type { JobContext } from './context.js';
 import { validatePayload } from './validate-payload.js';
 
@@ -22,7 +23,9 @@ export function createCopyTableProcessor(context: JobContext) {
     const part = range ? ` range ${range.index + 1}/${range.count} (${range.column} from ${range.from ?? '-∞'} to ${range.to ?? '+∞'})` : '';
     await job.log(`attempt ${job.attemptsMade + 1}: copying ${payload.table}${part} into ${payload.targetSchema}.${payload.targetTable}`);
     try {
-      const result = await copyTable(context.source, context.target, payload, {
+      // Runs recorded before --nul existed removed NULs; a retry of one keeps doing so.
+      const nul = NUL_POLICIES.find((p) => p === run.options.nul) ?? 'strip';
+      const result = await copyTable(context.source, context.target, { ...payload, nul }, {
         onProgress: (progress) => job.updateProgress(progress),
         onLog: (line) => job.log(line).then(() => undefined),
       });

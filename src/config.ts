@@ -60,6 +60,13 @@ export interface Config {
   columnTypeOverrides: string[];
   /** `MY2PG_ENUM`: `type` (PostgreSQL enum types, default) or `check` (text + CHECK); the `--enum` flag wins. */
   enumMode: 'type' | 'check';
+  /**
+   * `MY2PG_NUL`: what a NUL character in text does: `reject` the row (default), `strip` it
+   * (counted as an adjustment), or `bytea` (such columns of created tables become bytea). The `--nul` flag wins.
+   */
+  nulPolicy: 'reject' | 'strip' | 'bytea';
+  /** `MY2PG_FULLTEXT_CONFIG`: text search configuration of the GIN indexes made from FULLTEXT ones. Default `simple`; `--fulltext-config` wins. */
+  fulltextConfig: string;
 }
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -86,6 +93,8 @@ export const CONFIG_ENV_VARS = [
   'MY2PG_TYPES',
   'MY2PG_COLUMN_TYPES',
   'MY2PG_ENUM',
+  'MY2PG_NUL',
+  'MY2PG_FULLTEXT_CONFIG',
   'MY2PG_LOCK_DURATION_MS',
   'MY2PG_STALLED_INTERVAL_MS',
   'MY2PG_REDIS_OUTAGE_MS',
@@ -306,6 +315,8 @@ const configSchema = z.object({
   typeOverrides: z.array(z.string()),
   columnTypeOverrides: z.array(z.string()),
   enumMode: z.enum(['type', 'check'], { message: 'the enum mode (MY2PG_ENUM or --enum) must be type or check' }),
+  nulPolicy: z.enum(['reject', 'strip', 'bytea'], { message: 'the NUL policy (MY2PG_NUL or --nul) must be reject, strip or bytea' }),
+  fulltextConfig: z.string().min(1),
 });
 
 function splitList(value: string | undefined): string[] {
@@ -357,6 +368,8 @@ export function loadConfig(
     typeOverrides: splitList(env.MY2PG_TYPES),
     columnTypeOverrides: splitList(env.MY2PG_COLUMN_TYPES),
     enumMode: blankToUndefined(env.MY2PG_ENUM) ?? 'type',
+    nulPolicy: blankToUndefined(env.MY2PG_NUL) ?? 'reject',
+    fulltextConfig: blankToUndefined(env.MY2PG_FULLTEXT_CONFIG) ?? 'simple',
   };
   const problems: string[] = [];
   if (need.includes('source') && candidate.mysqlUrl === undefined) {

@@ -16,6 +16,7 @@ import { getLatestRun, getRun, listRejectedRows, listRunTables, stateSchemaExist
 import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
 import { createProgressView, type TtyStream } from './progress.js';
 import { buildReportRows, formatFailures, formatRunReport } from './report.js';
+import { countAdjustedTables } from './fidelity-report.js';
 
 /** Starts workers in this process (`run`, `demo`); injected by the process entry point. */
 export type StartWorkers = (config: Config, options: { concurrency: number; logger: Logger }) => Promise<{ close(graceMs?: number): Promise<void> }>;
@@ -54,6 +55,10 @@ export interface PlanFlags {
   columnType?: string[];
   /** `--enum type|check` (commander checked the choice). */
   enum?: 'type' | 'check';
+  /** `--nul reject|strip|bytea` (commander checked the choice). */
+  nul?: 'reject' | 'strip' | 'bytea';
+  /** `--fulltext-config NAME`: text search configuration of FULLTEXT's GIN indexes. */
+  fulltextConfig?: string;
 }
 
 /** Opens the target (and the source when needed), runs `fn`, closes them. */
@@ -120,7 +125,8 @@ async function waitAndReport(target: DataSource, queues: QueueHandles, runId: st
   const rejected = finalTables.reduce((n, t) => n + (t.rejectedRows ?? 0), 0);
   for (const line of await describeRejectedRows(target, runId, rejected)) output.out(line);
   if (settlement.outcome === 'finished' && run.status === 'verified') {
-    output.out(`run ${runId}: every table copied and verified`);
+    const adjusted = countAdjustedTables(finalTables);
+    output.out(`run ${runId}: every table copied and verified${adjusted > 0 ? ` (${adjusted} with values adjusted by a policy, listed above)` : ''}`);
     return 0;
   }
   if (settlement.outcome === 'finished' && run.status === 'unverified') {
@@ -170,6 +176,8 @@ export async function startCommand(
         typeOverrides,
         columnTypeOverrides,
         enumMode: flags.enum ?? config.enumMode,
+        nul: flags.nul ?? config.nulPolicy,
+        fulltextConfig: flags.fulltextConfig ?? config.fulltextConfig,
       });
       await enqueueRun(queues, prepared);
     } catch (error) {

@@ -1,8 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { readSourceCatalog } from '../schema/source-catalog.js';
+import { targetIdentifier } from '../schema/identifiers.js';
 import { getRun, listRunTables, updateRun } from '../state/store.js';
 import { describeVerificationProblem, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
 import { restoreConstraints, type RestoredConstraint } from './restore-constraints.js';
+import { restoreTriggers } from './restore-triggers.js';
 import { resetSequences, type SequenceReset } from './reset-sequences.js';
 import { syncAlembicVersion, type AlembicSync } from './sync-alembic.js';
 import { MigrationError, UsageError } from '../errors.js';
@@ -35,7 +37,7 @@ export async function finalizeRun(source: DataSource, target: DataSource, runId:
   const tables = await listRunTables(target, runId);
   const problems: string[] = [];
 
-  const constraints = await restoreConstraints(target, runId);
+  const constraints = [...(await restoreConstraints(target, runId)), ...(await restoreTriggers(target, runId))];
   problems.push(...constraintProblems(constraints));
   await log(`constraints: ${constraints.filter((c) => c.status === 'restored' || c.status === 'already-present').length}/${constraints.length} restored`);
 
@@ -45,7 +47,9 @@ export async function finalizeRun(source: DataSource, target: DataSource, runId:
     schema,
     tables.map((t) => {
       const sourceTable = catalog.tables.find((s) => s.name === t.tableName);
-      const aiColumn = sourceTable?.columns.find((c) => c.autoIncrement)?.name ?? null;
+      const aiName = sourceTable?.columns.find((c) => c.autoIncrement)?.name;
+      // A column name longer than 63 bytes has its cut form in the target.
+      const aiColumn = aiName === undefined ? null : targetIdentifier(aiName);
       return { targetTable: t.targetTable, autoIncrementColumn: aiColumn, nextAutoIncrement: sourceTable?.autoIncrement ?? null };
     }),
   );
@@ -81,7 +85,7 @@ export function describeOutcome(summary: FinalizeSummary): string {
 function constraintProblems(constraints: readonly RestoredConstraint[]): string[] {
   return constraints
     .filter((c) => c.status === 'violated' || c.status === 'failed')
-    .map((c) => `${c.kind === 'index' ? 'index' : 'foreign key'} ${c.name} on ${c.table}: ${c.error ?? c.status}`);
+    .map((c) => `${c.kind === 'foreign_key' ? 'foreign key' : c.kind} ${c.name} on ${c.table}: ${c.error ?? c.status}`);
 }
 
 /** Stores a run's outcome (status and summary) from its parts. */

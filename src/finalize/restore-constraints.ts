@@ -7,7 +7,7 @@ import { listUnrestoredConstraints, markConstraintRestored } from '../state/stor
 
 /** What happened to one saved definition. */
 export interface RestoredConstraint {
-  kind: 'foreign_key' | 'index';
+  kind: 'foreign_key' | 'index' | 'trigger';
   table: string;
   name: string;
   status: 'restored' | 'already-present' | 'violated' | 'failed';

@@ -5,11 +5,16 @@ import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { UsageError } from '../errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../plan.js';
 import { copyJobId, newRunId, rangeJobId } from '../queue/contract.js';
-import { buildCreateTable } from '../schema/ddl.js';
+import { buildCreateTable, reserveDefaultNames } from '../schema/ddl.js';
+import { findFittedCollisions, IdentifierAllocator, targetIdentifier } from '../schema/identifiers.js';
+import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
+import { planKeyTypes } from '../schema/key-types.js';
+import { DEFAULT_NUL_POLICY, findNulColumns, type NulPolicy } from '../schema/nul-columns.js';
+import { findTargetColumn } from '../copy/copy-table.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
 import { findZeroDateColumns, readSourceCatalog } from '../schema/source-catalog.js';
 import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
-import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../schema/target-catalog.js';
+import { inspectTargetSchema, readForeignKeys, readTargetTables, type TargetTable } from '../schema/target-catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, saveConstraint } from '../state/store.js';
 import { planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
@@ -43,6 +48,10 @@ export interface RunOptions {
   columnTypeOverrides?: ColumnTypeOverride[] | undefined;
   /** `--enum`: PostgreSQL enum types (default) or text with a CHECK constraint. */
   enumMode?: EnumMode | undefined;
+  /** `--nul`: reject rows whose text holds NUL (default), strip the NULs, or create such columns as bytea. */
+  nul?: NulPolicy | undefined;
+  /** `--fulltext-config`: text search configuration of the GIN indexes made from FULLTEXT ones. Default simple. */
+  fulltextConfig?: string | undefined;
 }
 
 /** Checks each override's PostgreSQL type against the target, listing every unknown one at once. */
@@ -79,6 +88,8 @@ export interface PreparedRun {
   warnings: string[];
   /** Source objects that are not migrated (views, triggers, procedures, functions). */
   notMigrated: string[];
+  /** What the created tables got in another PostgreSQL form (key types, indexes, ON UPDATE triggers, bytea for NUL), also kept in `my2pg.runs.options.translated`. */
+  translated: string[];
   /** Foreign keys dropped for the load. */
   droppedForeignKeys: number;
   /** Secondary indexes of existing tables dropped for the load (rebuilt by finalize). */
@@ -128,8 +139,15 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     { tables: options.tables, exclude: options.exclude, entities: options.entities ? described : undefined },
   );
   const warnings: string[] = [];
-  const tooLong = selected.filter((t) => Buffer.byteLength(t.table, 'utf8') > 63).map((t) => t.table);
-  if (tooLong.length > 0) throw new UsageError(`table names longer than PostgreSQL's 63 bytes: ${tooLong.join(', ')}; exclude them with --exclude`);
+  // Names longer than PostgreSQL's 63 bytes are cut with a hash (identifiers.ts); two that
+  // would still meet are refused before anything is written.
+  const clashes = [
+    ...findFittedCollisions(selected.map((t) => t.table)).map((g) => `tables ${g.join(', ')}`),
+    ...catalog.tables
+      .filter((t) => selected.some((sel) => sel.table === t.name))
+      .flatMap((t) => findFittedCollisions(t.columns.map((c) => c.name)).map((g) => `columns ${g.join(', ')} of table ${t.name}`)),
+  ];
+  if (clashes.length > 0) throw new UsageError(`names that PostgreSQL cannot tell apart once cut to 63 bytes: ${clashes.join('; ')}; exclude or rename them`);
   // Only now that the input is known good: a refused start must leave the target untouched.
   try {
     await ensureStateSchema(target);
@@ -140,12 +158,15 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   const existing = await withPgClient(target, (client) => readTargetTables(client, schema));
   const existingNames = [...existing.keys()];
   const runId = newRunId();
+  /** The existing target table of a source table: same name (or its 63-byte form), else one same name ignoring case. */
+  const matchExisting = (name: string): string | undefined =>
+    matchTargetTable(name, existingNames) ?? (targetIdentifier(name) !== name ? matchTargetTable(targetIdentifier(name), existingNames) : undefined);
   const planned: PlannedTable[] = selected.map((sel) => {
     const source = catalog.tables.find((t) => t.name === sel.table)!;
-    const match = matchTargetTable(sel.table, existingNames);
+    const match = matchExisting(sel.table);
     return {
       table: sel.table,
-      targetTable: match ?? sel.table,
+      targetTable: match ?? targetIdentifier(sel.table),
       action: match ? 'fill' : 'create',
       columns: options.entities ? sel.columns : undefined,
       jobId: copyJobId(runId, sel.table),
@@ -160,6 +181,51 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     return rows[0]?.schema ?? null;
   });
   const typeOptions: TypeMapOptions = { typeOverrides: options.typeOverrides ?? [], columnOverrides, enumMode: options.enumMode ?? 'type', postgisSchema };
+  const fulltextConfig = options.fulltextConfig ?? DEFAULT_FULLTEXT_CONFIG;
+  const nul = options.nul ?? DEFAULT_NUL_POLICY;
+  const created = planned.filter((p) => p.action === 'create');
+  const { takenRelations, takenTypes } = await withPgClient(target, async (client) => {
+    if (created.some((p) => catalog.tables.find((t) => t.name === p.table)!.indexes.some((i) => i.kind === 'FULLTEXT'))) {
+      const { rows } = await client.query<{ ok: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_ts_config WHERE oid::regconfig::text = $1 OR cfgname = $1) AS ok', [fulltextConfig]);
+      if (!rows[0]?.ok) throw new UsageError(`unknown text search configuration ${JSON.stringify(fulltextConfig)} for the FULLTEXT indexes (--fulltext-config / MY2PG_FULLTEXT_CONFIG); use one the target has, e.g. simple or english (\\dF in psql lists them)`);
+    }
+    // Names a generated index or type must not take. Enum types are left out: a rerun reuses
+    // the enum type a dropped table left behind, as before.
+    const relations = await client.query<{ name: string }>('SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1', [schema]);
+    const types = await client.query<{ name: string }>("SELECT t.typname AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = $1 AND t.typtype <> 'e'", [schema]);
+    return { takenRelations: relations.rows.map((r) => r.name), takenTypes: types.rows.map((r) => r.name) };
+  });
+  const names = new IdentifierAllocator();
+  for (const name of takenRelations) names.reserve('relation', name);
+  for (const name of takenTypes) names.reserve('type', name);
+  for (const plan of created) reserveDefaultNames(names, plan.targetTable, catalog.tables.find((t) => t.name === plan.table)!);
+  // Target names of every source table, for the foreign keys of created tables.
+  const tableNames = new Map(catalog.tables.map((t) => [t.name, planned.find((p) => p.table === t.name)?.targetTable ?? matchExisting(t.name) ?? targetIdentifier(t.name)]));
+  // One type per foreign-key group of columns (key-types.ts); existing target tables keep theirs.
+  const existingBySource = new Map<string, TargetTable>();
+  for (const table of catalog.tables) {
+    const plan = planned.find((p) => p.table === table.name);
+    const match = plan ? (plan.action === 'fill' ? plan.targetTable : undefined) : matchExisting(table.name);
+    const found = match === undefined ? undefined : existing.get(match);
+    if (found) existingBySource.set(table.name, found);
+  }
+  const keyTypes = await planKeyTypes(source, catalog.tables, {
+    created: new Set(created.map((p) => p.table)),
+    existing: existingBySource,
+    types: typeOptions,
+    findColumn: findTargetColumn,
+  });
+  warnings.push(...keyTypes.warnings);
+  const translated: string[] = [...keyTypes.notes];
+  // --nul bytea: text columns that hold NUL become bytea (one scan per created table with text columns).
+  const nulColumns = new Map<string, string[]>();
+  if (nul === 'bytea') {
+    for (const plan of created) nulColumns.set(plan.table, await findNulColumns(source, catalog.tables.find((t) => t.name === plan.table)!, plan.columns));
+  }
+  for (const plan of planned.filter((p) => p.action === 'fill')) {
+    const onUpdate = catalog.tables.find((t) => t.name === plan.table)!.columns.filter((c) => c.onUpdate);
+    if (onUpdate.length > 0) warnings.push(`${plan.table}: ON UPDATE ${onUpdate.map((c) => `${c.onUpdate} of column ${c.name}`).join(', ')} is not migrated: the target table exists, so it keeps its own triggers`);
+  }
   for (const [table] of columnOverrides) {
     if (!planned.some((p) => p.table === table && p.action === 'create')) warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
   }
@@ -181,6 +247,26 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     plan.ranges = ranges.map((r, i) => ({ ...r, column, jobId: rangeJobId(plan.jobId, i) }));
     rangeCounts[plan.table] = ranges.length;
   }
+
+  // The created tables' DDL, decided before the transaction so the run records what it translated.
+  const createPlans = created.map((plan) => {
+    const ddl = buildCreateTable(catalog.tables.find((t) => t.name === plan.table)!, schema, {
+      columns: plan.columns,
+      isMariaDb,
+      knownTables,
+      types: typeOptions,
+      zeroDateColumns: zeroDateColumns.get(plan.table) ?? [],
+      targetName: plan.targetTable,
+      tableNames,
+      keyTypes: keyTypes.types.get(plan.table),
+      byteaColumns: nulColumns.get(plan.table),
+      fulltextConfig,
+      names,
+    });
+    warnings.push(...ddl.warnings);
+    translated.push(...ddl.notes);
+    return { plan, ddl };
+  });
 
   let droppedForeignKeys = 0;
   let droppedIndexes = 0;
@@ -207,6 +293,9 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           syncAlembic,
           verify: options.verify ?? 'checksum',
           allowRejects: Boolean(options.allowRejects),
+          nul,
+          fulltextConfig,
+          translated,
         },
         summary: null,
       },
@@ -230,10 +319,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     );
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
-    for (const plan of planned.filter((p) => p.action === 'create')) {
-      const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
-      const ddl = buildCreateTable(sourceTable, schema, { columns: plan.columns, isMariaDb, knownTables, types: typeOptions, zeroDateColumns: zeroDateColumns.get(plan.table) ?? [] });
-      warnings.push(...ddl.warnings);
+    for (const { plan, ddl } of createPlans) {
       for (const statement of ddl.statements) await runner.query(statement);
       for (const item of ddl.deferred) {
         await saveConstraint(manager, { runId, kind: item.kind, schemaName: schema, tableName: plan.targetTable, name: item.name, definition: item.definition });
@@ -274,5 +360,6 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     ],
     droppedForeignKeys,
     droppedIndexes,
+    translated,
   };
 }

@@ -52,11 +52,12 @@ export interface RunTableRow {
   rejectedRows: number;
 }
 
-/** A constraint or index dropped (or deferred) for the load, to be restored by finalize. */
+/** A constraint, index or trigger dropped (or deferred) for the load, to be restored by finalize. */
 export interface SavedConstraintRow {
   id: number;
   runId: string;
-  kind: 'foreign_key' | 'index';
+  /** `trigger`: an ON UPDATE CURRENT_TIMESTAMP trigger of a created table (its CREATE TRIGGER statement). */
+  kind: 'foreign_key' | 'index' | 'trigger';
   schemaName: string;
   tableName: string;
   name: string;
