@@ -240,7 +240,8 @@ export async function planKeyTypes(
       }
       columns.set(m.column, decision.type);
     }
-    if (changed.length > 0 || members.length === 1) {
+    // Reported when a type changed, or when the values had to be read to decide.
+    if (changed.length > 0 || needsData) {
       plan.notes.push(`key type: ${members.map(describe).join(', ')} → ${decision.type} (${decision.reason})`);
     }
   }
