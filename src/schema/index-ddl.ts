@@ -40,7 +40,7 @@ export interface IndexTranslation {
   notes: string[];
 }
 
-/** A whole column of at most this many bytes always fits a btree entry (PostgreSQL's limit is about 2700). */
+/** Whole columns of at most this many bytes (together) always fit a btree entry (PostgreSQL's limit is about 2700). */
 const FULL_COLUMN_MAX_BYTES = 2000;
 
 const TEXT_TYPE = /^(text|varchar|character varying|char|character|bpchar)\b/;
@@ -109,6 +109,8 @@ export function translateIndexes(indexes: readonly SourceIndex[], ctx: IndexCont
     const parts: string[] = [];
     const prefixNotes: string[] = [];
     let skipped = false;
+    // Bytes the whole columns that replace prefixes may take together in one btree entry.
+    let wholeBytes = 0;
     index.columns.forEach((column, i) => {
       const subPart = index.subParts?.[i] ?? null;
       const source = ctx.column(column);
@@ -118,7 +120,8 @@ export function translateIndexes(indexes: readonly SourceIndex[], ctx: IndexCont
         return;
       }
       const bounded = boundedBytes(source, type);
-      if (!index.unique && bounded !== null && bounded <= FULL_COLUMN_MAX_BYTES) {
+      if (!index.unique && bounded !== null && wholeBytes + bounded <= FULL_COLUMN_MAX_BYTES) {
+        wholeBytes += bounded;
         parts.push(q(column));
         prefixNotes.push(`${column}(${subPart}) → the whole column`);
         return;

@@ -26,6 +26,9 @@ const LONG_TABLE_B = `${LONG_TABLE}b`.slice(0, 63) + 'b';
 // Three 64-character foreign-key names, and two index names, that share their first 63 characters.
 const LONG_FK = 'CATALOG_PRODUCT_ENTITY_INT_ATTRIBUTE_ID_EAV_ATTRIBUTE_ATTRIBUTE_ID'.slice(0, 63);
 const LONG_INDEX = 'CATALOG_PRODUCT_ENTITY_INT_ENTITY_ID_ATTRIBUTE_ID_STORE_ID_VALUE'.slice(0, 63);
+// Cyrillic names: within MySQL's 64 characters, beyond PostgreSQL's 63 bytes.
+const RU_TABLE = 'статистика_посещений_интернет_магазина_за_месяц';
+const RU_COLUMN = 'количество_просмотров_страницы_товара_за_день';
 const WIDE_COLUMNS = 310;
 const SERIALIZED = 'O:8:"stdClass":1:{s:22:"\u0000*\u0000scheduled_timestamp";i:1700000000;}';
 
@@ -352,6 +355,12 @@ CREATE TABLE sk_film_text (
 INSERT INTO sk_film_text VALUES
   (1, 'ACADEMY DINOSAUR', 'A Epic Drama of a Feminist And a Mad Scientist who must Battle a Teacher in The Canadian Rockies'),
   (2, 'ACE GOLDFINGER', 'A Astounding Epistle of a Database Administrator And a Explorer who must Find a Car in Ancient China');
+CREATE TABLE \`${RU_TABLE}\` (
+  id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  \`${RU_COLUMN}\` int NOT NULL,
+  KEY \`индекс_количества_просмотров_страницы\` (\`${RU_COLUMN}\`)
+) DEFAULT CHARSET=utf8mb4;
+INSERT INTO \`${RU_TABLE}\` VALUES (1, 10), (5, 20);
 SET foreign_key_checks = 1;
 `;
 
@@ -420,7 +429,7 @@ describe('real application schemas arrive whole', () => {
       const [sourceTables] = await my.query('SHOW TABLES');
       await my.end();
       expect(tables.rows.length).toBe((sourceTables as unknown[]).length);
-      expect(tables.rows.length).toBe(32);
+      expect(tables.rows.length).toBe(33);
       for (const t of tables.rows) expect({ table: t.table_name, status: t.status, method: t.method }).toEqual({ table: t.table_name, status: 'verified', method: 'checksum' });
     } finally {
       await pgc.end();
@@ -434,14 +443,15 @@ describe('real application schemas arrive whole', () => {
       await my.query("SET SESSION time_zone = '+00:00'");
       // wp_options is bytea now (checked byte by byte below); the long-named tables have other names in PostgreSQL.
       const tables = (await my.query('SHOW TABLES'))[0] as Record<string, string>[];
-      const names = tables.map((r) => Object.values(r)[0]!).filter((t) => !['wp_options', LONG_TABLE_A, LONG_TABLE_B].includes(t));
+      const names = tables.map((r) => Object.values(r)[0]!).filter((t) => !['wp_options', LONG_TABLE_A, LONG_TABLE_B, RU_TABLE].includes(t));
       const { tables: compared, values, differences } = await compareAllTables(my, pgc, 'public', names);
       expect(differences).toEqual([]);
       expect(compared).toBe(names.length);
       expect(values).toBeGreaterThan(40 * WIDE_COLUMNS);
-      for (const [table, columns] of [[LONG_TABLE_A, 'id, product_id'], [LONG_TABLE_B, 'id, a_id']] as const) {
-        const [source] = await my.query({ sql: `SELECT ${columns} FROM ${table} ORDER BY id`, rowsAsArray: true });
-        const target = await pgc.query({ text: `SELECT ${columns} FROM "${fitIdentifier(table)}" ORDER BY id`, rowMode: 'array' });
+      for (const [table, column] of [[LONG_TABLE_A, 'product_id'], [LONG_TABLE_B, 'a_id'], [RU_TABLE, RU_COLUMN]] as const) {
+        const [source] = await my.query({ sql: `SELECT id, \`${column}\` FROM \`${table}\` ORDER BY id`, rowsAsArray: true });
+        const target = await pgc.query({ text: `SELECT id, "${fitIdentifier(column)}" FROM "${fitIdentifier(table)}" ORDER BY id`, rowMode: 'array' });
+        expect(target.rows.length).toBeGreaterThan(1);
         expect(target.rows.map((r: unknown[]) => r.map(String))).toEqual((source as unknown[][]).map((r) => r.map(String)));
       }
     } finally {
@@ -553,6 +563,15 @@ describe('real application schemas arrive whole', () => {
       const tables = await pgc.query<{ relname: string }>(`SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname LIKE 'catalog_product_index_price_bundle%' AND relkind = 'r' ORDER BY 1`);
       expect(tables.rows.map((r) => r.relname)).toEqual([fitIdentifier(LONG_TABLE_A), fitIdentifier(LONG_TABLE_B)].sort());
       expect(new Set(tables.rows.map((r) => r.relname)).size).toBe(2);
+      // Multibyte names are cut on a character boundary: no broken character, 63 bytes at most.
+      const ru = await pgc.query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 ORDER BY 1`, [fitIdentifier(RU_TABLE)]);
+      expect(ru.rows).toHaveLength(2);
+      for (const r of ru.rows) {
+        expect(Buffer.byteLength(r.indexname)).toBeLessThanOrEqual(63);
+        expect(r.indexname).not.toContain('\uFFFD');
+      }
+      expect(ru.rows.map((r) => r.indexdef).join('\n')).toContain(`("${fitIdentifier(RU_COLUMN)}")`);
+      expect(fitIdentifier(RU_TABLE)).toMatch(/^статистика_посещений_интерне_[0-9a-f]{8}$/);
       const indexes = await pgc.query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'catalog_product_entity_int' AND indexname NOT LIKE '%pkey' ORDER BY 1`);
       // The two 64-character index names sharing 63 characters, and the two MySQL made for foreign
       // keys (named after the 64-character constraints): four names that share their first 54 bytes.

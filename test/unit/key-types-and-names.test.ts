@@ -207,6 +207,7 @@ describe('prefix, FULLTEXT and SPATIAL indexes', () => {
     ['plain prefix on a short varchar: the whole column (serves col = …)', ix('meta_key', ['meta_key'], [191]), 'CREATE INDEX IF NOT EXISTS "t_meta_key" ON "public"."t" ("meta_key")'],
     ['plain prefix on text: left()', ix('body', ['body'], [10]), 'CREATE INDEX IF NOT EXISTS "t_body" ON "public"."t" ((left("body", 10)))'],
     ['plain prefix on a long varchar: left()', ix('title', ['title', 'email'], [100, null]), 'CREATE INDEX IF NOT EXISTS "t_title" ON "public"."t" ((left("title", 100)), "email")'],
+    ['two prefixes whose whole columns together could pass a btree entry: the second as left()', ix('two', ['meta_key', 'email'], [191, 100]), 'CREATE INDEX IF NOT EXISTS "t_two" ON "public"."t" ("meta_key", (left("email", 100)))'],
     ['UNIQUE prefix on varbinary counts bytes: substring()', ix('page_title', ['page_title'], [5], { unique: true }), 'CREATE UNIQUE INDEX IF NOT EXISTS "t_page_title" ON "public"."t" ((substring("page_title" from 1 for 5)))'],
     ['plain prefix on a blob: substring()', ix('blob', ['blob'], [16]), 'CREATE INDEX IF NOT EXISTS "t_blob" ON "public"."t" ((substring("blob" from 1 for 16)))'],
     ['FULLTEXT over two columns: GIN on to_tsvector', ix('ft', ['title', 'body'], [null, null], { kind: 'FULLTEXT' }), `CREATE INDEX IF NOT EXISTS "t_ft" ON "public"."t" USING gin ((to_tsvector('simple'::regconfig, coalesce("title", '') || ' ' || coalesce("body", ''))))`],
