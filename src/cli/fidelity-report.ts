@@ -19,7 +19,9 @@ export function formatFidelityLines(run: RunRow, tables: readonly RunTableRow[])
   }
   const adjusted = adjustedTables(tables);
   if (adjusted.length > 0) {
-    lines.push(`values: ${tables.length - adjusted.length} tables exact, ${adjusted.length} with values adjusted by a policy (${adjusted.map((t) => t.tableName).join(', ')})`);
+    // Exact: verified and not adjusted; a table that differs is among the problems instead.
+    const exact = tables.filter((t) => t.status === 'verified' && !adjusted.includes(t)).length;
+    lines.push(`values: ${exact} tables exact, ${adjusted.length} with values adjusted by a policy (${adjusted.map((t) => t.tableName).join(', ')})`);
   }
   return lines;
 }

@@ -5,16 +5,15 @@ import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { UsageError } from '../errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../plan.js';
 import { copyJobId, newRunId, rangeJobId } from '../queue/contract.js';
-import { buildCreateTable, reserveDefaultNames } from '../schema/ddl.js';
-import { findFittedCollisions, IdentifierAllocator, targetIdentifier } from '../schema/identifiers.js';
+import { buildCreateTable } from '../schema/ddl.js';
+import { findFittedCollisions, targetIdentifier } from '../schema/identifiers.js';
 import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
-import { planKeyTypes } from '../schema/key-types.js';
-import { DEFAULT_NUL_POLICY, findNulColumns, type NulPolicy } from '../schema/nul-columns.js';
-import { findTargetColumn } from '../copy/copy-table.js';
+import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
+import { planCreatedTables } from './plan-created-tables.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
 import { findZeroDateColumns, readSourceCatalog } from '../schema/source-catalog.js';
 import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
-import { inspectTargetSchema, readForeignKeys, readTargetTables, type TargetTable } from '../schema/target-catalog.js';
+import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../schema/target-catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, saveConstraint } from '../state/store.js';
 import { planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
@@ -184,48 +183,9 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   const fulltextConfig = options.fulltextConfig ?? DEFAULT_FULLTEXT_CONFIG;
   const nul = options.nul ?? DEFAULT_NUL_POLICY;
   const created = planned.filter((p) => p.action === 'create');
-  const { takenRelations, takenTypes } = await withPgClient(target, async (client) => {
-    if (created.some((p) => catalog.tables.find((t) => t.name === p.table)!.indexes.some((i) => i.kind === 'FULLTEXT'))) {
-      const { rows } = await client.query<{ ok: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_ts_config WHERE oid::regconfig::text = $1 OR cfgname = $1) AS ok', [fulltextConfig]);
-      if (!rows[0]?.ok) throw new UsageError(`unknown text search configuration ${JSON.stringify(fulltextConfig)} for the FULLTEXT indexes (--fulltext-config / MY2PG_FULLTEXT_CONFIG); use one the target has, e.g. simple or english (\\dF in psql lists them)`);
-    }
-    // Names a generated index or type must not take. Enum types are left out: a rerun reuses
-    // the enum type a dropped table left behind, as before.
-    const relations = await client.query<{ name: string }>('SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1', [schema]);
-    const types = await client.query<{ name: string }>("SELECT t.typname AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = $1 AND t.typtype <> 'e'", [schema]);
-    return { takenRelations: relations.rows.map((r) => r.name), takenTypes: types.rows.map((r) => r.name) };
-  });
-  const names = new IdentifierAllocator();
-  for (const name of takenRelations) names.reserve('relation', name);
-  for (const name of takenTypes) names.reserve('type', name);
-  for (const plan of created) reserveDefaultNames(names, plan.targetTable, catalog.tables.find((t) => t.name === plan.table)!);
-  // Target names of every source table, for the foreign keys of created tables.
-  const tableNames = new Map(catalog.tables.map((t) => [t.name, planned.find((p) => p.table === t.name)?.targetTable ?? matchExisting(t.name) ?? targetIdentifier(t.name)]));
-  // One type per foreign-key group of columns (key-types.ts); existing target tables keep theirs.
-  const existingBySource = new Map<string, TargetTable>();
-  for (const table of catalog.tables) {
-    const plan = planned.find((p) => p.table === table.name);
-    const match = plan ? (plan.action === 'fill' ? plan.targetTable : undefined) : matchExisting(table.name);
-    const found = match === undefined ? undefined : existing.get(match);
-    if (found) existingBySource.set(table.name, found);
-  }
-  const keyTypes = await planKeyTypes(source, catalog.tables, {
-    created: new Set(created.map((p) => p.table)),
-    existing: existingBySource,
-    types: typeOptions,
-    findColumn: findTargetColumn,
-  });
-  warnings.push(...keyTypes.warnings);
-  const translated: string[] = [...keyTypes.notes];
-  // --nul bytea: text columns that hold NUL become bytea (one scan per created table with text columns).
-  const nulColumns = new Map<string, string[]>();
-  if (nul === 'bytea') {
-    for (const plan of created) nulColumns.set(plan.table, await findNulColumns(source, catalog.tables.find((t) => t.name === plan.table)!, plan.columns));
-  }
-  for (const plan of planned.filter((p) => p.action === 'fill')) {
-    const onUpdate = catalog.tables.find((t) => t.name === plan.table)!.columns.filter((c) => c.onUpdate);
-    if (onUpdate.length > 0) warnings.push(`${plan.table}: ON UPDATE ${onUpdate.map((c) => `${c.onUpdate} of column ${c.name}`).join(', ')} is not migrated: the target table exists, so it keeps its own triggers`);
-  }
+  const createdPlan = await planCreatedTables(source, target, { schema, catalog, planned, existing, matchExisting, types: typeOptions, nul, fulltextConfig });
+  warnings.push(...createdPlan.warnings);
+  const translated = [...createdPlan.translated];
   for (const [table] of columnOverrides) {
     if (!planned.some((p) => p.table === table && p.action === 'create')) warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
   }
@@ -257,11 +217,11 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       types: typeOptions,
       zeroDateColumns: zeroDateColumns.get(plan.table) ?? [],
       targetName: plan.targetTable,
-      tableNames,
-      keyTypes: keyTypes.types.get(plan.table),
-      byteaColumns: nulColumns.get(plan.table),
+      tableNames: createdPlan.tableNames,
+      keyTypes: createdPlan.keyTypes.get(plan.table),
+      byteaColumns: createdPlan.nulColumns.get(plan.table),
       fulltextConfig,
-      names,
+      names: createdPlan.names,
     });
     warnings.push(...ddl.warnings);
     translated.push(...ddl.notes);

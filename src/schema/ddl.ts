@@ -1,5 +1,5 @@
 import { literalPg, qualifyPg, quotePg } from '../db/quote.js';
-import { fitIdentifier, IdentifierAllocator, pgObjectName, targetIdentifier } from './identifiers.js';
+import { IdentifierAllocator, pgObjectName, targetIdentifier } from './identifiers.js';
 import { DEFAULT_FULLTEXT_CONFIG, translateIndexes } from './index-ddl.js';
 import { isOnUpdateNow, ON_UPDATE_TRIGGER, onUpdatePrecision, onUpdateTriggerSql } from './on-update-trigger.js';
 import type { SourceColumn, SourceTable } from './source-catalog.js';
@@ -24,9 +24,6 @@ export interface CreateTablePlan {
   /** What was translated into another PostgreSQL form (key types, prefix/FULLTEXT/SPATIAL indexes, ON UPDATE), for the report. */
   notes: string[];
 }
-
-/** Kept for callers of the old name: see identifiers.ts. */
-export { fitIdentifier };
 
 const IDENTITY_TYPES = new Set(['smallint', 'integer', 'bigint']);
 
