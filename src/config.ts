@@ -60,6 +60,8 @@ export interface Config {
   columnTypeOverrides: string[];
   /** `MY2PG_ENUM`: `type` (PostgreSQL enum types, default) or `check` (text + CHECK); the `--enum` flag wins. */
   enumMode: 'type' | 'check';
+  /** `MY2PG_EXCLUDE_VIEWS`: comma-separated source views finalize neither creates nor verifies; `--exclude-view` flags add to them. */
+  excludeViews: string[];
 }
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -86,6 +88,7 @@ export const CONFIG_ENV_VARS = [
   'MY2PG_TYPES',
   'MY2PG_COLUMN_TYPES',
   'MY2PG_ENUM',
+  'MY2PG_EXCLUDE_VIEWS',
   'MY2PG_LOCK_DURATION_MS',
   'MY2PG_STALLED_INTERVAL_MS',
   'MY2PG_REDIS_OUTAGE_MS',
@@ -306,6 +309,7 @@ const configSchema = z.object({
   typeOverrides: z.array(z.string()),
   columnTypeOverrides: z.array(z.string()),
   enumMode: z.enum(['type', 'check'], { message: 'the enum mode (MY2PG_ENUM or --enum) must be type or check' }),
+  excludeViews: z.array(z.string()),
 });
 
 function splitList(value: string | undefined): string[] {
@@ -357,6 +361,7 @@ export function loadConfig(
     typeOverrides: splitList(env.MY2PG_TYPES),
     columnTypeOverrides: splitList(env.MY2PG_COLUMN_TYPES),
     enumMode: blankToUndefined(env.MY2PG_ENUM) ?? 'type',
+    excludeViews: (env.MY2PG_EXCLUDE_VIEWS ?? '').split(',').map((v) => v.trim()).filter((v) => v.length > 0),
   };
   const problems: string[] = [];
   if (need.includes('source') && candidate.mysqlUrl === undefined) {

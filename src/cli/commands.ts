@@ -16,6 +16,7 @@ import { getLatestRun, getRun, listRejectedRows, listRunTables, stateSchemaExist
 import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
 import { createProgressView, type TtyStream } from './progress.js';
 import { buildReportRows, formatFailures, formatRunReport } from './report.js';
+import { schemaObjectsOf } from './schema-objects-report.js';
 
 /** Starts workers in this process (`run`, `demo`); injected by the process entry point. */
 export type StartWorkers = (config: Config, options: { concurrency: number; logger: Logger }) => Promise<{ close(graceMs?: number): Promise<void> }>;
@@ -54,6 +55,8 @@ export interface PlanFlags {
   columnType?: string[];
   /** `--enum type|check` (commander checked the choice). */
   enum?: 'type' | 'check';
+  /** `--exclude-view NAME`, repeatable: views finalize neither creates nor verifies. */
+  excludeView?: string[];
 }
 
 /** Opens the target (and the source when needed), runs `fn`, closes them. */
@@ -170,6 +173,7 @@ export async function startCommand(
         typeOverrides,
         columnTypeOverrides,
         enumMode: flags.enum ?? config.enumMode,
+        excludeViews: splitNames([...config.excludeViews, ...(flags.excludeView ?? [])]),
       });
       await enqueueRun(queues, prepared);
     } catch (error) {
@@ -239,6 +243,8 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
               };
             }),
             rejectedRows: await listRejectedRows(target, run.id),
+            // Views, generated columns, CHECKs, and the triggers/routines/events not migrated.
+            schemaObjects: schemaObjectsOf(run),
             summary: run.summary,
           },
           null,

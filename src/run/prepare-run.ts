@@ -5,13 +5,15 @@ import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { UsageError } from '../errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../plan.js';
 import { copyJobId, newRunId, rangeJobId } from '../queue/contract.js';
-import { buildCreateTable } from '../schema/ddl.js';
+import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
+import { notMigratedObjects, unknownViewNames, type SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
+import { readSourceObjects } from '../schema/translate/source-objects.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
 import { findZeroDateColumns, readSourceCatalog } from '../schema/source-catalog.js';
 import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
 import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../schema/target-catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
-import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, saveConstraint } from '../state/store.js';
+import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, mergeRunOptions, saveConstraint } from '../state/store.js';
 import { planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 
@@ -43,6 +45,8 @@ export interface RunOptions {
   columnTypeOverrides?: ColumnTypeOverride[] | undefined;
   /** `--enum`: PostgreSQL enum types (default) or text with a CHECK constraint. */
   enumMode?: EnumMode | undefined;
+  /** `--exclude-view`: source views finalize neither creates nor verifies. */
+  excludeViews?: string[] | undefined;
 }
 
 /** Checks each override's PostgreSQL type against the target, listing every unknown one at once. */
@@ -77,7 +81,7 @@ export interface PreparedRun {
   tables: PlannedTable[];
   syncAlembic: boolean;
   warnings: string[];
-  /** Source objects that are not migrated (views, triggers, procedures, functions). */
+  /** Source objects that are not migrated (triggers, procedures, functions, events, excluded views). */
   notMigrated: string[];
   /** Foreign keys dropped for the load. */
   droppedForeignKeys: number;
@@ -127,6 +131,11 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     catalog.tables.map((t) => t.name),
     { tables: options.tables, exclude: options.exclude, entities: options.entities ? described : undefined },
   );
+  const objects = await readSourceObjects(source);
+  const unknownViews = unknownViewNames(objects, options.excludeViews ?? []);
+  if (unknownViews.length > 0) {
+    throw new UsageError(`unknown view${unknownViews.length > 1 ? 's' : ''} in --exclude-view: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`);
+  }
   const warnings: string[] = [];
   const tooLong = selected.filter((t) => Buffer.byteLength(t.table, 'utf8') > 63).map((t) => t.table);
   if (tooLong.length > 0) throw new UsageError(`table names longer than PostgreSQL's 63 bytes: ${tooLong.join(', ')}; exclude them with --exclude`);
@@ -207,6 +216,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           syncAlembic,
           verify: options.verify ?? 'checksum',
           allowRejects: Boolean(options.allowRejects),
+          excludeViews: options.excludeViews ?? [],
         },
         summary: null,
       },
@@ -230,15 +240,25 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     );
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
+    const schemaObjects: SchemaObjectsRecord = { generated: [], checks: [], notMigrated: notMigratedObjects(objects, options.excludeViews ?? []) };
     for (const plan of planned.filter((p) => p.action === 'create')) {
       const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
-      const ddl = buildCreateTable(sourceTable, schema, { columns: plan.columns, isMariaDb, knownTables, types: typeOptions, zeroDateColumns: zeroDateColumns.get(plan.table) ?? [] });
+      const { ddl, generated, checks } = await createTranslatedTable((sql) => runner.query(sql), sourceTable, schema, {
+        columns: plan.columns,
+        isMariaDb,
+        knownTables,
+        types: typeOptions,
+        zeroDateColumns: zeroDateColumns.get(plan.table) ?? [],
+      }, objects);
+      schemaObjects.generated.push(...generated);
+      schemaObjects.checks.push(...checks);
       warnings.push(...ddl.warnings);
-      for (const statement of ddl.statements) await runner.query(statement);
       for (const item of ddl.deferred) {
         await saveConstraint(manager, { runId, kind: item.kind, schemaName: schema, tableName: plan.targetTable, name: item.name, definition: item.definition });
       }
     }
+    // What became of generated columns, CHECKs and the objects not migrated: finalize and status report it.
+    await mergeRunOptions(manager, runId, { schemaObjects });
     const client = (await runner.connect()) as PoolClient;
     const foreignKeys = await readForeignKeys(client, schema, touched);
     for (const fk of foreignKeys) {
@@ -267,11 +287,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     tables: planned,
     syncAlembic,
     warnings,
-    notMigrated: [
-      ...catalog.views.map((v) => `view ${v}`),
-      ...(catalog.triggers ?? []).map((t) => `trigger ${t}`),
-      ...(catalog.routines ?? []).map((r) => r.replace(/^(PROCEDURE|FUNCTION) /, (kind) => kind.toLowerCase())),
-    ],
+    notMigrated: notMigratedObjects(objects, options.excludeViews ?? []).map((o) => `${o.kind} ${o.name}${o.reason ? ` (${o.reason})` : ''}`),
     droppedForeignKeys,
     droppedIndexes,
   };
