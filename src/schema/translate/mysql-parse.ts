@@ -131,7 +131,7 @@ const LOGICAL = new Map<string, number>([
   ['&&', 3],
 ]);
 
-function isLogical(node: unknown): node is AstNode {
+function isLogical(node: unknown): boolean {
   return typeof node === 'object' && node !== null && (node as AstNode).type === 'binary_expr' && LOGICAL.has(String((node as AstNode).operator).toUpperCase());
 }
 
@@ -150,7 +150,7 @@ export function fixLogicalPrecedence(node: unknown): unknown {
     const operators: string[] = [];
     const flatten = (n: AstNode): void => {
       for (const [side, child] of [['left', n.left], ['right', n.right]] as const) {
-        if (isLogical(child) && !child.parentheses) flatten(child);
+        if (isLogical(child) && !(child as AstNode).parentheses) flatten(child as AstNode);
         else operands.push(fixLogicalPrecedence(child));
         if (side === 'left') operators.push(String(n.operator).toUpperCase());
       }
@@ -178,6 +178,15 @@ export function fixLogicalPrecedence(node: unknown): unknown {
     const rebuilt = build(operands, operators) as AstNode;
     if (object.parentheses) rebuilt.parentheses = true;
     return rebuilt;
+  }
+  if (object.type === 'binary_expr' || object.type === 'unary_expr') {
+    // The parser also binds XOR tighter than comparisons (`a > 1 XOR b` as `a > (1 XOR b)`):
+    // an unparenthesised XOR under another operator cannot be read back as MySQL meant it.
+    for (const child of [object.left, object.right, object.expr]) {
+      if (isLogical(child) && String((child as AstNode).operator).toUpperCase() === 'XOR' && !(child as AstNode).parentheses) {
+        throw new UntranslatableError('an XOR next to another operator without parentheses (the SQL parser groups it wrongly)');
+      }
+    }
   }
   const out: AstNode = {};
   for (const [key, value] of Object.entries(object)) out[key] = fixLogicalPrecedence(value);

@@ -313,8 +313,10 @@ export class ExpressionTranslator {
       const kind = present[0]!.type.kind;
       if (kind === 'decimal') {
         const scales = present.map((v) => v.type.scale);
-        const scale = scales.every((s) => s !== undefined) ? Math.max(...(scales as number[])) : undefined;
-        return { values, type: scale === undefined ? { kind } : { kind, scale } };
+        if (!scales.every((s) => s !== undefined)) return { values, type: { kind } };
+        const scale = Math.max(...(scales as number[]));
+        const widened = values.map((v) => (v.type.kind === 'null' || v.type.scale === scale ? v : { sql: `round(${v.sql}, ${scale})`, type: { kind, scale } }));
+        return { values: widened, type: { kind, scale } };
       }
       const fsps = present.map((v) => v.type.fsp ?? 0);
       return { values, type: kind === 'datetime' || kind === 'timestamptz' ? { kind, fsp: Math.max(...fsps) } : { kind } };
@@ -324,8 +326,10 @@ export class ExpressionTranslator {
       const numbers = values.map((v) => this.asNumber(v));
       if (kinds.has('float')) return { values: numbers, type: FLOAT };
       if (kinds.has('decimal')) {
+        // MySQL gives the result the largest scale, and shows every member with it.
         const scale = Math.max(...numbers.map((v) => v.type.scale ?? 0));
-        return { values: numbers.map((v) => (v.type.kind === 'int' ? { sql: `(${v.sql})::numeric`, type: v.type } : v)), type: { kind: 'decimal', scale } };
+        const widened = numbers.map((v) => (v.type.kind === 'null' || (v.type.kind === 'decimal' && v.type.scale === scale) ? v : { sql: `round((${v.sql})::numeric, ${scale})`, type: { kind: 'decimal' as const, scale } }));
+        return { values: widened, type: { kind: 'decimal', scale } };
       }
       return { values: numbers, type: INT };
     }
