@@ -1,6 +1,6 @@
 import { literalPg } from '../../db/quote.js';
 import { translateDateFormat } from './date-format.js';
-import { parseMysqlExpression, unescapeMysqlString, UntranslatableError, type AstNode } from './mysql-parse.js';
+import { unescapeMysqlString, UntranslatableError, type AstNode } from './mysql-parse.js';
 import { BOOL, castTarget, FLOAT, INT, isNumeric, NULL_TYPE, TEXT, type SqlType } from './sql-types.js';
 
 /** A translated expression: PostgreSQL SQL and the type it has. */
@@ -894,9 +894,4 @@ export class ExpressionTranslator {
     const fn = mode === 'leading' ? 'ltrim' : mode === 'trailing' ? 'rtrim' : 'btrim';
     return { sql: `${fn}(${this.text(subject).sql}, ${literalPg(remove)})`, type: TEXT };
   }
-}
-
-/** The PostgreSQL text of an expression for a generated column or CHECK (immutable rules). */
-export function translateMysqlExpression(text: string, scope: TranslateScope): Translated {
-  return new ExpressionTranslator(scope, { immutable: true }).value(parseMysqlExpression(text));
 }
