@@ -17,6 +17,7 @@ import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
 import { createProgressView, type TtyStream } from './progress.js';
 import { buildReportRows, formatFailures, formatRunReport } from './report.js';
 import { countAdjustedTables } from './fidelity-report.js';
+import { schemaObjectsOf } from './schema-objects-report.js';
 
 /** Starts workers in this process (`run`, `demo`); injected by the process entry point. */
 export type StartWorkers = (config: Config, options: { concurrency: number; logger: Logger }) => Promise<{ close(graceMs?: number): Promise<void> }>;
@@ -59,6 +60,8 @@ export interface PlanFlags {
   nul?: 'reject' | 'strip' | 'bytea';
   /** `--fulltext-config NAME`: text search configuration of FULLTEXT's GIN indexes. */
   fulltextConfig?: string;
+  /** `--exclude-view NAME`, repeatable: views finalize neither creates nor verifies. */
+  excludeView?: string[];
 }
 
 /** Opens the target (and the source when needed), runs `fn`, closes them. */
@@ -178,6 +181,7 @@ export async function startCommand(
         enumMode: flags.enum ?? config.enumMode,
         nul: flags.nul ?? config.nulPolicy,
         fulltextConfig: flags.fulltextConfig ?? config.fulltextConfig,
+        excludeViews: splitNames([...config.excludeViews, ...(flags.excludeView ?? [])]),
       });
       await enqueueRun(queues, prepared);
     } catch (error) {
@@ -247,6 +251,8 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
               };
             }),
             rejectedRows: await listRejectedRows(target, run.id),
+            // Views, generated columns, CHECKs, and the triggers/routines/events not migrated.
+            schemaObjects: schemaObjectsOf(run),
             summary: run.summary,
           },
           null,

@@ -46,6 +46,7 @@ function addPlanOptions(command: Command): Command {
   return command
     .option('--tables <names>', 'only these tables (comma separated, repeatable)', collect)
     .option('--exclude <names>', 'every table but these (comma separated, repeatable)', collect)
+    .option('--exclude-view <names>', 'neither create nor verify these source views (comma separated, repeatable)', collect)
     .option('--entities <module>', 'migrate the tables (and columns) of these TypeORM entities (.js or .ts module)')
     .option('--batch-size <n>', 'rows per COPY write', positiveInt, 5000)
     .addOption(new Option('--verify <method>', 'how finalize verifies each table: content checksums, row counts, or not at all').choices([...VERIFY_METHODS]).default('checksum'))

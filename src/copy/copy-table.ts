@@ -50,6 +50,11 @@ export interface ColumnPair {
   convert: Converter;
   /** What the converter had to change in this column's values. */
   adjustments: ColumnAdjustments;
+  /**
+   * A generated column on both sides: PostgreSQL computes it, so the copy leaves it out,
+   * while verification still compares its values (a wrong translation shows as a mismatch).
+   */
+  computed?: boolean;
 }
 
 /**
@@ -65,7 +70,8 @@ export function findTargetColumn(target: TargetTable, name: string): TargetColum
 
 /**
  * Pairs source columns with target columns. A source column the target lacks is a permanent
- * error naming it; so is a target column PostgreSQL computes itself.
+ * error naming it; so is a target column PostgreSQL computes itself, unless the source column
+ * is generated too (then the pair is marked `computed`).
  */
 export function pairColumns(source: SourceTable, target: TargetTable, only?: readonly string[], convertOptions: ConvertOptions = {}): ColumnPair[] {
   const wanted = only ? source.columns.filter((c) => only.includes(c.name)) : source.columns;
@@ -87,7 +93,7 @@ export function pairColumns(source: SourceTable, target: TargetTable, only?: rea
       missing.push(column.name);
       continue;
     }
-    if (targetColumn.generated) {
+    if (targetColumn.generated && !column.generated) {
       throw new MigrationError(
         `table ${source.name}: target column ${JSON.stringify(targetColumn.name)} is GENERATED ALWAYS in PostgreSQL and cannot be filled; exclude the column or make it a plain column`,
         { table: source.name },
@@ -95,7 +101,7 @@ export function pairColumns(source: SourceTable, target: TargetTable, only?: rea
       );
     }
     const adjustments = emptyAdjustments();
-    pairs.push({ source: column, target: targetColumn, convert: buildConverter(column, targetColumn, adjustments, convertOptions), adjustments });
+    pairs.push({ source: column, target: targetColumn, convert: buildConverter(column, targetColumn, adjustments, convertOptions), adjustments, ...(targetColumn.generated ? { computed: true } : {}) });
   }
   if (missing.length > 0) {
     throw new MigrationError(
@@ -268,7 +274,8 @@ async function saveRejectedRows(pg: PoolClient, runId: string, table: string, pa
 export async function copyTable(source: DataSource, target: DataSource, input: CopyTableInput, hooks: CopyTableHooks = {}): Promise<CopyTableOutcome> {
   const started = Date.now();
   const { sourceTable, targetTable } = await loadTablePair(source, target, input);
-  const pairs = pairColumns(sourceTable, targetTable, input.columns, { nul: input.nul });
+  // Generated on both sides: PostgreSQL computes the value, so it is not copied.
+  const pairs = pairColumns(sourceTable, targetTable, input.columns, { nul: input.nul }).filter((p) => !p.computed);
   const canon = rowCanonicalizerFor(pairs, sourceTable.primaryKey);
   const converters = pairs.map((p) => p.convert);
   const names = pairs.map((p) => p.source.name);

@@ -5,17 +5,19 @@ import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { UsageError } from '../errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../plan.js';
 import { copyJobId, newRunId, rangeJobId } from '../queue/contract.js';
-import { buildCreateTable } from '../schema/ddl.js';
 import { findFittedCollisions, targetIdentifier } from '../schema/identifiers.js';
 import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import { planCreatedTables } from './plan-created-tables.js';
+import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
+import { notMigratedObjects, unknownViewNames, type SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
+import { readSourceObjects } from '../schema/translate/source-objects.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
 import { findZeroDateColumns, readSourceCatalog } from '../schema/source-catalog.js';
 import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
 import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../schema/target-catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
-import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, saveConstraint } from '../state/store.js';
+import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, mergeRunOptions, saveConstraint } from '../state/store.js';
 import { planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 
@@ -51,6 +53,8 @@ export interface RunOptions {
   nul?: NulPolicy | undefined;
   /** `--fulltext-config`: text search configuration of the GIN indexes made from FULLTEXT ones. Default simple. */
   fulltextConfig?: string | undefined;
+  /** `--exclude-view`: source views finalize neither creates nor verifies. */
+  excludeViews?: string[] | undefined;
 }
 
 /** Checks each override's PostgreSQL type against the target, listing every unknown one at once. */
@@ -85,7 +89,7 @@ export interface PreparedRun {
   tables: PlannedTable[];
   syncAlembic: boolean;
   warnings: string[];
-  /** Source objects that are not migrated (views, triggers, procedures, functions). */
+  /** Source objects that are not migrated (triggers, procedures, functions, events, excluded views). */
   notMigrated: string[];
   /** What the created tables got in another PostgreSQL form (key types, indexes, ON UPDATE triggers, bytea for NUL), also kept in `my2pg.runs.options.translated`. */
   translated: string[];
@@ -137,6 +141,11 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     catalog.tables.map((t) => t.name),
     { tables: options.tables, exclude: options.exclude, entities: options.entities ? described : undefined },
   );
+  const objects = await readSourceObjects(source);
+  const unknownViews = unknownViewNames(objects, options.excludeViews ?? []);
+  if (unknownViews.length > 0) {
+    throw new UsageError(`unknown view${unknownViews.length > 1 ? 's' : ''} in --exclude-view: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`);
+  }
   const warnings: string[] = [];
   // Names longer than PostgreSQL's 63 bytes are cut with a hash (identifiers.ts); two that
   // would still meet are refused before anything is written.
@@ -208,26 +217,6 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     rangeCounts[plan.table] = ranges.length;
   }
 
-  // The created tables' DDL, decided before the transaction so the run records what it translated.
-  const createPlans = created.map((plan) => {
-    const ddl = buildCreateTable(catalog.tables.find((t) => t.name === plan.table)!, schema, {
-      columns: plan.columns,
-      isMariaDb,
-      knownTables,
-      types: typeOptions,
-      zeroDateColumns: zeroDateColumns.get(plan.table) ?? [],
-      targetName: plan.targetTable,
-      tableNames: createdPlan.tableNames,
-      keyTypes: createdPlan.keyTypes.get(plan.table),
-      byteaColumns: createdPlan.nulColumns.get(plan.table),
-      fulltextConfig,
-      names: createdPlan.names,
-    });
-    warnings.push(...ddl.warnings);
-    translated.push(...ddl.notes);
-    return { plan, ddl };
-  });
-
   let droppedForeignKeys = 0;
   let droppedIndexes = 0;
   await target.transaction(async (manager) => {
@@ -255,7 +244,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           allowRejects: Boolean(options.allowRejects),
           nul,
           fulltextConfig,
-          translated,
+          excludeViews: options.excludeViews ?? [],
         },
         summary: null,
       },
@@ -279,12 +268,33 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     );
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
-    for (const { plan, ddl } of createPlans) {
-      for (const statement of ddl.statements) await runner.query(statement);
+    const schemaObjects: SchemaObjectsRecord = { generated: [], checks: [], notMigrated: notMigratedObjects(objects, options.excludeViews ?? []) };
+    for (const plan of created) {
+      const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
+      const { ddl, generated, checks } = await createTranslatedTable((sql) => runner.query(sql), sourceTable, schema, {
+        columns: plan.columns,
+        isMariaDb,
+        knownTables,
+        types: typeOptions,
+        zeroDateColumns: zeroDateColumns.get(plan.table) ?? [],
+        targetName: plan.targetTable,
+        tableNames: createdPlan.tableNames,
+        keyTypes: createdPlan.keyTypes.get(plan.table),
+        byteaColumns: createdPlan.nulColumns.get(plan.table),
+        fulltextConfig,
+        names: createdPlan.names,
+      }, objects);
+      schemaObjects.generated.push(...generated);
+      schemaObjects.checks.push(...checks);
+      warnings.push(...ddl.warnings);
+      translated.push(...ddl.notes);
       for (const item of ddl.deferred) {
         await saveConstraint(manager, { runId, kind: item.kind, schemaName: schema, tableName: plan.targetTable, name: item.name, definition: item.definition });
       }
     }
+    // What became of generated columns, CHECKs and the objects not migrated: finalize and status report it.
+    // translated: what the created tables got in another form (report and my2pg.runs.options).
+    await mergeRunOptions(manager, runId, { schemaObjects, translated });
     const client = (await runner.connect()) as PoolClient;
     const foreignKeys = await readForeignKeys(client, schema, touched);
     for (const fk of foreignKeys) {
@@ -313,11 +323,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     tables: planned,
     syncAlembic,
     warnings,
-    notMigrated: [
-      ...catalog.views.map((v) => `view ${v}`),
-      ...(catalog.triggers ?? []).map((t) => `trigger ${t}`),
-      ...(catalog.routines ?? []).map((r) => r.replace(/^(PROCEDURE|FUNCTION) /, (kind) => kind.toLowerCase())),
-    ],
+    notMigrated: notMigratedObjects(objects, options.excludeViews ?? []).map((o) => `${o.kind} ${o.name}${o.reason ? ` (${o.reason})` : ''}`),
     droppedForeignKeys,
     droppedIndexes,
     translated,

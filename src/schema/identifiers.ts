@@ -94,6 +94,13 @@ export class IdentifierAllocator {
     return this.used.get(namespace)?.has(name) ?? false;
   }
 
+  /** An independent copy: a trial build allocates from it without taking names from this one. */
+  clone(): IdentifierAllocator {
+    const copy = new IdentifierAllocator();
+    for (const [namespace, names] of this.used) copy.used.set(namespace, new Set(names));
+    return copy;
+  }
+
   /** A name for `wanted`: itself when it fits and is free, else cut and suffixed with a hash (and a counter on collision). */
   allocate(namespace: string, wanted: string): string {
     const taken = this.names(namespace);

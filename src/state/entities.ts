@@ -56,12 +56,12 @@ export interface RunTableRow {
 export interface SavedConstraintRow {
   id: number;
   runId: string;
-  /** `trigger`: an ON UPDATE CURRENT_TIMESTAMP trigger of a created table (its CREATE TRIGGER statement). */
-  kind: 'foreign_key' | 'index' | 'trigger';
+  /** `trigger`: an ON UPDATE CURRENT_TIMESTAMP trigger of a created table (its CREATE TRIGGER statement). A CHECK is restored like a foreign key: NOT VALID, then VALIDATE. */
+  kind: 'foreign_key' | 'index' | 'check' | 'trigger';
   schemaName: string;
   tableName: string;
   name: string;
-  /** For a foreign key the constraint definition; for an index the whole CREATE INDEX statement. */
+  /** For a foreign key or CHECK the constraint definition; for an index the whole CREATE INDEX statement. */
   definition: string;
   savedAt: Date;
   restoredAt: Date | null;
