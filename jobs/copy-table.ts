@@ -5,6 +5,7 @@ import { recordRangeCopied } from '../src/run/record-range.js';
 import { RunCancelledError, watchRunCancellation, WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
 import { getRun, markTableCopying, updateRunTable } from '../src/state/store.js';
+import { NUL_POLICIES } from '../src/schema/nul-columns.js';
 import type { JobContext } from './context.js';
 import { validatePayload } from './validate-payload.js';
 
@@ -25,7 +26,9 @@ export function createCopyTableProcessor(context: JobContext) {
     await job.log(`attempt ${job.attemptsMade + 1}: copying ${payload.table}${part} into ${payload.targetSchema}.${payload.targetTable}`);
     const cancellation = watchRunCancellation(context.target, payload.runId, payload.table);
     try {
-      const result = await copyTable(context.source, context.target, payload, {
+      // Runs recorded before --nul existed removed NULs; a retry of one keeps doing so.
+      const nul = NUL_POLICIES.find((p) => p === run.options.nul) ?? 'strip';
+      const result = await copyTable(context.source, context.target, { ...payload, nul }, {
         onProgress: (progress) => job.updateProgress(progress),
         onLog: (line) => job.log(line).then(() => undefined),
         signal: context.shutdown ? AbortSignal.any([cancellation.signal, context.shutdown]) : cancellation.signal,

@@ -67,6 +67,15 @@ export interface Config {
   columnTypeOverrides: string[];
   /** `MY2PG_ENUM`: `type` (PostgreSQL enum types, default) or `check` (text + CHECK); the `--enum` flag wins. */
   enumMode: 'type' | 'check';
+  /**
+   * `MY2PG_NUL`: what a NUL character in text does: `reject` the row (default), `strip` it
+   * (counted as an adjustment), or `bytea` (such columns of created tables become bytea). The `--nul` flag wins.
+   */
+  nulPolicy: 'reject' | 'strip' | 'bytea';
+  /** `MY2PG_FULLTEXT_CONFIG`: text search configuration of the GIN indexes made from FULLTEXT ones. Default `simple`; `--fulltext-config` wins. */
+  fulltextConfig: string;
+  /** `MY2PG_EXCLUDE_VIEWS`: comma-separated source views finalize neither creates nor verifies; `--exclude-view` flags add to them. */
+  excludeViews: string[];
 }
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -94,6 +103,9 @@ export const CONFIG_ENV_VARS = [
   'MY2PG_TYPES',
   'MY2PG_COLUMN_TYPES',
   'MY2PG_ENUM',
+  'MY2PG_NUL',
+  'MY2PG_FULLTEXT_CONFIG',
+  'MY2PG_EXCLUDE_VIEWS',
   'MY2PG_LOCK_DURATION_MS',
   'MY2PG_STALLED_INTERVAL_MS',
   'MY2PG_REDIS_OUTAGE_MS',
@@ -315,6 +327,9 @@ const configSchema = z.object({
   typeOverrides: z.array(z.string()),
   columnTypeOverrides: z.array(z.string()),
   enumMode: z.enum(['type', 'check'], { message: 'the enum mode (MY2PG_ENUM or --enum) must be type or check' }),
+  nulPolicy: z.enum(['reject', 'strip', 'bytea'], { message: 'the NUL policy (MY2PG_NUL or --nul) must be reject, strip or bytea' }),
+  fulltextConfig: z.string().min(1),
+  excludeViews: z.array(z.string()),
 });
 
 function splitList(value: string | undefined): string[] {
@@ -367,6 +382,9 @@ export function loadConfig(
     typeOverrides: splitList(env.MY2PG_TYPES),
     columnTypeOverrides: splitList(env.MY2PG_COLUMN_TYPES),
     enumMode: blankToUndefined(env.MY2PG_ENUM) ?? 'type',
+    nulPolicy: blankToUndefined(env.MY2PG_NUL) ?? 'reject',
+    fulltextConfig: blankToUndefined(env.MY2PG_FULLTEXT_CONFIG) ?? 'simple',
+    excludeViews: (env.MY2PG_EXCLUDE_VIEWS ?? '').split(',').map((v) => v.trim()).filter((v) => v.length > 0),
   };
   const problems: string[] = [];
   if (need.includes('source') && candidate.mysqlUrl === undefined) {

@@ -21,6 +21,7 @@ import { cancelRun, describeCancelOutcome, type CancelOutcome } from '../run/can
 import { createStderrLane, type StderrLane, type TtyStream } from './progress.js';
 import { buildReportRows, formatFailures, formatRunReport } from './report.js';
 import { describeRejectedRows, waitAndReport, workerCommand, type InProcessPool, type Interruption } from './wait-run.js';
+import { schemaObjectsOf } from './schema-objects-report.js';
 
 /** Starts workers in this process (`run`, `demo`, `retry`/`resume` without a worker); injected by the process entry point. */
 export type StartWorkers = (config: Config, options: { concurrency: number; logger: Logger; queues: QueueNames }) => Promise<InProcessPool>;
@@ -81,6 +82,12 @@ export interface PlanFlags {
   columnType?: string[];
   /** `--enum type|check` (commander checked the choice). */
   enum?: 'type' | 'check';
+  /** `--nul reject|strip|bytea` (commander checked the choice). */
+  nul?: 'reject' | 'strip' | 'bytea';
+  /** `--fulltext-config NAME`: text search configuration of FULLTEXT's GIN indexes. */
+  fulltextConfig?: string;
+  /** `--exclude-view NAME`, repeatable: views finalize neither creates nor verifies. */
+  excludeView?: string[];
 }
 
 /** Opens the target (and the source when needed), runs `fn`, closes them. */
@@ -189,6 +196,9 @@ export async function startCommand(
         columnTypeOverrides,
         enumMode: flags.enum ?? config.enumMode,
         queues: scope.queues,
+        nul: flags.nul ?? config.nulPolicy,
+        fulltextConfig: flags.fulltextConfig ?? config.fulltextConfig,
+        excludeViews: splitNames([...config.excludeViews, ...(flags.excludeView ?? [])]),
       });
       await enqueueRun(queues, prepared);
       // Listed for the board, which finds every target's queues there.
@@ -376,6 +386,8 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
               };
             }),
             rejectedRows: await listRejectedRows(target, run.id),
+            // Views, generated columns, CHECKs, and the triggers/routines/events not migrated.
+            schemaObjects: schemaObjectsOf(run),
             summary: run.summary,
           },
           null,

@@ -49,6 +49,7 @@ function addPlanOptions(command: Command): Command {
   return command
     .option('--tables <names>', 'only these tables (comma separated, repeatable)', collect)
     .option('--exclude <names>', 'every table but these (comma separated, repeatable)', collect)
+    .option('--exclude-view <names>', 'neither create nor verify these source views (comma separated, repeatable)', collect)
     .option('--entities <module>', 'migrate the tables (and columns) of these TypeORM entities (.js or .ts module)')
     .option('--batch-size <n>', 'rows per COPY write', positiveInt, 5000)
     .addOption(new Option('--verify <method>', 'how finalize verifies each table: content checksums, row counts, or not at all').choices([...VERIFY_METHODS]).default('checksum'))
@@ -57,6 +58,8 @@ function addPlanOptions(command: Command): Command {
     .option('--type <mysql=pg>', "map a MySQL type to a PostgreSQL type, e.g. 'tinyint(1)=smallint' (repeatable)", collect)
     .option('--column-type <table.column=pg>', "map one column, e.g. 'users.bio=text' (repeatable)", collect)
     .addOption(new Option('--enum <mode>', 'ENUM columns as PostgreSQL enum types or as text with a CHECK (default: type)').choices(['type', 'check']))
+    .addOption(new Option('--nul <policy>', 'text holding NUL characters: reject the row, strip the NULs, or create such columns as bytea (default: reject)').choices(['reject', 'strip', 'bytea']))
+    .option('--fulltext-config <name>', 'text search configuration of the GIN indexes made from FULLTEXT indexes (default: simple)')
     .option('--range-rows <n>', 'split a table with an integer primary key and more rows than this into key-range jobs (0 = never)', nonNegativeInt, 500000);
 }
 

@@ -1,6 +1,7 @@
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import type { TableJobState } from '../queue/run-queue.js';
-import { describeAdjustments, type TableAdjustments } from '../copy/copy-table.js';
+import { formatFidelityLines } from './fidelity-report.js';
+import { describeSchemaObjects } from './schema-objects-report.js';
 
 /** Pads a table of strings into aligned columns: text columns (by index) to the left, numbers to the right. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], textColumns: readonly number[] = [0]): string {
@@ -117,9 +118,8 @@ export function formatRunReport(run: RunRow, tables: readonly RunTableRow[], job
   if (summary?.sequences && summary.sequences.length > 0) {
     lines.push(`sequences: ${summary.sequences.map((s) => `${s.table}.${s.column} next ${s.nextValue}`).join(', ')}`);
   }
-  for (const t of tables) {
-    for (const line of describeAdjustments((t.adjustments ?? {}) as TableAdjustments)) lines.push(`adjusted: table ${t.tableName}, ${line}`);
-  }
+  lines.push(...formatFidelityLines(run, tables));
+  lines.push(...describeSchemaObjects(run));
   for (const problem of summary?.problems ?? []) lines.push(`problem: ${problem}`);
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import { countWorkers, waitForRun, type QueueHandles, type RunSettlement, type T
 import type { RunRow } from '../state/entities.js';
 import { getRun, listRejectedRows, listRunTables } from '../state/store.js';
 import { createProgressView, type StderrLane } from './progress.js';
+import { countAdjustedTables } from './fidelity-report.js';
 import { formatFailures, formatRunReport, shellWord } from './report.js';
 import type { Output } from './commands.js';
 
@@ -159,7 +160,8 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
   const rejected = finalTables.reduce((n, t) => n + (t.rejectedRows ?? 0), 0);
   for (const line of await describeRejectedRows(target, runId, rejected)) output.out(line);
   if (settlement.outcome === 'finished' && after.status === 'verified') {
-    output.out(`run ${runId}: every table copied and verified`);
+    const adjusted = countAdjustedTables(finalTables);
+    output.out(`run ${runId}: every table copied and verified${adjusted > 0 ? ` (${adjusted} with values adjusted by a policy, listed above)` : ''}`);
     return 0;
   }
   if (settlement.outcome === 'finished' && after.status === 'unverified') {

@@ -1,4 +1,5 @@
 import type { SourceValue } from '../db/mysql.js';
+import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import type { SourceColumn } from '../schema/source-catalog.js';
 import { isSpatialType } from '../schema/type-map.js';
 import type { TargetColumn } from '../schema/target-catalog.js';
@@ -160,11 +161,25 @@ export function setToArrayLiteral(text: string): string {
 
 const DATE_TYPES = new Set(['date', 'datetime', 'timestamp']);
 
+/** How converters treat values PostgreSQL cannot hold as they are. */
+export interface ConvertOptions {
+  /** `--nul`: reject the row (default), strip the NUL characters (counted), or expect bytea columns. */
+  nul?: NulPolicy | undefined;
+}
+
+/** Why a text value with NUL characters is refused, with what the operator can do. */
+export function nulRejection(policy: NulPolicy, column: string): string {
+  if (policy === 'bytea') {
+    return `text holds NUL characters, which the PostgreSQL text column ${column} cannot store (--nul bytea makes such columns bytea only in tables my2pg creates); make the column bytea (ALTER TABLE … ALTER COLUMN … TYPE bytea USING convert_to(…, 'UTF8')) and retry the table, or rerun with --nul strip to remove them`;
+  }
+  return `text holds NUL characters, which PostgreSQL text cannot store; rerun with --nul bytea to keep every byte (tables my2pg creates get such columns as bytea) or with --nul strip to remove them`;
+}
+
 /**
  * Builds the converter from a source column to a target column. Decided once per table, so
  * the per-value work is a switch-free function call.
  */
-export function buildConverter(source: SourceColumn, target: TargetColumn, adjustments: ColumnAdjustments = emptyAdjustments()): Converter {
+export function buildConverter(source: SourceColumn, target: TargetColumn, adjustments: ColumnAdjustments = emptyAdjustments(), options: ConvertOptions = {}): Converter {
   const name = source.name;
   const zeroDates = DATE_TYPES.has(source.dataType);
   const width = source.dataType === 'bit' ? source.numericPrecision : null;
@@ -202,10 +217,14 @@ export function buildConverter(source: SourceColumn, target: TargetColumn, adjus
       return null;
     };
   } else if (target.category === 'S' || target.category === 'U' || target.category === 'E') {
-    // PostgreSQL text cannot hold NUL (MySQL can): it is removed, and counted.
+    // PostgreSQL text cannot hold NUL (MySQL can): by the operator's --nul, the row is
+    // rejected (default), or the NULs are removed and counted. Under --nul bytea the columns
+    // that held NUL at planning are bytea (above); a NUL met in a text column is rejected.
+    const policy = options.nul ?? DEFAULT_NUL_POLICY;
     convert = (v) => {
       const text = asText(v, name);
       if (!text.includes('\u0000')) return text;
+      if (policy !== 'strip') throw new ValueError(name, nulRejection(policy, name));
       adjustments.nulCharactersRemoved += 1;
       return text.replace(/\u0000/g, '');
     };

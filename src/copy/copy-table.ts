@@ -8,7 +8,9 @@ import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { isPermanentError, MigrationError } from '../errors.js';
 import { readSourceCatalog, selectExpression, type SourceColumn, type SourceTable } from '../schema/source-catalog.js';
 import { readTargetTables, type TargetColumn, type TargetTable } from '../schema/target-catalog.js';
-import { buildConverter, emptyAdjustments, hasAdjustments, ValueError, type ColumnAdjustments, type Converter } from './convert.js';
+import { buildConverter, emptyAdjustments, hasAdjustments, ValueError, type ColumnAdjustments, type ConvertOptions, type Converter } from './convert.js';
+import { targetIdentifier } from '../schema/identifiers.js';
+import type { NulPolicy } from '../schema/nul-columns.js';
 import { encodeCopyRow } from './copy-text.js';
 import { STATE_SCHEMA } from '../state/entities.js';
 import { canonicalMysqlRow, rowCanonicalizerFor, rowKeyText } from '../verify/canonical.js';
@@ -29,6 +31,8 @@ export interface CopyTableInput {
   batchSize: number;
   /** One primary-key range (`from <= key < to`, null = unbounded) of a split table; absent = whole table. */
   range?: { column: string; from: string | null; to: string | null; count?: number } | undefined;
+  /** `--nul` of the run: what a NUL character in text does. Default reject. */
+  nul?: NulPolicy | undefined;
 }
 
 /** Callbacks through which a copy reports to its job. */
@@ -51,11 +55,19 @@ export interface ColumnPair {
   convert: Converter;
   /** What the converter had to change in this column's values. */
   adjustments: ColumnAdjustments;
+  /**
+   * A generated column on both sides: PostgreSQL computes it, so the copy leaves it out,
+   * while verification still compares its values (a wrong translation shows as a mismatch).
+   */
+  computed?: boolean;
 }
 
-/** Finds the target column for a source column: same name, else the one same name ignoring case. */
+/**
+ * Finds the target column for a source column: same name, else the name my2pg gives a column
+ * longer than 63 bytes, else the one same name ignoring case.
+ */
 export function findTargetColumn(target: TargetTable, name: string): TargetColumn | undefined {
-  const exact = target.columns.find((c) => c.name === name);
+  const exact = target.columns.find((c) => c.name === name) ?? target.columns.find((c) => c.name === targetIdentifier(name));
   if (exact) return exact;
   const folded = target.columns.filter((c) => c.name.toLowerCase() === name.toLowerCase());
   return folded.length === 1 ? folded[0] : undefined;
@@ -63,9 +75,10 @@ export function findTargetColumn(target: TargetTable, name: string): TargetColum
 
 /**
  * Pairs source columns with target columns. A source column the target lacks is a permanent
- * error naming it; so is a target column PostgreSQL computes itself.
+ * error naming it; so is a target column PostgreSQL computes itself, unless the source column
+ * is generated too (then the pair is marked `computed`).
  */
-export function pairColumns(source: SourceTable, target: TargetTable, only?: readonly string[]): ColumnPair[] {
+export function pairColumns(source: SourceTable, target: TargetTable, only?: readonly string[], convertOptions: ConvertOptions = {}): ColumnPair[] {
   const wanted = only ? source.columns.filter((c) => only.includes(c.name)) : source.columns;
   if (only) {
     const missing = only.filter((name) => !source.columns.some((c) => c.name === name));
@@ -85,7 +98,7 @@ export function pairColumns(source: SourceTable, target: TargetTable, only?: rea
       missing.push(column.name);
       continue;
     }
-    if (targetColumn.generated) {
+    if (targetColumn.generated && !column.generated) {
       throw new MigrationError(
         `table ${source.name}: target column ${JSON.stringify(targetColumn.name)} is GENERATED ALWAYS in PostgreSQL and cannot be filled; exclude the column or make it a plain column`,
         { table: source.name },
@@ -93,7 +106,7 @@ export function pairColumns(source: SourceTable, target: TargetTable, only?: rea
       );
     }
     const adjustments = emptyAdjustments();
-    pairs.push({ source: column, target: targetColumn, convert: buildConverter(column, targetColumn, adjustments), adjustments });
+    pairs.push({ source: column, target: targetColumn, convert: buildConverter(column, targetColumn, adjustments, convertOptions), adjustments, ...(targetColumn.generated ? { computed: true } : {}) });
   }
   if (missing.length > 0) {
     throw new MigrationError(
@@ -177,7 +190,7 @@ export function describeAdjustments(adjustments: TableAdjustments): string[] {
   const out: string[] = [];
   for (const [column, a] of Object.entries(adjustments)) {
     if (a.zeroDatesToNull > 0) out.push(`column ${column}: ${a.zeroDatesToNull} zero dates written as NULL`);
-    if (a.nulCharactersRemoved > 0) out.push(`column ${column}: NUL characters removed from ${a.nulCharactersRemoved} values`);
+    if (a.nulCharactersRemoved > 0) out.push(`column ${column}: NUL characters removed from ${a.nulCharactersRemoved} values (--nul strip)`);
     if (a.sridsDropped > 0) out.push(`column ${column}: the SRID of ${a.sridsDropped} geometry values not kept (the column holds no SRID)`);
   }
   return out;
@@ -266,7 +279,8 @@ async function saveRejectedRows(pg: PoolClient, runId: string, table: string, pa
 export async function copyTable(source: DataSource, target: DataSource, input: CopyTableInput, hooks: CopyTableHooks = {}): Promise<CopyTableOutcome> {
   const started = Date.now();
   const { sourceTable, targetTable } = await loadTablePair(source, target, input);
-  const pairs = pairColumns(sourceTable, targetTable, input.columns);
+  // Generated on both sides: PostgreSQL computes the value, so it is not copied.
+  const pairs = pairColumns(sourceTable, targetTable, input.columns, { nul: input.nul }).filter((p) => !p.computed);
   const canon = rowCanonicalizerFor(pairs, sourceTable.primaryKey);
   const converters = pairs.map((p) => p.convert);
   const names = pairs.map((p) => p.source.name);

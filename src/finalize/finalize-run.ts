@@ -1,12 +1,16 @@
 import type { DataSource } from 'typeorm';
 import { readSourceCatalog } from '../schema/source-catalog.js';
+import { targetIdentifier } from '../schema/identifiers.js';
 import { getRun, listRunTables, updateRun } from '../state/store.js';
 import { describeVerificationProblem, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
 import { restoreConstraints, type RestoredConstraint } from './restore-constraints.js';
+import { restoreTriggers } from './restore-triggers.js';
 import { resetSequences, type SequenceReset } from './reset-sequences.js';
 import { syncAlembicVersion, type AlembicSync } from './sync-alembic.js';
 import { MigrationError, UsageError } from '../errors.js';
 import type { FinalizeProgress } from '../queue/contract.js';
+import type { NotMigratedObject, SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
+import { describeViewProblem, isViewProblem, migrateViews, reverifyViews, type ViewOutcome } from './migrate-views.js';
 
 /** finalize's return value, also stored as the run's summary. */
 export interface FinalizeSummary {
@@ -21,7 +25,23 @@ export interface FinalizeSummary {
   constraints: RestoredConstraint[];
   sequences: SequenceReset[];
   alembicVersion: AlembicSync | null;
+  /** The source's views: created and verified, or why not. */
+  views: ViewOutcome[];
+  /** Generated columns and CHECKs of the created tables, as prepare translated them. */
+  schemaObjects: SchemaObjectsRecord | null;
+  /** Triggers, routines, events, excluded or skipped views, CHECKs that did not translate. */
+  notMigrated: NotMigratedObject[];
   problems: string[];
+}
+
+/** Everything listed as not migrated, by kind and name. */
+export function listNotMigrated(schemaObjects: SchemaObjectsRecord | null, views: readonly ViewOutcome[]): NotMigratedObject[] {
+  const fromViews = views.filter((v) => v.status === 'excluded' || v.status === 'skipped').map((v) => ({ kind: 'view' as const, name: v.name, ...(v.reason ? { reason: v.reason } : {}) }));
+  const excludedOnly = (schemaObjects?.notMigrated ?? []).filter((o) => o.kind === 'view' && !fromViews.some((v) => v.name === o.name));
+  const checks = (schemaObjects?.checks ?? [])
+    .filter((c) => c.status === 'not_migrated')
+    .map((c) => ({ kind: 'check' as const, name: `${c.table}.${c.name}`, ...(c.reason ? { reason: c.reason } : {}) }));
+  return [...(schemaObjects?.notMigrated ?? []).filter((o) => o.kind !== 'view'), ...excludedOnly, ...fromViews, ...checks];
 }
 
 /**
@@ -43,9 +63,12 @@ export async function finalizeRun(
   const tables = await listRunTables(target, runId);
   const problems: string[] = [];
 
-  const constraints = await restoreConstraints(target, runId, {
-    onProgress: (kind, done, total) => onProgress({ phase: kind === 'index' ? 'indexes' : 'foreign keys', done, total }),
-  });
+  const constraints = [
+    ...(await restoreConstraints(target, runId, {
+      onProgress: (kind, done, total) => onProgress({ phase: kind === 'index' ? 'indexes' : 'foreign keys', done, total }),
+    })),
+    ...(await restoreTriggers(target, runId)),
+  ];
   problems.push(...constraintProblems(constraints));
   await log(`constraints: ${constraints.filter((c) => c.status === 'restored' || c.status === 'already-present').length}/${constraints.length} restored`);
 
@@ -56,7 +79,9 @@ export async function finalizeRun(
     schema,
     tables.map((t) => {
       const sourceTable = catalog.tables.find((s) => s.name === t.tableName);
-      const aiColumn = sourceTable?.columns.find((c) => c.autoIncrement)?.name ?? null;
+      const aiName = sourceTable?.columns.find((c) => c.autoIncrement)?.name;
+      // A column name longer than 63 bytes has its cut form in the target.
+      const aiColumn = aiName === undefined ? null : targetIdentifier(aiName);
       return { targetTable: t.targetTable, autoIncrementColumn: aiColumn, nextAutoIncrement: sourceTable?.autoIncrement ?? null };
     }),
   );
@@ -81,7 +106,23 @@ export async function finalizeRun(
   for (const v of verifications) {
     if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));
   }
-  const summary = await recordVerification(target, runId, { method, allowRejects, tables: verifications, constraints, sequences, alembicVersion, problems });
+  // Views after the data: created in dependency order, then their rows compared like tables.
+  await onProgress({ phase: 'views', done: 0, total: 1 });
+  const views = await migrateViews(source, target, run, tables, method, log);
+  problems.push(...views.filter(isViewProblem).map(describeViewProblem));
+  const schemaObjects = (run.options.schemaObjects as SchemaObjectsRecord | undefined) ?? null;
+  const summary = await recordVerification(target, runId, {
+    method,
+    allowRejects,
+    tables: verifications,
+    constraints,
+    sequences,
+    alembicVersion,
+    views,
+    schemaObjects,
+    notMigrated: listNotMigrated(schemaObjects, views),
+    problems,
+  });
   await log(describeOutcome(summary));
   return summary;
 }
@@ -99,7 +140,7 @@ export function describeOutcome(summary: FinalizeSummary): string {
 function constraintProblems(constraints: readonly RestoredConstraint[]): string[] {
   return constraints
     .filter((c) => c.status === 'violated' || c.status === 'failed')
-    .map((c) => `${c.kind === 'index' ? 'index' : 'foreign key'} ${c.name} on ${c.table}: ${c.error ?? c.status}`);
+    .map((c) => `${c.kind === 'foreign_key' ? 'foreign key' : c.kind === 'check' ? 'CHECK' : c.kind} ${c.name} on ${c.table}: ${c.error ?? c.status}`);
 }
 
 /** Stores a run's outcome (status and summary) from its parts. */
@@ -129,6 +170,8 @@ export async function reverifyRun(source: DataSource, target: DataSource, runId:
   for (const v of verifications) {
     if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));
   }
+  const views = await reverifyViews(source, target, run, previous.views ?? [], method);
+  problems.push(...views.filter(isViewProblem).map(describeViewProblem));
   return recordVerification(target, runId, {
     method,
     allowRejects,
@@ -136,6 +179,9 @@ export async function reverifyRun(source: DataSource, target: DataSource, runId:
     constraints: previous.constraints ?? [],
     sequences: previous.sequences ?? [],
     alembicVersion: previous.alembicVersion ?? null,
+    views,
+    schemaObjects: previous.schemaObjects ?? null,
+    notMigrated: previous.notMigrated ?? [],
     problems,
   });
 }

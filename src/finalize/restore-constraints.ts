@@ -7,7 +7,7 @@ import { listUnrestoredConstraints, markConstraintRestored } from '../state/stor
 
 /** What happened to one saved definition. */
 export interface RestoredConstraint {
-  kind: 'foreign_key' | 'index';
+  kind: 'foreign_key' | 'index' | 'check' | 'trigger';
   table: string;
   name: string;
   status: 'restored' | 'already-present' | 'violated' | 'failed';
@@ -91,7 +91,8 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const saved = await listUnrestoredConstraints(target, runId);
   const indexes = saved.filter((s) => s.kind === 'index');
-  const foreignKeys = saved.filter((s) => s.kind === 'foreign_key');
+  // CHECKs go the same way as foreign keys: NOT VALID (guards new rows at once), then VALIDATE.
+  const foreignKeys = saved.filter((s) => s.kind === 'foreign_key' || s.kind === 'check');
   // Biggest tables first, so the longest builds do not start last and leave lanes idle.
   const sizes = new Map<string, number>();
   for (const item of indexes) {
@@ -128,7 +129,7 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
         );
         if (validated[0]?.ok) {
           await markConstraintRestored(target, item.id, null);
-          results.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'already-present' });
+          results.push({ kind: item.kind, table: item.tableName, name: item.name, status: 'already-present' });
           await keyDone();
           continue;
         }
@@ -147,7 +148,7 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
       });
       toValidate.push(item);
     } catch (error) {
-      results.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'failed', error: describeError(error) });
+      results.push({ kind: item.kind, table: item.tableName, name: item.name, status: 'failed', error: describeError(error) });
       await keyDone();
     }
   }
@@ -164,11 +165,11 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
       try {
         await target.query(`ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`);
         await markConstraintRestored(target, item.id, null);
-        out.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'restored' });
+        out.push({ kind: item.kind, table: item.tableName, name: item.name, status: 'restored' });
       } catch (error) {
         const message = `VALIDATE failed: ${describeError(error)}`;
         await markConstraintRestored(target, item.id, message).catch(() => undefined);
-        out.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'violated', error: message });
+        out.push({ kind: item.kind, table: item.tableName, name: item.name, status: 'violated', error: message });
       }
       await keyDone();
     }

@@ -70,7 +70,8 @@ export interface CopyProgress {
  * verification a step is a table, with the rows it compared and the rate.
  */
 export interface FinalizeProgress {
-  phase: 'indexes' | 'foreign keys' | 'sequences' | 'alembic_version' | 'verification';
+  /** `foreign keys` counts the CHECK constraints restored with them. */
+  phase: 'indexes' | 'foreign keys' | 'sequences' | 'alembic_version' | 'verification' | 'views';
   done: number;
   total: number;
   /** The table of the last step, when a step is a table. */

@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { UsageError } from '../errors.js';
 import { restoreConstraints, type RestoredConstraint } from '../finalize/restore-constraints.js';
+import { restoreTriggers } from '../finalize/restore-triggers.js';
 import { finalizeJobId } from '../queue/contract.js';
 import { jobIdsOf, type QueueHandles, type TableJobRef } from '../queue/run-queue.js';
 import type { RunRow, RunStatus } from '../state/entities.js';
@@ -97,12 +98,12 @@ export async function cancelRun(target: DataSource, queues: QueueHandles, run: R
   }
   const removedJobs = present.size + (parentSeen ? 1 : 0);
 
-  const constraints = await restoreConstraints(target, run.id);
+  const constraints = [...(await restoreConstraints(target, run.id)), ...(await restoreTriggers(target, run.id))];
   await markTablesCancelled(target, run.id);
   const tables = await listRunTables(target, run.id);
   const problems = constraints
     .filter((c) => c.status === 'failed' || c.status === 'violated')
-    .map((c) => `${c.kind === 'index' ? 'index' : 'foreign key'} ${c.name} on ${c.table}: ${c.status === 'violated' ? 'restored NOT VALID: ' : ''}${c.error ?? c.status}`);
+    .map((c) => `${kindWord(c.kind)} ${c.name} on ${c.table}: ${c.status === 'violated' ? 'restored NOT VALID: ' : ''}${c.error ?? c.status}`);
   await updateRun(target, run.id, {
     summary: { runId: run.id, cancelledAt: new Date().toISOString(), removedJobs, stoppedJobs: [...asked], constraints, problems },
   });
@@ -116,6 +117,10 @@ export async function cancelRun(target: DataSource, queues: QueueHandles, run: R
   };
 }
 
+function kindWord(kind: RestoredConstraint['kind']): string {
+  return kind === 'foreign_key' ? 'foreign key' : kind === 'check' ? 'CHECK' : kind;
+}
+
 /** The lines `cancel` prints: what it removed, stopped and restored, and what comes next. */
 export function describeCancelOutcome(runId: string, outcome: CancelOutcome): string[] {
   const lines: string[] = [];
@@ -125,13 +130,14 @@ export function describeCancelOutcome(runId: string, outcome: CancelOutcome): st
     lines.push(`run ${runId}: cancelled, not finished`);
     return lines;
   }
-  const count = (kind: RestoredConstraint['kind']): number => outcome.constraints.filter((c) => c.kind === kind && c.status !== 'failed').length;
-  lines.push(`restored ${count('index')} indexes and ${count('foreign_key')} foreign keys`);
+  const count = (...kinds: RestoredConstraint['kind'][]): number => outcome.constraints.filter((c) => kinds.includes(c.kind) && c.status !== 'failed').length;
+  const extra = [count('check') > 0 ? `${count('check')} CHECK constraints` : '', count('trigger') > 0 ? `${count('trigger')} triggers` : ''].filter(Boolean);
+  lines.push(`restored ${count('index')} indexes and ${count('foreign_key')} foreign keys${extra.length > 0 ? `, ${extra.join(', ')}` : ''}`);
   for (const c of outcome.constraints) {
     if (c.status === 'violated') {
-      lines.push(`foreign key ${c.name} on ${c.table} is back NOT VALID: rows copied so far break it (${c.error ?? ''}); a new run validates it`);
+      lines.push(`${kindWord(c.kind)} ${c.name} on ${c.table} is back NOT VALID: rows copied so far break it (${c.error ?? ''}); a new run validates it`);
     } else if (c.status === 'failed') {
-      lines.push(`could not restore ${c.kind === 'index' ? 'index' : 'foreign key'} ${c.name} on ${c.table}: ${c.error ?? 'unknown error'}; its definition stays in my2pg.saved_constraints and a new run restores it`);
+      lines.push(`could not restore ${kindWord(c.kind)} ${c.name} on ${c.table}: ${c.error ?? 'unknown error'}; its definition stays in my2pg.saved_constraints and a new run restores it`);
     }
   }
   if (outcome.createdTables.length > 0) lines.push(`tables this run created stay in place: ${outcome.createdTables.join(', ')}`);

@@ -6,13 +6,19 @@ import { UsageError } from '../errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../plan.js';
 import { copyJobId, newRunId, rangeJobId } from '../queue/contract.js';
 import type { QueueNames } from '../queue/target-scope.js';
-import { buildCreateTable } from '../schema/ddl.js';
+import { findFittedCollisions, targetIdentifier } from '../schema/identifiers.js';
+import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
+import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
+import { planCreatedTables } from './plan-created-tables.js';
+import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
+import { notMigratedObjects, unknownViewNames, type SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
+import { readSourceObjects } from '../schema/translate/source-objects.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
 import { findZeroDateColumns, readSourceCatalog } from '../schema/source-catalog.js';
 import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
 import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../schema/target-catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
-import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, saveConstraint } from '../state/store.js';
+import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, mergeRunOptions, saveConstraint } from '../state/store.js';
 import { planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 
@@ -44,6 +50,12 @@ export interface RunOptions {
   columnTypeOverrides?: ColumnTypeOverride[] | undefined;
   /** `--enum`: PostgreSQL enum types (default) or text with a CHECK constraint. */
   enumMode?: EnumMode | undefined;
+  /** `--nul`: reject rows whose text holds NUL (default), strip the NULs, or create such columns as bytea. */
+  nul?: NulPolicy | undefined;
+  /** `--fulltext-config`: text search configuration of the GIN indexes made from FULLTEXT ones. Default simple. */
+  fulltextConfig?: string | undefined;
+  /** `--exclude-view`: source views finalize neither creates nor verifies. */
+  excludeViews?: string[] | undefined;
   /** The target's queues the run's jobs go to, recorded so that every later command finds them. */
   queues: QueueNames;
 }
@@ -80,8 +92,10 @@ export interface PreparedRun {
   tables: PlannedTable[];
   syncAlembic: boolean;
   warnings: string[];
-  /** Source objects that are not migrated (views, triggers, procedures, functions). */
+  /** Source objects that are not migrated (triggers, procedures, functions, events, excluded views). */
   notMigrated: string[];
+  /** What the created tables got in another PostgreSQL form (key types, indexes, ON UPDATE triggers, bytea for NUL), also kept in `my2pg.runs.options.translated`. */
+  translated: string[];
   /** Foreign keys dropped for the load. */
   droppedForeignKeys: number;
   /** Secondary indexes of existing tables dropped for the load (rebuilt by finalize). */
@@ -130,9 +144,21 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     catalog.tables.map((t) => t.name),
     { tables: options.tables, exclude: options.exclude, entities: options.entities ? described : undefined },
   );
+  const objects = await readSourceObjects(source);
+  const unknownViews = unknownViewNames(objects, options.excludeViews ?? []);
+  if (unknownViews.length > 0) {
+    throw new UsageError(`unknown view${unknownViews.length > 1 ? 's' : ''} in --exclude-view: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`);
+  }
   const warnings: string[] = [];
-  const tooLong = selected.filter((t) => Buffer.byteLength(t.table, 'utf8') > 63).map((t) => t.table);
-  if (tooLong.length > 0) throw new UsageError(`table names longer than PostgreSQL's 63 bytes: ${tooLong.join(', ')}; exclude them with --exclude`);
+  // Names longer than PostgreSQL's 63 bytes are cut with a hash (identifiers.ts); two that
+  // would still meet are refused before anything is written.
+  const clashes = [
+    ...findFittedCollisions(selected.map((t) => t.table)).map((g) => `tables ${g.join(', ')}`),
+    ...catalog.tables
+      .filter((t) => selected.some((sel) => sel.table === t.name))
+      .flatMap((t) => findFittedCollisions(t.columns.map((c) => c.name)).map((g) => `columns ${g.join(', ')} of table ${t.name}`)),
+  ];
+  if (clashes.length > 0) throw new UsageError(`names that PostgreSQL cannot tell apart once cut to 63 bytes: ${clashes.join('; ')}; exclude or rename them`);
   // Only now that the input is known good: a refused start must leave the target untouched.
   try {
     await ensureStateSchema(target);
@@ -143,12 +169,15 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   const existing = await withPgClient(target, (client) => readTargetTables(client, schema));
   const existingNames = [...existing.keys()];
   const runId = newRunId();
+  /** The existing target table of a source table: same name (or its 63-byte form), else one same name ignoring case. */
+  const matchExisting = (name: string): string | undefined =>
+    matchTargetTable(name, existingNames) ?? (targetIdentifier(name) !== name ? matchTargetTable(targetIdentifier(name), existingNames) : undefined);
   const planned: PlannedTable[] = selected.map((sel) => {
     const source = catalog.tables.find((t) => t.name === sel.table)!;
-    const match = matchTargetTable(sel.table, existingNames);
+    const match = matchExisting(sel.table);
     return {
       table: sel.table,
-      targetTable: match ?? sel.table,
+      targetTable: match ?? targetIdentifier(sel.table),
       action: match ? 'fill' : 'create',
       columns: options.entities ? sel.columns : undefined,
       jobId: copyJobId(runId, sel.table),
@@ -163,6 +192,12 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     return rows[0]?.schema ?? null;
   });
   const typeOptions: TypeMapOptions = { typeOverrides: options.typeOverrides ?? [], columnOverrides, enumMode: options.enumMode ?? 'type', postgisSchema };
+  const fulltextConfig = options.fulltextConfig ?? DEFAULT_FULLTEXT_CONFIG;
+  const nul = options.nul ?? DEFAULT_NUL_POLICY;
+  const created = planned.filter((p) => p.action === 'create');
+  const createdPlan = await planCreatedTables(source, target, { schema, catalog, planned, existing, matchExisting, types: typeOptions, nul, fulltextConfig });
+  warnings.push(...createdPlan.warnings);
+  const translated = [...createdPlan.translated];
   for (const [table] of columnOverrides) {
     if (!planned.some((p) => p.table === table && p.action === 'create')) warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
   }
@@ -210,6 +245,9 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           syncAlembic,
           verify: options.verify ?? 'checksum',
           allowRejects: Boolean(options.allowRejects),
+          nul,
+          fulltextConfig,
+          excludeViews: options.excludeViews ?? [],
           queues: options.queues,
         },
         summary: null,
@@ -234,15 +272,33 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     );
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
-    for (const plan of planned.filter((p) => p.action === 'create')) {
+    const schemaObjects: SchemaObjectsRecord = { generated: [], checks: [], notMigrated: notMigratedObjects(objects, options.excludeViews ?? []) };
+    for (const plan of created) {
       const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
-      const ddl = buildCreateTable(sourceTable, schema, { columns: plan.columns, isMariaDb, knownTables, types: typeOptions, zeroDateColumns: zeroDateColumns.get(plan.table) ?? [] });
+      const { ddl, generated, checks } = await createTranslatedTable((sql) => runner.query(sql), sourceTable, schema, {
+        columns: plan.columns,
+        isMariaDb,
+        knownTables,
+        types: typeOptions,
+        zeroDateColumns: zeroDateColumns.get(plan.table) ?? [],
+        targetName: plan.targetTable,
+        tableNames: createdPlan.tableNames,
+        keyTypes: createdPlan.keyTypes.get(plan.table),
+        byteaColumns: createdPlan.nulColumns.get(plan.table),
+        fulltextConfig,
+        names: createdPlan.names,
+      }, objects);
+      schemaObjects.generated.push(...generated);
+      schemaObjects.checks.push(...checks);
       warnings.push(...ddl.warnings);
-      for (const statement of ddl.statements) await runner.query(statement);
+      translated.push(...ddl.notes);
       for (const item of ddl.deferred) {
         await saveConstraint(manager, { runId, kind: item.kind, schemaName: schema, tableName: plan.targetTable, name: item.name, definition: item.definition });
       }
     }
+    // What became of generated columns, CHECKs and the objects not migrated: finalize and status report it.
+    // translated: what the created tables got in another form (report and my2pg.runs.options).
+    await mergeRunOptions(manager, runId, { schemaObjects, translated });
     const client = (await runner.connect()) as PoolClient;
     const foreignKeys = await readForeignKeys(client, schema, touched);
     for (const fk of foreignKeys) {
@@ -271,12 +327,9 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     tables: planned,
     syncAlembic,
     warnings,
-    notMigrated: [
-      ...catalog.views.map((v) => `view ${v}`),
-      ...(catalog.triggers ?? []).map((t) => `trigger ${t}`),
-      ...(catalog.routines ?? []).map((r) => r.replace(/^(PROCEDURE|FUNCTION) /, (kind) => kind.toLowerCase())),
-    ],
+    notMigrated: notMigratedObjects(objects, options.excludeViews ?? []).map((o) => `${o.kind} ${o.name}${o.reason ? ` (${o.reason})` : ''}`),
     droppedForeignKeys,
     droppedIndexes,
+    translated,
   };
 }

@@ -1,14 +1,16 @@
-import { createHash } from 'node:crypto';
 import { literalPg, qualifyPg, quotePg } from '../db/quote.js';
+import { IdentifierAllocator, pgObjectName, targetIdentifier } from './identifiers.js';
+import { DEFAULT_FULLTEXT_CONFIG, translateIndexes } from './index-ddl.js';
+import { isOnUpdateNow, ON_UPDATE_TRIGGER, onUpdatePrecision, onUpdateTriggerSql } from './on-update-trigger.js';
 import type { SourceColumn, SourceTable } from './source-catalog.js';
 import { mapColumnType } from './type-map.js';
 import { DEFAULT_TYPE_MAP_OPTIONS, type TypeMapOptions } from './type-overrides.js';
 
-/** A definition my2pg applies after the load (indexes, foreign keys). */
+/** A definition my2pg applies after the load (indexes, foreign keys, CHECK constraints, triggers). */
 export interface DeferredDefinition {
-  kind: 'index' | 'foreign_key';
+  kind: 'index' | 'foreign_key' | 'check' | 'trigger';
   name: string;
-  /** For an index the CREATE INDEX statement; for a foreign key the constraint definition. */
+  /** For an index the CREATE INDEX statement; for a foreign key or CHECK the constraint definition; for a trigger the CREATE TRIGGER statement. */
   definition: string;
 }
 
@@ -19,15 +21,26 @@ export interface CreateTablePlan {
   /** Applied by finalize, after the data is in. */
   deferred: DeferredDefinition[];
   warnings: string[];
+  /** What was translated into another PostgreSQL form (key types, prefix/FULLTEXT/SPATIAL indexes, ON UPDATE), for the report. */
+  notes: string[];
 }
 
-/** A PostgreSQL identifier of at most 63 bytes: long names are cut and given a hash suffix. */
-export function fitIdentifier(name: string): string {
-  if (Buffer.byteLength(name, 'utf8') <= 63) return name;
-  const hash = createHash('sha1').update(name).digest('hex').slice(0, 8);
-  let cut = name;
-  while (Buffer.byteLength(cut, 'utf8') > 54) cut = cut.slice(0, -1);
-  return `${cut}_${hash}`;
+const IDENTITY_TYPES = new Set(['smallint', 'integer', 'bigint']);
+
+/**
+ * Reserves the names PostgreSQL itself will give a created table's objects (its row type, its
+ * primary key's index, its identity sequences), so that no generated index or type lands on one.
+ */
+export function reserveDefaultNames(names: IdentifierAllocator, targetTable: string, table: SourceTable): void {
+  names.reserve('relation', targetTable);
+  names.reserve('type', targetTable);
+  if (table.primaryKey.length > 0) {
+    names.reserve('relation', pgObjectName(targetTable, null, 'pkey'));
+    names.reserve(`constraint:${targetTable}`, pgObjectName(targetTable, null, 'pkey'));
+  }
+  for (const column of table.columns) {
+    if (column.autoIncrement) names.reserve('relation', pgObjectName(targetTable, targetIdentifier(column.name), 'seq'));
+  }
 }
 
 const RULES = new Set(['CASCADE', 'SET NULL', 'SET DEFAULT', 'RESTRICT', 'NO ACTION']);
@@ -71,13 +84,17 @@ export function translateDefault(column: SourceColumn, pgType: string, isMariaDb
   if (/^\d{4}-00-|^\d{4}-\d{2}-00|^0000-/.test(literal)) {
     return { sql: null, warning: `zero-date default ${raw} of column ${column.name} dropped` };
   }
+  // A bytea default spelled as hex: an escape-format literal would read backslashes as escapes.
+  if (pgType === 'bytea') return { sql: `${literalPg('\\x' + Buffer.from(literal, 'utf8').toString('hex'))}::bytea` };
   if (pgType === 'text[]') return { sql: `${literalPg('{' + literal.split(',').filter((x) => x !== '').map((x) => '"' + x.replace(/(["\\])/g, '\\$1') + '"').join(',') + '}')}::text[]` };
   return { sql: literalPg(literal) };
 }
 
 /**
- * The DDL for a target table that does not exist yet, from the MySQL definition. Indexes and
- * foreign keys are deferred so the load runs without them.
+ * The DDL for a target table that does not exist yet, from the MySQL definition. Indexes,
+ * foreign keys and ON UPDATE triggers are deferred so the load runs without them. Every name
+ * it writes fits PostgreSQL's 63 bytes and is unique where PostgreSQL needs it (see
+ * identifiers.ts); pass one `names` for all tables of a run.
  */
 export function buildCreateTable(
   table: SourceTable,
@@ -85,96 +102,142 @@ export function buildCreateTable(
   options: {
     columns?: readonly string[] | undefined;
     isMariaDb: boolean;
+    /** Target names of the tables that exist or are created (foreign keys to others are left out). */
     knownTables: ReadonlySet<string>;
     /** Overrides, enum mode, PostGIS. */
     types?: TypeMapOptions;
     /** NOT NULL columns that hold zero dates: created nullable, since those values land as NULL. */
     zeroDateColumns?: readonly string[];
+    /** The target table's name; default: the source name, fitted to 63 bytes. */
+    targetName?: string;
+    /** Target names of other source tables (foreign keys reference them); default: each name fitted. */
+    tableNames?: ReadonlyMap<string, string>;
+    /** Types decided per foreign-key group (key-types.ts), by source column. */
+    keyTypes?: ReadonlyMap<string, string>;
+    /** Text columns created as bytea because they hold NUL characters (`--nul bytea`). */
+    byteaColumns?: readonly string[];
+    /** Text search configuration of FULLTEXT indexes. Default `simple`. */
+    fulltextConfig?: string;
+    /** Names given so far in the target schema; shared by the tables of a run. */
+    names?: IdentifierAllocator;
+    /**
+     * Generated columns to create as `GENERATED ALWAYS AS (sql) STORED`, by column (see
+     * src/schema/translate). When given, the caller reports the generated columns left plain.
+     */
+    generated?: ReadonlyMap<string, string>;
   },
 ): CreateTablePlan {
   const statements: string[] = [];
   const deferred: DeferredDefinition[] = [];
   const warnings: string[] = [];
+  const notes: string[] = [];
+  const names = options.names ?? new IdentifierAllocator();
+  const targetName = options.targetName ?? targetIdentifier(table.name);
+  reserveDefaultNames(names, targetName, table);
+  const targetOf = (sourceTable: string): string => options.tableNames?.get(sourceTable) ?? targetIdentifier(sourceTable);
+  const col = (name: string): string => quotePg(targetIdentifier(name));
   const columns = options.columns ? table.columns.filter((c) => options.columns!.includes(c.name)) : table.columns;
   const included = new Set(columns.map((c) => c.name));
   const lines: string[] = [];
   const comments: string[] = [];
-  const qualified = qualifyPg(schema, table.name);
+  const createdTypes = new Map<string, string>();
+  const onUpdate: { name: string; precision: number }[] = [];
+  const qualified = qualifyPg(schema, targetName);
   for (const column of columns) {
     const mapped = mapColumnType(column, options.types ?? DEFAULT_TYPE_MAP_OPTIONS, table.name);
-    if (mapped.warning) warnings.push(`${table.name}: ${mapped.warning}`);
-    let type = mapped.sql;
+    const keyType = options.keyTypes?.get(column.name);
+    const asBytea = keyType === undefined && (options.byteaColumns?.includes(column.name) ?? false);
+    if (mapped.warning && keyType === undefined && !asBytea) warnings.push(`${table.name}: ${mapped.warning}`);
+    let type = keyType ?? (asBytea ? 'bytea' : mapped.sql);
     let check = '';
-    if (mapped.checkLabels) check = ` CHECK (${quotePg(column.name)} IN (${mapped.checkLabels.map(literalPg).join(', ')}))`;
-    if (mapped.enumLabels) {
-      const typeName = fitIdentifier(`${table.name}_${column.name}`);
+    if (asBytea) notes.push(`table ${table.name}: column ${column.name} holds NUL characters → bytea (--nul bytea; its text as UTF-8 bytes)`);
+    if (mapped.checkLabels && type === mapped.sql) {
+      check = ` CHECK (${col(column.name)} IN (${mapped.checkLabels.map(literalPg).join(', ')}))`;
+      names.reserve(`constraint:${targetName}`, pgObjectName(targetName, targetIdentifier(column.name), 'check'));
+    }
+    if (mapped.enumLabels && type === mapped.sql) {
+      const typeName = names.allocate('type', `${targetName}_${targetIdentifier(column.name)}`);
       const labels = mapped.enumLabels.map(literalPg).join(', ');
       statements.push(
         `DO $my2pg$ BEGIN CREATE TYPE ${qualifyPg(schema, typeName)} AS ENUM (${labels}); EXCEPTION WHEN duplicate_object THEN NULL; END $my2pg$`,
       );
       type = qualifyPg(schema, typeName);
     }
-    let line = `${quotePg(column.name)} ${type}`;
+    let line = `${col(column.name)} ${type}`;
     if (column.autoIncrement) {
-      if (!['smallint', 'integer', 'bigint'].includes(type)) {
+      if (IDENTITY_TYPES.has(type)) {
+        line += ' GENERATED BY DEFAULT AS IDENTITY';
+      } else if (keyType !== undefined) {
+        // The key type of its foreign-key group (see the report) cannot carry an identity.
+        warnings.push(`${table.name}: auto-increment column ${column.name} becomes ${type}, its foreign-key group's type, which cannot be an identity: no default, so new rows need explicit ids (PostgreSQL sequences stop at 9223372036854775807)`);
+      } else {
         warnings.push(`${table.name}: auto-increment column ${column.name} (${column.columnType}) becomes a bigint identity`);
-        line = `${quotePg(column.name)} bigint`;
+        line = `${col(column.name)} bigint GENERATED BY DEFAULT AS IDENTITY`;
       }
-      line += ' GENERATED BY DEFAULT AS IDENTITY';
+    } else if (column.generated && options.generated?.has(column.name)) {
+      line += ` GENERATED ALWAYS AS (${options.generated.get(column.name)}) STORED`;
     } else {
       const def = translateDefault(column, type, options.isMariaDb);
       if (def.warning) warnings.push(`${table.name}: ${def.warning}`);
       if (def.sql) line += ` DEFAULT ${def.sql}`;
     }
-    if (column.generated) warnings.push(`${table.name}: generated column ${column.name} becomes a plain column holding the copied values`);
-    if (column.onUpdate) warnings.push(`${table.name}: ON UPDATE ${column.onUpdate} of column ${column.name} is not migrated (PostgreSQL needs a trigger for it)`);
+    createdTypes.set(column.name, /GENERATED BY DEFAULT AS IDENTITY/.test(line) && !IDENTITY_TYPES.has(type) ? 'bigint' : type);
+    if (column.generated && !options.generated) warnings.push(`${table.name}: generated column ${column.name} becomes a plain column holding the copied values`);
+    if (column.onUpdate) {
+      if (isOnUpdateNow(column) && /^timestamp/i.test(type)) {
+        onUpdate.push({ name: targetIdentifier(column.name), precision: onUpdatePrecision(column) });
+      } else {
+        warnings.push(`${table.name}: ON UPDATE ${column.onUpdate} of column ${column.name} is not migrated (column type ${type})`);
+      }
+    }
     if (!column.nullable && options.zeroDateColumns?.includes(column.name)) {
       warnings.push(`${table.name}: column ${column.name} is NOT NULL in MySQL but holds zero dates, which land as NULL; created without NOT NULL`);
     } else if (!column.nullable) line += ' NOT NULL';
     line += check;
     lines.push(line);
-    if (column.comment) comments.push(`COMMENT ON COLUMN ${qualified}.${quotePg(column.name)} IS ${literalPg(column.comment)}`);
+    if (column.comment) comments.push(`COMMENT ON COLUMN ${qualified}.${col(column.name)} IS ${literalPg(column.comment)}`);
   }
   const pk = table.primaryKey.filter((c) => included.has(c));
-  if (pk.length > 0 && pk.length === table.primaryKey.length) lines.push(`PRIMARY KEY (${pk.map(quotePg).join(', ')})`);
+  if (pk.length > 0 && pk.length === table.primaryKey.length) lines.push(`PRIMARY KEY (${pk.map(col).join(', ')})`);
   statements.push(`CREATE TABLE ${qualified} (\n  ${lines.join(',\n  ')}\n)`);
   if (table.comment) statements.push(`COMMENT ON TABLE ${qualified} IS ${literalPg(table.comment)}`);
   statements.push(...comments);
 
-  for (const index of table.indexes) {
-    if (index.kind === 'FULLTEXT' || index.kind === 'SPATIAL') {
-      warnings.push(`${table.name}: ${index.kind} index ${index.name} is not migrated`);
-      continue;
-    }
-    if (index.columns.length === 0 || !index.columns.every((c) => included.has(c))) continue;
-    const textual = index.columns.some((c) => {
-      const col = table.columns.find((x) => x.name === c);
-      return col !== undefined && /text|blob/.test(col.dataType);
-    });
-    if (index.partial && textual) {
-      warnings.push(`${table.name}: prefix index ${index.name} on a TEXT/BLOB column is not migrated`);
-      continue;
-    }
-    const name = fitIdentifier(`${table.name}_${index.name}`);
-    deferred.push({
-      kind: 'index',
-      name,
-      definition: `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${quotePg(name)} ON ${qualified} (${index.columns.map(quotePg).join(', ')})`,
-    });
-  }
+  const indexes = translateIndexes(table.indexes, {
+    table: table.name,
+    qualifiedTable: qualified,
+    targetTable: targetName,
+    column: (name) => table.columns.find((c) => c.name === name),
+    targetColumn: targetIdentifier,
+    targetType: (name) => createdTypes.get(name),
+    included,
+    fulltextConfig: options.fulltextConfig ?? DEFAULT_FULLTEXT_CONFIG,
+    names,
+  });
+  warnings.push(...indexes.warnings);
+  notes.push(...indexes.notes);
+  for (const index of indexes.indexes) deferred.push({ kind: 'index', name: index.name, definition: index.definition });
+
   for (const fk of table.foreignKeys) {
     if (!fk.columns.every((c) => included.has(c))) continue;
-    if (!options.knownTables.has(fk.referencedTable)) {
+    const referenced = targetOf(fk.referencedTable);
+    if (!options.knownTables.has(referenced)) {
       warnings.push(`${table.name}: foreign key ${fk.name} references ${fk.referencedTable}, which is not in the target; not created`);
       continue;
     }
     const onDelete = RULES.has(fk.onDelete) ? ` ON DELETE ${fk.onDelete}` : '';
-    const onUpdate = RULES.has(fk.onUpdate) ? ` ON UPDATE ${fk.onUpdate}` : '';
+    const onUpdateRule = RULES.has(fk.onUpdate) ? ` ON UPDATE ${fk.onUpdate}` : '';
     deferred.push({
       kind: 'foreign_key',
-      name: fitIdentifier(fk.name),
-      definition: `FOREIGN KEY (${fk.columns.map(quotePg).join(', ')}) REFERENCES ${qualifyPg(schema, fk.referencedTable)} (${fk.referencedColumns.map(quotePg).join(', ')})${onDelete}${onUpdate}`,
+      name: names.allocate(`constraint:${targetName}`, fk.name),
+      definition: `FOREIGN KEY (${fk.columns.map(col).join(', ')}) REFERENCES ${qualifyPg(schema, referenced)} (${fk.referencedColumns.map(col).join(', ')})${onDelete}${onUpdateRule}`,
     });
   }
-  return { statements, deferred, warnings };
+  if (onUpdate.length > 0) {
+    // After the load, like the indexes: no row of the copy is an UPDATE, but nothing the load
+    // does should ever move these columns.
+    deferred.push({ kind: 'trigger', name: ON_UPDATE_TRIGGER, definition: onUpdateTriggerSql(schema, targetName, onUpdate) });
+    notes.push(`table ${table.name}: ON UPDATE CURRENT_TIMESTAMP of ${onUpdate.map((c) => `${c.name} (${c.precision} digits)`).join(', ')} → BEFORE UPDATE trigger ${ON_UPDATE_TRIGGER}`);
+  }
+  return { statements, deferred, warnings, notes };
 }

@@ -37,6 +37,10 @@ export interface SourceIndex {
   kind: string;
   /** True when some part is a column prefix or an expression PostgreSQL cannot index as is. */
   partial: boolean;
+  /** Per column: MySQL's prefix length (characters for text, bytes for binary), or null for the whole column. */
+  subParts?: (number | null)[];
+  /** True when some part is an expression (MySQL 8 functional key part), not a column. */
+  functional?: boolean;
 }
 
 /** A foreign key of a MySQL table. */
@@ -251,11 +255,16 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
       const key = `${table.name}\u0000${str(row.name)}`;
       let index = indexes.get(key);
       if (!index) {
-        index = { table: table.name, name: str(row.name), unique: Number(row.nonUnique) === 0, columns: [], kind: str(row.kind).toUpperCase(), partial: false };
+        index = { table: table.name, name: str(row.name), unique: Number(row.nonUnique) === 0, columns: [], kind: str(row.kind).toUpperCase(), partial: false, subParts: [], functional: false };
         indexes.set(key, index);
       }
-      if (row.col === null || row.col === undefined) index.partial = true;
-      else index.columns.push(str(row.col));
+      if (row.col === null || row.col === undefined) {
+        index.partial = true;
+        index.functional = true;
+      } else {
+        index.columns.push(str(row.col));
+        index.subParts!.push(row.subPart === null || row.subPart === undefined ? null : Number(row.subPart));
+      }
       if (row.subPart !== null && row.subPart !== undefined) index.partial = true;
     }
     for (const index of indexes.values()) {

@@ -51,8 +51,11 @@ export async function inspectTargetSchema(client: PoolClient, schema: string): P
   return { exists: Boolean(row?.exists), canCreate: Boolean(row?.can_create), canUse: Boolean(row?.can_use) };
 }
 
-/** Reads the tables (and their columns) of one schema; `only` limits it to some names. */
-export async function readTargetTables(client: PoolClient, schema: string, only?: readonly string[]): Promise<Map<string, TargetTable>> {
+/**
+ * Reads the tables (and their columns) of one schema; `only` limits it to some names, `kinds`
+ * to other relation kinds (pg_class.relkind: `v` for views).
+ */
+export async function readTargetTables(client: PoolClient, schema: string, only?: readonly string[], kinds: readonly string[] = ['r', 'p']): Promise<Map<string, TargetTable>> {
   const { rows } = await client.query<{
     table_name: string;
     column_name: string;
@@ -80,10 +83,10 @@ export async function readTargetTables(client: PoolClient, schema: string, only?
        JOIN pg_type t ON t.oid = a.atttypid
        JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
        LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'
-      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+      WHERE n.nspname = $1 AND c.relkind::text = ANY($3::text[])
         AND ($2::text[] IS NULL OR c.relname = ANY($2::text[]))
       ORDER BY c.relname, a.attnum`,
-    [schema, only ? [...only] : null],
+    [schema, only ? [...only] : null, [...kinds]],
   );
   const tables = new Map<string, TargetTable>();
   for (const row of rows) {

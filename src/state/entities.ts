@@ -52,15 +52,16 @@ export interface RunTableRow {
   rejectedRows: number;
 }
 
-/** A constraint or index dropped (or deferred) for the load, to be restored by finalize. */
+/** A constraint, index or trigger dropped (or deferred) for the load, to be restored by finalize. */
 export interface SavedConstraintRow {
   id: number;
   runId: string;
-  kind: 'foreign_key' | 'index';
+  /** `trigger`: an ON UPDATE CURRENT_TIMESTAMP trigger of a created table (its CREATE TRIGGER statement). A CHECK is restored like a foreign key: NOT VALID, then VALIDATE. */
+  kind: 'foreign_key' | 'index' | 'check' | 'trigger';
   schemaName: string;
   tableName: string;
   name: string;
-  /** For a foreign key the constraint definition; for an index the whole CREATE INDEX statement. */
+  /** For a foreign key or CHECK the constraint definition; for an index the whole CREATE INDEX statement. */
   definition: string;
   savedAt: Date;
   restoredAt: Date | null;

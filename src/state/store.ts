@@ -110,6 +110,11 @@ export async function updateRun(target: DataSource, runId: string, patch: Partia
   await target.getRepository(RunEntity).update({ id: runId }, patch);
 }
 
+/** Adds keys to a run's options (inside the caller's transaction). */
+export async function mergeRunOptions(manager: EntityManager, runId: string, patch: Record<string, unknown>): Promise<void> {
+  await manager.query(`UPDATE ${quotePg(STATE_SCHEMA)}.runs SET options = options || $2::jsonb WHERE id = $1`, [runId, JSON.stringify(patch)]);
+}
+
 /** Counts an attempt and marks the table as copying. */
 export async function markTableCopying(target: DataSource, runId: string, tableName: string): Promise<void> {
   await target

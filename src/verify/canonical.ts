@@ -431,6 +431,20 @@ export interface SqlRowPart {
 }
 
 /**
+ * PostgreSQL refuses a function call with more than 100 arguments (FUNC_MAX_ARGS), and a table
+ * may have hundreds of columns: the items are joined in nested groups instead. concat_ws of
+ * groups that are never NULL nor empty, with the same separator, is the flat join.
+ */
+const MAX_JOINED = 90;
+
+function joinWithCommas(fn: 'CONCAT_WS' | 'concat_ws', items: readonly string[]): string {
+  if (items.length <= MAX_JOINED) return `${fn}(',', ${items.join(', ')})`;
+  const groups: string[] = [];
+  for (let i = 0; i < items.length; i += MAX_JOINED) groups.push(joinWithCommas(fn, items.slice(i, i + MAX_JOINED)));
+  return joinWithCommas(fn, groups);
+}
+
+/**
  * MySQL: the canonical texts of several columns joined with commas: free text length-prefixed,
  * numbers and dates as they are (they hold no comma), NULL as `-`.
  */
@@ -438,7 +452,7 @@ export function mysqlRowTextExpression(parts: readonly SqlRowPart[]): string {
   const items = parts.map((p) =>
     p.sql.text ? `IFNULL(CONCAT(CHAR_LENGTH(${p.mysqlColumn}), ':', ${p.sql.mysql(p.mysqlColumn)}), '-')` : `IFNULL(${p.sql.mysql(p.mysqlColumn)}, '-')`,
   );
-  return `CONCAT_WS(',', ${items.join(', ')})`;
+  return joinWithCommas('CONCAT_WS', items);
 }
 
 /** PostgreSQL: the same text as mysqlRowTextExpression. */
@@ -446,5 +460,5 @@ export function pgRowTextExpression(parts: readonly SqlRowPart[]): string {
   const items = parts.map((p) =>
     p.sql.text ? `coalesce(length(${p.sql.pg(p.pgColumn)})::text || ':' || ${p.sql.pg(p.pgColumn)}, '-')` : `coalesce(${p.sql.pg(p.pgColumn)}, '-')`,
   );
-  return `concat_ws(',', ${items.join(', ')})`;
+  return joinWithCommas('concat_ws', items);
 }

@@ -83,10 +83,13 @@ describe('--entities, created tables and bad input', () => {
   });
 
   it('reports every value it changed to fit PostgreSQL, per table and column', async () => {
-    const result = await sandbox.cli(['run', '--tables', 'legacy_dates']);
+    // NUL characters are removed only when the operator says so (the default rejects the row).
+    const result = await sandbox.cli(['run', '--tables', 'legacy_dates', '--nul', 'strip']);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('adjusted: table legacy_dates, column d: 1 zero dates written as NULL');
-    expect(result.stdout).toContain('adjusted: table legacy_dates, column t: NUL characters removed from 1 values');
+    expect(result.stdout).toContain('adjusted: table legacy_dates, column t: NUL characters removed from 1 values (--nul strip)');
+    expect(result.stdout).toContain('values: 0 tables exact, 1 with values adjusted by a policy (legacy_dates)');
+    expect(result.stdout).toContain('every table copied and verified (1 with values adjusted by a policy, listed above)');
     const pgc = await sandbox.pg();
     try {
       const rows = await pgc.query('SELECT id, d::text, t FROM legacy_dates ORDER BY id');

@@ -18,7 +18,6 @@ describe('value conversion for the target column', () => {
     ['partial zero datetime → NULL', src('datetime'), tgt('timestamp', 'D'), '2024-00-10 00:00:00', null],
     ['datetime(6) keeps microseconds', src('datetime'), tgt('timestamp', 'D'), '2025-01-02 03:04:05.123456', '2025-01-02 03:04:05.123456'],
     ['enum text → enum', src('enum'), tgt('friendshipstatus', 'E'), 'ACCEPTED', 'ACCEPTED'],
-    ['NUL removed from text', src('varchar'), tgt('text', 'S'), 'a\u0000b', 'ab'],
     ['set → text[]', src('set'), tgt('_text', 'A'), 'a,b"c', '{"a","b\\"c"}'],
     ['bit(10) → varbit', src('bit', { numericPrecision: 10 }), tgt('varbit', 'V'), Buffer.from([0b10, 0b11111111]), '1011111111'],
     ['binary(16) → uuid', src('binary'), tgt('uuid', 'U'), Buffer.from('00112233445566778899aabbccddeeff', 'hex'), '00112233-4455-6677-8899-aabbccddeeff'],
@@ -30,6 +29,24 @@ describe('value conversion for the target column', () => {
     const convert = buildConverter(src('tinyint', { columnType: 'tinyint(1)' }), tgt('bool', 'B'));
     expect(() => convert(2)).toThrow(ValueError);
     expect(() => convert(2)).toThrow(/column c: value "2" is not 0 or 1/);
+  });
+
+  it('treats NUL in text by the --nul policy: reject (default) names the column and the way out; strip removes; bytea columns keep every byte', () => {
+    const nul = 's:22:"\u0000*\u0000scheduled_timestamp"';
+    for (const policy of [undefined, 'reject', 'bytea'] as const) {
+      const convert = buildConverter(src('longtext', { name: 'option_value' }), tgt('text', 'S'), emptyAdjustments(), { nul: policy });
+      expect(() => convert(nul)).toThrow(ValueError);
+      expect(() => convert(nul)).toThrow(policy === 'bytea' ? /column option_value: .*make the column bytea/ : /column option_value: text holds NUL characters.*--nul bytea.*--nul strip/);
+      expect(convert('no nul here')).toBe('no nul here');
+    }
+    const stripped = emptyAdjustments();
+    expect(buildConverter(src('varchar'), tgt('varchar', 'S'), stripped, { nul: 'strip' })(nul)).toBe('s:22:"*scheduled_timestamp"');
+    expect(stripped.nulCharactersRemoved).toBe(1);
+    const kept = emptyAdjustments();
+    const toBytea = buildConverter(src('longtext'), tgt('bytea', 'U'), kept, { nul: 'bytea' });
+    expect(toBytea(nul)).toBe('\\x' + Buffer.from(nul, 'utf8').toString('hex'));
+    expect(toBytea('é')).toBe('\\xc3a9');
+    expect(kept).toEqual(emptyAdjustments());
   });
 
   it('knows zero dates', () => {
@@ -45,7 +62,7 @@ describe('value conversion for the target column', () => {
     expect([toDate('0000-00-00'), toDate('2024-01-00'), toDate('2024-01-02'), toDate(null)]).toEqual([null, null, '2024-01-02', null]);
     expect(dates).toEqual({ zeroDatesToNull: 2, nulCharactersRemoved: 0, sridsDropped: 0 });
     const text = emptyAdjustments();
-    const toText = buildConverter(src('varchar'), tgt('text', 'S'), text);
+    const toText = buildConverter(src('varchar'), tgt('text', 'S'), text, { nul: 'strip' });
     expect([toText('a\u0000b\u0000'), toText('plain')]).toEqual(['ab', 'plain']);
     expect(text).toEqual({ zeroDatesToNull: 0, nulCharactersRemoved: 1, sridsDropped: 0 });
   });

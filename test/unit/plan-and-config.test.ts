@@ -79,6 +79,11 @@ describe('configuration', () => {
     expect(message).toContain('Redis URL');
     expect(message).not.toContain('topsecret');
   });
+  it('reads the NUL policy (default reject) and the FULLTEXT configuration (default simple)', () => {
+    expect(loadConfig({}, [], {})).toMatchObject({ nulPolicy: 'reject', fulltextConfig: 'simple' });
+    expect(loadConfig({}, [], { MY2PG_NUL: 'bytea', MY2PG_FULLTEXT_CONFIG: 'english' })).toMatchObject({ nulPolicy: 'bytea', fulltextConfig: 'english' });
+    expect(() => loadConfig({}, [], { MY2PG_NUL: 'drop' })).toThrow(/the NUL policy \(MY2PG_NUL or --nul\) must be reject, strip or bytea/);
+  });
   it('reads the worker grace period and the log level, with a default per command', () => {
     const env = { MY2PG_SHUTDOWN_GRACE_MS: '5000' };
     expect(loadConfig({}, [], env).shutdownGraceMs).toBe(5000);

@@ -217,4 +217,16 @@ describe('report', () => {
       'total           22           20         2  2/2 ok        4.0s',
     ]);
   });
+
+  it('lists what was translated, what a policy adjusted, and which tables arrived exact', () => {
+    const adjustments = { note: { zeroDatesToNull: 0, nulCharactersRemoved: 2, sridsDropped: 0 } };
+    const run = { ...RUN, options: { translated: ['key type: a.id, b.a_id → bigint (the widest type of the group)'] } };
+    const text = formatRunReport(run, [table('a'), table('b', { adjustments }), table('c', { status: 'mismatch' })]);
+    expect(text.split('\n').filter((l) => /^(translated|adjusted|values):/.test(l))).toEqual([
+      'translated: key type: a.id, b.a_id → bigint (the widest type of the group)',
+      'adjusted: table b, column note: NUL characters removed from 2 values (--nul strip)',
+      'values: 1 tables exact, 1 with values adjusted by a policy (b)',
+    ]);
+    expect(formatRunReport(RUN, [table('a')])).not.toMatch(/^(translated|adjusted|values):/m);
+  });
 });

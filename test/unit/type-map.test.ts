@@ -139,7 +139,7 @@ describe('DDL for created tables', () => {
     comment: '',
   };
 
-  it('relaxes NOT NULL on zero-date columns, CHECKs enums with --enum check, pads bit defaults, warns on ON UPDATE', () => {
+  it('relaxes NOT NULL on zero-date columns, CHECKs enums with --enum check, pads bit defaults, defers ON UPDATE to a trigger', () => {
     const plan = buildCreateTable(table, 'public', {
       isMariaDb: true,
       knownTables: new Set(),
@@ -162,7 +162,13 @@ describe('DDL for created tables', () => {
     expect(plan.statements.some((s) => s.includes('CREATE TYPE'))).toBe(false);
     expect(plan.warnings).toEqual([
       'we"ird: column d is NOT NULL in MySQL but holds zero dates, which land as NULL; created without NOT NULL',
-      'we"ird: ON UPDATE current_timestamp() of column ts is not migrated (PostgreSQL needs a trigger for it)',
+    ]);
+    expect(plan.deferred).toEqual([
+      {
+        kind: 'trigger',
+        name: 'my2pg_on_update_current_timestamp',
+        definition: `CREATE TRIGGER "my2pg_on_update_current_timestamp" BEFORE UPDATE ON "public"."we""ird" FOR EACH ROW EXECUTE FUNCTION "public"."my2pg_on_update_current_timestamp"('ts', '0')`,
+      },
     ]);
   });
 

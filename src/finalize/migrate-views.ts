@@ -1,0 +1,156 @@
+import type { DataSource } from 'typeorm';
+import { withPgClient } from '../db/postgres.js';
+import { describeError } from '../errors.js';
+import { readTargetTables } from '../schema/target-catalog.js';
+import { parseMysqlSelect, UntranslatableError } from '../schema/translate/mysql-parse.js';
+import { readSourceObjects, type SourceView } from '../schema/translate/source-objects.js';
+import { typeOfPgColumn } from '../schema/translate/sql-types.js';
+import { orderViews, relationsReadBy, ViewTranslator, type Relation } from '../schema/translate/translate-view.js';
+import type { RunRow, RunTableRow } from '../state/entities.js';
+import { verifyView, type ViewVerification } from '../verify/verify-views.js';
+import type { VerifyMethod } from '../verify/verify-run.js';
+
+/** What became of one source view, in finalize's result. */
+export interface ViewOutcome {
+  name: string;
+  /**
+   * `verified`: created and its rows equal on both sides; `created`: created, not compared
+   * (`--verify none`); `mismatch`: created, rows differ; `failed`: not translated or not
+   * created; `excluded`: `--exclude-view`; `skipped`: it reads a table or view this run does
+   * not migrate (or an excluded view).
+   */
+  status: 'verified' | 'created' | 'mismatch' | 'failed' | 'excluded' | 'skipped';
+  reason?: string;
+  /** The CREATE VIEW my2pg ran. */
+  statement?: string;
+  /** Columns compared in any item order (a GROUP_CONCAT without ORDER BY), with the separator. */
+  unorderedLists?: Record<string, string>;
+  verification?: ViewVerification;
+}
+
+/** Whether a view's outcome keeps the run from being verified. */
+export function isViewProblem(view: ViewOutcome): boolean {
+  return view.status === 'failed' || view.status === 'mismatch';
+}
+
+/** One sentence for a view that keeps the run from being verified. */
+export function describeViewProblem(view: ViewOutcome): string {
+  const how = 'exclude it with --exclude-view if it may stay behind';
+  if (view.status === 'failed') return `view ${view.name}: not created: ${view.reason ?? 'unknown error'}; ${how}`;
+  const v = view.verification;
+  if (v?.error) return `view ${view.name}: verification failed: ${v.error}`;
+  const rows = (v?.differences ?? []).slice(0, 3).map((d) => `${d.kind === 'missing' ? 'missing from PostgreSQL' : 'only in PostgreSQL'}: ${JSON.stringify(d.row)}`);
+  return `view ${view.name}: ${v?.sourceRows ?? '?'} rows in MySQL, ${v?.targetRows ?? '?'} in PostgreSQL, ${v?.differenceCount ?? '?'} rows differ${rows.length > 0 ? `: ${rows.join('; ')}` : ''}${v?.note ? `: ${v.note}` : ''}; ${how}`;
+}
+
+/** The relations a run's views may read: the run's target tables, with their PostgreSQL types. */
+async function runRelations(target: DataSource, schema: string, tables: readonly RunTableRow[]): Promise<Map<string, Relation>> {
+  const targetTables = await withPgClient(target, (client) => readTargetTables(client, schema, tables.map((t) => t.targetTable)));
+  const relations = new Map<string, Relation>();
+  for (const t of tables) {
+    const table = targetTables.get(t.targetTable);
+    if (!table) continue;
+    relations.set(t.tableName, { name: t.tableName, targetName: table.name, columns: table.columns.map((c) => ({ name: c.name, type: typeOfPgColumn(c.formattedType) })) });
+  }
+  return relations;
+}
+
+async function viewRelation(target: DataSource, schema: string, name: string): Promise<Relation | null> {
+  const views = await withPgClient(target, (client) => readTargetTables(client, schema, [name], ['v']));
+  const view = views.get(name);
+  return view ? { name, targetName: name, columns: view.columns.map((c) => ({ name: c.name, type: typeOfPgColumn(c.formattedType) })) } : null;
+}
+
+/**
+ * Creates the source's views in the target after the data is in, views before the views that
+ * read them, then verifies each one's rows on both sides. A view that cannot be translated or
+ * created, or whose rows differ, is named with the reason (the run is then not verified) unless
+ * the operator excluded it.
+ */
+export async function migrateViews(source: DataSource, target: DataSource, run: RunRow, tables: readonly RunTableRow[], method: VerifyMethod, log: (line: string) => void | Promise<void>): Promise<ViewOutcome[]> {
+  const objects = await readSourceObjects(source);
+  if (objects.views.length === 0) return [];
+  const excluded = new Set<string>(Array.isArray(run.options.excludeViews) ? (run.options.excludeViews as string[]) : []);
+  const relations = await runRelations(target, run.targetSchema, tables);
+  const viewNames = new Set(objects.views.map((v) => v.name));
+  const parsed = objects.views.map((view) => {
+    try {
+      return { view, name: view.name, reads: relationsReadBy(parseMysqlSelect(view.definition)), error: null as string | null };
+    } catch (error) {
+      return { view, name: view.name, reads: [] as string[], error: (error as Error).message };
+    }
+  });
+  const outcomes = new Map<string, ViewOutcome>();
+  for (const item of orderViews(parsed)) {
+    const outcome = await createView(item, { excluded, relations, viewNames, outcomes, translator: new ViewTranslator(objects.database, run.targetSchema, relations), target });
+    if (outcome.status === 'created') {
+      const relation = await viewRelation(target, run.targetSchema, item.name);
+      if (relation) relations.set(item.name, relation);
+    }
+    outcomes.set(item.name, outcome);
+    await log(`view ${item.name}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''}`);
+  }
+  const results = objects.views.map((v) => outcomes.get(v.name)!);
+  if (method === 'none') return results;
+  for (const outcome of results) {
+    if (outcome.status !== 'created') continue;
+    const view = objects.views.find((v) => v.name === outcome.name)!;
+    outcome.verification = await verifyView(source, target, run.targetSchema, { name: view.name, columns: view.columns, ...(outcome.unorderedLists ? { unorderedLists: outcome.unorderedLists } : {}) });
+    outcome.status = outcome.verification.status;
+    await log(outcome.status === 'verified' ? `view ${outcome.name}: verified (${outcome.verification.sourceRows} rows)` : describeViewProblem(outcome));
+  }
+  return results;
+}
+
+interface CreateContext {
+  excluded: ReadonlySet<string>;
+  relations: ReadonlyMap<string, Relation>;
+  viewNames: ReadonlySet<string>;
+  outcomes: ReadonlyMap<string, ViewOutcome>;
+  translator: ViewTranslator;
+  target: DataSource;
+}
+
+async function createView(item: { view: SourceView; name: string; reads: string[]; error: string | null }, ctx: CreateContext): Promise<ViewOutcome> {
+  const { name } = item;
+  if (ctx.excluded.has(name)) return { name, status: 'excluded', reason: 'excluded by --exclude-view' };
+  if (item.error) return { name, status: 'failed', reason: item.error };
+  for (const read of item.reads) {
+    if (ctx.viewNames.has(read)) {
+      const before = ctx.outcomes.get(read);
+      if (before?.status === 'excluded' || before?.status === 'skipped') return { name, status: 'skipped', reason: `it reads view ${read}, which is ${before.status === 'excluded' ? 'excluded' : 'not migrated'}` };
+      if (!before || before.status === 'failed') return { name, status: 'failed', reason: `it reads view ${read}, which could not be created` };
+    } else if (!ctx.relations.has(read)) {
+      return { name, status: 'skipped', reason: `it reads table ${read}, which this run does not migrate` };
+    }
+  }
+  let statement: string;
+  let unorderedLists: Record<string, string>;
+  try {
+    ({ statement, unorderedLists } = ctx.translator.translate(item.view));
+  } catch (error) {
+    if (error instanceof UntranslatableError) return { name, status: 'failed', reason: `cannot be translated: ${error.message}` };
+    throw error;
+  }
+  try {
+    await ctx.target.query(statement);
+  } catch (error) {
+    return { name, status: 'failed', reason: `PostgreSQL refused the translation: ${describeError(error)}`, statement };
+  }
+  return { name, status: 'created', statement, ...(Object.keys(unorderedLists).length > 0 ? { unorderedLists } : {}) };
+}
+
+/** `my2pg verify`: compares again the views an earlier finalize created (the target may have changed). */
+export async function reverifyViews(source: DataSource, target: DataSource, run: RunRow, previous: readonly ViewOutcome[], method: VerifyMethod): Promise<ViewOutcome[]> {
+  const created = previous.filter((v) => v.status === 'verified' || v.status === 'mismatch' || v.status === 'created');
+  if (created.length === 0 || method === 'none') return [...previous];
+  const objects = await readSourceObjects(source);
+  return Promise.all(
+    previous.map(async (outcome) => {
+      const view = objects.views.find((v) => v.name === outcome.name);
+      if (!created.includes(outcome) || !view) return outcome;
+      const verification = await verifyView(source, target, run.targetSchema, { name: view.name, columns: view.columns, ...(outcome.unorderedLists ? { unorderedLists: outcome.unorderedLists } : {}) });
+      return { ...outcome, status: verification.status, verification };
+    }),
+  );
+}

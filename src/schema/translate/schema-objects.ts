@@ -1,0 +1,29 @@
+import type { SourceObjects } from './source-objects.js';
+import type { CheckOutcome, GeneratedColumnOutcome } from './translate-table.js';
+
+/** A source object my2pg does not migrate, as listed in the report, `status --json` and finalize's result. */
+export interface NotMigratedObject {
+  kind: 'trigger' | 'procedure' | 'function' | 'event' | 'view' | 'check';
+  name: string;
+  reason?: string;
+}
+
+/** What prepare decided about the objects besides tables (kept in `my2pg.runs.options.schemaObjects`). */
+export interface SchemaObjectsRecord {
+  generated: GeneratedColumnOutcome[];
+  checks: CheckOutcome[];
+  notMigrated: NotMigratedObject[];
+}
+
+/** Names in `--exclude-view` that are no view of the source. */
+export function unknownViewNames(objects: SourceObjects, excluded: readonly string[]): string[] {
+  return excluded.filter((name) => !objects.views.some((v) => v.name === name));
+}
+
+/** Triggers, routines and events (never migrated), and the views the operator excluded. */
+export function notMigratedObjects(objects: SourceObjects, excludedViews: readonly string[]): NotMigratedObject[] {
+  return [
+    ...objects.routines.map((r) => ({ kind: r.kind, name: r.name, reason: 'my2pg does not translate stored code' })),
+    ...excludedViews.map((name) => ({ kind: 'view' as const, name, reason: 'excluded by --exclude-view' })),
+  ];
+}
