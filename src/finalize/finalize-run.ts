@@ -107,7 +107,6 @@ export async function finalizeRun(
     if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));
   }
   // Views after the data: created in dependency order, then their rows compared like tables.
-  await onProgress({ phase: 'views', done: 0, total: 1 });
   const views = await migrateViews(source, target, run, tables, method, log);
   problems.push(...views.filter(isViewProblem).map(describeViewProblem));
   const schemaObjects = (run.options.schemaObjects as SchemaObjectsRecord | undefined) ?? null;

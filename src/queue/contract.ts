@@ -71,7 +71,7 @@ export interface CopyProgress {
  */
 export interface FinalizeProgress {
   /** `foreign keys` counts the CHECK constraints restored with them. */
-  phase: 'indexes' | 'foreign keys' | 'sequences' | 'alembic_version' | 'verification' | 'views';
+  phase: 'indexes' | 'foreign keys' | 'sequences' | 'alembic_version' | 'verification';
   done: number;
   total: number;
   /** The table of the last step, when a step is a table. */
