@@ -16,6 +16,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { BENCH_TABLES, FLOOR_PG_DDL, generateSourceDatabase, sourceDataBytes, tableSizes, type BenchTable } from './generate.js';
 import { median, runShell, spawnWatched } from './measure.js';
+import { queuesOfRun } from '../src/queue/target-scope.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/my2pg.js', import.meta.url));
@@ -145,9 +146,14 @@ const my2pgEnv = (): NodeJS.ProcessEnv => ({
 
 /** Phase times of a run from BullMQ's own timestamps (processedOn / finishedOn). */
 async function readPhases(runId: string, startedAt: number): Promise<Sample['phases']> {
+  // The run's queues, as it recorded them (they are named after its target).
+  const client = new pg.Client({ connectionString: withDatabase(pgServer, names.my2pg) });
+  await client.connect();
+  const recorded = await client.query('SELECT options FROM my2pg.runs WHERE id = $1', [runId]).finally(() => client.end());
+  const queueNames = queuesOfRun(recorded.rows[0]?.options as Record<string, unknown> | undefined);
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const copy = new Queue('copy', { connection, prefix });
-  const finalize = new Queue('finalize', { connection, prefix });
+  const copy = new Queue(queueNames.copy, { connection, prefix });
+  const finalize = new Queue(queueNames.finalize, { connection, prefix });
   try {
     const jobs = (await copy.getJobs(['completed'], 0, -1)).filter((j) => j.id?.startsWith(`${runId}.`));
     const fin = await finalize.getJob(`${runId}.finalize`);

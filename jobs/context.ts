@@ -6,4 +6,6 @@ export interface JobContext {
   source: DataSource;
   target: DataSource;
   logger: Logger;
+  /** Aborted when the process stops at once (a forced shutdown): running copies roll back. */
+  shutdown?: AbortSignal | undefined;
 }

@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { copyTable } from '../src/copy/copy-table.js';
 import { describeError, isPermanentError } from '../src/errors.js';
 import { recordRangeCopied } from '../src/run/record-range.js';
+import { RunCancelledError, watchRunCancellation, WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
 import { getRun, markTableCopying, updateRunTable } from '../src/state/store.js';
 import { NUL_POLICIES } from '../src/schema/nul-columns.js';
@@ -17,17 +18,20 @@ export function createCopyTableProcessor(context: JobContext) {
     if (!run) {
       throw new UnrecoverableError(`run ${payload.runId} is not recorded in this worker's target database; is its DATABASE_URL the one \`start\` used?`);
     }
+    if (run.status === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
     await markTableCopying(context.target, payload.runId, payload.table);
     log.info({ attempt: job.attemptsMade + 1 }, 'copy started');
     const range = payload.range;
     const part = range ? ` range ${range.index + 1}/${range.count} (${range.column} from ${range.from ?? '-∞'} to ${range.to ?? '+∞'})` : '';
     await job.log(`attempt ${job.attemptsMade + 1}: copying ${payload.table}${part} into ${payload.targetSchema}.${payload.targetTable}`);
+    const cancellation = watchRunCancellation(context.target, payload.runId, payload.table);
     try {
       // Runs recorded before --nul existed removed NULs; a retry of one keeps doing so.
       const nul = NUL_POLICIES.find((p) => p === run.options.nul) ?? 'strip';
       const result = await copyTable(context.source, context.target, { ...payload, nul }, {
         onProgress: (progress) => job.updateProgress(progress),
         onLog: (line) => job.log(line).then(() => undefined),
+        signal: context.shutdown ? AbortSignal.any([cancellation.signal, context.shutdown]) : cancellation.signal,
       });
       if (range) {
         await recordRangeCopied(context.target, payload.runId, payload.table, result.rows, result.adjustments);
@@ -43,6 +47,18 @@ export function createCopyTableProcessor(context: JobContext) {
       return { table: payload.table, rows: result.rows, rejected: result.rejected, durationMs: result.durationMs, adjustments: result.adjustments };
     } catch (error) {
       const message = describeError(error);
+      if (error instanceof RunCancelledError) {
+        // `cancel` records the table's state itself once every job of the run has stopped.
+        await job.log(`stopped: ${message}`).catch(() => undefined);
+        log.warn({ err: message }, 'copy stopped: run cancelled');
+        throw new UnrecoverableError(message);
+      }
+      if (error instanceof WorkerStoppingError) {
+        // The pool hands the job back to the queue; the next attempt starts over.
+        await updateRunTable(context.target, payload.runId, payload.table, { status: 'pending', lastError: null }).catch(() => undefined);
+        log.warn({ err: message }, 'copy stopped: shutting down');
+        throw error;
+      }
       const permanent = isPermanentError(error);
       const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       await updateRunTable(context.target, payload.runId, payload.table, { status: finalAttempt ? 'failed' : 'pending', lastError: message }).catch(() => undefined);
@@ -50,6 +66,8 @@ export function createCopyTableProcessor(context: JobContext) {
       log.error({ err: message, permanent }, 'copy failed');
       if (permanent) throw new UnrecoverableError(message);
       throw error;
+    } finally {
+      cancellation.stop();
     }
   };
 }

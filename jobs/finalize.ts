@@ -2,6 +2,8 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { finalizeRun, type FinalizeSummary } from '../src/finalize/finalize-run.js';
 import { describeError, isPermanentError } from '../src/errors.js';
 import { FINALIZE_JOB, finalizePayloadSchema } from '../src/queue/contract.js';
+import { RunCancelledError } from '../src/run/run-cancellation.js';
+import { getRunStatus } from '../src/state/store.js';
 import type { JobContext } from './context.js';
 import { validatePayload } from './validate-payload.js';
 
@@ -10,9 +12,18 @@ export function createFinalizeProcessor(context: JobContext) {
   return async function processFinalize(job: Job): Promise<FinalizeSummary> {
     const payload = validatePayload(finalizePayloadSchema, job.data, FINALIZE_JOB);
     const log = context.logger.child({ runId: payload.runId, table: '(finalize)', jobId: job.id });
+    // A run cancelled while its last table completed: cancel restores the constraints itself.
+    if ((await getRunStatus(context.target, payload.runId)) === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
     log.info('finalize started');
     try {
-      const summary = await finalizeRun(context.source, context.target, payload.runId, (line) => job.log(line).then(() => undefined));
+      const summary = await finalizeRun(
+        context.source,
+        context.target,
+        payload.runId,
+        (line) => job.log(line).then(() => undefined),
+        // The phase and step, for Bull Board and the CLI's progress line.
+        (progress) => job.updateProgress(progress as unknown as object),
+      );
       log.info({ verified: summary.verified, problems: summary.problems }, 'finalize finished');
       return summary;
     } catch (error) {

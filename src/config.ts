@@ -16,6 +16,8 @@ export interface ConfigOverrides {
   schema?: string | undefined;
   /** `--log-level`. */
   logLevel?: string | undefined;
+  /** `--log-format`. */
+  logFormat?: string | undefined;
 }
 
 /** Which services a command talks to; the missing ones are reported together. */
@@ -35,6 +37,11 @@ export interface Config {
   schema: string;
   /** pino level. Default `info`. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * How log lines look (`MY2PG_LOG_FORMAT`, `--log-format`): `human` sentences, pino `json`,
+   * or `auto` (default): human when stderr is a terminal, JSON for pipes and files.
+   */
+  logFormat: 'auto' | 'human' | 'json';
   /** How long a worker lets active jobs finish after the first signal, ms (`MY2PG_SHUTDOWN_GRACE_MS`). Default 30000. */
   shutdownGraceMs: number;
   /**
@@ -89,6 +96,7 @@ export const CONFIG_ENV_VARS = [
   'MY2PG_QUEUE_PREFIX',
   'MY2PG_SCHEMA',
   'MY2PG_LOG_LEVEL',
+  'MY2PG_LOG_FORMAT',
   'MY2PG_SHUTDOWN_GRACE_MS',
   'BOARD_USER',
   'BOARD_PASSWORD',
@@ -306,6 +314,7 @@ const configSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'the log level must be one of fatal, error, warn, info, debug, trace, silent',
   }),
+  logFormat: z.enum(['auto', 'human', 'json'], { message: 'the log format (MY2PG_LOG_FORMAT or --log-format) must be auto, human or json' }),
   shutdownGraceMs: z
     .string()
     .regex(/^\d+$/, 'MY2PG_SHUTDOWN_GRACE_MS must be a whole number of milliseconds')
@@ -363,6 +372,7 @@ export function loadConfig(
     queuePrefix: blankToUndefined(env.MY2PG_QUEUE_PREFIX) ?? 'my2pg',
     schema: overrides.schema ?? blankToUndefined(env.MY2PG_SCHEMA) ?? 'public',
     logLevel: blankToUndefined(overrides.logLevel) ?? blankToUndefined(env.MY2PG_LOG_LEVEL) ?? defaults.logLevel,
+    logFormat: blankToUndefined(overrides.logFormat) ?? blankToUndefined(env.MY2PG_LOG_FORMAT) ?? 'auto',
     shutdownGraceMs: blankToUndefined(env.MY2PG_SHUTDOWN_GRACE_MS) ?? '30000',
     lockDurationMs: blankToUndefined(env.MY2PG_LOCK_DURATION_MS) ?? '30000',
     stalledIntervalMs: blankToUndefined(env.MY2PG_STALLED_INTERVAL_MS) ?? '30000',

@@ -1,6 +1,6 @@
 import { runCli } from '../src/cli/program.js';
 import { loadConfig, secretsOf, type ConfigOverrides } from '../src/config.js';
-import { createLogger } from '../src/log.js';
+import { createLogger, resolveLogFormat } from '../src/log.js';
 import { startWorkerPool } from './worker-pool.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -8,17 +8,18 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 /** `my2pg worker`: runs until a signal; the first closes gracefully, a second forces. */
 async function runWorker(overrides: ConfigOverrides, options: { concurrency: number }): Promise<number> {
   const config = loadConfig(overrides, ['source', 'target', 'redis']);
-  const logger = createLogger(config.logLevel, secretsOf(config));
+  const logger = createLogger(config.logLevel, secretsOf(config), { format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true) });
   const graceMs = config.shutdownGraceMs;
   const pool = await startWorkerPool(config, { concurrency: options.concurrency, logger });
-  process.stderr.write(`my2pg worker: ready (concurrency ${options.concurrency}); SIGINT/SIGTERM to stop\n`);
+  process.stderr.write(`my2pg worker: ready (concurrency ${options.concurrency}) on queues ${pool.queues.copy} and ${pool.queues.finalize} (prefix ${config.queuePrefix}); SIGINT/SIGTERM to stop\n`);
   return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
       signals += 1;
       if (signals === 1) {
         logger.info({ signal, graceMs }, 'shutting down: no new jobs, active ones finish');
-        pool.close(graceMs).then(() => resolve(0), () => resolve(1));
+        // A second signal forces the close, which then ends the graceful one too: still 130.
+        pool.close(graceMs).then(() => resolve(signals > 1 ? 130 : 0), () => resolve(1));
       } else {
         logger.warn({ signal }, 'second signal: forcing shutdown');
         pool.forceClose().finally(() => resolve(130));
@@ -41,10 +42,34 @@ function untilStopped(): Promise<NodeJS.Signals> {
   });
 }
 
+/**
+ * While `run`, `retry` or `resume` process jobs here: the first SIGINT/SIGTERM resolves the
+ * signal (the command hands its jobs back and exits 130); a second one exits at once.
+ */
+function interruptions(): { signal: Promise<NodeJS.Signals>; dispose(): void } {
+  let signals = 0;
+  let resolve: (signal: NodeJS.Signals) => void = () => undefined;
+  const signal = new Promise<NodeJS.Signals>((r) => (resolve = r));
+  const onSignal = (received: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) resolve(received);
+    else process.exit(130);
+  };
+  for (const name of SIGNALS) process.on(name, onSignal);
+  return {
+    signal,
+    dispose() {
+      // After the first signal the handlers stay, so that a second one still forces the exit.
+      if (signals === 0) for (const name of SIGNALS) process.removeListener(name, onSignal);
+    },
+  };
+}
+
 const code = await runCli(process.argv, {
   startWorkers: (config, options) => startWorkerPool(config, options),
   runWorker,
   untilStopped,
+  interruptions,
 });
 process.exitCode = code;
 // Open handles (pools, sockets) must not keep a finished command alive.

@@ -1,11 +1,14 @@
-import { Worker, type Job } from 'bullmq';
+import { hostname } from 'node:os';
+import { WaitingError, Worker, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { createCopyTableProcessor } from '../jobs/copy-table.js';
 import { createFinalizeProcessor } from '../jobs/finalize.js';
 import { must, type Config } from '../src/config.js';
 import type { Logger } from '../src/log.js';
 import { connectRedis, workerRedisOptions } from '../src/queue/connection.js';
-import { COPY_QUEUE, FINALIZE_QUEUE } from '../src/queue/contract.js';
+import { readTargetScope, registerTarget, type QueueNames } from '../src/queue/target-scope.js';
+import { withPgClient } from '../src/db/postgres.js';
+import { WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { closeAll, openSource, openTarget } from '../src/services.js';
 
 /** Running workers of one process. */
@@ -14,6 +17,8 @@ export interface WorkerPool {
   close(graceMs?: number): Promise<void>;
   /** Forces the close now (second signal). */
   forceClose(): Promise<void>;
+  /** The queues this pool takes jobs from. */
+  queues: QueueNames;
 }
 
 /** Options of a worker process. */
@@ -24,9 +29,18 @@ export interface WorkerPoolOptions {
   stalledIntervalMs?: number;
   /** Job lock duration, ms; default `config.lockDurationMs`. */
   lockDurationMs?: number;
+  /**
+   * The queues to work (a run's, as recorded); default: the queues of the configured target
+   * and schema (`DATABASE_URL`, `MY2PG_SCHEMA`), which the pool then lists in the Redis
+   * registry so that the board shows them.
+   */
+  queues?: QueueNames;
 }
 
-/** Starts a copy worker (N concurrent tables) and a finalize worker on the configured services. */
+/**
+ * Starts a copy worker (N concurrent tables) and a finalize worker on the configured services.
+ * They take jobs from one target's queues only: a job of another target could not be done here.
+ */
 export async function startWorkerPool(config: Config, options: WorkerPoolOptions): Promise<WorkerPool> {
   const concurrency = Math.max(1, options.concurrency);
   const source: DataSource = await openSource(must(config.mysqlUrl, 'the MySQL source'), concurrency + 2);
@@ -37,71 +51,122 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
     await closeAll(source);
     throw error;
   }
-  const context = { source, target, logger: options.logger };
+  // Aborted by a forced shutdown, so that running copies roll back before the process goes.
+  const shutdown = new AbortController();
+  const context = { source, target, logger: options.logger, shutdown: shutdown.signal };
   const connection = connectRedis(config.redisUrl, workerRedisOptions());
   connection.on('error', (error) => options.logger.warn({ err: error.message }, 'redis connection error'));
+  let queues: QueueNames;
+  try {
+    if (options.queues) {
+      queues = options.queues;
+    } else {
+      const scope = await withPgClient(target, (client) => readTargetScope(client, config.schema));
+      await registerTarget(connection, config.queuePrefix, scope);
+      queues = scope.queues;
+    }
+  } catch (error) {
+    connection.disconnect();
+    await closeAll(source, target);
+    throw error;
+  }
   const common = {
     connection,
     prefix: config.queuePrefix,
+    // Shown by Bull Board and CLIENT LIST: which process holds a job.
+    name: `${hostname()}:${process.pid}`,
     // A killed worker's jobs come back after the lock expires and the next stalled check runs.
     stalledInterval: options.stalledIntervalMs ?? config.stalledIntervalMs,
     lockDuration: options.lockDurationMs ?? config.lockDurationMs,
   };
-  // Jobs in progress with their lock tokens, so a forced shutdown can hand them back.
+  // Jobs in progress with their lock tokens, and their processors still running, so that a
+  // forced shutdown can stop them and hand the jobs back.
   const active = new Map<string, { job: Job; token: string | undefined }>();
+  const inflight = new Set<Promise<unknown>>();
   const tracked = <R>(processor: (job: Job) => Promise<R>) =>
     async (job: Job, token?: string): Promise<R> => {
       const key = `${job.queueName}:${job.id ?? ''}`;
       active.set(key, { job, token });
+      const run = (async () => {
+        if (shutdown.signal.aborted) throw shutdown.signal.reason;
+        return processor(job);
+      })();
+      inflight.add(run);
       try {
-        return await processor(job);
+        const result = await run;
+        // Done before the connection closes: BullMQ records it as completed.
+        if (!shutdown.signal.aborted || !released) return result;
+      } catch (error) {
+        if (!shutdown.signal.aborted) throw error;
       } finally {
+        inflight.delete(run);
         active.delete(key);
       }
+      // Stopped by a forced shutdown (or taken while closing, or done after the connection
+      // closed): back to the wait list under this worker's own lock. WaitingError tells BullMQ
+      // the job was moved already, so it sends nothing more to Redis for it (a command that
+      // fails on a closed connection is retried by BullMQ without pause, starving the event loop).
+      await handBack([{ job, token }]);
+      throw new WaitingError();
     };
   const workers = [
-    new Worker(COPY_QUEUE, tracked(createCopyTableProcessor(context)), { ...common, concurrency }),
-    new Worker(FINALIZE_QUEUE, tracked(createFinalizeProcessor(context)), { ...common, concurrency: 1 }),
+    new Worker(queues.copy, tracked(createCopyTableProcessor(context)), { ...common, concurrency }),
+    new Worker(queues.finalize, tracked(createFinalizeProcessor(context)), { ...common, concurrency: 1 }),
   ];
+  let shuttingDown = false;
   for (const worker of workers) {
-    worker.on('error', (error) => options.logger.warn({ err: error.message }, 'worker error'));
-    worker.on('failed', (job, error) => options.logger.warn({ jobId: job?.id, err: error.message }, 'job failed'));
+    // What workers say while they are stopped at once is noise.
+    worker.on('error', (error) => shuttingDown || options.logger.warn({ err: error.message }, 'worker error'));
+    // Processors log their own failures at warn/error; this line is for the rest (a bad payload).
+    worker.on('failed', (job, error) => options.logger.info({ jobId: job?.id, err: error.message }, 'job failed'));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  options.logger.info({ concurrency, prefix: config.queuePrefix }, 'workers ready');
+  options.logger.info({ concurrency, prefix: config.queuePrefix, queues: `${queues.copy}, ${queues.finalize}` }, 'workers ready');
 
   let closing: Promise<void> | undefined;
   let forced: Promise<void> | undefined;
+  let released = false;
   const release = async (): Promise<void> => {
+    released = true;
     await closeAll(source, target);
     connection.disconnect();
   };
-  // Puts the jobs still running back in the wait list at once, so another worker takes them
-  // now instead of after the lock expires. Their transactions die with this process, and
-  // every table job starts with TRUNCATE, so the next attempt starts clean.
-  const handBack = async (): Promise<void> => {
-    const jobs = [...active.values()];
-    active.clear();
+  // Puts jobs back in the wait list at once, so another worker takes them now instead of
+  // after the lock expires. Their copies were stopped and rolled back (or die with this
+  // process), and every table job starts with TRUNCATE, so the next attempt starts clean.
+  async function handBack(jobs: readonly { job: Job; token: string | undefined }[]): Promise<void> {
     await Promise.allSettled(
       jobs.map(async ({ job, token }) => {
         await job.moveToWait(token);
         options.logger.warn({ jobId: job.id, queue: job.queueName }, 'shutdown: job handed back to the queue');
       }),
     );
-  };
+  }
   const forceClose = (): Promise<void> => {
     forced ??= (async () => {
       options.logger.warn('forcing worker shutdown');
-      await handBack();
+      shuttingDown = true;
+      const bounded = (p: Promise<unknown>, ms = 1000) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
+      // Closing first: no new fetch starts. One already under way may still take a job (BullMQ
+      // moves the next job to active when its blocking wait ends); its processor starts
+      // stopped and hands it back at once.
+      const closed = Promise.allSettled(workers.map((w) => w.close(true)));
+      // Running copies stop, roll back and hand their jobs back themselves (see tracked).
+      shutdown.abort(new WorkerStoppingError());
+      await bounded(Promise.allSettled([...inflight]), 3000);
+      // Those that did not stop in time (a processor stuck in a server call): handed back from here.
+      const stuck = [...active.values()];
+      active.clear();
+      await handBack(stuck);
+      await bounded(closed);
       // Pools wait for checked-out connections (a running COPY) before they end; a forced
       // close does not: the process exits and the servers roll the transactions back.
-      const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
-      await bounded(Promise.allSettled(workers.map((w) => w.close(true))));
       await bounded(release());
     })();
     return forced;
   };
   return {
+    queues,
     close(graceMs = 30_000) {
       closing ??= (async () => {
         let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,5 @@
 import { loadConfig, secretsOf, type ConfigOverrides } from '../config.js';
-import { createLogger } from '../log.js';
+import { createLogger, resolveLogFormat } from '../log.js';
 import { pingRedis } from '../queue/connection.js';
 import type { Output } from '../cli/commands.js';
 import { resolveBoardAccess, startBoard, type BoardListenOptions } from './board-server.js';
@@ -13,9 +13,9 @@ export async function boardCommand(overrides: ConfigOverrides, flags: BoardListe
   const config = loadConfig(overrides, ['redis']);
   const credentials = resolveBoardAccess(flags.host, config.boardUser, config.boardPassword);
   await pingRedis(config.redisUrl);
-  const logger = createLogger(config.logLevel, secretsOf(config));
+  const logger = createLogger(config.logLevel, secretsOf(config), { format: resolveLogFormat(config.logFormat, output.tty !== undefined) });
   const board = await startBoard(config.redisUrl, config.queuePrefix, { ...flags, credentials, logger });
-  const notes = [`queues copy and finalize, prefix ${config.queuePrefix}`, credentials ? 'basic auth' : 'no auth (loopback only)'];
+  const notes = [`the copy and finalize queues of every target under prefix ${config.queuePrefix}`, credentials ? 'basic auth' : 'no auth (loopback only)'];
   if (flags.readOnly) notes.push('read-only');
   output.err(`my2pg board: listening on ${board.url} (${notes.join(', ')}); SIGINT/SIGTERM to stop`);
   try {

@@ -8,11 +8,12 @@ import { ExpressAdapter } from '@bull-board/express';
 import { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
-import { formatDuration } from '../cli/progress.js';
+import { describeFinalizeProgress, formatDuration } from '../cli/progress.js';
+import type { FinalizeProgress } from '../queue/contract.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { connectRedis } from '../queue/connection.js';
-import { COPY_QUEUE, FINALIZE_QUEUE } from '../queue/contract.js';
+import { listTargets, type TargetScope } from '../queue/target-scope.js';
 
 /** How `my2pg board` listens. */
 export interface BoardListenOptions {
@@ -100,11 +101,21 @@ function isReportedProgress(value: unknown): value is ReportedProgress {
   return typeof v === 'object' && v !== null && typeof v.rows === 'number' && typeof v.total === 'number';
 }
 
+function isFinalizeProgress(value: unknown): value is FinalizeProgress {
+  const v = value as Record<string, unknown> | null;
+  return typeof v === 'object' && v !== null && typeof v.phase === 'string' && typeof v.done === 'number' && typeof v.total === 'number';
+}
+
 /**
  * Adds `progress` (a percentage, which Bull Board draws as the job's progress ring) and an ETA
- * to a copy job's `{rows, total, rowsPerSecond}`; anything else is shown as it is.
+ * to a copy job's `{rows, total, rowsPerSecond}`, and a percentage and a sentence (`step`) to
+ * a finalize job's phase; anything else is shown as it is.
  */
 export function formatBoardProgress(progress: unknown): unknown {
+  if (isFinalizeProgress(progress)) {
+    // A finalize job: its ring shows the current phase's share done, the text says which phase.
+    return { progress: progress.total > 0 ? Math.min(100, Math.floor((progress.done / progress.total) * 100)) : 0, ...progress, step: describeFinalizeProgress(progress) };
+  }
   if (!isReportedProgress(progress)) return progress;
   const percent = progress.total > 0 ? Math.min(100, Math.floor((progress.rows / progress.total) * 100)) : 100;
   const remaining = Math.max(0, progress.total - progress.rows);
@@ -146,40 +157,66 @@ export async function refuseCompletedRetries(context: HookContext): Promise<{ al
   return undefined;
 }
 
+/** One queue the board shows, with the target it belongs to. */
+export interface BoardQueue {
+  queue: Queue;
+  kind: 'copy' | 'finalize';
+  target: Pick<TargetScope, 'database' | 'schema'>;
+}
+
+/** The board's Express app and a way to add the queues of targets found later. */
+export interface BoardApp {
+  app: express.Express;
+  addQueues(queues: readonly BoardQueue[]): void;
+}
+
 /** The Express app: basic auth first (when configured), then Bull Board at `/` and its API under `/api`. */
-export function createBoardApp(queues: readonly Queue[], options: { readOnly: boolean; credentials: BoardCredentials | undefined; prefix: string }): express.Express {
+export function createBoardApp(
+  queues: readonly BoardQueue[],
+  options: { readOnly: boolean; credentials: BoardCredentials | undefined; prefix: string; beforeRequest?: (() => Promise<void>) | undefined },
+): BoardApp {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath('/');
   // No Retry button on completed jobs; refuseCompletedRetries closes the API route too.
   const adapterOptions = { readOnlyMode: options.readOnly, allowCompletedRetries: false };
-  const adapters = queues.map((queue) => {
+  const adapt = ({ queue, kind, target }: BoardQueue): BullMQAdapter => {
+    const whose = `database ${target.database}, schema ${target.schema}, prefix ${options.prefix}`;
     const adapter = new BullMQAdapter(queue, {
       ...adapterOptions,
       description:
-        queue.name === COPY_QUEUE
-          ? `prefix ${options.prefix}: one copy-table job per table; progress shows rows, total, rows/s and ETA`
-          : `prefix ${options.prefix}: one finalize job per run; its return value is the verification record`,
+        kind === 'copy'
+          ? `${whose}: one copy-table job per table; progress shows rows, total, rows/s and ETA`
+          : `${whose}: one finalize job per run; progress shows its phase, its return value is the verification record`,
     });
     adapter.setFormatter('progress', formatBoardProgress);
     adapter.setFormatter('name', formatBoardJobName);
     return adapter;
-  });
-  createBullBoard({
-    queues: adapters,
+  };
+  const board = createBullBoard({
+    queues: queues.map(adapt),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'my2pg' }, handlerHooks: { before: refuseCompletedRetries } },
   });
   const app = express();
   app.disable('x-powered-by');
   if (options.credentials) app.use(basicAuth(options.credentials));
+  if (options.beforeRequest) {
+    const before = options.beforeRequest;
+    app.use((_req: Request, _res: Response, next: NextFunction) => {
+      before().then(() => next(), () => next());
+    });
+  }
   app.use('/', serverAdapter.getRouter() as express.Router);
-  return app;
+  return { app, addQueues: (more) => more.forEach((q) => board.addQueue(adapt(q))) };
 }
 
 /**
- * Starts Bull Board on the copy and finalize queues of one deployment (Redis + prefix). The
- * Redis connection reconnects forever, as the board is long-lived, but a request fails after
- * one retry instead of hanging while Redis is away.
+ * Starts Bull Board on the queues of every target of one deployment (Redis + prefix): each
+ * target has its own copy and finalize queues, listed in the prefix's target registry, which
+ * the board reads again (at most every 2 s) when a page or the API is requested, so the
+ * queues of a target that starts later appear too. The Redis connection reconnects forever,
+ * as the board is long-lived, but a request fails after one retry instead of hanging while
+ * Redis is away.
  */
 export async function startBoard(
   redisUrl: string,
@@ -188,11 +225,38 @@ export async function startBoard(
 ): Promise<RunningBoard> {
   const connection: Redis = connectRedis(redisUrl, { maxRetriesPerRequest: 1, enableReadyCheck: true, retryStrategy: (times) => Math.min(times * 500, 5000) });
   connection.on('error', (error) => options.logger.warn({ err: error.message }, 'board: redis connection error'));
-  const queues = [new Queue(COPY_QUEUE, { connection, prefix }), new Queue(FINALIZE_QUEUE, { connection, prefix })];
-  for (const queue of queues) queue.on('error', (error) => options.logger.warn({ err: error.message, queue: queue.name }, 'board: queue error'));
-  const app = createBoardApp(queues, { readOnly: options.readOnly, credentials: options.credentials, prefix });
+  const queues = new Map<string, Queue>();
+  const queuesOf = (targets: readonly TargetScope[]): BoardQueue[] => {
+    const fresh: BoardQueue[] = [];
+    for (const target of targets) {
+      for (const kind of ['copy', 'finalize'] as const) {
+        const name = target.queues[kind];
+        if (queues.has(name)) continue;
+        const queue = new Queue(name, { connection, prefix });
+        queue.on('error', (error) => options.logger.warn({ err: error.message, queue: name }, 'board: queue error'));
+        queues.set(name, queue);
+        fresh.push({ queue, kind, target });
+      }
+    }
+    return fresh;
+  };
+  let lastLook = 0;
+  let looking: Promise<void> | undefined;
+  let board: BoardApp | undefined;
+  const discover = (): Promise<void> => {
+    if (Date.now() - lastLook < 2000) return looking ?? Promise.resolve();
+    lastLook = Date.now();
+    looking = listTargets(connection, prefix).then((targets) => {
+      const fresh = queuesOf(targets);
+      if (fresh.length > 0) board?.addQueues(fresh);
+    });
+    return looking;
+  };
+  board = createBoardApp(queuesOf(await listTargets(connection, prefix)), { readOnly: options.readOnly, credentials: options.credentials, prefix, beforeRequest: discover });
+  lastLook = Date.now();
+  const app = board.app;
   const release = async (): Promise<void> => {
-    await Promise.allSettled(queues.map((q) => q.close()));
+    await Promise.allSettled([...queues.values()].map((q) => q.close()));
     connection.disconnect();
   };
   let server: Server;

@@ -1,26 +1,37 @@
 import type { DataSource } from 'typeorm';
 import { loadConfig, must, readEnvironment, redactUrl, secretsOf, type Config, type ConfigOverrides } from '../config.js';
+import { withPgClient } from '../db/postgres.js';
 import { describeError, UsageError } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, resolveLogFormat, type Logger } from '../log.js';
 import { splitNames } from '../plan.js';
 import { pingRedis } from '../queue/connection.js';
-import { enqueueRun, openQueues, readTableJobs, retryFailedJobs, waitForRun, type QueueHandles, type RunSettlement, type TableJobRef } from '../queue/run-queue.js';
+import { countWorkers, enqueueRun, openQueues, readTableJobs, retryFailedJobs, type QueueHandles, type TableJobRef } from '../queue/run-queue.js';
+import { queuesOfRun, readTargetScope, registerTarget, type QueueNames } from '../queue/target-scope.js';
 import { prepareRun, tableJobIds, type PreparedRun, type RangeCounts } from '../run/prepare-run.js';
 import { guardRunStart } from '../run/run-guard.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
 import { parseColumnTypeOverrides, parseTypeOverrides } from '../schema/type-overrides.js';
 import { closeAll, openSource, openTarget } from '../services.js';
-import type { RunRow } from '../state/entities.js';
+import type { RunRow, RunTableRow } from '../state/entities.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { getLatestRun, getRun, listRejectedRows, listRunTables, stateSchemaExists, updateRun, updateRunTable } from '../state/store.js';
 import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
-import { createProgressView, type TtyStream } from './progress.js';
+import { finalizeJobId } from '../queue/contract.js';
+import { cancelRun, describeCancelOutcome, type CancelOutcome } from '../run/cancel-run.js';
+import { createStderrLane, type StderrLane, type TtyStream } from './progress.js';
 import { buildReportRows, formatFailures, formatRunReport } from './report.js';
-import { countAdjustedTables } from './fidelity-report.js';
+import { describeRejectedRows, waitAndReport, workerCommand, type InProcessPool, type Interruption } from './wait-run.js';
 import { schemaObjectsOf } from './schema-objects-report.js';
 
-/** Starts workers in this process (`run`, `demo`); injected by the process entry point. */
-export type StartWorkers = (config: Config, options: { concurrency: number; logger: Logger }) => Promise<{ close(graceMs?: number): Promise<void> }>;
+/** Starts workers in this process (`run`, `demo`, `retry`/`resume` without a worker); injected by the process entry point. */
+export type StartWorkers = (config: Config, options: { concurrency: number; logger: Logger; queues: QueueNames }) => Promise<InProcessPool>;
+
+/** What a command needs to work a run's jobs itself: the worker pool, and Ctrl-C. */
+export interface InProcessDeps {
+  startWorkers: StartWorkers;
+  /** Listens for the first SIGINT/SIGTERM while the jobs are worked here. */
+  interruptions?: (() => Interruption) | undefined;
+}
 
 /** Where a command writes: stdout for reports, stderr for progress. */
 export interface Output {
@@ -28,12 +39,27 @@ export interface Output {
   err(line: string): void;
   /** The terminal behind `err`, when it is one: progress is then drawn as live bars. */
   tty?: TtyStream | undefined;
+  /** Asks a yes/no question on the terminal; absent when there is no terminal to ask on. */
+  confirm?: ((question: string) => Promise<boolean>) | undefined;
+}
+
+/** Asks on stderr, reads the answer from stdin; only yes/y confirms. */
+async function confirmOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
 }
 
 export const consoleOutput: Output = {
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
   tty: process.stderr.isTTY ? process.stderr : undefined,
+  confirm: process.stdin.isTTY && process.stderr.isTTY ? confirmOnTerminal : undefined,
 };
 
 /** Options shared by `run` and `start`. */
@@ -77,19 +103,28 @@ async function withDatabases<T>(config: Config, need: { source: boolean }, fn: (
   }
 }
 
-/** withDatabases plus the queues in Redis (checked first). */
+/** The databases plus a way to open the queues of any target in Redis (checked first); all closed after. */
 async function withServices<T>(
   config: Config,
   need: { source: boolean },
-  fn: (s: { source: DataSource | undefined; target: DataSource; queues: QueueHandles }) => Promise<T>,
+  fn: (s: { source: DataSource | undefined; target: DataSource; queuesFor: (names: QueueNames) => QueueHandles }) => Promise<T>,
 ): Promise<T> {
   await pingRedis(config.redisUrl);
   return withDatabases(config, need, async (databases) => {
-    const queues = openQueues(config.redisUrl, config.queuePrefix);
+    const opened = new Map<string, QueueHandles>();
+    const queuesFor = (names: QueueNames): QueueHandles => {
+      const key = `${names.copy}\u0000${names.finalize}`;
+      let queues = opened.get(key);
+      if (!queues) {
+        queues = openQueues(config.redisUrl, config.queuePrefix, names);
+        opened.set(key, queues);
+      }
+      return queues;
+    };
     try {
-      return await fn({ ...databases, queues });
+      return await fn({ ...databases, queuesFor });
     } finally {
-      await queues.close();
+      await Promise.allSettled([...opened.values()].map((q) => q.close()));
     }
   });
 }
@@ -102,49 +137,27 @@ function jobRefs(run: RunRow, tables: { tableName: string; jobId: string }[]): T
   });
 }
 
-/** Waits for a run, printing progress lines on stderr, then prints the report; returns the exit code. */
-async function waitAndReport(target: DataSource, queues: QueueHandles, runId: string, output: Output, config: Config): Promise<number> {
-  const tables = await listRunTables(target, runId);
-  const started = (await getRun(target, runId)) as RunRow;
-  const progress = createProgressView({ tty: output.tty, err: output.err });
-  let troubled = false;
-  let settlement: RunSettlement;
+/**
+ * The logger of a command that may work jobs itself: human sentences on a terminal, JSON
+ * otherwise (`--log-format`), written through `lane` so that a line never tears the bars.
+ */
+function commandLogger(config: Config, output: Output, lane: StderrLane): Logger {
+  return createLogger(config.logLevel, secretsOf(config), { format: resolveLogFormat(config.logFormat, output.tty !== undefined), write: (line) => lane.write(line) });
+}
+
+/** Runs the wait with this process's own workers when `pool` is given; closes them after. */
+async function waitWith(
+  context: { target: DataSource; queues: QueueHandles; run: RunRow; tables: RunTableRow[]; output: Output; config: Config; lane: StderrLane },
+  pool: InProcessPool | undefined,
+  inProcess: InProcessDeps | undefined,
+): Promise<number> {
+  const interruption = pool ? inProcess?.interruptions?.() : undefined;
   try {
-    settlement = await waitForRun(queues, runId, jobRefs(started, tables), {
-      outageMs: config.redisOutageMs,
-      onRedisTrouble: (error) => {
-        if (error && !troubled) output.err(`Redis is unreachable (${error.message}); still waiting, up to ${Math.round(config.redisOutageMs / 1000)} s`);
-        else if (!error && troubled) output.err('Redis answers again; waiting');
-        troubled = error !== null;
-      },
-      onTick: (states) => progress.update(states),
-    });
+    return await waitAndReport({ ...context, refs: jobRefs(context.run, context.tables), pool, interruption });
   } finally {
-    progress.stop();
+    interruption?.dispose();
+    await pool?.close();
   }
-  const run = (await getRun(target, runId)) as RunRow;
-  const finalTables = await listRunTables(target, runId);
-  output.out(formatRunReport(run, finalTables, settlement.tables));
-  const rejected = finalTables.reduce((n, t) => n + (t.rejectedRows ?? 0), 0);
-  for (const line of await describeRejectedRows(target, runId, rejected)) output.out(line);
-  if (settlement.outcome === 'finished' && run.status === 'verified') {
-    const adjusted = countAdjustedTables(finalTables);
-    output.out(`run ${runId}: every table copied and verified${adjusted > 0 ? ` (${adjusted} with values adjusted by a policy, listed above)` : ''}`);
-    return 0;
-  }
-  if (settlement.outcome === 'finished' && run.status === 'unverified') {
-    output.out(`run ${runId}: every table copied; not verified (--verify none)`);
-    return 0;
-  }
-  if (settlement.outcome === 'tables-failed') {
-    for (const line of formatFailures(runId, finalTables, settlement.tables)) output.out(line);
-    output.out(`run ${runId}: not verified; finalize waits until the failed tables are retried and complete`);
-  } else if (settlement.outcome === 'finalize-failed') {
-    output.out(`run ${runId}: finalize failed: ${settlement.finalizeReason ?? 'unknown error'}; after fixing it: npx my2pg retry ${runId} --wait`);
-  } else {
-    output.out(`run ${runId}: not verified`);
-  }
-  return 1;
 }
 
 /** `start` (and the first half of `run`): plan, prepare the target, enqueue the flow. */
@@ -152,18 +165,21 @@ export async function startCommand(
   overrides: ConfigOverrides,
   flags: PlanFlags & { wait?: boolean },
   output: Output,
-  inProcess?: { startWorkers: StartWorkers },
+  inProcess?: InProcessDeps,
 ): Promise<number> {
-  // In a terminal, pino's JSON lines are noise unless asked for: warn unless MY2PG_LOG_LEVEL or --log-level says otherwise.
+  // In a terminal, log lines are noise unless asked for: warn unless MY2PG_LOG_LEVEL or --log-level says otherwise.
   const config = loadConfig(overrides, ['source', 'target', 'redis'], readEnvironment(), { logLevel: 'warn' });
-  const logger = createLogger(config.logLevel, secretsOf(config));
+  const lane = createStderrLane(output.err);
+  const logger = commandLogger(config, output, lane);
   // Checked before any connection, so a typo is exit 2 with nothing touched.
   const typeOverrides = parseTypeOverrides([...config.typeOverrides, ...(flags.type ?? [])]);
   const columnTypeOverrides = parseColumnTypeOverrides([...config.columnTypeOverrides, ...(flags.columnType ?? [])]);
-  return withServices(config, { source: true }, async ({ source, target, queues }) => {
+  return withServices(config, { source: true }, async ({ source, target, queuesFor }) => {
     let prepared: PreparedRun;
+    const scope = await withPgClient(target, (client) => readTargetScope(client, config.schema));
+    const queues = queuesFor(scope.queues);
     // Held until the flow is enqueued, so that two starts on one schema cannot both pass.
-    const guard = await guardRunStart(target, queues, config.schema);
+    const guard = await guardRunStart(target, queuesFor, config.schema);
     try {
       const entities = flags.entities ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target')) : undefined;
       prepared = await prepareRun(source!, target, {
@@ -179,11 +195,14 @@ export async function startCommand(
         typeOverrides,
         columnTypeOverrides,
         enumMode: flags.enum ?? config.enumMode,
+        queues: scope.queues,
         nul: flags.nul ?? config.nulPolicy,
         fulltextConfig: flags.fulltextConfig ?? config.fulltextConfig,
         excludeViews: splitNames([...config.excludeViews, ...(flags.excludeView ?? [])]),
       });
       await enqueueRun(queues, prepared);
+      // Listed for the board, which finds every target's queues there.
+      await registerTarget(queues.redis, config.queuePrefix, scope);
     } catch (error) {
       // No job exists yet, so nothing was started: exit 2, whatever the cause.
       if (error instanceof UsageError) throw error;
@@ -201,27 +220,143 @@ export async function startCommand(
       output.out(prepared.runId);
       return 0;
     }
-    const pool = inProcess ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger }) : undefined;
-    try {
-      return await waitAndReport(target, queues, prepared.runId, output, config);
-    } finally {
-      await pool?.close();
-    }
+    const run = (await getRun(target, prepared.runId)) as RunRow;
+    const pool = inProcess ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: scope.queues }) : undefined;
+    return waitWith({ target, queues, run, tables: await listRunTables(target, run.id), output, config, lane }, pool, inProcess);
   });
 }
 
-async function resolveRun(target: DataSource, runId: string | undefined, schema: string): Promise<RunRow> {
-  if (!(await stateSchemaExists(target))) throw new UsageError('no my2pg run in this target yet (no my2pg schema); start one with: npx my2pg start');
+/**
+ * A run, by id or the latest of the schema; refused (exit 2) when it was cancelled, since
+ * its constraints are back and its jobs gone: only a new run goes on from there.
+ */
+async function resolveRun(target: DataSource, runId: string | undefined, schema: string, forWork?: 'retried' | 'resumed'): Promise<RunRow> {
+  if (!(await stateSchemaExists(target))) throw new UsageError('no my2pg run in this target yet (no my2pg schema); start one with: npx my2pg run');
   const run = runId ? await getRun(target, runId) : await getLatestRun(target, schema);
   if (!run) throw new UsageError(runId ? `no run ${runId} in this target` : `no my2pg run for schema ${schema} in this target`);
+  if (forWork && run.status === 'cancelled') {
+    throw new UsageError(`run ${run.id} was cancelled, so it cannot be ${forWork}; start a new run with: npx my2pg run`);
+  }
   return run;
+}
+
+/** `--work` / `--no-work` and what the wait does by default. */
+export interface WorkFlags {
+  /** true: work the jobs in this process; false: leave them to workers; undefined: decide. */
+  work?: boolean | undefined;
+  /** Tables copied at once when the jobs are worked here. */
+  concurrency?: number | undefined;
+}
+
+/**
+ * Whether this process works the run's jobs: as `--work`/`--no-work` say, else when no worker
+ * is connected to the run's queue (then nobody else would); and the line that says so, printed
+ * once the jobs are queued.
+ */
+async function decideWork(queues: QueueHandles, flags: WorkFlags): Promise<{ work: boolean; line: string }> {
+  const concurrency = flags.concurrency ?? 2;
+  const workers = await countWorkers(queues);
+  const queue = queues.names.copy;
+  const connected = workers === null ? 'an unknown number of workers' : `${workers} worker${workers === 1 ? '' : 's'}`;
+  if (flags.work === true) {
+    return { work: true, line: `--work: processing the run's jobs in this process (concurrency ${concurrency}), beside ${connected} connected to queue ${queue}` };
+  }
+  if (flags.work === false) return { work: false, line: `--no-work: leaving the run's jobs to the workers of queue ${queue} (${connected} connected)` };
+  if (workers === 0) return { work: true, line: `no worker is connected to queue ${queue}: processing the run's jobs in this process (concurrency ${concurrency})` };
+  if (workers === null) {
+    return { work: false, line: `this Redis does not tell which workers are connected (CLIENT LIST): leaving the run's jobs to workers; add --work to process them in this process` };
+  }
+  return { work: false, line: `${connected} connected to queue ${queue}: leaving the run's jobs to them (--work processes them here too)` };
+}
+
+/** Loads what a command needs to work jobs itself: the source as well, checked before anything changes. */
+function requireSourceForWork(config: Config): void {
+  must(config.mysqlUrl, 'the MySQL source (to copy in this process; set MYSQL_URL or --source, or leave the jobs to a worker with --no-work)');
+}
+
+/** `retry`: re-queue a run's failed table jobs (all or the named ones); with --wait, see them through. */
+export async function retryCommand(
+  overrides: ConfigOverrides,
+  runId: string | undefined,
+  flags: { table?: string[]; wait?: boolean } & WorkFlags,
+  output: Output,
+  inProcess?: InProcessDeps,
+): Promise<number> {
+  const config = loadConfig(overrides, ['target', 'redis'], readEnvironment(), { logLevel: 'warn' });
+  const lane = createStderrLane(output.err);
+  // --work means staying until the jobs are done.
+  const wait = flags.wait === true || flags.work === true;
+  return withServices(config, { source: false }, async ({ target, queuesFor }) => {
+    const run = await resolveRun(target, runId, config.schema, 'retried');
+    const queues = queuesFor(queuesOfRun(run.options));
+    const tables = await listRunTables(target, run.id);
+    const only = splitNames(flags.table);
+    const unknown = (only ?? []).filter((name) => !tables.some((t) => t.tableName === name));
+    if (unknown.length > 0) throw new UsageError(`run ${run.id} has no table ${unknown.join(', ')}`);
+    const decision = wait && inProcess ? await decideWork(queues, flags) : undefined;
+    if (decision?.work) requireSourceForWork(config);
+    // A retried table is truncated again: not while another run fills the same schema.
+    const guard = await guardRunStart(target, queuesFor, run.targetSchema, { of: run.id, action: 'retry' });
+    const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(run, tables), only).finally(() => guard.release());
+    for (const s of skipped) output.err(`table ${s.table} is not failed (job ${s.state}); not retried`);
+    if (retried.length === 0) throw new UsageError(`nothing to retry in run ${run.id}: no failed job${only ? ' among the named tables' : ''}`);
+    for (const name of retried) if (name !== '(finalize)') await updateRunTable(target, run.id, name, { status: 'pending', lastError: null });
+    await updateRun(target, run.id, { status: 'running', finishedAt: null });
+    output.err(`run ${run.id}: retried ${retried.join(', ')}`);
+    if (!decision) {
+      if ((await countWorkers(queues)) === 0) {
+        output.err(`no worker is connected to queue ${queues.names.copy}, so the jobs wait: process them here with: npx my2pg resume ${run.id}; or start a worker: ${workerCommand(run)}`);
+      }
+      return 0;
+    }
+    output.err(decision.line);
+    const logger = commandLogger(config, output, lane);
+    const pool = decision.work && inProcess ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names }) : undefined;
+    const current = (await getRun(target, run.id)) as RunRow;
+    return waitWith({ target, queues, run: current, tables: await listRunTables(target, run.id), output, config, lane }, pool, inProcess);
+  });
+}
+
+/**
+ * `resume`: carries an interrupted run on to its end. Its failed jobs are re-queued, and its
+ * jobs are processed here when no worker is connected (or with --work), else left to the
+ * workers; then the report, as `run` prints it.
+ */
+export async function resumeCommand(overrides: ConfigOverrides, runId: string | undefined, flags: WorkFlags, output: Output, inProcess: InProcessDeps): Promise<number> {
+  const config = loadConfig(overrides, ['target', 'redis'], readEnvironment(), { logLevel: 'warn' });
+  const lane = createStderrLane(output.err);
+  return withServices(config, { source: false }, async ({ target, queuesFor }) => {
+    const run = await resolveRun(target, runId, config.schema, 'resumed');
+    if (run.status !== 'running') {
+      throw new UsageError(`run ${run.id} has finished (${run.status}); there is nothing to resume; see it with: npx my2pg status ${run.id}`);
+    }
+    const queues = queuesFor(queuesOfRun(run.options));
+    if (!(await queues.finalize.getJob(finalizeJobId(run.id)))) {
+      throw new UsageError(
+        `the jobs of run ${run.id} are not in Redis (queue ${queues.names.finalize}, prefix ${config.queuePrefix}): was Redis emptied, or is MY2PG_QUEUE_PREFIX different? Nothing to resume; restore its constraints with: npx my2pg cancel ${run.id}, then start a new run`,
+      );
+    }
+    const tables = await listRunTables(target, run.id);
+    const decision = await decideWork(queues, flags);
+    if (decision.work) requireSourceForWork(config);
+    const guard = await guardRunStart(target, queuesFor, run.targetSchema, { of: run.id, action: 'resume' });
+    const { retried } = await retryFailedJobs(queues, run.id, jobRefs(run, tables)).finally(() => guard.release());
+    for (const name of retried) if (name !== '(finalize)') await updateRunTable(target, run.id, name, { status: 'pending', lastError: null });
+    const done = tables.filter((t) => t.status === 'copied').length;
+    output.err(`run ${run.id}: resuming, ${done}/${tables.length} tables copied${retried.length > 0 ? `; failed jobs re-queued: ${retried.join(', ')}` : ''}`);
+    output.err(decision.line);
+    const logger = commandLogger(config, output, lane);
+    const pool = decision.work ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names }) : undefined;
+    return waitWith({ target, queues, run, tables: await listRunTables(target, run.id), output, config, lane }, pool, inProcess);
+  });
 }
 
 /** `status`: per-table state from PostgreSQL and Redis. */
 export async function statusCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { json?: boolean }, output: Output): Promise<number> {
   const config = loadConfig(overrides, ['target', 'redis']);
-  return withServices(config, { source: false }, async ({ target, queues }) => {
+  return withServices(config, { source: false }, async ({ target, queuesFor }) => {
     const run = await resolveRun(target, runId, config.schema);
+    const queues = queuesFor(queuesOfRun(run.options));
     const tables = await listRunTables(target, run.id);
     const jobs = await readTableJobs(queues, jobRefs(run, tables));
     if (flags.json) {
@@ -230,7 +365,7 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
       output.out(
         JSON.stringify(
           {
-            run: { id: run.id, status: run.status, createdAt: run.createdAt, finishedAt: run.finishedAt, source: run.source, targetSchema: run.targetSchema },
+            run: { id: run.id, status: run.status, createdAt: run.createdAt, finishedAt: run.finishedAt, source: run.source, targetSchema: run.targetSchema, queues: queues.names },
             tables: tables.map((t) => {
               const job = byTable.get(t.tableName);
               return {
@@ -269,25 +404,39 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
   });
 }
 
-/** `retry`: re-queue a run's failed table jobs (all or the named ones). */
-export async function retryCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { table?: string[]; wait?: boolean }, output: Output): Promise<number> {
-  const config = loadConfig(overrides, ['target', 'redis']);
-  return withServices(config, { source: false }, async ({ target, queues }) => {
+/**
+ * `cancel`: stops a run for good. Its jobs leave Redis (running ones are asked to stop, and
+ * their transactions roll back), every index and foreign key it dropped is restored, and it
+ * is marked `cancelled`. Asks first on a terminal; elsewhere it needs --yes.
+ */
+export async function cancelCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { yes?: boolean }, output: Output): Promise<number> {
+  const config = loadConfig(overrides, ['target', 'redis'], readEnvironment(), { logLevel: 'warn' });
+  return withServices(config, { source: false }, async ({ target, queuesFor }) => {
     const run = await resolveRun(target, runId, config.schema);
+    if (run.status !== 'running' && run.status !== 'cancelled') {
+      throw new UsageError(`run ${run.id} has finished (${run.status}); there is nothing to cancel; see it with: npx my2pg status ${run.id}`);
+    }
+    const queues = queuesFor(queuesOfRun(run.options));
     const tables = await listRunTables(target, run.id);
-    const only = splitNames(flags.table);
-    const unknown = (only ?? []).filter((name) => !tables.some((t) => t.tableName === name));
-    if (unknown.length > 0) throw new UsageError(`run ${run.id} has no table ${unknown.join(', ')}`);
-    // A retried table is truncated again: not while another run fills the same schema.
-    const guard = await guardRunStart(target, queues, run.targetSchema, { retryOf: run.id });
-    const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(run, tables), only).finally(() => guard.release());
-    for (const s of skipped) output.err(`table ${s.table} is not failed (job ${s.state}); not retried`);
-    if (retried.length === 0) throw new UsageError(`nothing to retry in run ${run.id}: no failed job${only ? ' among the named tables' : ''}`);
-    for (const name of retried) if (name !== '(finalize)') await updateRunTable(target, run.id, name, { status: 'pending', lastError: null });
-    await updateRun(target, run.id, { status: 'running', finishedAt: null });
-    output.err(`run ${run.id}: retried ${retried.join(', ')}`);
-    if (!flags.wait) return 0;
-    return waitAndReport(target, queues, run.id, output, config);
+    const copied = tables.filter((t) => t.status === 'copied').length;
+    const what = `cancel run ${run.id} (schema ${run.targetSchema}, ${copied}/${tables.length} tables copied): remove its jobs from Redis, stop the running ones, restore the indexes and foreign keys it dropped`;
+    if (!flags.yes) {
+      if (!output.confirm) throw new UsageError(`${what}? There is no terminal to ask on; add --yes to confirm: npx my2pg cancel ${run.id} --yes`);
+      if (!(await output.confirm(`${what}?`))) {
+        output.err(`run ${run.id}: not cancelled`);
+        return 2;
+      }
+    }
+    // Held throughout: a start on the schema now would adopt the constraints being restored.
+    const guard = await guardRunStart(target, queuesFor, run.targetSchema, { of: run.id, action: 'cancel' });
+    let outcome: CancelOutcome;
+    try {
+      outcome = await cancelRun(target, queues, run, jobRefs(run, tables), { stopWaitMs: config.lockDurationMs + 10_000, say: (line) => output.err(line) });
+    } finally {
+      await guard.release();
+    }
+    for (const line of describeCancelOutcome(run.id, outcome)) output.out(line);
+    return outcome.stuckJobs.length > 0 || outcome.constraints.some((c) => c.status === 'failed') ? 1 : 0;
   });
 }
 
@@ -296,6 +445,7 @@ export async function verifyCommand(overrides: ConfigOverrides, runId: string | 
   const config = loadConfig(overrides, ['source', 'target']);
   return withDatabases(config, { source: true }, async ({ source, target }) => {
     const run = await resolveRun(target, runId, config.schema);
+    if (run.status === 'cancelled') throw new UsageError(`run ${run.id} was cancelled: its tables were not all copied, so there is nothing to verify; start a new run with: npx my2pg run`);
     const summary = await reverifyRun(source!, target, run.id, flags.method, (line) => output.err(line));
     if (flags.json) {
       output.out(JSON.stringify(summary, null, 2));
@@ -306,13 +456,4 @@ export async function verifyCommand(overrides: ConfigOverrides, runId: string | 
     }
     return summary.verified ? 0 : 1;
   });
-}
-
-/** Lines listing a run's rejected rows (the first `limit`). */
-async function describeRejectedRows(target: DataSource, runId: string, total: number, limit = 20): Promise<string[]> {
-  if (total === 0) return [];
-  const rows = await listRejectedRows(target, runId, undefined, limit);
-  const lines = rows.map((r) => `rejected: table ${r.tableName}, row ${JSON.stringify(r.key)}${r.columnName ? `, column ${r.columnName}` : ''}: ${r.reason}`);
-  if (total > rows.length) lines.push(`rejected: ${total - rows.length} more rows; all are in table my2pg.rejected_rows (run_id = '${runId}'), with the source row as JSON`);
-  return lines;
 }

@@ -2,7 +2,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadConfig, scrubSecrets, secretsOf, type ConfigOverrides } from '../config.js';
 import { UsageError } from '../errors.js';
 import { prepareDemo } from '../demo/demo.js';
-import { consoleOutput, retryCommand, startCommand, statusCommand, verifyCommand, type Output, type StartWorkers } from './commands.js';
+import { cancelCommand, consoleOutput, resumeCommand, retryCommand, startCommand, statusCommand, verifyCommand, type InProcessDeps, type Output, type StartWorkers } from './commands.js';
+import type { Interruption } from './wait-run.js';
 import { VERIFY_METHODS, type VerifyMethod } from '../verify/verify-run.js';
 
 /** What the process entry point provides: workers live outside src (imports point one way). */
@@ -12,6 +13,8 @@ export interface CliDeps {
   runWorker(overrides: ConfigOverrides, options: { concurrency: number }): Promise<number>;
   /** `board`: resolves when the process is asked to stop (SIGINT/SIGTERM). */
   untilStopped(): Promise<unknown>;
+  /** While a command works jobs itself: the first SIGINT/SIGTERM hands them back (exit 130). */
+  interruptions?: () => Interruption;
   output?: Output;
 }
 
@@ -38,8 +41,8 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function globalOverrides(command: Command): ConfigOverrides {
-  const o = command.optsWithGlobals<{ source?: string; target?: string; redis?: string; schema?: string; logLevel?: string }>();
-  return { source: o.source, target: o.target, redis: o.redis, schema: o.schema, logLevel: o.logLevel };
+  const o = command.optsWithGlobals<{ source?: string; target?: string; redis?: string; schema?: string; logLevel?: string; logFormat?: string }>();
+  return { source: o.source, target: o.target, redis: o.redis, schema: o.schema, logLevel: o.logLevel, logFormat: o.logFormat };
 }
 
 function addPlanOptions(command: Command): Command {
@@ -60,9 +63,18 @@ function addPlanOptions(command: Command): Command {
     .option('--range-rows <n>', 'split a table with an integer primary key and more rows than this into key-range jobs (0 = never)', nonNegativeInt, 500000);
 }
 
+/** `--work` / `--no-work` / `--concurrency` of the commands that may process a run's jobs themselves. */
+function addWorkOptions(command: Command): Command {
+  return command
+    .option('--work', "process the run's jobs in this process, even when workers are connected (implies waiting)")
+    .option('--no-work', "leave the run's jobs to connected workers, even when there is none")
+    .option('--concurrency <n>', 'tables copied at once when the jobs are processed here', positiveInt, 2);
+}
+
 /** Builds the `my2pg` command line. Actions set `exitCode`; nothing here calls process.exit. */
 export function buildProgram(deps: CliDeps, result: { exitCode: number }): Command {
   const output = deps.output ?? consoleOutput;
+  const inProcess: InProcessDeps = { startWorkers: deps.startWorkers, interruptions: deps.interruptions };
   const program = new Command('my2pg')
     .description('Migrate every table of a MySQL/MariaDB database into PostgreSQL through a BullMQ job queue, and verify the copy.')
     .option('--source <url>', 'MySQL source URL (default: MYSQL_URL, or MYSQL_HOST/PORT/USER/PASSWORD/DATABASE)')
@@ -70,13 +82,14 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .option('--redis <url>', 'Redis URL (default: REDIS_URL or redis://127.0.0.1:6379)')
     .option('--schema <name>', 'target PostgreSQL schema (default: public)')
     .addOption(new Option('--log-level <level>', 'pino log level on stderr').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .addOption(new Option('--log-format <format>', 'log lines as human sentences or pino JSON (default: human on a terminal, JSON otherwise)').choices(['human', 'json', 'auto']))
     .showHelpAfterError()
     .exitOverride();
 
   addPlanOptions(program.command('run').description('plan, enqueue, work the jobs in this process, wait, and print the report'))
     .option('--concurrency <n>', 'tables copied at once by the in-process workers', positiveInt, 2)
     .action(async (options, command: Command) => {
-      result.exitCode = await startCommand(globalOverrides(command), options, output, { startWorkers: deps.startWorkers });
+      result.exitCode = await startCommand(globalOverrides(command), options, output, inProcess);
     });
 
   addPlanOptions(program.command('start').description('plan and enqueue a run for separate workers; prints the run id'))
@@ -101,13 +114,30 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       result.exitCode = await statusCommand(globalOverrides(command), runId, options, output);
     });
 
+  addWorkOptions(
+    program
+      .command('retry [runId]')
+      .description("re-queue a run's failed table jobs (default: the latest run, every failed table)")
+      .option('--table <name>', 'retry only this table (repeatable)', collect)
+      .option('--wait', 'wait until the run settles, then print the report; the jobs are processed here when no worker is connected'),
+  ).action(async (runId: string | undefined, options: { table?: string[]; wait?: boolean; work?: boolean; concurrency: number }, command: Command) => {
+    result.exitCode = await retryCommand(globalOverrides(command), runId, options, output, inProcess);
+  });
+
+  addWorkOptions(
+    program
+      .command('resume [runId]')
+      .description('carry an interrupted run (default: the latest) on to its end: re-queue its failed jobs, process its jobs here when no worker is connected, print the report'),
+  ).action(async (runId: string | undefined, options: { work?: boolean; concurrency: number }, command: Command) => {
+    result.exitCode = await resumeCommand(globalOverrides(command), runId, options, output, inProcess);
+  });
+
   program
-    .command('retry [runId]')
-    .description("re-queue a run's failed table jobs (default: the latest run, every failed table)")
-    .option('--table <name>', 'retry only this table (repeatable)', collect)
-    .option('--wait', 'wait until the run settles, then print the report')
-    .action(async (runId: string | undefined, options: { table?: string[]; wait?: boolean }, command: Command) => {
-      result.exitCode = await retryCommand(globalOverrides(command), runId, options, output);
+    .command('cancel [runId]')
+    .description('stop a run (default: the latest) for good: remove its jobs, stop the running ones, restore the indexes and foreign keys it dropped, mark it cancelled')
+    .option('--yes', 'do not ask for confirmation (needed without a terminal)')
+    .action(async (runId: string | undefined, options: { yes?: boolean }, command: Command) => {
+      result.exitCode = await cancelCommand(globalOverrides(command), runId, options, output);
     });
 
   program
@@ -139,9 +169,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       const overrides = globalOverrides(command);
       const urls = await prepareDemo(overrides);
       output.err(`demo: loaded the seed app into MySQL and prepared the alembic schema in PostgreSQL (database my2pg_demo on both)`);
-      result.exitCode = await startCommand({ ...overrides, source: urls.source, target: urls.target }, { batchSize: 5000, concurrency: options.concurrency }, output, {
-        startWorkers: deps.startWorkers,
-      });
+      result.exitCode = await startCommand({ ...overrides, source: urls.source, target: urls.target }, { batchSize: 5000, concurrency: options.concurrency }, output, inProcess);
     });
   return program;
 }

@@ -1,4 +1,5 @@
-import type { TableJobState } from '../queue/run-queue.js';
+import type { FinalizeProgress } from '../queue/contract.js';
+import type { FinalizeJobState, TableJobState } from '../queue/run-queue.js';
 
 /** A terminal stream the live view can redraw (process.stderr when it is a TTY). */
 export interface TtyStream {
@@ -7,11 +8,16 @@ export interface TtyStream {
   rows?: number | undefined;
 }
 
-/** What `run`, `start --wait` and `retry --wait` feed while they wait. */
+/** What `run`, `start --wait`, `retry --wait` and `resume` feed while they wait. */
 export interface ProgressView {
-  /** Called on every poll with the state of every table job. */
-  update(states: readonly TableJobState[]): void;
-  /** Draws the final state once more; nothing is written after it. */
+  /** Called on every poll with the state of every table job, and of the finalize job. */
+  update(states: readonly TableJobState[], finalize?: FinalizeJobState | null): void;
+  /**
+   * Prints a line of its own (a log line, a notice) on stderr: on a terminal above the bars,
+   * which are then drawn again below it, so that no line tears the live view apart.
+   */
+  log(line: string): void;
+  /** Draws the final state once more; nothing is drawn after it (log lines still print). */
   stop(): void;
 }
 
@@ -78,16 +84,37 @@ function counts(states: readonly TableJobState[]): { done: number; failed: numbe
   };
 }
 
-/** `[2/5 done, 1 failed]` and what the run waits for. */
-export function formatSummary(states: readonly TableJobState[]): string {
+/**
+ * Where finalize is: `indexes 3/10`, `foreign keys 2/5`, `sequences`, `alembic_version`,
+ * `verification 2/5 tables (users: 1,000,000 rows compared, 450,000 rows/s)`.
+ */
+export function describeFinalizeProgress(p: FinalizeProgress): string {
+  switch (p.phase) {
+    case 'indexes':
+    case 'foreign keys':
+      return `${p.phase} ${p.done}/${p.total}`;
+    case 'verification': {
+      const last = p.table && p.rows !== undefined ? ` (${p.table}: ${grouped(p.rows)} rows compared${p.rowsPerSecond ? `, ${grouped(p.rowsPerSecond)} rows/s` : ''})` : '';
+      return `verification ${p.done}/${p.total} tables${last}`;
+    }
+    default:
+      return p.phase;
+  }
+}
+
+/** `[2/5 done, 1 failed]` and what the run waits for; during finalize, its phase. */
+export function formatSummary(states: readonly TableJobState[], finalize?: FinalizeJobState | null): string {
   const c = counts(states);
   const head = `[${c.done}/${states.length} done${c.failed ? `, ${c.failed} failed` : ''}]`;
-  if (c.done + c.failed === states.length) return `${head} ${c.failed ? 'waiting for a retry of the failed tables' : 'finalizing'}`;
+  if (c.done + c.failed === states.length) {
+    if (c.failed) return `${head} waiting for a retry of the failed tables`;
+    return `${head} finalizing${finalize?.state === 'active' && finalize.progress ? `: ${describeFinalizeProgress(finalize.progress)}` : ''}`;
+  }
   return `${head} ${c.active} copying`;
 }
 
 /** One plain progress line (no TTY): the summary and every running table with rows, rate and ETA. */
-export function formatPlainProgress(states: readonly TableJobState[]): string {
+export function formatPlainProgress(states: readonly TableJobState[], finalize?: FinalizeJobState | null): string {
   const active = states
     .filter((s) => s.state === 'active')
     .map((s) => {
@@ -97,20 +124,20 @@ export function formatPlainProgress(states: readonly TableJobState[]): string {
   const c = counts(states);
   const head = `[${c.done}/${states.length} done${c.failed ? `, ${c.failed} failed` : ''}]`;
   if (active.length > 0) return `${head} ${active.join('; ')}`;
-  return formatSummary(states);
+  return formatSummary(states, finalize);
 }
 
 /**
  * The lines of the live view for a terminal of `rows` lines: a summary, then one bar per table.
  * When the tables do not fit, running and failed ones come first and the rest are counted.
  */
-export function layoutLiveView(states: readonly TableJobState[], rows: number): string[] {
+export function layoutLiveView(states: readonly TableJobState[], rows: number, finalize?: FinalizeJobState | null): string[] {
   const room = Math.max(1, rows - 2);
   const rank = (s: TableJobState): number => (s.state === 'active' ? 0 : s.state === 'failed' || s.state === 'missing' ? 1 : s.state === 'completed' ? 3 : 2);
   const ordered = states.length <= room ? [...states] : [...states].sort((a, b) => rank(a) - rank(b));
   const shown = ordered.length <= room ? ordered : ordered.slice(0, room - 1);
   const nameWidth = Math.min(40, Math.max(5, ...shown.map((s) => s.table.length)));
-  const lines = [formatSummary(states), ...shown.map((s) => formatTableBar(s, nameWidth))];
+  const lines = [formatSummary(states, finalize), ...shown.map((s) => formatTableBar(s, nameWidth))];
   const hidden = ordered.length - shown.length;
   if (hidden > 0) {
     const rest = ordered.slice(shown.length);
@@ -127,34 +154,44 @@ export function layoutLiveView(states: readonly TableJobState[], rows: number): 
 function createLiveView(tty: TtyStream): ProgressView {
   let drawn = 0;
   let last: readonly TableJobState[] = [];
+  let lastFinalize: FinalizeJobState | null = null;
   let stopped = false;
-  const draw = (states: readonly TableJobState[]): void => {
+  const frame = (): string => {
     const width = Math.max(20, (tty.columns || 80) - 1);
-    const lines = layoutLiveView(states, tty.rows || 24).map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line));
-    let out = drawn > 0 ? `\x1b[${drawn}A\r` : '';
-    for (const line of lines) out += `\x1b[2K${line}\n`;
-    out += '\x1b[J';
-    tty.write(out);
+    const lines = layoutLiveView(last, tty.rows || 24, lastFinalize).map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line));
     drawn = lines.length;
+    return lines.map((line) => `\x1b[2K${line}\n`).join('') + '\x1b[J';
   };
+  // Back to the first line of the bars (the cursor sits below them).
+  const rewind = (): string => (drawn > 0 ? `\x1b[${drawn}A\r` : '');
   return {
-    update(states) {
+    update(states, finalize) {
       if (stopped) return;
       last = states;
-      draw(states);
+      lastFinalize = finalize ?? null;
+      tty.write(rewind() + frame());
+    },
+    log(line) {
+      // Over the bars, erased to the end of the screen, then the bars again below the line.
+      // The line may wrap: only the bars are counted, and they are drawn after it.
+      if (stopped || drawn === 0) {
+        tty.write(`${line}\n`);
+        return;
+      }
+      tty.write(`${rewind()}\x1b[J${line}\n${frame()}`);
     },
     stop() {
       if (stopped) return;
+      if (last.length > 0) tty.write(rewind() + frame());
       stopped = true;
-      if (last.length > 0) draw(last);
     },
   };
 }
 
 // A table's first progress report counts as a change, so a copy shows its rows, rate and ETA
 // soon after it starts, not only after the interval.
-function stateKey(states: readonly TableJobState[]): string {
-  return states.map((s) => `${s.jobId}=${s.state}${s.progress ? '+' : ''}`).join(',');
+function stateKey(states: readonly TableJobState[], finalize: FinalizeJobState | null | undefined): string {
+  return `${states.map((s) => `${s.jobId}=${s.state}${s.progress ? '+' : ''}`).join(',')};${finalize?.progress?.phase ?? ''}`;
 }
 
 /**
@@ -166,25 +203,30 @@ function createPlainView(err: (line: string) => void, intervalMs: number, now: (
   let lastKey = '';
   let lastAt = Number.NEGATIVE_INFINITY;
   let last: readonly TableJobState[] = [];
+  let lastFinalize: FinalizeJobState | null = null;
   let lastLine = '';
   let stopped = false;
   return {
-    update(states) {
+    update(states, finalize) {
       if (stopped) return;
       last = states;
-      const key = stateKey(states);
+      lastFinalize = finalize ?? null;
+      const key = stateKey(states, finalize);
       const t = now();
       if (key !== lastKey || t - lastAt >= intervalMs) {
-        lastLine = formatPlainProgress(states);
+        lastLine = formatPlainProgress(states, finalize);
         err(lastLine);
         lastKey = key;
         lastAt = t;
       }
     },
+    log(line) {
+      err(line);
+    },
     stop() {
       if (stopped) return;
       stopped = true;
-      const line = last.length > 0 ? formatPlainProgress(last) : '';
+      const line = last.length > 0 ? formatPlainProgress(last, lastFinalize) : '';
       if (line && line !== lastLine) err(line);
     },
   };
@@ -194,4 +236,24 @@ function createPlainView(err: (line: string) => void, intervalMs: number, now: (
 export function createProgressView(options: { tty?: TtyStream | undefined; err: (line: string) => void; intervalMs?: number; now?: () => number }): ProgressView {
   if (options.tty) return createLiveView(options.tty);
   return createPlainView(options.err, options.intervalMs ?? 5000, options.now ?? Date.now);
+}
+
+/**
+ * The one way a waiting command writes lines to stderr: straight through `err`, or, while
+ * live bars are drawn, through the progress view (above the bars). Loggers write here too.
+ */
+export interface StderrLane {
+  write(line: string): void;
+  /** Sends lines to `printer` (a view's `log`) until routed back with undefined. */
+  route(printer: ((line: string) => void) | undefined): void;
+}
+
+export function createStderrLane(err: (line: string) => void): StderrLane {
+  let printer: ((line: string) => void) | undefined;
+  return {
+    write: (line) => (printer ?? err)(line),
+    route(next) {
+      printer = next;
+    },
+  };
 }

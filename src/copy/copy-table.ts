@@ -41,6 +41,11 @@ export interface CopyTableHooks {
   onLog?(line: string): void | Promise<void>;
   /** How often onProgress runs, ms. Default 1000. */
   progressIntervalMs?: number;
+  /**
+   * Aborted when the copy must stop (its run was cancelled): the source stream is destroyed
+   * with the signal's reason, so the copy fails with it and its transaction rolls back.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** One source column matched to its target column. */
@@ -447,9 +452,19 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
           await pg.query(`DELETE FROM ${qualifyPg(STATE_SCHEMA, 'rejected_rows')} WHERE run_id = $1 AND table_name = $2 AND part = $3`, [input.runId, input.table, part]);
         }
         const { rows: sourceRows } = streamMysqlRows(mysql, selectSql, selectValues, Math.min(batchSize, 5000));
-        if (careful) await copyCareful(pg, sourceRows);
-        else await copyFast(pg, sourceRows);
-        if (input.runId && rejected.length > 0) await saveRejectedRows(pg, input.runId, input.table, part, rejected);
+        const stop = (): void => {
+          sourceRows.destroy(hooks.signal?.reason instanceof Error ? hooks.signal.reason : new Error('copy aborted'));
+        };
+        hooks.signal?.addEventListener('abort', stop, { once: true });
+        try {
+          hooks.signal?.throwIfAborted();
+          if (careful) await copyCareful(pg, sourceRows);
+          else await copyFast(pg, sourceRows);
+          if (input.runId && rejected.length > 0) await saveRejectedRows(pg, input.runId, input.table, part, rejected);
+          hooks.signal?.throwIfAborted();
+        } finally {
+          hooks.signal?.removeEventListener('abort', stop);
+        }
         await pg.query('COMMIT');
       });
       await queryMysql(mysql, 'COMMIT');

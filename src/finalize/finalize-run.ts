@@ -8,6 +8,7 @@ import { restoreTriggers } from './restore-triggers.js';
 import { resetSequences, type SequenceReset } from './reset-sequences.js';
 import { syncAlembicVersion, type AlembicSync } from './sync-alembic.js';
 import { MigrationError, UsageError } from '../errors.js';
+import type { FinalizeProgress } from '../queue/contract.js';
 import type { NotMigratedObject, SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
 import { describeViewProblem, isViewProblem, migrateViews, reverifyViews, type ViewOutcome } from './migrate-views.js';
 
@@ -48,17 +49,30 @@ export function listNotMigrated(schemaObjects: SchemaObjectsRecord | null, views
  * where AUTO_INCREMENT left off, sync alembic_version, verify every table (checksums by
  * default) and record the result.
  */
-export async function finalizeRun(source: DataSource, target: DataSource, runId: string, log: (line: string) => void | Promise<void> = () => undefined): Promise<FinalizeSummary> {
+export async function finalizeRun(
+  source: DataSource,
+  target: DataSource,
+  runId: string,
+  log: (line: string) => void | Promise<void> = () => undefined,
+  /** Each step of each phase (indexes n/N, foreign keys n/N, sequences, alembic_version, tables verified). */
+  onProgress: (progress: FinalizeProgress) => void | Promise<void> = () => undefined,
+): Promise<FinalizeSummary> {
   const run = await getRun(target, runId);
   if (!run) throw new MigrationError(`run ${runId} is not recorded in this target's my2pg schema; is this worker's DATABASE_URL the one \`start\` used?`, {}, true);
   const schema = run.targetSchema;
   const tables = await listRunTables(target, runId);
   const problems: string[] = [];
 
-  const constraints = [...(await restoreConstraints(target, runId)), ...(await restoreTriggers(target, runId))];
+  const constraints = [
+    ...(await restoreConstraints(target, runId, {
+      onProgress: (kind, done, total) => onProgress({ phase: kind === 'index' ? 'indexes' : 'foreign keys', done, total }),
+    })),
+    ...(await restoreTriggers(target, runId)),
+  ];
   problems.push(...constraintProblems(constraints));
   await log(`constraints: ${constraints.filter((c) => c.status === 'restored' || c.status === 'already-present').length}/${constraints.length} restored`);
 
+  await onProgress({ phase: 'sequences', done: 0, total: 1 });
   const catalog = await readSourceCatalog(source, tables.map((t) => t.tableName));
   const sequences = await resetSequences(
     target,
@@ -75,13 +89,20 @@ export async function finalizeRun(source: DataSource, target: DataSource, runId:
 
   let alembicVersion: AlembicSync | null = null;
   if (run.options.syncAlembic) {
+    await onProgress({ phase: 'alembic_version', done: 0, total: 1 });
     alembicVersion = await syncAlembicVersion(source, target, schema);
     await log(`alembic_version: ${alembicVersion.target.join(', ') || '(empty)'}`);
   }
 
   const method: VerifyMethod = run.options.verify ?? 'checksum';
   const allowRejects = Boolean(run.options.allowRejects);
-  const verifications = await verifyRunTables(source, target, run, tables, { method, log });
+  await onProgress({ phase: 'verification', done: 0, total: tables.length });
+  const verifications = await verifyRunTables(source, target, run, tables, {
+    method,
+    log,
+    onTable: (v, done, total) =>
+      onProgress({ phase: 'verification', done, total, table: v.table, rows: Math.max(0, v.sourceRows), rowsPerSecond: v.durationMs > 0 ? Math.round((Math.max(0, v.sourceRows) * 1000) / v.durationMs) : 0 }),
+  });
   for (const v of verifications) {
     if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));
   }

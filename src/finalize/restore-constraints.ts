@@ -44,6 +44,8 @@ export interface RestoreOptions {
   concurrency?: number;
   /** maintenance_work_mem for each index build; bigger sorts in memory. Default '256MB'. */
   maintenanceWorkMem?: string;
+  /** After each index built and each foreign key validated (or failed): `done` of `total` of that kind. */
+  onProgress?: (kind: 'index' | 'foreign_key', done: number, total: number) => void | Promise<void>;
 }
 
 /** The key of a saved definition that recreates a UNIQUE/EXCLUDE constraint rather than a plain index. */
@@ -100,7 +102,20 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
     sizes.set(key, Number(rows[0]?.bytes ?? 0));
   }
   const bySize = [...indexes].sort((a, b) => (sizes.get(qualifyPg(b.schemaName, b.tableName)) ?? 0) - (sizes.get(qualifyPg(a.schemaName, a.tableName)) ?? 0) || a.id - b.id);
-  const results: RestoredConstraint[] = await mapWithConcurrency(bySize, concurrency, (item) => restoreIndex(target, item, options.maintenanceWorkMem ?? '256MB'));
+  let indexesDone = 0;
+  if (indexes.length > 0) await options.onProgress?.('index', 0, indexes.length);
+  const results: RestoredConstraint[] = await mapWithConcurrency(bySize, concurrency, async (item) => {
+    const result = await restoreIndex(target, item, options.maintenanceWorkMem ?? '256MB');
+    indexesDone += 1;
+    await options.onProgress?.('index', indexesDone, indexes.length);
+    return result;
+  });
+  let keysDone = 0;
+  const keyDone = async (): Promise<void> => {
+    keysDone += 1;
+    await options.onProgress?.('foreign_key', keysDone, foreignKeys.length);
+  };
+  if (foreignKeys.length > 0) await options.onProgress?.('foreign_key', 0, foreignKeys.length);
 
   const toValidate: SavedConstraintRow[] = [];
   for (const item of foreignKeys) {
@@ -115,6 +130,7 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
         if (validated[0]?.ok) {
           await markConstraintRestored(target, item.id, null);
           results.push({ kind: item.kind, table: item.tableName, name: item.name, status: 'already-present' });
+          await keyDone();
           continue;
         }
         // Added NOT VALID before a crash: it still needs its VALIDATE.
@@ -133,6 +149,7 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
       toValidate.push(item);
     } catch (error) {
       results.push({ kind: item.kind, table: item.tableName, name: item.name, status: 'failed', error: describeError(error) });
+      await keyDone();
     }
   }
 
@@ -154,6 +171,7 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
         await markConstraintRestored(target, item.id, message).catch(() => undefined);
         out.push({ kind: item.kind, table: item.tableName, name: item.name, status: 'violated', error: message });
       }
+      await keyDone();
     }
     return out;
   });

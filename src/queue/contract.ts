@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { TableAdjustments } from '../copy/copy-table.js';
 
-/** Queue of the per-table copy jobs. */
-export const COPY_QUEUE = 'copy';
-/** Queue of the per-run finalize jobs. */
-export const FINALIZE_QUEUE = 'finalize';
+// Queue names depend on the target: see target-scope.ts (scopeOf, queuesOfRun).
+
 /** Job name of a table copy. */
 export const COPY_TABLE_JOB = 'copy-table';
 /** Job name of the finalize step. */
@@ -64,6 +62,24 @@ export interface CopyProgress {
   rows: number;
   total: number;
   rowsPerSecond: number;
+}
+
+/**
+ * Progress object a finalize job reports, phase by phase, so that a long finalize is seen
+ * moving (Bull Board, the CLI's bars): `done` of `total` steps of the current phase. During
+ * verification a step is a table, with the rows it compared and the rate.
+ */
+export interface FinalizeProgress {
+  /** `foreign keys` counts the CHECK constraints restored with them. */
+  phase: 'indexes' | 'foreign keys' | 'sequences' | 'alembic_version' | 'verification';
+  done: number;
+  total: number;
+  /** The table of the last step, when a step is a table. */
+  table?: string;
+  /** Rows compared in that table (verification). */
+  rows?: number;
+  /** Rows compared per second in that table (verification). */
+  rowsPerSecond?: number;
 }
 
 /** Return value of a copy-table job. */

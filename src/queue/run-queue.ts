@@ -2,34 +2,37 @@ import { FlowProducer, Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { connectRedis, producerRedisOptions } from './connection.js';
 import {
-  COPY_QUEUE,
   COPY_TABLE_JOB,
   DEFAULT_ATTEMPTS,
   DEFAULT_BACKOFF_MS,
   FINALIZE_JOB,
-  FINALIZE_QUEUE,
   finalizeJobId,
   type CopyProgress,
   type CopyTablePayload,
   type FinalizePayload,
+  type FinalizeProgress,
 } from './contract.js';
+import type { QueueNames } from './target-scope.js';
 
-/** The producer side of the queues: what `start`, `status`, `retry` and `--wait` use. */
+/** The producer side of one target's queues: what `start`, `status`, `retry` and `--wait` use. */
 export interface QueueHandles {
   copy: Queue;
   finalize: Queue;
   flow: FlowProducer;
+  names: QueueNames;
+  /** The connection the queues share (for the target registry). */
+  redis: Redis;
   close(): Promise<void>;
 }
 
-/** Opens the copy and finalize queues and a flow producer on one fail-fast connection. */
-export function openQueues(redisUrl: string, prefix: string): QueueHandles {
+/** Opens a target's copy and finalize queues and a flow producer on one fail-fast connection. */
+export function openQueues(redisUrl: string, prefix: string, names: QueueNames): QueueHandles {
   const connection: Redis = connectRedis(redisUrl, producerRedisOptions());
   connection.on('error', () => undefined);
   // A Queue writes its meta hash on creation; a start refused before it enqueues must leave
   // no key in Redis, so producers skip it (missing meta means defaults to BullMQ).
-  const copy = new Queue(COPY_QUEUE, { connection, prefix, skipMetasUpdate: true });
-  const finalize = new Queue(FINALIZE_QUEUE, { connection, prefix, skipMetasUpdate: true });
+  const copy = new Queue(names.copy, { connection, prefix, skipMetasUpdate: true });
+  const finalize = new Queue(names.finalize, { connection, prefix, skipMetasUpdate: true });
   const flow = new FlowProducer({ connection, prefix });
   copy.on('error', () => undefined);
   finalize.on('error', () => undefined);
@@ -39,6 +42,8 @@ export function openQueues(redisUrl: string, prefix: string): QueueHandles {
     copy,
     finalize,
     flow,
+    names,
+    redis: connection,
     close() {
       closed ??= (async () => {
         // BullMQ sends a few commands when a queue is created and reports their failure as an
@@ -93,7 +98,7 @@ export async function enqueueRun(
   const finalizeData: FinalizePayload = { runId: run.runId, targetSchema: run.targetSchema };
   await queues.flow.add({
     name: FINALIZE_JOB,
-    queueName: FINALIZE_QUEUE,
+    queueName: queues.names.finalize,
     data: finalizeData,
     opts: { jobId: finalizeJobId(run.runId), attempts, backoff },
     // A split table gives one child per key range: each is retried alone, and several
@@ -108,12 +113,12 @@ export async function enqueueRun(
         ...(t.columns ? { columns: t.columns } : {}),
       };
       if (!t.ranges || t.ranges.length <= 1) {
-        return [{ name: COPY_TABLE_JOB, queueName: COPY_QUEUE, data, opts: { jobId: t.jobId, attempts, backoff } }];
+        return [{ name: COPY_TABLE_JOB, queueName: queues.names.copy, data, opts: { jobId: t.jobId, attempts, backoff } }];
       }
       const count = t.ranges.length;
       return t.ranges.map((r, index) => ({
         name: COPY_TABLE_JOB,
-        queueName: COPY_QUEUE,
+        queueName: queues.names.copy,
         data: { ...data, range: { column: r.column, from: r.from, to: r.to, index, count } } satisfies CopyTablePayload,
         opts: { jobId: r.jobId, attempts, backoff },
       }));
@@ -138,6 +143,34 @@ export interface RunSettlement {
   tables: TableJobState[];
   finalizeReason: string | null;
   finalizeResult: unknown;
+}
+
+/** The finalize job of a run during a wait: its state and the phase it reported last. */
+export interface FinalizeJobState {
+  state: string;
+  progress: FinalizeProgress | null;
+}
+
+function finalizeProgressOf(job: Job | undefined): FinalizeProgress | null {
+  const p = job?.progress;
+  if (typeof p === 'object' && p !== null && 'phase' in p) return p as unknown as FinalizeProgress;
+  return null;
+}
+
+/**
+ * How many workers are connected to a target's copy queue (BullMQ names each worker's
+ * blocking connection `prefix:base64(queue)`, and lists them with CLIENT LIST), or null when
+ * this Redis does not tell (CLIENT LIST disabled or refused by an ACL).
+ */
+export async function countWorkers(queues: QueueHandles): Promise<number | null> {
+  try {
+    const workers = await queues.copy.getWorkers();
+    // BullMQ's stand-in answer where CLIENT is not a command (Google Memorystore).
+    if (workers.some((w) => w.name === 'GCP does not support client list')) return null;
+    return workers.length;
+  } catch {
+    return null;
+  }
 }
 
 function progressOf(job: Job | undefined): CopyProgress | null {
@@ -198,11 +231,13 @@ export async function waitForRun(
   tables: readonly TableJobRef[],
   options: {
     pollMs?: number;
-    onTick?: (states: TableJobState[]) => void;
+    onTick?: (states: TableJobState[], finalize: FinalizeJobState) => void;
     /** How long Redis may stay unreachable before the wait gives up, ms. Default 300000. */
     outageMs?: number;
     /** Called on each failed poll while Redis is unreachable, and with null once it answers again. */
     onRedisTrouble?: (error: Error | null) => void;
+    /** Stops the wait (it then rejects with the signal's reason). */
+    signal?: AbortSignal;
   } = {},
 ): Promise<RunSettlement> {
   const pollMs = options.pollMs ?? 500;
@@ -211,6 +246,7 @@ export async function waitForRun(
   const completed = new Map<string, TableJobState>();
   let troubleSince: number | undefined;
   for (;;) {
+    options.signal?.throwIfAborted();
     let settlement: RunSettlement | undefined;
     try {
       settlement = await pollRun(queues, runId, tables, completed, options.onTick);
@@ -235,7 +271,7 @@ async function pollRun(
   runId: string,
   tables: readonly TableJobRef[],
   completed: Map<string, TableJobState>,
-  onTick: ((states: TableJobState[]) => void) | undefined,
+  onTick: ((states: TableJobState[], finalize: FinalizeJobState) => void) | undefined,
 ): Promise<RunSettlement | undefined> {
   const finalize = await queues.finalize.getJob(finalizeJobId(runId));
   const finalizeState = finalize ? await finalize.getState() : 'missing';
@@ -243,7 +279,7 @@ async function pollRun(
   for (const s of polled) if (s.state === 'completed') completed.set(s.jobId, s);
   const current = new Map(polled.map((s) => [s.jobId, s]));
   const states = tables.map((t) => completed.get(t.jobId) ?? current.get(t.jobId)!);
-  onTick?.(states);
+  onTick?.(states, { state: finalizeState, progress: finalizeProgressOf(finalize) });
   if (finalizeState === 'completed') {
     return { outcome: 'finished', tables: states, finalizeReason: null, finalizeResult: finalize?.returnvalue ?? null };
   }

@@ -5,6 +5,7 @@ import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { UsageError } from '../errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../plan.js';
 import { copyJobId, newRunId, rangeJobId } from '../queue/contract.js';
+import type { QueueNames } from '../queue/target-scope.js';
 import { findFittedCollisions, targetIdentifier } from '../schema/identifiers.js';
 import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
@@ -55,6 +56,8 @@ export interface RunOptions {
   fulltextConfig?: string | undefined;
   /** `--exclude-view`: source views finalize neither creates nor verifies. */
   excludeViews?: string[] | undefined;
+  /** The target's queues the run's jobs go to, recorded so that every later command finds them. */
+  queues: QueueNames;
 }
 
 /** Checks each override's PostgreSQL type against the target, listing every unknown one at once. */
@@ -245,6 +248,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           nul,
           fulltextConfig,
           excludeViews: options.excludeViews ?? [],
+          queues: options.queues,
         },
         summary: null,
       },

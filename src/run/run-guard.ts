@@ -4,11 +4,16 @@ import { quotePg } from '../db/quote.js';
 import { UsageError } from '../errors.js';
 import { readTableJobs, type QueueHandles } from '../queue/run-queue.js';
 import { finalizeJobId } from '../queue/contract.js';
+import { queuesOfRun, type QueueNames } from '../queue/target-scope.js';
+import { tableJobIds, type RangeCounts } from './prepare-run.js';
 import { STATE_SCHEMA } from '../state/entities.js';
 
 // First half of the two-key advisory lock; the second is the schema's hash. Any constant
 // works as long as every my2pg process uses the same one.
 const START_LOCK_KEY = 0x6d793273; // "my2s"
+
+/** Opens (or reuses) the queues of one target: each run's jobs are in its target's queues. */
+export type QueuesFor = (names: QueueNames) => QueueHandles;
 
 /** Held by `start` from the check until its flow is enqueued. */
 export interface RunGuard {
@@ -33,15 +38,16 @@ const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'pau
  * for an operator's retry and does not block a new start; neither does a run whose jobs are
  * gone from Redis (a `start` that died before enqueueing).
  */
-export async function findActiveRun(client: PoolClient, queues: QueueHandles, schema: string, exceptRunId?: string): Promise<ActiveRun | undefined> {
+export async function findActiveRun(client: PoolClient, queuesFor: QueuesFor, schema: string, exceptRunId?: string): Promise<ActiveRun | undefined> {
   const present = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [`${quotePg(STATE_SCHEMA)}.runs`]);
   if (!present.rows[0]?.present) return undefined;
-  const runs = await client.query<{ id: string; created_at: Date }>(
-    `SELECT id, created_at FROM ${quotePg(STATE_SCHEMA)}.runs WHERE status = 'running' AND target_schema = $1 ORDER BY created_at DESC`,
+  const runs = await client.query<{ id: string; created_at: Date; options: Record<string, unknown> | null }>(
+    `SELECT id, created_at, options FROM ${quotePg(STATE_SCHEMA)}.runs WHERE status = 'running' AND target_schema = $1 ORDER BY created_at DESC`,
     [schema],
   );
   for (const run of runs.rows) {
     if (run.id === exceptRunId) continue;
+    const queues = queuesFor(queuesOfRun(run.options));
     const finalize = await queues.finalize.getJob(finalizeJobId(run.id));
     const finalizeState = finalize ? await finalize.getState() : 'missing';
     if (!LIVE_STATES.has(finalizeState)) continue;
@@ -49,7 +55,12 @@ export async function findActiveRun(client: PoolClient, queues: QueueHandles, sc
       `SELECT table_name, job_id FROM ${quotePg(STATE_SCHEMA)}.run_tables WHERE run_id = $1`,
       [run.id],
     );
-    const jobs = await readTableJobs(queues, tables.rows.map((t) => ({ table: t.table_name, jobId: t.job_id })));
+    // A split table's jobs are its key ranges; its own id names no job.
+    const ranges = (run.options?.ranges ?? null) as RangeCounts | null;
+    const jobs = await readTableJobs(
+      queues,
+      tables.rows.map((t) => ({ table: t.table_name, jobId: t.job_id, rangeJobIds: tableJobIds({ tableName: t.table_name, jobId: t.job_id }, ranges) })),
+    );
     // Finalize runs only when every child completed; with no live child it waits for a retry.
     const live = finalizeState !== 'waiting-children' || jobs.some((j) => LIVE_STATES.has(j.state));
     if (live) {
@@ -59,15 +70,30 @@ export async function findActiveRun(client: PoolClient, queues: QueueHandles, sc
   return undefined;
 }
 
+/** What the guard is held for: a new run, or work on an existing run X (which may be active itself). */
+export interface GuardPurpose {
+  /** The run being retried, resumed or cancelled. */
+  of: string;
+  action: 'retry' | 'resume' | 'cancel';
+}
+
+const PURPOSE_WORDS: Record<GuardPurpose['action'], { doing: string; nothing: string }> = {
+  retry: { doing: 'retrying', nothing: 'nothing was retried' },
+  resume: { doing: 'resuming', nothing: 'nothing was resumed' },
+  cancel: { doing: 'cancelling', nothing: 'nothing was cancelled' },
+};
+
 /**
  * Makes sure no other run fills the same target schema: takes a PostgreSQL advisory lock for
  * the schema (so two `start`s cannot both pass the check), then refuses when a run of that
- * schema is still active. Two runs would truncate each other's tables. A `retry` of run X
- * passes `retryOf: X`: X itself may be active, any other run may not.
+ * schema is still active. Two runs would truncate each other's tables. A `retry`, `resume` or
+ * `cancel` of run X passes it as `purpose`: X itself may be active, any other run may not; a
+ * `cancel` holds the lock until it has restored X's constraints, so that no start adopts them
+ * halfway.
  */
-export async function guardRunStart(target: DataSource, queues: QueueHandles, schema: string, options: { retryOf?: string } = {}): Promise<RunGuard> {
-  const doing = options.retryOf ? `retrying run ${options.retryOf}` : 'a second run';
-  const nothing = options.retryOf ? 'nothing was retried' : 'nothing was enqueued';
+export async function guardRunStart(target: DataSource, queuesFor: QueuesFor, schema: string, purpose?: GuardPurpose): Promise<RunGuard> {
+  const doing = purpose ? `${PURPOSE_WORDS[purpose.action].doing} run ${purpose.of}` : 'a second run';
+  const nothing = purpose ? PURPOSE_WORDS[purpose.action].nothing : 'nothing was enqueued';
   const client = await pgPoolOf(target).connect();
   let locked = false;
   const release = async (): Promise<void> => {
@@ -87,10 +113,10 @@ export async function guardRunStart(target: DataSource, queues: QueueHandles, sc
         `another my2pg start is preparing a run for schema ${JSON.stringify(schema)} in this target right now; ${nothing}. Wait for it, then see its run with: npx my2pg status`,
       );
     }
-    const active = await findActiveRun(client, queues, schema, options.retryOf);
+    const active = await findActiveRun(client, queuesFor, schema, purpose?.of);
     if (active) {
       throw new UsageError(
-        `run ${active.runId} (started ${active.createdAt.toISOString()}, ${active.tablesDone}/${active.tables} tables copied) is still active on schema ${JSON.stringify(schema)}; ${doing} would truncate the same tables, so ${nothing}. Wait for it (npx my2pg status ${active.runId}) or stop its workers and let its jobs settle, then start again`,
+        `run ${active.runId} (started ${active.createdAt.toISOString()}, ${active.tablesDone}/${active.tables} tables copied) is still active on schema ${JSON.stringify(schema)}; ${doing} would truncate the same tables, so ${nothing}. Finish it with: npx my2pg resume ${active.runId} (or wait for its workers: npx my2pg status ${active.runId}), or stop it and restore its constraints with: npx my2pg cancel ${active.runId}`,
       );
     }
   } catch (error) {

@@ -7,8 +7,8 @@ export const STATE_SCHEMA = 'my2pg';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JsonRecord = Record<string, any>;
 
-/** Overall state of a run. */
-export type RunStatus = 'running' | 'verified' | 'not_verified' | 'unverified';
+/** Overall state of a run. `cancelled`: stopped by `my2pg cancel`; never resumed or retried. */
+export type RunStatus = 'running' | 'verified' | 'not_verified' | 'unverified' | 'cancelled';
 
 /** One migration run. */
 export interface RunRow {
@@ -27,7 +27,7 @@ export interface RunRow {
 }
 
 /** State of one table within a run. */
-export type TableStatus = 'pending' | 'copying' | 'copied' | 'failed' | 'verified' | 'rejected' | 'mismatch' | 'unverified';
+export type TableStatus = 'pending' | 'copying' | 'copied' | 'failed' | 'verified' | 'rejected' | 'mismatch' | 'unverified' | 'cancelled';
 
 /** One table of a run. */
 export interface RunTableRow {

@@ -56,6 +56,39 @@ export async function getRun(target: DataSource, runId: string): Promise<RunRow 
   return target.getRepository(RunEntity).findOneBy({ id: runId });
 }
 
+/** Only a run's status: what a running job polls to learn that its run was cancelled. */
+export async function getRunStatus(target: DataSource, runId: string): Promise<RunRow['status'] | null> {
+  const rows: { status: RunRow['status'] }[] = await target.query(`SELECT status FROM ${quotePg(STATE_SCHEMA)}.runs WHERE id = $1`, [runId]);
+  return rows[0]?.status ?? null;
+}
+
+/**
+ * Marks a run cancelled unless it has already finished; returns the status it had. One
+ * statement, so a finalize that records its outcome at the same moment wins or loses whole.
+ */
+export async function markRunCancelled(target: DataSource, runId: string): Promise<RunRow['status'] | null> {
+  // A SELECT at the top, so that the driver hands back the rows (it answers an UPDATE with a count).
+  const runs = `${quotePg(STATE_SCHEMA)}.runs`;
+  const rows: { status: RunRow['status'] }[] = await target.query(
+    `WITH old AS (SELECT id, status FROM ${runs} WHERE id = $1 FOR UPDATE),
+          changed AS (UPDATE ${runs} r SET status = 'cancelled', finished_at = now() FROM old WHERE r.id = old.id AND old.status IN ('running', 'cancelled') RETURNING r.id)
+     SELECT old.status FROM old JOIN changed ON changed.id = old.id`,
+    [runId],
+  );
+  return rows[0]?.status ?? null;
+}
+
+/** Marks the tables of a cancelled run that never completed their copy. */
+export async function markTablesCancelled(target: DataSource, runId: string): Promise<number> {
+  const result = await target
+    .createQueryBuilder()
+    .update(RunTableEntity)
+    .set({ status: 'cancelled' })
+    .where("run_id = :runId AND status IN ('pending', 'copying', 'failed')", { runId })
+    .execute();
+  return result.affected ?? 0;
+}
+
 export async function getLatestRun(target: DataSource, schema?: string): Promise<RunRow | null> {
   const rows = await target.getRepository(RunEntity).find({
     where: schema === undefined ? {} : { targetSchema: schema },

@@ -37,6 +37,8 @@ export interface VerifyOptions {
   /** Tables verified at once. Default 2. */
   concurrency?: number;
   log?: (line: string) => void | Promise<void>;
+  /** After each table: its result and how many of `total` tables are done. */
+  onTable?: (verification: TableVerification, done: number, total: number) => void | Promise<void>;
 }
 
 function describeDifference(d: RowDifference): string {
@@ -103,6 +105,7 @@ async function verifyTable(source: DataSource, target: DataSource, run: RunRow, 
 export async function verifyRunTables(source: DataSource, target: DataSource, run: RunRow, tables: readonly RunTableRow[], options: VerifyOptions): Promise<TableVerification[]> {
   const results: TableVerification[] = new Array(tables.length);
   let next = 0;
+  let done = 0;
   const worker = async (): Promise<void> => {
     while (next < tables.length) {
       const index = next;
@@ -116,6 +119,8 @@ export async function verifyRunTables(source: DataSource, target: DataSource, ru
         verification: v as unknown as Record<string, unknown>,
       });
       await options.log?.(v.status === 'verified' || v.status === 'unverified' ? `table ${v.table}: ${v.status} (${v.method}, ${v.sourceRows} rows, ${(v.durationMs / 1000).toFixed(1)} s)` : describeVerificationProblem(v));
+      done += 1;
+      await options.onTable?.(v, done, tables.length);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, tables.length)) }, worker));

@@ -7,6 +7,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { expect } from 'vitest';
+import { readTargetScope, type QueueNames } from '../../src/queue/target-scope.js';
 import { readBothSides } from './compare.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -52,11 +53,22 @@ export async function waitUntil<T>(what: string | (() => string), check: () => P
   }
 }
 
-/** The copy queue of a sandbox, on `redisUrl` (the sandbox's by default). */
-export function copyQueue(sandbox: Sandbox, redisUrl = sandbox.redisUrl): Queue & { closeAll(): Promise<void> } {
+/** The queues of a sandbox's target database and schema, as my2pg names them. */
+export async function queueNamesOf(sandbox: Sandbox, schema = 'public'): Promise<QueueNames> {
+  const pgc = await sandbox.pg();
+  try {
+    return (await readTargetScope(pgc, schema)).queues;
+  } finally {
+    await pgc.end();
+  }
+}
+
+/** The copy queue of a sandbox's target, on `redisUrl` (the sandbox's by default). */
+export async function copyQueue(sandbox: Sandbox, redisUrl = sandbox.redisUrl): Promise<Queue & { closeAll(): Promise<void> }> {
+  const names = await queueNamesOf(sandbox);
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 100, 1000) });
   connection.on('error', () => undefined);
-  const queue = new Queue('copy', { connection, prefix: sandbox.prefix });
+  const queue = new Queue(names.copy, { connection, prefix: sandbox.prefix });
   queue.on('error', () => undefined);
   return Object.assign(queue, {
     async closeAll() {

@@ -140,7 +140,7 @@ describe('bad input', () => {
   it('a job payload in Redis that does not match the schema fails for good, naming why', async () => {
     const worker = sandbox.worker(['--concurrency', '1']);
     await waitForOutput(worker, /worker: ready/);
-    const queue = copyQueue(sandbox);
+    const queue = await copyQueue(sandbox);
     try {
       const job = await queue.add('copy-table', { runId: 'run-x', table: 42, batchSize: -1 }, { attempts: 3, jobId: 'forged-1' });
       const failed = await waitUntil('the forged job to fail', async () => {

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBothSides, SEED_TABLES } from '../helpers/compare.js';
+import type { QueueNames } from '../../src/queue/target-scope.js';
+import { queueNamesOf } from '../helpers/faults.js';
 import { BIN, createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 // The operator's path through Bull Board, in a real headless Chromium (Debian's, driven by
@@ -17,6 +19,8 @@ const USER = 'operator';
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
 
 let sandbox: Sandbox;
+// The target's queues: copy.<database>.public.<hash> and finalize.<…>.
+let names: QueueNames;
 let browser: Browser | undefined;
 const boards: ChildProcess[] = [];
 
@@ -66,6 +70,7 @@ async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T)
 describe('my2pg board', () => {
   beforeAll(async () => {
     sandbox = await createSeedSandbox('board');
+    names = await queueNamesOf(sandbox);
   });
   afterAll(async () => {
     await browser?.close();
@@ -101,14 +106,14 @@ describe('my2pg board', () => {
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="my2pg board"/);
     expect((await fetch(`${board.url}api/queues`, { headers: authHeader(USER, 'wrong') })).status).toBe(401);
     expect((await fetch(`${board.url}api/queues`, { headers: authHeader('someone', PASSWORD) })).status).toBe(401);
-    const api = await fetch(`${board.url}api/queues?activeQueue=copy&status=completed`, { headers: authHeader(USER, PASSWORD) });
+    const api = await fetch(`${board.url}api/queues?activeQueue=${names.copy}&status=completed`, { headers: authHeader(USER, PASSWORD) });
     expect(api.status).toBe(200);
     const apiText = await api.text();
     expect(apiText).not.toContain(PASSWORD);
     // Job payloads and return values carry ids and counts, never a URL with credentials.
     expect(apiText).not.toMatch(/[a-z]+:\/\/[^"\s/]*@/);
     const queues = JSON.parse(apiText) as { queues: { name: string; counts: Record<string, number>; jobs: { name: string; progress: Record<string, unknown> }[] }[] };
-    const copyQueue = queues.queues.find((q) => q.name === 'copy')!;
+    const copyQueue = queues.queues.find((q) => q.name === names.copy)!;
     expect(copyQueue.counts).toMatchObject({ completed: 4, failed: 1 });
     expect(copyQueue.jobs.find((j) => j.name === 'copy-table game_visits')?.progress).toMatchObject({ progress: 100, rows: 375, total: 375, eta: 'done' });
 
@@ -122,11 +127,11 @@ describe('my2pg board', () => {
 
     const home = await page.goto(board.url);
     expect(home?.status()).toBe(200);
-    await page.getByRole('link', { name: 'copy', exact: true }).first().waitFor();
-    await page.getByRole('link', { name: 'finalize', exact: true }).first().waitFor();
+    await page.getByRole('link', { name: names.copy, exact: true }).first().waitFor();
+    await page.getByRole('link', { name: names.finalize, exact: true }).first().waitFor();
 
     // The completed table jobs, each with its progress ring at 100% and its rows in the Progress tab.
-    await page.goto(`${board.url}queue/copy?status=completed`);
+    await page.goto(`${board.url}queue/${names.copy}?status=completed`);
     for (const table of ['friendships', 'game_visits', 'monthly_scores', 'scores']) await page.getByText(`copy-table ${table}`, { exact: true }).waitFor();
     expect(await page.getByText('100%', { exact: true }).count()).toBe(4);
     const visitsCard = page.locator('div').filter({ has: page.getByText('copy-table game_visits', { exact: true }) }).filter({ has: page.getByRole('tab', { name: 'Progress' }) }).last();
@@ -135,10 +140,10 @@ describe('my2pg board', () => {
     expect(await visitsCard.innerText()).toMatch(/rows:\s*375/);
 
     // The failed job: open it from the failed list and read why it failed.
-    await page.goto(`${board.url}queue/copy?status=failed`);
+    await page.goto(`${board.url}queue/${names.copy}?status=failed`);
     await page.getByText('copy-table users', { exact: true }).waitFor();
     await page.getByRole('link', { name: usersJobId, exact: true }).click();
-    await page.waitForURL((url) => url.pathname === `/queue/copy/${usersJobId}`);
+    await page.waitForURL((url) => url.pathname === `/queue/${names.copy}/${usersJobId}`);
     await page.getByText(/has no column "profile_message"/).first().waitFor();
     // The flow tree of the run: finalize waits on its five table jobs, one of them failed.
     await page.getByText('1 unfinished').waitFor();
@@ -184,16 +189,21 @@ describe('my2pg board', () => {
     }
 
     // finalize's return value, the verification record, is what the board shows for the run.
-    const finalizeJob = (await (await fetch(`${board.url}api/queues/finalize/${runId}.finalize`, { headers: authHeader(USER, PASSWORD) })).json()) as { job: { returnValue: { verified: boolean; tables: { table: string; status: string }[] } } };
+    const finalizeJob = (await (await fetch(`${board.url}api/queues/${names.finalize}/${runId}.finalize`, { headers: authHeader(USER, PASSWORD) })).json()) as {
+      job: { returnValue: { verified: boolean; tables: { table: string; status: string }[] }; progress: Record<string, unknown> };
+    };
     expect(finalizeJob.job.returnValue.verified).toBe(true);
+    // Its progress is the phase it reported last: every table verified, rows compared.
+    expect(finalizeJob.job.progress).toMatchObject({ progress: 100, phase: 'verification', done: 5, total: 5 });
+    expect(finalizeJob.job.progress.step).toMatch(/^verification 5\/5 tables \(\w+: [\d,]+ rows compared/);
     expect(finalizeJob.job.returnValue.tables.map((t) => [t.table, t.status]).sort()).toEqual(SEED_TABLES.map((t) => [t.table, 'verified']).sort());
 
     // A completed table is not copied again behind finalize's back, not even through the API.
-    const retryCompleted = await fetch(`${board.url}api/queues/copy/${runId}.scores/retry`, { method: 'PUT', headers: authHeader(USER, PASSWORD) });
+    const retryCompleted = await fetch(`${board.url}api/queues/${names.copy}/${runId}.scores/retry`, { method: 'PUT', headers: authHeader(USER, PASSWORD) });
     expect(retryCompleted.status).toBe(409);
     expect(await retryCompleted.text()).toContain('start a new run');
-    expect((await fetch(`${board.url}api/queues/copy/retry/completed`, { method: 'PUT', headers: authHeader(USER, PASSWORD) })).status).toBe(409);
-    const scores = (await (await fetch(`${board.url}api/queues/copy/${runId}.scores`, { headers: authHeader(USER, PASSWORD) })).json()) as { job: { attempts: number; finishedOn: number } };
+    expect((await fetch(`${board.url}api/queues/${names.copy}/retry/completed`, { method: 'PUT', headers: authHeader(USER, PASSWORD) })).status).toBe(409);
+    const scores = (await (await fetch(`${board.url}api/queues/${names.copy}/${runId}.scores`, { headers: authHeader(USER, PASSWORD) })).json()) as { job: { attempts: number; finishedOn: number } };
     expect(scores.job.attempts).toBe(1);
 
     board.child.kill('SIGTERM');
@@ -207,17 +217,17 @@ describe('my2pg board', () => {
     const board = await startBoard(['--read-only']);
     const queues = (await (await fetch(`${board.url}api/queues`)).json()) as { queues: { name: string; readOnlyMode: boolean; allowRetries: boolean }[] };
     expect(queues.queues.map((q) => [q.name, q.readOnlyMode, q.allowRetries]).sort()).toEqual([
-      ['copy', true, false],
-      ['finalize', true, false],
+      [names.copy, true, false],
+      [names.finalize, true, false],
     ]);
     const pgc = await sandbox.pg();
     const runId = (await pgc.query('SELECT id FROM my2pg.runs ORDER BY created_at DESC LIMIT 1')).rows[0].id as string;
     await pgc.end();
-    const retry = await fetch(`${board.url}api/queues/copy/${runId}.users/retry`, { method: 'PUT' });
+    const retry = await fetch(`${board.url}api/queues/${names.copy}/${runId}.users/retry`, { method: 'PUT' });
     expect(retry.status).toBe(405);
-    const clean = await fetch(`${board.url}api/queues/copy/clean/completed`, { method: 'PUT' });
+    const clean = await fetch(`${board.url}api/queues/${names.copy}/clean/completed`, { method: 'PUT' });
     expect(clean.status).toBe(405);
-    const job = (await (await fetch(`${board.url}api/queues/copy/${runId}.users`)).json()) as { job: { name: string } };
+    const job = (await (await fetch(`${board.url}api/queues/${names.copy}/${runId}.users`)).json()) as { job: { name: string } };
     expect(job.job.name).toBe('copy-table users');
     board.child.kill('SIGTERM');
     await new Promise((resolve) => board.child.once('exit', resolve));

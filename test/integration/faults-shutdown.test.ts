@@ -22,14 +22,14 @@ const BIG = 'a_big';
 const SIDE = 'b_side';
 
 let sandbox: Sandbox;
-let queue: ReturnType<typeof copyQueue>;
+let queue: Awaited<ReturnType<typeof copyQueue>>;
 
 describe('worker shutdown and Redis outages', () => {
   beforeAll(async () => {
     sandbox = await createSandbox('shutdown');
     await createSlowTable(sandbox, BIG, ROWS, 10_000);
     await createSlowTable(sandbox, SIDE, 1_000, 1_000_000);
-    queue = copyQueue(sandbox);
+    queue = await copyQueue(sandbox);
   });
   afterAll(async () => {
     await queue?.closeAll();
@@ -111,10 +111,10 @@ describe('worker shutdown and Redis outages', () => {
 
   describe('on a private Redis', () => {
     let redis: PrivateRedis;
-    let privateQueue: ReturnType<typeof copyQueue>;
+    let privateQueue: Awaited<ReturnType<typeof copyQueue>>;
     beforeAll(async () => {
       redis = await startPrivateRedis();
-      privateQueue = copyQueue(sandbox, redis.url);
+      privateQueue = await copyQueue(sandbox, redis.url);
     });
     afterAll(async () => {
       await privateQueue?.closeAll();

@@ -21,13 +21,13 @@ const TABLE = 'a_big';
 const QUICK_STALL = { MY2PG_LOCK_DURATION_MS: '2000', MY2PG_STALLED_INTERVAL_MS: '1000' };
 
 let sandbox: Sandbox;
-let queue: ReturnType<typeof copyQueue>;
+let queue: Awaited<ReturnType<typeof copyQueue>>;
 
 describe('faults during a copy', () => {
   beforeAll(async () => {
     sandbox = await createSandbox('faults');
     await createSlowTable(sandbox, TABLE, ROWS, 10_000);
-    queue = copyQueue(sandbox);
+    queue = await copyQueue(sandbox);
   });
   afterAll(async () => {
     await queue?.closeAll();

@@ -4,6 +4,7 @@ import { copyTable } from '../../src/copy/copy-table.js';
 import { closeAll, openSource, openTarget } from '../../src/services.js';
 import { readBothSides, SEED_TABLES } from '../helpers/compare.js';
 import { createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
+import { queueNamesOf } from '../helpers/faults.js';
 
 let sandbox: Sandbox;
 const visits = SEED_TABLES.find((t) => t.table === 'game_visits')!;
@@ -84,7 +85,7 @@ describe('key-range jobs and index rebuild', () => {
     } finally {
       await check.end();
     }
-    const queue = new Queue('copy', { connection: { url: sandbox.redisUrl }, prefix: sandbox.prefix });
+    const queue = new Queue((await queueNamesOf(sandbox)).copy, { connection: { url: sandbox.redisUrl }, prefix: sandbox.prefix });
     try {
       const retried: string[] = [];
       for (let i = 0; i < ranges; i += 1) {
@@ -160,7 +161,7 @@ describe('key-range jobs and index rebuild', () => {
     const runId = /run (run-[\w.-]+): not verified/.exec(failed.stdout)![1]!;
     expect(failed.stdout).toContain(`npx my2pg retry ${runId} --table game_visits --wait`);
 
-    const queue = new Queue('copy', { connection: { url: sandbox.redisUrl }, prefix: sandbox.prefix });
+    const queue = new Queue((await queueNamesOf(sandbox)).copy, { connection: { url: sandbox.redisUrl }, prefix: sandbox.prefix });
     const ranges = Number(/game_visits ×(\d+)/.exec(failed.stderr)![1]);
     const attemptLines = async (): Promise<number[]> => {
       const out: number[] = [];

@@ -103,6 +103,9 @@ describe('docker-compose.yml', () => {
     expect(() => checkCommand(['worker', '--concurency', '2'])).toThrow(/no option --concurency/);
     expect(() => checkCommand(['worker', '--concurrency', 'two'])).toThrow(/positive whole number/);
     expect(() => checkCommand(['board', '--log-level', 'loud'])).toThrow(/not one of/);
+    expect(() => checkCommand(['worker', '--log-format', 'pretty'])).toThrow(/not one of/);
+    expect(checkCommand(['resume', '--no-work', '--concurrency', '3']).flags).toEqual({ '--no-work': true, '--concurrency': '3' });
+    expect(checkCommand(['cancel', 'run-1', '--yes']).flags).toEqual({ '--yes': true });
     expect(() => checkCommand(['status', 'a', 'b'])).toThrow(/takes 1 argument/);
     expect(checkCommand(['board', '--log-level', 'debug', '--read-only']).flags).toEqual({ '--log-level': 'debug', '--read-only': true });
   });
@@ -114,6 +117,8 @@ describe('docker-compose.yml', () => {
     const need: Service[] = name === 'board' ? ['redis'] : ['source', 'target', 'redis'];
     const config = loadConfig({}, need, env);
     expect(config.redisUrl).toBe('redis://redis:6379');
+    // Container logs go to collectors: JSON, whatever a terminal would get.
+    expect(config.logFormat).toBe('json');
   });
 
   it('the URLs point at the compose services with their databases and passwords', () => {

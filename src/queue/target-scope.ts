@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** The two BullMQ queues a run's jobs live in. */
+export interface QueueNames {
+  copy: string;
+  finalize: string;
+}
+
+/**
+ * The target a set of queues belongs to: one PostgreSQL database and schema. Jobs of one
+ * target are useless to a worker of another (its tables and my2pg state are elsewhere), so
+ * every target gets queues of its own; runs and workers of other targets sharing the Redis
+ * and the prefix never see them.
+ */
+export interface TargetScope {
+  /** 8 hex digits, stable for the target: a hash of the server's identity, database and schema. */
+  id: string;
+  database: string;
+  schema: string;
+  queues: QueueNames;
+}
+
+/** The queues of runs recorded before queues were scoped to their target. */
+export const LEGACY_QUEUES: QueueNames = { copy: 'copy', finalize: 'finalize' };
+
+// Queue names end up in Redis keys (`prefix:name:…`) and Bull Board URLs: no `:`, nothing to escape.
+function slug(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 24);
+  return s.length > 0 ? s : '_';
+}
+
+/**
+ * The scope of a target from the identity of its server, its database and schema (pure).
+ * Queue names read `copy.<database>.<schema>.<id>`, so Bull Board shows whose they are; the
+ * hash keeps two targets with the same names on different servers apart.
+ */
+export function scopeOf(serverId: string, database: string, schema: string): TargetScope {
+  const id = createHash('sha1').update(`${serverId}\u0000${database}\u0000${schema}`).digest('hex').slice(0, 8);
+  const middle = `${slug(database)}.${slug(schema)}.${id}`;
+  return { id, database, schema, queues: { copy: `copy.${middle}`, finalize: `finalize.${middle}` } };
+}
+
+/** Anything that runs SQL and answers rows: a pg Client or PoolClient. */
+export interface SqlClient {
+  query(sql: string): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+/**
+ * Reads the scope of the target `client` is connected to. The server is identified by what
+ * it says about itself (its system identifier), not by the URL, so `localhost`, `127.0.0.1`
+ * and a Docker service name reach the same queues. Where pg_control_system() is not allowed
+ * (some managed services), the server's own address and port stand in.
+ */
+export async function readTargetScope(client: SqlClient, schema: string): Promise<TargetScope> {
+  let serverId: string;
+  let database: string;
+  try {
+    const { rows } = await client.query('SELECT current_database() AS database, (SELECT system_identifier::text FROM pg_control_system()) AS server');
+    database = String(rows[0]?.database);
+    serverId = `system ${String(rows[0]?.server)}`;
+  } catch {
+    const { rows } = await client.query("SELECT current_database() AS database, coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0) AS server");
+    database = String(rows[0]?.database);
+    serverId = `address ${String(rows[0]?.server)}`;
+  }
+  return scopeOf(serverId, database, schema);
+}
+
+/** The Redis hash listing every target's queues under a prefix, so that the board finds them. */
+export function targetRegistryKey(prefix: string): string {
+  return `${prefix}:my2pg-targets`;
+}
+
+/** Records a target's queues in the registry (idempotent). */
+export async function registerTarget(redis: Redis, prefix: string, scope: TargetScope): Promise<void> {
+  await redis.hset(targetRegistryKey(prefix), scope.id, JSON.stringify({ database: scope.database, schema: scope.schema, ...scope.queues }));
+}
+
+/** Every target recorded under a prefix, sorted by database and schema. */
+export async function listTargets(redis: Redis, prefix: string): Promise<TargetScope[]> {
+  const entries = await redis.hgetall(targetRegistryKey(prefix));
+  const out: TargetScope[] = [];
+  for (const [id, raw] of Object.entries(entries)) {
+    try {
+      const v = JSON.parse(raw) as { database?: unknown; schema?: unknown; copy?: unknown; finalize?: unknown };
+      if (typeof v.copy === 'string' && typeof v.finalize === 'string') {
+        out.push({ id, database: String(v.database ?? '?'), schema: String(v.schema ?? '?'), queues: { copy: v.copy, finalize: v.finalize } });
+      }
+    } catch {
+      // not ours; ignored
+    }
+  }
+  return out.sort((a, b) => a.database.localeCompare(b.database) || a.schema.localeCompare(b.schema) || a.id.localeCompare(b.id));
+}
+
+/** The queues a recorded run's jobs are in: as recorded, or the unscoped ones of older runs. */
+export function queuesOfRun(options: Record<string, unknown> | null | undefined): QueueNames {
+  const q = options?.queues as Partial<QueueNames> | undefined;
+  return typeof q?.copy === 'string' && typeof q.finalize === 'string' ? { copy: q.copy, finalize: q.finalize } : LEGACY_QUEUES;
+}

@@ -1,0 +1,146 @@
+import type { Job } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import { UsageError } from '../errors.js';
+import { restoreConstraints, type RestoredConstraint } from '../finalize/restore-constraints.js';
+import { restoreTriggers } from '../finalize/restore-triggers.js';
+import { finalizeJobId } from '../queue/contract.js';
+import { jobIdsOf, type QueueHandles, type TableJobRef } from '../queue/run-queue.js';
+import type { RunRow, RunStatus } from '../state/entities.js';
+import { listRunTables, markRunCancelled, markTablesCancelled, updateRun } from '../state/store.js';
+
+/** What `cancel` did. */
+export interface CancelOutcome {
+  /** `running`, or `cancelled` when an earlier cancel is finished off. */
+  previousStatus: RunStatus;
+  /** Jobs taken out of Redis. */
+  removedJobs: number;
+  /** Jobs that were running, stopped by their workers. */
+  stoppedJobs: string[];
+  /** Jobs a worker still held when the wait ended; constraints are then left for the next cancel. */
+  stuckJobs: string[];
+  /** The indexes and foreign keys restored (empty when jobs were stuck). */
+  constraints: RestoredConstraint[];
+  /** Tables my2pg created for the run: they stay, with what was copied into them. */
+  createdTables: string[];
+}
+
+/** Options of a cancel. */
+export interface CancelOptions {
+  /** How long running jobs get to stop (their worker notices within a second or so; a dead worker's lock expires), ms. */
+  stopWaitMs: number;
+  pollMs?: number;
+  /** Progress lines for the operator. */
+  say(line: string): void;
+}
+
+async function stateOf(job: Job | undefined): Promise<string> {
+  return job ? await job.getState() : 'missing';
+}
+
+/**
+ * Cancels a run: marks it `cancelled` first (a job of it then refuses to start, and a running
+ * one sees it within a second, stops and rolls back), removes its jobs from Redis once none
+ * is locked (finalize with its children in one step, then any left), and restores every index
+ * and foreign key the run saved and dropped. A foreign key that rows copied so far violate is
+ * left in place NOT VALID. Safe to repeat: a second cancel finishes what the first left.
+ */
+export async function cancelRun(target: DataSource, queues: QueueHandles, run: RunRow, refs: readonly TableJobRef[], options: CancelOptions): Promise<CancelOutcome> {
+  const finalizeId = finalizeJobId(run.id);
+  const finalize = await queues.finalize.getJob(finalizeId);
+  if (run.status === 'running' && (await stateOf(finalize)) === 'active') {
+    throw new UsageError(`run ${run.id} is finalizing (restoring its constraints and verifying), so it is not cancelled; wait for it: npx my2pg status ${run.id}`);
+  }
+  const previousStatus = await markRunCancelled(target, run.id);
+  if (previousStatus === null) throw new UsageError(`run ${run.id} has finished meanwhile; nothing was cancelled; see it with: npx my2pg status ${run.id}`);
+
+  const copyJobs = new Map<string, string>(refs.flatMap((ref) => jobIdsOf(ref).map((id) => [id, ref.table] as const)));
+  const present = new Set<string>();
+  const asked = new Set<string>();
+  let parentSeen = false;
+  const deadline = Date.now() + options.stopWaitMs;
+  const pollMs = options.pollMs ?? 250;
+  for (;;) {
+    const left: string[] = [];
+    for (const [id, table] of copyJobs) {
+      const job = await queues.copy.getJob(id);
+      if (!job) continue;
+      present.add(id);
+      left.push(id);
+      if ((await job.getState()) === 'active' && !asked.has(id)) {
+        asked.add(id);
+        options.say(`table ${table}: job ${id} is running; asked to stop (its transaction rolls back)`);
+      }
+    }
+    const parent = await queues.finalize.getJob(finalizeId);
+    if (parent) parentSeen = true;
+    // The parent first, with its children in the same script. Children go one by one only
+    // beside a parent that a locked (running) child still holds back, so BullMQ never sees the
+    // parent without pending children and moves it to the wait list.
+    const jobs: Job[] = [...(parent ? [parent] : []), ...(await Promise.all(left.map((id) => queues.copy.getJob(id)))).filter((j): j is Job => j !== undefined)];
+    for (const job of jobs) {
+      try {
+        await job.remove();
+      } catch {
+        // locked by a worker that has not stopped yet: next round
+      }
+    }
+    const remaining: string[] = [];
+    for (const id of left) if (await queues.copy.getJob(id)) remaining.push(id);
+    const parentLeft = (await queues.finalize.getJob(finalizeId)) !== undefined;
+    if (remaining.length === 0 && !parentLeft) break;
+    if (Date.now() > deadline) {
+      const stuckJobs = remaining.length > 0 ? remaining : [finalizeId];
+      await updateRun(target, run.id, { summary: { runId: run.id, cancelledAt: new Date().toISOString(), problems: [`jobs still held by a worker: ${stuckJobs.join(', ')}; run npx my2pg cancel ${run.id} again`] } });
+      const removedJobs = present.size - remaining.length + (parentSeen && !parentLeft ? 1 : 0);
+      return { previousStatus, removedJobs, stoppedJobs: [...asked].filter((id) => !remaining.includes(id)), stuckJobs, constraints: [], createdTables: [] };
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  const removedJobs = present.size + (parentSeen ? 1 : 0);
+
+  const constraints = [...(await restoreConstraints(target, run.id)), ...(await restoreTriggers(target, run.id))];
+  await markTablesCancelled(target, run.id);
+  const tables = await listRunTables(target, run.id);
+  const problems = constraints
+    .filter((c) => c.status === 'failed' || c.status === 'violated')
+    .map((c) => `${kindWord(c.kind)} ${c.name} on ${c.table}: ${c.status === 'violated' ? 'restored NOT VALID: ' : ''}${c.error ?? c.status}`);
+  await updateRun(target, run.id, {
+    summary: { runId: run.id, cancelledAt: new Date().toISOString(), removedJobs, stoppedJobs: [...asked], constraints, problems },
+  });
+  return {
+    previousStatus,
+    removedJobs,
+    stoppedJobs: [...asked],
+    stuckJobs: [],
+    constraints,
+    createdTables: tables.filter((t) => t.action === 'create').map((t) => t.targetTable),
+  };
+}
+
+function kindWord(kind: RestoredConstraint['kind']): string {
+  return kind === 'foreign_key' ? 'foreign key' : kind === 'check' ? 'CHECK' : kind;
+}
+
+/** The lines `cancel` prints: what it removed, stopped and restored, and what comes next. */
+export function describeCancelOutcome(runId: string, outcome: CancelOutcome): string[] {
+  const lines: string[] = [];
+  lines.push(`removed ${outcome.removedJobs} jobs of run ${runId} from Redis${outcome.stoppedJobs.length > 0 ? `; stopped ${outcome.stoppedJobs.length} running: ${outcome.stoppedJobs.join(', ')}` : ''}`);
+  if (outcome.stuckJobs.length > 0) {
+    lines.push(`still held by a worker that did not stop: ${outcome.stuckJobs.join(', ')}; its constraints are not restored yet; run again: npx my2pg cancel ${runId} --yes`);
+    lines.push(`run ${runId}: cancelled, not finished`);
+    return lines;
+  }
+  const count = (...kinds: RestoredConstraint['kind'][]): number => outcome.constraints.filter((c) => kinds.includes(c.kind) && c.status !== 'failed').length;
+  const extra = [count('check') > 0 ? `${count('check')} CHECK constraints` : '', count('trigger') > 0 ? `${count('trigger')} triggers` : ''].filter(Boolean);
+  lines.push(`restored ${count('index')} indexes and ${count('foreign_key')} foreign keys${extra.length > 0 ? `, ${extra.join(', ')}` : ''}`);
+  for (const c of outcome.constraints) {
+    if (c.status === 'violated') {
+      lines.push(`${kindWord(c.kind)} ${c.name} on ${c.table} is back NOT VALID: rows copied so far break it (${c.error ?? ''}); a new run validates it`);
+    } else if (c.status === 'failed') {
+      lines.push(`could not restore ${kindWord(c.kind)} ${c.name} on ${c.table}: ${c.error ?? 'unknown error'}; its definition stays in my2pg.saved_constraints and a new run restores it`);
+    }
+  }
+  if (outcome.createdTables.length > 0) lines.push(`tables this run created stay in place: ${outcome.createdTables.join(', ')}`);
+  lines.push(`run ${runId}: cancelled${outcome.previousStatus === 'cancelled' ? ' (finished an earlier cancel)' : ''}; start a new run with: npx my2pg run`);
+  return lines;
+}
