@@ -1,15 +1,14 @@
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import pgCopyStreams from 'pg-copy-streams';
 import type { DataSource } from 'typeorm';
-import { queryMysql, streamMysqlRows, withMysqlConnection, type SourceValue } from '../db/mysql.js';
+import { queryMysql, withMysqlConnection, type SourceValue } from '../db/mysql.js';
+import { decodeRawRow, queryRawRows } from '../db/mysql-raw-rows.js';
 import { withPgClient, type PoolClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { isPermanentError, MigrationError } from '../errors.js';
 import { readSourceCatalog, selectExpression, type SourceColumn, type SourceTable } from '../schema/source-catalog.js';
 import { readTargetTables, type TargetColumn, type TargetTable } from '../schema/target-catalog.js';
-import { buildConverter, emptyAdjustments, hasAdjustments, ValueError, type ColumnAdjustments, type Converter } from './convert.js';
-import { encodeCopyRow } from './copy-text.js';
+import { buildConverter, copyByteRuleFor, emptyAdjustments, hasAdjustments, type ColumnAdjustments, type Converter } from './convert.js';
+import { CopyRowEncoder, type RowRefusal } from './copy-encoder.js';
+import { copyRowsCareful, copyRowsFast, type BatchLimits, type StartRawQuery } from './copy-writers.js';
 import { STATE_SCHEMA } from '../state/entities.js';
 import { canonicalMysqlRow, rowCanonicalizerFor, rowKeyText } from '../verify/canonical.js';
 
@@ -25,8 +24,10 @@ export interface CopyTableInput {
   targetTable: string;
   /** Source columns to copy; undefined = all. */
   columns?: string[] | undefined;
-  /** Rows per COPY write. */
+  /** Rows per COPY batch. */
   batchSize: number;
+  /** Bytes of COPY text per batch; default DEFAULT_BATCH_BYTES. */
+  batchBytes?: number | undefined;
   /** One primary-key range (`from <= key < to`, null = unbounded) of a split table; absent = whole table. */
   range?: { column: string; from: string | null; to: string | null; count?: number } | undefined;
 }
@@ -198,6 +199,12 @@ export interface CopyTableOutcome {
   adjustments: TableAdjustments;
 }
 
+/**
+ * Bytes of COPY text a copy holds at once (and hands to the socket at a time), besides the
+ * row being read: batches are bounded by this as well as by rows, so wide rows cannot add up.
+ */
+export const DEFAULT_BATCH_BYTES = 2 * 1024 * 1024;
+
 /** More rejected rows than this in one table means a wrong mapping, not bad rows: the table fails. */
 export const MAX_REJECTED_ROWS = 100_000;
 
@@ -213,11 +220,21 @@ export function isRowRejection(error: unknown): boolean {
 /** Thrown inside a fast copy that met a refused row: the copy starts over row-careful. */
 class RowRefused extends Error {}
 
+/** Longest text kept of one value of a rejected row (the record is for people; the source keeps the value). */
+const MAX_REJECTED_VALUE_CHARS = 4096;
+/** Rejected rows a fast copy holds until it commits; beyond, it starts over careful, which saves them batch by batch. */
+const MAX_HELD_REJECTED_BYTES = 8 * 1024 * 1024;
+
 function jsonSafe(value: SourceValue): unknown {
   if (value === null) return null;
-  if (Buffer.isBuffer(value)) return `0x${value.toString('hex')}`;
+  if (Buffer.isBuffer(value)) {
+    const shown = value.subarray(0, MAX_REJECTED_VALUE_CHARS >>> 1);
+    return `0x${shown.toString('hex')}${shown.length < value.length ? `… (${value.length} bytes in all)` : ''}`;
+  }
+  if (typeof value !== 'string') return value;
+  const shown = value.length > MAX_REJECTED_VALUE_CHARS ? `${value.slice(0, MAX_REJECTED_VALUE_CHARS)}… (${value.length} characters in all)` : value;
   // jsonb cannot hold NUL.
-  return typeof value === 'string' && value.includes('\u0000') ? value.replace(/\u0000/g, '\\0') : value;
+  return shown.includes('\u0000') ? shown.replace(/\u0000/g, '\\0') : shown;
 }
 
 function rejectedColumn(error: { column?: unknown; where?: unknown }): string | null {
@@ -226,14 +243,25 @@ function rejectedColumn(error: { column?: unknown; where?: unknown }): string | 
   return where?.[1] ?? null;
 }
 
-async function copyLines(pg: PoolClient, copySql: string, lines: readonly string[]): Promise<void> {
-  await pipeline(Readable.from([Buffer.from(lines.join(''), 'utf8')]), pg.query(pgCopyStreams.from(copySql)));
+/** Approximate bytes of a rejected row's record, to bound what is held. */
+function rejectedRowBytes(row: RejectedRow): number {
+  let n = row.keyText.length + row.reason.length + 64;
+  for (const v of Object.values(row.row)) n += typeof v === 'string' ? v.length : 16;
+  return n;
 }
 
 async function saveRejectedRows(pg: PoolClient, runId: string, table: string, part: string, rows: readonly RejectedRow[]): Promise<void> {
   const columns = 8;
-  for (let offset = 0; offset < rows.length; offset += 500) {
-    const slice = rows.slice(offset, offset + 500);
+  let offset = 0;
+  while (offset < rows.length) {
+    // At most 500 rows and about 4 MB per INSERT.
+    const slice: RejectedRow[] = [];
+    let bytes = 0;
+    while (offset < rows.length && slice.length < 500 && (slice.length === 0 || bytes < 4 * 1024 * 1024)) {
+      bytes += rejectedRowBytes(rows[offset]!);
+      slice.push(rows[offset]!);
+      offset += 1;
+    }
     const values: unknown[] = [];
     const tuples = slice.map((r, i) => {
       values.push(runId, table, part, JSON.stringify(r.key), r.keyText, r.column, r.reason, r.sqlstate, JSON.stringify(r.row));
@@ -263,9 +291,8 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
   const { sourceTable, targetTable } = await loadTablePair(source, target, input);
   const pairs = pairColumns(sourceTable, targetTable, input.columns);
   const canon = rowCanonicalizerFor(pairs, sourceTable.primaryKey);
-  const converters = pairs.map((p) => p.convert);
   const names = pairs.map((p) => p.source.name);
-  const width = converters.length;
+  const width = pairs.length;
   const selectSql = buildSelect(sourceTable, pairs.map((p) => p.source), input.range);
   const selectValues = buildRangeFilter(sourceTable, input.range).values;
   const rangeKey = input.range ? pairs.find((p) => p.source.name === input.range!.column)?.target.name : undefined;
@@ -273,12 +300,16 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
     throw new MigrationError(`table ${input.table}: the key column ${JSON.stringify(input.range.column)} of a range job is not copied; start a new run`, { table: input.table }, true);
   }
   const copySql = buildCopy(input.targetSchema, targetTable.name, pairs);
-  const batchSize = Math.max(1, input.batchSize);
+  const limits: BatchLimits = { batchRows: Math.max(1, input.batchSize), batchBytes: Math.max(64 * 1024, input.batchBytes ?? DEFAULT_BATCH_BYTES) };
   // Rejected rows are replaced per part: a range job replaces only its own.
   const part = input.part ?? (input.range ? `${input.range.from ?? ''}..${input.range.to ?? ''}` : '');
 
   let streamed = 0;
-  let rejected: RejectedRow[] = [];
+  /** Rejected rows not saved yet, and how many were rejected in all. */
+  let held: RejectedRow[] = [];
+  let heldBytes = 0;
+  let rejectedCount = 0;
+  let firstRejected: RejectedRow | undefined;
   let total = Math.max(0, Math.round(sourceTable.estimatedRows / Math.max(1, input.range?.count ?? 1)));
   let lastLogged = 0;
   const report = async (): Promise<void> => {
@@ -291,7 +322,7 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
   }, hooks.progressIntervalMs ?? 1000);
 
   const reject = (row: readonly SourceValue[], column: string | null, reason: string, sqlstate: string | null): void => {
-    if (rejected.length >= MAX_REJECTED_ROWS) {
+    if (rejectedCount >= MAX_REJECTED_ROWS) {
       throw new MigrationError(
         `table ${input.table}: more than ${MAX_REJECTED_ROWS} rows refused (last: ${reason}); the mapping of column ${column ?? '?'} is probably wrong — fix the target column type, then retry the table`,
         { table: input.table },
@@ -300,114 +331,42 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
     }
     const rowJson: Record<string, unknown> = {};
     for (let i = 0; i < width; i += 1) rowJson[names[i]!] = jsonSafe(row[i] ?? null);
-    rejected.push({
+    const record: RejectedRow = {
       key: describeKey(sourceTable, pairs, row),
       keyText: rowKeyText(canon, canonicalMysqlRow(canon, row)),
       column,
       reason,
       sqlstate,
       row: rowJson,
-    });
+    };
+    rejectedCount += 1;
+    firstRejected ??= record;
+    held.push(record);
+    heldBytes += rejectedRowBytes(record);
   };
-  /** Converts one row to its COPY line, or rejects it (null). */
-  const values: (string | null)[] = new Array<string | null>(width);
-  const encode = (row: SourceValue[]): string | null => {
-    try {
-      for (let i = 0; i < width; i += 1) values[i] = converters[i]!(row[i] ?? null);
-    } catch (error) {
-      if (!(error instanceof ValueError)) throw error;
-      reject(row, error.column, error.reason, null);
-      return null;
-    }
-    return encodeCopyRow(values);
-  };
+  const encoder = new CopyRowEncoder(pairs.map((p) => ({ name: p.source.name, rule: copyByteRuleFor(p.source, p.target), convert: p.convert })), input.table);
   const logStreamed = (): void => {
-    if (streamed - lastLogged >= batchSize * 10) {
+    if (streamed - lastLogged >= limits.batchRows * 10) {
       lastLogged = streamed;
       Promise.resolve(hooks.onLog?.(`${streamed} rows streamed`)).catch(() => undefined);
     }
   };
-
-  /** Fast: one COPY for the whole table. */
-  const copyFast = async (pg: PoolClient, sourceRows: Readable): Promise<void> => {
-    let chunk: string[] = [];
-    const encoder = new Transform({
-      writableObjectMode: true,
-      readableObjectMode: false,
-      transform(row: SourceValue[], _encoding, done) {
-        let line: string | null;
-        try {
-          line = encode(row);
-        } catch (error) {
-          done(error as Error);
-          return;
-        }
-        streamed += 1;
-        if (line !== null) chunk.push(line);
-        if (chunk.length >= batchSize) {
-          const out = Buffer.from(chunk.join(''), 'utf8');
-          chunk = [];
-          logStreamed();
-          done(null, out);
-          return;
-        }
-        done();
-      },
-      flush(done) {
-        if (chunk.length > 0) this.push(Buffer.from(chunk.join(''), 'utf8'));
-        chunk = [];
-        done();
-      },
-    });
-    try {
-      await pipeline(sourceRows, encoder, pg.query(pgCopyStreams.from(copySql)));
-    } catch (error) {
-      if (isRowRejection(error)) throw new RowRefused((error as Error).message, { cause: error });
-      throw error;
-    }
-  };
-
-  /** Careful: a COPY per batch under a savepoint; a refused batch is halved down to its bad rows. */
-  const copyCareful = async (pg: PoolClient, sourceRows: Readable): Promise<void> => {
-    const write = async (batch: { line: string; row: SourceValue[] }[]): Promise<void> => {
-      if (batch.length === 0) return;
-      await pg.query('SAVEPOINT my2pg_batch');
-      try {
-        await copyLines(pg, copySql, batch.map((b) => b.line));
-        await pg.query('RELEASE SAVEPOINT my2pg_batch');
-        return;
-      } catch (error) {
-        if (!isRowRejection(error)) throw error;
-        await pg.query('ROLLBACK TO SAVEPOINT my2pg_batch');
-        await pg.query('RELEASE SAVEPOINT my2pg_batch');
-        if (batch.length === 1) {
-          const e = error as Error & { code?: string; column?: string; where?: string };
-          reject(batch[0]!.row, rejectedColumn(e), e.message, e.code ?? null);
-          return;
-        }
-      }
-      const middle = batch.length >>> 1;
-      await write(batch.slice(0, middle));
-      await write(batch.slice(middle));
-    };
-    let batch: { line: string; row: SourceValue[] }[] = [];
-    for await (const row of sourceRows as AsyncIterable<SourceValue[]>) {
-      const line = encode(row);
-      streamed += 1;
-      if (line !== null) batch.push({ line, row });
-      if (batch.length >= batchSize) {
-        await write(batch);
-        batch = [];
-        logStreamed();
-      }
-    }
-    await write(batch);
+  /** Counts each source row and sets aside the ones a converter refused. */
+  const onRow = (careful: boolean) => (buffer: Buffer, start: number, _end: number, refusal: RowRefusal | null): void => {
+    streamed += 1;
+    if (refusal === null) return;
+    reject(decodeRawRow(buffer, start, encoder.rawFields), refusal.column, refusal.reason, null);
+    // A fast copy cannot save them before it commits; past this much it starts over careful.
+    if (!careful && heldBytes > MAX_HELD_REJECTED_BYTES) throw new RowRefused(`more than ${MAX_HELD_REJECTED_BYTES >>> 20} MB of rejected rows`);
   };
 
   const attempt = async (careful: boolean): Promise<void> => {
     streamed = 0;
     lastLogged = 0;
-    rejected = [];
+    held = [];
+    heldBytes = 0;
+    rejectedCount = 0;
+    firstRejected = undefined;
     for (const pair of pairs) Object.assign(pair.adjustments, emptyAdjustments());
     await withMysqlConnection(source, async (mysql) => {
       await queryMysql(mysql, "SET SESSION time_zone = '+00:00'");
@@ -432,10 +391,33 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
         if (input.runId) {
           await pg.query(`DELETE FROM ${qualifyPg(STATE_SCHEMA, 'rejected_rows')} WHERE run_id = $1 AND table_name = $2 AND part = $3`, [input.runId, input.table, part]);
         }
-        const { rows: sourceRows } = streamMysqlRows(mysql, selectSql, selectValues, Math.min(batchSize, 5000));
-        if (careful) await copyCareful(pg, sourceRows);
-        else await copyFast(pg, sourceRows);
-        if (input.runId && rejected.length > 0) await saveRejectedRows(pg, input.runId, input.table, part, rejected);
+        const saveHeld = async (): Promise<void> => {
+          if (input.runId && held.length > 0) await saveRejectedRows(pg, input.runId, input.table, part, held);
+          held = [];
+          heldBytes = 0;
+        };
+        const startQuery: StartRawQuery = (handlers) => queryRawRows(mysql, selectSql, selectValues, handlers);
+        if (careful) {
+          await copyRowsCareful(pg, copySql, startQuery, encoder, limits, onRow(true), {
+            isRowRejection,
+            onRefused: (row, error) => {
+              const e = error as Error & { code?: string; column?: string; where?: string };
+              reject(decodeRawRow(row, 0, encoder.rawFields), rejectedColumn(e), e.message, e.code ?? null);
+            },
+            afterBatch: async () => {
+              await saveHeld();
+              logStreamed();
+            },
+          });
+        } else {
+          try {
+            await copyRowsFast(pg, copySql, startQuery, encoder, limits, onRow(false), logStreamed);
+          } catch (error) {
+            if (isRowRejection(error)) throw new RowRefused((error as Error).message, { cause: error });
+            throw error;
+          }
+        }
+        await saveHeld();
         await pg.query('COMMIT');
       });
       await queryMysql(mysql, 'COMMIT');
@@ -461,11 +443,11 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
   for (const pair of pairs) {
     if (hasAdjustments(pair.adjustments)) adjustments[pair.source.name] = pair.adjustments;
   }
-  const rows = streamed - rejected.length;
+  const rows = streamed - rejectedCount;
   await hooks.onLog?.(`copied ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const line of describeAdjustments(adjustments)) await hooks.onLog?.(`adjusted: ${line}`);
-  if (rejected.length > 0) {
-    await hooks.onLog?.(`rejected ${rejected.length} rows (listed in my2pg.rejected_rows), e.g. ${JSON.stringify(rejected[0]!.key)}: ${rejected[0]!.column ?? ''} ${rejected[0]!.reason}`);
+  if (firstRejected) {
+    await hooks.onLog?.(`rejected ${rejectedCount} rows (listed in my2pg.rejected_rows), e.g. ${JSON.stringify(firstRejected.key)}: ${firstRejected.column ?? ''} ${firstRejected.reason}`);
   }
-  return { rows, rejected: rejected.length, durationMs: Date.now() - started, adjustments };
+  return { rows, rejected: rejectedCount, durationMs: Date.now() - started, adjustments };
 }

@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { mysqlTlsOptions } from '../config.js';
-import type { FieldPacket, Pool, PoolConnection as MysqlConnection, TypeCastField, TypeCastNext } from 'mysql2';
+import type { Pool, PoolConnection as MysqlConnection, TypeCastField, TypeCastNext } from 'mysql2';
 
 export type { MysqlConnection };
 
@@ -91,32 +90,4 @@ export function queryMysql<T = Record<string, unknown>[]>(
       else resolve(rows as T);
     });
   });
-}
-
-/**
- * Streams a query's rows as arrays, with backpressure: the server is read only as fast as the
- * consumer takes rows, so memory stays bounded whatever the table size.
- */
-export function streamMysqlRows(
-  connection: MysqlConnection,
-  sql: string,
-  values: unknown[] = [],
-  highWaterMark = 1000,
-): { rows: Readable; fields: Promise<FieldPacket[]> } {
-  const query = connection.query({ sql, values, rowsAsArray: true });
-  const fields = new Promise<FieldPacket[]>((resolve, reject) => {
-    query.once('fields', (f: FieldPacket[]) => resolve(f));
-    query.once('error', reject);
-    query.once('end', () => resolve([]));
-  });
-  fields.catch(() => undefined);
-  const rows = query.stream({ highWaterMark, objectMode: true }) as unknown as Readable;
-  // A query without a callback never hears that its connection died (KILL, network): mysql2
-  // reports that on the connection only, and the stream would wait for rows forever.
-  const onConnectionError = (error: Error): void => {
-    rows.destroy(error);
-  };
-  connection.on('error', onConnectionError);
-  rows.once('close', () => connection.removeListener('error', onConnectionError));
-  return { rows, fields };
 }

@@ -12,7 +12,7 @@ import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type Ty
 import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../schema/target-catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, saveConstraint } from '../state/store.js';
-import { planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
+import { DEFAULT_RANGE_BYTES, planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 
 /** Default `--range-rows`: a table with more (estimated) rows is split into key-range jobs. */
@@ -174,9 +174,10 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   for (const plan of planned) {
     const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
     const column = splitColumnOf(sourceTable);
-    if (rangeRows <= 0 || column === null || sourceTable.estimatedRows <= rangeRows) continue;
+    const bytes = sourceTable.dataBytes ?? 0;
+    if (rangeRows <= 0 || column === null || (sourceTable.estimatedRows <= rangeRows && bytes <= DEFAULT_RANGE_BYTES)) continue;
     const { min, max } = await readKeyBounds(source, plan.table, column);
-    const ranges = planKeyRanges(min, max, sourceTable.estimatedRows, rangeRows);
+    const ranges = planKeyRanges(min, max, sourceTable.estimatedRows, rangeRows, bytes);
     if (ranges.length <= 1) continue;
     plan.ranges = ranges.map((r, i) => ({ ...r, column, jobId: rangeJobId(plan.jobId, i) }));
     rangeCounts[plan.table] = ranges.length;
