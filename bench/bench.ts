@@ -14,7 +14,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { BENCH_TABLES, FLOOR_PG_DDL, generateSourceDatabase, sourceDataBytes, tableSizes, type BenchTable } from './generate.js';
+import { BENCH_TABLES, FLOOR_PG_DDL, generateSourceDatabase, generateWideDatabase, sourceDataBytes, tableSizes, WIDE_TABLE, type BenchTable } from './generate.js';
 import { median, runShell, spawnWatched } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -31,6 +31,8 @@ const { values: args } = parseArgs({
     processes: { type: 'string', default: '0' },
     scaling: { type: 'boolean', default: false },
     'memory-rows': { type: 'string' },
+    'wide-rows': { type: 'string' },
+    'wide-mb': { type: 'string', default: '10' },
     'skip-pgloader': { type: 'boolean', default: false },
     'skip-floor': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -48,6 +50,8 @@ if (args.help) {
   --range-rows K      my2pg --range-rows; default 500000
   --scaling           my2pg alone at 1x, 2x and 4x --users: is time linear in data?
   --memory-rows M     memory bound: one game_visits table of M rows, my2pg with one worker process, --range-rows 0 (one stream)
+  --wide-rows N       wide rows: N rows of about --wide-mb MB (default 10; LONGTEXT with tabs, backslashes, emoji + LONGBLOB);
+                      my2pg's time and peak RSS beside \`mariadb --quick -B -e 'SELECT * FROM t' > /dev/null\`
   --skip-pgloader, --skip-floor, --keep (keep the databases)
 Environment: BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306), BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS_URL.
 `);
@@ -280,6 +284,21 @@ function summarize(rows: number, bytes: number, summaries: Summary[]): string[] 
   return lines;
 }
 
+/** A table of medians, peak RSS and the ratio of each to one reference. */
+function summarizeAgainst(rows: number, bytes: number, summaries: Summary[], reference: Summary, ratioLabel: string): string[] {
+  const med = (s: Summary) => median(s.samples.filter((x) => x.ok).map((x) => x.seconds));
+  const lines = [`| tool | median s | rows/s | MB/s | peak RSS MB | ${ratioLabel} | rounds (s) |`, '|---|---:|---:|---:|---:|---:|---|'];
+  for (const s of summaries) {
+    const m = med(s);
+    const rss = Math.max(0, ...s.samples.map((x) => x.peakRssBytes));
+    lines.push(
+      `| ${s.name} | ${fmt(m)} | ${fmt(rows / m, 0)} | ${fmt(bytes / MB / m)} | ${rss > 0 ? fmt(rss / MB, 0) : '-'} | ${s !== reference ? fmt(m / med(reference), 2) : '-'} | ${s.samples.map((x) => `${fmt(x.seconds)}${x.ok ? '' : ' ✗'}`).join(', ')} |`,
+    );
+  }
+  for (const s of summaries) for (const x of s.samples) if (x.note) lines.push(`- ${s.name}: ${x.note.replace(/\s+/g, ' ')}`);
+  return lines;
+}
+
 function copyPhaseSummary(samples: Sample[]): Summary {
   return {
     name: 'my2pg copy phase',
@@ -402,9 +421,54 @@ async function memoryMode(rowsWanted: number): Promise<string[]> {
   return out;
 }
 
+/** `mariadb --quick -B -e 'SELECT * FROM t' > /dev/null`: the time to read a table out of MySQL. */
+async function readTableTime(table: string): Promise<Sample> {
+  const client = execFileSync('bash', ['-c', 'command -v mariadb || command -v mysql']).toString().trim();
+  const password = decodeURIComponent(new URL(mysqlServer).password);
+  const env = { ...process.env, ...(password ? { MYSQL_PWD: password } : {}) };
+  // A row bigger than the client's default packet (16 MB) would be refused: allow any.
+  const r = await runShell(`${client} --quick -B --max-allowed-packet=1G ${mysqlCliArgs()} ${names.source} -e 'SELECT * FROM \`${table}\`' > /dev/null`, env);
+  return { seconds: r.seconds, peakRssBytes: 0, ok: r.code === 0, ...(r.code === 0 ? {} : { note: r.output.slice(0, 300) }) };
+}
+
+async function wideMode(rowsWanted: number, rowMb: number): Promise<string[]> {
+  const out = await header(`Wide rows, ${rowsWanted} rows × ${rowMb} MB`);
+  const counts = await generateWideDatabase(mysqlServer, names.source, rowsWanted, rowMb, { log });
+  const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+  const bytes = await sourceDataBytes(mysqlServer, names.source);
+  out.push(
+    `- data: ${WIDE_TABLE}: ${rows} rows, ${fmt(bytes / MB, 0)} MB (MySQL DATA_LENGTH); each row about ${rowMb / 2} MB of LONGTEXT (tabs, backslashes, newlines, emoji, Hangul) and ${rowMb / 2} MB of LONGBLOB (random bytes)`,
+    `- my2pg: --concurrency ${concurrency}, --batch-size ${args['batch-size']}, --range-rows ${args['range-rows']}; pgloader is not run (it exhausts its heap on this table and hangs, see issue 14)`,
+    '',
+  );
+  const my2pg = new Map<number, Sample[]>(processList.map((p) => [p, []]));
+  const read: Sample[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    await settle();
+    read.push(await readTableTime(WIDE_TABLE));
+    log(`round ${round}: mariadb --quick read ${fmt(read.at(-1)!.seconds)} s ${read.at(-1)!.note ?? ''}`);
+    for (const p of processList) {
+      await settle();
+      const s = await runMy2pg({ processes: p });
+      my2pg.get(p)!.push(s);
+      log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
+    }
+  }
+  const summaries: Summary[] = [];
+  for (const [p, samples] of my2pg) {
+    const label = p === 0 ? 'my2pg run (end to end, 1 process)' : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`;
+    summaries.push({ name: label, samples });
+    summaries.push({ ...copyPhaseSummary(samples), name: `${label}: copy phase` });
+  }
+  summaries.push({ name: "mariadb --quick -B -e 'SELECT * FROM t' > /dev/null", samples: read });
+  out.push(...summarizeAgainst(rows, bytes, summaries, summaries.at(-1)!, 'vs mariadb read'), '');
+  return out;
+}
+
 let lines: string[] = [];
 try {
-  if (args['memory-rows']) lines = await memoryMode(Number(args['memory-rows']));
+  if (args['wide-rows']) lines = await wideMode(Number(args['wide-rows']), Number(args['wide-mb']));
+  else if (args['memory-rows']) lines = await memoryMode(Number(args['memory-rows']));
   else if (args.scaling) lines = await scalingMode();
   else lines = await compareMode();
   lines.push('', `- load average after: ${loadAverage()}`);
