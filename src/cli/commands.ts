@@ -14,25 +14,14 @@ import type { RunRow } from '../state/entities.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { getLatestRun, getRun, listRejectedRows, listRunTables, stateSchemaExists, updateRun, updateRunTable } from '../state/store.js';
 import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
-import { createProgressView, type TtyStream } from './progress.js';
+import type { Output } from './output.js';
+import { createProgressView } from './progress.js';
 import { buildReportRows, formatFailures, formatRunReport } from './report.js';
 
 /** Starts workers in this process (`run`, `demo`); injected by the process entry point. */
 export type StartWorkers = (config: Config, options: { concurrency: number; logger: Logger }) => Promise<{ close(graceMs?: number): Promise<void> }>;
 
-/** Where a command writes: stdout for reports, stderr for progress. */
-export interface Output {
-  out(line: string): void;
-  err(line: string): void;
-  /** The terminal behind `err`, when it is one: progress is then drawn as live bars. */
-  tty?: TtyStream | undefined;
-}
-
-export const consoleOutput: Output = {
-  out: (line) => process.stdout.write(line + '\n'),
-  err: (line) => process.stderr.write(line + '\n'),
-  tty: process.stderr.isTTY ? process.stderr : undefined,
-};
+export { consoleOutput, type Output } from './output.js';
 
 /** Options shared by `run` and `start`. */
 export interface PlanFlags {

@@ -1,9 +1,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, scrubSecrets, secretsOf, type ConfigOverrides } from '../config.js';
 import { UsageError } from '../errors.js';
-import { prepareDemo } from '../demo/demo.js';
-import { consoleOutput, retryCommand, startCommand, statusCommand, verifyCommand, type Output, type StartWorkers } from './commands.js';
-import { VERIFY_METHODS, type VerifyMethod } from '../verify/verify-run.js';
+import type { StartWorkers } from './commands.js';
+import { consoleOutput, type Output } from './output.js';
+import { VERIFY_METHODS, type VerifyMethod } from '../verify/verify-method.js';
+
+// Commands load what they use when they run (TypeORM, BullMQ, the drivers): `--help` and a
+// usage error stay fast.
+const commands = (): Promise<typeof import('./commands.js')> => import('./commands.js');
+
 
 /** What the process entry point provides: workers live outside src (imports point one way). */
 export interface CliDeps {
@@ -73,12 +78,14 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
   addPlanOptions(program.command('run').description('plan, enqueue, work the jobs in this process, wait, and print the report'))
     .option('--concurrency <n>', 'tables copied at once by the in-process workers', positiveInt, 2)
     .action(async (options, command: Command) => {
+      const { startCommand } = await commands();
       result.exitCode = await startCommand(globalOverrides(command), options, output, { startWorkers: deps.startWorkers });
     });
 
   addPlanOptions(program.command('start').description('plan and enqueue a run for separate workers; prints the run id'))
     .option('--wait', 'wait until every job completed or failed for good, then print the report')
     .action(async (options, command: Command) => {
+      const { startCommand } = await commands();
       result.exitCode = await startCommand(globalOverrides(command), options, output);
     });
 
@@ -95,6 +102,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .description("per-table state, rows, attempts, last error and verification of a run (default: the latest)")
     .option('--json', 'machine-readable output')
     .action(async (runId: string | undefined, options: { json?: boolean }, command: Command) => {
+      const { statusCommand } = await commands();
       result.exitCode = await statusCommand(globalOverrides(command), runId, options, output);
     });
 
@@ -104,6 +112,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .option('--table <name>', 'retry only this table (repeatable)', collect)
     .option('--wait', 'wait until the run settles, then print the report')
     .action(async (runId: string | undefined, options: { table?: string[]; wait?: boolean }, command: Command) => {
+      const { retryCommand } = await commands();
       result.exitCode = await retryCommand(globalOverrides(command), runId, options, output);
     });
 
@@ -113,6 +122,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .addOption(new Option('--method <method>', 'content checksums or row counts').choices(['checksum', 'count']).default('checksum'))
     .option('--json', 'print the verification record as JSON')
     .action(async (runId: string | undefined, options: { method: VerifyMethod; json?: boolean }, command: Command) => {
+      const { verifyCommand } = await commands();
       result.exitCode = await verifyCommand(globalOverrides(command), runId, options, output);
     });
 
@@ -134,6 +144,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .option('--concurrency <n>', 'tables copied at once', positiveInt, 2)
     .action(async (options: { concurrency: number }, command: Command) => {
       const overrides = globalOverrides(command);
+      const [{ prepareDemo }, { startCommand }] = await Promise.all([import('../demo/demo.js'), commands()]);
       const urls = await prepareDemo(overrides);
       output.err(`demo: loaded the seed app into MySQL and prepared the alembic schema in PostgreSQL (database my2pg_demo on both)`);
       result.exitCode = await startCommand({ ...overrides, source: urls.source, target: urls.target }, { batchSize: 5000, concurrency: options.concurrency }, output, {

@@ -4,10 +4,9 @@ import type { RunRow, RunTableRow } from '../state/entities.js';
 import { readRejectedKeys, updateRunTable } from '../state/store.js';
 import { checksumTable, type RangeMismatch, type RowDifference } from './checksum.js';
 import { countBothSides } from './count-rows.js';
+import type { VerifyMethod } from './verify-method.js';
 
-/** How finalize (and `my2pg verify`) checks the copy. */
-export type VerifyMethod = 'checksum' | 'count' | 'none';
-export const VERIFY_METHODS: readonly VerifyMethod[] = ['checksum', 'count', 'none'];
+export { VERIFY_METHODS, type VerifyMethod } from './verify-method.js';
 
 /** Verification of one table, as recorded in `my2pg.run_tables.verification` and returned by finalize. */
 export interface TableVerification {
