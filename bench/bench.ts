@@ -128,13 +128,39 @@ async function countPgRows(database: string, schema: string, tables: readonly st
   return out;
 }
 
+/**
+ * Where a my2pg run's time went, s. Spans are wall time on the run's clock; `…Busy` sums the
+ * time of every job doing that work (jobs overlap: two copy jobs at once, a table verified and
+ * indexed while others are copied).
+ */
+interface Phases {
+  /** Start of the command → first copy job started (plan, create tables, enqueue). */
+  prepare: number;
+  /** First copy job started → last copy committed. */
+  copy: number;
+  /** Last copy committed → finalize done (what the pipeline could not overlap). */
+  afterCopy: number;
+  /** finalize job, start to end. */
+  finalize: number;
+  copyBusy: number;
+  /** Copy jobs verifying their table or range right after the commit. */
+  verifyBusy: number;
+  /** Copy jobs rebuilding their table's indexes. */
+  indexBusy: number;
+  /** finalize: indexes left (split tables), foreign keys, sequences + alembic, verification of tables no job verified. */
+  finalizeIndexes: number;
+  finalizeForeignKeys: number;
+  finalizeSequences: number;
+  finalizeVerify: number;
+}
+
 /** One timed run of a tool. */
 interface Sample {
   seconds: number;
   peakRssBytes: number;
   ok: boolean;
   note?: string;
-  phases?: { prepare: number; copy: number; finalize: number };
+  phases?: Phases;
 }
 
 const my2pgEnv = (): NodeJS.ProcessEnv => ({
@@ -147,8 +173,8 @@ const my2pgEnv = (): NodeJS.ProcessEnv => ({
   MY2PG_LOG_LEVEL: 'warn',
 });
 
-/** Phase times of a run from BullMQ's own timestamps (processedOn / finishedOn). */
-async function readPhases(runId: string, startedAt: number): Promise<Sample['phases']> {
+/** Phase times of a run from BullMQ's own timestamps (processedOn / finishedOn) and the jobs' return values. */
+async function readPhases(runId: string, startedAt: number): Promise<Phases | undefined> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const copy = new Queue('copy', { connection, prefix });
   const finalize = new Queue('finalize', { connection, prefix });
@@ -156,14 +182,54 @@ async function readPhases(runId: string, startedAt: number): Promise<Sample['pha
     const jobs = (await copy.getJobs(['completed'], 0, -1)).filter((j) => j.id?.startsWith(`${runId}.`));
     const fin = await finalize.getJob(`${runId}.finalize`);
     if (jobs.length === 0 || !fin?.processedOn || !fin.finishedOn) return undefined;
+    type Result = { durationMs?: number; timings?: { verifyMs: number; indexesMs: number } };
+    const result = (j: (typeof jobs)[number]): Result => (j.returnvalue ?? {}) as Result;
     const first = Math.min(...jobs.map((j) => j.processedOn ?? Infinity));
-    const last = Math.max(...jobs.map((j) => j.finishedOn ?? 0));
-    return { prepare: (first - startedAt) / 1000, copy: (last - first) / 1000, finalize: (fin.finishedOn - fin.processedOn) / 1000 };
+    const lastCommit = Math.max(...jobs.map((j) => (j.processedOn ?? 0) + (result(j).durationMs ?? 0)));
+    const sum = (pick: (r: Result) => number | undefined): number => jobs.reduce((n, j) => n + (pick(result(j)) ?? 0), 0) / 1000;
+    const t = (fin.returnvalue as { timings?: { indexesMs: number; foreignKeysMs: number; sequencesMs: number; verifyMs: number } } | null)?.timings;
+    return {
+      prepare: (first - startedAt) / 1000,
+      copy: (lastCommit - first) / 1000,
+      afterCopy: (fin.finishedOn - lastCommit) / 1000,
+      finalize: (fin.finishedOn - fin.processedOn) / 1000,
+      copyBusy: sum((r) => r.durationMs),
+      verifyBusy: sum((r) => r.timings?.verifyMs),
+      indexBusy: sum((r) => r.timings?.indexesMs),
+      finalizeIndexes: (t?.indexesMs ?? 0) / 1000,
+      finalizeForeignKeys: (t?.foreignKeysMs ?? 0) / 1000,
+      finalizeSequences: (t?.sequencesMs ?? 0) / 1000,
+      finalizeVerify: (t?.verifyMs ?? 0) / 1000,
+    };
   } finally {
     await copy.close();
     await finalize.close();
     connection.disconnect();
   }
+}
+
+/** The per-phase table of a tool's rounds (medians). */
+function phaseTable(label: string, samples: readonly Sample[]): string[] {
+  const ok = samples.filter((s) => s.phases);
+  if (ok.length === 0) return [];
+  const m = (pick: (p: Phases) => number): string => fmt(median(ok.map((s) => pick(s.phases!))));
+  return [
+    `Phases of ${label} (medians of ${ok.length} round${ok.length > 1 ? 's' : ''}; spans are wall time, "busy" sums the jobs doing that work, which overlap):`,
+    '',
+    '| phase | span s | busy s |',
+    '|---|---:|---:|',
+    `| plan (start → first copy job: catalog, create tables, enqueue) | ${m((p) => p.prepare)} | - |`,
+    `| copy (first copy job → last commit) | ${m((p) => p.copy)} | ${m((p) => p.copyBusy)} |`,
+    `| indexes: in copy jobs, after each table's commit | - | ${m((p) => p.indexBusy)} |`,
+    `| verification: in copy jobs, after each commit | - | ${m((p) => p.verifyBusy)} |`,
+    `| after the last commit → finalize done | ${m((p) => p.afterCopy)} | - |`,
+    `| finalize | ${m((p) => p.finalize)} | - |`,
+    `| finalize: indexes left (split tables) | ${m((p) => p.finalizeIndexes)} | - |`,
+    `| finalize: foreign keys (NOT VALID, VALIDATE) | ${m((p) => p.finalizeForeignKeys)} | - |`,
+    `| finalize: sequences, alembic_version | ${m((p) => p.finalizeSequences)} | - |`,
+    `| finalize: verification of tables no job verified, results recorded | ${m((p) => p.finalizeVerify)} | - |`,
+    `| end to end | ${fmt(median(ok.map((s) => s.seconds)))} | - |`,
+  ];
 }
 
 async function runMy2pg(options: { processes: number; rangeRows?: string }): Promise<Sample> {
@@ -374,13 +440,7 @@ async function compareMode(): Promise<string[]> {
   if (havePgloader) summaries.push({ name: 'pgloader', samples: pgl });
   if (!args['skip-floor']) summaries.push({ name: 'raw floor (mariadb --quick -B → psql COPY, 2 at a time)', samples: floor });
   out.push(...summarize(rows, bytes, summaries), '');
-  for (const [p, samples] of my2pgRuns) {
-    const ok = samples.filter((s) => s.phases);
-    if (ok.length === 0) continue;
-    out.push(
-      `- my2pg phases (${p === 0 ? 'run' : `${p} workers`}, medians): prepare ${fmt(median(ok.map((s) => s.phases!.prepare)))} s, copy ${fmt(median(ok.map((s) => s.phases!.copy)))} s, finalize ${fmt(median(ok.map((s) => s.phases!.finalize)))} s (indexes, foreign keys, sequences, verification)`,
-    );
-  }
+  for (const [p, samples] of my2pgRuns) out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
   return out;
 }
 
@@ -462,6 +522,7 @@ async function wideMode(rowsWanted: number, rowMb: number): Promise<string[]> {
   }
   summaries.push({ name: "mariadb --quick -B -e 'SELECT * FROM t' > /dev/null", samples: read });
   out.push(...summarizeAgainst(rows, bytes, summaries, summaries.at(-1)!, 'vs mariadb read'), '');
+  for (const [p, samples] of my2pg) out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
   return out;
 }
 

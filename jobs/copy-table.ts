@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { copyTable } from '../src/copy/copy-table.js';
+import { copyPartLabel, copyTable } from '../src/copy/copy-table.js';
 import { describeError, isPermanentError } from '../src/errors.js';
+import { finishCopiedPart } from '../src/run/finish-part.js';
 import { recordRangeCopied } from '../src/run/record-range.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
 import { getRun, markTableCopying, updateRunTable } from '../src/state/store.js';
@@ -37,7 +38,13 @@ export function createCopyTableProcessor(context: JobContext) {
         rejectedRows: result.rejected,
       });
       log.info({ rows: result.rows, rejected: result.rejected, ms: result.durationMs, adjustments: result.adjustments }, 'copy finished');
-      return { table: payload.table, rows: result.rows, rejected: result.rejected, durationMs: result.durationMs, adjustments: result.adjustments };
+      const finished = await finishCopiedPart(context.source, context.target, run, {
+        table: payload.table,
+        targetTable: payload.targetTable,
+        rejectedRows: result.rejected,
+        part: range ? { range: { column: range.column, from: range.from, to: range.to }, part: copyPartLabel(range) } : undefined,
+      }, (line) => job.log(line).then(() => undefined));
+      return { table: payload.table, rows: result.rows, rejected: result.rejected, durationMs: result.durationMs, adjustments: result.adjustments, ...finished };
     } catch (error) {
       const message = describeError(error);
       const permanent = isPermanentError(error);

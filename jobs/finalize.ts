@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { finalizeRun, type FinalizeSummary } from '../src/finalize/finalize-run.js';
 import { describeError, isPermanentError } from '../src/errors.js';
-import { FINALIZE_JOB, finalizePayloadSchema } from '../src/queue/contract.js';
+import { FINALIZE_JOB, finalizePayloadSchema, type CopyTableResult } from '../src/queue/contract.js';
 import type { JobContext } from './context.js';
 import { validatePayload } from './validate-payload.js';
 
@@ -12,7 +12,10 @@ export function createFinalizeProcessor(context: JobContext) {
     const log = context.logger.child({ runId: payload.runId, table: '(finalize)', jobId: job.id });
     log.info('finalize started');
     try {
-      const summary = await finalizeRun(context.source, context.target, payload.runId, (line) => job.log(line).then(() => undefined));
+      // Each copy job's return value: the verification and indexes it did after its copy.
+      const children = await job.getChildrenValues<CopyTableResult>();
+      const copyResults = new Map(Object.entries(children).map(([key, value]) => [key.slice(key.lastIndexOf(':') + 1), value]));
+      const summary = await finalizeRun(context.source, context.target, payload.runId, (line) => job.log(line).then(() => undefined), copyResults);
       log.info({ verified: summary.verified, problems: summary.problems }, 'finalize finished');
       return summary;
     } catch (error) {

@@ -101,6 +101,11 @@ export function pairColumns(source: SourceTable, target: TargetTable, only?: rea
   return pairs;
 }
 
+/** The label of a key range in `my2pg.rejected_rows.part` ('' is the whole table). */
+export function copyPartLabel(range: { from: string | null; to: string | null }): string {
+  return `${range.from ?? ''}..${range.to ?? ''}`;
+}
+
 /** The SELECT that streams a table in primary-key order (no order for a table without a key). */
 export function buildSelect(table: SourceTable, columns: readonly SourceColumn[], range?: CopyTableInput['range']): string {
   const list = columns.map(selectExpression).join(', ');
@@ -302,7 +307,7 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
   const copySql = buildCopy(input.targetSchema, targetTable.name, pairs);
   const limits: BatchLimits = { batchRows: Math.max(1, input.batchSize), batchBytes: Math.max(64 * 1024, input.batchBytes ?? DEFAULT_BATCH_BYTES) };
   // Rejected rows are replaced per part: a range job replaces only its own.
-  const part = input.part ?? (input.range ? `${input.range.from ?? ''}..${input.range.to ?? ''}` : '');
+  const part = input.part ?? (input.range ? copyPartLabel(input.range) : '');
 
   let streamed = 0;
   /** Rejected rows not saved yet, and how many were rejected in all. */

@@ -253,6 +253,29 @@ export function decodeRawField(buffer: Buffer, start: number, end: number, field
   }
 }
 
+/**
+ * Whether bytes [start, end) of a buffer may hold a zero byte, found with one native scan per
+ * buffer: rows come in order, so the position of the next zero byte is reused until a row
+ * reaches it. A row without one needs no per-value search for NUL (the common case).
+ */
+export class ZeroBytes {
+  private buffer: Buffer | undefined;
+  private next = -1;
+  private from = 0;
+
+  mayHold(buffer: Buffer, start: number, end: number): boolean {
+    if (buffer !== this.buffer || start < this.from) {
+      this.buffer = buffer;
+      this.from = start;
+      this.next = buffer.indexOf(0, start);
+    } else if (this.next !== -1 && this.next < start) {
+      this.from = start;
+      this.next = buffer.indexOf(0, start);
+    }
+    return this.next !== -1 && this.next < end;
+  }
+}
+
 /** A whole row as values (for the rare row that needs them all: a rejected row, a listed difference). */
 export function decodeRawRow(buffer: Buffer, start: number, fields: readonly RawField[]): SourceValue[] {
   const starts = new Array<number>(fields.length);

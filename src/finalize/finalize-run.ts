@@ -1,7 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { readSourceCatalog } from '../schema/source-catalog.js';
 import { getRun, listRunTables, updateRun } from '../state/store.js';
-import { describeVerificationProblem, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
+import { describeVerificationProblem, mergeVerifications, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
+import type { CopyTableResult } from '../queue/contract.js';
+import { tableJobIds, type RangeCounts } from '../run/prepare-run.js';
+import type { RunRow, RunTableRow } from '../state/entities.js';
 import { restoreConstraints, type RestoredConstraint } from './restore-constraints.js';
 import { resetSequences, type SequenceReset } from './reset-sequences.js';
 import { syncAlembicVersion, type AlembicSync } from './sync-alembic.js';
@@ -21,6 +24,21 @@ export interface FinalizeSummary {
   sequences: SequenceReset[];
   alembicVersion: AlembicSync | null;
   problems: string[];
+  /** Where finalize's time went, ms (index builds and foreign keys run beside the verification of tables no copy job verified). */
+  timings?: FinalizeTimings;
+}
+
+/** finalize's phases, ms. */
+export interface FinalizeTimings {
+  /** Indexes left to build (split tables, failed builds). */
+  indexesMs: number;
+  /** Foreign keys added NOT VALID and validated. */
+  foreignKeysMs: number;
+  /** Sequences and alembic_version. */
+  sequencesMs: number;
+  /** Verification of the tables no copy job verified, and recording every table's result. */
+  verifyMs: number;
+  totalMs: number;
 }
 
 /**
@@ -28,44 +46,80 @@ export interface FinalizeSummary {
  * where AUTO_INCREMENT left off, sync alembic_version, verify every table (checksums by
  * default) and record the result.
  */
-export async function finalizeRun(source: DataSource, target: DataSource, runId: string, log: (line: string) => void | Promise<void> = () => undefined): Promise<FinalizeSummary> {
+export async function finalizeRun(
+  source: DataSource,
+  target: DataSource,
+  runId: string,
+  log: (line: string) => void | Promise<void> = () => undefined,
+  copyResults: ReadonlyMap<string, CopyTableResult> = new Map(),
+): Promise<FinalizeSummary> {
   const run = await getRun(target, runId);
   if (!run) throw new MigrationError(`run ${runId} is not recorded in this target's my2pg schema; is this worker's DATABASE_URL the one \`start\` used?`, {}, true);
   const schema = run.targetSchema;
   const tables = await listRunTables(target, runId);
   const problems: string[] = [];
-
-  const constraints = await restoreConstraints(target, runId);
-  problems.push(...constraintProblems(constraints));
-  await log(`constraints: ${constraints.filter((c) => c.status === 'restored' || c.status === 'already-present').length}/${constraints.length} restored`);
-
-  const catalog = await readSourceCatalog(source, tables.map((t) => t.tableName));
-  const sequences = await resetSequences(
-    target,
-    schema,
-    tables.map((t) => {
-      const sourceTable = catalog.tables.find((s) => s.name === t.tableName);
-      const aiColumn = sourceTable?.columns.find((c) => c.autoIncrement)?.name ?? null;
-      return { targetTable: t.targetTable, autoIncrementColumn: aiColumn, nextAutoIncrement: sourceTable?.autoIncrement ?? null };
-    }),
-  );
-  await log(`sequences: ${sequences.map((s) => `${s.table}.${s.column} -> ${s.nextValue}`).join(', ') || 'none'}`);
-
-  let alembicVersion: AlembicSync | null = null;
-  if (run.options.syncAlembic) {
-    alembicVersion = await syncAlembicVersion(source, target, schema);
-    await log(`alembic_version: ${alembicVersion.target.join(', ') || '(empty)'}`);
-  }
-
   const method: VerifyMethod = run.options.verify ?? 'checksum';
   const allowRejects = Boolean(run.options.allowRejects);
-  const verifications = await verifyRunTables(source, target, run, tables, { method, log });
+  const fromJobs = resultsOfCopyJobs(run, tables, copyResults);
+  const started = Date.now();
+  const timings: FinalizeTimings = { indexesMs: 0, foreignKeysMs: 0, sequencesMs: 0, verifyMs: 0, totalMs: 0 };
+
+  // What the copy jobs left (foreign keys, indexes of split tables) is restored while the
+  // tables they did not verify are verified: index builds and reads share the machine.
+  const restoring = (async () => {
+    const restored = await restoreConstraints(target, runId, { timings });
+    const constraints = [...fromJobs.indexes, ...restored];
+    const sequencesStarted = Date.now();
+    await log(`constraints: ${constraints.filter((c) => c.status === 'restored' || c.status === 'already-present').length}/${constraints.length} restored`);
+
+    const catalog = await readSourceCatalog(source, tables.map((t) => t.tableName));
+    const sequences = await resetSequences(
+      target,
+      schema,
+      tables.map((t) => {
+        const sourceTable = catalog.tables.find((s) => s.name === t.tableName);
+        const aiColumn = sourceTable?.columns.find((c) => c.autoIncrement)?.name ?? null;
+        return { targetTable: t.targetTable, autoIncrementColumn: aiColumn, nextAutoIncrement: sourceTable?.autoIncrement ?? null };
+      }),
+    );
+    await log(`sequences: ${sequences.map((s) => `${s.table}.${s.column} -> ${s.nextValue}`).join(', ') || 'none'}`);
+
+    let alembicVersion: AlembicSync | null = null;
+    if (run.options.syncAlembic) {
+      alembicVersion = await syncAlembicVersion(source, target, schema);
+      await log(`alembic_version: ${alembicVersion.target.join(', ') || '(empty)'}`);
+    }
+    timings.sequencesMs = Date.now() - sequencesStarted;
+    return { constraints, sequences, alembicVersion };
+  })();
+  const verifying = verifyRunTables(source, target, run, tables, { method, log, done: fromJobs.verifications }).finally(() => {
+    timings.verifyMs = Date.now() - started;
+  });
+  const [{ constraints, sequences, alembicVersion }, verifications] = await Promise.all([restoring, verifying]);
+  problems.push(...constraintProblems(constraints));
   for (const v of verifications) {
     if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));
   }
-  const summary = await recordVerification(target, runId, { method, allowRejects, tables: verifications, constraints, sequences, alembicVersion, problems });
+  timings.totalMs = Date.now() - started;
+  const summary = await recordVerification(target, runId, { method, allowRejects, tables: verifications, constraints, sequences, alembicVersion, problems, timings });
   await log(describeOutcome(summary));
   return summary;
+}
+
+/**
+ * What the copy jobs did after their copies (keyed by job id): each table's verification when
+ * every part of it was verified, and the indexes they rebuilt.
+ */
+function resultsOfCopyJobs(run: RunRow, tables: readonly RunTableRow[], results: ReadonlyMap<string, CopyTableResult>): { verifications: Map<string, TableVerification>; indexes: RestoredConstraint[] } {
+  const verifications = new Map<string, TableVerification>();
+  const indexes: RestoredConstraint[] = [];
+  for (const table of tables) {
+    const parts = tableJobIds(table, (run.options as { ranges?: RangeCounts }).ranges).map((id) => results.get(id));
+    for (const part of parts) indexes.push(...(part?.indexes ?? []));
+    const checked = parts.map((p) => p?.verification);
+    if (checked.every((v): v is TableVerification => v !== undefined)) verifications.set(table.tableName, mergeVerifications(checked));
+  }
+  return { verifications, indexes };
 }
 
 /** One line for a run's outcome. */

@@ -14,6 +14,7 @@ import type { VerifyMethod } from '../verify/verify-run.js';
 import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, saveConstraint } from '../state/store.js';
 import { DEFAULT_RANGE_BYTES, planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
+import { mapWithConcurrency } from '../finalize/restore-constraints.js';
 
 /** Default `--range-rows`: a table with more (estimated) rows is split into key-range jobs. */
 export const DEFAULT_RANGE_ROWS = 500_000;
@@ -163,11 +164,13 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   for (const [table] of columnOverrides) {
     if (!planned.some((p) => p.table === table && p.action === 'create')) warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
   }
-  // Zero dates in NOT NULL columns land as NULL, so those columns are created nullable (one scan per such table, before the load).
+  // Zero dates in NOT NULL columns land as NULL, so those columns are created nullable (one scan
+  // per such table, before the load; a few tables at once, since each is a full scan).
   const zeroDateColumns = new Map<string, string[]>();
-  for (const plan of planned.filter((p) => p.action === 'create')) {
+  const created = planned.filter((p) => p.action === 'create');
+  await mapWithConcurrency(created, 3, async (plan) => {
     zeroDateColumns.set(plan.table, await findZeroDateColumns(source, catalog.tables.find((t) => t.name === plan.table)!));
-  }
+  });
 
   const rangeRows = options.rangeRows ?? DEFAULT_RANGE_ROWS;
   const rangeCounts: RangeCounts = {};

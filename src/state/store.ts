@@ -120,11 +120,11 @@ export async function listRejectedRows(target: DataSource, runId: string, tableN
   });
 }
 
-/** Canonical keys of a table's rejected rows, with how many rows share each. */
-export async function readRejectedKeys(target: DataSource, runId: string, tableName: string): Promise<Map<string, number>> {
+/** Canonical keys of a table's rejected rows (of one part of it, when given), with how many rows share each. */
+export async function readRejectedKeys(target: DataSource, runId: string, tableName: string, part?: string): Promise<Map<string, number>> {
   const rows: { key_text: string; n: string }[] = await target.query(
-    `SELECT key_text, count(*)::bigint AS n FROM ${quotePg(STATE_SCHEMA)}.rejected_rows WHERE run_id = $1 AND table_name = $2 GROUP BY key_text`,
-    [runId, tableName],
+    `SELECT key_text, count(*)::bigint AS n FROM ${quotePg(STATE_SCHEMA)}.rejected_rows WHERE run_id = $1 AND table_name = $2${part === undefined ? '' : ' AND part = $3'} GROUP BY key_text`,
+    part === undefined ? [runId, tableName] : [runId, tableName, part],
   );
   return new Map(rows.map((r) => [r.key_text, Number(r.n)]));
 }

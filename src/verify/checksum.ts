@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { queryMysql, withMysqlConnection, type SourceValue } from '../db/mysql.js';
-import { BINARY_CHARSET, decodeRawField, queryRawRows, splitRawRow, type RawField } from '../db/mysql-raw-rows.js';
+import { BINARY_CHARSET, decodeRawField, queryRawRows, splitRawRow, ZeroBytes, type RawField } from '../db/mysql-raw-rows.js';
 import { withPgClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { loadTablePair, pairColumns } from '../copy/copy-table.js';
@@ -279,8 +279,11 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
     );
   };
   let mysqlBound: readonly RawField[] | undefined;
+  const zeros = new ZeroBytes();
   /** Feeds columns [from, to) of a MySQL row, in digest form, to `h`. */
   const hashMysql = (h: FramedHasher, buffer: Buffer, starts: Int32Array, ends: Int32Array, fields: readonly RawField[], from = 0, to = width): void => {
+    // A zero byte anywhere in the row (a length byte of an empty value is one) means its text values are searched for NUL.
+    const mayHoldNul = zeros.mayHold(buffer, starts[from] ?? 0, ends[to - 1]! < 0 ? starts[to - 1]! : ends[to - 1]!);
     if (mysqlBound !== fields) {
       // Text the server sends in another form than UTF-8 is read as a value.
       mysqlBound = fields;
@@ -296,7 +299,7 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
       }
       const s = starts[i]!;
       const kind = mysqlKinds[i];
-      if (kind === BYTES || (kind === DATE && !isZeroDateText(buffer, s, e)) || (kind === TEXT && !hasNul(buffer, s, e))) h.bytes(buffer, s, e);
+      if (kind === BYTES || (kind === DATE && !isZeroDateText(buffer, s, e)) || (kind === TEXT && !(mayHoldNul && hasNul(buffer, s, e)))) h.bytes(buffer, s, e);
       else if (kind === DATE) h.null();
       else h.text(fromMysql[i]!(decodeRawField(buffer, s, boundedValue(e, s, i), fields[i]!)));
     }

@@ -32,20 +32,28 @@ export class FramedHasher {
   /** A value's bytes. */
   bytes(source: Buffer, start: number, end: number): void {
     const n = end - start;
-    if (n <= this.staging.length - this.pos - 4) {
-      if (n < 48) {
-        const out = this.staging;
-        let p = this.pos;
-        for (let i = start; i < end; i += 1) out[p++] = source[i]!;
-      } else {
-        source.copy(this.staging, this.pos, start, end);
-      }
-      this.pos += n;
-    } else {
+    const out = this.staging;
+    if (n > out.length - this.pos - 4) {
       this.flushStaging();
-      this.hash.update(source.subarray(start, end));
+      if (n > out.length - 4) {
+        this.hash.update(source.subarray(start, end));
+        this.length(n);
+        return;
+      }
     }
-    this.length(n);
+    let p = this.pos;
+    if (n < 64) {
+      for (let i = start; i < end; i += 1) out[p++] = source[i]!;
+    } else {
+      source.copy(out, p, start, end);
+      p += n;
+    }
+    // The length, big-endian, by hand: this runs for every value.
+    out[p] = n >>> 24;
+    out[p + 1] = (n >>> 16) & 255;
+    out[p + 2] = (n >>> 8) & 255;
+    out[p + 3] = n & 255;
+    this.pos = p + 4;
   }
 
   /** A value's canonical text (null: NULL). */

@@ -1,0 +1,72 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CopyTableResult } from '../../src/queue/contract.js';
+import type { FinalizeSummary } from '../../src/finalize/finalize-run.js';
+import { createSeedSandbox, type Sandbox } from '../helpers/sandbox.js';
+
+// The per-table pipeline: each copy job verifies its table (or key range) and rebuilds its
+// table's indexes as soon as its copy commits; finalize only restores what is left and
+// collects those results instead of reading every table again.
+let sandbox: Sandbox;
+
+describe('per-table pipeline', () => {
+  beforeAll(async () => {
+    sandbox = await createSeedSandbox('pipeline');
+    const my = await sandbox.mysql();
+    await my.query('ANALYZE TABLE game_visits');
+    await my.end();
+  });
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  it('copy jobs verify and index their part right after the commit; finalize uses their results', async () => {
+    const result = await sandbox.cli(['run', '--range-rows', '100']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const runId = /run (run-\S+): every table copied and verified/.exec(result.stdout)![1]!;
+
+    const connection = new Redis(sandbox.redisUrl, { maxRetriesPerRequest: null });
+    const copy = new Queue('copy', { connection, prefix: sandbox.prefix });
+    const finalize = new Queue('finalize', { connection, prefix: sandbox.prefix });
+    try {
+      const jobs = (await copy.getJobs(['completed'], 0, -1)).filter((j) => j.id!.startsWith(`${runId}.`));
+      const fin = (await finalize.getJob(`${runId}.finalize`))!;
+      const ranges = jobs.filter((j) => j.id!.startsWith(`${runId}.game_visits.r`));
+      expect(ranges.length).toBeGreaterThan(2);
+      for (const job of jobs) {
+        const value = job.returnvalue as CopyTableResult;
+        // Each part was verified by its own job, before finalize started.
+        expect(value.verification, job.id).toMatchObject({ status: 'verified', method: 'checksum' });
+        expect(value.verification!.sourceRows).toBe(value.rows);
+        expect(Date.parse(value.verification!.at)).toBeLessThanOrEqual(fin.processedOn!);
+      }
+      // The range jobs' parts add up to the table.
+      expect(ranges.reduce((n, j) => n + (j.returnvalue as CopyTableResult).verification!.sourceRows, 0)).toBe(375);
+      // Whole tables got their indexes back in their own job; the split table's come in finalize.
+      const users = jobs.find((j) => j.id === `${runId}.users`)!.returnvalue as CopyTableResult;
+      expect(users.indexes!.length).toBeGreaterThan(0);
+      expect(users.indexes!.every((i) => i.status === 'restored')).toBe(true);
+      for (const range of ranges) expect((range.returnvalue as CopyTableResult).indexes).toEqual([]);
+
+      const summary = fin.returnvalue as FinalizeSummary;
+      expect(summary.verified).toBe(true);
+      expect(summary.tables.find((t) => t.table === 'game_visits')).toMatchObject({ status: 'verified', sourceRows: 375, targetRows: 375 });
+      // The indexes rebuilt by jobs are in the run's summary too.
+      expect(summary.constraints.filter((c) => c.table === 'users' && c.kind === 'index').length).toBe(users.indexes!.length);
+    } finally {
+      await copy.close();
+      await finalize.close();
+      connection.disconnect();
+    }
+
+    // The indexes are there.
+    const pgc = await sandbox.pg();
+    try {
+      const indexes = await pgc.query(`SELECT tablename, count(*)::int AS n FROM pg_indexes WHERE schemaname = 'public' GROUP BY 1 ORDER BY 1`);
+      expect(indexes.rows.find((r) => r.tablename === 'users')?.n).toBeGreaterThan(1);
+    } finally {
+      await pgc.end();
+    }
+  });
+});
