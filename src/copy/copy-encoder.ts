@@ -1,7 +1,8 @@
-import { BINARY_CHARSET, decodeRawField, splitRawRow, type RawField } from '../db/mysql-raw-rows.js';
+import { BINARY_CHARSET, decodeRawField, splitRawRow, ZeroBytes, type RawField } from '../db/mysql-raw-rows.js';
 import { encodeCopyValue } from './copy-text.js';
 import { MigrationError } from '../errors.js';
 import { ValueError, type Converter, type CopyByteRule } from './convert.js';
+import { writeBinaryValue, type BinaryKind } from './copy-binary.js';
 
 /**
  * PostgreSQL COPY text, written from MySQL's raw row bytes into fixed-size chunks. Most values
@@ -59,7 +60,7 @@ export class CopySink {
   /** Writes bytes as they are until the chunk is full; returns where it stopped. */
   rawPart(source: Buffer, start: number, end: number): number {
     const n = Math.min(end - start, this.capacity - this.pos);
-    if (n < 48) {
+    if (n < 96) {
       const out = this.buffer;
       let p = this.pos;
       for (let i = start; i < start + n; i += 1) out[p++] = source[i]!;
@@ -135,6 +136,26 @@ export class CopySink {
     for (let at = this.hexPart(source, start, end); at < end; at = this.hexPart(source, at, end)) this.flush();
   }
 
+  /** A 4-byte big-endian length (binary COPY); -1 is NULL. */
+  int32(n: number): void {
+    this.reserve(4);
+    const b = this.buffer;
+    const p = this.pos;
+    b[p] = n >>> 24;
+    b[p + 1] = (n >>> 16) & 255;
+    b[p + 2] = (n >>> 8) & 255;
+    b[p + 3] = n & 255;
+    this.pos = p + 4;
+  }
+
+  /** A 2-byte big-endian count (binary COPY's fields per row). */
+  int16(n: number): void {
+    this.reserve(2);
+    this.buffer[this.pos] = (n >>> 8) & 255;
+    this.buffer[this.pos + 1] = n & 255;
+    this.pos += 2;
+  }
+
   /** A converted value (text or NULL), escaped. */
   text(value: string | null): void {
     if (value === null) {
@@ -167,7 +188,12 @@ export interface EncoderColumn {
   name: string;
   rule: CopyByteRule;
   convert: Converter;
+  /** How the column is written in binary COPY format; null: the table is copied in text format. */
+  binary?: BinaryKind | null;
 }
+
+/** A value binary COPY cannot carry exactly: the copy starts over in text format. */
+export class BinaryUnfit extends Error {}
 
 /** Why a row cannot be written: a value its column's converter refused. */
 export interface RowRefusal {
@@ -222,6 +248,9 @@ export class CopyRowEncoder {
   private readonly viaConverter: Uint8Array;
   private readonly converted: (string | null)[];
   private fields: RawField[] = [];
+  private readonly kinds: (BinaryKind | null)[];
+  private binary = false;
+  private readonly zeros = new ZeroBytes();
 
   constructor(
     private readonly columns: readonly EncoderColumn[],
@@ -234,6 +263,18 @@ export class CopyRowEncoder {
     this.ends = new Int32Array(this.width);
     this.viaConverter = new Uint8Array(this.width);
     this.converted = new Array<string | null>(this.width).fill(null);
+    this.kinds = columns.map((c) => c.binary ?? null);
+  }
+
+  /** Whether every column has a binary form, so the table can be copied in binary format. */
+  get canWriteBinary(): boolean {
+    return this.kinds.every((k) => k !== null);
+  }
+
+  /** Writes COPY's binary format from now on (true) or its text format (false, the default). */
+  useBinary(on: boolean): void {
+    if (on && !this.canWriteBinary) throw new Error('a column of this table has no binary form');
+    this.binary = on;
   }
 
   /** Takes the result set's description; a column whose bytes are not what its rule expects falls back to its converter. */
@@ -276,6 +317,9 @@ export class CopyRowEncoder {
     const ends = this.ends;
     const via = this.viaConverter;
     splitRawRow(source, start, width, starts, ends);
+    // A zero byte anywhere in the row (a length byte of an empty value is one) means its text values are searched for NUL.
+    const rowEnd = width === 0 ? start : ends[width - 1]! < 0 ? starts[width - 1]! : ends[width - 1]!;
+    const mayHoldNul = this.zeros.mayHold(source, start, rowEnd);
     // Every value a converter must see, before a byte of the row is written.
     for (let i = 0; i < width; i += 1) {
       via[i] = 0;
@@ -286,7 +330,7 @@ export class CopyRowEncoder {
       if (code === DIGITS || code === BYTEA) continue;
       try {
         if (code === TEXT) {
-          if (hasNul(source, s, e)) this.convertField(i, source);
+          if (mayHoldNul && hasNul(source, s, e)) this.convertField(i, source);
         } else if (code === DATE) {
           if (isZeroDateBytes(source, s, e)) this.convertField(i, source);
         } else if (code === BOOL) {
@@ -304,6 +348,10 @@ export class CopyRowEncoder {
 
   /** Writes the prepared row to `sink`. */
   write(source: Buffer, sink: CopySink): void {
+    if (this.binary) {
+      this.writeBinaryRow(source, sink, null);
+      return;
+    }
     const codes = this.codes;
     const starts = this.starts;
     const ends = this.ends;
@@ -346,6 +394,10 @@ export class CopyRowEncoder {
    * a row of hundreds of megabytes then never exists whole as COPY text.
    */
   async writeAsync(source: Buffer, sink: CopySink, afterFlush: () => Promise<void>): Promise<void> {
+    if (this.binary) {
+      await this.writeBinaryRow(source, sink, afterFlush);
+      return;
+    }
     const codes = this.codes;
     const starts = this.starts.slice();
     const ends = this.ends.slice();
@@ -388,6 +440,98 @@ export class CopyRowEncoder {
       }
     }
     sink.byte(NEWLINE);
+  }
+
+  /**
+   * The prepared row in binary format. Values of any size (text, bytes) are written in pieces;
+   * with `afterFlush`, each full chunk waits on it (the caller awaits the returned promise).
+   */
+  private writeBinaryRow(source: Buffer, sink: CopySink, afterFlush: (() => Promise<void>) | null): void | Promise<void> {
+    const starts = afterFlush ? this.starts.slice() : this.starts;
+    const ends = afterFlush ? this.ends.slice() : this.ends;
+    const via = afterFlush ? this.viaConverter.slice() : this.viaConverter;
+    const converted = afterFlush ? [...this.converted] : this.converted;
+    sink.int16(this.width);
+    // Values too big for a chunk are queued here when writing asynchronously.
+    for (let i = 0; i < this.width; i += 1) {
+      const kind = this.kinds[i]!;
+      let src = source;
+      let s = starts[i]!;
+      let e = ends[i]!;
+      if (via[i] === 1) {
+        const value = converted[i]!;
+        converted[i] = null;
+        if (value === null) {
+          sink.int32(-1);
+          continue;
+        }
+        src = Buffer.from(value, 'utf8');
+        s = 0;
+        e = src.length;
+      } else if (e < 0) {
+        sink.int32(-1);
+        continue;
+      }
+      if (kind === 'bytes' || kind === 'jsonb') {
+        const version = kind === 'jsonb' ? 1 : 0;
+        sink.int32(e - s + version);
+        if (version) sink.byte(1);
+        if (afterFlush && e - s > sink.capacity) return this.finishBinaryAsync(source, sink, afterFlush, i, src, s, e, starts, ends, via, converted);
+        sink.raw(src, s, e);
+      } else if (!writeBinaryValue(sink, kind, src, s, e)) {
+        throw new BinaryUnfit(`column ${this.columns[i]!.name}: value ${JSON.stringify(src.toString('utf8', s, Math.min(e, s + 40)))} has no exact binary form for its type`);
+      }
+    }
+    if (afterFlush) return Promise.resolve();
+  }
+
+  /** The rest of a binary row from column `i` on, whose value [s, e) is big: written at the socket's pace. */
+  private async finishBinaryAsync(
+    source: Buffer,
+    sink: CopySink,
+    afterFlush: () => Promise<void>,
+    i: number,
+    src: Buffer,
+    s: number,
+    e: number,
+    starts: Int32Array,
+    ends: Int32Array,
+    via: Uint8Array,
+    converted: (string | null)[],
+  ): Promise<void> {
+    for (let at = sink.rawPart(src, s, e); at < e; at = sink.rawPart(src, at, e)) {
+      sink.flush();
+      await afterFlush();
+    }
+    for (let j = i + 1; j < this.width; j += 1) {
+      const kind = this.kinds[j]!;
+      let value: Buffer = source;
+      let from = starts[j]!;
+      let to = ends[j]!;
+      if (via[j] === 1) {
+        const text = converted[j]!;
+        if (text === null) {
+          sink.int32(-1);
+          continue;
+        }
+        value = Buffer.from(text, 'utf8');
+        from = 0;
+        to = value.length;
+      } else if (to < 0) {
+        sink.int32(-1);
+        continue;
+      }
+      if (kind === 'bytes' || kind === 'jsonb') {
+        sink.int32(to - from + (kind === 'jsonb' ? 1 : 0));
+        if (kind === 'jsonb') sink.byte(1);
+        for (let at = sink.rawPart(value, from, to); at < to; at = sink.rawPart(value, at, to)) {
+          sink.flush();
+          await afterFlush();
+        }
+      } else if (!writeBinaryValue(sink, kind, value, from, to)) {
+        throw new BinaryUnfit(`column ${this.columns[j]!.name}: value ${JSON.stringify(value.toString('utf8', from, Math.min(to, from + 40)))} has no exact binary form for its type`);
+      }
+    }
   }
 
   /** prepare and write in one: writes the row, or writes nothing and returns why a converter refused a value. */

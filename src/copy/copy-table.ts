@@ -7,7 +7,8 @@ import { isPermanentError, MigrationError } from '../errors.js';
 import { readSourceCatalog, selectExpression, type SourceColumn, type SourceTable } from '../schema/source-catalog.js';
 import { readTargetTables, type TargetColumn, type TargetTable } from '../schema/target-catalog.js';
 import { buildConverter, copyByteRuleFor, emptyAdjustments, hasAdjustments, type ColumnAdjustments, type Converter } from './convert.js';
-import { CopyRowEncoder, type RowRefusal } from './copy-encoder.js';
+import { BINARY_HEADER, BINARY_TRAILER, binaryKindFor } from './copy-binary.js';
+import { BinaryUnfit, CopyRowEncoder, type RowRefusal } from './copy-encoder.js';
 import { copyRowsCareful, copyRowsFast, type BatchLimits, type StartRawQuery } from './copy-writers.js';
 import { STATE_SCHEMA } from '../state/entities.js';
 import { canonicalMysqlRow, rowCanonicalizerFor, rowKeyText } from '../verify/canonical.js';
@@ -349,7 +350,10 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
     held.push(record);
     heldBytes += rejectedRowBytes(record);
   };
-  const encoder = new CopyRowEncoder(pairs.map((p) => ({ name: p.source.name, rule: copyByteRuleFor(p.source, p.target), convert: p.convert })), input.table);
+  const encoder = new CopyRowEncoder(
+    pairs.map((p) => ({ name: p.source.name, rule: copyByteRuleFor(p.source, p.target), convert: p.convert, binary: binaryKindFor(p.source, p.target) })),
+    input.table,
+  );
   const logStreamed = (): void => {
     if (streamed - lastLogged >= limits.batchRows * 10) {
       lastLogged = streamed;
@@ -365,7 +369,10 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
     if (!careful && heldBytes > MAX_HELD_REJECTED_BYTES) throw new RowRefused(`more than ${MAX_HELD_REJECTED_BYTES >>> 20} MB of rejected rows`);
   };
 
-  const attempt = async (careful: boolean): Promise<void> => {
+  /** `binary` and `text`: one COPY for every row; `careful`: a COPY per batch, refused rows found by halving. */
+  const attempt = async (mode: 'binary' | 'text' | 'careful'): Promise<void> => {
+    const careful = mode === 'careful';
+    encoder.useBinary(mode === 'binary');
     streamed = 0;
     lastLogged = 0;
     held = [];
@@ -416,7 +423,11 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
           });
         } else {
           try {
-            await copyRowsFast(pg, copySql, startQuery, encoder, limits, onRow(false), logStreamed);
+            if (mode === 'binary') {
+              await copyRowsFast(pg, `${copySql} WITH (FORMAT binary)`, startQuery, encoder, limits, onRow(false), logStreamed, { header: BINARY_HEADER, trailer: BINARY_TRAILER });
+            } else {
+              await copyRowsFast(pg, copySql, startQuery, encoder, limits, onRow(false), logStreamed);
+            }
           } catch (error) {
             if (isRowRejection(error)) throw new RowRefused((error as Error).message, { cause: error });
             throw error;
@@ -430,12 +441,22 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
   };
 
   try {
-    try {
-      await attempt(false);
-    } catch (error) {
-      if (!(error instanceof RowRefused)) throw error;
-      await hooks.onLog?.(`PostgreSQL refused a row (${error.message}); copying again in batches to find the refused rows`);
-      await attempt(true);
+    let mode: 'binary' | 'text' | 'careful' = encoder.canWriteBinary ? 'binary' : 'text';
+    for (;;) {
+      try {
+        await attempt(mode);
+        break;
+      } catch (error) {
+        if (error instanceof BinaryUnfit && mode === 'binary') {
+          await hooks.onLog?.(`${error.message}; copying again in text format`);
+          mode = 'text';
+        } else if (error instanceof RowRefused && mode !== 'careful') {
+          await hooks.onLog?.(`PostgreSQL refused a row (${error.message}); copying again in batches to find the refused rows`);
+          mode = 'careful';
+        } else {
+          throw error;
+        }
+      }
     }
   } catch (error) {
     if (error instanceof MigrationError) throw error;

@@ -31,7 +31,17 @@ export type OnSourceRow = (source: Buffer, start: number, end: number, refusal: 
  * socket's pace (MySQL paused meanwhile), so it never exists whole as COPY text. A row
  * PostgreSQL refuses fails the whole COPY (the caller then starts over with copyRowsCareful).
  */
-export function copyRowsFast(pg: PoolClient, copySql: string, startQuery: StartRawQuery, encoder: CopyRowEncoder, limits: BatchLimits, onRow: OnSourceRow, onBatch: () => void): Promise<void> {
+export function copyRowsFast(
+  pg: PoolClient,
+  copySql: string,
+  startQuery: StartRawQuery,
+  encoder: CopyRowEncoder,
+  limits: BatchLimits,
+  onRow: OnSourceRow,
+  onBatch: () => void,
+  /** Bytes before the first row and after the last (binary COPY's header and trailer). */
+  frame?: { header: Buffer; trailer: Buffer },
+): Promise<void> {
   const copy = pg.query(pgCopyStreams.from(copySql, { highWaterMark: limits.batchBytes }));
   return new Promise<void>((resolve, reject) => {
     let failure: unknown;
@@ -75,6 +85,7 @@ export function copyRowsFast(pg: PoolClient, copySql: string, startQuery: StartR
         steer();
       }
     });
+    if (frame) sink.raw(frame.header, 0, frame.header.length);
     const untilDrained = (): Promise<void> => (blocked && failure === undefined ? new Promise((wake) => drained.push(wake)) : Promise.resolve());
     let rows = 0;
     const rowWritten = (): void => {
@@ -140,6 +151,7 @@ export function copyRowsFast(pg: PoolClient, copySql: string, startQuery: StartR
           // The last rows may still be on their way (a big row and the ones behind it).
           if (holding) await new Promise<void>((wake) => (idle = wake));
           if (failure !== undefined) return;
+          if (frame) sink.raw(frame.trailer, 0, frame.trailer.length);
           sink.flush();
           copy.end();
           await finished(copy);

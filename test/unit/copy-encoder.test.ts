@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildConverter, copyByteRuleFor, emptyAdjustments } from '../../src/copy/convert.js';
 import { encodeCopyValue } from '../../src/copy/copy-text.js';
 import { CopyRowEncoder, CopySink } from '../../src/copy/copy-encoder.js';
-import { BINARY_CHARSET, MYSQL_TYPES, type RawField } from '../../src/db/mysql-raw-rows.js';
+import { BINARY_CHARSET, MYSQL_TYPES, ZeroBytes, type RawField } from '../../src/db/mysql-raw-rows.js';
 import type { SourceColumn } from '../../src/schema/source-catalog.js';
 import type { TargetColumn } from '../../src/schema/target-catalog.js';
 import { src, tgt } from '../helpers/columns.js';
@@ -141,5 +141,23 @@ describe('COPY text from raw MySQL rows', () => {
     const { sink } = collect(64);
     const bad = row([Buffer.from([0xff, 0xfe])]);
     expect(encoder.encode(bad.buffer, bad.start, sink)).toEqual({ column: 'v', reason: 'binary value is not valid UTF-8 text; map the column to bytea' });
+  });
+});
+
+describe('zero bytes of rows in one buffer', () => {
+  it('finds each row that holds one, scanning the buffer once', () => {
+    const rows = ['abc', 'de\u0000f', 'ghi', 'jk', '\u0000', 'xyz'];
+    const buffer = Buffer.from(rows.join(''), 'latin1');
+    const zeros = new ZeroBytes();
+    let at = 0;
+    const seen = rows.map((r) => {
+      const found = zeros.mayHold(buffer, at, at + r.length);
+      at += r.length;
+      return found;
+    });
+    expect(seen).toEqual(rows.map((r) => r.includes('\u0000')));
+    // Another buffer, or going back, starts a new scan.
+    expect(zeros.mayHold(Buffer.from('no zero'), 0, 7)).toBe(false);
+    expect(zeros.mayHold(buffer, 3, 7)).toBe(true);
   });
 });
