@@ -469,6 +469,8 @@ export interface DigestForm {
   zeroDates: boolean;
   /** MySQL text holding NUL takes the value path (the copy removes or refuses NUL). */
   textNul: boolean;
+  /** MySQL's timestamp text loses its fraction's trailing zeros (and a bare point), as PostgreSQL prints it. */
+  trimFraction?: boolean;
 }
 
 /**
@@ -505,10 +507,9 @@ export function digestFormFor(source: SourceColumn, target: TargetColumn): Diges
   if (BINARY_SOURCE.has(s) && t === 'bytea') return bytes((c) => c);
   if (s === 'date' && t === 'date') return bytes((c) => `${c}::text`, { zeroDates: true });
   if ((s === 'datetime' || s === 'timestamp') && (t === 'timestamp' || t === 'timestamptz')) {
-    // MySQL prints exactly the column's fractional digits; both sessions run in UTC.
-    const fsp = Math.min(6, Math.max(0, source.datetimePrecision ?? 0));
-    const fraction = fsp === 0 ? '' : fsp === 6 ? '.US' : `.FF${fsp}`;
-    return bytes((c) => `to_char(${c}, 'YYYY-MM-DD HH24:MI:SS${fraction}')`, { zeroDates: true });
+    // PostgreSQL prints seconds always and the fraction without trailing zeros; MySQL prints
+    // the column's fractional digits, trimmed the same way. Both sessions run in UTC.
+    return bytes((c) => (t === 'timestamptz' ? `${c}::timestamp::text` : `${c}::text`), { zeroDates: true, trimFraction: true });
   }
   return value;
 }

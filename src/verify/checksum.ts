@@ -151,11 +151,19 @@ function isZeroDateText(source: Buffer, start: number, end: number): boolean {
   return (source[start + 5] === 0x30 && source[start + 6] === 0x30) || (source[start + 8] === 0x30 && source[start + 9] === 0x30);
 }
 
+/** The end of MySQL's timestamp text without its fraction's trailing zeros (nor a bare point). */
+function withoutTrailingZeros(source: Buffer, start: number, end: number): number {
+  if (end - start <= 19) return end;
+  while (end > start + 19 && source[end - 1] === 0x30) end -= 1;
+  return source[end - 1] === 0x2e ? end - 1 : end;
+}
+
 /** How each side's bytes of a column become canonical bytes. */
 const BYTES = 0;
 const DATE = 1;
 const TEXT = 2;
 const VALUE = 3;
+const TIMESTAMP = 4;
 
 /** Stops a row-by-row read that would hold more than its bound. */
 class DrillOverflow extends Error {}
@@ -268,7 +276,7 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
   const identity = canon.keyIndexes.length > 0 ? canon.keyIndexes : pairs.map((_p, i) => i);
   const pgDrillList = [...pgDigestList, ...identity.map((i) => pgValue[i]!(quotePg(pairs[i]!.target.name)))];
   const pgKinds = forms.map((f) => (f?.kind === 'bytes' ? BYTES : VALUE));
-  const mysqlKinds = forms.map((f) => (f?.kind !== 'bytes' ? VALUE : f.zeroDates ? DATE : f.textNul ? TEXT : BYTES));
+  const mysqlKinds = forms.map((f) => (f?.kind !== 'bytes' ? VALUE : f.zeroDates ? (f.trimFraction ? TIMESTAMP : DATE) : f.textNul ? TEXT : BYTES));
   const fromMysql = canon.canonicals.map((c) => c.fromMysql);
   const fromPg = canon.canonicals.map((c) => c.fromPg);
   /** A value put in canonical form is held as JavaScript text a few times over: bounded. */
@@ -300,7 +308,8 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
       const s = starts[i]!;
       const kind = mysqlKinds[i];
       if (kind === BYTES || (kind === DATE && !isZeroDateText(buffer, s, e)) || (kind === TEXT && !(mayHoldNul && hasNul(buffer, s, e)))) h.bytes(buffer, s, e);
-      else if (kind === DATE) h.null();
+      else if (kind === TIMESTAMP && !isZeroDateText(buffer, s, e)) h.bytes(buffer, s, withoutTrailingZeros(buffer, s, e));
+      else if (kind === DATE || kind === TIMESTAMP) h.null();
       else h.text(fromMysql[i]!(decodeRawField(buffer, s, boundedValue(e, s, i), fields[i]!)));
     }
   };
