@@ -147,7 +147,7 @@ interface Phases {
   verifyBusy: number;
   /** Copy jobs rebuilding their table's indexes. */
   indexBusy: number;
-  /** finalize: indexes left (split tables), foreign keys, sequences + alembic, verification of tables no job verified. */
+  /** finalize: indexes left (failed in a job), foreign keys, sequences + alembic, verification of tables no job verified. */
   finalizeIndexes: number;
   finalizeForeignKeys: number;
   finalizeSequences: number;
@@ -220,11 +220,11 @@ function phaseTable(label: string, samples: readonly Sample[]): string[] {
     '|---|---:|---:|',
     `| plan (start → first copy job: catalog, create tables, enqueue) | ${m((p) => p.prepare)} | - |`,
     `| copy (first copy job → last commit) | ${m((p) => p.copy)} | ${m((p) => p.copyBusy)} |`,
-    `| indexes: in copy jobs, after each table's commit | - | ${m((p) => p.indexBusy)} |`,
+    `| indexes: in copy jobs, after each table's commit (a split table's: its last range) | - | ${m((p) => p.indexBusy)} |`,
     `| verification: in copy jobs, after each commit | - | ${m((p) => p.verifyBusy)} |`,
     `| after the last commit → finalize done | ${m((p) => p.afterCopy)} | - |`,
     `| finalize | ${m((p) => p.finalize)} | - |`,
-    `| finalize: indexes left (split tables) | ${m((p) => p.finalizeIndexes)} | - |`,
+    `| finalize: indexes left (builds that failed in a job) | ${m((p) => p.finalizeIndexes)} | - |`,
     `| finalize: foreign keys (NOT VALID, VALIDATE) | ${m((p) => p.finalizeForeignKeys)} | - |`,
     `| finalize: sequences, alembic_version | ${m((p) => p.finalizeSequences)} | - |`,
     `| finalize: verification of tables no job verified, results recorded | ${m((p) => p.finalizeVerify)} | - |`,

@@ -27,8 +27,10 @@ export function createCopyTableProcessor(context: JobContext) {
         onProgress: (progress) => job.updateProgress(progress),
         onLog: (line) => job.log(line).then(() => undefined),
       });
+      // A split table's indexes are rebuilt by the job whose range is the last to commit.
+      let lastPart = true;
       if (range) {
-        await recordRangeCopied(context.target, payload.runId, payload.table, result.rows, result.adjustments);
+        lastPart = (await recordRangeCopied(context.target, payload.runId, payload.table, result.rows, result.adjustments, copyPartLabel(range))) >= range.count;
       } else await updateRunTable(context.target, payload.runId, payload.table, {
         status: 'copied',
         rowsCopied: String(result.rows),
@@ -43,6 +45,7 @@ export function createCopyTableProcessor(context: JobContext) {
         targetTable: payload.targetTable,
         rejectedRows: result.rejected,
         part: range ? { range: { column: range.column, from: range.from, to: range.to }, part: copyPartLabel(range) } : undefined,
+        rebuildIndexes: lastPart,
       }, (line) => job.log(line).then(() => undefined));
       return { table: payload.table, rows: result.rows, rejected: result.rejected, durationMs: result.durationMs, adjustments: result.adjustments, ...finished };
     } catch (error) {

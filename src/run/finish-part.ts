@@ -21,12 +21,14 @@ export interface CopiedPart {
   rejectedRows: number;
   /** A range job's part; absent for a whole table. */
   part?: TablePart | undefined;
+  /** Rebuild the table's indexes: a whole table, or the last range of a split one to commit. */
+  rebuildIndexes: boolean;
 }
 
 /**
  * The per-table pipeline: as soon as a table (or one key range of it) is committed, its copy
- * job verifies it by checksum and, for a whole table, rebuilds its indexes, while other jobs
- * are still copying. finalize then only restores what is left (foreign keys, the indexes of
+ * job verifies it by checksum and, for a whole table or the last range of a split one,
+ * rebuilds the table's indexes, while other jobs are still copying. finalize then only restores what is left (foreign keys, the indexes of
  * split tables), sets sequences and collects these results. Never throws: what fails here is
  * done again by finalize.
  */
@@ -39,7 +41,7 @@ export async function finishCopiedPart(source: DataSource, target: DataSource, r
     return v.error ? undefined : v;
   };
   const rebuild = async (): Promise<RestoredConstraint[]> => {
-    if (copied.part) return [];
+    if (!copied.rebuildIndexes) return [];
     const indexes = await restoreTableIndexes(target, run.id, copied.targetTable);
     if (indexes.length > 0) await log(`indexes: ${indexes.filter((i) => i.status === 'restored' || i.status === 'already-present').length}/${indexes.length} rebuilt`);
     return indexes.filter((i) => i.status !== 'failed');

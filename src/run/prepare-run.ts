@@ -66,6 +66,8 @@ export interface PlannedTable {
   columns?: string[] | undefined;
   jobId: string;
   estimatedRows: number;
+  /** Estimated bytes (DATA_LENGTH). */
+  estimatedBytes?: number;
   /** Key-range jobs of a split table (source key column and bounds); absent = one job. */
   ranges?: (KeyRange & { jobId: string; column: string })[] | undefined;
 }
@@ -94,6 +96,11 @@ export function tableJobIds(table: { tableName: string; jobId: string }, ranges:
   const count = ranges?.[table.tableName] ?? 0;
   if (count <= 1) return [table.jobId];
   return Array.from({ length: count }, (_, i) => rangeJobId(table.jobId, i));
+}
+
+/** A planned table's estimated size, for ordering its jobs. */
+function sizeOf(plan: PlannedTable): number {
+  return Math.max(plan.estimatedBytes ?? 0, plan.estimatedRows);
 }
 
 /** Reads MIN and MAX of an integer key as exact decimal strings. */
@@ -151,6 +158,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       columns: options.entities ? sel.columns : undefined,
       jobId: copyJobId(runId, sel.table),
       estimatedRows: source.estimatedRows,
+      estimatedBytes: source.dataBytes ?? 0,
     };
   });
   const knownTables = new Set([...existingNames, ...planned.map((p) => p.targetTable)]);
@@ -268,7 +276,9 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     runId,
     targetSchema: schema,
     batchSize: options.batchSize,
-    tables: planned,
+    // Biggest first: workers take jobs in this order, so the long copies start at once and
+    // small tables fill the gaps at the end instead of a big one finishing last.
+    tables: [...planned].sort((a, b) => sizeOf(b) - sizeOf(a)),
     syncAlembic,
     warnings,
     notMigrated: [
