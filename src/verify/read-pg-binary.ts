@@ -1,4 +1,4 @@
-import pgCopyStreams from 'pg-copy-streams';
+import { copyOut } from '../db/pg-copy-out.js';
 import type { PoolClient } from '../db/postgres.js';
 
 /**
@@ -32,17 +32,18 @@ export class PgBinaryRowParser {
     this.ends = new Int32Array(width);
   }
 
-  push(chunk: Buffer): void {
+  /** Takes the next bytes of the output, chunk[start, end). */
+  push(chunk: Buffer, start = 0, end = chunk.length): void {
     if (this.ended) return;
     if (this.carryLength > 0) {
-      this.append(chunk);
+      this.append(chunk, start, end);
       if (this.carryLength < this.need) return;
       const left = this.parse(this.carry, 0, this.carryLength);
       this.keep(this.carry, left, this.carryLength);
       return;
     }
-    const left = this.parse(chunk, 0, chunk.length);
-    this.keep(chunk, left, chunk.length);
+    const left = this.parse(chunk, start, end);
+    this.keep(chunk, left, end);
   }
 
   /** Checks that the data ended where a row ends. */
@@ -50,15 +51,15 @@ export class PgBinaryRowParser {
     if (!this.ended || this.carryLength > 0) throw new Error('COPY binary output ended in the middle of a row');
   }
 
-  private append(chunk: Buffer): void {
-    const wanted = this.carryLength + chunk.length;
+  private append(chunk: Buffer, start: number, end: number): void {
+    const wanted = this.carryLength + end - start;
     if (wanted > this.carry.length) {
       // Sized by what the current row is known to need, so a big value is copied once.
       const grown = Buffer.allocUnsafe(Math.max(wanted, this.need, this.carry.length * 2, 64 * 1024));
       this.carry.copy(grown, 0, 0, this.carryLength);
       this.carry = grown;
     }
-    chunk.copy(this.carry, this.carryLength);
+    chunk.copy(this.carry, this.carryLength, start, end);
     this.carryLength = wanted;
   }
 
@@ -150,7 +151,6 @@ export class PgBinaryRowParser {
 /** Streams a query's rows in COPY binary format to `onRow`. */
 export async function readPgBinaryRows(client: PoolClient, query: string, width: number, onRow: BinaryRowHandler): Promise<void> {
   const parser = new PgBinaryRowParser(width, onRow);
-  const stream = client.query(pgCopyStreams.to(`COPY (${query}) TO STDOUT (FORMAT binary)`));
-  for await (const chunk of stream as AsyncIterable<Buffer>) parser.push(chunk);
+  await copyOut(client, `COPY (${query}) TO STDOUT (FORMAT binary)`, (buffer, start, end) => parser.push(buffer, start, end));
   parser.finish();
 }

@@ -2,6 +2,7 @@ import pgCopyStreams from 'pg-copy-streams';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBinaryValue, type BinaryKind } from '../../src/copy/copy-binary.js';
+import { readPgBinaryRows } from '../../src/verify/read-pg-binary.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 // Binary COPY values written from MySQL's text must be byte for byte what PostgreSQL itself
@@ -28,17 +29,17 @@ function mine(text: string, kind: BinaryKind): Buffer | null {
   return writeBinaryValue(out, kind, source, start, start + Buffer.byteLength(text)) ? out.buffer.subarray(0, out.pos) : null;
 }
 
-describe('binary COPY values', () => {
-  beforeAll(async () => {
-    sandbox = await createSandbox('binary');
-    client = await sandbox.pg();
-    await client.query("SET timezone = 'UTC'");
-  });
-  afterAll(async () => {
-    await client?.end();
-    await sandbox?.dispose();
-  });
+beforeAll(async () => {
+  sandbox = await createSandbox('binary');
+  client = await sandbox.pg();
+  await client.query("SET timezone = 'UTC'");
+});
+afterAll(async () => {
+  await client?.end();
+  await sandbox?.dispose();
+});
 
+describe('binary COPY values', () => {
   const cases: [BinaryKind, string, string[]][] = [
     ['bool', 'boolean', ['0', '1']],
     ['int2', 'smallint', ['0', '-1', '32767', '-32768', '255']],
@@ -86,5 +87,27 @@ describe('binary COPY values', () => {
     ['bool', '2'],
   ])('%s declines %j (the copy goes on in text format, where PostgreSQL judges it)', (kind, text) => {
     expect(mine(text, kind)).toBeNull();
+  });
+});
+
+describe('COPY out read from the socket', () => {
+  it('gives every row, then leaves the connection to pg for the next query', async () => {
+    const rows: string[][] = [];
+    await readPgBinaryRows(client as never, `SELECT x::text, repeat('é', x % 7) FROM generate_series(1, 20000) x`, 2, (buffer, starts, ends) => {
+      rows.push([buffer.toString('utf8', starts[0]!, ends[0]!), buffer.toString('utf8', starts[1]!, ends[1]!)]);
+    });
+    expect(rows).toHaveLength(20000);
+    expect(rows[19999]).toEqual(['20000', 'é'.repeat(20000 % 7)]);
+    expect((await client.query('SELECT 41 + 1 AS n')).rows).toEqual([{ n: 42 }]);
+  });
+
+  it('an error in the middle of the output rejects, and the connection still works', async () => {
+    let seen = 0;
+    const reading = readPgBinaryRows(client as never, 'SELECT (100 / (5000 - x))::text FROM generate_series(1, 10000) x', 1, () => {
+      seen += 1;
+    });
+    await expect(reading).rejects.toThrow(/division by zero/);
+    expect(seen).toBeGreaterThan(0);
+    expect((await client.query('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
   });
 });
