@@ -14,7 +14,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { BENCH_TABLES, FLOOR_PG_DDL, generateSourceDatabase, generateWideDatabase, sourceDataBytes, tableSizes, WIDE_TABLE, type BenchTable } from './generate.js';
+import { BENCH_TABLES, FLOOR_PG_DDL, generateManyTablesDatabase, generateSourceDatabase, generateWideDatabase, sourceDataBytes, tableSizes, WIDE_TABLE, type BenchTable } from './generate.js';
 import { median, runShell, spawnWatched } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
     scaling: { type: 'boolean', default: false },
     'memory-rows': { type: 'string' },
     'wide-rows': { type: 'string' },
+    'many-tables': { type: 'string' },
+    'many-rows': { type: 'string', default: '10000' },
     'wide-mb': { type: 'string', default: '10' },
     'skip-pgloader': { type: 'boolean', default: false },
     'skip-floor': { type: 'boolean', default: false },
@@ -50,6 +52,8 @@ if (args.help) {
   --range-rows K      my2pg --range-rows; default 500000
   --scaling           my2pg alone at 1x, 2x and 4x --users: is time linear in data?
   --memory-rows M     memory bound: one game_visits table of M rows, my2pg with one worker process, --range-rows 0 (one stream)
+  --many-tables T     many small tables: T generated tables (Magento-like: varied types, indexes, foreign keys)
+                      holding --many-rows rows in all (default 10000); my2pg end to end beside pgloader
   --wide-rows N       wide rows: N rows of about --wide-mb MB (default 10; LONGTEXT with tabs, backslashes, emoji + LONGBLOB);
                       my2pg's time and peak RSS beside \`mariadb --quick -B -e 'SELECT * FROM t' > /dev/null\`
   --skip-pgloader, --skip-floor, --keep (keep the databases)
@@ -526,9 +530,45 @@ async function wideMode(rowsWanted: number, rowMb: number): Promise<string[]> {
   return out;
 }
 
+async function manyTablesMode(tableCount: number, rowCount: number): Promise<string[]> {
+  const out = await header(`Many small tables, ${tableCount} tables, ${rowCount} rows`);
+  const counts = await generateManyTablesDatabase(mysqlServer, names.source, tableCount, rowCount, { log });
+  const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+  const bytes = await sourceDataBytes(mysqlServer, names.source);
+  out.push(
+    `- data: ${Object.keys(counts).length} tables (${Object.values(counts).filter((n) => n === 0).length} empty), ${rows} rows, ${fmt(bytes / MB, 1)} MB (MySQL DATA_LENGTH); 3 to 11 columns of 14 types, a primary key, secondary and unique indexes, foreign keys to earlier tables`,
+    `- my2pg: --concurrency ${concurrency}; end to end = plan, create tables, copy, indexes, foreign keys, sequences, checksum verification of every table`,
+    '',
+  );
+  const havePgloader = !args['skip-pgloader'] && version('pgloader', ['--version']) !== 'not installed';
+  const my2pg = new Map<number, Sample[]>(processList.map((p) => [p, []]));
+  const pgl: Sample[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    if (havePgloader) {
+      await settle();
+      pgl.push(await runPgloader(counts));
+      log(`round ${round}: pgloader ${fmt(pgl.at(-1)!.seconds)} s ${pgl.at(-1)!.note ?? ''}`);
+      await dropPgDatabase(names.pgloader);
+    }
+    for (const p of processList) {
+      await settle();
+      const s = await runMy2pg({ processes: p });
+      my2pg.get(p)!.push(s);
+      log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
+    }
+  }
+  const summaries: Summary[] = [];
+  for (const [p, samples] of my2pg) summaries.push({ name: p === 0 ? 'my2pg run (end to end, 1 process)' : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`, samples });
+  if (havePgloader) summaries.push({ name: 'pgloader', samples: pgl });
+  out.push(...summarize(rows, bytes, summaries), '');
+  for (const [p, samples] of my2pg) out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
+  return out;
+}
+
 let lines: string[] = [];
 try {
-  if (args['wide-rows']) lines = await wideMode(Number(args['wide-rows']), Number(args['wide-mb']));
+  if (args['many-tables']) lines = await manyTablesMode(Number(args['many-tables']), Number(args['many-rows']));
+  else if (args['wide-rows']) lines = await wideMode(Number(args['wide-rows']), Number(args['wide-mb']));
   else if (args['memory-rows']) lines = await memoryMode(Number(args['memory-rows']));
   else if (args.scaling) lines = await scalingMode();
   else lines = await compareMode();

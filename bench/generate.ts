@@ -190,3 +190,86 @@ export async function generateWideDatabase(serverUrl: string, database: string, 
   }
   return { [WIDE_TABLE]: rows };
 }
+
+/** Column types of the many-tables schema, a Magento-like mix. */
+const MANY_COLUMN_TYPES = [
+  ['VARCHAR(255) NULL', (n: string) => `CONCAT('name-', ${n}, IF(${n} % 5 = 0, ' ünïcödé 🎈', ''))`],
+  ['INT NOT NULL DEFAULT 0', (n: string) => `${n} * 7 % 1000`],
+  ['DECIMAL(12,4) NULL', (n: string) => `IF(${n} % 9 = 0, NULL, ${n} * 3.1415)`],
+  ['DATETIME NULL', (n: string) => `'2024-01-01 00:00:00' + INTERVAL ${n} MINUTE`],
+  ['TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP', (n: string) => `'2023-06-01 12:00:00' + INTERVAL ${n} SECOND`],
+  ['TINYINT(1) NOT NULL DEFAULT 1', (n: string) => `${n} % 2`],
+  ['TEXT NULL', (n: string) => `IF(${n} % 4 = 0, NULL, CONCAT('line one\\tand\\\\two\\n', ${n}))`],
+  ["ENUM('new','processing','complete','canceled') NOT NULL DEFAULT 'new'", (n: string) => `ELT(1 + ${n} % 4, 'new', 'processing', 'complete', 'canceled')`],
+  ['SMALLINT UNSIGNED NULL', (n: string) => `${n} % 60000`],
+  ['DATE NULL', (n: string) => `'2020-01-01' + INTERVAL ${n} DAY`],
+  ['DOUBLE NULL', (n: string) => `${n} / 7`],
+  ['JSON NULL', (n: string) => `IF(${n} % 3 = 0, NULL, JSON_OBJECT('k', ${n}, 'tags', JSON_ARRAY('a', 'b')))`],
+  ['BIGINT UNSIGNED NULL', (n: string) => `${n} * 1000003`],
+  ['VARBINARY(64) NULL', (n: string) => `UNHEX(MD5(${n}))`],
+] as const;
+
+/**
+ * Drops and recreates `database` with `tables` small tables holding `rows` rows in all (a
+ * Magento-like schema: varied types, secondary and unique indexes, foreign keys to earlier
+ * tables; a few big tables, most with a handful of rows, some empty). Deterministic.
+ */
+export async function generateManyTablesDatabase(serverUrl: string, database: string, tables: number, rows: number, options: { log?: (line: string) => void } = {}): Promise<Record<string, number>> {
+  const log = options.log ?? (() => undefined);
+  const conn = await mysql.createConnection({ uri: serverUrl, charset: 'utf8mb4', multipleStatements: true });
+  const started = Date.now();
+  try {
+    await conn.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await conn.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await conn.query(`USE \`${database}\``);
+    await conn.query('SET SESSION foreign_key_checks = 0');
+    // Rows per table: a long tail (Zipf-like weights), about a tenth of the tables empty.
+    const weights = Array.from({ length: tables }, (_, i) => (i % 10 === 9 ? 0 : 1 / (1 + (i % 37))));
+    const total = weights.reduce((a, b) => a + b, 0);
+    const counts = weights.map((w) => Math.round((w / total) * rows));
+    await conn.query('CREATE TABLE many_seq (n INT NOT NULL PRIMARY KEY)');
+    const most = Math.max(1, ...counts);
+    await conn.query(`INSERT INTO many_seq VALUES ${Array.from({ length: most }, (_, i) => `(${i + 1})`).join(',')}`);
+    const out: Record<string, number> = {};
+    for (let t = 0; t < tables; t += 1) {
+      const name = `t${String(t).padStart(3, '0')}_${['catalog', 'sales', 'customer', 'quote', 'cms', 'eav'][t % 6]}`;
+      const columns = Array.from({ length: 3 + (t % 9) }, (_, c) => MANY_COLUMN_TYPES[(t + c * 5) % MANY_COLUMN_TYPES.length]!);
+      // Columns an index can cover whole (no TEXT, JSON or prefix).
+      const indexable = columns.map(([type], c) => (/^(VARCHAR|INT|DECIMAL|DATETIME|TIMESTAMP|SMALLINT|DATE |BIGINT)/.test(type) ? `c${c}` : null)).filter((c): c is string => c !== null);
+      const parents = t >= 10 ? [`t${String((t * 7) % t).padStart(3, '0')}`, ...(t % 3 === 0 ? [`t${String((t * 13) % t).padStart(3, '0')}`] : [])] : [];
+      const parentNames = parents.map((p) => `${p}_${['catalog', 'sales', 'customer', 'quote', 'cms', 'eav'][Number(p.slice(1)) % 6]}`);
+      const defs = [
+        'entity_id INT UNSIGNED NOT NULL AUTO_INCREMENT',
+        ...parentNames.map((_p, i) => `parent_${i}_id INT UNSIGNED NULL`),
+        ...columns.map(([type], c) => `c${c} ${type}`),
+        'PRIMARY KEY (entity_id)',
+        ...parentNames.map((_p, i) => `KEY ix_parent_${i} (parent_${i}_id)`),
+        ...(t % 4 === 0 && indexable.length > 0 ? [`UNIQUE KEY uq_${indexable[0]} (${indexable[0]}, entity_id)`] : []),
+        ...(t % 3 === 1 && indexable.length > 0 ? [`KEY ix_${indexable.slice(0, 2).join('_')} (${indexable.slice(0, 2).join(', ')})`] : []),
+        ...parentNames.map((p, i) => `CONSTRAINT fk_${name}_${i} FOREIGN KEY (parent_${i}_id) REFERENCES \`${p}\` (entity_id) ON DELETE CASCADE`),
+      ];
+      await conn.query(`CREATE TABLE \`${name}\` (${defs.join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`);
+      const n = counts[t]!;
+      if (n > 0) {
+        // Every reference points at a row its parent has (or is NULL): the foreign keys hold.
+        const parentValues = parents.map((p, i) => {
+          const have = counts[Number(p.slice(1))] ?? 0;
+          return have === 0 ? 'NULL' : `IF(n % ${3 + i} = 0, NULL, 1 + n % ${have})`;
+        });
+        await conn.query(
+          `INSERT INTO \`${name}\` (${['entity_id', ...parentNames.map((_p, i) => `parent_${i}_id`), ...columns.map((_c, c) => `c${c}`)].join(', ')})
+           SELECT n, ${[...parentValues, ...columns.map(([, value]) => value('n'))].join(', ')} FROM many_seq WHERE n <= ${n}`,
+        );
+      }
+      out[name] = n;
+    }
+    await conn.query('DROP TABLE many_seq');
+    // Foreign keys that point at rows the long tail lacks are set to NULL (MySQL itself would refuse them).
+    await conn.query('SET SESSION foreign_key_checks = 1');
+    await conn.query(`ANALYZE TABLE ${Object.keys(out).map((t) => `\`${t}\``).join(', ')}`);
+    log(`generated ${tables} tables, ${Object.values(out).reduce((a, b) => a + b, 0)} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return out;
+  } finally {
+    await conn.end();
+  }
+}

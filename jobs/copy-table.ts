@@ -4,7 +4,8 @@ import { describeError, isPermanentError } from '../src/errors.js';
 import { finishCopiedPart } from '../src/run/finish-part.js';
 import { recordRangeCopied } from '../src/run/record-range.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
-import { getRun, markTableCopying, updateRunTable } from '../src/state/store.js';
+import { forgetRunCatalog, runCatalogOf } from '../src/run/run-catalog.js';
+import { markTableCopying, updateRunTable } from '../src/state/store.js';
 import type { JobContext } from './context.js';
 import { validatePayload } from './validate-payload.js';
 
@@ -13,8 +14,11 @@ export function createCopyTableProcessor(context: JobContext) {
   return async function processCopyTable(job: Job): Promise<CopyTableResult> {
     const payload = validatePayload(copyTablePayloadSchema, job.data, COPY_TABLE_JOB);
     const log = context.logger.child({ runId: payload.runId, table: payload.table, jobId: job.id });
-    const run = await getRun(context.target, payload.runId);
-    if (!run) {
+    // A retry reads the run's definitions afresh: its failure may have been one fixed since.
+    if (job.attemptsMade > 0) forgetRunCatalog(payload.runId);
+    const catalog = await runCatalogOf(context.source, context.target, payload.runId);
+    const run = catalog?.run;
+    if (!catalog || !run) {
       throw new UnrecoverableError(`run ${payload.runId} is not recorded in this worker's target database; is its DATABASE_URL the one \`start\` used?`);
     }
     await markTableCopying(context.target, payload.runId, payload.table);
@@ -26,6 +30,7 @@ export function createCopyTableProcessor(context: JobContext) {
       const result = await copyTable(context.source, context.target, payload, {
         onProgress: (progress) => job.updateProgress(progress),
         onLog: (line) => job.log(line).then(() => undefined),
+        catalog,
       });
       // A split table's indexes are rebuilt by the job whose range is the last to commit.
       let lastPart = true;
@@ -46,9 +51,10 @@ export function createCopyTableProcessor(context: JobContext) {
         rejectedRows: result.rejected,
         part: range ? { range: { column: range.column, from: range.from, to: range.to }, part: copyPartLabel(range) } : undefined,
         rebuildIndexes: lastPart,
-      }, (line) => job.log(line).then(() => undefined));
+      }, (line) => job.log(line).then(() => undefined), catalog);
       return { table: payload.table, rows: result.rows, rejected: result.rejected, durationMs: result.durationMs, adjustments: result.adjustments, ...finished };
     } catch (error) {
+      forgetRunCatalog(payload.runId);
       const message = describeError(error);
       const permanent = isPermanentError(error);
       const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

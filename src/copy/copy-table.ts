@@ -11,6 +11,7 @@ import { BINARY_HEADER, BINARY_TRAILER, binaryKindFor } from './copy-binary.js';
 import { BinaryUnfit, CopyRowEncoder, type RowRefusal } from './copy-encoder.js';
 import { copyRowsCareful, copyRowsFast, type BatchLimits, type StartRawQuery } from './copy-writers.js';
 import { STATE_SCHEMA } from '../state/entities.js';
+import type { RunCatalog } from '../run/run-catalog.js';
 import { canonicalMysqlRow, rowCanonicalizerFor, rowKeyText } from '../verify/canonical.js';
 
 /** What to copy. */
@@ -39,6 +40,8 @@ export interface CopyTableHooks {
   onLog?(line: string): void | Promise<void>;
   /** How often onProgress runs, ms. Default 1000. */
   progressIntervalMs?: number;
+  /** The run's table definitions, read once per run (absent: read this table's from both databases). */
+  catalog?: RunCatalog | undefined;
 }
 
 /** One source column matched to its target column. */
@@ -151,15 +154,26 @@ function describeKey(table: SourceTable, pairs: readonly ColumnPair[], row: read
   return key;
 }
 
-/** Loads the source and target definitions of one table. */
-export async function loadTablePair(source: DataSource, target: DataSource, input: CopyTableInput): Promise<{ sourceTable: SourceTable; targetTable: TargetTable }> {
-  const catalog = await readSourceCatalog(source, [input.table]);
-  const sourceTable = catalog.tables.find((t) => t.name === input.table);
+/**
+ * Loads the source and target definitions of one table: from the run's catalog when one is
+ * given (read once per run and process), else from both databases.
+ */
+export async function loadTablePair(
+  source: DataSource,
+  target: DataSource,
+  input: Pick<CopyTableInput, 'table' | 'targetSchema' | 'targetTable'>,
+  catalog?: RunCatalog,
+): Promise<{ sourceTable: SourceTable; targetTable: TargetTable }> {
+  const { database, table: sourceTable } = catalog
+    ? await catalog.sourceTable(input.table)
+    : await readSourceCatalog(source, [input.table]).then((c) => ({ database: c.database, table: c.tables.find((t) => t.name === input.table) }));
   if (!sourceTable) {
-    throw new MigrationError(`table ${input.table}: it no longer exists in the MySQL source database ${catalog.database}`, { table: input.table }, true);
+    throw new MigrationError(`table ${input.table}: it no longer exists in the MySQL source database ${database}`, { table: input.table }, true);
   }
-  const targetTables = await withPgClient(target, (client) => readTargetTables(client, input.targetSchema, [input.targetTable]));
-  const targetTable = targetTables.get(input.targetTable);
+  const targetTable =
+    catalog && catalog.run.targetSchema === input.targetSchema
+      ? await catalog.targetTable(input.targetTable)
+      : (await withPgClient(target, (client) => readTargetTables(client, input.targetSchema, [input.targetTable]))).get(input.targetTable);
   if (!targetTable) {
     throw new MigrationError(
       `table ${input.table}: the target table ${input.targetSchema}.${input.targetTable} does not exist; start a new run so my2pg creates it`,
@@ -294,7 +308,7 @@ async function saveRejectedRows(pg: PoolClient, runId: string, table: string, pa
  */
 export async function copyTable(source: DataSource, target: DataSource, input: CopyTableInput, hooks: CopyTableHooks = {}): Promise<CopyTableOutcome> {
   const started = Date.now();
-  const { sourceTable, targetTable } = await loadTablePair(source, target, input);
+  const { sourceTable, targetTable } = await loadTablePair(source, target, input, hooks.catalog);
   const pairs = pairColumns(sourceTable, targetTable, input.columns);
   const canon = rowCanonicalizerFor(pairs, sourceTable.primaryKey);
   const names = pairs.map((p) => p.source.name);

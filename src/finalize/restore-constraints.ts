@@ -3,7 +3,7 @@ import { withPgClient } from '../db/postgres.js';
 import { qualifyPg, quotePg } from '../db/quote.js';
 import { describeError } from '../errors.js';
 import type { SavedConstraintRow } from '../state/entities.js';
-import { listUnrestoredConstraints, markConstraintRestored } from '../state/store.js';
+import { listUnrestoredConstraints, listUnrestoredIndexes, markConstraintRestored, markConstraintsRestored } from '../state/store.js';
 
 /** What happened to one saved definition. */
 export interface RestoredConstraint {
@@ -12,6 +12,8 @@ export interface RestoredConstraint {
   name: string;
   status: 'restored' | 'already-present' | 'violated' | 'failed';
   error?: string;
+  /** The saved definition's id (while restoring; not reported). */
+  id?: number;
 }
 
 async function constraintExists(dataSource: DataSource, schema: string, table: string, name: string): Promise<boolean> {
@@ -53,30 +55,29 @@ function isConstraintStatement(definition: string): boolean {
   return /^ALTER TABLE /i.test(definition);
 }
 
-async function restoreIndex(target: DataSource, item: SavedConstraintRow, maintenanceWorkMem: string): Promise<RestoredConstraint> {
+async function restoreIndex(target: DataSource, item: SavedConstraintRow, maintenanceWorkMem: string, mark = true): Promise<RestoredConstraint> {
   try {
     // A crash after the build but before the mark leaves the index in place: IF NOT EXISTS for
     // indexes, an existence check for constraints, so a retried finalize carries on.
     if (isConstraintStatement(item.definition) && (await constraintExists(target, item.schemaName, item.tableName, item.name))) {
-      await markConstraintRestored(target, item.id, null);
-      return { kind: 'index', table: item.tableName, name: item.name, status: 'already-present' };
+      if (mark) await markConstraintRestored(target, item.id, null);
+      return { kind: 'index', table: item.tableName, name: item.name, status: 'already-present', id: item.id };
     }
+    if (!/^\d+\s*(kB|MB|GB)$/.test(maintenanceWorkMem)) throw new Error(`maintenance_work_mem ${JSON.stringify(maintenanceWorkMem)} is not a size such as 256MB`);
     await withPgClient(target, async (client) => {
-      await client.query('BEGIN');
       try {
-        await client.query("SELECT set_config('maintenance_work_mem', $1, true)", [maintenanceWorkMem]);
-        await client.query(item.definition);
-        await client.query('COMMIT');
+        // One round trip: the definition is PostgreSQL's own (pg_get_indexdef) or my2pg's DDL.
+        await client.query(`BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${item.definition}; COMMIT`);
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
     });
-    await markConstraintRestored(target, item.id, null);
-    return { kind: 'index', table: item.tableName, name: item.name, status: 'restored' };
+    if (mark) await markConstraintRestored(target, item.id, null);
+    return { kind: 'index', table: item.tableName, name: item.name, status: 'restored', id: item.id };
   } catch (error) {
     // Left unrestored: a retried finalize tries it again.
-    return { kind: 'index', table: item.tableName, name: item.name, status: 'failed', error: describeError(error) };
+    return { kind: 'index', table: item.tableName, name: item.name, status: 'failed', error: describeError(error), id: item.id };
   }
 }
 
@@ -86,8 +87,10 @@ async function restoreIndex(target: DataSource, item: SavedConstraintRow, mainte
  * Foreign keys wait for finalize (they need both tables).
  */
 export async function restoreTableIndexes(target: DataSource, runId: string, table: string, options: RestoreOptions = {}): Promise<RestoredConstraint[]> {
-  const saved = (await listUnrestoredConstraints(target, runId)).filter((s) => s.kind === 'index' && s.tableName === table);
-  return mapWithConcurrency(saved, Math.max(1, options.concurrency ?? 2), (item) => restoreIndex(target, item, options.maintenanceWorkMem ?? '256MB'));
+  const saved = await listUnrestoredIndexes(target, runId, table);
+  const results = await mapWithConcurrency(saved, Math.max(1, options.concurrency ?? 2), (item) => restoreIndex(target, item, options.maintenanceWorkMem ?? '256MB', false));
+  await markConstraintsRestored(target, results.filter((r) => r.status !== 'failed').map((r) => r.id!));
+  return results.map(({ id: _id, ...r }) => r);
 }
 
 /**
@@ -115,37 +118,61 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
   const results: RestoredConstraint[] = await mapWithConcurrency(bySize, concurrency, (item) => restoreIndex(target, item, options.maintenanceWorkMem ?? '256MB'));
   const indexesDone = Date.now();
 
+  // Which foreign keys already exist (a finalize retried after a crash), in one query.
+  const present = new Map<string, boolean>();
+  if (foreignKeys.length > 0) {
+    const rows: { schema: string; table: string; name: string; ok: boolean }[] = await target.query(
+      `SELECT n.nspname AS schema, c.relname AS table, con.conname AS name, con.convalidated AS ok
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE con.contype = 'f' AND con.conname = ANY($1::text[])`,
+      [[...new Set(foreignKeys.map((f) => f.name))]],
+    );
+    for (const r of rows) present.set(`${r.schema}\u0000${r.table}\u0000${r.name}`, r.ok);
+  }
   const toValidate: SavedConstraintRow[] = [];
+  const toAdd: SavedConstraintRow[] = [];
+  const alreadyValid: number[] = [];
   for (const item of foreignKeys) {
-    const table = qualifyPg(item.schemaName, item.tableName);
-    try {
-      if (await constraintExists(target, item.schemaName, item.tableName, item.name)) {
-        const validated: { ok: boolean }[] = await target.query(
-          `SELECT con.convalidated AS ok FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = $1 AND c.relname = $2 AND con.conname = $3`,
-          [item.schemaName, item.tableName, item.name],
-        );
-        if (validated[0]?.ok) {
-          await markConstraintRestored(target, item.id, null);
-          results.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'already-present' });
-          continue;
-        }
-        // Added NOT VALID before a crash: it still needs its VALIDATE.
-        toValidate.push(item);
-        continue;
-      }
-      await withPgClient(target, async (client) => {
-        // Definitions were printed with search_path = pg_catalog; read them back the same way.
-        await client.query("SELECT set_config('search_path', 'pg_catalog', false)");
-        try {
-          await client.query(`ALTER TABLE ${table} ADD CONSTRAINT ${quotePg(item.name)} ${item.definition} NOT VALID`);
-        } finally {
-          await client.query('RESET search_path');
-        }
-      });
+    const ok = present.get(`${item.schemaName}\u0000${item.tableName}\u0000${item.name}`);
+    if (ok === true) {
+      alreadyValid.push(item.id);
+      results.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'already-present' });
+    } else if (ok === false) {
+      // Added NOT VALID before a crash: it still needs its VALIDATE.
       toValidate.push(item);
-    } catch (error) {
-      results.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'failed', error: describeError(error) });
+    } else {
+      toAdd.push(item);
+    }
+  }
+  await markConstraintsRestored(target, alreadyValid);
+  const addStatement = (item: SavedConstraintRow): string => `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} ADD CONSTRAINT ${quotePg(item.name)} ${item.definition} NOT VALID`;
+  // Definitions were printed with search_path = pg_catalog; they are read back the same way.
+  const addAll = async (items: readonly SavedConstraintRow[]): Promise<void> => {
+    await withPgClient(target, async (client) => {
+      try {
+        await client.query(`BEGIN; SET LOCAL search_path = pg_catalog; ${items.map(addStatement).join('; ')}; COMMIT`);
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  };
+  // All in one transaction (NOT VALID takes its locks briefly; nothing else runs meanwhile);
+  // when that fails, one by one, so that each failure is reported on its own.
+  const added = await addAll(toAdd).then(
+    () => true,
+    () => false,
+  );
+  if (added) {
+    toValidate.push(...toAdd);
+  } else {
+    for (const item of toAdd) {
+      try {
+        await addAll([item]);
+        toValidate.push(item);
+      } catch (error) {
+        results.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'failed', error: describeError(error) });
+      }
     }
   }
 
@@ -155,25 +182,32 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
     const key = `${item.schemaName}\u0000${item.tableName}`;
     byTable.set(key, [...(byTable.get(key) ?? []), item]);
   }
-  const validated = await mapWithConcurrency([...byTable.values()], concurrency, async (items) => {
-    const out: RestoredConstraint[] = [];
-    for (const item of items) {
-      try {
-        await target.query(`ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`);
-        await markConstraintRestored(target, item.id, null);
-        out.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'restored' });
-      } catch (error) {
-        const message = `VALIDATE failed: ${describeError(error)}`;
-        await markConstraintRestored(target, item.id, message).catch(() => undefined);
-        out.push({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'violated', error: message });
-      }
+  const validateOne = async (item: SavedConstraintRow): Promise<RestoredConstraint> => {
+    try {
+      await target.query(`ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`);
+      return { kind: 'foreign_key', table: item.tableName, name: item.name, status: 'restored', id: item.id };
+    } catch (error) {
+      const message = `VALIDATE failed: ${describeError(error)}`;
+      await markConstraintRestored(target, item.id, message).catch(() => undefined);
+      return { kind: 'foreign_key', table: item.tableName, name: item.name, status: 'violated', error: message };
     }
-    return out;
+  };
+  const validated = await mapWithConcurrency([...byTable.values()], concurrency, async (items) => {
+    // A table's foreign keys in one round trip; when one is violated, each on its own to say which.
+    try {
+      await target.query(items.map((item) => `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`).join('; '));
+      return items.map((item): RestoredConstraint => ({ kind: 'foreign_key', table: item.tableName, name: item.name, status: 'restored', id: item.id }));
+    } catch {
+      const out: RestoredConstraint[] = [];
+      for (const item of items) out.push(await validateOne(item));
+      return out;
+    }
   });
+  await markConstraintsRestored(target, validated.flat().filter((r) => r.status === 'restored').map((r) => r.id!));
   results.push(...validated.flat());
   if (options.timings) {
     options.timings.indexesMs = indexesDone - started;
     options.timings.foreignKeysMs = Date.now() - indexesDone;
   }
-  return results;
+  return results.map(({ id: _id, ...r }) => r);
 }

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { restoreTableIndexes, type RestoredConstraint } from '../finalize/restore-constraints.js';
 import type { RunRow } from '../state/entities.js';
+import type { RunCatalog } from './run-catalog.js';
 import { verifyTable, type TablePart, type TableVerification } from '../verify/verify-run.js';
 
 /** What a copy job did after its copy committed. */
@@ -32,10 +33,10 @@ export interface CopiedPart {
  * split tables), sets sequences and collects these results. Never throws: what fails here is
  * done again by finalize.
  */
-export async function finishCopiedPart(source: DataSource, target: DataSource, run: RunRow, copied: CopiedPart, log: (line: string) => Promise<void>): Promise<PartFinish> {
+export async function finishCopiedPart(source: DataSource, target: DataSource, run: RunRow, copied: CopiedPart, log: (line: string) => Promise<void>, catalog?: RunCatalog): Promise<PartFinish> {
   const verify = async (): Promise<TableVerification | undefined> => {
     if ((run.options.verify ?? 'checksum') !== 'checksum') return undefined;
-    const v = await verifyTable(source, target, run, { tableName: copied.table, targetTable: copied.targetTable, rejectedRows: copied.rejectedRows }, 'checksum', copied.part);
+    const v = await verifyTable(source, target, run, { tableName: copied.table, targetTable: copied.targetTable, rejectedRows: copied.rejectedRows }, 'checksum', copied.part, catalog);
     await log(v.error ? `verification failed (finalize will verify again): ${v.error}` : `verified: ${v.status} (${v.sourceRows} rows, ${(v.durationMs / 1000).toFixed(1)} s)`);
     // A verification that could not run is left to finalize.
     return v.error ? undefined : v;

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { queryMysql, withMysqlConnection } from '../db/mysql.js';
 import { withPgClient, type PoolClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
@@ -11,7 +11,8 @@ import { findZeroDateColumns, readSourceCatalog } from '../schema/source-catalog
 import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
 import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../schema/target-catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
-import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, saveConstraint } from '../state/store.js';
+import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, saveConstraints } from '../state/store.js';
+import type { SavedConstraintRow } from '../state/entities.js';
 import { DEFAULT_RANGE_BYTES, planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 import { mapWithConcurrency } from '../finalize/restore-constraints.js';
@@ -96,6 +97,11 @@ export function tableJobIds(table: { tableName: string; jobId: string }, ranges:
   const count = ranges?.[table.tableName] ?? 0;
   if (count <= 1) return [table.jobId];
   return Array.from({ length: count }, (_, i) => rangeJobId(table.jobId, i));
+}
+
+/** Runs DDL statements (no bound values) a few hundred at a time, in the runner's transaction. */
+async function runStatements(runner: QueryRunner, statements: readonly string[]): Promise<void> {
+  for (let i = 0; i < statements.length; i += 200) await runner.query(statements.slice(i, i + 200).join(';\n'));
 }
 
 /** A planned table's estimated size, for ordering its jobs. */
@@ -242,30 +248,34 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     );
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
+    // Statements and saved definitions go in a few round trips (a schema may have hundreds of tables).
+    const statements: string[] = [];
+    const saved: Omit<SavedConstraintRow, 'id' | 'savedAt' | 'restoredAt' | 'error'>[] = [];
     for (const plan of planned.filter((p) => p.action === 'create')) {
       const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
       const ddl = buildCreateTable(sourceTable, schema, { columns: plan.columns, isMariaDb, knownTables, types: typeOptions, zeroDateColumns: zeroDateColumns.get(plan.table) ?? [] });
       warnings.push(...ddl.warnings);
-      for (const statement of ddl.statements) await runner.query(statement);
-      for (const item of ddl.deferred) {
-        await saveConstraint(manager, { runId, kind: item.kind, schemaName: schema, tableName: plan.targetTable, name: item.name, definition: item.definition });
-      }
+      statements.push(...ddl.statements);
+      for (const item of ddl.deferred) saved.push({ runId, kind: item.kind, schemaName: schema, tableName: plan.targetTable, name: item.name, definition: item.definition });
     }
+    await runStatements(runner, statements);
     const client = (await runner.connect()) as PoolClient;
     const foreignKeys = await readForeignKeys(client, schema, touched);
-    for (const fk of foreignKeys) {
-      await saveConstraint(manager, { runId, kind: 'foreign_key', schemaName: fk.schema, tableName: fk.table, name: fk.name, definition: fk.definition });
-      await runner.query(`ALTER TABLE ${qualifyPg(fk.schema, fk.table)} DROP CONSTRAINT ${quotePg(fk.name)}`);
-      droppedForeignKeys += 1;
-    }
+    for (const fk of foreignKeys) saved.push({ runId, kind: 'foreign_key', schemaName: fk.schema, tableName: fk.table, name: fk.name, definition: fk.definition });
+    // Saved before they are dropped, in the same transaction: a crash cannot lose a definition.
+    await saveConstraints(manager, saved.splice(0));
+    await runStatements(runner, foreignKeys.map((fk) => `ALTER TABLE ${qualifyPg(fk.schema, fk.table)} DROP CONSTRAINT ${quotePg(fk.name)}`));
+    droppedForeignKeys = foreignKeys.length;
     // Secondary indexes slow COPY down several times; they are saved, dropped, and rebuilt in
     // parallel by finalize. The foreign keys that could depend on a unique one are gone by now.
     const filled = planned.filter((p) => p.action === 'fill').map((p) => p.targetTable);
-    for (const index of await readSecondaryIndexes(client, schema, filled)) {
-      await saveConstraint(manager, { runId, kind: 'index', schemaName: index.schema, tableName: index.table, name: index.name, definition: index.restore });
-      await runner.query(index.drop);
-      droppedIndexes += 1;
-    }
+    const indexes = await readSecondaryIndexes(client, schema, filled);
+    await saveConstraints(
+      manager,
+      indexes.map((index) => ({ runId, kind: 'index' as const, schemaName: index.schema, tableName: index.table, name: index.name, definition: index.restore })),
+    );
+    await runStatements(runner, indexes.map((index) => index.drop));
+    droppedIndexes = indexes.length;
     // A split table is emptied once here; each range job then deletes only its own range
     // (cheap on an empty table) before its COPY, so every range stays idempotent on its own.
     for (const plan of planned.filter((p) => p.ranges && p.action === 'fill')) {

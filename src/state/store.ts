@@ -87,8 +87,11 @@ export async function markTableCopying(target: DataSource, runId: string, tableN
     .execute();
 }
 
-export async function saveConstraint(manager: EntityManager, row: Omit<SavedConstraintRow, 'id' | 'savedAt' | 'restoredAt' | 'error'>): Promise<void> {
-  await manager.getRepository(SavedConstraintEntity).insert({ ...row, restoredAt: null, error: null });
+/** Saves definitions a few hundred rows per INSERT. */
+export async function saveConstraints(manager: EntityManager, rows: readonly Omit<SavedConstraintRow, 'id' | 'savedAt' | 'restoredAt' | 'error'>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
+    await manager.getRepository(SavedConstraintEntity).insert(rows.slice(i, i + 500).map((row) => ({ ...row, restoredAt: null, error: null })));
+  }
 }
 
 /** Constraints saved by earlier runs and never restored: the new run takes them over. */
@@ -105,6 +108,22 @@ export async function adoptUnrestoredConstraints(manager: EntityManager, runId: 
 
 export async function listUnrestoredConstraints(target: DataSource, runId: string): Promise<SavedConstraintRow[]> {
   return target.getRepository(SavedConstraintEntity).find({ where: { runId, restoredAt: IsNull() }, order: { id: 'ASC' } });
+}
+
+/** The unrestored saved indexes of one table of a run. */
+export async function listUnrestoredIndexes(target: DataSource, runId: string, tableName: string): Promise<SavedConstraintRow[]> {
+  const rows: { id: number; schema_name: string; table_name: string; name: string; definition: string; saved_at: Date }[] = await target.query(
+    `SELECT id, schema_name, table_name, name, definition, saved_at FROM ${quotePg(STATE_SCHEMA)}.saved_constraints
+      WHERE run_id = $1 AND table_name = $2 AND kind = 'index' AND restored_at IS NULL ORDER BY id`,
+    [runId, tableName],
+  );
+  return rows.map((r) => ({ id: r.id, runId, kind: 'index', schemaName: r.schema_name, tableName: r.table_name, name: r.name, definition: r.definition, savedAt: r.saved_at, restoredAt: null, error: null }));
+}
+
+/** Marks saved definitions restored, in one statement. */
+export async function markConstraintsRestored(target: DataSource, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await target.query(`UPDATE ${quotePg(STATE_SCHEMA)}.saved_constraints SET restored_at = now(), error = NULL WHERE id = ANY($1::int[])`, [[...ids]]);
 }
 
 export async function markConstraintRestored(target: DataSource, id: number, error: string | null): Promise<void> {

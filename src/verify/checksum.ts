@@ -5,6 +5,7 @@ import { withPgClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { loadTablePair, pairColumns } from '../copy/copy-table.js';
 import { selectExpression } from '../schema/source-catalog.js';
+import type { RunCatalog } from '../run/run-catalog.js';
 import { digestFormFor, pgValueExpression, rowCanonicalizerFor, rowKeyText, type RowCanonicalizer } from './canonical.js';
 import { readPgBinaryRows } from './read-pg-binary.js';
 import { FramedHasher, RangeDigests } from './row-digest.js';
@@ -20,6 +21,8 @@ export interface ChecksumInput {
   rejectedKeys?: ReadonlyMap<string, number> | undefined;
   /** Only this range of a single-column integer key (`from <= key < to`, null = open): a range job's part. */
   range?: { column: string; from: string | null; to: string | null } | undefined;
+  /** The run's table definitions, read once per run (absent: read this table's from both databases). */
+  catalog?: RunCatalog | undefined;
 }
 
 /** Tuning of a checksum verification. */
@@ -178,7 +181,7 @@ class DrillOverflow extends Error {}
 export async function checksumTable(source: DataSource, target: DataSource, input: ChecksumInput, options: ChecksumOptions = {}): Promise<TableChecksum> {
   const started = Date.now();
   const maxListed = options.maxListed ?? 100;
-  const { sourceTable, targetTable } = await loadTablePair(source, target, { ...input, batchSize: 1 });
+  const { sourceTable, targetTable } = await loadTablePair(source, target, input, input.catalog);
   const pairs = pairColumns(sourceTable, targetTable, input.columns);
   const width = pairs.length;
   const canon = rowCanonicalizerFor(pairs, sourceTable.primaryKey);

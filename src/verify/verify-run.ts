@@ -5,6 +5,7 @@ import { readRejectedKeys, updateRunTable } from '../state/store.js';
 import { checksumTable, type RangeMismatch, type RowDifference } from './checksum.js';
 import { countBothSides } from './count-rows.js';
 import type { VerifyMethod } from './verify-method.js';
+import type { RunCatalog } from '../run/run-catalog.js';
 
 export { VERIFY_METHODS, type VerifyMethod } from './verify-method.js';
 
@@ -78,6 +79,7 @@ export async function verifyTable(
   table: Pick<RunTableRow, 'tableName' | 'targetTable' | 'rejectedRows'>,
   method: VerifyMethod,
   part?: TablePart,
+  catalog?: RunCatalog,
 ): Promise<TableVerification> {
   const started = Date.now();
   const at = (): string => new Date().toISOString();
@@ -103,6 +105,7 @@ export async function verifyTable(
       columns,
       rejectedKeys: rejectedKeys && rejectedKeys.size > 0 ? rejectedKeys : undefined,
       range: part?.range,
+      catalog,
     });
     return {
       ...base,
@@ -173,7 +176,7 @@ export async function verifyRunTables(
   target: DataSource,
   run: RunRow,
   tables: readonly RunTableRow[],
-  options: VerifyOptions & { done?: ReadonlyMap<string, TableVerification> },
+  options: VerifyOptions & { done?: ReadonlyMap<string, TableVerification>; catalog?: RunCatalog },
 ): Promise<TableVerification[]> {
   const results: TableVerification[] = new Array(tables.length);
   let next = 0;
@@ -183,7 +186,7 @@ export async function verifyRunTables(
       next += 1;
       const table = tables[index]!;
       const found = options.done?.get(table.tableName);
-      const v = found && found.method === options.method ? found : await verifyTable(source, target, run, table, options.method);
+      const v = found && found.method === options.method ? found : await verifyTable(source, target, run, table, options.method, undefined, options.catalog);
       results[index] = v;
       await recordTableVerification(target, run, v, options.log);
     }

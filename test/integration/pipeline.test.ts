@@ -73,4 +73,33 @@ describe('per-table pipeline', () => {
       await pgc.end();
     }
   });
+
+  it('a foreign key the data violates is reported by name; the others of the run are restored', async () => {
+    const my = await sandbox.mysql();
+    // Two orphans MySQL was told not to check: scores → users and friendships → users.
+    await my.query('SET SESSION foreign_key_checks = 0');
+    await my.query(`INSERT INTO scores (id, user_id, score, game_name, created_at) VALUES (9001, 424242, 1, 'x', '2024-01-01 00:00:00')`);
+    await my.query(`INSERT INTO friendships (id, requester_id, addressee_id, status, created_at) VALUES (9001, 1, 535353, 'PENDING', '2024-01-01 00:00:00')`);
+    await my.end();
+    try {
+      const result = await sandbox.cli(['run']);
+      expect(result.code, result.stdout + result.stderr).toBe(1);
+      expect(result.stdout).toMatch(/foreign key scores_user_id_fkey on scores: VALIDATE failed/);
+      expect(result.stdout).toMatch(/foreign key friendships_addressee_id_fkey on friendships: VALIDATE failed/);
+      const pgc = await sandbox.pg();
+      try {
+        const fks = await pgc.query(`SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace ORDER BY 1`);
+        const byName = Object.fromEntries(fks.rows.map((r) => [r.conname, r.convalidated]));
+        // Violated ones stay NOT VALID (guarding new rows); the others are valid.
+        expect(byName).toMatchObject({ scores_user_id_fkey: false, friendships_addressee_id_fkey: false, friendships_requester_id_fkey: true, monthly_scores_user_id_fkey: true });
+      } finally {
+        await pgc.end();
+      }
+    } finally {
+      const fix = await sandbox.mysql();
+      await fix.query('DELETE FROM scores WHERE id = 9001');
+      await fix.query('DELETE FROM friendships WHERE id = 9001');
+      await fix.end();
+    }
+  });
 });
