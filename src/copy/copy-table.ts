@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { queryMysql, withMysqlConnection, type SourceValue } from '../db/mysql.js';
+import { prepareSourceSession, withMysqlConnection, type SourceValue } from '../db/mysql.js';
 import { decodeRawRow, queryRawRows } from '../db/mysql-raw-rows.js';
 import { withPgClient, type PoolClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
@@ -395,24 +395,22 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
     firstRejected = undefined;
     for (const pair of pairs) Object.assign(pair.adjustments, emptyAdjustments());
     await withMysqlConnection(source, async (mysql) => {
-      await queryMysql(mysql, "SET SESSION time_zone = '+00:00'");
-      // A slow target must not make the server drop a paused stream.
-      await queryMysql(mysql, 'SET SESSION net_write_timeout = 3600');
-      await queryMysql(mysql, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      // The rows are read by one SELECT: InnoDB reads it from one consistent snapshot.
+      await prepareSourceSession(mysql);
       await withPgClient(target, async (pg) => {
-        await pg.query('BEGIN');
-        await pg.query("SET LOCAL timezone = 'UTC'");
-        await pg.query("SET LOCAL lock_timeout = '60s'");
+        const table = qualifyPg(input.targetSchema, targetTable.name);
+        const begin = "BEGIN; SET LOCAL timezone = 'UTC'; SET LOCAL lock_timeout = '60s'";
         if (input.range && rangeKey !== undefined) {
+          await pg.query(begin);
           // A range job owns only its keys: it deletes them (the table was emptied once by
           // prepare) so that a retry or rerun of this range alone ends exact.
           const bounds: string[] = [];
           const values: string[] = [];
           if (input.range.from !== null) bounds.push(`${quotePg(rangeKey)} >= $${values.push(input.range.from)}`);
           if (input.range.to !== null) bounds.push(`${quotePg(rangeKey)} < $${values.push(input.range.to)}`);
-          await pg.query(`DELETE FROM ONLY ${qualifyPg(input.targetSchema, targetTable.name)}${bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : ''}`, values);
+          await pg.query(`DELETE FROM ONLY ${table}${bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : ''}`, values);
         } else {
-          await pg.query(`TRUNCATE TABLE ONLY ${qualifyPg(input.targetSchema, targetTable.name)}`);
+          await pg.query(`${begin}; TRUNCATE TABLE ONLY ${table}`);
         }
         if (input.runId) {
           await pg.query(`DELETE FROM ${qualifyPg(STATE_SCHEMA, 'rejected_rows')} WHERE run_id = $1 AND table_name = $2 AND part = $3`, [input.runId, input.table, part]);
@@ -450,7 +448,6 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
         await saveHeld();
         await pg.query('COMMIT');
       });
-      await queryMysql(mysql, 'COMMIT');
     });
   };
 

@@ -91,3 +91,16 @@ export function queryMysql<T = Record<string, unknown>[]>(
     });
   });
 }
+
+const preparedSessions = new WeakSet<MysqlConnection>();
+
+/**
+ * The session settings every read of source rows needs, set once per pooled connection: UTC,
+ * so TIMESTAMP values are read as stored; a long net_write_timeout, so a slow target does not
+ * make the server drop a paused stream.
+ */
+export async function prepareSourceSession(connection: MysqlConnection): Promise<void> {
+  if (preparedSessions.has(connection)) return;
+  await queryMysql(connection, "SET SESSION time_zone = '+00:00', net_write_timeout = 3600");
+  preparedSessions.add(connection);
+}

@@ -8,6 +8,7 @@ import {
   STATE_SCHEMA,
   type RejectedRowRow,
   type RunRow,
+  type JsonRecord,
   type RunTableRow,
   type SavedConstraintRow,
 } from './entities.js';
@@ -75,6 +76,36 @@ export async function updateRunTable(target: DataSource, runId: string, tableNam
 
 export async function updateRun(target: DataSource, runId: string, patch: Partial<RunRow>): Promise<void> {
   await target.getRepository(RunEntity).update({ id: runId }, patch);
+}
+
+/** Records many tables' verification (status, rows, the record itself) in one statement. */
+export async function recordVerifications(
+  target: DataSource,
+  runId: string,
+  rows: readonly { table: string; status: string; sourceRows: number; targetRows: number; verification: JsonRecord }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await target.query(
+    `UPDATE ${quotePg(STATE_SCHEMA)}.run_tables AS t
+        SET status = x.status,
+            source_rows = COALESCE(x.source_rows, t.source_rows),
+            target_rows = COALESCE(x.target_rows, t.target_rows),
+            verification = x.verification
+       FROM jsonb_to_recordset($2::jsonb) AS x(table_name text, status text, source_rows bigint, target_rows bigint, verification jsonb)
+      WHERE t.run_id = $1 AND t.table_name = x.table_name`,
+    [
+      runId,
+      JSON.stringify(
+        rows.map((r) => ({
+          table_name: r.table,
+          status: r.status,
+          source_rows: r.sourceRows >= 0 ? r.sourceRows : null,
+          target_rows: r.targetRows >= 0 ? r.targetRows : null,
+          verification: r.verification,
+        })),
+      ),
+    ],
+  );
 }
 
 /** Counts an attempt and marks the table as copying. */

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { describeError } from '../errors.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
-import { readRejectedKeys, updateRunTable } from '../state/store.js';
+import { readRejectedKeys, recordVerifications, updateRunTable } from '../state/store.js';
 import { checksumTable, type RangeMismatch, type RowDifference } from './checksum.js';
 import { countBothSides } from './count-rows.js';
 import type { VerifyMethod } from './verify-method.js';
@@ -179,18 +179,38 @@ export async function verifyRunTables(
   options: VerifyOptions & { done?: ReadonlyMap<string, TableVerification>; catalog?: RunCatalog },
 ): Promise<TableVerification[]> {
   const results: TableVerification[] = new Array(tables.length);
+  // What the copy jobs verified is recorded in one statement, problems named one line each.
+  const todo: number[] = [];
+  const done: TableVerification[] = [];
+  tables.forEach((table, index) => {
+    const found = options.done?.get(table.tableName);
+    if (found && found.method === options.method) {
+      results[index] = found;
+      done.push(found);
+    } else {
+      todo.push(index);
+    }
+  });
+  await recordVerifications(
+    target,
+    run.id,
+    done.map((v) => ({ table: v.table, status: v.status, sourceRows: v.sourceRows, targetRows: v.targetRows, verification: v as unknown as Record<string, unknown> })),
+  );
+  if (done.length > 0) {
+    const equal = done.filter((v) => v.status === 'verified').length;
+    await options.log?.(`${done.length} tables verified by their copy jobs: ${equal} equal${done.length > equal ? `, ${done.length - equal} not` : ''}`);
+    for (const v of done) if (v.status !== 'verified' && v.status !== 'unverified') await options.log?.(describeVerificationProblem(v));
+  }
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < tables.length) {
-      const index = next;
+    while (next < todo.length) {
+      const index = todo[next]!;
       next += 1;
-      const table = tables[index]!;
-      const found = options.done?.get(table.tableName);
-      const v = found && found.method === options.method ? found : await verifyTable(source, target, run, table, options.method, undefined, options.catalog);
+      const v = await verifyTable(source, target, run, tables[index]!, options.method, undefined, options.catalog);
       results[index] = v;
       await recordTableVerification(target, run, v, options.log);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, tables.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, todo.length)) }, worker));
   return results;
 }
