@@ -293,16 +293,43 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
   };
   let mysqlBound: readonly RawField[] | undefined;
   const zeros = new ZeroBytes();
-  /** Feeds columns [from, to) of a MySQL row, in digest form, to `h`. */
-  const hashMysql = (h: FramedHasher, buffer: Buffer, starts: Int32Array, ends: Int32Array, fields: readonly RawField[], from = 0, to = width): void => {
+  /** Columns whose MySQL bytes may need a change to be canonical (zero dates, timestamps' fractions, NUL in text). */
+  let checked: number[] = [];
+  let anyValue = false;
+  const bind = (fields: readonly RawField[]): void => {
+    // Text the server sends in another form than UTF-8 is read as a value.
+    mysqlBound = fields;
+    fields.forEach((f, i) => {
+      if (mysqlKinds[i] === TEXT && (f.characterSet === BINARY_CHARSET || f.encoding !== 'utf8')) mysqlKinds[i] = VALUE;
+    });
+    checked = mysqlKinds.flatMap((k, i) => (k === DATE || k === TIMESTAMP || k === TEXT ? [i] : []));
+    anyValue = mysqlKinds.some((k) => k === VALUE);
+  };
+  /**
+   * Feeds a MySQL row, in digest form, to `h`: the packet's payload as it is when every value is
+   * canonical already (the common case: one copy per row), else value by value. `row` bounds the
+   * payload; without it (a few columns only) values go one by one.
+   */
+  const hashMysql = (h: FramedHasher, buffer: Buffer, starts: Int32Array, ends: Int32Array, fields: readonly RawField[], row?: { start: number; end: number }, from = 0, to = width): void => {
+    if (mysqlBound !== fields) bind(fields);
+    let plain = row !== undefined && !anyValue;
     // A zero byte anywhere in the row (a length byte of an empty value is one) means its text values are searched for NUL.
-    const mayHoldNul = zeros.mayHold(buffer, starts[from] ?? 0, ends[to - 1]! < 0 ? starts[to - 1]! : ends[to - 1]!);
-    if (mysqlBound !== fields) {
-      // Text the server sends in another form than UTF-8 is read as a value.
-      mysqlBound = fields;
-      fields.forEach((f, i) => {
-        if (mysqlKinds[i] === TEXT && (f.characterSet === BINARY_CHARSET || f.encoding !== 'utf8')) mysqlKinds[i] = VALUE;
-      });
+    const mayHoldNul = plain ? zeros.mayHold(buffer, row!.start, row!.end) : true;
+    if (plain) {
+      for (const i of checked) {
+        const e = ends[i]!;
+        if (e < 0) continue;
+        const s = starts[i]!;
+        const kind = mysqlKinds[i];
+        if (kind === TEXT ? mayHoldNul && hasNul(buffer, s, e) : isZeroDateText(buffer, s, e) || (kind === TIMESTAMP && withoutTrailingZeros(buffer, s, e) !== e)) {
+          plain = false;
+          break;
+        }
+      }
+    }
+    if (plain) {
+      h.framed(buffer, row!.start, row!.end);
+      return;
     }
     for (let i = from; i < to; i += 1) {
       const e = ends[i]!;
@@ -312,7 +339,7 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
       }
       const s = starts[i]!;
       const kind = mysqlKinds[i];
-      if (kind === BYTES || (kind === DATE && !isZeroDateText(buffer, s, e)) || (kind === TEXT && !(mayHoldNul && hasNul(buffer, s, e)))) h.bytes(buffer, s, e);
+      if (kind === BYTES || (kind === DATE && !isZeroDateText(buffer, s, e)) || (kind === TEXT && !hasNul(buffer, s, e))) h.bytes(buffer, s, e);
       else if (kind === TIMESTAMP && !isZeroDateText(buffer, s, e)) h.bytes(buffer, s, withoutTrailingZeros(buffer, s, e));
       else if (kind === DATE || kind === TIMESTAMP) h.null();
       else h.text(fromMysql[i]!(decodeRawField(buffer, s, boundedValue(e, s, i), fields[i]!)));
@@ -329,21 +356,29 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
   };
 
   const mysqlList = pairs.map((p) => selectExpression(p.source)).join(', ');
-  const readMysql = async (range: number | null, onRow: (buffer: Buffer, starts: Int32Array, ends: Int32Array, fields: readonly RawField[]) => void, where = whereMysql(range), limit = ''): Promise<void> => {
+  const readMysql = async (
+    range: number | null,
+    onRow: (buffer: Buffer, starts: Int32Array, ends: Int32Array, fields: readonly RawField[], row: { start: number; end: number }) => void,
+    where = whereMysql(range),
+    limit = '',
+  ): Promise<void> => {
     await withMysqlConnection(source, async (m) => {
       await prepareSourceSession(m);
       const sql = `SELECT ${mysqlList} FROM ${mysqlFrom}${where.sql}${mysqlOrder ? ` ORDER BY ${mysqlOrder}` : ''}${limit}`;
       const starts = new Int32Array(width);
       const ends = new Int32Array(width);
       let fields: RawField[] = [];
+      const row = { start: 0, end: 0 };
       // Rows are handled as they arrive; the socket is read only as fast as this runs.
       await queryRawRows(m, sql, where.values, {
         onFields: (f) => {
           fields = f;
         },
-        onRow: (buffer, start) => {
+        onRow: (buffer, start, end) => {
           splitRawRow(buffer, start, width, starts, ends);
-          onRow(buffer, starts, ends, fields);
+          row.start = start;
+          row.end = end;
+          onRow(buffer, starts, ends, fields, row);
         },
       }).done;
     });
@@ -363,10 +398,10 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
   const sourceDigests = new RangeDigests(orderFree);
   const targetDigests = new RangeDigests(orderFree);
   await Promise.all([
-    readMysql(null, (buffer, starts, ends, fields) => {
+    readMysql(null, (buffer, starts, ends, fields, row) => {
       const key = intKey && ends[keyPosition]! >= 0 ? integerAt(buffer, starts[keyPosition]!, ends[keyPosition]!) : null;
       sourceDigests.beginRow(rangeOf(plan, key));
-      hashMysql(sourceDigests.hasher, buffer, starts, ends, fields);
+      hashMysql(sourceDigests.hasher, buffer, starts, ends, fields, row);
       sourceDigests.endRow();
     }),
     readPg(pgDigestList, null, (buffer, starts, ends) => {
@@ -409,10 +444,10 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
     maxRows: intKey ? Number.POSITIVE_INFINITY : options.maxDrillRows ?? 1_000_000,
     maxBytes: options.maxDrillBytes ?? 64 * 1024 * 1024,
     readSource: (range, onRow) =>
-      readMysql(range, (buffer, starts, ends, fields) => {
+      readMysql(range, (buffer, starts, ends, fields, row) => {
         for (const i of identity) keyValues[i] = fromMysql[i]!(decodeRawField(buffer, starts[i]!, boundedValue(ends[i]!, starts[i]!, i), fields[i]!));
         rowHasher.reset();
-        hashMysql(rowHasher, buffer, starts, ends, fields);
+        hashMysql(rowHasher, buffer, starts, ends, fields, row);
         onRow(rowKeyText(canon, keyValues), rowHasher.digest(), () => identity.map((i) => keptValue(decodeRawField(buffer, starts[i]!, ends[i]!, fields[i]!), canon.keyIndexes.length > 0)));
       }),
     readTarget: (range, onRow) =>
@@ -439,7 +474,7 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
         (buffer, starts, ends, fields) => {
           found = pairs.map((_p, i) => {
             rowHasher.reset();
-            hashMysql(rowHasher, buffer, starts, ends, fields, i, i + 1);
+            hashMysql(rowHasher, buffer, starts, ends, fields, undefined, i, i + 1);
             return rowHasher.digest();
           });
         },

@@ -1,11 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
 
 /**
- * Canonical rows fed to a hash with a framing in which no two different sequences of values
- * give the same bytes: each value's UTF-8 bytes, then its length (4 bytes, big-endian); NULL is
- * 0xFFFFFFFF alone. The length comes after the bytes, so a value can be hashed as it arrives
- * without knowing its length first. Small values are gathered in a staging buffer (one hash
- * call per 64 kB); a big one goes to the hash where it lies, never copied.
+ * Canonical rows fed to a hash, framed as MySQL's text protocol frames a row's values: each
+ * value is its length, length-coded (one byte below 251, else 0xFC + 2, 0xFD + 3 or 0xFE + 8
+ * bytes, little-endian), then its UTF-8 bytes; NULL is 0xFB. No two different sequences of
+ * values give the same bytes, and a MySQL row whose values are all in canonical form already
+ * is exactly its packet's payload, hashed as it is. Small values are gathered in a staging
+ * buffer (one hash call per 64 kB); a big one goes to the hash where it lies, never copied.
  */
 export class FramedHasher {
   private readonly staging = Buffer.allocUnsafe(64 * 1024);
@@ -23,59 +24,99 @@ export class FramedHasher {
     this.pos = 0;
   }
 
-  private length(n: number): void {
-    if (this.pos + 4 > this.staging.length) this.flushStaging();
-    this.staging.writeUInt32BE(n, this.pos);
-    this.pos += 4;
+  /** Writes n's length code at `p` (room for 9 bytes is there); returns the position after it. */
+  private lengthCode(n: number, p: number): number {
+    const out = this.staging;
+    if (n < 251) {
+      out[p] = n;
+      return p + 1;
+    }
+    if (n < 0x10000) {
+      out[p] = 0xfc;
+      out[p + 1] = n & 255;
+      out[p + 2] = n >>> 8;
+      return p + 3;
+    }
+    if (n < 0x1000000) {
+      out[p] = 0xfd;
+      out[p + 1] = n & 255;
+      out[p + 2] = (n >>> 8) & 255;
+      out[p + 3] = n >>> 16;
+      return p + 4;
+    }
+    out[p] = 0xfe;
+    out.writeUInt32LE(n >>> 0, p + 1);
+    out.writeUInt32LE(Math.floor(n / 0x100000000), p + 5);
+    return p + 9;
   }
 
   /** A value's bytes. */
   bytes(source: Buffer, start: number, end: number): void {
     const n = end - start;
     const out = this.staging;
-    if (n > out.length - this.pos - 4) {
+    if (n + 9 > out.length - this.pos) {
       this.flushStaging();
-      if (n > out.length - 4) {
+      if (n + 9 > out.length) {
+        this.pos = this.lengthCode(n, 0);
+        this.flushStaging();
         this.hash.update(source.subarray(start, end));
-        this.length(n);
         return;
       }
     }
-    let p = this.pos;
+    let p = this.lengthCode(n, this.pos);
     if (n < 64) {
       for (let i = start; i < end; i += 1) out[p++] = source[i]!;
     } else {
       source.copy(out, p, start, end);
       p += n;
     }
-    // The length, big-endian, by hand: this runs for every value.
-    out[p] = n >>> 24;
-    out[p + 1] = (n >>> 16) & 255;
-    out[p + 2] = (n >>> 8) & 255;
-    out[p + 3] = n & 255;
-    this.pos = p + 4;
+    this.pos = p;
+  }
+
+  /** Bytes already framed this way (a MySQL row payload whose values are canonical as they are). */
+  framed(source: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (n > this.staging.length - this.pos) {
+      this.flushStaging();
+      if (n > this.staging.length) {
+        this.hash.update(source.subarray(start, end));
+        return;
+      }
+    }
+    if (n < 256) {
+      // A byte loop beats Buffer.copy's call on a row this size.
+      const out = this.staging;
+      let p = this.pos;
+      for (let i = start; i < end; i += 1) out[p++] = source[i]!;
+      this.pos = p;
+    } else {
+      source.copy(this.staging, this.pos, start, end);
+      this.pos += n;
+    }
   }
 
   /** A value's canonical text (null: NULL). */
   text(value: string | null): void {
     if (value === null) {
-      this.length(0xffffffff);
+      this.null();
       return;
     }
-    if (value.length * 3 <= this.staging.length - this.pos - 4) {
-      const n = this.staging.write(value, this.pos, 'utf8');
-      this.pos += n;
-      this.length(n);
+    if (value.length * 3 + 9 <= this.staging.length - this.pos) {
+      // Written after room for the longest length code, then moved back behind the real one.
+      const at = this.pos + 9;
+      const n = this.staging.write(value, at, 'utf8');
+      const p = this.lengthCode(n, this.pos);
+      if (p !== at) this.staging.copy(this.staging, p, at, at + n);
+      this.pos = p + n;
       return;
     }
-    this.flushStaging();
     const bytes = Buffer.from(value, 'utf8');
-    this.hash.update(bytes);
-    this.length(bytes.length);
+    this.bytes(bytes, 0, bytes.length);
   }
 
   null(): void {
-    this.length(0xffffffff);
+    if (this.pos + 1 > this.staging.length) this.flushStaging();
+    this.staging[this.pos++] = 0xfb;
   }
 
   /** The digest of everything since the last reset (hex). */

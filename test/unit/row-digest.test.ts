@@ -76,6 +76,20 @@ describe('framed row hashes', () => {
     }
   });
 
+  it("hashes a MySQL row payload as it is: the same bytes as its values one by one", () => {
+    const values = ['1', null, 'x'.repeat(300), '', '🎮 게임', 'y'.repeat(70_000)];
+    const payload = Buffer.concat(
+      values.map((v) => {
+        if (v === null) return Buffer.from([0xfb]);
+        const bytes = Buffer.from(v, 'utf8');
+        const n = bytes.length;
+        const head = n < 251 ? Buffer.from([n]) : n < 65536 ? Buffer.from([0xfc, n & 255, n >>> 8]) : Buffer.from([0xfd, n & 255, (n >>> 8) & 255, n >>> 16]);
+        return Buffer.concat([head, bytes]);
+      }),
+    );
+    expect(digest((h) => h.framed(payload, 0, payload.length))).toBe(digest((h) => values.forEach((v) => h.text(v))));
+  });
+
   it('keeps one digest per key range, and refuses rows out of key order', () => {
     const digests = new RangeDigests(false);
     for (const [range, value] of [[0, 'a'], [0, 'b'], [2, 'c']] as const) {
