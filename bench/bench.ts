@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     'wide-mb': { type: 'string', default: '10' },
     'skip-pgloader': { type: 'boolean', default: false },
     'skip-floor': { type: 'boolean', default: false },
+    unverified: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -56,6 +57,7 @@ if (args.help) {
                       holding --many-rows rows in all (default 10000); my2pg end to end beside pgloader
   --wide-rows N       wide rows: N rows of about --wide-mb MB (default 10; LONGTEXT with tabs, backslashes, emoji + LONGBLOB);
                       my2pg's time and peak RSS beside \`mariadb --quick -B -e 'SELECT * FROM t' > /dev/null\`
+  --unverified        also time \`my2pg run --verify none\` each round (its copy phase has no verification beside it)
   --skip-pgloader, --skip-floor, --keep (keep the databases)
 Environment: BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306), BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS_URL.
 `);
@@ -236,15 +238,16 @@ function phaseTable(label: string, samples: readonly Sample[]): string[] {
   ];
 }
 
-async function runMy2pg(options: { processes: number; rangeRows?: string }): Promise<Sample> {
+async function runMy2pg(options: { processes: number; rangeRows?: string; verifyNone?: boolean }): Promise<Sample> {
   await recreatePgDatabase(names.my2pg);
   const env = my2pgEnv();
-  const planFlags = ['--batch-size', String(args['batch-size']), '--range-rows', options.rangeRows ?? String(args['range-rows'])];
+  const planFlags = ['--batch-size', String(args['batch-size']), '--range-rows', options.rangeRows ?? String(args['range-rows']), ...(options.verifyNone ? ['--verify', 'none'] : [])];
+  const settled = options.verifyNone ? /run (run-[\w.-]+): every table copied; not verified \(--verify none\)/ : /run (run-[\w.-]+): every table copied and verified/;
   const startedAt = Date.now();
   if (options.processes === 0) {
     const run = spawnWatched(process.execPath, [BIN, 'run', '--concurrency', String(concurrency), ...planFlags], { cwd: ROOT, env });
     const result = await run.done;
-    const runId = /run (run-[\w.-]+): every table copied and verified/.exec(result.stdout)?.[1];
+    const runId = settled.exec(result.stdout)?.[1];
     const phases = runId ? await readPhases(runId, startedAt) : undefined;
     return { seconds: result.seconds, peakRssBytes: result.peakRssBytes, ok: result.code === 0 && runId !== undefined, phases, ...(result.code === 0 ? {} : { note: (result.stdout + result.stderr).slice(-400) }) };
   }
@@ -261,7 +264,7 @@ async function runMy2pg(options: { processes: number; rangeRows?: string }): Pro
   const result = await start.done;
   for (const w of workers) w.child.kill('SIGTERM');
   const ends = await Promise.all(workers.map((w) => w.done));
-  const runId = /run (run-[\w.-]+): every table copied and verified/.exec(result.stdout)?.[1];
+  const runId = settled.exec(result.stdout)?.[1];
   const phases = runId ? await readPhases(runId, t1) : undefined;
   return {
     seconds: result.seconds,
@@ -413,6 +416,7 @@ async function compareMode(): Promise<string[]> {
   out.push(`- my2pg: --concurrency ${concurrency}, --batch-size ${args['batch-size']}, --range-rows ${args['range-rows']}; end to end = plan, create tables, copy, indexes, foreign keys, sequences, verification`, '');
   const havePgloader = !args['skip-pgloader'] && version('pgloader', ['--version']) !== 'not installed';
   const my2pgRuns = new Map<number, Sample[]>(processList.map((p) => [p, []]));
+  const unverified: Sample[] = [];
   const pgl: Sample[] = [];
   const floor: Sample[] = [];
   for (let round = 1; round <= rounds; round += 1) {
@@ -433,6 +437,11 @@ async function compareMode(): Promise<string[]> {
       my2pgRuns.get(p)!.push(s);
       log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
     }
+    if (args.unverified) {
+      await settle();
+      unverified.push(await runMy2pg({ processes: 0, verifyNone: true }));
+      log(`round ${round}: my2pg run --verify none ${fmt(unverified.at(-1)!.seconds)} s, phases ${JSON.stringify(unverified.at(-1)!.phases)}`);
+    }
     await dropPgDatabase(names.floor);
   }
   const summaries: Summary[] = [];
@@ -441,10 +450,15 @@ async function compareMode(): Promise<string[]> {
     summaries.push({ name: label, samples });
     summaries.push({ ...copyPhaseSummary(samples), name: `${label}: copy phase` });
   }
+  if (args.unverified) {
+    summaries.push({ name: 'my2pg run --verify none (end to end)', samples: unverified });
+    summaries.push({ ...copyPhaseSummary(unverified), name: 'my2pg run --verify none: copy phase' });
+  }
   if (havePgloader) summaries.push({ name: 'pgloader', samples: pgl });
   if (!args['skip-floor']) summaries.push({ name: 'raw floor (mariadb --quick -B → psql COPY, 2 at a time)', samples: floor });
   out.push(...summarize(rows, bytes, summaries), '');
   for (const [p, samples] of my2pgRuns) out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
+  if (args.unverified) out.push(...phaseTable('`my2pg run --verify none`', unverified), '');
   return out;
 }
 
@@ -506,6 +520,7 @@ async function wideMode(rowsWanted: number, rowMb: number): Promise<string[]> {
     '',
   );
   const my2pg = new Map<number, Sample[]>(processList.map((p) => [p, []]));
+  const unverified: Sample[] = [];
   const read: Sample[] = [];
   for (let round = 1; round <= rounds; round += 1) {
     await settle();
@@ -517,6 +532,11 @@ async function wideMode(rowsWanted: number, rowMb: number): Promise<string[]> {
       my2pg.get(p)!.push(s);
       log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
     }
+    if (args.unverified) {
+      await settle();
+      unverified.push(await runMy2pg({ processes: 0, verifyNone: true }));
+      log(`round ${round}: my2pg run --verify none ${fmt(unverified.at(-1)!.seconds)} s, phases ${JSON.stringify(unverified.at(-1)!.phases)}, peak RSS ${fmt(unverified.at(-1)!.peakRssBytes / MB, 0)} MB`);
+    }
   }
   const summaries: Summary[] = [];
   for (const [p, samples] of my2pg) {
@@ -524,9 +544,14 @@ async function wideMode(rowsWanted: number, rowMb: number): Promise<string[]> {
     summaries.push({ name: label, samples });
     summaries.push({ ...copyPhaseSummary(samples), name: `${label}: copy phase` });
   }
+  if (args.unverified) {
+    summaries.push({ name: 'my2pg run --verify none (end to end)', samples: unverified });
+    summaries.push({ ...copyPhaseSummary(unverified), name: 'my2pg run --verify none: copy phase' });
+  }
   summaries.push({ name: "mariadb --quick -B -e 'SELECT * FROM t' > /dev/null", samples: read });
   out.push(...summarizeAgainst(rows, bytes, summaries, summaries.at(-1)!, 'vs mariadb read'), '');
   for (const [p, samples] of my2pg) out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
+  if (args.unverified) out.push(...phaseTable('`my2pg run --verify none`', unverified), '');
   return out;
 }
 
