@@ -16,8 +16,10 @@ const NEWLINE = 0x0a;
 const BACKSLASH = 0x5c;
 
 /**
- * Chunks of COPY text. `emit` receives each full chunk (and owns it from then on); the copy
- * flushes at row ends by bytes and rows, and a row bigger than a chunk flushes in between.
+ * Chunks of COPY text (or binary COPY). `emit` receives each chunk (and owns it from then on);
+ * the copy flushes at row ends by bytes and rows, and a row bigger than a chunk flushes in
+ * between. Chunks start at 64 kB and grow, while they fill, up to `capacity`: a small table
+ * costs no 2 MB buffer, a big one few flushes.
  */
 export class CopySink {
   buffer: Buffer;
@@ -26,10 +28,11 @@ export class CopySink {
   emitted = 0;
 
   constructor(
+    /** The largest chunk. */
     readonly capacity: number,
     private readonly emit: (chunk: Buffer) => void,
   ) {
-    this.buffer = Buffer.allocUnsafe(capacity);
+    this.buffer = Buffer.allocUnsafe(Math.min(capacity, 64 * 1024));
   }
 
   /** Bytes written since the start (emitted or not). */
@@ -37,29 +40,30 @@ export class CopySink {
     return this.emitted + this.pos;
   }
 
-  /** Hands the bytes written so far to `emit` and starts a new chunk. */
-  flush(): void {
-    if (this.pos === 0) return;
+  /** Hands the bytes written so far to `emit` and starts a new chunk (`room` bytes at least). */
+  flush(room = 0): void {
+    if (this.pos === 0 && room <= this.buffer.length) return;
     const chunk = this.buffer.subarray(0, this.pos);
+    const full = this.pos > this.buffer.length / 2;
     this.emitted += this.pos;
-    this.buffer = Buffer.allocUnsafe(this.capacity);
+    this.buffer = Buffer.allocUnsafe(Math.min(this.capacity, Math.max(room, full ? this.buffer.length * 2 : this.buffer.length)));
     this.pos = 0;
-    this.emit(chunk);
+    if (chunk.length > 0) this.emit(chunk);
   }
 
   /** Makes room for `n` bytes (n ≤ capacity). */
   reserve(n: number): void {
-    if (this.pos + n > this.capacity) this.flush();
+    if (this.pos + n > this.buffer.length) this.flush(n);
   }
 
   byte(b: number): void {
-    if (this.pos === this.capacity) this.flush();
+    if (this.pos === this.buffer.length) this.flush();
     this.buffer[this.pos++] = b;
   }
 
   /** Writes bytes as they are until the chunk is full; returns where it stopped. */
   rawPart(source: Buffer, start: number, end: number): number {
-    const n = Math.min(end - start, this.capacity - this.pos);
+    const n = Math.min(end - start, this.buffer.length - this.pos);
     if (n < 96) {
       const out = this.buffer;
       let p = this.pos;
@@ -78,7 +82,7 @@ export class CopySink {
   escapedPart(source: Buffer, start: number, end: number): number {
     const out = this.buffer;
     let p = this.pos;
-    const limit = this.capacity - 1;
+    const limit = out.length - 1;
     let i = start;
     for (; i < end && p < limit; i += 1) {
       const b = source[i]!;
@@ -96,7 +100,7 @@ export class CopySink {
 
   /** Writes bytes as hex digits until the chunk is full; returns where it stopped. */
   hexPart(source: Buffer, start: number, end: number): number {
-    const n = Math.min(end - start, (this.capacity - this.pos) >>> 1);
+    const n = Math.min(end - start, (this.buffer.length - this.pos) >>> 1);
     if (n < 32) {
       const out = this.buffer;
       let p = this.pos;
