@@ -144,6 +144,10 @@ export async function startCommand(
     let prepared: PreparedRun;
     // Held until the flow is enqueued, so that two starts on one schema cannot both pass.
     const guard = await guardRunStart(target, queues, config.schema);
+    // In-process workers start while the run is prepared (their connections take a moment);
+    // they find jobs once the flow is enqueued.
+    const starting = inProcess ? inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger }) : undefined;
+    starting?.catch(() => undefined);
     try {
       const entities = flags.entities ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target')) : undefined;
       prepared = await prepareRun(source!, target, {
@@ -162,6 +166,7 @@ export async function startCommand(
       });
       await enqueueRun(queues, prepared);
     } catch (error) {
+      await starting?.then((pool) => pool.close()).catch(() => undefined);
       // No job exists yet, so nothing was started: exit 2, whatever the cause.
       if (error instanceof UsageError) throw error;
       throw new UsageError(`nothing was enqueued: ${describeError(error)}`);
@@ -178,7 +183,7 @@ export async function startCommand(
       output.out(prepared.runId);
       return 0;
     }
-    const pool = inProcess ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger }) : undefined;
+    const pool = await starting;
     try {
       return await waitAndReport(target, queues, prepared.runId, output, config);
     } finally {
