@@ -49,6 +49,7 @@ export function createCopyTableProcessor(context: JobContext) {
         table: payload.table,
         targetTable: payload.targetTable,
         rejectedRows: result.rejected,
+        rows: result.rows,
         part: range ? { range: { column: range.column, from: range.from, to: range.to }, part: copyPartLabel(range) } : undefined,
         rebuildIndexes: lastPart,
       }, (line) => job.log(line).then(() => undefined), catalog);

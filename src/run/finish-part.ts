@@ -20,6 +20,8 @@ export interface CopiedPart {
   targetTable: string;
   /** Rows the copy rejected (whole-table jobs; a range job's are read from its part). */
   rejectedRows: number;
+  /** Rows the copy wrote. */
+  rows: number;
   /** A range job's part; absent for a whole table. */
   part?: TablePart | undefined;
   /** Rebuild the table's indexes: a whole table, or the last range of a split one to commit. */
@@ -43,7 +45,7 @@ export async function finishCopiedPart(source: DataSource, target: DataSource, r
   };
   const rebuild = async (): Promise<RestoredConstraint[]> => {
     if (!copied.rebuildIndexes) return [];
-    const indexes = await restoreTableIndexes(target, run.id, copied.targetTable);
+    const indexes = await restoreTableIndexes(target, run.id, copied.targetTable, { oneTransaction: !copied.part && copied.rows < 100_000 });
     if (indexes.length > 0) await log(`indexes: ${indexes.filter((i) => i.status === 'restored' || i.status === 'already-present').length}/${indexes.length} rebuilt`);
     return indexes.filter((i) => i.status !== 'failed');
   };
