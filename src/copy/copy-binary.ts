@@ -70,11 +70,6 @@ function put16(b: Buffer, p: number, n: number): void {
   b[p + 1] = n & 255;
 }
 
-function int32(out: BinaryOut, n: number): void {
-  out.reserve(4);
-  put32(out.buffer, out.pos, n);
-  out.pos += 4;
-}
 
 /** An integer written in ASCII (an optional minus, digits), or null. Exact up to 2^53. */
 function asciiInteger(src: Buffer, s: number, e: number): number | null {
@@ -332,5 +327,3 @@ export function writeBinaryValue(out: BinaryOut, kind: BinaryKind, src: Buffer, 
       return false;
   }
 }
-
-export { int32 as writeBinaryLength };

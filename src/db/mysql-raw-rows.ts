@@ -56,8 +56,6 @@ export interface RawRowHandlers {
 
 /** A running raw query. */
 export interface RawRowQuery {
-  /** Resolves with the fields once the server described them. */
-  fields: Promise<RawField[]>;
   /** Resolves when every row was handled; rejects on a server, connection or handler error. */
   done: Promise<void>;
   /** Stops reading the socket (backpressure); rows already received wait. */
@@ -110,17 +108,9 @@ export function queryRawRows(connection: MysqlConnection, sql: string, values: u
   const done = new Promise<void>((resolve, reject) => {
     settle = { resolve, reject };
   });
-  let resolveFields!: (fields: RawField[]) => void;
-  let rejectFields!: (error: unknown) => void;
-  const fields = new Promise<RawField[]>((resolve, reject) => {
-    resolveFields = resolve;
-    rejectFields = reject;
-  });
-  fields.catch(() => undefined);
   const fail = (error: unknown): void => {
     if (failure !== undefined) return;
     failure = error;
-    rejectFields(error);
     settle!.reject(error);
   };
   const command = new RawRowsQuery(connection.format(sql, values), (buffer, start, end) => {
@@ -143,12 +133,9 @@ export function queryRawRows(connection: MysqlConnection, sql: string, values: u
     } catch (error) {
       fail(error);
     }
-    resolveFields(described);
   });
   command.on('error', (error) => fail(error));
   command.on('end', () => {
-    // A query without rows ends without a fields event.
-    resolveFields([]);
     if (failure === undefined) settle!.resolve();
     connection.removeListener('error', onConnectionError);
   });
@@ -159,7 +146,6 @@ export function queryRawRows(connection: MysqlConnection, sql: string, values: u
   done.catch(() => connection.removeListener('error', onConnectionError));
   (connection as unknown as { addCommand(cmd: unknown): void }).addCommand(command);
   return {
-    fields,
     done,
     pause: () => connection.pause(),
     resume: () => connection.resume(),
