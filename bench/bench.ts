@@ -14,7 +14,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { BENCH_TABLES, FLOOR_PG_DDL, generateSourceDatabase, sourceDataBytes, tableSizes, type BenchTable } from './generate.js';
+import { BENCH_TABLES, FLOOR_PG_DDL, generateManyTablesDatabase, generateSourceDatabase, generateWideDatabase, sourceDataBytes, tableSizes, WIDE_TABLE, type BenchTable } from './generate.js';
 import { median, runShell, spawnWatched } from './measure.js';
 import { queuesOfRun } from '../src/queue/target-scope.js';
 
@@ -32,8 +32,13 @@ const { values: args } = parseArgs({
     processes: { type: 'string', default: '0' },
     scaling: { type: 'boolean', default: false },
     'memory-rows': { type: 'string' },
+    'wide-rows': { type: 'string' },
+    'many-tables': { type: 'string' },
+    'many-rows': { type: 'string', default: '10000' },
+    'wide-mb': { type: 'string', default: '10' },
     'skip-pgloader': { type: 'boolean', default: false },
     'skip-floor': { type: 'boolean', default: false },
+    unverified: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -49,6 +54,11 @@ if (args.help) {
   --range-rows K      my2pg --range-rows; default 500000
   --scaling           my2pg alone at 1x, 2x and 4x --users: is time linear in data?
   --memory-rows M     memory bound: one game_visits table of M rows, my2pg with one worker process, --range-rows 0 (one stream)
+  --many-tables T     many small tables: T generated tables (Magento-like: varied types, indexes, foreign keys)
+                      holding --many-rows rows in all (default 10000); my2pg end to end beside pgloader
+  --wide-rows N       wide rows: N rows of about --wide-mb MB (default 10; LONGTEXT with tabs, backslashes, emoji + LONGBLOB);
+                      my2pg's time and peak RSS beside \`mariadb --quick -B -e 'SELECT * FROM t' > /dev/null\`
+  --unverified        also time \`my2pg run --verify none\` each round (its copy phase has no verification beside it)
   --skip-pgloader, --skip-floor, --keep (keep the databases)
 Environment: BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306), BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS_URL.
 `);
@@ -125,13 +135,39 @@ async function countPgRows(database: string, schema: string, tables: readonly st
   return out;
 }
 
+/**
+ * Where a my2pg run's time went, s. Spans are wall time on the run's clock; `…Busy` sums the
+ * time of every job doing that work (jobs overlap: two copy jobs at once, a table verified and
+ * indexed while others are copied).
+ */
+interface Phases {
+  /** Start of the command → first copy job started (plan, create tables, enqueue). */
+  prepare: number;
+  /** First copy job started → last copy committed. */
+  copy: number;
+  /** Last copy committed → finalize done (what the pipeline could not overlap). */
+  afterCopy: number;
+  /** finalize job, start to end. */
+  finalize: number;
+  copyBusy: number;
+  /** Copy jobs verifying their table or range right after the commit. */
+  verifyBusy: number;
+  /** Copy jobs rebuilding their table's indexes. */
+  indexBusy: number;
+  /** finalize: indexes left (failed in a job), foreign keys, sequences + alembic, verification of tables no job verified. */
+  finalizeIndexes: number;
+  finalizeForeignKeys: number;
+  finalizeSequences: number;
+  finalizeVerify: number;
+}
+
 /** One timed run of a tool. */
 interface Sample {
   seconds: number;
   peakRssBytes: number;
   ok: boolean;
   note?: string;
-  phases?: { prepare: number; copy: number; finalize: number };
+  phases?: Phases;
 }
 
 const my2pgEnv = (): NodeJS.ProcessEnv => ({
@@ -144,8 +180,8 @@ const my2pgEnv = (): NodeJS.ProcessEnv => ({
   MY2PG_LOG_LEVEL: 'warn',
 });
 
-/** Phase times of a run from BullMQ's own timestamps (processedOn / finishedOn). */
-async function readPhases(runId: string, startedAt: number): Promise<Sample['phases']> {
+/** Phase times of a run from BullMQ's own timestamps (processedOn / finishedOn) and the jobs' return values. */
+async function readPhases(runId: string, startedAt: number): Promise<Phases | undefined> {
   // The run's queues, as it recorded them (they are named after its target).
   const client = new pg.Client({ connectionString: withDatabase(pgServer, names.my2pg) });
   await client.connect();
@@ -158,9 +194,25 @@ async function readPhases(runId: string, startedAt: number): Promise<Sample['pha
     const jobs = (await copy.getJobs(['completed'], 0, -1)).filter((j) => j.id?.startsWith(`${runId}.`));
     const fin = await finalize.getJob(`${runId}.finalize`);
     if (jobs.length === 0 || !fin?.processedOn || !fin.finishedOn) return undefined;
+    type Result = { durationMs?: number; timings?: { verifyMs: number; indexesMs: number } };
+    const result = (j: (typeof jobs)[number]): Result => (j.returnvalue ?? {}) as Result;
     const first = Math.min(...jobs.map((j) => j.processedOn ?? Infinity));
-    const last = Math.max(...jobs.map((j) => j.finishedOn ?? 0));
-    return { prepare: (first - startedAt) / 1000, copy: (last - first) / 1000, finalize: (fin.finishedOn - fin.processedOn) / 1000 };
+    const lastCommit = Math.max(...jobs.map((j) => (j.processedOn ?? 0) + (result(j).durationMs ?? 0)));
+    const sum = (pick: (r: Result) => number | undefined): number => jobs.reduce((n, j) => n + (pick(result(j)) ?? 0), 0) / 1000;
+    const t = (fin.returnvalue as { timings?: { indexesMs: number; foreignKeysMs: number; sequencesMs: number; verifyMs: number } } | null)?.timings;
+    return {
+      prepare: (first - startedAt) / 1000,
+      copy: (lastCommit - first) / 1000,
+      afterCopy: (fin.finishedOn - lastCommit) / 1000,
+      finalize: (fin.finishedOn - fin.processedOn) / 1000,
+      copyBusy: sum((r) => r.durationMs),
+      verifyBusy: sum((r) => r.timings?.verifyMs),
+      indexBusy: sum((r) => r.timings?.indexesMs),
+      finalizeIndexes: (t?.indexesMs ?? 0) / 1000,
+      finalizeForeignKeys: (t?.foreignKeysMs ?? 0) / 1000,
+      finalizeSequences: (t?.sequencesMs ?? 0) / 1000,
+      finalizeVerify: (t?.verifyMs ?? 0) / 1000,
+    };
   } finally {
     await copy.close();
     await finalize.close();
@@ -168,15 +220,40 @@ async function readPhases(runId: string, startedAt: number): Promise<Sample['pha
   }
 }
 
-async function runMy2pg(options: { processes: number; rangeRows?: string }): Promise<Sample> {
+/** The per-phase table of a tool's rounds (medians). */
+function phaseTable(label: string, samples: readonly Sample[]): string[] {
+  const ok = samples.filter((s) => s.phases);
+  if (ok.length === 0) return [];
+  const m = (pick: (p: Phases) => number): string => fmt(median(ok.map((s) => pick(s.phases!))));
+  return [
+    `Phases of ${label} (medians of ${ok.length} round${ok.length > 1 ? 's' : ''}; spans are wall time, "busy" sums the jobs doing that work, which overlap):`,
+    '',
+    '| phase | span s | busy s |',
+    '|---|---:|---:|',
+    `| plan (start → first copy job: catalog, create tables, enqueue) | ${m((p) => p.prepare)} | - |`,
+    `| copy (first copy job → last commit) | ${m((p) => p.copy)} | ${m((p) => p.copyBusy)} |`,
+    `| indexes: in copy jobs, after each table's commit (a split table's: its last range) | - | ${m((p) => p.indexBusy)} |`,
+    `| verification: in copy jobs, after each commit | - | ${m((p) => p.verifyBusy)} |`,
+    `| after the last commit → finalize done | ${m((p) => p.afterCopy)} | - |`,
+    `| finalize | ${m((p) => p.finalize)} | - |`,
+    `| finalize: indexes left (builds that failed in a job) | ${m((p) => p.finalizeIndexes)} | - |`,
+    `| finalize: foreign keys (NOT VALID, VALIDATE) | ${m((p) => p.finalizeForeignKeys)} | - |`,
+    `| finalize: sequences, alembic_version | ${m((p) => p.finalizeSequences)} | - |`,
+    `| finalize: verification of tables no job verified, results recorded | ${m((p) => p.finalizeVerify)} | - |`,
+    `| end to end | ${fmt(median(ok.map((s) => s.seconds)))} | - |`,
+  ];
+}
+
+async function runMy2pg(options: { processes: number; rangeRows?: string; verifyNone?: boolean }): Promise<Sample> {
   await recreatePgDatabase(names.my2pg);
   const env = my2pgEnv();
-  const planFlags = ['--batch-size', String(args['batch-size']), '--range-rows', options.rangeRows ?? String(args['range-rows'])];
+  const planFlags = ['--batch-size', String(args['batch-size']), '--range-rows', options.rangeRows ?? String(args['range-rows']), ...(options.verifyNone ? ['--verify', 'none'] : [])];
+  const settled = options.verifyNone ? /run (run-[\w.-]+): every table copied; not verified \(--verify none\)/ : /run (run-[\w.-]+): every table copied and verified/;
   const startedAt = Date.now();
   if (options.processes === 0) {
     const run = spawnWatched(process.execPath, [BIN, 'run', '--concurrency', String(concurrency), ...planFlags], { cwd: ROOT, env });
     const result = await run.done;
-    const runId = /run (run-[\w.-]+): every table copied and verified/.exec(result.stdout)?.[1];
+    const runId = settled.exec(result.stdout)?.[1];
     const phases = runId ? await readPhases(runId, startedAt) : undefined;
     return { seconds: result.seconds, peakRssBytes: result.peakRssBytes, ok: result.code === 0 && runId !== undefined, phases, ...(result.code === 0 ? {} : { note: (result.stdout + result.stderr).slice(-400) }) };
   }
@@ -193,7 +270,7 @@ async function runMy2pg(options: { processes: number; rangeRows?: string }): Pro
   const result = await start.done;
   for (const w of workers) w.child.kill('SIGTERM');
   const ends = await Promise.all(workers.map((w) => w.done));
-  const runId = /run (run-[\w.-]+): every table copied and verified/.exec(result.stdout)?.[1];
+  const runId = settled.exec(result.stdout)?.[1];
   const phases = runId ? await readPhases(runId, t1) : undefined;
   return {
     seconds: result.seconds,
@@ -286,6 +363,21 @@ function summarize(rows: number, bytes: number, summaries: Summary[]): string[] 
   return lines;
 }
 
+/** A table of medians, peak RSS and the ratio of each to one reference. */
+function summarizeAgainst(rows: number, bytes: number, summaries: Summary[], reference: Summary, ratioLabel: string): string[] {
+  const med = (s: Summary) => median(s.samples.filter((x) => x.ok).map((x) => x.seconds));
+  const lines = [`| tool | median s | rows/s | MB/s | peak RSS MB | ${ratioLabel} | rounds (s) |`, '|---|---:|---:|---:|---:|---:|---|'];
+  for (const s of summaries) {
+    const m = med(s);
+    const rss = Math.max(0, ...s.samples.map((x) => x.peakRssBytes));
+    lines.push(
+      `| ${s.name} | ${fmt(m)} | ${fmt(rows / m, 0)} | ${fmt(bytes / MB / m)} | ${rss > 0 ? fmt(rss / MB, 0) : '-'} | ${s !== reference ? fmt(m / med(reference), 2) : '-'} | ${s.samples.map((x) => `${fmt(x.seconds)}${x.ok ? '' : ' ✗'}`).join(', ')} |`,
+    );
+  }
+  for (const s of summaries) for (const x of s.samples) if (x.note) lines.push(`- ${s.name}: ${x.note.replace(/\s+/g, ' ')}`);
+  return lines;
+}
+
 function copyPhaseSummary(samples: Sample[]): Summary {
   return {
     name: 'my2pg copy phase',
@@ -330,6 +422,7 @@ async function compareMode(): Promise<string[]> {
   out.push(`- my2pg: --concurrency ${concurrency}, --batch-size ${args['batch-size']}, --range-rows ${args['range-rows']}; end to end = plan, create tables, copy, indexes, foreign keys, sequences, verification`, '');
   const havePgloader = !args['skip-pgloader'] && version('pgloader', ['--version']) !== 'not installed';
   const my2pgRuns = new Map<number, Sample[]>(processList.map((p) => [p, []]));
+  const unverified: Sample[] = [];
   const pgl: Sample[] = [];
   const floor: Sample[] = [];
   for (let round = 1; round <= rounds; round += 1) {
@@ -350,6 +443,11 @@ async function compareMode(): Promise<string[]> {
       my2pgRuns.get(p)!.push(s);
       log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
     }
+    if (args.unverified) {
+      await settle();
+      unverified.push(await runMy2pg({ processes: 0, verifyNone: true }));
+      log(`round ${round}: my2pg run --verify none ${fmt(unverified.at(-1)!.seconds)} s, phases ${JSON.stringify(unverified.at(-1)!.phases)}`);
+    }
     await dropPgDatabase(names.floor);
   }
   const summaries: Summary[] = [];
@@ -358,16 +456,15 @@ async function compareMode(): Promise<string[]> {
     summaries.push({ name: label, samples });
     summaries.push({ ...copyPhaseSummary(samples), name: `${label}: copy phase` });
   }
+  if (args.unverified) {
+    summaries.push({ name: 'my2pg run --verify none (end to end)', samples: unverified });
+    summaries.push({ ...copyPhaseSummary(unverified), name: 'my2pg run --verify none: copy phase' });
+  }
   if (havePgloader) summaries.push({ name: 'pgloader', samples: pgl });
   if (!args['skip-floor']) summaries.push({ name: 'raw floor (mariadb --quick -B → psql COPY, 2 at a time)', samples: floor });
   out.push(...summarize(rows, bytes, summaries), '');
-  for (const [p, samples] of my2pgRuns) {
-    const ok = samples.filter((s) => s.phases);
-    if (ok.length === 0) continue;
-    out.push(
-      `- my2pg phases (${p === 0 ? 'run' : `${p} workers`}, medians): prepare ${fmt(median(ok.map((s) => s.phases!.prepare)))} s, copy ${fmt(median(ok.map((s) => s.phases!.copy)))} s, finalize ${fmt(median(ok.map((s) => s.phases!.finalize)))} s (indexes, foreign keys, sequences, verification)`,
-    );
-  }
+  for (const [p, samples] of my2pgRuns) out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
+  if (args.unverified) out.push(...phaseTable('`my2pg run --verify none`', unverified), '');
   return out;
 }
 
@@ -408,9 +505,102 @@ async function memoryMode(rowsWanted: number): Promise<string[]> {
   return out;
 }
 
+/** `mariadb --quick -B -e 'SELECT * FROM t' > /dev/null`: the time to read a table out of MySQL. */
+async function readTableTime(table: string): Promise<Sample> {
+  const client = execFileSync('bash', ['-c', 'command -v mariadb || command -v mysql']).toString().trim();
+  const password = decodeURIComponent(new URL(mysqlServer).password);
+  const env = { ...process.env, ...(password ? { MYSQL_PWD: password } : {}) };
+  // A row bigger than the client's default packet (16 MB) would be refused: allow any.
+  const r = await runShell(`${client} --quick -B --max-allowed-packet=1G ${mysqlCliArgs()} ${names.source} -e 'SELECT * FROM \`${table}\`' > /dev/null`, env);
+  return { seconds: r.seconds, peakRssBytes: 0, ok: r.code === 0, ...(r.code === 0 ? {} : { note: r.output.slice(0, 300) }) };
+}
+
+async function wideMode(rowsWanted: number, rowMb: number): Promise<string[]> {
+  const out = await header(`Wide rows, ${rowsWanted} rows × ${rowMb} MB`);
+  const counts = await generateWideDatabase(mysqlServer, names.source, rowsWanted, rowMb, { log });
+  const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+  const bytes = await sourceDataBytes(mysqlServer, names.source);
+  out.push(
+    `- data: ${WIDE_TABLE}: ${rows} rows, ${fmt(bytes / MB, 0)} MB (MySQL DATA_LENGTH); each row about ${rowMb / 2} MB of LONGTEXT (tabs, backslashes, newlines, emoji, Hangul) and ${rowMb / 2} MB of LONGBLOB (random bytes)`,
+    `- my2pg: --concurrency ${concurrency}, --batch-size ${args['batch-size']}, --range-rows ${args['range-rows']}; pgloader is not run (it exhausts its heap on this table and hangs, see issue 14)`,
+    '',
+  );
+  const my2pg = new Map<number, Sample[]>(processList.map((p) => [p, []]));
+  const unverified: Sample[] = [];
+  const read: Sample[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    await settle();
+    read.push(await readTableTime(WIDE_TABLE));
+    log(`round ${round}: mariadb --quick read ${fmt(read.at(-1)!.seconds)} s ${read.at(-1)!.note ?? ''}`);
+    for (const p of processList) {
+      await settle();
+      const s = await runMy2pg({ processes: p });
+      my2pg.get(p)!.push(s);
+      log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
+    }
+    if (args.unverified) {
+      await settle();
+      unverified.push(await runMy2pg({ processes: 0, verifyNone: true }));
+      log(`round ${round}: my2pg run --verify none ${fmt(unverified.at(-1)!.seconds)} s, phases ${JSON.stringify(unverified.at(-1)!.phases)}, peak RSS ${fmt(unverified.at(-1)!.peakRssBytes / MB, 0)} MB`);
+    }
+  }
+  const summaries: Summary[] = [];
+  for (const [p, samples] of my2pg) {
+    const label = p === 0 ? 'my2pg run (end to end, 1 process)' : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`;
+    summaries.push({ name: label, samples });
+    summaries.push({ ...copyPhaseSummary(samples), name: `${label}: copy phase` });
+  }
+  if (args.unverified) {
+    summaries.push({ name: 'my2pg run --verify none (end to end)', samples: unverified });
+    summaries.push({ ...copyPhaseSummary(unverified), name: 'my2pg run --verify none: copy phase' });
+  }
+  summaries.push({ name: "mariadb --quick -B -e 'SELECT * FROM t' > /dev/null", samples: read });
+  out.push(...summarizeAgainst(rows, bytes, summaries, summaries.at(-1)!, 'vs mariadb read'), '');
+  for (const [p, samples] of my2pg) out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
+  if (args.unverified) out.push(...phaseTable('`my2pg run --verify none`', unverified), '');
+  return out;
+}
+
+async function manyTablesMode(tableCount: number, rowCount: number): Promise<string[]> {
+  const out = await header(`Many small tables, ${tableCount} tables, ${rowCount} rows`);
+  const counts = await generateManyTablesDatabase(mysqlServer, names.source, tableCount, rowCount, { log });
+  const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+  const bytes = await sourceDataBytes(mysqlServer, names.source);
+  out.push(
+    `- data: ${Object.keys(counts).length} tables (${Object.values(counts).filter((n) => n === 0).length} empty), ${rows} rows, ${fmt(bytes / MB, 1)} MB (MySQL DATA_LENGTH); 3 to 11 columns of 14 types, a primary key, secondary and unique indexes, foreign keys to earlier tables`,
+    `- my2pg: --concurrency ${concurrency}; end to end = plan, create tables, copy, indexes, foreign keys, sequences, checksum verification of every table`,
+    '',
+  );
+  const havePgloader = !args['skip-pgloader'] && version('pgloader', ['--version']) !== 'not installed';
+  const my2pg = new Map<number, Sample[]>(processList.map((p) => [p, []]));
+  const pgl: Sample[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    if (havePgloader) {
+      await settle();
+      pgl.push(await runPgloader(counts));
+      log(`round ${round}: pgloader ${fmt(pgl.at(-1)!.seconds)} s ${pgl.at(-1)!.note ?? ''}`);
+      await dropPgDatabase(names.pgloader);
+    }
+    for (const p of processList) {
+      await settle();
+      const s = await runMy2pg({ processes: p });
+      my2pg.get(p)!.push(s);
+      log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
+    }
+  }
+  const summaries: Summary[] = [];
+  for (const [p, samples] of my2pg) summaries.push({ name: p === 0 ? 'my2pg run (end to end, 1 process)' : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`, samples });
+  if (havePgloader) summaries.push({ name: 'pgloader', samples: pgl });
+  out.push(...summarize(rows, bytes, summaries), '');
+  for (const [p, samples] of my2pg) out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
+  return out;
+}
+
 let lines: string[] = [];
 try {
-  if (args['memory-rows']) lines = await memoryMode(Number(args['memory-rows']));
+  if (args['many-tables']) lines = await manyTablesMode(Number(args['many-tables']), Number(args['many-rows']));
+  else if (args['wide-rows']) lines = await wideMode(Number(args['wide-rows']), Number(args['wide-mb']));
+  else if (args['memory-rows']) lines = await memoryMode(Number(args['memory-rows']));
   else if (args.scaling) lines = await scalingMode();
   else lines = await compareMode();
   lines.push('', `- load average after: ${loadAverage()}`);

@@ -1,10 +1,12 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { copyTable } from '../src/copy/copy-table.js';
+import { copyPartLabel, copyTable } from '../src/copy/copy-table.js';
 import { describeError, isPermanentError } from '../src/errors.js';
+import { finishCopiedPart } from '../src/run/finish-part.js';
 import { recordRangeCopied } from '../src/run/record-range.js';
 import { RunCancelledError, watchRunCancellation, WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
-import { getRun, markTableCopying, updateRunTable } from '../src/state/store.js';
+import { forgetRunCatalog, runCatalogOf } from '../src/run/run-catalog.js';
+import { markTableCopying, updateRunTable } from '../src/state/store.js';
 import { NUL_POLICIES } from '../src/schema/nul-columns.js';
 import type { JobContext } from './context.js';
 import { validatePayload } from './validate-payload.js';
@@ -14,8 +16,11 @@ export function createCopyTableProcessor(context: JobContext) {
   return async function processCopyTable(job: Job): Promise<CopyTableResult> {
     const payload = validatePayload(copyTablePayloadSchema, job.data, COPY_TABLE_JOB);
     const log = context.logger.child({ runId: payload.runId, table: payload.table, jobId: job.id });
-    const run = await getRun(context.target, payload.runId);
-    if (!run) {
+    // A retry reads the run's definitions afresh: its failure may have been one fixed since.
+    if (job.attemptsMade > 0) forgetRunCatalog(payload.runId);
+    const catalog = await runCatalogOf(context.source, context.target, payload.runId);
+    const run = catalog?.run;
+    if (!catalog || !run) {
       throw new UnrecoverableError(`run ${payload.runId} is not recorded in this worker's target database; is its DATABASE_URL the one \`start\` used?`);
     }
     if (run.status === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
@@ -32,9 +37,12 @@ export function createCopyTableProcessor(context: JobContext) {
         onProgress: (progress) => job.updateProgress(progress),
         onLog: (line) => job.log(line).then(() => undefined),
         signal: context.shutdown ? AbortSignal.any([cancellation.signal, context.shutdown]) : cancellation.signal,
+        catalog,
       });
+      // A split table's indexes are rebuilt by the job whose range is the last to commit.
+      let lastPart = true;
       if (range) {
-        await recordRangeCopied(context.target, payload.runId, payload.table, result.rows, result.adjustments);
+        lastPart = (await recordRangeCopied(context.target, payload.runId, payload.table, result.rows, result.adjustments, copyPartLabel(range))) >= range.count;
       } else await updateRunTable(context.target, payload.runId, payload.table, {
         status: 'copied',
         rowsCopied: String(result.rows),
@@ -44,8 +52,17 @@ export function createCopyTableProcessor(context: JobContext) {
         rejectedRows: result.rejected,
       });
       log.info({ rows: result.rows, rejected: result.rejected, ms: result.durationMs, adjustments: result.adjustments }, 'copy finished');
-      return { table: payload.table, rows: result.rows, rejected: result.rejected, durationMs: result.durationMs, adjustments: result.adjustments };
+      const finished = await finishCopiedPart(context.source, context.target, run, {
+        table: payload.table,
+        targetTable: payload.targetTable,
+        rejectedRows: result.rejected,
+        rows: result.rows,
+        part: range ? { range: { column: range.column, from: range.from, to: range.to }, part: copyPartLabel(range) } : undefined,
+        rebuildIndexes: lastPart,
+      }, (line) => job.log(line).then(() => undefined), catalog);
+      return { table: payload.table, rows: result.rows, rejected: result.rejected, durationMs: result.durationMs, adjustments: result.adjustments, ...finished };
     } catch (error) {
+      forgetRunCatalog(payload.runId);
       const message = describeError(error);
       if (error instanceof RunCancelledError) {
         // `cancel` records the table's state itself once every job of the run has stopped.

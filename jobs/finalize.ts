@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { finalizeRun, type FinalizeSummary } from '../src/finalize/finalize-run.js';
 import { describeError, isPermanentError } from '../src/errors.js';
-import { FINALIZE_JOB, finalizePayloadSchema } from '../src/queue/contract.js';
+import { FINALIZE_JOB, finalizePayloadSchema, type CopyTableResult } from '../src/queue/contract.js';
 import { RunCancelledError } from '../src/run/run-cancellation.js';
 import { getRunStatus } from '../src/state/store.js';
 import type { JobContext } from './context.js';
@@ -16,14 +16,14 @@ export function createFinalizeProcessor(context: JobContext) {
     if ((await getRunStatus(context.target, payload.runId)) === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
     log.info('finalize started');
     try {
-      const summary = await finalizeRun(
-        context.source,
-        context.target,
-        payload.runId,
-        (line) => job.log(line).then(() => undefined),
+      // Each copy job's return value: the verification and indexes it did after its copy.
+      const children = await job.getChildrenValues<CopyTableResult>();
+      const copyResults = new Map(Object.entries(children).map(([key, value]) => [key.slice(key.lastIndexOf(':') + 1), value]));
+      const summary = await finalizeRun(context.source, context.target, payload.runId, (line) => job.log(line).then(() => undefined), {
+        copyResults,
         // The phase and step, for Bull Board and the CLI's progress line.
-        (progress) => job.updateProgress(progress as unknown as object),
-      );
+        onProgress: (progress) => job.updateProgress(progress as unknown as object),
+      });
       log.info({ verified: summary.verified, problems: summary.problems }, 'finalize finished');
       return summary;
     } catch (error) {

@@ -1,5 +1,3 @@
-import { UnrecoverableError } from 'bullmq';
-
 /** Where in the data a problem happened. */
 export interface ErrorContext {
   table?: string;
@@ -69,7 +67,8 @@ const PERMANENT_MYSQL_CODES = new Set([
 /** Whether an error from a driver is permanent (no retry can succeed). */
 export function isPermanentError(error: unknown): boolean {
   if (error instanceof MigrationError) return error.permanent;
-  if (error instanceof UnrecoverableError) return true;
+  // BullMQ's UnrecoverableError, known by its name: importing BullMQ here would load it in every command.
+  if (error instanceof Error && error.name === 'UnrecoverableError') return true;
   if (typeof error !== 'object' || error === null) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return false;

@@ -1,13 +1,15 @@
 import { runCli } from '../src/cli/program.js';
 import { loadConfig, secretsOf, type ConfigOverrides } from '../src/config.js';
-import { createLogger, resolveLogFormat } from '../src/log.js';
-import { startWorkerPool } from './worker-pool.js';
+
+// Workers (BullMQ, TypeORM, the drivers) and the logger load only in the commands that run them.
+const workerPool = (): Promise<typeof import('./worker-pool.js')> => import('./worker-pool.js');
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** `my2pg worker`: runs until a signal; the first closes gracefully, a second forces. */
 async function runWorker(overrides: ConfigOverrides, options: { concurrency: number }): Promise<number> {
   const config = loadConfig(overrides, ['source', 'target', 'redis']);
+  const [{ createLogger, resolveLogFormat }, { startWorkerPool }] = await Promise.all([import('../src/log.js'), workerPool()]);
   const logger = createLogger(config.logLevel, secretsOf(config), { format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true) });
   const graceMs = config.shutdownGraceMs;
   const pool = await startWorkerPool(config, { concurrency: options.concurrency, logger });
@@ -66,7 +68,7 @@ function interruptions(): { signal: Promise<NodeJS.Signals>; dispose(): void } {
 }
 
 const code = await runCli(process.argv, {
-  startWorkers: (config, options) => startWorkerPool(config, options),
+  startWorkers: async (config, options) => (await workerPool()).startWorkerPool(config, options),
   runWorker,
   untilStopped,
   interruptions,

@@ -18,7 +18,8 @@ import { getLatestRun, getRun, listRejectedRows, listRunTables, stateSchemaExist
 import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
 import { finalizeJobId } from '../queue/contract.js';
 import { cancelRun, describeCancelOutcome, type CancelOutcome } from '../run/cancel-run.js';
-import { createStderrLane, type StderrLane, type TtyStream } from './progress.js';
+import type { Output } from './output.js';
+import { createStderrLane, type StderrLane } from './progress.js';
 import { buildReportRows, formatFailures, formatRunReport } from './report.js';
 import { describeRejectedRows, waitAndReport, workerCommand, type InProcessPool, type Interruption } from './wait-run.js';
 import { schemaObjectsOf } from './schema-objects-report.js';
@@ -33,34 +34,7 @@ export interface InProcessDeps {
   interruptions?: (() => Interruption) | undefined;
 }
 
-/** Where a command writes: stdout for reports, stderr for progress. */
-export interface Output {
-  out(line: string): void;
-  err(line: string): void;
-  /** The terminal behind `err`, when it is one: progress is then drawn as live bars. */
-  tty?: TtyStream | undefined;
-  /** Asks a yes/no question on the terminal; absent when there is no terminal to ask on. */
-  confirm?: ((question: string) => Promise<boolean>) | undefined;
-}
-
-/** Asks on stderr, reads the answer from stdin; only yes/y confirms. */
-async function confirmOnTerminal(question: string): Promise<boolean> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`${question} [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
-}
-
-export const consoleOutput: Output = {
-  out: (line) => process.stdout.write(line + '\n'),
-  err: (line) => process.stderr.write(line + '\n'),
-  tty: process.stderr.isTTY ? process.stderr : undefined,
-  confirm: process.stdin.isTTY && process.stderr.isTTY ? confirmOnTerminal : undefined,
-};
+export { consoleOutput, type Output } from './output.js';
 
 /** Options shared by `run` and `start`. */
 export interface PlanFlags {
@@ -180,6 +154,10 @@ export async function startCommand(
     const queues = queuesFor(scope.queues);
     // Held until the flow is enqueued, so that two starts on one schema cannot both pass.
     const guard = await guardRunStart(target, queuesFor, config.schema);
+    // In-process workers start while the run is prepared (their connections take a moment);
+    // they find jobs once the flow is enqueued.
+    const starting = inProcess ? inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: scope.queues }) : undefined;
+    starting?.catch(() => undefined);
     try {
       const entities = flags.entities ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target')) : undefined;
       prepared = await prepareRun(source!, target, {
@@ -204,6 +182,7 @@ export async function startCommand(
       // Listed for the board, which finds every target's queues there.
       await registerTarget(queues.redis, config.queuePrefix, scope);
     } catch (error) {
+      await starting?.then((pool) => pool.close()).catch(() => undefined);
       // No job exists yet, so nothing was started: exit 2, whatever the cause.
       if (error instanceof UsageError) throw error;
       throw new UsageError(`nothing was enqueued: ${describeError(error)}`);
@@ -221,7 +200,7 @@ export async function startCommand(
       return 0;
     }
     const run = (await getRun(target, prepared.runId)) as RunRow;
-    const pool = inProcess ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: scope.queues }) : undefined;
+    const pool = await starting;
     return waitWith({ target, queues, run, tables: await listRunTables(target, run.id), output, config, lane }, pool, inProcess);
   });
 }

@@ -1,10 +1,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, scrubSecrets, secretsOf, type ConfigOverrides } from '../config.js';
 import { UsageError } from '../errors.js';
-import { prepareDemo } from '../demo/demo.js';
-import { cancelCommand, consoleOutput, resumeCommand, retryCommand, startCommand, statusCommand, verifyCommand, type InProcessDeps, type Output, type StartWorkers } from './commands.js';
+import type { InProcessDeps, StartWorkers } from './commands.js';
+import { consoleOutput, type Output } from './output.js';
 import type { Interruption } from './wait-run.js';
-import { VERIFY_METHODS, type VerifyMethod } from '../verify/verify-run.js';
+import { VERIFY_METHODS, type VerifyMethod } from '../verify/verify-method.js';
+
+// Commands load what they use when they run (TypeORM, BullMQ, the drivers): `--help` and a
+// usage error stay fast.
+const commands = (): Promise<typeof import('./commands.js')> => import('./commands.js');
 
 /** What the process entry point provides: workers live outside src (imports point one way). */
 export interface CliDeps {
@@ -89,12 +93,14 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
   addPlanOptions(program.command('run').description('plan, enqueue, work the jobs in this process, wait, and print the report'))
     .option('--concurrency <n>', 'tables copied at once by the in-process workers', positiveInt, 2)
     .action(async (options, command: Command) => {
+      const { startCommand } = await commands();
       result.exitCode = await startCommand(globalOverrides(command), options, output, inProcess);
     });
 
   addPlanOptions(program.command('start').description('plan and enqueue a run for separate workers; prints the run id'))
     .option('--wait', 'wait until every job completed or failed for good, then print the report')
     .action(async (options, command: Command) => {
+      const { startCommand } = await commands();
       result.exitCode = await startCommand(globalOverrides(command), options, output);
     });
 
@@ -111,6 +117,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .description("per-table state, rows, attempts, last error and verification of a run (default: the latest)")
     .option('--json', 'machine-readable output')
     .action(async (runId: string | undefined, options: { json?: boolean }, command: Command) => {
+      const { statusCommand } = await commands();
       result.exitCode = await statusCommand(globalOverrides(command), runId, options, output);
     });
 
@@ -121,6 +128,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       .option('--table <name>', 'retry only this table (repeatable)', collect)
       .option('--wait', 'wait until the run settles, then print the report; the jobs are processed here when no worker is connected'),
   ).action(async (runId: string | undefined, options: { table?: string[]; wait?: boolean; work?: boolean; concurrency: number }, command: Command) => {
+    const { retryCommand } = await commands();
     result.exitCode = await retryCommand(globalOverrides(command), runId, options, output, inProcess);
   });
 
@@ -129,6 +137,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       .command('resume [runId]')
       .description('carry an interrupted run (default: the latest) on to its end: re-queue its failed jobs, process its jobs here when no worker is connected, print the report'),
   ).action(async (runId: string | undefined, options: { work?: boolean; concurrency: number }, command: Command) => {
+    const { resumeCommand } = await commands();
     result.exitCode = await resumeCommand(globalOverrides(command), runId, options, output, inProcess);
   });
 
@@ -137,6 +146,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .description('stop a run (default: the latest) for good: remove its jobs, stop the running ones, restore the indexes and foreign keys it dropped, mark it cancelled')
     .option('--yes', 'do not ask for confirmation (needed without a terminal)')
     .action(async (runId: string | undefined, options: { yes?: boolean }, command: Command) => {
+      const { cancelCommand } = await commands();
       result.exitCode = await cancelCommand(globalOverrides(command), runId, options, output);
     });
 
@@ -146,6 +156,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .addOption(new Option('--method <method>', 'content checksums or row counts').choices(['checksum', 'count']).default('checksum'))
     .option('--json', 'print the verification record as JSON')
     .action(async (runId: string | undefined, options: { method: VerifyMethod; json?: boolean }, command: Command) => {
+      const { verifyCommand } = await commands();
       result.exitCode = await verifyCommand(globalOverrides(command), runId, options, output);
     });
 
@@ -167,6 +178,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .option('--concurrency <n>', 'tables copied at once', positiveInt, 2)
     .action(async (options: { concurrency: number }, command: Command) => {
       const overrides = globalOverrides(command);
+      const [{ prepareDemo }, { startCommand }] = await Promise.all([import('../demo/demo.js'), commands()]);
       const urls = await prepareDemo(overrides);
       output.err(`demo: loaded the seed app into MySQL and prepared the alembic schema in PostgreSQL (database my2pg_demo on both)`);
       result.exitCode = await startCommand({ ...overrides, source: urls.source, target: urls.target }, { batchSize: 5000, concurrency: options.concurrency }, output, inProcess);

@@ -233,3 +233,44 @@ export function buildConverter(source: SourceColumn, target: TargetColumn, adjus
   }
   return (value) => (value === null ? null : convert(value));
 }
+
+/**
+ * How the copy may write a column's value straight from the bytes MySQL sends (its text
+ * protocol), without decoding it. Each rule stands for the converter above in the cases where
+ * that converter is the identity (or a fixed mapping) on those bytes; any other value of the
+ * column (a NUL in text, a zero date, a boolean that is not 0 or 1) still goes through the
+ * converter, so this module stays the one place that decides what a value becomes.
+ *
+ * - `digits`: numbers as MySQL prints them, which PostgreSQL parses as they are (nothing to escape).
+ * - `text`: UTF-8 text as it is, COPY-escaped; a value holding NUL goes through the converter.
+ * - `date`: a date or timestamp as it is; a zero date goes through the converter.
+ * - `bool`: `0`/`1` as `f`/`t`; any other value goes through the converter.
+ * - `bytea`: the bytes as `\x` hex.
+ * - `convert`: always decode, convert and encode.
+ */
+export type CopyByteRule = 'digits' | 'text' | 'date' | 'bool' | 'bytea' | 'convert';
+
+/** MySQL types read as JavaScript numbers (mysql2 parses them). */
+const NUMBER_SOURCES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'year']);
+/** MySQL types read as text that only holds a number (BIGINT as text, DECIMAL, FLOAT, DOUBLE). */
+const NUMERIC_TEXT_SOURCES = new Set(['bigint', 'decimal', 'numeric', 'float', 'double', 'real']);
+/** MySQL types read as text (a string in JavaScript). */
+const TEXT_SOURCES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set', 'json', 'time']);
+
+/** The byte rule matching buildConverter for this pair of columns. */
+export function copyByteRuleFor(source: SourceColumn, target: TargetColumn): CopyByteRule {
+  const type = target.typeName;
+  const s = source.dataType;
+  if (isSpatialType(s)) return 'convert';
+  if (type === 'bool') return s === 'bit' ? 'convert' : 'bool';
+  if (type === 'bytea') return 'bytea';
+  if (type === 'bit' || type === 'varbit' || type === 'uuid') return 'convert';
+  if (target.category === 'N' && s === 'bit') return 'convert';
+  if (target.category === 'A' && s === 'set') return 'convert';
+  if (DATE_TYPES.has(s)) return 'date';
+  // ZEROFILL integers come as numbers, and String() drops their zeros; bytes would keep them.
+  if (NUMBER_SOURCES.has(s)) return target.category === 'N' && !/zerofill/.test(source.columnType) ? 'digits' : 'convert';
+  if (NUMERIC_TEXT_SOURCES.has(s)) return 'digits';
+  if (TEXT_SOURCES.has(s)) return 'text';
+  return 'convert';
+}

@@ -1,18 +1,19 @@
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import pgCopyStreams from 'pg-copy-streams';
 import type { DataSource } from 'typeorm';
-import { queryMysql, streamMysqlRows, withMysqlConnection, type SourceValue } from '../db/mysql.js';
+import { prepareSourceSession, withMysqlConnection, type SourceValue } from '../db/mysql.js';
+import { decodeRawRow, queryRawRows, type RawRowQuery } from '../db/mysql-raw-rows.js';
 import { withPgClient, type PoolClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { isPermanentError, MigrationError } from '../errors.js';
 import { readSourceCatalog, selectExpression, type SourceColumn, type SourceTable } from '../schema/source-catalog.js';
 import { readTargetTables, type TargetColumn, type TargetTable } from '../schema/target-catalog.js';
-import { buildConverter, emptyAdjustments, hasAdjustments, ValueError, type ColumnAdjustments, type ConvertOptions, type Converter } from './convert.js';
+import { buildConverter, copyByteRuleFor, emptyAdjustments, hasAdjustments, type ColumnAdjustments, type ConvertOptions, type Converter } from './convert.js';
 import { targetIdentifier } from '../schema/identifiers.js';
 import type { NulPolicy } from '../schema/nul-columns.js';
-import { encodeCopyRow } from './copy-text.js';
+import { BINARY_HEADER, BINARY_TRAILER, binaryKindFor } from './copy-binary.js';
+import { BinaryUnfit, CopyRowEncoder, type RowRefusal } from './copy-encoder.js';
+import { copyRowsCareful, copyRowsFast, type BatchLimits, type StartRawQuery } from './copy-writers.js';
 import { STATE_SCHEMA } from '../state/entities.js';
+import type { RunCatalog } from '../run/run-catalog.js';
 import { canonicalMysqlRow, rowCanonicalizerFor, rowKeyText } from '../verify/canonical.js';
 
 /** What to copy. */
@@ -27,8 +28,10 @@ export interface CopyTableInput {
   targetTable: string;
   /** Source columns to copy; undefined = all. */
   columns?: string[] | undefined;
-  /** Rows per COPY write. */
+  /** Rows per COPY batch. */
   batchSize: number;
+  /** Bytes of COPY text per batch; default DEFAULT_BATCH_BYTES. */
+  batchBytes?: number | undefined;
   /** One primary-key range (`from <= key < to`, null = unbounded) of a split table; absent = whole table. */
   range?: { column: string; from: string | null; to: string | null; count?: number } | undefined;
   /** `--nul` of the run: what a NUL character in text does. Default reject. */
@@ -46,6 +49,8 @@ export interface CopyTableHooks {
    * with the signal's reason, so the copy fails with it and its transaction rolls back.
    */
   signal?: AbortSignal | undefined;
+  /** The run's table definitions, read once per run (absent: read this table's from both databases). */
+  catalog?: RunCatalog | undefined;
 }
 
 /** One source column matched to its target column. */
@@ -118,6 +123,11 @@ export function pairColumns(source: SourceTable, target: TargetTable, only?: rea
   return pairs;
 }
 
+/** The label of a key range in `my2pg.rejected_rows.part` ('' is the whole table). */
+export function copyPartLabel(range: { from: string | null; to: string | null }): string {
+  return `${range.from ?? ''}..${range.to ?? ''}`;
+}
+
 /** The SELECT that streams a table in primary-key order (no order for a table without a key). */
 export function buildSelect(table: SourceTable, columns: readonly SourceColumn[], range?: CopyTableInput['range']): string {
   const list = columns.map(selectExpression).join(', ');
@@ -162,15 +172,26 @@ function describeKey(table: SourceTable, pairs: readonly ColumnPair[], row: read
   return key;
 }
 
-/** Loads the source and target definitions of one table. */
-export async function loadTablePair(source: DataSource, target: DataSource, input: CopyTableInput): Promise<{ sourceTable: SourceTable; targetTable: TargetTable }> {
-  const catalog = await readSourceCatalog(source, [input.table]);
-  const sourceTable = catalog.tables.find((t) => t.name === input.table);
+/**
+ * Loads the source and target definitions of one table: from the run's catalog when one is
+ * given (read once per run and process), else from both databases.
+ */
+export async function loadTablePair(
+  source: DataSource,
+  target: DataSource,
+  input: Pick<CopyTableInput, 'table' | 'targetSchema' | 'targetTable'>,
+  catalog?: RunCatalog,
+): Promise<{ sourceTable: SourceTable; targetTable: TargetTable }> {
+  const { database, table: sourceTable } = catalog
+    ? await catalog.sourceTable(input.table)
+    : await readSourceCatalog(source, [input.table]).then((c) => ({ database: c.database, table: c.tables.find((t) => t.name === input.table) }));
   if (!sourceTable) {
-    throw new MigrationError(`table ${input.table}: it no longer exists in the MySQL source database ${catalog.database}`, { table: input.table }, true);
+    throw new MigrationError(`table ${input.table}: it no longer exists in the MySQL source database ${database}`, { table: input.table }, true);
   }
-  const targetTables = await withPgClient(target, (client) => readTargetTables(client, input.targetSchema, [input.targetTable]));
-  const targetTable = targetTables.get(input.targetTable);
+  const targetTable =
+    catalog && catalog.run.targetSchema === input.targetSchema
+      ? await catalog.targetTable(input.targetTable)
+      : (await withPgClient(target, (client) => readTargetTables(client, input.targetSchema, [input.targetTable]))).get(input.targetTable);
   if (!targetTable) {
     throw new MigrationError(
       `table ${input.table}: the target table ${input.targetSchema}.${input.targetTable} does not exist; start a new run so my2pg creates it`,
@@ -216,6 +237,12 @@ export interface CopyTableOutcome {
   adjustments: TableAdjustments;
 }
 
+/**
+ * Bytes of COPY text a copy holds at once (and hands to the socket at a time), besides the
+ * row being read: batches are bounded by this as well as by rows, so wide rows cannot add up.
+ */
+export const DEFAULT_BATCH_BYTES = 2 * 1024 * 1024;
+
 /** More rejected rows than this in one table means a wrong mapping, not bad rows: the table fails. */
 export const MAX_REJECTED_ROWS = 100_000;
 
@@ -231,11 +258,21 @@ export function isRowRejection(error: unknown): boolean {
 /** Thrown inside a fast copy that met a refused row: the copy starts over row-careful. */
 class RowRefused extends Error {}
 
+/** Longest text kept of one value of a rejected row (the record is for people; the source keeps the value). */
+const MAX_REJECTED_VALUE_CHARS = 4096;
+/** Rejected rows a fast copy holds until it commits; beyond, it starts over careful, which saves them batch by batch. */
+const MAX_HELD_REJECTED_BYTES = 8 * 1024 * 1024;
+
 function jsonSafe(value: SourceValue): unknown {
   if (value === null) return null;
-  if (Buffer.isBuffer(value)) return `0x${value.toString('hex')}`;
+  if (Buffer.isBuffer(value)) {
+    const shown = value.subarray(0, MAX_REJECTED_VALUE_CHARS >>> 1);
+    return `0x${shown.toString('hex')}${shown.length < value.length ? `… (${value.length} bytes in all)` : ''}`;
+  }
+  if (typeof value !== 'string') return value;
+  const shown = value.length > MAX_REJECTED_VALUE_CHARS ? `${value.slice(0, MAX_REJECTED_VALUE_CHARS)}… (${value.length} characters in all)` : value;
   // jsonb cannot hold NUL.
-  return typeof value === 'string' && value.includes('\u0000') ? value.replace(/\u0000/g, '\\0') : value;
+  return shown.includes('\u0000') ? shown.replace(/\u0000/g, '\\0') : shown;
 }
 
 function rejectedColumn(error: { column?: unknown; where?: unknown }): string | null {
@@ -244,14 +281,25 @@ function rejectedColumn(error: { column?: unknown; where?: unknown }): string | 
   return where?.[1] ?? null;
 }
 
-async function copyLines(pg: PoolClient, copySql: string, lines: readonly string[]): Promise<void> {
-  await pipeline(Readable.from([Buffer.from(lines.join(''), 'utf8')]), pg.query(pgCopyStreams.from(copySql)));
+/** Approximate bytes of a rejected row's record, to bound what is held. */
+function rejectedRowBytes(row: RejectedRow): number {
+  let n = row.keyText.length + row.reason.length + 64;
+  for (const v of Object.values(row.row)) n += typeof v === 'string' ? v.length : 16;
+  return n;
 }
 
 async function saveRejectedRows(pg: PoolClient, runId: string, table: string, part: string, rows: readonly RejectedRow[]): Promise<void> {
   const columns = 8;
-  for (let offset = 0; offset < rows.length; offset += 500) {
-    const slice = rows.slice(offset, offset + 500);
+  let offset = 0;
+  while (offset < rows.length) {
+    // At most 500 rows and about 4 MB per INSERT.
+    const slice: RejectedRow[] = [];
+    let bytes = 0;
+    while (offset < rows.length && slice.length < 500 && (slice.length === 0 || bytes < 4 * 1024 * 1024)) {
+      bytes += rejectedRowBytes(rows[offset]!);
+      slice.push(rows[offset]!);
+      offset += 1;
+    }
     const values: unknown[] = [];
     const tuples = slice.map((r, i) => {
       values.push(runId, table, part, JSON.stringify(r.key), r.keyText, r.column, r.reason, r.sqlstate, JSON.stringify(r.row));
@@ -263,6 +311,24 @@ async function saveRejectedRows(pg: PoolClient, runId: string, table: string, pa
       values,
     );
   }
+}
+
+/**
+ * A raw query that also ends when `signal` aborts (the run was cancelled, the worker is
+ * stopping): the copy then fails with the signal's reason, and its transaction rolls back.
+ */
+function abortable(query: RawRowQuery, signal: AbortSignal | undefined): RawRowQuery {
+  if (!signal) return query;
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('copy aborted'));
+  });
+  // Whoever awaits `done` hears it; this keeps an abort after the end from going unhandled.
+  aborted.catch(() => undefined);
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  const done = Promise.race([query.done, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+  return { ...query, done };
 }
 
 /**
@@ -278,13 +344,12 @@ async function saveRejectedRows(pg: PoolClient, runId: string, table: string, pa
  */
 export async function copyTable(source: DataSource, target: DataSource, input: CopyTableInput, hooks: CopyTableHooks = {}): Promise<CopyTableOutcome> {
   const started = Date.now();
-  const { sourceTable, targetTable } = await loadTablePair(source, target, input);
+  const { sourceTable, targetTable } = await loadTablePair(source, target, input, hooks.catalog);
   // Generated on both sides: PostgreSQL computes the value, so it is not copied.
   const pairs = pairColumns(sourceTable, targetTable, input.columns, { nul: input.nul }).filter((p) => !p.computed);
   const canon = rowCanonicalizerFor(pairs, sourceTable.primaryKey);
-  const converters = pairs.map((p) => p.convert);
   const names = pairs.map((p) => p.source.name);
-  const width = converters.length;
+  const width = pairs.length;
   const selectSql = buildSelect(sourceTable, pairs.map((p) => p.source), input.range);
   const selectValues = buildRangeFilter(sourceTable, input.range).values;
   const rangeKey = input.range ? pairs.find((p) => p.source.name === input.range!.column)?.target.name : undefined;
@@ -292,12 +357,16 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
     throw new MigrationError(`table ${input.table}: the key column ${JSON.stringify(input.range.column)} of a range job is not copied; start a new run`, { table: input.table }, true);
   }
   const copySql = buildCopy(input.targetSchema, targetTable.name, pairs);
-  const batchSize = Math.max(1, input.batchSize);
+  const limits: BatchLimits = { batchRows: Math.max(1, input.batchSize), batchBytes: Math.max(64 * 1024, input.batchBytes ?? DEFAULT_BATCH_BYTES) };
   // Rejected rows are replaced per part: a range job replaces only its own.
-  const part = input.part ?? (input.range ? `${input.range.from ?? ''}..${input.range.to ?? ''}` : '');
+  const part = input.part ?? (input.range ? copyPartLabel(input.range) : '');
 
   let streamed = 0;
-  let rejected: RejectedRow[] = [];
+  /** Rejected rows not saved yet, and how many were rejected in all. */
+  let held: RejectedRow[] = [];
+  let heldBytes = 0;
+  let rejectedCount = 0;
+  let firstRejected: RejectedRow | undefined;
   let total = Math.max(0, Math.round(sourceTable.estimatedRows / Math.max(1, input.range?.count ?? 1)));
   let lastLogged = 0;
   const report = async (): Promise<void> => {
@@ -310,7 +379,7 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
   }, hooks.progressIntervalMs ?? 1000);
 
   const reject = (row: readonly SourceValue[], column: string | null, reason: string, sqlstate: string | null): void => {
-    if (rejected.length >= MAX_REJECTED_ROWS) {
+    if (rejectedCount >= MAX_REJECTED_ROWS) {
       throw new MigrationError(
         `table ${input.table}: more than ${MAX_REJECTED_ROWS} rows refused (last: ${reason}); the mapping of column ${column ?? '?'} is probably wrong — fix the target column type, then retry the table`,
         { table: input.table },
@@ -319,165 +388,126 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
     }
     const rowJson: Record<string, unknown> = {};
     for (let i = 0; i < width; i += 1) rowJson[names[i]!] = jsonSafe(row[i] ?? null);
-    rejected.push({
+    const record: RejectedRow = {
       key: describeKey(sourceTable, pairs, row),
       keyText: rowKeyText(canon, canonicalMysqlRow(canon, row)),
       column,
       reason,
       sqlstate,
       row: rowJson,
-    });
+    };
+    rejectedCount += 1;
+    firstRejected ??= record;
+    held.push(record);
+    heldBytes += rejectedRowBytes(record);
   };
-  /** Converts one row to its COPY line, or rejects it (null). */
-  const values: (string | null)[] = new Array<string | null>(width);
-  const encode = (row: SourceValue[]): string | null => {
-    try {
-      for (let i = 0; i < width; i += 1) values[i] = converters[i]!(row[i] ?? null);
-    } catch (error) {
-      if (!(error instanceof ValueError)) throw error;
-      reject(row, error.column, error.reason, null);
-      return null;
-    }
-    return encodeCopyRow(values);
-  };
+  const encoder = new CopyRowEncoder(
+    pairs.map((p) => ({ name: p.source.name, rule: copyByteRuleFor(p.source, p.target), convert: p.convert, binary: binaryKindFor(p.source, p.target) })),
+    input.table,
+  );
   const logStreamed = (): void => {
-    if (streamed - lastLogged >= batchSize * 10) {
+    if (streamed - lastLogged >= limits.batchRows * 10) {
       lastLogged = streamed;
       Promise.resolve(hooks.onLog?.(`${streamed} rows streamed`)).catch(() => undefined);
     }
   };
-
-  /** Fast: one COPY for the whole table. */
-  const copyFast = async (pg: PoolClient, sourceRows: Readable): Promise<void> => {
-    let chunk: string[] = [];
-    const encoder = new Transform({
-      writableObjectMode: true,
-      readableObjectMode: false,
-      transform(row: SourceValue[], _encoding, done) {
-        let line: string | null;
-        try {
-          line = encode(row);
-        } catch (error) {
-          done(error as Error);
-          return;
-        }
-        streamed += 1;
-        if (line !== null) chunk.push(line);
-        if (chunk.length >= batchSize) {
-          const out = Buffer.from(chunk.join(''), 'utf8');
-          chunk = [];
-          logStreamed();
-          done(null, out);
-          return;
-        }
-        done();
-      },
-      flush(done) {
-        if (chunk.length > 0) this.push(Buffer.from(chunk.join(''), 'utf8'));
-        chunk = [];
-        done();
-      },
-    });
-    try {
-      await pipeline(sourceRows, encoder, pg.query(pgCopyStreams.from(copySql)));
-    } catch (error) {
-      if (isRowRejection(error)) throw new RowRefused((error as Error).message, { cause: error });
-      throw error;
-    }
+  /** Counts each source row and sets aside the ones a converter refused. */
+  const onRow = (careful: boolean) => (buffer: Buffer, start: number, _end: number, refusal: RowRefusal | null): void => {
+    streamed += 1;
+    if (refusal === null) return;
+    reject(decodeRawRow(buffer, start, encoder.rawFields), refusal.column, refusal.reason, null);
+    // A fast copy cannot save them before it commits; past this much it starts over careful.
+    if (!careful && heldBytes > MAX_HELD_REJECTED_BYTES) throw new RowRefused(`more than ${MAX_HELD_REJECTED_BYTES >>> 20} MB of rejected rows`);
   };
 
-  /** Careful: a COPY per batch under a savepoint; a refused batch is halved down to its bad rows. */
-  const copyCareful = async (pg: PoolClient, sourceRows: Readable): Promise<void> => {
-    const write = async (batch: { line: string; row: SourceValue[] }[]): Promise<void> => {
-      if (batch.length === 0) return;
-      await pg.query('SAVEPOINT my2pg_batch');
-      try {
-        await copyLines(pg, copySql, batch.map((b) => b.line));
-        await pg.query('RELEASE SAVEPOINT my2pg_batch');
-        return;
-      } catch (error) {
-        if (!isRowRejection(error)) throw error;
-        await pg.query('ROLLBACK TO SAVEPOINT my2pg_batch');
-        await pg.query('RELEASE SAVEPOINT my2pg_batch');
-        if (batch.length === 1) {
-          const e = error as Error & { code?: string; column?: string; where?: string };
-          reject(batch[0]!.row, rejectedColumn(e), e.message, e.code ?? null);
-          return;
-        }
-      }
-      const middle = batch.length >>> 1;
-      await write(batch.slice(0, middle));
-      await write(batch.slice(middle));
-    };
-    let batch: { line: string; row: SourceValue[] }[] = [];
-    for await (const row of sourceRows as AsyncIterable<SourceValue[]>) {
-      const line = encode(row);
-      streamed += 1;
-      if (line !== null) batch.push({ line, row });
-      if (batch.length >= batchSize) {
-        await write(batch);
-        batch = [];
-        logStreamed();
-      }
-    }
-    await write(batch);
-  };
-
-  const attempt = async (careful: boolean): Promise<void> => {
+  /** `binary` and `text`: one COPY for every row; `careful`: a COPY per batch, refused rows found by halving. */
+  const attempt = async (mode: 'binary' | 'text' | 'careful'): Promise<void> => {
+    const careful = mode === 'careful';
+    encoder.useBinary(mode === 'binary');
     streamed = 0;
     lastLogged = 0;
-    rejected = [];
+    held = [];
+    heldBytes = 0;
+    rejectedCount = 0;
+    firstRejected = undefined;
     for (const pair of pairs) Object.assign(pair.adjustments, emptyAdjustments());
     await withMysqlConnection(source, async (mysql) => {
-      await queryMysql(mysql, "SET SESSION time_zone = '+00:00'");
-      // A slow target must not make the server drop a paused stream.
-      await queryMysql(mysql, 'SET SESSION net_write_timeout = 3600');
-      await queryMysql(mysql, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      // The rows are read by one SELECT: InnoDB reads it from one consistent snapshot.
+      await prepareSourceSession(mysql);
       await withPgClient(target, async (pg) => {
-        await pg.query('BEGIN');
-        await pg.query("SET LOCAL timezone = 'UTC'");
-        await pg.query("SET LOCAL lock_timeout = '60s'");
+        const table = qualifyPg(input.targetSchema, targetTable.name);
+        const begin = "BEGIN; SET LOCAL timezone = 'UTC'; SET LOCAL lock_timeout = '60s'";
         if (input.range && rangeKey !== undefined) {
+          await pg.query(begin);
           // A range job owns only its keys: it deletes them (the table was emptied once by
           // prepare) so that a retry or rerun of this range alone ends exact.
           const bounds: string[] = [];
           const values: string[] = [];
           if (input.range.from !== null) bounds.push(`${quotePg(rangeKey)} >= $${values.push(input.range.from)}`);
           if (input.range.to !== null) bounds.push(`${quotePg(rangeKey)} < $${values.push(input.range.to)}`);
-          await pg.query(`DELETE FROM ONLY ${qualifyPg(input.targetSchema, targetTable.name)}${bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : ''}`, values);
+          await pg.query(`DELETE FROM ONLY ${table}${bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : ''}`, values);
         } else {
-          await pg.query(`TRUNCATE TABLE ONLY ${qualifyPg(input.targetSchema, targetTable.name)}`);
+          await pg.query(`${begin}; TRUNCATE TABLE ONLY ${table}`);
         }
         if (input.runId) {
           await pg.query(`DELETE FROM ${qualifyPg(STATE_SCHEMA, 'rejected_rows')} WHERE run_id = $1 AND table_name = $2 AND part = $3`, [input.runId, input.table, part]);
         }
-        const { rows: sourceRows } = streamMysqlRows(mysql, selectSql, selectValues, Math.min(batchSize, 5000));
-        const stop = (): void => {
-          sourceRows.destroy(hooks.signal?.reason instanceof Error ? hooks.signal.reason : new Error('copy aborted'));
+        const saveHeld = async (): Promise<void> => {
+          if (input.runId && held.length > 0) await saveRejectedRows(pg, input.runId, input.table, part, held);
+          held = [];
+          heldBytes = 0;
         };
-        hooks.signal?.addEventListener('abort', stop, { once: true });
-        try {
-          hooks.signal?.throwIfAborted();
-          if (careful) await copyCareful(pg, sourceRows);
-          else await copyFast(pg, sourceRows);
-          if (input.runId && rejected.length > 0) await saveRejectedRows(pg, input.runId, input.table, part, rejected);
-          hooks.signal?.throwIfAborted();
-        } finally {
-          hooks.signal?.removeEventListener('abort', stop);
+        const startQuery: StartRawQuery = (handlers) => abortable(queryRawRows(mysql, selectSql, selectValues, handlers), hooks.signal);
+        hooks.signal?.throwIfAborted();
+        if (careful) {
+          await copyRowsCareful(pg, copySql, startQuery, encoder, limits, onRow(true), {
+            isRowRejection,
+            onRefused: (row, error) => {
+              const e = error as Error & { code?: string; column?: string; where?: string };
+              reject(decodeRawRow(row, 0, encoder.rawFields), rejectedColumn(e), e.message, e.code ?? null);
+            },
+            afterBatch: async () => {
+              await saveHeld();
+              logStreamed();
+            },
+          });
+        } else {
+          try {
+            if (mode === 'binary') {
+              await copyRowsFast(pg, `${copySql} WITH (FORMAT binary)`, startQuery, encoder, limits, onRow(false), logStreamed, { header: BINARY_HEADER, trailer: BINARY_TRAILER });
+            } else {
+              await copyRowsFast(pg, copySql, startQuery, encoder, limits, onRow(false), logStreamed);
+            }
+          } catch (error) {
+            if (isRowRejection(error)) throw new RowRefused((error as Error).message, { cause: error });
+            throw error;
+          }
         }
+        await saveHeld();
+        // Cancelled while the last rows went in: roll back rather than commit.
+        hooks.signal?.throwIfAborted();
         await pg.query('COMMIT');
       });
-      await queryMysql(mysql, 'COMMIT');
     });
   };
 
   try {
-    try {
-      await attempt(false);
-    } catch (error) {
-      if (!(error instanceof RowRefused)) throw error;
-      await hooks.onLog?.(`PostgreSQL refused a row (${error.message}); copying again in batches to find the refused rows`);
-      await attempt(true);
+    let mode: 'binary' | 'text' | 'careful' = encoder.canWriteBinary ? 'binary' : 'text';
+    for (;;) {
+      try {
+        await attempt(mode);
+        break;
+      } catch (error) {
+        if (error instanceof BinaryUnfit && mode === 'binary') {
+          await hooks.onLog?.(`${error.message}; copying again in text format`);
+          mode = 'text';
+        } else if (error instanceof RowRefused && mode !== 'careful') {
+          await hooks.onLog?.(`PostgreSQL refused a row (${error.message}); copying again in batches to find the refused rows`);
+          mode = 'careful';
+        } else {
+          throw error;
+        }
+      }
     }
   } catch (error) {
     if (error instanceof MigrationError) throw error;
@@ -490,11 +520,11 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
   for (const pair of pairs) {
     if (hasAdjustments(pair.adjustments)) adjustments[pair.source.name] = pair.adjustments;
   }
-  const rows = streamed - rejected.length;
+  const rows = streamed - rejectedCount;
   await hooks.onLog?.(`copied ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const line of describeAdjustments(adjustments)) await hooks.onLog?.(`adjusted: ${line}`);
-  if (rejected.length > 0) {
-    await hooks.onLog?.(`rejected ${rejected.length} rows (listed in my2pg.rejected_rows), e.g. ${JSON.stringify(rejected[0]!.key)}: ${rejected[0]!.column ?? ''} ${rejected[0]!.reason}`);
+  if (firstRejected) {
+    await hooks.onLog?.(`rejected ${rejectedCount} rows (listed in my2pg.rejected_rows), e.g. ${JSON.stringify(firstRejected.key)}: ${firstRejected.column ?? ''} ${firstRejected.reason}`);
   }
-  return { rows, rejected: rejected.length, durationMs: Date.now() - started, adjustments };
+  return { rows, rejected: rejectedCount, durationMs: Date.now() - started, adjustments };
 }

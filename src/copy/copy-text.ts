@@ -13,13 +13,3 @@ export function encodeCopyValue(value: string | null): string {
   if (value === null) return COPY_NULL;
   return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => ESCAPES[ch] ?? ch) : value;
 }
-
-/** One COPY text line (with its newline) for a row of already converted values. */
-export function encodeCopyRow(values: readonly (string | null)[]): string {
-  let line = '';
-  for (let i = 0; i < values.length; i += 1) {
-    if (i > 0) line += '\t';
-    line += encodeCopyValue(values[i] ?? null);
-  }
-  return line + '\n';
-}

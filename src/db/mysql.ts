@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { mysqlTlsOptions } from '../config.js';
-import type { FieldPacket, Pool, PoolConnection as MysqlConnection, TypeCastField, TypeCastNext } from 'mysql2';
+import type { Pool, PoolConnection as MysqlConnection, TypeCastField, TypeCastNext } from 'mysql2';
 
 export type { MysqlConnection };
 
@@ -93,30 +92,15 @@ export function queryMysql<T = Record<string, unknown>[]>(
   });
 }
 
+const preparedSessions = new WeakSet<MysqlConnection>();
+
 /**
- * Streams a query's rows as arrays, with backpressure: the server is read only as fast as the
- * consumer takes rows, so memory stays bounded whatever the table size.
+ * The session settings every read of source rows needs, set once per pooled connection: UTC,
+ * so TIMESTAMP values are read as stored; a long net_write_timeout, so a slow target does not
+ * make the server drop a paused stream.
  */
-export function streamMysqlRows(
-  connection: MysqlConnection,
-  sql: string,
-  values: unknown[] = [],
-  highWaterMark = 1000,
-): { rows: Readable; fields: Promise<FieldPacket[]> } {
-  const query = connection.query({ sql, values, rowsAsArray: true });
-  const fields = new Promise<FieldPacket[]>((resolve, reject) => {
-    query.once('fields', (f: FieldPacket[]) => resolve(f));
-    query.once('error', reject);
-    query.once('end', () => resolve([]));
-  });
-  fields.catch(() => undefined);
-  const rows = query.stream({ highWaterMark, objectMode: true }) as unknown as Readable;
-  // A query without a callback never hears that its connection died (KILL, network): mysql2
-  // reports that on the connection only, and the stream would wait for rows forever.
-  const onConnectionError = (error: Error): void => {
-    rows.destroy(error);
-  };
-  connection.on('error', onConnectionError);
-  rows.once('close', () => connection.removeListener('error', onConnectionError));
-  return { rows, fields };
+export async function prepareSourceSession(connection: MysqlConnection): Promise<void> {
+  if (preparedSessions.has(connection)) return;
+  await queryMysql(connection, "SET SESSION time_zone = '+00:00', net_write_timeout = 3600");
+  preparedSessions.add(connection);
 }

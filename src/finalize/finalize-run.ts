@@ -2,7 +2,10 @@ import type { DataSource } from 'typeorm';
 import { readSourceCatalog } from '../schema/source-catalog.js';
 import { targetIdentifier } from '../schema/identifiers.js';
 import { getRun, listRunTables, updateRun } from '../state/store.js';
-import { describeVerificationProblem, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
+import { describeVerificationProblem, mergeVerifications, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
+import type { CopyTableResult } from '../queue/contract.js';
+import { tableJobIds, type RangeCounts } from '../run/prepare-run.js';
+import type { RunRow, RunTableRow } from '../state/entities.js';
 import { restoreConstraints, type RestoredConstraint } from './restore-constraints.js';
 import { restoreTriggers } from './restore-triggers.js';
 import { resetSequences, type SequenceReset } from './reset-sequences.js';
@@ -32,6 +35,21 @@ export interface FinalizeSummary {
   /** Triggers, routines, events, excluded or skipped views, CHECKs that did not translate. */
   notMigrated: NotMigratedObject[];
   problems: string[];
+  /** Where finalize's time went, ms (index builds and foreign keys run beside the verification of tables no copy job verified). */
+  timings?: FinalizeTimings;
+}
+
+/** finalize's phases, ms. */
+export interface FinalizeTimings {
+  /** Indexes left to build (split tables, failed builds). */
+  indexesMs: number;
+  /** Foreign keys added NOT VALID and validated. */
+  foreignKeysMs: number;
+  /** Sequences and alembic_version. */
+  sequencesMs: number;
+  /** Verification of the tables no copy job verified, and recording every table's result. */
+  verifyMs: number;
+  totalMs: number;
 }
 
 /** Everything listed as not migrated, by kind and name. */
@@ -54,55 +72,74 @@ export async function finalizeRun(
   target: DataSource,
   runId: string,
   log: (line: string) => void | Promise<void> = () => undefined,
-  /** Each step of each phase (indexes n/N, foreign keys n/N, sequences, alembic_version, tables verified). */
-  onProgress: (progress: FinalizeProgress) => void | Promise<void> = () => undefined,
+  options: {
+    /** Each copy job's return value, by job id: the verification and indexes it did after its copy. */
+    copyResults?: ReadonlyMap<string, CopyTableResult>;
+    /** Each step of each phase (indexes n/N, foreign keys n/N, sequences, alembic_version, tables verified). */
+    onProgress?: (progress: FinalizeProgress) => void | Promise<void>;
+  } = {},
 ): Promise<FinalizeSummary> {
+  const copyResults = options.copyResults ?? new Map<string, CopyTableResult>();
+  const onProgress = options.onProgress ?? (() => undefined);
   const run = await getRun(target, runId);
   if (!run) throw new MigrationError(`run ${runId} is not recorded in this target's my2pg schema; is this worker's DATABASE_URL the one \`start\` used?`, {}, true);
   const schema = run.targetSchema;
   const tables = await listRunTables(target, runId);
   const problems: string[] = [];
-
-  const constraints = [
-    ...(await restoreConstraints(target, runId, {
-      onProgress: (kind, done, total) => onProgress({ phase: kind === 'index' ? 'indexes' : 'foreign keys', done, total }),
-    })),
-    ...(await restoreTriggers(target, runId)),
-  ];
-  problems.push(...constraintProblems(constraints));
-  await log(`constraints: ${constraints.filter((c) => c.status === 'restored' || c.status === 'already-present').length}/${constraints.length} restored`);
-
-  await onProgress({ phase: 'sequences', done: 0, total: 1 });
-  const catalog = await readSourceCatalog(source, tables.map((t) => t.tableName));
-  const sequences = await resetSequences(
-    target,
-    schema,
-    tables.map((t) => {
-      const sourceTable = catalog.tables.find((s) => s.name === t.tableName);
-      const aiName = sourceTable?.columns.find((c) => c.autoIncrement)?.name;
-      // A column name longer than 63 bytes has its cut form in the target.
-      const aiColumn = aiName === undefined ? null : targetIdentifier(aiName);
-      return { targetTable: t.targetTable, autoIncrementColumn: aiColumn, nextAutoIncrement: sourceTable?.autoIncrement ?? null };
-    }),
-  );
-  await log(`sequences: ${sequences.map((s) => `${s.table}.${s.column} -> ${s.nextValue}`).join(', ') || 'none'}`);
-
-  let alembicVersion: AlembicSync | null = null;
-  if (run.options.syncAlembic) {
-    await onProgress({ phase: 'alembic_version', done: 0, total: 1 });
-    alembicVersion = await syncAlembicVersion(source, target, schema);
-    await log(`alembic_version: ${alembicVersion.target.join(', ') || '(empty)'}`);
-  }
-
   const method: VerifyMethod = run.options.verify ?? 'checksum';
   const allowRejects = Boolean(run.options.allowRejects);
-  await onProgress({ phase: 'verification', done: 0, total: tables.length });
-  const verifications = await verifyRunTables(source, target, run, tables, {
+  const fromJobs = resultsOfCopyJobs(run, tables, copyResults);
+  const started = Date.now();
+  const timings: FinalizeTimings = { indexesMs: 0, foreignKeysMs: 0, sequencesMs: 0, verifyMs: 0, totalMs: 0 };
+
+  // What the copy jobs left (foreign keys, CHECKs, indexes of split tables) is restored while
+  // the tables they did not verify are verified: index builds and reads share the machine.
+  const restoring = (async () => {
+    const restored = await restoreConstraints(target, runId, {
+      timings,
+      onProgress: (kind, done, total) => onProgress({ phase: kind === 'index' ? 'indexes' : 'foreign keys', done, total }),
+    });
+    // ON UPDATE triggers of created tables, now that no copy writes to them any more.
+    const triggers = await restoreTriggers(target, runId);
+    const constraints = [...fromJobs.indexes, ...restored, ...triggers];
+    const sequencesStarted = Date.now();
+    await log(`constraints: ${constraints.filter((c) => c.status === 'restored' || c.status === 'already-present').length}/${constraints.length} restored`);
+
+    await onProgress({ phase: 'sequences', done: 0, total: 1 });
+    const catalog = await readSourceCatalog(source, tables.map((t) => t.tableName));
+    const sequences = await resetSequences(
+      target,
+      schema,
+      tables.map((t) => {
+        const sourceTable = catalog.tables.find((s) => s.name === t.tableName);
+        const aiName = sourceTable?.columns.find((c) => c.autoIncrement)?.name;
+        // A column name longer than 63 bytes has its cut form in the target.
+        const aiColumn = aiName === undefined ? null : targetIdentifier(aiName);
+        return { targetTable: t.targetTable, autoIncrementColumn: aiColumn, nextAutoIncrement: sourceTable?.autoIncrement ?? null };
+      }),
+    );
+    await log(`sequences: ${sequences.map((s) => `${s.table}.${s.column} -> ${s.nextValue}`).join(', ') || 'none'}`);
+
+    let alembicVersion: AlembicSync | null = null;
+    if (run.options.syncAlembic) {
+      await onProgress({ phase: 'alembic_version', done: 0, total: 1 });
+      alembicVersion = await syncAlembicVersion(source, target, schema);
+      await log(`alembic_version: ${alembicVersion.target.join(', ') || '(empty)'}`);
+    }
+    timings.sequencesMs = Date.now() - sequencesStarted;
+    return { constraints, sequences, alembicVersion };
+  })();
+  const verifying = verifyRunTables(source, target, run, tables, {
     method,
     log,
+    done: fromJobs.verifications,
     onTable: (v, done, total) =>
       onProgress({ phase: 'verification', done, total, table: v.table, rows: Math.max(0, v.sourceRows), rowsPerSecond: v.durationMs > 0 ? Math.round((Math.max(0, v.sourceRows) * 1000) / v.durationMs) : 0 }),
+  }).finally(() => {
+    timings.verifyMs = Date.now() - started;
   });
+  const [{ constraints, sequences, alembicVersion }, verifications] = await Promise.all([restoring, verifying]);
+  problems.push(...constraintProblems(constraints));
   for (const v of verifications) {
     if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));
   }
@@ -110,6 +147,7 @@ export async function finalizeRun(
   const views = await migrateViews(source, target, run, tables, method, log);
   problems.push(...views.filter(isViewProblem).map(describeViewProblem));
   const schemaObjects = (run.options.schemaObjects as SchemaObjectsRecord | undefined) ?? null;
+  timings.totalMs = Date.now() - started;
   const summary = await recordVerification(target, runId, {
     method,
     allowRejects,
@@ -121,9 +159,26 @@ export async function finalizeRun(
     schemaObjects,
     notMigrated: listNotMigrated(schemaObjects, views),
     problems,
+    timings,
   });
   await log(describeOutcome(summary));
   return summary;
+}
+
+/**
+ * What the copy jobs did after their copies (keyed by job id): each table's verification when
+ * every part of it was verified, and the indexes they rebuilt.
+ */
+function resultsOfCopyJobs(run: RunRow, tables: readonly RunTableRow[], results: ReadonlyMap<string, CopyTableResult>): { verifications: Map<string, TableVerification>; indexes: RestoredConstraint[] } {
+  const verifications = new Map<string, TableVerification>();
+  const indexes: RestoredConstraint[] = [];
+  for (const table of tables) {
+    const parts = tableJobIds(table, (run.options as { ranges?: RangeCounts }).ranges).map((id) => results.get(id));
+    for (const part of parts) indexes.push(...(part?.indexes ?? []));
+    const checked = parts.map((p) => p?.verification);
+    if (checked.every((v): v is TableVerification => v !== undefined)) verifications.set(table.tableName, mergeVerifications(checked));
+  }
+  return { verifications, indexes };
 }
 
 /** One line for a run's outcome. */

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { TableAdjustments } from '../copy/copy-table.js';
+import type { RestoredConstraint } from '../finalize/restore-constraints.js';
+import type { TableVerification } from '../verify/verify-run.js';
 
 // Queue names depend on the target: see target-scope.ts (scopeOf, queuesOfRun).
 
@@ -92,6 +94,12 @@ export interface CopyTableResult {
   durationMs: number;
   /** Columns whose values had to change to fit PostgreSQL (zero dates, NUL characters). */
   adjustments: TableAdjustments;
+  /** The part's checksum verification, done right after the copy committed; finalize uses it. */
+  verification?: TableVerification;
+  /** Indexes the job rebuilt for its table (whole-table jobs). */
+  indexes?: RestoredConstraint[];
+  /** How long the verification and the index builds after the copy took, ms. */
+  timings?: { verifyMs: number; indexesMs: number };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { queryMysql, withMysqlConnection } from '../db/mysql.js';
 import { withPgClient, type PoolClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
@@ -18,9 +18,11 @@ import { findZeroDateColumns, readSourceCatalog } from '../schema/source-catalog
 import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
 import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../schema/target-catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
-import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, mergeRunOptions, saveConstraint } from '../state/store.js';
-import { planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
+import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, mergeRunOptions, saveConstraints } from '../state/store.js';
+import type { SavedConstraintRow } from '../state/entities.js';
+import { DEFAULT_RANGE_BYTES, planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
+import { mapWithConcurrency } from '../finalize/restore-constraints.js';
 
 /** Default `--range-rows`: a table with more (estimated) rows is split into key-range jobs. */
 export const DEFAULT_RANGE_ROWS = 500_000;
@@ -80,6 +82,8 @@ export interface PlannedTable {
   columns?: string[] | undefined;
   jobId: string;
   estimatedRows: number;
+  /** Estimated bytes (DATA_LENGTH). */
+  estimatedBytes?: number;
   /** Key-range jobs of a split table (source key column and bounds); absent = one job. */
   ranges?: (KeyRange & { jobId: string; column: string })[] | undefined;
 }
@@ -110,6 +114,16 @@ export function tableJobIds(table: { tableName: string; jobId: string }, ranges:
   const count = ranges?.[table.tableName] ?? 0;
   if (count <= 1) return [table.jobId];
   return Array.from({ length: count }, (_, i) => rangeJobId(table.jobId, i));
+}
+
+/** Runs DDL statements (no bound values) a few hundred at a time, in the runner's transaction. */
+async function runStatements(runner: QueryRunner, statements: readonly string[]): Promise<void> {
+  for (let i = 0; i < statements.length; i += 200) await runner.query(statements.slice(i, i + 200).join(';\n'));
+}
+
+/** A planned table's estimated size, for ordering its jobs. */
+function sizeOf(plan: PlannedTable): number {
+  return Math.max(plan.estimatedBytes ?? 0, plan.estimatedRows);
 }
 
 /** Reads MIN and MAX of an integer key as exact decimal strings. */
@@ -182,6 +196,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       columns: options.entities ? sel.columns : undefined,
       jobId: copyJobId(runId, sel.table),
       estimatedRows: source.estimatedRows,
+      estimatedBytes: source.dataBytes ?? 0,
     };
   });
   const knownTables = new Set([...existingNames, ...planned.map((p) => p.targetTable)]);
@@ -201,20 +216,22 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   for (const [table] of columnOverrides) {
     if (!planned.some((p) => p.table === table && p.action === 'create')) warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
   }
-  // Zero dates in NOT NULL columns land as NULL, so those columns are created nullable (one scan per such table, before the load).
+  // Zero dates in NOT NULL columns land as NULL, so those columns are created nullable (one scan
+  // per such table, before the load; a few tables at once, since each is a full scan).
   const zeroDateColumns = new Map<string, string[]>();
-  for (const plan of planned.filter((p) => p.action === 'create')) {
+  await mapWithConcurrency(created, 3, async (plan) => {
     zeroDateColumns.set(plan.table, await findZeroDateColumns(source, catalog.tables.find((t) => t.name === plan.table)!));
-  }
+  });
 
   const rangeRows = options.rangeRows ?? DEFAULT_RANGE_ROWS;
   const rangeCounts: RangeCounts = {};
   for (const plan of planned) {
     const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
     const column = splitColumnOf(sourceTable);
-    if (rangeRows <= 0 || column === null || sourceTable.estimatedRows <= rangeRows) continue;
+    const bytes = sourceTable.dataBytes ?? 0;
+    if (rangeRows <= 0 || column === null || (sourceTable.estimatedRows <= rangeRows && bytes <= DEFAULT_RANGE_BYTES)) continue;
     const { min, max } = await readKeyBounds(source, plan.table, column);
-    const ranges = planKeyRanges(min, max, sourceTable.estimatedRows, rangeRows);
+    const ranges = planKeyRanges(min, max, sourceTable.estimatedRows, rangeRows, bytes);
     if (ranges.length <= 1) continue;
     plan.ranges = ranges.map((r, i) => ({ ...r, column, jobId: rangeJobId(plan.jobId, i) }));
     rangeCounts[plan.table] = ranges.length;
@@ -273,9 +290,12 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
     const schemaObjects: SchemaObjectsRecord = { generated: [], checks: [], notMigrated: notMigratedObjects(objects, options.excludeViews ?? []) };
+    // Statements and saved definitions go in a few round trips (a schema may have hundreds of tables).
+    const statements: string[] = [];
+    const saved: Omit<SavedConstraintRow, 'id' | 'savedAt' | 'restoredAt' | 'error'>[] = [];
     for (const plan of created) {
       const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
-      const { ddl, generated, checks } = await createTranslatedTable((sql) => runner.query(sql), sourceTable, schema, {
+      const { ddl, generated, checks, executed } = await createTranslatedTable((sql) => runner.query(sql), sourceTable, schema, {
         columns: plan.columns,
         isMariaDb,
         knownTables,
@@ -292,28 +312,30 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       schemaObjects.checks.push(...checks);
       warnings.push(...ddl.warnings);
       translated.push(...ddl.notes);
-      for (const item of ddl.deferred) {
-        await saveConstraint(manager, { runId, kind: item.kind, schemaName: schema, tableName: plan.targetTable, name: item.name, definition: item.definition });
-      }
+      if (!executed) statements.push(...ddl.statements);
+      for (const item of ddl.deferred) saved.push({ runId, kind: item.kind, schemaName: schema, tableName: plan.targetTable, name: item.name, definition: item.definition });
     }
+    await runStatements(runner, statements);
     // What became of generated columns, CHECKs and the objects not migrated: finalize and status report it.
     // translated: what the created tables got in another form (report and my2pg.runs.options).
     await mergeRunOptions(manager, runId, { schemaObjects, translated });
     const client = (await runner.connect()) as PoolClient;
     const foreignKeys = await readForeignKeys(client, schema, touched);
-    for (const fk of foreignKeys) {
-      await saveConstraint(manager, { runId, kind: 'foreign_key', schemaName: fk.schema, tableName: fk.table, name: fk.name, definition: fk.definition });
-      await runner.query(`ALTER TABLE ${qualifyPg(fk.schema, fk.table)} DROP CONSTRAINT ${quotePg(fk.name)}`);
-      droppedForeignKeys += 1;
-    }
+    for (const fk of foreignKeys) saved.push({ runId, kind: 'foreign_key', schemaName: fk.schema, tableName: fk.table, name: fk.name, definition: fk.definition });
+    // Saved before they are dropped, in the same transaction: a crash cannot lose a definition.
+    await saveConstraints(manager, saved.splice(0));
+    await runStatements(runner, foreignKeys.map((fk) => `ALTER TABLE ${qualifyPg(fk.schema, fk.table)} DROP CONSTRAINT ${quotePg(fk.name)}`));
+    droppedForeignKeys = foreignKeys.length;
     // Secondary indexes slow COPY down several times; they are saved, dropped, and rebuilt in
     // parallel by finalize. The foreign keys that could depend on a unique one are gone by now.
     const filled = planned.filter((p) => p.action === 'fill').map((p) => p.targetTable);
-    for (const index of await readSecondaryIndexes(client, schema, filled)) {
-      await saveConstraint(manager, { runId, kind: 'index', schemaName: index.schema, tableName: index.table, name: index.name, definition: index.restore });
-      await runner.query(index.drop);
-      droppedIndexes += 1;
-    }
+    const indexes = await readSecondaryIndexes(client, schema, filled);
+    await saveConstraints(
+      manager,
+      indexes.map((index) => ({ runId, kind: 'index' as const, schemaName: index.schema, tableName: index.table, name: index.name, definition: index.restore })),
+    );
+    await runStatements(runner, indexes.map((index) => index.drop));
+    droppedIndexes = indexes.length;
     // A split table is emptied once here; each range job then deletes only its own range
     // (cheap on an empty table) before its COPY, so every range stays idempotent on its own.
     for (const plan of planned.filter((p) => p.ranges && p.action === 'fill')) {
@@ -324,7 +346,9 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     runId,
     targetSchema: schema,
     batchSize: options.batchSize,
-    tables: planned,
+    // Biggest first: workers take jobs in this order, so the long copies start at once and
+    // small tables fill the gaps at the end instead of a big one finishing last.
+    tables: [...planned].sort((a, b) => sizeOf(b) - sizeOf(a)),
     syncAlembic,
     warnings,
     notMigrated: notMigratedObjects(objects, options.excludeViews ?? []).map((o) => `${o.kind} ${o.name}${o.reason ? ` (${o.reason})` : ''}`),

@@ -63,6 +63,8 @@ export interface SourceTable {
   /** Next AUTO_INCREMENT value, as a decimal string, or null. */
   autoIncrement: string | null;
   estimatedRows: number;
+  /** Estimated bytes of the rows (information_schema DATA_LENGTH, off-page values included); 0 when unknown. */
+  dataBytes?: number;
   comment: string;
 }
 
@@ -146,7 +148,7 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
 
     const tableRows = await queryMysql<Row[]>(
       connection,
-      `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, TABLE_ROWS AS est, AUTO_INCREMENT AS ai, TABLE_COMMENT AS comment
+      `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, TABLE_ROWS AS est, DATA_LENGTH AS bytes, AUTO_INCREMENT AS ai, TABLE_COMMENT AS comment
          FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?${filter} ORDER BY TABLE_NAME`,
       args(),
     );
@@ -217,6 +219,7 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
         foreignKeys: [],
         autoIncrement: strOrNull(row.ai),
         estimatedRows: Number(row.est ?? 0),
+        dataBytes: Number(row.bytes ?? 0),
         comment: str(row.comment),
       });
     }

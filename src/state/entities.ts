@@ -50,6 +50,8 @@ export interface RunTableRow {
   adjustments: JsonRecord | null;
   /** Rows rejected by the last copy (listed in rejected_rows). */
   rejectedRows: number;
+  /** Key ranges of a split table whose copy committed, by label (null for a whole table). */
+  partsCopied?: JsonRecord | null;
 }
 
 /** A constraint, index or trigger dropped (or deferred) for the load, to be restored by finalize. */
@@ -107,6 +109,7 @@ export const RunTableEntity = new EntitySchema<RunTableRow>({
     verification: { type: 'jsonb', nullable: true },
     adjustments: { type: 'jsonb', nullable: true },
     rejectedRows: { name: 'rejected_rows', type: 'int', default: 0 },
+    partsCopied: { name: 'parts_copied', type: 'jsonb', nullable: true },
   },
 });
 

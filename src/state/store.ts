@@ -8,6 +8,7 @@ import {
   STATE_SCHEMA,
   type RejectedRowRow,
   type RunRow,
+  type JsonRecord,
   type RunTableRow,
   type SavedConstraintRow,
 } from './entities.js';
@@ -115,6 +116,36 @@ export async function mergeRunOptions(manager: EntityManager, runId: string, pat
   await manager.query(`UPDATE ${quotePg(STATE_SCHEMA)}.runs SET options = options || $2::jsonb WHERE id = $1`, [runId, JSON.stringify(patch)]);
 }
 
+/** Records many tables' verification (status, rows, the record itself) in one statement. */
+export async function recordVerifications(
+  target: DataSource,
+  runId: string,
+  rows: readonly { table: string; status: string; sourceRows: number; targetRows: number; verification: JsonRecord }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await target.query(
+    `UPDATE ${quotePg(STATE_SCHEMA)}.run_tables AS t
+        SET status = x.status,
+            source_rows = COALESCE(x.source_rows, t.source_rows),
+            target_rows = COALESCE(x.target_rows, t.target_rows),
+            verification = x.verification
+       FROM jsonb_to_recordset($2::jsonb) AS x(table_name text, status text, source_rows bigint, target_rows bigint, verification jsonb)
+      WHERE t.run_id = $1 AND t.table_name = x.table_name`,
+    [
+      runId,
+      JSON.stringify(
+        rows.map((r) => ({
+          table_name: r.table,
+          status: r.status,
+          source_rows: r.sourceRows >= 0 ? r.sourceRows : null,
+          target_rows: r.targetRows >= 0 ? r.targetRows : null,
+          verification: r.verification,
+        })),
+      ),
+    ],
+  );
+}
+
 /** Counts an attempt and marks the table as copying. */
 export async function markTableCopying(target: DataSource, runId: string, tableName: string): Promise<void> {
   await target
@@ -125,8 +156,11 @@ export async function markTableCopying(target: DataSource, runId: string, tableN
     .execute();
 }
 
-export async function saveConstraint(manager: EntityManager, row: Omit<SavedConstraintRow, 'id' | 'savedAt' | 'restoredAt' | 'error'>): Promise<void> {
-  await manager.getRepository(SavedConstraintEntity).insert({ ...row, restoredAt: null, error: null });
+/** Saves definitions a few hundred rows per INSERT. */
+export async function saveConstraints(manager: EntityManager, rows: readonly Omit<SavedConstraintRow, 'id' | 'savedAt' | 'restoredAt' | 'error'>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
+    await manager.getRepository(SavedConstraintEntity).insert(rows.slice(i, i + 500).map((row) => ({ ...row, restoredAt: null, error: null })));
+  }
 }
 
 /** Constraints saved by earlier runs and never restored: the new run takes them over. */
@@ -145,6 +179,22 @@ export async function listUnrestoredConstraints(target: DataSource, runId: strin
   return target.getRepository(SavedConstraintEntity).find({ where: { runId, restoredAt: IsNull() }, order: { id: 'ASC' } });
 }
 
+/** The unrestored saved indexes of one table of a run. */
+export async function listUnrestoredIndexes(target: DataSource, runId: string, tableName: string): Promise<SavedConstraintRow[]> {
+  const rows: { id: number; schema_name: string; table_name: string; name: string; definition: string; saved_at: Date }[] = await target.query(
+    `SELECT id, schema_name, table_name, name, definition, saved_at FROM ${quotePg(STATE_SCHEMA)}.saved_constraints
+      WHERE run_id = $1 AND table_name = $2 AND kind = 'index' AND restored_at IS NULL ORDER BY id`,
+    [runId, tableName],
+  );
+  return rows.map((r) => ({ id: r.id, runId, kind: 'index', schemaName: r.schema_name, tableName: r.table_name, name: r.name, definition: r.definition, savedAt: r.saved_at, restoredAt: null, error: null }));
+}
+
+/** Marks saved definitions restored, in one statement. */
+export async function markConstraintsRestored(target: DataSource, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await target.query(`UPDATE ${quotePg(STATE_SCHEMA)}.saved_constraints SET restored_at = now(), error = NULL WHERE id = ANY($1::int[])`, [[...ids]]);
+}
+
 export async function markConstraintRestored(target: DataSource, id: number, error: string | null): Promise<void> {
   await target.getRepository(SavedConstraintEntity).update({ id }, { restoredAt: new Date(), error });
 }
@@ -158,11 +208,11 @@ export async function listRejectedRows(target: DataSource, runId: string, tableN
   });
 }
 
-/** Canonical keys of a table's rejected rows, with how many rows share each. */
-export async function readRejectedKeys(target: DataSource, runId: string, tableName: string): Promise<Map<string, number>> {
+/** Canonical keys of a table's rejected rows (of one part of it, when given), with how many rows share each. */
+export async function readRejectedKeys(target: DataSource, runId: string, tableName: string, part?: string): Promise<Map<string, number>> {
   const rows: { key_text: string; n: string }[] = await target.query(
-    `SELECT key_text, count(*)::bigint AS n FROM ${quotePg(STATE_SCHEMA)}.rejected_rows WHERE run_id = $1 AND table_name = $2 GROUP BY key_text`,
-    [runId, tableName],
+    `SELECT key_text, count(*)::bigint AS n FROM ${quotePg(STATE_SCHEMA)}.rejected_rows WHERE run_id = $1 AND table_name = $2${part === undefined ? '' : ' AND part = $3'} GROUP BY key_text`,
+    part === undefined ? [runId, tableName] : [runId, tableName, part],
   );
   return new Map(rows.map((r) => [r.key_text, Number(r.n)]));
 }

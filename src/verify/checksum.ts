@@ -1,12 +1,14 @@
-import { createHash, hash as hashOnce, type Hash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { queryMysql, withMysqlConnection, type SourceValue } from '../db/mysql.js';
+import { prepareSourceSession, queryMysql, withMysqlConnection, type SourceValue } from '../db/mysql.js';
+import { BINARY_CHARSET, decodeRawField, queryRawRows, splitRawRow, ZeroBytes, type RawField } from '../db/mysql-raw-rows.js';
 import { withPgClient } from '../db/postgres.js';
 import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
 import { loadTablePair, pairColumns } from '../copy/copy-table.js';
 import { selectExpression } from '../schema/source-catalog.js';
-import { canonicalRowText, mysqlRowTextExpression, pgRowTextExpression, rowCanonicalizerFor, rowKeyText, sqlCanonicalFor, type RowCanonicalizer, type SqlCanonical } from './canonical.js';
-import { readPgRows } from './read-pg-rows.js';
+import type { RunCatalog } from '../run/run-catalog.js';
+import { digestFormFor, pgValueExpression, rowCanonicalizerFor, rowKeyText, type RowCanonicalizer } from './canonical.js';
+import { readPgBinaryRows } from './read-pg-binary.js';
+import { FramedHasher, RangeDigests } from './row-digest.js';
 
 /** What to verify. */
 export interface ChecksumInput {
@@ -17,20 +19,28 @@ export interface ChecksumInput {
   columns?: string[] | undefined;
   /** Keys (canonical key text, see rowKeyText) of rows rejected by the copy, with how many. */
   rejectedKeys?: ReadonlyMap<string, number> | undefined;
+  /** Only this range of a single-column integer key (`from <= key < to`, null = open): a range job's part. */
+  range?: { column: string; from: string | null; to: string | null } | undefined;
+  /** The run's table definitions, read once per run (absent: read this table's from both databases). */
+  catalog?: RunCatalog | undefined;
 }
 
 /** Tuning of a checksum verification. */
 export interface ChecksumOptions {
   /** Key values per range of an integer primary key. Default 50,000. */
   rangeKeys?: number;
+  /** Estimated bytes per range (from the table's average row size), when that gives more ranges. Default 64 MB. */
+  rangeBytes?: number;
   /** Row differences listed per table (all are counted). Default 100. */
   maxListed?: number;
   /** Ranges compared row by row at most; beyond, only the range is reported. Default 50. */
   maxDrilledRanges?: number;
-  /** Rows held per side when a table without an integer key is compared row by row. Default 1,000,000. */
+  /** Rows held (key and hash) when a table without an integer key is compared row by row. Default 1,000,000. */
   maxDrillRows?: number;
-  /** Hash every column in JavaScript, none inside the databases. */
-  noPushdown?: boolean;
+  /** Bytes of keys and hashes held when a range is compared row by row. Default 64 MB. */
+  maxDrillBytes?: number;
+  /** Read every column as a value put in canonical form here, none as bytes. */
+  allValues?: boolean;
 }
 
 /** A key range whose hashes differ, with the rows each side holds in it. */
@@ -77,83 +87,18 @@ export interface TableChecksum {
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 const STRING_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set']);
+/** Largest value put in canonical form as JavaScript text (bigger ones of the byte-compared types are hashed as bytes). */
+const MAX_VALUE_BYTES = 64 * 1024 * 1024;
+/** The target table's alias in verification queries. */
+const PG_ALIAS = 'my2pg_row';
+/** Longest text shown of one key value in a difference. */
+const MAX_SHOWN = 200;
 
 function displayValue(value: SourceValue | string): string | null {
   if (value === null) return null;
-  return Buffer.isBuffer(value) ? `0x${value.toString('hex')}` : String(value);
-}
-
-function keyDisplay(c: RowCanonicalizer, names: readonly string[], raw: readonly (SourceValue | string)[]): Record<string, string | null> {
-  const key: Record<string, string | null> = {};
-  const indexes = c.keyIndexes.length > 0 ? c.keyIndexes : names.map((_n, i) => i);
-  for (const i of indexes) key[names[i]!] = displayValue(raw[i] ?? null);
-  return key;
-}
-
-/**
- * Feeds text to a hash. Latin-1 text is hashed byte per character, other text as UTF-16 (both
- * far cheaper than encoding UTF-8); a tag in front keeps the two encodings apart.
- */
-function updateHash(hash: Hash, text: string): void {
-  const wide = /[^\u0000-\u00ff]/.test(text);
-  hash.update(wide ? 'U' : 'L', 'latin1');
-  hash.update(text, wide ? 'utf16le' : 'latin1');
-}
-
-/** Digests of the ranges of one side. Rows of a range arrive in key order on both sides. */
-class RangeDigests {
-  readonly ranges = new Map<number, { rows: number; hash: Hash | null; sum: bigint; pending: string }>();
-  constructor(private readonly orderFree: boolean) {}
-
-  add(range: number, values: readonly (string | null)[]): void {
-    let r = this.ranges.get(range);
-    if (!r) {
-      // SHA-1 as a checksum (not a signature): the fastest of node's hashes on CPUs with SHA extensions.
-      r = { rows: 0, hash: this.orderFree ? null : createHash('sha1'), sum: 0n, pending: '' };
-      this.ranges.set(range, r);
-    }
-    r.rows += 1;
-    if (this.orderFree) {
-      // Without a key there is no common order: sum per-row hashes instead (mod 2^128).
-      const h = hashOnce('sha1', canonicalRowText(values), 'buffer');
-      r.sum = (r.sum + h.readBigUInt64BE(0) * 18446744073709551616n + h.readBigUInt64BE(8)) & ((1n << 128n) - 1n);
-      return;
-    }
-    let text = r.pending;
-    for (let i = 0; i < values.length; i += 1) {
-      const v = values[i];
-      text += v === null || v === undefined ? '-|' : v.length + '|' + v;
-    }
-    text += '\n';
-    if (text.length > 65536) {
-      updateHash(r.hash!, text);
-      text = '';
-    }
-    r.pending = text;
-  }
-
-  finish(): Map<number, { rows: number; digest: string }> {
-    const out = new Map<number, { rows: number; digest: string }>();
-    for (const [range, r] of this.ranges) {
-      if (r.hash) {
-        updateHash(r.hash, r.pending);
-        out.set(range, { rows: r.rows, digest: r.hash.digest('hex') });
-      } else {
-        out.set(range, { rows: r.rows, digest: r.sum.toString(16) });
-      }
-    }
-    return out;
-  }
-}
-
-/** What one pass reads on each side and how each read value becomes canonical text. */
-interface Projection {
-  mysqlList: string;
-  pgList: string;
-  fromMysql: ((value: SourceValue) => string | null)[];
-  fromPg: ((text: string | null) => string | null)[];
-  /** Where the (first) key column is among the values. */
-  keyPosition: number;
+  if (Buffer.isBuffer(value)) return `0x${value.subarray(0, MAX_SHOWN >>> 1).toString('hex')}${value.length > MAX_SHOWN >>> 1 ? '…' : ''}`;
+  const text = String(value);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
 }
 
 /** Integer key ranges: [min + i*span, min + (i+1)*span - 1], the ends open. */
@@ -165,16 +110,26 @@ interface RangePlan {
   small: { min: number; span: number } | null;
 }
 
-function rangeOf(plan: RangePlan | null, keyText: string | null): number {
-  if (!plan || plan.count === 1 || keyText === null) return 0;
-  if (plan.small) {
-    const k = Number(keyText);
-    if (Number.isSafeInteger(k)) {
-      const i = Math.floor((k - plan.small.min) / plan.small.span);
-      return i < 0 ? 0 : i >= plan.count ? plan.count - 1 : i;
-    }
+/** The integer printed in buffer[start, end) (ASCII digits, maybe a sign). */
+function integerAt(buffer: Buffer, start: number, end: number): number | bigint {
+  if (end - start <= 15) {
+    let n = 0;
+    let i = start;
+    const negative = buffer[i] === 0x2d;
+    if (negative) i += 1;
+    for (; i < end; i += 1) n = n * 10 + (buffer[i]! - 0x30);
+    return negative ? -n : n;
   }
-  const index = (BigInt(keyText) - plan.min) / plan.span;
+  return BigInt(buffer.toString('latin1', start, end));
+}
+
+function rangeOf(plan: RangePlan | null, key: number | bigint | null): number {
+  if (!plan || plan.count === 1 || key === null) return 0;
+  if (plan.small && typeof key === 'number') {
+    const i = Math.floor((key - plan.small.min) / plan.small.span);
+    return i < 0 ? 0 : i >= plan.count ? plan.count - 1 : i;
+  }
+  const index = (BigInt(key) - plan.min) / plan.span;
   if (index < 0n) return 0;
   return index >= BigInt(plan.count) ? plan.count - 1 : Number(index);
 }
@@ -186,166 +141,255 @@ function rangeBounds(plan: RangePlan | null, range: number): { from: bigint | nu
   return { from, to };
 }
 
+function hasNul(source: Buffer, start: number, end: number): boolean {
+  if (end - start > 64) return source.subarray(start, end).indexOf(0) >= 0;
+  for (let i = start; i < end; i += 1) if (source[i] === 0) return true;
+  return false;
+}
+
+/** MySQL's zero dates ('0000-…', month 00, day 00) in its printed bytes: NULL in canonical form. */
+function isZeroDateText(source: Buffer, start: number, end: number): boolean {
+  if (end - start < 10) return false;
+  if (source[start] === 0x30 && source[start + 1] === 0x30 && source[start + 2] === 0x30 && source[start + 3] === 0x30) return true;
+  return (source[start + 5] === 0x30 && source[start + 6] === 0x30) || (source[start + 8] === 0x30 && source[start + 9] === 0x30);
+}
+
+/** The end of MySQL's timestamp text without its fraction's trailing zeros (nor a bare point). */
+function withoutTrailingZeros(source: Buffer, start: number, end: number): number {
+  if (end - start <= 19) return end;
+  while (end > start + 19 && source[end - 1] === 0x30) end -= 1;
+  return source[end - 1] === 0x2e ? end - 1 : end;
+}
+
+/** How each side's bytes of a column become canonical bytes. */
+const BYTES = 0;
+const DATE = 1;
+const TEXT = 2;
+const VALUE = 3;
+const TIMESTAMP = 4;
+
+/** Stops a row-by-row read that would hold more than its bound. */
+class DrillOverflow extends Error {}
+
 /**
  * Verifies one table by content: reads every row on both sides independently (MySQL's values
- * as MySQL gives them, PostgreSQL's as PostgreSQL prints them), hashes the canonical rows per
+ * as MySQL sends them, PostgreSQL's as PostgreSQL prints them), hashes the canonical rows per
  * primary-key range, and compares the ranges whose hashes differ row by row, so that a changed,
- * missing or extra value is reported by range and then by key.
+ * missing or extra value is reported by range and then by key. Both passes hold hashes, never
+ * rows, so memory is bounded whatever the width or size of the rows.
  */
 export async function checksumTable(source: DataSource, target: DataSource, input: ChecksumInput, options: ChecksumOptions = {}): Promise<TableChecksum> {
   const started = Date.now();
   const maxListed = options.maxListed ?? 100;
-  const { sourceTable, targetTable } = await loadTablePair(source, target, { ...input, batchSize: 1 });
+  const { sourceTable, targetTable } = await loadTablePair(source, target, input, input.catalog);
   const pairs = pairColumns(sourceTable, targetTable, input.columns);
+  const width = pairs.length;
   const canon = rowCanonicalizerFor(pairs, sourceTable.primaryKey);
   const keyPairs = canon.keyIndexes.map((i) => pairs[i]!);
   const intKey = keyPairs.length === 1 && INTEGER_TYPES.has(keyPairs[0]!.source.dataType);
   const orderFree = keyPairs.length === 0;
-  const names = pairs.map((p) => p.source.name);
+  const keyPosition = canon.keyIndexes[0] ?? -1;
+  const jobRange = input.range && intKey && input.range.column === keyPairs[0]!.source.name ? input.range : undefined;
+  if (input.range && !jobRange) throw new Error(`table ${input.table}: a key range needs the single integer primary key ${JSON.stringify(input.range.column)}`);
 
   const mysqlOrder = keyPairs
     .map((p) => (STRING_TYPES.has(p.source.dataType) ? `CONVERT(${quoteMysql(p.source.name)} USING utf8mb4) COLLATE utf8mb4_bin` : quoteMysql(p.source.name)))
     .join(', ');
+  // Qualified: the select list prints the key as text under the same name, and ORDER BY would take that.
   const pgOrder = keyPairs
-    .map((p) => (p.target.category === 'S' || p.target.category === 'E' ? `${quotePg(p.target.name)}::text COLLATE "C"` : quotePg(p.target.name)))
+    .map((p) => `${PG_ALIAS}.${quotePg(p.target.name)}${p.target.category === 'S' || p.target.category === 'E' ? '::text COLLATE "C"' : ''}`)
     .join(', ');
   const mysqlFrom = quoteMysql(sourceTable.name);
-  const pgFrom = qualifyPg(input.targetSchema, targetTable.name);
+  const pgFrom = `${qualifyPg(input.targetSchema, targetTable.name)} AS ${PG_ALIAS}`;
+  const keyMysql = intKey ? quoteMysql(keyPairs[0]!.source.name) : '';
+  const keyPg = intKey ? `${PG_ALIAS}.${quotePg(keyPairs[0]!.target.name)}` : '';
+  const keyCast = intKey && keyPairs[0]!.source.unsigned ? 'UNSIGNED' : 'SIGNED';
+
+  // The job's part of the key space (bound values: text cast to the key's signedness, as the copy does).
+  const jobMysql: { parts: string[]; values: string[] } = { parts: [], values: [] };
+  const jobPg: string[] = [];
+  if (jobRange?.from != null) {
+    jobMysql.parts.push(`${keyMysql} >= CAST(? AS ${keyCast})`);
+    jobMysql.values.push(jobRange.from);
+    jobPg.push(`${keyPg} >= ${BigInt(jobRange.from).toString()}`);
+  }
+  if (jobRange?.to != null) {
+    jobMysql.parts.push(`${keyMysql} < CAST(? AS ${keyCast})`);
+    jobMysql.values.push(jobRange.to);
+    jobPg.push(`${keyPg} < ${BigInt(jobRange.to).toString()}`);
+  }
 
   let plan: RangePlan | null = null;
-  if (intKey) {
-    const key = quoteMysql(keyPairs[0]!.source.name);
-    const bounds = await withMysqlConnection(source, (m) => queryMysql<{ lo: string | number | null; hi: string | number | null }[]>(m, `SELECT MIN(${key}) AS lo, MAX(${key}) AS hi FROM ${mysqlFrom}`));
+  // A small table is one range: no need to ask MySQL for its key bounds (a query per table counts on a schema of hundreds).
+  const small = !jobRange && sourceTable.estimatedRows < 10_000 && (sourceTable.dataBytes ?? 0) < 16 * 1024 * 1024;
+  if (intKey && !small) {
+    const where = jobMysql.parts.length > 0 ? ` WHERE ${jobMysql.parts.join(' AND ')}` : '';
+    const bounds = await withMysqlConnection(source, (m) =>
+      queryMysql<{ lo: string | null; hi: string | null }[]>(m, `SELECT CAST(MIN(${keyMysql}) AS CHAR) AS lo, CAST(MAX(${keyMysql}) AS CHAR) AS hi FROM ${mysqlFrom}${where}`, jobMysql.values),
+    );
     const lo = bounds[0]?.lo;
     const hi = bounds[0]?.hi;
     if (lo !== null && lo !== undefined && hi !== null && hi !== undefined) {
-      const min = BigInt(lo);
-      const width = BigInt(hi) - min + 1n;
+      const min = BigInt(String(lo));
+      const span0 = BigInt(String(hi)) - min + 1n;
       const rangeKeys = BigInt(Math.max(1, options.rangeKeys ?? 50_000));
-      let count = (width + rangeKeys - 1n) / rangeKeys;
+      // Ranges of wide rows hold fewer keys, so that one compared row by row stays small.
+      const rowBytes = (sourceTable.dataBytes ?? 0) / Math.max(1, sourceTable.estimatedRows);
+      const byBytes = BigInt(Math.ceil((Number(span0) * rowBytes) / (options.rangeBytes ?? 64 * 1024 * 1024)));
+      let count = (span0 + rangeKeys - 1n) / rangeKeys;
+      if (byBytes > count) count = byBytes;
       if (count > 10_000n) count = 10_000n;
       if (count < 1n) count = 1n;
-      const span = (width + count - 1n) / count;
+      const span = (span0 + count - 1n) / count;
       const safe = (n: bigint): boolean => n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER);
-      plan = { count: Number(count), min, span, small: safe(min) && safe(BigInt(hi)) ? { min: Number(min), span: Number(span) } : null };
+      plan = { count: Number(count), min, span, small: safe(min) && safe(BigInt(String(hi))) ? { min: Number(min), span: Number(span) } : null };
     }
   }
 
   const whereMysql = (range: number | null): { sql: string; values: unknown[] } => {
-    if (range === null || !plan) return { sql: '', values: [] };
-    const { from, to } = rangeBounds(plan, range);
-    const key = quoteMysql(keyPairs[0]!.source.name);
-    const parts: string[] = [];
-    const values: unknown[] = [];
-    if (from !== null) {
-      parts.push(`${key} >= ?`);
-      values.push(from.toString());
-    }
-    if (to !== null) {
-      parts.push(`${key} <= ?`);
-      values.push(to.toString());
+    const parts = [...jobMysql.parts];
+    const values: unknown[] = [...jobMysql.values];
+    if (range !== null && plan) {
+      const { from, to } = rangeBounds(plan, range);
+      if (from !== null) {
+        parts.push(`${keyMysql} >= CAST(? AS ${keyCast})`);
+        values.push(from.toString());
+      }
+      if (to !== null) {
+        parts.push(`${keyMysql} <= CAST(? AS ${keyCast})`);
+        values.push(to.toString());
+      }
     }
     return { sql: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', values };
   };
   const wherePg = (range: number | null): string => {
-    if (range === null || !plan) return '';
-    const { from, to } = rangeBounds(plan, range);
-    const key = quotePg(keyPairs[0]!.target.name);
-    // Bounds are BigInts computed here, never text from a database: safe to inline.
-    const parts = [from !== null ? `${key} >= ${from.toString()}` : null, to !== null ? `${key} <= ${to.toString()}` : null].filter(Boolean);
+    const parts = [...jobPg];
+    if (range !== null && plan) {
+      const { from, to } = rangeBounds(plan, range);
+      // Bounds are BigInts computed here, never text from a database: safe to inline.
+      if (from !== null) parts.push(`${keyPg} >= ${from.toString()}`);
+      if (to !== null) parts.push(`${keyPg} <= ${to.toString()}`);
+    }
     return parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '';
   };
 
-  // Every column read and put in canonical form in JavaScript: for comparing rows one by one.
-  const full: Projection = {
-    mysqlList: pairs.map((p) => selectExpression(p.source)).join(', '),
-    pgList: pairs.map((p, i) => canon.canonicals[i]!.pgExpression(quotePg(p.target.name))).join(', '),
-    fromMysql: canon.canonicals.map((c) => c.fromMysql),
-    fromPg: canon.canonicals.map((c) => c.fromPg),
-    keyPosition: canon.keyIndexes[0] ?? 0,
+  // What each side reads: every column in its digest form (bytes, or a value put in canonical
+  // form here); the row-by-row pass adds the key columns as values (to know rows by key).
+  const forms = pairs.map((p) => (options.allValues ? null : digestFormFor(p.source, p.target)));
+  const pgValue = pairs.map((p) => pgValueExpression(p.source, p.target));
+  const pgDigestList = pairs.map((p, i) => (forms[i] ? forms[i]!.pg(quotePg(p.target.name)) : pgValue[i]!(quotePg(p.target.name))));
+  const identity = canon.keyIndexes.length > 0 ? canon.keyIndexes : pairs.map((_p, i) => i);
+  const pgDrillList = [...pgDigestList, ...identity.map((i) => pgValue[i]!(quotePg(pairs[i]!.target.name)))];
+  const pgKinds = forms.map((f) => (f?.kind === 'bytes' ? BYTES : VALUE));
+  const mysqlKinds = forms.map((f) => (f?.kind !== 'bytes' ? VALUE : f.zeroDates ? (f.trimFraction ? TIMESTAMP : DATE) : f.textNul ? TEXT : BYTES));
+  const fromMysql = canon.canonicals.map((c) => c.fromMysql);
+  const fromPg = canon.canonicals.map((c) => c.fromPg);
+  /** A value put in canonical form is held as JavaScript text a few times over: bounded. */
+  const boundedValue = (end: number, start: number, i: number): number => {
+    if (end - start <= MAX_VALUE_BYTES) return end;
+    throw new Error(
+      `column ${pairs[i]!.source.name} holds a value of ${Math.round((end - start) / 1048576)} MB, more than the ${MAX_VALUE_BYTES / 1048576} MB that are compared as values (its type is not compared as bytes); check the table with --verify count, or compare that column another way`,
+    );
   };
-  // For the hashes: columns whose canonical text both databases can print themselves are joined
-  // into one text inside each database; the rest, and the key, come as values.
-  const utf8Target = ((await target.query('SHOW server_encoding')) as { server_encoding: string }[])[0]?.server_encoding === 'UTF8';
-  const pushed: { index: number; sql: SqlCanonical }[] = [];
-  const streamed: number[] = [];
-  pairs.forEach((p, i) => {
-    const sql = utf8Target && !options.noPushdown && !canon.keyIndexes.includes(i) ? sqlCanonicalFor(p.source, p.target) : null;
-    if (sql) pushed.push({ index: i, sql });
-    else streamed.push(i);
-  });
-  const identity = (v: SourceValue): string | null => (v === null ? null : String(v));
-  const rowParts = pushed.map((x) => ({ sql: x.sql, mysqlColumn: quoteMysql(pairs[x.index]!.source.name), pgColumn: quotePg(pairs[x.index]!.target.name) }));
-  const hashing: Projection =
-    pushed.length === 0
-      ? full
-      : {
-          mysqlList: [
-            ...streamed.map((i) => selectExpression(pairs[i]!.source)),
-            mysqlRowTextExpression(rowParts),
-          ].join(', '),
-          pgList: [
-            ...streamed.map((i) => canon.canonicals[i]!.pgExpression(quotePg(pairs[i]!.target.name))),
-            pgRowTextExpression(rowParts),
-          ].join(', '),
-          fromMysql: [...streamed.map((i) => canon.canonicals[i]!.fromMysql), identity],
-          fromPg: [...streamed.map((i) => canon.canonicals[i]!.fromPg), (t: string | null) => t],
-          keyPosition: Math.max(0, streamed.indexOf(canon.keyIndexes[0] ?? -1)),
-        };
-
-  /** Streams one side's rows (canonical values plus raw values for display) to `onRow`. */
-  const readMysql = async (projection: Projection, range: number | null, onRow: (values: (string | null)[], raw: SourceValue[]) => boolean | void): Promise<void> => {
-    await withMysqlConnection(source, async (m) => {
-      await queryMysql(m, "SET SESSION time_zone = '+00:00'");
-      await queryMysql(m, 'SET SESSION net_write_timeout = 3600');
-      await queryMysql(m, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-      const where = whereMysql(range);
-      const sql = `SELECT ${projection.mysqlList} FROM ${mysqlFrom}${where.sql}${mysqlOrder ? ` ORDER BY ${mysqlOrder}` : ''}`;
-      // Rows are handled as the driver parses them (no promise per row); the socket is read
-      // only as fast as this handler runs, so memory stays bounded.
-      const convert = projection.fromMysql;
-      const values = new Array<string | null>(convert.length);
-      await new Promise<void>((resolve, reject) => {
-        let failure: unknown;
-        const query = m.query({ sql, values: where.values, rowsAsArray: true });
-        query.on('result', (row: unknown) => {
-          if (failure !== undefined) return;
-          try {
-            const raw = row as SourceValue[];
-            for (let i = 0; i < values.length; i += 1) values[i] = convert[i]!(raw[i] ?? null);
-            if (onRow(values, raw) === false) failure = null;
-          } catch (error) {
-            failure = error;
-          }
-        });
-        query.on('error', reject);
-        query.on('end', () => (failure ? reject(failure) : resolve()));
-      });
-      await queryMysql(m, 'COMMIT');
+  let mysqlBound: readonly RawField[] | undefined;
+  const zeros = new ZeroBytes();
+  /** Columns whose MySQL bytes may need a change to be canonical (zero dates, timestamps' fractions, NUL in text). */
+  let checked: number[] = [];
+  let anyValue = false;
+  const bind = (fields: readonly RawField[]): void => {
+    // Text the server sends in another form than UTF-8 is read as a value.
+    mysqlBound = fields;
+    fields.forEach((f, i) => {
+      if (mysqlKinds[i] === TEXT && (f.characterSet === BINARY_CHARSET || f.encoding !== 'utf8')) mysqlKinds[i] = VALUE;
     });
+    checked = mysqlKinds.flatMap((k, i) => (k === DATE || k === TIMESTAMP || k === TEXT ? [i] : []));
+    anyValue = mysqlKinds.some((k) => k === VALUE);
   };
-  const readPg = async (projection: Projection, range: number | null, onRow: (values: (string | null)[], raw: (string | null)[]) => boolean | void): Promise<void> => {
-    await withPgClient(target, async (client) => {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await client.query("SET LOCAL timezone = 'UTC'");
-      await client.query("SET LOCAL datestyle = 'ISO, YMD'");
-      await client.query("SET LOCAL intervalstyle = 'postgres'");
-      await client.query('SET LOCAL extra_float_digits = 1');
-      await client.query("SET LOCAL bytea_output = 'hex'");
-      const sql = `SELECT ${projection.pgList} FROM ${pgFrom}${wherePg(range)}${pgOrder ? ` ORDER BY ${pgOrder}` : ''}`;
-      let stopped = false;
-      const convert = projection.fromPg;
-      const values = new Array<string | null>(convert.length);
-      for await (const batch of readPgRows(client, sql)) {
-        if (stopped) continue;
-        for (const raw of batch) {
-          for (let i = 0; i < values.length; i += 1) values[i] = convert[i]!(raw[i] ?? null);
-          if (onRow(values, raw) === false) {
-            stopped = true;
-            break;
-          }
+  /**
+   * Feeds a MySQL row, in digest form, to `h`: the packet's payload as it is when every value is
+   * canonical already (the common case: one copy per row), else value by value. `row` bounds the
+   * payload; without it (a few columns only) values go one by one.
+   */
+  const hashMysql = (h: FramedHasher, buffer: Buffer, starts: Int32Array, ends: Int32Array, fields: readonly RawField[], row?: { start: number; end: number }, from = 0, to = width): void => {
+    if (mysqlBound !== fields) bind(fields);
+    let plain = row !== undefined && !anyValue;
+    // A zero byte anywhere in the row (a length byte of an empty value is one) means its text values are searched for NUL.
+    const mayHoldNul = plain ? zeros.mayHold(buffer, row!.start, row!.end) : true;
+    if (plain) {
+      for (const i of checked) {
+        const e = ends[i]!;
+        if (e < 0) continue;
+        const s = starts[i]!;
+        const kind = mysqlKinds[i];
+        if (kind === TEXT ? mayHoldNul && hasNul(buffer, s, e) : isZeroDateText(buffer, s, e) || (kind === TIMESTAMP && withoutTrailingZeros(buffer, s, e) !== e)) {
+          plain = false;
+          break;
         }
       }
+    }
+    if (plain) {
+      h.framed(buffer, row!.start, row!.end);
+      return;
+    }
+    for (let i = from; i < to; i += 1) {
+      const e = ends[i]!;
+      if (e < 0) {
+        h.null();
+        continue;
+      }
+      const s = starts[i]!;
+      const kind = mysqlKinds[i];
+      if (kind === BYTES || (kind === DATE && !isZeroDateText(buffer, s, e)) || (kind === TEXT && !hasNul(buffer, s, e))) h.bytes(buffer, s, e);
+      else if (kind === TIMESTAMP && !isZeroDateText(buffer, s, e)) h.bytes(buffer, s, withoutTrailingZeros(buffer, s, e));
+      else if (kind === DATE || kind === TIMESTAMP) h.null();
+      else h.text(fromMysql[i]!(decodeRawField(buffer, s, boundedValue(e, s, i), fields[i]!)));
+    }
+  };
+  /** Feeds columns [from, to) of a PostgreSQL row, in digest form, to `h`. */
+  const hashPg = (h: FramedHasher, buffer: Buffer, starts: Int32Array, ends: Int32Array, from = 0, to = width): void => {
+    for (let i = from; i < to; i += 1) {
+      const e = ends[i]!;
+      if (e < 0) h.null();
+      else if (pgKinds[i] === BYTES) h.bytes(buffer, starts[i]!, e);
+      else h.text(fromPg[i]!(buffer.toString('utf8', starts[i]!, boundedValue(e, starts[i]!, i))));
+    }
+  };
+
+  const mysqlList = pairs.map((p) => selectExpression(p.source)).join(', ');
+  const readMysql = async (
+    range: number | null,
+    onRow: (buffer: Buffer, starts: Int32Array, ends: Int32Array, fields: readonly RawField[], row: { start: number; end: number }) => void,
+    where = whereMysql(range),
+    limit = '',
+  ): Promise<void> => {
+    await withMysqlConnection(source, async (m) => {
+      await prepareSourceSession(m);
+      const sql = `SELECT ${mysqlList} FROM ${mysqlFrom}${where.sql}${mysqlOrder ? ` ORDER BY ${mysqlOrder}` : ''}${limit}`;
+      const starts = new Int32Array(width);
+      const ends = new Int32Array(width);
+      let fields: RawField[] = [];
+      const row = { start: 0, end: 0 };
+      // Rows are handled as they arrive; the socket is read only as fast as this runs.
+      await queryRawRows(m, sql, where.values, {
+        onFields: (f) => {
+          fields = f;
+        },
+        onRow: (buffer, start, end) => {
+          splitRawRow(buffer, start, width, starts, ends);
+          row.start = start;
+          row.end = end;
+          onRow(buffer, starts, ends, fields, row);
+        },
+      }).done;
+    });
+  };
+  const readPg = async (pgList: readonly string[], range: number | null, onRow: (buffer: Buffer, starts: Int32Array, ends: Int32Array) => void): Promise<void> => {
+    await withPgClient(target, async (client) => {
+      await client.query(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL timezone = 'UTC'; SET LOCAL datestyle = 'ISO, YMD'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'",
+      );
+      const sql = `SELECT ${pgList.join(', ')} FROM ${pgFrom}${wherePg(range)}${pgOrder ? ` ORDER BY ${pgOrder}` : ''}`;
+      await readPgBinaryRows(client, sql, pgList.length, onRow);
       await client.query('COMMIT');
     });
   };
@@ -353,10 +397,19 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
   // Pass 1: per-range digests, each side on its own connection, both at once.
   const sourceDigests = new RangeDigests(orderFree);
   const targetDigests = new RangeDigests(orderFree);
-  const keyIndex = hashing.keyPosition;
   await Promise.all([
-    readMysql(hashing, null, (values) => sourceDigests.add(rangeOf(plan, intKey ? values[keyIndex] ?? null : null), values)),
-    readPg(hashing, null, (values) => targetDigests.add(rangeOf(plan, intKey ? values[keyIndex] ?? null : null), values)),
+    readMysql(null, (buffer, starts, ends, fields, row) => {
+      const key = intKey && ends[keyPosition]! >= 0 ? integerAt(buffer, starts[keyPosition]!, ends[keyPosition]!) : null;
+      sourceDigests.beginRow(rangeOf(plan, key));
+      hashMysql(sourceDigests.hasher, buffer, starts, ends, fields, row);
+      sourceDigests.endRow();
+    }),
+    readPg(pgDigestList, null, (buffer, starts, ends) => {
+      const key = intKey && ends[keyPosition]! >= 0 ? integerAt(buffer, starts[keyPosition]!, ends[keyPosition]!) : null;
+      targetDigests.beginRow(rangeOf(plan, key));
+      hashPg(targetDigests.hasher, buffer, starts, ends);
+      targetDigests.endRow();
+    }),
   ]);
   const sourceRanges = sourceDigests.finish();
   const targetRanges = targetDigests.finish();
@@ -373,66 +426,72 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
     return { from: from?.toString() ?? null, to: to?.toString() ?? null, sourceRows: sourceRanges.get(r)?.rows ?? 0, targetRows: targetRanges.get(r)?.rows ?? 0 };
   });
 
-  // Pass 2: the ranges that differ, row by row.
-  const differences: RowDifference[] = [];
-  let differenceCount = 0;
-  let rejectedRows = 0;
-  let note: string | undefined;
-  const rejectedLeft = new Map(input.rejectedKeys ?? []);
-  const record = (d: RowDifference): void => {
-    differenceCount += 1;
-    if (differences.length < maxListed) differences.push(d);
-  };
-  const maxDrilled = options.maxDrilledRanges ?? 50;
-  const maxRows = intKey ? Number.POSITIVE_INFINITY : options.maxDrillRows ?? 1_000_000;
-  for (const [n, range] of mismatched.entries()) {
-    if (n >= maxDrilled) {
-      note = `${mismatched.length - maxDrilled} more ranges differ and were not compared row by row`;
-      break;
-    }
-    if (!intKey && sourceRows + targetRows > 2 * maxRows) {
-      note = `the table has no integer primary key and more than ${maxRows} rows, so its differences are not listed row by row`;
-      break;
-    }
-    const held = new Map<string, { values: (string | null)[]; raw: SourceValue[]; count: number }>();
-    await readMysql(full, plan ? range : null, (values, raw) => {
-      const key = rowKeyText(canon, values);
-      const seen = held.get(key);
-      if (seen) seen.count += 1;
-      else held.set(key, { values: [...values], raw: [...raw], count: 1 });
-    });
-    await readPg(full, plan ? range : null, (values, raw) => {
-      const key = rowKeyText(canon, values);
-      const seen = held.get(key);
-      if (!seen) {
-        record({ kind: 'extra', key: keyDisplay(canon, names, raw) });
-        return;
-      }
-      const changed = pairs.filter((_p, i) => seen.values[i] !== values[i]).map((p) => p.source.name);
-      if (changed.length > 0) record({ kind: 'changed', key: keyDisplay(canon, names, seen.raw), columns: changed });
-      seen.count -= 1;
-      if (seen.count === 0) held.delete(key);
-    });
-    for (const [key, row] of held) {
-      for (let i = 0; i < row.count; i += 1) {
-        const rejected = rejectedLeft.get(key) ?? 0;
-        if (rejected > 0) {
-          rejectedLeft.set(key, rejected - 1);
-          rejectedRows += 1;
-        } else {
-          record({ kind: 'missing', key: keyDisplay(canon, names, row.raw) });
-        }
-      }
-    }
-  }
-  if (note !== undefined && differenceCount === 0 && rejectedRows === 0 && hashing !== full) {
+  // Pass 2: the ranges that differ, row by row: the same digest forms per row, rows known by key.
+  const rowHasher = new FramedHasher();
+  const keyValues = new Array<string | null>(width).fill(null);
+  const drill = await compareRowByRow({
+    names: pairs.map((p) => p.source.name),
+    canon,
+    identity,
+    intKey,
+    plan,
+    mismatched,
+    sourceRows,
+    targetRows,
+    rejectedKeys: input.rejectedKeys,
+    maxListed,
+    maxDrilled: options.maxDrilledRanges ?? 50,
+    maxRows: intKey ? Number.POSITIVE_INFINITY : options.maxDrillRows ?? 1_000_000,
+    maxBytes: options.maxDrillBytes ?? 64 * 1024 * 1024,
+    readSource: (range, onRow) =>
+      readMysql(range, (buffer, starts, ends, fields, row) => {
+        for (const i of identity) keyValues[i] = fromMysql[i]!(decodeRawField(buffer, starts[i]!, boundedValue(ends[i]!, starts[i]!, i), fields[i]!));
+        rowHasher.reset();
+        hashMysql(rowHasher, buffer, starts, ends, fields, row);
+        onRow(rowKeyText(canon, keyValues), rowHasher.digest(), () => identity.map((i) => keptValue(decodeRawField(buffer, starts[i]!, ends[i]!, fields[i]!), canon.keyIndexes.length > 0)));
+      }),
+    readTarget: (range, onRow) =>
+      readPg(pgDrillList, range, (buffer, starts, ends) => {
+        identity.forEach((i, n) => {
+          const e = ends[width + n]!;
+          keyValues[i] = fromPg[i]!(e < 0 ? null : buffer.toString('utf8', starts[width + n]!, boundedValue(e, starts[width + n]!, i)));
+        });
+        rowHasher.reset();
+        hashPg(rowHasher, buffer, starts, ends);
+        onRow(rowKeyText(canon, keyValues), rowHasher.digest(), () => identity.map((i) => keyValues[i] ?? null), () =>
+          pairs.map((_p, i) => {
+            rowHasher.reset();
+            hashPg(rowHasher, buffer, starts, ends, i, i + 1);
+            return rowHasher.digest();
+          }),
+        );
+      }),
+    sourceColumnHashes: async (key) => {
+      const where = { sql: ` WHERE ${canon.keyIndexes.map((i) => `${quoteMysql(pairs[i]!.source.name)} <=> ?`).join(' AND ')}`, values: key };
+      let found: string[] | undefined;
+      await readMysql(
+        null,
+        (buffer, starts, ends, fields) => {
+          found = pairs.map((_p, i) => {
+            rowHasher.reset();
+            hashMysql(rowHasher, buffer, starts, ends, fields, undefined, i, i + 1);
+            return rowHasher.digest();
+          });
+        },
+        where,
+        ' LIMIT 1',
+      );
+      return found;
+    },
+  });
+  if (drill.note !== undefined && drill.differenceCount === 0 && drill.rejectedRows === 0 && !options.allValues) {
     // Every range compared row by row was equal, so the databases' own forms of some column
-    // must disagree where the values agree: check again with every column in JavaScript.
-    return checksumTable(source, target, input, { ...options, noPushdown: true });
+    // must disagree where the values agree: check again with every column read as a value.
+    return checksumTable(source, target, input, { ...options, allValues: true });
   }
-  const allCompared = note === undefined;
+  const allCompared = drill.note === undefined;
   const status: TableChecksum['status'] =
-    mismatched.length === 0 ? 'verified' : allCompared && differenceCount === 0 ? (rejectedRows > 0 ? 'rejected' : 'verified') : 'mismatch';
+    mismatched.length === 0 ? 'verified' : allCompared && drill.differenceCount === 0 ? (drill.rejectedRows > 0 ? 'rejected' : 'verified') : 'mismatch';
   return {
     table: input.table,
     method: 'checksum',
@@ -441,10 +500,134 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
     targetRows,
     ranges: plan?.count ?? 1,
     mismatchedRanges,
-    differences,
-    differenceCount,
-    rejectedRows,
-    ...(note ? { note } : {}),
+    differences: drill.differences,
+    differenceCount: drill.differenceCount,
+    rejectedRows: drill.rejectedRows,
+    ...(drill.note ? { note: drill.note } : {}),
     durationMs: Date.now() - started,
   };
+}
+
+/** A key value kept to show it or to read the row again: a copy, never a view of a packet; shortened when only shown. */
+function keptValue(value: SourceValue, forLookup: boolean): SourceValue {
+  if (forLookup) return Buffer.isBuffer(value) ? Buffer.from(value) : value;
+  return Buffer.isBuffer(value) ? Buffer.from(value.subarray(0, MAX_SHOWN)) : typeof value === 'string' ? displayValue(value) : value;
+}
+
+/** What the row-by-row pass needs from the table's verification. */
+interface DrillContext {
+  names: readonly string[];
+  canon: RowCanonicalizer;
+  /** Columns that identify a row: the primary key, or every column. */
+  identity: readonly number[];
+  intKey: boolean;
+  plan: RangePlan | null;
+  mismatched: readonly number[];
+  sourceRows: number;
+  targetRows: number;
+  rejectedKeys: ReadonlyMap<string, number> | undefined;
+  maxListed: number;
+  maxDrilled: number;
+  maxRows: number;
+  maxBytes: number;
+  /** Each source row of a range: its key text, its hash, its key values (asked only when kept). */
+  readSource(range: number | null, onRow: (keyText: string, hash: string, key: () => SourceValue[]) => void): Promise<void>;
+  /** Each target row of a range, likewise, and its column hashes (asked only for a changed row that is listed). */
+  readTarget(range: number | null, onRow: (keyText: string, hash: string, key: () => (string | null)[], columnHashes: () => string[]) => void): Promise<void>;
+  /** The column hashes of the source row with this primary key (key values as read), if it is still there. */
+  sourceColumnHashes(key: SourceValue[]): Promise<string[] | undefined>;
+}
+
+/** A source row held during the row-by-row pass: its hash, how many rows share its key, its key as read. */
+interface HeldRow {
+  hash: string;
+  count: number;
+  key: SourceValue[];
+}
+
+/**
+ * The row-by-row pass over the ranges whose digests differ: the source rows of a range are held
+ * as key → hash (bounded by rows and bytes), the target's rows are matched against them, and
+ * the columns of the first changed rows are named by reading those source rows again by key.
+ */
+async function compareRowByRow(c: DrillContext): Promise<{ differences: RowDifference[]; differenceCount: number; rejectedRows: number; note?: string }> {
+  const differences: RowDifference[] = [];
+  let differenceCount = 0;
+  let rejectedRows = 0;
+  let note: string | undefined;
+  const rejectedLeft = new Map(c.rejectedKeys ?? []);
+  const changedToName: { difference: RowDifference; key: SourceValue[]; columnHashes: string[] }[] = [];
+  const keyOf = (raw: readonly (SourceValue | string)[]): Record<string, string | null> => {
+    const key: Record<string, string | null> = {};
+    c.identity.forEach((index, n) => {
+      key[c.names[index]!] = displayValue(raw[n] ?? null);
+    });
+    return key;
+  };
+  const record = (d: RowDifference): boolean => {
+    differenceCount += 1;
+    if (differences.length >= c.maxListed) return false;
+    differences.push(d);
+    return true;
+  };
+
+  for (const [n, range] of c.mismatched.entries()) {
+    if (n >= c.maxDrilled) {
+      note = `${c.mismatched.length - c.maxDrilled} more ranges differ and were not compared row by row`;
+      break;
+    }
+    if (!c.intKey && c.sourceRows + c.targetRows > 2 * c.maxRows) {
+      note = `the table has no integer primary key and more than ${c.maxRows} rows, so its differences are not listed row by row`;
+      break;
+    }
+    const held = new Map<string, HeldRow>();
+    let heldBytes = 0;
+    try {
+      await c.readSource(c.plan ? range : null, (keyText, hash, key) => {
+        const seen = held.get(keyText);
+        if (seen) {
+          seen.count += 1;
+          return;
+        }
+        const kept = key();
+        held.set(keyText, { hash, count: 1, key: kept });
+        heldBytes += 2 * keyText.length + 160 + kept.reduce<number>((s, v) => s + (v === null ? 0 : typeof v === 'number' ? 8 : Buffer.isBuffer(v) ? v.length : 2 * v.length), 0);
+        if (held.size > c.maxRows || heldBytes > c.maxBytes) throw new DrillOverflow();
+      });
+    } catch (error) {
+      if (!(error instanceof DrillOverflow)) throw error;
+      note = `a range holds more rows than can be compared row by row within ${Math.round(c.maxBytes / 1048576)} MB, so its differences are not listed`;
+      break;
+    }
+    await c.readTarget(c.plan ? range : null, (keyText, hash, key, columnHashes) => {
+      const seen = held.get(keyText);
+      if (!seen) {
+        record({ kind: 'extra', key: keyOf(key()) });
+        return;
+      }
+      if (seen.hash !== hash) {
+        const difference: RowDifference = { kind: 'changed', key: keyOf(seen.key), columns: [] };
+        if (record(difference) && c.canon.keyIndexes.length > 0) changedToName.push({ difference, key: seen.key, columnHashes: columnHashes() });
+      }
+      seen.count -= 1;
+      if (seen.count === 0) held.delete(keyText);
+    });
+    for (const [keyText, row] of held) {
+      for (let i = 0; i < row.count; i += 1) {
+        const rejected = rejectedLeft.get(keyText) ?? 0;
+        if (rejected > 0) {
+          rejectedLeft.set(keyText, rejected - 1);
+          rejectedRows += 1;
+        } else {
+          record({ kind: 'missing', key: keyOf(row.key) });
+        }
+      }
+    }
+  }
+  // The changed rows listed: their columns, from the source row read again by key.
+  for (const item of changedToName) {
+    const sourceHashes = await c.sourceColumnHashes(item.key).catch(() => undefined);
+    if (sourceHashes) item.difference.columns = c.names.filter((_n, i) => sourceHashes[i] !== item.columnHashes[i]);
+  }
+  return { differences, differenceCount, rejectedRows, ...(note !== undefined ? { note } : {}) };
 }

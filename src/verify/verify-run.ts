@@ -1,13 +1,13 @@
 import type { DataSource } from 'typeorm';
 import { describeError } from '../errors.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
-import { readRejectedKeys, updateRunTable } from '../state/store.js';
+import { readRejectedKeys, recordVerifications, updateRunTable } from '../state/store.js';
 import { checksumTable, type RangeMismatch, type RowDifference } from './checksum.js';
 import { countBothSides } from './count-rows.js';
+import type { VerifyMethod } from './verify-method.js';
+import type { RunCatalog } from '../run/run-catalog.js';
 
-/** How finalize (and `my2pg verify`) checks the copy. */
-export type VerifyMethod = 'checksum' | 'count' | 'none';
-export const VERIFY_METHODS: readonly VerifyMethod[] = ['checksum', 'count', 'none'];
+export { VERIFY_METHODS, type VerifyMethod } from './verify-method.js';
 
 /** Verification of one table, as recorded in `my2pg.run_tables.verification` and returned by finalize. */
 export interface TableVerification {
@@ -64,25 +64,54 @@ export function describeVerificationProblem(v: TableVerification): string {
   return parts.join(': ');
 }
 
-async function verifyTable(source: DataSource, target: DataSource, run: RunRow, table: RunTableRow, method: VerifyMethod): Promise<TableVerification> {
+/** The part of a table one range job copied: its key range and its label in `my2pg.rejected_rows`. */
+export interface TablePart {
+  range: { column: string; from: string | null; to: string | null };
+  part: string;
+}
+
+/**
+ * Verifies one table, or one key range of it (a range job's part), by the method; never
+ * throws: a failure is a `mismatch` carrying the error.
+ */
+export async function verifyTable(
+  source: DataSource,
+  target: DataSource,
+  run: RunRow,
+  table: Pick<RunTableRow, 'tableName' | 'targetTable' | 'rejectedRows'>,
+  method: VerifyMethod,
+  part?: TablePart,
+  catalog?: RunCatalog,
+): Promise<TableVerification> {
   const started = Date.now();
   const at = (): string => new Date().toISOString();
-  const rejected = table.rejectedRows ?? 0;
-  const base = { table: table.tableName, method, rejected };
+  let rejected = part ? 0 : table.rejectedRows ?? 0;
+  const base = { table: table.tableName, method };
   if (method === 'none') {
-    return { ...base, status: 'unverified', sourceRows: -1, targetRows: -1, durationMs: 0, at: at() };
+    return { ...base, rejected, status: 'unverified', sourceRows: -1, targetRows: -1, durationMs: 0, at: at() };
   }
   try {
     if (method === 'count') {
+      if (part) throw new Error('a key range is verified by checksum only');
       const check = await countBothSides(source, target, run.targetSchema, table.tableName, table.targetTable);
       const status = check.equal ? 'verified' : rejected > 0 && check.sourceRows - check.targetRows === rejected ? 'rejected' : 'mismatch';
-      return { ...base, status, sourceRows: check.sourceRows, targetRows: check.targetRows, durationMs: Date.now() - started, at: at() };
+      return { ...base, rejected, status, sourceRows: check.sourceRows, targetRows: check.targetRows, durationMs: Date.now() - started, at: at() };
     }
-    const rejectedKeys = rejected > 0 ? await readRejectedKeys(target, run.id, table.tableName) : undefined;
+    const rejectedKeys = part || rejected > 0 ? await readRejectedKeys(target, run.id, table.tableName, part?.part) : undefined;
+    if (part) for (const n of rejectedKeys?.values() ?? []) rejected += n;
     const columns = Array.isArray(run.options.columns?.[table.tableName]) ? (run.options.columns[table.tableName] as string[]) : undefined;
-    const check = await checksumTable(source, target, { table: table.tableName, targetSchema: run.targetSchema, targetTable: table.targetTable, columns, rejectedKeys });
+    const check = await checksumTable(source, target, {
+      table: table.tableName,
+      targetSchema: run.targetSchema,
+      targetTable: table.targetTable,
+      columns,
+      rejectedKeys: rejectedKeys && rejectedKeys.size > 0 ? rejectedKeys : undefined,
+      range: part?.range,
+      catalog,
+    });
     return {
       ...base,
+      rejected,
       status: check.status,
       sourceRows: check.sourceRows,
       targetRows: check.targetRows,
@@ -94,35 +123,99 @@ async function verifyTable(source: DataSource, target: DataSource, run: RunRow, 
       at: at(),
     };
   } catch (error) {
-    return { ...base, status: 'mismatch', sourceRows: -1, targetRows: -1, error: describeError(error), durationMs: Date.now() - started, at: at() };
+    return { ...base, rejected, status: 'mismatch', sourceRows: -1, targetRows: -1, error: describeError(error), durationMs: Date.now() - started, at: at() };
   }
+}
+
+const STATUS_RANK: Record<TableVerification['status'], number> = { unverified: 0, verified: 1, rejected: 2, mismatch: 3 };
+
+/** One table's verification from its parts' (the key ranges its jobs verified). */
+export function mergeVerifications(parts: readonly TableVerification[]): TableVerification {
+  const first = parts[0]!;
+  if (parts.length === 1) return first;
+  const status = parts.map((p) => p.status).reduce((a, b) => (STATUS_RANK[b] > STATUS_RANK[a] ? b : a));
+  const unknown = parts.some((p) => p.sourceRows < 0);
+  const sum = (pick: (p: TableVerification) => number): number => parts.reduce((n, p) => n + pick(p), 0);
+  const errors = parts.filter((p) => p.error).map((p) => p.error!);
+  const notes = parts.filter((p) => p.note).map((p) => p.note!);
+  const merged: TableVerification = {
+    table: first.table,
+    method: first.method,
+    status,
+    sourceRows: unknown ? -1 : sum((p) => p.sourceRows),
+    targetRows: unknown ? -1 : sum((p) => p.targetRows),
+    rejected: sum((p) => p.rejected),
+    durationMs: sum((p) => p.durationMs),
+    at: parts.map((p) => p.at).sort().at(-1)!,
+  };
+  if (first.method === 'checksum') {
+    merged.mismatchedRanges = parts.flatMap((p) => p.mismatchedRanges ?? []);
+    merged.differences = parts.flatMap((p) => p.differences ?? []).slice(0, 100);
+    merged.differenceCount = sum((p) => p.differenceCount ?? 0);
+  }
+  if (notes.length > 0) merged.note = notes.join('; ');
+  if (errors.length > 0) merged.error = errors.join('; ');
+  return merged;
+}
+
+/** Records a table's verification in `my2pg.run_tables` and logs one line for it. */
+async function recordTableVerification(target: DataSource, run: RunRow, v: TableVerification, log: VerifyOptions['log']): Promise<void> {
+  await updateRunTable(target, run.id, v.table, {
+    status: v.status,
+    ...(v.sourceRows >= 0 ? { sourceRows: String(v.sourceRows), targetRows: String(v.targetRows) } : {}),
+    verification: v as unknown as Record<string, unknown>,
+  });
+  await log?.(v.status === 'verified' || v.status === 'unverified' ? `table ${v.table}: ${v.status} (${v.method}, ${v.sourceRows} rows, ${(v.durationMs / 1000).toFixed(1)} s)` : describeVerificationProblem(v));
 }
 
 /**
  * Verifies every table of a run by the chosen method, a few tables at once, and records each
- * result in `my2pg.run_tables`.
+ * result in `my2pg.run_tables`. A table whose copy jobs already verified it (`done`, every part
+ * of it) is recorded as they found it, not read again.
  */
-export async function verifyRunTables(source: DataSource, target: DataSource, run: RunRow, tables: readonly RunTableRow[], options: VerifyOptions): Promise<TableVerification[]> {
+export async function verifyRunTables(
+  source: DataSource,
+  target: DataSource,
+  run: RunRow,
+  tables: readonly RunTableRow[],
+  options: VerifyOptions & { done?: ReadonlyMap<string, TableVerification>; catalog?: RunCatalog },
+): Promise<TableVerification[]> {
   const results: TableVerification[] = new Array(tables.length);
+  // What the copy jobs verified is recorded in one statement, problems named one line each.
+  const todo: number[] = [];
+  const done: TableVerification[] = [];
+  tables.forEach((table, index) => {
+    const found = options.done?.get(table.tableName);
+    if (found && found.method === options.method) {
+      results[index] = found;
+      done.push(found);
+    } else {
+      todo.push(index);
+    }
+  });
+  await recordVerifications(
+    target,
+    run.id,
+    done.map((v) => ({ table: v.table, status: v.status, sourceRows: v.sourceRows, targetRows: v.targetRows, verification: v as unknown as Record<string, unknown> })),
+  );
+  if (done.length > 0) {
+    const equal = done.filter((v) => v.status === 'verified').length;
+    await options.log?.(`${done.length} tables verified by their copy jobs: ${equal} equal${done.length > equal ? `, ${done.length - equal} not` : ''}`);
+    for (const v of done) if (v.status !== 'verified' && v.status !== 'unverified') await options.log?.(describeVerificationProblem(v));
+  }
   let next = 0;
-  let done = 0;
+  let finished = 0;
   const worker = async (): Promise<void> => {
-    while (next < tables.length) {
-      const index = next;
+    while (next < todo.length) {
+      const index = todo[next]!;
       next += 1;
-      const table = tables[index]!;
-      const v = await verifyTable(source, target, run, table, options.method);
+      const v = await verifyTable(source, target, run, tables[index]!, options.method, undefined, options.catalog);
       results[index] = v;
-      await updateRunTable(target, run.id, table.tableName, {
-        status: v.status,
-        ...(v.sourceRows >= 0 ? { sourceRows: String(v.sourceRows), targetRows: String(v.targetRows) } : {}),
-        verification: v as unknown as Record<string, unknown>,
-      });
-      await options.log?.(v.status === 'verified' || v.status === 'unverified' ? `table ${v.table}: ${v.status} (${v.method}, ${v.sourceRows} rows, ${(v.durationMs / 1000).toFixed(1)} s)` : describeVerificationProblem(v));
-      done += 1;
-      await options.onTable?.(v, done, tables.length);
+      await recordTableVerification(target, run, v, options.log);
+      finished += 1;
+      await options.onTable?.(v, done.length + finished, tables.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, tables.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, todo.length)) }, worker));
   return results;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCopyRow, encodeCopyValue } from '../../src/copy/copy-text.js';
+import { encodeCopyValue } from '../../src/copy/copy-text.js';
 import { qualifyPg, quoteMysql, quotePg } from '../../src/db/quote.js';
 
 describe('identifier quoting', () => {
@@ -31,8 +31,5 @@ describe('COPY text encoding', () => {
     ['🎮 게임', '🎮 게임'],
   ])('%j → %j', (value, encoded) => {
     expect(encodeCopyValue(value)).toBe(encoded);
-  });
-  it('joins a row with tabs and ends it with a newline', () => {
-    expect(encodeCopyRow(['1', null, 'a\tb'])).toBe('1\t\\N\ta\\tb\n');
   });
 });

@@ -34,6 +34,12 @@ describe('key ranges', () => {
     expect(ranges.map((r) => [r.from, r.to])).toEqual(expected);
   });
 
+  it('splits by bytes as well as by rows: 400 rows of 10 MB are 4 ranges of 1 GB', () => {
+    expect(planKeyRanges(1n, 400n, 400, 500_000, 400 * 10 * 1024 * 1024).map((r) => [r.from, r.to])).toEqual([[null, '101'], ['101', '201'], ['201', '301'], ['301', null]]);
+    expect(planKeyRanges(1n, 400n, 400, 500_000, 100 * 1024 * 1024)).toHaveLength(1);
+    expect(planKeyRanges(1n, 400n, 400, 0, 400 * 10 * 1024 * 1024)).toHaveLength(1);
+  });
+
   it('ranges cover every key exactly once, unbounded at both ends', () => {
     const ranges = planKeyRanges(1n, 1_000_003n, 1_000_003, 70_000);
     expect(ranges[0]!.from).toBeNull();

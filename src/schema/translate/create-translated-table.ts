@@ -15,6 +15,8 @@ export interface TranslatedTable {
   ddl: CreateTablePlan;
   generated: GeneratedColumnOutcome[];
   checks: CheckOutcome[];
+  /** Whether `ddl.statements` already ran (through `query`); when false the caller runs them. */
+  executed: boolean;
 }
 
 /** Runs `statements` under a savepoint and rolls them back: whether PostgreSQL accepts them, and why not. */
@@ -36,7 +38,8 @@ async function tryStatements(query: (sql: string) => Promise<unknown>, statement
  * its generated columns as `GENERATED ALWAYS AS (…) STORED` where the expression translates
  * and PostgreSQL accepts it (each one is tried under a savepoint first: PostgreSQL wants
  * IMMUTABLE expressions), and plans its CHECK constraints, each tried the same way. What does
- * not translate stays a plain column, or is not migrated, with the reason.
+ * not translate stays a plain column, or is not migrated, with the reason. The table itself is
+ * created here only when a CHECK must be tried on it (see `executed`).
  */
 export async function createTranslatedTable(query: (sql: string) => Promise<unknown>, table: SourceTable, schema: string, options: BuildOptions, objects: SourceObjects): Promise<TranslatedTable> {
   const included = options.columns ? table.columns.filter((c) => options.columns!.includes(c.name)) : table.columns;
@@ -52,9 +55,11 @@ export async function createTranslatedTable(query: (sql: string) => Promise<unkn
     else Object.assign(outcome, { status: 'plain', reason: `PostgreSQL refused the translation ${outcome.sql}: ${refusal}` });
   }
   const ddl = buildCreateTable(table, schema, { ...options, generated: accepted });
-  for (const statement of ddl.statements) await query(statement);
-
   const checks = translateChecks(table, objects.checks, pgTypes);
+  // A CHECK is tried on the created table; a table without one is left to the caller, who
+  // creates many tables in a few round trips.
+  const executed = checks.some((c) => c.status === 'translated');
+  if (executed) for (const statement of ddl.statements) await query(statement);
   for (const check of checks) {
     if (check.status !== 'translated') continue;
     const refusal = await tryStatements(query, [`ALTER TABLE ${qualifyPg(schema, options.targetName ?? targetIdentifier(table.name))} ADD CONSTRAINT ${quotePg(check.constraintName!)} ${check.definition!} NOT VALID`]);
@@ -67,5 +72,5 @@ export async function createTranslatedTable(query: (sql: string) => Promise<unkn
     if (c.status === 'not_migrated') ddl.warnings.push(`${table.name}: CHECK ${c.name} (${c.clause}) is not migrated: ${c.reason ?? ''}`);
     if (c.status === 'translated') ddl.deferred.push({ kind: 'check', name: c.constraintName!, definition: c.definition! });
   }
-  return { ddl, generated, checks };
+  return { ddl, generated, checks, executed };
 }

@@ -1,0 +1,271 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { MysqlConnection, SourceValue } from './mysql.js';
+
+/**
+ * Rows of a MySQL query as the bytes the server sent (text protocol), without mysql2 parsing
+ * them into JavaScript values. The copy and the verification read most columns as bytes and
+ * write or hash them as they are: no string per value, and a value of any size is handled
+ * where it lies in the packet, never copied into a JavaScript string unless a column needs it.
+ */
+
+/** What the result set says about one column. */
+export interface RawField {
+  name: string;
+  /** The protocol's column type code (mysql2's `Types`). */
+  columnType: number;
+  /** Character set number of the value as sent; 63 is binary. */
+  characterSet: number;
+  /** The Node encoding mysql2 uses for it ('utf8' on a utf8mb4 connection). */
+  encoding: string;
+}
+
+/** Protocol column type codes (mysql2's `Types`) that the decoder below distinguishes. */
+export const MYSQL_TYPES = {
+  DECIMAL: 0x00,
+  TINY: 0x01,
+  SHORT: 0x02,
+  LONG: 0x03,
+  FLOAT: 0x04,
+  DOUBLE: 0x05,
+  NULL: 0x06,
+  TIMESTAMP: 0x07,
+  LONGLONG: 0x08,
+  INT24: 0x09,
+  DATE: 0x0a,
+  TIME: 0x0b,
+  DATETIME: 0x0c,
+  YEAR: 0x0d,
+  NEWDATE: 0x0e,
+  JSON: 0xf5,
+  NEWDECIMAL: 0xf6,
+  GEOMETRY: 0xff,
+} as const;
+
+export const BINARY_CHARSET = 63;
+
+/** Receives each row: the packet buffer and the payload's bounds (fields start at `start`). */
+export type RawRowHandler = (buffer: Buffer, start: number, end: number) => void;
+
+/** What a raw query calls, synchronously, as the packets arrive. */
+export interface RawRowHandlers {
+  /** The result set's columns, before the first row. */
+  onFields?(fields: RawField[]): void;
+  onRow: RawRowHandler;
+}
+
+/** A running raw query. */
+export interface RawRowQuery {
+  /** Resolves when every row was handled; rejects on a server, connection or handler error. */
+  done: Promise<void>;
+  /** Stops reading the socket (backpressure); rows already received wait. */
+  pause(): void;
+  resume(): void;
+}
+
+interface QueryCommand {
+  row(packet: { buffer: Buffer; offset: number; end: number; isEOF(): boolean }, connection: unknown): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): void;
+}
+type QueryClass = new (options: { sql: string; rowsAsArray?: boolean }) => QueryCommand;
+
+// mysql2 hands rows only as parsed values; its Query command is extended here so each row
+// packet reaches the handler as it is. Loaded by path: the package exports only its entry.
+let rawQueryClass: (new (sql: string, onRow: RawRowHandler) => QueryCommand) | undefined;
+function rawQuery(): new (sql: string, onRow: RawRowHandler) => QueryCommand {
+  if (rawQueryClass) return rawQueryClass;
+  const require = createRequire(import.meta.url);
+  const Query = require(join(dirname(require.resolve('mysql2')), 'lib', 'commands', 'query.js')) as QueryClass;
+  if (typeof Query?.prototype?.row !== 'function') throw new Error('this mysql2 version has no Query.row to read raw rows from; install the version in package-lock.json');
+  class RawRowsQuery extends Query {
+    constructor(
+      sql: string,
+      private readonly onRawRow: RawRowHandler,
+    ) {
+      super({ sql, rowsAsArray: true });
+    }
+    override row(packet: { buffer: Buffer; offset: number; end: number; isEOF(): boolean }, connection: unknown): unknown {
+      if (packet.isEOF()) return super.row(packet, connection);
+      this.onRawRow(packet.buffer, packet.offset, packet.end);
+      return this.row;
+    }
+  }
+  rawQueryClass = RawRowsQuery;
+  return RawRowsQuery;
+}
+
+/**
+ * Runs a query and hands every row to `onRow` as raw bytes, synchronously, as the packets
+ * arrive. A handler may call `pause()` to stop the socket until `resume()`. An error thrown by
+ * a handler ends the query with that error (the caller should then destroy the connection,
+ * which is what withMysqlConnection does on error).
+ */
+export function queryRawRows(connection: MysqlConnection, sql: string, values: unknown[], handlers: RawRowHandlers): RawRowQuery {
+  const { onRow, onFields } = handlers;
+  const RawRowsQuery = rawQuery();
+  let failure: unknown;
+  let settle: { resolve(): void; reject(error: unknown): void } | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  const fail = (error: unknown): void => {
+    if (failure !== undefined) return;
+    failure = error;
+    settle!.reject(error);
+  };
+  const command = new RawRowsQuery(connection.format(sql, values), (buffer, start, end) => {
+    if (failure !== undefined) return;
+    try {
+      onRow(buffer, start, end);
+    } catch (error) {
+      fail(error);
+    }
+  });
+  command.on('fields', (list) => {
+    const described = (list as { name: string; columnType: number; characterSet: number; encoding: string }[]).map((f) => ({
+      name: f.name,
+      columnType: f.columnType,
+      characterSet: f.characterSet,
+      encoding: f.encoding,
+    }));
+    try {
+      onFields?.(described);
+    } catch (error) {
+      fail(error);
+    }
+  });
+  command.on('error', (error) => fail(error));
+  command.on('end', () => {
+    if (failure === undefined) settle!.resolve();
+    connection.removeListener('error', onConnectionError);
+  });
+  // A command without a callback never hears that its connection died (KILL, network):
+  // mysql2 reports that on the connection only.
+  const onConnectionError = (error: Error): void => fail(error);
+  connection.on('error', onConnectionError);
+  done.catch(() => connection.removeListener('error', onConnectionError));
+  (connection as unknown as { addCommand(cmd: unknown): void }).addCommand(command);
+  return {
+    done,
+    pause: () => connection.pause(),
+    resume: () => connection.resume(),
+  };
+}
+
+/**
+ * Reads the length-coded length at `pos`: returns the value's length, or -1 for NULL, and
+ * stores the value's first byte position in `at[0]`.
+ */
+export function readFieldLength(buffer: Buffer, pos: number, at: Int32Array | number[]): number {
+  const first = buffer[pos]!;
+  if (first < 0xfb) {
+    at[0] = pos + 1;
+    return first;
+  }
+  if (first === 0xfb) {
+    at[0] = pos + 1;
+    return -1;
+  }
+  if (first === 0xfc) {
+    at[0] = pos + 3;
+    return buffer[pos + 1]! | (buffer[pos + 2]! << 8);
+  }
+  if (first === 0xfd) {
+    at[0] = pos + 4;
+    return buffer[pos + 1]! | (buffer[pos + 2]! << 8) | (buffer[pos + 3]! << 16);
+  }
+  at[0] = pos + 9;
+  // 8 bytes; a value bigger than 2^53 cannot be in a packet (max_allowed_packet is 1 GB).
+  return buffer.readUInt32LE(pos + 1) + buffer.readUInt32LE(pos + 5) * 0x1_0000_0000;
+}
+
+/**
+ * Splits a row payload into its fields: `starts[i]`/`ends[i]` bound field i's bytes, and
+ * `ends[i]` is -1 for NULL. The arrays are reused from row to row.
+ */
+export function splitRawRow(buffer: Buffer, start: number, count: number, starts: Int32Array | number[], ends: Int32Array | number[]): void {
+  const at = SCRATCH;
+  let pos = start;
+  for (let i = 0; i < count; i += 1) {
+    const length = readFieldLength(buffer, pos, at);
+    const from = at[0]!;
+    starts[i] = from;
+    if (length < 0) {
+      ends[i] = -1;
+      pos = from;
+    } else {
+      ends[i] = from + length;
+      pos = from + length;
+    }
+  }
+}
+const SCRATCH = new Int32Array(1);
+
+/**
+ * One field's bytes as the value mysql2 would have given with the source connection's options
+ * (SOURCE_DRIVER_OPTIONS): small integers as numbers, BIGINT, DECIMAL, FLOAT, DOUBLE and dates
+ * as text, binary as bytes, text decoded. Columns that need a JavaScript value get it from here.
+ */
+export function decodeRawField(buffer: Buffer, start: number, end: number, field: RawField): SourceValue {
+  if (end < 0) return null;
+  switch (field.columnType) {
+    case MYSQL_TYPES.TINY:
+    case MYSQL_TYPES.SHORT:
+    case MYSQL_TYPES.LONG:
+    case MYSQL_TYPES.INT24:
+    case MYSQL_TYPES.YEAR:
+      return Number(buffer.toString('latin1', start, end));
+    case MYSQL_TYPES.NULL:
+      return null;
+    case MYSQL_TYPES.LONGLONG:
+    case MYSQL_TYPES.FLOAT:
+    case MYSQL_TYPES.DOUBLE:
+    case MYSQL_TYPES.DECIMAL:
+    case MYSQL_TYPES.NEWDECIMAL:
+    case MYSQL_TYPES.DATE:
+    case MYSQL_TYPES.NEWDATE:
+    case MYSQL_TYPES.DATETIME:
+    case MYSQL_TYPES.TIMESTAMP:
+    case MYSQL_TYPES.TIME:
+      return buffer.toString('latin1', start, end);
+    case MYSQL_TYPES.GEOMETRY:
+      return buffer.subarray(start, end);
+    case MYSQL_TYPES.JSON:
+      return buffer.toString('utf8', start, end);
+    default:
+      if (field.characterSet === BINARY_CHARSET) return buffer.subarray(start, end);
+      if (field.encoding === 'utf8' || field.encoding === 'cesu8') return buffer.toString('utf8', start, end);
+      return new TextDecoder(field.encoding).decode(buffer.subarray(start, end));
+  }
+}
+
+/**
+ * Whether bytes [start, end) of a buffer may hold a zero byte, found with one native scan per
+ * buffer: rows come in order, so the position of the next zero byte is reused until a row
+ * reaches it. A row without one needs no per-value search for NUL (the common case).
+ */
+export class ZeroBytes {
+  private buffer: Buffer | undefined;
+  private next = -1;
+  private from = 0;
+
+  mayHold(buffer: Buffer, start: number, end: number): boolean {
+    if (buffer !== this.buffer || start < this.from) {
+      this.buffer = buffer;
+      this.from = start;
+      this.next = buffer.indexOf(0, start);
+    } else if (this.next !== -1 && this.next < start) {
+      this.from = start;
+      this.next = buffer.indexOf(0, start);
+    }
+    return this.next !== -1 && this.next < end;
+  }
+}
+
+/** A whole row as values (for the rare row that needs them all: a rejected row, a listed difference). */
+export function decodeRawRow(buffer: Buffer, start: number, fields: readonly RawField[]): SourceValue[] {
+  const starts = new Array<number>(fields.length);
+  const ends = new Array<number>(fields.length);
+  splitRawRow(buffer, start, fields.length, starts, ends);
+  return fields.map((f, i) => decodeRawField(buffer, starts[i]!, ends[i]!, f));
+}
