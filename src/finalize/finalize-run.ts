@@ -129,16 +129,20 @@ export async function finalizeRun(
     timings.sequencesMs = Date.now() - sequencesStarted;
     return { constraints, sequences, alembicVersion };
   })();
+  const onVerified = (v: TableVerification, done: number, total: number): void | Promise<void> =>
+    onProgress({ phase: 'verification', done, total, table: v.table, rows: Math.max(0, v.sourceRows), rowsPerSecond: v.durationMs > 0 ? Math.round((Math.max(0, v.sourceRows) * 1000) / v.durationMs) : 0 });
   const verifying = verifyRunTables(source, target, run, tables, {
     method,
     log,
     done: fromJobs.verifications,
-    onTable: (v, done, total) =>
-      onProgress({ phase: 'verification', done, total, table: v.table, rows: Math.max(0, v.sourceRows), rowsPerSecond: v.durationMs > 0 ? Math.round((Math.max(0, v.sourceRows) * 1000) / v.durationMs) : 0 }),
+    onTable: onVerified,
   }).finally(() => {
     timings.verifyMs = Date.now() - started;
   });
   const [{ constraints, sequences, alembicVersion }, verifications] = await Promise.all([restoring, verifying]);
+  // The phases ran side by side; the last word is the verification's, every table counted.
+  const last = verifications.at(-1);
+  if (last) await onVerified(last, verifications.length, verifications.length);
   problems.push(...constraintProblems(constraints));
   for (const v of verifications) {
     if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));

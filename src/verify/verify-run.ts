@@ -202,6 +202,7 @@ export async function verifyRunTables(
     const equal = done.filter((v) => v.status === 'verified').length;
     await options.log?.(`${done.length} tables verified by their copy jobs: ${equal} equal${done.length > equal ? `, ${done.length - equal} not` : ''}`);
     for (const v of done) if (v.status !== 'verified' && v.status !== 'unverified') await options.log?.(describeVerificationProblem(v));
+    for (const [i, v] of done.entries()) await options.onTable?.(v, i + 1, tables.length);
   }
   let next = 0;
   let finished = 0;

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CopyTableResult } from '../../src/queue/contract.js';
 import type { FinalizeSummary } from '../../src/finalize/finalize-run.js';
+import { queueNamesOf } from '../helpers/faults.js';
 import { createSeedSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 // The per-table pipeline: each copy job verifies its table (or key range) and rebuilds its
@@ -28,8 +29,9 @@ describe('per-table pipeline', () => {
     const runId = /run (run-\S+): every table copied and verified/.exec(result.stdout)![1]!;
 
     const connection = new Redis(sandbox.redisUrl, { maxRetriesPerRequest: null });
-    const copy = new Queue('copy', { connection, prefix: sandbox.prefix });
-    const finalize = new Queue('finalize', { connection, prefix: sandbox.prefix });
+    const names = await queueNamesOf(sandbox);
+    const copy = new Queue(names.copy, { connection, prefix: sandbox.prefix });
+    const finalize = new Queue(names.finalize, { connection, prefix: sandbox.prefix });
     try {
       const jobs = (await copy.getJobs(['completed'], 0, -1)).filter((j) => j.id!.startsWith(`${runId}.`));
       const fin = (await finalize.getJob(`${runId}.finalize`))!;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { buildConverter, copyByteRuleFor, emptyAdjustments } from '../../src/copy/convert.js';
+import { buildConverter, copyByteRuleFor, emptyAdjustments, type ConvertOptions } from '../../src/copy/convert.js';
 import { encodeCopyValue } from '../../src/copy/copy-text.js';
 import { CopyRowEncoder, CopySink } from '../../src/copy/copy-encoder.js';
 import { BINARY_CHARSET, MYSQL_TYPES, ZeroBytes, type RawField } from '../../src/db/mysql-raw-rows.js';
@@ -36,8 +36,8 @@ const INT_FIELD: RawField = { name: 'i', columnType: MYSQL_TYPES.LONG, character
 const DATE_FIELD: RawField = { name: 'd', columnType: MYSQL_TYPES.DATETIME, characterSet: BINARY_CHARSET, encoding: 'binary' };
 const BOOL_FIELD: RawField = { name: 'f', columnType: MYSQL_TYPES.TINY, characterSet: BINARY_CHARSET, encoding: 'binary' };
 
-function encoderFor(columns: [SourceColumn, TargetColumn][], fields: RawField[]): CopyRowEncoder {
-  const encoder = new CopyRowEncoder(columns.map(([s, t]) => ({ name: s.name, rule: copyByteRuleFor(s, t), convert: buildConverter(s, t, emptyAdjustments()) })), 't');
+function encoderFor(columns: [SourceColumn, TargetColumn][], fields: RawField[], options: ConvertOptions = {}): CopyRowEncoder {
+  const encoder = new CopyRowEncoder(columns.map(([s, t]) => ({ name: s.name, rule: copyByteRuleFor(s, t), convert: buildConverter(s, t, emptyAdjustments(), options) })), 't');
   encoder.bind(fields);
   return encoder;
 }
@@ -58,8 +58,8 @@ describe('COPY text from raw MySQL rows', () => {
   ];
   const fields = [INT_FIELD, TEXT_FIELD, DATE_FIELD, BOOL_FIELD, BLOB_FIELD];
 
-  it('writes what the converters would, value by value', () => {
-    const encoder = encoderFor(columns, fields);
+  it('writes what the converters would, value by value (--nul strip, so the NUL case is written)', () => {
+    const encoder = encoderFor(columns, fields, { nul: 'strip' });
     const cases: (string | Buffer | null)[][] = [
       ['1', 'plain', '2024-01-02 03:04:05', '1', Buffer.from([0, 255, 10])],
       ['-2', 'tab\there\nnew\\back\rcr 🎮 게임', '0000-00-00 00:00:00', '0', Buffer.alloc(0)],
@@ -73,11 +73,19 @@ describe('COPY text from raw MySQL rows', () => {
       expect(encoder.encode(r.buffer, r.start, sink)).toBeNull();
       sink.flush();
       // The old path: decode, convert, escape.
-      const converters = columns.map(([s, t]) => buildConverter(s, t));
+      const converters = columns.map(([s, t]) => buildConverter(s, t, emptyAdjustments(), { nul: 'strip' }));
       const decoded = values.map((v, i) => (v === null ? null : i === 0 ? Number(v) : i === 3 ? Number(v) : v));
       const expected = decoded.map((v, i) => encodeCopyValue(converters[i]!(v as never))).join('\t') + '\n';
       expect(text()).toBe(expected);
     }
+  });
+
+  it('refuses a row whose text holds NUL under the default policy (reject), naming the column', () => {
+    const encoder = encoderFor(columns, fields);
+    const { sink } = collect(1024);
+    const r = row(['3', 'nul\u0000inside', '2024-01-01 00:00:00', '1', Buffer.from([1])]);
+    expect(encoder.encode(r.buffer, r.start, sink)).toMatchObject({ column: 't', reason: expect.stringMatching(/NUL/) });
+    expect(sink.written).toBe(0);
   });
 
   it('refuses a row whose value a converter refuses, writing nothing of it', () => {
