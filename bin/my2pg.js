@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import '../dist/workers/cli.js';
+import '../dist/src/cli/main.js';

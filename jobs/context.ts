@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Logger } from '../src/log.js';
+import type { Logger } from '../src/core/log.js';
 
 /** What a processor works with: the process's DataSources and logger, never credentials. */
 export interface JobContext {

@@ -1,11 +1,11 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { copyPartLabel, copyTable } from '../src/copy/copy-table.js';
-import { describeError, isPermanentError } from '../src/errors.js';
+import { describeError, isPermanentError } from '../src/core/errors.js';
 import { finishCopiedPart } from '../src/run/finish-part.js';
-import { recordRangeCopied } from '../src/run/record-range.js';
+import { recordRangeCopied } from '../src/state/record-range.js';
 import { RunCancelledError, watchRunCancellation, WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
-import { forgetRunCatalog, runCatalogOf } from '../src/run/run-catalog.js';
+import { forgetRunCatalog, runCatalogOf } from '../src/state/run-catalog.js';
 import { markTableCopying, updateRunTable } from '../src/state/store.js';
 import { NUL_POLICIES } from '../src/schema/nul-columns.js';
 import type { JobContext } from './context.js';

@@ -3,13 +3,13 @@ import { WaitingError, Worker, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { createCopyTableProcessor } from '../jobs/copy-table.js';
 import { createFinalizeProcessor } from '../jobs/finalize.js';
-import { must, type Config } from '../src/config.js';
-import type { Logger } from '../src/log.js';
+import { must, type Config } from '../src/config/config.js';
+import type { Logger } from '../src/core/log.js';
 import { connectRedis, workerRedisOptions } from '../src/queue/connection.js';
 import { readTargetScope, registerTarget, type QueueNames } from '../src/queue/target-scope.js';
-import { withPgClient } from '../src/db/postgres.js';
+import { withPgClient } from '../src/dialect/postgres/connection.js';
 import { WorkerStoppingError } from '../src/run/run-cancellation.js';
-import { closeAll, openSource, openTarget } from '../src/services.js';
+import { closeAll, openSource, openTarget } from '../src/run/open-databases.js';
 
 /** Running workers of one process. */
 export interface WorkerPool {

@@ -1,5 +1,5 @@
-import { loadConfig, secretsOf, type ConfigOverrides } from '../config.js';
-import { createLogger, resolveLogFormat } from '../log.js';
+import { loadConfig, secretsOf, type ConfigOverrides } from '../config/config.js';
+import { createLogger, resolveLogFormat } from '../core/log.js';
 import { pingRedis } from '../queue/connection.js';
 import type { Output } from '../cli/commands.js';
 import { resolveBoardAccess, startBoard, type BoardListenOptions } from './board-server.js';

@@ -10,8 +10,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Redis } from 'ioredis';
 import { describeFinalizeProgress, formatDuration } from '../cli/progress.js';
 import type { FinalizeProgress } from '../queue/contract.js';
-import { UsageError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { UsageError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import { connectRedis } from '../queue/connection.js';
 import { listTargets, type TargetScope } from '../queue/target-scope.js';
 

@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { loadConfig, must, readEnvironment, redactUrl, secretsOf, type Config, type ConfigOverrides } from '../config.js';
-import { withPgClient } from '../db/postgres.js';
-import { describeError, UsageError } from '../errors.js';
-import { createLogger, resolveLogFormat, type Logger } from '../log.js';
-import { splitNames } from '../plan.js';
+import { loadConfig, must, readEnvironment, redactUrl, secretsOf, type Config, type ConfigOverrides } from '../config/config.js';
+import { withPgClient } from '../dialect/postgres/connection.js';
+import { describeError, UsageError } from '../core/errors.js';
+import { createLogger, resolveLogFormat, type Logger } from '../core/log.js';
+import { splitNames } from '../vocabulary/table-selection.js';
 import { pingRedis } from '../queue/connection.js';
 import { countWorkers, enqueueRun, openQueues, readTableJobs, retryFailedJobs, type QueueHandles, type TableJobRef } from '../queue/run-queue.js';
 import { queuesOfRun, readTargetScope, registerTarget, type QueueNames } from '../queue/target-scope.js';
@@ -11,7 +11,7 @@ import { prepareRun, tableJobIds, type PreparedRun, type RangeCounts } from '../
 import { guardRunStart } from '../run/run-guard.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
 import { parseColumnTypeOverrides, parseTypeOverrides } from '../schema/type-overrides.js';
-import { closeAll, openSource, openTarget } from '../services.js';
+import { closeAll, openSource, openTarget } from '../run/open-databases.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { getLatestRun, getRun, listRejectedRows, listRunTables, stateSchemaExists, updateRun, updateRunTable } from '../state/store.js';

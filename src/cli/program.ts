@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, scrubSecrets, secretsOf, type ConfigOverrides } from '../config.js';
-import { UsageError } from '../errors.js';
+import { loadConfig, scrubSecrets, secretsOf, type ConfigOverrides } from '../config/config.js';
+import { UsageError } from '../core/errors.js';
 import type { InProcessDeps, StartWorkers } from './commands.js';
 import { consoleOutput, type Output } from './output.js';
 import type { Interruption } from './wait-run.js';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { countWorkers, waitForRun, type QueueHandles, type RunSettlement, type TableJobRef, type TableJobState } from '../queue/run-queue.js';
 import type { RunRow } from '../state/entities.js';
 import { getRun, listRejectedRows, listRunTables } from '../state/store.js';

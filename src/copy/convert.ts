@@ -1,8 +1,8 @@
-import type { SourceValue } from '../db/mysql.js';
+import type { SourceValue } from '../dialect/mysql/connection.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
-import type { SourceColumn } from '../schema/source-catalog.js';
+import type { SourceColumn } from '../dialect/mysql/catalog.js';
 import { isSpatialType } from '../schema/type-map.js';
-import type { TargetColumn } from '../schema/target-catalog.js';
+import type { TargetColumn } from '../dialect/postgres/catalog.js';
 
 /** A value that the target column cannot hold; the copy reports it with the table and key. */
 export class ValueError extends Error {

@@ -1,5 +1,5 @@
-import type { SourceColumn } from '../schema/source-catalog.js';
-import type { TargetColumn } from '../schema/target-catalog.js';
+import type { SourceColumn } from '../dialect/mysql/catalog.js';
+import type { TargetColumn } from '../dialect/postgres/catalog.js';
 
 /**
  * PostgreSQL's binary COPY format, written from the text MySQL sends. PostgreSQL then takes

@@ -1,6 +1,6 @@
-import { BINARY_CHARSET, decodeRawField, splitRawRow, ZeroBytes, type RawField } from '../db/mysql-raw-rows.js';
-import { encodeCopyValue } from './copy-text.js';
-import { MigrationError } from '../errors.js';
+import { BINARY_CHARSET, decodeRawField, splitRawRow, ZeroBytes, type RawField } from '../dialect/mysql/raw-rows.js';
+import { encodeCopyValue } from '../dialect/postgres/copy-text.js';
+import { MigrationError } from '../core/errors.js';
 import { ValueError, type Converter, type CopyByteRule } from './convert.js';
 import { writeBinaryValue, type BinaryKind } from './copy-binary.js';
 

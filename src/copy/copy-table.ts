@@ -1,11 +1,12 @@
 import type { DataSource } from 'typeorm';
-import { prepareSourceSession, withMysqlConnection, type SourceValue } from '../db/mysql.js';
-import { decodeRawRow, queryRawRows, type RawRowQuery } from '../db/mysql-raw-rows.js';
-import { withPgClient, type PoolClient } from '../db/postgres.js';
-import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
-import { isPermanentError, MigrationError } from '../errors.js';
-import { readSourceCatalog, selectExpression, type SourceColumn, type SourceTable } from '../schema/source-catalog.js';
-import { readTargetTables, type TargetColumn, type TargetTable } from '../schema/target-catalog.js';
+import { prepareSourceSession, withMysqlConnection, type SourceValue } from '../dialect/mysql/connection.js';
+import { decodeRawRow, queryRawRows, type RawRowQuery } from '../dialect/mysql/raw-rows.js';
+import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import { quoteMysql } from '../dialect/mysql/quote.js';
+import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
+import { isPermanentError, MigrationError } from '../core/errors.js';
+import { readSourceCatalog, selectExpression, type SourceColumn, type SourceTable } from '../dialect/mysql/catalog.js';
+import { readTargetTables, type TargetColumn, type TargetTable } from '../dialect/postgres/catalog.js';
 import { buildConverter, copyByteRuleFor, emptyAdjustments, hasAdjustments, type ColumnAdjustments, type ConvertOptions, type Converter } from './convert.js';
 import { targetIdentifier } from '../schema/identifiers.js';
 import type { NulPolicy } from '../schema/nul-columns.js';
@@ -13,8 +14,8 @@ import { BINARY_HEADER, BINARY_TRAILER, binaryKindFor } from './copy-binary.js';
 import { BinaryUnfit, CopyRowEncoder, type RowRefusal } from './copy-encoder.js';
 import { copyRowsCareful, copyRowsFast, type BatchLimits, type StartRawQuery } from './copy-writers.js';
 import { STATE_SCHEMA } from '../state/entities.js';
-import type { RunCatalog } from '../run/run-catalog.js';
-import { canonicalMysqlRow, rowCanonicalizerFor, rowKeyText } from '../verify/canonical.js';
+import type { RunCatalog } from '../state/run-catalog.js';
+import { canonicalMysqlRow, rowCanonicalizerFor, rowKeyText } from '../vocabulary/canonical.js';
 
 /** What to copy. */
 export interface CopyTableInput {

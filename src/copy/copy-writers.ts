@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import pgCopyStreams from 'pg-copy-streams';
-import type { RawRowHandlers, RawRowQuery } from '../db/mysql-raw-rows.js';
-import type { PoolClient } from '../db/postgres.js';
+import type { RawRowHandlers, RawRowQuery } from '../dialect/mysql/raw-rows.js';
+import type { PoolClient } from '../dialect/postgres/connection.js';
 import { CopySink, type CopyRowEncoder, type RowRefusal } from './copy-encoder.js';
 
 /**

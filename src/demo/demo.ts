@@ -3,9 +3,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { loadConfig, redactUrl, type ConfigOverrides } from '../config.js';
-import { quoteMysql, quotePg } from '../db/quote.js';
-import { UsageError } from '../errors.js';
+import { loadConfig, redactUrl, type ConfigOverrides } from '../config/config.js';
+import { quoteMysql } from '../dialect/mysql/quote.js';
+import { quotePg } from '../dialect/postgres/quote.js';
+import { UsageError } from '../core/errors.js';
 
 /** Name of the demo database on both servers. */
 export const DEMO_DATABASE = 'my2pg_demo';

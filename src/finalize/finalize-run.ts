@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { readSourceCatalog } from '../schema/source-catalog.js';
+import { readSourceCatalog } from '../dialect/mysql/catalog.js';
 import { targetIdentifier } from '../schema/identifiers.js';
 import { getRun, listRunTables, updateRun } from '../state/store.js';
 import { describeVerificationProblem, mergeVerifications, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
@@ -10,7 +10,7 @@ import { restoreConstraints, type RestoredConstraint } from './restore-constrain
 import { restoreTriggers } from './restore-triggers.js';
 import { resetSequences, type SequenceReset } from './reset-sequences.js';
 import { syncAlembicVersion, type AlembicSync } from './sync-alembic.js';
-import { MigrationError, UsageError } from '../errors.js';
+import { MigrationError, UsageError } from '../core/errors.js';
 import type { FinalizeProgress } from '../queue/contract.js';
 import type { NotMigratedObject, SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
 import { describeViewProblem, isViewProblem, migrateViews, reverifyViews, type ViewOutcome } from './migrate-views.js';

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { withPgClient } from '../db/postgres.js';
-import { describeError } from '../errors.js';
-import { readTargetTables } from '../schema/target-catalog.js';
+import { withPgClient } from '../dialect/postgres/connection.js';
+import { describeError } from '../core/errors.js';
+import { readTargetTables } from '../dialect/postgres/catalog.js';
 import { parseMysqlSelect, UntranslatableError } from '../schema/translate/mysql-parse.js';
 import { readSourceObjects, type SourceView } from '../schema/translate/source-objects.js';
 import { typeOfPgColumn } from '../schema/translate/sql-types.js';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { qualifyPg, quotePg } from '../db/quote.js';
+import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 
 /** A sequence set so the next id continues after the source. */
 export interface SequenceReset {

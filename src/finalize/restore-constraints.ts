@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { withPgClient } from '../db/postgres.js';
-import { qualifyPg, quotePg } from '../db/quote.js';
-import { describeError } from '../errors.js';
+import { withPgClient } from '../dialect/postgres/connection.js';
+import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
+import { describeError } from '../core/errors.js';
 import type { SavedConstraintRow } from '../state/entities.js';
 import { listUnrestoredConstraints, listUnrestoredIndexes, markConstraintRestored, markConstraintsRestored } from '../state/store.js';
 

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { inPgTransaction } from '../db/postgres.js';
-import { qualifyPg, quotePg } from '../db/quote.js';
-import { describeError } from '../errors.js';
+import { inPgTransaction } from '../dialect/postgres/connection.js';
+import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
+import { describeError } from '../core/errors.js';
 import { onUpdateFunctionSql } from '../schema/on-update-trigger.js';
 import { listUnrestoredConstraints, markConstraintRestored } from '../state/store.js';
 import type { RestoredConstraint } from './restore-constraints.js';

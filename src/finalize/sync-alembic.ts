@@ -1,8 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { queryMysql, withMysqlConnection } from '../db/mysql.js';
-import { inPgTransaction } from '../db/postgres.js';
-import { qualifyPg, quoteMysql } from '../db/quote.js';
-import { ALEMBIC_TABLE } from '../plan.js';
+import { queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
+import { inPgTransaction } from '../dialect/postgres/connection.js';
+import { quoteMysql } from '../dialect/mysql/quote.js';
+import { qualifyPg } from '../dialect/postgres/quote.js';
+import { ALEMBIC_TABLE } from '../vocabulary/table-selection.js';
 
 /** The alembic revisions on both sides after the sync. */
 export interface AlembicSync {

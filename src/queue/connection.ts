@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { UsageError } from '../errors.js';
-import { redactUrl } from '../config.js';
+import { UsageError } from '../core/errors.js';
+import { redactUrl } from '../config/config.js';
 
 /** Options for workers: never give up on a command, reconnect forever (BullMQ requirement). */
 export function workerRedisOptions(): RedisOptions {

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { restoreConstraints, type RestoredConstraint } from '../finalize/restore-constraints.js';
 import { restoreTriggers } from '../finalize/restore-triggers.js';
 import { finalizeJobId } from '../queue/contract.js';

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { restoreTableIndexes, type RestoredConstraint } from '../finalize/restore-constraints.js';
 import type { RunRow } from '../state/entities.js';
-import type { RunCatalog } from './run-catalog.js';
+import type { RunCatalog } from '../state/run-catalog.js';
 import { verifyTable, type TablePart, type TableVerification } from '../verify/verify-run.js';
 
 /** What a copy job did after its copy committed. */

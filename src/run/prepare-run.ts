@@ -1,9 +1,10 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { queryMysql, withMysqlConnection } from '../db/mysql.js';
-import { withPgClient, type PoolClient } from '../db/postgres.js';
-import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
-import { UsageError } from '../errors.js';
-import { matchTargetTable, selectTables, type TableSelection } from '../plan.js';
+import { queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
+import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import { quoteMysql } from '../dialect/mysql/quote.js';
+import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
+import { UsageError } from '../core/errors.js';
+import { matchTargetTable, selectTables, type TableSelection } from '../vocabulary/table-selection.js';
 import { copyJobId, newRunId, rangeJobId } from '../queue/contract.js';
 import type { QueueNames } from '../queue/target-scope.js';
 import { findFittedCollisions, targetIdentifier } from '../schema/identifiers.js';
@@ -14,13 +15,13 @@ import { createTranslatedTable } from '../schema/translate/create-translated-tab
 import { notMigratedObjects, unknownViewNames, type SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
 import { readSourceObjects } from '../schema/translate/source-objects.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
-import { findZeroDateColumns, readSourceCatalog } from '../schema/source-catalog.js';
+import { findZeroDateColumns, readSourceCatalog } from '../dialect/mysql/catalog.js';
 import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
-import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../schema/target-catalog.js';
+import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../dialect/postgres/catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, mergeRunOptions, saveConstraints } from '../state/store.js';
 import type { SavedConstraintRow } from '../state/entities.js';
-import { DEFAULT_RANGE_BYTES, planKeyRanges, splitColumnOf, type KeyRange } from './plan-ranges.js';
+import { DEFAULT_RANGE_BYTES, planKeyRanges, splitColumnOf, type KeyRange } from '../vocabulary/key-range.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 import { mapWithConcurrency } from '../finalize/restore-constraints.js';
 

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { MigrationError } from '../errors.js';
+import { MigrationError } from '../core/errors.js';
 import { getRunStatus } from '../state/store.js';
 
 /** How often a running job asks whether its run was cancelled, ms. */

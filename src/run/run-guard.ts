@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { pgPoolOf, type PoolClient } from '../db/postgres.js';
-import { quotePg } from '../db/quote.js';
-import { UsageError } from '../errors.js';
+import { pgPoolOf, type PoolClient } from '../dialect/postgres/connection.js';
+import { quotePg } from '../dialect/postgres/quote.js';
+import { UsageError } from '../core/errors.js';
 import { readTableJobs, type QueueHandles } from '../queue/run-queue.js';
 import { finalizeJobId } from '../queue/contract.js';
 import { queuesOfRun, type QueueNames } from '../queue/target-scope.js';

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { qualifyPg, quotePg } from '../db/quote.js';
+import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 
 /**
  * A secondary index of a target table: a plain (or unique) index, or the index behind a

@@ -1,8 +1,8 @@
-import { literalPg, qualifyPg, quotePg } from '../db/quote.js';
+import { literalPg, qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { IdentifierAllocator, pgObjectName, targetIdentifier } from './identifiers.js';
 import { DEFAULT_FULLTEXT_CONFIG, translateIndexes } from './index-ddl.js';
 import { isOnUpdateNow, ON_UPDATE_TRIGGER, onUpdatePrecision, onUpdateTriggerSql } from './on-update-trigger.js';
-import type { SourceColumn, SourceTable } from './source-catalog.js';
+import type { SourceColumn, SourceTable } from '../dialect/mysql/catalog.js';
 import { mapColumnType } from './type-map.js';
 import { DEFAULT_TYPE_MAP_OPTIONS, type TypeMapOptions } from './type-overrides.js';
 

@@ -2,9 +2,9 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { DataSource, EntitySchema, type EntitySchemaColumnOptions } from 'typeorm';
-import { UsageError } from '../errors.js';
-import type { TableSelection } from '../plan.js';
-import type { SourceTable } from './source-catalog.js';
+import { UsageError } from '../core/errors.js';
+import type { TableSelection } from '../vocabulary/table-selection.js';
+import type { SourceTable } from '../dialect/mysql/catalog.js';
 import { mapColumnType } from './type-map.js';
 
 /**

@@ -1,6 +1,6 @@
-import { literalPg, quotePg } from '../db/quote.js';
+import { literalPg, quotePg } from '../dialect/postgres/quote.js';
 import type { IdentifierAllocator } from './identifiers.js';
-import type { SourceColumn, SourceIndex } from './source-catalog.js';
+import type { SourceColumn, SourceIndex } from '../dialect/mysql/catalog.js';
 
 /** The default text search configuration of FULLTEXT indexes: no stemming, no stop words, any language. */
 export const DEFAULT_FULLTEXT_CONFIG = 'simple';

@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
-import { queryMysql, withMysqlConnection } from '../db/mysql.js';
-import { quoteMysql } from '../db/quote.js';
-import type { SourceTable } from './source-catalog.js';
-import type { TargetTable } from './target-catalog.js';
+import { queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
+import { quoteMysql } from '../dialect/mysql/quote.js';
+import type { SourceTable } from '../dialect/mysql/catalog.js';
+import type { TargetTable } from '../dialect/postgres/catalog.js';
 import { mapColumnType } from './type-map.js';
 import type { TypeMapOptions } from './type-overrides.js';
 

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { queryMysql, withMysqlConnection } from '../db/mysql.js';
-import { quoteMysql } from '../db/quote.js';
-import type { SourceTable } from './source-catalog.js';
+import { queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
+import { quoteMysql } from '../dialect/mysql/quote.js';
+import type { SourceTable } from '../dialect/mysql/catalog.js';
 
 /** `--nul`: what the copy does with a NUL character (U+0000) in text, which PostgreSQL text cannot hold. */
 export type NulPolicy = 'reject' | 'strip' | 'bytea';

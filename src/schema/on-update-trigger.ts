@@ -1,5 +1,5 @@
-import { literalPg, qualifyPg, quotePg } from '../db/quote.js';
-import type { SourceColumn } from './source-catalog.js';
+import { literalPg, qualifyPg, quotePg } from '../dialect/postgres/quote.js';
+import type { SourceColumn } from '../dialect/mysql/catalog.js';
 
 /**
  * MySQL's `ON UPDATE CURRENT_TIMESTAMP[(p)]` as PostgreSQL triggers. One plpgsql function per

@@ -1,5 +1,5 @@
-import { quotePg } from '../db/quote.js';
-import type { SourceColumn } from './source-catalog.js';
+import { quotePg } from '../dialect/postgres/quote.js';
+import type { SourceColumn } from '../dialect/mysql/catalog.js';
 import { DEFAULT_TYPE_MAP_OPTIONS, findTypeOverride, type TypeMapOptions } from './type-overrides.js';
 
 /** How a MySQL column becomes a PostgreSQL column when my2pg creates the table. */

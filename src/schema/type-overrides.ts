@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 /** `--type MYSQL=PG`: every source column of this MySQL type becomes this PostgreSQL type. */
 export interface TypeOverride {

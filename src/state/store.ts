@@ -12,7 +12,7 @@ import {
   type RunTableRow,
   type SavedConstraintRow,
 } from './entities.js';
-import { quotePg } from '../db/quote.js';
+import { quotePg } from '../dialect/postgres/quote.js';
 
 // Any constant works; it only has to be the same in every my2pg process.
 const STATE_LOCK_KEY = 0x6d793270; // "my2p"

@@ -1,13 +1,14 @@
 import type { DataSource } from 'typeorm';
-import { prepareSourceSession, queryMysql, withMysqlConnection, type SourceValue } from '../db/mysql.js';
-import { BINARY_CHARSET, decodeRawField, queryRawRows, splitRawRow, ZeroBytes, type RawField } from '../db/mysql-raw-rows.js';
-import { withPgClient } from '../db/postgres.js';
-import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
+import { prepareSourceSession, queryMysql, withMysqlConnection, type SourceValue } from '../dialect/mysql/connection.js';
+import { BINARY_CHARSET, decodeRawField, queryRawRows, splitRawRow, ZeroBytes, type RawField } from '../dialect/mysql/raw-rows.js';
+import { withPgClient } from '../dialect/postgres/connection.js';
+import { quoteMysql } from '../dialect/mysql/quote.js';
+import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { loadTablePair, pairColumns } from '../copy/copy-table.js';
-import { selectExpression } from '../schema/source-catalog.js';
-import type { RunCatalog } from '../run/run-catalog.js';
-import { digestFormFor, pgValueExpression, rowCanonicalizerFor, rowKeyText, type RowCanonicalizer } from './canonical.js';
-import { readPgBinaryRows } from './read-pg-binary.js';
+import { selectExpression } from '../dialect/mysql/catalog.js';
+import type { RunCatalog } from '../state/run-catalog.js';
+import { digestFormFor, pgValueExpression, rowCanonicalizerFor, rowKeyText, type RowCanonicalizer } from '../vocabulary/canonical.js';
+import { readPgBinaryRows } from '../dialect/postgres/read-copy-binary.js';
 import { FramedHasher, RangeDigests } from './row-digest.js';
 
 /** What to verify. */

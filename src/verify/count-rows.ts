@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { withMysqlConnection } from '../db/mysql.js';
-import { qualifyPg } from '../db/quote.js';
-import { countSourceRows } from '../schema/source-catalog.js';
+import { withMysqlConnection } from '../dialect/mysql/connection.js';
+import { qualifyPg } from '../dialect/postgres/quote.js';
+import { countSourceRows } from '../dialect/mysql/catalog.js';
 
 /** Row counts of one table on both sides, each read independently with an exact COUNT(*). */
 export interface CountCheck {

@@ -1,11 +1,11 @@
 import type { DataSource } from 'typeorm';
-import { describeError } from '../errors.js';
+import { describeError } from '../core/errors.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import { readRejectedKeys, recordVerifications, updateRunTable } from '../state/store.js';
 import { checksumTable, type RangeMismatch, type RowDifference } from './checksum.js';
 import { countBothSides } from './count-rows.js';
 import type { VerifyMethod } from './verify-method.js';
-import type { RunCatalog } from '../run/run-catalog.js';
+import type { RunCatalog } from '../state/run-catalog.js';
 
 export { VERIFY_METHODS, type VerifyMethod } from './verify-method.js';
 

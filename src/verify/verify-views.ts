@@ -1,14 +1,15 @@
 import { hash as hashOnce } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { queryMysql, withMysqlConnection, type SourceValue } from '../db/mysql.js';
-import { withPgClient } from '../db/postgres.js';
-import { qualifyPg, quoteMysql, quotePg } from '../db/quote.js';
-import { describeError } from '../errors.js';
-import { selectExpression, type SourceColumn } from '../schema/source-catalog.js';
-import { readTargetTables } from '../schema/target-catalog.js';
+import { queryMysql, withMysqlConnection, type SourceValue } from '../dialect/mysql/connection.js';
+import { withPgClient } from '../dialect/postgres/connection.js';
+import { quoteMysql } from '../dialect/mysql/quote.js';
+import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
+import { describeError } from '../core/errors.js';
+import { selectExpression, type SourceColumn } from '../dialect/mysql/catalog.js';
+import { readTargetTables } from '../dialect/postgres/catalog.js';
 import type { SourceViewColumn } from '../schema/translate/source-objects.js';
-import { canonicalForColumn, canonicalRowText, type ColumnCanonical } from './canonical.js';
-import { readPgRows } from './read-pg-rows.js';
+import { canonicalForColumn, canonicalRowText, type ColumnCanonical } from '../vocabulary/canonical.js';
+import { readPgRows } from '../dialect/postgres/read-copy-text.js';
 
 /** A view to verify: its source columns and the columns whose list order MySQL leaves open. */
 export interface ViewToVerify {

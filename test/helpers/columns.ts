@@ -1,5 +1,5 @@
-import type { SourceColumn } from '../../src/schema/source-catalog.js';
-import type { TargetColumn } from '../../src/schema/target-catalog.js';
+import type { SourceColumn } from '../../src/dialect/mysql/catalog.js';
+import type { TargetColumn } from '../../src/dialect/postgres/catalog.js';
 
 /** A MySQL column named `c` of this DATA_TYPE, for table-driven unit tests. */
 export function src(dataType: string, extra: Partial<SourceColumn> = {}): SourceColumn {

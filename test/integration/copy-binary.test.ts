@@ -2,7 +2,7 @@ import pgCopyStreams from 'pg-copy-streams';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBinaryValue, type BinaryKind } from '../../src/copy/copy-binary.js';
-import { readPgBinaryRows } from '../../src/verify/read-pg-binary.js';
+import { readPgBinaryRows } from '../../src/dialect/postgres/read-copy-binary.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 // Binary COPY values written from MySQL's text must be byte for byte what PostgreSQL itself

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyTable } from '../../src/copy/copy-table.js';
-import { closeAll, openSource, openTarget } from '../../src/services.js';
+import { closeAll, openSource, openTarget } from '../../src/run/open-databases.js';
 import { readBothSides, SEED_TABLES } from '../helpers/compare.js';
 import { createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 import { queueNamesOf } from '../helpers/faults.js';

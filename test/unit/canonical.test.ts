@@ -9,10 +9,10 @@ import {
   mysqlRowTextExpression,
   pgRowTextExpression,
   sqlCanonicalFor,
-} from '../../src/verify/canonical.js';
-import { decodeCopyField, decodeCopyLine } from '../../src/verify/read-pg-rows.js';
-import type { SourceColumn } from '../../src/schema/source-catalog.js';
-import type { TargetColumn } from '../../src/schema/target-catalog.js';
+} from '../../src/vocabulary/canonical.js';
+import { decodeCopyField, decodeCopyLine } from '../../src/dialect/postgres/copy-text.js';
+import type { SourceColumn } from '../../src/dialect/mysql/catalog.js';
+import type { TargetColumn } from '../../src/dialect/postgres/catalog.js';
 import { src, tgt } from '../helpers/columns.js';
 
 describe('normal forms', () => {

@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { resolveBoardAccess } from '../../src/board/board-server.js';
 import { buildProgram } from '../../src/cli/program.js';
-import { CONFIG_ENV_VARS, loadConfig, type Service } from '../../src/config.js';
+import { CONFIG_ENV_VARS, loadConfig, type Service } from '../../src/config/config.js';
 
 // No Docker engine runs here, so the compose file is checked against the code instead: every
 // my2pg command and flag must parse with the real commander program, every variable must be
-// one src/config.ts reads, and the URLs must point at the services the file defines.
+// one src/config/config.ts reads, and the URLs must point at the services the file defines.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -113,7 +113,7 @@ describe('docker-compose.yml', () => {
   it.each(my2pgServices)('service %s sets only variables my2pg reads, and they load', (name, service) => {
     const env = environmentOf(service);
     const unknown = Object.keys(env).filter((key) => !(CONFIG_ENV_VARS as readonly string[]).includes(key));
-    expect(unknown, `variables of ${name} that src/config.ts does not read`).toEqual([]);
+    expect(unknown, `variables of ${name} that src/config/config.ts does not read`).toEqual([]);
     const need: Service[] = name === 'board' ? ['redis'] : ['source', 'target', 'redis'];
     const config = loadConfig({}, need, env);
     expect(config.redisUrl).toBe('redis://redis:6379');
@@ -172,8 +172,8 @@ describe('docker-compose.yml', () => {
 });
 
 describe('CONFIG_ENV_VARS', () => {
-  it('lists exactly the variables src/config.ts reads', () => {
-    const source = readFileSync(`${ROOT}/src/config.ts`, 'utf8');
+  it('lists exactly the variables src/config/config.ts reads', () => {
+    const source = readFileSync(`${ROOT}/src/config/config.ts`, 'utf8');
     const read = [...new Set([...source.matchAll(/\benv\.([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]))].sort();
     expect([...CONFIG_ENV_VARS].sort()).toEqual(read);
   });

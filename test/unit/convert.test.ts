@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildConverter, emptyAdjustments, isZeroDate, setToArrayLiteral, ValueError } from '../../src/copy/convert.js';
-import type { SourceColumn } from '../../src/schema/source-catalog.js';
-import type { TargetColumn } from '../../src/schema/target-catalog.js';
+import type { SourceColumn } from '../../src/dialect/mysql/catalog.js';
+import type { TargetColumn } from '../../src/dialect/postgres/catalog.js';
 import { src, tgt } from '../helpers/columns.js';
 
 describe('value conversion for the target column', () => {

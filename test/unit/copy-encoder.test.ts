@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildConverter, copyByteRuleFor, emptyAdjustments, type ConvertOptions } from '../../src/copy/convert.js';
-import { encodeCopyValue } from '../../src/copy/copy-text.js';
+import { encodeCopyValue } from '../../src/dialect/postgres/copy-text.js';
 import { CopyRowEncoder, CopySink } from '../../src/copy/copy-encoder.js';
-import { BINARY_CHARSET, MYSQL_TYPES, ZeroBytes, type RawField } from '../../src/db/mysql-raw-rows.js';
-import type { SourceColumn } from '../../src/schema/source-catalog.js';
-import type { TargetColumn } from '../../src/schema/target-catalog.js';
+import { BINARY_CHARSET, MYSQL_TYPES, ZeroBytes, type RawField } from '../../src/dialect/mysql/raw-rows.js';
+import type { SourceColumn } from '../../src/dialect/mysql/catalog.js';
+import type { TargetColumn } from '../../src/dialect/postgres/catalog.js';
 import { src, tgt } from '../helpers/columns.js';
 
 /** One field of a MySQL text-protocol row: length-coded bytes, or NULL. */

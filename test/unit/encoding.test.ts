@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCopyValue } from '../../src/copy/copy-text.js';
-import { qualifyPg, quoteMysql, quotePg } from '../../src/db/quote.js';
+import { encodeCopyValue } from '../../src/dialect/postgres/copy-text.js';
+import { quoteMysql } from '../../src/dialect/mysql/quote.js';
+import { qualifyPg, quotePg } from '../../src/dialect/postgres/quote.js';
 
 describe('identifier quoting', () => {
   it.each([

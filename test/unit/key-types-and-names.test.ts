@@ -3,7 +3,7 @@ import { buildCreateTable } from '../../src/schema/ddl.js';
 import { cutToBytes, fitIdentifier, IdentifierAllocator, pgObjectName, findFittedCollisions } from '../../src/schema/identifiers.js';
 import { translateIndexes, type IndexContext } from '../../src/schema/index-ddl.js';
 import { decideKeyType, findKeyGroups, type KeyMember } from '../../src/schema/key-types.js';
-import type { SourceColumn, SourceForeignKey, SourceIndex, SourceTable } from '../../src/schema/source-catalog.js';
+import type { SourceColumn, SourceForeignKey, SourceIndex, SourceTable } from '../../src/dialect/mysql/catalog.js';
 import { src } from '../helpers/columns.js';
 
 function table(name: string, columns: SourceColumn[], foreignKeys: SourceForeignKey[] = [], extra: Partial<SourceTable> = {}): SourceTable {

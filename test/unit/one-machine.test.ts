@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatBoardProgress } from '../../src/board/board-server.js';
 import { createProgressView, createStderrLane, describeFinalizeProgress, formatPlainProgress, formatSummary } from '../../src/cli/progress.js';
-import { loadConfig } from '../../src/config.js';
-import { formatHumanLine, resolveLogFormat } from '../../src/log.js';
+import { loadConfig } from '../../src/config/config.js';
+import { formatHumanLine, resolveLogFormat } from '../../src/core/log.js';
 import type { TableJobState } from '../../src/queue/run-queue.js';
 import { LEGACY_QUEUES, queuesOfRun, scopeOf } from '../../src/queue/target-scope.js';
 

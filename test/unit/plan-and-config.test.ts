@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactUrl } from '../../src/config.js';
-import { UsageError } from '../../src/errors.js';
-import { matchTargetTable, selectTables, splitNames } from '../../src/plan.js';
+import { loadConfig, redactUrl } from '../../src/config/config.js';
+import { UsageError } from '../../src/core/errors.js';
+import { matchTargetTable, selectTables, splitNames } from '../../src/vocabulary/table-selection.js';
 import { copyJobId } from '../../src/queue/contract.js';
 import { shellWord } from '../../src/cli/report.js';
 

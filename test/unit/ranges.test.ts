@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { buildRangeFilter, buildSelect } from '../../src/copy/copy-table.js';
 import { mapWithConcurrency } from '../../src/finalize/restore-constraints.js';
 import { mergeRangeStates, type TableJobState } from '../../src/queue/run-queue.js';
-import { planKeyRanges, splitColumnOf } from '../../src/run/plan-ranges.js';
+import { planKeyRanges, splitColumnOf } from '../../src/vocabulary/key-range.js';
 import { tableJobIds } from '../../src/run/prepare-run.js';
 import { withIfNotExists } from '../../src/run/secondary-indexes.js';
-import type { SourceColumn, SourceTable } from '../../src/schema/source-catalog.js';
+import type { SourceColumn, SourceTable } from '../../src/dialect/mysql/catalog.js';
 
 function column(name: string, dataType: string, columnType = dataType): SourceColumn {
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { digestFormFor } from '../../src/verify/canonical.js';
-import { PgBinaryRowParser } from '../../src/verify/read-pg-binary.js';
+import { digestFormFor } from '../../src/vocabulary/canonical.js';
+import { PgBinaryRowParser } from '../../src/dialect/postgres/read-copy-binary.js';
 import { FramedHasher, RangeDigests } from '../../src/verify/row-digest.js';
 import { src, tgt } from '../helpers/columns.js';
 

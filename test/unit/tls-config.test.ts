@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, mysqlTlsOptions, withLibpqSslModes } from '../../src/config.js';
+import { loadConfig } from '../../src/config/config.js';
+import { mysqlTlsOptions } from '../../src/dialect/mysql/tls.js';
+import { withLibpqSslModes } from '../../src/dialect/postgres/tls.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'my2pg-tls-'));
 const ca = join(dir, 'ca.pem');

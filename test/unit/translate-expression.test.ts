@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixLogicalPrecedence, normalizeMysqlSql, parseMysqlExpression, UntranslatableError } from '../../src/schema/translate/mysql-parse.js';
 import { typeOfPgColumn } from '../../src/schema/translate/sql-types.js';
 import { ExpressionTranslator, translateJsonPath, type TranslateScope } from '../../src/schema/translate/translate-expression.js';
-import { quotePg } from '../../src/db/quote.js';
+import { quotePg } from '../../src/dialect/postgres/quote.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 /** The test table: the same columns on both sides, typed as my2pg maps them. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildConverter, emptyAdjustments, geometryToEwkbHex, geometryToPoint, geometryToWkbHex } from '../../src/copy/convert.js';
 import { buildCreateTable, translateDefault } from '../../src/schema/ddl.js';
-import { selectExpression, type SourceColumn, type SourceTable } from '../../src/schema/source-catalog.js';
+import { selectExpression, type SourceColumn, type SourceTable } from '../../src/dialect/mysql/catalog.js';
 import { mapColumnType } from '../../src/schema/type-map.js';
 import {
   DEFAULT_TYPE_MAP_OPTIONS,
@@ -11,7 +11,7 @@ import {
   resolveColumnOverrides,
   type TypeMapOptions,
 } from '../../src/schema/type-overrides.js';
-import type { TargetColumn } from '../../src/schema/target-catalog.js';
+import type { TargetColumn } from '../../src/dialect/postgres/catalog.js';
 
 function col(dataType: string, columnType = dataType, extra: Partial<SourceColumn> = {}): SourceColumn {
   return {

@@ -1,8 +1,8 @@
-import { describeError } from '../../errors.js';
-import { qualifyPg, quotePg } from '../../db/quote.js';
+import { describeError } from '../../core/errors.js';
+import { qualifyPg, quotePg } from '../../dialect/postgres/quote.js';
 import { buildCreateTable, type CreateTablePlan } from '../ddl.js';
 import { targetIdentifier } from '../identifiers.js';
-import type { SourceTable } from '../source-catalog.js';
+import type { SourceTable } from '../../dialect/mysql/catalog.js';
 import { DEFAULT_TYPE_MAP_OPTIONS } from '../type-overrides.js';
 import type { SourceObjects } from './source-objects.js';
 import { pgColumnTypes, translateChecks, translateGeneratedColumns, type CheckOutcome, type GeneratedColumnOutcome } from './translate-table.js';

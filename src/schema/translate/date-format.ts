@@ -1,4 +1,4 @@
-import { literalPg } from '../../db/quote.js';
+import { literalPg } from '../../dialect/postgres/quote.js';
 import { UntranslatableError } from './mysql-parse.js';
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];

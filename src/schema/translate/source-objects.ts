@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { queryMysql, withMysqlConnection, type MysqlConnection } from '../../db/mysql.js';
+import { queryMysql, withMysqlConnection, type MysqlConnection } from '../../dialect/mysql/connection.js';
 
 /** A generated column's expression, as the server stores it (MySQL 8 and MariaDB print it differently). */
 export interface SourceGeneratedColumn {

@@ -1,4 +1,4 @@
-import { literalPg } from '../../db/quote.js';
+import { literalPg } from '../../dialect/postgres/quote.js';
 import { translateDateFormat } from './date-format.js';
 import { unescapeMysqlString, UntranslatableError, type AstNode } from './mysql-parse.js';
 import { BOOL, castTarget, FLOAT, INT, isNumeric, NULL_TYPE, TEXT, type SqlType } from './sql-types.js';

@@ -1,6 +1,6 @@
-import { quotePg } from '../../db/quote.js';
+import { quotePg } from '../../dialect/postgres/quote.js';
 import { fitIdentifier } from '../identifiers.js';
-import type { SourceTable } from '../source-catalog.js';
+import type { SourceTable } from '../../dialect/mysql/catalog.js';
 import { mapColumnType } from '../type-map.js';
 import type { TypeMapOptions } from '../type-overrides.js';
 import { parseMysqlExpression, UntranslatableError } from './mysql-parse.js';

@@ -1,4 +1,4 @@
-import { qualifyPg, quotePg } from '../../db/quote.js';
+import { qualifyPg, quotePg } from '../../dialect/postgres/quote.js';
 import { parseMysqlSelect, UntranslatableError, type AstNode } from './mysql-parse.js';
 import type { SourceView } from './source-objects.js';
 import type { SqlType } from './sql-types.js';

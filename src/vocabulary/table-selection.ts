@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 /** Tables my2pg handles in finalize instead of a copy job. */
 export const ALEMBIC_TABLE = 'alembic_version';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { inPgTransaction } from '../db/postgres.js';
+import { inPgTransaction } from '../dialect/postgres/connection.js';
 import type { TableAdjustments } from '../copy/copy-table.js';
 import { addAdjustments, emptyAdjustments } from '../copy/convert.js';
 

@@ -1,4 +1,4 @@
-import type { SourceTable } from '../schema/source-catalog.js';
+import type { SourceTable } from '../dialect/mysql/catalog.js';
 
 /** One primary-key range of a split table: `from <= key < to`, null = unbounded. */
 export interface KeyRange {

@@ -1,4 +1,4 @@
-import type { PoolClient } from './postgres.js';
+import type { PoolClient } from './connection.js';
 
 /**
  * `COPY … TO STDOUT` read straight from the client's socket: the CopyData messages' bytes

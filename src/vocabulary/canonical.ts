@@ -1,8 +1,8 @@
 import { hash as hashOnce } from 'node:crypto';
 import { parse as parseLosslessJson } from 'lossless-json';
-import type { SourceValue } from '../db/mysql.js';
-import type { SourceColumn } from '../schema/source-catalog.js';
-import type { TargetColumn } from '../schema/target-catalog.js';
+import type { SourceValue } from '../dialect/mysql/connection.js';
+import type { SourceColumn } from '../dialect/mysql/catalog.js';
+import type { TargetColumn } from '../dialect/postgres/catalog.js';
 import type { ColumnPair } from '../copy/copy-table.js';
 
 /**

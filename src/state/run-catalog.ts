@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { withPgClient } from '../db/postgres.js';
-import { readSourceCatalog, type SourceCatalog, type SourceTable } from '../schema/source-catalog.js';
-import { readTargetTables, type TargetTable } from '../schema/target-catalog.js';
-import type { RunRow } from '../state/entities.js';
-import { getRun, listRunTables } from '../state/store.js';
+import { withPgClient } from '../dialect/postgres/connection.js';
+import { readSourceCatalog, type SourceCatalog, type SourceTable } from '../dialect/mysql/catalog.js';
+import { readTargetTables, type TargetTable } from '../dialect/postgres/catalog.js';
+import type { RunRow } from './entities.js';
+import { getRun, listRunTables } from './store.js';
 
 /**
  * The definitions of a run's tables, read once per worker process and run: one read of

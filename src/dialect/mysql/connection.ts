@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { mysqlTlsOptions } from '../config.js';
+import { mysqlTlsOptions } from './tls.js';
 import type { Pool, PoolConnection as MysqlConnection, TypeCastField, TypeCastNext } from 'mysql2';
 
 export type { MysqlConnection };

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { queryMysql, withMysqlConnection, type MysqlConnection } from '../db/mysql.js';
-import { quoteMysql } from '../db/quote.js';
+import { queryMysql, withMysqlConnection, type MysqlConnection } from './connection.js';
+import { quoteMysql } from './quote.js';
 
 /** One column of a MySQL table, as information_schema describes it. */
 export interface SourceColumn {

@@ -1,5 +1,5 @@
-import { copyOut } from '../db/pg-copy-out.js';
-import type { PoolClient } from '../db/postgres.js';
+import { copyOut } from './copy-out.js';
+import type { PoolClient } from './connection.js';
 
 /**
  * Rows of a query as PostgreSQL sends them in COPY's binary format: every field is its length

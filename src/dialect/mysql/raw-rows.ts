@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { MysqlConnection, SourceValue } from './mysql.js';
+import type { MysqlConnection, SourceValue } from './connection.js';
 
 /**
  * Rows of a MySQL query as the bytes the server sent (text protocol), without mysql2 parsing

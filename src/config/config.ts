@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
+import { mysqlTlsOptions } from '../dialect/mysql/tls.js';
+import { checkPgTls, withLibpqSslModes } from '../dialect/postgres/tls.js';
 
 /** Values given on the command line; each wins over the environment. */
 export interface ConfigOverrides {
@@ -169,101 +171,6 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) out = out.split(secret).join('***');
   return out;
-}
-
-/** TLS options handed to mysql2 (a subset of node's `tls.connect` options). */
-export interface MysqlTlsOptions {
-  rejectUnauthorized: boolean;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  /** Replaced by a no-op for `VERIFY_CA`: the chain is checked, the host name is not. */
-  checkServerIdentity?: () => undefined;
-}
-
-const MYSQL_SSL_MODES = ['DISABLED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
-const PG_SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'] as const;
-
-function readTlsFile(param: string, path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read the file of ${param} (${path}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-}
-
-/**
- * TLS for the MySQL source, from the URL's parameters (the names of the mysql client's options):
- * `ssl-mode=DISABLED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY`, `ssl-ca=/path/ca.pem`,
- * `ssl-cert=/path/client.pem`, `ssl-key=/path/client-key.pem`; `ssl=true` means VERIFY_IDENTITY.
- * A CA alone implies VERIFY_CA. Undefined = no TLS. Throws a plain Error saying what is wrong.
- */
-export function mysqlTlsOptions(url: string): MysqlTlsOptions | undefined {
-  const params = new URL(url).searchParams;
-  const get = (...names: string[]): string | undefined => {
-    for (const name of names) {
-      const value = params.get(name);
-      if (value !== null && value !== '') return value;
-    }
-    return undefined;
-  };
-  const rawMode = get('ssl-mode', 'sslmode', 'ssl_mode');
-  const ssl = get('ssl');
-  const caPath = get('ssl-ca', 'sslca', 'ssl_ca');
-  const certPath = get('ssl-cert', 'sslcert', 'ssl_cert');
-  const keyPath = get('ssl-key', 'sslkey', 'ssl_key');
-  let mode: (typeof MYSQL_SSL_MODES)[number] | undefined;
-  if (rawMode !== undefined) {
-    const upper = rawMode.toUpperCase().replace(/-/g, '_');
-    if (!(MYSQL_SSL_MODES as readonly string[]).includes(upper)) {
-      throw new Error(`ssl-mode=${rawMode} is not supported for MySQL; use one of ${MYSQL_SSL_MODES.join(', ')}`);
-    }
-    mode = upper as (typeof MYSQL_SSL_MODES)[number];
-  } else if (ssl !== undefined) {
-    if (!['true', 'false', '1', '0'].includes(ssl.toLowerCase())) throw new Error(`ssl=${ssl} must be true or false`);
-    mode = ['true', '1'].includes(ssl.toLowerCase()) ? 'VERIFY_IDENTITY' : 'DISABLED';
-  } else if (caPath !== undefined || certPath !== undefined) {
-    mode = 'VERIFY_CA';
-  }
-  if (mode === undefined || mode === 'DISABLED') return undefined;
-  const options: MysqlTlsOptions = { rejectUnauthorized: mode !== 'REQUIRED' };
-  if (caPath !== undefined) options.ca = readTlsFile('ssl-ca', caPath);
-  if (certPath !== undefined) options.cert = readTlsFile('ssl-cert', certPath);
-  if (keyPath !== undefined) options.key = readTlsFile('ssl-key', keyPath);
-  if (mode === 'VERIFY_CA') options.checkServerIdentity = () => undefined;
-  return options;
-}
-
-/**
- * Gives `sslmode` its libpq meaning (as psql and psycopg read it): node-postgres treats
- * prefer/require/verify-ca as verify-full and warns on stderr unless `uselibpqcompat=true`.
- * Text that is not a URL comes back unchanged (validation reports it).
- */
-export function withLibpqSslModes(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url;
-  }
-  const mode = parsed.searchParams.get('sslmode');
-  if (mode === null || !['prefer', 'require', 'verify-ca'].includes(mode) || parsed.searchParams.has('uselibpqcompat')) return url;
-  parsed.searchParams.set('uselibpqcompat', 'true');
-  return parsed.toString();
-}
-
-/** Checks the TLS parameters of a PostgreSQL URL (node-postgres reads them itself). */
-function checkPgTls(url: string): void {
-  const params = new URL(url).searchParams;
-  const mode = params.get('sslmode');
-  if (mode !== null && !(PG_SSL_MODES as readonly string[]).includes(mode)) {
-    throw new Error(`sslmode=${mode} is not supported; use one of ${PG_SSL_MODES.join(', ')}`);
-  }
-  if (mode === 'verify-ca' && !params.get('sslrootcert')) throw new Error('sslmode=verify-ca needs the CA: add sslrootcert=/path/ca.pem');
-  for (const name of ['sslrootcert', 'sslcert', 'sslkey']) {
-    const path = params.get(name);
-    if (path) readTlsFile(name, path);
-  }
 }
 
 function urlWithSchemes(label: string, schemes: readonly string[]) {

@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { redactUrl } from './config.js';
-import { createSourceDataSource } from './db/mysql.js';
-import { createTargetDataSource } from './db/postgres.js';
-import { UsageError } from './errors.js';
-import { STATE_ENTITIES } from './state/entities.js';
+import { redactUrl } from '../config/config.js';
+import { createSourceDataSource } from '../dialect/mysql/connection.js';
+import { createTargetDataSource } from '../dialect/postgres/connection.js';
+import { UsageError } from '../core/errors.js';
+import { STATE_ENTITIES } from '../state/entities.js';
 
 function reason(error: unknown): string {
   const e = error as { message?: string; code?: string; errors?: { message?: string }[] };

@@ -1,8 +1,3 @@
-/** Quotes a MySQL identifier with backticks, doubling embedded backticks. */
-export function quoteMysql(identifier: string): string {
-  return '`' + identifier.replace(/`/g, '``') + '`';
-}
-
 /** Quotes a PostgreSQL identifier with double quotes, doubling embedded double quotes. */
 export function quotePg(identifier: string): string {
   if (identifier.includes('\u0000')) throw new Error('a PostgreSQL identifier cannot contain a NUL character');

@@ -1,15 +1,15 @@
-import { runCli } from '../src/cli/program.js';
-import { loadConfig, secretsOf, type ConfigOverrides } from '../src/config.js';
+import { runCli } from './program.js';
+import { loadConfig, secretsOf, type ConfigOverrides } from '../config/config.js';
 
 // Workers (BullMQ, TypeORM, the drivers) and the logger load only in the commands that run them.
-const workerPool = (): Promise<typeof import('./worker-pool.js')> => import('./worker-pool.js');
+const workerPool = (): Promise<typeof import('../../workers/worker-pool.js')> => import('../../workers/worker-pool.js');
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** `my2pg worker`: runs until a signal; the first closes gracefully, a second forces. */
 async function runWorker(overrides: ConfigOverrides, options: { concurrency: number }): Promise<number> {
   const config = loadConfig(overrides, ['source', 'target', 'redis']);
-  const [{ createLogger, resolveLogFormat }, { startWorkerPool }] = await Promise.all([import('../src/log.js'), workerPool()]);
+  const [{ createLogger, resolveLogFormat }, { startWorkerPool }] = await Promise.all([import('../core/log.js'), workerPool()]);
   const logger = createLogger(config.logLevel, secretsOf(config), { format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true) });
   const graceMs = config.shutdownGraceMs;
   const pool = await startWorkerPool(config, { concurrency: options.concurrency, logger });
