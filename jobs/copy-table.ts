@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { copyPartLabel, copyTable } from '../src/copy/copy-table.js';
-import { describeError, isPermanentError } from '../src/core/errors.js';
+import { describeError } from '../src/core/errors.js';
+import { isPermanentError } from '../src/dialect/driver-errors.js';
 import { finishCopiedPart } from '../src/run/finish-part.js';
 import { recordRangeCopied } from '../src/state/record-range.js';
 import { RunCancelledError, watchRunCancellation, WorkerStoppingError } from '../src/run/run-cancellation.js';

@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { finalizeRun, type FinalizeSummary } from '../src/finalize/finalize-run.js';
-import { describeError, isPermanentError } from '../src/core/errors.js';
+import { describeError } from '../src/core/errors.js';
+import { isPermanentError } from '../src/dialect/driver-errors.js';
 import { FINALIZE_JOB, finalizePayloadSchema, type CopyTableResult } from '../src/queue/contract.js';
 import { RunCancelledError } from '../src/run/run-cancellation.js';
 import { getRunStatus } from '../src/state/store.js';

@@ -1,19 +1,9 @@
+import { ValueRefused } from '../core/errors.js';
 import type { SourceValue } from '../dialect/mysql/connection.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import type { SourceColumn } from '../dialect/mysql/catalog.js';
 import { isSpatialType } from '../schema/type-map.js';
 import type { TargetColumn } from '../dialect/postgres/catalog.js';
-
-/** A value that the target column cannot hold; the copy reports it with the table and key. */
-export class ValueError extends Error {
-  constructor(
-    readonly column: string,
-    readonly reason: string,
-  ) {
-    super(`column ${column}: ${reason}`);
-    this.name = 'ValueError';
-  }
-}
 
 /** Turns one source value into the text PostgreSQL parses for the target column (null = NULL). */
 export type Converter = (value: SourceValue) => string | null;
@@ -26,7 +16,7 @@ function asText(value: Exclude<SourceValue, null>, column: string): string {
   try {
     return utf8.decode(value);
   } catch {
-    throw new ValueError(column, 'binary value is not valid UTF-8 text; map the column to bytea');
+    throw new ValueRefused(column, 'binary value is not valid UTF-8 text; map the column to bytea');
   }
 }
 
@@ -74,12 +64,12 @@ function toBoolean(value: Exclude<SourceValue, null>, column: string): string {
     const n = bitsToBigInt(value);
     if (n === 0n) return 'f';
     if (n === 1n) return 't';
-    throw new ValueError(column, `bit value ${n} is not 0 or 1, so it is no boolean`);
+    throw new ValueRefused(column, `bit value ${n} is not 0 or 1, so it is no boolean`);
   }
   const text = String(value).trim().toLowerCase();
   if (text === '0' || text === 'false' || text === 'f') return 'f';
   if (text === '1' || text === 'true' || text === 't') return 't';
-  throw new ValueError(column, `value ${JSON.stringify(String(value))} is not 0 or 1, so it is no boolean`);
+  throw new ValueRefused(column, `value ${JSON.stringify(String(value))} is not 0 or 1, so it is no boolean`);
 }
 
 function toBytea(value: Exclude<SourceValue, null>): string {
@@ -92,7 +82,7 @@ function toBytea(value: Exclude<SourceValue, null>): string {
  * These split it; a value too short to be that is refused rather than guessed at.
  */
 function splitGeometry(value: Exclude<SourceValue, null>, column: string): { srid: number; wkb: Buffer } {
-  if (!Buffer.isBuffer(value) || value.length < 9) throw new ValueError(column, 'geometry value is not MySQL internal geometry (SRID + WKB)');
+  if (!Buffer.isBuffer(value) || value.length < 9) throw new ValueRefused(column, 'geometry value is not MySQL internal geometry (SRID + WKB)');
   return { srid: value.readUInt32LE(0), wkb: value.subarray(4) };
 }
 
@@ -106,7 +96,7 @@ export function geometryToPoint(value: Exclude<SourceValue, null>, column: strin
   const { wkb } = splitGeometry(value, column);
   const little = wkb[0] === 1;
   const kind = little ? wkb.readUInt32LE(1) : wkb.readUInt32BE(1);
-  if (kind !== 1 || wkb.length < 21) throw new ValueError(column, 'value is not a POINT, so it cannot go into a point column; map the column to bytea or geometry');
+  if (kind !== 1 || wkb.length < 21) throw new ValueRefused(column, 'value is not a POINT, so it cannot go into a point column; map the column to bytea or geometry');
   const x = little ? wkb.readDoubleLE(5) : wkb.readDoubleBE(5);
   const y = little ? wkb.readDoubleLE(13) : wkb.readDoubleBE(13);
   return `(${Object.is(x, -0) ? '-0' : String(x)},${Object.is(y, -0) ? '-0' : String(y)})`;
@@ -224,7 +214,7 @@ export function buildConverter(source: SourceColumn, target: TargetColumn, adjus
     convert = (v) => {
       const text = asText(v, name);
       if (!text.includes('\u0000')) return text;
-      if (policy !== 'strip') throw new ValueError(name, nulRejection(policy, name));
+      if (policy !== 'strip') throw new ValueRefused(name, nulRejection(policy, name));
       adjustments.nulCharactersRemoved += 1;
       return text.replace(/\u0000/g, '');
     };

@@ -1,7 +1,7 @@
 import { BINARY_CHARSET, decodeRawField, splitRawRow, ZeroBytes, type RawField } from '../dialect/mysql/raw-rows.js';
 import { encodeCopyValue } from '../dialect/postgres/copy-text.js';
-import { MigrationError } from '../core/errors.js';
-import { ValueError, type Converter, type CopyByteRule } from './convert.js';
+import { PermanentError, TransientError, ValueRefused } from '../core/errors.js';
+import { type Converter, type CopyByteRule } from './convert.js';
 import { writeBinaryValue, type BinaryKind } from './copy-binary.js';
 
 /**
@@ -299,11 +299,9 @@ export class CopyRowEncoder {
   private convertField(i: number, source: Buffer): void {
     const bytes = this.ends[i]! - this.starts[i]!;
     if (bytes > MAX_CONVERTED_BYTES) {
-      throw new MigrationError(
+      throw new PermanentError(
         `table ${this.table}: column ${this.columns[i]!.name} holds a value of ${Math.round(bytes / 1048576)} MB that must be converted for its PostgreSQL column, and my2pg converts values of up to ${MAX_CONVERTED_BYTES / 1048576} MB (bigger ones are only copied as they are); map the column to text or bytea, or fix the value in MySQL, then retry the table`,
-        { table: this.table },
-        true,
-      );
+        { table: this.table });
     }
     const value = decodeRawField(source, this.starts[i]!, this.ends[i]!, this.fields[i]!);
     this.converted[i] = this.columns[i]!.convert(value);
@@ -343,7 +341,7 @@ export class CopyRowEncoder {
           this.convertField(i, source);
         }
       } catch (error) {
-        if (error instanceof ValueError) return { column: error.column, reason: error.reason };
+        if (error instanceof ValueRefused) return { column: error.column, reason: error.reason };
         throw error;
       }
     }

@@ -4,7 +4,9 @@ import { decodeRawRow, queryRawRows, type RawRowQuery } from '../dialect/mysql/r
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
-import { isPermanentError, MigrationError } from '../core/errors.js';
+import { My2pgError, PermanentError, RowRefused, TransientError } from '../core/errors.js';
+import { isPermanentError, isRowRefusal } from '../dialect/driver-errors.js';
+import { mysqlKeyRangeConditions } from '../dialect/mysql/key-range.js';
 import { readSourceCatalog, selectExpression, type SourceColumn, type SourceTable } from '../dialect/mysql/catalog.js';
 import { readTargetTables, type TargetColumn, type TargetTable } from '../dialect/postgres/catalog.js';
 import { buildConverter, copyByteRuleFor, emptyAdjustments, hasAdjustments, type ColumnAdjustments, type ConvertOptions, type Converter } from './convert.js';
@@ -89,11 +91,9 @@ export function pairColumns(source: SourceTable, target: TargetTable, only?: rea
   if (only) {
     const missing = only.filter((name) => !source.columns.some((c) => c.name === name));
     if (missing.length > 0) {
-      throw new MigrationError(
+      throw new PermanentError(
         `table ${source.name}: the source has no column ${missing.map((m) => JSON.stringify(m)).join(', ')}; fix the entity definition`,
-        { table: source.name },
-        true,
-      );
+        { table: source.name });
     }
   }
   const missing: string[] = [];
@@ -105,21 +105,17 @@ export function pairColumns(source: SourceTable, target: TargetTable, only?: rea
       continue;
     }
     if (targetColumn.generated && !column.generated) {
-      throw new MigrationError(
+      throw new PermanentError(
         `table ${source.name}: target column ${JSON.stringify(targetColumn.name)} is GENERATED ALWAYS in PostgreSQL and cannot be filled; exclude the column or make it a plain column`,
-        { table: source.name },
-        true,
-      );
+        { table: source.name });
     }
     const adjustments = emptyAdjustments();
     pairs.push({ source: column, target: targetColumn, convert: buildConverter(column, targetColumn, adjustments, convertOptions), adjustments, ...(targetColumn.generated ? { computed: true } : {}) });
   }
   if (missing.length > 0) {
-    throw new MigrationError(
+    throw new PermanentError(
       `table ${source.name}: the target table ${JSON.stringify(target.name)} has no column ${missing.map((m) => JSON.stringify(m)).join(', ')}; add ${missing.length > 1 ? 'them' : 'it'} to the target (or drop the table so my2pg creates it), then retry the table`,
-      { table: source.name },
-      true,
-    );
+      { table: source.name });
   }
   return pairs;
 }
@@ -143,18 +139,8 @@ export function buildSelect(table: SourceTable, columns: readonly SourceColumn[]
 export function buildRangeFilter(table: SourceTable, range: CopyTableInput['range']): { sql: string; values: string[] } {
   if (!range || (range.from === null && range.to === null)) return { sql: '', values: [] };
   const column = table.columns.find((c) => c.name === range.column);
-  const cast = column?.unsigned ? 'UNSIGNED' : 'SIGNED';
-  const parts: string[] = [];
-  const values: string[] = [];
-  if (range.from !== null) {
-    parts.push(`${quoteMysql(range.column)} >= CAST(? AS ${cast})`);
-    values.push(range.from);
-  }
-  if (range.to !== null) {
-    parts.push(`${quoteMysql(range.column)} < CAST(? AS ${cast})`);
-    values.push(range.to);
-  }
-  return { sql: ` WHERE ${parts.join(' AND ')}`, values };
+  const { conditions, values } = mysqlKeyRangeConditions({ name: range.column, unsigned: column?.unsigned ?? false }, range);
+  return { sql: ` WHERE ${conditions.join(' AND ')}`, values };
 }
 
 /** The COPY statement for the paired columns. */
@@ -187,18 +173,16 @@ export async function loadTablePair(
     ? await catalog.sourceTable(input.table)
     : await readSourceCatalog(source, [input.table]).then((c) => ({ database: c.database, table: c.tables.find((t) => t.name === input.table) }));
   if (!sourceTable) {
-    throw new MigrationError(`table ${input.table}: it no longer exists in the MySQL source database ${database}`, { table: input.table }, true);
+    throw new PermanentError(`table ${input.table}: it no longer exists in the MySQL source database ${database}`, { table: input.table });
   }
   const targetTable =
     catalog && catalog.run.targetSchema === input.targetSchema
       ? await catalog.targetTable(input.targetTable)
       : (await withPgClient(target, (client) => readTargetTables(client, input.targetSchema, [input.targetTable]))).get(input.targetTable);
   if (!targetTable) {
-    throw new MigrationError(
+    throw new PermanentError(
       `table ${input.table}: the target table ${input.targetSchema}.${input.targetTable} does not exist; start a new run so my2pg creates it`,
-      { table: input.table },
-      true,
-    );
+      { table: input.table });
   }
   return { sourceTable, targetTable };
 }
@@ -246,18 +230,6 @@ export const DEFAULT_BATCH_BYTES = 2 * 1024 * 1024;
 
 /** More rejected rows than this in one table means a wrong mapping, not bad rows: the table fails. */
 export const MAX_REJECTED_ROWS = 100_000;
-
-/**
- * SQLSTATE classes in which PostgreSQL refuses a value or a row (data exception, integrity
- * violation, program limit such as an oversized index row): the row is rejected, not retried.
- */
-export function isRowRejection(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
-}
-
-/** Thrown inside a fast copy that met a refused row: the copy starts over row-careful. */
-class RowRefused extends Error {}
 
 /** Longest text kept of one value of a rejected row (the record is for people; the source keeps the value). */
 const MAX_REJECTED_VALUE_CHARS = 4096;
@@ -355,7 +327,7 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
   const selectValues = buildRangeFilter(sourceTable, input.range).values;
   const rangeKey = input.range ? pairs.find((p) => p.source.name === input.range!.column)?.target.name : undefined;
   if (input.range && rangeKey === undefined) {
-    throw new MigrationError(`table ${input.table}: the key column ${JSON.stringify(input.range.column)} of a range job is not copied; start a new run`, { table: input.table }, true);
+    throw new PermanentError(`table ${input.table}: the key column ${JSON.stringify(input.range.column)} of a range job is not copied; start a new run`, { table: input.table });
   }
   const copySql = buildCopy(input.targetSchema, targetTable.name, pairs);
   const limits: BatchLimits = { batchRows: Math.max(1, input.batchSize), batchBytes: Math.max(64 * 1024, input.batchBytes ?? DEFAULT_BATCH_BYTES) };
@@ -381,11 +353,9 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
 
   const reject = (row: readonly SourceValue[], column: string | null, reason: string, sqlstate: string | null): void => {
     if (rejectedCount >= MAX_REJECTED_ROWS) {
-      throw new MigrationError(
+      throw new PermanentError(
         `table ${input.table}: more than ${MAX_REJECTED_ROWS} rows refused (last: ${reason}); the mapping of column ${column ?? '?'} is probably wrong — fix the target column type, then retry the table`,
-        { table: input.table },
-        true,
-      );
+        { table: input.table });
     }
     const rowJson: Record<string, unknown> = {};
     for (let i = 0; i < width; i += 1) rowJson[names[i]!] = jsonSafe(row[i] ?? null);
@@ -462,7 +432,7 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
         hooks.signal?.throwIfAborted();
         if (careful) {
           await copyRowsCareful(pg, copySql, startQuery, encoder, limits, onRow(true), {
-            isRowRejection,
+            isRowRejection: isRowRefusal,
             onRefused: (row, error) => {
               const e = error as Error & { code?: string; column?: string; where?: string };
               reject(decodeRawRow(row, 0, encoder.rawFields), rejectedColumn(e), e.message, e.code ?? null);
@@ -480,7 +450,7 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
               await copyRowsFast(pg, copySql, startQuery, encoder, limits, onRow(false), logStreamed);
             }
           } catch (error) {
-            if (isRowRejection(error)) throw new RowRefused((error as Error).message, { cause: error });
+            if (isRowRefusal(error)) throw new RowRefused((error as Error).message, { cause: error });
             throw error;
           }
         }
@@ -511,8 +481,8 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
       }
     }
   } catch (error) {
-    if (error instanceof MigrationError) throw error;
-    throw new MigrationError(`table ${input.table}: ${(error as Error).message}`, { table: input.table, cause: error }, isPermanentError(error));
+    if (error instanceof My2pgError) throw error;
+    throw (isPermanentError(error) ? new PermanentError(`table ${input.table}: ${(error as Error).message}`, { table: input.table, cause: error }) : new TransientError(`table ${input.table}: ${(error as Error).message}`, { table: input.table, cause: error }));
   } finally {
     clearInterval(timer);
   }

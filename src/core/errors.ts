@@ -1,3 +1,9 @@
+/**
+ * The one error family of my2pg. Every error my2pg raises is a `My2pgError` of one kind; what
+ * the drivers raise is classified by src/dialect/driver-errors.ts. Only jobs/ turns a permanent
+ * error into BullMQ's `UnrecoverableError`, and only the CLI turns a usage error into exit 2.
+ */
+
 /** Where in the data a problem happened. */
 export interface ErrorContext {
   table?: string;
@@ -14,35 +20,61 @@ export interface PgErrorFields {
 }
 
 /**
- * The one error family of my2pg. Every message names the table (when there is one) and
- * says what to do next.
+ * - `usage`: configuration, arguments or connectivity, found before anything started (exit 2);
+ * - `permanent`: a retry cannot help (bad schema, a run that is not there, cancelled);
+ * - `transient`: a retry may help (a lost connection, a deadlock);
+ * - `value-refused`: my2pg refuses one value of a row (2 into a boolean, a NUL under `--nul reject`);
+ * - `row-refused`: PostgreSQL refused a row of a COPY (a data exception, a constraint).
  */
-export class MigrationError extends Error {
+export type ErrorKind = 'usage' | 'permanent' | 'transient' | 'value-refused' | 'row-refused';
+
+export abstract class My2pgError extends Error {
+  abstract readonly kind: ErrorKind;
   readonly table: string | undefined;
   readonly keyRange: ErrorContext['keyRange'];
   readonly pg: PgErrorFields;
-  /** True when retrying cannot help (bad schema, bad value); BullMQ must not retry. */
-  readonly permanent: boolean;
 
-  constructor(message: string, context: ErrorContext = {}, permanent = false) {
+  constructor(message: string, context: ErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
-    this.name = 'MigrationError';
+    this.name = new.target.name;
     this.table = context.table;
     this.keyRange = context.keyRange;
-    this.permanent = permanent;
     this.pg = pickPgFields(context.cause);
   }
 }
 
 /** A problem of configuration, usage or connectivity found before anything started (exit 2). */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+export class UsageError extends My2pgError {
+  readonly kind = 'usage';
+}
+
+/** Retrying cannot help; BullMQ must not retry. */
+export class PermanentError extends My2pgError {
+  readonly kind = 'permanent';
+}
+
+/** Retrying may help. */
+export class TransientError extends My2pgError {
+  readonly kind = 'transient';
+}
+
+/** One value my2pg will not write as it is; the row is set aside as rejected. */
+export class ValueRefused extends My2pgError {
+  readonly kind = 'value-refused';
+  constructor(
+    readonly column: string,
+    readonly reason: string,
+  ) {
+    super(`column ${column}: ${reason}`);
   }
 }
 
-function pickPgFields(cause: unknown): PgErrorFields {
+/** PostgreSQL refused a row of a batch (SQLSTATE classes 22, 23, 54): the careful path narrows it down. */
+export class RowRefused extends My2pgError {
+  readonly kind = 'row-refused';
+}
+
+export function pickPgFields(cause: unknown): PgErrorFields {
   if (typeof cause !== 'object' || cause === null) return {};
   const c = cause as Record<string, unknown>;
   const out: PgErrorFields = {};
@@ -52,35 +84,16 @@ function pickPgFields(cause: unknown): PgErrorFields {
   return out;
 }
 
-// SQLSTATE classes that a retry cannot fix: data exceptions, integrity violations,
-// syntax/undefined-object errors, feature not supported.
-const PERMANENT_PG_CLASSES = new Set(['22', '23', '42', '0A', '2B']);
-// mysql2 error codes that no retry fixes.
-const PERMANENT_MYSQL_CODES = new Set([
-  'ER_NO_SUCH_TABLE',
-  'ER_BAD_FIELD_ERROR',
-  'ER_TABLEACCESS_DENIED_ERROR',
-  'ER_COLUMNACCESS_DENIED_ERROR',
-  'ER_PARSE_ERROR',
-]);
-
-/** Whether an error from a driver is permanent (no retry can succeed). */
-export function isPermanentError(error: unknown): boolean {
-  if (error instanceof MigrationError) return error.permanent;
-  // BullMQ's UnrecoverableError, known by its name: importing BullMQ here would load it in every command.
-  if (error instanceof Error && error.name === 'UnrecoverableError') return true;
-  if (typeof error !== 'object' || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return false;
-  if (/^[0-9A-Z]{5}$/.test(code)) return PERMANENT_PG_CLASSES.has(code.slice(0, 2));
-  return PERMANENT_MYSQL_CODES.has(code);
+/** The process exit code for an error that ends a command: 2 for usage, 1 otherwise. */
+export function exitCodeOf(error: unknown): 1 | 2 {
+  return error instanceof UsageError ? 2 : 1;
 }
 
 /** One line describing an error and its PostgreSQL detail, for logs and reports. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const parts = [error.message];
-  const fields = error instanceof MigrationError ? error.pg : pickPgFields(error);
+  const fields = error instanceof My2pgError ? error.pg : pickPgFields(error);
   if (fields.detail && !error.message.includes(fields.detail)) parts.push(`(${fields.detail})`);
   return parts.join(' ');
 }

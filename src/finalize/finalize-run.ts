@@ -10,7 +10,7 @@ import { restoreConstraints, type RestoredConstraint } from './restore-constrain
 import { restoreTriggers } from './restore-triggers.js';
 import { resetSequences, type SequenceReset } from './reset-sequences.js';
 import { syncAlembicVersion, type AlembicSync } from './sync-alembic.js';
-import { MigrationError, UsageError } from '../core/errors.js';
+import { PermanentError, UsageError } from '../core/errors.js';
 import type { FinalizeProgress } from '../queue/contract.js';
 import type { NotMigratedObject, SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
 import { describeViewProblem, isViewProblem, migrateViews, reverifyViews, type ViewOutcome } from './migrate-views.js';
@@ -82,7 +82,7 @@ export async function finalizeRun(
   const copyResults = options.copyResults ?? new Map<string, CopyTableResult>();
   const onProgress = options.onProgress ?? (() => undefined);
   const run = await getRun(target, runId);
-  if (!run) throw new MigrationError(`run ${runId} is not recorded in this target's my2pg schema; is this worker's DATABASE_URL the one \`start\` used?`, {}, true);
+  if (!run) throw new PermanentError(`run ${runId} is not recorded in this target's my2pg schema; is this worker's DATABASE_URL the one \`start\` used?`, {});
   const schema = run.targetSchema;
   const tables = await listRunTables(target, runId);
   const problems: string[] = [];

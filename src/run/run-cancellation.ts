@@ -1,23 +1,21 @@
 import type { DataSource } from 'typeorm';
-import { MigrationError } from '../core/errors.js';
+import { PermanentError, TransientError } from '../core/errors.js';
 import { getRunStatus } from '../state/store.js';
 
 /** How often a running job asks whether its run was cancelled, ms. */
 export const CANCEL_POLL_MS = 1000;
 
 /** A job stops because `my2pg cancel` cancelled its run; permanent, so BullMQ does not retry it. */
-export class RunCancelledError extends MigrationError {
+export class RunCancelledError extends PermanentError {
   constructor(runId: string, table?: string) {
-    super(`run ${runId} was cancelled (npx my2pg cancel)${table ? `; table ${table} was not copied and its transaction rolled back` : ''}; start a new run with: npx my2pg run`, { table }, true);
-    this.name = 'RunCancelledError';
+    super(`run ${runId} was cancelled (npx my2pg cancel)${table ? `; table ${table} was not copied and its transaction rolled back` : ''}; start a new run with: npx my2pg run`, { table });
   }
 }
 
 /** A copy stops because its worker process stops at once; the job is handed back to the queue. */
-export class WorkerStoppingError extends MigrationError {
+export class WorkerStoppingError extends TransientError {
   constructor() {
-    super('the worker process is stopping: the copy was rolled back and the table goes back to the queue', {}, false);
-    this.name = 'WorkerStoppingError';
+    super('the worker process is stopping: the copy was rolled back and the table goes back to the queue');
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildConverter, emptyAdjustments, isZeroDate, setToArrayLiteral, ValueError } from '../../src/copy/convert.js';
+import { buildConverter, emptyAdjustments, isZeroDate, setToArrayLiteral, ValueRefused } from '../../src/copy/convert.js';
 import type { SourceColumn } from '../../src/dialect/mysql/catalog.js';
 import type { TargetColumn } from '../../src/dialect/postgres/catalog.js';
 import { src, tgt } from '../helpers/columns.js';
@@ -27,7 +27,7 @@ describe('value conversion for the target column', () => {
 
   it('rejects a value a boolean cannot hold, naming the column', () => {
     const convert = buildConverter(src('tinyint', { columnType: 'tinyint(1)' }), tgt('bool', 'B'));
-    expect(() => convert(2)).toThrow(ValueError);
+    expect(() => convert(2)).toThrow(ValueRefused);
     expect(() => convert(2)).toThrow(/column c: value "2" is not 0 or 1/);
   });
 
@@ -35,7 +35,7 @@ describe('value conversion for the target column', () => {
     const nul = 's:22:"\u0000*\u0000scheduled_timestamp"';
     for (const policy of [undefined, 'reject', 'bytea'] as const) {
       const convert = buildConverter(src('longtext', { name: 'option_value' }), tgt('text', 'S'), emptyAdjustments(), { nul: policy });
-      expect(() => convert(nul)).toThrow(ValueError);
+      expect(() => convert(nul)).toThrow(ValueRefused);
       expect(() => convert(nul)).toThrow(policy === 'bytea' ? /column option_value: .*make the column bytea/ : /column option_value: text holds NUL characters.*--nul bytea.*--nul strip/);
       expect(convert('no nul here')).toBe('no nul here');
     }
