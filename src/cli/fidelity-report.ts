@@ -1,5 +1,5 @@
-import { describeAdjustments, type TableAdjustments } from '../copy/copy-table.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
+import { describeAdjustments, type TableAdjustments } from '../vocabulary/adjustments.js';
 
 function adjustedTables(tables: readonly RunTableRow[]): RunTableRow[] {
   return tables.filter((t) => describeAdjustments((t.adjustments ?? {}) as TableAdjustments).length > 0);

@@ -2,8 +2,9 @@ import { ValueRefused } from '../core/errors.js';
 import type { SourceValue } from '../dialect/mysql/connection.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import type { SourceColumn } from '../dialect/mysql/catalog.js';
-import { isSpatialType } from '../schema/type-map.js';
+import { DATE_TYPES, isSpatialType, isZeroDate } from '../vocabulary/type-families.js';
 import type { TargetColumn } from '../dialect/postgres/catalog.js';
+import { emptyAdjustments, type ColumnAdjustments } from '../vocabulary/adjustments.js';
 
 /** Turns one source value into the text PostgreSQL parses for the target column (null = NULL). */
 export type Converter = (value: SourceValue) => string | null;
@@ -18,39 +19,6 @@ function asText(value: Exclude<SourceValue, null>, column: string): string {
   } catch {
     throw new ValueRefused(column, 'binary value is not valid UTF-8 text; map the column to bytea');
   }
-}
-
-/**
- * Values a converter had to change because PostgreSQL cannot hold them as they are. Counted
- * per column so the run reports them; nothing is changed silently.
- */
-export interface ColumnAdjustments {
-  /** Zero or partial-zero dates written as NULL. */
-  zeroDatesToNull: number;
-  /** Values from which NUL characters were removed. */
-  nulCharactersRemoved: number;
-  /** Geometry values whose SRID (not 0) a point or bytea (WKB) column cannot keep. */
-  sridsDropped: number;
-}
-
-export function emptyAdjustments(): ColumnAdjustments {
-  return { zeroDatesToNull: 0, nulCharactersRemoved: 0, sridsDropped: 0 };
-}
-
-/** Adds one set of adjustments to another (ranges of one table); absent counts are 0. */
-export function addAdjustments(into: ColumnAdjustments, more: Partial<ColumnAdjustments>): ColumnAdjustments {
-  for (const key of Object.keys(into) as (keyof ColumnAdjustments)[]) into[key] += more[key] ?? 0;
-  return into;
-}
-
-/** Whether a converter changed any value of its column. */
-export function hasAdjustments(a: ColumnAdjustments): boolean {
-  return Object.values(a).some((n) => n > 0);
-}
-
-/** MySQL's zero dates ('0000-00-00', '2024-00-10') have no PostgreSQL equivalent: NULL. */
-export function isZeroDate(text: string): boolean {
-  return /^\d{4}-00-|^\d{4}-\d{2}-00|^0000-/.test(text);
 }
 
 function bitsToBigInt(bytes: Buffer): bigint {
@@ -149,7 +117,6 @@ export function setToArrayLiteral(text: string): string {
   return '{' + text.split(',').map(quoteArrayElement).join(',') + '}';
 }
 
-const DATE_TYPES = new Set(['date', 'datetime', 'timestamp']);
 
 /** How converters treat values PostgreSQL cannot hold as they are. */
 export interface ConvertOptions {

@@ -1,6 +1,6 @@
 import { BINARY_CHARSET, decodeRawField, splitRawRow, ZeroBytes, type RawField } from '../dialect/mysql/raw-rows.js';
 import { encodeCopyValue } from '../dialect/postgres/copy-text.js';
-import { PermanentError, TransientError, ValueRefused } from '../core/errors.js';
+import { PermanentError, ValueRefused } from '../core/errors.js';
 import { type Converter, type CopyByteRule } from './convert.js';
 import { writeBinaryValue, type BinaryKind } from './copy-binary.js';
 

@@ -7,10 +7,9 @@ import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { My2pgError, PermanentError, RowRefused, TransientError } from '../core/errors.js';
 import { isPermanentError, isRowRefusal } from '../dialect/driver-errors.js';
 import { mysqlKeyRangeConditions } from '../dialect/mysql/key-range.js';
-import { readSourceCatalog, selectExpression, type SourceColumn, type SourceTable } from '../dialect/mysql/catalog.js';
-import { readTargetTables, type TargetColumn, type TargetTable } from '../dialect/postgres/catalog.js';
-import { buildConverter, copyByteRuleFor, emptyAdjustments, hasAdjustments, type ColumnAdjustments, type ConvertOptions, type Converter } from './convert.js';
-import { targetIdentifier } from '../schema/identifiers.js';
+import { selectExpression, type SourceColumn, type SourceTable } from '../dialect/mysql/catalog.js';
+import type { TargetTable } from '../dialect/postgres/catalog.js';
+import { buildConverter, copyByteRuleFor, type ConvertOptions, type Converter } from './convert.js';
 import type { NulPolicy } from '../schema/nul-columns.js';
 import { BINARY_HEADER, BINARY_TRAILER, binaryKindFor } from './copy-binary.js';
 import { BinaryUnfit, CopyRowEncoder, type RowRefusal } from './copy-encoder.js';
@@ -18,6 +17,9 @@ import { copyRowsCareful, copyRowsFast, type BatchLimits, type StartRawQuery } f
 import { STATE_SCHEMA } from '../state/entities.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 import { canonicalMysqlRow, rowCanonicalizerFor, rowKeyText } from '../vocabulary/canonical.js';
+import { describeAdjustments, emptyAdjustments, hasAdjustments, type ColumnAdjustments, type TableAdjustments } from '../vocabulary/adjustments.js';
+import { matchColumns, type ColumnMatch } from '../vocabulary/column-pairs.js';
+import { loadTablePair } from '../state/run-catalog.js';
 
 /** What to copy. */
 export interface CopyTableInput {
@@ -56,68 +58,19 @@ export interface CopyTableHooks {
   catalog?: RunCatalog | undefined;
 }
 
-/** One source column matched to its target column. */
-export interface ColumnPair {
-  source: SourceColumn;
-  target: TargetColumn;
+/** One source column matched to its target column, with the converter the copy writes it through. */
+export interface ColumnPair extends ColumnMatch {
   convert: Converter;
   /** What the converter had to change in this column's values. */
   adjustments: ColumnAdjustments;
-  /**
-   * A generated column on both sides: PostgreSQL computes it, so the copy leaves it out,
-   * while verification still compares its values (a wrong translation shows as a mismatch).
-   */
-  computed?: boolean;
 }
 
-/**
- * Finds the target column for a source column: same name, else the name my2pg gives a column
- * longer than 63 bytes, else the one same name ignoring case.
- */
-export function findTargetColumn(target: TargetTable, name: string): TargetColumn | undefined {
-  const exact = target.columns.find((c) => c.name === name) ?? target.columns.find((c) => c.name === targetIdentifier(name));
-  if (exact) return exact;
-  const folded = target.columns.filter((c) => c.name.toLowerCase() === name.toLowerCase());
-  return folded.length === 1 ? folded[0] : undefined;
-}
-
-/**
- * Pairs source columns with target columns. A source column the target lacks is a permanent
- * error naming it; so is a target column PostgreSQL computes itself, unless the source column
- * is generated too (then the pair is marked `computed`).
- */
+/** The matched columns of a table, each with its converter. */
 export function pairColumns(source: SourceTable, target: TargetTable, only?: readonly string[], convertOptions: ConvertOptions = {}): ColumnPair[] {
-  const wanted = only ? source.columns.filter((c) => only.includes(c.name)) : source.columns;
-  if (only) {
-    const missing = only.filter((name) => !source.columns.some((c) => c.name === name));
-    if (missing.length > 0) {
-      throw new PermanentError(
-        `table ${source.name}: the source has no column ${missing.map((m) => JSON.stringify(m)).join(', ')}; fix the entity definition`,
-        { table: source.name });
-    }
-  }
-  const missing: string[] = [];
-  const pairs: ColumnPair[] = [];
-  for (const column of wanted) {
-    const targetColumn = findTargetColumn(target, column.name);
-    if (!targetColumn) {
-      missing.push(column.name);
-      continue;
-    }
-    if (targetColumn.generated && !column.generated) {
-      throw new PermanentError(
-        `table ${source.name}: target column ${JSON.stringify(targetColumn.name)} is GENERATED ALWAYS in PostgreSQL and cannot be filled; exclude the column or make it a plain column`,
-        { table: source.name });
-    }
+  return matchColumns(source, target, only).map((match) => {
     const adjustments = emptyAdjustments();
-    pairs.push({ source: column, target: targetColumn, convert: buildConverter(column, targetColumn, adjustments, convertOptions), adjustments, ...(targetColumn.generated ? { computed: true } : {}) });
-  }
-  if (missing.length > 0) {
-    throw new PermanentError(
-      `table ${source.name}: the target table ${JSON.stringify(target.name)} has no column ${missing.map((m) => JSON.stringify(m)).join(', ')}; add ${missing.length > 1 ? 'them' : 'it'} to the target (or drop the table so my2pg creates it), then retry the table`,
-      { table: source.name });
-  }
-  return pairs;
+    return { ...match, convert: buildConverter(match.source, match.target, adjustments, convertOptions), adjustments };
+  });
 }
 
 /** The label of a key range in `my2pg.rejected_rows.part` ('' is the whole table). */
@@ -159,48 +112,7 @@ function describeKey(table: SourceTable, pairs: readonly ColumnPair[], row: read
   return key;
 }
 
-/**
- * Loads the source and target definitions of one table: from the run's catalog when one is
- * given (read once per run and process), else from both databases.
- */
-export async function loadTablePair(
-  source: DataSource,
-  target: DataSource,
-  input: Pick<CopyTableInput, 'table' | 'targetSchema' | 'targetTable'>,
-  catalog?: RunCatalog,
-): Promise<{ sourceTable: SourceTable; targetTable: TargetTable }> {
-  const { database, table: sourceTable } = catalog
-    ? await catalog.sourceTable(input.table)
-    : await readSourceCatalog(source, [input.table]).then((c) => ({ database: c.database, table: c.tables.find((t) => t.name === input.table) }));
-  if (!sourceTable) {
-    throw new PermanentError(`table ${input.table}: it no longer exists in the MySQL source database ${database}`, { table: input.table });
-  }
-  const targetTable =
-    catalog && catalog.run.targetSchema === input.targetSchema
-      ? await catalog.targetTable(input.targetTable)
-      : (await withPgClient(target, (client) => readTargetTables(client, input.targetSchema, [input.targetTable]))).get(input.targetTable);
-  if (!targetTable) {
-    throw new PermanentError(
-      `table ${input.table}: the target table ${input.targetSchema}.${input.targetTable} does not exist; start a new run so my2pg creates it`,
-      { table: input.table });
-  }
-  return { sourceTable, targetTable };
-}
 
-
-/** Columns whose values had to be changed to fit PostgreSQL, with the counts; absent when none. */
-export type TableAdjustments = Record<string, ColumnAdjustments>;
-
-/** Sentences for a table's adjustments, for logs and reports. */
-export function describeAdjustments(adjustments: TableAdjustments): string[] {
-  const out: string[] = [];
-  for (const [column, a] of Object.entries(adjustments)) {
-    if (a.zeroDatesToNull > 0) out.push(`column ${column}: ${a.zeroDatesToNull} zero dates written as NULL`);
-    if (a.nulCharactersRemoved > 0) out.push(`column ${column}: NUL characters removed from ${a.nulCharactersRemoved} values (--nul strip)`);
-    if (a.sridsDropped > 0) out.push(`column ${column}: the SRID of ${a.sridsDropped} geometry values not kept (the column holds no SRID)`);
-  }
-  return out;
-}
 
 /** A source row the target refused, as recorded in `my2pg.rejected_rows`. */
 export interface RejectedRow {

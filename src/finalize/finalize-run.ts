@@ -1,17 +1,16 @@
 import type { DataSource } from 'typeorm';
 import { readSourceCatalog } from '../dialect/mysql/catalog.js';
-import { targetIdentifier } from '../schema/identifiers.js';
+import { targetIdentifier } from '../vocabulary/identifiers.js';
 import { getRun, listRunTables, updateRun } from '../state/store.js';
 import { describeVerificationProblem, mergeVerifications, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
-import type { CopyTableResult } from '../queue/contract.js';
-import { tableJobIds, type RangeCounts } from '../run/prepare-run.js';
+import type { CopyTableResult, FinalizeProgress } from './part-result.js';
+import { tableJobIds, type RangeCounts } from '../state/job-ids.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import { restoreConstraints, type RestoredConstraint } from './restore-constraints.js';
 import { restoreTriggers } from './restore-triggers.js';
 import { resetSequences, type SequenceReset } from './reset-sequences.js';
 import { syncAlembicVersion, type AlembicSync } from './sync-alembic.js';
 import { PermanentError, UsageError } from '../core/errors.js';
-import type { FinalizeProgress } from '../queue/contract.js';
 import type { NotMigratedObject, SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
 import { describeViewProblem, isViewProblem, migrateViews, reverifyViews, type ViewOutcome } from './migrate-views.js';
 

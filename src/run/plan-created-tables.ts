@@ -1,14 +1,14 @@
 import type { DataSource } from 'typeorm';
 import { withPgClient } from '../dialect/postgres/connection.js';
 import { UsageError } from '../core/errors.js';
-import { findTargetColumn } from '../copy/copy-table.js';
 import { reserveDefaultNames } from '../schema/ddl.js';
-import { IdentifierAllocator, targetIdentifier } from '../schema/identifiers.js';
+import { IdentifierAllocator, targetIdentifier } from '../vocabulary/identifiers.js';
 import { planKeyTypes } from '../schema/key-types.js';
 import { findNulColumns, type NulPolicy } from '../schema/nul-columns.js';
 import type { SourceCatalog } from '../dialect/mysql/catalog.js';
 import type { TargetTable } from '../dialect/postgres/catalog.js';
 import type { TypeMapOptions } from '../schema/type-overrides.js';
+import { findTargetColumn } from '../vocabulary/column-pairs.js';
 
 /** What the created tables of a run need beyond their own MySQL definitions. */
 export interface CreatedTablesPlan {

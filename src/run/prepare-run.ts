@@ -5,9 +5,9 @@ import { quoteMysql } from '../dialect/mysql/quote.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { UsageError } from '../core/errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../vocabulary/table-selection.js';
-import { copyJobId, newRunId, rangeJobId } from '../queue/contract.js';
+import { copyJobId, newRunId, rangeJobId, type RangeCounts } from '../state/job-ids.js';
 import type { QueueNames } from '../queue/target-scope.js';
-import { findFittedCollisions, targetIdentifier } from '../schema/identifiers.js';
+import { findFittedCollisions, targetIdentifier } from '../vocabulary/identifiers.js';
 import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import { planCreatedTables } from './plan-created-tables.js';
@@ -105,16 +105,6 @@ export interface PreparedRun {
   droppedForeignKeys: number;
   /** Secondary indexes of existing tables dropped for the load (rebuilt by finalize). */
   droppedIndexes: number;
-}
-
-/** The number of range jobs of each split table, as kept in `my2pg.runs.options.ranges`. */
-export type RangeCounts = Record<string, number>;
-
-/** Every job id of a table: its range jobs when it was split, else its one job. */
-export function tableJobIds(table: { tableName: string; jobId: string }, ranges: RangeCounts | null | undefined): string[] {
-  const count = ranges?.[table.tableName] ?? 0;
-  if (count <= 1) return [table.jobId];
-  return Array.from({ length: count }, (_, i) => rangeJobId(table.jobId, i));
 }
 
 /** Runs DDL statements (no bound values) a few hundred at a time, in the runner's transaction. */

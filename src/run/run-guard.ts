@@ -5,7 +5,7 @@ import { UsageError } from '../core/errors.js';
 import { readTableJobs, type QueueHandles } from '../queue/run-queue.js';
 import { finalizeJobId } from '../queue/contract.js';
 import { queuesOfRun, type QueueNames } from '../queue/target-scope.js';
-import { tableJobIds, type RangeCounts } from './prepare-run.js';
+import { tableJobIds, type RangeCounts } from '../state/job-ids.js';
 import { STATE_SCHEMA } from '../state/entities.js';
 
 // First half of the two-key advisory lock; the second is the schema's hash. Any constant

@@ -1,10 +1,11 @@
 import { literalPg, qualifyPg, quotePg } from '../dialect/postgres/quote.js';
-import { IdentifierAllocator, pgObjectName, targetIdentifier } from './identifiers.js';
+import { IdentifierAllocator, pgObjectName, targetIdentifier } from '../vocabulary/identifiers.js';
 import { DEFAULT_FULLTEXT_CONFIG, translateIndexes } from './index-ddl.js';
 import { isOnUpdateNow, ON_UPDATE_TRIGGER, onUpdatePrecision, onUpdateTriggerSql } from './on-update-trigger.js';
 import type { SourceColumn, SourceTable } from '../dialect/mysql/catalog.js';
 import { mapColumnType } from './type-map.js';
 import { DEFAULT_TYPE_MAP_OPTIONS, type TypeMapOptions } from './type-overrides.js';
+import { isZeroDate } from '../vocabulary/type-families.js';
 
 /** A definition my2pg applies after the load (indexes, foreign keys, CHECK constraints, triggers). */
 export interface DeferredDefinition {
@@ -81,7 +82,7 @@ export function translateDefault(column: SourceColumn, pgType: string, isMariaDb
     if (literal === '1') return { sql: 'true' };
     return { sql: null, warning: `default ${raw} of boolean column ${column.name} is not 0 or 1; dropped` };
   }
-  if (/^\d{4}-00-|^\d{4}-\d{2}-00|^0000-/.test(literal)) {
+  if (isZeroDate(literal)) {
     return { sql: null, warning: `zero-date default ${raw} of column ${column.name} dropped` };
   }
   // A bytea default spelled as hex: an escape-format literal would read backslashes as escapes.

@@ -1,5 +1,5 @@
 import { literalPg, quotePg } from '../dialect/postgres/quote.js';
-import type { IdentifierAllocator } from './identifiers.js';
+import type { IdentifierAllocator } from '../vocabulary/identifiers.js';
 import type { SourceColumn, SourceIndex } from '../dialect/mysql/catalog.js';
 
 /** The default text search configuration of FULLTEXT indexes: no stemming, no stop words, any language. */

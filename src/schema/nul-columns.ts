@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { TEXT_TYPES } from '../vocabulary/type-families.js';
 import { queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
 import type { SourceTable } from '../dialect/mysql/catalog.js';
@@ -8,7 +9,6 @@ export type NulPolicy = 'reject' | 'strip' | 'bytea';
 export const NUL_POLICIES: readonly NulPolicy[] = ['reject', 'strip', 'bytea'];
 export const DEFAULT_NUL_POLICY: NulPolicy = 'reject';
 
-const TEXT_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext']);
 
 /**
  * Text columns of a table that hold a NUL character somewhere (for `--nul bytea`, which

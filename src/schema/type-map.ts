@@ -30,12 +30,6 @@ function lengthOf(columnType: string): number | null {
   return match?.[1] ? Number(match[1]) : null;
 }
 
-const SPATIAL_TYPES = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
-
-/** True for MySQL's geometry types. */
-export function isSpatialType(dataType: string): boolean {
-  return SPATIAL_TYPES.has(dataType);
-}
 
 /**
  * The PostgreSQL type for a MySQL column: a `--column-type` override for this column, else a

@@ -1,7 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { inPgTransaction } from '../dialect/postgres/connection.js';
-import type { TableAdjustments } from '../copy/copy-table.js';
-import { addAdjustments, emptyAdjustments } from '../copy/convert.js';
+import { addAdjustments, emptyAdjustments, type TableAdjustments } from '../vocabulary/adjustments.js';
 
 /**
  * Adds one finished key range to its table's row in `my2pg.run_tables`: rows and adjustments

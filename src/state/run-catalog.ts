@@ -4,6 +4,7 @@ import { readSourceCatalog, type SourceCatalog, type SourceTable } from '../dial
 import { readTargetTables, type TargetTable } from '../dialect/postgres/catalog.js';
 import type { RunRow } from './entities.js';
 import { getRun, listRunTables } from './store.js';
+import { PermanentError } from '../core/errors.js';
 
 /**
  * The definitions of a run's tables, read once per worker process and run: one read of
@@ -69,4 +70,32 @@ async function readRunCatalog(source: DataSource, target: DataSource, runId: str
       return (await targetTables()).get(name);
     },
   };
+}
+
+/**
+ * Loads the source and target definitions of one table: from the run's catalog when one is
+ * given (read once per run and process), else from both databases.
+ */
+export async function loadTablePair(
+  source: DataSource,
+  target: DataSource,
+  input: { table: string; targetSchema: string; targetTable: string },
+  catalog?: RunCatalog,
+): Promise<{ sourceTable: SourceTable; targetTable: TargetTable }> {
+  const { database, table: sourceTable } = catalog
+    ? await catalog.sourceTable(input.table)
+    : await readSourceCatalog(source, [input.table]).then((c) => ({ database: c.database, table: c.tables.find((t) => t.name === input.table) }));
+  if (!sourceTable) {
+    throw new PermanentError(`table ${input.table}: it no longer exists in the MySQL source database ${database}`, { table: input.table });
+  }
+  const targetTable =
+    catalog && catalog.run.targetSchema === input.targetSchema
+      ? await catalog.targetTable(input.targetTable)
+      : (await withPgClient(target, (client) => readTargetTables(client, input.targetSchema, [input.targetTable]))).get(input.targetTable);
+  if (!targetTable) {
+    throw new PermanentError(
+      `table ${input.table}: the target table ${input.targetSchema}.${input.targetTable} does not exist; start a new run so my2pg creates it`,
+      { table: input.table });
+  }
+  return { sourceTable, targetTable };
 }

@@ -4,12 +4,14 @@ import { BINARY_CHARSET, decodeRawField, queryRawRows, splitRawRow, ZeroBytes, t
 import { withPgClient } from '../dialect/postgres/connection.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
-import { loadTablePair, pairColumns } from '../copy/copy-table.js';
 import { selectExpression } from '../dialect/mysql/catalog.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 import { digestFormFor, pgValueExpression, rowCanonicalizerFor, rowKeyText, type RowCanonicalizer } from '../vocabulary/canonical.js';
 import { readPgBinaryRows } from '../dialect/postgres/read-copy-binary.js';
 import { FramedHasher, RangeDigests } from './row-digest.js';
+import { loadTablePair } from '../state/run-catalog.js';
+import { matchColumns } from '../vocabulary/column-pairs.js';
+import { ENUM_SET_TYPES, INTEGER_TYPES, TEXT_TYPES } from '../vocabulary/type-families.js';
 
 /** What to verify. */
 export interface ChecksumInput {
@@ -86,8 +88,7 @@ export interface TableChecksum {
   durationMs: number;
 }
 
-const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
-const STRING_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set']);
+const STRING_TYPES = new Set([...TEXT_TYPES, ...ENUM_SET_TYPES]);
 /** Largest value put in canonical form as JavaScript text (bigger ones of the byte-compared types are hashed as bytes). */
 const MAX_VALUE_BYTES = 64 * 1024 * 1024;
 /** The target table's alias in verification queries. */
@@ -183,7 +184,7 @@ export async function checksumTable(source: DataSource, target: DataSource, inpu
   const started = Date.now();
   const maxListed = options.maxListed ?? 100;
   const { sourceTable, targetTable } = await loadTablePair(source, target, input, input.catalog);
-  const pairs = pairColumns(sourceTable, targetTable, input.columns);
+  const pairs = matchColumns(sourceTable, targetTable, input.columns);
   const width = pairs.length;
   const canon = rowCanonicalizerFor(pairs, sourceTable.primaryKey);
   const keyPairs = canon.keyIndexes.map((i) => pairs[i]!);

@@ -3,7 +3,8 @@ import { parse as parseLosslessJson } from 'lossless-json';
 import type { SourceValue } from '../dialect/mysql/connection.js';
 import type { SourceColumn } from '../dialect/mysql/catalog.js';
 import type { TargetColumn } from '../dialect/postgres/catalog.js';
-import type { ColumnPair } from '../copy/copy-table.js';
+import type { ColumnMatch } from './column-pairs.js';
+import { BINARY_TYPES, DATE_TYPES, INTEGER_TYPES, isZeroDate, SPATIAL_TYPES, TEXT_TYPES } from './type-families.js';
 
 /**
  * Canonical forms for verification. A value read from MySQL (as the driver hands it over) and
@@ -99,7 +100,7 @@ export function normalizeTemporal(text: string): string | null {
     }
   }
   let t = text.trim();
-  if (/^0000-|^\d{4}-00-|^\d{4}-\d{2}-00/.test(t)) return null;
+  if (isZeroDate(t)) return null;
   t = t.replace(/([+-]00)(:00(:00)?)?$/, '');
   t = t.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
   t = t.replace(/ 00:00:00$/, '');
@@ -161,8 +162,6 @@ export function canonicalRowText(values: readonly (string | null)[]): string {
   return lengthPrefixed(values);
 }
 
-const SPATIAL = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
-const DATE_TYPES = new Set(['date', 'datetime', 'timestamp']);
 
 /** A MySQL geometry value (4-byte SRID, then WKB) as `srid:wkb-hex`. */
 function mysqlGeometry(value: Buffer): { srid: number; wkb: Buffer } {
@@ -258,7 +257,7 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
   }
   if (type === 'bytea') {
     // Spatial values go to bytea as WKB, without MySQL's SRID prefix.
-    const wkbOnly = SPATIAL.has(sourceType);
+    const wkbOnly = SPATIAL_TYPES.has(sourceType);
     return {
       fromMysql: nullable<SourceValue>((v) =>
         Buffer.isBuffer(v) ? (wkbOnly ? mysqlGeometry(v).wkb : v).toString('hex') : Buffer.from(mysqlText(v), 'utf8').toString('hex'),
@@ -325,7 +324,7 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
   // Text-like targets (text, varchar, char, enum, citext, …) and anything else: the text itself.
   // PostgreSQL text cannot hold NUL, which the copy removes and reports; char(n) pads.
   const padded = type === 'bpchar';
-  const spatialSource = SPATIAL.has(sourceType);
+  const spatialSource = SPATIAL_TYPES.has(sourceType);
   return {
     fromMysql: nullable<SourceValue>((v) => {
       if (spatialSource && Buffer.isBuffer(v)) return v.toString('hex');
@@ -347,7 +346,7 @@ export interface RowCanonicalizer {
   keyNames: string[];
 }
 
-export function rowCanonicalizerFor(pairs: readonly ColumnPair[], primaryKey: readonly string[]): RowCanonicalizer {
+export function rowCanonicalizerFor(pairs: readonly ColumnMatch[], primaryKey: readonly string[]): RowCanonicalizer {
   const canonicals = pairs.map((p) => canonicalForColumn(p.source, p.target));
   const keyIndexes = primaryKey.map((name) => pairs.findIndex((p) => p.source.name === name));
   const keyed = keyIndexes.length > 0 && keyIndexes.every((i) => i >= 0);
@@ -385,9 +384,9 @@ export interface SqlCanonical {
   text: boolean;
 }
 
-const INTEGER_SOURCE = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'year']);
-const TEXT_SOURCE = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum']);
-const BINARY_SOURCE = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+const INTEGER_SOURCE = new Set([...INTEGER_TYPES, 'year']);
+const TEXT_SOURCE = new Set([...TEXT_TYPES, 'enum']);
+const BINARY_SOURCE = BINARY_TYPES;
 
 /**
  * The in-database canonical form of a column, or null when only JavaScript can do it exactly.

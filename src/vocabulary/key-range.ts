@@ -1,16 +1,8 @@
+import type { KeyRange } from '../core/key-range.js';
 import type { SourceTable } from '../dialect/mysql/catalog.js';
+import { INTEGER_TYPES } from './type-families.js';
 
-/**
- * One range of an integer key, the one convention of my2pg: `from <= key < to`, a null end
- * open; bounds are decimal text (BIGINT UNSIGNED does not fit a JS number). The SQL for it is
- * in src/dialect/mysql/key-range.ts and src/dialect/postgres/key-range.ts.
- */
-export interface KeyRange {
-  from: string | null;
-  to: string | null;
-}
-
-const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+export type { KeyRange };
 
 /**
  * The column a table can be split on: a single-column primary key of an integer type. Other

@@ -1,7 +1,7 @@
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fitIdentifier } from '../../src/schema/identifiers.js';
+import { fitIdentifier } from '../../src/vocabulary/identifiers.js';
 import { compareAllTables } from '../helpers/canonical.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 

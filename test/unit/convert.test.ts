@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildConverter, emptyAdjustments, isZeroDate, setToArrayLiteral, ValueRefused } from '../../src/copy/convert.js';
+import { buildConverter, setToArrayLiteral } from '../../src/copy/convert.js';
+import { ValueRefused } from '../../src/core/errors.js';
+import { emptyAdjustments } from '../../src/vocabulary/adjustments.js';
+import { isZeroDate } from '../../src/vocabulary/type-families.js';
 import type { SourceColumn } from '../../src/dialect/mysql/catalog.js';
 import type { TargetColumn } from '../../src/dialect/postgres/catalog.js';
 import { src, tgt } from '../helpers/columns.js';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { buildConverter, copyByteRuleFor, emptyAdjustments, type ConvertOptions } from '../../src/copy/convert.js';
+import { buildConverter, copyByteRuleFor, type ConvertOptions } from '../../src/copy/convert.js';
+import { emptyAdjustments } from '../../src/vocabulary/adjustments.js';
 import { encodeCopyValue } from '../../src/dialect/postgres/copy-text.js';
 import { CopyRowEncoder, CopySink } from '../../src/copy/copy-encoder.js';
 import { BINARY_CHARSET, MYSQL_TYPES, ZeroBytes, type RawField } from '../../src/dialect/mysql/raw-rows.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildCreateTable } from '../../src/schema/ddl.js';
-import { cutToBytes, fitIdentifier, IdentifierAllocator, pgObjectName, findFittedCollisions } from '../../src/schema/identifiers.js';
+import { cutToBytes, fitIdentifier, IdentifierAllocator, pgObjectName, findFittedCollisions } from '../../src/vocabulary/identifiers.js';
 import { translateIndexes, type IndexContext } from '../../src/schema/index-ddl.js';
 import { decideKeyType, findKeyGroups, type KeyMember } from '../../src/schema/key-types.js';
 import type { SourceColumn, SourceForeignKey, SourceIndex, SourceTable } from '../../src/dialect/mysql/catalog.js';

@@ -3,7 +3,7 @@ import { buildRangeFilter, buildSelect } from '../../src/copy/copy-table.js';
 import { mapWithConcurrency } from '../../src/finalize/restore-constraints.js';
 import { mergeRangeStates, type TableJobState } from '../../src/queue/run-queue.js';
 import { planKeyRanges, splitColumnOf } from '../../src/vocabulary/key-range.js';
-import { tableJobIds } from '../../src/run/prepare-run.js';
+import { tableJobIds } from '../../src/queue/contract.js';
 import { withIfNotExists } from '../../src/run/secondary-indexes.js';
 import type { SourceColumn, SourceTable } from '../../src/dialect/mysql/catalog.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildConverter, emptyAdjustments, geometryToEwkbHex, geometryToPoint, geometryToWkbHex } from '../../src/copy/convert.js';
+import { buildConverter, geometryToEwkbHex, geometryToPoint, geometryToWkbHex } from '../../src/copy/convert.js';
+import { emptyAdjustments } from '../../src/vocabulary/adjustments.js';
 import { buildCreateTable, translateDefault } from '../../src/schema/ddl.js';
 import { selectExpression, type SourceColumn, type SourceTable } from '../../src/dialect/mysql/catalog.js';
 import { mapColumnType } from '../../src/schema/type-map.js';

@@ -1,4 +1,4 @@
-import type { KeyRange } from '../../vocabulary/key-range.js';
+import type { KeyRange } from '../../core/key-range.js';
 import { quoteMysql } from './quote.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { KeyRange } from '../../vocabulary/key-range.js';
+import type { KeyRange } from '../../core/key-range.js';
 
 /**
  * The conditions that keep a PostgreSQL key expression inside a key range (`from <= key < to`,

@@ -1,7 +1,7 @@
 import { describeError } from '../../core/errors.js';
 import { qualifyPg, quotePg } from '../../dialect/postgres/quote.js';
 import { buildCreateTable, type CreateTablePlan } from '../ddl.js';
-import { targetIdentifier } from '../identifiers.js';
+import { targetIdentifier } from '../../vocabulary/identifiers.js';
 import type { SourceTable } from '../../dialect/mysql/catalog.js';
 import { DEFAULT_TYPE_MAP_OPTIONS } from '../type-overrides.js';
 import type { SourceObjects } from './source-objects.js';

@@ -1,5 +1,5 @@
 import { quotePg } from '../../dialect/postgres/quote.js';
-import { fitIdentifier } from '../identifiers.js';
+import { fitIdentifier } from '../../vocabulary/identifiers.js';
 import type { SourceTable } from '../../dialect/mysql/catalog.js';
 import { mapColumnType } from '../type-map.js';
 import type { TypeMapOptions } from '../type-overrides.js';

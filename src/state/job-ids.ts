@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+
+/** Characters BullMQ and my2pg allow in a job id (BullMQ forbids `:`). */
+export const SAFE_ID = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * A job id for a table: derived from the run id and the table name only, so re-adding a flow
+ * is idempotent. Names outside [A-Za-z0-9_.-] (BullMQ forbids `:`) get a hash instead.
+ */
+export function copyJobId(runId: string, table: string): string {
+  const slug = SAFE_ID.test(table) && table.length <= 80 ? table : `t-${createHash('sha1').update(table).digest('hex').slice(0, 16)}`;
+  return `${runId}.${slug}`;
+}
+
+/** The job id of one key range of a split table: the table's job id plus `.r<index>`. */
+export function rangeJobId(tableJobId: string, index: number): string {
+  return `${tableJobId}.r${index}`;
+}
+
+export function finalizeJobId(runId: string): string {
+  return `${runId}.finalize`;
+}
+
+/** A new run id: sortable by time, unique enough, safe as a BullMQ id. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `run-${stamp}-${createHash('sha1').update(`${now.getTime()}-${process.pid}-${Math.random()}`).digest('hex').slice(0, 6)}`;
+}
+
+/** The number of range jobs of each split table, as kept in `my2pg.runs.options.ranges`. */
+export type RangeCounts = Record<string, number>;
+
+/** Every job id of a table: its range jobs when it was split, else its one job. */
+export function tableJobIds(table: { tableName: string; jobId: string }, ranges: RangeCounts | null | undefined): string[] {
+  const count = ranges?.[table.tableName] ?? 0;
+  if (count <= 1) return [table.jobId];
+  return Array.from({ length: count }, (_, i) => rangeJobId(table.jobId, i));
+}

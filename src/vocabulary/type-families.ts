@@ -1,0 +1,38 @@
+/**
+ * MySQL's data types by family (INFORMATION_SCHEMA.COLUMNS.DATA_TYPE, lower case), and MySQL's
+ * zero dates: the one vocabulary that DDL, the copy's converters, verification and the planner
+ * read, so that a type is never one thing to the copy and another to verification.
+ */
+
+/** Integer types that can key a range (YEAR is a number but not a key type of interest). */
+export const INTEGER_TYPES: ReadonlySet<string> = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+
+/** Character types holding text (ENUM and SET hold text too: see ENUM_SET_TYPES). */
+export const TEXT_TYPES: ReadonlySet<string> = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext']);
+
+export const ENUM_SET_TYPES: ReadonlySet<string> = new Set(['enum', 'set']);
+
+/** Byte-string types. */
+export const BINARY_TYPES: ReadonlySet<string> = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+
+/** Date types that can hold MySQL's zero dates. */
+export const DATE_TYPES: ReadonlySet<string> = new Set(['date', 'datetime', 'timestamp']);
+
+/** Spatial types (stored by MySQL as SRID + WKB). */
+export const SPATIAL_TYPES: ReadonlySet<string> = new Set([
+  'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection',
+]);
+
+export function isSpatialType(dataType: string): boolean {
+  return SPATIAL_TYPES.has(dataType);
+}
+
+const ZERO_DATE = /^0000-|^\d{4}-00-|^\d{4}-\d{2}-00/;
+
+/**
+ * MySQL's zero dates ('0000-00-00', '2024-00-10', '2024-01-00' and their DATETIME forms) have
+ * no PostgreSQL equivalent: the copy writes them as NULL (counted), verification reads them as NULL.
+ */
+export function isZeroDate(text: string): boolean {
+  return ZERO_DATE.test(text);
+}
