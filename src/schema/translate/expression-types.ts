@@ -1,0 +1,58 @@
+import type { ColumnReference } from './ast-helpers.js';
+import type { AstNode } from './mysql-parse.js';
+import type { SqlType } from './sql-types.js';
+
+/** A translated expression: PostgreSQL SQL and the type it has. */
+export interface Translated {
+  sql: string;
+  type: SqlType;
+}
+
+/** What a column reference stands for in PostgreSQL. */
+export interface ColumnBinding {
+  sql: string;
+  type: SqlType;
+}
+
+
+/** Where names come from: the table of a generated column or CHECK, or a view's FROM clause. */
+export interface TranslateScope {
+  /** Resolves a column reference; throws UntranslatableError when it is unknown. */
+  column(ref: ColumnReference): ColumnBinding;
+  /** A subquery inside an expression (views only). */
+  subquery?(ast: AstNode): Translated;
+}
+
+/** The rules of one place an expression stands in. */
+export interface TranslateOptions {
+  /**
+   * Generated columns and CHECK constraints: PostgreSQL accepts only IMMUTABLE functions
+   * there, and no subqueries or aggregates.
+   */
+  immutable: boolean;
+  /** Aggregate functions are allowed (a view's select list, HAVING, ORDER BY). */
+  aggregates?: boolean;
+  /** Notes the translator leaves for verification, e.g. GROUP_CONCAT without an order. */
+  onUnorderedList?(separator: string): void;
+}
+
+/** What the function and aggregate tables need of the expression translator (ExpressionTranslator implements it). */
+export interface Translator {
+  readonly options: TranslateOptions;
+  value(node: AstNode): Translated;
+  text(node: AstNode): Translated;
+  num(node: AstNode): Translated;
+  cond(node: AstNode): string;
+  asText(value: Translated): Translated;
+  unify(values: Translated[]): { values: Translated[]; type: SqlType };
+  comparable(left: Translated, right: Translated): [Translated, Translated];
+  concatenate(parts: Translated[]): Translated;
+  subquery(ast: AstNode): Translated;
+  extract(field: string, v: Translated): Translated;
+  jsonExtract(document: AstNode, path: AstNode, unquote: boolean): Translated;
+  modulo(l: Translated, r: Translated): Translated;
+  shiftDate(date: Translated, intervalNode: AstNode, op: string): Translated;
+  timestampOf(v: Translated): string;
+  asNumber(v: Translated): Translated;
+  interval(node: AstNode): string;
+}
