@@ -3,7 +3,8 @@ import { finished, pipeline } from 'node:stream/promises';
 import pgCopyStreams from 'pg-copy-streams';
 import type { RawRowHandlers, RawRowQuery } from '../dialect/mysql/raw-rows.js';
 import type { PoolClient } from '../dialect/postgres/connection.js';
-import { CopySink, type CopyRowEncoder, type RowRefusal } from './copy-encoder.js';
+import type { CopyRowEncoder, RowRefusal } from './copy-encoder.js';
+import { CopySink } from './copy-sink.js';
 
 /**
  * The two ways rows reach PostgreSQL. Both hold at most one batch (`batchRows` rows or
