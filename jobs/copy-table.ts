@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { copyPartLabel, copyTable } from '../src/copy/copy-table.js';
+import { copyTable } from '../src/copy/copy-table.js';
+import { copyPartLabel } from '../src/state/rejected-rows.js';
 import { describeError } from '../src/core/errors.js';
 import { isPermanentError } from '../src/dialect/driver-errors.js';
 import { finishCopiedPart } from '../src/run/finish-part.js';

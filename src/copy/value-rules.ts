@@ -12,7 +12,7 @@ export const TEXT = 1;
 export const DATE = 2;
 export const BOOL = 3;
 export const BYTEA = 4;
-export const CONVERT = 5;
+const CONVERT = 5;
 const RULE_CODES: Record<CopyByteRule, number> = { digits: DIGITS, text: TEXT, date: DATE, bool: BOOL, bytea: BYTEA, convert: CONVERT };
 
 /** The code of each rule, in column order. */
