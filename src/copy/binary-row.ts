@@ -1,4 +1,5 @@
-import { writeBinaryValue, type BinaryKind } from './copy-binary.js';
+import type { BinaryKind } from './binary-format.js';
+import { writeBinaryValue } from './copy-binary.js';
 import type { CopySink } from './copy-sink.js';
 import type { PreparedRow } from './prepared-row.js';
 

@@ -1,7 +1,7 @@
 import { decodeRawField, splitRawRow, ZeroBytes, type RawField } from '../dialect/mysql/raw-rows.js';
 import { PermanentError, TransientError, ValueRefused } from '../core/errors.js';
 import type { Converter, CopyByteRule } from './convert.js';
-import type { BinaryKind } from './copy-binary.js';
+import type { BinaryKind } from './binary-format.js';
 import { writeBinaryRow, writeBinaryRowAsync, type BinaryColumns } from './binary-row.js';
 import { NEWLINE, TAB, type CopySink } from './copy-sink.js';
 import { detachRow, preparedRow, type PreparedRow } from './prepared-row.js';

@@ -7,7 +7,7 @@ import { rowCanonicalizerFor } from '../vocabulary/canonical.js';
 import { BinaryUnfit } from './binary-row.js';
 import { copyByteRuleFor } from './convert.js';
 import { runCopyAttempt, type CopyMode, type TableCopy } from './copy-attempt.js';
-import { binaryKindFor } from './copy-binary.js';
+import { binaryKindFor } from './binary-format.js';
 import { CopyRowEncoder } from './copy-encoder.js';
 import { planTableCopy, type CopyTableInput, type TableCopyPlan } from './copy-plan.js';
 import { CopyProgress, type ProgressHooks } from './copy-progress.js';

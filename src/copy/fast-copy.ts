@@ -4,7 +4,7 @@ import { RowRefused } from '../core/errors.js';
 import type { RawRowQuery } from '../dialect/mysql/raw-rows.js';
 import type { PoolClient } from '../dialect/postgres/connection.js';
 import { isRowRefusal } from '../dialect/driver-errors.js';
-import { BINARY_HEADER, BINARY_TRAILER } from './copy-binary.js';
+import { BINARY_HEADER, BINARY_TRAILER } from './binary-format.js';
 import type { CopyRowEncoder } from './copy-encoder.js';
 import type { BatchLimits } from './copy-plan.js';
 import { CopySink } from './copy-sink.js';
