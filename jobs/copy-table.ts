@@ -82,7 +82,7 @@ export function createCopyTableProcessor(context: JobContext) {
       }
       const permanent = isPermanentError(error);
       const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      // Recording the failure is best effort (the target may be what failed): the error thrown
+      // Recording and logging the failure are best effort (the target may be what failed): the error thrown
       // below is what BullMQ records as the job's failure.
       await updateRunTable(context.target, payload.runId, payload.table, { status: finalAttempt ? 'failed' : 'pending', lastError: message }).catch(() => undefined);
       await job.log(`${permanent ? 'failed for good' : 'failed, will retry'}: ${message}`).catch(() => undefined);
