@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { copyPartLabel, copyTable } from '../src/copy/copy-table.js';
+import { copyTable } from '../src/copy/copy-table.js';
+import { copyPartLabel } from '../src/state/rejected-rows.js';
 import { describeError } from '../src/core/errors.js';
 import { isPermanentError } from '../src/dialect/driver-errors.js';
 import { finishCopiedPart } from '../src/run/finish-part.js';
@@ -67,18 +68,22 @@ export function createCopyTableProcessor(context: JobContext) {
       const message = describeError(error);
       if (error instanceof RunCancelledError) {
         // `cancel` records the table's state itself once every job of the run has stopped.
+        // The log line is for the board; one that cannot be written must not hide the cancellation.
         await job.log(`stopped: ${message}`).catch(() => undefined);
         log.warn({ err: message }, 'copy stopped: run cancelled');
         throw new UnrecoverableError(message);
       }
       if (error instanceof WorkerStoppingError) {
-        // The pool hands the job back to the queue; the next attempt starts over.
+        // The pool hands the job back to the queue; the next attempt starts over. The status is
+        // only a hint until then (the next attempt sets it again), so a target away cannot hide the stop.
         await updateRunTable(context.target, payload.runId, payload.table, { status: 'pending', lastError: null }).catch(() => undefined);
         log.warn({ err: message }, 'copy stopped: shutting down');
         throw error;
       }
       const permanent = isPermanentError(error);
       const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // Recording and logging the failure are best effort (the target may be what failed): the error thrown
+      // below is what BullMQ records as the job's failure.
       await updateRunTable(context.target, payload.runId, payload.table, { status: finalAttempt ? 'failed' : 'pending', lastError: message }).catch(() => undefined);
       await job.log(`${permanent ? 'failed for good' : 'failed, will retry'}: ${message}`).catch(() => undefined);
       log.error({ err: message, permanent }, 'copy failed');

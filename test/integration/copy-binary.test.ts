@@ -1,7 +1,8 @@
 import pgCopyStreams from 'pg-copy-streams';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeBinaryValue, type BinaryKind } from '../../src/copy/copy-binary.js';
+import type { BinaryKind } from '../../src/copy/binary-format.js';
+import { writeBinaryValue } from '../../src/copy/copy-binary.js';
 import { readPgBinaryRows } from '../../src/dialect/postgres/read-copy-binary.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRangeFilter, buildSelect } from '../../src/copy/copy-table.js';
+import { buildRangeFilter, buildSelect } from '../../src/dialect/mysql/select.js';
 import { mapWithConcurrency } from '../../src/finalize/restore-constraints.js';
 import { mergeRangeStates, type TableJobState } from '../../src/queue/run-queue.js';
 import { planKeyRanges, splitColumnOf } from '../../src/vocabulary/key-range.js';
