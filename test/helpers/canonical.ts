@@ -74,6 +74,27 @@ interface Side {
   canon: Canon;
 }
 
+/** A MySQL POINT kept as a PostgreSQL point: both coordinates as IEEE bits. */
+function pointPlan(c: string): { my: Side; pg: Side } {
+  return {
+    my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : wkbPoint(v as Buffer)) },
+    pg: { expr: `${qq(c)}[0]::text || ',' || ${qq(c)}[1]::text`, canon: (v) => (v === null ? null : String(v).split(',').map(float64Bits).join(',')) },
+  };
+}
+
+/** Any spatial value kept as a PostGIS geometry (SRID and WKB) or as bytes (WKB). */
+function spatialPlan(c: string, pgUdt: string): { my: Side; pg: Side } {
+  if (pgUdt === 'geometry') {
+    // PostGIS keeps the SRID: compare it along with the WKB (the caller puts PostGIS on the search_path).
+    const text: Canon = (v) => (v === null ? null : String(v));
+    return {
+      my: { expr: `CONCAT(ST_SRID(${q(c)}), ':', LOWER(HEX(ST_AsBinary(${q(c)}))))`, canon: text },
+      pg: { expr: `ST_SRID(${qq(c)}) || ':' || encode(ST_AsBinary(${qq(c)}), 'hex')`, canon: text },
+    };
+  }
+  return { my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : bytesCanonical(v)) }, pg: { expr: qq(c), canon: (v) => (v === null ? null : bytesCanonical(v)) } };
+}
+
 function plan(column: ColumnPlan): { my: Side; pg: Side } {
   const c = column.name;
   const t = column.mysqlType;
@@ -142,13 +163,8 @@ function plan(column: ColumnPlan): { my: Side; pg: Side } {
     case 'longblob':
       return { my: { expr: q(c), canon: (v) => (v === null ? null : bytesCanonical(v)) }, pg: { expr: qq(c), canon: (v) => (v === null ? null : bytesCanonical(v)) } };
     case 'point':
-      if (column.pgUdt === 'point') {
-        return {
-          my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : wkbPoint(v as Buffer)) },
-          pg: { expr: `${qq(c)}[0]::text || ',' || ${qq(c)}[1]::text`, canon: (v) => (v === null ? null : String(v).split(',').map(float64Bits).join(',')) },
-        };
-      }
-    // falls through: a point stored as WKB
+      if (column.pgUdt === 'point') return pointPlan(c);
+      return spatialPlan(c, column.pgUdt);
     case 'geometry':
     case 'linestring':
     case 'polygon':
@@ -156,14 +172,7 @@ function plan(column: ColumnPlan): { my: Side; pg: Side } {
     case 'multilinestring':
     case 'multipolygon':
     case 'geometrycollection':
-      if (column.pgUdt === 'geometry') {
-        // PostGIS keeps the SRID: compare it along with the WKB (the caller puts PostGIS on the search_path).
-        return {
-          my: { expr: `CONCAT(ST_SRID(${q(c)}), ':', LOWER(HEX(ST_AsBinary(${q(c)}))))`, canon: text },
-          pg: { expr: `ST_SRID(${qq(c)}) || ':' || encode(ST_AsBinary(${qq(c)}), 'hex')`, canon: text },
-        };
-      }
-      return { my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : bytesCanonical(v)) }, pg: { expr: qq(c), canon: (v) => (v === null ? null : bytesCanonical(v)) } };
+      return spatialPlan(c, column.pgUdt);
     default:
       throw new Error(`the canonical reader has no rule for MySQL type ${t} (column ${c}); add one`);
   }

@@ -161,6 +161,7 @@ function table(name: string, patch: Partial<RunTableRow> = {}): RunTableRow {
     finishedAt: new Date(1500),
     verification: { method: 'count', status: 'verified' },
     adjustments: null,
+    rejectedRows: 0,
     ...patch,
   };
 }
@@ -199,7 +200,7 @@ describe('report', () => {
   });
 
   it('before finalize: copied rows stand for the target, a failed table has no numbers', () => {
-    const rows = buildReportRows([table('a', { status: 'copied', sourceRows: null, targetRows: null, verification: null }), table('b', { status: 'failed', rowsCopied: null, sourceRows: null, targetRows: null, verification: null })], null);
+    const rows = buildReportRows([table('a', { status: 'copied', sourceRows: null, targetRows: null, verification: null }), table('b', { status: 'failed', rowsCopied: null, sourceRows: null, targetRows: null, verification: null, rejectedRows: undefined })], null);
     expect(rows.map((r) => [r.sourceRows, r.targetRows, r.rejected, r.verification])).toEqual([
       [null, 10, 0, 'awaiting finalize'],
       [null, null, null, 'copy failed'],
