@@ -19,7 +19,7 @@ const CP1252_HIGH = [
   0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
   0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
 ];
-export function decodeCp1252(bytes: Buffer): string {
+function decodeCp1252(bytes: Buffer): string {
   let out = '';
   for (const b of bytes) out += String.fromCodePoint(b >= 0x80 && b < 0xa0 ? CP1252_HIGH[b - 0x80]! : b);
   return out;
@@ -59,7 +59,7 @@ function wkbPoint(bytes: Buffer): string {
 }
 
 /** One column as both sides describe it. */
-export interface ColumnPlan {
+interface ColumnPlan {
   name: string;
   mysqlType: string;
   mysqlColumnType: string;
@@ -179,7 +179,7 @@ function plan(column: ColumnPlan): { my: Side; pg: Side } {
 }
 
 /** The columns of every base table of a MySQL database, paired with the PostgreSQL column types. */
-export async function describeTables(my: mysql.Connection, pgClient: pg.Client, schema: string): Promise<Map<string, ColumnPlan[]>> {
+async function describeTables(my: mysql.Connection, pgClient: pg.Client, schema: string): Promise<Map<string, ColumnPlan[]>> {
   const [rows] = await my.query(
     `SELECT c.TABLE_NAME AS tbl, c.COLUMN_NAME AS col, c.DATA_TYPE AS dt, c.COLUMN_TYPE AS ct, c.CHARACTER_SET_NAME AS cs,
             EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
@@ -211,7 +211,7 @@ export async function describeTables(my: mysql.Connection, pgClient: pg.Client, 
 }
 
 /** Every row of a table on both sides, canonical, sorted (so keyless tables compare as multisets). */
-export async function readCanonicalTable(
+async function readCanonicalTable(
   my: mysql.Connection,
   pgClient: pg.Client,
   schema: string,
