@@ -4,6 +4,7 @@
  *   inside src/: front ends → orchestration → engine → vocabulary and state → dialects → core
  * A folder may import its own layer or any layer below it, never one above; there are no cycles.
  * The one composition root, src/cli/main.ts, may start workers/ (the `run` command works in-process).
+ * test/ is cruised too: nothing imports it, and unit tests import no helper that needs the services.
  */
 const LAYERS = [
   ['core'],
@@ -57,6 +58,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(core|dialect|vocabulary|state|schema|copy|verify|finalize)/' },
       to: { path: 'node_modules/bullmq/' },
+    },
+    {
+      name: 'nothing-imports-tests',
+      comment: 'the program never depends on its tests',
+      severity: 'error',
+      from: { path: '^(src|jobs|workers)/' },
+      to: { path: '^test/' },
+    },
+    {
+      name: 'unit-tests-without-services',
+      comment: 'test/unit runs with MySQL, PostgreSQL and Redis stopped: a test that needs a sandbox belongs in test/integration',
+      severity: 'error',
+      from: { path: '^test/unit/' },
+      to: { path: '^test/(integration/|helpers/(sandbox|services|global-setup|faults|compare|canonical)\\.ts$)' },
     },
     ...layerRules,
   ],

@@ -19,7 +19,7 @@ const CP1252_HIGH = [
   0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
   0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
 ];
-export function decodeCp1252(bytes: Buffer): string {
+function decodeCp1252(bytes: Buffer): string {
   let out = '';
   for (const b of bytes) out += String.fromCodePoint(b >= 0x80 && b < 0xa0 ? CP1252_HIGH[b - 0x80]! : b);
   return out;
@@ -59,7 +59,7 @@ function wkbPoint(bytes: Buffer): string {
 }
 
 /** One column as both sides describe it. */
-export interface ColumnPlan {
+interface ColumnPlan {
   name: string;
   mysqlType: string;
   mysqlColumnType: string;
@@ -72,6 +72,27 @@ type Canon = (value: unknown) => string | null;
 interface Side {
   expr: string;
   canon: Canon;
+}
+
+/** A MySQL POINT kept as a PostgreSQL point: both coordinates as IEEE bits. */
+function pointPlan(c: string): { my: Side; pg: Side } {
+  return {
+    my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : wkbPoint(v as Buffer)) },
+    pg: { expr: `${qq(c)}[0]::text || ',' || ${qq(c)}[1]::text`, canon: (v) => (v === null ? null : String(v).split(',').map(float64Bits).join(',')) },
+  };
+}
+
+/** Any spatial value kept as a PostGIS geometry (SRID and WKB) or as bytes (WKB). */
+function spatialPlan(c: string, pgUdt: string): { my: Side; pg: Side } {
+  if (pgUdt === 'geometry') {
+    // PostGIS keeps the SRID: compare it along with the WKB (the caller puts PostGIS on the search_path).
+    const text: Canon = (v) => (v === null ? null : String(v));
+    return {
+      my: { expr: `CONCAT(ST_SRID(${q(c)}), ':', LOWER(HEX(ST_AsBinary(${q(c)}))))`, canon: text },
+      pg: { expr: `ST_SRID(${qq(c)}) || ':' || encode(ST_AsBinary(${qq(c)}), 'hex')`, canon: text },
+    };
+  }
+  return { my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : bytesCanonical(v)) }, pg: { expr: qq(c), canon: (v) => (v === null ? null : bytesCanonical(v)) } };
 }
 
 function plan(column: ColumnPlan): { my: Side; pg: Side } {
@@ -142,13 +163,8 @@ function plan(column: ColumnPlan): { my: Side; pg: Side } {
     case 'longblob':
       return { my: { expr: q(c), canon: (v) => (v === null ? null : bytesCanonical(v)) }, pg: { expr: qq(c), canon: (v) => (v === null ? null : bytesCanonical(v)) } };
     case 'point':
-      if (column.pgUdt === 'point') {
-        return {
-          my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : wkbPoint(v as Buffer)) },
-          pg: { expr: `${qq(c)}[0]::text || ',' || ${qq(c)}[1]::text`, canon: (v) => (v === null ? null : String(v).split(',').map(float64Bits).join(',')) },
-        };
-      }
-    // falls through: a point stored as WKB
+      if (column.pgUdt === 'point') return pointPlan(c);
+      return spatialPlan(c, column.pgUdt);
     case 'geometry':
     case 'linestring':
     case 'polygon':
@@ -156,21 +172,14 @@ function plan(column: ColumnPlan): { my: Side; pg: Side } {
     case 'multilinestring':
     case 'multipolygon':
     case 'geometrycollection':
-      if (column.pgUdt === 'geometry') {
-        // PostGIS keeps the SRID: compare it along with the WKB (the caller puts PostGIS on the search_path).
-        return {
-          my: { expr: `CONCAT(ST_SRID(${q(c)}), ':', LOWER(HEX(ST_AsBinary(${q(c)}))))`, canon: text },
-          pg: { expr: `ST_SRID(${qq(c)}) || ':' || encode(ST_AsBinary(${qq(c)}), 'hex')`, canon: text },
-        };
-      }
-      return { my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : bytesCanonical(v)) }, pg: { expr: qq(c), canon: (v) => (v === null ? null : bytesCanonical(v)) } };
+      return spatialPlan(c, column.pgUdt);
     default:
       throw new Error(`the canonical reader has no rule for MySQL type ${t} (column ${c}); add one`);
   }
 }
 
 /** The columns of every base table of a MySQL database, paired with the PostgreSQL column types. */
-export async function describeTables(my: mysql.Connection, pgClient: pg.Client, schema: string): Promise<Map<string, ColumnPlan[]>> {
+async function describeTables(my: mysql.Connection, pgClient: pg.Client, schema: string): Promise<Map<string, ColumnPlan[]>> {
   const [rows] = await my.query(
     `SELECT c.TABLE_NAME AS tbl, c.COLUMN_NAME AS col, c.DATA_TYPE AS dt, c.COLUMN_TYPE AS ct, c.CHARACTER_SET_NAME AS cs,
             EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
@@ -202,7 +211,7 @@ export async function describeTables(my: mysql.Connection, pgClient: pg.Client, 
 }
 
 /** Every row of a table on both sides, canonical, sorted (so keyless tables compare as multisets). */
-export async function readCanonicalTable(
+async function readCanonicalTable(
   my: mysql.Connection,
   pgClient: pg.Client,
   schema: string,

@@ -8,11 +8,11 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { expect } from 'vitest';
 import { readTargetScope, type QueueNames } from '../../src/queue/target-scope.js';
-import { readBothSides } from './compare.js';
+import { expectSidesEqual } from './compare.js';
 import type { Sandbox } from './sandbox.js';
 
 /** Columns of the generated tables. */
-export const BIG_COLUMNS = ['id', 'a', 'b', 'c'];
+const BIG_COLUMNS = ['id', 'a', 'b', 'c'];
 
 /**
  * A narrow table of `rows` generated rows in MySQL (MariaDB's sequence engine) and its twin in
@@ -78,11 +78,6 @@ export async function copyQueue(sandbox: Sandbox, redisUrl = sandbox.redisUrl): 
   });
 }
 
-/** The copy job's id of a table in a run (the tables of these tests have plain names). */
-export function jobIdOf(runId: string, table: string): string {
-  return `${runId}.${table}`;
-}
-
 /**
  * Waits until a table's job is active and PostgreSQL's own COPY progress shows some rows
  * written but not all `tableRows`: the moment a fault must land. (The job's progress counts
@@ -145,19 +140,7 @@ export async function attemptsOf(pgc: pg.Client, runId: string, table: string): 
 
 /** Asserts a generated table holds exactly the source's values, row by row. */
 export async function expectSameContent(sandbox: Sandbox, table: string, rows: number): Promise<void> {
-  const my = await sandbox.mysql();
-  const pgc = await sandbox.pg();
-  try {
-    const { source, target } = await readBothSides(my, pgc, table, BIG_COLUMNS, ['id']);
-    expect(source.length).toBe(rows);
-    // Compared in one piece would print 300k rows on failure; find the first difference instead.
-    expect(target.length, `${table}: row count`).toBe(source.length);
-    const firstDiff = source.findIndex((row, i) => JSON.stringify(row) !== JSON.stringify(target[i]));
-    expect(firstDiff === -1 ? null : { source: source[firstDiff], target: target[firstDiff] }, `${table}: first differing row`).toBeNull();
-  } finally {
-    await my.end();
-    await pgc.end();
-  }
+  expect(await expectSidesEqual(sandbox, { table, columns: BIG_COLUMNS })).toEqual({ [table]: rows });
 }
 
 /** Sends a signal and waits for the exit; returns the exit code and how long it took. */

@@ -38,6 +38,8 @@ export interface Sandbox {
 
 export async function createSandbox(label: string): Promise<Sandbox> {
   const services = inject('services');
+  // Only the integration project's global set-up provides the services; a unit test never opens a sandbox.
+  if (services === undefined) throw new Error('createSandbox needs the services of the integration project: move this test under test/integration');
   const name = `my2pg_t_${label}_${randomBytes(4).toString('hex')}`;
   const admin = await mysql.createConnection({ uri: services.mysqlUrl });
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COPY_TABLE_JOB } from '../../src/queue/contract.js';
 import { copyQueue, keysOfPrefix, startRun, stopProcess, waitUntil } from '../helpers/faults.js';
 import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
@@ -142,7 +143,7 @@ describe('bad input', () => {
     await waitForOutput(worker, /worker: ready/);
     const queue = await copyQueue(sandbox);
     try {
-      const job = await queue.add('copy-table', { runId: 'run-x', table: 42, batchSize: -1 }, { attempts: 3, jobId: 'forged-1' });
+      const job = await queue.add(COPY_TABLE_JOB, { runId: 'run-x', table: 42, batchSize: -1 }, { attempts: 3, jobId: 'forged-1' });
       const failed = await waitUntil('the forged job to fail', async () => {
         const j = await queue.getJob(job.id!);
         return j && (await j.getState()) === 'failed' ? j : undefined;

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBothSides, SEED_TABLES } from '../helpers/compare.js';
+import { expectSidesEqual, SEED_TABLES } from '../helpers/compare.js';
+import { copyJobId, finalizeJobId } from '../../src/queue/contract.js';
 import type { QueueNames } from '../../src/queue/target-scope.js';
 import { queueNamesOf } from '../helpers/faults.js';
 import { BIN, createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
@@ -95,7 +96,7 @@ describe('my2pg board', () => {
     const failed = await sandbox.cli(['start', '--wait']);
     expect(failed.code, failed.stdout + failed.stderr).toBe(1);
     const runId = /run (run-[\w.-]+): not verified/.exec(failed.stdout)![1]!;
-    const usersJobId = `${runId}.users`;
+    const usersJobId = copyJobId(runId, 'users');
 
     const board = await startBoard([], { BOARD_USER: USER, BOARD_PASSWORD: PASSWORD });
     expect(board.output()).not.toContain(PASSWORD);
@@ -175,21 +176,13 @@ describe('my2pg board', () => {
       await page.getByRole('tab', { name: 'Data' }).first().click();
       await page.screenshot({ path: `${ARTIFACTS}/board.png`, fullPage: true });
 
-      const my = await sandbox.mysql();
-      try {
-        for (const t of SEED_TABLES) {
-          const { source, target } = await readBothSides(my, check, t.table, t.columns, ['id'], { booleans: t.booleans });
-          expect(target, `values of ${t.table}`).toEqual(source);
-        }
-      } finally {
-        await my.end();
-      }
+      await expectSidesEqual(sandbox, SEED_TABLES);
     } finally {
       await check.end();
     }
 
     // finalize's return value, the verification record, is what the board shows for the run.
-    const finalizeJob = (await (await fetch(`${board.url}api/queues/${names.finalize}/${runId}.finalize`, { headers: authHeader(USER, PASSWORD) })).json()) as {
+    const finalizeJob = (await (await fetch(`${board.url}api/queues/${names.finalize}/${finalizeJobId(runId)}`, { headers: authHeader(USER, PASSWORD) })).json()) as {
       job: { returnValue: { verified: boolean; tables: { table: string; status: string }[] }; progress: Record<string, unknown> };
     };
     expect(finalizeJob.job.returnValue.verified).toBe(true);
@@ -199,11 +192,11 @@ describe('my2pg board', () => {
     expect(finalizeJob.job.returnValue.tables.map((t) => [t.table, t.status]).sort()).toEqual(SEED_TABLES.map((t) => [t.table, 'verified']).sort());
 
     // A completed table is not copied again behind finalize's back, not even through the API.
-    const retryCompleted = await fetch(`${board.url}api/queues/${names.copy}/${runId}.scores/retry`, { method: 'PUT', headers: authHeader(USER, PASSWORD) });
+    const retryCompleted = await fetch(`${board.url}api/queues/${names.copy}/${copyJobId(runId, 'scores')}/retry`, { method: 'PUT', headers: authHeader(USER, PASSWORD) });
     expect(retryCompleted.status).toBe(409);
     expect(await retryCompleted.text()).toContain('start a new run');
     expect((await fetch(`${board.url}api/queues/${names.copy}/retry/completed`, { method: 'PUT', headers: authHeader(USER, PASSWORD) })).status).toBe(409);
-    const scores = (await (await fetch(`${board.url}api/queues/${names.copy}/${runId}.scores`, { headers: authHeader(USER, PASSWORD) })).json()) as { job: { attempts: number; finishedOn: number } };
+    const scores = (await (await fetch(`${board.url}api/queues/${names.copy}/${copyJobId(runId, 'scores')}`, { headers: authHeader(USER, PASSWORD) })).json()) as { job: { attempts: number; finishedOn: number } };
     expect(scores.job.attempts).toBe(1);
 
     board.child.kill('SIGTERM');
@@ -223,11 +216,11 @@ describe('my2pg board', () => {
     const pgc = await sandbox.pg();
     const runId = (await pgc.query('SELECT id FROM my2pg.runs ORDER BY created_at DESC LIMIT 1')).rows[0].id as string;
     await pgc.end();
-    const retry = await fetch(`${board.url}api/queues/${names.copy}/${runId}.users/retry`, { method: 'PUT' });
+    const retry = await fetch(`${board.url}api/queues/${names.copy}/${copyJobId(runId, 'users')}/retry`, { method: 'PUT' });
     expect(retry.status).toBe(405);
     const clean = await fetch(`${board.url}api/queues/${names.copy}/clean/completed`, { method: 'PUT' });
     expect(clean.status).toBe(405);
-    const job = (await (await fetch(`${board.url}api/queues/${names.copy}/${runId}.users`)).json()) as { job: { name: string } };
+    const job = (await (await fetch(`${board.url}api/queues/${names.copy}/${copyJobId(runId, 'users')}`)).json()) as { job: { name: string } };
     expect(job.job.name).toBe('copy-table users');
     board.child.kill('SIGTERM');
     await new Promise((resolve) => board.child.once('exit', resolve));

@@ -5,7 +5,6 @@ import {
   copyQueue,
   createSlowTable,
   expectSameContent,
-  jobIdOf,
   startPrivateRedis,
   startRun,
   stopProcess,
@@ -14,6 +13,7 @@ import {
   waitRunSettled,
   type PrivateRedis,
 } from '../helpers/faults.js';
+import { copyJobId } from '../../src/queue/contract.js';
 import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 // Shutdown signals and Redis outages; each case ends with the tables equal to the source.
@@ -39,13 +39,13 @@ describe('worker shutdown and Redis outages', () => {
   it('SIGTERM: the worker takes no new job, finishes the active one within the grace period, exits 0', async () => {
     const runId = await startRun(sandbox, []);
     const worker = sandbox.worker(['--concurrency', '1'], { MY2PG_SHUTDOWN_GRACE_MS: '60000' });
-    await waitMidCopy(sandbox, queue, jobIdOf(runId, BIG), ROWS);
+    await waitMidCopy(sandbox, queue, copyJobId(runId, BIG), ROWS);
     // Tables are queued in name order, so the side table waits behind the big one.
-    expect(await (await queue.getJob(jobIdOf(runId, SIDE)))?.getState()).toBe('waiting');
+    expect(await (await queue.getJob(copyJobId(runId, SIDE)))?.getState()).toBe('waiting');
     const stopped = await stopProcess(worker, 'SIGTERM');
     expect(stopped.code, worker.output()).toBe(0);
-    expect(await (await queue.getJob(jobIdOf(runId, BIG)))?.getState()).toBe('completed');
-    expect(await (await queue.getJob(jobIdOf(runId, SIDE)))?.getState()).toBe('waiting');
+    expect(await (await queue.getJob(copyJobId(runId, BIG)))?.getState()).toBe('completed');
+    expect(await (await queue.getJob(copyJobId(runId, SIDE)))?.getState()).toBe('waiting');
 
     const next = sandbox.worker(['--concurrency', '1']);
     const pgc = await sandbox.pg();
@@ -63,12 +63,12 @@ describe('worker shutdown and Redis outages', () => {
   it('SIGTERM with a short grace period: the active job is handed back at once, exit 0; another worker finishes it', async () => {
     const runId = await startRun(sandbox, ['--tables', BIG]);
     const worker = sandbox.worker(['--concurrency', '1'], { MY2PG_SHUTDOWN_GRACE_MS: '300' });
-    const at = await waitMidCopy(sandbox, queue, jobIdOf(runId, BIG), ROWS);
+    const at = await waitMidCopy(sandbox, queue, copyJobId(runId, BIG), ROWS);
     const stopped = await stopProcess(worker, 'SIGTERM');
     expect(stopped.code, worker.output()).toBe(0);
     expect(stopped.ms).toBeLessThan(5_000);
     // Back in the wait list, not left active until its lock expires.
-    const job = await queue.getJob(jobIdOf(runId, BIG));
+    const job = await queue.getJob(copyJobId(runId, BIG));
     expect(await job?.getState()).toBe('waiting');
     expect(at.rows).toBeLessThan(ROWS);
 
@@ -87,7 +87,7 @@ describe('worker shutdown and Redis outages', () => {
   it('a second signal forces the shutdown: the job is handed back, another worker finishes it', async () => {
     const runId = await startRun(sandbox, ['--tables', BIG]);
     const worker = sandbox.worker(['--concurrency', '1'], { MY2PG_SHUTDOWN_GRACE_MS: '60000' });
-    await waitMidCopy(sandbox, queue, jobIdOf(runId, BIG), ROWS);
+    await waitMidCopy(sandbox, queue, copyJobId(runId, BIG), ROWS);
     const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
     const started = Date.now();
     worker.kill('SIGTERM');
@@ -96,7 +96,7 @@ describe('worker shutdown and Redis outages', () => {
     const code = await exited;
     expect(code, worker.output()).toBe(130);
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(await (await queue.getJob(jobIdOf(runId, BIG)))?.getState()).toBe('waiting');
+    expect(await (await queue.getJob(copyJobId(runId, BIG)))?.getState()).toBe('waiting');
 
     const next = sandbox.worker(['--concurrency', '1']);
     const pgc = await sandbox.pg();
@@ -127,7 +127,7 @@ describe('worker shutdown and Redis outages', () => {
       await waitForOutput(worker, /worker: ready/);
       const waiting = sandbox.cli(['start', '--wait'], env, 120_000);
       const runId = await waitForRunningRun(sandbox);
-      await waitMidCopy(sandbox, privateQueue, jobIdOf(runId, BIG), ROWS);
+      await waitMidCopy(sandbox, privateQueue, copyJobId(runId, BIG), ROWS);
       await redis.kill();
       // Longer than a command's reconnect attempts (~1.5 s), so the waiting CLI sees it fail.
       await new Promise((r) => setTimeout(r, 4000));
@@ -147,7 +147,7 @@ describe('worker shutdown and Redis outages', () => {
       await waitForOutput(worker, /worker: ready/);
       const waiting = sandbox.cli(['start', '--wait'], env, 120_000);
       const runId = await waitForRunningRun(sandbox);
-      await waitMidCopy(sandbox, privateQueue, jobIdOf(runId, BIG), ROWS);
+      await waitMidCopy(sandbox, privateQueue, copyJobId(runId, BIG), ROWS);
       const admin = new Redis(redis.url);
       try {
         const killed = await admin.client('KILL', 'TYPE', 'normal');

@@ -4,7 +4,6 @@ import {
   copyQueue,
   createSlowTable,
   expectSameContent,
-  jobIdOf,
   keysOfPrefix,
   startRun,
   stopProcess,
@@ -12,6 +11,7 @@ import {
   waitMidCopy,
   waitRunSettled,
 } from '../helpers/faults.js';
+import { copyJobId } from '../../src/queue/contract.js';
 import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 // Faults during a copy: each case ends with the table's content equal to the source's.
@@ -38,7 +38,7 @@ describe('faults during a copy', () => {
     const runId = await startRun(sandbox, ['--tables', TABLE]);
     const first = sandbox.worker(['--concurrency', '1'], QUICK_STALL);
     await waitForOutput(first, /worker: ready/);
-    const at = await waitMidCopy(sandbox, queue, jobIdOf(runId, TABLE), ROWS);
+    const at = await waitMidCopy(sandbox, queue, copyJobId(runId, TABLE), ROWS);
     expect(at.rows).toBeLessThan(ROWS);
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
@@ -49,7 +49,7 @@ describe('faults during a copy', () => {
       expect(await waitRunSettled(pgc, runId)).toBe('verified');
       // The first attempt died with its worker; the second started over with TRUNCATE.
       expect(await attemptsOf(pgc, runId, TABLE)).toBe(2);
-      const job = await queue.getJob(jobIdOf(runId, TABLE));
+      const job = await queue.getJob(copyJobId(runId, TABLE));
       expect(await job?.getState()).toBe('completed');
     } finally {
       await pgc.end();
@@ -63,14 +63,14 @@ describe('faults during a copy', () => {
     const worker = sandbox.worker(['--concurrency', '1']);
     const pgc = await sandbox.pg();
     try {
-      await waitMidCopy(sandbox, queue, jobIdOf(runId, TABLE), ROWS);
+      await waitMidCopy(sandbox, queue, copyJobId(runId, TABLE), ROWS);
       const killed = await pgc.query(
         `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY %' AND pid <> pg_backend_pid()`,
       );
       expect(killed.rows).toEqual([{ ok: true }]);
       expect(await waitRunSettled(pgc, runId)).toBe('verified');
       expect(await attemptsOf(pgc, runId, TABLE)).toBe(2);
-      const job = await queue.getJob(jobIdOf(runId, TABLE));
+      const job = await queue.getJob(copyJobId(runId, TABLE));
       expect(job?.attemptsMade).toBe(2);
     } finally {
       await pgc.end();
@@ -85,7 +85,7 @@ describe('faults during a copy', () => {
     const my = await sandbox.mysql();
     const pgc = await sandbox.pg();
     try {
-      await waitMidCopy(sandbox, queue, jobIdOf(runId, TABLE), ROWS);
+      await waitMidCopy(sandbox, queue, copyJobId(runId, TABLE), ROWS);
       const [rows] = await my.query(
         `SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND info LIKE 'SELECT %FROM \`${TABLE}\`%' AND id <> CONNECTION_ID()`,
       );
@@ -107,7 +107,7 @@ describe('faults during a copy', () => {
     await waitForOutput(worker, /worker: ready/);
     const waiting = sandbox.cli(['start', '--wait', '--tables', TABLE]);
     const runId = await waitForRunningRun(sandbox);
-    await waitMidCopy(sandbox, queue, jobIdOf(runId, TABLE), ROWS);
+    await waitMidCopy(sandbox, queue, copyJobId(runId, TABLE), ROWS);
     const my = await sandbox.mysql();
     // The copy reads a consistent snapshot, so these changes are not in the target.
     await my.query(`INSERT INTO \`${TABLE}\` (id, a, b) VALUES (900001, 1, 'late-1'), (900002, 2, 'late-2'), (900003, 3, 'late-3')`);
@@ -140,7 +140,7 @@ describe('faults during a copy', () => {
     await waitForOutput(worker, /worker: ready/);
     const waiting = sandbox.cli(['start', '--wait', '--tables', TABLE]);
     const runId = await waitForRunningRun(sandbox);
-    await waitMidCopy(sandbox, queue, jobIdOf(runId, TABLE), ROWS);
+    await waitMidCopy(sandbox, queue, copyJobId(runId, TABLE), ROWS);
     const my = await sandbox.mysql();
     await my.query(`UPDATE \`${TABLE}\` SET b = 'changed' WHERE id = 7`);
     const result = await waiting;

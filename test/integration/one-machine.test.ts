@@ -3,8 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBothSides, SEED_TABLES } from '../helpers/compare.js';
-import { copyQueue, createSlowTable, expectSameContent, jobIdOf, keysOfPrefix, queueNamesOf, stopProcess, waitMidCopy, waitUntil } from '../helpers/faults.js';
+import { copyJobId } from '../../src/queue/contract.js';
+import { expectSidesEqual, SEED_TABLES } from '../helpers/compare.js';
+import { copyQueue, createSlowTable, expectSameContent, keysOfPrefix, queueNamesOf, stopProcess, waitMidCopy, waitUntil } from '../helpers/faults.js';
 import { BIN, createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 // One machine, start to finish, as a new user meets it: `run` and the commands it prints after
@@ -58,17 +59,7 @@ function background(sandbox: Sandbox, args: string[], extraEnv: NodeJS.ProcessEn
 }
 
 async function expectSeedEqual(sandbox: Sandbox): Promise<void> {
-  const my = await sandbox.mysql();
-  const pgc = await sandbox.pg();
-  try {
-    for (const t of SEED_TABLES) {
-      const { source, target } = await readBothSides(my, pgc, t.table, t.columns, ['id'], { booleans: t.booleans });
-      expect(target, `values of ${t.table}`).toEqual(source);
-    }
-  } finally {
-    await my.end();
-    await pgc.end();
-  }
+  await expectSidesEqual(sandbox, SEED_TABLES);
 }
 
 /** Every constraint and index of schema public, with its definition and whether it is validated. */
@@ -237,7 +228,7 @@ describe('an interrupted run is never a dead end', () => {
     await waitForOutput(run, /tables enqueued/);
     const runId = runIdIn(run.output());
     await waitOthersCopied(sandbox, runId, SLOW);
-    const at = await waitMidCopy(sandbox, queue, jobIdOf(runId, SLOW), ROWS);
+    const at = await waitMidCopy(sandbox, queue, copyJobId(runId, SLOW), ROWS);
     run.kill('SIGINT');
     expect(await run.exited, run.output()).toBe(130);
     await openGate();
@@ -247,7 +238,7 @@ describe('an interrupted run is never a dead end', () => {
     // Still unfinished: the slow table's copy was stopped, not committed.
     const pgc = await sandbox.pg();
     const tables = await pgc.query('SELECT table_name, status FROM my2pg.run_tables WHERE run_id = $1 ORDER BY 1', [runId]).finally(() => pgc.end());
-    const job = await queue.getJob(jobIdOf(runId, SLOW));
+    const job = await queue.getJob(copyJobId(runId, SLOW));
     const seen = `${JSON.stringify(at)} ${await job?.getState()} ${JSON.stringify(tables.rows)} ${run.output()}`;
     expect(await runStatus(sandbox, runId), seen).toBe('running');
     expect(await job?.getState(), seen).toBe('waiting');
@@ -315,15 +306,15 @@ describe('an interrupted run is never a dead end', () => {
     await closeGate();
     const worker = sandbox.worker(['--concurrency', '1']);
     await waitForOutput(worker, /worker: ready/);
-    await waitMidCopy(sandbox, queue, jobIdOf(runId, SLOW), ROWS);
+    await waitMidCopy(sandbox, queue, copyJobId(runId, SLOW), ROWS);
     const cancelling = background(sandbox, ['cancel', runId, '--yes']);
     // The worker stops the job (it fails, for good) while its backend still waits at the gate.
-    await waitUntil('the worker to stop the job', async () => (await (await queue.getJob(jobIdOf(runId, SLOW)))?.getState()) !== 'active', 30_000, 100);
+    await waitUntil('the worker to stop the job', async () => (await (await queue.getJob(copyJobId(runId, SLOW)))?.getState()) !== 'active', 30_000, 100);
     await openGate();
     expect(await cancelling.exited, cancelling.output()).toBe(0);
     const cancelled = { stdout: cancelling.output(), stderr: cancelling.output() };
-    expect(cancelled.stderr).toContain(`table ${SLOW}: job ${jobIdOf(runId, SLOW)} is running; asked to stop`);
-    expect(cancelled.stdout).toContain(`stopped 1 running: ${jobIdOf(runId, SLOW)}`);
+    expect(cancelled.stderr).toContain(`table ${SLOW}: job ${copyJobId(runId, SLOW)} is running; asked to stop`);
+    expect(cancelled.stdout).toContain(`stopped 1 running: ${copyJobId(runId, SLOW)}`);
     expect((await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).filter((k) => k.includes(runId))).toEqual([]);
     expect(await schemaShape(sandbox)).toEqual(before);
     await expectSameContent(sandbox, SLOW, ROWS);

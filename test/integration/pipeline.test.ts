@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CopyTableResult } from '../../src/queue/contract.js';
+import { copyJobId, finalizeJobId, tableJobIds, type CopyTablePayload, type CopyTableResult } from '../../src/queue/contract.js';
 import type { FinalizeSummary } from '../../src/finalize/finalize-run.js';
 import { queueNamesOf } from '../helpers/faults.js';
 import { createSeedSandbox, type Sandbox } from '../helpers/sandbox.js';
@@ -33,10 +33,12 @@ describe('per-table pipeline', () => {
     const copy = new Queue(names.copy, { connection, prefix: sandbox.prefix });
     const finalize = new Queue(names.finalize, { connection, prefix: sandbox.prefix });
     try {
-      const jobs = (await copy.getJobs(['completed'], 0, -1)).filter((j) => j.id!.startsWith(`${runId}.`));
-      const fin = (await finalize.getJob(`${runId}.finalize`))!;
-      const ranges = jobs.filter((j) => j.id!.startsWith(`${runId}.game_visits.r`));
+      const jobs = (await copy.getJobs(['completed'], 0, -1)).filter((j) => (j.data as CopyTablePayload).runId === runId);
+      const fin = (await finalize.getJob(finalizeJobId(runId)))!;
+      const ranges = jobs.filter((j) => (j.data as CopyTablePayload).table === 'game_visits');
       expect(ranges.length).toBeGreaterThan(2);
+      const visits = { tableName: 'game_visits', jobId: copyJobId(runId, 'game_visits') };
+      expect(ranges.map((j) => j.id).sort()).toEqual(tableJobIds(visits, { game_visits: ranges.length }).sort());
       for (const job of jobs) {
         const value = job.returnvalue as CopyTableResult;
         // Each part was verified by its own job, before finalize started.
@@ -48,7 +50,7 @@ describe('per-table pipeline', () => {
       expect(ranges.reduce((n, j) => n + (j.returnvalue as CopyTableResult).verification!.sourceRows, 0)).toBe(375);
       // Whole tables got their indexes back in their own job; a split table's, in the job of
       // its last range to commit.
-      const users = jobs.find((j) => j.id === `${runId}.users`)!.returnvalue as CopyTableResult;
+      const users = jobs.find((j) => j.id === copyJobId(runId, 'users'))!.returnvalue as CopyTableResult;
       expect(users.indexes!.length).toBeGreaterThan(0);
       expect(users.indexes!.every((i) => i.status === 'restored')).toBe(true);
       const rebuilt = ranges.filter((j) => (j.returnvalue as CopyTableResult).indexes!.length > 0);

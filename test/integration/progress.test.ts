@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBothSides } from '../helpers/compare.js';
+import { expectSidesEqual } from '../helpers/compare.js';
 import { BIN, createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 // What an operator sees in a terminal while `run` works: live bars on a TTY (a real pseudo
@@ -37,16 +37,7 @@ function cliOnTty(args: string[], timeoutMs = 90_000): Promise<{ code: number | 
 }
 
 async function expectBigEqual(): Promise<void> {
-  const my = await sandbox.mysql();
-  const pgc = await sandbox.pg();
-  try {
-    const { source, target } = await readBothSides(my, pgc, 'big', ['id', 'label', 'amount'], ['id']);
-    expect(source.length).toBe(ROWS);
-    expect(target).toEqual(source);
-  } finally {
-    await my.end();
-    await pgc.end();
-  }
+  expect(await expectSidesEqual(sandbox, { table: 'big', columns: ['id', 'label', 'amount'] })).toEqual({ big: ROWS });
 }
 
 describe('progress in the terminal', () => {

@@ -2,7 +2,8 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyTable } from '../../src/copy/copy-table.js';
 import { closeAll, openSource, openTarget } from '../../src/run/open-databases.js';
-import { readBothSides, SEED_TABLES } from '../helpers/compare.js';
+import { copyJobId, rangeJobId } from '../../src/queue/contract.js';
+import { expectSidesEqual, readSides, SEED_TABLES } from '../helpers/compare.js';
 import { createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 import { queueNamesOf } from '../helpers/faults.js';
 
@@ -10,18 +11,7 @@ let sandbox: Sandbox;
 const visits = SEED_TABLES.find((t) => t.table === 'game_visits')!;
 const BIG_BASE = 18446744073709549000n; // near 2^64 - 1: BIGINT UNSIGNED keys must split exactly
 
-async function expectTableEqual(table: string, columns: string[], booleans: string[] = []): Promise<number> {
-  const my = await sandbox.mysql();
-  const pgc = await sandbox.pg();
-  try {
-    const { source, target } = await readBothSides(my, pgc, table, columns, ['id'], { booleans });
-    expect(target, `values of ${table}`).toEqual(source);
-    return source.length;
-  } finally {
-    await my.end();
-    await pgc.end();
-  }
-}
+const bigKeys = { table: 'big_keys', columns: ['id', 'note', 'amount'] };
 
 describe('key-range jobs and index rebuild', () => {
   beforeAll(async () => {
@@ -64,8 +54,8 @@ describe('key-range jobs and index rebuild', () => {
     expect(result.stderr).toMatch(/5 foreign keys and [1-9]\d* indexes dropped for the load/);
     expect(result.stdout).toMatch(/game_visits\s+375\s+375\s+0\s+checksum ok/);
 
-    expect(await expectTableEqual('game_visits', visits.columns, visits.booleans)).toBe(375);
-    expect(await expectTableEqual('big_keys', ['id', 'note', 'amount'])).toBe(250);
+    expect(await expectSidesEqual(sandbox, visits)).toEqual({ game_visits: 375 });
+    expect(await expectSidesEqual(sandbox, bigKeys)).toEqual({ big_keys: 250 });
 
     // Only the range holding id 500 ran twice: one more attempt than there are ranges.
     const check = await sandbox.pg();
@@ -89,7 +79,7 @@ describe('key-range jobs and index rebuild', () => {
     try {
       const retried: string[] = [];
       for (let i = 0; i < ranges; i += 1) {
-        const id = `${runId}.game_visits.r${i}`;
+        const id = rangeJobId(copyJobId(runId, 'game_visits'), i);
         const job = await queue.getJob(id);
         expect(await job?.getState(), id).toBe('completed');
         const { logs } = await queue.getJobLogs(id);
@@ -125,20 +115,18 @@ describe('key-range jobs and index rebuild', () => {
     } finally {
       await closeAll(source, target);
     }
+    const { source: s, target: t } = await readSides(sandbox, visits);
+    const inRange = (rows: (string | null)[][]) => rows.filter((r) => Number(r[0]) >= 200 && Number(r[0]) < 400);
+    expect(inRange(t)).toEqual(inRange(s));
+    expect(t.length).toBe(s.length);
     const check = await sandbox.pg();
-    const my = await sandbox.mysql();
     try {
-      const { source: s, target: t } = await readBothSides(my, check, 'game_visits', visits.columns, ['id'], { booleans: visits.booleans });
-      const inRange = (rows: (string | null)[][]) => rows.filter((r) => Number(r[0]) >= 200 && Number(r[0]) < 400);
-      expect(inRange(t)).toEqual(inRange(s));
-      expect(t.length).toBe(s.length);
       const outside = await check.query(`SELECT ip_address FROM game_visits WHERE id = (SELECT max(id) FROM game_visits)`);
       expect(outside.rows[0].ip_address).toBe('outside');
     } finally {
       await check.end();
-      await my.end();
     }
-    expect(await expectTableEqual('big_keys', ['id', 'note', 'amount'])).toBe(250);
+    expect(await expectSidesEqual(sandbox, bigKeys)).toEqual({ big_keys: 250 });
   });
   it('a range that fails for good is reported; retry --table re-queues only that range', async () => {
     const pgc = await sandbox.pg();
@@ -165,11 +153,11 @@ describe('key-range jobs and index rebuild', () => {
     const ranges = Number(/game_visits ×(\d+)/.exec(failed.stderr)![1]);
     const attemptLines = async (): Promise<number[]> => {
       const out: number[] = [];
-      for (let i = 0; i < ranges; i += 1) out.push((await queue.getJobLogs(`${runId}.game_visits.r${i}`)).logs.filter((l) => l.startsWith('attempt')).length);
+      for (let i = 0; i < ranges; i += 1) out.push((await queue.getJobLogs(rangeJobId(copyJobId(runId, 'game_visits'), i))).logs.filter((l) => l.startsWith('attempt')).length);
       return out;
     };
     try {
-      const states = await Promise.all(Array.from({ length: ranges }, (_, i) => queue.getJob(`${runId}.game_visits.r${i}`).then((j) => j!.getState())));
+      const states = await Promise.all(Array.from({ length: ranges }, (_, i) => queue.getJob(rangeJobId(copyJobId(runId, 'game_visits'), i)).then((j) => j!.getState())));
       expect(states.filter((st) => st === 'failed').length).toBe(1);
       const before = await attemptLines();
 
@@ -186,7 +174,7 @@ describe('key-range jobs and index rebuild', () => {
     } finally {
       await queue.close();
     }
-    expect(await expectTableEqual('game_visits', visits.columns, visits.booleans)).toBe(375);
+    expect(await expectSidesEqual(sandbox, visits)).toEqual({ game_visits: 375 });
     worker.kill('SIGTERM');
     await new Promise((resolve) => worker.once('exit', resolve));
   });
@@ -227,7 +215,7 @@ describe('key-range jobs and index rebuild', () => {
     } finally {
       await check.end();
     }
-    for (const t of SEED_TABLES.filter((x) => ['users', 'friendships', 'scores'].includes(x.table))) await expectTableEqual(t.table, t.columns, t.booleans);
+    await expectSidesEqual(sandbox, SEED_TABLES.filter((x) => ['users', 'friendships', 'scores'].includes(x.table)));
     worker.kill('SIGTERM');
     await new Promise((resolve) => worker.once('exit', resolve));
   });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSides } from '../helpers/compare.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 let sandbox: Sandbox;
@@ -13,21 +14,8 @@ const BAD: Record<number, { column: string; reason: RegExp }> = {
   3999: { column: 'flag', reason: /not 0 or 1/ },
 };
 
-async function readReadings(): Promise<{ source: string[][]; target: string[][] }> {
-  const my = await sandbox.mysql();
-  const pgc = await sandbox.pg();
-  try {
-    const [rows] = await my.query({ sql: 'SELECT id, flag, small, CAST(dur AS CHAR), note FROM readings ORDER BY id', rowsAsArray: true });
-    const target = await pgc.query({ text: 'SELECT id::text, flag::int::text, small::text, dur::text, note FROM readings AS r ORDER BY r.id', rowMode: 'array' });
-    return {
-      source: (rows as unknown[][]).map((r) => r.map((v) => (v === null ? null : String(v))) as string[]),
-      target: target.rows as string[][],
-    };
-  } finally {
-    await my.end();
-    await pgc.end();
-  }
-}
+/** The test table on both sides (flag as 0/1 on both). */
+const READINGS = { table: 'readings', columns: ['id', 'flag', 'small', 'dur', 'note'], booleans: ['flag'] };
 
 describe('rejected rows and checksum verification', () => {
   beforeAll(async () => {
@@ -63,7 +51,7 @@ describe('rejected rows and checksum verification', () => {
     expect(first.stdout).toMatch(/table readings: 5 rows rejected/);
     expect(first.stdout).toMatch(/rejected: table readings, row \{"id":1000\}, column small: value "71000" is out of range for type smallint/);
 
-    const { source, target } = await readReadings();
+    const { source, target } = await readSides(sandbox, READINGS);
     const good = source.filter((r) => !BAD[Number(r[0])]);
     expect(target.length).toBe(ROWS - Object.keys(BAD).length);
     expect(target).toEqual(good);
@@ -96,7 +84,7 @@ describe('rejected rows and checksum verification', () => {
     expect(allowed.code, allowed.stdout + allowed.stderr).toBe(0);
     expect(allowed.stderr).toMatch(/split into key ranges: readings ×\d+/);
     expect(allowed.stdout).toMatch(/every table copied and verified/);
-    const again = await readReadings();
+    const again = await readSides(sandbox, READINGS);
     expect(again.target).toEqual(target);
     const check = await sandbox.pg();
     try {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBothSides, SEED_TABLES } from '../helpers/compare.js';
+import { expectSidesEqual, SEED_TABLES } from '../helpers/compare.js';
 import { createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 let sandbox: Sandbox;
@@ -29,19 +29,14 @@ describe('failures and retries', () => {
 
     const result = await sandbox.cli(['run', '--batch-size', '50']);
     expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(await expectSidesEqual(sandbox, SEED_TABLES.find((x) => x.table === 'game_visits')!)).toEqual({ game_visits: 375 });
     const check = await sandbox.pg();
-    const my = await sandbox.mysql();
     try {
       const attempts = await check.query(`SELECT attempts FROM my2pg.run_tables WHERE table_name = 'game_visits' ORDER BY started_at DESC LIMIT 1`);
       expect(attempts.rows[0].attempts).toBe(2);
-      const t = SEED_TABLES.find((x) => x.table === 'game_visits')!;
-      const { source, target } = await readBothSides(my, check, t.table, t.columns, ['id'], { booleans: t.booleans });
-      expect(target).toEqual(source);
-      expect(target.length).toBe(375);
       await check.query('DROP TRIGGER fail_once ON game_visits');
     } finally {
       await check.end();
-      await my.end();
     }
   });
 
@@ -68,22 +63,18 @@ describe('failures and retries', () => {
     expect(retried.code, retried.stdout + retried.stderr).toBe(0);
     expect(retried.stdout).toContain('every table copied and verified');
 
+    await expectSidesEqual(sandbox, SEED_TABLES.find((x) => x.table === 'users')!);
     const after = await sandbox.pg();
-    const my = await sandbox.mysql();
     try {
       const run = await after.query('SELECT status, summary IS NOT NULL AS finalized FROM my2pg.runs WHERE id = $1', [runId]);
       expect(run.rows[0]).toEqual({ status: 'verified', finalized: true });
       const alembic = await after.query('SELECT version_num FROM alembic_version');
       expect(alembic.rows).toEqual([{ version_num: 'e9059978e80e' }]);
       expect(alembicBefore.rows.length).toBe(1);
-      const users = SEED_TABLES.find((x) => x.table === 'users')!;
-      const { source, target } = await readBothSides(my, after, 'users', users.columns, ['id'], { booleans: users.booleans });
-      expect(target).toEqual(source);
       const fks = await after.query(`SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND convalidated`);
       expect(fks.rows[0].n).toBe(5);
     } finally {
       await after.end();
-      await my.end();
     }
     worker.kill('SIGTERM');
     await new Promise((resolve) => worker.once('exit', resolve));

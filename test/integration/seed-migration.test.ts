@@ -1,22 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBothSides, SEED_COUNTS, SEED_NEXT_IDS, SEED_TABLES } from '../helpers/compare.js';
+import { expectSidesEqual, SEED_COUNTS, SEED_NEXT_IDS, SEED_TABLES } from '../helpers/compare.js';
 import { createSeedSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 let sandbox: Sandbox;
 
 async function expectSeedEqual(): Promise<void> {
-  const my = await sandbox.mysql();
-  const pgc = await sandbox.pg();
-  try {
-    for (const t of SEED_TABLES) {
-      const { source, target } = await readBothSides(my, pgc, t.table, t.columns, ['id'], { booleans: t.booleans });
-      expect(source.length, t.table).toBe(SEED_COUNTS[t.table]);
-      expect(target, `values of ${t.table}`).toEqual(source);
-    }
-  } finally {
-    await my.end();
-    await pgc.end();
-  }
+  expect(await expectSidesEqual(sandbox, SEED_TABLES)).toEqual(SEED_COUNTS);
 }
 
 describe('the seed app migrated into an alembic-made schema', () => {

@@ -1,27 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareAllTables } from '../helpers/canonical.js';
+import { compareCanonical, expectSidesEqual } from '../helpers/compare.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/types/mysql.sql', import.meta.url));
 
 let sandbox: Sandbox;
 let firstRun: { code: number | null; stdout: string; stderr: string };
-
-async function compare(schema = 'public', only?: string[], searchPath?: string): Promise<{ tables: number; values: number; differences: string[] }> {
-  const my = await sandbox.mysql();
-  const pgc = await sandbox.pg();
-  try {
-    if (searchPath) await pgc.query(`SET search_path = ${searchPath}`);
-    // DATE_FORMAT of a TIMESTAMP prints it in the session zone: UTC, like the target's check.
-    await my.query("SET SESSION time_zone = '+00:00'");
-    return await compareAllTables(my, pgc, schema, only);
-  } finally {
-    await my.end();
-    await pgc.end();
-  }
-}
 
 describe('the type matrix migrated into an empty target', () => {
   beforeAll(async () => {
@@ -55,7 +41,7 @@ describe('the type matrix migrated into an empty target', () => {
   });
 
   it('every value of every table compares equal, read from each side independently', async () => {
-    const { tables, values, differences } = await compare();
+    const { tables, values, differences } = await compareCanonical(sandbox);
     expect(differences).toEqual([]);
     expect(tables).toBe(18);
     expect(values).toBeGreaterThan(300);
@@ -69,7 +55,7 @@ describe('the type matrix migrated into an empty target', () => {
       await pgc.query(`UPDATE nums SET f = '0.10000001'::real WHERE id = 6`);
       await pgc.query(`UPDATE dates SET dt6 = dt6 + interval '1 microsecond' WHERE id = 5`);
       await pgc.query('COMMIT');
-      const { differences } = await compare('public', ['nums', 'dates']);
+      const { differences } = await compareCanonical(sandbox, { only: ['nums', 'dates'] });
       expect(differences.filter((d) => d.startsWith('nums: source row')).length).toBe(1);
       expect(differences.filter((d) => d.startsWith('dates: target row')).length).toBe(1);
       expect(differences).toHaveLength(4);
@@ -78,7 +64,7 @@ describe('the type matrix migrated into an empty target', () => {
       await pgc.query(`UPDATE dates SET dt6 = dt6 - interval '1 microsecond' WHERE id = 5`);
       await pgc.end();
     }
-    expect((await compare('public', ['nums', 'dates'])).differences).toEqual([]);
+    expect((await compareCanonical(sandbox, { only: ['nums', 'dates'] })).differences).toEqual([]);
   });
 
   it('exact values land as they were: spot checks beside the generic comparison', async () => {
@@ -230,17 +216,8 @@ describe('the type matrix migrated into an empty target', () => {
       await pg2.end();
     }
     // texts.j is text now: MySQL's JSON text must land byte for byte.
-    const my = await sandbox.mysql();
-    const pg3 = await sandbox.pg();
-    try {
-      const [rows] = await my.query({ sql: 'SELECT CAST(j AS CHAR) FROM texts ORDER BY id', rowsAsArray: true });
-      const target = await pg3.query({ text: 'SELECT j FROM ov.texts ORDER BY id', rowMode: 'array' });
-      expect(target.rows).toEqual(rows);
-    } finally {
-      await my.end();
-      await pg3.end();
-    }
-    expect((await compare('ov', ['ints', 'bits'])).differences).toEqual([]);
+    await expectSidesEqual(sandbox, { table: 'texts', columns: ['j'], schema: 'ov' });
+    expect((await compareCanonical(sandbox, { schema: 'ov', only: ['ints', 'bits'] })).differences).toEqual([]);
   });
 
   it('bad overrides are exit 2 with a clear message, before anything is created', async () => {
@@ -285,6 +262,6 @@ describe('the type matrix migrated into an empty target', () => {
     } finally {
       await pg2.end();
     }
-    expect((await compare('gis', ['geo'], 'public, "gis ext"')).differences).toEqual([]);
+    expect((await compareCanonical(sandbox, { schema: 'gis', only: ['geo'], searchPath: 'public, "gis ext"' })).differences).toEqual([]);
   });
 });

@@ -3,11 +3,12 @@ import { formatBoardProgress } from '../../src/board/board-server.js';
 import { createProgressView, createStderrLane, describeFinalizeProgress, formatPlainProgress, formatSummary } from '../../src/cli/progress.js';
 import { loadConfig } from '../../src/config/config.js';
 import { formatHumanLine, resolveLogFormat } from '../../src/core/log.js';
+import { copyJobId } from '../../src/queue/contract.js';
 import type { TableJobState } from '../../src/queue/run-queue.js';
 import { LEGACY_QUEUES, queuesOfRun, scopeOf } from '../../src/queue/target-scope.js';
 
 function job(table: string, state: string): TableJobState {
-  return { table, jobId: `run-1.${table}`, state, progress: null, attemptsMade: 1, failedReason: null };
+  return { table, jobId: copyJobId('run-1', table), state, progress: null, attemptsMade: 1, failedReason: null };
 }
 
 describe('queues scoped to their target', () => {
@@ -45,7 +46,7 @@ describe('queues scoped to their target', () => {
 
 describe('log lines for people', () => {
   it('turns a pino line into level word, table, message and error', () => {
-    const line = JSON.stringify({ level: 50, time: 1, pid: 9, runId: 'run-1', table: 'users', jobId: 'run-1.users', err: 'table users: no column "bio"; add it', permanent: true, msg: 'copy failed' });
+    const line = JSON.stringify({ level: 50, time: 1, pid: 9, runId: 'run-1', table: 'users', jobId: copyJobId('run-1', 'users'), err: 'table users: no column "bio"; add it', permanent: true, msg: 'copy failed' });
     expect(formatHumanLine(line)).toBe('error users: copy failed: table users: no column "bio"; add it');
     expect(formatHumanLine(JSON.stringify({ level: 30, time: 1, pid: 9, table: 'big', attempt: 2, msg: 'copy started' }))).toBe('info big: copy started (attempt 2)');
     expect(formatHumanLine(JSON.stringify({ level: 40, time: 1, msg: 'forcing worker shutdown' }))).toBe('warn forcing worker shutdown');

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { formatBoardJobName, formatBoardProgress, isLoopbackHost, resolveBoardAccess } from '../../src/board/board-server.js';
 import { createProgressView, formatBar, formatDuration, formatPlainProgress, formatTableBar, layoutLiveView } from '../../src/cli/progress.js';
 import { buildReportRows, describeVerification, formatRunReport } from '../../src/cli/report.js';
+import { copyJobId, COPY_TABLE_JOB, FINALIZE_JOB } from '../../src/queue/contract.js';
 import type { TableJobState } from '../../src/queue/run-queue.js';
 import type { RunRow, RunTableRow } from '../../src/state/entities.js';
 
 function job(table: string, state: string, progress: TableJobState['progress'] = null, failedReason: string | null = null): TableJobState {
-  return { table, jobId: `run-1.${table}`, state, progress, attemptsMade: 1, failedReason };
+  return { table, jobId: copyJobId('run-1', table), state, progress, attemptsMade: 1, failedReason };
 }
 
 describe('progress formatting', () => {
@@ -117,8 +118,8 @@ describe('board formatting and access', () => {
   });
 
   it('job names carry the table', () => {
-    expect(formatBoardJobName({ name: 'copy-table', data: { table: 'users', runId: 'r' } })).toBe('copy-table users');
-    expect(formatBoardJobName({ name: 'finalize', data: { runId: 'run-1' } })).toBe('finalize run-1');
+    expect(formatBoardJobName({ name: COPY_TABLE_JOB, data: { table: 'users', runId: 'r' } })).toBe('copy-table users');
+    expect(formatBoardJobName({ name: FINALIZE_JOB, data: { runId: 'run-1' } })).toBe('finalize run-1');
     expect(formatBoardJobName({ name: 'other', data: null })).toBe('other');
   });
 
@@ -149,7 +150,7 @@ function table(name: string, patch: Partial<RunTableRow> = {}): RunTableRow {
     runId: 'run-1',
     tableName: name,
     targetTable: name,
-    jobId: `run-1.${name}`,
+    jobId: copyJobId('run-1', name),
     action: 'fill',
     status: 'verified',
     rowsCopied: '10',
@@ -161,6 +162,7 @@ function table(name: string, patch: Partial<RunTableRow> = {}): RunTableRow {
     finishedAt: new Date(1500),
     verification: { method: 'count', status: 'verified' },
     adjustments: null,
+    rejectedRows: 0,
     ...patch,
   };
 }
@@ -199,7 +201,7 @@ describe('report', () => {
   });
 
   it('before finalize: copied rows stand for the target, a failed table has no numbers', () => {
-    const rows = buildReportRows([table('a', { status: 'copied', sourceRows: null, targetRows: null, verification: null }), table('b', { status: 'failed', rowsCopied: null, sourceRows: null, targetRows: null, verification: null })], null);
+    const rows = buildReportRows([table('a', { status: 'copied', sourceRows: null, targetRows: null, verification: null }), table('b', { status: 'failed', rowsCopied: null, sourceRows: null, targetRows: null, verification: null, rejectedRows: undefined })], null);
     expect(rows.map((r) => [r.sourceRows, r.targetRows, r.rejected, r.verification])).toEqual([
       [null, 10, 0, 'awaiting finalize'],
       [null, null, null, 'copy failed'],

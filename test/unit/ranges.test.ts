@@ -3,7 +3,7 @@ import { buildRangeFilter, buildSelect } from '../../src/dialect/mysql/select.js
 import { mapWithConcurrency } from '../../src/finalize/restore-constraints.js';
 import { mergeRangeStates, type TableJobState } from '../../src/queue/run-queue.js';
 import { planKeyRanges, splitColumnOf } from '../../src/vocabulary/key-range.js';
-import { tableJobIds } from '../../src/queue/contract.js';
+import { copyJobId, rangeJobId, tableJobIds } from '../../src/queue/contract.js';
 import { withIfNotExists } from '../../src/run/secondary-indexes.js';
 import type { SourceColumn, SourceTable } from '../../src/dialect/mysql/catalog.js';
 
@@ -76,6 +76,7 @@ describe('key ranges', () => {
 });
 
 describe('merged state of a split table', () => {
+  const table = copyJobId('run', 'g');
   const s = (jobId: string, state: string, rows: number, failedReason: string | null = null, attemptsMade = 1): TableJobState => ({
     table: 'g', jobId, state, progress: { rows, total: 100, rowsPerSecond: 10 }, attemptsMade, failedReason,
   });
@@ -86,14 +87,14 @@ describe('merged state of a split table', () => {
     [['active', 'failed'], 'failed'],
     [['completed', 'missing'], 'missing'],
   ])('%j -> %s', (states, expected) => {
-    const merged = mergeRangeStates('g', 'run.g', states.map((st, i) => s(`run.g.r${i}`, st, 10)));
+    const merged = mergeRangeStates('g', table, states.map((st, i) => s(rangeJobId(table, i), st, 10)));
     expect(merged.state).toBe(expected);
-    expect(merged.jobId).toBe('run.g');
+    expect(merged.jobId).toBe(table);
     expect(merged.progress?.rows).toBe(20);
     expect(merged.progress?.total).toBe(200);
   });
   it('names the failed range and keeps the most attempts', () => {
-    const merged = mergeRangeStates('g', 'run.g', [s('run.g.r0', 'completed', 5), s('run.g.r1', 'failed', 0, 'boom', 3)]);
+    const merged = mergeRangeStates('g', table, [s(rangeJobId(table, 0), 'completed', 5), s(rangeJobId(table, 1), 'failed', 0, 'boom', 3)]);
     expect(merged.failedReason).toBe('range r1: boom');
     expect(merged.attemptsMade).toBe(3);
   });
