@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { intersectKeyRanges, splitKeySpace } from '../../src/vocabulary/key-range.js';
 import type { KeyRange } from '../../src/core/key-range.js';
+import { VerifyRanges } from '../../src/verify/range-plan.js';
 
 /** The range holding `key`, found the slow way: by its bounds. */
 function holder(ranges: readonly KeyRange[], key: bigint): number {
@@ -54,5 +55,22 @@ describe('key space split', () => {
       from: '18446744073709551000',
       to: '18446744073709551615',
     });
+  });
+});
+
+describe("verification's ranges", () => {
+  it('hash a job part in ranges of the shared split, each kept inside the part, rows placed by key', () => {
+    const ranges = new VerifyRanges(splitKeySpace(100n, 199n, 4), { from: '100', to: '200' });
+    expect(ranges.count).toBe(4);
+    expect([0, 1, 2, 3].map((i) => ranges.keyRange(i))).toEqual([
+      { from: '100', to: '125' },
+      { from: '125', to: '150' },
+      { from: '150', to: '175' },
+      { from: '175', to: '200' },
+    ]);
+    expect([100, 124, 125, 199, 10n ** 20n].map((k) => ranges.rangeOf(k))).toEqual([0, 0, 1, 3, 3]);
+    expect(ranges.rangeOf(null)).toBe(0);
+    const whole = new VerifyRanges(null, null);
+    expect([whole.count, whole.keyRange(0), whole.all, whole.rangeOf(5)]).toEqual([1, { from: null, to: null }, { from: null, to: null }, 0]);
   });
 });

@@ -29,6 +29,7 @@ export function canonicalJson(text: string): string {
     });
     return stringifyCanonical(parsed);
   } catch {
+    // Text that is not JSON has no other spelling: it is compared as it is.
     return text;
   }
 }
