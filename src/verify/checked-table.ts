@@ -14,7 +14,7 @@ const STRING_TYPES = new Set([...TEXT_TYPES, ...ENUM_SET_TYPES]);
 const PG_ALIAS = 'my2pg_row';
 
 /** The single integer primary key of a table, by which its rows are split into key ranges. */
-export interface IntegerKey {
+interface IntegerKey {
   /** Index of the key among the paired columns. */
   position: number;
   /** The MySQL column (for mysqlKeyRangeConditions). */

@@ -8,7 +8,7 @@ import { countBothSides } from './count-rows.js';
 import type { VerifyMethod } from './verify-method.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 
-export { VERIFY_METHODS, type VerifyMethod } from './verify-method.js';
+export type { VerifyMethod } from './verify-method.js';
 
 /** Verification of one table, as recorded in `my2pg.run_tables.verification` and returned by finalize. */
 export interface TableVerification {
