@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { KeyRange } from '../core/key-range.js';
 import { describeError } from '../core/errors.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import { readRejectedKeys, recordVerifications, updateRunTable } from '../state/store.js';
@@ -7,7 +8,7 @@ import { countBothSides } from './count-rows.js';
 import type { VerifyMethod } from './verify-method.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 
-export { VERIFY_METHODS, type VerifyMethod } from './verify-method.js';
+export type { VerifyMethod } from './verify-method.js';
 
 /** Verification of one table, as recorded in `my2pg.run_tables.verification` and returned by finalize. */
 export interface TableVerification {
@@ -55,7 +56,8 @@ export function describeVerificationProblem(v: TableVerification): string {
   const parts = [`table ${v.table}: ${v.sourceRows} rows in MySQL, ${v.targetRows} in PostgreSQL`];
   if (v.method === 'checksum') {
     parts.push(`${v.differenceCount ?? 0} rows differ`);
-    const ranges = (v.mismatchedRanges ?? []).slice(0, 3).map((r) => `${r.from ?? '…'}..${r.to ?? '…'}`);
+    // Shown by first and last key (a range's `to` is its first key past the end).
+    const ranges = (v.mismatchedRanges ?? []).slice(0, 3).map((r) => `${r.from ?? '…'}..${r.to === null ? '…' : (BigInt(r.to) - 1n).toString()}`);
     if (ranges.length > 0) parts.push(`in key ranges ${ranges.join(', ')}${(v.mismatchedRanges?.length ?? 0) > 3 ? ' and more' : ''}`);
     const rows = (v.differences ?? []).slice(0, 5).map(describeDifference);
     if (rows.length > 0) parts.push(rows.join('; '));
@@ -66,7 +68,7 @@ export function describeVerificationProblem(v: TableVerification): string {
 
 /** The part of a table one range job copied: its key range and its label in `my2pg.rejected_rows`. */
 export interface TablePart {
-  range: { column: string; from: string | null; to: string | null };
+  range: { column: string } & KeyRange;
   part: string;
 }
 

@@ -8,7 +8,8 @@ import { describeError } from '../core/errors.js';
 import { selectExpression, type SourceColumn } from '../dialect/mysql/catalog.js';
 import { readTargetTables } from '../dialect/postgres/catalog.js';
 import type { SourceViewColumn } from '../schema/translate/source-objects.js';
-import { canonicalForColumn, canonicalRowText, type ColumnCanonical } from '../vocabulary/canonical.js';
+import { canonicalRowText } from '../vocabulary/canonical.js';
+import { canonicalForColumn, type ColumnCanonical } from '../vocabulary/canonical/column-forms.js';
 import { readPgRows } from '../dialect/postgres/read-copy-text.js';
 
 /** A view to verify: its source columns and the columns whose list order MySQL leaves open. */

@@ -21,29 +21,95 @@ export function splitColumnOf(table: SourceTable): string | null {
 export const DEFAULT_RANGE_BYTES = 1024 * 1024 * 1024;
 
 /**
+ * The key space [min, max] cut into ranges of equal key width (integer keys are usually dense):
+ * range i runs from `min + floor(span * i / count)` up to the next range's start, the first
+ * open below and the last open above, so that together they cover every key, whatever was
+ * inserted after planning. The one planner of key ranges: copy jobs and verification's hashed
+ * ranges are cut by it alike.
+ */
+export class KeySpaceSplit {
+  /** Ranges in the split (at most one per key of [min, max], at least one). */
+  readonly count: number;
+  private readonly span: bigint;
+  private readonly bigCount: bigint;
+  /** min and span as numbers when indexOf's arithmetic stays exact in doubles (the fast path). */
+  private readonly small: { min: number; span: number } | null;
+
+  constructor(private readonly min: bigint, max: bigint, count: number) {
+    this.span = max >= min ? max - min + 1n : 1n;
+    const wanted = BigInt(Math.max(1, Math.floor(count)));
+    this.bigCount = wanted > this.span ? this.span : wanted;
+    this.count = Number(this.bigCount);
+    // Keys read as numbers have at most 15 digits, so key - min is exact when |min| < 2^52;
+    // (d + 1) * count stays below span * count, exact while that is a safe integer.
+    const limit = 2n ** 52n;
+    const exact = min > -limit && max < limit && this.span * this.bigCount <= BigInt(Number.MAX_SAFE_INTEGER);
+    this.small = exact ? { min: Number(min), span: Number(this.span) } : null;
+  }
+
+  /** Where range `index` starts (index 0 < index < count). */
+  private bound(index: number): bigint {
+    return this.min + (this.span * BigInt(index)) / this.bigCount;
+  }
+
+  /** Range `index` (0 ≤ index < count). */
+  range(index: number): KeyRange {
+    return {
+      from: index === 0 ? null : this.bound(index).toString(),
+      to: index >= this.count - 1 ? null : this.bound(index + 1).toString(),
+    };
+  }
+
+  /** Every range, in key order. */
+  ranges(): KeyRange[] {
+    return Array.from({ length: this.count }, (_v, i) => this.range(i));
+  }
+
+  /**
+   * The index of the range that holds `key`, in constant time and exact for any integer key
+   * (BIGINT UNSIGNED included): range i holds the keys k with `bound(i) <= k`, which is
+   * `i <= ((k - min + 1) * count - 1) / span`.
+   */
+  indexOf(key: number | bigint): number {
+    if (this.count === 1) return 0;
+    if (this.small && typeof key === 'number') {
+      const d = key - this.small.min;
+      if (d < 0) return 0;
+      if (d >= this.small.span) return this.count - 1;
+      return Math.floor(((d + 1) * this.count - 1) / this.small.span);
+    }
+    const d = BigInt(key) - this.min;
+    if (d < 0n) return 0;
+    if (d >= this.span) return this.count - 1;
+    return Number(((d + 1n) * this.bigCount - 1n) / this.span);
+  }
+}
+
+/** Cuts [min, max] into `count` ranges of equal key width (fewer when it holds fewer keys): see KeySpaceSplit. */
+export function splitKeySpace(min: bigint, max: bigint, count: number): KeySpaceSplit {
+  return new KeySpaceSplit(min, max, count);
+}
+
+/** The keys in both ranges (an empty range when they do not meet: from >= to). */
+export function intersectKeyRanges(a: KeyRange, b: KeyRange): KeyRange {
+  const pick = (x: string | null, y: string | null, later: boolean): string | null => {
+    if (x === null) return y;
+    if (y === null) return x;
+    return BigInt(x) > BigInt(y) === later ? x : y;
+  };
+  return { from: pick(a.from, b.from, true), to: pick(a.to, b.to, false) };
+}
+
+/**
  * Splits the key space [min, max] into about `estimatedRows / rangeRows` ranges (or
- * `estimatedBytes / rangeBytes`, whichever gives more) of equal key width (integer keys are
- * usually dense). The first range is open below and the last open above, so together they
- * cover every key whatever was inserted after planning. Returns one unbounded range when the
- * table is small enough to stay whole. `rangeRows` 0 never splits.
+ * `estimatedBytes / rangeBytes`, whichever gives more) with splitKeySpace. Returns one
+ * unbounded range when the table is small enough to stay whole. `rangeRows` 0 never splits.
  */
 export function planKeyRanges(min: bigint | null, max: bigint | null, estimatedRows: number, rangeRows: number, estimatedBytes = 0, rangeBytes = DEFAULT_RANGE_BYTES): KeyRange[] {
   const whole: KeyRange[] = [{ from: null, to: null }];
   if (min === null || max === null || max <= min || rangeRows <= 0) return whole;
-  const span = max - min + 1n;
   const byRows = Math.ceil(Math.max(0, estimatedRows) / rangeRows);
   const byBytes = rangeBytes > 0 ? Math.ceil(Math.max(0, estimatedBytes) / rangeBytes) : 0;
-  let count = BigInt(Math.max(byRows, byBytes));
-  if (count > span) count = span;
-  if (count <= 1n) return whole;
-  const bounds: bigint[] = [];
-  for (let i = 1n; i < count; i += 1n) bounds.push(min + (span * i) / count);
-  const ranges: KeyRange[] = [];
-  let from: string | null = null;
-  for (const bound of bounds) {
-    ranges.push({ from, to: bound.toString() });
-    from = bound.toString();
-  }
-  ranges.push({ from, to: null });
-  return ranges;
+  const split = splitKeySpace(min, max, Math.max(byRows, byBytes));
+  return split.count <= 1 ? whole : split.ranges();
 }

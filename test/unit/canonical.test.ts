@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalForColumn,
-  canonicalJson,
-  canonicalRowText,
-  mysqlTimeToSeconds,
-  normalizeDecimal,
-  normalizeTemporal,
-  mysqlRowTextExpression,
-  pgRowTextExpression,
-  sqlCanonicalFor,
-} from '../../src/vocabulary/canonical.js';
+import { canonicalRowText } from '../../src/vocabulary/canonical.js';
+import { canonicalForColumn } from '../../src/vocabulary/canonical/column-forms.js';
+import { canonicalJson } from '../../src/vocabulary/canonical/json-form.js';
+import { normalizeDecimal } from '../../src/vocabulary/canonical/number-forms.js';
+import { mysqlRowTextExpression, pgRowTextExpression, sqlCanonicalFor } from '../../src/vocabulary/canonical/sql-forms.js';
+import { mysqlTimeToSeconds, normalizeTemporal } from '../../src/vocabulary/canonical/temporal-forms.js';
 import { decodeCopyField, decodeCopyLine } from '../../src/dialect/postgres/copy-text.js';
 import type { SourceColumn } from '../../src/dialect/mysql/catalog.js';
 import type { TargetColumn } from '../../src/dialect/postgres/catalog.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { digestFormFor } from '../../src/vocabulary/canonical.js';
+import { digestFormFor } from '../../src/vocabulary/canonical/digest-forms.js';
 import { PgBinaryRowParser } from '../../src/dialect/postgres/read-copy-binary.js';
 import { FramedHasher, RangeDigests } from '../../src/verify/row-digest.js';
 import { src, tgt } from '../helpers/columns.js';

@@ -1,0 +1,78 @@
+import type { KeyRange } from '../core/key-range.js';
+import { PermanentError } from '../core/errors.js';
+import { selectExpression, type SourceTable } from '../dialect/mysql/catalog.js';
+import { quoteMysql } from '../dialect/mysql/quote.js';
+import type { TargetTable } from '../dialect/postgres/catalog.js';
+import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
+import { rowCanonicalizerFor, type RowCanonicalizer } from '../vocabulary/canonical.js';
+import { matchColumns, type ColumnMatch } from '../vocabulary/column-pairs.js';
+import { ENUM_SET_TYPES, INTEGER_TYPES, TEXT_TYPES } from '../vocabulary/type-families.js';
+import type { ChecksumInput } from './checksum-types.js';
+
+const STRING_TYPES = new Set([...TEXT_TYPES, ...ENUM_SET_TYPES]);
+/** The target table's alias in verification queries. */
+const PG_ALIAS = 'my2pg_row';
+
+/** The single integer primary key of a table, by which its rows are split into key ranges. */
+interface IntegerKey {
+  /** Index of the key among the paired columns. */
+  position: number;
+  /** The MySQL column (for mysqlKeyRangeConditions). */
+  source: { name: string; unsigned: boolean };
+  /** The PostgreSQL key expression (for pgKeyRangeConditions). */
+  pg: string;
+}
+
+/**
+ * One table as both passes of a checksum verification read it: its paired columns, how a row
+ * is known, and the SQL both sides share (FROM, select list, key order). Derived once per table.
+ */
+export interface CheckedTable {
+  name: string;
+  pairs: ColumnMatch[];
+  width: number;
+  canon: RowCanonicalizer;
+  /** Columns that identify a row: the primary key, or every column. */
+  identity: number[];
+  /** The single integer primary key (null: composite, not an integer, or none). */
+  intKey: IntegerKey | null;
+  /** No primary key: the two sides share no row order. */
+  orderFree: boolean;
+  /** A range job's part of the key space (null: the whole table). */
+  jobRange: KeyRange | null;
+  mysql: { from: string; list: string; order: string };
+  pg: { from: string; order: string };
+}
+
+/** The checked form of a table pair; refuses a job range on anything but the single integer key. */
+export function describeCheckedTable(sourceTable: SourceTable, targetTable: TargetTable, input: ChecksumInput): CheckedTable {
+  const pairs = matchColumns(sourceTable, targetTable, input.columns);
+  const canon = rowCanonicalizerFor(pairs, sourceTable.primaryKey);
+  const keyPairs = canon.keyIndexes.map((i) => pairs[i]!);
+  const single = keyPairs.length === 1 && INTEGER_TYPES.has(keyPairs[0]!.source.dataType) ? keyPairs[0]! : null;
+  const intKey = single
+    ? { position: canon.keyIndexes[0]!, source: { name: single.source.name, unsigned: single.source.unsigned }, pg: `${PG_ALIAS}.${quotePg(single.target.name)}` }
+    : null;
+  if (input.range && (!intKey || input.range.column !== intKey.source.name)) {
+    throw new PermanentError(`table ${input.table}: a key range needs the single integer primary key ${JSON.stringify(input.range.column)}`, { table: input.table });
+  }
+  const mysqlOrder = keyPairs
+    .map((p) => (STRING_TYPES.has(p.source.dataType) ? `CONVERT(${quoteMysql(p.source.name)} USING utf8mb4) COLLATE utf8mb4_bin` : quoteMysql(p.source.name)))
+    .join(', ');
+  // Qualified: the select list prints the key as text under the same name, and ORDER BY would take that.
+  const pgOrder = keyPairs
+    .map((p) => `${PG_ALIAS}.${quotePg(p.target.name)}${p.target.category === 'S' || p.target.category === 'E' ? '::text COLLATE "C"' : ''}`)
+    .join(', ');
+  return {
+    name: input.table,
+    pairs,
+    width: pairs.length,
+    canon,
+    identity: canon.keyIndexes.length > 0 ? canon.keyIndexes : pairs.map((_p, i) => i),
+    intKey,
+    orderFree: keyPairs.length === 0,
+    jobRange: input.range ? { from: input.range.from, to: input.range.to } : null,
+    mysql: { from: quoteMysql(sourceTable.name), list: pairs.map((p) => selectExpression(p.source)).join(', '), order: mysqlOrder },
+    pg: { from: `${qualifyPg(input.targetSchema, targetTable.name)} AS ${PG_ALIAS}`, order: pgOrder },
+  };
+}

@@ -1,0 +1,73 @@
+import type { KeyRange } from '../core/key-range.js';
+import type { RunCatalog } from '../state/run-catalog.js';
+
+/** What to verify. */
+export interface ChecksumInput {
+  table: string;
+  targetSchema: string;
+  targetTable: string;
+  /** Source columns compared; undefined = all. */
+  columns?: string[] | undefined;
+  /** Keys (canonical key text, see rowKeyText) of rows rejected by the copy, with how many. */
+  rejectedKeys?: ReadonlyMap<string, number> | undefined;
+  /** Only this range of a single-column integer key (`from <= key < to`, null = open): a range job's part. */
+  range?: ({ column: string } & KeyRange) | undefined;
+  /** The run's table definitions, read once per run (absent: read this table's from both databases). */
+  catalog?: RunCatalog | undefined;
+}
+
+/** Tuning of a checksum verification. */
+export interface ChecksumOptions {
+  /** Key values per range of an integer primary key. Default 50,000. */
+  rangeKeys?: number;
+  /** Estimated bytes per range (from the table's average row size), when that gives more ranges. Default 64 MB. */
+  rangeBytes?: number;
+  /** Row differences listed per table (all are counted). Default 100. */
+  maxListed?: number;
+  /** Ranges compared row by row at most; beyond, only the range is reported. Default 50. */
+  maxDrilledRanges?: number;
+  /** Rows held (key and hash) when a table without an integer key is compared row by row. Default 1,000,000. */
+  maxDrillRows?: number;
+  /** Bytes of keys and hashes held when a range is compared row by row. Default 64 MB. */
+  maxDrillBytes?: number;
+  /** Read every column as a value put in canonical form here, none as bytes (what the second pass does). */
+  allValues?: boolean;
+}
+
+/** A key range (`from <= key < to`, a null end open) whose hashes differ, with the rows each side holds in it. */
+export interface RangeMismatch extends KeyRange {
+  sourceRows: number;
+  targetRows: number;
+}
+
+/** One row that differs. */
+export interface RowDifference {
+  /** `missing` in the target, `extra` in the target, or `changed` values. */
+  kind: 'missing' | 'extra' | 'changed';
+  /** The primary key (or, for a table without one, the whole row). */
+  key: Record<string, string | null>;
+  /** Columns whose values differ (for `changed`). */
+  columns?: string[];
+}
+
+/** The result of verifying one table by checksums. */
+export interface TableChecksum {
+  table: string;
+  method: 'checksum';
+  /** `verified`: equal; `rejected`: equal but for rows the copy rejected; `mismatch`. */
+  status: 'verified' | 'rejected' | 'mismatch';
+  sourceRows: number;
+  targetRows: number;
+  /** Key ranges hashed per side. */
+  ranges: number;
+  mismatchedRanges: RangeMismatch[];
+  /** The first differences found (at most maxListed). */
+  differences: RowDifference[];
+  /** Every difference found in the ranges compared row by row. */
+  differenceCount: number;
+  /** Rows missing from the target because the copy rejected them (listed in my2pg.rejected_rows). */
+  rejectedRows: number;
+  /** Why the differences could not all be listed, when so. */
+  note?: string;
+  durationMs: number;
+}

@@ -1,0 +1,27 @@
+import type { DataSource } from 'typeorm';
+import type { KeyRange } from '../core/key-range.js';
+import { withPgClient } from '../dialect/postgres/connection.js';
+import { pgKeyRangeConditions } from '../dialect/postgres/key-range.js';
+import { readPgBinaryRows } from '../dialect/postgres/read-copy-binary.js';
+import type { CheckedTable } from './checked-table.js';
+
+/** A PostgreSQL row as it arrives (COPY binary): its buffer and each field's bounds (end -1: NULL). */
+export type PgRowHandler = (buffer: Buffer, starts: Int32Array, ends: Int32Array) => void;
+
+/**
+ * Reads the PostgreSQL rows of a key range in key order, as `list` prints them (COPY binary), in
+ * a read-only snapshot whose session prints values as verification expects: UTC, ISO dates,
+ * intervals in PostgreSQL's style, floats exactly, bytea in hex.
+ */
+export async function readPgRows(target: DataSource, table: CheckedTable, list: readonly string[], range: KeyRange, onRow: PgRowHandler): Promise<void> {
+  await withPgClient(target, async (client) => {
+    await client.query(
+      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL timezone = 'UTC'; SET LOCAL datestyle = 'ISO, YMD'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'",
+    );
+    const { pg } = table;
+    const conditions = table.intKey ? pgKeyRangeConditions(table.intKey.pg, range) : [];
+    const sql = `SELECT ${list.join(', ')} FROM ${pg.from}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}${pg.order ? ` ORDER BY ${pg.order}` : ''}`;
+    await readPgBinaryRows(client, sql, list.length, onRow);
+    await client.query('COMMIT');
+  });
+}
