@@ -1,6 +1,7 @@
 import { FlowProducer, Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { connectRedis, producerRedisOptions } from './connection.js';
+import { connectRedis, disconnectRedis, producerRedisOptions } from './connection.js';
+import { settleWithin } from '../core/shutdown.js';
 import {
   COPY_TABLE_JOB,
   DEFAULT_ATTEMPTS,
@@ -28,6 +29,8 @@ export interface QueueHandles {
 /** Opens a target's copy and finalize queues and a flow producer on one fail-fast connection. */
 export function openQueues(redisUrl: string, prefix: string, names: QueueNames): QueueHandles {
   const connection: Redis = connectRedis(redisUrl, producerRedisOptions());
+  // Every failure reaches the command that sent it as a rejection (fail-fast options); the
+  // 'error' events only repeat them, and one without a listener would crash the process.
   connection.on('error', () => undefined);
   // A Queue writes its meta hash on creation; a start refused before it enqueues must leave
   // no key in Redis, so producers skip it (missing meta means defaults to BullMQ).
@@ -53,21 +56,11 @@ export function openQueues(redisUrl: string, prefix: string, names: QueueNames):
         await settleWithin([copy.waitUntilReady(), finalize.waitUntilReady(), flow.waitUntilReady()], 2000);
         await Promise.allSettled([copy.close(), finalize.close(), flow.close()]);
         await settleWithin([connection.quit()], 1000);
-        connection.disconnect();
+        disconnectRedis(connection);
       })();
       return closed;
     },
   };
-}
-
-/** Waits until the promises settle or `ms` pass, whichever is first; never rejects. */
-async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([Promise.allSettled(promises), timeout]);
-  clearTimeout(timer);
 }
 
 /** A table job of a run as the queue knows it. */
@@ -169,6 +162,7 @@ export async function countWorkers(queues: QueueHandles): Promise<number | null>
     if (workers.some((w) => w.name === 'GCP does not support client list')) return null;
     return workers.length;
   } catch {
+    // CLIENT LIST refused (an ACL) or Redis away: the answer is "unknown", as documented above.
     return null;
   }
 }
