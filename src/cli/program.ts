@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, scrubSecrets, secretsOf, type ConfigOverrides } from '../config/config.js';
-import { UsageError } from '../core/errors.js';
+import { exitCodeOf } from '../core/errors.js';
 import type { InProcessDeps, StartWorkers } from './command-services.js';
 import { consoleOutput, type Output } from './output.js';
 import { VERIFY_METHODS, type VerifyMethod } from '../verify/verify-method.js';
@@ -203,6 +203,6 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     }
     const message = scrubSecrets(error instanceof Error ? error.message : String(error), secrets).replace(/\s+/g, ' ');
     output.err(`my2pg: ${message}`);
-    return error instanceof UsageError ? 2 : 1;
+    return exitCodeOf(error);
   }
 }

@@ -26,7 +26,7 @@ export interface StopSteps {
 export interface Shutdown {
   /** Drains; once `graceMs` pass, forces. Resolves when everything is released. */
   close(graceMs: number): Promise<void>;
-  /** Aborts now (also ending a graceful close under way) and releases, waiting at most `releaseMs` for that. */
+  /** Aborts now (also ending a graceful close under way), then releases, waiting for that at most `releaseMs`. */
   force(): Promise<void>;
 }
 
@@ -66,8 +66,8 @@ export function createShutdown(steps: StopSteps, options: { releaseMs?: number }
 }
 
 /**
- * Waits until the promises settle or `ms` pass, whichever is first; never rejects: a forced
- * stop only needs each step to have had its chance, whatever it ended with.
+ * Waits until the promises settle or `ms` pass, whichever is first; never rejects: a close
+ * only needs each step to have had its chance, whatever it ended with.
  */
 export async function settleWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
