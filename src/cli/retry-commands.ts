@@ -9,7 +9,7 @@ import { getRun, listRunTables, updateRun, updateRunTable } from '../state/store
 import { finalizeJobId } from '../queue/contract.js';
 import type { Output } from './output.js';
 import { createStderrLane } from './progress.js';
-import { workerCommand } from './wait-run.js';
+import { workerCommandLine } from './wait-run.js';
 import { commandLogger, jobRefs, resolveRun, waitWith, withServices, type InProcessDeps } from './command-services.js';
 
 /** `--work` / `--no-work` and what the wait does by default. */
@@ -77,7 +77,7 @@ export async function retryCommand(
     output.err(`run ${run.id}: retried ${retried.join(', ')}`);
     if (!decision) {
       if ((await countWorkers(queues)) === 0) {
-        output.err(`no worker is connected to queue ${queues.names.copy}, so the jobs wait: process them here with: npx my2pg resume ${run.id}; or start a worker: ${workerCommand(run)}`);
+        output.err(`no worker is connected to queue ${queues.names.copy}, so the jobs wait: process them here with: npx my2pg resume ${run.id}; or start a worker: ${workerCommandLine(run)}`);
       }
       return 0;
     }

@@ -47,7 +47,7 @@ function schemaFlag(run: RunRow): string {
 }
 
 /** The command that starts a worker for a run's target, as a person would type it. */
-export function workerCommand(run: RunRow): string {
+export function workerCommandLine(run: RunRow): string {
   return `npx my2pg worker${schemaFlag(run)}`;
 }
 
@@ -72,7 +72,7 @@ function watchWorkers(ctx: WaitContext, lastChange: () => number): { stop(): voi
     if (told || now - absentSince < NO_WORKER_NOTICE_MS) return;
     told = true;
     const seconds = Math.round((now - absentSince) / 1000);
-    const start = `start one with the same MYSQL_URL, DATABASE_URL, REDIS_URL and MY2PG_QUEUE_PREFIX: ${workerCommand(ctx.run)}; or press Ctrl-C and process the jobs here with: npx my2pg resume ${ctx.run.id} --work`;
+    const start = `start one with the same MYSQL_URL, DATABASE_URL, REDIS_URL and MY2PG_QUEUE_PREFIX: ${workerCommandLine(ctx.run)}; or press Ctrl-C and process the jobs here with: npx my2pg resume ${ctx.run.id} --work`;
     ctx.lane.write(
       count === null
         ? `nothing has moved for ${seconds} s and this Redis does not tell which workers are connected (CLIENT LIST); if no worker runs, ${start}`
