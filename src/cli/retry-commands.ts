@@ -1,7 +1,8 @@
 import { loadConfig, must, readEnvironment, type Config, type ConfigOverrides } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
 import { splitNames } from '../vocabulary/table-selection.js';
-import { countWorkers, retryFailedJobs, type QueueHandles } from '../queue/run-queue.js';
+import { countWorkers } from '../queue/run-jobs.js';
+import { retryFailedJobs, type QueueHandles } from '../queue/run-queue.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import { guardRunStart } from '../run/run-guard.js';
 import type { RunRow } from '../state/entities.js';

@@ -1,6 +1,6 @@
 import { loadConfig, type ConfigOverrides } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
-import { readTableJobs } from '../queue/run-queue.js';
+import { readTableJobs } from '../queue/run-jobs.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import type { RunRow } from '../state/entities.js';
 import type { VerifyMethod } from '../verify/verify-run.js';

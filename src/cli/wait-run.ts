@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config.js';
-import { countWorkers, waitForRun, type QueueHandles, type RunSettlement, type TableJobRef, type TableJobState } from '../queue/run-queue.js';
+import { countWorkers, waitForRun, type RunSettlement, type TableJobState } from '../queue/run-jobs.js';
+import type { QueueHandles, TableJobRef } from '../queue/run-queue.js';
 import type { RunRow } from '../state/entities.js';
 import { getRun, listRejectedRows, listRunTables } from '../state/store.js';
 import { createProgressView, type StderrLane } from './progress.js';

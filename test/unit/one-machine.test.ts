@@ -3,7 +3,7 @@ import { formatBoardProgress } from '../../src/board/board-server.js';
 import { createProgressView, createStderrLane, describeFinalizeProgress, formatPlainProgress, formatSummary } from '../../src/cli/progress.js';
 import { loadConfig } from '../../src/config/config.js';
 import { formatHumanLine, resolveLogFormat } from '../../src/core/log.js';
-import type { TableJobState } from '../../src/queue/run-queue.js';
+import type { TableJobState } from '../../src/queue/run-jobs.js';
 import { LEGACY_QUEUES, queuesOfRun, scopeOf } from '../../src/queue/target-scope.js';
 
 function job(table: string, state: string): TableJobState {

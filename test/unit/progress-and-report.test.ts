@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatBoardJobName, formatBoardProgress, isLoopbackHost, resolveBoardAccess } from '../../src/board/board-server.js';
 import { createProgressView, formatBar, formatDuration, formatPlainProgress, formatTableBar, layoutLiveView } from '../../src/cli/progress.js';
 import { buildReportRows, describeVerification, formatRunReport } from '../../src/cli/report.js';
-import type { TableJobState } from '../../src/queue/run-queue.js';
+import type { TableJobState } from '../../src/queue/run-jobs.js';
 import type { RunRow, RunTableRow } from '../../src/state/entities.js';
 
 function job(table: string, state: string, progress: TableJobState['progress'] = null, failedReason: string | null = null): TableJobState {
