@@ -30,6 +30,7 @@ export function createFinalizeProcessor(context: JobContext) {
     } catch (error) {
       const message = describeError(error);
       log.error({ err: message }, 'finalize failed');
+      // The job's log line is a courtesy: the error thrown below is what BullMQ records.
       await job.log(`failed: ${message}`).catch(() => undefined);
       if (isPermanentError(error)) throw new UnrecoverableError(message);
       throw error;

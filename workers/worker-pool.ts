@@ -5,17 +5,18 @@ import { createCopyTableProcessor } from '../jobs/copy-table.js';
 import { createFinalizeProcessor } from '../jobs/finalize.js';
 import { must, type Config } from '../src/config/config.js';
 import type { Logger } from '../src/core/log.js';
-import { connectRedis, workerRedisOptions } from '../src/queue/connection.js';
+import { connectRedis, disconnectRedis, workerRedisOptions } from '../src/queue/connection.js';
 import { readTargetScope, registerTarget, type QueueNames } from '../src/queue/target-scope.js';
 import { withPgClient } from '../src/dialect/postgres/connection.js';
 import { WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { closeAll, openSource, openTarget } from '../src/run/open-databases.js';
+import { createShutdown, settleWithin } from '../src/core/shutdown.js';
 
 /** Running workers of one process. */
 export interface WorkerPool {
   /** Stops taking jobs, lets active ones finish within `graceMs`, then forces. Safe to call twice. */
   close(graceMs?: number): Promise<void>;
-  /** Forces the close now (second signal). */
+  /** Forces the close now (second signal); also ends a close under way. Safe to call twice. */
   forceClose(): Promise<void>;
   /** The queues this pool takes jobs from. */
   queues: QueueNames;
@@ -66,7 +67,7 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
       queues = scope.queues;
     }
   } catch (error) {
-    connection.disconnect();
+    disconnectRedis(connection);
     await closeAll(source, target);
     throw error;
   }
@@ -82,6 +83,8 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   // Jobs in progress with their lock tokens, and their processors still running, so that a
   // forced shutdown can stop them and hand the jobs back.
   const active = new Map<string, { job: Job; token: string | undefined }>();
+  // Set once the connections are closing: a job done after that cannot be recorded as completed.
+  let released = false;
   const inflight = new Set<Promise<unknown>>();
   const tracked = <R>(processor: (job: Job) => Promise<R>) =>
     async (job: Job, token?: string): Promise<R> => {
@@ -123,14 +126,6 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   options.logger.info({ concurrency, prefix: config.queuePrefix, queues: `${queues.copy}, ${queues.finalize}` }, 'workers ready');
 
-  let closing: Promise<void> | undefined;
-  let forced: Promise<void> | undefined;
-  let released = false;
-  const release = async (): Promise<void> => {
-    released = true;
-    await closeAll(source, target);
-    connection.disconnect();
-  };
   // Puts jobs back in the wait list at once, so another worker takes them now instead of
   // after the lock expires. Their copies were stopped and rolled back (or die with this
   // process), and every table job starts with TRUNCATE, so the next attempt starts clean.
@@ -142,45 +137,37 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
       }),
     );
   }
-  const forceClose = (): Promise<void> => {
-    forced ??= (async () => {
+  const stop = createShutdown({
+    drain: async () => {
+      await Promise.allSettled(workers.map((w) => w.close()));
+    },
+    abort: async () => {
       options.logger.warn('forcing worker shutdown');
       shuttingDown = true;
-      const bounded = (p: Promise<unknown>, ms = 1000) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
       // Closing first: no new fetch starts. One already under way may still take a job (BullMQ
       // moves the next job to active when its blocking wait ends); its processor starts
       // stopped and hands it back at once.
       const closed = Promise.allSettled(workers.map((w) => w.close(true)));
       // Running copies stop, roll back and hand their jobs back themselves (see tracked).
       shutdown.abort(new WorkerStoppingError());
-      await bounded(Promise.allSettled([...inflight]), 3000);
+      await settleWithin([...inflight], 3000);
       // Those that did not stop in time (a processor stuck in a server call): handed back from here.
       const stuck = [...active.values()];
       active.clear();
       await handBack(stuck);
-      await bounded(closed);
-      // Pools wait for checked-out connections (a running COPY) before they end; a forced
-      // close does not: the process exits and the servers roll the transactions back.
-      await bounded(release());
-    })();
-    return forced;
-  };
+      await settleWithin([closed], 1000);
+    },
+    // After a forced stop, the pools are not waited for long: they wait for checked-out
+    // connections (a running COPY) before they end, and the servers roll those back anyway.
+    release: async () => {
+      released = true;
+      await closeAll(source, target);
+      disconnectRedis(connection);
+    },
+  });
   return {
     queues,
-    close(graceMs = 30_000) {
-      closing ??= (async () => {
-        let timer: NodeJS.Timeout | undefined;
-        const graceful = Promise.allSettled(workers.map((w) => w.close())).then(() => 'done' as const);
-        const timeout = new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), graceMs);
-        });
-        const outcome = await Promise.race([graceful, timeout]);
-        clearTimeout(timer);
-        if (outcome === 'timeout') await forceClose();
-        else await release();
-      })();
-      return closing;
-    },
-    forceClose,
+    close: (graceMs = 30_000) => stop.close(graceMs),
+    forceClose: () => stop.force(),
   };
 }

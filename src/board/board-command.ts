@@ -1,15 +1,16 @@
 import { loadConfig, secretsOf, type ConfigOverrides } from '../config/config.js';
 import { createLogger, resolveLogFormat } from '../core/log.js';
 import { pingRedis } from '../queue/connection.js';
-import type { Output } from '../cli/commands.js';
+import { listenForStop } from '../core/shutdown.js';
+import type { Output } from '../cli/output.js';
 import { resolveBoardAccess, startBoard, type BoardListenOptions } from './board-server.js';
 
 /**
- * `my2pg board`: Bull Board on this deployment's queues until `untilStopped` resolves (the
- * process entry point resolves it on SIGINT/SIGTERM). Access is checked before anything
+ * `my2pg board`: Bull Board on this deployment's queues until the first SIGINT/SIGTERM, which
+ * closes it (exit 0); a second signal exits at once (130). Access is checked before anything
  * connects, so a refused host costs no Redis connection.
  */
-export async function boardCommand(overrides: ConfigOverrides, flags: BoardListenOptions, output: Output, untilStopped: () => Promise<unknown>): Promise<number> {
+export async function boardCommand(overrides: ConfigOverrides, flags: BoardListenOptions, output: Output): Promise<number> {
   const config = loadConfig(overrides, ['redis']);
   const credentials = resolveBoardAccess(flags.host, config.boardUser, config.boardPassword);
   await pingRedis(config.redisUrl);
@@ -18,10 +19,7 @@ export async function boardCommand(overrides: ConfigOverrides, flags: BoardListe
   const notes = [`the copy and finalize queues of every target under prefix ${config.queuePrefix}`, credentials ? 'basic auth' : 'no auth (loopback only)'];
   if (flags.readOnly) notes.push('read-only');
   output.err(`my2pg board: listening on ${board.url} (${notes.join(', ')}); SIGINT/SIGTERM to stop`);
-  try {
-    await untilStopped();
-  } finally {
-    await board.close();
-  }
+  await listenForStop().first;
+  await board.close();
   return 0;
 }

@@ -12,7 +12,7 @@ import { describeFinalizeProgress, formatDuration } from '../cli/progress.js';
 import type { FinalizeProgress } from '../queue/contract.js';
 import { UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { connectRedis } from '../queue/connection.js';
+import { connectRedis, disconnectRedis } from '../queue/connection.js';
 import { listTargets, type TargetScope } from '../queue/target-scope.js';
 
 /** How `my2pg board` listens. */
@@ -203,6 +203,7 @@ export function createBoardApp(
   if (options.beforeRequest) {
     const before = options.beforeRequest;
     app.use((_req: Request, _res: Response, next: NextFunction) => {
+      // A failed look serves the queues known so far; the connection's error listener logged why.
       before().then(() => next(), () => next());
     });
   }
@@ -257,7 +258,7 @@ export async function startBoard(
   const app = board.app;
   const release = async (): Promise<void> => {
     await Promise.allSettled([...queues.values()].map((q) => q.close()));
-    connection.disconnect();
+    disconnectRedis(connection);
   };
   let server: Server;
   try {

@@ -1,24 +1,19 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, scrubSecrets, secretsOf, type ConfigOverrides } from '../config/config.js';
-import { UsageError } from '../core/errors.js';
-import type { InProcessDeps, StartWorkers } from './commands.js';
+import { exitCodeOf } from '../core/errors.js';
+import type { InProcessDeps, StartWorkers } from './command-services.js';
 import { consoleOutput, type Output } from './output.js';
-import type { Interruption } from './wait-run.js';
 import { VERIFY_METHODS, type VerifyMethod } from '../verify/verify-method.js';
 
 // Commands load what they use when they run (TypeORM, BullMQ, the drivers): `--help` and a
 // usage error stay fast.
-const commands = (): Promise<typeof import('./commands.js')> => import('./commands.js');
+const startCommands = (): Promise<typeof import('./start-command.js')> => import('./start-command.js');
+const retryCommands = (): Promise<typeof import('./retry-commands.js')> => import('./retry-commands.js');
+const statusCommands = (): Promise<typeof import('./status-commands.js')> => import('./status-commands.js');
 
 /** What the process entry point provides: workers live outside src (imports point one way). */
 export interface CliDeps {
   startWorkers: StartWorkers;
-  /** `worker`: run until a signal, return the exit code. */
-  runWorker(overrides: ConfigOverrides, options: { concurrency: number }): Promise<number>;
-  /** `board`: resolves when the process is asked to stop (SIGINT/SIGTERM). */
-  untilStopped(): Promise<unknown>;
-  /** While a command works jobs itself: the first SIGINT/SIGTERM hands them back (exit 130). */
-  interruptions?: () => Interruption;
   output?: Output;
 }
 
@@ -78,7 +73,7 @@ function addWorkOptions(command: Command): Command {
 /** Builds the `my2pg` command line. Actions set `exitCode`; nothing here calls process.exit. */
 export function buildProgram(deps: CliDeps, result: { exitCode: number }): Command {
   const output = deps.output ?? consoleOutput;
-  const inProcess: InProcessDeps = { startWorkers: deps.startWorkers, interruptions: deps.interruptions };
+  const inProcess: InProcessDeps = { startWorkers: deps.startWorkers };
   const program = new Command('my2pg')
     .description('Migrate every table of a MySQL/MariaDB database into PostgreSQL through a BullMQ job queue, and verify the copy.')
     .option('--source <url>', 'MySQL source URL (default: MYSQL_URL, or MYSQL_HOST/PORT/USER/PASSWORD/DATABASE)')
@@ -93,14 +88,14 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
   addPlanOptions(program.command('run').description('plan, enqueue, work the jobs in this process, wait, and print the report'))
     .option('--concurrency <n>', 'tables copied at once by the in-process workers', positiveInt, 2)
     .action(async (options, command: Command) => {
-      const { startCommand } = await commands();
+      const { startCommand } = await startCommands();
       result.exitCode = await startCommand(globalOverrides(command), options, output, inProcess);
     });
 
   addPlanOptions(program.command('start').description('plan and enqueue a run for separate workers; prints the run id'))
     .option('--wait', 'wait until every job completed or failed for good, then print the report')
     .action(async (options, command: Command) => {
-      const { startCommand } = await commands();
+      const { startCommand } = await startCommands();
       result.exitCode = await startCommand(globalOverrides(command), options, output);
     });
 
@@ -109,7 +104,8 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .description('process copy and finalize jobs until SIGINT/SIGTERM, then shut down gracefully')
     .option('--concurrency <n>', 'tables copied at once', positiveInt, 2)
     .action(async (options: { concurrency: number }, command: Command) => {
-      result.exitCode = await deps.runWorker(globalOverrides(command), options);
+      const { workerCommand } = await import('./worker-command.js');
+      result.exitCode = await workerCommand(globalOverrides(command), options, output, deps.startWorkers);
     });
 
   program
@@ -117,7 +113,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .description("per-table state, rows, attempts, last error and verification of a run (default: the latest)")
     .option('--json', 'machine-readable output')
     .action(async (runId: string | undefined, options: { json?: boolean }, command: Command) => {
-      const { statusCommand } = await commands();
+      const { statusCommand } = await statusCommands();
       result.exitCode = await statusCommand(globalOverrides(command), runId, options, output);
     });
 
@@ -128,7 +124,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       .option('--table <name>', 'retry only this table (repeatable)', collect)
       .option('--wait', 'wait until the run settles, then print the report; the jobs are processed here when no worker is connected'),
   ).action(async (runId: string | undefined, options: { table?: string[]; wait?: boolean; work?: boolean; concurrency: number }, command: Command) => {
-    const { retryCommand } = await commands();
+    const { retryCommand } = await retryCommands();
     result.exitCode = await retryCommand(globalOverrides(command), runId, options, output, inProcess);
   });
 
@@ -137,7 +133,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       .command('resume [runId]')
       .description('carry an interrupted run (default: the latest) on to its end: re-queue its failed jobs, process its jobs here when no worker is connected, print the report'),
   ).action(async (runId: string | undefined, options: { work?: boolean; concurrency: number }, command: Command) => {
-    const { resumeCommand } = await commands();
+    const { resumeCommand } = await retryCommands();
     result.exitCode = await resumeCommand(globalOverrides(command), runId, options, output, inProcess);
   });
 
@@ -146,7 +142,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .description('stop a run (default: the latest) for good: remove its jobs, stop the running ones, restore the indexes and foreign keys it dropped, mark it cancelled')
     .option('--yes', 'do not ask for confirmation (needed without a terminal)')
     .action(async (runId: string | undefined, options: { yes?: boolean }, command: Command) => {
-      const { cancelCommand } = await commands();
+      const { cancelCommand } = await import('./cancel-command.js');
       result.exitCode = await cancelCommand(globalOverrides(command), runId, options, output);
     });
 
@@ -156,7 +152,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .addOption(new Option('--method <method>', 'content checksums or row counts').choices(['checksum', 'count']).default('checksum'))
     .option('--json', 'print the verification record as JSON')
     .action(async (runId: string | undefined, options: { method: VerifyMethod; json?: boolean }, command: Command) => {
-      const { verifyCommand } = await commands();
+      const { verifyCommand } = await statusCommands();
       result.exitCode = await verifyCommand(globalOverrides(command), runId, options, output);
     });
 
@@ -169,7 +165,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .action(async (options: { host: string; port: number; readOnly?: boolean }, command: Command) => {
       // Loaded on demand: Express and Bull Board are not worth their start-up time in other commands.
       const { boardCommand } = await import('../board/board-command.js');
-      result.exitCode = await boardCommand(globalOverrides(command), { host: options.host, port: options.port, readOnly: options.readOnly === true }, output, deps.untilStopped);
+      result.exitCode = await boardCommand(globalOverrides(command), { host: options.host, port: options.port, readOnly: options.readOnly === true }, output);
     });
 
   program
@@ -178,7 +174,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .option('--concurrency <n>', 'tables copied at once', positiveInt, 2)
     .action(async (options: { concurrency: number }, command: Command) => {
       const overrides = globalOverrides(command);
-      const [{ prepareDemo }, { startCommand }] = await Promise.all([import('../demo/demo.js'), commands()]);
+      const [{ prepareDemo }, { startCommand }] = await Promise.all([import('../demo/demo.js'), startCommands()]);
       const urls = await prepareDemo(overrides);
       output.err(`demo: loaded the seed app into MySQL and prepared the alembic schema in PostgreSQL (database my2pg_demo on both)`);
       result.exitCode = await startCommand({ ...overrides, source: urls.source, target: urls.target }, { batchSize: 5000, concurrency: options.concurrency }, output, inProcess);
@@ -207,6 +203,6 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     }
     const message = scrubSecrets(error instanceof Error ? error.message : String(error), secrets).replace(/\s+/g, ' ');
     output.err(`my2pg: ${message}`);
-    return error instanceof UsageError ? 2 : 1;
+    return exitCodeOf(error);
   }
 }

@@ -1,5 +1,5 @@
 import type { FinalizeProgress } from '../queue/contract.js';
-import type { FinalizeJobState, TableJobState } from '../queue/run-queue.js';
+import type { FinalizeJobState, TableJobState } from '../queue/run-jobs.js';
 
 /** A terminal stream the live view can redraw (process.stderr when it is a TTY). */
 export interface TtyStream {

@@ -1,5 +1,5 @@
 import type { RunRow, RunTableRow } from '../state/entities.js';
-import type { TableJobState } from '../queue/run-queue.js';
+import type { TableJobState } from '../queue/run-jobs.js';
 import { formatFidelityLines } from './fidelity-report.js';
 import { describeSchemaObjects } from './schema-objects-report.js';
 

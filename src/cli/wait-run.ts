@@ -1,28 +1,29 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config.js';
-import { countWorkers, waitForRun, type QueueHandles, type RunSettlement, type TableJobRef, type TableJobState } from '../queue/run-queue.js';
+import { countWorkers, waitForRun, type RunSettlement, type TableJobState } from '../queue/run-jobs.js';
+import type { QueueHandles, TableJobRef } from '../queue/run-queue.js';
 import type { RunRow } from '../state/entities.js';
 import { getRun, listRejectedRows, listRunTables } from '../state/store.js';
 import { createProgressView, type StderrLane } from './progress.js';
 import { countAdjustedTables } from './fidelity-report.js';
 import { formatFailures, formatRunReport, shellWord } from './report.js';
-import type { Output } from './commands.js';
+import { INTERRUPTED_EXIT_CODE, type StopRequests } from '../core/shutdown.js';
+import type { QueueNames } from '../queue/target-scope.js';
+import type { Output } from './output.js';
 
 /** How long no worker may be connected before a wait says so, ms. */
 export const NO_WORKER_NOTICE_MS = 30_000;
 /** How often a wait asks Redis which workers are connected, ms. */
 const WORKER_CHECK_MS = 5_000;
 
-/** Workers this process runs for the wait (`run`, `retry`/`resume` without a worker). */
+/** Workers this process runs (`worker`; `run`, `retry`/`resume` without a worker, for the wait). */
 export interface InProcessPool {
+  /** Stops taking jobs, lets active ones finish within `graceMs`, then forces. */
   close(graceMs?: number): Promise<void>;
+  /** Hands the active jobs back to the queue now. */
   forceClose(): Promise<void>;
-}
-
-/** A first SIGINT/SIGTERM while waiting; `dispose` removes the handlers. */
-export interface Interruption {
-  signal: Promise<NodeJS.Signals>;
-  dispose(): void;
+  /** The queues the workers take jobs from. */
+  queues: QueueNames;
 }
 
 /** What a wait works with. */
@@ -37,8 +38,8 @@ export interface WaitContext {
   lane: StderrLane;
   /** Workers of this process working the run; absent: the run is left to other workers. */
   pool?: InProcessPool | undefined;
-  /** Resolves on Ctrl-C; with a pool, the run is then handed back to the queue (exit 130). */
-  interruption?: Interruption | undefined;
+  /** Ctrl-C; with a pool, its first signal hands the run back to the queue (exit 130). */
+  interruption?: StopRequests | undefined;
 }
 
 /** `--schema X` when a command must name the run's schema (not the default). */
@@ -47,7 +48,7 @@ function schemaFlag(run: RunRow): string {
 }
 
 /** The command that starts a worker for a run's target, as a person would type it. */
-export function workerCommand(run: RunRow): string {
+export function workerCommandLine(run: RunRow): string {
   return `npx my2pg worker${schemaFlag(run)}`;
 }
 
@@ -72,7 +73,7 @@ function watchWorkers(ctx: WaitContext, lastChange: () => number): { stop(): voi
     if (told || now - absentSince < NO_WORKER_NOTICE_MS) return;
     told = true;
     const seconds = Math.round((now - absentSince) / 1000);
-    const start = `start one with the same MYSQL_URL, DATABASE_URL, REDIS_URL and MY2PG_QUEUE_PREFIX: ${workerCommand(ctx.run)}; or press Ctrl-C and process the jobs here with: npx my2pg resume ${ctx.run.id} --work`;
+    const start = `start one with the same MYSQL_URL, DATABASE_URL, REDIS_URL and MY2PG_QUEUE_PREFIX: ${workerCommandLine(ctx.run)}; or press Ctrl-C and process the jobs here with: npx my2pg resume ${ctx.run.id} --work`;
     ctx.lane.write(
       count === null
         ? `nothing has moved for ${seconds} s and this Redis does not tell which workers are connected (CLIENT LIST); if no worker runs, ${start}`
@@ -84,6 +85,7 @@ function watchWorkers(ctx: WaitContext, lastChange: () => number): { stop(): voi
     if (busy) return;
     busy = true;
     check()
+      // A notice that could not be checked now is checked again at the next tick.
       .catch(() => undefined)
       .finally(() => {
         busy = false;
@@ -135,10 +137,11 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
         progress.update(states, finalize);
       },
     });
-    const interrupted = ctx.pool && ctx.interruption ? ctx.interruption.signal.then(() => 'interrupted' as const) : new Promise<never>(() => undefined);
+    const interrupted = ctx.pool && ctx.interruption ? ctx.interruption.first.then(() => 'interrupted' as const) : new Promise<never>(() => undefined);
     settlement = await Promise.race([waiting, interrupted]);
     if (settlement === 'interrupted') {
       stopWaiting.abort(new Error('interrupted'));
+      // Aborted just above: its rejection only says so.
       waiting.catch(() => undefined);
     }
   } finally {
@@ -149,10 +152,11 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
   if (settlement === 'interrupted') {
     output.err(`interrupted: run ${runId} stops here and its running tables go back to the queue (their transactions roll back)`);
     await ctx.pool?.forceClose();
+    // The count is a courtesy: a target gone away must not hide the way on, nor the exit 130.
     const tables = await listRunTables(target, runId).catch(() => []);
     const copied = tables.filter((t) => t.status === 'copied').length;
     output.err(`run ${runId}: ${copied}/${tables.length} tables copied; finish it with: npx my2pg resume ${runId}; or stop it and restore its constraints with: npx my2pg cancel ${runId}`);
-    return 130;
+    return INTERRUPTED_EXIT_CODE;
   }
   const after = (await getRun(target, runId)) as RunRow;
   const finalTables = await listRunTables(target, runId);

@@ -21,6 +21,16 @@ export function connectRedis(url: string, options: RedisOptions): Redis {
   return new Redis(url, { ...options, lazyConnect: false });
 }
 
+/**
+ * Closes a connection at once. ioredis's `disconnect()` on a connection that has ended already
+ * (Redis refused it and no retry follows, or it quit) arms a 2 s timer on its closed socket,
+ * waiting for a 'close' event that came before, and that timer would keep a finished command
+ * alive: such a connection needs nothing more.
+ */
+export function disconnectRedis(client: Redis): void {
+  if (client.status !== 'end') client.disconnect();
+}
+
 /** Checks that Redis answers; a UsageError with one clear line otherwise. */
 export async function pingRedis(url: string): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5000, retryStrategy: () => null, enableOfflineQueue: false });
@@ -36,6 +46,6 @@ export async function pingRedis(url: string): Promise<void> {
     const why = (socketError ?? (error as Error)).message.replace(/\.+$/, '');
     throw new UsageError(`cannot reach Redis at ${redactUrl(url)}: ${why}; start Redis or set REDIS_URL / --redis`);
   } finally {
-    client.disconnect();
+    disconnectRedis(client);
   }
 }

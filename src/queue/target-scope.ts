@@ -60,6 +60,7 @@ export async function readTargetScope(client: SqlClient, schema: string): Promis
     database = String(rows[0]?.database);
     serverId = `system ${String(rows[0]?.server)}`;
   } catch {
+    // pg_control_system() not allowed here: the server's address stands in (see above).
     const { rows } = await client.query("SELECT current_database() AS database, coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0) AS server");
     database = String(rows[0]?.database);
     serverId = `address ${String(rows[0]?.server)}`;

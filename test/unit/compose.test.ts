@@ -33,7 +33,7 @@ function program(): Command {
   const never = () => {
     throw new Error('not called');
   };
-  return buildProgram({ startWorkers: never, runWorker: never, untilStopped: never }, { exitCode: 0 });
+  return buildProgram({ startWorkers: never }, { exitCode: 0 });
 }
 
 function environmentOf(service: ComposeService): Record<string, string> {

@@ -4,7 +4,7 @@ import { createProgressView, createStderrLane, describeFinalizeProgress, formatP
 import { loadConfig } from '../../src/config/config.js';
 import { formatHumanLine, resolveLogFormat } from '../../src/core/log.js';
 import { copyJobId } from '../../src/queue/contract.js';
-import type { TableJobState } from '../../src/queue/run-queue.js';
+import type { TableJobState } from '../../src/queue/run-jobs.js';
 import { LEGACY_QUEUES, queuesOfRun, scopeOf } from '../../src/queue/target-scope.js';
 
 function job(table: string, state: string): TableJobState {

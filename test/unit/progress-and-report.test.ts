@@ -3,7 +3,7 @@ import { formatBoardJobName, formatBoardProgress, isLoopbackHost, resolveBoardAc
 import { createProgressView, formatBar, formatDuration, formatPlainProgress, formatTableBar, layoutLiveView } from '../../src/cli/progress.js';
 import { buildReportRows, describeVerification, formatRunReport } from '../../src/cli/report.js';
 import { copyJobId, COPY_TABLE_JOB, FINALIZE_JOB } from '../../src/queue/contract.js';
-import type { TableJobState } from '../../src/queue/run-queue.js';
+import type { TableJobState } from '../../src/queue/run-jobs.js';
 import type { RunRow, RunTableRow } from '../../src/state/entities.js';
 
 function job(table: string, state: string, progress: TableJobState['progress'] = null, failedReason: string | null = null): TableJobState {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildRangeFilter, buildSelect } from '../../src/dialect/mysql/select.js';
 import { mapWithConcurrency } from '../../src/finalize/restore-constraints.js';
-import { mergeRangeStates, type TableJobState } from '../../src/queue/run-queue.js';
+import { mergeRangeStates, type TableJobState } from '../../src/queue/run-jobs.js';
 import { planKeyRanges, splitColumnOf } from '../../src/vocabulary/key-range.js';
 import { copyJobId, rangeJobId, tableJobIds } from '../../src/queue/contract.js';
 import { withIfNotExists } from '../../src/run/secondary-indexes.js';

@@ -1,0 +1,84 @@
+import { loadConfig, type ConfigOverrides } from '../config/config.js';
+import { UsageError } from '../core/errors.js';
+import { readTableJobs } from '../queue/run-jobs.js';
+import { queuesOfRun } from '../queue/target-scope.js';
+import type { RunRow } from '../state/entities.js';
+import type { VerifyMethod } from '../verify/verify-run.js';
+import { getRun, listRejectedRows, listRunTables } from '../state/store.js';
+import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
+import type { Output } from './output.js';
+import { buildReportRows, formatFailures, formatRunReport } from './report.js';
+import { describeRejectedRows } from './wait-run.js';
+import { schemaObjectsOf } from './schema-objects-report.js';
+import { jobRefs, resolveRun, withDatabases, withServices } from './command-services.js';
+
+/** `status`: per-table state from PostgreSQL and Redis. */
+export async function statusCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { json?: boolean }, output: Output): Promise<number> {
+  const config = loadConfig(overrides, ['target', 'redis']);
+  return withServices(config, { source: false }, async ({ target, queuesFor }) => {
+    const run = await resolveRun(target, runId, config.schema);
+    const queues = queuesFor(queuesOfRun(run.options));
+    const tables = await listRunTables(target, run.id);
+    const jobs = await readTableJobs(queues, jobRefs(run, tables));
+    if (flags.json) {
+      const byTable = new Map(jobs.map((j) => [j.table, j]));
+      const reportRows = new Map(buildReportRows(tables, run.summary).map((r) => [r.table, r]));
+      output.out(
+        JSON.stringify(
+          {
+            run: { id: run.id, status: run.status, createdAt: run.createdAt, finishedAt: run.finishedAt, source: run.source, targetSchema: run.targetSchema, queues: queues.names },
+            tables: tables.map((t) => {
+              const job = byTable.get(t.tableName);
+              return {
+                table: t.tableName,
+                targetTable: t.targetTable,
+                action: t.action,
+                status: t.status,
+                jobState: job?.state ?? null,
+                progress: job?.progress ?? null,
+                attempts: t.attempts,
+                rowsCopied: t.rowsCopied === null ? null : Number(t.rowsCopied),
+                sourceRows: t.sourceRows === null ? null : Number(t.sourceRows),
+                targetRows: t.targetRows === null ? null : Number(t.targetRows),
+                rejected: reportRows.get(t.tableName)?.rejected ?? null,
+                lastError: job?.failedReason ?? t.lastError,
+                verification: t.verification,
+                adjustments: t.adjustments,
+              };
+            }),
+            rejectedRows: await listRejectedRows(target, run.id),
+            // Views, generated columns, CHECKs, and the triggers/routines/events not migrated.
+            schemaObjects: schemaObjectsOf(run),
+            summary: run.summary,
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      output.out(formatRunReport(run, tables, jobs, { jobColumns: true }));
+      for (const line of formatFailures(run.id, tables, jobs)) output.out(line);
+      const rejected = tables.reduce((n, t) => n + (t.rejectedRows ?? 0), 0);
+      for (const line of await describeRejectedRows(target, run.id, rejected)) output.out(line);
+    }
+    return 0;
+  });
+}
+
+/** `verify`: checks a finished run again, on both sides; exit 0 when equal, 1 when not. */
+export async function verifyCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { method: VerifyMethod; json?: boolean }, output: Output): Promise<number> {
+  const config = loadConfig(overrides, ['source', 'target']);
+  return withDatabases(config, { source: true }, async ({ source, target }) => {
+    const run = await resolveRun(target, runId, config.schema);
+    if (run.status === 'cancelled') throw new UsageError(`run ${run.id} was cancelled: its tables were not all copied, so there is nothing to verify; start a new run with: npx my2pg run`);
+    const summary = await reverifyRun(source!, target, run.id, flags.method, (line) => output.err(line));
+    if (flags.json) {
+      output.out(JSON.stringify(summary, null, 2));
+    } else {
+      const after = (await getRun(target, run.id)) as RunRow;
+      output.out(formatRunReport(after, await listRunTables(target, run.id)));
+      output.out(`run ${run.id}: ${describeOutcome(summary)}`);
+    }
+    return summary.verified ? 0 : 1;
+  });
+}
