@@ -8,14 +8,17 @@ import { pingRedis } from '../queue/connection.js';
 import { countWorkers, enqueueRun, openQueues, readTableJobs, retryFailedJobs, type QueueHandles, type TableJobRef } from '../queue/run-queue.js';
 import { queuesOfRun, readTargetScope, registerTarget, type QueueNames } from '../queue/target-scope.js';
 import { prepareRun, type PreparedRun } from '../run/prepare-run.js';
-import { tableJobIds, type RangeCounts } from '../state/job-ids.js';
+import { tableJobRefs } from '../state/job-ids.js';
 import { guardRunStart } from '../run/run-guard.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
 import { parseColumnTypeOverrides, parseTypeOverrides } from '../schema/type-overrides.js';
 import { closeAll, openSource, openTarget } from '../run/open-databases.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
-import { getLatestRun, getRun, listRejectedRows, listRunTables, stateSchemaExists, updateRun, updateRunTable } from '../state/store.js';
+import { getLatestRun, getRun, reopenRun } from '../state/runs.js';
+import { listRunTables, markTablePending } from '../state/run-tables.js';
+import { stateSchemaExists } from '../state/schema.js';
+import { listRejectedRows } from '../state/store.js';
 import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
 import { finalizeJobId } from '../queue/contract.js';
 import { cancelRun, describeCancelOutcome, type CancelOutcome } from '../run/cancel-run.js';
@@ -105,11 +108,7 @@ async function withServices<T>(
 }
 
 function jobRefs(run: RunRow, tables: { tableName: string; jobId: string }[]): TableJobRef[] {
-  const ranges = (run.options as { ranges?: RangeCounts }).ranges;
-  return tables.map((t) => {
-    const ids = tableJobIds(t, ranges);
-    return { table: t.tableName, jobId: t.jobId, ...(ids.length > 1 ? { rangeJobIds: ids } : {}) };
-  });
+  return tableJobRefs(tables, run.options.ranges);
 }
 
 /**
@@ -158,6 +157,7 @@ export async function startCommand(
     // In-process workers start while the run is prepared (their connections take a moment);
     // they find jobs once the flow is enqueued.
     const starting = inProcess ? inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: scope.queues }) : undefined;
+    // Awaited (and its failure reported) below; this only keeps an early failure from being an unhandled rejection.
     starting?.catch(() => undefined);
     try {
       const entities = flags.entities ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target')) : undefined;
@@ -183,6 +183,7 @@ export async function startCommand(
       // Listed for the board, which finds every target's queues there.
       await registerTarget(queues.redis, config.queuePrefix, scope);
     } catch (error) {
+      // Nothing was enqueued, so the workers had nothing to do; the error that matters is the one thrown below.
       await starting?.then((pool) => pool.close()).catch(() => undefined);
       // No job exists yet, so nothing was started: exit 2, whatever the cause.
       if (error instanceof UsageError) throw error;
@@ -280,8 +281,8 @@ export async function retryCommand(
     const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(run, tables), only).finally(() => guard.release());
     for (const s of skipped) output.err(`table ${s.table} is not failed (job ${s.state}); not retried`);
     if (retried.length === 0) throw new UsageError(`nothing to retry in run ${run.id}: no failed job${only ? ' among the named tables' : ''}`);
-    for (const name of retried) if (name !== '(finalize)') await updateRunTable(target, run.id, name, { status: 'pending', lastError: null });
-    await updateRun(target, run.id, { status: 'running', finishedAt: null });
+    for (const name of retried) if (name !== '(finalize)') await markTablePending(target, run.id, name);
+    await reopenRun(target, run.id);
     output.err(`run ${run.id}: retried ${retried.join(', ')}`);
     if (!decision) {
       if ((await countWorkers(queues)) === 0) {
@@ -321,7 +322,7 @@ export async function resumeCommand(overrides: ConfigOverrides, runId: string | 
     if (decision.work) requireSourceForWork(config);
     const guard = await guardRunStart(target, queuesFor, run.targetSchema, { of: run.id, action: 'resume' });
     const { retried } = await retryFailedJobs(queues, run.id, jobRefs(run, tables)).finally(() => guard.release());
-    for (const name of retried) if (name !== '(finalize)') await updateRunTable(target, run.id, name, { status: 'pending', lastError: null });
+    for (const name of retried) if (name !== '(finalize)') await markTablePending(target, run.id, name);
     const done = tables.filter((t) => t.status === 'copied').length;
     output.err(`run ${run.id}: resuming, ${done}/${tables.length} tables copied${retried.length > 0 ? `; failed jobs re-queued: ${retried.join(', ')}` : ''}`);
     output.err(decision.line);

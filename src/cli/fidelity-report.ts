@@ -12,8 +12,7 @@ function adjustedTables(tables: readonly RunTableRow[]): RunTableRow[] {
  */
 export function formatFidelityLines(run: RunRow, tables: readonly RunTableRow[]): string[] {
   const lines: string[] = [];
-  const translated = (run.options as { translated?: unknown }).translated;
-  if (Array.isArray(translated)) for (const note of translated) lines.push(`translated: ${String(note)}`);
+  for (const note of run.options.translated ?? []) lines.push(`translated: ${note}`);
   for (const t of tables) {
     for (const line of describeAdjustments((t.adjustments ?? {}) as TableAdjustments)) lines.push(`adjusted: table ${t.tableName}, ${line}`);
   }

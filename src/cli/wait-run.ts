@@ -2,11 +2,13 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config.js';
 import { countWorkers, waitForRun, type QueueHandles, type RunSettlement, type TableJobRef, type TableJobState } from '../queue/run-queue.js';
 import type { RunRow } from '../state/entities.js';
-import { getRun, listRejectedRows, listRunTables } from '../state/store.js';
+import { getRun } from '../state/runs.js';
+import { listRunTables } from '../state/run-tables.js';
+import { listRejectedRows } from '../state/store.js';
 import { createProgressView, type StderrLane } from './progress.js';
 import { countAdjustedTables } from './fidelity-report.js';
 import { formatFailures, formatRunReport, shellWord } from './report.js';
-import type { Output } from './commands.js';
+import type { Output } from './output.js';
 
 /** How long no worker may be connected before a wait says so, ms. */
 export const NO_WORKER_NOTICE_MS = 30_000;
@@ -84,6 +86,7 @@ function watchWorkers(ctx: WaitContext, lastChange: () => number): { stop(): voi
     if (busy) return;
     busy = true;
     check()
+      // Redis briefly away: the wait reports that itself; the next check tries again.
       .catch(() => undefined)
       .finally(() => {
         busy = false;
@@ -139,6 +142,7 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
     settlement = await Promise.race([waiting, interrupted]);
     if (settlement === 'interrupted') {
       stopWaiting.abort(new Error('interrupted'));
+      // The wait was aborted on purpose; its rejection says only that.
       waiting.catch(() => undefined);
     }
   } finally {
@@ -149,6 +153,7 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
   if (settlement === 'interrupted') {
     output.err(`interrupted: run ${runId} stops here and its running tables go back to the queue (their transactions roll back)`);
     await ctx.pool?.forceClose();
+    // Only for the line below: without the target, it reads 0/0 tables copied and still names the way on.
     const tables = await listRunTables(target, runId).catch(() => []);
     const copied = tables.filter((t) => t.status === 'copied').length;
     output.err(`run ${runId}: ${copied}/${tables.length} tables copied; finish it with: npx my2pg resume ${runId}; or stop it and restore its constraints with: npx my2pg cancel ${runId}`);

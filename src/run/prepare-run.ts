@@ -19,7 +19,9 @@ import { findZeroDateColumns, readSourceCatalog } from '../dialect/mysql/catalog
 import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
 import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../dialect/postgres/catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
-import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, mergeRunOptions, saveConstraints } from '../state/store.js';
+import { ensureStateSchema } from '../state/schema.js';
+import { insertRun, mergeRunOptions } from '../state/runs.js';
+import { adoptUnrestoredConstraints, saveConstraints } from '../state/saved-constraints.js';
 import type { SavedConstraintRow } from '../state/entities.js';
 import { DEFAULT_RANGE_BYTES, planKeyRanges, splitColumnOf, type KeyRange } from '../vocabulary/key-range.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
@@ -249,7 +251,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           exclude: options.exclude ?? null,
           entities: Boolean(options.entities),
           // The columns each table copies, so that verification compares the same ones.
-          columns: Object.fromEntries(planned.filter((p) => p.columns).map((p) => [p.table, p.columns])),
+          columns: Object.fromEntries(planned.flatMap((p) => (p.columns ? [[p.table, p.columns] as const] : []))),
           syncAlembic,
           verify: options.verify ?? 'checksum',
           allowRejects: Boolean(options.allowRejects),
@@ -258,7 +260,6 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           excludeViews: options.excludeViews ?? [],
           queues: options.queues,
         },
-        summary: null,
       },
       planned.map((p) => ({
         tableName: p.table,
