@@ -19,6 +19,7 @@ import { getLatestRun, getRun, reopenRun } from '../state/runs.js';
 import { listRunTables, markTablePending } from '../state/run-tables.js';
 import { stateSchemaExists } from '../state/schema.js';
 import { listRejectedRows } from '../state/store.js';
+import { summaryWithTables, tableStatusOf } from '../state/table-status.js';
 import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
 import { finalizeJobId } from '../queue/contract.js';
 import { cancelRun, describeCancelOutcome, type CancelOutcome } from '../run/cancel-run.js';
@@ -353,7 +354,7 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
                 table: t.tableName,
                 targetTable: t.targetTable,
                 action: t.action,
-                status: t.status,
+                status: tableStatusOf(t),
                 jobState: job?.state ?? null,
                 progress: job?.progress ?? null,
                 attempts: t.attempts,
@@ -369,7 +370,7 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
             rejectedRows: await listRejectedRows(target, run.id),
             // Views, generated columns, CHECKs, and the triggers/routines/events not migrated.
             schemaObjects: schemaObjectsOf(run),
-            summary: run.summary,
+            summary: summaryWithTables(run.summary, tables),
           },
           null,
           2,

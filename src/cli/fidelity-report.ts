@@ -1,4 +1,5 @@
 import type { RunRow, RunTableRow } from '../state/entities.js';
+import { tableStatusOf } from '../state/table-status.js';
 import { describeAdjustments, type TableAdjustments } from '../vocabulary/adjustments.js';
 
 function adjustedTables(tables: readonly RunTableRow[]): RunTableRow[] {
@@ -19,7 +20,7 @@ export function formatFidelityLines(run: RunRow, tables: readonly RunTableRow[])
   const adjusted = adjustedTables(tables);
   if (adjusted.length > 0) {
     // Exact: verified and not adjusted; a table that differs is among the problems instead.
-    const exact = tables.filter((t) => t.status === 'verified' && !adjusted.includes(t)).length;
+    const exact = tables.filter((t) => tableStatusOf(t) === 'verified' && !adjusted.includes(t)).length;
     lines.push(`values: ${exact} tables exact, ${adjusted.length} with values adjusted by a policy (${adjusted.map((t) => t.tableName).join(', ')})`);
   }
   return lines;

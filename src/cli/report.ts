@@ -1,5 +1,6 @@
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import type { RunSummary } from '../state/run-summary.js';
+import { verdictOf } from '../state/table-status.js';
 import type { TableJobState } from '../queue/run-queue.js';
 import { formatFidelityLines } from './fidelity-report.js';
 import { describeSchemaObjects } from './schema-objects-report.js';
@@ -53,23 +54,25 @@ export function describeVerification(status: string, method: string | undefined)
   return status;
 }
 
-/** The report's rows: the finalize summary where there is one, else what run_tables holds so far. */
+/**
+ * The report's rows, from run_tables: each table's verdict where it was verified, else where
+ * its copy is. `summary` matters only for runs finalized by an earlier version, whose summary
+ * listed the tables' verification (see verdictOf).
+ */
 export function buildReportRows(tables: readonly RunTableRow[], summary: RunSummary | null): ReportRow[] {
-  const fromSummary = new Map((summary?.tables ?? []).map((t) => [t.table, t]));
+  const legacy = new Map((summary?.tables ?? []).map((t) => [t.table, t]));
   return tables.map((t) => {
-    const s = fromSummary.get(t.tableName);
-    const verification = (t.verification ?? {}) as { method?: string; status?: string };
-    const status = s?.status ?? verification.status ?? t.status;
-    const method = s?.method ?? verification.method;
+    const verdict = verdictOf(t, legacy.get(t.tableName));
+    const status = verdict?.status ?? t.status;
     const copied = t.status !== 'pending' && t.status !== 'copying' && t.status !== 'failed';
-    const rejectedValue = s?.rejected ?? t.rejectedRows;
+    const rejectedValue = verdict?.rejected ?? t.rejectedRows;
     return {
       table: t.tableName,
-      sourceRows: toNumber(s?.sourceRows ?? t.sourceRows),
+      sourceRows: toNumber(verdict?.sourceRows ?? t.sourceRows),
       // Before finalize counts, the rows the committed copy wrote are what the target holds.
-      targetRows: toNumber(s?.targetRows ?? t.targetRows ?? (copied ? t.rowsCopied : null)),
+      targetRows: toNumber(verdict?.targetRows ?? t.targetRows ?? (copied ? t.rowsCopied : null)),
       rejected: toNumber(rejectedValue) ?? (copied ? 0 : null),
-      verification: describeVerification(status, method),
+      verification: describeVerification(status, verdict?.method),
       verified: status === 'verified',
       time: copySeconds(t),
     };

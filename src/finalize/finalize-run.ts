@@ -201,14 +201,19 @@ function constraintProblems(constraints: readonly RestoredConstraint[]): string[
     .map((c) => `${c.kind === 'foreign_key' ? 'foreign key' : c.kind === 'check' ? 'CHECK' : c.kind} ${c.name} on ${c.table}: ${c.error ?? c.status}`);
 }
 
-/** Stores a run's outcome (status and summary) from its parts. */
+/**
+ * Stores a run's outcome (status and summary) from its parts. Each table's verification is
+ * recorded once, in run_tables, by verifyRunTables; the stored summary leaves `tables` out
+ * (status --json composes them from there) and the returned one has them.
+ */
 async function recordVerification(target: DataSource, runId: string, parts: Omit<FinalizeSummary, 'runId' | 'verified' | 'rejected'>): Promise<FinalizeSummary> {
   const { method, problems } = parts;
   const verified = problems.length === 0 && method !== 'none';
   const status = problems.length > 0 ? 'not_verified' : method === 'none' ? 'unverified' : 'verified';
   const rejected = parts.tables.reduce((n, v) => n + v.rejected, 0);
   const summary: FinalizeSummary = { runId, verified, rejected, ...parts };
-  await recordRunOutcome(target, runId, status, summary);
+  const { tables: _recordedPerTable, ...stored } = summary;
+  await recordRunOutcome(target, runId, status, stored);
   return summary;
 }
 

@@ -238,8 +238,6 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       manager,
       {
         id: runId,
-        finishedAt: null,
-        status: 'running',
         targetSchema: schema,
         sourceDatabase: catalog.database,
         source: options.sourceLabel,
@@ -261,23 +259,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           queues: options.queues,
         },
       },
-      planned.map((p) => ({
-        tableName: p.table,
-        targetTable: p.targetTable,
-        jobId: p.jobId,
-        action: p.action,
-        status: 'pending',
-        rowsCopied: null,
-        sourceRows: null,
-        targetRows: null,
-        attempts: 0,
-        lastError: null,
-        startedAt: null,
-        finishedAt: null,
-        verification: null,
-        adjustments: null,
-        rejectedRows: 0,
-      })),
+      planned.map((p) => ({ tableName: p.table, targetTable: p.targetTable, jobId: p.jobId, action: p.action })),
     );
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);

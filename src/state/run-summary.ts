@@ -3,10 +3,10 @@ import { field, type Strict } from './json-document.js';
 import { schemaObjectsSchema } from './run-options.js';
 
 /**
- * One table in a summary written before per-table verdicts lived only in `run_tables`: kept
- * readable (the key fields; the rest passes through untouched).
+ * One table's verification in a summary (finalize's TableVerification): stored by earlier
+ * versions, composed from `run_tables` when shown now (the key fields; the rest passes through).
  */
-const summaryTableSchema = z.looseObject({
+export const summaryTableSchema = z.looseObject({
   table: z.string(),
   status: field(z.string()),
   method: field(z.string()),

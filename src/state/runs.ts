@@ -18,12 +18,31 @@ function asJsonb(document: RunOptions | RunSummary): JsonRecord {
   return document as JsonRecord;
 }
 
-/** Records a new run and its tables (inside the caller's transaction). */
-export async function insertRun(manager: EntityManager, run: Omit<RunRow, 'createdAt' | 'summary'>, tables: Omit<RunTableRow, 'runId'>[]): Promise<void> {
-  await manager.getRepository(RunEntity).insert({ ...run, options: asJsonb(run.options), summary: null });
-  if (tables.length > 0) {
-    await manager.getRepository(RunTableEntity).insert(tables.map((t) => ({ ...t, runId: run.id })));
-  }
+/** Records a new run, running, and its tables, each pending (inside the caller's transaction). */
+export async function insertRun(
+  manager: EntityManager,
+  run: Pick<RunRow, 'id' | 'targetSchema' | 'sourceDatabase' | 'source' | 'options'>,
+  tables: readonly Pick<RunTableRow, 'tableName' | 'targetTable' | 'jobId' | 'action'>[],
+): Promise<void> {
+  await manager.getRepository(RunEntity).insert({ ...run, status: 'running', finishedAt: null, options: asJsonb(run.options), summary: null });
+  if (tables.length === 0) return;
+  await manager.getRepository(RunTableEntity).insert(
+    tables.map((t) => ({
+      ...t,
+      runId: run.id,
+      status: 'pending' as const,
+      rowsCopied: null,
+      sourceRows: null,
+      targetRows: null,
+      attempts: 0,
+      lastError: null,
+      startedAt: null,
+      finishedAt: null,
+      verification: null,
+      adjustments: null,
+      rejectedRows: 0,
+    })),
+  );
 }
 
 export async function getRun(target: DataSource, runId: string): Promise<RunRow | null> {
