@@ -34,7 +34,7 @@ export const schemaObjectsSchema = z.looseObject({
  * what an absent field means, e.g. no `nul` is `strip`, no `queues` the legacy queue names).
  * Never credentials.
  */
-export const runOptionsSchema = z.looseObject({
+const runOptionsSchema = z.looseObject({
   batchSize: field(z.number()),
   rangeRows: field(z.number()),
   /** The number of range jobs of each split table (see tableJobIds). */

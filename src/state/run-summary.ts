@@ -52,7 +52,7 @@ const viewSchema = z.looseObject({
  * `verification`, and `tables` is composed from there when a summary is shown
  * (see composeSummaryTables); older summaries that hold it are still read.
  */
-export const runSummarySchema = z.looseObject({
+const runSummarySchema = z.looseObject({
   runId: field(z.string()),
   verified: field(z.boolean()),
   method: field(z.enum(['checksum', 'count', 'none'])),

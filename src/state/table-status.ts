@@ -7,7 +7,7 @@ import { summaryTableSchema, type RunSummary } from './run-summary.js';
 export type CopyStatus = 'pending' | 'copying' | 'copied' | 'failed' | 'cancelled';
 
 /** What verification found about a table: `rejected` is equal but for the rows the copy rejected. */
-export type VerdictStatus = 'verified' | 'rejected' | 'mismatch' | 'unverified';
+type VerdictStatus = 'verified' | 'rejected' | 'mismatch' | 'unverified';
 
 const VERDICTS: ReadonlySet<string> = new Set<VerdictStatus>(['verified', 'rejected', 'mismatch', 'unverified']);
 
@@ -46,7 +46,10 @@ export function copyStatusOf(row: Pick<RunTableRow, 'status'>): CopyStatus {
  * a row with neither, but a verdict in `status`, has that bare verdict. Null: not verified.
  */
 export function verdictOf(row: Pick<RunTableRow, 'status' | 'verification'>, legacy?: LegacySummaryTable): TableVerdict | null {
-  if (legacy) return { ...legacy, status: legacy.status ?? row.status };
+  if (legacy) {
+    const own = verdictOf(row);
+    return { ...legacy, status: legacy.status ?? own?.status ?? row.status, method: legacy.method ?? own?.method };
+  }
   const parsed = verdictSchema.safeParse(row.verification);
   if (parsed.success) return parsed.data as TableVerdict;
   return isVerdict(row.status) ? { status: row.status } : null;
