@@ -8,7 +8,7 @@ import { recordRangeCopied } from '../src/state/record-range.js';
 import { RunCancelledError, watchRunCancellation, WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
 import { forgetRunCatalog, runCatalogOf } from '../src/state/run-catalog.js';
-import { markTableCopying, updateRunTable } from '../src/state/store.js';
+import { markTableCopied, markTableCopying, markTableFailed, markTablePending } from '../src/state/run-tables.js';
 import { NUL_POLICIES } from '../src/schema/nul-columns.js';
 import type { JobContext } from './context.js';
 import { validatePayload } from './validate-payload.js';
@@ -45,14 +45,7 @@ export function createCopyTableProcessor(context: JobContext) {
       let lastPart = true;
       if (range) {
         lastPart = (await recordRangeCopied(context.target, payload.runId, payload.table, result.rows, result.adjustments, copyPartLabel(range))) >= range.count;
-      } else await updateRunTable(context.target, payload.runId, payload.table, {
-        status: 'copied',
-        rowsCopied: String(result.rows),
-        finishedAt: new Date(),
-        lastError: null,
-        adjustments: Object.keys(result.adjustments).length > 0 ? result.adjustments : null,
-        rejectedRows: result.rejected,
-      });
+      } else await markTableCopied(context.target, payload.runId, payload.table, result);
       log.info({ rows: result.rows, rejected: result.rejected, ms: result.durationMs, adjustments: result.adjustments }, 'copy finished');
       const finished = await finishCopiedPart(context.source, context.target, run, {
         table: payload.table,
@@ -74,17 +67,19 @@ export function createCopyTableProcessor(context: JobContext) {
         throw new UnrecoverableError(message);
       }
       if (error instanceof WorkerStoppingError) {
-        // The pool hands the job back to the queue; the next attempt starts over. The status is
-        // only a hint until then (the next attempt sets it again), so a target away cannot hide the stop.
-        await updateRunTable(context.target, payload.runId, payload.table, { status: 'pending', lastError: null }).catch(() => undefined);
+        // The pool hands the job back to the queue; the next attempt starts over.
+        // Best effort while the process stops: the next attempt marks the table copying again.
+        await markTablePending(context.target, payload.runId, payload.table).catch(() => undefined);
         log.warn({ err: message }, 'copy stopped: shutting down');
         throw error;
       }
       const permanent = isPermanentError(error);
       const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      // Recording and logging the failure are best effort (the target may be what failed): the error thrown
-      // below is what BullMQ records as the job's failure.
-      await updateRunTable(context.target, payload.runId, payload.table, { status: finalAttempt ? 'failed' : 'pending', lastError: message }).catch(() => undefined);
+      // Recording the failure must not hide it (the target may be what failed): the job's own
+      // failed state and reason are what retry and status rely on.
+      const record = finalAttempt ? markTableFailed(context.target, payload.runId, payload.table, message) : markTablePending(context.target, payload.runId, payload.table, message);
+      await record.catch(() => undefined);
+      // Likewise the job log: the job fails with the same message either way.
       await job.log(`${permanent ? 'failed for good' : 'failed, will retry'}: ${message}`).catch(() => undefined);
       log.error({ err: message, permanent }, 'copy failed');
       if (permanent) throw new UnrecoverableError(message);

@@ -4,7 +4,7 @@ import { describeError } from '../src/core/errors.js';
 import { isPermanentError } from '../src/dialect/driver-errors.js';
 import { FINALIZE_JOB, finalizePayloadSchema, type CopyTableResult } from '../src/queue/contract.js';
 import { RunCancelledError } from '../src/run/run-cancellation.js';
-import { getRunStatus } from '../src/state/store.js';
+import { getRunStatus } from '../src/state/runs.js';
 import type { JobContext } from './context.js';
 import { validatePayload } from './validate-payload.js';
 

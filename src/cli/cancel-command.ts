@@ -2,7 +2,7 @@ import { loadConfig, readEnvironment, type ConfigOverrides } from '../config/con
 import { UsageError } from '../core/errors.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import { guardRunStart } from '../run/run-guard.js';
-import { listRunTables } from '../state/store.js';
+import { listRunTables } from '../state/run-tables.js';
 import { cancelRun, describeCancelOutcome, type CancelOutcome } from '../run/cancel-run.js';
 import type { Output } from './output.js';
 import { jobRefs, resolveRun, withServices } from './command-services.js';

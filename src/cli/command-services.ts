@@ -13,8 +13,9 @@ import { openQueues, type QueueHandles, type TableJobRef } from '../queue/run-qu
 import type { QueueNames } from '../queue/target-scope.js';
 import { closeAll, openSource, openTarget } from '../run/open-databases.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
-import { tableJobIds, type RangeCounts } from '../state/job-ids.js';
-import { getLatestRun, getRun, stateSchemaExists } from '../state/store.js';
+import { tableJobRefs } from '../state/job-ids.js';
+import { getLatestRun, getRun } from '../state/runs.js';
+import { stateSchemaExists } from '../state/schema.js';
 import type { Output } from './output.js';
 import type { StderrLane } from './progress.js';
 import { waitAndReport, type InProcessPool } from './wait-run.js';
@@ -68,11 +69,7 @@ export async function withServices<T>(
 
 /** The queue's jobs of a run's tables (a split table's key-range jobs too). */
 export function jobRefs(run: RunRow, tables: { tableName: string; jobId: string }[]): TableJobRef[] {
-  const ranges = (run.options as { ranges?: RangeCounts }).ranges;
-  return tables.map((t) => {
-    const ids = tableJobIds(t, ranges);
-    return { table: t.tableName, jobId: t.jobId, ...(ids.length > 1 ? { rangeJobIds: ids } : {}) };
-  });
+  return tableJobRefs(tables, run.options.ranges);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { RunRow, RunTableRow } from '../state/entities.js';
+import { tableStatusOf } from '../state/table-status.js';
 import { describeAdjustments, type TableAdjustments } from '../vocabulary/adjustments.js';
 
 function adjustedTables(tables: readonly RunTableRow[]): RunTableRow[] {
@@ -12,15 +13,14 @@ function adjustedTables(tables: readonly RunTableRow[]): RunTableRow[] {
  */
 export function formatFidelityLines(run: RunRow, tables: readonly RunTableRow[]): string[] {
   const lines: string[] = [];
-  const translated = (run.options as { translated?: unknown }).translated;
-  if (Array.isArray(translated)) for (const note of translated) lines.push(`translated: ${String(note)}`);
+  for (const note of run.options.translated ?? []) lines.push(`translated: ${note}`);
   for (const t of tables) {
     for (const line of describeAdjustments((t.adjustments ?? {}) as TableAdjustments)) lines.push(`adjusted: table ${t.tableName}, ${line}`);
   }
   const adjusted = adjustedTables(tables);
   if (adjusted.length > 0) {
     // Exact: verified and not adjusted; a table that differs is among the problems instead.
-    const exact = tables.filter((t) => t.status === 'verified' && !adjusted.includes(t)).length;
+    const exact = tables.filter((t) => tableStatusOf(t) === 'verified' && !adjusted.includes(t)).length;
     lines.push(`values: ${exact} tables exact, ${adjusted.length} with values adjusted by a policy (${adjusted.map((t) => t.tableName).join(', ')})`);
   }
   return lines;

@@ -1,4 +1,6 @@
 import type { RunRow, RunTableRow } from '../state/entities.js';
+import type { RunSummary } from '../state/run-summary.js';
+import { verdictOf } from '../state/table-status.js';
 import type { TableJobState } from '../queue/run-jobs.js';
 import { formatFidelityLines } from './fidelity-report.js';
 import { describeSchemaObjects } from './schema-objects-report.js';
@@ -21,27 +23,6 @@ function seconds(ms: number): string {
 function copySeconds(row: RunTableRow): string {
   if (!row.startedAt || !row.finishedAt) return '-';
   return seconds(row.finishedAt.getTime() - row.startedAt.getTime());
-}
-
-/**
- * One table's entry in finalize's summary. `rejected` and `method` are read as optional: older
- * summaries (count-only verification, no rejected rows) lack them.
- */
-interface SummaryTable {
-  table: string;
-  sourceRows?: number;
-  targetRows?: number;
-  status?: string;
-  rejected?: number;
-  method?: string;
-}
-
-/** What the report reads from a run's summary (finalize's return value). */
-interface RunSummary {
-  tables?: SummaryTable[];
-  alembicVersion?: { target?: string[] } | null;
-  sequences?: { table: string; column: string; nextValue: string }[];
-  problems?: string[];
 }
 
 /** One row of the report, before formatting. */
@@ -73,23 +54,25 @@ export function describeVerification(status: string, method: string | undefined)
   return status;
 }
 
-/** The report's rows: the finalize summary where there is one, else what run_tables holds so far. */
-export function buildReportRows(tables: readonly RunTableRow[], summary: Record<string, unknown> | null): ReportRow[] {
-  const fromSummary = new Map(((summary as RunSummary | null)?.tables ?? []).map((t) => [t.table, t]));
+/**
+ * The report's rows, from run_tables: each table's verdict where it was verified, else where
+ * its copy is. `summary` matters only for runs finalized by an earlier version, whose summary
+ * listed the tables' verification (see verdictOf).
+ */
+export function buildReportRows(tables: readonly RunTableRow[], summary: RunSummary | null): ReportRow[] {
+  const legacy = new Map((summary?.tables ?? []).map((t) => [t.table, t]));
   return tables.map((t) => {
-    const s = fromSummary.get(t.tableName);
-    const verification = (t.verification ?? {}) as { method?: string; status?: string };
-    const status = s?.status ?? verification.status ?? t.status;
-    const method = s?.method ?? verification.method;
+    const verdict = verdictOf(t, legacy.get(t.tableName));
+    const status = verdict?.status ?? t.status;
     const copied = t.status !== 'pending' && t.status !== 'copying' && t.status !== 'failed';
-    const rejectedValue = s?.rejected ?? t.rejectedRows;
+    const rejectedValue = verdict?.rejected ?? t.rejectedRows;
     return {
       table: t.tableName,
-      sourceRows: toNumber(s?.sourceRows ?? t.sourceRows),
+      sourceRows: toNumber(verdict?.sourceRows ?? t.sourceRows),
       // Before finalize counts, the rows the committed copy wrote are what the target holds.
-      targetRows: toNumber(s?.targetRows ?? t.targetRows ?? (copied ? t.rowsCopied : null)),
+      targetRows: toNumber(verdict?.targetRows ?? t.targetRows ?? (copied ? t.rowsCopied : null)),
       rejected: toNumber(rejectedValue) ?? (copied ? 0 : null),
-      verification: describeVerification(status, method),
+      verification: describeVerification(status, verdict?.method),
       verified: status === 'verified',
       time: copySeconds(t),
     };
@@ -113,7 +96,7 @@ export function formatRunReport(run: RunRow, tables: readonly RunTableRow[], job
   rows.push(['total', ...(withJobs ? ['', ''] : []), sum((r) => r.sourceRows), sum((r) => r.targetRows), sum((r) => r.rejected), `${verifiedCount}/${reportRows.length} ok`, runTime]);
   const header = ['table', ...(withJobs ? ['job', 'attempts'] : []), 'source rows', 'target rows', 'rejected', 'verification', 'time'];
   const lines = [`run ${run.id}: ${run.status} (source ${run.source}, target schema ${run.targetSchema})`, formatTable(header, rows, [0, header.indexOf('verification')])];
-  const summary = run.summary as RunSummary | null;
+  const summary = run.summary;
   if (summary?.alembicVersion) lines.push(`alembic_version: ${summary.alembicVersion.target?.join(', ') || '(empty)'}`);
   if (summary?.sequences && summary.sequences.length > 0) {
     lines.push(`sequences: ${summary.sequences.map((s) => `${s.table}.${s.column} next ${s.nextValue}`).join(', ')}`);

@@ -6,7 +6,8 @@ import { retryFailedJobs, type QueueHandles } from '../queue/run-queue.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import { guardRunStart } from '../run/run-guard.js';
 import type { RunRow } from '../state/entities.js';
-import { getRun, listRunTables, updateRun, updateRunTable } from '../state/store.js';
+import { getRun, reopenRun } from '../state/runs.js';
+import { listRunTables, markTablePending } from '../state/run-tables.js';
 import { finalizeJobId } from '../queue/contract.js';
 import type { Output } from './output.js';
 import { createStderrLane } from './progress.js';
@@ -73,8 +74,8 @@ export async function retryCommand(
     const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(run, tables), only).finally(() => guard.release());
     for (const s of skipped) output.err(`table ${s.table} is not failed (job ${s.state}); not retried`);
     if (retried.length === 0) throw new UsageError(`nothing to retry in run ${run.id}: no failed job${only ? ' among the named tables' : ''}`);
-    for (const name of retried) if (name !== '(finalize)') await updateRunTable(target, run.id, name, { status: 'pending', lastError: null });
-    await updateRun(target, run.id, { status: 'running', finishedAt: null });
+    for (const name of retried) if (name !== '(finalize)') await markTablePending(target, run.id, name);
+    await reopenRun(target, run.id);
     output.err(`run ${run.id}: retried ${retried.join(', ')}`);
     if (!decision) {
       if ((await countWorkers(queues)) === 0) {
@@ -114,7 +115,7 @@ export async function resumeCommand(overrides: ConfigOverrides, runId: string | 
     if (decision.work) requireSourceForWork(config);
     const guard = await guardRunStart(target, queuesFor, run.targetSchema, { of: run.id, action: 'resume' });
     const { retried } = await retryFailedJobs(queues, run.id, jobRefs(run, tables)).finally(() => guard.release());
-    for (const name of retried) if (name !== '(finalize)') await updateRunTable(target, run.id, name, { status: 'pending', lastError: null });
+    for (const name of retried) if (name !== '(finalize)') await markTablePending(target, run.id, name);
     const done = tables.filter((t) => t.status === 'copied').length;
     output.err(`run ${run.id}: resuming, ${done}/${tables.length} tables copied${retried.length > 0 ? `; failed jobs re-queued: ${retried.join(', ')}` : ''}`);
     output.err(decision.line);

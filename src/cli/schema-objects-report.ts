@@ -12,8 +12,8 @@ export interface SchemaObjectsView {
 
 /** From finalize's summary when it ran, else from what prepare recorded. */
 export function schemaObjectsOf(run: RunRow): SchemaObjectsView {
-  const summary = run.summary as { views?: ViewOutcome[]; schemaObjects?: SchemaObjectsRecord | null; notMigrated?: NotMigratedObject[] } | null;
-  const recorded = (summary?.schemaObjects ?? (run.options.schemaObjects as SchemaObjectsRecord | undefined)) ?? null;
+  const summary = run.summary;
+  const recorded = summary?.schemaObjects ?? run.options.schemaObjects ?? null;
   return {
     views: summary?.views ?? null,
     generated: recorded?.generated ?? [],

@@ -4,7 +4,10 @@ import { readTableJobs } from '../queue/run-jobs.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import type { RunRow } from '../state/entities.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
-import { getRun, listRejectedRows, listRunTables } from '../state/store.js';
+import { getRun } from '../state/runs.js';
+import { listRunTables } from '../state/run-tables.js';
+import { listRejectedRows } from '../state/store.js';
+import { summaryWithTables, tableStatusOf } from '../state/table-status.js';
 import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
 import type { Output } from './output.js';
 import { buildReportRows, formatFailures, formatRunReport } from './report.js';
@@ -33,7 +36,7 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
                 table: t.tableName,
                 targetTable: t.targetTable,
                 action: t.action,
-                status: t.status,
+                status: tableStatusOf(t),
                 jobState: job?.state ?? null,
                 progress: job?.progress ?? null,
                 attempts: t.attempts,
@@ -49,7 +52,7 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
             rejectedRows: await listRejectedRows(target, run.id),
             // Views, generated columns, CHECKs, and the triggers/routines/events not migrated.
             schemaObjects: schemaObjectsOf(run),
-            summary: run.summary,
+            summary: summaryWithTables(run.summary, tables),
           },
           null,
           2,

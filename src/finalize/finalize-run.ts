@@ -1,10 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { readSourceCatalog } from '../dialect/mysql/catalog.js';
 import { targetIdentifier } from '../vocabulary/identifiers.js';
-import { getRun, listRunTables, updateRun } from '../state/store.js';
+import { getRun, recordRunOutcome } from '../state/runs.js';
+import { listRunTables } from '../state/run-tables.js';
 import { describeVerificationProblem, mergeVerifications, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
 import type { CopyTableResult, FinalizeProgress } from './part-result.js';
-import { tableJobIds, type RangeCounts } from '../state/job-ids.js';
+import { tableJobIds } from '../state/job-ids.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import { restoreConstraints, type RestoredConstraint } from './restore-constraints.js';
 import { restoreTriggers } from './restore-triggers.js';
@@ -149,7 +150,7 @@ export async function finalizeRun(
   // Views after the data: created in dependency order, then their rows compared like tables.
   const views = await migrateViews(source, target, run, tables, method, log);
   problems.push(...views.filter(isViewProblem).map(describeViewProblem));
-  const schemaObjects = (run.options.schemaObjects as SchemaObjectsRecord | undefined) ?? null;
+  const schemaObjects = run.options.schemaObjects ?? null;
   timings.totalMs = Date.now() - started;
   const summary = await recordVerification(target, runId, {
     method,
@@ -176,7 +177,7 @@ function resultsOfCopyJobs(run: RunRow, tables: readonly RunTableRow[], results:
   const verifications = new Map<string, TableVerification>();
   const indexes: RestoredConstraint[] = [];
   for (const table of tables) {
-    const parts = tableJobIds(table, (run.options as { ranges?: RangeCounts }).ranges).map((id) => results.get(id));
+    const parts = tableJobIds(table, run.options.ranges).map((id) => results.get(id));
     for (const part of parts) indexes.push(...(part?.indexes ?? []));
     const checked = parts.map((p) => p?.verification);
     if (checked.every((v): v is TableVerification => v !== undefined)) verifications.set(table.tableName, mergeVerifications(checked));
@@ -200,14 +201,19 @@ function constraintProblems(constraints: readonly RestoredConstraint[]): string[
     .map((c) => `${c.kind === 'foreign_key' ? 'foreign key' : c.kind === 'check' ? 'CHECK' : c.kind} ${c.name} on ${c.table}: ${c.error ?? c.status}`);
 }
 
-/** Stores a run's outcome (status and summary) from its parts. */
+/**
+ * Stores a run's outcome (status and summary) from its parts. Each table's verification is
+ * recorded once, in run_tables, by verifyRunTables; the stored summary leaves `tables` out
+ * (status --json composes them from there) and the returned one has them.
+ */
 async function recordVerification(target: DataSource, runId: string, parts: Omit<FinalizeSummary, 'runId' | 'verified' | 'rejected'>): Promise<FinalizeSummary> {
   const { method, problems } = parts;
   const verified = problems.length === 0 && method !== 'none';
   const status = problems.length > 0 ? 'not_verified' : method === 'none' ? 'unverified' : 'verified';
   const rejected = parts.tables.reduce((n, v) => n + v.rejected, 0);
   const summary: FinalizeSummary = { runId, verified, rejected, ...parts };
-  await updateRun(target, runId, { status, finishedAt: new Date(), summary: summary as unknown as Record<string, unknown> });
+  const { tables: _recordedPerTable, ...stored } = summary;
+  await recordRunOutcome(target, runId, status, stored);
   return summary;
 }
 
@@ -219,7 +225,7 @@ export async function reverifyRun(source: DataSource, target: DataSource, runId:
   const run = await getRun(target, runId);
   if (!run) throw new UsageError(`no run ${runId} in this target`);
   if (run.status === 'running' || !run.summary) throw new UsageError(`run ${runId} has not finished (finalize has not run); wait for it, or see npx my2pg status ${runId}`);
-  const previous = run.summary as unknown as FinalizeSummary;
+  const previous = run.summary;
   const tables = await listRunTables(target, runId);
   const allowRejects = Boolean(run.options.allowRejects);
   const verifications = await verifyRunTables(source, target, run, tables, { method, log });

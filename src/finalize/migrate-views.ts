@@ -70,7 +70,7 @@ async function viewRelation(target: DataSource, schema: string, name: string): P
 export async function migrateViews(source: DataSource, target: DataSource, run: RunRow, tables: readonly RunTableRow[], method: VerifyMethod, log: (line: string) => void | Promise<void>): Promise<ViewOutcome[]> {
   const objects = await readSourceObjects(source);
   if (objects.views.length === 0) return [];
-  const excluded = new Set<string>(Array.isArray(run.options.excludeViews) ? (run.options.excludeViews as string[]) : []);
+  const excluded = new Set<string>(run.options.excludeViews ?? []);
   const relations = await runRelations(target, run.targetSchema, tables);
   const viewNames = new Set(objects.views.map((v) => v.name));
   const parsed = objects.views.map((view) => {

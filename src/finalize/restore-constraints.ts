@@ -3,7 +3,7 @@ import { withPgClient } from '../dialect/postgres/connection.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { describeError } from '../core/errors.js';
 import type { SavedConstraintRow } from '../state/entities.js';
-import { listUnrestoredConstraints, listUnrestoredIndexes, markConstraintRestored, markConstraintsRestored } from '../state/store.js';
+import { listUnrestoredConstraints, listUnrestoredIndexes, markConstraintRestored, markConstraintsRestored } from '../state/saved-constraints.js';
 
 /** What happened to one saved definition. */
 export interface RestoredConstraint {
@@ -73,6 +73,7 @@ async function restoreIndex(target: DataSource, item: SavedConstraintRow, mainte
         // One round trip: the definition is PostgreSQL's own (pg_get_indexdef) or my2pg's DDL.
         await client.query(`BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${item.definition}; COMMIT`);
       } catch (error) {
+        // The statement's own error is the one to report; a failed ROLLBACK adds nothing (the client is released either way).
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
@@ -103,6 +104,7 @@ export async function restoreTableIndexes(target: DataSource, runId: string, tab
         await client.query(`BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${plain.map((item) => item.definition).join('; ')}; COMMIT`);
         return true;
       } catch {
+        // The batch failed: each index is tried on its own next, which names the failure; a failed ROLLBACK adds nothing.
         await client.query('ROLLBACK').catch(() => undefined);
         return false;
       }
@@ -191,6 +193,7 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
       try {
         await client.query(`BEGIN; SET LOCAL search_path = pg_catalog; ${items.map(addStatement).join('; ')}; COMMIT`);
       } catch (error) {
+        // The statement's own error is the one to report; a failed ROLLBACK adds nothing (the client is released either way).
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
@@ -228,6 +231,7 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
       return { kind: item.kind, table: item.tableName, name: item.name, status: 'restored', id: item.id };
     } catch (error) {
       const message = `VALIDATE failed: ${describeError(error)}`;
+      // Not recording it leaves the definition unrestored, and the next run restores it again: the outcome is reported either way.
       await markConstraintRestored(target, item.id, message).catch(() => undefined);
       return { kind: item.kind, table: item.tableName, name: item.name, status: 'violated', error: message };
     }
@@ -239,6 +243,7 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
       await keysSettled(items.length);
       return items.map((item): RestoredConstraint => ({ kind: item.kind, table: item.tableName, name: item.name, status: 'restored', id: item.id }));
     } catch {
+      // Which key is violated is learnt by validating each on its own, with its own error.
       const out: RestoredConstraint[] = [];
       for (const item of items) {
         out.push(await validateOne(item));

@@ -3,7 +3,7 @@ import { inPgTransaction } from '../dialect/postgres/connection.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { describeError } from '../core/errors.js';
 import { onUpdateFunctionSql } from '../schema/on-update-trigger.js';
-import { listUnrestoredConstraints, markConstraintRestored } from '../state/store.js';
+import { listUnrestoredConstraints, markConstraintRestored } from '../state/saved-constraints.js';
 import type { RestoredConstraint } from './restore-constraints.js';
 
 /**

@@ -6,7 +6,8 @@ import { restoreTriggers } from '../finalize/restore-triggers.js';
 import { finalizeJobId } from '../queue/contract.js';
 import { jobIdsOf, type QueueHandles, type TableJobRef } from '../queue/run-queue.js';
 import type { RunRow, RunStatus } from '../state/entities.js';
-import { listRunTables, markRunCancelled, markTablesCancelled, updateRun } from '../state/store.js';
+import { markRunCancelled, recordCancelSummary } from '../state/runs.js';
+import { listRunTables, markTablesCancelled } from '../state/run-tables.js';
 
 /** What `cancel` did. */
 export interface CancelOutcome {
@@ -90,7 +91,7 @@ export async function cancelRun(target: DataSource, queues: QueueHandles, run: R
     if (remaining.length === 0 && !parentLeft) break;
     if (Date.now() > deadline) {
       const stuckJobs = remaining.length > 0 ? remaining : [finalizeId];
-      await updateRun(target, run.id, { summary: { runId: run.id, cancelledAt: new Date().toISOString(), problems: [`jobs still held by a worker: ${stuckJobs.join(', ')}; run npx my2pg cancel ${run.id} again`] } });
+      await recordCancelSummary(target, run.id, { runId: run.id, cancelledAt: new Date().toISOString(), problems: [`jobs still held by a worker: ${stuckJobs.join(', ')}; run npx my2pg cancel ${run.id} again`] });
       const removedJobs = present.size - remaining.length + (parentSeen && !parentLeft ? 1 : 0);
       return { previousStatus, removedJobs, stoppedJobs: [...asked].filter((id) => !remaining.includes(id)), stuckJobs, constraints: [], createdTables: [] };
     }
@@ -104,9 +105,7 @@ export async function cancelRun(target: DataSource, queues: QueueHandles, run: R
   const problems = constraints
     .filter((c) => c.status === 'failed' || c.status === 'violated')
     .map((c) => `${kindWord(c.kind)} ${c.name} on ${c.table}: ${c.status === 'violated' ? 'restored NOT VALID: ' : ''}${c.error ?? c.status}`);
-  await updateRun(target, run.id, {
-    summary: { runId: run.id, cancelledAt: new Date().toISOString(), removedJobs, stoppedJobs: [...asked], constraints, problems },
-  });
+  await recordCancelSummary(target, run.id, { runId: run.id, cancelledAt: new Date().toISOString(), removedJobs, stoppedJobs: [...asked], constraints, problems });
   return {
     previousStatus,
     removedJobs,

@@ -55,6 +55,7 @@ export async function finishCopiedPart(source: DataSource, target: DataSource, r
     try {
       return await task();
     } catch {
+      // What fails here is done again by finalize (see above), so the job's copy still counts.
       return fallback;
     } finally {
       timings[key] = Date.now() - started;

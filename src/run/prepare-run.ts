@@ -1,11 +1,9 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
-import { quoteMysql } from '../dialect/mysql/quote.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { UsageError } from '../core/errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../vocabulary/table-selection.js';
-import { copyJobId, newRunId, rangeJobId, type RangeCounts } from '../state/job-ids.js';
+import { copyJobId, newRunId } from '../state/job-ids.js';
 import type { QueueNames } from '../queue/target-scope.js';
 import { findFittedCollisions, targetIdentifier } from '../vocabulary/identifiers.js';
 import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
@@ -19,9 +17,12 @@ import { findZeroDateColumns, readSourceCatalog } from '../dialect/mysql/catalog
 import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
 import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../dialect/postgres/catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
-import { adoptUnrestoredConstraints, ensureStateSchema, insertRun, mergeRunOptions, saveConstraints } from '../state/store.js';
+import { ensureStateSchema } from '../state/schema.js';
+import { insertRun, mergeRunOptions } from '../state/runs.js';
+import { adoptUnrestoredConstraints, saveConstraints } from '../state/saved-constraints.js';
 import type { SavedConstraintRow } from '../state/entities.js';
-import { DEFAULT_RANGE_BYTES, planKeyRanges, splitColumnOf, type KeyRange } from '../vocabulary/key-range.js';
+import type { KeyRange } from '../vocabulary/key-range.js';
+import { planTableRanges } from './plan-table-ranges.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 import { mapWithConcurrency } from '../finalize/restore-constraints.js';
 
@@ -117,19 +118,6 @@ function sizeOf(plan: PlannedTable): number {
   return Math.max(plan.estimatedBytes ?? 0, plan.estimatedRows);
 }
 
-/** Reads MIN and MAX of an integer key as exact decimal strings. */
-async function readKeyBounds(source: DataSource, table: string, column: string): Promise<{ min: bigint | null; max: bigint | null }> {
-  return withMysqlConnection(source, async (mysql) => {
-    const rows = await queryMysql<{ lo: string | null; hi: string | null }[]>(
-      mysql,
-      `SELECT CAST(MIN(${quoteMysql(column)}) AS CHAR) AS lo, CAST(MAX(${quoteMysql(column)}) AS CHAR) AS hi FROM ${quoteMysql(table)}`,
-    );
-    const lo = rows[0]?.lo ?? null;
-    const hi = rows[0]?.hi ?? null;
-    return { min: lo === null ? null : BigInt(String(lo)), max: hi === null ? null : BigInt(String(hi)) };
-  });
-}
-
 /**
  * Plans a run and prepares the target: checks the schema, creates missing tables, saves and
  * drops the foreign keys that touch the run's tables (in one transaction, so a crash cannot
@@ -215,18 +203,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   });
 
   const rangeRows = options.rangeRows ?? DEFAULT_RANGE_ROWS;
-  const rangeCounts: RangeCounts = {};
-  for (const plan of planned) {
-    const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
-    const column = splitColumnOf(sourceTable);
-    const bytes = sourceTable.dataBytes ?? 0;
-    if (rangeRows <= 0 || column === null || (sourceTable.estimatedRows <= rangeRows && bytes <= DEFAULT_RANGE_BYTES)) continue;
-    const { min, max } = await readKeyBounds(source, plan.table, column);
-    const ranges = planKeyRanges(min, max, sourceTable.estimatedRows, rangeRows, bytes);
-    if (ranges.length <= 1) continue;
-    plan.ranges = ranges.map((r, i) => ({ ...r, column, jobId: rangeJobId(plan.jobId, i) }));
-    rangeCounts[plan.table] = ranges.length;
-  }
+  const rangeCounts = await planTableRanges(source, catalog, planned, rangeRows);
 
   let droppedForeignKeys = 0;
   let droppedIndexes = 0;
@@ -236,8 +213,6 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       manager,
       {
         id: runId,
-        finishedAt: null,
-        status: 'running',
         targetSchema: schema,
         sourceDatabase: catalog.database,
         source: options.sourceLabel,
@@ -249,7 +224,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           exclude: options.exclude ?? null,
           entities: Boolean(options.entities),
           // The columns each table copies, so that verification compares the same ones.
-          columns: Object.fromEntries(planned.filter((p) => p.columns).map((p) => [p.table, p.columns])),
+          columns: Object.fromEntries(planned.flatMap((p) => (p.columns ? [[p.table, p.columns] as const] : []))),
           syncAlembic,
           verify: options.verify ?? 'checksum',
           allowRejects: Boolean(options.allowRejects),
@@ -258,25 +233,8 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           excludeViews: options.excludeViews ?? [],
           queues: options.queues,
         },
-        summary: null,
       },
-      planned.map((p) => ({
-        tableName: p.table,
-        targetTable: p.targetTable,
-        jobId: p.jobId,
-        action: p.action,
-        status: 'pending',
-        rowsCopied: null,
-        sourceRows: null,
-        targetRows: null,
-        attempts: 0,
-        lastError: null,
-        startedAt: null,
-        finishedAt: null,
-        verification: null,
-        adjustments: null,
-        rejectedRows: 0,
-      })),
+      planned.map((p) => ({ tableName: p.table, targetTable: p.targetTable, jobId: p.jobId, action: p.action })),
     );
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);

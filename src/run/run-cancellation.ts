@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { PermanentError, TransientError } from '../core/errors.js';
-import { getRunStatus } from '../state/store.js';
+import { getRunStatus } from '../state/runs.js';
 
 /** How often a running job asks whether its run was cancelled, ms. */
 export const CANCEL_POLL_MS = 1000;

@@ -1,13 +1,13 @@
 import type { DataSource } from 'typeorm';
 import { pgPoolOf, type PoolClient } from '../dialect/postgres/connection.js';
-import { quotePg } from '../dialect/postgres/quote.js';
 import { UsageError } from '../core/errors.js';
 import { readTableJobs } from '../queue/run-jobs.js';
 import type { QueueHandles } from '../queue/run-queue.js';
 import { finalizeJobId } from '../queue/contract.js';
 import { queuesOfRun, type QueueNames } from '../queue/target-scope.js';
-import { tableJobIds, type RangeCounts } from '../state/job-ids.js';
-import { STATE_SCHEMA } from '../state/entities.js';
+import { tableJobRefs } from '../state/job-ids.js';
+import { listRunningRuns } from '../state/runs.js';
+import { listRunTableJobs } from '../state/run-tables.js';
 
 // First half of the two-key advisory lock; the second is the schema's hash. Any constant
 // works as long as every my2pg process uses the same one.
@@ -40,32 +40,18 @@ const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'pau
  * gone from Redis (a `start` that died before enqueueing).
  */
 export async function findActiveRun(client: PoolClient, queuesFor: QueuesFor, schema: string, exceptRunId?: string): Promise<ActiveRun | undefined> {
-  const present = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [`${quotePg(STATE_SCHEMA)}.runs`]);
-  if (!present.rows[0]?.present) return undefined;
-  const runs = await client.query<{ id: string; created_at: Date; options: Record<string, unknown> | null }>(
-    `SELECT id, created_at, options FROM ${quotePg(STATE_SCHEMA)}.runs WHERE status = 'running' AND target_schema = $1 ORDER BY created_at DESC`,
-    [schema],
-  );
-  for (const run of runs.rows) {
+  for (const run of await listRunningRuns(client, schema)) {
     if (run.id === exceptRunId) continue;
     const queues = queuesFor(queuesOfRun(run.options));
     const finalize = await queues.finalize.getJob(finalizeJobId(run.id));
     const finalizeState = finalize ? await finalize.getState() : 'missing';
     if (!LIVE_STATES.has(finalizeState)) continue;
-    const tables = await client.query<{ table_name: string; job_id: string }>(
-      `SELECT table_name, job_id FROM ${quotePg(STATE_SCHEMA)}.run_tables WHERE run_id = $1`,
-      [run.id],
-    );
     // A split table's jobs are its key ranges; its own id names no job.
-    const ranges = (run.options?.ranges ?? null) as RangeCounts | null;
-    const jobs = await readTableJobs(
-      queues,
-      tables.rows.map((t) => ({ table: t.table_name, jobId: t.job_id, rangeJobIds: tableJobIds({ tableName: t.table_name, jobId: t.job_id }, ranges) })),
-    );
+    const jobs = await readTableJobs(queues, tableJobRefs(await listRunTableJobs(client, run.id), run.options.ranges));
     // Finalize runs only when every child completed; with no live child it waits for a retry.
     const live = finalizeState !== 'waiting-children' || jobs.some((j) => LIVE_STATES.has(j.state));
     if (live) {
-      return { runId: run.id, createdAt: run.created_at, tables: jobs.length, tablesDone: jobs.filter((j) => j.state === 'completed').length };
+      return { runId: run.id, createdAt: run.createdAt, tables: jobs.length, tablesDone: jobs.filter((j) => j.state === 'completed').length };
     }
   }
   return undefined;
@@ -100,6 +86,7 @@ export async function guardRunStart(target: DataSource, queuesFor: QueuesFor, sc
   const release = async (): Promise<void> => {
     if (locked) {
       locked = false;
+      // A session lock: if unlocking fails the connection is broken, and PostgreSQL drops the lock with it.
       await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [START_LOCK_KEY, schema]).catch(() => undefined);
     }
     client.release();

@@ -1,4 +1,6 @@
 import { EntitySchema } from 'typeorm';
+import type { RunOptions } from './run-options.js';
+import type { RunSummary } from './run-summary.js';
 
 /** The schema in the target database that holds my2pg's own state. */
 export const STATE_SCHEMA = 'my2pg';
@@ -10,8 +12,8 @@ export type JsonRecord = Record<string, any>;
 /** Overall state of a run. `cancelled`: stopped by `my2pg cancel`; never resumed or retried. */
 export type RunStatus = 'running' | 'verified' | 'not_verified' | 'unverified' | 'cancelled';
 
-/** One migration run. */
-export interface RunRow {
+/** One migration run, as stored: its jsonb documents as the driver hands them over. */
+export interface RunRecord {
   id: string;
   createdAt: Date;
   finishedAt: Date | null;
@@ -20,10 +22,16 @@ export interface RunRow {
   sourceDatabase: string;
   /** The source URL with its password redacted. */
   source: string;
-  /** Options of the run (batch size, verify mode…); never credentials. */
   options: JsonRecord;
-  /** finalize's return value. */
   summary: JsonRecord | null;
+}
+
+/** One migration run, as the rest of my2pg reads it: its documents parsed (see runs.ts). */
+export interface RunRow extends Omit<RunRecord, 'options' | 'summary'> {
+  /** Options of the run (batch size, verify mode…); never credentials. */
+  options: RunOptions;
+  /** finalize's (or cancel's) outcome; null while the run has not finished. */
+  summary: RunSummary | null;
 }
 
 /** State of one table within a run. */
@@ -70,7 +78,7 @@ export interface SavedConstraintRow {
   error: string | null;
 }
 
-export const RunEntity = new EntitySchema<RunRow>({
+export const RunEntity = new EntitySchema<RunRecord>({
   name: 'Run',
   schema: STATE_SCHEMA,
   tableName: 'runs',

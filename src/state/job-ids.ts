@@ -36,3 +36,19 @@ export function tableJobIds(table: { tableName: string; jobId: string }, ranges:
   if (count <= 1) return [table.jobId];
   return Array.from({ length: count }, (_, i) => rangeJobId(table.jobId, i));
 }
+
+/** A table and the jobs that copy it, as the queue reads their states (the queue's TableJobRef). */
+export interface TableJobIds {
+  table: string;
+  jobId: string;
+  /** The key-range jobs of a split table; absent: the table is the one job `jobId`. */
+  rangeJobIds?: string[];
+}
+
+/** The jobs of each table of a run (`ranges`: the run's options.ranges). */
+export function tableJobRefs(tables: readonly { tableName: string; jobId: string }[], ranges: RangeCounts | null | undefined): TableJobIds[] {
+  return tables.map((t) => {
+    const ids = tableJobIds(t, ranges);
+    return { table: t.tableName, jobId: t.jobId, ...(ids.length > 1 ? { rangeJobIds: ids } : {}) };
+  });
+}

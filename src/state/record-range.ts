@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { inPgTransaction } from '../dialect/postgres/connection.js';
+import { quotePg } from '../dialect/postgres/quote.js';
+import { STATE_SCHEMA } from './entities.js';
 import { addAdjustments, emptyAdjustments, type TableAdjustments } from '../vocabulary/adjustments.js';
 
 /**
@@ -11,7 +13,7 @@ import { addAdjustments, emptyAdjustments, type TableAdjustments } from '../voca
 export async function recordRangeCopied(target: DataSource, runId: string, table: string, rows: number, adjustments: TableAdjustments, part: string): Promise<number> {
   return inPgTransaction(target, async (client) => {
     const current = await client.query<{ adjustments: TableAdjustments | null }>(
-      'SELECT adjustments FROM my2pg.run_tables WHERE run_id = $1 AND table_name = $2 FOR UPDATE',
+      `SELECT adjustments FROM ${quotePg(STATE_SCHEMA)}.run_tables WHERE run_id = $1 AND table_name = $2 FOR UPDATE`,
       [runId, table],
     );
     const merged: TableAdjustments = { ...(current.rows[0]?.adjustments ?? {}) };
@@ -19,10 +21,10 @@ export async function recordRangeCopied(target: DataSource, runId: string, table
       merged[column] = addAdjustments(addAdjustments(emptyAdjustments(), merged[column] ?? {}), a);
     }
     const updated = await client.query(
-      `UPDATE my2pg.run_tables
+      `UPDATE ${quotePg(STATE_SCHEMA)}.run_tables
           SET rows_copied = COALESCE(rows_copied, 0) + $3, status = 'copied', finished_at = now(), last_error = NULL, adjustments = $4::jsonb,
               -- Each range replaces its own rejected rows, so counting them is exact even after reruns.
-              rejected_rows = (SELECT count(*) FROM my2pg.rejected_rows r WHERE r.run_id = $1 AND r.table_name = $2),
+              rejected_rows = (SELECT count(*) FROM ${quotePg(STATE_SCHEMA)}.rejected_rows r WHERE r.run_id = $1 AND r.table_name = $2),
               parts_copied = COALESCE(parts_copied, '{}'::jsonb) || jsonb_build_object($5::text, true)
         WHERE run_id = $1 AND table_name = $2
         RETURNING (SELECT count(*) FROM jsonb_object_keys(parts_copied))::int AS parts`,

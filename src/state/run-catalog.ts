@@ -3,7 +3,8 @@ import { withPgClient } from '../dialect/postgres/connection.js';
 import { readSourceCatalog, type SourceCatalog, type SourceTable } from '../dialect/mysql/catalog.js';
 import { readTargetTables, type TargetTable } from '../dialect/postgres/catalog.js';
 import type { RunRow } from './entities.js';
-import { getRun, listRunTables } from './store.js';
+import { getRun } from './runs.js';
+import { listRunTables } from './run-tables.js';
 import { PermanentError } from '../core/errors.js';
 
 /**

@@ -65,12 +65,23 @@ describe('the seed app migrated into an alembic-made schema', () => {
   it('status --json reports the latest run table by table', async () => {
     const result = await sandbox.cli(['status', '--json']);
     expect(result.code, result.stderr).toBe(0);
-    const status = JSON.parse(result.stdout) as { run: { status: string }; tables: { table: string; jobState: string; sourceRows: number; targetRows: number }[] };
+    const status = JSON.parse(result.stdout) as {
+      run: { status: string };
+      tables: { table: string; status: string; jobState: string; sourceRows: number; targetRows: number }[];
+      summary: { verified: boolean; tables: { table: string; status: string; method: string; sourceRows: number }[] };
+    };
     expect(status.run.status).toBe('verified');
-    expect(status.tables.map((t) => [t.table, t.jobState, t.sourceRows, t.targetRows])).toEqual(
+    expect(status.tables.map((t) => [t.table, t.status, t.jobState, t.sourceRows, t.targetRows])).toEqual(
       Object.keys(SEED_COUNTS)
         .sort()
-        .map((t) => [t, 'completed', SEED_COUNTS[t], SEED_COUNTS[t]]),
+        .map((t) => [t, 'verified', 'completed', SEED_COUNTS[t], SEED_COUNTS[t]]),
+    );
+    // Each table's verification is stored once (run_tables); the summary shows it as finalize returned it.
+    expect(status.summary.verified).toBe(true);
+    expect(status.summary.tables.map((t) => [t.table, t.status, t.method, t.sourceRows])).toEqual(
+      Object.keys(SEED_COUNTS)
+        .sort()
+        .map((t) => [t, 'verified', 'checksum', SEED_COUNTS[t]]),
     );
   });
 });

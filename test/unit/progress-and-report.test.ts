@@ -223,7 +223,7 @@ describe('report', () => {
   it('lists what was translated, what a policy adjusted, and which tables arrived exact', () => {
     const adjustments = { note: { zeroDatesToNull: 0, nulCharactersRemoved: 2, sridsDropped: 0 } };
     const run = { ...RUN, options: { translated: ['key type: a.id, b.a_id → bigint (the widest type of the group)'] } };
-    const text = formatRunReport(run, [table('a'), table('b', { adjustments }), table('c', { status: 'mismatch' })]);
+    const text = formatRunReport(run, [table('a'), table('b', { adjustments }), table('c', { status: 'mismatch', verification: { method: 'count', status: 'mismatch' } })]);
     expect(text.split('\n').filter((l) => /^(translated|adjusted|values):/.test(l))).toEqual([
       'translated: key type: a.id, b.a_id → bigint (the widest type of the group)',
       'adjusted: table b, column note: NUL characters removed from 2 values (--nul strip)',

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { field, type Strict } from './json-document.js';
+
+/** What prepare decided about generated columns, CHECKs and objects not migrated (schema/translate's SchemaObjectsRecord). */
+export const schemaObjectsSchema = z.looseObject({
+  generated: z.array(
+    z.looseObject({
+      table: z.string(),
+      column: z.string(),
+      kind: z.enum(['stored', 'virtual']),
+      expression: z.string(),
+      status: z.enum(['generated', 'plain']),
+      sql: field(z.string()),
+      reason: field(z.string()),
+    }),
+  ),
+  checks: z.array(
+    z.looseObject({
+      table: z.string(),
+      name: z.string(),
+      clause: z.string(),
+      status: z.enum(['translated', 'implied', 'not_migrated']),
+      constraintName: field(z.string()),
+      definition: field(z.string()),
+      reason: field(z.string()),
+    }),
+  ),
+  notMigrated: z.array(z.looseObject({ kind: z.enum(['trigger', 'procedure', 'function', 'event', 'view', 'check']), name: z.string(), reason: field(z.string()) })),
+});
+
+/**
+ * `my2pg.runs.options`: how a run was started, read by its jobs and later commands. Every field
+ * is optional: runs recorded by earlier versions lack the newer ones (and their readers say
+ * what an absent field means, e.g. no `nul` is `strip`, no `queues` the legacy queue names).
+ * Never credentials.
+ */
+const runOptionsSchema = z.looseObject({
+  batchSize: field(z.number()),
+  rangeRows: field(z.number()),
+  /** The number of range jobs of each split table (see tableJobIds). */
+  ranges: field(z.record(z.string(), z.number())),
+  tables: field(z.array(z.string()).nullable()),
+  exclude: field(z.array(z.string()).nullable()),
+  /** Whether the tables and columns came from `--entities`. */
+  entities: field(z.boolean()),
+  /** The columns each table copies, so that verification compares the same ones. */
+  columns: field(z.record(z.string(), z.array(z.string()))),
+  syncAlembic: field(z.boolean()),
+  verify: field(z.enum(['checksum', 'count', 'none'])),
+  allowRejects: field(z.boolean()),
+  nul: field(z.enum(['reject', 'strip', 'bytea'])),
+  fulltextConfig: field(z.string()),
+  excludeViews: field(z.array(z.string())),
+  /** The target's queues the run's jobs went to. */
+  queues: field(z.looseObject({ copy: z.string(), finalize: z.string() })),
+  /** Added once the created tables exist: what became of generated columns, CHECKs, objects not migrated. */
+  schemaObjects: field(schemaObjectsSchema),
+  /** What the created tables got in another PostgreSQL form (report lines). */
+  translated: field(z.array(z.string())),
+});
+
+/** A run's options, as written and as read back. */
+export type RunOptions = Strict<z.infer<typeof runOptionsSchema>>;
+
+/** Reads a stored options document; tolerant of older runs (see runOptionsSchema). */
+export function parseRunOptions(stored: unknown): RunOptions {
+  const parsed = runOptionsSchema.safeParse(stored ?? {});
+  // The loose object keeps every stored key; Strict only narrows the type to the known ones.
+  return (parsed.success ? parsed.data : {}) as RunOptions;
+}
