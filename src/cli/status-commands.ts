@@ -6,7 +6,7 @@ import type { RunRow } from '../state/entities.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { getRun } from '../state/runs.js';
 import { listRunTables } from '../state/run-tables.js';
-import { listRejectedRows } from '../state/store.js';
+import { listRejectedRows } from '../state/rejected-rows.js';
 import { summaryWithTables, tableStatusOf } from '../state/table-status.js';
 import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
 import type { Output } from './output.js';

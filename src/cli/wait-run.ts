@@ -5,7 +5,7 @@ import type { QueueHandles, TableJobRef } from '../queue/run-queue.js';
 import type { RunRow } from '../state/entities.js';
 import { getRun } from '../state/runs.js';
 import { listRunTables } from '../state/run-tables.js';
-import { listRejectedRows } from '../state/store.js';
+import { listRejectedRows } from '../state/rejected-rows.js';
 import { createProgressView, type StderrLane } from './progress.js';
 import { countAdjustedTables } from './fidelity-report.js';
 import { formatFailures, formatRunReport, shellWord } from './report.js';

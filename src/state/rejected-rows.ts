@@ -1,11 +1,13 @@
+import type { DataSource } from 'typeorm';
 import type { KeyRange } from '../core/key-range.js';
 import type { PoolClient } from '../dialect/postgres/connection.js';
-import { qualifyPg } from '../dialect/postgres/quote.js';
-import { STATE_SCHEMA } from './entities.js';
+import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
+import { RejectedRowEntity, STATE_SCHEMA, type RejectedRowRow } from './entities.js';
 
 /**
- * The copy's writes to `my2pg.rejected_rows`. They run on the copy's own client, inside its
- * transaction: a copy that rolls back leaves the rejected rows of its previous attempt as they were.
+ * Every statement on `my2pg.rejected_rows`. The copy's writes run on the copy's own client,
+ * inside its transaction: a copy that rolls back leaves the rejected rows of its previous attempt
+ * as they were.
  */
 
 /** A source row the target refused, as recorded in `my2pg.rejected_rows`. */
@@ -66,4 +68,22 @@ export async function saveRejectedRows(pg: PoolClient, owner: RejectedRowsOwner,
       values,
     );
   }
+}
+
+/** Rows of a table rejected in a run, in the order they were found. */
+export async function listRejectedRows(target: DataSource, runId: string, tableName?: string, limit = 1000): Promise<RejectedRowRow[]> {
+  return target.getRepository(RejectedRowEntity).find({
+    where: tableName === undefined ? { runId } : { runId, tableName },
+    order: { id: 'ASC' },
+    take: limit,
+  });
+}
+
+/** Canonical keys of a table's rejected rows (of one part of it, when given), with how many rows share each. */
+export async function readRejectedKeys(target: DataSource, runId: string, tableName: string, part?: string): Promise<Map<string, number>> {
+  const rows: { key_text: string; n: string }[] = await target.query(
+    `SELECT key_text, count(*)::bigint AS n FROM ${quotePg(STATE_SCHEMA)}.rejected_rows WHERE run_id = $1 AND table_name = $2${part === undefined ? '' : ' AND part = $3'} GROUP BY key_text`,
+    part === undefined ? [runId, tableName] : [runId, tableName, part],
+  );
+  return new Map(rows.map((r) => [r.key_text, Number(r.n)]));
 }

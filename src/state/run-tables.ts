@@ -71,23 +71,21 @@ export async function markTablesCancelled(target: DataSource, runId: string): Pr
 export async function recordVerifications(
   target: DataSource,
   runId: string,
-  rows: readonly { table: string; status: string; sourceRows: number; targetRows: number; verification: JsonRecord }[],
+  rows: readonly { table: string; sourceRows: number; targetRows: number; verification: JsonRecord }[],
 ): Promise<void> {
   if (rows.length === 0) return;
   await target.query(
     `UPDATE ${RUN_TABLES} AS t
-        SET status = x.status,
-            source_rows = COALESCE(x.source_rows, t.source_rows),
+        SET source_rows = COALESCE(x.source_rows, t.source_rows),
             target_rows = COALESCE(x.target_rows, t.target_rows),
             verification = x.verification
-       FROM jsonb_to_recordset($2::jsonb) AS x(table_name text, status text, source_rows bigint, target_rows bigint, verification jsonb)
+       FROM jsonb_to_recordset($2::jsonb) AS x(table_name text, source_rows bigint, target_rows bigint, verification jsonb)
       WHERE t.run_id = $1 AND t.table_name = x.table_name`,
     [
       runId,
       JSON.stringify(
         rows.map((r) => ({
           table_name: r.table,
-          status: r.status,
           source_rows: r.sourceRows >= 0 ? r.sourceRows : null,
           target_rows: r.targetRows >= 0 ? r.targetRows : null,
           verification: r.verification,

@@ -33,8 +33,8 @@ export type TableVerdict = Strict<z.infer<typeof verdictSchema>>;
 export type LegacySummaryTable = NonNullable<RunSummary['tables']>[number];
 
 /**
- * A table's copy status. `status` holds it until verification writes its verdict there too
- * (and earlier versions always did): a verdict in `status` means the copy had committed.
+ * A table's copy status: `run_tables.status`. Earlier versions of my2pg wrote the verification's
+ * verdict there too; a verdict found in `status` means the copy had committed.
  */
 export function copyStatusOf(row: Pick<RunTableRow, 'status'>): CopyStatus {
   return isVerdict(row.status) ? 'copied' : row.status;

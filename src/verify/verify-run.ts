@@ -2,7 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { KeyRange } from '../core/key-range.js';
 import { describeError } from '../core/errors.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
-import { readRejectedKeys, recordVerifications, updateRunTable } from '../state/store.js';
+import { readRejectedKeys } from '../state/rejected-rows.js';
+import { recordVerifications } from '../state/run-tables.js';
 import { checksumTable, type RangeMismatch, type RowDifference } from './checksum.js';
 import { countBothSides } from './count-rows.js';
 import type { VerifyMethod } from './verify-method.js';
@@ -162,11 +163,7 @@ export function mergeVerifications(parts: readonly TableVerification[]): TableVe
 
 /** Records a table's verification in `my2pg.run_tables` and logs one line for it. */
 async function recordTableVerification(target: DataSource, run: RunRow, v: TableVerification, log: VerifyOptions['log']): Promise<void> {
-  await updateRunTable(target, run.id, v.table, {
-    status: v.status,
-    ...(v.sourceRows >= 0 ? { sourceRows: String(v.sourceRows), targetRows: String(v.targetRows) } : {}),
-    verification: v as unknown as Record<string, unknown>,
-  });
+  await recordVerifications(target, run.id, [{ table: v.table, sourceRows: v.sourceRows, targetRows: v.targetRows, verification: v as unknown as Record<string, unknown> }]);
   await log?.(v.status === 'verified' || v.status === 'unverified' ? `table ${v.table}: ${v.status} (${v.method}, ${v.sourceRows} rows, ${(v.durationMs / 1000).toFixed(1)} s)` : describeVerificationProblem(v));
 }
 
@@ -198,7 +195,7 @@ export async function verifyRunTables(
   await recordVerifications(
     target,
     run.id,
-    done.map((v) => ({ table: v.table, status: v.status, sourceRows: v.sourceRows, targetRows: v.targetRows, verification: v as unknown as Record<string, unknown> })),
+    done.map((v) => ({ table: v.table, sourceRows: v.sourceRows, targetRows: v.targetRows, verification: v as unknown as Record<string, unknown> })),
   );
   if (done.length > 0) {
     const equal = done.filter((v) => v.status === 'verified').length;

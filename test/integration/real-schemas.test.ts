@@ -423,7 +423,7 @@ describe('real application schemas arrive whole', () => {
     const pgc = await sandbox.pg();
     try {
       const tables = await pgc.query<{ table_name: string; status: string; method: string }>(
-        `SELECT table_name, status, verification->>'method' AS method FROM my2pg.run_tables ORDER BY 1`,
+        `SELECT table_name, verification->>'status' AS status, verification->>'method' AS method FROM my2pg.run_tables ORDER BY 1`,
       );
       const my = await sandbox.mysql();
       const [sourceTables] = await my.query('SHOW TABLES');

@@ -69,7 +69,7 @@ describe('rejected rows and checksum verification', () => {
       expect(rejected.rows.find((r) => Number(r.key.id) === 1500)!.sqlstate).toBe('22007');
       expect(rejected.rows.find((r) => Number(r.key.id) === 500)!.sqlstate).toBeNull();
       const table = await pgc.query(`SELECT status, rejected_rows, verification FROM my2pg.run_tables WHERE table_name = 'readings' AND run_id = $1`, [rejected.rows[0].run_id]);
-      expect(table.rows[0]).toMatchObject({ status: 'rejected', rejected_rows: 5 });
+      expect(table.rows[0]).toMatchObject({ status: 'copied', rejected_rows: 5 });
       expect(table.rows[0].verification).toMatchObject({ method: 'checksum', status: 'rejected', rejected: 5, sourceRows: ROWS, targetRows: ROWS - 5 });
     } finally {
       await pgc.end();

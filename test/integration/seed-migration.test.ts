@@ -41,11 +41,11 @@ describe('the seed app migrated into an alembic-made schema', () => {
       ]);
       const types = await pgc.query(`SELECT data_type, udt_name FROM information_schema.columns WHERE table_name = 'friendships' AND column_name = 'status'`);
       expect(types.rows[0]).toEqual({ data_type: 'USER-DEFINED', udt_name: 'friendshipstatus' });
-      const recorded = await pgc.query(`SELECT table_name, source_rows::int, target_rows::int, status FROM my2pg.run_tables ORDER BY table_name`);
+      const recorded = await pgc.query(`SELECT table_name, source_rows::int, target_rows::int, status, verification->>'status' AS verdict FROM my2pg.run_tables ORDER BY table_name`);
       expect(recorded.rows).toEqual(
         Object.keys(SEED_COUNTS)
           .sort()
-          .map((table) => ({ table_name: table, source_rows: SEED_COUNTS[table], target_rows: SEED_COUNTS[table], status: 'verified' })),
+          .map((table) => ({ table_name: table, source_rows: SEED_COUNTS[table], target_rows: SEED_COUNTS[table], status: 'copied', verdict: 'verified' })),
       );
     } finally {
       await pgc.end();
