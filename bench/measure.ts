@@ -2,7 +2,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { readFileSync } from 'node:fs';
 
 /** Peak resident memory of a process (VmHWM, bytes), or 0 when /proc cannot tell. */
-export function peakRss(pid: number | undefined): number {
+function peakRss(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');

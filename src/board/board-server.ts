@@ -65,7 +65,7 @@ function digest(text: string): Buffer {
 }
 
 /** Express middleware answering 401 unless the request carries the board's basic-auth credentials. */
-export function basicAuth(credentials: BoardCredentials) {
+function basicAuth(credentials: BoardCredentials) {
   // Compare fixed-length digests so neither the length nor the content leaks through timing.
   const expectedUser = digest(credentials.user);
   const expectedPassword = digest(credentials.password);
@@ -143,7 +143,7 @@ export function formatBoardJobName(job: { name?: unknown; data?: unknown }): str
  * finalize has run by then, and copying the table again behind its back would leave the run's
  * verification describing other rows. A new run is the way to redo a finished table.
  */
-export async function refuseCompletedRetries(context: HookContext): Promise<{ allow: false; status: 409; message: string } | undefined> {
+async function refuseCompletedRetries(context: HookContext): Promise<{ allow: false; status: 409; message: string } | undefined> {
   if (context.method !== 'put') return undefined;
   const params = context.request.params as { queueName?: string; jobId?: string; queueStatus?: string };
   // A read-only board refuses every change itself (405).
@@ -158,20 +158,20 @@ export async function refuseCompletedRetries(context: HookContext): Promise<{ al
 }
 
 /** One queue the board shows, with the target it belongs to. */
-export interface BoardQueue {
+interface BoardQueue {
   queue: Queue;
   kind: 'copy' | 'finalize';
   target: Pick<TargetScope, 'database' | 'schema'>;
 }
 
 /** The board's Express app and a way to add the queues of targets found later. */
-export interface BoardApp {
+interface BoardApp {
   app: express.Express;
   addQueues(queues: readonly BoardQueue[]): void;
 }
 
 /** The Express app: basic auth first (when configured), then Bull Board at `/` and its API under `/api`. */
-export function createBoardApp(
+function createBoardApp(
   queues: readonly BoardQueue[],
   options: { readOnly: boolean; credentials: BoardCredentials | undefined; prefix: string; beforeRequest?: (() => Promise<void>) | undefined },
 ): BoardApp {

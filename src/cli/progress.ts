@@ -43,7 +43,7 @@ export function formatBar(fraction: number, width = BAR_WIDTH): string {
 }
 
 /** `12,000/19,000 rows, 4,210 rows/s, ETA 2s` for a running table; null without progress. */
-export function describeProgress(state: TableJobState): string | null {
+function describeProgress(state: TableJobState): string | null {
   const p = state.progress;
   if (!p) return null;
   const remaining = Math.max(0, p.total - p.rows);

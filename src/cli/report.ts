@@ -6,7 +6,7 @@ import { formatFidelityLines } from './fidelity-report.js';
 import { describeSchemaObjects } from './schema-objects-report.js';
 
 /** Pads a table of strings into aligned columns: text columns (by index) to the left, numbers to the right. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], textColumns: readonly number[] = [0]): string {
+function formatTable(header: readonly string[], rows: readonly (readonly string[])[], textColumns: readonly number[] = [0]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (textColumns.includes(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');

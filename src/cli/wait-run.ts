@@ -14,7 +14,7 @@ import type { QueueNames } from '../queue/target-scope.js';
 import type { Output } from './output.js';
 
 /** How long no worker may be connected before a wait says so, ms. */
-export const NO_WORKER_NOTICE_MS = 30_000;
+const NO_WORKER_NOTICE_MS = 30_000;
 /** How often a wait asks Redis which workers are connected, ms. */
 const WORKER_CHECK_MS = 5_000;
 

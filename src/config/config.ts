@@ -130,12 +130,12 @@ export function readEnvironment(cwd = process.cwd()): Record<string, string | un
 }
 
 /** Rewrites `mysql+pymysql://` or `mariadb://` (SQLAlchemy style URLs) to `mysql://`. */
-export function normalizeMysqlUrl(url: string): string {
+function normalizeMysqlUrl(url: string): string {
   return url.replace(/^(mysql|mariadb)(\+[a-z0-9_]+)?:\/\//i, 'mysql://');
 }
 
 /** Rewrites `postgres://` or `postgresql+psycopg2://` to `postgresql://`. */
-export function normalizePostgresUrl(url: string): string {
+function normalizePostgresUrl(url: string): string {
   return url.replace(/^(postgres|postgresql)(\+[a-z0-9_]+)?:\/\//i, 'postgresql://');
 }
 

@@ -2,7 +2,7 @@ import { ValueRefused } from '../core/errors.js';
 import type { SourceValue } from '../dialect/mysql/connection.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import type { SourceColumn } from '../dialect/mysql/catalog.js';
-import { DATE_TYPES, isSpatialType, isZeroDate } from '../vocabulary/type-families.js';
+import { DATE_TYPES, ENUM_SET_TYPES, INTEGER_TYPES, isSpatialType, isZeroDate, TEXT_TYPES } from '../vocabulary/type-families.js';
 import type { TargetColumn } from '../dialect/postgres/catalog.js';
 import { emptyAdjustments, type ColumnAdjustments } from '../vocabulary/adjustments.js';
 
@@ -125,7 +125,7 @@ export interface ConvertOptions {
 }
 
 /** Why a text value with NUL characters is refused, with what the operator can do. */
-export function nulRejection(policy: NulPolicy, column: string): string {
+function nulRejection(policy: NulPolicy, column: string): string {
   if (policy === 'bytea') {
     return `text holds NUL characters, which the PostgreSQL text column ${column} cannot store (--nul bytea makes such columns bytea only in tables my2pg creates); make the column bytea (ALTER TABLE … ALTER COLUMN … TYPE bytea USING convert_to(…, 'UTF8')) and retry the table, or rerun with --nul strip to remove them`;
   }
@@ -208,11 +208,11 @@ export function buildConverter(source: SourceColumn, target: TargetColumn, adjus
 export type CopyByteRule = 'digits' | 'text' | 'date' | 'bool' | 'bytea' | 'convert';
 
 /** MySQL types read as JavaScript numbers (mysql2 parses them). */
-const NUMBER_SOURCES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'year']);
+const NUMBER_SOURCES = new Set([...[...INTEGER_TYPES].filter((t) => t !== 'bigint'), 'year']);
 /** MySQL types read as text that only holds a number (BIGINT as text, DECIMAL, FLOAT, DOUBLE). */
 const NUMERIC_TEXT_SOURCES = new Set(['bigint', 'decimal', 'numeric', 'float', 'double', 'real']);
 /** MySQL types read as text (a string in JavaScript). */
-const TEXT_SOURCES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set', 'json', 'time']);
+const TEXT_SOURCES = new Set([...TEXT_TYPES, ...ENUM_SET_TYPES, 'json', 'time']);
 
 /** The byte rule matching buildConverter for this pair of columns. */
 export function copyByteRuleFor(source: SourceColumn, target: TargetColumn): CopyByteRule {

@@ -40,7 +40,7 @@ export interface CopyTableInput {
 }
 
 /** One source column matched to its target column, with the converter the copy writes it through. */
-export interface ColumnPair extends ColumnMatch {
+interface ColumnPair extends ColumnMatch {
   convert: Converter;
   /** What the converter had to change in this column's values. */
   adjustments: ColumnAdjustments;

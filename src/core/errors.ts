@@ -74,7 +74,7 @@ export class RowRefused extends My2pgError {
   readonly kind = 'row-refused';
 }
 
-export function pickPgFields(cause: unknown): PgErrorFields {
+function pickPgFields(cause: unknown): PgErrorFields {
   if (typeof cause !== 'object' || cause === null) return {};
   const c = cause as Record<string, unknown>;
   const out: PgErrorFields = {};

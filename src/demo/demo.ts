@@ -9,10 +9,10 @@ import { quotePg } from '../dialect/postgres/quote.js';
 import { UsageError } from '../core/errors.js';
 
 /** Name of the demo database on both servers. */
-export const DEMO_DATABASE = 'my2pg_demo';
+const DEMO_DATABASE = 'my2pg_demo';
 
 /** The folder of the seed app's fixtures, found upwards from this module (works from src and dist). */
-export function seedFixturesDir(): string {
+function seedFixturesDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i += 1) {
     const candidate = join(dir, 'fixtures', 'seed-app');

@@ -40,7 +40,7 @@ export interface FinalizeSummary {
 }
 
 /** finalize's phases, ms. */
-export interface FinalizeTimings {
+interface FinalizeTimings {
   /** Indexes left to build (split tables, failed builds). */
   indexesMs: number;
   /** Foreign keys added NOT VALID and validated. */
@@ -53,7 +53,7 @@ export interface FinalizeTimings {
 }
 
 /** Everything listed as not migrated, by kind and name. */
-export function listNotMigrated(schemaObjects: SchemaObjectsRecord | null, views: readonly ViewOutcome[]): NotMigratedObject[] {
+function listNotMigrated(schemaObjects: SchemaObjectsRecord | null, views: readonly ViewOutcome[]): NotMigratedObject[] {
   const fromViews = views.filter((v) => v.status === 'excluded' || v.status === 'skipped').map((v) => ({ kind: 'view' as const, name: v.name, ...(v.reason ? { reason: v.reason } : {}) }));
   const excludedOnly = (schemaObjects?.notMigrated ?? []).filter((o) => o.kind === 'view' && !fromViews.some((v) => v.name === o.name));
   const checks = (schemaObjects?.checks ?? [])

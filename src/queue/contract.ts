@@ -63,4 +63,4 @@ export interface CopyProgress {
 }
 
 export type { CopyTableResult, FinalizeProgress } from '../finalize/part-result.js';
-export { copyJobId, finalizeJobId, newRunId, rangeJobId, tableJobIds, type RangeCounts } from '../state/job-ids.js';
+export { copyJobId, finalizeJobId, rangeJobId, tableJobIds } from '../state/job-ids.js';

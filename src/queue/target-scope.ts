@@ -69,7 +69,7 @@ export async function readTargetScope(client: SqlClient, schema: string): Promis
 }
 
 /** The Redis hash listing every target's queues under a prefix, so that the board finds them. */
-export function targetRegistryKey(prefix: string): string {
+function targetRegistryKey(prefix: string): string {
   return `${prefix}:my2pg-targets`;
 }
 

@@ -27,7 +27,7 @@ import { readSecondaryIndexes } from './secondary-indexes.js';
 import { mapWithConcurrency } from '../finalize/restore-constraints.js';
 
 /** Default `--range-rows`: a table with more (estimated) rows is split into key-range jobs. */
-export const DEFAULT_RANGE_ROWS = 500_000;
+const DEFAULT_RANGE_ROWS = 500_000;
 
 /** Options of `start`/`run` that shape a run. */
 export interface RunOptions {
@@ -77,7 +77,7 @@ async function checkPgTypes(client: PoolClient, types: readonly string[]): Promi
 }
 
 /** One table of a prepared run. */
-export interface PlannedTable {
+interface PlannedTable {
   table: string;
   targetTable: string;
   action: 'fill' | 'create';

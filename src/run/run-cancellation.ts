@@ -3,7 +3,7 @@ import { PermanentError, TransientError } from '../core/errors.js';
 import { getRunStatus } from '../state/runs.js';
 
 /** How often a running job asks whether its run was cancelled, ms. */
-export const CANCEL_POLL_MS = 1000;
+const CANCEL_POLL_MS = 1000;
 
 /** A job stops because `my2pg cancel` cancelled its run; permanent, so BullMQ does not retry it. */
 export class RunCancelledError extends PermanentError {

@@ -23,7 +23,7 @@ export interface RunGuard {
 }
 
 /** A run of the same target schema that still has work queued or running. */
-export interface ActiveRun {
+interface ActiveRun {
   runId: string;
   createdAt: Date;
   tablesDone: number;
@@ -39,7 +39,7 @@ const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'pau
  * for an operator's retry and does not block a new start; neither does a run whose jobs are
  * gone from Redis (a `start` that died before enqueueing).
  */
-export async function findActiveRun(client: PoolClient, queuesFor: QueuesFor, schema: string, exceptRunId?: string): Promise<ActiveRun | undefined> {
+async function findActiveRun(client: PoolClient, queuesFor: QueuesFor, schema: string, exceptRunId?: string): Promise<ActiveRun | undefined> {
   for (const run of await listRunningRuns(client, schema)) {
     if (run.id === exceptRunId) continue;
     const queues = queuesFor(queuesOfRun(run.options));

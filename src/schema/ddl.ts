@@ -8,7 +8,7 @@ import { DEFAULT_TYPE_MAP_OPTIONS, type TypeMapOptions } from './type-overrides.
 import { isZeroDate } from '../vocabulary/type-families.js';
 
 /** A definition my2pg applies after the load (indexes, foreign keys, CHECK constraints, triggers). */
-export interface DeferredDefinition {
+interface DeferredDefinition {
   kind: 'index' | 'foreign_key' | 'check' | 'trigger';
   name: string;
   /** For an index the CREATE INDEX statement; for a foreign key or CHECK the constraint definition; for a trigger the CREATE TRIGGER statement. */

@@ -45,7 +45,7 @@ function looksLikeEntity(value: unknown): boolean {
 }
 
 /** Imports a module of TypeORM entities (EntitySchemas or decorated classes); `.ts` works via tsx. */
-export async function importEntities(modulePath: string): Promise<unknown[]> {
+async function importEntities(modulePath: string): Promise<unknown[]> {
   const file = resolve(modulePath);
   if (!existsSync(file)) throw new UsageError(`--entities: no such file ${modulePath}`);
   let mod: Record<string, unknown>;

@@ -6,7 +6,7 @@ import type { SourceColumn, SourceIndex } from '../dialect/mysql/catalog.js';
 export const DEFAULT_FULLTEXT_CONFIG = 'simple';
 
 /** A deferred CREATE INDEX of a created table. */
-export interface IndexDefinition {
+interface IndexDefinition {
   name: string;
   definition: string;
 }

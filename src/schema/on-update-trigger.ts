@@ -18,7 +18,7 @@ import type { SourceColumn } from '../dialect/mysql/catalog.js';
  * rounded) to the column's fractional digits as MySQL does: CURRENT_TIMESTAMP(0) never lands
  * half a second in the future.
  */
-export const ON_UPDATE_FUNCTION = 'my2pg_on_update_current_timestamp';
+const ON_UPDATE_FUNCTION = 'my2pg_on_update_current_timestamp';
 
 /** The trigger's name on each table (trigger names are per table, so one fixed name fits all). */
 export const ON_UPDATE_TRIGGER = 'my2pg_on_update_current_timestamp';

@@ -35,7 +35,7 @@ const PG_TYPE = /^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?( [a-z_][a-z0-9_]*)*(\(
 const MYSQL_TYPE = /^[a-z][a-z0-9 ]*(\(\d+( ?, ?\d+)?\))?( unsigned)?( zerofill)?$/;
 
 /** Lower case with single spaces, so `TINYINT(1)` and `tinyint( 1 )` match the same columns. */
-export function normalizeMysqlType(text: string): string {
+function normalizeMysqlType(text: string): string {
   return text.trim().toLowerCase().replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').replace(/ ?, ?/g, ',');
 }
 
@@ -44,7 +44,7 @@ function normalizePgType(text: string): string {
 }
 
 /** Whether a text is acceptable as a PostgreSQL type in DDL (the target still checks it exists). */
-export function isPlausiblePgType(text: string): boolean {
+function isPlausiblePgType(text: string): boolean {
   return PG_TYPE.test(normalizePgType(text));
 }
 

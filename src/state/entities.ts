@@ -35,7 +35,7 @@ export interface RunRow extends Omit<RunRecord, 'options' | 'summary'> {
 }
 
 /** State of one table within a run. */
-export type TableStatus = 'pending' | 'copying' | 'copied' | 'failed' | 'verified' | 'rejected' | 'mismatch' | 'unverified' | 'cancelled';
+type TableStatus = 'pending' | 'copying' | 'copied' | 'failed' | 'verified' | 'rejected' | 'mismatch' | 'unverified' | 'cancelled';
 
 /** One table of a run. */
 export interface RunTableRow {

@@ -15,7 +15,7 @@ export async function listRunTableJobs(client: PoolClient, runId: string): Promi
   return tables.rows.map((t) => ({ tableName: t.table_name, jobId: t.job_id }));
 }
 
-export async function updateRunTable(target: DataSource, runId: string, tableName: string, patch: Partial<RunTableRow>): Promise<void> {
+async function updateRunTable(target: DataSource, runId: string, tableName: string, patch: Partial<RunTableRow>): Promise<void> {
   await target.getRepository(RunTableEntity).update({ runId, tableName }, patch);
 }
 

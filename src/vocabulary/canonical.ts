@@ -7,7 +7,7 @@ import { canonicalForColumn, type ColumnCanonical } from './canonical/column-for
  * Canonical rows: how a table's rows become canonical keys and row texts, the identity of a row
  * in verification and in my2pg.rejected_rows. The value forms they are made of live in
  * canonical/: numbers, dates, JSON, spatial values, one column's forms per side
- * (column-forms.ts), and the forms both databases print alike (digest-forms.ts, sql-forms.ts).
+ * (column-forms.ts), and the forms both databases print alike (digest-forms.ts).
  */
 
 /** A row's canonical values as one text in which no two rows collide (length-prefixed). */

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
  * this module: kept as it is when it fits, else cut on a character boundary and given a short
  * hash of the whole name, so that the result is deterministic and distinct names stay distinct.
  */
-export const MAX_IDENTIFIER_BYTES = 63;
+const MAX_IDENTIFIER_BYTES = 63;
 
 const HASH_CHARS = 8;
 

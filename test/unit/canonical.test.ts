@@ -3,7 +3,6 @@ import { canonicalRowText } from '../../src/vocabulary/canonical.js';
 import { canonicalForColumn } from '../../src/vocabulary/canonical/column-forms.js';
 import { canonicalJson } from '../../src/vocabulary/canonical/json-form.js';
 import { normalizeDecimal } from '../../src/vocabulary/canonical/number-forms.js';
-import { mysqlRowTextExpression, pgRowTextExpression, sqlCanonicalFor } from '../../src/vocabulary/canonical/sql-forms.js';
 import { mysqlTimeToSeconds, normalizeTemporal } from '../../src/vocabulary/canonical/temporal-forms.js';
 import { decodeCopyField, decodeCopyLine } from '../../src/dialect/postgres/copy-text.js';
 import type { SourceColumn } from '../../src/dialect/mysql/catalog.js';
@@ -134,30 +133,5 @@ describe('geometry', () => {
   it('bytea holds the WKB without the SRID', () => {
     const c = canonicalForColumn(src('geometry'), tgt('bytea', 'U'));
     expect(c.fromMysql(mysqlPoint)).toBe(c.fromPg('\\x0101000000000000000000f03f0000000000000040'));
-  });
-});
-
-describe('columns both databases print alike (hashed as one text per row)', () => {
-  it('prints numbers, text and timestamps in the database; leaves floats and JSON to JavaScript', () => {
-    const ts = sqlCanonicalFor(src('datetime', { datetimePrecision: 6 }), tgt('timestamp', 'D'))!;
-    expect(ts.mysql('`t`')).toBe('`t`');
-    expect(ts.pg('"t"')).toBe(`to_char("t", 'YYYY-MM-DD HH24:MI:SS.US')`);
-    expect(sqlCanonicalFor(src('datetime', { datetimePrecision: 3 }), tgt('timestamp', 'D'))!.pg('"t"')).toContain('SS.FF3');
-    expect(sqlCanonicalFor(src('datetime', { datetimePrecision: 0 }), tgt('timestamp', 'D'))!.pg('"t"')).toBe(`to_char("t", 'YYYY-MM-DD HH24:MI:SS')`);
-    expect(sqlCanonicalFor(src('varchar'), tgt('text', 'S'))!.text).toBe(true);
-    expect(sqlCanonicalFor(src('decimal', { numericPrecision: 12, numericScale: 2 }), { ...tgt('numeric', 'N'), formattedType: 'numeric(12,2)' })).not.toBeNull();
-    expect(sqlCanonicalFor(src('decimal', { numericPrecision: 12, numericScale: 2 }), { ...tgt('numeric', 'N'), formattedType: 'numeric(14,4)' })).toBeNull();
-    expect(sqlCanonicalFor(src('double'), tgt('float8', 'N'))).toBeNull();
-    expect(sqlCanonicalFor(src('json'), tgt('jsonb', 'U'))).toBeNull();
-    expect(sqlCanonicalFor(src('varchar'), tgt('bpchar', 'S'))).toBeNull();
-  });
-
-  it('joins free text length-prefixed and NULL as -, the same way on both sides', () => {
-    const parts = [
-      { sql: sqlCanonicalFor(src('int'), tgt('int4', 'N'))!, mysqlColumn: '`a`', pgColumn: '"a"' },
-      { sql: sqlCanonicalFor(src('varchar'), tgt('text', 'S'))!, mysqlColumn: '`b`', pgColumn: '"b"' },
-    ];
-    expect(mysqlRowTextExpression(parts)).toBe("CONCAT_WS(',', IFNULL(`a`, '-'), IFNULL(CONCAT(CHAR_LENGTH(`b`), ':', CONVERT(`b` USING utf8mb4) COLLATE utf8mb4_bin), '-'))");
-    expect(pgRowTextExpression(parts)).toBe(`concat_ws(',', coalesce("a"::text, '-'), coalesce(length("b"::text)::text || ':' || "b"::text, '-'))`);
   });
 });

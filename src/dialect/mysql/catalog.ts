@@ -96,7 +96,7 @@ function numOrNull(value: unknown): number | null {
 }
 
 /** Parses the labels of `enum('a','b''c')` / `set(...)`. */
-export function parseEnumLabels(columnType: string): string[] | null {
+function parseEnumLabels(columnType: string): string[] | null {
   const match = /^(?:enum|set)\((.*)\)$/is.exec(columnType.trim());
   if (!match?.[1]) return null;
   const body = match[1];

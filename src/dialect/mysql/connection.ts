@@ -21,7 +21,7 @@ function castSourceValue(field: TypeCastField, next: TypeCastNext): unknown {
 }
 
 /** Options every source connection uses, so that no value passes through a lossy JS type. */
-export const SOURCE_DRIVER_OPTIONS = {
+const SOURCE_DRIVER_OPTIONS = {
   supportBigNumbers: true,
   bigNumberStrings: true,
   dateStrings: true,
@@ -51,7 +51,7 @@ export function createSourceDataSource(url: string, poolSize = 4): DataSource {
 }
 
 /** The mysql2 pool behind an initialised DataSource. */
-export function mysqlPoolOf(dataSource: DataSource): Pool {
+function mysqlPoolOf(dataSource: DataSource): Pool {
   const pool = (dataSource.driver as unknown as { pool?: Pool }).pool;
   if (!pool) throw new Error('the MySQL DataSource is not initialised');
   return pool;

@@ -45,7 +45,7 @@ export const MYSQL_TYPES = {
 export const BINARY_CHARSET = 63;
 
 /** Receives each row: the packet buffer and the payload's bounds (fields start at `start`). */
-export type RawRowHandler = (buffer: Buffer, start: number, end: number) => void;
+type RawRowHandler = (buffer: Buffer, start: number, end: number) => void;
 
 /** What a raw query calls, synchronously, as the packets arrive. */
 export interface RawRowHandlers {
@@ -156,7 +156,7 @@ export function queryRawRows(connection: MysqlConnection, sql: string, values: u
  * Reads the length-coded length at `pos`: returns the value's length, or -1 for NULL, and
  * stores the value's first byte position in `at[0]`.
  */
-export function readFieldLength(buffer: Buffer, pos: number, at: Int32Array | number[]): number {
+function readFieldLength(buffer: Buffer, pos: number, at: Int32Array | number[]): number {
   const first = buffer[pos]!;
   if (first < 0xfb) {
     at[0] = pos + 1;

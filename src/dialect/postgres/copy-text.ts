@@ -1,7 +1,7 @@
 /** PostgreSQL's COPY text format, both ways: a value escaped for COPY FROM, a field of COPY TO read back. */
 
 /** COPY text format's NULL marker. */
-export const COPY_NULL = '\\N';
+const COPY_NULL = '\\N';
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };

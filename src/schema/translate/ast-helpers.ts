@@ -40,7 +40,7 @@ export function columnReferenceOf(node: AstNode): ColumnReference {
   return { db: part(node.db), table: part(node.table), column: part(node.column) ?? '' };
 }
 
-export function isStringLiteral(node: AstNode | undefined): boolean {
+function isStringLiteral(node: AstNode | undefined): boolean {
   return node !== undefined && ['single_quote_string', 'double_quote_string', 'natural_string', 'string'].includes(String(node.type));
 }
 

@@ -18,7 +18,7 @@ interface Token {
 }
 
 /** Splits MySQL SQL text into tokens: strings, `quoted` names and comments are kept whole. */
-export function tokenizeMysql(sql: string): Token[] {
+function tokenizeMysql(sql: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   const n = sql.length;

@@ -42,7 +42,7 @@ export interface SourceView {
 }
 
 /** A source object my2pg lists but does not migrate. */
-export interface SourceRoutine {
+interface SourceRoutine {
   kind: 'trigger' | 'procedure' | 'function' | 'event';
   /** `table.trigger` for a trigger, else the name. */
   name: string;

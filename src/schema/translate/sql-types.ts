@@ -2,7 +2,7 @@
  * The coarse type of a translated expression: what the translator needs to reproduce MySQL's
  * rules in PostgreSQL (which operands to cast, how `/` rounds, how a value prints as text).
  */
-export type SqlKind =
+type SqlKind =
   | 'int'
   | 'decimal'
   | 'float'

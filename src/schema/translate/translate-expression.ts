@@ -10,7 +10,7 @@ import { BOOL, castTarget, FLOAT, INT, isNumeric, NULL_TYPE, TEXT, type SqlType 
 
 export type { ColumnBinding, TranslateOptions, TranslateScope, Translated } from './expression-types.js';
 export type { ColumnReference } from './ast-helpers.js';
-export { columnReferenceOf, literalString, translateJsonPath };
+export { columnReferenceOf, translateJsonPath };
 
 
 /**
