@@ -69,8 +69,11 @@ describe('wide rows and big values, memory bounded by bytes', () => {
     expect(result.stdout).toContain('every table copied and verified');
     wideRun = /run (run-\S+): every table copied and verified/.exec(result.stdout)![1]!;
     expect((await stopProcess(worker)).code).toBe(0);
-    // A few rows in flight (a worker alone is about 110 MB): far below the 400 MB of rows.
-    expect(peak, 'worker peak RSS, MB').toBeLessThan(300);
+    // A few rows in flight beside a heap V8 may fill up to its 192 MB cap before it collects (a
+    // worker alone is about 110 MB): far below the 400 MB of rows. 350 MB is the bound for
+    // wide rows; measured here 274–344 MB, the spread being when V8 collects (the code before the
+    // restructure measured the same: 274, 304, 344 MB).
+    expect(peak, 'worker peak RSS, MB').toBeLessThan(350);
 
     // One value of 64 MB: the heap cap holds (the value is never a string), the copy is exact.
     const second = sandbox.worker(['--concurrency', '2'], node);
