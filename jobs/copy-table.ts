@@ -10,6 +10,7 @@ import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '..
 import { forgetRunCatalog, runCatalogOf } from '../src/state/run-catalog.js';
 import { markTableCopied, markTableCopying, markTableFailed, markTablePending } from '../src/state/run-tables.js';
 import { NUL_POLICIES } from '../src/schema/nul-columns.js';
+import { ZERO_DATE_POLICIES } from '../src/vocabulary/type-families.js';
 import type { JobContext } from './context.js';
 import { validatePayload } from './validate-payload.js';
 
@@ -35,7 +36,9 @@ export function createCopyTableProcessor(context: JobContext) {
     try {
       // Runs recorded before --nul existed removed NULs; a retry of one keeps doing so.
       const nul = NUL_POLICIES.find((p) => p === run.options.nul) ?? 'strip';
-      const result = await copyTable(context.source, context.target, { ...payload, nul }, {
+      // Runs recorded before --zero-date existed wrote zero dates as NULL, today's default.
+      const zeroDate = ZERO_DATE_POLICIES.find((p) => p === run.options.zeroDate) ?? 'null';
+      const result = await copyTable(context.source, context.target, { ...payload, nul, zeroDate }, {
         onProgress: (progress) => job.updateProgress(progress),
         onLog: (line) => job.log(line).then(() => undefined),
         signal: context.shutdown ? AbortSignal.any([cancellation.signal, context.shutdown]) : cancellation.signal,

@@ -58,6 +58,7 @@ function addPlanOptions(command: Command): Command {
     .option('--column-type <table.column=pg>', "map one column, e.g. 'users.bio=text' (repeatable)", collect)
     .addOption(new Option('--enum <mode>', 'ENUM columns as PostgreSQL enum types or as text with a CHECK (default: type)').choices(['type', 'check']))
     .addOption(new Option('--nul <policy>', 'text holding NUL characters: reject the row, strip the NULs, or create such columns as bytea (default: reject)').choices(['reject', 'strip', 'bytea']))
+    .addOption(new Option('--zero-date <policy>', "MySQL's zero dates: write NULL (counted) or reject the row (default: null)").choices(['null', 'reject']))
     .option('--fulltext-config <name>', 'text search configuration of the GIN indexes made from FULLTEXT indexes (default: simple)')
     .option('--range-rows <n>', 'split a table with an integer primary key and more rows than this into key-range jobs (0 = never)', nonNegativeInt, 500000);
 }

@@ -38,6 +38,8 @@ export interface PlanFlags {
   enum?: 'type' | 'check';
   /** `--nul reject|strip|bytea` (commander checked the choice). */
   nul?: 'reject' | 'strip' | 'bytea';
+  /** `--zero-date null|reject` (commander checked the choice). */
+  zeroDate?: 'null' | 'reject';
   /** `--fulltext-config NAME`: text search configuration of FULLTEXT's GIN indexes. */
   fulltextConfig?: string;
   /** `--exclude-view NAME`, repeatable: views finalize neither creates nor verifies. */
@@ -87,6 +89,7 @@ export async function startCommand(
         enumMode: flags.enum ?? config.enumMode,
         queues: scope.queues,
         nul: flags.nul ?? config.nulPolicy,
+        zeroDate: flags.zeroDate ?? config.zeroDatePolicy,
         fulltextConfig: flags.fulltextConfig ?? config.fulltextConfig,
         excludeViews: splitNames([...config.excludeViews, ...(flags.excludeView ?? [])]),
       });

@@ -74,6 +74,11 @@ export interface Config {
    * (counted as an adjustment), or `bytea` (such columns of created tables become bytea). The `--nul` flag wins.
    */
   nulPolicy: 'reject' | 'strip' | 'bytea';
+  /**
+   * `MY2PG_ZERO_DATE`: what a MySQL zero date ('0000-00-00', a 00 month or day) does: `null`
+   * writes NULL (default, counted as an adjustment) or `reject` sets the row aside. The `--zero-date` flag wins.
+   */
+  zeroDatePolicy: 'null' | 'reject';
   /** `MY2PG_FULLTEXT_CONFIG`: text search configuration of the GIN indexes made from FULLTEXT ones. Default `simple`; `--fulltext-config` wins. */
   fulltextConfig: string;
   /** `MY2PG_EXCLUDE_VIEWS`: comma-separated source views finalize neither creates nor verifies; `--exclude-view` flags add to them. */
@@ -106,6 +111,7 @@ export const CONFIG_ENV_VARS = [
   'MY2PG_COLUMN_TYPES',
   'MY2PG_ENUM',
   'MY2PG_NUL',
+  'MY2PG_ZERO_DATE',
   'MY2PG_FULLTEXT_CONFIG',
   'MY2PG_EXCLUDE_VIEWS',
   'MY2PG_LOCK_DURATION_MS',
@@ -235,6 +241,7 @@ const configSchema = z.object({
   columnTypeOverrides: z.array(z.string()),
   enumMode: z.enum(['type', 'check'], { message: 'the enum mode (MY2PG_ENUM or --enum) must be type or check' }),
   nulPolicy: z.enum(['reject', 'strip', 'bytea'], { message: 'the NUL policy (MY2PG_NUL or --nul) must be reject, strip or bytea' }),
+  zeroDatePolicy: z.enum(['null', 'reject'], { message: 'the zero-date policy (MY2PG_ZERO_DATE or --zero-date) must be null or reject' }),
   fulltextConfig: z.string().min(1),
   excludeViews: z.array(z.string()),
 });
@@ -290,6 +297,7 @@ export function loadConfig(
     columnTypeOverrides: splitList(env.MY2PG_COLUMN_TYPES),
     enumMode: blankToUndefined(env.MY2PG_ENUM) ?? 'type',
     nulPolicy: blankToUndefined(env.MY2PG_NUL) ?? 'reject',
+    zeroDatePolicy: blankToUndefined(env.MY2PG_ZERO_DATE) ?? 'null',
     fulltextConfig: blankToUndefined(env.MY2PG_FULLTEXT_CONFIG) ?? 'simple',
     excludeViews: (env.MY2PG_EXCLUDE_VIEWS ?? '').split(',').map((v) => v.trim()).filter((v) => v.length > 0),
   };

@@ -2,7 +2,7 @@ import { ValueRefused } from '../core/errors.js';
 import type { SourceValue } from '../dialect/mysql/connection.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import type { SourceColumn } from '../dialect/mysql/catalog.js';
-import { DATE_TYPES, ENUM_SET_TYPES, INTEGER_TYPES, isSpatialType, isZeroDate, TEXT_TYPES } from '../vocabulary/type-families.js';
+import { DATE_TYPES, DEFAULT_ZERO_DATE_POLICY, ENUM_SET_TYPES, INTEGER_TYPES, isSpatialType, isZeroDate, TEXT_TYPES, type ZeroDatePolicy } from '../vocabulary/type-families.js';
 import type { TargetColumn } from '../dialect/postgres/catalog.js';
 import { emptyAdjustments, type ColumnAdjustments } from '../vocabulary/adjustments.js';
 
@@ -122,6 +122,8 @@ export function setToArrayLiteral(text: string): string {
 export interface ConvertOptions {
   /** `--nul`: reject the row (default), strip the NUL characters (counted), or expect bytea columns. */
   nul?: NulPolicy | undefined;
+  /** `--zero-date`: write a zero date as NULL (default, counted) or reject the row. */
+  zeroDate?: ZeroDatePolicy | undefined;
 }
 
 /** Why a text value with NUL characters is refused, with what the operator can do. */
@@ -167,9 +169,12 @@ export function buildConverter(source: SourceColumn, target: TargetColumn, adjus
   } else if (target.category === 'A' && source.dataType === 'set') {
     convert = (v) => setToArrayLiteral(asText(v, name));
   } else if (zeroDates) {
+    // PostgreSQL has no zero date: by the operator's --zero-date, NULL (counted) or the row set aside.
+    const reject = (options.zeroDate ?? DEFAULT_ZERO_DATE_POLICY) === 'reject';
     convert = (v) => {
       const text = asText(v, name);
       if (!isZeroDate(text)) return text;
+      if (reject) throw new ValueRefused(name, `zero date ${text} has no PostgreSQL equivalent (--zero-date reject); --zero-date null writes it as NULL, counted`);
       adjustments.zeroDatesToNull += 1;
       return null;
     };

@@ -8,6 +8,7 @@ import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { copyPartLabel } from '../state/rejected-rows.js';
 import { loadTablePair, type RunCatalog } from '../state/run-catalog.js';
 import type { NulPolicy } from '../schema/nul-columns.js';
+import type { ZeroDatePolicy } from '../vocabulary/type-families.js';
 import { emptyAdjustments, type ColumnAdjustments } from '../vocabulary/adjustments.js';
 import { matchColumns, type ColumnMatch } from '../vocabulary/column-pairs.js';
 import { buildConverter, type ConvertOptions, type Converter } from './convert.js';
@@ -37,6 +38,8 @@ export interface CopyTableInput {
   range?: { column: string; from: string | null; to: string | null; count?: number } | undefined;
   /** `--nul` of the run: what a NUL character in text does. Default reject. */
   nul?: NulPolicy | undefined;
+  /** `--zero-date` of the run: a zero date becomes NULL (default) or its row is rejected. */
+  zeroDate?: ZeroDatePolicy | undefined;
 }
 
 /** One source column matched to its target column, with the converter the copy writes it through. */
@@ -98,7 +101,7 @@ function buildCopy(schema: string, table: string, pairs: readonly ColumnPair[]):
 export async function planTableCopy(source: DataSource, target: DataSource, input: CopyTableInput, catalog: RunCatalog | undefined): Promise<TableCopyPlan> {
   const { sourceTable, targetTable } = await loadTablePair(source, target, input, catalog);
   // Generated on both sides: PostgreSQL computes the value, so it is not copied.
-  const pairs = pairColumns(sourceTable, targetTable, input.columns, { nul: input.nul }).filter((p) => !p.computed);
+  const pairs = pairColumns(sourceTable, targetTable, input.columns, { nul: input.nul, zeroDate: input.zeroDate }).filter((p) => !p.computed);
   const range = input.range;
   const rangeKey = range ? pairs.find((p) => p.source.name === range.column)?.target.name : undefined;
   if (range && rangeKey === undefined) {

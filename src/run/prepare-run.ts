@@ -8,6 +8,7 @@ import type { QueueNames } from '../queue/target-scope.js';
 import { findFittedCollisions, targetIdentifier } from '../vocabulary/identifiers.js';
 import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
+import { DEFAULT_ZERO_DATE_POLICY, type ZeroDatePolicy } from '../vocabulary/type-families.js';
 import { planCreatedTables } from './plan-created-tables.js';
 import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
 import { notMigratedObjects, unknownViewNames, type SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
@@ -56,6 +57,8 @@ export interface RunOptions {
   enumMode?: EnumMode | undefined;
   /** `--nul`: reject rows whose text holds NUL (default), strip the NULs, or create such columns as bytea. */
   nul?: NulPolicy | undefined;
+  /** `--zero-date`: write zero dates as NULL (default, counted) or reject their rows. */
+  zeroDate?: ZeroDatePolicy | undefined;
   /** `--fulltext-config`: text search configuration of the GIN indexes made from FULLTEXT ones. Default simple. */
   fulltextConfig?: string | undefined;
   /** `--exclude-view`: source views finalize neither creates nor verifies. */
@@ -196,9 +199,11 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     if (!planned.some((p) => p.table === table && p.action === 'create')) warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
   }
   // Zero dates in NOT NULL columns land as NULL, so those columns are created nullable (one scan
-  // per such table, before the load; a few tables at once, since each is a full scan).
+  // per such table, before the load; a few tables at once, since each is a full scan). Under
+  // --zero-date reject their rows are set aside instead, and the columns keep NOT NULL.
+  const zeroDate = options.zeroDate ?? DEFAULT_ZERO_DATE_POLICY;
   const zeroDateColumns = new Map<string, string[]>();
-  await mapWithConcurrency(created, 3, async (plan) => {
+  await mapWithConcurrency(zeroDate === 'null' ? created : [], 3, async (plan) => {
     zeroDateColumns.set(plan.table, await findZeroDateColumns(source, catalog.tables.find((t) => t.name === plan.table)!));
   });
 
@@ -229,6 +234,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           verify: options.verify ?? 'checksum',
           allowRejects: Boolean(options.allowRejects),
           nul,
+          zeroDate,
           fulltextConfig,
           excludeViews: options.excludeViews ?? [],
           queues: options.queues,

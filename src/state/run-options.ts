@@ -49,6 +49,7 @@ const runOptionsSchema = z.looseObject({
   verify: field(z.enum(['checksum', 'count', 'none'])),
   allowRejects: field(z.boolean()),
   nul: field(z.enum(['reject', 'strip', 'bytea'])),
+  zeroDate: field(z.enum(['null', 'reject'])),
   fulltextConfig: field(z.string()),
   excludeViews: field(z.array(z.string())),
   /** The target's queues the run's jobs went to. */

@@ -36,3 +36,12 @@ const ZERO_DATE = /^0000-|^\d{4}-00-|^\d{4}-\d{2}-00/;
 export function isZeroDate(text: string): boolean {
   return ZERO_DATE.test(text);
 }
+
+/**
+ * `--zero-date`: what the copy does with a zero date. `null` writes NULL and counts it per
+ * column (the table is reported as adjusted); `reject` sets the row aside in
+ * `my2pg.rejected_rows`, so the run is not verified unless `--allow-rejects`.
+ */
+export type ZeroDatePolicy = 'null' | 'reject';
+export const ZERO_DATE_POLICIES: readonly ZeroDatePolicy[] = ['null', 'reject'];
+export const DEFAULT_ZERO_DATE_POLICY: ZeroDatePolicy = 'null';

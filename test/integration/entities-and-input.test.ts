@@ -16,6 +16,11 @@ describe('--entities, created tables and bad input', () => {
     await my.query("SET SESSION sql_mode = ''");
     await my.query('CREATE TABLE legacy_dates (id INT PRIMARY KEY, d DATE NULL, t VARCHAR(20) NULL)');
     await my.query("INSERT INTO legacy_dates VALUES (1, '0000-00-00', CONCAT('a', CHAR(0), 'b')), (2, '2024-02-29', 'ok')");
+    // Zero dates in a NOT NULL DATETIME and a DATE (legacy schemas run without NO_ZERO_DATE).
+    await my.query('CREATE TABLE zero_dates (id INT PRIMARY KEY, at DATETIME(3) NOT NULL, born DATE NULL)');
+    await my.query(
+      "INSERT INTO zero_dates VALUES (1, '2024-03-01 10:00:00.125', '1990-05-17'), (2, '0000-00-00 00:00:00', '1991-01-01'), (3, '2024-03-02 11:00:00', '2024-00-10'), (4, '2024-03-03 12:00:00', NULL)",
+    );
     await my.end();
   });
   afterAll(async () => {
@@ -96,6 +101,48 @@ describe('--entities, created tables and bad input', () => {
         d: { zeroDatesToNull: 1, nulCharactersRemoved: 0, sridsDropped: 0 },
         t: { zeroDatesToNull: 0, nulCharactersRemoved: 1, sridsDropped: 0 },
       });
+    } finally {
+      await pgc.end();
+    }
+  });
+
+  it('--zero-date: NULL counted by default (NOT NULL dropped on creation), or the rows rejected and NOT NULL kept', async () => {
+    const pgc = await sandbox.pg();
+    try {
+      for (const schema of ['zd_null', 'zd_reject']) await pgc.query(`CREATE SCHEMA ${schema}`);
+      const asNull = await sandbox.cli(['run', '--tables', 'zero_dates', '--schema', 'zd_null']);
+      expect(asNull.code, asNull.stdout + asNull.stderr).toBe(0);
+      expect(asNull.stdout).toContain('adjusted: table zero_dates, column at: 1 zero dates written as NULL');
+      expect(asNull.stdout).toContain('adjusted: table zero_dates, column born: 1 zero dates written as NULL');
+      const nulls = await pgc.query(`SELECT id, at::text, born::text FROM zd_null.zero_dates ORDER BY id`);
+      expect(nulls.rows).toEqual([
+        { id: 1, at: '2024-03-01 10:00:00.125', born: '1990-05-17' },
+        { id: 2, at: null, born: '1991-01-01' },
+        { id: 3, at: '2024-03-02 11:00:00', born: null },
+        { id: 4, at: '2024-03-03 12:00:00', born: null },
+      ]);
+      const nullable = await pgc.query(`SELECT is_nullable FROM information_schema.columns WHERE table_schema = 'zd_null' AND table_name = 'zero_dates' AND column_name = 'at'`);
+      expect(nullable.rows[0].is_nullable).toBe('YES');
+
+      const rejected = await sandbox.cli(['run', '--tables', 'zero_dates', '--schema', 'zd_reject', '--zero-date', 'reject']);
+      expect(rejected.code, rejected.stdout + rejected.stderr).toBe(1);
+      const kept = await pgc.query(`SELECT id, at::text, born::text FROM zd_reject.zero_dates ORDER BY id`);
+      expect(kept.rows).toEqual([
+        { id: 1, at: '2024-03-01 10:00:00.125', born: '1990-05-17' },
+        { id: 4, at: '2024-03-03 12:00:00', born: null },
+      ]);
+      const list = await pgc.query(
+        `SELECT r.key_text, r.column_name, r.reason FROM my2pg.rejected_rows r JOIN my2pg.runs u ON u.id = r.run_id WHERE u.target_schema = 'zd_reject' ORDER BY r.key_text`,
+      );
+      expect(list.rows.map((r) => r.column_name)).toEqual(['at', 'born']);
+      expect(list.rows[0].reason).toMatch(/zero date 0000-00-00 00:00:00(\.000)? has no PostgreSQL equivalent \(--zero-date reject\)/);
+      expect(list.rows[1].reason).toMatch(/zero date 2024-00-10 has no PostgreSQL equivalent/);
+      const notNull = await pgc.query(`SELECT is_nullable FROM information_schema.columns WHERE table_schema = 'zd_reject' AND table_name = 'zero_dates' AND column_name = 'at'`);
+      expect(notNull.rows[0].is_nullable).toBe('NO');
+      const verdict = await pgc.query(
+        `SELECT t.status, t.verification->>'status' AS verdict, t.rejected_rows FROM my2pg.run_tables t JOIN my2pg.runs u ON u.id = t.run_id WHERE u.target_schema = 'zd_reject'`,
+      );
+      expect(verdict.rows).toEqual([{ status: 'copied', verdict: 'rejected', rejected_rows: 2 }]);
     } finally {
       await pgc.end();
     }

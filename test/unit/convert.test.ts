@@ -69,4 +69,13 @@ describe('value conversion for the target column', () => {
     expect([toText('a\u0000b\u0000'), toText('plain')]).toEqual(['ab', 'plain']);
     expect(text).toEqual({ zeroDatesToNull: 0, nulCharactersRemoved: 1, sridsDropped: 0 });
   });
+
+  it('--zero-date reject refuses a zero date instead of writing NULL, and changes nothing else', () => {
+    const dates = emptyAdjustments();
+    const toTimestamp = buildConverter(src('datetime'), tgt('timestamp', 'D'), dates, { zeroDate: 'reject' });
+    expect(() => toTimestamp('0000-00-00 00:00:00')).toThrow(ValueRefused);
+    expect(() => toTimestamp('2024-01-00 10:00:00')).toThrow(/zero date 2024-01-00 10:00:00 has no PostgreSQL equivalent \(--zero-date reject\)/);
+    expect([toTimestamp('2024-01-02 03:04:05'), toTimestamp(null)]).toEqual(['2024-01-02 03:04:05', null]);
+    expect(dates).toEqual(emptyAdjustments());
+  });
 });

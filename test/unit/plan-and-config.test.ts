@@ -82,6 +82,9 @@ describe('configuration', () => {
   it('reads the NUL policy (default reject) and the FULLTEXT configuration (default simple)', () => {
     expect(loadConfig({}, [], {})).toMatchObject({ nulPolicy: 'reject', fulltextConfig: 'simple' });
     expect(loadConfig({}, [], { MY2PG_NUL: 'bytea', MY2PG_FULLTEXT_CONFIG: 'english' })).toMatchObject({ nulPolicy: 'bytea', fulltextConfig: 'english' });
+    expect(loadConfig({}, [], {})).toMatchObject({ zeroDatePolicy: 'null' });
+    expect(loadConfig({}, [], { MY2PG_ZERO_DATE: 'reject' })).toMatchObject({ zeroDatePolicy: 'reject' });
+    expect(() => loadConfig({}, [], { MY2PG_ZERO_DATE: 'epoch' })).toThrow(/the zero-date policy \(MY2PG_ZERO_DATE or --zero-date\) must be null or reject/);
     expect(() => loadConfig({}, [], { MY2PG_NUL: 'drop' })).toThrow(/the NUL policy \(MY2PG_NUL or --nul\) must be reject, strip or bytea/);
   });
   it('reads the worker grace period and the log level, with a default per command', () => {
