@@ -3,6 +3,7 @@
  * merged into one), the workers connected, and the wait until the run settles.
  */
 import type { Job } from 'bullmq';
+import { rangeLabelOf } from '../state/job-ids.js';
 import { finalizeJobId, type CopyProgress, type FinalizeProgress } from './contract.js';
 import { jobIdsOf, type QueueHandles, type TableJobRef } from './run-queue.js';
 
@@ -88,7 +89,7 @@ export function mergeRangeStates(table: string, jobId: string, states: readonly 
           { rows: 0, total: 0, rowsPerSecond: 0 },
         );
   const failed = states.filter((s) => s.state === 'failed' && s.failedReason);
-  const failedReason = failed.length === 0 ? null : failed.map((s) => `range ${s.jobId.slice(s.jobId.lastIndexOf('.') + 1)}: ${s.failedReason}`).join('; ');
+  const failedReason = failed.length === 0 ? null : failed.map((s) => `range ${rangeLabelOf(s.jobId)}: ${s.failedReason}`).join('; ');
   return { table, jobId, state, progress, attemptsMade: Math.max(0, ...states.map((s) => s.attemptsMade)), failedReason };
 }
 

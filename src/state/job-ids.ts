@@ -17,6 +17,11 @@ export function rangeJobId(tableJobId: string, index: number): string {
   return `${tableJobId}.r${index}`;
 }
 
+/** The `r<index>` a range job's id ends with (rangeJobId), as the operator reads it: `range r3`. */
+export function rangeLabelOf(jobId: string): string {
+  return jobId.slice(jobId.lastIndexOf('.') + 1);
+}
+
 export function finalizeJobId(runId: string): string {
   return `${runId}.finalize`;
 }

@@ -4,6 +4,7 @@ import { mapWithConcurrency } from '../../src/finalize/restore-constraints.js';
 import { mergeRangeStates, type TableJobState } from '../../src/queue/run-jobs.js';
 import { planKeyRanges, splitColumnOf } from '../../src/vocabulary/key-range.js';
 import { copyJobId, rangeJobId, tableJobIds } from '../../src/queue/contract.js';
+import { rangeLabelOf } from '../../src/state/job-ids.js';
 import { withIfNotExists } from '../../src/run/secondary-indexes.js';
 import type { SourceColumn, SourceTable } from '../../src/dialect/mysql/catalog.js';
 
@@ -71,6 +72,7 @@ describe('key ranges', () => {
   it('names the range jobs of a split table after its job id', () => {
     expect(tableJobIds({ tableName: 'g', jobId: 'run-1.g' }, { g: 3 })).toEqual(['run-1.g.r0', 'run-1.g.r1', 'run-1.g.r2']);
     expect(tableJobIds({ tableName: 'u', jobId: 'run-1.u' }, { g: 3 })).toEqual(['run-1.u']);
+    expect(rangeLabelOf(rangeJobId(copyJobId('run-1', 'game.visits'), 12))).toBe('r12');
     expect(tableJobIds({ tableName: 'u', jobId: 'run-1.u' }, undefined)).toEqual(['run-1.u']);
   });
 });
