@@ -56,6 +56,8 @@ export async function inPgTransaction<T>(dataSource: DataSource, fn: (client: Po
       await client.query('COMMIT');
       return result;
     } catch (error) {
+      // The error that ended the transaction is the one to report; a failed ROLLBACK means the
+      // connection broke, and PostgreSQL rolls back with it.
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
