@@ -1,5 +1,6 @@
 import { BINARY_CHARSET, type RawField } from '../dialect/mysql/raw-rows.js';
 import type { CopyByteRule } from './convert.js';
+import { hasNulByte, isZeroDateBytes } from '../vocabulary/type-families.js';
 
 /**
  * The per-value byte rules of the encoder (see CopyByteRule): which values of a column go from
@@ -45,7 +46,7 @@ export function needsConverter(code: number, source: Buffer, s: number, e: numbe
     case BYTEA:
       return false;
     case TEXT:
-      return mayHoldNul && hasNul(source, s, e);
+      return mayHoldNul && hasNulByte(source, s, e);
     case DATE:
       return isZeroDateBytes(source, s, e);
     case BOOL:
@@ -53,19 +54,6 @@ export function needsConverter(code: number, source: Buffer, s: number, e: numbe
     default:
       return true;
   }
-}
-
-function hasNul(source: Buffer, start: number, end: number): boolean {
-  if (end - start > 64) return source.subarray(start, end).indexOf(0) >= 0;
-  for (let i = start; i < end; i += 1) if (source[i] === 0) return true;
-  return false;
-}
-
-/** MySQL's zero dates ('0000-…', month 00, day 00), read from the bytes. */
-function isZeroDateBytes(source: Buffer, start: number, end: number): boolean {
-  if (end - start < 10) return false;
-  if (source[start] === 0x30 && source[start + 1] === 0x30 && source[start + 2] === 0x30 && source[start + 3] === 0x30) return true;
-  return (source[start + 5] === 0x30 && source[start + 6] === 0x30) || (source[start + 8] === 0x30 && source[start + 9] === 0x30);
 }
 
 /** VARCHAR, ENUM, SET, the BLOB/TEXT family, CHAR: fields whose character set says what the bytes are. */

@@ -1,19 +1,7 @@
 import { BINARY_CHARSET, decodeRawField, ZeroBytes, type RawField } from '../dialect/mysql/raw-rows.js';
 import { BYTES, DATE, TEXT, TIMESTAMP, VALUE, type ColumnKind, type DigestColumns } from './digest-columns.js';
 import type { FramedHasher } from './row-digest.js';
-
-function hasNul(source: Buffer, start: number, end: number): boolean {
-  if (end - start > 64) return source.subarray(start, end).indexOf(0) >= 0;
-  for (let i = start; i < end; i += 1) if (source[i] === 0) return true;
-  return false;
-}
-
-/** MySQL's zero dates ('0000-…', month 00, day 00) in its printed bytes: NULL in canonical form. */
-function isZeroDateText(source: Buffer, start: number, end: number): boolean {
-  if (end - start < 10) return false;
-  if (source[start] === 0x30 && source[start + 1] === 0x30 && source[start + 2] === 0x30 && source[start + 3] === 0x30) return true;
-  return (source[start + 5] === 0x30 && source[start + 6] === 0x30) || (source[start + 8] === 0x30 && source[start + 9] === 0x30);
-}
+import { hasNulByte, isZeroDateBytes } from '../vocabulary/type-families.js';
 
 /** The end of MySQL's timestamp text without its fraction's trailing zeros (nor a bare point). */
 function withoutTrailingZeros(source: Buffer, start: number, end: number): number {
@@ -64,7 +52,7 @@ export class MysqlRowHasher {
       if (e < 0) continue;
       const s = starts[i]!;
       const kind = this.kinds[i];
-      if (kind === TEXT ? mayHoldNul && hasNul(buffer, s, e) : isZeroDateText(buffer, s, e) || (kind === TIMESTAMP && withoutTrailingZeros(buffer, s, e) !== e)) return false;
+      if (kind === TEXT ? mayHoldNul && hasNulByte(buffer, s, e) : isZeroDateBytes(buffer, s, e) || (kind === TIMESTAMP && withoutTrailingZeros(buffer, s, e) !== e)) return false;
     }
     return true;
   }
@@ -88,8 +76,8 @@ export class MysqlRowHasher {
       }
       const s = starts[i]!;
       const kind = this.kinds[i];
-      if (kind === BYTES || (kind === DATE && !isZeroDateText(buffer, s, e)) || (kind === TEXT && !hasNul(buffer, s, e))) h.bytes(buffer, s, e);
-      else if (kind === TIMESTAMP && !isZeroDateText(buffer, s, e)) h.bytes(buffer, s, withoutTrailingZeros(buffer, s, e));
+      if (kind === BYTES || (kind === DATE && !isZeroDateBytes(buffer, s, e)) || (kind === TEXT && !hasNulByte(buffer, s, e))) h.bytes(buffer, s, e);
+      else if (kind === TIMESTAMP && !isZeroDateBytes(buffer, s, e)) h.bytes(buffer, s, withoutTrailingZeros(buffer, s, e));
       else if (kind === DATE || kind === TIMESTAMP) h.null();
       else h.text(this.columns.fromMysql[i]!(decodeRawField(buffer, s, this.columns.boundedValue(e, s, i), fields[i]!)));
     }

@@ -38,6 +38,23 @@ export function isZeroDate(text: string): boolean {
 }
 
 /**
+ * The same test on the bytes MySQL prints (`YYYY-MM-DD…`), for the copy and verification,
+ * which read raw rows: no string is made of the value.
+ */
+export function isZeroDateBytes(source: Buffer, start: number, end: number): boolean {
+  if (end - start < 10) return false;
+  if (source[start] === 0x30 && source[start + 1] === 0x30 && source[start + 2] === 0x30 && source[start + 3] === 0x30) return true;
+  return (source[start + 5] === 0x30 && source[start + 6] === 0x30) || (source[start + 8] === 0x30 && source[start + 9] === 0x30);
+}
+
+/** Whether bytes hold a NUL (U+0000 is the byte 0 in UTF-8), which PostgreSQL text cannot store. */
+export function hasNulByte(source: Buffer, start: number, end: number): boolean {
+  if (end - start > 64) return source.subarray(start, end).indexOf(0) >= 0;
+  for (let i = start; i < end; i += 1) if (source[i] === 0) return true;
+  return false;
+}
+
+/**
  * `--zero-date`: what the copy does with a zero date. `null` writes NULL and counts it per
  * column (the table is reported as adjusted); `reject` sets the row aside in
  * `my2pg.rejected_rows`, so the run is not verified unless `--allow-rejects`.
