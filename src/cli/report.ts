@@ -71,7 +71,8 @@ export function buildReportRows(tables: readonly RunTableRow[], summary: RunSumm
       sourceRows: toNumber(verdict?.sourceRows ?? t.sourceRows),
       // Before finalize counts, the rows the committed copy wrote are what the target holds.
       targetRows: toNumber(verdict?.targetRows ?? t.targetRows ?? (copied ? t.rowsCopied : null)),
-      rejected: toNumber(rejectedValue) ?? (copied ? 0 : null),
+      // A failed copy rolled its rejected rows back: none to show, unless key ranges that did commit set some aside.
+      rejected: copied ? (toNumber(rejectedValue) ?? 0) : toNumber(rejectedValue) || null,
       verification: describeVerification(status, verdict?.method),
       verified: status === 'verified',
       time: copySeconds(t),

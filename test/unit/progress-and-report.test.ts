@@ -201,10 +201,11 @@ describe('report', () => {
   });
 
   it('before finalize: copied rows stand for the target, a failed table has no numbers', () => {
-    const rows = buildReportRows([table('a', { status: 'copied', sourceRows: null, targetRows: null, verification: null }), table('b', { status: 'failed', rowsCopied: null, sourceRows: null, targetRows: null, verification: null, rejectedRows: undefined })], null);
+    const rows = buildReportRows([table('a', { status: 'copied', sourceRows: null, targetRows: null, verification: null }), table('b', { status: 'failed', rowsCopied: null, sourceRows: null, targetRows: null, verification: null, rejectedRows: 0 }), table('c', { status: 'failed', rowsCopied: null, sourceRows: null, targetRows: null, verification: null, rejectedRows: 3 })], null);
     expect(rows.map((r) => [r.sourceRows, r.targetRows, r.rejected, r.verification])).toEqual([
       [null, 10, 0, 'awaiting finalize'],
       [null, null, null, 'copy failed'],
+      [null, null, 3, 'copy failed'],
     ]);
   });
 
