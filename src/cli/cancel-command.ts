@@ -6,6 +6,7 @@ import { listRunTables } from '../state/run-tables.js';
 import { cancelRun, describeCancelOutcome, type CancelOutcome } from '../run/cancel-run.js';
 import type { Output } from './output.js';
 import { jobRefs, resolveRun, withServices } from './command-services.js';
+import { copyStatusOf } from '../state/table-status.js';
 
 /**
  * `cancel`: stops a run for good. Its jobs leave Redis (running ones are asked to stop, and
@@ -21,7 +22,7 @@ export async function cancelCommand(overrides: ConfigOverrides, runId: string | 
     }
     const queues = queuesFor(queuesOfRun(run.options));
     const tables = await listRunTables(target, run.id);
-    const copied = tables.filter((t) => t.status === 'copied').length;
+    const copied = tables.filter((t) => copyStatusOf(t) === 'copied').length;
     const what = `cancel run ${run.id} (schema ${run.targetSchema}, ${copied}/${tables.length} tables copied): remove its jobs from Redis, stop the running ones, restore the indexes and foreign keys it dropped`;
     if (!flags.yes) {
       if (!output.confirm) throw new UsageError(`${what}? There is no terminal to ask on; add --yes to confirm: npx my2pg cancel ${run.id} --yes`);

@@ -13,6 +13,7 @@ import type { Output } from './output.js';
 import { createStderrLane } from './progress.js';
 import { workerCommandLine } from './wait-run.js';
 import { commandLogger, jobRefs, resolveRun, waitWith, withServices, type InProcessDeps } from './command-services.js';
+import { copyStatusOf } from '../state/table-status.js';
 
 /** `--work` / `--no-work` and what the wait does by default. */
 export interface WorkFlags {
@@ -116,7 +117,7 @@ export async function resumeCommand(overrides: ConfigOverrides, runId: string | 
     const guard = await guardRunStart(target, queuesFor, run.targetSchema, { of: run.id, action: 'resume' });
     const { retried } = await retryFailedJobs(queues, run.id, jobRefs(run, tables)).finally(() => guard.release());
     for (const name of retried) if (name !== '(finalize)') await markTablePending(target, run.id, name);
-    const done = tables.filter((t) => t.status === 'copied').length;
+    const done = tables.filter((t) => copyStatusOf(t) === 'copied').length;
     output.err(`run ${run.id}: resuming, ${done}/${tables.length} tables copied${retried.length > 0 ? `; failed jobs re-queued: ${retried.join(', ')}` : ''}`);
     output.err(decision.line);
     const logger = commandLogger(config, output, lane);

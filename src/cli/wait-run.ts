@@ -12,6 +12,7 @@ import { formatFailures, formatRunReport, shellWord } from './report.js';
 import { INTERRUPTED_EXIT_CODE, type StopRequests } from '../core/shutdown.js';
 import type { QueueNames } from '../queue/target-scope.js';
 import type { Output } from './output.js';
+import { copyStatusOf } from '../state/table-status.js';
 
 /** How long no worker may be connected before a wait says so, ms. */
 const NO_WORKER_NOTICE_MS = 30_000;
@@ -156,7 +157,7 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
     await ctx.pool?.forceClose();
     // The count is a courtesy: a target gone away must not hide the way on, nor the exit 130.
     const tables = await listRunTables(target, runId).catch(() => []);
-    const copied = tables.filter((t) => t.status === 'copied').length;
+    const copied = tables.filter((t) => copyStatusOf(t) === 'copied').length;
     output.err(`run ${runId}: ${copied}/${tables.length} tables copied; finish it with: npx my2pg resume ${runId}; or stop it and restore its constraints with: npx my2pg cancel ${runId}`);
     return INTERRUPTED_EXIT_CODE;
   }
