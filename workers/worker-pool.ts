@@ -11,16 +11,7 @@ import { withPgClient } from '../src/dialect/postgres/connection.js';
 import { WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { closeAll, openSource, openTarget } from '../src/run/open-databases.js';
 import { createShutdown, settleWithin } from '../src/core/shutdown.js';
-
-/** Running workers of one process. */
-export interface WorkerPool {
-  /** Stops taking jobs, lets active ones finish within `graceMs`, then forces. Safe to call twice. */
-  close(graceMs?: number): Promise<void>;
-  /** Forces the close now (second signal); also ends a close under way. Safe to call twice. */
-  forceClose(): Promise<void>;
-  /** The queues this pool takes jobs from. */
-  queues: QueueNames;
-}
+import type { InProcessPool } from '../src/cli/wait-run.js';
 
 /** Options of a worker process. */
 export interface WorkerPoolOptions {
@@ -42,7 +33,7 @@ export interface WorkerPoolOptions {
  * Starts a copy worker (N concurrent tables) and a finalize worker on the configured services.
  * They take jobs from one target's queues only: a job of another target could not be done here.
  */
-export async function startWorkerPool(config: Config, options: WorkerPoolOptions): Promise<WorkerPool> {
+export async function startWorkerPool(config: Config, options: WorkerPoolOptions): Promise<InProcessPool> {
   const concurrency = Math.max(1, options.concurrency);
   const source: DataSource = await openSource(must(config.mysqlUrl, 'the MySQL source'), concurrency + 2);
   let target: DataSource;

@@ -19,11 +19,14 @@ const NO_WORKER_NOTICE_MS = 30_000;
 /** How often a wait asks Redis which workers are connected, ms. */
 const WORKER_CHECK_MS = 5_000;
 
-/** Workers this process runs (`worker`; `run`, `retry`/`resume` without a worker, for the wait). */
+/**
+ * Workers this process runs (`worker`; `run`, `retry`/`resume` without a worker, for the wait):
+ * what workers/worker-pool.ts starts.
+ */
 export interface InProcessPool {
-  /** Stops taking jobs, lets active ones finish within `graceMs`, then forces. */
+  /** Stops taking jobs, lets active ones finish within `graceMs`, then forces. Safe to call twice. */
   close(graceMs?: number): Promise<void>;
-  /** Hands the active jobs back to the queue now. */
+  /** Hands the active jobs back to the queue now; also ends a close under way. Safe to call twice. */
   forceClose(): Promise<void>;
   /** The queues the workers take jobs from. */
   queues: QueueNames;
