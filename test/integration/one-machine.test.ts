@@ -7,46 +7,13 @@ import { copyJobId } from '../../src/queue/contract.js';
 import { expectSidesEqual, SEED_TABLES } from '../helpers/compare.js';
 import { copyQueue, createSlowTable, expectSameContent, keysOfPrefix, queueNamesOf, stopProcess, waitMidCopy, waitUntil } from '../helpers/faults.js';
 import { BIN, createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
+import { cliOnTty } from '../helpers/terminal.js';
 
 // One machine, start to finish, as a new user meets it: `run` and the commands it prints after
 // a failure or an interruption (retry, resume, cancel), with no worker anywhere; two runs of
 // two targets sharing one Redis and one prefix; log lines on a terminal and in a pipe.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * Runs `my2pg …` under a pseudo terminal (util-linux `script`); returns everything it drew.
- * `answer` is typed once the screen shows `prompt`.
- */
-function cliOnTty(sandbox: Sandbox, args: string[], timeoutMs = 90_000, reply?: { prompt: string; answer: string }): Promise<{ code: number | null; screen: string }> {
-  const command = `stty rows 30 cols 160; exec ${[process.execPath, BIN, ...args].map(shellQuote).join(' ')}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: sandbox.env, stdio: [reply ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-    let screen = '';
-    let replied = false;
-    child.stdout!.on('data', (d: Buffer) => {
-      screen += d.toString();
-      if (reply && !replied && screen.includes(reply.prompt)) {
-        replied = true;
-        child.stdin?.write(reply.answer);
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (screen += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`my2pg ${args.join(' ')} on a TTY timed out: ${screen}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, screen });
-    });
-  });
-}
 
 /** `my2pg …` in the background, its output collected. */
 function background(sandbox: Sandbox, args: string[], extraEnv: NodeJS.ProcessEnv = {}): ChildProcess & { output: () => string; exited: Promise<number | null> } {
@@ -274,7 +241,7 @@ describe('an interrupted run is never a dead end', () => {
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toContain(`npx my2pg cancel ${runId} --yes`);
     // On a terminal it asks; anything but yes keeps the run.
-    const declined = await cliOnTty(sandbox, ['cancel', runId], 60_000, { prompt: '[y/N]', answer: 'n\r' });
+    const declined = await cliOnTty(sandbox, ['cancel', runId], { timeoutMs: 60_000, reply: { prompt: '[y/N]', answer: 'n\r' } });
     expect(declined.code, declined.screen).toBe(2);
     expect(declined.screen).toMatch(new RegExp(`cancel run ${runId} \\(schema public, \\d/6 tables copied\\): remove its jobs`));
     expect(declined.screen).toContain(`run ${runId}: not cancelled`);

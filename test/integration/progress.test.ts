@@ -1,40 +1,15 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSidesEqual } from '../helpers/compare.js';
-import { BIN, createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { cliOnTty } from '../helpers/terminal.js';
 
 // What an operator sees in a terminal while `run` works: live bars on a TTY (a real pseudo
 // terminal from util-linux `script`), plain lines in a pipe, pino JSON with --log-level.
 // A trigger slows the target down by a fixed amount so the copy spans several progress reports.
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ROWS = 100_000;
 let sandbox: Sandbox;
-
-function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Runs `my2pg …` under a pseudo terminal of 30 rows × 120 columns; returns everything it drew. */
-function cliOnTty(args: string[], timeoutMs = 90_000): Promise<{ code: number | null; screen: string }> {
-  const command = `stty rows 30 cols 120; exec ${[process.execPath, BIN, ...args].map(shellQuote).join(' ')}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: sandbox.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let screen = '';
-    child.stdout.on('data', (d: Buffer) => (screen += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (screen += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`my2pg ${args.join(' ')} on a TTY timed out: ${screen}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, screen });
-    });
-  });
-}
 
 async function expectBigEqual(): Promise<void> {
   expect(await expectSidesEqual(sandbox, { table: 'big', columns: ['id', 'label', 'amount'] })).toEqual({ big: ROWS });
@@ -74,7 +49,7 @@ describe('progress in the terminal', () => {
 
   it('on a TTY, run draws a live bar with rows/total, rows/s and ETA, redrawn in place, then the report', async () => {
     expect(() => execFileSync('script', ['--version'], { stdio: 'ignore' }), 'util-linux script is needed for a pseudo terminal').not.toThrow();
-    const { code, screen } = await cliOnTty(['run', '--tables', 'big', '--batch-size', '2000']);
+    const { code, screen } = await cliOnTty(sandbox, ['run', '--tables', 'big', '--batch-size', '2000'], { cols: 120 });
     expect(code, screen).toBe(0);
     // Redrawn in place: lines erased, the cursor moved back up over the previous frame.
     expect(screen).toContain('\x1b[2K');
