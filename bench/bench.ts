@@ -292,6 +292,25 @@ async function runPgloader(expected: Record<string, number>): Promise<Sample> {
   return { seconds: result.seconds, peakRssBytes: result.peakRssBytes, ok: result.code === 0 && wrong.length === 0, ...(wrong.length > 0 || result.code !== 0 ? { note: `exit ${result.code}; rows: ${wrong.join(', ') || 'all'}` } : {}) };
 }
 
+/** One round of pgloader on a quiet machine; its target database is dropped after. */
+async function timePgloader(round: number, counts: Record<string, number>): Promise<Sample> {
+  await settle();
+  const sample = await runPgloader(counts);
+  log(`round ${round}: pgloader ${fmt(sample.seconds)} s ${sample.note ?? ''}`);
+  await dropPgDatabase(names.pgloader);
+  return sample;
+}
+
+/** One round of my2pg per entry of --processes (0 = `run`), each added to its samples. */
+async function timeMy2pgProcesses(round: number, samples: Map<number, Sample[]>): Promise<void> {
+  for (const p of processList) {
+    await settle();
+    const s = await runMy2pg({ processes: p });
+    samples.get(p)!.push(s);
+    log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
+  }
+}
+
 function mysqlCliArgs(): string {
   const u = new URL(mysqlServer);
   return `-h ${u.hostname} -P ${u.port || '3306'} -u ${decodeURIComponent(u.username || 'root')}`;
@@ -431,18 +450,8 @@ async function compareMode(): Promise<string[]> {
       floor.push(await runFloor(BENCH_TABLES));
       log(`round ${round}: raw floor ${fmt(floor.at(-1)!.seconds)} s`);
     }
-    if (havePgloader) {
-      await settle();
-      pgl.push(await runPgloader(counts));
-      log(`round ${round}: pgloader ${fmt(pgl.at(-1)!.seconds)} s ${pgl.at(-1)!.note ?? ''}`);
-      await dropPgDatabase(names.pgloader);
-    }
-    for (const p of processList) {
-      await settle();
-      const s = await runMy2pg({ processes: p });
-      my2pgRuns.get(p)!.push(s);
-      log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
-    }
+    if (havePgloader) pgl.push(await timePgloader(round, counts));
+    await timeMy2pgProcesses(round, my2pgRuns);
     if (args.unverified) {
       await settle();
       unverified.push(await runMy2pg({ processes: 0, verifyNone: true }));
@@ -575,18 +584,8 @@ async function manyTablesMode(tableCount: number, rowCount: number): Promise<str
   const my2pg = new Map<number, Sample[]>(processList.map((p) => [p, []]));
   const pgl: Sample[] = [];
   for (let round = 1; round <= rounds; round += 1) {
-    if (havePgloader) {
-      await settle();
-      pgl.push(await runPgloader(counts));
-      log(`round ${round}: pgloader ${fmt(pgl.at(-1)!.seconds)} s ${pgl.at(-1)!.note ?? ''}`);
-      await dropPgDatabase(names.pgloader);
-    }
-    for (const p of processList) {
-      await settle();
-      const s = await runMy2pg({ processes: p });
-      my2pg.get(p)!.push(s);
-      log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
-    }
+    if (havePgloader) pgl.push(await timePgloader(round, counts));
+    await timeMy2pgProcesses(round, my2pg);
   }
   const summaries: Summary[] = [];
   for (const [p, samples] of my2pg) summaries.push({ name: p === 0 ? 'my2pg run (end to end, 1 process)' : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`, samples });
