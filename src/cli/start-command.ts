@@ -1,50 +1,17 @@
-import { loadConfig, must, readEnvironment, redactUrl, type ConfigOverrides } from '../config/config.js';
+import type { ConfigOverrides } from '../config/config.js';
 import { withPgClient } from '../dialect/postgres/connection.js';
 import { describeError, UsageError } from '../core/errors.js';
-import { splitNames } from '../vocabulary/table-selection.js';
 import { enqueueRun } from '../queue/run-queue.js';
 import { readTargetScope, registerTarget } from '../queue/target-scope.js';
 import { prepareRun, type PreparedRun } from '../run/prepare-run.js';
 import { guardRunStart } from '../run/run-guard.js';
-import { loadEntitySelections } from '../schema/entity-schemas.js';
-import { parseColumnTypeOverrides, parseTypeOverrides } from '../schema/type-overrides.js';
 import type { RunRow } from '../state/entities.js';
-import type { VerifyMethod } from '../verify/verify-run.js';
 import { getRun } from '../state/runs.js';
 import { listRunTables } from '../state/run-tables.js';
 import type { Output } from './output.js';
 import { createStderrLane } from './progress.js';
+import { resolveRunSettings, type PlanFlags, type RunSettings } from './run-settings.js';
 import { commandLogger, waitWith, withServices, type InProcessDeps } from './command-services.js';
-
-/** Options shared by `run` and `start`. */
-export interface PlanFlags {
-  tables?: string[];
-  exclude?: string[];
-  entities?: string;
-  batchSize: number;
-  /** How finalize verifies: checksum (default), count or none. */
-  verify?: VerifyMethod;
-  /** A run with rejected rows still counts as verified. */
-  allowRejects?: boolean;
-  /** `--range-rows`: estimated rows per key-range job of a big table; 0 = never split. */
-  rangeRows?: number;
-  /** Tables copied at once by in-process workers (`run`, `demo`). */
-  concurrency?: number;
-  /** `--type MYSQL=PG`, repeatable. */
-  type?: string[];
-  /** `--column-type TABLE.COLUMN=PG`, repeatable. */
-  columnType?: string[];
-  /** `--enum type|check` (commander checked the choice). */
-  enum?: 'type' | 'check';
-  /** `--nul reject|strip|bytea` (commander checked the choice). */
-  nul?: 'reject' | 'strip' | 'bytea';
-  /** `--zero-date null|reject` (commander checked the choice). */
-  zeroDate?: 'null' | 'reject';
-  /** `--fulltext-config NAME`: text search configuration of FULLTEXT's GIN indexes. */
-  fulltextConfig?: string;
-  /** `--exclude-view NAME`, repeatable: views finalize neither creates nor verifies. */
-  excludeView?: string[];
-}
 
 /** `start` (and the first half of `run`): plan, prepare the target, enqueue the flow. */
 export async function startCommand(
@@ -53,13 +20,16 @@ export async function startCommand(
   output: Output,
   inProcess?: InProcessDeps,
 ): Promise<number> {
-  // In a terminal, log lines are noise unless asked for: warn unless MY2PG_LOG_LEVEL or --log-level says otherwise.
-  const config = loadConfig(overrides, ['source', 'target', 'redis'], readEnvironment(), { logLevel: 'warn' });
+  const settings = await resolveRunSettings(overrides, flags);
+  let exitCode = 0;
+  for (const one of settings) exitCode = Math.max(exitCode, await startOne(one, flags, output, inProcess));
+  return exitCode;
+}
+
+/** Plans, prepares and enqueues one run; waits for it when asked to or when working its jobs here. */
+async function startOne({ config, input }: RunSettings, flags: PlanFlags & { wait?: boolean }, output: Output, inProcess?: InProcessDeps): Promise<number> {
   const lane = createStderrLane(output.err);
   const logger = commandLogger(config, output, lane);
-  // Checked before any connection, so a typo is exit 2 with nothing touched.
-  const typeOverrides = parseTypeOverrides([...config.typeOverrides, ...(flags.type ?? [])]);
-  const columnTypeOverrides = parseColumnTypeOverrides([...config.columnTypeOverrides, ...(flags.columnType ?? [])]);
   return withServices(config, { source: true }, async ({ source, target, queuesFor }) => {
     let prepared: PreparedRun;
     const scope = await withPgClient(target, (client) => readTargetScope(client, config.schema));
@@ -73,26 +43,7 @@ export async function startCommand(
     // until then it must not count as an unhandled rejection.
     starting?.catch(() => undefined);
     try {
-      const entities = flags.entities ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target')) : undefined;
-      prepared = await prepareRun(source!, target, {
-        tables: splitNames(flags.tables),
-        exclude: splitNames(flags.exclude),
-        entities,
-        batchSize: flags.batchSize,
-        rangeRows: flags.rangeRows,
-        sourceLabel: redactUrl(must(config.mysqlUrl, 'source')),
-        targetSchema: config.schema,
-        verify: flags.verify,
-        allowRejects: flags.allowRejects,
-        typeOverrides,
-        columnTypeOverrides,
-        enumMode: flags.enum ?? config.enumMode,
-        queues: scope.queues,
-        nul: flags.nul ?? config.nulPolicy,
-        zeroDate: flags.zeroDate ?? config.zeroDatePolicy,
-        fulltextConfig: flags.fulltextConfig ?? config.fulltextConfig,
-        excludeViews: splitNames([...config.excludeViews, ...(flags.excludeView ?? [])]),
-      });
+      prepared = await prepareRun(source!, target, { ...input, queues: scope.queues });
       await enqueueRun(queues, prepared);
       // Listed for the board, which finds every target's queues there.
       await registerTarget(queues.redis, config.queuePrefix, scope);

@@ -23,6 +23,7 @@ import { insertRun, mergeRunOptions } from '../state/runs.js';
 import { adoptUnrestoredConstraints, saveConstraints } from '../state/saved-constraints.js';
 import type { SavedConstraintRow } from '../state/entities.js';
 import type { KeyRange } from '../vocabulary/key-range.js';
+import type { NamingRules } from '../vocabulary/naming.js';
 import { planTableRanges } from './plan-table-ranges.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 import { mapWithConcurrency } from '../finalize/restore-constraints.js';
@@ -63,6 +64,10 @@ export interface RunOptions {
   fulltextConfig?: string | undefined;
   /** `--exclude-view`: source views finalize neither creates nor verifies. */
   excludeViews?: string[] | undefined;
+  /** Migration file `where`: source table → MySQL condition; only those rows are copied and verified. */
+  where?: Record<string, string> | undefined;
+  /** Migration file renames and identifier case of created objects. Default: names kept. */
+  naming?: NamingRules | undefined;
   /** The target's queues the run's jobs go to, recorded so that every later command finds them. */
   queues: QueueNames;
 }
