@@ -50,8 +50,9 @@ function addPlanOptions(command: Command): Command {
     .option('--exclude <names>', 'every table but these (comma separated, repeatable)', collect)
     .option('--exclude-view <names>', 'neither create nor verify these source views (comma separated, repeatable)', collect)
     .option('--entities <module>', 'migrate the tables (and columns) of these TypeORM entities (.js or .ts module)')
-    .option('--batch-size <n>', 'rows per COPY write', positiveInt, 5000)
-    .addOption(new Option('--verify <method>', 'how finalize verifies each table: content checksums, row counts, or not at all').choices([...VERIFY_METHODS]).default('checksum'))
+    .option('--config <file>', 'the migration file, YAML or JSON (default: my2pg.yaml in the working directory, when there is one); flags win over it')
+    .option('--batch-size <n>', 'rows per COPY write (default: 5000)', positiveInt)
+    .addOption(new Option('--verify <method>', 'how finalize verifies each table: content checksums, row counts, or not at all (default: checksum)').choices([...VERIFY_METHODS]))
     .option('--allow-rejects', 'a run whose only differences are rejected rows still counts as verified (exit 0)')
     // Type mapping of the tables my2pg creates (README: "Type mapping").
     .option('--type <mysql=pg>', "map a MySQL type to a PostgreSQL type, e.g. 'tinyint(1)=smallint' (repeatable)", collect)
@@ -60,7 +61,7 @@ function addPlanOptions(command: Command): Command {
     .addOption(new Option('--nul <policy>', 'text holding NUL characters: reject the row, strip the NULs, or create such columns as bytea (default: reject)').choices(['reject', 'strip', 'bytea']))
     .addOption(new Option('--zero-date <policy>', "MySQL's zero dates: write NULL (counted) or reject the row (default: null)").choices(['null', 'reject']))
     .option('--fulltext-config <name>', 'text search configuration of the GIN indexes made from FULLTEXT indexes (default: simple)')
-    .option('--range-rows <n>', 'split a table with an integer primary key and more rows than this into key-range jobs (0 = never)', nonNegativeInt, 500000);
+    .option('--range-rows <n>', 'split a table with an integer primary key and more rows than this into key-range jobs (0 = never; default: 500000)', nonNegativeInt);
 }
 
 /** `--work` / `--no-work` / `--concurrency` of the commands that may process a run's jobs themselves. */

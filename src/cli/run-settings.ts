@@ -3,6 +3,8 @@
  * configuration of each run and the options its planner takes. One function for all three
  * commands, so that `plan` shows exactly what `run` would do.
  */
+import { UsageError } from '../core/errors.js';
+import { readMigrationFile, type MigrationFile } from '../config/migration-file.js';
 import { loadConfig, must, readEnvironment, redactUrl, type Config, type ConfigOverrides, type Service } from '../config/config.js';
 import type { RunOptions } from '../run/prepare-run.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
@@ -10,12 +12,18 @@ import { parseColumnTypeOverrides, parseTypeOverrides } from '../schema/type-ove
 import { splitNames } from '../vocabulary/table-selection.js';
 import type { VerifyMethod } from '../verify/verify-method.js';
 
+/** Rows per COPY write unless `--batch-size` or the file says otherwise. */
+const DEFAULT_BATCH_SIZE = 5000;
+
 /** Options shared by `run`, `start` and `plan`. */
 export interface PlanFlags {
   tables?: string[];
   exclude?: string[];
   entities?: string;
-  batchSize: number;
+  /** `--config FILE`: the migration file (default: my2pg.yaml in the working directory, when there is one). */
+  config?: string;
+  /** `--batch-size`; default 5000. */
+  batchSize?: number;
   /** How finalize verifies: checksum (default), count or none. */
   verify?: VerifyMethod;
   /** A run with rejected rows still counts as verified. */
@@ -49,41 +57,119 @@ export interface RunSettings {
   input: RunInput;
 }
 
+/** Entries of a per-table record for one database of a multi-database file (`db.table` keys, prefix taken off). */
+function forDatabase<T>(record: Record<string, T> | undefined, database: string | undefined): Record<string, T> | undefined {
+  if (!record || database === undefined) return record;
+  const prefix = `${database}.`;
+  return Object.fromEntries(Object.entries(record).flatMap(([key, value]) => (key.startsWith(prefix) ? [[key.slice(prefix.length), value]] : [])));
+}
+
+/** Names of a list for one database: `db.name` entries (prefix taken off) and unqualified ones, which apply to every database. */
+function namesForDatabase(list: readonly string[] | undefined, database: string | undefined, databases: readonly string[]): string[] | undefined {
+  if (!list || database === undefined) return list ? [...list] : undefined;
+  return list.flatMap((name) => {
+    const owner = databases.find((db) => name.startsWith(`${db}.`));
+    if (owner === undefined) return [name];
+    return owner === database ? [name.slice(owner.length + 1)] : [];
+  });
+}
+
+/** In a file with `databases`, per-table keys name their database: each unqualified one is a problem. */
+function unqualifiedKeys(file: MigrationFile, databases: readonly string[]): string[] {
+  const problems: string[] = [];
+  const check = (section: string, record: Record<string, unknown> | undefined): void => {
+    for (const key of Object.keys(record ?? {})) {
+      if (!databases.some((db) => key.startsWith(`${db}.`))) problems.push(`${section}.${key}: in a file with databases, name the table as DATABASE.TABLE (one of ${databases.join(', ')})`);
+    }
+  };
+  check('where', file.where);
+  check('rename.tables', file.rename?.tables);
+  check('rename.columns', file.rename?.columns);
+  check('columnTypes', file.columnTypes);
+  return problems;
+}
+
+/** The MySQL URL with another database. */
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}
+
 /**
- * Resolves the runs a `run`/`start`/`plan` command plans. Everything a user can get wrong
- * without a connection (a type override, a URL) is checked here: exit 2, nothing touched.
+ * Resolves the runs a `run`/`start`/`plan` command plans: one, or one per source database of
+ * the migration file's `databases`. Flags win over the migration file, which wins over the
+ * environment and `.env`. Everything a user can get wrong without a connection (a type
+ * override, a URL, a key of the file) is checked here: exit 2, nothing touched.
  */
 export async function resolveRunSettings(
   overrides: ConfigOverrides,
   flags: PlanFlags,
-  options: { need?: readonly Service[]; env?: Record<string, string | undefined> } = {},
+  options: { need?: readonly Service[]; env?: Record<string, string | undefined>; cwd?: string } = {},
 ): Promise<RunSettings[]> {
+  const baseEnv = options.env ?? readEnvironment(options.cwd);
+  const file = readMigrationFile(flags.config, baseEnv, options.cwd);
+  // The file's policies stand where the environment's would: flags still win below.
+  const env: Record<string, string | undefined> = {
+    ...baseEnv,
+    ...(file?.enum ? { MY2PG_ENUM: file.enum } : {}),
+    ...(file?.nul ? { MY2PG_NUL: file.nul } : {}),
+    ...(file?.zeroDate ? { MY2PG_ZERO_DATE: file.zeroDate } : {}),
+    ...(file?.fulltextConfig ? { MY2PG_FULLTEXT_CONFIG: file.fulltextConfig } : {}),
+  };
+  const merged: ConfigOverrides = {
+    ...overrides,
+    source: overrides.source ?? file?.source,
+    target: overrides.target ?? file?.target,
+    redis: overrides.redis ?? file?.redis,
+    schema: overrides.schema ?? file?.schema,
+  };
+  const databases = Object.entries(file?.databases ?? {});
+  if (file && databases.length > 0) {
+    const problems = unqualifiedKeys(file, databases.map(([db]) => db));
+    if (overrides.schema !== undefined) problems.push(`--schema: the file gives each database its schema (databases), so --schema cannot choose one`);
+    if (problems.length > 0) throw new UsageError(`migration file ${file.path}: ${problems.join('; ')}`);
+  }
   // In a terminal, log lines are noise unless asked for: warn unless MY2PG_LOG_LEVEL or --log-level says otherwise.
-  const config = loadConfig(overrides, options.need ?? ['source', 'target', 'redis'], options.env ?? readEnvironment(), { logLevel: 'warn' });
-  const typeOverrides = parseTypeOverrides([...config.typeOverrides, ...(flags.type ?? [])]);
-  const columnTypeOverrides = parseColumnTypeOverrides([...config.columnTypeOverrides, ...(flags.columnType ?? [])]);
+  const config = loadConfig(merged, options.need ?? ['source', 'target', 'redis'], env, { logLevel: 'warn' });
+  // Checked before any connection, so a typo is exit 2 with nothing touched. Later entries win.
+  const typeOverrides = parseTypeOverrides([...config.typeOverrides, ...Object.entries(file?.types ?? {}).map(([k, v]) => `${k}=${v}`), ...(flags.type ?? [])]);
   const entities = flags.entities ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target')) : undefined;
-  return [
-    {
-      config,
+  const runs: { database: string | undefined; schema: string }[] =
+    databases.length > 0 ? databases.map(([database, schema]) => ({ database, schema })) : [{ database: undefined, schema: config.schema }];
+  const databaseNames = databases.map(([db]) => db);
+  return runs.map(({ database, schema }) => {
+    const mysqlUrl = database === undefined ? config.mysqlUrl : withDatabase(must(config.mysqlUrl, 'the MySQL source'), database);
+    const columnTypes = forDatabase(file?.columnTypes, database);
+    const columnTypeOverrides = parseColumnTypeOverrides([...config.columnTypeOverrides, ...Object.entries(columnTypes ?? {}).map(([k, v]) => `${k}=${v}`), ...(flags.columnType ?? [])]);
+    const renamedTables = forDatabase(file?.rename?.tables, database);
+    const renamedColumns = forDatabase(file?.rename?.columns, database);
+    return {
+      config: { ...config, mysqlUrl, schema },
       input: {
-        tables: splitNames(flags.tables),
-        exclude: splitNames(flags.exclude),
+        tables: splitNames(flags.tables) ?? namesForDatabase(file?.tables?.include, database, databaseNames),
+        exclude: splitNames(flags.exclude) ?? namesForDatabase(file?.tables?.exclude, database, databaseNames),
         entities,
-        batchSize: flags.batchSize,
-        rangeRows: flags.rangeRows,
-        sourceLabel: redactUrl(must(config.mysqlUrl, 'source')),
-        targetSchema: config.schema,
-        verify: flags.verify,
-        allowRejects: flags.allowRejects,
+        batchSize: flags.batchSize ?? file?.batchSize ?? DEFAULT_BATCH_SIZE,
+        rangeRows: flags.rangeRows ?? file?.rangeRows,
+        sourceLabel: redactUrl(must(mysqlUrl, 'source')),
+        targetSchema: schema,
+        verify: flags.verify ?? file?.verify,
+        allowRejects: flags.allowRejects ?? file?.allowRejects,
         typeOverrides,
         columnTypeOverrides,
         enumMode: flags.enum ?? config.enumMode,
         nul: flags.nul ?? config.nulPolicy,
         zeroDate: flags.zeroDate ?? config.zeroDatePolicy,
         fulltextConfig: flags.fulltextConfig ?? config.fulltextConfig,
-        excludeViews: splitNames([...config.excludeViews, ...(flags.excludeView ?? [])]),
+        excludeViews: splitNames([...config.excludeViews, ...(namesForDatabase(file?.views?.exclude, database, databaseNames) ?? []), ...(flags.excludeView ?? [])]),
+        where: forDatabase(file?.where, database),
+        naming: {
+          case: file?.identifierCase ?? 'keep',
+          tables: renamedTables ?? {},
+          columns: renamedColumns ?? {},
+        },
       },
-    },
-  ];
+    };
+  });
 }
