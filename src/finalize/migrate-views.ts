@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { withPgClient } from '../dialect/postgres/connection.js';
+import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
 import { describeError } from '../core/errors.js';
 import { readTargetTables } from '../dialect/postgres/catalog.js';
 import { parseMysqlSelect, UntranslatableError } from '../schema/translate/mysql-parse.js';
-import { readSourceObjects, type SourceView } from '../schema/translate/source-objects.js';
+import { readSourceObjects, type SourceObjects, type SourceView } from '../schema/translate/source-objects.js';
 import { typeOfPgColumn } from '../schema/translate/sql-types.js';
 import { orderViews, relationsReadBy, ViewTranslator, type Relation } from '../schema/translate/translate-view.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
@@ -43,9 +43,12 @@ export function describeViewProblem(view: ViewOutcome): string {
   return `view ${view.name}: ${v?.sourceRows ?? '?'} rows in MySQL, ${v?.targetRows ?? '?'} in PostgreSQL, ${v?.differenceCount ?? '?'} rows differ${rows.length > 0 ? `: ${rows.join('; ')}` : ''}${v?.note ? `: ${v.note}` : ''}; ${how}`;
 }
 
-/** The relations a run's views may read: the run's target tables, with their PostgreSQL types. */
-async function runRelations(target: DataSource, schema: string, tables: readonly RunTableRow[]): Promise<Map<string, Relation>> {
-  const targetTables = await withPgClient(target, (client) => readTargetTables(client, schema, tables.map((t) => t.targetTable)));
+/**
+ * The relations views may read: each source table's target table (source name → target
+ * table, as `tables` pairs them), with its PostgreSQL types, read through `client`.
+ */
+export async function relationsOf(client: PoolClient, schema: string, tables: readonly { tableName: string; targetTable: string }[]): Promise<Map<string, Relation>> {
+  const targetTables = await readTargetTables(client, schema, tables.map((t) => t.targetTable));
   const relations = new Map<string, Relation>();
   for (const t of tables) {
     const table = targetTables.get(t.targetTable);
@@ -55,8 +58,9 @@ async function runRelations(target: DataSource, schema: string, tables: readonly
   return relations;
 }
 
-async function viewRelation(target: DataSource, schema: string, name: string): Promise<Relation | null> {
-  const views = await withPgClient(target, (client) => readTargetTables(client, schema, [name], ['v']));
+/** A created view as views that read it see it. */
+export async function viewRelationOf(client: PoolClient, schema: string, name: string): Promise<Relation | null> {
+  const views = await readTargetTables(client, schema, [name], ['v']);
   const view = views.get(name);
   return view ? { name, targetName: name, columns: view.columns.map((c) => ({ name: c.name, type: typeOfPgColumn(c.formattedType) })) } : null;
 }
@@ -71,26 +75,12 @@ export async function migrateViews(source: DataSource, target: DataSource, run: 
   const objects = await readSourceObjects(source);
   if (objects.views.length === 0) return [];
   const excluded = new Set<string>(run.options.excludeViews ?? []);
-  const relations = await runRelations(target, run.targetSchema, tables);
-  const viewNames = new Set(objects.views.map((v) => v.name));
-  const parsed = objects.views.map((view) => {
-    try {
-      return { view, name: view.name, reads: relationsReadBy(parseMysqlSelect(view.definition)), error: null as string | null };
-    } catch (error) {
-      return { view, name: view.name, reads: [] as string[], error: (error as Error).message };
-    }
+  const relations = await withPgClient(target, (client) => relationsOf(client, run.targetSchema, tables));
+  const results = await createSourceViews(objects, run.targetSchema, relations, excluded, {
+    query: (sql) => target.query(sql),
+    relationOf: (name) => withPgClient(target, (client) => viewRelationOf(client, run.targetSchema, name)),
+    log,
   });
-  const outcomes = new Map<string, ViewOutcome>();
-  for (const item of orderViews(parsed)) {
-    const outcome = await createView(item, { excluded, relations, viewNames, outcomes, translator: new ViewTranslator(objects.database, run.targetSchema, relations), target });
-    if (outcome.status === 'created') {
-      const relation = await viewRelation(target, run.targetSchema, item.name);
-      if (relation) relations.set(item.name, relation);
-    }
-    outcomes.set(item.name, outcome);
-    await log(`view ${item.name}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''}`);
-  }
-  const results = objects.views.map((v) => outcomes.get(v.name)!);
   if (method === 'none') return results;
   for (const outcome of results) {
     if (outcome.status !== 'created') continue;
@@ -102,13 +92,46 @@ export async function migrateViews(source: DataSource, target: DataSource, run: 
   return results;
 }
 
+/**
+ * Creates the source's views through `query`, views before the views that read them, each one
+ * translated against `relations` (which grows by every view created). Used by finalize, and by
+ * `my2pg plan` in a transaction it rolls back.
+ */
+export async function createSourceViews(
+  objects: SourceObjects,
+  schema: string,
+  relations: Map<string, Relation>,
+  excluded: ReadonlySet<string>,
+  io: { query: (sql: string) => Promise<unknown>; relationOf: (name: string) => Promise<Relation | null>; log?: (line: string) => void | Promise<void> },
+): Promise<ViewOutcome[]> {
+  const viewNames = new Set(objects.views.map((v) => v.name));
+  const parsed = objects.views.map((view) => {
+    try {
+      return { view, name: view.name, reads: relationsReadBy(parseMysqlSelect(view.definition)), error: null as string | null };
+    } catch (error) {
+      return { view, name: view.name, reads: [] as string[], error: (error as Error).message };
+    }
+  });
+  const outcomes = new Map<string, ViewOutcome>();
+  for (const item of orderViews(parsed)) {
+    const outcome = await createView(item, { excluded, relations, viewNames, outcomes, translator: new ViewTranslator(objects.database, schema, relations), query: io.query });
+    if (outcome.status === 'created') {
+      const relation = await io.relationOf(item.name);
+      if (relation) relations.set(item.name, relation);
+    }
+    outcomes.set(item.name, outcome);
+    await io.log?.(`view ${item.name}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''}`);
+  }
+  return objects.views.map((v) => outcomes.get(v.name)!);
+}
+
 interface CreateContext {
   excluded: ReadonlySet<string>;
   relations: ReadonlyMap<string, Relation>;
   viewNames: ReadonlySet<string>;
   outcomes: ReadonlyMap<string, ViewOutcome>;
   translator: ViewTranslator;
-  target: DataSource;
+  query: (sql: string) => Promise<unknown>;
 }
 
 async function createView(item: { view: SourceView; name: string; reads: string[]; error: string | null }, ctx: CreateContext): Promise<ViewOutcome> {
@@ -133,7 +156,7 @@ async function createView(item: { view: SourceView; name: string; reads: string[
     throw error;
   }
   try {
-    await ctx.target.query(statement);
+    await ctx.query(statement);
   } catch (error) {
     return { name, status: 'failed', reason: `PostgreSQL refused the translation: ${describeError(error)}`, statement };
   }

@@ -44,6 +44,8 @@ export async function planCreatedTables(
     types: TypeMapOptions;
     nul: NulPolicy;
     fulltextConfig: string;
+    /** Per created table, its text columns holding NUL, when a scan already counted them (`my2pg plan`). */
+    nulColumns?: Map<string, string[]> | undefined;
   },
 ): Promise<CreatedTablesPlan> {
   const { schema, catalog, planned } = options;
@@ -84,8 +86,8 @@ export async function planCreatedTables(
   });
   const warnings = [...keyTypes.warnings];
 
-  const nulColumns = new Map<string, string[]>();
-  if (options.nul === 'bytea') {
+  const nulColumns = options.nulColumns ?? new Map<string, string[]>();
+  if (options.nul === 'bytea' && !options.nulColumns) {
     for (const plan of created) nulColumns.set(plan.table, await findNulColumns(source, sourceTable(plan.table), plan.columns));
   }
   for (const plan of planned.filter((p) => p.action === 'fill')) {

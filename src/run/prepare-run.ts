@@ -1,35 +1,23 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import type { PoolClient } from '../dialect/postgres/connection.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { UsageError } from '../core/errors.js';
-import { matchTargetTable, selectTables, type TableSelection } from '../vocabulary/table-selection.js';
-import { copyJobId, newRunId } from '../state/job-ids.js';
+import type { TableSelection } from '../vocabulary/table-selection.js';
 import type { QueueNames } from '../queue/target-scope.js';
-import { findFittedCollisions, targetIdentifier } from '../vocabulary/identifiers.js';
-import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
-import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
-import { DEFAULT_ZERO_DATE_POLICY, type ZeroDatePolicy } from '../vocabulary/type-families.js';
-import { planCreatedTables } from './plan-created-tables.js';
+import type { NulPolicy } from '../schema/nul-columns.js';
+import type { ZeroDatePolicy } from '../vocabulary/type-families.js';
 import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
-import { notMigratedObjects, unknownViewNames, type SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
-import { readSourceObjects } from '../schema/translate/source-objects.js';
-import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
-import { findZeroDateColumns, readSourceCatalog } from '../dialect/mysql/catalog.js';
-import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
-import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../dialect/postgres/catalog.js';
+import { notMigratedObjects, type SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
+import type { ColumnTypeOverride, EnumMode, TypeOverride } from '../schema/type-overrides.js';
+import { readForeignKeys } from '../dialect/postgres/catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { ensureStateSchema } from '../state/schema.js';
 import { insertRun, mergeRunOptions } from '../state/runs.js';
 import { adoptUnrestoredConstraints, saveConstraints } from '../state/saved-constraints.js';
 import type { SavedConstraintRow } from '../state/entities.js';
-import type { KeyRange } from '../vocabulary/key-range.js';
 import type { NamingRules } from '../vocabulary/naming.js';
-import { planTableRanges } from './plan-table-ranges.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
-import { mapWithConcurrency } from '../finalize/restore-constraints.js';
-
-/** Default `--range-rows`: a table with more (estimated) rows is split into key-range jobs. */
-const DEFAULT_RANGE_ROWS = 500_000;
+import { createOptionsOf, planRun, sourceTableOf, type PlannedTable } from './plan-run.js';
 
 /** Options of `start`/`run` that shape a run. */
 export interface RunOptions {
@@ -72,32 +60,6 @@ export interface RunOptions {
   queues: QueueNames;
 }
 
-/** Checks each override's PostgreSQL type against the target, listing every unknown one at once. */
-async function checkPgTypes(client: PoolClient, types: readonly string[]): Promise<void> {
-  const unknown: string[] = [];
-  for (const type of new Set(types)) {
-    const { rows } = await client.query<{ ok: boolean }>('SELECT to_regtype($1) IS NOT NULL AS ok', [type]);
-    if (!rows[0]?.ok) unknown.push(type);
-  }
-  if (unknown.length > 0) {
-    throw new UsageError(`unknown PostgreSQL type${unknown.length > 1 ? 's' : ''} in --type/--column-type: ${unknown.join(', ')}; use a type the target database has (e.g. smallint, text, numeric(20,0))`);
-  }
-}
-
-/** One table of a prepared run. */
-interface PlannedTable {
-  table: string;
-  targetTable: string;
-  action: 'fill' | 'create';
-  columns?: string[] | undefined;
-  jobId: string;
-  estimatedRows: number;
-  /** Estimated bytes (DATA_LENGTH). */
-  estimatedBytes?: number;
-  /** Key-range jobs of a split table (source key column and bounds); absent = one job. */
-  ranges?: (KeyRange & { jobId: string; column: string })[] | undefined;
-}
-
 /** A run saved in the target and ready to enqueue. */
 export interface PreparedRun {
   runId: string;
@@ -132,88 +94,21 @@ function sizeOf(plan: PlannedTable): number {
  * lose a definition), and records the run in the `my2pg` schema.
  */
 export async function prepareRun(source: DataSource, target: DataSource, options: RunOptions): Promise<PreparedRun> {
-  const schema = options.targetSchema;
-  const schemaState = await withPgClient(target, (client) => inspectTargetSchema(client, schema));
+  const plan = await planRun(source, target, options, 'run');
+  const { schema, schemaState, objects, planned, syncAlembic, fulltextConfig, nul, zeroDate, rangeRows, rangeCounts, runId } = plan;
   if (!schemaState.exists) throw new UsageError(`the target schema ${JSON.stringify(schema)} does not exist in PostgreSQL; create it (CREATE SCHEMA ${quotePg(schema)}) or pass --schema`);
   if (!schemaState.canUse || !schemaState.canCreate) {
     throw new UsageError(`the PostgreSQL user cannot write to schema ${JSON.stringify(schema)} (needs USAGE and CREATE); grant them or use another --schema`);
   }
-  const catalog = await readSourceCatalog(source);
-  const isMariaDb = catalog.serverVersion.startsWith('MariaDB');
-  const described = options.entities ?? catalog.tables.map((t) => selectionOfEntitySchema(entitySchemaFor(t)));
-  const { tables: selected, syncAlembic } = selectTables(
-    catalog.tables.map((t) => t.name),
-    { tables: options.tables, exclude: options.exclude, entities: options.entities ? described : undefined },
-  );
-  const objects = await readSourceObjects(source);
-  const unknownViews = unknownViewNames(objects, options.excludeViews ?? []);
-  if (unknownViews.length > 0) {
-    throw new UsageError(`unknown view${unknownViews.length > 1 ? 's' : ''} in --exclude-view: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`);
-  }
-  const warnings: string[] = [];
-  // Names longer than PostgreSQL's 63 bytes are cut with a hash (identifiers.ts); two that
-  // would still meet are refused before anything is written.
-  const clashes = [
-    ...findFittedCollisions(selected.map((t) => t.table)).map((g) => `tables ${g.join(', ')}`),
-    ...catalog.tables
-      .filter((t) => selected.some((sel) => sel.table === t.name))
-      .flatMap((t) => findFittedCollisions(t.columns.map((c) => c.name)).map((g) => `columns ${g.join(', ')} of table ${t.name}`)),
-  ];
-  if (clashes.length > 0) throw new UsageError(`names that PostgreSQL cannot tell apart once cut to 63 bytes: ${clashes.join('; ')}; exclude or rename them`);
+  const warnings = [...plan.warnings];
+  const translated = [...plan.translated];
+  const created = planned.filter((p) => p.action === 'create');
   // Only now that the input is known good: a refused start must leave the target untouched.
   try {
     await ensureStateSchema(target);
   } catch (error) {
     throw new UsageError(`cannot create my2pg's state schema "my2pg" in the target: ${(error as Error).message}; grant CREATE on the database or create the schema for this user`);
   }
-
-  const existing = await withPgClient(target, (client) => readTargetTables(client, schema));
-  const existingNames = [...existing.keys()];
-  const runId = newRunId();
-  /** The existing target table of a source table: same name (or its 63-byte form), else one same name ignoring case. */
-  const matchExisting = (name: string): string | undefined =>
-    matchTargetTable(name, existingNames) ?? (targetIdentifier(name) !== name ? matchTargetTable(targetIdentifier(name), existingNames) : undefined);
-  const planned: PlannedTable[] = selected.map((sel) => {
-    const source = catalog.tables.find((t) => t.name === sel.table)!;
-    const match = matchExisting(sel.table);
-    return {
-      table: sel.table,
-      targetTable: match ?? targetIdentifier(sel.table),
-      action: match ? 'fill' : 'create',
-      columns: options.entities ? sel.columns : undefined,
-      jobId: copyJobId(runId, sel.table),
-      estimatedRows: source.estimatedRows,
-      estimatedBytes: source.dataBytes ?? 0,
-    };
-  });
-  const knownTables = new Set([...existingNames, ...planned.map((p) => p.targetTable)]);
-  const columnOverrides = resolveColumnOverrides(options.columnTypeOverrides ?? [], catalog.tables);
-  const postgisSchema = await withPgClient(target, async (client) => {
-    await checkPgTypes(client, [...(options.typeOverrides ?? []).map((o) => o.pgType), ...(options.columnTypeOverrides ?? []).map((o) => o.pgType)]);
-    const { rows } = await client.query<{ schema: string }>("SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'");
-    return rows[0]?.schema ?? null;
-  });
-  const typeOptions: TypeMapOptions = { typeOverrides: options.typeOverrides ?? [], columnOverrides, enumMode: options.enumMode ?? 'type', postgisSchema };
-  const fulltextConfig = options.fulltextConfig ?? DEFAULT_FULLTEXT_CONFIG;
-  const nul = options.nul ?? DEFAULT_NUL_POLICY;
-  const created = planned.filter((p) => p.action === 'create');
-  const createdPlan = await planCreatedTables(source, target, { schema, catalog, planned, existing, matchExisting, types: typeOptions, nul, fulltextConfig });
-  warnings.push(...createdPlan.warnings);
-  const translated = [...createdPlan.translated];
-  for (const [table] of columnOverrides) {
-    if (!planned.some((p) => p.table === table && p.action === 'create')) warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
-  }
-  // Zero dates in NOT NULL columns land as NULL, so those columns are created nullable (one scan
-  // per such table, before the load; a few tables at once, since each is a full scan). Under
-  // --zero-date reject their rows are set aside instead, and the columns keep NOT NULL.
-  const zeroDate = options.zeroDate ?? DEFAULT_ZERO_DATE_POLICY;
-  const zeroDateColumns = new Map<string, string[]>();
-  await mapWithConcurrency(zeroDate === 'null' ? created : [], 3, async (plan) => {
-    zeroDateColumns.set(plan.table, await findZeroDateColumns(source, catalog.tables.find((t) => t.name === plan.table)!));
-  });
-
-  const rangeRows = options.rangeRows ?? DEFAULT_RANGE_ROWS;
-  const rangeCounts = await planTableRanges(source, catalog, planned, rangeRows);
 
   let droppedForeignKeys = 0;
   let droppedIndexes = 0;
@@ -224,7 +119,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       {
         id: runId,
         targetSchema: schema,
-        sourceDatabase: catalog.database,
+        sourceDatabase: plan.catalog.database,
         source: options.sourceLabel,
         options: {
           batchSize: options.batchSize,
@@ -253,27 +148,14 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     // Statements and saved definitions go in a few round trips (a schema may have hundreds of tables).
     const statements: string[] = [];
     const saved: Omit<SavedConstraintRow, 'id' | 'savedAt' | 'restoredAt' | 'error'>[] = [];
-    for (const plan of created) {
-      const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
-      const { ddl, generated, checks, executed } = await createTranslatedTable((sql) => runner.query(sql), sourceTable, schema, {
-        columns: plan.columns,
-        isMariaDb,
-        knownTables,
-        types: typeOptions,
-        zeroDateColumns: zeroDateColumns.get(plan.table) ?? [],
-        targetName: plan.targetTable,
-        tableNames: createdPlan.tableNames,
-        keyTypes: createdPlan.keyTypes.get(plan.table),
-        byteaColumns: createdPlan.nulColumns.get(plan.table),
-        fulltextConfig,
-        names: createdPlan.names,
-      }, objects);
+    for (const table of created) {
+      const { ddl, generated, checks, executed } = await createTranslatedTable((sql) => runner.query(sql), sourceTableOf(plan, table), schema, createOptionsOf(plan, table), objects);
       schemaObjects.generated.push(...generated);
       schemaObjects.checks.push(...checks);
       warnings.push(...ddl.warnings);
       translated.push(...ddl.notes);
       if (!executed) statements.push(...ddl.statements);
-      for (const item of ddl.deferred) saved.push({ runId, kind: item.kind, schemaName: schema, tableName: plan.targetTable, name: item.name, definition: item.definition });
+      for (const item of ddl.deferred) saved.push({ runId, kind: item.kind, schemaName: schema, tableName: table.targetTable, name: item.name, definition: item.definition });
     }
     await runStatements(runner, statements);
     // What became of generated columns, CHECKs and the objects not migrated: finalize and status report it.

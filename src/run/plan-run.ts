@@ -1,0 +1,252 @@
+import type { DataSource } from 'typeorm';
+import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import { UsageError } from '../core/errors.js';
+import { matchTargetTable, selectTables } from '../vocabulary/table-selection.js';
+import { copyJobId, newRunId, type RangeCounts } from '../state/job-ids.js';
+import { findFittedCollisions, targetIdentifier } from '../vocabulary/identifiers.js';
+import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
+import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
+import { DEFAULT_ZERO_DATE_POLICY, type ZeroDatePolicy } from '../vocabulary/type-families.js';
+import type { createTranslatedTable } from '../schema/translate/create-translated-table.js';
+import { planCreatedTables, type CreatedTablesPlan } from './plan-created-tables.js';
+import { unknownViewNames } from '../schema/translate/schema-objects.js';
+import { readSourceObjects, type SourceObjects } from '../schema/translate/source-objects.js';
+import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
+import { findZeroDateColumns, readSourceCatalog, type SourceCatalog, type SourceTable } from '../dialect/mysql/catalog.js';
+import { resolveColumnOverrides, type TypeMapOptions } from '../schema/type-overrides.js';
+import { inspectTargetSchema, readTargetTables, type TargetTable } from '../dialect/postgres/catalog.js';
+import type { KeyRange } from '../vocabulary/key-range.js';
+import { planTableRanges } from './plan-table-ranges.js';
+import { mapWithConcurrency } from '../finalize/restore-constraints.js';
+import { mapColumnType } from '../schema/type-map.js';
+import { findTargetColumn } from '../vocabulary/column-pairs.js';
+import { countProbes, probesOf, structuralHazards, type Hazard, type HazardProbe } from '../schema/hazards.js';
+import type { RunOptions } from './prepare-run.js';
+
+/** Default `--range-rows`: a table with more (estimated) rows is split into key-range jobs. */
+const DEFAULT_RANGE_ROWS = 500_000;
+
+/** One table of a planned run. */
+export interface PlannedTable {
+  table: string;
+  targetTable: string;
+  action: 'fill' | 'create';
+  columns?: string[] | undefined;
+  jobId: string;
+  estimatedRows: number;
+  /** Estimated bytes (DATA_LENGTH). */
+  estimatedBytes?: number;
+  /** Key-range jobs of a split table (source key column and bounds); absent = one job. */
+  ranges?: (KeyRange & { jobId: string; column: string })[] | undefined;
+}
+
+/**
+ * How much of the data the planner reads: `run` scans what the created tables' DDL depends on
+ * (zero dates in NOT NULL columns, NUL characters under `--nul bytea`); `count` reads each
+ * table once to count every hazard exactly (`my2pg plan`); `quick` reads no rows at all.
+ */
+export type PlanReading = 'run' | 'count' | 'quick';
+
+/** Everything a run is decided from, read from both catalogs (and, as `reading` says, the data); nothing is written. */
+export interface RunPlan {
+  runId: string;
+  schema: string;
+  /** The target schema as it is: missing, or not writable by this user. */
+  schemaState: { exists: boolean; canUse: boolean; canCreate: boolean };
+  catalog: SourceCatalog;
+  isMariaDb: boolean;
+  objects: SourceObjects;
+  planned: PlannedTable[];
+  syncAlembic: boolean;
+  existing: Map<string, TargetTable>;
+  matchExisting: (sourceTable: string) => string | undefined;
+  knownTables: Set<string>;
+  typeOptions: TypeMapOptions;
+  /** Source table → column → PostgreSQL type from `--column-type`. */
+  columnOverrides: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  fulltextConfig: string;
+  nul: NulPolicy;
+  zeroDate: ZeroDatePolicy;
+  createdPlan: CreatedTablesPlan;
+  /** Per created table, the NOT NULL date columns holding zero dates (created nullable under --zero-date null). */
+  zeroDateColumns: Map<string, string[]>;
+  rangeRows: number;
+  rangeCounts: RangeCounts;
+  /** Per source table, what will not arrive as it is (counted unless `reading` is `quick`). */
+  hazards: Map<string, Hazard[]>;
+  warnings: string[];
+  translated: string[];
+}
+
+/** Checks each override's PostgreSQL type against the target, listing every unknown one at once. */
+async function checkPgTypes(client: PoolClient, types: readonly string[]): Promise<void> {
+  const unknown: string[] = [];
+  for (const type of new Set(types)) {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT to_regtype($1) IS NOT NULL AS ok', [type]);
+    if (!rows[0]?.ok) unknown.push(type);
+  }
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown PostgreSQL type${unknown.length > 1 ? 's' : ''} in --type/--column-type: ${unknown.join(', ')}; use a type the target database has (e.g. smallint, text, numeric(20,0))`);
+  }
+}
+
+/**
+ * Plans a run from both catalogs: which tables, created or filled under which names, with
+ * which types, in which key ranges, and what will not arrive as it is. The same plan drives
+ * `run`/`start` (prepareRun, which then writes it) and `my2pg plan` (which only shows it).
+ * Nothing is written anywhere; a usage problem (unknown table, view or type) is a UsageError.
+ */
+export async function planRun(source: DataSource, target: DataSource, options: Omit<RunOptions, 'queues'>, reading: PlanReading): Promise<RunPlan> {
+  const schema = options.targetSchema;
+  const schemaState = await withPgClient(target, (client) => inspectTargetSchema(client, schema));
+  const catalog = await readSourceCatalog(source);
+  const isMariaDb = catalog.serverVersion.startsWith('MariaDB');
+  const described = options.entities ?? catalog.tables.map((t) => selectionOfEntitySchema(entitySchemaFor(t)));
+  const { tables: selected, syncAlembic } = selectTables(
+    catalog.tables.map((t) => t.name),
+    { tables: options.tables, exclude: options.exclude, entities: options.entities ? described : undefined },
+  );
+  const objects = await readSourceObjects(source);
+  const unknownViews = unknownViewNames(objects, options.excludeViews ?? []);
+  if (unknownViews.length > 0) {
+    throw new UsageError(`unknown view${unknownViews.length > 1 ? 's' : ''} in --exclude-view: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`);
+  }
+  const warnings: string[] = [];
+  // Names longer than PostgreSQL's 63 bytes are cut with a hash (identifiers.ts); two that
+  // would still meet are refused before anything is written.
+  const clashes = [
+    ...findFittedCollisions(selected.map((t) => t.table)).map((g) => `tables ${g.join(', ')}`),
+    ...catalog.tables
+      .filter((t) => selected.some((sel) => sel.table === t.name))
+      .flatMap((t) => findFittedCollisions(t.columns.map((c) => c.name)).map((g) => `columns ${g.join(', ')} of table ${t.name}`)),
+  ];
+  if (clashes.length > 0) throw new UsageError(`names that PostgreSQL cannot tell apart once cut to 63 bytes: ${clashes.join('; ')}; exclude or rename them`);
+
+  const existing = schemaState.exists ? await withPgClient(target, (client) => readTargetTables(client, schema)) : new Map<string, TargetTable>();
+  const existingNames = [...existing.keys()];
+  const runId = newRunId();
+  /** The existing target table of a source table: same name (or its 63-byte form), else one same name ignoring case. */
+  const matchExisting = (name: string): string | undefined =>
+    matchTargetTable(name, existingNames) ?? (targetIdentifier(name) !== name ? matchTargetTable(targetIdentifier(name), existingNames) : undefined);
+  const planned: PlannedTable[] = selected.map((sel) => {
+    const source = catalog.tables.find((t) => t.name === sel.table)!;
+    const match = matchExisting(sel.table);
+    return {
+      table: sel.table,
+      targetTable: match ?? targetIdentifier(sel.table),
+      action: match ? 'fill' : 'create',
+      columns: options.entities ? sel.columns : undefined,
+      jobId: copyJobId(runId, sel.table),
+      estimatedRows: source.estimatedRows,
+      estimatedBytes: source.dataBytes ?? 0,
+    };
+  });
+  const knownTables = new Set([...existingNames, ...planned.map((p) => p.targetTable)]);
+  const columnOverrides = resolveColumnOverrides(options.columnTypeOverrides ?? [], catalog.tables);
+  const postgisSchema = await withPgClient(target, async (client) => {
+    await checkPgTypes(client, [...(options.typeOverrides ?? []).map((o) => o.pgType), ...(options.columnTypeOverrides ?? []).map((o) => o.pgType)]);
+    const { rows } = await client.query<{ schema: string }>("SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'");
+    return rows[0]?.schema ?? null;
+  });
+  const typeOptions: TypeMapOptions = { typeOverrides: options.typeOverrides ?? [], columnOverrides, enumMode: options.enumMode ?? 'type', postgisSchema };
+  const fulltextConfig = options.fulltextConfig ?? DEFAULT_FULLTEXT_CONFIG;
+  const nul = options.nul ?? DEFAULT_NUL_POLICY;
+  const zeroDate = options.zeroDate ?? DEFAULT_ZERO_DATE_POLICY;
+  const created = planned.filter((p) => p.action === 'create');
+  const sourceTable = (name: string) => catalog.tables.find((t) => t.name === name)!;
+
+  const hazards = new Map<string, Hazard[]>();
+  const zeroDateColumns = new Map<string, string[]>();
+  let nulColumns: Map<string, string[]> | undefined;
+  if (reading === 'count') {
+    // One read of each table counts every hazard; the DDL's scans below take their answers from it.
+    nulColumns = new Map();
+    const policies = { nul, zeroDate, allowRejects: Boolean(options.allowRejects) };
+    await mapWithConcurrency(planned, 3, async (plan) => {
+      const table = sourceTable(plan.table);
+      const targetTable = plan.action === 'fill' ? existing.get(plan.targetTable) : undefined;
+      const columns = plan.columns ? table.columns.filter((c) => plan.columns!.includes(c.name)) : table.columns;
+      const probes: HazardProbe[] = columns.flatMap((column) => {
+        const found = targetTable ? findTargetColumn(targetTable, column.name) : undefined;
+        if (targetTable && !found) return [];
+        const pgType = found?.formattedType ?? mapColumnType(column, typeOptions, plan.table).sql;
+        return probesOf(column, pgType, policies, found);
+      });
+      const counts = await countProbes(source, plan.table, probes, options.where?.[plan.table]);
+      const counted: Hazard[] = probes.flatMap((p, i) => (counts[i]! > 0 ? [{ kind: p.kind, column: p.column, count: counts[i]!, blocking: p.blocking, fix: p.fix }] : []));
+      hazards.set(plan.table, [...structuralHazards(table, targetTable, plan.columns), ...counted]);
+      if (plan.action === 'create') {
+        const withCount = (kind: string) => counted.filter((h) => h.kind === kind).map((h) => h.column!);
+        if (zeroDate === 'null') zeroDateColumns.set(plan.table, withCount('zero-date').filter((name) => !table.columns.find((c) => c.name === name)!.nullable));
+        if (nul === 'bytea') nulColumns!.set(plan.table, withCount('nul-character'));
+      }
+    });
+  } else {
+    for (const plan of planned) {
+      hazards.set(plan.table, structuralHazards(sourceTable(plan.table), plan.action === 'fill' ? existing.get(plan.targetTable) : undefined, plan.columns));
+    }
+    if (reading === 'quick') nulColumns = new Map();
+    // Zero dates in NOT NULL columns land as NULL, so those columns are created nullable (one scan
+    // per such table, before the load; a few tables at once, since each is a full scan). Under
+    // --zero-date reject their rows are set aside instead, and the columns keep NOT NULL.
+    await mapWithConcurrency(zeroDate === 'null' && reading === 'run' ? created : [], 3, async (plan) => {
+      zeroDateColumns.set(plan.table, await findZeroDateColumns(source, sourceTable(plan.table)));
+    });
+  }
+  const createdPlan = await planCreatedTables(source, target, { schema, catalog, planned, existing, matchExisting, types: typeOptions, nul, fulltextConfig, nulColumns });
+  warnings.push(...createdPlan.warnings);
+  const translated = [...createdPlan.translated];
+  for (const [table] of columnOverrides) {
+    if (!planned.some((p) => p.table === table && p.action === 'create')) warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
+  }
+
+  const rangeRows = options.rangeRows ?? DEFAULT_RANGE_ROWS;
+  const rangeCounts = await planTableRanges(source, catalog, planned, rangeRows);
+  return {
+    runId,
+    schema,
+    schemaState,
+    catalog,
+    isMariaDb,
+    objects,
+    planned,
+    syncAlembic,
+    existing,
+    matchExisting,
+    knownTables,
+    typeOptions,
+    columnOverrides,
+    fulltextConfig,
+    nul,
+    zeroDate,
+    createdPlan,
+    zeroDateColumns,
+    rangeRows,
+    rangeCounts,
+    hazards,
+    warnings,
+    translated,
+  };
+}
+
+/** The source table of a planned table. */
+export function sourceTableOf(plan: RunPlan, table: PlannedTable): SourceTable {
+  return plan.catalog.tables.find((t) => t.name === table.table)!;
+}
+
+/** How a created table is built (the same for the run and for `my2pg plan`'s trial). */
+export function createOptionsOf(plan: RunPlan, table: PlannedTable): Parameters<typeof createTranslatedTable>[3] {
+  return {
+    columns: table.columns,
+    isMariaDb: plan.isMariaDb,
+    knownTables: plan.knownTables,
+    types: plan.typeOptions,
+    zeroDateColumns: plan.zeroDateColumns.get(table.table) ?? [],
+    targetName: table.targetTable,
+    tableNames: plan.createdPlan.tableNames,
+    keyTypes: plan.createdPlan.keyTypes.get(table.table),
+    byteaColumns: plan.createdPlan.nulColumns.get(table.table),
+    fulltextConfig: plan.fulltextConfig,
+    names: plan.createdPlan.names,
+  };
+}

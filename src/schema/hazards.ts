@@ -1,0 +1,194 @@
+/**
+ * What will not arrive as it is, found before a run (`my2pg plan`): per column, the values
+ * PostgreSQL cannot hold or the target column cannot take, counted exactly by one scan of the
+ * table; and what the catalogs alone say will fail (a source column the target lacks, a NOT
+ * NULL target column nobody fills). Each hazard says whether it keeps the run from ending
+ * verified (`blocking`) and how to fix it.
+ */
+import type { DataSource } from 'typeorm';
+import { queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
+import { quoteMysql } from '../dialect/mysql/quote.js';
+import type { SourceColumn, SourceTable } from '../dialect/mysql/catalog.js';
+import type { TargetColumn, TargetTable } from '../dialect/postgres/catalog.js';
+import { DATE_TYPES, INTEGER_TYPES, TEXT_TYPES, type ZeroDatePolicy } from '../vocabulary/type-families.js';
+import { findTargetColumn } from '../vocabulary/column-pairs.js';
+import type { NulPolicy } from './nul-columns.js';
+
+/** Kebab-case words, stable in `plan --json`. */
+export type HazardKind =
+  | 'zero-date'
+  | 'nul-character'
+  | 'invalid-json'
+  | 'unsigned-beyond-bigint'
+  | 'out-of-range'
+  | 'too-long'
+  | 'not-an-enum-label'
+  | 'not-boolean'
+  | 'missing-target-column'
+  | 'unfilled-not-null-column'
+  | 'generated-target-column'
+  | 'no-primary-key'
+  | 'target-schema-missing'
+  | 'ddl-refused';
+
+export interface Hazard {
+  kind: HazardKind;
+  /** The source column (or, for an unfilled target column, the target column); null for the table. */
+  column: string | null;
+  /** Exact number of rows concerned; null when not counted (`--quick`, or nothing to count). */
+  count: number | null;
+  /** Whether the run would not end verified (rows rejected, or the table failing). */
+  blocking: boolean;
+  /** What the hazard does and how to avoid it, in one sentence. */
+  fix: string;
+}
+
+/** What the run does with these values, as chosen by the operator. */
+export interface HazardPolicies {
+  nul: NulPolicy;
+  zeroDate: ZeroDatePolicy;
+  allowRejects: boolean;
+}
+
+/** A counting expression for one hazard of one column; the scan sums every probe of a table in one query. */
+export interface HazardProbe {
+  kind: HazardKind;
+  column: string;
+  /** A MySQL expression that is 1 for a row concerned (NULL or 0 otherwise). */
+  condition: string;
+  blocking: boolean;
+  fix: string;
+}
+
+const BIGINT_MAX = '9223372036854775807';
+const INT_RANGES: Record<string, [string, string]> = {
+  int2: ['-32768', '32767'],
+  int4: ['-2147483648', '2147483647'],
+  int8: ['-9223372036854775808', BIGINT_MAX],
+};
+
+/** The part of a rejected row's fix that `--allow-rejects` adds. */
+function rejected(policies: HazardPolicies, what: string, fix: string): { blocking: boolean; fix: string } {
+  return policies.allowRejects
+    ? { blocking: false, fix: `${what}: set aside in my2pg.rejected_rows (--allow-rejects counts the run as verified); ${fix}` }
+    : { blocking: true, fix: `${what}: set aside in my2pg.rejected_rows, so the run is not verified; ${fix}, or pass --allow-rejects` };
+}
+
+/**
+ * The probes of one source column, given the PostgreSQL type it lands in (`pgType`, as
+ * format_type() prints it) and, for a table that exists in the target, its column.
+ */
+export function probesOf(column: SourceColumn, pgType: string, policies: HazardPolicies, existing?: TargetColumn): HazardProbe[] {
+  if (column.generated) return [];
+  const c = quoteMysql(column.name);
+  const probes: HazardProbe[] = [];
+  const add = (kind: HazardKind, condition: string, outcome: { blocking: boolean; fix: string }): void => {
+    probes.push({ kind, column: column.name, condition, ...outcome });
+  };
+  if (DATE_TYPES.has(column.dataType)) {
+    // A zero date is one whose month or day is 0; MONTH()/DAYOFMONTH() return 0 exactly for those.
+    const condition = `(MONTH(${c}) = 0 OR DAYOFMONTH(${c}) = 0)`;
+    if (policies.zeroDate === 'reject') add('zero-date', condition, rejected(policies, 'rows with a zero date', '--zero-date null writes NULL instead (counted)'));
+    else if (existing?.notNull) add('zero-date', condition, rejected(policies, `written as NULL, which the existing NOT NULL column ${existing.name} refuses`, `make ${existing.name} nullable, or drop the table so my2pg creates it`));
+    else add('zero-date', condition, { blocking: false, fix: 'written as NULL and counted per column (--zero-date reject sets the rows aside instead)' });
+  }
+  if (TEXT_TYPES.has(column.dataType) || column.dataType === 'json') {
+    const condition = `LOCATE(X'00', CONVERT(${c} USING utf8mb4)) > 0`;
+    const bytea = pgType === 'bytea';
+    if (bytea) add('nul-character', condition, { blocking: false, fix: 'the column is bytea (--nul bytea), so the bytes arrive as they are' });
+    else if (policies.nul === 'strip') add('nul-character', condition, { blocking: false, fix: 'the NUL characters are removed (--nul strip) and counted per column' });
+    else add('nul-character', condition, rejected(policies, 'rows with a NUL character, which PostgreSQL text cannot hold', '--nul strip removes them (counted) or --nul bytea creates such columns as bytea'));
+  }
+  if (column.dataType === 'json' && /^jsonb?$/.test(pgType)) {
+    add('invalid-json', `(NOT JSON_VALID(${c}) OR LOCATE('\\\\u0000', ${c}) > 0)`, rejected(policies, 'JSON that jsonb refuses (invalid, or holding \\u0000)', `map the column to text (--column-type TABLE.${column.name}=text)`));
+  }
+  const integer = INTEGER_TYPES.has(column.dataType) || column.dataType === 'decimal' || column.dataType === 'year' || column.dataType === 'bit';
+  const targetInt = /^(smallint|integer|bigint)$/.exec(pgType)?.[1];
+  if (column.dataType === 'bigint' && column.unsigned && targetInt === 'bigint' && !existing) {
+    add('unsigned-beyond-bigint', `${c} > ${BIGINT_MAX}`, rejected(policies, 'unsigned values above 9223372036854775807, the largest bigint', `map the column to numeric(20) (--column-type TABLE.${column.name}=numeric(20))`));
+  }
+  if (!existing) return probes;
+  // A table that exists keeps its own types: which values it cannot take.
+  const range = INT_RANGES[existing.typeName];
+  if (range && (integer || column.dataType === 'float' || column.dataType === 'double')) {
+    add(
+      column.dataType === 'bigint' && column.unsigned && existing.typeName === 'int8' ? 'unsigned-beyond-bigint' : 'out-of-range',
+      `(${c} < ${range[0]} OR ${c} > ${range[1]})`,
+      rejected(policies, `values outside the range of the existing ${existing.formattedType} column`, `widen the target column (ALTER TABLE … ALTER COLUMN ${existing.name} TYPE bigint or numeric)`),
+    );
+  }
+  const numeric = /^numeric\((\d+),(\d+)\)$/.exec(existing.formattedType);
+  if (numeric && (integer || ['decimal', 'float', 'double'].includes(column.dataType))) {
+    const whole = Number(numeric[1]) - Number(numeric[2]);
+    add('out-of-range', `ABS(${c}) >= POW(10, ${whole})`, rejected(policies, `values with more than ${whole} digits before the point, which ${existing.formattedType} cannot hold`, `widen the target column ${existing.name}`));
+  }
+  const length = /^(?:character varying|character|varchar|char)\((\d+)\)$/.exec(existing.formattedType);
+  if (length && (TEXT_TYPES.has(column.dataType) || column.dataType === 'enum' || column.dataType === 'set')) {
+    add('too-long', `CHAR_LENGTH(${c}) > ${length[1]}`, rejected(policies, `values longer than ${existing.formattedType}`, `widen the target column ${existing.name} (ALTER COLUMN … TYPE text)`));
+  }
+  if (existing.category === 'E' && existing.enumLabels) {
+    const labels = existing.enumLabels.map((l) => `'${l.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(', ');
+    add('not-an-enum-label', `CAST(${c} AS BINARY) NOT IN (${labels})`, rejected(policies, `values that are not labels of the enum type ${existing.formattedType}`, `add the labels to the type (ALTER TYPE … ADD VALUE)`));
+  }
+  if (existing.category === 'B' && (integer || column.dataType === 'bit')) {
+    add('not-boolean', `${c} NOT IN (0, 1)`, rejected(policies, 'values other than 0 and 1 going into a boolean column', `make the target column ${existing.name} smallint`));
+  }
+  return probes;
+}
+
+/**
+ * Counts every probe of a table in one query (one read of the table); `where` limits it to
+ * the rows the run copies.
+ */
+export async function countProbes(source: DataSource, table: string, probes: readonly HazardProbe[], where?: string): Promise<number[]> {
+  if (probes.length === 0) return [];
+  return withMysqlConnection(source, async (connection) => {
+    const sums = probes.map((p, i) => `COALESCE(SUM(CASE WHEN ${p.condition} THEN 1 ELSE 0 END), 0) AS h${i}`);
+    const rows = await queryMysql<Record<string, unknown>[]>(connection, `SELECT ${sums.join(', ')} FROM ${quoteMysql(table)}${where ? ` WHERE (${where})` : ''}`);
+    const row = rows[0] ?? {};
+    return probes.map((_p, i) => Number(row[`h${i}`] ?? 0));
+  });
+}
+
+/**
+ * What the catalogs alone say about a table filled into an existing target table: source
+ * columns it lacks, NOT NULL columns without a default that no source column fills, and
+ * columns PostgreSQL computes that the source fills. Each makes the table fail.
+ */
+export function structuralHazards(source: SourceTable, target: TargetTable | undefined, only?: readonly string[]): Hazard[] {
+  const hazards: Hazard[] = [];
+  if (source.primaryKey.length === 0) {
+    hazards.push({ kind: 'no-primary-key', column: null, count: null, blocking: false, fix: 'copied by one job and verified as a whole table (no key ranges, no per-row diagnosis); add a primary key to get both' });
+  }
+  if (!target) return hazards;
+  const columns = only ? source.columns.filter((c) => only.includes(c.name)) : source.columns;
+  const filled = new Set<string>();
+  for (const column of columns) {
+    const found = findTargetColumn(target, column.name);
+    if (!found) {
+      hazards.push({
+        kind: 'missing-target-column',
+        column: column.name,
+        count: null,
+        blocking: true,
+        fix: `the target table ${target.name} has no column ${column.name}, so the table would fail: add it (ALTER TABLE ${target.name} ADD COLUMN …), exclude the table, or drop it so my2pg creates it`,
+      });
+      continue;
+    }
+    filled.add(found.name);
+    if (found.generated && !column.generated) {
+      hazards.push({ kind: 'generated-target-column', column: column.name, count: null, blocking: true, fix: `target column ${found.name} is GENERATED ALWAYS, so COPY cannot fill it: make it a plain column or exclude the table` });
+    }
+  }
+  for (const column of target.columns) {
+    if (filled.has(column.name) || !column.notNull || column.hasDefault || column.identity !== '' || column.generated) continue;
+    hazards.push({
+      kind: 'unfilled-not-null-column',
+      column: column.name,
+      count: null,
+      blocking: true,
+      fix: `target column ${column.name} is NOT NULL without a default and no source column fills it, so every row would fail: give it a DEFAULT or make it nullable`,
+    });
+  }
+  return hazards;
+}
