@@ -94,6 +94,16 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       result.exitCode = await startCommand(globalOverrides(command), options, output, inProcess);
     });
 
+  addPlanOptions(program.command('plan').description('show what run would do, writing nothing: tables, DDL, type mapping, hazards with exact counts, blockers; exit 1 when something would fail'))
+    .option('--json', 'print the plan as JSON (documented in the README, stable)')
+    .option('--markdown <file>', 'also write the plan as Markdown to this file')
+    .option('--quick', 'read only the catalogs: no table is read, so value hazards are not counted')
+    .option('--concurrency <n>', 'tables copied at once, for the duration estimate', positiveInt, 2)
+    .action(async (options, command: Command) => {
+      const { planCommand } = await import('./plan-command.js');
+      result.exitCode = await planCommand(globalOverrides(command), options, output);
+    });
+
   addPlanOptions(program.command('start').description('plan and enqueue a run for separate workers; prints the run id'))
     .option('--wait', 'wait until every job completed or failed for good, then print the report')
     .action(async (options, command: Command) => {

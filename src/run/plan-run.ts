@@ -72,6 +72,8 @@ export interface RunPlan {
   zeroDateColumns: Map<string, string[]>;
   rangeRows: number;
   rangeCounts: RangeCounts;
+  /** Per source table, its exact number of rows (the rows `where` keeps), when `reading` is `count`. */
+  countedRows: Map<string, number>;
   /** Per source table, what will not arrive as it is (counted unless `reading` is `quick`). */
   hazards: Map<string, Hazard[]>;
   warnings: string[];
@@ -156,6 +158,7 @@ export async function planRun(source: DataSource, target: DataSource, options: O
   const sourceTable = (name: string) => catalog.tables.find((t) => t.name === name)!;
 
   const hazards = new Map<string, Hazard[]>();
+  const countedRows = new Map<string, number>();
   const zeroDateColumns = new Map<string, string[]>();
   let nulColumns: Map<string, string[]> | undefined;
   if (reading === 'count') {
@@ -172,7 +175,8 @@ export async function planRun(source: DataSource, target: DataSource, options: O
         const pgType = found?.formattedType ?? mapColumnType(column, typeOptions, plan.table).sql;
         return probesOf(column, pgType, policies, found);
       });
-      const counts = await countProbes(source, plan.table, probes, options.where?.[plan.table]);
+      const { rows, counts } = await countProbes(source, plan.table, probes, options.where?.[plan.table]);
+      countedRows.set(plan.table, rows);
       const counted: Hazard[] = probes.flatMap((p, i) => (counts[i]! > 0 ? [{ kind: p.kind, column: p.column, count: counts[i]!, blocking: p.blocking, fix: p.fix }] : []));
       hazards.set(plan.table, [...structuralHazards(table, targetTable, plan.columns), ...counted]);
       if (plan.action === 'create') {
@@ -223,6 +227,7 @@ export async function planRun(source: DataSource, target: DataSource, options: O
     zeroDateColumns,
     rangeRows,
     rangeCounts,
+    countedRows,
     hazards,
     warnings,
     translated,

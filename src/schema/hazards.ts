@@ -137,16 +137,15 @@ export function probesOf(column: SourceColumn, pgType: string, policies: HazardP
 }
 
 /**
- * Counts every probe of a table in one query (one read of the table); `where` limits it to
- * the rows the run copies.
+ * Counts the rows of a table and every probe in one query (one read of the table); `where`
+ * limits it to the rows the run copies.
  */
-export async function countProbes(source: DataSource, table: string, probes: readonly HazardProbe[], where?: string): Promise<number[]> {
-  if (probes.length === 0) return [];
+export async function countProbes(source: DataSource, table: string, probes: readonly HazardProbe[], where?: string): Promise<{ rows: number; counts: number[] }> {
   return withMysqlConnection(source, async (connection) => {
     const sums = probes.map((p, i) => `COALESCE(SUM(CASE WHEN ${p.condition} THEN 1 ELSE 0 END), 0) AS h${i}`);
-    const rows = await queryMysql<Record<string, unknown>[]>(connection, `SELECT ${sums.join(', ')} FROM ${quoteMysql(table)}${where ? ` WHERE (${where})` : ''}`);
+    const rows = await queryMysql<Record<string, unknown>[]>(connection, `SELECT ${['COUNT(*) AS n', ...sums].join(', ')} FROM ${quoteMysql(table)}${where ? ` WHERE (${where})` : ''}`);
     const row = rows[0] ?? {};
-    return probes.map((_p, i) => Number(row[`h${i}`] ?? 0));
+    return { rows: Number(row.n ?? 0), counts: probes.map((_p, i) => Number(row[`h${i}`] ?? 0)) };
   });
 }
 

@@ -75,7 +75,7 @@ export async function readTargetTables(client: PoolClient, schema: string, only?
             a.attnotnull AS not_null, a.atthasdef AS has_default, a.attidentity::text AS identity,
             a.attgenerated::text AS generated,
             CASE WHEN bt.typtype = 'e' THEN
-              (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = bt.oid)
+              (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = bt.oid)
             END AS enum_labels
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace

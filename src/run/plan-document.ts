@@ -1,0 +1,215 @@
+/**
+ * The plan of a run as `my2pg plan` shows it (text, Markdown, `--json`) and as `run`/`start`
+ * summarise it: per table the action, names, sizes, ranges, DDL, column mapping and hazards;
+ * the other objects; the blockers. The JSON form is documented in the README ("Planning a
+ * migration") and stable: fields are added, never renamed or removed.
+ */
+import { performance } from 'node:perf_hooks';
+import type { DataSource } from 'typeorm';
+import { queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
+import { quoteMysql } from '../dialect/mysql/quote.js';
+import type { SourceColumn } from '../dialect/mysql/catalog.js';
+import type { Hazard } from '../schema/hazards.js';
+import { mapColumnType } from '../schema/type-map.js';
+import { findTypeOverride } from '../schema/type-overrides.js';
+import { notMigratedObjects } from '../schema/translate/schema-objects.js';
+import { findTargetColumn } from '../vocabulary/column-pairs.js';
+import { ALEMBIC_TABLE } from '../vocabulary/table-selection.js';
+import type { PlanTrial } from './plan-trial.js';
+import type { PlannedTable, PlanReading, RunPlan } from './plan-run.js';
+
+export interface PlanColumn {
+  source: string;
+  /** The target column; null when the existing target table lacks it. */
+  target: string | null;
+  mysqlType: string;
+  pgType: string | null;
+  /** `default`, `type override`, `column override`, `foreign key agreement`, `nul policy bytea`, `existing target`, with a note where one applies. */
+  reason: string;
+}
+
+export interface PlanTableEntry {
+  source: string;
+  target: string;
+  action: 'create' | 'fill';
+  /** Exact when `rowsCounted`, else MySQL's estimate. */
+  estimatedRows: number;
+  rowsCounted: boolean;
+  estimatedBytes: number;
+  /** Key-range jobs, or 1. */
+  jobs: number;
+  /** The migration file's condition, when only part of the table is copied. */
+  where?: string;
+  /** What a created table's DDL is (empty for a filled table). */
+  ddl: string[];
+  columns: PlanColumn[];
+  hazards: Hazard[];
+}
+
+export interface PlanObject {
+  kind: 'view' | 'trigger' | 'procedure' | 'function' | 'event' | 'sequence' | 'alembic_version' | 'schema';
+  name: string;
+  /** `create`, `set`, `sync`, `skip` (not migrated), `fail` (would fail), `exclude`. */
+  action: 'create' | 'set' | 'sync' | 'skip' | 'fail' | 'exclude';
+  reason: string;
+  blocking: boolean;
+}
+
+export interface PlanDocument {
+  source: string;
+  /** The target database and schema, password hidden. */
+  target: string;
+  schema: string;
+  /** `count` (every table read once) or `quick` (catalogs only). */
+  reading: Exclude<PlanReading, 'run'>;
+  tables: PlanTableEntry[];
+  objects: PlanObject[];
+  /** Hazards of the run as a whole (the target schema). */
+  hazards: Hazard[];
+  warnings: string[];
+  totals: { tables: number; rows: number; bytes: number; hazards: number };
+  blockers: number;
+  /** A rough duration from a short read of the biggest table; null when nothing could be read. */
+  estimate: { seconds: number; basis: string } | null;
+}
+
+/** Why a created column gets its type. */
+function reasonOf(plan: RunPlan, table: PlannedTable, column: SourceColumn): string {
+  if (plan.columnOverrides.get(table.table)?.get(column.name)) return 'column override';
+  if (findTypeOverride(plan.typeOptions.typeOverrides, column)) return 'type override';
+  if (plan.createdPlan.nulColumns.get(table.table)?.includes(column.name)) return 'nul policy bytea (the column holds NUL characters)';
+  if (plan.createdPlan.keyTypes.get(table.table)?.has(column.name)) return 'foreign key agreement';
+  if (plan.zeroDateColumns.get(table.table)?.includes(column.name)) return 'default, created nullable (zero dates become NULL)';
+  return 'default';
+}
+
+/** Reads a few thousand rows of the biggest table: bytes per second, for the estimate. */
+async function sampleRate(source: DataSource, plan: RunPlan): Promise<{ bytesPerSecond: number; basis: string } | null> {
+  const biggest = [...plan.planned].sort((a, b) => (b.estimatedBytes ?? 0) - (a.estimatedBytes ?? 0))[0];
+  if (!biggest || !biggest.estimatedBytes || biggest.estimatedRows <= 0) return null;
+  const rowBytes = biggest.estimatedBytes / biggest.estimatedRows;
+  const limit = Math.max(100, Math.min(20_000, Math.floor((8 * 1024 * 1024) / Math.max(rowBytes, 1))));
+  const started = performance.now();
+  const rows = await withMysqlConnection(source, (connection) => queryMysql<unknown[]>(connection, `SELECT * FROM ${quoteMysql(biggest.table)} LIMIT ${limit}`));
+  const seconds = (performance.now() - started) / 1000;
+  if (rows.length === 0 || seconds <= 0) return null;
+  const bytesPerSecond = (rows.length * rowBytes) / seconds;
+  return { bytesPerSecond, basis: `${rows.length} rows of ${biggest.table} read at ${(bytesPerSecond / 1e6).toFixed(1)} MB/s` };
+}
+
+/** The alembic versions the run would write, read from the source. */
+async function alembicVersions(source: DataSource): Promise<string[]> {
+  return withMysqlConnection(source, async (connection) => {
+    const rows = await queryMysql<{ v: string }[]>(connection, `SELECT version_num AS v FROM ${quoteMysql(ALEMBIC_TABLE)} ORDER BY version_num`);
+    return rows.map((r) => String(r.v));
+  });
+}
+
+/** Builds the document from the plan, the rolled-back trial (absent under a refused trial) and a short read of the source. */
+export async function describePlan(
+  source: DataSource,
+  plan: RunPlan,
+  trial: PlanTrial,
+  context: { sourceLabel: string; targetLabel: string; reading: Exclude<PlanReading, 'run'>; where?: Record<string, string> | undefined; excludedViews: readonly string[]; verify: string; concurrency: number },
+): Promise<PlanDocument> {
+  const runHazards: Hazard[] = [];
+  if (!plan.schemaState.exists) {
+    runHazards.push({ kind: 'target-schema-missing', column: null, count: null, blocking: true, fix: `the target schema ${plan.schema} does not exist: create it (CREATE SCHEMA "${plan.schema}") or choose another with --schema` });
+  } else if (!plan.schemaState.canUse || !plan.schemaState.canCreate) {
+    runHazards.push({ kind: 'target-schema-missing', column: null, count: null, blocking: true, fix: `the PostgreSQL user cannot write to schema ${plan.schema} (needs USAGE and CREATE): grant them or choose another --schema` });
+  }
+  const tables: PlanTableEntry[] = plan.planned.map((table) => {
+    const source = plan.catalog.tables.find((t) => t.name === table.table)!;
+    const targetTable = trial.targetTables.get(table.targetTable) ?? plan.existing.get(table.targetTable);
+    const tableTrial = trial.tables.get(table.table);
+    const included = table.columns ? source.columns.filter((c) => table.columns!.includes(c.name)) : source.columns;
+    const columns = included.map((column) => {
+      const found = targetTable ? findTargetColumn(targetTable, column.name) : undefined;
+      return {
+        source: column.name,
+        target: found?.name ?? null,
+        mysqlType: column.columnType,
+        pgType: found?.formattedType ?? (table.action === 'create' ? mapColumnType(column, plan.typeOptions, table.table).sql : null),
+        reason: table.action === 'fill' ? 'existing target' : reasonOf(plan, table, column),
+      };
+    });
+    const hazards = [...(plan.hazards.get(table.table) ?? [])];
+    for (const refusal of tableTrial?.refused ?? []) {
+      hazards.push({ kind: 'ddl-refused', column: null, count: null, blocking: true, fix: `PostgreSQL refuses the DDL: ${refusal}; override the column's type (--column-type) or exclude the table` });
+    }
+    const counted = plan.countedRows.get(table.table);
+    const where = context.where?.[table.table];
+    return {
+      source: table.table,
+      target: table.targetTable,
+      action: table.action,
+      estimatedRows: counted ?? table.estimatedRows,
+      rowsCounted: counted !== undefined,
+      estimatedBytes: table.estimatedBytes ?? 0,
+      jobs: table.ranges?.length ?? 1,
+      ...(where ? { where } : {}),
+      ddl: tableTrial?.statements ?? [],
+      columns,
+      hazards,
+    };
+  });
+  const objects: PlanObject[] = [];
+  for (const view of trial.views) {
+    const action = view.status === 'created' ? 'create' : view.status === 'excluded' ? 'exclude' : view.status === 'skipped' ? 'skip' : 'fail';
+    objects.push({
+      kind: 'view',
+      name: view.name,
+      action,
+      reason: view.status === 'created' ? 'translated, and PostgreSQL accepts it; finalize creates it and compares its rows' : (view.reason ?? ''),
+      blocking: action === 'fail',
+    });
+  }
+  for (const item of notMigratedObjects(plan.objects, [])) {
+    if (item.kind === 'view' || item.kind === 'check') continue;
+    objects.push({ kind: item.kind, name: item.name, action: 'skip', reason: item.reason ?? 'not migrated', blocking: false });
+  }
+  for (const table of plan.planned) {
+    const source = plan.catalog.tables.find((t) => t.name === table.table)!;
+    const column = source.columns.find((c) => c.autoIncrement);
+    if (!column) continue;
+    const target = (trial.targetTables.get(table.targetTable) ?? plan.existing.get(table.targetTable));
+    const targetColumn = target ? findTargetColumn(target, column.name)?.name : undefined;
+    objects.push({
+      kind: 'sequence',
+      name: `${table.targetTable}.${targetColumn ?? column.name}`,
+      action: 'set',
+      reason: `continues at ${source.autoIncrement ?? 'MAX + 1'} (MySQL's AUTO_INCREMENT${source.autoIncrement ? '' : ' is unknown'}), or past the copied rows' maximum`,
+      blocking: false,
+    });
+  }
+  if (plan.syncAlembic) {
+    const versions = await alembicVersions(source);
+    objects.push({ kind: 'alembic_version', name: ALEMBIC_TABLE, action: 'sync', reason: `PostgreSQL's alembic_version is set to ${versions.join(', ') || '(empty)'}`, blocking: false });
+  }
+  const warnings = [...plan.warnings, ...[...trial.tables.values()].flatMap((t) => t.warnings)];
+  const allHazards = [...runHazards, ...tables.flatMap((t) => t.hazards)];
+  const blockers = allHazards.filter((h) => h.blocking).length + objects.filter((o) => o.blocking).length;
+  const rows = tables.reduce((sum, t) => sum + t.estimatedRows, 0);
+  const bytes = tables.reduce((sum, t) => sum + t.estimatedBytes, 0);
+  const rate = await sampleRate(source, plan).catch(() => null);
+  // Copy reads the source once and writes the target; checksum verification reads both sides
+  // again; jobs run `concurrency` at a time. Rough by design: the basis is printed with it.
+  const passes = context.verify === 'checksum' ? 2.4 : 1.4;
+  const jobs = tables.reduce((sum, t) => sum + t.jobs, 0);
+  const estimate = rate
+    ? { seconds: Math.max(1, Math.round((bytes / rate.bytesPerSecond) * passes / Math.max(1, Math.min(context.concurrency, jobs)))), basis: rate.basis }
+    : null;
+  return {
+    source: context.sourceLabel,
+    target: context.targetLabel,
+    schema: plan.schema,
+    reading: context.reading,
+    tables,
+    objects,
+    hazards: runHazards,
+    warnings,
+    totals: { tables: tables.length, rows, bytes, hazards: allHazards.length },
+    blockers,
+    estimate,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * `my2pg plan` runs the DDL a run would run, in one PostgreSQL transaction it always rolls
+ * back: what PostgreSQL refuses shows before anything is written, and the column types shown
+ * are the ones PostgreSQL itself reports for the created tables. Nothing outlives the
+ * transaction (no table, type, view or schema).
+ */
+import type { DataSource } from 'typeorm';
+import { describeError } from '../core/errors.js';
+import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import { readTargetTables, type TargetTable } from '../dialect/postgres/catalog.js';
+import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
+import { createSourceViews, relationsOf, viewRelationOf, type ViewOutcome } from '../finalize/migrate-views.js';
+import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
+import { createOptionsOf, sourceTableOf, type RunPlan } from './plan-run.js';
+
+/** What the trial did for one created table. */
+export interface TableTrial {
+  /** Every statement, in order: CREATE TYPE/TABLE, then what finalize adds (indexes, foreign keys, CHECKs, triggers). */
+  statements: string[];
+  /** PostgreSQL's refusals, each with its statement's start. */
+  refused: string[];
+  warnings: string[];
+  /** What became another PostgreSQL form (report notes). */
+  notes: string[];
+}
+
+export interface PlanTrial {
+  /** Per created source table. */
+  tables: Map<string, TableTrial>;
+  /** Every planned table as PostgreSQL has it inside the trial (created ones included), by target name. */
+  targetTables: Map<string, TargetTable>;
+  views: ViewOutcome[];
+}
+
+/** The statement that applies a deferred definition, as finalize applies it. */
+function deferredStatement(schema: string, table: string, item: { kind: string; name: string; definition: string }): string {
+  if (item.kind === 'index' || item.kind === 'trigger') return item.definition;
+  return `ALTER TABLE ${qualifyPg(schema, table)} ADD CONSTRAINT ${quotePg(item.name)} ${item.definition}`;
+}
+
+/** Runs `sql` under a savepoint: null when PostgreSQL accepts it, else why not (and the savepoint is rolled back). */
+async function attempt(client: PoolClient, sql: string): Promise<string | null> {
+  await client.query('SAVEPOINT my2pg_plan');
+  try {
+    await client.query(sql);
+    await client.query('RELEASE SAVEPOINT my2pg_plan');
+    return null;
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT my2pg_plan');
+    return describeError(error);
+  }
+}
+
+/** Creates the plan's tables, their deferred definitions and the views in a transaction, then rolls it all back. */
+export async function tryPlan(target: DataSource, plan: RunPlan, excludedViews: readonly string[]): Promise<PlanTrial> {
+  const { schema } = plan;
+  if (plan.schemaState.exists && !(plan.schemaState.canUse && plan.schemaState.canCreate)) {
+    // Nothing can be tried where nothing may be created; the plan names the missing grant.
+    return { tables: new Map(), targetTables: plan.existing, views: [] };
+  }
+  return withPgClient(target, async (client) => {
+    const tables = new Map<string, TableTrial>();
+    await client.query('BEGIN');
+    try {
+      // Read-write work inside a transaction that never commits; a missing schema is made inside it too.
+      if (!plan.schemaState.exists) await client.query(`CREATE SCHEMA ${quotePg(schema)}`);
+      const deferred: { table: string; sql: string }[] = [];
+      for (const table of plan.planned.filter((p) => p.action === 'create')) {
+        const trial: TableTrial = { statements: [], refused: [], warnings: [], notes: [] };
+        tables.set(table.table, trial);
+        await client.query('SAVEPOINT my2pg_table');
+        try {
+          const { ddl, executed } = await createTranslatedTable((sql) => client.query(sql), sourceTableOf(plan, table), schema, createOptionsOf(plan, table), plan.objects);
+          trial.statements.push(...ddl.statements);
+          trial.warnings.push(...ddl.warnings);
+          trial.notes.push(...ddl.notes);
+          if (!executed) for (const statement of ddl.statements) await client.query(statement);
+          await client.query('RELEASE SAVEPOINT my2pg_table');
+          for (const item of ddl.deferred) deferred.push({ table: table.table, sql: deferredStatement(schema, table.targetTable, item) });
+        } catch (error) {
+          await client.query('ROLLBACK TO SAVEPOINT my2pg_table');
+          trial.refused.push(describeError(error));
+        }
+      }
+      // Indexes, foreign keys, CHECKs and triggers once every table exists, as finalize adds them.
+      for (const item of deferred) {
+        const trial = tables.get(item.table)!;
+        trial.statements.push(item.sql);
+        const refusal = await attempt(client, item.sql);
+        if (refusal !== null) trial.refused.push(`${item.sql.slice(0, 120)}: ${refusal}`);
+      }
+      const targetTables = await readTargetTables(client, schema, plan.planned.map((p) => p.targetTable));
+      const relations = await relationsOf(client, schema, plan.planned.map((p) => ({ tableName: p.table, targetTable: p.targetTable })));
+      const views = await createSourceViews(plan.objects, schema, relations, new Set(excludedViews), {
+        // Each view under its own savepoint, so that one refusal does not abort the others.
+        query: async (sql) => {
+          const refusal = await attempt(client, sql);
+          if (refusal !== null) throw new Error(refusal);
+        },
+        relationOf: (name) => viewRelationOf(client, schema, name),
+      });
+      return { tables, targetTables, views };
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+}
