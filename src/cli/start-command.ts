@@ -10,6 +10,7 @@ import { getRun } from '../state/runs.js';
 import { listRunTables } from '../state/run-tables.js';
 import type { Output } from './output.js';
 import { createStderrLane } from './progress.js';
+import { formatPlanSummary } from './plan-output.js';
 import { resolveRunSettings, type PlanFlags, type RunSettings } from './run-settings.js';
 import { commandLogger, waitWith, withServices, type InProcessDeps } from './command-services.js';
 
@@ -44,6 +45,8 @@ async function startOne({ config, input }: RunSettings, flags: PlanFlags & { wai
     starting?.catch(() => undefined);
     try {
       prepared = await prepareRun(source!, target, { ...input, queues: scope.queues });
+      const planned = prepared;
+      for (const line of formatPlanSummary(planned.tables.map((t) => ({ ...t, hazards: planned.hazards.get(t.table) ?? [] })))) output.err(line);
       await enqueueRun(queues, prepared);
       // Listed for the board, which finds every target's queues there.
       await registerTarget(queues.redis, config.queuePrefix, scope);

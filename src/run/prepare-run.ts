@@ -17,6 +17,7 @@ import { adoptUnrestoredConstraints, saveConstraints } from '../state/saved-cons
 import type { SavedConstraintRow } from '../state/entities.js';
 import type { NamingRules } from '../vocabulary/naming.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
+import type { Hazard } from '../schema/hazards.js';
 import { createOptionsOf, planRun, sourceTableOf, type PlannedTable } from './plan-run.js';
 
 /** Options of `start`/`run` that shape a run. */
@@ -76,6 +77,8 @@ export interface PreparedRun {
   droppedForeignKeys: number;
   /** Secondary indexes of existing tables dropped for the load (rebuilt by finalize). */
   droppedIndexes: number;
+  /** Per source table, what the planner found in the catalogs (`my2pg plan` also counts the values). */
+  hazards: Map<string, Hazard[]>;
 }
 
 /** Runs DDL statements (no bound values) a few hundred at a time, in the runner's transaction. */
@@ -197,5 +200,6 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     droppedForeignKeys,
     droppedIndexes,
     translated,
+    hazards: plan.hazards,
   };
 }
