@@ -38,7 +38,7 @@ export function planTotals(plan: PlanDocument): string {
 export function blockerLines(plan: PlanDocument): string[] {
   return [
     ...plan.hazards.filter((h) => h.blocking).map((h) => `schema ${plan.schema}: ${h.fix}`),
-    ...plan.tables.flatMap((t) => t.hazards.filter((h) => h.blocking).map((h) => `table ${t.source}${h.column ? `, column ${h.column}` : ''}: ${h.kind}${h.count !== null ? ` (${h.count} rows)` : ''}: ${h.fix}`)),
+    ...plan.tables.flatMap((t) => t.hazards.filter((h) => h.blocking).map((h) => `table ${t.source}${h.column ? `, column ${h.column}` : ''}: ${h.kind}${h.count !== null ? ` (${h.count} row${h.count === 1 ? '' : 's'})` : ''}: ${h.fix}`)),
     ...plan.objects.filter((o) => o.blocking).map((o) => `${o.kind} ${o.name}: ${o.reason}; exclude it (views.exclude in the migration file, or --exclude-view) if it may stay behind`),
   ];
 }
