@@ -25,6 +25,7 @@ import type { SavedConstraintRow } from '../state/entities.js';
 import type { KeyRange } from '../vocabulary/key-range.js';
 import type { NamingRules } from '../vocabulary/naming.js';
 import { planTableRanges } from './plan-table-ranges.js';
+import { checkWhereConditions } from './where-conditions.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 import { mapWithConcurrency } from '../finalize/restore-constraints.js';
 
@@ -160,6 +161,14 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       .flatMap((t) => findFittedCollisions(t.columns.map((c) => c.name)).map((g) => `columns ${g.join(', ')} of table ${t.name}`)),
   ];
   if (clashes.length > 0) throw new UsageError(`names that PostgreSQL cannot tell apart once cut to 63 bytes: ${clashes.join('; ')}; exclude or rename them`);
+  const where = options.where ?? {};
+  const whereProblems = await checkWhereConditions(
+    source,
+    where,
+    catalog.tables.map((t) => t.name),
+    selected.map((t) => t.table),
+  );
+  if (whereProblems.length > 0) throw new UsageError(`migration file: ${whereProblems.join('; ')}`);
   // Only now that the input is known good: a refused start must leave the target untouched.
   try {
     await ensureStateSchema(target);
@@ -213,7 +222,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   });
 
   const rangeRows = options.rangeRows ?? DEFAULT_RANGE_ROWS;
-  const rangeCounts = await planTableRanges(source, catalog, planned, rangeRows);
+  const rangeCounts = await planTableRanges(source, catalog, planned, rangeRows, where);
 
   let droppedForeignKeys = 0;
   let droppedIndexes = 0;
@@ -242,6 +251,8 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           zeroDate,
           fulltextConfig,
           excludeViews: options.excludeViews ?? [],
+          // Every job of the run, on any worker, copies and verifies only these rows.
+          where,
           queues: options.queues,
         },
       },

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { mysqlWhere } from './condition.js';
 import { queryMysql, withMysqlConnection, type MysqlConnection } from './connection.js';
 import { quoteMysql } from './quote.js';
 
@@ -329,8 +330,8 @@ export async function findZeroDateColumns(dataSource: DataSource, table: SourceT
   });
 }
 
-/** Exact row count of one source table. */
-export async function countSourceRows(connection: MysqlConnection, table: string): Promise<number> {
-  const rows = await queryMysql<Row[]>(connection, `SELECT COUNT(*) AS n FROM ${quoteMysql(table)}`);
+/** Exact row count of one source table (of its rows matching `condition`, a run's `where`, when given). */
+export async function countSourceRows(connection: MysqlConnection, table: string, condition?: string): Promise<number> {
+  const rows = await queryMysql<Row[]>(connection, `SELECT COUNT(*) AS n FROM ${quoteMysql(table)}${mysqlWhere([], condition)}`);
   return Number(rows[0]?.n ?? 0);
 }
