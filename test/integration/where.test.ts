@@ -138,6 +138,32 @@ describe('migration file where: only the chosen rows are copied and verified', (
     }
   });
 
+  it('careful copy: rows PostgreSQL refuses are rejected only among the matching rows', async () => {
+    const my = await sandbox.mysql();
+    // Negative TIMEs, which PostgreSQL's time refuses, at ids 10 and 20 (left out) and 150 (kept).
+    const values = Array.from({ length: 300 }, (_v, i) => `(${i + 1}, '${[10, 20, 150].includes(i + 1) ? '-01:00:00' : `${String((i + 1) % 24).padStart(2, '0')}:30:00`}')`);
+    await my.query(`CREATE TABLE readings (id INT PRIMARY KEY, dur TIME NOT NULL)`);
+    await my.query(`INSERT INTO readings VALUES ${values.join(', ')}`);
+    await my.end();
+    const pgc = await sandbox.pg();
+    await pgc.query('CREATE TABLE readings (id integer PRIMARY KEY, dur time NOT NULL)');
+    await pgc.end();
+    const config = migrationFile('careful.yaml', { readings: 'id > 100' });
+    const result = await sandbox.cli(['run', '--config', config, '--tables', 'readings', '--batch-size', '50'], {}, 180_000);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/table readings: 1 rows rejected/);
+    const { source, target } = await readSides(sandbox, { table: 'readings', columns: ['id', 'dur'], where: 'id > 100' });
+    expect(target).toEqual(source.filter((r) => r[0] !== '150'));
+    const check = await sandbox.pg();
+    try {
+      const rejected = await check.query(`SELECT key->>'id' AS id, sqlstate FROM my2pg.rejected_rows WHERE table_name = 'readings'`);
+      // PostgreSQL refused it (a sqlstate): the careful path found it.
+      expect(rejected.rows).toEqual([{ id: '150', sqlstate: '22007' }]);
+    } finally {
+      await check.end();
+    }
+  });
+
   it('a foreign key the filtered parent cannot satisfy is a finalize problem naming the key and the where', async () => {
     const config = migrationFile('fk.yaml', { customers: 'id <> 3' });
     const result = await sandbox.cli(['run', '--config', config, '--tables', 'customers,orders'], {}, 180_000);
