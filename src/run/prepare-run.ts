@@ -218,7 +218,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   const zeroDate = options.zeroDate ?? DEFAULT_ZERO_DATE_POLICY;
   const zeroDateColumns = new Map<string, string[]>();
   await mapWithConcurrency(zeroDate === 'null' ? created : [], 3, async (plan) => {
-    zeroDateColumns.set(plan.table, await findZeroDateColumns(source, catalog.tables.find((t) => t.name === plan.table)!));
+    zeroDateColumns.set(plan.table, await findZeroDateColumns(source, catalog.tables.find((t) => t.name === plan.table)!, where[plan.table]));
   });
 
   const rangeRows = options.rangeRows ?? DEFAULT_RANGE_ROWS;

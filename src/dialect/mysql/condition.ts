@@ -15,6 +15,8 @@
  * and is refused, which errs on the safe side.
  */
 
+import { PermanentError } from '../../core/errors.js';
+
 /** Why a condition cannot be used as it is, or undefined when it can. */
 export function conditionProblem(condition: string): string | undefined {
   if (condition.trim() === '') return 'the condition is empty';
@@ -75,8 +77,8 @@ export function mysqlWhere(conditions: readonly string[], condition?: string | u
   const all = [...conditions];
   if (condition !== undefined) {
     const problem = conditionProblem(condition);
-    // Conditions are checked when the run is prepared; one changed since is not run.
-    if (problem) throw new Error(`the where condition ${JSON.stringify(condition)} cannot be used: ${problem}`);
+    // Conditions are checked when the run is prepared; one changed since (in my2pg.runs) is never run, nor retried.
+    if (problem) throw new PermanentError(`the where condition ${JSON.stringify(condition)} cannot be used: ${problem}; start a new run with a corrected migration file`);
     all.push(`(${condition})`);
   }
   return all.length > 0 ? ` WHERE ${all.join(' AND ')}` : '';
