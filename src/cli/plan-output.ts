@@ -28,14 +28,14 @@ function rowsOf(t: PlanTableEntry): string {
 }
 
 /** The last line of every form: tables, rows, bytes, blockers, estimate. */
-export function planTotals(plan: PlanDocument): string {
+function planTotals(plan: PlanDocument): string {
   const rows = plan.tables.some((t) => !t.rowsCounted) ? `~${plan.totals.rows}` : String(plan.totals.rows);
   const estimate = plan.estimate ? `, about ${duration(plan.estimate.seconds)} (${plan.estimate.basis})` : '';
   return `${plan.totals.tables} tables, ${rows} rows, ${megabytes(plan.totals.bytes)}, ${plan.totals.hazards} hazards, ${plan.blockers} blocker${plan.blockers === 1 ? '' : 's'}${estimate}`;
 }
 
 /** Every blocker, one line each, named with its table and fix. */
-export function blockerLines(plan: PlanDocument): string[] {
+function blockerLines(plan: PlanDocument): string[] {
   return [
     ...plan.hazards.filter((h) => h.blocking).map((h) => `schema ${plan.schema}: ${h.fix}`),
     ...plan.tables.flatMap((t) => t.hazards.filter((h) => h.blocking).map((h) => `table ${t.source}${h.column ? `, column ${h.column}` : ''}: ${h.kind}${h.count !== null ? ` (${h.count} row${h.count === 1 ? '' : 's'})` : ''}: ${h.fix}`)),

@@ -80,6 +80,18 @@ export function buildReportRows(tables: readonly RunTableRow[], summary: RunSumm
   });
 }
 
+/**
+ * A table's name in the report, with its `where` condition when the run copied only part of it
+ * (`orders (where: created_at >= '2024-01-01')`), so that nobody takes it for a full copy.
+ * A long condition is cut (status --json has it whole).
+ */
+function tableLabel(run: Pick<RunRow, 'options'>, table: string): string {
+  const condition = run.options.where?.[table];
+  if (condition === undefined) return table;
+  const flat = condition.replace(/\s+/g, ' ').trim();
+  return `${table} (where: ${flat.length > 60 ? `${flat.slice(0, 59)}…` : flat})`;
+}
+
 /** The per-table report printed at the end of run / start --wait / retry --wait and by status. */
 export function formatRunReport(run: RunRow, tables: readonly RunTableRow[], jobs: readonly TableJobState[] = [], options: { jobColumns?: boolean } = {}): string {
   const byTable = new Map(jobs.map((j) => [j.table, j]));
@@ -88,7 +100,7 @@ export function formatRunReport(run: RunRow, tables: readonly RunTableRow[], job
   const rows = reportRows.map((r, i) => {
     const job = byTable.get(r.table);
     const jobCells = withJobs ? [job?.state ?? '-', String(tables[i]?.attempts ?? 0)] : [];
-    return [r.table, ...jobCells, num(r.sourceRows), num(r.targetRows), num(r.rejected), r.verification, r.time];
+    return [tableLabel(run, r.table), ...jobCells, num(r.sourceRows), num(r.targetRows), num(r.rejected), r.verification, r.time];
   });
   const sum = (pick: (r: ReportRow) => number | null): string =>
     reportRows.some((r) => pick(r) !== null) ? String(reportRows.reduce((acc, r) => acc + (pick(r) ?? 0), 0)) : '-';

@@ -6,7 +6,7 @@
 import { UsageError } from '../core/errors.js';
 import { readMigrationFile, type MigrationFile } from '../config/migration-file.js';
 import { loadConfig, must, readEnvironment, redactUrl, type Config, type ConfigOverrides, type Service } from '../config/config.js';
-import type { RunOptions } from '../run/prepare-run.js';
+import type { RunOptions } from '../run/plan-run.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
 import { parseColumnTypeOverrides, parseTypeOverrides } from '../schema/type-overrides.js';
 import { splitNames } from '../vocabulary/table-selection.js';

@@ -36,6 +36,8 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
                 table: t.tableName,
                 targetTable: t.targetTable,
                 action: t.action,
+                // Only the source rows matching this condition were copied and are verified.
+                where: run.options.where?.[t.tableName] ?? null,
                 status: tableStatusOf(t),
                 jobState: job?.state ?? null,
                 progress: job?.progress ?? null,

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { PermanentError } from '../core/errors.js';
 import type { KeyRange } from '../core/key-range.js';
 import type { SourceTable } from '../dialect/mysql/catalog.js';
-import { buildRangeFilter, buildSelect } from '../dialect/mysql/select.js';
+import { buildSelect } from '../dialect/mysql/select.js';
 import type { TargetTable } from '../dialect/postgres/catalog.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { copyPartLabel } from '../state/rejected-rows.js';
@@ -40,6 +40,8 @@ export interface CopyTableInput {
   nul?: NulPolicy | undefined;
   /** `--zero-date` of the run: a zero date becomes NULL (default) or its row is rejected. */
   zeroDate?: ZeroDatePolicy | undefined;
+  /** The run's `where` condition of this table (MySQL): only the rows matching it are copied. */
+  where?: string | undefined;
 }
 
 /** One source column matched to its target column, with the converter the copy writes it through. */
@@ -80,7 +82,7 @@ export interface TableCopyPlan {
   limits: BatchLimits;
   /** The copy's label in `my2pg.rejected_rows.part`. */
   part: string;
-  /** Rows the copy expects (the source's estimate, shared among the ranges of a split table). */
+  /** Rows the copy expects (the source's estimate, shared among the ranges of a split table; the whole table's even under a `where`). */
   estimatedRows: number;
 }
 
@@ -107,12 +109,13 @@ export async function planTableCopy(source: DataSource, target: DataSource, inpu
   if (range && rangeKey === undefined) {
     throw new PermanentError(`table ${input.table}: the key column ${JSON.stringify(range.column)} of a range job is not copied; start a new run`, { table: input.table });
   }
+  const select = buildSelect(sourceTable, pairs.map((p) => p.source), range, input.where);
   return {
     table: input.table,
     sourceTable,
     pairs,
-    selectSql: buildSelect(sourceTable, pairs.map((p) => p.source), range),
-    selectValues: buildRangeFilter(sourceTable, range).values,
+    selectSql: select.sql,
+    selectValues: select.values,
     copySql: buildCopy(input.targetSchema, targetTable.name, pairs),
     target: qualifyPg(input.targetSchema, targetTable.name),
     targetRange: range && rangeKey !== undefined ? { key: rangeKey, range: { from: range.from, to: range.to } } : null,

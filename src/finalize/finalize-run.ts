@@ -143,7 +143,7 @@ export async function finalizeRun(
   // The phases ran side by side; the last word is the verification's, every table counted.
   const last = verifications.at(-1);
   if (last) await onVerified(last, verifications.length, verifications.length);
-  problems.push(...constraintProblems(constraints));
+  problems.push(...constraintProblems(constraints, run.options.where));
   for (const v of verifications) {
     if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));
   }
@@ -195,10 +195,20 @@ export function describeOutcome(summary: FinalizeSummary): string {
   return `not verified: ${summary.problems.join('; ')}`;
 }
 
-function constraintProblems(constraints: readonly RestoredConstraint[]): string[] {
+/**
+ * One line per constraint that could not be restored. Under a `where`, a foreign key that fails
+ * most likely references a parent row the condition left out: the line says so, and which
+ * tables were copied in part (the constraint stays unrestored; nothing is deleted to fit it).
+ */
+function constraintProblems(constraints: readonly RestoredConstraint[], where: Readonly<Record<string, string>> = {}): string[] {
+  const filtered = Object.keys(where);
+  const hint =
+    filtered.length === 0
+      ? ''
+      : `; likely cause: the migration file's where copies only part of ${filtered.join(', ')}, so a row may reference one left out (copy the parent whole, or filter the child to match)`;
   return constraints
     .filter((c) => c.status === 'violated' || c.status === 'failed')
-    .map((c) => `${c.kind === 'foreign_key' ? 'foreign key' : c.kind === 'check' ? 'CHECK' : c.kind} ${c.name} on ${c.table}: ${c.error ?? c.status}`);
+    .map((c) => `${c.kind === 'foreign_key' ? 'foreign key' : c.kind === 'check' ? 'CHECK' : c.kind} ${c.name} on ${c.table}: ${c.error ?? c.status}${c.kind === 'foreign_key' ? hint : ''}`);
 }
 
 /**
@@ -229,7 +239,7 @@ export async function reverifyRun(source: DataSource, target: DataSource, runId:
   const tables = await listRunTables(target, runId);
   const allowRejects = Boolean(run.options.allowRejects);
   const verifications = await verifyRunTables(source, target, run, tables, { method, log });
-  const problems = constraintProblems(previous.constraints ?? []);
+  const problems = constraintProblems(previous.constraints ?? [], run.options.where);
   for (const v of verifications) {
     if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));
   }

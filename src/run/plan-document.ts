@@ -18,7 +18,7 @@ import { ALEMBIC_TABLE } from '../vocabulary/table-selection.js';
 import type { PlanTrial } from './plan-trial.js';
 import type { PlannedTable, PlanReading, RunPlan } from './plan-run.js';
 
-export interface PlanColumn {
+interface PlanColumn {
   source: string;
   /** The target column; null when the existing target table lacks it. */
   target: string | null;
@@ -46,7 +46,7 @@ export interface PlanTableEntry {
   hazards: Hazard[];
 }
 
-export interface PlanObject {
+interface PlanObject {
   kind: 'view' | 'trigger' | 'procedure' | 'function' | 'event' | 'sequence' | 'alembic_version' | 'schema';
   name: string;
   /** `create`, `set`, `sync`, `skip` (not migrated), `fail` (would fail), `exclude`. */

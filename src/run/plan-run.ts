@@ -1,7 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
 import { UsageError } from '../core/errors.js';
-import { matchTargetTable, selectTables } from '../vocabulary/table-selection.js';
+import { matchTargetTable, selectTables, type TableSelection } from '../vocabulary/table-selection.js';
+import type { QueueNames } from '../queue/target-scope.js';
+import type { VerifyMethod } from '../verify/verify-run.js';
+import type { NamingRules } from '../vocabulary/naming.js';
 import { copyJobId, newRunId, type RangeCounts } from '../state/job-ids.js';
 import { findFittedCollisions, targetIdentifier } from '../vocabulary/identifiers.js';
 import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
@@ -13,18 +16,59 @@ import { unknownViewNames } from '../schema/translate/schema-objects.js';
 import { readSourceObjects, type SourceObjects } from '../schema/translate/source-objects.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
 import { findZeroDateColumns, readSourceCatalog, type SourceCatalog, type SourceTable } from '../dialect/mysql/catalog.js';
-import { resolveColumnOverrides, type TypeMapOptions } from '../schema/type-overrides.js';
+import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
 import { inspectTargetSchema, readTargetTables, type TargetTable } from '../dialect/postgres/catalog.js';
 import type { KeyRange } from '../vocabulary/key-range.js';
 import { planTableRanges } from './plan-table-ranges.js';
+import { checkWhereConditions } from './where-conditions.js';
 import { mapWithConcurrency } from '../finalize/restore-constraints.js';
 import { mapColumnType } from '../schema/type-map.js';
 import { findTargetColumn } from '../vocabulary/column-pairs.js';
 import { countProbes, probesOf, structuralHazards, type Hazard, type HazardProbe } from '../schema/hazards.js';
-import type { RunOptions } from './prepare-run.js';
 
 /** Default `--range-rows`: a table with more (estimated) rows is split into key-range jobs. */
 const DEFAULT_RANGE_ROWS = 500_000;
+
+/** Options of `start`/`run` that shape a run. */
+export interface RunOptions {
+  tables?: string[] | undefined;
+  exclude?: string[] | undefined;
+  /** Tables and columns from `--entities`. */
+  entities?: TableSelection[] | undefined;
+  batchSize: number;
+  /**
+   * Estimated rows per key-range job: a table with an integer primary key and more rows than
+   * this is split into ranges that workers copy at once. 0 = never split. Default 500000.
+   */
+  rangeRows?: number | undefined;
+  /** Where the source lives, password redacted (recorded in the run). */
+  sourceLabel: string;
+  targetSchema: string;
+  /** How finalize verifies the copy. Default checksum. */
+  verify?: VerifyMethod | undefined;
+  /** Count the run as verified even when rows were rejected. */
+  allowRejects?: boolean | undefined;
+  /** `--type` / MY2PG_TYPES: per MySQL type, for tables my2pg creates. */
+  typeOverrides?: TypeOverride[] | undefined;
+  /** `--column-type` / MY2PG_COLUMN_TYPES: per column, for tables my2pg creates. */
+  columnTypeOverrides?: ColumnTypeOverride[] | undefined;
+  /** `--enum`: PostgreSQL enum types (default) or text with a CHECK constraint. */
+  enumMode?: EnumMode | undefined;
+  /** `--nul`: reject rows whose text holds NUL (default), strip the NULs, or create such columns as bytea. */
+  nul?: NulPolicy | undefined;
+  /** `--zero-date`: write zero dates as NULL (default, counted) or reject their rows. */
+  zeroDate?: ZeroDatePolicy | undefined;
+  /** `--fulltext-config`: text search configuration of the GIN indexes made from FULLTEXT ones. Default simple. */
+  fulltextConfig?: string | undefined;
+  /** `--exclude-view`: source views finalize neither creates nor verifies. */
+  excludeViews?: string[] | undefined;
+  /** Migration file `where`: source table → MySQL condition; only those rows are copied and verified. */
+  where?: Record<string, string> | undefined;
+  /** Migration file renames and identifier case of created objects. Default: names kept. */
+  naming?: NamingRules | undefined;
+  /** The target's queues the run's jobs go to, recorded so that every later command finds them. */
+  queues: QueueNames;
+}
 
 /** One table of a planned run. */
 export interface PlannedTable {
@@ -123,6 +167,14 @@ export async function planRun(source: DataSource, target: DataSource, options: O
       .flatMap((t) => findFittedCollisions(t.columns.map((c) => c.name)).map((g) => `columns ${g.join(', ')} of table ${t.name}`)),
   ];
   if (clashes.length > 0) throw new UsageError(`names that PostgreSQL cannot tell apart once cut to 63 bytes: ${clashes.join('; ')}; exclude or rename them`);
+  const where = options.where ?? {};
+  const whereProblems = await checkWhereConditions(
+    source,
+    where,
+    catalog.tables.map((t) => t.name),
+    selected.map((t) => t.table),
+  );
+  if (whereProblems.length > 0) throw new UsageError(`migration file: ${whereProblems.join('; ')}`);
 
   const existing = schemaState.exists ? await withPgClient(target, (client) => readTargetTables(client, schema)) : new Map<string, TargetTable>();
   const existingNames = [...existing.keys()];
@@ -175,7 +227,7 @@ export async function planRun(source: DataSource, target: DataSource, options: O
         const pgType = found?.formattedType ?? mapColumnType(column, typeOptions, plan.table).sql;
         return probesOf(column, pgType, policies, found);
       });
-      const { rows, counts } = await countProbes(source, plan.table, probes, options.where?.[plan.table]);
+      const { rows, counts } = await countProbes(source, plan.table, probes, where[plan.table]);
       countedRows.set(plan.table, rows);
       const counted: Hazard[] = probes.flatMap((p, i) => (counts[i]! > 0 ? [{ kind: p.kind, column: p.column, count: counts[i]!, blocking: p.blocking, fix: p.fix }] : []));
       hazards.set(plan.table, [...structuralHazards(table, targetTable, plan.columns), ...counted]);
@@ -194,7 +246,7 @@ export async function planRun(source: DataSource, target: DataSource, options: O
     // per such table, before the load; a few tables at once, since each is a full scan). Under
     // --zero-date reject their rows are set aside instead, and the columns keep NOT NULL.
     await mapWithConcurrency(zeroDate === 'null' && reading === 'run' ? created : [], 3, async (plan) => {
-      zeroDateColumns.set(plan.table, await findZeroDateColumns(source, sourceTable(plan.table)));
+      zeroDateColumns.set(plan.table, await findZeroDateColumns(source, sourceTable(plan.table), where[plan.table]));
     });
   }
   const createdPlan = await planCreatedTables(source, target, { schema, catalog, planned, existing, matchExisting, types: typeOptions, nul, fulltextConfig, nulColumns });
@@ -205,7 +257,7 @@ export async function planRun(source: DataSource, target: DataSource, options: O
   }
 
   const rangeRows = options.rangeRows ?? DEFAULT_RANGE_ROWS;
-  const rangeCounts = await planTableRanges(source, catalog, planned, rangeRows);
+  const rangeCounts = await planTableRanges(source, catalog, planned, rangeRows, where);
   return {
     runId,
     schema,

@@ -14,7 +14,7 @@ import { createTranslatedTable } from '../schema/translate/create-translated-tab
 import { createOptionsOf, sourceTableOf, type RunPlan } from './plan-run.js';
 
 /** What the trial did for one created table. */
-export interface TableTrial {
+interface TableTrial {
   /** Every statement, in order: CREATE TYPE/TABLE, then what finalize adds (indexes, foreign keys, CHECKs, triggers). */
   statements: string[];
   /** PostgreSQL's refusals, each with its statement's start. */

@@ -2,64 +2,17 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import type { PoolClient } from '../dialect/postgres/connection.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { UsageError } from '../core/errors.js';
-import type { TableSelection } from '../vocabulary/table-selection.js';
-import type { QueueNames } from '../queue/target-scope.js';
-import type { NulPolicy } from '../schema/nul-columns.js';
-import type { ZeroDatePolicy } from '../vocabulary/type-families.js';
 import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
 import { notMigratedObjects, type SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
-import type { ColumnTypeOverride, EnumMode, TypeOverride } from '../schema/type-overrides.js';
 import { readForeignKeys } from '../dialect/postgres/catalog.js';
-import type { VerifyMethod } from '../verify/verify-run.js';
 import { ensureStateSchema } from '../state/schema.js';
 import { insertRun, mergeRunOptions } from '../state/runs.js';
 import { adoptUnrestoredConstraints, saveConstraints } from '../state/saved-constraints.js';
 import type { SavedConstraintRow } from '../state/entities.js';
-import type { NamingRules } from '../vocabulary/naming.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 import type { Hazard } from '../schema/hazards.js';
-import { createOptionsOf, planRun, sourceTableOf, type PlannedTable } from './plan-run.js';
+import { createOptionsOf, planRun, sourceTableOf, type PlannedTable, type RunOptions } from './plan-run.js';
 
-/** Options of `start`/`run` that shape a run. */
-export interface RunOptions {
-  tables?: string[] | undefined;
-  exclude?: string[] | undefined;
-  /** Tables and columns from `--entities`. */
-  entities?: TableSelection[] | undefined;
-  batchSize: number;
-  /**
-   * Estimated rows per key-range job: a table with an integer primary key and more rows than
-   * this is split into ranges that workers copy at once. 0 = never split. Default 500000.
-   */
-  rangeRows?: number | undefined;
-  /** Where the source lives, password redacted (recorded in the run). */
-  sourceLabel: string;
-  targetSchema: string;
-  /** How finalize verifies the copy. Default checksum. */
-  verify?: VerifyMethod | undefined;
-  /** Count the run as verified even when rows were rejected. */
-  allowRejects?: boolean | undefined;
-  /** `--type` / MY2PG_TYPES: per MySQL type, for tables my2pg creates. */
-  typeOverrides?: TypeOverride[] | undefined;
-  /** `--column-type` / MY2PG_COLUMN_TYPES: per column, for tables my2pg creates. */
-  columnTypeOverrides?: ColumnTypeOverride[] | undefined;
-  /** `--enum`: PostgreSQL enum types (default) or text with a CHECK constraint. */
-  enumMode?: EnumMode | undefined;
-  /** `--nul`: reject rows whose text holds NUL (default), strip the NULs, or create such columns as bytea. */
-  nul?: NulPolicy | undefined;
-  /** `--zero-date`: write zero dates as NULL (default, counted) or reject their rows. */
-  zeroDate?: ZeroDatePolicy | undefined;
-  /** `--fulltext-config`: text search configuration of the GIN indexes made from FULLTEXT ones. Default simple. */
-  fulltextConfig?: string | undefined;
-  /** `--exclude-view`: source views finalize neither creates nor verifies. */
-  excludeViews?: string[] | undefined;
-  /** Migration file `where`: source table → MySQL condition; only those rows are copied and verified. */
-  where?: Record<string, string> | undefined;
-  /** Migration file renames and identifier case of created objects. Default: names kept. */
-  naming?: NamingRules | undefined;
-  /** The target's queues the run's jobs go to, recorded so that every later command finds them. */
-  queues: QueueNames;
-}
 
 /** A run saved in the target and ready to enqueue. */
 export interface PreparedRun {
@@ -140,6 +93,8 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           zeroDate,
           fulltextConfig,
           excludeViews: options.excludeViews ?? [],
+          // Every job of the run, on any worker, copies and verifies only these rows.
+          where: options.where ?? {},
           queues: options.queues,
         },
       },

@@ -15,7 +15,7 @@ import { findTargetColumn } from '../vocabulary/column-pairs.js';
 import type { NulPolicy } from './nul-columns.js';
 
 /** Kebab-case words, stable in `plan --json`. */
-export type HazardKind =
+type HazardKind =
   | 'zero-date'
   | 'nul-character'
   | 'invalid-json'

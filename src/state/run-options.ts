@@ -52,6 +52,8 @@ const runOptionsSchema = z.looseObject({
   zeroDate: field(z.enum(['null', 'reject'])),
   fulltextConfig: field(z.string()),
   excludeViews: field(z.array(z.string())),
+  /** The migration file's `where`: source table → MySQL condition; copy and verification read only the matching rows. */
+  where: field(z.record(z.string(), z.string())),
   /** The target's queues the run's jobs went to. */
   queues: field(z.looseObject({ copy: z.string(), finalize: z.string() })),
   /** Added once the created tables exist: what became of generated columns, CHECKs, objects not migrated. */

@@ -40,7 +40,8 @@ export interface CheckedTable {
   orderFree: boolean;
   /** A range job's part of the key space (null: the whole table). */
   jobRange: KeyRange | null;
-  mysql: { from: string; list: string; order: string };
+  /** `where`: the run's condition of the table; only the MySQL rows matching it are compared (the target's all). */
+  mysql: { from: string; list: string; order: string; where?: string | undefined };
   pg: { from: string; order: string };
 }
 
@@ -72,7 +73,7 @@ export function describeCheckedTable(sourceTable: SourceTable, targetTable: Targ
     intKey,
     orderFree: keyPairs.length === 0,
     jobRange: input.range ? { from: input.range.from, to: input.range.to } : null,
-    mysql: { from: quoteMysql(sourceTable.name), list: pairs.map((p) => selectExpression(p.source)).join(', '), order: mysqlOrder },
+    mysql: { from: quoteMysql(sourceTable.name), list: pairs.map((p) => selectExpression(p.source)).join(', '), order: mysqlOrder, where: input.where },
     pg: { from: `${qualifyPg(input.targetSchema, targetTable.name)} AS ${PG_ALIAS}`, order: pgOrder },
   };
 }

@@ -12,6 +12,8 @@ export interface ChecksumInput {
   rejectedKeys?: ReadonlyMap<string, number> | undefined;
   /** Only this range of a single-column integer key (`from <= key < to`, null = open): a range job's part. */
   range?: ({ column: string } & KeyRange) | undefined;
+  /** The run's `where` condition of the table: the MySQL side holds only the rows matching it. */
+  where?: string | undefined;
   /** The run's table definitions, read once per run (absent: read this table's from both databases). */
   catalog?: RunCatalog | undefined;
 }

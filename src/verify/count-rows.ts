@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { withMysqlConnection } from '../dialect/mysql/connection.js';
+import { prepareSourceSession, withMysqlConnection } from '../dialect/mysql/connection.js';
 import { qualifyPg } from '../dialect/postgres/quote.js';
 import { countSourceRows } from '../dialect/mysql/catalog.js';
 
-/** Row counts of one table on both sides, each read independently with an exact COUNT(*). */
+/** Row counts of one table on both sides, each read independently with an exact COUNT(*) (MySQL's of the rows matching the run's `where`). */
 export interface CountCheck {
   table: string;
   sourceRows: number;
@@ -11,9 +11,13 @@ export interface CountCheck {
   equal: boolean;
 }
 
-export async function countBothSides(source: DataSource, target: DataSource, schema: string, table: string, targetTable: string): Promise<CountCheck> {
+export async function countBothSides(source: DataSource, target: DataSource, schema: string, table: string, targetTable: string, where?: string): Promise<CountCheck> {
   const [sourceRows, targetRows] = await Promise.all([
-    withMysqlConnection(source, (connection) => countSourceRows(connection, table)),
+    withMysqlConnection(source, async (connection) => {
+      // The session the copy read in: a condition's literals are compared in its time zone.
+      await prepareSourceSession(connection);
+      return countSourceRows(connection, table, where);
+    }),
     target.query(`SELECT count(*)::bigint AS n FROM ${qualifyPg(schema, targetTable)}`).then((rows: { n: string }[]) => Number(rows[0]?.n ?? 0)),
   ]);
   return { table, sourceRows, targetRows, equal: sourceRows === targetRows };

@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import type { KeyRange } from '../core/key-range.js';
 import type { SourceTable } from '../dialect/mysql/catalog.js';
-import { queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
+import { prepareSourceSession, queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
+import { mysqlWhere } from '../dialect/mysql/condition.js';
 import { mysqlKeyRangeConditions } from '../dialect/mysql/key-range.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
 import { intersectKeyRanges, splitKeySpace, type KeySpaceSplit } from '../vocabulary/key-range.js';
@@ -53,10 +54,12 @@ export async function planVerifyRanges(source: DataSource, table: CheckedTable, 
   if (!table.intKey || small) return new VerifyRanges(null, table.jobRange);
   const key = quoteMysql(table.intKey.source.name);
   const { conditions, values } = mysqlKeyRangeConditions(table.intKey.source, table.jobRange ?? WHOLE);
-  const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-  const bounds = await withMysqlConnection(source, (m) =>
-    queryMysql<{ lo: string | null; hi: string | null }[]>(m, `SELECT CAST(MIN(${key}) AS CHAR) AS lo, CAST(MAX(${key}) AS CHAR) AS hi FROM ${table.mysql.from}${where}`, values),
-  );
+  // Bounds of the rows compared: under a `where`, of the matching ones (in the readers' session, whose time zone the condition's literals are read in).
+  const where = mysqlWhere(conditions, table.mysql.where);
+  const bounds = await withMysqlConnection(source, async (m) => {
+    await prepareSourceSession(m);
+    return queryMysql<{ lo: string | null; hi: string | null }[]>(m, `SELECT CAST(MIN(${key}) AS CHAR) AS lo, CAST(MAX(${key}) AS CHAR) AS hi FROM ${table.mysql.from}${where}`, values);
+  });
   const lo = bounds[0]?.lo;
   const hi = bounds[0]?.hi;
   if (lo === null || lo === undefined || hi === null || hi === undefined) return new VerifyRanges(null, table.jobRange);

@@ -1,15 +1,16 @@
 import type { DataSource } from 'typeorm';
 import type { KeyRange } from '../core/key-range.js';
 import { prepareSourceSession, withMysqlConnection, type SourceValue } from '../dialect/mysql/connection.js';
+import { mysqlWhere } from '../dialect/mysql/condition.js';
 import { mysqlKeyRangeConditions } from '../dialect/mysql/key-range.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
 import { queryRawRows, splitRawRow, type RawField } from '../dialect/mysql/raw-rows.js';
 import type { CheckedTable } from './checked-table.js';
 import type { RowBounds } from './row-hashers.js';
 
-/** Which MySQL rows to read: a WHERE clause with its bound values, maybe a LIMIT. */
+/** Which MySQL rows to read: conditions with their bound values (the table's `where` is added to them), maybe a LIMIT. */
 export interface MysqlFilter {
-  where: string;
+  conditions: string[];
   values: unknown[];
   limit?: string;
 }
@@ -17,23 +18,20 @@ export interface MysqlFilter {
 /** A MySQL row as it arrives: its packet, each field's bounds in it (end -1: NULL), the result's fields, the payload's bounds. */
 export type MysqlRowHandler = (buffer: Buffer, starts: Int32Array, ends: Int32Array, fields: readonly RawField[], row: RowBounds) => void;
 
-const where = (conditions: readonly string[]): string => (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '');
-
 /** The MySQL rows of a key range (every row when the table has no integer key: its range is whole). */
 export function mysqlRangeFilter(table: CheckedTable, range: KeyRange): MysqlFilter {
-  if (!table.intKey) return { where: '', values: [] };
-  const { conditions, values } = mysqlKeyRangeConditions(table.intKey.source, range);
-  return { where: where(conditions), values };
+  if (!table.intKey) return { conditions: [], values: [] };
+  return mysqlKeyRangeConditions(table.intKey.source, range);
 }
 
 /** The MySQL row with this primary key (key values as read), if it is still there. */
 export function mysqlKeyFilter(table: CheckedTable, key: readonly SourceValue[]): MysqlFilter {
   const conditions = table.canon.keyIndexes.map((i) => `${quoteMysql(table.pairs[i]!.source.name)} <=> ?`);
-  return { where: where(conditions), values: [...key], limit: ' LIMIT 1' };
+  return { conditions, values: [...key], limit: ' LIMIT 1' };
 }
 
 /**
- * Reads MySQL rows of the table in key order, every paired column as MySQL prints it, on a
+ * Reads MySQL rows of the table in key order (only those matching the run's `where` of the table), every paired column as MySQL prints it, on a
  * connection of their own. Rows are handled as they arrive: the socket is read only as fast as
  * `onRow` runs, and nothing is held.
  */
@@ -41,7 +39,7 @@ export async function readMysqlRows(source: DataSource, table: CheckedTable, fil
   await withMysqlConnection(source, async (m) => {
     await prepareSourceSession(m);
     const { mysql, width } = table;
-    const sql = `SELECT ${mysql.list} FROM ${mysql.from}${filter.where}${mysql.order ? ` ORDER BY ${mysql.order}` : ''}${filter.limit ?? ''}`;
+    const sql = `SELECT ${mysql.list} FROM ${mysql.from}${mysqlWhere(filter.conditions, mysql.where)}${mysql.order ? ` ORDER BY ${mysql.order}` : ''}${filter.limit ?? ''}`;
     const starts = new Int32Array(width);
     const ends = new Int32Array(width);
     let fields: RawField[] = [];

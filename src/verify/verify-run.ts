@@ -24,6 +24,8 @@ export interface TableVerification {
   targetRows: number;
   /** Rows the copy rejected (my2pg.rejected_rows). */
   rejected: number;
+  /** The run's `where` condition of the table: sourceRows are the MySQL rows matching it. */
+  where?: string;
   mismatchedRanges?: RangeMismatch[];
   differences?: RowDifference[];
   differenceCount?: number;
@@ -54,7 +56,11 @@ function describeDifference(d: RowDifference): string {
 export function describeVerificationProblem(v: TableVerification): string {
   if (v.error) return `table ${v.table}: verification failed: ${v.error}`;
   if (v.status === 'rejected') return `table ${v.table}: ${v.rejected} rows rejected (see npx my2pg status); the other rows are equal`;
-  const parts = [`table ${v.table}: ${v.sourceRows} rows in MySQL, ${v.targetRows} in PostgreSQL`];
+  const parts = [
+    v.where === undefined
+      ? `table ${v.table}: ${v.sourceRows} rows in MySQL, ${v.targetRows} in PostgreSQL`
+      : `table ${v.table} (where: ${v.where}): ${v.sourceRows} rows in MySQL match the condition, ${v.targetRows} in PostgreSQL`,
+  ];
   if (v.method === 'checksum') {
     parts.push(`${v.differenceCount ?? 0} rows differ`);
     // Shown by first and last key (a range's `to` is its first key past the end).
@@ -89,14 +95,16 @@ export async function verifyTable(
   const started = Date.now();
   const at = (): string => new Date().toISOString();
   let rejected = part ? 0 : table.rejectedRows ?? 0;
-  const base = { table: table.tableName, method };
+  // A table copied under a `where`: MySQL's side is the rows matching it, the target's every row.
+  const where = run.options.where?.[table.tableName];
+  const base = { table: table.tableName, method, ...(where === undefined ? {} : { where }) };
   if (method === 'none') {
     return { ...base, rejected, status: 'unverified', sourceRows: -1, targetRows: -1, durationMs: 0, at: at() };
   }
   try {
     if (method === 'count') {
       if (part) throw new Error('a key range is verified by checksum only');
-      const check = await countBothSides(source, target, run.targetSchema, table.tableName, table.targetTable);
+      const check = await countBothSides(source, target, run.targetSchema, table.tableName, table.targetTable, where);
       const status = check.equal ? 'verified' : rejected > 0 && check.sourceRows - check.targetRows === rejected ? 'rejected' : 'mismatch';
       return { ...base, rejected, status, sourceRows: check.sourceRows, targetRows: check.targetRows, durationMs: Date.now() - started, at: at() };
     }
@@ -110,6 +118,7 @@ export async function verifyTable(
       columns,
       rejectedKeys: rejectedKeys && rejectedKeys.size > 0 ? rejectedKeys : undefined,
       range: part?.range,
+      where,
       catalog,
     });
     return {
@@ -144,6 +153,7 @@ export function mergeVerifications(parts: readonly TableVerification[]): TableVe
   const merged: TableVerification = {
     table: first.table,
     method: first.method,
+    ...(first.where === undefined ? {} : { where: first.where }),
     status,
     sourceRows: unknown ? -1 : sum((p) => p.sourceRows),
     targetRows: unknown ? -1 : sum((p) => p.targetRows),

@@ -28,6 +28,8 @@ export interface SideSpec {
   targetTable?: string;
   /** The columns' names in PostgreSQL when renamed, in the order of `columns` (default `columns`). */
   targetColumns?: readonly string[];
+  /** Only the MySQL rows matching this condition (a run's `where`); the target's rows are all read. */
+  where?: string;
 }
 
 /** Rows as text, NULL as null. */
@@ -60,7 +62,7 @@ export async function readSides(db: Databases, spec: SideSpec): Promise<{ source
   const targetName = (column: string): string => qq(targetColumns[spec.columns.indexOf(column)] ?? column);
   return withBothSides(db, async (my, pgClient) => {
     const [mysqlRows] = await my.query({
-      sql: `SELECT ${spec.columns.map((c) => `CAST(${q(c)} AS CHAR)`).join(', ')} FROM ${q(spec.table)} ORDER BY ${key.map(q).join(', ')}`,
+      sql: `SELECT ${spec.columns.map((c) => `CAST(${q(c)} AS CHAR)`).join(', ')} FROM ${q(spec.table)}${spec.where ? ` WHERE (${spec.where})` : ''} ORDER BY ${key.map(q).join(', ')}`,
       rowsAsArray: true,
     });
     const pgResult = await pgClient.query({

@@ -221,6 +221,16 @@ describe('report', () => {
     ]);
   });
 
+  it('names the where condition of a table copied in part, a long one cut', () => {
+    const long = `note IN (${Array.from({ length: 20 }, (_v, i) => `'n${i}'`).join(', ')})`;
+    const run = { ...RUN, options: { where: { a: "created_at >= '2024-01-01'", b: long } } };
+    const lines = formatRunReport(run, [table('a'), table('b'), table('c')]).split('\n');
+    expect(lines[3]).toMatch(/^a \(where: created_at >= '2024-01-01'\) +10 +10 +0 +count ok/);
+    expect(lines[4]).toMatch(/^b \(where: note IN \('n0', 'n1', .{30,}…\) +10/);
+    expect(lines[4]!.indexOf('…')).toBe('b (where: '.length + 59);
+    expect(lines[5]).toMatch(/^c +10/);
+  });
+
   it('lists what was translated, what a policy adjusted, and which tables arrived exact', () => {
     const adjustments = { note: { zeroDatesToNull: 0, nulCharactersRemoved: 2, sridsDropped: 0 } };
     const run = { ...RUN, options: { translated: ['key type: a.id, b.a_id → bigint (the widest type of the group)'] } };

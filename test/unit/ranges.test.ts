@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRangeFilter, buildSelect } from '../../src/dialect/mysql/select.js';
+import { buildSelect } from '../../src/dialect/mysql/select.js';
 import { mapWithConcurrency } from '../../src/finalize/restore-constraints.js';
 import { mergeRangeStates, type TableJobState } from '../../src/queue/run-jobs.js';
 import { planKeyRanges, splitColumnOf } from '../../src/vocabulary/key-range.js';
@@ -61,12 +61,22 @@ describe('key ranges', () => {
 
   it('filters a range on the MySQL side with bound values cast to the key signedness', () => {
     const t = table(['id'], [column('id', 'bigint', 'bigint(20) unsigned'), column('v', 'text')]);
-    expect(buildRangeFilter(t, { column: 'id', from: '10', to: '20' })).toEqual({ sql: ' WHERE `id` >= CAST(? AS UNSIGNED) AND `id` < CAST(? AS UNSIGNED)', values: ['10', '20'] });
-    expect(buildRangeFilter(t, { column: 'id', from: null, to: '20' })).toEqual({ sql: ' WHERE `id` < CAST(? AS UNSIGNED)', values: ['20'] });
-    expect(buildRangeFilter(t, { column: 'id', from: null, to: null })).toEqual({ sql: '', values: [] });
-    expect(buildSelect(t, t.columns, { column: 'id', from: '7', to: null })).toBe('SELECT `id`, `v` FROM `t` WHERE `id` >= CAST(? AS UNSIGNED) ORDER BY `id`');
+    const range = (from: string | null, to: string | null) => ({ column: 'id', from, to });
+    expect(buildSelect(t, t.columns, range('10', '20'))).toEqual({ sql: 'SELECT `id`, `v` FROM `t` WHERE `id` >= CAST(? AS UNSIGNED) AND `id` < CAST(? AS UNSIGNED) ORDER BY `id`', values: ['10', '20'] });
+    expect(buildSelect(t, t.columns, range(null, '20'))).toEqual({ sql: 'SELECT `id`, `v` FROM `t` WHERE `id` < CAST(? AS UNSIGNED) ORDER BY `id`', values: ['20'] });
+    expect(buildSelect(t, t.columns, range(null, null))).toEqual({ sql: 'SELECT `id`, `v` FROM `t` ORDER BY `id`', values: [] });
     const signed = table(['id'], [column('id', 'int')]);
-    expect(buildRangeFilter(signed, { column: 'id', from: '-5', to: null }).sql).toBe(' WHERE `id` >= CAST(? AS SIGNED)');
+    expect(buildSelect(signed, signed.columns, range('-5', null)).sql).toBe('SELECT `id` FROM `t` WHERE `id` >= CAST(? AS SIGNED) ORDER BY `id`');
+  });
+
+  it('adds a where condition last, in parentheses, after the bound range conditions', () => {
+    const t = table(['id'], [column('id', 'int'), column('v', 'text')]);
+    expect(buildSelect(t, t.columns, { column: 'id', from: '7', to: null }, "v = 'a?' OR v IS NULL")).toEqual({
+      sql: "SELECT `id`, `v` FROM `t` WHERE `id` >= CAST(? AS SIGNED) AND (v = 'a?' OR v IS NULL) ORDER BY `id`",
+      values: ['7'],
+    });
+    expect(buildSelect(t, t.columns, undefined, 'id > 3').sql).toBe('SELECT `id`, `v` FROM `t` WHERE (id > 3) ORDER BY `id`');
+    expect(() => buildSelect(t, t.columns, undefined, '1) OR (1')).toThrow(/cannot be used/);
   });
 
   it('names the range jobs of a split table after its job id', () => {

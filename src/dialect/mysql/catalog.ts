@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { queryMysql, withMysqlConnection, type MysqlConnection } from './connection.js';
+import { mysqlWhere } from './condition.js';
+import { prepareSourceSession, queryMysql, withMysqlConnection, type MysqlConnection } from './connection.js';
 import { quoteMysql } from './quote.js';
 
 /** One column of a MySQL table, as information_schema describes it. */
@@ -315,22 +316,25 @@ export function selectExpression(column: SourceColumn): string {
 
 /**
  * NOT NULL date columns of a table that hold zero dates ('0000-00-00', '2024-00-10'). Those
- * values land as NULL, so the created column must allow NULL. One scan of the table.
+ * values land as NULL, so the created column must allow NULL. One scan of the table (of its rows
+ * matching `condition`, the run's `where`: only those are copied).
  */
-export async function findZeroDateColumns(dataSource: DataSource, table: SourceTable): Promise<string[]> {
+export async function findZeroDateColumns(dataSource: DataSource, table: SourceTable, condition?: string): Promise<string[]> {
   const candidates = table.columns.filter((c) => !c.nullable && !c.generated && ['date', 'datetime', 'timestamp'].includes(c.dataType));
   if (candidates.length === 0) return [];
   return withMysqlConnection(dataSource, async (connection) => {
     // A zero date is one whose month or day is 0; MONTH()/DAYOFMONTH() return 0 exactly for those.
     const probes = candidates.map((c, i) => `MAX(MONTH(${quoteMysql(c.name)}) = 0 OR DAYOFMONTH(${quoteMysql(c.name)}) = 0) AS z${i}`);
-    const rows = await queryMysql<Row[]>(connection, `SELECT ${probes.join(', ')} FROM ${quoteMysql(table.name)}`);
+    // The copy's session (UTC): a condition's literals are compared as the copy compares them.
+    if (condition !== undefined) await prepareSourceSession(connection);
+    const rows = await queryMysql<Row[]>(connection, `SELECT ${probes.join(', ')} FROM ${quoteMysql(table.name)}${mysqlWhere([], condition)}`);
     const row = rows[0] ?? {};
     return candidates.filter((_c, i) => Number(row[`z${i}`] ?? 0) === 1).map((c) => c.name);
   });
 }
 
-/** Exact row count of one source table. */
-export async function countSourceRows(connection: MysqlConnection, table: string): Promise<number> {
-  const rows = await queryMysql<Row[]>(connection, `SELECT COUNT(*) AS n FROM ${quoteMysql(table)}`);
+/** Exact row count of one source table (of its rows matching `condition`, a run's `where`, when given). */
+export async function countSourceRows(connection: MysqlConnection, table: string, condition?: string): Promise<number> {
+  const rows = await queryMysql<Row[]>(connection, `SELECT COUNT(*) AS n FROM ${quoteMysql(table)}${mysqlWhere([], condition)}`);
   return Number(rows[0]?.n ?? 0);
 }
