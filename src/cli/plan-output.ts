@@ -59,7 +59,10 @@ export function formatPlanText(plan: PlanDocument): string[] {
   }
   if (plan.objects.length > 0) {
     lines.push('');
-    for (const o of plan.objects) lines.push(`${o.kind} ${o.name}: ${o.action}: ${o.reason}`);
+    for (const o of plan.objects) {
+      lines.push(`${o.kind} ${o.name}: ${o.action}: ${o.reason}`);
+      if (o.ddl) lines.push(`  ddl: ${o.ddl.replace(/\s+/g, ' ')}`);
+    }
   }
   for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
   const blockers = blockerLines(plan);
@@ -98,6 +101,8 @@ export function formatPlanMarkdown(plan: PlanDocument): string {
   if (plan.objects.length > 0) {
     out.push('', '## Other objects', '', '| Kind | Name | Action | Why |', '|---|---|---|---|');
     for (const o of plan.objects) out.push(`| ${o.kind} | ${cell(o.name)} | ${o.action} | ${cell(o.reason)} |`);
+    const views = plan.objects.filter((o) => o.ddl);
+    if (views.length > 0) out.push('', '```sql', ...views.map((o) => `${o.ddl};`), '```');
   }
   if (plan.warnings.length > 0) out.push('', '## Warnings', '', ...plan.warnings.map((w) => `- ${cell(w)}`));
   return `${out.join('\n')}\n`;

@@ -53,6 +53,8 @@ interface PlanObject {
   action: 'create' | 'set' | 'sync' | 'skip' | 'fail' | 'exclude';
   reason: string;
   blocking: boolean;
+  /** The statement that creates it (views). */
+  ddl?: string;
 }
 
 export interface PlanDocument {
@@ -162,6 +164,7 @@ export async function describePlan(
       action,
       reason: view.status === 'created' ? 'translated, and PostgreSQL accepts it; finalize creates it and compares its rows' : (view.reason ?? ''),
       blocking: action === 'fail',
+      ...(view.statement ? { ddl: view.statement } : {}),
     });
   }
   for (const item of notMigratedObjects(plan.objects, [])) {

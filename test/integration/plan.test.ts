@@ -174,6 +174,7 @@ describe('my2pg plan', () => {
 
     // Objects: the view translated, the trigger and procedure not migrated, sequence and alembic.
     expect(plan.objects.find((o) => o.kind === 'view' && o.name === 'recent_legacy')).toMatchObject({ action: 'create', blocking: false });
+    expect(plan.objects.find((o) => o.name === 'recent_legacy')!.ddl).toMatch(/CREATE OR REPLACE VIEW "public"\."recent_legacy"/);
     expect(plan.objects.find((o) => o.kind === 'trigger')).toMatchObject({ action: 'skip' });
     expect(plan.objects.find((o) => o.kind === 'procedure' && o.name === 'noop')).toMatchObject({ action: 'skip' });
     expect(plan.objects.find((o) => o.kind === 'sequence' && o.name === 'legacy.id')!.reason).toMatch(/1000/);
