@@ -39,6 +39,7 @@ const { values: args } = parseArgs({
     'skip-pgloader': { type: 'boolean', default: false },
     'skip-floor': { type: 'boolean', default: false },
     unverified: { type: 'boolean', default: false },
+    plan: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -59,6 +60,8 @@ if (args.help) {
   --wide-rows N       wide rows: N rows of about --wide-mb MB (default 10; LONGTEXT with tabs, backslashes, emoji + LONGBLOB);
                       my2pg's time and peak RSS beside \`mariadb --quick -B -e 'SELECT * FROM t' > /dev/null\`
   --unverified        also time \`my2pg run --verify none\` each round (its copy phase has no verification beside it)
+  --plan              also time \`my2pg plan\` (each table read once) and \`my2pg plan --quick\` each round, and set the
+                      plan's duration estimate beside the measured run
   --skip-pgloader, --skip-floor, --keep (keep the databases)
 Environment: BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306), BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS_URL.
 `);
@@ -281,6 +284,20 @@ async function runMy2pg(options: { processes: number; rangeRows?: string; verify
   };
 }
 
+/** One \`my2pg plan --json\` (counting, or \`--quick\`) against an empty target: its time and its duration estimate. */
+async function timePlan(quick: boolean): Promise<Sample & { estimate: number | null }> {
+  await recreatePgDatabase(names.my2pg);
+  const run = spawnWatched(process.execPath, [BIN, 'plan', '--json', '--concurrency', String(concurrency), '--range-rows', String(args['range-rows']), ...(quick ? ['--quick'] : [])], { cwd: ROOT, env: my2pgEnv() });
+  const result = await run.done;
+  let estimate: number | null = null;
+  try {
+    estimate = (JSON.parse(result.stdout) as { estimate: { seconds: number } | null }).estimate?.seconds ?? null;
+  } catch {
+    // a failed plan is reported through ok/note
+  }
+  return { seconds: result.seconds, peakRssBytes: result.peakRssBytes, ok: result.code === 0, estimate, ...(result.code === 0 ? {} : { note: (result.stdout + result.stderr).slice(-400) }) };
+}
+
 async function runPgloader(expected: Record<string, number>): Promise<Sample> {
   await recreatePgDatabase(names.pgloader);
   // pgloader's defaults (carry on after errors, report them) are what users get.
@@ -444,7 +461,15 @@ async function compareMode(): Promise<string[]> {
   const unverified: Sample[] = [];
   const pgl: Sample[] = [];
   const floor: Sample[] = [];
+  const plans: (Sample & { estimate: number | null })[] = [];
+  const quickPlans: Sample[] = [];
   for (let round = 1; round <= rounds; round += 1) {
+    if (args.plan) {
+      await settle();
+      plans.push(await timePlan(false));
+      quickPlans.push(await timePlan(true));
+      log(`round ${round}: my2pg plan ${fmt(plans.at(-1)!.seconds)} s (estimate ${plans.at(-1)!.estimate} s), --quick ${fmt(quickPlans.at(-1)!.seconds)} s ${plans.at(-1)!.note ?? ''}`);
+    }
     if (!args['skip-floor']) {
       await settle();
       floor.push(await runFloor(BENCH_TABLES));
@@ -469,9 +494,18 @@ async function compareMode(): Promise<string[]> {
     summaries.push({ name: 'my2pg run --verify none (end to end)', samples: unverified });
     summaries.push({ ...copyPhaseSummary(unverified), name: 'my2pg run --verify none: copy phase' });
   }
+  if (args.plan) {
+    summaries.push({ name: 'my2pg plan (reads each table once, writes nothing)', samples: plans });
+    summaries.push({ name: 'my2pg plan --quick (catalogs only)', samples: quickPlans });
+  }
   if (havePgloader) summaries.push({ name: 'pgloader', samples: pgl });
   if (!args['skip-floor']) summaries.push({ name: 'raw floor (mariadb --quick -B → psql COPY, 2 at a time)', samples: floor });
   out.push(...summarize(rows, bytes, summaries), '');
+  if (args.plan) {
+    const estimates = plans.flatMap((p) => (p.estimate === null ? [] : [p.estimate]));
+    const measured = median((my2pgRuns.get(processList[0] ?? 0) ?? []).filter((x) => x.ok).map((x) => x.seconds));
+    out.push(`- plan's duration estimate: median ${fmt(median(estimates))} s (rounds ${estimates.join(', ')}) beside the measured \`my2pg run\` median ${fmt(measured)} s (${fmt(median(estimates) / measured, 2)}×)`, '');
+  }
   for (const [p, samples] of my2pgRuns) out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
   if (args.unverified) out.push(...phaseTable('`my2pg run --verify none`', unverified), '');
   return out;

@@ -26,7 +26,7 @@ interface PlanJson {
     columns: { source: string; target: string | null; mysqlType: string; pgType: string | null; reason: string }[];
     hazards: { kind: string; column: string | null; count: number | null; blocking: boolean; fix: string }[];
   }[];
-  objects: { kind: string; name: string; action: string; reason: string; blocking: boolean }[];
+  objects: { kind: string; name: string; action: string; reason: string; blocking: boolean; ddl?: string }[];
   hazards: unknown[];
   totals: { tables: number; rows: number; bytes: number; hazards: number };
   blockers: number;
