@@ -85,7 +85,8 @@ export function probesOf(column: SourceColumn, pgType: string, policies: HazardP
   const add = (kind: HazardKind, condition: string, outcome: { blocking: boolean; fix: string }): void => {
     probes.push({ kind, column: column.name, condition, ...outcome });
   };
-  if (DATE_TYPES.has(column.dataType)) {
+  // Into an existing text column a zero date is just text; only date/time columns refuse it.
+  if (DATE_TYPES.has(column.dataType) && (!existing || existing.category === 'D')) {
     // A zero date is one whose month or day is 0; MONTH()/DAYOFMONTH() return 0 exactly for those.
     const condition = `(MONTH(${c}) = 0 OR DAYOFMONTH(${c}) = 0)`;
     if (policies.zeroDate === 'reject') add('zero-date', condition, rejected(policies, 'rows with a zero date', '--zero-date null writes NULL instead (counted)'));
@@ -94,7 +95,8 @@ export function probesOf(column: SourceColumn, pgType: string, policies: HazardP
   }
   if (TEXT_TYPES.has(column.dataType) || column.dataType === 'json') {
     const condition = `LOCATE(X'00', CONVERT(${c} USING utf8mb4)) > 0`;
-    const bytea = pgType === 'bytea';
+    // Under --nul bytea a created table's text columns holding NUL become bytea.
+    const bytea = pgType === 'bytea' || (policies.nul === 'bytea' && !existing);
     if (bytea) add('nul-character', condition, { blocking: false, fix: 'the column is bytea (--nul bytea), so the bytes arrive as they are' });
     else if (policies.nul === 'strip') add('nul-character', condition, { blocking: false, fix: 'the NUL characters are removed (--nul strip) and counted per column' });
     else add('nul-character', condition, rejected(policies, 'rows with a NUL character, which PostgreSQL text cannot hold', '--nul strip removes them (counted) or --nul bytea creates such columns as bytea'));

@@ -16,6 +16,10 @@ describe('hazard probes', () => {
     expect(kinds(probesOf(src('varchar'), 'text', defaults))).toEqual(['nul-character:blocking']);
     expect(kinds(probesOf(src('varchar'), 'text', { ...defaults, nul: 'strip' }))).toEqual(['nul-character:ok']);
     expect(kinds(probesOf(src('text'), 'bytea', { ...defaults, nul: 'bytea' }))).toEqual(['nul-character:ok']);
+    // A created table's column becomes bytea; an existing text column still refuses NUL.
+    expect(kinds(probesOf(src('text'), 'text', { ...defaults, nul: 'bytea' }))).toEqual(['nul-character:ok']);
+    expect(kinds(probesOf(src('text'), 'text', { ...defaults, nul: 'bytea' }, tgt('text', 'S')))).toEqual(['nul-character:blocking']);
+    expect(probesOf(src('date'), 'text', defaults, { ...tgt('text', 'S'), notNull: true })).toEqual([]);
     expect(kinds(probesOf(src('json'), 'jsonb', defaults))).toEqual(['nul-character:blocking', 'invalid-json:blocking']);
     expect(probesOf(src('datetime', { generated: true }), 'timestamp', defaults)).toEqual([]);
   });
