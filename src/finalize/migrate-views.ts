@@ -2,12 +2,15 @@ import type { DataSource } from 'typeorm';
 import { withPgClient } from '../dialect/postgres/connection.js';
 import { describeError } from '../core/errors.js';
 import { readTargetTables } from '../dialect/postgres/catalog.js';
+import { readSourceCatalog } from '../dialect/mysql/catalog.js';
+import { findTargetColumn } from '../vocabulary/column-pairs.js';
+import type { NamingRules } from '../vocabulary/naming.js';
 import { parseMysqlSelect, UntranslatableError } from '../schema/translate/mysql-parse.js';
 import { readSourceObjects, type SourceView } from '../schema/translate/source-objects.js';
 import { typeOfPgColumn } from '../schema/translate/sql-types.js';
 import { orderViews, relationsReadBy, ViewTranslator, type Relation } from '../schema/translate/translate-view.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
-import { verifyView, type ViewVerification } from '../verify/verify-views.js';
+import { verifyView, type ViewToVerify, type ViewVerification } from '../verify/verify-views.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 
 /** What became of one source view, in finalize's result. */
@@ -23,6 +26,10 @@ export interface ViewOutcome {
   reason?: string;
   /** The CREATE VIEW my2pg ran. */
   statement?: string;
+  /** The view's name in the target, when the run's case rule changed it. */
+  targetName?: string;
+  /** The view's column names in the target, in order, when the run's case rule changed one. */
+  targetColumns?: string[];
   /** Columns compared in any item order (a GROUP_CONCAT without ORDER BY), with the separator. */
   unorderedLists?: Record<string, string>;
   verification?: ViewVerification;
@@ -43,22 +50,39 @@ export function describeViewProblem(view: ViewOutcome): string {
   return `view ${view.name}: ${v?.sourceRows ?? '?'} rows in MySQL, ${v?.targetRows ?? '?'} in PostgreSQL, ${v?.differenceCount ?? '?'} rows differ${rows.length > 0 ? `: ${rows.join('; ')}` : ''}${v?.note ? `: ${v.note}` : ''}; ${how}`;
 }
 
-/** The relations a run's views may read: the run's target tables, with their PostgreSQL types. */
-async function runRelations(target: DataSource, schema: string, tables: readonly RunTableRow[]): Promise<Map<string, Relation>> {
+/**
+ * The relations a run's views may read: the run's target tables, with their PostgreSQL types,
+ * each column known by its source name (a view names the source's columns) and written with
+ * its target name (the run's renames and case, as the copy paired them).
+ */
+async function runRelations(source: DataSource, target: DataSource, schema: string, tables: readonly RunTableRow[], naming: NamingRules | undefined): Promise<Map<string, Relation>> {
   const targetTables = await withPgClient(target, (client) => readTargetTables(client, schema, tables.map((t) => t.targetTable)));
+  const catalog = await readSourceCatalog(source, tables.map((t) => t.tableName));
   const relations = new Map<string, Relation>();
   for (const t of tables) {
     const table = targetTables.get(t.targetTable);
-    if (!table) continue;
-    relations.set(t.tableName, { name: t.tableName, targetName: table.name, columns: table.columns.map((c) => ({ name: c.name, type: typeOfPgColumn(c.formattedType) })) });
+    const sourceTable = catalog.tables.find((s) => s.name === t.tableName);
+    if (!table || !sourceTable) continue;
+    // A source column without a target column stays unknown: a view reading it is refused.
+    const columns = sourceTable.columns.flatMap((c) => {
+      const column = findTargetColumn(table, t.tableName, c.name, naming);
+      return column ? [{ name: c.name, ...(column.name !== c.name ? { target: column.name } : {}), type: typeOfPgColumn(column.formattedType) }] : [];
+    });
+    relations.set(t.tableName, { name: t.tableName, targetName: table.name, columns });
   }
   return relations;
 }
 
-async function viewRelation(target: DataSource, schema: string, name: string): Promise<Relation | null> {
-  const views = await withPgClient(target, (client) => readTargetTables(client, schema, [name], ['v']));
-  const view = views.get(name);
-  return view ? { name, targetName: name, columns: view.columns.map((c) => ({ name: c.name, type: typeOfPgColumn(c.formattedType) })) } : null;
+/** A created view as the views after it read it: by its source name and columns, written with the target's. */
+async function viewRelation(target: DataSource, schema: string, view: SourceView, targetName: string, targetColumns: readonly string[]): Promise<Relation | null> {
+  const views = await withPgClient(target, (client) => readTargetTables(client, schema, [targetName], ['v']));
+  const created = views.get(targetName);
+  if (!created) return null;
+  const columns = view.columns.flatMap((c, i) => {
+    const column = created.columns.find((t) => t.name === targetColumns[i]);
+    return column ? [{ name: c.name, ...(column.name !== c.name ? { target: column.name } : {}), type: typeOfPgColumn(column.formattedType) }] : [];
+  });
+  return { name: view.name, targetName, columns };
 }
 
 /**
@@ -71,7 +95,8 @@ export async function migrateViews(source: DataSource, target: DataSource, run: 
   const objects = await readSourceObjects(source);
   if (objects.views.length === 0) return [];
   const excluded = new Set<string>(run.options.excludeViews ?? []);
-  const relations = await runRelations(target, run.targetSchema, tables);
+  const naming = run.options.naming;
+  const relations = await runRelations(source, target, run.targetSchema, tables, naming);
   const viewNames = new Set(objects.views.map((v) => v.name));
   const parsed = objects.views.map((view) => {
     try {
@@ -82,9 +107,9 @@ export async function migrateViews(source: DataSource, target: DataSource, run: 
   });
   const outcomes = new Map<string, ViewOutcome>();
   for (const item of orderViews(parsed)) {
-    const outcome = await createView(item, { excluded, relations, viewNames, outcomes, translator: new ViewTranslator(objects.database, run.targetSchema, relations), target });
+    const outcome = await createView(item, { excluded, relations, viewNames, outcomes, translator: new ViewTranslator(objects.database, run.targetSchema, relations, naming), target });
     if (outcome.status === 'created') {
-      const relation = await viewRelation(target, run.targetSchema, item.name);
+      const relation = await viewRelation(target, run.targetSchema, item.view, outcome.targetName ?? item.name, outcome.targetColumns ?? item.view.columns.map((c) => c.name));
       if (relation) relations.set(item.name, relation);
     }
     outcomes.set(item.name, outcome);
@@ -95,11 +120,22 @@ export async function migrateViews(source: DataSource, target: DataSource, run: 
   for (const outcome of results) {
     if (outcome.status !== 'created') continue;
     const view = objects.views.find((v) => v.name === outcome.name)!;
-    outcome.verification = await verifyView(source, target, run.targetSchema, { name: view.name, columns: view.columns, ...(outcome.unorderedLists ? { unorderedLists: outcome.unorderedLists } : {}) });
+    outcome.verification = await verifyView(source, target, run.targetSchema, viewToVerify(view, outcome));
     outcome.status = outcome.verification.status;
     await log(outcome.status === 'verified' ? `view ${outcome.name}: verified (${outcome.verification.sourceRows} rows)` : describeViewProblem(outcome));
   }
   return results;
+}
+
+/** What verification compares of a created view: its source columns, and its names in the target. */
+function viewToVerify(view: SourceView, outcome: ViewOutcome): ViewToVerify {
+  return {
+    name: view.name,
+    columns: view.columns,
+    ...(outcome.targetName ? { targetName: outcome.targetName } : {}),
+    ...(outcome.targetColumns ? { targetColumns: outcome.targetColumns } : {}),
+    ...(outcome.unorderedLists ? { unorderedLists: outcome.unorderedLists } : {}),
+  };
 }
 
 interface CreateContext {
@@ -126,8 +162,10 @@ async function createView(item: { view: SourceView; name: string; reads: string[
   }
   let statement: string;
   let unorderedLists: Record<string, string>;
+  let targetName: string;
+  let targetColumns: string[];
   try {
-    ({ statement, unorderedLists } = ctx.translator.translate(item.view));
+    ({ statement, unorderedLists, targetName, targetColumns } = ctx.translator.translate(item.view));
   } catch (error) {
     if (error instanceof UntranslatableError) return { name, status: 'failed', reason: `cannot be translated: ${error.message}` };
     throw error;
@@ -137,7 +175,12 @@ async function createView(item: { view: SourceView; name: string; reads: string[
   } catch (error) {
     return { name, status: 'failed', reason: `PostgreSQL refused the translation: ${describeError(error)}`, statement };
   }
-  return { name, status: 'created', statement, ...(Object.keys(unorderedLists).length > 0 ? { unorderedLists } : {}) };
+  // Names are kept only where the run's case rule changed them (older runs have neither).
+  const renamed = {
+    ...(targetName !== name ? { targetName } : {}),
+    ...(targetColumns.some((c, i) => c !== item.view.columns[i]?.name) ? { targetColumns } : {}),
+  };
+  return { name, status: 'created', statement, ...renamed, ...(Object.keys(unorderedLists).length > 0 ? { unorderedLists } : {}) };
 }
 
 /** `my2pg verify`: compares again the views an earlier finalize created (the target may have changed). */
@@ -149,7 +192,7 @@ export async function reverifyViews(source: DataSource, target: DataSource, run:
     previous.map(async (outcome) => {
       const view = objects.views.find((v) => v.name === outcome.name);
       if (!created.includes(outcome) || !view) return outcome;
-      const verification = await verifyView(source, target, run.targetSchema, { name: view.name, columns: view.columns, ...(outcome.unorderedLists ? { unorderedLists: outcome.unorderedLists } : {}) });
+      const verification = await verifyView(source, target, run.targetSchema, viewToVerify(view, outcome));
       return { ...outcome, status: verification.status, verification };
     }),
   );

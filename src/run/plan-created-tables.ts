@@ -2,7 +2,8 @@ import type { DataSource } from 'typeorm';
 import { withPgClient } from '../dialect/postgres/connection.js';
 import { UsageError } from '../core/errors.js';
 import { reserveDefaultNames } from '../schema/ddl.js';
-import { IdentifierAllocator, targetIdentifier } from '../vocabulary/identifiers.js';
+import { IdentifierAllocator } from '../vocabulary/identifiers.js';
+import { targetTableName, type NamingRules } from '../vocabulary/naming.js';
 import { planKeyTypes } from '../schema/key-types.js';
 import { findNulColumns, type NulPolicy } from '../schema/nul-columns.js';
 import type { SourceCatalog } from '../dialect/mysql/catalog.js';
@@ -44,6 +45,8 @@ export async function planCreatedTables(
     types: TypeMapOptions;
     nul: NulPolicy;
     fulltextConfig: string;
+    /** Renames and case of the run. */
+    naming: NamingRules;
   },
 ): Promise<CreatedTablesPlan> {
   const { schema, catalog, planned } = options;
@@ -65,8 +68,8 @@ export async function planCreatedTables(
   const names = new IdentifierAllocator();
   for (const name of relations) names.reserve('relation', name);
   for (const name of types) names.reserve('type', name);
-  for (const plan of created) reserveDefaultNames(names, plan.targetTable, sourceTable(plan.table));
-  const tableNames = new Map(catalog.tables.map((t) => [t.name, planned.find((p) => p.table === t.name)?.targetTable ?? options.matchExisting(t.name) ?? targetIdentifier(t.name)]));
+  for (const plan of created) reserveDefaultNames(names, plan.targetTable, sourceTable(plan.table), options.naming);
+  const tableNames = new Map(catalog.tables.map((t) => [t.name, planned.find((p) => p.table === t.name)?.targetTable ?? options.matchExisting(t.name) ?? targetTableName(options.naming, t.name)]));
 
   // Existing target tables keep their types; their key columns decide for the created ones.
   const existingBySource = new Map<string, TargetTable>();
@@ -80,7 +83,7 @@ export async function planCreatedTables(
     created: new Set(created.map((p) => p.table)),
     existing: existingBySource,
     types: options.types,
-    findColumn: findTargetColumn,
+    findColumn: (target, table, column) => findTargetColumn(target, table, column, options.naming),
   });
   const warnings = [...keyTypes.warnings];
 

@@ -5,7 +5,6 @@ import { UsageError } from '../core/errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../vocabulary/table-selection.js';
 import { copyJobId, newRunId } from '../state/job-ids.js';
 import type { QueueNames } from '../queue/target-scope.js';
-import { findFittedCollisions, targetIdentifier } from '../vocabulary/identifiers.js';
 import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import { DEFAULT_ZERO_DATE_POLICY, type ZeroDatePolicy } from '../vocabulary/type-families.js';
@@ -23,7 +22,7 @@ import { insertRun, mergeRunOptions } from '../state/runs.js';
 import { adoptUnrestoredConstraints, saveConstraints } from '../state/saved-constraints.js';
 import type { SavedConstraintRow } from '../state/entities.js';
 import type { KeyRange } from '../vocabulary/key-range.js';
-import type { NamingRules } from '../vocabulary/naming.js';
+import { DEFAULT_NAMING, namingProblems, targetTableName, type NamingRules } from '../vocabulary/naming.js';
 import { planTableRanges } from './plan-table-ranges.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 import { mapWithConcurrency } from '../finalize/restore-constraints.js';
@@ -151,15 +150,11 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     throw new UsageError(`unknown view${unknownViews.length > 1 ? 's' : ''} in --exclude-view: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`);
   }
   const warnings: string[] = [];
-  // Names longer than PostgreSQL's 63 bytes are cut with a hash (identifiers.ts); two that
-  // would still meet are refused before anything is written.
-  const clashes = [
-    ...findFittedCollisions(selected.map((t) => t.table)).map((g) => `tables ${g.join(', ')}`),
-    ...catalog.tables
-      .filter((t) => selected.some((sel) => sel.table === t.name))
-      .flatMap((t) => findFittedCollisions(t.columns.map((c) => c.name)).map((g) => `columns ${g.join(', ')} of table ${t.name}`)),
-  ];
-  if (clashes.length > 0) throw new UsageError(`names that PostgreSQL cannot tell apart once cut to 63 bytes: ${clashes.join('; ')}; exclude or rename them`);
+  // Renames of what the source lacks, and names that would meet in PostgreSQL (after renames,
+  // the case rule, and the 63-byte cut of identifiers.ts), are refused before anything is written.
+  const naming = options.naming ?? DEFAULT_NAMING;
+  const problems = namingProblems(naming, catalog.tables, selected);
+  if (problems.length > 0) throw new UsageError(`target names: ${problems.join('; ')}`);
   // Only now that the input is known good: a refused start must leave the target untouched.
   try {
     await ensureStateSchema(target);
@@ -170,15 +165,22 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   const existing = await withPgClient(target, (client) => readTargetTables(client, schema));
   const existingNames = [...existing.keys()];
   const runId = newRunId();
-  /** The existing target table of a source table: same name (or its 63-byte form), else one same name ignoring case. */
-  const matchExisting = (name: string): string | undefined =>
-    matchTargetTable(name, existingNames) ?? (targetIdentifier(name) !== name ? matchTargetTable(targetIdentifier(name), existingNames) : undefined);
+  /**
+   * The existing target table of a source table: its name under the run's rules (case, 63
+   * bytes), else the same name, else one same name ignoring case. A renamed table is only ever
+   * the table its rename names: filling another one would be a silent surprise.
+   */
+  const matchExisting = (name: string): string | undefined => {
+    const mapped = targetTableName(naming, name);
+    if (naming.tables[name] !== undefined) return matchTargetTable(mapped, existingNames);
+    return matchTargetTable(mapped, existingNames) ?? matchTargetTable(name, existingNames);
+  };
   const planned: PlannedTable[] = selected.map((sel) => {
     const source = catalog.tables.find((t) => t.name === sel.table)!;
     const match = matchExisting(sel.table);
     return {
       table: sel.table,
-      targetTable: match ?? targetIdentifier(sel.table),
+      targetTable: match ?? targetTableName(naming, sel.table),
       action: match ? 'fill' : 'create',
       columns: options.entities ? sel.columns : undefined,
       jobId: copyJobId(runId, sel.table),
@@ -197,7 +199,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   const fulltextConfig = options.fulltextConfig ?? DEFAULT_FULLTEXT_CONFIG;
   const nul = options.nul ?? DEFAULT_NUL_POLICY;
   const created = planned.filter((p) => p.action === 'create');
-  const createdPlan = await planCreatedTables(source, target, { schema, catalog, planned, existing, matchExisting, types: typeOptions, nul, fulltextConfig });
+  const createdPlan = await planCreatedTables(source, target, { schema, catalog, planned, existing, matchExisting, types: typeOptions, nul, fulltextConfig, naming });
   warnings.push(...createdPlan.warnings);
   const translated = [...createdPlan.translated];
   for (const [table] of columnOverrides) {
@@ -242,6 +244,8 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           zeroDate,
           fulltextConfig,
           excludeViews: options.excludeViews ?? [],
+          // Every job of the run, on any worker, names the target's tables and columns by these.
+          naming,
           queues: options.queues,
         },
       },
@@ -267,6 +271,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
         byteaColumns: createdPlan.nulColumns.get(plan.table),
         fulltextConfig,
         names: createdPlan.names,
+        naming,
       }, objects);
       schemaObjects.generated.push(...generated);
       schemaObjects.checks.push(...checks);

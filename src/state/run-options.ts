@@ -52,6 +52,14 @@ const runOptionsSchema = z.looseObject({
   zeroDate: field(z.enum(['null', 'reject'])),
   fulltextConfig: field(z.string()),
   excludeViews: field(z.array(z.string())),
+  /** Renames and identifier case (vocabulary/naming.ts NamingRules); absent: names kept. */
+  naming: field(
+    z.looseObject({
+      case: z.enum(['keep', 'lower', 'snake']),
+      tables: z.record(z.string(), z.string()),
+      columns: z.record(z.string(), z.record(z.string(), z.string())),
+    }),
+  ),
   /** The target's queues the run's jobs went to. */
   queues: field(z.looseObject({ copy: z.string(), finalize: z.string() })),
   /** Added once the created tables exist: what became of generated columns, CHECKs, objects not migrated. */

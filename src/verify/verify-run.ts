@@ -110,6 +110,7 @@ export async function verifyTable(
       columns,
       rejectedKeys: rejectedKeys && rejectedKeys.size > 0 ? rejectedKeys : undefined,
       range: part?.range,
+      naming: run.options.naming,
       catalog,
     });
     return {
