@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ViewTranslator, type Relation } from '../../src/schema/translate/translate-view.js';
 import { applyIdentifierCase, DEFAULT_NAMING, namingProblems, snakeCase, targetColumnName, targetTableName, type NamingRules } from '../../src/vocabulary/naming.js';
 
 const rules = (extra: Partial<NamingRules>): NamingRules => ({ ...DEFAULT_NAMING, ...extra });
@@ -97,5 +98,36 @@ describe('naming problems, each naming its migration-file key', () => {
     expect(namingProblems(rules({ columns: { users: { name: 'full_name' } } }), tables, [{ table: 'users', columns: ['id'] }])).toEqual([
       'rename.columns.users.name: the column name of table users is not selected for this run; select it or drop the rename',
     ]);
+  });
+});
+
+describe('views over renamed tables and columns', () => {
+  const INT = { kind: 'int' } as const;
+  const column = (name: string) => ({ name, dataType: 'int', columnType: 'int', numericPrecision: 10, numericScale: 0, datetimePrecision: null, charset: null });
+  const relations = new Map<string, Relation>([
+    ['FilmActor', { name: 'FilmActor', targetName: 'cast_members', columns: [{ name: 'ActorID', target: 'performer_id', type: INT }, { name: 'FilmID', target: 'film_id', type: INT }] }],
+    ['Actor', { name: 'Actor', targetName: 'actor', columns: [{ name: 'ActorID', target: 'actor_id', type: INT }] }],
+    ['Film', { name: 'Film', targetName: 'film', columns: [{ name: 'FilmID', target: 'film_id', type: INT }] }],
+  ]);
+  const translator = new ViewTranslator('app', 'public', relations, rules({ case: 'snake' }));
+  const view = (definition: string, columns: string[]) => ({ name: 'ActorFilms', definition, checkOption: 'NONE', columns: columns.map(column) });
+
+  it('writes every reference with its target name, and the view under the case rule', () => {
+    const out = translator.translate(view('select `fa`.`ActorID` AS `ActorID`, `f`.`FilmID` AS `FilmID` from (`app`.`FilmActor` `fa` join `app`.`Film` `f` on(`f`.`FilmID` = `fa`.`FilmID`)) where `fa`.`ActorID` > 1', ['ActorID', 'FilmID']));
+    expect(out.targetName).toBe('actor_films');
+    expect(out.targetColumns).toEqual(['actor_id', 'film_id']);
+    expect(out.statement).toContain('CREATE OR REPLACE VIEW "public"."actor_films" ("actor_id", "film_id")');
+    expect(out.statement).toContain('"fa"."performer_id"');
+    expect(out.statement).toContain('"public"."cast_members" AS "fa"');
+    // Only the inner aliases (which the view column list replaces) keep the source spelling.
+    expect(out.statement).not.toMatch(/"\w+"\."(ActorID|FilmID)"/);
+  });
+
+  it('USING joins on the one target name both sides share, and refuses columns renamed apart', () => {
+    const same = translator.translate(view('select `f`.`FilmID` AS `FilmID` from (`app`.`Film` `f` join `app`.`FilmActor` `fa` using (`FilmID`))', ['FilmID']));
+    expect(same.statement).toContain('USING ("film_id")');
+    expect(() => translator.translate(view('select `a`.`ActorID` AS `ActorID` from (`app`.`Actor` `a` join `app`.`FilmActor` `fa` using (`ActorID`))', ['ActorID']))).toThrow(
+      'USING (ActorID) joins columns the run names differently in PostgreSQL (actor_id, performer_id)',
+    );
   });
 });
