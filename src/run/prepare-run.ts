@@ -168,11 +168,11 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   /**
    * The existing target table of a source table: its name under the run's rules (case, 63
    * bytes), else the same name, else one same name ignoring case. A renamed table is only ever
-   * the table its rename names: filling another one would be a silent surprise.
+   * the table its rename names, exactly: filling another one would ignore the rename.
    */
   const matchExisting = (name: string): string | undefined => {
     const mapped = targetTableName(naming, name);
-    if (naming.tables[name] !== undefined) return matchTargetTable(mapped, existingNames);
+    if (naming.tables[name] !== undefined) return existingNames.includes(mapped) ? mapped : undefined;
     return matchTargetTable(mapped, existingNames) ?? matchTargetTable(name, existingNames);
   };
   const planned: PlannedTable[] = selected.map((sel) => {

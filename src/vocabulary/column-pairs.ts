@@ -16,10 +16,12 @@ export interface ColumnMatch {
 
 /**
  * Finds the target column for a column of a source table: the name the run's rules give it
- * (rename, case, 63 bytes), else the same name, else the one same name ignoring case.
+ * (case, 63 bytes), else the same name, else the one same name ignoring case. A renamed column
+ * is only ever the column its rename names: filling another one would ignore the rename.
  */
 export function findTargetColumn(target: TargetTable, sourceTable: string, name: string, naming?: NamingRules): TargetColumn | undefined {
   const mapped = targetColumnName(naming, sourceTable, name);
+  if (naming?.columns[sourceTable]?.[name] !== undefined) return target.columns.find((c) => c.name === mapped);
   const exact = target.columns.find((c) => c.name === mapped) ?? target.columns.find((c) => c.name === name);
   if (exact) return exact;
   const folded = target.columns.filter((c) => c.name.toLowerCase() === name.toLowerCase());

@@ -195,5 +195,13 @@ describe('renames and identifier case (migration file)', () => {
     const action = await pgRows(`SELECT t.action FROM my2pg.run_tables t JOIN my2pg.runs r ON r.id = t.run_id WHERE r.target_schema = 'fill'`);
     expect(action).toEqual([{ action: 'fill' }]);
     await expectSidesEqual(sandbox, { table: 'Actor', schema: 'fill', targetTable: 'actor', key: ['ActorID'], columns: ['ActorID', 'FirstName', 'LastName'], targetColumns: ['actor_id', 'given_name', 'last_name'] });
+
+    // A renamed column is only ever the one its rename names: a table without it is not filled by the source name.
+    await pgRows('CREATE SCHEMA fill_old');
+    await pgRows('CREATE TABLE fill_old.actor (actor_id integer PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL)');
+    const refused = await sandbox.cli(['run', '--config', migrationFile('fill_old', { schema: 'fill_old', identifierCase: 'snake', tables: { include: ['Actor'] }, rename: { columns: { Actor: { FirstName: 'given_name' } } } })]);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    expect(refused.stdout + refused.stderr).toContain('the target table "actor" has no column "given_name" (source column "FirstName")');
+    expect(await pgRows('SELECT count(*)::int AS n FROM fill_old.actor')).toEqual([{ n: 0 }]);
   });
 });
