@@ -203,5 +203,13 @@ describe('renames and identifier case (migration file)', () => {
     expect(refused.code, refused.stdout + refused.stderr).toBe(1);
     expect(refused.stdout + refused.stderr).toContain('the target table "actor" has no column "given_name" (source column "FirstName")');
     expect(await pgRows('SELECT count(*)::int AS n FROM fill_old.actor')).toEqual([{ n: 0 }]);
+
+    // A row PostgreSQL refuses is recorded under the source's column name, not the target's.
+    await pgRows('CREATE SCHEMA fill_narrow');
+    await pgRows('CREATE TABLE fill_narrow.actor (actor_id integer PRIMARY KEY, given_name varchar(7) NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL)');
+    const narrow = await sandbox.cli(['run', '--config', migrationFile('fill_narrow', { schema: 'fill_narrow', identifierCase: 'snake', tables: { include: ['Actor'] }, rename: { columns: { Actor: { FirstName: 'given_name' } } } })]);
+    expect(narrow.code, narrow.stdout + narrow.stderr).toBe(1);
+    const rejected = await pgRows(`SELECT r.table_name, r.column_name, r.row->>'FirstName' AS first FROM my2pg.rejected_rows r JOIN my2pg.runs u ON u.id = r.run_id WHERE u.target_schema = 'fill_narrow'`);
+    expect(rejected).toEqual([{ table_name: 'Actor', column_name: 'FirstName', first: 'Penelope' }]);
   });
 });
