@@ -164,6 +164,14 @@ describe('renames and identifier case (migration file)', () => {
       { actor_id: 5, first_name: 'Johnny', last_name: 'Lollobrigida', n: 1 },
     ]);
 
+    // A later `verify` pairs the same names: it finds what changed above, by source names.
+    const verify = await sandbox.cli(['verify']);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(1);
+    expect(verify.stdout).toContain('problem: table Actor: 3 rows in MySQL, 4 in PostgreSQL: 2 rows differ: in key ranges');
+    expect(verify.stdout).toContain('row ActorID=1 differs in LastName, LastUpdate; row ActorID=20 is only in PostgreSQL');
+    expect(verify.stdout).toContain('only in PostgreSQL: {"ActorID":"1","FirstName":"Penelope","LastName":"GUINESS","FilmCount":"2"}');
+    expect(verify.stdout).toContain('table FilmActor: verified');
+
     // The rules are the run's: every job read them from my2pg.runs.options.
     const options = await pgRows(`SELECT options->'naming' AS naming FROM my2pg.runs`);
     expect(options[0]!.naming).toEqual({ case: 'snake', tables: { FilmActor: 'cast_members' }, columns: { Actor: { FirstName: 'given_name' }, FilmActor: { ActorID: 'performer_id' } } });
