@@ -170,7 +170,7 @@ describe('renames and identifier case (migration file)', () => {
     expect(verify.stdout).toContain('problem: table Actor: 3 rows in MySQL, 4 in PostgreSQL: 2 rows differ: in key ranges');
     expect(verify.stdout).toContain('row ActorID=1 differs in LastName, LastUpdate; row ActorID=20 is only in PostgreSQL');
     expect(verify.stdout).toContain('only in PostgreSQL: {"ActorID":"1","FirstName":"Penelope","LastName":"GUINESS","FilmCount":"2"}');
-    expect(verify.stdout).toContain('table FilmActor: verified');
+    expect(verify.stdout + verify.stderr).toContain('table FilmActor: verified');
 
     // The rules are the run's: every job read them from my2pg.runs.options.
     const options = await pgRows(`SELECT options->'naming' AS naming FROM my2pg.runs`);
