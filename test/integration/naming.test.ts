@@ -97,6 +97,8 @@ describe('renames and identifier case (migration file)', () => {
   it('snake case plus renames: values, keys, indexes, CHECK, enum, trigger, sequence and the view under the new names', async () => {
     const config = migrationFile('snake', {
       identifierCase: 'snake',
+      // Split into key-range jobs: each range deletes and verifies its part by the renamed key.
+      rangeRows: 1,
       rename: { tables: { FilmActor: 'cast_members' }, columns: { Actor: { FirstName: 'given_name' }, FilmActor: { ActorID: 'performer_id' } } },
     });
     const result = await sandbox.cli(['run', '--config', config]);
@@ -173,7 +175,9 @@ describe('renames and identifier case (migration file)', () => {
     expect(verify.stdout + verify.stderr).toContain('table FilmActor: verified');
 
     // The rules are the run's: every job read them from my2pg.runs.options.
-    const options = await pgRows(`SELECT options->'naming' AS naming FROM my2pg.runs`);
+    const options = await pgRows(`SELECT options->'naming' AS naming, options->'ranges' AS ranges FROM my2pg.runs`);
+    expect(options[0]!.ranges).toMatchObject({ Actor: expect.any(Number), Film: expect.any(Number) });
+    expect((options[0]!.ranges as Record<string, number>).Actor).toBeGreaterThan(1);
     expect(options[0]!.naming).toEqual({ case: 'snake', tables: { FilmActor: 'cast_members' }, columns: { Actor: { FirstName: 'given_name' }, FilmActor: { ActorID: 'performer_id' } } });
     // Status and report keep the source names.
     const tables = await pgRows(`SELECT table_name, target_table FROM my2pg.run_tables ORDER BY 1`);
