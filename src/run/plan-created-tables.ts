@@ -3,7 +3,7 @@ import { withPgClient } from '../dialect/postgres/connection.js';
 import { UsageError } from '../core/errors.js';
 import { reserveDefaultNames } from '../schema/ddl.js';
 import { IdentifierAllocator } from '../vocabulary/identifiers.js';
-import { targetTableName, type NamingRules } from '../vocabulary/naming.js';
+import { targetColumnName, targetTableName, type NamingRules } from '../vocabulary/naming.js';
 import { planKeyTypes } from '../schema/key-types.js';
 import { findNulColumns, type NulPolicy } from '../schema/nul-columns.js';
 import type { SourceCatalog } from '../dialect/mysql/catalog.js';
@@ -17,6 +17,8 @@ export interface CreatedTablesPlan {
   names: IdentifierAllocator;
   /** Target table name of every source table (created, existing or neither). */
   tableNames: Map<string, string>;
+  /** A column's target name in another source table: as the copy pairs it for an existing table, else by the run's rules. */
+  columnName: (sourceTable: string, column: string) => string;
   /** Per source table, the FK-group key types of its columns. */
   keyTypes: Map<string, Map<string, string>>;
   /** Per created source table, the text columns that become bytea under `--nul bytea`. */
@@ -95,5 +97,10 @@ export async function planCreatedTables(
     const onUpdate = sourceTable(plan.table).columns.filter((c) => c.onUpdate);
     if (onUpdate.length > 0) warnings.push(`${plan.table}: ON UPDATE ${onUpdate.map((c) => `${c.onUpdate} of column ${c.name}`).join(', ')} is not migrated: the target table exists, so it keeps its own triggers`);
   }
-  return { names, tableNames, keyTypes: keyTypes.types, nulColumns, warnings, translated: [...keyTypes.notes] };
+  // A foreign key to an existing table names its columns as they are there.
+  const columnName = (table: string, column: string): string => {
+    const existing = existingBySource.get(table);
+    return (existing && findTargetColumn(existing, table, column, options.naming)?.name) ?? targetColumnName(options.naming, table, column);
+  };
+  return { names, tableNames, columnName, keyTypes: keyTypes.types, nulColumns, warnings, translated: [...keyTypes.notes] };
 }

@@ -267,6 +267,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
         zeroDateColumns: zeroDateColumns.get(plan.table) ?? [],
         targetName: plan.targetTable,
         tableNames: createdPlan.tableNames,
+        columnNames: createdPlan.columnName,
         keyTypes: createdPlan.keyTypes.get(plan.table),
         byteaColumns: createdPlan.nulColumns.get(plan.table),
         fulltextConfig,

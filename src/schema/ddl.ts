@@ -116,6 +116,8 @@ export function buildCreateTable(
     naming?: NamingRules | undefined;
     /** Target names of other source tables (foreign keys reference them); default: the run's name for each. */
     tableNames?: ReadonlyMap<string, string>;
+    /** Target name of a column of another source table (what its foreign keys reference); default: by `naming`. */
+    columnNames?: (sourceTable: string, column: string) => string;
     /** Types decided per foreign-key group (key-types.ts), by source column. */
     keyTypes?: ReadonlyMap<string, string>;
     /** Text columns created as bytea because they hold NUL characters (`--nul bytea`). */
@@ -141,6 +143,8 @@ export function buildCreateTable(
   reserveDefaultNames(names, targetName, table, naming);
   const targetOf = (sourceTable: string): string => options.tableNames?.get(sourceTable) ?? targetTableName(naming, sourceTable);
   const targetColumn = (name: string): string => targetColumnName(naming, table.name, name);
+  const referencedColumn = (sourceTable: string, column: string): string =>
+    sourceTable === table.name ? targetColumn(column) : (options.columnNames?.(sourceTable, column) ?? targetColumnName(naming, sourceTable, column));
   const col = (name: string): string => quotePg(targetColumn(name));
   // Index and constraint names follow the case rule too (`idx_LastName` → `idx_last_name`).
   const objectName = (name: string): string => applyIdentifierCase(name, naming?.case ?? 'keep');
@@ -239,7 +243,7 @@ export function buildCreateTable(
     deferred.push({
       kind: 'foreign_key',
       name: names.allocate(`constraint:${targetName}`, objectName(fk.name)),
-      definition: `FOREIGN KEY (${fk.columns.map(col).join(', ')}) REFERENCES ${qualifyPg(schema, referenced)} (${fk.referencedColumns.map((c) => quotePg(targetColumnName(naming, fk.referencedTable, c))).join(', ')})${onDelete}${onUpdateRule}`,
+      definition: `FOREIGN KEY (${fk.columns.map(col).join(', ')}) REFERENCES ${qualifyPg(schema, referenced)} (${fk.referencedColumns.map((c) => quotePg(referencedColumn(fk.referencedTable, c))).join(', ')})${onDelete}${onUpdateRule}`,
     });
   }
   if (onUpdate.length > 0) {

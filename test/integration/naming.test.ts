@@ -208,6 +208,19 @@ describe('renames and identifier case (migration file)', () => {
     expect(action).toEqual([{ action: 'fill' }]);
     await expectSidesEqual(sandbox, { table: 'Actor', schema: 'fill', targetTable: 'actor', key: ['ActorID'], columns: ['ActorID', 'FirstName', 'LastName'], targetColumns: ['actor_id', 'given_name', 'last_name'] });
 
+    // A created table's foreign key to an existing table names the column the copy filled there
+    // (its own spelling, found after the snake name), not the snake name.
+    await pgRows('CREATE SCHEMA fill_fk');
+    await pgRows('CREATE TABLE fill_fk.actor ("ActorID" integer PRIMARY KEY, given_name text NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL)');
+    const fk = await sandbox.cli(['run', '--config', migrationFile('fill_fk', { schema: 'fill_fk', identifierCase: 'snake', tables: { include: ['Actor', 'Film', 'FilmActor'] }, rename: { columns: { Actor: { FirstName: 'given_name' } } } })]);
+    expect(fk.code, fk.stdout + fk.stderr).toBe(0);
+    const fkDefs = await pgRows(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'fill_fk'::regnamespace AND contype = 'f' ORDER BY conname`);
+    expect(fkDefs.map((r) => r.def)).toEqual([
+      'FOREIGN KEY (actor_id) REFERENCES fill_fk.actor("ActorID") ON UPDATE RESTRICT ON DELETE RESTRICT',
+      'FOREIGN KEY (film_id) REFERENCES fill_fk.film(film_id) ON UPDATE RESTRICT ON DELETE RESTRICT',
+    ]);
+    await expectSidesEqual(sandbox, { table: 'FilmActor', schema: 'fill_fk', targetTable: 'film_actor', key: ['ActorID', 'FilmID'], columns: ['ActorID', 'FilmID'], targetColumns: ['actor_id', 'film_id'] });
+
     // A renamed column is only ever the one its rename names: a table without it is not filled by the source name.
     await pgRows('CREATE SCHEMA fill_old');
     await pgRows('CREATE TABLE fill_old.actor (actor_id integer PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL)');
