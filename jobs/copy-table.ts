@@ -38,7 +38,7 @@ export function createCopyTableProcessor(context: JobContext) {
       const nul = NUL_POLICIES.find((p) => p === run.options.nul) ?? 'strip';
       // Runs recorded before --zero-date existed wrote zero dates as NULL, today's default.
       const zeroDate = ZERO_DATE_POLICIES.find((p) => p === run.options.zeroDate) ?? 'null';
-      const result = await copyTable(context.source, context.target, { ...payload, nul, zeroDate, where: run.options.where?.[payload.table] }, {
+      const result = await copyTable(context.source, context.target, { ...payload, nul, zeroDate, where: run.options.where?.[payload.table], naming: run.options.naming }, {
         onProgress: (progress) => job.updateProgress(progress),
         onLog: (line) => job.log(line).then(() => undefined),
         signal: context.shutdown ? AbortSignal.any([cancellation.signal, context.shutdown]) : cancellation.signal,

@@ -109,6 +109,9 @@ export function formatRunReport(run: RunRow, tables: readonly RunTableRow[], job
   rows.push(['total', ...(withJobs ? ['', ''] : []), sum((r) => r.sourceRows), sum((r) => r.targetRows), sum((r) => r.rejected), `${verifiedCount}/${reportRows.length} ok`, runTime]);
   const header = ['table', ...(withJobs ? ['job', 'attempts'] : []), 'source rows', 'target rows', 'rejected', 'verification', 'time'];
   const lines = [`run ${run.id}: ${run.status} (source ${run.source}, target schema ${run.targetSchema})`, formatTable(header, rows, [0, header.indexOf('verification')])];
+  // Tables are named by their source names above; where the run named one otherwise (renames, case), say so.
+  const renamed = tables.filter((t) => t.targetTable !== t.tableName);
+  if (renamed.length > 0) lines.push(`target names: ${renamed.map((t) => `${t.tableName} → ${t.targetTable}`).join(', ')}`);
   const summary = run.summary;
   if (summary?.alembicVersion) lines.push(`alembic_version: ${summary.alembicVersion.target?.join(', ') || '(empty)'}`);
   if (summary?.sequences && summary.sequences.length > 0) {

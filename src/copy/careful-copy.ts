@@ -92,7 +92,7 @@ export function copyRowsCareful(
 ): Promise<void> {
   const onRefused: OnRefused = (source, error) => {
     const e = error as Error & { code?: string; column?: string; where?: string };
-    rejects.add(decodeRawRow(source, 0, encoder.rawFields), refusedColumn(e), e.message, e.code ?? null);
+    rejects.add(decodeRawRow(source, 0, encoder.rawFields), rejects.sourceColumnOf(refusedColumn(e)), e.message, e.code ?? null);
   };
   return new Promise<void>((resolve, reject) => {
     let failed = false;

@@ -9,6 +9,7 @@ import { copyPartLabel } from '../state/rejected-rows.js';
 import { loadTablePair, type RunCatalog } from '../state/run-catalog.js';
 import type { NulPolicy } from '../schema/nul-columns.js';
 import type { ZeroDatePolicy } from '../vocabulary/type-families.js';
+import type { NamingRules } from '../vocabulary/naming.js';
 import { emptyAdjustments, type ColumnAdjustments } from '../vocabulary/adjustments.js';
 import { matchColumns, type ColumnMatch } from '../vocabulary/column-pairs.js';
 import { buildConverter, type ConvertOptions, type Converter } from './convert.js';
@@ -42,6 +43,8 @@ export interface CopyTableInput {
   zeroDate?: ZeroDatePolicy | undefined;
   /** The run's `where` condition of this table (MySQL): only the rows matching it are copied. */
   where?: string | undefined;
+  /** The run's renames and case: which target column each source column fills. Default: names kept. */
+  naming?: NamingRules | undefined;
 }
 
 /** One source column matched to its target column, with the converter the copy writes it through. */
@@ -87,8 +90,8 @@ export interface TableCopyPlan {
 }
 
 /** The matched columns of a table, each with its converter. */
-function pairColumns(source: SourceTable, target: TargetTable, only?: readonly string[], convertOptions: ConvertOptions = {}): ColumnPair[] {
-  return matchColumns(source, target, only).map((match) => {
+function pairColumns(source: SourceTable, target: TargetTable, only: readonly string[] | undefined, naming: NamingRules | undefined, convertOptions: ConvertOptions = {}): ColumnPair[] {
+  return matchColumns(source, target, only, naming).map((match) => {
     const adjustments = emptyAdjustments();
     return { ...match, convert: buildConverter(match.source, match.target, adjustments, convertOptions), adjustments };
   });
@@ -103,7 +106,7 @@ function buildCopy(schema: string, table: string, pairs: readonly ColumnPair[]):
 export async function planTableCopy(source: DataSource, target: DataSource, input: CopyTableInput, catalog: RunCatalog | undefined): Promise<TableCopyPlan> {
   const { sourceTable, targetTable } = await loadTablePair(source, target, input, catalog);
   // Generated on both sides: PostgreSQL computes the value, so it is not copied.
-  const pairs = pairColumns(sourceTable, targetTable, input.columns, { nul: input.nul, zeroDate: input.zeroDate }).filter((p) => !p.computed);
+  const pairs = pairColumns(sourceTable, targetTable, input.columns, input.naming, { nul: input.nul, zeroDate: input.zeroDate }).filter((p) => !p.computed);
   const range = input.range;
   const rangeKey = range ? pairs.find((p) => p.source.name === range.column)?.target.name : undefined;
   if (range && rangeKey === undefined) {

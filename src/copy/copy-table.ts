@@ -71,6 +71,7 @@ function openTableCopy(plan: TableCopyPlan, runId: string | undefined, hooks: Co
   const rejects = new RejectedRowCapture({
     table: plan.table,
     columns: pairs.map((p) => p.source.name),
+    targetColumns: pairs.map((p) => p.target.name),
     primaryKey: sourceTable.primaryKey,
     canon: rowCanonicalizerFor(pairs, sourceTable.primaryKey),
   });

@@ -20,6 +20,8 @@ export interface RejectedRowShape {
   table: string;
   /** Source column names, in the row's order. */
   columns: readonly string[];
+  /** Their target names (renames, case), same order: PostgreSQL's errors name these. Default: the same. */
+  targetColumns?: readonly string[];
   /** The source table's primary key (empty: none). */
   primaryKey: readonly string[];
   /** The canonical forms the key text is written in (the one verification matches). */
@@ -71,6 +73,12 @@ export class RejectedRowCapture {
   private held: RejectedRow[] = [];
 
   constructor(private readonly shape: RejectedRowShape) {}
+
+  /** The source name of a column PostgreSQL named by its target name: rejected rows name source columns. */
+  sourceColumnOf(targetColumn: string | null): string | null {
+    const index = targetColumn === null ? -1 : (this.shape.targetColumns?.indexOf(targetColumn) ?? -1);
+    return index < 0 ? targetColumn : this.shape.columns[index]!;
+  }
 
   /** Records a refused source row (its values in the shape's column order). */
   add(row: readonly SourceValue[], column: string | null, reason: string, sqlstate: string | null): void {

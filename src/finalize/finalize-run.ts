@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { readSourceCatalog } from '../dialect/mysql/catalog.js';
-import { targetIdentifier } from '../vocabulary/identifiers.js';
+import { targetColumnName } from '../vocabulary/naming.js';
 import { getRun, recordRunOutcome } from '../state/runs.js';
 import { listRunTables } from '../state/run-tables.js';
 import { describeVerificationProblem, mergeVerifications, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
@@ -113,8 +113,8 @@ export async function finalizeRun(
       tables.map((t) => {
         const sourceTable = catalog.tables.find((s) => s.name === t.tableName);
         const aiName = sourceTable?.columns.find((c) => c.autoIncrement)?.name;
-        // A column name longer than 63 bytes has its cut form in the target.
-        const aiColumn = aiName === undefined ? null : targetIdentifier(aiName);
+        // The column's name under the run's rules (rename, case, 63-byte cut).
+        const aiColumn = aiName === undefined ? null : targetColumnName(run.options.naming, t.tableName, aiName);
         return { targetTable: t.targetTable, autoIncrementColumn: aiColumn, nextAutoIncrement: sourceTable?.autoIncrement ?? null };
       }),
     );

@@ -2,12 +2,15 @@ import type { DataSource } from 'typeorm';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
 import { describeError } from '../core/errors.js';
 import { readTargetTables } from '../dialect/postgres/catalog.js';
+import { readSourceCatalog, type SourceTable } from '../dialect/mysql/catalog.js';
+import { findTargetColumn } from '../vocabulary/column-pairs.js';
+import type { NamingRules } from '../vocabulary/naming.js';
 import { parseMysqlSelect, UntranslatableError } from '../schema/translate/mysql-parse.js';
 import { readSourceObjects, type SourceObjects, type SourceView } from '../schema/translate/source-objects.js';
 import { typeOfPgColumn } from '../schema/translate/sql-types.js';
 import { orderViews, relationsReadBy, ViewTranslator, type Relation } from '../schema/translate/translate-view.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
-import { verifyView, type ViewVerification } from '../verify/verify-views.js';
+import { verifyView, type ViewToVerify, type ViewVerification } from '../verify/verify-views.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 
 /** What became of one source view, in finalize's result. */
@@ -23,6 +26,10 @@ export interface ViewOutcome {
   reason?: string;
   /** The CREATE VIEW my2pg ran. */
   statement?: string;
+  /** The view's name in the target, when the run's case rule changed it. */
+  targetName?: string;
+  /** The view's column names in the target, in order, when the run's case rule changed one. */
+  targetColumns?: string[];
   /** Columns compared in any item order (a GROUP_CONCAT without ORDER BY), with the separator. */
   unorderedLists?: Record<string, string>;
   verification?: ViewVerification;
@@ -44,52 +51,43 @@ export function describeViewProblem(view: ViewOutcome): string {
 }
 
 /**
- * The relations views may read: each source table's target table (source name → target
- * table, as `tables` pairs them), with its PostgreSQL types, read through `client`.
+ * The relations views may read: each source table's target table (as `tables` pairs them),
+ * with its PostgreSQL types, each column known by its source name (a view names the source's
+ * columns) and written with its target name (the run's renames and case, as the copy paired them).
  */
-export async function relationsOf(client: PoolClient, schema: string, tables: readonly { tableName: string; targetTable: string }[]): Promise<Map<string, Relation>> {
+export async function relationsOf(
+  client: PoolClient,
+  schema: string,
+  tables: readonly { tableName: string; targetTable: string }[],
+  sourceTables: readonly SourceTable[],
+  naming: NamingRules | undefined,
+): Promise<Map<string, Relation>> {
   const targetTables = await readTargetTables(client, schema, tables.map((t) => t.targetTable));
   const relations = new Map<string, Relation>();
   for (const t of tables) {
     const table = targetTables.get(t.targetTable);
-    if (!table) continue;
-    relations.set(t.tableName, { name: t.tableName, targetName: table.name, columns: table.columns.map((c) => ({ name: c.name, type: typeOfPgColumn(c.formattedType) })) });
+    const sourceTable = sourceTables.find((s) => s.name === t.tableName);
+    if (!table || !sourceTable) continue;
+    // A source column without a target column stays unknown: a view reading it is refused.
+    const columns = sourceTable.columns.flatMap((c) => {
+      const column = findTargetColumn(table, t.tableName, c.name, naming);
+      return column ? [{ name: c.name, ...(column.name !== c.name ? { target: column.name } : {}), type: typeOfPgColumn(column.formattedType) }] : [];
+    });
+    relations.set(t.tableName, { name: t.tableName, targetName: table.name, columns });
   }
   return relations;
 }
 
-/** A created view as views that read it see it. */
-export async function viewRelationOf(client: PoolClient, schema: string, name: string): Promise<Relation | null> {
-  const views = await readTargetTables(client, schema, [name], ['v']);
-  const view = views.get(name);
-  return view ? { name, targetName: name, columns: view.columns.map((c) => ({ name: c.name, type: typeOfPgColumn(c.formattedType) })) } : null;
-}
-
-/**
- * Creates the source's views in the target after the data is in, views before the views that
- * read them, then verifies each one's rows on both sides. A view that cannot be translated or
- * created, or whose rows differ, is named with the reason (the run is then not verified) unless
- * the operator excluded it.
- */
-export async function migrateViews(source: DataSource, target: DataSource, run: RunRow, tables: readonly RunTableRow[], method: VerifyMethod, log: (line: string) => void | Promise<void>): Promise<ViewOutcome[]> {
-  const objects = await readSourceObjects(source);
-  if (objects.views.length === 0) return [];
-  const excluded = new Set<string>(run.options.excludeViews ?? []);
-  const relations = await withPgClient(target, (client) => relationsOf(client, run.targetSchema, tables));
-  const results = await createSourceViews(objects, run.targetSchema, relations, excluded, {
-    query: (sql) => target.query(sql),
-    relationOf: (name) => withPgClient(target, (client) => viewRelationOf(client, run.targetSchema, name)),
-    log,
+/** A created view as the views after it read it: by its source name and columns, written with the target's. */
+export async function viewRelationOf(client: PoolClient, schema: string, view: SourceView, targetName: string, targetColumns: readonly string[]): Promise<Relation | null> {
+  const views = await readTargetTables(client, schema, [targetName], ['v']);
+  const created = views.get(targetName);
+  if (!created) return null;
+  const columns = view.columns.flatMap((c, i) => {
+    const column = created.columns.find((t) => t.name === targetColumns[i]);
+    return column ? [{ name: c.name, ...(column.name !== c.name ? { target: column.name } : {}), type: typeOfPgColumn(column.formattedType) }] : [];
   });
-  if (method === 'none') return results;
-  for (const outcome of results) {
-    if (outcome.status !== 'created') continue;
-    const view = objects.views.find((v) => v.name === outcome.name)!;
-    outcome.verification = await verifyView(source, target, run.targetSchema, { name: view.name, columns: view.columns, ...(outcome.unorderedLists ? { unorderedLists: outcome.unorderedLists } : {}) });
-    outcome.status = outcome.verification.status;
-    await log(outcome.status === 'verified' ? `view ${outcome.name}: verified (${outcome.verification.sourceRows} rows)` : describeViewProblem(outcome));
-  }
-  return results;
+  return { name: view.name, targetName, columns };
 }
 
 /**
@@ -102,7 +100,12 @@ export async function createSourceViews(
   schema: string,
   relations: Map<string, Relation>,
   excluded: ReadonlySet<string>,
-  io: { query: (sql: string) => Promise<unknown>; relationOf: (name: string) => Promise<Relation | null>; log?: (line: string) => void | Promise<void> },
+  naming: NamingRules | undefined,
+  io: {
+    query: (sql: string) => Promise<unknown>;
+    relationOf: (view: SourceView, targetName: string, targetColumns: readonly string[]) => Promise<Relation | null>;
+    log?: (line: string) => void | Promise<void>;
+  },
 ): Promise<ViewOutcome[]> {
   const viewNames = new Set(objects.views.map((v) => v.name));
   const parsed = objects.views.map((view) => {
@@ -114,15 +117,55 @@ export async function createSourceViews(
   });
   const outcomes = new Map<string, ViewOutcome>();
   for (const item of orderViews(parsed)) {
-    const outcome = await createView(item, { excluded, relations, viewNames, outcomes, translator: new ViewTranslator(objects.database, schema, relations), query: io.query });
+    const outcome = await createView(item, { excluded, relations, viewNames, outcomes, translator: new ViewTranslator(objects.database, schema, relations, naming), query: io.query });
     if (outcome.status === 'created') {
-      const relation = await io.relationOf(item.name);
+      const relation = await io.relationOf(item.view, outcome.targetName ?? item.name, outcome.targetColumns ?? item.view.columns.map((c) => c.name));
       if (relation) relations.set(item.name, relation);
     }
     outcomes.set(item.name, outcome);
     await io.log?.(`view ${item.name}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''}`);
   }
   return objects.views.map((v) => outcomes.get(v.name)!);
+}
+
+/**
+ * Creates the source's views in the target after the data is in, views before the views that
+ * read them, then verifies each one's rows on both sides. A view that cannot be translated or
+ * created, or whose rows differ, is named with the reason (the run is then not verified) unless
+ * the operator excluded it.
+ */
+export async function migrateViews(source: DataSource, target: DataSource, run: RunRow, tables: readonly RunTableRow[], method: VerifyMethod, log: (line: string) => void | Promise<void>): Promise<ViewOutcome[]> {
+  const objects = await readSourceObjects(source);
+  if (objects.views.length === 0) return [];
+  const excluded = new Set<string>(run.options.excludeViews ?? []);
+  const naming = run.options.naming;
+  const catalog = await readSourceCatalog(source, tables.map((t) => t.tableName));
+  const relations = await withPgClient(target, (client) => relationsOf(client, run.targetSchema, tables, catalog.tables, naming));
+  const results = await createSourceViews(objects, run.targetSchema, relations, excluded, naming, {
+    query: (sql) => target.query(sql),
+    relationOf: (view, targetName, targetColumns) => withPgClient(target, (client) => viewRelationOf(client, run.targetSchema, view, targetName, targetColumns)),
+    log,
+  });
+  if (method === 'none') return results;
+  for (const outcome of results) {
+    if (outcome.status !== 'created') continue;
+    const view = objects.views.find((v) => v.name === outcome.name)!;
+    outcome.verification = await verifyView(source, target, run.targetSchema, viewToVerify(view, outcome));
+    outcome.status = outcome.verification.status;
+    await log(outcome.status === 'verified' ? `view ${outcome.name}: verified (${outcome.verification.sourceRows} rows)` : describeViewProblem(outcome));
+  }
+  return results;
+}
+
+/** What verification compares of a created view: its source columns, and its names in the target. */
+function viewToVerify(view: SourceView, outcome: ViewOutcome): ViewToVerify {
+  return {
+    name: view.name,
+    columns: view.columns,
+    ...(outcome.targetName ? { targetName: outcome.targetName } : {}),
+    ...(outcome.targetColumns ? { targetColumns: outcome.targetColumns } : {}),
+    ...(outcome.unorderedLists ? { unorderedLists: outcome.unorderedLists } : {}),
+  };
 }
 
 interface CreateContext {
@@ -149,8 +192,10 @@ async function createView(item: { view: SourceView; name: string; reads: string[
   }
   let statement: string;
   let unorderedLists: Record<string, string>;
+  let targetName: string;
+  let targetColumns: string[];
   try {
-    ({ statement, unorderedLists } = ctx.translator.translate(item.view));
+    ({ statement, unorderedLists, targetName, targetColumns } = ctx.translator.translate(item.view));
   } catch (error) {
     if (error instanceof UntranslatableError) return { name, status: 'failed', reason: `cannot be translated: ${error.message}` };
     throw error;
@@ -160,7 +205,12 @@ async function createView(item: { view: SourceView; name: string; reads: string[
   } catch (error) {
     return { name, status: 'failed', reason: `PostgreSQL refused the translation: ${describeError(error)}`, statement };
   }
-  return { name, status: 'created', statement, ...(Object.keys(unorderedLists).length > 0 ? { unorderedLists } : {}) };
+  // Names are kept only where the run's case rule changed them (older runs have neither).
+  const renamed = {
+    ...(targetName !== name ? { targetName } : {}),
+    ...(targetColumns.some((c, i) => c !== item.view.columns[i]?.name) ? { targetColumns } : {}),
+  };
+  return { name, status: 'created', statement, ...renamed, ...(Object.keys(unorderedLists).length > 0 ? { unorderedLists } : {}) };
 }
 
 /** `my2pg verify`: compares again the views an earlier finalize created (the target may have changed). */
@@ -172,7 +222,7 @@ export async function reverifyViews(source: DataSource, target: DataSource, run:
     previous.map(async (outcome) => {
       const view = objects.views.find((v) => v.name === outcome.name);
       if (!created.includes(outcome) || !view) return outcome;
-      const verification = await verifyView(source, target, run.targetSchema, { name: view.name, columns: view.columns, ...(outcome.unorderedLists ? { unorderedLists: outcome.unorderedLists } : {}) });
+      const verification = await verifyView(source, target, run.targetSchema, viewToVerify(view, outcome));
       return { ...outcome, status: verification.status, verification };
     }),
   );

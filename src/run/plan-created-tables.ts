@@ -2,7 +2,8 @@ import type { DataSource } from 'typeorm';
 import { withPgClient } from '../dialect/postgres/connection.js';
 import { UsageError } from '../core/errors.js';
 import { reserveDefaultNames } from '../schema/ddl.js';
-import { IdentifierAllocator, targetIdentifier } from '../vocabulary/identifiers.js';
+import { IdentifierAllocator } from '../vocabulary/identifiers.js';
+import { targetColumnName, targetTableName, type NamingRules } from '../vocabulary/naming.js';
 import { planKeyTypes } from '../schema/key-types.js';
 import { findNulColumns, type NulPolicy } from '../schema/nul-columns.js';
 import type { SourceCatalog } from '../dialect/mysql/catalog.js';
@@ -16,6 +17,8 @@ export interface CreatedTablesPlan {
   names: IdentifierAllocator;
   /** Target table name of every source table (created, existing or neither). */
   tableNames: Map<string, string>;
+  /** A column's target name in another source table: as the copy pairs it for an existing table, else by the run's rules. */
+  columnName: (sourceTable: string, column: string) => string;
   /** Per source table, the FK-group key types of its columns. */
   keyTypes: Map<string, Map<string, string>>;
   /** Per created source table, the text columns that become bytea under `--nul bytea`. */
@@ -46,6 +49,8 @@ export async function planCreatedTables(
     fulltextConfig: string;
     /** Per created table, its text columns holding NUL, when a scan already counted them (`my2pg plan`). */
     nulColumns?: Map<string, string[]> | undefined;
+    /** Renames and case of the run. */
+    naming: NamingRules;
   },
 ): Promise<CreatedTablesPlan> {
   const { schema, catalog, planned } = options;
@@ -67,8 +72,8 @@ export async function planCreatedTables(
   const names = new IdentifierAllocator();
   for (const name of relations) names.reserve('relation', name);
   for (const name of types) names.reserve('type', name);
-  for (const plan of created) reserveDefaultNames(names, plan.targetTable, sourceTable(plan.table));
-  const tableNames = new Map(catalog.tables.map((t) => [t.name, planned.find((p) => p.table === t.name)?.targetTable ?? options.matchExisting(t.name) ?? targetIdentifier(t.name)]));
+  for (const plan of created) reserveDefaultNames(names, plan.targetTable, sourceTable(plan.table), options.naming);
+  const tableNames = new Map(catalog.tables.map((t) => [t.name, planned.find((p) => p.table === t.name)?.targetTable ?? options.matchExisting(t.name) ?? targetTableName(options.naming, t.name)]));
 
   // Existing target tables keep their types; their key columns decide for the created ones.
   const existingBySource = new Map<string, TargetTable>();
@@ -82,7 +87,7 @@ export async function planCreatedTables(
     created: new Set(created.map((p) => p.table)),
     existing: existingBySource,
     types: options.types,
-    findColumn: findTargetColumn,
+    findColumn: (target, table, column) => findTargetColumn(target, table, column, options.naming),
   });
   const warnings = [...keyTypes.warnings];
 
@@ -94,5 +99,10 @@ export async function planCreatedTables(
     const onUpdate = sourceTable(plan.table).columns.filter((c) => c.onUpdate);
     if (onUpdate.length > 0) warnings.push(`${plan.table}: ON UPDATE ${onUpdate.map((c) => `${c.onUpdate} of column ${c.name}`).join(', ')} is not migrated: the target table exists, so it keeps its own triggers`);
   }
-  return { names, tableNames, keyTypes: keyTypes.types, nulColumns, warnings, translated: [...keyTypes.notes] };
+  // A foreign key to an existing table names its columns as they are there.
+  const columnName = (table: string, column: string): string => {
+    const existing = existingBySource.get(table);
+    return (existing && findTargetColumn(existing, table, column, options.naming)?.name) ?? targetColumnName(options.naming, table, column);
+  };
+  return { names, tableNames, columnName, keyTypes: keyTypes.types, nulColumns, warnings, translated: [...keyTypes.notes] };
 }

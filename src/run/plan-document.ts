@@ -126,7 +126,7 @@ export async function describePlan(
     const tableTrial = trial.tables.get(table.table);
     const included = table.columns ? source.columns.filter((c) => table.columns!.includes(c.name)) : source.columns;
     const columns = included.map((column) => {
-      const found = targetTable ? findTargetColumn(targetTable, column.name) : undefined;
+      const found = targetTable ? findTargetColumn(targetTable, table.table, column.name, plan.naming) : undefined;
       return {
         source: column.name,
         target: found?.name ?? null,
@@ -176,7 +176,7 @@ export async function describePlan(
     const column = source.columns.find((c) => c.autoIncrement);
     if (!column) continue;
     const target = (trial.targetTables.get(table.targetTable) ?? plan.existing.get(table.targetTable));
-    const targetColumn = target ? findTargetColumn(target, column.name)?.name : undefined;
+    const targetColumn = target ? findTargetColumn(target, table.table, column.name, plan.naming)?.name : undefined;
     objects.push({
       kind: 'sequence',
       name: `${table.targetTable}.${targetColumn ?? column.name}`,

@@ -4,9 +4,8 @@ import { UsageError } from '../core/errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../vocabulary/table-selection.js';
 import type { QueueNames } from '../queue/target-scope.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
-import type { NamingRules } from '../vocabulary/naming.js';
+import { DEFAULT_NAMING, namingProblems, targetTableName, type NamingRules } from '../vocabulary/naming.js';
 import { copyJobId, newRunId, type RangeCounts } from '../state/job-ids.js';
-import { findFittedCollisions, targetIdentifier } from '../vocabulary/identifiers.js';
 import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import { DEFAULT_ZERO_DATE_POLICY, type ZeroDatePolicy } from '../vocabulary/type-families.js';
@@ -112,6 +111,8 @@ export interface RunPlan {
   nul: NulPolicy;
   zeroDate: ZeroDatePolicy;
   createdPlan: CreatedTablesPlan;
+  /** The run's renames and identifier case (defaults filled in). */
+  naming: NamingRules;
   /** Per created table, the NOT NULL date columns holding zero dates (created nullable under --zero-date null). */
   zeroDateColumns: Map<string, string[]>;
   rangeRows: number;
@@ -158,15 +159,11 @@ export async function planRun(source: DataSource, target: DataSource, options: O
     throw new UsageError(`unknown view${unknownViews.length > 1 ? 's' : ''} in --exclude-view: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`);
   }
   const warnings: string[] = [];
-  // Names longer than PostgreSQL's 63 bytes are cut with a hash (identifiers.ts); two that
-  // would still meet are refused before anything is written.
-  const clashes = [
-    ...findFittedCollisions(selected.map((t) => t.table)).map((g) => `tables ${g.join(', ')}`),
-    ...catalog.tables
-      .filter((t) => selected.some((sel) => sel.table === t.name))
-      .flatMap((t) => findFittedCollisions(t.columns.map((c) => c.name)).map((g) => `columns ${g.join(', ')} of table ${t.name}`)),
-  ];
-  if (clashes.length > 0) throw new UsageError(`names that PostgreSQL cannot tell apart once cut to 63 bytes: ${clashes.join('; ')}; exclude or rename them`);
+  // Renames of what the source lacks, and names that would meet in PostgreSQL (after renames,
+  // the case rule, and the 63-byte cut of identifiers.ts), are refused before anything is written.
+  const naming = options.naming ?? DEFAULT_NAMING;
+  const problems = namingProblems(naming, catalog.tables, selected);
+  if (problems.length > 0) throw new UsageError(`target names: ${problems.join('; ')}`);
   const where = options.where ?? {};
   const whereProblems = await checkWhereConditions(
     source,
@@ -179,15 +176,22 @@ export async function planRun(source: DataSource, target: DataSource, options: O
   const existing = schemaState.exists ? await withPgClient(target, (client) => readTargetTables(client, schema)) : new Map<string, TargetTable>();
   const existingNames = [...existing.keys()];
   const runId = newRunId();
-  /** The existing target table of a source table: same name (or its 63-byte form), else one same name ignoring case. */
-  const matchExisting = (name: string): string | undefined =>
-    matchTargetTable(name, existingNames) ?? (targetIdentifier(name) !== name ? matchTargetTable(targetIdentifier(name), existingNames) : undefined);
+  /**
+   * The existing target table of a source table: its name under the run's rules (case, 63
+   * bytes), else the same name, else one same name ignoring case. A renamed table is only ever
+   * the table its rename names, exactly: filling another one would ignore the rename.
+   */
+  const matchExisting = (name: string): string | undefined => {
+    const mapped = targetTableName(naming, name);
+    if (naming.tables[name] !== undefined) return existingNames.includes(mapped) ? mapped : undefined;
+    return matchTargetTable(mapped, existingNames) ?? matchTargetTable(name, existingNames);
+  };
   const planned: PlannedTable[] = selected.map((sel) => {
     const source = catalog.tables.find((t) => t.name === sel.table)!;
     const match = matchExisting(sel.table);
     return {
       table: sel.table,
-      targetTable: match ?? targetIdentifier(sel.table),
+      targetTable: match ?? targetTableName(naming, sel.table),
       action: match ? 'fill' : 'create',
       columns: options.entities ? sel.columns : undefined,
       jobId: copyJobId(runId, sel.table),
@@ -222,7 +226,7 @@ export async function planRun(source: DataSource, target: DataSource, options: O
       const targetTable = plan.action === 'fill' ? existing.get(plan.targetTable) : undefined;
       const columns = plan.columns ? table.columns.filter((c) => plan.columns!.includes(c.name)) : table.columns;
       const probes: HazardProbe[] = columns.flatMap((column) => {
-        const found = targetTable ? findTargetColumn(targetTable, column.name) : undefined;
+        const found = targetTable ? findTargetColumn(targetTable, plan.table, column.name, naming) : undefined;
         if (targetTable && !found) return [];
         const pgType = found?.formattedType ?? mapColumnType(column, typeOptions, plan.table).sql;
         return probesOf(column, pgType, policies, found);
@@ -230,7 +234,7 @@ export async function planRun(source: DataSource, target: DataSource, options: O
       const { rows, counts } = await countProbes(source, plan.table, probes, where[plan.table]);
       countedRows.set(plan.table, rows);
       const counted: Hazard[] = probes.flatMap((p, i) => (counts[i]! > 0 ? [{ kind: p.kind, column: p.column, count: counts[i]!, blocking: p.blocking, fix: p.fix }] : []));
-      hazards.set(plan.table, [...structuralHazards(table, targetTable, plan.columns), ...counted]);
+      hazards.set(plan.table, [...structuralHazards(table, targetTable, plan.columns, naming), ...counted]);
       if (plan.action === 'create') {
         const withCount = (kind: string) => counted.filter((h) => h.kind === kind).map((h) => h.column!);
         if (zeroDate === 'null') zeroDateColumns.set(plan.table, withCount('zero-date').filter((name) => !table.columns.find((c) => c.name === name)!.nullable));
@@ -239,7 +243,7 @@ export async function planRun(source: DataSource, target: DataSource, options: O
     });
   } else {
     for (const plan of planned) {
-      hazards.set(plan.table, structuralHazards(sourceTable(plan.table), plan.action === 'fill' ? existing.get(plan.targetTable) : undefined, plan.columns));
+      hazards.set(plan.table, structuralHazards(sourceTable(plan.table), plan.action === 'fill' ? existing.get(plan.targetTable) : undefined, plan.columns, naming));
     }
     if (reading === 'quick') nulColumns = new Map();
     // Zero dates in NOT NULL columns land as NULL, so those columns are created nullable (one scan
@@ -249,7 +253,7 @@ export async function planRun(source: DataSource, target: DataSource, options: O
       zeroDateColumns.set(plan.table, await findZeroDateColumns(source, sourceTable(plan.table), where[plan.table]));
     });
   }
-  const createdPlan = await planCreatedTables(source, target, { schema, catalog, planned, existing, matchExisting, types: typeOptions, nul, fulltextConfig, nulColumns });
+  const createdPlan = await planCreatedTables(source, target, { schema, catalog, planned, existing, matchExisting, types: typeOptions, nul, fulltextConfig, nulColumns, naming });
   warnings.push(...createdPlan.warnings);
   const translated = [...createdPlan.translated];
   for (const [table] of columnOverrides) {
@@ -276,6 +280,7 @@ export async function planRun(source: DataSource, target: DataSource, options: O
     nul,
     zeroDate,
     createdPlan,
+    naming,
     zeroDateColumns,
     rangeRows,
     rangeCounts,
@@ -305,5 +310,7 @@ export function createOptionsOf(plan: RunPlan, table: PlannedTable): Parameters<
     byteaColumns: plan.createdPlan.nulColumns.get(table.table),
     fulltextConfig: plan.fulltextConfig,
     names: plan.createdPlan.names,
+    columnNames: plan.createdPlan.columnName,
+    naming: plan.naming,
   };
 }

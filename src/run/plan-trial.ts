@@ -90,14 +90,14 @@ export async function tryPlan(target: DataSource, plan: RunPlan, excludedViews: 
         if (refusal !== null) trial.refused.push(`${item.sql.slice(0, 120)}: ${refusal}`);
       }
       const targetTables = await readTargetTables(client, schema, plan.planned.map((p) => p.targetTable));
-      const relations = await relationsOf(client, schema, plan.planned.map((p) => ({ tableName: p.table, targetTable: p.targetTable })));
-      const views = await createSourceViews(plan.objects, schema, relations, new Set(excludedViews), {
+      const relations = await relationsOf(client, schema, plan.planned.map((p) => ({ tableName: p.table, targetTable: p.targetTable })), plan.catalog.tables, plan.naming);
+      const views = await createSourceViews(plan.objects, schema, relations, new Set(excludedViews), plan.naming, {
         // Each view under its own savepoint, so that one refusal does not abort the others.
         query: async (sql) => {
           const refusal = await attempt(client, sql);
           if (refusal !== null) throw new Error(refusal);
         },
-        relationOf: (name) => viewRelationOf(client, schema, name),
+        relationOf: (view, targetName, targetColumns) => viewRelationOf(client, schema, view, targetName, targetColumns),
       });
       return { tables, targetTables, views };
     } finally {

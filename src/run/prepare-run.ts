@@ -93,6 +93,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           zeroDate,
           fulltextConfig,
           excludeViews: options.excludeViews ?? [],
+          naming: plan.naming,
           // Every job of the run, on any worker, copies and verifies only these rows.
           where: options.where ?? {},
           queues: options.queues,

@@ -1,5 +1,6 @@
 import { literalPg, qualifyPg, quotePg } from '../dialect/postgres/quote.js';
-import { IdentifierAllocator, pgObjectName, targetIdentifier } from '../vocabulary/identifiers.js';
+import { IdentifierAllocator, pgObjectName } from '../vocabulary/identifiers.js';
+import { applyIdentifierCase, targetColumnName, targetTableName, type NamingRules } from '../vocabulary/naming.js';
 import { DEFAULT_FULLTEXT_CONFIG, translateIndexes } from './index-ddl.js';
 import { isOnUpdateNow, ON_UPDATE_TRIGGER, onUpdatePrecision, onUpdateTriggerSql } from './on-update-trigger.js';
 import type { SourceColumn, SourceTable } from '../dialect/mysql/catalog.js';
@@ -32,7 +33,7 @@ const IDENTITY_TYPES = new Set(['smallint', 'integer', 'bigint']);
  * Reserves the names PostgreSQL itself will give a created table's objects (its row type, its
  * primary key's index, its identity sequences), so that no generated index or type lands on one.
  */
-export function reserveDefaultNames(names: IdentifierAllocator, targetTable: string, table: SourceTable): void {
+export function reserveDefaultNames(names: IdentifierAllocator, targetTable: string, table: SourceTable, naming?: NamingRules): void {
   names.reserve('relation', targetTable);
   names.reserve('type', targetTable);
   if (table.primaryKey.length > 0) {
@@ -40,7 +41,7 @@ export function reserveDefaultNames(names: IdentifierAllocator, targetTable: str
     names.reserve(`constraint:${targetTable}`, pgObjectName(targetTable, null, 'pkey'));
   }
   for (const column of table.columns) {
-    if (column.autoIncrement) names.reserve('relation', pgObjectName(targetTable, targetIdentifier(column.name), 'seq'));
+    if (column.autoIncrement) names.reserve('relation', pgObjectName(targetTable, targetColumnName(naming, table.name, column.name), 'seq'));
   }
 }
 
@@ -109,10 +110,14 @@ export function buildCreateTable(
     types?: TypeMapOptions;
     /** NOT NULL columns that hold zero dates: created nullable, since those values land as NULL. */
     zeroDateColumns?: readonly string[];
-    /** The target table's name; default: the source name, fitted to 63 bytes. */
+    /** The target table's name; default: the run's name for it (naming.ts). */
     targetName?: string;
-    /** Target names of other source tables (foreign keys reference them); default: each name fitted. */
+    /** Renames and case of the run: the target names of columns (and of tables not in `tableNames`). */
+    naming?: NamingRules | undefined;
+    /** Target names of other source tables (foreign keys reference them); default: the run's name for each. */
     tableNames?: ReadonlyMap<string, string>;
+    /** Target name of a column of another source table (what its foreign keys reference); default: by `naming`. */
+    columnNames?: (sourceTable: string, column: string) => string;
     /** Types decided per foreign-key group (key-types.ts), by source column. */
     keyTypes?: ReadonlyMap<string, string>;
     /** Text columns created as bytea because they hold NUL characters (`--nul bytea`). */
@@ -133,10 +138,16 @@ export function buildCreateTable(
   const warnings: string[] = [];
   const notes: string[] = [];
   const names = options.names ?? new IdentifierAllocator();
-  const targetName = options.targetName ?? targetIdentifier(table.name);
-  reserveDefaultNames(names, targetName, table);
-  const targetOf = (sourceTable: string): string => options.tableNames?.get(sourceTable) ?? targetIdentifier(sourceTable);
-  const col = (name: string): string => quotePg(targetIdentifier(name));
+  const naming = options.naming;
+  const targetName = options.targetName ?? targetTableName(naming, table.name);
+  reserveDefaultNames(names, targetName, table, naming);
+  const targetOf = (sourceTable: string): string => options.tableNames?.get(sourceTable) ?? targetTableName(naming, sourceTable);
+  const targetColumn = (name: string): string => targetColumnName(naming, table.name, name);
+  const referencedColumn = (sourceTable: string, column: string): string =>
+    sourceTable === table.name ? targetColumn(column) : (options.columnNames?.(sourceTable, column) ?? targetColumnName(naming, sourceTable, column));
+  const col = (name: string): string => quotePg(targetColumn(name));
+  // Index and constraint names follow the case rule too (`idx_LastName` → `idx_last_name`).
+  const objectName = (name: string): string => applyIdentifierCase(name, naming?.case ?? 'keep');
   const columns = options.columns ? table.columns.filter((c) => options.columns!.includes(c.name)) : table.columns;
   const included = new Set(columns.map((c) => c.name));
   const lines: string[] = [];
@@ -154,10 +165,10 @@ export function buildCreateTable(
     if (asBytea) notes.push(`table ${table.name}: column ${column.name} holds NUL characters → bytea (--nul bytea; its text as UTF-8 bytes)`);
     if (mapped.checkLabels && type === mapped.sql) {
       check = ` CHECK (${col(column.name)} IN (${mapped.checkLabels.map(literalPg).join(', ')}))`;
-      names.reserve(`constraint:${targetName}`, pgObjectName(targetName, targetIdentifier(column.name), 'check'));
+      names.reserve(`constraint:${targetName}`, pgObjectName(targetName, targetColumn(column.name), 'check'));
     }
     if (mapped.enumLabels && type === mapped.sql) {
-      const typeName = names.allocate('type', `${targetName}_${targetIdentifier(column.name)}`);
+      const typeName = names.allocate('type', `${targetName}_${targetColumn(column.name)}`);
       const labels = mapped.enumLabels.map(literalPg).join(', ');
       statements.push(
         `DO $my2pg$ BEGIN CREATE TYPE ${qualifyPg(schema, typeName)} AS ENUM (${labels}); EXCEPTION WHEN duplicate_object THEN NULL; END $my2pg$`,
@@ -186,7 +197,7 @@ export function buildCreateTable(
     if (column.generated && !options.generated) warnings.push(`${table.name}: generated column ${column.name} becomes a plain column holding the copied values`);
     if (column.onUpdate) {
       if (isOnUpdateNow(column) && /^timestamp/i.test(type)) {
-        onUpdate.push({ name: targetIdentifier(column.name), precision: onUpdatePrecision(column) });
+        onUpdate.push({ name: targetColumn(column.name), precision: onUpdatePrecision(column) });
       } else {
         warnings.push(`${table.name}: ON UPDATE ${column.onUpdate} of column ${column.name} is not migrated (column type ${type})`);
       }
@@ -209,7 +220,8 @@ export function buildCreateTable(
     qualifiedTable: qualified,
     targetTable: targetName,
     column: (name) => table.columns.find((c) => c.name === name),
-    targetColumn: targetIdentifier,
+    targetColumn,
+    objectName,
     targetType: (name) => createdTypes.get(name),
     included,
     fulltextConfig: options.fulltextConfig ?? DEFAULT_FULLTEXT_CONFIG,
@@ -230,8 +242,8 @@ export function buildCreateTable(
     const onUpdateRule = RULES.has(fk.onUpdate) ? ` ON UPDATE ${fk.onUpdate}` : '';
     deferred.push({
       kind: 'foreign_key',
-      name: names.allocate(`constraint:${targetName}`, fk.name),
-      definition: `FOREIGN KEY (${fk.columns.map(col).join(', ')}) REFERENCES ${qualifyPg(schema, referenced)} (${fk.referencedColumns.map(col).join(', ')})${onDelete}${onUpdateRule}`,
+      name: names.allocate(`constraint:${targetName}`, objectName(fk.name)),
+      definition: `FOREIGN KEY (${fk.columns.map(col).join(', ')}) REFERENCES ${qualifyPg(schema, referenced)} (${fk.referencedColumns.map((c) => quotePg(referencedColumn(fk.referencedTable, c))).join(', ')})${onDelete}${onUpdateRule}`,
     });
   }
   if (onUpdate.length > 0) {

@@ -12,6 +12,7 @@ import type { SourceColumn, SourceTable } from '../dialect/mysql/catalog.js';
 import type { TargetColumn, TargetTable } from '../dialect/postgres/catalog.js';
 import { DATE_TYPES, INTEGER_TYPES, TEXT_TYPES, type ZeroDatePolicy } from '../vocabulary/type-families.js';
 import { findTargetColumn } from '../vocabulary/column-pairs.js';
+import type { NamingRules } from '../vocabulary/naming.js';
 import type { NulPolicy } from './nul-columns.js';
 
 /** Kebab-case words, stable in `plan --json`. */
@@ -156,7 +157,7 @@ export async function countProbes(source: DataSource, table: string, probes: rea
  * columns it lacks, NOT NULL columns without a default that no source column fills, and
  * columns PostgreSQL computes that the source fills. Each makes the table fail.
  */
-export function structuralHazards(source: SourceTable, target: TargetTable | undefined, only?: readonly string[]): Hazard[] {
+export function structuralHazards(source: SourceTable, target: TargetTable | undefined, only?: readonly string[], naming?: NamingRules): Hazard[] {
   const hazards: Hazard[] = [];
   if (source.primaryKey.length === 0) {
     hazards.push({ kind: 'no-primary-key', column: null, count: null, blocking: false, fix: 'copied by one job and verified as a whole table (no key ranges, no per-row diagnosis); add a primary key to get both' });
@@ -165,7 +166,7 @@ export function structuralHazards(source: SourceTable, target: TargetTable | und
   const columns = only ? source.columns.filter((c) => only.includes(c.name)) : source.columns;
   const filled = new Set<string>();
   for (const column of columns) {
-    const found = findTargetColumn(target, column.name);
+    const found = findTargetColumn(target, source.name, column.name, naming);
     if (!found) {
       hazards.push({
         kind: 'missing-target-column',

@@ -30,6 +30,8 @@ export interface IndexContext {
   /** Text search configuration of FULLTEXT indexes. */
   fulltextConfig: string;
   names: IdentifierAllocator;
+  /** The run's case rule applied to a source index name (default: kept). */
+  objectName?: (name: string) => string;
 }
 
 /** What became of the indexes of one table. */
@@ -80,7 +82,7 @@ export function translateIndexes(indexes: readonly SourceIndex[], ctx: IndexCont
       continue;
     }
     if (index.columns.length === 0 || !index.columns.every((c) => ctx.included.has(c))) continue;
-    const name = (): string => ctx.names.allocate('relation', `${ctx.targetTable}_${index.name}`);
+    const name = (): string => ctx.names.allocate('relation', `${ctx.targetTable}_${ctx.objectName?.(index.name) ?? index.name}`);
     if (index.kind === 'FULLTEXT') {
       const bad = index.columns.filter((c) => !isTextType(ctx.targetType(c)));
       if (bad.length > 0) {

@@ -187,7 +187,7 @@ export async function planKeyTypes(
     existing: ReadonlyMap<string, TargetTable>;
     types: TypeMapOptions;
     /** Finds a source column in an existing target table (same rule as the copy). */
-    findColumn: (target: TargetTable, column: string) => { formattedType: string } | undefined;
+    findColumn: (target: TargetTable, sourceTable: string, column: string) => { formattedType: string } | undefined;
   },
 ): Promise<KeyTypePlan> {
   const byName = new Map(tables.map((t) => [t.name, t]));
@@ -216,7 +216,7 @@ export async function planKeyTypes(
         ...ref,
         mapped: mapped.sql,
         overridden: Boolean(mapped.overridden),
-        existing: created ? undefined : (options.findColumn(target!, ref.column)?.formattedType ?? undefined),
+        existing: created ? undefined : (options.findColumn(target!, ref.table, ref.column)?.formattedType ?? undefined),
         unsignedBigint: column.dataType === 'bigint' && column.unsigned,
         autoIncrement: column.autoIncrement ? table.autoIncrement : null,
       });

@@ -54,6 +54,14 @@ const runOptionsSchema = z.looseObject({
   excludeViews: field(z.array(z.string())),
   /** The migration file's `where`: source table → MySQL condition; copy and verification read only the matching rows. */
   where: field(z.record(z.string(), z.string())),
+  /** Renames and identifier case (vocabulary/naming.ts NamingRules); absent: names kept. */
+  naming: field(
+    z.looseObject({
+      case: z.enum(['keep', 'lower', 'snake']),
+      tables: z.record(z.string(), z.string()),
+      columns: z.record(z.string(), z.record(z.string(), z.string())),
+    }),
+  ),
   /** The target's queues the run's jobs went to. */
   queues: field(z.looseObject({ copy: z.string(), finalize: z.string() })),
   /** Added once the created tables exist: what became of generated columns, CHECKs, objects not migrated. */

@@ -31,6 +31,8 @@ const viewSchema = z.looseObject({
   status: z.enum(['verified', 'created', 'mismatch', 'failed', 'excluded', 'skipped']),
   reason: field(z.string()),
   statement: field(z.string()),
+  targetName: field(z.string()),
+  targetColumns: field(z.array(z.string())),
   unorderedLists: field(z.record(z.string(), z.string())),
   verification: field(
     z.looseObject({

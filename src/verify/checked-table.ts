@@ -47,7 +47,7 @@ export interface CheckedTable {
 
 /** The checked form of a table pair; refuses a job range on anything but the single integer key. */
 export function describeCheckedTable(sourceTable: SourceTable, targetTable: TargetTable, input: ChecksumInput): CheckedTable {
-  const pairs = matchColumns(sourceTable, targetTable, input.columns);
+  const pairs = matchColumns(sourceTable, targetTable, input.columns, input.naming);
   const canon = rowCanonicalizerFor(pairs, sourceTable.primaryKey);
   const keyPairs = canon.keyIndexes.map((i) => pairs[i]!);
   const single = keyPairs.length === 1 && INTEGER_TYPES.has(keyPairs[0]!.source.dataType) ? keyPairs[0]! : null;

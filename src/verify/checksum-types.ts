@@ -1,5 +1,6 @@
 import type { KeyRange } from '../core/key-range.js';
 import type { RunCatalog } from '../state/run-catalog.js';
+import type { NamingRules } from '../vocabulary/naming.js';
 
 /** What to verify. */
 export interface ChecksumInput {
@@ -14,6 +15,8 @@ export interface ChecksumInput {
   range?: ({ column: string } & KeyRange) | undefined;
   /** The run's `where` condition of the table: the MySQL side holds only the rows matching it. */
   where?: string | undefined;
+  /** The run's renames and case: which target column each source column is compared with. Default: names kept. */
+  naming?: NamingRules | undefined;
   /** The run's table definitions, read once per run (absent: read this table's from both databases). */
   catalog?: RunCatalog | undefined;
 }

@@ -119,6 +119,7 @@ export async function verifyTable(
       rejectedKeys: rejectedKeys && rejectedKeys.size > 0 ? rejectedKeys : undefined,
       range: part?.range,
       where,
+      naming: run.options.naming,
       catalog,
     });
     return {

@@ -16,6 +16,10 @@ import { readPgRows } from '../dialect/postgres/read-copy-text.js';
 export interface ViewToVerify {
   name: string;
   columns: SourceViewColumn[];
+  /** The view's name in the target, when the run's case rule changed it. */
+  targetName?: string;
+  /** The target's column names, in the order of `columns`, when the run's case rule changed them. */
+  targetColumns?: string[];
   /** Column → separator of a GROUP_CONCAT without ORDER BY: its items are compared in any order. */
   unorderedLists?: Record<string, string>;
 }
@@ -88,10 +92,12 @@ export async function verifyView(source: DataSource, target: DataSource, schema:
   const maxHeld = options.maxHeldRows ?? 200_000;
   const maxListed = options.maxListed ?? 20;
   try {
-    const targetColumns = (await withPgClient(target, (client) => readTargetTables(client, schema, [view.name], ['v']))).get(view.name)?.columns ?? [];
-    const canonicals: ColumnCanonical[] = view.columns.map((column) => {
-      const targetColumn = targetColumns.find((c) => c.name === column.name);
-      if (!targetColumn) throw new Error(`the PostgreSQL view ${schema}.${view.name} has no column ${JSON.stringify(column.name)}`);
+    const targetView = view.targetName ?? view.name;
+    const pgNames = view.columns.map((c, i) => view.targetColumns?.[i] ?? c.name);
+    const targetColumns = (await withPgClient(target, (client) => readTargetTables(client, schema, [targetView], ['v']))).get(targetView)?.columns ?? [];
+    const canonicals: ColumnCanonical[] = view.columns.map((column, i) => {
+      const targetColumn = targetColumns.find((c) => c.name === pgNames[i]);
+      if (!targetColumn) throw new Error(`the PostgreSQL view ${schema}.${targetView} has no column ${JSON.stringify(pgNames[i])}`);
       return canonicalForColumn(sourceColumnOf(column), targetColumn);
     });
     const separators = view.columns.map((c) => view.unorderedLists?.[c.name]);
@@ -143,7 +149,7 @@ export async function verifyView(source: DataSource, target: DataSource, schema:
       await client.query("SET LOCAL intervalstyle = 'postgres'");
       await client.query('SET LOCAL extra_float_digits = 1');
       await client.query("SET LOCAL bytea_output = 'hex'");
-      const sql = `SELECT ${view.columns.map((c, i) => canonicals[i]!.pgExpression(quotePg(c.name))).join(', ')} FROM ${qualifyPg(schema, view.name)}`;
+      const sql = `SELECT ${view.columns.map((c, i) => canonicals[i]!.pgExpression(quotePg(pgNames[i]!))).join(', ')} FROM ${qualifyPg(schema, targetView)}`;
       for await (const batch of readPgRows(client, sql)) {
         for (const raw of batch) {
           const text = rowText(canonicals.map((c, i) => c.fromPg(raw[i] ?? null)));

@@ -110,19 +110,3 @@ export class IdentifierAllocator {
     return name;
   }
 }
-
-/** The target name of a source table or column: itself, or cut with a hash when longer than 63 bytes. */
-export function targetIdentifier(sourceName: string): string {
-  return fitIdentifier(sourceName);
-}
-
-/**
- * Source names that would land on the same target name once fitted to 63 bytes (only possible
- * for names that differ only after their first 54 bytes and whose hashes collide, or for a
- * short name that happens to look like another's fitted form): each group, for the error.
- */
-export function findFittedCollisions(names: readonly string[]): string[][] {
-  const byTarget = new Map<string, string[]>();
-  for (const name of names) byTarget.set(targetIdentifier(name), [...(byTarget.get(targetIdentifier(name)) ?? []), name]);
-  return [...byTarget.values()].filter((group) => group.length > 1);
-}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildCreateTable } from '../../src/schema/ddl.js';
-import { cutToBytes, fitIdentifier, IdentifierAllocator, pgObjectName, findFittedCollisions } from '../../src/vocabulary/identifiers.js';
+import { cutToBytes, fitIdentifier, IdentifierAllocator, pgObjectName } from '../../src/vocabulary/identifiers.js';
+import { DEFAULT_NAMING, namingProblems } from '../../src/vocabulary/naming.js';
 import { translateIndexes, type IndexContext } from '../../src/schema/index-ddl.js';
 import { decideKeyType, findKeyGroups, type KeyMember } from '../../src/schema/key-types.js';
 import type { SourceColumn, SourceForeignKey, SourceIndex, SourceTable } from '../../src/dialect/mysql/catalog.js';
@@ -110,7 +111,7 @@ describe('names within 63 bytes', () => {
     const b = `${long}_B_SUFFIX`;
     expect(a.slice(0, 63)).toBe(b.slice(0, 63));
     expect(fitIdentifier(a)).not.toBe(fitIdentifier(b));
-    expect(findFittedCollisions([a, b, 'short'])).toEqual([]);
+    expect(namingProblems(DEFAULT_NAMING, [a, b, 'short'].map((name) => ({ name, columns: [] })), [a, b, 'short'].map((table) => ({ table })))).toEqual([]);
     expect(cutToBytes('aé', 2)).toBe('a');
   });
 

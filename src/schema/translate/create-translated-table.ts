@@ -1,7 +1,7 @@
 import { describeError } from '../../core/errors.js';
 import { qualifyPg, quotePg } from '../../dialect/postgres/quote.js';
 import { buildCreateTable, type CreateTablePlan } from '../ddl.js';
-import { targetIdentifier } from '../../vocabulary/identifiers.js';
+import { targetTableName } from '../../vocabulary/naming.js';
 import type { SourceTable } from '../../dialect/mysql/catalog.js';
 import { DEFAULT_TYPE_MAP_OPTIONS } from '../type-overrides.js';
 import type { SourceObjects } from './source-objects.js';
@@ -44,7 +44,7 @@ async function tryStatements(query: (sql: string) => Promise<unknown>, statement
 export async function createTranslatedTable(query: (sql: string) => Promise<unknown>, table: SourceTable, schema: string, options: BuildOptions, objects: SourceObjects): Promise<TranslatedTable> {
   const included = options.columns ? table.columns.filter((c) => options.columns!.includes(c.name)) : table.columns;
   const pgTypes = pgColumnTypes(table, options.types ?? DEFAULT_TYPE_MAP_OPTIONS);
-  const generated = translateGeneratedColumns(table, objects.generated, pgTypes).filter((g) => included.some((c) => c.name === g.column));
+  const generated = translateGeneratedColumns(table, objects.generated, pgTypes, options.naming).filter((g) => included.some((c) => c.name === g.column));
   const accepted = new Map<string, string>();
   for (const outcome of generated) {
     if (outcome.status !== 'generated') continue;
@@ -55,14 +55,14 @@ export async function createTranslatedTable(query: (sql: string) => Promise<unkn
     else Object.assign(outcome, { status: 'plain', reason: `PostgreSQL refused the translation ${outcome.sql}: ${refusal}` });
   }
   const ddl = buildCreateTable(table, schema, { ...options, generated: accepted });
-  const checks = translateChecks(table, objects.checks, pgTypes);
+  const checks = translateChecks(table, objects.checks, pgTypes, options.naming);
   // A CHECK is tried on the created table; a table without one is left to the caller, who
   // creates many tables in a few round trips.
   const executed = checks.some((c) => c.status === 'translated');
   if (executed) for (const statement of ddl.statements) await query(statement);
   for (const check of checks) {
     if (check.status !== 'translated') continue;
-    const refusal = await tryStatements(query, [`ALTER TABLE ${qualifyPg(schema, options.targetName ?? targetIdentifier(table.name))} ADD CONSTRAINT ${quotePg(check.constraintName!)} ${check.definition!} NOT VALID`]);
+    const refusal = await tryStatements(query, [`ALTER TABLE ${qualifyPg(schema, options.targetName ?? targetTableName(options.naming, table.name))} ADD CONSTRAINT ${quotePg(check.constraintName!)} ${check.definition!} NOT VALID`]);
     if (refusal !== null) Object.assign(check, { status: 'not_migrated', reason: `PostgreSQL refused the translation ${check.definition}: ${refusal}` });
   }
   for (const g of generated) {

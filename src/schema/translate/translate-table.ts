@@ -1,5 +1,6 @@
 import { quotePg } from '../../dialect/postgres/quote.js';
 import { fitIdentifier } from '../../vocabulary/identifiers.js';
+import { applyIdentifierCase, targetColumnName, type NamingRules } from '../../vocabulary/naming.js';
 import type { SourceTable } from '../../dialect/mysql/catalog.js';
 import { mapColumnType } from '../type-map.js';
 import type { TypeMapOptions } from '../type-overrides.js';
@@ -51,11 +52,12 @@ export function pgColumnTypes(table: SourceTable, types: TypeMapOptions): Map<st
 }
 
 /**
- * Names resolve to the table's own columns (case-insensitively, as MySQL does). A generated
+ * Names resolve to the table's own columns (case-insensitively, as MySQL does), written with
+ * their target names (renames, case rule). A generated
  * column named in another one's expression is replaced by its own translation, since
  * PostgreSQL does not let a generated column read another.
  */
-function tableScope(table: SourceTable, pgTypes: ReadonlyMap<string, string>, inline: ReadonlyMap<string, Translated> | null): TranslateScope {
+function tableScope(table: SourceTable, pgTypes: ReadonlyMap<string, string>, inline: ReadonlyMap<string, Translated> | null, naming: NamingRules | undefined): TranslateScope {
   return {
     column(ref) {
       if (ref.table !== null && ref.table.toLowerCase() !== table.name.toLowerCase()) throw new UntranslatableError(`it names another table (${ref.table})`);
@@ -66,7 +68,7 @@ function tableScope(table: SourceTable, pgTypes: ReadonlyMap<string, string>, in
         if (!translated) throw new UntranslatableError(`it reads generated column ${column.name}, which is not translated`);
         return { sql: `(${translated.sql})`, type: translated.type };
       }
-      return { sql: quotePg(column.name), type: typeOfPgColumn(pgTypes.get(column.name) ?? 'text', column) };
+      return { sql: quotePg(targetColumnName(naming, table.name, column.name)), type: typeOfPgColumn(pgTypes.get(column.name) ?? 'text', column) };
     },
   };
 }
@@ -75,7 +77,7 @@ function tableScope(table: SourceTable, pgTypes: ReadonlyMap<string, string>, in
  * Translates the generated columns of a table, in table order (MySQL lets one read only the
  * generated columns before it). Each result is still to be tried in PostgreSQL.
  */
-export function translateGeneratedColumns(table: SourceTable, generated: readonly SourceGeneratedColumn[], pgTypes: ReadonlyMap<string, string>): GeneratedColumnOutcome[] {
+export function translateGeneratedColumns(table: SourceTable, generated: readonly SourceGeneratedColumn[], pgTypes: ReadonlyMap<string, string>, naming?: NamingRules): GeneratedColumnOutcome[] {
   const inline = new Map<string, Translated>();
   const outcomes: GeneratedColumnOutcome[] = [];
   for (const column of table.columns) {
@@ -87,7 +89,7 @@ export function translateGeneratedColumns(table: SourceTable, generated: readonl
       continue;
     }
     try {
-      const translator = new ExpressionTranslator(tableScope(table, pgTypes, inline), { immutable: true });
+      const translator = new ExpressionTranslator(tableScope(table, pgTypes, inline, naming), { immutable: true });
       const target = typeOfPgColumn(pgTypes.get(column.name) ?? 'text', column);
       const value = translator.toType(translator.value(parseMysqlExpression(source.expression)), target);
       inline.set(column.name, value);
@@ -109,7 +111,7 @@ function isImpliedJsonCheck(check: SourceCheck, table: SourceTable): boolean {
 }
 
 /** Translates the CHECK constraints of a table; each translated one is still to be tried in PostgreSQL. */
-export function translateChecks(table: SourceTable, checks: readonly SourceCheck[], pgTypes: ReadonlyMap<string, string>): CheckOutcome[] {
+export function translateChecks(table: SourceTable, checks: readonly SourceCheck[], pgTypes: ReadonlyMap<string, string>, naming?: NamingRules): CheckOutcome[] {
   return checks
     .filter((c) => c.table === table.name)
     .map((check): CheckOutcome => {
@@ -117,9 +119,9 @@ export function translateChecks(table: SourceTable, checks: readonly SourceCheck
       if (isImpliedJsonCheck(check, table)) return { ...base, status: 'implied' };
       if (!check.enforced) return { ...base, status: 'not_migrated', reason: 'it is NOT ENFORCED in MySQL' };
       try {
-        const translator = new ExpressionTranslator(tableScope(table, pgTypes, null), { immutable: true });
+        const translator = new ExpressionTranslator(tableScope(table, pgTypes, null, naming), { immutable: true });
         const condition = translator.cond(parseMysqlExpression(check.clause));
-        return { ...base, status: 'translated', constraintName: fitIdentifier(check.name), definition: `CHECK (${condition})` };
+        return { ...base, status: 'translated', constraintName: fitIdentifier(applyIdentifierCase(check.name, naming?.case ?? 'keep')), definition: `CHECK (${condition})` };
       } catch (error) {
         if (!(error instanceof UntranslatableError)) throw error;
         return { ...base, status: 'not_migrated', reason: error.message };

@@ -2,7 +2,16 @@ import { qualifyPg, quotePg } from '../../dialect/postgres/quote.js';
 import { parseMysqlSelect, UntranslatableError, type AstNode } from './mysql-parse.js';
 import type { SourceView } from './source-objects.js';
 import type { SqlType } from './sql-types.js';
+import { targetColumnName, targetTableName, type NamingRules } from '../../vocabulary/naming.js';
 import { columnReferenceOf, ExpressionTranslator, type ColumnBinding, type ColumnReference, type Translated, type TranslateScope } from './translate-expression.js';
+
+/** A column a view can read: its source name, and its target name when the run renamed it. */
+interface RelationColumn {
+  name: string;
+  /** The name in the target (absent: the same). */
+  target?: string;
+  type: SqlType;
+}
 
 /** A table or view a view can read, as it exists (or will exist) in the target. */
 export interface Relation {
@@ -10,12 +19,17 @@ export interface Relation {
   name: string;
   /** The name in the target schema. */
   targetName: string;
-  columns: { name: string; type: SqlType }[];
+  /** By source name: what the view's SELECT names. */
+  columns: RelationColumn[];
 }
 
 /** A view translated to PostgreSQL. */
 export interface TranslatedView {
   name: string;
+  /** The view's name in the target (the run's case rule). */
+  targetName: string;
+  /** The view's column names in the target, in order. */
+  targetColumns: string[];
   /** The SELECT, in PostgreSQL. */
   select: string;
   /** CREATE OR REPLACE VIEW, with the source's column names and check option. */
@@ -32,7 +46,7 @@ interface FromItem {
   alias: string;
   /** The source table name when the item is a table or view (unaliased references may name it with its database). */
   table: string | null;
-  columns: { name: string; type: SqlType }[];
+  columns: RelationColumn[];
 }
 
 /** A select-list item by its alias. */
@@ -81,6 +95,8 @@ export class ViewTranslator {
     private readonly sourceDatabase: string,
     private readonly targetSchema: string,
     private readonly relations: ReadonlyMap<string, Relation>,
+    /** The run's renames and case: the view's own name and column names. */
+    private readonly naming?: NamingRules,
   ) {}
 
   translate(view: SourceView): TranslatedView {
@@ -89,11 +105,13 @@ export class ViewTranslator {
     const result = this.select(ast, null, unordered);
     if (view.columns.length !== result.columns.length) fail(`it yields ${result.columns.length} columns where MySQL lists ${view.columns.length}`);
     const names = view.columns.map((c) => c.name);
+    const targetName = targetTableName(this.naming, view.name);
+    const targetColumns = names.map((name) => targetColumnName(this.naming, view.name, name));
     const check = view.checkOption === 'CASCADED' ? ' WITH CASCADED CHECK OPTION' : view.checkOption === 'LOCAL' ? ' WITH LOCAL CHECK OPTION' : '';
-    const statement = `CREATE OR REPLACE VIEW ${qualifyPg(this.targetSchema, view.name)} (${names.map(quotePg).join(', ')}) AS\n${result.sql}${check}`;
+    const statement = `CREATE OR REPLACE VIEW ${qualifyPg(this.targetSchema, targetName)} (${targetColumns.map(quotePg).join(', ')}) AS\n${result.sql}${check}`;
     const unorderedLists: Record<string, string> = {};
     for (const [index, separator] of Object.entries(unordered)) unorderedLists[names[Number(index)]!] = separator;
-    return { name: view.name, select: result.sql, statement, columns: names.map((name, i) => ({ name, type: result.columns[i]!.type })), unorderedLists };
+    return { name: view.name, targetName, targetColumns, select: result.sql, statement, columns: names.map((name, i) => ({ name, type: result.columns[i]!.type })), unorderedLists };
   }
 
   private relation(db: string | null, table: string): Relation {
@@ -106,7 +124,7 @@ export class ViewTranslator {
   private findColumn(scope: Scope, ref: ColumnReference): ColumnBinding | null {
     const byName = (item: FromItem): ColumnBinding | null => {
       const column = item.columns.find((c) => c.name === ref.column) ?? item.columns.find((c) => c.name.toLowerCase() === ref.column.toLowerCase());
-      return column ? { sql: `${quotePg(item.alias)}.${quotePg(column.name)}`, type: column.type } : null;
+      return column ? { sql: `${quotePg(item.alias)}.${quotePg(column.target ?? column.name)}`, type: column.type } : null;
     };
     if (ref.table !== null) {
       const item =
@@ -172,7 +190,7 @@ export class ViewTranslator {
       if (!/^(INNER JOIN|JOIN|LEFT JOIN|LEFT OUTER JOIN|RIGHT JOIN|RIGHT OUTER JOIN|CROSS JOIN|STRAIGHT_JOIN)$/.test(join)) fail(`${join} is not translated`);
       const keyword = join === 'STRAIGHT_JOIN' ? 'JOIN' : join;
       if (item.using) {
-        const columns = (item.using as unknown[]).map((u) => aliasOf(u) ?? '');
+        const columns = (item.using as unknown[]).map((u) => this.usingColumn(aliasOf(u) ?? '', scope.items));
         fromParts.push(`${keyword} ${sql} USING (${columns.map(quotePg).join(', ')})`);
       } else if (item.on) {
         fromParts.push(`${keyword} ${sql} ON ${translatorFor(false).cond(item.on as AstNode)}`);
@@ -224,6 +242,23 @@ export class ViewTranslator {
       sql = `${sql} ${op} ${next.sql}`;
     }
     return { sql, columns };
+  }
+
+  /**
+   * A USING column's target name. USING names one column of both sides, so it translates only
+   * when the run gives it the same target name in the joined item and in the item before that
+   * holds it; else the view is refused (never joined on the wrong column).
+   */
+  private usingColumn(name: string, items: readonly FromItem[]): string {
+    const targetIn = (item: FromItem): string | undefined => {
+      const column = item.columns.find((c) => c.name === name) ?? item.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+      return column ? (column.target ?? column.name) : undefined;
+    };
+    const joined = targetIn(items[items.length - 1]!);
+    const before = items.slice(0, -1).map(targetIn).filter((t): t is string => t !== undefined);
+    if (joined === undefined || before.length === 0) fail(`USING (${name}) names a column one side lacks`);
+    if (before.some((t) => t !== joined)) fail(`USING (${name}) joins columns the run names differently in PostgreSQL (${[...new Set([...before, joined])].join(', ')})`);
+    return joined!;
   }
 
   /** A GROUP BY or ORDER BY key: a position, a select alias, or an expression. */
