@@ -11,10 +11,10 @@ import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import { DEFAULT_ZERO_DATE_POLICY, type ZeroDatePolicy } from '../vocabulary/type-families.js';
 import { planCreatedTables } from './plan-created-tables.js';
 import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
-import { notMigratedObjects, unknownViewNames, type SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
-import { readSourceObjects } from '../schema/translate/source-objects.js';
+import { notMigratedObjects, resolveExcludedViews, type SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
+import { readSourceObjects, type SourceObjects } from '../schema/translate/source-objects.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
-import { findZeroDateColumns, readSourceCatalog } from '../dialect/mysql/catalog.js';
+import { findZeroDateColumns, readSourceCatalog, type SourceCatalog } from '../dialect/mysql/catalog.js';
 import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
 import { inspectTargetSchema, readForeignKeys, readTargetTables } from '../dialect/postgres/catalog.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
@@ -33,8 +33,12 @@ const DEFAULT_RANGE_ROWS = 500_000;
 
 /** Options of `start`/`run` that shape a run. */
 export interface RunOptions {
+  /** Names or globs of the tables to copy; undefined = all. */
   tables?: string[] | undefined;
+  /** Names or globs of tables not to copy. */
   exclude?: string[] | undefined;
+  /** Where `tables`, `exclude` and `excludeViews` came from, for messages (`tables.include`); default the flags. */
+  origins?: { tables?: string | undefined; exclude?: string | undefined; excludeViews?: string | undefined } | undefined;
   /** Tables and columns from `--entities`. */
   entities?: TableSelection[] | undefined;
   batchSize: number;
@@ -62,7 +66,7 @@ export interface RunOptions {
   zeroDate?: ZeroDatePolicy | undefined;
   /** `--fulltext-config`: text search configuration of the GIN indexes made from FULLTEXT ones. Default simple. */
   fulltextConfig?: string | undefined;
-  /** `--exclude-view`: source views finalize neither creates nor verifies. */
+  /** `--exclude-view`: names or globs of source views finalize neither creates nor verifies. */
   excludeViews?: string[] | undefined;
   /** Migration file `where`: source table → MySQL condition; only those rows are copied and verified. */
   where?: Record<string, string> | undefined;
@@ -126,6 +130,50 @@ function sizeOf(plan: PlannedTable): number {
   return Math.max(plan.estimatedBytes ?? 0, plan.estimatedRows);
 }
 
+/** What {@link checkRunInput} found: the source's tables and objects, and the run's selection of them. */
+interface CheckedInput {
+  catalog: SourceCatalog;
+  selected: TableSelection[];
+  syncAlembic: boolean;
+  objects: SourceObjects;
+  /** The views excluded, globs resolved. */
+  excludeViews: string[];
+  columnOverrides: Map<string, Map<string, string>>;
+}
+
+/**
+ * Checks a run's input against the source and the target without writing anything: the
+ * tables and views it names (names or globs), names that would meet once cut to 63 bytes,
+ * the column overrides and the PostgreSQL types of all overrides. A problem is a UsageError.
+ * `start` with several databases checks them all this way before it changes anything.
+ */
+export async function checkRunInput(source: DataSource, target: DataSource, options: Omit<RunOptions, 'queues'>): Promise<CheckedInput> {
+  const catalog = await readSourceCatalog(source);
+  const described = options.entities ?? catalog.tables.map((t) => selectionOfEntitySchema(entitySchemaFor(t)));
+  const { tables: selected, syncAlembic } = selectTables(
+    catalog.tables.map((t) => t.name),
+    { tables: options.tables, exclude: options.exclude, entities: options.entities ? described : undefined, origins: options.origins },
+  );
+  const objects = await readSourceObjects(source);
+  // Globs are resolved here, once: the run records the views they picked.
+  const { views: excludeViews, unknown: unknownViews } = resolveExcludedViews(objects, options.excludeViews ?? []);
+  if (unknownViews.length > 0) {
+    throw new UsageError(`unknown view${unknownViews.length > 1 ? 's' : ''} in ${options.origins?.excludeViews ?? '--exclude-view'}: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`);
+  }
+  // Names longer than PostgreSQL's 63 bytes are cut with a hash (identifiers.ts); two that
+  // would still meet are refused before anything is written.
+  const clashes = [
+    ...findFittedCollisions(selected.map((t) => t.table)).map((g) => `tables ${g.join(', ')}`),
+    ...catalog.tables
+      .filter((t) => selected.some((sel) => sel.table === t.name))
+      .flatMap((t) => findFittedCollisions(t.columns.map((c) => c.name)).map((g) => `columns ${g.join(', ')} of table ${t.name}`)),
+  ];
+  if (clashes.length > 0) throw new UsageError(`names that PostgreSQL cannot tell apart once cut to 63 bytes: ${clashes.join('; ')}; exclude or rename them`);
+  const columnOverrides = resolveColumnOverrides(options.columnTypeOverrides ?? [], catalog.tables);
+  await withPgClient(target, (client) => checkPgTypes(client, [...(options.typeOverrides ?? []).map((o) => o.pgType), ...(options.columnTypeOverrides ?? []).map((o) => o.pgType)]));
+  return { catalog, selected, syncAlembic, objects, excludeViews, columnOverrides };
+}
+
 /**
  * Plans a run and prepares the target: checks the schema, creates missing tables, saves and
  * drops the foreign keys that touch the run's tables (in one transaction, so a crash cannot
@@ -138,28 +186,9 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   if (!schemaState.canUse || !schemaState.canCreate) {
     throw new UsageError(`the PostgreSQL user cannot write to schema ${JSON.stringify(schema)} (needs USAGE and CREATE); grant them or use another --schema`);
   }
-  const catalog = await readSourceCatalog(source);
+  const { catalog, selected, syncAlembic, objects, excludeViews, columnOverrides } = await checkRunInput(source, target, options);
   const isMariaDb = catalog.serverVersion.startsWith('MariaDB');
-  const described = options.entities ?? catalog.tables.map((t) => selectionOfEntitySchema(entitySchemaFor(t)));
-  const { tables: selected, syncAlembic } = selectTables(
-    catalog.tables.map((t) => t.name),
-    { tables: options.tables, exclude: options.exclude, entities: options.entities ? described : undefined },
-  );
-  const objects = await readSourceObjects(source);
-  const unknownViews = unknownViewNames(objects, options.excludeViews ?? []);
-  if (unknownViews.length > 0) {
-    throw new UsageError(`unknown view${unknownViews.length > 1 ? 's' : ''} in --exclude-view: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`);
-  }
   const warnings: string[] = [];
-  // Names longer than PostgreSQL's 63 bytes are cut with a hash (identifiers.ts); two that
-  // would still meet are refused before anything is written.
-  const clashes = [
-    ...findFittedCollisions(selected.map((t) => t.table)).map((g) => `tables ${g.join(', ')}`),
-    ...catalog.tables
-      .filter((t) => selected.some((sel) => sel.table === t.name))
-      .flatMap((t) => findFittedCollisions(t.columns.map((c) => c.name)).map((g) => `columns ${g.join(', ')} of table ${t.name}`)),
-  ];
-  if (clashes.length > 0) throw new UsageError(`names that PostgreSQL cannot tell apart once cut to 63 bytes: ${clashes.join('; ')}; exclude or rename them`);
   // Only now that the input is known good: a refused start must leave the target untouched.
   try {
     await ensureStateSchema(target);
@@ -187,9 +216,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     };
   });
   const knownTables = new Set([...existingNames, ...planned.map((p) => p.targetTable)]);
-  const columnOverrides = resolveColumnOverrides(options.columnTypeOverrides ?? [], catalog.tables);
   const postgisSchema = await withPgClient(target, async (client) => {
-    await checkPgTypes(client, [...(options.typeOverrides ?? []).map((o) => o.pgType), ...(options.columnTypeOverrides ?? []).map((o) => o.pgType)]);
     const { rows } = await client.query<{ schema: string }>("SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'");
     return rows[0]?.schema ?? null;
   });
@@ -241,7 +268,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           nul,
           zeroDate,
           fulltextConfig,
-          excludeViews: options.excludeViews ?? [],
+          excludeViews,
           queues: options.queues,
         },
       },
@@ -249,7 +276,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     );
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
-    const schemaObjects: SchemaObjectsRecord = { generated: [], checks: [], notMigrated: notMigratedObjects(objects, options.excludeViews ?? []) };
+    const schemaObjects: SchemaObjectsRecord = { generated: [], checks: [], notMigrated: notMigratedObjects(objects, excludeViews) };
     // Statements and saved definitions go in a few round trips (a schema may have hundreds of tables).
     const statements: string[] = [];
     const saved: Omit<SavedConstraintRow, 'id' | 'savedAt' | 'restoredAt' | 'error'>[] = [];
@@ -311,7 +338,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     tables: [...planned].sort((a, b) => sizeOf(b) - sizeOf(a)),
     syncAlembic,
     warnings,
-    notMigrated: notMigratedObjects(objects, options.excludeViews ?? []).map((o) => `${o.kind} ${o.name}${o.reason ? ` (${o.reason})` : ''}`),
+    notMigrated: notMigratedObjects(objects, excludeViews).map((o) => `${o.kind} ${o.name}${o.reason ? ` (${o.reason})` : ''}`),
     droppedForeignKeys,
     droppedIndexes,
     translated,
