@@ -76,6 +76,8 @@ describe('the migration file: several databases into their schemas', () => {
       CREATE TABLE wp_users (id INT PRIMARY KEY, login VARCHAR(40) NOT NULL);
       INSERT INTO wp_users VALUES (1, 'admin'), (2, 'ed');
       CREATE TABLE other_stuff (id INT PRIMARY KEY);
+      CREATE VIEW v_published AS SELECT id, title FROM wp_posts WHERE published = 1;
+      CREATE VIEW kept_titles AS SELECT id, title FROM wp_posts;
     `);
     await admin.end();
   });
@@ -116,6 +118,9 @@ describe('the migration file: several databases into their schemas', () => {
       '  varchar(40): text',
       'columnTypes:',
       `  ${shopDb}.customers.bio: varchar(500)`,
+      // Unqualified: every database; a glob that matches no view of shop is fine.
+      'views:',
+      "  exclude: ['v_*']",
       'verify: checksum',
       'batchSize: 2',
     ]);
@@ -124,6 +129,7 @@ describe('the migration file: several databases into their schemas', () => {
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stderr).toContain(`schema ${SHOP_SCHEMA} created in the target`);
     expect(result.stderr).toContain(`schema ${BLOG_SCHEMA} created in the target`);
+    expect(result.stdout + result.stderr).toMatch(/not migrated: view v_published \(excluded/);
 
     expect(await expectSidesEqual(sidesOf(shopDb), [
       { table: 'customers', columns: ['id', 'name', 'bio'], schema: SHOP_SCHEMA },
@@ -136,13 +142,13 @@ describe('the migration file: several databases into their schemas', () => {
 
     const client = await sandbox.pg();
     try {
-      const tables = await client.query(`SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_schema IN ($1, $2) ORDER BY 1`, [SHOP_SCHEMA, BLOG_SCHEMA]);
+      const tables = await client.query(`SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_schema IN ($1, $2) AND table_type = 'BASE TABLE' ORDER BY 1`, [SHOP_SCHEMA, BLOG_SCHEMA]);
       // The glob took both wp_ tables and nothing else; cache_tmp and other_stuff stayed behind.
       expect(tables.rows.map((r) => r.t)).toEqual([`${BLOG_SCHEMA}.wp_posts`, `${BLOG_SCHEMA}.wp_users`, `${SHOP_SCHEMA}.customers`, `${SHOP_SCHEMA}.orders`]);
       const types = await client.query(
         `SELECT table_schema || '.' || table_name || '.' || column_name AS c, format_type(a.atttypid, a.atttypmod) AS type
            FROM information_schema.columns ic JOIN pg_attribute a ON a.attrelid = (quote_ident(table_schema) || '.' || quote_ident(table_name))::regclass AND a.attname = ic.column_name
-          WHERE table_schema IN ($1, $2) AND column_name IN ('bio', 'name', 'login', 'title') ORDER BY 1`,
+          WHERE table_schema IN ($1, $2) AND table_name LIKE ANY (ARRAY['wp\\_%', 'customers']) AND column_name IN ('bio', 'name', 'login', 'title') ORDER BY 1`,
         [SHOP_SCHEMA, BLOG_SCHEMA],
       );
       expect(Object.fromEntries(types.rows.map((r) => [r.c, r.type]))).toEqual({
@@ -159,6 +165,9 @@ describe('the migration file: several databases into their schemas', () => {
       ]);
       // Separate targets: each schema has queues of its own.
       expect(runs.rows[0].queue).not.toBe(runs.rows[1].queue);
+      // views.exclude took v_published by its glob; the other view was created.
+      const views = await client.query(`SELECT table_name FROM information_schema.views WHERE table_schema = $1 ORDER BY 1`, [BLOG_SCHEMA]);
+      expect(views.rows.map((r) => r.table_name)).toEqual(['kept_titles']);
     } finally {
       await client.end();
     }
@@ -175,5 +184,32 @@ describe('the migration file: several databases into their schemas', () => {
     // verify opens the run's own source database.
     const verify = await sandbox.cli(['verify', '--config', path, '--schema', SHOP_SCHEMA], env());
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+
+  it('start --config enqueues one run per database and prints every run id; a run id or --schema picks one for the other commands', async () => {
+    const path = join(dir, 'my2pg.yaml');
+    const result = await sandbox.cli(['start', '--config', path], env());
+    expect(result.code, result.stderr).toBe(0);
+    const ids = result.stdout.trim().split('\n');
+    expect(ids).toHaveLength(2);
+    for (const id of ids) expect(id).toMatch(/^run-/);
+    // No worker runs: the jobs wait. A run id needs no --schema.
+    const status = await sandbox.cli(['status', '--config', path, ids[1]!, '--json'], env());
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as { run: { targetSchema: string; status: string } }).run).toMatchObject({ targetSchema: BLOG_SCHEMA, status: 'running' });
+    for (const schema of [SHOP_SCHEMA, BLOG_SCHEMA]) {
+      const cancel = await sandbox.cli(['cancel', '--config', path, '--schema', schema, '--yes'], env());
+      expect(cancel.code, cancel.stdout + cancel.stderr).toBe(0);
+    }
+    const client = await sandbox.pg();
+    try {
+      const runs = await client.query(`SELECT id, target_schema, status FROM my2pg.runs WHERE id = ANY($1) ORDER BY target_schema`, [ids]);
+      expect(runs.rows.map((r) => [r.target_schema, r.status])).toEqual([
+        [BLOG_SCHEMA, 'cancelled'],
+        [SHOP_SCHEMA, 'cancelled'],
+      ]);
+    } finally {
+      await client.end();
+    }
   });
 });
