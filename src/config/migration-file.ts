@@ -153,6 +153,14 @@ export function readMigrationFile(configPath: string | undefined, env: Record<st
   if (parsed.success && parsed.data.schema !== undefined && parsed.data.databases !== undefined) {
     problems.push('schema: give either schema (one database) or databases (each source database into its schema), not both');
   }
+  if (parsed.success && parsed.data.databases !== undefined) {
+    // Two databases in one schema would fill each other's tables.
+    const bySchema = new Map<string, string[]>();
+    for (const [database, schema] of Object.entries(parsed.data.databases)) bySchema.set(schema, [...(bySchema.get(schema) ?? []), database]);
+    for (const [schema, owners] of bySchema) {
+      if (owners.length > 1) problems.push(`databases: ${owners.join(' and ')} both go into schema ${schema}; give each database a schema of its own`);
+    }
+  }
   if (problems.length > 0 || !parsed.success) throw new UsageError(`migration file ${label}: ${problems.join('; ')}`);
   return { ...parsed.data, path: label };
 }

@@ -80,6 +80,7 @@ describe('the migration file', () => {
     ['bad enum value', 'verify: sha256\n', /verify: .*"checksum"\|"count"\|"none"/],
     ['bad identifierCase', 'identifierCase: upper\n', /identifierCase: .*"keep"\|"lower"\|"snake"/],
     ['unset variable', 'source: mysql://u:${NOT_SET_ANYWHERE}@h/db\n', /source: \$\{NOT_SET_ANYWHERE\} is not set in the environment or \.env/],
+    ['two databases into one schema', 'databases: {shop: app, blog: app}\n', /databases: shop and blog both go into schema app/],
     ['schema and databases', 'schema: a\ndatabases: {shop: shop}\n', /schema: give either schema .* or databases/],
     ['a name too long for PostgreSQL', `databases: {shop: ${'s'.repeat(64)}}\n`, /databases\.shop: is longer than 63 bytes/],
   ])('reports %s with its path, exit 2', (_what, text, expected) => {
