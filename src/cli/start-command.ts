@@ -1,5 +1,6 @@
 import { withPgClient } from '../dialect/postgres/connection.js';
 import { describeError, UsageError } from '../core/errors.js';
+import { pingRedis } from '../queue/connection.js';
 import { enqueueRun } from '../queue/run-queue.js';
 import { readTargetScope, registerTarget } from '../queue/target-scope.js';
 import { checkRunInput, prepareRun, type PreparedRun } from '../run/prepare-run.js';
@@ -24,7 +25,12 @@ export async function startCommand(
   inProcess?: InProcessDeps,
 ): Promise<number> {
   const settings = await resolveRunSettings(overrides, flags);
-  if (settings.some((one) => one.database !== undefined)) await prepareDatabases(settings, output);
+  if (settings.some((one) => one.database !== undefined)) {
+    await checkDatabases(settings);
+    // Redis too is checked before the schemas are made: a refused start leaves the target as it was.
+    await pingRedis(settings[0]!.config.redisUrl);
+    await createSchemas(settings, output);
+  }
   let exitCode = 0;
   for (const one of settings) exitCode = Math.max(exitCode, await startOne(one, flags, output, inProcess));
   return exitCode;
@@ -33,10 +39,9 @@ export async function startCommand(
 /**
  * The runs of a migration file's `databases`, before any starts: each database must exist on
  * the source server and each run's input (tables, views, overrides) be good, so that a typo in
- * the last database changes nothing in the first. Then the schemas the file names are created
- * where missing; each run goes on into its own.
+ * the last database changes nothing in the first. Reads only.
  */
-async function prepareDatabases(settings: readonly RunSettings[], output: Output): Promise<void> {
+async function checkDatabases(settings: readonly RunSettings[]): Promise<void> {
   const first = settings[0]!;
   const label = `migration file ${first.file ?? ''}`;
   const serverUrl = new URL(must(first.config.mysqlUrl, 'the MySQL source'));
@@ -65,6 +70,12 @@ async function prepareDatabases(settings: readonly RunSettings[], output: Output
     });
   }
   if (problems.length > 0) throw new UsageError(problems.join('; '));
+}
+
+/** Creates the schemas a migration file's `databases` name where missing (after {@link checkDatabases}); each run goes into its own. */
+async function createSchemas(settings: readonly RunSettings[], output: Output): Promise<void> {
+  const first = settings[0]!;
+  const label = `migration file ${first.file ?? ''}`;
   await withDatabases(first.config, { source: false }, ({ target }) =>
     withPgClient(target, async (client) => {
       for (const { config } of settings) {
