@@ -1,4 +1,5 @@
-import { loadConfig, secretsOf, type ConfigOverrides } from '../config/config.js';
+import { secretsOf, type ConfigOverrides } from '../config/config.js';
+import { resolveCommandConfig } from '../cli/run-settings.js';
 import { createLogger, resolveLogFormat } from '../core/log.js';
 import { pingRedis } from '../queue/connection.js';
 import { listenForStop } from '../core/shutdown.js';
@@ -10,8 +11,9 @@ import { resolveBoardAccess, startBoard, type BoardListenOptions } from './board
  * closes it (exit 0); a second signal exits at once (130). Access is checked before anything
  * connects, so a refused host costs no Redis connection.
  */
-export async function boardCommand(overrides: ConfigOverrides, flags: BoardListenOptions, output: Output): Promise<number> {
-  const config = loadConfig(overrides, ['redis']);
+export async function boardCommand(overrides: ConfigOverrides, flags: BoardListenOptions, output: Output, configFile?: string): Promise<number> {
+  // Every target's queues are shown: the file's databases need no choice here.
+  const { config } = resolveCommandConfig(overrides, ['redis'], { config: configFile, logLevel: 'info', pickSchema: false });
   const credentials = resolveBoardAccess(flags.host, config.boardUser, config.boardPassword);
   await pingRedis(config.redisUrl);
   const logger = createLogger(config.logLevel, secretsOf(config), { format: resolveLogFormat(config.logFormat, output.tty !== undefined) });

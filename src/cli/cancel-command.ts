@@ -1,4 +1,5 @@
-import { loadConfig, readEnvironment, type ConfigOverrides } from '../config/config.js';
+import type { ConfigOverrides } from '../config/config.js';
+import { resolveCommandConfig } from './run-settings.js';
 import { UsageError } from '../core/errors.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import { guardRunStart } from '../run/run-guard.js';
@@ -13,8 +14,8 @@ import { copyStatusOf } from '../state/table-status.js';
  * their transactions roll back), every index and foreign key it dropped is restored, and it
  * is marked `cancelled`. Asks first on a terminal; elsewhere it needs --yes.
  */
-export async function cancelCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { yes?: boolean }, output: Output): Promise<number> {
-  const config = loadConfig(overrides, ['target', 'redis'], readEnvironment(), { logLevel: 'warn' });
+export async function cancelCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { yes?: boolean; config?: string }, output: Output): Promise<number> {
+  const { config } = resolveCommandConfig(overrides, ['target', 'redis'], { config: flags.config, runId, logLevel: 'warn' });
   return withServices(config, { source: false }, async ({ target, queuesFor }) => {
     const run = await resolveRun(target, runId, config.schema);
     if (run.status !== 'running' && run.status !== 'cancelled') {

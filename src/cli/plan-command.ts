@@ -25,20 +25,20 @@ export interface PlanCommandFlags extends PlanFlags {
 export async function planCommand(overrides: ConfigOverrides, flags: PlanCommandFlags, output: Output): Promise<number> {
   const settings = await resolveRunSettings(overrides, flags, { need: ['source', 'target'] });
   const documents: PlanDocument[] = [];
-  for (const { config, input } of settings) {
+  for (const { config, input, database } of settings) {
     const reading = flags.quick ? 'quick' : 'count';
     documents.push(
       await withDatabases(config, { source: true }, async ({ source, target }) => {
         const plan = await planRun(source!, target, input, reading);
-        const trial = await tryPlan(target, plan, input.excludeViews ?? []);
+        const trial = await tryPlan(target, plan);
         return describePlan(source!, plan, trial, {
           sourceLabel: input.sourceLabel,
           targetLabel: redactUrl(config.databaseUrl ?? ''),
           reading,
           where: input.where,
-          excludedViews: input.excludeViews ?? [],
           verify: input.verify ?? 'checksum',
           concurrency: flags.concurrency ?? 2,
+          createsSchema: database !== undefined,
         });
       }),
     );

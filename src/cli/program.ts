@@ -50,7 +50,7 @@ function addPlanOptions(command: Command): Command {
     .option('--exclude <names>', 'every table but these (comma separated, repeatable)', collect)
     .option('--exclude-view <names>', 'neither create nor verify these source views (comma separated, repeatable)', collect)
     .option('--entities <module>', 'migrate the tables (and columns) of these TypeORM entities (.js or .ts module)')
-    .option('--config <file>', 'the migration file, YAML or JSON (default: my2pg.yaml in the working directory, when there is one); flags win over it')
+    .option('--config <file>', CONFIG_HELP)
     .option('--batch-size <n>', 'rows per COPY write (default: 5000)', positiveInt)
     .addOption(new Option('--verify <method>', 'how finalize verifies each table: content checksums, row counts, or not at all (default: checksum)').choices([...VERIFY_METHODS]))
     .option('--allow-rejects', 'a run whose only differences are rejected rows still counts as verified (exit 0)')
@@ -62,6 +62,13 @@ function addPlanOptions(command: Command): Command {
     .addOption(new Option('--zero-date <policy>', "MySQL's zero dates: write NULL (counted) or reject the row (default: null)").choices(['null', 'reject']))
     .option('--fulltext-config <name>', 'text search configuration of the GIN indexes made from FULLTEXT indexes (default: simple)')
     .option('--range-rows <n>', 'split a table with an integer primary key and more rows than this into key-range jobs (0 = never; default: 500000)', nonNegativeInt);
+}
+
+const CONFIG_HELP = 'the migration file, YAML or JSON (default: my2pg.yaml in the working directory, when there is one); flags win over it';
+
+/** `--config` of the commands that work on existing runs: they take target, redis, schema (and source) from the file. */
+function addConfigOption(command: Command): Command {
+  return command.option('--config <file>', CONFIG_HELP);
 }
 
 /** `--work` / `--no-work` / `--concurrency` of the commands that may process a run's jobs themselves. */
@@ -111,73 +118,66 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       result.exitCode = await startCommand(globalOverrides(command), options, output);
     });
 
-  program
-    .command('worker')
+  addConfigOption(program.command('worker'))
     .description('process copy and finalize jobs until SIGINT/SIGTERM, then shut down gracefully')
     .option('--concurrency <n>', 'tables copied at once', positiveInt, 2)
-    .action(async (options: { concurrency: number }, command: Command) => {
+    .action(async (options: { concurrency: number; config?: string }, command: Command) => {
       const { workerCommand } = await import('./worker-command.js');
       result.exitCode = await workerCommand(globalOverrides(command), options, output, deps.startWorkers);
     });
 
-  program
-    .command('status [runId]')
+  addConfigOption(program.command('status [runId]'))
     .description("per-table state, rows, attempts, last error and verification of a run (default: the latest)")
     .option('--json', 'machine-readable output')
-    .action(async (runId: string | undefined, options: { json?: boolean }, command: Command) => {
+    .action(async (runId: string | undefined, options: { json?: boolean; config?: string }, command: Command) => {
       const { statusCommand } = await statusCommands();
       result.exitCode = await statusCommand(globalOverrides(command), runId, options, output);
     });
 
   addWorkOptions(
-    program
-      .command('retry [runId]')
+    addConfigOption(program.command('retry [runId]'))
       .description("re-queue a run's failed table jobs (default: the latest run, every failed table)")
       .option('--table <name>', 'retry only this table (repeatable)', collect)
       .option('--wait', 'wait until the run settles, then print the report; the jobs are processed here when no worker is connected'),
-  ).action(async (runId: string | undefined, options: { table?: string[]; wait?: boolean; work?: boolean; concurrency: number }, command: Command) => {
+  ).action(async (runId: string | undefined, options: { table?: string[]; wait?: boolean; work?: boolean; concurrency: number; config?: string }, command: Command) => {
     const { retryCommand } = await retryCommands();
     result.exitCode = await retryCommand(globalOverrides(command), runId, options, output, inProcess);
   });
 
   addWorkOptions(
-    program
-      .command('resume [runId]')
+    addConfigOption(program.command('resume [runId]'))
       .description('carry an interrupted run (default: the latest) on to its end: re-queue its failed jobs, process its jobs here when no worker is connected, print the report'),
-  ).action(async (runId: string | undefined, options: { work?: boolean; concurrency: number }, command: Command) => {
+  ).action(async (runId: string | undefined, options: { work?: boolean; concurrency: number; config?: string }, command: Command) => {
     const { resumeCommand } = await retryCommands();
     result.exitCode = await resumeCommand(globalOverrides(command), runId, options, output, inProcess);
   });
 
-  program
-    .command('cancel [runId]')
+  addConfigOption(program.command('cancel [runId]'))
     .description('stop a run (default: the latest) for good: remove its jobs, stop the running ones, restore the indexes and foreign keys it dropped, mark it cancelled')
     .option('--yes', 'do not ask for confirmation (needed without a terminal)')
-    .action(async (runId: string | undefined, options: { yes?: boolean }, command: Command) => {
+    .action(async (runId: string | undefined, options: { yes?: boolean; config?: string }, command: Command) => {
       const { cancelCommand } = await import('./cancel-command.js');
       result.exitCode = await cancelCommand(globalOverrides(command), runId, options, output);
     });
 
-  program
-    .command('verify [runId]')
+  addConfigOption(program.command('verify [runId]'))
     .description('verify a finished run again, reading both sides (default: the latest run); exit 0 when equal, 1 when not')
     .addOption(new Option('--method <method>', 'content checksums or row counts').choices(['checksum', 'count']).default('checksum'))
     .option('--json', 'print the verification record as JSON')
-    .action(async (runId: string | undefined, options: { method: VerifyMethod; json?: boolean }, command: Command) => {
+    .action(async (runId: string | undefined, options: { method: VerifyMethod; json?: boolean; config?: string }, command: Command) => {
       const { verifyCommand } = await statusCommands();
       result.exitCode = await verifyCommand(globalOverrides(command), runId, options, output);
     });
 
-  program
-    .command('board')
+  addConfigOption(program.command('board'))
     .description('serve Bull Board on the copy and finalize queues: progress, logs, verification results, retry buttons')
     .option('--host <host>', 'address to listen on; anything but loopback needs BOARD_USER and BOARD_PASSWORD', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0 picks a free one)', portNumber, 3000)
     .option('--read-only', 'show everything, change nothing: no retry, clean, pause or add')
-    .action(async (options: { host: string; port: number; readOnly?: boolean }, command: Command) => {
+    .action(async (options: { host: string; port: number; readOnly?: boolean; config?: string }, command: Command) => {
       // Loaded on demand: Express and Bull Board are not worth their start-up time in other commands.
       const { boardCommand } = await import('../board/board-command.js');
-      result.exitCode = await boardCommand(globalOverrides(command), { host: options.host, port: options.port, readOnly: options.readOnly === true }, output);
+      result.exitCode = await boardCommand(globalOverrides(command), { host: options.host, port: options.port, readOnly: options.readOnly === true }, output, options.config);
     });
 
   program
@@ -189,7 +189,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       const [{ prepareDemo }, { startCommand }] = await Promise.all([import('../demo/demo.js'), startCommands()]);
       const urls = await prepareDemo(overrides);
       output.err(`demo: loaded the seed app into MySQL and prepared the alembic schema in PostgreSQL (database my2pg_demo on both)`);
-      result.exitCode = await startCommand({ ...overrides, source: urls.source, target: urls.target }, { batchSize: 5000, concurrency: options.concurrency }, output, inProcess);
+      result.exitCode = await startCommand({ ...overrides, source: urls.source, target: urls.target }, { batchSize: 5000, concurrency: options.concurrency, ignoreFile: true }, output, inProcess);
     });
   return program;
 }

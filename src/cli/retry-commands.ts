@@ -1,4 +1,5 @@
-import { loadConfig, must, readEnvironment, type Config, type ConfigOverrides } from '../config/config.js';
+import { must, type Config, type ConfigOverrides } from '../config/config.js';
+import { resolveCommandConfig } from './run-settings.js';
 import { UsageError } from '../core/errors.js';
 import { splitNames } from '../vocabulary/table-selection.js';
 import { countWorkers } from '../queue/run-jobs.js';
@@ -53,11 +54,11 @@ function requireSourceForWork(config: Config): void {
 export async function retryCommand(
   overrides: ConfigOverrides,
   runId: string | undefined,
-  flags: { table?: string[]; wait?: boolean } & WorkFlags,
+  flags: { table?: string[]; wait?: boolean; config?: string } & WorkFlags,
   output: Output,
   inProcess?: InProcessDeps,
 ): Promise<number> {
-  const config = loadConfig(overrides, ['target', 'redis'], readEnvironment(), { logLevel: 'warn' });
+  const { config, forRun } = resolveCommandConfig(overrides, ['target', 'redis'], { config: flags.config, runId, logLevel: 'warn', mayWork: true });
   const lane = createStderrLane(output.err);
   // --work means staying until the jobs are done.
   const wait = flags.wait === true || flags.work === true;
@@ -69,7 +70,8 @@ export async function retryCommand(
     const unknown = (only ?? []).filter((name) => !tables.some((t) => t.tableName === name));
     if (unknown.length > 0) throw new UsageError(`run ${run.id} has no table ${unknown.join(', ')}`);
     const decision = wait && inProcess ? await decideWork(queues, flags) : undefined;
-    if (decision?.work) requireSourceForWork(config);
+    const runConfig = forRun(run);
+    if (decision?.work) requireSourceForWork(runConfig);
     // A retried table is truncated again: not while another run fills the same schema.
     const guard = await guardRunStart(target, queuesFor, run.targetSchema, { of: run.id, action: 'retry' });
     const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(run, tables), only).finally(() => guard.release());
@@ -86,7 +88,7 @@ export async function retryCommand(
     }
     output.err(decision.line);
     const logger = commandLogger(config, output, lane);
-    const pool = decision.work && inProcess ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names }) : undefined;
+    const pool = decision.work && inProcess ? await inProcess.startWorkers(runConfig, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names }) : undefined;
     const current = (await getRun(target, run.id)) as RunRow;
     return waitWith({ target, queues, run: current, tables: await listRunTables(target, run.id), output, config, lane }, pool);
   });
@@ -97,8 +99,8 @@ export async function retryCommand(
  * jobs are processed here when no worker is connected (or with --work), else left to the
  * workers; then the report, as `run` prints it.
  */
-export async function resumeCommand(overrides: ConfigOverrides, runId: string | undefined, flags: WorkFlags, output: Output, inProcess: InProcessDeps): Promise<number> {
-  const config = loadConfig(overrides, ['target', 'redis'], readEnvironment(), { logLevel: 'warn' });
+export async function resumeCommand(overrides: ConfigOverrides, runId: string | undefined, flags: WorkFlags & { config?: string }, output: Output, inProcess: InProcessDeps): Promise<number> {
+  const { config, forRun } = resolveCommandConfig(overrides, ['target', 'redis'], { config: flags.config, runId, logLevel: 'warn', mayWork: true });
   const lane = createStderrLane(output.err);
   return withServices(config, { source: false }, async ({ target, queuesFor }) => {
     const run = await resolveRun(target, runId, config.schema, 'resumed');
@@ -113,7 +115,8 @@ export async function resumeCommand(overrides: ConfigOverrides, runId: string | 
     }
     const tables = await listRunTables(target, run.id);
     const decision = await decideWork(queues, flags);
-    if (decision.work) requireSourceForWork(config);
+    const runConfig = forRun(run);
+    if (decision.work) requireSourceForWork(runConfig);
     const guard = await guardRunStart(target, queuesFor, run.targetSchema, { of: run.id, action: 'resume' });
     const { retried } = await retryFailedJobs(queues, run.id, jobRefs(run, tables)).finally(() => guard.release());
     for (const name of retried) if (name !== '(finalize)') await markTablePending(target, run.id, name);
@@ -121,7 +124,7 @@ export async function resumeCommand(overrides: ConfigOverrides, runId: string | 
     output.err(`run ${run.id}: resuming, ${done}/${tables.length} tables copied${retried.length > 0 ? `; failed jobs re-queued: ${retried.join(', ')}` : ''}`);
     output.err(decision.line);
     const logger = commandLogger(config, output, lane);
-    const pool = decision.work ? await inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names }) : undefined;
+    const pool = decision.work ? await inProcess.startWorkers(runConfig, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names }) : undefined;
     return waitWith({ target, queues, run, tables: await listRunTables(target, run.id), output, config, lane }, pool);
   });
 }

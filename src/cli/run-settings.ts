@@ -22,6 +22,8 @@ export interface PlanFlags {
   entities?: string;
   /** `--config FILE`: the migration file (default: my2pg.yaml in the working directory, when there is one). */
   config?: string;
+  /** The demo's run: a migration file in the working directory is not for it. */
+  ignoreFile?: boolean;
   /** `--batch-size`; default 5000. */
   batchSize?: number;
   /** How finalize verifies: checksum (default), count or none. */
@@ -49,12 +51,16 @@ export interface PlanFlags {
 }
 
 /** What the planner of one run takes, apart from the queues (known once Redis is asked). */
-export type RunInput = Omit<RunOptions, 'queues'>;
+type RunInput = Omit<RunOptions, 'queues'>;
 
 /** One run to plan: its configuration (source, target schema) and its planner options. */
 export interface RunSettings {
   config: Config;
   input: RunInput;
+  /** The source database when the migration file lists `databases`: its schema is then created when missing. */
+  database?: string | undefined;
+  /** The migration file it came from, for messages. */
+  file?: string | undefined;
 }
 
 /** Entries of a per-table record for one database of a multi-database file (`db.table` keys, prefix taken off). */
@@ -64,14 +70,24 @@ function forDatabase<T>(record: Record<string, T> | undefined, database: string 
   return Object.fromEntries(Object.entries(record).flatMap(([key, value]) => (key.startsWith(prefix) ? [[key.slice(prefix.length), value]] : [])));
 }
 
-/** Names of a list for one database: `db.name` entries (prefix taken off) and unqualified ones, which apply to every database. */
+/**
+ * Names of a list for one database: `db.name` entries (prefix taken off) and unqualified ones,
+ * which apply to every database. A list with no entry for this database leaves it unfiltered.
+ */
 function namesForDatabase(list: readonly string[] | undefined, database: string | undefined, databases: readonly string[]): string[] | undefined {
   if (!list || database === undefined) return list ? [...list] : undefined;
-  return list.flatMap((name) => {
+  const names = list.flatMap((name) => {
     const owner = databases.find((db) => name.startsWith(`${db}.`));
     if (owner === undefined) return [name];
     return owner === database ? [name.slice(owner.length + 1)] : [];
   });
+  return names.length > 0 ? names : undefined;
+}
+
+/** Where a list came from, for messages: the flag, or the file's key (and the database it was taken for). */
+function originOf(flag: string, fromFlags: boolean, fileKey: string, database: string | undefined): string {
+  if (fromFlags) return flag;
+  return database === undefined ? fileKey : `${fileKey} (database ${database})`;
 }
 
 /** In a file with `databases`, per-table keys name their database: each unqualified one is a problem. */
@@ -89,9 +105,14 @@ function unqualifiedKeys(file: MigrationFile, databases: readonly string[]): str
   return problems;
 }
 
-/** The MySQL URL with another database. */
+/** The MySQL URL with another database; text that is no URL comes back as it is, for loadConfig to report. */
 function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
   parsed.pathname = `/${encodeURIComponent(database)}`;
   return parsed.toString();
 }
@@ -108,7 +129,7 @@ export async function resolveRunSettings(
   options: { need?: readonly Service[]; env?: Record<string, string | undefined>; cwd?: string } = {},
 ): Promise<RunSettings[]> {
   const baseEnv = options.env ?? readEnvironment(options.cwd);
-  const file = readMigrationFile(flags.config, baseEnv, options.cwd);
+  const file = flags.ignoreFile ? undefined : readMigrationFile(flags.config, baseEnv, options.cwd);
   // The file's policies stand where the environment's would: flags still win below.
   const env: Record<string, string | undefined> = {
     ...baseEnv,
@@ -117,14 +138,16 @@ export async function resolveRunSettings(
     ...(file?.zeroDate ? { MY2PG_ZERO_DATE: file.zeroDate } : {}),
     ...(file?.fulltextConfig ? { MY2PG_FULLTEXT_CONFIG: file.fulltextConfig } : {}),
   };
+  const databases = Object.entries(file?.databases ?? {});
+  const source = overrides.source ?? file?.source;
   const merged: ConfigOverrides = {
     ...overrides,
-    source: overrides.source ?? file?.source,
+    // With databases, the URL may name none (each run names its own): the first stands in for the checks.
+    source: source !== undefined && databases.length > 0 ? withDatabase(source, databases[0]![0]) : source,
     target: overrides.target ?? file?.target,
     redis: overrides.redis ?? file?.redis,
     schema: overrides.schema ?? file?.schema,
   };
-  const databases = Object.entries(file?.databases ?? {});
   if (file && databases.length > 0) {
     const problems = unqualifiedKeys(file, databases.map(([db]) => db));
     if (overrides.schema !== undefined) problems.push(`--schema: the file gives each database its schema (databases), so --schema cannot choose one`);
@@ -133,7 +156,11 @@ export async function resolveRunSettings(
   // In a terminal, log lines are noise unless asked for: warn unless MY2PG_LOG_LEVEL or --log-level says otherwise.
   const config = loadConfig(merged, options.need ?? ['source', 'target', 'redis'], env, { logLevel: 'warn' });
   // Checked before any connection, so a typo is exit 2 with nothing touched. Later entries win.
-  const typeOverrides = parseTypeOverrides([...config.typeOverrides, ...Object.entries(file?.types ?? {}).map(([k, v]) => `${k}=${v}`), ...(flags.type ?? [])]);
+  const typeOverrides = parseTypeOverrides([
+    ...config.typeOverrides,
+    ...Object.entries(file?.types ?? {}).map(([k, v]) => ({ value: `${k}=${v}`, label: `types.${k}` })),
+    ...(flags.type ?? []),
+  ]);
   const entities = flags.entities ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target')) : undefined;
   const runs: { database: string | undefined; schema: string }[] =
     databases.length > 0 ? databases.map(([database, schema]) => ({ database, schema })) : [{ database: undefined, schema: config.schema }];
@@ -141,14 +168,33 @@ export async function resolveRunSettings(
   return runs.map(({ database, schema }) => {
     const mysqlUrl = database === undefined ? config.mysqlUrl : withDatabase(must(config.mysqlUrl, 'the MySQL source'), database);
     const columnTypes = forDatabase(file?.columnTypes, database);
-    const columnTypeOverrides = parseColumnTypeOverrides([...config.columnTypeOverrides, ...Object.entries(columnTypes ?? {}).map(([k, v]) => `${k}=${v}`), ...(flags.columnType ?? [])]);
+    const columnTypeOverrides = parseColumnTypeOverrides([
+      ...config.columnTypeOverrides,
+      ...Object.entries(columnTypes ?? {}).map(([k, v]) => ({ value: `${k}=${v}`, label: `columnTypes.${database === undefined ? '' : `${database}.`}${k}` })),
+      ...(flags.columnType ?? []),
+    ]);
+    const flagTables = splitNames(flags.tables);
+    const flagExclude = splitNames(flags.exclude);
+    const fileViews = namesForDatabase(file?.views?.exclude, database, databaseNames);
     const renamedTables = forDatabase(file?.rename?.tables, database);
     const renamedColumns = forDatabase(file?.rename?.columns, database);
     return {
       config: { ...config, mysqlUrl, schema },
+      database,
+      file: file?.path,
       input: {
-        tables: splitNames(flags.tables) ?? namesForDatabase(file?.tables?.include, database, databaseNames),
-        exclude: splitNames(flags.exclude) ?? namesForDatabase(file?.tables?.exclude, database, databaseNames),
+        // A flag replaces the file's list (even where it names none of this database's tables).
+        tables: namesForDatabase(flagTables ?? file?.tables?.include, database, databaseNames),
+        exclude: namesForDatabase(flagExclude ?? file?.tables?.exclude, database, databaseNames),
+        origins: {
+          tables: originOf('--tables', flagTables !== undefined, 'tables.include', database),
+          exclude: originOf('--exclude', flagExclude !== undefined, 'tables.exclude', database),
+          excludeViews: [
+            ...(config.excludeViews.length > 0 ? ['MY2PG_EXCLUDE_VIEWS'] : []),
+            ...(fileViews ? [originOf('', false, 'views.exclude', database)] : []),
+            ...(flags.excludeView ? ['--exclude-view'] : []),
+          ].join(' or ') || '--exclude-view',
+        },
         entities,
         batchSize: flags.batchSize ?? file?.batchSize ?? DEFAULT_BATCH_SIZE,
         rangeRows: flags.rangeRows ?? file?.rangeRows,
@@ -162,7 +208,7 @@ export async function resolveRunSettings(
         nul: flags.nul ?? config.nulPolicy,
         zeroDate: flags.zeroDate ?? config.zeroDatePolicy,
         fulltextConfig: flags.fulltextConfig ?? config.fulltextConfig,
-        excludeViews: splitNames([...config.excludeViews, ...(namesForDatabase(file?.views?.exclude, database, databaseNames) ?? []), ...(flags.excludeView ?? [])]),
+        excludeViews: splitNames([...config.excludeViews, ...(fileViews ?? []), ...(flags.excludeView ?? [])]),
         where: forDatabase(file?.where, database),
         naming: {
           case: file?.identifierCase ?? 'keep',
@@ -172,4 +218,66 @@ export async function resolveRunSettings(
       },
     };
   });
+}
+
+/** What a command on existing runs resolves: its configuration, and the one of a given run. */
+export interface CommandConfig {
+  config: Config;
+  /** The configuration to work a run with: with the file's `databases`, its source URL names the run's database. */
+  forRun(run: { sourceDatabase: string; targetSchema: string }): Config;
+}
+
+/**
+ * The configuration of the commands that work on a target's runs (status, retry, resume,
+ * cancel, verify, worker, board): flags, then the migration file's `source`, `target`,
+ * `redis` and `schema`, then the environment. With `databases`, `--schema` picks one of them
+ * (and so its source database); a command given a run id finds the run's database itself.
+ */
+export function resolveCommandConfig(
+  overrides: ConfigOverrides,
+  need: readonly Service[],
+  options: {
+    config?: string | undefined;
+    runId?: string | undefined;
+    logLevel?: Config['logLevel'];
+    env?: Record<string, string | undefined>;
+    cwd?: string;
+    /** false: the command works on every schema (board). */
+    pickSchema?: boolean;
+    /** The command may copy in this process (retry, resume), so it reads the file's source too. */
+    mayWork?: boolean;
+  } = {},
+): CommandConfig {
+  const env = options.env ?? readEnvironment(options.cwd);
+  const readsSource = need.includes('source') || options.mayWork === true;
+  const used: (keyof MigrationFile)[] = ['target', 'redis', 'schema', 'databases', ...(readsSource ? (['source'] as const) : [])];
+  const file = readMigrationFile(options.config, env, options.cwd, used);
+  const databases = Object.entries(file?.databases ?? {});
+  let source = overrides.source ?? (readsSource ? file?.source : undefined);
+  if (file && databases.length > 0) {
+    const schemas = databases.map(([db, schema]) => `${db} → ${schema}`).join(', ');
+    const picked = overrides.schema ?? (databases.length === 1 ? databases[0]![1] : undefined);
+    if (picked === undefined && options.pickSchema !== false && options.runId === undefined) {
+      throw new UsageError(`migration file ${file.path} lists several databases (${schemas}): pass --schema SCHEMA or a run id to pick one`);
+    }
+    const entry = databases.find(([, schema]) => schema === picked);
+    if (picked !== undefined && !entry) throw new UsageError(`--schema ${picked} is none of the schemas of migration file ${file.path} (${schemas})`);
+    // Until the run is known (forRun), the first database stands in: the URL may name none.
+    if (source !== undefined && overrides.source === undefined) source = withDatabase(source, (entry ?? databases[0]!)[0]);
+  }
+  const schema = overrides.schema ?? file?.schema ?? (databases.length === 1 ? databases[0]![1] : undefined);
+  const config = loadConfig(
+    { ...overrides, source, target: overrides.target ?? file?.target, redis: overrides.redis ?? file?.redis, schema },
+    need,
+    env,
+    options.logLevel ? { logLevel: options.logLevel } : undefined,
+  );
+  return {
+    config,
+    forRun: (run) => {
+      // Only the file's databases map a run to its source database; a flag or variable names its own.
+      if (!file || databases.length === 0 || overrides.source !== undefined || config.mysqlUrl === undefined) return config;
+      return { ...config, mysqlUrl: withDatabase(config.mysqlUrl, run.sourceDatabase), schema: run.targetSchema };
+    },
+  };
 }

@@ -1,9 +1,14 @@
-import type { ConfigOverrides } from '../config/config.js';
 import { withPgClient } from '../dialect/postgres/connection.js';
 import { describeError, UsageError } from '../core/errors.js';
+import { pingRedis } from '../queue/connection.js';
 import { enqueueRun } from '../queue/run-queue.js';
 import { readTargetScope, registerTarget } from '../queue/target-scope.js';
 import { prepareRun, type PreparedRun } from '../run/prepare-run.js';
+import { planRun } from '../run/plan-run.js';
+import { must, type ConfigOverrides } from '../config/config.js';
+import { listSourceDatabases } from '../dialect/mysql/catalog.js';
+import { createSchemaIfMissing } from '../dialect/postgres/catalog.js';
+import { closeAll, openSource } from '../run/open-databases.js';
 import { guardRunStart } from '../run/run-guard.js';
 import type { RunRow } from '../state/entities.js';
 import { getRun } from '../state/runs.js';
@@ -12,7 +17,7 @@ import type { Output } from './output.js';
 import { createStderrLane } from './progress.js';
 import { formatPlanSummary } from './plan-output.js';
 import { resolveRunSettings, type PlanFlags, type RunSettings } from './run-settings.js';
-import { commandLogger, waitWith, withServices, type InProcessDeps } from './command-services.js';
+import { commandLogger, waitWith, withDatabases, withServices, type InProcessDeps } from './command-services.js';
 
 /** `start` (and the first half of `run`): plan, prepare the target, enqueue the flow. */
 export async function startCommand(
@@ -22,9 +27,69 @@ export async function startCommand(
   inProcess?: InProcessDeps,
 ): Promise<number> {
   const settings = await resolveRunSettings(overrides, flags);
+  if (settings.some((one) => one.database !== undefined)) {
+    await checkDatabases(settings);
+    // Redis too is checked before the schemas are made: a refused start leaves the target as it was.
+    await pingRedis(settings[0]!.config.redisUrl);
+    await createSchemas(settings, output);
+  }
   let exitCode = 0;
   for (const one of settings) exitCode = Math.max(exitCode, await startOne(one, flags, output, inProcess));
   return exitCode;
+}
+
+/**
+ * The runs of a migration file's `databases`, before any starts: each database must exist on
+ * the source server and each run's input (tables, views, overrides) be good, so that a typo in
+ * the last database changes nothing in the first. Reads only.
+ */
+async function checkDatabases(settings: readonly RunSettings[]): Promise<void> {
+  const first = settings[0]!;
+  const label = `migration file ${first.file ?? ''}`;
+  const serverUrl = new URL(must(first.config.mysqlUrl, 'the MySQL source'));
+  serverUrl.pathname = '/';
+  const server = await openSource(serverUrl.toString(), 1);
+  let present: string[];
+  try {
+    present = await listSourceDatabases(server);
+  } finally {
+    await closeAll(server);
+  }
+  const missing = settings.filter((one) => !present.includes(one.database!));
+  if (missing.length > 0) {
+    const shown = present.filter((db) => !['information_schema', 'mysql', 'performance_schema', 'sys'].includes(db));
+    throw new UsageError(`${label}: ${missing.map((one) => `databases.${one.database}: the MySQL server has no database ${one.database}`).join('; ')} (it has: ${shown.join(', ') || 'none'})`);
+  }
+  const problems: string[] = [];
+  for (const { config, input, database } of settings) {
+    await withDatabases(config, { source: true }, async ({ source, target }) => {
+      try {
+        // The planner reads and checks everything and writes nothing: every database is checked before any is touched.
+        await planRun(source!, target, input, 'quick');
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        problems.push(`database ${database}: ${error.message}`);
+      }
+    });
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+}
+
+/** Creates the schemas a migration file's `databases` name where missing (after {@link checkDatabases}); each run goes into its own. */
+async function createSchemas(settings: readonly RunSettings[], output: Output): Promise<void> {
+  const first = settings[0]!;
+  const label = `migration file ${first.file ?? ''}`;
+  await withDatabases(first.config, { source: false }, ({ target }) =>
+    withPgClient(target, async (client) => {
+      for (const { config } of settings) {
+        try {
+          if (await createSchemaIfMissing(client, config.schema)) output.err(`schema ${config.schema} created in the target (${label} names it)`);
+        } catch (error) {
+          throw new UsageError(`cannot create schema ${JSON.stringify(config.schema)} in the target: ${describeError(error)}; create it, or grant CREATE on the database`);
+        }
+      }
+    }),
+  );
 }
 
 /** Plans, prepares and enqueues one run; waits for it when asked to or when working its jobs here. */

@@ -1,4 +1,6 @@
-import { loadConfig, type ConfigOverrides } from '../config/config.js';
+import type { ConfigOverrides } from '../config/config.js';
+import { openSource, closeAll } from '../run/open-databases.js';
+import { resolveCommandConfig } from './run-settings.js';
 import { UsageError } from '../core/errors.js';
 import { readTableJobs } from '../queue/run-jobs.js';
 import { queuesOfRun } from '../queue/target-scope.js';
@@ -16,8 +18,8 @@ import { schemaObjectsOf } from './schema-objects-report.js';
 import { jobRefs, resolveRun, withDatabases, withServices } from './command-services.js';
 
 /** `status`: per-table state from PostgreSQL and Redis. */
-export async function statusCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { json?: boolean }, output: Output): Promise<number> {
-  const config = loadConfig(overrides, ['target', 'redis']);
+export async function statusCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { json?: boolean; config?: string }, output: Output): Promise<number> {
+  const { config } = resolveCommandConfig(overrides, ['target', 'redis'], { config: flags.config, runId, logLevel: 'info' });
   return withServices(config, { source: false }, async ({ target, queuesFor }) => {
     const run = await resolveRun(target, runId, config.schema);
     const queues = queuesFor(queuesOfRun(run.options));
@@ -71,12 +73,19 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
 }
 
 /** `verify`: checks a finished run again, on both sides; exit 0 when equal, 1 when not. */
-export async function verifyCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { method: VerifyMethod; json?: boolean }, output: Output): Promise<number> {
-  const config = loadConfig(overrides, ['source', 'target']);
-  return withDatabases(config, { source: true }, async ({ source, target }) => {
+export async function verifyCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { method: VerifyMethod; json?: boolean; config?: string }, output: Output): Promise<number> {
+  const { config, forRun } = resolveCommandConfig(overrides, ['source', 'target'], { config: flags.config, runId, logLevel: 'info' });
+  return withDatabases(config, { source: false }, async ({ target }) => {
     const run = await resolveRun(target, runId, config.schema);
     if (run.status === 'cancelled') throw new UsageError(`run ${run.id} was cancelled: its tables were not all copied, so there is nothing to verify; start a new run with: npx my2pg run`);
-    const summary = await reverifyRun(source!, target, run.id, flags.method, (line) => output.err(line));
+    // Opened once the run is known: with the migration file's databases, it says which source database.
+    const source = await openSource(forRun(run).mysqlUrl!);
+    let summary;
+    try {
+      summary = await reverifyRun(source, target, run.id, flags.method, (line) => output.err(line));
+    } finally {
+      await closeAll(source);
+    }
     if (flags.json) {
       output.out(JSON.stringify(summary, null, 2));
     } else {

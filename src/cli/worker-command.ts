@@ -1,4 +1,5 @@
-import { loadConfig, secretsOf, type ConfigOverrides } from '../config/config.js';
+import { secretsOf, type ConfigOverrides } from '../config/config.js';
+import { resolveCommandConfig } from './run-settings.js';
 import { describeError } from '../core/errors.js';
 import { createLogger, resolveLogFormat } from '../core/log.js';
 import { INTERRUPTED_EXIT_CODE, listenForStop } from '../core/shutdown.js';
@@ -10,8 +11,8 @@ import type { Output } from './output.js';
  * lets the active ones finish within the grace period (MY2PG_SHUTDOWN_GRACE_MS), after which
  * they are handed back to the queue: exit 0. A second signal hands them back at once: exit 130.
  */
-export async function workerCommand(overrides: ConfigOverrides, options: { concurrency: number }, output: Output, startWorkers: StartWorkers): Promise<number> {
-  const config = loadConfig(overrides, ['source', 'target', 'redis']);
+export async function workerCommand(overrides: ConfigOverrides, options: { concurrency: number; config?: string }, output: Output, startWorkers: StartWorkers): Promise<number> {
+  const { config } = resolveCommandConfig(overrides, ['source', 'target', 'redis'], { config: options.config, logLevel: 'info' });
   const logger = createLogger(config.logLevel, secretsOf(config), { format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true) });
   const graceMs = config.shutdownGraceMs;
   const pool = await startWorkers(config, { concurrency: options.concurrency, logger });

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
 
 /** The file read when `--config` is not given and it exists in the working directory. */
-export const DEFAULT_MIGRATION_FILE = 'my2pg.yaml';
+const DEFAULT_MIGRATION_FILE = 'my2pg.yaml';
 
 const names = z.array(z.string().min(1, 'must not be empty'));
 
@@ -77,36 +77,57 @@ function pathText(path: readonly PropertyKey[]): string {
   return out === '' ? '(top level)' : out;
 }
 
-/** Replaces `${VAR}` in every string of the document; an unset variable is a problem at its path. */
-function expandVariables(value: unknown, env: Record<string, string | undefined>, path: PropertyKey[], problems: string[]): unknown {
+/**
+ * Replaces `${VAR}` in every string of the document; an unset variable is a problem at its
+ * path, unless `used` is given and the top-level key is not in it (left as written then).
+ */
+function expandVariables(value: unknown, env: Record<string, string | undefined>, path: PropertyKey[], problems: string[], used?: readonly string[]): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
       const found = env[name];
       if (found === undefined) {
+        if (used && !used.includes(String(path[0]))) return whole;
         problems.push(`${pathText(path)}: \${${name}} is not set in the environment or .env`);
         return whole;
       }
       return found;
     });
   }
-  if (Array.isArray(value)) return value.map((item, i) => expandVariables(item, env, [...path, i], problems));
+  if (Array.isArray(value)) return value.map((item, i) => expandVariables(item, env, [...path, i], problems, used));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, expandVariables(item, env, [...path, key], problems)]));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, expandVariables(item, env, [...path, key], problems, used)]));
   }
   return value;
 }
 
+/** The keys an object of the file takes at `path` (records and optional values looked through). */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType | undefined = migrationFileSchema;
+  for (const part of [...path, undefined]) {
+    while (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+    if (part === undefined) break;
+    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(part)];
+    else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
+    else return [];
+  }
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
 /** What a zod issue says, in the file's words. */
 function issueText(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(issue.path);
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}${known.length > 0 ? ` (known: ${known.join(', ')})` : ''}`;
+  }
   return issue.message;
 }
 
 /**
  * Reads the migration file: the one `--config` names (it must exist), else `my2pg.yaml` in
- * `cwd` when there is one, else undefined.
+ * `cwd` when there is one, else undefined. `used`: the top-level keys the command reads
+ * (default all), so that `status` does not need the source's password variable set.
  */
-export function readMigrationFile(configPath: string | undefined, env: Record<string, string | undefined>, cwd = process.cwd()): MigrationFile | undefined {
+export function readMigrationFile(configPath: string | undefined, env: Record<string, string | undefined>, cwd = process.cwd(), used?: readonly (keyof MigrationFile)[]): MigrationFile | undefined {
   const path = resolve(cwd, configPath ?? DEFAULT_MIGRATION_FILE);
   if (!existsSync(path)) {
     if (configPath === undefined) return undefined;
@@ -119,18 +140,26 @@ export function readMigrationFile(configPath: string | undefined, env: Record<st
   } catch (error) {
     throw new UsageError(`migration file ${label} cannot be read: ${(error as Error).message}`);
   }
-  // YAML 1.2 is a superset of JSON, so one parser reads both.
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  // YAML 1.2 is a superset of JSON, so one parser reads both. Pretty errors name the line.
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new UsageError(`migration file ${label} is not valid YAML or JSON: ${document.errors.map((e) => e.message.split('\n')[0]).join('; ')}`);
+    throw new UsageError(`migration file ${label} is not valid YAML or JSON: ${document.errors.map((e) => (e.message.split('\n')[0] ?? '').replace(/:$/, '')).join('; ')}`);
   }
   const raw: unknown = document.toJS() ?? {};
   const problems: string[] = [];
-  const expanded = expandVariables(raw, env, [], problems);
+  const expanded = expandVariables(raw, env, [], problems, used);
   const parsed = migrationFileSchema.safeParse(expanded);
   if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => `${pathText(issue.path)}: ${issueText(issue)}`));
   if (parsed.success && parsed.data.schema !== undefined && parsed.data.databases !== undefined) {
     problems.push('schema: give either schema (one database) or databases (each source database into its schema), not both');
+  }
+  if (parsed.success && parsed.data.databases !== undefined) {
+    // Two databases in one schema would fill each other's tables.
+    const bySchema = new Map<string, string[]>();
+    for (const [database, schema] of Object.entries(parsed.data.databases)) bySchema.set(schema, [...(bySchema.get(schema) ?? []), database]);
+    for (const [schema, owners] of bySchema) {
+      if (owners.length > 1) problems.push(`databases: ${owners.join(' and ')} both go into schema ${schema}; give each database a schema of its own`);
+    }
   }
   if (problems.length > 0 || !parsed.success) throw new UsageError(`migration file ${label}: ${problems.join('; ')}`);
   return { ...parsed.data, path: label };

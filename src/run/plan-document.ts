@@ -112,10 +112,13 @@ export async function describePlan(
   source: DataSource,
   plan: RunPlan,
   trial: PlanTrial,
-  context: { sourceLabel: string; targetLabel: string; reading: Exclude<PlanReading, 'run'>; where?: Record<string, string> | undefined; excludedViews: readonly string[]; verify: string; concurrency: number },
+  context: { sourceLabel: string; targetLabel: string; reading: Exclude<PlanReading, 'run'>; where?: Record<string, string> | undefined; verify: string; concurrency: number; createsSchema?: boolean },
 ): Promise<PlanDocument> {
   const runHazards: Hazard[] = [];
-  if (!plan.schemaState.exists) {
+  const objects: PlanObject[] = [];
+  if (!plan.schemaState.exists && context.createsSchema) {
+    objects.push({ kind: 'schema', name: plan.schema, action: 'create', reason: "the migration file's databases name it, so run creates it", blocking: false });
+  } else if (!plan.schemaState.exists) {
     runHazards.push({ kind: 'target-schema-missing', column: null, count: null, blocking: true, fix: `the target schema ${plan.schema} does not exist: create it (CREATE SCHEMA "${plan.schema}") or choose another with --schema` });
   } else if (!plan.schemaState.canUse || !plan.schemaState.canCreate) {
     runHazards.push({ kind: 'target-schema-missing', column: null, count: null, blocking: true, fix: `the PostgreSQL user cannot write to schema ${plan.schema} (needs USAGE and CREATE): grant them or choose another --schema` });
@@ -155,7 +158,6 @@ export async function describePlan(
       hazards,
     };
   });
-  const objects: PlanObject[] = [];
   for (const view of trial.views) {
     const action = view.status === 'created' ? 'create' : view.status === 'excluded' ? 'exclude' : view.status === 'skipped' ? 'skip' : 'fail';
     objects.push({

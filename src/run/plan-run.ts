@@ -11,7 +11,7 @@ import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import { DEFAULT_ZERO_DATE_POLICY, type ZeroDatePolicy } from '../vocabulary/type-families.js';
 import type { createTranslatedTable } from '../schema/translate/create-translated-table.js';
 import { planCreatedTables, type CreatedTablesPlan } from './plan-created-tables.js';
-import { unknownViewNames } from '../schema/translate/schema-objects.js';
+import { resolveExcludedViews } from '../schema/translate/schema-objects.js';
 import { readSourceObjects, type SourceObjects } from '../schema/translate/source-objects.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
 import { findZeroDateColumns, readSourceCatalog, type SourceCatalog, type SourceTable } from '../dialect/mysql/catalog.js';
@@ -30,8 +30,12 @@ const DEFAULT_RANGE_ROWS = 500_000;
 
 /** Options of `start`/`run` that shape a run. */
 export interface RunOptions {
+  /** Names or globs of the tables to copy; undefined = all. */
   tables?: string[] | undefined;
+  /** Names or globs of tables not to copy. */
   exclude?: string[] | undefined;
+  /** Where `tables`, `exclude` and `excludeViews` came from, for messages (`tables.include`); default the flags. */
+  origins?: { tables?: string | undefined; exclude?: string | undefined; excludeViews?: string | undefined } | undefined;
   /** Tables and columns from `--entities`. */
   entities?: TableSelection[] | undefined;
   batchSize: number;
@@ -99,6 +103,8 @@ export interface RunPlan {
   catalog: SourceCatalog;
   isMariaDb: boolean;
   objects: SourceObjects;
+  /** The source views neither created nor verified (`excludeViews`' names and globs, resolved). */
+  excludeViews: string[];
   planned: PlannedTable[];
   syncAlembic: boolean;
   existing: Map<string, TargetTable>;
@@ -151,12 +157,13 @@ export async function planRun(source: DataSource, target: DataSource, options: O
   const described = options.entities ?? catalog.tables.map((t) => selectionOfEntitySchema(entitySchemaFor(t)));
   const { tables: selected, syncAlembic } = selectTables(
     catalog.tables.map((t) => t.name),
-    { tables: options.tables, exclude: options.exclude, entities: options.entities ? described : undefined },
+    { tables: options.tables, exclude: options.exclude, entities: options.entities ? described : undefined, origins: options.origins },
   );
   const objects = await readSourceObjects(source);
-  const unknownViews = unknownViewNames(objects, options.excludeViews ?? []);
+  // Globs are resolved here, once: the run records the views they picked.
+  const { views: excludeViews, unknown: unknownViews } = resolveExcludedViews(objects, options.excludeViews ?? []);
   if (unknownViews.length > 0) {
-    throw new UsageError(`unknown view${unknownViews.length > 1 ? 's' : ''} in --exclude-view: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`);
+    throw new UsageError(`unknown view${unknownViews.length > 1 ? 's' : ''} in ${options.origins?.excludeViews ?? '--exclude-view'}: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`);
   }
   const warnings: string[] = [];
   // Renames of what the source lacks, and names that would meet in PostgreSQL (after renames,
@@ -269,6 +276,7 @@ export async function planRun(source: DataSource, target: DataSource, options: O
     catalog,
     isMariaDb,
     objects,
+    excludeViews,
     planned,
     syncAlembic,
     existing,

@@ -52,7 +52,7 @@ async function attempt(client: PoolClient, sql: string): Promise<string | null> 
 }
 
 /** Creates the plan's tables, their deferred definitions and the views in a transaction, then rolls it all back. */
-export async function tryPlan(target: DataSource, plan: RunPlan, excludedViews: readonly string[]): Promise<PlanTrial> {
+export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTrial> {
   const { schema } = plan;
   if (plan.schemaState.exists && !(plan.schemaState.canUse && plan.schemaState.canCreate)) {
     // Nothing can be tried where nothing may be created; the plan names the missing grant.
@@ -91,7 +91,7 @@ export async function tryPlan(target: DataSource, plan: RunPlan, excludedViews: 
       }
       const targetTables = await readTargetTables(client, schema, plan.planned.map((p) => p.targetTable));
       const relations = await relationsOf(client, schema, plan.planned.map((p) => ({ tableName: p.table, targetTable: p.targetTable })), plan.catalog.tables, plan.naming);
-      const views = await createSourceViews(plan.objects, schema, relations, new Set(excludedViews), plan.naming, {
+      const views = await createSourceViews(plan.objects, schema, relations, new Set(plan.excludeViews), plan.naming, {
         // Each view under its own savepoint, so that one refusal does not abort the others.
         query: async (sql) => {
           const refusal = await attempt(client, sql);

@@ -44,6 +44,7 @@ function sizeOf(plan: PlannedTable): number {
   return Math.max(plan.estimatedBytes ?? 0, plan.estimatedRows);
 }
 
+
 /**
  * Plans a run and prepares the target: checks the schema, creates missing tables, saves and
  * drops the foreign keys that touch the run's tables (in one transaction, so a crash cannot
@@ -92,7 +93,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           nul,
           zeroDate,
           fulltextConfig,
-          excludeViews: options.excludeViews ?? [],
+          excludeViews: plan.excludeViews,
           naming: plan.naming,
           // Every job of the run, on any worker, copies and verifies only these rows.
           where: options.where ?? {},
@@ -103,7 +104,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     );
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
-    const schemaObjects: SchemaObjectsRecord = { generated: [], checks: [], notMigrated: notMigratedObjects(objects, options.excludeViews ?? []) };
+    const schemaObjects: SchemaObjectsRecord = { generated: [], checks: [], notMigrated: notMigratedObjects(objects, plan.excludeViews) };
     // Statements and saved definitions go in a few round trips (a schema may have hundreds of tables).
     const statements: string[] = [];
     const saved: Omit<SavedConstraintRow, 'id' | 'savedAt' | 'restoredAt' | 'error'>[] = [];
@@ -152,7 +153,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     tables: [...planned].sort((a, b) => sizeOf(b) - sizeOf(a)),
     syncAlembic,
     warnings,
-    notMigrated: notMigratedObjects(objects, options.excludeViews ?? []).map((o) => `${o.kind} ${o.name}${o.reason ? ` (${o.reason})` : ''}`),
+    notMigrated: notMigratedObjects(objects, plan.excludeViews).map((o) => `${o.kind} ${o.name}${o.reason ? ` (${o.reason})` : ''}`),
     droppedForeignKeys,
     droppedIndexes,
     translated,

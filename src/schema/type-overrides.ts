@@ -12,7 +12,12 @@ export interface ColumnTypeOverride {
   /** `table.column` as given; resolved against the source catalog by {@link resolveColumnOverrides}. */
   spec: string;
   pgType: string;
+  /** Where it was given, for messages (`columnTypes.users.bio` of the migration file); default `--column-type "spec"`. */
+  label?: string;
 }
+
+/** An override as a flag gives it (`users.bio=text`), or with the place it came from for messages. */
+export type OverrideEntry = string | { value: string; label: string };
 
 /** How ENUM columns are created: a PostgreSQL enum type, or text with a CHECK constraint. */
 export type EnumMode = 'type' | 'check';
@@ -59,19 +64,21 @@ function splitAssignment(value: string): [string, string] | null {
  * Parses `--type` values (and MY2PG_TYPES entries) like `tinyint(1)=smallint`. Every problem
  * is listed in one UsageError (exit 2).
  */
-export function parseTypeOverrides(values: readonly string[]): TypeOverride[] {
+export function parseTypeOverrides(entries: readonly OverrideEntry[]): TypeOverride[] {
   const problems: string[] = [];
   const out: TypeOverride[] = [];
-  for (const value of values) {
+  for (const entry of entries) {
+    const value = typeof entry === 'string' ? entry : entry.value;
+    const label = typeof entry === 'string' ? `--type ${JSON.stringify(value)}` : entry.label;
     const parts = splitAssignment(value);
     if (!parts) {
-      problems.push(`--type ${JSON.stringify(value)} is not MYSQL_TYPE=POSTGRES_TYPE (e.g. --type 'tinyint(1)=smallint')`);
+      problems.push(`${label} is not MYSQL_TYPE=POSTGRES_TYPE (e.g. --type 'tinyint(1)=smallint')`);
       continue;
     }
     const mysqlType = normalizeMysqlType(parts[0]);
     const pgType = normalizePgType(parts[1]);
-    if (!MYSQL_TYPE.test(mysqlType)) problems.push(`--type ${JSON.stringify(value)}: ${JSON.stringify(parts[0])} is not a MySQL type such as int, int unsigned, tinyint(1), varchar(255)`);
-    else if (!isPlausiblePgType(pgType)) problems.push(`--type ${JSON.stringify(value)}: ${JSON.stringify(parts[1])} is not a PostgreSQL type name such as smallint, numeric(20,0), text[]`);
+    if (!MYSQL_TYPE.test(mysqlType)) problems.push(`${label}: ${JSON.stringify(parts[0])} is not a MySQL type such as int, int unsigned, tinyint(1), varchar(255)`);
+    else if (!isPlausiblePgType(pgType)) problems.push(`${label}: ${JSON.stringify(parts[1])} is not a PostgreSQL type name such as smallint, numeric(20,0), text[]`);
     else out.push({ mysqlType, pgType });
   }
   if (problems.length > 0) throw new UsageError(problems.join('; '));
@@ -79,18 +86,20 @@ export function parseTypeOverrides(values: readonly string[]): TypeOverride[] {
 }
 
 /** Parses `--column-type` values (and MY2PG_COLUMN_TYPES entries) like `users.bio=text`. */
-export function parseColumnTypeOverrides(values: readonly string[]): ColumnTypeOverride[] {
+export function parseColumnTypeOverrides(entries: readonly OverrideEntry[]): ColumnTypeOverride[] {
   const problems: string[] = [];
   const out: ColumnTypeOverride[] = [];
-  for (const value of values) {
+  for (const entry of entries) {
+    const value = typeof entry === 'string' ? entry : entry.value;
+    const label = typeof entry === 'string' ? `--column-type ${JSON.stringify(value)}` : entry.label;
     const parts = splitAssignment(value);
     if (!parts || !parts[0].includes('.')) {
-      problems.push(`--column-type ${JSON.stringify(value)} is not TABLE.COLUMN=POSTGRES_TYPE (e.g. --column-type 'users.bio=text')`);
+      problems.push(`${label} is not TABLE.COLUMN=POSTGRES_TYPE (e.g. --column-type 'users.bio=text')`);
       continue;
     }
     const pgType = normalizePgType(parts[1]);
-    if (!isPlausiblePgType(pgType)) problems.push(`--column-type ${JSON.stringify(value)}: ${JSON.stringify(parts[1])} is not a PostgreSQL type name such as text, jsonb, numeric(20,0)`);
-    else out.push({ spec: parts[0], pgType });
+    if (!isPlausiblePgType(pgType)) problems.push(`${label}: ${JSON.stringify(parts[1])} is not a PostgreSQL type name such as text, jsonb, numeric(20,0)`);
+    else out.push({ spec: parts[0], pgType, ...(typeof entry === 'string' ? {} : { label }) });
   }
   if (problems.length > 0) throw new UsageError(problems.join('; '));
   return out;
@@ -114,8 +123,9 @@ export function resolveColumnOverrides(
       if (table?.columns.some((c) => c.name === column)) matches.push([table.name, column]);
     }
     const match = matches[0];
-    if (!match) problems.push(`--column-type ${JSON.stringify(o.spec)}: the MySQL source has no such table.column`);
-    else if (matches.length > 1) problems.push(`--column-type ${JSON.stringify(o.spec)} is ambiguous (${matches.map((m) => m.join(' . ')).join(' or ')})`);
+    const label = o.label ?? `--column-type ${JSON.stringify(o.spec)}`;
+    if (!match) problems.push(`${label}: the MySQL source has no such table.column${o.label ? ` (${o.spec})` : ''}`);
+    else if (matches.length > 1) problems.push(`${label} is ambiguous (${matches.map((m) => m.join(' . ')).join(' or ')})`);
     else {
       const columns = out.get(match[0]) ?? new Map<string, string>();
       columns.set(match[1], o.pgType);

@@ -338,3 +338,11 @@ export async function countSourceRows(connection: MysqlConnection, table: string
   const rows = await queryMysql<Row[]>(connection, `SELECT COUNT(*) AS n FROM ${quoteMysql(table)}${mysqlWhere([], condition)}`);
   return Number(rows[0]?.n ?? 0);
 }
+
+/** The databases the source server shows this user (information_schema, system ones included). */
+export async function listSourceDatabases(dataSource: DataSource): Promise<string[]> {
+  return withMysqlConnection(dataSource, async (connection) => {
+    const rows = await queryMysql<Row[]>(connection, 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME');
+    return rows.map((row) => str(row.name));
+  });
+}

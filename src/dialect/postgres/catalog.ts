@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { quotePg } from './quote.js';
 
 /** One column of a PostgreSQL table. */
 export interface TargetColumn {
@@ -49,6 +50,14 @@ export async function inspectTargetSchema(client: PoolClient, schema: string): P
   );
   const row = rows[0];
   return { exists: Boolean(row?.exists), canCreate: Boolean(row?.can_create), canUse: Boolean(row?.can_use) };
+}
+
+/** Creates a schema unless it exists; true when it was created. */
+export async function createSchemaIfMissing(client: PoolClient, schema: string): Promise<boolean> {
+  const { exists } = await inspectTargetSchema(client, schema);
+  if (exists) return false;
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quotePg(schema)}`);
+  return true;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { matchNames } from '../../vocabulary/table-selection.js';
 import type { SourceObjects } from './source-objects.js';
 import type { CheckOutcome, GeneratedColumnOutcome } from './translate-table.js';
 
@@ -15,9 +16,14 @@ export interface SchemaObjectsRecord {
   notMigrated: NotMigratedObject[];
 }
 
-/** Names in `--exclude-view` that are no view of the source. */
-export function unknownViewNames(objects: SourceObjects, excluded: readonly string[]): string[] {
-  return excluded.filter((name) => !objects.views.some((v) => v.name === name));
+/**
+ * The source views that `--exclude-view` names or globs (`v_*`) pick, in the source's order,
+ * and the exact names that are no view of the source. A glob that matches no view is fine.
+ */
+export function resolveExcludedViews(objects: SourceObjects, excluded: readonly string[]): { views: string[]; unknown: string[] } {
+  const names = objects.views.map((v) => v.name);
+  const { matched, unknown } = matchNames(excluded, names, true);
+  return { views: names.filter((name) => matched.has(name)), unknown };
 }
 
 /** Triggers, routines and events (never migrated), and the views the operator excluded. */
