@@ -11,6 +11,7 @@ import { readTargetTables, type TargetTable } from '../dialect/postgres/catalog.
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { createSourceViews, relationsOf, viewRelationOf, type ViewOutcome } from '../finalize/migrate-views.js';
 import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
+import { onUpdateFunctionSql } from '../schema/on-update-trigger.js';
 import { createOptionsOf, sourceTableOf, type RunPlan } from './plan-run.js';
 
 /** What the trial did for one created table. */
@@ -34,7 +35,9 @@ export interface PlanTrial {
 
 /** The statement that applies a deferred definition, as finalize applies it. */
 function deferredStatement(schema: string, table: string, item: { kind: string; name: string; definition: string }): string {
-  if (item.kind === 'index' || item.kind === 'trigger') return item.definition;
+  if (item.kind === 'index') return item.definition;
+  // Finalize creates the schema's shared trigger function with each trigger.
+  if (item.kind === 'trigger') return `${onUpdateFunctionSql(schema)};\n${item.definition}`;
   return `ALTER TABLE ${qualifyPg(schema, table)} ADD CONSTRAINT ${quotePg(item.name)} ${item.definition}`;
 }
 

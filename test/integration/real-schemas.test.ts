@@ -18,6 +18,9 @@ import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 let sandbox: Sandbox;
 let run: { code: number | null; stdout: string; stderr: string };
 let runId: string;
+let planDefault: { code: number | null; stdout: string; stderr: string };
+let planBytea: { code: number | null; stdout: string; stderr: string };
+let plannedNothing: boolean;
 
 // Two 64-character table names (MySQL's limit) that share their first 63 characters.
 const LONG_TABLE = 'catalog_product_index_price_bundle_selection_temporary_storage_x';
@@ -399,6 +402,19 @@ describe('real application schemas arrive whole', () => {
     await pgc.query('CREATE EXTENSION postgis');
     for (const schema of ['nul_reject', 'nul_strip']) await pgc.query(`CREATE SCHEMA ${schema}`);
     await pgc.end();
+    // What plan foresees, before anything is written: with the default NUL policy, and with the run's.
+    const relations = async (): Promise<number> => {
+      const client = await sandbox.pg();
+      try {
+        return (await client.query("SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')")).rows[0].n as number;
+      } finally {
+        await client.end();
+      }
+    };
+    const before = await relations();
+    planDefault = await sandbox.cli(['plan', '--json'], {}, 120_000);
+    planBytea = await sandbox.cli(['plan', '--json', '--nul', 'bytea'], {}, 120_000);
+    plannedNothing = (await relations()) === before;
     // The whole database; wp_options' serialized values keep their NULs as bytea.
     run = await sandbox.cli(['run', '--nul', 'bytea', '--concurrency', '2'], {}, 240_000);
     runId = /^run (run-\S+):/m.exec(run.stdout)?.[1] ?? '(no run id)';
@@ -434,6 +450,25 @@ describe('real application schemas arrive whole', () => {
     } finally {
       await pgc.end();
     }
+  });
+
+  it('plan foresaw it, writing nothing: the NUL rows of wp_options block under the default policy, nothing blocks under --nul bytea', async () => {
+    type Plan = { blockers: number; tables: { source: string; target: string; action: string; hazards: { kind: string; column: string | null; count: number | null; blocking: boolean }[] }[] };
+    expect(plannedNothing).toBe(true);
+    expect(planDefault.stderr).toBe('');
+    expect(planDefault.code).toBe(1);
+    const plan = JSON.parse(planDefault.stdout) as Plan;
+    const my = await sandbox.mysql();
+    const [rows] = await my.query("SELECT COUNT(*) AS n FROM wp_options WHERE INSTR(option_value, CHAR(0)) > 0");
+    await my.end();
+    const blocking = plan.tables.flatMap((t) => t.hazards.filter((h) => h.blocking).map((h) => ({ table: t.source, kind: h.kind, column: h.column, count: h.count })));
+    expect(blocking).toEqual([{ table: 'wp_options', kind: 'nul-character', column: 'option_value', count: Number((rows as { n: number }[])[0]!.n) }]);
+    expect(plan.tables).toHaveLength(33);
+    expect(plan.tables.every((t) => t.action === 'create')).toBe(true);
+    // The long names get the names the run gives them.
+    expect(plan.tables.find((t) => t.source === LONG_TABLE_A)!.target).toBe(fitIdentifier(LONG_TABLE_A));
+    expect(planBytea.code, planBytea.stdout.slice(0, 2000)).toBe(0);
+    expect((JSON.parse(planBytea.stdout) as Plan).blockers).toBe(0);
   });
 
   it('every value of every table compares equal, read from each side independently', async () => {
