@@ -6,7 +6,8 @@
  * verified (`blocking`) and how to fix it.
  */
 import type { DataSource } from 'typeorm';
-import { queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
+import { prepareSourceSession, queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
+import { mysqlWhere } from '../dialect/mysql/condition.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
 import type { SourceColumn, SourceTable } from '../dialect/mysql/catalog.js';
 import type { TargetColumn, TargetTable } from '../dialect/postgres/catalog.js';
@@ -146,7 +147,9 @@ export function probesOf(column: SourceColumn, pgType: string, policies: HazardP
 export async function countProbes(source: DataSource, table: string, probes: readonly HazardProbe[], where?: string): Promise<{ rows: number; counts: number[] }> {
   return withMysqlConnection(source, async (connection) => {
     const sums = probes.map((p, i) => `COALESCE(SUM(CASE WHEN ${p.condition} THEN 1 ELSE 0 END), 0) AS h${i}`);
-    const rows = await queryMysql<Record<string, unknown>[]>(connection, `SELECT ${['COUNT(*) AS n', ...sums].join(', ')} FROM ${quoteMysql(table)}${where ? ` WHERE (${where})` : ''}`);
+    // The copy's session (UTC): a condition's literals are compared as the copy compares them.
+    if (where !== undefined) await prepareSourceSession(connection);
+    const rows = await queryMysql<Record<string, unknown>[]>(connection, `SELECT ${['COUNT(*) AS n', ...sums].join(', ')} FROM ${quoteMysql(table)}${mysqlWhere([], where)}`);
     const row = rows[0] ?? {};
     return { rows: Number(row.n ?? 0), counts: probes.map((_p, i) => Number(row[`h${i}`] ?? 0)) };
   });
