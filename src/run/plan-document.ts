@@ -201,7 +201,7 @@ export async function describePlan(
     const versions = await alembicVersions(source);
     objects.push({ kind: 'alembic_version', name: ALEMBIC_TABLE, action: 'sync', reason: `PostgreSQL's alembic_version is set to ${versions.join(', ') || '(empty)'}`, blocking: false });
   }
-  const warnings = [...plan.warnings, ...[...trial.tables.values()].flatMap((t) => t.warnings)];
+  const warnings = [...plan.warnings, ...trial.warnings, ...[...trial.tables.values()].flatMap((t) => t.warnings)];
   const allHazards = [...runHazards, ...tables.flatMap((t) => t.hazards)];
   const blockers = allHazards.filter((h) => h.blocking).length + objects.filter((o) => o.blocking).length;
   const rows = tables.reduce((sum, t) => sum + t.estimatedRows, 0);

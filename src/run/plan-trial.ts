@@ -31,6 +31,8 @@ export interface PlanTrial {
   /** Every planned table as PostgreSQL has it inside the trial (created ones included), by target name. */
   targetTables: Map<string, TargetTable>;
   views: ViewOutcome[];
+  /** What could not be tried, for the plan's warnings. */
+  warnings: string[];
 }
 
 /** The statement that applies a deferred definition, as finalize applies it. */
@@ -59,14 +61,17 @@ export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTr
   const { schema } = plan;
   if (plan.schemaState.exists && !(plan.schemaState.canUse && plan.schemaState.canCreate)) {
     // Nothing can be tried where nothing may be created; the plan names the missing grant.
-    return { tables: new Map(), targetTables: plan.existing, views: [] };
+    return { tables: new Map(), targetTables: plan.existing, views: [], warnings: [] };
   }
   return withPgClient(target, async (client) => {
     const tables = new Map<string, TableTrial>();
     await client.query('BEGIN');
     try {
-      // Read-write work inside a transaction that never commits; a missing schema is made inside it too.
-      if (!plan.schemaState.exists) await client.query(`CREATE SCHEMA ${quotePg(schema)}`);
+      // Read-write work inside a transaction that never commits; a missing schema is made inside it
+      // too. Where even that is refused, nothing can be tried (the plan names the missing schema).
+      if (!plan.schemaState.exists && (await attempt(client, `CREATE SCHEMA ${quotePg(schema)}`)) !== null) {
+        return { tables, targetTables: plan.existing, views: [], warnings: [] };
+      }
       const deferred: { table: string; sql: string }[] = [];
       for (const table of plan.planned.filter((p) => p.action === 'create')) {
         const trial: TableTrial = { statements: [], refused: [], warnings: [], notes: [] };
@@ -94,15 +99,21 @@ export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTr
       }
       const targetTables = await readTargetTables(client, schema, plan.planned.map((p) => p.targetTable));
       const relations = await relationsOf(client, schema, plan.planned.map((p) => ({ tableName: p.table, targetTable: p.targetTable })), plan.catalog.tables, plan.naming);
-      const views = await createSourceViews(plan.objects, schema, relations, new Set(plan.excludeViews), plan.naming, {
-        // Each view under its own savepoint, so that one refusal does not abort the others.
-        query: async (sql) => {
-          const refusal = await attempt(client, sql);
-          if (refusal !== null) throw new Error(refusal);
-        },
-        relationOf: (view, targetName, targetColumns) => viewRelationOf(client, schema, view, targetName, targetColumns),
-      });
-      return { tables, targetTables, views };
+      const warnings: string[] = [];
+      let views: ViewOutcome[] = [];
+      try {
+        views = await createSourceViews(plan.objects, schema, relations, new Set(plan.excludeViews), plan.naming, {
+          // Each view under its own savepoint, so that one refusal does not abort the others.
+          query: async (sql) => {
+            const refusal = await attempt(client, sql);
+            if (refusal !== null) throw new Error(refusal);
+          },
+          relationOf: (view, targetName, targetColumns) => viewRelationOf(client, schema, view, targetName, targetColumns),
+        });
+      } catch (error) {
+        warnings.push(`the views could not be tried: ${describeError(error)}; finalize creates them after the copy and reports each one`);
+      }
+      return { tables, targetTables, views, warnings };
     } finally {
       await client.query('ROLLBACK');
     }
