@@ -13,6 +13,8 @@ import type { Hazard } from '../schema/hazards.js';
 import { mapColumnType } from '../schema/type-map.js';
 import { findTypeOverride } from '../schema/type-overrides.js';
 import { notMigratedObjects } from '../schema/translate/schema-objects.js';
+import { parseMysqlSelect } from '../schema/translate/mysql-parse.js';
+import { relationsReadBy } from '../schema/translate/translate-view.js';
 import { findTargetColumn } from '../vocabulary/column-pairs.js';
 import { ALEMBIC_TABLE } from '../vocabulary/table-selection.js';
 import type { PlanTrial } from './plan-trial.js';
@@ -109,6 +111,34 @@ async function sampleRate(source: DataSource, plan: RunPlan): Promise<{ bytesPer
   return { bytesPerSecond, basis: `${sample.rows} rows of ${biggest.table} read at ${(bytesPerSecond / 1e6).toFixed(1)} MB/s` };
 }
 
+/** Per source view, the first table copied in part (a `where`) that it reads, directly or through other views. */
+function filteredReads(plan: RunPlan, filteredTables: readonly string[]): Map<string, string> {
+  const reads = new Map<string, string[]>();
+  for (const view of plan.objects.views) {
+    try {
+      reads.set(view.name, relationsReadBy(parseMysqlSelect(view.definition)));
+    } catch {
+      reads.set(view.name, []);
+    }
+  }
+  const out = new Map<string, string>();
+  const find = (name: string, seen: Set<string>): string | undefined => {
+    if (filteredTables.includes(name)) return name;
+    if (seen.has(name)) return undefined;
+    seen.add(name);
+    for (const read of reads.get(name) ?? []) {
+      const found = find(read, seen);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  for (const view of plan.objects.views) {
+    const found = find(view.name, new Set());
+    if (found) out.set(view.name, found);
+  }
+  return out;
+}
+
 /** The alembic versions the run would write, read from the source. */
 async function alembicVersions(source: DataSource): Promise<string[]> {
   return withMysqlConnection(source, async (connection) => {
@@ -168,14 +198,19 @@ export async function describePlan(
       hazards,
     };
   });
+  const filtered = filteredReads(plan, Object.keys(context.where ?? {}));
   for (const view of trial.views) {
     const action = view.status === 'created' ? 'create' : view.status === 'excluded' ? 'exclude' : view.status === 'skipped' ? 'skip' : 'fail';
+    // Finalize compares a view's rows with MySQL's view, which reads every row of its tables.
+    const partial = action === 'create' ? filtered.get(view.name) : undefined;
     objects.push({
       kind: 'view',
       name: view.name,
       action,
-      reason: view.status === 'created' ? 'translated, and PostgreSQL accepts it; finalize creates it and compares its rows' : (view.reason ?? ''),
-      blocking: action === 'fail',
+      reason: partial
+        ? `it reads ${partial}, which the migration file's where copies only in part, so its rows will differ from MySQL's and the run would not be verified`
+        : view.status === 'created' ? 'translated, and PostgreSQL accepts it; finalize creates it and compares its rows' : (view.reason ?? ''),
+      blocking: action === 'fail' || partial !== undefined,
       ...(view.statement ? { ddl: view.statement } : {}),
     });
   }

@@ -47,6 +47,8 @@ beforeAll(async () => {
     INSERT INTO OrderItems (CustomerID, UnitPrice, createdAt) VALUES
       (1, 10.50, '2023-12-31 23:59:59.999999'), (1, 20.00, '2024-01-01 00:00:00.000000'),
       (2, 0.99, '2024-06-15 12:30:00.123456'), (3, 99999999.99, '2025-02-28 08:00:00.5'), (3, 1.00, '2022-01-01 00:00:00');
+    CREATE VIEW big_items AS SELECT OrderItemID, UnitPrice FROM OrderItems WHERE UnitPrice > 5;
+    CREATE VIEW big_item_ids AS SELECT OrderItemID FROM big_items;
     USE \`${blog}\`;
     CREATE TABLE BlogPosts (PostID INT PRIMARY KEY, PostTitle VARCHAR(100) NOT NULL, Body MEDIUMTEXT NOT NULL, isDraft TINYINT(1) NOT NULL);
     INSERT INTO BlogPosts VALUES (1, 'Hello', 'first\\tpost', 0), (2, 'Draft', REPEAT('x', 70000), 1);
@@ -65,25 +67,30 @@ describe('one migration file with everything', () => {
   it('plans, runs and verifies two databases into two schemas under the new names', async () => {
     const server = new URL(sandbox.mysqlServerUrl);
     server.pathname = '/';
+    const lines = [
+      `source: ${server.toString()}`,
+      'target: ${MY2PG_TOGETHER_TARGET}',
+      `databases: {${shop}: shop, ${blog}: blog}`,
+      'identifierCase: snake',
+      'rename:',
+      `  tables: {${shop}.Customers: clients}`,
+      `  columns: {${shop}.Customers: {FullName: display_name}}`,
+      'where:',
+      `  ${shop}.OrderItems: "createdAt >= '2024-01-01'"`,
+      'columnTypes:',
+      `  ${blog}.BlogPosts.Body: text`,
+    ];
+    // The views over OrderItems would read every row in MySQL but only the filtered ones in PostgreSQL.
+    const unfiltered = join(dir, 'views-kept.yaml');
+    writeFileSync(unfiltered, `${lines.join('\n')}\n`);
     const path = join(dir, 'my2pg.yaml');
-    writeFileSync(
-      path,
-      [
-        `source: ${server.toString()}`,
-        'target: ${MY2PG_TOGETHER_TARGET}',
-        `databases: {${shop}: shop, ${blog}: blog}`,
-        'identifierCase: snake',
-        'rename:',
-        `  tables: {${shop}.Customers: clients}`,
-        `  columns: {${shop}.Customers: {FullName: display_name}}`,
-        'where:',
-        `  ${shop}.OrderItems: "createdAt >= '2024-01-01'"`,
-        'columnTypes:',
-        `  ${blog}.BlogPosts.Body: text`,
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(path, `${[...lines, 'views:', `  exclude: ['${shop}.big_item*']`].join('\n')}\n`);
     const env = { MY2PG_TOGETHER_TARGET: sandbox.databaseUrl };
+
+    const blocked = await sandbox.cli(['plan', '--config', unfiltered], env);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stdout).toMatch(/view big_items: it reads OrderItems, which the migration file's where copies only in part/);
+    expect(blocked.stdout).toMatch(/view big_item_ids: it reads OrderItems/);
 
     const planned = await sandbox.cli(['plan', '--config', path, '--json'], env);
     expect(planned.stderr).toBe('');
@@ -96,6 +103,7 @@ describe('one migration file with everything', () => {
     expect(items.columns.map((c) => c.target)).toEqual(['order_item_id', 'customer_id', 'unit_price', 'created_at']);
     expect(plans[0]!.tables.find((t) => t.source === 'Customers')!.columns.map((c) => c.target)).toEqual(['customer_id', 'display_name', 'e_mail']);
     expect(plans[0]!.objects.find((o) => o.kind === 'schema')).toMatchObject({ action: 'create' });
+    expect(plans[0]!.objects.filter((o) => o.kind === 'view').map((o) => o.action)).toEqual(['exclude', 'exclude']);
     expect(plans[1]!.tables[0]!.columns.find((c) => c.source === 'Body')).toMatchObject({ target: 'body', pgType: 'text', reason: 'column override' });
     // plan wrote nothing: not even the schemas the run will create.
     const pgc = await sandbox.pg();
