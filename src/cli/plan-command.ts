@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { redactUrl, type ConfigOverrides } from '../config/config.js';
 import { describeError, UsageError } from '../core/errors.js';
 import { describePlan, type PlanDocument } from '../run/plan-document.js';
-import { planRun, type RunPlan } from '../run/plan-run.js';
-import { tryPlan, type PlanTrial } from '../run/plan-trial.js';
+import { planRun } from '../run/plan-run.js';
+import { tryPlan } from '../run/plan-trial.js';
 import type { Output } from './output.js';
 import { formatPlanMarkdown, formatPlanText } from './plan-output.js';
 import { resolveRunSettings, type PlanFlags } from './run-settings.js';
@@ -29,25 +29,23 @@ export async function planCommand(overrides: ConfigOverrides, flags: PlanCommand
     const reading = flags.quick ? 'quick' : 'count';
     documents.push(
       await withDatabases(config, { source: true }, async ({ source, target }) => {
-        let plan: RunPlan;
-        let trial: PlanTrial;
         try {
-          plan = await planRun(source!, target, input, reading);
-          trial = await tryPlan(target, plan);
+          const plan = await planRun(source!, target, input, reading);
+          const trial = await tryPlan(target, plan);
+          return await describePlan(source!, plan, trial, {
+            sourceLabel: input.sourceLabel,
+            targetLabel: redactUrl(config.databaseUrl ?? ''),
+            reading,
+            where: input.where,
+            verify: input.verify ?? 'checksum',
+            concurrency: flags.concurrency ?? 2,
+            createsSchema: database !== undefined,
+          });
         } catch (error) {
           // Exit 1 means blockers: anything else that stops the plan is exit 2, in one line.
           if (error instanceof UsageError) throw error;
           throw new UsageError(`the plan could not be made: ${describeError(error)}`);
         }
-        return describePlan(source!, plan, trial, {
-          sourceLabel: input.sourceLabel,
-          targetLabel: redactUrl(config.databaseUrl ?? ''),
-          reading,
-          where: input.where,
-          verify: input.verify ?? 'checksum',
-          concurrency: flags.concurrency ?? 2,
-          createsSchema: database !== undefined,
-        });
       }),
     );
   }
