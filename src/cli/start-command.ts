@@ -110,8 +110,8 @@ async function startOne({ config, input }: RunSettings, flags: PlanFlags & { wai
     starting?.catch(() => undefined);
     try {
       prepared = await prepareRun(source!, target, { ...input, queues: scope.queues });
-      const planned = prepared;
-      for (const line of formatPlanSummary(planned.tables.map((t) => ({ ...t, hazards: planned.hazards.get(t.table) ?? [] })))) output.err(line);
+      const { tables, hazards } = prepared;
+      for (const line of formatPlanSummary(tables.map((t) => ({ ...t, hazards: hazards.get(t.table) ?? [] })))) output.err(line);
       await enqueueRun(queues, prepared);
       // Listed for the board, which finds every target's queues there.
       await registerTarget(queues.redis, config.queuePrefix, scope);

@@ -10,6 +10,7 @@ import { readSourceObjects, type SourceObjects, type SourceView } from '../schem
 import { typeOfPgColumn } from '../schema/translate/sql-types.js';
 import { orderViews, relationsReadBy, ViewTranslator, type Relation } from '../schema/translate/translate-view.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
+import { runCatalogOf } from '../state/run-catalog.js';
 import { verifyView, type ViewToVerify, type ViewVerification } from '../verify/verify-views.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 
@@ -139,7 +140,8 @@ export async function migrateViews(source: DataSource, target: DataSource, run: 
   if (objects.views.length === 0) return [];
   const excluded = new Set<string>(run.options.excludeViews ?? []);
   const naming = run.options.naming;
-  const catalog = await readSourceCatalog(source, tables.map((t) => t.tableName));
+  // The run's table definitions, read once per run by the jobs (columns are all views need).
+  const catalog = (await (await runCatalogOf(source, target, run.id))?.sourceCatalog()) ?? (await readSourceCatalog(source, tables.map((t) => t.tableName)));
   const relations = await withPgClient(target, (client) => relationsOf(client, run.targetSchema, tables, catalog.tables, naming));
   const results = await createSourceViews(objects, run.targetSchema, relations, excluded, naming, {
     query: (sql) => target.query(sql),

@@ -8,6 +8,7 @@
 import type { DataSource } from 'typeorm';
 import { prepareSourceSession, queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
 import { mysqlWhere } from '../dialect/mysql/condition.js';
+import { nulCharacterSql, zeroDateSql } from '../dialect/mysql/value-probes.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
 import type { SourceColumn, SourceTable } from '../dialect/mysql/catalog.js';
 import type { TargetColumn, TargetTable } from '../dialect/postgres/catalog.js';
@@ -89,14 +90,13 @@ export function probesOf(column: SourceColumn, pgType: string, policies: HazardP
   };
   // Into an existing text column a zero date is just text; only date/time columns refuse it.
   if (DATE_TYPES.has(column.dataType) && (!existing || existing.category === 'D')) {
-    // A zero date is one whose month or day is 0; MONTH()/DAYOFMONTH() return 0 exactly for those.
-    const condition = `(MONTH(${c}) = 0 OR DAYOFMONTH(${c}) = 0)`;
+    const condition = zeroDateSql(c);
     if (policies.zeroDate === 'reject') add('zero-date', condition, rejected(policies, 'rows with a zero date', '--zero-date null writes NULL instead (counted)'));
     else if (existing?.notNull) add('zero-date', condition, rejected(policies, `written as NULL, which the existing NOT NULL column ${existing.name} refuses`, `make ${existing.name} nullable, or drop the table so my2pg creates it`));
     else add('zero-date', condition, { blocking: false, fix: 'written as NULL and counted per column (--zero-date reject sets the rows aside instead)' });
   }
   if (TEXT_TYPES.has(column.dataType) || column.dataType === 'json') {
-    const condition = `LOCATE(X'00', CONVERT(${c} USING utf8mb4)) > 0`;
+    const condition = nulCharacterSql(c);
     // Under --nul bytea a created table's text columns holding NUL become bytea.
     const bytea = pgType === 'bytea' || (policies.nul === 'bytea' && !existing);
     if (bytea) add('nul-character', condition, { blocking: false, fix: 'the column is bytea (--nul bytea), so the bytes arrive as they are' });

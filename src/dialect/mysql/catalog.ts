@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { mysqlWhere } from './condition.js';
 import { prepareSourceSession, queryMysql, withMysqlConnection, type MysqlConnection } from './connection.js';
 import { quoteMysql } from './quote.js';
+import { zeroDateSql } from './value-probes.js';
 
 /** One column of a MySQL table, as information_schema describes it. */
 export interface SourceColumn {
@@ -323,8 +324,7 @@ export async function findZeroDateColumns(dataSource: DataSource, table: SourceT
   const candidates = table.columns.filter((c) => !c.nullable && !c.generated && ['date', 'datetime', 'timestamp'].includes(c.dataType));
   if (candidates.length === 0) return [];
   return withMysqlConnection(dataSource, async (connection) => {
-    // A zero date is one whose month or day is 0; MONTH()/DAYOFMONTH() return 0 exactly for those.
-    const probes = candidates.map((c, i) => `MAX(MONTH(${quoteMysql(c.name)}) = 0 OR DAYOFMONTH(${quoteMysql(c.name)}) = 0) AS z${i}`);
+    const probes = candidates.map((c, i) => `MAX(${zeroDateSql(quoteMysql(c.name))}) AS z${i}`);
     // The copy's session (UTC): a condition's literals are compared as the copy compares them.
     if (condition !== undefined) await prepareSourceSession(connection);
     const rows = await queryMysql<Row[]>(connection, `SELECT ${probes.join(', ')} FROM ${quoteMysql(table.name)}${mysqlWhere([], condition)}`);
