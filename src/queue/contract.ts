@@ -8,6 +8,13 @@ export const COPY_TABLE_JOB = 'copy-table';
 /** Job name of the finalize step. */
 export const FINALIZE_JOB = 'finalize';
 
+/** Job name of a `--follow` run's binary log follower (in the copy queue, the parent of the run's copy jobs). */
+export const FOLLOW_JOB = 'follow';
+/** Attempts of a follow job: a lost connection is retried from the last commit many times before it gives up. */
+export const FOLLOW_ATTEMPTS = 50;
+/** Delay between a follow job's attempts. */
+export const FOLLOW_BACKOFF_MS = 3000;
+
 /** Default attempts of a job (first try included). */
 export const DEFAULT_ATTEMPTS = 3;
 /** Default first backoff delay; doubles each retry. */
@@ -55,6 +62,13 @@ export const finalizePayloadSchema = z.object({
 });
 export type FinalizePayload = z.infer<typeof finalizePayloadSchema>;
 
+/** Payload of a follow job. */
+export const followPayloadSchema = z.object({
+  runId: z.string().regex(SAFE_ID),
+  targetSchema: z.string().min(1),
+});
+export type FollowPayload = z.infer<typeof followPayloadSchema>;
+
 /** Progress object a copy-table job reports (Bull Board shows it as is). */
 export interface CopyProgress {
   rows: number;
@@ -63,4 +77,5 @@ export interface CopyProgress {
 }
 
 export type { CopyTableResult, FinalizeProgress } from '../finalize/part-result.js';
-export { copyJobId, finalizeJobId, rangeJobId, tableJobIds } from '../state/job-ids.js';
+export { copyJobId, finalizeJobId, followJobId, rangeJobId, tableJobIds } from '../state/job-ids.js';
+export type { FollowProgress } from '../follow/follower.js';

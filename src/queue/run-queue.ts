@@ -8,6 +8,11 @@ import {
   DEFAULT_BACKOFF_MS,
   FINALIZE_JOB,
   finalizeJobId,
+  FOLLOW_ATTEMPTS,
+  FOLLOW_BACKOFF_MS,
+  FOLLOW_JOB,
+  followJobId,
+  type FollowPayload,
   type CopyTablePayload,
   type FinalizePayload,
 } from './contract.js';
@@ -74,7 +79,11 @@ export function jobIdsOf(ref: TableJobRef): string[] {
   return ref.rangeJobIds && ref.rangeJobIds.length > 0 ? ref.rangeJobIds : [ref.jobId];
 }
 
-/** Adds a run's flow: parent finalize, one copy-table child per table. Same ids, same flow: idempotent. */
+/**
+ * Adds a run's flow: parent finalize, one copy-table child per table. Same ids, same flow:
+ * idempotent. A `--follow` run's parent is its follow job instead (in the copy queue): it
+ * starts once every table is copied, and finalize is run by `my2pg cutover`.
+ */
 export async function enqueueRun(
   queues: QueueHandles,
   run: {
@@ -82,16 +91,18 @@ export async function enqueueRun(
     targetSchema: string;
     batchSize: number;
     tables: (TableJobRef & { targetTable: string; columns?: string[] | undefined; ranges?: { jobId: string; column: string; from: string | null; to: string | null }[] | undefined })[];
+    follow?: unknown;
   },
   attempts = DEFAULT_ATTEMPTS,
 ): Promise<void> {
   const backoff = { type: 'exponential', delay: DEFAULT_BACKOFF_MS };
   const finalizeData: FinalizePayload = { runId: run.runId, targetSchema: run.targetSchema };
+  const followData: FollowPayload = { runId: run.runId, targetSchema: run.targetSchema };
+  const parent = run.follow
+    ? { name: FOLLOW_JOB, queueName: queues.names.copy, data: followData, opts: { jobId: followJobId(run.runId), attempts: FOLLOW_ATTEMPTS, backoff: { type: 'fixed', delay: FOLLOW_BACKOFF_MS } } }
+    : { name: FINALIZE_JOB, queueName: queues.names.finalize, data: finalizeData, opts: { jobId: finalizeJobId(run.runId), attempts, backoff } };
   await queues.flow.add({
-    name: FINALIZE_JOB,
-    queueName: queues.names.finalize,
-    data: finalizeData,
-    opts: { jobId: finalizeJobId(run.runId), attempts, backoff },
+    ...parent,
     // A split table gives one child per key range: each is retried alone, and several
     // workers copy the table at once. Biggest ranges of different tables interleave by order.
     children: run.tables.flatMap((t) => {

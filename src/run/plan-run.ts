@@ -71,6 +71,8 @@ export interface RunOptions {
   naming?: NamingRules | undefined;
   /** The target's queues the run's jobs go to, recorded so that every later command finds them. */
   queues: QueueNames;
+  /** `--follow`: check the binary log's preconditions, record its position, and follow it after the copy. */
+  follow?: boolean | undefined;
 }
 
 /** One table of a planned run. */

@@ -11,7 +11,11 @@ import { adoptUnrestoredConstraints, saveConstraints } from '../state/saved-cons
 import type { SavedConstraintRow } from '../state/entities.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 import type { Hazard } from '../schema/hazards.js';
-import { createOptionsOf, planRun, sourceTableOf, type PlannedTable, type RunOptions } from './plan-run.js';
+import { createOptionsOf, planRun, sourceTableOf, type PlannedTable, type RunOptions, type RunPlan } from './plan-run.js';
+import { followProblemsOf, type FollowStart } from '../follow/follow-start.js';
+import { followKeyOf } from '../follow/preconditions.js';
+import { readBinlogPosition } from '../dialect/mysql/binlog.js';
+import { createFollowRow } from '../state/follow-state.js';
 
 
 /** A run saved in the target and ready to enqueue. */
@@ -32,6 +36,8 @@ export interface PreparedRun {
   droppedIndexes: number;
   /** Per source table, what the planner found in the catalogs (`my2pg plan` also counts the values). */
   hazards: Map<string, Hazard[]>;
+  /** `--follow`: where the follower starts and each table's key; null without. */
+  follow: FollowStart | null;
 }
 
 /** Runs DDL statements (no bound values) a few hundred at a time, in the runner's transaction. */
@@ -57,6 +63,8 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   if (!schemaState.canUse || !schemaState.canCreate) {
     throw new UsageError(`the PostgreSQL user cannot write to schema ${JSON.stringify(schema)} (needs USAGE and CREATE); grant them or use another --schema`);
   }
+  // Before anything is written, and before any table is read: the follower starts here.
+  const follow = options.follow ? await startFollowing(source, plan) : undefined;
   const warnings = [...plan.warnings];
   const translated = [...plan.translated];
   const created = planned.filter((p) => p.action === 'create');
@@ -98,6 +106,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           // Every job of the run, on any worker, copies and verifies only these rows.
           where: options.where ?? {},
           queues: options.queues,
+          ...(follow ? { follow } : {}),
         },
       },
       planned.map((p) => ({ tableName: p.table, targetTable: p.targetTable, jobId: p.jobId, action: p.action })),
@@ -144,6 +153,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       await runner.query(`TRUNCATE TABLE ONLY ${qualifyPg(schema, plan.targetTable)}`);
     }
   });
+  if (follow) await createFollowRow(target, runId, follow);
   return {
     runId,
     targetSchema: schema,
@@ -158,5 +168,19 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     droppedIndexes,
     translated,
     hazards: plan.hazards,
+    follow: follow ?? null,
   };
+}
+
+/**
+ * `--follow`: every precondition of following the binary log checked (each one missing is a
+ * line of the refusal, exit 2, nothing written), then the position the follower will start at,
+ * read before any copy job can read a row.
+ */
+async function startFollowing(source: DataSource, plan: RunPlan): Promise<FollowStart> {
+  const tables = plan.planned.map((p) => sourceTableOf(plan, p));
+  const problems = await followProblemsOf(source, tables);
+  if (problems.length > 0) throw new UsageError(`cannot follow the binary log; nothing was started:\n${problems.map((p) => `  ${p.message}`).join('\n')}`);
+  const position = await readBinlogPosition(source);
+  return { file: position.file, position: position.position, gtid: position.gtid, keys: Object.fromEntries(tables.map((t) => [t.name, followKeyOf(t)!])) };
 }

@@ -181,5 +181,48 @@ export const RejectedRowEntity = new EntitySchema<RejectedRowRow>({
   indices: [{ name: 'rejected_rows_run_table_idx', columns: ['runId', 'tableName', 'part'] }],
 });
 
+/**
+ * Where a run's follower stands: `copying` until every table is copied, `following` while it
+ * applies the binary log, `stopped` for good (DDL on a followed table, a refused row), `done`
+ * once cutover went.
+ */
+export type FollowStatus = 'copying' | 'following' | 'stopped' | 'done';
+
+/** The binary log follower of a `--follow` run: the position its last commit applied up to. */
+export interface FollowRow {
+  runId: string;
+  status: FollowStatus;
+  /** Binary log file and offset the next read starts at (a transaction boundary). */
+  binlogFile: string;
+  binlogPosition: string;
+  /** Row changes applied (each row of each row event), over every attempt. */
+  eventsApplied: string;
+  /** Source time (binary log header, whole seconds) of the last event applied; null before the first. */
+  lastEventAt: Date | null;
+  /** When the last batch committed. */
+  appliedAt: Date | null;
+  /** Why the follower stopped for good. */
+  error: string | null;
+  /** Cutover's last outcome (go/no-go, freeze duration, position); null before the first. */
+  cutover: JsonRecord | null;
+}
+
+export const FollowEntity = new EntitySchema<FollowRow>({
+  name: 'Follow',
+  schema: STATE_SCHEMA,
+  tableName: 'follow',
+  columns: {
+    runId: { name: 'run_id', type: 'text', primary: true },
+    status: { type: 'text' },
+    binlogFile: { name: 'binlog_file', type: 'text' },
+    binlogPosition: { name: 'binlog_position', type: 'bigint' },
+    eventsApplied: { name: 'events_applied', type: 'bigint', default: 0 },
+    lastEventAt: { name: 'last_event_at', type: 'timestamptz', nullable: true },
+    appliedAt: { name: 'applied_at', type: 'timestamptz', nullable: true },
+    error: { type: 'text', nullable: true },
+    cutover: { type: 'jsonb', nullable: true },
+  },
+});
+
 /** Every entity of the state schema. */
-export const STATE_ENTITIES = [RunEntity, RunTableEntity, SavedConstraintEntity, RejectedRowEntity];
+export const STATE_ENTITIES = [RunEntity, RunTableEntity, SavedConstraintEntity, RejectedRowEntity, FollowEntity];

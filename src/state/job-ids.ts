@@ -26,6 +26,11 @@ export function finalizeJobId(runId: string): string {
   return `${runId}.finalize`;
 }
 
+/** The job id of a `--follow` run's follower. */
+export function followJobId(runId: string): string {
+  return `${runId}.follow`;
+}
+
 /** A new run id: sortable by time, unique enough, safe as a BullMQ id. */
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');

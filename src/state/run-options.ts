@@ -62,6 +62,18 @@ const runOptionsSchema = z.looseObject({
       columns: z.record(z.string(), z.record(z.string(), z.string())),
     }),
   ),
+  /**
+   * `--follow`: the source's binary log position recorded before any table was read (the
+   * follower starts there), and the key each followed table's rows are matched by.
+   */
+  follow: field(
+    z.looseObject({
+      file: z.string(),
+      position: z.number(),
+      gtid: z.string().nullable(),
+      keys: z.record(z.string(), z.array(z.string())),
+    }),
+  ),
   /** The target's queues the run's jobs went to. */
   queues: field(z.looseObject({ copy: z.string(), finalize: z.string() })),
   /** Added once the created tables exist: what became of generated columns, CHECKs, objects not migrated. */

@@ -1,0 +1,136 @@
+import { escape as escapeMysql } from 'mysql2';
+import type { DataSource } from 'typeorm';
+import { PermanentError } from '../core/errors.js';
+import { selectExpression } from '../dialect/mysql/catalog.js';
+import { mysqlWhere } from '../dialect/mysql/condition.js';
+import { prepareSourceSession, withMysqlConnection, type SourceValue } from '../dialect/mysql/connection.js';
+import { quoteMysql } from '../dialect/mysql/quote.js';
+import { queryRawRows } from '../dialect/mysql/raw-rows.js';
+import type { PoolClient } from '../dialect/postgres/connection.js';
+import { quotePg } from '../dialect/postgres/quote.js';
+import { copyByteRuleFor } from '../copy/convert.js';
+import { binaryKindFor } from '../copy/binary-format.js';
+import { CopyRowEncoder } from '../copy/copy-encoder.js';
+import { planTableCopy, type CopyTableInput, type TableCopyPlan } from '../copy/copy-plan.js';
+import { copyRowsFast } from '../copy/fast-copy.js';
+import type { RunCatalog } from '../state/run-catalog.js';
+
+/**
+ * How the follower applies the binary log: for each row a batch of events changed, it writes
+ * MySQL's current row, read by key through the same SELECT list, converters and COPY as the
+ * table's copy, or removes the row when MySQL no longer has it. Applying a key twice writes
+ * the same row twice, so replaying events after a crash changes nothing; and since a row is
+ * read after its last event, the target ends equal to the source once the log is drained.
+ */
+
+/** One changed row's key as the binary log gives it (numbers, strings, bytes), column by column in key order. */
+export type ChangedKey = readonly (string | number | Buffer)[];
+
+/** A followed table's copy plan, its key's place among the copied columns, and the key's PostgreSQL types. */
+interface FollowedTable {
+  plan: TableCopyPlan;
+  /** Index in plan.pairs of each key column. */
+  keyPairs: number[];
+  /** format_type() of each key column on the target. */
+  keyTypes: string[];
+  /** The run's `where` of the table, if any. */
+  where: string | undefined;
+}
+
+/** Keys per MySQL SELECT (and per DELETE): long IN lists parse slower than they read. */
+const KEYS_PER_READ = 2000;
+
+/** Plans each followed table once per follower. */
+export class ChangeApplier {
+  private readonly tables = new Map<string, Promise<FollowedTable>>();
+
+  constructor(
+    private readonly source: DataSource,
+    private readonly target: DataSource,
+    private readonly catalog: RunCatalog,
+    /** Per source table: the copy input of its copy job (target names, columns, policies). */
+    private readonly inputOf: (table: string) => CopyTableInput,
+    /** Per source table: the key columns (source names) its rows are matched by. */
+    private readonly keyOf: (table: string) => readonly string[],
+  ) {}
+
+  private followed(table: string): Promise<FollowedTable> {
+    let found = this.tables.get(table);
+    if (!found) {
+      found = this.planTable(table);
+      this.tables.set(table, found);
+      found.catch(() => this.tables.delete(table));
+    }
+    return found;
+  }
+
+  private async planTable(table: string): Promise<FollowedTable> {
+    const input = this.inputOf(table);
+    const plan = await planTableCopy(this.source, this.target, { ...input, range: undefined, where: undefined }, this.catalog);
+    const key = this.keyOf(table);
+    const keyPairs = key.map((column) => {
+      const i = plan.pairs.findIndex((p) => p.source.name === column);
+      if (i < 0) throw new PermanentError(`table ${table}: its key column ${column} is not copied, so the follower cannot match its rows; follow a run that copies it`, { table });
+      return i;
+    });
+    const keyTypes = keyPairs.map((i) => plan.pairs[i]!.target.formattedType);
+    return { plan, keyPairs, keyTypes, where: input.where };
+  }
+
+  /**
+   * Inside the caller's PostgreSQL transaction: removes the rows of these keys from the target
+   * and writes MySQL's current rows for them. Returns the rows written.
+   */
+  async apply(pg: PoolClient, table: string, keys: readonly ChangedKey[]): Promise<number> {
+    const followed = await this.followed(table);
+    let written = 0;
+    for (let i = 0; i < keys.length; i += KEYS_PER_READ) {
+      const chunk = keys.slice(i, i + KEYS_PER_READ);
+      await this.deleteKeys(pg, followed, chunk);
+      written += await this.copyCurrentRows(pg, followed, chunk);
+    }
+    return written;
+  }
+
+  private async deleteKeys(pg: PoolClient, followed: FollowedTable, keys: readonly ChangedKey[]): Promise<void> {
+    const { plan, keyPairs, keyTypes } = followed;
+    // Each key value through its column's converter: the text the copy would have written.
+    const columns = keyPairs.map((pairIndex, k) => keys.map((key) => plan.pairs[pairIndex]!.convert(sourceValueOf(key[k]!))));
+    const names = keyPairs.map((i) => quotePg(plan.pairs[i]!.target.name));
+    const unnest = columns.map((_, k) => `$${k + 1}::text[]`).join(', ');
+    const casts = names.map((_, k) => `u.k${k}::${keyTypes[k]}`);
+    const alias = names.map((_, k) => `k${k}`).join(', ');
+    await pg.query(
+      `DELETE FROM ONLY ${plan.target} AS t WHERE (${names.map((n) => `t.${n}`).join(', ')}) IN (SELECT ${casts.join(', ')} FROM unnest(${unnest}) AS u(${alias}))`,
+      columns,
+    );
+  }
+
+  private async copyCurrentRows(pg: PoolClient, followed: FollowedTable, keys: readonly ChangedKey[]): Promise<number> {
+    const { plan, keyPairs, where } = followed;
+    const keyColumns = keyPairs.map((i) => quoteMysql(plan.pairs[i]!.source.name));
+    const literals = keys.map((key) => (key.length === 1 ? escapeMysql(key[0]) : `(${key.map((v) => escapeMysql(v)).join(', ')})`));
+    const condition = `${keyColumns.length === 1 ? keyColumns[0] : `(${keyColumns.join(', ')})`} IN (${literals.join(', ')})`;
+    const sql = `SELECT ${plan.pairs.map((p) => selectExpression(p.source)).join(', ')} FROM ${quoteMysql(plan.sourceTable.name)}${mysqlWhere([condition], where)}`;
+    const encoder = new CopyRowEncoder(
+      plan.pairs.map((p) => ({ name: p.source.name, rule: copyByteRuleFor(p.source, p.target), convert: p.convert, binary: binaryKindFor(p.source, p.target) })),
+      plan.table,
+    );
+    let rows = 0;
+    await withMysqlConnection(this.source, async (mysql) => {
+      await prepareSourceSession(mysql);
+      await copyRowsFast(pg, plan.copySql, 'text', (handlers) => queryRawRows(mysql, sql, [], handlers), encoder, plan.limits, (_buffer, _start, _end, refusal) => {
+        if (refusal) {
+          throw new PermanentError(`table ${plan.table}: a changed row's column ${refusal.column} was refused (${refusal.reason}); the follower stops rather than skip it`, { table: plan.table });
+        }
+        rows += 1;
+      }, () => undefined);
+    });
+    return rows;
+  }
+}
+
+/** A key value from the binary log as the converters take it (numbers as their decimal text). */
+function sourceValueOf(value: string | number | Buffer): SourceValue {
+  return typeof value === 'number' ? String(value) : value;
+}

@@ -1,0 +1,45 @@
+/**
+ * Which followed table a statement of the binary log changes the shape of (ALTER, RENAME,
+ * DROP, TRUNCATE, CREATE … LIKE/SELECT over its name), or null when it touches none of them.
+ * Row changes reach the follower as row events; a statement event that names a followed table
+ * after one of these verbs means its rows can no longer be matched as the copy planned them.
+ */
+
+const DDL = /^\s*(?:\/\*.*?\*\/\s*)*(ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE|RENAME\s+TABLES?|DROP\s+(?:TEMPORARY\s+)?TABLES?|TRUNCATE(?:\s+TABLE)?|CREATE\s+(?:OR\s+REPLACE\s+)?TABLE)\b([\s\S]*)$/i;
+
+/** The table names (`db`.`t`, db.t, `t`, t) a statement's text lists first, up to `limit`; keywords between them are skipped. */
+function tableNames(text: string, limit: number): { schema: string | null; name: string }[] {
+  const names: { schema: string | null; name: string }[] = [];
+  const part = '(?:`((?:[^`]|``)+)`|([A-Za-z0-9_$\\u0080-\\uffff]+))';
+  const pattern = new RegExp(`${part}(?:\\s*\\.\\s*${part})?`, 'g');
+  for (const m of text.matchAll(pattern)) {
+    const first = m[1] !== undefined ? m[1].replace(/``/g, '`') : m[2]!;
+    const second = m[3] !== undefined ? m[3].replace(/``/g, '`') : m[4];
+    if (m[1] === undefined && second === undefined && /^(IF|NOT|EXISTS|TO|AS|WAIT|NOWAIT|\d+)$/i.test(first)) continue;
+    names.push(second === undefined ? { schema: null, name: first } : { schema: first, name: second });
+    if (names.length >= limit) break;
+  }
+  return names;
+}
+
+/** A DDL statement's verb (`ALTER TABLE`…) and the followed table it names, or null. */
+export function ddlOnFollowedTable(statement: string, database: string, defaultDatabase: string | null, followed: ReadonlySet<string>): { verb: string; table: string } | null {
+  const match = DDL.exec(statement);
+  if (!match) return null;
+  const verb = match[1]!.replace(/\s+/g, ' ').toUpperCase();
+  // A CREATE TABLE only matters when it replaces a followed table (CREATE OR REPLACE).
+  if (verb.startsWith('CREATE') && !/OR\s+REPLACE/i.test(verb)) return null;
+  // Quoted strings (a COMMENT '…', a DEFAULT '…') are not names.
+  const body = match[2]!.replace(/'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"/g, ' ');
+  const lowerFollowed = new Map([...followed].map((t) => [t.toLowerCase(), t]));
+  // ALTER, TRUNCATE, CREATE OR REPLACE change the one table they name first; RENAME and DROP
+  // every table of their list.
+  const names = tableNames(body, /^(RENAME|DROP)/.test(verb) ? Infinity : 1);
+  for (const { schema, name } of names) {
+    const table = lowerFollowed.get(name.toLowerCase());
+    if (table === undefined) continue;
+    const inDatabase = schema ?? defaultDatabase;
+    if (inDatabase === null || inDatabase.toLowerCase() === database.toLowerCase()) return { verb, table };
+  }
+  return null;
+}

@@ -1,0 +1,368 @@
+import ZongJi from '@vlasky/zongji';
+import type { DataSource } from 'typeorm';
+import { PermanentError, TransientError } from '../core/errors.js';
+import { compareBinlogPositions, readBinlogPosition } from '../dialect/mysql/binlog.js';
+import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import type { CopyTableInput } from '../copy/copy-plan.js';
+import { recordAppliedBatch, getFollow, setFollowStatus, type FollowPosition } from '../state/follow-state.js';
+import type { RunCatalog } from '../state/run-catalog.js';
+import { ChangeApplier, type ChangedKey } from './apply-changes.js';
+import { ddlOnFollowedTable } from './ddl-statement.js';
+
+/** What the follow job reports (Bull Board shows it as is; status reads it). */
+export interface FollowProgress {
+  status: 'following';
+  /** Row changes applied since the run began following. */
+  eventsApplied: number;
+  /** Row changes applied per second over the last few seconds. */
+  eventsPerSecond: number;
+  /** Row changes read from the binary log and not applied yet. */
+  eventsPending: number;
+  /** Bytes of binary log the source has written past what the follower has read (same file only; -1 across files). */
+  bytesBehind: number;
+  /** Seconds between the source writing the oldest event not yet applied and now; 0 when caught up. */
+  lagSeconds: number;
+  /** Where the next read would start (the last batch's commit). */
+  file: string;
+  position: number;
+}
+
+/** How a follower ends without an error: cutover went, or the job was asked to stop. */
+export type FollowEnd = 'cutover' | 'stopped';
+
+/** A follower's input: the run's databases, catalog, how to reach the source's binary log, and each followed table. */
+export interface FollowInput {
+  runId: string;
+  source: DataSource;
+  target: DataSource;
+  catalog: RunCatalog;
+  /** The source's mysql2 connection options (host, port, user, password, database). */
+  sourceConnection: Record<string, unknown>;
+  database: string;
+  /** Source table → its copy input and the key its rows are matched by. */
+  tables: ReadonlyMap<string, { input: CopyTableInput; key: readonly string[] }>;
+  signal?: AbortSignal | undefined;
+  onProgress?: (progress: FollowProgress) => void | Promise<void>;
+  onLog?: (line: string) => void | Promise<void>;
+}
+
+/** Row changes that trigger a batch at once; fewer wait at most BATCH_WAIT_MS. */
+const BATCH_EVENTS = 20_000;
+const BATCH_WAIT_MS = 100;
+/** Changed keys held before reading the binary log pauses until a batch commits (memory bound: keys, not rows). */
+const MAX_PENDING_KEYS = 100_000;
+/** How often the follower reports and looks at its state (cutover, stop). */
+const TICK_MS = 1000;
+
+// Any constant works; it only has to be the same in every my2pg process (see state/schema.ts).
+const FOLLOW_LOCK_CLASS = 0x6d793266; // "my2f"
+
+interface ZongJiEvent {
+  getEventName(): string;
+  timestamp: number;
+  nextPosition: number;
+  tableId?: number;
+  tableMap?: Record<number, { parentSchema: string; tableName: string }>;
+  rows?: (Record<string, unknown> | { before: Record<string, unknown>; after: Record<string, unknown> })[];
+  query?: string;
+  schema?: string;
+}
+
+interface ZongJiLike {
+  on(event: string, handler: (arg: never) => void): void;
+  start(options: Record<string, unknown>): void;
+  stop(): void;
+  options: { filename?: string; position?: number };
+  connection?: { pause(): void; resume(): void };
+}
+
+/**
+ * Follows a run's source from its recorded position until cutover marks it done: reads row
+ * events with ZongJi, gathers the changed keys, and applies each batch (see ChangeApplier) in
+ * one PostgreSQL transaction that also records the position the next read starts at. Holds a
+ * per-run advisory lock, so two workers never follow one run at once. A statement that changes
+ * a followed table's shape stops it for good, naming the statement; nothing past it is applied.
+ */
+export async function followRun(input: FollowInput): Promise<FollowEnd> {
+  const { runId, target } = input;
+  return withPgClient(target, async (lockClient) => {
+    const locked = await lockClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [FOLLOW_LOCK_CLASS, runId]);
+    if (!locked.rows[0]?.ok) throw new TransientError(`run ${runId}: another worker is following its binary log; this attempt waits for it to stop`);
+    try {
+      const state = await getFollow(target, runId);
+      if (!state) throw new PermanentError(`run ${runId} does not follow the binary log (started without --follow)`);
+      if (state.status === 'done') return 'cutover';
+      if (state.status === 'stopped') throw new PermanentError(state.error ?? `run ${runId}: its follower stopped`);
+      await setFollowStatus(target, runId, 'following');
+      return await new Follower(input, { file: state.binlogFile, position: Number(state.binlogPosition) }, Number(state.eventsApplied)).run();
+    } finally {
+      await lockClient.query('SELECT pg_advisory_unlock($1, hashtext($2))', [FOLLOW_LOCK_CLASS, runId]).catch(() => undefined);
+    }
+  });
+}
+
+class Follower {
+  private readonly applier: ChangeApplier;
+  private readonly followed: Set<string>;
+  /** Changed keys by table, each once (the JSON of its values). */
+  private pending = new Map<string, Map<string, ChangedKey>>();
+  private pendingEvents = 0;
+  private pendingKeys = 0;
+  /** Source time of the oldest and newest event not yet applied. */
+  private oldestPendingAt: number | null = null;
+  private newestPendingAt: number | null = null;
+  /** Where the binary log has been read to (whatever the event). */
+  private readTo: FollowPosition;
+  private applied: FollowPosition;
+  private flushing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private paused = false;
+  private zongji: ZongJiLike | null = null;
+  private failure: ((error: Error) => void) | null = null;
+  /** Events applied per tick, for the rate. */
+  private readonly history: { at: number; events: number }[] = [];
+  private currentFile: string;
+
+  constructor(
+    private readonly input: FollowInput,
+    start: FollowPosition,
+    private eventsApplied: number,
+  ) {
+    this.applier = new ChangeApplier(input.source, input.target, input.catalog, (t) => input.tables.get(t)!.input, (t) => input.tables.get(t)!.key);
+    this.followed = new Set(input.tables.keys());
+    this.readTo = { ...start };
+    this.applied = { ...start };
+    this.currentFile = start.file;
+  }
+
+  async run(): Promise<FollowEnd> {
+    const { input } = this;
+    await input.onLog?.(`following the binary log from ${this.applied.file}:${this.applied.position} (${this.followed.size} tables)`);
+    let tick: NodeJS.Timeout | undefined;
+    const ended = new Promise<FollowEnd>((resolve, reject) => {
+      this.failure = reject;
+      let ticking = false;
+      tick = setInterval(() => {
+        if (ticking) return;
+        ticking = true;
+        this.tick().then(
+          (end) => {
+            ticking = false;
+            if (end) resolve(end);
+          },
+          reject,
+        );
+      }, TICK_MS);
+      input.signal?.addEventListener('abort', () => reject(input.signal!.reason instanceof Error ? input.signal!.reason : new TransientError('follow stopped')), { once: true });
+    });
+    try {
+      this.startStream();
+      return await ended;
+    } finally {
+      clearInterval(tick);
+      if (this.timer) clearTimeout(this.timer);
+      this.zongji?.stop();
+      // A batch under way commits or rolls back on its own; its position is recorded with it.
+      await this.flushing?.catch(() => undefined);
+    }
+  }
+
+  private startStream(): void {
+    const { input } = this;
+    const zongji = new ZongJi({ ...input.sourceConnection, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, jsonStrings: true }) as unknown as ZongJiLike;
+    this.zongji = zongji;
+    zongji.on('error', (error: Error) => this.failure?.(new TransientError(`binary log stream: ${error.message}`, { cause: error })));
+    zongji.on('binlog', (event: ZongJiEvent) => {
+      try {
+        this.onEvent(event);
+      } catch (error) {
+        this.failure?.(error as Error);
+      }
+    });
+    zongji.start({
+      filename: this.applied.file,
+      position: this.applied.position,
+      // A server id of its own per process: two streams with one id would cut each other off.
+      serverId: 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
+      includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'query', 'rotate', 'xid'],
+      includeSchema: { [input.database]: [...this.followed] },
+    });
+  }
+
+  private onEvent(event: ZongJiEvent): void {
+    const name = event.getEventName();
+    if (name === 'rotate') {
+      this.currentFile = (event as unknown as { binlogName: string }).binlogName;
+      return;
+    }
+    if (event.nextPosition > 0) this.readTo = { file: this.currentFile, position: event.nextPosition };
+    if (name === 'query') {
+      const ddl = ddlOnFollowedTable(event.query ?? '', this.input.database, event.schema || null, this.followed);
+      if (ddl) this.stopForDdl(ddl, event);
+      return;
+    }
+    if (name !== 'writerows' && name !== 'updaterows' && name !== 'deleterows') {
+      this.scheduleFlush();
+      return;
+    }
+    const table = event.tableMap?.[event.tableId ?? -1];
+    if (!table || table.parentSchema !== this.input.database || !this.followed.has(table.tableName)) return;
+    const key = this.input.tables.get(table.tableName)!.key;
+    let keys = this.pending.get(table.tableName);
+    if (!keys) this.pending.set(table.tableName, (keys = new Map()));
+    const add = (row: Record<string, unknown>): void => {
+      const values = key.map((column) => row[column] as string | number | Buffer);
+      const text = JSON.stringify(values.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : v)));
+      if (!keys.has(text)) {
+        keys.set(text, values);
+        this.pendingKeys += 1;
+      }
+    };
+    for (const row of event.rows ?? []) {
+      if (name === 'updaterows') {
+        const change = row as { before: Record<string, unknown>; after: Record<string, unknown> };
+        // A key that changed: the old key's row goes, the new one's is written.
+        add(change.before);
+        add(change.after);
+      } else add(row as Record<string, unknown>);
+      this.pendingEvents += 1;
+    }
+    const at = event.timestamp;
+    this.oldestPendingAt ??= at;
+    this.newestPendingAt = at;
+    if (this.pendingKeys >= MAX_PENDING_KEYS && !this.paused && this.zongji?.connection) {
+      this.zongji.connection.pause();
+      this.paused = true;
+    }
+    this.scheduleFlush();
+  }
+
+  /** A batch now when it is big, else within BATCH_WAIT_MS; one batch at a time. */
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    if (this.pendingEvents >= BATCH_EVENTS) {
+      this.startFlush();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      if (!this.flushing) this.startFlush();
+    }, BATCH_WAIT_MS);
+  }
+
+  private startFlush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    // ZongJi's resume point: a transaction boundary at or before the last event read, so every
+    // row event before it is in this batch (a replay from it re-applies a few keys, harmlessly).
+    const next = this.zongji?.options.filename && this.zongji.options.position ? { file: this.zongji.options.filename, position: this.zongji.options.position } : null;
+    const moved = next !== null && compareBinlogPositions(next, this.applied) > 0;
+    if (this.pendingEvents === 0 && !moved) return;
+    const batch = { tables: this.pending, events: this.pendingEvents, lastEventAt: this.newestPendingAt, next: next ?? this.applied };
+    this.pending = new Map();
+    this.pendingEvents = 0;
+    this.pendingKeys = 0;
+    this.oldestPendingAt = null;
+    this.newestPendingAt = null;
+    this.flushing = this.applyBatch(batch).then(
+      () => {
+        this.flushing = null;
+        if (this.paused) {
+          this.paused = false;
+          this.zongji?.connection?.resume();
+        }
+        if (this.pendingEvents > 0) this.scheduleFlush();
+      },
+      (error: Error) => {
+        this.flushing = null;
+        this.failure?.(error);
+      },
+    );
+  }
+
+  private async applyBatch(batch: { tables: Map<string, Map<string, ChangedKey>>; events: number; lastEventAt: number | null; next: FollowPosition }): Promise<void> {
+    await withPgClient(this.input.target, async (pg: PoolClient) => {
+      await pg.query("BEGIN; SET LOCAL timezone = 'UTC'; SET LOCAL lock_timeout = '60s'");
+      try {
+        for (const [table, keys] of batch.tables) {
+          try {
+            await this.applier.apply(pg, table, [...keys.values()]);
+          } catch (error) {
+            throw describeApplyFailure(error, table);
+          }
+        }
+        await recordAppliedBatch(pg, this.input.runId, { next: batch.next, events: batch.events, lastEventAt: batch.lastEventAt === null ? null : new Date(batch.lastEventAt) });
+        await pg.query('COMMIT');
+      } catch (error) {
+        await pg.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+    this.applied = batch.next;
+    this.eventsApplied += batch.events;
+  }
+
+  private stopForDdl(ddl: { verb: string; table: string }, event: ZongJiEvent): void {
+    const statement = (event.query ?? '').replace(/\s+/g, ' ').trim();
+    const message = `${ddl.verb} on followed table ${ddl.table} at ${this.currentFile}:${event.nextPosition} (${statement.length > 200 ? `${statement.slice(0, 200)}…` : statement}): the follower stopped for good; nothing past it was applied. Start a new run to migrate the table as it is now`;
+    // Nothing more is read; changes read before it and not applied yet stay unapplied, since
+    // applying them would read rows as they are after the statement.
+    this.zongji?.stop();
+    const stop = async (): Promise<never> => {
+      await this.flushing?.catch(() => undefined);
+      await setFollowStatus(this.input.target, this.input.runId, 'stopped', message);
+      throw new PermanentError(message, { table: ddl.table });
+    };
+    stop().catch((error: Error) => this.failure?.(error));
+  }
+
+  /** Reports progress and reads the state: cutover marks it done. */
+  private async tick(): Promise<FollowEnd | null> {
+    const { input } = this;
+    const state = await getFollow(input.target, input.runId);
+    if (state?.status === 'done') {
+      await this.flushing;
+      return 'cutover';
+    }
+    if (state?.status === 'stopped') throw new PermanentError(state.error ?? 'the follower was stopped');
+    const now = Date.now();
+    this.history.push({ at: now, events: this.eventsApplied });
+    while (this.history.length > 6) this.history.shift();
+    const first = this.history[0]!;
+    const eventsPerSecond = now > first.at ? Math.round(((this.eventsApplied - first.events) * 1000) / (now - first.at)) : 0;
+    let bytesBehind = -1;
+    try {
+      const end = await readBinlogPosition(input.source);
+      bytesBehind = end.file === this.readTo.file ? Math.max(0, end.position - this.readTo.position) : -1;
+    } catch {
+      // The figure is a courtesy: a source that does not answer shows as unknown (-1).
+    }
+    const caughtUp = bytesBehind === 0 && this.pendingEvents === 0 && !this.flushing;
+    const oldest = this.oldestPendingAt;
+    const lagSeconds = caughtUp || oldest === null ? (bytesBehind === 0 ? 0 : Math.max(0, Math.round((now - (this.newestPendingAt ?? now)) / 1000))) : Math.max(0, Math.round((now - oldest) / 1000));
+    await input.onProgress?.({
+      status: 'following',
+      eventsApplied: this.eventsApplied,
+      eventsPerSecond,
+      eventsPending: this.pendingEvents,
+      bytesBehind,
+      lagSeconds,
+      file: this.applied.file,
+      position: this.applied.position,
+    });
+    return null;
+  }
+}
+
+/** A batch that failed on one table: a table changed under the follower is named as such. */
+function describeApplyFailure(error: unknown, table: string): Error {
+  const code = (error as { errno?: number }).errno;
+  // ER_BAD_FIELD_ERROR, ER_NO_SUCH_TABLE: the table's shape changed on the source since the copy.
+  if (code === 1054 || code === 1146) {
+    return new PermanentError(`table ${table} changed on the source while it was followed (${(error as Error).message}); the follower stopped for good. Start a new run to migrate the table as it is now`, { table, cause: error });
+  }
+  if (error instanceof PermanentError || error instanceof TransientError) return error;
+  return new TransientError(`table ${table}: applying changes failed: ${(error as Error).message}`, { table, cause: error });
+}

@@ -1,0 +1,43 @@
+import type { DataSource } from 'typeorm';
+import { quotePg } from '../dialect/postgres/quote.js';
+import type { PoolClient } from '../dialect/postgres/connection.js';
+import { FollowEntity, STATE_SCHEMA, type FollowRow, type FollowStatus, type JsonRecord } from './entities.js';
+
+const FOLLOW = `${quotePg(STATE_SCHEMA)}.follow`;
+
+/** A binary log position: file and byte offset. */
+export interface FollowPosition {
+  file: string;
+  position: number;
+}
+
+/** Records a `--follow` run's follower at its start position (the one before any table was read); a second call changes nothing. */
+export async function createFollowRow(target: DataSource, runId: string, start: FollowPosition): Promise<void> {
+  await target.query(`INSERT INTO ${FOLLOW} (run_id, status, binlog_file, binlog_position) VALUES ($1, 'copying', $2, $3) ON CONFLICT (run_id) DO NOTHING`, [runId, start.file, start.position]);
+}
+
+/** A run's follower, or null for a run that does not follow. */
+export async function getFollow(target: DataSource, runId: string): Promise<FollowRow | null> {
+  return target.getRepository(FollowEntity).findOne({ where: { runId } });
+}
+
+/** Sets the follower's status; `error` says why it stopped for good. */
+export async function setFollowStatus(target: DataSource, runId: string, status: FollowStatus, error: string | null = null): Promise<void> {
+  await target.getRepository(FollowEntity).update({ runId }, { status, error });
+}
+
+/**
+ * Inside the transaction that applied a batch: where the next read starts, the events it
+ * applied and the source time of the last. Committed with the rows, so a crash resumes here.
+ */
+export async function recordAppliedBatch(pg: PoolClient, runId: string, batch: { next: FollowPosition; events: number; lastEventAt: Date | null }): Promise<void> {
+  await pg.query(
+    `UPDATE ${FOLLOW} SET binlog_file = $2, binlog_position = $3, events_applied = events_applied + $4, last_event_at = COALESCE($5, last_event_at), applied_at = now() WHERE run_id = $1`,
+    [runId, batch.next.file, batch.next.position, batch.events, batch.lastEventAt],
+  );
+}
+
+/** Keeps cutover's outcome (go/no-go, freeze, the position it drained to) for status. */
+export async function recordCutover(target: DataSource, runId: string, cutover: JsonRecord): Promise<void> {
+  await target.getRepository(FollowEntity).update({ runId }, { cutover });
+}
