@@ -3,6 +3,8 @@ import { WaitingError, Worker, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { createCopyTableProcessor } from '../jobs/copy-table.js';
 import { createFinalizeProcessor } from '../jobs/finalize.js';
+import { createFollowProcessor } from '../jobs/follow.js';
+import { FOLLOW_JOB } from '../src/queue/contract.js';
 import { must, type Config } from '../src/config/config.js';
 import type { Logger } from '../src/core/log.js';
 import { connectRedis, disconnectRedis, workerRedisOptions } from '../src/queue/connection.js';
@@ -38,7 +40,8 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   const source: DataSource = await openSource(must(config.mysqlUrl, 'the MySQL source'), concurrency + 2);
   let target: DataSource;
   try {
-    target = await openTarget(must(config.databaseUrl, 'the PostgreSQL target'), concurrency + 2);
+    // Two more than the copies use: a follow job holds one for its lock and one for its batch.
+    target = await openTarget(must(config.databaseUrl, 'the PostgreSQL target'), concurrency + 4);
   } catch (error) {
     await closeAll(source);
     throw error;
@@ -103,8 +106,11 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
       await handBack([{ job, token }]);
       throw new WaitingError();
     };
+  // The copy queue holds a `--follow` run's follow job too (the parent of its copy jobs).
+  const copyTable = createCopyTableProcessor(context);
+  const follow = createFollowProcessor(context);
   const workers = [
-    new Worker(queues.copy, tracked(createCopyTableProcessor(context)), { ...common, concurrency }),
+    new Worker(queues.copy, tracked<unknown>((job: Job) => (job.name === FOLLOW_JOB ? follow(job) : copyTable(job))), { ...common, concurrency }),
     new Worker(queues.finalize, tracked(createFinalizeProcessor(context)), { ...common, concurrency: 1 }),
   ];
   let shuttingDown = false;

@@ -54,6 +54,7 @@ function addPlanOptions(command: Command): Command {
     .option('--batch-size <n>', 'rows per COPY write (default: 5000)', positiveInt)
     .addOption(new Option('--verify <method>', 'how finalize verifies each table: content checksums, row counts, or not at all (default: checksum)').choices([...VERIFY_METHODS]))
     .option('--allow-rejects', 'a run whose only differences are rejected rows still counts as verified (exit 0)')
+    .option('--follow', "follow the source's binary log after the copy (a live database), until `my2pg cutover` verifies and switches")
     // Type mapping of the tables my2pg creates (README: "Type mapping").
     .option('--type <mysql=pg>', "map a MySQL type to a PostgreSQL type, e.g. 'tinyint(1)=smallint' (repeatable)", collect)
     .option('--column-type <table.column=pg>', "map one column, e.g. 'users.bio=text' (repeatable)", collect)
@@ -167,6 +168,15 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .action(async (runId: string | undefined, options: { method: VerifyMethod; json?: boolean; config?: string }, command: Command) => {
       const { verifyCommand } = await statusCommands();
       result.exitCode = await verifyCommand(globalOverrides(command), runId, options, output);
+    });
+
+  addConfigOption(program.command('cutover [runId]'))
+    .description('switch a --follow run (default: the latest): freeze writes, drain the follower, finalize, verify every table; exit 0 go, 1 no-go, 2 nothing done')
+    .option('--wait', 'wait until the copy is complete and the follower is within 5 s of the source')
+    .option('--lock', "freeze the source's writes here (FLUSH TABLES WITH READ LOCK, else read_only) instead of checking that the application stopped")
+    .action(async (runId: string | undefined, options: { wait?: boolean; lock?: boolean; config?: string }, command: Command) => {
+      const { cutoverCommand } = await import('./cutover-command.js');
+      result.exitCode = await cutoverCommand(globalOverrides(command), runId, options, output);
     });
 
   addConfigOption(program.command('board'))

@@ -30,6 +30,8 @@ export interface PlanFlags {
   verify?: VerifyMethod;
   /** A run with rejected rows still counts as verified. */
   allowRejects?: boolean;
+  /** `--follow`: follow the source's binary log after the copy, until `my2pg cutover`. */
+  follow?: boolean;
   /** `--range-rows`: estimated rows per key-range job of a big table; 0 = never split. */
   rangeRows?: number;
   /** Tables copied at once by in-process workers (`run`, `demo`). */
@@ -202,6 +204,7 @@ export async function resolveRunSettings(
         targetSchema: schema,
         verify: flags.verify ?? file?.verify,
         allowRejects: flags.allowRejects ?? file?.allowRejects,
+        follow: Boolean(flags.follow),
         typeOverrides,
         columnTypeOverrides,
         enumMode: flags.enum ?? config.enumMode,

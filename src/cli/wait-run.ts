@@ -126,8 +126,16 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
   const stopWaiting = new AbortController();
   let settlement: RunSettlement | 'interrupted';
   try {
+    let followShownAt = 0;
     const waiting = waitForRun(queues, runId, ctx.refs, {
       outageMs: ctx.config.redisOutageMs,
+      follow: Boolean(run.options.follow),
+      // Every 10 s while it follows: where the follower stands (cutover from another terminal ends the wait).
+      onFollow: (f) => {
+        if (Date.now() - followShownAt < 10_000) return;
+        followShownAt = Date.now();
+        lane.write(`following: ${f.eventsApplied} events applied (${f.eventsPerSecond}/s), ${f.eventsPending} pending, lag ${f.lagSeconds} s; switch with: npx my2pg cutover ${runId}${schemaFlag(run)} --wait`);
+      },
       signal: stopWaiting.signal,
       onRedisTrouble: (error) => {
         if (error && !troubled) lane.write(`Redis is unreachable (${error.message}); still waiting, up to ${Math.round(ctx.config.redisOutageMs / 1000)} s`);
@@ -181,6 +189,8 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
   if (settlement.outcome === 'tables-failed') {
     for (const line of formatFailures(runId, finalTables, settlement.tables)) output.out(line);
     output.out(`run ${runId}: not verified; finalize waits until the failed tables are retried and complete (or stop the run and restore its constraints: npx my2pg cancel ${runId})`);
+  } else if (settlement.outcome === 'finalize-failed' && run.options.follow) {
+    output.out(`run ${runId}: the follower stopped: ${settlement.finalizeReason ?? 'unknown error'}`);
   } else if (settlement.outcome === 'finalize-failed') {
     output.out(`run ${runId}: finalize failed: ${settlement.finalizeReason ?? 'unknown error'}; after fixing it: npx my2pg retry ${runId} --wait`);
   } else {

@@ -54,6 +54,11 @@ export class ChangeApplier {
     private readonly keyOf: (table: string) => readonly string[],
   ) {}
 
+  /** Plans every followed table before the first batch: a batch's transaction then needs no second connection. */
+  async prepare(tables: Iterable<string>): Promise<void> {
+    for (const table of tables) await this.followed(table);
+  }
+
   private followed(table: string): Promise<FollowedTable> {
     let found = this.tables.get(table);
     if (!found) {

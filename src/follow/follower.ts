@@ -1,6 +1,7 @@
 import ZongJi from '@vlasky/zongji';
 import type { DataSource } from 'typeorm';
 import { PermanentError, TransientError } from '../core/errors.js';
+import { isPermanentError } from '../dialect/driver-errors.js';
 import { compareBinlogPositions, readBinlogPosition } from '../dialect/mysql/binlog.js';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
 import type { CopyTableInput } from '../copy/copy-plan.js';
@@ -137,6 +138,7 @@ class Follower {
 
   async run(): Promise<FollowEnd> {
     const { input } = this;
+    await this.applier.prepare(this.followed);
     await input.onLog?.(`following the binary log from ${this.applied.file}:${this.applied.position} (${this.followed.size} tables)`);
     let tick: NodeJS.Timeout | undefined;
     const ended = new Promise<FollowEnd>((resolve, reject) => {
@@ -364,5 +366,9 @@ function describeApplyFailure(error: unknown, table: string): Error {
     return new PermanentError(`table ${table} changed on the source while it was followed (${(error as Error).message}); the follower stopped for good. Start a new run to migrate the table as it is now`, { table, cause: error });
   }
   if (error instanceof PermanentError || error instanceof TransientError) return error;
+  // A value PostgreSQL refuses (out of range, too long, a constraint) stays refused however often it is tried.
+  if (isPermanentError(error)) {
+    return new PermanentError(`table ${table}: PostgreSQL refused a changed row (${(error as Error).message}); the follower stopped for good rather than skip it. Fix the row in MySQL or start a new run with a column type that holds it`, { table, cause: error });
+  }
   return new TransientError(`table ${table}: applying changes failed: ${(error as Error).message}`, { table, cause: error });
 }

@@ -4,7 +4,7 @@
  */
 import type { Job } from 'bullmq';
 import { rangeLabelOf } from '../state/job-ids.js';
-import { finalizeJobId, type CopyProgress, type FinalizeProgress } from './contract.js';
+import { finalizeJobId, followJobId, type CopyProgress, type FinalizeProgress, type FollowProgress } from './contract.js';
 import { jobIdsOf, type QueueHandles, type TableJobRef } from './run-queue.js';
 
 /** State of one table job during a wait. */
@@ -120,6 +120,10 @@ export async function waitForRun(
     onRedisTrouble?: (error: Error | null) => void;
     /** Stops the wait (it then rejects with the signal's reason). */
     signal?: AbortSignal;
+    /** A `--follow` run: it settles when its follow job ends (after cutover), not finalize. */
+    follow?: boolean;
+    /** A `--follow` run's follower progress, on each poll while it follows. */
+    onFollow?: (progress: FollowProgress) => void;
   } = {},
 ): Promise<RunSettlement> {
   const pollMs = options.pollMs ?? 500;
@@ -131,7 +135,7 @@ export async function waitForRun(
     options.signal?.throwIfAborted();
     let settlement: RunSettlement | undefined;
     try {
-      settlement = await pollRun(queues, runId, tables, completed, options.onTick);
+      settlement = await pollRun(queues, runId, tables, completed, options.onTick, options.follow ? options.onFollow ?? (() => undefined) : undefined);
       if (troubleSince !== undefined) options.onRedisTrouble?.(null);
       troubleSince = undefined;
     } catch (error) {
@@ -154,8 +158,12 @@ async function pollRun(
   tables: readonly TableJobRef[],
   completed: Map<string, TableJobState>,
   onTick: ((states: TableJobState[], finalize: FinalizeJobState) => void) | undefined,
+  /** Set for a `--follow` run: its follow job stands where finalize stands. */
+  onFollow?: (progress: FollowProgress) => void,
 ): Promise<RunSettlement | undefined> {
-  const finalize = await queues.finalize.getJob(finalizeJobId(runId));
+  const finalize = onFollow ? await queues.copy.getJob(followJobId(runId)) : await queues.finalize.getJob(finalizeJobId(runId));
+  const followProgress = finalize?.progress;
+  if (onFollow && typeof followProgress === 'object' && followProgress !== null && 'eventsApplied' in followProgress) onFollow(followProgress as unknown as FollowProgress);
   const finalizeState = finalize ? await finalize.getState() : 'missing';
   const polled = await readTableJobs(queues, tables.filter((t) => !completed.has(t.jobId)));
   for (const s of polled) if (s.state === 'completed') completed.set(s.jobId, s);

@@ -47,7 +47,7 @@ function run(command: string, args: string[]): Promise<void> {
 }
 
 // Small InnoDB files: install and start are well under a second. Both steps must agree on them.
-const SMALL_SERVER = ['--innodb-buffer-pool-size=64M', '--innodb-log-file-size=16M', '--skip-name-resolve'];
+const SMALL_SERVER = ['--innodb-buffer-pool-size=64M', '--innodb-log-file-size=16M', '--skip-name-resolve', '--character-set-server=utf8mb4', '--collation-server=utf8mb4_unicode_ci'];
 
 /**
  * Starts a throwaway MariaDB in a temp dir on a free port (like the private Redis in

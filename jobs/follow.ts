@@ -1,0 +1,96 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import { describeError, PermanentError } from '../src/core/errors.js';
+import { mysqlTlsOptions } from '../src/dialect/mysql/tls.js';
+import { followRun, type FollowEnd } from '../src/follow/follower.js';
+import { FOLLOW_JOB, followPayloadSchema } from '../src/queue/contract.js';
+import { RunCancelledError } from '../src/run/run-cancellation.js';
+import { getFollow, setFollowStatus } from '../src/state/follow-state.js';
+import { forgetRunCatalog, runCatalogOf } from '../src/state/run-catalog.js';
+import { listRunTables } from '../src/state/run-tables.js';
+import { NUL_POLICIES } from '../src/schema/nul-columns.js';
+import { ZERO_DATE_POLICIES } from '../src/vocabulary/type-families.js';
+import type { JobContext } from './context.js';
+import { validatePayload } from './validate-payload.js';
+
+/** The mysql2 options of the source's binary log connection, from the source DataSource's URL. */
+function sourceConnectionOf(source: DataSource): Record<string, unknown> {
+  const url = (source.options as { url?: string }).url;
+  if (!url) throw new PermanentError('the source has no URL to open its binary log connection with');
+  const parsed = new URL(url);
+  const ssl = mysqlTlsOptions(url);
+  return {
+    host: parsed.hostname,
+    port: parsed.port ? Number(parsed.port) : 3306,
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    ...(ssl ? { ssl } : {}),
+  };
+}
+
+/** The follow processor: applies the binary log from the run's last commit until cutover. */
+export function createFollowProcessor(context: JobContext) {
+  return async function processFollow(job: Job): Promise<{ ended: FollowEnd }> {
+    const payload = validatePayload(followPayloadSchema, job.data, FOLLOW_JOB);
+    const log = context.logger.child({ runId: payload.runId, table: '(follow)', jobId: job.id });
+    forgetRunCatalog(payload.runId);
+    const catalog = await runCatalogOf(context.source, context.target, payload.runId);
+    const run = catalog?.run;
+    if (!catalog || !run) throw new UnrecoverableError(`run ${payload.runId} is not recorded in this worker's target database`);
+    if (run.status === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
+    const follow = run.options.follow;
+    if (!follow) throw new UnrecoverableError(`run ${payload.runId} was not started with --follow`);
+    const nul = NUL_POLICIES.find((p) => p === run.options.nul) ?? 'strip';
+    const zeroDate = ZERO_DATE_POLICIES.find((p) => p === run.options.zeroDate) ?? 'null';
+    const tables = new Map(
+      (await listRunTables(context.target, payload.runId)).map((t) => [
+        t.tableName,
+        {
+          key: follow.keys[t.tableName] ?? [],
+          input: {
+            runId: payload.runId,
+            table: t.tableName,
+            targetTable: t.targetTable,
+            targetSchema: run.targetSchema,
+            columns: run.options.columns?.[t.tableName],
+            batchSize: run.options.batchSize ?? 10_000,
+            nul,
+            zeroDate,
+            where: run.options.where?.[t.tableName],
+            naming: run.options.naming,
+          },
+        },
+      ]),
+    );
+    await job.log(`attempt ${job.attemptsMade + 1}: following the binary log of ${run.sourceDatabase}`);
+    log.info({ attempt: job.attemptsMade + 1 }, 'follow started');
+    try {
+      const ended = await followRun({
+        runId: payload.runId,
+        source: context.source,
+        target: context.target,
+        catalog,
+        sourceConnection: sourceConnectionOf(context.source),
+        database: run.sourceDatabase,
+        tables,
+        signal: context.shutdown,
+        onProgress: (progress) => job.updateProgress(progress as unknown as object),
+        onLog: (line) => job.log(line).then(() => undefined),
+      });
+      await job.log(`follow ended: ${ended}`);
+      log.info({ ended }, 'follow ended');
+      return { ended };
+    } catch (error) {
+      const message = describeError(error);
+      log.error({ err: message }, 'follow failed');
+      await job.log(`failed: ${message}`).catch(() => undefined);
+      if (error instanceof PermanentError) {
+        // Kept for status and cutover: the follower stopped for good, and why.
+        const state = await getFollow(context.target, payload.runId).catch(() => null);
+        if (state && state.status !== 'stopped') await setFollowStatus(context.target, payload.runId, 'stopped', message).catch(() => undefined);
+        throw new UnrecoverableError(message);
+      }
+      throw error;
+    }
+  };
+}

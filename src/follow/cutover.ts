@@ -1,0 +1,117 @@
+import type { DataSource } from 'typeorm';
+import { describeError, UsageError } from '../core/errors.js';
+import { queryMysql, withMysqlConnection, type MysqlConnection } from '../dialect/mysql/connection.js';
+import { compareBinlogPositions, readBinlogPosition, type BinlogPosition } from '../dialect/mysql/binlog.js';
+import { finalizeRun, type FinalizeSummary } from '../finalize/finalize-run.js';
+import { getFollow, recordCutover, setFollowStatus } from '../state/follow-state.js';
+
+/** How the source's writes are frozen: a global read lock, read_only, or the operator's word (checked). */
+export type FreezeMethod = 'read-lock' | 'read-only' | 'checked-still';
+
+/** What a cutover did. */
+export interface CutoverOutcome {
+  go: boolean;
+  /** The source position drained to. */
+  position: BinlogPosition;
+  freeze: FreezeMethod;
+  /** Writes frozen, ms: from the freeze to the verdict (drain and finalize inside). */
+  frozenMs: number;
+  drainMs: number;
+  finalizeMs: number;
+  summary: FinalizeSummary;
+}
+
+export interface CutoverOptions {
+  /** Freeze writes here (`--lock`); without it, the application must have stopped writing. */
+  lock: boolean;
+  /** Without --lock: how long the position must stand still, ms. Default 2000. */
+  stillMs?: number;
+  /** How long the drain may take before cutover gives up (nothing finalized), ms. Default 120000. */
+  drainTimeoutMs?: number;
+  log: (line: string) => void | Promise<void>;
+}
+
+/**
+ * The switch of a `--follow` run, once its copy is complete and its follower close behind:
+ * freeze the source's writes, drain the follower to the source's final position, finalize
+ * (indexes, foreign keys, CHECKs, sequences from AUTO_INCREMENT now, alembic_version, checksum
+ * verification of every table) and decide go (verified) or no-go. On go the follower ends; on
+ * no-go it goes on following, and cutover can be run again. The freeze ends with it either way.
+ */
+export async function cutover(source: DataSource, target: DataSource, runId: string, options: CutoverOptions): Promise<CutoverOutcome> {
+  return withMysqlConnection(source, async (freezer) => {
+    const freeze = options.lock ? await lockWrites(freezer) : await checkStill(source, options.stillMs ?? 2000);
+    const frozenAt = Date.now();
+    try {
+      const position = await readBinlogPosition(source);
+      await options.log(`writes frozen (${describeFreeze(freeze)}); draining the follower to ${position.file}:${position.position}`);
+      await drainTo(target, runId, position, options.drainTimeoutMs ?? 120_000);
+      const drainMs = Date.now() - frozenAt;
+      await options.log(`drained in ${(drainMs / 1000).toFixed(1)} s; finalizing (indexes, foreign keys, sequences, verification of every table)`);
+      const finalizeStarted = Date.now();
+      const summary = await finalizeRun(source, target, runId, options.log);
+      const finalizeMs = Date.now() - finalizeStarted;
+      const go = summary.verified;
+      const frozenMs = Date.now() - frozenAt;
+      await recordCutover(target, runId, { go, file: position.file, position: position.position, freeze, frozenMs, drainMs, finalizeMs, at: new Date().toISOString(), problems: summary.problems });
+      // On go the follower ends (its job completes); on no-go it goes on following.
+      if (go) await setFollowStatus(target, runId, 'done');
+      return { go, position, freeze, frozenMs, drainMs, finalizeMs, summary };
+    } finally {
+      if (freeze !== 'checked-still') await unlockWrites(freezer, freeze);
+    }
+  });
+}
+
+function describeFreeze(freeze: FreezeMethod): string {
+  return freeze === 'read-lock' ? 'FLUSH TABLES WITH READ LOCK held by my2pg' : freeze === 'read-only' ? 'SET GLOBAL read_only = ON by my2pg' : 'the application stopped writing: the binary log position stood still';
+}
+
+/** `--lock`: a global read lock (RELOAD), else read_only (SUPER or READ_ONLY ADMIN); neither allowed is exit 2. */
+async function lockWrites(freezer: MysqlConnection): Promise<FreezeMethod> {
+  try {
+    await queryMysql(freezer, 'FLUSH TABLES WITH READ LOCK');
+    return 'read-lock';
+  } catch (lockError) {
+    try {
+      await queryMysql(freezer, 'SET GLOBAL read_only = ON');
+      return 'read-only';
+    } catch (readOnlyError) {
+      throw new UsageError(
+        `--lock could not freeze the source's writes: FLUSH TABLES WITH READ LOCK was refused (${describeError(lockError)}) and so was SET GLOBAL read_only = ON (${describeError(readOnlyError)}); grant RELOAD to the source user, or stop the application's writes and run cutover without --lock`,
+      );
+    }
+  }
+}
+
+async function unlockWrites(freezer: MysqlConnection, freeze: FreezeMethod): Promise<void> {
+  await queryMysql(freezer, freeze === 'read-lock' ? 'UNLOCK TABLES' : 'SET GLOBAL read_only = OFF');
+}
+
+/** Without --lock: the binary log must not move for `stillMs`, else the application is still writing (exit 2). */
+async function checkStill(source: DataSource, stillMs: number): Promise<FreezeMethod> {
+  const before = await readBinlogPosition(source);
+  await new Promise((resolve) => setTimeout(resolve, stillMs));
+  const after = await readBinlogPosition(source);
+  if (compareBinlogPositions(before, after) !== 0) {
+    throw new UsageError(
+      `the source is still being written (its binary log moved from ${before.file}:${before.position} to ${after.file}:${after.position} in ${(stillMs / 1000).toFixed(1)} s); stop the application's writes, or let my2pg freeze them with --lock; nothing was done`,
+    );
+  }
+  return 'checked-still';
+}
+
+/** Waits until the follower's last commit reaches `position`; a follower that stopped, or a drain past the timeout, is exit 2. */
+async function drainTo(target: DataSource, runId: string, position: BinlogPosition, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const state = await getFollow(target, runId);
+    if (!state) throw new UsageError(`run ${runId} has no follower`);
+    if (state.status === 'stopped') throw new UsageError(`the follower stopped: ${state.error ?? 'no reason recorded'}; nothing was done`);
+    if (compareBinlogPositions({ file: state.binlogFile, position: Number(state.binlogPosition) }, position) >= 0) return;
+    if (Date.now() - started > timeoutMs) {
+      throw new UsageError(`the follower did not reach ${position.file}:${position.position} within ${Math.round(timeoutMs / 1000)} s (it is at ${state.binlogFile}:${state.binlogPosition}); is a worker running? nothing was done, and writes are allowed again`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
