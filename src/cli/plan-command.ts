@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { redactUrl, type ConfigOverrides } from '../config/config.js';
 import { describeError, UsageError } from '../core/errors.js';
 import { describePlan, type PlanDocument } from '../run/plan-document.js';
-import { planRun } from '../run/plan-run.js';
+import { followProblemsOf } from '../follow/follow-start.js';
+import { planRun, sourceTableOf } from '../run/plan-run.js';
 import { tryPlan } from '../run/plan-trial.js';
 import type { Output } from './output.js';
 import { formatPlanMarkdown, formatPlanText } from './plan-output.js';
@@ -32,6 +33,7 @@ export async function planCommand(overrides: ConfigOverrides, flags: PlanCommand
         try {
           const plan = await planRun(source!, target, input, reading);
           const trial = await tryPlan(target, plan);
+          const followProblems = input.follow ? await followProblemsOf(source!, plan.planned.map((p) => sourceTableOf(plan, p))) : [];
           return await describePlan(source!, plan, trial, {
             sourceLabel: input.sourceLabel,
             targetLabel: redactUrl(config.databaseUrl ?? ''),
@@ -40,6 +42,7 @@ export async function planCommand(overrides: ConfigOverrides, flags: PlanCommand
             verify: input.verify ?? 'checksum',
             concurrency: flags.concurrency ?? 2,
             createsSchema: database !== undefined,
+            followProblems,
           });
         } catch (error) {
           // Exit 1 means blockers: anything else that stops the plan is exit 2, in one line.

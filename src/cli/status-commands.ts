@@ -15,6 +15,7 @@ import type { Output } from './output.js';
 import { buildReportRows, formatFailures, formatRunReport } from './report.js';
 import { describeRejectedRows } from './wait-run.js';
 import { schemaObjectsOf } from './schema-objects-report.js';
+import { readFollowStatus, formatFollowStatus } from './follow-status.js';
 import { jobRefs, resolveRun, withDatabases, withServices } from './command-services.js';
 
 /** `status`: per-table state from PostgreSQL and Redis. */
@@ -25,6 +26,7 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
     const queues = queuesFor(queuesOfRun(run.options));
     const tables = await listRunTables(target, run.id);
     const jobs = await readTableJobs(queues, jobRefs(run, tables));
+    const follow = await readFollowStatus(target, queues, run);
     if (flags.json) {
       const byTable = new Map(jobs.map((j) => [j.table, j]));
       const reportRows = new Map(buildReportRows(tables, run.summary).map((r) => [r.table, r]));
@@ -57,6 +59,8 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
             // Views, generated columns, CHECKs, and the triggers/routines/events not migrated.
             schemaObjects: schemaObjectsOf(run),
             summary: summaryWithTables(run.summary, tables),
+            // A --follow run's binary log follower: position, events applied, rate, lag.
+            follow,
           },
           null,
           2,
@@ -65,6 +69,7 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
     } else {
       output.out(formatRunReport(run, tables, jobs, { jobColumns: true }));
       for (const line of formatFailures(run.id, tables, jobs)) output.out(line);
+      if (follow) output.out(formatFollowStatus(follow, run.id));
       const rejected = tables.reduce((n, t) => n + (t.rejectedRows ?? 0), 0);
       for (const line of await describeRejectedRows(target, run.id, rejected)) output.out(line);
     }

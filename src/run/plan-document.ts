@@ -152,9 +152,19 @@ export async function describePlan(
   source: DataSource,
   plan: RunPlan,
   trial: PlanTrial,
-  context: { sourceLabel: string; targetLabel: string; reading: Exclude<PlanReading, 'run'>; where?: Record<string, string> | undefined; verify: string; concurrency: number; createsSchema?: boolean },
+  context: {
+    sourceLabel: string;
+    targetLabel: string;
+    reading: Exclude<PlanReading, 'run'>;
+    where?: Record<string, string> | undefined;
+    verify: string;
+    concurrency: number;
+    createsSchema?: boolean;
+    /** `--follow`: the preconditions of following that the source does not meet (each a blocker). */
+    followProblems?: readonly { message: string }[];
+  },
 ): Promise<PlanDocument> {
-  const runHazards: Hazard[] = [];
+  const runHazards: Hazard[] = (context.followProblems ?? []).map((p) => ({ kind: 'follow-precondition', column: null, count: null, blocking: true, fix: p.message }));
   const objects: PlanObject[] = [];
   if (!plan.schemaState.exists && context.createsSchema) {
     objects.push({ kind: 'schema', name: plan.schema, action: 'create', reason: "the migration file's databases name it, so run creates it", blocking: false });

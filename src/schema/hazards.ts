@@ -32,7 +32,9 @@ type HazardKind =
   | 'generated-target-column'
   | 'no-primary-key'
   | 'target-schema-missing'
-  | 'ddl-refused';
+  | 'ddl-refused'
+  /** `--follow`: a precondition of following the binary log the source does not meet. */
+  | 'follow-precondition';
 
 export interface Hazard {
   kind: HazardKind;

@@ -63,9 +63,9 @@ export async function queueNamesOf(sandbox: Sandbox, schema = 'public'): Promise
   }
 }
 
-/** The copy queue of a sandbox's target, on `redisUrl` (the sandbox's by default). */
-export async function copyQueue(sandbox: Sandbox, redisUrl = sandbox.redisUrl): Promise<Queue & { closeAll(): Promise<void> }> {
-  const names = await queueNamesOf(sandbox);
+/** The copy queue of a sandbox's target schema, on `redisUrl` (the sandbox's by default). */
+export async function copyQueue(sandbox: Sandbox, redisUrl = sandbox.redisUrl, schema = 'public'): Promise<Queue & { closeAll(): Promise<void> }> {
+  const names = await queueNamesOf(sandbox, schema);
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 100, 1000) });
   connection.on('error', () => undefined);
   const queue = new Queue(names.copy, { connection, prefix: sandbox.prefix });

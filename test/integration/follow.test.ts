@@ -1,0 +1,326 @@
+/**
+ * `--follow` and `cutover` on a private MariaDB with the binary log on: an application writes
+ * during the copy and after it, and the target ends equal to MySQL's final state; a killed
+ * follow worker is taken over with nothing applied twice; DDL stops the follower; each missing
+ * precondition is its own exit 2 with nothing enqueued.
+ */
+import type { ChildProcess } from 'node:child_process';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { followJobId } from '../../src/queue/contract.js';
+import { compareCanonical, expectSidesEqual, type Databases } from '../helpers/compare.js';
+import { copyQueue, keysOfPrefix, startRun, stopProcess, waitUntil } from '../helpers/faults.js';
+import { startPrivateMariadb, type PrivateMariadb } from '../helpers/private-mariadb.js';
+import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
+
+let sandbox: Sandbox;
+let server: PrivateMariadb;
+
+/** A database of the private server, and the environment of a my2pg process copying it into `schema`. */
+function envOf(database: string, schema: string): NodeJS.ProcessEnv {
+  return { MYSQL_URL: `${server.url}${database}`, MY2PG_SCHEMA: schema, MY2PG_STALLED_INTERVAL_MS: '1000', MY2PG_LOCK_DURATION_MS: '3000' };
+}
+
+async function connect(database?: string): Promise<mysql.Connection> {
+  return mysql.createConnection({ uri: `${server.url}${database ?? ''}`, multipleStatements: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, charset: 'utf8mb4' });
+}
+
+/** Both sides of a test: the private server's database and the sandbox's PostgreSQL. */
+function sides(database: string): Databases {
+  return { mysql: () => connect(database), pg: () => sandbox.pg() };
+}
+
+async function startWorker(database: string, schema: string): Promise<ChildProcess & { output: () => string }> {
+  const worker = sandbox.worker(['--concurrency', '2'], { ...envOf(database, schema), MY2PG_LOG_LEVEL: 'info', MY2PG_LOG_FORMAT: 'json' });
+  await waitForOutput(worker, /workers ready/);
+  return worker;
+}
+
+/** Reads the follow job's state and progress. */
+async function followJob(runId: string, schema: string): Promise<{ state: string; progress: Record<string, number>; failedReason: string | undefined; processedBy: string | undefined }> {
+  const queue = await copyQueue(sandbox, sandbox.redisUrl, schema);
+  try {
+    const job = await queue.getJob(followJobId(runId));
+    return { state: job ? await job.getState() : 'missing', progress: (job?.progress ?? {}) as Record<string, number>, failedReason: job?.failedReason, processedBy: (job as unknown as { processedBy?: string })?.processedBy };
+  } finally {
+    await queue.closeAll();
+  }
+}
+
+/** Runs random application writes until stopped; returns how many statements it ran. */
+function applicationWriter(database: string, step: (my: mysql.Connection, i: number) => Promise<void>): { stop: () => Promise<number>; count: () => number } {
+  let running = true;
+  let n = 0;
+  const done = (async () => {
+    const my = await connect(database);
+    try {
+      while (running) {
+        await step(my, n);
+        n += 1;
+      }
+    } finally {
+      await my.end();
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return n;
+    },
+    count: () => n,
+  };
+}
+
+beforeAll(async () => {
+  sandbox = await createSandbox('follow');
+  server = await startPrivateMariadb({ serverId: 11 });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await sandbox?.dispose();
+});
+
+describe('start --follow, then cutover', () => {
+  test('an application writing during the copy and after it: cutover --wait goes, every table equals MySQL, sequences continue', async () => {
+    const admin = await connect();
+    await admin.query(`CREATE DATABASE shop CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; USE shop;
+      CREATE TABLE accounts (
+        id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        email VARCHAR(100) NOT NULL UNIQUE,
+        big BIGINT UNSIGNED NOT NULL,
+        profile JSON NULL,
+        seen DATETIME(6) NULL,
+        note VARCHAR(100) NULL,
+        counter INT NOT NULL DEFAULT 0);
+      CREATE TABLE orders (
+        id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        account_id BIGINT UNSIGNED NOT NULL,
+        total DECIMAL(12,2) NOT NULL,
+        placed DATETIME(6) NOT NULL,
+        FOREIGN KEY (account_id) REFERENCES accounts (id));
+      CREATE TABLE tags (code VARCHAR(20) NOT NULL, lang CHAR(2) NOT NULL, label VARCHAR(50) NULL, UNIQUE KEY (code, lang));
+      INSERT INTO accounts (email, big, profile, seen, note)
+        SELECT CONCAT('a', seq, '@example.com'), 18446744073709551615 - seq, JSON_OBJECT('n', seq, 'tags', JSON_ARRAY('x', seq)), '2024-02-29 23:59:59.999999' - INTERVAL seq SECOND, CONCAT('note ', seq, ' 😀') FROM seq_1_to_3000;
+      INSERT INTO orders (account_id, total, placed) SELECT 1 + seq % 3000, seq / 7, '2024-01-01 00:00:00.000001' + INTERVAL seq MINUTE FROM seq_1_to_150000;
+      INSERT INTO tags SELECT CONCAT('t', seq), IF(seq % 2, 'en', 'ko'), CONCAT('label ', seq) FROM seq_1_to_500;`);
+    await admin.end();
+    const env = envOf('shop', 'public');
+    const workers = [await startWorker('shop', 'public'), await startWorker('shop', 'public')];
+    const runId = await startRun(sandbox, ['--follow', '--batch-size', '500', '--range-rows', '0'], env);
+
+    // The writer starts while orders (150,000 rows) is still being copied.
+    const writer = applicationWriter('shop', async (my, i) => {
+      const id = 1 + ((i * 37) % 3000);
+      switch (i % 6) {
+        case 0:
+          await my.query('INSERT INTO accounts (email, big, profile, seen, note) VALUES (?, ?, ?, NOW(6), ?)', [`new${i}@example.com`, '18446744073709551614', JSON.stringify({ i, s: 'ünï 😀' }), `written ${i} 🚀`]);
+          break;
+        case 1:
+          await my.query('UPDATE accounts SET counter = counter + 1, seen = NOW(6), profile = JSON_SET(COALESCE(profile, JSON_OBJECT()), "$.i", ?) WHERE id = ?', [i, id]);
+          break;
+        case 2:
+          await my.query('INSERT INTO orders (account_id, total, placed) VALUES (?, ?, NOW(6))', [id, (i % 1000) / 4]);
+          break;
+        case 3:
+          await my.query('DELETE FROM orders WHERE id = ?', [1 + ((i * 101) % 150000)]);
+          break;
+        case 4:
+          // A primary-key change: the row moves to a new key.
+          await my.query('UPDATE orders SET id = id + 1000000 WHERE id = ?', [1 + ((i * 53) % 150000)]);
+          break;
+        default:
+          await my.query('UPDATE tags SET label = CONCAT(label, ?), code = IF(code LIKE ?, CONCAT(code, ?), code) WHERE code = ? AND lang = ?', ['+', '%0', 'x', `t${1 + (i % 500)}`, i % 2 ? 'en' : 'ko']);
+      }
+    });
+    // Proof that the writer wrote while a table's copy ran: orders' job was active after writes began.
+    const queue = await copyQueue(sandbox, sandbox.redisUrl, 'public');
+    let wroteDuringCopy = false;
+    try {
+      await waitUntil('writes while orders is copied', async () => {
+        const job = await queue.getJob(`${runId}.orders`);
+        const state = job ? await job.getState() : 'missing';
+        if (state === 'active' && writer.count() > 20) wroteDuringCopy = true;
+        return wroteDuringCopy || state === 'completed';
+      }, 60_000, 20);
+    } finally {
+      await queue.closeAll();
+    }
+    expect(wroteDuringCopy, 'the writer must write while orders is being copied').toBe(true);
+    // And after the copy, while the follower applies.
+    await waitUntil('the follower to apply events', async () => {
+      const f = await followJob(runId, 'public');
+      return f.state === 'active' && (f.progress.eventsApplied ?? 0) > 100;
+    }, 90_000, 200);
+    await new Promise((r) => setTimeout(r, 1500));
+    const writes = await writer.stop();
+    expect(writes).toBeGreaterThan(200);
+
+    const status = await sandbox.cli(['status', runId, '--json'], env);
+    expect(status.code, status.stderr).toBe(0);
+    const follow = JSON.parse(status.stdout).follow;
+    expect(follow.status).toBe('following');
+    expect(follow.eventsApplied).toBeGreaterThan(0);
+    expect(typeof follow.lagSeconds).toBe('number');
+
+    const cut = await sandbox.cli(['cutover', runId, '--wait'], env, 180_000);
+    expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+    expect(cut.stdout).toMatch(/cutover: GO.*writes frozen for \d+\.\d s/);
+
+    expect(await expectSidesEqual(sides('shop'), [
+      { table: 'accounts', columns: ['id', 'email', 'big', 'note', 'counter'] },
+      { table: 'orders', columns: ['id', 'account_id', 'total'] },
+      { table: 'tags', columns: ['code', 'lang', 'label'], key: ['code', 'lang'] },
+    ])).toEqual(expect.objectContaining({ accounts: expect.any(Number), orders: expect.any(Number), tags: 500 }));
+    // Every value of every table, JSON and DATETIME(6) included, in a canonical form each side prints alike.
+    const canonical = await compareCanonical(sides('shop'));
+    expect(canonical.differences).toEqual([]);
+    expect(canonical.tables).toBe(3);
+    // Sequences continue from MySQL's AUTO_INCREMENT at the switch; the FK is back.
+    const my = await connect('shop');
+    const pgc = await sandbox.pg();
+    try {
+      const [[next]] = (await my.query(`SELECT AUTO_INCREMENT AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders'`)) as unknown as [[{ n: string }]];
+      const inserted = await pgc.query(`INSERT INTO orders (account_id, total, placed) VALUES (1, 1, now()) RETURNING id`);
+      expect(String(inserted.rows[0].id)).toBe(String(next.n));
+      const fk = await pgc.query(`SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'f'`);
+      expect(fk.rows[0].n).toBe(1);
+    } finally {
+      await my.end();
+      await pgc.end();
+    }
+    // The follower ended with the switch; a second cutover says so and changes nothing.
+    await waitUntil('the follow job to complete', async () => (await followJob(runId, 'public')).state === 'completed', 30_000, 200);
+    const again = await sandbox.cli(['cutover', runId], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/already cut over/);
+    for (const w of workers) await stopProcess(w);
+  }, 300_000);
+
+  test('the follow worker SIGKILLed mid-stream: another takes over, nothing applied twice, cutover --lock goes', async () => {
+    const admin = await connect();
+    await admin.query(`CREATE DATABASE counters; USE counters;
+      CREATE TABLE hits (id INT NOT NULL PRIMARY KEY, n INT NOT NULL DEFAULT 0, touched DATETIME(6) NULL);
+      INSERT INTO hits (id) SELECT seq FROM seq_1_to_2000;`);
+    await admin.end();
+    const pgc = await sandbox.pg();
+    await pgc.query('CREATE SCHEMA kill');
+    await pgc.end();
+    const env = envOf('counters', 'kill');
+    const first = await startWorker('counters', 'kill');
+    const runId = await startRun(sandbox, ['--follow', '--schema', 'kill'], env);
+    // Each write adds 1 to one row's counter (and every 50th adds 1 to a hundred rows at once):
+    // a change applied twice, or skipped, would leave a counter different from MySQL's.
+    const writer = applicationWriter('counters', async (my, i) => {
+      if (i % 50 === 0) await my.query('UPDATE hits SET n = n + 1, touched = NOW(6) WHERE id BETWEEN ? AND ?', [(i % 1900) + 1, (i % 1900) + 100]);
+      else await my.query('UPDATE hits SET n = n + 1, touched = NOW(6) WHERE id = ?', [1 + ((i * 7919) % 2000)]);
+    });
+    await waitUntil('the first worker to follow', async () => {
+      const f = await followJob(runId, 'kill');
+      return f.state === 'active' && (f.progress.eventsApplied ?? 0) > 50;
+    }, 60_000, 100);
+    const second = await startWorker('counters', 'kill');
+    first.kill('SIGKILL');
+    const appliedAtKill = Number((await followJob(runId, 'kill')).progress.eventsApplied);
+    // The second worker takes the job once the killed one's lock expires.
+    await waitUntil('the second worker to take the follow job over', async () => {
+      const f = await followJob(runId, 'kill');
+      return f.state === 'active' && Number(f.progress.eventsApplied) > appliedAtKill + 50;
+    }, 60_000, 200);
+    expect(second.output()).toMatch(/follow started/);
+    const writes = await writer.stop();
+    expect(writes).toBeGreaterThan(100);
+    const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 180_000);
+    expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+    expect(cut.stderr).toMatch(/FLUSH TABLES WITH READ LOCK/);
+    expect(await expectSidesEqual(sides('counters'), { table: 'hits', columns: ['id', 'n'], schema: 'kill' })).toEqual({ hits: 2000 });
+    const canonical = await compareCanonical(sides('counters'), { schema: 'kill' });
+    expect(canonical.differences).toEqual([]);
+    expect(canonical.tables).toBe(1);
+    await stopProcess(second);
+  }, 300_000);
+
+  test('ALTER TABLE on a followed table stops the follower for good, naming it; cutover refuses', async () => {
+    const admin = await connect();
+    await admin.query(`CREATE DATABASE ddl; USE ddl; CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t VALUES (1, 'a'), (2, 'b');`);
+    const pgc = await sandbox.pg();
+    await pgc.query('CREATE SCHEMA ddl');
+    const env = envOf('ddl', 'ddl');
+    const worker = await startWorker('ddl', 'ddl');
+    const runId = await startRun(sandbox, ['--follow', '--schema', 'ddl'], env);
+    await waitUntil('the follower to start', async () => (await followJob(runId, 'ddl')).state === 'active', 60_000, 100);
+    await admin.query(`INSERT INTO t VALUES (3, 'c')`);
+    await waitUntil('the insert to arrive', async () => (await pgc.query('SELECT count(*)::int AS n FROM ddl.t')).rows[0].n === 3, 30_000, 100);
+    await admin.query(`ALTER TABLE t ADD COLUMN w INT; INSERT INTO t VALUES (4, 'd', 4)`);
+    const failed = await waitUntil('the follow job to fail', async () => {
+      const f = await followJob(runId, 'ddl');
+      return f.state === 'failed' ? f : undefined;
+    }, 30_000, 100);
+    expect(failed.failedReason).toMatch(/ALTER TABLE on followed table t .*ALTER TABLE t ADD COLUMN w INT/);
+    // Nothing past the statement was applied.
+    expect((await pgc.query('SELECT count(*)::int AS n FROM ddl.t')).rows[0].n).toBe(3);
+    const status = await sandbox.cli(['status', runId], env);
+    expect(status.stdout + status.stderr).toMatch(/follow: stopped.*ALTER TABLE on followed table t/);
+    const cut = await sandbox.cli(['cutover', runId], env);
+    expect(cut.code).toBe(2);
+    expect(cut.stderr).toMatch(/stopped for good: ALTER TABLE on followed table t/);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 120_000);
+});
+
+describe('preconditions of --follow', () => {
+  async function refused(database: string, env: NodeJS.ProcessEnv, pattern: RegExp): Promise<void> {
+    const pgc = await sandbox.pg();
+    const runsBefore = (await pgc.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'my2pg'`)).rows[0].n > 0 ? (await pgc.query('SELECT count(*)::int AS n FROM my2pg.runs')).rows[0].n : 0;
+    // The keys of the `pre` schema's queues (named copy.<database>.<schema>.<id>).
+    const preKeys = async (): Promise<string[]> => (await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).filter((k) => k.includes('.pre.'));
+    const keysBefore = (await preKeys()).length;
+    const result = await sandbox.cli(['start', '--follow', '--schema', 'pre'], env);
+    expect(result.code, `${database}: ${result.stdout}${result.stderr}`).toBe(2);
+    expect(result.stderr).toMatch(pattern);
+    expect(result.stderr).toMatch(/nothing was started/);
+    const runsAfter = (await pgc.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'my2pg'`)).rows[0].n > 0 ? (await pgc.query('SELECT count(*)::int AS n FROM my2pg.runs')).rows[0].n : 0;
+    expect(runsAfter).toBe(runsBefore);
+    expect((await preKeys()).length).toBe(keysBefore);
+    const tables = await pgc.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'pre'`);
+    expect(tables.rows[0].n).toBe(0);
+    await pgc.end();
+  }
+
+  test('binary log off, STATEMENT format, MINIMAL image, a table without a key, no replication grants: each exit 2 with its own line', async () => {
+    const pgc = await sandbox.pg();
+    await pgc.query('CREATE SCHEMA IF NOT EXISTS pre');
+    await pgc.end();
+    const admin = await connect();
+    await admin.query(`CREATE DATABASE pre; USE pre; CREATE TABLE keyed (id INT PRIMARY KEY); INSERT INTO keyed VALUES (1);
+      CREATE USER 'app'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON *.* TO 'app'@'%';`);
+    // The shared MariaDB runs with the binary log off.
+    const shared = await mysql.createConnection({ uri: sandbox.mysqlUrl });
+    await shared.query('CREATE TABLE keyed (id INT PRIMARY KEY)');
+    await shared.end();
+    await refused('shared', { MYSQL_URL: sandbox.mysqlUrl }, /binary log is off on the source/);
+    try {
+      await admin.query(`SET GLOBAL binlog_format = 'STATEMENT'`);
+      await refused('pre', envOf('pre', 'pre'), /binary log format is STATEMENT on the source, following needs ROW/);
+    } finally {
+      await admin.query(`SET GLOBAL binlog_format = 'ROW'`);
+    }
+    try {
+      await admin.query(`SET GLOBAL binlog_row_image = 'MINIMAL'`);
+      await refused('pre', envOf('pre', 'pre'), /binary log row image is MINIMAL on the source, following needs FULL/);
+    } finally {
+      await admin.query(`SET GLOBAL binlog_row_image = 'FULL'`);
+    }
+    await refused('pre', { MYSQL_URL: `mysql://app:pw@127.0.0.1:${server.port}/pre` }, /lacks REPLICATION SLAVE and REPLICATION CLIENT/);
+    await admin.query(`CREATE TABLE pre.loose (a INT, b VARCHAR(10), UNIQUE KEY (a))`);
+    await refused('pre', envOf('pre', 'pre'), /table loose has no primary key and no NOT NULL unique key/);
+    // `plan --follow` lists the same problem, as a blocker.
+    const plan = await sandbox.cli(['plan', '--follow', '--schema', 'pre'], envOf('pre', 'pre'));
+    expect(plan.code, plan.stdout + plan.stderr).toBe(1);
+    expect(plan.stdout).toMatch(/table loose has no primary key and no NOT NULL unique key/);
+    await admin.end();
+  }, 120_000);
+});
