@@ -6,7 +6,7 @@ import { finalizeRun, type FinalizeSummary } from '../finalize/finalize-run.js';
 import { getFollow, recordCutover, setFollowStatus } from '../state/follow-state.js';
 
 /** How the source's writes are frozen: a global read lock, read_only, or the operator's word (checked). */
-export type FreezeMethod = 'read-lock' | 'read-only' | 'checked-still';
+type FreezeMethod = 'read-lock' | 'read-only' | 'checked-still';
 
 /** What a cutover did. */
 export interface CutoverOutcome {

@@ -19,7 +19,7 @@ export interface FollowStart {
 const SLOW_COPY_BYTES_PER_SECOND = 5 * 1024 * 1024;
 
 /** The copy's duration as the retention check assumes it: the tables' bytes at a slow rate. */
-export function estimatedCopySeconds(tables: readonly SourceTable[]): number {
+function estimatedCopySeconds(tables: readonly SourceTable[]): number {
   return Math.ceil(tables.reduce((sum, t) => sum + (t.dataBytes ?? 0), 0) / SLOW_COPY_BYTES_PER_SECOND);
 }
 
