@@ -23,8 +23,13 @@ import type { RunCatalog } from '../state/run-catalog.js';
  * read after its last event, the target ends equal to the source once the log is drained.
  */
 
-/** One changed row's key as the binary log gives it (numbers, strings, bytes), column by column in key order. */
-export type ChangedKey = readonly (string | number | Buffer)[];
+/** A value as PostgreSQL printed it (a key read back from the target), not as the binary log gave it. */
+export class TargetText {
+  constructor(readonly text: string) {}
+}
+
+/** One changed row's key, column by column in key order: as the binary log gives it (numbers, strings, bytes), or read back from the target. */
+export type ChangedKey = readonly (string | number | Buffer | TargetText)[];
 
 /** A followed table's copy plan, its key's place among the copied columns, and the key's PostgreSQL types. */
 interface FollowedTable {
@@ -100,21 +105,31 @@ export class ChangeApplier {
   private async deleteKeys(pg: PoolClient, followed: FollowedTable, keys: readonly ChangedKey[]): Promise<void> {
     const { plan, keyPairs, keyTypes } = followed;
     // Each key value through its column's converter: the text the copy would have written.
-    const columns = keyPairs.map((pairIndex, k) => keys.map((key) => plan.pairs[pairIndex]!.convert(sourceValueOf(key[k]!))));
-    const names = keyPairs.map((i) => quotePg(plan.pairs[i]!.target.name));
-    const unnest = columns.map((_, k) => `$${k + 1}::text[]`).join(', ');
-    const casts = names.map((_, k) => `u.k${k}::${keyTypes[k]}`);
-    const alias = names.map((_, k) => `k${k}`).join(', ');
-    await pg.query(
-      `DELETE FROM ONLY ${plan.target} AS t WHERE (${names.map((n) => `t.${n}`).join(', ')}) IN (SELECT ${casts.join(', ')} FROM unnest(${unnest}) AS u(${alias}))`,
-      columns,
-    );
+    await deleteMatching(pg, plan, keyPairs, keyTypes, keys, []);
+  }
+
+  /**
+   * A change MySQL made by a foreign key's ON DELETE/ON UPDATE action is not in the binary log:
+   * removes the target rows of `table` whose `columns` hold one of these (old) values, and
+   * returns their keys, to be read again from the source like any changed key, with the values
+   * of `returning` (columns its own cascading children reference).
+   */
+  async removeReferencing(pg: PoolClient, table: string, columns: readonly string[], values: readonly ChangedKey[], returning: readonly string[]): Promise<{ key: ChangedKey; returned: TargetText[] }[]> {
+    const followed = await this.followed(table);
+    const { plan, keyPairs } = followed;
+    const pairsOf = (names: readonly string[]): number[] => names.map((column) => plan.pairs.findIndex((p) => p.source.name === column)).filter((i) => i >= 0);
+    const matchPairs = pairsOf(columns);
+    if (matchPairs.length !== columns.length) return [];
+    const returnPairs = [...keyPairs, ...pairsOf(returning)];
+    const rows = await deleteMatching(pg, plan, matchPairs, matchPairs.map((i) => plan.pairs[i]!.target.formattedType), values, returnPairs);
+    return rows.map((row) => ({ key: row.slice(0, keyPairs.length).map((v) => new TargetText(v)), returned: row.slice(keyPairs.length).map((v) => new TargetText(v)) }));
   }
 
   private async copyCurrentRows(pg: PoolClient, followed: FollowedTable, keys: readonly ChangedKey[]): Promise<number> {
     const { plan, keyPairs, where } = followed;
     const keyColumns = keyPairs.map((i) => quoteMysql(plan.pairs[i]!.source.name));
-    const literals = keys.map((key) => (key.length === 1 ? escapeMysql(key[0]) : `(${key.map((v) => escapeMysql(v)).join(', ')})`));
+    const literal = (value: ChangedKey[number], k: number): string => (value instanceof TargetText ? targetTextLiteral(value.text, plan.pairs[keyPairs[k]!]!.target.typeName) : escapeMysql(value));
+    const literals = keys.map((key) => (key.length === 1 ? literal(key[0]!, 0) : `(${key.map(literal).join(', ')})`));
     const condition = `${keyColumns.length === 1 ? keyColumns[0] : `(${keyColumns.join(', ')})`} IN (${literals.join(', ')})`;
     const sql = `SELECT ${plan.pairs.map((p) => selectExpression(p.source)).join(', ')} FROM ${quoteMysql(plan.sourceTable.name)}${mysqlWhere([condition], where)}`;
     const encoder = new CopyRowEncoder(
@@ -138,4 +153,36 @@ export class ChangeApplier {
 /** A key value from the binary log as the converters take it (numbers as their decimal text). */
 function sourceValueOf(value: string | number | Buffer): SourceValue {
   return typeof value === 'number' ? String(value) : value;
+}
+
+/** A value PostgreSQL printed, as a MySQL literal: bytea's hex as bytes, booleans as 1/0, the rest as text MySQL compares. */
+function targetTextLiteral(text: string, typeName: string): string {
+  if (typeName === 'bytea' && text.startsWith('\\x')) return escapeMysql(Buffer.from(text.slice(2), 'hex'));
+  if (typeName === 'bool') return text === 't' ? '1' : '0';
+  return escapeMysql(text);
+}
+
+/**
+ * Deletes the target rows whose columns (`match`, indexes in plan.pairs) hold one of `values`,
+ * each value converted as the copy converts it (or taken as PostgreSQL printed it); returns
+ * the deleted rows' `returning` columns as text.
+ */
+async function deleteMatching(pg: PoolClient, plan: TableCopyPlan, match: readonly number[], types: readonly string[], values: readonly ChangedKey[], returning: readonly number[]): Promise<string[][]> {
+  const columns = match.map((pairIndex, k) =>
+    values.map((key) => {
+      const value = key[k]!;
+      return value instanceof TargetText ? value.text : plan.pairs[pairIndex]!.convert(sourceValueOf(value));
+    }),
+  );
+  const names = match.map((i) => quotePg(plan.pairs[i]!.target.name));
+  const unnest = columns.map((_, k) => `$${k + 1}::text[]`).join(', ');
+  const casts = names.map((_, k) => `u.k${k}::${types[k]}`);
+  const alias = names.map((_, k) => `k${k}`).join(', ');
+  const back = returning.length > 0 ? ` RETURNING ${returning.map((i) => `t.${quotePg(plan.pairs[i]!.target.name)}::text`).join(', ')}` : '';
+  const result = await pg.query<string[]>({
+    text: `DELETE FROM ONLY ${plan.target} AS t WHERE (${names.map((n) => `t.${n}`).join(', ')}) IN (SELECT ${casts.join(', ')} FROM unnest(${unnest}) AS u(${alias}))${back}`,
+    values: columns,
+    rowMode: 'array',
+  });
+  return result.rows;
 }

@@ -8,6 +8,7 @@ import type { CopyTableInput } from '../copy/copy-plan.js';
 import { recordAppliedBatch, getFollow, setFollowStatus, type FollowPosition } from '../state/follow-state.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 import { ChangeApplier, type ChangedKey } from './apply-changes.js';
+import { cascadingKeysOf, type CascadingKey } from './cascades.js';
 import { ddlOnFollowedTable } from './ddl-statement.js';
 
 /** What the follow job reports (Bull Board shows it as is; status reads it). */
@@ -107,6 +108,10 @@ class Follower {
   private readonly followed: Set<string>;
   /** Changed keys by table, each once (the JSON of its values). */
   private pending = new Map<string, Map<string, ChangedKey>>();
+  /** Rows MySQL changed through a foreign key's action (not in the binary log): the referencing table and columns, and the old values. */
+  private pendingCascades = new Map<string, { key: CascadingKey; values: Map<string, ChangedKey> }>();
+  /** Per followed table, the foreign keys of followed tables that reference it with an action that changes rows. */
+  private cascades = new Map<string, CascadingKey[]>();
   private pendingEvents = 0;
   private pendingKeys = 0;
   /** Source time of the oldest and newest event not yet applied. */
@@ -139,6 +144,7 @@ class Follower {
   async run(): Promise<FollowEnd> {
     const { input } = this;
     await this.applier.prepare(this.followed);
+    this.cascades = cascadingKeysOf((await input.catalog.sourceCatalog()).tables, this.followed);
     await input.onLog?.(`following the binary log from ${this.applied.file}:${this.applied.position} (${this.followed.size} tables)`);
     let tick: NodeJS.Timeout | undefined;
     const ended = new Promise<FollowEnd>((resolve, reject) => {
@@ -214,19 +220,24 @@ class Follower {
     if (!keys) this.pending.set(table.tableName, (keys = new Map()));
     const add = (row: Record<string, unknown>): void => {
       const values = key.map((column) => row[column] as string | number | Buffer);
-      const text = JSON.stringify(values.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : v)));
+      const text = keyText(values);
       if (!keys.has(text)) {
         keys.set(text, values);
         this.pendingKeys += 1;
       }
     };
+    const cascades = this.cascades.get(table.tableName) ?? [];
     for (const row of event.rows ?? []) {
       if (name === 'updaterows') {
         const change = row as { before: Record<string, unknown>; after: Record<string, unknown> };
         // A key that changed: the old key's row goes, the new one's is written.
         add(change.before);
         add(change.after);
-      } else add(row as Record<string, unknown>);
+        for (const fk of cascades) if (fk.onUpdate && fk.parentColumns.some((c) => !sameValue(change.before[c], change.after[c]))) this.addCascade(fk, change.before);
+      } else {
+        add(row as Record<string, unknown>);
+        if (name === 'deleterows') for (const fk of cascades) if (fk.onDelete) this.addCascade(fk, row as Record<string, unknown>);
+      }
       this.pendingEvents += 1;
     }
     const at = event.timestamp;
@@ -237,6 +248,16 @@ class Follower {
       this.paused = true;
     }
     this.scheduleFlush();
+  }
+
+  /** The rows of `fk.child` that referenced this parent row's old values: MySQL changed them without a row event. */
+  private addCascade(fk: CascadingKey, parent: Record<string, unknown>): void {
+    const values = fk.parentColumns.map((c) => parent[c] as string | number | Buffer);
+    if (values.some((v) => v === null || v === undefined)) return;
+    const id = `${fk.child}\u0000${fk.childColumns.join('\u0000')}`;
+    let entry = this.pendingCascades.get(id);
+    if (!entry) this.pendingCascades.set(id, (entry = { key: fk, values: new Map() }));
+    entry.values.set(keyText(values), values);
   }
 
   /** A batch now when it is big, else within BATCH_WAIT_MS; one batch at a time. */
@@ -262,8 +283,9 @@ class Follower {
     const next = this.zongji?.options.filename && this.zongji.options.position ? { file: this.zongji.options.filename, position: this.zongji.options.position } : null;
     const moved = next !== null && compareBinlogPositions(next, this.applied) > 0;
     if (this.pendingEvents === 0 && !moved) return;
-    const batch = { tables: this.pending, events: this.pendingEvents, lastEventAt: this.newestPendingAt, next: next ?? this.applied };
+    const batch = { tables: this.pending, cascades: [...this.pendingCascades.values()], events: this.pendingEvents, lastEventAt: this.newestPendingAt, next: next ?? this.applied };
     this.pending = new Map();
+    this.pendingCascades = new Map();
     this.pendingEvents = 0;
     this.pendingKeys = 0;
     this.oldestPendingAt = null;
@@ -284,10 +306,11 @@ class Follower {
     );
   }
 
-  private async applyBatch(batch: { tables: Map<string, Map<string, ChangedKey>>; events: number; lastEventAt: number | null; next: FollowPosition }): Promise<void> {
+  private async applyBatch(batch: { tables: Map<string, Map<string, ChangedKey>>; cascades: { key: CascadingKey; values: Map<string, ChangedKey> }[]; events: number; lastEventAt: number | null; next: FollowPosition }): Promise<void> {
     await withPgClient(this.input.target, async (pg: PoolClient) => {
       await pg.query("BEGIN; SET LOCAL timezone = 'UTC'; SET LOCAL lock_timeout = '60s'");
       try {
+        await this.applyCascades(pg, batch.cascades, batch.tables);
         for (const [table, keys] of batch.tables) {
           try {
             await this.applier.apply(pg, table, [...keys.values()]);
@@ -304,6 +327,32 @@ class Follower {
     });
     this.applied = batch.next;
     this.eventsApplied += batch.events;
+  }
+
+  /**
+   * First, the rows foreign key actions changed: the target rows that referenced the old values
+   * go, and their keys join the batch, so that each is read again from MySQL (gone after ON
+   * DELETE CASCADE, with its new values after ON UPDATE CASCADE or SET NULL). Their own
+   * referencing rows follow, level by level.
+   */
+  private async applyCascades(pg: PoolClient, cascades: { key: CascadingKey; values: Map<string, ChangedKey> }[], tables: Map<string, Map<string, ChangedKey>>): Promise<void> {
+    let level = cascades.map((c) => ({ key: c.key, values: [...c.values.values()] }));
+    for (let depth = 0; level.length > 0 && depth < 16; depth++) {
+      const next: { key: CascadingKey; values: ChangedKey[] }[] = [];
+      for (const { key, values } of level) {
+        const below = this.cascades.get(key.child) ?? [];
+        const returning = [...new Set(below.flatMap((fk) => fk.parentColumns))];
+        const removed = await this.applier.removeReferencing(pg, key.child, key.childColumns, values, returning);
+        let keys = tables.get(key.child);
+        if (!keys) tables.set(key.child, (keys = new Map()));
+        for (const row of removed) keys.set(keyText(row.key), row.key);
+        for (const fk of below) {
+          const columns = fk.parentColumns.map((c) => returning.indexOf(c));
+          next.push({ key: fk, values: removed.map((row) => columns.map((i) => row.returned[i]!)) });
+        }
+      }
+      level = next.filter((n) => n.values.length > 0);
+    }
   }
 
   private stopForDdl(ddl: { verb: string; table: string }, event: ZongJiEvent): void {
@@ -356,6 +405,17 @@ class Follower {
     });
     return null;
   }
+}
+
+/** A key's values as one string, to hold each key once. */
+function keyText(values: ChangedKey): string {
+  return JSON.stringify(values.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : typeof v === 'object' ? `pg:${v.text}` : v)));
+}
+
+/** Whether two values of a row image are equal (bytes by content). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  return a === b;
 }
 
 /** A batch that failed on one table: a table changed under the follower is named as such. */

@@ -241,6 +241,43 @@ describe('start --follow, then cutover', () => {
     await stopProcess(second);
   }, 300_000);
 
+  test('rows MySQL changes through ON DELETE/ON UPDATE actions (absent from the binary log) end equal too', async () => {
+    const admin = await connect();
+    await admin.query(`CREATE DATABASE fk; USE fk;
+      CREATE TABLE parent (id INT PRIMARY KEY, name VARCHAR(20));
+      CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, note VARCHAR(20), FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE ON UPDATE CASCADE);
+      CREATE TABLE grandchild (id INT PRIMARY KEY, child_id INT NOT NULL, FOREIGN KEY (child_id) REFERENCES child (id) ON DELETE CASCADE);
+      CREATE TABLE loose (id INT PRIMARY KEY, parent_id INT NULL, FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE SET NULL ON UPDATE SET NULL);
+      INSERT INTO parent SELECT seq, CONCAT('p', seq) FROM seq_1_to_20;
+      INSERT INTO child SELECT seq, 1 + seq % 20, CONCAT('c', seq) FROM seq_1_to_200;
+      INSERT INTO grandchild SELECT seq, 1 + seq % 200 FROM seq_1_to_600;
+      INSERT INTO loose SELECT seq, 1 + seq % 20 FROM seq_1_to_100;`);
+    const pgc = await sandbox.pg();
+    await pgc.query('CREATE SCHEMA fk');
+    await pgc.end();
+    const env = envOf('fk', 'fk');
+    const worker = await startWorker('fk', 'fk');
+    const runId = await startRun(sandbox, ['--follow', '--schema', 'fk'], env);
+    await waitUntil('the follower to start', async () => (await followJob(runId, 'fk')).state === 'active', 60_000, 100);
+    // Sakila's and Magento's shapes: a parent deleted (children and grandchildren go, a loose
+    // reference becomes NULL) and a parent's key changed (children follow it).
+    await admin.query(`DELETE FROM fk.parent WHERE id = 1; UPDATE fk.parent SET id = 100 WHERE id = 2; UPDATE fk.child SET note = 'edited' WHERE id = 5; DELETE FROM fk.parent WHERE id IN (7, 8)`);
+    const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 120_000);
+    expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+    const canonical = await compareCanonical(sides('fk'), { schema: 'fk' });
+    expect(canonical.differences).toEqual([]);
+    expect(canonical.tables).toBe(4);
+    // The cascades did happen in MySQL, so equality means the follower repeated them.
+    const my = await connect('fk');
+    const [[counts]] = (await my.query(`SELECT (SELECT COUNT(*) FROM child WHERE parent_id = 100) AS moved, (SELECT COUNT(*) FROM loose WHERE parent_id IS NULL) AS nulled, (SELECT COUNT(*) FROM child) AS children`)) as unknown as [[Record<string, string>]];
+    await my.end();
+    expect(Number(counts!.moved)).toBe(10);
+    expect(Number(counts!.nulled)).toBe(20);
+    expect(Number(counts!.children)).toBe(170);
+    await admin.end();
+    await stopProcess(worker);
+  }, 120_000);
+
   test('ALTER TABLE on a followed table stops the follower for good, naming it; cutover refuses', async () => {
     const admin = await connect();
     await admin.query(`CREATE DATABASE ddl; USE ddl; CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t VALUES (1, 'a'), (2, 'b');`);
