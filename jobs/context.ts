@@ -8,4 +8,6 @@ export interface JobContext {
   logger: Logger;
   /** Aborted when the process stops at once (a forced shutdown): running copies roll back. */
   shutdown?: AbortSignal | undefined;
+  /** Aborted when the process begins a graceful stop: a follower stops at its last commit and hands its job back. */
+  draining?: AbortSignal | undefined;
 }

@@ -4,7 +4,7 @@ import { describeError, PermanentError } from '../src/core/errors.js';
 import { mysqlTlsOptions } from '../src/dialect/mysql/tls.js';
 import { followRun, type FollowEnd } from '../src/follow/follower.js';
 import { FOLLOW_JOB, followPayloadSchema } from '../src/queue/contract.js';
-import { RunCancelledError } from '../src/run/run-cancellation.js';
+import { RunCancelledError, WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { getFollow, setFollowStatus } from '../src/state/follow-state.js';
 import { forgetRunCatalog, runCatalogOf } from '../src/state/run-catalog.js';
 import { listRunTables } from '../src/state/run-tables.js';
@@ -73,7 +73,7 @@ export function createFollowProcessor(context: JobContext) {
         sourceConnection: sourceConnectionOf(context.source),
         database: run.sourceDatabase,
         tables,
-        signal: context.shutdown,
+        signal: AbortSignal.any([context.shutdown, context.draining].filter((s): s is AbortSignal => s !== undefined)),
         onProgress: (progress) => job.updateProgress(progress as unknown as object),
         onLog: (line) => job.log(line).then(() => undefined),
       });
@@ -82,8 +82,15 @@ export function createFollowProcessor(context: JobContext) {
       return { ended };
     } catch (error) {
       const message = describeError(error);
+      if (error instanceof WorkerStoppingError) {
+        // The pool hands the job back to the queue: another worker goes on from the last commit.
+        log.warn('follow stopped: this worker is shutting down');
+        await job.log('stopped: this worker is shutting down; the job goes back to the queue').catch(() => undefined);
+        throw error;
+      }
       log.error({ err: message }, 'follow failed');
       await job.log(`failed: ${message}`).catch(() => undefined);
+      if (error instanceof RunCancelledError) throw new UnrecoverableError(message);
       if (error instanceof PermanentError) {
         // Kept for status and cutover: the follower stopped for good, and why.
         const state = await getFollow(context.target, payload.runId).catch(() => null);

@@ -48,7 +48,10 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   }
   // Aborted by a forced shutdown, so that running copies roll back before the process goes.
   const shutdown = new AbortController();
-  const context = { source, target, logger: options.logger, shutdown: shutdown.signal };
+  // Aborted when a graceful stop begins: copies finish, but a follower (which never finishes on
+  // its own) stops at its last commit and hands its job back for another worker to go on.
+  const draining = new AbortController();
+  const context = { source, target, logger: options.logger, shutdown: shutdown.signal, draining: draining.signal };
   const connection = connectRedis(config.redisUrl, workerRedisOptions());
   connection.on('error', (error) => options.logger.warn({ err: error.message }, 'redis connection error'));
   let queues: QueueNames;
@@ -94,7 +97,7 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
         // Done before the connection closes: BullMQ records it as completed.
         if (!shutdown.signal.aborted || !released) return result;
       } catch (error) {
-        if (!shutdown.signal.aborted) throw error;
+        if (!shutdown.signal.aborted && !(draining.signal.aborted && error instanceof WorkerStoppingError)) throw error;
       } finally {
         inflight.delete(run);
         active.delete(key);
@@ -136,6 +139,7 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   }
   const stop = createShutdown({
     drain: async () => {
+      draining.abort(new WorkerStoppingError());
       await Promise.allSettled(workers.map((w) => w.close()));
     },
     abort: async () => {

@@ -7,6 +7,8 @@ import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js
 import type { CopyTableInput } from '../copy/copy-plan.js';
 import { recordAppliedBatch, getFollow, setFollowStatus, type FollowPosition } from '../state/follow-state.js';
 import type { RunCatalog } from '../state/run-catalog.js';
+import { getRunStatus } from '../state/runs.js';
+import { RunCancelledError } from '../run/run-cancellation.js';
 import { ChangeApplier, type ChangedKey } from './apply-changes.js';
 import { cascadingKeysOf, type CascadingKey } from './cascades.js';
 import { ddlOnFollowedTable } from './ddl-statement.js';
@@ -378,6 +380,7 @@ class Follower {
       return 'cutover';
     }
     if (state?.status === 'stopped') throw new PermanentError(state.error ?? 'the follower was stopped');
+    if ((await getRunStatus(input.target, input.runId)) === 'cancelled') throw new RunCancelledError(input.runId);
     const now = Date.now();
     this.history.push({ at: now, events: this.eventsApplied });
     while (this.history.length > 6) this.history.shift();

@@ -162,5 +162,12 @@ export async function retryFailedJobs(
     await finalize.retry('failed');
     retried.push('(finalize)');
   }
+  // A --follow run's follower that gave up (its attempts spent on a lost connection) resumes
+  // from its last commit; one stopped for good by DDL fails again at once, saying why.
+  const follow = await queues.copy.getJob(followJobId(runId));
+  if (follow && (await follow.getState()) === 'failed' && !only) {
+    await follow.retry('failed');
+    retried.push('(follow)');
+  }
   return { retried, skipped };
 }

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { UsageError } from '../core/errors.js';
 import { restoreConstraints, type RestoredConstraint } from '../finalize/restore-constraints.js';
 import { restoreTriggers } from '../finalize/restore-triggers.js';
-import { finalizeJobId } from '../queue/contract.js';
+import { finalizeJobId, followJobId } from '../queue/contract.js';
 import { jobIdsOf, type QueueHandles, type TableJobRef } from '../queue/run-queue.js';
 import type { RunRow, RunStatus } from '../state/entities.js';
 import { markRunCancelled, recordCancelSummary } from '../state/runs.js';
@@ -46,8 +46,11 @@ async function stateOf(job: Job | undefined): Promise<string> {
  * left in place NOT VALID. Safe to repeat: a second cancel finishes what the first left.
  */
 export async function cancelRun(target: DataSource, queues: QueueHandles, run: RunRow, refs: readonly TableJobRef[], options: CancelOptions): Promise<CancelOutcome> {
-  const finalizeId = finalizeJobId(run.id);
-  const finalize = await queues.finalize.getJob(finalizeId);
+  const finalizeId = run.options.follow ? followJobId(run.id) : finalizeJobId(run.id);
+  // A --follow run's flow has its follow job (in the copy queue) where finalize stands; a
+  // running follower sees the cancellation within a second and stops.
+  const parentJob = (): Promise<Job | undefined> => (run.options.follow ? queues.copy.getJob(finalizeId) : queues.finalize.getJob(finalizeId));
+  const finalize = run.options.follow ? undefined : await parentJob();
   if (run.status === 'running' && (await stateOf(finalize)) === 'active') {
     throw new UsageError(`run ${run.id} is finalizing (restoring its constraints and verifying), so it is not cancelled; wait for it: npx my2pg status ${run.id}`);
   }
@@ -72,7 +75,7 @@ export async function cancelRun(target: DataSource, queues: QueueHandles, run: R
         options.say(`table ${table}: job ${id} is running; asked to stop (its transaction rolls back)`);
       }
     }
-    const parent = await queues.finalize.getJob(finalizeId);
+    const parent = await parentJob();
     if (parent) parentSeen = true;
     // The parent first, with its children in the same script. Children go one by one only
     // beside a parent that a locked (running) child still holds back, so BullMQ never sees the
@@ -87,7 +90,7 @@ export async function cancelRun(target: DataSource, queues: QueueHandles, run: R
     }
     const remaining: string[] = [];
     for (const id of left) if (await queues.copy.getJob(id)) remaining.push(id);
-    const parentLeft = (await queues.finalize.getJob(finalizeId)) !== undefined;
+    const parentLeft = (await parentJob()) !== undefined;
     if (remaining.length === 0 && !parentLeft) break;
     if (Date.now() > deadline) {
       const stuckJobs = remaining.length > 0 ? remaining : [finalizeId];

@@ -229,6 +229,16 @@ describe('start --follow, then cutover', () => {
       return f.state === 'active' && Number(f.progress.eventsApplied) > appliedAtKill + 50;
     }, 60_000, 200);
     expect(second.output()).toMatch(/follow started/);
+    // A graceful stop (SIGTERM) hands the follow job back at once: a third worker goes on.
+    const third = await startWorker('counters', 'kill');
+    const stopped = await stopProcess(second, 'SIGTERM', 20_000);
+    expect(stopped.ms).toBeLessThan(10_000);
+    const appliedAtStop = Number((await followJob(runId, 'kill')).progress.eventsApplied);
+    await waitUntil('the third worker to follow', async () => {
+      const f = await followJob(runId, 'kill');
+      return f.state === 'active' && Number(f.progress.eventsApplied) > appliedAtStop + 50;
+    }, 30_000, 200);
+    expect(third.output()).toMatch(/follow started/);
     const writes = await writer.stop();
     expect(writes).toBeGreaterThan(100);
     const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 180_000);
@@ -238,7 +248,7 @@ describe('start --follow, then cutover', () => {
     const canonical = await compareCanonical(sides('counters'), { schema: 'kill' });
     expect(canonical.differences).toEqual([]);
     expect(canonical.tables).toBe(1);
-    await stopProcess(second);
+    await stopProcess(third);
   }, 300_000);
 
   test('rows MySQL changes through ON DELETE/ON UPDATE actions (absent from the binary log) end equal too', async () => {
@@ -307,6 +317,26 @@ describe('start --follow, then cutover', () => {
     await stopProcess(worker);
   }, 120_000);
 });
+
+test('cancel stops a following run: the follow job goes, the worker stays', async () => {
+  const admin = await connect();
+  await admin.query(`CREATE DATABASE gone; USE gone; CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);`);
+  await admin.end();
+  const pgc = await sandbox.pg();
+  await pgc.query('CREATE SCHEMA gone');
+  await pgc.end();
+  const env = envOf('gone', 'gone');
+  const worker = await startWorker('gone', 'gone');
+  const runId = await startRun(sandbox, ['--follow', '--schema', 'gone'], env);
+  await waitUntil('the follower to start', async () => (await followJob(runId, 'gone')).state === 'active', 60_000, 100);
+  const cancel = await sandbox.cli(['cancel', runId, '--yes'], env);
+  expect(cancel.code, cancel.stdout + cancel.stderr).toBe(0);
+  expect((await followJob(runId, 'gone')).state).toBe('missing');
+  expect(worker.exitCode).toBeNull();
+  const status = await sandbox.cli(['status', runId, '--json'], env);
+  expect(JSON.parse(status.stdout).run.status).toBe('cancelled');
+  await stopProcess(worker);
+}, 120_000);
 
 describe('preconditions of --follow', () => {
   async function refused(database: string, env: NodeJS.ProcessEnv, pattern: RegExp): Promise<void> {
