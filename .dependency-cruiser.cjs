@@ -11,7 +11,7 @@ const LAYERS = [
   ['dialect'],
   ['vocabulary', 'state'],
   ['schema', 'copy', 'verify', 'finalize'],
-  ['config', 'run', 'queue'],
+  ['config', 'run', 'queue', 'follow'],
   ['cli', 'board', 'demo'],
 ];
 const above = (rank) => LAYERS.slice(rank + 1).flat();

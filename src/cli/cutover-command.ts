@@ -69,7 +69,12 @@ export async function cutoverCommand(overrides: ConfigOverrides, runId: string |
     const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
     const freeze = `writes frozen for ${seconds(outcome.frozenMs)} (drain ${seconds(outcome.drainMs)}, finalize and verification ${seconds(outcome.finalizeMs)}), at ${outcome.position.file}:${outcome.position.position}`;
     if (outcome.go) {
-      output.out(`cutover: GO, run ${run.id}: every table verified equal to MySQL; ${freeze}. Point the application at PostgreSQL now${outcome.freeze === 'checked-still' ? '' : ' (MySQL accepts writes again, and they are not followed any more)'}`);
+      const after = outcome.freeze === 'checked-still'
+        ? 'keep the application stopped until it points at PostgreSQL: writes to MySQL are not followed any more'
+        : outcome.leftReadOnly
+          ? 'MySQL is left read-only (SET GLOBAL read_only = ON; users with SUPER or READ_ONLY ADMIN can still write), so a late write fails instead of being lost; undo with SET GLOBAL read_only = OFF'
+          : 'MySQL accepts writes again (the source user may not set read_only), and they are not followed any more';
+      output.out(`cutover: GO, run ${run.id}: every table verified equal to MySQL; ${freeze}. Point the application at PostgreSQL now; ${after}`);
       return 0;
     }
     for (const problem of outcome.summary.problems) output.out(`  ${problem}`);

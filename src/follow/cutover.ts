@@ -19,6 +19,8 @@ export interface CutoverOutcome {
   drainMs: number;
   finalizeMs: number;
   summary: FinalizeSummary;
+  /** After a go with --lock: the source was left read-only (read_only = ON), so a late write fails instead of being lost. */
+  leftReadOnly: boolean;
 }
 
 export interface CutoverOptions {
@@ -42,6 +44,7 @@ export async function cutover(source: DataSource, target: DataSource, runId: str
   return withMysqlConnection(source, async (freezer) => {
     const freeze = options.lock ? await lockWrites(freezer) : await checkStill(source, options.stillMs ?? 2000);
     const frozenAt = Date.now();
+    let leftReadOnly = false;
     try {
       const position = await readBinlogPosition(source);
       await options.log(`writes frozen (${describeFreeze(freeze)}); draining the follower to ${position.file}:${position.position}`);
@@ -56,9 +59,13 @@ export async function cutover(source: DataSource, target: DataSource, runId: str
       await recordCutover(target, runId, { go, file: position.file, position: position.position, freeze, frozenMs, drainMs, finalizeMs, at: new Date().toISOString(), problems: summary.problems });
       // On go the follower ends (its job completes); on no-go it goes on following.
       if (go) await setFollowStatus(target, runId, 'done');
-      return { go, position, freeze, frozenMs, drainMs, finalizeMs, summary };
+      // The application may still point at MySQL: after a go, what it writes there would be
+      // lost, so with --lock the source stays read-only where the privileges allow.
+      if (go && freeze !== 'checked-still') leftReadOnly = await leaveReadOnly(freezer, freeze);
+      return { go, position, freeze, frozenMs, drainMs, finalizeMs, summary, leftReadOnly };
     } finally {
-      if (freeze !== 'checked-still') await unlockWrites(freezer, freeze);
+      if (freeze === 'read-lock') await queryMysql(freezer, 'UNLOCK TABLES');
+      else if (freeze === 'read-only' && !leftReadOnly) await queryMysql(freezer, 'SET GLOBAL read_only = OFF');
     }
   });
 }
@@ -84,8 +91,16 @@ async function lockWrites(freezer: MysqlConnection): Promise<FreezeMethod> {
   }
 }
 
-async function unlockWrites(freezer: MysqlConnection, freeze: FreezeMethod): Promise<void> {
-  await queryMysql(freezer, freeze === 'read-lock' ? 'UNLOCK TABLES' : 'SET GLOBAL read_only = OFF');
+/** Sets read_only before the read lock goes (allowed while holding it); false when the privileges do not allow it. */
+async function leaveReadOnly(freezer: MysqlConnection, freeze: FreezeMethod): Promise<boolean> {
+  if (freeze === 'read-only') return true;
+  try {
+    await queryMysql(freezer, 'SET GLOBAL read_only = ON');
+    return true;
+  } catch {
+    // Without SUPER (READ_ONLY ADMIN) the source cannot be left read-only; the report says writes are accepted again.
+    return false;
+  }
 }
 
 /** Without --lock: the binary log must not move for `stillMs`, else the application is still writing (exit 2). */

@@ -244,6 +244,13 @@ describe('start --follow, then cutover', () => {
     const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 180_000);
     expect(cut.code, cut.stdout + cut.stderr).toBe(0);
     expect(cut.stderr).toMatch(/FLUSH TABLES WITH READ LOCK/);
+    // After the go, MySQL stays read-only: a late write of the application fails instead of being lost.
+    expect(cut.stdout).toMatch(/MySQL is left read-only/);
+    const check = await connect();
+    const [[readOnly]] = (await check.query('SELECT @@GLOBAL.read_only AS ro')) as unknown as [[{ ro: number }]];
+    expect(Number(readOnly!.ro)).toBe(1);
+    await check.query('SET GLOBAL read_only = OFF');
+    await check.end();
     expect(await expectSidesEqual(sides('counters'), { table: 'hits', columns: ['id', 'n'], schema: 'kill' })).toEqual({ hits: 2000 });
     const canonical = await compareCanonical(sides('counters'), { schema: 'kill' });
     expect(canonical.differences).toEqual([]);
@@ -274,6 +281,7 @@ describe('start --follow, then cutover', () => {
     await admin.query(`DELETE FROM fk.parent WHERE id = 1; UPDATE fk.parent SET id = 100 WHERE id = 2; UPDATE fk.child SET note = 'edited' WHERE id = 5; DELETE FROM fk.parent WHERE id IN (7, 8)`);
     const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 120_000);
     expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+    await admin.query('SET GLOBAL read_only = OFF');
     const canonical = await compareCanonical(sides('fk'), { schema: 'fk' });
     expect(canonical.differences).toEqual([]);
     expect(canonical.tables).toBe(4);
