@@ -29,6 +29,8 @@ export interface FollowProgress {
   /** Where the next read would start (the last batch's commit). */
   file: string;
   position: number;
+  /** The same in one line, as Bull Board and the logs show it. */
+  step: string;
 }
 
 /** How a follower ends without an error: cutover went, or the job was asked to stop. */
@@ -119,6 +121,10 @@ class Follower {
   /** Source time of the oldest and newest event not yet applied. */
   private oldestPendingAt: number | null = null;
   private newestPendingAt: number | null = null;
+  /** The batch being applied: its events and the source time of its oldest. */
+  private inFlight: { events: number; oldestAt: number | null } | null = null;
+  /** Since when the source's log has been ahead of what was read, with nothing pending. */
+  private behindSince: number | null = null;
   /** Where the binary log has been read to (whatever the event). */
   private readTo: FollowPosition;
   private applied: FollowPosition;
@@ -286,6 +292,7 @@ class Follower {
     const moved = next !== null && compareBinlogPositions(next, this.applied) > 0;
     if (this.pendingEvents === 0 && !moved) return;
     const batch = { tables: this.pending, cascades: [...this.pendingCascades.values()], events: this.pendingEvents, lastEventAt: this.newestPendingAt, next: next ?? this.applied };
+    this.inFlight = { events: this.pendingEvents, oldestAt: this.oldestPendingAt };
     this.pending = new Map();
     this.pendingCascades = new Map();
     this.pendingEvents = 0;
@@ -295,6 +302,7 @@ class Follower {
     this.flushing = this.applyBatch(batch).then(
       () => {
         this.flushing = null;
+        this.inFlight = null;
         if (this.paused) {
           this.paused = false;
           this.zongji?.connection?.resume();
@@ -386,25 +394,35 @@ class Follower {
     while (this.history.length > 6) this.history.shift();
     const first = this.history[0]!;
     const eventsPerSecond = now > first.at ? Math.round(((this.eventsApplied - first.events) * 1000) / (now - first.at)) : 0;
+    // Transactions of tables not followed (other databases too) move the position without a row
+    // event here: the position alone is committed, so that cutover's drain sees it arrive.
+    if (!this.flushing && this.pendingEvents === 0) this.startFlush();
+    // ZongJi's resume point moves with every transaction read, followed or not.
+    const readTo = this.zongji?.options.filename && this.zongji.options.position ? { file: this.zongji.options.filename, position: this.zongji.options.position } : this.readTo;
     let bytesBehind = -1;
     try {
       const end = await readBinlogPosition(input.source);
-      bytesBehind = end.file === this.readTo.file ? Math.max(0, end.position - this.readTo.position) : -1;
+      bytesBehind = end.file === readTo.file ? Math.max(0, end.position - readTo.position) : -1;
     } catch {
       // The figure is a courtesy: a source that does not answer shows as unknown (-1).
     }
-    const caughtUp = bytesBehind === 0 && this.pendingEvents === 0 && !this.flushing;
-    const oldest = this.oldestPendingAt;
-    const lagSeconds = caughtUp || oldest === null ? (bytesBehind === 0 ? 0 : Math.max(0, Math.round((now - (this.newestPendingAt ?? now)) / 1000))) : Math.max(0, Math.round((now - oldest) / 1000));
+    // Behind by the oldest change read and not applied yet; with none, since the source's log
+    // has stood ahead of what was read (an idle source's last event is no measure); else not behind.
+    const oldest = [this.inFlight?.oldestAt ?? null, this.oldestPendingAt].filter((t): t is number => t !== null);
+    if (oldest.length > 0 || bytesBehind === 0) this.behindSince = null;
+    else this.behindSince ??= now;
+    const since = oldest.length > 0 ? Math.min(...oldest) : (this.behindSince ?? now);
+    const lagSeconds = Math.max(0, Math.round((now - since) / 1000));
     await input.onProgress?.({
       status: 'following',
       eventsApplied: this.eventsApplied,
       eventsPerSecond,
-      eventsPending: this.pendingEvents,
+      eventsPending: this.pendingEvents + (this.inFlight?.events ?? 0),
       bytesBehind,
       lagSeconds,
       file: this.applied.file,
       position: this.applied.position,
+      step: `following: ${this.eventsApplied} events applied (${eventsPerSecond}/s), lag ${lagSeconds} s, at ${this.applied.file}:${this.applied.position}`,
     });
     return null;
   }

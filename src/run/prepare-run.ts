@@ -64,7 +64,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     throw new UsageError(`the PostgreSQL user cannot write to schema ${JSON.stringify(schema)} (needs USAGE and CREATE); grant them or use another --schema`);
   }
   // Before anything is written, and before any table is read: the follower starts here.
-  const follow = options.follow ? await startFollowing(source, plan) : undefined;
+  const follow = options.follow ? await startFollowing(source, plan, options.verify) : undefined;
   const warnings = [...plan.warnings];
   const translated = [...plan.translated];
   const created = planned.filter((p) => p.action === 'create');
@@ -177,7 +177,8 @@ export async function prepareRun(source: DataSource, target: DataSource, options
  * line of the refusal, exit 2, nothing written), then the position the follower will start at,
  * read before any copy job can read a row.
  */
-async function startFollowing(source: DataSource, plan: RunPlan): Promise<FollowStart> {
+async function startFollowing(source: DataSource, plan: RunPlan, verify: RunOptions['verify']): Promise<FollowStart> {
+  if (verify === 'none') throw new UsageError('--follow switches only after cutover has verified every table, so it cannot go with --verify none; use checksum (the default) or count');
   const tables = plan.planned.map((p) => sourceTableOf(plan, p));
   const problems = await followProblemsOf(source, tables);
   if (problems.length > 0) throw new UsageError(`cannot follow the binary log; nothing was started:\n${problems.map((p) => `  ${p.message}`).join('\n')}`);

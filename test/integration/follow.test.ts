@@ -4,14 +4,14 @@
  * follow worker is taken over with nothing applied twice; DDL stops the follower; each missing
  * precondition is its own exit 2 with nothing enqueued.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { followJobId } from '../../src/queue/contract.js';
 import { compareCanonical, expectSidesEqual, type Databases } from '../helpers/compare.js';
-import { copyQueue, keysOfPrefix, startRun, stopProcess, waitUntil } from '../helpers/faults.js';
+import { copyQueue, keysOfPrefix, queueNamesOf, startRun, stopProcess, waitUntil } from '../helpers/faults.js';
 import { startPrivateMariadb, type PrivateMariadb } from '../helpers/private-mariadb.js';
-import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
+import { BIN, createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 let sandbox: Sandbox;
 let server: PrivateMariadb;
@@ -164,6 +164,21 @@ describe('start --follow, then cutover', () => {
     expect(follow.eventsApplied).toBeGreaterThan(0);
     expect(typeof follow.lagSeconds).toBe('number');
 
+    // Bull Board shows the same figures: the follow job's progress in the copy queue.
+    const board = spawn(process.execPath, [BIN, 'board', '--port', '0'], { env: { ...sandbox.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let said = '';
+      board.stderr.on('data', (d: Buffer) => (said += d.toString()));
+      const url = await waitUntil('the board to listen', async () => /listening on (http:\/\/\S+)/.exec(said)?.[1], 20_000, 50);
+      const names = await queueNamesOf(sandbox, 'public');
+      const shown = (await (await fetch(`${url}api/queues/${names.copy}/${followJobId(runId)}`)).json()) as { job: { name: string; progress: Record<string, unknown> } };
+      expect(shown.job.name).toMatch(/^follow/);
+      expect(shown.job.progress).toMatchObject({ status: 'following', eventsApplied: expect.any(Number), eventsPerSecond: expect.any(Number), lagSeconds: expect.any(Number), eventsPending: expect.any(Number) });
+      expect(shown.job.progress.step).toMatch(/^following: \d+ events applied/);
+    } finally {
+      await stopProcess(board);
+    }
+
     const cut = await sandbox.cli(['cutover', runId, '--wait'], env, 180_000);
     expect(cut.code, cut.stdout + cut.stderr).toBe(0);
     expect(cut.stdout).toMatch(/cutover: GO.*writes frozen for \d+\.\d s/);
@@ -293,6 +308,32 @@ describe('start --follow, then cutover', () => {
     expect(Number(counts!.nulled)).toBe(20);
     expect(Number(counts!.children)).toBe(170);
     await admin.end();
+    await stopProcess(worker);
+  }, 120_000);
+
+  test('a no-go names the difference and leaves the follower going; cutover again goes once it is fixed', async () => {
+    const admin = await connect();
+    await admin.query(`CREATE DATABASE nogo; USE nogo; CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_100;`);
+    const pgc = await sandbox.pg();
+    await pgc.query('CREATE SCHEMA nogo');
+    const env = envOf('nogo', 'nogo');
+    const worker = await startWorker('nogo', 'nogo');
+    const runId = await startRun(sandbox, ['--follow', '--schema', 'nogo'], env);
+    await waitUntil('the follower to start', async () => (await followJob(runId, 'nogo')).state === 'active', 60_000, 100);
+    // Someone writes to the target behind my2pg's back.
+    await pgc.query(`UPDATE nogo.t SET v = 'tampered' WHERE id = 42`);
+    const first = await sandbox.cli(['cutover', runId, '--wait'], env, 120_000);
+    expect(first.code, first.stdout + first.stderr).toBe(1);
+    expect(first.stdout).toMatch(/cutover: NO-GO/);
+    expect(first.stdout).toMatch(/t: .*1 (row|rows) differ|MISMATCH/);
+    expect((await followJob(runId, 'nogo')).state).toBe('active');
+    // The application rewrites the row; the follower carries it over, and the second cutover goes.
+    await admin.query(`UPDATE t SET v = 'fixed' WHERE id = 42`);
+    const second = await sandbox.cli(['cutover', runId, '--wait'], env, 120_000);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect((await pgc.query('SELECT v FROM nogo.t WHERE id = 42')).rows[0].v).toBe('fixed');
+    await admin.end();
+    await pgc.end();
     await stopProcess(worker);
   }, 120_000);
 
