@@ -57,6 +57,8 @@ const BATCH_EVENTS = 20_000;
 const BATCH_WAIT_MS = 100;
 /** Changed keys held before reading the binary log pauses until a batch commits (memory bound: keys, not rows). */
 const MAX_PENDING_KEYS = 100_000;
+/** How long after its first reading a batch's keys are read again (see Follower.applyBatch). */
+const RECHECK_MS = 300;
 /** How often the follower reports and looks at its state (cutover, stop). */
 const TICK_MS = 1000;
 
@@ -107,6 +109,30 @@ export async function followRun(input: FollowInput): Promise<FollowEnd> {
   });
 }
 
+/** Keys by table, each once (the JSON of its values). */
+type KeysByTable = Map<string, Map<string, ChangedKey>>;
+
+/** A batch applied once, waiting for its second reading; its position is recorded with it. */
+interface Recheck {
+  tables: KeysByTable;
+  next: FollowPosition;
+  events: number;
+  lastEventAt: number | null;
+  dueAt: number;
+}
+
+/** What one transaction applies. */
+interface Batch {
+  tables: KeysByTable;
+  cascades: { key: CascadingKey; values: Map<string, ChangedKey> }[];
+  events: number;
+  lastEventAt: number | null;
+  /** Where the next read starts once this batch is applied. */
+  next: FollowPosition;
+  /** Earlier batches read again now. */
+  due: Recheck[];
+}
+
 class Follower {
   private readonly applier: ChangeApplier;
   private readonly followed: Set<string>;
@@ -121,6 +147,8 @@ class Follower {
   /** Source time of the oldest and newest event not yet applied. */
   private oldestPendingAt: number | null = null;
   private newestPendingAt: number | null = null;
+  /** Batches applied once, oldest first, waiting for their second reading. */
+  private rechecks: Recheck[] = [];
   /** The batch being applied: its events and the source time of its oldest. */
   private inFlight: { events: number; oldestAt: number | null } | null = null;
   /** Since when the source's log has been ahead of what was read, with nothing pending. */
@@ -286,12 +314,22 @@ class Follower {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    const now = Date.now();
     // ZongJi's resume point: a transaction boundary at or before the last event read, so every
     // row event before it is in this batch (a replay from it re-applies a few keys, harmlessly).
     const next = this.zongji?.options.filename && this.zongji.options.position ? { file: this.zongji.options.filename, position: this.zongji.options.position } : null;
     const moved = next !== null && compareBinlogPositions(next, this.applied) > 0;
-    if (this.pendingEvents === 0 && !moved) return;
-    const batch = { tables: this.pending, cascades: [...this.pendingCascades.values()], events: this.pendingEvents, lastEventAt: this.newestPendingAt, next: next ?? this.applied };
+    const due = this.rechecks.filter((r) => r.dueAt <= now);
+    if (this.pendingEvents === 0 && !moved && due.length === 0) return;
+    this.rechecks = this.rechecks.filter((r) => r.dueAt > now);
+    const batch: Batch = {
+      tables: this.pending,
+      cascades: [...this.pendingCascades.values()],
+      events: this.pendingEvents,
+      lastEventAt: this.newestPendingAt,
+      next: next ?? this.applied,
+      due,
+    };
     this.inFlight = { events: this.pendingEvents, oldestAt: this.oldestPendingAt };
     this.pending = new Map();
     this.pendingCascades = new Map();
@@ -307,7 +345,10 @@ class Follower {
           this.paused = false;
           this.zongji?.connection?.resume();
         }
+        // This batch's keys are read once more a moment later, and only then is its position recorded.
+        if (batch.events > 0 || moved) this.rechecks.push({ tables: batch.tables, next: batch.next, events: batch.events, lastEventAt: batch.lastEventAt, dueAt: Date.now() + RECHECK_MS });
         if (this.pendingEvents > 0) this.scheduleFlush();
+        else this.scheduleRecheck();
       },
       (error: Error) => {
         this.flushing = null;
@@ -316,19 +357,52 @@ class Follower {
     );
   }
 
-  private async applyBatch(batch: { tables: Map<string, Map<string, ChangedKey>>; cascades: { key: CascadingKey; values: Map<string, ChangedKey> }[]; events: number; lastEventAt: number | null; next: FollowPosition }): Promise<void> {
+  /** A flush when the first recheck is due, unless one comes sooner. */
+  private scheduleRecheck(): void {
+    const first = this.rechecks[0];
+    if (!first || this.timer || this.flushing) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.flushing) this.startFlush();
+    }, Math.max(0, first.dueAt - Date.now()));
+  }
+
+  /**
+   * One PostgreSQL transaction: the rows foreign key actions changed, this batch's keys and the
+   * keys of earlier batches due for their second reading, each read from MySQL as it is now;
+   * then the position of the last batch read twice. MySQL sends a transaction's events once
+   * it is in the binary log, which can be a moment before its rows can be read: the second
+   * reading, RECHECK_MS later, is what makes the recorded position a promise that every change
+   * before it is in the target.
+   */
+  private async applyBatch(batch: Batch): Promise<void> {
     await withPgClient(this.input.target, async (pg: PoolClient) => {
       await pg.query("BEGIN; SET LOCAL timezone = 'UTC'; SET LOCAL lock_timeout = '60s'");
       try {
         await this.applyCascades(pg, batch.cascades, batch.tables);
-        for (const [table, keys] of batch.tables) {
+        const all = new Map<string, Map<string, ChangedKey>>();
+        for (const tables of [batch.tables, ...batch.due.map((d) => d.tables)]) {
+          for (const [table, keys] of tables) {
+            let merged = all.get(table);
+            if (!merged) all.set(table, (merged = new Map()));
+            for (const [text, key] of keys) merged.set(text, key);
+          }
+        }
+        for (const [table, keys] of all) {
           try {
             await this.applier.apply(pg, table, [...keys.values()]);
           } catch (error) {
             throw describeApplyFailure(error, table);
           }
         }
-        await recordAppliedBatch(pg, this.input.runId, { next: batch.next, events: batch.events, lastEventAt: batch.lastEventAt === null ? null : new Date(batch.lastEventAt) });
+        const recorded = batch.due.at(-1);
+        if (recorded) {
+          await recordAppliedBatch(pg, this.input.runId, {
+            next: recorded.next,
+            events: batch.due.reduce((n, d) => n + d.events, 0),
+            lastEventAt: recorded.lastEventAt === null ? null : new Date(recorded.lastEventAt),
+          });
+        }
         await pg.query('COMMIT');
       } catch (error) {
         await pg.query('ROLLBACK').catch(() => undefined);
