@@ -145,8 +145,9 @@ describe('bad input', () => {
     try {
       const job = await queue.add(COPY_TABLE_JOB, { runId: 'run-x', table: 42, batchSize: -1 }, { attempts: 3, jobId: 'forged-1' });
       const failed = await waitUntil('the forged job to fail', async () => {
-        const j = await queue.getJob(job.id!);
-        return j && (await j.getState()) === 'failed' ? j : undefined;
+        // The state first, then the job: a job read just before it failed has no reason yet.
+        if ((await queue.getJobState(job.id!)) !== 'failed') return undefined;
+        return queue.getJob(job.id!);
       }, 30_000, 100);
       expect(failed.failedReason).toMatch(/^copy-table: invalid job payload \(/);
       expect(failed.failedReason).toContain('table:');

@@ -40,8 +40,10 @@ async function startWorker(database: string, schema: string): Promise<ChildProce
 async function followJob(runId: string, schema: string): Promise<{ state: string; progress: Record<string, number>; failedReason: string | undefined; processedBy: string | undefined }> {
   const queue = await copyQueue(sandbox, sandbox.redisUrl, schema);
   try {
+    // The state first, then the job: a job read just before it failed has no reason yet.
+    const state = await queue.getJobState(followJobId(runId));
     const job = await queue.getJob(followJobId(runId));
-    return { state: job ? await job.getState() : 'missing', progress: (job?.progress ?? {}) as Record<string, number>, failedReason: job?.failedReason, processedBy: (job as unknown as { processedBy?: string })?.processedBy };
+    return { state: job ? state : 'missing', progress: (job?.progress ?? {}) as Record<string, number>, failedReason: job?.failedReason, processedBy: (job as unknown as { processedBy?: string })?.processedBy };
   } finally {
     await queue.closeAll();
   }
