@@ -35,7 +35,19 @@ interface Position {
 /** One round's figures. */
 interface Round {
   copySeconds: number;
-  burst: { events: number; writeSeconds: number; applySeconds: number; firstAppliedSeconds: number; rate: number; peakReported: number };
+  burst: {
+    events: number;
+    writeSeconds: number;
+    applySeconds: number;
+    firstAppliedSeconds: number;
+    rate: number;
+    peakReported: number;
+    /** Batch commits seen, and after the first: median events and ms per commit, events/s over them. */
+    commits: number;
+    batchEvents: number;
+    batchMs: number;
+    batchRate: number;
+  };
   load: { seconds: number; writes: number; rowEvents: number; lagMs: number[]; reportedLag: number[]; catchUpSeconds: number };
   cutover: { ok: boolean; line: string; frozen: number; drain: number; finalize: number; timings: Record<string, number> | null; wallSeconds: number; runExit: number | null };
 }
@@ -249,9 +261,12 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         const writeSeconds = (Date.now() - burstStart) / 1000;
         const burstEnd = await masterPosition();
         let firstApplied = 0;
+        // Each batch's commit as the 20 ms polls see it: when events_applied moved, and by how much.
+        const commits: { at: number; events: number }[] = [{ at: burstStart, events: before.events }];
         for (;;) {
           const a = await applied();
           if (!firstApplied && a.events > before.events) firstApplied = a.at;
+          if (a.events > commits.at(-1)!.events) commits.push({ at: a.at, events: a.events });
           if (comparePositions(a.position, burstEnd) >= 0 && a.events - before.events >= events) break;
           if (Date.now() - burstStart > 600_000) throw new Error('the burst was not applied within 10 minutes');
           await sleep(20);
@@ -259,8 +274,22 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         const applySeconds = (Date.now() - burstStart) / 1000;
         sampling = false;
         await peakSampler;
-        const burst = { events, writeSeconds, applySeconds, firstAppliedSeconds: (firstApplied - burstStart) / 1000, rate: events / applySeconds, peakReported };
-        log(`round ${round}: burst of ${events} row events (${bigEvents} in one transaction) written in ${fmt(writeSeconds)} s, applied in ${fmt(applySeconds)} s: ${Math.round(burst.rate)} events/s`);
+        const batches = commits.slice(1).map((c, i) => ({ events: c.events - commits[i]!.events, ms: c.at - commits[i]!.at }));
+        // The first interval holds the source's write time (the big transaction reaches the binary log at its COMMIT).
+        const steady = batches.slice(1);
+        const burst = {
+          events,
+          writeSeconds,
+          applySeconds,
+          firstAppliedSeconds: (firstApplied - burstStart) / 1000,
+          rate: events / applySeconds,
+          peakReported,
+          commits: batches.length,
+          batchEvents: median(steady.map((b) => b.events)),
+          batchMs: median(steady.map((b) => b.ms)),
+          batchRate: steady.reduce((n, b) => n + b.events, 0) / (steady.reduce((n, b) => n + b.ms, 0) / 1000),
+        };
+        log(`round ${round}: burst of ${events} row events (${bigEvents} in one transaction) written in ${fmt(writeSeconds)} s, applied in ${fmt(applySeconds)} s: ${Math.round(burst.rate)} events/s; ${burst.commits} commits, then ${burst.batchEvents} events per ${burst.batchMs} ms (${Math.round(burst.batchRate)}/s)`);
 
         // --- 2. lag under a steady writer ------------------------------------------------------
         const visitsMax = (counts.game_visits ?? 1) + ins;
@@ -315,8 +344,9 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
           }
         })();
         // Each sample's lag: from reading the source's position to the follower committing past it.
+        let sampled = false;
         const resolver = (async () => {
-          while (loading || samples.some((s) => s.lagMs === undefined)) {
+          while (!sampled || samples.some((s) => s.lagMs === undefined)) {
             const a = await applied();
             for (const s of samples) if (s.lagMs === undefined && comparePositions(a.position, s.position) >= 0) s.lagMs = a.at - s.at;
             await sleep(20);
@@ -326,6 +356,7 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         const loadFigures = await load.stop();
         const loadEnd = Date.now();
         await sampler;
+        sampled = true;
         await waitCaughtUp(await masterPosition());
         await resolver;
         const loaded = { seconds: loadFigures.seconds, writes: loadFigures.writes, rowEvents: loadFigures.rowEvents, lagMs: samples.map((s) => s.lagMs ?? Number.NaN), reportedLag, catchUpSeconds: (Date.now() - loadEnd) / 1000 };
@@ -400,6 +431,9 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
       `| burst: first change → first batch committed s | ${med((r) => r.burst.firstAppliedSeconds)} | ${each((r) => r.burst.firstAppliedSeconds)} | - |`,
       `| burst: first change → caught up s | ${med((r) => r.burst.applySeconds)} | ${each((r) => r.burst.applySeconds)} | - |`,
       `| **apply rate**, row events/s (first change → caught up) | **${med((r) => r.burst.rate, 0)}** | ${each((r) => r.burst.rate, 0)} | ≥ 20000 |`,
+      `| burst: commits seen (20 ms polls; one batch or a few) | ${med((r) => r.burst.commits, 0)} | ${each((r) => r.burst.commits, 0)} | - |`,
+      `| burst: after the first commit, median row events per commit / ms per commit | ${med((r) => r.burst.batchEvents, 0)} / ${med((r) => r.burst.batchMs, 0)} | ${results.map((r) => `${fmt(r.burst.batchEvents, 0)}/${fmt(r.burst.batchMs, 0)}`).join(', ')} | - |`,
+      `| burst: apply rate after the first commit, row events/s | ${med((r) => r.burst.batchRate, 0)} | ${each((r) => r.burst.batchRate, 0)} | - |`,
       `| follow job's own eventsPerSecond, peak | ${med((r) => r.burst.peakReported, 0)} | ${each((r) => r.burst.peakReported, 0)} | - |`,
       `| steady writer: transactions/s achieved | ${med((r) => r.load.writes / r.load.seconds, 0)} | ${each((r) => r.load.writes / r.load.seconds, 0)} | ~1000 |`,
       `| steady writer: row events/s | ${med((r) => r.load.rowEvents / r.load.seconds, 0)} | ${each((r) => r.load.rowEvents / r.load.seconds, 0)} | - |`,
