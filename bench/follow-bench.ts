@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
@@ -42,6 +43,8 @@ interface Round {
     firstAppliedSeconds: number;
     rate: number;
     peakReported: number;
+    /** CPU seconds of the \`my2pg run\` process (workers, follower) from the first change to caught up. */
+    cpu: number;
     /** Batch commits seen, and after the first: median events and ms per commit, events/s over them. */
     commits: number;
     batchEvents: number;
@@ -49,7 +52,7 @@ interface Round {
     batchRate: number;
   };
   load: { seconds: number; writes: number; rowEvents: number; lagMs: number[]; reportedLag: number[]; catchUpSeconds: number };
-  cutover: { ok: boolean; line: string; frozen: number; drain: number; finalize: number; timings: Record<string, number> | null; wallSeconds: number; runExit: number | null };
+  cutover: { ok: boolean; line: string; problems: string[]; frozen: number; drain: number; finalize: number; timings: Record<string, number> | null; wallSeconds: number; runExit: number | null };
 }
 
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
@@ -58,6 +61,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function comparePositions(a: Position, b: Position): number {
   if (a.file !== b.file) return a.file < b.file ? -1 : 1;
   return a.position - b.position;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; NaN when it cannot tell. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function percentile(values: readonly number[], p: number): number {
@@ -153,6 +166,8 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
       REDIS_URL: redisUrl,
       MY2PG_QUEUE_PREFIX: prefix,
       MY2PG_LOG_LEVEL: 'warn',
+      // A profiling hook for the `my2pg` processes (bench/apply-timing.mjs), off by default.
+      ...(process.env.BENCH_MY2PG_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_MY2PG_NODE_OPTIONS } : {}),
     };
     const my = await mysql.createConnection({ uri: sourceUrl });
     const masterPosition = async (): Promise<Position> => {
@@ -230,6 +245,8 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
             await sleep(500);
           }
         })();
+        const profiling = Boolean(process.env.BENCH_MY2PG_NODE_OPTIONS);
+        const cpuBefore = cpuSeconds(run.child.pid);
         const burstStart = Date.now();
         let events = 0;
         const w0 = writers[0]!;
@@ -272,6 +289,8 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
           await sleep(20);
         }
         const applySeconds = (Date.now() - burstStart) / 1000;
+        const cpu = cpuSeconds(run.child.pid) - cpuBefore;
+        if (profiling) run.child.kill('SIGUSR2');
         sampling = false;
         await peakSampler;
         const batches = commits.slice(1).map((c, i) => ({ events: c.events - commits[i]!.events, ms: c.at - commits[i]!.at }));
@@ -284,6 +303,7 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
           firstAppliedSeconds: (firstApplied - burstStart) / 1000,
           rate: events / applySeconds,
           peakReported,
+          cpu,
           commits: batches.length,
           batchEvents: median(steady.map((b) => b.events)),
           batchMs: median(steady.map((b) => b.ms)),
@@ -359,6 +379,7 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         sampled = true;
         await waitCaughtUp(await masterPosition());
         await resolver;
+        if (profiling) run.child.kill('SIGUSR2');
         const loaded = { seconds: loadFigures.seconds, writes: loadFigures.writes, rowEvents: loadFigures.rowEvents, lagMs: samples.map((s) => s.lagMs ?? Number.NaN), reportedLag, catchUpSeconds: (Date.now() - loadEnd) / 1000 };
         log(
           `round ${round}: steady writer ${fmt(loaded.writes / loaded.seconds, 0)} writes/s for ${fmt(loaded.seconds)} s: lag median ${fmt(median(loaded.lagMs) / 1000, 2)} s, max ${fmt(Math.max(...loaded.lagMs) / 1000, 2)} s (reported: median ${median(reportedLag)} s, max ${Math.max(...reportedLag)} s)`,
@@ -383,10 +404,17 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
           timings: summary?.timings ?? null,
           wallSeconds: cutResult.seconds,
           runExit: exit,
+          problems: [] as string[],
         };
         log(`round ${round}: ${cutoverFigures.line}`);
+        if (!cutoverFigures.ok) {
+          // What cutover found: its report and the problems it listed (kept in the block below).
+          cutoverFigures.problems = cutResult.stdout.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim());
+          log(`round ${round}: cutover output:\n${cutResult.stdout.slice(-6000)}\n${cutResult.stderr.slice(-3000)}`);
+        }
         if (cutoverFigures.timings) log(`round ${round}: finalize timings ${JSON.stringify(cutoverFigures.timings)}`);
         await Promise.all(writers.map((c) => c.end()));
+        for (const l of run.output().split('\n')) if (l.startsWith('apply-timing:')) log(`round ${round}: ${l}`);
         results.push({ copySeconds, burst, load: loaded, cutover: cutoverFigures });
       } finally {
         if (run && run.child.exitCode === null) {
@@ -434,6 +462,7 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
       `| burst: commits seen (20 ms polls; one batch or a few) | ${med((r) => r.burst.commits, 0)} | ${each((r) => r.burst.commits, 0)} | - |`,
       `| burst: after the first commit, median row events per commit / ms per commit | ${med((r) => r.burst.batchEvents, 0)} / ${med((r) => r.burst.batchMs, 0)} | ${results.map((r) => `${fmt(r.burst.batchEvents, 0)}/${fmt(r.burst.batchMs, 0)}`).join(', ')} | - |`,
       `| burst: apply rate after the first commit, row events/s | ${med((r) => r.burst.batchRate, 0)} | ${each((r) => r.burst.batchRate, 0)} | - |`,
+      `| burst: CPU s of the \`my2pg run\` process, first change → caught up | ${med((r) => r.burst.cpu)} | ${each((r) => r.burst.cpu)} | - |`,
       `| follow job's own eventsPerSecond, peak | ${med((r) => r.burst.peakReported, 0)} | ${each((r) => r.burst.peakReported, 0)} | - |`,
       `| steady writer: transactions/s achieved | ${med((r) => r.load.writes / r.load.seconds, 0)} | ${each((r) => r.load.writes / r.load.seconds, 0)} | ~1000 |`,
       `| steady writer: row events/s | ${med((r) => r.load.rowEvents / r.load.seconds, 0)} | ${each((r) => r.load.rowEvents / r.load.seconds, 0)} | - |`,
@@ -452,7 +481,10 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
       `| \`my2pg cutover\` process, wall s | ${med((r) => r.cutover.wallSeconds)} | ${each((r) => r.cutover.wallSeconds)} | - |`,
       '',
       `- lag samples: ${allLags.length} over ${results.length} rounds; all rounds' median ${fmt(median(allLags) / 1000, 2)} s, max ${fmt(Math.max(...allLags) / 1000, 2)} s`,
-      ...results.map((r, i) => `- round ${i + 1}: ${r.cutover.ok ? '' : '**not GO**: '}${r.cutover.line}; \`my2pg run --follow\` exit ${r.cutover.runExit ?? 'none within 60 s (killed)'}`),
+      ...results.flatMap((r, i) => [
+        `- round ${i + 1}: ${r.cutover.ok ? '' : '**not GO**: '}${r.cutover.line}; \`my2pg run --follow\` exit ${r.cutover.runExit ?? 'none within 60 s (killed)'}`,
+        ...r.cutover.problems.map((p) => `  - ${p}`),
+      ]),
       `- load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     ];
     process.stdout.write(out.join('\n') + '\n');
