@@ -30,7 +30,7 @@ for (const [method, keysArg] of [['apply', 2], ['deleteKeys', 2], ['copyCurrentR
   };
 }
 const report = (when) => {
-  const lines = [`apply-timing: --- ${when}`, ......totals].sort(([a], [b]) => a.localeCompare(b)).map(([k, t]) => `apply-timing: ${k}: ${(t.ms / 1000).toFixed(2)} s in ${t.calls} calls, ${t.keys} keys, ${(t.keys / (t.ms / 1000)).toFixed(0)} keys/s`);
+  const lines = [`apply-timing: --- ${when}`, ...[...totals].sort(([a], [b]) => a.localeCompare(b)).map(([k, t]) => `apply-timing: ${k}: ${(t.ms / 1000).toFixed(2)} s in ${t.calls} calls, ${t.keys} keys, ${(t.keys / (t.ms / 1000)).toFixed(0)} keys/s`)];
   process.stderr.write(lines.join('\n') + '\n');
   totals.clear();
 };
