@@ -1,2 +1,2 @@
 // The helper lives in bench/ (the follow benchmark starts one too); tests import it from here.
-export { startPrivateMariadb, type PrivateMariadb, type PrivateMariadbOptions } from '../../bench/private-mariadb.js';
+export { startPrivateMariadb, type PrivateMariadb } from '../../bench/private-mariadb.js';
