@@ -18,6 +18,12 @@ import { BENCH_TABLES, FLOOR_PG_DDL, generateManyTablesDatabase, generateSourceD
 import { median, runShell, spawnWatched } from './measure.js';
 import { queuesOfRun } from '../src/queue/target-scope.js';
 
+// `--follow` is a benchmark of its own (a private MariaDB with the binary log on): bench/follow-bench.ts.
+if (process.argv.slice(2).includes('--follow')) {
+  const { runFollowBench } = await import('./follow-bench.js');
+  process.exit(await runFollowBench(process.argv.slice(2)));
+}
+
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/my2pg.js', import.meta.url));
 const MB = 1024 * 1024;
@@ -63,6 +69,8 @@ if (args.help) {
   --plan              also time \`my2pg plan\` (each table read once) and \`my2pg plan --quick\` each round, and set the
                       plan's duration estimate beside the measured run
   --skip-pgloader, --skip-floor, --keep (keep the databases)
+  --follow            the --follow benchmark (apply rate, lag under a steady writer, cutover's write freeze)
+                      on a private MariaDB with the binary log on; \`npm run bench -- --follow --help\` lists its options
 Environment: BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306), BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS_URL.
 `);
   process.exit(0);
