@@ -6,7 +6,8 @@
  * two connections side by side: a plain SELECT and a SELECT … LOCK IN SHARE MODE. A read whose
  * value is below the event's after-image saw the row before that transaction's commit became
  * visible: the server sends a transaction's events once they are in the binary log, before
- * InnoDB's commit ends. Prints the counts as JSON.
+ * InnoDB's commit ends. A third read, 300 ms later, is the follower's second reading (RECHECK_MS
+ * in src/follow/follower.ts). Prints the counts as JSON.
  */
 import ZongJi from '@vlasky/zongji';
 import mysql from 'mysql2/promise';
@@ -22,7 +23,9 @@ try {
   const [[status]] = await admin.query('SHOW MASTER STATUS');
   const plain = await mysql.createConnection({ uri: server.url });
   const locking = await mysql.createConnection({ uri: server.url });
-  const stats = { rowEvents: 0, checked: 0, plainStale: 0, lockingStale: 0 };
+  const delayed = await mysql.createConnection({ uri: server.url });
+  const later = [];
+  const stats = { rowEvents: 0, checked: 0, plainStale: 0, lockingStale: 0, checkedLater: 0, laterStale: 0 };
   const zongji = new ZongJi({ host: '127.0.0.1', port: server.port, user: 'root', password: '' });
   let chain = Promise.resolve();
   zongji.on('binlog', (event) => {
@@ -39,6 +42,12 @@ try {
         stats.checked += 1;
         if (a.n < n) stats.plainStale += 1;
         if (b.n < n) stats.lockingStale += 1;
+        // The follower's second reading: a plain SELECT 300 ms after the first (RECHECK_MS).
+        later.push(new Promise((resolve) => setTimeout(resolve, 300)).then(async () => {
+          const [[c]] = await delayed.query('SELECT n FROM v.kv WHERE id = ?', [id]);
+          stats.checkedLater += 1;
+          if (c.n < n) stats.laterStale += 1;
+        }));
       });
     }
   });
@@ -52,9 +61,10 @@ try {
   );
   await new Promise((r) => setTimeout(r, 2000));
   await chain;
+  await Promise.all(later);
   process.stdout.write(`${JSON.stringify(stats)}\n`);
   zongji.stop();
-  for (const c of [admin, plain, locking, ...writers]) await c.end();
+  for (const c of [admin, plain, locking, delayed, ...writers]) await c.end();
 } finally {
   await server.stop();
 }
