@@ -24,7 +24,7 @@ export interface FollowProgress {
   eventsPending: number;
   /** Bytes of binary log the source has written past what the follower has read (same file only; -1 across files). */
   bytesBehind: number;
-  /** Seconds between the source writing the oldest event not yet applied and now; 0 when caught up. */
+  /** Seconds (to a tenth) between the source committing the oldest change not yet applied and now; 0 when caught up. */
   lagSeconds: number;
   /** Where the next read would start (the last batch's commit). */
   file: string;
@@ -144,7 +144,7 @@ class Follower {
   private cascades = new Map<string, CascadingKey[]>();
   private pendingEvents = 0;
   private pendingKeys = 0;
-  /** Source time of the oldest and newest event not yet applied. */
+  /** When the oldest change not yet applied happened (see onEvent), and the source time of the newest. */
   private oldestPendingAt: number | null = null;
   private newestPendingAt: number | null = null;
   /** Batches applied once, oldest first, waiting for their second reading. */
@@ -276,9 +276,10 @@ class Follower {
       }
       this.pendingEvents += 1;
     }
-    const at = event.timestamp;
-    this.oldestPendingAt ??= at;
-    this.newestPendingAt = at;
+    // When the change happened, as near as can be told: the binary log's time is in whole
+    // seconds (the commit was within the second after it), and it was no later than now.
+    this.oldestPendingAt ??= Math.min(Date.now(), event.timestamp + 999);
+    this.newestPendingAt = event.timestamp;
     if (this.pendingKeys >= MAX_PENDING_KEYS && !this.paused && this.zongji?.connection) {
       this.zongji.connection.pause();
       this.paused = true;
@@ -486,7 +487,7 @@ class Follower {
     if (oldest.length > 0 || bytesBehind === 0) this.behindSince = null;
     else this.behindSince ??= now;
     const since = oldest.length > 0 ? Math.min(...oldest) : (this.behindSince ?? now);
-    const lagSeconds = Math.max(0, Math.round((now - since) / 1000));
+    const lagSeconds = Math.max(0, Math.round((now - since) / 100) / 10);
     await input.onProgress?.({
       status: 'following',
       eventsApplied: this.eventsApplied,
