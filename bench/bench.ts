@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { BENCH_TABLES, FLOOR_PG_DDL, generateManyTablesDatabase, generateSourceDatabase, generateWideDatabase, sourceDataBytes, tableSizes, WIDE_TABLE, type BenchTable } from './generate.js';
-import { median, runShell, spawnWatched } from './measure.js';
+import { deleteRedisPrefix, median, runShell, spawnWatched } from './measure.js';
 import { queuesOfRun } from '../src/queue/target-scope.js';
 
 // `--follow` is a benchmark of its own (a private MariaDB with the binary log on): bench/follow-bench.ts.
@@ -447,14 +447,7 @@ async function cleanup(): Promise<void> {
   await my.query(`DROP DATABASE IF EXISTS \`${names.source}\``).catch(() => undefined);
   await my.end();
   for (const name of [names.my2pg, names.pgloader, names.floor]) await dropPgDatabase(name).catch(() => undefined);
-  const redis = new Redis(redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
+  await deleteRedisPrefix(redisUrl, prefix);
 }
 
 async function compareMode(): Promise<string[]> {

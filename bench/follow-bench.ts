@@ -21,7 +21,7 @@ import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { generateSourceDatabase, sourceDataBytes } from './generate.js';
-import { median, spawnWatched, type Watched } from './measure.js';
+import { deleteRedisPrefix, median, spawnWatched, type Watched } from './measure.js';
 import { startPrivateMariadb, type PrivateMariadb } from './private-mariadb.js';
 import { queuesOfRun } from '../src/queue/target-scope.js';
 
@@ -138,16 +138,7 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
     await client.query(sql).finally(() => client.end());
   };
   const dropTarget = (): Promise<void> => adminPg(`DROP DATABASE IF EXISTS "${targetDb}" WITH (FORCE)`);
-  const dropRedisKeys = async (): Promise<void> => {
-    const redis = new Redis(redisUrl);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-    redis.disconnect();
-  };
+  const dropRedisKeys = (): Promise<void> => deleteRedisPrefix(redisUrl, prefix);
 
   try {
     const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');

@@ -25,7 +25,8 @@ export interface PrivateMariadbOptions {
   serverArgs?: string[];
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nobody listens on now (the OS picks it). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

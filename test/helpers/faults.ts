@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -8,6 +7,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { expect } from 'vitest';
 import { readTargetScope, type QueueNames } from '../../src/queue/target-scope.js';
+import { freePort } from '../../bench/private-mariadb.js';
 import { expectSidesEqual } from './compare.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -175,16 +175,6 @@ export async function keysOfPrefix(redisUrl: string, prefix: string): Promise<st
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** A private Redis server of one test file, persisted to disk so that a restart keeps the jobs. */
 export interface PrivateRedis {
