@@ -14,6 +14,7 @@ import { CopyRowEncoder } from '../copy/copy-encoder.js';
 import { planTableCopy, type CopyTableInput, type TableCopyPlan } from '../copy/copy-plan.js';
 import { copyRowsFast } from '../copy/fast-copy.js';
 import type { RunCatalog } from '../state/run-catalog.js';
+import { emptyAdjustments, hasAdjustments, type TableAdjustments } from '../vocabulary/adjustments.js';
 
 /**
  * How the follower applies the binary log: for each row a batch of events changed, it writes
@@ -89,17 +90,21 @@ export class ChangeApplier {
 
   /**
    * Inside the caller's PostgreSQL transaction: removes the rows of these keys from the target
-   * and writes MySQL's current rows for them. Returns the rows written.
+   * and writes MySQL's current rows for them. Returns the rows written and what the converters
+   * changed in them by a policy (zero dates, NULs, SRIDs), per column.
    */
-  async apply(pg: PoolClient, table: string, keys: readonly ChangedKey[]): Promise<number> {
+  async apply(pg: PoolClient, table: string, keys: readonly ChangedKey[]): Promise<{ rows: number; adjustments: TableAdjustments }> {
     const followed = await this.followed(table);
-    let written = 0;
+    for (const pair of followed.plan.pairs) Object.assign(pair.adjustments, emptyAdjustments());
+    let rows = 0;
     for (let i = 0; i < keys.length; i += KEYS_PER_READ) {
       const chunk = keys.slice(i, i + KEYS_PER_READ);
       await this.deleteKeys(pg, followed, chunk);
-      written += await this.copyCurrentRows(pg, followed, chunk);
+      rows += await this.copyCurrentRows(pg, followed, chunk);
     }
-    return written;
+    const adjustments: TableAdjustments = {};
+    for (const pair of followed.plan.pairs) if (hasAdjustments(pair.adjustments)) adjustments[pair.source.name] = { ...pair.adjustments };
+    return { rows, adjustments };
   }
 
   private async deleteKeys(pg: PoolClient, followed: FollowedTable, keys: readonly ChangedKey[]): Promise<void> {

@@ -5,7 +5,7 @@ import { isPermanentError } from '../dialect/driver-errors.js';
 import { compareBinlogPositions, readBinlogPosition } from '../dialect/mysql/binlog.js';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
 import type { CopyTableInput } from '../copy/copy-plan.js';
-import { recordAppliedBatch, getFollow, setFollowStatus, type FollowPosition } from '../state/follow-state.js';
+import { addFollowAdjustments, recordAppliedBatch, getFollow, setFollowStatus, type FollowPosition } from '../state/follow-state.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 import { getRunStatus } from '../state/runs.js';
 import { RunCancelledError } from '../run/run-cancellation.js';
@@ -381,19 +381,26 @@ class Follower {
       await pg.query("BEGIN; SET LOCAL timezone = 'UTC'; SET LOCAL lock_timeout = '60s'");
       try {
         await this.applyCascades(pg, batch.cascades, batch.tables);
-        const all = new Map<string, Map<string, ChangedKey>>();
-        for (const tables of [batch.tables, ...batch.due.map((d) => d.tables)]) {
-          for (const [table, keys] of tables) {
-            let merged = all.get(table);
-            if (!merged) all.set(table, (merged = new Map()));
-            for (const [text, key] of keys) merged.set(text, key);
+        // This batch's keys first, counting what a policy changed in them; then the keys read a
+        // second time that this batch does not hold (already counted at their first reading).
+        const again = new Map<string, Map<string, ChangedKey>>();
+        for (const due of batch.due) {
+          for (const [table, keys] of due.tables) {
+            const fresh = batch.tables.get(table);
+            let merged = again.get(table);
+            if (!merged) again.set(table, (merged = new Map()));
+            for (const [text, key] of keys) if (!fresh?.has(text)) merged.set(text, key);
           }
         }
-        for (const [table, keys] of all) {
-          try {
-            await this.applier.apply(pg, table, [...keys.values()]);
-          } catch (error) {
-            throw describeApplyFailure(error, table);
+        for (const [tables, counted] of [[batch.tables, true], [again, false]] as const) {
+          for (const [table, keys] of tables) {
+            if (keys.size === 0) continue;
+            try {
+              const { adjustments } = await this.applier.apply(pg, table, [...keys.values()]);
+              if (counted && Object.keys(adjustments).length > 0) await addFollowAdjustments(pg, this.input.runId, table, adjustments);
+            } catch (error) {
+              throw describeApplyFailure(error, table);
+            }
           }
         }
         const recorded = batch.due.at(-1);

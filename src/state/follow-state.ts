@@ -2,8 +2,10 @@ import type { DataSource } from 'typeorm';
 import { quotePg } from '../dialect/postgres/quote.js';
 import type { PoolClient } from '../dialect/postgres/connection.js';
 import { FollowEntity, STATE_SCHEMA, type FollowRow, type FollowStatus, type JsonRecord } from './entities.js';
+import { addAdjustments, emptyAdjustments, type TableAdjustments } from '../vocabulary/adjustments.js';
 
 const FOLLOW = `${quotePg(STATE_SCHEMA)}.follow`;
+const RUN_TABLES = `${quotePg(STATE_SCHEMA)}.run_tables`;
 
 /** A binary log position: file and byte offset. */
 export interface FollowPosition {
@@ -35,6 +37,17 @@ export async function recordAppliedBatch(pg: PoolClient, runId: string, batch: {
     `UPDATE ${FOLLOW} SET binlog_file = $2, binlog_position = $3, events_applied = events_applied + $4, last_event_at = COALESCE($5, last_event_at), applied_at = now() WHERE run_id = $1`,
     [runId, batch.next.file, batch.next.position, batch.events, batch.lastEventAt],
   );
+}
+
+/**
+ * Inside a batch's transaction: adds what a policy changed in the rows the follower wrote to the
+ * table's adjustments in `my2pg.run_tables`, so that the report names the table as adjusted.
+ */
+export async function addFollowAdjustments(pg: PoolClient, runId: string, table: string, adjustments: TableAdjustments): Promise<void> {
+  const current = await pg.query<{ adjustments: TableAdjustments | null }>(`SELECT adjustments FROM ${RUN_TABLES} WHERE run_id = $1 AND table_name = $2 FOR UPDATE`, [runId, table]);
+  const merged: TableAdjustments = { ...(current.rows[0]?.adjustments ?? {}) };
+  for (const [column, a] of Object.entries(adjustments)) merged[column] = addAdjustments(addAdjustments(emptyAdjustments(), merged[column] ?? {}), a);
+  await pg.query(`UPDATE ${RUN_TABLES} SET adjustments = $3::jsonb WHERE run_id = $1 AND table_name = $2`, [runId, table, JSON.stringify(merged)]);
 }
 
 /** Keeps cutover's outcome (go/no-go, freeze, the position it drained to) for status. */

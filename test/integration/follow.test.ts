@@ -339,6 +339,27 @@ describe('start --follow, then cutover', () => {
     await stopProcess(worker);
   }, 120_000);
 
+  test('a zero date written while following becomes NULL by the default policy, and the table is reported adjusted', async () => {
+    const admin = await connect();
+    await admin.query(`CREATE DATABASE zd; USE zd; SET SESSION sql_mode = ''; CREATE TABLE t (id INT PRIMARY KEY, d DATETIME NULL); INSERT INTO t VALUES (1, '2024-01-01 10:00:00'), (2, NULL);`);
+    const pgc = await sandbox.pg();
+    await pgc.query('CREATE SCHEMA zd');
+    const env = envOf('zd', 'zd');
+    const worker = await startWorker('zd', 'zd');
+    const runId = await startRun(sandbox, ['--follow', '--schema', 'zd'], env);
+    await waitUntil('the follower to start', async () => (await followJob(runId, 'zd')).state === 'active', 60_000, 100);
+    await admin.query(`INSERT INTO t VALUES (3, '0000-00-00 00:00:00'); UPDATE t SET d = '0000-00-00 00:00:00' WHERE id = 1`);
+    await waitUntil('the zero dates to arrive as NULL', async () => (await pgc.query('SELECT count(*)::int AS n FROM zd.t WHERE d IS NULL')).rows[0].n === 3, 30_000, 100);
+    const status = JSON.parse((await sandbox.cli(['status', runId, '--json'], env)).stdout);
+    expect(status.tables[0].adjustments).toEqual({ d: expect.objectContaining({ zeroDatesToNull: 2 }) });
+    const cut = await sandbox.cli(['cutover', runId, '--wait'], env, 120_000);
+    expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+    expect(cut.stdout).toMatch(/zero dates?/i);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 120_000);
+
   test('ALTER TABLE on a followed table stops the follower for good, naming it; cutover refuses', async () => {
     const admin = await connect();
     await admin.query(`CREATE DATABASE ddl; USE ddl; CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t VALUES (1, 'a'), (2, 'b');`);
