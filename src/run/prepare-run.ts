@@ -111,6 +111,8 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       },
       planned.map((p) => ({ tableName: p.table, targetTable: p.targetTable, jobId: p.jobId, action: p.action })),
     );
+    // In the same transaction as the run: a run that follows always has its follower's row.
+    if (follow) await createFollowRow(manager, runId, follow);
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
     const schemaObjects: SchemaObjectsRecord = { generated: [], checks: [], notMigrated: notMigratedObjects(objects, plan.excludeViews) };
@@ -153,7 +155,6 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       await runner.query(`TRUNCATE TABLE ONLY ${qualifyPg(schema, plan.targetTable)}`);
     }
   });
-  if (follow) await createFollowRow(target, runId, follow);
   return {
     runId,
     targetSchema: schema,

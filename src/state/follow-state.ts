@@ -13,9 +13,9 @@ export interface FollowPosition {
   position: number;
 }
 
-/** Records a `--follow` run's follower at its start position (the one before any table was read); a second call changes nothing. */
-export async function createFollowRow(target: DataSource, runId: string, start: FollowPosition): Promise<void> {
-  await target.query(`INSERT INTO ${FOLLOW} (run_id, status, binlog_file, binlog_position) VALUES ($1, 'copying', $2, $3) ON CONFLICT (run_id) DO NOTHING`, [runId, start.file, start.position]);
+/** Records a `--follow` run's follower at its start position (the one before any table was read), on a DataSource or in prepare's transaction (its EntityManager); a second call changes nothing. */
+export async function createFollowRow(db: Pick<DataSource, 'query'>, runId: string, start: FollowPosition): Promise<void> {
+  await db.query(`INSERT INTO ${FOLLOW} (run_id, status, binlog_file, binlog_position) VALUES ($1, 'copying', $2, $3) ON CONFLICT (run_id) DO NOTHING`, [runId, start.file, start.position]);
 }
 
 /** A run's follower, or null for a run that does not follow. */
