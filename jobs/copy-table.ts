@@ -9,8 +9,7 @@ import { RunCancelledError, watchRunCancellation, WorkerStoppingError } from '..
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
 import { forgetRunCatalog, runCatalogOf } from '../src/state/run-catalog.js';
 import { markTableCopied, markTableCopying, markTableFailed, markTablePending } from '../src/state/run-tables.js';
-import { NUL_POLICIES } from '../src/schema/nul-columns.js';
-import { ZERO_DATE_POLICIES } from '../src/vocabulary/type-families.js';
+import { copyPoliciesOf } from '../src/state/run-options.js';
 import type { JobContext } from './context.js';
 import { validatePayload } from './validate-payload.js';
 
@@ -34,11 +33,7 @@ export function createCopyTableProcessor(context: JobContext) {
     await job.log(`attempt ${job.attemptsMade + 1}: copying ${payload.table}${part} into ${payload.targetSchema}.${payload.targetTable}`);
     const cancellation = watchRunCancellation(context.target, payload.runId, payload.table);
     try {
-      // Runs recorded before --nul existed removed NULs; a retry of one keeps doing so.
-      const nul = NUL_POLICIES.find((p) => p === run.options.nul) ?? 'strip';
-      // Runs recorded before --zero-date existed wrote zero dates as NULL, today's default.
-      const zeroDate = ZERO_DATE_POLICIES.find((p) => p === run.options.zeroDate) ?? 'null';
-      const result = await copyTable(context.source, context.target, { ...payload, nul, zeroDate, where: run.options.where?.[payload.table], naming: run.options.naming }, {
+      const result = await copyTable(context.source, context.target, { ...payload, ...copyPoliciesOf(run.options), where: run.options.where?.[payload.table], naming: run.options.naming }, {
         onProgress: (progress) => job.updateProgress(progress),
         onLog: (line) => job.log(line).then(() => undefined),
         signal: context.shutdown ? AbortSignal.any([cancellation.signal, context.shutdown]) : cancellation.signal,

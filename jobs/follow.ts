@@ -8,8 +8,7 @@ import { RunCancelledError, WorkerStoppingError } from '../src/run/run-cancellat
 import { getFollow, setFollowStatus } from '../src/state/follow-state.js';
 import { forgetRunCatalog, runCatalogOf } from '../src/state/run-catalog.js';
 import { listRunTables } from '../src/state/run-tables.js';
-import { NUL_POLICIES } from '../src/schema/nul-columns.js';
-import { ZERO_DATE_POLICIES } from '../src/vocabulary/type-families.js';
+import { copyPoliciesOf } from '../src/state/run-options.js';
 import type { JobContext } from './context.js';
 import { validatePayload } from './validate-payload.js';
 
@@ -40,8 +39,7 @@ export function createFollowProcessor(context: JobContext) {
     if (run.status === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
     const follow = run.options.follow;
     if (!follow) throw new UnrecoverableError(`run ${payload.runId} was not started with --follow`);
-    const nul = NUL_POLICIES.find((p) => p === run.options.nul) ?? 'strip';
-    const zeroDate = ZERO_DATE_POLICIES.find((p) => p === run.options.zeroDate) ?? 'null';
+    const policies = copyPoliciesOf(run.options);
     const tables = new Map(
       (await listRunTables(context.target, payload.runId)).map((t) => [
         t.tableName,
@@ -54,8 +52,7 @@ export function createFollowProcessor(context: JobContext) {
             targetSchema: run.targetSchema,
             columns: run.options.columns?.[t.tableName],
             batchSize: run.options.batchSize ?? 10_000,
-            nul,
-            zeroDate,
+            ...policies,
             where: run.options.where?.[t.tableName],
             naming: run.options.naming,
           },

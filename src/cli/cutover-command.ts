@@ -1,8 +1,7 @@
+import type { DataSource } from 'typeorm';
 import type { ConfigOverrides } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
 import { cutover } from '../follow/cutover.js';
-import type { FollowProgress } from '../follow/follower.js';
-import { followJobId } from '../queue/contract.js';
 import { readTableJobs, type TableJobState } from '../queue/run-jobs.js';
 import type { QueueHandles } from '../queue/run-queue.js';
 import { queuesOfRun } from '../queue/target-scope.js';
@@ -11,6 +10,7 @@ import type { RunRow } from '../state/entities.js';
 import { getRun } from '../state/runs.js';
 import { listRunTables } from '../state/run-tables.js';
 import type { Output } from './output.js';
+import { readFollowStatus } from './follow-status.js';
 import { formatRunReport } from './report.js';
 import { resolveCommandConfig } from './run-settings.js';
 import { jobRefs, resolveRun, withServices } from './command-services.js';
@@ -19,20 +19,19 @@ import { jobRefs, resolveRun, withServices } from './command-services.js';
 const READY_LAG_SECONDS = 5;
 
 /** Why a `--follow` run is not ready to switch yet, or null when it is. */
-async function notReady(queues: QueueHandles, run: RunRow, tables: TableJobState[]): Promise<string | null> {
+async function notReady(target: DataSource, queues: QueueHandles, run: RunRow, tables: TableJobState[]): Promise<string | null> {
   const copying = tables.filter((t) => t.state !== 'completed');
   if (copying.length > 0) {
     const failed = copying.filter((t) => t.state === 'failed');
     if (failed.length > 0) throw new UsageError(`tables failed to copy: ${failed.map((t) => t.table).join(', ')}; retry them first (npx my2pg retry ${run.id}); nothing was done`);
     return `${copying.length} of ${tables.length} tables still copying (${copying.map((t) => t.table).slice(0, 5).join(', ')}${copying.length > 5 ? ', …' : ''})`;
   }
-  const job = await queues.copy.getJob(followJobId(run.id));
-  const state = job ? await job.getState() : 'missing';
-  if (state === 'failed') throw new UsageError(`the follow job failed: ${job?.failedReason ?? 'unknown'}; nothing was done`);
-  if (state !== 'active') return `the follow job is ${state} (is a worker running?)`;
-  const progress = job?.progress as unknown as FollowProgress | undefined;
-  if (!progress || typeof progress !== 'object' || !('lagSeconds' in progress)) return 'the follower has not reported yet';
-  if (progress.lagSeconds > READY_LAG_SECONDS) return `the follower is ${progress.lagSeconds} s behind (${progress.eventsPending} events pending)`;
+  const follow = await readFollowStatus(target, queues, run);
+  if (!follow) throw new UsageError(`run ${run.id} has no follower recorded`);
+  if (follow.jobState === 'failed') throw new UsageError(`the follow job failed: ${follow.error ?? 'unknown'}; nothing was done`);
+  if (follow.jobState !== 'active') return `the follow job is ${follow.jobState} (is a worker running?)`;
+  if (follow.lagSeconds === null) return 'the follower has not reported yet';
+  if (follow.lagSeconds > READY_LAG_SECONDS) return `the follower is ${follow.lagSeconds} s behind (${follow.eventsPending} events pending)`;
   return null;
 }
 
@@ -54,7 +53,7 @@ export async function cutoverCommand(overrides: ConfigOverrides, runId: string |
     const refs = jobRefs(run, tables);
     let shownAt = 0;
     for (;;) {
-      const why = await notReady(queues, run, await readTableJobs(queues, refs));
+      const why = await notReady(target, queues, run, await readTableJobs(queues, refs));
       if (why === null) break;
       if (!flags.wait) throw new UsageError(`run ${run.id} is not ready to cut over: ${why}; run again later or with --wait; nothing was done`);
       if (Date.now() - shownAt > 10_000) {

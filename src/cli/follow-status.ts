@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { FollowProgress } from '../follow/follower.js';
 import { followJobId } from '../queue/contract.js';
+import { followProgressOf } from '../queue/run-jobs.js';
 import type { QueueHandles } from '../queue/run-queue.js';
 import type { RunRow } from '../state/entities.js';
 import { getFollow } from '../state/follow-state.js';
@@ -33,7 +33,7 @@ export async function readFollowStatus(target: DataSource, queues: QueueHandles,
   if (!row) return null;
   const job = await queues.copy.getJob(followJobId(run.id));
   const jobState = job ? await job.getState() : 'missing';
-  const progress = (job?.progress && typeof job.progress === 'object' && 'eventsApplied' in job.progress ? job.progress : null) as FollowProgress | null;
+  const progress = followProgressOf(job);
   const live = jobState === 'active' && progress !== null;
   return {
     status: row.status,

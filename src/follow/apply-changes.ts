@@ -99,18 +99,12 @@ export class ChangeApplier {
     let rows = 0;
     for (let i = 0; i < keys.length; i += KEYS_PER_READ) {
       const chunk = keys.slice(i, i + KEYS_PER_READ);
-      await this.deleteKeys(pg, followed, chunk);
+      await deleteMatching(pg, followed.plan, followed.keyPairs, followed.keyTypes, chunk, []);
       rows += await this.copyCurrentRows(pg, followed, chunk);
     }
     const adjustments: TableAdjustments = {};
     for (const pair of followed.plan.pairs) if (hasAdjustments(pair.adjustments)) adjustments[pair.source.name] = { ...pair.adjustments };
     return { rows, adjustments };
-  }
-
-  private async deleteKeys(pg: PoolClient, followed: FollowedTable, keys: readonly ChangedKey[]): Promise<void> {
-    const { plan, keyPairs, keyTypes } = followed;
-    // Each key value through its column's converter: the text the copy would have written.
-    await deleteMatching(pg, plan, keyPairs, keyTypes, keys, []);
   }
 
   /**

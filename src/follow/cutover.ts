@@ -46,7 +46,7 @@ export async function cutover(source: DataSource, target: DataSource, runId: str
     const frozenAt = Date.now();
     let leftReadOnly = false;
     try {
-      const position = await readBinlogPosition(source);
+      const position = await readBinlogPosition(source, { gtid: false });
       await options.log(`writes frozen (${describeFreeze(freeze)}); draining the follower to ${position.file}:${position.position}`);
       await drainTo(target, runId, position, options.drainTimeoutMs ?? 120_000);
       const drainMs = Date.now() - frozenAt;
@@ -105,9 +105,9 @@ async function leaveReadOnly(freezer: MysqlConnection, freeze: FreezeMethod): Pr
 
 /** Without --lock: the binary log must not move for `stillMs`, else the application is still writing (exit 2). */
 async function checkStill(source: DataSource, stillMs: number): Promise<FreezeMethod> {
-  const before = await readBinlogPosition(source);
+  const before = await readBinlogPosition(source, { gtid: false });
   await new Promise((resolve) => setTimeout(resolve, stillMs));
-  const after = await readBinlogPosition(source);
+  const after = await readBinlogPosition(source, { gtid: false });
   if (compareBinlogPositions(before, after) !== 0) {
     throw new UsageError(
       `the source is still being written (its binary log moved from ${before.file}:${before.position} to ${after.file}:${after.position} in ${(stillMs / 1000).toFixed(1)} s); stop the application's writes, or let my2pg freeze them with --lock; nothing was done`,

@@ -1,6 +1,6 @@
 /**
  * Which followed table a statement of the binary log changes the shape of (ALTER, RENAME,
- * DROP, TRUNCATE, CREATE … LIKE/SELECT over its name), or null when it touches none of them.
+ * DROP, TRUNCATE, CREATE OR REPLACE of its name), or null when it touches none of them.
  * Row changes reach the follower as row events; a statement event that names a followed table
  * after one of these verbs means its rows can no longer be matched as the copy planned them.
  */

@@ -33,8 +33,8 @@ export interface FollowProgress {
   step: string;
 }
 
-/** How a follower ends without an error: cutover went, or the job was asked to stop. */
-export type FollowEnd = 'cutover' | 'stopped';
+/** How a follower ends without an error: cutover went (every other end is an error). */
+export type FollowEnd = 'cutover';
 
 /** A follower's input: the run's databases, catalog, how to reach the source's binary log, and each followed table. */
 export interface FollowInput {
@@ -153,8 +153,6 @@ class Follower {
   private inFlight: { events: number; oldestAt: number | null } | null = null;
   /** Since when the source's log has been ahead of what was read, with nothing pending. */
   private behindSince: number | null = null;
-  /** Where the binary log has been read to (whatever the event). */
-  private readTo: FollowPosition;
   private applied: FollowPosition;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -163,7 +161,6 @@ class Follower {
   private failure: ((error: Error) => void) | null = null;
   /** Events applied per tick, for the rate. */
   private readonly history: { at: number; events: number }[] = [];
-  private currentFile: string;
 
   constructor(
     private readonly input: FollowInput,
@@ -172,9 +169,7 @@ class Follower {
   ) {
     this.applier = new ChangeApplier(input.source, input.target, input.catalog, (t) => input.tables.get(t)!.input, (t) => input.tables.get(t)!.key);
     this.followed = new Set(input.tables.keys());
-    this.readTo = { ...start };
     this.applied = { ...start };
-    this.currentFile = start.file;
   }
 
   async run(): Promise<FollowEnd> {
@@ -228,18 +223,13 @@ class Follower {
       position: this.applied.position,
       // A server id of its own per process: two streams with one id would cut each other off.
       serverId: 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
-      includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'query', 'rotate', 'xid'],
+      includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'query', 'xid'],
       includeSchema: { [input.database]: [...this.followed] },
     });
   }
 
   private onEvent(event: ZongJiEvent): void {
     const name = event.getEventName();
-    if (name === 'rotate') {
-      this.currentFile = (event as unknown as { binlogName: string }).binlogName;
-      return;
-    }
-    if (event.nextPosition > 0) this.readTo = { file: this.currentFile, position: event.nextPosition };
     if (name === 'query') {
       const ddl = ddlOnFollowedTable(event.query ?? '', this.input.database, event.schema || null, this.followed);
       if (ddl) this.stopForDdl(ddl, event);
@@ -297,6 +287,15 @@ class Follower {
     entry.values.set(keyText(values), values);
   }
 
+  /**
+   * ZongJi's resume point: the transaction boundary at or before the last event read (it follows
+   * rotations, and moves with transactions of tables not followed too); null before it has one.
+   */
+  private resumePoint(): FollowPosition | null {
+    const options = this.zongji?.options;
+    return options?.filename && options.position ? { file: options.filename, position: options.position } : null;
+  }
+
   /** A batch now when it is big, else within BATCH_WAIT_MS; one batch at a time. */
   private scheduleFlush(): void {
     if (this.flushing) return;
@@ -318,7 +317,7 @@ class Follower {
     const now = Date.now();
     // ZongJi's resume point: a transaction boundary at or before the last event read, so every
     // row event before it is in this batch (a replay from it re-applies a few keys, harmlessly).
-    const next = this.zongji?.options.filename && this.zongji.options.position ? { file: this.zongji.options.filename, position: this.zongji.options.position } : null;
+    const next = this.resumePoint();
     const moved = next !== null && compareBinlogPositions(next, this.applied) > 0;
     const due = this.rechecks.filter((r) => r.dueAt <= now);
     if (this.pendingEvents === 0 && !moved && due.length === 0) return;
@@ -449,7 +448,7 @@ class Follower {
 
   private stopForDdl(ddl: { verb: string; table: string }, event: ZongJiEvent): void {
     const statement = (event.query ?? '').replace(/\s+/g, ' ').trim();
-    const message = `${ddl.verb} on followed table ${ddl.table} at ${this.currentFile}:${event.nextPosition} (${statement.length > 200 ? `${statement.slice(0, 200)}…` : statement}): the follower stopped for good; nothing past it was applied. Start a new run to migrate the table as it is now`;
+    const message = `${ddl.verb} on followed table ${ddl.table} at ${this.resumePoint()?.file ?? this.applied.file}:${event.nextPosition} (${statement.length > 200 ? `${statement.slice(0, 200)}…` : statement}): the follower stopped for good; nothing past it was applied. Start a new run to migrate the table as it is now`;
     // Nothing more is read; changes read before it and not applied yet stay unapplied, since
     // applying them would read rows as they are after the statement.
     this.zongji?.stop();
@@ -480,10 +479,10 @@ class Follower {
     // event here: the position alone is committed, so that cutover's drain sees it arrive.
     if (!this.flushing && this.pendingEvents === 0) this.startFlush();
     // ZongJi's resume point moves with every transaction read, followed or not.
-    const readTo = this.zongji?.options.filename && this.zongji.options.position ? { file: this.zongji.options.filename, position: this.zongji.options.position } : this.readTo;
+    const readTo = this.resumePoint() ?? this.applied;
     let bytesBehind = -1;
     try {
-      const end = await readBinlogPosition(input.source);
+      const end = await readBinlogPosition(input.source, { gtid: false });
       bytesBehind = end.file === readTo.file ? Math.max(0, end.position - readTo.position) : -1;
     } catch {
       // The figure is a courtesy: a source that does not answer shows as unknown (-1).

@@ -55,6 +55,13 @@ export async function countWorkers(queues: QueueHandles): Promise<number | null>
   }
 }
 
+/** A follow job's last report, or null before its first. */
+export function followProgressOf(job: Job | undefined): FollowProgress | null {
+  const p = job?.progress;
+  if (typeof p === 'object' && p !== null && 'eventsApplied' in p) return p as unknown as FollowProgress;
+  return null;
+}
+
 function progressOf(job: Job | undefined): CopyProgress | null {
   const p = job?.progress;
   if (typeof p === 'object' && p !== null && 'rows' in p) return p as unknown as CopyProgress;
@@ -162,8 +169,8 @@ async function pollRun(
   onFollow?: (progress: FollowProgress) => void,
 ): Promise<RunSettlement | undefined> {
   const finalize = onFollow ? await queues.copy.getJob(followJobId(runId)) : await queues.finalize.getJob(finalizeJobId(runId));
-  const followProgress = finalize?.progress;
-  if (onFollow && typeof followProgress === 'object' && followProgress !== null && 'eventsApplied' in followProgress) onFollow(followProgress as unknown as FollowProgress);
+  const followProgress = onFollow ? followProgressOf(finalize) : null;
+  if (followProgress) onFollow?.(followProgress);
   const finalizeState = finalize ? await finalize.getState() : 'missing';
   const polled = await readTableJobs(queues, tables.filter((t) => !completed.has(t.jobId)));
   for (const s of polled) if (s.state === 'completed') completed.set(s.jobId, s);

@@ -91,7 +91,8 @@ export async function enqueueRun(
     targetSchema: string;
     batchSize: number;
     tables: (TableJobRef & { targetTable: string; columns?: string[] | undefined; ranges?: { jobId: string; column: string; from: string | null; to: string | null }[] | undefined })[];
-    follow?: unknown;
+    /** A `--follow` run's recorded start (its follow job then stands where finalize does); absent or null otherwise. */
+    follow?: object | null | undefined;
   },
   attempts = DEFAULT_ATTEMPTS,
 ): Promise<void> {

@@ -46,10 +46,10 @@ async function stateOf(job: Job | undefined): Promise<string> {
  * left in place NOT VALID. Safe to repeat: a second cancel finishes what the first left.
  */
 export async function cancelRun(target: DataSource, queues: QueueHandles, run: RunRow, refs: readonly TableJobRef[], options: CancelOptions): Promise<CancelOutcome> {
-  const finalizeId = run.options.follow ? followJobId(run.id) : finalizeJobId(run.id);
-  // A --follow run's flow has its follow job (in the copy queue) where finalize stands; a
+  // The flow's parent: finalize, or a --follow run's follow job (in the copy queue), whose
   // running follower sees the cancellation within a second and stops.
-  const parentJob = (): Promise<Job | undefined> => (run.options.follow ? queues.copy.getJob(finalizeId) : queues.finalize.getJob(finalizeId));
+  const parentId = run.options.follow ? followJobId(run.id) : finalizeJobId(run.id);
+  const parentJob = (): Promise<Job | undefined> => (run.options.follow ? queues.copy.getJob(parentId) : queues.finalize.getJob(parentId));
   const finalize = run.options.follow ? undefined : await parentJob();
   if (run.status === 'running' && (await stateOf(finalize)) === 'active') {
     throw new UsageError(`run ${run.id} is finalizing (restoring its constraints and verifying), so it is not cancelled; wait for it: npx my2pg status ${run.id}`);
@@ -93,7 +93,7 @@ export async function cancelRun(target: DataSource, queues: QueueHandles, run: R
     const parentLeft = (await parentJob()) !== undefined;
     if (remaining.length === 0 && !parentLeft) break;
     if (Date.now() > deadline) {
-      const stuckJobs = remaining.length > 0 ? remaining : [finalizeId];
+      const stuckJobs = remaining.length > 0 ? remaining : [parentId];
       await recordCancelSummary(target, run.id, { runId: run.id, cancelledAt: new Date().toISOString(), problems: [`jobs still held by a worker: ${stuckJobs.join(', ')}; run npx my2pg cancel ${run.id} again`] });
       const removedJobs = present.size - remaining.length + (parentSeen && !parentLeft ? 1 : 0);
       return { previousStatus, removedJobs, stoppedJobs: [...asked].filter((id) => !remaining.includes(id)), stuckJobs, constraints: [], createdTables: [] };

@@ -7,7 +7,6 @@ import type { SourceTable } from '../dialect/mysql/catalog.js';
 
 /** `--nul`: what the copy does with a NUL character (U+0000) in text, which PostgreSQL text cannot hold. */
 export type NulPolicy = 'reject' | 'strip' | 'bytea';
-export const NUL_POLICIES: readonly NulPolicy[] = ['reject', 'strip', 'bytea'];
 export const DEFAULT_NUL_POLICY: NulPolicy = 'reject';
 
 

@@ -85,6 +85,15 @@ const runOptionsSchema = z.looseObject({
 /** A run's options, as written and as read back. */
 export type RunOptions = Strict<z.infer<typeof runOptionsSchema>>;
 
+/**
+ * What a run's converters do with NULs and zero dates, as its copy jobs and its follower apply
+ * them. Runs recorded before --nul existed removed NULs, and a retry of one keeps doing so; runs
+ * recorded before --zero-date existed wrote zero dates as NULL, today's default.
+ */
+export function copyPoliciesOf(options: RunOptions): { nul: NonNullable<RunOptions['nul']>; zeroDate: NonNullable<RunOptions['zeroDate']> } {
+  return { nul: options.nul ?? 'strip', zeroDate: options.zeroDate ?? 'null' };
+}
+
 /** Reads a stored options document; tolerant of older runs (see runOptionsSchema). */
 export function parseRunOptions(stored: unknown): RunOptions {
   const parsed = runOptionsSchema.safeParse(stored ?? {});

@@ -60,5 +60,4 @@ export function hasNulByte(source: Buffer, start: number, end: number): boolean 
  * `my2pg.rejected_rows`, so the run is not verified unless `--allow-rejects`.
  */
 export type ZeroDatePolicy = 'null' | 'reject';
-export const ZERO_DATE_POLICIES: readonly ZeroDatePolicy[] = ['null', 'reject'];
 export const DEFAULT_ZERO_DATE_POLICY: ZeroDatePolicy = 'null';

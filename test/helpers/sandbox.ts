@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { loadSeedIntoMysql, prepareSeedTarget } from '../../src/demo/demo.js';
+import { deleteRedisPrefix } from '../../bench/measure.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/my2pg.js', import.meta.url));
@@ -111,14 +111,7 @@ export async function createSandbox(label: string): Promise<Sandbox> {
       await p.connect();
       await p.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await p.end();
-      const redis = new Redis(services.redisUrl);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-      redis.disconnect();
+      await deleteRedisPrefix(services.redisUrl, prefix);
     },
   };
   return sandbox;

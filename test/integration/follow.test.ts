@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import mysql from 'mysql2/promise';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { followJobId } from '../../src/queue/contract.js';
 import { compareCanonical, expectSidesEqual, type Databases } from '../helpers/compare.js';
@@ -47,6 +48,23 @@ async function followJob(runId: string, schema: string): Promise<{ state: string
   } finally {
     await queue.closeAll();
   }
+}
+
+/**
+ * A --follow run of database `name` of the private server (made by `sql`, run after CREATE
+ * DATABASE and USE) into the PostgreSQL schema of the same name, with one worker, once its
+ * follower has started; with a connection to each side.
+ */
+async function followingRun(name: string, sql: string): Promise<{ admin: mysql.Connection; pgc: pg.Client; env: NodeJS.ProcessEnv; worker: ChildProcess & { output: () => string }; runId: string }> {
+  const admin = await connect();
+  await admin.query(`CREATE DATABASE ${name}; USE ${name}; ${sql}`);
+  const pgc = await sandbox.pg();
+  await pgc.query(`CREATE SCHEMA ${name}`);
+  const env = envOf(name, name);
+  const worker = await startWorker(name, name);
+  const runId = await startRun(sandbox, ['--follow', '--schema', name], env);
+  await waitUntil('the follower to start', async () => (await followJob(runId, name)).state === 'active', 60_000, 100);
+  return { admin, pgc, env, worker, runId };
 }
 
 /** Runs random application writes until stopped; returns how many statements it ran. */
@@ -276,8 +294,7 @@ describe('start --follow, then cutover', () => {
   }, 300_000);
 
   test('rows MySQL changes through ON DELETE/ON UPDATE actions (absent from the binary log) end equal too', async () => {
-    const admin = await connect();
-    await admin.query(`CREATE DATABASE fk; USE fk;
+    const { admin, pgc, env, worker, runId } = await followingRun('fk', `
       CREATE TABLE parent (id INT PRIMARY KEY, name VARCHAR(20));
       CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, note VARCHAR(20), FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE ON UPDATE CASCADE);
       CREATE TABLE grandchild (id INT PRIMARY KEY, child_id INT NOT NULL, FOREIGN KEY (child_id) REFERENCES child (id) ON DELETE CASCADE);
@@ -285,14 +302,8 @@ describe('start --follow, then cutover', () => {
       INSERT INTO parent SELECT seq, CONCAT('p', seq) FROM seq_1_to_20;
       INSERT INTO child SELECT seq, 1 + seq % 20, CONCAT('c', seq) FROM seq_1_to_200;
       INSERT INTO grandchild SELECT seq, 1 + seq % 200 FROM seq_1_to_600;
-      INSERT INTO loose SELECT seq, 1 + seq % 20 FROM seq_1_to_100;`);
-    const pgc = await sandbox.pg();
-    await pgc.query('CREATE SCHEMA fk');
-    await pgc.end();
-    const env = envOf('fk', 'fk');
-    const worker = await startWorker('fk', 'fk');
-    const runId = await startRun(sandbox, ['--follow', '--schema', 'fk'], env);
-    await waitUntil('the follower to start', async () => (await followJob(runId, 'fk')).state === 'active', 60_000, 100);
+      INSERT INTO loose SELECT seq, 1 + seq % 20 FROM seq_1_to_100;
+    `);
     // Sakila's and Magento's shapes: a parent deleted (children and grandchildren go, a loose
     // reference becomes NULL) and a parent's key changed (children follow it).
     await admin.query(`DELETE FROM fk.parent WHERE id = 1; UPDATE fk.parent SET id = 100 WHERE id = 2; UPDATE fk.child SET note = 'edited' WHERE id = 5; DELETE FROM fk.parent WHERE id IN (7, 8)`);
@@ -310,18 +321,12 @@ describe('start --follow, then cutover', () => {
     expect(Number(counts!.nulled)).toBe(20);
     expect(Number(counts!.children)).toBe(170);
     await admin.end();
+    await pgc.end();
     await stopProcess(worker);
   }, 120_000);
 
   test('a no-go names the difference and leaves the follower going; cutover again goes once it is fixed', async () => {
-    const admin = await connect();
-    await admin.query(`CREATE DATABASE nogo; USE nogo; CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_100;`);
-    const pgc = await sandbox.pg();
-    await pgc.query('CREATE SCHEMA nogo');
-    const env = envOf('nogo', 'nogo');
-    const worker = await startWorker('nogo', 'nogo');
-    const runId = await startRun(sandbox, ['--follow', '--schema', 'nogo'], env);
-    await waitUntil('the follower to start', async () => (await followJob(runId, 'nogo')).state === 'active', 60_000, 100);
+    const { admin, pgc, env, worker, runId } = await followingRun('nogo', `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_100;`);
     // Someone writes to the target behind my2pg's back.
     await pgc.query(`UPDATE nogo.t SET v = 'tampered' WHERE id = 42`);
     const first = await sandbox.cli(['cutover', runId, '--wait'], env, 120_000);
@@ -340,14 +345,7 @@ describe('start --follow, then cutover', () => {
   }, 120_000);
 
   test('a zero date written while following becomes NULL by the default policy, and the table is reported adjusted', async () => {
-    const admin = await connect();
-    await admin.query(`CREATE DATABASE zd; USE zd; SET SESSION sql_mode = ''; CREATE TABLE t (id INT PRIMARY KEY, d DATETIME NULL); INSERT INTO t VALUES (1, '2024-01-01 10:00:00'), (2, NULL);`);
-    const pgc = await sandbox.pg();
-    await pgc.query('CREATE SCHEMA zd');
-    const env = envOf('zd', 'zd');
-    const worker = await startWorker('zd', 'zd');
-    const runId = await startRun(sandbox, ['--follow', '--schema', 'zd'], env);
-    await waitUntil('the follower to start', async () => (await followJob(runId, 'zd')).state === 'active', 60_000, 100);
+    const { admin, pgc, env, worker, runId } = await followingRun('zd', `SET SESSION sql_mode = ''; CREATE TABLE t (id INT PRIMARY KEY, d DATETIME NULL); INSERT INTO t VALUES (1, '2024-01-01 10:00:00'), (2, NULL);`);
     await admin.query(`INSERT INTO t VALUES (3, '0000-00-00 00:00:00'); UPDATE t SET d = '0000-00-00 00:00:00' WHERE id = 1`);
     await waitUntil('the zero dates to arrive as NULL', async () => (await pgc.query('SELECT count(*)::int AS n FROM zd.t WHERE d IS NULL')).rows[0].n === 3, 30_000, 100);
     const status = JSON.parse((await sandbox.cli(['status', runId, '--json'], env)).stdout);
@@ -361,14 +359,7 @@ describe('start --follow, then cutover', () => {
   }, 120_000);
 
   test('ALTER TABLE on a followed table stops the follower for good, naming it; cutover refuses', async () => {
-    const admin = await connect();
-    await admin.query(`CREATE DATABASE ddl; USE ddl; CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t VALUES (1, 'a'), (2, 'b');`);
-    const pgc = await sandbox.pg();
-    await pgc.query('CREATE SCHEMA ddl');
-    const env = envOf('ddl', 'ddl');
-    const worker = await startWorker('ddl', 'ddl');
-    const runId = await startRun(sandbox, ['--follow', '--schema', 'ddl'], env);
-    await waitUntil('the follower to start', async () => (await followJob(runId, 'ddl')).state === 'active', 60_000, 100);
+    const { admin, pgc, env, worker, runId } = await followingRun('ddl', `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t VALUES (1, 'a'), (2, 'b');`);
     await admin.query(`INSERT INTO t VALUES (3, 'c')`);
     await waitUntil('the insert to arrive', async () => (await pgc.query('SELECT count(*)::int AS n FROM ddl.t')).rows[0].n === 3, 30_000, 100);
     await admin.query(`ALTER TABLE t ADD COLUMN w INT; INSERT INTO t VALUES (4, 'd', 4)`);
@@ -391,16 +382,9 @@ describe('start --follow, then cutover', () => {
 });
 
 test('cancel stops a following run: the follow job goes, the worker stays', async () => {
-  const admin = await connect();
-  await admin.query(`CREATE DATABASE gone; USE gone; CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);`);
+  const { admin, pgc, env, worker, runId } = await followingRun('gone', `CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);`);
   await admin.end();
-  const pgc = await sandbox.pg();
-  await pgc.query('CREATE SCHEMA gone');
   await pgc.end();
-  const env = envOf('gone', 'gone');
-  const worker = await startWorker('gone', 'gone');
-  const runId = await startRun(sandbox, ['--follow', '--schema', 'gone'], env);
-  await waitUntil('the follower to start', async () => (await followJob(runId, 'gone')).state === 'active', 60_000, 100);
   const cancel = await sandbox.cli(['cancel', runId, '--yes'], env);
   expect(cancel.code, cancel.stdout + cancel.stderr).toBe(0);
   expect((await followJob(runId, 'gone')).state).toBe('missing');
