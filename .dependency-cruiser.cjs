@@ -19,18 +19,26 @@ const above = (rank) => LAYERS.slice(rank + 1).flat();
 const layerRules = LAYERS.flatMap((folders, rank) =>
   rank === LAYERS.length - 1
     ? []
-    : [{
-        name: `layer-${folders.join('-')}`,
-        comment: `src/{${folders.join(',')}} must not import the layers above it (${above(rank).join(', ')})`,
-        severity: 'error',
-        from: { path: `^src/(${folders.join('|')})/` },
-        to: { path: `^src/(${above(rank).join('|')})/` },
-      }],
+    : [
+        {
+          name: `layer-${folders.join('-')}`,
+          comment: `src/{${folders.join(',')}} must not import the layers above it (${above(rank).join(', ')})`,
+          severity: 'error',
+          from: { path: `^src/(${folders.join('|')})/` },
+          to: { path: `^src/(${above(rank).join('|')})/` },
+        },
+      ],
 );
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', comment: 'no import cycle, at any length', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      comment: 'no import cycle, at any length',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
     {
       name: 'src-not-to-jobs-or-workers',
       comment: 'src/ never imports jobs/ or workers/; only the CLI entry composes the worker pool',
@@ -68,7 +76,8 @@ module.exports = {
     },
     {
       name: 'unit-tests-without-services',
-      comment: 'test/unit runs with MySQL, PostgreSQL and Redis stopped: a test that needs a sandbox belongs in test/integration',
+      comment:
+        'test/unit runs with MySQL, PostgreSQL and Redis stopped: a test that needs a sandbox belongs in test/integration',
       severity: 'error',
       from: { path: '^test/unit/' },
       to: { path: '^test/(integration/|helpers/(sandbox|services|global-setup|faults|compare|canonical)\\.ts$)' },

@@ -17,21 +17,33 @@ const add = (name, table, ms, keys) => {
   t.keys += keys;
   totals.set(k, t);
 };
-for (const [method, keysArg] of [['apply', 2], ['deleteKeys', 2], ['copyCurrentRows', 2]]) {
+for (const [method, keysArg] of [
+  ['apply', 2],
+  ['deleteKeys', 2],
+  ['copyCurrentRows', 2],
+]) {
   const original = ChangeApplier.prototype[method];
   ChangeApplier.prototype[method] = async function (...args) {
     const started = performance.now();
     try {
       return await original.apply(this, args);
     } finally {
-      const table = typeof args[1] === 'string' ? args[1] : args[1]?.plan?.table ?? '?';
+      const table = typeof args[1] === 'string' ? args[1] : (args[1]?.plan?.table ?? '?');
       add(method, table, performance.now() - started, args[keysArg]?.length ?? 0);
     }
   };
 }
 const report = (when) => {
-  const lines = [`apply-timing: --- ${when}`, ...[...totals].sort(([a], [b]) => a.localeCompare(b)).map(([k, t]) => `apply-timing: ${k}: ${(t.ms / 1000).toFixed(2)} s in ${t.calls} calls, ${t.keys} keys, ${(t.keys / (t.ms / 1000)).toFixed(0)} keys/s`)];
-  process.stderr.write(lines.join('\n') + '\n');
+  const lines = [
+    `apply-timing: --- ${when}`,
+    ...[...totals]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(
+        ([k, t]) =>
+          `apply-timing: ${k}: ${(t.ms / 1000).toFixed(2)} s in ${t.calls} calls, ${t.keys} keys, ${(t.keys / (t.ms / 1000)).toFixed(0)} keys/s`,
+      ),
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
   totals.clear();
 };
 // The benchmark sends SIGUSR2 at the end of each phase: the figures since the last report.

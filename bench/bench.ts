@@ -14,7 +14,17 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { BENCH_TABLES, FLOOR_PG_DDL, generateManyTablesDatabase, generateSourceDatabase, generateWideDatabase, sourceDataBytes, tableSizes, WIDE_TABLE, type BenchTable } from './generate.js';
+import {
+  BENCH_TABLES,
+  FLOOR_PG_DDL,
+  generateManyTablesDatabase,
+  generateSourceDatabase,
+  generateWideDatabase,
+  sourceDataBytes,
+  tableSizes,
+  WIDE_TABLE,
+  type BenchTable,
+} from './generate.js';
 import { deleteRedisPrefix, median, runShell, spawnWatched } from './measure.js';
 import { queuesOfRun } from '../src/queue/target-scope.js';
 
@@ -84,7 +94,12 @@ const mysqlServer = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 const pgServer = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const tag = randomBytes(3).toString('hex');
-const names = { source: `my2pg_bench_${tag}`, my2pg: `my2pg_bench_${tag}_t`, pgloader: `my2pg_bench_${tag}_pgl`, floor: `my2pg_bench_${tag}_floor` };
+const names = {
+  source: `my2pg_bench_${tag}`,
+  my2pg: `my2pg_bench_${tag}_t`,
+  pgloader: `my2pg_bench_${tag}_pgl`,
+  floor: `my2pg_bench_${tag}_floor`,
+};
 const prefix = `my2pg-bench-${tag}`;
 
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
@@ -121,7 +136,10 @@ async function recreatePgDatabase(name: string, ddl: string[] = []): Promise<voi
 async function settle(): Promise<void> {
   const admin = new pg.Client({ connectionString: pgServer });
   await admin.connect();
-  await admin.query('CHECKPOINT').catch(() => undefined).finally(() => admin.end());
+  await admin
+    .query('CHECKPOINT')
+    .catch(() => undefined)
+    .finally(() => admin.end());
   await new Promise((r) => setTimeout(r, 1000));
 }
 
@@ -131,7 +149,11 @@ async function dropPgDatabase(name: string): Promise<void> {
   await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).finally(() => admin.end());
 }
 
-async function countPgRows(database: string, schema: string, tables: readonly string[]): Promise<Record<string, number | null>> {
+async function countPgRows(
+  database: string,
+  schema: string,
+  tables: readonly string[],
+): Promise<Record<string, number | null>> {
   const client = new pg.Client({ connectionString: withDatabase(pgServer, database) });
   await client.connect();
   const out: Record<string, number | null> = {};
@@ -196,7 +218,9 @@ async function readPhases(runId: string, startedAt: number): Promise<Phases | un
   // The run's queues, as it recorded them (they are named after its target).
   const client = new pg.Client({ connectionString: withDatabase(pgServer, names.my2pg) });
   await client.connect();
-  const recorded = await client.query('SELECT options FROM my2pg.runs WHERE id = $1', [runId]).finally(() => client.end());
+  const recorded = await client
+    .query('SELECT options FROM my2pg.runs WHERE id = $1', [runId])
+    .finally(() => client.end());
   const queueNames = queuesOfRun(recorded.rows[0]?.options as Record<string, unknown> | undefined);
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const copy = new Queue(queueNames.copy, { connection, prefix });
@@ -209,8 +233,13 @@ async function readPhases(runId: string, startedAt: number): Promise<Phases | un
     const result = (j: (typeof jobs)[number]): Result => (j.returnvalue ?? {}) as Result;
     const first = Math.min(...jobs.map((j) => j.processedOn ?? Infinity));
     const lastCommit = Math.max(...jobs.map((j) => (j.processedOn ?? 0) + (result(j).durationMs ?? 0)));
-    const sum = (pick: (r: Result) => number | undefined): number => jobs.reduce((n, j) => n + (pick(result(j)) ?? 0), 0) / 1000;
-    const t = (fin.returnvalue as { timings?: { indexesMs: number; foreignKeysMs: number; sequencesMs: number; verifyMs: number } } | null)?.timings;
+    const sum = (pick: (r: Result) => number | undefined): number =>
+      jobs.reduce((n, j) => n + (pick(result(j)) ?? 0), 0) / 1000;
+    const t = (
+      fin.returnvalue as {
+        timings?: { indexesMs: number; foreignKeysMs: number; sequencesMs: number; verifyMs: number };
+      } | null
+    )?.timings;
     return {
       prepare: (first - startedAt) / 1000,
       copy: (lastCommit - first) / 1000,
@@ -258,17 +287,36 @@ function phaseTable(label: string, samples: readonly Sample[]): string[] {
 async function runMy2pg(options: { processes: number; rangeRows?: string; verifyNone?: boolean }): Promise<Sample> {
   await recreatePgDatabase(names.my2pg);
   const env = my2pgEnv();
-  const planFlags = ['--batch-size', String(args['batch-size']), '--range-rows', options.rangeRows ?? String(args['range-rows']), ...(options.verifyNone ? ['--verify', 'none'] : [])];
-  const settled = options.verifyNone ? /run (run-[\w.-]+): every table copied; not verified \(--verify none\)/ : /run (run-[\w.-]+): every table copied and verified/;
+  const planFlags = [
+    '--batch-size',
+    String(args['batch-size']),
+    '--range-rows',
+    options.rangeRows ?? String(args['range-rows']),
+    ...(options.verifyNone ? ['--verify', 'none'] : []),
+  ];
+  const settled = options.verifyNone
+    ? /run (run-[\w.-]+): every table copied; not verified \(--verify none\)/
+    : /run (run-[\w.-]+): every table copied and verified/;
   const startedAt = Date.now();
   if (options.processes === 0) {
-    const run = spawnWatched(process.execPath, [BIN, 'run', '--concurrency', String(concurrency), ...planFlags], { cwd: ROOT, env });
+    const run = spawnWatched(process.execPath, [BIN, 'run', '--concurrency', String(concurrency), ...planFlags], {
+      cwd: ROOT,
+      env,
+    });
     const result = await run.done;
     const runId = settled.exec(result.stdout)?.[1];
     const phases = runId ? await readPhases(runId, startedAt) : undefined;
-    return { seconds: result.seconds, peakRssBytes: result.peakRssBytes, ok: result.code === 0 && runId !== undefined, phases, ...(result.code === 0 ? {} : { note: (result.stdout + result.stderr).slice(-400) }) };
+    return {
+      seconds: result.seconds,
+      peakRssBytes: result.peakRssBytes,
+      ok: result.code === 0 && runId !== undefined,
+      phases,
+      ...(result.code === 0 ? {} : { note: (result.stdout + result.stderr).slice(-400) }),
+    };
   }
-  const workers = Array.from({ length: options.processes }, () => spawnWatched(process.execPath, [BIN, 'worker', '--concurrency', String(concurrency)], { cwd: ROOT, env }));
+  const workers = Array.from({ length: options.processes }, () =>
+    spawnWatched(process.execPath, [BIN, 'worker', '--concurrency', String(concurrency)], { cwd: ROOT, env }),
+  );
   for (const w of workers) {
     const t0 = Date.now();
     while (!/worker: ready/.test(w.output())) {
@@ -295,7 +343,20 @@ async function runMy2pg(options: { processes: number; rangeRows?: string; verify
 /** One \`my2pg plan --json\` (counting, or \`--quick\`) against an empty target: its time and its duration estimate. */
 async function timePlan(quick: boolean): Promise<Sample & { estimate: number | null }> {
   await recreatePgDatabase(names.my2pg);
-  const run = spawnWatched(process.execPath, [BIN, 'plan', '--json', '--concurrency', String(concurrency), '--range-rows', String(args['range-rows']), ...(quick ? ['--quick'] : [])], { cwd: ROOT, env: my2pgEnv() });
+  const run = spawnWatched(
+    process.execPath,
+    [
+      BIN,
+      'plan',
+      '--json',
+      '--concurrency',
+      String(concurrency),
+      '--range-rows',
+      String(args['range-rows']),
+      ...(quick ? ['--quick'] : []),
+    ],
+    { cwd: ROOT, env: my2pgEnv() },
+  );
   const result = await run.done;
   let estimate: number | null = null;
   try {
@@ -303,18 +364,37 @@ async function timePlan(quick: boolean): Promise<Sample & { estimate: number | n
   } catch {
     // a failed plan is reported through ok/note
   }
-  return { seconds: result.seconds, peakRssBytes: result.peakRssBytes, ok: result.code === 0, estimate, ...(result.code === 0 ? {} : { note: (result.stdout + result.stderr).slice(-400) }) };
+  return {
+    seconds: result.seconds,
+    peakRssBytes: result.peakRssBytes,
+    ok: result.code === 0,
+    estimate,
+    ...(result.code === 0 ? {} : { note: (result.stdout + result.stderr).slice(-400) }),
+  };
 }
 
 async function runPgloader(expected: Record<string, number>): Promise<Sample> {
   await recreatePgDatabase(names.pgloader);
   // pgloader's defaults (carry on after errors, report them) are what users get.
-  const run = spawnWatched('pgloader', [withDatabase(mysqlServer, names.source), withDatabase(pgServer, names.pgloader)], { env: process.env });
+  const run = spawnWatched(
+    'pgloader',
+    [withDatabase(mysqlServer, names.source), withDatabase(pgServer, names.pgloader)],
+    { env: process.env },
+  );
   const result = await run.done;
   // pgloader puts the tables in a schema named after the MySQL database.
   const counts = await countPgRows(names.pgloader, names.source, Object.keys(expected));
-  const wrong = Object.entries(expected).filter(([t, n]) => counts[t] !== n).map(([t, n]) => `${t} ${counts[t] ?? 'missing'}/${n}`);
-  return { seconds: result.seconds, peakRssBytes: result.peakRssBytes, ok: result.code === 0 && wrong.length === 0, ...(wrong.length > 0 || result.code !== 0 ? { note: `exit ${result.code}; rows: ${wrong.join(', ') || 'all'}` } : {}) };
+  const wrong = Object.entries(expected)
+    .filter(([t, n]) => counts[t] !== n)
+    .map(([t, n]) => `${t} ${counts[t] ?? 'missing'}/${n}`);
+  return {
+    seconds: result.seconds,
+    peakRssBytes: result.peakRssBytes,
+    ok: result.code === 0 && wrong.length === 0,
+    ...(wrong.length > 0 || result.code !== 0
+      ? { note: `exit ${result.code}; rows: ${wrong.join(', ') || 'all'}` }
+      : {}),
+  };
 }
 
 /** One round of pgloader on a quiet machine; its target database is dropped after. */
@@ -332,7 +412,9 @@ async function timeMy2pgProcesses(round: number, samples: Map<number, Sample[]>)
     await settle();
     const s = await runMy2pg({ processes: p });
     samples.get(p)!.push(s);
-    log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
+    log(
+      `round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`,
+    );
   }
 }
 
@@ -342,7 +424,10 @@ function mysqlCliArgs(): string {
 }
 
 async function runFloor(tables: readonly BenchTable[]): Promise<Sample> {
-  await recreatePgDatabase(names.floor, tables.map((t) => FLOOR_PG_DDL[t]));
+  await recreatePgDatabase(
+    names.floor,
+    tables.map((t) => FLOOR_PG_DDL[t]),
+  );
   const client = execFileSync('bash', ['-c', 'command -v mariadb || command -v mysql']).toString().trim();
   const pgUrl = withDatabase(pgServer, names.floor);
   const password = decodeURIComponent(new URL(mysqlServer).password);
@@ -354,18 +439,29 @@ async function runFloor(tables: readonly BenchTable[]): Promise<Sample> {
   await Promise.all(
     [0, 1].map(async () => {
       for (let table = queue.shift(); table; table = queue.shift()) {
-        const r = await runShell(`${client} --quick -B -N ${mysqlCliArgs()} ${names.source} -e 'SELECT * FROM \`${table}\`' | psql -X -q '${pgUrl}' -c "COPY ${table} FROM STDIN WITH (NULL 'NULL')"`, env);
+        const r = await runShell(
+          `${client} --quick -B -N ${mysqlCliArgs()} ${names.source} -e 'SELECT * FROM \`${table}\`' | psql -X -q '${pgUrl}' -c "COPY ${table} FROM STDIN WITH (NULL 'NULL')"`,
+          env,
+        );
         if (r.code !== 0) failures.push(`${table}: ${r.output.slice(0, 200)}`);
       }
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { seconds, peakRssBytes: 0, ok: failures.length === 0, ...(failures.length > 0 ? { note: failures.join('; ') } : {}) };
+  return {
+    seconds,
+    peakRssBytes: 0,
+    ok: failures.length === 0,
+    ...(failures.length > 0 ? { note: failures.join('; ') } : {}),
+  };
 }
 
 function version(cmd: string, argv: string[]): string {
   try {
-    return execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n')[0]!.trim();
+    return execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .split('\n')[0]!
+      .trim();
   } catch {
     return 'not installed';
   }
@@ -394,7 +490,10 @@ function summarize(rows: number, bytes: number, summaries: Summary[]): string[] 
   const med = (s: Summary) => median(s.samples.filter((x) => x.ok).map((x) => x.seconds));
   const pgl = summaries.find((s) => s.name === 'pgloader');
   const floor = summaries.find((s) => s.name.startsWith('raw floor'));
-  const lines = ['| tool | median s | rows/s | MB/s | peak RSS MB | vs pgloader | vs raw floor | rounds (s) |', '|---|---:|---:|---:|---:|---:|---:|---|'];
+  const lines = [
+    '| tool | median s | rows/s | MB/s | peak RSS MB | vs pgloader | vs raw floor | rounds (s) |',
+    '|---|---:|---:|---:|---:|---:|---:|---|',
+  ];
   for (const s of summaries) {
     const m = med(s);
     const rss = Math.max(0, ...s.samples.map((x) => x.peakRssBytes));
@@ -403,14 +502,24 @@ function summarize(rows: number, bytes: number, summaries: Summary[]): string[] 
       `| ${s.name} | ${fmt(m)} | ${fmt(rows / m, 0)} | ${fmt(bytes / MB / m)} | ${rss > 0 ? fmt(rss / MB, 0) : '-'} | ${pgl && s !== pgl ? fmt(m / med(pgl), 2) : '-'} | ${floor && s !== floor ? fmt(m / med(floor), 2) : '-'} | ${roundsText} |`,
     );
   }
-  for (const s of summaries) for (const x of s.samples) if (x.note) lines.push(`- ${s.name}: ${x.note.replace(/\s+/g, ' ')}`);
+  for (const s of summaries)
+    for (const x of s.samples) if (x.note) lines.push(`- ${s.name}: ${x.note.replace(/\s+/g, ' ')}`);
   return lines;
 }
 
 /** A table of medians, peak RSS and the ratio of each to one reference. */
-function summarizeAgainst(rows: number, bytes: number, summaries: Summary[], reference: Summary, ratioLabel: string): string[] {
+function summarizeAgainst(
+  rows: number,
+  bytes: number,
+  summaries: Summary[],
+  reference: Summary,
+  ratioLabel: string,
+): string[] {
   const med = (s: Summary) => median(s.samples.filter((x) => x.ok).map((x) => x.seconds));
-  const lines = [`| tool | median s | rows/s | MB/s | peak RSS MB | ${ratioLabel} | rounds (s) |`, '|---|---:|---:|---:|---:|---:|---|'];
+  const lines = [
+    `| tool | median s | rows/s | MB/s | peak RSS MB | ${ratioLabel} | rounds (s) |`,
+    '|---|---:|---:|---:|---:|---:|---|',
+  ];
   for (const s of summaries) {
     const m = med(s);
     const rss = Math.max(0, ...s.samples.map((x) => x.peakRssBytes));
@@ -418,7 +527,8 @@ function summarizeAgainst(rows: number, bytes: number, summaries: Summary[], ref
       `| ${s.name} | ${fmt(m)} | ${fmt(rows / m, 0)} | ${fmt(bytes / MB / m)} | ${rss > 0 ? fmt(rss / MB, 0) : '-'} | ${s !== reference ? fmt(m / med(reference), 2) : '-'} | ${s.samples.map((x) => `${fmt(x.seconds)}${x.ok ? '' : ' ✗'}`).join(', ')} |`,
     );
   }
-  for (const s of summaries) for (const x of s.samples) if (x.note) lines.push(`- ${s.name}: ${x.note.replace(/\s+/g, ' ')}`);
+  for (const s of summaries)
+    for (const x of s.samples) if (x.note) lines.push(`- ${s.name}: ${x.note.replace(/\s+/g, ' ')}`);
   return lines;
 }
 
@@ -455,8 +565,15 @@ async function compareMode(): Promise<string[]> {
   const counts = await generateSourceDatabase(mysqlServer, names.source, users, { log });
   const rows = Object.values(counts).reduce((a, b) => a + b, 0);
   const bytes = await sourceDataBytes(mysqlServer, names.source);
-  out.push(`- data: ${Object.entries(counts).map(([t, n]) => `${t} ${n}`).join(', ')} = ${rows} rows, ${fmt(bytes / MB, 0)} MB (MySQL DATA_LENGTH)`);
-  out.push(`- my2pg: --concurrency ${concurrency}, --batch-size ${args['batch-size']}, --range-rows ${args['range-rows']}; end to end = plan, create tables, copy, indexes, foreign keys, sequences, verification`, '');
+  out.push(
+    `- data: ${Object.entries(counts)
+      .map(([t, n]) => `${t} ${n}`)
+      .join(', ')} = ${rows} rows, ${fmt(bytes / MB, 0)} MB (MySQL DATA_LENGTH)`,
+  );
+  out.push(
+    `- my2pg: --concurrency ${concurrency}, --batch-size ${args['batch-size']}, --range-rows ${args['range-rows']}; end to end = plan, create tables, copy, indexes, foreign keys, sequences, verification`,
+    '',
+  );
   const havePgloader = !args['skip-pgloader'] && version('pgloader', ['--version']) !== 'not installed';
   const my2pgRuns = new Map<number, Sample[]>(processList.map((p) => [p, []]));
   const unverified: Sample[] = [];
@@ -469,7 +586,9 @@ async function compareMode(): Promise<string[]> {
       await settle();
       plans.push(await timePlan(false));
       quickPlans.push(await timePlan(true));
-      log(`round ${round}: my2pg plan ${fmt(plans.at(-1)!.seconds)} s (estimate ${plans.at(-1)!.estimate} s), --quick ${fmt(quickPlans.at(-1)!.seconds)} s ${plans.at(-1)!.note ?? ''}`);
+      log(
+        `round ${round}: my2pg plan ${fmt(plans.at(-1)!.seconds)} s (estimate ${plans.at(-1)!.estimate} s), --quick ${fmt(quickPlans.at(-1)!.seconds)} s ${plans.at(-1)!.note ?? ''}`,
+      );
     }
     if (!args['skip-floor']) {
       await settle();
@@ -481,13 +600,16 @@ async function compareMode(): Promise<string[]> {
     if (args.unverified) {
       await settle();
       unverified.push(await runMy2pg({ processes: 0, verifyNone: true }));
-      log(`round ${round}: my2pg run --verify none ${fmt(unverified.at(-1)!.seconds)} s, phases ${JSON.stringify(unverified.at(-1)!.phases)}`);
+      log(
+        `round ${round}: my2pg run --verify none ${fmt(unverified.at(-1)!.seconds)} s, phases ${JSON.stringify(unverified.at(-1)!.phases)}`,
+      );
     }
     await dropPgDatabase(names.floor);
   }
   const summaries: Summary[] = [];
   for (const [p, samples] of my2pgRuns) {
-    const label = p === 0 ? `my2pg run (end to end, 1 process)` : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`;
+    const label =
+      p === 0 ? `my2pg run (end to end, 1 process)` : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`;
     summaries.push({ name: label, samples });
     summaries.push({ ...copyPhaseSummary(samples), name: `${label}: copy phase` });
   }
@@ -500,21 +622,30 @@ async function compareMode(): Promise<string[]> {
     summaries.push({ name: 'my2pg plan --quick (catalogs only)', samples: quickPlans });
   }
   if (havePgloader) summaries.push({ name: 'pgloader', samples: pgl });
-  if (!args['skip-floor']) summaries.push({ name: 'raw floor (mariadb --quick -B → psql COPY, 2 at a time)', samples: floor });
+  if (!args['skip-floor'])
+    summaries.push({ name: 'raw floor (mariadb --quick -B → psql COPY, 2 at a time)', samples: floor });
   out.push(...summarize(rows, bytes, summaries), '');
   if (args.plan) {
     const estimates = plans.flatMap((p) => (p.estimate === null ? [] : [p.estimate]));
     const measured = median((my2pgRuns.get(processList[0] ?? 0) ?? []).filter((x) => x.ok).map((x) => x.seconds));
-    out.push(`- plan's duration estimate: median ${fmt(median(estimates))} s (rounds ${estimates.join(', ')}) beside the measured \`my2pg run\` median ${fmt(measured)} s (${fmt(median(estimates) / measured, 2)}×)`, '');
+    out.push(
+      `- plan's duration estimate: median ${fmt(median(estimates))} s (rounds ${estimates.join(', ')}) beside the measured \`my2pg run\` median ${fmt(measured)} s (${fmt(median(estimates) / measured, 2)}×)`,
+      '',
+    );
   }
-  for (const [p, samples] of my2pgRuns) out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
+  for (const [p, samples] of my2pgRuns)
+    out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
   if (args.unverified) out.push(...phaseTable('`my2pg run --verify none`', unverified), '');
   return out;
 }
 
 async function scalingMode(): Promise<string[]> {
   const out = await header(`Linear scaling, --users ${users} × 1, 2, 4`);
-  out.push('', '| data | rows | MB | median s | s per million rows | vs 1× | peak RSS MB | rounds (s) |', '|---|---:|---:|---:|---:|---:|---:|---|');
+  out.push(
+    '',
+    '| data | rows | MB | median s | s per million rows | vs 1× | peak RSS MB | rounds (s) |',
+    '|---|---:|---:|---:|---:|---:|---:|---|',
+  );
   let base = Number.NaN;
   for (const factor of [1, 2, 4]) {
     const counts = await generateSourceDatabase(mysqlServer, names.source, users * factor, { log });
@@ -528,23 +659,36 @@ async function scalingMode(): Promise<string[]> {
     }
     const m = median(samples.filter((s) => s.ok).map((s) => s.seconds));
     if (factor === 1) base = m;
-    out.push(`| ${factor}× | ${rows} | ${fmt(bytes / MB, 0)} | ${fmt(m)} | ${fmt((m / rows) * 1e6, 2)} | ${fmt(m / base, 2)} | ${fmt(Math.max(...samples.map((s) => s.peakRssBytes)) / MB, 0)} | ${samples.map((s) => fmt(s.seconds) + (s.ok ? '' : ' ✗')).join(', ')} |`);
+    out.push(
+      `| ${factor}× | ${rows} | ${fmt(bytes / MB, 0)} | ${fmt(m)} | ${fmt((m / rows) * 1e6, 2)} | ${fmt(m / base, 2)} | ${fmt(Math.max(...samples.map((s) => s.peakRssBytes)) / MB, 0)} | ${samples.map((s) => fmt(s.seconds) + (s.ok ? '' : ' ✗')).join(', ')} |`,
+    );
   }
   return out;
 }
 
 async function memoryMode(rowsWanted: number): Promise<string[]> {
   const out = await header(`Memory bound, game_visits ${rowsWanted} rows`);
-  const counts = await generateSourceDatabase(mysqlServer, names.source, 1000, { tables: ['users', 'game_visits'], rowsOverride: { game_visits: rowsWanted }, log });
+  const counts = await generateSourceDatabase(mysqlServer, names.source, 1000, {
+    tables: ['users', 'game_visits'],
+    rowsOverride: { game_visits: rowsWanted },
+    log,
+  });
   const rows = Object.values(counts).reduce((a, b) => a + b, 0);
   const bytes = await sourceDataBytes(mysqlServer, names.source);
-  out.push(`- data: ${rows} rows, ${fmt(bytes / MB, 0)} MB; one \`my2pg worker\` process (--concurrency ${concurrency}) and \`my2pg start --wait\``, '');
+  out.push(
+    `- data: ${rows} rows, ${fmt(bytes / MB, 0)} MB; one \`my2pg worker\` process (--concurrency ${concurrency}) and \`my2pg start --wait\``,
+    '',
+  );
   out.push('| --range-rows | jobs | wall s | rows/s | worker peak RSS MB | verified |', '|---|---|---:|---:|---:|---|');
   for (const rangeRows of ['0', String(args['range-rows'])]) {
     await settle();
     const s = await runMy2pg({ processes: 1, rangeRows });
-    log(`memory, --range-rows ${rangeRows}: ${fmt(s.seconds)} s, worker peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
-    out.push(`| ${rangeRows} | ${rangeRows === '0' ? 'one stream for the whole table' : 'key ranges'} | ${fmt(s.seconds)} | ${fmt(rows / s.seconds, 0)} | ${fmt(s.peakRssBytes / MB, 0)} | ${s.ok ? 'yes' : `no: ${s.note}`} |`);
+    log(
+      `memory, --range-rows ${rangeRows}: ${fmt(s.seconds)} s, worker peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`,
+    );
+    out.push(
+      `| ${rangeRows} | ${rangeRows === '0' ? 'one stream for the whole table' : 'key ranges'} | ${fmt(s.seconds)} | ${fmt(rows / s.seconds, 0)} | ${fmt(s.peakRssBytes / MB, 0)} | ${s.ok ? 'yes' : `no: ${s.note}`} |`,
+    );
   }
   return out;
 }
@@ -555,8 +699,16 @@ async function readTableTime(table: string): Promise<Sample> {
   const password = decodeURIComponent(new URL(mysqlServer).password);
   const env = { ...process.env, ...(password ? { MYSQL_PWD: password } : {}) };
   // A row bigger than the client's default packet (16 MB) would be refused: allow any.
-  const r = await runShell(`${client} --quick -B --max-allowed-packet=1G ${mysqlCliArgs()} ${names.source} -e 'SELECT * FROM \`${table}\`' > /dev/null`, env);
-  return { seconds: r.seconds, peakRssBytes: 0, ok: r.code === 0, ...(r.code === 0 ? {} : { note: r.output.slice(0, 300) }) };
+  const r = await runShell(
+    `${client} --quick -B --max-allowed-packet=1G ${mysqlCliArgs()} ${names.source} -e 'SELECT * FROM \`${table}\`' > /dev/null`,
+    env,
+  );
+  return {
+    seconds: r.seconds,
+    peakRssBytes: 0,
+    ok: r.code === 0,
+    ...(r.code === 0 ? {} : { note: r.output.slice(0, 300) }),
+  };
 }
 
 async function wideMode(rowsWanted: number, rowMb: number): Promise<string[]> {
@@ -580,17 +732,22 @@ async function wideMode(rowsWanted: number, rowMb: number): Promise<string[]> {
       await settle();
       const s = await runMy2pg({ processes: p });
       my2pg.get(p)!.push(s);
-      log(`round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`);
+      log(
+        `round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`,
+      );
     }
     if (args.unverified) {
       await settle();
       unverified.push(await runMy2pg({ processes: 0, verifyNone: true }));
-      log(`round ${round}: my2pg run --verify none ${fmt(unverified.at(-1)!.seconds)} s, phases ${JSON.stringify(unverified.at(-1)!.phases)}, peak RSS ${fmt(unverified.at(-1)!.peakRssBytes / MB, 0)} MB`);
+      log(
+        `round ${round}: my2pg run --verify none ${fmt(unverified.at(-1)!.seconds)} s, phases ${JSON.stringify(unverified.at(-1)!.phases)}, peak RSS ${fmt(unverified.at(-1)!.peakRssBytes / MB, 0)} MB`,
+      );
     }
   }
   const summaries: Summary[] = [];
   for (const [p, samples] of my2pg) {
-    const label = p === 0 ? 'my2pg run (end to end, 1 process)' : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`;
+    const label =
+      p === 0 ? 'my2pg run (end to end, 1 process)' : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`;
     summaries.push({ name: label, samples });
     summaries.push({ ...copyPhaseSummary(samples), name: `${label}: copy phase` });
   }
@@ -600,7 +757,8 @@ async function wideMode(rowsWanted: number, rowMb: number): Promise<string[]> {
   }
   summaries.push({ name: "mariadb --quick -B -e 'SELECT * FROM t' > /dev/null", samples: read });
   out.push(...summarizeAgainst(rows, bytes, summaries, summaries.at(-1)!, 'vs mariadb read'), '');
-  for (const [p, samples] of my2pg) out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
+  for (const [p, samples] of my2pg)
+    out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
   if (args.unverified) out.push(...phaseTable('`my2pg run --verify none`', unverified), '');
   return out;
 }
@@ -623,10 +781,16 @@ async function manyTablesMode(tableCount: number, rowCount: number): Promise<str
     await timeMy2pgProcesses(round, my2pg);
   }
   const summaries: Summary[] = [];
-  for (const [p, samples] of my2pg) summaries.push({ name: p === 0 ? 'my2pg run (end to end, 1 process)' : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`, samples });
+  for (const [p, samples] of my2pg)
+    summaries.push({
+      name:
+        p === 0 ? 'my2pg run (end to end, 1 process)' : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`,
+      samples,
+    });
   if (havePgloader) summaries.push({ name: 'pgloader', samples: pgl });
   out.push(...summarize(rows, bytes, summaries), '');
-  for (const [p, samples] of my2pg) out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
+  for (const [p, samples] of my2pg)
+    out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
   return out;
 }
 
@@ -638,7 +802,7 @@ try {
   else if (args.scaling) lines = await scalingMode();
   else lines = await compareMode();
   lines.push('', `- load average after: ${loadAverage()}`);
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   await cleanup();
 }

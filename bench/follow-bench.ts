@@ -51,8 +51,25 @@ interface Round {
     batchMs: number;
     batchRate: number;
   };
-  load: { seconds: number; writes: number; rowEvents: number; lagMs: number[]; reportedLag: number[]; catchUpSeconds: number };
-  cutover: { ok: boolean; line: string; problems: string[]; frozen: number; drain: number; finalize: number; timings: Record<string, number> | null; wallSeconds: number; runExit: number | null };
+  load: {
+    seconds: number;
+    writes: number;
+    rowEvents: number;
+    lagMs: number[];
+    reportedLag: number[];
+    catchUpSeconds: number;
+  };
+  cutover: {
+    ok: boolean;
+    line: string;
+    problems: string[];
+    frozen: number;
+    drain: number;
+    finalize: number;
+    timings: Record<string, number> | null;
+    wallSeconds: number;
+    runExit: number | null;
+  };
 }
 
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
@@ -66,7 +83,9 @@ function comparePositions(a: Position, b: Position): number {
 /** CPU seconds (user + system) a process has used so far, from /proc; NaN when it cannot tell. */
 function cpuSeconds(pid: number | undefined): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
@@ -141,10 +160,16 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
   const dropRedisKeys = (): Promise<void> => deleteRedisPrefix(redisUrl, prefix);
 
   try {
-    const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
+    const loadBefore = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
     const started = Date.now();
-    server = await startPrivateMariadb({ serverArgs: [`--innodb-buffer-pool-size=${args['buffer-pool']}`, '--max-connections=500'] });
-    log(`private MariaDB on port ${server.port} (binary log on, ROW, FULL) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    server = await startPrivateMariadb({
+      serverArgs: [`--innodb-buffer-pool-size=${args['buffer-pool']}`, '--max-connections=500'],
+    });
+    log(
+      `private MariaDB on port ${server.port} (binary log on, ROW, FULL) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     const sourceUrl = withDatabase(server.url, database);
     const counts = await generateSourceDatabase(server.url, database, users, { log });
     const rows = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -180,40 +205,57 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
       try {
         // --- the copy, then the follower starts --------------------------------------------
         const t0 = Date.now();
-        run = spawnWatched(process.execPath, [BIN, 'run', '--follow', '--concurrency', String(concurrency)], { cwd: ROOT, env });
+        run = spawnWatched(process.execPath, [BIN, 'run', '--follow', '--concurrency', String(concurrency)], {
+          cwd: ROOT,
+          env,
+        });
         const runExit = run.done.then((r) => r.code);
-        let follow: { run_id: string; status: string; binlog_file: string; binlog_position: string; events_applied: string } | undefined;
+        let follow:
+          | { run_id: string; status: string; binlog_file: string; binlog_position: string; events_applied: string }
+          | undefined;
         const readFollow = async (): Promise<typeof follow> => {
-          const r = await target.query('SELECT run_id, status, binlog_file, binlog_position, events_applied FROM my2pg.follow').catch(() => ({ rows: [] }));
+          const r = await target
+            .query('SELECT run_id, status, binlog_file, binlog_position, events_applied FROM my2pg.follow')
+            .catch(() => ({ rows: [] }));
           return r.rows[0] as typeof follow;
         };
         for (;;) {
           follow = await readFollow();
           if (follow?.status === 'following') break;
-          if (run.child.exitCode !== null) throw new Error(`my2pg run --follow exited early: ${run.output().slice(-2000)}`);
+          if (run.child.exitCode !== null)
+            throw new Error(`my2pg run --follow exited early: ${run.output().slice(-2000)}`);
           if (Date.now() - t0 > 30 * 60_000) throw new Error('the copy did not finish within 30 minutes');
           await sleep(100);
         }
         const copySeconds = (Date.now() - t0) / 1000;
         const runId = follow.run_id;
-        const options = (await target.query('SELECT options FROM my2pg.runs WHERE id = $1', [runId])).rows[0]?.options as Record<string, unknown> | undefined;
+        const options = (await target.query('SELECT options FROM my2pg.runs WHERE id = $1', [runId])).rows[0]
+          ?.options as Record<string, unknown> | undefined;
         queue = new Queue(queuesOfRun(options).copy, { connection: redis, prefix });
         const reported = async (): Promise<{ lagSeconds: number; eventsPerSecond: number } | null> => {
           const job = await queue!.getJob(`${runId}.follow`);
           const p = job?.progress as { lagSeconds?: number; eventsPerSecond?: number } | undefined;
-          return p && typeof p === 'object' && typeof p.lagSeconds === 'number' ? { lagSeconds: p.lagSeconds, eventsPerSecond: p.eventsPerSecond ?? 0 } : null;
+          return p && typeof p === 'object' && typeof p.lagSeconds === 'number'
+            ? { lagSeconds: p.lagSeconds, eventsPerSecond: p.eventsPerSecond ?? 0 }
+            : null;
         };
         const applied = async (): Promise<{ at: number; position: Position; events: number }> => {
           const f = await readFollow();
-          return { at: Date.now(), position: { file: f!.binlog_file, position: Number(f!.binlog_position) }, events: Number(f!.events_applied) };
+          return {
+            at: Date.now(),
+            position: { file: f!.binlog_file, position: Number(f!.binlog_position) },
+            events: Number(f!.events_applied),
+          };
         };
         const waitCaughtUp = async (to: Position, events = 0, timeoutMs = 600_000): Promise<number> => {
           const since = Date.now();
           for (;;) {
             const a = await applied();
             if (comparePositions(a.position, to) >= 0 && a.events >= events) return a.at;
-            if (run!.child.exitCode !== null) throw new Error(`my2pg run --follow exited: ${run!.output().slice(-2000)}`);
-            if (Date.now() - since > timeoutMs) throw new Error(`the follower did not reach ${to.file}:${to.position} within ${timeoutMs / 1000} s`);
+            if (run!.child.exitCode !== null)
+              throw new Error(`my2pg run --follow exited: ${run!.output().slice(-2000)}`);
+            if (Date.now() - since > timeoutMs)
+              throw new Error(`the follower did not reach ${to.file}:${to.position} within ${timeoutMs / 1000} s`);
             await sleep(20);
           }
         };
@@ -242,7 +284,8 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         let events = 0;
         const w0 = writers[0]!;
         await w0.query('BEGIN');
-        const affected = async (c: mysql.Connection, sql: string, params: unknown[] = []): Promise<number> => ((await c.query(sql, params))[0] as mysql.ResultSetHeader).affectedRows;
+        const affected = async (c: mysql.Connection, sql: string, params: unknown[] = []): Promise<number> =>
+          ((await c.query(sql, params))[0] as mysql.ResultSetHeader).affectedRows;
         events += await affected(w0, 'UPDATE game_visits SET is_logged_in = 1 - is_logged_in WHERE id <= ?', [vis]);
         events += await affected(w0, 'UPDATE scores SET score = score + 1 WHERE id <= ?', [sco]);
         events += await affected(
@@ -260,7 +303,10 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
               const from = 1 + ((i * 10) % Math.max(1, scoresCount - 10));
               await c.query('BEGIN');
               // Not `events += await …`: that reads `events` before the await, losing the other connections' counts.
-              const n = await affected(c, 'UPDATE scores SET score = score + 1 WHERE id BETWEEN ? AND ?', [from, from + 9]);
+              const n = await affected(c, 'UPDATE scores SET score = score + 1 WHERE id BETWEEN ? AND ?', [
+                from,
+                from + 9,
+              ]);
               events += n;
               await c.query('COMMIT');
             }
@@ -284,7 +330,9 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         if (profiling) run.child.kill('SIGUSR2');
         sampling = false;
         await peakSampler;
-        const batches = commits.slice(1).map((c, i) => ({ events: c.events - commits[i]!.events, ms: c.at - commits[i]!.at }));
+        const batches = commits
+          .slice(1)
+          .map((c, i) => ({ events: c.events - commits[i]!.events, ms: c.at - commits[i]!.at }));
         // The first interval holds the source's write time (the big transaction reaches the binary log at its COMMIT).
         const steady = batches.slice(1);
         const burst = {
@@ -300,7 +348,9 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
           batchMs: median(steady.map((b) => b.ms)),
           batchRate: steady.reduce((n, b) => n + b.events, 0) / (steady.reduce((n, b) => n + b.ms, 0) / 1000),
         };
-        log(`round ${round}: burst of ${events} row events (${bigEvents} in one transaction) written in ${fmt(writeSeconds)} s, applied in ${fmt(applySeconds)} s: ${Math.round(burst.rate)} events/s; ${burst.commits} commits, then ${burst.batchEvents} events per ${burst.batchMs} ms (${Math.round(burst.batchRate)}/s)`);
+        log(
+          `round ${round}: burst of ${events} row events (${bigEvents} in one transaction) written in ${fmt(writeSeconds)} s, applied in ${fmt(applySeconds)} s: ${Math.round(burst.rate)} events/s; ${burst.commits} commits, then ${burst.batchEvents} events per ${burst.batchMs} ms (${Math.round(burst.batchRate)}/s)`,
+        );
 
         // --- 2. lag under a steady writer ------------------------------------------------------
         const visitsMax = (counts.game_visits ?? 1) + ins;
@@ -320,9 +370,15 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
                 const id = 1 + Math.floor(Math.random() * visitsMax);
                 const sql =
                   kind < 2
-                    ? ['INSERT INTO game_visits (user_id, ip_address, user_agent, is_logged_in, bytes_sent, visited_at) VALUES (?, ?, ?, 1, ?, NOW(6))', [1 + (n % Math.max(1, users)), '10.0.0.1', 'bench', n]]
+                    ? [
+                        'INSERT INTO game_visits (user_id, ip_address, user_agent, is_logged_in, bytes_sent, visited_at) VALUES (?, ?, ?, 1, ?, NOW(6))',
+                        [1 + (n % Math.max(1, users)), '10.0.0.1', 'bench', n],
+                      ]
                     : kind < 4
-                      ? ['UPDATE scores SET score = score + 1 WHERE id = ?', [1 + Math.floor(Math.random() * scoresCount)]]
+                      ? [
+                          'UPDATE scores SET score = score + 1 WHERE id = ?',
+                          [1 + Math.floor(Math.random() * scoresCount)],
+                        ]
                       : ['DELETE FROM game_visits WHERE id = ?', [id]];
                 const changed = await affected(c, sql[0] as string, sql[1] as unknown[]);
                 rowEvents += changed;
@@ -359,7 +415,8 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         const resolver = (async () => {
           while (!sampled || samples.some((s) => s.lagMs === undefined)) {
             const a = await applied();
-            for (const s of samples) if (s.lagMs === undefined && comparePositions(a.position, s.position) >= 0) s.lagMs = a.at - s.at;
+            for (const s of samples)
+              if (s.lagMs === undefined && comparePositions(a.position, s.position) >= 0) s.lagMs = a.at - s.at;
             await sleep(20);
           }
         })();
@@ -372,7 +429,14 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         sampled = true;
         await resolver;
         if (profiling) run.child.kill('SIGUSR2');
-        const loaded = { seconds: loadFigures.seconds, writes: loadFigures.writes, rowEvents: loadFigures.rowEvents, lagMs: samples.map((s) => s.lagMs ?? Number.NaN), reportedLag, catchUpSeconds: (caughtUpAt - loadEnd) / 1000 };
+        const loaded = {
+          seconds: loadFigures.seconds,
+          writes: loadFigures.writes,
+          rowEvents: loadFigures.rowEvents,
+          lagMs: samples.map((s) => s.lagMs ?? Number.NaN),
+          reportedLag,
+          catchUpSeconds: (caughtUpAt - loadEnd) / 1000,
+        };
         log(
           `round ${round}: steady writer ${fmt(loaded.writes / loaded.seconds, 0)} writes/s for ${fmt(loaded.seconds)} s: lag median ${fmt(median(loaded.lagMs) / 1000, 2)} s, max ${fmt(Math.max(...loaded.lagMs) / 1000, 2)} s (reported: median ${median(reportedLag)} s, max ${Math.max(...reportedLag)} s)`,
         );
@@ -385,7 +449,8 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         await during.stop();
         const line = /cutover: (GO|NO-GO)[^\n]*/.exec(cutResult.stdout)?.[0] ?? '';
         const m = /writes frozen for ([\d.]+) s \(drain ([\d.]+) s, finalize and verification ([\d.]+) s\)/.exec(line);
-        const summary = (await target.query('SELECT summary FROM my2pg.runs WHERE id = $1', [runId])).rows[0]?.summary as { timings?: Record<string, number> } | undefined;
+        const summary = (await target.query('SELECT summary FROM my2pg.runs WHERE id = $1', [runId])).rows[0]
+          ?.summary as { timings?: Record<string, number> } | undefined;
         const exit = await Promise.race([runExit, sleep(60_000).then(() => null)]);
         const cutoverFigures = {
           ok: cutResult.code === 0 && line.startsWith('cutover: GO'),
@@ -401,7 +466,10 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         log(`round ${round}: ${cutoverFigures.line}`);
         if (!cutoverFigures.ok) {
           // What cutover found: its report and the problems it listed (kept in the block below).
-          cutoverFigures.problems = cutResult.stdout.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim());
+          cutoverFigures.problems = cutResult.stdout
+            .split('\n')
+            .filter((l) => l.startsWith('  '))
+            .map((l) => l.trim());
           log(`round ${round}: cutover output:\n${cutResult.stdout.slice(-6000)}\n${cutResult.stderr.slice(-3000)}`);
         }
         if (cutoverFigures.timings) log(`round ${round}: finalize timings ${JSON.stringify(cutoverFigures.timings)}`);
@@ -438,7 +506,11 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
       `- command: \`npm run bench -- ${argv.join(' ')}\``,
       `- machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length} cores, ${fmt(totalmem() / 1024 ** 3, 0)} GB RAM; load average before: ${loadBefore}`,
       `- versions: my2pg ${commit}, Node ${process.version}, MySQL ${versionRow.v} (private: binary log ROW, FULL; innodb_buffer_pool_size ${args['buffer-pool']}), PostgreSQL ${pgVersion}`,
-      `- data: ${Object.entries(counts).map(([t, n]) => `${t} ${n}`).join(', ')} = ${rows} rows, ${fmt(bytes / 1024 ** 2, 0)} MB (MySQL DATA_LENGTH); \`my2pg run --follow --concurrency ${concurrency}\`, workers in process`,
+      `- data: ${Object.entries(counts)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(
+          ', ',
+        )} = ${rows} rows, ${fmt(bytes / 1024 ** 2, 0)} MB (MySQL DATA_LENGTH); \`my2pg run --follow --concurrency ${concurrency}\`, workers in process`,
       `- burst: one transaction of ${results[0]?.burst.events !== undefined ? 'about ' : ''}${burstRows} row changes (game_visits updates and inserts, scores updates), then ${smallTransactions} transactions of 10 scores updates on 4 connections`,
       `- steady writer: ${loadRate} single-row transactions/s on 4 connections (40% INSERT game_visits, 40% UPDATE scores, 20% DELETE game_visits) for ${loadSeconds} s; lag sampled every second = from reading SHOW MASTER STATUS to the follower's commit of that position in my2pg.follow (polled every 20 ms); "reported" = the follow job's progress lagSeconds (whole seconds)`,
       `- cutover: \`my2pg cutover RUN --wait --lock\` 3 s after the same writer starts again (FLUSH TABLES WITH READ LOCK blocks it)`,
@@ -477,9 +549,11 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         `- round ${i + 1}: ${r.cutover.ok ? '' : '**not GO**: '}${r.cutover.line}; \`my2pg run --follow\` exit ${r.cutover.runExit ?? 'none within 60 s (killed)'}`,
         ...r.cutover.problems.map((p) => `  - ${p}`),
       ]),
-      `- load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `- load average after: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
     ];
-    process.stdout.write(out.join('\n') + '\n');
+    process.stdout.write(`${out.join('\n')}\n`);
     return results.every((r) => r.cutover.ok) ? 0 : 1;
   } finally {
     await server?.stop();

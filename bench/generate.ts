@@ -100,7 +100,11 @@ export async function generateSourceDatabase(
   serverUrl: string,
   database: string,
   users: number,
-  options: { tables?: BenchTable[]; rowsOverride?: Partial<Record<BenchTable, number>>; log?: (line: string) => void } = {},
+  options: {
+    tables?: BenchTable[];
+    rowsOverride?: Partial<Record<BenchTable, number>>;
+    log?: (line: string) => void;
+  } = {},
 ): Promise<Record<string, number>> {
   const log = options.log ?? (() => undefined);
   const tables = options.tables ?? BENCH_TABLES;
@@ -121,13 +125,16 @@ export async function generateSourceDatabase(
       await conn.query('INSERT INTO bench_seq SELECT n + ? FROM bench_seq WHERE n + ? <= ?', [have, have, need]);
     }
     // users must exist for the foreign keys' DDL even when only some tables are generated.
-    for (const table of BENCH_TABLES) if (table === 'users' || tables.includes(table)) await conn.query(MYSQL_DDL[table]);
+    for (const table of BENCH_TABLES)
+      if (table === 'users' || tables.includes(table)) await conn.query(MYSQL_DDL[table]);
     const counts: Record<string, number> = {};
     for (const table of tables) {
       const started = Date.now();
       const n = sizes[table];
       // The fill formulas scale with N; a row override sets the count by itself.
-      const sql = FILL[table].replace(/WHERE n <= [^\n]*$/, `WHERE n <= ${n}`).replaceAll('{N}', String(Math.max(1, users)));
+      const sql = FILL[table]
+        .replace(/WHERE n <= [^\n]*$/, `WHERE n <= ${n}`)
+        .replaceAll('{N}', String(Math.max(1, users)));
       await conn.query(sql);
       counts[table] = n;
       log(`generated ${table}: ${n} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -144,7 +151,10 @@ export async function generateSourceDatabase(
 export async function sourceDataBytes(serverUrl: string, database: string): Promise<number> {
   const conn = await mysql.createConnection({ uri: serverUrl });
   try {
-    const [rows] = await conn.query('SELECT COALESCE(SUM(DATA_LENGTH), 0) AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [database]);
+    const [rows] = await conn.query(
+      'SELECT COALESCE(SUM(DATA_LENGTH), 0) AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+      [database],
+    );
     return Number((rows as { bytes: string }[])[0]?.bytes ?? 0);
   } finally {
     await conn.end();
@@ -160,7 +170,13 @@ export const WIDE_TABLE = 'wide_rows';
  * server's max_allowed_packet needs a bigger one: the global value is raised for the
  * generating session only and put back at once.
  */
-export async function generateWideDatabase(serverUrl: string, database: string, rows: number, rowMb: number, options: { log?: (line: string) => void } = {}): Promise<Record<string, number>> {
+export async function generateWideDatabase(
+  serverUrl: string,
+  database: string,
+  rows: number,
+  rowMb: number,
+  options: { log?: (line: string) => void } = {},
+): Promise<Record<string, number>> {
   const log = options.log ?? (() => undefined);
   const admin = await mysql.createConnection({ uri: serverUrl });
   const [current] = await admin.query('SELECT @@GLOBAL.max_allowed_packet AS m');
@@ -174,14 +190,21 @@ export async function generateWideDatabase(serverUrl: string, database: string, 
       await conn.query(`DROP DATABASE IF EXISTS \`${database}\``);
       await conn.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
       await conn.query(`USE \`${database}\``);
-      await conn.query(`CREATE TABLE ${WIDE_TABLE} (id INT NOT NULL PRIMARY KEY, body LONGTEXT NOT NULL, data LONGBLOB NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`);
+      await conn.query(
+        `CREATE TABLE ${WIDE_TABLE} (id INT NOT NULL PRIMARY KEY, body LONGTEXT NOT NULL, data LONGBLOB NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+      );
       const started = Date.now();
       const repeat = Math.max(1, Math.round(textBytes / Buffer.byteLength(piece)));
       for (let id = 1; id <= rows; id += 1) {
-        await conn.query(`INSERT INTO ${WIDE_TABLE} VALUES (?, CONCAT('row ', ?, ' ', REPEAT(?, ?)), REPEAT(RANDOM_BYTES(1024), ?))`, [id, id, piece, repeat, Math.max(1, Math.round(textBytes / 1024))]);
+        await conn.query(
+          `INSERT INTO ${WIDE_TABLE} VALUES (?, CONCAT('row ', ?, ' ', REPEAT(?, ?)), REPEAT(RANDOM_BYTES(1024), ?))`,
+          [id, id, piece, repeat, Math.max(1, Math.round(textBytes / 1024))],
+        );
       }
       await conn.query(`ANALYZE TABLE ${WIDE_TABLE}`);
-      log(`generated ${WIDE_TABLE}: ${rows} rows of about ${rowMb} MB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      log(
+        `generated ${WIDE_TABLE}: ${rows} rows of about ${rowMb} MB in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
     } finally {
       await conn.end();
     }
@@ -200,7 +223,10 @@ const MANY_COLUMN_TYPES = [
   ['TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP', (n: string) => `'2023-06-01 12:00:00' + INTERVAL ${n} SECOND`],
   ['TINYINT(1) NOT NULL DEFAULT 1', (n: string) => `${n} % 2`],
   ['TEXT NULL', (n: string) => `IF(${n} % 4 = 0, NULL, CONCAT('line one\\tand\\\\two\\n', ${n}))`],
-  ["ENUM('new','processing','complete','canceled') NOT NULL DEFAULT 'new'", (n: string) => `ELT(1 + ${n} % 4, 'new', 'processing', 'complete', 'canceled')`],
+  [
+    "ENUM('new','processing','complete','canceled') NOT NULL DEFAULT 'new'",
+    (n: string) => `ELT(1 + ${n} % 4, 'new', 'processing', 'complete', 'canceled')`,
+  ],
   ['SMALLINT UNSIGNED NULL', (n: string) => `${n} % 60000`],
   ['DATE NULL', (n: string) => `'2020-01-01' + INTERVAL ${n} DAY`],
   ['DOUBLE NULL', (n: string) => `${n} / 7`],
@@ -214,7 +240,13 @@ const MANY_COLUMN_TYPES = [
  * Magento-like schema: varied types, secondary and unique indexes, foreign keys to earlier
  * tables; a few big tables, most with a handful of rows, some empty). Deterministic.
  */
-export async function generateManyTablesDatabase(serverUrl: string, database: string, tables: number, rows: number, options: { log?: (line: string) => void } = {}): Promise<Record<string, number>> {
+export async function generateManyTablesDatabase(
+  serverUrl: string,
+  database: string,
+  tables: number,
+  rows: number,
+  options: { log?: (line: string) => void } = {},
+): Promise<Record<string, number>> {
   const log = options.log ?? (() => undefined);
   const conn = await mysql.createConnection({ uri: serverUrl, charset: 'utf8mb4', multipleStatements: true });
   const started = Date.now();
@@ -233,11 +265,26 @@ export async function generateManyTablesDatabase(serverUrl: string, database: st
     const out: Record<string, number> = {};
     for (let t = 0; t < tables; t += 1) {
       const name = `t${String(t).padStart(3, '0')}_${['catalog', 'sales', 'customer', 'quote', 'cms', 'eav'][t % 6]}`;
-      const columns = Array.from({ length: 3 + (t % 9) }, (_, c) => MANY_COLUMN_TYPES[(t + c * 5) % MANY_COLUMN_TYPES.length]!);
+      const columns = Array.from(
+        { length: 3 + (t % 9) },
+        (_, c) => MANY_COLUMN_TYPES[(t + c * 5) % MANY_COLUMN_TYPES.length]!,
+      );
       // Columns an index can cover whole (no TEXT, JSON or prefix).
-      const indexable = columns.map(([type], c) => (/^(VARCHAR|INT|DECIMAL|DATETIME|TIMESTAMP|SMALLINT|DATE |BIGINT)/.test(type) ? `c${c}` : null)).filter((c): c is string => c !== null);
-      const parents = t >= 10 ? [`t${String((t * 7) % t).padStart(3, '0')}`, ...(t % 3 === 0 ? [`t${String((t * 13) % t).padStart(3, '0')}`] : [])] : [];
-      const parentNames = parents.map((p) => `${p}_${['catalog', 'sales', 'customer', 'quote', 'cms', 'eav'][Number(p.slice(1)) % 6]}`);
+      const indexable = columns
+        .map(([type], c) =>
+          /^(VARCHAR|INT|DECIMAL|DATETIME|TIMESTAMP|SMALLINT|DATE |BIGINT)/.test(type) ? `c${c}` : null,
+        )
+        .filter((c): c is string => c !== null);
+      const parents =
+        t >= 10
+          ? [
+              `t${String((t * 7) % t).padStart(3, '0')}`,
+              ...(t % 3 === 0 ? [`t${String((t * 13) % t).padStart(3, '0')}`] : []),
+            ]
+          : [];
+      const parentNames = parents.map(
+        (p) => `${p}_${['catalog', 'sales', 'customer', 'quote', 'cms', 'eav'][Number(p.slice(1)) % 6]}`,
+      );
       const defs = [
         'entity_id INT UNSIGNED NOT NULL AUTO_INCREMENT',
         ...parentNames.map((_p, i) => `parent_${i}_id INT UNSIGNED NULL`),
@@ -245,8 +292,13 @@ export async function generateManyTablesDatabase(serverUrl: string, database: st
         'PRIMARY KEY (entity_id)',
         ...parentNames.map((_p, i) => `KEY ix_parent_${i} (parent_${i}_id)`),
         ...(t % 4 === 0 && indexable.length > 0 ? [`UNIQUE KEY uq_${indexable[0]} (${indexable[0]}, entity_id)`] : []),
-        ...(t % 3 === 1 && indexable.length > 0 ? [`KEY ix_${indexable.slice(0, 2).join('_')} (${indexable.slice(0, 2).join(', ')})`] : []),
-        ...parentNames.map((p, i) => `CONSTRAINT fk_${name}_${i} FOREIGN KEY (parent_${i}_id) REFERENCES \`${p}\` (entity_id) ON DELETE CASCADE`),
+        ...(t % 3 === 1 && indexable.length > 0
+          ? [`KEY ix_${indexable.slice(0, 2).join('_')} (${indexable.slice(0, 2).join(', ')})`]
+          : []),
+        ...parentNames.map(
+          (p, i) =>
+            `CONSTRAINT fk_${name}_${i} FOREIGN KEY (parent_${i}_id) REFERENCES \`${p}\` (entity_id) ON DELETE CASCADE`,
+        ),
       ];
       await conn.query(`CREATE TABLE \`${name}\` (${defs.join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`);
       const n = counts[t]!;
@@ -266,8 +318,14 @@ export async function generateManyTablesDatabase(serverUrl: string, database: st
     await conn.query('DROP TABLE many_seq');
     // Foreign keys that point at rows the long tail lacks are set to NULL (MySQL itself would refuse them).
     await conn.query('SET SESSION foreign_key_checks = 1');
-    await conn.query(`ANALYZE TABLE ${Object.keys(out).map((t) => `\`${t}\``).join(', ')}`);
-    log(`generated ${tables} tables, ${Object.values(out).reduce((a, b) => a + b, 0)} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await conn.query(
+      `ANALYZE TABLE ${Object.keys(out)
+        .map((t) => `\`${t}\``)
+        .join(', ')}`,
+    );
+    log(
+      `generated ${tables} tables, ${Object.values(out).reduce((a, b) => a + b, 0)} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     return out;
   } finally {
     await conn.end();

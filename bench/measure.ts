@@ -22,7 +22,11 @@ export interface Watched {
   output(): string;
 }
 
-export function spawnWatched(command: string, args: string[], options: SpawnOptions & { input?: string } = {}): Watched {
+export function spawnWatched(
+  command: string,
+  args: string[],
+  options: SpawnOptions & { input?: string } = {},
+): Watched {
   const started = process.hrtime.bigint();
   const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -33,7 +37,13 @@ export function spawnWatched(command: string, args: string[], options: SpawnOpti
   const timer = setInterval(() => {
     peak = Math.max(peak, peakRss(child.pid));
   }, 100);
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string; peakRssBytes: number; seconds: number }>((resolve, reject) => {
+  const done = new Promise<{
+    code: number | null;
+    stdout: string;
+    stderr: string;
+    peakRssBytes: number;
+    seconds: number;
+  }>((resolve, reject) => {
     child.on('error', (error) => {
       clearInterval(timer);
       reject(error);
@@ -51,7 +61,10 @@ export function spawnWatched(command: string, args: string[], options: SpawnOpti
 }
 
 /** Runs a shell pipeline, timed. */
-export async function runShell(script: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; output: string; seconds: number }> {
+export async function runShell(
+  script: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; output: string; seconds: number }> {
   const watched = spawnWatched('bash', ['-o', 'pipefail', '-c', script], { env });
   const result = await watched.done;
   return { code: result.code, output: result.stdout + result.stderr, seconds: result.seconds };

@@ -45,12 +45,20 @@ function run(command: string, args: string[]): Promise<void> {
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('error', reject);
-    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${command} failed (${signal ?? code}): ${output.slice(-2000)}`))));
+    child.once('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`${command} failed (${signal ?? code}): ${output.slice(-2000)}`)),
+    );
   });
 }
 
 // Small InnoDB files: install and start are well under a second. Both steps must agree on them.
-const SMALL_SERVER = ['--innodb-buffer-pool-size=64M', '--innodb-log-file-size=16M', '--skip-name-resolve', '--character-set-server=utf8mb4', '--collation-server=utf8mb4_unicode_ci'];
+const SMALL_SERVER = [
+  '--innodb-buffer-pool-size=64M',
+  '--innodb-log-file-size=16M',
+  '--skip-name-resolve',
+  '--character-set-server=utf8mb4',
+  '--collation-server=utf8mb4_unicode_ci',
+];
 
 /**
  * Starts a throwaway MariaDB in a temp dir on a free port (like the private Redis in
@@ -127,7 +135,8 @@ async function mysqlIds(): Promise<[number, number]> {
     .split('\n')
     .find((l) => l.startsWith('mysql:'));
   const fields = line?.split(':');
-  if (!fields?.[2] || !fields[3]) throw new Error('no mysql user in /etc/passwd: the private MariaDB cannot run as root');
+  if (!fields?.[2] || !fields[3])
+    throw new Error('no mysql user in /etc/passwd: the private MariaDB cannot run as root');
   return [Number(fields[2]), Number(fields[3])];
 }
 
@@ -151,7 +160,10 @@ async function waitForServer(url: string, child: ChildProcess, errorLog: string,
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() - started > timeoutMs) throw new Error(`private MariaDB at ${url} did not answer within ${timeoutMs} ms (last error: ${(lastError as Error).message})`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(
+        `private MariaDB at ${url} did not answer within ${timeoutMs} ms (last error: ${(lastError as Error).message})`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -43,20 +43,29 @@ try {
         if (a.n < n) stats.plainStale += 1;
         if (b.n < n) stats.lockingStale += 1;
         // The follower's second reading: a plain SELECT 300 ms after the first (RECHECK_MS).
-        later.push(new Promise((resolve) => setTimeout(resolve, 300)).then(async () => {
-          const [[c]] = await delayed.query('SELECT n FROM v.kv WHERE id = ?', [id]);
-          stats.checkedLater += 1;
-          if (c.n < n) stats.laterStale += 1;
-        }));
+        later.push(
+          new Promise((resolve) => setTimeout(resolve, 300)).then(async () => {
+            const [[c]] = await delayed.query('SELECT n FROM v.kv WHERE id = ?', [id]);
+            stats.checkedLater += 1;
+            if (c.n < n) stats.laterStale += 1;
+          }),
+        );
       });
     }
   });
-  zongji.start({ filename: status.File, position: Number(status.Position), serverId: 4242, includeEvents: ['tablemap', 'updaterows'], includeSchema: { v: ['kv'] } });
+  zongji.start({
+    filename: status.File,
+    position: Number(status.Position),
+    serverId: 4242,
+    includeEvents: ['tablemap', 'updaterows'],
+    includeSchema: { v: ['kv'] },
+  });
   const writers = await Promise.all(Array.from({ length: 4 }, () => mysql.createConnection({ uri: server.url })));
   const until = Date.now() + Number(process.env.VIS_SECONDS ?? 15) * 1000;
   await Promise.all(
     writers.map(async (w) => {
-      while (Date.now() < until) await w.query('UPDATE v.kv SET n = n + 1 WHERE id = ?', [1 + Math.floor(Math.random() * 1000)]);
+      while (Date.now() < until)
+        await w.query('UPDATE v.kv SET n = n + 1 WHERE id = ?', [1 + Math.floor(Math.random() * 1000)]);
     }),
   );
   await new Promise((r) => setTimeout(r, 2000));

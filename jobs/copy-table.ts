@@ -23,37 +23,80 @@ export function createCopyTableProcessor(context: JobContext) {
     const catalog = await runCatalogOf(context.source, context.target, payload.runId);
     const run = catalog?.run;
     if (!catalog || !run) {
-      throw new UnrecoverableError(`run ${payload.runId} is not recorded in this worker's target database; is its DATABASE_URL the one \`start\` used?`);
+      throw new UnrecoverableError(
+        `run ${payload.runId} is not recorded in this worker's target database; is its DATABASE_URL the one \`start\` used?`,
+      );
     }
     if (run.status === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
     await markTableCopying(context.target, payload.runId, payload.table);
     log.info({ attempt: job.attemptsMade + 1 }, 'copy started');
     const range = payload.range;
-    const part = range ? ` range ${range.index + 1}/${range.count} (${range.column} from ${range.from ?? '-∞'} to ${range.to ?? '+∞'})` : '';
-    await job.log(`attempt ${job.attemptsMade + 1}: copying ${payload.table}${part} into ${payload.targetSchema}.${payload.targetTable}`);
+    const part = range
+      ? ` range ${range.index + 1}/${range.count} (${range.column} from ${range.from ?? '-∞'} to ${range.to ?? '+∞'})`
+      : '';
+    await job.log(
+      `attempt ${job.attemptsMade + 1}: copying ${payload.table}${part} into ${payload.targetSchema}.${payload.targetTable}`,
+    );
     const cancellation = watchRunCancellation(context.target, payload.runId, payload.table);
     try {
-      const result = await copyTable(context.source, context.target, { ...payload, ...copyPoliciesOf(run.options), where: run.options.where?.[payload.table], naming: run.options.naming }, {
-        onProgress: (progress) => job.updateProgress(progress),
-        onLog: (line) => job.log(line).then(() => undefined),
-        signal: context.shutdown ? AbortSignal.any([cancellation.signal, context.shutdown]) : cancellation.signal,
-        catalog,
-      });
+      const result = await copyTable(
+        context.source,
+        context.target,
+        {
+          ...payload,
+          ...copyPoliciesOf(run.options),
+          where: run.options.where?.[payload.table],
+          naming: run.options.naming,
+        },
+        {
+          onProgress: (progress) => job.updateProgress(progress),
+          onLog: (line) => job.log(line).then(() => undefined),
+          signal: context.shutdown ? AbortSignal.any([cancellation.signal, context.shutdown]) : cancellation.signal,
+          catalog,
+        },
+      );
       // A split table's indexes are rebuilt by the job whose range is the last to commit.
       let lastPart = true;
       if (range) {
-        lastPart = (await recordRangeCopied(context.target, payload.runId, payload.table, result.rows, result.adjustments, copyPartLabel(range))) >= range.count;
+        lastPart =
+          (await recordRangeCopied(
+            context.target,
+            payload.runId,
+            payload.table,
+            result.rows,
+            result.adjustments,
+            copyPartLabel(range),
+          )) >= range.count;
       } else await markTableCopied(context.target, payload.runId, payload.table, result);
-      log.info({ rows: result.rows, rejected: result.rejected, ms: result.durationMs, adjustments: result.adjustments }, 'copy finished');
-      const finished = await finishCopiedPart(context.source, context.target, run, {
+      log.info(
+        { rows: result.rows, rejected: result.rejected, ms: result.durationMs, adjustments: result.adjustments },
+        'copy finished',
+      );
+      const finished = await finishCopiedPart(
+        context.source,
+        context.target,
+        run,
+        {
+          table: payload.table,
+          targetTable: payload.targetTable,
+          rejectedRows: result.rejected,
+          rows: result.rows,
+          part: range
+            ? { range: { column: range.column, from: range.from, to: range.to }, part: copyPartLabel(range) }
+            : undefined,
+          rebuildIndexes: lastPart,
+        },
+        (line) => job.log(line).then(() => undefined),
+        catalog,
+      );
+      return {
         table: payload.table,
-        targetTable: payload.targetTable,
-        rejectedRows: result.rejected,
         rows: result.rows,
-        part: range ? { range: { column: range.column, from: range.from, to: range.to }, part: copyPartLabel(range) } : undefined,
-        rebuildIndexes: lastPart,
-      }, (line) => job.log(line).then(() => undefined), catalog);
-      return { table: payload.table, rows: result.rows, rejected: result.rejected, durationMs: result.durationMs, adjustments: result.adjustments, ...finished };
+        rejected: result.rejected,
+        durationMs: result.durationMs,
+        adjustments: result.adjustments,
+        ...finished,
+      };
     } catch (error) {
       forgetRunCatalog(payload.runId);
       const message = describeError(error);
@@ -75,7 +118,9 @@ export function createCopyTableProcessor(context: JobContext) {
       const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       // Recording the failure must not hide it (the target may be what failed): the job's own
       // failed state and reason are what retry and status rely on.
-      const record = finalAttempt ? markTableFailed(context.target, payload.runId, payload.table, message) : markTablePending(context.target, payload.runId, payload.table, message);
+      const record = finalAttempt
+        ? markTableFailed(context.target, payload.runId, payload.table, message)
+        : markTablePending(context.target, payload.runId, payload.table, message);
       await record.catch(() => undefined);
       // Likewise the job log: the job fails with the same message either way.
       await job.log(`${permanent ? 'failed for good' : 'failed, will retry'}: ${message}`).catch(() => undefined);

@@ -14,18 +14,27 @@ export function createFinalizeProcessor(context: JobContext) {
     const payload = validatePayload(finalizePayloadSchema, job.data, FINALIZE_JOB);
     const log = context.logger.child({ runId: payload.runId, table: '(finalize)', jobId: job.id });
     // A run cancelled while its last table completed: cancel restores the constraints itself.
-    if ((await getRunStatus(context.target, payload.runId)) === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
+    if ((await getRunStatus(context.target, payload.runId)) === 'cancelled')
+      throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
     log.info('finalize started');
     try {
       // Each copy job's return value: the verification and indexes it did after its copy.
       const children = await job.getChildrenValues<CopyTableResult>();
       // getChildrenValues keys are Redis keys, `<prefix>:<queue>:<job id>`; job ids never hold ':'.
-      const copyResults = new Map(Object.entries(children).map(([key, value]) => [key.slice(key.lastIndexOf(':') + 1), value]));
-      const summary = await finalizeRun(context.source, context.target, payload.runId, (line) => job.log(line).then(() => undefined), {
-        copyResults,
-        // The phase and step, for Bull Board and the CLI's progress line.
-        onProgress: (progress) => job.updateProgress(progress as unknown as object),
-      });
+      const copyResults = new Map(
+        Object.entries(children).map(([key, value]) => [key.slice(key.lastIndexOf(':') + 1), value]),
+      );
+      const summary = await finalizeRun(
+        context.source,
+        context.target,
+        payload.runId,
+        (line) => job.log(line).then(() => undefined),
+        {
+          copyResults,
+          // The phase and step, for Bull Board and the CLI's progress line.
+          onProgress: (progress) => job.updateProgress(progress as unknown as object),
+        },
+      );
       log.info({ verified: summary.verified, problems: summary.problems }, 'finalize finished');
       return summary;
     } catch (error) {

@@ -35,7 +35,8 @@ export function createFollowProcessor(context: JobContext) {
     forgetRunCatalog(payload.runId);
     const catalog = await runCatalogOf(context.source, context.target, payload.runId);
     const run = catalog?.run;
-    if (!catalog || !run) throw new UnrecoverableError(`run ${payload.runId} is not recorded in this worker's target database`);
+    if (!catalog || !run)
+      throw new UnrecoverableError(`run ${payload.runId} is not recorded in this worker's target database`);
     if (run.status === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
     const follow = run.options.follow;
     if (!follow) throw new UnrecoverableError(`run ${payload.runId} was not started with --follow`);
@@ -91,7 +92,8 @@ export function createFollowProcessor(context: JobContext) {
       if (error instanceof PermanentError) {
         // Kept for status and cutover: the follower stopped for good, and why.
         const state = await getFollow(context.target, payload.runId).catch(() => null);
-        if (state && state.status !== 'stopped') await setFollowStatus(context.target, payload.runId, 'stopped', message).catch(() => undefined);
+        if (state && state.status !== 'stopped')
+          await setFollowStatus(context.target, payload.runId, 'stopped', message).catch(() => undefined);
         throw new UnrecoverableError(message);
       }
       throw error;

@@ -83,7 +83,8 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   // Set once the connections are closing: a job done after that cannot be recorded as completed.
   let released = false;
   const inflight = new Set<Promise<unknown>>();
-  const tracked = <R>(processor: (job: Job) => Promise<R>) =>
+  const tracked =
+    <R>(processor: (job: Job) => Promise<R>) =>
     async (job: Job, token?: string): Promise<R> => {
       const key = `${job.queueName}:${job.id ?? ''}`;
       active.set(key, { job, token });
@@ -113,7 +114,11 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   const copyTable = createCopyTableProcessor(context);
   const follow = createFollowProcessor(context);
   const workers = [
-    new Worker(queues.copy, tracked<unknown>((job: Job) => (job.name === FOLLOW_JOB ? follow(job) : copyTable(job))), { ...common, concurrency }),
+    new Worker(
+      queues.copy,
+      tracked<unknown>((job: Job) => (job.name === FOLLOW_JOB ? follow(job) : copyTable(job))),
+      { ...common, concurrency },
+    ),
     new Worker(queues.finalize, tracked(createFinalizeProcessor(context)), { ...common, concurrency: 1 }),
   ];
   let shuttingDown = false;
@@ -124,7 +129,10 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
     worker.on('failed', (job, error) => options.logger.info({ jobId: job?.id, err: error.message }, 'job failed'));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  options.logger.info({ concurrency, prefix: config.queuePrefix, queues: `${queues.copy}, ${queues.finalize}` }, 'workers ready');
+  options.logger.info(
+    { concurrency, prefix: config.queuePrefix, queues: `${queues.copy}, ${queues.finalize}` },
+    'workers ready',
+  );
 
   // Puts jobs back in the wait list at once, so another worker takes them now instead of
   // after the lock expires. Their copies were stopped and rolled back (or die with this

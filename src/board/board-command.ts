@@ -11,14 +11,28 @@ import { resolveBoardAccess, startBoard, type BoardListenOptions } from './board
  * closes it (exit 0); a second signal exits at once (130). Access is checked before anything
  * connects, so a refused host costs no Redis connection.
  */
-export async function boardCommand(overrides: ConfigOverrides, flags: BoardListenOptions, output: Output, configFile?: string): Promise<number> {
+export async function boardCommand(
+  overrides: ConfigOverrides,
+  flags: BoardListenOptions,
+  output: Output,
+  configFile?: string,
+): Promise<number> {
   // Every target's queues are shown: the file's databases need no choice here.
-  const { config } = resolveCommandConfig(overrides, ['redis'], { config: configFile, logLevel: 'info', pickSchema: false });
+  const { config } = resolveCommandConfig(overrides, ['redis'], {
+    config: configFile,
+    logLevel: 'info',
+    pickSchema: false,
+  });
   const credentials = resolveBoardAccess(flags.host, config.boardUser, config.boardPassword);
   await pingRedis(config.redisUrl);
-  const logger = createLogger(config.logLevel, secretsOf(config), { format: resolveLogFormat(config.logFormat, output.tty !== undefined) });
+  const logger = createLogger(config.logLevel, secretsOf(config), {
+    format: resolveLogFormat(config.logFormat, output.tty !== undefined),
+  });
   const board = await startBoard(config.redisUrl, config.queuePrefix, { ...flags, credentials, logger });
-  const notes = [`the copy and finalize queues of every target under prefix ${config.queuePrefix}`, credentials ? 'basic auth' : 'no auth (loopback only)'];
+  const notes = [
+    `the copy and finalize queues of every target under prefix ${config.queuePrefix}`,
+    credentials ? 'basic auth' : 'no auth (loopback only)',
+  ];
   if (flags.readOnly) notes.push('read-only');
   output.err(`my2pg board: listening on ${board.url} (${notes.join(', ')}); SIGINT/SIGTERM to stop`);
   await listenForStop().first;

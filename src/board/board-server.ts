@@ -40,7 +40,10 @@ export interface RunningBoard {
 
 /** True for names and addresses that only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }
 
@@ -49,13 +52,21 @@ export function isLoopbackHost(host: string): boolean {
  * set; none on a loopback host; a UsageError (exit 2) for anything else, because an open board
  * lets whoever reaches it retry, remove or add jobs.
  */
-export function resolveBoardAccess(host: string, user: string | undefined, password: string | undefined): BoardCredentials | undefined {
+export function resolveBoardAccess(
+  host: string,
+  user: string | undefined,
+  password: string | undefined,
+): BoardCredentials | undefined {
   if ((user === undefined) !== (password === undefined)) {
-    throw new UsageError(`board: set both BOARD_USER and BOARD_PASSWORD (only ${user === undefined ? 'BOARD_PASSWORD' : 'BOARD_USER'} is set)`);
+    throw new UsageError(
+      `board: set both BOARD_USER and BOARD_PASSWORD (only ${user === undefined ? 'BOARD_PASSWORD' : 'BOARD_USER'} is set)`,
+    );
   }
   if (user !== undefined && password !== undefined) return { user, password };
   if (!isLoopbackHost(host)) {
-    throw new UsageError(`board: refusing to listen on ${host} without authentication; set BOARD_USER and BOARD_PASSWORD, or use --host 127.0.0.1`);
+    throw new UsageError(
+      `board: refusing to listen on ${host} without authentication; set BOARD_USER and BOARD_PASSWORD, or use --host 127.0.0.1`,
+    );
   }
   return undefined;
 }
@@ -103,7 +114,13 @@ function isReportedProgress(value: unknown): value is ReportedProgress {
 
 function isFinalizeProgress(value: unknown): value is FinalizeProgress {
   const v = value as Record<string, unknown> | null;
-  return typeof v === 'object' && v !== null && typeof v.phase === 'string' && typeof v.done === 'number' && typeof v.total === 'number';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.phase === 'string' &&
+    typeof v.done === 'number' &&
+    typeof v.total === 'number'
+  );
 }
 
 /**
@@ -114,7 +131,11 @@ function isFinalizeProgress(value: unknown): value is FinalizeProgress {
 export function formatBoardProgress(progress: unknown): unknown {
   if (isFinalizeProgress(progress)) {
     // A finalize job: its ring shows the current phase's share done, the text says which phase.
-    return { progress: progress.total > 0 ? Math.min(100, Math.floor((progress.done / progress.total) * 100)) : 0, ...progress, step: describeFinalizeProgress(progress) };
+    return {
+      progress: progress.total > 0 ? Math.min(100, Math.floor((progress.done / progress.total) * 100)) : 0,
+      ...progress,
+      step: describeFinalizeProgress(progress),
+    };
   }
   if (!isReportedProgress(progress)) return progress;
   const percent = progress.total > 0 ? Math.min(100, Math.floor((progress.rows / progress.total) * 100)) : 100;
@@ -143,16 +164,20 @@ export function formatBoardJobName(job: { name?: unknown; data?: unknown }): str
  * finalize has run by then, and copying the table again behind its back would leave the run's
  * verification describing other rows. A new run is the way to redo a finished table.
  */
-async function refuseCompletedRetries(context: HookContext): Promise<{ allow: false; status: 409; message: string } | undefined> {
+async function refuseCompletedRetries(
+  context: HookContext,
+): Promise<{ allow: false; status: 409; message: string } | undefined> {
   if (context.method !== 'put') return undefined;
   const params = context.request.params as { queueName?: string; jobId?: string; queueStatus?: string };
   // A read-only board refuses every change itself (405).
   if (params.queueName && context.request.queues.get(params.queueName)?.readOnlyMode) return undefined;
   const message = 'a completed my2pg job is not retried: start a new run to copy a finished table again';
-  if (context.route === '/api/queues/:queueName/retry/:queueStatus' && params.queueStatus === 'completed') return { allow: false, status: 409, message };
+  if (context.route === '/api/queues/:queueName/retry/:queueStatus' && params.queueStatus === 'completed')
+    return { allow: false, status: 409, message };
   if (context.route === '/api/queues/:queueName/:jobId/retry' && params.queueName && params.jobId) {
     const job = await context.request.queues.get(params.queueName)?.getJob(params.jobId);
-    if (job && (await (job as { getState(): Promise<string> }).getState()) === 'completed') return { allow: false, status: 409, message };
+    if (job && (await (job as { getState(): Promise<string> }).getState()) === 'completed')
+      return { allow: false, status: 409, message };
   }
   return undefined;
 }
@@ -173,7 +198,12 @@ interface BoardApp {
 /** The Express app: basic auth first (when configured), then Bull Board at `/` and its API under `/api`. */
 function createBoardApp(
   queues: readonly BoardQueue[],
-  options: { readOnly: boolean; credentials: BoardCredentials | undefined; prefix: string; beforeRequest?: (() => Promise<void>) | undefined },
+  options: {
+    readOnly: boolean;
+    credentials: BoardCredentials | undefined;
+    prefix: string;
+    beforeRequest?: (() => Promise<void>) | undefined;
+  },
 ): BoardApp {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath('/');
@@ -204,11 +234,19 @@ function createBoardApp(
     const before = options.beforeRequest;
     app.use((_req: Request, _res: Response, next: NextFunction) => {
       // A failed look serves the queues known so far; the connection's error listener logged why.
-      before().then(() => next(), () => next());
+      before().then(
+        () => next(),
+        () => next(),
+      );
     });
   }
   app.use('/', serverAdapter.getRouter() as express.Router);
-  return { app, addQueues: (more) => more.forEach((q) => board.addQueue(adapt(q))) };
+  return {
+    app,
+    addQueues: (more) => {
+      for (const q of more) board.addQueue(adapt(q));
+    },
+  };
 }
 
 /**
@@ -224,7 +262,11 @@ export async function startBoard(
   prefix: string,
   options: BoardListenOptions & { credentials: BoardCredentials | undefined; logger: Logger },
 ): Promise<RunningBoard> {
-  const connection: Redis = connectRedis(redisUrl, { maxRetriesPerRequest: 1, enableReadyCheck: true, retryStrategy: (times) => Math.min(times * 500, 5000) });
+  const connection: Redis = connectRedis(redisUrl, {
+    maxRetriesPerRequest: 1,
+    enableReadyCheck: true,
+    retryStrategy: (times) => Math.min(times * 500, 5000),
+  });
   connection.on('error', (error) => options.logger.warn({ err: error.message }, 'board: redis connection error'));
   const queues = new Map<string, Queue>();
   const queuesOf = (targets: readonly TargetScope[]): BoardQueue[] => {
@@ -253,7 +295,12 @@ export async function startBoard(
     });
     return looking;
   };
-  board = createBoardApp(queuesOf(await listTargets(connection, prefix)), { readOnly: options.readOnly, credentials: options.credentials, prefix, beforeRequest: discover });
+  board = createBoardApp(queuesOf(await listTargets(connection, prefix)), {
+    readOnly: options.readOnly,
+    credentials: options.credentials,
+    prefix,
+    beforeRequest: discover,
+  });
   lastLook = Date.now();
   const app = board.app;
   const release = async (): Promise<void> => {
@@ -270,11 +317,16 @@ export async function startBoard(
   } catch (error) {
     await release();
     const e = error as NodeJS.ErrnoException;
-    throw new UsageError(`board: cannot listen on ${options.host}:${options.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use; pick another with --port' : e.message}`);
+    throw new UsageError(
+      `board: cannot listen on ${options.host}:${options.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use; pick another with --port' : e.message}`,
+    );
   }
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
-  options.logger.info({ host: options.host, port, readOnly: options.readOnly, auth: Boolean(options.credentials) }, 'board listening');
+  options.logger.info(
+    { host: options.host, port, readOnly: options.readOnly, auth: Boolean(options.credentials) },
+    'board listening',
+  );
   let closing: Promise<void> | undefined;
   return {
     url: `http://${hostForUrl}:${port}/`,

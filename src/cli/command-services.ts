@@ -21,7 +21,10 @@ import type { StderrLane } from './progress.js';
 import { waitAndReport, type InProcessPool } from './wait-run.js';
 
 /** Starts workers in this process (`run`, `demo`, `retry`/`resume` without a worker, `worker`); injected by the process entry point. */
-export type StartWorkers = (config: Config, options: { concurrency: number; logger: Logger; queues?: QueueNames }) => Promise<InProcessPool>;
+export type StartWorkers = (
+  config: Config,
+  options: { concurrency: number; logger: Logger; queues?: QueueNames },
+) => Promise<InProcessPool>;
 
 /** What a command needs to work a run's jobs itself: the worker pool. */
 export interface InProcessDeps {
@@ -29,7 +32,11 @@ export interface InProcessDeps {
 }
 
 /** Opens the target (and the source when needed), runs `fn`, closes them. */
-export async function withDatabases<T>(config: Config, need: { source: boolean }, fn: (s: { source: DataSource | undefined; target: DataSource }) => Promise<T>): Promise<T> {
+export async function withDatabases<T>(
+  config: Config,
+  need: { source: boolean },
+  fn: (s: { source: DataSource | undefined; target: DataSource }) => Promise<T>,
+): Promise<T> {
   let source: DataSource | undefined;
   let target: DataSource | undefined;
   try {
@@ -45,7 +52,11 @@ export async function withDatabases<T>(config: Config, need: { source: boolean }
 export async function withServices<T>(
   config: Config,
   need: { source: boolean },
-  fn: (s: { source: DataSource | undefined; target: DataSource; queuesFor: (names: QueueNames) => QueueHandles }) => Promise<T>,
+  fn: (s: {
+    source: DataSource | undefined;
+    target: DataSource;
+    queuesFor: (names: QueueNames) => QueueHandles;
+  }) => Promise<T>,
 ): Promise<T> {
   await pingRedis(config.redisUrl);
   return withDatabases(config, need, async (databases) => {
@@ -77,7 +88,10 @@ export function jobRefs(run: RunRow, tables: { tableName: string; jobId: string 
  * otherwise (`--log-format`), written through `lane` so that a line never tears the bars.
  */
 export function commandLogger(config: Config, output: Output, lane: StderrLane): Logger {
-  return createLogger(config.logLevel, secretsOf(config), { format: resolveLogFormat(config.logFormat, output.tty !== undefined), write: (line) => lane.write(line) });
+  return createLogger(config.logLevel, secretsOf(config), {
+    format: resolveLogFormat(config.logFormat, output.tty !== undefined),
+    write: (line) => lane.write(line),
+  });
 }
 
 /**
@@ -86,7 +100,15 @@ export function commandLogger(config: Config, output: Output, lane: StderrLane):
  * one exits at once; without them, a signal ends the process as it always does.
  */
 export async function waitWith(
-  context: { target: DataSource; queues: QueueHandles; run: RunRow; tables: RunTableRow[]; output: Output; config: Config; lane: StderrLane },
+  context: {
+    target: DataSource;
+    queues: QueueHandles;
+    run: RunRow;
+    tables: RunTableRow[];
+    output: Output;
+    config: Config;
+    lane: StderrLane;
+  },
   pool: InProcessPool | undefined,
 ): Promise<number> {
   const interruption = pool ? listenForStop() : undefined;
@@ -102,12 +124,21 @@ export async function waitWith(
  * A run, by id or the latest of the schema; refused (exit 2) when it was cancelled, since
  * its constraints are back and its jobs gone: only a new run goes on from there.
  */
-export async function resolveRun(target: DataSource, runId: string | undefined, schema: string, forWork?: 'retried' | 'resumed'): Promise<RunRow> {
-  if (!(await stateSchemaExists(target))) throw new UsageError('no my2pg run in this target yet (no my2pg schema); start one with: npx my2pg run');
+export async function resolveRun(
+  target: DataSource,
+  runId: string | undefined,
+  schema: string,
+  forWork?: 'retried' | 'resumed',
+): Promise<RunRow> {
+  if (!(await stateSchemaExists(target)))
+    throw new UsageError('no my2pg run in this target yet (no my2pg schema); start one with: npx my2pg run');
   const run = runId ? await getRun(target, runId) : await getLatestRun(target, schema);
-  if (!run) throw new UsageError(runId ? `no run ${runId} in this target` : `no my2pg run for schema ${schema} in this target`);
+  if (!run)
+    throw new UsageError(runId ? `no run ${runId} in this target` : `no my2pg run for schema ${schema} in this target`);
   if (forWork && run.status === 'cancelled') {
-    throw new UsageError(`run ${run.id} was cancelled, so it cannot be ${forWork}; start a new run with: npx my2pg run`);
+    throw new UsageError(
+      `run ${run.id} was cancelled, so it cannot be ${forWork}; start a new run with: npx my2pg run`,
+    );
   }
   return run;
 }

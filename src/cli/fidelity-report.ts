@@ -15,13 +15,16 @@ export function formatFidelityLines(run: RunRow, tables: readonly RunTableRow[])
   const lines: string[] = [];
   for (const note of run.options.translated ?? []) lines.push(`translated: ${note}`);
   for (const t of tables) {
-    for (const line of describeAdjustments((t.adjustments ?? {}) as TableAdjustments)) lines.push(`adjusted: table ${t.tableName}, ${line}`);
+    for (const line of describeAdjustments((t.adjustments ?? {}) as TableAdjustments))
+      lines.push(`adjusted: table ${t.tableName}, ${line}`);
   }
   const adjusted = adjustedTables(tables);
   if (adjusted.length > 0) {
     // Exact: verified and not adjusted; a table that differs is among the problems instead.
     const exact = tables.filter((t) => tableStatusOf(t) === 'verified' && !adjusted.includes(t)).length;
-    lines.push(`values: ${exact} tables exact, ${adjusted.length} with values adjusted by a policy (${adjusted.map((t) => t.tableName).join(', ')})`);
+    lines.push(
+      `values: ${exact} tables exact, ${adjusted.length} with values adjusted by a policy (${adjusted.map((t) => t.tableName).join(', ')})`,
+    );
   }
   return lines;
 }

@@ -27,7 +27,11 @@ export interface FollowStatus {
 }
 
 /** The follower of a run, or null for a run without --follow. */
-export async function readFollowStatus(target: DataSource, queues: QueueHandles, run: RunRow): Promise<FollowStatus | null> {
+export async function readFollowStatus(
+  target: DataSource,
+  queues: QueueHandles,
+  run: RunRow,
+): Promise<FollowStatus | null> {
   if (!run.options.follow) return null;
   const row = await getFollow(target, run.id);
   if (!row) return null;
@@ -46,17 +50,22 @@ export async function readFollowStatus(target: DataSource, queues: QueueHandles,
     bytesBehind: live ? progress.bytesBehind : null,
     lagSeconds: live ? progress.lagSeconds : null,
     lastEventAt: row.lastEventAt,
-    error: row.error ?? (jobState === 'failed' ? job?.failedReason ?? null : null),
+    error: row.error ?? (jobState === 'failed' ? (job?.failedReason ?? null) : null),
     cutover: row.cutover,
   };
 }
 
 /** The follower in one line for `status`. */
 export function formatFollowStatus(f: FollowStatus, runId: string): string {
-  if (f.status === 'stopped' || f.jobState === 'failed') return `follow: stopped for good at ${f.file}:${f.position} after ${f.eventsApplied} events: ${f.error ?? 'no reason recorded'}`;
+  if (f.status === 'stopped' || f.jobState === 'failed')
+    return `follow: stopped for good at ${f.file}:${f.position} after ${f.eventsApplied} events: ${f.error ?? 'no reason recorded'}`;
   if (f.status === 'done') return `follow: done, ${f.eventsApplied} events applied; ${describeCutover(f.cutover)}`;
-  if (f.status === 'copying') return `follow: waiting for the copy to complete; it then applies the binary log from ${f.file}:${f.position}`;
-  const lag = f.lagSeconds === null ? 'lag unknown (is a worker running?)' : `lag ${f.lagSeconds} s, ${f.eventsPending} events pending${f.bytesBehind !== null && f.bytesBehind >= 0 ? `, ${f.bytesBehind} bytes of binary log unread` : ''}`;
+  if (f.status === 'copying')
+    return `follow: waiting for the copy to complete; it then applies the binary log from ${f.file}:${f.position}`;
+  const lag =
+    f.lagSeconds === null
+      ? 'lag unknown (is a worker running?)'
+      : `lag ${f.lagSeconds} s, ${f.eventsPending} events pending${f.bytesBehind !== null && f.bytesBehind >= 0 ? `, ${f.bytesBehind} bytes of binary log unread` : ''}`;
   const last = f.cutover ? `; last ${describeCutover(f.cutover)}` : '';
   return `follow: following at ${f.file}:${f.position}, ${f.eventsApplied} events applied${f.eventsPerSecond === null ? '' : ` (${f.eventsPerSecond}/s)`}, ${lag}${last}; switch with: npx my2pg cutover ${runId} --wait`;
 }
@@ -64,6 +73,7 @@ export function formatFollowStatus(f: FollowStatus, runId: string): string {
 /** `cutover go at binlog.000001:123, writes frozen for 0.3 s`, from the recorded outcome. */
 function describeCutover(cutover: Record<string, unknown> | null): string {
   if (!cutover) return 'not cut over';
-  const frozen = typeof cutover.frozenMs === 'number' ? `, writes frozen for ${(cutover.frozenMs / 1000).toFixed(1)} s` : '';
+  const frozen =
+    typeof cutover.frozenMs === 'number' ? `, writes frozen for ${(cutover.frozenMs / 1000).toFixed(1)} s` : '';
   return `cutover ${cutover.go ? 'go' : 'no-go'} at ${String(cutover.file)}:${String(cutover.position)}${frozen}`;
 }

@@ -23,8 +23,8 @@ async function confirmOnTerminal(question: string): Promise<boolean> {
 }
 
 export const consoleOutput: Output = {
-  out: (line) => process.stdout.write(line + '\n'),
-  err: (line) => process.stderr.write(line + '\n'),
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
   tty: process.stderr.isTTY ? process.stderr : undefined,
   confirm: process.stdin.isTTY && process.stderr.isTTY ? confirmOnTerminal : undefined,
 };

@@ -23,7 +23,11 @@ export interface PlanCommandFlags extends PlanFlags {
  * no table, no `my2pg` schema, no Redis key (Redis is not even asked). Exit 0 without
  * blockers, 1 with blockers (each named with its fix), 2 for usage or an unreachable service.
  */
-export async function planCommand(overrides: ConfigOverrides, flags: PlanCommandFlags, output: Output): Promise<number> {
+export async function planCommand(
+  overrides: ConfigOverrides,
+  flags: PlanCommandFlags,
+  output: Output,
+): Promise<number> {
   const settings = await resolveRunSettings(overrides, flags, { need: ['source', 'target'] });
   const documents: PlanDocument[] = [];
   for (const { config, input, database } of settings) {
@@ -33,7 +37,12 @@ export async function planCommand(overrides: ConfigOverrides, flags: PlanCommand
         try {
           const plan = await planRun(source!, target, input, reading);
           const trial = await tryPlan(target, plan);
-          const followProblems = input.follow ? await followProblemsOf(source!, plan.planned.map((p) => sourceTableOf(plan, p))) : [];
+          const followProblems = input.follow
+            ? await followProblemsOf(
+                source!,
+                plan.planned.map((p) => sourceTableOf(plan, p)),
+              )
+            : [];
           return await describePlan(source!, plan, trial, {
             sourceLabel: input.sourceLabel,
             targetLabel: redactUrl(config.databaseUrl ?? ''),

@@ -38,19 +38,36 @@ function planTotals(plan: PlanDocument): string {
 function blockerLines(plan: PlanDocument): string[] {
   return [
     ...plan.hazards.filter((h) => h.blocking).map((h) => `schema ${plan.schema}: ${h.fix}`),
-    ...plan.tables.flatMap((t) => t.hazards.filter((h) => h.blocking).map((h) => `table ${t.source}${h.column ? `, column ${h.column}` : ''}: ${h.kind}${h.count !== null ? ` (${h.count} row${h.count === 1 ? '' : 's'})` : ''}: ${h.fix}`)),
-    ...plan.objects.filter((o) => o.blocking).map((o) => `${o.kind} ${o.name}: ${o.reason}; exclude it (views.exclude in the migration file, or --exclude-view) if it may stay behind`),
+    ...plan.tables.flatMap((t) =>
+      t.hazards
+        .filter((h) => h.blocking)
+        .map(
+          (h) =>
+            `table ${t.source}${h.column ? `, column ${h.column}` : ''}: ${h.kind}${h.count !== null ? ` (${h.count} row${h.count === 1 ? '' : 's'})` : ''}: ${h.fix}`,
+        ),
+    ),
+    ...plan.objects
+      .filter((o) => o.blocking)
+      .map(
+        (o) =>
+          `${o.kind} ${o.name}: ${o.reason}; exclude it (views.exclude in the migration file, or --exclude-view) if it may stay behind`,
+      ),
   ];
 }
 
 /** `my2pg plan`'s text form. */
 export function formatPlanText(plan: PlanDocument): string[] {
   const lines: string[] = [`plan: ${plan.source} → ${plan.target}, schema ${plan.schema}`];
-  if (plan.reading === 'quick') lines.push('--quick: no table was read, so rows are MySQL estimates and value hazards (zero dates, NULs, ranges) are not counted');
+  if (plan.reading === 'quick')
+    lines.push(
+      '--quick: no table was read, so rows are MySQL estimates and value hazards (zero dates, NULs, ranges) are not counted',
+    );
   for (const h of plan.hazards) lines.push(`  ${hazardLine(h)}`);
   for (const t of plan.tables) {
     lines.push('');
-    lines.push(`table ${t.source} → ${t.target}: ${t.action}, ${rowsOf(t)}, ${megabytes(t.estimatedBytes)}, ${t.jobs} job${t.jobs === 1 ? '' : 's'}${t.where ? `, where ${t.where}` : ''}`);
+    lines.push(
+      `table ${t.source} → ${t.target}: ${t.action}, ${rowsOf(t)}, ${megabytes(t.estimatedBytes)}, ${t.jobs} job${t.jobs === 1 ? '' : 's'}${t.where ? `, where ${t.where}` : ''}`,
+    );
     for (const c of t.columns) {
       lines.push(`  ${c.source} ${c.mysqlType} → ${c.target ?? '(missing)'} ${c.pgType ?? ''} (${c.reason})`);
     }
@@ -82,19 +99,35 @@ function cell(text: string): string {
 
 /** `my2pg plan --markdown FILE`: the same content as a document to review or attach to a change request. */
 export function formatPlanMarkdown(plan: PlanDocument): string {
-  const out: string[] = [`# Migration plan: ${plan.source} → ${plan.target} (schema ${plan.schema})`, '', planTotals(plan), ''];
-  if (plan.reading === 'quick') out.push('> `--quick`: no table was read; rows are estimates and value hazards are not counted.', '');
+  const out: string[] = [
+    `# Migration plan: ${plan.source} → ${plan.target} (schema ${plan.schema})`,
+    '',
+    planTotals(plan),
+    '',
+  ];
+  if (plan.reading === 'quick')
+    out.push('> `--quick`: no table was read; rows are estimates and value hazards are not counted.', '');
   const blockers = blockerLines(plan);
   out.push('## Blockers', '', ...(blockers.length > 0 ? blockers.map((b) => `- ${b}`) : ['None.']), '');
-  out.push('## Tables', '', '| Source | Target | Action | Rows | Size | Jobs | Hazards |', '|---|---|---|---:|---:|---:|---|');
+  out.push(
+    '## Tables',
+    '',
+    '| Source | Target | Action | Rows | Size | Jobs | Hazards |',
+    '|---|---|---|---:|---:|---:|---|',
+  );
   for (const t of plan.tables) {
-    out.push(`| ${cell(t.source)} | ${cell(t.target)} | ${t.action} | ${rowsOf(t).replace(' rows', '')} | ${megabytes(t.estimatedBytes)} | ${t.jobs} | ${cell(t.hazards.map((h) => `${h.kind}${h.column ? ` ${h.column}` : ''}${h.count !== null ? ` (${h.count})` : ''}`).join(', ') || '—')} |`);
+    out.push(
+      `| ${cell(t.source)} | ${cell(t.target)} | ${t.action} | ${rowsOf(t).replace(' rows', '')} | ${megabytes(t.estimatedBytes)} | ${t.jobs} | ${cell(t.hazards.map((h) => `${h.kind}${h.column ? ` ${h.column}` : ''}${h.count !== null ? ` (${h.count})` : ''}`).join(', ') || '—')} |`,
+    );
   }
   for (const t of plan.tables) {
     out.push('', `### ${t.source}`, '');
     if (t.where) out.push(`Only rows where \`${t.where}\`.`, '');
     out.push('| Column | MySQL | Target | PostgreSQL | Why |', '|---|---|---|---|---|');
-    for (const c of t.columns) out.push(`| ${cell(c.source)} | ${cell(c.mysqlType)} | ${cell(c.target ?? '(missing)')} | ${cell(c.pgType ?? '')} | ${cell(c.reason)} |`);
+    for (const c of t.columns)
+      out.push(
+        `| ${cell(c.source)} | ${cell(c.mysqlType)} | ${cell(c.target ?? '(missing)')} | ${cell(c.pgType ?? '')} | ${cell(c.reason)} |`,
+      );
     if (t.hazards.length > 0) out.push('', ...t.hazards.map((h) => `- ${cell(hazardLine(h))}`));
     if (t.ddl.length > 0) out.push('', '```sql', ...t.ddl.map((s) => `${s};`), '```');
   }
@@ -109,13 +142,23 @@ export function formatPlanMarkdown(plan: PlanDocument): string {
 }
 
 /** What `run` and `start` print before they enqueue: totals, and each blocker the catalogs show, named with its fix. */
-export function formatPlanSummary(tables: readonly { table: string; estimatedRows: number; estimatedBytes?: number | undefined; hazards: readonly Hazard[] }[]): string[] {
+export function formatPlanSummary(
+  tables: readonly {
+    table: string;
+    estimatedRows: number;
+    estimatedBytes?: number | undefined;
+    hazards: readonly Hazard[];
+  }[],
+): string[] {
   const hazards = tables.flatMap((t) => t.hazards.map((h) => ({ table: t.table, hazard: h })));
   const blockers = hazards.filter((h) => h.hazard.blocking);
   const rows = tables.reduce((sum, t) => sum + t.estimatedRows, 0);
   const bytes = tables.reduce((sum, t) => sum + (t.estimatedBytes ?? 0), 0);
   return [
     `plan: ${tables.length} tables, ~${rows} rows, ${megabytes(bytes)}, ${hazards.length} hazards and ${blockers.length} blocker${blockers.length === 1 ? '' : 's'} in the catalogs (\`my2pg plan\` also counts the values)`,
-    ...blockers.map(({ table, hazard }) => `blocker: table ${table}${hazard.column ? `, column ${hazard.column}` : ''}: ${hazard.kind}: ${hazard.fix}`),
+    ...blockers.map(
+      ({ table, hazard }) =>
+        `blocker: table ${table}${hazard.column ? `, column ${hazard.column}` : ''}: ${hazard.kind}: ${hazard.fix}`,
+    ),
   ];
 }

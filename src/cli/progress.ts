@@ -94,7 +94,10 @@ export function describeFinalizeProgress(p: FinalizeProgress): string {
     case 'foreign keys':
       return `${p.phase} ${p.done}/${p.total}`;
     case 'verification': {
-      const last = p.table && p.rows !== undefined ? ` (${p.table}: ${grouped(p.rows)} rows compared${p.rowsPerSecond ? `, ${grouped(p.rowsPerSecond)} rows/s` : ''})` : '';
+      const last =
+        p.table && p.rows !== undefined
+          ? ` (${p.table}: ${grouped(p.rows)} rows compared${p.rowsPerSecond ? `, ${grouped(p.rowsPerSecond)} rows/s` : ''})`
+          : '';
       return `verification ${p.done}/${p.total} tables${last}`;
     }
     default:
@@ -131,9 +134,14 @@ export function formatPlainProgress(states: readonly TableJobState[], finalize?:
  * The lines of the live view for a terminal of `rows` lines: a summary, then one bar per table.
  * When the tables do not fit, running and failed ones come first and the rest are counted.
  */
-export function layoutLiveView(states: readonly TableJobState[], rows: number, finalize?: FinalizeJobState | null): string[] {
+export function layoutLiveView(
+  states: readonly TableJobState[],
+  rows: number,
+  finalize?: FinalizeJobState | null,
+): string[] {
   const room = Math.max(1, rows - 2);
-  const rank = (s: TableJobState): number => (s.state === 'active' ? 0 : s.state === 'failed' || s.state === 'missing' ? 1 : s.state === 'completed' ? 3 : 2);
+  const rank = (s: TableJobState): number =>
+    s.state === 'active' ? 0 : s.state === 'failed' || s.state === 'missing' ? 1 : s.state === 'completed' ? 3 : 2;
   const ordered = states.length <= room ? [...states] : [...states].sort((a, b) => rank(a) - rank(b));
   const shown = ordered.length <= room ? ordered : ordered.slice(0, room - 1);
   const nameWidth = Math.min(40, Math.max(5, ...shown.map((s) => s.table.length)));
@@ -158,9 +166,11 @@ function createLiveView(tty: TtyStream): ProgressView {
   let stopped = false;
   const frame = (): string => {
     const width = Math.max(20, (tty.columns || 80) - 1);
-    const lines = layoutLiveView(last, tty.rows || 24, lastFinalize).map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line));
+    const lines = layoutLiveView(last, tty.rows || 24, lastFinalize).map((line) =>
+      line.length > width ? `${line.slice(0, width - 1)}…` : line,
+    );
     drawn = lines.length;
-    return lines.map((line) => `\x1b[2K${line}\n`).join('') + '\x1b[J';
+    return `${lines.map((line) => `\x1b[2K${line}\n`).join('')}\x1b[J`;
   };
   // Back to the first line of the bars (the cursor sits below them).
   const rewind = (): string => (drawn > 0 ? `\x1b[${drawn}A\r` : '');
@@ -233,7 +243,12 @@ function createPlainView(err: (line: string) => void, intervalMs: number, now: (
 }
 
 /** The progress view for a wait: live bars on a TTY, plain periodic lines otherwise. */
-export function createProgressView(options: { tty?: TtyStream | undefined; err: (line: string) => void; intervalMs?: number; now?: () => number }): ProgressView {
+export function createProgressView(options: {
+  tty?: TtyStream | undefined;
+  err: (line: string) => void;
+  intervalMs?: number;
+  now?: () => number;
+}): ProgressView {
   if (options.tty) return createLiveView(options.tty);
   return createPlainView(options.err, options.intervalMs ?? 5000, options.now ?? Date.now);
 }

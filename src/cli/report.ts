@@ -6,9 +6,17 @@ import { formatFidelityLines } from './fidelity-report.js';
 import { describeSchemaObjects } from './schema-objects-report.js';
 
 /** Pads a table of strings into aligned columns: text columns (by index) to the left, numbers to the right. */
-function formatTable(header: readonly string[], rows: readonly (readonly string[])[], textColumns: readonly number[] = [0]): string {
+function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  textColumns: readonly number[] = [0],
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (textColumns.includes(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (textColumns.includes(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -93,25 +101,58 @@ function tableLabel(run: Pick<RunRow, 'options'>, table: string): string {
 }
 
 /** The per-table report printed at the end of run / start --wait / retry --wait and by status. */
-export function formatRunReport(run: RunRow, tables: readonly RunTableRow[], jobs: readonly TableJobState[] = [], options: { jobColumns?: boolean } = {}): string {
+export function formatRunReport(
+  run: RunRow,
+  tables: readonly RunTableRow[],
+  jobs: readonly TableJobState[] = [],
+  options: { jobColumns?: boolean } = {},
+): string {
   const byTable = new Map(jobs.map((j) => [j.table, j]));
   const reportRows = buildReportRows(tables, run.summary);
   const withJobs = options.jobColumns === true;
   const rows = reportRows.map((r, i) => {
     const job = byTable.get(r.table);
     const jobCells = withJobs ? [job?.state ?? '-', String(tables[i]?.attempts ?? 0)] : [];
-    return [tableLabel(run, r.table), ...jobCells, num(r.sourceRows), num(r.targetRows), num(r.rejected), r.verification, r.time];
+    return [
+      tableLabel(run, r.table),
+      ...jobCells,
+      num(r.sourceRows),
+      num(r.targetRows),
+      num(r.rejected),
+      r.verification,
+      r.time,
+    ];
   });
   const sum = (pick: (r: ReportRow) => number | null): string =>
     reportRows.some((r) => pick(r) !== null) ? String(reportRows.reduce((acc, r) => acc + (pick(r) ?? 0), 0)) : '-';
   const verifiedCount = reportRows.filter((r) => r.verified).length;
   const runTime = run.finishedAt ? seconds(run.finishedAt.getTime() - run.createdAt.getTime()) : '-';
-  rows.push(['total', ...(withJobs ? ['', ''] : []), sum((r) => r.sourceRows), sum((r) => r.targetRows), sum((r) => r.rejected), `${verifiedCount}/${reportRows.length} ok`, runTime]);
-  const header = ['table', ...(withJobs ? ['job', 'attempts'] : []), 'source rows', 'target rows', 'rejected', 'verification', 'time'];
-  const lines = [`run ${run.id}: ${run.status} (source ${run.source}, target schema ${run.targetSchema})`, formatTable(header, rows, [0, header.indexOf('verification')])];
+  rows.push([
+    'total',
+    ...(withJobs ? ['', ''] : []),
+    sum((r) => r.sourceRows),
+    sum((r) => r.targetRows),
+    sum((r) => r.rejected),
+    `${verifiedCount}/${reportRows.length} ok`,
+    runTime,
+  ]);
+  const header = [
+    'table',
+    ...(withJobs ? ['job', 'attempts'] : []),
+    'source rows',
+    'target rows',
+    'rejected',
+    'verification',
+    'time',
+  ];
+  const lines = [
+    `run ${run.id}: ${run.status} (source ${run.source}, target schema ${run.targetSchema})`,
+    formatTable(header, rows, [0, header.indexOf('verification')]),
+  ];
   // Tables are named by their source names above; where the run named one otherwise (renames, case), say so.
   const renamed = tables.filter((t) => t.targetTable !== t.tableName);
-  if (renamed.length > 0) lines.push(`target names: ${renamed.map((t) => `${t.tableName} → ${t.targetTable}`).join(', ')}`);
+  if (renamed.length > 0)
+    lines.push(`target names: ${renamed.map((t) => `${t.tableName} → ${t.targetTable}`).join(', ')}`);
   const summary = run.summary;
   if (summary?.alembicVersion) lines.push(`alembic_version: ${summary.alembicVersion.target?.join(', ') || '(empty)'}`);
   if (summary?.sequences && summary.sequences.length > 0) {
@@ -129,12 +170,19 @@ export function shellWord(name: string): string {
 }
 
 /** Lines naming each failed table, its error and the command that retries it. */
-export function formatFailures(runId: string, tables: readonly RunTableRow[], jobs: readonly TableJobState[]): string[] {
+export function formatFailures(
+  runId: string,
+  tables: readonly RunTableRow[],
+  jobs: readonly TableJobState[],
+): string[] {
   const out: string[] = [];
   for (const job of jobs) {
     if (job.state !== 'failed' && job.state !== 'missing') continue;
     const row = tables.find((t) => t.tableName === job.table);
-    const reason = job.failedReason ?? row?.lastError ?? (job.state === 'missing' ? 'the job is missing from Redis' : 'unknown error');
+    const reason =
+      job.failedReason ??
+      row?.lastError ??
+      (job.state === 'missing' ? 'the job is missing from Redis' : 'unknown error');
     out.push(`table ${job.table} failed: ${reason}`);
     out.push(`  fix the cause, then: npx my2pg retry ${runId} --table ${shellWord(job.table)} --wait`);
   }

@@ -35,19 +35,39 @@ async function decideWork(queues: QueueHandles, flags: WorkFlags): Promise<{ wor
   const queue = queues.names.copy;
   const connected = workers === null ? 'an unknown number of workers' : `${workers} worker${workers === 1 ? '' : 's'}`;
   if (flags.work === true) {
-    return { work: true, line: `--work: processing the run's jobs in this process (concurrency ${concurrency}), beside ${connected} connected to queue ${queue}` };
+    return {
+      work: true,
+      line: `--work: processing the run's jobs in this process (concurrency ${concurrency}), beside ${connected} connected to queue ${queue}`,
+    };
   }
-  if (flags.work === false) return { work: false, line: `--no-work: leaving the run's jobs to the workers of queue ${queue} (${connected} connected)` };
-  if (workers === 0) return { work: true, line: `no worker is connected to queue ${queue}: processing the run's jobs in this process (concurrency ${concurrency})` };
+  if (flags.work === false)
+    return {
+      work: false,
+      line: `--no-work: leaving the run's jobs to the workers of queue ${queue} (${connected} connected)`,
+    };
+  if (workers === 0)
+    return {
+      work: true,
+      line: `no worker is connected to queue ${queue}: processing the run's jobs in this process (concurrency ${concurrency})`,
+    };
   if (workers === null) {
-    return { work: false, line: `this Redis does not tell which workers are connected (CLIENT LIST): leaving the run's jobs to workers; add --work to process them in this process` };
+    return {
+      work: false,
+      line: `this Redis does not tell which workers are connected (CLIENT LIST): leaving the run's jobs to workers; add --work to process them in this process`,
+    };
   }
-  return { work: false, line: `${connected} connected to queue ${queue}: leaving the run's jobs to them (--work processes them here too)` };
+  return {
+    work: false,
+    line: `${connected} connected to queue ${queue}: leaving the run's jobs to them (--work processes them here too)`,
+  };
 }
 
 /** Loads what a command needs to work jobs itself: the source as well, checked before anything changes. */
 function requireSourceForWork(config: Config): void {
-  must(config.mysqlUrl, 'the MySQL source (to copy in this process; set MYSQL_URL or --source, or leave the jobs to a worker with --no-work)');
+  must(
+    config.mysqlUrl,
+    'the MySQL source (to copy in this process; set MYSQL_URL or --source, or leave the jobs to a worker with --no-work)',
+  );
 }
 
 /** `retry`: re-queue a run's failed table jobs (all or the named ones); with --wait, see them through. */
@@ -58,7 +78,12 @@ export async function retryCommand(
   output: Output,
   inProcess?: InProcessDeps,
 ): Promise<number> {
-  const { config, forRun } = resolveCommandConfig(overrides, ['target', 'redis'], { config: flags.config, runId, logLevel: 'warn', mayWork: true });
+  const { config, forRun } = resolveCommandConfig(overrides, ['target', 'redis'], {
+    config: flags.config,
+    runId,
+    logLevel: 'warn',
+    mayWork: true,
+  });
   const lane = createStderrLane(output.err);
   // --work means staying until the jobs are done.
   const wait = flags.wait === true || flags.work === true;
@@ -74,23 +99,34 @@ export async function retryCommand(
     if (decision?.work) requireSourceForWork(runConfig);
     // A retried table is truncated again: not while another run fills the same schema.
     const guard = await guardRunStart(target, queuesFor, run.targetSchema, { of: run.id, action: 'retry' });
-    const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(run, tables), only).finally(() => guard.release());
+    const { retried, skipped } = await retryFailedJobs(queues, run.id, jobRefs(run, tables), only).finally(() =>
+      guard.release(),
+    );
     for (const s of skipped) output.err(`table ${s.table} is not failed (job ${s.state}); not retried`);
-    if (retried.length === 0) throw new UsageError(`nothing to retry in run ${run.id}: no failed job${only ? ' among the named tables' : ''}`);
+    if (retried.length === 0)
+      throw new UsageError(`nothing to retry in run ${run.id}: no failed job${only ? ' among the named tables' : ''}`);
     for (const name of retried) if (name !== '(finalize)') await markTablePending(target, run.id, name);
     await reopenRun(target, run.id);
     output.err(`run ${run.id}: retried ${retried.join(', ')}`);
     if (!decision) {
       if ((await countWorkers(queues)) === 0) {
-        output.err(`no worker is connected to queue ${queues.names.copy}, so the jobs wait: process them here with: npx my2pg resume ${run.id}; or start a worker: ${workerCommandLine(run)}`);
+        output.err(
+          `no worker is connected to queue ${queues.names.copy}, so the jobs wait: process them here with: npx my2pg resume ${run.id}; or start a worker: ${workerCommandLine(run)}`,
+        );
       }
       return 0;
     }
     output.err(decision.line);
     const logger = commandLogger(config, output, lane);
-    const pool = decision.work && inProcess ? await inProcess.startWorkers(runConfig, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names }) : undefined;
+    const pool =
+      decision.work && inProcess
+        ? await inProcess.startWorkers(runConfig, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names })
+        : undefined;
     const current = (await getRun(target, run.id)) as RunRow;
-    return waitWith({ target, queues, run: current, tables: await listRunTables(target, run.id), output, config, lane }, pool);
+    return waitWith(
+      { target, queues, run: current, tables: await listRunTables(target, run.id), output, config, lane },
+      pool,
+    );
   });
 }
 
@@ -99,13 +135,26 @@ export async function retryCommand(
  * jobs are processed here when no worker is connected (or with --work), else left to the
  * workers; then the report, as `run` prints it.
  */
-export async function resumeCommand(overrides: ConfigOverrides, runId: string | undefined, flags: WorkFlags & { config?: string }, output: Output, inProcess: InProcessDeps): Promise<number> {
-  const { config, forRun } = resolveCommandConfig(overrides, ['target', 'redis'], { config: flags.config, runId, logLevel: 'warn', mayWork: true });
+export async function resumeCommand(
+  overrides: ConfigOverrides,
+  runId: string | undefined,
+  flags: WorkFlags & { config?: string },
+  output: Output,
+  inProcess: InProcessDeps,
+): Promise<number> {
+  const { config, forRun } = resolveCommandConfig(overrides, ['target', 'redis'], {
+    config: flags.config,
+    runId,
+    logLevel: 'warn',
+    mayWork: true,
+  });
   const lane = createStderrLane(output.err);
   return withServices(config, { source: false }, async ({ target, queuesFor }) => {
     const run = await resolveRun(target, runId, config.schema, 'resumed');
     if (run.status !== 'running') {
-      throw new UsageError(`run ${run.id} has finished (${run.status}); there is nothing to resume; see it with: npx my2pg status ${run.id}`);
+      throw new UsageError(
+        `run ${run.id} has finished (${run.status}); there is nothing to resume; see it with: npx my2pg status ${run.id}`,
+      );
     }
     const queues = queuesFor(queuesOfRun(run.options));
     if (!(await queues.finalize.getJob(finalizeJobId(run.id)))) {
@@ -121,10 +170,14 @@ export async function resumeCommand(overrides: ConfigOverrides, runId: string | 
     const { retried } = await retryFailedJobs(queues, run.id, jobRefs(run, tables)).finally(() => guard.release());
     for (const name of retried) if (name !== '(finalize)') await markTablePending(target, run.id, name);
     const done = tables.filter((t) => copyStatusOf(t) === 'copied').length;
-    output.err(`run ${run.id}: resuming, ${done}/${tables.length} tables copied${retried.length > 0 ? `; failed jobs re-queued: ${retried.join(', ')}` : ''}`);
+    output.err(
+      `run ${run.id}: resuming, ${done}/${tables.length} tables copied${retried.length > 0 ? `; failed jobs re-queued: ${retried.join(', ')}` : ''}`,
+    );
     output.err(decision.line);
     const logger = commandLogger(config, output, lane);
-    const pool = decision.work ? await inProcess.startWorkers(runConfig, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names }) : undefined;
+    const pool = decision.work
+      ? await inProcess.startWorkers(runConfig, { concurrency: flags.concurrency ?? 2, logger, queues: queues.names })
+      : undefined;
     return waitWith({ target, queues, run, tables: await listRunTables(target, run.id), output, config, lane }, pool);
   });
 }

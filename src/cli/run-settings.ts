@@ -5,7 +5,15 @@
  */
 import { UsageError } from '../core/errors.js';
 import { readMigrationFile, type MigrationFile } from '../config/migration-file.js';
-import { loadConfig, must, readEnvironment, redactUrl, type Config, type ConfigOverrides, type Service } from '../config/config.js';
+import {
+  loadConfig,
+  must,
+  readEnvironment,
+  redactUrl,
+  type Config,
+  type ConfigOverrides,
+  type Service,
+} from '../config/config.js';
 import type { RunOptions } from '../run/plan-run.js';
 import { loadEntitySelections } from '../schema/entity-schemas.js';
 import { parseColumnTypeOverrides, parseTypeOverrides } from '../schema/type-overrides.js';
@@ -66,17 +74,28 @@ export interface RunSettings {
 }
 
 /** Entries of a per-table record for one database of a multi-database file (`db.table` keys, prefix taken off). */
-function forDatabase<T>(record: Record<string, T> | undefined, database: string | undefined): Record<string, T> | undefined {
+function forDatabase<T>(
+  record: Record<string, T> | undefined,
+  database: string | undefined,
+): Record<string, T> | undefined {
   if (!record || database === undefined) return record;
   const prefix = `${database}.`;
-  return Object.fromEntries(Object.entries(record).flatMap(([key, value]) => (key.startsWith(prefix) ? [[key.slice(prefix.length), value]] : [])));
+  return Object.fromEntries(
+    Object.entries(record).flatMap(([key, value]) =>
+      key.startsWith(prefix) ? [[key.slice(prefix.length), value]] : [],
+    ),
+  );
 }
 
 /**
  * Names of a list for one database: `db.name` entries (prefix taken off) and unqualified ones,
  * which apply to every database. A list with no entry for this database leaves it unfiltered.
  */
-function namesForDatabase(list: readonly string[] | undefined, database: string | undefined, databases: readonly string[]): string[] | undefined {
+function namesForDatabase(
+  list: readonly string[] | undefined,
+  database: string | undefined,
+  databases: readonly string[],
+): string[] | undefined {
   if (!list || database === undefined) return list ? [...list] : undefined;
   const names = list.flatMap((name) => {
     const owner = databases.find((db) => name.startsWith(`${db}.`));
@@ -97,7 +116,10 @@ function unqualifiedKeys(file: MigrationFile, databases: readonly string[]): str
   const problems: string[] = [];
   const check = (section: string, record: Record<string, unknown> | undefined): void => {
     for (const key of Object.keys(record ?? {})) {
-      if (!databases.some((db) => key.startsWith(`${db}.`))) problems.push(`${section}.${key}: in a file with databases, name the table as DATABASE.TABLE (one of ${databases.join(', ')})`);
+      if (!databases.some((db) => key.startsWith(`${db}.`)))
+        problems.push(
+          `${section}.${key}: in a file with databases, name the table as DATABASE.TABLE (one of ${databases.join(', ')})`,
+        );
     }
   };
   check('where', file.where);
@@ -151,8 +173,12 @@ export async function resolveRunSettings(
     schema: overrides.schema ?? file?.schema,
   };
   if (file && databases.length > 0) {
-    const problems = unqualifiedKeys(file, databases.map(([db]) => db));
-    if (overrides.schema !== undefined) problems.push(`--schema: the file gives each database its schema (databases), so --schema cannot choose one`);
+    const problems = unqualifiedKeys(
+      file,
+      databases.map(([db]) => db),
+    );
+    if (overrides.schema !== undefined)
+      problems.push(`--schema: the file gives each database its schema (databases), so --schema cannot choose one`);
     if (problems.length > 0) throw new UsageError(`migration file ${file.path}: ${problems.join('; ')}`);
   }
   // In a terminal, log lines are noise unless asked for: warn unless MY2PG_LOG_LEVEL or --log-level says otherwise.
@@ -163,16 +189,24 @@ export async function resolveRunSettings(
     ...Object.entries(file?.types ?? {}).map(([k, v]) => ({ value: `${k}=${v}`, label: `types.${k}` })),
     ...(flags.type ?? []),
   ]);
-  const entities = flags.entities ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target')) : undefined;
+  const entities = flags.entities
+    ? await loadEntitySelections(flags.entities, must(config.databaseUrl, 'target'))
+    : undefined;
   const runs: { database: string | undefined; schema: string }[] =
-    databases.length > 0 ? databases.map(([database, schema]) => ({ database, schema })) : [{ database: undefined, schema: config.schema }];
+    databases.length > 0
+      ? databases.map(([database, schema]) => ({ database, schema }))
+      : [{ database: undefined, schema: config.schema }];
   const databaseNames = databases.map(([db]) => db);
   return runs.map(({ database, schema }) => {
-    const mysqlUrl = database === undefined ? config.mysqlUrl : withDatabase(must(config.mysqlUrl, 'the MySQL source'), database);
+    const mysqlUrl =
+      database === undefined ? config.mysqlUrl : withDatabase(must(config.mysqlUrl, 'the MySQL source'), database);
     const columnTypes = forDatabase(file?.columnTypes, database);
     const columnTypeOverrides = parseColumnTypeOverrides([
       ...config.columnTypeOverrides,
-      ...Object.entries(columnTypes ?? {}).map(([k, v]) => ({ value: `${k}=${v}`, label: `columnTypes.${database === undefined ? '' : `${database}.`}${k}` })),
+      ...Object.entries(columnTypes ?? {}).map(([k, v]) => ({
+        value: `${k}=${v}`,
+        label: `columnTypes.${database === undefined ? '' : `${database}.`}${k}`,
+      })),
       ...(flags.columnType ?? []),
     ]);
     const flagTables = splitNames(flags.tables);
@@ -191,11 +225,12 @@ export async function resolveRunSettings(
         origins: {
           tables: originOf('--tables', flagTables !== undefined, 'tables.include', database),
           exclude: originOf('--exclude', flagExclude !== undefined, 'tables.exclude', database),
-          excludeViews: [
-            ...(config.excludeViews.length > 0 ? ['MY2PG_EXCLUDE_VIEWS'] : []),
-            ...(fileViews ? [originOf('', false, 'views.exclude', database)] : []),
-            ...(flags.excludeView ? ['--exclude-view'] : []),
-          ].join(' or ') || '--exclude-view',
+          excludeViews:
+            [
+              ...(config.excludeViews.length > 0 ? ['MY2PG_EXCLUDE_VIEWS'] : []),
+              ...(fileViews ? [originOf('', false, 'views.exclude', database)] : []),
+              ...(flags.excludeView ? ['--exclude-view'] : []),
+            ].join(' or ') || '--exclude-view',
         },
         entities,
         batchSize: flags.batchSize ?? file?.batchSize ?? DEFAULT_BATCH_SIZE,
@@ -253,7 +288,13 @@ export function resolveCommandConfig(
 ): CommandConfig {
   const env = options.env ?? readEnvironment(options.cwd);
   const readsSource = need.includes('source') || options.mayWork === true;
-  const used: (keyof MigrationFile)[] = ['target', 'redis', 'schema', 'databases', ...(readsSource ? (['source'] as const) : [])];
+  const used: (keyof MigrationFile)[] = [
+    'target',
+    'redis',
+    'schema',
+    'databases',
+    ...(readsSource ? (['source'] as const) : []),
+  ];
   const file = readMigrationFile(options.config, env, options.cwd, used);
   const databases = Object.entries(file?.databases ?? {});
   let source = overrides.source ?? (readsSource ? file?.source : undefined);
@@ -261,12 +302,16 @@ export function resolveCommandConfig(
     const schemas = databases.map(([db, schema]) => `${db} → ${schema}`).join(', ');
     const picked = overrides.schema ?? (databases.length === 1 ? databases[0]![1] : undefined);
     if (picked === undefined && options.pickSchema !== false && options.runId === undefined) {
-      throw new UsageError(`migration file ${file.path} lists several databases (${schemas}): pass --schema SCHEMA or a run id to pick one`);
+      throw new UsageError(
+        `migration file ${file.path} lists several databases (${schemas}): pass --schema SCHEMA or a run id to pick one`,
+      );
     }
     const entry = databases.find(([, schema]) => schema === picked);
-    if (picked !== undefined && !entry) throw new UsageError(`--schema ${picked} is none of the schemas of migration file ${file.path} (${schemas})`);
+    if (picked !== undefined && !entry)
+      throw new UsageError(`--schema ${picked} is none of the schemas of migration file ${file.path} (${schemas})`);
     // Until the run is known (forRun), the first database stands in: the URL may name none.
-    if (source !== undefined && overrides.source === undefined) source = withDatabase(source, (entry ?? databases[0]!)[0]);
+    if (source !== undefined && overrides.source === undefined)
+      source = withDatabase(source, (entry ?? databases[0]!)[0]);
   }
   const schema = overrides.schema ?? file?.schema ?? (databases.length === 1 ? databases[0]![1] : undefined);
   const config = loadConfig(
@@ -279,7 +324,8 @@ export function resolveCommandConfig(
     config,
     forRun: (run) => {
       // Only the file's databases map a run to its source database; a flag or variable names its own.
-      if (!file || databases.length === 0 || overrides.source !== undefined || config.mysqlUrl === undefined) return config;
+      if (!file || databases.length === 0 || overrides.source !== undefined || config.mysqlUrl === undefined)
+        return config;
       return { ...config, mysqlUrl: withDatabase(config.mysqlUrl, run.sourceDatabase), schema: run.targetSchema };
     },
   };

@@ -27,14 +27,26 @@ export function describeSchemaObjects(run: RunRow): string[] {
   const o = schemaObjectsOf(run);
   const lines: string[] = [];
   const computed = o.generated.filter((g) => g.status === 'generated');
-  if (computed.length > 0) lines.push(`generated columns computed by PostgreSQL: ${computed.map((g) => `${g.table}.${g.column}${g.kind === 'virtual' ? ' (VIRTUAL, now STORED)' : ''}`).join(', ')}`);
-  for (const g of o.generated.filter((x) => x.status === 'plain')) lines.push(`generated column ${g.table}.${g.column} AS (${g.expression}) is a plain column holding the copied values: ${g.reason ?? ''}`);
+  if (computed.length > 0)
+    lines.push(
+      `generated columns computed by PostgreSQL: ${computed.map((g) => `${g.table}.${g.column}${g.kind === 'virtual' ? ' (VIRTUAL, now STORED)' : ''}`).join(', ')}`,
+    );
+  for (const g of o.generated.filter((x) => x.status === 'plain'))
+    lines.push(
+      `generated column ${g.table}.${g.column} AS (${g.expression}) is a plain column holding the copied values: ${g.reason ?? ''}`,
+    );
   const checks = o.checks.filter((c) => c.status === 'translated');
   if (checks.length > 0) lines.push(`CHECK constraints: ${checks.map((c) => `${c.table}.${c.name}`).join(', ')}`);
   if (o.views) {
     const good = o.views.filter((v) => v.status === 'verified' || v.status === 'created');
-    if (good.length > 0) lines.push(`views created${good.every((v) => v.status === 'verified') ? ' and verified' : ''}: ${good.map((v) => v.name).join(', ')}`);
+    if (good.length > 0)
+      lines.push(
+        `views created${good.every((v) => v.status === 'verified') ? ' and verified' : ''}: ${good.map((v) => v.name).join(', ')}`,
+      );
   }
-  for (const item of o.notMigrated) lines.push(`not migrated: ${item.kind === 'check' ? 'CHECK' : item.kind} ${item.name}${item.reason ? ` (${item.reason})` : ''}`);
+  for (const item of o.notMigrated)
+    lines.push(
+      `not migrated: ${item.kind === 'check' ? 'CHECK' : item.kind} ${item.name}${item.reason ? ` (${item.reason})` : ''}`,
+    );
   return lines;
 }

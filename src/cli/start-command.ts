@@ -58,7 +58,9 @@ async function checkDatabases(settings: readonly RunSettings[]): Promise<void> {
   const missing = settings.filter((one) => !present.includes(one.database!));
   if (missing.length > 0) {
     const shown = present.filter((db) => !['information_schema', 'mysql', 'performance_schema', 'sys'].includes(db));
-    throw new UsageError(`${label}: ${missing.map((one) => `databases.${one.database}: the MySQL server has no database ${one.database}`).join('; ')} (it has: ${shown.join(', ') || 'none'})`);
+    throw new UsageError(
+      `${label}: ${missing.map((one) => `databases.${one.database}: the MySQL server has no database ${one.database}`).join('; ')} (it has: ${shown.join(', ') || 'none'})`,
+    );
   }
   const problems: string[] = [];
   for (const { config, input, database } of settings) {
@@ -83,9 +85,12 @@ async function createSchemas(settings: readonly RunSettings[], output: Output): 
     withPgClient(target, async (client) => {
       for (const { config } of settings) {
         try {
-          if (await createSchemaIfMissing(client, config.schema)) output.err(`schema ${config.schema} created in the target (${label} names it)`);
+          if (await createSchemaIfMissing(client, config.schema))
+            output.err(`schema ${config.schema} created in the target (${label} names it)`);
         } catch (error) {
-          throw new UsageError(`cannot create schema ${JSON.stringify(config.schema)} in the target: ${describeError(error)}; create it, or grant CREATE on the database`);
+          throw new UsageError(
+            `cannot create schema ${JSON.stringify(config.schema)} in the target: ${describeError(error)}; create it, or grant CREATE on the database`,
+          );
         }
       }
     }),
@@ -93,7 +98,12 @@ async function createSchemas(settings: readonly RunSettings[], output: Output): 
 }
 
 /** Plans, prepares and enqueues one run; waits for it when asked to or when working its jobs here. */
-async function startOne({ config, input }: RunSettings, flags: PlanFlags & { wait?: boolean }, output: Output, inProcess?: InProcessDeps): Promise<number> {
+async function startOne(
+  { config, input }: RunSettings,
+  flags: PlanFlags & { wait?: boolean },
+  output: Output,
+  inProcess?: InProcessDeps,
+): Promise<number> {
   const lane = createStderrLane(output.err);
   const logger = commandLogger(config, output, lane);
   return withServices(config, { source: true }, async ({ source, target, queuesFor }) => {
@@ -104,14 +114,17 @@ async function startOne({ config, input }: RunSettings, flags: PlanFlags & { wai
     const guard = await guardRunStart(target, queuesFor, config.schema);
     // In-process workers start while the run is prepared (their connections take a moment);
     // they find jobs once the flow is enqueued.
-    const starting = inProcess ? inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: scope.queues }) : undefined;
+    const starting = inProcess
+      ? inProcess.startWorkers(config, { concurrency: flags.concurrency ?? 2, logger, queues: scope.queues })
+      : undefined;
     // Its failure is reported where it is awaited (below, or by the close on a refused start);
     // until then it must not count as an unhandled rejection.
     starting?.catch(() => undefined);
     try {
       prepared = await prepareRun(source!, target, { ...input, queues: scope.queues });
       const { tables, hazards } = prepared;
-      for (const line of formatPlanSummary(tables.map((t) => ({ ...t, hazards: hazards.get(t.table) ?? [] })))) output.err(line);
+      for (const line of formatPlanSummary(tables.map((t) => ({ ...t, hazards: hazards.get(t.table) ?? [] }))))
+        output.err(line);
       await enqueueRun(queues, prepared);
       // Listed for the board, which finds every target's queues there.
       await registerTarget(queues.redis, config.queuePrefix, scope);
@@ -129,7 +142,14 @@ async function startOne({ config, input }: RunSettings, flags: PlanFlags & { wai
     for (const item of prepared.notMigrated) output.err(`not migrated: ${item}`);
     const created = prepared.tables.filter((t) => t.action === 'create').length;
     output.err(
-      `run ${prepared.runId}: ${prepared.tables.length} tables enqueued (${created} to create, ${prepared.tables.length - created} to fill), ${prepared.droppedForeignKeys} foreign keys and ${prepared.droppedIndexes} indexes dropped for the load${prepared.tables.some((t) => t.ranges) ? `, split into key ranges: ${prepared.tables.filter((t) => t.ranges).map((t) => `${t.table} ×${t.ranges!.length}`).join(', ')}` : ''}${prepared.syncAlembic ? ', alembic_version to sync' : ''}`,
+      `run ${prepared.runId}: ${prepared.tables.length} tables enqueued (${created} to create, ${prepared.tables.length - created} to fill), ${prepared.droppedForeignKeys} foreign keys and ${prepared.droppedIndexes} indexes dropped for the load${
+        prepared.tables.some((t) => t.ranges)
+          ? `, split into key ranges: ${prepared.tables
+              .filter((t) => t.ranges)
+              .map((t) => `${t.table} ×${t.ranges!.length}`)
+              .join(', ')}`
+          : ''
+      }${prepared.syncAlembic ? ', alembic_version to sync' : ''}`,
     );
     if (!inProcess && !flags.wait) {
       output.out(prepared.runId);

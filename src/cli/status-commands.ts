@@ -19,8 +19,17 @@ import { readFollowStatus, formatFollowStatus } from './follow-status.js';
 import { jobRefs, resolveRun, withDatabases, withServices } from './command-services.js';
 
 /** `status`: per-table state from PostgreSQL and Redis. */
-export async function statusCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { json?: boolean; config?: string }, output: Output): Promise<number> {
-  const { config } = resolveCommandConfig(overrides, ['target', 'redis'], { config: flags.config, runId, logLevel: 'info' });
+export async function statusCommand(
+  overrides: ConfigOverrides,
+  runId: string | undefined,
+  flags: { json?: boolean; config?: string },
+  output: Output,
+): Promise<number> {
+  const { config } = resolveCommandConfig(overrides, ['target', 'redis'], {
+    config: flags.config,
+    runId,
+    logLevel: 'info',
+  });
   return withServices(config, { source: false }, async ({ target, queuesFor }) => {
     const run = await resolveRun(target, runId, config.schema);
     const queues = queuesFor(queuesOfRun(run.options));
@@ -33,7 +42,15 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
       output.out(
         JSON.stringify(
           {
-            run: { id: run.id, status: run.status, createdAt: run.createdAt, finishedAt: run.finishedAt, source: run.source, targetSchema: run.targetSchema, queues: queues.names },
+            run: {
+              id: run.id,
+              status: run.status,
+              createdAt: run.createdAt,
+              finishedAt: run.finishedAt,
+              source: run.source,
+              targetSchema: run.targetSchema,
+              queues: queues.names,
+            },
             tables: tables.map((t) => {
               const job = byTable.get(t.tableName);
               return {
@@ -78,14 +95,26 @@ export async function statusCommand(overrides: ConfigOverrides, runId: string | 
 }
 
 /** `verify`: checks a finished run again, on both sides; exit 0 when equal, 1 when not. */
-export async function verifyCommand(overrides: ConfigOverrides, runId: string | undefined, flags: { method: VerifyMethod; json?: boolean; config?: string }, output: Output): Promise<number> {
-  const { config, forRun } = resolveCommandConfig(overrides, ['source', 'target'], { config: flags.config, runId, logLevel: 'info' });
+export async function verifyCommand(
+  overrides: ConfigOverrides,
+  runId: string | undefined,
+  flags: { method: VerifyMethod; json?: boolean; config?: string },
+  output: Output,
+): Promise<number> {
+  const { config, forRun } = resolveCommandConfig(overrides, ['source', 'target'], {
+    config: flags.config,
+    runId,
+    logLevel: 'info',
+  });
   return withDatabases(config, { source: false }, async ({ target }) => {
     const run = await resolveRun(target, runId, config.schema);
-    if (run.status === 'cancelled') throw new UsageError(`run ${run.id} was cancelled: its tables were not all copied, so there is nothing to verify; start a new run with: npx my2pg run`);
+    if (run.status === 'cancelled')
+      throw new UsageError(
+        `run ${run.id} was cancelled: its tables were not all copied, so there is nothing to verify; start a new run with: npx my2pg run`,
+      );
     // Opened once the run is known: with the migration file's databases, it says which source database.
     const source = await openSource(forRun(run).mysqlUrl!);
-    let summary;
+    let summary: Awaited<ReturnType<typeof reverifyRun>>;
     try {
       summary = await reverifyRun(source, target, run.id, flags.method, (line) => output.err(line));
     } finally {

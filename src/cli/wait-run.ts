@@ -101,11 +101,22 @@ function watchWorkers(ctx: WaitContext, lastChange: () => number): { stop(): voi
 }
 
 /** Lines listing a run's rejected rows (the first `limit`). */
-export async function describeRejectedRows(target: DataSource, runId: string, total: number, limit = 20): Promise<string[]> {
+export async function describeRejectedRows(
+  target: DataSource,
+  runId: string,
+  total: number,
+  limit = 20,
+): Promise<string[]> {
   if (total === 0) return [];
   const rows = await listRejectedRows(target, runId, undefined, limit);
-  const lines = rows.map((r) => `rejected: table ${r.tableName}, row ${JSON.stringify(r.key)}${r.columnName ? `, column ${r.columnName}` : ''}: ${r.reason}`);
-  if (total > rows.length) lines.push(`rejected: ${total - rows.length} more rows; all are in table my2pg.rejected_rows (run_id = '${runId}'), with the source row as JSON`);
+  const lines = rows.map(
+    (r) =>
+      `rejected: table ${r.tableName}, row ${JSON.stringify(r.key)}${r.columnName ? `, column ${r.columnName}` : ''}: ${r.reason}`,
+  );
+  if (total > rows.length)
+    lines.push(
+      `rejected: ${total - rows.length} more rows; all are in table my2pg.rejected_rows (run_id = '${runId}'), with the source row as JSON`,
+    );
   return lines;
 }
 
@@ -134,11 +145,16 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
       onFollow: (f) => {
         if (Date.now() - followShownAt < 10_000) return;
         followShownAt = Date.now();
-        lane.write(`following: ${f.eventsApplied} events applied (${f.eventsPerSecond}/s), ${f.eventsPending} pending, lag ${f.lagSeconds} s; switch with: npx my2pg cutover ${runId}${schemaFlag(run)} --wait`);
+        lane.write(
+          `following: ${f.eventsApplied} events applied (${f.eventsPerSecond}/s), ${f.eventsPending} pending, lag ${f.lagSeconds} s; switch with: npx my2pg cutover ${runId}${schemaFlag(run)} --wait`,
+        );
       },
       signal: stopWaiting.signal,
       onRedisTrouble: (error) => {
-        if (error && !troubled) lane.write(`Redis is unreachable (${error.message}); still waiting, up to ${Math.round(ctx.config.redisOutageMs / 1000)} s`);
+        if (error && !troubled)
+          lane.write(
+            `Redis is unreachable (${error.message}); still waiting, up to ${Math.round(ctx.config.redisOutageMs / 1000)} s`,
+          );
         else if (!error && troubled) lane.write('Redis answers again; waiting');
         troubled = error !== null;
       },
@@ -151,7 +167,10 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
         progress.update(states, finalize);
       },
     });
-    const interrupted = ctx.pool && ctx.interruption ? ctx.interruption.first.then(() => 'interrupted' as const) : new Promise<never>(() => undefined);
+    const interrupted =
+      ctx.pool && ctx.interruption
+        ? ctx.interruption.first.then(() => 'interrupted' as const)
+        : new Promise<never>(() => undefined);
     settlement = await Promise.race([waiting, interrupted]);
     if (settlement === 'interrupted') {
       stopWaiting.abort(new Error('interrupted'));
@@ -164,12 +183,16 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
     lane.route(undefined);
   }
   if (settlement === 'interrupted') {
-    output.err(`interrupted: run ${runId} stops here and its running tables go back to the queue (their transactions roll back)`);
+    output.err(
+      `interrupted: run ${runId} stops here and its running tables go back to the queue (their transactions roll back)`,
+    );
     await ctx.pool?.forceClose();
     // The count is a courtesy: a target gone away must not hide the way on, nor the exit 130.
     const tables = await listRunTables(target, runId).catch(() => []);
     const copied = tables.filter((t) => copyStatusOf(t) === 'copied').length;
-    output.err(`run ${runId}: ${copied}/${tables.length} tables copied; finish it with: npx my2pg resume ${runId}; or stop it and restore its constraints with: npx my2pg cancel ${runId}`);
+    output.err(
+      `run ${runId}: ${copied}/${tables.length} tables copied; finish it with: npx my2pg resume ${runId}; or stop it and restore its constraints with: npx my2pg cancel ${runId}`,
+    );
     return INTERRUPTED_EXIT_CODE;
   }
   const after = (await getRun(target, runId)) as RunRow;
@@ -179,7 +202,9 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
   for (const line of await describeRejectedRows(target, runId, rejected)) output.out(line);
   if (settlement.outcome === 'finished' && after.status === 'verified') {
     const adjusted = countAdjustedTables(finalTables);
-    output.out(`run ${runId}: every table copied and verified${adjusted > 0 ? ` (${adjusted} with values adjusted by a policy, listed above)` : ''}`);
+    output.out(
+      `run ${runId}: every table copied and verified${adjusted > 0 ? ` (${adjusted} with values adjusted by a policy, listed above)` : ''}`,
+    );
     return 0;
   }
   if (settlement.outcome === 'finished' && after.status === 'unverified') {
@@ -188,11 +213,15 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
   }
   if (settlement.outcome === 'tables-failed') {
     for (const line of formatFailures(runId, finalTables, settlement.tables)) output.out(line);
-    output.out(`run ${runId}: not verified; finalize waits until the failed tables are retried and complete (or stop the run and restore its constraints: npx my2pg cancel ${runId})`);
+    output.out(
+      `run ${runId}: not verified; finalize waits until the failed tables are retried and complete (or stop the run and restore its constraints: npx my2pg cancel ${runId})`,
+    );
   } else if (settlement.outcome === 'finalize-failed' && run.options.follow) {
     output.out(`run ${runId}: the follower stopped: ${settlement.finalizeReason ?? 'unknown error'}`);
   } else if (settlement.outcome === 'finalize-failed') {
-    output.out(`run ${runId}: finalize failed: ${settlement.finalizeReason ?? 'unknown error'}; after fixing it: npx my2pg retry ${runId} --wait`);
+    output.out(
+      `run ${runId}: finalize failed: ${settlement.finalizeReason ?? 'unknown error'}; after fixing it: npx my2pg retry ${runId} --wait`,
+    );
   } else {
     output.out(`run ${runId}: not verified`);
   }

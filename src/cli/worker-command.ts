@@ -11,12 +11,24 @@ import type { Output } from './output.js';
  * lets the active ones finish within the grace period (MY2PG_SHUTDOWN_GRACE_MS), after which
  * they are handed back to the queue: exit 0. A second signal hands them back at once: exit 130.
  */
-export async function workerCommand(overrides: ConfigOverrides, options: { concurrency: number; config?: string }, output: Output, startWorkers: StartWorkers): Promise<number> {
-  const { config } = resolveCommandConfig(overrides, ['source', 'target', 'redis'], { config: options.config, logLevel: 'info' });
-  const logger = createLogger(config.logLevel, secretsOf(config), { format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true) });
+export async function workerCommand(
+  overrides: ConfigOverrides,
+  options: { concurrency: number; config?: string },
+  output: Output,
+  startWorkers: StartWorkers,
+): Promise<number> {
+  const { config } = resolveCommandConfig(overrides, ['source', 'target', 'redis'], {
+    config: options.config,
+    logLevel: 'info',
+  });
+  const logger = createLogger(config.logLevel, secretsOf(config), {
+    format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true),
+  });
   const graceMs = config.shutdownGraceMs;
   const pool = await startWorkers(config, { concurrency: options.concurrency, logger });
-  output.err(`my2pg worker: ready (concurrency ${options.concurrency}) on queues ${pool.queues.copy} and ${pool.queues.finalize} (prefix ${config.queuePrefix}); SIGINT/SIGTERM to stop`);
+  output.err(
+    `my2pg worker: ready (concurrency ${options.concurrency}) on queues ${pool.queues.copy} and ${pool.queues.finalize} (prefix ${config.queuePrefix}); SIGINT/SIGTERM to stop`,
+  );
   const stop = listenForStop((signal) => {
     logger.warn({ signal }, 'second signal: forcing shutdown');
     // Ends the graceful close awaited below as well.

@@ -223,11 +223,16 @@ const configSchema = z.object({
     .string()
     .min(1, 'MY2PG_QUEUE_PREFIX must not be empty')
     .regex(/^[A-Za-z0-9_.{}-]+$/, 'MY2PG_QUEUE_PREFIX may hold only letters, digits, _ . - { }'),
-  schema: z.string().min(1, 'the target schema (--schema) must not be empty').max(63, 'the target schema name is longer than 63 bytes'),
+  schema: z
+    .string()
+    .min(1, 'the target schema (--schema) must not be empty')
+    .max(63, 'the target schema name is longer than 63 bytes'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'the log level must be one of fatal, error, warn, info, debug, trace, silent',
   }),
-  logFormat: z.enum(['auto', 'human', 'json'], { message: 'the log format (MY2PG_LOG_FORMAT or --log-format) must be auto, human or json' }),
+  logFormat: z.enum(['auto', 'human', 'json'], {
+    message: 'the log format (MY2PG_LOG_FORMAT or --log-format) must be auto, human or json',
+  }),
   shutdownGraceMs: z
     .string()
     .regex(/^\d+$/, 'MY2PG_SHUTDOWN_GRACE_MS must be a whole number of milliseconds')
@@ -240,14 +245,21 @@ const configSchema = z.object({
   typeOverrides: z.array(z.string()),
   columnTypeOverrides: z.array(z.string()),
   enumMode: z.enum(['type', 'check'], { message: 'the enum mode (MY2PG_ENUM or --enum) must be type or check' }),
-  nulPolicy: z.enum(['reject', 'strip', 'bytea'], { message: 'the NUL policy (MY2PG_NUL or --nul) must be reject, strip or bytea' }),
-  zeroDatePolicy: z.enum(['null', 'reject'], { message: 'the zero-date policy (MY2PG_ZERO_DATE or --zero-date) must be null or reject' }),
+  nulPolicy: z.enum(['reject', 'strip', 'bytea'], {
+    message: 'the NUL policy (MY2PG_NUL or --nul) must be reject, strip or bytea',
+  }),
+  zeroDatePolicy: z.enum(['null', 'reject'], {
+    message: 'the zero-date policy (MY2PG_ZERO_DATE or --zero-date) must be null or reject',
+  }),
   fulltextConfig: z.string().min(1),
   excludeViews: z.array(z.string()),
 });
 
 function splitList(value: string | undefined): string[] {
-  return (value ?? '').split(';').map((v) => v.trim()).filter((v) => v.length > 0);
+  return (value ?? '')
+    .split(';')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
 }
 
 function mysqlUrlFromParts(env: Record<string, string | undefined>): string | undefined {
@@ -299,11 +311,16 @@ export function loadConfig(
     nulPolicy: blankToUndefined(env.MY2PG_NUL) ?? 'reject',
     zeroDatePolicy: blankToUndefined(env.MY2PG_ZERO_DATE) ?? 'null',
     fulltextConfig: blankToUndefined(env.MY2PG_FULLTEXT_CONFIG) ?? 'simple',
-    excludeViews: (env.MY2PG_EXCLUDE_VIEWS ?? '').split(',').map((v) => v.trim()).filter((v) => v.length > 0),
+    excludeViews: (env.MY2PG_EXCLUDE_VIEWS ?? '')
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v.length > 0),
   };
   const problems: string[] = [];
   if (need.includes('source') && candidate.mysqlUrl === undefined) {
-    problems.push('no MySQL source: set MYSQL_URL (or MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD, MYSQL_DATABASE) or pass --source mysql://user:pass@host:3306/db');
+    problems.push(
+      'no MySQL source: set MYSQL_URL (or MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD, MYSQL_DATABASE) or pass --source mysql://user:pass@host:3306/db',
+    );
   }
   if (need.includes('target') && candidate.databaseUrl === undefined) {
     problems.push('no PostgreSQL target: set DATABASE_URL or pass --target postgresql://user:pass@host:5432/db');
@@ -312,7 +329,8 @@ export function loadConfig(
   if (!result.success) problems.push(...result.error.issues.map((issue) => issue.message));
   if (candidate.mysqlUrl && result.success) {
     const db = new URL(candidate.mysqlUrl).pathname.replace(/^\//, '');
-    if (need.includes('source') && !db) problems.push(`the MySQL URL names no database: ${redactUrl(candidate.mysqlUrl)} (add /DATABASE)`);
+    if (need.includes('source') && !db)
+      problems.push(`the MySQL URL names no database: ${redactUrl(candidate.mysqlUrl)} (add /DATABASE)`);
   }
   if (problems.length > 0 || !result.success) {
     throw new UsageError(`configuration: ${problems.join('; ')}`);

@@ -23,7 +23,10 @@ const filter = z.strictObject({
 });
 
 /** A PostgreSQL identifier as the file may give it (renames, schemas). */
-const identifier = z.string().min(1, 'must not be empty').refine((s) => Buffer.byteLength(s, 'utf8') <= 63, 'is longer than 63 bytes, the most PostgreSQL keeps');
+const identifier = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((s) => Buffer.byteLength(s, 'utf8') <= 63, 'is longer than 63 bytes, the most PostgreSQL keeps');
 
 const migrationFileSchema = z.strictObject({
   /** MySQL source URL; `${MYSQL_PASSWORD}` keeps the secret out of the file. */
@@ -81,7 +84,13 @@ function pathText(path: readonly PropertyKey[]): string {
  * Replaces `${VAR}` in every string of the document; an unset variable is a problem at its
  * path, unless `used` is given and the top-level key is not in it (left as written then).
  */
-function expandVariables(value: unknown, env: Record<string, string | undefined>, path: PropertyKey[], problems: string[], used?: readonly string[]): unknown {
+function expandVariables(
+  value: unknown,
+  env: Record<string, string | undefined>,
+  path: PropertyKey[],
+  problems: string[],
+  used?: readonly string[],
+): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
       const found = env[name];
@@ -95,7 +104,9 @@ function expandVariables(value: unknown, env: Record<string, string | undefined>
   }
   if (Array.isArray(value)) return value.map((item, i) => expandVariables(item, env, [...path, i], problems, used));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, expandVariables(item, env, [...path, key], problems, used)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, expandVariables(item, env, [...path, key], problems, used)]),
+    );
   }
   return value;
 }
@@ -127,7 +138,12 @@ function issueText(issue: z.core.$ZodIssue): string {
  * `cwd` when there is one, else undefined. `used`: the top-level keys the command reads
  * (default all), so that `status` does not need the source's password variable set.
  */
-export function readMigrationFile(configPath: string | undefined, env: Record<string, string | undefined>, cwd = process.cwd(), used?: readonly (keyof MigrationFile)[]): MigrationFile | undefined {
+export function readMigrationFile(
+  configPath: string | undefined,
+  env: Record<string, string | undefined>,
+  cwd = process.cwd(),
+  used?: readonly (keyof MigrationFile)[],
+): MigrationFile | undefined {
   const path = resolve(cwd, configPath ?? DEFAULT_MIGRATION_FILE);
   if (!existsSync(path)) {
     if (configPath === undefined) return undefined;
@@ -143,22 +159,31 @@ export function readMigrationFile(configPath: string | undefined, env: Record<st
   // YAML 1.2 is a superset of JSON, so one parser reads both. Pretty errors name the line.
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new UsageError(`migration file ${label} is not valid YAML or JSON: ${document.errors.map((e) => (e.message.split('\n')[0] ?? '').replace(/:$/, '')).join('; ')}`);
+    throw new UsageError(
+      `migration file ${label} is not valid YAML or JSON: ${document.errors.map((e) => (e.message.split('\n')[0] ?? '').replace(/:$/, '')).join('; ')}`,
+    );
   }
   const raw: unknown = document.toJS() ?? {};
   const problems: string[] = [];
   const expanded = expandVariables(raw, env, [], problems, used);
   const parsed = migrationFileSchema.safeParse(expanded);
-  if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => `${pathText(issue.path)}: ${issueText(issue)}`));
+  if (!parsed.success)
+    problems.push(...parsed.error.issues.map((issue) => `${pathText(issue.path)}: ${issueText(issue)}`));
   if (parsed.success && parsed.data.schema !== undefined && parsed.data.databases !== undefined) {
-    problems.push('schema: give either schema (one database) or databases (each source database into its schema), not both');
+    problems.push(
+      'schema: give either schema (one database) or databases (each source database into its schema), not both',
+    );
   }
   if (parsed.success && parsed.data.databases !== undefined) {
     // Two databases in one schema would fill each other's tables.
     const bySchema = new Map<string, string[]>();
-    for (const [database, schema] of Object.entries(parsed.data.databases)) bySchema.set(schema, [...(bySchema.get(schema) ?? []), database]);
+    for (const [database, schema] of Object.entries(parsed.data.databases))
+      bySchema.set(schema, [...(bySchema.get(schema) ?? []), database]);
     for (const [schema, owners] of bySchema) {
-      if (owners.length > 1) problems.push(`databases: ${owners.join(' and ')} both go into schema ${schema}; give each database a schema of its own`);
+      if (owners.length > 1)
+        problems.push(
+          `databases: ${owners.join(' and ')} both go into schema ${schema}; give each database a schema of its own`,
+        );
     }
   }
   if (problems.length > 0 || !parsed.success) throw new UsageError(`migration file ${label}: ${problems.join('; ')}`);

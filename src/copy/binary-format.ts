@@ -12,7 +12,18 @@ import type { TargetColumn } from '../dialect/postgres/catalog.js';
  */
 
 /** How a column is written in binary format. */
-export type BinaryKind = 'bool' | 'int2' | 'int4' | 'int8' | 'numeric' | 'float4' | 'float8' | 'bytes' | 'jsonb' | 'date' | 'timestamp';
+export type BinaryKind =
+  | 'bool'
+  | 'int2'
+  | 'int4'
+  | 'int8'
+  | 'numeric'
+  | 'float4'
+  | 'float8'
+  | 'bytes'
+  | 'jsonb'
+  | 'date'
+  | 'timestamp';
 
 /** COPY's binary header: signature, flags, no extension. */
 export const BINARY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);

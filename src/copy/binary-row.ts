@@ -35,9 +35,19 @@ export function writeBinaryRow(row: PreparedRow, source: Buffer, sink: CopySink,
 }
 
 /** Writes the row like writeBinaryRow, but waits on `afterFlush` after each chunk of a value bigger than a chunk. */
-export async function writeBinaryRowAsync(row: PreparedRow, source: Buffer, sink: CopySink, columns: BinaryColumns, afterFlush: () => Promise<void>): Promise<void> {
+export async function writeBinaryRowAsync(
+  row: PreparedRow,
+  source: Buffer,
+  sink: CopySink,
+  columns: BinaryColumns,
+  afterFlush: () => Promise<void>,
+): Promise<void> {
   sink.int16(columns.kinds.length);
-  for (let big = writeBinaryValues(row, source, sink, columns, 0, sink.capacity); big !== null; big = writeBinaryValues(row, source, sink, columns, big.column + 1, sink.capacity)) {
+  for (
+    let big = writeBinaryValues(row, source, sink, columns, 0, sink.capacity);
+    big !== null;
+    big = writeBinaryValues(row, source, sink, columns, big.column + 1, sink.capacity)
+  ) {
     const { src, e } = big;
     for (let at = sink.rawPart(src, big.s, e); at < e; at = sink.rawPart(src, at, e)) {
       sink.flush();
@@ -50,7 +60,14 @@ export async function writeBinaryRowAsync(row: PreparedRow, source: Buffer, sink
  * Writes the values of columns `from` on; stops at a bytes or jsonb value longer than
  * `bigOver` bytes, its length written, and returns it (null once the row is written).
  */
-function writeBinaryValues(row: PreparedRow, source: Buffer, sink: CopySink, columns: BinaryColumns, from: number, bigOver: number): BigValue | null {
+function writeBinaryValues(
+  row: PreparedRow,
+  source: Buffer,
+  sink: CopySink,
+  columns: BinaryColumns,
+  from: number,
+  bigOver: number,
+): BigValue | null {
   const { starts, ends, viaConverter, converted } = row;
   for (let i = from; i < columns.kinds.length; i += 1) {
     const kind = columns.kinds[i]!;
@@ -79,7 +96,9 @@ function writeBinaryValues(row: PreparedRow, source: Buffer, sink: CopySink, col
       if (e - s > bigOver) return { column: i, src, s, e };
       sink.raw(src, s, e);
     } else if (!writeBinaryValue(sink, kind, src, s, e)) {
-      throw new BinaryUnfit(`column ${columns.names[i]!}: value ${JSON.stringify(src.toString('utf8', s, Math.min(e, s + 40)))} has no exact binary form for its type`);
+      throw new BinaryUnfit(
+        `column ${columns.names[i]!}: value ${JSON.stringify(src.toString('utf8', s, Math.min(e, s + 40)))} has no exact binary form for its type`,
+      );
     }
   }
   return null;

@@ -39,7 +39,8 @@ function piecesOf(batch: Batch, from: number, to: number): Buffer[] {
   let offset = 0;
   for (const chunk of batch.chunks) {
     const chunkEnd = offset + chunk.length;
-    if (chunkEnd > begin && offset < end) pieces.push(chunk.subarray(Math.max(0, begin - offset), Math.min(chunk.length, end - offset)));
+    if (chunkEnd > begin && offset < end)
+      pieces.push(chunk.subarray(Math.max(0, begin - offset), Math.min(chunk.length, end - offset)));
     offset = chunkEnd;
     if (offset >= end) break;
   }
@@ -54,7 +55,14 @@ async function copyPieces(pg: PoolClient, copySql: string, pieces: Buffer[]): Pr
  * Writes rows [from, to) of a batch under a savepoint; when PostgreSQL refuses them, rolls
  * back to it and writes each half the same way, down to the single rows it refuses.
  */
-async function writeNarrowing(pg: PoolClient, copySql: string, batch: Batch, from: number, to: number, onRefused: OnRefused): Promise<void> {
+async function writeNarrowing(
+  pg: PoolClient,
+  copySql: string,
+  batch: Batch,
+  from: number,
+  to: number,
+  onRefused: OnRefused,
+): Promise<void> {
   if (from >= to) return;
   await pg.query('SAVEPOINT my2pg_batch');
   try {
@@ -92,7 +100,12 @@ export function copyRowsCareful(
 ): Promise<void> {
   const onRefused: OnRefused = (source, error) => {
     const e = error as Error & { code?: string; column?: string; where?: string };
-    rejects.add(decodeRawRow(source, 0, encoder.rawFields), rejects.sourceColumnOf(refusedColumn(e)), e.message, e.code ?? null);
+    rejects.add(
+      decodeRawRow(source, 0, encoder.rawFields),
+      rejects.sourceColumnOf(refusedColumn(e)),
+      e.message,
+      e.code ?? null,
+    );
   };
   return new Promise<void>((resolve, reject) => {
     let failed = false;
@@ -130,12 +143,9 @@ export function copyRowsCareful(
         sourceBytes += end - start;
         if (batch.sources.length >= limits.batchRows || sink.written - batch.base + sourceBytes >= limits.batchBytes) {
           query!.pause();
-          writeAll(close()).then(
-            () => {
-              if (!failed) query!.resume();
-            },
-            fail,
-          );
+          writeAll(close()).then(() => {
+            if (!failed) query!.resume();
+          }, fail);
         }
       },
     });

@@ -2,7 +2,16 @@ import { ValueRefused } from '../core/errors.js';
 import type { SourceValue } from '../dialect/mysql/connection.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import type { SourceColumn } from '../dialect/mysql/catalog.js';
-import { DATE_TYPES, DEFAULT_ZERO_DATE_POLICY, ENUM_SET_TYPES, INTEGER_TYPES, isSpatialType, isZeroDate, TEXT_TYPES, type ZeroDatePolicy } from '../vocabulary/type-families.js';
+import {
+  DATE_TYPES,
+  DEFAULT_ZERO_DATE_POLICY,
+  ENUM_SET_TYPES,
+  INTEGER_TYPES,
+  isSpatialType,
+  isZeroDate,
+  TEXT_TYPES,
+  type ZeroDatePolicy,
+} from '../vocabulary/type-families.js';
 import type { TargetColumn } from '../dialect/postgres/catalog.js';
 import { emptyAdjustments, type ColumnAdjustments } from '../vocabulary/adjustments.js';
 
@@ -42,7 +51,7 @@ function toBoolean(value: Exclude<SourceValue, null>, column: string): string {
 
 function toBytea(value: Exclude<SourceValue, null>): string {
   const bytes = Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'utf8');
-  return '\\x' + bytes.toString('hex');
+  return `\\x${bytes.toString('hex')}`;
 }
 
 /**
@@ -50,13 +59,14 @@ function toBytea(value: Exclude<SourceValue, null>): string {
  * These split it; a value too short to be that is refused rather than guessed at.
  */
 function splitGeometry(value: Exclude<SourceValue, null>, column: string): { srid: number; wkb: Buffer } {
-  if (!Buffer.isBuffer(value) || value.length < 9) throw new ValueRefused(column, 'geometry value is not MySQL internal geometry (SRID + WKB)');
+  if (!Buffer.isBuffer(value) || value.length < 9)
+    throw new ValueRefused(column, 'geometry value is not MySQL internal geometry (SRID + WKB)');
   return { srid: value.readUInt32LE(0), wkb: value.subarray(4) };
 }
 
 /** Geometry as WKB (OGC well-known binary, without the SRID), for a bytea column. */
 export function geometryToWkbHex(value: Exclude<SourceValue, null>, column: string): string {
-  return '\\x' + splitGeometry(value, column).wkb.toString('hex');
+  return `\\x${splitGeometry(value, column).wkb.toString('hex')}`;
 }
 
 /** A POINT as PostgreSQL's point text `(x,y)`; JavaScript prints each double exactly (shortest round-trip form). */
@@ -64,7 +74,11 @@ export function geometryToPoint(value: Exclude<SourceValue, null>, column: strin
   const { wkb } = splitGeometry(value, column);
   const little = wkb[0] === 1;
   const kind = little ? wkb.readUInt32LE(1) : wkb.readUInt32BE(1);
-  if (kind !== 1 || wkb.length < 21) throw new ValueRefused(column, 'value is not a POINT, so it cannot go into a point column; map the column to bytea or geometry');
+  if (kind !== 1 || wkb.length < 21)
+    throw new ValueRefused(
+      column,
+      'value is not a POINT, so it cannot go into a point column; map the column to bytea or geometry',
+    );
   const x = little ? wkb.readDoubleLE(5) : wkb.readDoubleBE(5);
   const y = little ? wkb.readDoubleLE(13) : wkb.readDoubleBE(13);
   return `(${Object.is(x, -0) ? '-0' : String(x)},${Object.is(y, -0) ? '-0' : String(y)})`;
@@ -92,7 +106,9 @@ function toBitString(value: Exclude<SourceValue, null>, width: number | null): s
   if (Buffer.isBuffer(value)) {
     let bits = '';
     for (const byte of value) bits += byte.toString(2).padStart(8, '0');
-    return width === null ? bits.replace(/^0+(?=.)/, '') : bits.slice(Math.max(0, bits.length - width)).padStart(width, '0');
+    return width === null
+      ? bits.replace(/^0+(?=.)/, '')
+      : bits.slice(Math.max(0, bits.length - width)).padStart(width, '0');
   }
   const n = BigInt(String(value));
   const bits = n.toString(2);
@@ -108,15 +124,14 @@ function toUuid(value: Exclude<SourceValue, null>, column: string): string {
 }
 
 function quoteArrayElement(label: string): string {
-  return '"' + label.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+  return `"${label.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 /** A MySQL SET value ('a,b') as a PostgreSQL array literal. */
 export function setToArrayLiteral(text: string): string {
   if (text === '') return '{}';
-  return '{' + text.split(',').map(quoteArrayElement).join(',') + '}';
+  return `{${text.split(',').map(quoteArrayElement).join(',')}}`;
 }
-
 
 /** How converters treat values PostgreSQL cannot hold as they are. */
 export interface ConvertOptions {
@@ -138,7 +153,12 @@ function nulRejection(policy: NulPolicy, column: string): string {
  * Builds the converter from a source column to a target column. Decided once per table, so
  * the per-value work is a switch-free function call.
  */
-export function buildConverter(source: SourceColumn, target: TargetColumn, adjustments: ColumnAdjustments = emptyAdjustments(), options: ConvertOptions = {}): Converter {
+export function buildConverter(
+  source: SourceColumn,
+  target: TargetColumn,
+  adjustments: ColumnAdjustments = emptyAdjustments(),
+  options: ConvertOptions = {},
+): Converter {
   const name = source.name;
   const zeroDates = DATE_TYPES.has(source.dataType);
   const width = source.dataType === 'bit' ? source.numericPrecision : null;
@@ -174,7 +194,11 @@ export function buildConverter(source: SourceColumn, target: TargetColumn, adjus
     convert = (v) => {
       const text = asText(v, name);
       if (!isZeroDate(text)) return text;
-      if (reject) throw new ValueRefused(name, `zero date ${text} has no PostgreSQL equivalent (--zero-date reject); --zero-date null writes it as NULL, counted`);
+      if (reject)
+        throw new ValueRefused(
+          name,
+          `zero date ${text} has no PostgreSQL equivalent (--zero-date reject); --zero-date null writes it as NULL, counted`,
+        );
       adjustments.zeroDatesToNull += 1;
       return null;
     };
@@ -231,7 +255,8 @@ export function copyByteRuleFor(source: SourceColumn, target: TargetColumn): Cop
   if (target.category === 'A' && s === 'set') return 'convert';
   if (DATE_TYPES.has(s)) return 'date';
   // ZEROFILL integers come as numbers, and String() drops their zeros; bytes would keep them.
-  if (NUMBER_SOURCES.has(s)) return target.category === 'N' && !/zerofill/.test(source.columnType) ? 'digits' : 'convert';
+  if (NUMBER_SOURCES.has(s))
+    return target.category === 'N' && !/zerofill/.test(source.columnType) ? 'digits' : 'convert';
   if (NUMERIC_TEXT_SOURCES.has(s)) return 'digits';
   if (TEXT_SOURCES.has(s)) return 'text';
   return 'convert';

@@ -45,7 +45,12 @@ export interface TableCopy {
 }
 
 /** Copies every row of the plan once, in this mode; nothing of it stays when it fails. */
-export async function runCopyAttempt(source: DataSource, target: DataSource, copy: TableCopy, mode: CopyMode): Promise<void> {
+export async function runCopyAttempt(
+  source: DataSource,
+  target: DataSource,
+  copy: TableCopy,
+  mode: CopyMode,
+): Promise<void> {
   const { plan, signal } = copy;
   restartCounters(copy, mode);
   await withMysqlConnection(source, async (mysql) => {
@@ -54,15 +59,34 @@ export async function runCopyAttempt(source: DataSource, target: DataSource, cop
     await withPgClient(target, async (pg) => {
       await beginEmptyingPart(pg, plan);
       if (copy.owner) await deleteRejectedRows(pg, copy.owner);
-      const startQuery: StartRawQuery = (handlers) => abortableQuery(queryRawRows(mysql, plan.selectSql, plan.selectValues, handlers), signal, plan.table);
+      const startQuery: StartRawQuery = (handlers) =>
+        abortableQuery(queryRawRows(mysql, plan.selectSql, plan.selectValues, handlers), signal, plan.table);
       signal?.throwIfAborted();
       if (mode === 'careful') {
-        await copyRowsCareful(pg, plan.copySql, startQuery, copy.encoder, plan.limits, countSourceRow(copy, true), copy.rejects, async () => {
-          await saveHeldRejects(pg, copy);
-          copy.progress.logStreamed();
-        });
+        await copyRowsCareful(
+          pg,
+          plan.copySql,
+          startQuery,
+          copy.encoder,
+          plan.limits,
+          countSourceRow(copy, true),
+          copy.rejects,
+          async () => {
+            await saveHeldRejects(pg, copy);
+            copy.progress.logStreamed();
+          },
+        );
       } else {
-        await copyRowsFast(pg, plan.copySql, mode, startQuery, copy.encoder, plan.limits, countSourceRow(copy, false), () => copy.progress.logStreamed());
+        await copyRowsFast(
+          pg,
+          plan.copySql,
+          mode,
+          startQuery,
+          copy.encoder,
+          plan.limits,
+          countSourceRow(copy, false),
+          () => copy.progress.logStreamed(),
+        );
       }
       await saveHeldRejects(pg, copy);
       // Cancelled while the last rows went in: roll back rather than commit.
@@ -103,7 +127,8 @@ function countSourceRow(copy: TableCopy, careful: boolean): OnSourceRow {
     if (refusal === null) return;
     copy.rejects.add(decodeRawRow(buffer, start, copy.encoder.rawFields), refusal.column, refusal.reason, null);
     // A fast copy cannot save them before it commits; past this much it starts over careful.
-    if (!careful && copy.rejects.heldBytes > MAX_HELD_REJECTED_BYTES) throw new RowRefused(`more than ${MAX_HELD_REJECTED_BYTES >>> 20} MB of rejected rows`);
+    if (!careful && copy.rejects.heldBytes > MAX_HELD_REJECTED_BYTES)
+      throw new RowRefused(`more than ${MAX_HELD_REJECTED_BYTES >>> 20} MB of rejected rows`);
   };
 }
 

@@ -26,7 +26,6 @@ function put16(b: Buffer, p: number, n: number): void {
   b[p + 1] = n & 255;
 }
 
-
 /** An integer written in ASCII (an optional minus, digits), or null. Exact up to 2^53. */
 function asciiInteger(src: Buffer, s: number, e: number): number | null {
   if (e - s > 16 || e <= s) return null;
@@ -181,7 +180,18 @@ function writeTimestamp(out: BinaryOut, src: Buffer, s: number, e: number): bool
     const hour = twoDigits(src, s + 11);
     const minute = twoDigits(src, s + 14);
     const second = twoDigits(src, s + 17);
-    if (src[s + 10] !== 0x20 || src[s + 13] !== 0x3a || src[s + 16] !== 0x3a || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+    if (
+      src[s + 10] !== 0x20 ||
+      src[s + 13] !== 0x3a ||
+      src[s + 16] !== 0x3a ||
+      hour < 0 ||
+      hour > 23 ||
+      minute < 0 ||
+      minute > 59 ||
+      second < 0 ||
+      second > 59
+    )
+      return false;
     seconds += hour * 3600 + minute * 60 + second;
     if (length > 19) {
       if (src[s + 19] !== 0x2e || length > 26 || length === 20) return false;

@@ -5,7 +5,17 @@ import type { BinaryKind } from './binary-format.js';
 import { writeBinaryRow, writeBinaryRowAsync, type BinaryColumns } from './binary-row.js';
 import { NEWLINE, TAB, type CopySink } from './copy-sink.js';
 import { detachRow, preparedRow, type PreparedRow } from './prepared-row.js';
-import { BOOL, boundRuleCode, BYTEA, DATE, DIGITS, MAX_CONVERTED_BYTES, needsConverter, ruleCodes, TEXT } from './value-rules.js';
+import {
+  BOOL,
+  boundRuleCode,
+  BYTEA,
+  DATE,
+  DIGITS,
+  MAX_CONVERTED_BYTES,
+  needsConverter,
+  ruleCodes,
+  TEXT,
+} from './value-rules.js';
 
 /**
  * PostgreSQL COPY rows, written from MySQL's raw row bytes: each row is first prepared (the
@@ -63,14 +73,19 @@ export class CopyRowEncoder {
 
   /** Writes COPY's binary format from now on (true) or its text format (false, the default). */
   useBinary(on: boolean): void {
-    if (on && !this.canWriteBinary) throw new PermanentError(`table ${this.table}: a column of this table has no binary form`, { table: this.table });
+    if (on && !this.canWriteBinary)
+      throw new PermanentError(`table ${this.table}: a column of this table has no binary form`, { table: this.table });
     this.binary = on;
   }
 
   /** Takes the result set's description; a column whose bytes are not what its rule expects falls back to its converter. */
   bind(fields: readonly RawField[]): void {
     // The table changed since its definition was read: a retry reads it afresh.
-    if (fields.length !== this.width) throw new TransientError(`table ${this.table}: the query returned ${fields.length} columns, ${this.width} expected`, { table: this.table });
+    if (fields.length !== this.width)
+      throw new TransientError(
+        `table ${this.table}: the query returned ${fields.length} columns, ${this.width} expected`,
+        { table: this.table },
+      );
     this.fields = [...fields];
     fields.forEach((field, i) => {
       this.codes[i] = boundRuleCode(this.codes[i]!, field);
@@ -88,7 +103,8 @@ export class CopyRowEncoder {
     if (bytes > MAX_CONVERTED_BYTES) {
       throw new PermanentError(
         `table ${this.table}: column ${this.columns[i]!.name} holds a value of ${Math.round(bytes / 1048576)} MB that must be converted for its PostgreSQL column, and my2pg converts values of up to ${MAX_CONVERTED_BYTES / 1048576} MB (bigger ones are only copied as they are); map the column to text or bytea, or fix the value in MySQL, then retry the table`,
-        { table: this.table });
+        { table: this.table },
+      );
     }
     const value = decodeRawField(source, starts[i]!, ends[i]!, this.fields[i]!);
     this.row.converted[i] = this.columns[i]!.convert(value);

@@ -90,7 +90,13 @@ export interface TableCopyPlan {
 }
 
 /** The matched columns of a table, each with its converter. */
-function pairColumns(source: SourceTable, target: TargetTable, only: readonly string[] | undefined, naming: NamingRules | undefined, convertOptions: ConvertOptions = {}): ColumnPair[] {
+function pairColumns(
+  source: SourceTable,
+  target: TargetTable,
+  only: readonly string[] | undefined,
+  naming: NamingRules | undefined,
+  convertOptions: ConvertOptions = {},
+): ColumnPair[] {
   return matchColumns(source, target, only, naming).map((match) => {
     const adjustments = emptyAdjustments();
     return { ...match, convert: buildConverter(match.source, match.target, adjustments, convertOptions), adjustments };
@@ -103,16 +109,32 @@ function buildCopy(schema: string, table: string, pairs: readonly ColumnPair[]):
 }
 
 /** Reads the table's definitions (from the run's catalog when given) and plans its copy. */
-export async function planTableCopy(source: DataSource, target: DataSource, input: CopyTableInput, catalog: RunCatalog | undefined): Promise<TableCopyPlan> {
+export async function planTableCopy(
+  source: DataSource,
+  target: DataSource,
+  input: CopyTableInput,
+  catalog: RunCatalog | undefined,
+): Promise<TableCopyPlan> {
   const { sourceTable, targetTable } = await loadTablePair(source, target, input, catalog);
   // Generated on both sides: PostgreSQL computes the value, so it is not copied.
-  const pairs = pairColumns(sourceTable, targetTable, input.columns, input.naming, { nul: input.nul, zeroDate: input.zeroDate }).filter((p) => !p.computed);
+  const pairs = pairColumns(sourceTable, targetTable, input.columns, input.naming, {
+    nul: input.nul,
+    zeroDate: input.zeroDate,
+  }).filter((p) => !p.computed);
   const range = input.range;
   const rangeKey = range ? pairs.find((p) => p.source.name === range.column)?.target.name : undefined;
   if (range && rangeKey === undefined) {
-    throw new PermanentError(`table ${input.table}: the key column ${JSON.stringify(range.column)} of a range job is not copied; start a new run`, { table: input.table });
+    throw new PermanentError(
+      `table ${input.table}: the key column ${JSON.stringify(range.column)} of a range job is not copied; start a new run`,
+      { table: input.table },
+    );
   }
-  const select = buildSelect(sourceTable, pairs.map((p) => p.source), range, input.where);
+  const select = buildSelect(
+    sourceTable,
+    pairs.map((p) => p.source),
+    range,
+    input.where,
+  );
   return {
     table: input.table,
     sourceTable,
@@ -122,7 +144,10 @@ export async function planTableCopy(source: DataSource, target: DataSource, inpu
     copySql: buildCopy(input.targetSchema, targetTable.name, pairs),
     target: qualifyPg(input.targetSchema, targetTable.name),
     targetRange: range && rangeKey !== undefined ? { key: rangeKey, range: { from: range.from, to: range.to } } : null,
-    limits: { batchRows: Math.max(1, input.batchSize), batchBytes: Math.max(64 * 1024, input.batchBytes ?? DEFAULT_BATCH_BYTES) },
+    limits: {
+      batchRows: Math.max(1, input.batchSize),
+      batchBytes: Math.max(64 * 1024, input.batchBytes ?? DEFAULT_BATCH_BYTES),
+    },
     // Rejected rows are replaced per part: a range job replaces only its own.
     part: input.part ?? (range ? copyPartLabel(range) : ''),
     estimatedRows: Math.max(0, Math.round(sourceTable.estimatedRows / Math.max(1, range?.count ?? 1))),

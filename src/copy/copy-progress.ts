@@ -49,7 +49,11 @@ export class CopyProgress {
   async report(): Promise<void> {
     const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
     this.total = Math.max(this.total, this.streamed);
-    await this.hooks.onProgress?.({ rows: this.streamed, total: this.total, rowsPerSecond: Math.round(this.streamed / seconds) });
+    await this.hooks.onProgress?.({
+      rows: this.streamed,
+      total: this.total,
+      rowsPerSecond: Math.round(this.streamed / seconds),
+    });
   }
 
   /** After a batch: a log line once ten batches more went by. */

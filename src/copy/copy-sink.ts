@@ -44,7 +44,9 @@ export class CopySink {
     const chunk = this.buffer.subarray(0, this.pos);
     const full = this.pos > this.buffer.length / 2;
     this.emitted += this.pos;
-    this.buffer = Buffer.allocUnsafe(Math.min(this.capacity, Math.max(room, full ? this.buffer.length * 2 : this.buffer.length)));
+    this.buffer = Buffer.allocUnsafe(
+      Math.min(this.capacity, Math.max(room, full ? this.buffer.length * 2 : this.buffer.length)),
+    );
     this.pos = 0;
     if (chunk.length > 0) this.emit(chunk);
   }
@@ -84,12 +86,12 @@ export class CopySink {
     let i = start;
     for (; i < end && p < limit; i += 1) {
       const b = source[i]!;
-      const escape = ESCAPES[b]!;
-      if (escape === 0) {
+      const escaped = ESCAPES[b]!;
+      if (escaped === 0) {
         out[p++] = b;
       } else {
         out[p++] = BACKSLASH;
-        out[p++] = escape;
+        out[p++] = escaped;
       }
     }
     this.pos = p;

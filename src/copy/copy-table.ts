@@ -45,7 +45,12 @@ export interface CopyTableOutcome {
  * batches under savepoints, and a refused batch is halved until the bad rows are found. The
  * good rows land, the bad ones go to `my2pg.rejected_rows` in the same transaction.
  */
-export async function copyTable(source: DataSource, target: DataSource, input: CopyTableInput, hooks: CopyTableHooks = {}): Promise<CopyTableOutcome> {
+export async function copyTable(
+  source: DataSource,
+  target: DataSource,
+  input: CopyTableInput,
+  hooks: CopyTableHooks = {},
+): Promise<CopyTableOutcome> {
   const started = Date.now();
   const plan = await planTableCopy(source, target, input, hooks.catalog);
   const copy = openTableCopy(plan, input.runId, hooks, started);
@@ -62,10 +67,20 @@ export async function copyTable(source: DataSource, target: DataSource, input: C
 }
 
 /** The encoder, counters and rejected-row capture of a planned copy. */
-function openTableCopy(plan: TableCopyPlan, runId: string | undefined, hooks: CopyTableHooks, started: number): TableCopy {
+function openTableCopy(
+  plan: TableCopyPlan,
+  runId: string | undefined,
+  hooks: CopyTableHooks,
+  started: number,
+): TableCopy {
   const { pairs, sourceTable } = plan;
   const encoder = new CopyRowEncoder(
-    pairs.map((p) => ({ name: p.source.name, rule: copyByteRuleFor(p.source, p.target), convert: p.convert, binary: binaryKindFor(p.source, p.target) })),
+    pairs.map((p) => ({
+      name: p.source.name,
+      rule: copyByteRuleFor(p.source, p.target),
+      convert: p.convert,
+      binary: binaryKindFor(p.source, p.target),
+    })),
     plan.table,
   );
   const rejects = new RejectedRowCapture({
@@ -89,7 +104,12 @@ function openTableCopy(plan: TableCopyPlan, runId: string | undefined, hooks: Co
  * Attempts the copy in binary format when every column has one, else in text; starts over in
  * text when a value has no exact binary form, and careful when PostgreSQL refuses a row.
  */
-async function copyFallingBack(source: DataSource, target: DataSource, copy: TableCopy, hooks: CopyTableHooks): Promise<void> {
+async function copyFallingBack(
+  source: DataSource,
+  target: DataSource,
+  copy: TableCopy,
+  hooks: CopyTableHooks,
+): Promise<void> {
   let mode: CopyMode = copy.encoder.canWriteBinary ? 'binary' : 'text';
   for (;;) {
     try {
@@ -100,7 +120,9 @@ async function copyFallingBack(source: DataSource, target: DataSource, copy: Tab
         await hooks.onLog?.(`${error.message}; copying again in text format`);
         mode = 'text';
       } else if (error instanceof RowRefused && mode !== 'careful') {
-        await hooks.onLog?.(`PostgreSQL refused a row (${error.message}); copying again in batches to find the refused rows`);
+        await hooks.onLog?.(
+          `PostgreSQL refused a row (${error.message}); copying again in batches to find the refused rows`,
+        );
         mode = 'careful';
       } else {
         throw error;
@@ -113,7 +135,9 @@ async function copyFallingBack(source: DataSource, target: DataSource, copy: Tab
 function classifyCopyError(error: unknown, table: string): My2pgError {
   if (error instanceof My2pgError) return error;
   const message = `table ${table}: ${(error as Error).message}`;
-  return isPermanentError(error) ? new PermanentError(message, { table, cause: error }) : new TransientError(message, { table, cause: error });
+  return isPermanentError(error)
+    ? new PermanentError(message, { table, cause: error })
+    : new TransientError(message, { table, cause: error });
 }
 
 /** Logs what the copy did (rows, adjustments, an example of a rejected row) and returns it. */
@@ -128,7 +152,9 @@ async function reportOutcome(copy: TableCopy, hooks: CopyTableHooks): Promise<Co
   for (const line of describeAdjustments(adjustments)) await hooks.onLog?.(`adjusted: ${line}`);
   const first = rejects.first;
   if (first) {
-    await hooks.onLog?.(`rejected ${rejects.count} rows (listed in my2pg.rejected_rows), e.g. ${JSON.stringify(first.key)}: ${first.column ?? ''} ${first.reason}`);
+    await hooks.onLog?.(
+      `rejected ${rejects.count} rows (listed in my2pg.rejected_rows), e.g. ${JSON.stringify(first.key)}: ${first.column ?? ''} ${first.reason}`,
+    );
   }
   return { rows, rejected: rejects.count, durationMs: Date.now() - progress.started, adjustments };
 }

@@ -29,7 +29,10 @@ export async function copyRowsFast(
 ): Promise<void> {
   try {
     if (format === 'binary') {
-      await streamIntoCopy(pg, `${copySql} WITH (FORMAT binary)`, startQuery, encoder, limits, onRow, onBatch, { header: BINARY_HEADER, trailer: BINARY_TRAILER });
+      await streamIntoCopy(pg, `${copySql} WITH (FORMAT binary)`, startQuery, encoder, limits, onRow, onBatch, {
+        header: BINARY_HEADER,
+        trailer: BINARY_TRAILER,
+      });
     } else {
       await streamIntoCopy(pg, copySql, startQuery, encoder, limits, onRow, onBatch);
     }
@@ -99,7 +102,8 @@ function streamIntoCopy(
       }
     });
     if (frame) sink.raw(frame.header, 0, frame.header.length);
-    const untilDrained = (): Promise<void> => (blocked && !failed ? new Promise((wake) => drained.push(wake)) : Promise.resolve());
+    const untilDrained = (): Promise<void> =>
+      blocked && !failed ? new Promise((wake) => drained.push(wake)) : Promise.resolve();
     let rows = 0;
     const rowWritten = (): void => {
       if (++rows >= limits.batchRows) {

@@ -27,7 +27,12 @@ export function preparedRow(width: number): PreparedRow {
  * while the next rows are read); the original lets go of its converted values.
  */
 export function detachRow(row: PreparedRow): PreparedRow {
-  const copy = { starts: row.starts.slice(), ends: row.ends.slice(), viaConverter: row.viaConverter.slice(), converted: [...row.converted] };
+  const copy = {
+    starts: row.starts.slice(),
+    ends: row.ends.slice(),
+    viaConverter: row.viaConverter.slice(),
+    converted: [...row.converted],
+  };
   row.converted.fill(null);
   return copy;
 }

@@ -36,7 +36,10 @@ function recordedValue(value: SourceValue): unknown {
     return `0x${shown.toString('hex')}${shown.length < value.length ? `… (${value.length} bytes in all)` : ''}`;
   }
   if (typeof value !== 'string') return value;
-  const shown = value.length > MAX_REJECTED_VALUE_CHARS ? `${value.slice(0, MAX_REJECTED_VALUE_CHARS)}… (${value.length} characters in all)` : value;
+  const shown =
+    value.length > MAX_REJECTED_VALUE_CHARS
+      ? `${value.slice(0, MAX_REJECTED_VALUE_CHARS)}… (${value.length} characters in all)`
+      : value;
   // jsonb cannot hold NUL.
   return shown.includes('\u0000') ? shown.replace(/\u0000/g, '\\0') : shown;
 }
@@ -86,7 +89,8 @@ export class RejectedRowCapture {
     if (this.count >= MAX_REJECTED_ROWS) {
       throw new PermanentError(
         `table ${table}: more than ${MAX_REJECTED_ROWS} rows refused (last: ${reason}); the mapping of column ${column ?? '?'} is probably wrong — fix the target column type, then retry the table`,
-        { table });
+        { table },
+      );
     }
     const values: Record<string, unknown> = {};
     for (let i = 0; i < columns.length; i += 1) values[columns[i]!] = recordedValue(row[i] ?? null);

@@ -18,7 +18,10 @@ export function abortableQuery(query: RawRowQuery, signal: AbortSignal | undefin
   if (!signal) return query;
   let onAbort = (): void => undefined;
   const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new TransientError(`table ${table}: copy aborted`, { table }));
+    onAbort = () =>
+      reject(
+        signal.reason instanceof Error ? signal.reason : new TransientError(`table ${table}: copy aborted`, { table }),
+      );
   });
   // Whoever awaits `done` hears it; this keeps an abort after the end from going unhandled.
   aborted.catch(() => undefined);

@@ -14,7 +14,14 @@ export const DATE = 2;
 export const BOOL = 3;
 export const BYTEA = 4;
 const CONVERT = 5;
-const RULE_CODES: Record<CopyByteRule, number> = { digits: DIGITS, text: TEXT, date: DATE, bool: BOOL, bytea: BYTEA, convert: CONVERT };
+const RULE_CODES: Record<CopyByteRule, number> = {
+  digits: DIGITS,
+  text: TEXT,
+  date: DATE,
+  bool: BOOL,
+  bytea: BYTEA,
+  convert: CONVERT,
+};
 
 /** The code of each rule, in column order. */
 export function ruleCodes(rules: readonly CopyByteRule[]): Uint8Array {
@@ -33,7 +40,9 @@ export const MAX_CONVERTED_BYTES = 64 * 1024 * 1024;
  * another kind (binary, not UTF-8) is the converter's to judge.
  */
 export function boundRuleCode(code: number, field: RawField): number {
-  return code === TEXT && isStringField(field) && (field.characterSet === BINARY_CHARSET || field.encoding !== 'utf8') ? CONVERT : code;
+  return code === TEXT && isStringField(field) && (field.characterSet === BINARY_CHARSET || field.encoding !== 'utf8')
+    ? CONVERT
+    : code;
 }
 
 /**

@@ -18,9 +18,27 @@ export function resolveLogFormat(setting: LogFormat | 'auto', terminal: boolean)
   return setting === 'auto' ? (terminal ? 'human' : 'json') : setting;
 }
 
-const LEVEL_WORDS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const LEVEL_WORDS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
 // Fields every line has, or that say nothing to a person reading a terminal.
-const QUIET_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'table', 'err', 'runId', 'jobId', 'permanent']);
+const QUIET_FIELDS = new Set([
+  'level',
+  'time',
+  'pid',
+  'hostname',
+  'msg',
+  'table',
+  'err',
+  'runId',
+  'jobId',
+  'permanent',
+]);
 
 function brief(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -41,11 +59,22 @@ export function formatHumanLine(json: string): string {
   }
   const level = LEVEL_WORDS[Number(entry.level)] ?? String(entry.level);
   const table = typeof entry.table === 'string' ? `${entry.table}: ` : '';
-  const error = entry.err === undefined ? '' : `: ${typeof entry.err === 'object' && entry.err !== null && 'message' in entry.err ? String((entry.err as { message: unknown }).message) : brief(entry.err)}`;
+  const error =
+    entry.err === undefined
+      ? ''
+      : `: ${typeof entry.err === 'object' && entry.err !== null && 'message' in entry.err ? String((entry.err as { message: unknown }).message) : brief(entry.err)}`;
   const extra = Object.entries(entry)
-    .filter(([key, value]) => !QUIET_FIELDS.has(key) && value !== undefined && value !== null && !(typeof value === 'object' && Object.keys(value).length === 0))
+    .filter(
+      ([key, value]) =>
+        !QUIET_FIELDS.has(key) &&
+        value !== undefined &&
+        value !== null &&
+        !(typeof value === 'object' && Object.keys(value).length === 0),
+    )
     .map(([key, value]) => `${key} ${brief(value)}`);
-  return `${level} ${table}${String(entry.msg ?? '')}${error}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`.replace(/\s+/g, ' ').trimEnd();
+  return `${level} ${table}${String(entry.msg ?? '')}${error}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`
+    .replace(/\s+/g, ' ')
+    .trimEnd();
 }
 
 /** The process logger, on stderr unless told otherwise, so that stdout stays for reports. */

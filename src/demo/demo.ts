@@ -31,9 +31,11 @@ function withDatabase(url: string, database: string): string {
 /** Loads the seed app into MySQL database `name` (dropped and recreated) from fixtures/seed-app/mysql.sql. */
 export async function loadSeedIntoMysql(serverUrl: string, name: string): Promise<void> {
   const sql = readFileSync(join(seedFixturesDir(), 'mysql.sql'), 'utf8');
-  const admin = await mysql.createConnection({ uri: withDatabase(serverUrl, ''), multipleStatements: true, charset: 'utf8mb4' }).catch((error: Error) => {
-    throw new UsageError(`cannot connect to MySQL at ${redactUrl(serverUrl)}: ${error.message}`);
-  });
+  const admin = await mysql
+    .createConnection({ uri: withDatabase(serverUrl, ''), multipleStatements: true, charset: 'utf8mb4' })
+    .catch((error: Error) => {
+      throw new UsageError(`cannot connect to MySQL at ${redactUrl(serverUrl)}: ${error.message}`);
+    });
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${quoteMysql(name)}`);
     await admin.query(`CREATE DATABASE ${quoteMysql(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);

@@ -3,7 +3,13 @@ import { readSourceCatalog } from '../dialect/mysql/catalog.js';
 import { targetColumnName } from '../vocabulary/naming.js';
 import { getRun, recordRunOutcome } from '../state/runs.js';
 import { listRunTables } from '../state/run-tables.js';
-import { describeVerificationProblem, mergeVerifications, verifyRunTables, type TableVerification, type VerifyMethod } from '../verify/verify-run.js';
+import {
+  describeVerificationProblem,
+  mergeVerifications,
+  verifyRunTables,
+  type TableVerification,
+  type VerifyMethod,
+} from '../verify/verify-run.js';
 import type { CopyTableResult, FinalizeProgress } from './part-result.js';
 import { tableJobIds } from '../state/job-ids.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
@@ -53,13 +59,25 @@ interface FinalizeTimings {
 }
 
 /** Everything listed as not migrated, by kind and name. */
-function listNotMigrated(schemaObjects: SchemaObjectsRecord | null, views: readonly ViewOutcome[]): NotMigratedObject[] {
-  const fromViews = views.filter((v) => v.status === 'excluded' || v.status === 'skipped').map((v) => ({ kind: 'view' as const, name: v.name, ...(v.reason ? { reason: v.reason } : {}) }));
-  const excludedOnly = (schemaObjects?.notMigrated ?? []).filter((o) => o.kind === 'view' && !fromViews.some((v) => v.name === o.name));
+function listNotMigrated(
+  schemaObjects: SchemaObjectsRecord | null,
+  views: readonly ViewOutcome[],
+): NotMigratedObject[] {
+  const fromViews = views
+    .filter((v) => v.status === 'excluded' || v.status === 'skipped')
+    .map((v) => ({ kind: 'view' as const, name: v.name, ...(v.reason ? { reason: v.reason } : {}) }));
+  const excludedOnly = (schemaObjects?.notMigrated ?? []).filter(
+    (o) => o.kind === 'view' && !fromViews.some((v) => v.name === o.name),
+  );
   const checks = (schemaObjects?.checks ?? [])
     .filter((c) => c.status === 'not_migrated')
     .map((c) => ({ kind: 'check' as const, name: `${c.table}.${c.name}`, ...(c.reason ? { reason: c.reason } : {}) }));
-  return [...(schemaObjects?.notMigrated ?? []).filter((o) => o.kind !== 'view'), ...excludedOnly, ...fromViews, ...checks];
+  return [
+    ...(schemaObjects?.notMigrated ?? []).filter((o) => o.kind !== 'view'),
+    ...excludedOnly,
+    ...fromViews,
+    ...checks,
+  ];
 }
 
 /**
@@ -82,7 +100,11 @@ export async function finalizeRun(
   const copyResults = options.copyResults ?? new Map<string, CopyTableResult>();
   const onProgress = options.onProgress ?? (() => undefined);
   const run = await getRun(target, runId);
-  if (!run) throw new PermanentError(`run ${runId} is not recorded in this target's my2pg schema; is this worker's DATABASE_URL the one \`start\` used?`, {});
+  if (!run)
+    throw new PermanentError(
+      `run ${runId} is not recorded in this target's my2pg schema; is this worker's DATABASE_URL the one \`start\` used?`,
+      {},
+    );
   const schema = run.targetSchema;
   const tables = await listRunTables(target, runId);
   const problems: string[] = [];
@@ -97,16 +119,22 @@ export async function finalizeRun(
   const restoring = (async () => {
     const restored = await restoreConstraints(target, runId, {
       timings,
-      onProgress: (kind, done, total) => onProgress({ phase: kind === 'index' ? 'indexes' : 'foreign keys', done, total }),
+      onProgress: (kind, done, total) =>
+        onProgress({ phase: kind === 'index' ? 'indexes' : 'foreign keys', done, total }),
     });
     // ON UPDATE triggers of created tables, now that no copy writes to them any more.
     const triggers = await restoreTriggers(target, runId);
     const constraints = [...fromJobs.indexes, ...restored, ...triggers];
     const sequencesStarted = Date.now();
-    await log(`constraints: ${constraints.filter((c) => c.status === 'restored' || c.status === 'already-present').length}/${constraints.length} restored`);
+    await log(
+      `constraints: ${constraints.filter((c) => c.status === 'restored' || c.status === 'already-present').length}/${constraints.length} restored`,
+    );
 
     await onProgress({ phase: 'sequences', done: 0, total: 1 });
-    const catalog = await readSourceCatalog(source, tables.map((t) => t.tableName));
+    const catalog = await readSourceCatalog(
+      source,
+      tables.map((t) => t.tableName),
+    );
     const sequences = await resetSequences(
       target,
       schema,
@@ -115,7 +143,11 @@ export async function finalizeRun(
         const aiName = sourceTable?.columns.find((c) => c.autoIncrement)?.name;
         // The column's name under the run's rules (rename, case, 63-byte cut).
         const aiColumn = aiName === undefined ? null : targetColumnName(run.options.naming, t.tableName, aiName);
-        return { targetTable: t.targetTable, autoIncrementColumn: aiColumn, nextAutoIncrement: sourceTable?.autoIncrement ?? null };
+        return {
+          targetTable: t.targetTable,
+          autoIncrementColumn: aiColumn,
+          nextAutoIncrement: sourceTable?.autoIncrement ?? null,
+        };
       }),
     );
     await log(`sequences: ${sequences.map((s) => `${s.table}.${s.column} -> ${s.nextValue}`).join(', ') || 'none'}`);
@@ -130,7 +162,14 @@ export async function finalizeRun(
     return { constraints, sequences, alembicVersion };
   })();
   const onVerified = (v: TableVerification, done: number, total: number): void | Promise<void> =>
-    onProgress({ phase: 'verification', done, total, table: v.table, rows: Math.max(0, v.sourceRows), rowsPerSecond: v.durationMs > 0 ? Math.round((Math.max(0, v.sourceRows) * 1000) / v.durationMs) : 0 });
+    onProgress({
+      phase: 'verification',
+      done,
+      total,
+      table: v.table,
+      rows: Math.max(0, v.sourceRows),
+      rowsPerSecond: v.durationMs > 0 ? Math.round((Math.max(0, v.sourceRows) * 1000) / v.durationMs) : 0,
+    });
   const verifying = verifyRunTables(source, target, run, tables, {
     method,
     log,
@@ -145,7 +184,8 @@ export async function finalizeRun(
   if (last) await onVerified(last, verifications.length, verifications.length);
   problems.push(...constraintProblems(constraints, run.options.where));
   for (const v of verifications) {
-    if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));
+    if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects))
+      problems.push(describeVerificationProblem(v));
   }
   // Views after the data: created in dependency order, then their rows compared like tables.
   const views = await migrateViews(source, target, run, tables, method, log);
@@ -173,14 +213,19 @@ export async function finalizeRun(
  * What the copy jobs did after their copies (keyed by job id): each table's verification when
  * every part of it was verified, and the indexes they rebuilt.
  */
-function resultsOfCopyJobs(run: RunRow, tables: readonly RunTableRow[], results: ReadonlyMap<string, CopyTableResult>): { verifications: Map<string, TableVerification>; indexes: RestoredConstraint[] } {
+function resultsOfCopyJobs(
+  run: RunRow,
+  tables: readonly RunTableRow[],
+  results: ReadonlyMap<string, CopyTableResult>,
+): { verifications: Map<string, TableVerification>; indexes: RestoredConstraint[] } {
   const verifications = new Map<string, TableVerification>();
   const indexes: RestoredConstraint[] = [];
   for (const table of tables) {
     const parts = tableJobIds(table, run.options.ranges).map((id) => results.get(id));
     for (const part of parts) indexes.push(...(part?.indexes ?? []));
     const checked = parts.map((p) => p?.verification);
-    if (checked.every((v): v is TableVerification => v !== undefined)) verifications.set(table.tableName, mergeVerifications(checked));
+    if (checked.every((v): v is TableVerification => v !== undefined))
+      verifications.set(table.tableName, mergeVerifications(checked));
   }
   return { verifications, indexes };
 }
@@ -188,7 +233,8 @@ function resultsOfCopyJobs(run: RunRow, tables: readonly RunTableRow[], results:
 /** One line for a run's outcome. */
 export function describeOutcome(summary: FinalizeSummary): string {
   if (summary.verified) {
-    const rejected = summary.rejected > 0 ? `, but for ${summary.rejected} rejected rows (allowed by --allow-rejects)` : '';
+    const rejected =
+      summary.rejected > 0 ? `, but for ${summary.rejected} rejected rows (allowed by --allow-rejects)` : '';
     return `verified (${summary.method}): every table is equal on both sides${rejected}`;
   }
   if (summary.problems.length === 0) return 'copied; not verified (--verify none)';
@@ -200,7 +246,10 @@ export function describeOutcome(summary: FinalizeSummary): string {
  * most likely references a parent row the condition left out: the line says so, and which
  * tables were copied in part (the constraint stays unrestored; nothing is deleted to fit it).
  */
-function constraintProblems(constraints: readonly RestoredConstraint[], where: Readonly<Record<string, string>> = {}): string[] {
+function constraintProblems(
+  constraints: readonly RestoredConstraint[],
+  where: Readonly<Record<string, string>> = {},
+): string[] {
   const filtered = Object.keys(where);
   const hint =
     filtered.length === 0
@@ -208,7 +257,10 @@ function constraintProblems(constraints: readonly RestoredConstraint[], where: R
       : `; likely cause: the migration file's where copies only part of ${filtered.join(', ')}, so a row may reference one left out (copy the parent whole, or filter the child to match)`;
   return constraints
     .filter((c) => c.status === 'violated' || c.status === 'failed')
-    .map((c) => `${c.kind === 'foreign_key' ? 'foreign key' : c.kind === 'check' ? 'CHECK' : c.kind} ${c.name} on ${c.table}: ${c.error ?? c.status}${c.kind === 'foreign_key' ? hint : ''}`);
+    .map(
+      (c) =>
+        `${c.kind === 'foreign_key' ? 'foreign key' : c.kind === 'check' ? 'CHECK' : c.kind} ${c.name} on ${c.table}: ${c.error ?? c.status}${c.kind === 'foreign_key' ? hint : ''}`,
+    );
 }
 
 /**
@@ -216,7 +268,11 @@ function constraintProblems(constraints: readonly RestoredConstraint[], where: R
  * recorded once, in run_tables, by verifyRunTables; the stored summary leaves `tables` out
  * (status --json composes them from there) and the returned one has them.
  */
-async function recordVerification(target: DataSource, runId: string, parts: Omit<FinalizeSummary, 'runId' | 'verified' | 'rejected'>): Promise<FinalizeSummary> {
+async function recordVerification(
+  target: DataSource,
+  runId: string,
+  parts: Omit<FinalizeSummary, 'runId' | 'verified' | 'rejected'>,
+): Promise<FinalizeSummary> {
   const { method, problems } = parts;
   const verified = problems.length === 0 && method !== 'none';
   const status = problems.length > 0 ? 'not_verified' : method === 'none' ? 'unverified' : 'verified';
@@ -231,17 +287,27 @@ async function recordVerification(target: DataSource, runId: string, parts: Omit
  * `my2pg verify`: verifies a finished run again (the target may have changed since), with the
  * constraints, sequences and alembic outcome of its finalize kept as they were.
  */
-export async function reverifyRun(source: DataSource, target: DataSource, runId: string, method: VerifyMethod, log: (line: string) => void | Promise<void> = () => undefined): Promise<FinalizeSummary> {
+export async function reverifyRun(
+  source: DataSource,
+  target: DataSource,
+  runId: string,
+  method: VerifyMethod,
+  log: (line: string) => void | Promise<void> = () => undefined,
+): Promise<FinalizeSummary> {
   const run = await getRun(target, runId);
   if (!run) throw new UsageError(`no run ${runId} in this target`);
-  if (run.status === 'running' || !run.summary) throw new UsageError(`run ${runId} has not finished (finalize has not run); wait for it, or see npx my2pg status ${runId}`);
+  if (run.status === 'running' || !run.summary)
+    throw new UsageError(
+      `run ${runId} has not finished (finalize has not run); wait for it, or see npx my2pg status ${runId}`,
+    );
   const previous = run.summary;
   const tables = await listRunTables(target, runId);
   const allowRejects = Boolean(run.options.allowRejects);
   const verifications = await verifyRunTables(source, target, run, tables, { method, log });
   const problems = constraintProblems(previous.constraints ?? [], run.options.where);
   for (const v of verifications) {
-    if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects)) problems.push(describeVerificationProblem(v));
+    if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects))
+      problems.push(describeVerificationProblem(v));
   }
   const views = await reverifyViews(source, target, run, previous.views ?? [], method);
   problems.push(...views.filter(isViewProblem).map(describeViewProblem));

@@ -47,7 +47,9 @@ export function describeViewProblem(view: ViewOutcome): string {
   if (view.status === 'failed') return `view ${view.name}: not created: ${view.reason ?? 'unknown error'}; ${how}`;
   const v = view.verification;
   if (v?.error) return `view ${view.name}: verification failed: ${v.error}`;
-  const rows = (v?.differences ?? []).slice(0, 3).map((d) => `${d.kind === 'missing' ? 'missing from PostgreSQL' : 'only in PostgreSQL'}: ${JSON.stringify(d.row)}`);
+  const rows = (v?.differences ?? [])
+    .slice(0, 3)
+    .map((d) => `${d.kind === 'missing' ? 'missing from PostgreSQL' : 'only in PostgreSQL'}: ${JSON.stringify(d.row)}`);
   return `view ${view.name}: ${v?.sourceRows ?? '?'} rows in MySQL, ${v?.targetRows ?? '?'} in PostgreSQL, ${v?.differenceCount ?? '?'} rows differ${rows.length > 0 ? `: ${rows.join('; ')}` : ''}${v?.note ? `: ${v.note}` : ''}; ${how}`;
 }
 
@@ -63,7 +65,11 @@ export async function relationsOf(
   sourceTables: readonly SourceTable[],
   naming: NamingRules | undefined,
 ): Promise<Map<string, Relation>> {
-  const targetTables = await readTargetTables(client, schema, tables.map((t) => t.targetTable));
+  const targetTables = await readTargetTables(
+    client,
+    schema,
+    tables.map((t) => t.targetTable),
+  );
   const relations = new Map<string, Relation>();
   for (const t of tables) {
     const table = targetTables.get(t.targetTable);
@@ -72,7 +78,15 @@ export async function relationsOf(
     // A source column without a target column stays unknown: a view reading it is refused.
     const columns = sourceTable.columns.flatMap((c) => {
       const column = findTargetColumn(table, t.tableName, c.name, naming);
-      return column ? [{ name: c.name, ...(column.name !== c.name ? { target: column.name } : {}), type: typeOfPgColumn(column.formattedType) }] : [];
+      return column
+        ? [
+            {
+              name: c.name,
+              ...(column.name !== c.name ? { target: column.name } : {}),
+              type: typeOfPgColumn(column.formattedType),
+            },
+          ]
+        : [];
     });
     relations.set(t.tableName, { name: t.tableName, targetName: table.name, columns });
   }
@@ -80,13 +94,27 @@ export async function relationsOf(
 }
 
 /** A created view as the views after it read it: by its source name and columns, written with the target's. */
-export async function viewRelationOf(client: PoolClient, schema: string, view: SourceView, targetName: string, targetColumns: readonly string[]): Promise<Relation | null> {
+export async function viewRelationOf(
+  client: PoolClient,
+  schema: string,
+  view: SourceView,
+  targetName: string,
+  targetColumns: readonly string[],
+): Promise<Relation | null> {
   const views = await readTargetTables(client, schema, [targetName], ['v']);
   const created = views.get(targetName);
   if (!created) return null;
   const columns = view.columns.flatMap((c, i) => {
     const column = created.columns.find((t) => t.name === targetColumns[i]);
-    return column ? [{ name: c.name, ...(column.name !== c.name ? { target: column.name } : {}), type: typeOfPgColumn(column.formattedType) }] : [];
+    return column
+      ? [
+          {
+            name: c.name,
+            ...(column.name !== c.name ? { target: column.name } : {}),
+            type: typeOfPgColumn(column.formattedType),
+          },
+        ]
+      : [];
   });
   return { name: view.name, targetName, columns };
 }
@@ -111,16 +139,32 @@ export async function createSourceViews(
   const viewNames = new Set(objects.views.map((v) => v.name));
   const parsed = objects.views.map((view) => {
     try {
-      return { view, name: view.name, reads: relationsReadBy(parseMysqlSelect(view.definition)), error: null as string | null };
+      return {
+        view,
+        name: view.name,
+        reads: relationsReadBy(parseMysqlSelect(view.definition)),
+        error: null as string | null,
+      };
     } catch (error) {
       return { view, name: view.name, reads: [] as string[], error: (error as Error).message };
     }
   });
   const outcomes = new Map<string, ViewOutcome>();
   for (const item of orderViews(parsed)) {
-    const outcome = await createView(item, { excluded, relations, viewNames, outcomes, translator: new ViewTranslator(objects.database, schema, relations, naming), query: io.query });
+    const outcome = await createView(item, {
+      excluded,
+      relations,
+      viewNames,
+      outcomes,
+      translator: new ViewTranslator(objects.database, schema, relations, naming),
+      query: io.query,
+    });
     if (outcome.status === 'created') {
-      const relation = await io.relationOf(item.view, outcome.targetName ?? item.name, outcome.targetColumns ?? item.view.columns.map((c) => c.name));
+      const relation = await io.relationOf(
+        item.view,
+        outcome.targetName ?? item.name,
+        outcome.targetColumns ?? item.view.columns.map((c) => c.name),
+      );
       if (relation) relations.set(item.name, relation);
     }
     outcomes.set(item.name, outcome);
@@ -135,17 +179,32 @@ export async function createSourceViews(
  * created, or whose rows differ, is named with the reason (the run is then not verified) unless
  * the operator excluded it.
  */
-export async function migrateViews(source: DataSource, target: DataSource, run: RunRow, tables: readonly RunTableRow[], method: VerifyMethod, log: (line: string) => void | Promise<void>): Promise<ViewOutcome[]> {
+export async function migrateViews(
+  source: DataSource,
+  target: DataSource,
+  run: RunRow,
+  tables: readonly RunTableRow[],
+  method: VerifyMethod,
+  log: (line: string) => void | Promise<void>,
+): Promise<ViewOutcome[]> {
   const objects = await readSourceObjects(source);
   if (objects.views.length === 0) return [];
   const excluded = new Set<string>(run.options.excludeViews ?? []);
   const naming = run.options.naming;
   // The run's table definitions, read once per run by the jobs (columns are all views need).
-  const catalog = (await (await runCatalogOf(source, target, run.id))?.sourceCatalog()) ?? (await readSourceCatalog(source, tables.map((t) => t.tableName)));
-  const relations = await withPgClient(target, (client) => relationsOf(client, run.targetSchema, tables, catalog.tables, naming));
+  const catalog =
+    (await (await runCatalogOf(source, target, run.id))?.sourceCatalog()) ??
+    (await readSourceCatalog(
+      source,
+      tables.map((t) => t.tableName),
+    ));
+  const relations = await withPgClient(target, (client) =>
+    relationsOf(client, run.targetSchema, tables, catalog.tables, naming),
+  );
   const results = await createSourceViews(objects, run.targetSchema, relations, excluded, naming, {
     query: (sql) => target.query(sql),
-    relationOf: (view, targetName, targetColumns) => withPgClient(target, (client) => viewRelationOf(client, run.targetSchema, view, targetName, targetColumns)),
+    relationOf: (view, targetName, targetColumns) =>
+      withPgClient(target, (client) => viewRelationOf(client, run.targetSchema, view, targetName, targetColumns)),
     log,
   });
   if (method === 'none') return results;
@@ -154,7 +213,11 @@ export async function migrateViews(source: DataSource, target: DataSource, run: 
     const view = objects.views.find((v) => v.name === outcome.name)!;
     outcome.verification = await verifyView(source, target, run.targetSchema, viewToVerify(view, outcome));
     outcome.status = outcome.verification.status;
-    await log(outcome.status === 'verified' ? `view ${outcome.name}: verified (${outcome.verification.sourceRows} rows)` : describeViewProblem(outcome));
+    await log(
+      outcome.status === 'verified'
+        ? `view ${outcome.name}: verified (${outcome.verification.sourceRows} rows)`
+        : describeViewProblem(outcome),
+    );
   }
   return results;
 }
@@ -179,15 +242,24 @@ interface CreateContext {
   query: (sql: string) => Promise<unknown>;
 }
 
-async function createView(item: { view: SourceView; name: string; reads: string[]; error: string | null }, ctx: CreateContext): Promise<ViewOutcome> {
+async function createView(
+  item: { view: SourceView; name: string; reads: string[]; error: string | null },
+  ctx: CreateContext,
+): Promise<ViewOutcome> {
   const { name } = item;
   if (ctx.excluded.has(name)) return { name, status: 'excluded', reason: 'excluded by --exclude-view' };
   if (item.error) return { name, status: 'failed', reason: item.error };
   for (const read of item.reads) {
     if (ctx.viewNames.has(read)) {
       const before = ctx.outcomes.get(read);
-      if (before?.status === 'excluded' || before?.status === 'skipped') return { name, status: 'skipped', reason: `it reads view ${read}, which is ${before.status === 'excluded' ? 'excluded' : 'not migrated'}` };
-      if (!before || before.status === 'failed') return { name, status: 'failed', reason: `it reads view ${read}, which could not be created` };
+      if (before?.status === 'excluded' || before?.status === 'skipped')
+        return {
+          name,
+          status: 'skipped',
+          reason: `it reads view ${read}, which is ${before.status === 'excluded' ? 'excluded' : 'not migrated'}`,
+        };
+      if (!before || before.status === 'failed')
+        return { name, status: 'failed', reason: `it reads view ${read}, which could not be created` };
     } else if (!ctx.relations.has(read)) {
       return { name, status: 'skipped', reason: `it reads table ${read}, which this run does not migrate` };
     }
@@ -199,7 +271,8 @@ async function createView(item: { view: SourceView; name: string; reads: string[
   try {
     ({ statement, unorderedLists, targetName, targetColumns } = ctx.translator.translate(item.view));
   } catch (error) {
-    if (error instanceof UntranslatableError) return { name, status: 'failed', reason: `cannot be translated: ${error.message}` };
+    if (error instanceof UntranslatableError)
+      return { name, status: 'failed', reason: `cannot be translated: ${error.message}` };
     throw error;
   }
   try {
@@ -212,11 +285,23 @@ async function createView(item: { view: SourceView; name: string; reads: string[
     ...(targetName !== name ? { targetName } : {}),
     ...(targetColumns.some((c, i) => c !== item.view.columns[i]?.name) ? { targetColumns } : {}),
   };
-  return { name, status: 'created', statement, ...renamed, ...(Object.keys(unorderedLists).length > 0 ? { unorderedLists } : {}) };
+  return {
+    name,
+    status: 'created',
+    statement,
+    ...renamed,
+    ...(Object.keys(unorderedLists).length > 0 ? { unorderedLists } : {}),
+  };
 }
 
 /** `my2pg verify`: compares again the views an earlier finalize created (the target may have changed). */
-export async function reverifyViews(source: DataSource, target: DataSource, run: RunRow, previous: readonly ViewOutcome[], method: VerifyMethod): Promise<ViewOutcome[]> {
+export async function reverifyViews(
+  source: DataSource,
+  target: DataSource,
+  run: RunRow,
+  previous: readonly ViewOutcome[],
+  method: VerifyMethod,
+): Promise<ViewOutcome[]> {
   const created = previous.filter((v) => v.status === 'verified' || v.status === 'mismatch' || v.status === 'created');
   if (created.length === 0 || method === 'none') return [...previous];
   const objects = await readSourceObjects(source);

@@ -48,7 +48,9 @@ export async function resetSequences(
   for (let i = 0; i < columns.length; i += 200) {
     const part = columns.slice(i, i + 200);
     const rows: { i: number; max: string | null }[] = await target.query(
-      part.map((c, k) => `SELECT ${k} AS i, max(${quotePg(c.column)})::text AS max FROM ${qualifyPg(schema, c.table)}`).join(' UNION ALL '),
+      part
+        .map((c, k) => `SELECT ${k} AS i, max(${quotePg(c.column)})::text AS max FROM ${qualifyPg(schema, c.table)}`)
+        .join(' UNION ALL '),
     );
     for (const row of rows) maxima[i + Number(row.i)] = row.max;
   }
@@ -56,11 +58,22 @@ export async function resetSequences(
     const max = maxima[i] ?? null;
     const table = byName.get(c.table)!;
     const afterMax = max === null ? null : (BigInt(max) + 1n).toString();
-    const fromSource = table.autoIncrementColumn !== null && table.autoIncrementColumn.toLowerCase() === c.column.toLowerCase() ? table.nextAutoIncrement : null;
-    return { table: c.table, column: c.column, sequence: c.sequence, nextValue: maxBig(afterMax, fromSource).toString() };
+    const fromSource =
+      table.autoIncrementColumn !== null && table.autoIncrementColumn.toLowerCase() === c.column.toLowerCase()
+        ? table.nextAutoIncrement
+        : null;
+    return {
+      table: c.table,
+      column: c.column,
+      sequence: c.sequence,
+      nextValue: maxBig(afterMax, fromSource).toString(),
+    };
   });
   if (results.length > 0) {
-    await target.query('SELECT setval(s::regclass, v, false) FROM unnest($1::text[], $2::bigint[]) AS x(s, v)', [results.map((r) => r.sequence), results.map((r) => r.nextValue)]);
+    await target.query('SELECT setval(s::regclass, v, false) FROM unnest($1::text[], $2::bigint[]) AS x(s, v)', [
+      results.map((r) => r.sequence),
+      results.map((r) => r.nextValue),
+    ]);
   }
   return results;
 }

@@ -3,7 +3,12 @@ import { withPgClient } from '../dialect/postgres/connection.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { describeError } from '../core/errors.js';
 import type { SavedConstraintRow } from '../state/entities.js';
-import { listUnrestoredConstraints, listUnrestoredIndexes, markConstraintRestored, markConstraintsRestored } from '../state/saved-constraints.js';
+import {
+  listUnrestoredConstraints,
+  listUnrestoredIndexes,
+  markConstraintRestored,
+  markConstraintsRestored,
+} from '../state/saved-constraints.js';
 
 /** What happened to one saved definition. */
 export interface RestoredConstraint {
@@ -26,7 +31,11 @@ async function constraintExists(dataSource: DataSource, schema: string, table: s
 }
 
 /** Runs `task` over `items` with at most `limit` running at once; results in input order. */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
@@ -59,19 +68,30 @@ function isConstraintStatement(definition: string): boolean {
   return /^ALTER TABLE /i.test(definition);
 }
 
-async function restoreIndex(target: DataSource, item: SavedConstraintRow, maintenanceWorkMem: string, mark = true): Promise<RestoredConstraint> {
+async function restoreIndex(
+  target: DataSource,
+  item: SavedConstraintRow,
+  maintenanceWorkMem: string,
+  mark = true,
+): Promise<RestoredConstraint> {
   try {
     // A crash after the build but before the mark leaves the index in place: IF NOT EXISTS for
     // indexes, an existence check for constraints, so a retried finalize carries on.
-    if (isConstraintStatement(item.definition) && (await constraintExists(target, item.schemaName, item.tableName, item.name))) {
+    if (
+      isConstraintStatement(item.definition) &&
+      (await constraintExists(target, item.schemaName, item.tableName, item.name))
+    ) {
       if (mark) await markConstraintRestored(target, item.id, null);
       return { kind: 'index', table: item.tableName, name: item.name, status: 'already-present', id: item.id };
     }
-    if (!/^\d+\s*(kB|MB|GB)$/.test(maintenanceWorkMem)) throw new Error(`maintenance_work_mem ${JSON.stringify(maintenanceWorkMem)} is not a size such as 256MB`);
+    if (!/^\d+\s*(kB|MB|GB)$/.test(maintenanceWorkMem))
+      throw new Error(`maintenance_work_mem ${JSON.stringify(maintenanceWorkMem)} is not a size such as 256MB`);
     await withPgClient(target, async (client) => {
       try {
         // One round trip: the definition is PostgreSQL's own (pg_get_indexdef) or my2pg's DDL.
-        await client.query(`BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${item.definition}; COMMIT`);
+        await client.query(
+          `BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${item.definition}; COMMIT`,
+        );
       } catch (error) {
         // The statement's own error is the one to report; a failed ROLLBACK adds nothing (the client is released either way).
         await client.query('ROLLBACK').catch(() => undefined);
@@ -82,7 +102,14 @@ async function restoreIndex(target: DataSource, item: SavedConstraintRow, mainte
     return { kind: 'index', table: item.tableName, name: item.name, status: 'restored', id: item.id };
   } catch (error) {
     // Left unrestored: a retried finalize tries it again.
-    return { kind: 'index', table: item.tableName, name: item.name, status: 'failed', error: describeError(error), id: item.id };
+    return {
+      kind: 'index',
+      table: item.tableName,
+      name: item.name,
+      status: 'failed',
+      error: describeError(error),
+      id: item.id,
+    };
   }
 }
 
@@ -92,16 +119,28 @@ async function restoreIndex(target: DataSource, item: SavedConstraintRow, mainte
  * copied, instead of all at the end.
  * Foreign keys wait for finalize (they need both tables).
  */
-export async function restoreTableIndexes(target: DataSource, runId: string, table: string, options: RestoreOptions = {}): Promise<RestoredConstraint[]> {
+export async function restoreTableIndexes(
+  target: DataSource,
+  runId: string,
+  table: string,
+  options: RestoreOptions = {},
+): Promise<RestoredConstraint[]> {
   const saved = await listUnrestoredIndexes(target, runId, table);
   const maintenanceWorkMem = options.maintenanceWorkMem ?? '256MB';
   // A small table's indexes in one transaction: one commit (one WAL flush) instead of one per
   // index, which is most of their cost. When one fails, one by one.
   const plain = saved.filter((item) => !isConstraintStatement(item.definition));
-  if (options.oneTransaction && plain.length > 1 && plain.length === saved.length && /^\d+\s*(kB|MB|GB)$/.test(maintenanceWorkMem)) {
+  if (
+    options.oneTransaction &&
+    plain.length > 1 &&
+    plain.length === saved.length &&
+    /^\d+\s*(kB|MB|GB)$/.test(maintenanceWorkMem)
+  ) {
     const built = await withPgClient(target, async (client) => {
       try {
-        await client.query(`BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${plain.map((item) => item.definition).join('; ')}; COMMIT`);
+        await client.query(
+          `BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${plain.map((item) => item.definition).join('; ')}; COMMIT`,
+        );
         return true;
       } catch {
         // The batch failed: each index is tried on its own next, which names the failure; a failed ROLLBACK adds nothing.
@@ -110,12 +149,20 @@ export async function restoreTableIndexes(target: DataSource, runId: string, tab
       }
     });
     if (built) {
-      await markConstraintsRestored(target, plain.map((item) => item.id));
+      await markConstraintsRestored(
+        target,
+        plain.map((item) => item.id),
+      );
       return plain.map((item) => ({ kind: 'index', table: item.tableName, name: item.name, status: 'restored' }));
     }
   }
-  const results = await mapWithConcurrency(saved, Math.max(1, options.concurrency ?? 2), (item) => restoreIndex(target, item, maintenanceWorkMem, false));
-  await markConstraintsRestored(target, results.filter((r) => r.status !== 'failed').map((r) => r.id!));
+  const results = await mapWithConcurrency(saved, Math.max(1, options.concurrency ?? 2), (item) =>
+    restoreIndex(target, item, maintenanceWorkMem, false),
+  );
+  await markConstraintsRestored(
+    target,
+    results.filter((r) => r.status !== 'failed').map((r) => r.id!),
+  );
   return results.map(({ id: _id, ...r }) => r);
 }
 
@@ -126,7 +173,11 @@ export async function restoreTableIndexes(target: DataSource, runId: string, tab
  * parallel across tables, so a violation is reported with its detail while the constraint
  * already guards new rows.
  */
-export async function restoreConstraints(target: DataSource, runId: string, options: RestoreOptions = {}): Promise<RestoredConstraint[]> {
+export async function restoreConstraints(
+  target: DataSource,
+  runId: string,
+  options: RestoreOptions = {},
+): Promise<RestoredConstraint[]> {
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const started = Date.now();
   const saved = await listUnrestoredConstraints(target, runId);
@@ -138,10 +189,17 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
   for (const item of indexes) {
     const key = qualifyPg(item.schemaName, item.tableName);
     if (sizes.has(key)) continue;
-    const rows: { bytes: string | null }[] = await target.query('SELECT pg_relation_size(to_regclass($1))::text AS bytes', [key]);
+    const rows: { bytes: string | null }[] = await target.query(
+      'SELECT pg_relation_size(to_regclass($1))::text AS bytes',
+      [key],
+    );
     sizes.set(key, Number(rows[0]?.bytes ?? 0));
   }
-  const bySize = [...indexes].sort((a, b) => (sizes.get(qualifyPg(b.schemaName, b.tableName)) ?? 0) - (sizes.get(qualifyPg(a.schemaName, a.tableName)) ?? 0) || a.id - b.id);
+  const bySize = [...indexes].sort(
+    (a, b) =>
+      (sizes.get(qualifyPg(b.schemaName, b.tableName)) ?? 0) - (sizes.get(qualifyPg(a.schemaName, a.tableName)) ?? 0) ||
+      a.id - b.id,
+  );
   let indexesBuilt = 0;
   if (indexes.length > 0) await options.onProgress?.('index', 0, indexes.length);
   const results: RestoredConstraint[] = await mapWithConcurrency(bySize, concurrency, async (item) => {
@@ -186,7 +244,8 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
   }
   await markConstraintsRestored(target, alreadyValid);
   if (alreadyValid.length > 0) await keysSettled(alreadyValid.length);
-  const addStatement = (item: SavedConstraintRow): string => `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} ADD CONSTRAINT ${quotePg(item.name)} ${item.definition} NOT VALID`;
+  const addStatement = (item: SavedConstraintRow): string =>
+    `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} ADD CONSTRAINT ${quotePg(item.name)} ${item.definition} NOT VALID`;
   // Definitions were printed with search_path = pg_catalog; they are read back the same way.
   const addAll = async (items: readonly SavedConstraintRow[]): Promise<void> => {
     await withPgClient(target, async (client) => {
@@ -213,7 +272,13 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
         await addAll([item]);
         toValidate.push(item);
       } catch (error) {
-        results.push({ kind: item.kind, table: item.tableName, name: item.name, status: 'failed', error: describeError(error) });
+        results.push({
+          kind: item.kind,
+          table: item.tableName,
+          name: item.name,
+          status: 'failed',
+          error: describeError(error),
+        });
         await keysSettled(1);
       }
     }
@@ -227,7 +292,9 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
   }
   const validateOne = async (item: SavedConstraintRow): Promise<RestoredConstraint> => {
     try {
-      await target.query(`ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`);
+      await target.query(
+        `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`,
+      );
       return { kind: item.kind, table: item.tableName, name: item.name, status: 'restored', id: item.id };
     } catch (error) {
       const message = `VALIDATE failed: ${describeError(error)}`;
@@ -239,9 +306,24 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
   const validated = await mapWithConcurrency([...byTable.values()], concurrency, async (items) => {
     // A table's foreign keys in one round trip; when one is violated, each on its own to say which.
     try {
-      await target.query(items.map((item) => `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`).join('; '));
+      await target.query(
+        items
+          .map(
+            (item) =>
+              `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`,
+          )
+          .join('; '),
+      );
       await keysSettled(items.length);
-      return items.map((item): RestoredConstraint => ({ kind: item.kind, table: item.tableName, name: item.name, status: 'restored', id: item.id }));
+      return items.map(
+        (item): RestoredConstraint => ({
+          kind: item.kind,
+          table: item.tableName,
+          name: item.name,
+          status: 'restored',
+          id: item.id,
+        }),
+      );
     } catch {
       // Which key is violated is learnt by validating each on its own, with its own error.
       const out: RestoredConstraint[] = [];
@@ -252,7 +334,13 @@ export async function restoreConstraints(target: DataSource, runId: string, opti
       return out;
     }
   });
-  await markConstraintsRestored(target, validated.flat().filter((r) => r.status === 'restored').map((r) => r.id!));
+  await markConstraintsRestored(
+    target,
+    validated
+      .flat()
+      .filter((r) => r.status === 'restored')
+      .map((r) => r.id!),
+  );
   results.push(...validated.flat());
   if (options.timings) {
     options.timings.indexesMs = indexesDone - started;

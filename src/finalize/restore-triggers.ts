@@ -19,14 +19,22 @@ export async function restoreTriggers(target: DataSource, runId: string): Promis
     try {
       await inPgTransaction(target, async (client) => {
         await client.query(onUpdateFunctionSql(item.schemaName));
-        await client.query(`DROP TRIGGER IF EXISTS ${quotePg(item.name)} ON ${qualifyPg(item.schemaName, item.tableName)}`);
+        await client.query(
+          `DROP TRIGGER IF EXISTS ${quotePg(item.name)} ON ${qualifyPg(item.schemaName, item.tableName)}`,
+        );
         await client.query(item.definition);
       });
       await markConstraintRestored(target, item.id, null);
       results.push({ kind: 'trigger', table: item.tableName, name: item.name, status: 'restored' });
     } catch (error) {
       // Left unrestored: a retried finalize tries it again.
-      results.push({ kind: 'trigger', table: item.tableName, name: item.name, status: 'failed', error: describeError(error) });
+      results.push({
+        kind: 'trigger',
+        table: item.tableName,
+        name: item.name,
+        status: 'failed',
+        error: describeError(error),
+      });
     }
   }
   return results;

@@ -18,7 +18,10 @@ export interface AlembicSync {
  */
 export async function syncAlembicVersion(source: DataSource, target: DataSource, schema: string): Promise<AlembicSync> {
   const versions = await withMysqlConnection(source, async (connection) => {
-    const rows = await queryMysql<{ v: string }[]>(connection, `SELECT version_num AS v FROM ${quoteMysql(ALEMBIC_TABLE)} ORDER BY version_num`);
+    const rows = await queryMysql<{ v: string }[]>(
+      connection,
+      `SELECT version_num AS v FROM ${quoteMysql(ALEMBIC_TABLE)} ORDER BY version_num`,
+    );
     return rows.map((r) => String(r.v));
   });
   const table = qualifyPg(schema, ALEMBIC_TABLE);
@@ -26,7 +29,9 @@ export async function syncAlembicVersion(source: DataSource, target: DataSource,
     const exists = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
     const created = !exists.rows[0]?.present;
     if (created) {
-      await client.query(`CREATE TABLE ${table} (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))`);
+      await client.query(
+        `CREATE TABLE ${table} (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))`,
+      );
     }
     await client.query(`DELETE FROM ${table}`);
     for (const version of versions) await client.query(`INSERT INTO ${table} (version_num) VALUES ($1)`, [version]);

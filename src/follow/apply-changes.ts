@@ -77,11 +77,20 @@ export class ChangeApplier {
 
   private async planTable(table: string): Promise<FollowedTable> {
     const input = this.inputOf(table);
-    const plan = await planTableCopy(this.source, this.target, { ...input, range: undefined, where: undefined }, this.catalog);
+    const plan = await planTableCopy(
+      this.source,
+      this.target,
+      { ...input, range: undefined, where: undefined },
+      this.catalog,
+    );
     const key = this.keyOf(table);
     const keyPairs = key.map((column) => {
       const i = plan.pairs.findIndex((p) => p.source.name === column);
-      if (i < 0) throw new PermanentError(`table ${table}: its key column ${column} is not copied, so the follower cannot match its rows; follow a run that copies it`, { table });
+      if (i < 0)
+        throw new PermanentError(
+          `table ${table}: its key column ${column} is not copied, so the follower cannot match its rows; follow a run that copies it`,
+          { table },
+        );
       return i;
     });
     const keyTypes = keyPairs.map((i) => plan.pairs[i]!.target.formattedType);
@@ -93,7 +102,11 @@ export class ChangeApplier {
    * and writes MySQL's current rows for them. Returns the rows written and what the converters
    * changed in them by a policy (zero dates, NULs, SRIDs), per column.
    */
-  async apply(pg: PoolClient, table: string, keys: readonly ChangedKey[]): Promise<{ rows: number; adjustments: TableAdjustments }> {
+  async apply(
+    pg: PoolClient,
+    table: string,
+    keys: readonly ChangedKey[],
+  ): Promise<{ rows: number; adjustments: TableAdjustments }> {
     const followed = await this.followed(table);
     for (const pair of followed.plan.pairs) Object.assign(pair.adjustments, emptyAdjustments());
     let rows = 0;
@@ -103,7 +116,8 @@ export class ChangeApplier {
       rows += await this.copyCurrentRows(pg, followed, chunk);
     }
     const adjustments: TableAdjustments = {};
-    for (const pair of followed.plan.pairs) if (hasAdjustments(pair.adjustments)) adjustments[pair.source.name] = { ...pair.adjustments };
+    for (const pair of followed.plan.pairs)
+      if (hasAdjustments(pair.adjustments)) adjustments[pair.source.name] = { ...pair.adjustments };
     return { rows, adjustments };
   }
 
@@ -113,37 +127,74 @@ export class ChangeApplier {
    * returns their keys, to be read again from the source like any changed key, with the values
    * of `returning` (columns its own cascading children reference).
    */
-  async removeReferencing(pg: PoolClient, table: string, columns: readonly string[], values: readonly ChangedKey[], returning: readonly string[]): Promise<{ key: ChangedKey; returned: TargetText[] }[]> {
+  async removeReferencing(
+    pg: PoolClient,
+    table: string,
+    columns: readonly string[],
+    values: readonly ChangedKey[],
+    returning: readonly string[],
+  ): Promise<{ key: ChangedKey; returned: TargetText[] }[]> {
     const followed = await this.followed(table);
     const { plan, keyPairs } = followed;
-    const pairsOf = (names: readonly string[]): number[] => names.map((column) => plan.pairs.findIndex((p) => p.source.name === column)).filter((i) => i >= 0);
+    const pairsOf = (names: readonly string[]): number[] =>
+      names.map((column) => plan.pairs.findIndex((p) => p.source.name === column)).filter((i) => i >= 0);
     const matchPairs = pairsOf(columns);
     if (matchPairs.length !== columns.length) return [];
     const returnPairs = [...keyPairs, ...pairsOf(returning)];
-    const rows = await deleteMatching(pg, plan, matchPairs, matchPairs.map((i) => plan.pairs[i]!.target.formattedType), values, returnPairs);
-    return rows.map((row) => ({ key: row.slice(0, keyPairs.length).map((v) => new TargetText(v)), returned: row.slice(keyPairs.length).map((v) => new TargetText(v)) }));
+    const rows = await deleteMatching(
+      pg,
+      plan,
+      matchPairs,
+      matchPairs.map((i) => plan.pairs[i]!.target.formattedType),
+      values,
+      returnPairs,
+    );
+    return rows.map((row) => ({
+      key: row.slice(0, keyPairs.length).map((v) => new TargetText(v)),
+      returned: row.slice(keyPairs.length).map((v) => new TargetText(v)),
+    }));
   }
 
   private async copyCurrentRows(pg: PoolClient, followed: FollowedTable, keys: readonly ChangedKey[]): Promise<number> {
     const { plan, keyPairs, where } = followed;
     const keyColumns = keyPairs.map((i) => quoteMysql(plan.pairs[i]!.source.name));
-    const literal = (value: ChangedKey[number], k: number): string => (value instanceof TargetText ? targetTextLiteral(value.text, plan.pairs[keyPairs[k]!]!.target.typeName) : escapeMysql(value));
+    const literal = (value: ChangedKey[number], k: number): string =>
+      value instanceof TargetText
+        ? targetTextLiteral(value.text, plan.pairs[keyPairs[k]!]!.target.typeName)
+        : escapeMysql(value);
     const literals = keys.map((key) => (key.length === 1 ? literal(key[0]!, 0) : `(${key.map(literal).join(', ')})`));
     const condition = `${keyColumns.length === 1 ? keyColumns[0] : `(${keyColumns.join(', ')})`} IN (${literals.join(', ')})`;
     const sql = `SELECT ${plan.pairs.map((p) => selectExpression(p.source)).join(', ')} FROM ${quoteMysql(plan.sourceTable.name)}${mysqlWhere([condition], where)}`;
     const encoder = new CopyRowEncoder(
-      plan.pairs.map((p) => ({ name: p.source.name, rule: copyByteRuleFor(p.source, p.target), convert: p.convert, binary: binaryKindFor(p.source, p.target) })),
+      plan.pairs.map((p) => ({
+        name: p.source.name,
+        rule: copyByteRuleFor(p.source, p.target),
+        convert: p.convert,
+        binary: binaryKindFor(p.source, p.target),
+      })),
       plan.table,
     );
     let rows = 0;
     await withMysqlConnection(this.source, async (mysql) => {
       await prepareSourceSession(mysql);
-      await copyRowsFast(pg, plan.copySql, 'text', (handlers) => queryRawRows(mysql, sql, [], handlers), encoder, plan.limits, (_buffer, _start, _end, refusal) => {
-        if (refusal) {
-          throw new PermanentError(`table ${plan.table}: a changed row's column ${refusal.column} was refused (${refusal.reason}); the follower stops rather than skip it`, { table: plan.table });
-        }
-        rows += 1;
-      }, () => undefined);
+      await copyRowsFast(
+        pg,
+        plan.copySql,
+        'text',
+        (handlers) => queryRawRows(mysql, sql, [], handlers),
+        encoder,
+        plan.limits,
+        (_buffer, _start, _end, refusal) => {
+          if (refusal) {
+            throw new PermanentError(
+              `table ${plan.table}: a changed row's column ${refusal.column} was refused (${refusal.reason}); the follower stops rather than skip it`,
+              { table: plan.table },
+            );
+          }
+          rows += 1;
+        },
+        () => undefined,
+      );
     });
     return rows;
   }
@@ -166,7 +217,14 @@ function targetTextLiteral(text: string, typeName: string): string {
  * each value converted as the copy converts it (or taken as PostgreSQL printed it); returns
  * the deleted rows' `returning` columns as text.
  */
-async function deleteMatching(pg: PoolClient, plan: TableCopyPlan, match: readonly number[], types: readonly string[], values: readonly ChangedKey[], returning: readonly number[]): Promise<string[][]> {
+async function deleteMatching(
+  pg: PoolClient,
+  plan: TableCopyPlan,
+  match: readonly number[],
+  types: readonly string[],
+  values: readonly ChangedKey[],
+  returning: readonly number[],
+): Promise<string[][]> {
   const columns = match.map((pairIndex, k) =>
     values.map((key) => {
       const value = key[k]!;
@@ -177,7 +235,10 @@ async function deleteMatching(pg: PoolClient, plan: TableCopyPlan, match: readon
   const unnest = columns.map((_, k) => `$${k + 1}::text[]`).join(', ');
   const casts = names.map((_, k) => `u.k${k}::${types[k]}`);
   const alias = names.map((_, k) => `k${k}`).join(', ');
-  const back = returning.length > 0 ? ` RETURNING ${returning.map((i) => `t.${quotePg(plan.pairs[i]!.target.name)}::text`).join(', ')}` : '';
+  const back =
+    returning.length > 0
+      ? ` RETURNING ${returning.map((i) => `t.${quotePg(plan.pairs[i]!.target.name)}::text`).join(', ')}`
+      : '';
   const result = await pg.query<string[]>({
     text: `DELETE FROM ONLY ${plan.target} AS t WHERE (${names.map((n) => `t.${n}`).join(', ')}) IN (SELECT ${casts.join(', ')} FROM unnest(${unnest}) AS u(${alias}))${back}`,
     values: columns,

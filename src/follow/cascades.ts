@@ -20,7 +20,10 @@ export interface CascadingKey {
 const CHANGES_ROWS = new Set(['CASCADE', 'SET NULL', 'SET DEFAULT']);
 
 /** Per followed parent table, the cascading foreign keys of followed child tables that reference it. */
-export function cascadingKeysOf(tables: readonly SourceTable[], followed: ReadonlySet<string>): Map<string, CascadingKey[]> {
+export function cascadingKeysOf(
+  tables: readonly SourceTable[],
+  followed: ReadonlySet<string>,
+): Map<string, CascadingKey[]> {
   const byParent = new Map<string, CascadingKey[]>();
   for (const table of tables) {
     if (!followed.has(table.name)) continue;
@@ -29,7 +32,13 @@ export function cascadingKeysOf(tables: readonly SourceTable[], followed: Readon
       const onUpdate = CHANGES_ROWS.has(fk.onUpdate.toUpperCase());
       if (!followed.has(fk.referencedTable) || (!onDelete && !onUpdate)) continue;
       const list = byParent.get(fk.referencedTable) ?? [];
-      list.push({ child: table.name, childColumns: fk.columns, parentColumns: fk.referencedColumns, onDelete, onUpdate });
+      list.push({
+        child: table.name,
+        childColumns: fk.columns,
+        parentColumns: fk.referencedColumns,
+        onDelete,
+        onUpdate,
+      });
       byParent.set(fk.referencedTable, list);
     }
   }

@@ -40,23 +40,42 @@ export interface CutoverOptions {
  * verification of every table) and decide go (verified) or no-go. On go the follower ends; on
  * no-go it goes on following, and cutover can be run again. The freeze ends with it either way.
  */
-export async function cutover(source: DataSource, target: DataSource, runId: string, options: CutoverOptions): Promise<CutoverOutcome> {
+export async function cutover(
+  source: DataSource,
+  target: DataSource,
+  runId: string,
+  options: CutoverOptions,
+): Promise<CutoverOutcome> {
   return withMysqlConnection(source, async (freezer) => {
     const freeze = options.lock ? await lockWrites(freezer) : await checkStill(source, options.stillMs ?? 2000);
     const frozenAt = Date.now();
     let leftReadOnly = false;
     try {
       const position = await readBinlogPosition(source, { gtid: false });
-      await options.log(`writes frozen (${describeFreeze(freeze)}); draining the follower to ${position.file}:${position.position}`);
+      await options.log(
+        `writes frozen (${describeFreeze(freeze)}); draining the follower to ${position.file}:${position.position}`,
+      );
       await drainTo(target, runId, position, options.drainTimeoutMs ?? 120_000);
       const drainMs = Date.now() - frozenAt;
-      await options.log(`drained in ${(drainMs / 1000).toFixed(1)} s; finalizing (indexes, foreign keys, sequences, verification of every table)`);
+      await options.log(
+        `drained in ${(drainMs / 1000).toFixed(1)} s; finalizing (indexes, foreign keys, sequences, verification of every table)`,
+      );
       const finalizeStarted = Date.now();
       const summary = await finalizeRun(source, target, runId, options.log);
       const finalizeMs = Date.now() - finalizeStarted;
       const go = summary.verified;
       const frozenMs = Date.now() - frozenAt;
-      await recordCutover(target, runId, { go, file: position.file, position: position.position, freeze, frozenMs, drainMs, finalizeMs, at: new Date().toISOString(), problems: summary.problems });
+      await recordCutover(target, runId, {
+        go,
+        file: position.file,
+        position: position.position,
+        freeze,
+        frozenMs,
+        drainMs,
+        finalizeMs,
+        at: new Date().toISOString(),
+        problems: summary.problems,
+      });
       // On go the follower ends (its job completes); on no-go it goes on following.
       if (go) await setFollowStatus(target, runId, 'done');
       // The application may still point at MySQL: after a go, what it writes there would be
@@ -71,7 +90,11 @@ export async function cutover(source: DataSource, target: DataSource, runId: str
 }
 
 function describeFreeze(freeze: FreezeMethod): string {
-  return freeze === 'read-lock' ? 'FLUSH TABLES WITH READ LOCK held by my2pg' : freeze === 'read-only' ? 'SET GLOBAL read_only = ON by my2pg' : 'the application stopped writing: the binary log position stood still';
+  return freeze === 'read-lock'
+    ? 'FLUSH TABLES WITH READ LOCK held by my2pg'
+    : freeze === 'read-only'
+      ? 'SET GLOBAL read_only = ON by my2pg'
+      : 'the application stopped writing: the binary log position stood still';
 }
 
 /** `--lock`: a global read lock (RELOAD), else read_only (SUPER or READ_ONLY ADMIN); neither allowed is exit 2. */
@@ -122,10 +145,14 @@ async function drainTo(target: DataSource, runId: string, position: BinlogPositi
   for (;;) {
     const state = await getFollow(target, runId);
     if (!state) throw new UsageError(`run ${runId} has no follower`);
-    if (state.status === 'stopped') throw new UsageError(`the follower stopped: ${state.error ?? 'no reason recorded'}; nothing was done`);
-    if (compareBinlogPositions({ file: state.binlogFile, position: Number(state.binlogPosition) }, position) >= 0) return;
+    if (state.status === 'stopped')
+      throw new UsageError(`the follower stopped: ${state.error ?? 'no reason recorded'}; nothing was done`);
+    if (compareBinlogPositions({ file: state.binlogFile, position: Number(state.binlogPosition) }, position) >= 0)
+      return;
     if (Date.now() - started > timeoutMs) {
-      throw new UsageError(`the follower did not reach ${position.file}:${position.position} within ${Math.round(timeoutMs / 1000)} s (it is at ${state.binlogFile}:${state.binlogPosition}); is a worker running? nothing was done, and writes are allowed again`);
+      throw new UsageError(
+        `the follower did not reach ${position.file}:${position.position} within ${Math.round(timeoutMs / 1000)} s (it is at ${state.binlogFile}:${state.binlogPosition}); is a worker running? nothing was done, and writes are allowed again`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -5,7 +5,8 @@
  * after one of these verbs means its rows can no longer be matched as the copy planned them.
  */
 
-const DDL = /^\s*(?:\/\*.*?\*\/\s*)*(ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE|RENAME\s+TABLES?|DROP\s+(?:TEMPORARY\s+)?TABLES?|TRUNCATE(?:\s+TABLE)?|CREATE\s+(?:OR\s+REPLACE\s+)?TABLE)\b([\s\S]*)$/i;
+const DDL =
+  /^\s*(?:\/\*.*?\*\/\s*)*(ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE|RENAME\s+TABLES?|DROP\s+(?:TEMPORARY\s+)?TABLES?|TRUNCATE(?:\s+TABLE)?|CREATE\s+(?:OR\s+REPLACE\s+)?TABLE)\b([\s\S]*)$/i;
 
 /** The table names (`db`.`t`, db.t, `t`, t) a statement's text lists first, up to `limit`; keywords between them are skipped. */
 function tableNames(text: string, limit: number): { schema: string | null; name: string }[] {
@@ -23,7 +24,12 @@ function tableNames(text: string, limit: number): { schema: string | null; name:
 }
 
 /** A DDL statement's verb (`ALTER TABLE`…) and the followed table it names, or null. */
-export function ddlOnFollowedTable(statement: string, database: string, defaultDatabase: string | null, followed: ReadonlySet<string>): { verb: string; table: string } | null {
+export function ddlOnFollowedTable(
+  statement: string,
+  database: string,
+  defaultDatabase: string | null,
+  followed: ReadonlySet<string>,
+): { verb: string; table: string } | null {
   const match = DDL.exec(statement);
   if (!match) return null;
   const verb = match[1]!.replace(/\s+/g, ' ').toUpperCase();

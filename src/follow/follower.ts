@@ -5,7 +5,13 @@ import { isPermanentError } from '../dialect/driver-errors.js';
 import { compareBinlogPositions, readBinlogPosition } from '../dialect/mysql/binlog.js';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
 import type { CopyTableInput } from '../copy/copy-plan.js';
-import { addFollowAdjustments, recordAppliedBatch, getFollow, setFollowStatus, type FollowPosition } from '../state/follow-state.js';
+import {
+  addFollowAdjustments,
+  recordAppliedBatch,
+  getFollow,
+  setFollowStatus,
+  type FollowPosition,
+} from '../state/follow-state.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 import { getRunStatus } from '../state/runs.js';
 import { RunCancelledError } from '../run/run-cancellation.js';
@@ -94,17 +100,29 @@ interface ZongJiLike {
 export async function followRun(input: FollowInput): Promise<FollowEnd> {
   const { runId, target } = input;
   return withPgClient(target, async (lockClient) => {
-    const locked = await lockClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [FOLLOW_LOCK_CLASS, runId]);
-    if (!locked.rows[0]?.ok) throw new TransientError(`run ${runId}: another worker is following its binary log; this attempt waits for it to stop`);
+    const locked = await lockClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [
+      FOLLOW_LOCK_CLASS,
+      runId,
+    ]);
+    if (!locked.rows[0]?.ok)
+      throw new TransientError(
+        `run ${runId}: another worker is following its binary log; this attempt waits for it to stop`,
+      );
     try {
       const state = await getFollow(target, runId);
       if (!state) throw new PermanentError(`run ${runId} does not follow the binary log (started without --follow)`);
       if (state.status === 'done') return 'cutover';
       if (state.status === 'stopped') throw new PermanentError(state.error ?? `run ${runId}: its follower stopped`);
       await setFollowStatus(target, runId, 'following');
-      return await new Follower(input, { file: state.binlogFile, position: Number(state.binlogPosition) }, Number(state.eventsApplied)).run();
+      return await new Follower(
+        input,
+        { file: state.binlogFile, position: Number(state.binlogPosition) },
+        Number(state.eventsApplied),
+      ).run();
     } finally {
-      await lockClient.query('SELECT pg_advisory_unlock($1, hashtext($2))', [FOLLOW_LOCK_CLASS, runId]).catch(() => undefined);
+      await lockClient
+        .query('SELECT pg_advisory_unlock($1, hashtext($2))', [FOLLOW_LOCK_CLASS, runId])
+        .catch(() => undefined);
     }
   });
 }
@@ -167,7 +185,13 @@ class Follower {
     start: FollowPosition,
     private eventsApplied: number,
   ) {
-    this.applier = new ChangeApplier(input.source, input.target, input.catalog, (t) => input.tables.get(t)!.input, (t) => input.tables.get(t)!.key);
+    this.applier = new ChangeApplier(
+      input.source,
+      input.target,
+      input.catalog,
+      (t) => input.tables.get(t)!.input,
+      (t) => input.tables.get(t)!.key,
+    );
     this.followed = new Set(input.tables.keys());
     this.applied = { ...start };
   }
@@ -176,7 +200,9 @@ class Follower {
     const { input } = this;
     await this.applier.prepare(this.followed);
     this.cascades = cascadingKeysOf((await input.catalog.sourceCatalog()).tables, this.followed);
-    await input.onLog?.(`following the binary log from ${this.applied.file}:${this.applied.position} (${this.followed.size} tables)`);
+    await input.onLog?.(
+      `following the binary log from ${this.applied.file}:${this.applied.position} (${this.followed.size} tables)`,
+    );
     let tick: NodeJS.Timeout | undefined;
     const ended = new Promise<FollowEnd>((resolve, reject) => {
       this.failure = reject;
@@ -184,15 +210,17 @@ class Follower {
       tick = setInterval(() => {
         if (ticking) return;
         ticking = true;
-        this.tick().then(
-          (end) => {
-            ticking = false;
-            if (end) resolve(end);
-          },
-          reject,
-        );
+        this.tick().then((end) => {
+          ticking = false;
+          if (end) resolve(end);
+        }, reject);
       }, TICK_MS);
-      input.signal?.addEventListener('abort', () => reject(input.signal!.reason instanceof Error ? input.signal!.reason : new TransientError('follow stopped')), { once: true });
+      input.signal?.addEventListener(
+        'abort',
+        () =>
+          reject(input.signal!.reason instanceof Error ? input.signal!.reason : new TransientError('follow stopped')),
+        { once: true },
+      );
     });
     try {
       this.startStream();
@@ -208,9 +236,17 @@ class Follower {
 
   private startStream(): void {
     const { input } = this;
-    const zongji = new ZongJi({ ...input.sourceConnection, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, jsonStrings: true }) as unknown as ZongJiLike;
+    const zongji = new ZongJi({
+      ...input.sourceConnection,
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      jsonStrings: true,
+    }) as unknown as ZongJiLike;
     this.zongji = zongji;
-    zongji.on('error', (error: Error) => this.failure?.(new TransientError(`binary log stream: ${error.message}`, { cause: error })));
+    zongji.on('error', (error: Error) =>
+      this.failure?.(new TransientError(`binary log stream: ${error.message}`, { cause: error })),
+    );
     zongji.on('binlog', (event: ZongJiEvent) => {
       try {
         this.onEvent(event);
@@ -259,10 +295,13 @@ class Follower {
         // A key that changed: the old key's row goes, the new one's is written.
         add(change.before);
         add(change.after);
-        for (const fk of cascades) if (fk.onUpdate && fk.parentColumns.some((c) => !sameValue(change.before[c], change.after[c]))) this.addCascade(fk, change.before);
+        for (const fk of cascades)
+          if (fk.onUpdate && fk.parentColumns.some((c) => !sameValue(change.before[c], change.after[c])))
+            this.addCascade(fk, change.before);
       } else {
         add(row as Record<string, unknown>);
-        if (name === 'deleterows') for (const fk of cascades) if (fk.onDelete) this.addCascade(fk, row as Record<string, unknown>);
+        if (name === 'deleterows')
+          for (const fk of cascades) if (fk.onDelete) this.addCascade(fk, row as Record<string, unknown>);
       }
       this.pendingEvents += 1;
     }
@@ -346,7 +385,14 @@ class Follower {
           this.zongji?.connection?.resume();
         }
         // This batch's keys are read once more a moment later, and only then is its position recorded.
-        if (batch.events > 0 || moved) this.rechecks.push({ tables: batch.tables, next: batch.next, events: batch.events, lastEventAt: batch.lastEventAt, dueAt: Date.now() + RECHECK_MS });
+        if (batch.events > 0 || moved)
+          this.rechecks.push({
+            tables: batch.tables,
+            next: batch.next,
+            events: batch.events,
+            lastEventAt: batch.lastEventAt,
+            dueAt: Date.now() + RECHECK_MS,
+          });
         if (this.pendingEvents > 0) this.scheduleFlush();
         else this.scheduleRecheck();
       },
@@ -361,10 +407,13 @@ class Follower {
   private scheduleRecheck(): void {
     const first = this.rechecks[0];
     if (!first || this.timer || this.flushing) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (!this.flushing) this.startFlush();
-    }, Math.max(0, first.dueAt - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        if (!this.flushing) this.startFlush();
+      },
+      Math.max(0, first.dueAt - Date.now()),
+    );
   }
 
   /**
@@ -391,12 +440,16 @@ class Follower {
             for (const [text, key] of keys) if (!fresh?.has(text)) merged.set(text, key);
           }
         }
-        for (const [tables, counted] of [[batch.tables, true], [again, false]] as const) {
+        for (const [tables, counted] of [
+          [batch.tables, true],
+          [again, false],
+        ] as const) {
           for (const [table, keys] of tables) {
             if (keys.size === 0) continue;
             try {
               const { adjustments } = await this.applier.apply(pg, table, [...keys.values()]);
-              if (counted && Object.keys(adjustments).length > 0) await addFollowAdjustments(pg, this.input.runId, table, adjustments);
+              if (counted && Object.keys(adjustments).length > 0)
+                await addFollowAdjustments(pg, this.input.runId, table, adjustments);
             } catch (error) {
               throw describeApplyFailure(error, table);
             }
@@ -426,7 +479,11 @@ class Follower {
    * DELETE CASCADE, with its new values after ON UPDATE CASCADE or SET NULL). Their own
    * referencing rows follow, level by level.
    */
-  private async applyCascades(pg: PoolClient, cascades: { key: CascadingKey; values: Map<string, ChangedKey> }[], tables: Map<string, Map<string, ChangedKey>>): Promise<void> {
+  private async applyCascades(
+    pg: PoolClient,
+    cascades: { key: CascadingKey; values: Map<string, ChangedKey> }[],
+    tables: Map<string, Map<string, ChangedKey>>,
+  ): Promise<void> {
     let level = cascades.map((c) => ({ key: c.key, values: [...c.values.values()] }));
     for (let depth = 0; level.length > 0 && depth < 16; depth++) {
       const next: { key: CascadingKey; values: ChangedKey[] }[] = [];
@@ -474,7 +531,8 @@ class Follower {
     this.history.push({ at: now, events: this.eventsApplied });
     while (this.history.length > 6) this.history.shift();
     const first = this.history[0]!;
-    const eventsPerSecond = now > first.at ? Math.round(((this.eventsApplied - first.events) * 1000) / (now - first.at)) : 0;
+    const eventsPerSecond =
+      now > first.at ? Math.round(((this.eventsApplied - first.events) * 1000) / (now - first.at)) : 0;
     // Transactions of tables not followed (other databases too) move the position without a row
     // event here: the position alone is committed, so that cutover's drain sees it arrive.
     if (!this.flushing && this.pendingEvents === 0) this.startFlush();
@@ -511,7 +569,9 @@ class Follower {
 
 /** A key's values as one string, to hold each key once. */
 function keyText(values: ChangedKey): string {
-  return JSON.stringify(values.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : typeof v === 'object' ? `pg:${v.text}` : v)));
+  return JSON.stringify(
+    values.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : typeof v === 'object' ? `pg:${v.text}` : v)),
+  );
 }
 
 /** Whether two values of a row image are equal (bytes by content). */
@@ -525,12 +585,21 @@ function describeApplyFailure(error: unknown, table: string): Error {
   const code = (error as { errno?: number }).errno;
   // ER_BAD_FIELD_ERROR, ER_NO_SUCH_TABLE: the table's shape changed on the source since the copy.
   if (code === 1054 || code === 1146) {
-    return new PermanentError(`table ${table} changed on the source while it was followed (${(error as Error).message}); the follower stopped for good. Start a new run to migrate the table as it is now`, { table, cause: error });
+    return new PermanentError(
+      `table ${table} changed on the source while it was followed (${(error as Error).message}); the follower stopped for good. Start a new run to migrate the table as it is now`,
+      { table, cause: error },
+    );
   }
   if (error instanceof PermanentError || error instanceof TransientError) return error;
   // A value PostgreSQL refuses (out of range, too long, a constraint) stays refused however often it is tried.
   if (isPermanentError(error)) {
-    return new PermanentError(`table ${table}: PostgreSQL refused a changed row (${(error as Error).message}); the follower stopped for good rather than skip it. Fix the row in MySQL or start a new run with a column type that holds it`, { table, cause: error });
+    return new PermanentError(
+      `table ${table}: PostgreSQL refused a changed row (${(error as Error).message}); the follower stopped for good rather than skip it. Fix the row in MySQL or start a new run with a column type that holds it`,
+      { table, cause: error },
+    );
   }
-  return new TransientError(`table ${table}: applying changes failed: ${(error as Error).message}`, { table, cause: error });
+  return new TransientError(`table ${table}: applying changes failed: ${(error as Error).message}`, {
+    table,
+    cause: error,
+  });
 }

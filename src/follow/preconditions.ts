@@ -85,7 +85,10 @@ export function followPreconditionProblems(input: FollowPreconditionInput): Foll
       message: `table ${table.name} has no primary key and no NOT NULL unique key, so its changed rows cannot be matched: add a PRIMARY KEY or a NOT NULL UNIQUE key (ALTER TABLE ${quoteMysql(table.name)} ADD PRIMARY KEY (…)), or exclude the table`,
     });
   }
-  const missing = [...(grants.replicationSlave ? [] : ['REPLICATION SLAVE']), ...(grants.replicationClient ? [] : ['REPLICATION CLIENT (BINLOG MONITOR on MariaDB)'])];
+  const missing = [
+    ...(grants.replicationSlave ? [] : ['REPLICATION SLAVE']),
+    ...(grants.replicationClient ? [] : ['REPLICATION CLIENT (BINLOG MONITOR on MariaDB)']),
+  ];
   if (missing.length > 0) {
     problems.push({
       check: 'privileges',

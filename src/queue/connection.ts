@@ -13,7 +13,12 @@ export function workerRedisOptions(): RedisOptions {
  * restart picks up again (the wait loop decides how long an outage it tolerates).
  */
 export function producerRedisOptions(): RedisOptions {
-  return { maxRetriesPerRequest: 3, enableOfflineQueue: true, connectTimeout: 5000, retryStrategy: (times) => Math.min(times * 250, 2000) };
+  return {
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: true,
+    connectTimeout: 5000,
+    retryStrategy: (times) => Math.min(times * 250, 2000),
+  };
 }
 
 /** A Redis connection from a URL with the given options. */
@@ -33,7 +38,13 @@ export function disconnectRedis(client: Redis): void {
 
 /** Checks that Redis answers; a UsageError with one clear line otherwise. */
 export async function pingRedis(url: string): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5000, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 5000,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   // The socket's own error (ECONNREFUSED, ENOTFOUND) says more than "Connection is closed".
   let socketError: Error | undefined;
   client.on('error', (error: Error) => {

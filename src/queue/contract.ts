@@ -20,7 +20,6 @@ export const DEFAULT_ATTEMPTS = 3;
 /** Default first backoff delay; doubles each retry. */
 export const DEFAULT_BACKOFF_MS = 2000;
 
-
 /** Payload of a copy-table job: ids and options only, never credentials. */
 export const copyTablePayloadSchema = z.object({
   runId: z.string().regex(SAFE_ID),
@@ -43,9 +42,15 @@ export const copyTablePayloadSchema = z.object({
       /** Source (MySQL) key column; a single integer primary key. */
       column: z.string().min(1),
       /** Inclusive lower bound, or null. */
-      from: z.string().regex(/^-?\d+$/).nullable(),
+      from: z
+        .string()
+        .regex(/^-?\d+$/)
+        .nullable(),
       /** Exclusive upper bound, or null. */
-      to: z.string().regex(/^-?\d+$/).nullable(),
+      to: z
+        .string()
+        .regex(/^-?\d+$/)
+        .nullable(),
       /** 0-based position among the table's ranges. */
       index: z.number().int().nonnegative(),
       /** How many ranges the table has. */

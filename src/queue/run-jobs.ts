@@ -4,7 +4,13 @@
  */
 import type { Job } from 'bullmq';
 import { rangeLabelOf } from '../state/job-ids.js';
-import { finalizeJobId, followJobId, type CopyProgress, type FinalizeProgress, type FollowProgress } from './contract.js';
+import {
+  finalizeJobId,
+  followJobId,
+  type CopyProgress,
+  type FinalizeProgress,
+  type FollowProgress,
+} from './contract.js';
 import { jobIdsOf, type QueueHandles, type TableJobRef } from './run-queue.js';
 
 /** State of one table job during a wait. */
@@ -71,10 +77,26 @@ function progressOf(job: Job | undefined): CopyProgress | null {
 async function readJob(queues: QueueHandles, table: string, jobId: string): Promise<TableJobState> {
   const job = await queues.copy.getJob(jobId);
   const state = job ? await job.getState() : 'missing';
-  return { table, jobId, state, progress: progressOf(job), attemptsMade: job?.attemptsMade ?? 0, failedReason: job?.failedReason ?? null };
+  return {
+    table,
+    jobId,
+    state,
+    progress: progressOf(job),
+    attemptsMade: job?.attemptsMade ?? 0,
+    failedReason: job?.failedReason ?? null,
+  };
 }
 
-const STATE_RANK = ['failed', 'missing', 'active', 'waiting-children', 'prioritized', 'waiting', 'delayed', 'completed'];
+const STATE_RANK = [
+  'failed',
+  'missing',
+  'active',
+  'waiting-children',
+  'prioritized',
+  'waiting',
+  'delayed',
+  'completed',
+];
 
 /**
  * One state for a split table from its range jobs: the most urgent state wins (failed, then
@@ -92,12 +114,24 @@ export function mergeRangeStates(table: string, jobId: string, states: readonly 
     withProgress.length === 0
       ? null
       : withProgress.reduce<CopyProgress>(
-          (acc, s) => ({ rows: acc.rows + s.progress!.rows, total: acc.total + s.progress!.total, rowsPerSecond: acc.rowsPerSecond + (s.state === 'active' ? s.progress!.rowsPerSecond : 0) }),
+          (acc, s) => ({
+            rows: acc.rows + s.progress!.rows,
+            total: acc.total + s.progress!.total,
+            rowsPerSecond: acc.rowsPerSecond + (s.state === 'active' ? s.progress!.rowsPerSecond : 0),
+          }),
           { rows: 0, total: 0, rowsPerSecond: 0 },
         );
   const failed = states.filter((s) => s.state === 'failed' && s.failedReason);
-  const failedReason = failed.length === 0 ? null : failed.map((s) => `range ${rangeLabelOf(s.jobId)}: ${s.failedReason}`).join('; ');
-  return { table, jobId, state, progress, attemptsMade: Math.max(0, ...states.map((s) => s.attemptsMade)), failedReason };
+  const failedReason =
+    failed.length === 0 ? null : failed.map((s) => `range ${rangeLabelOf(s.jobId)}: ${s.failedReason}`).join('; ');
+  return {
+    table,
+    jobId,
+    state,
+    progress,
+    attemptsMade: Math.max(0, ...states.map((s) => s.attemptsMade)),
+    failedReason,
+  };
 }
 
 /** Reads the state of every table job of a run (a split table's range jobs merged into one). */
@@ -142,7 +176,14 @@ export async function waitForRun(
     options.signal?.throwIfAborted();
     let settlement: RunSettlement | undefined;
     try {
-      settlement = await pollRun(queues, runId, tables, completed, options.onTick, options.follow ? options.onFollow ?? (() => undefined) : undefined);
+      settlement = await pollRun(
+        queues,
+        runId,
+        tables,
+        completed,
+        options.onTick,
+        options.follow ? (options.onFollow ?? (() => undefined)) : undefined,
+      );
       if (troubleSince !== undefined) options.onRedisTrouble?.(null);
       troubleSince = undefined;
     } catch (error) {
@@ -150,7 +191,9 @@ export async function waitForRun(
       // workers, so keep polling until it answers again, within the outage budget.
       troubleSince ??= Date.now();
       if (Date.now() - troubleSince > outageMs) {
-        throw new Error(`Redis has not answered for ${Math.round(outageMs / 1000)} s while waiting for run ${runId} (${(error as Error).message}); the run goes on without this wait: npx my2pg status ${runId}`);
+        throw new Error(
+          `Redis has not answered for ${Math.round(outageMs / 1000)} s while waiting for run ${runId} (${(error as Error).message}); the run goes on without this wait: npx my2pg status ${runId}`,
+        );
       }
       options.onRedisTrouble?.(error as Error);
     }
@@ -168,11 +211,16 @@ async function pollRun(
   /** Set for a `--follow` run: its follow job stands where finalize stands. */
   onFollow?: (progress: FollowProgress) => void,
 ): Promise<RunSettlement | undefined> {
-  const finalize = onFollow ? await queues.copy.getJob(followJobId(runId)) : await queues.finalize.getJob(finalizeJobId(runId));
+  const finalize = onFollow
+    ? await queues.copy.getJob(followJobId(runId))
+    : await queues.finalize.getJob(finalizeJobId(runId));
   const followProgress = onFollow ? followProgressOf(finalize) : null;
   if (followProgress) onFollow?.(followProgress);
   const finalizeState = finalize ? await finalize.getState() : 'missing';
-  const polled = await readTableJobs(queues, tables.filter((t) => !completed.has(t.jobId)));
+  const polled = await readTableJobs(
+    queues,
+    tables.filter((t) => !completed.has(t.jobId)),
+  );
   for (const s of polled) if (s.state === 'completed') completed.set(s.jobId, s);
   const current = new Map(polled.map((s) => [s.jobId, s]));
   const states = tables.map((t) => completed.get(t.jobId) ?? current.get(t.jobId)!);
@@ -181,14 +229,24 @@ async function pollRun(
     return { outcome: 'finished', tables: states, finalizeReason: null, finalizeResult: finalize?.returnvalue ?? null };
   }
   if (finalizeState === 'failed') {
-    return { outcome: 'finalize-failed', tables: states, finalizeReason: finalize?.failedReason ?? null, finalizeResult: null };
+    return {
+      outcome: 'finalize-failed',
+      tables: states,
+      finalizeReason: finalize?.failedReason ?? null,
+      finalizeResult: null,
+    };
   }
   const settled = states.every((s) => s.state === 'completed' || s.state === 'failed' || s.state === 'missing');
   if (settled && states.some((s) => s.state === 'failed' || s.state === 'missing')) {
     return { outcome: 'tables-failed', tables: states, finalizeReason: null, finalizeResult: null };
   }
   if (finalizeState === 'missing' && tables.length === 0) {
-    return { outcome: 'finalize-failed', tables: states, finalizeReason: 'the finalize job is missing from Redis', finalizeResult: null };
+    return {
+      outcome: 'finalize-failed',
+      tables: states,
+      finalizeReason: 'the finalize job is missing from Redis',
+      finalizeResult: null,
+    };
   }
   return undefined;
 }

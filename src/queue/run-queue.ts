@@ -90,7 +90,11 @@ export async function enqueueRun(
     runId: string;
     targetSchema: string;
     batchSize: number;
-    tables: (TableJobRef & { targetTable: string; columns?: string[] | undefined; ranges?: { jobId: string; column: string; from: string | null; to: string | null }[] | undefined })[];
+    tables: (TableJobRef & {
+      targetTable: string;
+      columns?: string[] | undefined;
+      ranges?: { jobId: string; column: string; from: string | null; to: string | null }[] | undefined;
+    })[];
     /** A `--follow` run's recorded start (its follow job then stands where finalize does); absent or null otherwise. */
     follow?: object | null | undefined;
   },
@@ -100,8 +104,22 @@ export async function enqueueRun(
   const finalizeData: FinalizePayload = { runId: run.runId, targetSchema: run.targetSchema };
   const followData: FollowPayload = { runId: run.runId, targetSchema: run.targetSchema };
   const parent = run.follow
-    ? { name: FOLLOW_JOB, queueName: queues.names.copy, data: followData, opts: { jobId: followJobId(run.runId), attempts: FOLLOW_ATTEMPTS, backoff: { type: 'fixed', delay: FOLLOW_BACKOFF_MS } } }
-    : { name: FINALIZE_JOB, queueName: queues.names.finalize, data: finalizeData, opts: { jobId: finalizeJobId(run.runId), attempts, backoff } };
+    ? {
+        name: FOLLOW_JOB,
+        queueName: queues.names.copy,
+        data: followData,
+        opts: {
+          jobId: followJobId(run.runId),
+          attempts: FOLLOW_ATTEMPTS,
+          backoff: { type: 'fixed', delay: FOLLOW_BACKOFF_MS },
+        },
+      }
+    : {
+        name: FINALIZE_JOB,
+        queueName: queues.names.finalize,
+        data: finalizeData,
+        opts: { jobId: finalizeJobId(run.runId), attempts, backoff },
+      };
   await queues.flow.add({
     ...parent,
     // A split table gives one child per key range: each is retried alone, and several
@@ -116,7 +134,9 @@ export async function enqueueRun(
         ...(t.columns ? { columns: t.columns } : {}),
       };
       if (!t.ranges || t.ranges.length <= 1) {
-        return [{ name: COPY_TABLE_JOB, queueName: queues.names.copy, data, opts: { jobId: t.jobId, attempts, backoff } }];
+        return [
+          { name: COPY_TABLE_JOB, queueName: queues.names.copy, data, opts: { jobId: t.jobId, attempts, backoff } },
+        ];
       }
       const count = t.ranges.length;
       return t.ranges.map((r, index) => ({

@@ -56,12 +56,16 @@ export async function readTargetScope(client: SqlClient, schema: string): Promis
   let serverId: string;
   let database: string;
   try {
-    const { rows } = await client.query('SELECT current_database() AS database, (SELECT system_identifier::text FROM pg_control_system()) AS server');
+    const { rows } = await client.query(
+      'SELECT current_database() AS database, (SELECT system_identifier::text FROM pg_control_system()) AS server',
+    );
     database = String(rows[0]?.database);
     serverId = `system ${String(rows[0]?.server)}`;
   } catch {
     // pg_control_system() not allowed here: the server's address stands in (see above).
-    const { rows } = await client.query("SELECT current_database() AS database, coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0) AS server");
+    const { rows } = await client.query(
+      "SELECT current_database() AS database, coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0) AS server",
+    );
     database = String(rows[0]?.database);
     serverId = `address ${String(rows[0]?.server)}`;
   }
@@ -75,7 +79,11 @@ function targetRegistryKey(prefix: string): string {
 
 /** Records a target's queues in the registry (idempotent). */
 export async function registerTarget(redis: Redis, prefix: string, scope: TargetScope): Promise<void> {
-  await redis.hset(targetRegistryKey(prefix), scope.id, JSON.stringify({ database: scope.database, schema: scope.schema, ...scope.queues }));
+  await redis.hset(
+    targetRegistryKey(prefix),
+    scope.id,
+    JSON.stringify({ database: scope.database, schema: scope.schema, ...scope.queues }),
+  );
 }
 
 /** Every target recorded under a prefix, sorted by database and schema. */
@@ -86,17 +94,26 @@ export async function listTargets(redis: Redis, prefix: string): Promise<TargetS
     try {
       const v = JSON.parse(raw) as { database?: unknown; schema?: unknown; copy?: unknown; finalize?: unknown };
       if (typeof v.copy === 'string' && typeof v.finalize === 'string') {
-        out.push({ id, database: String(v.database ?? '?'), schema: String(v.schema ?? '?'), queues: { copy: v.copy, finalize: v.finalize } });
+        out.push({
+          id,
+          database: String(v.database ?? '?'),
+          schema: String(v.schema ?? '?'),
+          queues: { copy: v.copy, finalize: v.finalize },
+        });
       }
     } catch {
       // not ours; ignored
     }
   }
-  return out.sort((a, b) => a.database.localeCompare(b.database) || a.schema.localeCompare(b.schema) || a.id.localeCompare(b.id));
+  return out.sort(
+    (a, b) => a.database.localeCompare(b.database) || a.schema.localeCompare(b.schema) || a.id.localeCompare(b.id),
+  );
 }
 
 /** The queues a recorded run's jobs are in: as recorded, or the unscoped ones of older runs. */
 export function queuesOfRun(options: Record<string, unknown> | null | undefined): QueueNames {
   const q = options?.queues as Partial<QueueNames> | undefined;
-  return typeof q?.copy === 'string' && typeof q.finalize === 'string' ? { copy: q.copy, finalize: q.finalize } : LEGACY_QUEUES;
+  return typeof q?.copy === 'string' && typeof q.finalize === 'string'
+    ? { copy: q.copy, finalize: q.finalize }
+    : LEGACY_QUEUES;
 }

@@ -45,17 +45,29 @@ async function stateOf(job: Job | undefined): Promise<string> {
  * and foreign key the run saved and dropped. A foreign key that rows copied so far violate is
  * left in place NOT VALID. Safe to repeat: a second cancel finishes what the first left.
  */
-export async function cancelRun(target: DataSource, queues: QueueHandles, run: RunRow, refs: readonly TableJobRef[], options: CancelOptions): Promise<CancelOutcome> {
+export async function cancelRun(
+  target: DataSource,
+  queues: QueueHandles,
+  run: RunRow,
+  refs: readonly TableJobRef[],
+  options: CancelOptions,
+): Promise<CancelOutcome> {
   // The flow's parent: finalize, or a --follow run's follow job (in the copy queue), whose
   // running follower sees the cancellation within a second and stops.
   const parentId = run.options.follow ? followJobId(run.id) : finalizeJobId(run.id);
-  const parentJob = (): Promise<Job | undefined> => (run.options.follow ? queues.copy.getJob(parentId) : queues.finalize.getJob(parentId));
+  const parentJob = (): Promise<Job | undefined> =>
+    run.options.follow ? queues.copy.getJob(parentId) : queues.finalize.getJob(parentId);
   const finalize = run.options.follow ? undefined : await parentJob();
   if (run.status === 'running' && (await stateOf(finalize)) === 'active') {
-    throw new UsageError(`run ${run.id} is finalizing (restoring its constraints and verifying), so it is not cancelled; wait for it: npx my2pg status ${run.id}`);
+    throw new UsageError(
+      `run ${run.id} is finalizing (restoring its constraints and verifying), so it is not cancelled; wait for it: npx my2pg status ${run.id}`,
+    );
   }
   const previousStatus = await markRunCancelled(target, run.id);
-  if (previousStatus === null) throw new UsageError(`run ${run.id} has finished meanwhile; nothing was cancelled; see it with: npx my2pg status ${run.id}`);
+  if (previousStatus === null)
+    throw new UsageError(
+      `run ${run.id} has finished meanwhile; nothing was cancelled; see it with: npx my2pg status ${run.id}`,
+    );
 
   const copyJobs = new Map<string, string>(refs.flatMap((ref) => jobIdsOf(ref).map((id) => [id, ref.table] as const)));
   const present = new Set<string>();
@@ -80,7 +92,10 @@ export async function cancelRun(target: DataSource, queues: QueueHandles, run: R
     // The parent first, with its children in the same script. Children go one by one only
     // beside a parent that a locked (running) child still holds back, so BullMQ never sees the
     // parent without pending children and moves it to the wait list.
-    const jobs: Job[] = [...(parent ? [parent] : []), ...(await Promise.all(left.map((id) => queues.copy.getJob(id)))).filter((j): j is Job => j !== undefined)];
+    const jobs: Job[] = [
+      ...(parent ? [parent] : []),
+      ...(await Promise.all(left.map((id) => queues.copy.getJob(id)))).filter((j): j is Job => j !== undefined),
+    ];
     for (const job of jobs) {
       try {
         await job.remove();
@@ -94,9 +109,20 @@ export async function cancelRun(target: DataSource, queues: QueueHandles, run: R
     if (remaining.length === 0 && !parentLeft) break;
     if (Date.now() > deadline) {
       const stuckJobs = remaining.length > 0 ? remaining : [parentId];
-      await recordCancelSummary(target, run.id, { runId: run.id, cancelledAt: new Date().toISOString(), problems: [`jobs still held by a worker: ${stuckJobs.join(', ')}; run npx my2pg cancel ${run.id} again`] });
+      await recordCancelSummary(target, run.id, {
+        runId: run.id,
+        cancelledAt: new Date().toISOString(),
+        problems: [`jobs still held by a worker: ${stuckJobs.join(', ')}; run npx my2pg cancel ${run.id} again`],
+      });
       const removedJobs = present.size - remaining.length + (parentSeen && !parentLeft ? 1 : 0);
-      return { previousStatus, removedJobs, stoppedJobs: [...asked].filter((id) => !remaining.includes(id)), stuckJobs, constraints: [], createdTables: [] };
+      return {
+        previousStatus,
+        removedJobs,
+        stoppedJobs: [...asked].filter((id) => !remaining.includes(id)),
+        stuckJobs,
+        constraints: [],
+        createdTables: [],
+      };
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
@@ -107,8 +133,18 @@ export async function cancelRun(target: DataSource, queues: QueueHandles, run: R
   const tables = await listRunTables(target, run.id);
   const problems = constraints
     .filter((c) => c.status === 'failed' || c.status === 'violated')
-    .map((c) => `${kindWord(c.kind)} ${c.name} on ${c.table}: ${c.status === 'violated' ? 'restored NOT VALID: ' : ''}${c.error ?? c.status}`);
-  await recordCancelSummary(target, run.id, { runId: run.id, cancelledAt: new Date().toISOString(), removedJobs, stoppedJobs: [...asked], constraints, problems });
+    .map(
+      (c) =>
+        `${kindWord(c.kind)} ${c.name} on ${c.table}: ${c.status === 'violated' ? 'restored NOT VALID: ' : ''}${c.error ?? c.status}`,
+    );
+  await recordCancelSummary(target, run.id, {
+    runId: run.id,
+    cancelledAt: new Date().toISOString(),
+    removedJobs,
+    stoppedJobs: [...asked],
+    constraints,
+    problems,
+  });
   return {
     previousStatus,
     removedJobs,
@@ -126,23 +162,40 @@ function kindWord(kind: RestoredConstraint['kind']): string {
 /** The lines `cancel` prints: what it removed, stopped and restored, and what comes next. */
 export function describeCancelOutcome(runId: string, outcome: CancelOutcome): string[] {
   const lines: string[] = [];
-  lines.push(`removed ${outcome.removedJobs} jobs of run ${runId} from Redis${outcome.stoppedJobs.length > 0 ? `; stopped ${outcome.stoppedJobs.length} running: ${outcome.stoppedJobs.join(', ')}` : ''}`);
+  lines.push(
+    `removed ${outcome.removedJobs} jobs of run ${runId} from Redis${outcome.stoppedJobs.length > 0 ? `; stopped ${outcome.stoppedJobs.length} running: ${outcome.stoppedJobs.join(', ')}` : ''}`,
+  );
   if (outcome.stuckJobs.length > 0) {
-    lines.push(`still held by a worker that did not stop: ${outcome.stuckJobs.join(', ')}; its constraints are not restored yet; run again: npx my2pg cancel ${runId} --yes`);
+    lines.push(
+      `still held by a worker that did not stop: ${outcome.stuckJobs.join(', ')}; its constraints are not restored yet; run again: npx my2pg cancel ${runId} --yes`,
+    );
     lines.push(`run ${runId}: cancelled, not finished`);
     return lines;
   }
-  const count = (...kinds: RestoredConstraint['kind'][]): number => outcome.constraints.filter((c) => kinds.includes(c.kind) && c.status !== 'failed').length;
-  const extra = [count('check') > 0 ? `${count('check')} CHECK constraints` : '', count('trigger') > 0 ? `${count('trigger')} triggers` : ''].filter(Boolean);
-  lines.push(`restored ${count('index')} indexes and ${count('foreign_key')} foreign keys${extra.length > 0 ? `, ${extra.join(', ')}` : ''}`);
+  const count = (...kinds: RestoredConstraint['kind'][]): number =>
+    outcome.constraints.filter((c) => kinds.includes(c.kind) && c.status !== 'failed').length;
+  const extra = [
+    count('check') > 0 ? `${count('check')} CHECK constraints` : '',
+    count('trigger') > 0 ? `${count('trigger')} triggers` : '',
+  ].filter(Boolean);
+  lines.push(
+    `restored ${count('index')} indexes and ${count('foreign_key')} foreign keys${extra.length > 0 ? `, ${extra.join(', ')}` : ''}`,
+  );
   for (const c of outcome.constraints) {
     if (c.status === 'violated') {
-      lines.push(`${kindWord(c.kind)} ${c.name} on ${c.table} is back NOT VALID: rows copied so far break it (${c.error ?? ''}); a new run validates it`);
+      lines.push(
+        `${kindWord(c.kind)} ${c.name} on ${c.table} is back NOT VALID: rows copied so far break it (${c.error ?? ''}); a new run validates it`,
+      );
     } else if (c.status === 'failed') {
-      lines.push(`could not restore ${kindWord(c.kind)} ${c.name} on ${c.table}: ${c.error ?? 'unknown error'}; its definition stays in my2pg.saved_constraints and a new run restores it`);
+      lines.push(
+        `could not restore ${kindWord(c.kind)} ${c.name} on ${c.table}: ${c.error ?? 'unknown error'}; its definition stays in my2pg.saved_constraints and a new run restores it`,
+      );
     }
   }
-  if (outcome.createdTables.length > 0) lines.push(`tables this run created stay in place: ${outcome.createdTables.join(', ')}`);
-  lines.push(`run ${runId}: cancelled${outcome.previousStatus === 'cancelled' ? ' (finished an earlier cancel)' : ''}; start a new run with: npx my2pg run`);
+  if (outcome.createdTables.length > 0)
+    lines.push(`tables this run created stay in place: ${outcome.createdTables.join(', ')}`);
+  lines.push(
+    `run ${runId}: cancelled${outcome.previousStatus === 'cancelled' ? ' (finished an earlier cancel)' : ''}; start a new run with: npx my2pg run`,
+  );
   return lines;
 }

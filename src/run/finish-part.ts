@@ -35,7 +35,14 @@ export interface CopiedPart {
  * split tables), sets sequences and collects these results. Never throws: what fails here is
  * done again by finalize.
  */
-export async function finishCopiedPart(source: DataSource, target: DataSource, run: RunRow, copied: CopiedPart, log: (line: string) => Promise<void>, catalog?: RunCatalog): Promise<PartFinish> {
+export async function finishCopiedPart(
+  source: DataSource,
+  target: DataSource,
+  run: RunRow,
+  copied: CopiedPart,
+  log: (line: string) => Promise<void>,
+  catalog?: RunCatalog,
+): Promise<PartFinish> {
   if (run.options.follow) {
     // A followed source moves on while it is copied: the copy is verified at cutover, once the
     // binary log is drained. Indexes wait for cutover too: a UNIQUE one could refuse a row the
@@ -45,15 +52,32 @@ export async function finishCopiedPart(source: DataSource, target: DataSource, r
   }
   const verify = async (): Promise<TableVerification | undefined> => {
     if ((run.options.verify ?? 'checksum') !== 'checksum') return undefined;
-    const v = await verifyTable(source, target, run, { tableName: copied.table, targetTable: copied.targetTable, rejectedRows: copied.rejectedRows }, 'checksum', copied.part, catalog);
-    await log(v.error ? `verification failed (finalize will verify again): ${v.error}` : `verified: ${v.status} (${v.sourceRows} rows, ${(v.durationMs / 1000).toFixed(1)} s)`);
+    const v = await verifyTable(
+      source,
+      target,
+      run,
+      { tableName: copied.table, targetTable: copied.targetTable, rejectedRows: copied.rejectedRows },
+      'checksum',
+      copied.part,
+      catalog,
+    );
+    await log(
+      v.error
+        ? `verification failed (finalize will verify again): ${v.error}`
+        : `verified: ${v.status} (${v.sourceRows} rows, ${(v.durationMs / 1000).toFixed(1)} s)`,
+    );
     // A verification that could not run is left to finalize.
     return v.error ? undefined : v;
   };
   const rebuild = async (): Promise<RestoredConstraint[]> => {
     if (!copied.rebuildIndexes) return [];
-    const indexes = await restoreTableIndexes(target, run.id, copied.targetTable, { oneTransaction: !copied.part && copied.rows < 100_000 });
-    if (indexes.length > 0) await log(`indexes: ${indexes.filter((i) => i.status === 'restored' || i.status === 'already-present').length}/${indexes.length} rebuilt`);
+    const indexes = await restoreTableIndexes(target, run.id, copied.targetTable, {
+      oneTransaction: !copied.part && copied.rows < 100_000,
+    });
+    if (indexes.length > 0)
+      await log(
+        `indexes: ${indexes.filter((i) => i.status === 'restored' || i.status === 'already-present').length}/${indexes.length} rebuilt`,
+      );
     return indexes.filter((i) => i.status !== 'failed');
   };
   const timings = { verifyMs: 0, indexesMs: 0 };
@@ -68,6 +92,9 @@ export async function finishCopiedPart(source: DataSource, target: DataSource, r
       timings[key] = Date.now() - started;
     }
   };
-  const [verification, indexes] = await Promise.all([timed('verifyMs', verify, undefined), timed('indexesMs', rebuild, [])]);
+  const [verification, indexes] = await Promise.all([
+    timed('verifyMs', verify, undefined),
+    timed('indexesMs', rebuild, []),
+  ]);
   return { ...(verification ? { verification } : {}), indexes, timings };
 }

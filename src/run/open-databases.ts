@@ -7,7 +7,10 @@ import { STATE_ENTITIES } from '../state/entities.js';
 
 function reason(error: unknown): string {
   const e = error as { message?: string; code?: string; errors?: { message?: string }[] };
-  const inner = e.errors?.map((x) => x.message).filter(Boolean).join('; ');
+  const inner = e.errors
+    ?.map((x) => x.message)
+    .filter(Boolean)
+    .join('; ');
   return (e.message || inner || e.code || String(error)).replace(/\s+/g, ' ').trim();
 }
 

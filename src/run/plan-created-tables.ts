@@ -40,7 +40,12 @@ export async function planCreatedTables(
   options: {
     schema: string;
     catalog: SourceCatalog;
-    planned: readonly { table: string; targetTable: string; action: 'fill' | 'create'; columns?: string[] | undefined }[];
+    planned: readonly {
+      table: string;
+      targetTable: string;
+      action: 'fill' | 'create';
+      columns?: string[] | undefined;
+    }[];
     existing: ReadonlyMap<string, TargetTable>;
     /** The existing target table of a source table, by the run's matching rule. */
     matchExisting: (sourceTable: string) => string | undefined;
@@ -58,22 +63,40 @@ export async function planCreatedTables(
   const created = planned.filter((p) => p.action === 'create');
   const { relations, types } = await withPgClient(target, async (client) => {
     if (created.some((p) => sourceTable(p.table).indexes.some((i) => i.kind === 'FULLTEXT'))) {
-      const { rows } = await client.query<{ ok: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_ts_config WHERE oid::regconfig::text = $1 OR cfgname = $1) AS ok', [options.fulltextConfig]);
+      const { rows } = await client.query<{ ok: boolean }>(
+        'SELECT EXISTS (SELECT 1 FROM pg_ts_config WHERE oid::regconfig::text = $1 OR cfgname = $1) AS ok',
+        [options.fulltextConfig],
+      );
       if (!rows[0]?.ok) {
-        throw new UsageError(`unknown text search configuration ${JSON.stringify(options.fulltextConfig)} for the FULLTEXT indexes (--fulltext-config / MY2PG_FULLTEXT_CONFIG); use one the target has, e.g. simple or english (\\dF in psql lists them)`);
+        throw new UsageError(
+          `unknown text search configuration ${JSON.stringify(options.fulltextConfig)} for the FULLTEXT indexes (--fulltext-config / MY2PG_FULLTEXT_CONFIG); use one the target has, e.g. simple or english (\\dF in psql lists them)`,
+        );
       }
     }
     // Names a generated index or type must not take. Enum types are left out: a rerun reuses
     // the enum type a dropped table left behind, as before.
-    const rel = await client.query<{ name: string }>('SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1', [schema]);
-    const typ = await client.query<{ name: string }>("SELECT t.typname AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = $1 AND t.typtype <> 'e'", [schema]);
+    const rel = await client.query<{ name: string }>(
+      'SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1',
+      [schema],
+    );
+    const typ = await client.query<{ name: string }>(
+      "SELECT t.typname AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = $1 AND t.typtype <> 'e'",
+      [schema],
+    );
     return { relations: rel.rows.map((r) => r.name), types: typ.rows.map((r) => r.name) };
   });
   const names = new IdentifierAllocator();
   for (const name of relations) names.reserve('relation', name);
   for (const name of types) names.reserve('type', name);
   for (const plan of created) reserveDefaultNames(names, plan.targetTable, sourceTable(plan.table), options.naming);
-  const tableNames = new Map(catalog.tables.map((t) => [t.name, planned.find((p) => p.table === t.name)?.targetTable ?? options.matchExisting(t.name) ?? targetTableName(options.naming, t.name)]));
+  const tableNames = new Map(
+    catalog.tables.map((t) => [
+      t.name,
+      planned.find((p) => p.table === t.name)?.targetTable ??
+        options.matchExisting(t.name) ??
+        targetTableName(options.naming, t.name),
+    ]),
+  );
 
   // Existing target tables keep their types; their key columns decide for the created ones.
   const existingBySource = new Map<string, TargetTable>();
@@ -93,16 +116,31 @@ export async function planCreatedTables(
 
   const nulColumns = options.nulColumns ?? new Map<string, string[]>();
   if (options.nul === 'bytea' && !options.nulColumns) {
-    for (const plan of created) nulColumns.set(plan.table, await findNulColumns(source, sourceTable(plan.table), plan.columns));
+    for (const plan of created)
+      nulColumns.set(plan.table, await findNulColumns(source, sourceTable(plan.table), plan.columns));
   }
   for (const plan of planned.filter((p) => p.action === 'fill')) {
     const onUpdate = sourceTable(plan.table).columns.filter((c) => c.onUpdate);
-    if (onUpdate.length > 0) warnings.push(`${plan.table}: ON UPDATE ${onUpdate.map((c) => `${c.onUpdate} of column ${c.name}`).join(', ')} is not migrated: the target table exists, so it keeps its own triggers`);
+    if (onUpdate.length > 0)
+      warnings.push(
+        `${plan.table}: ON UPDATE ${onUpdate.map((c) => `${c.onUpdate} of column ${c.name}`).join(', ')} is not migrated: the target table exists, so it keeps its own triggers`,
+      );
   }
   // A foreign key to an existing table names its columns as they are there.
   const columnName = (table: string, column: string): string => {
     const existing = existingBySource.get(table);
-    return (existing && findTargetColumn(existing, table, column, options.naming)?.name) ?? targetColumnName(options.naming, table, column);
+    return (
+      (existing && findTargetColumn(existing, table, column, options.naming)?.name) ??
+      targetColumnName(options.naming, table, column)
+    );
   };
-  return { names, tableNames, columnName, keyTypes: keyTypes.types, nulColumns, warnings, translated: [...keyTypes.notes] };
+  return {
+    names,
+    tableNames,
+    columnName,
+    keyTypes: keyTypes.types,
+    nulColumns,
+    warnings,
+    translated: [...keyTypes.notes],
+  };
 }

@@ -81,9 +81,11 @@ export interface PlanDocument {
 function reasonOf(plan: RunPlan, table: PlannedTable, column: SourceColumn): string {
   if (plan.columnOverrides.get(table.table)?.get(column.name)) return 'column override';
   if (findTypeOverride(plan.typeOptions.typeOverrides, column)) return 'type override';
-  if (plan.createdPlan.nulColumns.get(table.table)?.includes(column.name)) return 'nul policy bytea (the column holds NUL characters)';
+  if (plan.createdPlan.nulColumns.get(table.table)?.includes(column.name))
+    return 'nul policy bytea (the column holds NUL characters)';
   if (plan.createdPlan.keyTypes.get(table.table)?.has(column.name)) return 'foreign key agreement';
-  if (plan.zeroDateColumns.get(table.table)?.includes(column.name)) return 'default, created nullable (zero dates become NULL)';
+  if (plan.zeroDateColumns.get(table.table)?.includes(column.name))
+    return 'default, created nullable (zero dates become NULL)';
   return 'default';
 }
 
@@ -91,9 +93,12 @@ function reasonOf(plan: RunPlan, table: PlannedTable, column: SourceColumn): str
  * Reads up to about 2 MB of the biggest table three times and keeps the fastest read (the
  * first pays for a cold cache): bytes per second, for the estimate.
  */
-async function sampleRate(source: DataSource, plan: RunPlan): Promise<{ bytesPerSecond: number; basis: string } | null> {
+async function sampleRate(
+  source: DataSource,
+  plan: RunPlan,
+): Promise<{ bytesPerSecond: number; basis: string } | null> {
   const biggest = [...plan.planned].sort((a, b) => (b.estimatedBytes ?? 0) - (a.estimatedBytes ?? 0))[0];
-  if (!biggest || !biggest.estimatedBytes || biggest.estimatedRows <= 0) return null;
+  if (!biggest?.estimatedBytes || biggest.estimatedRows <= 0) return null;
   const rowBytes = biggest.estimatedBytes / biggest.estimatedRows;
   const limit = Math.max(100, Math.min(20_000, Math.floor((2 * 1024 * 1024) / Math.max(rowBytes, 1))));
   let best: { rows: number; seconds: number } | null = null;
@@ -102,13 +107,17 @@ async function sampleRate(source: DataSource, plan: RunPlan): Promise<{ bytesPer
       const started = performance.now();
       const rows = await queryMysql<unknown[]>(connection, `SELECT * FROM ${quoteMysql(biggest.table)} LIMIT ${limit}`);
       const seconds = (performance.now() - started) / 1000;
-      if (rows.length > 0 && seconds > 0 && (best === null || seconds < best.seconds)) best = { rows: rows.length, seconds };
+      if (rows.length > 0 && seconds > 0 && (best === null || seconds < best.seconds))
+        best = { rows: rows.length, seconds };
     }
   });
   const sample = best as { rows: number; seconds: number } | null;
   if (sample === null) return null;
   const bytesPerSecond = (sample.rows * rowBytes) / sample.seconds;
-  return { bytesPerSecond, basis: `${sample.rows} rows of ${biggest.table} read at ${(bytesPerSecond / 1e6).toFixed(1)} MB/s` };
+  return {
+    bytesPerSecond,
+    basis: `${sample.rows} rows of ${biggest.table} read at ${(bytesPerSecond / 1e6).toFixed(1)} MB/s`,
+  };
 }
 
 /** Per source view, the first table copied in part (a `where`) that it reads, directly or through other views. */
@@ -142,7 +151,10 @@ function filteredReads(plan: RunPlan, filteredTables: readonly string[]): Map<st
 /** The alembic versions the run would write, read from the source. */
 async function alembicVersions(source: DataSource): Promise<string[]> {
   return withMysqlConnection(source, async (connection) => {
-    const rows = await queryMysql<{ v: string }[]>(connection, `SELECT version_num AS v FROM ${quoteMysql(ALEMBIC_TABLE)} ORDER BY version_num`);
+    const rows = await queryMysql<{ v: string }[]>(
+      connection,
+      `SELECT version_num AS v FROM ${quoteMysql(ALEMBIC_TABLE)} ORDER BY version_num`,
+    );
     return rows.map((r) => String(r.v));
   });
 }
@@ -164,14 +176,38 @@ export async function describePlan(
     followProblems?: readonly { message: string }[];
   },
 ): Promise<PlanDocument> {
-  const runHazards: Hazard[] = (context.followProblems ?? []).map((p) => ({ kind: 'follow-precondition', column: null, count: null, blocking: true, fix: p.message }));
+  const runHazards: Hazard[] = (context.followProblems ?? []).map((p) => ({
+    kind: 'follow-precondition',
+    column: null,
+    count: null,
+    blocking: true,
+    fix: p.message,
+  }));
   const objects: PlanObject[] = [];
   if (!plan.schemaState.exists && context.createsSchema) {
-    objects.push({ kind: 'schema', name: plan.schema, action: 'create', reason: "the migration file's databases name it, so run creates it", blocking: false });
+    objects.push({
+      kind: 'schema',
+      name: plan.schema,
+      action: 'create',
+      reason: "the migration file's databases name it, so run creates it",
+      blocking: false,
+    });
   } else if (!plan.schemaState.exists) {
-    runHazards.push({ kind: 'target-schema-missing', column: null, count: null, blocking: true, fix: `the target schema ${plan.schema} does not exist: create it (CREATE SCHEMA "${plan.schema}") or choose another with --schema` });
+    runHazards.push({
+      kind: 'target-schema-missing',
+      column: null,
+      count: null,
+      blocking: true,
+      fix: `the target schema ${plan.schema} does not exist: create it (CREATE SCHEMA "${plan.schema}") or choose another with --schema`,
+    });
   } else if (!plan.schemaState.canUse || !plan.schemaState.canCreate) {
-    runHazards.push({ kind: 'target-schema-missing', column: null, count: null, blocking: true, fix: `the PostgreSQL user cannot write to schema ${plan.schema} (needs USAGE and CREATE): grant them or choose another --schema` });
+    runHazards.push({
+      kind: 'target-schema-missing',
+      column: null,
+      count: null,
+      blocking: true,
+      fix: `the PostgreSQL user cannot write to schema ${plan.schema} (needs USAGE and CREATE): grant them or choose another --schema`,
+    });
   }
   const tables: PlanTableEntry[] = plan.planned.map((table) => {
     const source = plan.catalog.tables.find((t) => t.name === table.table)!;
@@ -184,13 +220,21 @@ export async function describePlan(
         source: column.name,
         target: found?.name ?? null,
         mysqlType: column.columnType,
-        pgType: found?.formattedType ?? (table.action === 'create' ? mapColumnType(column, plan.typeOptions, table.table).sql : null),
+        pgType:
+          found?.formattedType ??
+          (table.action === 'create' ? mapColumnType(column, plan.typeOptions, table.table).sql : null),
         reason: table.action === 'fill' ? 'existing target' : reasonOf(plan, table, column),
       };
     });
     const hazards = [...(plan.hazards.get(table.table) ?? [])];
     for (const refusal of tableTrial?.refused ?? []) {
-      hazards.push({ kind: 'ddl-refused', column: null, count: null, blocking: true, fix: `PostgreSQL refuses the DDL: ${refusal}; override the column's type (--column-type) or exclude the table` });
+      hazards.push({
+        kind: 'ddl-refused',
+        column: null,
+        count: null,
+        blocking: true,
+        fix: `PostgreSQL refuses the DDL: ${refusal}; override the column's type (--column-type) or exclude the table`,
+      });
     }
     const counted = plan.countedRows.get(table.table);
     const where = context.where?.[table.table];
@@ -210,7 +254,14 @@ export async function describePlan(
   });
   const filtered = filteredReads(plan, Object.keys(context.where ?? {}));
   for (const view of trial.views) {
-    const action = view.status === 'created' ? 'create' : view.status === 'excluded' ? 'exclude' : view.status === 'skipped' ? 'skip' : 'fail';
+    const action =
+      view.status === 'created'
+        ? 'create'
+        : view.status === 'excluded'
+          ? 'exclude'
+          : view.status === 'skipped'
+            ? 'skip'
+            : 'fail';
     // Finalize compares a view's rows with MySQL's view, which reads every row of its tables.
     const partial = action === 'create' ? filtered.get(view.name) : undefined;
     objects.push({
@@ -219,20 +270,28 @@ export async function describePlan(
       action,
       reason: partial
         ? `it reads ${partial}, which the migration file's where copies only in part, so its rows will differ from MySQL's and the run would not be verified`
-        : view.status === 'created' ? 'translated, and PostgreSQL accepts it; finalize creates it and compares its rows' : (view.reason ?? ''),
+        : view.status === 'created'
+          ? 'translated, and PostgreSQL accepts it; finalize creates it and compares its rows'
+          : (view.reason ?? ''),
       blocking: action === 'fail' || partial !== undefined,
       ...(view.statement ? { ddl: view.statement } : {}),
     });
   }
   for (const item of notMigratedObjects(plan.objects, [])) {
     if (item.kind === 'view' || item.kind === 'check') continue;
-    objects.push({ kind: item.kind, name: item.name, action: 'skip', reason: item.reason ?? 'not migrated', blocking: false });
+    objects.push({
+      kind: item.kind,
+      name: item.name,
+      action: 'skip',
+      reason: item.reason ?? 'not migrated',
+      blocking: false,
+    });
   }
   for (const table of plan.planned) {
     const source = plan.catalog.tables.find((t) => t.name === table.table)!;
     const column = source.columns.find((c) => c.autoIncrement);
     if (!column) continue;
-    const target = (trial.targetTables.get(table.targetTable) ?? plan.existing.get(table.targetTable));
+    const target = trial.targetTables.get(table.targetTable) ?? plan.existing.get(table.targetTable);
     const targetColumn = target ? findTargetColumn(target, table.table, column.name, plan.naming)?.name : undefined;
     objects.push({
       kind: 'sequence',
@@ -244,7 +303,13 @@ export async function describePlan(
   }
   if (plan.syncAlembic) {
     const versions = await alembicVersions(source);
-    objects.push({ kind: 'alembic_version', name: ALEMBIC_TABLE, action: 'sync', reason: `PostgreSQL's alembic_version is set to ${versions.join(', ') || '(empty)'}`, blocking: false });
+    objects.push({
+      kind: 'alembic_version',
+      name: ALEMBIC_TABLE,
+      action: 'sync',
+      reason: `PostgreSQL's alembic_version is set to ${versions.join(', ') || '(empty)'}`,
+      blocking: false,
+    });
   }
   const warnings = [...plan.warnings, ...trial.warnings, ...[...trial.tables.values()].flatMap((t) => t.warnings)];
   const allHazards = [...runHazards, ...tables.flatMap((t) => t.hazards)];
@@ -259,7 +324,12 @@ export async function describePlan(
   const passes = context.verify === 'checksum' ? 6 : 4;
   const jobs = tables.reduce((sum, t) => sum + t.jobs, 0);
   const estimate = rate
-    ? { seconds: Math.round(2 + ((bytes / rate.bytesPerSecond) * passes) / Math.max(1, Math.min(context.concurrency, jobs))), basis: rate.basis }
+    ? {
+        seconds: Math.round(
+          2 + ((bytes / rate.bytesPerSecond) * passes) / Math.max(1, Math.min(context.concurrency, jobs)),
+        ),
+        basis: rate.basis,
+      }
     : null;
   return {
     source: context.sourceLabel,

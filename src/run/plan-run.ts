@@ -14,8 +14,19 @@ import { planCreatedTables, type CreatedTablesPlan } from './plan-created-tables
 import { resolveExcludedViews } from '../schema/translate/schema-objects.js';
 import { readSourceObjects, type SourceObjects } from '../schema/translate/source-objects.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
-import { findZeroDateColumns, readSourceCatalog, type SourceCatalog, type SourceTable } from '../dialect/mysql/catalog.js';
-import { resolveColumnOverrides, type ColumnTypeOverride, type EnumMode, type TypeMapOptions, type TypeOverride } from '../schema/type-overrides.js';
+import {
+  findZeroDateColumns,
+  readSourceCatalog,
+  type SourceCatalog,
+  type SourceTable,
+} from '../dialect/mysql/catalog.js';
+import {
+  resolveColumnOverrides,
+  type ColumnTypeOverride,
+  type EnumMode,
+  type TypeMapOptions,
+  type TypeOverride,
+} from '../schema/type-overrides.js';
 import { inspectTargetSchema, readTargetTables, type TargetTable } from '../dialect/postgres/catalog.js';
 import type { KeyRange } from '../vocabulary/key-range.js';
 import { planTableRanges } from './plan-table-ranges.js';
@@ -35,7 +46,9 @@ export interface RunOptions {
   /** Names or globs of tables not to copy. */
   exclude?: string[] | undefined;
   /** Where `tables`, `exclude` and `excludeViews` came from, for messages (`tables.include`); default the flags. */
-  origins?: { tables?: string | undefined; exclude?: string | undefined; excludeViews?: string | undefined } | undefined;
+  origins?:
+    | { tables?: string | undefined; exclude?: string | undefined; excludeViews?: string | undefined }
+    | undefined;
   /** Tables and columns from `--entities`. */
   entities?: TableSelection[] | undefined;
   batchSize: number;
@@ -141,7 +154,9 @@ async function checkPgTypes(client: PoolClient, types: readonly string[]): Promi
     if (!rows[0]?.ok) unknown.push(type);
   }
   if (unknown.length > 0) {
-    throw new UsageError(`unknown PostgreSQL type${unknown.length > 1 ? 's' : ''} in --type/--column-type: ${unknown.join(', ')}; use a type the target database has (e.g. smallint, text, numeric(20,0))`);
+    throw new UsageError(
+      `unknown PostgreSQL type${unknown.length > 1 ? 's' : ''} in --type/--column-type: ${unknown.join(', ')}; use a type the target database has (e.g. smallint, text, numeric(20,0))`,
+    );
   }
 }
 
@@ -151,7 +166,12 @@ async function checkPgTypes(client: PoolClient, types: readonly string[]): Promi
  * `run`/`start` (prepareRun, which then writes it) and `my2pg plan` (which only shows it).
  * Nothing is written anywhere; a usage problem (unknown table, view or type) is a UsageError.
  */
-export async function planRun(source: DataSource, target: DataSource, options: Omit<RunOptions, 'queues'>, reading: PlanReading): Promise<RunPlan> {
+export async function planRun(
+  source: DataSource,
+  target: DataSource,
+  options: Omit<RunOptions, 'queues'>,
+  reading: PlanReading,
+): Promise<RunPlan> {
   const schema = options.targetSchema;
   const schemaState = await withPgClient(target, (client) => inspectTargetSchema(client, schema));
   const catalog = await readSourceCatalog(source);
@@ -159,13 +179,20 @@ export async function planRun(source: DataSource, target: DataSource, options: O
   const described = options.entities ?? catalog.tables.map((t) => selectionOfEntitySchema(entitySchemaFor(t)));
   const { tables: selected, syncAlembic } = selectTables(
     catalog.tables.map((t) => t.name),
-    { tables: options.tables, exclude: options.exclude, entities: options.entities ? described : undefined, origins: options.origins },
+    {
+      tables: options.tables,
+      exclude: options.exclude,
+      entities: options.entities ? described : undefined,
+      origins: options.origins,
+    },
   );
   const objects = await readSourceObjects(source);
   // Globs are resolved here, once: the run records the views they picked.
   const { views: excludeViews, unknown: unknownViews } = resolveExcludedViews(objects, options.excludeViews ?? []);
   if (unknownViews.length > 0) {
-    throw new UsageError(`unknown view${unknownViews.length > 1 ? 's' : ''} in ${options.origins?.excludeViews ?? '--exclude-view'}: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`);
+    throw new UsageError(
+      `unknown view${unknownViews.length > 1 ? 's' : ''} in ${options.origins?.excludeViews ?? '--exclude-view'}: ${unknownViews.join(', ')} (the source has ${objects.views.length} views${objects.views.length > 0 ? `: ${objects.views.map((v) => v.name).join(', ')}` : ''})`,
+    );
   }
   const warnings: string[] = [];
   // Renames of what the source lacks, and names that would meet in PostgreSQL (after renames,
@@ -182,7 +209,9 @@ export async function planRun(source: DataSource, target: DataSource, options: O
   );
   if (whereProblems.length > 0) throw new UsageError(`migration file: ${whereProblems.join('; ')}`);
 
-  const existing = schemaState.exists ? await withPgClient(target, (client) => readTargetTables(client, schema)) : new Map<string, TargetTable>();
+  const existing = schemaState.exists
+    ? await withPgClient(target, (client) => readTargetTables(client, schema))
+    : new Map<string, TargetTable>();
   const existingNames = [...existing.keys()];
   const runId = newRunId();
   /**
@@ -211,11 +240,21 @@ export async function planRun(source: DataSource, target: DataSource, options: O
   const knownTables = new Set([...existingNames, ...planned.map((p) => p.targetTable)]);
   const columnOverrides = resolveColumnOverrides(options.columnTypeOverrides ?? [], catalog.tables);
   const postgisSchema = await withPgClient(target, async (client) => {
-    await checkPgTypes(client, [...(options.typeOverrides ?? []).map((o) => o.pgType), ...(options.columnTypeOverrides ?? []).map((o) => o.pgType)]);
-    const { rows } = await client.query<{ schema: string }>("SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'");
+    await checkPgTypes(client, [
+      ...(options.typeOverrides ?? []).map((o) => o.pgType),
+      ...(options.columnTypeOverrides ?? []).map((o) => o.pgType),
+    ]);
+    const { rows } = await client.query<{ schema: string }>(
+      "SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'",
+    );
     return rows[0]?.schema ?? null;
   });
-  const typeOptions: TypeMapOptions = { typeOverrides: options.typeOverrides ?? [], columnOverrides, enumMode: options.enumMode ?? 'type', postgisSchema };
+  const typeOptions: TypeMapOptions = {
+    typeOverrides: options.typeOverrides ?? [],
+    columnOverrides,
+    enumMode: options.enumMode ?? 'type',
+    postgisSchema,
+  };
   const fulltextConfig = options.fulltextConfig ?? DEFAULT_FULLTEXT_CONFIG;
   const nul = options.nul ?? DEFAULT_NUL_POLICY;
   const zeroDate = options.zeroDate ?? DEFAULT_ZERO_DATE_POLICY;
@@ -242,17 +281,31 @@ export async function planRun(source: DataSource, target: DataSource, options: O
       });
       const { rows, counts } = await countProbes(source, plan.table, probes, where[plan.table]);
       countedRows.set(plan.table, rows);
-      const counted: Hazard[] = probes.flatMap((p, i) => (counts[i]! > 0 ? [{ kind: p.kind, column: p.column, count: counts[i]!, blocking: p.blocking, fix: p.fix }] : []));
+      const counted: Hazard[] = probes.flatMap((p, i) =>
+        counts[i]! > 0 ? [{ kind: p.kind, column: p.column, count: counts[i]!, blocking: p.blocking, fix: p.fix }] : [],
+      );
       hazards.set(plan.table, [...structuralHazards(table, targetTable, plan.columns, naming), ...counted]);
       if (plan.action === 'create') {
         const withCount = (kind: string) => counted.filter((h) => h.kind === kind).map((h) => h.column!);
-        if (zeroDate === 'null') zeroDateColumns.set(plan.table, withCount('zero-date').filter((name) => !table.columns.find((c) => c.name === name)!.nullable));
+        if (zeroDate === 'null')
+          zeroDateColumns.set(
+            plan.table,
+            withCount('zero-date').filter((name) => !table.columns.find((c) => c.name === name)!.nullable),
+          );
         if (nul === 'bytea') nulColumns!.set(plan.table, withCount('nul-character'));
       }
     });
   } else {
     for (const plan of planned) {
-      hazards.set(plan.table, structuralHazards(sourceTable(plan.table), plan.action === 'fill' ? existing.get(plan.targetTable) : undefined, plan.columns, naming));
+      hazards.set(
+        plan.table,
+        structuralHazards(
+          sourceTable(plan.table),
+          plan.action === 'fill' ? existing.get(plan.targetTable) : undefined,
+          plan.columns,
+          naming,
+        ),
+      );
     }
     if (reading === 'quick') nulColumns = new Map();
     // Zero dates in NOT NULL columns land as NULL, so those columns are created nullable (one scan
@@ -262,11 +315,23 @@ export async function planRun(source: DataSource, target: DataSource, options: O
       zeroDateColumns.set(plan.table, await findZeroDateColumns(source, sourceTable(plan.table), where[plan.table]));
     });
   }
-  const createdPlan = await planCreatedTables(source, target, { schema, catalog, planned, existing, matchExisting, types: typeOptions, nul, fulltextConfig, nulColumns, naming });
+  const createdPlan = await planCreatedTables(source, target, {
+    schema,
+    catalog,
+    planned,
+    existing,
+    matchExisting,
+    types: typeOptions,
+    nul,
+    fulltextConfig,
+    nulColumns,
+    naming,
+  });
   warnings.push(...createdPlan.warnings);
   const translated = [...createdPlan.translated];
   for (const [table] of columnOverrides) {
-    if (!planned.some((p) => p.table === table && p.action === 'create')) warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
+    if (!planned.some((p) => p.table === table && p.action === 'create'))
+      warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
   }
 
   const rangeRows = options.rangeRows ?? DEFAULT_RANGE_ROWS;

@@ -11,7 +11,12 @@ import { DEFAULT_RANGE_BYTES, planKeyRanges, splitColumnOf, type KeyRange } from
  * matching rows, with their exact count (one scan, in the copy's session time zone): the table's
  * estimate says nothing about how many rows a condition keeps.
  */
-async function readKeyBounds(source: DataSource, table: string, column: string, where: string | undefined): Promise<{ min: bigint | null; max: bigint | null; rows?: number }> {
+async function readKeyBounds(
+  source: DataSource,
+  table: string,
+  column: string,
+  where: string | undefined,
+): Promise<{ min: bigint | null; max: bigint | null; rows?: number }> {
   return withMysqlConnection(source, async (mysql) => {
     await prepareSourceSession(mysql);
     const rows = await queryMysql<{ lo: string | null; hi: string | null; n?: number | string }[]>(
@@ -35,7 +40,11 @@ async function readKeyBounds(source: DataSource, table: string, column: string, 
 export async function planTableRanges(
   source: DataSource,
   catalog: SourceCatalog,
-  planned: readonly { table: string; jobId: string; ranges?: (KeyRange & { jobId: string; column: string })[] | undefined }[],
+  planned: readonly {
+    table: string;
+    jobId: string;
+    ranges?: (KeyRange & { jobId: string; column: string })[] | undefined;
+  }[],
   rangeRows: number,
   where: Readonly<Record<string, string>> = {},
 ): Promise<RangeCounts> {
@@ -44,10 +53,17 @@ export async function planTableRanges(
     const sourceTable = catalog.tables.find((t) => t.name === plan.table)!;
     const column = splitColumnOf(sourceTable);
     const bytes = sourceTable.dataBytes ?? 0;
-    if (rangeRows <= 0 || column === null || (sourceTable.estimatedRows <= rangeRows && bytes <= DEFAULT_RANGE_BYTES)) continue;
+    if (rangeRows <= 0 || column === null || (sourceTable.estimatedRows <= rangeRows && bytes <= DEFAULT_RANGE_BYTES))
+      continue;
     const { min, max, rows } = await readKeyBounds(source, plan.table, column, where[plan.table]);
     const estimated = rows ?? sourceTable.estimatedRows;
-    const ranges = planKeyRanges(min, max, estimated, rangeRows, rows === undefined ? bytes : Math.round((bytes * rows) / Math.max(1, sourceTable.estimatedRows)));
+    const ranges = planKeyRanges(
+      min,
+      max,
+      estimated,
+      rangeRows,
+      rows === undefined ? bytes : Math.round((bytes * rows) / Math.max(1, sourceTable.estimatedRows)),
+    );
     if (ranges.length <= 1) continue;
     plan.ranges = ranges.map((r, i) => ({ ...r, column, jobId: rangeJobId(plan.jobId, i) }));
     rangeCounts[plan.table] = ranges.length;

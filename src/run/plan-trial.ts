@@ -36,7 +36,11 @@ export interface PlanTrial {
 }
 
 /** The statement that applies a deferred definition, as finalize applies it. */
-function deferredStatement(schema: string, table: string, item: { kind: string; name: string; definition: string }): string {
+function deferredStatement(
+  schema: string,
+  table: string,
+  item: { kind: string; name: string; definition: string },
+): string {
   if (item.kind === 'index') return item.definition;
   // Finalize creates the schema's shared trigger function with each trigger.
   if (item.kind === 'trigger') return `${onUpdateFunctionSql(schema)};\n${item.definition}`;
@@ -78,13 +82,20 @@ export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTr
         tables.set(table.table, trial);
         await client.query('SAVEPOINT my2pg_table');
         try {
-          const { ddl, executed } = await createTranslatedTable((sql) => client.query(sql), sourceTableOf(plan, table), schema, createOptionsOf(plan, table), plan.objects);
+          const { ddl, executed } = await createTranslatedTable(
+            (sql) => client.query(sql),
+            sourceTableOf(plan, table),
+            schema,
+            createOptionsOf(plan, table),
+            plan.objects,
+          );
           trial.statements.push(...ddl.statements);
           trial.warnings.push(...ddl.warnings);
           trial.notes.push(...ddl.notes);
           if (!executed) for (const statement of ddl.statements) await client.query(statement);
           await client.query('RELEASE SAVEPOINT my2pg_table');
-          for (const item of ddl.deferred) deferred.push({ table: table.table, sql: deferredStatement(schema, table.targetTable, item) });
+          for (const item of ddl.deferred)
+            deferred.push({ table: table.table, sql: deferredStatement(schema, table.targetTable, item) });
         } catch (error) {
           await client.query('ROLLBACK TO SAVEPOINT my2pg_table');
           trial.refused.push(describeError(error));
@@ -97,8 +108,18 @@ export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTr
         const refusal = await attempt(client, item.sql);
         if (refusal !== null) trial.refused.push(`${item.sql.slice(0, 120)}: ${refusal}`);
       }
-      const targetTables = await readTargetTables(client, schema, plan.planned.map((p) => p.targetTable));
-      const relations = await relationsOf(client, schema, plan.planned.map((p) => ({ tableName: p.table, targetTable: p.targetTable })), plan.catalog.tables, plan.naming);
+      const targetTables = await readTargetTables(
+        client,
+        schema,
+        plan.planned.map((p) => p.targetTable),
+      );
+      const relations = await relationsOf(
+        client,
+        schema,
+        plan.planned.map((p) => ({ tableName: p.table, targetTable: p.targetTable })),
+        plan.catalog.tables,
+        plan.naming,
+      );
       const warnings: string[] = [];
       let views: ViewOutcome[] = [];
       try {
@@ -108,10 +129,13 @@ export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTr
             const refusal = await attempt(client, sql);
             if (refusal !== null) throw new Error(refusal);
           },
-          relationOf: (view, targetName, targetColumns) => viewRelationOf(client, schema, view, targetName, targetColumns),
+          relationOf: (view, targetName, targetColumns) =>
+            viewRelationOf(client, schema, view, targetName, targetColumns),
         });
       } catch (error) {
-        warnings.push(`the views could not be tried: ${describeError(error)}; finalize creates them after the copy and reports each one`);
+        warnings.push(
+          `the views could not be tried: ${describeError(error)}; finalize creates them after the copy and reports each one`,
+        );
       }
       return { tables, targetTables, views, warnings };
     } finally {

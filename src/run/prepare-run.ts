@@ -11,12 +11,18 @@ import { adoptUnrestoredConstraints, saveConstraints } from '../state/saved-cons
 import type { SavedConstraintRow } from '../state/entities.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 import type { Hazard } from '../schema/hazards.js';
-import { createOptionsOf, planRun, sourceTableOf, type PlannedTable, type RunOptions, type RunPlan } from './plan-run.js';
+import {
+  createOptionsOf,
+  planRun,
+  sourceTableOf,
+  type PlannedTable,
+  type RunOptions,
+  type RunPlan,
+} from './plan-run.js';
 import { followProblemsOf, type FollowStart } from '../follow/follow-start.js';
 import { followKeyOf } from '../follow/preconditions.js';
 import { readBinlogPosition } from '../dialect/mysql/binlog.js';
 import { createFollowRow } from '../state/follow-state.js';
-
 
 /** A run saved in the target and ready to enqueue. */
 export interface PreparedRun {
@@ -50,7 +56,6 @@ function sizeOf(plan: PlannedTable): number {
   return Math.max(plan.estimatedBytes ?? 0, plan.estimatedRows);
 }
 
-
 /**
  * Plans a run and prepares the target: checks the schema, creates missing tables, saves and
  * drops the foreign keys that touch the run's tables (in one transaction, so a crash cannot
@@ -58,10 +63,27 @@ function sizeOf(plan: PlannedTable): number {
  */
 export async function prepareRun(source: DataSource, target: DataSource, options: RunOptions): Promise<PreparedRun> {
   const plan = await planRun(source, target, options, 'run');
-  const { schema, schemaState, objects, planned, syncAlembic, fulltextConfig, nul, zeroDate, rangeRows, rangeCounts, runId } = plan;
-  if (!schemaState.exists) throw new UsageError(`the target schema ${JSON.stringify(schema)} does not exist in PostgreSQL; create it (CREATE SCHEMA ${quotePg(schema)}) or pass --schema`);
+  const {
+    schema,
+    schemaState,
+    objects,
+    planned,
+    syncAlembic,
+    fulltextConfig,
+    nul,
+    zeroDate,
+    rangeRows,
+    rangeCounts,
+    runId,
+  } = plan;
+  if (!schemaState.exists)
+    throw new UsageError(
+      `the target schema ${JSON.stringify(schema)} does not exist in PostgreSQL; create it (CREATE SCHEMA ${quotePg(schema)}) or pass --schema`,
+    );
   if (!schemaState.canUse || !schemaState.canCreate) {
-    throw new UsageError(`the PostgreSQL user cannot write to schema ${JSON.stringify(schema)} (needs USAGE and CREATE); grant them or use another --schema`);
+    throw new UsageError(
+      `the PostgreSQL user cannot write to schema ${JSON.stringify(schema)} (needs USAGE and CREATE); grant them or use another --schema`,
+    );
   }
   // Before anything is written, and before any table is read: the follower starts here.
   const follow = options.follow ? await startFollowing(source, plan, options.verify) : undefined;
@@ -72,7 +94,9 @@ export async function prepareRun(source: DataSource, target: DataSource, options
   try {
     await ensureStateSchema(target);
   } catch (error) {
-    throw new UsageError(`cannot create my2pg's state schema "my2pg" in the target: ${(error as Error).message}; grant CREATE on the database or create the schema for this user`);
+    throw new UsageError(
+      `cannot create my2pg's state schema "my2pg" in the target: ${(error as Error).message}; grant CREATE on the database or create the schema for this user`,
+    );
   }
 
   let droppedForeignKeys = 0;
@@ -115,18 +139,36 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     if (follow) await createFollowRow(manager, runId, follow);
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
-    const schemaObjects: SchemaObjectsRecord = { generated: [], checks: [], notMigrated: notMigratedObjects(objects, plan.excludeViews) };
+    const schemaObjects: SchemaObjectsRecord = {
+      generated: [],
+      checks: [],
+      notMigrated: notMigratedObjects(objects, plan.excludeViews),
+    };
     // Statements and saved definitions go in a few round trips (a schema may have hundreds of tables).
     const statements: string[] = [];
     const saved: Omit<SavedConstraintRow, 'id' | 'savedAt' | 'restoredAt' | 'error'>[] = [];
     for (const table of created) {
-      const { ddl, generated, checks, executed } = await createTranslatedTable((sql) => runner.query(sql), sourceTableOf(plan, table), schema, createOptionsOf(plan, table), objects);
+      const { ddl, generated, checks, executed } = await createTranslatedTable(
+        (sql) => runner.query(sql),
+        sourceTableOf(plan, table),
+        schema,
+        createOptionsOf(plan, table),
+        objects,
+      );
       schemaObjects.generated.push(...generated);
       schemaObjects.checks.push(...checks);
       warnings.push(...ddl.warnings);
       translated.push(...ddl.notes);
       if (!executed) statements.push(...ddl.statements);
-      for (const item of ddl.deferred) saved.push({ runId, kind: item.kind, schemaName: schema, tableName: table.targetTable, name: item.name, definition: item.definition });
+      for (const item of ddl.deferred)
+        saved.push({
+          runId,
+          kind: item.kind,
+          schemaName: schema,
+          tableName: table.targetTable,
+          name: item.name,
+          definition: item.definition,
+        });
     }
     await runStatements(runner, statements);
     // What became of generated columns, CHECKs and the objects not migrated: finalize and status report it.
@@ -134,10 +176,21 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     await mergeRunOptions(manager, runId, { schemaObjects, translated });
     const client = (await runner.connect()) as PoolClient;
     const foreignKeys = await readForeignKeys(client, schema, touched);
-    for (const fk of foreignKeys) saved.push({ runId, kind: 'foreign_key', schemaName: fk.schema, tableName: fk.table, name: fk.name, definition: fk.definition });
+    for (const fk of foreignKeys)
+      saved.push({
+        runId,
+        kind: 'foreign_key',
+        schemaName: fk.schema,
+        tableName: fk.table,
+        name: fk.name,
+        definition: fk.definition,
+      });
     // Saved before they are dropped, in the same transaction: a crash cannot lose a definition.
     await saveConstraints(manager, saved.splice(0));
-    await runStatements(runner, foreignKeys.map((fk) => `ALTER TABLE ${qualifyPg(fk.schema, fk.table)} DROP CONSTRAINT ${quotePg(fk.name)}`));
+    await runStatements(
+      runner,
+      foreignKeys.map((fk) => `ALTER TABLE ${qualifyPg(fk.schema, fk.table)} DROP CONSTRAINT ${quotePg(fk.name)}`),
+    );
     droppedForeignKeys = foreignKeys.length;
     // Secondary indexes slow COPY down several times; they are saved, dropped, and rebuilt in
     // parallel by finalize. The foreign keys that could depend on a unique one are gone by now.
@@ -145,9 +198,19 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     const indexes = await readSecondaryIndexes(client, schema, filled);
     await saveConstraints(
       manager,
-      indexes.map((index) => ({ runId, kind: 'index' as const, schemaName: index.schema, tableName: index.table, name: index.name, definition: index.restore })),
+      indexes.map((index) => ({
+        runId,
+        kind: 'index' as const,
+        schemaName: index.schema,
+        tableName: index.table,
+        name: index.name,
+        definition: index.restore,
+      })),
     );
-    await runStatements(runner, indexes.map((index) => index.drop));
+    await runStatements(
+      runner,
+      indexes.map((index) => index.drop),
+    );
     droppedIndexes = indexes.length;
     // A split table is emptied once here; each range job then deletes only its own range
     // (cheap on an empty table) before its COPY, so every range stays idempotent on its own.
@@ -164,7 +227,9 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     tables: [...planned].sort((a, b) => sizeOf(b) - sizeOf(a)),
     syncAlembic,
     warnings,
-    notMigrated: notMigratedObjects(objects, plan.excludeViews).map((o) => `${o.kind} ${o.name}${o.reason ? ` (${o.reason})` : ''}`),
+    notMigrated: notMigratedObjects(objects, plan.excludeViews).map(
+      (o) => `${o.kind} ${o.name}${o.reason ? ` (${o.reason})` : ''}`,
+    ),
     droppedForeignKeys,
     droppedIndexes,
     translated,
@@ -179,10 +244,21 @@ export async function prepareRun(source: DataSource, target: DataSource, options
  * read before any copy job can read a row.
  */
 async function startFollowing(source: DataSource, plan: RunPlan, verify: RunOptions['verify']): Promise<FollowStart> {
-  if (verify === 'none') throw new UsageError('--follow switches only after cutover has verified every table, so it cannot go with --verify none; use checksum (the default) or count');
+  if (verify === 'none')
+    throw new UsageError(
+      '--follow switches only after cutover has verified every table, so it cannot go with --verify none; use checksum (the default) or count',
+    );
   const tables = plan.planned.map((p) => sourceTableOf(plan, p));
   const problems = await followProblemsOf(source, tables);
-  if (problems.length > 0) throw new UsageError(`cannot follow the binary log; nothing was started:\n${problems.map((p) => `  ${p.message}`).join('\n')}`);
+  if (problems.length > 0)
+    throw new UsageError(
+      `cannot follow the binary log; nothing was started:\n${problems.map((p) => `  ${p.message}`).join('\n')}`,
+    );
   const position = await readBinlogPosition(source);
-  return { file: position.file, position: position.position, gtid: position.gtid, keys: Object.fromEntries(tables.map((t) => [t.name, followKeyOf(t)!])) };
+  return {
+    file: position.file,
+    position: position.position,
+    gtid: position.gtid,
+    keys: Object.fromEntries(tables.map((t) => [t.name, followKeyOf(t)!])),
+  };
 }

@@ -8,7 +8,10 @@ const CANCEL_POLL_MS = 1000;
 /** A job stops because `my2pg cancel` cancelled its run; permanent, so BullMQ does not retry it. */
 export class RunCancelledError extends PermanentError {
   constructor(runId: string, table?: string) {
-    super(`run ${runId} was cancelled (npx my2pg cancel)${table ? `; table ${table} was not copied and its transaction rolled back` : ''}; start a new run with: npx my2pg run`, { table });
+    super(
+      `run ${runId} was cancelled (npx my2pg cancel)${table ? `; table ${table} was not copied and its transaction rolled back` : ''}; start a new run with: npx my2pg run`,
+      { table },
+    );
   }
 }
 
@@ -33,7 +36,12 @@ export interface CancellationWatch {
  * cannot remove a locked (active) job and its own cancellation only reaches workers of the
  * process that calls it. A failed poll (the target briefly away) is not a cancellation.
  */
-export function watchRunCancellation(target: DataSource, runId: string, table?: string, everyMs = CANCEL_POLL_MS): CancellationWatch {
+export function watchRunCancellation(
+  target: DataSource,
+  runId: string,
+  table?: string,
+  everyMs = CANCEL_POLL_MS,
+): CancellationWatch {
   const controller = new AbortController();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

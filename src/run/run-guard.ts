@@ -39,7 +39,12 @@ const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'pau
  * for an operator's retry and does not block a new start; neither does a run whose jobs are
  * gone from Redis (a `start` that died before enqueueing).
  */
-async function findActiveRun(client: PoolClient, queuesFor: QueuesFor, schema: string, exceptRunId?: string): Promise<ActiveRun | undefined> {
+async function findActiveRun(
+  client: PoolClient,
+  queuesFor: QueuesFor,
+  schema: string,
+  exceptRunId?: string,
+): Promise<ActiveRun | undefined> {
   for (const run of await listRunningRuns(client, schema)) {
     if (run.id === exceptRunId) continue;
     const queues = queuesFor(queuesOfRun(run.options));
@@ -51,7 +56,12 @@ async function findActiveRun(client: PoolClient, queuesFor: QueuesFor, schema: s
     // Finalize runs only when every child completed; with no live child it waits for a retry.
     const live = finalizeState !== 'waiting-children' || jobs.some((j) => LIVE_STATES.has(j.state));
     if (live) {
-      return { runId: run.id, createdAt: run.createdAt, tables: jobs.length, tablesDone: jobs.filter((j) => j.state === 'completed').length };
+      return {
+        runId: run.id,
+        createdAt: run.createdAt,
+        tables: jobs.length,
+        tablesDone: jobs.filter((j) => j.state === 'completed').length,
+      };
     }
   }
   return undefined;
@@ -78,7 +88,12 @@ const PURPOSE_WORDS: Record<GuardPurpose['action'], { doing: string; nothing: st
  * `cancel` holds the lock until it has restored X's constraints, so that no start adopts them
  * halfway.
  */
-export async function guardRunStart(target: DataSource, queuesFor: QueuesFor, schema: string, purpose?: GuardPurpose): Promise<RunGuard> {
+export async function guardRunStart(
+  target: DataSource,
+  queuesFor: QueuesFor,
+  schema: string,
+  purpose?: GuardPurpose,
+): Promise<RunGuard> {
   const doing = purpose ? `${PURPOSE_WORDS[purpose.action].doing} run ${purpose.of}` : 'a second run';
   const nothing = purpose ? PURPOSE_WORDS[purpose.action].nothing : 'nothing was enqueued';
   const client = await pgPoolOf(target).connect();
@@ -87,14 +102,19 @@ export async function guardRunStart(target: DataSource, queuesFor: QueuesFor, sc
     if (locked) {
       locked = false;
       // A session lock: if unlocking fails the connection is broken, and PostgreSQL drops the lock with it.
-      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [START_LOCK_KEY, schema]).catch(() => undefined);
+      await client
+        .query('SELECT pg_advisory_unlock($1, hashtext($2))', [START_LOCK_KEY, schema])
+        .catch(() => undefined);
     }
     client.release();
   };
   let released: Promise<void> | undefined;
   const guard: RunGuard = { release: () => (released ??= release()) };
   try {
-    const got = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [START_LOCK_KEY, schema]);
+    const got = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [
+      START_LOCK_KEY,
+      schema,
+    ]);
     locked = Boolean(got.rows[0]?.locked);
     if (!locked) {
       throw new UsageError(

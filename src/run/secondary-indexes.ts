@@ -29,12 +29,24 @@ export function withIfNotExists(indexDef: string): string {
  * invalid indexes and replica-identity indexes, which cannot (or should not) be dropped alone.
  * Restores the caller's search_path.
  */
-export async function readSecondaryIndexes(client: PoolClient, schema: string, tables: readonly string[]): Promise<SecondaryIndex[]> {
+export async function readSecondaryIndexes(
+  client: PoolClient,
+  schema: string,
+  tables: readonly string[],
+): Promise<SecondaryIndex[]> {
   if (tables.length === 0) return [];
-  const saved = await client.query<{ search_path: string }>('SELECT current_setting($1) AS search_path', ['search_path']);
+  const saved = await client.query<{ search_path: string }>('SELECT current_setting($1) AS search_path', [
+    'search_path',
+  ]);
   await client.query("SELECT set_config('search_path', 'pg_catalog', false)");
   try {
-    const { rows } = await client.query<{ index_name: string; table_name: string; index_def: string; con_name: string | null; con_def: string | null }>(
+    const { rows } = await client.query<{
+      index_name: string;
+      table_name: string;
+      index_def: string;
+      con_name: string | null;
+      con_def: string | null;
+    }>(
       `SELECT ic.relname AS index_name, c.relname AS table_name, pg_get_indexdef(i.indexrelid) AS index_def,
               con.conname AS con_name, pg_get_constraintdef(con.oid) AS con_def
          FROM pg_index i
@@ -70,6 +82,8 @@ export async function readSecondaryIndexes(client: PoolClient, schema: string, t
       };
     });
   } finally {
-    await client.query("SELECT set_config('search_path', $1, false)", [saved.rows[0]?.search_path ?? '"$user", public']);
+    await client.query("SELECT set_config('search_path', $1, false)", [
+      saved.rows[0]?.search_path ?? '"$user", public',
+    ]);
   }
 }

@@ -19,7 +19,10 @@ export async function checkWhereConditions(
   const toAsk: [string, string][] = [];
   for (const [table, condition] of Object.entries(where)) {
     if (!sourceTables.includes(table)) problems.push(`where.${table}: the source has no table ${table}`);
-    else if (!selectedTables.includes(table)) problems.push(`where.${table}: table ${table} is not copied by this run (see tables/exclude); remove the condition or include the table`);
+    else if (!selectedTables.includes(table))
+      problems.push(
+        `where.${table}: table ${table} is not copied by this run (see tables/exclude); remove the condition or include the table`,
+      );
     else {
       const problem = conditionProblem(condition);
       if (problem) problems.push(`where.${table}: ${problem}`);

@@ -33,7 +33,12 @@ const IDENTITY_TYPES = new Set(['smallint', 'integer', 'bigint']);
  * Reserves the names PostgreSQL itself will give a created table's objects (its row type, its
  * primary key's index, its identity sequences), so that no generated index or type lands on one.
  */
-export function reserveDefaultNames(names: IdentifierAllocator, targetTable: string, table: SourceTable, naming?: NamingRules): void {
+export function reserveDefaultNames(
+  names: IdentifierAllocator,
+  targetTable: string,
+  table: SourceTable,
+  naming?: NamingRules,
+): void {
   names.reserve('relation', targetTable);
   names.reserve('type', targetTable);
   if (table.primaryKey.length > 0) {
@@ -41,7 +46,8 @@ export function reserveDefaultNames(names: IdentifierAllocator, targetTable: str
     names.reserve(`constraint:${targetTable}`, pgObjectName(targetTable, null, 'pkey'));
   }
   for (const column of table.columns) {
-    if (column.autoIncrement) names.reserve('relation', pgObjectName(targetTable, targetColumnName(naming, table.name, column.name), 'seq'));
+    if (column.autoIncrement)
+      names.reserve('relation', pgObjectName(targetTable, targetColumnName(naming, table.name, column.name), 'seq'));
   }
 }
 
@@ -51,7 +57,11 @@ const RULES = new Set(['CASCADE', 'SET NULL', 'SET DEFAULT', 'RESTRICT', 'NO ACT
  * Translates a MySQL column default into PostgreSQL, or null (no default). MariaDB reports
  * defaults as SQL expressions ('text' quoted, NULL as NULL), MySQL reports the bare literal.
  */
-export function translateDefault(column: SourceColumn, pgType: string, isMariaDb: boolean): { sql: string | null; warning?: string } {
+export function translateDefault(
+  column: SourceColumn,
+  pgType: string,
+  isMariaDb: boolean,
+): { sql: string | null; warning?: string } {
   const raw = column.defaultValue;
   if (raw === null || column.autoIncrement || column.generated) return { sql: null };
   const trimmed = raw.trim();
@@ -65,7 +75,11 @@ export function translateDefault(column: SourceColumn, pgType: string, isMariaDb
     const quoted = /^'((?:[^'\\]|''|\\.)*)'$/s.exec(trimmed);
     if (quoted) literal = (quoted[1] ?? '').replace(/''/g, "'").replace(/\\(.)/g, '$1');
     else if (/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(trimmed)) literal = trimmed;
-  } else if (/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(trimmed) || !/[()]/.test(trimmed) || ['char', 'varchar', 'enum', 'set'].includes(column.dataType)) {
+  } else if (
+    /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(trimmed) ||
+    !/[()]/.test(trimmed) ||
+    ['char', 'varchar', 'enum', 'set'].includes(column.dataType)
+  ) {
     literal = raw;
   }
   const bitLiteral = /^b'([01]+)'$/i.exec(trimmed);
@@ -75,9 +89,13 @@ export function translateDefault(column: SourceColumn, pgType: string, isMariaDb
       const width = column.numericPrecision ?? bitLiteral[1].length;
       return { sql: `B'${bitLiteral[1].padStart(width, '0').slice(-width)}'` };
     }
-    literal = BigInt('0b' + bitLiteral[1]).toString();
+    literal = BigInt(`0b${bitLiteral[1]}`).toString();
   }
-  if (literal === null) return { sql: null, warning: `default ${raw} of column ${column.name} is an expression my2pg does not translate; the column has no default` };
+  if (literal === null)
+    return {
+      sql: null,
+      warning: `default ${raw} of column ${column.name} is an expression my2pg does not translate; the column has no default`,
+    };
   if (pgType === 'boolean') {
     if (literal === '0') return { sql: 'false' };
     if (literal === '1') return { sql: 'true' };
@@ -87,8 +105,17 @@ export function translateDefault(column: SourceColumn, pgType: string, isMariaDb
     return { sql: null, warning: `zero-date default ${raw} of column ${column.name} dropped` };
   }
   // A bytea default spelled as hex: an escape-format literal would read backslashes as escapes.
-  if (pgType === 'bytea') return { sql: `${literalPg('\\x' + Buffer.from(literal, 'utf8').toString('hex'))}::bytea` };
-  if (pgType === 'text[]') return { sql: `${literalPg('{' + literal.split(',').filter((x) => x !== '').map((x) => '"' + x.replace(/(["\\])/g, '\\$1') + '"').join(',') + '}')}::text[]` };
+  if (pgType === 'bytea') return { sql: `${literalPg(`\\x${Buffer.from(literal, 'utf8').toString('hex')}`)}::bytea` };
+  if (pgType === 'text[]')
+    return {
+      sql: `${literalPg(
+        `{${literal
+          .split(',')
+          .filter((x) => x !== '')
+          .map((x) => `"${x.replace(/(["\\])/g, '\\$1')}"`)
+          .join(',')}}`,
+      )}::text[]`,
+    };
   return { sql: literalPg(literal) };
 }
 
@@ -141,10 +168,13 @@ export function buildCreateTable(
   const naming = options.naming;
   const targetName = options.targetName ?? targetTableName(naming, table.name);
   reserveDefaultNames(names, targetName, table, naming);
-  const targetOf = (sourceTable: string): string => options.tableNames?.get(sourceTable) ?? targetTableName(naming, sourceTable);
+  const targetOf = (sourceTable: string): string =>
+    options.tableNames?.get(sourceTable) ?? targetTableName(naming, sourceTable);
   const targetColumn = (name: string): string => targetColumnName(naming, table.name, name);
   const referencedColumn = (sourceTable: string, column: string): string =>
-    sourceTable === table.name ? targetColumn(column) : (options.columnNames?.(sourceTable, column) ?? targetColumnName(naming, sourceTable, column));
+    sourceTable === table.name
+      ? targetColumn(column)
+      : (options.columnNames?.(sourceTable, column) ?? targetColumnName(naming, sourceTable, column));
   const col = (name: string): string => quotePg(targetColumn(name));
   // Index and constraint names follow the case rule too (`idx_LastName` → `idx_last_name`).
   const objectName = (name: string): string => applyIdentifierCase(name, naming?.case ?? 'keep');
@@ -162,7 +192,10 @@ export function buildCreateTable(
     if (mapped.warning && keyType === undefined && !asBytea) warnings.push(`${table.name}: ${mapped.warning}`);
     let type = keyType ?? (asBytea ? 'bytea' : mapped.sql);
     let check = '';
-    if (asBytea) notes.push(`table ${table.name}: column ${column.name} holds NUL characters → bytea (--nul bytea; its text as UTF-8 bytes)`);
+    if (asBytea)
+      notes.push(
+        `table ${table.name}: column ${column.name} holds NUL characters → bytea (--nul bytea; its text as UTF-8 bytes)`,
+      );
     if (mapped.checkLabels && type === mapped.sql) {
       check = ` CHECK (${col(column.name)} IN (${mapped.checkLabels.map(literalPg).join(', ')}))`;
       names.reserve(`constraint:${targetName}`, pgObjectName(targetName, targetColumn(column.name), 'check'));
@@ -181,9 +214,13 @@ export function buildCreateTable(
         line += ' GENERATED BY DEFAULT AS IDENTITY';
       } else if (keyType !== undefined) {
         // The key type of its foreign-key group (see the report) cannot carry an identity.
-        warnings.push(`${table.name}: auto-increment column ${column.name} becomes ${type}, its foreign-key group's type, which cannot be an identity: no default, so new rows need explicit ids (PostgreSQL sequences stop at 9223372036854775807)`);
+        warnings.push(
+          `${table.name}: auto-increment column ${column.name} becomes ${type}, its foreign-key group's type, which cannot be an identity: no default, so new rows need explicit ids (PostgreSQL sequences stop at 9223372036854775807)`,
+        );
       } else {
-        warnings.push(`${table.name}: auto-increment column ${column.name} (${column.columnType}) becomes a bigint identity`);
+        warnings.push(
+          `${table.name}: auto-increment column ${column.name} (${column.columnType}) becomes a bigint identity`,
+        );
         line = `${col(column.name)} bigint GENERATED BY DEFAULT AS IDENTITY`;
       }
     } else if (column.generated && options.generated?.has(column.name)) {
@@ -193,21 +230,30 @@ export function buildCreateTable(
       if (def.warning) warnings.push(`${table.name}: ${def.warning}`);
       if (def.sql) line += ` DEFAULT ${def.sql}`;
     }
-    createdTypes.set(column.name, /GENERATED BY DEFAULT AS IDENTITY/.test(line) && !IDENTITY_TYPES.has(type) ? 'bigint' : type);
-    if (column.generated && !options.generated) warnings.push(`${table.name}: generated column ${column.name} becomes a plain column holding the copied values`);
+    createdTypes.set(
+      column.name,
+      /GENERATED BY DEFAULT AS IDENTITY/.test(line) && !IDENTITY_TYPES.has(type) ? 'bigint' : type,
+    );
+    if (column.generated && !options.generated)
+      warnings.push(`${table.name}: generated column ${column.name} becomes a plain column holding the copied values`);
     if (column.onUpdate) {
       if (isOnUpdateNow(column) && /^timestamp/i.test(type)) {
         onUpdate.push({ name: targetColumn(column.name), precision: onUpdatePrecision(column) });
       } else {
-        warnings.push(`${table.name}: ON UPDATE ${column.onUpdate} of column ${column.name} is not migrated (column type ${type})`);
+        warnings.push(
+          `${table.name}: ON UPDATE ${column.onUpdate} of column ${column.name} is not migrated (column type ${type})`,
+        );
       }
     }
     if (!column.nullable && options.zeroDateColumns?.includes(column.name)) {
-      warnings.push(`${table.name}: column ${column.name} is NOT NULL in MySQL but holds zero dates, which land as NULL; created without NOT NULL`);
+      warnings.push(
+        `${table.name}: column ${column.name} is NOT NULL in MySQL but holds zero dates, which land as NULL; created without NOT NULL`,
+      );
     } else if (!column.nullable) line += ' NOT NULL';
     line += check;
     lines.push(line);
-    if (column.comment) comments.push(`COMMENT ON COLUMN ${qualified}.${col(column.name)} IS ${literalPg(column.comment)}`);
+    if (column.comment)
+      comments.push(`COMMENT ON COLUMN ${qualified}.${col(column.name)} IS ${literalPg(column.comment)}`);
   }
   const pk = table.primaryKey.filter((c) => included.has(c));
   if (pk.length > 0 && pk.length === table.primaryKey.length) lines.push(`PRIMARY KEY (${pk.map(col).join(', ')})`);
@@ -235,7 +281,9 @@ export function buildCreateTable(
     if (!fk.columns.every((c) => included.has(c))) continue;
     const referenced = targetOf(fk.referencedTable);
     if (!options.knownTables.has(referenced)) {
-      warnings.push(`${table.name}: foreign key ${fk.name} references ${fk.referencedTable}, which is not in the target; not created`);
+      warnings.push(
+        `${table.name}: foreign key ${fk.name} references ${fk.referencedTable}, which is not in the target; not created`,
+      );
       continue;
     }
     const onDelete = RULES.has(fk.onDelete) ? ` ON DELETE ${fk.onDelete}` : '';
@@ -249,8 +297,14 @@ export function buildCreateTable(
   if (onUpdate.length > 0) {
     // After the load, like the indexes: no row of the copy is an UPDATE, but nothing the load
     // does should ever move these columns.
-    deferred.push({ kind: 'trigger', name: ON_UPDATE_TRIGGER, definition: onUpdateTriggerSql(schema, targetName, onUpdate) });
-    notes.push(`table ${table.name}: ON UPDATE CURRENT_TIMESTAMP of ${onUpdate.map((c) => `${c.name} (${c.precision} digits)`).join(', ')} → BEFORE UPDATE trigger ${ON_UPDATE_TRIGGER}`);
+    deferred.push({
+      kind: 'trigger',
+      name: ON_UPDATE_TRIGGER,
+      definition: onUpdateTriggerSql(schema, targetName, onUpdate),
+    });
+    notes.push(
+      `table ${table.name}: ON UPDATE CURRENT_TIMESTAMP of ${onUpdate.map((c) => `${c.name} (${c.precision} digits)`).join(', ')} → BEFORE UPDATE trigger ${ON_UPDATE_TRIGGER}`,
+    );
   }
   return { statements, deferred, warnings, notes };
 }

@@ -64,7 +64,8 @@ async function importEntities(modulePath: string): Promise<unknown[]> {
     const items = Array.isArray(value) ? value : [value];
     for (const item of items) if (looksLikeEntity(item)) found.add(item);
   }
-  if (found.size === 0) throw new UsageError(`--entities: ${modulePath} exports no TypeORM entity (EntitySchema or @Entity class)`);
+  if (found.size === 0)
+    throw new UsageError(`--entities: ${modulePath} exports no TypeORM entity (EntitySchema or @Entity class)`);
   return [...found];
 }
 
@@ -74,7 +75,14 @@ async function importEntities(modulePath: string): Promise<unknown[]> {
  */
 export async function loadEntitySelections(modulePath: string, targetUrl: string): Promise<TableSelection[]> {
   const entities = (await importEntities(modulePath)) as DataSource['options']['entities'];
-  const dataSource = new DataSource({ type: 'postgres', url: targetUrl, entities, poolSize: 1, synchronize: false, logging: false });
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: targetUrl,
+    entities,
+    poolSize: 1,
+    synchronize: false,
+    logging: false,
+  });
   try {
     await dataSource.initialize();
   } catch (error) {

@@ -75,15 +75,26 @@ const INT_RANGES: Record<string, [string, string]> = {
 /** The part of a rejected row's fix that `--allow-rejects` adds. */
 function rejected(policies: HazardPolicies, what: string, fix: string): { blocking: boolean; fix: string } {
   return policies.allowRejects
-    ? { blocking: false, fix: `${what}: set aside in my2pg.rejected_rows (--allow-rejects counts the run as verified); ${fix}` }
-    : { blocking: true, fix: `${what}: set aside in my2pg.rejected_rows, so the run is not verified; ${fix}, or pass --allow-rejects` };
+    ? {
+        blocking: false,
+        fix: `${what}: set aside in my2pg.rejected_rows (--allow-rejects counts the run as verified); ${fix}`,
+      }
+    : {
+        blocking: true,
+        fix: `${what}: set aside in my2pg.rejected_rows, so the run is not verified; ${fix}, or pass --allow-rejects`,
+      };
 }
 
 /**
  * The probes of one source column, given the PostgreSQL type it lands in (`pgType`, as
  * format_type() prints it) and, for a table that exists in the target, its column.
  */
-export function probesOf(column: SourceColumn, pgType: string, policies: HazardPolicies, existing?: TargetColumn): HazardProbe[] {
+export function probesOf(
+  column: SourceColumn,
+  pgType: string,
+  policies: HazardPolicies,
+  existing?: TargetColumn,
+): HazardProbe[] {
   if (column.generated) return [];
   const c = quoteMysql(column.name);
   const probes: HazardProbe[] = [];
@@ -93,51 +104,144 @@ export function probesOf(column: SourceColumn, pgType: string, policies: HazardP
   // Into an existing text column a zero date is just text; only date/time columns refuse it.
   if (DATE_TYPES.has(column.dataType) && (!existing || existing.category === 'D')) {
     const condition = zeroDateSql(c);
-    if (policies.zeroDate === 'reject') add('zero-date', condition, rejected(policies, 'rows with a zero date', '--zero-date null writes NULL instead (counted)'));
-    else if (existing?.notNull) add('zero-date', condition, rejected(policies, `written as NULL, which the existing NOT NULL column ${existing.name} refuses`, `make ${existing.name} nullable, or drop the table so my2pg creates it`));
-    else add('zero-date', condition, { blocking: false, fix: 'written as NULL and counted per column (--zero-date reject sets the rows aside instead)' });
+    if (policies.zeroDate === 'reject')
+      add(
+        'zero-date',
+        condition,
+        rejected(policies, 'rows with a zero date', '--zero-date null writes NULL instead (counted)'),
+      );
+    else if (existing?.notNull)
+      add(
+        'zero-date',
+        condition,
+        rejected(
+          policies,
+          `written as NULL, which the existing NOT NULL column ${existing.name} refuses`,
+          `make ${existing.name} nullable, or drop the table so my2pg creates it`,
+        ),
+      );
+    else
+      add('zero-date', condition, {
+        blocking: false,
+        fix: 'written as NULL and counted per column (--zero-date reject sets the rows aside instead)',
+      });
   }
   if (TEXT_TYPES.has(column.dataType) || column.dataType === 'json') {
     const condition = nulCharacterSql(c);
     // Under --nul bytea a created table's text columns holding NUL become bytea.
     const bytea = pgType === 'bytea' || (policies.nul === 'bytea' && !existing);
-    if (bytea) add('nul-character', condition, { blocking: false, fix: 'the column is bytea (--nul bytea), so the bytes arrive as they are' });
-    else if (policies.nul === 'strip') add('nul-character', condition, { blocking: false, fix: 'the NUL characters are removed (--nul strip) and counted per column' });
-    else add('nul-character', condition, rejected(policies, 'rows with a NUL character, which PostgreSQL text cannot hold', '--nul strip removes them (counted) or --nul bytea creates such columns as bytea'));
+    if (bytea)
+      add('nul-character', condition, {
+        blocking: false,
+        fix: 'the column is bytea (--nul bytea), so the bytes arrive as they are',
+      });
+    else if (policies.nul === 'strip')
+      add('nul-character', condition, {
+        blocking: false,
+        fix: 'the NUL characters are removed (--nul strip) and counted per column',
+      });
+    else
+      add(
+        'nul-character',
+        condition,
+        rejected(
+          policies,
+          'rows with a NUL character, which PostgreSQL text cannot hold',
+          '--nul strip removes them (counted) or --nul bytea creates such columns as bytea',
+        ),
+      );
   }
   if (column.dataType === 'json' && /^jsonb?$/.test(pgType)) {
-    add('invalid-json', `(NOT JSON_VALID(${c}) OR LOCATE('\\\\u0000', ${c}) > 0)`, rejected(policies, 'JSON that jsonb refuses (invalid, or holding \\u0000)', `map the column to text (--column-type TABLE.${column.name}=text)`));
+    add(
+      'invalid-json',
+      `(NOT JSON_VALID(${c}) OR LOCATE('\\\\u0000', ${c}) > 0)`,
+      rejected(
+        policies,
+        'JSON that jsonb refuses (invalid, or holding \\u0000)',
+        `map the column to text (--column-type TABLE.${column.name}=text)`,
+      ),
+    );
   }
-  const integer = INTEGER_TYPES.has(column.dataType) || column.dataType === 'decimal' || column.dataType === 'year' || column.dataType === 'bit';
+  const integer =
+    INTEGER_TYPES.has(column.dataType) ||
+    column.dataType === 'decimal' ||
+    column.dataType === 'year' ||
+    column.dataType === 'bit';
   const targetInt = /^(smallint|integer|bigint)$/.exec(pgType)?.[1];
   if (column.dataType === 'bigint' && column.unsigned && targetInt === 'bigint' && !existing) {
-    add('unsigned-beyond-bigint', `${c} > ${BIGINT_MAX}`, rejected(policies, 'unsigned values above 9223372036854775807, the largest bigint', `map the column to numeric(20) (--column-type TABLE.${column.name}=numeric(20))`));
+    add(
+      'unsigned-beyond-bigint',
+      `${c} > ${BIGINT_MAX}`,
+      rejected(
+        policies,
+        'unsigned values above 9223372036854775807, the largest bigint',
+        `map the column to numeric(20) (--column-type TABLE.${column.name}=numeric(20))`,
+      ),
+    );
   }
   if (!existing) return probes;
   // A table that exists keeps its own types: which values it cannot take.
   const range = INT_RANGES[existing.typeName];
   if (range && (integer || column.dataType === 'float' || column.dataType === 'double')) {
     add(
-      column.dataType === 'bigint' && column.unsigned && existing.typeName === 'int8' ? 'unsigned-beyond-bigint' : 'out-of-range',
+      column.dataType === 'bigint' && column.unsigned && existing.typeName === 'int8'
+        ? 'unsigned-beyond-bigint'
+        : 'out-of-range',
       `(${c} < ${range[0]} OR ${c} > ${range[1]})`,
-      rejected(policies, `values outside the range of the existing ${existing.formattedType} column`, `widen the target column (ALTER TABLE … ALTER COLUMN ${existing.name} TYPE bigint or numeric)`),
+      rejected(
+        policies,
+        `values outside the range of the existing ${existing.formattedType} column`,
+        `widen the target column (ALTER TABLE … ALTER COLUMN ${existing.name} TYPE bigint or numeric)`,
+      ),
     );
   }
   const numeric = /^numeric\((\d+),(\d+)\)$/.exec(existing.formattedType);
   if (numeric && (integer || ['decimal', 'float', 'double'].includes(column.dataType))) {
     const whole = Number(numeric[1]) - Number(numeric[2]);
-    add('out-of-range', `ABS(${c}) >= POW(10, ${whole})`, rejected(policies, `values with more than ${whole} digits before the point, which ${existing.formattedType} cannot hold`, `widen the target column ${existing.name}`));
+    add(
+      'out-of-range',
+      `ABS(${c}) >= POW(10, ${whole})`,
+      rejected(
+        policies,
+        `values with more than ${whole} digits before the point, which ${existing.formattedType} cannot hold`,
+        `widen the target column ${existing.name}`,
+      ),
+    );
   }
   const length = /^(?:character varying|character|varchar|char)\((\d+)\)$/.exec(existing.formattedType);
   if (length && (TEXT_TYPES.has(column.dataType) || column.dataType === 'enum' || column.dataType === 'set')) {
-    add('too-long', `CHAR_LENGTH(${c}) > ${length[1]}`, rejected(policies, `values longer than ${existing.formattedType}`, `widen the target column ${existing.name} (ALTER COLUMN … TYPE text)`));
+    add(
+      'too-long',
+      `CHAR_LENGTH(${c}) > ${length[1]}`,
+      rejected(
+        policies,
+        `values longer than ${existing.formattedType}`,
+        `widen the target column ${existing.name} (ALTER COLUMN … TYPE text)`,
+      ),
+    );
   }
   if (existing.category === 'E' && existing.enumLabels) {
     const labels = existing.enumLabels.map((l) => `'${l.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(', ');
-    add('not-an-enum-label', `CAST(${c} AS BINARY) NOT IN (${labels})`, rejected(policies, `values that are not labels of the enum type ${existing.formattedType}`, `add the labels to the type (ALTER TYPE … ADD VALUE)`));
+    add(
+      'not-an-enum-label',
+      `CAST(${c} AS BINARY) NOT IN (${labels})`,
+      rejected(
+        policies,
+        `values that are not labels of the enum type ${existing.formattedType}`,
+        `add the labels to the type (ALTER TYPE … ADD VALUE)`,
+      ),
+    );
   }
   if (existing.category === 'B' && (integer || column.dataType === 'bit')) {
-    add('not-boolean', `${c} NOT IN (0, 1)`, rejected(policies, 'values other than 0 and 1 going into a boolean column', `make the target column ${existing.name} smallint`));
+    add(
+      'not-boolean',
+      `${c} NOT IN (0, 1)`,
+      rejected(
+        policies,
+        'values other than 0 and 1 going into a boolean column',
+        `make the target column ${existing.name} smallint`,
+      ),
+    );
   }
   return probes;
 }
@@ -146,12 +250,20 @@ export function probesOf(column: SourceColumn, pgType: string, policies: HazardP
  * Counts the rows of a table and every probe in one query (one read of the table); `where`
  * limits it to the rows the run copies.
  */
-export async function countProbes(source: DataSource, table: string, probes: readonly HazardProbe[], where?: string): Promise<{ rows: number; counts: number[] }> {
+export async function countProbes(
+  source: DataSource,
+  table: string,
+  probes: readonly HazardProbe[],
+  where?: string,
+): Promise<{ rows: number; counts: number[] }> {
   return withMysqlConnection(source, async (connection) => {
     const sums = probes.map((p, i) => `COALESCE(SUM(CASE WHEN ${p.condition} THEN 1 ELSE 0 END), 0) AS h${i}`);
     // The copy's session (UTC): a condition's literals are compared as the copy compares them.
     if (where !== undefined) await prepareSourceSession(connection);
-    const rows = await queryMysql<Record<string, unknown>[]>(connection, `SELECT ${['COUNT(*) AS n', ...sums].join(', ')} FROM ${quoteMysql(table)}${mysqlWhere([], where)}`);
+    const rows = await queryMysql<Record<string, unknown>[]>(
+      connection,
+      `SELECT ${['COUNT(*) AS n', ...sums].join(', ')} FROM ${quoteMysql(table)}${mysqlWhere([], where)}`,
+    );
     const row = rows[0] ?? {};
     return { rows: Number(row.n ?? 0), counts: probes.map((_p, i) => Number(row[`h${i}`] ?? 0)) };
   });
@@ -162,10 +274,21 @@ export async function countProbes(source: DataSource, table: string, probes: rea
  * columns it lacks, NOT NULL columns without a default that no source column fills, and
  * columns PostgreSQL computes that the source fills. Each makes the table fail.
  */
-export function structuralHazards(source: SourceTable, target: TargetTable | undefined, only?: readonly string[], naming?: NamingRules): Hazard[] {
+export function structuralHazards(
+  source: SourceTable,
+  target: TargetTable | undefined,
+  only?: readonly string[],
+  naming?: NamingRules,
+): Hazard[] {
   const hazards: Hazard[] = [];
   if (source.primaryKey.length === 0) {
-    hazards.push({ kind: 'no-primary-key', column: null, count: null, blocking: false, fix: 'copied by one job and verified as a whole table (no key ranges, no per-row diagnosis); add a primary key to get both' });
+    hazards.push({
+      kind: 'no-primary-key',
+      column: null,
+      count: null,
+      blocking: false,
+      fix: 'copied by one job and verified as a whole table (no key ranges, no per-row diagnosis); add a primary key to get both',
+    });
   }
   if (!target) return hazards;
   const columns = only ? source.columns.filter((c) => only.includes(c.name)) : source.columns;
@@ -184,11 +307,18 @@ export function structuralHazards(source: SourceTable, target: TargetTable | und
     }
     filled.add(found.name);
     if (found.generated && !column.generated) {
-      hazards.push({ kind: 'generated-target-column', column: column.name, count: null, blocking: true, fix: `target column ${found.name} is GENERATED ALWAYS, so COPY cannot fill it: make it a plain column or exclude the table` });
+      hazards.push({
+        kind: 'generated-target-column',
+        column: column.name,
+        count: null,
+        blocking: true,
+        fix: `target column ${found.name} is GENERATED ALWAYS, so COPY cannot fill it: make it a plain column or exclude the table`,
+      });
     }
   }
   for (const column of target.columns) {
-    if (filled.has(column.name) || !column.notNull || column.hasDefault || column.identity !== '' || column.generated) continue;
+    if (filled.has(column.name) || !column.notNull || column.hasDefault || column.identity !== '' || column.generated)
+      continue;
     hazards.push({
       kind: 'unfilled-not-null-column',
       column: column.name,

@@ -55,7 +55,12 @@ function isTextType(type: string | undefined): boolean {
 function boundedBytes(source: SourceColumn, type: string): number | null {
   const n = /^(?:varchar|character varying|char|character)\((\d+)\)$/.exec(type)?.[1];
   if (n !== undefined) return Number(n) * 4;
-  if (type === 'bytea' && (source.dataType === 'binary' || source.dataType === 'varbinary') && source.maxLength !== null) return source.maxLength;
+  if (
+    type === 'bytea' &&
+    (source.dataType === 'binary' || source.dataType === 'varbinary') &&
+    source.maxLength !== null
+  )
+    return source.maxLength;
   return null;
 }
 
@@ -78,33 +83,48 @@ export function translateIndexes(indexes: readonly SourceIndex[], ctx: IndexCont
   const q = (column: string): string => quotePg(ctx.targetColumn(column));
   for (const index of indexes) {
     if (index.functional) {
-      out.warnings.push(`${ctx.table}: index ${index.name} has expression parts, which my2pg does not translate; not migrated`);
+      out.warnings.push(
+        `${ctx.table}: index ${index.name} has expression parts, which my2pg does not translate; not migrated`,
+      );
       continue;
     }
     if (index.columns.length === 0 || !index.columns.every((c) => ctx.included.has(c))) continue;
-    const name = (): string => ctx.names.allocate('relation', `${ctx.targetTable}_${ctx.objectName?.(index.name) ?? index.name}`);
+    const name = (): string =>
+      ctx.names.allocate('relation', `${ctx.targetTable}_${ctx.objectName?.(index.name) ?? index.name}`);
     if (index.kind === 'FULLTEXT') {
       const bad = index.columns.filter((c) => !isTextType(ctx.targetType(c)));
       if (bad.length > 0) {
-        out.warnings.push(`${ctx.table}: FULLTEXT index ${index.name} is not migrated: column ${bad.join(', ')} is not text in PostgreSQL (${bad.map((c) => ctx.targetType(c)).join(', ')})`);
+        out.warnings.push(
+          `${ctx.table}: FULLTEXT index ${index.name} is not migrated: column ${bad.join(', ')} is not text in PostgreSQL (${bad.map((c) => ctx.targetType(c)).join(', ')})`,
+        );
         continue;
       }
       const document = index.columns.map((c) => `coalesce(${q(c)}, '')`).join(` || ' ' || `);
       const expression = `to_tsvector(${literalPg(ctx.fulltextConfig)}::regconfig, ${document})`;
       const indexName = name();
-      out.indexes.push({ name: indexName, definition: `CREATE INDEX IF NOT EXISTS ${quotePg(indexName)} ON ${ctx.qualifiedTable} USING gin ((${expression}))` });
-      out.notes.push(`table ${ctx.table}: FULLTEXT index ${index.name} → GIN index ${indexName} on ${expression} (search with that expression @@ a tsquery)`);
+      out.indexes.push({
+        name: indexName,
+        definition: `CREATE INDEX IF NOT EXISTS ${quotePg(indexName)} ON ${ctx.qualifiedTable} USING gin ((${expression}))`,
+      });
+      out.notes.push(
+        `table ${ctx.table}: FULLTEXT index ${index.name} → GIN index ${indexName} on ${expression} (search with that expression @@ a tsquery)`,
+      );
       continue;
     }
     if (index.kind === 'SPATIAL') {
       const column = index.columns[0]!;
       const type = ctx.targetType(column) ?? '';
       if (!/(^|\.)geometry$|^point$/.test(type)) {
-        out.warnings.push(`${ctx.table}: SPATIAL index ${index.name} is not migrated: column ${column} is ${type} (install PostGIS in the target for geometry and a GiST index)`);
+        out.warnings.push(
+          `${ctx.table}: SPATIAL index ${index.name} is not migrated: column ${column} is ${type} (install PostGIS in the target for geometry and a GiST index)`,
+        );
         continue;
       }
       const indexName = name();
-      out.indexes.push({ name: indexName, definition: `CREATE INDEX IF NOT EXISTS ${quotePg(indexName)} ON ${ctx.qualifiedTable} USING gist (${q(column)})` });
+      out.indexes.push({
+        name: indexName,
+        definition: `CREATE INDEX IF NOT EXISTS ${quotePg(indexName)} ON ${ctx.qualifiedTable} USING gist (${q(column)})`,
+      });
       out.notes.push(`table ${ctx.table}: SPATIAL index ${index.name} → GiST index ${indexName}`);
       continue;
     }
@@ -132,7 +152,9 @@ export function translateIndexes(indexes: readonly SourceIndex[], ctx: IndexCont
         // MySQL counts a binary prefix in bytes, and a text one in characters: a text column
         // made bytea (--nul bytea) would count bytes here, which is not the same uniqueness.
         if (source.charset !== null && source.charset !== 'binary') {
-          out.warnings.push(`${ctx.table}: index ${index.name}: the prefix of ${subPart} characters of ${column} (now bytea) cannot be counted in characters; not migrated`);
+          out.warnings.push(
+            `${ctx.table}: index ${index.name}: the prefix of ${subPart} characters of ${column} (now bytea) cannot be counted in characters; not migrated`,
+          );
           skipped = true;
           return;
         }
@@ -145,13 +167,21 @@ export function translateIndexes(indexes: readonly SourceIndex[], ctx: IndexCont
         prefixNotes.push(`${column}(${subPart}) → left(${column}, ${subPart})`);
         return;
       }
-      out.warnings.push(`${ctx.table}: index ${index.name}: a prefix of column ${column} (${type}) has no PostgreSQL form; not migrated`);
+      out.warnings.push(
+        `${ctx.table}: index ${index.name}: a prefix of column ${column} (${type}) has no PostgreSQL form; not migrated`,
+      );
       skipped = true;
     });
     if (skipped) continue;
     const indexName = name();
-    out.indexes.push({ name: indexName, definition: `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${quotePg(indexName)} ON ${ctx.qualifiedTable} (${parts.join(', ')})` });
-    if (prefixNotes.length > 0) out.notes.push(`table ${ctx.table}: prefix index ${index.name} → ${index.unique ? 'UNIQUE ' : ''}index ${indexName}: ${prefixNotes.join(', ')}`);
+    out.indexes.push({
+      name: indexName,
+      definition: `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${quotePg(indexName)} ON ${ctx.qualifiedTable} (${parts.join(', ')})`,
+    });
+    if (prefixNotes.length > 0)
+      out.notes.push(
+        `table ${ctx.table}: prefix index ${index.name} → ${index.unique ? 'UNIQUE ' : ''}index ${indexName}: ${prefixNotes.join(', ')}`,
+      );
   }
   return out;
 }

@@ -91,9 +91,15 @@ export function findKeyGroups(tables: readonly SourceTable[]): KeyColumnRef[][] 
       if (!referenced) continue;
       fk.columns.forEach((column, i) => {
         const other = fk.referencedColumns[i];
-        if (other === undefined || !table.columns.some((c) => c.name === column) || !referenced.columns.some((c) => c.name === other)) return;
+        if (
+          other === undefined ||
+          !table.columns.some((c) => c.name === column) ||
+          !referenced.columns.some((c) => c.name === other)
+        )
+          return;
         const a = find(add(table.name, column));
         const b = find(add(referenced.name, other));
+        // biome-ignore lint/complexity/useMathMinMax: keys are strings compared in order, not numbers
         if (a !== b) parent.set(a < b ? b : a, a < b ? a : b);
       });
     }
@@ -124,15 +130,26 @@ export function decideKeyType(members: readonly KeyMember[]): KeyTypeDecision {
   if (existing.length > 0) {
     const types = [...new Set(existing.map((m) => m.existing!))];
     if (types.length > 1) {
-      return { type: null, reason: 'existing target columns disagree', warning: `the foreign keys joining ${names} join existing target columns of different types (${types.join(', ')}); they may fail when restored` };
+      return {
+        type: null,
+        reason: 'existing target columns disagree',
+        warning: `the foreign keys joining ${names} join existing target columns of different types (${types.join(', ')}); they may fail when restored`,
+      };
     }
-    return { type: types[0]!, reason: `the existing target column ${existing.map(describe).join(', ')} is ${types[0]}` };
+    return {
+      type: types[0]!,
+      reason: `the existing target column ${existing.map(describe).join(', ')} is ${types[0]}`,
+    };
   }
   const overridden = members.filter((m) => m.overridden);
   if (overridden.length > 0) {
     const types = [...new Set(overridden.map((m) => m.mapped))];
     if (types.length > 1) {
-      return { type: null, reason: 'overrides disagree', warning: `the foreign keys joining ${names} join columns overridden to different types (${types.join(', ')}); they may fail when restored` };
+      return {
+        type: null,
+        reason: 'overrides disagree',
+        warning: `the foreign keys joining ${names} join columns overridden to different types (${types.join(', ')}); they may fail when restored`,
+      };
     }
     return { type: types[0]!, reason: `--type/--column-type of ${overridden.map(describe).join(', ')}` };
   }
@@ -148,9 +165,11 @@ export function decideKeyType(members: readonly KeyMember[]): KeyTypeDecision {
     if (!m.unsignedBigint) continue;
     if (m.max === undefined) throw new Error(`decideKeyType: MAX(${describe(m)}) was not read`);
     if (m.max !== null && BigInt(m.max) > BIGINT_MAX) beyond.push(`${describe(m)} holds ${m.max}`);
-    if (m.autoIncrement !== null && m.autoIncrement !== undefined && BigInt(m.autoIncrement) > BIGINT_MAX) beyond.push(`${describe(m)} continues at AUTO_INCREMENT ${m.autoIncrement}`);
+    if (m.autoIncrement !== null && m.autoIncrement !== undefined && BigInt(m.autoIncrement) > BIGINT_MAX)
+      beyond.push(`${describe(m)} continues at AUTO_INCREMENT ${m.autoIncrement}`);
   }
-  if (beyond.length > 0) return { type: 'numeric(20)', reason: `BIGINT UNSIGNED values beyond bigint: ${beyond.join(', ')}` };
+  if (beyond.length > 0)
+    return { type: 'numeric(20)', reason: `BIGINT UNSIGNED values beyond bigint: ${beyond.join(', ')}` };
   return { type: 'bigint', reason: 'BIGINT UNSIGNED, every value (MAX) and AUTO_INCREMENT fit bigint' };
 }
 
@@ -166,7 +185,10 @@ export interface KeyTypePlan {
 /** MAX() of a column as exact text; MySQL reads it from an index when the column leads one (every FK column and key does). */
 async function readMax(source: DataSource, table: string, column: string): Promise<string | null> {
   return withMysqlConnection(source, async (connection) => {
-    const rows = await queryMysql<{ hi: string | null }[]>(connection, `SELECT CAST(MAX(${quoteMysql(column)}) AS CHAR) AS hi FROM ${quoteMysql(table)}`);
+    const rows = await queryMysql<{ hi: string | null }[]>(
+      connection,
+      `SELECT CAST(MAX(${quoteMysql(column)}) AS CHAR) AS hi FROM ${quoteMysql(table)}`,
+    );
     const hi = rows[0]?.hi;
     return hi === null || hi === undefined ? null : String(hi);
   });
@@ -216,14 +238,19 @@ export async function planKeyTypes(
         ...ref,
         mapped: mapped.sql,
         overridden: Boolean(mapped.overridden),
-        existing: created ? undefined : (options.findColumn(target!, ref.table, ref.column)?.formattedType ?? undefined),
+        existing: created
+          ? undefined
+          : (options.findColumn(target!, ref.table, ref.column)?.formattedType ?? undefined),
         unsignedBigint: column.dataType === 'bigint' && column.unsigned,
         autoIncrement: column.autoIncrement ? table.autoIncrement : null,
       });
     }
     if (!members.some((m) => options.created.has(m.table))) continue;
     // Data is read only when the types alone cannot decide: the widest is numeric(20).
-    const needsData = members.every((m) => m.existing === undefined && !m.overridden) && members.some((m) => m.mapped === 'numeric(20)') && members.every((m) => m.mapped in INTEGER_RANK);
+    const needsData =
+      members.every((m) => m.existing === undefined && !m.overridden) &&
+      members.some((m) => m.mapped === 'numeric(20)') &&
+      members.every((m) => m.mapped in INTEGER_RANK);
     if (needsData) {
       for (const m of members) if (m.unsignedBigint) m.max = await readMax(source, m.table, m.column);
     }

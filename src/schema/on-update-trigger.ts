@@ -69,7 +69,11 @@ export function isOnUpdateNow(column: SourceColumn): boolean {
 }
 
 /** CREATE TRIGGER for one created table; `columns` are target column names with their precision. */
-export function onUpdateTriggerSql(schema: string, table: string, columns: readonly { name: string; precision: number }[]): string {
+export function onUpdateTriggerSql(
+  schema: string,
+  table: string,
+  columns: readonly { name: string; precision: number }[],
+): string {
   const args = columns.flatMap((c) => [literalPg(c.name), literalPg(String(c.precision))]).join(', ');
   return `CREATE TRIGGER ${quotePg(ON_UPDATE_TRIGGER)} BEFORE UPDATE ON ${qualifyPg(schema, table)} FOR EACH ROW EXECUTE FUNCTION ${qualifyPg(schema, ON_UPDATE_FUNCTION)}(${args})`;
 }

@@ -30,12 +30,15 @@ function lengthOf(columnType: string): number | null {
   return match?.[1] ? Number(match[1]) : null;
 }
 
-
 /**
  * The PostgreSQL type for a MySQL column: a `--column-type` override for this column, else a
  * `--type` override for its MySQL type, else the default mapping (the README's type table).
  */
-export function mapColumnType(column: SourceColumn, options: TypeMapOptions = DEFAULT_TYPE_MAP_OPTIONS, table?: string): MappedColumnType {
+export function mapColumnType(
+  column: SourceColumn,
+  options: TypeMapOptions = DEFAULT_TYPE_MAP_OPTIONS,
+  table?: string,
+): MappedColumnType {
   const byColumn = table === undefined ? undefined : options.columnOverrides.get(table)?.get(column.name);
   const override = byColumn ?? findTypeOverride(options.typeOverrides, column);
   if (override !== undefined) return { sql: override, overridden: true };
@@ -113,8 +116,15 @@ function mapDefaultType(column: SourceColumn, options: TypeMapOptions): MappedCo
     case 'geomcollection':
       // Qualified: the extension may live in a schema outside the search_path.
       if (options.postgisSchema !== null) return { sql: `${quotePg(options.postgisSchema)}.geometry` };
-      if (t === 'point') return { sql: 'point', warning: `spatial column ${column.name} becomes a PostgreSQL point (x, y); its SRID is not kept (install PostGIS in the target for geometry)` };
-      return { sql: 'bytea', warning: `spatial column ${column.name} is stored as bytea holding its WKB; its SRID is not kept (values that had one are counted as adjusted); install PostGIS in the target to get geometry` };
+      if (t === 'point')
+        return {
+          sql: 'point',
+          warning: `spatial column ${column.name} becomes a PostgreSQL point (x, y); its SRID is not kept (install PostGIS in the target for geometry)`,
+        };
+      return {
+        sql: 'bytea',
+        warning: `spatial column ${column.name} is stored as bytea holding its WKB; its SRID is not kept (values that had one are counted as adjusted); install PostGIS in the target to get geometry`,
+      };
     case 'uuid':
       return { sql: 'uuid' };
     case 'inet4':

@@ -32,16 +32,28 @@ export interface TypeMapOptions {
   postgisSchema: string | null;
 }
 
-export const DEFAULT_TYPE_MAP_OPTIONS: TypeMapOptions = { typeOverrides: [], columnOverrides: new Map(), enumMode: 'type', postgisSchema: null };
+export const DEFAULT_TYPE_MAP_OPTIONS: TypeMapOptions = {
+  typeOverrides: [],
+  columnOverrides: new Map(),
+  enumMode: 'type',
+  postgisSchema: null,
+};
 
 // A PostgreSQL type name as DDL takes it: words, an optional schema, typmods, time zone, array brackets.
 // Anything else (quotes, semicolons, parentheses with expressions) is refused, since the text goes into DDL.
-const PG_TYPE = /^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?( [a-z_][a-z0-9_]*)*(\(\d+( ?, ?\d+)?\))?( with(out)? time zone)?( ?\[\d*\])*$/i;
+const PG_TYPE =
+  /^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?( [a-z_][a-z0-9_]*)*(\(\d+( ?, ?\d+)?\))?( with(out)? time zone)?( ?\[\d*\])*$/i;
 const MYSQL_TYPE = /^[a-z][a-z0-9 ]*(\(\d+( ?, ?\d+)?\))?( unsigned)?( zerofill)?$/;
 
 /** Lower case with single spaces, so `TINYINT(1)` and `tinyint( 1 )` match the same columns. */
 function normalizeMysqlType(text: string): string {
-  return text.trim().toLowerCase().replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').replace(/ ?, ?/g, ',');
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/\( /g, '(')
+    .replace(/ \)/g, ')')
+    .replace(/ ?, ?/g, ',');
 }
 
 function normalizePgType(text: string): string {
@@ -77,8 +89,14 @@ export function parseTypeOverrides(entries: readonly OverrideEntry[]): TypeOverr
     }
     const mysqlType = normalizeMysqlType(parts[0]);
     const pgType = normalizePgType(parts[1]);
-    if (!MYSQL_TYPE.test(mysqlType)) problems.push(`${label}: ${JSON.stringify(parts[0])} is not a MySQL type such as int, int unsigned, tinyint(1), varchar(255)`);
-    else if (!isPlausiblePgType(pgType)) problems.push(`${label}: ${JSON.stringify(parts[1])} is not a PostgreSQL type name such as smallint, numeric(20,0), text[]`);
+    if (!MYSQL_TYPE.test(mysqlType))
+      problems.push(
+        `${label}: ${JSON.stringify(parts[0])} is not a MySQL type such as int, int unsigned, tinyint(1), varchar(255)`,
+      );
+    else if (!isPlausiblePgType(pgType))
+      problems.push(
+        `${label}: ${JSON.stringify(parts[1])} is not a PostgreSQL type name such as smallint, numeric(20,0), text[]`,
+      );
     else out.push({ mysqlType, pgType });
   }
   if (problems.length > 0) throw new UsageError(problems.join('; '));
@@ -93,12 +111,15 @@ export function parseColumnTypeOverrides(entries: readonly OverrideEntry[]): Col
     const value = typeof entry === 'string' ? entry : entry.value;
     const label = typeof entry === 'string' ? `--column-type ${JSON.stringify(value)}` : entry.label;
     const parts = splitAssignment(value);
-    if (!parts || !parts[0].includes('.')) {
+    if (!parts?.[0].includes('.')) {
       problems.push(`${label} is not TABLE.COLUMN=POSTGRES_TYPE (e.g. --column-type 'users.bio=text')`);
       continue;
     }
     const pgType = normalizePgType(parts[1]);
-    if (!isPlausiblePgType(pgType)) problems.push(`${label}: ${JSON.stringify(parts[1])} is not a PostgreSQL type name such as text, jsonb, numeric(20,0)`);
+    if (!isPlausiblePgType(pgType))
+      problems.push(
+        `${label}: ${JSON.stringify(parts[1])} is not a PostgreSQL type name such as text, jsonb, numeric(20,0)`,
+      );
     else out.push({ spec: parts[0], pgType, ...(typeof entry === 'string' ? {} : { label }) });
   }
   if (problems.length > 0) throw new UsageError(problems.join('; '));
@@ -125,7 +146,8 @@ export function resolveColumnOverrides(
     const match = matches[0];
     const label = o.label ?? `--column-type ${JSON.stringify(o.spec)}`;
     if (!match) problems.push(`${label}: the MySQL source has no such table.column${o.label ? ` (${o.spec})` : ''}`);
-    else if (matches.length > 1) problems.push(`${label} is ambiguous (${matches.map((m) => m.join(' . ')).join(' or ')})`);
+    else if (matches.length > 1)
+      problems.push(`${label} is ambiguous (${matches.map((m) => m.join(' . ')).join(' or ')})`);
     else {
       const columns = out.get(match[0]) ?? new Map<string, string>();
       columns.set(match[1], o.pgType);
@@ -148,10 +170,16 @@ export function findTypeOverride(
   if (overrides.length === 0) return undefined;
   const full = normalizeMysqlType(column.columnType);
   const withoutZerofill = full.replace(/ zerofill$/, '');
-  const candidates = [full, withoutZerofill, column.unsigned ? `${column.dataType} unsigned` : column.dataType, column.dataType];
+  const candidates = [
+    full,
+    withoutZerofill,
+    column.unsigned ? `${column.dataType} unsigned` : column.dataType,
+    column.dataType,
+  ];
   for (const candidate of candidates) {
     // The last override given wins, as with repeated flags elsewhere.
-    for (let i = overrides.length - 1; i >= 0; i -= 1) if (overrides[i]!.mysqlType === candidate) return overrides[i]!.pgType;
+    for (let i = overrides.length - 1; i >= 0; i -= 1)
+      if (overrides[i]!.mysqlType === candidate) return overrides[i]!.pgType;
   }
   return undefined;
 }

@@ -6,7 +6,7 @@ import type { RunSummary } from './run-summary.js';
 export const STATE_SCHEMA = 'my2pg';
 
 /** A jsonb document (any JSON object; TypeORM's partial types need the loose value type). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: TypeORM's partial entity types need the loose value type
 export type JsonRecord = Record<string, any>;
 
 /** Overall state of a run. `cancelled`: stopped by `my2pg cancel`; never resumed or retried. */
@@ -35,7 +35,16 @@ export interface RunRow extends Omit<RunRecord, 'options' | 'summary'> {
 }
 
 /** State of one table within a run. */
-type TableStatus = 'pending' | 'copying' | 'copied' | 'failed' | 'verified' | 'rejected' | 'mismatch' | 'unverified' | 'cancelled';
+type TableStatus =
+  | 'pending'
+  | 'copying'
+  | 'copied'
+  | 'failed'
+  | 'verified'
+  | 'rejected'
+  | 'mismatch'
+  | 'unverified'
+  | 'cancelled';
 
 /** One table of a run. */
 export interface RunTableRow {

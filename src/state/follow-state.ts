@@ -14,8 +14,15 @@ export interface FollowPosition {
 }
 
 /** Records a `--follow` run's follower at its start position (the one before any table was read), on a DataSource or in prepare's transaction (its EntityManager); a second call changes nothing. */
-export async function createFollowRow(db: Pick<DataSource, 'query'>, runId: string, start: FollowPosition): Promise<void> {
-  await db.query(`INSERT INTO ${FOLLOW} (run_id, status, binlog_file, binlog_position) VALUES ($1, 'copying', $2, $3) ON CONFLICT (run_id) DO NOTHING`, [runId, start.file, start.position]);
+export async function createFollowRow(
+  db: Pick<DataSource, 'query'>,
+  runId: string,
+  start: FollowPosition,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO ${FOLLOW} (run_id, status, binlog_file, binlog_position) VALUES ($1, 'copying', $2, $3) ON CONFLICT (run_id) DO NOTHING`,
+    [runId, start.file, start.position],
+  );
 }
 
 /** A run's follower, or null for a run that does not follow. */
@@ -24,7 +31,12 @@ export async function getFollow(target: DataSource, runId: string): Promise<Foll
 }
 
 /** Sets the follower's status; `error` says why it stopped for good. */
-export async function setFollowStatus(target: DataSource, runId: string, status: FollowStatus, error: string | null = null): Promise<void> {
+export async function setFollowStatus(
+  target: DataSource,
+  runId: string,
+  status: FollowStatus,
+  error: string | null = null,
+): Promise<void> {
   await target.getRepository(FollowEntity).update({ runId }, { status, error });
 }
 
@@ -32,7 +44,11 @@ export async function setFollowStatus(target: DataSource, runId: string, status:
  * Inside the transaction that applied a batch: where the next read starts, the events it
  * applied and the source time of the last. Committed with the rows, so a crash resumes here.
  */
-export async function recordAppliedBatch(pg: PoolClient, runId: string, batch: { next: FollowPosition; events: number; lastEventAt: Date | null }): Promise<void> {
+export async function recordAppliedBatch(
+  pg: PoolClient,
+  runId: string,
+  batch: { next: FollowPosition; events: number; lastEventAt: Date | null },
+): Promise<void> {
   await pg.query(
     `UPDATE ${FOLLOW} SET binlog_file = $2, binlog_position = $3, events_applied = events_applied + $4, last_event_at = COALESCE($5, last_event_at), applied_at = now() WHERE run_id = $1`,
     [runId, batch.next.file, batch.next.position, batch.events, batch.lastEventAt],
@@ -43,11 +59,24 @@ export async function recordAppliedBatch(pg: PoolClient, runId: string, batch: {
  * Inside a batch's transaction: adds what a policy changed in the rows the follower wrote to the
  * table's adjustments in `my2pg.run_tables`, so that the report names the table as adjusted.
  */
-export async function addFollowAdjustments(pg: PoolClient, runId: string, table: string, adjustments: TableAdjustments): Promise<void> {
-  const current = await pg.query<{ adjustments: TableAdjustments | null }>(`SELECT adjustments FROM ${RUN_TABLES} WHERE run_id = $1 AND table_name = $2 FOR UPDATE`, [runId, table]);
+export async function addFollowAdjustments(
+  pg: PoolClient,
+  runId: string,
+  table: string,
+  adjustments: TableAdjustments,
+): Promise<void> {
+  const current = await pg.query<{ adjustments: TableAdjustments | null }>(
+    `SELECT adjustments FROM ${RUN_TABLES} WHERE run_id = $1 AND table_name = $2 FOR UPDATE`,
+    [runId, table],
+  );
   const merged: TableAdjustments = { ...(current.rows[0]?.adjustments ?? {}) };
-  for (const [column, a] of Object.entries(adjustments)) merged[column] = addAdjustments(addAdjustments(emptyAdjustments(), merged[column] ?? {}), a);
-  await pg.query(`UPDATE ${RUN_TABLES} SET adjustments = $3::jsonb WHERE run_id = $1 AND table_name = $2`, [runId, table, JSON.stringify(merged)]);
+  for (const [column, a] of Object.entries(adjustments))
+    merged[column] = addAdjustments(addAdjustments(emptyAdjustments(), merged[column] ?? {}), a);
+  await pg.query(`UPDATE ${RUN_TABLES} SET adjustments = $3::jsonb WHERE run_id = $1 AND table_name = $2`, [
+    runId,
+    table,
+    JSON.stringify(merged),
+  ]);
 }
 
 /** Keeps cutover's outcome (go/no-go, freeze, the position it drained to) for status. */

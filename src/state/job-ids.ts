@@ -8,7 +8,10 @@ export const SAFE_ID = /^[A-Za-z0-9_.-]+$/;
  * is idempotent. Names outside [A-Za-z0-9_.-] (BullMQ forbids `:`) get a hash instead.
  */
 export function copyJobId(runId: string, table: string): string {
-  const slug = SAFE_ID.test(table) && table.length <= 80 ? table : `t-${createHash('sha1').update(table).digest('hex').slice(0, 16)}`;
+  const slug =
+    SAFE_ID.test(table) && table.length <= 80
+      ? table
+      : `t-${createHash('sha1').update(table).digest('hex').slice(0, 16)}`;
   return `${runId}.${slug}`;
 }
 
@@ -41,7 +44,10 @@ export function newRunId(now = new Date()): string {
 export type RangeCounts = Record<string, number>;
 
 /** Every job id of a table: its range jobs when it was split, else its one job. */
-export function tableJobIds(table: { tableName: string; jobId: string }, ranges: RangeCounts | null | undefined): string[] {
+export function tableJobIds(
+  table: { tableName: string; jobId: string },
+  ranges: RangeCounts | null | undefined,
+): string[] {
   const count = ranges?.[table.tableName] ?? 0;
   if (count <= 1) return [table.jobId];
   return Array.from({ length: count }, (_, i) => rangeJobId(table.jobId, i));
@@ -56,7 +62,10 @@ export interface TableJobIds {
 }
 
 /** The jobs of each table of a run (`ranges`: the run's options.ranges). */
-export function tableJobRefs(tables: readonly { tableName: string; jobId: string }[], ranges: RangeCounts | null | undefined): TableJobIds[] {
+export function tableJobRefs(
+  tables: readonly { tableName: string; jobId: string }[],
+  ranges: RangeCounts | null | undefined,
+): TableJobIds[] {
   return tables.map((t) => {
     const ids = tableJobIds(t, ranges);
     return { table: t.tableName, jobId: t.jobId, ...(ids.length > 1 ? { rangeJobIds: ids } : {}) };

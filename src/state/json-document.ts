@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /**
  * A field of a stored jsonb document: optional, and read as absent when an older (or newer)

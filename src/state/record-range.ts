@@ -10,7 +10,14 @@ import { addAdjustments, emptyAdjustments, type TableAdjustments } from '../voca
  * reruns after it committed is counted twice here; finalize's counts are the authority.
  * Returns how many of the table's ranges have committed (each counted once, by label).
  */
-export async function recordRangeCopied(target: DataSource, runId: string, table: string, rows: number, adjustments: TableAdjustments, part: string): Promise<number> {
+export async function recordRangeCopied(
+  target: DataSource,
+  runId: string,
+  table: string,
+  rows: number,
+  adjustments: TableAdjustments,
+  part: string,
+): Promise<number> {
   return inPgTransaction(target, async (client) => {
     const current = await client.query<{ adjustments: TableAdjustments | null }>(
       `SELECT adjustments FROM ${quotePg(STATE_SCHEMA)}.run_tables WHERE run_id = $1 AND table_name = $2 FOR UPDATE`,

@@ -42,11 +42,18 @@ export function rejectedRowBytes(row: RejectedRow): number {
 
 /** Deletes the rejected rows a copy owns: a copy replaces those of its part (a range job only its own). */
 export async function deleteRejectedRows(pg: PoolClient, owner: RejectedRowsOwner): Promise<void> {
-  await pg.query(`DELETE FROM ${qualifyPg(STATE_SCHEMA, 'rejected_rows')} WHERE run_id = $1 AND table_name = $2 AND part = $3`, [owner.runId, owner.table, owner.part]);
+  await pg.query(
+    `DELETE FROM ${qualifyPg(STATE_SCHEMA, 'rejected_rows')} WHERE run_id = $1 AND table_name = $2 AND part = $3`,
+    [owner.runId, owner.table, owner.part],
+  );
 }
 
 /** Inserts rejected rows, at most 500 rows and about 4 MB per INSERT. */
-export async function saveRejectedRows(pg: PoolClient, owner: RejectedRowsOwner, rows: readonly RejectedRow[]): Promise<void> {
+export async function saveRejectedRows(
+  pg: PoolClient,
+  owner: RejectedRowsOwner,
+  rows: readonly RejectedRow[],
+): Promise<void> {
   const columns = 8;
   let offset = 0;
   while (offset < rows.length) {
@@ -59,7 +66,17 @@ export async function saveRejectedRows(pg: PoolClient, owner: RejectedRowsOwner,
     }
     const values: unknown[] = [];
     const tuples = slice.map((r, i) => {
-      values.push(owner.runId, owner.table, owner.part, JSON.stringify(r.key), r.keyText, r.column, r.reason, r.sqlstate, JSON.stringify(r.row));
+      values.push(
+        owner.runId,
+        owner.table,
+        owner.part,
+        JSON.stringify(r.key),
+        r.keyText,
+        r.column,
+        r.reason,
+        r.sqlstate,
+        JSON.stringify(r.row),
+      );
       const b = i * (columns + 1);
       return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::jsonb, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}, $${b + 9}::jsonb)`;
     });
@@ -71,7 +88,12 @@ export async function saveRejectedRows(pg: PoolClient, owner: RejectedRowsOwner,
 }
 
 /** Rows of a table rejected in a run, in the order they were found. */
-export async function listRejectedRows(target: DataSource, runId: string, tableName?: string, limit = 1000): Promise<RejectedRowRow[]> {
+export async function listRejectedRows(
+  target: DataSource,
+  runId: string,
+  tableName?: string,
+  limit = 1000,
+): Promise<RejectedRowRow[]> {
   return target.getRepository(RejectedRowEntity).find({
     where: tableName === undefined ? { runId } : { runId, tableName },
     order: { id: 'ASC' },
@@ -80,7 +102,12 @@ export async function listRejectedRows(target: DataSource, runId: string, tableN
 }
 
 /** Canonical keys of a table's rejected rows (of one part of it, when given), with how many rows share each. */
-export async function readRejectedKeys(target: DataSource, runId: string, tableName: string, part?: string): Promise<Map<string, number>> {
+export async function readRejectedKeys(
+  target: DataSource,
+  runId: string,
+  tableName: string,
+  part?: string,
+): Promise<Map<string, number>> {
   const rows: { key_text: string; n: string }[] = await target.query(
     `SELECT key_text, count(*)::bigint AS n FROM ${quotePg(STATE_SCHEMA)}.rejected_rows WHERE run_id = $1 AND table_name = $2${part === undefined ? '' : ' AND part = $3'} GROUP BY key_text`,
     part === undefined ? [runId, tableName] : [runId, tableName, part],

@@ -57,9 +57,19 @@ async function readRunCatalog(source: DataSource, target: DataSource, runId: str
   const tables = await listRunTables(target, runId);
   let sources: Promise<SourceCatalog> | undefined;
   let targets: Promise<Map<string, TargetTable>> | undefined;
-  const sourceCatalog = (): Promise<SourceCatalog> => (sources ??= readSourceCatalog(source, tables.map((t) => t.tableName)));
+  const sourceCatalog = (): Promise<SourceCatalog> =>
+    (sources ??= readSourceCatalog(
+      source,
+      tables.map((t) => t.tableName),
+    ));
   const targetTables = (): Promise<Map<string, TargetTable>> =>
-    (targets ??= withPgClient(target, (client) => readTargetTables(client, run.targetSchema, tables.map((t) => t.targetTable))));
+    (targets ??= withPgClient(target, (client) =>
+      readTargetTables(
+        client,
+        run.targetSchema,
+        tables.map((t) => t.targetTable),
+      ),
+    ));
   return {
     run,
     sourceCatalog,
@@ -85,18 +95,26 @@ export async function loadTablePair(
 ): Promise<{ sourceTable: SourceTable; targetTable: TargetTable }> {
   const { database, table: sourceTable } = catalog
     ? await catalog.sourceTable(input.table)
-    : await readSourceCatalog(source, [input.table]).then((c) => ({ database: c.database, table: c.tables.find((t) => t.name === input.table) }));
+    : await readSourceCatalog(source, [input.table]).then((c) => ({
+        database: c.database,
+        table: c.tables.find((t) => t.name === input.table),
+      }));
   if (!sourceTable) {
-    throw new PermanentError(`table ${input.table}: it no longer exists in the MySQL source database ${database}`, { table: input.table });
+    throw new PermanentError(`table ${input.table}: it no longer exists in the MySQL source database ${database}`, {
+      table: input.table,
+    });
   }
   const targetTable =
     catalog && catalog.run.targetSchema === input.targetSchema
       ? await catalog.targetTable(input.targetTable)
-      : (await withPgClient(target, (client) => readTargetTables(client, input.targetSchema, [input.targetTable]))).get(input.targetTable);
+      : (await withPgClient(target, (client) => readTargetTables(client, input.targetSchema, [input.targetTable]))).get(
+          input.targetTable,
+        );
   if (!targetTable) {
     throw new PermanentError(
       `table ${input.table}: the target table ${input.targetSchema}.${input.targetTable} does not exist; start a new run so my2pg creates it`,
-      { table: input.table });
+      { table: input.table },
+    );
   }
   return { sourceTable, targetTable };
 }

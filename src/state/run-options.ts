@@ -25,7 +25,13 @@ export const schemaObjectsSchema = z.looseObject({
       reason: field(z.string()),
     }),
   ),
-  notMigrated: z.array(z.looseObject({ kind: z.enum(['trigger', 'procedure', 'function', 'event', 'view', 'check']), name: z.string(), reason: field(z.string()) })),
+  notMigrated: z.array(
+    z.looseObject({
+      kind: z.enum(['trigger', 'procedure', 'function', 'event', 'view', 'check']),
+      name: z.string(),
+      reason: field(z.string()),
+    }),
+  ),
 });
 
 /**
@@ -90,7 +96,10 @@ export type RunOptions = Strict<z.infer<typeof runOptionsSchema>>;
  * them. Runs recorded before --nul existed removed NULs, and a retry of one keeps doing so; runs
  * recorded before --zero-date existed wrote zero dates as NULL, today's default.
  */
-export function copyPoliciesOf(options: RunOptions): { nul: NonNullable<RunOptions['nul']>; zeroDate: NonNullable<RunOptions['zeroDate']> } {
+export function copyPoliciesOf(options: RunOptions): {
+  nul: NonNullable<RunOptions['nul']>;
+  zeroDate: NonNullable<RunOptions['zeroDate']>;
+} {
   return { nul: options.nul ?? 'strip', zeroDate: options.zeroDate ?? 'null' };
 }
 

@@ -40,7 +40,9 @@ const viewSchema = z.looseObject({
       sourceRows: z.number(),
       targetRows: z.number(),
       differenceCount: z.number(),
-      differences: z.array(z.looseObject({ kind: z.enum(['missing', 'extra']), row: z.record(z.string(), z.string().nullable()) })),
+      differences: z.array(
+        z.looseObject({ kind: z.enum(['missing', 'extra']), row: z.record(z.string(), z.string().nullable()) }),
+      ),
       note: field(z.string()),
       error: field(z.string()),
       durationMs: z.number(),
@@ -63,13 +65,25 @@ const runSummarySchema = z.looseObject({
   rejected: field(z.number()),
   tables: field(z.array(summaryTableSchema)),
   constraints: field(z.array(constraintSchema)),
-  sequences: field(z.array(z.looseObject({ table: z.string(), column: z.string(), sequence: z.string(), nextValue: z.string() }))),
-  alembicVersion: field(z.looseObject({ source: z.array(z.string()), target: z.array(z.string()), created: z.boolean() }).nullable()),
+  sequences: field(
+    z.array(z.looseObject({ table: z.string(), column: z.string(), sequence: z.string(), nextValue: z.string() })),
+  ),
+  alembicVersion: field(
+    z.looseObject({ source: z.array(z.string()), target: z.array(z.string()), created: z.boolean() }).nullable(),
+  ),
   views: field(z.array(viewSchema)),
   schemaObjects: field(schemaObjectsSchema.nullable()),
   notMigrated: field(schemaObjectsSchema.shape.notMigrated),
   problems: field(z.array(z.string())),
-  timings: field(z.looseObject({ indexesMs: z.number(), foreignKeysMs: z.number(), sequencesMs: z.number(), verifyMs: z.number(), totalMs: z.number() })),
+  timings: field(
+    z.looseObject({
+      indexesMs: z.number(),
+      foreignKeysMs: z.number(),
+      sequencesMs: z.number(),
+      verifyMs: z.number(),
+      totalMs: z.number(),
+    }),
+  ),
   /** Written by `cancel`. */
   cancelledAt: field(z.string()),
   removedJobs: field(z.number()),

@@ -10,12 +10,23 @@ export async function listRunTables(target: DataSource, runId: string): Promise<
 }
 
 /** A run's tables and their job ids only, read on a client of the caller's (the start guard's). */
-export async function listRunTableJobs(client: PoolClient, runId: string): Promise<{ tableName: string; jobId: string }[]> {
-  const tables = await client.query<{ table_name: string; job_id: string }>(`SELECT table_name, job_id FROM ${RUN_TABLES} WHERE run_id = $1`, [runId]);
+export async function listRunTableJobs(
+  client: PoolClient,
+  runId: string,
+): Promise<{ tableName: string; jobId: string }[]> {
+  const tables = await client.query<{ table_name: string; job_id: string }>(
+    `SELECT table_name, job_id FROM ${RUN_TABLES} WHERE run_id = $1`,
+    [runId],
+  );
   return tables.rows.map((t) => ({ tableName: t.table_name, jobId: t.job_id }));
 }
 
-async function updateRunTable(target: DataSource, runId: string, tableName: string, patch: Partial<RunTableRow>): Promise<void> {
+async function updateRunTable(
+  target: DataSource,
+  runId: string,
+  tableName: string,
+  patch: Partial<RunTableRow>,
+): Promise<void> {
   await target.getRepository(RunTableEntity).update({ runId, tableName }, patch);
 }
 
@@ -47,12 +58,22 @@ export async function markTableCopied(
 }
 
 /** The table waits for its job (again): a retry, or a copy handed back to the queue; `lastError` says why when it failed. */
-export async function markTablePending(target: DataSource, runId: string, tableName: string, lastError: string | null = null): Promise<void> {
+export async function markTablePending(
+  target: DataSource,
+  runId: string,
+  tableName: string,
+  lastError: string | null = null,
+): Promise<void> {
   await updateRunTable(target, runId, tableName, { status: 'pending', lastError });
 }
 
 /** The table's copy failed for good (its job will not retry on its own). */
-export async function markTableFailed(target: DataSource, runId: string, tableName: string, lastError: string): Promise<void> {
+export async function markTableFailed(
+  target: DataSource,
+  runId: string,
+  tableName: string,
+  lastError: string,
+): Promise<void> {
   await updateRunTable(target, runId, tableName, { status: 'failed', lastError });
 }
 

@@ -1,5 +1,14 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { RunEntity, RunTableEntity, STATE_SCHEMA, type JsonRecord, type RunRecord, type RunRow, type RunStatus, type RunTableRow } from './entities.js';
+import {
+  RunEntity,
+  RunTableEntity,
+  STATE_SCHEMA,
+  type JsonRecord,
+  type RunRecord,
+  type RunRow,
+  type RunStatus,
+  type RunTableRow,
+} from './entities.js';
 import { parseRunOptions, type RunOptions } from './run-options.js';
 import { parseRunSummary, type RunSummary } from './run-summary.js';
 import { stateSchemaExists } from './schema.js';
@@ -24,7 +33,9 @@ export async function insertRun(
   run: Pick<RunRow, 'id' | 'targetSchema' | 'sourceDatabase' | 'source' | 'options'>,
   tables: readonly Pick<RunTableRow, 'tableName' | 'targetTable' | 'jobId' | 'action'>[],
 ): Promise<void> {
-  await manager.getRepository(RunEntity).insert({ ...run, status: 'running', finishedAt: null, options: asJsonb(run.options), summary: null });
+  await manager
+    .getRepository(RunEntity)
+    .insert({ ...run, status: 'running', finishedAt: null, options: asJsonb(run.options), summary: null });
   if (tables.length === 0) return;
   await manager.getRepository(RunTableEntity).insert(
     tables.map((t) => ({
@@ -102,8 +113,15 @@ export async function markRunCancelled(target: DataSource, runId: string): Promi
 }
 
 /** Records how a run ended: its status, when, and finalize's summary. */
-export async function recordRunOutcome(target: DataSource, runId: string, status: RunStatus, summary: RunSummary): Promise<void> {
-  await target.getRepository(RunEntity).update({ id: runId }, { status, finishedAt: new Date(), summary: asJsonb(summary) });
+export async function recordRunOutcome(
+  target: DataSource,
+  runId: string,
+  status: RunStatus,
+  summary: RunSummary,
+): Promise<void> {
+  await target
+    .getRepository(RunEntity)
+    .update({ id: runId }, { status, finishedAt: new Date(), summary: asJsonb(summary) });
 }
 
 /** Records what `cancel` did (its status was set by markRunCancelled). */
@@ -118,5 +136,8 @@ export async function reopenRun(target: DataSource, runId: string): Promise<void
 
 /** Adds keys to a run's options (inside the caller's transaction). */
 export async function mergeRunOptions(manager: EntityManager, runId: string, patch: RunOptions): Promise<void> {
-  await manager.query(`UPDATE ${RUNS} SET options = options || $2::jsonb WHERE id = $1`, [runId, JSON.stringify(patch)]);
+  await manager.query(`UPDATE ${RUNS} SET options = options || $2::jsonb WHERE id = $1`, [
+    runId,
+    JSON.stringify(patch),
+  ]);
 }

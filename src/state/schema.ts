@@ -31,6 +31,7 @@ export async function ensureStateSchema(target: DataSource): Promise<void> {
 export async function stateSchemaExists(db: DataSource | PoolClient): Promise<boolean> {
   const sql = 'SELECT to_regclass($1) IS NOT NULL AS present';
   const params = [`${quotePg(STATE_SCHEMA)}.runs`];
-  const rows: { present: boolean }[] = 'manager' in db ? await db.query(sql, params) : (await db.query<{ present: boolean }>(sql, params)).rows;
+  const rows: { present: boolean }[] =
+    'manager' in db ? await db.query(sql, params) : (await db.query<{ present: boolean }>(sql, params)).rows;
   return Boolean(rows[0]?.present);
 }

@@ -45,7 +45,10 @@ export function copyStatusOf(row: Pick<RunTableRow, 'status'>): CopyStatus {
  * earlier version kept it in their summary as well, and that entry is what they reported;
  * a row with neither, but a verdict in `status`, has that bare verdict. Null: not verified.
  */
-export function verdictOf(row: Pick<RunTableRow, 'status' | 'verification'>, legacy?: LegacySummaryTable): TableVerdict | null {
+export function verdictOf(
+  row: Pick<RunTableRow, 'status' | 'verification'>,
+  legacy?: LegacySummaryTable,
+): TableVerdict | null {
   if (legacy) {
     const own = verdictOf(row);
     return { ...legacy, status: legacy.status ?? own?.status ?? row.status, method: legacy.method ?? own?.method };
@@ -70,7 +73,10 @@ export function tableStatusOf(row: Pick<RunTableRow, 'status' | 'verification'>)
  * finalize returned them. Summaries that still hold them (earlier versions), and cancel's
  * (which never had them), are shown as stored.
  */
-export function summaryWithTables(summary: RunSummary | null, tables: readonly Pick<RunTableRow, 'verification'>[]): RunSummary | null {
+export function summaryWithTables(
+  summary: RunSummary | null,
+  tables: readonly Pick<RunTableRow, 'verification'>[],
+): RunSummary | null {
   if (!summary || summary.tables !== undefined || summary.method === undefined) return summary;
   return {
     ...summary,

@@ -46,23 +46,41 @@ export interface CheckedTable {
 }
 
 /** The checked form of a table pair; refuses a job range on anything but the single integer key. */
-export function describeCheckedTable(sourceTable: SourceTable, targetTable: TargetTable, input: ChecksumInput): CheckedTable {
+export function describeCheckedTable(
+  sourceTable: SourceTable,
+  targetTable: TargetTable,
+  input: ChecksumInput,
+): CheckedTable {
   const pairs = matchColumns(sourceTable, targetTable, input.columns, input.naming);
   const canon = rowCanonicalizerFor(pairs, sourceTable.primaryKey);
   const keyPairs = canon.keyIndexes.map((i) => pairs[i]!);
   const single = keyPairs.length === 1 && INTEGER_TYPES.has(keyPairs[0]!.source.dataType) ? keyPairs[0]! : null;
   const intKey = single
-    ? { position: canon.keyIndexes[0]!, source: { name: single.source.name, unsigned: single.source.unsigned }, pg: `${PG_ALIAS}.${quotePg(single.target.name)}` }
+    ? {
+        position: canon.keyIndexes[0]!,
+        source: { name: single.source.name, unsigned: single.source.unsigned },
+        pg: `${PG_ALIAS}.${quotePg(single.target.name)}`,
+      }
     : null;
   if (input.range && (!intKey || input.range.column !== intKey.source.name)) {
-    throw new PermanentError(`table ${input.table}: a key range needs the single integer primary key ${JSON.stringify(input.range.column)}`, { table: input.table });
+    throw new PermanentError(
+      `table ${input.table}: a key range needs the single integer primary key ${JSON.stringify(input.range.column)}`,
+      { table: input.table },
+    );
   }
   const mysqlOrder = keyPairs
-    .map((p) => (STRING_TYPES.has(p.source.dataType) ? `CONVERT(${quoteMysql(p.source.name)} USING utf8mb4) COLLATE utf8mb4_bin` : quoteMysql(p.source.name)))
+    .map((p) =>
+      STRING_TYPES.has(p.source.dataType)
+        ? `CONVERT(${quoteMysql(p.source.name)} USING utf8mb4) COLLATE utf8mb4_bin`
+        : quoteMysql(p.source.name),
+    )
     .join(', ');
   // Qualified: the select list prints the key as text under the same name, and ORDER BY would take that.
   const pgOrder = keyPairs
-    .map((p) => `${PG_ALIAS}.${quotePg(p.target.name)}${p.target.category === 'S' || p.target.category === 'E' ? '::text COLLATE "C"' : ''}`)
+    .map(
+      (p) =>
+        `${PG_ALIAS}.${quotePg(p.target.name)}${p.target.category === 'S' || p.target.category === 'E' ? '::text COLLATE "C"' : ''}`,
+    )
     .join(', ');
   return {
     name: input.table,
@@ -73,7 +91,12 @@ export function describeCheckedTable(sourceTable: SourceTable, targetTable: Targ
     intKey,
     orderFree: keyPairs.length === 0,
     jobRange: input.range ? { from: input.range.from, to: input.range.to } : null,
-    mysql: { from: quoteMysql(sourceTable.name), list: pairs.map((p) => selectExpression(p.source)).join(', '), order: mysqlOrder, where: input.where },
+    mysql: {
+      from: quoteMysql(sourceTable.name),
+      list: pairs.map((p) => selectExpression(p.source)).join(', '),
+      order: mysqlOrder,
+      where: input.where,
+    },
     pg: { from: `${qualifyPg(input.targetSchema, targetTable.name)} AS ${PG_ALIAS}`, order: pgOrder },
   };
 }

@@ -46,7 +46,7 @@ async function comparePass(
     rejectedKeys: input.rejectedKeys,
     maxListed: options.maxListed ?? 100,
     maxDrilled: options.maxDrilledRanges ?? 50,
-    maxRows: table.intKey ? Number.POSITIVE_INFINITY : options.maxDrillRows ?? 1_000_000,
+    maxRows: table.intKey ? Number.POSITIVE_INFINITY : (options.maxDrillRows ?? 1_000_000),
     maxBytes: options.maxDrillBytes ?? 64 * 1024 * 1024,
     ...drillReaders(source, target, table, columns, hashers),
   });
@@ -73,18 +73,32 @@ function formsMayDisagree(pass: PassOutcome): boolean {
  * pass, only when the first left differing ranges unexplained (see formsMayDisagree): every
  * column read as a value; its result is the verdict.
  */
-export async function checksumTable(source: DataSource, target: DataSource, input: ChecksumInput, options: ChecksumOptions = {}): Promise<TableChecksum> {
+export async function checksumTable(
+  source: DataSource,
+  target: DataSource,
+  input: ChecksumInput,
+  options: ChecksumOptions = {},
+): Promise<TableChecksum> {
   const started = Date.now();
   const { sourceTable, targetTable } = await loadTablePair(source, target, input, input.catalog);
   const table = describeCheckedTable(sourceTable, targetTable, input);
   const ranges = await planVerifyRanges(source, table, sourceTable, options);
   const first = await comparePass(source, target, table, ranges, input, options, options.allValues ?? false);
-  const second = !options.allValues && formsMayDisagree(first) ? await comparePass(source, target, table, ranges, input, options, true) : undefined;
+  const second =
+    !options.allValues && formsMayDisagree(first)
+      ? await comparePass(source, target, table, ranges, input, options, true)
+      : undefined;
 
   const { digests, drill } = second ?? first;
   const allCompared = drill.note === undefined;
   const status: TableChecksum['status'] =
-    digests.mismatched.length === 0 ? 'verified' : allCompared && drill.differenceCount === 0 ? (drill.rejectedRows > 0 ? 'rejected' : 'verified') : 'mismatch';
+    digests.mismatched.length === 0
+      ? 'verified'
+      : allCompared && drill.differenceCount === 0
+        ? drill.rejectedRows > 0
+          ? 'rejected'
+          : 'verified'
+        : 'mismatch';
   return {
     table: input.table,
     method: 'checksum',

@@ -11,14 +11,23 @@ export interface CountCheck {
   equal: boolean;
 }
 
-export async function countBothSides(source: DataSource, target: DataSource, schema: string, table: string, targetTable: string, where?: string): Promise<CountCheck> {
+export async function countBothSides(
+  source: DataSource,
+  target: DataSource,
+  schema: string,
+  table: string,
+  targetTable: string,
+  where?: string,
+): Promise<CountCheck> {
   const [sourceRows, targetRows] = await Promise.all([
     withMysqlConnection(source, async (connection) => {
       // The session the copy read in: a condition's literals are compared in its time zone.
       await prepareSourceSession(connection);
       return countSourceRows(connection, table, where);
     }),
-    target.query(`SELECT count(*)::bigint AS n FROM ${qualifyPg(schema, targetTable)}`).then((rows: { n: string }[]) => Number(rows[0]?.n ?? 0)),
+    target
+      .query(`SELECT count(*)::bigint AS n FROM ${qualifyPg(schema, targetTable)}`)
+      .then((rows: { n: string }[]) => Number(rows[0]?.n ?? 0)),
   ]);
   return { table, sourceRows, targetRows, equal: sourceRows === targetRows };
 }

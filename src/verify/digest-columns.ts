@@ -41,11 +41,15 @@ export function digestColumnsFor(table: CheckedTable, allValues: boolean): Diges
   const { pairs } = table;
   const forms = pairs.map((p) => (allValues ? null : digestFormFor(p.source, p.target)));
   const pgValue = pairs.map((p) => pgValueExpression(p.source, p.target));
-  const pgDigestList = pairs.map((p, i) => (forms[i] ? forms[i]!.pg(quotePg(p.target.name)) : pgValue[i]!(quotePg(p.target.name))));
+  const pgDigestList = pairs.map((p, i) =>
+    forms[i] ? forms[i]!.pg(quotePg(p.target.name)) : pgValue[i]!(quotePg(p.target.name)),
+  );
   return {
     pgDigestList,
     pgDrillList: [...pgDigestList, ...table.identity.map((i) => pgValue[i]!(quotePg(pairs[i]!.target.name)))],
-    mysqlKinds: forms.map((f) => (f?.kind !== 'bytes' ? VALUE : f.zeroDates ? (f.trimFraction ? TIMESTAMP : DATE) : f.textNul ? TEXT : BYTES)),
+    mysqlKinds: forms.map((f) =>
+      f?.kind !== 'bytes' ? VALUE : f.zeroDates ? (f.trimFraction ? TIMESTAMP : DATE) : f.textNul ? TEXT : BYTES,
+    ),
     pgKinds: forms.map((f) => (f?.kind === 'bytes' ? BYTES : VALUE)),
     fromMysql: table.canon.canonicals.map((c) => c.fromMysql),
     fromPg: table.canon.canonicals.map((c) => c.fromPg),

@@ -55,6 +55,10 @@ export async function digestBothSides(
   const mismatched = [...new Set([...sourceRanges.keys(), ...targetRanges.keys()])]
     .filter((r) => sourceRanges.get(r)?.digest !== targetRanges.get(r)?.digest)
     .sort((a, b) => a - b);
-  const mismatchedRanges = mismatched.map((r) => ({ ...ranges.keyRange(r), sourceRows: sourceRanges.get(r)?.rows ?? 0, targetRows: targetRanges.get(r)?.rows ?? 0 }));
+  const mismatchedRanges = mismatched.map((r) => ({
+    ...ranges.keyRange(r),
+    sourceRows: sourceRanges.get(r)?.rows ?? 0,
+    targetRows: targetRanges.get(r)?.rows ?? 0,
+  }));
   return { sourceRows, targetRows, mismatched, mismatchedRanges };
 }

@@ -8,7 +8,8 @@ const MAX_SHOWN = 200;
 
 function displayValue(value: SourceValue | string): string | null {
   if (value === null) return null;
-  if (Buffer.isBuffer(value)) return `0x${value.subarray(0, MAX_SHOWN >>> 1).toString('hex')}${value.length > MAX_SHOWN >>> 1 ? '…' : ''}`;
+  if (Buffer.isBuffer(value))
+    return `0x${value.subarray(0, MAX_SHOWN >>> 1).toString('hex')}${value.length > MAX_SHOWN >>> 1 ? '…' : ''}`;
   const text = String(value);
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
 }
@@ -19,7 +20,11 @@ class DrillOverflow extends Error {}
 /** A key value kept to show it or to read the row again: a copy, never a view of a packet; shortened when only shown. */
 export function keptValue(value: SourceValue, forLookup: boolean): SourceValue {
   if (forLookup) return Buffer.isBuffer(value) ? Buffer.from(value) : value;
-  return Buffer.isBuffer(value) ? Buffer.from(value.subarray(0, MAX_SHOWN)) : typeof value === 'string' ? displayValue(value) : value;
+  return Buffer.isBuffer(value)
+    ? Buffer.from(value.subarray(0, MAX_SHOWN))
+    : typeof value === 'string'
+      ? displayValue(value)
+      : value;
 }
 
 /** What the row-by-row pass needs from the table's verification. */
@@ -41,7 +46,10 @@ export interface DrillContext {
   /** Each source row of a range: its key text, its hash, its key values (asked only when kept). */
   readSource(range: KeyRange, onRow: (keyText: string, hash: string, key: () => SourceValue[]) => void): Promise<void>;
   /** Each target row of a range, likewise, and its column hashes (asked only for a changed row that is listed). */
-  readTarget(range: KeyRange, onRow: (keyText: string, hash: string, key: () => (string | null)[], columnHashes: () => string[]) => void): Promise<void>;
+  readTarget(
+    range: KeyRange,
+    onRow: (keyText: string, hash: string, key: () => (string | null)[], columnHashes: () => string[]) => void,
+  ): Promise<void>;
   /** The column hashes of the source row with this primary key (key values as read), if it is still there. */
   sourceColumnHashes(key: SourceValue[]): Promise<string[] | undefined>;
 }
@@ -109,7 +117,13 @@ export async function compareRowByRow(c: DrillContext): Promise<DrillResult> {
         }
         const kept = key();
         held.set(keyText, { hash, count: 1, key: kept });
-        heldBytes += 2 * keyText.length + 160 + kept.reduce<number>((s, v) => s + (v === null ? 0 : typeof v === 'number' ? 8 : Buffer.isBuffer(v) ? v.length : 2 * v.length), 0);
+        heldBytes +=
+          2 * keyText.length +
+          160 +
+          kept.reduce<number>(
+            (s, v) => s + (v === null ? 0 : typeof v === 'number' ? 8 : Buffer.isBuffer(v) ? v.length : 2 * v.length),
+            0,
+          );
         if (held.size > c.maxRows || heldBytes > c.maxBytes) throw new DrillOverflow();
       });
     } catch (error) {
@@ -125,7 +139,8 @@ export async function compareRowByRow(c: DrillContext): Promise<DrillResult> {
       }
       if (seen.hash !== hash) {
         const difference: RowDifference = { kind: 'changed', key: keyOf(seen.key), columns: [] };
-        if (record(difference) && c.canon.keyIndexes.length > 0) changedToName.push({ difference, key: seen.key, columnHashes: columnHashes() });
+        if (record(difference) && c.canon.keyIndexes.length > 0)
+          changedToName.push({ difference, key: seen.key, columnHashes: columnHashes() });
       }
       seen.count -= 1;
       if (seen.count === 0) held.delete(keyText);

@@ -35,16 +35,25 @@ export function drillReaders(
   return {
     readSource: (range, onRow) =>
       readMysqlRows(source, table, mysqlRangeFilter(table, range), (buffer, starts, ends, fields, row) => {
-        for (const i of identity) keyValues[i] = fromMysql[i]!(decodeRawField(buffer, starts[i]!, boundedValue(ends[i]!, starts[i]!, i), fields[i]!));
+        for (const i of identity)
+          keyValues[i] = fromMysql[i]!(
+            decodeRawField(buffer, starts[i]!, boundedValue(ends[i]!, starts[i]!, i), fields[i]!),
+          );
         rowHasher.reset();
         hashers.mysql.hash(rowHasher, buffer, starts, ends, fields, row);
-        onRow(rowKeyText(canon, keyValues), rowHasher.digest(), () => identity.map((i) => keptValue(decodeRawField(buffer, starts[i]!, ends[i]!, fields[i]!), canon.keyIndexes.length > 0)));
+        onRow(rowKeyText(canon, keyValues), rowHasher.digest(), () =>
+          identity.map((i) =>
+            keptValue(decodeRawField(buffer, starts[i]!, ends[i]!, fields[i]!), canon.keyIndexes.length > 0),
+          ),
+        );
       }),
     readTarget: (range, onRow) =>
       readPgRows(target, table, columns.pgDrillList, range, (buffer, starts, ends) => {
         identity.forEach((i, n) => {
           const e = ends[width + n]!;
-          keyValues[i] = fromPg[i]!(e < 0 ? null : buffer.toString('utf8', starts[width + n]!, boundedValue(e, starts[width + n]!, i)));
+          keyValues[i] = fromPg[i]!(
+            e < 0 ? null : buffer.toString('utf8', starts[width + n]!, boundedValue(e, starts[width + n]!, i)),
+          );
         });
         rowHasher.reset();
         hashers.pg.hash(rowHasher, buffer, starts, ends);

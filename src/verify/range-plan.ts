@@ -49,8 +49,14 @@ export class VerifyRanges {
  * A small table is one range without asking MySQL for its key bounds (a query per table counts
  * on a schema of hundreds).
  */
-export async function planVerifyRanges(source: DataSource, table: CheckedTable, sourceTable: SourceTable, options: ChecksumOptions): Promise<VerifyRanges> {
-  const small = !table.jobRange && sourceTable.estimatedRows < 10_000 && (sourceTable.dataBytes ?? 0) < 16 * 1024 * 1024;
+export async function planVerifyRanges(
+  source: DataSource,
+  table: CheckedTable,
+  sourceTable: SourceTable,
+  options: ChecksumOptions,
+): Promise<VerifyRanges> {
+  const small =
+    !table.jobRange && sourceTable.estimatedRows < 10_000 && (sourceTable.dataBytes ?? 0) < 16 * 1024 * 1024;
   if (!table.intKey || small) return new VerifyRanges(null, table.jobRange);
   const key = quoteMysql(table.intKey.source.name);
   const { conditions, values } = mysqlKeyRangeConditions(table.intKey.source, table.jobRange ?? WHOLE);
@@ -58,7 +64,11 @@ export async function planVerifyRanges(source: DataSource, table: CheckedTable, 
   const where = mysqlWhere(conditions, table.mysql.where);
   const bounds = await withMysqlConnection(source, async (m) => {
     await prepareSourceSession(m);
-    return queryMysql<{ lo: string | null; hi: string | null }[]>(m, `SELECT CAST(MIN(${key}) AS CHAR) AS lo, CAST(MAX(${key}) AS CHAR) AS hi FROM ${table.mysql.from}${where}`, values);
+    return queryMysql<{ lo: string | null; hi: string | null }[]>(
+      m,
+      `SELECT CAST(MIN(${key}) AS CHAR) AS lo, CAST(MAX(${key}) AS CHAR) AS hi FROM ${table.mysql.from}${where}`,
+      values,
+    );
   });
   const lo = bounds[0]?.lo;
   const hi = bounds[0]?.hi;

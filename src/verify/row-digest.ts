@@ -171,7 +171,10 @@ export class RangeDigests {
 
   private close(): void {
     if (this.current < 0) return;
-    this.ranges.set(this.current, { rows: this.rows, digest: this.orderFree ? this.sum.toString(16) : this.hasher.digest() });
+    this.ranges.set(this.current, {
+      rows: this.rows,
+      digest: this.orderFree ? this.sum.toString(16) : this.hasher.digest(),
+    });
     this.rows = 0;
   }
 

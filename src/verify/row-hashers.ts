@@ -52,7 +52,12 @@ export class MysqlRowHasher {
       if (e < 0) continue;
       const s = starts[i]!;
       const kind = this.kinds[i];
-      if (kind === TEXT ? mayHoldNul && hasNulByte(buffer, s, e) : isZeroDateBytes(buffer, s, e) || (kind === TIMESTAMP && withoutTrailingZeros(buffer, s, e) !== e)) return false;
+      if (
+        kind === TEXT
+          ? mayHoldNul && hasNulByte(buffer, s, e)
+          : isZeroDateBytes(buffer, s, e) || (kind === TIMESTAMP && withoutTrailingZeros(buffer, s, e) !== e)
+      )
+        return false;
     }
     return true;
   }
@@ -62,7 +67,16 @@ export class MysqlRowHasher {
    * already (the common case: one copy per row), else value by value. `row` bounds the
    * payload; without it (a few columns only) values go one by one.
    */
-  hash(h: FramedHasher, buffer: Buffer, starts: Int32Array, ends: Int32Array, fields: readonly RawField[], row?: RowBounds, from = 0, to = this.width): void {
+  hash(
+    h: FramedHasher,
+    buffer: Buffer,
+    starts: Int32Array,
+    ends: Int32Array,
+    fields: readonly RawField[],
+    row?: RowBounds,
+    from = 0,
+    to = this.width,
+  ): void {
     if (this.bound !== fields) this.bind(fields);
     if (row !== undefined && this.isPlain(buffer, starts, ends, row)) {
       h.framed(buffer, row.start, row.end);
@@ -76,10 +90,17 @@ export class MysqlRowHasher {
       }
       const s = starts[i]!;
       const kind = this.kinds[i];
-      if (kind === BYTES || (kind === DATE && !isZeroDateBytes(buffer, s, e)) || (kind === TEXT && !hasNulByte(buffer, s, e))) h.bytes(buffer, s, e);
-      else if (kind === TIMESTAMP && !isZeroDateBytes(buffer, s, e)) h.bytes(buffer, s, withoutTrailingZeros(buffer, s, e));
+      if (
+        kind === BYTES ||
+        (kind === DATE && !isZeroDateBytes(buffer, s, e)) ||
+        (kind === TEXT && !hasNulByte(buffer, s, e))
+      )
+        h.bytes(buffer, s, e);
+      else if (kind === TIMESTAMP && !isZeroDateBytes(buffer, s, e))
+        h.bytes(buffer, s, withoutTrailingZeros(buffer, s, e));
       else if (kind === DATE || kind === TIMESTAMP) h.null();
-      else h.text(this.columns.fromMysql[i]!(decodeRawField(buffer, s, this.columns.boundedValue(e, s, i), fields[i]!)));
+      else
+        h.text(this.columns.fromMysql[i]!(decodeRawField(buffer, s, this.columns.boundedValue(e, s, i), fields[i]!)));
     }
   }
 }
@@ -97,7 +118,10 @@ export class PgRowHasher {
       const e = ends[i]!;
       if (e < 0) h.null();
       else if (this.columns.pgKinds[i] === BYTES) h.bytes(buffer, starts[i]!, e);
-      else h.text(this.columns.fromPg[i]!(buffer.toString('utf8', starts[i]!, this.columns.boundedValue(e, starts[i]!, i))));
+      else
+        h.text(
+          this.columns.fromPg[i]!(buffer.toString('utf8', starts[i]!, this.columns.boundedValue(e, starts[i]!, i))),
+        );
     }
   }
 }

@@ -16,7 +16,13 @@ export interface MysqlFilter {
 }
 
 /** A MySQL row as it arrives: its packet, each field's bounds in it (end -1: NULL), the result's fields, the payload's bounds. */
-export type MysqlRowHandler = (buffer: Buffer, starts: Int32Array, ends: Int32Array, fields: readonly RawField[], row: RowBounds) => void;
+export type MysqlRowHandler = (
+  buffer: Buffer,
+  starts: Int32Array,
+  ends: Int32Array,
+  fields: readonly RawField[],
+  row: RowBounds,
+) => void;
 
 /** The MySQL rows of a key range (every row when the table has no integer key: its range is whole). */
 export function mysqlRangeFilter(table: CheckedTable, range: KeyRange): MysqlFilter {
@@ -35,7 +41,12 @@ export function mysqlKeyFilter(table: CheckedTable, key: readonly SourceValue[])
  * connection of their own. Rows are handled as they arrive: the socket is read only as fast as
  * `onRow` runs, and nothing is held.
  */
-export async function readMysqlRows(source: DataSource, table: CheckedTable, filter: MysqlFilter, onRow: MysqlRowHandler): Promise<void> {
+export async function readMysqlRows(
+  source: DataSource,
+  table: CheckedTable,
+  filter: MysqlFilter,
+  onRow: MysqlRowHandler,
+): Promise<void> {
   await withMysqlConnection(source, async (m) => {
     await prepareSourceSession(m);
     const { mysql, width } = table;

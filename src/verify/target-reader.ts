@@ -13,7 +13,13 @@ export type PgRowHandler = (buffer: Buffer, starts: Int32Array, ends: Int32Array
  * a read-only snapshot whose session prints values as verification expects: UTC, ISO dates,
  * intervals in PostgreSQL's style, floats exactly, bytea in hex.
  */
-export async function readPgRows(target: DataSource, table: CheckedTable, list: readonly string[], range: KeyRange, onRow: PgRowHandler): Promise<void> {
+export async function readPgRows(
+  target: DataSource,
+  table: CheckedTable,
+  list: readonly string[],
+  range: KeyRange,
+  onRow: PgRowHandler,
+): Promise<void> {
   await withPgClient(target, async (client) => {
     await client.query(
       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL timezone = 'UTC'; SET LOCAL datestyle = 'ISO, YMD'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'",

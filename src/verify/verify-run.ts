@@ -49,13 +49,16 @@ function describeDifference(d: RowDifference): string {
   const key = Object.entries(d.key)
     .map(([k, v]) => `${k}=${v === null ? 'NULL' : v}`)
     .join(', ');
-  return d.kind === 'changed' ? `row ${key} differs in ${d.columns?.join(', ')}` : `row ${key} ${d.kind === 'missing' ? 'is missing from PostgreSQL' : 'is only in PostgreSQL'}`;
+  return d.kind === 'changed'
+    ? `row ${key} differs in ${d.columns?.join(', ')}`
+    : `row ${key} ${d.kind === 'missing' ? 'is missing from PostgreSQL' : 'is only in PostgreSQL'}`;
 }
 
 /** One sentence for a table that is not verified, naming ranges and rows. */
 export function describeVerificationProblem(v: TableVerification): string {
   if (v.error) return `table ${v.table}: verification failed: ${v.error}`;
-  if (v.status === 'rejected') return `table ${v.table}: ${v.rejected} rows rejected (see npx my2pg status); the other rows are equal`;
+  if (v.status === 'rejected')
+    return `table ${v.table}: ${v.rejected} rows rejected (see npx my2pg status); the other rows are equal`;
   const parts = [
     v.where === undefined
       ? `table ${v.table}: ${v.sourceRows} rows in MySQL, ${v.targetRows} in PostgreSQL`
@@ -64,8 +67,11 @@ export function describeVerificationProblem(v: TableVerification): string {
   if (v.method === 'checksum') {
     parts.push(`${v.differenceCount ?? 0} rows differ`);
     // Shown by first and last key (a range's `to` is its first key past the end).
-    const ranges = (v.mismatchedRanges ?? []).slice(0, 3).map((r) => `${r.from ?? '…'}..${r.to === null ? '…' : (BigInt(r.to) - 1n).toString()}`);
-    if (ranges.length > 0) parts.push(`in key ranges ${ranges.join(', ')}${(v.mismatchedRanges?.length ?? 0) > 3 ? ' and more' : ''}`);
+    const ranges = (v.mismatchedRanges ?? [])
+      .slice(0, 3)
+      .map((r) => `${r.from ?? '…'}..${r.to === null ? '…' : (BigInt(r.to) - 1n).toString()}`);
+    if (ranges.length > 0)
+      parts.push(`in key ranges ${ranges.join(', ')}${(v.mismatchedRanges?.length ?? 0) > 3 ? ' and more' : ''}`);
     const rows = (v.differences ?? []).slice(0, 5).map(describeDifference);
     if (rows.length > 0) parts.push(rows.join('; '));
     if (v.note) parts.push(v.note);
@@ -94,7 +100,7 @@ export async function verifyTable(
 ): Promise<TableVerification> {
   const started = Date.now();
   const at = (): string => new Date().toISOString();
-  let rejected = part ? 0 : table.rejectedRows ?? 0;
+  let rejected = part ? 0 : (table.rejectedRows ?? 0);
   // A table copied under a `where`: MySQL's side is the rows matching it, the target's every row.
   const where = run.options.where?.[table.tableName];
   const base = { table: table.tableName, method, ...(where === undefined ? {} : { where }) };
@@ -105,12 +111,27 @@ export async function verifyTable(
     if (method === 'count') {
       if (part) throw new Error('a key range is verified by checksum only');
       const check = await countBothSides(source, target, run.targetSchema, table.tableName, table.targetTable, where);
-      const status = check.equal ? 'verified' : rejected > 0 && check.sourceRows - check.targetRows === rejected ? 'rejected' : 'mismatch';
-      return { ...base, rejected, status, sourceRows: check.sourceRows, targetRows: check.targetRows, durationMs: Date.now() - started, at: at() };
+      const status = check.equal
+        ? 'verified'
+        : rejected > 0 && check.sourceRows - check.targetRows === rejected
+          ? 'rejected'
+          : 'mismatch';
+      return {
+        ...base,
+        rejected,
+        status,
+        sourceRows: check.sourceRows,
+        targetRows: check.targetRows,
+        durationMs: Date.now() - started,
+        at: at(),
+      };
     }
-    const rejectedKeys = part || rejected > 0 ? await readRejectedKeys(target, run.id, table.tableName, part?.part) : undefined;
+    const rejectedKeys =
+      part || rejected > 0 ? await readRejectedKeys(target, run.id, table.tableName, part?.part) : undefined;
     if (part) for (const n of rejectedKeys?.values() ?? []) rejected += n;
-    const columns = Array.isArray(run.options.columns?.[table.tableName]) ? (run.options.columns[table.tableName] as string[]) : undefined;
+    const columns = Array.isArray(run.options.columns?.[table.tableName])
+      ? (run.options.columns[table.tableName] as string[])
+      : undefined;
     const check = await checksumTable(source, target, {
       table: table.tableName,
       targetSchema: run.targetSchema,
@@ -136,11 +157,25 @@ export async function verifyTable(
       at: at(),
     };
   } catch (error) {
-    return { ...base, rejected, status: 'mismatch', sourceRows: -1, targetRows: -1, error: describeError(error), durationMs: Date.now() - started, at: at() };
+    return {
+      ...base,
+      rejected,
+      status: 'mismatch',
+      sourceRows: -1,
+      targetRows: -1,
+      error: describeError(error),
+      durationMs: Date.now() - started,
+      at: at(),
+    };
   }
 }
 
-const STATUS_RANK: Record<TableVerification['status'], number> = { unverified: 0, verified: 1, rejected: 2, mismatch: 3 };
+const STATUS_RANK: Record<TableVerification['status'], number> = {
+  unverified: 0,
+  verified: 1,
+  rejected: 2,
+  mismatch: 3,
+};
 
 /** One table's verification from its parts' (the key ranges its jobs verified). */
 export function mergeVerifications(parts: readonly TableVerification[]): TableVerification {
@@ -160,7 +195,10 @@ export function mergeVerifications(parts: readonly TableVerification[]): TableVe
     targetRows: unknown ? -1 : sum((p) => p.targetRows),
     rejected: sum((p) => p.rejected),
     durationMs: sum((p) => p.durationMs),
-    at: parts.map((p) => p.at).sort().at(-1)!,
+    at: parts
+      .map((p) => p.at)
+      .sort()
+      .at(-1)!,
   };
   if (first.method === 'checksum') {
     merged.mismatchedRanges = parts.flatMap((p) => p.mismatchedRanges ?? []);
@@ -173,9 +211,25 @@ export function mergeVerifications(parts: readonly TableVerification[]): TableVe
 }
 
 /** Records a table's verification in `my2pg.run_tables` and logs one line for it. */
-async function recordTableVerification(target: DataSource, run: RunRow, v: TableVerification, log: VerifyOptions['log']): Promise<void> {
-  await recordVerifications(target, run.id, [{ table: v.table, sourceRows: v.sourceRows, targetRows: v.targetRows, verification: v as unknown as Record<string, unknown> }]);
-  await log?.(v.status === 'verified' || v.status === 'unverified' ? `table ${v.table}: ${v.status} (${v.method}, ${v.sourceRows} rows, ${(v.durationMs / 1000).toFixed(1)} s)` : describeVerificationProblem(v));
+async function recordTableVerification(
+  target: DataSource,
+  run: RunRow,
+  v: TableVerification,
+  log: VerifyOptions['log'],
+): Promise<void> {
+  await recordVerifications(target, run.id, [
+    {
+      table: v.table,
+      sourceRows: v.sourceRows,
+      targetRows: v.targetRows,
+      verification: v as unknown as Record<string, unknown>,
+    },
+  ]);
+  await log?.(
+    v.status === 'verified' || v.status === 'unverified'
+      ? `table ${v.table}: ${v.status} (${v.method}, ${v.sourceRows} rows, ${(v.durationMs / 1000).toFixed(1)} s)`
+      : describeVerificationProblem(v),
+  );
 }
 
 /**
@@ -206,12 +260,20 @@ export async function verifyRunTables(
   await recordVerifications(
     target,
     run.id,
-    done.map((v) => ({ table: v.table, sourceRows: v.sourceRows, targetRows: v.targetRows, verification: v as unknown as Record<string, unknown> })),
+    done.map((v) => ({
+      table: v.table,
+      sourceRows: v.sourceRows,
+      targetRows: v.targetRows,
+      verification: v as unknown as Record<string, unknown>,
+    })),
   );
   if (done.length > 0) {
     const equal = done.filter((v) => v.status === 'verified').length;
-    await options.log?.(`${done.length} tables verified by their copy jobs: ${equal} equal${done.length > equal ? `, ${done.length - equal} not` : ''}`);
-    for (const v of done) if (v.status !== 'verified' && v.status !== 'unverified') await options.log?.(describeVerificationProblem(v));
+    await options.log?.(
+      `${done.length} tables verified by their copy jobs: ${equal} equal${done.length > equal ? `, ${done.length - equal} not` : ''}`,
+    );
+    for (const v of done)
+      if (v.status !== 'verified' && v.status !== 'unverified') await options.log?.(describeVerificationProblem(v));
     for (const [i, v] of done.entries()) await options.onTable?.(v, i + 1, tables.length);
   }
   let next = 0;

@@ -87,24 +87,34 @@ class MultisetDigest {
  * compares the rows as a multiset (a view has no key): an order-free digest first, then, for
  * views small enough to hold, the rows that differ.
  */
-export async function verifyView(source: DataSource, target: DataSource, schema: string, view: ViewToVerify, options: ViewVerifyOptions = {}): Promise<ViewVerification> {
+export async function verifyView(
+  source: DataSource,
+  target: DataSource,
+  schema: string,
+  view: ViewToVerify,
+  options: ViewVerifyOptions = {},
+): Promise<ViewVerification> {
   const started = Date.now();
   const maxHeld = options.maxHeldRows ?? 200_000;
   const maxListed = options.maxListed ?? 20;
   try {
     const targetView = view.targetName ?? view.name;
     const pgNames = view.columns.map((c, i) => view.targetColumns?.[i] ?? c.name);
-    const targetColumns = (await withPgClient(target, (client) => readTargetTables(client, schema, [targetView], ['v']))).get(targetView)?.columns ?? [];
+    const targetColumns =
+      (await withPgClient(target, (client) => readTargetTables(client, schema, [targetView], ['v']))).get(targetView)
+        ?.columns ?? [];
     const canonicals: ColumnCanonical[] = view.columns.map((column, i) => {
       const targetColumn = targetColumns.find((c) => c.name === pgNames[i]);
-      if (!targetColumn) throw new Error(`the PostgreSQL view ${schema}.${targetView} has no column ${JSON.stringify(pgNames[i])}`);
+      if (!targetColumn)
+        throw new Error(`the PostgreSQL view ${schema}.${targetView} has no column ${JSON.stringify(pgNames[i])}`);
       return canonicalForColumn(sourceColumnOf(column), targetColumn);
     });
     const separators = view.columns.map((c) => view.unorderedLists?.[c.name]);
     const rowText = (values: (string | null)[]): string => {
       separators.forEach((separator, i) => {
         const v = values[i];
-        if (separator !== undefined && v !== null && v !== undefined) values[i] = v.split(separator).sort().join(separator);
+        if (separator !== undefined && v !== null && v !== undefined)
+          values[i] = v.split(separator).sort().join(separator);
       });
       return canonicalRowText(values);
     };
@@ -149,7 +159,7 @@ export async function verifyView(source: DataSource, target: DataSource, schema:
       await client.query("SET LOCAL intervalstyle = 'postgres'");
       await client.query('SET LOCAL extra_float_digits = 1');
       await client.query("SET LOCAL bytea_output = 'hex'");
-      const sql = `SELECT ${view.columns.map((c, i) => canonicals[i]!.pgExpression(quotePg(pgNames[i]!))).join(', ')} FROM ${qualifyPg(schema, targetView)}`;
+      const sql = `SELECT ${view.columns.map((_c, i) => canonicals[i]!.pgExpression(quotePg(pgNames[i]!))).join(', ')} FROM ${qualifyPg(schema, targetView)}`;
       for await (const batch of readPgRows(client, sql)) {
         for (const raw of batch) {
           const text = rowText(canonicals.map((c, i) => c.fromPg(raw[i] ?? null)));
@@ -170,7 +180,14 @@ export async function verifyView(source: DataSource, target: DataSource, schema:
     const equal = sourceDigest.value === targetDigest.value;
     const base = { sourceRows: sourceDigest.rows, targetRows: targetDigest.rows, durationMs: Date.now() - started };
     if (equal) return { status: 'verified', ...base, differenceCount: 0, differences: [] };
-    if (!held) return { status: 'mismatch', ...base, differenceCount: Math.abs(sourceDigest.rows - targetDigest.rows), differences: [], note: `more than ${maxHeld} rows: the differing rows are not listed` };
+    if (!held)
+      return {
+        status: 'mismatch',
+        ...base,
+        differenceCount: Math.abs(sourceDigest.rows - targetDigest.rows),
+        differences: [],
+        note: `more than ${maxHeld} rows: the differing rows are not listed`,
+      };
     const missing = [...held.entries()];
     const differences: ViewVerification['differences'] = [];
     const decode = (text: string): Record<string, string | null> => {
@@ -189,10 +206,25 @@ export async function verifyView(source: DataSource, target: DataSource, schema:
       }
       return Object.fromEntries(names.map((n, k) => [n, values[k] ?? null]));
     };
-    for (const [text] of missing) if (differences.length < maxListed) differences.push({ kind: 'missing', row: decode(text) });
-    for (const text of extra) if (differences.length < maxListed) differences.push({ kind: 'extra', row: decode(text) });
-    return { status: 'mismatch', ...base, differenceCount: missing.reduce((n, [, c]) => n + c, 0) + extraCount, differences };
+    for (const [text] of missing)
+      if (differences.length < maxListed) differences.push({ kind: 'missing', row: decode(text) });
+    for (const text of extra)
+      if (differences.length < maxListed) differences.push({ kind: 'extra', row: decode(text) });
+    return {
+      status: 'mismatch',
+      ...base,
+      differenceCount: missing.reduce((n, [, c]) => n + c, 0) + extraCount,
+      differences,
+    };
   } catch (error) {
-    return { status: 'mismatch', sourceRows: -1, targetRows: -1, differenceCount: 0, differences: [], error: describeError(error), durationMs: Date.now() - started };
+    return {
+      status: 'mismatch',
+      sourceRows: -1,
+      targetRows: -1,
+      differenceCount: 0,
+      differences: [],
+      error: describeError(error),
+      durationMs: Date.now() - started,
+    };
   }
 }

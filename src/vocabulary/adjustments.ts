@@ -36,8 +36,10 @@ export function describeAdjustments(adjustments: TableAdjustments): string[] {
   const out: string[] = [];
   for (const [column, a] of Object.entries(adjustments)) {
     if (a.zeroDatesToNull > 0) out.push(`column ${column}: ${a.zeroDatesToNull} zero dates written as NULL`);
-    if (a.nulCharactersRemoved > 0) out.push(`column ${column}: NUL characters removed from ${a.nulCharactersRemoved} values (--nul strip)`);
-    if (a.sridsDropped > 0) out.push(`column ${column}: the SRID of ${a.sridsDropped} geometry values not kept (the column holds no SRID)`);
+    if (a.nulCharactersRemoved > 0)
+      out.push(`column ${column}: NUL characters removed from ${a.nulCharactersRemoved} values (--nul strip)`);
+    if (a.sridsDropped > 0)
+      out.push(`column ${column}: the SRID of ${a.sridsDropped} geometry values not kept (the column holds no SRID)`);
   }
   return out;
 }

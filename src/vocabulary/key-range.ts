@@ -35,7 +35,11 @@ export class KeySpaceSplit {
   /** min and span as numbers when indexOf's arithmetic stays exact in doubles (the fast path). */
   private readonly small: { min: number; span: number } | null;
 
-  constructor(private readonly min: bigint, max: bigint, count: number) {
+  constructor(
+    private readonly min: bigint,
+    max: bigint,
+    count: number,
+  ) {
     this.span = max >= min ? max - min + 1n : 1n;
     const wanted = BigInt(Math.max(1, Math.floor(count)));
     this.bigCount = wanted > this.span ? this.span : wanted;
@@ -105,7 +109,14 @@ export function intersectKeyRanges(a: KeyRange, b: KeyRange): KeyRange {
  * `estimatedBytes / rangeBytes`, whichever gives more) with splitKeySpace. Returns one
  * unbounded range when the table is small enough to stay whole. `rangeRows` 0 never splits.
  */
-export function planKeyRanges(min: bigint | null, max: bigint | null, estimatedRows: number, rangeRows: number, estimatedBytes = 0, rangeBytes = DEFAULT_RANGE_BYTES): KeyRange[] {
+export function planKeyRanges(
+  min: bigint | null,
+  max: bigint | null,
+  estimatedRows: number,
+  rangeRows: number,
+  estimatedBytes = 0,
+  rangeBytes = DEFAULT_RANGE_BYTES,
+): KeyRange[] {
   const whole: KeyRange[] = [{ from: null, to: null }];
   if (min === null || max === null || max <= min || rangeRows <= 0) return whole;
   const byRows = Math.ceil(Math.max(0, estimatedRows) / rangeRows);

@@ -53,7 +53,10 @@ export function targetColumnName(rules: NamingRules | undefined, sourceTable: st
 }
 
 /** Groups of names that land on one target name, each with that name. */
-function collisions(names: readonly string[], targetOf: (name: string) => string): { target: string; names: string[] }[] {
+function collisions(
+  names: readonly string[],
+  targetOf: (name: string) => string,
+): { target: string; names: string[] }[] {
   const byTarget = new Map<string, string[]>();
   for (const name of names) {
     const target = targetOf(name);
@@ -73,12 +76,19 @@ interface NamedTable {
  * a renamed table or column the source lacks or the run does not select, and two tables (or two
  * columns of one table) that would get one target name (after renames, case, 63-byte fitting).
  */
-export function namingProblems(rules: NamingRules, tables: readonly NamedTable[], selected: readonly { table: string; columns?: readonly string[] | undefined }[]): string[] {
+export function namingProblems(
+  rules: NamingRules,
+  tables: readonly NamedTable[],
+  selected: readonly { table: string; columns?: readonly string[] | undefined }[],
+): string[] {
   const problems: string[] = [];
   const byName = new Map(tables.map((t) => [t.name, t]));
   const selection = new Map(selected.map((s) => [s.table, s]));
   const unknownTable = (key: string, table: string): string | null => {
-    if (byName.has(table)) return selection.has(table) ? null : `${key}: the table ${table} is not selected for this run; select it or drop the rename`;
+    if (byName.has(table))
+      return selection.has(table)
+        ? null
+        : `${key}: the table ${table} is not selected for this run; select it or drop the rename`;
     const other = tables.find((t) => t.name.toLowerCase() === table.toLowerCase());
     return `${key}: the source has no table ${table}${other ? ` (did you mean ${other.name}?)` : ''}`;
   };
@@ -98,27 +108,50 @@ export function namingProblems(rules: NamingRules, tables: readonly NamedTable[]
       const key = `rename.columns.${table}.${column}`;
       if (!source.columns.some((c) => c.name === column)) {
         const other = source.columns.find((c) => c.name.toLowerCase() === column.toLowerCase());
-        problems.push(`${key}: the source table ${table} has no column ${column}${other ? ` (did you mean ${other.name}?)` : ''}`);
+        problems.push(
+          `${key}: the source table ${table} has no column ${column}${other ? ` (did you mean ${other.name}?)` : ''}`,
+        );
       } else if (copied && !copied.includes(column)) {
-        problems.push(`${key}: the column ${column} of table ${table} is not selected for this run; select it or drop the rename`);
+        problems.push(
+          `${key}: the column ${column} of table ${table} is not selected for this run; select it or drop the rename`,
+        );
       }
     }
   }
   // The keys that made names meet: renames, the case rule; without either, the 63-byte cut.
-  const keysOf = (renamed: (name: string) => boolean, key: (name: string) => string, names: readonly string[]): string => {
+  const keysOf = (
+    renamed: (name: string) => boolean,
+    key: (name: string) => string,
+    names: readonly string[],
+  ): string => {
     const keys = names.filter(renamed).map(key);
     if (rules.case !== 'keep' && names.some((n) => !renamed(n))) keys.push('identifierCase');
     return keys.length > 0 ? keys.join(', ') : 'names cut to 63 bytes';
   };
-  for (const group of collisions(selected.map((s) => s.table), (name) => targetTableName(rules, name))) {
-    problems.push(`${keysOf((n) => rules.tables[n] !== undefined, (n) => `rename.tables.${n}`, group.names)}: the source tables ${group.names.join(', ')} would all be named ${group.target} in PostgreSQL; rename all but one of them (rename.tables)`);
+  for (const group of collisions(
+    selected.map((s) => s.table),
+    (name) => targetTableName(rules, name),
+  )) {
+    problems.push(
+      `${keysOf(
+        (n) => rules.tables[n] !== undefined,
+        (n) => `rename.tables.${n}`,
+        group.names,
+      )}: the source tables ${group.names.join(', ')} would all be named ${group.target} in PostgreSQL; rename all but one of them (rename.tables)`,
+    );
   }
   for (const sel of selected) {
     const source = byName.get(sel.table);
     if (!source) continue;
     const names = source.columns.map((c) => c.name).filter((c) => !sel.columns || sel.columns.includes(c));
     for (const group of collisions(names, (name) => targetColumnName(rules, sel.table, name))) {
-      problems.push(`${keysOf((n) => rules.columns[sel.table]?.[n] !== undefined, (n) => `rename.columns.${sel.table}.${n}`, group.names)}: the columns ${group.names.join(', ')} of table ${sel.table} would all be named ${group.target} in PostgreSQL; rename all but one of them (rename.columns.${sel.table})`);
+      problems.push(
+        `${keysOf(
+          (n) => rules.columns[sel.table]?.[n] !== undefined,
+          (n) => `rename.columns.${sel.table}.${n}`,
+          group.names,
+        )}: the columns ${group.names.join(', ')} of table ${sel.table} would all be named ${group.target} in PostgreSQL; rename all but one of them (rename.columns.${sel.table})`,
+      );
     }
   }
   return problems;

@@ -37,7 +37,11 @@ export interface NameMatch {
  * problem; a glob that matches nothing is one when it selects (an include) but not when it
  * only takes away (an exclude).
  */
-export function matchNames(patterns: readonly string[], known: readonly string[], emptyGlobsAllowed: boolean): NameMatch {
+export function matchNames(
+  patterns: readonly string[],
+  known: readonly string[],
+  emptyGlobsAllowed: boolean,
+): NameMatch {
   const knownSet = new Set(known);
   const matched = new Set<string>();
   const unknown: string[] = [];
@@ -61,7 +65,10 @@ export function matchNames(patterns: readonly string[], known: readonly string[]
 /** Splits `a,b` lists and repeated flags into names. */
 export function splitNames(values: readonly string[] | undefined): string[] | undefined {
   if (!values) return undefined;
-  const out = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0);
+  const out = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
   return out.length > 0 ? out : undefined;
 }
 
@@ -70,7 +77,10 @@ export function splitNames(values: readonly string[] | undefined): string[] | un
  * exist, and every include glob match a table: otherwise a UsageError before anything starts. `alembic_version` is synced
  * by finalize rather than copied.
  */
-export function selectTables(sourceTables: readonly string[], request: SelectionRequest): { tables: TableSelection[]; syncAlembic: boolean } {
+export function selectTables(
+  sourceTables: readonly string[],
+  request: SelectionRequest,
+): { tables: TableSelection[]; syncAlembic: boolean } {
   const known = new Set(sourceTables);
   const included = request.tables ? matchNames(request.tables, sourceTables, false) : undefined;
   const excludedMatch = matchNames(request.exclude ?? [], sourceTables, true);
@@ -90,7 +100,10 @@ export function selectTables(sourceTables: readonly string[], request: Selection
   if (included) chosen = chosen.filter((t) => included.matched.has(t.table));
   const excluded = excludedMatch.matched;
   chosen = chosen.filter((t) => !excluded.has(t.table));
-  const syncAlembic = known.has(ALEMBIC_TABLE) && !excluded.has(ALEMBIC_TABLE) && (!included || included.matched.has(ALEMBIC_TABLE) || !request.entities);
+  const syncAlembic =
+    known.has(ALEMBIC_TABLE) &&
+    !excluded.has(ALEMBIC_TABLE) &&
+    (!included || included.matched.has(ALEMBIC_TABLE) || !request.entities);
   return { tables: chosen.filter((t) => t.table !== ALEMBIC_TABLE), syncAlembic };
 }
 

@@ -5,22 +5,51 @@
  */
 
 /** Integer types that can key a range (YEAR is a number but not a key type of interest). */
-export const INTEGER_TYPES: ReadonlySet<string> = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+export const INTEGER_TYPES: ReadonlySet<string> = new Set([
+  'tinyint',
+  'smallint',
+  'mediumint',
+  'int',
+  'integer',
+  'bigint',
+]);
 
 /** Character types holding text (ENUM and SET hold text too: see ENUM_SET_TYPES). */
-export const TEXT_TYPES: ReadonlySet<string> = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext']);
+export const TEXT_TYPES: ReadonlySet<string> = new Set([
+  'char',
+  'varchar',
+  'tinytext',
+  'text',
+  'mediumtext',
+  'longtext',
+]);
 
 export const ENUM_SET_TYPES: ReadonlySet<string> = new Set(['enum', 'set']);
 
 /** Byte-string types. */
-export const BINARY_TYPES: ReadonlySet<string> = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+export const BINARY_TYPES: ReadonlySet<string> = new Set([
+  'binary',
+  'varbinary',
+  'tinyblob',
+  'blob',
+  'mediumblob',
+  'longblob',
+]);
 
 /** Date types that can hold MySQL's zero dates. */
 export const DATE_TYPES: ReadonlySet<string> = new Set(['date', 'datetime', 'timestamp']);
 
 /** Spatial types (stored by MySQL as SRID + WKB). */
 export const SPATIAL_TYPES: ReadonlySet<string> = new Set([
-  'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection',
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+  'geomcollection',
 ]);
 
 export function isSpatialType(dataType: string): boolean {
@@ -43,8 +72,12 @@ export function isZeroDate(text: string): boolean {
  */
 export function isZeroDateBytes(source: Buffer, start: number, end: number): boolean {
   if (end - start < 10) return false;
-  if (source[start] === 0x30 && source[start + 1] === 0x30 && source[start + 2] === 0x30 && source[start + 3] === 0x30) return true;
-  return (source[start + 5] === 0x30 && source[start + 6] === 0x30) || (source[start + 8] === 0x30 && source[start + 9] === 0x30);
+  if (source[start] === 0x30 && source[start + 1] === 0x30 && source[start + 2] === 0x30 && source[start + 3] === 0x30)
+    return true;
+  return (
+    (source[start + 5] === 0x30 && source[start + 6] === 0x30) ||
+    (source[start + 8] === 0x30 && source[start + 9] === 0x30)
+  );
 }
 
 /** Whether bytes hold a NUL (U+0000 is the byte 0 in UTF-8), which PostgreSQL text cannot store. */

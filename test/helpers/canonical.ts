@@ -11,8 +11,8 @@ import type pg from 'pg';
  * their length and SHA-256. Nothing here shares code with my2pg.
  */
 
-const q = (name: string): string => '`' + name.replace(/`/g, '``') + '`';
-const qq = (name: string): string => '"' + name.replace(/"/g, '""') + '"';
+const q = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
+const qq = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 // MySQL's latin1 is cp1252 with 0x81, 0x8D, 0x8F, 0x90, 0x9D passed through as C1 controls.
 const CP1252_HIGH = [
@@ -40,7 +40,9 @@ function float32Bits(text: string): string {
 }
 function bytesCanonical(value: unknown): string {
   const buf = Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'utf8');
-  return buf.length <= 64 ? `hex:${buf.toString('hex')}` : `len:${buf.length}:sha256:${createHash('sha256').update(buf).digest('hex')}`;
+  return buf.length <= 64
+    ? `hex:${buf.toString('hex')}`
+    : `len:${buf.length}:sha256:${createHash('sha256').update(buf).digest('hex')}`;
 }
 function isZeroDate(text: string): boolean {
   return /^0000-|^\d{4}-00-|^\d{4}-\d{2}-00/.test(text);
@@ -48,7 +50,9 @@ function isZeroDate(text: string): boolean {
 function timeToMicros(text: string): string {
   const m = /^(-?)(\d+):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/.exec(text);
   if (!m) return `bad-time:${text}`;
-  const micros = (BigInt(m[2]!) * 3600n + BigInt(m[3]!) * 60n + BigInt(m[4]!)) * 1000000n + BigInt((m[5] ?? '').padEnd(6, '0') || '0');
+  const micros =
+    (BigInt(m[2]!) * 3600n + BigInt(m[3]!) * 60n + BigInt(m[4]!)) * 1000000n +
+    BigInt((m[5] ?? '').padEnd(6, '0') || '0');
   return (m[1] === '-' ? -micros : micros).toString();
 }
 function wkbPoint(bytes: Buffer): string {
@@ -78,7 +82,10 @@ interface Side {
 function pointPlan(c: string): { my: Side; pg: Side } {
   return {
     my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : wkbPoint(v as Buffer)) },
-    pg: { expr: `${qq(c)}[0]::text || ',' || ${qq(c)}[1]::text`, canon: (v) => (v === null ? null : String(v).split(',').map(float64Bits).join(',')) },
+    pg: {
+      expr: `${qq(c)}[0]::text || ',' || ${qq(c)}[1]::text`,
+      canon: (v) => (v === null ? null : String(v).split(',').map(float64Bits).join(',')),
+    },
   };
 }
 
@@ -92,7 +99,10 @@ function spatialPlan(c: string, pgUdt: string): { my: Side; pg: Side } {
       pg: { expr: `ST_SRID(${qq(c)}) || ':' || encode(ST_AsBinary(${qq(c)}), 'hex')`, canon: text },
     };
   }
-  return { my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : bytesCanonical(v)) }, pg: { expr: qq(c), canon: (v) => (v === null ? null : bytesCanonical(v)) } };
+  return {
+    my: { expr: `ST_AsBinary(${q(c)})`, canon: (v) => (v === null ? null : bytesCanonical(v)) },
+    pg: { expr: qq(c), canon: (v) => (v === null ? null : bytesCanonical(v)) },
+  };
 }
 
 function plan(column: ColumnPlan): { my: Side; pg: Side } {
@@ -105,7 +115,10 @@ function plan(column: ColumnPlan): { my: Side; pg: Side } {
   }
   if (column.isJson) {
     // Canonicalised by PostgreSQL's jsonb parser later (see readCanonicalTable): marked here.
-    return { my: { expr: `CAST(${q(c)} AS CHAR)`, canon: (v) => (v === null ? null : `json:${String(v)}`) }, pg: { expr: `${qq(c)}::text`, canon: (v) => (v === null ? null : `jsonb:${String(v)}`) } };
+    return {
+      my: { expr: `CAST(${q(c)} AS CHAR)`, canon: (v) => (v === null ? null : `json:${String(v)}`) },
+      pg: { expr: `${qq(c)}::text`, canon: (v) => (v === null ? null : `jsonb:${String(v)}`) },
+    };
   }
   switch (t) {
     case 'tinyint':
@@ -120,20 +133,35 @@ function plan(column: ColumnPlan): { my: Side; pg: Side } {
       // YEAR prints as 4 digits ('0000' for the zero year); as a number it is what smallint holds.
       return { my: { expr: `CAST(${q(c)} + 0 AS CHAR)`, canon: text }, pg: pgText };
     case 'float':
-      return { my: { expr: `CAST(${q(c)} AS DOUBLE)`, canon: (v) => (v === null ? null : float32Bits(String(v))) }, pg: { expr: `${qq(c)}::float8::text`, canon: (v) => (v === null ? null : float32Bits(String(v))) } };
+      return {
+        my: { expr: `CAST(${q(c)} AS DOUBLE)`, canon: (v) => (v === null ? null : float32Bits(String(v))) },
+        pg: { expr: `${qq(c)}::float8::text`, canon: (v) => (v === null ? null : float32Bits(String(v))) },
+      };
     case 'double':
-      return { my: { expr: `CAST(${q(c)} AS CHAR)`, canon: (v) => (v === null ? null : float64Bits(String(v))) }, pg: { expr: `${qq(c)}::text`, canon: (v) => (v === null ? null : float64Bits(String(v))) } };
+      return {
+        my: { expr: `CAST(${q(c)} AS CHAR)`, canon: (v) => (v === null ? null : float64Bits(String(v))) },
+        pg: { expr: `${qq(c)}::text`, canon: (v) => (v === null ? null : float64Bits(String(v))) },
+      };
     case 'bit': {
       const width = Number(/\((\d+)\)/.exec(column.mysqlColumnType)?.[1] ?? 1);
       return { my: { expr: `LPAD(BIN(${q(c)} + 0), ${width}, '0')`, canon: text }, pg: pgText };
     }
     case 'date':
-      return { my: { expr: `CAST(${q(c)} AS CHAR)`, canon: (v) => (v === null || isZeroDate(String(v)) ? null : String(v)) }, pg: pgText };
+      return {
+        my: { expr: `CAST(${q(c)} AS CHAR)`, canon: (v) => (v === null || isZeroDate(String(v)) ? null : String(v)) },
+        pg: pgText,
+      };
     case 'datetime':
     case 'timestamp': {
-      const pgExpr = column.pgUdt === 'timestamptz' ? `to_char(${qq(c)} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')` : `to_char(${qq(c)}, 'YYYY-MM-DD HH24:MI:SS.US')`;
+      const pgExpr =
+        column.pgUdt === 'timestamptz'
+          ? `to_char(${qq(c)} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`
+          : `to_char(${qq(c)}, 'YYYY-MM-DD HH24:MI:SS.US')`;
       return {
-        my: { expr: `DATE_FORMAT(${q(c)}, '%Y-%m-%d %H:%i:%s.%f')`, canon: (v) => (v === null || isZeroDate(String(v)) ? null : String(v)) },
+        my: {
+          expr: `DATE_FORMAT(${q(c)}, '%Y-%m-%d %H:%i:%s.%f')`,
+          canon: (v) => (v === null || isZeroDate(String(v)) ? null : String(v)),
+        },
         pg: { expr: pgExpr, canon: text },
       };
     }
@@ -148,12 +176,22 @@ function plan(column: ColumnPlan): { my: Side; pg: Side } {
     case 'text':
     case 'mediumtext':
     case 'longtext':
-      if (column.charset === 'latin1') return { my: { expr: `HEX(${q(c)})`, canon: (v) => (v === null ? null : decodeCp1252(Buffer.from(String(v), 'hex'))) }, pg: pgText };
+      if (column.charset === 'latin1')
+        return {
+          my: { expr: `HEX(${q(c)})`, canon: (v) => (v === null ? null : decodeCp1252(Buffer.from(String(v), 'hex'))) },
+          pg: pgText,
+        };
       return { my: { expr: q(c), canon: text }, pg: pgText };
     case 'set':
       return {
-        my: { expr: q(c), canon: (v) => (v === null ? null : JSON.stringify(String(v) === '' ? [] : String(v).split(','))) },
-        pg: { expr: `array_to_json(${qq(c)})::text`, canon: (v) => (v === null ? null : JSON.stringify(JSON.parse(String(v)))) },
+        my: {
+          expr: q(c),
+          canon: (v) => (v === null ? null : JSON.stringify(String(v) === '' ? [] : String(v).split(','))),
+        },
+        pg: {
+          expr: `array_to_json(${qq(c)})::text`,
+          canon: (v) => (v === null ? null : JSON.stringify(JSON.parse(String(v)))),
+        },
       };
     case 'binary':
     case 'varbinary':
@@ -161,7 +199,10 @@ function plan(column: ColumnPlan): { my: Side; pg: Side } {
     case 'blob':
     case 'mediumblob':
     case 'longblob':
-      return { my: { expr: q(c), canon: (v) => (v === null ? null : bytesCanonical(v)) }, pg: { expr: qq(c), canon: (v) => (v === null ? null : bytesCanonical(v)) } };
+      return {
+        my: { expr: q(c), canon: (v) => (v === null ? null : bytesCanonical(v)) },
+        pg: { expr: qq(c), canon: (v) => (v === null ? null : bytesCanonical(v)) },
+      };
     case 'point':
       if (column.pgUdt === 'point') return pointPlan(c);
       return spatialPlan(c, column.pgUdt);
@@ -179,7 +220,11 @@ function plan(column: ColumnPlan): { my: Side; pg: Side } {
 }
 
 /** The columns of every base table of a MySQL database, paired with the PostgreSQL column types. */
-async function describeTables(my: mysql.Connection, pgClient: pg.Client, schema: string): Promise<Map<string, ColumnPlan[]>> {
+async function describeTables(
+  my: mysql.Connection,
+  pgClient: pg.Client,
+  schema: string,
+): Promise<Map<string, ColumnPlan[]>> {
   const [rows] = await my.query(
     `SELECT c.TABLE_NAME AS tbl, c.COLUMN_NAME AS col, c.DATA_TYPE AS dt, c.COLUMN_TYPE AS ct, c.CHARACTER_SET_NAME AS cs,
             EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
@@ -219,8 +264,14 @@ async function readCanonicalTable(
   columns: readonly ColumnPlan[],
 ): Promise<{ source: string[]; target: string[] }> {
   const plans = columns.map(plan);
-  const [myRows] = await my.query({ sql: `SELECT ${plans.map((p) => p.my.expr).join(', ')} FROM ${q(table)}`, rowsAsArray: true });
-  const pgRows = await pgClient.query({ text: `SELECT ${plans.map((p) => p.pg.expr).join(', ')} FROM ${qq(schema)}.${qq(table)}`, rowMode: 'array' });
+  const [myRows] = await my.query({
+    sql: `SELECT ${plans.map((p) => p.my.expr).join(', ')} FROM ${q(table)}`,
+    rowsAsArray: true,
+  });
+  const pgRows = await pgClient.query({
+    text: `SELECT ${plans.map((p) => p.pg.expr).join(', ')} FROM ${qq(schema)}.${qq(table)}`,
+    rowMode: 'array',
+  });
   const jsonCanon = async (value: string | null): Promise<string | null> => {
     if (value === null) return null;
     if (value.startsWith('jsonb:')) return value.slice(6);
@@ -240,11 +291,19 @@ async function readCanonicalTable(
     }
     return out.sort();
   };
-  return { source: await canonRows(myRows as unknown[][], 'my'), target: await canonRows(pgRows.rows as unknown[][], 'pg') };
+  return {
+    source: await canonRows(myRows as unknown[][], 'my'),
+    target: await canonRows(pgRows.rows as unknown[][], 'pg'),
+  };
 }
 
 /** Compares every table; returns one line per differing row (empty when all equal). */
-export async function compareAllTables(my: mysql.Connection, pgClient: pg.Client, schema: string, only?: readonly string[]): Promise<{ tables: number; values: number; differences: string[] }> {
+export async function compareAllTables(
+  my: mysql.Connection,
+  pgClient: pg.Client,
+  schema: string,
+  only?: readonly string[],
+): Promise<{ tables: number; values: number; differences: string[] }> {
   const described = await describeTables(my, pgClient, schema);
   const differences: string[] = [];
   let values = 0;
@@ -263,9 +322,10 @@ export async function compareAllTables(my: mysql.Connection, pgClient: pg.Client
     for (const row of source) {
       const at = targetLeft.indexOf(row);
       if (at >= 0) targetLeft.splice(at, 1);
-      else differences.push(`${table}: source row not in target: ${row.length > 400 ? row.slice(0, 400) + '…' : row}`);
+      else differences.push(`${table}: source row not in target: ${row.length > 400 ? `${row.slice(0, 400)}…` : row}`);
     }
-    for (const row of targetLeft) differences.push(`${table}: target row not in source: ${row.length > 400 ? row.slice(0, 400) + '…' : row}`);
+    for (const row of targetLeft)
+      differences.push(`${table}: target row not in source: ${row.length > 400 ? `${row.slice(0, 400)}…` : row}`);
   }
   return { tables, values, differences };
 }

@@ -36,7 +36,10 @@ export interface SideSpec {
 export type TextRows = (string | null)[][];
 
 /** Opens MySQL and PostgreSQL, runs `body` with both, and closes both whatever happens. */
-async function withBothSides<T>(db: Databases, body: (my: mysql.Connection, pgClient: pg.Client) => Promise<T>): Promise<T> {
+async function withBothSides<T>(
+  db: Databases,
+  body: (my: mysql.Connection, pgClient: pg.Client) => Promise<T>,
+): Promise<T> {
   const my = await db.mysql();
   try {
     const pgClient = await db.pg();
@@ -51,8 +54,8 @@ async function withBothSides<T>(db: Databases, body: (my: mysql.Connection, pgCl
 }
 
 // Quoted here, not by my2pg's helpers: the comparison shares no code with what it checks.
-const q = (name: string): string => '`' + name.replace(/`/g, '``') + '`';
-const qq = (name: string): string => '"' + name.replace(/"/g, '""') + '"';
+const q = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
+const qq = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 const text = (rows: unknown[][]): TextRows => rows.map((r) => r.map((v) => (v === null ? null : String(v))));
 
 /** Reads a table on both sides as text (MySQL's CAST … AS CHAR, PostgreSQL's ::text) in key order. */
@@ -78,13 +81,19 @@ export async function readSides(db: Databases, spec: SideSpec): Promise<{ source
  * returns the source's row count of each table. A failure names the table and its first
  * differing row (a whole table in one message would print every row of a big one).
  */
-export async function expectSidesEqual(db: Databases, specs: SideSpec | readonly SideSpec[]): Promise<Record<string, number>> {
+export async function expectSidesEqual(
+  db: Databases,
+  specs: SideSpec | readonly SideSpec[],
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const spec of Array.isArray(specs) ? specs : [specs as SideSpec]) {
     const { source, target } = await readSides(db, spec);
     expect(target.length, `${spec.table}: row count`).toBe(source.length);
     const firstDiff = source.findIndex((row, i) => JSON.stringify(row) !== JSON.stringify(target[i]));
-    expect(firstDiff === -1 ? null : { row: firstDiff, source: source[firstDiff], target: target[firstDiff] }, `${spec.table}: first differing row`).toBeNull();
+    expect(
+      firstDiff === -1 ? null : { row: firstDiff, source: source[firstDiff], target: target[firstDiff] },
+      `${spec.table}: first differing row`,
+    ).toBeNull();
     counts[spec.table] = source.length;
   }
   return counts;
@@ -110,12 +119,47 @@ export async function compareCanonical(
 
 /** The seed app's tables with their columns and boolean columns. */
 export const SEED_TABLES: { table: string; columns: string[]; booleans: string[] }[] = [
-  { table: 'users', columns: ['id', 'email', 'password', 'nickname', 'birth_date', 'role', 'is_active', 'profile_message', 'created_at', 'updated_at'], booleans: ['is_active'] },
+  {
+    table: 'users',
+    columns: [
+      'id',
+      'email',
+      'password',
+      'nickname',
+      'birth_date',
+      'role',
+      'is_active',
+      'profile_message',
+      'created_at',
+      'updated_at',
+    ],
+    booleans: ['is_active'],
+  },
   { table: 'scores', columns: ['id', 'user_id', 'score', 'game_name', 'created_at', 'updated_at'], booleans: [] },
-  { table: 'friendships', columns: ['id', 'requester_id', 'addressee_id', 'status', 'created_at', 'updated_at'], booleans: [] },
+  {
+    table: 'friendships',
+    columns: ['id', 'requester_id', 'addressee_id', 'status', 'created_at', 'updated_at'],
+    booleans: [],
+  },
   { table: 'monthly_scores', columns: ['id', 'user_id', 'year', 'month', 'score', 'updated_at'], booleans: [] },
-  { table: 'game_visits', columns: ['id', 'user_id', 'ip_address', 'user_agent', 'is_logged_in', 'visited_at'], booleans: ['is_logged_in'] },
+  {
+    table: 'game_visits',
+    columns: ['id', 'user_id', 'ip_address', 'user_agent', 'is_logged_in', 'visited_at'],
+    booleans: ['is_logged_in'],
+  },
 ];
 
-export const SEED_COUNTS: Record<string, number> = { users: 31, scores: 4, friendships: 6, monthly_scores: 31, game_visits: 375 };
-export const SEED_NEXT_IDS: Record<string, number> = { users: 34, scores: 5, friendships: 11, monthly_scores: 46, game_visits: 764 };
+export const SEED_COUNTS: Record<string, number> = {
+  users: 31,
+  scores: 4,
+  friendships: 6,
+  monthly_scores: 31,
+  game_visits: 375,
+};
+export const SEED_NEXT_IDS: Record<string, number> = {
+  users: 34,
+  scores: 5,
+  friendships: 11,
+  monthly_scores: 46,
+  game_visits: 764,
+};

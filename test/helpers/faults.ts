@@ -19,7 +19,13 @@ const BIG_COLUMNS = ['id', 'a', 'b', 'c'];
  * PostgreSQL with a trigger that sleeps 0.1 s every `slowEvery` rows, so that a copy lasts a
  * few seconds and a fault can land in the middle of it, whatever the machine's speed.
  */
-export async function createSlowTable(sandbox: Sandbox, table: string, rows: number, slowEvery = 10_000, schema = 'public'): Promise<void> {
+export async function createSlowTable(
+  sandbox: Sandbox,
+  table: string,
+  rows: number,
+  slowEvery = 10_000,
+  schema = 'public',
+): Promise<void> {
   const my = await sandbox.mysql();
   await my.query(`CREATE TABLE \`${table}\` (id INT PRIMARY KEY, a INT NOT NULL, b VARCHAR(24), c DATETIME NULL)`);
   await my.query(
@@ -27,18 +33,27 @@ export async function createSlowTable(sandbox: Sandbox, table: string, rows: num
   );
   await my.end();
   const pgc = await sandbox.pg();
-  await pgc.query(`CREATE TABLE "${schema}"."${table}" (id integer PRIMARY KEY, a integer NOT NULL, b varchar(24), c timestamp NULL)`);
+  await pgc.query(
+    `CREATE TABLE "${schema}"."${table}" (id integer PRIMARY KEY, a integer NOT NULL, b varchar(24), c timestamp NULL)`,
+  );
   await pgc.query(`CREATE OR REPLACE FUNCTION "${schema}"."slow_copy_${table}"() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       PERFORM pg_sleep(0.1);
       RETURN NEW;
     END $$`);
-  await pgc.query(`CREATE TRIGGER "slow_copy_${table}" BEFORE INSERT ON "${schema}"."${table}" FOR EACH ROW WHEN (NEW.id % ${slowEvery} = 0) EXECUTE FUNCTION "${schema}"."slow_copy_${table}"()`);
+  await pgc.query(
+    `CREATE TRIGGER "slow_copy_${table}" BEFORE INSERT ON "${schema}"."${table}" FOR EACH ROW WHEN (NEW.id % ${slowEvery} = 0) EXECUTE FUNCTION "${schema}"."slow_copy_${table}"()`,
+  );
   await pgc.end();
 }
 
 /** Polls `check` until it returns a value that is not undefined/false. */
-export async function waitUntil<T>(what: string | (() => string), check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 50): Promise<T> {
+export async function waitUntil<T>(
+  what: string | (() => string),
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 50,
+): Promise<T> {
   const started = Date.now();
   let lastError: unknown;
   for (;;) {
@@ -48,7 +63,10 @@ export async function waitUntil<T>(what: string | (() => string), check: () => P
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -64,7 +82,11 @@ export async function queueNamesOf(sandbox: Sandbox, schema = 'public'): Promise
 }
 
 /** The copy queue of a sandbox's target schema, on `redisUrl` (the sandbox's by default). */
-export async function copyQueue(sandbox: Sandbox, redisUrl = sandbox.redisUrl, schema = 'public'): Promise<Queue & { closeAll(): Promise<void> }> {
+export async function copyQueue(
+  sandbox: Sandbox,
+  redisUrl = sandbox.redisUrl,
+  schema = 'public',
+): Promise<Queue & { closeAll(): Promise<void> }> {
   const names = await queueNamesOf(sandbox, schema);
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 100, 1000) });
   connection.on('error', () => undefined);
@@ -83,19 +105,32 @@ export async function copyQueue(sandbox: Sandbox, redisUrl = sandbox.redisUrl, s
  * written but not all `tableRows`: the moment a fault must land. (The job's progress counts
  * rows handed to the socket, which runs megabytes ahead of what PostgreSQL has taken.)
  */
-export async function waitMidCopy(sandbox: Sandbox, queue: Queue, jobId: string, tableRows: number, timeoutMs = 60_000): Promise<{ rows: number }> {
+export async function waitMidCopy(
+  sandbox: Sandbox,
+  queue: Queue,
+  jobId: string,
+  tableRows: number,
+  timeoutMs = 60_000,
+): Promise<{ rows: number }> {
   const pgc = await sandbox.pg();
   let last = 'not found';
   try {
-    return await waitUntil(() => `job ${jobId} in the middle of its copy (last seen: ${last})`, async () => {
-      const job = await queue.getJob(jobId);
-      const state = job ? await job.getState() : 'missing';
-      const copy = await pgc.query(`SELECT tuples_processed::int AS n FROM pg_stat_progress_copy WHERE datname = current_database() AND command = 'COPY FROM'`);
-      const rows = copy.rows[0]?.n as number | undefined;
-      last = `${state}, ${JSON.stringify(job?.progress)}, COPY at ${rows ?? 'none'}`;
-      if (state !== 'active' || rows === undefined) return undefined;
-      return rows > 0 && rows < tableRows ? { rows } : undefined;
-    }, timeoutMs, 25);
+    return await waitUntil(
+      () => `job ${jobId} in the middle of its copy (last seen: ${last})`,
+      async () => {
+        const job = await queue.getJob(jobId);
+        const state = job ? await job.getState() : 'missing';
+        const copy = await pgc.query(
+          `SELECT tuples_processed::int AS n FROM pg_stat_progress_copy WHERE datname = current_database() AND command = 'COPY FROM'`,
+        );
+        const rows = copy.rows[0]?.n as number | undefined;
+        last = `${state}, ${JSON.stringify(job?.progress)}, COPY at ${rows ?? 'none'}`;
+        if (state !== 'active' || rows === undefined) return undefined;
+        return rows > 0 && rows < tableRows ? { rows } : undefined;
+      },
+      timeoutMs,
+      25,
+    );
   } finally {
     await pgc.end();
   }
@@ -112,11 +147,16 @@ export async function startRun(sandbox: Sandbox, args: string[], env: NodeJS.Pro
 
 /** Waits until finalize recorded the run's outcome in `my2pg.runs`. */
 export async function waitRunSettled(pgc: pg.Client, runId: string, timeoutMs = 90_000): Promise<string> {
-  return waitUntil(`run ${runId} to be finalized`, async () => {
-    const r = await pgc.query('SELECT status FROM my2pg.runs WHERE id = $1', [runId]);
-    const status = r.rows[0]?.status as string | undefined;
-    return status && status !== 'running' ? status : undefined;
-  }, timeoutMs, 200);
+  return waitUntil(
+    `run ${runId} to be finalized`,
+    async () => {
+      const r = await pgc.query('SELECT status FROM my2pg.runs WHERE id = $1', [runId]);
+      const status = r.rows[0]?.status as string | undefined;
+      return status && status !== 'running' ? status : undefined;
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 /** The id of the run that `start --wait` (running in the background) recorded as running. */
@@ -134,7 +174,10 @@ export async function waitForRunningRun(sandbox: Sandbox): Promise<string> {
 
 /** Attempts recorded for a table of a run. */
 export async function attemptsOf(pgc: pg.Client, runId: string, table: string): Promise<number> {
-  const r = await pgc.query('SELECT attempts FROM my2pg.run_tables WHERE run_id = $1 AND table_name = $2', [runId, table]);
+  const r = await pgc.query('SELECT attempts FROM my2pg.run_tables WHERE run_id = $1 AND table_name = $2', [
+    runId,
+    table,
+  ]);
   return Number(r.rows[0]?.attempts);
 }
 
@@ -144,7 +187,11 @@ export async function expectSameContent(sandbox: Sandbox, table: string, rows: n
 }
 
 /** Sends a signal and waits for the exit; returns the exit code and how long it took. */
-export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 60_000): Promise<{ code: number | null; ms: number }> {
+export async function stopProcess(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; ms: number }> {
   const started = Date.now();
   if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, ms: 0 };
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -175,7 +222,6 @@ export async function keysOfPrefix(redisUrl: string, prefix: string): Promise<st
   }
 }
 
-
 /** A private Redis server of one test file, persisted to disk so that a restart keeps the jobs. */
 export interface PrivateRedis {
   url: string;
@@ -194,17 +240,41 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const url = `redis://127.0.0.1:${port}`;
   const start = async (): Promise<void> => {
     // appendfsync always: every write is on disk before Redis answers, so a SIGKILL loses nothing.
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no'], { stdio: 'ignore' });
-    await waitUntil(`redis-server on port ${port}`, async () => {
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } finally {
-        probe.disconnect();
-      }
-    }, 15_000, 100);
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+        '--protected-mode',
+        'no',
+      ],
+      { stdio: 'ignore' },
+    );
+    await waitUntil(
+      `redis-server on port ${port}`,
+      async () => {
+        const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        probe.on('error', () => undefined);
+        try {
+          await probe.connect();
+          return (await probe.ping()) === 'PONG';
+        } finally {
+          probe.disconnect();
+        }
+      },
+      15_000,
+      100,
+    );
   };
   const kill = async (): Promise<void> => {
     const c = child;

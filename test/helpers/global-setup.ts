@@ -10,6 +10,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const { services, stop } = await resolveTestServices();
   project.provide('services', services);
-  process.stderr.write(`test services (${services.via}): mysql ${services.mysqlUrl.replace(/:[^:@/]*@/, ':***@')}, postgres ${services.databaseUrl.replace(/:[^:@/]*@/, ':***@')}, redis ${services.redisUrl}\n`);
+  process.stderr.write(
+    `test services (${services.via}): mysql ${services.mysqlUrl.replace(/:[^:@/]*@/, ':***@')}, postgres ${services.databaseUrl.replace(/:[^:@/]*@/, ':***@')}, redis ${services.redisUrl}\n`,
+  );
   return stop;
 }

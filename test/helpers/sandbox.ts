@@ -30,7 +30,11 @@ export interface Sandbox {
   mysql(): Promise<mysql.Connection>;
   pg(): Promise<pg.Client>;
   /** Runs `my2pg …` to completion. */
-  cli(args: string[], extraEnv?: NodeJS.ProcessEnv, timeoutMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  cli(
+    args: string[],
+    extraEnv?: NodeJS.ProcessEnv,
+    timeoutMs?: number,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** Starts `my2pg worker` in the background. */
   worker(args?: string[], extraEnv?: NodeJS.ProcessEnv): ChildProcess & { output: () => string };
   dispose(): Promise<void>;
@@ -39,7 +43,10 @@ export interface Sandbox {
 export async function createSandbox(label: string): Promise<Sandbox> {
   const services = inject('services');
   // Only the integration project's global set-up provides the services; a unit test never opens a sandbox.
-  if (services === undefined) throw new Error('createSandbox needs the services of the integration project: move this test under test/integration');
+  if (services === undefined)
+    throw new Error(
+      'createSandbox needs the services of the integration project: move this test under test/integration',
+    );
   const name = `my2pg_t_${label}_${randomBytes(4).toString('hex')}`;
   const admin = await mysql.createConnection({ uri: services.mysqlUrl });
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
@@ -70,7 +77,15 @@ export async function createSandbox(label: string): Promise<Sandbox> {
     redisUrl: services.redisUrl,
     prefix,
     env,
-    mysql: () => mysql.createConnection({ uri: mysqlUrl, multipleStatements: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, charset: 'utf8mb4' }),
+    mysql: () =>
+      mysql.createConnection({
+        uri: mysqlUrl,
+        multipleStatements: true,
+        dateStrings: true,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        charset: 'utf8mb4',
+      }),
     pg: async () => {
       const client = new pg.Client({ connectionString: databaseUrl });
       await client.connect();
@@ -78,14 +93,20 @@ export async function createSandbox(label: string): Promise<Sandbox> {
     },
     cli(args, extraEnv = {}, timeoutMs = 90_000) {
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [BIN, ...args], {
+          cwd: ROOT,
+          env: { ...env, ...extraEnv },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         const timer = setTimeout(() => {
           child.kill('SIGKILL');
-          reject(new Error(`my2pg ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+          reject(
+            new Error(`my2pg ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`),
+          );
         }, timeoutMs);
         child.on('error', reject);
         child.on('close', (code) => {
@@ -95,7 +116,11 @@ export async function createSandbox(label: string): Promise<Sandbox> {
       });
     },
     worker(args = [], extraEnv = {}) {
-      const child = spawn(process.execPath, [BIN, 'worker', ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'worker', ...args], {
+        cwd: ROOT,
+        env: { ...env, ...extraEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -118,7 +143,11 @@ export async function createSandbox(label: string): Promise<Sandbox> {
 }
 
 /** Waits until a background worker printed that it is ready. */
-export async function waitForOutput(child: { output: () => string }, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+export async function waitForOutput(
+  child: { output: () => string },
+  pattern: RegExp,
+  timeoutMs = 30_000,
+): Promise<void> {
   const started = Date.now();
   while (!pattern.test(child.output())) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${pattern}: ${child.output()}`);

@@ -31,7 +31,12 @@ async function reachable(s: Omit<TestServices, 'via'>): Promise<string[]> {
   } catch (e) {
     problems.push(`PostgreSQL ${s.databaseUrl}: ${(e as Error).message}`);
   }
-  const r = new Redis(s.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
+  const r = new Redis(s.redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3000,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -55,7 +60,11 @@ function dockerAnswers(): boolean {
 export async function resolveTestServices(): Promise<{ services: TestServices; stop: () => Promise<void> }> {
   const env = process.env;
   if (env.MY2PG_TEST_MYSQL_URL && env.MY2PG_TEST_DATABASE_URL && env.MY2PG_TEST_REDIS_URL) {
-    const s = { mysqlUrl: env.MY2PG_TEST_MYSQL_URL, databaseUrl: env.MY2PG_TEST_DATABASE_URL, redisUrl: env.MY2PG_TEST_REDIS_URL };
+    const s = {
+      mysqlUrl: env.MY2PG_TEST_MYSQL_URL,
+      databaseUrl: env.MY2PG_TEST_DATABASE_URL,
+      redisUrl: env.MY2PG_TEST_REDIS_URL,
+    };
     const problems = await reachable(s);
     if (problems.length > 0) throw new Error(`MY2PG_TEST_* services unreachable: ${problems.join('; ')}`);
     return { services: { ...s, via: 'MY2PG_TEST_* variables' }, stop: async () => undefined };
@@ -64,8 +73,16 @@ export async function resolveTestServices(): Promise<{ services: TestServices; s
     try {
       const { GenericContainer, Wait } = await import('testcontainers');
       const [my, pgc, rc] = await Promise.all([
-        new GenericContainer('mariadb:10.11').withEnvironment({ MARIADB_ALLOW_EMPTY_ROOT_PASSWORD: '1' }).withExposedPorts(3306).withWaitStrategy(Wait.forLogMessage(/ready for connections/, 2)).start(),
-        new GenericContainer('postgres:16').withEnvironment({ POSTGRES_HOST_AUTH_METHOD: 'trust' }).withExposedPorts(5432).withWaitStrategy(Wait.forLogMessage(/ready to accept connections/, 2)).start(),
+        new GenericContainer('mariadb:10.11')
+          .withEnvironment({ MARIADB_ALLOW_EMPTY_ROOT_PASSWORD: '1' })
+          .withExposedPorts(3306)
+          .withWaitStrategy(Wait.forLogMessage(/ready for connections/, 2))
+          .start(),
+        new GenericContainer('postgres:16')
+          .withEnvironment({ POSTGRES_HOST_AUTH_METHOD: 'trust' })
+          .withExposedPorts(5432)
+          .withWaitStrategy(Wait.forLogMessage(/ready to accept connections/, 2))
+          .start(),
         new GenericContainer('redis:7').withExposedPorts(6379).start(),
       ]);
       const s = {
@@ -80,7 +97,9 @@ export async function resolveTestServices(): Promise<{ services: TestServices; s
         },
       };
     } catch (error) {
-      process.stderr.write(`testcontainers could not start the services (${(error as Error).message}); trying the local defaults\n`);
+      process.stderr.write(
+        `testcontainers could not start the services (${(error as Error).message}); trying the local defaults\n`,
+      );
     }
   }
   const problems = await reachable(LOCAL);

@@ -20,11 +20,19 @@ export interface TtyOptions {
  * Runs `my2pg …` under a real pseudo terminal (util-linux `script`), pointed at the sandbox;
  * returns its exit code and everything it drew.
  */
-export function cliOnTty(sandbox: Sandbox, args: string[], options: TtyOptions = {}): Promise<{ code: number | null; screen: string }> {
+export function cliOnTty(
+  sandbox: Sandbox,
+  args: string[],
+  options: TtyOptions = {},
+): Promise<{ code: number | null; screen: string }> {
   const { timeoutMs = 90_000, cols = 160, reply } = options;
   const command = `stty rows 30 cols ${cols}; exec ${[process.execPath, BIN, ...args].map(shellQuote).join(' ')}`;
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: sandbox.env, stdio: [reply ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      cwd: ROOT,
+      env: sandbox.env,
+      stdio: [reply ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
     let screen = '';
     let replied = false;
     child.stdout!.on('data', (d: Buffer) => {

@@ -24,7 +24,10 @@ function withPort(url: string, port: number): string {
   return u.toString();
 }
 
-async function expectRefused(result: { code: number | null; stdout: string; stderr: string }, message: string | RegExp): Promise<void> {
+async function expectRefused(
+  result: { code: number | null; stdout: string; stderr: string },
+  message: string | RegExp,
+): Promise<void> {
   expect(result.code, result.stdout + result.stderr).toBe(2);
   expect(result.stdout).toBe('');
   const lines = result.stderr.trim().split('\n');
@@ -37,9 +40,13 @@ async function expectRefused(result: { code: number | null; stdout: string; stde
   // Nothing written to the target: no table, no schema besides public, not even my2pg's state.
   const pgc = await sandbox.pg();
   try {
-    const tables = await pgc.query(`SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')`);
+    const tables = await pgc.query(
+      `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')`,
+    );
     expect(tables.rows).toEqual([]);
-    const schemas = await pgc.query(`SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'public', 'locked') ORDER BY 1`);
+    const schemas = await pgc.query(
+      `SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'public', 'locked') ORDER BY 1`,
+    );
     expect(schemas.rows).toEqual([]);
   } finally {
     await pgc.end();
@@ -74,12 +81,28 @@ describe('bad input', () => {
   });
 
   it.each([
-    ['a source that is not a URL', { MYSQL_URL: 'not a url' }, 'the MySQL URL (MYSQL_URL or --source) is not a valid URL'],
+    [
+      'a source that is not a URL',
+      { MYSQL_URL: 'not a url' },
+      'the MySQL URL (MYSQL_URL or --source) is not a valid URL',
+    ],
     ['a source with the wrong scheme', { MYSQL_URL: 'http://root@127.0.0.1/db' }, 'must start with mysql://'],
-    ['a source with no host', { MYSQL_URL: 'mysql://root@:3306/db' }, /the MySQL URL .* (has no host|is not a valid URL)/],
+    [
+      'a source with no host',
+      { MYSQL_URL: 'mysql://root@:3306/db' },
+      /the MySQL URL .* (has no host|is not a valid URL)/,
+    ],
     ['a source with no database', { MYSQL_URL: 'mysql://root@127.0.0.1:3306' }, 'names no database'],
-    ['a target with the wrong scheme', { DATABASE_URL: 'mysql://postgres@127.0.0.1/db' }, 'must start with postgresql://'],
-    ['a Redis URL with a bad port', { REDIS_URL: 'redis://127.0.0.1:99999' }, 'the Redis URL (REDIS_URL or --redis) is not a valid URL'],
+    [
+      'a target with the wrong scheme',
+      { DATABASE_URL: 'mysql://postgres@127.0.0.1/db' },
+      'must start with postgresql://',
+    ],
+    [
+      'a Redis URL with a bad port',
+      { REDIS_URL: 'redis://127.0.0.1:99999' },
+      'the Redis URL (REDIS_URL or --redis) is not a valid URL',
+    ],
     ['an unknown MySQL ssl-mode', {}, 'ssl-mode=SOMETIMES is not supported'],
     ['an unknown PostgreSQL sslmode', {}, 'sslmode=always is not supported'],
     ['a missing CA file', {}, 'cannot read the file of ssl-ca (/nonexistent/ca.pem): ENOENT'],
@@ -100,7 +123,9 @@ describe('bad input', () => {
   });
 
   it('a PostgreSQL role that does not exist (this server trusts every password)', async () => {
-    const result = await sandbox.cli(['start'], { DATABASE_URL: withUser(sandbox.databaseUrl, 'nobody_here', 'Pw-0912') });
+    const result = await sandbox.cli(['start'], {
+      DATABASE_URL: withUser(sandbox.databaseUrl, 'nobody_here', 'Pw-0912'),
+    });
     await expectRefused(result, 'cannot connect to the PostgreSQL target postgresql://nobody_here:***@');
     expect(result.stderr).toContain('role "nobody_here" does not exist');
     expect(result.stderr).not.toContain('Pw-0912');
@@ -111,7 +136,12 @@ describe('bad input', () => {
     ['PostgreSQL', 'DATABASE_URL', 'cannot connect to the PostgreSQL target'],
     ['Redis', 'REDIS_URL', 'cannot reach Redis at redis://127.0.0.1:1'],
   ])('an unreachable %s', async (_label, variable, message) => {
-    const base = variable === 'MYSQL_URL' ? sandbox.mysqlUrl : variable === 'DATABASE_URL' ? sandbox.databaseUrl : sandbox.redisUrl;
+    const base =
+      variable === 'MYSQL_URL'
+        ? sandbox.mysqlUrl
+        : variable === 'DATABASE_URL'
+          ? sandbox.databaseUrl
+          : sandbox.redisUrl;
     const result = await sandbox.cli(['start'], { [variable]: withPort(base, 1) });
     await expectRefused(result, message);
     expect(result.stderr).toMatch(/ECONNREFUSED|refused/i);
@@ -119,23 +149,38 @@ describe('bad input', () => {
 
   it('TLS required but the servers offer none: the ssl options are applied, and refused clearly', async () => {
     const mysqlTls = await sandbox.cli(['start'], { MYSQL_URL: `${sandbox.mysqlUrl}?ssl-mode=REQUIRED` });
-    await expectRefused(mysqlTls, /cannot connect to the MySQL source .*ssl-mode=REQUIRED.*: .*(secure connection|SSL)/i);
+    await expectRefused(
+      mysqlTls,
+      /cannot connect to the MySQL source .*ssl-mode=REQUIRED.*: .*(secure connection|SSL)/i,
+    );
     const pgTls = await sandbox.cli(['start'], { DATABASE_URL: `${sandbox.databaseUrl}?sslmode=require` });
     await expectRefused(pgTls, /cannot connect to the PostgreSQL target .*sslmode=require.*: .*SSL/i);
   });
 
   it('an unknown --tables name', async () => {
-    await expectRefused(await sandbox.cli(['start', '--tables', 'items,nope']), 'unknown table in the MySQL source: --tables nope');
+    await expectRefused(
+      await sandbox.cli(['start', '--tables', 'items,nope']),
+      'unknown table in the MySQL source: --tables nope',
+    );
   });
 
   it('a target schema that does not exist', async () => {
-    await expectRefused(await sandbox.cli(['start', '--schema', 'missing_here']), 'the target schema "missing_here" does not exist in PostgreSQL');
+    await expectRefused(
+      await sandbox.cli(['start', '--schema', 'missing_here']),
+      'the target schema "missing_here" does not exist in PostgreSQL',
+    );
   });
 
   it('a target schema the user cannot write to', async () => {
     const url = withUser(sandbox.databaseUrl, PG_ROLE);
-    await expectRefused(await sandbox.cli(['start', '--schema', 'locked'], { DATABASE_URL: url }), 'the PostgreSQL user cannot write to schema "locked"');
-    await expectRefused(await sandbox.cli(['start'], { DATABASE_URL: url }), 'the PostgreSQL user cannot write to schema "public"');
+    await expectRefused(
+      await sandbox.cli(['start', '--schema', 'locked'], { DATABASE_URL: url }),
+      'the PostgreSQL user cannot write to schema "locked"',
+    );
+    await expectRefused(
+      await sandbox.cli(['start'], { DATABASE_URL: url }),
+      'the PostgreSQL user cannot write to schema "public"',
+    );
   });
 
   it('a job payload in Redis that does not match the schema fails for good, naming why', async () => {
@@ -143,12 +188,21 @@ describe('bad input', () => {
     await waitForOutput(worker, /worker: ready/);
     const queue = await copyQueue(sandbox);
     try {
-      const job = await queue.add(COPY_TABLE_JOB, { runId: 'run-x', table: 42, batchSize: -1 }, { attempts: 3, jobId: 'forged-1' });
-      const failed = await waitUntil('the forged job to fail', async () => {
-        // The state first, then the job: a job read just before it failed has no reason yet.
-        if ((await queue.getJobState(job.id!)) !== 'failed') return undefined;
-        return queue.getJob(job.id!);
-      }, 30_000, 100);
+      const job = await queue.add(
+        COPY_TABLE_JOB,
+        { runId: 'run-x', table: 42, batchSize: -1 },
+        { attempts: 3, jobId: 'forged-1' },
+      );
+      const failed = await waitUntil(
+        'the forged job to fail',
+        async () => {
+          // The state first, then the job: a job read just before it failed has no reason yet.
+          if ((await queue.getJobState(job.id!)) !== 'failed') return undefined;
+          return queue.getJob(job.id!);
+        },
+        30_000,
+        100,
+      );
       expect(failed.failedReason).toMatch(/^copy-table: invalid job payload \(/);
       expect(failed.failedReason).toContain('table:');
       expect(failed.failedReason).toContain('targetTable:');

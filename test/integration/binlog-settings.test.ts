@@ -1,6 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { compareBinlogPositions, readBinlogPosition, readBinlogSettings, readReplicationGrants } from '../../src/dialect/mysql/binlog.js';
+import {
+  compareBinlogPositions,
+  readBinlogPosition,
+  readBinlogSettings,
+  readReplicationGrants,
+} from '../../src/dialect/mysql/binlog.js';
 import { createSourceDataSource } from '../../src/dialect/mysql/connection.js';
 import { followPreconditionProblems } from '../../src/follow/preconditions.js';
 import { startPrivateMariadb, type PrivateMariadb } from '../helpers/private-mariadb.js';
@@ -34,7 +39,14 @@ describe('binary log settings of a MariaDB with the binary log on', () => {
   });
 
   it('reads log_bin, ROW, FULL, the server id and no automatic purge', async () => {
-    expect(await readBinlogSettings(root)).toEqual({ flavor: 'mariadb', logBin: true, format: 'ROW', rowImage: 'FULL', retentionSeconds: 0, serverId: SERVER_ID });
+    expect(await readBinlogSettings(root)).toEqual({
+      flavor: 'mariadb',
+      logBin: true,
+      format: 'ROW',
+      rowImage: 'FULL',
+      retentionSeconds: 0,
+      serverId: SERVER_ID,
+    });
   });
 
   it('reads a position that moves forward after an INSERT, with the GTID', async () => {
@@ -78,7 +90,12 @@ describe('binary log settings of a MariaDB with the binary log on', () => {
     await root.query('SET GLOBAL binlog_expire_logs_seconds = 1800');
     const settings = await readBinlogSettings(root);
     expect(settings).toMatchObject({ format: 'STATEMENT', retentionSeconds: 1800 });
-    const problems = followPreconditionProblems({ settings, grants: await readReplicationGrants(root), tables: [], estimatedCopySeconds: 600 });
+    const problems = followPreconditionProblems({
+      settings,
+      grants: await readReplicationGrants(root),
+      tables: [],
+      estimatedCopySeconds: 600,
+    });
     expect(problems.map((p) => p.check)).toEqual(['binlog-format', 'retention']);
     await root.query("SET GLOBAL binlog_format = 'ROW'");
     await root.query('SET GLOBAL binlog_expire_logs_seconds = 0');
@@ -92,9 +109,23 @@ describe('binary log settings of a server without the binary log', () => {
     const ds = await open(server.url);
     try {
       const settings = await readBinlogSettings(ds);
-      expect(settings).toEqual({ flavor: 'mariadb', logBin: false, format: 'MIXED', rowImage: 'MINIMAL', retentionSeconds: 0, serverId: 7 });
+      expect(settings).toEqual({
+        flavor: 'mariadb',
+        logBin: false,
+        format: 'MIXED',
+        rowImage: 'MINIMAL',
+        retentionSeconds: 0,
+        serverId: 7,
+      });
       await expect(readBinlogPosition(ds)).rejects.toThrow(/^binary log is off on the source/);
-      expect(followPreconditionProblems({ settings, grants: await readReplicationGrants(ds), tables: [], estimatedCopySeconds: 0 }).map((p) => p.check)).toEqual(['binlog-off']);
+      expect(
+        followPreconditionProblems({
+          settings,
+          grants: await readReplicationGrants(ds),
+          tables: [],
+          estimatedCopySeconds: 0,
+        }).map((p) => p.check),
+      ).toEqual(['binlog-off']);
     } finally {
       await ds.destroy();
       await server.stop();

@@ -26,8 +26,15 @@ let browser: Browser | undefined;
 const boards: ChildProcess[] = [];
 
 /** Starts `my2pg board` on a free port; resolves with its URL once it listens. */
-async function startBoard(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'board', '--port', '0', ...args], { cwd: ROOT, env: { ...sandbox.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startBoard(
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [BIN, 'board', '--port', '0', ...args], {
+    cwd: ROOT,
+    env: { ...sandbox.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   boards.push(child);
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -50,7 +57,12 @@ async function pressJobAction(page: Page, label: string): Promise<void> {
   for (let i = 0; i < count; i += 1) {
     await triggers.nth(i).hover();
     const tooltip = page.getByText(label, { exact: true });
-    if (await tooltip.waitFor({ state: 'visible', timeout: 1500 }).then(() => true, () => false)) {
+    if (
+      await tooltip.waitFor({ state: 'visible', timeout: 1500 }).then(
+        () => true,
+        () => false,
+      )
+    ) {
       await triggers.nth(i).click();
       return;
     }
@@ -58,7 +70,12 @@ async function pressJobAction(page: Page, label: string): Promise<void> {
   throw new Error(`no job action "${label}" on ${page.url()}`);
 }
 
-async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
   const started = Date.now();
   for (;;) {
     const value = await read();
@@ -83,11 +100,15 @@ describe('my2pg board', () => {
     const result = await sandbox.cli(['board', '--host', '0.0.0.0', '--port', '0']);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr.trim().split('\n')).toEqual(['my2pg: board: refusing to listen on 0.0.0.0 without authentication; set BOARD_USER and BOARD_PASSWORD, or use --host 127.0.0.1']);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'my2pg: board: refusing to listen on 0.0.0.0 without authentication; set BOARD_USER and BOARD_PASSWORD, or use --host 127.0.0.1',
+    ]);
   });
 
   it('an operator signs in, sees the jobs and their progress, retries the failed table in the UI, and the run is verified', async () => {
-    expect(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install chromium, or set MY2PG_TEST_CHROMIUM)`).toBe(true);
+    expect(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install chromium, or set MY2PG_TEST_CHROMIUM)`).toBe(
+      true,
+    );
     const pgc = await sandbox.pg();
     await pgc.query('ALTER TABLE users DROP COLUMN profile_message');
     await pgc.end();
@@ -107,22 +128,40 @@ describe('my2pg board', () => {
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="my2pg board"/);
     expect((await fetch(`${board.url}api/queues`, { headers: authHeader(USER, 'wrong') })).status).toBe(401);
     expect((await fetch(`${board.url}api/queues`, { headers: authHeader('someone', PASSWORD) })).status).toBe(401);
-    const api = await fetch(`${board.url}api/queues?activeQueue=${names.copy}&status=completed`, { headers: authHeader(USER, PASSWORD) });
+    const api = await fetch(`${board.url}api/queues?activeQueue=${names.copy}&status=completed`, {
+      headers: authHeader(USER, PASSWORD),
+    });
     expect(api.status).toBe(200);
     const apiText = await api.text();
     expect(apiText).not.toContain(PASSWORD);
     // Job payloads and return values carry ids and counts, never a URL with credentials.
     expect(apiText).not.toMatch(/[a-z]+:\/\/[^"\s/]*@/);
-    const queues = JSON.parse(apiText) as { queues: { name: string; counts: Record<string, number>; jobs: { name: string; progress: Record<string, unknown> }[] }[] };
+    const queues = JSON.parse(apiText) as {
+      queues: {
+        name: string;
+        counts: Record<string, number>;
+        jobs: { name: string; progress: Record<string, unknown> }[];
+      }[];
+    };
     const copyQueue = queues.queues.find((q) => q.name === names.copy)!;
     expect(copyQueue.counts).toMatchObject({ completed: 4, failed: 1 });
-    expect(copyQueue.jobs.find((j) => j.name === 'copy-table game_visits')?.progress).toMatchObject({ progress: 100, rows: 375, total: 375, eta: 'done' });
+    expect(copyQueue.jobs.find((j) => j.name === 'copy-table game_visits')?.progress).toMatchObject({
+      progress: 100,
+      rows: 375,
+      total: 375,
+      eta: 'done',
+    });
 
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ httpCredentials: { username: USER, password: PASSWORD }, viewport: { width: 1400, height: 1000 } });
+    const context = await browser.newContext({
+      httpCredentials: { username: USER, password: PASSWORD },
+      viewport: { width: 1400, height: 1000 },
+    });
     // The page links a web font; nothing may leave this machine.
-    await context.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
+    await context.route('**/*', (route) =>
+      new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort(),
+    );
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
 
@@ -133,22 +172,33 @@ describe('my2pg board', () => {
 
     // The completed table jobs, each with its progress ring at 100% and its rows in the Progress tab.
     await page.goto(`${board.url}queue/${names.copy}?status=completed`);
-    for (const table of ['friendships', 'game_visits', 'monthly_scores', 'scores']) await page.getByText(`copy-table ${table}`, { exact: true }).waitFor();
+    for (const table of ['friendships', 'game_visits', 'monthly_scores', 'scores'])
+      await page.getByText(`copy-table ${table}`, { exact: true }).waitFor();
     expect(await page.getByText('100%', { exact: true }).count()).toBe(4);
-    const visitsCard = page.locator('div').filter({ has: page.getByText('copy-table game_visits', { exact: true }) }).filter({ has: page.getByRole('tab', { name: 'Progress' }) }).last();
+    const visitsCard = page
+      .locator('div')
+      .filter({ has: page.getByText('copy-table game_visits', { exact: true }) })
+      .filter({ has: page.getByRole('tab', { name: 'Progress' }) })
+      .last();
     await visitsCard.getByRole('tab', { name: 'Progress' }).click();
     await visitsCard.getByText('rowsPerSecond').waitFor();
-    expect(await visitsCard.innerText()).toMatch(/rows:\s*375/);
+    expect(await visitsCard.textContent()).toMatch(/rows:\s*375/);
 
     // The failed job: open it from the failed list and read why it failed.
     await page.goto(`${board.url}queue/${names.copy}?status=failed`);
     await page.getByText('copy-table users', { exact: true }).waitFor();
     await page.getByRole('link', { name: usersJobId, exact: true }).click();
     await page.waitForURL((url) => url.pathname === `/queue/${names.copy}/${usersJobId}`);
-    await page.getByText(/has no column "profile_message"/).first().waitFor();
+    await page
+      .getByText(/has no column "profile_message"/)
+      .first()
+      .waitFor();
     // The flow tree of the run: finalize waits on its five table jobs, one of them failed.
     await page.getByText('1 unfinished').waitFor();
-    await page.getByText(/^waiting-children$/i).first().waitFor();
+    await page
+      .getByText(/^waiting-children$/i)
+      .first()
+      .waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/board-failed-job.png`, fullPage: true });
 
     // The operator fixes the cause, then presses Retry and confirms.
@@ -165,14 +215,18 @@ describe('my2pg board', () => {
     try {
       const run = await waitFor(
         'the run to be verified',
-        async () => (await check.query('SELECT status FROM my2pg.runs WHERE id = $1', [runId])).rows[0]?.status as string,
+        async () =>
+          (await check.query('SELECT status FROM my2pg.runs WHERE id = $1', [runId])).rows[0]?.status as string,
         (status) => status === 'verified',
       );
       expect(run).toBe('verified');
       await page.reload();
       await page.getByText('5 done').waitFor({ timeout: 30_000 });
       await page.getByRole('tab', { name: 'Logs' }).first().click();
-      await page.getByText(/attempt 2: copying users/).first().waitFor();
+      await page
+        .getByText(/attempt 2: copying users/)
+        .first()
+        .waitFor();
       await page.getByRole('tab', { name: 'Data' }).first().click();
       await page.screenshot({ path: `${ARTIFACTS}/board.png`, fullPage: true });
 
@@ -182,21 +236,44 @@ describe('my2pg board', () => {
     }
 
     // finalize's return value, the verification record, is what the board shows for the run.
-    const finalizeJob = (await (await fetch(`${board.url}api/queues/${names.finalize}/${finalizeJobId(runId)}`, { headers: authHeader(USER, PASSWORD) })).json()) as {
-      job: { returnValue: { verified: boolean; tables: { table: string; status: string }[] }; progress: Record<string, unknown> };
+    const finalizeJob = (await (
+      await fetch(`${board.url}api/queues/${names.finalize}/${finalizeJobId(runId)}`, {
+        headers: authHeader(USER, PASSWORD),
+      })
+    ).json()) as {
+      job: {
+        returnValue: { verified: boolean; tables: { table: string; status: string }[] };
+        progress: Record<string, unknown>;
+      };
     };
     expect(finalizeJob.job.returnValue.verified).toBe(true);
     // Its progress is the phase it reported last: every table verified, rows compared.
     expect(finalizeJob.job.progress).toMatchObject({ progress: 100, phase: 'verification', done: 5, total: 5 });
     expect(finalizeJob.job.progress.step).toMatch(/^verification 5\/5 tables \(\w+: [\d,]+ rows compared/);
-    expect(finalizeJob.job.returnValue.tables.map((t) => [t.table, t.status]).sort()).toEqual(SEED_TABLES.map((t) => [t.table, 'verified']).sort());
+    expect(finalizeJob.job.returnValue.tables.map((t) => [t.table, t.status]).sort()).toEqual(
+      SEED_TABLES.map((t) => [t.table, 'verified']).sort(),
+    );
 
     // A completed table is not copied again behind finalize's back, not even through the API.
-    const retryCompleted = await fetch(`${board.url}api/queues/${names.copy}/${copyJobId(runId, 'scores')}/retry`, { method: 'PUT', headers: authHeader(USER, PASSWORD) });
+    const retryCompleted = await fetch(`${board.url}api/queues/${names.copy}/${copyJobId(runId, 'scores')}/retry`, {
+      method: 'PUT',
+      headers: authHeader(USER, PASSWORD),
+    });
     expect(retryCompleted.status).toBe(409);
     expect(await retryCompleted.text()).toContain('start a new run');
-    expect((await fetch(`${board.url}api/queues/${names.copy}/retry/completed`, { method: 'PUT', headers: authHeader(USER, PASSWORD) })).status).toBe(409);
-    const scores = (await (await fetch(`${board.url}api/queues/${names.copy}/${copyJobId(runId, 'scores')}`, { headers: authHeader(USER, PASSWORD) })).json()) as { job: { attempts: number; finishedOn: number } };
+    expect(
+      (
+        await fetch(`${board.url}api/queues/${names.copy}/retry/completed`, {
+          method: 'PUT',
+          headers: authHeader(USER, PASSWORD),
+        })
+      ).status,
+    ).toBe(409);
+    const scores = (await (
+      await fetch(`${board.url}api/queues/${names.copy}/${copyJobId(runId, 'scores')}`, {
+        headers: authHeader(USER, PASSWORD),
+      })
+    ).json()) as { job: { attempts: number; finishedOn: number } };
     expect(scores.job.attempts).toBe(1);
 
     board.child.kill('SIGTERM');
@@ -208,7 +285,9 @@ describe('my2pg board', () => {
 
   it('--read-only shows the jobs but refuses every change', async () => {
     const board = await startBoard(['--read-only']);
-    const queues = (await (await fetch(`${board.url}api/queues`)).json()) as { queues: { name: string; readOnlyMode: boolean; allowRetries: boolean }[] };
+    const queues = (await (await fetch(`${board.url}api/queues`)).json()) as {
+      queues: { name: string; readOnlyMode: boolean; allowRetries: boolean }[];
+    };
     expect(queues.queues.map((q) => [q.name, q.readOnlyMode, q.allowRetries]).sort()).toEqual([
       [names.copy, true, false],
       [names.finalize, true, false],
@@ -216,11 +295,15 @@ describe('my2pg board', () => {
     const pgc = await sandbox.pg();
     const runId = (await pgc.query('SELECT id FROM my2pg.runs ORDER BY created_at DESC LIMIT 1')).rows[0].id as string;
     await pgc.end();
-    const retry = await fetch(`${board.url}api/queues/${names.copy}/${copyJobId(runId, 'users')}/retry`, { method: 'PUT' });
+    const retry = await fetch(`${board.url}api/queues/${names.copy}/${copyJobId(runId, 'users')}/retry`, {
+      method: 'PUT',
+    });
     expect(retry.status).toBe(405);
     const clean = await fetch(`${board.url}api/queues/${names.copy}/clean/completed`, { method: 'PUT' });
     expect(clean.status).toBe(405);
-    const job = (await (await fetch(`${board.url}api/queues/${names.copy}/${copyJobId(runId, 'users')}`)).json()) as { job: { name: string } };
+    const job = (await (await fetch(`${board.url}api/queues/${names.copy}/${copyJobId(runId, 'users')}`)).json()) as {
+      job: { name: string };
+    };
     expect(job.job.name).toBe('copy-table users');
     board.child.kill('SIGTERM');
     await new Promise((resolve) => board.child.once('exit', resolve));

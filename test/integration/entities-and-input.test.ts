@@ -10,12 +10,16 @@ describe('--entities, created tables and bad input', () => {
     sandbox = await createSandbox('entities');
     await loadSeedIntoMysql(sandbox.mysqlServerUrl, sandbox.name);
     const my = await sandbox.mysql();
-    await my.query('CREATE TABLE audit_log (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, note VARCHAR(20)) AUTO_INCREMENT = 50');
+    await my.query(
+      'CREATE TABLE audit_log (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, note VARCHAR(20)) AUTO_INCREMENT = 50',
+    );
     await my.query("INSERT INTO audit_log (note) VALUES ('a'), ('b')");
     // Values PostgreSQL cannot hold as they are: a zero date and a NUL character.
     await my.query("SET SESSION sql_mode = ''");
     await my.query('CREATE TABLE legacy_dates (id INT PRIMARY KEY, d DATE NULL, t VARCHAR(20) NULL)');
-    await my.query("INSERT INTO legacy_dates VALUES (1, '0000-00-00', CONCAT('a', CHAR(0), 'b')), (2, '2024-02-29', 'ok')");
+    await my.query(
+      "INSERT INTO legacy_dates VALUES (1, '0000-00-00', CONCAT('a', CHAR(0), 'b')), (2, '2024-02-29', 'ok')",
+    );
     // Zero dates in a NOT NULL DATETIME and a DATE (legacy schemas run without NO_ZERO_DATE).
     await my.query('CREATE TABLE zero_dates (id INT PRIMARY KEY, at DATETIME(3) NOT NULL, born DATE NULL)');
     await my.query(
@@ -32,7 +36,9 @@ describe('--entities, created tables and bad input', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^my2pg: unknown table in the MySQL source: --tables nope/m);
     const pgc = await sandbox.pg();
-    const tables = await pgc.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`);
+    const tables = await pgc.query(
+      `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`,
+    );
     await pgc.end();
     expect(tables.rows[0].n).toBe(0);
   });
@@ -41,18 +47,29 @@ describe('--entities, created tables and bad input', () => {
     const result = await sandbox.cli(['start'], { DATABASE_URL: 'postgresql://postgres:S3cretPw@127.0.0.1:1/nowhere' });
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toContain('cannot connect to the PostgreSQL target postgresql://postgres:***@127.0.0.1:1/nowhere');
+    expect(result.stderr).toContain(
+      'cannot connect to the PostgreSQL target postgresql://postgres:***@127.0.0.1:1/nowhere',
+    );
     expect(result.stderr).not.toContain('S3cretPw');
   });
 
-  it('--entities migrates just the entities\' tables into an empty target, creating them', async () => {
+  it("--entities migrates just the entities' tables into an empty target, creating them", async () => {
     const result = await sandbox.cli(['run', '--entities', 'examples/seed-app/entities.ts']);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(await expectSidesEqual(sandbox, SEED_TABLES)).toEqual(SEED_COUNTS);
     const pgc = await sandbox.pg();
     try {
-      const tables = await pgc.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
-      expect(tables.rows.map((r) => r.table_name)).toEqual(['alembic_version', 'friendships', 'game_visits', 'monthly_scores', 'scores', 'users']);
+      const tables = await pgc.query(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+      );
+      expect(tables.rows.map((r) => r.table_name)).toEqual([
+        'alembic_version',
+        'friendships',
+        'game_visits',
+        'monthly_scores',
+        'scores',
+        'users',
+      ]);
       const next = await pgc.query(`SELECT nextval(pg_get_serial_sequence('users', 'id'))::int AS n`);
       expect(next.rows[0].n).toBe(34);
       const fks = await pgc.query(`SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f'`);
@@ -86,9 +103,13 @@ describe('--entities, created tables and bad input', () => {
     const result = await sandbox.cli(['run', '--tables', 'legacy_dates', '--nul', 'strip']);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('adjusted: table legacy_dates, column d: 1 zero dates written as NULL');
-    expect(result.stdout).toContain('adjusted: table legacy_dates, column t: NUL characters removed from 1 values (--nul strip)');
+    expect(result.stdout).toContain(
+      'adjusted: table legacy_dates, column t: NUL characters removed from 1 values (--nul strip)',
+    );
     expect(result.stdout).toContain('values: 0 tables exact, 1 with values adjusted by a policy (legacy_dates)');
-    expect(result.stdout).toContain('every table copied and verified (1 with values adjusted by a policy, listed above)');
+    expect(result.stdout).toContain(
+      'every table copied and verified (1 with values adjusted by a policy, listed above)',
+    );
     const pgc = await sandbox.pg();
     try {
       const rows = await pgc.query('SELECT id, d::text, t FROM legacy_dates ORDER BY id');
@@ -121,10 +142,20 @@ describe('--entities, created tables and bad input', () => {
         { id: 3, at: '2024-03-02 11:00:00', born: null },
         { id: 4, at: '2024-03-03 12:00:00', born: null },
       ]);
-      const nullable = await pgc.query(`SELECT is_nullable FROM information_schema.columns WHERE table_schema = 'zd_null' AND table_name = 'zero_dates' AND column_name = 'at'`);
+      const nullable = await pgc.query(
+        `SELECT is_nullable FROM information_schema.columns WHERE table_schema = 'zd_null' AND table_name = 'zero_dates' AND column_name = 'at'`,
+      );
       expect(nullable.rows[0].is_nullable).toBe('YES');
 
-      const rejected = await sandbox.cli(['run', '--tables', 'zero_dates', '--schema', 'zd_reject', '--zero-date', 'reject']);
+      const rejected = await sandbox.cli([
+        'run',
+        '--tables',
+        'zero_dates',
+        '--schema',
+        'zd_reject',
+        '--zero-date',
+        'reject',
+      ]);
       expect(rejected.code, rejected.stdout + rejected.stderr).toBe(1);
       const kept = await pgc.query(`SELECT id, at::text, born::text FROM zd_reject.zero_dates ORDER BY id`);
       expect(kept.rows).toEqual([
@@ -135,9 +166,13 @@ describe('--entities, created tables and bad input', () => {
         `SELECT r.key_text, r.column_name, r.reason FROM my2pg.rejected_rows r JOIN my2pg.runs u ON u.id = r.run_id WHERE u.target_schema = 'zd_reject' ORDER BY r.key_text`,
       );
       expect(list.rows.map((r) => r.column_name)).toEqual(['at', 'born']);
-      expect(list.rows[0].reason).toMatch(/zero date 0000-00-00 00:00:00(\.000)? has no PostgreSQL equivalent \(--zero-date reject\)/);
+      expect(list.rows[0].reason).toMatch(
+        /zero date 0000-00-00 00:00:00(\.000)? has no PostgreSQL equivalent \(--zero-date reject\)/,
+      );
       expect(list.rows[1].reason).toMatch(/zero date 2024-00-10 has no PostgreSQL equivalent/);
-      const notNull = await pgc.query(`SELECT is_nullable FROM information_schema.columns WHERE table_schema = 'zd_reject' AND table_name = 'zero_dates' AND column_name = 'at'`);
+      const notNull = await pgc.query(
+        `SELECT is_nullable FROM information_schema.columns WHERE table_schema = 'zd_reject' AND table_name = 'zero_dates' AND column_name = 'at'`,
+      );
       expect(notNull.rows[0].is_nullable).toBe('NO');
       const verdict = await pgc.query(
         `SELECT t.status, t.verification->>'status' AS verdict, t.rejected_rows FROM my2pg.run_tables t JOIN my2pg.runs u ON u.id = t.run_id WHERE u.target_schema = 'zd_reject'`,

@@ -110,7 +110,9 @@ describe('faults during a copy', () => {
     await waitMidCopy(sandbox, queue, copyJobId(runId, TABLE), ROWS);
     const my = await sandbox.mysql();
     // The copy reads a consistent snapshot, so these changes are not in the target.
-    await my.query(`INSERT INTO \`${TABLE}\` (id, a, b) VALUES (900001, 1, 'late-1'), (900002, 2, 'late-2'), (900003, 3, 'late-3')`);
+    await my.query(
+      `INSERT INTO \`${TABLE}\` (id, a, b) VALUES (900001, 1, 'late-1'), (900002, 2, 'late-2'), (900003, 3, 'late-3')`,
+    );
     await my.query(`DELETE FROM \`${TABLE}\` WHERE id IN (5, 6)`);
     const result = await waiting;
     try {
@@ -121,7 +123,10 @@ describe('faults during a copy', () => {
       try {
         const run = await pgc.query('SELECT status FROM my2pg.runs WHERE id = $1', [runId]);
         expect(run.rows[0].status).toBe('not_verified');
-        const table = await pgc.query(`SELECT status, verification->>'status' AS verdict FROM my2pg.run_tables WHERE run_id = $1 AND table_name = $2`, [runId, TABLE]);
+        const table = await pgc.query(
+          `SELECT status, verification->>'status' AS verdict FROM my2pg.run_tables WHERE run_id = $1 AND table_name = $2`,
+          [runId, TABLE],
+        );
         expect(table.rows[0]).toEqual({ status: 'copied', verdict: 'mismatch' });
       } finally {
         await pgc.end();
@@ -129,7 +134,9 @@ describe('faults during a copy', () => {
     } finally {
       // Put the source back as the other cases expect it.
       await my.query(`DELETE FROM \`${TABLE}\` WHERE id > 900000`);
-      await my.query(`INSERT INTO \`${TABLE}\` SELECT seq, seq * 7 % 1000, CONCAT('row-', seq), IF(seq % 10 = 0, NULL, '2024-01-01' + INTERVAL seq SECOND) FROM seq_5_to_6`);
+      await my.query(
+        `INSERT INTO \`${TABLE}\` SELECT seq, seq * 7 % 1000, CONCAT('row-', seq), IF(seq % 10 = 0, NULL, '2024-01-01' + INTERVAL seq SECOND) FROM seq_5_to_6`,
+      );
       await my.end();
     }
     expect((await stopProcess(worker)).code).toBe(0);
@@ -152,8 +159,16 @@ describe('faults during a copy', () => {
       try {
         const run = await pgc.query('SELECT status FROM my2pg.runs WHERE id = $1', [runId]);
         expect(run.rows[0].status).toBe('not_verified');
-        const table = await pgc.query(`SELECT status, verification->>'status' AS verdict, source_rows, target_rows FROM my2pg.run_tables WHERE run_id = $1 AND table_name = $2`, [runId, TABLE]);
-        expect(table.rows[0]).toMatchObject({ status: 'copied', verdict: 'mismatch', source_rows: String(ROWS), target_rows: String(ROWS) });
+        const table = await pgc.query(
+          `SELECT status, verification->>'status' AS verdict, source_rows, target_rows FROM my2pg.run_tables WHERE run_id = $1 AND table_name = $2`,
+          [runId, TABLE],
+        );
+        expect(table.rows[0]).toMatchObject({
+          status: 'copied',
+          verdict: 'mismatch',
+          source_rows: String(ROWS),
+          target_rows: String(ROWS),
+        });
       } finally {
         await pgc.end();
       }
@@ -179,7 +194,10 @@ describe('faults during a copy', () => {
     expect(keysAfter.filter((k) => !keysBefore.includes(k))).toEqual([]);
 
     // Two starts at the same moment: the advisory lock or the active run lets one through.
-    const [a, b] = await Promise.all([sandbox.cli(['start', '--tables', TABLE]), sandbox.cli(['start', '--tables', TABLE])]);
+    const [a, b] = await Promise.all([
+      sandbox.cli(['start', '--tables', TABLE]),
+      sandbox.cli(['start', '--tables', TABLE]),
+    ]);
     expect([a.code, b.code], a.stderr + b.stderr).toEqual([2, 2]);
 
     const pgc = await sandbox.pg();
@@ -196,7 +214,10 @@ describe('faults during a copy', () => {
     await expectSameContent(sandbox, TABLE, ROWS);
 
     // Once it finished, a new start goes through; two at once: exactly one wins.
-    const [c, d] = await Promise.all([sandbox.cli(['start', '--tables', TABLE]), sandbox.cli(['start', '--tables', TABLE])]);
+    const [c, d] = await Promise.all([
+      sandbox.cli(['start', '--tables', TABLE]),
+      sandbox.cli(['start', '--tables', TABLE]),
+    ]);
     expect([c.code, d.code].sort(), c.stderr + d.stderr).toEqual([0, 2]);
     const loser = c.code === 2 ? c : d;
     expect(loser.stderr).toMatch(/another my2pg start is preparing a run|is still active on schema "public"/);

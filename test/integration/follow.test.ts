@@ -19,11 +19,23 @@ let server: PrivateMariadb;
 
 /** A database of the private server, and the environment of a my2pg process copying it into `schema`. */
 function envOf(database: string, schema: string): NodeJS.ProcessEnv {
-  return { MYSQL_URL: `${server.url}${database}`, MY2PG_SCHEMA: schema, MY2PG_STALLED_INTERVAL_MS: '1000', MY2PG_LOCK_DURATION_MS: '3000' };
+  return {
+    MYSQL_URL: `${server.url}${database}`,
+    MY2PG_SCHEMA: schema,
+    MY2PG_STALLED_INTERVAL_MS: '1000',
+    MY2PG_LOCK_DURATION_MS: '3000',
+  };
 }
 
 async function connect(database?: string): Promise<mysql.Connection> {
-  return mysql.createConnection({ uri: `${server.url}${database ?? ''}`, multipleStatements: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, charset: 'utf8mb4' });
+  return mysql.createConnection({
+    uri: `${server.url}${database ?? ''}`,
+    multipleStatements: true,
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    charset: 'utf8mb4',
+  });
 }
 
 /** Both sides of a test: the private server's database and the sandbox's PostgreSQL. */
@@ -32,19 +44,36 @@ function sides(database: string): Databases {
 }
 
 async function startWorker(database: string, schema: string): Promise<ChildProcess & { output: () => string }> {
-  const worker = sandbox.worker(['--concurrency', '2'], { ...envOf(database, schema), MY2PG_LOG_LEVEL: 'info', MY2PG_LOG_FORMAT: 'json' });
+  const worker = sandbox.worker(['--concurrency', '2'], {
+    ...envOf(database, schema),
+    MY2PG_LOG_LEVEL: 'info',
+    MY2PG_LOG_FORMAT: 'json',
+  });
   await waitForOutput(worker, /workers ready/);
   return worker;
 }
 
 /** Reads the follow job's state and progress. */
-async function followJob(runId: string, schema: string): Promise<{ state: string; progress: Record<string, number>; failedReason: string | undefined; processedBy: string | undefined }> {
+async function followJob(
+  runId: string,
+  schema: string,
+): Promise<{
+  state: string;
+  progress: Record<string, number>;
+  failedReason: string | undefined;
+  processedBy: string | undefined;
+}> {
   const queue = await copyQueue(sandbox, sandbox.redisUrl, schema);
   try {
     // The state first, then the job: a job read just before it failed has no reason yet.
     const state = await queue.getJobState(followJobId(runId));
     const job = await queue.getJob(followJobId(runId));
-    return { state: job ? state : 'missing', progress: (job?.progress ?? {}) as Record<string, number>, failedReason: job?.failedReason, processedBy: (job as unknown as { processedBy?: string })?.processedBy };
+    return {
+      state: job ? state : 'missing',
+      progress: (job?.progress ?? {}) as Record<string, number>,
+      failedReason: job?.failedReason,
+      processedBy: (job as unknown as { processedBy?: string })?.processedBy,
+    };
   } finally {
     await queue.closeAll();
   }
@@ -55,7 +84,16 @@ async function followJob(runId: string, schema: string): Promise<{ state: string
  * DATABASE and USE) into the PostgreSQL schema of the same name, with one worker, once its
  * follower has started; with a connection to each side.
  */
-async function followingRun(name: string, sql: string): Promise<{ admin: mysql.Connection; pgc: pg.Client; env: NodeJS.ProcessEnv; worker: ChildProcess & { output: () => string }; runId: string }> {
+async function followingRun(
+  name: string,
+  sql: string,
+): Promise<{
+  admin: mysql.Connection;
+  pgc: pg.Client;
+  env: NodeJS.ProcessEnv;
+  worker: ChildProcess & { output: () => string };
+  runId: string;
+}> {
   const admin = await connect();
   await admin.query(`CREATE DATABASE ${name}; USE ${name}; ${sql}`);
   const pgc = await sandbox.pg();
@@ -68,7 +106,10 @@ async function followingRun(name: string, sql: string): Promise<{ admin: mysql.C
 }
 
 /** Runs random application writes until stopped; returns how many statements it ran. */
-function applicationWriter(database: string, step: (my: mysql.Connection, i: number) => Promise<void>): { stop: () => Promise<number>; count: () => number } {
+function applicationWriter(
+  database: string,
+  step: (my: mysql.Connection, i: number) => Promise<void>,
+): { stop: () => Promise<number>; count: () => number } {
   let running = true;
   let n = 0;
   const done = (async () => {
@@ -135,10 +176,18 @@ describe('start --follow, then cutover', () => {
       const id = 1 + ((i * 37) % 3000);
       switch (i % 6) {
         case 0:
-          await my.query('INSERT INTO accounts (email, big, profile, seen, note) VALUES (?, ?, ?, NOW(6), ?)', [`new${i}@example.com`, '18446744073709551614', JSON.stringify({ i, s: 'ünï 😀' }), `written ${i} 🚀`]);
+          await my.query('INSERT INTO accounts (email, big, profile, seen, note) VALUES (?, ?, ?, NOW(6), ?)', [
+            `new${i}@example.com`,
+            '18446744073709551614',
+            JSON.stringify({ i, s: 'ünï 😀' }),
+            `written ${i} 🚀`,
+          ]);
           break;
         case 1:
-          await my.query('UPDATE accounts SET counter = counter + 1, seen = NOW(6), profile = JSON_SET(COALESCE(profile, JSON_OBJECT()), "$.i", ?) WHERE id = ?', [i, id]);
+          await my.query(
+            'UPDATE accounts SET counter = counter + 1, seen = NOW(6), profile = JSON_SET(COALESCE(profile, JSON_OBJECT()), "$.i", ?) WHERE id = ?',
+            [i, id],
+          );
           break;
         case 2:
           await my.query('INSERT INTO orders (account_id, total, placed) VALUES (?, ?, NOW(6))', [id, (i % 1000) / 4]);
@@ -151,28 +200,41 @@ describe('start --follow, then cutover', () => {
           await my.query('UPDATE orders SET id = id + 1000000 WHERE id = ?', [1 + ((i * 53) % 150000)]);
           break;
         default:
-          await my.query('UPDATE tags SET label = CONCAT(label, ?), code = IF(code LIKE ?, CONCAT(code, ?), code) WHERE code = ? AND lang = ?', ['+', '%0', 'x', `t${1 + (i % 500)}`, i % 2 ? 'en' : 'ko']);
+          await my.query(
+            'UPDATE tags SET label = CONCAT(label, ?), code = IF(code LIKE ?, CONCAT(code, ?), code) WHERE code = ? AND lang = ?',
+            ['+', '%0', 'x', `t${1 + (i % 500)}`, i % 2 ? 'en' : 'ko'],
+          );
       }
     });
     // Proof that the writer wrote while a table's copy ran: orders' job was active after writes began.
     const queue = await copyQueue(sandbox, sandbox.redisUrl, 'public');
     let wroteDuringCopy = false;
     try {
-      await waitUntil('writes while orders is copied', async () => {
-        const job = await queue.getJob(`${runId}.orders`);
-        const state = job ? await job.getState() : 'missing';
-        if (state === 'active' && writer.count() > 20) wroteDuringCopy = true;
-        return wroteDuringCopy || state === 'completed';
-      }, 60_000, 20);
+      await waitUntil(
+        'writes while orders is copied',
+        async () => {
+          const job = await queue.getJob(`${runId}.orders`);
+          const state = job ? await job.getState() : 'missing';
+          if (state === 'active' && writer.count() > 20) wroteDuringCopy = true;
+          return wroteDuringCopy || state === 'completed';
+        },
+        60_000,
+        20,
+      );
     } finally {
       await queue.closeAll();
     }
     expect(wroteDuringCopy, 'the writer must write while orders is being copied').toBe(true);
     // And after the copy, while the follower applies.
-    await waitUntil('the follower to apply events', async () => {
-      const f = await followJob(runId, 'public');
-      return f.state === 'active' && (f.progress.eventsApplied ?? 0) > 100;
-    }, 90_000, 200);
+    await waitUntil(
+      'the follower to apply events',
+      async () => {
+        const f = await followJob(runId, 'public');
+        return f.state === 'active' && (f.progress.eventsApplied ?? 0) > 100;
+      },
+      90_000,
+      200,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const writes = await writer.stop();
     expect(writes).toBeGreaterThan(200);
@@ -185,15 +247,31 @@ describe('start --follow, then cutover', () => {
     expect(typeof follow.lagSeconds).toBe('number');
 
     // Bull Board shows the same figures: the follow job's progress in the copy queue.
-    const board = spawn(process.execPath, [BIN, 'board', '--port', '0'], { env: { ...sandbox.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const board = spawn(process.execPath, [BIN, 'board', '--port', '0'], {
+      env: { ...sandbox.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let said = '';
       board.stderr.on('data', (d: Buffer) => (said += d.toString()));
-      const url = await waitUntil('the board to listen', async () => /listening on (http:\/\/\S+)/.exec(said)?.[1], 20_000, 50);
+      const url = await waitUntil(
+        'the board to listen',
+        async () => /listening on (http:\/\/\S+)/.exec(said)?.[1],
+        20_000,
+        50,
+      );
       const names = await queueNamesOf(sandbox, 'public');
-      const shown = (await (await fetch(`${url}api/queues/${names.copy}/${followJobId(runId)}`)).json()) as { job: { name: string; progress: Record<string, unknown> } };
+      const shown = (await (await fetch(`${url}api/queues/${names.copy}/${followJobId(runId)}`)).json()) as {
+        job: { name: string; progress: Record<string, unknown> };
+      };
       expect(shown.job.name).toMatch(/^follow/);
-      expect(shown.job.progress).toMatchObject({ status: 'following', eventsApplied: expect.any(Number), eventsPerSecond: expect.any(Number), lagSeconds: expect.any(Number), eventsPending: expect.any(Number) });
+      expect(shown.job.progress).toMatchObject({
+        status: 'following',
+        eventsApplied: expect.any(Number),
+        eventsPerSecond: expect.any(Number),
+        lagSeconds: expect.any(Number),
+        eventsPending: expect.any(Number),
+      });
       expect(shown.job.progress.step).toMatch(/^following: \d+ events applied/);
     } finally {
       await stopProcess(board);
@@ -203,11 +281,13 @@ describe('start --follow, then cutover', () => {
     expect(cut.code, cut.stdout + cut.stderr).toBe(0);
     expect(cut.stdout).toMatch(/cutover: GO.*writes frozen for \d+\.\d s/);
 
-    expect(await expectSidesEqual(sides('shop'), [
-      { table: 'accounts', columns: ['id', 'email', 'big', 'note', 'counter'] },
-      { table: 'orders', columns: ['id', 'account_id', 'total'] },
-      { table: 'tags', columns: ['code', 'lang', 'label'], key: ['code', 'lang'] },
-    ])).toEqual(expect.objectContaining({ accounts: expect.any(Number), orders: expect.any(Number), tags: 500 }));
+    expect(
+      await expectSidesEqual(sides('shop'), [
+        { table: 'accounts', columns: ['id', 'email', 'big', 'note', 'counter'] },
+        { table: 'orders', columns: ['id', 'account_id', 'total'] },
+        { table: 'tags', columns: ['code', 'lang', 'label'], key: ['code', 'lang'] },
+      ]),
+    ).toEqual(expect.objectContaining({ accounts: expect.any(Number), orders: expect.any(Number), tags: 500 }));
     // Every value of every table, JSON and DATETIME(6) included, in a canonical form each side prints alike.
     const canonical = await compareCanonical(sides('shop'));
     expect(canonical.differences).toEqual([]);
@@ -216,17 +296,28 @@ describe('start --follow, then cutover', () => {
     const my = await connect('shop');
     const pgc = await sandbox.pg();
     try {
-      const [[next]] = (await my.query(`SELECT AUTO_INCREMENT AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders'`)) as unknown as [[{ n: string }]];
-      const inserted = await pgc.query(`INSERT INTO orders (account_id, total, placed) VALUES (1, 1, now()) RETURNING id`);
+      const [[next]] = (await my.query(
+        `SELECT AUTO_INCREMENT AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders'`,
+      )) as unknown as [[{ n: string }]];
+      const inserted = await pgc.query(
+        `INSERT INTO orders (account_id, total, placed) VALUES (1, 1, now()) RETURNING id`,
+      );
       expect(String(inserted.rows[0].id)).toBe(String(next.n));
-      const fk = await pgc.query(`SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'f'`);
+      const fk = await pgc.query(
+        `SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'f'`,
+      );
       expect(fk.rows[0].n).toBe(1);
     } finally {
       await my.end();
       await pgc.end();
     }
     // The follower ended with the switch; a second cutover says so and changes nothing.
-    await waitUntil('the follow job to complete', async () => (await followJob(runId, 'public')).state === 'completed', 30_000, 200);
+    await waitUntil(
+      'the follow job to complete',
+      async () => (await followJob(runId, 'public')).state === 'completed',
+      30_000,
+      200,
+    );
     const again = await sandbox.cli(['cutover', runId], env);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/already cut over/);
@@ -248,31 +339,50 @@ describe('start --follow, then cutover', () => {
     // Each write adds 1 to one row's counter (and every 50th adds 1 to a hundred rows at once):
     // a change applied twice, or skipped, would leave a counter different from MySQL's.
     const writer = applicationWriter('counters', async (my, i) => {
-      if (i % 50 === 0) await my.query('UPDATE hits SET n = n + 1, touched = NOW(6) WHERE id BETWEEN ? AND ?', [(i % 1900) + 1, (i % 1900) + 100]);
+      if (i % 50 === 0)
+        await my.query('UPDATE hits SET n = n + 1, touched = NOW(6) WHERE id BETWEEN ? AND ?', [
+          (i % 1900) + 1,
+          (i % 1900) + 100,
+        ]);
       else await my.query('UPDATE hits SET n = n + 1, touched = NOW(6) WHERE id = ?', [1 + ((i * 7919) % 2000)]);
     });
-    await waitUntil('the first worker to follow', async () => {
-      const f = await followJob(runId, 'kill');
-      return f.state === 'active' && (f.progress.eventsApplied ?? 0) > 50;
-    }, 60_000, 100);
+    await waitUntil(
+      'the first worker to follow',
+      async () => {
+        const f = await followJob(runId, 'kill');
+        return f.state === 'active' && (f.progress.eventsApplied ?? 0) > 50;
+      },
+      60_000,
+      100,
+    );
     const second = await startWorker('counters', 'kill');
     first.kill('SIGKILL');
     const appliedAtKill = Number((await followJob(runId, 'kill')).progress.eventsApplied);
     // The second worker takes the job once the killed one's lock expires.
-    await waitUntil('the second worker to take the follow job over', async () => {
-      const f = await followJob(runId, 'kill');
-      return f.state === 'active' && Number(f.progress.eventsApplied) > appliedAtKill + 50;
-    }, 60_000, 200);
+    await waitUntil(
+      'the second worker to take the follow job over',
+      async () => {
+        const f = await followJob(runId, 'kill');
+        return f.state === 'active' && Number(f.progress.eventsApplied) > appliedAtKill + 50;
+      },
+      60_000,
+      200,
+    );
     expect(second.output()).toMatch(/follow started/);
     // A graceful stop (SIGTERM) hands the follow job back at once: a third worker goes on.
     const third = await startWorker('counters', 'kill');
     const stopped = await stopProcess(second, 'SIGTERM', 20_000);
     expect(stopped.ms).toBeLessThan(10_000);
     const appliedAtStop = Number((await followJob(runId, 'kill')).progress.eventsApplied);
-    await waitUntil('the third worker to follow', async () => {
-      const f = await followJob(runId, 'kill');
-      return f.state === 'active' && Number(f.progress.eventsApplied) > appliedAtStop + 50;
-    }, 30_000, 200);
+    await waitUntil(
+      'the third worker to follow',
+      async () => {
+        const f = await followJob(runId, 'kill');
+        return f.state === 'active' && Number(f.progress.eventsApplied) > appliedAtStop + 50;
+      },
+      30_000,
+      200,
+    );
     expect(third.output()).toMatch(/follow started/);
     const writes = await writer.stop();
     expect(writes).toBeGreaterThan(100);
@@ -286,7 +396,9 @@ describe('start --follow, then cutover', () => {
     expect(Number(readOnly!.ro)).toBe(1);
     await check.query('SET GLOBAL read_only = OFF');
     await check.end();
-    expect(await expectSidesEqual(sides('counters'), { table: 'hits', columns: ['id', 'n'], schema: 'kill' })).toEqual({ hits: 2000 });
+    expect(await expectSidesEqual(sides('counters'), { table: 'hits', columns: ['id', 'n'], schema: 'kill' })).toEqual({
+      hits: 2000,
+    });
     const canonical = await compareCanonical(sides('counters'), { schema: 'kill' });
     expect(canonical.differences).toEqual([]);
     expect(canonical.tables).toBe(1);
@@ -294,7 +406,9 @@ describe('start --follow, then cutover', () => {
   }, 300_000);
 
   test('rows MySQL changes through ON DELETE/ON UPDATE actions (absent from the binary log) end equal too', async () => {
-    const { admin, pgc, env, worker, runId } = await followingRun('fk', `
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'fk',
+      `
       CREATE TABLE parent (id INT PRIMARY KEY, name VARCHAR(20));
       CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, note VARCHAR(20), FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE ON UPDATE CASCADE);
       CREATE TABLE grandchild (id INT PRIMARY KEY, child_id INT NOT NULL, FOREIGN KEY (child_id) REFERENCES child (id) ON DELETE CASCADE);
@@ -303,10 +417,13 @@ describe('start --follow, then cutover', () => {
       INSERT INTO child SELECT seq, 1 + seq % 20, CONCAT('c', seq) FROM seq_1_to_200;
       INSERT INTO grandchild SELECT seq, 1 + seq % 200 FROM seq_1_to_600;
       INSERT INTO loose SELECT seq, 1 + seq % 20 FROM seq_1_to_100;
-    `);
+    `,
+    );
     // Sakila's and Magento's shapes: a parent deleted (children and grandchildren go, a loose
     // reference becomes NULL) and a parent's key changed (children follow it).
-    await admin.query(`DELETE FROM fk.parent WHERE id = 1; UPDATE fk.parent SET id = 100 WHERE id = 2; UPDATE fk.child SET note = 'edited' WHERE id = 5; DELETE FROM fk.parent WHERE id IN (7, 8)`);
+    await admin.query(
+      `DELETE FROM fk.parent WHERE id = 1; UPDATE fk.parent SET id = 100 WHERE id = 2; UPDATE fk.child SET note = 'edited' WHERE id = 5; DELETE FROM fk.parent WHERE id IN (7, 8)`,
+    );
     const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 120_000);
     expect(cut.code, cut.stdout + cut.stderr).toBe(0);
     await admin.query('SET GLOBAL read_only = OFF');
@@ -315,7 +432,9 @@ describe('start --follow, then cutover', () => {
     expect(canonical.tables).toBe(4);
     // The cascades did happen in MySQL, so equality means the follower repeated them.
     const my = await connect('fk');
-    const [[counts]] = (await my.query(`SELECT (SELECT COUNT(*) FROM child WHERE parent_id = 100) AS moved, (SELECT COUNT(*) FROM loose WHERE parent_id IS NULL) AS nulled, (SELECT COUNT(*) FROM child) AS children`)) as unknown as [[Record<string, string>]];
+    const [[counts]] = (await my.query(
+      `SELECT (SELECT COUNT(*) FROM child WHERE parent_id = 100) AS moved, (SELECT COUNT(*) FROM loose WHERE parent_id IS NULL) AS nulled, (SELECT COUNT(*) FROM child) AS children`,
+    )) as unknown as [[Record<string, string>]];
     await my.end();
     expect(Number(counts!.moved)).toBe(10);
     expect(Number(counts!.nulled)).toBe(20);
@@ -326,7 +445,10 @@ describe('start --follow, then cutover', () => {
   }, 120_000);
 
   test('a no-go names the difference and leaves the follower going; cutover again goes once it is fixed', async () => {
-    const { admin, pgc, env, worker, runId } = await followingRun('nogo', `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_100;`);
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'nogo',
+      `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_100;`,
+    );
     // Someone writes to the target behind my2pg's back.
     await pgc.query(`UPDATE nogo.t SET v = 'tampered' WHERE id = 42`);
     const first = await sandbox.cli(['cutover', runId, '--wait'], env, 120_000);
@@ -345,9 +467,19 @@ describe('start --follow, then cutover', () => {
   }, 120_000);
 
   test('a zero date written while following becomes NULL by the default policy, and the table is reported adjusted', async () => {
-    const { admin, pgc, env, worker, runId } = await followingRun('zd', `SET SESSION sql_mode = ''; CREATE TABLE t (id INT PRIMARY KEY, d DATETIME NULL); INSERT INTO t VALUES (1, '2024-01-01 10:00:00'), (2, NULL);`);
-    await admin.query(`INSERT INTO t VALUES (3, '0000-00-00 00:00:00'); UPDATE t SET d = '0000-00-00 00:00:00' WHERE id = 1`);
-    await waitUntil('the zero dates to arrive as NULL', async () => (await pgc.query('SELECT count(*)::int AS n FROM zd.t WHERE d IS NULL')).rows[0].n === 3, 30_000, 100);
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'zd',
+      `SET SESSION sql_mode = ''; CREATE TABLE t (id INT PRIMARY KEY, d DATETIME NULL); INSERT INTO t VALUES (1, '2024-01-01 10:00:00'), (2, NULL);`,
+    );
+    await admin.query(
+      `INSERT INTO t VALUES (3, '0000-00-00 00:00:00'); UPDATE t SET d = '0000-00-00 00:00:00' WHERE id = 1`,
+    );
+    await waitUntil(
+      'the zero dates to arrive as NULL',
+      async () => (await pgc.query('SELECT count(*)::int AS n FROM zd.t WHERE d IS NULL')).rows[0].n === 3,
+      30_000,
+      100,
+    );
     const status = JSON.parse((await sandbox.cli(['status', runId, '--json'], env)).stdout);
     expect(status.tables[0].adjustments).toEqual({ d: expect.objectContaining({ zeroDatesToNull: 2 }) });
     const cut = await sandbox.cli(['cutover', runId, '--wait'], env, 120_000);
@@ -359,14 +491,27 @@ describe('start --follow, then cutover', () => {
   }, 120_000);
 
   test('ALTER TABLE on a followed table stops the follower for good, naming it; cutover refuses', async () => {
-    const { admin, pgc, env, worker, runId } = await followingRun('ddl', `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t VALUES (1, 'a'), (2, 'b');`);
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'ddl',
+      `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t VALUES (1, 'a'), (2, 'b');`,
+    );
     await admin.query(`INSERT INTO t VALUES (3, 'c')`);
-    await waitUntil('the insert to arrive', async () => (await pgc.query('SELECT count(*)::int AS n FROM ddl.t')).rows[0].n === 3, 30_000, 100);
+    await waitUntil(
+      'the insert to arrive',
+      async () => (await pgc.query('SELECT count(*)::int AS n FROM ddl.t')).rows[0].n === 3,
+      30_000,
+      100,
+    );
     await admin.query(`ALTER TABLE t ADD COLUMN w INT; INSERT INTO t VALUES (4, 'd', 4)`);
-    const failed = await waitUntil('the follow job to fail', async () => {
-      const f = await followJob(runId, 'ddl');
-      return f.state === 'failed' ? f : undefined;
-    }, 30_000, 100);
+    const failed = await waitUntil(
+      'the follow job to fail',
+      async () => {
+        const f = await followJob(runId, 'ddl');
+        return f.state === 'failed' ? f : undefined;
+      },
+      30_000,
+      100,
+    );
     expect(failed.failedReason).toMatch(/ALTER TABLE on followed table t .*ALTER TABLE t ADD COLUMN w INT/);
     // Nothing past the statement was applied.
     expect((await pgc.query('SELECT count(*)::int AS n FROM ddl.t')).rows[0].n).toBe(3);
@@ -382,7 +527,10 @@ describe('start --follow, then cutover', () => {
 });
 
 test('cancel stops a following run: the follow job goes, the worker stays', async () => {
-  const { admin, pgc, env, worker, runId } = await followingRun('gone', `CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);`);
+  const { admin, pgc, env, worker, runId } = await followingRun(
+    'gone',
+    `CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);`,
+  );
   await admin.end();
   await pgc.end();
   const cancel = await sandbox.cli(['cancel', runId, '--yes'], env);
@@ -397,15 +545,22 @@ test('cancel stops a following run: the follow job goes, the worker stays', asyn
 describe('preconditions of --follow', () => {
   async function refused(database: string, env: NodeJS.ProcessEnv, pattern: RegExp): Promise<void> {
     const pgc = await sandbox.pg();
-    const runsBefore = (await pgc.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'my2pg'`)).rows[0].n > 0 ? (await pgc.query('SELECT count(*)::int AS n FROM my2pg.runs')).rows[0].n : 0;
+    const runsBefore =
+      (await pgc.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'my2pg'`)).rows[0].n > 0
+        ? (await pgc.query('SELECT count(*)::int AS n FROM my2pg.runs')).rows[0].n
+        : 0;
     // The keys of the `pre` schema's queues (named copy.<database>.<schema>.<id>).
-    const preKeys = async (): Promise<string[]> => (await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).filter((k) => k.includes('.pre.'));
+    const preKeys = async (): Promise<string[]> =>
+      (await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).filter((k) => k.includes('.pre.'));
     const keysBefore = (await preKeys()).length;
     const result = await sandbox.cli(['start', '--follow', '--schema', 'pre'], env);
     expect(result.code, `${database}: ${result.stdout}${result.stderr}`).toBe(2);
     expect(result.stderr).toMatch(pattern);
     expect(result.stderr).toMatch(/nothing was started/);
-    const runsAfter = (await pgc.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'my2pg'`)).rows[0].n > 0 ? (await pgc.query('SELECT count(*)::int AS n FROM my2pg.runs')).rows[0].n : 0;
+    const runsAfter =
+      (await pgc.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'my2pg'`)).rows[0].n > 0
+        ? (await pgc.query('SELECT count(*)::int AS n FROM my2pg.runs')).rows[0].n
+        : 0;
     expect(runsAfter).toBe(runsBefore);
     expect((await preKeys()).length).toBe(keysBefore);
     const tables = await pgc.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'pre'`);
@@ -437,7 +592,11 @@ describe('preconditions of --follow', () => {
     } finally {
       await admin.query(`SET GLOBAL binlog_row_image = 'FULL'`);
     }
-    await refused('pre', { MYSQL_URL: `mysql://app:pw@127.0.0.1:${server.port}/pre` }, /lacks REPLICATION SLAVE and REPLICATION CLIENT/);
+    await refused(
+      'pre',
+      { MYSQL_URL: `mysql://app:pw@127.0.0.1:${server.port}/pre` },
+      /lacks REPLICATION SLAVE and REPLICATION CLIENT/,
+    );
     await admin.query(`CREATE TABLE pre.loose (a INT, b VARCHAR(10), UNIQUE KEY (a))`);
     await refused('pre', envOf('pre', 'pre'), /table loose has no primary key and no NOT NULL unique key/);
     // `plan --follow` lists the same problem, as a blocker.

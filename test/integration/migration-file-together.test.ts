@@ -21,7 +21,14 @@ function sidesOf(database: string): Databases {
   const uri = new URL(sandbox.mysqlServerUrl);
   uri.pathname = `/${database}`;
   return {
-    mysql: () => mysql.createConnection({ uri: uri.toString(), dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, charset: 'utf8mb4' }),
+    mysql: () =>
+      mysql.createConnection({
+        uri: uri.toString(),
+        dateStrings: true,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        charset: 'utf8mb4',
+      }),
     pg: () => sandbox.pg(),
   };
 }
@@ -89,22 +96,46 @@ describe('one migration file with everything', () => {
 
     const blocked = await sandbox.cli(['plan', '--config', unfiltered], env);
     expect(blocked.code).toBe(1);
-    expect(blocked.stdout).toMatch(/view big_items: it reads OrderItems, which the migration file's where copies only in part/);
+    expect(blocked.stdout).toMatch(
+      /view big_items: it reads OrderItems, which the migration file's where copies only in part/,
+    );
     expect(blocked.stdout).toMatch(/view big_item_ids: it reads OrderItems/);
 
     const planned = await sandbox.cli(['plan', '--config', path, '--json'], env);
     expect(planned.stderr).toBe('');
     expect(planned.code).toBe(0);
-    const plans = (JSON.parse(planned.stdout) as { plans: { schema: string; objects: { kind: string; action: string }[]; tables: { source: string; target: string; where?: string; estimatedRows: number; columns: { source: string; target: string; pgType: string; reason: string }[] }[] }[] }).plans;
+    const plans = (
+      JSON.parse(planned.stdout) as {
+        plans: {
+          schema: string;
+          objects: { kind: string; action: string }[];
+          tables: {
+            source: string;
+            target: string;
+            where?: string;
+            estimatedRows: number;
+            columns: { source: string; target: string; pgType: string; reason: string }[];
+          }[];
+        }[];
+      }
+    ).plans;
     expect(plans.map((p) => p.schema)).toEqual(['shop', 'blog']);
     const items = plans[0]!.tables.find((t) => t.source === 'OrderItems')!;
     // The where is counted, not estimated: 3 of the 5 rows.
     expect(items).toMatchObject({ target: 'order_items', where: "createdAt >= '2024-01-01'", estimatedRows: 3 });
     expect(items.columns.map((c) => c.target)).toEqual(['order_item_id', 'customer_id', 'unit_price', 'created_at']);
-    expect(plans[0]!.tables.find((t) => t.source === 'Customers')!.columns.map((c) => c.target)).toEqual(['customer_id', 'display_name', 'e_mail']);
+    expect(plans[0]!.tables.find((t) => t.source === 'Customers')!.columns.map((c) => c.target)).toEqual([
+      'customer_id',
+      'display_name',
+      'e_mail',
+    ]);
     expect(plans[0]!.objects.find((o) => o.kind === 'schema')).toMatchObject({ action: 'create' });
     expect(plans[0]!.objects.filter((o) => o.kind === 'view').map((o) => o.action)).toEqual(['exclude', 'exclude']);
-    expect(plans[1]!.tables[0]!.columns.find((c) => c.source === 'Body')).toMatchObject({ target: 'body', pgType: 'text', reason: 'column override' });
+    expect(plans[1]!.tables[0]!.columns.find((c) => c.source === 'Body')).toMatchObject({
+      target: 'body',
+      pgType: 'text',
+      reason: 'column override',
+    });
     // plan wrote nothing: not even the schemas the run will create.
     const pgc = await sandbox.pg();
     const schemas = await pgc.query("SELECT nspname FROM pg_namespace WHERE nspname IN ('shop', 'blog', 'my2pg')");
@@ -115,7 +146,14 @@ describe('one migration file with everything', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
 
     await expectSidesEqual(sidesOf(shop), [
-      { table: 'Customers', schema: 'shop', targetTable: 'clients', key: ['CustomerID'], columns: ['CustomerID', 'FullName', 'eMail'], targetColumns: ['customer_id', 'display_name', 'e_mail'] },
+      {
+        table: 'Customers',
+        schema: 'shop',
+        targetTable: 'clients',
+        key: ['CustomerID'],
+        columns: ['CustomerID', 'FullName', 'eMail'],
+        targetColumns: ['customer_id', 'display_name', 'e_mail'],
+      },
       {
         table: 'OrderItems',
         schema: 'shop',
@@ -128,29 +166,51 @@ describe('one migration file with everything', () => {
     ]);
     // DATETIME(6) to the microsecond, both sides printed the same way.
     const my = await sidesOf(shop).mysql();
-    const [source] = await my.query("SELECT DATE_FORMAT(createdAt, '%Y-%m-%d %H:%i:%s.%f') AS t FROM OrderItems WHERE createdAt >= '2024-01-01' ORDER BY OrderItemID");
+    const [source] = await my.query(
+      "SELECT DATE_FORMAT(createdAt, '%Y-%m-%d %H:%i:%s.%f') AS t FROM OrderItems WHERE createdAt >= '2024-01-01' ORDER BY OrderItemID",
+    );
     await my.end();
     const pgTimes = await sandbox.pg();
-    const target = await pgTimes.query("SELECT to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.US') AS t FROM shop.order_items ORDER BY order_item_id");
+    const target = await pgTimes.query(
+      "SELECT to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.US') AS t FROM shop.order_items ORDER BY order_item_id",
+    );
     await pgTimes.end();
     expect(target.rows).toEqual(source);
-    expect(target.rows).toEqual([{ t: '2024-01-01 00:00:00.000000' }, { t: '2024-06-15 12:30:00.123456' }, { t: '2025-02-28 08:00:00.500000' }]);
+    expect(target.rows).toEqual([
+      { t: '2024-01-01 00:00:00.000000' },
+      { t: '2024-06-15 12:30:00.123456' },
+      { t: '2025-02-28 08:00:00.500000' },
+    ]);
     const counts = await expectSidesEqual(sidesOf(blog), [
-      { table: 'BlogPosts', schema: 'blog', targetTable: 'blog_posts', key: ['PostID'], columns: ['PostID', 'PostTitle', 'Body', 'isDraft'], targetColumns: ['post_id', 'post_title', 'body', 'is_draft'], booleans: ['isDraft'] },
+      {
+        table: 'BlogPosts',
+        schema: 'blog',
+        targetTable: 'blog_posts',
+        key: ['PostID'],
+        columns: ['PostID', 'PostTitle', 'Body', 'isDraft'],
+        targetColumns: ['post_id', 'post_title', 'body', 'is_draft'],
+        booleans: ['isDraft'],
+      },
     ]);
     expect(counts.BlogPosts).toBe(2);
 
     const check = await sandbox.pg();
     try {
-      const types = await check.query("SELECT table_schema || '.' || table_name || '.' || column_name AS c, data_type FROM information_schema.columns WHERE table_schema IN ('shop', 'blog') AND column_name IN ('body', 'display_name') ORDER BY 1");
+      const types = await check.query(
+        "SELECT table_schema || '.' || table_name || '.' || column_name AS c, data_type FROM information_schema.columns WHERE table_schema IN ('shop', 'blog') AND column_name IN ('body', 'display_name') ORDER BY 1",
+      );
       expect(types.rows).toEqual([
         { c: 'blog.blog_posts.body', data_type: 'text' },
         { c: 'shop.clients.display_name', data_type: 'character varying' },
       ]);
       // The foreign key between the renamed tables is back, and the sequences continue.
-      const fk = await check.query("SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid = 'shop.order_items'::regclass AND confrelid = 'shop.clients'::regclass");
+      const fk = await check.query(
+        "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid = 'shop.order_items'::regclass AND confrelid = 'shop.clients'::regclass",
+      );
       expect(fk.rowCount).toBe(1);
-      const next = await check.query('INSERT INTO shop.clients (display_name) VALUES ($1) RETURNING customer_id', ['Dora']);
+      const next = await check.query('INSERT INTO shop.clients (display_name) VALUES ($1) RETURNING customer_id', [
+        'Dora',
+      ]);
       expect(next.rows[0].customer_id).toBe(4);
     } finally {
       await check.end();

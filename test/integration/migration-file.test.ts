@@ -25,7 +25,14 @@ function withDatabase(url: string, database: string): string {
 /** The sides of one source database and the sandbox's PostgreSQL database. */
 function sidesOf(database: string): Databases {
   return {
-    mysql: () => mysql.createConnection({ uri: withDatabase(sandbox.mysqlServerUrl, database), dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, charset: 'utf8mb4' }),
+    mysql: () =>
+      mysql.createConnection({
+        uri: withDatabase(sandbox.mysqlServerUrl, database),
+        dateStrings: true,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        charset: 'utf8mb4',
+      }),
     pg: () => sandbox.pg(),
   };
 }
@@ -41,14 +48,23 @@ function file(name: string, lines: string[]): string {
 function head(): string[] {
   const server = new URL(sandbox.mysqlServerUrl);
   server.pathname = '/';
-  return [`source: ${server.toString()}`, 'target: ${MY2PG_TEST_TARGET}', `databases: {${shopDb}: ${SHOP_SCHEMA}, ${blogDb}: ${BLOG_SCHEMA}}`];
+  return [
+    `source: ${server.toString()}`,
+    'target: ${MY2PG_TEST_TARGET}',
+    `databases: {${shopDb}: ${SHOP_SCHEMA}, ${blogDb}: ${BLOG_SCHEMA}}`,
+  ];
 }
 
 async function pgState(): Promise<{ relations: number; schemas: string[] }> {
   const client = await sandbox.pg();
   try {
-    const relations = await client.query(`SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')`);
-    const schemas = await client.query(`SELECT nspname FROM pg_namespace WHERE nspname IN ('my2pg', $1, $2) ORDER BY 1`, [SHOP_SCHEMA, BLOG_SCHEMA]);
+    const relations = await client.query(
+      `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')`,
+    );
+    const schemas = await client.query(
+      `SELECT nspname FROM pg_namespace WHERE nspname IN ('my2pg', $1, $2) ORDER BY 1`,
+      [SHOP_SCHEMA, BLOG_SCHEMA],
+    );
     return { relations: relations.rows[0].n as number, schemas: schemas.rows.map((r) => r.nspname as string) };
   } finally {
     await client.end();
@@ -62,7 +78,9 @@ describe('the migration file: several databases into their schemas', () => {
     shopDb = `${sandbox.name}_shop`;
     blogDb = `${sandbox.name}_blog`;
     const admin = await mysql.createConnection({ uri: sandbox.mysqlServerUrl, multipleStatements: true });
-    await admin.query(`CREATE DATABASE \`${shopDb}\` CHARACTER SET utf8mb4; CREATE DATABASE \`${blogDb}\` CHARACTER SET utf8mb4`);
+    await admin.query(
+      `CREATE DATABASE \`${shopDb}\` CHARACTER SET utf8mb4; CREATE DATABASE \`${blogDb}\` CHARACTER SET utf8mb4`,
+    );
     await admin.query(`
       USE \`${shopDb}\`;
       CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, bio TEXT NULL);
@@ -95,19 +113,49 @@ describe('the migration file: several databases into their schemas', () => {
   const env = (): NodeJS.ProcessEnv => ({ MY2PG_TEST_TARGET: sandbox.databaseUrl });
 
   it.each([
-    ['an unknown key', (): string[] => [...head(), 'tables:', `  inclde: [${blogDb}.wp_posts]`], /migration file .*bad\.yaml: tables: unknown key "inclde" \(known: include, exclude\)/],
-    ['a wrong type', (): string[] => [...head(), 'batchSize: many'], /migration file .*bad\.yaml: batchSize: .*expected number/],
-    ['an unknown table in tables.include', (): string[] => [...head(), 'tables:', `  include: [${shopDb}.customers, ${shopDb}.nope, '${blogDb}.wp_*']`], new RegExp(`database ${'\\w+'}: unknown table in the MySQL source: tables.include \\(database \\w+\\) nope`)],
-    ['an include glob that matches nothing', (): string[] => [...head(), 'tables:', `  include: ['${blogDb}.zz_*']`], /tables.include \(database \w+\) zz_\* \(matches nothing\)/],
-    ['an unknown columnTypes table', (): string[] => [...head(), 'columnTypes:', `  ${shopDb}.nope.bio: text`], /columnTypes\.\w+\.nope\.bio: the MySQL source has no such table\.column/],
-    ['a database the server does not have', (): string[] => [...head().slice(0, 2), `databases: {${shopDb}: ${SHOP_SCHEMA}, no_such_db_${sandbox.name}: other}`], /databases\.no_such_db_\w+: the MySQL server has no database/],
-  ])('a file with %s is exit 2 naming its path, and nothing is created in PostgreSQL', async (_what, lines, expected) => {
-    const result = await sandbox.cli(['run', '--config', file('bad.yaml', lines())], env());
-    expect(result.code, result.stdout + result.stderr).toBe(2);
-    expect(result.stderr).toMatch(expected);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(await pgState()).toEqual({ relations: 0, schemas: [] });
-  });
+    [
+      'an unknown key',
+      (): string[] => [...head(), 'tables:', `  inclde: [${blogDb}.wp_posts]`],
+      /migration file .*bad\.yaml: tables: unknown key "inclde" \(known: include, exclude\)/,
+    ],
+    [
+      'a wrong type',
+      (): string[] => [...head(), 'batchSize: many'],
+      /migration file .*bad\.yaml: batchSize: .*expected number/,
+    ],
+    [
+      'an unknown table in tables.include',
+      (): string[] => [...head(), 'tables:', `  include: [${shopDb}.customers, ${shopDb}.nope, '${blogDb}.wp_*']`],
+      new RegExp(`database ${'\\w+'}: unknown table in the MySQL source: tables.include \\(database \\w+\\) nope`),
+    ],
+    [
+      'an include glob that matches nothing',
+      (): string[] => [...head(), 'tables:', `  include: ['${blogDb}.zz_*']`],
+      /tables.include \(database \w+\) zz_\* \(matches nothing\)/,
+    ],
+    [
+      'an unknown columnTypes table',
+      (): string[] => [...head(), 'columnTypes:', `  ${shopDb}.nope.bio: text`],
+      /columnTypes\.\w+\.nope\.bio: the MySQL source has no such table\.column/,
+    ],
+    [
+      'a database the server does not have',
+      (): string[] => [
+        ...head().slice(0, 2),
+        `databases: {${shopDb}: ${SHOP_SCHEMA}, no_such_db_${sandbox.name}: other}`,
+      ],
+      /databases\.no_such_db_\w+: the MySQL server has no database/,
+    ],
+  ])(
+    'a file with %s is exit 2 naming its path, and nothing is created in PostgreSQL',
+    async (_what, lines, expected) => {
+      const result = await sandbox.cli(['run', '--config', file('bad.yaml', lines())], env());
+      expect(result.code, result.stdout + result.stderr).toBe(2);
+      expect(result.stderr).toMatch(expected);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(await pgState()).toEqual({ relations: 0, schemas: [] });
+    },
+  );
 
   it('run --config migrates each database into its schema, creating it; a flag wins over the file', async () => {
     const path = file('my2pg.yaml', [
@@ -131,20 +179,32 @@ describe('the migration file: several databases into their schemas', () => {
     expect(result.stderr).toContain(`schema ${BLOG_SCHEMA} created in the target`);
     expect(result.stdout + result.stderr).toMatch(/not migrated: view v_published \(excluded/);
 
-    expect(await expectSidesEqual(sidesOf(shopDb), [
-      { table: 'customers', columns: ['id', 'name', 'bio'], schema: SHOP_SCHEMA },
-      { table: 'orders', columns: ['id', 'customer_id', 'total', 'paid'], booleans: ['paid'], schema: SHOP_SCHEMA },
-    ])).toEqual({ customers: 3, orders: 3 });
-    expect(await expectSidesEqual(sidesOf(blogDb), [
-      { table: 'wp_posts', columns: ['id', 'title', 'published'], booleans: ['published'], schema: BLOG_SCHEMA },
-      { table: 'wp_users', columns: ['id', 'login'], schema: BLOG_SCHEMA },
-    ])).toEqual({ wp_posts: 2, wp_users: 2 });
+    expect(
+      await expectSidesEqual(sidesOf(shopDb), [
+        { table: 'customers', columns: ['id', 'name', 'bio'], schema: SHOP_SCHEMA },
+        { table: 'orders', columns: ['id', 'customer_id', 'total', 'paid'], booleans: ['paid'], schema: SHOP_SCHEMA },
+      ]),
+    ).toEqual({ customers: 3, orders: 3 });
+    expect(
+      await expectSidesEqual(sidesOf(blogDb), [
+        { table: 'wp_posts', columns: ['id', 'title', 'published'], booleans: ['published'], schema: BLOG_SCHEMA },
+        { table: 'wp_users', columns: ['id', 'login'], schema: BLOG_SCHEMA },
+      ]),
+    ).toEqual({ wp_posts: 2, wp_users: 2 });
 
     const client = await sandbox.pg();
     try {
-      const tables = await client.query(`SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_schema IN ($1, $2) AND table_type = 'BASE TABLE' ORDER BY 1`, [SHOP_SCHEMA, BLOG_SCHEMA]);
+      const tables = await client.query(
+        `SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_schema IN ($1, $2) AND table_type = 'BASE TABLE' ORDER BY 1`,
+        [SHOP_SCHEMA, BLOG_SCHEMA],
+      );
       // The glob took both wp_ tables and nothing else; cache_tmp and other_stuff stayed behind.
-      expect(tables.rows.map((r) => r.t)).toEqual([`${BLOG_SCHEMA}.wp_posts`, `${BLOG_SCHEMA}.wp_users`, `${SHOP_SCHEMA}.customers`, `${SHOP_SCHEMA}.orders`]);
+      expect(tables.rows.map((r) => r.t)).toEqual([
+        `${BLOG_SCHEMA}.wp_posts`,
+        `${BLOG_SCHEMA}.wp_users`,
+        `${SHOP_SCHEMA}.customers`,
+        `${SHOP_SCHEMA}.orders`,
+      ]);
       const types = await client.query(
         `SELECT table_schema || '.' || table_name || '.' || column_name AS c, format_type(a.atttypid, a.atttypmod) AS type
            FROM information_schema.columns ic JOIN pg_attribute a ON a.attrelid = (quote_ident(table_schema) || '.' || quote_ident(table_name))::regclass AND a.attname = ic.column_name
@@ -158,7 +218,9 @@ describe('the migration file: several databases into their schemas', () => {
         [`${SHOP_SCHEMA}.customers.bio`]: 'character varying(500)',
         [`${SHOP_SCHEMA}.customers.name`]: 'text',
       });
-      const runs = await client.query(`SELECT target_schema, source_database, status, options->>'verify' AS verify, options->>'batchSize' AS batch, options->'queues'->>'copy' AS queue FROM my2pg.runs ORDER BY target_schema`);
+      const runs = await client.query(
+        `SELECT target_schema, source_database, status, options->>'verify' AS verify, options->>'batchSize' AS batch, options->'queues'->>'copy' AS queue FROM my2pg.runs ORDER BY target_schema`,
+      );
       expect(runs.rows.map((r) => [r.target_schema, r.source_database, r.status, r.verify, r.batch])).toEqual([
         [BLOG_SCHEMA, blogDb, 'verified', 'count', '2'],
         [SHOP_SCHEMA, shopDb, 'verified', 'count', '2'],
@@ -166,7 +228,10 @@ describe('the migration file: several databases into their schemas', () => {
       // Separate targets: each schema has queues of its own.
       expect(runs.rows[0].queue).not.toBe(runs.rows[1].queue);
       // views.exclude took v_published by its glob; the other view was created.
-      const views = await client.query(`SELECT table_name FROM information_schema.views WHERE table_schema = $1 ORDER BY 1`, [BLOG_SCHEMA]);
+      const views = await client.query(
+        `SELECT table_name FROM information_schema.views WHERE table_schema = $1 ORDER BY 1`,
+        [BLOG_SCHEMA],
+      );
       expect(views.rows.map((r) => r.table_name)).toEqual(['kept_titles']);
     } finally {
       await client.end();
@@ -176,9 +241,15 @@ describe('the migration file: several databases into their schemas', () => {
     const ambiguous = await sandbox.cli(['status', '--config', path], env());
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr).toMatch(/lists several databases .*: pass --schema SCHEMA or a run id to pick one/);
-    const status = await sandbox.cli(['status', '--config', path, '--schema', BLOG_SCHEMA, '--json'], { ...env(), DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/nowhere' });
+    const status = await sandbox.cli(['status', '--config', path, '--schema', BLOG_SCHEMA, '--json'], {
+      ...env(),
+      DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/nowhere',
+    });
     expect(status.code, status.stderr).toBe(0);
-    const report = JSON.parse(status.stdout) as { run: { targetSchema: string; status: string }; tables: { table: string }[] };
+    const report = JSON.parse(status.stdout) as {
+      run: { targetSchema: string; status: string };
+      tables: { table: string }[];
+    };
     expect(report.run).toMatchObject({ targetSchema: BLOG_SCHEMA, status: 'verified' });
     expect(report.tables.map((t) => t.table).sort()).toEqual(['wp_posts', 'wp_users']);
     // verify opens the run's own source database.
@@ -196,14 +267,20 @@ describe('the migration file: several databases into their schemas', () => {
     // No worker runs: the jobs wait. A run id needs no --schema.
     const status = await sandbox.cli(['status', '--config', path, ids[1]!, '--json'], env());
     expect(status.code, status.stderr).toBe(0);
-    expect((JSON.parse(status.stdout) as { run: { targetSchema: string; status: string } }).run).toMatchObject({ targetSchema: BLOG_SCHEMA, status: 'running' });
+    expect((JSON.parse(status.stdout) as { run: { targetSchema: string; status: string } }).run).toMatchObject({
+      targetSchema: BLOG_SCHEMA,
+      status: 'running',
+    });
     for (const schema of [SHOP_SCHEMA, BLOG_SCHEMA]) {
       const cancel = await sandbox.cli(['cancel', '--config', path, '--schema', schema, '--yes'], env());
       expect(cancel.code, cancel.stdout + cancel.stderr).toBe(0);
     }
     const client = await sandbox.pg();
     try {
-      const runs = await client.query(`SELECT id, target_schema, status FROM my2pg.runs WHERE id = ANY($1) ORDER BY target_schema`, [ids]);
+      const runs = await client.query(
+        `SELECT id, target_schema, status FROM my2pg.runs WHERE id = ANY($1) ORDER BY target_schema`,
+        [ids],
+      );
       expect(runs.rows.map((r) => [r.target_schema, r.status])).toEqual([
         [BLOG_SCHEMA, 'cancelled'],
         [SHOP_SCHEMA, 'cancelled'],

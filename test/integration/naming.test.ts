@@ -89,8 +89,12 @@ describe('renames and identifier case (migration file)', () => {
     expect(result.stderr).toContain('rename.tables.actor: the source has no table actor (did you mean Actor?)');
     expect(result.stderr).toContain('rename.columns.Actor.nmae: the source table Actor has no column nmae');
     // LastName renamed onto what the case rule makes of FirstName.
-    expect(result.stderr).toContain('rename.columns.Actor.LastName, identifierCase: the columns FirstName, LastName of table Actor would all be named firstname in PostgreSQL');
-    const tables = await pgRows(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema IN ('public', 'my2pg')`);
+    expect(result.stderr).toContain(
+      'rename.columns.Actor.LastName, identifierCase: the columns FirstName, LastName of table Actor would all be named firstname in PostgreSQL',
+    );
+    const tables = await pgRows(
+      `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema IN ('public', 'my2pg')`,
+    );
     expect(tables[0]!.n).toBe(0);
   });
 
@@ -99,7 +103,10 @@ describe('renames and identifier case (migration file)', () => {
       identifierCase: 'snake',
       // Split into key-range jobs: each range deletes and verifies its part by the renamed key.
       rangeRows: 1,
-      rename: { tables: { FilmActor: 'cast_members' }, columns: { Actor: { FirstName: 'given_name' }, FilmActor: { ActorID: 'performer_id' } } },
+      rename: {
+        tables: { FilmActor: 'cast_members' },
+        columns: { Actor: { FirstName: 'given_name' }, FilmActor: { ActorID: 'performer_id' } },
+      },
     });
     const result = await sandbox.cli(['run', '--config', config]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -110,13 +117,27 @@ describe('renames and identifier case (migration file)', () => {
     const targetColumns = (cols: string[]) => cols.map((c) => c.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase());
     expect(
       await expectSidesEqual(sandbox, [
-        { table: 'Actor', targetTable: 'actor', key: ['ActorID'], columns: ACTOR, targetColumns: ['actor_id', 'given_name', 'last_name'] },
+        {
+          table: 'Actor',
+          targetTable: 'actor',
+          key: ['ActorID'],
+          columns: ACTOR,
+          targetColumns: ['actor_id', 'given_name', 'last_name'],
+        },
         { table: 'Film', targetTable: 'film', key: ['FilmID'], columns: FILM, targetColumns: targetColumns(FILM) },
-        { table: 'FilmActor', targetTable: 'cast_members', key: ['ActorID', 'FilmID'], columns: ['ActorID', 'FilmID'], targetColumns: ['performer_id', 'film_id'] },
+        {
+          table: 'FilmActor',
+          targetTable: 'cast_members',
+          key: ['ActorID', 'FilmID'],
+          columns: ['ActorID', 'FilmID'],
+          targetColumns: ['performer_id', 'film_id'],
+        },
       ]),
     ).toEqual({ Actor: 3, Film: 3, FilmActor: 4 });
 
-    const relations = await pgRows(`SELECT c.relkind::text || ':' || c.relname AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'i', 'S') ORDER BY c.relname COLLATE "C"`);
+    const relations = await pgRows(
+      `SELECT c.relkind::text || ':' || c.relname AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'i', 'S') ORDER BY c.relname COLLATE "C"`,
+    );
     expect(relations.map((r) => r.r)).toEqual([
       'r:actor',
       'S:actor_actor_id_seq',
@@ -131,35 +152,62 @@ describe('renames and identifier case (migration file)', () => {
       'i:film_pkey',
       'i:film_uq_title',
     ]);
-    const indexColumns = await pgRows(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND indexname IN ('actor_idx_last_name', 'film_uq_title')  ORDER BY 1`);
-    expect(indexColumns.map((r) => String(r.indexdef).replace(/^.* USING /, ''))).toEqual(['btree (last_name)', 'btree (title)']);
+    const indexColumns = await pgRows(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND indexname IN ('actor_idx_last_name', 'film_uq_title')  ORDER BY 1`,
+    );
+    expect(indexColumns.map((r) => String(r.indexdef).replace(/^.* USING /, ''))).toEqual([
+      'btree (last_name)',
+      'btree (title)',
+    ]);
 
     const constraints = await pgRows(
       `SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype IN ('f', 'c') ORDER BY 1, 2`,
     );
     expect(constraints).toEqual([
-      { t: 'cast_members', conname: 'fk_film_actor_actor', def: 'FOREIGN KEY (performer_id) REFERENCES actor(actor_id) ON UPDATE RESTRICT ON DELETE RESTRICT' },
-      { t: 'cast_members', conname: 'fk_film_actor_film', def: 'FOREIGN KEY (film_id) REFERENCES film(film_id) ON UPDATE RESTRICT ON DELETE RESTRICT' },
+      {
+        t: 'cast_members',
+        conname: 'fk_film_actor_actor',
+        def: 'FOREIGN KEY (performer_id) REFERENCES actor(actor_id) ON UPDATE RESTRICT ON DELETE RESTRICT',
+      },
+      {
+        t: 'cast_members',
+        conname: 'fk_film_actor_film',
+        def: 'FOREIGN KEY (film_id) REFERENCES film(film_id) ON UPDATE RESTRICT ON DELETE RESTRICT',
+      },
       { t: 'film', conname: 'chk_film_rate', def: expect.stringMatching(/rental_rate >= .*length > 0/) },
     ]);
-    const rating = await pgRows(`SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'film'::regclass AND attname = 'rating'`);
+    const rating = await pgRows(
+      `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'film'::regclass AND attname = 'rating'`,
+    );
     expect(rating[0]!.type).toBe('film_rating');
-    const generated = await pgRows(`SELECT generation_expression AS e FROM information_schema.columns WHERE table_name = 'film' AND column_name = 'title_upper'`);
+    const generated = await pgRows(
+      `SELECT generation_expression AS e FROM information_schema.columns WHERE table_name = 'film' AND column_name = 'title_upper'`,
+    );
     expect(generated[0]!.e).toMatch(/upper\(.*title/);
 
     // Sequences continue after MySQL's AUTO_INCREMENT, keys and CHECK hold under the new names.
-    const inserted = await pgRows(`INSERT INTO actor (given_name, last_name) VALUES ('Ed', 'Chase') RETURNING actor_id`);
+    const inserted = await pgRows(
+      `INSERT INTO actor (given_name, last_name) VALUES ('Ed', 'Chase') RETURNING actor_id`,
+    );
     expect(inserted[0]!.actor_id).toBe(20);
-    const film = await pgRows(`INSERT INTO film (title, length) VALUES ('Affair Prejudice', 117) RETURNING film_id, rating::text, title_upper`);
+    const film = await pgRows(
+      `INSERT INTO film (title, length) VALUES ('Affair Prejudice', 117) RETURNING film_id, rating::text, title_upper`,
+    );
     expect(film[0]).toEqual({ film_id: 4, rating: 'G', title_upper: 'AFFAIR PREJUDICE' });
-    await expect(pgRows(`INSERT INTO cast_members (performer_id, film_id) VALUES (99, 1)`)).rejects.toThrow(/fk_film_actor_actor/);
+    await expect(pgRows(`INSERT INTO cast_members (performer_id, film_id) VALUES (99, 1)`)).rejects.toThrow(
+      /fk_film_actor_actor/,
+    );
     await expect(pgRows(`INSERT INTO film (title, length) VALUES ('Zero', 0)`)).rejects.toThrow(/chk_film_rate/);
     // ON UPDATE CURRENT_TIMESTAMP became a trigger on the renamed column.
-    const updated = await pgRows(`UPDATE actor SET last_name = 'GUINESS' WHERE actor_id = 1 RETURNING last_update > '2020-01-01' AS moved`);
+    const updated = await pgRows(
+      `UPDATE actor SET last_name = 'GUINESS' WHERE actor_id = 1 RETURNING last_update > '2020-01-01' AS moved`,
+    );
     expect(updated[0]!.moved).toBe(true);
 
     // The view reads the renamed table and columns, and returns MySQL's rows.
-    const view = await pgRows(`SELECT actor_id, first_name, last_name, film_count::int AS n FROM actor_info WHERE actor_id <> 20 ORDER BY actor_id`);
+    const view = await pgRows(
+      `SELECT actor_id, first_name, last_name, film_count::int AS n FROM actor_info WHERE actor_id <> 20 ORDER BY actor_id`,
+    );
     expect(view).toEqual([
       { actor_id: 1, first_name: 'Penelope', last_name: 'GUINESS', n: 2 },
       { actor_id: 2, first_name: 'Nick', last_name: 'Wahlberg', n: 1 },
@@ -169,16 +217,26 @@ describe('renames and identifier case (migration file)', () => {
     // A later `verify` pairs the same names: it finds what changed above, by source names.
     const verify = await sandbox.cli(['verify']);
     expect(verify.code, verify.stdout + verify.stderr).toBe(1);
-    expect(verify.stdout).toContain('problem: table Actor: 3 rows in MySQL, 4 in PostgreSQL: 2 rows differ: in key ranges');
-    expect(verify.stdout).toContain('row ActorID=1 differs in LastName, LastUpdate; row ActorID=20 is only in PostgreSQL');
-    expect(verify.stdout).toContain('only in PostgreSQL: {"ActorID":"1","FirstName":"Penelope","LastName":"GUINESS","FilmCount":"2"}');
+    expect(verify.stdout).toContain(
+      'problem: table Actor: 3 rows in MySQL, 4 in PostgreSQL: 2 rows differ: in key ranges',
+    );
+    expect(verify.stdout).toContain(
+      'row ActorID=1 differs in LastName, LastUpdate; row ActorID=20 is only in PostgreSQL',
+    );
+    expect(verify.stdout).toContain(
+      'only in PostgreSQL: {"ActorID":"1","FirstName":"Penelope","LastName":"GUINESS","FilmCount":"2"}',
+    );
     expect(verify.stdout + verify.stderr).toContain('table FilmActor: verified');
 
     // The rules are the run's: every job read them from my2pg.runs.options.
     const options = await pgRows(`SELECT options->'naming' AS naming, options->'ranges' AS ranges FROM my2pg.runs`);
     expect(options[0]!.ranges).toMatchObject({ Actor: expect.any(Number), Film: expect.any(Number) });
     expect((options[0]!.ranges as Record<string, number>).Actor).toBeGreaterThan(1);
-    expect(options[0]!.naming).toEqual({ case: 'snake', tables: { FilmActor: 'cast_members' }, columns: { Actor: { FirstName: 'given_name' }, FilmActor: { ActorID: 'performer_id' } } });
+    expect(options[0]!.naming).toEqual({
+      case: 'snake',
+      tables: { FilmActor: 'cast_members' },
+      columns: { Actor: { FirstName: 'given_name' }, FilmActor: { ActorID: 'performer_id' } },
+    });
     // Status and report keep the source names.
     const tables = await pgRows(`SELECT table_name, target_table FROM my2pg.run_tables ORDER BY 1`);
     expect(tables).toEqual([
@@ -193,48 +251,117 @@ describe('renames and identifier case (migration file)', () => {
     const config = migrationFile('lower', { schema: 'low', identifierCase: 'lower', tables: { include: ['Film'] } });
     const result = await sandbox.cli(['run', '--config', config]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    await expectSidesEqual(sandbox, { table: 'Film', schema: 'low', targetTable: 'film', key: ['FilmID'], columns: FILM, targetColumns: FILM.map((c) => c.toLowerCase()) });
+    await expectSidesEqual(sandbox, {
+      table: 'Film',
+      schema: 'low',
+      targetTable: 'film',
+      key: ['FilmID'],
+      columns: FILM,
+      targetColumns: FILM.map((c) => c.toLowerCase()),
+    });
     const next = await pgRows(`INSERT INTO low.film (title, length) VALUES ('Lower', 1) RETURNING filmid`);
     expect(next[0]!.filmid).toBe(4);
   });
 
   it('an existing target table is filled through the same rules: the renamed column, the snake one', async () => {
     await pgRows('CREATE SCHEMA fill');
-    await pgRows('CREATE TABLE fill.actor (actor_id integer PRIMARY KEY, given_name text NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL)');
-    const config = migrationFile('fill', { schema: 'fill', identifierCase: 'snake', tables: { include: ['Actor'] }, rename: { columns: { Actor: { FirstName: 'given_name' } } } });
+    await pgRows(
+      'CREATE TABLE fill.actor (actor_id integer PRIMARY KEY, given_name text NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL)',
+    );
+    const config = migrationFile('fill', {
+      schema: 'fill',
+      identifierCase: 'snake',
+      tables: { include: ['Actor'] },
+      rename: { columns: { Actor: { FirstName: 'given_name' } } },
+    });
     const result = await sandbox.cli(['run', '--config', config]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    const action = await pgRows(`SELECT t.action FROM my2pg.run_tables t JOIN my2pg.runs r ON r.id = t.run_id WHERE r.target_schema = 'fill'`);
+    const action = await pgRows(
+      `SELECT t.action FROM my2pg.run_tables t JOIN my2pg.runs r ON r.id = t.run_id WHERE r.target_schema = 'fill'`,
+    );
     expect(action).toEqual([{ action: 'fill' }]);
-    await expectSidesEqual(sandbox, { table: 'Actor', schema: 'fill', targetTable: 'actor', key: ['ActorID'], columns: ['ActorID', 'FirstName', 'LastName'], targetColumns: ['actor_id', 'given_name', 'last_name'] });
+    await expectSidesEqual(sandbox, {
+      table: 'Actor',
+      schema: 'fill',
+      targetTable: 'actor',
+      key: ['ActorID'],
+      columns: ['ActorID', 'FirstName', 'LastName'],
+      targetColumns: ['actor_id', 'given_name', 'last_name'],
+    });
 
     // A created table's foreign key to an existing table names the column the copy filled there
     // (its own spelling, found after the snake name), not the snake name.
     await pgRows('CREATE SCHEMA fill_fk');
-    await pgRows('CREATE TABLE fill_fk.actor ("ActorID" integer PRIMARY KEY, given_name text NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL)');
-    const fk = await sandbox.cli(['run', '--config', migrationFile('fill_fk', { schema: 'fill_fk', identifierCase: 'snake', tables: { include: ['Actor', 'Film', 'FilmActor'] }, rename: { columns: { Actor: { FirstName: 'given_name' } } } })]);
+    await pgRows(
+      'CREATE TABLE fill_fk.actor ("ActorID" integer PRIMARY KEY, given_name text NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL)',
+    );
+    const fk = await sandbox.cli([
+      'run',
+      '--config',
+      migrationFile('fill_fk', {
+        schema: 'fill_fk',
+        identifierCase: 'snake',
+        tables: { include: ['Actor', 'Film', 'FilmActor'] },
+        rename: { columns: { Actor: { FirstName: 'given_name' } } },
+      }),
+    ]);
     expect(fk.code, fk.stdout + fk.stderr).toBe(0);
-    const fkDefs = await pgRows(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'fill_fk'::regnamespace AND contype = 'f' ORDER BY conname`);
+    const fkDefs = await pgRows(
+      `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'fill_fk'::regnamespace AND contype = 'f' ORDER BY conname`,
+    );
     expect(fkDefs.map((r) => r.def)).toEqual([
       'FOREIGN KEY (actor_id) REFERENCES fill_fk.actor("ActorID") ON UPDATE RESTRICT ON DELETE RESTRICT',
       'FOREIGN KEY (film_id) REFERENCES fill_fk.film(film_id) ON UPDATE RESTRICT ON DELETE RESTRICT',
     ]);
-    await expectSidesEqual(sandbox, { table: 'FilmActor', schema: 'fill_fk', targetTable: 'film_actor', key: ['ActorID', 'FilmID'], columns: ['ActorID', 'FilmID'], targetColumns: ['actor_id', 'film_id'] });
+    await expectSidesEqual(sandbox, {
+      table: 'FilmActor',
+      schema: 'fill_fk',
+      targetTable: 'film_actor',
+      key: ['ActorID', 'FilmID'],
+      columns: ['ActorID', 'FilmID'],
+      targetColumns: ['actor_id', 'film_id'],
+    });
 
     // A renamed column is only ever the one its rename names: a table without it is not filled by the source name.
     await pgRows('CREATE SCHEMA fill_old');
-    await pgRows('CREATE TABLE fill_old.actor (actor_id integer PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL)');
-    const refused = await sandbox.cli(['run', '--config', migrationFile('fill_old', { schema: 'fill_old', identifierCase: 'snake', tables: { include: ['Actor'] }, rename: { columns: { Actor: { FirstName: 'given_name' } } } })]);
+    await pgRows(
+      'CREATE TABLE fill_old.actor (actor_id integer PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL)',
+    );
+    const refused = await sandbox.cli([
+      'run',
+      '--config',
+      migrationFile('fill_old', {
+        schema: 'fill_old',
+        identifierCase: 'snake',
+        tables: { include: ['Actor'] },
+        rename: { columns: { Actor: { FirstName: 'given_name' } } },
+      }),
+    ]);
     expect(refused.code, refused.stdout + refused.stderr).toBe(1);
-    expect(refused.stdout + refused.stderr).toContain('the target table "actor" has no column "given_name" (source column "FirstName")');
+    expect(refused.stdout + refused.stderr).toContain(
+      'the target table "actor" has no column "given_name" (source column "FirstName")',
+    );
     expect(await pgRows('SELECT count(*)::int AS n FROM fill_old.actor')).toEqual([{ n: 0 }]);
 
     // A row PostgreSQL refuses is recorded under the source's column name, not the target's.
     await pgRows('CREATE SCHEMA fill_narrow');
-    await pgRows('CREATE TABLE fill_narrow.actor (actor_id integer PRIMARY KEY, given_name varchar(7) NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL)');
-    const narrow = await sandbox.cli(['run', '--config', migrationFile('fill_narrow', { schema: 'fill_narrow', identifierCase: 'snake', tables: { include: ['Actor'] }, rename: { columns: { Actor: { FirstName: 'given_name' } } } })]);
+    await pgRows(
+      'CREATE TABLE fill_narrow.actor (actor_id integer PRIMARY KEY, given_name varchar(7) NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL)',
+    );
+    const narrow = await sandbox.cli([
+      'run',
+      '--config',
+      migrationFile('fill_narrow', {
+        schema: 'fill_narrow',
+        identifierCase: 'snake',
+        tables: { include: ['Actor'] },
+        rename: { columns: { Actor: { FirstName: 'given_name' } } },
+      }),
+    ]);
     expect(narrow.code, narrow.stdout + narrow.stderr).toBe(1);
-    const rejected = await pgRows(`SELECT r.table_name, r.column_name, r.row->>'FirstName' AS first FROM my2pg.rejected_rows r JOIN my2pg.runs u ON u.id = r.run_id WHERE u.target_schema = 'fill_narrow'`);
+    const rejected = await pgRows(
+      `SELECT r.table_name, r.column_name, r.row->>'FirstName' AS first FROM my2pg.rejected_rows r JOIN my2pg.runs u ON u.id = r.run_id WHERE u.target_schema = 'fill_narrow'`,
+    );
     expect(rejected).toEqual([{ table_name: 'Actor', column_name: 'FirstName', first: 'Penelope' }]);
   });
 });

@@ -5,7 +5,16 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyJobId } from '../../src/queue/contract.js';
 import { expectSidesEqual, SEED_TABLES } from '../helpers/compare.js';
-import { copyQueue, createSlowTable, expectSameContent, keysOfPrefix, queueNamesOf, stopProcess, waitMidCopy, waitUntil } from '../helpers/faults.js';
+import {
+  copyQueue,
+  createSlowTable,
+  expectSameContent,
+  keysOfPrefix,
+  queueNamesOf,
+  stopProcess,
+  waitMidCopy,
+  waitUntil,
+} from '../helpers/faults.js';
 import { BIN, createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 import { cliOnTty } from '../helpers/terminal.js';
 
@@ -16,8 +25,16 @@ import { cliOnTty } from '../helpers/terminal.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** `my2pg …` in the background, its output collected. */
-function background(sandbox: Sandbox, args: string[], extraEnv: NodeJS.ProcessEnv = {}): ChildProcess & { output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...sandbox.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+function background(
+  sandbox: Sandbox,
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): ChildProcess & { output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...sandbox.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -37,7 +54,9 @@ async function schemaShape(sandbox: Sandbox): Promise<string[]> {
       `SELECT conrelid::regclass::text || ' ' || conname || ' ' || contype::text || ' ' || convalidated::text || ' ' || pg_get_constraintdef(oid) AS d
          FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype IN ('f', 'u', 'p', 'x', 'c') ORDER BY 1`,
     );
-    const indexes = await pgc.query(`SELECT indexdef AS d FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`);
+    const indexes = await pgc.query(
+      `SELECT indexdef AS d FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`,
+    );
     return [...constraints.rows.map((r: { d: string }) => r.d), ...indexes.rows.map((r: { d: string }) => r.d)];
   } finally {
     await pgc.end();
@@ -47,7 +66,9 @@ async function schemaShape(sandbox: Sandbox): Promise<string[]> {
 async function runStatus(sandbox: Sandbox, runId: string): Promise<string | undefined> {
   const pgc = await sandbox.pg();
   try {
-    return (await pgc.query('SELECT status FROM my2pg.runs WHERE id = $1', [runId])).rows[0]?.status as string | undefined;
+    return (await pgc.query('SELECT status FROM my2pg.runs WHERE id = $1', [runId])).rows[0]?.status as
+      | string
+      | undefined;
   } finally {
     await pgc.end();
   }
@@ -55,15 +76,23 @@ async function runStatus(sandbox: Sandbox, runId: string): Promise<string | unde
 
 /** Waits until every table of the run but `slow` is copied: what a fault lands after. */
 async function waitOthersCopied(sandbox: Sandbox, runId: string, slow: string): Promise<void> {
-  await waitUntil(`the tables of ${runId} other than ${slow} to be copied`, async () => {
-    const pgc: pg.Client = await sandbox.pg();
-    try {
-      const r = await pgc.query(`SELECT count(*) FILTER (WHERE status <> 'copied')::int AS open, count(*)::int AS n FROM my2pg.run_tables WHERE run_id = $1 AND table_name <> $2`, [runId, slow]);
-      return r.rows[0].n > 0 && r.rows[0].open === 0;
-    } finally {
-      await pgc.end();
-    }
-  }, 60_000, 100);
+  await waitUntil(
+    `the tables of ${runId} other than ${slow} to be copied`,
+    async () => {
+      const pgc: pg.Client = await sandbox.pg();
+      try {
+        const r = await pgc.query(
+          `SELECT count(*) FILTER (WHERE status <> 'copied')::int AS open, count(*)::int AS n FROM my2pg.run_tables WHERE run_id = $1 AND table_name <> $2`,
+          [runId, slow],
+        );
+        return r.rows[0].n > 0 && r.rows[0].open === 0;
+      } finally {
+        await pgc.end();
+      }
+    },
+    60_000,
+    100,
+  );
 }
 
 function runIdIn(text: string): string {
@@ -85,15 +114,24 @@ describe('a table fails on one machine', () => {
   });
 
   it('on a terminal the failure is a human line under the bars, in a pipe a JSON line; the printed retry command, run as printed with no worker, finishes the run verified', async () => {
-    expect(() => execFileSync('script', ['--version'], { stdio: 'ignore' }), 'util-linux script is needed for a pseudo terminal').not.toThrow();
+    expect(
+      () => execFileSync('script', ['--version'], { stdio: 'ignore' }),
+      'util-linux script is needed for a pseudo terminal',
+    ).not.toThrow();
     const onTty = await cliOnTty(sandbox, ['run']);
     expect(onTty.code, onTty.screen).toBe(1);
     const lines = onTty.screen.split(/\r?\n/).map((l) => l.replace(/\x1b\[[0-9]*[A-Za-z]/g, '').replace(/\r/g, ''));
-    expect(lines.some((l) => /^error users: copy failed: table users: .*has no column "profile_message"/.test(l)), onTty.screen).toBe(true);
+    expect(
+      lines.some((l) => /^error users: copy failed: table users: .*has no column "profile_message"/.test(l)),
+      onTty.screen,
+    ).toBe(true);
     expect(onTty.screen).not.toContain('{"level"');
     // The bars went on below the log line: a frame was drawn after it.
     const logAt = lines.findIndex((l) => l.startsWith('error users: copy failed'));
-    expect(lines.slice(logAt + 1).some((l) => /^\[\d\/5 done/.test(l)), onTty.screen).toBe(true);
+    expect(
+      lines.slice(logAt + 1).some((l) => /^\[\d\/5 done/.test(l)),
+      onTty.screen,
+    ).toBe(true);
 
     // Through a pipe (the first run's tables all failed for good, so it blocks nothing).
     const piped = await sandbox.cli(['run']);
@@ -102,7 +140,10 @@ describe('a table fails on one machine', () => {
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as { level: number; msg: string; table?: string; err?: string });
-    expect(json.find((l) => l.msg === 'copy failed'), piped.stderr).toMatchObject({ level: 50, table: 'users' });
+    expect(
+      json.find((l) => l.msg === 'copy failed'),
+      piped.stderr,
+    ).toMatchObject({ level: 50, table: 'users' });
     expect(piped.stderr).not.toMatch(/^error users:/m);
 
     const hint = /fix the cause, then: (npx my2pg retry .*)$/m.exec(piped.stdout)?.[1];
@@ -115,14 +156,18 @@ describe('a table fails on one machine', () => {
     // Exactly as printed, no worker running anywhere.
     const retried = await sandbox.cli(words.slice(2));
     expect(retried.code, retried.stdout + retried.stderr).toBe(0);
-    expect(retried.stderr).toMatch(/no worker is connected to queue copy\.my2pg_t_om_fail_\w+\.public\.[0-9a-f]{8}: processing the run's jobs in this process/);
+    expect(retried.stderr).toMatch(
+      /no worker is connected to queue copy\.my2pg_t_om_fail_\w+\.public\.[0-9a-f]{8}: processing the run's jobs in this process/,
+    );
     expect(retried.stdout).toContain('every table copied and verified');
     const runId = words[3]!;
     expect(await runStatus(sandbox, runId)).toBe('verified');
     await expectSeedEqual(sandbox);
     const check = await sandbox.pg();
     try {
-      const fks = await check.query(`SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND convalidated`);
+      const fks = await check.query(
+        `SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND convalidated`,
+      );
       expect(fks.rows[0].n).toBe(5);
     } finally {
       await check.end();
@@ -137,15 +182,22 @@ describe('a table fails on one machine', () => {
     const started = Date.now();
     await waitForOutput(waiting, /no worker has been connected to queue/, 60_000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(25_000);
-    const notice = waiting.output().split('\n').find((l) => l.includes('no worker has been connected'))!;
-    expect(notice).toMatch(new RegExp(`^no worker has been connected to queue ${names.copy.replace(/\./g, '\\.')} for \\d+ s, so the run's jobs wait; start one .*: npx my2pg worker; or press Ctrl-C and process the jobs here with: npx my2pg resume ${runId} --work$`));
+    const notice = waiting
+      .output()
+      .split('\n')
+      .find((l) => l.includes('no worker has been connected'))!;
+    expect(notice).toMatch(
+      new RegExp(
+        `^no worker has been connected to queue ${names.copy.replace(/\./g, '\\.')} for \\d+ s, so the run's jobs wait; start one .*: npx my2pg worker; or press Ctrl-C and process the jobs here with: npx my2pg resume ${runId} --work$`,
+      ),
+    );
     // One line, not one per poll.
     expect(waiting.output().split('no worker has been connected').length).toBe(2);
     waiting.kill('SIGINT');
     await waiting.exited;
     const resumed = await sandbox.cli(notice.slice(notice.indexOf('npx my2pg resume')).split(' ').slice(2));
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-    expect(resumed.stderr).toContain('--work: processing the run\'s jobs in this process');
+    expect(resumed.stderr).toContain("--work: processing the run's jobs in this process");
     expect(resumed.stdout).toContain(`run ${runId}: every table copied and verified`);
     await expectSeedEqual(sandbox);
   });
@@ -172,7 +224,9 @@ describe('an interrupted run is never a dead end', () => {
         PERFORM pg_advisory_unlock_shared(${GATE});
         RETURN NEW;
       END $$`);
-    await pgc.query(`CREATE TRIGGER gate BEFORE INSERT ON ${SLOW} FOR EACH ROW WHEN (NEW.id = 100000) EXECUTE FUNCTION gate()`);
+    await pgc.query(
+      `CREATE TRIGGER gate BEFORE INSERT ON ${SLOW} FOR EACH ROW WHEN (NEW.id = 100000) EXECUTE FUNCTION gate()`,
+    );
     await pgc.end();
     gate = await sandbox.pg();
     queue = await copyQueue(sandbox);
@@ -204,7 +258,9 @@ describe('an interrupted run is never a dead end', () => {
     expect(await schemaShape(sandbox)).not.toEqual(before);
     // Still unfinished: the slow table's copy was stopped, not committed.
     const pgc = await sandbox.pg();
-    const tables = await pgc.query('SELECT table_name, status FROM my2pg.run_tables WHERE run_id = $1 ORDER BY 1', [runId]).finally(() => pgc.end());
+    const tables = await pgc
+      .query('SELECT table_name, status FROM my2pg.run_tables WHERE run_id = $1 ORDER BY 1', [runId])
+      .finally(() => pgc.end());
     const job = await queue.getJob(copyJobId(runId, SLOW));
     const seen = `${JSON.stringify(at)} ${await job?.getState()} ${JSON.stringify(tables.rows)} ${run.output()}`;
     expect(await runStatus(sandbox, runId), seen).toBe('running');
@@ -225,7 +281,9 @@ describe('an interrupted run is never a dead end', () => {
 
     const resumed = await sandbox.cli(['resume', runId]);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-    expect(resumed.stderr).toMatch(/no worker is connected to queue copy\.\S+: processing the run's jobs in this process/);
+    expect(resumed.stderr).toMatch(
+      /no worker is connected to queue copy\.\S+: processing the run's jobs in this process/,
+    );
     expect(resumed.stdout).toContain(`run ${runId}: every table copied and verified`);
     expect(await runStatus(sandbox, runId)).toBe('verified');
     await expectSameContent(sandbox, SLOW, ROWS);
@@ -235,15 +293,22 @@ describe('an interrupted run is never a dead end', () => {
 
   it('cancel of an interrupted run: asks for --yes without a terminal, then removes every job, restores every constraint and index, and the run can be neither resumed nor retried', async () => {
     const { runId } = await interruptedRun();
-    expect((await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).filter((k) => k.includes(runId)).length).toBeGreaterThan(0);
+    expect(
+      (await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).filter((k) => k.includes(runId)).length,
+    ).toBeGreaterThan(0);
 
     const unconfirmed = await sandbox.cli(['cancel', runId]);
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toContain(`npx my2pg cancel ${runId} --yes`);
     // On a terminal it asks; anything but yes keeps the run.
-    const declined = await cliOnTty(sandbox, ['cancel', runId], { timeoutMs: 60_000, reply: { prompt: '[y/N]', answer: 'n\r' } });
+    const declined = await cliOnTty(sandbox, ['cancel', runId], {
+      timeoutMs: 60_000,
+      reply: { prompt: '[y/N]', answer: 'n\r' },
+    });
     expect(declined.code, declined.screen).toBe(2);
-    expect(declined.screen).toMatch(new RegExp(`cancel run ${runId} \\(schema public, \\d/6 tables copied\\): remove its jobs`));
+    expect(declined.screen).toMatch(
+      new RegExp(`cancel run ${runId} \\(schema public, \\d/6 tables copied\\): remove its jobs`),
+    );
     expect(declined.screen).toContain(`run ${runId}: not cancelled`);
     expect(await runStatus(sandbox, runId)).toBe('running');
 
@@ -276,7 +341,12 @@ describe('an interrupted run is never a dead end', () => {
     await waitMidCopy(sandbox, queue, copyJobId(runId, SLOW), ROWS);
     const cancelling = background(sandbox, ['cancel', runId, '--yes']);
     // The worker stops the job (it fails, for good) while its backend still waits at the gate.
-    await waitUntil('the worker to stop the job', async () => (await (await queue.getJob(copyJobId(runId, SLOW)))?.getState()) !== 'active', 30_000, 100);
+    await waitUntil(
+      'the worker to stop the job',
+      async () => (await (await queue.getJob(copyJobId(runId, SLOW)))?.getState()) !== 'active',
+      30_000,
+      100,
+    );
     await openGate();
     expect(await cancelling.exited, cancelling.output()).toBe(0);
     const cancelled = { stdout: cancelling.output(), stderr: cancelling.output() };
@@ -331,7 +401,9 @@ describe('runs of two targets share one Redis and one prefix', () => {
     try {
       // Long enough for an idle worker to have taken anything it could see.
       await new Promise((r) => setTimeout(r, 3000));
-      const states = await Promise.all(SEED_TABLES.map(async (t) => (await (await queueB.getJob(`${runB}.${t.table}`))?.getState()) ?? 'missing'));
+      const states = await Promise.all(
+        SEED_TABLES.map(async (t) => (await (await queueB.getJob(`${runB}.${t.table}`))?.getState()) ?? 'missing'),
+      );
       expect(states).toEqual(SEED_TABLES.map(() => 'waiting'));
     } finally {
       await queueB.close();
@@ -348,7 +420,9 @@ describe('runs of two targets share one Redis and one prefix', () => {
     try {
       await waitForOutput(board, /listening on http:\/\/\S+/, 20_000);
       const url = /listening on (http:\/\/\S+)/.exec(board.output())![1]!;
-      const api = (await (await fetch(`${url}api/queues`)).json()) as { queues: { name: string; counts: Record<string, number> }[] };
+      const api = (await (await fetch(`${url}api/queues`)).json()) as {
+        queues: { name: string; counts: Record<string, number> }[];
+      };
       const names = api.queues.map((q) => q.name).sort();
       expect(names).toEqual([namesA.copy, namesA.finalize, namesB.copy, namesB.finalize].sort());
       expect(api.queues.find((q) => q.name === namesB.copy)?.counts.completed).toBe(10);

@@ -1,7 +1,13 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyJobId, finalizeJobId, tableJobIds, type CopyTablePayload, type CopyTableResult } from '../../src/queue/contract.js';
+import {
+  copyJobId,
+  finalizeJobId,
+  tableJobIds,
+  type CopyTablePayload,
+  type CopyTableResult,
+} from '../../src/queue/contract.js';
 import type { FinalizeSummary } from '../../src/finalize/finalize-run.js';
 import { queueNamesOf } from '../helpers/faults.js';
 import { createSeedSandbox, type Sandbox } from '../helpers/sandbox.js';
@@ -33,7 +39,9 @@ describe('per-table pipeline', () => {
     const copy = new Queue(names.copy, { connection, prefix: sandbox.prefix });
     const finalize = new Queue(names.finalize, { connection, prefix: sandbox.prefix });
     try {
-      const jobs = (await copy.getJobs(['completed'], 0, -1)).filter((j) => (j.data as CopyTablePayload).runId === runId);
+      const jobs = (await copy.getJobs(['completed'], 0, -1)).filter(
+        (j) => (j.data as CopyTablePayload).runId === runId,
+      );
       const fin = (await finalize.getJob(finalizeJobId(runId)))!;
       const ranges = jobs.filter((j) => (j.data as CopyTablePayload).table === 'game_visits');
       expect(ranges.length).toBeGreaterThan(2);
@@ -55,13 +63,27 @@ describe('per-table pipeline', () => {
       expect(users.indexes!.every((i) => i.status === 'restored')).toBe(true);
       const rebuilt = ranges.filter((j) => (j.returnvalue as CopyTableResult).indexes!.length > 0);
       expect(rebuilt).toHaveLength(1);
-      expect((rebuilt[0]!.returnvalue as CopyTableResult).indexes!.every((i) => i.table === 'game_visits' && i.status === 'restored')).toBe(true);
-      expect(summary(fin).constraints.filter((c) => c.kind === 'index' && c.table === 'game_visits' && c.status !== 'restored')).toEqual([]);
+      expect(
+        (rebuilt[0]!.returnvalue as CopyTableResult).indexes!.every(
+          (i) => i.table === 'game_visits' && i.status === 'restored',
+        ),
+      ).toBe(true);
+      expect(
+        summary(fin).constraints.filter(
+          (c) => c.kind === 'index' && c.table === 'game_visits' && c.status !== 'restored',
+        ),
+      ).toEqual([]);
 
       expect(summary(fin).verified).toBe(true);
-      expect(summary(fin).tables.find((t) => t.table === 'game_visits')).toMatchObject({ status: 'verified', sourceRows: 375, targetRows: 375 });
+      expect(summary(fin).tables.find((t) => t.table === 'game_visits')).toMatchObject({
+        status: 'verified',
+        sourceRows: 375,
+        targetRows: 375,
+      });
       // The indexes rebuilt by jobs are in the run's summary too.
-      expect(summary(fin).constraints.filter((c) => c.table === 'users' && c.kind === 'index').length).toBe(users.indexes!.length);
+      expect(summary(fin).constraints.filter((c) => c.table === 'users' && c.kind === 'index').length).toBe(
+        users.indexes!.length,
+      );
     } finally {
       await copy.close();
       await finalize.close();
@@ -71,7 +93,9 @@ describe('per-table pipeline', () => {
     // The indexes are there.
     const pgc = await sandbox.pg();
     try {
-      const indexes = await pgc.query(`SELECT tablename, count(*)::int AS n FROM pg_indexes WHERE schemaname = 'public' GROUP BY 1 ORDER BY 1`);
+      const indexes = await pgc.query(
+        `SELECT tablename, count(*)::int AS n FROM pg_indexes WHERE schemaname = 'public' GROUP BY 1 ORDER BY 1`,
+      );
       expect(indexes.rows.find((r) => r.tablename === 'users')?.n).toBeGreaterThan(1);
     } finally {
       await pgc.end();
@@ -82,8 +106,12 @@ describe('per-table pipeline', () => {
     const my = await sandbox.mysql();
     // Two orphans MySQL was told not to check: scores → users and friendships → users.
     await my.query('SET SESSION foreign_key_checks = 0');
-    await my.query(`INSERT INTO scores (id, user_id, score, game_name, created_at) VALUES (9001, 424242, 1, 'x', '2024-01-01 00:00:00')`);
-    await my.query(`INSERT INTO friendships (id, requester_id, addressee_id, status, created_at) VALUES (9001, 1, 535353, 'PENDING', '2024-01-01 00:00:00')`);
+    await my.query(
+      `INSERT INTO scores (id, user_id, score, game_name, created_at) VALUES (9001, 424242, 1, 'x', '2024-01-01 00:00:00')`,
+    );
+    await my.query(
+      `INSERT INTO friendships (id, requester_id, addressee_id, status, created_at) VALUES (9001, 1, 535353, 'PENDING', '2024-01-01 00:00:00')`,
+    );
     await my.end();
     try {
       const result = await sandbox.cli(['run']);
@@ -92,10 +120,17 @@ describe('per-table pipeline', () => {
       expect(result.stdout).toMatch(/foreign key friendships_addressee_id_fkey on friendships: VALIDATE failed/);
       const pgc = await sandbox.pg();
       try {
-        const fks = await pgc.query(`SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace ORDER BY 1`);
+        const fks = await pgc.query(
+          `SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace ORDER BY 1`,
+        );
         const byName = Object.fromEntries(fks.rows.map((r) => [r.conname, r.convalidated]));
         // Violated ones stay NOT VALID (guarding new rows); the others are valid.
-        expect(byName).toMatchObject({ scores_user_id_fkey: false, friendships_addressee_id_fkey: false, friendships_requester_id_fkey: true, monthly_scores_user_id_fkey: true });
+        expect(byName).toMatchObject({
+          scores_user_id_fkey: false,
+          friendships_addressee_id_fkey: false,
+          friendships_requester_id_fkey: true,
+          monthly_scores_user_id_fkey: true,
+        });
       } finally {
         await pgc.end();
       }

@@ -75,12 +75,16 @@ beforeAll(async () => {
     const big = i <= 3 ? `${18446744073709551615n - BigInt(i)}` : String(i);
     rows.push(`(${i}, ${born}, ${seen}, ${note}, ${doc}, ${big})`);
   }
-  await my.query(`SET SESSION sql_mode = ''; INSERT INTO legacy (id, born, seen, note, doc, big) VALUES ${rows.join(', ')}`);
+  await my.query(
+    `SET SESSION sql_mode = ''; INSERT INTO legacy (id, born, seen, note, doc, big) VALUES ${rows.join(', ')}`,
+  );
   // accounts: 4 visits above smallint, 2 codes longer than varchar(5), 3 tiers that are no enum
   // label, 2 "active" values that are neither 0 nor 1.
   const accounts: string[] = [];
   for (let i = 1; i <= 20; i += 1) {
-    accounts.push(`(${i}, ${i <= 4 ? 40000 + i : i}, '${i <= 2 ? 'LONGCODE' : 'C' + i}', '${i > 17 ? 'platinum' : i % 2 ? 'gold' : 'silver'}', ${i === 19 || i === 20 ? 2 : i % 2}, NULL)`);
+    accounts.push(
+      `(${i}, ${i <= 4 ? 40000 + i : i}, '${i <= 2 ? 'LONGCODE' : `C${i}`}', '${i > 17 ? 'platinum' : i % 2 ? 'gold' : 'silver'}', ${i === 19 || i === 20 ? 2 : i % 2}, NULL)`,
+    );
   }
   await my.query(`INSERT INTO accounts VALUES ${accounts.join(', ')}`);
   await my.query(`INSERT INTO event_log VALUES ('2024-01-01 00:00:00', 'start'), ('2024-01-02 00:00:00', 'stop')`);
@@ -105,8 +109,14 @@ async function targetObjects(): Promise<{ relations: string[]; my2pg: boolean; t
       "SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') ORDER BY 1",
     );
     const schema = await pgc.query("SELECT 1 FROM pg_namespace WHERE nspname = 'my2pg'");
-    const types = await pgc.query<{ name: string }>("SELECT t.typname AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' AND t.typtype = 'e' ORDER BY 1");
-    return { relations: relations.rows.map((r) => r.name), my2pg: (schema.rowCount ?? 0) > 0, types: types.rows.map((r) => r.name) };
+    const types = await pgc.query<{ name: string }>(
+      "SELECT t.typname AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' AND t.typtype = 'e' ORDER BY 1",
+    );
+    return {
+      relations: relations.rows.map((r) => r.name),
+      my2pg: (schema.rowCount ?? 0) > 0,
+      types: types.rows.map((r) => r.name),
+    };
   } finally {
     await pgc.end();
   }
@@ -123,8 +133,13 @@ async function mysqlCount(sql: string): Promise<number> {
 }
 
 function hazard(plan: PlanJson, table: string, kind: string, column: string | null) {
-  const found = plan.tables.find((t) => t.source === table)?.hazards.find((h) => h.kind === kind && h.column === column);
-  if (!found) throw new Error(`no ${kind} hazard on ${table}.${column}: ${JSON.stringify(plan.tables.find((t) => t.source === table)?.hazards)}`);
+  const found = plan.tables
+    .find((t) => t.source === table)
+    ?.hazards.find((h) => h.kind === kind && h.column === column);
+  if (!found)
+    throw new Error(
+      `no ${kind} hazard on ${table}.${column}: ${JSON.stringify(plan.tables.find((t) => t.source === table)?.hazards)}`,
+    );
   return found;
 }
 
@@ -134,47 +149,85 @@ describe('my2pg plan', () => {
     const dir = mkdtempSync(join(tmpdir(), 'my2pg-plan-'));
     const markdown = join(dir, 'plan.md');
     // Nothing listens on port 1: the plan must not need Redis at all.
-    const { code, stdout, stderr } = await sandbox.cli(['plan', '--json', '--markdown', markdown, '--column-type', 'legacy.big=bigint'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    const { code, stdout, stderr } = await sandbox.cli(
+      ['plan', '--json', '--markdown', markdown, '--column-type', 'legacy.big=bigint'],
+      { REDIS_URL: 'redis://127.0.0.1:1' },
+    );
     expect(stderr).toBe('');
     expect(code).toBe(1);
     const plan = JSON.parse(stdout) as PlanJson;
     expect(plan.reading).toBe('count');
-    expect(plan.tables.map((t) => [t.source, t.action]).sort()).toEqual([['accounts', 'fill'], ['event_log', 'create'], ['legacy', 'create']]);
+    expect(plan.tables.map((t) => [t.source, t.action]).sort()).toEqual([
+      ['accounts', 'fill'],
+      ['event_log', 'create'],
+      ['legacy', 'create'],
+    ]);
 
     // Counts against direct queries written differently from the probes.
-    expect(hazard(plan, 'legacy', 'zero-date', 'born').count).toBe(await mysqlCount("SELECT COUNT(*) AS n FROM legacy WHERE CAST(born AS CHAR) LIKE '0000-00-00%'"));
+    expect(hazard(plan, 'legacy', 'zero-date', 'born').count).toBe(
+      await mysqlCount("SELECT COUNT(*) AS n FROM legacy WHERE CAST(born AS CHAR) LIKE '0000-00-00%'"),
+    );
     expect(hazard(plan, 'legacy', 'zero-date', 'born').count).toBe(5);
     expect(hazard(plan, 'legacy', 'zero-date', 'born').blocking).toBe(false);
-    expect(hazard(plan, 'legacy', 'zero-date', 'seen').count).toBe(await mysqlCount("SELECT COUNT(*) AS n FROM legacy WHERE SUBSTRING(CAST(seen AS CHAR), 6, 2) = '00'"));
-    expect(hazard(plan, 'legacy', 'nul-character', 'note')).toMatchObject({ count: await mysqlCount('SELECT COUNT(*) AS n FROM legacy WHERE INSTR(note, CHAR(0)) > 0'), blocking: true });
+    expect(hazard(plan, 'legacy', 'zero-date', 'seen').count).toBe(
+      await mysqlCount("SELECT COUNT(*) AS n FROM legacy WHERE SUBSTRING(CAST(seen AS CHAR), 6, 2) = '00'"),
+    );
+    expect(hazard(plan, 'legacy', 'nul-character', 'note')).toMatchObject({
+      count: await mysqlCount('SELECT COUNT(*) AS n FROM legacy WHERE INSTR(note, CHAR(0)) > 0'),
+      blocking: true,
+    });
     expect(hazard(plan, 'legacy', 'nul-character', 'note').count).toBe(4);
     expect(hazard(plan, 'legacy', 'nul-character', 'note').fix).toMatch(/--nul strip/);
     expect(hazard(plan, 'legacy', 'invalid-json', 'doc').count).toBe(2);
-    expect(hazard(plan, 'legacy', 'unsigned-beyond-bigint', 'big').count).toBe(await mysqlCount("SELECT COUNT(*) AS n FROM legacy WHERE big >= 9223372036854775808"));
+    expect(hazard(plan, 'legacy', 'unsigned-beyond-bigint', 'big').count).toBe(
+      await mysqlCount('SELECT COUNT(*) AS n FROM legacy WHERE big >= 9223372036854775808'),
+    );
     expect(hazard(plan, 'legacy', 'unsigned-beyond-bigint', 'big').count).toBe(3);
-    expect(hazard(plan, 'accounts', 'out-of-range', 'visits').count).toBe(await mysqlCount('SELECT COUNT(*) AS n FROM accounts WHERE visits NOT BETWEEN -32768 AND 32767'));
-    expect(hazard(plan, 'accounts', 'too-long', 'code').count).toBe(await mysqlCount('SELECT COUNT(*) AS n FROM accounts WHERE LENGTH(code) > 5'));
-    expect(hazard(plan, 'accounts', 'not-an-enum-label', 'tier').count).toBe(await mysqlCount("SELECT COUNT(*) AS n FROM accounts WHERE tier NOT IN ('gold', 'silver')"));
-    expect(hazard(plan, 'accounts', 'not-boolean', 'active').count).toBe(await mysqlCount('SELECT COUNT(*) AS n FROM accounts WHERE active > 1'));
+    expect(hazard(plan, 'accounts', 'out-of-range', 'visits').count).toBe(
+      await mysqlCount('SELECT COUNT(*) AS n FROM accounts WHERE visits NOT BETWEEN -32768 AND 32767'),
+    );
+    expect(hazard(plan, 'accounts', 'too-long', 'code').count).toBe(
+      await mysqlCount('SELECT COUNT(*) AS n FROM accounts WHERE LENGTH(code) > 5'),
+    );
+    expect(hazard(plan, 'accounts', 'not-an-enum-label', 'tier').count).toBe(
+      await mysqlCount("SELECT COUNT(*) AS n FROM accounts WHERE tier NOT IN ('gold', 'silver')"),
+    );
+    expect(hazard(plan, 'accounts', 'not-boolean', 'active').count).toBe(
+      await mysqlCount('SELECT COUNT(*) AS n FROM accounts WHERE active > 1'),
+    );
     const missing = hazard(plan, 'accounts', 'missing-target-column', 'extra');
     expect(missing).toMatchObject({ blocking: true, count: null });
     expect(missing.fix).toMatch(/ADD COLUMN/);
     expect(hazard(plan, 'accounts', 'unfilled-not-null-column', 'required_col').blocking).toBe(true);
     expect(hazard(plan, 'event_log', 'no-primary-key', null).blocking).toBe(false);
-    expect(plan.blockers).toBe(plan.tables.flatMap((t) => t.hazards).filter((h) => h.blocking).length + plan.objects.filter((o) => o.blocking).length);
+    expect(plan.blockers).toBe(
+      plan.tables.flatMap((t) => t.hazards).filter((h) => h.blocking).length +
+        plan.objects.filter((o) => o.blocking).length,
+    );
 
     // Rows are counted exactly; the column mapping says why.
     const legacy = plan.tables.find((t) => t.source === 'legacy')!;
     expect(legacy).toMatchObject({ estimatedRows: 40, rowsCounted: true });
-    expect(legacy.columns.find((c) => c.source === 'big')).toMatchObject({ pgType: 'bigint', reason: 'column override' });
+    expect(legacy.columns.find((c) => c.source === 'big')).toMatchObject({
+      pgType: 'bigint',
+      reason: 'column override',
+    });
     expect(legacy.columns.find((c) => c.source === 'born')).toMatchObject({ pgType: 'timestamp without time zone' });
     expect(legacy.columns.find((c) => c.source === 'born')!.reason).toMatch(/nullable/);
     expect(legacy.ddl.some((s) => /CREATE TABLE "public"."legacy"/.test(s))).toBe(true);
-    expect(plan.tables.find((t) => t.source === 'accounts')!.columns.find((c) => c.source === 'tier')).toMatchObject({ pgType: 'tier', reason: 'existing target' });
+    expect(plan.tables.find((t) => t.source === 'accounts')!.columns.find((c) => c.source === 'tier')).toMatchObject({
+      pgType: 'tier',
+      reason: 'existing target',
+    });
 
     // Objects: the view translated, the trigger and procedure not migrated, sequence and alembic.
-    expect(plan.objects.find((o) => o.kind === 'view' && o.name === 'recent_legacy')).toMatchObject({ action: 'create', blocking: false });
-    expect(plan.objects.find((o) => o.name === 'recent_legacy')!.ddl).toMatch(/CREATE OR REPLACE VIEW "public"\."recent_legacy"/);
+    expect(plan.objects.find((o) => o.kind === 'view' && o.name === 'recent_legacy')).toMatchObject({
+      action: 'create',
+      blocking: false,
+    });
+    expect(plan.objects.find((o) => o.name === 'recent_legacy')!.ddl).toMatch(
+      /CREATE OR REPLACE VIEW "public"\."recent_legacy"/,
+    );
     expect(plan.objects.find((o) => o.kind === 'trigger')).toMatchObject({ action: 'skip' });
     expect(plan.objects.find((o) => o.kind === 'procedure' && o.name === 'noop')).toMatchObject({ action: 'skip' });
     expect(plan.objects.find((o) => o.kind === 'sequence' && o.name === 'legacy.id')!.reason).toMatch(/1000/);
@@ -194,7 +247,9 @@ describe('my2pg plan', () => {
     const text = await sandbox.cli(['plan', '--quick'], { REDIS_URL: 'redis://127.0.0.1:1' });
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/--quick: no table was read/);
-    expect(text.stdout).toMatch(/table accounts, column extra: missing-target-column: the target table accounts has no column extra/);
+    expect(text.stdout).toMatch(
+      /table accounts, column extra: missing-target-column: the target table accounts has no column extra/,
+    );
     expect(text.stdout).toMatch(/^\d+ tables, ~\d+ rows, .* blockers/m);
     const quick = JSON.parse((await sandbox.cli(['plan', '--quick', '--json'])).stdout) as PlanJson;
     expect(quick.reading).toBe('quick');
@@ -204,7 +259,9 @@ describe('my2pg plan', () => {
 
   it('exits 0 once the blockers are fixed, and 2 for usage errors or an unreachable source', async () => {
     const pgc = await sandbox.pg();
-    await pgc.query("ALTER TABLE accounts ADD COLUMN extra varchar(10), ALTER COLUMN required_col SET DEFAULT '', ALTER COLUMN visits TYPE integer, ALTER COLUMN code TYPE text, ALTER COLUMN active TYPE smallint USING active::int");
+    await pgc.query(
+      "ALTER TABLE accounts ADD COLUMN extra varchar(10), ALTER COLUMN required_col SET DEFAULT '', ALTER COLUMN visits TYPE integer, ALTER COLUMN code TYPE text, ALTER COLUMN active TYPE smallint USING active::int",
+    );
     await pgc.query("ALTER TYPE tier ADD VALUE 'platinum'");
     await pgc.end();
     const fixed = await sandbox.cli(['plan', '--json', '--nul', 'strip', '--exclude', 'legacy']);

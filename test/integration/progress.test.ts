@@ -40,7 +40,9 @@ describe('progress in the terminal', () => {
         PERFORM pg_sleep(0.04);
         RETURN NEW;
       END $$`);
-    await pgc.query(`CREATE TRIGGER slow_down BEFORE INSERT ON big FOR EACH ROW WHEN (NEW.id % 1000 = 0) EXECUTE FUNCTION slow_down()`);
+    await pgc.query(
+      `CREATE TRIGGER slow_down BEFORE INSERT ON big FOR EACH ROW WHEN (NEW.id % 1000 = 0) EXECUTE FUNCTION slow_down()`,
+    );
     await pgc.end();
   });
   afterAll(async () => {
@@ -48,20 +50,37 @@ describe('progress in the terminal', () => {
   });
 
   it('on a TTY, run draws a live bar with rows/total, rows/s and ETA, redrawn in place, then the report', async () => {
-    expect(() => execFileSync('script', ['--version'], { stdio: 'ignore' }), 'util-linux script is needed for a pseudo terminal').not.toThrow();
+    expect(
+      () => execFileSync('script', ['--version'], { stdio: 'ignore' }),
+      'util-linux script is needed for a pseudo terminal',
+    ).not.toThrow();
     const { code, screen } = await cliOnTty(sandbox, ['run', '--tables', 'big', '--batch-size', '2000'], { cols: 120 });
     expect(code, screen).toBe(0);
     // Redrawn in place: lines erased, the cursor moved back up over the previous frame.
     expect(screen).toContain('\x1b[2K');
     expect(screen).toMatch(/\x1b\[\d+A/);
     const lines = screen.split(/\r?\n/).map((l) => l.replace(/\x1b\[[0-9]*[A-Za-z]/g, '').replace(/\r/g, ''));
-    const midCopy = lines.filter((l) => /^big\s+\[[█░]+\]\s+\d+%\s+[\d,]+\/[\d,]+ rows, [\d,]+ rows\/s, ETA \d+[hms]/.test(l));
+    const midCopy = lines.filter((l) =>
+      /^big\s+\[[█░]+\]\s+\d+%\s+[\d,]+\/[\d,]+ rows, [\d,]+ rows\/s, ETA \d+[hms]/.test(l),
+    );
     expect(midCopy.length, screen).toBeGreaterThan(0);
     const percents = midCopy.map((l) => Number(/(\d+)%/.exec(l)![1]));
-    expect(percents.some((p) => p > 0 && p < 100), percents.join(',')).toBe(true);
-    expect(lines.some((l) => /^big\s+\[█+\] 100%  done 100,000 rows$/.test(l)), screen).toBe(true);
-    expect(lines.some((l) => /^big\s+100000\s+100000\s+0\s+(count|checksum) ok\s+\d+\.\ds$/.test(l)), screen).toBe(true);
-    expect(lines.some((l) => /^total\s+100000\s+100000\s+0\s+1\/1 ok\s+\d+\.\ds$/.test(l)), screen).toBe(true);
+    expect(
+      percents.some((p) => p > 0 && p < 100),
+      percents.join(','),
+    ).toBe(true);
+    expect(
+      lines.some((l) => /^big\s+\[█+\] 100% {2}done 100,000 rows$/.test(l)),
+      screen,
+    ).toBe(true);
+    expect(
+      lines.some((l) => /^big\s+100000\s+100000\s+0\s+(count|checksum) ok\s+\d+\.\ds$/.test(l)),
+      screen,
+    ).toBe(true);
+    expect(
+      lines.some((l) => /^total\s+100000\s+100000\s+0\s+1\/1 ok\s+\d+\.\ds$/.test(l)),
+      screen,
+    ).toBe(true);
     await expectBigEqual();
   });
 
@@ -69,7 +88,9 @@ describe('progress in the terminal', () => {
     const result = await sandbox.cli(['run', '--tables', 'big', '--batch-size', '2000', '--log-level', 'info']);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stderr).not.toContain('\x1b[');
-    expect(result.stderr, result.stderr).toMatch(/^\[0\/1 done\] big [\d,]+\/[\d,]+ rows, [\d,]+ rows\/s, ETA \d+[hms]/m);
+    expect(result.stderr, result.stderr).toMatch(
+      /^\[0\/1 done\] big [\d,]+\/[\d,]+ rows, [\d,]+ rows\/s, ETA \d+[hms]/m,
+    );
     expect(result.stderr).toMatch(/^\[1\/1 done\] finalizing$/m);
     const json = result.stderr
       .split('\n')
@@ -89,6 +110,13 @@ describe('progress in the terminal', () => {
     const doc = JSON.parse(status.stdout) as { run: { status: string }; tables: Record<string, unknown>[] };
     expect(doc.run.status).toBe('verified');
     expect(doc.tables).toHaveLength(1);
-    expect(doc.tables[0]).toMatchObject({ table: 'big', jobState: 'completed', sourceRows: ROWS, targetRows: ROWS, rejected: 0, progress: { rows: ROWS } });
+    expect(doc.tables[0]).toMatchObject({
+      table: 'big',
+      jobState: 'completed',
+      sourceRows: ROWS,
+      targetRows: ROWS,
+      rejected: 0,
+      progress: { rows: ROWS },
+    });
   });
 });

@@ -17,8 +17,14 @@ describe('key-range jobs and index rebuild', () => {
   beforeAll(async () => {
     sandbox = await createSeedSandbox('range');
     const my = await sandbox.mysql();
-    await my.query('CREATE TABLE big_keys (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, note VARCHAR(40) NULL, amount DECIMAL(12,2) NULL)');
-    const rows = Array.from({ length: 250 }, (_, i) => [(BIG_BASE + BigInt(i * 10)).toString(), i % 7 === 0 ? null : `ключ ${i} 🎲\ttab`, i % 5 === 0 ? null : `${i}.25`]);
+    await my.query(
+      'CREATE TABLE big_keys (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, note VARCHAR(40) NULL, amount DECIMAL(12,2) NULL)',
+    );
+    const rows = Array.from({ length: 250 }, (_, i) => [
+      (BIG_BASE + BigInt(i * 10)).toString(),
+      i % 7 === 0 ? null : `ключ ${i} 🎲\ttab`,
+      i % 5 === 0 ? null : `${i}.25`,
+    ]);
     await my.query('INSERT INTO big_keys (id, note, amount) VALUES ?', [rows]);
     // Planning splits by information_schema's row estimate; make it current.
     await my.query('ANALYZE TABLE game_visits, big_keys, users');
@@ -61,21 +67,41 @@ describe('key-range jobs and index rebuild', () => {
     const check = await sandbox.pg();
     const runId = /run (run-[\w.-]+): every table/.exec(result.stdout)![1]!;
     try {
-      const attempts = await check.query(`SELECT attempts FROM my2pg.run_tables WHERE run_id = $1 AND table_name = 'game_visits'`, [runId]);
+      const attempts = await check.query(
+        `SELECT attempts FROM my2pg.run_tables WHERE run_id = $1 AND table_name = 'game_visits'`,
+        [runId],
+      );
       expect(attempts.rows[0].attempts).toBe(ranges + 1);
       // The indexes dropped for the load are back, unique constraints included, and saved as restored.
-      const indexes = await check.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%pkey' AND indexname <> 'alembic_version_pkc' ORDER BY indexname`);
-      expect(indexes.rows.map((r) => r.indexname)).toEqual(['ix_game_visits_visited_at', 'ix_scores_user_id', 'ix_users_email', 'ix_users_id', 'uq_friendship', 'uq_user_year_month']);
-      const uniques = await check.query(`SELECT conname FROM pg_constraint WHERE contype = 'u' AND connamespace = 'public'::regnamespace ORDER BY conname`);
+      const indexes = await check.query(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%pkey' AND indexname <> 'alembic_version_pkc' ORDER BY indexname`,
+      );
+      expect(indexes.rows.map((r) => r.indexname)).toEqual([
+        'ix_game_visits_visited_at',
+        'ix_scores_user_id',
+        'ix_users_email',
+        'ix_users_id',
+        'uq_friendship',
+        'uq_user_year_month',
+      ]);
+      const uniques = await check.query(
+        `SELECT conname FROM pg_constraint WHERE contype = 'u' AND connamespace = 'public'::regnamespace ORDER BY conname`,
+      );
       expect(uniques.rows.map((r) => r.conname)).toEqual(['uq_friendship', 'uq_user_year_month']);
-      const saved = await check.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE restored_at IS NULL OR error IS NOT NULL)::int AS open FROM my2pg.saved_constraints WHERE run_id = $1 AND kind = 'index'`, [runId]);
+      const saved = await check.query(
+        `SELECT count(*)::int AS n, count(*) FILTER (WHERE restored_at IS NULL OR error IS NOT NULL)::int AS open FROM my2pg.saved_constraints WHERE run_id = $1 AND kind = 'index'`,
+        [runId],
+      );
       expect(saved.rows[0].n).toBeGreaterThanOrEqual(6);
       expect(saved.rows[0].open).toBe(0);
       await check.query('DROP TRIGGER fail_once ON game_visits');
     } finally {
       await check.end();
     }
-    const queue = new Queue((await queueNamesOf(sandbox)).copy, { connection: { url: sandbox.redisUrl }, prefix: sandbox.prefix });
+    const queue = new Queue((await queueNamesOf(sandbox)).copy, {
+      connection: { url: sandbox.redisUrl },
+      prefix: sandbox.prefix,
+    });
     try {
       const retried: string[] = [];
       for (let i = 0; i < ranges; i += 1) {
@@ -94,9 +120,13 @@ describe('key-range jobs and index rebuild', () => {
   it('a range job run twice, over changed and extra rows, ends exact and leaves other ranges alone', async () => {
     const pgc = await sandbox.pg();
     // Inside the range [200, 400): a changed value, a missing row and a row MySQL does not have.
-    await pgc.query(`UPDATE game_visits SET ip_address = 'tampered' WHERE id = (SELECT min(id) FROM game_visits WHERE id >= 200)`);
+    await pgc.query(
+      `UPDATE game_visits SET ip_address = 'tampered' WHERE id = (SELECT min(id) FROM game_visits WHERE id >= 200)`,
+    );
     await pgc.query(`DELETE FROM game_visits WHERE id = (SELECT max(id) FROM game_visits WHERE id < 400)`);
-    await pgc.query(`INSERT INTO game_visits (id, ip_address, is_logged_in, visited_at) VALUES (399, '10.0.0.1', true, now()) ON CONFLICT (id) DO NOTHING`);
+    await pgc.query(
+      `INSERT INTO game_visits (id, ip_address, is_logged_in, visited_at) VALUES (399, '10.0.0.1', true, now()) ON CONFLICT (id) DO NOTHING`,
+    );
     // Outside the range: must survive the range job untouched.
     await pgc.query(`UPDATE game_visits SET ip_address = 'outside' WHERE id = (SELECT max(id) FROM game_visits)`);
     await pgc.end();
@@ -104,12 +134,24 @@ describe('key-range jobs and index rebuild', () => {
     const source = await openSource(sandbox.mysqlUrl);
     const target = await openTarget(sandbox.databaseUrl);
     try {
-      const input = { table: 'game_visits', targetSchema: 'public', targetTable: 'game_visits', batchSize: 7, range: { column: 'id', from: '200', to: '400' } };
+      const input = {
+        table: 'game_visits',
+        targetSchema: 'public',
+        targetTable: 'game_visits',
+        batchSize: 7,
+        range: { column: 'id', from: '200', to: '400' },
+      };
       const first = await copyTable(source, target, input);
       const second = await copyTable(source, target, input);
       expect(second.rows).toBe(first.rows);
       expect(first.rows).toBeGreaterThan(0);
-      const big = { table: 'big_keys', targetSchema: 'public', targetTable: 'big_keys', batchSize: 5, range: { column: 'id', from: (BIG_BASE + 100n).toString(), to: null } };
+      const big = {
+        table: 'big_keys',
+        targetSchema: 'public',
+        targetTable: 'big_keys',
+        batchSize: 5,
+        range: { column: 'id', from: (BIG_BASE + 100n).toString(), to: null },
+      };
       await copyTable(source, target, big);
       expect((await copyTable(source, target, big)).rows).toBe(240);
     } finally {
@@ -121,7 +163,9 @@ describe('key-range jobs and index rebuild', () => {
     expect(t.length).toBe(s.length);
     const check = await sandbox.pg();
     try {
-      const outside = await check.query(`SELECT ip_address FROM game_visits WHERE id = (SELECT max(id) FROM game_visits)`);
+      const outside = await check.query(
+        `SELECT ip_address FROM game_visits WHERE id = (SELECT max(id) FROM game_visits)`,
+      );
       expect(outside.rows[0].ip_address).toBe('outside');
     } finally {
       await check.end();
@@ -149,15 +193,27 @@ describe('key-range jobs and index rebuild', () => {
     const runId = /run (run-[\w.-]+): not verified/.exec(failed.stdout)![1]!;
     expect(failed.stdout).toContain(`npx my2pg retry ${runId} --table game_visits --wait`);
 
-    const queue = new Queue((await queueNamesOf(sandbox)).copy, { connection: { url: sandbox.redisUrl }, prefix: sandbox.prefix });
+    const queue = new Queue((await queueNamesOf(sandbox)).copy, {
+      connection: { url: sandbox.redisUrl },
+      prefix: sandbox.prefix,
+    });
     const ranges = Number(/game_visits ×(\d+)/.exec(failed.stderr)![1]);
     const attemptLines = async (): Promise<number[]> => {
       const out: number[] = [];
-      for (let i = 0; i < ranges; i += 1) out.push((await queue.getJobLogs(rangeJobId(copyJobId(runId, 'game_visits'), i))).logs.filter((l) => l.startsWith('attempt')).length);
+      for (let i = 0; i < ranges; i += 1)
+        out.push(
+          (await queue.getJobLogs(rangeJobId(copyJobId(runId, 'game_visits'), i))).logs.filter((l) =>
+            l.startsWith('attempt'),
+          ).length,
+        );
       return out;
     };
     try {
-      const states = await Promise.all(Array.from({ length: ranges }, (_, i) => queue.getJob(rangeJobId(copyJobId(runId, 'game_visits'), i)).then((j) => j!.getState())));
+      const states = await Promise.all(
+        Array.from({ length: ranges }, (_, i) =>
+          queue.getJob(rangeJobId(copyJobId(runId, 'game_visits'), i)).then((j) => j!.getState()),
+        ),
+      );
       expect(states.filter((st) => st === 'failed').length).toBe(1);
       const before = await attemptLines();
 
@@ -185,12 +241,26 @@ describe('key-range jobs and index rebuild', () => {
     const pgc = await sandbox.pg();
     try {
       // Between prepare and finalize: the secondary indexes are gone and their definitions saved.
-      const left = await pgc.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('users', 'friendships', 'scores') AND indexname NOT LIKE '%pkey' ORDER BY 1`);
+      const left = await pgc.query(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('users', 'friendships', 'scores') AND indexname NOT LIKE '%pkey' ORDER BY 1`,
+      );
       expect(left.rows).toEqual([]);
-      const saved = await pgc.query(`SELECT table_name, name, definition FROM my2pg.saved_constraints WHERE run_id = $1 AND kind = 'index' AND restored_at IS NULL ORDER BY name`, [runId]);
-      expect(saved.rows.map((r) => r.name)).toEqual(['ix_scores_user_id', 'ix_users_email', 'ix_users_id', 'uq_friendship']);
-      expect(saved.rows.find((r) => r.name === 'uq_friendship').definition).toBe('ALTER TABLE "public"."friendships" ADD CONSTRAINT "uq_friendship" UNIQUE (requester_id, addressee_id)');
-      expect(saved.rows.find((r) => r.name === 'ix_users_email').definition).toBe('CREATE UNIQUE INDEX IF NOT EXISTS ix_users_email ON public.users USING btree (email)');
+      const saved = await pgc.query(
+        `SELECT table_name, name, definition FROM my2pg.saved_constraints WHERE run_id = $1 AND kind = 'index' AND restored_at IS NULL ORDER BY name`,
+        [runId],
+      );
+      expect(saved.rows.map((r) => r.name)).toEqual([
+        'ix_scores_user_id',
+        'ix_users_email',
+        'ix_users_id',
+        'uq_friendship',
+      ]);
+      expect(saved.rows.find((r) => r.name === 'uq_friendship').definition).toBe(
+        'ALTER TABLE "public"."friendships" ADD CONSTRAINT "uq_friendship" UNIQUE (requester_id, addressee_id)',
+      );
+      expect(saved.rows.find((r) => r.name === 'ix_users_email').definition).toBe(
+        'CREATE UNIQUE INDEX IF NOT EXISTS ix_users_email ON public.users USING btree (email)',
+      );
       // As if a finalize had rebuilt these two and crashed before recording it.
       await pgc.query(saved.rows.find((r) => r.name === 'ix_users_email').definition);
       await pgc.query(saved.rows.find((r) => r.name === 'uq_friendship').definition);
@@ -208,14 +278,27 @@ describe('key-range jobs and index rebuild', () => {
         status = (await check.query('SELECT status FROM my2pg.runs WHERE id = $1', [runId])).rows[0].status;
       }
       expect(status).toBe('verified');
-      const indexes = await check.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('users', 'friendships', 'scores') AND indexname NOT LIKE '%pkey' ORDER BY 1`);
-      expect(indexes.rows.map((r) => r.indexname)).toEqual(['ix_scores_user_id', 'ix_users_email', 'ix_users_id', 'uq_friendship']);
-      const open = await check.query(`SELECT count(*)::int AS n FROM my2pg.saved_constraints WHERE run_id = $1 AND (restored_at IS NULL OR error IS NOT NULL)`, [runId]);
+      const indexes = await check.query(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('users', 'friendships', 'scores') AND indexname NOT LIKE '%pkey' ORDER BY 1`,
+      );
+      expect(indexes.rows.map((r) => r.indexname)).toEqual([
+        'ix_scores_user_id',
+        'ix_users_email',
+        'ix_users_id',
+        'uq_friendship',
+      ]);
+      const open = await check.query(
+        `SELECT count(*)::int AS n FROM my2pg.saved_constraints WHERE run_id = $1 AND (restored_at IS NULL OR error IS NOT NULL)`,
+        [runId],
+      );
       expect(open.rows[0].n).toBe(0);
     } finally {
       await check.end();
     }
-    await expectSidesEqual(sandbox, SEED_TABLES.filter((x) => ['users', 'friendships', 'scores'].includes(x.table)));
+    await expectSidesEqual(
+      sandbox,
+      SEED_TABLES.filter((x) => ['users', 'friendships', 'scores'].includes(x.table)),
+    );
     worker.kill('SIGTERM');
     await new Promise((resolve) => worker.once('exit', resolve));
   });

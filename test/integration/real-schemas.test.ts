@@ -24,8 +24,8 @@ let plannedNothing: boolean;
 
 // Two 64-character table names (MySQL's limit) that share their first 63 characters.
 const LONG_TABLE = 'catalog_product_index_price_bundle_selection_temporary_storage_x';
-const LONG_TABLE_A = `${LONG_TABLE}a`.slice(0, 63) + 'a';
-const LONG_TABLE_B = `${LONG_TABLE}b`.slice(0, 63) + 'b';
+const LONG_TABLE_A = `${`${LONG_TABLE}a`.slice(0, 63)}a`;
+const LONG_TABLE_B = `${`${LONG_TABLE}b`.slice(0, 63)}b`;
 // Three 64-character foreign-key names, and two index names, that share their first 63 characters.
 const LONG_FK = 'CATALOG_PRODUCT_ENTITY_INT_ATTRIBUTE_ID_EAV_ATTRIBUTE_ATTRIBUTE_ID'.slice(0, 63);
 const LONG_INDEX = 'CATALOG_PRODUCT_ENTITY_INT_ENTITY_ID_ATTRIBUTE_ID_STORE_ID_VALUE'.slice(0, 63);
@@ -36,22 +36,42 @@ const WIDE_COLUMNS = 310;
 const SERIALIZED = 'O:8:"stdClass":1:{s:22:"\u0000*\u0000scheduled_timestamp";i:1700000000;}';
 
 function wideTableSql(): string {
-  const kinds = ['INT NULL', 'DECIMAL(12,3) NULL', 'VARCHAR(20) NULL', 'DATETIME NULL', 'BIGINT UNSIGNED NULL', 'TEXT NULL', 'DOUBLE NULL', 'TINYINT(1) NULL'];
+  const kinds = [
+    'INT NULL',
+    'DECIMAL(12,3) NULL',
+    'VARCHAR(20) NULL',
+    'DATETIME NULL',
+    'BIGINT UNSIGNED NULL',
+    'TEXT NULL',
+    'DOUBLE NULL',
+    'TINYINT(1) NULL',
+  ];
   const columns = Array.from({ length: WIDE_COLUMNS }, (_v, i) => `c${i + 1} ${kinds[i % kinds.length]}`);
   const value = (row: number, i: number): string => {
     if ((row + i) % 11 === 0) return 'NULL';
     switch (i % kinds.length) {
-      case 0: return String((row * 7919 + i) % 100000 - 50000);
-      case 1: return `${(row * 31 + i) % 1000}.${String((row + i) % 1000).padStart(3, '0')}`;
-      case 2: return `'r${row}c${i}é'`;
-      case 3: return `'2024-0${1 + ((row + i) % 9)}-1${(row + i) % 10} 1${(row + i) % 10}:0${i % 10}:00'`;
-      case 4: return `${18446744073709551615n - BigInt(row * 1000 + i)}`;
-      case 5: return `'text ${row} ${i} ${'x'.repeat((row + i) % 50)}'`;
-      case 6: return `${(row + 1) / (i + 3)}`;
-      default: return String((row + i) % 2);
+      case 0:
+        return String(((row * 7919 + i) % 100000) - 50000);
+      case 1:
+        return `${(row * 31 + i) % 1000}.${String((row + i) % 1000).padStart(3, '0')}`;
+      case 2:
+        return `'r${row}c${i}é'`;
+      case 3:
+        return `'2024-0${1 + ((row + i) % 9)}-1${(row + i) % 10} 1${(row + i) % 10}:0${i % 10}:00'`;
+      case 4:
+        return `${18446744073709551615n - BigInt(row * 1000 + i)}`;
+      case 5:
+        return `'text ${row} ${i} ${'x'.repeat((row + i) % 50)}'`;
+      case 6:
+        return `${(row + 1) / (i + 3)}`;
+      default:
+        return String((row + i) % 2);
     }
   };
-  const rows = Array.from({ length: 40 }, (_v, r) => `(${r + 1}, ${Array.from({ length: WIDE_COLUMNS }, (_w, i) => value(r + 1, i)).join(', ')})`);
+  const rows = Array.from(
+    { length: 40 },
+    (_v, r) => `(${r + 1}, ${Array.from({ length: WIDE_COLUMNS }, (_w, i) => value(r + 1, i)).join(', ')})`,
+  );
   return `CREATE TABLE sales_order_wide (entity_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, ${columns.join(', ')}) ROW_FORMAT=DYNAMIC;
 INSERT INTO sales_order_wide VALUES ${rows.join(',\n')};`;
 }
@@ -376,11 +396,24 @@ async function mysqlForeignKeys(my: mysql.Connection): Promise<string[]> {
       WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL
       GROUP BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.REFERENCED_TABLE_NAME`,
   );
-  return (rows as { t: string; c: string; rt: string; rc: string }[]).map((r) => `${fitIdentifier(r.t)}(${r.c}) -> ${fitIdentifier(r.rt)}(${r.rc})`).sort();
+  return (rows as { t: string; c: string; rt: string; rc: string }[])
+    .map((r) => `${fitIdentifier(r.t)}(${r.c}) -> ${fitIdentifier(r.rt)}(${r.rc})`)
+    .sort();
 }
 
-async function pgForeignKeys(pgc: pg.Client): Promise<{ key: string; name: string; types: string[][]; validated: boolean }[]> {
-  const { rows } = await pgc.query<{ t: string; name: string; c: string[]; rt: string; rc: string[]; types: string[]; rtypes: string[]; validated: boolean }>(
+async function pgForeignKeys(
+  pgc: pg.Client,
+): Promise<{ key: string; name: string; types: string[][]; validated: boolean }[]> {
+  const { rows } = await pgc.query<{
+    t: string;
+    name: string;
+    c: string[];
+    rt: string;
+    rc: string[];
+    types: string[];
+    rtypes: string[];
+    validated: boolean;
+  }>(
     `SELECT cl.relname AS t, con.conname AS name, rc.relname AS rt, con.convalidated AS validated,
             array(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS c,
             array(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS rc,
@@ -389,7 +422,12 @@ async function pgForeignKeys(pgc: pg.Client): Promise<{ key: string; name: strin
        FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid JOIN pg_class rc ON rc.oid = con.confrelid
       WHERE con.contype = 'f' AND con.connamespace = 'public'::regnamespace`,
   );
-  return rows.map((r) => ({ key: `${r.t}(${r.c.join(',')}) -> ${r.rt}(${r.rc.join(',')})`, name: r.name, types: [r.types, r.rtypes], validated: r.validated }));
+  return rows.map((r) => ({
+    key: `${r.t}(${r.c.join(',')}) -> ${r.rt}(${r.rc.join(',')})`,
+    name: r.name,
+    types: [r.types, r.rtypes],
+    validated: r.validated,
+  }));
 }
 
 describe('real application schemas arrive whole', () => {
@@ -406,7 +444,11 @@ describe('real application schemas arrive whole', () => {
     const relations = async (): Promise<number> => {
       const client = await sandbox.pg();
       try {
-        return (await client.query("SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')")).rows[0].n as number;
+        return (
+          await client.query(
+            "SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
+          )
+        ).rows[0].n as number;
       } finally {
         await client.end();
       }
@@ -427,14 +469,26 @@ describe('real application schemas arrive whole', () => {
     const all = run.stdout + run.stderr;
     expect(run.code, all).toBe(0);
     expect(run.stdout).toMatch(/every table copied and verified$/m);
-    expect(run.stdout).toMatch(/translated: key type: .*wp_postmeta\.post_id, wp_posts\.ID → bigint \(BIGINT UNSIGNED, every value \(MAX\) and AUTO_INCREMENT fit bigint\)/);
-    expect(run.stdout).toMatch(/translated: key type: big_ledger\.id, big_ledger_line\.ledger_id → numeric\(20\) \(BIGINT UNSIGNED values beyond bigint: big_ledger\.id holds 18446744073709551615/);
+    expect(run.stdout).toMatch(
+      /translated: key type: .*wp_postmeta\.post_id, wp_posts\.ID → bigint \(BIGINT UNSIGNED, every value \(MAX\) and AUTO_INCREMENT fit bigint\)/,
+    );
+    expect(run.stdout).toMatch(
+      /translated: key type: big_ledger\.id, big_ledger_line\.ledger_id → numeric\(20\) \(BIGINT UNSIGNED values beyond bigint: big_ledger\.id holds 18446744073709551615/,
+    );
     expect(run.stdout).toContain('translated: table wp_options: column option_value holds NUL characters → bytea');
-    expect(run.stdout).toMatch(/translated: table catalog_product_entity: ON UPDATE CURRENT_TIMESTAMP of updated_at \(0 digits\) → BEFORE UPDATE trigger/);
-    expect(run.stdout).toMatch(/translated: table sales_order: ON UPDATE CURRENT_TIMESTAMP of updated_at \(6 digits\) → BEFORE UPDATE trigger/);
-    expect(run.stdout).toMatch(/translated: table sk_film_text: FULLTEXT index idx_title_description → GIN index sk_film_text_idx_title_description on to_tsvector\('simple'::regconfig/);
+    expect(run.stdout).toMatch(
+      /translated: table catalog_product_entity: ON UPDATE CURRENT_TIMESTAMP of updated_at \(0 digits\) → BEFORE UPDATE trigger/,
+    );
+    expect(run.stdout).toMatch(
+      /translated: table sales_order: ON UPDATE CURRENT_TIMESTAMP of updated_at \(6 digits\) → BEFORE UPDATE trigger/,
+    );
+    expect(run.stdout).toMatch(
+      /translated: table sk_film_text: FULLTEXT index idx_title_description → GIN index sk_film_text_idx_title_description on to_tsvector\('simple'::regconfig/,
+    );
     expect(run.stdout).toMatch(/translated: table sk_address: SPATIAL index idx_location → GiST index/);
-    expect(run.stdout).toMatch(/translated: table customer_entity: prefix index CUSTOMER_ENTITY_EMAIL_PREFIX → UNIQUE index .*: email\(20\) → left\(email, 20\)/);
+    expect(run.stdout).toMatch(
+      /translated: table customer_entity: prefix index CUSTOMER_ENTITY_EMAIL_PREFIX → UNIQUE index .*: email\(20\) → left\(email, 20\)/,
+    );
     expect(run.stdout).not.toMatch(/^adjusted:/m);
     const pgc = await sandbox.pg();
     try {
@@ -446,23 +500,47 @@ describe('real application schemas arrive whole', () => {
       await my.end();
       expect(tables.rows.length).toBe((sourceTables as unknown[]).length);
       expect(tables.rows.length).toBe(33);
-      for (const t of tables.rows) expect({ table: t.table_name, status: t.status, method: t.method }).toEqual({ table: t.table_name, status: 'verified', method: 'checksum' });
+      for (const t of tables.rows)
+        expect({ table: t.table_name, status: t.status, method: t.method }).toEqual({
+          table: t.table_name,
+          status: 'verified',
+          method: 'checksum',
+        });
     } finally {
       await pgc.end();
     }
   });
 
   it('plan foresaw it, writing nothing: the NUL rows of wp_options block under the default policy, nothing blocks under --nul bytea', async () => {
-    type Plan = { blockers: number; tables: { source: string; target: string; action: string; hazards: { kind: string; column: string | null; count: number | null; blocking: boolean }[] }[] };
+    type Plan = {
+      blockers: number;
+      tables: {
+        source: string;
+        target: string;
+        action: string;
+        hazards: { kind: string; column: string | null; count: number | null; blocking: boolean }[];
+      }[];
+    };
     expect(plannedNothing).toBe(true);
     expect(planDefault.stderr).toBe('');
     expect(planDefault.code).toBe(1);
     const plan = JSON.parse(planDefault.stdout) as Plan;
     const my = await sandbox.mysql();
-    const [rows] = await my.query("SELECT COUNT(*) AS n FROM wp_options WHERE INSTR(option_value, CHAR(0)) > 0");
+    const [rows] = await my.query('SELECT COUNT(*) AS n FROM wp_options WHERE INSTR(option_value, CHAR(0)) > 0');
     await my.end();
-    const blocking = plan.tables.flatMap((t) => t.hazards.filter((h) => h.blocking).map((h) => ({ table: t.source, kind: h.kind, column: h.column, count: h.count })));
-    expect(blocking).toEqual([{ table: 'wp_options', kind: 'nul-character', column: 'option_value', count: Number((rows as { n: number }[])[0]!.n) }]);
+    const blocking = plan.tables.flatMap((t) =>
+      t.hazards
+        .filter((h) => h.blocking)
+        .map((h) => ({ table: t.source, kind: h.kind, column: h.column, count: h.count })),
+    );
+    expect(blocking).toEqual([
+      {
+        table: 'wp_options',
+        kind: 'nul-character',
+        column: 'option_value',
+        count: Number((rows as { n: number }[])[0]!.n),
+      },
+    ]);
     expect(plan.tables).toHaveLength(33);
     expect(plan.tables.every((t) => t.action === 'create')).toBe(true);
     // The long names get the names the run gives them.
@@ -476,13 +554,24 @@ describe('real application schemas arrive whole', () => {
     const my = await sandbox.mysql();
     const tables = (await my.query('SHOW TABLES'))[0] as Record<string, string>[];
     await my.end();
-    const names = tables.map((r) => Object.values(r)[0]!).filter((t) => !['wp_options', LONG_TABLE_A, LONG_TABLE_B, RU_TABLE].includes(t));
+    const names = tables
+      .map((r) => Object.values(r)[0]!)
+      .filter((t) => !['wp_options', LONG_TABLE_A, LONG_TABLE_B, RU_TABLE].includes(t));
     const { tables: compared, values, differences } = await compareCanonical(sandbox, { only: names });
     expect(differences).toEqual([]);
     expect(compared).toBe(names.length);
     expect(values).toBeGreaterThan(40 * WIDE_COLUMNS);
-    for (const [table, column] of [[LONG_TABLE_A, 'product_id'], [LONG_TABLE_B, 'a_id'], [RU_TABLE, RU_COLUMN]] as const) {
-      const renamed = { table, columns: ['id', column], targetTable: fitIdentifier(table), targetColumns: ['id', fitIdentifier(column)] };
+    for (const [table, column] of [
+      [LONG_TABLE_A, 'product_id'],
+      [LONG_TABLE_B, 'a_id'],
+      [RU_TABLE, RU_COLUMN],
+    ] as const) {
+      const renamed = {
+        table,
+        columns: ['id', column],
+        targetTable: fitIdentifier(table),
+        targetColumns: ['id', fitIdentifier(column)],
+      };
       expect((await expectSidesEqual(sandbox, renamed))[table]).toBeGreaterThan(1);
     }
   });
@@ -490,7 +579,9 @@ describe('real application schemas arrive whole', () => {
   it('the 300-column table is verified by checksum, and a single changed value in column 251 is found', async () => {
     const pgc = await sandbox.pg();
     try {
-      const row = await pgc.query(`SELECT verification->>'status' AS status, verification->>'method' AS method, verification->>'sourceRows' AS n FROM my2pg.run_tables WHERE table_name = 'sales_order_wide'`);
+      const row = await pgc.query(
+        `SELECT verification->>'status' AS status, verification->>'method' AS method, verification->>'sourceRows' AS n FROM my2pg.run_tables WHERE table_name = 'sales_order_wide'`,
+      );
       expect(row.rows[0]).toEqual({ status: 'verified', method: 'checksum', n: '40' });
       await pgc.query(`UPDATE sales_order_wide SET c251 = c251 || '!' WHERE entity_id = 17`);
     } finally {
@@ -498,7 +589,9 @@ describe('real application schemas arrive whole', () => {
     }
     const changed = await sandbox.cli(['verify', runId], {}, 120_000);
     expect(changed.code, changed.stdout + changed.stderr).toBe(1);
-    expect(changed.stdout).toMatch(/table sales_order_wide: 40 rows in MySQL, 40 in PostgreSQL: 1 rows differ: .*row entity_id=17 differs in c251/);
+    expect(changed.stdout).toMatch(
+      /table sales_order_wide: 40 rows in MySQL, 40 in PostgreSQL: 1 rows differ: .*row entity_id=17 differs in c251/,
+    );
     const fix = await sandbox.pg();
     try {
       await fix.query(`UPDATE sales_order_wide SET c251 = left(c251, -1) WHERE entity_id = 17`);
@@ -536,9 +629,12 @@ describe('real application schemas arrive whole', () => {
       // The three 64-character FK names sharing 63 characters are three constraints.
       const long = actual.filter((k) => k.key.startsWith('catalog_product_entity_int('));
       expect(new Set(long.map((k) => k.name)).size).toBe(3);
-      for (const k of long) expect(k.name).toMatch(/^CATALOG_PRODUCT_ENTITY_INT_ATTRIBUTE_ID_EAV_ATTRIBUTE_[A-Z_]*_[0-9a-f]{8}$/);
+      for (const k of long)
+        expect(k.name).toMatch(/^CATALOG_PRODUCT_ENTITY_INT_ATTRIBUTE_ID_EAV_ATTRIBUTE_[A-Z_]*_[0-9a-f]{8}$/);
       // A new row that breaks a restored FK is refused, so the constraint is really in force.
-      await expect(pgc.query('INSERT INTO wp_postmeta (meta_id, post_id, meta_key) VALUES (999, 424242, $1)', ['x'])).rejects.toMatchObject({ code: '23503' });
+      await expect(
+        pgc.query('INSERT INTO wp_postmeta (meta_id, post_id, meta_key) VALUES (999, 424242, $1)', ['x']),
+      ).rejects.toMatchObject({ code: '23503' });
     } finally {
       await my.end();
       await pgc.end();
@@ -551,9 +647,15 @@ describe('real application schemas arrive whole', () => {
       await pgc.query('DROP TABLE legacy_product_link');
       const again = await sandbox.cli(['run', '--tables', 'legacy_product_link'], {}, 120_000);
       expect(again.code, again.stdout + again.stderr).toBe(0);
-      expect(again.stdout).toMatch(/translated: key type: .*legacy_product_link\.product_id → bigint \(the existing target column catalog_product_entity\.entity_id.* is bigint\)/);
+      expect(again.stdout).toMatch(
+        /translated: key type: .*legacy_product_link\.product_id → bigint \(the existing target column catalog_product_entity\.entity_id.* is bigint\)/,
+      );
       const fk = (await pgForeignKeys(pgc)).find((k) => k.key.startsWith('legacy_product_link('));
-      expect(fk).toMatchObject({ key: 'legacy_product_link(product_id) -> catalog_product_entity(entity_id)', types: [['bigint'], ['bigint']], validated: true });
+      expect(fk).toMatchObject({
+        key: 'legacy_product_link(product_id) -> catalog_product_entity(entity_id)',
+        types: [['bigint'], ['bigint']],
+        validated: true,
+      });
     } finally {
       await pgc.end();
     }
@@ -572,11 +674,16 @@ describe('real application schemas arrive whole', () => {
       expect(expected).toContainEqual(['wp_posts', '9']);
       const actual: [string, string][] = [];
       for (const r of rows as { tbl: string; col: string }[]) {
-        const next = await pgc.query(`SELECT nextval(pg_get_serial_sequence($1, $2))::text AS n`, [`public."${fitIdentifier(r.tbl)}"`, r.col]);
+        const next = await pgc.query(`SELECT nextval(pg_get_serial_sequence($1, $2))::text AS n`, [
+          `public."${fitIdentifier(r.tbl)}"`,
+          r.col,
+        ]);
         actual.push([r.tbl, next.rows[0].n]);
       }
       expect(actual).toEqual(expected);
-      const identity = await pgc.query(`SELECT format_type(atttypid, atttypmod) AS t, attidentity FROM pg_attribute WHERE attrelid = 'wp_posts'::regclass AND attname = 'ID'`);
+      const identity = await pgc.query(
+        `SELECT format_type(atttypid, atttypmod) AS t, attidentity FROM pg_attribute WHERE attrelid = 'wp_posts'::regclass AND attname = 'ID'`,
+      );
       expect(identity.rows[0]).toEqual({ t: 'bigint', attidentity: 'd' });
     } finally {
       await my.end();
@@ -587,11 +694,18 @@ describe('real application schemas arrive whole', () => {
   it('generated names fit in 63 bytes and stay unique: long tables, indexes and constraints', async () => {
     const pgc = await sandbox.pg();
     try {
-      const tables = await pgc.query<{ relname: string }>(`SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname LIKE 'catalog_product_index_price_bundle%' AND relkind = 'r' ORDER BY 1`);
-      expect(tables.rows.map((r) => r.relname)).toEqual([fitIdentifier(LONG_TABLE_A), fitIdentifier(LONG_TABLE_B)].sort());
+      const tables = await pgc.query<{ relname: string }>(
+        `SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname LIKE 'catalog_product_index_price_bundle%' AND relkind = 'r' ORDER BY 1`,
+      );
+      expect(tables.rows.map((r) => r.relname)).toEqual(
+        [fitIdentifier(LONG_TABLE_A), fitIdentifier(LONG_TABLE_B)].sort(),
+      );
       expect(new Set(tables.rows.map((r) => r.relname)).size).toBe(2);
       // Multibyte names are cut on a character boundary: no broken character, 63 bytes at most.
-      const ru = await pgc.query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 ORDER BY 1`, [fitIdentifier(RU_TABLE)]);
+      const ru = await pgc.query<{ indexname: string; indexdef: string }>(
+        `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 ORDER BY 1`,
+        [fitIdentifier(RU_TABLE)],
+      );
       expect(ru.rows).toHaveLength(2);
       for (const r of ru.rows) {
         expect(Buffer.byteLength(r.indexname)).toBeLessThanOrEqual(63);
@@ -599,7 +713,9 @@ describe('real application schemas arrive whole', () => {
       }
       expect(ru.rows.map((r) => r.indexdef).join('\n')).toContain(`("${fitIdentifier(RU_COLUMN)}")`);
       expect(fitIdentifier(RU_TABLE)).toMatch(/^статистика_посещений_интерне_[0-9a-f]{8}$/);
-      const indexes = await pgc.query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'catalog_product_entity_int' AND indexname NOT LIKE '%pkey' ORDER BY 1`);
+      const indexes = await pgc.query<{ indexname: string; indexdef: string }>(
+        `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'catalog_product_entity_int' AND indexname NOT LIKE '%pkey' ORDER BY 1`,
+      );
       // The two 64-character index names sharing 63 characters, and the two MySQL made for foreign
       // keys (named after the 64-character constraints): four names that share their first 54 bytes.
       expect(indexes.rows.map((r) => r.indexdef.replace(/^.* USING /, '')).sort()).toEqual([
@@ -609,7 +725,8 @@ describe('real application schemas arrive whole', () => {
         'btree (value)',
       ]);
       expect(new Set(indexes.rows.map((r) => r.indexname)).size).toBe(4);
-      for (const r of indexes.rows) expect(r.indexname).toMatch(/^catalog_product_entity_int_CATALOG_PRODUCT_ENTITY_INT__[0-9a-f]{8}$/);
+      for (const r of indexes.rows)
+        expect(r.indexname).toMatch(/^catalog_product_entity_int_CATALOG_PRODUCT_ENTITY_INT__[0-9a-f]{8}$/);
       const all = await pgc.query<{ name: string }>(
         `SELECT relname::text AS name FROM pg_class WHERE relnamespace = 'public'::regnamespace
          UNION ALL SELECT conname::text FROM pg_constraint WHERE connamespace = 'public'::regnamespace
@@ -640,8 +757,12 @@ describe('real application schemas arrive whole', () => {
         await pgc.query(sql);
       }
       await my.query("SET SESSION time_zone = '+00:00'");
-      const [mysqlRows] = await my.query(`SELECT entity_id, updated_at > '2020-01-01' AS moved, CAST(updated_at AS CHAR) AS at FROM catalog_product_entity ORDER BY entity_id`);
-      const pgRows = await pgc.query(`SELECT entity_id, updated_at > '2020-01-01' AS moved, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at, extract(microseconds FROM updated_at)::bigint % 1000000 AS micros FROM catalog_product_entity ORDER BY entity_id`);
+      const [mysqlRows] = await my.query(
+        `SELECT entity_id, updated_at > '2020-01-01' AS moved, CAST(updated_at AS CHAR) AS at FROM catalog_product_entity ORDER BY entity_id`,
+      );
+      const pgRows = await pgc.query(
+        `SELECT entity_id, updated_at > '2020-01-01' AS moved, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at, extract(microseconds FROM updated_at)::bigint % 1000000 AS micros FROM catalog_product_entity ORDER BY entity_id`,
+      );
       const mysqlMoved = (mysqlRows as { moved: number }[]).map((r) => Boolean(r.moved));
       expect(mysqlMoved).toEqual([true, false, false]);
       expect(pgRows.rows.map((r) => r.moved)).toEqual(mysqlMoved);
@@ -656,11 +777,15 @@ describe('real application schemas arrive whole', () => {
       await pgc.query('BEGIN');
       await pgc.query(`UPDATE sales_order SET state = 'processing' WHERE entity_id = 1`);
       await pgc.query(`UPDATE sales_order SET state = 'complete' WHERE entity_id = 2`);
-      const six = await pgc.query(`SELECT entity_id, updated_at = now() AS now, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS at FROM sales_order ORDER BY entity_id`);
+      const six = await pgc.query(
+        `SELECT entity_id, updated_at = now() AS now, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS at FROM sales_order ORDER BY entity_id`,
+      );
       await pgc.query('COMMIT');
       expect(six.rows[0].now).toBe(true);
       expect(six.rows[1]).toEqual({ entity_id: '2', now: false, at: '2001-01-01 00:00:00.123456' });
-      const triggers = await pgc.query(`SELECT count(*)::int AS n, count(DISTINCT tgfoid)::int AS functions FROM pg_trigger WHERE tgname = 'my2pg_on_update_current_timestamp'`);
+      const triggers = await pgc.query(
+        `SELECT count(*)::int AS n, count(DISTINCT tgfoid)::int AS functions FROM pg_trigger WHERE tgname = 'my2pg_on_update_current_timestamp'`,
+      );
       // catalog_product_entity, sales_order, sk_language, sk_address, sk_film: one shared function.
       expect(triggers.rows[0]).toEqual({ n: 5, functions: 1 });
     } finally {
@@ -681,11 +806,22 @@ describe('real application schemas arrive whole', () => {
       await my.query(fine);
       await pgc.query(fine);
       // 'Administ' is the same 8 bytes.
-      await expect(my.query(`INSERT INTO mw_user VALUES (10, 'Administratrix', '20240101000000')`)).rejects.toMatchObject({ code: 'ER_DUP_ENTRY' });
-      await expect(pgc.query(`INSERT INTO mw_user VALUES (10, 'Administratrix', '20240101000000')`)).rejects.toMatchObject({ code: '23505' });
-      const defs = await pgc.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE tablename IN ('customer_entity', 'mw_user', 'wp_postmeta') AND indexname NOT LIKE '%pkey' ORDER BY 1`);
+      await expect(
+        my.query(`INSERT INTO mw_user VALUES (10, 'Administratrix', '20240101000000')`),
+      ).rejects.toMatchObject({ code: 'ER_DUP_ENTRY' });
+      await expect(
+        pgc.query(`INSERT INTO mw_user VALUES (10, 'Administratrix', '20240101000000')`),
+      ).rejects.toMatchObject({ code: '23505' });
+      const defs = await pgc.query<{ indexdef: string }>(
+        `SELECT indexdef FROM pg_indexes WHERE tablename IN ('customer_entity', 'mw_user', 'wp_postmeta') AND indexname NOT LIKE '%pkey' ORDER BY 1`,
+      );
       expect(defs.rows.map((r) => r.indexdef.replace(/^.* USING /, ''))).toEqual(
-        expect.arrayContaining(['btree ("left"((email)::text, 20))', 'btree (SUBSTRING(user_name FROM 1 FOR 8))', 'btree (meta_key)', 'btree (post_id)']),
+        expect.arrayContaining([
+          'btree ("left"((email)::text, 20))',
+          'btree (SUBSTRING(user_name FROM 1 FOR 8))',
+          'btree (meta_key)',
+          'btree (post_id)',
+        ]),
       );
     } finally {
       await my.end();
@@ -697,24 +833,34 @@ describe('real application schemas arrive whole', () => {
     const my = await sandbox.mysql();
     const pgc = await sandbox.pg();
     try {
-      const [mysqlHits] = await my.query(`SELECT film_id FROM sk_film_text WHERE MATCH (title, description) AGAINST ('astounding' IN NATURAL LANGUAGE MODE)`);
+      const [mysqlHits] = await my.query(
+        `SELECT film_id FROM sk_film_text WHERE MATCH (title, description) AGAINST ('astounding' IN NATURAL LANGUAGE MODE)`,
+      );
       const search = `SELECT film_id FROM sk_film_text WHERE to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(description, '')) @@ plainto_tsquery('simple', $1)`;
       const pgHits = await pgc.query(search, ['astounding']);
       expect(pgHits.rows).toEqual(mysqlHits);
       expect(pgHits.rows).toEqual([{ film_id: 2 }]);
       await pgc.query('SET enable_seqscan = off');
       const plan = await pgc.query(`EXPLAIN ${search}`, ['astounding']);
-      expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Bitmap Index Scan on sk_film_text_idx_title_description/);
-      const posts = await pgc.query(`SELECT "ID" FROM wp_posts WHERE to_tsvector('simple', coalesce(post_title, '') || ' ' || coalesce(post_content, '')) @@ plainto_tsquery('simple', 'penguins')`);
+      expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(
+        /Bitmap Index Scan on sk_film_text_idx_title_description/,
+      );
+      const posts = await pgc.query(
+        `SELECT "ID" FROM wp_posts WHERE to_tsvector('simple', coalesce(post_title, '') || ' ' || coalesce(post_content, '')) @@ plainto_tsquery('simple', 'penguins')`,
+      );
       expect(posts.rows).toEqual([{ ID: '2' }]);
-      const indexes = await pgc.query<{ tablename: string; indexdef: string }>(`SELECT tablename, indexdef FROM pg_indexes WHERE indexdef ~ 'USING (gin|gist)' ORDER BY 1`);
+      const indexes = await pgc.query<{ tablename: string; indexdef: string }>(
+        `SELECT tablename, indexdef FROM pg_indexes WHERE indexdef ~ 'USING (gin|gist)' ORDER BY 1`,
+      );
       expect(indexes.rows.map((r) => `${r.tablename} ${/USING (\w+)/.exec(r.indexdef)![1]}`)).toEqual([
         'catalogsearch_fulltext_scope1 gin',
         'sk_address gist',
         'sk_film_text gin',
         'wp_posts gin',
       ]);
-      const near = await pgc.query(`SELECT address_id FROM sk_address WHERE location && ST_MakeEnvelope(-113, 49, -112, 50, 0)`);
+      const near = await pgc.query(
+        `SELECT address_id FROM sk_address WHERE location && ST_MakeEnvelope(-113, 49, -112, 50, 0)`,
+      );
       expect(near.rows).toEqual([{ address_id: 1 }]);
     } finally {
       await my.end();
@@ -727,14 +873,21 @@ describe('real application schemas arrive whole', () => {
     const pgc = await sandbox.pg();
     try {
       const [source] = await my.query(`SELECT option_id, HEX(option_value) AS hex FROM wp_options ORDER BY option_id`);
-      const target = await pgc.query(`SELECT option_id, upper(encode(option_value, 'hex')) AS hex, format_type(a.atttypid, a.atttypmod) AS type
+      const target =
+        await pgc.query(`SELECT option_id, upper(encode(option_value, 'hex')) AS hex, format_type(a.atttypid, a.atttypmod) AS type
                                         FROM wp_options, pg_attribute a WHERE a.attrelid = 'wp_options'::regclass AND a.attname = 'option_value' ORDER BY option_id`);
-      expect(target.rows.map((r) => ({ option_id: r.option_id, hex: r.hex }))).toEqual((source as { option_id: string; hex: string }[]).map((r) => ({ option_id: String(r.option_id), hex: r.hex })));
+      expect(target.rows.map((r) => ({ option_id: r.option_id, hex: r.hex }))).toEqual(
+        (source as { option_id: string; hex: string }[]).map((r) => ({ option_id: String(r.option_id), hex: r.hex })),
+      );
       expect(target.rows[0].type).toBe('bytea');
-      const cron = await pgc.query(`SELECT position('\\x00'::bytea IN option_value) > 0 AS has_nul, convert_from(option_value, 'UTF8') AS text FROM wp_options WHERE option_name = 'blogname'`);
+      const cron = await pgc.query(
+        `SELECT position('\\x00'::bytea IN option_value) > 0 AS has_nul, convert_from(option_value, 'UTF8') AS text FROM wp_options WHERE option_name = 'blogname'`,
+      );
       expect(cron.rows[0]).toEqual({ has_nul: false, text: 'My “blog”' });
       // The other text columns of the table stay text.
-      const name = await pgc.query(`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'wp_options'::regclass AND attname = 'option_name'`);
+      const name = await pgc.query(
+        `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'wp_options'::regclass AND attname = 'option_name'`,
+      );
       expect(name.rows[0].t).toBe('character varying(191)');
     } finally {
       await my.end();
@@ -746,35 +899,61 @@ describe('real application schemas arrive whole', () => {
     it('reject (the default): the rows go to my2pg.rejected_rows with column and reason, exit 1; --allow-rejects exits 0', async () => {
       const rejected = await sandbox.cli(['run', '--tables', 'wp_options', '--schema', 'nul_reject'], {}, 120_000);
       expect(rejected.code, rejected.stdout + rejected.stderr).toBe(1);
-      expect(rejected.stdout).toMatch(/rejected: table wp_options, row \{"option_id":"2"\}, column option_value: text holds NUL characters.*--nul bytea.*--nul strip/);
+      expect(rejected.stdout).toMatch(
+        /rejected: table wp_options, row \{"option_id":"2"\}, column option_value: text holds NUL characters.*--nul bytea.*--nul strip/,
+      );
       const pgc = await sandbox.pg();
       try {
         const rows = await pgc.query(
           `SELECT r.key->>'option_id' AS id, r.column_name, r.reason FROM my2pg.rejected_rows r JOIN my2pg.runs u ON u.id = r.run_id WHERE u.target_schema = 'nul_reject' ORDER BY 1`,
         );
-        expect(rows.rows.map((r) => [r.id, r.column_name])).toEqual([['2', 'option_value'], ['3', 'option_value']]);
-        const kept = await pgc.query(`SELECT option_id::text AS id, option_value FROM nul_reject.wp_options ORDER BY option_id`);
-        expect(kept.rows).toEqual([{ id: '1', option_value: 'https://example.org' }, { id: '4', option_value: 'My “blog”' }]);
+        expect(rows.rows.map((r) => [r.id, r.column_name])).toEqual([
+          ['2', 'option_value'],
+          ['3', 'option_value'],
+        ]);
+        const kept = await pgc.query(
+          `SELECT option_id::text AS id, option_value FROM nul_reject.wp_options ORDER BY option_id`,
+        );
+        expect(kept.rows).toEqual([
+          { id: '1', option_value: 'https://example.org' },
+          { id: '4', option_value: 'My “blog”' },
+        ]);
       } finally {
         await pgc.end();
       }
-      const allowed = await sandbox.cli(['run', '--tables', 'wp_options', '--schema', 'nul_reject', '--allow-rejects'], {}, 120_000);
+      const allowed = await sandbox.cli(
+        ['run', '--tables', 'wp_options', '--schema', 'nul_reject', '--allow-rejects'],
+        {},
+        120_000,
+      );
       expect(allowed.code, allowed.stdout + allowed.stderr).toBe(0);
       expect(allowed.stdout).toContain('rejected: table wp_options');
     });
 
     it('strip: the NULs are removed, counted, and the report says which table was adjusted', async () => {
-      const stripped = await sandbox.cli(['run', '--tables', 'wp_options', '--schema', 'nul_strip', '--nul', 'strip'], {}, 120_000);
+      const stripped = await sandbox.cli(
+        ['run', '--tables', 'wp_options', '--schema', 'nul_strip', '--nul', 'strip'],
+        {},
+        120_000,
+      );
       expect(stripped.code, stripped.stdout + stripped.stderr).toBe(0);
-      expect(stripped.stdout).toContain('adjusted: table wp_options, column option_value: NUL characters removed from 2 values (--nul strip)');
+      expect(stripped.stdout).toContain(
+        'adjusted: table wp_options, column option_value: NUL characters removed from 2 values (--nul strip)',
+      );
       expect(stripped.stdout).toContain('values: 0 tables exact, 1 with values adjusted by a policy (wp_options)');
       expect(stripped.stdout).toContain('(1 with values adjusted by a policy, listed above)');
       const my = await sandbox.mysql();
       const pgc = await sandbox.pg();
       try {
-        const [source] = await my.query(`SELECT option_id, REPLACE(option_value, CHAR(0 USING utf8mb4), '') AS v FROM wp_options ORDER BY option_id`);
-        const target = await pgc.query(`SELECT option_id::text AS option_id, option_value AS v FROM nul_strip.wp_options ORDER BY option_id`);
-        expect(target.rows).toEqual((source as { option_id: string; v: string }[]).map((r) => ({ option_id: String(r.option_id), v: r.v })));
+        const [source] = await my.query(
+          `SELECT option_id, REPLACE(option_value, CHAR(0 USING utf8mb4), '') AS v FROM wp_options ORDER BY option_id`,
+        );
+        const target = await pgc.query(
+          `SELECT option_id::text AS option_id, option_value AS v FROM nul_strip.wp_options ORDER BY option_id`,
+        );
+        expect(target.rows).toEqual(
+          (source as { option_id: string; v: string }[]).map((r) => ({ option_id: String(r.option_id), v: r.v })),
+        );
         expect(target.rows[2].v).toBe(`${SERIALIZED.replace(/\u0000/g, '')} é`);
       } finally {
         await my.end();
@@ -783,9 +962,15 @@ describe('real application schemas arrive whole', () => {
     });
 
     it('bytea into an existing text column: the rows are rejected with a message that asks for a bytea column', async () => {
-      const result = await sandbox.cli(['run', '--tables', 'wp_options', '--schema', 'nul_strip', '--nul', 'bytea'], {}, 120_000);
+      const result = await sandbox.cli(
+        ['run', '--tables', 'wp_options', '--schema', 'nul_strip', '--nul', 'bytea'],
+        {},
+        120_000,
+      );
       expect(result.code, result.stdout + result.stderr).toBe(1);
-      expect(result.stdout).toMatch(/rejected: table wp_options, row \{"option_id":"2"\}, column option_value: .*make the column bytea \(ALTER TABLE/);
+      expect(result.stdout).toMatch(
+        /rejected: table wp_options, row \{"option_id":"2"\}, column option_value: .*make the column bytea \(ALTER TABLE/,
+      );
     });
   });
 });

@@ -21,7 +21,9 @@ describe('rejected rows and checksum verification', () => {
   beforeAll(async () => {
     sandbox = await createSandbox('rejects');
     const my = await sandbox.mysql();
-    await my.query(`CREATE TABLE readings (id INT PRIMARY KEY, flag TINYINT NOT NULL, small INT NOT NULL, dur TIME(2) NOT NULL, note VARCHAR(40) NULL)`);
+    await my.query(
+      `CREATE TABLE readings (id INT PRIMARY KEY, flag TINYINT NOT NULL, small INT NOT NULL, dur TIME(2) NOT NULL, note VARCHAR(40) NULL)`,
+    );
     const values: string[] = [];
     for (let id = 1; id <= ROWS; id += 1) {
       const bad = BAD[id];
@@ -32,13 +34,17 @@ describe('rejected rows and checksum verification', () => {
     }
     await my.query(`INSERT INTO readings VALUES ${values.join(',')}`);
     await my.query(`CREATE TABLE docs (slug VARCHAR(20) PRIMARY KEY, body JSON, price DECIMAL(12,4))`);
-    await my.query(`INSERT INTO docs VALUES ('a', '{"n": 12345678901234567890, "s": "é"}', 1.5), ('B', '[1, 2.50]', -0.0001), ('c', NULL, NULL)`);
+    await my.query(
+      `INSERT INTO docs VALUES ('a', '{"n": 12345678901234567890, "s": "é"}', 1.5), ('B', '[1, 2.50]', -0.0001), ('c', NULL, NULL)`,
+    );
     await my.query(`CREATE TABLE bag (word VARCHAR(10), n INT)`);
     await my.query(`INSERT INTO bag VALUES ('x', 1), ('x', 1), ('y', NULL)`);
     await my.end();
     // The target exists already (an application's migrations made it): data-only copy.
     const pgc = await sandbox.pg();
-    await pgc.query(`CREATE TABLE readings (id integer PRIMARY KEY, flag boolean NOT NULL, small smallint NOT NULL, dur time NOT NULL, note text)`);
+    await pgc.query(
+      `CREATE TABLE readings (id integer PRIMARY KEY, flag boolean NOT NULL, small smallint NOT NULL, dur time NOT NULL, note text)`,
+    );
     await pgc.end();
   });
   afterAll(async () => {
@@ -49,7 +55,9 @@ describe('rejected rows and checksum verification', () => {
     const first = await sandbox.cli(['run', '--batch-size', '300']);
     expect(first.code, first.stdout + first.stderr).toBe(1);
     expect(first.stdout).toMatch(/table readings: 5 rows rejected/);
-    expect(first.stdout).toMatch(/rejected: table readings, row \{"id":1000\}, column small: value "71000" is out of range for type smallint/);
+    expect(first.stdout).toMatch(
+      /rejected: table readings, row \{"id":1000\}, column small: value "71000" is out of range for type smallint/,
+    );
 
     const { source, target } = await readSides(sandbox, READINGS);
     const good = source.filter((r) => !BAD[Number(r[0])]);
@@ -58,7 +66,9 @@ describe('rejected rows and checksum verification', () => {
 
     const pgc = await sandbox.pg();
     try {
-      const rejected = await pgc.query(`SELECT run_id, key, column_name, reason, sqlstate, "row" FROM my2pg.rejected_rows WHERE table_name = 'readings' ORDER BY (key->>'id')::int`);
+      const rejected = await pgc.query(
+        `SELECT run_id, key, column_name, reason, sqlstate, "row" FROM my2pg.rejected_rows WHERE table_name = 'readings' ORDER BY (key->>'id')::int`,
+      );
       expect(rejected.rows.map((r) => Number(r.key.id))).toEqual(Object.keys(BAD).map(Number));
       for (const row of rejected.rows) {
         const bad = BAD[Number(row.key.id)]!;
@@ -68,16 +78,27 @@ describe('rejected rows and checksum verification', () => {
       }
       expect(rejected.rows.find((r) => Number(r.key.id) === 1500)!.sqlstate).toBe('22007');
       expect(rejected.rows.find((r) => Number(r.key.id) === 500)!.sqlstate).toBeNull();
-      const table = await pgc.query(`SELECT status, rejected_rows, verification FROM my2pg.run_tables WHERE table_name = 'readings' AND run_id = $1`, [rejected.rows[0].run_id]);
+      const table = await pgc.query(
+        `SELECT status, rejected_rows, verification FROM my2pg.run_tables WHERE table_name = 'readings' AND run_id = $1`,
+        [rejected.rows[0].run_id],
+      );
       expect(table.rows[0]).toMatchObject({ status: 'copied', rejected_rows: 5 });
-      expect(table.rows[0].verification).toMatchObject({ method: 'checksum', status: 'rejected', rejected: 5, sourceRows: ROWS, targetRows: ROWS - 5 });
+      expect(table.rows[0].verification).toMatchObject({
+        method: 'checksum',
+        status: 'rejected',
+        rejected: 5,
+        sourceRows: ROWS,
+        targetRows: ROWS - 5,
+      });
     } finally {
       await pgc.end();
     }
 
     const status = await sandbox.cli(['status']);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/rejected: table readings, row \{"id":1500\}, column dur: invalid input syntax for type time/);
+    expect(status.stdout).toMatch(
+      /rejected: table readings, row \{"id":1500\}, column dur: invalid input syntax for type time/,
+    );
 
     // This time in key-range jobs: each range sets aside its own refused rows.
     const allowed = await sandbox.cli(['run', '--allow-rejects', '--batch-size', '1000', '--range-rows', '1000']);
@@ -89,7 +110,9 @@ describe('rejected rows and checksum verification', () => {
     const check = await sandbox.pg();
     try {
       // One run's rows, not two: a rerun replaces its own list.
-      const counts = await check.query(`SELECT run_id, count(*)::int AS n FROM my2pg.rejected_rows GROUP BY run_id ORDER BY min(created_at)`);
+      const counts = await check.query(
+        `SELECT run_id, count(*)::int AS n FROM my2pg.rejected_rows GROUP BY run_id ORDER BY min(created_at)`,
+      );
       expect(counts.rows.map((r) => r.n)).toEqual([5, 5]);
     } finally {
       await check.end();
@@ -109,7 +132,15 @@ describe('rejected rows and checksum verification', () => {
     }
     const verify = await sandbox.cli(['verify', '--json']);
     expect(verify.code, verify.stdout + verify.stderr).toBe(1);
-    const summary = JSON.parse(verify.stdout) as { verified: boolean; tables: { table: string; status: string; differences: { kind: string; key: Record<string, string>; columns?: string[] }[]; mismatchedRanges: unknown[] }[] };
+    const summary = JSON.parse(verify.stdout) as {
+      verified: boolean;
+      tables: {
+        table: string;
+        status: string;
+        differences: { kind: string; key: Record<string, string>; columns?: string[] }[];
+        mismatchedRanges: unknown[];
+      }[];
+    };
     expect(summary.verified).toBe(false);
     const readings = summary.tables.find((t) => t.table === 'readings')!;
     expect(readings.status).toBe('mismatch');

@@ -15,7 +15,9 @@ describe('failures and retries', () => {
   it('a copy that fails midway is retried and ends with exactly the source rows', async () => {
     const pgc = await sandbox.pg();
     // Rows left from an earlier attempt, and a trigger that breaks the first COPY after 299 rows.
-    await pgc.query(`INSERT INTO game_visits (id, ip_address, is_logged_in, visited_at) VALUES (9001, '10.9.9.9', false, now())`);
+    await pgc.query(
+      `INSERT INTO game_visits (id, ip_address, is_logged_in, visited_at) VALUES (9001, '10.9.9.9', false, now())`,
+    );
     await pgc.query(`CREATE SEQUENCE fail_once`);
     await pgc.query(`CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -29,10 +31,14 @@ describe('failures and retries', () => {
 
     const result = await sandbox.cli(['run', '--batch-size', '50']);
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(await expectSidesEqual(sandbox, SEED_TABLES.find((x) => x.table === 'game_visits')!)).toEqual({ game_visits: 375 });
+    expect(await expectSidesEqual(sandbox, SEED_TABLES.find((x) => x.table === 'game_visits')!)).toEqual({
+      game_visits: 375,
+    });
     const check = await sandbox.pg();
     try {
-      const attempts = await check.query(`SELECT attempts FROM my2pg.run_tables WHERE table_name = 'game_visits' ORDER BY started_at DESC LIMIT 1`);
+      const attempts = await check.query(
+        `SELECT attempts FROM my2pg.run_tables WHERE table_name = 'game_visits' ORDER BY started_at DESC LIMIT 1`,
+      );
       expect(attempts.rows[0].attempts).toBe(2);
       await check.query('DROP TRIGGER fail_once ON game_visits');
     } finally {
@@ -66,12 +72,16 @@ describe('failures and retries', () => {
     await expectSidesEqual(sandbox, SEED_TABLES.find((x) => x.table === 'users')!);
     const after = await sandbox.pg();
     try {
-      const run = await after.query('SELECT status, summary IS NOT NULL AS finalized FROM my2pg.runs WHERE id = $1', [runId]);
+      const run = await after.query('SELECT status, summary IS NOT NULL AS finalized FROM my2pg.runs WHERE id = $1', [
+        runId,
+      ]);
       expect(run.rows[0]).toEqual({ status: 'verified', finalized: true });
       const alembic = await after.query('SELECT version_num FROM alembic_version');
       expect(alembic.rows).toEqual([{ version_num: 'e9059978e80e' }]);
       expect(alembicBefore.rows.length).toBe(1);
-      const fks = await after.query(`SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND convalidated`);
+      const fks = await after.query(
+        `SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND convalidated`,
+      );
       expect(fks.rows[0].n).toBe(5);
     } finally {
       await after.end();

@@ -62,8 +62,16 @@ describe('security', () => {
     const my = await sandbox.mysql();
     await my.query('CREATE TABLE victims (id INT PRIMARY KEY, name VARCHAR(20))');
     await my.query("INSERT INTO victims VALUES (1, 'still here'), (2, 'me too')");
-    await my.query('CREATE TABLE ?? (id INT PRIMARY KEY, ?? VARCHAR(40), note TEXT)', [EVIL, 'na"me; DROP TABLE victims; --']);
-    await my.query('INSERT INTO ?? VALUES (1, ?, ?), (2, ?, NULL)', [EVIL, "Robert'); DROP TABLE victims; --", 'a\\tb', '"quoted"']);
+    await my.query('CREATE TABLE ?? (id INT PRIMARY KEY, ?? VARCHAR(40), note TEXT)', [
+      EVIL,
+      'na"me; DROP TABLE victims; --',
+    ]);
+    await my.query('INSERT INTO ?? VALUES (1, ?, ?), (2, ?, NULL)', [
+      EVIL,
+      "Robert'); DROP TABLE victims; --",
+      'a\\tb',
+      '"quoted"',
+    ]);
     await my.query('CREATE TABLE breaks (id INT PRIMARY KEY, extra INT)');
     await my.query('INSERT INTO breaks VALUES (1, 1)');
     await my.query(`CREATE USER '${USER}'@'%' IDENTIFIED BY ?`, [PASSWORD]);
@@ -92,7 +100,11 @@ describe('security', () => {
   });
 
   it('a migration with a distinctive password: not in Redis keys or values, logs, CLI output, errors or the state tables', async () => {
-    const env = { MYSQL_URL: withCredentials(sandbox.mysqlUrl), DATABASE_URL: withCredentials(sandbox.databaseUrl), MY2PG_LOG_LEVEL: 'trace' };
+    const env = {
+      MYSQL_URL: withCredentials(sandbox.mysqlUrl),
+      DATABASE_URL: withCredentials(sandbox.databaseUrl),
+      MY2PG_LOG_LEVEL: 'trace',
+    };
     const worker = sandbox.worker(['--concurrency', '2'], env);
     await waitForOutput(worker, /worker: ready/);
     const outputs: string[] = [];
@@ -108,7 +120,10 @@ describe('security', () => {
       outputs.push(r.stdout, r.stderr);
     }
     // A refused connection prints the URL: redacted.
-    const refused = await sandbox.cli(['start'], { ...env, DATABASE_URL: withCredentials(sandbox.databaseUrl).replace(':5432', ':1') });
+    const refused = await sandbox.cli(['start'], {
+      ...env,
+      DATABASE_URL: withCredentials(sandbox.databaseUrl).replace(':5432', ':1'),
+    });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`${USER}:***@127.0.0.1:1`);
     outputs.push(refused.stdout, refused.stderr);
@@ -127,7 +142,9 @@ describe('security', () => {
 
     const pgc = await sandbox.pg();
     try {
-      const state = await pgc.query(`SELECT (SELECT json_agg(r) FROM my2pg.runs r)::text AS runs, (SELECT json_agg(t) FROM my2pg.run_tables t)::text AS tables`);
+      const state = await pgc.query(
+        `SELECT (SELECT json_agg(r) FROM my2pg.runs r)::text AS runs, (SELECT json_agg(t) FROM my2pg.run_tables t)::text AS tables`,
+      );
       const text = `${state.rows[0].runs}\n${state.rows[0].tables}`;
       expect(text).toContain(`${USER}:***@`);
       expect(leaks(text)).toEqual([]);
@@ -142,10 +159,17 @@ describe('security', () => {
     const pgc = await sandbox.pg();
     const my = await sandbox.mysql();
     try {
-      const tables = await pgc.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
+      const tables = await pgc.query(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+      );
       expect(tables.rows.map((r) => r.table_name)).toEqual(['breaks', 'victims', EVIL]);
-      const evil = await pgc.query(`SELECT id::text, "na""me; DROP TABLE victims; --" AS name, note FROM public."x""; DROP TABLE victims; --" ORDER BY id`);
-      const [source] = await my.query('SELECT CAST(id AS CHAR) AS id, ?? AS name, note FROM ?? ORDER BY id', ['na"me; DROP TABLE victims; --', EVIL]);
+      const evil = await pgc.query(
+        `SELECT id::text, "na""me; DROP TABLE victims; --" AS name, note FROM public."x""; DROP TABLE victims; --" ORDER BY id`,
+      );
+      const [source] = await my.query('SELECT CAST(id AS CHAR) AS id, ?? AS name, note FROM ?? ORDER BY id', [
+        'na"me; DROP TABLE victims; --',
+        EVIL,
+      ]);
       expect(evil.rows).toEqual(source);
       expect(evil.rows).toHaveLength(2);
       const victims = await pgc.query('SELECT id, name FROM victims ORDER BY id');

@@ -31,7 +31,9 @@ describe('the seed app migrated into an alembic-made schema', () => {
       }
       const alembic = await pgc.query('SELECT version_num FROM alembic_version');
       expect(alembic.rows).toEqual([{ version_num: 'e9059978e80e' }]);
-      const fks = await pgc.query(`SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' ORDER BY conname`);
+      const fks = await pgc.query(
+        `SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' ORDER BY conname`,
+      );
       expect(fks.rows).toEqual([
         { conname: 'friendships_addressee_id_fkey', convalidated: true },
         { conname: 'friendships_requester_id_fkey', convalidated: true },
@@ -39,13 +41,23 @@ describe('the seed app migrated into an alembic-made schema', () => {
         { conname: 'monthly_scores_user_id_fkey', convalidated: true },
         { conname: 'scores_user_id_fkey', convalidated: true },
       ]);
-      const types = await pgc.query(`SELECT data_type, udt_name FROM information_schema.columns WHERE table_name = 'friendships' AND column_name = 'status'`);
+      const types = await pgc.query(
+        `SELECT data_type, udt_name FROM information_schema.columns WHERE table_name = 'friendships' AND column_name = 'status'`,
+      );
       expect(types.rows[0]).toEqual({ data_type: 'USER-DEFINED', udt_name: 'friendshipstatus' });
-      const recorded = await pgc.query(`SELECT table_name, source_rows::int, target_rows::int, status, verification->>'status' AS verdict FROM my2pg.run_tables ORDER BY table_name`);
+      const recorded = await pgc.query(
+        `SELECT table_name, source_rows::int, target_rows::int, status, verification->>'status' AS verdict FROM my2pg.run_tables ORDER BY table_name`,
+      );
       expect(recorded.rows).toEqual(
         Object.keys(SEED_COUNTS)
           .sort()
-          .map((table) => ({ table_name: table, source_rows: SEED_COUNTS[table], target_rows: SEED_COUNTS[table], status: 'copied', verdict: 'verified' })),
+          .map((table) => ({
+            table_name: table,
+            source_rows: SEED_COUNTS[table],
+            target_rows: SEED_COUNTS[table],
+            status: 'copied',
+            verdict: 'verified',
+          })),
       );
     } finally {
       await pgc.end();

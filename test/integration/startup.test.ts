@@ -8,19 +8,26 @@ const HEAVY = ['typeorm', 'bullmq', '@bull-board', 'express', 'mysql2', 'pg', 'i
 
 /** The packages a `my2pg` command line loads. */
 function packagesLoaded(args: string[]): Set<string> {
-  const result = spawnSync(process.execPath, ['--import', RECORDER, BIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+  const result = spawnSync(process.execPath, ['--import', RECORDER, BIN, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  });
   expect(result.status, result.stderr).toBeLessThanOrEqual(2);
   const packages = new Set<string>();
-  for (const match of result.stderr.matchAll(/^imported .*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) packages.add(match[1]!);
+  for (const match of result.stderr.matchAll(/^imported .*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//gm))
+    packages.add(match[1]!);
   return packages;
 }
 
 describe('start-up', () => {
-  it.each([['--help'], ['run', '--help'], ['worker', '--help'], ['--version'], ['no-such-command']])('`my2pg %s` loads no database, queue or web package', (...args) => {
-    const loaded = packagesLoaded(args);
-    expect(loaded.has('commander'), [...loaded].join(', ')).toBe(true);
-    expect(HEAVY.filter((name) => [...loaded].some((p) => p === name || p.startsWith(`${name}/`)))).toEqual([]);
-  });
+  it.each([['--help'], ['run', '--help'], ['worker', '--help'], ['--version'], ['no-such-command']])(
+    '`my2pg %s` loads no database, queue or web package',
+    (...args) => {
+      const loaded = packagesLoaded(args);
+      expect(loaded.has('commander'), [...loaded].join(', ')).toBe(true);
+      expect(HEAVY.filter((name) => [...loaded].some((p) => p === name || p.startsWith(`${name}/`)))).toEqual([]);
+    },
+  );
 
   it('a command that talks to the databases does load them (the recorder sees them)', () => {
     // No URLs in the environment: `status` stops at the configuration (exit 2), after loading its command.

@@ -6,9 +6,33 @@ import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 /** Rows with the awkward values: NULLs, zero, negatives, multi-byte text. */
 const ROWS: (string | number | null)[][] = [
-  [1, 'abc', 'def', 5, '1.50', 1.5, '2024-03-05', '2024-03-05 14:07:09', '2024-03-05 14:07:09.125', '{"name":"Ann","tags":["x","y"],"n":2}', 1],
+  [
+    1,
+    'abc',
+    'def',
+    5,
+    '1.50',
+    1.5,
+    '2024-03-05',
+    '2024-03-05 14:07:09',
+    '2024-03-05 14:07:09.125',
+    '{"name":"Ann","tags":["x","y"],"n":2}',
+    1,
+  ],
   [2, null, 'zz', 30, null, null, null, null, null, null, 0],
-  [3, 'héllo wörld', 'q', -7, '-2.25', -2.25, '1999-12-31', '1999-12-31 23:59:59', '1999-12-31 23:59:59.999', '{"name":"B","tags":[]}', null],
+  [
+    3,
+    'héllo wörld',
+    'q',
+    -7,
+    '-2.25',
+    -2.25,
+    '1999-12-31',
+    '1999-12-31 23:59:59',
+    '1999-12-31 23:59:59.999',
+    '{"name":"B","tags":[]}',
+    null,
+  ],
   [4, '', '', 0, '0.00', 0, '2000-01-01', '2000-01-01 00:00:00', '2000-01-01 00:00:00.000', '{}', 0],
 ];
 
@@ -111,10 +135,15 @@ describe('MySQL expressions evaluated on both sides', () => {
     my = await sandbox.mysql();
     client = await sandbox.pg();
     await my.query(`CREATE TABLE t (id INT PRIMARY KEY, ${COLUMNS.map(([n, t]) => `\`${n}\` ${t}`).join(', ')})`);
-    await client.query(`CREATE TABLE t (id integer PRIMARY KEY, ${COLUMNS.map(([n, , t]) => `"${n}" ${t}`).join(', ')})`);
+    await client.query(
+      `CREATE TABLE t (id integer PRIMARY KEY, ${COLUMNS.map(([n, , t]) => `"${n}" ${t}`).join(', ')})`,
+    );
     for (const row of ROWS) {
       await my.query(`INSERT INTO t VALUES (${row.map(() => '?').join(', ')})`, row);
-      await client.query(`INSERT INTO t VALUES (${row.map((_v, i) => `$${i + 1}`).join(', ')})`, row.map((v, i) => (i === COLUMNS.length && v !== null ? v === 1 : v)));
+      await client.query(
+        `INSERT INTO t VALUES (${row.map((_v, i) => `$${i + 1}`).join(', ')})`,
+        row.map((v, i) => (i === COLUMNS.length && v !== null ? v === 1 : v)),
+      );
     }
   });
   afterAll(async () => {
@@ -125,11 +154,15 @@ describe('MySQL expressions evaluated on both sides', () => {
 
   it.each(CASES.map((c, i) => [c, i]))('%s', async (expression, index) => {
     const { text } = translate(String(expression));
-    const [mysqlRows] = await my.query({ sql: `SELECT id, CAST((${expression}) AS CHAR) FROM t ORDER BY id`, rowsAsArray: true });
+    const [mysqlRows] = await my.query({
+      sql: `SELECT id, CAST((${expression}) AS CHAR) FROM t ORDER BY id`,
+      rowsAsArray: true,
+    });
     const column = `c${String(index)}`;
     await client.query(`ALTER TABLE t ADD COLUMN ${column} text GENERATED ALWAYS AS (${text}) STORED`);
     const pgRows = await client.query({ text: `SELECT id, ${column} FROM t ORDER BY id`, rowMode: 'array' });
-    const normalize = (rows: unknown[][]): (string | null)[][] => rows.map((r) => r.map((v) => (v === null ? null : String(v))));
+    const normalize = (rows: unknown[][]): (string | null)[][] =>
+      rows.map((r) => r.map((v) => (v === null ? null : String(v))));
     expect(normalize(pgRows.rows as unknown[][]), `PostgreSQL: ${text}`).toEqual(normalize(mysqlRows as unknown[][]));
   });
 });

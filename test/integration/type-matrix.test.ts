@@ -30,8 +30,12 @@ describe('the type matrix migrated into an empty target', () => {
     expect(firstRun.stderr).toContain('not migrated: trigger tree.tree_bi');
     expect(firstRun.stderr).toContain('not migrated: procedure p_noop');
     expect(firstRun.stderr).toContain('not migrated: function f_one');
-    expect(firstRun.stderr).toMatch(/warning: defaults: default uuid\(\) of column u is an expression my2pg does not translate/);
-    expect(firstRun.stdout).toContain('translated: table defaults: ON UPDATE CURRENT_TIMESTAMP of ts (0 digits) → BEFORE UPDATE trigger my2pg_on_update_current_timestamp');
+    expect(firstRun.stderr).toMatch(
+      /warning: defaults: default uuid\(\) of column u is an expression my2pg does not translate/,
+    );
+    expect(firstRun.stdout).toContain(
+      'translated: table defaults: ON UPDATE CURRENT_TIMESTAMP of ts (0 digits) → BEFORE UPDATE trigger my2pg_on_update_current_timestamp',
+    );
     expect(firstRun.stderr).toContain('warning: dates: column d_nn is NOT NULL in MySQL but holds zero dates');
     expect(firstRun.stdout).toContain('table dates, column d_nn: 2 zero dates written as NULL');
     expect(firstRun.stdout).toContain('table dates, column dt6: 2 zero dates written as NULL');
@@ -74,7 +78,9 @@ describe('the type matrix migrated into an empty target', () => {
       expect(r.rows[0]).toEqual({ biu: '18446744073709551615', bi: '9223372036854775807' });
       const f = await pgc.query(`SELECT f::float8::text AS f, db::text AS db FROM nums WHERE id = 1`);
       expect(f.rows[0]).toEqual({ f: '3.4028234663852886e+38', db: '1.7976931348623157e+308' });
-      const t = await pgc.query(`SELECT tm::text AS tm, tm6::text AS tm6, to_char(dt6, 'YYYY-MM-DD HH24:MI:SS.US') AS dt6, ts6::text AS ts6 FROM dates WHERE id IN (1, 2) ORDER BY id`);
+      const t = await pgc.query(
+        `SELECT tm::text AS tm, tm6::text AS tm6, to_char(dt6, 'YYYY-MM-DD HH24:MI:SS.US') AS dt6, ts6::text AS ts6 FROM dates WHERE id IN (1, 2) ORDER BY id`,
+      );
       expect(t.rows).toEqual([
         { tm: '-838:59:59', tm6: '-838:59:59', dt6: '1000-01-01 00:00:00.000000', ts6: '1970-01-01 00:00:01+00' },
         { tm: '838:59:59', tm6: '838:59:59', dt6: '9999-12-31 23:59:59.999999', ts6: '2038-01-19 03:14:07.999999+00' },
@@ -84,7 +90,9 @@ describe('the type matrix migrated into an empty target', () => {
       const json = await pgc.query(`SELECT j->>'big' AS big, j->>'u' AS u FROM texts WHERE id IN (1, 2) ORDER BY id`);
       expect(json.rows[0].big).toBe('123456789012345678901234567890');
       expect(json.rows[1].u).toBe('é😀 "esc"');
-      const blob = await pgc.query(`SELECT id, octet_length(lb) AS n, octet_length(vb) AS vn, CASE WHEN id = 1 THEN encode(vb, 'hex') END AS hex FROM bins WHERE id IN (1, 2) ORDER BY id`);
+      const blob = await pgc.query(
+        `SELECT id, octet_length(lb) AS n, octet_length(vb) AS vn, CASE WHEN id = 1 THEN encode(vb, 'hex') END AS hex FROM bins WHERE id IN (1, 2) ORDER BY id`,
+      );
       expect(blob.rows).toEqual([
         { id: 1, n: 256, vn: 256, hex: Buffer.from(Array.from({ length: 256 }, (_v, i) => i)).toString('hex') },
         { id: 2, n: 5242880, vn: 0, hex: null },
@@ -105,19 +113,81 @@ describe('the type matrix migrated into an empty target', () => {
       );
       const byKey = Object.fromEntries(types.rows.map((r) => [r.k, r.t]));
       expect({
-        ti: byKey['ints.ti'], tiu: byKey['ints.tiu'], si: byKey['ints.si'], siu: byKey['ints.siu'], mi: byKey['ints.mi'], miu: byKey['ints.miu'],
-        i: byKey['ints.i'], iu: byKey['ints.iu'], bi: byKey['ints.bi'], biu: byKey['ints.biu'], flag: byKey['ints.flag'], yr: byKey['ints.yr'],
-        d65: byKey['nums.d65'], f: byKey['nums.f'], db: byKey['nums.db'], b1: byKey['bits.b1'], b8: byKey['bits.b8'], b64: byKey['bits.b64'],
-        d: byKey['dates.d'], dt: byKey['dates.dt'], dt6: byKey['dates.dt6'], ts: byKey['dates.ts'], ts6: byKey['dates.ts6'], tm: byKey['dates.tm'],
-        c: byKey['texts.c'], vc: byKey['texts.vc'], t: byKey['texts.t'], lt: byKey['texts.lt'], e: byKey['texts.e'], s: byKey['texts.s'], j: byKey['texts.j'],
-        bn: byKey['bins.bn'], lb: byKey['bins.lb'], pt: byKey['geo.pt'], g: byKey['geo.g'], total: byKey['gen.total'], label: byKey['gen.label'],
+        ti: byKey['ints.ti'],
+        tiu: byKey['ints.tiu'],
+        si: byKey['ints.si'],
+        siu: byKey['ints.siu'],
+        mi: byKey['ints.mi'],
+        miu: byKey['ints.miu'],
+        i: byKey['ints.i'],
+        iu: byKey['ints.iu'],
+        bi: byKey['ints.bi'],
+        biu: byKey['ints.biu'],
+        flag: byKey['ints.flag'],
+        yr: byKey['ints.yr'],
+        d65: byKey['nums.d65'],
+        f: byKey['nums.f'],
+        db: byKey['nums.db'],
+        b1: byKey['bits.b1'],
+        b8: byKey['bits.b8'],
+        b64: byKey['bits.b64'],
+        d: byKey['dates.d'],
+        dt: byKey['dates.dt'],
+        dt6: byKey['dates.dt6'],
+        ts: byKey['dates.ts'],
+        ts6: byKey['dates.ts6'],
+        tm: byKey['dates.tm'],
+        c: byKey['texts.c'],
+        vc: byKey['texts.vc'],
+        t: byKey['texts.t'],
+        lt: byKey['texts.lt'],
+        e: byKey['texts.e'],
+        s: byKey['texts.s'],
+        j: byKey['texts.j'],
+        bn: byKey['bins.bn'],
+        lb: byKey['bins.lb'],
+        pt: byKey['geo.pt'],
+        g: byKey['geo.g'],
+        total: byKey['gen.total'],
+        label: byKey['gen.label'],
       }).toEqual({
-        ti: 'smallint', tiu: 'smallint', si: 'smallint', siu: 'integer', mi: 'integer', miu: 'integer',
-        i: 'integer', iu: 'bigint', bi: 'bigint', biu: 'numeric(20,0)', flag: 'boolean', yr: 'smallint',
-        d65: 'numeric(65,30)', f: 'real', db: 'double precision', b1: 'boolean', b8: 'bit varying(8)', b64: 'bit varying(64)',
-        d: 'date', dt: 'timestamp without time zone', dt6: 'timestamp(6) without time zone', ts: 'timestamp with time zone', ts6: 'timestamp(6) with time zone', tm: 'interval',
-        c: 'character varying(10)', vc: 'character varying(255)', t: 'text', lt: 'text', e: 'texts_e', s: 'text[]', j: 'jsonb',
-        bn: 'bytea', lb: 'bytea', pt: 'point', g: 'bytea', total: 'numeric(20,2)', label: 'character varying(50)',
+        ti: 'smallint',
+        tiu: 'smallint',
+        si: 'smallint',
+        siu: 'integer',
+        mi: 'integer',
+        miu: 'integer',
+        i: 'integer',
+        iu: 'bigint',
+        bi: 'bigint',
+        biu: 'numeric(20,0)',
+        flag: 'boolean',
+        yr: 'smallint',
+        d65: 'numeric(65,30)',
+        f: 'real',
+        db: 'double precision',
+        b1: 'boolean',
+        b8: 'bit varying(8)',
+        b64: 'bit varying(64)',
+        d: 'date',
+        dt: 'timestamp without time zone',
+        dt6: 'timestamp(6) without time zone',
+        ts: 'timestamp with time zone',
+        ts6: 'timestamp(6) with time zone',
+        tm: 'interval',
+        c: 'character varying(10)',
+        vc: 'character varying(255)',
+        t: 'text',
+        lt: 'text',
+        e: 'texts_e',
+        s: 'text[]',
+        j: 'jsonb',
+        bn: 'bytea',
+        lb: 'bytea',
+        pt: 'point',
+        g: 'bytea',
+        total: 'numeric(20,2)',
+        label: 'character varying(50)',
       });
       const rows = Object.fromEntries(types.rows.map((r) => [r.k, r]));
       expect(rows['dates.d_nn']?.n, 'd_nn holds zero dates: NOT NULL relaxed').toBe(false);
@@ -128,11 +198,17 @@ describe('the type matrix migrated into an empty target', () => {
       expect(rows['defaults.ts']?.d).toBe('CURRENT_TIMESTAMP');
       expect(rows['defaults.u']?.d).toBeNull();
       expect(rows['texts.s']?.d).toBe(`'{x,y}'::text[]`);
-      const labels = await pgc.query(`SELECT array_agg(enumlabel::text ORDER BY enumsortorder) AS l FROM pg_enum WHERE enumtypid = 'texts_e'::regtype`);
+      const labels = await pgc.query(
+        `SELECT array_agg(enumlabel::text ORDER BY enumsortorder) AS l FROM pg_enum WHERE enumtypid = 'texts_e'::regtype`,
+      );
       expect(labels.rows[0].l).toEqual(['', 'a', 'b c', "It's", 'ü']);
-      const identity = await pgc.query(`SELECT attname FROM pg_attribute WHERE attrelid = '"we""ird ta\`ble; drop"'::regclass AND attidentity = 'd'`);
+      const identity = await pgc.query(
+        `SELECT attname FROM pg_attribute WHERE attrelid = '"we""ird ta\`ble; drop"'::regclass AND attidentity = 'd'`,
+      );
       expect(identity.rows).toEqual([{ attname: 'sel ect' }]);
-      const comment = await pgc.query(`SELECT col_description('"we""ird ta\`ble; drop"'::regclass, 2) AS c, obj_description('"we""ird ta\`ble; drop"'::regclass, 'pg_class') AS t`);
+      const comment = await pgc.query(
+        `SELECT col_description('"we""ird ta\`ble; drop"'::regclass, 2) AS c, obj_description('"we""ird ta\`ble; drop"'::regclass, 'pg_class') AS t`,
+      );
       expect(comment.rows[0]).toEqual({ c: `it's "quoted"`, t: 'awkward names' });
       const keys = await pgc.query<{ t: string; def: string }>(
         `SELECT conrelid::regclass::text AS t, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE contype IN ('p', 'f') AND connamespace = 'public'::regnamespace ORDER BY 1, 2`,
@@ -148,7 +224,9 @@ describe('the type matrix migrated into an empty target', () => {
         ]),
       );
       expect(keys.rows.some((k) => k.t === 'nokey')).toBe(false);
-      const indexes = await pgc.query(`SELECT indexdef FROM pg_indexes WHERE tablename = 'we"ird ta\`ble; drop' AND indexname NOT LIKE '%pkey' ORDER BY 1`);
+      const indexes = await pgc.query(
+        `SELECT indexdef FROM pg_indexes WHERE tablename = 'we"ird ta\`ble; drop' AND indexname NOT LIKE '%pkey' ORDER BY 1`,
+      );
       expect(indexes.rows.map((r) => r.indexdef)).toEqual([
         `CREATE INDEX "we""ird ta\`ble; drop_ix order" ON public."we""ird ta\`ble; drop" USING btree ("order", "größe")`,
         `CREATE UNIQUE INDEX "we""ird ta\`ble; drop_uniq ""odd""" ON public."we""ird ta\`ble; drop" USING btree ("""quoted""")`,
@@ -189,7 +267,21 @@ describe('the type matrix migrated into an empty target', () => {
     await pgc.query('CREATE SCHEMA ov');
     await pgc.end();
     const result = await sandbox.cli(
-      ['run', '--schema', 'ov', '--tables', 'ints,texts,bits', '--type', 'TINYINT(1)=smallint', '--type', 'int unsigned=numeric(10,0)', '--column-type', 'texts.j=text', '--enum', 'check'],
+      [
+        'run',
+        '--schema',
+        'ov',
+        '--tables',
+        'ints,texts,bits',
+        '--type',
+        'TINYINT(1)=smallint',
+        '--type',
+        'int unsigned=numeric(10,0)',
+        '--column-type',
+        'texts.j=text',
+        '--enum',
+        'check',
+      ],
       { MY2PG_TYPES: 'bit(1)=integer;bigint=numeric' },
     );
     expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -209,7 +301,9 @@ describe('the type matrix migrated into an empty target', () => {
         { k: 'texts.e', t: 'text' },
         { k: 'texts.j', t: 'text' },
       ]);
-      const check = await pg2.query(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'ov.texts'::regclass AND contype = 'c'`);
+      const check = await pg2.query(
+        `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'ov.texts'::regclass AND contype = 'c'`,
+      );
       expect(check.rows[0]?.def).toContain(`'b c'::text`);
       await expect(pg2.query(`INSERT INTO ov.texts (vc, e) VALUES ('x', 'nope')`)).rejects.toThrow(/check constraint/);
     } finally {
@@ -241,7 +335,9 @@ describe('the type matrix migrated into an empty target', () => {
     const available = await pgc.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'`);
     if (available.rowCount === 0) {
       await pgc.end();
-      throw new Error('PostGIS is not installed on the test PostgreSQL server (apt-get install postgresql-15-postgis-3)');
+      throw new Error(
+        'PostGIS is not installed on the test PostgreSQL server (apt-get install postgresql-15-postgis-3)',
+      );
     }
     // In its own schema, off the search_path: my2pg must qualify the type.
     await pgc.query('CREATE SCHEMA "gis ext"; CREATE EXTENSION postgis SCHEMA "gis ext"; CREATE SCHEMA gis');
@@ -251,17 +347,23 @@ describe('the type matrix migrated into an empty target', () => {
     expect(result.stderr).not.toContain('spatial column');
     const pg2 = await sandbox.pg();
     try {
-      const types = await pg2.query(`SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'gis.geo'::regclass AND attnum > 1 ORDER BY attnum`);
+      const types = await pg2.query(
+        `SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'gis.geo'::regclass AND attnum > 1 ORDER BY attnum`,
+      );
       expect(types.rows).toEqual([
         { attname: 'pt', t: '"gis ext".geometry' },
         { attname: 'g', t: '"gis ext".geometry' },
         { attname: 'gs', t: '"gis ext".geometry' },
       ]);
-      const srid = await pg2.query(`SELECT "gis ext".ST_SRID(gs) AS s, "gis ext".ST_AsText(gs) AS t FROM gis.geo WHERE id = 1`);
+      const srid = await pg2.query(
+        `SELECT "gis ext".ST_SRID(gs) AS s, "gis ext".ST_AsText(gs) AS t FROM gis.geo WHERE id = 1`,
+      );
       expect(srid.rows[0]).toEqual({ s: 4326, t: 'POINT(10.5 59.25)' });
     } finally {
       await pg2.end();
     }
-    expect((await compareCanonical(sandbox, { schema: 'gis', only: ['geo'], searchPath: 'public, "gis ext"' })).differences).toEqual([]);
+    expect(
+      (await compareCanonical(sandbox, { schema: 'gis', only: ['geo'], searchPath: 'public, "gis ext"' })).differences,
+    ).toEqual([]);
   });
 });

@@ -48,7 +48,15 @@ const FIXTURE = [
 ];
 
 const OWN_VIEWS = ['v_checked', 'v_dates', 'v_escape', 'v_groups', 'v_labels', 'v_on_view', 'v_stats', 'v_top'];
-const SAKILA_VIEWS = ['actor_info', 'customer_list', 'film_list', 'nicer_but_slower_film_list', 'sales_by_film_category', 'sales_by_store', 'staff_list'];
+const SAKILA_VIEWS = [
+  'actor_info',
+  'customer_list',
+  'film_list',
+  'nicer_but_slower_film_list',
+  'sales_by_film_category',
+  'sales_by_store',
+  'staff_list',
+];
 /** GROUP_CONCAT without ORDER BY: MySQL's item order is the plan's, so items are compared sorted. */
 const UNORDERED: Record<string, { column: string; separator: string }> = {
   film_list: { column: 'actors', separator: ', ' },
@@ -56,16 +64,38 @@ const UNORDERED: Record<string, { column: string; separator: string }> = {
 };
 
 /** A view's rows on both sides, each value as text, sorted: compared as multisets. */
-async function readViewBothSides(my: mysql.Connection, client: pg.Client, view: string): Promise<{ source: (string | null)[][]; target: (string | null)[][] }> {
-  const [columns] = await my.query({ sql: 'SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', values: [view], rowsAsArray: true });
+async function readViewBothSides(
+  my: mysql.Connection,
+  client: pg.Client,
+  view: string,
+): Promise<{ source: (string | null)[][]; target: (string | null)[][] }> {
+  const [columns] = await my.query({
+    sql: 'SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    values: [view],
+    rowsAsArray: true,
+  });
   const names = (columns as string[][]).map((c) => String(c[0]));
-  const [rows] = await my.query({ sql: `SELECT ${names.map((n) => `CAST(\`${n}\` AS CHAR)`).join(', ')} FROM \`${view}\``, rowsAsArray: true });
-  const target = await client.query({ text: `SELECT ${names.map((n) => `"${n}"::text`).join(', ')} FROM public."${view}"`, rowMode: 'array' });
+  const [rows] = await my.query({
+    sql: `SELECT ${names.map((n) => `CAST(\`${n}\` AS CHAR)`).join(', ')} FROM \`${view}\``,
+    rowsAsArray: true,
+  });
+  const target = await client.query({
+    text: `SELECT ${names.map((n) => `"${n}"::text`).join(', ')} FROM public."${view}"`,
+    rowMode: 'array',
+  });
   const unordered = UNORDERED[view];
   const index = unordered ? names.indexOf(unordered.column) : -1;
   const normalize = (list: unknown[][]): (string | null)[][] =>
     list
-      .map((r) => r.map((v, i) => (v === null ? null : i === index ? String(v).split(unordered!.separator).sort().join(unordered!.separator) : String(v))))
+      .map((r) =>
+        r.map((v, i) =>
+          v === null
+            ? null
+            : i === index
+              ? String(v).split(unordered!.separator).sort().join(unordered!.separator)
+              : String(v),
+        ),
+      )
       .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   return { source: normalize(rows as unknown[][]), target: normalize(target.rows as unknown[][]) };
 }
@@ -77,7 +107,10 @@ describe('generated columns, CHECKs, views, triggers and routines', () => {
     try {
       for (const statement of FIXTURE) await my.query(statement);
       // Sakila's own view definitions over Sakila-shaped tables, stored by MariaDB in its form.
-      const sakila = readFileSync(new URL('../fixtures/sakila-views.sql', import.meta.url), 'utf8').replace(/\bsakila\./g, `${sandbox.name}.`);
+      const sakila = readFileSync(new URL('../fixtures/sakila-views.sql', import.meta.url), 'utf8').replace(
+        /\bsakila\./g,
+        `${sandbox.name}.`,
+      );
       await my.query(sakila);
     } finally {
       await my.end();
@@ -90,30 +123,45 @@ describe('generated columns, CHECKs, views, triggers and routines', () => {
   it('names the view and CHECK it cannot translate and exits 1; with --exclude-view the run is verified', async () => {
     const first = await sandbox.cli(['run']);
     expect(first.code, first.stdout + first.stderr).toBe(1);
-    expect(first.stdout).toMatch(/problem: view v_bad: not created: cannot be translated: the function SOUNDEX\(\) is not translated/);
+    expect(first.stdout).toMatch(
+      /problem: view v_bad: not created: cannot be translated: the function SOUNDEX\(\) is not translated/,
+    );
     expect(first.stdout).toMatch(/not migrated: CHECK item\.grp_tail \(SUBSTR(ING)? from a position/);
     expect(first.stdout).toMatch(/not migrated: trigger item\.item_bi/);
     expect(first.stdout).toMatch(/not migrated: procedure restock/);
     expect(first.stdout).toMatch(/CHECK constraints: item\.price_positive, item\.qty_range/);
-    expect(first.stdout).toMatch(/generated columns computed by PostgreSQL: item\.label, item\.tag \(VIRTUAL, now STORED\), item\.unit_price \(VIRTUAL, now STORED\), item\.packs, item\.color, item\.name_len \(VIRTUAL, now STORED\), item\.size_class/);
+    expect(first.stdout).toMatch(
+      /generated columns computed by PostgreSQL: item\.label, item\.tag \(VIRTUAL, now STORED\), item\.unit_price \(VIRTUAL, now STORED\), item\.packs, item\.color, item\.name_len \(VIRTUAL, now STORED\), item\.size_class/,
+    );
     expect(first.stderr).toMatch(/not migrated: trigger item\.item_bi/);
 
     const status = await sandbox.cli(['status', '--json']);
     expect(status.code, status.stderr).toBe(0);
     const report = JSON.parse(status.stdout) as {
-      schemaObjects: { notMigrated: { kind: string; name: string; reason?: string }[]; views: { name: string; status: string }[] };
-      summary: { notMigrated: { kind: string; name: string }[]; views: { name: string; status: string; reason?: string }[] };
+      schemaObjects: {
+        notMigrated: { kind: string; name: string; reason?: string }[];
+        views: { name: string; status: string }[];
+      };
+      summary: {
+        notMigrated: { kind: string; name: string }[];
+        views: { name: string; status: string; reason?: string }[];
+      };
     };
     for (const list of [report.schemaObjects.notMigrated, report.summary.notMigrated]) {
-      expect(list).toEqual(expect.arrayContaining([
-        expect.objectContaining({ kind: 'trigger', name: 'item.item_bi' }),
-        expect.objectContaining({ kind: 'procedure', name: 'restock' }),
-        expect.objectContaining({ kind: 'check', name: 'item.grp_tail' }),
-      ]));
+      expect(list).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ kind: 'trigger', name: 'item.item_bi' }),
+          expect.objectContaining({ kind: 'procedure', name: 'restock' }),
+          expect.objectContaining({ kind: 'check', name: 'item.grp_tail' }),
+        ]),
+      );
     }
     const views = Object.fromEntries(report.summary.views.map((v) => [v.name, v.status]));
     expect(views.v_bad).toBe('failed');
-    for (const name of [...OWN_VIEWS, ...SAKILA_VIEWS]) expect(views[name], `${name}: ${JSON.stringify(report.summary.views.find((v) => v.name === name))}`).toBe('verified');
+    for (const name of [...OWN_VIEWS, ...SAKILA_VIEWS])
+      expect(views[name], `${name}: ${JSON.stringify(report.summary.views.find((v) => v.name === name))}`).toBe(
+        'verified',
+      );
 
     // Again into the same target (tables now exist and are filled): the operator leaves v_bad behind.
     const second = await sandbox.cli(['run', '--exclude-view', 'v_bad']);
@@ -136,7 +184,9 @@ describe('generated columns, CHECKs, views, triggers and routines', () => {
       }
       const escaped = await client.query(`SELECT s FROM v_escape`);
       expect(escaped.rows).toEqual([{ s: `it's back\\slash "q"` }]);
-      const defined = await client.query(`SELECT pg_get_viewdef('v_checked'::regclass) AS def, (SELECT check_option FROM information_schema.views WHERE table_name = 'v_checked') AS opt`);
+      const defined = await client.query(
+        `SELECT pg_get_viewdef('v_checked'::regclass) AS def, (SELECT check_option FROM information_schema.views WHERE table_name = 'v_checked') AS opt`,
+      );
       expect(defined.rows[0].opt).toBe('CASCADED');
     } finally {
       await my.end();
@@ -147,13 +197,17 @@ describe('generated columns, CHECKs, views, triggers and routines', () => {
   it('finds a view whose rows differ (my2pg verify reads both sides again)', async () => {
     const client = await sandbox.pg();
     try {
-      await client.query(`CREATE OR REPLACE VIEW v_labels (id, shown, raw) AS SELECT id, upper(coalesce(name, '?')) || ' (x)', name || '-' || note FROM item`);
+      await client.query(
+        `CREATE OR REPLACE VIEW v_labels (id, shown, raw) AS SELECT id, upper(coalesce(name, '?')) || ' (x)', name || '-' || note FROM item`,
+      );
     } finally {
       await client.end();
     }
     const verify = await sandbox.cli(['verify']);
     expect(verify.code, verify.stdout + verify.stderr).toBe(1);
-    expect(verify.stdout).toMatch(/problem: view v_labels: 5 rows in MySQL, 5 in PostgreSQL, 10 rows differ: missing from PostgreSQL: \{"id":"1","shown":"apple \(many\)"/);
+    expect(verify.stdout).toMatch(
+      /problem: view v_labels: 5 rows in MySQL, 5 in PostgreSQL, 10 rows differ: missing from PostgreSQL: \{"id":"1","shown":"apple \(many\)"/,
+    );
     expect(verify.stdout).not.toMatch(/problem: view v_(groups|top|stats)/);
   });
 
@@ -166,25 +220,55 @@ describe('generated columns, CHECKs, views, triggers and routines', () => {
         [7, 'd', null, 'no name', 1, '3.00', '2024-06-02 10:00:00', null],
       ];
       for (const row of rows) {
-        await my.query('INSERT INTO item (id, grp, name, note, qty, price, created, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', row);
-        await client.query('INSERT INTO item (id, grp, name, note, qty, price, created, meta) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', row);
+        await my.query(
+          'INSERT INTO item (id, grp, name, note, qty, price, created, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          row,
+        );
+        await client.query(
+          'INSERT INTO item (id, grp, name, note, qty, price, created, meta) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+          row,
+        );
       }
       const generated = ['label', 'tag', 'unit_price', 'packs', 'color', 'name_len', 'size_class'];
-      const [source] = await my.query({ sql: `SELECT ${generated.map((c) => `CAST(${c} AS CHAR)`).join(', ')} FROM item WHERE id >= 6 ORDER BY id`, rowsAsArray: true });
-      const target = await client.query({ text: `SELECT ${generated.map((c) => `${c}::text`).join(', ')} FROM item WHERE id >= 6 ORDER BY id`, rowMode: 'array' });
+      const [source] = await my.query({
+        sql: `SELECT ${generated.map((c) => `CAST(${c} AS CHAR)`).join(', ')} FROM item WHERE id >= 6 ORDER BY id`,
+        rowsAsArray: true,
+      });
+      const target = await client.query({
+        text: `SELECT ${generated.map((c) => `${c}::text`).join(', ')} FROM item WHERE id >= 6 ORDER BY id`,
+        rowMode: 'array',
+      });
       expect(target.rows).toEqual(source);
       expect(target.rows[1]).toEqual([null, 'd/no name', '3.000000', '0', null, null, 'small']);
 
       const refused = async (sql: string, code: string, constraint?: string): Promise<void> => {
-        const error = (await client.query(sql).then(() => null, (e: unknown) => e)) as { code?: string; constraint?: string } | null;
+        const error = (await client.query(sql).then(
+          () => null,
+          (e: unknown) => e,
+        )) as { code?: string; constraint?: string } | null;
         expect(error?.code, sql).toBe(code);
         if (constraint) expect(error?.constraint).toBe(constraint);
       };
-      await refused(`INSERT INTO item (id, grp, qty, price, created) VALUES (8, 'e', 1, -1, now())`, '23514', 'price_positive');
-      await refused(`INSERT INTO item (id, grp, qty, price, created) VALUES (8, 'e', 5000, 1, now())`, '23514', 'qty_range');
-      await refused(`INSERT INTO v_checked (id, grp, name, qty, price, created) VALUES (8, 'e', 'zero', 0, 1, now())`, '44000');
-      await client.query(`INSERT INTO v_checked (id, grp, name, qty, price, created) VALUES (8, 'e', 'one', 1, 1, now())`);
-      const constraints = await client.query(`SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'item'::regclass AND contype = 'c' ORDER BY conname`);
+      await refused(
+        `INSERT INTO item (id, grp, qty, price, created) VALUES (8, 'e', 1, -1, now())`,
+        '23514',
+        'price_positive',
+      );
+      await refused(
+        `INSERT INTO item (id, grp, qty, price, created) VALUES (8, 'e', 5000, 1, now())`,
+        '23514',
+        'qty_range',
+      );
+      await refused(
+        `INSERT INTO v_checked (id, grp, name, qty, price, created) VALUES (8, 'e', 'zero', 0, 1, now())`,
+        '44000',
+      );
+      await client.query(
+        `INSERT INTO v_checked (id, grp, name, qty, price, created) VALUES (8, 'e', 'one', 1, 1, now())`,
+      );
+      const constraints = await client.query(
+        `SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'item'::regclass AND contype = 'c' ORDER BY conname`,
+      );
       expect(constraints.rows).toEqual([
         { conname: 'price_positive', convalidated: true },
         { conname: 'qty_range', convalidated: true },

@@ -34,17 +34,33 @@ describe('wide rows and big values, memory bounded by bytes', () => {
     try {
       const my = await sandbox.mysql();
       try {
-        await my.query('CREATE TABLE wide (id INT PRIMARY KEY, body LONGTEXT NOT NULL, data LONGBLOB NULL) DEFAULT CHARSET=utf8mb4');
+        await my.query(
+          'CREATE TABLE wide (id INT PRIMARY KEY, body LONGTEXT NOT NULL, data LONGBLOB NULL) DEFAULT CHARSET=utf8mb4',
+        );
         for (let id = 1; id <= ROWS; id += 1) {
-          await my.query(`INSERT INTO wide VALUES (?, CONCAT(?, REPEAT(?, ?)), IF(? % 7 = 0, NULL, REPEAT(RANDOM_BYTES(1024), ?)))`, [id, `row ${id} `, TEXT_PIECE, TEXT_REPEAT, id, BLOB_BLOCKS]);
+          await my.query(
+            `INSERT INTO wide VALUES (?, CONCAT(?, REPEAT(?, ?)), IF(? % 7 = 0, NULL, REPEAT(RANDOM_BYTES(1024), ?)))`,
+            [id, `row ${id} `, TEXT_PIECE, TEXT_REPEAT, id, BLOB_BLOCKS],
+          );
         }
         await my.query('CREATE TABLE huge (id INT PRIMARY KEY, value LONGBLOB NOT NULL)');
         await my.query('INSERT INTO huge VALUES (1, REPEAT(RANDOM_BYTES(1024), 65536))');
         // 300 columns: verification reads every one (no function call takes them all).
-        const columns = Array.from({ length: 300 }, (_, i) => `c${i} ${i % 3 === 0 ? 'INT' : i % 3 === 1 ? 'VARCHAR(10)' : 'DATETIME(3)'} NULL`);
+        const columns = Array.from(
+          { length: 300 },
+          (_, i) => `c${i} ${i % 3 === 0 ? 'INT' : i % 3 === 1 ? 'VARCHAR(10)' : 'DATETIME(3)'} NULL`,
+        );
         await my.query(`CREATE TABLE many_columns (id INT PRIMARY KEY, ${columns.join(', ')})`);
         for (let id = 1; id <= 50; id += 1) {
-          const values = Array.from({ length: 300 }, (_, i) => (id % 5 === i % 5 ? null : i % 3 === 0 ? id * i : i % 3 === 1 ? `v ${id}\t${i}` : `2024-01-${String((i % 28) + 1).padStart(2, '0')} 10:11:12.${String(id).padStart(3, '0')}`));
+          const values = Array.from({ length: 300 }, (_, i) =>
+            id % 5 === i % 5
+              ? null
+              : i % 3 === 0
+                ? id * i
+                : i % 3 === 1
+                  ? `v ${id}\t${i}`
+                  : `2024-01-${String((i % 28) + 1).padStart(2, '0')} 10:11:12.${String(id).padStart(3, '0')}`,
+          );
           await my.query(`INSERT INTO many_columns VALUES (?, ${values.map(() => '?').join(', ')})`, [id, ...values]);
         }
       } finally {
@@ -87,18 +103,30 @@ describe('wide rows and big values, memory bounded by bytes', () => {
     const pgc = await sandbox.pg();
     try {
       // The first pass of verification already found the tables equal (no range compared row by row).
-      const checked = await pgc.query(`SELECT table_name, verification->'mismatchedRanges' AS ranges FROM my2pg.run_tables WHERE verification->>'status' = 'verified' ORDER BY 1`);
+      const checked = await pgc.query(
+        `SELECT table_name, verification->'mismatchedRanges' AS ranges FROM my2pg.run_tables WHERE verification->>'status' = 'verified' ORDER BY 1`,
+      );
       expect(checked.rows).toEqual(['huge', 'many_columns', 'wide'].map((t) => ({ table_name: t, ranges: [] })));
-      const [source] = await my.query('SELECT id, CHAR_LENGTH(body) AS chars, SHA2(body, 256) AS body, SHA2(data, 256) AS data FROM wide ORDER BY id');
-      const target = await pgc.query(`SELECT id, length(body) AS chars, encode(sha256(convert_to(body, 'UTF8')), 'hex') AS body, encode(sha256(data), 'hex') AS data FROM wide ORDER BY id`);
-      expect(target.rows.map((r) => ({ ...r, chars: Number(r.chars) }))).toEqual((source as Record<string, unknown>[]).map((r) => ({ ...r, chars: Number(r.chars) })));
+      const [source] = await my.query(
+        'SELECT id, CHAR_LENGTH(body) AS chars, SHA2(body, 256) AS body, SHA2(data, 256) AS data FROM wide ORDER BY id',
+      );
+      const target = await pgc.query(
+        `SELECT id, length(body) AS chars, encode(sha256(convert_to(body, 'UTF8')), 'hex') AS body, encode(sha256(data), 'hex') AS data FROM wide ORDER BY id`,
+      );
+      expect(target.rows.map((r) => ({ ...r, chars: Number(r.chars) }))).toEqual(
+        (source as Record<string, unknown>[]).map((r) => ({ ...r, chars: Number(r.chars) })),
+      );
       expect((source as unknown[]).length).toBe(ROWS);
       const [huge] = await my.query('SELECT LENGTH(value) AS n, SHA2(value, 256) AS h FROM huge');
       const hugeTarget = await pgc.query(`SELECT length(value) AS n, encode(sha256(value), 'hex') AS h FROM huge`);
       expect(hugeTarget.rows).toEqual((huge as { n: number; h: string }[]).map((r) => ({ n: Number(r.n), h: r.h })));
       expect(Number((huge as { n: number }[])[0]!.n)).toBe(64 * 1024 * 1024);
-      const [wideColumns] = await my.query('SELECT SHA2(CONCAT_WS(0x1f, c0, c1, c2, c297, c298, c299), 256) AS h FROM many_columns ORDER BY id');
-      const pgColumns = await pgc.query(`SELECT encode(sha256(convert_to(concat_ws(chr(31), c0, c1, to_char(c2, 'YYYY-MM-DD HH24:MI:SS.MS'), c297, c298, to_char(c299, 'YYYY-MM-DD HH24:MI:SS.MS')), 'UTF8')), 'hex') AS h FROM many_columns ORDER BY id`);
+      const [wideColumns] = await my.query(
+        'SELECT SHA2(CONCAT_WS(0x1f, c0, c1, c2, c297, c298, c299), 256) AS h FROM many_columns ORDER BY id',
+      );
+      const pgColumns = await pgc.query(
+        `SELECT encode(sha256(convert_to(concat_ws(chr(31), c0, c1, to_char(c2, 'YYYY-MM-DD HH24:MI:SS.MS'), c297, c298, to_char(c299, 'YYYY-MM-DD HH24:MI:SS.MS')), 'UTF8')), 'hex') AS h FROM many_columns ORDER BY id`,
+      );
       expect(pgColumns.rows).toEqual(wideColumns);
     } finally {
       await my.end();
@@ -109,7 +137,9 @@ describe('wide rows and big values, memory bounded by bytes', () => {
   it('verification finds a changed byte in a 20 MB row and a changed column among 300', async () => {
     const pgc = await sandbox.pg();
     try {
-      await pgc.query(`UPDATE wide SET data = set_byte(data, 5000000, (get_byte(data, 5000000) + 1) % 256) WHERE id = 3`);
+      await pgc.query(
+        `UPDATE wide SET data = set_byte(data, 5000000, (get_byte(data, 5000000) + 1) % 256) WHERE id = 3`,
+      );
       await pgc.query(`UPDATE many_columns SET c151 = 'changed' WHERE id = 9`);
     } finally {
       await pgc.end();

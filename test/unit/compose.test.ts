@@ -25,7 +25,9 @@ interface ComposeService {
   restart?: string;
 }
 
-const compose = parse(readFileSync(`${ROOT}/docker-compose.yml`, 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+const compose = parse(readFileSync(`${ROOT}/docker-compose.yml`, 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
 const services = compose.services;
 
 /** A program whose actions never run: only its commands and options are looked at. */
@@ -38,7 +40,8 @@ function program(): Command {
 
 function environmentOf(service: ComposeService): Record<string, string> {
   const env = service.environment ?? {};
-  if (Array.isArray(env)) return Object.fromEntries(env.map((kv) => [kv.split('=')[0] ?? '', kv.split('=').slice(1).join('=')]));
+  if (Array.isArray(env))
+    return Object.fromEntries(env.map((kv) => [kv.split('=')[0] ?? '', kv.split('=').slice(1).join('=')]));
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
 }
 
@@ -55,7 +58,8 @@ function checkCommand(args: readonly string[]): { name: string; flags: Record<st
   const root = program();
   const [name, ...rest] = args;
   const sub = root.commands.find((c) => c.name() === name);
-  if (!sub) throw new Error(`"${name}" is not a my2pg command (known: ${root.commands.map((c) => c.name()).join(', ')})`);
+  if (!sub)
+    throw new Error(`"${name}" is not a my2pg command (known: ${root.commands.map((c) => c.name()).join(', ')})`);
   const flags: Record<string, string | true> = {};
   const operands: string[] = [];
   for (let i = 0; i < rest.length; i += 1) {
@@ -70,7 +74,8 @@ function checkCommand(args: readonly string[]): { name: string; flags: Record<st
     if (option.required || option.optional) {
       const value = inline ?? rest[(i += 1)];
       if (value === undefined) throw new Error(`my2pg ${name} ${flag} needs a value`);
-      if (option.argChoices && !option.argChoices.includes(value)) throw new Error(`my2pg ${name} ${flag}: ${value} is not one of ${option.argChoices.join(', ')}`);
+      if (option.argChoices && !option.argChoices.includes(value))
+        throw new Error(`my2pg ${name} ${flag}: ${value} is not one of ${option.argChoices.join(', ')}`);
       option.parseArg?.(value, undefined);
       flags[flag] = value;
     } else {
@@ -78,7 +83,8 @@ function checkCommand(args: readonly string[]): { name: string; flags: Record<st
     }
   }
   const declared = sub.registeredArguments.length;
-  if (operands.length > declared) throw new Error(`my2pg ${name} takes ${declared} argument(s), got ${operands.join(' ')}`);
+  if (operands.length > declared)
+    throw new Error(`my2pg ${name} takes ${declared} argument(s), got ${operands.join(' ')}`);
   return { name: name as string, flags };
 }
 
@@ -104,10 +110,16 @@ describe('docker-compose.yml', () => {
     expect(() => checkCommand(['worker', '--concurrency', 'two'])).toThrow(/positive whole number/);
     expect(() => checkCommand(['board', '--log-level', 'loud'])).toThrow(/not one of/);
     expect(() => checkCommand(['worker', '--log-format', 'pretty'])).toThrow(/not one of/);
-    expect(checkCommand(['resume', '--no-work', '--concurrency', '3']).flags).toEqual({ '--no-work': true, '--concurrency': '3' });
+    expect(checkCommand(['resume', '--no-work', '--concurrency', '3']).flags).toEqual({
+      '--no-work': true,
+      '--concurrency': '3',
+    });
     expect(checkCommand(['cancel', 'run-1', '--yes']).flags).toEqual({ '--yes': true });
     expect(() => checkCommand(['status', 'a', 'b'])).toThrow(/takes 1 argument/);
-    expect(checkCommand(['board', '--log-level', 'debug', '--read-only']).flags).toEqual({ '--log-level': 'debug', '--read-only': true });
+    expect(checkCommand(['board', '--log-level', 'debug', '--read-only']).flags).toEqual({
+      '--log-level': 'debug',
+      '--read-only': true,
+    });
   });
 
   it.each(my2pgServices)('service %s sets only variables my2pg reads, and they load', (name, service) => {
@@ -126,11 +138,23 @@ describe('docker-compose.yml', () => {
     const mysqlEnv = environmentOf(services.mysql!);
     const pgEnv = environmentOf(services.postgres!);
     const mysqlUrl = new URL(env.MYSQL_URL!);
-    expect([mysqlUrl.hostname, mysqlUrl.username, mysqlUrl.password, mysqlUrl.pathname]).toEqual(['mysql', 'root', mysqlEnv.MYSQL_ROOT_PASSWORD, `/${mysqlEnv.MYSQL_DATABASE}`]);
+    expect([mysqlUrl.hostname, mysqlUrl.username, mysqlUrl.password, mysqlUrl.pathname]).toEqual([
+      'mysql',
+      'root',
+      mysqlEnv.MYSQL_ROOT_PASSWORD,
+      `/${mysqlEnv.MYSQL_DATABASE}`,
+    ]);
     const pgUrl = new URL(env.DATABASE_URL!);
-    expect([pgUrl.hostname, pgUrl.username, pgUrl.password, pgUrl.pathname]).toEqual(['postgres', 'postgres', pgEnv.POSTGRES_PASSWORD, `/${pgEnv.POSTGRES_DB}`]);
+    expect([pgUrl.hostname, pgUrl.username, pgUrl.password, pgUrl.pathname]).toEqual([
+      'postgres',
+      'postgres',
+      pgEnv.POSTGRES_PASSWORD,
+      `/${pgEnv.POSTGRES_DB}`,
+    ]);
     for (const [name] of my2pgServices) {
-      expect(environmentOf(services[name]!).MY2PG_QUEUE_PREFIX, `${name} shares the queue prefix`).toBe(env.MY2PG_QUEUE_PREFIX);
+      expect(environmentOf(services[name]!).MY2PG_QUEUE_PREFIX, `${name} shares the queue prefix`).toBe(
+        env.MY2PG_QUEUE_PREFIX,
+      );
     }
   });
 
@@ -138,7 +162,7 @@ describe('docker-compose.yml', () => {
     expect(services.mysql?.image).toMatch(/^mysql:8/);
     expect(services.postgres?.image).toMatch(/^postgres:16/);
     expect(services.redis?.image).toMatch(/^redis:7/);
-    const redisCommand = (services.redis?.command as string[]).join(' ');
+    const redisCommand = ((services.redis?.command ?? []) as string[]).join(' ');
     expect(redisCommand).toMatch(/--maxmemory-policy noeviction/);
     for (const volume of [...(services.mysql?.volumes ?? []), ...(services.postgres?.volumes ?? [])]) {
       const hostPath = volume.split(':')[0]!;
@@ -158,15 +182,21 @@ describe('docker-compose.yml', () => {
     expect(services.board?.ports?.some((p) => p.endsWith(':3000'))).toBe(true);
     const boardEnv = environmentOf(services.board!);
     // Listening on every interface is refused without credentials; the file must carry them.
-    expect(() => resolveBoardAccess(String(board.flags['--host']), boardEnv.BOARD_USER, boardEnv.BOARD_PASSWORD)).not.toThrow();
+    expect(() =>
+      resolveBoardAccess(String(board.flags['--host']), boardEnv.BOARD_USER, boardEnv.BOARD_PASSWORD),
+    ).not.toThrow();
     expect(() => resolveBoardAccess(String(board.flags['--host']), undefined, undefined)).toThrow(/refusing/);
 
     const migrate = checkCommand(services.migrate!.command as string[]);
     expect(migrate).toEqual({ name: 'start', flags: { '--wait': true } });
     expect(services.migrate?.restart).toBe('no');
     for (const dependency of ['mysql', 'postgres', 'redis']) {
-      expect(services.migrate?.depends_on?.[dependency]?.condition, `migrate waits for ${dependency}`).toBe('service_healthy');
-      expect(services.worker?.depends_on?.[dependency]?.condition, `worker waits for ${dependency}`).toBe('service_healthy');
+      expect(services.migrate?.depends_on?.[dependency]?.condition, `migrate waits for ${dependency}`).toBe(
+        'service_healthy',
+      );
+      expect(services.worker?.depends_on?.[dependency]?.condition, `worker waits for ${dependency}`).toBe(
+        'service_healthy',
+      );
     }
   });
 });

@@ -34,12 +34,38 @@ function row(values: (string | Buffer | null)[]): { buffer: Buffer; start: numbe
 
 const TEXT_FIELD: RawField = { name: 't', columnType: 0xfc, characterSet: 45, encoding: 'utf8' };
 const BLOB_FIELD: RawField = { name: 'b', columnType: 0xfc, characterSet: BINARY_CHARSET, encoding: 'binary' };
-const INT_FIELD: RawField = { name: 'i', columnType: MYSQL_TYPES.LONG, characterSet: BINARY_CHARSET, encoding: 'binary' };
-const DATE_FIELD: RawField = { name: 'd', columnType: MYSQL_TYPES.DATETIME, characterSet: BINARY_CHARSET, encoding: 'binary' };
-const BOOL_FIELD: RawField = { name: 'f', columnType: MYSQL_TYPES.TINY, characterSet: BINARY_CHARSET, encoding: 'binary' };
+const INT_FIELD: RawField = {
+  name: 'i',
+  columnType: MYSQL_TYPES.LONG,
+  characterSet: BINARY_CHARSET,
+  encoding: 'binary',
+};
+const DATE_FIELD: RawField = {
+  name: 'd',
+  columnType: MYSQL_TYPES.DATETIME,
+  characterSet: BINARY_CHARSET,
+  encoding: 'binary',
+};
+const BOOL_FIELD: RawField = {
+  name: 'f',
+  columnType: MYSQL_TYPES.TINY,
+  characterSet: BINARY_CHARSET,
+  encoding: 'binary',
+};
 
-function encoderFor(columns: [SourceColumn, TargetColumn][], fields: RawField[], options: ConvertOptions = {}): CopyRowEncoder {
-  const encoder = new CopyRowEncoder(columns.map(([s, t]) => ({ name: s.name, rule: copyByteRuleFor(s, t), convert: buildConverter(s, t, emptyAdjustments(), options) })), 't');
+function encoderFor(
+  columns: [SourceColumn, TargetColumn][],
+  fields: RawField[],
+  options: ConvertOptions = {},
+): CopyRowEncoder {
+  const encoder = new CopyRowEncoder(
+    columns.map(([s, t]) => ({
+      name: s.name,
+      rule: copyByteRuleFor(s, t),
+      convert: buildConverter(s, t, emptyAdjustments(), options),
+    })),
+    't',
+  );
   encoder.bind(fields);
   return encoder;
 }
@@ -77,7 +103,7 @@ describe('COPY text from raw MySQL rows', () => {
       // The old path: decode, convert, escape.
       const converters = columns.map(([s, t]) => buildConverter(s, t, emptyAdjustments(), { nul: 'strip' }));
       const decoded = values.map((v, i) => (v === null ? null : i === 0 ? Number(v) : i === 3 ? Number(v) : v));
-      const expected = decoded.map((v, i) => encodeCopyValue(converters[i]!(v as never))).join('\t') + '\n';
+      const expected = `${decoded.map((v, i) => encodeCopyValue(converters[i]!(v as never))).join('\t')}\n`;
       expect(text()).toBe(expected);
     }
   });
@@ -86,7 +112,10 @@ describe('COPY text from raw MySQL rows', () => {
     const encoder = encoderFor(columns, fields);
     const { sink } = collect(1024);
     const r = row(['3', 'nul\u0000inside', '2024-01-01 00:00:00', '1', Buffer.from([1])]);
-    expect(encoder.encode(r.buffer, r.start, sink)).toMatchObject({ column: 't', reason: expect.stringMatching(/NUL/) });
+    expect(encoder.encode(r.buffer, r.start, sink)).toMatchObject({
+      column: 't',
+      reason: expect.stringMatching(/NUL/),
+    });
     expect(sink.written).toBe(0);
   });
 
@@ -94,7 +123,10 @@ describe('COPY text from raw MySQL rows', () => {
     const encoder = encoderFor(columns, fields);
     const { sink } = collect(1024);
     const r = row(['1', 'x', '2024-01-01 00:00:00', '2', Buffer.from([1])]);
-    expect(encoder.encode(r.buffer, r.start, sink)).toEqual({ column: 'f', reason: 'value "2" is not 0 or 1, so it is no boolean' });
+    expect(encoder.encode(r.buffer, r.start, sink)).toEqual({
+      column: 'f',
+      reason: 'value "2" is not 0 or 1, so it is no boolean',
+    });
     expect(sink.written).toBe(0);
   });
 
@@ -104,10 +136,16 @@ describe('COPY text from raw MySQL rows', () => {
     const big = 'ab\t🎮\\'.repeat(3000); // 27 kB of UTF-8 that doubles in places when escaped
     let expected = '';
     for (let i = 0; i < 50; i += 1) {
-      const values = [String(i), i % 10 === 0 ? big : `row ${i}`, '2024-01-01 00:00:00', '1', Buffer.alloc(i % 7 === 0 ? 5000 : 3, i)];
+      const values = [
+        String(i),
+        i % 10 === 0 ? big : `row ${i}`,
+        '2024-01-01 00:00:00',
+        '1',
+        Buffer.alloc(i % 7 === 0 ? 5000 : 3, i),
+      ];
       const r = row(values);
       expect(encoder.encode(r.buffer, r.start, sink)).toBeNull();
-      expected += [String(i), encodeCopyValue(values[1] as string), values[2], 't', encodeCopyValue(`\\x${(values[4] as Buffer).toString('hex')}`)].join('\t') + '\n';
+      expected += `${[String(i), encodeCopyValue(values[1] as string), values[2], 't', encodeCopyValue(`\\x${(values[4] as Buffer).toString('hex')}`)].join('\t')}\n`;
     }
     sink.flush();
     expect(chunks.length).toBeGreaterThan(30);
@@ -131,7 +169,9 @@ describe('COPY text from raw MySQL rows', () => {
     sink.flush();
     expect(largest).toBeLessThanOrEqual(1024 * 1024);
     const expected = createHash('sha256')
-      .update(['1', encodeCopyValue(text), '2024-01-01 00:00:00', 'f', encodeCopyValue(`\\x${blob.toString('hex')}`)].join('\t') + '\n')
+      .update(
+        `${['1', encodeCopyValue(text), '2024-01-01 00:00:00', 'f', encodeCopyValue(`\\x${blob.toString('hex')}`)].join('\t')}\n`,
+      )
       .digest('hex');
     expect(hash.digest('hex')).toBe(expected);
   });
@@ -147,10 +187,16 @@ describe('COPY text from raw MySQL rows', () => {
     expect(copyByteRuleFor(src('varchar'), tgt('text', 'S'))).toBe('text');
     expect(copyByteRuleFor(src('json'), tgt('jsonb', 'U'))).toBe('text');
     // A text column the server sends as binary goes through the converter (which checks UTF-8).
-    const encoder = encoderFor([[src('varchar', { name: 'v' }), tgt('text', 'S')]], [{ ...TEXT_FIELD, characterSet: BINARY_CHARSET, encoding: 'binary' }]);
+    const encoder = encoderFor(
+      [[src('varchar', { name: 'v' }), tgt('text', 'S')]],
+      [{ ...TEXT_FIELD, characterSet: BINARY_CHARSET, encoding: 'binary' }],
+    );
     const { sink } = collect(64);
     const bad = row([Buffer.from([0xff, 0xfe])]);
-    expect(encoder.encode(bad.buffer, bad.start, sink)).toEqual({ column: 'v', reason: 'binary value is not valid UTF-8 text; map the column to bytea' });
+    expect(encoder.encode(bad.buffer, bad.start, sink)).toEqual({
+      column: 'v',
+      reason: 'binary value is not valid UTF-8 text; map the column to bytea',
+    });
   });
 });
 

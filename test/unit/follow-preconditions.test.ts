@@ -1,16 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { compareBinlogPositions, replicationGrantsOf, type BinlogSettings, type ReplicationGrants } from '../../src/dialect/mysql/binlog.js';
+import {
+  compareBinlogPositions,
+  replicationGrantsOf,
+  type BinlogSettings,
+  type ReplicationGrants,
+} from '../../src/dialect/mysql/binlog.js';
 import type { SourceIndex, SourceTable } from '../../src/dialect/mysql/catalog.js';
 import { followKeyOf, followPreconditionProblems } from '../../src/follow/preconditions.js';
 import { src } from '../helpers/columns.js';
 
 /** A table of int columns: `name!` is NOT NULL, `name` nullable. */
-function table(name: string, columns: string[], primaryKey: string[] = [], indexes: Partial<SourceIndex>[] = []): SourceTable {
+function table(
+  name: string,
+  columns: string[],
+  primaryKey: string[] = [],
+  indexes: Partial<SourceIndex>[] = [],
+): SourceTable {
   return {
     name,
     columns: columns.map((c) => src('int', { name: c.replace(/!$/, ''), nullable: !c.endsWith('!') })),
     primaryKey,
-    indexes: indexes.map((i, n) => ({ name: `i${n}`, unique: true, columns: [], kind: 'BTREE', partial: false, subParts: (i.columns ?? []).map(() => null), functional: false, ...i })),
+    indexes: indexes.map((i, n) => ({
+      name: `i${n}`,
+      unique: true,
+      columns: [],
+      kind: 'BTREE',
+      partial: false,
+      subParts: (i.columns ?? []).map(() => null),
+      functional: false,
+      ...i,
+    })),
     foreignKeys: [],
     autoIncrement: null,
     estimatedRows: 0,
@@ -18,7 +37,14 @@ function table(name: string, columns: string[], primaryKey: string[] = [], index
   };
 }
 
-const GOOD_SETTINGS: BinlogSettings = { flavor: 'mariadb', logBin: true, format: 'ROW', rowImage: 'FULL', retentionSeconds: 0, serverId: 1 };
+const GOOD_SETTINGS: BinlogSettings = {
+  flavor: 'mariadb',
+  logBin: true,
+  format: 'ROW',
+  rowImage: 'FULL',
+  retentionSeconds: 0,
+  serverId: 1,
+};
 const ALL_GRANTS: ReplicationGrants = { replicationSlave: true, replicationClient: true };
 const KEYED = table('users', ['id!', 'name'], ['id']);
 
@@ -27,8 +53,13 @@ describe('followKeyOf', () => {
     expect(followKeyOf(table('t', ['a!', 'b!', 'c'], ['a', 'b'], [{ columns: ['c'] }]))).toEqual(['a', 'b']);
   });
   it('else the first unique index whose columns are all NOT NULL and whole', () => {
-    expect(followKeyOf(table('t', ['a', 'b!', 'c!'], [], [{ columns: ['a', 'b'] }, { columns: ['b', 'c'] }]))).toEqual(['b', 'c']);
-    expect(followKeyOf(table('t', ['a!', 'b!'], [], [{ columns: ['a'], unique: false }, { columns: ['b'] }]))).toEqual(['b']);
+    expect(followKeyOf(table('t', ['a', 'b!', 'c!'], [], [{ columns: ['a', 'b'] }, { columns: ['b', 'c'] }]))).toEqual([
+      'b',
+      'c',
+    ]);
+    expect(followKeyOf(table('t', ['a!', 'b!'], [], [{ columns: ['a'], unique: false }, { columns: ['b'] }]))).toEqual([
+      'b',
+    ]);
   });
   it('refuses a unique key with a nullable column', () => {
     expect(followKeyOf(table('t', ['a!', 'b'], [], [{ columns: ['a', 'b'] }]))).toBeNull();
@@ -47,7 +78,13 @@ describe('followKeyOf', () => {
 
 describe('followPreconditionProblems', () => {
   const problems = (over: Partial<Parameters<typeof followPreconditionProblems>[0]> = {}) =>
-    followPreconditionProblems({ settings: GOOD_SETTINGS, grants: ALL_GRANTS, tables: [KEYED], estimatedCopySeconds: 60, ...over });
+    followPreconditionProblems({
+      settings: GOOD_SETTINGS,
+      grants: ALL_GRANTS,
+      tables: [KEYED],
+      estimatedCopySeconds: 60,
+      ...over,
+    });
 
   it('finds nothing when every precondition holds', () => {
     expect(problems()).toEqual([]);
@@ -80,11 +117,14 @@ describe('followPreconditionProblems', () => {
   });
 
   it('one no-key problem per table without a key, naming it and the fix', () => {
-    const found = problems({ tables: [table('audit_log', ['line']), KEYED, table('events', ['a', 'b!'], [], [{ columns: ['a'] }])] });
+    const found = problems({
+      tables: [table('audit_log', ['line']), KEYED, table('events', ['a', 'b!'], [], [{ columns: ['a'] }])],
+    });
     expect(found.map((p) => p.check)).toEqual(['no-key', 'no-key']);
     expect(found[0]!.message).toMatch(/^table audit_log has no primary key/);
     expect(found[1]!.message).toMatch(/^table events has no primary key/);
-    for (const p of found) expect(p.message).toMatch(/add a PRIMARY KEY or a NOT NULL UNIQUE key.*or exclude the table/);
+    for (const p of found)
+      expect(p.message).toMatch(/add a PRIMARY KEY or a NOT NULL UNIQUE key.*or exclude the table/);
   });
 
   it('privileges: names what is missing and gives the GRANT', () => {
@@ -102,7 +142,9 @@ describe('followPreconditionProblems', () => {
     // Never purged: fine whatever the copy takes.
     expect(problems({ settings: { ...GOOD_SETTINGS, retentionSeconds: 0 }, estimatedCopySeconds: 1e6 })).toEqual([]);
     expect(problems({ settings: { ...GOOD_SETTINGS, retentionSeconds: 3600 }, estimatedCopySeconds: 60 })).toEqual([]);
-    expect(problems({ settings: { ...GOOD_SETTINGS, retentionSeconds: 3600 }, estimatedCopySeconds: 1200 })).toEqual([]);
+    expect(problems({ settings: { ...GOOD_SETTINGS, retentionSeconds: 3600 }, estimatedCopySeconds: 1200 })).toEqual(
+      [],
+    );
     const short = problems({ settings: { ...GOOD_SETTINGS, retentionSeconds: 1800 }, estimatedCopySeconds: 60 });
     expect(short.map((p) => p.check)).toEqual(['retention']);
     expect(short[0]!.message).toMatch(/^binary logs are kept 1800 s/);
@@ -121,19 +163,63 @@ describe('replicationGrantsOf', () => {
   const both = { replicationSlave: true, replicationClient: true };
 
   it.each<[string, string[], ReplicationGrants]>([
-    ['MariaDB root', ['GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION', 'GRANT PROXY ON ``@`%` TO `root`@`localhost` WITH GRANT OPTION'], both],
-    ['MariaDB replication user', ['GRANT SELECT, RELOAD, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `cdc`@`%` IDENTIFIED BY PASSWORD \'*94BDCEBE19083CE2A1F959FD02F964C7AF4CFC29\''], both],
-    ['MariaDB 10.5+ REPLICA spelling', ['GRANT REPLICATION REPLICA ON *.* TO `cdc`@`%`'], { replicationSlave: true, replicationClient: false }],
+    [
+      'MariaDB root',
+      [
+        'GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION',
+        'GRANT PROXY ON ``@`%` TO `root`@`localhost` WITH GRANT OPTION',
+      ],
+      both,
+    ],
+    [
+      'MariaDB replication user',
+      [
+        "GRANT SELECT, RELOAD, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `cdc`@`%` IDENTIFIED BY PASSWORD '*94BDCEBE19083CE2A1F959FD02F964C7AF4CFC29'",
+      ],
+      both,
+    ],
+    [
+      'MariaDB 10.5+ REPLICA spelling',
+      ['GRANT REPLICATION REPLICA ON *.* TO `cdc`@`%`'],
+      { replicationSlave: true, replicationClient: false },
+    ],
     ['MariaDB SELECT only', ['GRANT USAGE ON *.* TO `reader`@`%`', 'GRANT SELECT ON `shop`.* TO `reader`@`%`'], none],
     [
       'MySQL 8 replication user with dynamic privileges',
-      ['GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `debezium`@`%`', 'GRANT BACKUP_ADMIN,REPLICATION_SLAVE_ADMIN ON *.* TO `debezium`@`%`'],
+      [
+        'GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `debezium`@`%`',
+        'GRANT BACKUP_ADMIN,REPLICATION_SLAVE_ADMIN ON *.* TO `debezium`@`%`',
+      ],
       both,
     ],
-    ['MySQL 8 REPLICATION_SLAVE_ADMIN is not REPLICATION SLAVE', ['GRANT USAGE ON *.* TO `u`@`%`', 'GRANT REPLICATION_SLAVE_ADMIN ON *.* TO `u`@`%`'], none],
-    ['grants on one database do not count', ['GRANT USAGE ON *.* TO `u`@`%`', 'GRANT ALL PRIVILEGES ON `shop`.* TO `u`@`%`', 'GRANT REPLICATION SLAVE ON `shop`.* TO `u`@`%`'], none],
-    ['grants spread over lines', ['GRANT REPLICATION CLIENT ON *.* TO `u`@`%`', 'GRANT SELECT, INSERT ON `shop`.* TO `u`@`%`', 'GRANT REPLICATION SLAVE ON *.* TO `u`@`%` WITH GRANT OPTION'], both],
-    ['a column grant and a role grant', ['GRANT SELECT (`on`, `to`), UPDATE (`x`) ON `shop`.`t` TO `u`@`%`', 'GRANT `replicator`@`%` TO `u`@`%`'], none],
+    [
+      'MySQL 8 REPLICATION_SLAVE_ADMIN is not REPLICATION SLAVE',
+      ['GRANT USAGE ON *.* TO `u`@`%`', 'GRANT REPLICATION_SLAVE_ADMIN ON *.* TO `u`@`%`'],
+      none,
+    ],
+    [
+      'grants on one database do not count',
+      [
+        'GRANT USAGE ON *.* TO `u`@`%`',
+        'GRANT ALL PRIVILEGES ON `shop`.* TO `u`@`%`',
+        'GRANT REPLICATION SLAVE ON `shop`.* TO `u`@`%`',
+      ],
+      none,
+    ],
+    [
+      'grants spread over lines',
+      [
+        'GRANT REPLICATION CLIENT ON *.* TO `u`@`%`',
+        'GRANT SELECT, INSERT ON `shop`.* TO `u`@`%`',
+        'GRANT REPLICATION SLAVE ON *.* TO `u`@`%` WITH GRANT OPTION',
+      ],
+      both,
+    ],
+    [
+      'a column grant and a role grant',
+      ['GRANT SELECT (`on`, `to`), UPDATE (`x`) ON `shop`.`t` TO `u`@`%`', 'GRANT `replicator`@`%` TO `u`@`%`'],
+      none,
+    ],
     ['lower case, odd spacing', ['grant   replication   slave ,replication client on *.* to u@localhost'], both],
     ['a user named like a privilege', ['GRANT USAGE ON *.* TO `REPLICATION SLAVE`@`%`'], none],
     ['a procedure grant', ['GRANT EXECUTE ON PROCEDURE `shop`.`p` TO `u`@`%`'], none],
@@ -144,9 +230,17 @@ describe('replicationGrantsOf', () => {
 
 describe('compareBinlogPositions', () => {
   it('orders by the numeric suffix of the file, then the position', () => {
-    expect(compareBinlogPositions({ file: 'binlog.000009', position: 900 }, { file: 'binlog.000010', position: 4 })).toBeLessThan(0);
-    expect(compareBinlogPositions({ file: 'mysql-bin.999999', position: 4 }, { file: 'mysql-bin.1000000', position: 4 })).toBeLessThan(0);
-    expect(compareBinlogPositions({ file: 'binlog.000010', position: 500 }, { file: 'binlog.000010', position: 400 })).toBeGreaterThan(0);
-    expect(compareBinlogPositions({ file: 'binlog.000010', position: 400 }, { file: 'binlog.000010', position: 400 })).toBe(0);
+    expect(
+      compareBinlogPositions({ file: 'binlog.000009', position: 900 }, { file: 'binlog.000010', position: 4 }),
+    ).toBeLessThan(0);
+    expect(
+      compareBinlogPositions({ file: 'mysql-bin.999999', position: 4 }, { file: 'mysql-bin.1000000', position: 4 }),
+    ).toBeLessThan(0);
+    expect(
+      compareBinlogPositions({ file: 'binlog.000010', position: 500 }, { file: 'binlog.000010', position: 400 }),
+    ).toBeGreaterThan(0);
+    expect(
+      compareBinlogPositions({ file: 'binlog.000010', position: 400 }, { file: 'binlog.000010', position: 400 }),
+    ).toBe(0);
   });
 });

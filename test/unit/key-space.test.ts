@@ -24,7 +24,10 @@ describe('key space split', () => {
     expect(ranges).toHaveLength(split.count);
     expect(ranges[0]!.from).toBeNull();
     expect(ranges.at(-1)!.to).toBeNull();
-    for (let i = 1; i < ranges.length; i += 1) expect(BigInt(ranges[i]!.from!)).toBeGreaterThan(ranges[i - 1]!.from === null ? min - 1n : BigInt(ranges[i - 1]!.from!));
+    for (let i = 1; i < ranges.length; i += 1)
+      expect(BigInt(ranges[i]!.from!)).toBeGreaterThan(
+        ranges[i - 1]!.from === null ? min - 1n : BigInt(ranges[i - 1]!.from!),
+      );
     const span = max - min + 1n;
     const keys = new Set<bigint>([min - 5n, min, min + 1n, max - 1n, max, max + 3n]);
     // Both sides of the bounds of some 100 ranges, spread over the split.
@@ -51,7 +54,12 @@ describe('key space split', () => {
     expect(intersectKeyRanges({ from: null, to: '100' }, { from: '10', to: null })).toEqual({ from: '10', to: '100' });
     expect(intersectKeyRanges({ from: '5', to: '50' }, { from: '10', to: '100' })).toEqual({ from: '10', to: '50' });
     expect(intersectKeyRanges({ from: null, to: null }, { from: null, to: null })).toEqual({ from: null, to: null });
-    expect(intersectKeyRanges({ from: '18446744073709551000', to: null }, { from: '18446744073709550999', to: '18446744073709551615' })).toEqual({
+    expect(
+      intersectKeyRanges(
+        { from: '18446744073709551000', to: null },
+        { from: '18446744073709550999', to: '18446744073709551615' },
+      ),
+    ).toEqual({
       from: '18446744073709551000',
       to: '18446744073709551615',
     });
@@ -71,6 +79,11 @@ describe("verification's ranges", () => {
     expect([100, 124, 125, 199, 10n ** 20n].map((k) => ranges.rangeOf(k))).toEqual([0, 0, 1, 3, 3]);
     expect(ranges.rangeOf(null)).toBe(0);
     const whole = new VerifyRanges(null, null);
-    expect([whole.count, whole.keyRange(0), whole.all, whole.rangeOf(5)]).toEqual([1, { from: null, to: null }, { from: null, to: null }, 0]);
+    expect([whole.count, whole.keyRange(0), whole.all, whole.rangeOf(5)]).toEqual([
+      1,
+      { from: null, to: null },
+      { from: null, to: null },
+      0,
+    ]);
   });
 });

@@ -7,14 +7,31 @@ import { decideKeyType, findKeyGroups, type KeyMember } from '../../src/schema/k
 import type { SourceColumn, SourceForeignKey, SourceIndex, SourceTable } from '../../src/dialect/mysql/catalog.js';
 import { src } from '../helpers/columns.js';
 
-function table(name: string, columns: SourceColumn[], foreignKeys: SourceForeignKey[] = [], extra: Partial<SourceTable> = {}): SourceTable {
-  return { name, columns, primaryKey: [columns[0]!.name], indexes: [], foreignKeys, autoIncrement: null, estimatedRows: 0, comment: '', ...extra };
+function table(
+  name: string,
+  columns: SourceColumn[],
+  foreignKeys: SourceForeignKey[] = [],
+  extra: Partial<SourceTable> = {},
+): SourceTable {
+  return {
+    name,
+    columns,
+    primaryKey: [columns[0]!.name],
+    indexes: [],
+    foreignKeys,
+    autoIncrement: null,
+    estimatedRows: 0,
+    comment: '',
+    ...extra,
+  };
 }
 function fk(name: string, columns: string[], referencedTable: string, referencedColumns: string[]): SourceForeignKey {
   return { name, columns, referencedTable, referencedColumns, onDelete: 'RESTRICT', onUpdate: 'RESTRICT' };
 }
-const ubig = (name: string, extra: Partial<SourceColumn> = {}): SourceColumn => src('bigint', { name, columnType: 'bigint(20) unsigned', unsigned: true, ...extra });
-const int = (name: string, extra: Partial<SourceColumn> = {}): SourceColumn => src('int', { name, columnType: 'int(11)', ...extra });
+const ubig = (name: string, extra: Partial<SourceColumn> = {}): SourceColumn =>
+  src('bigint', { name, columnType: 'bigint(20) unsigned', unsigned: true, ...extra });
+const int = (name: string, extra: Partial<SourceColumn> = {}): SourceColumn =>
+  src('int', { name, columnType: 'int(11)', ...extra });
 
 describe('foreign-key groups of columns', () => {
   it('joins chains, self-references, composite keys and references to a UNIQUE key; leaves lone columns out', () => {
@@ -30,7 +47,13 @@ describe('foreign-key groups of columns', () => {
     ];
     const groups = findKeyGroups(tables).map((g) => g.map((m) => `${m.table}.${m.column}`).sort());
     expect(groups.sort()).toEqual(
-      [['a.b_id', 'b.id'], ['b.c_code', 'c.code'], ['pair.x', 'pair_ref.px'], ['pair.y', 'pair_ref.py'], ['tree.id', 'tree.parent_id']].sort(),
+      [
+        ['a.b_id', 'b.id'],
+        ['b.c_code', 'c.code'],
+        ['pair.x', 'pair_ref.px'],
+        ['pair.y', 'pair_ref.py'],
+        ['tree.id', 'tree.parent_id'],
+      ].sort(),
     );
     // A chain a -> b -> c through the same column is one group.
     const chain = findKeyGroups([
@@ -55,15 +78,60 @@ describe('the one type of a foreign-key group', () => {
   it.each<[string, KeyMember[], string | null, RegExp]>([
     ['same integer type: nothing to change', [m('a', 'integer'), m('b', 'integer')], null, /already integer/],
     ['int unsigned (bigint) and int (integer): the widest', [m('a', 'bigint'), m('b', 'integer')], 'bigint', /widest/],
-    ['smallint unsigned (integer) and tinyint(1) (boolean)', [m('a', 'integer'), m('b', 'boolean')], 'integer', /widest/],
-    ['bigint unsigned identity + bigint unsigned refs, values fit', [m('a', 'numeric(20)', { max: '42', autoIncrement: '43' }), m('b', 'numeric(20)', { max: '40' })], 'bigint', /every value/],
-    ['bigint unsigned at exactly 2^63-1 still fits', [m('a', 'numeric(20)', { max: BIG }), m('b', 'numeric(20)', { max: null })], 'bigint', /fit bigint/],
-    ['a value beyond 2^63-1: numeric(20) for all', [m('a', 'numeric(20)', { max: '9223372036854775808' }), m('b', 'integer')], 'numeric(20)', /beyond bigint: a\.id holds 9223372036854775808/],
-    ['AUTO_INCREMENT beyond 2^63-1: numeric(20)', [m('a', 'numeric(20)', { max: '5', autoIncrement: '18446744073709551615' }), m('b', 'numeric(20)', { max: '5' })], 'numeric(20)', /continues at AUTO_INCREMENT/],
-    ['an empty group of bigint unsigned: bigint', [m('a', 'numeric(20)', { max: null }), m('b', 'numeric(20)', { max: null })], 'bigint', /fit/],
-    ['an existing target column decides', [m('a', 'numeric(20)', { existing: 'bigint' }), m('b', 'numeric(20)')], 'bigint', /existing target column a\.id is bigint/],
-    ['an override decides for the others', [m('a', 'numeric(20,0)', { overridden: true }), m('b', 'bigint')], 'numeric(20,0)', /--type\/--column-type of a\.id/],
-    ['text keys of different lengths are left as mapped', [m('a', 'varchar(10)'), m('b', 'varchar(20)')], null, /left as mapped/],
+    [
+      'smallint unsigned (integer) and tinyint(1) (boolean)',
+      [m('a', 'integer'), m('b', 'boolean')],
+      'integer',
+      /widest/,
+    ],
+    [
+      'bigint unsigned identity + bigint unsigned refs, values fit',
+      [m('a', 'numeric(20)', { max: '42', autoIncrement: '43' }), m('b', 'numeric(20)', { max: '40' })],
+      'bigint',
+      /every value/,
+    ],
+    [
+      'bigint unsigned at exactly 2^63-1 still fits',
+      [m('a', 'numeric(20)', { max: BIG }), m('b', 'numeric(20)', { max: null })],
+      'bigint',
+      /fit bigint/,
+    ],
+    [
+      'a value beyond 2^63-1: numeric(20) for all',
+      [m('a', 'numeric(20)', { max: '9223372036854775808' }), m('b', 'integer')],
+      'numeric(20)',
+      /beyond bigint: a\.id holds 9223372036854775808/,
+    ],
+    [
+      'AUTO_INCREMENT beyond 2^63-1: numeric(20)',
+      [m('a', 'numeric(20)', { max: '5', autoIncrement: '18446744073709551615' }), m('b', 'numeric(20)', { max: '5' })],
+      'numeric(20)',
+      /continues at AUTO_INCREMENT/,
+    ],
+    [
+      'an empty group of bigint unsigned: bigint',
+      [m('a', 'numeric(20)', { max: null }), m('b', 'numeric(20)', { max: null })],
+      'bigint',
+      /fit/,
+    ],
+    [
+      'an existing target column decides',
+      [m('a', 'numeric(20)', { existing: 'bigint' }), m('b', 'numeric(20)')],
+      'bigint',
+      /existing target column a\.id is bigint/,
+    ],
+    [
+      'an override decides for the others',
+      [m('a', 'numeric(20,0)', { overridden: true }), m('b', 'bigint')],
+      'numeric(20,0)',
+      /--type\/--column-type of a\.id/,
+    ],
+    [
+      'text keys of different lengths are left as mapped',
+      [m('a', 'varchar(10)'), m('b', 'varchar(20)')],
+      null,
+      /left as mapped/,
+    ],
   ])('%s', (_label, members, type, reason) => {
     const decision = decideKeyType(members);
     expect(decision.type).toBe(type);
@@ -72,17 +140,29 @@ describe('the one type of a foreign-key group', () => {
   });
 
   it('warns when existing columns or overrides disagree, and refuses to guess without MAX', () => {
-    expect(decideKeyType([m('a', 'x', { existing: 'integer' }), m('b', 'x', { existing: 'bigint' })]).warning).toMatch(/different types \(integer, bigint\)/);
-    expect(decideKeyType([m('a', 'text', { overridden: true }), m('b', 'bigint', { overridden: true })]).warning).toMatch(/overridden to different types/);
+    expect(decideKeyType([m('a', 'x', { existing: 'integer' }), m('b', 'x', { existing: 'bigint' })]).warning).toMatch(
+      /different types \(integer, bigint\)/,
+    );
+    expect(
+      decideKeyType([m('a', 'text', { overridden: true }), m('b', 'bigint', { overridden: true })]).warning,
+    ).toMatch(/overridden to different types/);
     expect(() => decideKeyType([m('a', 'numeric(20)'), m('b', 'bigint')])).toThrow(/MAX\(a\.id\) was not read/);
   });
 
   it('gives the created tables the decided type; an AUTO_INCREMENT key of numeric(20) gets no identity', () => {
     const parent = table('parent', [ubig('id', { autoIncrement: true, nullable: false })]);
-    const asBigint = buildCreateTable(parent, 'public', { isMariaDb: true, knownTables: new Set(), keyTypes: new Map([['id', 'bigint']]) });
+    const asBigint = buildCreateTable(parent, 'public', {
+      isMariaDb: true,
+      knownTables: new Set(),
+      keyTypes: new Map([['id', 'bigint']]),
+    });
     expect(asBigint.statements.at(-1)).toContain('"id" bigint GENERATED BY DEFAULT AS IDENTITY NOT NULL');
     expect(asBigint.warnings).toEqual([]);
-    const asNumeric = buildCreateTable(parent, 'public', { isMariaDb: true, knownTables: new Set(), keyTypes: new Map([['id', 'numeric(20)']]) });
+    const asNumeric = buildCreateTable(parent, 'public', {
+      isMariaDb: true,
+      knownTables: new Set(),
+      keyTypes: new Map([['id', 'numeric(20)']]),
+    });
     expect(asNumeric.statements.at(-1)).toContain('"id" numeric(20) NOT NULL');
     expect(asNumeric.warnings.join()).toMatch(/cannot be an identity/);
   });
@@ -94,7 +174,11 @@ describe('names within 63 bytes', () => {
     ['a short name stays', 'users_email', (out) => expect(out).toBe('users_email')],
     ['exactly 63 bytes stays', 'x'.repeat(63), (out) => expect(out).toBe('x'.repeat(63))],
     ['64 bytes is cut and hashed', 'x'.repeat(64), (out) => expect(out).toMatch(/^x{54}_[0-9a-f]{8}$/)],
-    ['Magento constraint name', long, (out) => expect(out).toMatch(/^CATALOG_PRODUCT_ENTITY_INT_ATTRIBUTE_ID_EAV_ATTRIBUTE__[0-9a-f]{8}$/)],
+    [
+      'Magento constraint name',
+      long,
+      (out) => expect(out).toMatch(/^CATALOG_PRODUCT_ENTITY_INT_ATTRIBUTE_ID_EAV_ATTRIBUTE__[0-9a-f]{8}$/),
+    ],
     // 32 Cyrillic letters are 64 bytes: cut on a character boundary, never half a letter.
     ['multibyte: bytes, not characters', 'я'.repeat(32), (out) => expect(out).toMatch(/^я{27}_[0-9a-f]{8}$/)],
     ['4-byte characters are never split', '😀'.repeat(20), (out) => expect(out).toMatch(/^😀{13}_[0-9a-f]{8}$/u)],
@@ -111,7 +195,13 @@ describe('names within 63 bytes', () => {
     const b = `${long}_B_SUFFIX`;
     expect(a.slice(0, 63)).toBe(b.slice(0, 63));
     expect(fitIdentifier(a)).not.toBe(fitIdentifier(b));
-    expect(namingProblems(DEFAULT_NAMING, [a, b, 'short'].map((name) => ({ name, columns: [] })), [a, b, 'short'].map((table) => ({ table })))).toEqual([]);
+    expect(
+      namingProblems(
+        DEFAULT_NAMING,
+        [a, b, 'short'].map((name) => ({ name, columns: [] })),
+        [a, b, 'short'].map((table) => ({ table })),
+      ),
+    ).toEqual([]);
     expect(cutToBytes('aé', 2)).toBe('a');
   });
 
@@ -148,13 +238,36 @@ describe('names within 63 bytes', () => {
 
   it('gives every generated name of a created table 63 bytes at most, unique in the schema', () => {
     const tableName = 't'.repeat(64);
-    const cols = [int('id', { autoIncrement: true }), src('enum', { name: 'state', enumValues: ['a'] }), src('varchar', { name: 'email', maxLength: 100 })];
-    const a = table(tableName, cols, [fk(`${long}_1`, ['id'], 'other', ['id']), fk(`${long}_2`, ['id'], 'other', ['id'])], {
-      indexes: [
-        { name: `${long}_IDX_ONE`, unique: false, columns: ['email'], kind: 'BTREE', partial: false, subParts: [null] },
-        { name: `${long}_IDX_TWO`, unique: false, columns: ['email'], kind: 'BTREE', partial: false, subParts: [null] },
-      ],
-    });
+    const cols = [
+      int('id', { autoIncrement: true }),
+      src('enum', { name: 'state', enumValues: ['a'] }),
+      src('varchar', { name: 'email', maxLength: 100 }),
+    ];
+    const a = table(
+      tableName,
+      cols,
+      [fk(`${long}_1`, ['id'], 'other', ['id']), fk(`${long}_2`, ['id'], 'other', ['id'])],
+      {
+        indexes: [
+          {
+            name: `${long}_IDX_ONE`,
+            unique: false,
+            columns: ['email'],
+            kind: 'BTREE',
+            partial: false,
+            subParts: [null],
+          },
+          {
+            name: `${long}_IDX_TWO`,
+            unique: false,
+            columns: ['email'],
+            kind: 'BTREE',
+            partial: false,
+            subParts: [null],
+          },
+        ],
+      },
+    );
     const names = new IdentifierAllocator();
     const plan = buildCreateTable(a, 'public', { isMariaDb: true, knownTables: new Set(['other']), names });
     const generated = plan.deferred.map((d) => d.name);
@@ -162,10 +275,20 @@ describe('names within 63 bytes', () => {
     expect(enumType).toBeDefined();
     for (const name of [...generated, enumType!]) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
     expect(new Set(generated).size).toBe(generated.length);
-    expect(plan.statements.find((s) => s.startsWith('CREATE TABLE'))).toContain(`"public"."${fitIdentifier(tableName)}"`);
+    expect(plan.statements.find((s) => s.startsWith('CREATE TABLE'))).toContain(
+      `"public"."${fitIdentifier(tableName)}"`,
+    );
     // Table `a_b` column `c` and table `a` column `b_c` would both name their enum type `a_b_c`.
-    const one = buildCreateTable(table('a_b', [int('id'), src('enum', { name: 'c', enumValues: ['x'] })]), 'public', { isMariaDb: true, knownTables: new Set(), names });
-    const two = buildCreateTable(table('a', [int('id'), src('enum', { name: 'b_c', enumValues: ['y'] })]), 'public', { isMariaDb: true, knownTables: new Set(), names });
+    const one = buildCreateTable(table('a_b', [int('id'), src('enum', { name: 'c', enumValues: ['x'] })]), 'public', {
+      isMariaDb: true,
+      knownTables: new Set(),
+      names,
+    });
+    const two = buildCreateTable(table('a', [int('id'), src('enum', { name: 'b_c', enumValues: ['y'] })]), 'public', {
+      isMariaDb: true,
+      knownTables: new Set(),
+      names,
+    });
     const typeOf = (p: typeof one): string => /CREATE TYPE "public"\."([^"]+)"/.exec(p.statements.join('\n'))![1]!;
     expect(typeOf(one)).not.toBe(typeOf(two));
   });
@@ -194,7 +317,12 @@ describe('prefix, FULLTEXT and SPATIAL indexes', () => {
     fulltextConfig: 'simple',
     names: new IdentifierAllocator(),
   });
-  const ix = (name: string, cols: string[], subParts: (number | null)[], extra: Partial<SourceIndex> = {}): SourceIndex => ({
+  const ix = (
+    name: string,
+    cols: string[],
+    subParts: (number | null)[],
+    extra: Partial<SourceIndex> = {},
+  ): SourceIndex => ({
     name,
     unique: false,
     columns: cols,
@@ -204,15 +332,51 @@ describe('prefix, FULLTEXT and SPATIAL indexes', () => {
     ...extra,
   });
   it.each<[string, SourceIndex, string | null]>([
-    ['UNIQUE prefix on varchar keeps its meaning: left()', ix('email', ['email'], [20], { unique: true }), 'CREATE UNIQUE INDEX IF NOT EXISTS "t_email" ON "public"."t" ((left("email", 20)))'],
-    ['plain prefix on a short varchar: the whole column (serves col = …)', ix('meta_key', ['meta_key'], [191]), 'CREATE INDEX IF NOT EXISTS "t_meta_key" ON "public"."t" ("meta_key")'],
-    ['plain prefix on text: left()', ix('body', ['body'], [10]), 'CREATE INDEX IF NOT EXISTS "t_body" ON "public"."t" ((left("body", 10)))'],
-    ['plain prefix on a long varchar: left()', ix('title', ['title', 'email'], [100, null]), 'CREATE INDEX IF NOT EXISTS "t_title" ON "public"."t" ((left("title", 100)), "email")'],
-    ['two prefixes whose whole columns together could pass a btree entry: the second as left()', ix('two', ['meta_key', 'email'], [191, 100]), 'CREATE INDEX IF NOT EXISTS "t_two" ON "public"."t" ("meta_key", (left("email", 100)))'],
-    ['UNIQUE prefix on varbinary counts bytes: substring()', ix('page_title', ['page_title'], [5], { unique: true }), 'CREATE UNIQUE INDEX IF NOT EXISTS "t_page_title" ON "public"."t" ((substring("page_title" from 1 for 5)))'],
-    ['plain prefix on a blob: substring()', ix('blob', ['blob'], [16]), 'CREATE INDEX IF NOT EXISTS "t_blob" ON "public"."t" ((substring("blob" from 1 for 16)))'],
-    ['FULLTEXT over two columns: GIN on to_tsvector', ix('ft', ['title', 'body'], [null, null], { kind: 'FULLTEXT' }), `CREATE INDEX IF NOT EXISTS "t_ft" ON "public"."t" USING gin ((to_tsvector('simple'::regconfig, coalesce("title", '') || ' ' || coalesce("body", ''))))`],
-    ['SPATIAL on PostGIS geometry: GiST', ix('sp', ['location'], [null], { kind: 'SPATIAL' }), 'CREATE INDEX IF NOT EXISTS "t_sp" ON "public"."t" USING gist ("location")'],
+    [
+      'UNIQUE prefix on varchar keeps its meaning: left()',
+      ix('email', ['email'], [20], { unique: true }),
+      'CREATE UNIQUE INDEX IF NOT EXISTS "t_email" ON "public"."t" ((left("email", 20)))',
+    ],
+    [
+      'plain prefix on a short varchar: the whole column (serves col = …)',
+      ix('meta_key', ['meta_key'], [191]),
+      'CREATE INDEX IF NOT EXISTS "t_meta_key" ON "public"."t" ("meta_key")',
+    ],
+    [
+      'plain prefix on text: left()',
+      ix('body', ['body'], [10]),
+      'CREATE INDEX IF NOT EXISTS "t_body" ON "public"."t" ((left("body", 10)))',
+    ],
+    [
+      'plain prefix on a long varchar: left()',
+      ix('title', ['title', 'email'], [100, null]),
+      'CREATE INDEX IF NOT EXISTS "t_title" ON "public"."t" ((left("title", 100)), "email")',
+    ],
+    [
+      'two prefixes whose whole columns together could pass a btree entry: the second as left()',
+      ix('two', ['meta_key', 'email'], [191, 100]),
+      'CREATE INDEX IF NOT EXISTS "t_two" ON "public"."t" ("meta_key", (left("email", 100)))',
+    ],
+    [
+      'UNIQUE prefix on varbinary counts bytes: substring()',
+      ix('page_title', ['page_title'], [5], { unique: true }),
+      'CREATE UNIQUE INDEX IF NOT EXISTS "t_page_title" ON "public"."t" ((substring("page_title" from 1 for 5)))',
+    ],
+    [
+      'plain prefix on a blob: substring()',
+      ix('blob', ['blob'], [16]),
+      'CREATE INDEX IF NOT EXISTS "t_blob" ON "public"."t" ((substring("blob" from 1 for 16)))',
+    ],
+    [
+      'FULLTEXT over two columns: GIN on to_tsvector',
+      ix('ft', ['title', 'body'], [null, null], { kind: 'FULLTEXT' }),
+      `CREATE INDEX IF NOT EXISTS "t_ft" ON "public"."t" USING gin ((to_tsvector('simple'::regconfig, coalesce("title", '') || ' ' || coalesce("body", ''))))`,
+    ],
+    [
+      'SPATIAL on PostGIS geometry: GiST',
+      ix('sp', ['location'], [null], { kind: 'SPATIAL' }),
+      'CREATE INDEX IF NOT EXISTS "t_sp" ON "public"."t" USING gist ("location")',
+    ],
     ['SPATIAL on bytea (no PostGIS): skipped', ix('sp', ['wkb'], [null], { kind: 'SPATIAL' }), null],
     ['FULLTEXT on a column made bytea: skipped', ix('ft', ['nul_text'], [null], { kind: 'FULLTEXT' }), null],
     ['a text prefix on a column made bytea: skipped', ix('p', ['nul_text'], [10], { unique: true }), null],

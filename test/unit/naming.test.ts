@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ViewTranslator, type Relation } from '../../src/schema/translate/translate-view.js';
-import { applyIdentifierCase, DEFAULT_NAMING, namingProblems, snakeCase, targetColumnName, targetTableName, type NamingRules } from '../../src/vocabulary/naming.js';
+import {
+  applyIdentifierCase,
+  DEFAULT_NAMING,
+  namingProblems,
+  snakeCase,
+  targetColumnName,
+  targetTableName,
+  type NamingRules,
+} from '../../src/vocabulary/naming.js';
 
 const rules = (extra: Partial<NamingRules>): NamingRules => ({ ...DEFAULT_NAMING, ...extra });
 
@@ -36,7 +44,11 @@ describe('snake_case of source names', () => {
 });
 
 describe('target names', () => {
-  const r = rules({ case: 'snake', tables: { FilmActor: 'cast_members' }, columns: { FilmActor: { ActorID: 'performer' } } });
+  const r = rules({
+    case: 'snake',
+    tables: { FilmActor: 'cast_members' },
+    columns: { FilmActor: { ActorID: 'performer' } },
+  });
 
   it('takes a rename as written, else the case rule', () => {
     expect(targetTableName(r, 'FilmActor')).toBe('cast_members');
@@ -69,7 +81,11 @@ describe('naming problems, each naming its migration-file key', () => {
 
   it('lists every problem at once', () => {
     const problems = namingProblems(
-      rules({ case: 'keep', tables: { missing: 'x', left_out: 'y', Users: 'z' }, columns: { users: { nmae: 'n', id: 'name' }, nope: { a: 'b' } } }),
+      rules({
+        case: 'keep',
+        tables: { missing: 'x', left_out: 'y', Users: 'z' },
+        columns: { users: { nmae: 'n', id: 'name' }, nope: { a: 'b' } },
+      }),
       tables,
       selected,
     );
@@ -91,11 +107,21 @@ describe('naming problems, each naming its migration-file key', () => {
       'identifierCase: the source tables Orders, orders would all be named orders in PostgreSQL; rename all but one of them (rename.tables)',
       'identifierCase: the columns UserName, user_name of table users would all be named user_name in PostgreSQL; rename all but one of them (rename.columns.users)',
     ]);
-    expect(namingProblems(rules({ case: 'snake', tables: { Orders: 'old_orders' }, columns: { users: { UserName: 'login' } } }), tables, selected)).toEqual([]);
+    expect(
+      namingProblems(
+        rules({ case: 'snake', tables: { Orders: 'old_orders' }, columns: { users: { UserName: 'login' } } }),
+        tables,
+        selected,
+      ),
+    ).toEqual([]);
   });
 
   it('checks column renames against the columns an entity selection copies', () => {
-    expect(namingProblems(rules({ columns: { users: { name: 'full_name' } } }), tables, [{ table: 'users', columns: ['id'] }])).toEqual([
+    expect(
+      namingProblems(rules({ columns: { users: { name: 'full_name' } } }), tables, [
+        { table: 'users', columns: ['id'] },
+      ]),
+    ).toEqual([
       'rename.columns.users.name: the column name of table users is not selected for this run; select it or drop the rename',
     ]);
   });
@@ -103,17 +129,45 @@ describe('naming problems, each naming its migration-file key', () => {
 
 describe('views over renamed tables and columns', () => {
   const INT = { kind: 'int' } as const;
-  const column = (name: string) => ({ name, dataType: 'int', columnType: 'int', numericPrecision: 10, numericScale: 0, datetimePrecision: null, charset: null });
+  const column = (name: string) => ({
+    name,
+    dataType: 'int',
+    columnType: 'int',
+    numericPrecision: 10,
+    numericScale: 0,
+    datetimePrecision: null,
+    charset: null,
+  });
   const relations = new Map<string, Relation>([
-    ['FilmActor', { name: 'FilmActor', targetName: 'cast_members', columns: [{ name: 'ActorID', target: 'performer_id', type: INT }, { name: 'FilmID', target: 'film_id', type: INT }] }],
+    [
+      'FilmActor',
+      {
+        name: 'FilmActor',
+        targetName: 'cast_members',
+        columns: [
+          { name: 'ActorID', target: 'performer_id', type: INT },
+          { name: 'FilmID', target: 'film_id', type: INT },
+        ],
+      },
+    ],
     ['Actor', { name: 'Actor', targetName: 'actor', columns: [{ name: 'ActorID', target: 'actor_id', type: INT }] }],
     ['Film', { name: 'Film', targetName: 'film', columns: [{ name: 'FilmID', target: 'film_id', type: INT }] }],
   ]);
   const translator = new ViewTranslator('app', 'public', relations, rules({ case: 'snake' }));
-  const view = (definition: string, columns: string[]) => ({ name: 'ActorFilms', definition, checkOption: 'NONE', columns: columns.map(column) });
+  const view = (definition: string, columns: string[]) => ({
+    name: 'ActorFilms',
+    definition,
+    checkOption: 'NONE',
+    columns: columns.map(column),
+  });
 
   it('writes every reference with its target name, and the view under the case rule', () => {
-    const out = translator.translate(view('select `fa`.`ActorID` AS `ActorID`, `f`.`FilmID` AS `FilmID` from (`app`.`FilmActor` `fa` join `app`.`Film` `f` on(`f`.`FilmID` = `fa`.`FilmID`)) where `fa`.`ActorID` > 1', ['ActorID', 'FilmID']));
+    const out = translator.translate(
+      view(
+        'select `fa`.`ActorID` AS `ActorID`, `f`.`FilmID` AS `FilmID` from (`app`.`FilmActor` `fa` join `app`.`Film` `f` on(`f`.`FilmID` = `fa`.`FilmID`)) where `fa`.`ActorID` > 1',
+        ['ActorID', 'FilmID'],
+      ),
+    );
     expect(out.targetName).toBe('actor_films');
     expect(out.targetColumns).toEqual(['actor_id', 'film_id']);
     expect(out.statement).toContain('CREATE OR REPLACE VIEW "public"."actor_films" ("actor_id", "film_id")');
@@ -124,10 +178,19 @@ describe('views over renamed tables and columns', () => {
   });
 
   it('USING joins on the one target name both sides share, and refuses columns renamed apart', () => {
-    const same = translator.translate(view('select `f`.`FilmID` AS `FilmID` from (`app`.`Film` `f` join `app`.`FilmActor` `fa` using (`FilmID`))', ['FilmID']));
-    expect(same.statement).toContain('USING ("film_id")');
-    expect(() => translator.translate(view('select `a`.`ActorID` AS `ActorID` from (`app`.`Actor` `a` join `app`.`FilmActor` `fa` using (`ActorID`))', ['ActorID']))).toThrow(
-      'USING (ActorID) joins columns the run names differently in PostgreSQL (actor_id, performer_id)',
+    const same = translator.translate(
+      view('select `f`.`FilmID` AS `FilmID` from (`app`.`Film` `f` join `app`.`FilmActor` `fa` using (`FilmID`))', [
+        'FilmID',
+      ]),
     );
+    expect(same.statement).toContain('USING ("film_id")');
+    expect(() =>
+      translator.translate(
+        view(
+          'select `a`.`ActorID` AS `ActorID` from (`app`.`Actor` `a` join `app`.`FilmActor` `fa` using (`ActorID`))',
+          ['ActorID'],
+        ),
+      ),
+    ).toThrow('USING (ActorID) joins columns the run names differently in PostgreSQL (actor_id, performer_id)');
   });
 });

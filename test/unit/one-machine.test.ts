@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { formatBoardProgress } from '../../src/board/board-server.js';
-import { createProgressView, createStderrLane, describeFinalizeProgress, formatPlainProgress, formatSummary } from '../../src/cli/progress.js';
+import {
+  createProgressView,
+  createStderrLane,
+  describeFinalizeProgress,
+  formatPlainProgress,
+  formatSummary,
+} from '../../src/cli/progress.js';
 import { loadConfig } from '../../src/config/config.js';
 import { formatHumanLine, resolveLogFormat } from '../../src/core/log.js';
 import { copyJobId } from '../../src/queue/contract.js';
@@ -15,7 +21,10 @@ describe('queues scoped to their target', () => {
   it('names them after database and schema, with a hash of server, database and schema', () => {
     const scope = scopeOf('system 7713522849573570673', 'gameapp', 'public');
     expect(scope.id).toMatch(/^[0-9a-f]{8}$/);
-    expect(scope.queues).toEqual({ copy: `copy.gameapp.public.${scope.id}`, finalize: `finalize.gameapp.public.${scope.id}` });
+    expect(scope.queues).toEqual({
+      copy: `copy.gameapp.public.${scope.id}`,
+      finalize: `finalize.gameapp.public.${scope.id}`,
+    });
     expect(scopeOf('system 7713522849573570673', 'gameapp', 'public')).toEqual(scope);
   });
 
@@ -38,7 +47,10 @@ describe('queues scoped to their target', () => {
   });
 
   it('a run finds its queues as recorded; runs from before scoping use the old names', () => {
-    expect(queuesOfRun({ queues: { copy: 'copy.x.public.1', finalize: 'finalize.x.public.1' } })).toEqual({ copy: 'copy.x.public.1', finalize: 'finalize.x.public.1' });
+    expect(queuesOfRun({ queues: { copy: 'copy.x.public.1', finalize: 'finalize.x.public.1' } })).toEqual({
+      copy: 'copy.x.public.1',
+      finalize: 'finalize.x.public.1',
+    });
     expect(queuesOfRun({ batchSize: 5000 })).toEqual(LEGACY_QUEUES);
     expect(queuesOfRun(null)).toEqual({ copy: 'copy', finalize: 'finalize' });
   });
@@ -46,10 +58,24 @@ describe('queues scoped to their target', () => {
 
 describe('log lines for people', () => {
   it('turns a pino line into level word, table, message and error', () => {
-    const line = JSON.stringify({ level: 50, time: 1, pid: 9, runId: 'run-1', table: 'users', jobId: copyJobId('run-1', 'users'), err: 'table users: no column "bio"; add it', permanent: true, msg: 'copy failed' });
+    const line = JSON.stringify({
+      level: 50,
+      time: 1,
+      pid: 9,
+      runId: 'run-1',
+      table: 'users',
+      jobId: copyJobId('run-1', 'users'),
+      err: 'table users: no column "bio"; add it',
+      permanent: true,
+      msg: 'copy failed',
+    });
     expect(formatHumanLine(line)).toBe('error users: copy failed: table users: no column "bio"; add it');
-    expect(formatHumanLine(JSON.stringify({ level: 30, time: 1, pid: 9, table: 'big', attempt: 2, msg: 'copy started' }))).toBe('info big: copy started (attempt 2)');
-    expect(formatHumanLine(JSON.stringify({ level: 40, time: 1, msg: 'forcing worker shutdown' }))).toBe('warn forcing worker shutdown');
+    expect(
+      formatHumanLine(JSON.stringify({ level: 30, time: 1, pid: 9, table: 'big', attempt: 2, msg: 'copy started' })),
+    ).toBe('info big: copy started (attempt 2)');
+    expect(formatHumanLine(JSON.stringify({ level: 40, time: 1, msg: 'forcing worker shutdown' }))).toBe(
+      'warn forcing worker shutdown',
+    );
     expect(formatHumanLine('not json\n')).toBe('not json');
   });
 
@@ -64,21 +90,28 @@ describe('log lines for people', () => {
     expect(loadConfig({}, [], {}).logFormat).toBe('auto');
     expect(loadConfig({}, [], { MY2PG_LOG_FORMAT: 'json' }).logFormat).toBe('json');
     expect(loadConfig({ logFormat: 'human' }, [], { MY2PG_LOG_FORMAT: 'json' }).logFormat).toBe('human');
-    expect(() => loadConfig({}, [], { MY2PG_LOG_FORMAT: 'pretty' })).toThrow(/MY2PG_LOG_FORMAT or --log-format\) must be auto, human or json/);
+    expect(() => loadConfig({}, [], { MY2PG_LOG_FORMAT: 'pretty' })).toThrow(
+      /MY2PG_LOG_FORMAT or --log-format\) must be auto, human or json/,
+    );
   });
 });
 
 describe('lines under the bars', () => {
   it('a log line on a terminal goes above the bars, which are drawn again below it', () => {
     const writes: string[] = [];
-    const view = createProgressView({ tty: { write: (s: string) => writes.push(s), columns: 80, rows: 20 }, err: () => expect.fail('no plain lines on a TTY') });
+    const view = createProgressView({
+      tty: { write: (s: string) => writes.push(s), columns: 80, rows: 20 },
+      err: () => expect.fail('no plain lines on a TTY'),
+    });
     const lane = createStderrLane(() => expect.fail('routed to the view'));
     lane.route((line) => view.log(line));
     view.update([job('users', 'active'), job('scores', 'waiting')]);
     lane.write('error users: copy failed: boom');
     expect(writes).toHaveLength(2);
     // Up over the three bar lines, erase to the end, the line, then the frame again.
-    expect(writes[1]!.startsWith('\x1b[3A\r\x1b[Jerror users: copy failed: boom\n\x1b[2K[0/2 done] 1 copying\n')).toBe(true);
+    expect(writes[1]!.startsWith('\x1b[3A\r\x1b[Jerror users: copy failed: boom\n\x1b[2K[0/2 done] 1 copying\n')).toBe(
+      true,
+    );
     view.update([job('users', 'active'), job('scores', 'waiting')]);
     // The next frame moves back over the bars only, not over the log line.
     expect(writes[2]!.startsWith('\x1b[3A\r')).toBe(true);
@@ -108,7 +141,10 @@ describe('finalize shows its phase', () => {
     [{ phase: 'sequences', done: 0, total: 1 }, 'sequences'],
     [{ phase: 'alembic_version', done: 0, total: 1 }, 'alembic_version'],
     [{ phase: 'verification', done: 0, total: 2 }, 'verification 0/2 tables'],
-    [{ phase: 'verification', done: 1, total: 2, table: 'users', rows: 1_000_000, rowsPerSecond: 450_000 }, 'verification 1/2 tables (users: 1,000,000 rows compared, 450,000 rows/s)'],
+    [
+      { phase: 'verification', done: 1, total: 2, table: 'users', rows: 1_000_000, rowsPerSecond: 450_000 },
+      'verification 1/2 tables (users: 1,000,000 rows compared, 450,000 rows/s)',
+    ],
   ] as const)('%o reads "%s"', (progress, text) => {
     expect(describeFinalizeProgress(progress)).toBe(text);
     expect(formatSummary(all, { state: 'active', progress })).toBe(`[2/2 done] finalizing: ${text}`);
@@ -130,7 +166,16 @@ describe('finalize shows its phase', () => {
   });
 
   it('Bull Board gets a percentage of the phase and the sentence', () => {
-    expect(formatBoardProgress({ phase: 'foreign keys', done: 2, total: 8 })).toEqual({ progress: 25, phase: 'foreign keys', done: 2, total: 8, step: 'foreign keys 2/8' });
-    expect(formatBoardProgress({ phase: 'sequences', done: 0, total: 1 })).toMatchObject({ progress: 0, step: 'sequences' });
+    expect(formatBoardProgress({ phase: 'foreign keys', done: 2, total: 8 })).toEqual({
+      progress: 25,
+      phase: 'foreign keys',
+      done: 2,
+      total: 8,
+      step: 'foreign keys 2/8',
+    });
+    expect(formatBoardProgress({ phase: 'sequences', done: 0, total: 1 })).toMatchObject({
+      progress: 0,
+      step: 'sequences',
+    });
   });
 });

@@ -14,18 +14,25 @@ describe('table selection', () => {
     expect(syncAlembic).toBe(true);
   });
   it('filters with --tables and --exclude', () => {
-    expect(selectTables(TABLES, { tables: ['users', 'scores'] }).tables.map((t) => t.table)).toEqual(['scores', 'users']);
+    expect(selectTables(TABLES, { tables: ['users', 'scores'] }).tables.map((t) => t.table)).toEqual([
+      'scores',
+      'users',
+    ]);
     expect(selectTables(TABLES, { exclude: ['game_visits', 'alembic_version'] })).toEqual({
       tables: ['friendships', 'monthly_scores', 'scores', 'users'].map((table) => ({ table })),
       syncAlembic: false,
     });
   });
   it('lists every unknown name at once', () => {
-    expect(() => selectTables(TABLES, { tables: ['users', 'nope'], exclude: ['gone'] })).toThrow(/--tables nope, --exclude gone/);
+    expect(() => selectTables(TABLES, { tables: ['users', 'nope'], exclude: ['gone'] })).toThrow(
+      /--tables nope, --exclude gone/,
+    );
     expect(() => selectTables(TABLES, { tables: ['nope'] })).toThrow(UsageError);
   });
-  it('uses the entities\' columns', () => {
-    expect(selectTables(TABLES, { entities: [{ table: 'users', columns: ['id'] }] }).tables).toEqual([{ table: 'users', columns: ['id'] }]);
+  it("uses the entities' columns", () => {
+    expect(selectTables(TABLES, { entities: [{ table: 'users', columns: ['id'] }] }).tables).toEqual([
+      { table: 'users', columns: ['id'] },
+    ]);
   });
   it('splits comma lists', () => {
     expect(splitNames(['a,b', ' c '])).toEqual(['a', 'b', 'c']);
@@ -81,11 +88,18 @@ describe('configuration', () => {
   });
   it('reads the NUL policy (default reject) and the FULLTEXT configuration (default simple)', () => {
     expect(loadConfig({}, [], {})).toMatchObject({ nulPolicy: 'reject', fulltextConfig: 'simple' });
-    expect(loadConfig({}, [], { MY2PG_NUL: 'bytea', MY2PG_FULLTEXT_CONFIG: 'english' })).toMatchObject({ nulPolicy: 'bytea', fulltextConfig: 'english' });
+    expect(loadConfig({}, [], { MY2PG_NUL: 'bytea', MY2PG_FULLTEXT_CONFIG: 'english' })).toMatchObject({
+      nulPolicy: 'bytea',
+      fulltextConfig: 'english',
+    });
     expect(loadConfig({}, [], {})).toMatchObject({ zeroDatePolicy: 'null' });
     expect(loadConfig({}, [], { MY2PG_ZERO_DATE: 'reject' })).toMatchObject({ zeroDatePolicy: 'reject' });
-    expect(() => loadConfig({}, [], { MY2PG_ZERO_DATE: 'epoch' })).toThrow(/the zero-date policy \(MY2PG_ZERO_DATE or --zero-date\) must be null or reject/);
-    expect(() => loadConfig({}, [], { MY2PG_NUL: 'drop' })).toThrow(/the NUL policy \(MY2PG_NUL or --nul\) must be reject, strip or bytea/);
+    expect(() => loadConfig({}, [], { MY2PG_ZERO_DATE: 'epoch' })).toThrow(
+      /the zero-date policy \(MY2PG_ZERO_DATE or --zero-date\) must be null or reject/,
+    );
+    expect(() => loadConfig({}, [], { MY2PG_NUL: 'drop' })).toThrow(
+      /the NUL policy \(MY2PG_NUL or --nul\) must be reject, strip or bytea/,
+    );
   });
   it('reads the worker grace period and the log level, with a default per command', () => {
     const env = { MY2PG_SHUTDOWN_GRACE_MS: '5000' };
@@ -93,7 +107,9 @@ describe('configuration', () => {
     expect(loadConfig({}, [], {}).shutdownGraceMs).toBe(30000);
     expect(loadConfig({}, [], {}, { logLevel: 'warn' }).logLevel).toBe('warn');
     expect(loadConfig({}, [], { MY2PG_LOG_LEVEL: 'debug' }, { logLevel: 'warn' }).logLevel).toBe('debug');
-    expect(() => loadConfig({}, [], { MY2PG_SHUTDOWN_GRACE_MS: 'soon' })).toThrow(/MY2PG_SHUTDOWN_GRACE_MS must be a whole number/);
+    expect(() => loadConfig({}, [], { MY2PG_SHUTDOWN_GRACE_MS: 'soon' })).toThrow(
+      /MY2PG_SHUTDOWN_GRACE_MS must be a whole number/,
+    );
   });
   it('redacts passwords', () => {
     expect(redactUrl('postgresql://u:secret@h:5432/db')).toBe('postgresql://u:***@h:5432/db');

@@ -1,12 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { formatBoardJobName, formatBoardProgress, isLoopbackHost, resolveBoardAccess } from '../../src/board/board-server.js';
-import { createProgressView, formatBar, formatDuration, formatPlainProgress, formatTableBar, layoutLiveView } from '../../src/cli/progress.js';
+import {
+  formatBoardJobName,
+  formatBoardProgress,
+  isLoopbackHost,
+  resolveBoardAccess,
+} from '../../src/board/board-server.js';
+import {
+  createProgressView,
+  formatBar,
+  formatDuration,
+  formatPlainProgress,
+  formatTableBar,
+  layoutLiveView,
+} from '../../src/cli/progress.js';
 import { buildReportRows, describeVerification, formatRunReport } from '../../src/cli/report.js';
 import { copyJobId, COPY_TABLE_JOB, FINALIZE_JOB } from '../../src/queue/contract.js';
 import type { TableJobState } from '../../src/queue/run-jobs.js';
 import type { RunRow, RunTableRow } from '../../src/state/entities.js';
 
-function job(table: string, state: string, progress: TableJobState['progress'] = null, failedReason: string | null = null): TableJobState {
+function job(
+  table: string,
+  state: string,
+  progress: TableJobState['progress'] = null,
+  failedReason: string | null = null,
+): TableJobState {
   return { table, jobId: copyJobId('run-1', table), state, progress, attemptsMade: 1, failedReason };
 }
 
@@ -36,25 +53,37 @@ describe('progress formatting', () => {
   });
 
   it.each([
-    [job('t', 'completed', { rows: 31, total: 31, rowsPerSecond: 100 }), /100%  done 31 rows$/],
+    [job('t', 'completed', { rows: 31, total: 31, rowsPerSecond: 100 }), /100% {2}done 31 rows$/],
     [job('t', 'failed', null, 'no column "x"'), /FAILED: no column "x"$/],
-    [job('t', 'waiting'), /0%  waiting for a worker$/],
+    [job('t', 'waiting'), /0% {2}waiting for a worker$/],
     [job('t', 'waiting-children'), /waiting for a worker$/],
-    [job('t', 'active'), /0%  starting$/],
+    [job('t', 'active'), /0% {2}starting$/],
     [job('t', 'delayed', null, 'connection reset'), /retrying after attempt 1: connection reset$/],
   ])('state line %#', (state, pattern) => {
     expect(formatTableBar(state, 1)).toMatch(pattern);
   });
 
   it('a plain line names every running table with its rows, rate and ETA', () => {
-    const states = [job('a', 'completed'), job('b', 'active', { rows: 10, total: 40, rowsPerSecond: 10 }), job('c', 'failed', null, 'x'), job('d', 'waiting')];
+    const states = [
+      job('a', 'completed'),
+      job('b', 'active', { rows: 10, total: 40, rowsPerSecond: 10 }),
+      job('c', 'failed', null, 'x'),
+      job('d', 'waiting'),
+    ];
     expect(formatPlainProgress(states)).toBe('[1/4 done, 1 failed] b 10/40 rows, 10 rows/s, ETA 3s');
     expect(formatPlainProgress([job('a', 'completed'), job('b', 'completed')])).toBe('[2/2 done] finalizing');
-    expect(formatPlainProgress([job('a', 'completed'), job('b', 'failed')])).toBe('[1/2 done, 1 failed] waiting for a retry of the failed tables');
+    expect(formatPlainProgress([job('a', 'completed'), job('b', 'failed')])).toBe(
+      '[1/2 done, 1 failed] waiting for a retry of the failed tables',
+    );
   });
 
   it('more tables than terminal lines: running and failed first, the rest counted', () => {
-    const states = Array.from({ length: 100 }, (_, i) => job(`t${String(i).padStart(3, '0')}`, i < 60 ? 'completed' : i === 99 ? 'active' : i === 98 ? 'failed' : 'waiting'));
+    const states = Array.from({ length: 100 }, (_, i) =>
+      job(
+        `t${String(i).padStart(3, '0')}`,
+        i < 60 ? 'completed' : i === 99 ? 'active' : i === 98 ? 'failed' : 'waiting',
+      ),
+    );
     const lines = layoutLiveView(states, 10);
     expect(lines).toHaveLength(9);
     expect(lines[0]).toBe('[60/100 done, 1 failed] 1 copying');
@@ -67,7 +96,10 @@ describe('progress formatting', () => {
 describe('progress views', () => {
   it('on a TTY it redraws in place and cuts lines to the terminal width', () => {
     const writes: string[] = [];
-    const view = createProgressView({ tty: { write: (s: string) => writes.push(s), columns: 40, rows: 20 }, err: () => expect.fail('no plain lines on a TTY') });
+    const view = createProgressView({
+      tty: { write: (s: string) => writes.push(s), columns: 40, rows: 20 },
+      err: () => expect.fail('no plain lines on a TTY'),
+    });
     view.update([job('users', 'active', { rows: 1, total: 4, rowsPerSecond: 1 }), job('scores', 'waiting')]);
     view.update([job('users', 'completed'), job('scores', 'active')]);
     view.stop();
@@ -87,7 +119,10 @@ describe('progress views', () => {
     const lines: string[] = [];
     let now = 0;
     const view = createProgressView({ err: (l) => lines.push(l), intervalMs: 5000, now: () => now });
-    const running = (rows: number) => [job('users', 'active', { rows, total: 100, rowsPerSecond: 10 }), job('scores', 'waiting')];
+    const running = (rows: number) => [
+      job('users', 'active', { rows, total: 100, rowsPerSecond: 10 }),
+      job('scores', 'waiting'),
+    ];
     view.update([job('users', 'active'), job('scores', 'waiting')]);
     now = 500;
     view.update(running(10));
@@ -111,8 +146,17 @@ describe('progress views', () => {
 
 describe('board formatting and access', () => {
   it('progress gets a percentage (Bull Board draws it) and an ETA', () => {
-    expect(formatBoardProgress({ rows: 250, total: 1000, rowsPerSecond: 50 })).toEqual({ progress: 25, rows: 250, total: 1000, rowsPerSecond: 50, eta: '15s' });
-    expect(formatBoardProgress({ rows: 10, total: 10, rowsPerSecond: 5 })).toMatchObject({ progress: 100, eta: 'done' });
+    expect(formatBoardProgress({ rows: 250, total: 1000, rowsPerSecond: 50 })).toEqual({
+      progress: 25,
+      rows: 250,
+      total: 1000,
+      rowsPerSecond: 50,
+      eta: '15s',
+    });
+    expect(formatBoardProgress({ rows: 10, total: 10, rowsPerSecond: 5 })).toMatchObject({
+      progress: 100,
+      eta: 'done',
+    });
     expect(formatBoardProgress({ rows: 0, total: 0, rowsPerSecond: 0 })).toMatchObject({ progress: 100 });
     expect(formatBoardProgress(42)).toBe(42);
   });
@@ -140,7 +184,9 @@ describe('board formatting and access', () => {
   it('refuses a non-loopback host without both credentials', () => {
     expect(resolveBoardAccess('127.0.0.1', undefined, undefined)).toBeUndefined();
     expect(resolveBoardAccess('0.0.0.0', 'op', 'pw')).toEqual({ user: 'op', password: 'pw' });
-    expect(() => resolveBoardAccess('0.0.0.0', undefined, undefined)).toThrow(/refusing to listen on 0\.0\.0\.0 without authentication/);
+    expect(() => resolveBoardAccess('0.0.0.0', undefined, undefined)).toThrow(
+      /refusing to listen on 0\.0\.0\.0 without authentication/,
+    );
     expect(() => resolveBoardAccess('127.0.0.1', 'op', undefined)).toThrow(/set both BOARD_USER and BOARD_PASSWORD/);
   });
 });
@@ -192,7 +238,12 @@ describe('report', () => {
   });
 
   it('reads rejected rows and the method from the finalize summary when it has them', () => {
-    const summary = { tables: [{ table: 'a', sourceRows: 12, targetRows: 10, rejected: 2, status: 'verified', method: 'checksum' }, { table: 'b', sourceRows: 10, targetRows: 10, status: 'verified' }] };
+    const summary = {
+      tables: [
+        { table: 'a', sourceRows: 12, targetRows: 10, rejected: 2, status: 'verified', method: 'checksum' },
+        { table: 'b', sourceRows: 10, targetRows: 10, status: 'verified' },
+      ],
+    };
     const rows = buildReportRows([table('a'), table('b')], summary);
     expect(rows.map((r) => [r.table, r.sourceRows, r.targetRows, r.rejected, r.verification])).toEqual([
       ['a', 12, 10, 2, 'checksum ok'],
@@ -201,7 +252,28 @@ describe('report', () => {
   });
 
   it('before finalize: copied rows stand for the target, a failed table has no numbers', () => {
-    const rows = buildReportRows([table('a', { status: 'copied', sourceRows: null, targetRows: null, verification: null }), table('b', { status: 'failed', rowsCopied: null, sourceRows: null, targetRows: null, verification: null, rejectedRows: 0 }), table('c', { status: 'failed', rowsCopied: null, sourceRows: null, targetRows: null, verification: null, rejectedRows: 3 })], null);
+    const rows = buildReportRows(
+      [
+        table('a', { status: 'copied', sourceRows: null, targetRows: null, verification: null }),
+        table('b', {
+          status: 'failed',
+          rowsCopied: null,
+          sourceRows: null,
+          targetRows: null,
+          verification: null,
+          rejectedRows: 0,
+        }),
+        table('c', {
+          status: 'failed',
+          rowsCopied: null,
+          sourceRows: null,
+          targetRows: null,
+          verification: null,
+          rejectedRows: 3,
+        }),
+      ],
+      null,
+    );
     expect(rows.map((r) => [r.sourceRows, r.targetRows, r.rejected, r.verification])).toEqual([
       [null, 10, 0, 'awaiting finalize'],
       [null, null, null, 'copy failed'],
@@ -210,7 +282,12 @@ describe('report', () => {
   });
 
   it('prints table, source rows, target rows, rejected, verification, time and totals', () => {
-    const summary = { tables: [{ table: 'a', sourceRows: 12, targetRows: 10, rejected: 2, status: 'verified', method: 'checksum' }, { table: 'b', sourceRows: 10, targetRows: 10, status: 'verified', method: 'checksum' }] };
+    const summary = {
+      tables: [
+        { table: 'a', sourceRows: 12, targetRows: 10, rejected: 2, status: 'verified', method: 'checksum' },
+        { table: 'b', sourceRows: 10, targetRows: 10, status: 'verified', method: 'checksum' },
+      ],
+    };
     const text = formatRunReport({ ...RUN, summary }, [table('a'), table('b')]);
     expect(text.split('\n').slice(1)).toEqual([
       'table  source rows  target rows  rejected  verification  time',
@@ -234,7 +311,11 @@ describe('report', () => {
   it('lists what was translated, what a policy adjusted, and which tables arrived exact', () => {
     const adjustments = { note: { zeroDatesToNull: 0, nulCharactersRemoved: 2, sridsDropped: 0 } };
     const run = { ...RUN, options: { translated: ['key type: a.id, b.a_id → bigint (the widest type of the group)'] } };
-    const text = formatRunReport(run, [table('a'), table('b', { adjustments }), table('c', { status: 'mismatch', verification: { method: 'count', status: 'mismatch' } })]);
+    const text = formatRunReport(run, [
+      table('a'),
+      table('b', { adjustments }),
+      table('c', { status: 'mismatch', verification: { method: 'count', status: 'mismatch' } }),
+    ]);
     expect(text.split('\n').filter((l) => /^(translated|adjusted|values):/.test(l))).toEqual([
       'translated: key type: a.id, b.a_id → bigint (the widest type of the group)',
       'adjusted: table b, column note: NUL characters removed from 2 values (--nul strip)',

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createShutdown, listenForStop, settleWithin, type StopSteps } from '../../src/core/shutdown.js';
 
 /** Steps that record their calls; `drain` finishes when `finishDrain` is called. */
-function recordingSteps(options: { releaseHangs?: boolean } = {}): StopSteps & { calls: string[]; finishDrain(): void } {
+function recordingSteps(
+  options: { releaseHangs?: boolean } = {},
+): StopSteps & { calls: string[]; finishDrain(): void } {
   const calls: string[] = [];
   let finishDrain: () => void = () => undefined;
   const drained = new Promise<void>((resolve) => (finishDrain = resolve));

@@ -35,9 +35,13 @@ describe('MySQL TLS from URL parameters', () => {
   });
 
   it('rejects unknown modes and unreadable files, saying which', () => {
-    expect(() => mysqlTlsOptions(`${base}?ssl-mode=PREFERRED`)).toThrow('ssl-mode=PREFERRED is not supported for MySQL');
+    expect(() => mysqlTlsOptions(`${base}?ssl-mode=PREFERRED`)).toThrow(
+      'ssl-mode=PREFERRED is not supported for MySQL',
+    );
     expect(() => mysqlTlsOptions(`${base}?ssl=maybe`)).toThrow('ssl=maybe must be true or false');
-    expect(() => mysqlTlsOptions(`${base}?ssl-ca=/nope/ca.pem`)).toThrow('cannot read the file of ssl-ca (/nope/ca.pem): ENOENT');
+    expect(() => mysqlTlsOptions(`${base}?ssl-ca=/nope/ca.pem`)).toThrow(
+      'cannot read the file of ssl-ca (/nope/ca.pem): ENOENT',
+    );
   });
 });
 
@@ -47,7 +51,10 @@ describe('PostgreSQL sslmode', () => {
     ['postgresql://h/db?sslmode=disable', 'postgresql://h/db?sslmode=disable'],
     ['postgresql://h/db?sslmode=verify-full', 'postgresql://h/db?sslmode=verify-full'],
     ['postgresql://h/db?sslmode=require', 'postgresql://h/db?sslmode=require&uselibpqcompat=true'],
-    ['postgresql://h/db?sslmode=require&uselibpqcompat=false', 'postgresql://h/db?sslmode=require&uselibpqcompat=false'],
+    [
+      'postgresql://h/db?sslmode=require&uselibpqcompat=false',
+      'postgresql://h/db?sslmode=require&uselibpqcompat=false',
+    ],
   ])('%s gets libpq semantics', (url, expected) => {
     expect(withLibpqSslModes(url)).toBe(expected);
   });
@@ -69,8 +76,14 @@ describe('PostgreSQL sslmode', () => {
   });
 
   it('reads the lock, stall and outage settings', () => {
-    const config = loadConfig({}, ['redis'], { MY2PG_LOCK_DURATION_MS: '2000', MY2PG_STALLED_INTERVAL_MS: '1000', MY2PG_REDIS_OUTAGE_MS: '5000' });
+    const config = loadConfig({}, ['redis'], {
+      MY2PG_LOCK_DURATION_MS: '2000',
+      MY2PG_STALLED_INTERVAL_MS: '1000',
+      MY2PG_REDIS_OUTAGE_MS: '5000',
+    });
     expect([config.lockDurationMs, config.stalledIntervalMs, config.redisOutageMs]).toEqual([2000, 1000, 5000]);
-    expect(() => loadConfig({}, ['redis'], { MY2PG_LOCK_DURATION_MS: '10' })).toThrow('MY2PG_LOCK_DURATION_MS must be at least 1000');
+    expect(() => loadConfig({}, ['redis'], { MY2PG_LOCK_DURATION_MS: '10' })).toThrow(
+      'MY2PG_LOCK_DURATION_MS must be at least 1000',
+    );
   });
 });

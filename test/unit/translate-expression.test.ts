@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { fixLogicalPrecedence, normalizeMysqlSql, parseMysqlExpression, UntranslatableError } from '../../src/schema/translate/mysql-parse.js';
+import {
+  fixLogicalPrecedence,
+  normalizeMysqlSql,
+  parseMysqlExpression,
+  UntranslatableError,
+} from '../../src/schema/translate/mysql-parse.js';
 import { translateJsonPath } from '../../src/schema/translate/translate-expression.js';
 import { translate } from '../helpers/expression-table.js';
 
@@ -40,7 +45,8 @@ describe('translations, as text', () => {
 
 describe('parsing the stored forms', () => {
   it("drops charset introducers and MariaDB's left-nested join parentheses", () => {
-    const sql = "select concat(`c`.`a`,_utf8mb4' ',`c`.`b`) AS `x` from ((`db`.`c` join `db`.`d` on(`c`.`id` = `d`.`id`)) left join `db`.`e` on(`e`.`id` = `d`.`id`)) where trim(both 'x' from (`c`.`a`)) <> ''";
+    const sql =
+      "select concat(`c`.`a`,_utf8mb4' ',`c`.`b`) AS `x` from ((`db`.`c` join `db`.`d` on(`c`.`id` = `d`.`id`)) left join `db`.`e` on(`e`.`id` = `d`.`id`)) where trim(both 'x' from (`c`.`a`)) <> ''";
     expect(normalizeMysqlSql(sql)).toBe(
       "select concat(`c`.`a`,' ',`c`.`b`) AS `x` from   `db`.`c` join `db`.`d` on(`c`.`id` = `d`.`id`)  left join `db`.`e` on(`e`.`id` = `d`.`id`)  where trim(both 'x' from (`c`.`a`)) <> ''",
     );
@@ -52,7 +58,9 @@ describe('parsing the stored forms', () => {
       return n.type === 'binary_expr' ? `(${shape(n.left)} ${n.operator} ${shape(n.right)})` : String(n.column);
     };
     expect(shape(fixLogicalPrecedence(parseMysqlExpression('a and b or c and d')))).toBe('((a AND b) OR (c AND d))');
-    expect(shape(fixLogicalPrecedence(parseMysqlExpression('a or b xor c and d or e')))).toBe('((a OR (b XOR (c AND d))) OR e)');
+    expect(shape(fixLogicalPrecedence(parseMysqlExpression('a or b xor c and d or e')))).toBe(
+      '((a OR (b XOR (c AND d))) OR e)',
+    );
     expect(shape(parseMysqlExpression('a and (b or c)'))).toBe('(a AND (b OR c))');
   });
 

@@ -16,12 +16,37 @@ import type { TargetColumn } from '../../src/dialect/postgres/catalog.js';
 
 function col(dataType: string, columnType = dataType, extra: Partial<SourceColumn> = {}): SourceColumn {
   return {
-    name: 'c', dataType, columnType, unsigned: /unsigned/.test(columnType), nullable: true, defaultValue: null, autoIncrement: false, generated: false,
-    charset: null, maxLength: null, numericPrecision: null, numericScale: null, datetimePrecision: null, enumValues: null, comment: '', ...extra,
+    name: 'c',
+    dataType,
+    columnType,
+    unsigned: /unsigned/.test(columnType),
+    nullable: true,
+    defaultValue: null,
+    autoIncrement: false,
+    generated: false,
+    charset: null,
+    maxLength: null,
+    numericPrecision: null,
+    numericScale: null,
+    datetimePrecision: null,
+    enumValues: null,
+    comment: '',
+    ...extra,
   };
 }
 function tgt(typeName: string, category: string): TargetColumn {
-  return { name: 'c', formattedType: typeName, typeName, category, elementType: null, notNull: false, hasDefault: false, identity: '', generated: false, enumLabels: null };
+  return {
+    name: 'c',
+    formattedType: typeName,
+    typeName,
+    category,
+    elementType: null,
+    notNull: false,
+    hasDefault: false,
+    identity: '',
+    generated: false,
+    enumLabels: null,
+  };
 }
 
 describe('the default type mapping (README table)', () => {
@@ -62,7 +87,10 @@ describe('the default type mapping (README table)', () => {
   it('enum → a PostgreSQL enum type by default, text + CHECK with --enum check', () => {
     const e = col('enum', "enum('','a')", { enumValues: ['', 'a'] });
     expect(mapColumnType(e)).toEqual({ sql: 'text', enumLabels: ['', 'a'] });
-    expect(mapColumnType(e, { ...DEFAULT_TYPE_MAP_OPTIONS, enumMode: 'check' })).toEqual({ sql: 'text', checkLabels: ['', 'a'] });
+    expect(mapColumnType(e, { ...DEFAULT_TYPE_MAP_OPTIONS, enumMode: 'check' })).toEqual({
+      sql: 'text',
+      checkLabels: ['', 'a'],
+    });
   });
 
   it('spatial types → geometry when PostGIS is installed in the target', () => {
@@ -90,12 +118,23 @@ describe('type overrides', () => {
   });
 
   it('picks the most specific override: full column type, then with unsigned, then the bare type', () => {
-    const overrides = parseTypeOverrides(['int=numeric', 'int unsigned=numeric(10,0)', 'int(11)=bigint', 'tinyint(1)=smallint']);
+    const overrides = parseTypeOverrides([
+      'int=numeric',
+      'int unsigned=numeric(10,0)',
+      'int(11)=bigint',
+      'tinyint(1)=smallint',
+    ]);
     expect(findTypeOverride(overrides, { dataType: 'int', columnType: 'int(11)', unsigned: false })).toBe('bigint');
-    expect(findTypeOverride(overrides, { dataType: 'int', columnType: 'int(10) unsigned', unsigned: true })).toBe('numeric(10,0)');
+    expect(findTypeOverride(overrides, { dataType: 'int', columnType: 'int(10) unsigned', unsigned: true })).toBe(
+      'numeric(10,0)',
+    );
     expect(findTypeOverride(overrides, { dataType: 'int', columnType: 'int', unsigned: false })).toBe('numeric');
-    expect(findTypeOverride(overrides, { dataType: 'tinyint', columnType: 'tinyint(1)', unsigned: false })).toBe('smallint');
-    expect(findTypeOverride(overrides, { dataType: 'tinyint', columnType: 'tinyint(4)', unsigned: false })).toBeUndefined();
+    expect(findTypeOverride(overrides, { dataType: 'tinyint', columnType: 'tinyint(1)', unsigned: false })).toBe(
+      'smallint',
+    );
+    expect(
+      findTypeOverride(overrides, { dataType: 'tinyint', columnType: 'tinyint(4)', unsigned: false }),
+    ).toBeUndefined();
   });
 
   it('a column override wins over a type override', () => {
@@ -113,12 +152,23 @@ describe('type overrides', () => {
       { name: 'a.b', columns: [{ name: 'c' }] },
       { name: 'users', columns: [{ name: 'bio' }, { name: 'x.y' }] },
     ];
-    const resolved = resolveColumnOverrides(parseColumnTypeOverrides(['a.b.c=text', 'users.x.y=jsonb', 'users.bio=varchar(10)']), tables);
+    const resolved = resolveColumnOverrides(
+      parseColumnTypeOverrides(['a.b.c=text', 'users.x.y=jsonb', 'users.bio=varchar(10)']),
+      tables,
+    );
     expect([...resolved.entries()].map(([t, m]) => [t, [...m.entries()]])).toEqual([
       ['a.b', [['c', 'text']]],
-      ['users', [['x.y', 'jsonb'], ['bio', 'varchar(10)']]],
+      [
+        'users',
+        [
+          ['x.y', 'jsonb'],
+          ['bio', 'varchar(10)'],
+        ],
+      ],
     ]);
-    expect(() => resolveColumnOverrides(parseColumnTypeOverrides(['users.nope=text']), tables)).toThrow(/"users.nope": the MySQL source has no such table.column/);
+    expect(() => resolveColumnOverrides(parseColumnTypeOverrides(['users.nope=text']), tables)).toThrow(
+      /"users.nope": the MySQL source has no such table.column/,
+    );
   });
 });
 
@@ -130,7 +180,12 @@ describe('DDL for created tables', () => {
       col('date', 'date', { name: 'd', nullable: false }),
       col('enum', "enum('a','b')", { name: 'e', enumValues: ['a', "b'c"] }),
       col('bit', 'bit(8)', { name: 'b', numericPrecision: 8, defaultValue: "b'101'" }),
-      col('timestamp', 'timestamp', { name: 'ts', nullable: false, defaultValue: 'current_timestamp()', onUpdate: 'current_timestamp()' }),
+      col('timestamp', 'timestamp', {
+        name: 'ts',
+        nullable: false,
+        defaultValue: 'current_timestamp()',
+        onUpdate: 'current_timestamp()',
+      }),
     ],
     primaryKey: ['id'],
     indexes: [],
@@ -199,16 +254,24 @@ describe('reading and converting values', () => {
 
   it('picks the spatial converter from the source type and the target type, once per column', () => {
     expect(buildConverter(col('point'), tgt('point', 'G'))(point)).toBe('(1.5,-2.25)');
-    expect(buildConverter(col('geometry'), tgt('bytea', 'U'))(point)).toBe('\\x0101000000000000000000f83f00000000000002c0');
-    expect(buildConverter(col('geometry'), tgt('geometry', 'U'))(point)).toBe('0101000020e6100000000000000000f83f00000000000002c0');
-    expect(buildConverter(col('blob'), tgt('bytea', 'U'))(point)).toBe('\\x' + point.toString('hex'));
+    expect(buildConverter(col('geometry'), tgt('bytea', 'U'))(point)).toBe(
+      '\\x0101000000000000000000f83f00000000000002c0',
+    );
+    expect(buildConverter(col('geometry'), tgt('geometry', 'U'))(point)).toBe(
+      '0101000020e6100000000000000000f83f00000000000002c0',
+    );
+    expect(buildConverter(col('blob'), tgt('bytea', 'U'))(point)).toBe(`\\x${point.toString('hex')}`);
   });
 
   it('counts the SRIDs a point or bytea column cannot keep (SRID 0 is no loss)', () => {
     const adjustments = emptyAdjustments();
     buildConverter(col('geometry'), tgt('bytea', 'U'), adjustments)(point);
     buildConverter(col('point'), tgt('point', 'G'), adjustments)(point);
-    buildConverter(col('geometry'), tgt('bytea', 'U'), adjustments)(Buffer.concat([Buffer.alloc(4), point.subarray(4)]));
+    buildConverter(
+      col('geometry'),
+      tgt('bytea', 'U'),
+      adjustments,
+    )(Buffer.concat([Buffer.alloc(4), point.subarray(4)]));
     buildConverter(col('geometry'), tgt('geometry', 'U'), adjustments)(point);
     expect(adjustments).toEqual({ zeroDatesToNull: 0, nulCharactersRemoved: 0, sridsDropped: 2 });
   });
@@ -216,6 +279,8 @@ describe('reading and converting values', () => {
   it('BIT(n) keeps its n digits in bit varying(n)', () => {
     const convert = buildConverter(col('bit', 'bit(8)', { numericPrecision: 8 }), tgt('varbit', 'V'));
     expect(convert(Buffer.from([1]))).toBe('00000001');
-    expect(buildConverter(col('bit', 'bit(64)', { numericPrecision: 64 }), tgt('varbit', 'V'))(Buffer.alloc(8, 0xff))).toBe('1'.repeat(64));
+    expect(
+      buildConverter(col('bit', 'bit(64)', { numericPrecision: 64 }), tgt('varbit', 'V'))(Buffer.alloc(8, 0xff)),
+    ).toBe('1'.repeat(64));
   });
 });

@@ -29,8 +29,20 @@ describe('the sentence for a table that is not verified', () => {
     );
   });
 
-  it('says that MySQL\'s rows are those matching the table\'s where', () => {
-    const v: TableVerification = { table: 'orders', method: 'count', status: 'mismatch', sourceRows: 4, targetRows: 5, rejected: 0, where: "created_at >= '2024-01-01'", durationMs: 1, at: '2026-01-01T00:00:00.000Z' };
-    expect(describeVerificationProblem(v)).toBe("table orders (where: created_at >= '2024-01-01'): 4 rows in MySQL match the condition, 5 in PostgreSQL");
+  it("says that MySQL's rows are those matching the table's where", () => {
+    const v: TableVerification = {
+      table: 'orders',
+      method: 'count',
+      status: 'mismatch',
+      sourceRows: 4,
+      targetRows: 5,
+      rejected: 0,
+      where: "created_at >= '2024-01-01'",
+      durationMs: 1,
+      at: '2026-01-01T00:00:00.000Z',
+    };
+    expect(describeVerificationProblem(v)).toBe(
+      "table orders (where: created_at >= '2024-01-01'): 4 rows in MySQL match the condition, 5 in PostgreSQL",
+    );
   });
 });

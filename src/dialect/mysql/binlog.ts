@@ -48,9 +48,13 @@ function isOn(value: string | undefined): boolean {
 
 /** Global variables by lower-case name; a variable the server does not have is simply absent. */
 async function readGlobalVariables(source: DataSource, names: readonly string[]): Promise<Map<string, string>> {
-  const rows: Row[] = await source.query(`SHOW GLOBAL VARIABLES WHERE Variable_name IN (${names.map(() => '?').join(', ')})`, [...names]);
+  const rows: Row[] = await source.query(
+    `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${names.map(() => '?').join(', ')})`,
+    [...names],
+  );
   const variables = new Map<string, string>();
-  for (const row of rows) variables.set(text(row.Variable_name ?? row.variable_name).toLowerCase(), text(row.Value ?? row.value));
+  for (const row of rows)
+    variables.set(text(row.Variable_name ?? row.variable_name).toLowerCase(), text(row.Value ?? row.value));
   return variables;
 }
 
@@ -87,7 +91,8 @@ export async function readBinlogSettings(source: DataSource): Promise<BinlogSett
   // MariaDB 10.6+ keeps the two in step; MySQL 8 ignores the days when the seconds are set.
   const days = Number(variables.get('expire_logs_days') ?? 0) || 0;
   // MySQL 8.0.29+: with auto purge off nothing expires, whatever the period says.
-  const autoPurgeOff = variables.has('binlog_expire_logs_auto_purge') && !isOn(variables.get('binlog_expire_logs_auto_purge'));
+  const autoPurgeOff =
+    variables.has('binlog_expire_logs_auto_purge') && !isOn(variables.get('binlog_expire_logs_auto_purge'));
   return {
     flavor,
     logBin: isOn(variables.get('log_bin')),
@@ -119,7 +124,10 @@ function statusStatementsFor(version: string): [string, string] {
  * elsewhere (each falls back to the other when refused as a syntax error). Throws a clear Error
  * when the binary log is off (no row). `gtid: false` skips the GTID (null), one query less.
  */
-export async function readBinlogPosition(source: DataSource, options: { gtid?: boolean } = {}): Promise<BinlogPosition> {
+export async function readBinlogPosition(
+  source: DataSource,
+  options: { gtid?: boolean } = {},
+): Promise<BinlogPosition> {
   const version = await readVersion(source);
   const [first, second] = statusStatementsFor(version);
   let rows: Row[];
@@ -131,7 +139,9 @@ export async function readBinlogPosition(source: DataSource, options: { gtid?: b
   }
   const row = rows[0];
   if (!row || !text(row.File)) {
-    throw new Error('binary log is off on the source: there is no binary log position to follow from (start the server with log_bin, binlog_format=ROW)');
+    throw new Error(
+      'binary log is off on the source: there is no binary log position to follow from (start the server with log_bin, binlog_format=ROW)',
+    );
   }
   const gtid = options.gtid === false ? null : await readGtid(source, version);
   return { file: text(row.File), position: Number(row.Position), gtid };
@@ -154,7 +164,10 @@ function binlogFileNumber(file: string): number {
 }
 
 /** Orders two binary log positions: by the file's numeric suffix, then by position. Negative when `a` is earlier. */
-export function compareBinlogPositions(a: Pick<BinlogPosition, 'file' | 'position'>, b: Pick<BinlogPosition, 'file' | 'position'>): number {
+export function compareBinlogPositions(
+  a: Pick<BinlogPosition, 'file' | 'position'>,
+  b: Pick<BinlogPosition, 'file' | 'position'>,
+): number {
   const fa = binlogFileNumber(a.file);
   const fb = binlogFileNumber(b.file);
   if (!Number.isNaN(fa) && !Number.isNaN(fb) && fa !== fb) return fa - fb;

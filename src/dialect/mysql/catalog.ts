@@ -144,7 +144,8 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
     const database = str(head[0]?.db);
     const version = str(head[0]?.version);
     const serverVersion = /mariadb/i.test(version) ? `MariaDB ${version.replace(/-.*$/, '')}` : `MySQL ${version}`;
-    if (only && only.length === 0) return { database, serverVersion, tables: [], views: [], triggers: [], routines: [] };
+    if (only && only.length === 0)
+      return { database, serverVersion, tables: [], views: [], triggers: [], routines: [] };
     const filter = only ? ' AND TABLE_NAME IN (?)' : '';
     const args = (): unknown[] => (only ? [database, [...only]] : [database]);
 
@@ -200,9 +201,11 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
     ).catch(() => [] as Row[]);
     const routineRows = only
       ? []
-      : await queryMysql<Row[]>(connection, 'SELECT ROUTINE_TYPE AS kind, ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY 1, 2', [database]).catch(
-          () => [] as Row[],
-        );
+      : await queryMysql<Row[]>(
+          connection,
+          'SELECT ROUTINE_TYPE AS kind, ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY 1, 2',
+          [database],
+        ).catch(() => [] as Row[]);
 
     const tables = new Map<string, SourceTable>();
     const views: string[] = [];
@@ -229,7 +232,8 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
       const table = tables.get(str(row.tbl));
       if (!table) continue;
       const columnType = str(row.columnType).toLowerCase();
-      const isJson = jsonColumns.has(`${table.name}\u0000${str(row.name)}`) && /text$/.test(str(row.dataType).toLowerCase());
+      const isJson =
+        jsonColumns.has(`${table.name}\u0000${str(row.name)}`) && /text$/.test(str(row.dataType).toLowerCase());
       const dataType = isJson ? 'json' : str(row.dataType).toLowerCase();
       const extra = str(row.extra).toLowerCase();
       const onUpdate = /\bon update (\S+)/.exec(extra)?.[1] ?? null;
@@ -260,7 +264,16 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
       const key = `${table.name}\u0000${str(row.name)}`;
       let index = indexes.get(key);
       if (!index) {
-        index = { table: table.name, name: str(row.name), unique: Number(row.nonUnique) === 0, columns: [], kind: str(row.kind).toUpperCase(), partial: false, subParts: [], functional: false };
+        index = {
+          table: table.name,
+          name: str(row.name),
+          unique: Number(row.nonUnique) === 0,
+          columns: [],
+          kind: str(row.kind).toUpperCase(),
+          partial: false,
+          subParts: [],
+          functional: false,
+        };
         indexes.set(key, index);
       }
       if (row.col === null || row.col === undefined) {
@@ -284,7 +297,15 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
       const key = `${str(row.tbl)}\u0000${str(row.name)}`;
       let fk = fks.get(key);
       if (!fk) {
-        fk = { table: str(row.tbl), name: str(row.name), columns: [], referencedTable: str(row.refTable), referencedColumns: [], onDelete: str(row.onDelete), onUpdate: str(row.onUpdate) };
+        fk = {
+          table: str(row.tbl),
+          name: str(row.name),
+          columns: [],
+          referencedTable: str(row.refTable),
+          referencedColumns: [],
+          onDelete: str(row.onDelete),
+          onUpdate: str(row.onUpdate),
+        };
         fks.set(key, fk);
       }
       fk.columns.push(str(row.col));
@@ -320,14 +341,23 @@ export function selectExpression(column: SourceColumn): string {
  * values land as NULL, so the created column must allow NULL. One scan of the table (of its rows
  * matching `condition`, the run's `where`: only those are copied).
  */
-export async function findZeroDateColumns(dataSource: DataSource, table: SourceTable, condition?: string): Promise<string[]> {
-  const candidates = table.columns.filter((c) => !c.nullable && !c.generated && ['date', 'datetime', 'timestamp'].includes(c.dataType));
+export async function findZeroDateColumns(
+  dataSource: DataSource,
+  table: SourceTable,
+  condition?: string,
+): Promise<string[]> {
+  const candidates = table.columns.filter(
+    (c) => !c.nullable && !c.generated && ['date', 'datetime', 'timestamp'].includes(c.dataType),
+  );
   if (candidates.length === 0) return [];
   return withMysqlConnection(dataSource, async (connection) => {
     const probes = candidates.map((c, i) => `MAX(${zeroDateSql(quoteMysql(c.name))}) AS z${i}`);
     // The copy's session (UTC): a condition's literals are compared as the copy compares them.
     if (condition !== undefined) await prepareSourceSession(connection);
-    const rows = await queryMysql<Row[]>(connection, `SELECT ${probes.join(', ')} FROM ${quoteMysql(table.name)}${mysqlWhere([], condition)}`);
+    const rows = await queryMysql<Row[]>(
+      connection,
+      `SELECT ${probes.join(', ')} FROM ${quoteMysql(table.name)}${mysqlWhere([], condition)}`,
+    );
     const row = rows[0] ?? {};
     return candidates.filter((_c, i) => Number(row[`z${i}`] ?? 0) === 1).map((c) => c.name);
   });
@@ -335,14 +365,20 @@ export async function findZeroDateColumns(dataSource: DataSource, table: SourceT
 
 /** Exact row count of one source table (of its rows matching `condition`, a run's `where`, when given). */
 export async function countSourceRows(connection: MysqlConnection, table: string, condition?: string): Promise<number> {
-  const rows = await queryMysql<Row[]>(connection, `SELECT COUNT(*) AS n FROM ${quoteMysql(table)}${mysqlWhere([], condition)}`);
+  const rows = await queryMysql<Row[]>(
+    connection,
+    `SELECT COUNT(*) AS n FROM ${quoteMysql(table)}${mysqlWhere([], condition)}`,
+  );
   return Number(rows[0]?.n ?? 0);
 }
 
 /** The databases the source server shows this user (information_schema, system ones included). */
 export async function listSourceDatabases(dataSource: DataSource): Promise<string[]> {
   return withMysqlConnection(dataSource, async (connection) => {
-    const rows = await queryMysql<Row[]>(connection, 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME');
+    const rows = await queryMysql<Row[]>(
+      connection,
+      'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME',
+    );
     return rows.map((row) => str(row.name));
   });
 }

@@ -26,12 +26,18 @@ export function conditionProblem(condition: string): string | undefined {
     const c = condition[i]!;
     if (c === "'" || c === '"' || c === '`') {
       const end = literalEnd(condition, i);
-      if (end < 0) return `the ${c === '`' ? 'quoted identifier' : 'string literal'} starting at character ${i + 1} is not closed`;
+      if (end < 0)
+        return `the ${c === '`' ? 'quoted identifier' : 'string literal'} starting at character ${i + 1} is not closed`;
       i = end;
       continue;
     }
     if (c === ';') return 'a condition cannot hold ";" outside a string literal (one expression only)';
-    if (c === '#' || (c === '-' && condition[i + 1] === '-') || (c === '/' && condition[i + 1] === '*') || (c === '*' && condition[i + 1] === '/')) {
+    if (
+      c === '#' ||
+      (c === '-' && condition[i + 1] === '-') ||
+      (c === '/' && condition[i + 1] === '*') ||
+      (c === '*' && condition[i + 1] === '/')
+    ) {
       return `a condition cannot hold a comment (${c === '#' ? '#' : condition.slice(i, i + 2)}) outside a string literal; write "- -" for two minus signs`;
     }
     if (c === '(') depth += 1;
@@ -78,7 +84,10 @@ export function mysqlWhere(conditions: readonly string[], condition?: string | u
   if (condition !== undefined) {
     const problem = conditionProblem(condition);
     // Conditions are checked when the run is prepared; one changed since (in my2pg.runs) is never run, nor retried.
-    if (problem) throw new PermanentError(`the where condition ${JSON.stringify(condition)} cannot be used: ${problem}; start a new run with a corrected migration file`);
+    if (problem)
+      throw new PermanentError(
+        `the where condition ${JSON.stringify(condition)} cannot be used: ${problem}; start a new run with a corrected migration file`,
+      );
     all.push(`(${condition})`);
   }
   return all.length > 0 ? ` WHERE ${all.join(' AND ')}` : '';

@@ -6,7 +6,10 @@ import { quoteMysql } from './quote.js';
  * open), with their bound values. Bounds are bound as text and cast to the key's signedness, so
  * BIGINT UNSIGNED keys compare exactly (never as doubles). No condition for an unbounded range.
  */
-export function mysqlKeyRangeConditions(column: { name: string; unsigned: boolean }, range: KeyRange): { conditions: string[]; values: string[] } {
+export function mysqlKeyRangeConditions(
+  column: { name: string; unsigned: boolean },
+  range: KeyRange,
+): { conditions: string[]; values: string[] } {
   const cast = column.unsigned ? 'UNSIGNED' : 'SIGNED';
   const conditions: string[] = [];
   const values: string[] = [];

@@ -76,7 +76,10 @@ function rawQuery(): new (sql: string, onRow: RawRowHandler) => QueryCommand {
   if (rawQueryClass) return rawQueryClass;
   const require = createRequire(import.meta.url);
   const Query = require(join(dirname(require.resolve('mysql2')), 'lib', 'commands', 'query.js')) as QueryClass;
-  if (typeof Query?.prototype?.row !== 'function') throw new Error('this mysql2 version has no Query.row to read raw rows from; install the version in package-lock.json');
+  if (typeof Query?.prototype?.row !== 'function')
+    throw new Error(
+      'this mysql2 version has no Query.row to read raw rows from; install the version in package-lock.json',
+    );
   class RawRowsQuery extends Query {
     constructor(
       sql: string,
@@ -84,7 +87,10 @@ function rawQuery(): new (sql: string, onRow: RawRowHandler) => QueryCommand {
     ) {
       super({ sql, rowsAsArray: true });
     }
-    override row(packet: { buffer: Buffer; offset: number; end: number; isEOF(): boolean }, connection: unknown): unknown {
+    override row(
+      packet: { buffer: Buffer; offset: number; end: number; isEOF(): boolean },
+      connection: unknown,
+    ): unknown {
       if (packet.isEOF()) return super.row(packet, connection);
       this.onRawRow(packet.buffer, packet.offset, packet.end);
       return this.row;
@@ -100,7 +106,12 @@ function rawQuery(): new (sql: string, onRow: RawRowHandler) => QueryCommand {
  * a handler ends the query with that error (the caller should then destroy the connection,
  * which is what withMysqlConnection does on error).
  */
-export function queryRawRows(connection: MysqlConnection, sql: string, values: unknown[], handlers: RawRowHandlers): RawRowQuery {
+export function queryRawRows(
+  connection: MysqlConnection,
+  sql: string,
+  values: unknown[],
+  handlers: RawRowHandlers,
+): RawRowQuery {
   const { onRow, onFields } = handlers;
   const RawRowsQuery = rawQuery();
   let failure: unknown;
@@ -122,12 +133,14 @@ export function queryRawRows(connection: MysqlConnection, sql: string, values: u
     }
   });
   command.on('fields', (list) => {
-    const described = (list as { name: string; columnType: number; characterSet: number; encoding: string }[]).map((f) => ({
-      name: f.name,
-      columnType: f.columnType,
-      characterSet: f.characterSet,
-      encoding: f.encoding,
-    }));
+    const described = (list as { name: string; columnType: number; characterSet: number; encoding: string }[]).map(
+      (f) => ({
+        name: f.name,
+        columnType: f.columnType,
+        characterSet: f.characterSet,
+        encoding: f.encoding,
+      }),
+    );
     try {
       onFields?.(described);
     } catch (error) {
@@ -183,7 +196,13 @@ function readFieldLength(buffer: Buffer, pos: number, at: Int32Array | number[])
  * Splits a row payload into its fields: `starts[i]`/`ends[i]` bound field i's bytes, and
  * `ends[i]` is -1 for NULL. The arrays are reused from row to row.
  */
-export function splitRawRow(buffer: Buffer, start: number, count: number, starts: Int32Array | number[], ends: Int32Array | number[]): void {
+export function splitRawRow(
+  buffer: Buffer,
+  start: number,
+  count: number,
+  starts: Int32Array | number[],
+  ends: Int32Array | number[],
+): void {
   const at = SCRATCH;
   let pos = start;
   for (let i = 0; i < count; i += 1) {

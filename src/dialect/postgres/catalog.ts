@@ -40,7 +40,10 @@ export interface TargetForeignKey {
 }
 
 /** Whether a schema exists and the current user may create in it. */
-export async function inspectTargetSchema(client: PoolClient, schema: string): Promise<{ exists: boolean; canCreate: boolean; canUse: boolean }> {
+export async function inspectTargetSchema(
+  client: PoolClient,
+  schema: string,
+): Promise<{ exists: boolean; canCreate: boolean; canUse: boolean }> {
   const { rows } = await client.query<{ exists: boolean; can_create: boolean | null; can_use: boolean | null }>(
     `SELECT n.oid IS NOT NULL AS exists,
             CASE WHEN n.oid IS NULL THEN NULL ELSE has_schema_privilege(n.oid, 'CREATE') END AS can_create,
@@ -64,7 +67,12 @@ export async function createSchemaIfMissing(client: PoolClient, schema: string):
  * Reads the tables (and their columns) of one schema; `only` limits it to some names, `kinds`
  * to other relation kinds (pg_class.relkind: `v` for views).
  */
-export async function readTargetTables(client: PoolClient, schema: string, only?: readonly string[], kinds: readonly string[] = ['r', 'p']): Promise<Map<string, TargetTable>> {
+export async function readTargetTables(
+  client: PoolClient,
+  schema: string,
+  only?: readonly string[],
+  kinds: readonly string[] = ['r', 'p'],
+): Promise<Map<string, TargetTable>> {
   const { rows } = await client.query<{
     table_name: string;
     column_name: string;
@@ -125,8 +133,14 @@ export async function readTargetTables(client: PoolClient, schema: string, only?
  * search_path = pg_catalog so the definition names its tables fully qualified; works inside
  * or outside a transaction and restores the caller's search_path.
  */
-export async function readForeignKeys(client: PoolClient, schema: string, tables: readonly string[]): Promise<TargetForeignKey[]> {
-  const saved = await client.query<{ search_path: string }>('SELECT current_setting($1) AS search_path', ['search_path']);
+export async function readForeignKeys(
+  client: PoolClient,
+  schema: string,
+  tables: readonly string[],
+): Promise<TargetForeignKey[]> {
+  const saved = await client.query<{ search_path: string }>('SELECT current_setting($1) AS search_path', [
+    'search_path',
+  ]);
   await client.query("SELECT set_config('search_path', 'pg_catalog', false)");
   try {
     const { rows } = await client.query<{
@@ -157,6 +171,8 @@ export async function readForeignKeys(client: PoolClient, schema: string, tables
       definition: r.definition,
     }));
   } finally {
-    await client.query("SELECT set_config('search_path', $1, false)", [saved.rows[0]?.search_path ?? '"$user", public']);
+    await client.query("SELECT set_config('search_path', $1, false)", [
+      saved.rows[0]?.search_path ?? '"$user", public',
+    ]);
   }
 }

@@ -4,7 +4,11 @@ import type { Pool, PoolClient } from 'pg';
 export type { PoolClient };
 
 /** A TypeORM DataSource on the PostgreSQL target (not yet initialised). */
-export function createTargetDataSource(url: string, poolSize = 4, entities: DataSource['options']['entities'] = []): DataSource {
+export function createTargetDataSource(
+  url: string,
+  poolSize = 4,
+  entities: DataSource['options']['entities'] = [],
+): DataSource {
   return new DataSource({
     type: 'postgres',
     url,

@@ -42,7 +42,8 @@ class CopyOut {
   submit(connection: PgConnection): void {
     this.connection = connection;
     const listeners = connection.stream.listeners('data');
-    if (listeners.length !== 1) throw new Error(`expected one data listener on the PostgreSQL socket, found ${listeners.length}`);
+    if (listeners.length !== 1)
+      throw new Error(`expected one data listener on the PostgreSQL socket, found ${listeners.length}`);
     this.pgOnData = listeners[0]!;
     connection.stream.removeListener('data', this.pgOnData);
     connection.stream.on('data', this.onChunk);
@@ -56,7 +57,10 @@ class CopyOut {
       if (this.code < 0) {
         const code = chunk[pos]!;
         // An error, or the end of the copy: pg reads on from here.
-        if (code === ERROR) return this.detach(chunk, pos);
+        if (code === ERROR) {
+          this.detach(chunk, pos);
+          return;
+        }
         this.code = code;
         this.remaining = -1;
         this.lengthRead = 0;
@@ -81,7 +85,10 @@ class CopyOut {
       if (this.remaining === 0) {
         const code = this.code;
         this.code = -1;
-        if (code === COPY_DONE) return this.detach(chunk, pos);
+        if (code === COPY_DONE) {
+          this.detach(chunk, pos);
+          return;
+        }
       }
     }
   }
@@ -110,9 +117,15 @@ class CopyOut {
 }
 
 /** Runs `COPY (query) TO STDOUT …` (the whole statement in `copySql`) and hands its data bytes to `onData` as they arrive. */
-export function copyOut(client: PoolClient, copySql: string, onData: (buffer: Buffer, start: number, end: number) => void): Promise<void> {
+export function copyOut(
+  client: PoolClient,
+  copySql: string,
+  onData: (buffer: Buffer, start: number, end: number) => void,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     // A submittable: pg calls its submit and handle* methods instead of returning a promise.
-    (client as unknown as { query(submittable: unknown): unknown }).query(new CopyOut(copySql, onData, resolve, reject));
+    (client as unknown as { query(submittable: unknown): unknown }).query(
+      new CopyOut(copySql, onData, resolve, reject),
+    );
   });
 }

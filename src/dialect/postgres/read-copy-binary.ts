@@ -149,8 +149,15 @@ export class PgBinaryRowParser {
 }
 
 /** Streams a query's rows in COPY binary format to `onRow`. */
-export async function readPgBinaryRows(client: PoolClient, query: string, width: number, onRow: BinaryRowHandler): Promise<void> {
+export async function readPgBinaryRows(
+  client: PoolClient,
+  query: string,
+  width: number,
+  onRow: BinaryRowHandler,
+): Promise<void> {
   const parser = new PgBinaryRowParser(width, onRow);
-  await copyOut(client, `COPY (${query}) TO STDOUT (FORMAT binary)`, (buffer, start, end) => parser.push(buffer, start, end));
+  await copyOut(client, `COPY (${query}) TO STDOUT (FORMAT binary)`, (buffer, start, end) =>
+    parser.push(buffer, start, end),
+  );
   parser.finish();
 }

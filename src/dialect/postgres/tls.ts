@@ -15,7 +15,8 @@ export function withLibpqSslModes(url: string): string {
     return url;
   }
   const mode = parsed.searchParams.get('sslmode');
-  if (mode === null || !['prefer', 'require', 'verify-ca'].includes(mode) || parsed.searchParams.has('uselibpqcompat')) return url;
+  if (mode === null || !['prefer', 'require', 'verify-ca'].includes(mode) || parsed.searchParams.has('uselibpqcompat'))
+    return url;
   parsed.searchParams.set('uselibpqcompat', 'true');
   return parsed.toString();
 }
@@ -27,7 +28,8 @@ export function checkPgTls(url: string): void {
   if (mode !== null && !(PG_SSL_MODES as readonly string[]).includes(mode)) {
     throw new Error(`sslmode=${mode} is not supported; use one of ${PG_SSL_MODES.join(', ')}`);
   }
-  if (mode === 'verify-ca' && !params.get('sslrootcert')) throw new Error('sslmode=verify-ca needs the CA: add sslrootcert=/path/ca.pem');
+  if (mode === 'verify-ca' && !params.get('sslrootcert'))
+    throw new Error('sslmode=verify-ca needs the CA: add sslrootcert=/path/ca.pem');
   for (const name of ['sslrootcert', 'sslcert', 'sslkey']) {
     const path = params.get(name);
     if (path) readTlsFile(name, path);

@@ -18,7 +18,10 @@ export function functionName(node: AstNode): string {
   const name = node.name;
   if (typeof name === 'string') return name.toLowerCase();
   const parts = (name?.name ?? []) as AstNode[];
-  return parts.map((p) => String(p.value)).join('.').toLowerCase();
+  return parts
+    .map((p) => String(p.value))
+    .join('.')
+    .toLowerCase();
 }
 
 export function functionArgs(node: AstNode): AstNode[] {
@@ -41,7 +44,10 @@ export function columnReferenceOf(node: AstNode): ColumnReference {
 }
 
 function isStringLiteral(node: AstNode | undefined): boolean {
-  return node !== undefined && ['single_quote_string', 'double_quote_string', 'natural_string', 'string'].includes(String(node.type));
+  return (
+    node !== undefined &&
+    ['single_quote_string', 'double_quote_string', 'natural_string', 'string'].includes(String(node.type))
+  );
 }
 
 /** The text of a literal string argument, or null when the argument is not one. */
@@ -53,7 +59,13 @@ export function literalString(node: AstNode | undefined): string | null {
 export function literalInteger(node: AstNode | undefined): number | null {
   if (!node) return null;
   if (node.type === 'number' && /^-?\d+$/.test(String(node.value))) return Number(node.value);
-  if (node.type === 'unary_expr' && node.operator === '-' && node.expr?.type === 'number' && /^\d+$/.test(String(node.expr.value))) return -Number(node.expr.value);
+  if (
+    node.type === 'unary_expr' &&
+    node.operator === '-' &&
+    node.expr?.type === 'number' &&
+    /^\d+$/.test(String(node.expr.value))
+  )
+    return -Number(node.expr.value);
   return null;
 }
 

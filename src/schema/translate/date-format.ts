@@ -1,10 +1,24 @@
 import { literalPg } from '../../dialect/postgres/quote.js';
 import { UntranslatableError } from './mysql-parse.js';
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
-const names = (list: readonly string[], short: boolean): string => `ARRAY[${list.map((n) => literalPg(short ? n.slice(0, 3) : n)).join(', ')}]`;
+const names = (list: readonly string[], short: boolean): string =>
+  `ARRAY[${list.map((n) => literalPg(short ? n.slice(0, 3) : n)).join(', ')}]`;
 
 /**
  * MySQL's DATE_FORMAT(value, 'literal format') in PostgreSQL, built from extract() and lpad()
@@ -96,7 +110,9 @@ export function translateDateFormat(ts: string, format: string): string {
         push(ampm);
         break;
       case 'r':
-        push(`lpad(${hour12}::text, 2, '0') || ':' || ${padded('minute', 2)} || ':' || lpad(${second}::text, 2, '0') || ' ' || ${ampm}`);
+        push(
+          `lpad(${hour12}::text, 2, '0') || ':' || ${padded('minute', 2)} || ':' || lpad(${second}::text, 2, '0') || ' ' || ${ampm}`,
+        );
         break;
       case 'T':
         push(`${padded('hour', 2)} || ':' || ${padded('minute', 2)} || ':' || lpad(${second}::text, 2, '0')`);

@@ -14,7 +14,6 @@ export interface ColumnBinding {
   type: SqlType;
 }
 
-
 /** Where names come from: the table of a generated column or CHECK, or a view's FROM clause. */
 export interface TranslateScope {
   /** Resolves a column reference; throws UntranslatableError when it is unknown. */

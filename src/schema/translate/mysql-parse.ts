@@ -4,7 +4,7 @@ import nodeSqlParser from 'node-sql-parser';
  * A node of node-sql-parser's AST. Its published types are looser than the trees it builds,
  * so the translator reads nodes through this one loose type and checks each shape it uses.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: node-sql-parser's AST is untyped; each shape is checked where it is read
 export type AstNode = Record<string, any>;
 
 /** A MySQL expression or statement my2pg cannot turn into PostgreSQL; the message says why. */
@@ -62,7 +62,8 @@ function tokenizeMysql(sql: string): Token[] {
 
 const FUNCTIONS_WITH_FROM = new Set(['trim', 'extract', 'substring', 'substr', 'position', 'overlay', 'mid']);
 
-const CHARSET_INTRODUCER = /^_(utf8mb4|utf8mb3|utf8|latin1|ascii|binary|ucs2|utf16|utf16le|utf32|cp1250|cp1251|cp1252|latin2|gbk|big5|sjis|euckr|gb2312|koi8r|greek|hebrew)$/i;
+const CHARSET_INTRODUCER =
+  /^_(utf8mb4|utf8mb3|utf8|latin1|ascii|binary|ucs2|utf16|utf16le|utf32|cp1250|cp1251|cp1252|latin2|gbk|big5|sjis|euckr|gb2312|koi8r|greek|hebrew)$/i;
 
 /**
  * Rewrites the text MySQL and MariaDB store for views, generated columns and CHECKs into the
@@ -96,7 +97,7 @@ export function normalizeMysqlSql(sql: string): string {
   const flattenAt = (position: number): void => {
     const j = next(position);
     const token = tokens[j];
-    if (!token || token.kind !== 'punct' || token.text !== '(') return;
+    if (token?.kind !== 'punct' || token.text !== '(') return;
     const inner = tokens[next(j + 1)];
     if (inner && inner.kind === 'word' && /^(select|with|values|table)$/i.test(inner.text)) return;
     const close = matching(j);
@@ -115,7 +116,11 @@ export function normalizeMysqlSql(sql: string): string {
     else if (t.kind === 'punct' && t.text === ')') opened.pop();
     if (t.kind === 'word' && CHARSET_INTRODUCER.test(t.text) && tokens[next(i + 1)]?.kind === 'string') {
       drop.add(i);
-    } else if (t.kind === 'word' && /^from$/i.test(t.text) && !FUNCTIONS_WITH_FROM.has(opened[opened.length - 1] ?? '')) {
+    } else if (
+      t.kind === 'word' &&
+      /^from$/i.test(t.text) &&
+      !FUNCTIONS_WITH_FROM.has(opened[opened.length - 1] ?? '')
+    ) {
       flattenAt(i + 1);
     }
     if (t.kind !== 'space' && t.kind !== 'comment') previousWord = t.kind === 'word' ? t.text : '';
@@ -132,7 +137,12 @@ const LOGICAL = new Map<string, number>([
 ]);
 
 function isLogical(node: unknown): boolean {
-  return typeof node === 'object' && node !== null && (node as AstNode).type === 'binary_expr' && LOGICAL.has(String((node as AstNode).operator).toUpperCase());
+  return (
+    typeof node === 'object' &&
+    node !== null &&
+    (node as AstNode).type === 'binary_expr' &&
+    LOGICAL.has(String((node as AstNode).operator).toUpperCase())
+  );
 }
 
 /**
@@ -149,7 +159,10 @@ export function fixLogicalPrecedence(node: unknown): unknown {
     const operands: unknown[] = [];
     const operators: string[] = [];
     const flatten = (n: AstNode): void => {
-      for (const [side, child] of [['left', n.left], ['right', n.right]] as const) {
+      for (const [side, child] of [
+        ['left', n.left],
+        ['right', n.right],
+      ] as const) {
         if (isLogical(child) && !(child as AstNode).parentheses) flatten(child as AstNode);
         else operands.push(fixLogicalPrecedence(child));
         if (side === 'left') operators.push(String(n.operator).toUpperCase());
@@ -183,8 +196,14 @@ export function fixLogicalPrecedence(node: unknown): unknown {
     // The parser also binds XOR tighter than comparisons (`a > 1 XOR b` as `a > (1 XOR b)`):
     // an unparenthesised XOR under another operator cannot be read back as MySQL meant it.
     for (const child of [object.left, object.right, object.expr]) {
-      if (isLogical(child) && String((child as AstNode).operator).toUpperCase() === 'XOR' && !(child as AstNode).parentheses) {
-        throw new UntranslatableError('an XOR next to another operator without parentheses (the SQL parser groups it wrongly)');
+      if (
+        isLogical(child) &&
+        String((child as AstNode).operator).toUpperCase() === 'XOR' &&
+        !(child as AstNode).parentheses
+      ) {
+        throw new UntranslatableError(
+          'an XOR next to another operator without parentheses (the SQL parser groups it wrongly)',
+        );
       }
     }
   }
@@ -204,7 +223,8 @@ function parseSelect(sql: string): AstNode {
     throw new UntranslatableError(`the SQL parser cannot read it (${message.slice(0, 160)})`);
   }
   const statement = (Array.isArray(ast) ? ast : [ast]) as AstNode[];
-  if (statement.length !== 1 || statement[0]?.type !== 'select') throw new UntranslatableError('it is not one SELECT statement');
+  if (statement.length !== 1 || statement[0]?.type !== 'select')
+    throw new UntranslatableError('it is not one SELECT statement');
   return fixLogicalPrecedence(statement[0]) as AstNode;
 }
 
@@ -217,7 +237,8 @@ export function parseMysqlSelect(sql: string): AstNode {
 export function parseMysqlExpression(sql: string): AstNode {
   const select = parseSelect(`SELECT ${sql}`);
   const columns = select.columns as AstNode[] | undefined;
-  if (!Array.isArray(columns) || columns.length !== 1 || select.from) throw new UntranslatableError('it is not a single expression');
+  if (!Array.isArray(columns) || columns.length !== 1 || select.from)
+    throw new UntranslatableError('it is not a single expression');
   return columns[0]!.expr as AstNode;
 }
 
@@ -237,7 +258,7 @@ export function unescapeMysqlString(raw: string, quote: "'" | '"' = "'"): string
       const e = raw[i + 1]!;
       i += 1;
       const map: Record<string, string> = { '0': '\u0000', b: '\b', n: '\n', r: '\r', t: '\t', Z: '\u001a' };
-      if (e === '%' || e === '_') out += '\\' + e;
+      if (e === '%' || e === '_') out += `\\${e}`;
       else out += map[e] ?? e;
     } else out += ch;
   }

@@ -20,7 +20,10 @@ export interface SchemaObjectsRecord {
  * The source views that `--exclude-view` names or globs (`v_*`) pick, in the source's order,
  * and the exact names that are no view of the source. A glob that matches no view is fine.
  */
-export function resolveExcludedViews(objects: SourceObjects, excluded: readonly string[]): { views: string[]; unknown: string[] } {
+export function resolveExcludedViews(
+  objects: SourceObjects,
+  excluded: readonly string[],
+): { views: string[]; unknown: string[] } {
   const names = objects.views.map((v) => v.name);
   const { matched, unknown } = matchNames(excluded, names, true);
   return { views: names.filter((name) => matched.has(name)), unknown };

@@ -58,7 +58,8 @@ export interface SourceObjects {
 }
 
 type Row = Record<string, unknown>;
-const str = (v: unknown): string => (v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+const str = (v: unknown): string =>
+  v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 async function optional(connection: MysqlConnection, sql: string, values: unknown[]): Promise<Row[] | null> {
@@ -79,7 +80,8 @@ async function readChecks(connection: MysqlConnection, database: string): Promis
     'SELECT TABLE_NAME AS tbl, CONSTRAINT_NAME AS name, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? ORDER BY TABLE_NAME, CONSTRAINT_NAME',
     [database],
   );
-  if (mariadb) return mariadb.map((r) => ({ table: str(r.tbl), name: str(r.name), clause: str(r.clause), enforced: true }));
+  if (mariadb)
+    return mariadb.map((r) => ({ table: str(r.tbl), name: str(r.name), clause: str(r.clause), enforced: true }));
   const mysql = await optional(
     connection,
     `SELECT tc.TABLE_NAME AS tbl, cc.CONSTRAINT_NAME AS name, cc.CHECK_CLAUSE AS clause, tc.ENFORCED AS enforced
@@ -88,7 +90,12 @@ async function readChecks(connection: MysqlConnection, database: string): Promis
       WHERE tc.TABLE_SCHEMA = ? AND tc.CONSTRAINT_TYPE = 'CHECK' ORDER BY tc.TABLE_NAME, cc.CONSTRAINT_NAME`,
     [database],
   );
-  return (mysql ?? []).map((r) => ({ table: str(r.tbl), name: str(r.name), clause: str(r.clause), enforced: str(r.enforced).toUpperCase() !== 'NO' }));
+  return (mysql ?? []).map((r) => ({
+    table: str(r.tbl),
+    name: str(r.name),
+    clause: str(r.clause),
+    enforced: str(r.enforced).toUpperCase() !== 'NO',
+  }));
 }
 
 /** Reads the generated columns, CHECKs, views, triggers, routines and events of the source database. */
@@ -107,7 +114,12 @@ export async function readSourceObjects(dataSource: DataSource): Promise<SourceO
     // MySQL 8 also fills GENERATION_EXPRESSION for expression defaults (EXTRA DEFAULT_GENERATED).
     const generated = generatedRows
       .filter((r) => /\b(virtual|stored|persistent)\b/i.test(str(r.extra)))
-      .map((r) => ({ table: str(r.tbl), column: str(r.col), expression: str(r.expr), kind: /virtual/i.test(str(r.extra)) ? ('virtual' as const) : ('stored' as const) }));
+      .map((r) => ({
+        table: str(r.tbl),
+        column: str(r.col),
+        expression: str(r.expr),
+        kind: /virtual/i.test(str(r.extra)) ? ('virtual' as const) : ('stored' as const),
+      }));
     const checks = await readChecks(connection, database);
     const viewRows = await queryMysql<Row[]>(
       connection,
@@ -141,13 +153,25 @@ export async function readSourceObjects(dataSource: DataSource): Promise<SourceO
         })),
     }));
     const routines: SourceRoutine[] = [];
-    for (const r of (await optional(connection, 'SELECT EVENT_OBJECT_TABLE AS tbl, TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY 1, 2', [database])) ?? []) {
+    for (const r of (await optional(
+      connection,
+      'SELECT EVENT_OBJECT_TABLE AS tbl, TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY 1, 2',
+      [database],
+    )) ?? []) {
       routines.push({ kind: 'trigger', name: `${str(r.tbl)}.${str(r.name)}` });
     }
-    for (const r of (await optional(connection, 'SELECT ROUTINE_TYPE AS kind, ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY 1, 2', [database])) ?? []) {
+    for (const r of (await optional(
+      connection,
+      'SELECT ROUTINE_TYPE AS kind, ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY 1, 2',
+      [database],
+    )) ?? []) {
       routines.push({ kind: str(r.kind).toUpperCase() === 'FUNCTION' ? 'function' : 'procedure', name: str(r.name) });
     }
-    for (const r of (await optional(connection, 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1', [database])) ?? []) {
+    for (const r of (await optional(
+      connection,
+      'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1',
+      [database],
+    )) ?? []) {
       routines.push({ kind: 'event', name: str(r.name) });
     }
     return { database, generated, checks, views, routines };

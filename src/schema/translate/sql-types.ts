@@ -63,13 +63,17 @@ export function typeOfPgColumn(pgType: string, source?: { charset?: string | nul
   const ts = /^timestamp(?:\s*\((\d)\))?(.*)$/.exec(t) ?? /^(?:timestamptz)(?:\s*\((\d)\))?()$/.exec(t);
   if (ts) {
     const fsp = ts[1] === undefined ? 6 : Number(ts[1]);
-    return { kind: /with time zone/.test(ts[2] ?? '') || t.startsWith('timestamptz') ? 'timestamptz' : 'datetime', fsp };
+    return {
+      kind: /with time zone/.test(ts[2] ?? '') || t.startsWith('timestamptz') ? 'timestamptz' : 'datetime',
+      fsp,
+    };
   }
   if (/^interval/.test(t)) return { kind: 'interval' };
   if (/^jsonb?$/.test(t)) return { kind: 'json' };
   if (t === 'bytea') return { kind: 'bytea' };
   if (/\[\]$/.test(t)) return { kind: 'textarray' };
-  if (/^(bit|geometry|point|uuid|inet|geography)/.test(t) || /\.("?)(geometry|geography)\1$/.test(t)) return { kind: 'unknown' };
+  if (/^(bit|geometry|point|uuid|inet|geography)/.test(t) || /\.("?)(geometry|geography)\1$/.test(t))
+    return { kind: 'unknown' };
   return singleByte ? { kind: 'text', singleByte } : { kind: 'text' };
 }
 

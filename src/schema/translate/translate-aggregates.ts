@@ -20,7 +20,10 @@ export function translateAggregate(t: Translator, node: AstNode): Translated {
   switch (name) {
     case 'SUM': {
       const v = t.num(expr);
-      return { sql: `sum(${distinct}${v.sql})`, type: v.type.kind === 'float' ? FLOAT : { kind: 'decimal', scale: v.type.scale ?? 0 } };
+      return {
+        sql: `sum(${distinct}${v.sql})`,
+        type: v.type.kind === 'float' ? FLOAT : { kind: 'decimal', scale: v.type.scale ?? 0 },
+      };
     }
     case 'AVG': {
       const v = t.num(expr);
@@ -52,16 +55,23 @@ function groupConcat(t: Translator, args: AstNode): Translated {
   const orderBy = (args.orderby ?? []) as AstNode[];
   let order = '';
   if (orderBy.length > 0) {
-    const keys = orderBy.map((o) => `${t.value(o.expr as AstNode).sql}${String(o.type ?? '').toUpperCase() === 'DESC' ? ' DESC' : ''}`);
+    const keys = orderBy.map(
+      (o) => `${t.value(o.expr as AstNode).sql}${String(o.type ?? '').toUpperCase() === 'DESC' ? ' DESC' : ''}`,
+    );
     order = ` ORDER BY ${keys.join(', ')}`;
     if (args.distinct) {
       // PostgreSQL orders a DISTINCT aggregate only by its argument. When the argument starts
       // with the sort key (CONCAT(key, …), as in Sakila's actor_info), ordering by the whole
       // argument keeps MySQL's order; verification compares the result either way.
-      const first = items.length === 1 && items[0]!.type === 'function' && functionName(items[0]!) === 'concat' ? functionArgs(items[0]!)[0] : items[0];
+      const first =
+        items.length === 1 && items[0]!.type === 'function' && functionName(items[0]!) === 'concat'
+          ? functionArgs(items[0]!)[0]
+          : items[0];
       const keySql = orderBy.length === 1 && first ? t.value(first).sql : null;
       if (keySql === null || keySql !== t.value(orderBy[0]!.expr as AstNode).sql) {
-        fail('GROUP_CONCAT(DISTINCT …) ordered by something other than its argument (PostgreSQL cannot order a DISTINCT aggregate so)');
+        fail(
+          'GROUP_CONCAT(DISTINCT …) ordered by something other than its argument (PostgreSQL cannot order a DISTINCT aggregate so)',
+        );
       }
       order = ` ORDER BY ${value.sql}${String(orderBy[0]!.type ?? '').toUpperCase() === 'DESC' ? ' DESC' : ''}`;
     }
@@ -70,5 +80,8 @@ function groupConcat(t: Translator, args: AstNode): Translated {
     // its items as a set.
     t.options.onUnorderedList?.(separator);
   }
-  return { sql: `string_agg(${args.distinct ? 'DISTINCT ' : ''}${value.sql}, ${literalPg(separator)}${order})`, type: TEXT };
+  return {
+    sql: `string_agg(${args.distinct ? 'DISTINCT ' : ''}${value.sql}, ${literalPg(separator)}${order})`,
+    type: TEXT,
+  };
 }

@@ -12,7 +12,6 @@ export type { ColumnBinding, TranslateOptions, TranslateScope, Translated } from
 export type { ColumnReference } from './ast-helpers.js';
 export { columnReferenceOf, translateJsonPath };
 
-
 /**
  * Translates MySQL expressions into PostgreSQL ones with MySQL's meaning: CONCAT is NULL when
  * any argument is, `/` gives a decimal rounded to the dividend's scale plus 4 (NULL for a zero
@@ -35,7 +34,9 @@ export class ExpressionTranslator implements Translator {
         const text = String(node.value);
         if (/e/i.test(text)) return { sql: `${text}::float8`, type: { kind: 'float', literal: true } };
         const point = text.indexOf('.');
-        return point < 0 ? { sql: text, type: { kind: 'int', literal: true } } : { sql: text, type: { kind: 'decimal', scale: text.length - point - 1, literal: true } };
+        return point < 0
+          ? { sql: text, type: { kind: 'int', literal: true } }
+          : { sql: text, type: { kind: 'decimal', scale: text.length - point - 1, literal: true } };
       }
       case 'bigint':
         return { sql: String(node.value), type: { kind: 'int', literal: true } };
@@ -51,7 +52,7 @@ export class ExpressionTranslator implements Translator {
       case 'full_hex_string':
         return { sql: `'\\x${String(node.value).toLowerCase()}'::bytea`, type: { kind: 'bytea' } };
       case 'bit_string':
-        return { sql: BigInt('0b' + String(node.value || '0')).toString(), type: { kind: 'int', literal: true } };
+        return { sql: BigInt(`0b${String(node.value || '0')}`).toString(), type: { kind: 'int', literal: true } };
       case 'null':
         return { sql: 'NULL', type: NULL_TYPE };
       case 'bool':
@@ -102,7 +103,8 @@ export class ExpressionTranslator implements Translator {
     if (v.type.kind === 'text' && v.type.literal) {
       const text = v.sql.slice(1, -1);
       if (/^-?\d+$/.test(text)) return { sql: text, type: { kind: 'int', literal: true } };
-      if (/^-?\d*\.\d+$/.test(text)) return { sql: text, type: { kind: 'decimal', scale: text.length - text.indexOf('.') - 1, literal: true } };
+      if (/^-?\d*\.\d+$/.test(text))
+        return { sql: text, type: { kind: 'decimal', scale: text.length - text.indexOf('.') - 1, literal: true } };
     }
     return fail(`arithmetic on a ${v.type.kind} value (MySQL converts it to a number; PostgreSQL does not)`);
   }
@@ -114,7 +116,8 @@ export class ExpressionTranslator implements Translator {
 
   /** A value as MySQL shows it in a result: decimals rounded to the scale MySQL gives them. */
   output(v: Translated): Translated {
-    if (v.type.kind === 'decimal' && v.type.unrounded && v.type.scale !== undefined) return { sql: `round(${v.sql}, ${v.type.scale})`, type: { kind: 'decimal', scale: v.type.scale } };
+    if (v.type.kind === 'decimal' && v.type.unrounded && v.type.scale !== undefined)
+      return { sql: `round(${v.sql}, ${v.type.scale})`, type: { kind: 'decimal', scale: v.type.scale } };
     return v;
   }
 
@@ -150,7 +153,8 @@ export class ExpressionTranslator implements Translator {
   toType(v: Translated, target: SqlType): Translated {
     if (v.type.kind === target.kind || v.type.kind === 'null') return v;
     if (target.kind === 'bool') return { sql: this.asCondition(v), type: BOOL };
-    if (target.kind === 'int' || target.kind === 'decimal' || target.kind === 'float') return v.type.kind === 'text' ? v : this.asNumber(v);
+    if (target.kind === 'int' || target.kind === 'decimal' || target.kind === 'float')
+      return v.type.kind === 'text' ? v : this.asNumber(v);
     if (target.kind === 'text') return this.asText(v);
     if (target.kind === 'json' && v.type.kind === 'text') return { sql: `(${v.sql})::jsonb`, type: target };
     return v;
@@ -158,7 +162,9 @@ export class ExpressionTranslator implements Translator {
 
   private formatDate(v: Translated, format: string): string {
     if (v.type.kind === 'timestamptz' && this.options.immutable) {
-      fail('a TIMESTAMP column formatted or taken apart depends on the session time zone in PostgreSQL, which a generated column or CHECK cannot');
+      fail(
+        'a TIMESTAMP column formatted or taken apart depends on the session time zone in PostgreSQL, which a generated column or CHECK cannot',
+      );
     }
     const ts = v.type.kind === 'timestamptz' ? `(${v.sql})` : `(${v.sql})::timestamp`;
     return translateDateFormat(ts, format);
@@ -171,7 +177,8 @@ export class ExpressionTranslator implements Translator {
   }
 
   subquery(ast: AstNode): Translated {
-    if (this.options.immutable || !this.scope.subquery) fail('a subquery (PostgreSQL allows none in generated columns and CHECK constraints)');
+    if (this.options.immutable || !this.scope.subquery)
+      fail('a subquery (PostgreSQL allows none in generated columns and CHECK constraints)');
     return this.scope.subquery(ast);
   }
 
@@ -186,46 +193,76 @@ export class ExpressionTranslator implements Translator {
         const scales = present.map((v) => v.type.scale);
         if (!scales.every((s) => s !== undefined)) return { values, type: { kind } };
         const scale = Math.max(...(scales as number[]));
-        const widened = values.map((v) => (v.type.kind === 'null' || v.type.scale === scale ? v : { sql: `round(${v.sql}, ${scale})`, type: { kind, scale } }));
+        const widened = values.map((v) =>
+          v.type.kind === 'null' || v.type.scale === scale
+            ? v
+            : { sql: `round(${v.sql}, ${scale})`, type: { kind, scale } },
+        );
         return { values: widened, type: { kind, scale } };
       }
       const fsps = present.map((v) => v.type.fsp ?? 0);
-      return { values, type: kind === 'datetime' || kind === 'timestamptz' ? { kind, fsp: Math.max(...fsps) } : { kind } };
+      return {
+        values,
+        type: kind === 'datetime' || kind === 'timestamptz' ? { kind, fsp: Math.max(...fsps) } : { kind },
+      };
     }
-    if (kinds.has('text')) return { values: values.map((v) => (v.type.kind === 'null' ? v : this.asText(v))), type: TEXT };
+    if (kinds.has('text'))
+      return { values: values.map((v) => (v.type.kind === 'null' ? v : this.asText(v))), type: TEXT };
     if ([...kinds].every((k) => k === 'int' || k === 'decimal' || k === 'float' || k === 'bool')) {
       const numbers = values.map((v) => this.asNumber(v));
       if (kinds.has('float')) return { values: numbers, type: FLOAT };
       if (kinds.has('decimal')) {
         // MySQL gives the result the largest scale, and shows every member with it.
         const scale = Math.max(...numbers.map((v) => v.type.scale ?? 0));
-        const widened = numbers.map((v) => (v.type.kind === 'null' || (v.type.kind === 'decimal' && v.type.scale === scale) ? v : { sql: `round((${v.sql})::numeric, ${scale})`, type: { kind: 'decimal' as const, scale } }));
+        const widened = numbers.map((v) =>
+          v.type.kind === 'null' || (v.type.kind === 'decimal' && v.type.scale === scale)
+            ? v
+            : { sql: `round((${v.sql})::numeric, ${scale})`, type: { kind: 'decimal' as const, scale } },
+        );
         return { values: widened, type: { kind: 'decimal', scale } };
       }
       return { values: numbers, type: INT };
     }
     if ([...kinds].every((k) => k === 'date' || k === 'datetime')) {
-      return { values: values.map((v) => (v.type.kind === 'date' ? { sql: `(${v.sql})::timestamp`, type: v.type } : v)), type: { kind: 'datetime', fsp: Math.max(...present.map((v) => v.type.fsp ?? 0)) } };
+      return {
+        values: values.map((v) => (v.type.kind === 'date' ? { sql: `(${v.sql})::timestamp`, type: v.type } : v)),
+        type: { kind: 'datetime', fsp: Math.max(...present.map((v) => v.type.fsp ?? 0)) },
+      };
     }
     return fail(`values of different types (${[...kinds].join(', ')}) in one result`);
   }
 
   comparable(left: Translated, right: Translated): [Translated, Translated] {
     // A MySQL comparison result counts as 1/0: compared with a number, PostgreSQL needs it as one.
-    if (left.type.kind === 'bool' && right.type.kind !== 'bool' && right.type.kind !== 'null') return [this.asNumber(left), right];
-    if (right.type.kind === 'bool' && left.type.kind !== 'bool' && left.type.kind !== 'null') return [left, this.asNumber(right)];
+    if (left.type.kind === 'bool' && right.type.kind !== 'bool' && right.type.kind !== 'null')
+      return [this.asNumber(left), right];
+    if (right.type.kind === 'bool' && left.type.kind !== 'bool' && left.type.kind !== 'null')
+      return [left, this.asNumber(right)];
     return [left, right];
   }
 
   modulo(l: Translated, r: Translated): Translated {
     if (l.type.kind === 'float' || r.type.kind === 'float') fail('MOD of floating-point values');
     if (l.type.kind === 'int' && r.type.kind === 'int') return { sql: `mod(${l.sql}, NULLIF(${r.sql}, 0))`, type: INT };
-    return { sql: `mod(${l.sql}::numeric, NULLIF(${r.sql}, 0)::numeric)`, type: { kind: 'decimal', scale: Math.max(l.type.scale ?? 0, r.type.scale ?? 0) } };
+    return {
+      sql: `mod(${l.sql}::numeric, NULLIF(${r.sql}, 0)::numeric)`,
+      type: { kind: 'decimal', scale: Math.max(l.type.scale ?? 0, r.type.scale ?? 0) },
+    };
   }
 
   interval(node: AstNode): string {
     const unit = String(node.unit ?? '').toLowerCase();
-    const units: Record<string, string> = { microsecond: 'microseconds', second: 'seconds', minute: 'minutes', hour: 'hours', day: 'days', week: 'weeks', month: 'months', quarter: 'months', year: 'years' };
+    const units: Record<string, string> = {
+      microsecond: 'microseconds',
+      second: 'seconds',
+      minute: 'minutes',
+      hour: 'hours',
+      day: 'days',
+      week: 'weeks',
+      month: 'months',
+      quarter: 'months',
+      year: 'years',
+    };
     const pgUnit = units[unit];
     if (!pgUnit) fail(`INTERVAL … ${unit.toUpperCase()} is not translated`);
     const amount = this.num(node.expr as AstNode);
@@ -239,10 +276,13 @@ export class ExpressionTranslator implements Translator {
     if (date.type.kind === 'date') {
       // MySQL keeps a DATE a DATE when whole days (or more) are added.
       const wholeDays = ['day', 'week', 'month', 'quarter', 'year'].includes(unit);
-      return wholeDays ? { sql: `(${date.sql} ${op} ${interval})::date`, type: { kind: 'date' } } : { sql: `(${date.sql}::timestamp ${op} ${interval})`, type: { kind: 'datetime', fsp: 6 } };
+      return wholeDays
+        ? { sql: `(${date.sql} ${op} ${interval})::date`, type: { kind: 'date' } }
+        : { sql: `(${date.sql}::timestamp ${op} ${interval})`, type: { kind: 'datetime', fsp: 6 } };
     }
     if (date.type.kind === 'datetime' || date.type.kind === 'timestamptz') {
-      if (date.type.kind === 'timestamptz' && this.options.immutable) fail('arithmetic on a TIMESTAMP depends on the session time zone in PostgreSQL');
+      if (date.type.kind === 'timestamptz' && this.options.immutable)
+        fail('arithmetic on a TIMESTAMP depends on the session time zone in PostgreSQL');
       return { sql: `(${date.sql} ${op} ${interval})`, type: date.type };
     }
     return fail(`date arithmetic on a ${date.type.kind} value`);
@@ -271,14 +311,25 @@ export class ExpressionTranslator implements Translator {
     const text = literalString(path);
     if (text === null) fail('a JSON path that is not a literal string');
     const doc = this.jsonDocument(document);
-    return unquote ? { sql: `(${doc.sql} #>> ${translateJsonPath(text)})`, type: TEXT } : { sql: `(${doc.sql} #> ${translateJsonPath(text)})`, type: { kind: 'json' } };
+    return unquote
+      ? { sql: `(${doc.sql} #>> ${translateJsonPath(text)})`, type: TEXT }
+      : { sql: `(${doc.sql} #> ${translateJsonPath(text)})`, type: { kind: 'json' } };
   }
 
   extract(field: string, v: Translated): Translated {
     const f = field.toLowerCase();
-    const fields: Record<string, string> = { year: 'year', month: 'month', day: 'day', hour: 'hour', minute: 'minute', quarter: 'quarter', week: 'week' };
+    const fields: Record<string, string> = {
+      year: 'year',
+      month: 'month',
+      day: 'day',
+      hour: 'hour',
+      minute: 'minute',
+      quarter: 'quarter',
+      week: 'week',
+    };
     if (f === 'second') return { sql: `floor(extract(second from ${this.timestampOf(v)}))::int`, type: INT };
-    if (f === 'microsecond') return { sql: `(extract(microseconds from ${this.timestampOf(v)})::bigint % 1000000)::int`, type: INT };
+    if (f === 'microsecond')
+      return { sql: `(extract(microseconds from ${this.timestampOf(v)})::bigint % 1000000)::int`, type: INT };
     const pgField = fields[f];
     if (!pgField) fail(`EXTRACT(${field.toUpperCase()} …) is not translated`);
     if (f === 'week') fail('WEEK numbering differs between MySQL and PostgreSQL');
@@ -288,7 +339,10 @@ export class ExpressionTranslator implements Translator {
   timestampOf(v: Translated): string {
     if (v.type.kind === 'date' || v.type.kind === 'datetime') return `(${v.sql})::timestamp`;
     if (v.type.kind === 'timestamptz') {
-      if (this.options.immutable) fail('a TIMESTAMP column taken apart depends on the session time zone in PostgreSQL, which a generated column or CHECK cannot');
+      if (this.options.immutable)
+        fail(
+          'a TIMESTAMP column taken apart depends on the session time zone in PostgreSQL, which a generated column or CHECK cannot',
+        );
       return `(${v.sql})`;
     }
     return fail(`a date function on a ${v.type.kind} value`);
@@ -299,9 +353,16 @@ export class ExpressionTranslator implements Translator {
     const subject = node.expr ? this.value(node.expr as AstNode) : null;
     const whens = args.filter((a) => a.type === 'when');
     const otherwise = args.find((a) => a.type === 'else');
-    const results = this.unify([...whens.map((w) => this.value(w.result as AstNode)), ...(otherwise ? [this.value(otherwise.result as AstNode)] : [])]);
+    const results = this.unify([
+      ...whens.map((w) => this.value(w.result as AstNode)),
+      ...(otherwise ? [this.value(otherwise.result as AstNode)] : []),
+    ]);
     const parts = whens.map((w, i) => {
-      const condition = subject ? `${this.comparable(subject, this.value(w.cond as AstNode)).map((x) => x.sql).join(' = ')}` : this.cond(w.cond as AstNode);
+      const condition = subject
+        ? `${this.comparable(subject, this.value(w.cond as AstNode))
+            .map((x) => x.sql)
+            .join(' = ')}`
+        : this.cond(w.cond as AstNode);
       return `WHEN ${condition} THEN ${results.values[i]!.sql}`;
     });
     const elseSql = otherwise ? ` ELSE ${results.values[whens.length]!.sql}` : '';
@@ -327,12 +388,15 @@ export class ExpressionTranslator implements Translator {
       const n = v.type.kind === 'text' ? v : this.asNumber(v);
       return { sql: `(${n.sql})::${mapped.pg}`, type: mapped.type };
     }
-    if ((mapped.type.kind === 'date' || mapped.type.kind === 'datetime') && v.type.kind === 'timestamptz' && this.options.immutable) {
+    if (
+      (mapped.type.kind === 'date' || mapped.type.kind === 'datetime') &&
+      v.type.kind === 'timestamptz' &&
+      this.options.immutable
+    ) {
       fail('a TIMESTAMP converted to a date depends on the session time zone in PostgreSQL');
     }
     return { sql: `(${v.sql})::${mapped.pg}`, type: mapped.type };
   }
-
 
   /** `a || b || …` on text, NULL when any part is (CONCAT's rule; concat() is only STABLE). */
   concatenate(parts: Translated[]): Translated {
@@ -343,5 +407,4 @@ export class ExpressionTranslator implements Translator {
     if (parts[0]!.type.literal && parts[1]!.type.literal) sqls[0] = `${sqls[0]}::text`;
     return { sql: `(${sqls.join(' || ')})`, type: TEXT };
   }
-
 }

@@ -52,7 +52,10 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
       const r = t.unify(args.map((a) => t.value(a)));
       // MySQL: NULL when any argument is NULL; PostgreSQL ignores NULLs.
       const anyNull = r.values.map((v) => `${v.sql} IS NULL`).join(' OR ');
-      return { sql: `CASE WHEN ${anyNull} THEN NULL ELSE ${name}(${r.values.map((v) => v.sql).join(', ')}) END`, type: r.type };
+      return {
+        sql: `CASE WHEN ${anyNull} THEN NULL ELSE ${name}(${r.values.map((v) => v.sql).join(', ')}) END`,
+        type: r.type,
+      };
     }
     case 'char_length':
     case 'character_length':
@@ -79,11 +82,15 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
     case 'mid': {
       arity(2, 3);
       const position = literalInteger(arg(1));
-      if (position === null || position < 1) fail(`${name.toUpperCase()} from a position that is not a positive literal (MySQL counts 0 and negative positions differently)`);
+      if (position === null || position < 1)
+        fail(
+          `${name.toUpperCase()} from a position that is not a positive literal (MySQL counts 0 and negative positions differently)`,
+        );
       const text = t.text(arg(0)).sql;
       if (args.length === 2) return { sql: `substr(${text}, ${position})`, type: TEXT };
       const length = t.num(arg(2));
-      const len = literalInteger(arg(2)) !== null && literalInteger(arg(2))! >= 0 ? length.sql : `greatest(${length.sql}, 0)`;
+      const len =
+        literalInteger(arg(2)) !== null && literalInteger(arg(2))! >= 0 ? length.sql : `greatest(${length.sql}, 0)`;
       return { sql: `substr(${text}, ${position}, ${len})`, type: TEXT };
     }
     case 'upper':
@@ -143,7 +150,10 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
       if (digits === null) fail(`${name.toUpperCase()} to a number of digits that is not a literal`);
       const fn = name === 'round' ? 'round' : 'trunc';
       if (v.type.kind === 'float') {
-        if (name === 'round') fail('ROUND of a floating-point value (MySQL rounds doubles half to even, PostgreSQL numeric half away from zero)');
+        if (name === 'round')
+          fail(
+            'ROUND of a floating-point value (MySQL rounds doubles half to even, PostgreSQL numeric half away from zero)',
+          );
         return { sql: `trunc(${v.sql}::numeric, ${digits})::float8`, type: FLOAT };
       }
       if (v.type.kind === 'int' && digits >= 0) return v;
@@ -192,7 +202,10 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
     }
     case 'datediff':
       arity(2);
-      return { sql: `((${t.timestampOf(t.value(arg(0)))})::date - (${t.timestampOf(t.value(arg(1)))})::date)`, type: INT };
+      return {
+        sql: `((${t.timestampOf(t.value(arg(0)))})::date - (${t.timestampOf(t.value(arg(1)))})::date)`,
+        type: INT,
+      };
     case 'date_add':
     case 'adddate':
     case 'date_sub':
@@ -205,11 +218,13 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
     case 'current_timestamp':
     case 'localtimestamp':
     case 'localtime':
-      if (t.options.immutable) fail(`${name.toUpperCase()}() changes over time; PostgreSQL allows it in no generated column or CHECK`);
+      if (t.options.immutable)
+        fail(`${name.toUpperCase()}() changes over time; PostgreSQL allows it in no generated column or CHECK`);
       return { sql: 'LOCALTIMESTAMP(0)', type: { kind: 'datetime', fsp: 0 } };
     case 'curdate':
     case 'current_date':
-      if (t.options.immutable) fail(`${name.toUpperCase()}() changes over time; PostgreSQL allows it in no generated column or CHECK`);
+      if (t.options.immutable)
+        fail(`${name.toUpperCase()}() changes over time; PostgreSQL allows it in no generated column or CHECK`);
       return { sql: 'CURRENT_DATE', type: { kind: 'date' } };
     case 'json_extract':
       arity(2);

@@ -41,13 +41,17 @@ export function translateBinary(t: Translator, node: AstNode): Translated {
     case '/': {
       const l = t.num(left);
       const r = t.num(right);
-      if (l.type.kind === 'float' || r.type.kind === 'float') return { sql: `(${l.sql}::float8 / NULLIF(${r.sql}, 0))`, type: FLOAT };
+      if (l.type.kind === 'float' || r.type.kind === 'float')
+        return { sql: `(${l.sql}::float8 / NULLIF(${r.sql}, 0))`, type: FLOAT };
       // MySQL divides decimals to whole 9-digit words past the dividend's scale + 4
       // (div_precision_increment), truncating, and rounds to that scale + 4 only where the
       // value is shown or stored: 5/3 shows 1.6667, but is 1.666667 in a DECIMAL(20,6).
-      const scale = Math.min(30, (l.type.kind === 'decimal' ? l.type.scale ?? 0 : 0) + 4);
+      const scale = Math.min(30, (l.type.kind === 'decimal' ? (l.type.scale ?? 0) : 0) + 4);
       const digits = Math.min(36, Math.ceil(scale / 9) * 9);
-      return { sql: `trunc(${l.sql}::numeric / NULLIF(${r.sql}, 0), ${digits})`, type: { kind: 'decimal', scale, unrounded: true } };
+      return {
+        sql: `trunc(${l.sql}::numeric / NULLIF(${r.sql}, 0), ${digits})`,
+        type: { kind: 'decimal', scale, unrounded: true },
+      };
     }
     case 'DIV': {
       const l = t.num(left);
@@ -60,9 +64,9 @@ export function translateBinary(t: Translator, node: AstNode): Translated {
       return t.modulo(t.num(left), t.num(right));
     case 'LIKE':
     case 'NOT LIKE': {
-      const escape = right.escape?.value ? literalString(right.escape.value as AstNode) : null;
+      const escapeChar = right.escape?.value ? literalString(right.escape.value as AstNode) : null;
       const pattern = t.text({ ...right, escape: undefined });
-      const suffix = escape === null ? '' : ` ESCAPE ${literalPg(escape)}`;
+      const suffix = escapeChar === null ? '' : ` ESCAPE ${literalPg(escapeChar)}`;
       return { sql: `(${t.text(left).sql} ${op} ${pattern.sql}${suffix})`, type: BOOL };
     }
     case 'REGEXP':
@@ -76,7 +80,9 @@ export function translateBinary(t: Translator, node: AstNode): Translated {
       const items = (right.type === 'expr_list' ? (right.value as AstNode[]) : [right]).map((item) =>
         item.ast ? t.subquery(item.ast as AstNode) : t.comparable(l, t.value(item))[1],
       );
-      const lhs = items.some((i) => i.type.kind !== 'bool') ? t.comparable(l, items.find((i) => i.type.kind !== 'null') ?? l)[0] : l;
+      const lhs = items.some((i) => i.type.kind !== 'bool')
+        ? t.comparable(l, items.find((i) => i.type.kind !== 'null') ?? l)[0]
+        : l;
       return { sql: `(${lhs.sql} ${op} (${items.map((i) => i.sql).join(', ')}))`, type: BOOL };
     }
     case 'BETWEEN':
@@ -84,12 +90,16 @@ export function translateBinary(t: Translator, node: AstNode): Translated {
       const [low, high] = (right.value ?? []) as AstNode[];
       if (!low || !high) fail('a BETWEEN without two bounds');
       const v = t.value(left);
-      return { sql: `(${v.sql} ${op} ${t.comparable(v, t.value(low))[1].sql} AND ${t.comparable(v, t.value(high))[1].sql})`, type: BOOL };
+      return {
+        sql: `(${v.sql} ${op} ${t.comparable(v, t.value(low))[1].sql} AND ${t.comparable(v, t.value(high))[1].sql})`,
+        type: BOOL,
+      };
     }
     case 'IS':
     case 'IS NOT': {
       if (right.type === 'null') return { sql: `(${t.value(left).sql} ${op} NULL)`, type: BOOL };
-      if (right.type === 'bool') return { sql: `(${t.cond(left)} ${op} ${right.value ? 'TRUE' : 'FALSE'})`, type: BOOL };
+      if (right.type === 'bool')
+        return { sql: `(${t.cond(left)} ${op} ${right.value ? 'TRUE' : 'FALSE'})`, type: BOOL };
       return fail(`IS with ${String(right.type)}`);
     }
     case '->':
@@ -101,13 +111,17 @@ export function translateBinary(t: Translator, node: AstNode): Translated {
   }
 }
 
-function arithmetic(t: Translator, op: string, l: Translated, r: Translated): Translated {
+function arithmetic(_t: Translator, op: string, l: Translated, r: Translated): Translated {
   let type: SqlType;
   if (l.type.kind === 'float' || r.type.kind === 'float') type = FLOAT;
   else if (l.type.kind === 'decimal' || r.type.kind === 'decimal') {
     const ls = l.type.scale ?? 0;
     const rs = r.type.scale ?? 0;
-    type = { kind: 'decimal', scale: op === '*' ? ls + rs : Math.max(ls, rs), ...(l.type.unrounded || r.type.unrounded ? { unrounded: true } : {}) };
+    type = {
+      kind: 'decimal',
+      scale: op === '*' ? ls + rs : Math.max(ls, rs),
+      ...(l.type.unrounded || r.type.unrounded ? { unrounded: true } : {}),
+    };
   } else if (l.type.kind === 'null' || r.type.kind === 'null') type = NULL_TYPE;
   else type = INT;
   return { sql: `(${l.sql} ${op} ${r.sql})`, type };

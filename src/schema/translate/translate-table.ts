@@ -57,18 +57,28 @@ export function pgColumnTypes(table: SourceTable, types: TypeMapOptions): Map<st
  * column named in another one's expression is replaced by its own translation, since
  * PostgreSQL does not let a generated column read another.
  */
-function tableScope(table: SourceTable, pgTypes: ReadonlyMap<string, string>, inline: ReadonlyMap<string, Translated> | null, naming: NamingRules | undefined): TranslateScope {
+function tableScope(
+  table: SourceTable,
+  pgTypes: ReadonlyMap<string, string>,
+  inline: ReadonlyMap<string, Translated> | null,
+  naming: NamingRules | undefined,
+): TranslateScope {
   return {
     column(ref) {
-      if (ref.table !== null && ref.table.toLowerCase() !== table.name.toLowerCase()) throw new UntranslatableError(`it names another table (${ref.table})`);
+      if (ref.table !== null && ref.table.toLowerCase() !== table.name.toLowerCase())
+        throw new UntranslatableError(`it names another table (${ref.table})`);
       const column = table.columns.find((c) => c.name.toLowerCase() === ref.column.toLowerCase());
       if (!column) throw new UntranslatableError(`it names an unknown column ${ref.column}`);
       if (inline && column.generated) {
         const translated = inline.get(column.name);
-        if (!translated) throw new UntranslatableError(`it reads generated column ${column.name}, which is not translated`);
+        if (!translated)
+          throw new UntranslatableError(`it reads generated column ${column.name}, which is not translated`);
         return { sql: `(${translated.sql})`, type: translated.type };
       }
-      return { sql: quotePg(targetColumnName(naming, table.name, column.name)), type: typeOfPgColumn(pgTypes.get(column.name) ?? 'text', column) };
+      return {
+        sql: quotePg(targetColumnName(naming, table.name, column.name)),
+        type: typeOfPgColumn(pgTypes.get(column.name) ?? 'text', column),
+      };
     },
   };
 }
@@ -77,13 +87,23 @@ function tableScope(table: SourceTable, pgTypes: ReadonlyMap<string, string>, in
  * Translates the generated columns of a table, in table order (MySQL lets one read only the
  * generated columns before it). Each result is still to be tried in PostgreSQL.
  */
-export function translateGeneratedColumns(table: SourceTable, generated: readonly SourceGeneratedColumn[], pgTypes: ReadonlyMap<string, string>, naming?: NamingRules): GeneratedColumnOutcome[] {
+export function translateGeneratedColumns(
+  table: SourceTable,
+  generated: readonly SourceGeneratedColumn[],
+  pgTypes: ReadonlyMap<string, string>,
+  naming?: NamingRules,
+): GeneratedColumnOutcome[] {
   const inline = new Map<string, Translated>();
   const outcomes: GeneratedColumnOutcome[] = [];
   for (const column of table.columns) {
     if (!column.generated) continue;
     const source = generated.find((g) => g.table === table.name && g.column === column.name);
-    const base = { table: table.name, column: column.name, kind: source?.kind ?? 'stored', expression: source?.expression ?? '' } as const;
+    const base = {
+      table: table.name,
+      column: column.name,
+      kind: source?.kind ?? 'stored',
+      expression: source?.expression ?? '',
+    } as const;
     if (!source) {
       outcomes.push({ ...base, status: 'plain', reason: 'the source did not report its expression' });
       continue;
@@ -111,7 +131,12 @@ function isImpliedJsonCheck(check: SourceCheck, table: SourceTable): boolean {
 }
 
 /** Translates the CHECK constraints of a table; each translated one is still to be tried in PostgreSQL. */
-export function translateChecks(table: SourceTable, checks: readonly SourceCheck[], pgTypes: ReadonlyMap<string, string>, naming?: NamingRules): CheckOutcome[] {
+export function translateChecks(
+  table: SourceTable,
+  checks: readonly SourceCheck[],
+  pgTypes: ReadonlyMap<string, string>,
+  naming?: NamingRules,
+): CheckOutcome[] {
   return checks
     .filter((c) => c.table === table.name)
     .map((check): CheckOutcome => {
@@ -121,7 +146,12 @@ export function translateChecks(table: SourceTable, checks: readonly SourceCheck
       try {
         const translator = new ExpressionTranslator(tableScope(table, pgTypes, null, naming), { immutable: true });
         const condition = translator.cond(parseMysqlExpression(check.clause));
-        return { ...base, status: 'translated', constraintName: fitIdentifier(applyIdentifierCase(check.name, naming?.case ?? 'keep')), definition: `CHECK (${condition})` };
+        return {
+          ...base,
+          status: 'translated',
+          constraintName: fitIdentifier(applyIdentifierCase(check.name, naming?.case ?? 'keep')),
+          definition: `CHECK (${condition})`,
+        };
       } catch (error) {
         if (!(error instanceof UntranslatableError)) throw error;
         return { ...base, status: 'not_migrated', reason: error.message };

@@ -3,7 +3,14 @@ import { parseMysqlSelect, UntranslatableError, type AstNode } from './mysql-par
 import type { SourceView } from './source-objects.js';
 import type { SqlType } from './sql-types.js';
 import { targetColumnName, targetTableName, type NamingRules } from '../../vocabulary/naming.js';
-import { columnReferenceOf, ExpressionTranslator, type ColumnBinding, type ColumnReference, type Translated, type TranslateScope } from './translate-expression.js';
+import {
+  columnReferenceOf,
+  ExpressionTranslator,
+  type ColumnBinding,
+  type ColumnReference,
+  type Translated,
+  type TranslateScope,
+} from './translate-expression.js';
 
 /** A column a view can read: its source name, and its target name when the run renamed it. */
 interface RelationColumn {
@@ -71,7 +78,10 @@ function aliasOf(value: unknown): string | null {
 export function relationsReadBy(ast: AstNode): string[] {
   const names = new Set<string>();
   const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk);
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
+    }
     if (typeof node !== 'object' || node === null) return;
     const n = node as AstNode;
     if (n.type === 'select' && Array.isArray(n.from)) {
@@ -103,28 +113,49 @@ export class ViewTranslator {
     const ast = parseMysqlSelect(view.definition);
     const unordered: Record<number, string> = {};
     const result = this.select(ast, null, unordered);
-    if (view.columns.length !== result.columns.length) fail(`it yields ${result.columns.length} columns where MySQL lists ${view.columns.length}`);
+    if (view.columns.length !== result.columns.length)
+      fail(`it yields ${result.columns.length} columns where MySQL lists ${view.columns.length}`);
     const names = view.columns.map((c) => c.name);
     const targetName = targetTableName(this.naming, view.name);
     const targetColumns = names.map((name) => targetColumnName(this.naming, view.name, name));
-    const check = view.checkOption === 'CASCADED' ? ' WITH CASCADED CHECK OPTION' : view.checkOption === 'LOCAL' ? ' WITH LOCAL CHECK OPTION' : '';
+    const check =
+      view.checkOption === 'CASCADED'
+        ? ' WITH CASCADED CHECK OPTION'
+        : view.checkOption === 'LOCAL'
+          ? ' WITH LOCAL CHECK OPTION'
+          : '';
     const statement = `CREATE OR REPLACE VIEW ${qualifyPg(this.targetSchema, targetName)} (${targetColumns.map(quotePg).join(', ')}) AS\n${result.sql}${check}`;
     const unorderedLists: Record<string, string> = {};
     for (const [index, separator] of Object.entries(unordered)) unorderedLists[names[Number(index)]!] = separator;
-    return { name: view.name, targetName, targetColumns, select: result.sql, statement, columns: names.map((name, i) => ({ name, type: result.columns[i]!.type })), unorderedLists };
+    return {
+      name: view.name,
+      targetName,
+      targetColumns,
+      select: result.sql,
+      statement,
+      columns: names.map((name, i) => ({ name, type: result.columns[i]!.type })),
+      unorderedLists,
+    };
   }
 
   private relation(db: string | null, table: string): Relation {
     if (db !== null && db !== this.sourceDatabase) fail(`it reads ${db}.${table}, a table of another database`);
-    const relation = this.relations.get(table) ?? [...this.relations.values()].find((r) => r.name.toLowerCase() === table.toLowerCase());
-    if (!relation) fail(`it reads ${table}, which is not in the target (not migrated by this run, or a view that was not created)`);
+    const relation =
+      this.relations.get(table) ??
+      [...this.relations.values()].find((r) => r.name.toLowerCase() === table.toLowerCase());
+    if (!relation)
+      fail(`it reads ${table}, which is not in the target (not migrated by this run, or a view that was not created)`);
     return relation;
   }
 
   private findColumn(scope: Scope, ref: ColumnReference): ColumnBinding | null {
     const byName = (item: FromItem): ColumnBinding | null => {
-      const column = item.columns.find((c) => c.name === ref.column) ?? item.columns.find((c) => c.name.toLowerCase() === ref.column.toLowerCase());
-      return column ? { sql: `${quotePg(item.alias)}.${quotePg(column.target ?? column.name)}`, type: column.type } : null;
+      const column =
+        item.columns.find((c) => c.name === ref.column) ??
+        item.columns.find((c) => c.name.toLowerCase() === ref.column.toLowerCase());
+      return column
+        ? { sql: `${quotePg(item.alias)}.${quotePg(column.target ?? column.name)}`, type: column.type }
+        : null;
     };
     if (ref.table !== null) {
       const item =
@@ -139,10 +170,18 @@ export class ViewTranslator {
     return scope.parent ? this.findColumn(scope.parent, ref) : null;
   }
 
-  private select(ast: AstNode, parent: Scope | null, unordered: Record<number, string> | null): { sql: string; columns: { name: string; type: SqlType }[] } {
+  private select(
+    ast: AstNode,
+    parent: Scope | null,
+    unordered: Record<number, string> | null,
+  ): { sql: string; columns: { name: string; type: SqlType }[] } {
     if (ast.with) fail('WITH (common table expressions) is not translated');
     const scope = new Scope(parent);
-    const translatorFor = (aggregates: boolean, aliases?: Map<string, Alias>, onUnorderedList?: (separator: string) => void): ExpressionTranslator => {
+    const translatorFor = (
+      aggregates: boolean,
+      aliases?: Map<string, Alias>,
+      onUnorderedList?: (separator: string) => void,
+    ): ExpressionTranslator => {
       const scopeApi: TranslateScope = {
         column: (ref) => {
           const found = this.findColumn(scope, ref);
@@ -156,7 +195,11 @@ export class ViewTranslator {
           return { sql: `(${result.sql})`, type: result.columns[0]?.type ?? { kind: 'unknown' } };
         },
       };
-      return new ExpressionTranslator(scopeApi, { immutable: false, aggregates, ...(onUnorderedList ? { onUnorderedList } : {}) });
+      return new ExpressionTranslator(scopeApi, {
+        immutable: false,
+        aggregates,
+        ...(onUnorderedList ? { onUnorderedList } : {}),
+      });
     };
 
     // FROM, each item joined to the ones before it.
@@ -182,12 +225,17 @@ export class ViewTranslator {
         fromParts.push(sql);
         continue;
       }
-      const join = String(item.join ?? '').toUpperCase().replace(/\s+/g, ' ');
+      const join = String(item.join ?? '')
+        .toUpperCase()
+        .replace(/\s+/g, ' ');
       if (!join) {
         fromParts.push(`, ${sql}`);
         continue;
       }
-      if (!/^(INNER JOIN|JOIN|LEFT JOIN|LEFT OUTER JOIN|RIGHT JOIN|RIGHT OUTER JOIN|CROSS JOIN|STRAIGHT_JOIN)$/.test(join)) fail(`${join} is not translated`);
+      if (
+        !/^(INNER JOIN|JOIN|LEFT JOIN|LEFT OUTER JOIN|RIGHT JOIN|RIGHT OUTER JOIN|CROSS JOIN|STRAIGHT_JOIN)$/.test(join)
+      )
+        fail(`${join} is not translated`);
       const keyword = join === 'STRAIGHT_JOIN' ? 'JOIN' : join;
       if (item.using) {
         const columns = (item.using as unknown[]).map((u) => this.usingColumn(aliasOf(u) ?? '', scope.items));
@@ -195,7 +243,9 @@ export class ViewTranslator {
       } else if (item.on) {
         fromParts.push(`${keyword} ${sql} ON ${translatorFor(false).cond(item.on as AstNode)}`);
       } else {
-        fromParts.push(`${keyword === 'JOIN' || keyword === 'INNER JOIN' ? 'CROSS JOIN' : keyword} ${sql}${keyword.startsWith('LEFT') || keyword.startsWith('RIGHT') ? ' ON true' : ''}`);
+        fromParts.push(
+          `${keyword === 'JOIN' || keyword === 'INNER JOIN' ? 'CROSS JOIN' : keyword} ${sql}${keyword.startsWith('LEFT') || keyword.startsWith('RIGHT') ? ' ON true' : ''}`,
+        );
       }
     }
 
@@ -205,10 +255,16 @@ export class ViewTranslator {
     const aliases = new Map<string, Alias>();
     (ast.columns as AstNode[]).forEach((column, index) => {
       const expr = column.expr as AstNode;
-      if (expr.type === 'column_ref' && columnReferenceOf(expr).column === '*') fail('SELECT * (MySQL stores views with the columns listed; this one is not)');
-      const translator = translatorFor(true, undefined, unordered && expr.type === 'aggr_func' ? (separator) => (unordered[index] = separator) : undefined);
+      if (expr.type === 'column_ref' && columnReferenceOf(expr).column === '*')
+        fail('SELECT * (MySQL stores views with the columns listed; this one is not)');
+      const translator = translatorFor(
+        true,
+        undefined,
+        unordered && expr.type === 'aggr_func' ? (separator) => (unordered[index] = separator) : undefined,
+      );
       const translated = translator.output(translator.value(expr));
-      const name = aliasOf(column.as) ?? (expr.type === 'column_ref' ? columnReferenceOf(expr).column : `column${index + 1}`);
+      const name =
+        aliasOf(column.as) ?? (expr.type === 'column_ref' ? columnReferenceOf(expr).column : `column${index + 1}`);
       columns.push({ name, type: translated.type });
       items.push(`${translated.sql} AS ${quotePg(name)}`);
       aliases.set(name.toLowerCase(), { ...translated, name });
@@ -218,8 +274,9 @@ export class ViewTranslator {
     if (fromParts.length > 0) sql += ` FROM ${fromParts.join(' ')}`;
     if (ast.where) sql += ` WHERE ${translatorFor(false).cond(ast.where as AstNode)}`;
 
-    const groupNodes = (Array.isArray(ast.groupby) ? ast.groupby : ast.groupby?.columns ?? []) as AstNode[];
-    if (!Array.isArray(ast.groupby) && ((ast.groupby?.modifiers ?? []) as unknown[]).some(Boolean)) fail('GROUP BY … WITH ROLLUP is not translated');
+    const groupNodes = (Array.isArray(ast.groupby) ? ast.groupby : (ast.groupby?.columns ?? [])) as AstNode[];
+    if (!Array.isArray(ast.groupby) && ((ast.groupby?.modifiers ?? []) as unknown[]).some(Boolean))
+      fail('GROUP BY … WITH ROLLUP is not translated');
     if (groupNodes.length > 0) {
       const group = groupNodes.map((g) => this.orderKey(g, scope, aliases, translatorFor(false), 'group'));
       // MySQL accepts columns that depend on the grouped ones (and MariaDB any column);
@@ -231,7 +288,10 @@ export class ViewTranslator {
     if (ast.having) sql += ` HAVING ${translatorFor(true, aliases).cond(ast.having as AstNode)}`;
     const orderBy = (ast.orderby ?? []) as AstNode[];
     if (orderBy.length > 0) {
-      const keys = orderBy.map((o) => `${this.orderKey(o.expr as AstNode, scope, aliases, translatorFor(true), 'order')}${String(o.type ?? '').toUpperCase() === 'DESC' ? ' DESC' : ''}`);
+      const keys = orderBy.map(
+        (o) =>
+          `${this.orderKey(o.expr as AstNode, scope, aliases, translatorFor(true), 'order')}${String(o.type ?? '').toUpperCase() === 'DESC' ? ' DESC' : ''}`,
+      );
       sql += ` ORDER BY ${keys.join(', ')}`;
     }
     sql += this.limit(ast.limit as AstNode | null);
@@ -251,23 +311,41 @@ export class ViewTranslator {
    */
   private usingColumn(name: string, items: readonly FromItem[]): string {
     const targetIn = (item: FromItem): string | undefined => {
-      const column = item.columns.find((c) => c.name === name) ?? item.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+      const column =
+        item.columns.find((c) => c.name === name) ??
+        item.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
       return column ? (column.target ?? column.name) : undefined;
     };
     const joined = targetIn(items[items.length - 1]!);
-    const before = items.slice(0, -1).map(targetIn).filter((t): t is string => t !== undefined);
+    const before = items
+      .slice(0, -1)
+      .map(targetIn)
+      .filter((t): t is string => t !== undefined);
     if (joined === undefined || before.length === 0) fail(`USING (${name}) names a column one side lacks`);
-    if (before.some((t) => t !== joined)) fail(`USING (${name}) joins columns the run names differently in PostgreSQL (${[...new Set([...before, joined])].join(', ')})`);
+    if (before.some((t) => t !== joined))
+      fail(
+        `USING (${name}) joins columns the run names differently in PostgreSQL (${[...new Set([...before, joined])].join(', ')})`,
+      );
     return joined!;
   }
 
   /** A GROUP BY or ORDER BY key: a position, a select alias, or an expression. */
-  private orderKey(node: AstNode, scope: Scope, aliases: Map<string, Alias>, translator: ExpressionTranslator, clause: 'group' | 'order'): string {
+  private orderKey(
+    node: AstNode,
+    scope: Scope,
+    aliases: Map<string, Alias>,
+    translator: ExpressionTranslator,
+    clause: 'group' | 'order',
+  ): string {
     if (node.type === 'number' && /^\d+$/.test(String(node.value))) return String(node.value);
     if (node.type === 'column_ref') {
       const ref = columnReferenceOf(node);
       // ORDER BY prefers the select alias, GROUP BY the table column (MySQL's and PostgreSQL's rule alike).
-      if (ref.table === null && aliases.has(ref.column.toLowerCase()) && (clause === 'order' || !this.findColumn(scope, ref))) {
+      if (
+        ref.table === null &&
+        aliases.has(ref.column.toLowerCase()) &&
+        (clause === 'order' || !this.findColumn(scope, ref))
+      ) {
         const alias = aliases.get(ref.column.toLowerCase())!;
         return clause === 'order' ? quotePg(alias.name) : alias.sql;
       }
@@ -279,7 +357,10 @@ export class ViewTranslator {
   private ungroupedColumns(ast: AstNode, scope: Scope): string[] {
     const out: string[] = [];
     const walk = (node: unknown): void => {
-      if (Array.isArray(node)) return node.forEach(walk);
+      if (Array.isArray(node)) {
+        for (const item of node) walk(item);
+        return;
+      }
       if (typeof node !== 'object' || node === null) return;
       const n = node as AstNode;
       if (n.type === 'aggr_func' || n.ast) return;

@@ -40,11 +40,16 @@ const plain = (quoted: string): string => quoted;
 export function canonicalForColumn(source: SourceColumn, target: TargetColumn): ColumnCanonical {
   const type = target.typeName;
   const sourceType = source.dataType;
-  const nullable = <T>(fn: (v: Exclude<T, null>) => string | null) => (v: T): string | null => (v === null ? null : fn(v as Exclude<T, null>));
+  const nullable =
+    <T>(fn: (v: Exclude<T, null>) => string | null) =>
+    (v: T): string | null =>
+      v === null ? null : fn(v as Exclude<T, null>);
 
   if (type === 'bool') {
     return {
-      fromMysql: nullable<SourceValue>((v) => (Buffer.isBuffer(v) ? bufferToBigInt(v).toString() : normalizeDecimal(mysqlText(v).trim()))),
+      fromMysql: nullable<SourceValue>((v) =>
+        Buffer.isBuffer(v) ? bufferToBigInt(v).toString() : normalizeDecimal(mysqlText(v).trim()),
+      ),
       fromPg: nullable<string | null>((t) => (t === 't' ? '1' : t === 'f' ? '0' : t)),
       pgExpression: plain,
     };
@@ -53,7 +58,9 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
     // PostgreSQL prints integers in canonical form, and a numeric(p,s) like MySQL's decimal(p,s):
     // then both sides' text is compared as it is.
     const sameDecimal =
-      type === 'numeric' && sourceType === 'decimal' && target.formattedType === `numeric(${source.numericPrecision},${source.numericScale})`;
+      type === 'numeric' &&
+      sourceType === 'decimal' &&
+      target.formattedType === `numeric(${source.numericPrecision},${source.numericScale})`;
     const pgCanonical = type !== 'numeric' || sameDecimal;
     return {
       fromMysql: nullable<SourceValue>((v) => {
@@ -90,7 +97,9 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
   }
   if (type === 'interval') {
     return {
-      fromMysql: nullable<SourceValue>((v) => (sourceType === 'time' ? mysqlTimeToSeconds(mysqlText(v)) : normalizeDecimal(mysqlText(v)))),
+      fromMysql: nullable<SourceValue>((v) =>
+        sourceType === 'time' ? mysqlTimeToSeconds(mysqlText(v)) : normalizeDecimal(mysqlText(v)),
+      ),
       fromPg: nullable<string | null>(normalizeDecimal),
       pgExpression: (c) => `extract(epoch from ${c})`,
     };
@@ -100,7 +109,9 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
     const wkbOnly = SPATIAL_TYPES.has(sourceType);
     return {
       fromMysql: nullable<SourceValue>((v) =>
-        Buffer.isBuffer(v) ? (wkbOnly ? mysqlGeometry(v).wkb : v).toString('hex') : Buffer.from(mysqlText(v), 'utf8').toString('hex'),
+        Buffer.isBuffer(v)
+          ? (wkbOnly ? mysqlGeometry(v).wkb : v).toString('hex')
+          : Buffer.from(mysqlText(v), 'utf8').toString('hex'),
       ),
       fromPg: nullable<string | null>((t) => (t.startsWith('\\x') ? t.slice(2) : t)),
       pgExpression: plain,
@@ -108,14 +119,18 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
   }
   if (type === 'bit' || type === 'varbit') {
     return {
-      fromMysql: nullable<SourceValue>((v) => (Buffer.isBuffer(v) ? bufferToBigInt(v).toString() : normalizeDecimal(mysqlText(v)))),
-      fromPg: nullable<string | null>((t) => (t === '' ? '0' : BigInt('0b' + t).toString())),
+      fromMysql: nullable<SourceValue>((v) =>
+        Buffer.isBuffer(v) ? bufferToBigInt(v).toString() : normalizeDecimal(mysqlText(v)),
+      ),
+      fromPg: nullable<string | null>((t) => (t === '' ? '0' : BigInt(`0b${t}`).toString())),
       pgExpression: plain,
     };
   }
   if (type === 'uuid') {
     return {
-      fromMysql: nullable<SourceValue>((v) => (Buffer.isBuffer(v) && v.length === 16 ? v.toString('hex') : mysqlText(v).toLowerCase().replace(/-/g, ''))),
+      fromMysql: nullable<SourceValue>((v) =>
+        Buffer.isBuffer(v) && v.length === 16 ? v.toString('hex') : mysqlText(v).toLowerCase().replace(/-/g, ''),
+      ),
       fromPg: nullable<string | null>((t) => t.replace(/-/g, '')),
       pgExpression: plain,
     };
@@ -145,8 +160,14 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
         const p = wkbPoint(mysqlGeometry(v).wkb);
         return p ? `${float64Bits(p[0])} ${float64Bits(p[1])}` : v.toString('hex');
       }),
-      fromPg: nullable<string | null>((t) => t.split(' ').map((n) => float64Bits(Number(n))).join(' ')),
-      pgExpression: (c) => `CASE WHEN ${c} IS NULL THEN NULL ELSE (${c})[0]::float8::text || ' ' || (${c})[1]::float8::text END`,
+      fromPg: nullable<string | null>((t) =>
+        t
+          .split(' ')
+          .map((n) => float64Bits(Number(n)))
+          .join(' '),
+      ),
+      pgExpression: (c) =>
+        `CASE WHEN ${c} IS NULL THEN NULL ELSE (${c})[0]::float8::text || ' ' || (${c})[1]::float8::text END`,
     };
   }
   if (type === 'geometry' || type === 'geography') {
@@ -173,7 +194,10 @@ export function canonicalForColumn(source: SourceColumn, target: TargetColumn): 
       if (text.includes('\u0000')) text = text.replace(/\u0000/g, '');
       return padded ? text.replace(/ +$/, '') : text;
     }),
-    fromPg: DATE_TYPES.has(sourceType) || padded ? nullable<string | null>((t) => (DATE_TYPES.has(sourceType) ? normalizeTemporal(t) : t.replace(/ +$/, ''))) : (t) => t,
+    fromPg:
+      DATE_TYPES.has(sourceType) || padded
+        ? nullable<string | null>((t) => (DATE_TYPES.has(sourceType) ? normalizeTemporal(t) : t.replace(/ +$/, '')))
+        : (t) => t,
     pgExpression: plain,
   };
 }

@@ -46,7 +46,13 @@ export function digestFormFor(source: SourceColumn, target: TargetColumn): Diges
   const s = source.dataType;
   const t = target.typeName;
   const value: DigestForm = { kind: 'value', pg: pgValueExpression(source, target), zeroDates: false, textNul: false };
-  const bytes = (pg: (c: string) => string, extra: Partial<DigestForm> = {}): DigestForm => ({ kind: 'bytes', pg, zeroDates: false, textNul: false, ...extra });
+  const bytes = (pg: (c: string) => string, extra: Partial<DigestForm> = {}): DigestForm => ({
+    kind: 'bytes',
+    pg,
+    zeroDates: false,
+    textNul: false,
+    ...extra,
+  });
   const zerofill = /zerofill/.test(source.columnType);
   if (INTEGER_SOURCE.has(s) && s !== 'year' && !zerofill) {
     if (t === 'int2' || t === 'int4' || t === 'int8') return bytes((c) => `${c}::text`);
@@ -54,14 +60,24 @@ export function digestFormFor(source: SourceColumn, target: TargetColumn): Diges
     if (t === 'numeric' && /^numeric(\(\d+(,0)?\))?$/.test(target.formattedType)) return bytes((c) => `${c}::text`);
     return value;
   }
-  if (s === 'decimal' && !zerofill && t === 'numeric' && target.formattedType === `numeric(${source.numericPrecision},${source.numericScale})`) return bytes((c) => `${c}::text`);
-  if (TEXT_SOURCE.has(s) && (target.category === 'S' || target.category === 'E') && t !== 'bpchar') return bytes((c) => `${c}::text`, { textNul: true });
+  if (
+    s === 'decimal' &&
+    !zerofill &&
+    t === 'numeric' &&
+    target.formattedType === `numeric(${source.numericPrecision},${source.numericScale})`
+  )
+    return bytes((c) => `${c}::text`);
+  if (TEXT_SOURCE.has(s) && (target.category === 'S' || target.category === 'E') && t !== 'bpchar')
+    return bytes((c) => `${c}::text`, { textNul: true });
   if (BINARY_SOURCE.has(s) && t === 'bytea') return bytes((c) => c);
   if (s === 'date' && t === 'date') return bytes((c) => `${c}::text`, { zeroDates: true });
   if ((s === 'datetime' || s === 'timestamp') && (t === 'timestamp' || t === 'timestamptz')) {
     // PostgreSQL prints seconds always and the fraction without trailing zeros; MySQL prints
     // the column's fractional digits, trimmed the same way. Both sessions run in UTC.
-    return bytes((c) => (t === 'timestamptz' ? `${c}::timestamp::text` : `${c}::text`), { zeroDates: true, trimFraction: true });
+    return bytes((c) => (t === 'timestamptz' ? `${c}::timestamp::text` : `${c}::text`), {
+      zeroDates: true,
+      trimFraction: true,
+    });
   }
   return value;
 }

@@ -10,10 +10,10 @@ function stringifyCanonical(value: unknown): string {
   if (value === null) return 'null';
   if (value instanceof CanonicalNumber) return value.text;
   if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (Array.isArray(value)) return '[' + value.map(stringifyCanonical).join(',') + ']';
+  if (Array.isArray(value)) return `[${value.map(stringifyCanonical).join(',')}]`;
   const object = value as Record<string, unknown>;
   const keys = Object.keys(object).sort();
-  return '{' + keys.map((k) => JSON.stringify(k) + ':' + stringifyCanonical(object[k])).join(',') + '}';
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stringifyCanonical(object[k])}`).join(',')}}`;
 }
 
 /**

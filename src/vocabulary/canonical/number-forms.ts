@@ -2,7 +2,7 @@
 
 /** An unsigned big-endian integer (MySQL's BIT value as bytes). */
 export function bufferToBigInt(bytes: Buffer): bigint {
-  return bytes.length === 0 ? 0n : BigInt('0x' + bytes.toString('hex'));
+  return bytes.length === 0 ? 0n : BigInt(`0x${bytes.toString('hex')}`);
 }
 
 /**
@@ -23,10 +23,10 @@ export function normalizeDecimal(text: string): string {
   digits = digits.replace(/0+$/, '');
   if (digits === '') return '0';
   let out: string;
-  if (point <= 0) out = '0.' + '0'.repeat(-point) + digits;
+  if (point <= 0) out = `0.${'0'.repeat(-point)}${digits}`;
   else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
-  else out = digits.slice(0, point) + '.' + digits.slice(point);
-  return m[1] === '-' ? '-' + out : out;
+  else out = `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return m[1] === '-' ? `-${out}` : out;
 }
 
 const float64 = new DataView(new ArrayBuffer(8));

@@ -9,7 +9,12 @@ export function normalizeTemporal(text: string): string | null {
   // The common shapes ('YYYY-MM-DD', 'YYYY-MM-DD HH:MM:SS[.ffffff][+00]') without regular expressions: this runs per value.
   const n = text.length;
   if (n >= 10 && text.charCodeAt(4) === 45 && text.charCodeAt(7) === 45) {
-    if (text.startsWith('0000') || (text.charCodeAt(5) === 48 && text.charCodeAt(6) === 48) || (text.charCodeAt(8) === 48 && text.charCodeAt(9) === 48)) return null;
+    if (
+      text.startsWith('0000') ||
+      (text.charCodeAt(5) === 48 && text.charCodeAt(6) === 48) ||
+      (text.charCodeAt(8) === 48 && text.charCodeAt(9) === 48)
+    )
+      return null;
     if (n === 10) return text;
     if (n >= 19 && text.charCodeAt(10) === 32 && text.charCodeAt(13) === 58) {
       let end = n;
@@ -23,7 +28,8 @@ export function normalizeTemporal(text: string): string | null {
         if (text.startsWith(' 00:00:00', 10)) return text.slice(0, 10);
         return n === 19 ? text : text.slice(0, 19);
       }
-      if (end > 19 && text.charCodeAt(19) === 46 && /^\d+$/.test(text.slice(20, end))) return end === n ? text : text.slice(0, end);
+      if (end > 19 && text.charCodeAt(19) === 46 && /^\d+$/.test(text.slice(20, end)))
+        return end === n ? text : text.slice(0, end);
     }
   }
   let t = text.trim();
@@ -36,7 +42,10 @@ export function normalizeTemporal(text: string): string | null {
 
 /** One spelling of a time of day: fraction without trailing zeros. */
 export function normalizeTime(text: string): string {
-  return text.trim().replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return text
+    .trim()
+    .replace(/(\.\d*?)0+$/, '$1')
+    .replace(/\.$/, '');
 }
 
 /** A MySQL TIME ('-838:59:59.5') as seconds, in normalizeDecimal's spelling. */
