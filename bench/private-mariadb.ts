@@ -11,6 +11,8 @@ export interface PrivateMariadb {
   url: string;
   port: number;
   datadir: string;
+  /** Stops the server (SIGTERM: sessions are cut) and starts it again on the same port and data. */
+  restart(): Promise<void>;
   /** Shuts the server down (SIGTERM, SIGKILL after 10 s) and removes its directory; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -76,7 +78,7 @@ export async function startPrivateMariadb(options: PrivateMariadbOptions = {}): 
   let exited: Promise<void> = Promise.resolve();
   const url = `mysql://root@127.0.0.1:${port}/`;
 
-  const stop = async (): Promise<void> => {
+  const halt = async (): Promise<void> => {
     const c = child;
     child = undefined;
     if (c && c.exitCode === null && c.signalCode === null) {
@@ -85,7 +87,17 @@ export async function startPrivateMariadb(options: PrivateMariadbOptions = {}): 
       await exited;
       clearTimeout(timer);
     }
+  };
+  const stop = async (): Promise<void> => {
+    await halt();
     rmSync(dir, { recursive: true, force: true });
+  };
+  let args: string[] = [];
+  const launch = async (): Promise<void> => {
+    const c = spawn('mariadbd', args, { stdio: 'ignore' });
+    child = c;
+    exited = new Promise((resolve) => c.once('exit', () => resolve()));
+    await waitForServer(url, c, join(dir, 'error.log'));
   };
 
   try {
@@ -102,7 +114,7 @@ export async function startPrivateMariadb(options: PrivateMariadbOptions = {}): 
       ...SMALL_SERVER,
     ]);
     const binlog = options.binlog ?? true;
-    const args = [
+    args = [
       '--no-defaults',
       `--datadir=${datadir}`,
       ...user,
@@ -118,15 +130,21 @@ export async function startPrivateMariadb(options: PrivateMariadbOptions = {}): 
       ...SMALL_SERVER,
       ...(options.serverArgs ?? []),
     ];
-    const c = spawn('mariadbd', args, { stdio: 'ignore' });
-    child = c;
-    exited = new Promise((resolve) => c.once('exit', () => resolve()));
-    await waitForServer(url, c, join(dir, 'error.log'));
+    await launch();
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, port, datadir, stop };
+  return {
+    url,
+    port,
+    datadir,
+    restart: async () => {
+      await halt();
+      await launch();
+    },
+    stop,
+  };
 }
 
 /** The uid and gid of the mysql user (the server refuses to run as root). */
