@@ -3,7 +3,8 @@ import type { DataSource } from 'typeorm';
 import { PermanentError } from '../core/errors.js';
 import { selectExpression } from '../dialect/mysql/catalog.js';
 import { mysqlWhere } from '../dialect/mysql/condition.js';
-import { prepareSourceSession, withMysqlConnection, type SourceValue } from '../dialect/mysql/connection.js';
+import type { SourceValue } from '../dialect/mysql/connection.js';
+import type { SourceSnapshot } from '../dialect/mysql/snapshot.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
 import { queryRawRows } from '../dialect/mysql/raw-rows.js';
 import type { PoolClient } from '../dialect/postgres/connection.js';
@@ -14,6 +15,7 @@ import { CopyRowEncoder } from '../copy/copy-encoder.js';
 import { planTableCopy, type CopyTableInput, type TableCopyPlan } from '../copy/copy-plan.js';
 import { copyRowsFast } from '../copy/fast-copy.js';
 import type { RunCatalog } from '../state/run-catalog.js';
+import { TargetText, type ChangedKey } from './changed-key.js';
 import { emptyAdjustments, hasAdjustments, type TableAdjustments } from '../vocabulary/adjustments.js';
 
 /**
@@ -24,13 +26,11 @@ import { emptyAdjustments, hasAdjustments, type TableAdjustments } from '../voca
  * read after its last event, the target ends equal to the source once the log is drained.
  */
 
-/** A value as PostgreSQL printed it (a key read back from the target), not as the binary log gave it. */
-export class TargetText {
-  constructor(readonly text: string) {}
+/** The keys a batch wrote, as MySQL literals and as the target's key texts: what my2pg.change_log keeps for re-verification. */
+export interface LoggedKeys {
+  mysql: string[];
+  pg: (string | null)[][];
 }
-
-/** One changed row's key, column by column in key order: as the binary log gives it (numbers, strings, bytes), or read back from the target. */
-export type ChangedKey = readonly (string | number | Buffer | TargetText)[];
 
 /** A followed table's copy plan, its key's place among the copied columns, and the key's PostgreSQL types. */
 interface FollowedTable {
@@ -106,19 +106,26 @@ export class ChangeApplier {
     pg: PoolClient,
     table: string,
     keys: readonly ChangedKey[],
-  ): Promise<{ rows: number; adjustments: TableAdjustments }> {
+    snapshot: SourceSnapshot,
+  ): Promise<{ rows: number; adjustments: TableAdjustments; logged: LoggedKeys }> {
     const followed = await this.followed(table);
     for (const pair of followed.plan.pairs) Object.assign(pair.adjustments, emptyAdjustments());
     let rows = 0;
+    const logged: LoggedKeys = { mysql: [], pg: [] };
     for (let i = 0; i < keys.length; i += KEYS_PER_READ) {
       const chunk = keys.slice(i, i + KEYS_PER_READ);
-      await deleteMatching(pg, followed.plan, followed.keyPairs, followed.keyTypes, chunk, []);
-      rows += await this.copyCurrentRows(pg, followed, chunk);
+      const columns = await deleteMatching(pg, followed.plan, followed.keyPairs, followed.keyTypes, chunk, []);
+      rows += await this.copyCurrentRows(pg, followed, chunk, snapshot);
+      const literals = this.mysqlLiterals(followed, chunk);
+      chunk.forEach((_key, n) => {
+        logged.mysql.push(literals[n]!);
+        logged.pg.push(columns.converted.map((c) => c[n] ?? null));
+      });
     }
     const adjustments: TableAdjustments = {};
     for (const pair of followed.plan.pairs)
       if (hasAdjustments(pair.adjustments)) adjustments[pair.source.name] = { ...pair.adjustments };
-    return { rows, adjustments };
+    return { rows, adjustments, logged };
   }
 
   /**
@@ -155,16 +162,28 @@ export class ChangeApplier {
     }));
   }
 
-  private async copyCurrentRows(pg: PoolClient, followed: FollowedTable, keys: readonly ChangedKey[]): Promise<number> {
-    const { plan, keyPairs, where } = followed;
-    const keyColumns = keyPairs.map((i) => quoteMysql(plan.pairs[i]!.source.name));
+  /** Each key as a MySQL literal: a value, or a row constructor of a composite key. */
+  private mysqlLiterals(followed: FollowedTable, keys: readonly ChangedKey[]): string[] {
+    const { plan, keyPairs } = followed;
     const literal = (value: ChangedKey[number], k: number): string =>
       value instanceof TargetText
         ? targetTextLiteral(value.text, plan.pairs[keyPairs[k]!]!.target.typeName)
         : escapeMysql(value);
-    const literals = keys.map((key) => (key.length === 1 ? literal(key[0]!, 0) : `(${key.map(literal).join(', ')})`));
+    return keys.map((key) => (key.length === 1 ? literal(key[0]!, 0) : `(${key.map(literal).join(', ')})`));
+  }
+
+  /** Writes the source's current rows of these keys (read in the batch's snapshot) with COPY. */
+  private async copyCurrentRows(
+    pg: PoolClient,
+    followed: FollowedTable,
+    keys: readonly ChangedKey[],
+    snapshot: SourceSnapshot,
+  ): Promise<number> {
+    const { plan, keyPairs, where } = followed;
+    const keyColumns = keyPairs.map((i) => quoteMysql(plan.pairs[i]!.source.name));
+    const literals = this.mysqlLiterals(followed, keys);
     const condition = `${keyColumns.length === 1 ? keyColumns[0] : `(${keyColumns.join(', ')})`} IN (${literals.join(', ')})`;
-    const sql = `SELECT ${plan.pairs.map((p) => selectExpression(p.source)).join(', ')} FROM ${quoteMysql(plan.sourceTable.name)}${mysqlWhere([condition], where)}`;
+    const sql = `SELECT ${plan.pairs.map((p) => selectExpression(p.source)).join(', ')} FROM ${quoteMysql(plan.sourceTable.name)}${mysqlWhere([condition], where)}${snapshot.lockClause}`;
     const encoder = new CopyRowEncoder(
       plan.pairs.map((p) => ({
         name: p.source.name,
@@ -175,8 +194,8 @@ export class ChangeApplier {
       plan.table,
     );
     let rows = 0;
-    await withMysqlConnection(this.source, async (mysql) => {
-      await prepareSourceSession(mysql);
+    const mysql = snapshot.connection;
+    try {
       await copyRowsFast(
         pg,
         plan.copySql,
@@ -195,7 +214,10 @@ export class ChangeApplier {
         },
         () => undefined,
       );
-    });
+    } finally {
+      // The session reads the batch's next table: never leave it paused by the copy's steering.
+      mysql.resume();
+    }
     return rows;
   }
 }
@@ -224,7 +246,7 @@ async function deleteMatching(
   types: readonly string[],
   values: readonly ChangedKey[],
   returning: readonly number[],
-): Promise<string[][]> {
+): Promise<string[][] & { converted: (string | null)[][] }> {
   const columns = match.map((pairIndex, k) =>
     values.map((key) => {
       const value = key[k]!;
@@ -244,5 +266,5 @@ async function deleteMatching(
     values: columns,
     rowMode: 'array',
   });
-  return result.rows;
+  return Object.assign(result.rows, { converted: columns });
 }

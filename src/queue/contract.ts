@@ -83,4 +83,4 @@ export interface CopyProgress {
 
 export type { CopyTableResult, FinalizeProgress } from '../finalize/part-result.js';
 export { copyJobId, finalizeJobId, followJobId, rangeJobId, tableJobIds } from '../state/job-ids.js';
-export type { FollowProgress } from '../follow/follower.js';
+export type { FollowProgress } from '../follow/follow-progress.js';

@@ -1,6 +1,7 @@
 import { EntitySchema } from 'typeorm';
 import type { RunOptions } from './run-options.js';
 import type { RunSummary } from './run-summary.js';
+import { LIVE_ENTITIES } from './live-entities.js';
 
 /** The schema in the target database that holds my2pg's own state. */
 export const STATE_SCHEMA = 'my2pg';
@@ -214,6 +215,12 @@ export interface FollowRow {
   error: string | null;
   /** Cutover's last outcome (go/no-go, freeze duration, position); null before the first. */
   cutover: JsonRecord | null;
+  /** Batches applied, over every attempt: my2pg.change_log's `seq` of a key is the batch that last wrote it. */
+  batchSeq: string;
+  /** XA transactions prepared and not yet committed at the recorded position, with their keys (see ChangeBatcher). */
+  prepared: JsonRecord | null;
+  /** Verification while following: figures the follower reports each second (see LiveVerification). */
+  verification: JsonRecord | null;
 }
 
 export const FollowEntity = new EntitySchema<FollowRow>({
@@ -230,8 +237,18 @@ export const FollowEntity = new EntitySchema<FollowRow>({
     appliedAt: { name: 'applied_at', type: 'timestamptz', nullable: true },
     error: { type: 'text', nullable: true },
     cutover: { type: 'jsonb', nullable: true },
+    batchSeq: { name: 'batch_seq', type: 'bigint', default: 0 },
+    prepared: { type: 'jsonb', nullable: true },
+    verification: { type: 'jsonb', nullable: true },
   },
 });
 
 /** Every entity of the state schema. */
-export const STATE_ENTITIES = [RunEntity, RunTableEntity, SavedConstraintEntity, RejectedRowEntity, FollowEntity];
+export const STATE_ENTITIES = [
+  RunEntity,
+  RunTableEntity,
+  SavedConstraintEntity,
+  RejectedRowEntity,
+  FollowEntity,
+  ...LIVE_ENTITIES,
+];

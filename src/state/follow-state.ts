@@ -42,17 +42,28 @@ export async function setFollowStatus(
 
 /**
  * Inside the transaction that applied a batch: where the next read starts, the events it
- * applied and the source time of the last. Committed with the rows, so a crash resumes here.
+ * applied, the source time of the last, and the XA transactions prepared at that position.
+ * Committed with the rows, so a crash resumes here. Returns the batch's number (batch_seq).
  */
 export async function recordAppliedBatch(
   pg: PoolClient,
   runId: string,
-  batch: { next: FollowPosition; events: number; lastEventAt: Date | null },
-): Promise<void> {
-  await pg.query(
-    `UPDATE ${FOLLOW} SET binlog_file = $2, binlog_position = $3, events_applied = events_applied + $4, last_event_at = COALESCE($5, last_event_at), applied_at = now() WHERE run_id = $1`,
-    [runId, batch.next.file, batch.next.position, batch.events, batch.lastEventAt],
+  batch: { next: FollowPosition; events: number; lastEventAt: Date | null; prepared: JsonRecord },
+): Promise<number> {
+  const result = await pg.query<{ seq: string }>(
+    `UPDATE ${FOLLOW} SET binlog_file = $2, binlog_position = $3, events_applied = events_applied + $4, last_event_at = COALESCE($5, last_event_at), applied_at = now(), prepared = $6::jsonb, batch_seq = batch_seq + 1 WHERE run_id = $1 RETURNING batch_seq AS seq`,
+    [runId, batch.next.file, batch.next.position, batch.events, batch.lastEventAt, JSON.stringify(batch.prepared)],
   );
+  return Number(result.rows[0]?.seq ?? 0);
+}
+
+/** The batch the next commit will be (inside its transaction, the row locked until then). */
+export async function nextBatchSeq(pg: PoolClient, runId: string): Promise<number> {
+  const result = await pg.query<{ seq: string }>(
+    `SELECT batch_seq + 1 AS seq FROM ${FOLLOW} WHERE run_id = $1 FOR UPDATE`,
+    [runId],
+  );
+  return Number(result.rows[0]?.seq ?? 1);
 }
 
 /**

@@ -79,6 +79,19 @@ async function followJob(
   }
 }
 
+/** Whether the follower has applied everything the source has logged (its recorded position reached the source's). */
+async function caughtUp(runId: string, admin: mysql.Connection): Promise<boolean> {
+  const [[master]] = (await admin.query('SHOW MASTER STATUS')) as unknown as [[{ File: string; Position: number }]];
+  const pgc = await sandbox.pg();
+  try {
+    const row = (await pgc.query('SELECT binlog_file, binlog_position FROM my2pg.follow WHERE run_id = $1', [runId]))
+      .rows[0];
+    return row?.binlog_file === master!.File && Number(row.binlog_position) >= Number(master!.Position);
+  } finally {
+    await pgc.end();
+  }
+}
+
 /**
  * A --follow run of database `name` of the private server (made by `sql`, run after CREATE
  * DATABASE and USE) into the PostgreSQL schema of the same name, with one worker, once its
@@ -443,6 +456,53 @@ describe('start --follow, then cutover', () => {
     await pgc.end();
     await stopProcess(worker);
   }, 120_000);
+
+  test('an XA transaction committed seconds after its PREPARE, and one rolled back, end exact; a new worker keeps the prepared keys', async () => {
+    const { admin, pgc, worker, runId } = await followingRun(
+      'xa',
+      'CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); INSERT INTO t SELECT seq, 1 FROM seq_1_to_10;',
+    );
+    const late = await connect('xa');
+    const undone = await connect('xa');
+    await late.query("XA START 'late'; UPDATE t SET v = 2 WHERE id = 1; XA END 'late'; XA PREPARE 'late'");
+    await undone.query("XA START 'undone'; UPDATE t SET v = 3 WHERE id = 2; XA END 'undone'; XA PREPARE 'undone'");
+    // A transaction committed after both PREPAREs: the follower's recorded position moves past them.
+    await admin.query('UPDATE xa.t SET v = 5 WHERE id = 3');
+    const valuesOf = async (): Promise<Record<string, number>> =>
+      Object.fromEntries(
+        (await pgc.query('SELECT id, v FROM xa.t WHERE id <= 3 ORDER BY id')).rows.map((r) => [r.id, r.v]),
+      );
+    await waitUntil(
+      'the follower to apply the later transaction',
+      async () => (await valuesOf())[3] === 5,
+      30_000,
+      100,
+    );
+    await waitUntil('the follower to catch up', () => caughtUp(runId, admin), 30_000, 100);
+    // Prepared, not committed: PostgreSQL holds what MySQL shows every other session.
+    expect(await valuesOf()).toEqual({ 1: 1, 2: 1, 3: 5 });
+    // A new worker takes over between PREPARE and COMMIT.
+    await stopProcess(worker);
+    const second = await startWorker('xa', 'xa');
+    await waitUntil(
+      'the follower to start again',
+      async () => (await followJob(runId, 'xa')).state === 'active',
+      60_000,
+      100,
+    );
+    // The scenario, not an assumption: the commit comes seconds after its PREPARE was logged.
+    await new Promise((r) => setTimeout(r, 3000));
+    await late.query("XA COMMIT 'late'");
+    await undone.query("XA ROLLBACK 'undone'");
+    await admin.query('UPDATE xa.t SET v = 6 WHERE id = 4');
+    await waitUntil('the follower to apply the commit', async () => (await valuesOf())[1] === 2, 30_000, 100);
+    await waitUntil('the follower to catch up', () => caughtUp(runId, admin), 30_000, 100);
+    expect(await valuesOf()).toEqual({ 1: 2, 2: 1, 3: 5 });
+    const canonical = await compareCanonical(sides('xa'), { schema: 'xa' });
+    expect(canonical.differences).toEqual([]);
+    await Promise.all([late.end(), undone.end(), admin.end(), pgc.end()]);
+    await stopProcess(second);
+  }, 180_000);
 
   test('a no-go names the difference and leaves the follower going; cutover again goes once it is fixed', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(

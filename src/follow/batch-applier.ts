@@ -1,0 +1,126 @@
+import type { DataSource } from 'typeorm';
+import { PermanentError, TransientError } from '../core/errors.js';
+import { isPermanentError } from '../dialect/driver-errors.js';
+import { withSourceSnapshot } from '../dialect/mysql/snapshot.js';
+import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import { logChangedKeys } from '../state/change-log.js';
+import { addFollowAdjustments, nextBatchSeq, recordAppliedBatch, type FollowPosition } from '../state/follow-state.js';
+import type { ChangeApplier } from './apply-changes.js';
+import type { CascadingKey } from './cascades.js';
+import type { ChangeBatch, KeysByTable } from './change-batcher.js';
+import { keyText, type ChangedKey } from './changed-key.js';
+
+/** Cascade levels followed at most (a foreign key cycle would otherwise never end). */
+const MAX_CASCADE_DEPTH = 16;
+
+/**
+ * Applies one batch in one PostgreSQL transaction: the rows foreign key actions changed, then
+ * each changed key's row as the source holds it, all read in ONE read session of the source
+ * that sees every transaction logged up to the batch's end (see withSourceSnapshot): a row is
+ * written as the source committed it, whatever the delay between its binary log events and its
+ * commit becoming visible. The keys go to my2pg.change_log, and the position, with the XA
+ * transactions still prepared there, is recorded in the same transaction.
+ */
+export class BatchApplier {
+  /** Whether this role may set session_replication_role (superuser): then the target's triggers and foreign keys do not fire for the follower's writes. */
+  private replicaRole: Promise<boolean> | null = null;
+
+  constructor(
+    private readonly source: DataSource,
+    private readonly target: DataSource,
+    private readonly runId: string,
+    private readonly applier: ChangeApplier,
+    /** Per followed table, the foreign keys that reference it with an action that changes rows. */
+    private readonly cascadesOf: (table: string) => readonly CascadingKey[],
+  ) {}
+
+  async apply(batch: ChangeBatch, next: FollowPosition): Promise<void> {
+    this.replicaRole ??= this.target
+      .query('SELECT rolsuper AS ok FROM pg_roles WHERE rolname = current_user')
+      .then((rows: { ok: boolean }[]) => Boolean(rows[0]?.ok));
+    const replica = await this.replicaRole;
+    await withSourceSnapshot(this.source, next, (snapshot) =>
+      withPgClient(this.target, async (pg) => {
+        await pg.query(
+          `BEGIN; SET LOCAL timezone = 'UTC'; SET LOCAL lock_timeout = '60s'; SET LOCAL my2pg.writer = 'follower'${replica ? '; SET LOCAL session_replication_role = replica' : ''}`,
+        );
+        try {
+          const seq = await nextBatchSeq(pg, this.runId);
+          await this.applyCascades(pg, batch);
+          for (const [table, keys] of batch.tables) {
+            if (keys.size === 0) continue;
+            try {
+              const { adjustments, logged } = await this.applier.apply(pg, table, [...keys.values()], snapshot);
+              if (Object.keys(adjustments).length > 0) await addFollowAdjustments(pg, this.runId, table, adjustments);
+              await logChangedKeys(pg, this.runId, table, seq, logged.pg);
+            } catch (error) {
+              throw describeApplyFailure(error, table);
+            }
+          }
+          await recordAppliedBatch(pg, this.runId, {
+            next,
+            events: batch.events,
+            lastEventAt: batch.newestAt === null ? null : new Date(batch.newestAt),
+            prepared: batch.prepared,
+          });
+          await pg.query('COMMIT');
+        } catch (error) {
+          await pg.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      }),
+    );
+  }
+
+  /**
+   * First, the rows foreign key actions changed: the target rows that referenced the old values
+   * go, and their keys join the batch, so that each is read again from MySQL (gone after ON
+   * DELETE CASCADE, with its new values after ON UPDATE CASCADE or SET NULL). Their own
+   * referencing rows follow, level by level.
+   */
+  private async applyCascades(pg: PoolClient, batch: ChangeBatch): Promise<void> {
+    const tables: KeysByTable = batch.tables;
+    let level = [...batch.cascades.values()].map((c) => ({ key: c.key, values: [...c.values.values()] }));
+    for (let depth = 0; level.length > 0 && depth < MAX_CASCADE_DEPTH; depth++) {
+      const next: { key: CascadingKey; values: ChangedKey[] }[] = [];
+      for (const { key, values } of level) {
+        const below = this.cascadesOf(key.child);
+        const returning = [...new Set(below.flatMap((fk) => fk.parentColumns))];
+        const removed = await this.applier.removeReferencing(pg, key.child, key.childColumns, values, returning);
+        let keys = tables.get(key.child);
+        if (!keys) tables.set(key.child, (keys = new Map()));
+        for (const row of removed) keys.set(keyText(row.key), row.key);
+        for (const fk of below) {
+          const columns = fk.parentColumns.map((c) => returning.indexOf(c));
+          next.push({ key: fk, values: removed.map((row) => columns.map((i) => row.returned[i]!)) });
+        }
+      }
+      level = next.filter((n) => n.values.length > 0);
+    }
+  }
+}
+
+/** MySQL's ER_BAD_FIELD_ERROR and ER_NO_SUCH_TABLE: the table's shape changed on the source since the copy. */
+const SHAPE_CHANGED = new Set(['ER_BAD_FIELD_ERROR', 'ER_NO_SUCH_TABLE']);
+
+/** A batch that failed on one table: a table changed under the follower is named as such. */
+function describeApplyFailure(error: unknown, table: string): Error {
+  if (SHAPE_CHANGED.has(String((error as { code?: unknown }).code))) {
+    return new PermanentError(
+      `table ${table} changed on the source while it was followed (${(error as Error).message}); the follower stopped for good. Start a new run to migrate the table as it is now`,
+      { table, cause: error },
+    );
+  }
+  if (error instanceof PermanentError || error instanceof TransientError) return error;
+  // A value PostgreSQL refuses (out of range, too long, a constraint) stays refused however often it is tried.
+  if (isPermanentError(error)) {
+    return new PermanentError(
+      `table ${table}: PostgreSQL refused a changed row (${(error as Error).message}); the follower stopped for good rather than skip it. Fix the row in MySQL or start a new run with a column type that holds it`,
+      { table, cause: error },
+    );
+  }
+  return new TransientError(`table ${table}: applying changes failed: ${(error as Error).message}`, {
+    table,
+    cause: error,
+  });
+}

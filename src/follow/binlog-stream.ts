@@ -1,0 +1,139 @@
+import ZongJi from '@vlasky/zongji';
+import { TransientError } from '../core/errors.js';
+import type { FollowPosition } from '../state/follow-state.js';
+import { ddlOnFollowedTable } from './ddl-statement.js';
+
+/** A row image as the binary log gives it (column name → value). */
+export type RowImage = Record<string, unknown>;
+
+/** What the follower hears from the binary log, in the order the source logged it. */
+export type BinlogEvent =
+  | { kind: 'rows'; table: string; op: 'insert' | 'delete'; rows: RowImage[]; timestamp: number }
+  | { kind: 'rows'; table: string; op: 'update'; rows: { before: RowImage; after: RowImage }[]; timestamp: number }
+  /** The transaction read so far committed (an XID event, or a COMMIT statement of a non-transactional engine). */
+  | { kind: 'commit' }
+  /** `XA END`: the rows read so far belong to this XA transaction, committed (or not) by a later XA COMMIT/ROLLBACK. */
+  | { kind: 'xa-end'; xid: string }
+  | { kind: 'xa-commit'; xid: string }
+  | { kind: 'xa-rollback'; xid: string }
+  /** A statement that changes a followed table's shape. */
+  | { kind: 'ddl'; verb: string; table: string; statement: string; position: number };
+
+interface ZongJiEvent {
+  getEventName(): string;
+  timestamp: number;
+  nextPosition: number;
+  tableId?: number;
+  tableMap?: Record<number, { parentSchema: string; tableName: string }>;
+  rows?: RowImage[];
+  query?: string;
+  schema?: string;
+}
+
+interface ZongJiLike {
+  on(event: string, handler: (arg: never) => void): void;
+  start(options: Record<string, unknown>): void;
+  stop(): void;
+  options: { filename?: string; position?: number };
+  connection?: { pause(): void; resume(): void };
+}
+
+const XA = /^\s*XA\s+(END|COMMIT|ROLLBACK)\s+(.+?)\s*$/i;
+
+/** An XA statement of the binary log as an event; null for any other statement. */
+export function xaEventOf(query: string): BinlogEvent | null {
+  const match = XA.exec(query);
+  if (!match) return null;
+  const verb = match[1]!.toUpperCase();
+  // MariaDB logs `XA COMMIT X'…',X'…',1`; a ONE PHASE commit is logged as an ordinary transaction.
+  const xid = match[2]!.replace(/\s+ONE\s+PHASE$/i, '').replace(/\s+/g, '');
+  return verb === 'END'
+    ? { kind: 'xa-end', xid }
+    : verb === 'COMMIT'
+      ? { kind: 'xa-commit', xid }
+      : { kind: 'xa-rollback', xid };
+}
+
+/**
+ * The binary log of one database's followed tables, read with ZongJi from a position: each
+ * event normalised into a BinlogEvent. ZongJi's resume point is a transaction boundary at or
+ * before the last event read; it moves with transactions of tables not followed too.
+ */
+export class BinlogStream {
+  private readonly zongji: ZongJiLike;
+
+  constructor(
+    connection: Record<string, unknown>,
+    private readonly database: string,
+    private readonly followed: ReadonlySet<string>,
+    handlers: { onEvent: (event: BinlogEvent) => void; onError: (error: Error) => void },
+  ) {
+    this.zongji = new ZongJi({
+      ...connection,
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      jsonStrings: true,
+    }) as unknown as ZongJiLike;
+    this.zongji.on('error', (error: Error) =>
+      handlers.onError(new TransientError(`binary log stream: ${error.message}`, { cause: error })),
+    );
+    this.zongji.on('binlog', (event: ZongJiEvent) => {
+      try {
+        const normalized = this.normalize(event);
+        if (normalized) handlers.onEvent(normalized);
+      } catch (error) {
+        handlers.onError(error as Error);
+      }
+    });
+  }
+
+  start(from: FollowPosition): void {
+    this.zongji.start({
+      filename: from.file,
+      position: from.position,
+      // A server id of its own per process: two streams with one id would cut each other off.
+      serverId: 1_000_000 + Math.floor(Math.random() * 1_000_000_000),
+      includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'query', 'xid'],
+      includeSchema: { [this.database]: [...this.followed] },
+    });
+  }
+
+  /** Where a new stream would start to read nothing twice that matters: null before the first boundary. */
+  resumePoint(): FollowPosition | null {
+    const { filename, position } = this.zongji.options;
+    return filename && position ? { file: filename, position } : null;
+  }
+
+  /** Stops reading the socket (memory bound); resume() reads on. */
+  pause(): void {
+    this.zongji.connection?.pause();
+  }
+
+  resume(): void {
+    this.zongji.connection?.resume();
+  }
+
+  stop(): void {
+    this.zongji.stop();
+  }
+
+  private normalize(event: ZongJiEvent): BinlogEvent | null {
+    const name = event.getEventName();
+    if (name === 'xid') return { kind: 'commit' };
+    if (name === 'query') {
+      const query = event.query ?? '';
+      if (/^\s*COMMIT\s*$/i.test(query)) return { kind: 'commit' };
+      const xa = xaEventOf(query);
+      if (xa) return xa;
+      const ddl = ddlOnFollowedTable(query, this.database, event.schema || null, this.followed);
+      return ddl ? { kind: 'ddl', ...ddl, statement: query, position: event.nextPosition } : null;
+    }
+    if (name !== 'writerows' && name !== 'updaterows' && name !== 'deleterows') return null;
+    const table = event.tableMap?.[event.tableId ?? -1];
+    if (!table || table.parentSchema !== this.database || !this.followed.has(table.tableName)) return null;
+    const common = { table: table.tableName, timestamp: event.timestamp };
+    if (name === 'updaterows') return { kind: 'rows', op: 'update', rows: (event.rows ?? []) as never, ...common };
+    return { kind: 'rows', op: name === 'writerows' ? 'insert' : 'delete', rows: event.rows ?? [], ...common };
+  }
+}

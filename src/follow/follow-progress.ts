@@ -1,0 +1,65 @@
+/** What the follow job reports (Bull Board shows it as is; status reads it). */
+export interface FollowProgress {
+  status: 'following';
+  /** Row changes applied since the run began following. */
+  eventsApplied: number;
+  /** Row changes applied per second over the last few seconds. */
+  eventsPerSecond: number;
+  /** Row changes read from the binary log and not applied yet. */
+  eventsPending: number;
+  /** Bytes of binary log the source has written past what the follower has read (same file only; -1 across files). */
+  bytesBehind: number;
+  /** Seconds (to a tenth) between the source committing the oldest change not yet applied and now; 0 when caught up. */
+  lagSeconds: number;
+  /** Where the next read would start (the last batch's commit). */
+  file: string;
+  position: number;
+  /** Verification while following (see LiveVerification); absent before its first pass. */
+  verification?: LiveFigures;
+  /** The same in one line, as Bull Board and the logs show it. */
+  step: string;
+}
+
+/** Verification while following, as status, the board and cutover show it. */
+export interface LiveFigures {
+  tables: number;
+  /** Tables compared whole at least once and equal but for the keys waiting. */
+  tablesVerified: number;
+  /** Keys written since their table's last verification, waiting to be re-verified. */
+  keysWaiting: number;
+  /** Keys found different at their last re-verification (a write in flight, or a real difference). */
+  keysDiffering: number;
+  /** Keys written in PostgreSQL by something else than the follower, not yet found equal again. */
+  keysOutside: number;
+  /** Keys re-verified per second, measured. */
+  recheckKeysPerSecond: number;
+  /** Rows compared per second by the whole-table comparisons, measured. */
+  compareRowsPerSecond: number;
+}
+
+/** The follower's rate over the last few ticks, and its lag. */
+export class FollowMeter {
+  private readonly history: { at: number; events: number }[] = [];
+  /** Since when the source's log has been ahead of what was read, with nothing pending. */
+  private behindSince: number | null = null;
+
+  /** Row changes applied per second over the last six ticks. */
+  rate(eventsApplied: number, now = Date.now()): number {
+    this.history.push({ at: now, events: eventsApplied });
+    while (this.history.length > 6) this.history.shift();
+    const first = this.history[0]!;
+    return now > first.at ? Math.round(((eventsApplied - first.events) * 1000) / (now - first.at)) : 0;
+  }
+
+  /**
+   * Behind by the oldest change read and not applied yet; with none, since the source's log has
+   * stood ahead of what was read (an idle source's last event is no measure); else not behind.
+   */
+  lag(oldestUnapplied: readonly (number | null)[], bytesBehind: number, now = Date.now()): number {
+    const oldest = oldestUnapplied.filter((t): t is number => t !== null);
+    if (oldest.length > 0 || bytesBehind === 0) this.behindSince = null;
+    else this.behindSince ??= now;
+    const since = oldest.length > 0 ? Math.min(...oldest) : (this.behindSince ?? now);
+    return Math.max(0, Math.round((now - since) / 100) / 10);
+  }
+}

@@ -1,0 +1,70 @@
+import { EntitySchema } from 'typeorm';
+
+/** The state schema's name (entities.ts exports it too; repeated here so this file is a leaf). */
+const SCHEMA = 'my2pg';
+
+/**
+ * A key the follower wrote, or that something else wrote in PostgreSQL, since its table was
+ * last verified: re-verified in the background and at the freeze (see docs/live-verification.md).
+ */
+export interface ChangeLogRow {
+  runId: string;
+  tableName: string;
+  /** The key's values as PostgreSQL text, a JSON array (null for NULL). */
+  pgKey: string;
+  /** The batch (my2pg.follow.batch_seq) that last wrote the key; for a write outside the follower, the batch after the last. */
+  seq: string;
+  /** Not the follower's write: how it was written (INSERT/UPDATE/DELETE/TRUNCATE by whom), else null. */
+  outside: string | null;
+  /** Why the key's row differed at its last re-verification; null when it was equal or is not checked yet. */
+  differs: string | null;
+}
+
+export const ChangeLogEntity = new EntitySchema<ChangeLogRow>({
+  name: 'ChangeLog',
+  schema: SCHEMA,
+  tableName: 'change_log',
+  columns: {
+    runId: { name: 'run_id', type: 'text', primary: true },
+    tableName: { name: 'table_name', type: 'text', primary: true },
+    pgKey: { name: 'pg_key', type: 'text', primary: true },
+    seq: { type: 'bigint' },
+    outside: { type: 'text', nullable: true },
+    differs: { type: 'text', nullable: true },
+  },
+  indices: [{ name: 'change_log_seq', columns: ['runId', 'tableName', 'seq'] }],
+});
+
+/** Verification while following, per table: `verified` means equal at batch `verifiedSeq` but for the change log's keys after it. */
+export interface LiveTableRow {
+  runId: string;
+  tableName: string;
+  status: 'pending' | 'verified' | 'mismatch';
+  /** The follower's batch the last full comparison or re-verification holds for. */
+  verifiedSeq: string;
+  /** Rows on each side at the full comparison. */
+  rows: string;
+  /** How long the full comparison took, ms (cutover predicts a freeze that must compare the table whole from it). */
+  fullMs: number;
+  verifiedAt: Date | null;
+  /** Why the full comparison found the table different (the keys are in the change log). */
+  problem: string | null;
+}
+
+export const LiveTableEntity = new EntitySchema<LiveTableRow>({
+  name: 'LiveTable',
+  schema: SCHEMA,
+  tableName: 'live_tables',
+  columns: {
+    runId: { name: 'run_id', type: 'text', primary: true },
+    tableName: { name: 'table_name', type: 'text', primary: true },
+    status: { type: 'text' },
+    verifiedSeq: { name: 'verified_seq', type: 'bigint', default: 0 },
+    rows: { type: 'bigint', default: 0 },
+    fullMs: { name: 'full_ms', type: 'integer', default: 0 },
+    verifiedAt: { name: 'verified_at', type: 'timestamptz', nullable: true },
+    problem: { type: 'text', nullable: true },
+  },
+});
+
+export const LIVE_ENTITIES = [ChangeLogEntity, LiveTableEntity];
