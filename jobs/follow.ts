@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { describeError, PermanentError } from '../src/core/errors.js';
 import { mysqlTlsOptions } from '../src/dialect/mysql/tls.js';
 import { followRun, type FollowEnd } from '../src/follow/follower.js';
+import { prepareForCutover } from '../src/follow/prepare-cutover.js';
 import { FOLLOW_JOB, followPayloadSchema } from '../src/queue/contract.js';
 import { RunCancelledError, WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { getFollow, setFollowStatus } from '../src/state/follow-state.js';
@@ -63,6 +64,14 @@ export function createFollowProcessor(context: JobContext) {
     await job.log(`attempt ${job.attemptsMade + 1}: following the binary log of ${run.sourceDatabase}`);
     log.info({ attempt: job.attemptsMade + 1 }, 'follow started');
     try {
+      const verifier = await prepareForCutover(
+        context.source,
+        context.target,
+        run,
+        catalog,
+        [...tables].map(([table, t]) => ({ table, targetTable: t.input.targetTable, key: t.key })),
+        (line) => job.log(line).then(() => undefined),
+      );
       const ended = await followRun({
         runId: payload.runId,
         source: context.source,
@@ -74,6 +83,7 @@ export function createFollowProcessor(context: JobContext) {
         signal: AbortSignal.any([context.shutdown, context.draining].filter((s): s is AbortSignal => s !== undefined)),
         onProgress: (progress) => job.updateProgress(progress as unknown as object),
         onLog: (line) => job.log(line).then(() => undefined),
+        verifier,
       });
       await job.log(`follow ended: ${ended}`);
       log.info({ ended }, 'follow ended');

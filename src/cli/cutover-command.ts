@@ -2,6 +2,11 @@ import type { DataSource } from 'typeorm';
 import type { ConfigOverrides } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
 import { cutover } from '../follow/cutover.js';
+import { predictFreeze, type FreezePrediction } from '../follow/freeze-prediction.js';
+import { followedTablesOf, guardsOf, liveTablesOf } from '../follow/prepare-cutover.js';
+import { runCatalogOf } from '../state/run-catalog.js';
+import { listUnrestoredConstraints } from '../state/saved-constraints.js';
+import { LiveVerification } from '../verify/live-verification.js';
 import { readTableJobs, type TableJobState } from '../queue/run-jobs.js';
 import type { QueueHandles } from '../queue/run-queue.js';
 import { queuesOfRun } from '../queue/target-scope.js';
@@ -45,14 +50,46 @@ async function notReady(
   if (follow.lagSeconds === null) return 'the follower has not reported yet';
   if (follow.lagSeconds > READY_LAG_SECONDS)
     return `the follower is ${follow.lagSeconds} s behind (${follow.eventsPending} events pending)`;
+  if (!follow.verification) return 'verification while following has not reported yet';
   return null;
+}
+
+/** The freeze predicted from the follower's last report and the foreign keys finalize will validate. */
+async function predictedFreeze(target: DataSource, queues: QueueHandles, run: RunRow): Promise<FreezePrediction> {
+  const follow = await readFollowStatus(target, queues, run);
+  if (!follow?.verification || follow.lagSeconds === null)
+    throw new UsageError('the follower stopped reporting; nothing was done');
+  return predictFreeze(
+    {
+      eventsPending: follow.eventsPending ?? 0,
+      eventsPerSecond: follow.eventsPerSecond ?? 0,
+      lagSeconds: follow.lagSeconds,
+    },
+    follow.verification,
+    await estimateFinalizeSeconds(target, run.id),
+  );
+}
+
+/** Foreign keys and CHECKs left to add and validate, from their tables' row estimates (a low rate: errs long). */
+async function estimateFinalizeSeconds(target: DataSource, runId: string): Promise<number> {
+  const saved = (await listUnrestoredConstraints(target, runId)).filter((c) => c.kind !== 'index');
+  if (saved.length === 0) return 0.1;
+  const rows: { n: string | null }[] = await target.query(
+    'SELECT sum(GREATEST(c.reltuples, 0))::text AS n FROM unnest($1::text[], $2::text[]) AS u(s, t) JOIN pg_namespace ns ON ns.nspname = u.s JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = u.t',
+    [saved.map((c) => c.schemaName), saved.map((c) => c.tableName)],
+  );
+  return 0.1 + saved.length * 0.02 + Number(rows[0]?.n ?? 0) / 5_000_000;
+}
+
+function describePrediction(p: FreezePrediction): string {
+  return `${p.seconds} s (drain ${p.drainSeconds} s, re-verification ${p.verifySeconds} s, finalize ${p.finalizeSeconds} s)`;
 }
 
 /** `cutover [RUN_ID] [--wait] [--lock]`: freeze, drain, finalize, verify; exit 0 go, 1 no-go, 2 nothing done. */
 export async function cutoverCommand(
   overrides: ConfigOverrides,
   runId: string | undefined,
-  flags: { wait?: boolean; lock?: boolean; config?: string },
+  flags: { wait?: boolean; lock?: boolean; config?: string; maxFreeze?: number },
   output: Output,
 ): Promise<number> {
   const { config } = resolveCommandConfig(overrides, ['source', 'target', 'redis'], {
@@ -93,14 +130,39 @@ export async function cutoverCommand(
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
+    const maxFreeze = flags.maxFreeze ?? 10;
+    let prediction = await predictedFreeze(target, queues, run);
+    while (prediction.seconds > maxFreeze) {
+      if (!flags.wait)
+        throw new UsageError(
+          `the freeze would last about ${describePrediction(prediction)}, over --max-freeze ${maxFreeze} s; wait for ${prediction.waitingFor} (cutover --wait waits), or allow more with --max-freeze; nothing was frozen`,
+        );
+      if (Date.now() - shownAt > 10_000) {
+        output.err(
+          `waiting: predicted freeze ${describePrediction(prediction)} is over ${maxFreeze} s (${prediction.waitingFor})`,
+        );
+        shownAt = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      prediction = await predictedFreeze(target, queues, run);
+    }
+    output.err(`predicted freeze: ${describePrediction(prediction)}, within --max-freeze ${maxFreeze} s`);
+    const catalog = await runCatalogOf(source!, target, run.id);
+    if (!catalog) throw new UsageError(`run ${run.id} is not recorded in this target`);
+    const followed = await followedTablesOf(target, run);
+    const log = (line: string): void => output.err(line);
     const outcome = await cutover(source!, target, run.id, {
       lock: flags.lock === true,
-      log: (line) => output.err(line),
+      log,
+      live: {
+        verification: new LiveVerification(source!, target, run, catalog, await liveTablesOf(catalog, followed), log),
+        guards: guardsOf(run, followed),
+      },
     });
     const after = (await getRun(target, run.id)) as RunRow;
     output.out(formatRunReport(after, await listRunTables(target, run.id), await readTableJobs(queues, refs)));
     const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-    const freeze = `writes frozen for ${seconds(outcome.frozenMs)} (drain ${seconds(outcome.drainMs)}, finalize and verification ${seconds(outcome.finalizeMs)}), at ${outcome.position.file}:${outcome.position.position}`;
+    const freeze = `writes frozen for ${seconds(outcome.frozenMs)} (predicted ${prediction.seconds} s; drain ${seconds(outcome.drainMs)}, verification ${seconds(outcome.verifyMs)}, finalize ${seconds(outcome.finalizeMs)}), at ${outcome.position.file}:${outcome.position.position}`;
     if (outcome.go) {
       const after =
         outcome.freeze === 'checked-still'

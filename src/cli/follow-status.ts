@@ -4,6 +4,7 @@ import { followProgressOf } from '../queue/run-jobs.js';
 import type { QueueHandles } from '../queue/run-queue.js';
 import type { RunRow } from '../state/entities.js';
 import { getFollow } from '../state/follow-state.js';
+import type { LiveFigures } from '../verify/live-figures.js';
 
 /** Where a `--follow` run's follower stands, for `status` and `status --json`. */
 export interface FollowStatus {
@@ -19,6 +20,8 @@ export interface FollowStatus {
   eventsPending: number | null;
   bytesBehind: number | null;
   lagSeconds: number | null;
+  /** Verification while following: tables verified, keys waiting for re-verification (null before its first report). */
+  verification: LiveFigures | null;
   /** Source time of the last event applied. */
   lastEventAt: Date | null;
   error: string | null;
@@ -49,6 +52,7 @@ export async function readFollowStatus(
     eventsPending: live ? progress.eventsPending : null,
     bytesBehind: live ? progress.bytesBehind : null,
     lagSeconds: live ? progress.lagSeconds : null,
+    verification: live ? (progress.verification ?? null) : null,
     lastEventAt: row.lastEventAt,
     error: row.error ?? (jobState === 'failed' ? (job?.failedReason ?? null) : null),
     cutover: row.cutover,
@@ -67,7 +71,11 @@ export function formatFollowStatus(f: FollowStatus, runId: string): string {
       ? 'lag unknown (is a worker running?)'
       : `lag ${f.lagSeconds} s, ${f.eventsPending} events pending${f.bytesBehind !== null && f.bytesBehind >= 0 ? `, ${f.bytesBehind} bytes of binary log unread` : ''}`;
   const last = f.cutover ? `; last ${describeCutover(f.cutover)}` : '';
-  return `follow: following at ${f.file}:${f.position}, ${f.eventsApplied} events applied${f.eventsPerSecond === null ? '' : ` (${f.eventsPerSecond}/s)`}, ${lag}${last}; switch with: npx my2pg cutover ${runId} --wait`;
+  const v = f.verification;
+  const verified = v
+    ? `; verified while following: ${v.tablesVerified}/${v.tables} tables, ${v.keysWaiting} changed keys to re-verify${v.keysDiffering > 0 ? `, ${v.keysDiffering} differing` : ''}${v.keysOutside > 0 ? `, ${v.keysOutside} written in PostgreSQL outside the follower` : ''}`
+    : '';
+  return `follow: following at ${f.file}:${f.position}, ${f.eventsApplied} events applied${f.eventsPerSecond === null ? '' : ` (${f.eventsPerSecond}/s)`}, ${lag}${verified}${last}; switch with: npx my2pg cutover ${runId} --wait`;
 }
 
 /** `cutover go at binlog.000001:123, writes frozen for 0.3 s`, from the recorded outcome. */

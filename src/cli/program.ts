@@ -17,6 +17,13 @@ export interface CliDeps {
   output?: Output;
 }
 
+/** A number of seconds above 0 (a fraction allowed). */
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds above 0');
+  return n;
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
@@ -290,10 +297,15 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       '--lock',
       "freeze the source's writes here (FLUSH TABLES WITH READ LOCK, else read_only) instead of checking that the application stopped",
     )
+    .option(
+      '--max-freeze <seconds>',
+      'refuse (exit 2, nothing frozen) when the predicted freeze is longer; with --wait, wait until it fits (default 10)',
+      positiveSeconds,
+    )
     .action(
       async (
         runId: string | undefined,
-        options: { wait?: boolean; lock?: boolean; config?: string },
+        options: { wait?: boolean; lock?: boolean; config?: string; maxFreeze?: number },
         command: Command,
       ) => {
         const { cutoverCommand } = await import('./cutover-command.js');

@@ -110,7 +110,8 @@ function restartCounters(copy: TableCopy, mode: CopyMode): void {
  * range alone ends exact.
  */
 async function beginEmptyingPart(pg: PoolClient, plan: TableCopyPlan): Promise<void> {
-  const begin = "BEGIN; SET LOCAL timezone = 'UTC'; SET LOCAL lock_timeout = '60s'";
+  // my2pg.writer: a --follow run's guard triggers tell a copy's writes from an application's (see write-guard.ts).
+  const begin = "BEGIN; SET LOCAL timezone = 'UTC'; SET LOCAL lock_timeout = '60s'; SET LOCAL my2pg.writer = 'copy'";
   if (plan.targetRange) {
     await pg.query(begin);
     const bounds = pgKeyRangeConditions(quotePg(plan.targetRange.key), plan.targetRange.range);

@@ -93,6 +93,8 @@ export async function finalizeRun(
   options: {
     /** Each copy job's return value, by job id: the verification and indexes it did after its copy. */
     copyResults?: ReadonlyMap<string, CopyTableResult>;
+    /** Tables already verified (a --follow run's cutover: verified while following, re-verified at the freeze). */
+    verified?: ReadonlyMap<string, TableVerification>;
     /** Each step of each phase (indexes n/N, foreign keys n/N, sequences, alembic_version, tables verified). */
     onProgress?: (progress: FinalizeProgress) => void | Promise<void>;
   } = {},
@@ -111,6 +113,7 @@ export async function finalizeRun(
   const method: VerifyMethod = run.options.verify ?? 'checksum';
   const allowRejects = Boolean(run.options.allowRejects);
   const fromJobs = resultsOfCopyJobs(run, tables, copyResults);
+  for (const [table, v] of options.verified ?? []) fromJobs.verifications.set(table, v);
   const started = Date.now();
   const timings: FinalizeTimings = { indexesMs: 0, foreignKeysMs: 0, sequencesMs: 0, verifyMs: 0, totalMs: 0 };
 

@@ -61,6 +61,8 @@ export interface RestoreOptions {
   timings?: { indexesMs: number; foreignKeysMs: number };
   /** Build a table's indexes in one transaction (a small table: one commit instead of one per index). */
   oneTransaction?: boolean;
+  /** Indexes only; foreign keys and CHECKs stay saved (a --follow run builds its indexes while following). */
+  indexesOnly?: boolean;
 }
 
 /** The key of a saved definition that recreates a UNIQUE/EXCLUDE constraint rather than a plain index. */
@@ -183,7 +185,7 @@ export async function restoreConstraints(
   const saved = await listUnrestoredConstraints(target, runId);
   const indexes = saved.filter((s) => s.kind === 'index');
   // CHECKs go the same way as foreign keys: NOT VALID (guards new rows at once), then VALIDATE.
-  const foreignKeys = saved.filter((s) => s.kind === 'foreign_key' || s.kind === 'check');
+  const foreignKeys = options.indexesOnly ? [] : saved.filter((s) => s.kind === 'foreign_key' || s.kind === 'check');
   // Biggest tables first, so the longest builds do not start last and leave lanes idle.
   const sizes = new Map<string, number>();
   for (const item of indexes) {

@@ -7,7 +7,7 @@ import { keyText, sameValue } from './changed-key.js';
 export type KeysByTable = Map<string, Map<string, ChangedKey>>;
 
 /** Rows MySQL changed through a foreign key's action: the referencing table and columns, and the parent's old values. */
-export type CascadesById = Map<string, { key: CascadingKey; values: Map<string, ChangedKey> }>;
+type CascadesById = Map<string, { key: CascadingKey; values: Map<string, ChangedKey> }>;
 
 /** Changes gathered from the binary log: keys, cascades, how many row events, the source time of the first and last. */
 interface Changes {

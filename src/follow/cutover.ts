@@ -4,6 +4,9 @@ import { queryMysql, withMysqlConnection, type MysqlConnection } from '../dialec
 import { compareBinlogPositions, readBinlogPosition, type BinlogPosition } from '../dialect/mysql/binlog.js';
 import { finalizeRun, type FinalizeSummary } from '../finalize/finalize-run.js';
 import { getFollow, recordCutover, setFollowStatus } from '../state/follow-state.js';
+import { withVerifyLock, type LiveVerification } from '../verify/live-verification.js';
+import { liveVerdicts } from '../verify/live-verdict.js';
+import { dropWriteGuards, type GuardedTable } from './write-guard.js';
 
 /** How the source's writes are frozen: a global read lock, read_only, or the operator's word (checked). */
 type FreezeMethod = 'read-lock' | 'read-only' | 'checked-still';
@@ -14,9 +17,11 @@ export interface CutoverOutcome {
   /** The source position drained to. */
   position: BinlogPosition;
   freeze: FreezeMethod;
-  /** Writes frozen, ms: from the freeze to the verdict (drain and finalize inside). */
+  /** Writes frozen, ms: from the freeze to the verdict (drain, re-verification and finalize inside). */
   frozenMs: number;
   drainMs: number;
+  /** Re-verification of the keys changed since their verification (and of tables not verified yet). */
+  verifyMs: number;
   finalizeMs: number;
   summary: FinalizeSummary;
   /** After a go with --lock: the source was left read-only (read_only = ON), so a late write fails instead of being lost. */
@@ -31,13 +36,16 @@ export interface CutoverOptions {
   /** How long the drain may take before cutover gives up (nothing finalized), ms. Default 120000. */
   drainTimeoutMs?: number;
   log: (line: string) => void | Promise<void>;
+  /** Verification while following, finished inside the freeze, and the write guards dropped after a go. */
+  live: { verification: LiveVerification; guards: readonly GuardedTable[] };
 }
 
 /**
  * The switch of a `--follow` run, once its copy is complete and its follower close behind:
- * freeze the source's writes, drain the follower to the source's final position, finalize
- * (indexes, foreign keys, CHECKs, sequences from AUTO_INCREMENT now, alembic_version, checksum
- * verification of every table) and decide go (verified) or no-go. On go the follower ends; on
+ * freeze the source's writes, drain the follower to the source's final position, re-verify what
+ * changed since verification while following checked it (see LiveVerification), finalize
+ * (foreign keys, CHECKs, sequences from AUTO_INCREMENT now, alembic_version, views) and decide
+ * go (verified) or no-go. On go the follower ends; on
  * no-go it goes on following, and cutover can be run again. The freeze ends with it either way.
  */
 export async function cutover(
@@ -58,10 +66,19 @@ export async function cutover(
       await drainTo(target, runId, position, options.drainTimeoutMs ?? 120_000);
       const drainMs = Date.now() - frozenAt;
       await options.log(
-        `drained in ${(drainMs / 1000).toFixed(1)} s; finalizing (indexes, foreign keys, sequences, verification of every table)`,
+        `drained in ${(drainMs / 1000).toFixed(1)} s; re-verifying the keys changed since their verification`,
+      );
+      const verifyStarted = Date.now();
+      const verified = await withVerifyLock(target, runId, true, async () => {
+        await options.live.verification.finish();
+        return liveVerdicts(target, runId);
+      });
+      const verifyMs = Date.now() - verifyStarted;
+      await options.log(
+        `re-verified in ${(verifyMs / 1000).toFixed(1)} s; finalizing (foreign keys, sequences, alembic_version, views)`,
       );
       const finalizeStarted = Date.now();
-      const summary = await finalizeRun(source, target, runId, options.log);
+      const summary = await finalizeRun(source, target, runId, options.log, { verified: verified ?? new Map() });
       const finalizeMs = Date.now() - finalizeStarted;
       const go = summary.verified;
       const frozenMs = Date.now() - frozenAt;
@@ -72,16 +89,21 @@ export async function cutover(
         freeze,
         frozenMs,
         drainMs,
+        verifyMs,
         finalizeMs,
         at: new Date().toISOString(),
         problems: summary.problems,
       });
       // On go the follower ends (its job completes); on no-go it goes on following.
-      if (go) await setFollowStatus(target, runId, 'done');
+      if (go) {
+        await setFollowStatus(target, runId, 'done');
+        // The application owns the target now: its writes are not the follower's business.
+        await dropWriteGuards(target, options.live.guards);
+      }
       // The application may still point at MySQL: after a go, what it writes there would be
       // lost, so with --lock the source stays read-only where the privileges allow.
       if (go && freeze !== 'checked-still') leftReadOnly = await leaveReadOnly(freezer, freeze);
-      return { go, position, freeze, frozenMs, drainMs, finalizeMs, summary, leftReadOnly };
+      return { go, position, freeze, frozenMs, drainMs, verifyMs, finalizeMs, summary, leftReadOnly };
     } finally {
       if (freeze === 'read-lock') await queryMysql(freezer, 'UNLOCK TABLES');
       else if (freeze === 'read-only' && !leftReadOnly) await queryMysql(freezer, 'SET GLOBAL read_only = OFF');

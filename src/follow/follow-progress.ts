@@ -1,3 +1,7 @@
+import type { LiveFigures } from '../verify/live-figures.js';
+
+export type { LiveFigures } from '../verify/live-figures.js';
+
 /** What the follow job reports (Bull Board shows it as is; status reads it). */
 export interface FollowProgress {
   status: 'following';
@@ -18,23 +22,6 @@ export interface FollowProgress {
   verification?: LiveFigures;
   /** The same in one line, as Bull Board and the logs show it. */
   step: string;
-}
-
-/** Verification while following, as status, the board and cutover show it. */
-export interface LiveFigures {
-  tables: number;
-  /** Tables compared whole at least once and equal but for the keys waiting. */
-  tablesVerified: number;
-  /** Keys written since their table's last verification, waiting to be re-verified. */
-  keysWaiting: number;
-  /** Keys found different at their last re-verification (a write in flight, or a real difference). */
-  keysDiffering: number;
-  /** Keys written in PostgreSQL by something else than the follower, not yet found equal again. */
-  keysOutside: number;
-  /** Keys re-verified per second, measured. */
-  recheckKeysPerSecond: number;
-  /** Rows compared per second by the whole-table comparisons, measured. */
-  compareRowsPerSecond: number;
 }
 
 /** The follower's rate over the last few ticks, and its lag. */

@@ -18,7 +18,7 @@ import { FollowMeter, type FollowProgress, type LiveFigures } from './follow-pro
 export type FollowEnd = 'cutover';
 
 /** Verification while following, run beside the follower (see LiveVerification). */
-export interface FollowVerifier {
+interface FollowVerifier {
   start(): void;
   stop(): Promise<void>;
   figures(): LiveFigures | undefined;

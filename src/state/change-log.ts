@@ -1,3 +1,4 @@
+import type { DataSource } from 'typeorm';
 import { quotePg } from '../dialect/postgres/quote.js';
 import type { PoolClient } from '../dialect/postgres/connection.js';
 import { STATE_SCHEMA } from './entities.js';
@@ -19,14 +20,32 @@ export async function logChangedKeys(
   if (keys.length === 0) return;
   await pg.query(
     `INSERT INTO ${CHANGE_LOG} (run_id, table_name, pg_key, seq) SELECT $1, $2, k, $3 FROM unnest($4::text[]) AS k
-     ON CONFLICT (run_id, table_name, pg_key) DO UPDATE SET seq = EXCLUDED.seq, differs = NULL`,
+     ON CONFLICT (run_id, table_name, pg_key) DO UPDATE SET seq = EXCLUDED.seq, differs = NULL, stamp = clock_timestamp()`,
     [runId, table, seq, keys.map((k) => JSON.stringify(k))],
+  );
+}
+
+/** Keys a whole comparison found different, logged to be re-verified like the follower's (most are writes under way). */
+export async function logDifferingKeys(
+  target: DataSource,
+  runId: string,
+  table: string,
+  seq: number,
+  keys: readonly (readonly (string | null)[])[],
+  why: string,
+): Promise<void> {
+  await target.query(
+    `INSERT INTO ${CHANGE_LOG} (run_id, table_name, pg_key, seq, differs) SELECT $1, $2, k, $3, $5 FROM unnest($4::text[]) AS k
+     ON CONFLICT (run_id, table_name, pg_key) DO UPDATE SET differs = EXCLUDED.differs, stamp = clock_timestamp()`,
+    [runId, table, seq, keys.map((k) => JSON.stringify(k)), why],
   );
 }
 
 /** A key waiting for re-verification: its PostgreSQL text values, and whether something else than the follower wrote it. */
 export interface LoggedKey {
   pgKey: (string | null)[];
+  /** When it was last logged, as PostgreSQL prints it (see recordRecheck). */
+  stamp: string;
   seq: number;
   outside: string | null;
   differs: string | null;
@@ -34,55 +53,61 @@ export interface LoggedKey {
 
 /** The keys of `table` to re-verify: written after batch `after`, written outside the follower, or found different; at most `limit`. */
 export async function readKeysToRecheck(
-  pg: PoolClient,
+  target: DataSource,
   runId: string,
   table: string,
   after: number,
   upTo: number,
   limit: number,
 ): Promise<LoggedKey[]> {
-  const result = await pg.query<{ pg_key: string; seq: string; outside: string | null; differs: string | null }>(
-    `SELECT pg_key, seq, outside, differs FROM ${CHANGE_LOG}
+  const rows: { pg_key: string; seq: string; outside: string | null; differs: string | null; stamp: string }[] =
+    await target.query(
+      `SELECT pg_key, seq, outside, differs, stamp::text AS stamp FROM ${CHANGE_LOG}
       WHERE run_id = $1 AND table_name = $2 AND ((seq > $3 AND seq <= $4) OR outside IS NOT NULL OR differs IS NOT NULL)
       ORDER BY seq LIMIT $5`,
-    [runId, table, after, upTo, limit],
-  );
-  return result.rows.map((r) => ({
+      [runId, table, after, upTo, limit],
+    );
+  return rows.map((r) => ({
     pgKey: JSON.parse(r.pg_key) as (string | null)[],
+    stamp: r.stamp,
     seq: Number(r.seq),
     outside: r.outside,
     differs: r.differs,
   }));
 }
 
-/** After a re-verification: equal keys lose their finding (and an outside write that left the row equal is forgotten), differing ones keep why. */
+/**
+ * After a re-verification: equal keys lose their finding (an outside write that left the row
+ * equal, undone or overwritten, is forgotten), differing ones keep why. Only entries nobody
+ * logged again since they were read (same stamp) are settled: a write during the comparison
+ * leaves its entry waiting.
+ */
 export async function recordRecheck(
-  pg: PoolClient,
+  target: DataSource,
   runId: string,
   table: string,
-  equal: readonly (readonly (string | null)[])[],
-  differing: readonly { pgKey: readonly (string | null)[]; why: string }[],
+  equal: readonly LoggedKey[],
+  differing: readonly { key: LoggedKey; why: string }[],
 ): Promise<void> {
   if (equal.length > 0)
-    await pg.query(
-      `UPDATE ${CHANGE_LOG} SET differs = NULL, outside = NULL WHERE run_id = $1 AND table_name = $2 AND pg_key = ANY($3::text[])`,
-      [runId, table, equal.map((k) => JSON.stringify(k))],
+    await target.query(
+      `UPDATE ${CHANGE_LOG} c SET differs = NULL, outside = NULL FROM unnest($3::text[], $4::text[]) AS u(k, s)
+        WHERE c.run_id = $1 AND c.table_name = $2 AND c.pg_key = u.k AND c.stamp::text = u.s`,
+      [runId, table, equal.map((k) => JSON.stringify(k.pgKey)), equal.map((k) => k.stamp)],
     );
   for (const d of differing)
-    await pg.query(`UPDATE ${CHANGE_LOG} SET differs = $4 WHERE run_id = $1 AND table_name = $2 AND pg_key = $3`, [
-      runId,
-      table,
-      JSON.stringify(d.pgKey),
-      d.why,
-    ]);
+    await target.query(
+      `UPDATE ${CHANGE_LOG} SET differs = $5 WHERE run_id = $1 AND table_name = $2 AND pg_key = $3 AND stamp::text = $4`,
+      [runId, table, JSON.stringify(d.key.pgKey), d.key.stamp, d.why],
+    );
 }
 
 /** Keys waiting for re-verification per table (after each table's verified batch), and those found different. */
 export async function countRecheckBacklog(
-  pg: PoolClient,
+  target: DataSource,
   runId: string,
 ): Promise<{ table: string; waiting: number; differing: number; outside: number }[]> {
-  const result = await pg.query<{ table_name: string; waiting: string; differing: string; outside: string }>(
+  const rows: { table_name: string; waiting: string; differing: string; outside: string }[] = await target.query(
     `SELECT c.table_name,
             count(*) FILTER (WHERE c.seq > COALESCE(l.verified_seq, 0) OR c.outside IS NOT NULL OR c.differs IS NOT NULL) AS waiting,
             count(*) FILTER (WHERE c.differs IS NOT NULL) AS differing,
@@ -91,7 +116,7 @@ export async function countRecheckBacklog(
       WHERE c.run_id = $1 GROUP BY c.table_name`,
     [runId],
   );
-  return result.rows.map((r) => ({
+  return rows.map((r) => ({
     table: r.table_name,
     waiting: Number(r.waiting),
     differing: Number(r.differing),

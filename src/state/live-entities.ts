@@ -7,7 +7,7 @@ const SCHEMA = 'my2pg';
  * A key the follower wrote, or that something else wrote in PostgreSQL, since its table was
  * last verified: re-verified in the background and at the freeze (see docs/live-verification.md).
  */
-export interface ChangeLogRow {
+interface ChangeLogRow {
   runId: string;
   tableName: string;
   /** The key's values as PostgreSQL text, a JSON array (null for NULL). */
@@ -18,9 +18,11 @@ export interface ChangeLogRow {
   outside: string | null;
   /** Why the key's row differed at its last re-verification; null when it was equal or is not checked yet. */
   differs: string | null;
+  /** When the key was last logged (clock_timestamp): a re-verification settles only an entry nobody logged again since it was read. */
+  stamp: Date;
 }
 
-export const ChangeLogEntity = new EntitySchema<ChangeLogRow>({
+const ChangeLogEntity = new EntitySchema<ChangeLogRow>({
   name: 'ChangeLog',
   schema: SCHEMA,
   tableName: 'change_log',
@@ -31,6 +33,7 @@ export const ChangeLogEntity = new EntitySchema<ChangeLogRow>({
     seq: { type: 'bigint' },
     outside: { type: 'text', nullable: true },
     differs: { type: 'text', nullable: true },
+    stamp: { type: 'timestamptz', default: () => 'clock_timestamp()' },
   },
   indices: [{ name: 'change_log_seq', columns: ['runId', 'tableName', 'seq'] }],
 });
@@ -51,7 +54,7 @@ export interface LiveTableRow {
   problem: string | null;
 }
 
-export const LiveTableEntity = new EntitySchema<LiveTableRow>({
+const LiveTableEntity = new EntitySchema<LiveTableRow>({
   name: 'LiveTable',
   schema: SCHEMA,
   tableName: 'live_tables',

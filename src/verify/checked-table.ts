@@ -1,7 +1,7 @@
 import type { KeyRange } from '../core/key-range.js';
 import { PermanentError } from '../core/errors.js';
 import { selectExpression, type SourceTable } from '../dialect/mysql/catalog.js';
-import { quoteMysql } from '../dialect/mysql/quote.js';
+import { escapeMysql, quoteMysql } from '../dialect/mysql/quote.js';
 import type { TargetTable } from '../dialect/postgres/catalog.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { rowCanonicalizerFor, type RowCanonicalizer } from '../vocabulary/canonical.js';
@@ -42,7 +42,8 @@ export interface CheckedTable {
   jobRange: KeyRange | null;
   /** `where`: the run's condition of the table; only the MySQL rows matching it are compared (the target's all). */
   mysql: { from: string; list: string; order: string; where?: string | undefined };
-  pg: { from: string; order: string };
+  /** `where`: only the rows of a key list (a re-verification of changed keys), else absent. */
+  pg: { from: string; order: string; where?: string | undefined };
 }
 
 /** The checked form of a table pair; refuses a job range on anything but the single integer key. */
@@ -82,6 +83,7 @@ export function describeCheckedTable(
         `${PG_ALIAS}.${quotePg(p.target.name)}${p.target.category === 'S' || p.target.category === 'E' ? '::text COLLATE "C"' : ''}`,
     )
     .join(', ');
+  const keyList = input.keys ? keyListConditions(input.table, pairs, input.keys) : undefined;
   return {
     name: input.table,
     pairs,
@@ -95,8 +97,54 @@ export function describeCheckedTable(
       from: quoteMysql(sourceTable.name),
       list: pairs.map((p) => selectExpression(p.source)).join(', '),
       order: mysqlOrder,
-      where: input.where,
+      where: keyList ? (input.where ? `(${input.where}) AND ${keyList.mysql}` : keyList.mysql) : input.where,
     },
-    pg: { from: `${qualifyPg(input.targetSchema, targetTable.name)} AS ${PG_ALIAS}`, order: pgOrder },
+    pg: {
+      from: `${qualifyPg(input.targetSchema, targetTable.name)} AS ${PG_ALIAS}`,
+      order: pgOrder,
+      ...(keyList ? { where: keyList.pg } : {}),
+    },
+  };
+}
+
+/**
+ * The rows of a key list on each side: `(k1, k2) IN (…)` with each value as PostgreSQL prints it,
+ * read by MySQL as a literal of the column (bytea's hex as bytes, booleans as 1/0) and by
+ * PostgreSQL cast to the column's type.
+ */
+function keyListConditions(
+  table: string,
+  pairs: readonly ColumnMatch[],
+  keys: NonNullable<ChecksumInput['keys']>,
+): { mysql: string; pg: string } {
+  const columns = keys.columns.map((name) => {
+    const pair = pairs.find((p) => p.source.name === name);
+    if (!pair) throw new PermanentError(`table ${table}: key column ${name} is not compared`, { table });
+    return pair;
+  });
+  const mysqlValue = (text: string | null, p: ColumnMatch): string =>
+    text === null
+      ? 'NULL'
+      : p.target.typeName === 'bytea' && /^\\x[0-9a-f]*$/i.test(text)
+        ? `X'${text.slice(2)}'`
+        : p.target.typeName === 'bool'
+          ? text === 't' || text === 'true'
+            ? '1'
+            : '0'
+          : escapeMysql(text);
+  const pgValue = (text: string | null, p: ColumnMatch): string =>
+    text === null ? 'NULL' : `'${text.replace(/'/g, "''")}'::${p.target.formattedType}`;
+  const tuple = (values: readonly (string | null)[], literal: (t: string | null, p: ColumnMatch) => string): string =>
+    columns.length === 1
+      ? literal(values[0] ?? null, columns[0]!)
+      : `(${columns.map((p, i) => literal(values[i] ?? null, p)).join(', ')})`;
+  const list = (literal: (t: string | null, p: ColumnMatch) => string): string =>
+    keys.values.length === 0 ? 'NULL' : keys.values.map((v) => tuple(v, literal)).join(', ');
+  const mysqlColumns = columns.map((p) => quoteMysql(p.source.name));
+  const pgColumns = columns.map((p) => `${PG_ALIAS}.${quotePg(p.target.name)}`);
+  const lhs = (names: string[]): string => (names.length === 1 ? names[0]! : `(${names.join(', ')})`);
+  return {
+    mysql: `${lhs(mysqlColumns)} IN (${list(mysqlValue)})`,
+    pg: `${lhs(pgColumns)} IN (${list(pgValue)})`,
   };
 }

@@ -17,6 +17,8 @@ export interface ChecksumInput {
   where?: string | undefined;
   /** The run's renames and case: which target column each source column is compared with. Default: names kept. */
   naming?: NamingRules | undefined;
+  /** Only the rows of these keys (source key column names; each key's values as PostgreSQL prints them): a re-verification. */
+  keys?: { columns: readonly string[]; values: readonly (readonly (string | null)[])[] } | undefined;
   /** The run's table definitions, read once per run (absent: read this table's from both databases). */
   catalog?: RunCatalog | undefined;
 }

@@ -26,6 +26,7 @@ export async function readPgRows(
     );
     const { pg } = table;
     const conditions = table.intKey ? pgKeyRangeConditions(table.intKey.pg, range) : [];
+    if (pg.where) conditions.push(pg.where);
     const sql = `SELECT ${list.join(', ')} FROM ${pg.from}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}${pg.order ? ` ORDER BY ${pg.order}` : ''}`;
     await readPgBinaryRows(client, sql, list.length, onRow);
     await client.query('COMMIT');

@@ -504,27 +504,79 @@ describe('start --follow, then cutover', () => {
     await stopProcess(second);
   }, 180_000);
 
-  test('a no-go names the difference and leaves the follower going; cutover again goes once it is fixed', async () => {
+  test('verified while following: a row written in PostgreSQL after its table was verified is a no-go naming it, an undone one is not; --max-freeze 0.1 freezes nothing; fixed, it goes', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'nogo',
-      `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_100;`,
+      `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_100;
+       CREATE TABLE u (code VARCHAR(8) PRIMARY KEY, n INT); INSERT INTO u SELECT CONCAT('c', seq), seq FROM seq_1_to_50;`,
     );
-    // Someone writes to the target behind my2pg's back.
+    const verification = async (): Promise<Record<string, number> | null> => {
+      const status = await sandbox.cli(['status', runId, '--json'], env);
+      return JSON.parse(status.stdout).follow?.verification ?? null;
+    };
+    await waitUntil(
+      'both tables to be verified while following',
+      async () => {
+        const v = await verification();
+        return v !== null && v.tables === 2 && v.tablesVerified === 2 && v.keysWaiting === 0;
+      },
+      60_000,
+      200,
+    );
+    // A write in MySQL after the verification: re-verified in the background.
+    await admin.query(`UPDATE t SET v = 'later' WHERE id = 7`);
+    // Someone writes to the target behind my2pg's back, after the table was verified; and
+    // another changes a row and puts it back.
     await pgc.query(`UPDATE nogo.t SET v = 'tampered' WHERE id = 42`);
+    await pgc.query(`UPDATE nogo.u SET n = -1 WHERE code = 'c5'`);
+    await pgc.query(`UPDATE nogo.u SET n = 5 WHERE code = 'c5'`);
+    await waitUntil(
+      'the outside writes to be seen',
+      async () => ((await verification())?.keysOutside ?? 0) >= 1,
+      30_000,
+      200,
+    );
+    const status = await sandbox.cli(['status', runId], env);
+    expect(status.stdout).toMatch(/verified while following: \d\/2 tables/);
+    // A freeze budget nothing can meet: refused before anything is frozen.
+    const refused = await sandbox.cli(['cutover', runId, '--lock', '--max-freeze', '0.1'], env, 60_000);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(
+      /the freeze would last about [\d.]+ s .*over --max-freeze 0.1 s.*nothing was frozen/,
+    );
+    const [[ro]] = (await admin.query('SELECT @@GLOBAL.read_only AS ro')) as unknown as [[{ ro: number }]];
+    expect(Number(ro!.ro)).toBe(0);
+    await admin.query(`UPDATE t SET v = 'writable' WHERE id = 8`);
+
     const first = await sandbox.cli(['cutover', runId, '--wait'], env, 120_000);
     expect(first.code, first.stdout + first.stderr).toBe(1);
     expect(first.stdout).toMatch(/cutover: NO-GO/);
-    expect(first.stdout).toMatch(/t: .*1 (row|rows) differ|MISMATCH/);
+    expect(first.stdout).toMatch(
+      /table t: .*1 rows differ.*\["42"\].*written in PostgreSQL outside the follower \(UPDATE by postgres\)/,
+    );
+    expect(first.stdout).not.toMatch(/table u:/);
+    expect(first.stderr).toMatch(/predicted freeze: [\d.]+ s/);
+    expect(first.stdout).toMatch(
+      /writes frozen for [\d.]+ s \(predicted [\d.]+ s; drain [\d.]+ s, verification [\d.]+ s, finalize [\d.]+ s\)/,
+    );
     expect((await followJob(runId, 'nogo')).state).toBe('active');
+    expect((await pgc.query('SELECT v FROM nogo.t WHERE id = 7')).rows[0].v).toBe('later');
     // The application rewrites the row; the follower carries it over, and the second cutover goes.
     await admin.query(`UPDATE t SET v = 'fixed' WHERE id = 42`);
     const second = await sandbox.cli(['cutover', runId, '--wait'], env, 120_000);
     expect(second.code, second.stdout + second.stderr).toBe(0);
     expect((await pgc.query('SELECT v FROM nogo.t WHERE id = 42')).rows[0].v).toBe('fixed');
+    // After the go the application owns the target: its writes are not guarded any more.
+    const guards = await pgc.query(
+      `SELECT count(*)::int AS n FROM pg_trigger WHERE tgname LIKE 'my2pg_guard%' AND tgrelid = 'nogo.t'::regclass`,
+    );
+    expect(guards.rows[0].n).toBe(0);
+    const canonical = await compareCanonical(sides('nogo'), { schema: 'nogo' });
+    expect(canonical.differences).toEqual([]);
     await admin.end();
     await pgc.end();
     await stopProcess(worker);
-  }, 120_000);
+  }, 180_000);
 
   test('a zero date written while following becomes NULL by the default policy, and the table is reported adjusted', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(

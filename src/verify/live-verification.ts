@@ -1,0 +1,296 @@
+import type { DataSource } from 'typeorm';
+import { describeError } from '../core/errors.js';
+import {
+  countRecheckBacklog,
+  logDifferingKeys,
+  readKeysToRecheck,
+  recordRecheck,
+  type LoggedKey,
+} from '../state/change-log.js';
+import type { RunRow } from '../state/entities.js';
+import {
+  advanceVerifiedSeq,
+  currentBatchSeq,
+  forgetVerifiedKeys,
+  listLiveTables,
+  recordWholeComparison,
+  type LiveTableRow,
+} from '../state/live-tables.js';
+import type { RunCatalog } from '../state/run-catalog.js';
+import { checksumTable, type ChecksumInput, type TableChecksum } from './checksum.js';
+import type { LiveFigures } from './live-figures.js';
+import { describeVerificationProblem } from './verify-run.js';
+
+/** A followed table as verification while following sees it. */
+export interface LiveTable {
+  table: string;
+  targetTable: string;
+  /** The key the follower matches rows by (source column names): the change log's keys are its values. */
+  key: readonly string[];
+  /** Every key column an integer or a character string: a difference's key, as verification prints it, names its row exactly. */
+  plainKey: boolean;
+  /** The source's estimate of its rows (what a whole comparison reads, before one is done). */
+  estimatedRows: number;
+}
+
+/** Keys re-verified per round trip; a differing chunk is halved until its differing keys are found. */
+const RECHECK_CHUNK = 2000;
+/** Chunks this small are compared key by key. */
+const SINGLE_KEYS = 4;
+
+/**
+ * Verification while following (see docs/live-verification.md). Each table is compared whole
+ * once, against the follower's last batch when the comparison began (seq): every key it wrote
+ * later is in my2pg.change_log with a later seq and is re-verified afterwards, so a comparison
+ * that overlapped the follower's writes proves every other key. Then only the logged keys are
+ * re-verified, again and again, and the table holds for the batch they were read after. The
+ * freeze re-verifies what is left (finish).
+ */
+export class LiveVerification {
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private last: LiveFigures | undefined;
+  private readonly rates = { rechecked: 0, recheckMs: 0, compared: 0, compareMs: 0 };
+
+  constructor(
+    private readonly source: DataSource,
+    private readonly target: DataSource,
+    private readonly run: RunRow,
+    private readonly catalog: RunCatalog | undefined,
+    private readonly tables: readonly LiveTable[],
+    private readonly log: (line: string) => void | Promise<void> = () => undefined,
+  ) {}
+
+  /** Passes over every table, one after another, until stop(); each pass takes the verify lock, or waits for the next when cutover holds it. */
+  start(): void {
+    this.loop ??= (async () => {
+      while (!this.stopped) {
+        try {
+          await withVerifyLock(this.target, this.run.id, false, () => this.pass());
+        } catch (error) {
+          await this.log(`verification while following: ${describeError(error)}; trying again`);
+        }
+        if (this.stopped) break;
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, 1000);
+        });
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  figures(): LiveFigures | undefined {
+    return this.last;
+  }
+
+  /** One pass: tables not verified yet compared whole, the others' logged keys re-verified; then the figures. */
+  async pass(): Promise<void> {
+    for (const live of await listLiveTables(
+      this.target,
+      this.run.id,
+      this.tables.map((t) => t.table),
+    )) {
+      if (this.stopped) return;
+      const table = this.tables.find((t) => t.table === live.tableName);
+      if (!table) continue;
+      if (live.status === 'verified') await this.recheck(table, live, RECHECK_CHUNK * 5);
+      else await this.compareWhole(table);
+    }
+    await forgetVerifiedKeys(this.target, this.run.id);
+    this.last = await this.measure();
+  }
+
+  /**
+   * The freeze's part: with the follower drained to the frozen position, every table not
+   * verified yet is compared whole, and every logged key re-verified, until none is left.
+   */
+  async finish(): Promise<void> {
+    for (const live of await listLiveTables(
+      this.target,
+      this.run.id,
+      this.tables.map((t) => t.table),
+    )) {
+      const table = this.tables.find((t) => t.table === live.tableName);
+      if (!table) continue;
+      if (live.status !== 'verified') await this.compareWhole(table);
+      const now = (await listLiveTables(this.target, this.run.id, [table.table])).find(
+        (t) => t.tableName === table.table,
+      )!;
+      if (now.status === 'verified') await this.recheck(table, now, Number.POSITIVE_INFINITY);
+    }
+    this.last = await this.measure();
+  }
+
+  /** The figures status, the board and cutover's prediction read. */
+  async measure(): Promise<LiveFigures> {
+    const lives = await listLiveTables(
+      this.target,
+      this.run.id,
+      this.tables.map((t) => t.table),
+    );
+    const backlog = await countRecheckBacklog(this.target, this.run.id);
+    const sum = (f: (b: (typeof backlog)[number]) => number): number => backlog.reduce((n, b) => n + f(b), 0);
+    return {
+      tables: lives.length,
+      tablesVerified: lives.filter((l) => l.status === 'verified').length,
+      keysWaiting: sum((b) => b.waiting),
+      keysDiffering: sum((b) => b.differing),
+      keysOutside: sum((b) => b.outside),
+      recheckKeysPerSecond: rate(this.rates.rechecked, this.rates.recheckMs),
+      compareRowsPerSecond: rate(this.rates.compared, this.rates.compareMs),
+      rowsUnverified: lives
+        .filter((l) => l.status !== 'verified')
+        .reduce(
+          (n, l) => n + (Number(l.rows) || (this.tables.find((t) => t.table === l.tableName)?.estimatedRows ?? 0)),
+          0,
+        ),
+    };
+  }
+
+  private input(table: LiveTable): ChecksumInput {
+    const { run } = this;
+    return {
+      table: table.table,
+      targetSchema: run.targetSchema,
+      targetTable: table.targetTable,
+      columns: Array.isArray(run.options.columns?.[table.table])
+        ? (run.options.columns[table.table] as string[])
+        : undefined,
+      where: run.options.where?.[table.table],
+      naming: run.options.naming,
+      catalog: this.catalog,
+    };
+  }
+
+  private async compareWhole(table: LiveTable): Promise<void> {
+    const seq = await currentBatchSeq(this.target, this.run.id);
+    const check = await checksumTable(this.source, this.target, this.input(table));
+    this.rates.compared += check.sourceRows;
+    this.rates.compareMs += check.durationMs;
+    // A difference's key as printed (long values cut, bytes in hex) names its row only for plain keys.
+    const listedAll =
+      table.plainKey &&
+      check.note === undefined &&
+      check.differences.length === check.differenceCount &&
+      check.differences.every((d) => table.key.every((c) => typeof d.key[c] === 'string' && !d.key[c]!.endsWith('…')));
+    const equal = check.status === 'verified' || check.status === 'rejected';
+    // Differences the comparison could list are re-verified like logged keys (most are writes
+    // under way); a table whose differences could not all be listed is compared whole again.
+    if (!equal && listedAll) await this.logDifferences(table, check, seq);
+    const problem = equal || listedAll ? null : describeVerificationProblem({ ...check, rejected: 0, at: '' });
+    await recordWholeComparison(this.target, this.run.id, table.table, {
+      seq,
+      rows: check.sourceRows,
+      fullMs: check.durationMs,
+      problem,
+    });
+    if (problem) await this.log(`verification while following: ${problem}; compared again on the next pass`);
+  }
+
+  private async logDifferences(table: LiveTable, check: TableChecksum, seq: number): Promise<void> {
+    const keys = check.differences.map((d) => table.key.map((column) => d.key[column] ?? null));
+    await logDifferingKeys(this.target, this.run.id, table.table, seq, keys, 'found by the whole comparison');
+  }
+
+  /** Re-verifies the keys logged since the table's verified batch (at most `limit`), and moves that batch on. */
+  private async recheck(table: LiveTable, live: LiveTableRow, limit: number): Promise<void> {
+    for (let after = Number(live.verifiedSeq), done = 0; done < limit; ) {
+      const upTo = await currentBatchSeq(this.target, this.run.id);
+      const keys = await readKeysToRecheck(this.target, this.run.id, table.table, after, upTo, RECHECK_CHUNK);
+      if (keys.length > 0) {
+        const started = Date.now();
+        const differing = await this.compareKeys(table, keys);
+        const different = new Set(differing.map((d) => d.key));
+        await recordRecheck(
+          this.target,
+          this.run.id,
+          table.table,
+          keys.filter((k) => !different.has(k)),
+          differing,
+        );
+        this.rates.rechecked += keys.length;
+        this.rates.recheckMs += Date.now() - started;
+        done += keys.length;
+      }
+      if (keys.length < RECHECK_CHUNK) {
+        await advanceVerifiedSeq(this.target, this.run.id, table.table, upTo);
+        return;
+      }
+      // More are waiting: the batch before the last key read is covered.
+      after = Math.max(after, keys.at(-1)!.seq - 1);
+      await advanceVerifiedSeq(this.target, this.run.id, table.table, after);
+      // Keys found different or written outside the follower come first every time: stop when only they remain.
+      if (keys.every((k) => k.differs !== null || k.outside !== null)) return;
+    }
+  }
+
+  /** The keys whose rows differ now, and why; a chunk that differs is halved until its differing keys are found. */
+  private async compareKeys(table: LiveTable, keys: readonly LoggedKey[]): Promise<{ key: LoggedKey; why: string }[]> {
+    const check = await checksumTable(this.source, this.target, {
+      ...this.input(table),
+      keys: { columns: table.key, values: keys.map((k) => k.pgKey) },
+    });
+    if (check.status === 'verified' || check.status === 'rejected') return [];
+    if (keys.length <= SINGLE_KEYS) {
+      if (keys.length === 1) {
+        const key = keys[0]!;
+        const what = describeVerificationProblem({ ...check, rejected: 0, at: '' });
+        return [
+          { key, why: key.outside ? `written in PostgreSQL outside the follower (${key.outside}): ${what}` : what },
+        ];
+      }
+      return (await Promise.all(keys.map((k) => this.compareKeys(table, [k])))).flat();
+    }
+    const half = Math.ceil(keys.length / 2);
+    return [
+      ...(await this.compareKeys(table, keys.slice(0, half))),
+      ...(await this.compareKeys(table, keys.slice(half))),
+    ];
+  }
+}
+
+function rate(count: number, ms: number): number {
+  return ms > 0 ? Math.round((count * 1000) / ms) : 0;
+}
+
+// Any constant works; it only has to be the same in every my2pg process (see state/schema.ts).
+const VERIFY_LOCK_CLASS = 0x6d793276; // "my2v"
+
+/**
+ * Runs `fn` holding the run's verify lock: the follower's passes and cutover's freeze never
+ * re-verify at once. `wait` false: null at once when another holds it.
+ */
+export async function withVerifyLock<T>(
+  target: DataSource,
+  runId: string,
+  wait: boolean,
+  fn: () => Promise<T>,
+): Promise<T | null> {
+  const runner = target.createQueryRunner();
+  await runner.connect();
+  try {
+    const rows: { ok: boolean }[] = await runner.query(
+      wait
+        ? 'SELECT pg_advisory_lock($1, hashtext($2)) IS NOT NULL AS ok'
+        : 'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
+      [VERIFY_LOCK_CLASS, runId],
+    );
+    if (!rows[0]?.ok) return null;
+    try {
+      return await fn();
+    } finally {
+      await runner
+        .query('SELECT pg_advisory_unlock($1, hashtext($2))', [VERIFY_LOCK_CLASS, runId])
+        .catch(() => undefined);
+    }
+  } finally {
+    await runner.release();
+  }
+}
