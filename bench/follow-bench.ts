@@ -64,8 +64,14 @@ interface Round {
     line: string;
     problems: string[];
     frozen: number;
+    predicted: number;
     drain: number;
+    verify: number;
     finalize: number;
+    /** Waiting for every table to be verified while following, s (from the follower's start). */
+    verifiedAfter: number;
+    /** \`my2pg verify RUN\` after the go: a separate full verification of both sides. */
+    verifyExit: number | null;
     timings: Record<string, number> | null;
     wallSeconds: number;
     runExit: number | null;
@@ -112,6 +118,7 @@ export async function runFollowBench(argv: string[]): Promise<number> {
       'load-rate': { type: 'string', default: '1000' },
       'load-seconds': { type: 'string', default: '30' },
       'buffer-pool': { type: 'string', default: '1G' },
+      'max-freeze': { type: 'string', default: '2' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -126,6 +133,7 @@ export async function runFollowBench(argv: string[]): Promise<number> {
   --load-rate W           steady writer: W single-row transactions/s (40% insert, 40% update, 20% delete); default 1000
   --load-seconds T        how long the steady writer runs before cutover; default 30
   --buffer-pool SIZE      the private MariaDB's innodb_buffer_pool_size; default 1G
+  --max-freeze S          cutover --max-freeze (cutover --wait waits until the predicted freeze fits); default 2
 Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS_URL. The MariaDB is private (binary log on).
 `);
     return 0;
@@ -192,6 +200,11 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
       return { file: row.File, position: Number(row.Position) };
     };
     const [[versionRow]] = (await my.query('SELECT VERSION() AS v')) as unknown as [[{ v: string }]];
+    // Named by its host: MariaDB's anonymous ''@'localhost' would otherwise take a local connection.
+    for (const host of ['127.0.0.1', 'localhost']) {
+      await my.query(`CREATE USER IF NOT EXISTS 'bench_app'@'${host}'`);
+      await my.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON \`${database}\`.* TO 'bench_app'@'${host}'`);
+    }
     const results: Round[] = [];
 
     for (let round = 1; round <= rounds; round += 1) {
@@ -266,7 +279,12 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
 
         // --- 1. apply rate ---------------------------------------------------------------------
         const before = await applied();
-        const writers = await Promise.all(Array.from({ length: 4 }, () => mysql.createConnection({ uri: sourceUrl })));
+        // The application's user: without SUPER, so read_only after a go refuses its writes as it would an application's.
+        const appUrl = new URL(sourceUrl);
+        appUrl.username = 'bench_app';
+        const writers = await Promise.all(
+          Array.from({ length: 4 }, () => mysql.createConnection({ uri: appUrl.toString() })),
+        );
         const vis = Math.min(Math.floor(burstRows / 2), counts.game_visits ?? 0);
         const sco = Math.min(Math.floor(burstRows / 4), counts.scores ?? 0);
         const ins = Math.min(burstRows - vis - sco, counts.game_visits ?? 0);
@@ -274,7 +292,7 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         let sampling = true;
         const peakSampler = (async () => {
           while (sampling) {
-            peakReported = Math.max(peakReported, (await reported())?.eventsPerSecond ?? 0);
+            peakReported = Math.max(peakReported, (await reported().catch(() => null))?.eventsPerSecond ?? 0);
             await sleep(500);
           }
         })();
@@ -444,20 +462,55 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         // --- 3. cutover with the writer running --------------------------------------------------
         const during = writer(null);
         await sleep(3000);
-        const cut = spawnWatched(process.execPath, [BIN, 'cutover', runId, '--wait', '--lock'], { cwd: ROOT, env });
+        const cut = spawnWatched(
+          process.execPath,
+          [BIN, 'cutover', runId, '--wait', '--lock', '--max-freeze', args['max-freeze']!],
+          { cwd: ROOT, env },
+        );
+        // When every table was verified while following (the follower's report), from its start.
+        let verifiedAfter = Number.NaN;
+        const verifiedWatch = (async () => {
+          while (cut.child.exitCode === null) {
+            const job = await queue!.getJob(`${runId}.follow`);
+            const v = (job?.progress as { verification?: { tables: number; tablesVerified: number } } | undefined)
+              ?.verification;
+            if (v && v.tables > 0 && v.tablesVerified === v.tables) {
+              verifiedAfter = (Date.now() - t0) / 1000 - copySeconds;
+              return;
+            }
+            await sleep(500);
+          }
+        })();
         const cutResult = await cut.done;
         await during.stop();
+        await verifiedWatch;
         const line = /cutover: (GO|NO-GO)[^\n]*/.exec(cutResult.stdout)?.[0] ?? '';
-        const m = /writes frozen for ([\d.]+) s \(drain ([\d.]+) s, finalize and verification ([\d.]+) s\)/.exec(line);
+        const m =
+          /writes frozen for ([\d.]+) s \(predicted ([\d.]+) s; drain ([\d.]+) s, verification ([\d.]+) s, finalize ([\d.]+) s\)/.exec(
+            line,
+          );
+        // A separate full verification of both sides after the go (the source is left read-only).
+        const verify =
+          cutResult.code === 0 ? spawnWatched(process.execPath, [BIN, 'verify', runId], { cwd: ROOT, env }) : null;
+        const verifyResult = verify ? await verify.done : null;
+        if (verifyResult && verifyResult.code !== 0)
+          log(
+            `round ${round}: verify after the go:\n${verifyResult.stdout.slice(-4000)}${verifyResult.stderr.slice(-2000)}`,
+          );
+        await my.query('SET GLOBAL read_only = OFF');
         const summary = (await target.query('SELECT summary FROM my2pg.runs WHERE id = $1', [runId])).rows[0]
           ?.summary as { timings?: Record<string, number> } | undefined;
         const exit = await Promise.race([runExit, sleep(60_000).then(() => null)]);
         const cutoverFigures = {
-          ok: cutResult.code === 0 && line.startsWith('cutover: GO'),
+          ok: cutResult.code === 0 && line.startsWith('cutover: GO') && verifyResult?.code === 0,
           line: line || (cutResult.stdout + cutResult.stderr).slice(-600),
           frozen: Number(m?.[1] ?? Number.NaN),
-          drain: Number(m?.[2] ?? Number.NaN),
-          finalize: Number(m?.[3] ?? Number.NaN),
+          predicted: Number(m?.[2] ?? Number.NaN),
+          drain: Number(m?.[3] ?? Number.NaN),
+          verify: Number(m?.[4] ?? Number.NaN),
+          finalize: Number(m?.[5] ?? Number.NaN),
+          verifiedAfter,
+          verifyExit: verifyResult?.code ?? null,
           timings: summary?.timings ?? null,
           wallSeconds: cutResult.seconds,
           runExit: exit,
@@ -513,7 +566,7 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
         )} = ${rows} rows, ${fmt(bytes / 1024 ** 2, 0)} MB (MySQL DATA_LENGTH); \`my2pg run --follow --concurrency ${concurrency}\`, workers in process`,
       `- burst: one transaction of ${results[0]?.burst.events !== undefined ? 'about ' : ''}${burstRows} row changes (game_visits updates and inserts, scores updates), then ${smallTransactions} transactions of 10 scores updates on 4 connections`,
       `- steady writer: ${loadRate} single-row transactions/s on 4 connections (40% INSERT game_visits, 40% UPDATE scores, 20% DELETE game_visits) for ${loadSeconds} s; lag sampled every second = from reading SHOW MASTER STATUS to the follower's commit of that position in my2pg.follow (polled every 20 ms); "reported" = the follow job's progress lagSeconds (whole seconds)`,
-      `- cutover: \`my2pg cutover RUN --wait --lock\` 3 s after the same writer starts again (FLUSH TABLES WITH READ LOCK blocks it)`,
+      `- cutover: \`my2pg cutover RUN --wait --lock --max-freeze ${args['max-freeze']}\` 3 s after the same writer starts again (FLUSH TABLES WITH READ LOCK blocks it; the writer's user has no SUPER, so read_only after the go refuses it); then \`my2pg verify RUN\``,
       '',
       '| figure | median | rounds | target |',
       '|---|---:|---|---|',
@@ -535,10 +588,13 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
       `| **lag, max** s | **${med((r) => Math.max(...r.load.lagMs) / 1000, 2)}** | ${each((r) => Math.max(...r.load.lagMs) / 1000, 2)} | < 5 |`,
       `| lag reported by the follow job (lagSeconds), median / max s | ${med((r) => median(r.load.reportedLag), 0)} / ${med((r) => Math.max(...r.load.reportedLag), 0)} | ${results.map((r) => `${median(r.load.reportedLag)}/${Math.max(...r.load.reportedLag)}`).join(', ')} | - |`,
       `| writer stopped → caught up s | ${med((r) => r.load.catchUpSeconds, 2)} | ${each((r) => r.load.catchUpSeconds, 2)} | - |`,
-      `| **cutover: writes frozen for** s | **${med((r) => r.cutover.frozen)}** | ${each((r) => r.cutover.frozen)} | ≤ 10 |`,
+      `| **cutover: writes frozen for** s | **${med((r) => r.cutover.frozen)}** | ${each((r) => r.cutover.frozen)} | ≤ 2 |`,
+      `| cutover: predicted freeze s | ${med((r) => r.cutover.predicted)} | ${each((r) => r.cutover.predicted)} | within 50 % |`,
       `| cutover: drain s | ${med((r) => r.cutover.drain)} | ${each((r) => r.cutover.drain)} | - |`,
-      `| cutover: finalize and verification s | ${med((r) => r.cutover.finalize)} | ${each((r) => r.cutover.finalize)} | - |`,
-      `| finalize: verification (every table, checksums) s | ${med((r) => (r.cutover.timings?.verifyMs ?? Number.NaN) / 1000)} | ${each((r) => (r.cutover.timings?.verifyMs ?? Number.NaN) / 1000)} | - |`,
+      `| cutover: re-verification inside the freeze s | ${med((r) => r.cutover.verify)} | ${each((r) => r.cutover.verify)} | - |`,
+      `| cutover: finalize (foreign keys, sequences, views) s | ${med((r) => r.cutover.finalize)} | ${each((r) => r.cutover.finalize)} | - |`,
+      `| every table verified while following, s after the follower started | ${med((r) => r.cutover.verifiedAfter)} | ${each((r) => r.cutover.verifiedAfter)} | - |`,
+      `| \`my2pg verify\` after the go: exit | ${results.map((r) => r.cutover.verifyExit ?? '-').join(', ')} | | 0 |`,
       `| finalize: index builds s | ${med((r) => (r.cutover.timings?.indexesMs ?? Number.NaN) / 1000)} | ${each((r) => (r.cutover.timings?.indexesMs ?? Number.NaN) / 1000)} | - |`,
       `| finalize: foreign keys s | ${med((r) => (r.cutover.timings?.foreignKeysMs ?? Number.NaN) / 1000)} | ${each((r) => (r.cutover.timings?.foreignKeysMs ?? Number.NaN) / 1000)} | - |`,
       `| finalize: sequences s | ${med((r) => (r.cutover.timings?.sequencesMs ?? Number.NaN) / 1000)} | ${each((r) => (r.cutover.timings?.sequencesMs ?? Number.NaN) / 1000)} | - |`,

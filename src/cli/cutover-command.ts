@@ -54,11 +54,14 @@ async function notReady(
   return null;
 }
 
-/** The freeze predicted from the follower's last report and the foreign keys finalize will validate. */
-async function predictedFreeze(target: DataSource, queues: QueueHandles, run: RunRow): Promise<FreezePrediction> {
+/** The freeze predicted from the follower's last report and the foreign keys finalize will validate; null while it does not report. */
+async function predictedFreeze(
+  target: DataSource,
+  queues: QueueHandles,
+  run: RunRow,
+): Promise<FreezePrediction | null> {
   const follow = await readFollowStatus(target, queues, run);
-  if (!follow?.verification || follow.lagSeconds === null)
-    throw new UsageError('the follower stopped reporting; nothing was done');
+  if (!follow?.verification || follow.lagSeconds === null) return null;
   return predictFreeze(
     {
       eventsPending: follow.eventsPending ?? 0,
@@ -117,34 +120,26 @@ export async function cutoverCommand(
     const tables = await listRunTables(target, run.id);
     const refs = jobRefs(run, tables);
     let shownAt = 0;
+    const maxFreeze = flags.maxFreeze ?? 10;
+    let prediction: FreezePrediction | null = null;
     for (;;) {
       const why = await notReady(target, queues, run, await readTableJobs(queues, refs));
-      if (why === null) break;
+      prediction = why === null ? await predictedFreeze(target, queues, run) : null;
+      if (prediction && prediction.seconds <= maxFreeze) break;
+      const waiting = prediction
+        ? `predicted freeze ${describePrediction(prediction)} is over ${maxFreeze} s (${prediction.waitingFor})`
+        : (why ?? 'the follower has not reported');
       if (!flags.wait)
         throw new UsageError(
-          `run ${run.id} is not ready to cut over: ${why}; run again later or with --wait; nothing was done`,
+          prediction
+            ? `the freeze would last about ${describePrediction(prediction)}, over --max-freeze ${maxFreeze} s; wait for ${prediction.waitingFor} (cutover --wait waits), or allow more with --max-freeze; nothing was frozen`
+            : `run ${run.id} is not ready to cut over: ${waiting}; run again later or with --wait; nothing was done`,
         );
       if (Date.now() - shownAt > 10_000) {
-        output.err(`waiting: ${why}`);
-        shownAt = Date.now();
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    const maxFreeze = flags.maxFreeze ?? 10;
-    let prediction = await predictedFreeze(target, queues, run);
-    while (prediction.seconds > maxFreeze) {
-      if (!flags.wait)
-        throw new UsageError(
-          `the freeze would last about ${describePrediction(prediction)}, over --max-freeze ${maxFreeze} s; wait for ${prediction.waitingFor} (cutover --wait waits), or allow more with --max-freeze; nothing was frozen`,
-        );
-      if (Date.now() - shownAt > 10_000) {
-        output.err(
-          `waiting: predicted freeze ${describePrediction(prediction)} is over ${maxFreeze} s (${prediction.waitingFor})`,
-        );
+        output.err(`waiting: ${waiting}`);
         shownAt = Date.now();
       }
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      prediction = await predictedFreeze(target, queues, run);
     }
     output.err(`predicted freeze: ${describePrediction(prediction)}, within --max-freeze ${maxFreeze} s`);
     const catalog = await runCatalogOf(source!, target, run.id);

@@ -63,11 +63,13 @@ export class ChangeBatcher {
     return this.pending.events;
   }
 
-  /** Keys held in memory (committed, of the transaction being read, of prepared XA transactions): the memory bound. */
-  get heldKeys(): number {
-    let n = this.pending.keys + this.current.keys;
-    for (const h of this.held.values()) n += h.keys;
-    return n;
+  /**
+   * Committed keys not taken yet: what a batch can drain, so what pausing the stream waits on.
+   * A transaction still being read (or a prepared XA one) is held whole until its end: a single
+   * transaction's keys are the one thing that can exceed the bound.
+   */
+  get pendingKeys(): number {
+    return this.pending.keys;
   }
 
   /** When the oldest committed change not taken yet happened. */

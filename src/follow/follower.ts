@@ -45,8 +45,8 @@ export interface FollowInput {
 /** Row changes that trigger a batch at once; fewer wait at most BATCH_WAIT_MS. */
 const BATCH_EVENTS = 20_000;
 const BATCH_WAIT_MS = 100;
-/** Changed keys held before reading the binary log pauses until a batch commits (memory bound: keys, not rows). */
-const MAX_HELD_KEYS = 100_000;
+/** Committed keys held before reading the binary log pauses until a batch commits (memory bound: keys, not rows). */
+const MAX_PENDING_KEYS = 100_000;
 /** How often the follower reports and looks at its state (cutover, stop). */
 const TICK_MS = 1000;
 
@@ -157,7 +157,7 @@ class Follower {
       return;
     }
     this.batcher.add(event);
-    if (this.batcher.heldKeys >= MAX_HELD_KEYS && !this.paused) {
+    if (this.batcher.pendingKeys >= MAX_PENDING_KEYS && !this.paused) {
       this.stream?.pause();
       this.paused = true;
     }
@@ -196,7 +196,7 @@ class Follower {
         this.inFlight = null;
         this.applied = at;
         this.eventsApplied += batch.events;
-        if (this.paused && this.batcher.heldKeys < MAX_HELD_KEYS) {
+        if (this.paused && this.batcher.pendingKeys < MAX_PENDING_KEYS) {
           this.paused = false;
           this.stream?.resume();
         }

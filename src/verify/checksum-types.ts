@@ -39,6 +39,20 @@ export interface ChecksumOptions {
   maxDrillBytes?: number;
   /** Read every column as a value put in canonical form here, none as bytes (what the second pass does). */
   allValues?: boolean;
+  /** Hash in these ranges (a receipt's), not in ranges planned from the data now; null: one range. */
+  split?: { min: string; max: string; count: number } | null;
+  /** Digests only: no row-by-row pass (re-checking a receipt). */
+  digestsOnly?: boolean;
+}
+
+/** One range's rows and digest on each side, as a receipt keeps them. */
+export interface RangeDigests {
+  from: string | null;
+  to: string | null;
+  sourceRows: number;
+  targetRows: number;
+  sourceDigest: string | null;
+  targetDigest: string | null;
 }
 
 /** A key range (`from <= key < to`, a null end open) whose hashes differ, with the rows each side holds in it. */
@@ -77,4 +91,6 @@ export interface TableChecksum {
   /** Why the differences could not all be listed, when so. */
   note?: string;
   durationMs: number;
+  /** The first pass's ranges and digests of both sides (what a receipt keeps). */
+  digests: { split: { min: string; max: string; count: number } | null; ranges: RangeDigests[] };
 }

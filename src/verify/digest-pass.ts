@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { CheckedTable } from './checked-table.js';
-import type { RangeMismatch } from './checksum-types.js';
+import type { RangeDigests as RangeDigestsOut, RangeMismatch } from './checksum-types.js';
 import type { DigestColumns } from './digest-columns.js';
 import { integerAt, type VerifyRanges } from './range-plan.js';
 import { RangeDigests } from './row-digest.js';
@@ -15,6 +15,8 @@ export interface ComparedDigests {
   /** Indexes of the ranges whose digests differ, in key order. */
   mismatched: number[];
   mismatchedRanges: RangeMismatch[];
+  /** Every range either side holds rows in, in key order, with both sides' rows and digests. */
+  ranges: RangeDigestsOut[];
 }
 
 /**
@@ -60,5 +62,13 @@ export async function digestBothSides(
     sourceRows: sourceRanges.get(r)?.rows ?? 0,
     targetRows: targetRanges.get(r)?.rows ?? 0,
   }));
-  return { sourceRows, targetRows, mismatched, mismatchedRanges };
+  const all = [...new Set([...sourceRanges.keys(), ...targetRanges.keys()])].sort((a, b) => a - b);
+  const digestsOut = all.map((r) => ({
+    ...ranges.keyRange(r),
+    sourceRows: sourceRanges.get(r)?.rows ?? 0,
+    targetRows: targetRanges.get(r)?.rows ?? 0,
+    sourceDigest: sourceRanges.get(r)?.digest ?? null,
+    targetDigest: targetRanges.get(r)?.digest ?? null,
+  }));
+  return { sourceRows, targetRows, mismatched, mismatchedRanges, ranges: digestsOut };
 }

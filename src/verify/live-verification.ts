@@ -66,12 +66,15 @@ export class LiveVerification {
   start(): void {
     this.loop ??= (async () => {
       while (!this.stopped) {
+        let busy = false;
         try {
-          await withVerifyLock(this.target, this.run.id, false, () => this.pass());
+          busy = (await withVerifyLock(this.target, this.run.id, false, () => this.pass())) ?? false;
         } catch (error) {
           await this.log(`verification while following: ${describeError(error)}; trying again`);
         }
         if (this.stopped) break;
+        // Another pass at once while keys are waiting; a pause when there was nothing to do.
+        if (busy) continue;
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           setTimeout(resolve, 1000);
@@ -90,21 +93,28 @@ export class LiveVerification {
     return this.last;
   }
 
-  /** One pass: tables not verified yet compared whole, the others' logged keys re-verified; then the figures. */
-  async pass(): Promise<void> {
+  /** One pass: tables not verified yet compared whole, the others' logged keys re-verified; then the figures. Returns whether it found work. */
+  async pass(): Promise<boolean> {
+    let work = 0;
     for (const live of await listLiveTables(
       this.target,
       this.run.id,
       this.tables.map((t) => t.table),
     )) {
-      if (this.stopped) return;
+      if (this.stopped) return false;
       const table = this.tables.find((t) => t.table === live.tableName);
       if (!table) continue;
-      if (live.status === 'verified') await this.recheck(table, live, RECHECK_CHUNK * 5);
-      else await this.compareWhole(table);
+      if (live.status === 'verified') work += await this.recheck(table, live, RECHECK_CHUNK * 10);
+      else {
+        await this.compareWhole(table);
+        work += 1;
+      }
+      // The figures as each table is done: status and cutover's prediction see the pass move.
+      this.last = await this.measure();
     }
     await forgetVerifiedKeys(this.target, this.run.id);
     this.last = await this.measure();
+    return work > 0;
   }
 
   /**
@@ -200,8 +210,9 @@ export class LiveVerification {
   }
 
   /** Re-verifies the keys logged since the table's verified batch (at most `limit`), and moves that batch on. */
-  private async recheck(table: LiveTable, live: LiveTableRow, limit: number): Promise<void> {
-    for (let after = Number(live.verifiedSeq), done = 0; done < limit; ) {
+  private async recheck(table: LiveTable, live: LiveTableRow, limit: number): Promise<number> {
+    let done = 0;
+    for (let after = Number(live.verifiedSeq); done < limit; ) {
       const upTo = await currentBatchSeq(this.target, this.run.id);
       const keys = await readKeysToRecheck(this.target, this.run.id, table.table, after, upTo, RECHECK_CHUNK);
       if (keys.length > 0) {
@@ -221,14 +232,16 @@ export class LiveVerification {
       }
       if (keys.length < RECHECK_CHUNK) {
         await advanceVerifiedSeq(this.target, this.run.id, table.table, upTo);
-        return;
+        // Only keys found different (or written outside) were there: nothing new to do.
+        return keys.some((k) => k.differs === null && k.outside === null) ? done : 0;
       }
       // More are waiting: the batch before the last key read is covered.
       after = Math.max(after, keys.at(-1)!.seq - 1);
       await advanceVerifiedSeq(this.target, this.run.id, table.table, after);
       // Keys found different or written outside the follower come first every time: stop when only they remain.
-      if (keys.every((k) => k.differs !== null || k.outside !== null)) return;
+      if (keys.every((k) => k.differs !== null || k.outside !== null)) return 0;
     }
+    return done;
   }
 
   /** The keys whose rows differ now, and why; a chunk that differs is halved until its differing keys are found. */

@@ -21,6 +21,11 @@ export class VerifyRanges {
     private readonly jobRange: KeyRange | null,
   ) {}
 
+  /** The split as a receipt keeps it (null: one range). */
+  describe(): { min: string; max: string; count: number } | null {
+    return this.split?.describe() ?? null;
+  }
+
   /** How many ranges are hashed per side. */
   get count(): number {
     return this.split?.count ?? 1;
@@ -55,6 +60,14 @@ export async function planVerifyRanges(
   sourceTable: SourceTable,
   options: ChecksumOptions,
 ): Promise<VerifyRanges> {
+  // A receipt's ranges, to re-check them as they were.
+  if (options.split !== undefined)
+    return new VerifyRanges(
+      options.split === null
+        ? null
+        : splitKeySpace(BigInt(options.split.min), BigInt(options.split.max), options.split.count),
+      table.jobRange,
+    );
   const small =
     !table.jobRange && sourceTable.estimatedRows < 10_000 && (sourceTable.dataBytes ?? 0) < 16 * 1024 * 1024;
   if (!table.intKey || small) return new VerifyRanges(null, table.jobRange);

@@ -30,6 +30,11 @@ export const DEFAULT_RANGE_BYTES = 1024 * 1024 * 1024;
 export class KeySpaceSplit {
   /** Ranges in the split (at most one per key of [min, max], at least one). */
   readonly count: number;
+
+  /** What makes the split again (splitKeySpace of these): a receipt keeps it. */
+  describe(): { min: string; max: string; count: number } {
+    return { min: this.min.toString(), max: this.max.toString(), count: this.count };
+  }
   private readonly span: bigint;
   private readonly bigCount: bigint;
   /** min and span as numbers when indexOf's arithmetic stays exact in doubles (the fast path). */
@@ -37,7 +42,7 @@ export class KeySpaceSplit {
 
   constructor(
     private readonly min: bigint,
-    max: bigint,
+    private readonly max: bigint,
     count: number,
   ) {
     this.span = max >= min ? max - min + 1n : 1n;
