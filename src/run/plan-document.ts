@@ -84,6 +84,8 @@ function reasonOf(plan: RunPlan, table: PlannedTable, column: SourceColumn): str
   if (plan.createdPlan.nulColumns.get(table.table)?.includes(column.name))
     return 'nul policy bytea (the column holds NUL characters)';
   if (plan.createdPlan.keyTypes.get(table.table)?.has(column.name)) return 'foreign key agreement';
+  const decided = plan.decidedTypes.find((d) => d.table === table.table && d.column === column.name);
+  if (decided) return decided.reason;
   if (plan.zeroDateColumns.get(table.table)?.includes(column.name))
     return 'default, created nullable (zero dates become NULL)';
   return 'default';

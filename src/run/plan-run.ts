@@ -34,6 +34,7 @@ import { checkWhereConditions } from './where-conditions.js';
 import { mapWithConcurrency } from '../finalize/restore-constraints.js';
 import { mapColumnType } from '../schema/type-map.js';
 import { findTargetColumn } from '../vocabulary/column-pairs.js';
+import { dataTypesOf, decideDataTypes, type DecidedType } from '../schema/data-decided-types.js';
 import { countProbes, probesOf, structuralHazards, type Hazard, type HazardProbe } from '../schema/hazards.js';
 
 /** Default `--range-rows`: a table with more (estimated) rows is split into key-range jobs. */
@@ -144,6 +145,8 @@ export interface RunPlan {
   hazards: Map<string, Hazard[]>;
   warnings: string[];
   translated: string[];
+  /** The tinyint(1)/bit(1) columns of created tables, boolean or smallint as their data decides. */
+  decidedTypes: DecidedType[];
 }
 
 /** Checks each override's PostgreSQL type against the target, listing every unknown one at once. */
@@ -260,6 +263,14 @@ export async function planRun(
   const zeroDate = options.zeroDate ?? DEFAULT_ZERO_DATE_POLICY;
   const created = planned.filter((p) => p.action === 'create');
   const sourceTable = (name: string) => catalog.tables.find((t) => t.name === name)!;
+  // Before anything maps a type: every later step (key groups, hazards, DDL) sees the decision.
+  const decidedTypes = await decideDataTypes(
+    source,
+    created.map((p) => ({ table: sourceTable(p.table), columns: p.columns, where: where[p.table] })),
+    typeOptions,
+    reading !== 'quick',
+  );
+  typeOptions.dataTypes = dataTypesOf(decidedTypes);
 
   const hazards = new Map<string, Hazard[]>();
   const countedRows = new Map<string, number>();
@@ -328,7 +339,12 @@ export async function planRun(
     naming,
   });
   warnings.push(...createdPlan.warnings);
-  const translated = [...createdPlan.translated];
+  const translated = [
+    ...decidedTypes
+      .filter((d) => d.type !== 'boolean')
+      .map((d) => `table ${d.table}: column ${d.column} ${d.mysqlType} → ${d.type} (${d.reason})`),
+    ...createdPlan.translated,
+  ];
   for (const [table] of columnOverrides) {
     if (!planned.some((p) => p.table === table && p.action === 'create'))
       warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
@@ -363,6 +379,7 @@ export async function planRun(
     hazards,
     warnings,
     translated,
+    decidedTypes,
   };
 }
 

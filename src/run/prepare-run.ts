@@ -130,6 +130,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           // Every job of the run, on any worker, copies and verifies only these rows.
           where: options.where ?? {},
           queues: options.queues,
+          decidedTypes: plan.decidedTypes,
           ...(follow ? { follow } : {}),
         },
       },
