@@ -261,7 +261,7 @@ async function deleteMatching(
       ? ` RETURNING ${returning.map((i) => `t.${quotePg(plan.pairs[i]!.target.name)}::text`).join(', ')}`
       : '';
   const result = await pg.query<string[]>({
-    text: `DELETE FROM ONLY ${plan.target} AS t WHERE (${names.map((n) => `t.${n}`).join(', ')}) IN (SELECT ${casts.join(', ')} FROM unnest(${unnest}) AS u(${alias}))${back}`,
+    text: `DELETE FROM ${plan.only}${plan.target} AS t WHERE (${names.map((n) => `t.${n}`).join(', ')}) IN (SELECT ${casts.join(', ')} FROM unnest(${unnest}) AS u(${alias}))${back}`,
     values: columns,
     rowMode: 'array',
   });

@@ -34,6 +34,7 @@ import { checkWhereConditions } from './where-conditions.js';
 import { mapWithConcurrency } from '../finalize/restore-constraints.js';
 import { mapColumnType } from '../schema/type-map.js';
 import { findTargetColumn } from '../vocabulary/column-pairs.js';
+import type { PartitionMode } from '../schema/partition-ddl.js';
 import { dataTypesOf, decideDataTypes, type DecidedType } from '../schema/data-decided-types.js';
 import { countProbes, probesOf, structuralHazards, type Hazard, type HazardProbe } from '../schema/hazards.js';
 
@@ -73,6 +74,8 @@ export interface RunOptions {
   enumMode?: EnumMode | undefined;
   /** `--nul`: reject rows whose text holds NUL (default), strip the NULs, or create such columns as bytea. */
   nul?: NulPolicy | undefined;
+  /** `--partitions`: partitioned tables stay partitioned where PostgreSQL can express them (default), or become plain. */
+  partitions?: PartitionMode | undefined;
   /** `--zero-date`: write zero dates as NULL (default, counted) or reject their rows. */
   zeroDate?: ZeroDatePolicy | undefined;
   /** `--fulltext-config`: text search configuration of the GIN indexes made from FULLTEXT ones. Default simple. */
@@ -145,6 +148,7 @@ export interface RunPlan {
   hazards: Map<string, Hazard[]>;
   warnings: string[];
   translated: string[];
+  partitions: PartitionMode;
   /** The tinyint(1)/bit(1) columns of created tables, boolean or smallint as their data decides. */
   decidedTypes: DecidedType[];
 }
@@ -380,6 +384,7 @@ export async function planRun(
     warnings,
     translated,
     decidedTypes,
+    partitions: options.partitions ?? 'keep',
   };
 }
 
@@ -404,5 +409,6 @@ export function createOptionsOf(plan: RunPlan, table: PlannedTable): Parameters<
     names: plan.createdPlan.names,
     columnNames: plan.createdPlan.columnName,
     naming: plan.naming,
+    partitions: plan.partitions,
   };
 }

@@ -26,6 +26,8 @@ export interface TargetColumn {
 export interface TargetTable {
   name: string;
   columns: TargetColumn[];
+  /** A partitioned table (relkind p): TRUNCATE and DELETE reach its partitions only without ONLY. */
+  partitioned?: boolean;
 }
 
 /** A foreign key that touches a table of the migration, as PostgreSQL prints it. */
@@ -85,8 +87,9 @@ export async function readTargetTables(
     identity: string;
     generated: string;
     enum_labels: string[] | null;
+    kind: string;
   }>(
-    `SELECT c.relname AS table_name, a.attname AS column_name,
+    `SELECT c.relname AS table_name, c.relkind::text AS kind, a.attname AS column_name,
             format_type(a.atttypid, a.atttypmod) AS formatted_type,
             bt.typname AS type_name, bt.typcategory AS category, et.typname AS element_type,
             a.attnotnull AS not_null, a.atthasdef AS has_default, a.attidentity::text AS identity,
@@ -109,7 +112,7 @@ export async function readTargetTables(
   for (const row of rows) {
     let table = tables.get(row.table_name);
     if (!table) {
-      table = { name: row.table_name, columns: [] };
+      table = { name: row.table_name, columns: [], ...(row.kind === 'p' ? { partitioned: true } : {}) };
       tables.set(row.table_name, table);
     }
     table.columns.push({
