@@ -268,8 +268,12 @@ export function buildCreateTable(
     names,
   });
   if (partitions.fallback) warnings.push(`${table.name}: ${partitions.fallback}`);
-  if (partitions.fallback || partitions.note) notes.push(partitions.note ?? `table ${table.name}: ${partitions.fallback}`);
-  statements.push(`CREATE TABLE ${qualified} (\n  ${lines.join(',\n  ')}\n)${partitions.clause}`, ...partitions.statements);
+  if (partitions.fallback || partitions.note)
+    notes.push(partitions.note ?? `table ${table.name}: ${partitions.fallback}`);
+  statements.push(
+    `CREATE TABLE ${qualified} (\n  ${lines.join(',\n  ')}\n)${partitions.clause}`,
+    ...partitions.statements,
+  );
   if (table.comment) statements.push(`COMMENT ON TABLE ${qualified} IS ${literalPg(table.comment)}`);
   statements.push(...comments);
 

@@ -65,14 +65,16 @@ function boundValue(value: string): string {
 /** The partition key's columns when it is a list of bare columns (`` `a`,`b` ``), else null (an expression). */
 function keyColumns(partitioning: SourcePartitioning, table: SourceTable): string[] | null {
   const expression = partitioning.expression.trim();
-  if (expression === '' && /KEY$/.test(partitioning.method)) return table.primaryKey.length > 0 ? table.primaryKey : null;
+  if (expression === '' && /KEY$/.test(partitioning.method))
+    return table.primaryKey.length > 0 ? table.primaryKey : null;
   const columns = expression.split(',').map((part) => /^`((?:[^`]|``)+)`$/.exec(part.trim())?.[1]?.replace(/``/g, '`'));
   return columns.every((c) => c !== undefined) ? (columns as string[]) : null;
 }
 
 /** Why PostgreSQL cannot hold this table's partitioning as it is, or null when it can. */
 function refusalOf(partitioning: SourcePartitioning, table: SourceTable, columns: string[] | null): string | null {
-  if (partitioning.subpartitioned) return 'it has subpartitions, which PostgreSQL declarative partitioning has no form for';
+  if (partitioning.subpartitioned)
+    return 'it has subpartitions, which PostgreSQL declarative partitioning has no form for';
   if (columns === null)
     return partitioning.expression.trim() === ''
       ? 'it is partitioned BY KEY () without a primary key'
@@ -128,7 +130,11 @@ export function planPartitions(
       else bounds.push(`WITH (MODULUS ${partitioning.partitions.length}, REMAINDER ${i})`);
     });
   } catch (error) {
-    return { clause: '', statements: [], fallback: `partitioned by ${scheme}; a plain table: ${(error as Error).message}` };
+    return {
+      clause: '',
+      statements: [],
+      fallback: `partitioned by ${scheme}; a plain table: ${(error as Error).message}`,
+    };
   }
   const statements = partitioning.partitions.map((partition, i) => {
     const name = options.names.allocate('relation', `${options.targetName}_${partition.name}`);

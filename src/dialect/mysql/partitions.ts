@@ -2,7 +2,7 @@ import type { MysqlConnection } from './connection.js';
 import { queryMysql } from './connection.js';
 
 /** One partition of a partitioned MySQL table, in MySQL's order. */
-export interface SourcePartition {
+interface SourcePartition {
   name: string;
   /** PARTITION_DESCRIPTION: `10`, `MAXVALUE`, `'2020-01-01','m'`, `NULL,1,2`; null for HASH and KEY. */
   description: string | null;

@@ -132,7 +132,8 @@ export async function readTargetTables(
 }
 
 /**
- * Every foreign key that starts or ends at one of `tables` in `schema`. Printed with
+ * Every foreign key that starts or ends at one of `tables` in `schema`, as declared: the copies
+ * PostgreSQL keeps for the partitions of a partitioned table (conparentid set) go with it. Printed with
  * search_path = pg_catalog so the definition names its tables fully qualified; works inside
  * or outside a transaction and restores the caller's search_path.
  */
@@ -160,7 +161,7 @@ export async function readForeignKeys(
          FROM pg_constraint con
          JOIN pg_class cl ON cl.oid = con.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
          JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-        WHERE con.contype = 'f'
+        WHERE con.contype = 'f' AND con.conparentid = 0
           AND ((n.nspname = $1 AND cl.relname = ANY($2::text[])) OR (rn.nspname = $1 AND rc.relname = ANY($2::text[])))
         ORDER BY n.nspname, cl.relname, con.conname`,
       [schema, [...tables]],
