@@ -211,10 +211,11 @@ function refusedWrite(
   const key = keyPairs.map((i) => `${plan.pairs[i]!.source.name}=${String(row[i])}`).join(', ');
   const shown = Buffer.isBuffer(value) ? `0x${value.toString('hex')}` : String(value);
   const target = pair ? `${plan.target}.${quotePg(pair.target.name)}` : refusal.column;
+  // The follower's stop is for good (its state says stopped): the way on is a new run whose type holds the value.
   const fix =
     pair?.target.typeName === 'bool'
-      ? `make the column hold it (ALTER TABLE ${plan.target} ALTER COLUMN ${quotePg(pair.target.name)} TYPE smallint USING ${quotePg(pair.target.name)}::int) and start the follower again, or migrate again with --column-type ${plan.sourceTable.name}.${refusal.column}=smallint`
-      : `change the type of ${target} to one that holds it and start the follower again, or fix the value in MySQL`;
+      ? `start a new run with --column-type ${plan.sourceTable.name}.${refusal.column}=smallint (the plan made it boolean because every value was 0 or 1 then)`
+      : `start a new run with a --column-type for ${plan.sourceTable.name}.${refusal.column} that holds it, or fix the value in MySQL and start a new run`;
   return new PermanentError(
     `table ${plan.table}, key ${key}: a later write put ${shown} into column ${refusal.column}, which its PostgreSQL column ${target} (${pair?.target.formattedType ?? 'unknown type'}) cannot take (${refusal.reason}); the follower stops rather than skip it: ${fix}`,
     { table: plan.table },
