@@ -109,7 +109,8 @@ export function planPartitions(
 ): PartitionPlan {
   const partitioning = table.partitioning;
   if (!partitioning) return { clause: '', statements: [] };
-  const scheme = `${partitioning.method} (${partitioning.expression || 'primary key'}), ${partitioning.partitions.length} partitions`;
+  const count = partitioning.partitions.length;
+  const scheme = `${partitioning.method} (${partitioning.expression || 'primary key'}), ${count} partition${count === 1 ? '' : 's'}`;
   if (options.mode === 'flatten')
     return { clause: '', statements: [], fallback: `partitioned by ${scheme}; a plain table (--partitions flatten)` };
   const columns = keyColumns(partitioning, table);
