@@ -7,7 +7,8 @@ import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
  * `my2pg plan` and `my2pg run` must agree: on each schema, the plan exits 0 exactly when the
  * run creates every table, index, foreign key, CHECK and view without a problem. The schemas
  * are the integration suite's fixtures, Magento's foreign key to a UNIQUE key of a table that
- * sorts after the referencing one, and one the run cannot fully create (a foreign key to a
+ * sorts after the referencing one, partitioned tables (one falling back to a plain table), and
+ * one the run cannot fully create (a foreign key to a
  * column that is indexed but not unique, which InnoDB allows and PostgreSQL refuses).
  */
 
@@ -50,6 +51,20 @@ const CASES: Case[] = [
         CONSTRAINT child_code FOREIGN KEY (code) REFERENCES parent (code));
       INSERT INTO parent VALUES (1, 10), (2, 10), (3, 20);
       INSERT INTO child VALUES (1, 10), (2, 20);`,
+  },
+  {
+    label: 'partitions',
+    clean: true,
+    sql: () => `
+      CREATE TABLE sales (id INT NOT NULL AUTO_INCREMENT, amount DECIMAL(8,2) NOT NULL, PRIMARY KEY (id), KEY sales_amount (amount))
+        PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (10), PARTITION pmax VALUES LESS THAN MAXVALUE);
+      CREATE TABLE tokens (id INT NOT NULL PRIMARY KEY, token VARCHAR(20) NOT NULL, UNIQUE KEY tokens_id_token (id, token))
+        PARTITION BY HASH (id) PARTITIONS 3;
+      CREATE TABLE yearly (id INT NOT NULL, at DATE NOT NULL, PRIMARY KEY (id, at))
+        PARTITION BY RANGE (YEAR(at)) (PARTITION y2019 VALUES LESS THAN (2020), PARTITION ymax VALUES LESS THAN MAXVALUE);
+      INSERT INTO sales (id, amount) VALUES (1, 1), (10, 2), (500, 3);
+      INSERT INTO tokens VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd');
+      INSERT INTO yearly VALUES (1, '2019-01-01'), (2, '2024-01-01');`,
   },
   { label: 'typesfx', clean: true, sql: () => readFileSync(TYPES, 'utf8') },
   { label: 'seedfx', clean: true, sql: () => readFileSync(SEED, 'utf8') },
