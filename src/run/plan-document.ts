@@ -19,6 +19,7 @@ import { findTargetColumn } from '../vocabulary/column-pairs.js';
 import { ALEMBIC_TABLE } from '../vocabulary/table-selection.js';
 import type { PlanTrial } from './plan-trial.js';
 import type { PlannedTable, PlanReading, RunPlan } from './plan-run.js';
+import { describePartitioning } from '../schema/partition-ddl.js';
 
 interface PlanColumn {
   source: string;
@@ -46,6 +47,8 @@ export interface PlanTableEntry {
   ddl: string[];
   columns: PlanColumn[];
   hazards: Hazard[];
+  /** A partitioned MySQL table that is created: partitioned the same way, or plain and why. */
+  partitioning?: string;
 }
 
 interface PlanObject {
@@ -252,6 +255,9 @@ export async function describePlan(
       ddl: tableTrial?.statements ?? [],
       columns,
       hazards,
+      ...(table.action === 'create' && source.partitioning
+        ? { partitioning: describePartitioning(source, plan.partitions) }
+        : {}),
     };
   });
   const filtered = filteredReads(plan, Object.keys(context.where ?? {}));

@@ -266,6 +266,7 @@ export function buildCreateTable(
     targetName,
     targetColumn,
     names,
+    caseOf: objectName,
   });
   if (partitions.fallback) warnings.push(`${table.name}: ${partitions.fallback}`);
   if (partitions.fallback || partitions.note)

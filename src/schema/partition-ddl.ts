@@ -1,7 +1,7 @@
 import type { SourceTable } from '../dialect/mysql/catalog.js';
 import type { SourcePartitioning } from '../dialect/mysql/partitions.js';
 import { literalPg, qualifyPg, quotePg } from '../dialect/postgres/quote.js';
-import type { IdentifierAllocator } from '../vocabulary/identifiers.js';
+import { IdentifierAllocator } from '../vocabulary/identifiers.js';
 
 /**
  * MySQL partitioning as PostgreSQL declarative partitioning, with the same bounds: RANGE and
@@ -105,6 +105,8 @@ export function planPartitions(
     targetColumn: (column: string) => string;
     /** Names given so far in the target schema: each partition takes a relation name. */
     names: IdentifierAllocator;
+    /** The run's identifier case, applied to each partition's name. */
+    caseOf?: (name: string) => string;
   },
 ): PartitionPlan {
   const partitioning = table.partitioning;
@@ -138,7 +140,8 @@ export function planPartitions(
     };
   }
   const statements = partitioning.partitions.map((partition, i) => {
-    const name = options.names.allocate('relation', `${options.targetName}_${partition.name}`);
+    const wanted = `${options.targetName}_${partition.name}`;
+    const name = options.names.allocate('relation', options.caseOf ? options.caseOf(wanted) : wanted);
     options.names.reserve('type', name);
     return `CREATE TABLE ${qualifyPg(options.schema, name)} PARTITION OF ${parent} FOR VALUES ${bounds[i]}`;
   });
@@ -147,4 +150,17 @@ export function planPartitions(
     statements,
     note: `table ${table.name}: partitioned by ${scheme} → PARTITION BY ${kind} with the same ${kind === 'HASH' ? 'number of partitions' : 'bounds'}`,
   };
+}
+
+/** What becomes of a table's partitioning, in one line (the plan's `partitioning`); undefined for a plain MySQL table. */
+export function describePartitioning(table: SourceTable, mode: PartitionMode): string | undefined {
+  if (!table.partitioning) return undefined;
+  const plan = planPartitions(table, {
+    mode,
+    schema: '',
+    targetName: table.name,
+    targetColumn: (c) => c,
+    names: new IdentifierAllocator(),
+  });
+  return plan.note ?? `table ${table.name}: ${plan.fallback ?? ''}`;
 }

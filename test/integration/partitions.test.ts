@@ -115,6 +115,18 @@ describe('partitioned tables', () => {
       /yearly: partitioned by RANGE \(year\(`at`\)\), 2 partitions; a plain table: its partition key year\(`at`\) is an expression/,
     );
     expect(plan.stderr + plan.stdout).toMatch(/subbed: .*a plain table: it has subpartitions/);
+    const json = JSON.parse((await sandbox.cli(['plan', '--json', '--quick'])).stdout) as {
+      tables: { source: string; partitioning?: string }[];
+    };
+    const partitioning = Object.fromEntries(json.tables.map((t) => [t.source, t.partitioning ?? null]));
+    expect(partitioning).toMatchObject({
+      sales: 'table sales: partitioned by RANGE (`id`), 3 partitions → PARTITION BY RANGE with the same bounds',
+      tokens:
+        'table tokens: partitioned by HASH (`id`), 4 partitions → PARTITION BY HASH with the same number of partitions',
+      kinds: null,
+      events: null,
+    });
+    expect(partitioning.yearly).toMatch(/a plain table: its partition key year\(`at`\) is an expression/);
   });
 
   test('run exits 0, every value equal, each partition with the same bounds and the rows MySQL would put there', async () => {
