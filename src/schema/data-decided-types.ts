@@ -53,7 +53,7 @@ function dataDecidedColumns(
 /** The reason for a column holding `count` values other than 0 and 1, the smallest `low` and largest `high`. */
 function smallintReason(count: number, low: string, high: string): string {
   const found = low === high ? `value ${low} found` : `values ${low} to ${high} found`;
-  return `data decides: ${found} in ${count} row${count === 1 ? '' : 's'} (not 0, 1 or NULL)`;
+  return `data decides: ${found} in ${count} row${count === 1 ? '' : 's'}`;
 }
 
 const BOOLEAN_REASON = 'data decides: every value is 0, 1 or NULL';
