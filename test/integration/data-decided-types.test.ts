@@ -3,7 +3,8 @@
  * tinyint(1) holds 0, 1 and 2 arrives as smallint with every value, `anonymous` (0/1 only)
  * as boolean, bit(1) as boolean and bit(5) as the bit string it is; the reason shows in
  * `plan`, the report and `status --json`; an override still wins. Under --follow, a later
- * write of 2 into a column made boolean stops the follower naming table, key, value and fix.
+ * write of 2 into a column made boolean stops the follower naming table, key, value and fix
+ * (after it followed updates and deletes into a partitioned table).
  */
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -145,7 +146,10 @@ describe('a later write that does not fit the chosen boolean', () => {
     const admin = await mysql.createConnection({ uri: server.url, multipleStatements: true });
     await admin.query(
       `CREATE DATABASE moodle; USE moodle; CREATE TABLE log (id INT PRIMARY KEY, edulevel TINYINT(1) NOT NULL);
-       INSERT INTO log VALUES (1, 0), (2, 1);`,
+       INSERT INTO log VALUES (1, 0), (2, 1);
+       CREATE TABLE parted (id INT NOT NULL PRIMARY KEY, v VARCHAR(10) NOT NULL)
+         PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (10), PARTITION pmax VALUES LESS THAN MAXVALUE);
+       INSERT INTO parted VALUES (1, 'a'), (20, 'b'), (30, 'c');`,
     );
     const env = { MYSQL_URL: `${server.url}moodle`, MY2PG_STALLED_INTERVAL_MS: '1000', MY2PG_LOCK_DURATION_MS: '3000' };
     const worker = followSandbox.worker(['--concurrency', '2'], { ...env, MY2PG_LOG_LEVEL: 'info' });
@@ -162,6 +166,27 @@ describe('a later write that does not fit the chosen boolean', () => {
         }
       };
       await waitUntil('the follower to start', async () => (await followState()).state === 'active', 60_000, 100);
+      // A partitioned table followed: updates and deletes reach the rows in its partitions.
+      await admin.query(
+        "UPDATE parted SET v = 'A' WHERE id = 1; UPDATE parted SET v = 'B' WHERE id = 20; DELETE FROM parted WHERE id = 30; INSERT INTO parted VALUES (5, 'e')",
+      );
+      const target = await followSandbox.pg();
+      try {
+        await waitUntil(
+          'the partitioned table to follow',
+          async () =>
+            JSON.stringify((await target.query('SELECT id, v FROM public.parted ORDER BY id')).rows) ===
+            JSON.stringify([
+              { id: 1, v: 'A' },
+              { id: 5, v: 'e' },
+              { id: 20, v: 'B' },
+            ]),
+          30_000,
+          100,
+        );
+      } finally {
+        await target.end();
+      }
       await admin.query('INSERT INTO log VALUES (3, 1), (7, 2)');
       const failed = await waitUntil(
         'the follow job to fail',
