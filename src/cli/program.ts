@@ -111,6 +111,12 @@ function addPlanOptions(command: Command): Command {
       )
       .addOption(
         new Option(
+          '--partitions <mode>',
+          'partitioned MySQL tables: keep them partitioned in PostgreSQL where it can express the scheme, or flatten them into plain tables (default: keep)',
+        ).choices(['keep', 'flatten']),
+      )
+      .addOption(
+        new Option(
           '--zero-date <policy>',
           "MySQL's zero dates: write NULL (counted) or reject the row (default: null)",
         ).choices(['null', 'reject']),

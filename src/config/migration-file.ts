@@ -57,6 +57,8 @@ const migrationFileSchema = z.strictObject({
   enum: z.enum(['type', 'check']).optional(),
   nul: z.enum(['reject', 'strip', 'bytea']).optional(),
   zeroDate: z.enum(['null', 'reject']).optional(),
+  /** Partitioned tables: `keep` (PostgreSQL declarative partitioning where it can express them, the default) or `flatten`. */
+  partitions: z.enum(['keep', 'flatten']).optional(),
   fulltextConfig: z.string().min(1).optional(),
   batchSize: z.number().int().positive().optional(),
   rangeRows: z.number().int().nonnegative().optional(),

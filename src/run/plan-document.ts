@@ -19,6 +19,7 @@ import { findTargetColumn } from '../vocabulary/column-pairs.js';
 import { ALEMBIC_TABLE } from '../vocabulary/table-selection.js';
 import type { PlanTrial } from './plan-trial.js';
 import type { PlannedTable, PlanReading, RunPlan } from './plan-run.js';
+import { describePartitioning } from '../schema/partition-ddl.js';
 
 interface PlanColumn {
   source: string;
@@ -46,6 +47,8 @@ export interface PlanTableEntry {
   ddl: string[];
   columns: PlanColumn[];
   hazards: Hazard[];
+  /** A partitioned MySQL table that is created: partitioned the same way, or plain and why. */
+  partitioning?: string;
 }
 
 interface PlanObject {
@@ -84,6 +87,8 @@ function reasonOf(plan: RunPlan, table: PlannedTable, column: SourceColumn): str
   if (plan.createdPlan.nulColumns.get(table.table)?.includes(column.name))
     return 'nul policy bytea (the column holds NUL characters)';
   if (plan.createdPlan.keyTypes.get(table.table)?.has(column.name)) return 'foreign key agreement';
+  const decided = plan.decidedTypes.find((d) => d.table === table.table && d.column === column.name);
+  if (decided) return decided.reason;
   if (plan.zeroDateColumns.get(table.table)?.includes(column.name))
     return 'default, created nullable (zero dates become NULL)';
   return 'default';
@@ -250,6 +255,9 @@ export async function describePlan(
       ddl: tableTrial?.statements ?? [],
       columns,
       hazards,
+      ...(table.action === 'create' && source.partitioning
+        ? { partitioning: describePartitioning(source, plan.partitions) }
+        : {}),
     };
   });
   const filtered = filteredReads(plan, Object.keys(context.where ?? {}));

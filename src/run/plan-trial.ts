@@ -47,6 +47,16 @@ function deferredStatement(
   return `ALTER TABLE ${qualifyPg(schema, table)} ADD CONSTRAINT ${quotePg(item.name)} ${item.definition}`;
 }
 
+const RUN_ORDER: Record<string, number> = { index: 0, foreign_key: 1, check: 1, trigger: 2 };
+
+/** Deferred definitions in the order a run applies them (stable within a kind). */
+function sortedAsRun<T extends { kind: string }>(items: readonly T[]): T[] {
+  return items
+    .map((item, i) => ({ item, i }))
+    .sort((a, b) => (RUN_ORDER[a.item.kind] ?? 3) - (RUN_ORDER[b.item.kind] ?? 3) || a.i - b.i)
+    .map(({ item }) => item);
+}
+
 /** Runs `sql` under a savepoint: null when PostgreSQL accepts it, else why not (and the savepoint is rolled back). */
 async function attempt(client: PoolClient, sql: string): Promise<string | null> {
   await client.query('SAVEPOINT my2pg_plan');
@@ -76,7 +86,7 @@ export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTr
       if (!plan.schemaState.exists && (await attempt(client, `CREATE SCHEMA ${quotePg(schema)}`)) !== null) {
         return { tables, targetTables: plan.existing, views: [], warnings: [] };
       }
-      const deferred: { table: string; sql: string }[] = [];
+      const deferred: { table: string; kind: string; sql: string }[] = [];
       for (const table of plan.planned.filter((p) => p.action === 'create')) {
         const trial: TableTrial = { statements: [], refused: [], warnings: [], notes: [] };
         tables.set(table.table, trial);
@@ -95,14 +105,21 @@ export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTr
           if (!executed) for (const statement of ddl.statements) await client.query(statement);
           await client.query('RELEASE SAVEPOINT my2pg_table');
           for (const item of ddl.deferred)
-            deferred.push({ table: table.table, sql: deferredStatement(schema, table.targetTable, item) });
+            deferred.push({
+              table: table.table,
+              kind: item.kind,
+              sql: deferredStatement(schema, table.targetTable, item),
+            });
         } catch (error) {
           await client.query('ROLLBACK TO SAVEPOINT my2pg_table');
           trial.refused.push(describeError(error));
         }
       }
-      // Indexes, foreign keys, CHECKs and triggers once every table exists, as finalize adds them.
-      for (const item of deferred) {
+      // In the run's order: every table's indexes (UNIQUE ones included) as its copy ends, then
+      // foreign keys and CHECKs in finalize, then triggers. A foreign key tried before the
+      // UNIQUE index it references (a table sorting after its referrer) would be refused here
+      // while the run creates it.
+      for (const item of sortedAsRun(deferred)) {
         const trial = tables.get(item.table)!;
         trial.statements.push(item.sql);
         const refusal = await attempt(client, item.sql);

@@ -130,6 +130,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           // Every job of the run, on any worker, copies and verifies only these rows.
           where: options.where ?? {},
           queues: options.queues,
+          decidedTypes: plan.decidedTypes,
           ...(follow ? { follow } : {}),
         },
       },
@@ -214,8 +215,9 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     droppedIndexes = indexes.length;
     // A split table is emptied once here; each range job then deletes only its own range
     // (cheap on an empty table) before its COPY, so every range stays idempotent on its own.
-    for (const plan of planned.filter((p) => p.ranges && p.action === 'fill')) {
-      await runner.query(`TRUNCATE TABLE ONLY ${qualifyPg(schema, plan.targetTable)}`);
+    for (const table of planned.filter((p) => p.ranges && p.action === 'fill')) {
+      const only = plan.existing.get(table.targetTable)?.partitioned ? '' : 'ONLY ';
+      await runner.query(`TRUNCATE TABLE ${only}${qualifyPg(schema, table.targetTable)}`);
     }
   });
   return {

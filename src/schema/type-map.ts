@@ -42,6 +42,8 @@ export function mapColumnType(
   const byColumn = table === undefined ? undefined : options.columnOverrides.get(table)?.get(column.name);
   const override = byColumn ?? findTypeOverride(options.typeOverrides, column);
   if (override !== undefined) return { sql: override, overridden: true };
+  const decided = table === undefined ? undefined : options.dataTypes?.get(table)?.get(column.name);
+  if (decided !== undefined) return { sql: decided };
   const mapped = mapDefaultType(column, options);
   if (mapped.enumLabels && options.enumMode === 'check') return { sql: 'text', checkLabels: mapped.enumLabels };
   return mapped;
