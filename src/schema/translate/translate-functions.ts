@@ -253,9 +253,35 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
       if (!inner?.ast) fail('EXISTS without a subquery');
       return { sql: `EXISTS ${t.subquery(inner.ast as AstNode).sql}`, type: BOOL };
     }
+    case 'not':
+      arity(1);
+      return { sql: `(NOT ${t.cond(arg(0))})`, type: BOOL };
+    case 'to_days':
+      arity(1);
+      // Days since year 0 by MySQL's proleptic count: 0001-01-01 is day 366.
+      return { sql: `((${t.timestampOf(t.value(arg(0)))})::date - DATE '0001-01-01' + 366)`, type: INT };
+    case 'last_day':
+      arity(1);
+      return {
+        sql: `(date_trunc('month', ${t.timestampOf(t.value(arg(0)))}) + interval '1 month - 1 day')::date`,
+        type: { kind: 'date' },
+      };
     default:
-      return fail(`the function ${name.toUpperCase()}() is not translated`);
+      return storedFunction(t, name, args);
   }
+}
+
+/** A call of one of the source's own stored functions that has a translation; any other name is refused. */
+function storedFunction(t: Translator, name: string, args: AstNode[]): Translated {
+  const fn = t.options.functions?.get(name);
+  if (!fn) return fail(`the function ${name.toUpperCase()}() is not translated`);
+  if (args.length !== fn.params.length)
+    fail(`${name.toUpperCase()}() called with ${args.length} arguments (it takes ${fn.params.length})`);
+  const values = args.map((a, i) => {
+    const param = fn.params[i]!;
+    return `(${t.toType(t.value(a), param.type).sql})::${param.pg}`;
+  });
+  return { sql: `${fn.sql}(${values.join(', ')})`, type: fn.returns };
 }
 
 function trim(t: Translator, args: AstNode[]): Translated {

@@ -8,6 +8,7 @@ import {
   ExpressionTranslator,
   type ColumnBinding,
   type ColumnReference,
+  type StoredFunctionSignature,
   type Translated,
   type TranslateScope,
 } from './translate-expression.js';
@@ -54,6 +55,30 @@ interface FromItem {
   /** The source table name when the item is a table or view (unaliased references may name it with its database). */
   table: string | null;
   columns: RelationColumn[];
+}
+
+/** What stored code adds to a SELECT's names. */
+export interface StoredContext {
+  /** A variable or parameter (or NEW.col/OLD.col) the reference names, else null. */
+  variable?: (ref: ColumnReference) => ColumnBinding | null;
+  functions?: ReadonlyMap<string, StoredFunctionSignature>;
+}
+
+/** `*` and `t.*` spelled out as the FROM items' columns (stored code's SELECTs keep them; views never do). */
+function expandStars(columns: AstNode[], items: readonly FromItem[]): AstNode[] {
+  return columns.flatMap((column) => {
+    const expr = column.expr as AstNode;
+    if (expr.type !== 'column_ref' || columnReferenceOf(expr).column !== '*') return [column];
+    const table = columnReferenceOf(expr).table;
+    return items
+      .filter((item) => table === null || item.alias.toLowerCase() === table.toLowerCase())
+      .flatMap((item) =>
+        item.columns.map((c) => ({
+          expr: { type: 'column_ref', table: item.alias, column: c.name },
+          as: null,
+        })),
+      );
+  });
 }
 
 /** A select-list item by its alias. */
@@ -107,7 +132,14 @@ export class ViewTranslator {
     private readonly relations: ReadonlyMap<string, Relation>,
     /** The run's renames and case: the view's own name and column names. */
     private readonly naming?: NamingRules,
+    /** Stored code: its variables (and NEW/OLD), which win over columns as in MySQL, and the translated functions. */
+    private readonly stored: StoredContext = {},
   ) {}
+
+  /** A SELECT of stored code, translated with its variables in reach. */
+  translateSelect(ast: AstNode): { sql: string; columns: { name: string; type: SqlType }[] } {
+    return this.select(ast, null, null);
+  }
 
   translate(view: SourceView): TranslatedView {
     const ast = parseMysqlSelect(view.definition);
@@ -149,6 +181,8 @@ export class ViewTranslator {
   }
 
   private findColumn(scope: Scope, ref: ColumnReference): ColumnBinding | null {
+    const variable = this.stored.variable?.(ref);
+    if (variable) return variable;
     const byName = (item: FromItem): ColumnBinding | null => {
       const column =
         item.columns.find((c) => c.name === ref.column) ??
@@ -198,6 +232,7 @@ export class ViewTranslator {
       return new ExpressionTranslator(scopeApi, {
         immutable: false,
         aggregates,
+        ...(this.stored.functions ? { functions: this.stored.functions } : {}),
         ...(onUnorderedList ? { onUnorderedList } : {}),
       });
     };
@@ -253,22 +288,24 @@ export class ViewTranslator {
     const columns: { name: string; type: SqlType }[] = [];
     const items: string[] = [];
     const aliases = new Map<string, Alias>();
-    (ast.columns as AstNode[]).forEach((column, index) => {
-      const expr = column.expr as AstNode;
-      if (expr.type === 'column_ref' && columnReferenceOf(expr).column === '*')
-        fail('SELECT * (MySQL stores views with the columns listed; this one is not)');
-      const translator = translatorFor(
-        true,
-        undefined,
-        unordered && expr.type === 'aggr_func' ? (separator) => (unordered[index] = separator) : undefined,
-      );
-      const translated = translator.output(translator.value(expr));
-      const name =
-        aliasOf(column.as) ?? (expr.type === 'column_ref' ? columnReferenceOf(expr).column : `column${index + 1}`);
-      columns.push({ name, type: translated.type });
-      items.push(`${translated.sql} AS ${quotePg(name)}`);
-      aliases.set(name.toLowerCase(), { ...translated, name });
-    });
+    (this.stored.variable ? expandStars(ast.columns as AstNode[], scope.items) : (ast.columns as AstNode[])).forEach(
+      (column, index) => {
+        const expr = column.expr as AstNode;
+        if (expr.type === 'column_ref' && columnReferenceOf(expr).column === '*')
+          fail('SELECT * (MySQL stores views with the columns listed; this one is not)');
+        const translator = translatorFor(
+          true,
+          undefined,
+          unordered && expr.type === 'aggr_func' ? (separator) => (unordered[index] = separator) : undefined,
+        );
+        const translated = translator.output(translator.value(expr));
+        const name =
+          aliasOf(column.as) ?? (expr.type === 'column_ref' ? columnReferenceOf(expr).column : `column${index + 1}`);
+        columns.push({ name, type: translated.type });
+        items.push(`${translated.sql} AS ${quotePg(name)}`);
+        aliases.set(name.toLowerCase(), { ...translated, name });
+      },
+    );
 
     let sql = `SELECT ${ast.distinct ? 'DISTINCT ' : ''}${items.join(', ')}`;
     if (fromParts.length > 0) sql += ` FROM ${fromParts.join(' ')}`;
