@@ -54,6 +54,7 @@ export interface SourceEvent {
 
 /** The source's stored code. */
 export interface SourceStoredCode {
+  database: string;
   routines: SourceRoutine[];
   triggers: SourceTrigger[];
   events: SourceEvent[];
@@ -73,6 +74,7 @@ const orNull = (v: unknown): string | null => (v === null || v === undefined ? n
 /** Reads the stored functions, procedures, triggers and events of the source database. */
 export async function readSourceStoredCode(dataSource: DataSource): Promise<SourceStoredCode> {
   return withMysqlConnection(dataSource, async (connection) => {
+    const head = await queryMysql<Row[]>(connection, 'SELECT DATABASE() AS db');
     const routineRows = await queryMysql<Row[]>(
       connection,
       `SELECT ROUTINE_TYPE AS kind, ROUTINE_NAME AS name, SPECIFIC_NAME AS specific, DTD_IDENTIFIER AS returns, ROUTINE_DEFINITION AS body,
@@ -98,6 +100,7 @@ export async function readSourceStoredCode(dataSource: DataSource): Promise<Sour
          FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE() ORDER BY EVENT_NAME`,
     );
     return {
+      database: str(head[0]?.db),
       routines: routineRows.map((r) => ({
         kind: str(r.kind).toUpperCase() === 'FUNCTION' ? ('function' as const) : ('procedure' as const),
         name: str(r.name),
