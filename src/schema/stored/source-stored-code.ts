@@ -77,25 +77,25 @@ export async function readSourceStoredCode(dataSource: DataSource): Promise<Sour
     const head = await queryMysql<Row[]>(connection, 'SELECT DATABASE() AS db');
     const routineRows = await queryMysql<Row[]>(
       connection,
-      `SELECT ROUTINE_TYPE AS kind, ROUTINE_NAME AS name, SPECIFIC_NAME AS specific, DTD_IDENTIFIER AS returns, ROUTINE_DEFINITION AS body,
-              IS_DETERMINISTIC AS det, SQL_DATA_ACCESS AS access, SQL_MODE AS mode
+      `SELECT ROUTINE_TYPE AS kind, ROUTINE_NAME AS name, SPECIFIC_NAME AS spec, DTD_IDENTIFIER AS rtype, ROUTINE_DEFINITION AS body,
+              IS_DETERMINISTIC AS det, SQL_DATA_ACCESS AS dacc, SQL_MODE AS smode
          FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY ROUTINE_NAME`,
     );
     const parameterRows = await queryMysql<Row[]>(
       connection,
-      `SELECT SPECIFIC_NAME AS specific, PARAMETER_MODE AS mode, PARAMETER_NAME AS name, DTD_IDENTIFIER AS type
+      `SELECT SPECIFIC_NAME AS spec, PARAMETER_MODE AS pmode, PARAMETER_NAME AS name, DTD_IDENTIFIER AS ptype
          FROM information_schema.PARAMETERS WHERE SPECIFIC_SCHEMA = DATABASE() AND ORDINAL_POSITION > 0
         ORDER BY SPECIFIC_NAME, ORDINAL_POSITION`,
     );
     const triggerRows = await queryMysql<Row[]>(
       connection,
       `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl, ACTION_TIMING AS timing, EVENT_MANIPULATION AS event,
-              ACTION_ORDER AS ord, ACTION_STATEMENT AS body, SQL_MODE AS mode
+              ACTION_ORDER AS ord, ACTION_STATEMENT AS body, SQL_MODE AS smode
          FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER`,
     );
     const eventRows = await queryMysql<Row[]>(
       connection,
-      `SELECT EVENT_NAME AS name, EVENT_DEFINITION AS body, EVENT_TYPE AS type, EXECUTE_AT AS at, INTERVAL_VALUE AS iv,
+      `SELECT EVENT_NAME AS name, EVENT_DEFINITION AS body, EVENT_TYPE AS ptype, EXECUTE_AT AS exat, INTERVAL_VALUE AS iv,
               INTERVAL_FIELD AS field, STARTS AS starts, ENDS AS ends, STATUS AS status
          FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE() ORDER BY EVENT_NAME`,
     );
@@ -105,17 +105,17 @@ export async function readSourceStoredCode(dataSource: DataSource): Promise<Sour
         kind: str(r.kind).toUpperCase() === 'FUNCTION' ? ('function' as const) : ('procedure' as const),
         name: str(r.name),
         parameters: parameterRows
-          .filter((p) => str(p.specific) === str(r.specific))
+          .filter((p) => str(p.spec) === str(r.spec))
           .map((p) => ({
             name: str(p.name),
-            mode: (str(p.mode).toUpperCase() || 'IN') as SourceParameter['mode'],
-            type: str(p.type),
+            mode: (str(p.pmode).toUpperCase() || 'IN') as SourceParameter['mode'],
+            type: str(p.ptype),
           })),
-        returns: str(r.kind).toUpperCase() === 'FUNCTION' ? str(r.returns) : null,
+        returns: str(r.kind).toUpperCase() === 'FUNCTION' ? str(r.rtype) : null,
         body: str(r.body),
         deterministic: str(r.det).toUpperCase() === 'YES',
-        dataAccess: str(r.access).toUpperCase(),
-        sqlMode: str(r.mode),
+        dataAccess: str(r.dacc).toUpperCase(),
+        sqlMode: str(r.smode),
       })),
       triggers: triggerRows.map((t) => ({
         name: str(t.name),
@@ -124,13 +124,13 @@ export async function readSourceStoredCode(dataSource: DataSource): Promise<Sour
         event: str(t.event).toUpperCase() as SourceTrigger['event'],
         order: Number(t.ord ?? 1),
         body: str(t.body),
-        sqlMode: str(t.mode),
+        sqlMode: str(t.smode),
       })),
       events: eventRows.map((e) => ({
         name: str(e.name),
         body: str(e.body),
-        type: str(e.type),
-        executeAt: orNull(e.at),
+        type: str(e.ptype),
+        executeAt: orNull(e.exat),
         intervalValue: orNull(e.iv),
         intervalField: orNull(e.field),
         starts: orNull(e.starts),
