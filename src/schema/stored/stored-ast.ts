@@ -64,4 +64,12 @@ export type StoredStatement =
   | { kind: 'sql'; statement: StoredText; into: string[] | null; line: number }
   | { kind: 'open' | 'close'; cursor: string; line: number }
   | { kind: 'fetch'; cursor: string; into: string[]; line: number }
-  | { kind: 'signal'; sqlstate: string; message: StoredText | null; line: number };
+  | { kind: 'signal'; sqlstate: string; message: StoredText | null; line: number }
+  | {
+      kind: 'create-temporary';
+      table: string;
+      columns: { name: string; type: string; notNull: boolean }[];
+      primaryKey: string[];
+      line: number;
+    }
+  | { kind: 'drop-temporary'; table: string; ifExists: boolean; line: number };

@@ -34,6 +34,10 @@ export class StoredEmitter {
   private readonly scopes: Map<string, StoredVariableBinding>[] = [];
   private handlers: { handler: StoredHandler; label: string }[] = [];
   private generated = 0;
+  /** The run's tables, and the temporary tables the body creates (in pg_temp). */
+  private readonly relations: Map<string, Relation>;
+  /** Temporary tables a result set reads: dropped at commit, after the caller fetched it. */
+  private readonly resultReads = new Set<string>();
 
   constructor(
     names: Omit<StoredNames, 'variable'>,
@@ -41,7 +45,8 @@ export class StoredEmitter {
     private readonly body: StoredBodyKind,
   ) {
     this.scopes.push(parameters);
-    this.sql = new StoredSqlTranslator({ ...names, variable: (ref) => this.variable(ref) });
+    this.relations = new Map(names.relations);
+    this.sql = new StoredSqlTranslator({ ...names, relations: this.relations, variable: (ref) => this.variable(ref) });
   }
 
   private variable(ref: ColumnReference): ColumnBinding | null {
@@ -189,6 +194,17 @@ export class StoredEmitter {
         return [`${s.kind.toUpperCase()} ${quotePg(s.cursor.toLowerCase())};`];
       case 'fetch':
         return this.fetch(s.cursor, s.into, s.line);
+      case 'create-temporary':
+        return [this.createTemporary(s)];
+      case 'drop-temporary': {
+        const table = this.relations.get(s.table);
+        if (table?.schema !== 'pg_temp')
+          throw new StoredCodeError(s.line, `DROP TABLE ${s.table}, which is no temporary table of this routine`);
+        // A result set still reads it (a cursor the caller fetches later): ON COMMIT DROP removes it.
+        if (this.resultReads.has(table.targetName))
+          return [`NULL; -- DROP TABLE ${quotePg(table.targetName)} at commit`];
+        return [`DROP TABLE ${s.ifExists ? 'IF EXISTS ' : ''}pg_temp.${quotePg(table.targetName)};`];
+      }
       case 'signal': {
         if (/^0[0-2]/.test(s.sqlstate))
           throw new StoredCodeError(s.line, `SIGNAL SQLSTATE '${s.sqlstate}' (a warning or NOT FOUND, not an error)`);
@@ -228,6 +244,9 @@ export class StoredEmitter {
     if (into === null) {
       if (this.body.kind !== 'procedure')
         throw new StoredCodeError(statement.line, 'a SELECT that returns rows to the client outside a procedure');
+      for (const r of this.relations.values())
+        if (r.schema === 'pg_temp' && select.sql.includes(`"pg_temp".${quotePg(r.targetName)}`))
+          this.resultReads.add(r.targetName);
       const cursor = quotePg(`result${this.resultCursors.length + 1}`);
       this.resultCursors.push(cursor);
       return [`OPEN ${cursor} FOR ${select.sql};`];
@@ -264,5 +283,27 @@ export class StoredEmitter {
       '  END IF;',
       'END;',
     ];
+  }
+
+  /** A temporary table: PostgreSQL's lives in the session as MySQL's does; later statements read it by name. */
+  private createTemporary(s: Extract<StoredStatement, { kind: 'create-temporary' }>): string {
+    const columns = s.columns.map((c) => ({ ...c, mapped: mapStoredType(c.type, s.line) }));
+    const keys = s.primaryKey.map((key) => {
+      const column = columns.find((c) => c.name.toLowerCase() === key.toLowerCase());
+      if (!column) throw new StoredCodeError(s.line, `PRIMARY KEY (${key}) names no column`);
+      return quotePg(column.name);
+    });
+    this.relations.set(s.table, {
+      name: s.table,
+      targetName: s.table,
+      schema: 'pg_temp',
+      columns: columns.map((c) => ({ name: c.name, type: c.mapped.type })),
+    });
+    const definitions = [
+      ...columns.map((c) => `${quotePg(c.name)} ${c.mapped.pg}${c.notNull ? ' NOT NULL' : ''}`),
+      ...(keys.length > 0 ? [`PRIMARY KEY (${keys.join(', ')})`] : []),
+    ];
+    // ON COMMIT DROP as well: a result set that reads it keeps it until the caller has fetched it.
+    return `CREATE TEMPORARY TABLE ${quotePg(s.table)} (${definitions.join(', ')}) ON COMMIT DROP;`;
   }
 }

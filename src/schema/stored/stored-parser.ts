@@ -1,5 +1,6 @@
 import type { StoredBlock, StoredHandler, StoredStatement, StoredText } from './stored-ast.js';
-import { isWord, nameOf, StoredCodeError, textOf, tokenizeStored, type StoredToken } from './stored-tokens.js';
+import { StoredTokenCursor } from './stored-cursor.js';
+import { isWord, nameOf, StoredCodeError, textOf } from './stored-tokens.js';
 
 const SQL_STATEMENTS = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'WITH'];
 const LOOP_WORDS = ['BEGIN', 'LOOP', 'WHILE', 'REPEAT'];
@@ -13,14 +14,7 @@ export function parseStoredBody(source: string): StoredStatement {
   return new StoredParser(source).body();
 }
 
-class StoredParser {
-  private readonly tokens: StoredToken[];
-  private i = 0;
-
-  constructor(private readonly source: string) {
-    this.tokens = tokenizeStored(source);
-  }
-
+class StoredParser extends StoredTokenCursor {
   body(): StoredStatement {
     const statement = this.statement();
     if (this.peek()?.text === ';') this.i += 1;
@@ -29,87 +23,7 @@ class StoredParser {
     return statement;
   }
 
-  private peek(offset = 0): StoredToken | undefined {
-    return this.tokens[this.i + offset];
-  }
-
-  private line(): number {
-    return this.peek()?.line ?? this.tokens.at(-1)?.line ?? 1;
-  }
-
-  private fail(construct: string): never {
-    throw new StoredCodeError(this.line(), construct);
-  }
-
-  private expect(...words: string[]): void {
-    if (!isWord(this.peek(), ...words))
-      this.fail(`expected ${words.join(' or ')}, found ${this.peek()?.text ?? 'the end'}`);
-    this.i += 1;
-  }
-
-  private accept(...words: string[]): boolean {
-    if (!isWord(this.peek(), ...words)) return false;
-    this.i += 1;
-    return true;
-  }
-
-  private punct(text: string): boolean {
-    if (this.peek()?.kind !== 'punct' || this.peek()?.text !== text) return false;
-    this.i += 1;
-    return true;
-  }
-
-  private name(): string {
-    const t = this.peek();
-    if (!t || (t.kind !== 'word' && t.kind !== 'quoted')) this.fail(`expected a name, found ${t?.text ?? 'the end'}`);
-    this.i += 1;
-    return nameOf(t);
-  }
-
-  /** Text up to (not including) a stop word or `;` outside parentheses and CASE … END. */
-  private text(stops: string[], commaStops = false): StoredText {
-    const from = this.i;
-    let depth = 0;
-    let cases = 0;
-    for (; this.i < this.tokens.length; this.i += 1) {
-      const t = this.tokens[this.i]!;
-      if (t.kind === 'punct' && t.text === '(') depth += 1;
-      else if (t.kind === 'punct' && t.text === ')') depth -= 1;
-      else if (depth === 0 && t.kind === 'punct' && (t.text === ';' || (commaStops && t.text === ','))) break;
-      else if (isWord(t, 'CASE')) cases += 1;
-      else if (cases > 0 && isWord(t, 'END')) cases -= 1;
-      else if (depth === 0 && cases === 0 && isWord(t, ...stops)) break;
-    }
-    if (this.i === from) this.fail(`an empty expression before ${this.peek()?.text ?? 'the end'}`);
-    return { text: textOf(this.source, this.tokens, from, this.i), line: this.tokens[from]!.line };
-  }
-
-  private end(): void {
-    if (!this.punct(';') && this.peek() !== undefined && !isWord(this.peek(), 'END'))
-      this.fail(`expected ; found ${this.peek()!.text}`);
-  }
-
-  /** Statements up to one of `until` (which is left for the caller). */
-  private list(until: string[]): StoredStatement[] {
-    const out: StoredStatement[] = [];
-    while (this.peek() && !isWord(this.peek(), ...until)) {
-      out.push(this.statement());
-      this.end();
-    }
-    if (!this.peek()) this.fail(`expected ${until.join(' or ')} before the end of the body`);
-    return out;
-  }
-
-  private closing(word: string, label: string | null): void {
-    this.expect('END');
-    this.expect(word);
-    if (label !== null && (this.peek()?.kind === 'word' || this.peek()?.kind === 'quoted')) {
-      if (nameOf(this.peek()!).toLowerCase() !== label.toLowerCase()) this.fail(`END ${word} ${this.peek()!.text}`);
-      this.i += 1;
-    }
-  }
-
-  private statement(): StoredStatement {
+  protected statement(): StoredStatement {
     const line = this.line();
     let label: string | null = null;
     if (this.peek(1)?.text === ':' && LOOP_WORDS.some((w) => isWord(this.peek(2), w))) {
@@ -180,6 +94,15 @@ class StoredParser {
       }
       case 'SIGNAL':
         return this.signal(line);
+      case 'CREATE':
+        return this.createTemporary(line);
+      case 'DROP': {
+        this.accept('TEMPORARY');
+        this.expect('TABLE');
+        const ifExists = this.accept('IF');
+        if (ifExists) this.expect('EXISTS');
+        return { kind: 'drop-temporary', table: this.name(), ifExists, line };
+      }
       default:
         return this.fail(`the statement ${t.text}`);
     }
@@ -188,12 +111,6 @@ class StoredParser {
   private thenList(until: string[]): StoredStatement[] {
     this.expect('THEN');
     return this.list(until);
-  }
-
-  private names(): string[] {
-    const out = [this.name()];
-    while (this.punct(',')) out.push(this.name());
-    return out;
   }
 
   private block(label: string | null, line: number): StoredBlock {
@@ -319,5 +236,56 @@ class StoredParser {
       ? `${textOf(this.source, this.tokens, from, into.at)} ${into.end < to ? textOf(this.source, this.tokens, into.end, to) : ''}`
       : textOf(this.source, this.tokens, from, to);
     return { kind: 'sql', statement: { text: text.trim(), line }, into: into?.names ?? null, line };
+  }
+
+  /** CREATE TEMPORARY TABLE t (column type [NOT NULL] [PRIMARY KEY], …, [PRIMARY KEY (…)]). */
+  private createTemporary(line: number): StoredStatement {
+    if (!this.accept('TEMPORARY')) this.fail('CREATE of anything but a TEMPORARY TABLE');
+    this.expect('TABLE');
+    if (isWord(this.peek(), 'IF')) this.fail('CREATE TEMPORARY TABLE IF NOT EXISTS');
+    const table = this.name();
+    if (!this.punct('(')) this.fail('CREATE TEMPORARY TABLE without a column list');
+    const columns: { name: string; type: string; notNull: boolean }[] = [];
+    const primaryKey: string[] = [];
+    do {
+      if (this.accept('PRIMARY')) {
+        this.expect('KEY');
+        if (!this.punct('(')) this.fail('PRIMARY KEY without columns');
+        primaryKey.push(...this.names());
+        if (!this.punct(')')) this.fail('PRIMARY KEY (… without )');
+        continue;
+      }
+      const name = this.name();
+      const from = this.i;
+      let depth = 0;
+      while (this.peek() && !(depth === 0 && (this.peek()!.text === ',' || this.peek()!.text === ')'))) {
+        if (
+          depth === 0 &&
+          isWord(this.peek(), 'NOT', 'NULL', 'PRIMARY', 'DEFAULT', 'UNIQUE', 'AUTO_INCREMENT', 'COMMENT')
+        )
+          break;
+        if (this.peek()!.text === '(') depth += 1;
+        if (this.peek()!.text === ')') depth -= 1;
+        this.i += 1;
+      }
+      const type = textOf(this.source, this.tokens, from, this.i);
+      let notNull = false;
+      for (;;) {
+        if (this.accept('NOT')) {
+          this.expect('NULL');
+          notNull = true;
+        } else if (this.accept('NULL')) notNull = false;
+        else if (this.accept('PRIMARY')) {
+          this.expect('KEY');
+          primaryKey.push(name);
+        } else break;
+      }
+      if (this.peek()?.text !== ',' && this.peek()?.text !== ')')
+        this.fail(`the column definition ${name} ${type} ${this.peek()?.text ?? ''}`);
+      columns.push({ name, type, notNull });
+    } while (this.punct(','));
+    if (!this.punct(')')) this.fail('CREATE TEMPORARY TABLE without its closing )');
+    if (this.peek() && this.peek()!.text !== ';') this.fail(`table options (${this.peek()!.text})`);
+    return { kind: 'create-temporary', table, columns, primaryKey, line };
   }
 }

@@ -172,7 +172,11 @@ export class StoredSqlTranslator {
       [...this.names.relations.values()].find((r) => r.name.toLowerCase() === String(item.table).toLowerCase());
     if (!relation) throw new UntranslatableError(`it writes ${item.table}, which is not in the target`);
     const alias = typeof item.as === 'string' && item.as ? item.as : item.table;
-    return { alias, relation, sql: `${qualifyPg(this.names.schema, relation.targetName)} AS ${quotePg(alias)}` };
+    return {
+      alias,
+      relation,
+      sql: `${qualifyPg(relation.schema ?? this.names.schema, relation.targetName)} AS ${quotePg(alias)}`,
+    };
   }
 
   private column(relation: Relation, name: string): Relation['columns'][number] {

@@ -29,6 +29,8 @@ export interface Relation {
   targetName: string;
   /** By source name: what the view's SELECT names. */
   columns: RelationColumn[];
+  /** The schema it lives in when not the target schema (`pg_temp` for stored code's temporary tables). */
+  schema?: string;
 }
 
 /** A view translated to PostgreSQL. */
@@ -252,7 +254,7 @@ export class ViewTranslator {
         const relation = this.relation(item.db ?? null, item.table);
         const alias = aliasOf(item.as) ?? item.table;
         scope.items.push({ alias, table: item.table, columns: relation.columns });
-        sql = `${qualifyPg(this.targetSchema, relation.targetName)} AS ${quotePg(alias)}`;
+        sql = `${qualifyPg(relation.schema ?? this.targetSchema, relation.targetName)} AS ${quotePg(alias)}`;
       } else {
         return fail('a FROM item my2pg does not translate');
       }
