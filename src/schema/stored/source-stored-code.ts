@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { queryMysql, withMysqlConnection } from '../../dialect/mysql/connection.js';
 
 /** A parameter of a stored function or procedure. */
-export interface SourceParameter {
+interface SourceParameter {
   name: string;
   mode: 'IN' | 'OUT' | 'INOUT';
   /** DTD_IDENTIFIER: `int(11)`, `decimal(5,2)`. */

@@ -5,7 +5,7 @@ export interface StoredText {
 }
 
 /** A variable declared by DECLARE. */
-export interface StoredVariable {
+interface StoredVariable {
   name: string;
   /** The MySQL type as written (`DECIMAL(5,2)`, `VARCHAR(32)`). */
   type: string;
@@ -21,7 +21,7 @@ export interface StoredHandler {
 }
 
 /** DECLARE … CURSOR FOR SELECT. */
-export interface StoredCursor {
+interface StoredCursor {
   name: string;
   select: StoredText;
   line: number;

@@ -6,6 +6,7 @@ import type { StoredBlock, StoredHandler, StoredStatement, StoredText } from './
 import { StoredSqlTranslator, type StoredNames } from './stored-sql.js';
 import { StoredCodeError } from './stored-tokens.js';
 import { mapStoredType, type StoredType } from './stored-types.js';
+import { createTemporaryTable } from './stored-temporary.js';
 
 /** A variable or parameter in reach: how PostgreSQL names it, and its type. */
 export interface StoredVariableBinding {
@@ -195,7 +196,7 @@ export class StoredEmitter {
       case 'fetch':
         return this.fetch(s.cursor, s.into, s.line);
       case 'create-temporary':
-        return [this.createTemporary(s)];
+        return [createTemporaryTable(s, this.relations)];
       case 'drop-temporary': {
         const table = this.relations.get(s.table);
         if (table?.schema !== 'pg_temp')
@@ -283,27 +284,5 @@ export class StoredEmitter {
       '  END IF;',
       'END;',
     ];
-  }
-
-  /** A temporary table: PostgreSQL's lives in the session as MySQL's does; later statements read it by name. */
-  private createTemporary(s: Extract<StoredStatement, { kind: 'create-temporary' }>): string {
-    const columns = s.columns.map((c) => ({ ...c, mapped: mapStoredType(c.type, s.line) }));
-    const keys = s.primaryKey.map((key) => {
-      const column = columns.find((c) => c.name.toLowerCase() === key.toLowerCase());
-      if (!column) throw new StoredCodeError(s.line, `PRIMARY KEY (${key}) names no column`);
-      return quotePg(column.name);
-    });
-    this.relations.set(s.table, {
-      name: s.table,
-      targetName: s.table,
-      schema: 'pg_temp',
-      columns: columns.map((c) => ({ name: c.name, type: c.mapped.type })),
-    });
-    const definitions = [
-      ...columns.map((c) => `${quotePg(c.name)} ${c.mapped.pg}${c.notNull ? ' NOT NULL' : ''}`),
-      ...(keys.length > 0 ? [`PRIMARY KEY (${keys.join(', ')})`] : []),
-    ];
-    // ON COMMIT DROP as well: a result set that reads it keeps it until the caller has fetched it.
-    return `CREATE TEMPORARY TABLE ${quotePg(s.table)} (${definitions.join(', ')}) ON COMMIT DROP;`;
   }
 }

@@ -201,3 +201,19 @@ export function orderedTriggerNames(triggers: readonly SourceTrigger[]): Map<Sou
   }
   return out;
 }
+
+/**
+ * DROP TRIGGER for the source's triggers on tables a run fills: a rerun into a target that
+ * already has them must not fire them while it loads (finalize creates them again).
+ */
+export function dropTriggerStatements(
+  triggers: readonly SourceTrigger[],
+  schema: string,
+  filled: readonly { table: string; targetTable: string }[],
+): string[] {
+  const names = orderedTriggerNames(triggers);
+  return triggers.flatMap((t) => {
+    const table = filled.find((f) => f.table === t.table);
+    return table ? [`DROP TRIGGER IF EXISTS ${quotePg(names.get(t)!)} ON ${qualifyPg(schema, table.targetTable)}`] : [];
+  });
+}

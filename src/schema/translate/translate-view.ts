@@ -2,13 +2,15 @@ import { qualifyPg, quotePg } from '../../dialect/postgres/quote.js';
 import { parseMysqlSelect, UntranslatableError, type AstNode } from './mysql-parse.js';
 import type { SourceView } from './source-objects.js';
 import type { SqlType } from './sql-types.js';
+import { expandStars, type StoredContext } from './stored-context.js';
+
+export type { StoredContext };
 import { targetColumnName, targetTableName, type NamingRules } from '../../vocabulary/naming.js';
 import {
   columnReferenceOf,
   ExpressionTranslator,
   type ColumnBinding,
   type ColumnReference,
-  type StoredFunctionSignature,
   type Translated,
   type TranslateScope,
 } from './translate-expression.js';
@@ -57,30 +59,6 @@ interface FromItem {
   /** The source table name when the item is a table or view (unaliased references may name it with its database). */
   table: string | null;
   columns: RelationColumn[];
-}
-
-/** What stored code adds to a SELECT's names. */
-export interface StoredContext {
-  /** A variable or parameter (or NEW.col/OLD.col) the reference names, else null. */
-  variable?: (ref: ColumnReference) => ColumnBinding | null;
-  functions?: ReadonlyMap<string, StoredFunctionSignature>;
-}
-
-/** `*` and `t.*` spelled out as the FROM items' columns (stored code's SELECTs keep them; views never do). */
-function expandStars(columns: AstNode[], items: readonly FromItem[]): AstNode[] {
-  return columns.flatMap((column) => {
-    const expr = column.expr as AstNode;
-    if (expr.type !== 'column_ref' || columnReferenceOf(expr).column !== '*') return [column];
-    const table = columnReferenceOf(expr).table;
-    return items
-      .filter((item) => table === null || item.alias.toLowerCase() === table.toLowerCase())
-      .flatMap((item) =>
-        item.columns.map((c) => ({
-          expr: { type: 'column_ref', table: item.alias, column: c.name },
-          as: null,
-        })),
-      );
-  });
 }
 
 /** A select-list item by its alias. */
