@@ -145,6 +145,8 @@ describe('stored functions, procedures, triggers and events', () => {
     expect(objects.get('function uses_soundex')).toMatchObject({ action: 'skip' });
     expect(objects.get('function uses_soundex')?.reason).toMatch(/line 2: .*SOUNDEX/);
     expect(objects.get('function calls_soundex')?.reason).toMatch(/calls uses_soundex\(\), which is not translated/);
+    expect(objects.get('procedure calls_result_set')?.reason).toMatch(/calls film_in_stock\(\), which returns result sets/);
+    expect(objects.get('procedure nested_call')?.action).toBe('create');
     expect(objects.get('event purge_changelog')?.reason).toMatch(/EVERY 1 DAY.*30 3 \* \* \*/);
     expect(objects.get('view v_full_employee')?.action).toBe('create');
   }, 120_000);
@@ -219,6 +221,11 @@ describe('stored functions, procedures, triggers and events', () => {
             const { source, target } = await callProcedure(my, client, proc, [film, store], 1, 1);
             expect(target, `${proc}(${film}, ${store})`).toEqual(source);
           }
+      // A procedure calling another (OUT into a variable), as MySQL runs it.
+      for (const p of [-1, 0, 1, 2, 9]) {
+        const { source, target } = await callProcedure(my, client, 'nested_call', [p], 1, 0);
+        expect(target, `nested_call(${p})`).toEqual(source);
+      }
       // Sakila's report: its two early exits (a message as a result set), then customers of last month.
       const reports: [number, string, number][] = [
         [0, '1.00', 0],

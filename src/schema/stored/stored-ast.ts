@@ -72,4 +72,5 @@ export type StoredStatement =
       primaryKey: string[];
       line: number;
     }
-  | { kind: 'drop-temporary'; table: string; ifExists: boolean; line: number };
+  | { kind: 'drop-temporary'; table: string; ifExists: boolean; line: number }
+  | { kind: 'call'; procedure: string; args: StoredText[]; line: number };

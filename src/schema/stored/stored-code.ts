@@ -3,8 +3,10 @@ import type { StoredFunctionSignature } from '../translate/translate-expression.
 import type { Relation } from '../translate/translate-view.js';
 import { describeEvent } from './describe-events.js';
 import type { SourceRoutine, SourceStoredCode, SourceTrigger } from './source-stored-code.js';
+import type { StoredProcedureSignature } from './stored-sql.js';
 import {
   orderedTriggerNames,
+  procedureSignatureOf,
   signatureOf,
   translateRoutine,
   translateTrigger,
@@ -66,7 +68,12 @@ export function translateStoredCode(code: SourceStoredCode, target: StoredTarget
     const signature = r.kind === 'function' ? signatureOf(r, target.schema) : null;
     if (signature) signatures.set(r.name.toLowerCase(), signature);
   }
-  const names = { ...target, functions: signatures };
+  const procedures = new Map<string, StoredProcedureSignature>();
+  for (const r of code.routines) {
+    const signature = r.kind === 'procedure' ? procedureSignatureOf(r, target.schema) : null;
+    if (signature) procedures.set(r.name.toLowerCase(), signature);
+  }
+  const names = { ...target, functions: signatures, procedures };
   const routines = code.routines.map((source) => {
     const result = translateRoutine(source, names);
     return { source, result, outcome: outcomeOf(source.kind, source.name, result) };
@@ -94,19 +101,21 @@ export function translateStoredCode(code: SourceStoredCode, target: StoredTarget
     if (targetName !== source.name) outcome.targetName = targetName;
     return { source, result, outcome };
   });
-  // A caller of an excluded function is excluded, until nothing changes.
+  // A caller of an excluded routine (or of a procedure with result sets) is excluded, until nothing changes.
+  const byName = new Map(routines.map((r) => [r.source.name.toLowerCase(), r]));
   for (let changed = true; changed; ) {
     changed = false;
-    const usable = new Set(
-      routines
-        .filter((r) => r.outcome.status === 'translated' && r.source.kind === 'function')
-        .map((r) => r.source.name.toLowerCase()),
-    );
     for (const item of [...routines, ...triggers]) {
       if (item.outcome.status !== 'translated') continue;
-      const missing = item.result.calls.find((c) => signatures.has(c) && !usable.has(c));
+      const missing = item.result.calls
+        .map((c) => byName.get(c))
+        .find((callee) => callee && (callee.outcome.status !== 'translated' || (callee.result.resultSets ?? 0) > 0));
       if (missing === undefined) continue;
-      item.outcome = { ...item.outcome, status: 'excluded', reason: `it calls ${missing}(), which is not translated` };
+      const why =
+        missing.outcome.status === 'translated'
+          ? 'which returns result sets (a CALL in PostgreSQL cannot pass them on)'
+          : 'which is not translated';
+      item.outcome = { ...item.outcome, status: 'excluded', reason: `it calls ${missing.source.name}(), ${why}` };
       delete item.outcome.statements;
       changed = true;
     }

@@ -57,8 +57,11 @@ export abstract class StoredTokenCursor {
     for (; this.i < this.tokens.length; this.i += 1) {
       const t = this.tokens[this.i]!;
       if (t.kind === 'punct' && t.text === '(') depth += 1;
-      else if (t.kind === 'punct' && t.text === ')') depth -= 1;
-      else if (depth === 0 && t.kind === 'punct' && (t.text === ';' || (commaStops && t.text === ','))) break;
+      else if (t.kind === 'punct' && t.text === ')') {
+        // A list item (SET a = …, CALL p(…, …)) ends at the list's closing parenthesis.
+        if (depth === 0 && commaStops) break;
+        depth -= 1;
+      } else if (depth === 0 && t.kind === 'punct' && (t.text === ';' || (commaStops && t.text === ','))) break;
       else if (isWord(t, 'CASE')) cases += 1;
       else if (cases > 0 && isWord(t, 'END')) cases -= 1;
       else if (depth === 0 && cases === 0 && isWord(t, ...stops)) break;

@@ -7,6 +7,7 @@ import { StoredSqlTranslator, type StoredNames } from './stored-sql.js';
 import { StoredCodeError } from './stored-tokens.js';
 import { mapStoredType, type StoredType } from './stored-types.js';
 import { createTemporaryTable } from './stored-temporary.js';
+import { emitCall, emitFetch } from './stored-emit-calls.js';
 
 /** A variable or parameter in reach: how PostgreSQL names it, and its type. */
 export interface StoredVariableBinding {
@@ -20,9 +21,6 @@ export type StoredBodyKind =
   | { kind: 'procedure' }
   | { kind: 'trigger'; relation: Relation; timing: 'BEFORE' | 'AFTER'; event: 'INSERT' | 'UPDATE' | 'DELETE' };
 
-const NO_DATA =
-  "RAISE EXCEPTION USING ERRCODE = 'P0002', MESSAGE = 'No data - zero rows fetched, selected, or processed';";
-
 /**
  * Writes a parsed MySQL body as PL/pgSQL: blocks with their DECLAREs, MySQL's control flow,
  * SELECT … INTO that leaves its targets unchanged when no row comes (as MySQL does) or runs the
@@ -34,14 +32,15 @@ export class StoredEmitter {
   readonly resultCursors: string[] = [];
   private readonly scopes: Map<string, StoredVariableBinding>[] = [];
   private handlers: { handler: StoredHandler; label: string }[] = [];
-  private generated = 0;
+  /** A counter for the names my2pg makes up (labels, FETCH's temporaries). */
+  generated = 0;
   /** The run's tables, and the temporary tables the body creates (in pg_temp). */
   private readonly relations: Map<string, Relation>;
   /** Temporary tables a result set reads: dropped at commit, after the caller fetched it. */
   private readonly resultReads = new Set<string>();
 
   constructor(
-    names: Omit<StoredNames, 'variable'>,
+    readonly names: Omit<StoredNames, 'variable'>,
     parameters: Map<string, StoredVariableBinding>,
     private readonly body: StoredBodyKind,
   ) {
@@ -70,7 +69,7 @@ export class StoredEmitter {
     return undefined;
   }
 
-  private target(name: string, line: number): StoredVariableBinding {
+  target(name: string, line: number): StoredVariableBinding {
     const found = this.find(name);
     if (!found) throw new StoredCodeError(line, `${name} is no declared variable or parameter`);
     return found;
@@ -125,7 +124,7 @@ export class StoredEmitter {
   }
 
   /** What NOT FOUND does here: the handler in reach (run outside its own reach), else null. */
-  private notFound(): string[] | null {
+  notFound(): string[] | null {
     const top = this.handlers.at(-1);
     if (!top) return null;
     const saved = this.handlers;
@@ -194,7 +193,9 @@ export class StoredEmitter {
       case 'close':
         return [`${s.kind.toUpperCase()} ${quotePg(s.cursor.toLowerCase())};`];
       case 'fetch':
-        return this.fetch(s.cursor, s.into, s.line);
+        return emitFetch(this, s.cursor, s.into, s.line);
+      case 'call':
+        return [emitCall(this, s.procedure, s.args, s.line)];
       case 'create-temporary':
         return [createTemporaryTable(s, this.relations)];
       case 'drop-temporary': {
@@ -265,23 +266,6 @@ export class StoredEmitter {
       `  ${select.sql} INTO STRICT ${targets};`,
       'EXCEPTION WHEN no_data_found THEN',
       ...(this.notFound() ?? ['NULL;']).map((l) => `  ${l}`),
-      'END;',
-    ];
-  }
-
-  private fetch(cursor: string, into: string[], line: number): string[] {
-    const targets = into.map((name) => this.target(name, line));
-    const temps = targets.map((t) => ({ name: quotePg(`my2pg_fetched_${++this.generated}`), target: t }));
-    return [
-      'DECLARE',
-      ...temps.map((t) => `  ${t.name} ${t.target.type.pg};`),
-      'BEGIN',
-      `  FETCH ${quotePg(cursor.toLowerCase())} INTO ${temps.map((t) => t.name).join(', ')};`,
-      '  IF FOUND THEN',
-      ...temps.map((t) => `    ${t.target.sql} := ${t.name};`),
-      '  ELSE',
-      ...(this.notFound() ?? [NO_DATA]).map((l) => `    ${l}`),
-      '  END IF;',
       'END;',
     ];
   }

@@ -1,5 +1,5 @@
 import type { StoredBlock, StoredHandler, StoredStatement, StoredText } from './stored-ast.js';
-import { StoredTokenCursor } from './stored-cursor.js';
+import { StoredDdlReader } from './stored-ddl-reader.js';
 import { isWord, nameOf, StoredCodeError, textOf } from './stored-tokens.js';
 
 const SQL_STATEMENTS = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'WITH'];
@@ -14,7 +14,7 @@ export function parseStoredBody(source: string): StoredStatement {
   return new StoredParser(source).body();
 }
 
-class StoredParser extends StoredTokenCursor {
+class StoredParser extends StoredDdlReader {
   body(): StoredStatement {
     const statement = this.statement();
     if (this.peek()?.text === ';') this.i += 1;
@@ -96,6 +96,17 @@ class StoredParser extends StoredTokenCursor {
         return this.signal(line);
       case 'CREATE':
         return this.createTemporary(line);
+      case 'CALL': {
+        const procedure = this.name();
+        if (this.punct('.')) this.fail('CALL of a procedure of another database');
+        const args: StoredText[] = [];
+        if (this.punct('(') && !this.punct(')')) {
+          do args.push(this.text([], true));
+          while (this.punct(','));
+          if (!this.punct(')')) this.fail('CALL … without its closing )');
+        }
+        return { kind: 'call', procedure, args, line };
+      }
       case 'DROP': {
         this.accept('TEMPORARY');
         this.expect('TABLE');
@@ -236,56 +247,5 @@ class StoredParser extends StoredTokenCursor {
       ? `${textOf(this.source, this.tokens, from, into.at)} ${into.end < to ? textOf(this.source, this.tokens, into.end, to) : ''}`
       : textOf(this.source, this.tokens, from, to);
     return { kind: 'sql', statement: { text: text.trim(), line }, into: into?.names ?? null, line };
-  }
-
-  /** CREATE TEMPORARY TABLE t (column type [NOT NULL] [PRIMARY KEY], …, [PRIMARY KEY (…)]). */
-  private createTemporary(line: number): StoredStatement {
-    if (!this.accept('TEMPORARY')) this.fail('CREATE of anything but a TEMPORARY TABLE');
-    this.expect('TABLE');
-    if (isWord(this.peek(), 'IF')) this.fail('CREATE TEMPORARY TABLE IF NOT EXISTS');
-    const table = this.name();
-    if (!this.punct('(')) this.fail('CREATE TEMPORARY TABLE without a column list');
-    const columns: { name: string; type: string; notNull: boolean }[] = [];
-    const primaryKey: string[] = [];
-    do {
-      if (this.accept('PRIMARY')) {
-        this.expect('KEY');
-        if (!this.punct('(')) this.fail('PRIMARY KEY without columns');
-        primaryKey.push(...this.names());
-        if (!this.punct(')')) this.fail('PRIMARY KEY (… without )');
-        continue;
-      }
-      const name = this.name();
-      const from = this.i;
-      let depth = 0;
-      while (this.peek() && !(depth === 0 && (this.peek()!.text === ',' || this.peek()!.text === ')'))) {
-        if (
-          depth === 0 &&
-          isWord(this.peek(), 'NOT', 'NULL', 'PRIMARY', 'DEFAULT', 'UNIQUE', 'AUTO_INCREMENT', 'COMMENT')
-        )
-          break;
-        if (this.peek()!.text === '(') depth += 1;
-        if (this.peek()!.text === ')') depth -= 1;
-        this.i += 1;
-      }
-      const type = textOf(this.source, this.tokens, from, this.i);
-      let notNull = false;
-      for (;;) {
-        if (this.accept('NOT')) {
-          this.expect('NULL');
-          notNull = true;
-        } else if (this.accept('NULL')) notNull = false;
-        else if (this.accept('PRIMARY')) {
-          this.expect('KEY');
-          primaryKey.push(name);
-        } else break;
-      }
-      if (this.peek()?.text !== ',' && this.peek()?.text !== ')')
-        this.fail(`the column definition ${name} ${type} ${this.peek()?.text ?? ''}`);
-      columns.push({ name, type, notNull });
-    } while (this.punct(','));
-    if (!this.punct(')')) this.fail('CREATE TEMPORARY TABLE without its closing )');
-    if (this.peek() && this.peek()!.text !== ';') this.fail(`table options (${this.peek()!.text})`);
-    return { kind: 'create-temporary', table, columns, primaryKey, line };
   }
 }

@@ -25,12 +25,20 @@ export interface StoredEffects {
   calls: Set<string>;
 }
 
+/** A procedure as a CALL in a body sees it. */
+export interface StoredProcedureSignature {
+  sql: string;
+  params: { mode: 'IN' | 'OUT' | 'INOUT'; type: Translated['type']; pg: string }[];
+}
+
 /** The names an expression or statement of stored code can reach. */
 export interface StoredNames {
   database: string;
   schema: string;
   relations: ReadonlyMap<string, Relation>;
   functions: ReadonlyMap<string, StoredFunctionSignature>;
+  /** The source's procedures, by lower-case name: what a CALL in a body needs. */
+  procedures: ReadonlyMap<string, StoredProcedureSignature>;
   naming?: NamingRules | undefined;
   /** A variable, parameter, NEW.col or OLD.col; null when the reference is none of them. */
   variable(ref: ColumnReference): ColumnBinding | null;

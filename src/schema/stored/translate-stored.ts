@@ -5,7 +5,7 @@ import { UntranslatableError } from '../translate/mysql-parse.js';
 import type { StoredStatement } from './stored-ast.js';
 import { StoredEmitter, type StoredBodyKind, type StoredVariableBinding } from './stored-emitter.js';
 import { parseStoredBody } from './stored-parser.js';
-import type { StoredNames } from './stored-sql.js';
+import type { StoredNames, StoredProcedureSignature } from './stored-sql.js';
 import { StoredCodeError } from './stored-tokens.js';
 import { mapStoredType } from './stored-types.js';
 import type { SourceRoutine, SourceTrigger } from './source-stored-code.js';
@@ -20,6 +20,8 @@ export interface TranslatedStored {
   calls: string[];
   /** IMMUTABLE/STABLE/VOLATILE (functions), `sql`/`plpgsql`. */
   notes: string[];
+  /** A procedure's result sets (refcursor parameters): a CALL from stored code cannot pass them on. */
+  resultSets?: number;
 }
 
 type Names = Omit<StoredNames, 'variable'>;
@@ -61,6 +63,18 @@ export function signatureOf(routine: SourceRoutine, schema: string): StoredFunct
       sql: qualifyPg(schema, routine.name.toLowerCase()),
       params: routine.parameters.map((p) => mapStoredType(p.type, 1)).map((t) => ({ type: t.type, pg: t.pg })),
       returns: returns.type,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** The signature a CALL of a procedure sees (types through the routine type map). */
+export function procedureSignatureOf(routine: SourceRoutine, schema: string): StoredProcedureSignature | null {
+  try {
+    return {
+      sql: qualifyPg(schema, routine.name.toLowerCase()),
+      params: routine.parameters.map((p) => ({ mode: p.mode, ...mapStoredType(p.type, 1) })),
     };
   } catch {
     return null;
@@ -144,6 +158,7 @@ export function translateRoutine(routine: SourceRoutine, names: Names): Translat
       statements: [`CREATE OR REPLACE PROCEDURE ${name}(${signature})\nLANGUAGE plpgsql AS ${plpgsql(lines)}`],
       reason: null,
       calls: [...emitter.sql.effects.calls],
+      resultSets: emitter.resultCursors.length,
       notes:
         emitter.resultCursors.length > 0
           ? [`result sets returned as refcursor parameters ${emitter.resultCursors.join(', ')}`]
