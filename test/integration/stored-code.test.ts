@@ -145,7 +145,9 @@ describe('stored functions, procedures, triggers and events', () => {
     expect(objects.get('function uses_soundex')).toMatchObject({ action: 'skip' });
     expect(objects.get('function uses_soundex')?.reason).toMatch(/line 2: .*SOUNDEX/);
     expect(objects.get('function calls_soundex')?.reason).toMatch(/calls uses_soundex\(\), which is not translated/);
-    expect(objects.get('procedure calls_result_set')?.reason).toMatch(/calls film_in_stock\(\), which returns result sets/);
+    expect(objects.get('procedure calls_result_set')?.reason).toMatch(
+      /calls film_in_stock\(\), which returns result sets/,
+    );
     expect(objects.get('procedure nested_call')?.action).toBe('create');
     expect(objects.get('event purge_changelog')?.reason).toMatch(/EVERY 1 DAY.*30 3 \* \* \*/);
     expect(objects.get('view v_full_employee')?.action).toBe('create');
