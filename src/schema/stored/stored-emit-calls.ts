@@ -1,13 +1,23 @@
 import { quotePg } from '../../dialect/postgres/quote.js';
 import type { StoredText } from './stored-ast.js';
-import type { StoredEmitter } from './stored-emitter.js';
+import type { StoredNames, StoredSqlTranslator } from './stored-sql.js';
+import type { StoredType } from './stored-types.js';
 import { StoredCodeError } from './stored-tokens.js';
+
+/** What CALL and FETCH need of the emitter. */
+interface EmitContext {
+  readonly sql: StoredSqlTranslator;
+  readonly names: Omit<StoredNames, 'variable'>;
+  generated: number;
+  target(name: string, line: number): { sql: string; type: StoredType };
+  notFound(): string[] | null;
+}
 
 const NO_DATA =
   "RAISE EXCEPTION USING ERRCODE = 'P0002', MESSAGE = 'No data - zero rows fetched, selected, or processed';";
 
 /** CALL of another procedure: IN arguments converted to the parameter's type, OUT/INOUT ones must be variables. */
-export function emitCall(ctx: StoredEmitter, procedure: string, args: StoredText[], line: number): string {
+export function emitCall(ctx: EmitContext, procedure: string, args: StoredText[], line: number): string {
   const callee = ctx.names.procedures.get(procedure.toLowerCase());
   ctx.sql.effects.calls.add(procedure.toLowerCase());
   // The callee may write: a function that calls a procedure is VOLATILE.
@@ -28,7 +38,7 @@ export function emitCall(ctx: StoredEmitter, procedure: string, args: StoredText
   return `CALL ${callee.sql}(${values.join(', ')});`;
 }
 
-export function emitFetch(ctx: StoredEmitter, cursor: string, into: string[], line: number): string[] {
+export function emitFetch(ctx: EmitContext, cursor: string, into: string[], line: number): string[] {
   const targets = into.map((name) => ctx.target(name, line));
   const temps = targets.map((t) => ({ name: quotePg(`my2pg_fetched_${++ctx.generated}`), target: t }));
   return [
