@@ -103,6 +103,11 @@ function singleReturn(body: StoredStatement): StoredStatement | null {
 export function translateRoutine(routine: SourceRoutine, names: Names): TranslatedStored {
   try {
     refuseSqlMode(routine.sqlMode);
+    // information_schema shows a routine's body only to its definer or a user with SHOW_ROUTINE/SELECT on mysql.proc.
+    if (routine.body.trim() === '')
+      throw new UntranslatableError(
+        "its body is not readable by the source's MySQL user (grant SHOW_ROUTINE, or SELECT on mysql.proc in MariaDB)",
+      );
     const body = parseStoredBody(routine.body);
     const params = routine.parameters.map((p, i) => ({ ...p, index: i + 1, mapped: mapStoredType(p.type, 1) }));
     const name = qualifyPg(names.schema, routine.name.toLowerCase());
