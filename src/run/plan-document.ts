@@ -284,9 +284,7 @@ export async function describePlan(
       action: created ? 'create' : 'skip',
       reason: created
         ? `translated${item.notes ? ` (${item.notes.join(', ')})` : ''}, and PostgreSQL accepts it; finalize creates it${item.kind === 'trigger' ? ' after the data' : ''}${item.targetName ? ` as ${item.targetName}` : ''}`
-        : item.kind === 'event'
-          ? `${item.reason ?? ''}${item.suggestion ? `; suggested: ${item.suggestion}` : ''}`
-          : (item.reason ?? 'not migrated'),
+        : (item.reason ?? 'not migrated'),
       blocking: false,
       ...(item.statements ? { ddl: item.statements.join(';\n') } : {}),
     });

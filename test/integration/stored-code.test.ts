@@ -158,7 +158,9 @@ describe('stored functions, procedures, triggers and events', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/views created and verified: v_full_department, v_full_employee/);
     expect(run.stdout).toMatch(/not migrated: function uses_soundex \(not translated: line 2: /);
-    expect(run.stdout).toMatch(/not migrated: event purge_changelog/);
+    expect(run.stdout).toMatch(
+      /not migrated: event purge_changelog \(.*EVERY 1 DAY.*suggested: SELECT cron\.schedule\('purge_changelog', '30 3 \* \* \*'/,
+    );
     const status = await sandbox.cli(['status', '--json']);
     const report = JSON.parse(status.stdout) as { summary: { storedCode: Outcome[] } };
     const byName = new Map(report.summary.storedCode.map((o) => [o.name, o]));

@@ -127,7 +127,7 @@ export function translateStoredCode(code: SourceStoredCode, target: StoredTarget
       kind: 'event' as const,
       name: e.name,
       status: 'listed' as const,
-      reason: listing.reason,
+      reason: `${listing.reason}${listing.suggestion ? `; suggested: ${listing.suggestion}` : ''}`,
       schedule: listing.schedule,
       ...(listing.suggestion ? { suggestion: listing.suggestion } : {}),
     };
