@@ -1,3 +1,4 @@
+import { describeError } from '../../core/errors.js';
 import type { NamingRules } from '../../vocabulary/naming.js';
 import type { StoredFunctionSignature } from '../translate/translate-expression.js';
 import type { Relation } from '../translate/translate-view.js';
@@ -165,7 +166,7 @@ export async function createRoutines(
         await query(item.result.statements.join(';\n'));
         item.outcome = { ...item.outcome, status: 'created' };
       } catch (error) {
-        errors.set(item, (error as Error).message);
+        errors.set(item, describeError(error));
         left.push(item);
       }
     }
@@ -202,7 +203,7 @@ export async function createTriggers(
       item.outcome = {
         ...item.outcome,
         status: 'excluded',
-        reason: `PostgreSQL refused the translation: ${(error as Error).message}`,
+        reason: `PostgreSQL refused the translation: ${describeError(error)}`,
       };
     }
   }
