@@ -1,5 +1,5 @@
 /**
- * The migration file (README: "The migration file"): `my2pg.yaml` in the working directory, or
+ * The migration file (docs/configuration.md: "The migration file"): `my2pg.yaml` in the working directory, or
  * the file `--config` names, in YAML or JSON. It holds everything a run needs except secrets;
  * any string may take `${VAR}` from the environment (and `.env`). Every problem is reported at
  * once, each with its path in the file, as one UsageError (exit 2).

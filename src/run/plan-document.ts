@@ -1,8 +1,8 @@
 /**
  * The plan of a run as `my2pg plan` shows it (text, Markdown, `--json`) and as `run`/`start`
  * summarise it: per table the action, names, sizes, ranges, DDL, column mapping and hazards;
- * the other objects; the blockers. The JSON form is documented in the README ("Planning a
- * migration") and stable: fields are added, never renamed or removed.
+ * the other objects; the blockers. The JSON form is documented in docs/planning.md
+ * ("plan --json") and stable: fields are added, never renamed or removed.
  */
 import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';

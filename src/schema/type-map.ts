@@ -32,7 +32,7 @@ function lengthOf(columnType: string): number | null {
 
 /**
  * The PostgreSQL type for a MySQL column: a `--column-type` override for this column, else a
- * `--type` override for its MySQL type, else the default mapping (the README's type table).
+ * `--type` override for its MySQL type, else the default mapping (the table in docs/type-mapping.md).
  */
 export function mapColumnType(
   column: SourceColumn,
