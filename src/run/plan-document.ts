@@ -12,7 +12,6 @@ import type { SourceColumn } from '../dialect/mysql/catalog.js';
 import type { Hazard } from '../schema/hazards.js';
 import { mapColumnType } from '../schema/type-map.js';
 import { findTypeOverride } from '../schema/type-overrides.js';
-import { notMigratedObjects } from '../schema/translate/schema-objects.js';
 import { parseMysqlSelect } from '../schema/translate/mysql-parse.js';
 import { relationsReadBy } from '../schema/translate/translate-view.js';
 import { findTargetColumn } from '../vocabulary/column-pairs.js';
@@ -285,14 +284,17 @@ export async function describePlan(
       ...(view.statement ? { ddl: view.statement } : {}),
     });
   }
-  for (const item of notMigratedObjects(plan.objects, [])) {
-    if (item.kind === 'view' || item.kind === 'check') continue;
+  for (const item of trial.storedCode) {
+    const created = item.status === 'created' || item.status === 'translated';
     objects.push({
       kind: item.kind,
       name: item.name,
-      action: 'skip',
-      reason: item.reason ?? 'not migrated',
+      action: created ? 'create' : 'skip',
+      reason: created
+        ? `translated${item.notes ? ` (${item.notes.join(', ')})` : ''}, and PostgreSQL accepts it; finalize creates it${item.kind === 'trigger' ? ' after the data' : ''}${item.targetName ? ` as ${item.targetName}` : ''}`
+        : (item.reason ?? 'not migrated'),
       blocking: false,
+      ...(item.statements ? { ddl: item.statements.join(';\n') } : {}),
     });
   }
   for (const table of plan.planned) {

@@ -4,6 +4,7 @@ import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { UsageError } from '../core/errors.js';
 import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
 import { notMigratedObjects, type SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
+import { dropTriggerStatements } from '../schema/stored/translate-stored.js';
 import { readForeignKeys } from '../dialect/postgres/catalog.js';
 import { ensureStateSchema } from '../state/schema.js';
 import { insertRun, mergeRunOptions } from '../state/runs.js';
@@ -213,6 +214,11 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       indexes.map((index) => index.drop),
     );
     droppedIndexes = indexes.length;
+    // The source's triggers, as an earlier run created them: not fired by the load, created again by finalize.
+    const fills = planned
+      .filter((p) => p.action === 'fill')
+      .map((p) => ({ table: p.table, targetTable: p.targetTable }));
+    await runStatements(runner, dropTriggerStatements(objects.storedCode.triggers, schema, fills));
     // A split table is emptied once here; each range job then deletes only its own range
     // (cheap on an empty table) before its COPY, so every range stays idempotent on its own.
     for (const table of planned.filter((p) => p.ranges && p.action === 'fill')) {
