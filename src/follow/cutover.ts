@@ -4,7 +4,8 @@ import { queryMysql, withMysqlConnection, type MysqlConnection } from '../dialec
 import { compareBinlogPositions, readBinlogPosition, type BinlogPosition } from '../dialect/mysql/binlog.js';
 import { finalizeRun, type FinalizeSummary } from '../finalize/finalize-run.js';
 import { getFollow, recordCutover, setFollowStatus } from '../state/follow-state.js';
-import { withVerifyLock, type LiveVerification } from '../verify/live-verification.js';
+import type { LiveVerification } from '../verify/live-verification.js';
+import { withVerifyLock } from '../verify/verify-lock.js';
 import { liveVerdicts } from '../verify/live-verdict.js';
 import { dropWriteGuards, type GuardedTable } from './write-guard.js';
 

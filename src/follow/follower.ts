@@ -20,6 +20,8 @@ export type FollowEnd = 'cutover';
 /** Verification while following, run beside the follower (see LiveVerification). */
 interface FollowVerifier {
   start(): void;
+  /** The follower's lag each second: verification gives way while it is behind. */
+  noteFollowerLag(seconds: number): void;
   stop(): Promise<void>;
   figures(): LiveFigures | undefined;
 }
@@ -246,6 +248,7 @@ class Follower {
       // The figure is a courtesy: a source that does not answer shows as unknown (-1).
     }
     const lagSeconds = this.meter.lag([this.inFlight?.oldestAt ?? null, this.batcher.oldestPendingAt], bytesBehind);
+    input.verifier?.noteFollowerLag(lagSeconds);
     const verification = input.verifier?.figures();
     const verified = verification
       ? `; verified ${verification.tablesVerified}/${verification.tables} tables, ${verification.keysWaiting} keys to re-verify`

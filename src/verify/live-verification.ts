@@ -20,6 +20,7 @@ import type { RunCatalog } from '../state/run-catalog.js';
 import { checksumTable, type ChecksumInput, type TableChecksum } from './checksum.js';
 import type { LiveFigures } from './live-figures.js';
 import { describeVerificationProblem } from './verify-run.js';
+import { withVerifyLock } from './verify-lock.js';
 
 /** A followed table as verification while following sees it. */
 export interface LiveTable {
@@ -35,6 +36,8 @@ export interface LiveTable {
 
 /** Keys re-verified per round trip; a differing chunk is halved until its differing keys are found. */
 const RECHECK_CHUNK = 2000;
+/** A follower further behind than this, s, has the machine to itself: no verification pass starts. */
+const YIELD_LAG_SECONDS = 2;
 /** Chunks this small are compared key by key. */
 const SINGLE_KEYS = 4;
 
@@ -51,6 +54,7 @@ export class LiveVerification {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private last: LiveFigures | undefined;
+  private followerLag = 0;
   private readonly rates = { rechecked: 0, recheckMs: 0, compared: 0, compareMs: 0 };
 
   constructor(
@@ -67,6 +71,11 @@ export class LiveVerification {
     this.loop ??= (async () => {
       while (!this.stopped) {
         let busy = false;
+        // The follower first: no pass starts while it is behind (both share the machine).
+        if (this.followerLag > YIELD_LAG_SECONDS) {
+          await this.pause();
+          continue;
+        }
         try {
           busy = (await withVerifyLock(this.target, this.run.id, false, () => this.pass())) ?? false;
         } catch (error) {
@@ -75,12 +84,21 @@ export class LiveVerification {
         if (this.stopped) break;
         // Another pass at once while keys are waiting; a pause when there was nothing to do.
         if (busy) continue;
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, 1000);
-        });
+        await this.pause();
       }
     })();
+  }
+
+  /** The follower's lag, s, as it last reported it. */
+  noteFollowerLag(seconds: number): void {
+    this.followerLag = seconds;
+  }
+
+  private pause(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      setTimeout(resolve, 1000);
+    });
   }
 
   async stop(): Promise<void> {
@@ -271,39 +289,4 @@ export class LiveVerification {
 
 function rate(count: number, ms: number): number {
   return ms > 0 ? Math.round((count * 1000) / ms) : 0;
-}
-
-// Any constant works; it only has to be the same in every my2pg process (see state/schema.ts).
-const VERIFY_LOCK_CLASS = 0x6d793276; // "my2v"
-
-/**
- * Runs `fn` holding the run's verify lock: the follower's passes and cutover's freeze never
- * re-verify at once. `wait` false: null at once when another holds it.
- */
-export async function withVerifyLock<T>(
-  target: DataSource,
-  runId: string,
-  wait: boolean,
-  fn: () => Promise<T>,
-): Promise<T | null> {
-  const runner = target.createQueryRunner();
-  await runner.connect();
-  try {
-    const rows: { ok: boolean }[] = await runner.query(
-      wait
-        ? 'SELECT pg_advisory_lock($1, hashtext($2)) IS NOT NULL AS ok'
-        : 'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
-      [VERIFY_LOCK_CLASS, runId],
-    );
-    if (!rows[0]?.ok) return null;
-    try {
-      return await fn();
-    } finally {
-      await runner
-        .query('SELECT pg_advisory_unlock($1, hashtext($2))', [VERIFY_LOCK_CLASS, runId])
-        .catch(() => undefined);
-    }
-  } finally {
-    await runner.release();
-  }
 }
