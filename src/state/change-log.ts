@@ -51,29 +51,48 @@ export interface LoggedKey {
   differs: string | null;
 }
 
-/** The keys of `table` to re-verify: written after batch `after`, written outside the follower, or found different; at most `limit`. */
+/** The keys of `table` logged by batches in (after, upTo], after the cursor's batch and key, in that order; at most `limit`. */
 export async function readKeysToRecheck(
   target: DataSource,
   runId: string,
   table: string,
-  after: number,
-  upTo: number,
+  cursor: { after: number; upTo: number; seq: number; key: string },
   limit: number,
 ): Promise<LoggedKey[]> {
-  const rows: { pg_key: string; seq: string; outside: string | null; differs: string | null; stamp: string }[] =
-    await target.query(
-      `SELECT pg_key, seq, outside, differs, stamp::text AS stamp FROM ${CHANGE_LOG}
-      WHERE run_id = $1 AND table_name = $2 AND ((seq > $3 AND seq <= $4) OR outside IS NOT NULL OR differs IS NOT NULL)
-      ORDER BY seq LIMIT $5`,
-      [runId, table, after, upTo, limit],
-    );
-  return rows.map((r) => ({
+  const rows: KeyRow[] = await target.query(
+    `SELECT pg_key, seq, outside, differs, stamp::text AS stamp FROM ${CHANGE_LOG}
+      WHERE run_id = $1 AND table_name = $2 AND seq > $3 AND seq <= $4 AND (seq, pg_key) > ($5::bigint, $6::text)
+      ORDER BY seq, pg_key LIMIT $7`,
+    [runId, table, cursor.after, cursor.upTo, cursor.seq, cursor.key, limit],
+  );
+  return rows.map(loggedKeyOf);
+}
+
+/** The keys of `table` found different at their last re-verification, or written outside the follower; at most `limit`. */
+export async function readFlaggedKeys(
+  target: DataSource,
+  runId: string,
+  table: string,
+  limit: number,
+): Promise<LoggedKey[]> {
+  const rows: KeyRow[] = await target.query(
+    `SELECT pg_key, seq, outside, differs, stamp::text AS stamp FROM ${CHANGE_LOG}
+      WHERE run_id = $1 AND table_name = $2 AND (outside IS NOT NULL OR differs IS NOT NULL) ORDER BY seq LIMIT $3`,
+    [runId, table, limit],
+  );
+  return rows.map(loggedKeyOf);
+}
+
+type KeyRow = { pg_key: string; seq: string; outside: string | null; differs: string | null; stamp: string };
+
+function loggedKeyOf(r: KeyRow): LoggedKey {
+  return {
     pgKey: JSON.parse(r.pg_key) as (string | null)[],
     stamp: r.stamp,
     seq: Number(r.seq),
     outside: r.outside,
     differs: r.differs,
-  }));
+  };
 }
 
 /**

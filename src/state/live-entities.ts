@@ -35,7 +35,7 @@ const ChangeLogEntity = new EntitySchema<ChangeLogRow>({
     differs: { type: 'text', nullable: true },
     stamp: { type: 'timestamptz', default: () => 'clock_timestamp()' },
   },
-  indices: [{ name: 'change_log_seq', columns: ['runId', 'tableName', 'seq'] }],
+  indices: [{ name: 'change_log_seq_key', columns: ['runId', 'tableName', 'seq', 'pgKey'] }],
 });
 
 /** Verification while following, per table: `verified` means equal at batch `verifiedSeq` but for the change log's keys after it. */

@@ -3,6 +3,7 @@ import { describeError } from '../core/errors.js';
 import {
   countRecheckBacklog,
   logDifferingKeys,
+  readFlaggedKeys,
   readKeysToRecheck,
   recordRecheck,
   type LoggedKey,
@@ -21,6 +22,7 @@ import { checksumTable, type ChecksumInput, type TableChecksum } from './checksu
 import type { LiveFigures } from './live-figures.js';
 import { describeVerificationProblem } from './verify-run.js';
 import { withVerifyLock } from './verify-lock.js';
+import { compareKeysNow } from './compare-keys.js';
 
 /** A followed table as verification while following sees it. */
 export interface LiveTable {
@@ -38,8 +40,6 @@ export interface LiveTable {
 const RECHECK_CHUNK = 2000;
 /** A follower further behind than this, s, has the machine to itself: no verification pass starts. */
 const YIELD_LAG_SECONDS = 2;
-/** Chunks this small are compared key by key. */
-const SINGLE_KEYS = 4;
 
 /**
  * Verification while following (see docs/live-verification.md). Each table is compared whole
@@ -55,6 +55,8 @@ export class LiveVerification {
   private wake: (() => void) | null = null;
   private last: LiveFigures | undefined;
   private followerLag = 0;
+  /** Per table, how far a re-verification of the batches (after, upTo] has come: the last batch and key done. */
+  private readonly cursors = new Map<string, { after: number; upTo: number; seq: number; key: string }>();
   private readonly rates = { rechecked: 0, recheckMs: 0, compared: 0, compareMs: 0 };
 
   constructor(
@@ -148,10 +150,15 @@ export class LiveVerification {
       const table = this.tables.find((t) => t.table === live.tableName);
       if (!table) continue;
       if (live.status !== 'verified') await this.compareWhole(table);
-      const now = (await listLiveTables(this.target, this.run.id, [table.table])).find(
-        (t) => t.tableName === table.table,
-      )!;
-      if (now.status === 'verified') await this.recheck(table, now, Number.POSITIVE_INFINITY);
+      // Until the table holds for the drained follower's last batch (a background cursor may stop short of it).
+      const last = await currentBatchSeq(this.target, this.run.id);
+      for (;;) {
+        const now = (await listLiveTables(this.target, this.run.id, [table.table])).find(
+          (t) => t.tableName === table.table,
+        );
+        if (now?.status !== 'verified' || Number(now.verifiedSeq) >= last) break;
+        await this.recheck(table, now, Number.POSITIVE_INFINITY);
+      }
     }
     this.last = await this.measure();
   }
@@ -227,63 +234,56 @@ export class LiveVerification {
     await logDifferingKeys(this.target, this.run.id, table.table, seq, keys, 'found by the whole comparison');
   }
 
-  /** Re-verifies the keys logged since the table's verified batch (at most `limit`), and moves that batch on. */
+  /**
+   * Re-verifies the keys found different or written outside the follower, then the keys logged
+   * after the table's verified batch up to the follower's batch now (at most `limit` a call; a
+   * cursor by batch and key carries on where it stopped), and then moves that batch on.
+   */
   private async recheck(table: LiveTable, live: LiveTableRow, limit: number): Promise<number> {
+    const after = Number(live.verifiedSeq);
+    let cursor = this.cursors.get(table.table);
+    if (cursor?.after !== after)
+      cursor = { after, upTo: await currentBatchSeq(this.target, this.run.id), seq: after, key: '' };
+    const flagged = await readFlaggedKeys(this.target, this.run.id, table.table, RECHECK_CHUNK);
+    if (flagged.length > 0) await this.settle(table, flagged);
     let done = 0;
-    for (let after = Number(live.verifiedSeq); done < limit; ) {
-      const upTo = await currentBatchSeq(this.target, this.run.id);
-      const keys = await readKeysToRecheck(this.target, this.run.id, table.table, after, upTo, RECHECK_CHUNK);
+    while (done < limit) {
+      const keys = await readKeysToRecheck(this.target, this.run.id, table.table, cursor, RECHECK_CHUNK);
       if (keys.length > 0) {
-        const started = Date.now();
-        const differing = await this.compareKeys(table, keys);
-        const different = new Set(differing.map((d) => d.key));
-        await recordRecheck(
-          this.target,
-          this.run.id,
-          table.table,
-          keys.filter((k) => !different.has(k)),
-          differing,
-        );
-        this.rates.rechecked += keys.length;
-        this.rates.recheckMs += Date.now() - started;
+        await this.settle(table, keys);
         done += keys.length;
+        cursor = { ...cursor, seq: keys.at(-1)!.seq, key: JSON.stringify(keys.at(-1)!.pgKey) };
       }
       if (keys.length < RECHECK_CHUNK) {
-        await advanceVerifiedSeq(this.target, this.run.id, table.table, upTo);
-        // Only keys found different (or written outside) were there: nothing new to do.
-        return keys.some((k) => k.differs === null && k.outside === null) ? done : 0;
+        await advanceVerifiedSeq(this.target, this.run.id, table.table, cursor.upTo);
+        this.cursors.delete(table.table);
+        return done;
       }
-      // More are waiting: the batch before the last key read is covered.
-      after = Math.max(after, keys.at(-1)!.seq - 1);
-      await advanceVerifiedSeq(this.target, this.run.id, table.table, after);
-      // Keys found different or written outside the follower come first every time: stop when only they remain.
-      if (keys.every((k) => k.differs !== null || k.outside !== null)) return 0;
     }
+    this.cursors.set(table.table, cursor);
     return done;
   }
 
-  /** The keys whose rows differ now, and why; a chunk that differs is halved until its differing keys are found. */
-  private async compareKeys(table: LiveTable, keys: readonly LoggedKey[]): Promise<{ key: LoggedKey; why: string }[]> {
-    const check = await checksumTable(this.source, this.target, {
-      ...this.input(table),
-      keys: { columns: table.key, values: keys.map((k) => k.pgKey) },
-    });
-    if (check.status === 'verified' || check.status === 'rejected') return [];
-    if (keys.length <= SINGLE_KEYS) {
-      if (keys.length === 1) {
-        const key = keys[0]!;
-        const what = describeVerificationProblem({ ...check, rejected: 0, at: '' });
-        return [
-          { key, why: key.outside ? `written in PostgreSQL outside the follower (${key.outside}): ${what}` : what },
-        ];
-      }
-      return (await Promise.all(keys.map((k) => this.compareKeys(table, [k])))).flat();
-    }
-    const half = Math.ceil(keys.length / 2);
-    return [
-      ...(await this.compareKeys(table, keys.slice(0, half))),
-      ...(await this.compareKeys(table, keys.slice(half))),
-    ];
+  /** Compares these keys now and records which are equal and which differ, and why. */
+  private async settle(table: LiveTable, keys: readonly LoggedKey[]): Promise<void> {
+    const started = Date.now();
+    const differing = await compareKeysNow(
+      this.source,
+      this.target,
+      { ...this.input(table), keys: undefined },
+      table.key,
+      keys,
+    );
+    const different = new Set(differing.map((d) => d.key));
+    await recordRecheck(
+      this.target,
+      this.run.id,
+      table.table,
+      keys.filter((k) => !different.has(k)),
+      differing,
+    );
+    this.rates.rechecked += keys.length;
+    this.rates.recheckMs += Date.now() - started;
   }
 }
 

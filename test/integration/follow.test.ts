@@ -523,8 +523,19 @@ describe('start --follow, then cutover', () => {
       60_000,
       200,
     );
-    // A write in MySQL after the verification: re-verified in the background.
+    // A write in MySQL after the verification: re-verified in the background; and one
+    // transaction of more keys than a re-verification reads at once (one batch, one seq).
     await admin.query(`UPDATE t SET v = 'later' WHERE id = 7`);
+    await admin.query(`INSERT INTO t SELECT seq, CONCAT('n', seq) FROM seq_1001_to_6000`);
+    await waitUntil(
+      'the big transaction to be re-verified',
+      async () => {
+        const v = await verification();
+        return v !== null && v.tablesVerified === 2 && v.keysWaiting === 0;
+      },
+      90_000,
+      200,
+    );
     // Someone writes to the target behind my2pg's back, after the table was verified; and
     // another changes a row and puts it back.
     await pgc.query(`UPDATE nogo.t SET v = 'tampered' WHERE id = 42`);
