@@ -55,7 +55,7 @@ export async function cutoverCommand(
   flags: { wait?: boolean; lock?: boolean; config?: string },
   output: Output,
 ): Promise<number> {
-  const { config } = resolveCommandConfig(overrides, ['source', 'target', 'redis'], {
+  const { config } = resolveCommandConfig(overrides, ['source', 'target', 'queue'], {
     config: flags.config,
     runId,
     logLevel: 'warn',

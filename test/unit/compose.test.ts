@@ -126,7 +126,7 @@ describe('docker-compose.yml', () => {
     const env = environmentOf(service);
     const unknown = Object.keys(env).filter((key) => !(CONFIG_ENV_VARS as readonly string[]).includes(key));
     expect(unknown, `variables of ${name} that src/config/config.ts does not read`).toEqual([]);
-    const need: Service[] = name === 'board' ? ['redis'] : ['source', 'target', 'redis'];
+    const need: Service[] = name === 'board' ? ['queue'] : ['source', 'target', 'queue'];
     const config = loadConfig({}, need, env);
     expect(config.redisUrl).toBe('redis://redis:6379');
     // Container logs go to collectors: JSON, whatever a terminal would get.

@@ -55,7 +55,7 @@ describe('table selection', () => {
 
 describe('configuration', () => {
   it('builds the MySQL URL from the seed variables and accepts SQLAlchemy URLs', () => {
-    const config = loadConfig({}, ['source', 'target', 'redis'], {
+    const config = loadConfig({}, ['source', 'target', 'queue'], {
       MYSQL_HOST: 'db',
       MYSQL_PORT: '3307',
       MYSQL_USER: 'app',
@@ -77,7 +77,7 @@ describe('configuration', () => {
   it('lists every problem at once, with passwords redacted', () => {
     let message = '';
     try {
-      loadConfig({}, ['source', 'target', 'redis'], { MYSQL_URL: 'ftp://u:topsecret@h/db', REDIS_URL: 'nonsense' });
+      loadConfig({}, ['source', 'target', 'queue'], { MYSQL_URL: 'ftp://u:topsecret@h/db', REDIS_URL: 'nonsense' });
     } catch (error) {
       message = (error as Error).message;
     }
