@@ -55,7 +55,8 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   // Redis or the target restarting is survived: the connections come back, the jobs are where they were.
   const backend = openQueueBackend(config, {
     role: 'worker',
-    onError: (error) => options.logger.warn({ err: error.message, queue: config.queueBackend }, 'queue connection error'),
+    onError: (error) =>
+      options.logger.warn({ err: error.message, queue: config.queueBackend }, 'queue connection error'),
   });
   let queues: QueueNames;
   try {

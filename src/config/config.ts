@@ -28,9 +28,6 @@ export interface ConfigOverrides {
  */
 export type Service = 'source' | 'target' | 'queue';
 
-/** Where the BullMQ queues live: `redis` (a Redis URL was given) or `postgres` (the target database). */
-export type QueueBackendKind = 'redis' | 'postgres';
-
 /** The resolved configuration of one my2pg process. */
 export interface Config {
   /** MySQL/MariaDB source, normalised to `mysql://`; undefined when the command needs no source. */
@@ -43,7 +40,7 @@ export interface Config {
    */
   redisUrl: string | undefined;
   /** Where the queues live: `redis` when `redisUrl` is set, `postgres` (the target database) otherwise. */
-  queueBackend: QueueBackendKind;
+  queueBackend: 'redis' | 'postgres';
   /** Prefix of every BullMQ key, so several deployments (and tests) share one Redis. Default `my2pg`. Redis only. */
   queuePrefix: string;
   /**

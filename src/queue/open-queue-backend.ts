@@ -8,7 +8,11 @@ import { pingRedis } from './connection.js';
 /** Opens the configured queue backend. */
 export function openQueueBackend(config: Config, options: OpenBackendOptions): QueueBackend {
   if (config.redisUrl !== undefined) return openRedisBackend(config.redisUrl, config.queuePrefix, options);
-  return openPostgresBackend(must(config.databaseUrl, 'the PostgreSQL target (it holds the queue)'), config.queueSchema, options);
+  return openPostgresBackend(
+    must(config.databaseUrl, 'the PostgreSQL target (it holds the queue)'),
+    config.queueSchema,
+    options,
+  );
 }
 
 /**

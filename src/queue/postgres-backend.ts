@@ -119,9 +119,7 @@ export function openPostgresBackend(url: string, schema: string, options: OpenBa
       if (!present.rows[0]?.present) return [];
       const { rows } = await query(`SELECT id, target FROM ${qualifiedRegistry}`);
       return sortTargets(
-        rows
-          .map((r) => targetFromRegistry(String(r.id), r.target))
-          .filter((t): t is TargetScope => t !== undefined),
+        rows.map((r) => targetFromRegistry(String(r.id), r.target)).filter((t): t is TargetScope => t !== undefined),
       );
     },
     close() {
@@ -145,7 +143,7 @@ export async function pingPostgresQueue(url: string, schema: string): Promise<vo
     await client.connect();
   } catch (error) {
     throw new UsageError(
-      `cannot reach the PostgreSQL target that holds the queue (${redactUrl(url)}): ${(error as Error).message}; start it, or set REDIS_URL / --redis for a Redis queue`,
+      `cannot connect to the PostgreSQL target ${redactUrl(url)} (it holds the queue): ${(error as Error).message}; start it, or set REDIS_URL / --redis for a Redis queue`,
     );
   }
   try {

@@ -11,9 +11,10 @@ import type { TargetScope } from './target-scope.js';
 // The queue classes are generic in their backend; my2pg code handles either through these.
 // biome-ignore lint/suspicious/noExplicitAny: job data is checked by each processor (validate-payload)
 export type AnyQueue = Queue<any, any, string, any, any, string, IQueueBackend, any>;
+// biome-ignore lint/suspicious/noExplicitAny: the connection options differ by backend
 export type AnyFlowProducer = FlowProducer<IQueueBackend, any>;
 // biome-ignore lint/suspicious/noExplicitAny: as above
-export type AnyWorker = Worker<any, any, string, IQueueBackend, any, any>;
+type AnyWorker = Worker<any, any, string, IQueueBackend, any, any>;
 
 /**
  * Who opens the backend: the CLI's producers fail fast while the connection keeps trying, a
@@ -22,7 +23,7 @@ export type AnyWorker = Worker<any, any, string, IQueueBackend, any, any>;
 export type QueueRole = 'producer' | 'worker' | 'board';
 
 /** What a worker of the pool is given by the backend. */
-export interface WorkerSettings {
+interface WorkerSettings {
   concurrency: number;
   /** The process that holds a job (Bull Board, CLIENT LIST, pg_stat_activity). */
   name: string;
