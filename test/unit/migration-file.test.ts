@@ -269,6 +269,7 @@ describe('precedence: flags, then the file, then the environment, then defaults'
     expect(status.config).toMatchObject({
       databaseUrl: 'postgresql://file@h/db',
       redisUrl: 'redis://filehost:6380',
+      queueBackend: 'redis',
       schema: 'app',
       mysqlUrl: undefined,
     });
@@ -296,10 +297,12 @@ describe('precedence: flags, then the file, then the environment, then defaults'
       mysqlUrl: 'mysql://root@h:3306/shop',
       schema: 'shop_pg',
     });
-    // The board shows every target: no choice needed.
-    expect(resolveCommandConfig({}, ['queue'], { env: {}, cwd: multi, pickSchema: false }).config.redisUrl).toBe(
-      'redis://127.0.0.1:6379',
-    );
+    // The board shows every target: no choice needed. No `redis:` in the file: the queue is in the target.
+    expect(resolveCommandConfig({}, ['queue'], { env: {}, cwd: multi, pickSchema: false }).config).toMatchObject({
+      redisUrl: undefined,
+      queueBackend: 'postgres',
+      databaseUrl: 'postgresql://file@h/db',
+    });
   });
 });
 

@@ -65,7 +65,8 @@ describe('configuration', () => {
     });
     expect(config.mysqlUrl).toBe('mysql://app:p%40ss%20word@db:3307/game');
     expect(config.databaseUrl).toBe('postgresql://u:pw@pg:5432/game');
-    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    // No Redis configured: the queue lives in the target, in its own schema.
+    expect([config.redisUrl, config.queueBackend, config.queueSchema]).toEqual([undefined, 'postgres', 'my2pg_queue']);
     expect(config.queuePrefix).toBe('my2pg');
     expect(config.schema).toBe('public');
   });
