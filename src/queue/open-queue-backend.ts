@@ -15,13 +15,10 @@ export function openQueueBackend(config: Config, options: OpenBackendOptions): Q
   );
 }
 
-/**
- * Checks that the queue answers before anything is changed (a UsageError with one clear line
- * otherwise); on PostgreSQL, also makes the queue schema (BullMQ's migrations, idempotent).
- */
+/** Checks that the queue answers before anything is changed: a UsageError with one clear line otherwise. */
 export async function checkQueueReachable(config: Config): Promise<void> {
   if (config.redisUrl !== undefined) return pingRedis(config.redisUrl);
-  return pingPostgresQueue(must(config.databaseUrl, 'the PostgreSQL target (it holds the queue)'), config.queueSchema);
+  return pingPostgresQueue(must(config.databaseUrl, 'the PostgreSQL target (it holds the queue)'));
 }
 
 /** Where the configured queues are, in words (status lines, errors): no password. */

@@ -10,7 +10,6 @@ import {
   PostgresConnection,
   PostgresQueueBackend,
   Queue,
-  runMigrations,
   Worker,
   type BackendFactory,
   type PostgresConnectionOptions,
@@ -133,24 +132,19 @@ export function openPostgresBackend(url: string, schema: string, options: OpenBa
 }
 
 /**
- * Checks that the target answers and holds the queue schema (made here on first use, by
- * BullMQ's own migrations); a UsageError with one clear line otherwise.
+ * Checks that the target answers; a UsageError with one clear line otherwise. The queue schema
+ * is made by the first use of the queue (BullMQ's migrations), so a start refused before it
+ * enqueues leaves the target as it was.
  */
-export async function pingPostgresQueue(url: string, schema: string): Promise<void> {
+export async function pingPostgresQueue(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   client.on('error', () => undefined);
   try {
     await client.connect();
+    await client.query('SELECT 1');
   } catch (error) {
     throw new UsageError(
       `cannot connect to the PostgreSQL target ${redactUrl(url)} (it holds the queue): ${(error as Error).message}; start it, or set REDIS_URL / --redis for a Redis queue`,
-    );
-  }
-  try {
-    await runMigrations(client, schema);
-  } catch (error) {
-    throw new UsageError(
-      `cannot prepare the queue schema ${schema} in the target: ${(error as Error).message}; grant CREATE on the database, or set REDIS_URL / --redis for a Redis queue`,
     );
   } finally {
     await client.end().catch(() => undefined);
