@@ -18,34 +18,51 @@ import type { QueueNames } from './target-scope.js';
 
 /** The producer side of one target's queues: what `start`, `status`, `retry` and `--wait` use. */
 export interface QueueHandles {
-  copy: AnyQueue;
-  finalize: AnyQueue;
-  flow: AnyFlowProducer;
+  readonly copy: AnyQueue;
+  readonly finalize: AnyQueue;
+  readonly flow: AnyFlowProducer;
   names: QueueNames;
   /** The backend the queues are on (for the target registry). */
   backend: QueueBackend;
   close(): Promise<void>;
 }
 
-/** Opens a target's copy and finalize queues and a flow producer on the backend's shared connection. */
+/**
+ * A target's copy and finalize queues and a flow producer on the backend's shared connection,
+ * each made on first use: a command that ends before it needs the queue (a refused `start`)
+ * sends nothing to it, so it leaves no key in Redis and no queue schema in the target.
+ */
 export function openQueues(backend: QueueBackend, names: QueueNames): QueueHandles {
-  const copy = backend.queue(names.copy);
-  const finalize = backend.queue(names.finalize);
-  const flow = backend.flowProducer();
+  let copy: AnyQueue | undefined;
+  let finalize: AnyQueue | undefined;
+  let flow: AnyFlowProducer | undefined;
   let closed: Promise<void> | undefined;
   return {
-    copy,
-    finalize,
-    flow,
+    get copy() {
+      copy ??= backend.queue(names.copy);
+      return copy;
+    },
+    get finalize() {
+      finalize ??= backend.queue(names.finalize);
+      return finalize;
+    },
+    get flow() {
+      flow ??= backend.flowProducer();
+      return flow;
+    },
     names,
     backend,
     close() {
       closed ??= (async () => {
+        const opened = [copy, finalize, flow].filter((o) => o !== undefined);
         // BullMQ sends a few commands when a queue is created and reports their failure as an
         // 'error' event; closing while one is in flight would raise it after close() removed
         // the listeners. Let them settle first (briefly: the queue's server may be gone).
-        await settleWithin([copy.waitUntilReady(), finalize.waitUntilReady(), flow.waitUntilReady()], 2000);
-        await Promise.allSettled([copy.close(), finalize.close(), flow.close()]);
+        await settleWithin(
+          opened.map((o) => o.waitUntilReady()),
+          2000,
+        );
+        await Promise.allSettled(opened.map((o) => o.close()));
       })();
       return closed;
     },
