@@ -46,6 +46,27 @@ function poolConfig(url: string, schema: string, max: number): PostgresPoolConfi
   };
 }
 
+/**
+ * Makes a backend append a job's log lines one after the other. BullMQ 6.7.6's PostgreSQL
+ * `add_log` numbers a line `MAX(idx) + 1` without a lock, so two lines of one job sent at once
+ * (finalize and the copy jobs log from parallel work) collide on the key and fail the job;
+ * Redis's RPUSH cannot. Lines of one job come from the one process that holds it, so ordering
+ * them here is enough.
+ */
+function withOrderedLogs<B extends PostgresQueueBackend>(backend: B): B {
+  const addLog = backend.addLog.bind(backend);
+  const tails = new Map<string, Promise<unknown>>();
+  backend.addLog = (jobId, logRow, keepLogs) => {
+    const previous = tails.get(jobId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => addLog(jobId, logRow, keepLogs));
+    tails.set(jobId, next);
+    // The chain of a job is forgotten once its last line is in.
+    void next.finally(() => tails.get(jobId) === next && tails.delete(jobId)).catch(() => undefined);
+    return next;
+  };
+  return backend;
+}
+
 /** A backend on the target database at `url`, queues in `schema`. */
 export function openPostgresBackend(url: string, schema: string, options: OpenBackendOptions): QueueBackend {
   // Queues, the flow producer and the registry share one connection (a small pool); each
@@ -60,7 +81,9 @@ export function openPostgresBackend(url: string, schema: string, options: OpenBa
     return shared;
   };
   const sharing: BackendFactory<PostgresQueueBackend, PostgresConnectionOptions> = (name, opts) =>
-    new PostgresQueueBackend(connection(), name, opts, false);
+    withOrderedLogs(new PostgresQueueBackend(connection(), name, opts, false));
+  const owning: BackendFactory<PostgresQueueBackend, PostgresConnectionOptions> = (name, opts, factoryOptions) =>
+    withOrderedLogs(createPostgresBackend(name, opts, factoryOptions));
   const opened: { close(): Promise<void> }[] = [];
   const qualifiedRegistry = qualifyPg(schema, REGISTRY_TABLE);
   const query = async (sql: string, params: unknown[] = []): Promise<pg.QueryResult> => {
@@ -103,7 +126,7 @@ export function openPostgresBackend(url: string, schema: string, options: OpenBa
           stalledInterval: settings.stalledInterval,
           lockDuration: settings.lockDuration,
         },
-        createPostgresBackend,
+        owning,
       );
     },
     async registerTarget(scope) {
