@@ -94,7 +94,7 @@ export function openPostgresBackend(url: string, schema: string, options: OpenBa
   let closed: Promise<void> | undefined;
   return {
     kind: 'postgres',
-    where: `PostgreSQL schema ${schema} of ${redactUrl(url)}`,
+    where: `PostgreSQL schema ${schema} of the target`,
     keyPrefix: '',
     queue(name, queueOptions) {
       const queue = new Queue(

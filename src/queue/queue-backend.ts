@@ -34,7 +34,7 @@ interface WorkerSettings {
 /** The queues of one deployment (a Redis and a prefix, or a target database's queue schema). */
 export interface QueueBackend {
   readonly kind: Config['queueBackend'];
-  /** Where the queues are, for messages: `Redis redis://…, prefix my2pg` or `PostgreSQL schema my2pg_queue of the target`. */
+  /** Where the queues are, for messages and the board (no URL): `Redis, prefix my2pg` or `PostgreSQL schema my2pg_queue of the target`. */
   readonly where: string;
   /** The namespace of a queue name, as BullMQ prints it in child keys (`prefix:` on Redis, nothing on PostgreSQL). */
   readonly keyPrefix: string;

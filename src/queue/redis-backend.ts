@@ -2,7 +2,6 @@
 import { FlowProducer, Queue, Worker } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import { settleWithin } from '../core/shutdown.js';
-import { redactUrl } from '../config/config.js';
 import { connectRedis, disconnectRedis, producerRedisOptions, workerRedisOptions } from './connection.js';
 import type { OpenBackendOptions, QueueBackend, QueueRole } from './queue-backend.js';
 import { sortTargets, targetFromRegistry, targetRegistryEntry, type TargetScope } from './target-scope.js';
@@ -29,7 +28,7 @@ export function openRedisBackend(url: string, prefix: string, options: OpenBacke
   let closed: Promise<void> | undefined;
   return {
     kind: 'redis',
-    where: `Redis ${redactUrl(url)}, prefix ${prefix}`,
+    where: `Redis, prefix ${prefix}`,
     keyPrefix: `${prefix}:`,
     queue(name, queueOptions) {
       // A Queue writes its meta hash on creation; a start refused before it enqueues must
