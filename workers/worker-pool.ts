@@ -142,7 +142,7 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   async function handBack(jobs: readonly { job: Job; token: string | undefined }[]): Promise<void> {
     await Promise.allSettled(
       jobs.map(async ({ job, token }) => {
-        await job.moveToWait(token);
+        await backend.handBack(job, token);
         options.logger.warn({ jobId: job.id, queue: job.queueName }, 'shutdown: job handed back to the queue');
       }),
     );

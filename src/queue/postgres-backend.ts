@@ -7,6 +7,7 @@
 import {
   createPostgresBackend,
   FlowProducer,
+  Job,
   PostgresConnection,
   PostgresQueueBackend,
   Queue,
@@ -19,7 +20,7 @@ import pg from 'pg';
 import { UsageError } from '../core/errors.js';
 import { redactUrl } from '../config/config.js';
 import { qualifyPg } from '../dialect/postgres/quote.js';
-import type { OpenBackendOptions, QueueBackend } from './queue-backend.js';
+import type { AnyQueue, OpenBackendOptions, QueueBackend } from './queue-backend.js';
 import { sortTargets, targetFromRegistry, targetRegistryEntry, type TargetScope } from './target-scope.js';
 
 /** PostgreSQL cuts application names at 63 bytes; BullMQ finds workers by theirs. */
@@ -85,6 +86,7 @@ export function openPostgresBackend(url: string, schema: string, options: OpenBa
   const owning: BackendFactory<PostgresQueueBackend, PostgresConnectionOptions> = (name, opts, factoryOptions) =>
     withOrderedLogs(createPostgresBackend(name, opts, factoryOptions));
   const opened: { close(): Promise<void> }[] = [];
+  const handBackQueues = new Map<string, AnyQueue>();
   const qualifiedRegistry = qualifyPg(schema, REGISTRY_TABLE);
   const query = async (sql: string, params: unknown[] = []): Promise<pg.QueryResult> => {
     const c = connection();
@@ -128,6 +130,17 @@ export function openPostgresBackend(url: string, schema: string, options: OpenBa
         },
         owning,
       );
+    },
+    async handBack(job, token) {
+      // A worker's own connection is closing by then (a forced stop closes the workers first)
+      // and would never answer: the job is moved through the shared connection instead.
+      let queue = handBackQueues.get(job.queueName);
+      if (!queue) {
+        queue = this.queue(job.queueName);
+        handBackQueues.set(job.queueName, queue);
+      }
+      const held = await Job.fromId(queue, String(job.id));
+      await held?.moveToWait(token);
     },
     async registerTarget(scope) {
       await query(`CREATE TABLE IF NOT EXISTS ${qualifiedRegistry} (id text PRIMARY KEY, target jsonb NOT NULL)`);

@@ -41,6 +41,11 @@ export interface QueueBackend {
   queue(name: string, options?: { readOnly?: boolean }): AnyQueue;
   flowProducer(): AnyFlowProducer;
   worker(name: string, processor: (job: Job, token?: string) => Promise<unknown>, settings: WorkerSettings): AnyWorker;
+  /**
+   * Puts a job this process holds (with its lock `token`) back in the wait list at once, so
+   * another worker takes it now, through a connection that stays open while the workers close.
+   */
+  handBack(job: Job, token: string | undefined): Promise<void>;
   /** Records a target's queues for the board (idempotent). */
   registerTarget(scope: TargetScope): Promise<void>;
   /** Every target recorded here, sorted by database and schema. */

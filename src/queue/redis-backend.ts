@@ -58,6 +58,10 @@ export function openRedisBackend(url: string, prefix: string, options: OpenBacke
         lockDuration: settings.lockDuration,
       });
     },
+    async handBack(job, token) {
+      // The workers share this backend's connection, which stays open until close().
+      await job.moveToWait(token);
+    },
     async registerTarget(scope) {
       await connection.hset(targetRegistryKey(prefix), scope.id, JSON.stringify(targetRegistryEntry(scope)));
     },
