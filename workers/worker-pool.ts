@@ -85,6 +85,9 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   // Set once the connections are closing: a job done after that cannot be recorded as completed.
   let released = false;
   const inflight = new Set<Promise<unknown>>();
+  // Jobs being handed back by their processors: a forced stop waits for them before the
+  // connections close (on PostgreSQL the move may first have to open one).
+  const handingBack = new Set<Promise<unknown>>();
   const tracked =
     <R>(processor: (job: Job) => Promise<R>) =>
     async (job: Job, token?: string): Promise<R> => {
@@ -109,7 +112,9 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
       // closed): back to the wait list under this worker's own lock. WaitingError tells BullMQ
       // the job was moved already, so it sends nothing more to the queue for it (a command that
       // fails on a closed connection is retried by BullMQ without pause, starving the event loop).
-      await handBack([{ job, token }]);
+      const back = handBack([{ job, token }]);
+      handingBack.add(back);
+      await back.finally(() => handingBack.delete(back));
       throw new WaitingError();
     };
   // The copy queue holds a `--follow` run's follow job too (the parent of its copy jobs).
@@ -142,8 +147,16 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   async function handBack(jobs: readonly { job: Job; token: string | undefined }[]): Promise<void> {
     await Promise.allSettled(
       jobs.map(async ({ job, token }) => {
-        await backend.handBack(job, token);
-        options.logger.warn({ jobId: job.id, queue: job.queueName }, 'shutdown: job handed back to the queue');
+        try {
+          await backend.handBack(job, token);
+          options.logger.warn({ jobId: job.id, queue: job.queueName }, 'shutdown: job handed back to the queue');
+        } catch (error) {
+          // Its lock expires instead, and the stalled-job check gives it to another worker.
+          options.logger.warn(
+            { jobId: job.id, queue: job.queueName, err: (error as Error).message },
+            'shutdown: the job could not be handed back; another worker takes it once its lock expires',
+          );
+        }
       }),
     );
   }
@@ -162,10 +175,11 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
       // Running copies stop, roll back and hand their jobs back themselves (see tracked).
       shutdown.abort(new WorkerStoppingError());
       await settleWithin([...inflight], 3000);
+      await settleWithin([...handingBack], 5000);
       // Those that did not stop in time (a processor stuck in a server call): handed back from here.
       const stuck = [...active.values()];
       active.clear();
-      await handBack(stuck);
+      await settleWithin([handBack(stuck)], 5000);
       await settleWithin([closed], 1000);
     },
     // After a forced stop, the pools are not waited for long: they wait for checked-out
