@@ -14,9 +14,12 @@ import type { Sandbox } from './sandbox.js';
 /** The schema holding a sandbox's queue on PostgreSQL (the product's default). */
 const TEST_QUEUE_SCHEMA = 'my2pg_queue';
 
-/** A backend on the sandbox's queue, or on the Redis at `redisUrl` when one is given (a private Redis). */
-export function sandboxBackend(sandbox: Sandbox, redisUrl?: string): QueueBackend {
-  const env = redisUrl ? { ...sandbox.env, REDIS_URL: redisUrl } : sandbox.env;
+/**
+ * A backend on the sandbox's queue, or on the Redis at `redisUrl` when one is given (a private
+ * Redis); `extraEnv` as a command of the test would get it (another prefix).
+ */
+export function sandboxBackend(sandbox: Sandbox, redisUrl?: string, extraEnv: NodeJS.ProcessEnv = {}): QueueBackend {
+  const env = { ...sandbox.env, ...extraEnv, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) };
   // Worker settings: its Redis connection retries for ever, so a test outlives a Redis restart.
   return openQueueBackend(loadConfig({}, ['queue'], env), { role: 'worker', onError: () => undefined });
 }
@@ -26,9 +29,10 @@ export async function copyQueue(
   sandbox: Sandbox,
   redisUrl?: string,
   schema = 'public',
+  extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<AnyQueue & { closeAll(): Promise<void> }> {
   const names = await queueNamesOf(sandbox, schema);
-  const backend = sandboxBackend(sandbox, redisUrl);
+  const backend = sandboxBackend(sandbox, redisUrl, extraEnv);
   const queue = backend.queue(names.copy);
   return Object.assign(queue, {
     async closeAll() {

@@ -393,7 +393,7 @@ describe('runs of two targets share one Redis and one prefix', () => {
     const start = await b.cli(['start'], sharedPrefix);
     expect(start.code, start.stderr).toBe(0);
     const runB = start.stdout.trim();
-    const queueB = await copyQueue(b);
+    const queueB = await copyQueue(b, undefined, 'public', sharedPrefix);
     try {
       // Long enough for an idle worker to have taken anything it could see.
       await new Promise((r) => setTimeout(r, 3000));
