@@ -83,7 +83,7 @@ function addPlanOptions(command: Command): Command {
         '--follow',
         "follow the source's binary log after the copy (a live database), until `my2pg cutover` verifies and switches",
       )
-      // Type mapping of the tables my2pg creates (README: "Type mapping").
+      // Type mapping of the tables my2pg creates (docs/type-mapping.md).
       .option(
         '--type <mysql=pg>',
         "map a MySQL type to a PostgreSQL type, e.g. 'tinyint(1)=smallint' (repeatable)",
@@ -101,6 +101,12 @@ function addPlanOptions(command: Command): Command {
           '--nul <policy>',
           'text holding NUL characters: reject the row, strip the NULs, or create such columns as bytea (default: reject)',
         ).choices(['reject', 'strip', 'bytea']),
+      )
+      .addOption(
+        new Option(
+          '--partitions <mode>',
+          'partitioned MySQL tables: keep them partitioned in PostgreSQL where it can express the scheme, or flatten them into plain tables (default: keep)',
+        ).choices(['keep', 'flatten']),
       )
       .addOption(
         new Option(
@@ -184,7 +190,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
         'show what run would do, writing nothing: tables, DDL, type mapping, hazards with exact counts, blockers; exit 1 when something would fail',
       ),
   )
-    .option('--json', 'print the plan as JSON (documented in the README, stable)')
+    .option('--json', 'print the plan as JSON (documented in docs/planning.md, stable)')
     .option('--markdown <file>', 'also write the plan as Markdown to this file')
     .option('--quick', 'read only the catalogs: no table is read, so value hazards are not counted')
     .option('--concurrency <n>', 'tables copied at once, for the duration estimate', positiveInt, 2)

@@ -54,6 +54,8 @@ export interface PlanFlags {
   nul?: 'reject' | 'strip' | 'bytea';
   /** `--zero-date null|reject` (commander checked the choice). */
   zeroDate?: 'null' | 'reject';
+  /** `--partitions keep|flatten` (commander checked the choice). */
+  partitions?: 'keep' | 'flatten';
   /** `--fulltext-config NAME`: text search configuration of FULLTEXT's GIN indexes. */
   fulltextConfig?: string;
   /** `--exclude-view NAME`, repeatable: views finalize neither creates nor verifies. */
@@ -245,6 +247,7 @@ export async function resolveRunSettings(
         enumMode: flags.enum ?? config.enumMode,
         nul: flags.nul ?? config.nulPolicy,
         zeroDate: flags.zeroDate ?? config.zeroDatePolicy,
+        partitions: flags.partitions ?? file?.partitions,
         fulltextConfig: flags.fulltextConfig ?? config.fulltextConfig,
         excludeViews: splitNames([...config.excludeViews, ...(fileViews ?? []), ...(flags.excludeView ?? [])]),
         where: forDatabase(file?.where, database),

@@ -44,6 +44,10 @@ export function describeSchemaObjects(run: RunRow): string[] {
         `views created${good.every((v) => v.status === 'verified') ? ' and verified' : ''}: ${good.map((v) => v.name).join(', ')}`,
       );
   }
+  for (const kind of ['function', 'procedure', 'trigger'] as const) {
+    const created = (run.summary?.storedCode ?? []).filter((s) => s.kind === kind && s.status === 'created');
+    if (created.length > 0) lines.push(`${kind}s created: ${created.map((s) => s.name).join(', ')}`);
+  }
   for (const item of o.notMigrated)
     lines.push(
       `not migrated: ${item.kind === 'check' ? 'CHECK' : item.kind} ${item.name}${item.reason ? ` (${item.reason})` : ''}`,

@@ -73,6 +73,8 @@ export async function statusCommand(
               };
             }),
             rejectedRows: await listRejectedRows(target, run.id),
+            // tinyint(1)/bit(1) columns: boolean or smallint, as the data decided when the run was planned.
+            decidedTypes: run.options.decidedTypes ?? [],
             // Views, generated columns, CHECKs, and the triggers/routines/events not migrated.
             schemaObjects: schemaObjectsOf(run),
             summary: summaryWithTables(run.summary, tables),

@@ -1,5 +1,5 @@
 /**
- * The migration file (README: "The migration file"): `my2pg.yaml` in the working directory, or
+ * The migration file (docs/configuration.md: "The migration file"): `my2pg.yaml` in the working directory, or
  * the file `--config` names, in YAML or JSON. It holds everything a run needs except secrets;
  * any string may take `${VAR}` from the environment (and `.env`). Every problem is reported at
  * once, each with its path in the file, as one UsageError (exit 2).
@@ -57,6 +57,8 @@ const migrationFileSchema = z.strictObject({
   enum: z.enum(['type', 'check']).optional(),
   nul: z.enum(['reject', 'strip', 'bytea']).optional(),
   zeroDate: z.enum(['null', 'reject']).optional(),
+  /** Partitioned tables: `keep` (PostgreSQL declarative partitioning where it can express them, the default) or `flatten`. */
+  partitions: z.enum(['keep', 'flatten']).optional(),
   fulltextConfig: z.string().min(1).optional(),
   batchSize: z.number().int().positive().optional(),
   rangeRows: z.number().int().nonnegative().optional(),

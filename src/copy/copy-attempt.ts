@@ -114,9 +114,11 @@ async function beginEmptyingPart(pg: PoolClient, plan: TableCopyPlan): Promise<v
   if (plan.targetRange) {
     await pg.query(begin);
     const bounds = pgKeyRangeConditions(quotePg(plan.targetRange.key), plan.targetRange.range);
-    await pg.query(`DELETE FROM ONLY ${plan.target}${bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : ''}`);
+    await pg.query(
+      `DELETE FROM ${plan.only}${plan.target}${bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : ''}`,
+    );
   } else {
-    await pg.query(`${begin}; TRUNCATE TABLE ONLY ${plan.target}`);
+    await pg.query(`${begin}; TRUNCATE TABLE ${plan.only}${plan.target}`);
   }
 }
 

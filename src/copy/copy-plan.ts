@@ -80,6 +80,8 @@ export interface TableCopyPlan {
   copySql: string;
   /** The target table, qualified. */
   target: string;
+  /** `ONLY ` before the target in TRUNCATE and DELETE, or '' for a partitioned table (whose rows live in its partitions). */
+  only: string;
   /** The key range a range job owns on the target (its key column there); null: the whole table. */
   targetRange: { key: string; range: KeyRange } | null;
   limits: BatchLimits;
@@ -143,6 +145,7 @@ export async function planTableCopy(
     selectValues: select.values,
     copySql: buildCopy(input.targetSchema, targetTable.name, pairs),
     target: qualifyPg(input.targetSchema, targetTable.name),
+    only: targetTable.partitioned ? '' : 'ONLY ',
     targetRange: range && rangeKey !== undefined ? { key: rangeKey, range: { from: range.from, to: range.to } } : null,
     limits: {
       batchRows: Math.max(1, input.batchSize),

@@ -19,6 +19,9 @@ import { resetSequences, type SequenceReset } from './reset-sequences.js';
 import { syncAlembicVersion, type AlembicSync } from './sync-alembic.js';
 import { PermanentError, UsageError } from '../core/errors.js';
 import type { NotMigratedObject, SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
+import type { StoredOutcome } from '../schema/stored/stored-code.js';
+import { createRunTriggers, migrateRoutines } from './migrate-stored.js';
+import { listNotMigrated } from './not-migrated.js';
 import { describeViewProblem, isViewProblem, migrateViews, reverifyViews, type ViewOutcome } from './migrate-views.js';
 
 /** finalize's return value, also stored as the run's summary. */
@@ -36,6 +39,8 @@ export interface FinalizeSummary {
   alembicVersion: AlembicSync | null;
   /** The source's views: created and verified, or why not. */
   views: ViewOutcome[];
+  /** Stored functions, procedures, triggers (created, or why not) and events (listed). */
+  storedCode?: StoredOutcome[];
   /** Generated columns and CHECKs of the created tables, as prepare translated them. */
   schemaObjects: SchemaObjectsRecord | null;
   /** Triggers, routines, events, excluded or skipped views, CHECKs that did not translate. */
@@ -56,28 +61,6 @@ interface FinalizeTimings {
   /** Verification of the tables no copy job verified, and recording every table's result. */
   verifyMs: number;
   totalMs: number;
-}
-
-/** Everything listed as not migrated, by kind and name. */
-function listNotMigrated(
-  schemaObjects: SchemaObjectsRecord | null,
-  views: readonly ViewOutcome[],
-): NotMigratedObject[] {
-  const fromViews = views
-    .filter((v) => v.status === 'excluded' || v.status === 'skipped')
-    .map((v) => ({ kind: 'view' as const, name: v.name, ...(v.reason ? { reason: v.reason } : {}) }));
-  const excludedOnly = (schemaObjects?.notMigrated ?? []).filter(
-    (o) => o.kind === 'view' && !fromViews.some((v) => v.name === o.name),
-  );
-  const checks = (schemaObjects?.checks ?? [])
-    .filter((c) => c.status === 'not_migrated')
-    .map((c) => ({ kind: 'check' as const, name: `${c.table}.${c.name}`, ...(c.reason ? { reason: c.reason } : {}) }));
-  return [
-    ...(schemaObjects?.notMigrated ?? []).filter((o) => o.kind !== 'view'),
-    ...excludedOnly,
-    ...fromViews,
-    ...checks,
-  ];
 }
 
 /**
@@ -187,9 +170,12 @@ export async function finalizeRun(
     if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects))
       problems.push(describeVerificationProblem(v));
   }
-  // Views after the data: created in dependency order, then their rows compared like tables.
-  const views = await migrateViews(source, target, run, tables, method, log);
+  // Stored functions before the views that call them; views after the data, in dependency
+  // order, their rows compared like tables; triggers last, once nothing but the application writes.
+  const stored = await migrateRoutines(source, target, run, tables, log);
+  const views = await migrateViews(source, target, run, tables, method, log, stored.signatures);
   problems.push(...views.filter(isViewProblem).map(describeViewProblem));
+  const storedCode = await createRunTriggers(target, run, stored, problems.length === 0 && method !== 'none', log);
   const schemaObjects = run.options.schemaObjects ?? null;
   timings.totalMs = Date.now() - started;
   const summary = await recordVerification(target, runId, {
@@ -200,8 +186,9 @@ export async function finalizeRun(
     sequences,
     alembicVersion,
     views,
+    storedCode,
     schemaObjects,
-    notMigrated: listNotMigrated(schemaObjects, views),
+    notMigrated: listNotMigrated(schemaObjects, views, storedCode),
     problems,
     timings,
   });
@@ -319,6 +306,7 @@ export async function reverifyRun(
     sequences: previous.sequences ?? [],
     alembicVersion: previous.alembicVersion ?? null,
     views,
+    ...(previous.storedCode ? { storedCode: previous.storedCode as StoredOutcome[] } : {}),
     schemaObjects: previous.schemaObjects ?? null,
     notMigrated: previous.notMigrated ?? [],
     problems,

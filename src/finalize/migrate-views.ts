@@ -13,6 +13,7 @@ import type { RunRow, RunTableRow } from '../state/entities.js';
 import { runCatalogOf } from '../state/run-catalog.js';
 import { verifyView, type ViewToVerify, type ViewVerification } from '../verify/verify-views.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
+import type { StoredFunctionSignature } from '../schema/translate/expression-types.js';
 
 /** What became of one source view, in finalize's result. */
 export interface ViewOutcome {
@@ -130,6 +131,7 @@ export async function createSourceViews(
   relations: Map<string, Relation>,
   excluded: ReadonlySet<string>,
   naming: NamingRules | undefined,
+  functions: ReadonlyMap<string, StoredFunctionSignature>,
   io: {
     query: (sql: string) => Promise<unknown>;
     relationOf: (view: SourceView, targetName: string, targetColumns: readonly string[]) => Promise<Relation | null>;
@@ -156,7 +158,7 @@ export async function createSourceViews(
       relations,
       viewNames,
       outcomes,
-      translator: new ViewTranslator(objects.database, schema, relations, naming),
+      translator: new ViewTranslator(objects.database, schema, relations, naming, { functions }),
       query: io.query,
     });
     if (outcome.status === 'created') {
@@ -186,6 +188,8 @@ export async function migrateViews(
   tables: readonly RunTableRow[],
   method: VerifyMethod,
   log: (line: string) => void | Promise<void>,
+  /** The stored functions created before the views. */
+  functions: ReadonlyMap<string, StoredFunctionSignature> = new Map(),
 ): Promise<ViewOutcome[]> {
   const objects = await readSourceObjects(source);
   if (objects.views.length === 0) return [];
@@ -201,7 +205,7 @@ export async function migrateViews(
   const relations = await withPgClient(target, (client) =>
     relationsOf(client, run.targetSchema, tables, catalog.tables, naming),
   );
-  const results = await createSourceViews(objects, run.targetSchema, relations, excluded, naming, {
+  const results = await createSourceViews(objects, run.targetSchema, relations, excluded, naming, functions, {
     query: (sql) => target.query(sql),
     relationOf: (view, targetName, targetColumns) =>
       withPgClient(target, (client) => viewRelationOf(client, run.targetSchema, view, targetName, targetColumns)),

@@ -3,6 +3,7 @@ import { withPgClient } from '../dialect/postgres/connection.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { describeError } from '../core/errors.js';
 import type { SavedConstraintRow } from '../state/entities.js';
+import { readPartitionedTables } from './partitioned-tables.js';
 import {
   listUnrestoredConstraints,
   listUnrestoredIndexes,
@@ -244,8 +245,9 @@ export async function restoreConstraints(
   }
   await markConstraintsRestored(target, alreadyValid);
   if (alreadyValid.length > 0) await keysSettled(alreadyValid.length);
+  const partitioned = await readPartitionedTables(target, toAdd);
   const addStatement = (item: SavedConstraintRow): string =>
-    `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} ADD CONSTRAINT ${quotePg(item.name)} ${item.definition} NOT VALID`;
+    `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} ADD CONSTRAINT ${quotePg(item.name)} ${item.definition}${item.kind === 'foreign_key' && partitioned.has(`${item.schemaName}\u0000${item.tableName}`) ? '' : ' NOT VALID'}`;
   // Definitions were printed with search_path = pg_catalog; they are read back the same way.
   const addAll = async (items: readonly SavedConstraintRow[]): Promise<void> => {
     await withPgClient(target, async (client) => {

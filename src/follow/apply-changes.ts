@@ -5,7 +5,7 @@ import { selectExpression } from '../dialect/mysql/catalog.js';
 import { mysqlWhere } from '../dialect/mysql/condition.js';
 import { prepareSourceSession, withMysqlConnection, type SourceValue } from '../dialect/mysql/connection.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
-import { queryRawRows } from '../dialect/mysql/raw-rows.js';
+import { decodeRawRow, queryRawRows } from '../dialect/mysql/raw-rows.js';
 import type { PoolClient } from '../dialect/postgres/connection.js';
 import { quotePg } from '../dialect/postgres/quote.js';
 import { copyByteRuleFor } from '../copy/convert.js';
@@ -184,13 +184,8 @@ export class ChangeApplier {
         (handlers) => queryRawRows(mysql, sql, [], handlers),
         encoder,
         plan.limits,
-        (_buffer, _start, _end, refusal) => {
-          if (refusal) {
-            throw new PermanentError(
-              `table ${plan.table}: a changed row's column ${refusal.column} was refused (${refusal.reason}); the follower stops rather than skip it`,
-              { table: plan.table },
-            );
-          }
+        (buffer, start, _end, refusal) => {
+          if (refusal) throw refusedWrite(plan, keyPairs, decodeRawRow(buffer, start, encoder.rawFields), refusal);
           rows += 1;
         },
         () => undefined,
@@ -198,6 +193,33 @@ export class ChangeApplier {
     });
     return rows;
   }
+}
+
+/**
+ * A later write the target column cannot take (a tinyint(1) made boolean because every value
+ * was 0 or 1 when the run was planned, now written 2): the follower stops, naming the table,
+ * the row's key, the value and what to do.
+ */
+function refusedWrite(
+  plan: TableCopyPlan,
+  keyPairs: readonly number[],
+  row: readonly SourceValue[],
+  refusal: { column: string; reason: string },
+): PermanentError {
+  const pair = plan.pairs.find((p) => p.source.name === refusal.column);
+  const value = row[plan.pairs.findIndex((p) => p.source.name === refusal.column)];
+  const key = keyPairs.map((i) => `${plan.pairs[i]!.source.name}=${String(row[i])}`).join(', ');
+  const shown = Buffer.isBuffer(value) ? `0x${value.toString('hex')}` : String(value);
+  const target = pair ? `${plan.target}.${quotePg(pair.target.name)}` : refusal.column;
+  // The follower's stop is for good (its state says stopped): the way on is a new run whose type holds the value.
+  const fix =
+    pair?.target.typeName === 'bool'
+      ? `start a new run with --column-type ${plan.sourceTable.name}.${refusal.column}=smallint (the plan made it boolean because every value was 0 or 1 then)`
+      : `start a new run with a --column-type for ${plan.sourceTable.name}.${refusal.column} that holds it, or fix the value in MySQL and start a new run`;
+  return new PermanentError(
+    `table ${plan.table}, key ${key}: a later write put ${shown} into column ${refusal.column}, which its PostgreSQL column ${target} (${pair?.target.formattedType ?? 'unknown type'}) cannot take (${refusal.reason}); the follower stops rather than skip it: ${fix}`,
+    { table: plan.table },
+  );
 }
 
 /** A key value from the binary log as the converters take it (numbers as their decimal text). */
@@ -240,7 +262,7 @@ async function deleteMatching(
       ? ` RETURNING ${returning.map((i) => `t.${quotePg(plan.pairs[i]!.target.name)}::text`).join(', ')}`
       : '';
   const result = await pg.query<string[]>({
-    text: `DELETE FROM ONLY ${plan.target} AS t WHERE (${names.map((n) => `t.${n}`).join(', ')}) IN (SELECT ${casts.join(', ')} FROM unnest(${unnest}) AS u(${alias}))${back}`,
+    text: `DELETE FROM ${plan.only}${plan.target} AS t WHERE (${names.map((n) => `t.${n}`).join(', ')}) IN (SELECT ${casts.join(', ')} FROM unnest(${unnest}) AS u(${alias}))${back}`,
     values: columns,
     rowMode: 'array',
   });

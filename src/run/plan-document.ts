@@ -1,8 +1,8 @@
 /**
  * The plan of a run as `my2pg plan` shows it (text, Markdown, `--json`) and as `run`/`start`
  * summarise it: per table the action, names, sizes, ranges, DDL, column mapping and hazards;
- * the other objects; the blockers. The JSON form is documented in the README ("Planning a
- * migration") and stable: fields are added, never renamed or removed.
+ * the other objects; the blockers. The JSON form is documented in docs/planning.md
+ * ("plan --json") and stable: fields are added, never renamed or removed.
  */
 import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
@@ -12,13 +12,13 @@ import type { SourceColumn } from '../dialect/mysql/catalog.js';
 import type { Hazard } from '../schema/hazards.js';
 import { mapColumnType } from '../schema/type-map.js';
 import { findTypeOverride } from '../schema/type-overrides.js';
-import { notMigratedObjects } from '../schema/translate/schema-objects.js';
 import { parseMysqlSelect } from '../schema/translate/mysql-parse.js';
 import { relationsReadBy } from '../schema/translate/translate-view.js';
 import { findTargetColumn } from '../vocabulary/column-pairs.js';
 import { ALEMBIC_TABLE } from '../vocabulary/table-selection.js';
 import type { PlanTrial } from './plan-trial.js';
 import type { PlannedTable, PlanReading, RunPlan } from './plan-run.js';
+import { describePartitioning } from '../schema/partition-ddl.js';
 
 interface PlanColumn {
   source: string;
@@ -46,6 +46,8 @@ export interface PlanTableEntry {
   ddl: string[];
   columns: PlanColumn[];
   hazards: Hazard[];
+  /** A partitioned MySQL table that is created: partitioned the same way, or plain and why. */
+  partitioning?: string;
 }
 
 interface PlanObject {
@@ -84,6 +86,8 @@ function reasonOf(plan: RunPlan, table: PlannedTable, column: SourceColumn): str
   if (plan.createdPlan.nulColumns.get(table.table)?.includes(column.name))
     return 'nul policy bytea (the column holds NUL characters)';
   if (plan.createdPlan.keyTypes.get(table.table)?.has(column.name)) return 'foreign key agreement';
+  const decided = plan.decidedTypes.find((d) => d.table === table.table && d.column === column.name);
+  if (decided) return decided.reason;
   if (plan.zeroDateColumns.get(table.table)?.includes(column.name))
     return 'default, created nullable (zero dates become NULL)';
   return 'default';
@@ -250,6 +254,9 @@ export async function describePlan(
       ddl: tableTrial?.statements ?? [],
       columns,
       hazards,
+      ...(table.action === 'create' && source.partitioning
+        ? { partitioning: describePartitioning(source, plan.partitions) }
+        : {}),
     };
   });
   const filtered = filteredReads(plan, Object.keys(context.where ?? {}));
@@ -277,14 +284,17 @@ export async function describePlan(
       ...(view.statement ? { ddl: view.statement } : {}),
     });
   }
-  for (const item of notMigratedObjects(plan.objects, [])) {
-    if (item.kind === 'view' || item.kind === 'check') continue;
+  for (const item of trial.storedCode) {
+    const created = item.status === 'created' || item.status === 'translated';
     objects.push({
       kind: item.kind,
       name: item.name,
-      action: 'skip',
-      reason: item.reason ?? 'not migrated',
+      action: created ? 'create' : 'skip',
+      reason: created
+        ? `translated${item.notes ? ` (${item.notes.join(', ')})` : ''}, and PostgreSQL accepts it; finalize creates it${item.kind === 'trigger' ? ' after the data' : ''}${item.targetName ? ` as ${item.targetName}` : ''}`
+        : (item.reason ?? 'not migrated'),
       blocking: false,
+      ...(item.statements ? { ddl: item.statements.join(';\n') } : {}),
     });
   }
   for (const table of plan.planned) {

@@ -34,6 +34,8 @@ import { checkWhereConditions } from './where-conditions.js';
 import { mapWithConcurrency } from '../finalize/restore-constraints.js';
 import { mapColumnType } from '../schema/type-map.js';
 import { findTargetColumn } from '../vocabulary/column-pairs.js';
+import type { PartitionMode } from '../schema/partition-ddl.js';
+import { dataTypesOf, decideDataTypes, type DecidedType } from '../schema/data-decided-types.js';
 import { countProbes, probesOf, structuralHazards, type Hazard, type HazardProbe } from '../schema/hazards.js';
 
 /** Default `--range-rows`: a table with more (estimated) rows is split into key-range jobs. */
@@ -72,6 +74,8 @@ export interface RunOptions {
   enumMode?: EnumMode | undefined;
   /** `--nul`: reject rows whose text holds NUL (default), strip the NULs, or create such columns as bytea. */
   nul?: NulPolicy | undefined;
+  /** `--partitions`: partitioned tables stay partitioned where PostgreSQL can express them (default), or become plain. */
+  partitions?: PartitionMode | undefined;
   /** `--zero-date`: write zero dates as NULL (default, counted) or reject their rows. */
   zeroDate?: ZeroDatePolicy | undefined;
   /** `--fulltext-config`: text search configuration of the GIN indexes made from FULLTEXT ones. Default simple. */
@@ -144,6 +148,9 @@ export interface RunPlan {
   hazards: Map<string, Hazard[]>;
   warnings: string[];
   translated: string[];
+  partitions: PartitionMode;
+  /** The tinyint(1)/bit(1) columns of created tables, boolean or smallint as their data decides. */
+  decidedTypes: DecidedType[];
 }
 
 /** Checks each override's PostgreSQL type against the target, listing every unknown one at once. */
@@ -260,6 +267,14 @@ export async function planRun(
   const zeroDate = options.zeroDate ?? DEFAULT_ZERO_DATE_POLICY;
   const created = planned.filter((p) => p.action === 'create');
   const sourceTable = (name: string) => catalog.tables.find((t) => t.name === name)!;
+  // Before anything maps a type: every later step (key groups, hazards, DDL) sees the decision.
+  const decidedTypes = await decideDataTypes(
+    source,
+    created.map((p) => ({ table: sourceTable(p.table), columns: p.columns, where: where[p.table] })),
+    typeOptions,
+    reading !== 'quick',
+  );
+  typeOptions.dataTypes = dataTypesOf(decidedTypes);
 
   const hazards = new Map<string, Hazard[]>();
   const countedRows = new Map<string, number>();
@@ -328,7 +343,12 @@ export async function planRun(
     naming,
   });
   warnings.push(...createdPlan.warnings);
-  const translated = [...createdPlan.translated];
+  const translated = [
+    ...decidedTypes
+      .filter((d) => d.type !== 'boolean')
+      .map((d) => `table ${d.table}: column ${d.column} ${d.mysqlType} → ${d.type} (${d.reason})`),
+    ...createdPlan.translated,
+  ];
   for (const [table] of columnOverrides) {
     if (!planned.some((p) => p.table === table && p.action === 'create'))
       warnings.push(`--column-type for table ${table} has no effect: the table is not created by this run`);
@@ -363,6 +383,8 @@ export async function planRun(
     hazards,
     warnings,
     translated,
+    decidedTypes,
+    partitions: options.partitions ?? 'keep',
   };
 }
 
@@ -387,5 +409,6 @@ export function createOptionsOf(plan: RunPlan, table: PlannedTable): Parameters<
     names: plan.createdPlan.names,
     columnNames: plan.createdPlan.columnName,
     naming: plan.naming,
+    partitions: plan.partitions,
   };
 }

@@ -13,6 +13,12 @@ import { createSourceViews, relationsOf, viewRelationOf, type ViewOutcome } from
 import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
 import { onUpdateFunctionSql } from '../schema/on-update-trigger.js';
 import { createOptionsOf, sourceTableOf, type RunPlan } from './plan-run.js';
+import {
+  createRoutines,
+  createTriggers,
+  translateStoredCode,
+  type StoredOutcome,
+} from '../schema/stored/stored-code.js';
 
 /** What the trial did for one created table. */
 interface TableTrial {
@@ -31,6 +37,8 @@ export interface PlanTrial {
   /** Every planned table as PostgreSQL has it inside the trial (created ones included), by target name. */
   targetTables: Map<string, TargetTable>;
   views: ViewOutcome[];
+  /** Stored functions, procedures and triggers as created in the trial (or why not), events listed. */
+  storedCode: StoredOutcome[];
   /** What could not be tried, for the plan's warnings. */
   warnings: string[];
 }
@@ -45,6 +53,16 @@ function deferredStatement(
   // Finalize creates the schema's shared trigger function with each trigger.
   if (item.kind === 'trigger') return `${onUpdateFunctionSql(schema)};\n${item.definition}`;
   return `ALTER TABLE ${qualifyPg(schema, table)} ADD CONSTRAINT ${quotePg(item.name)} ${item.definition}`;
+}
+
+const RUN_ORDER: Record<string, number> = { index: 0, foreign_key: 1, check: 1, trigger: 2 };
+
+/** Deferred definitions in the order a run applies them (stable within a kind). */
+function sortedAsRun<T extends { kind: string }>(items: readonly T[]): T[] {
+  return items
+    .map((item, i) => ({ item, i }))
+    .sort((a, b) => (RUN_ORDER[a.item.kind] ?? 3) - (RUN_ORDER[b.item.kind] ?? 3) || a.i - b.i)
+    .map(({ item }) => item);
 }
 
 /** Runs `sql` under a savepoint: null when PostgreSQL accepts it, else why not (and the savepoint is rolled back). */
@@ -65,7 +83,7 @@ export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTr
   const { schema } = plan;
   if (plan.schemaState.exists && !(plan.schemaState.canUse && plan.schemaState.canCreate)) {
     // Nothing can be tried where nothing may be created; the plan names the missing grant.
-    return { tables: new Map(), targetTables: plan.existing, views: [], warnings: [] };
+    return { tables: new Map(), targetTables: plan.existing, views: [], storedCode: [], warnings: [] };
   }
   return withPgClient(target, async (client) => {
     const tables = new Map<string, TableTrial>();
@@ -74,9 +92,9 @@ export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTr
       // Read-write work inside a transaction that never commits; a missing schema is made inside it
       // too. Where even that is refused, nothing can be tried (the plan names the missing schema).
       if (!plan.schemaState.exists && (await attempt(client, `CREATE SCHEMA ${quotePg(schema)}`)) !== null) {
-        return { tables, targetTables: plan.existing, views: [], warnings: [] };
+        return { tables, targetTables: plan.existing, views: [], storedCode: [], warnings: [] };
       }
-      const deferred: { table: string; sql: string }[] = [];
+      const deferred: { table: string; kind: string; sql: string }[] = [];
       for (const table of plan.planned.filter((p) => p.action === 'create')) {
         const trial: TableTrial = { statements: [], refused: [], warnings: [], notes: [] };
         tables.set(table.table, trial);
@@ -95,14 +113,21 @@ export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTr
           if (!executed) for (const statement of ddl.statements) await client.query(statement);
           await client.query('RELEASE SAVEPOINT my2pg_table');
           for (const item of ddl.deferred)
-            deferred.push({ table: table.table, sql: deferredStatement(schema, table.targetTable, item) });
+            deferred.push({
+              table: table.table,
+              kind: item.kind,
+              sql: deferredStatement(schema, table.targetTable, item),
+            });
         } catch (error) {
           await client.query('ROLLBACK TO SAVEPOINT my2pg_table');
           trial.refused.push(describeError(error));
         }
       }
-      // Indexes, foreign keys, CHECKs and triggers once every table exists, as finalize adds them.
-      for (const item of deferred) {
+      // In the run's order: every table's indexes (UNIQUE ones included) as its copy ends, then
+      // foreign keys and CHECKs in finalize, then triggers. A foreign key tried before the
+      // UNIQUE index it references (a table sorting after its referrer) would be refused here
+      // while the run creates it.
+      for (const item of sortedAsRun(deferred)) {
         const trial = tables.get(item.table)!;
         trial.statements.push(item.sql);
         const refusal = await attempt(client, item.sql);
@@ -122,22 +147,43 @@ export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTr
       );
       const warnings: string[] = [];
       let views: ViewOutcome[] = [];
+      // Functions and procedures before the views, triggers after, each under its own savepoint.
+      const tried = async (sql: string): Promise<void> => {
+        const refusal = await attempt(client, sql);
+        if (refusal !== null) throw new Error(refusal);
+      };
+      const stored = translateStoredCode(plan.objects.storedCode, {
+        database: plan.objects.database,
+        schema,
+        relations,
+        naming: plan.naming,
+      });
+      const routines = await createRoutines(stored, tried);
       try {
-        views = await createSourceViews(plan.objects, schema, relations, new Set(plan.excludeViews), plan.naming, {
-          // Each view under its own savepoint, so that one refusal does not abort the others.
-          query: async (sql) => {
-            const refusal = await attempt(client, sql);
-            if (refusal !== null) throw new Error(refusal);
+        views = await createSourceViews(
+          plan.objects,
+          schema,
+          relations,
+          new Set(plan.excludeViews),
+          plan.naming,
+          stored.signatures,
+          {
+            // Each view under its own savepoint, so that one refusal does not abort the others.
+            query: async (sql) => {
+              const refusal = await attempt(client, sql);
+              if (refusal !== null) throw new Error(refusal);
+            },
+            relationOf: (view, targetName, targetColumns) =>
+              viewRelationOf(client, schema, view, targetName, targetColumns),
           },
-          relationOf: (view, targetName, targetColumns) =>
-            viewRelationOf(client, schema, view, targetName, targetColumns),
-        });
+        );
       } catch (error) {
         warnings.push(
           `the views could not be tried: ${describeError(error)}; finalize creates them after the copy and reports each one`,
         );
       }
-      return { tables, targetTables, views, warnings };
+      const storedCode = [...routines, ...(await createTriggers(stored, tried, null)), ...stored.events];
+      return { tables, targetTables, views, storedCode, warnings };
     } finally {
       await client.query('ROLLBACK');
     }

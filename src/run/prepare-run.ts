@@ -4,6 +4,7 @@ import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { UsageError } from '../core/errors.js';
 import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
 import { notMigratedObjects, type SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
+import { dropTriggerStatements } from '../schema/stored/translate-stored.js';
 import { readForeignKeys } from '../dialect/postgres/catalog.js';
 import { ensureStateSchema } from '../state/schema.js';
 import { insertRun, mergeRunOptions } from '../state/runs.js';
@@ -130,6 +131,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           // Every job of the run, on any worker, copies and verifies only these rows.
           where: options.where ?? {},
           queues: options.queues,
+          decidedTypes: plan.decidedTypes,
           ...(follow ? { follow } : {}),
         },
       },
@@ -212,10 +214,16 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       indexes.map((index) => index.drop),
     );
     droppedIndexes = indexes.length;
+    // The source's triggers, as an earlier run created them: not fired by the load, created again by finalize.
+    const fills = planned
+      .filter((p) => p.action === 'fill')
+      .map((p) => ({ table: p.table, targetTable: p.targetTable }));
+    await runStatements(runner, dropTriggerStatements(objects.storedCode.triggers, schema, fills));
     // A split table is emptied once here; each range job then deletes only its own range
     // (cheap on an empty table) before its COPY, so every range stays idempotent on its own.
-    for (const plan of planned.filter((p) => p.ranges && p.action === 'fill')) {
-      await runner.query(`TRUNCATE TABLE ONLY ${qualifyPg(schema, plan.targetTable)}`);
+    for (const table of planned.filter((p) => p.ranges && p.action === 'fill')) {
+      const only = plan.existing.get(table.targetTable)?.partitioned ? '' : 'ONLY ';
+      await runner.query(`TRUNCATE TABLE ${only}${qualifyPg(schema, table.targetTable)}`);
     }
   });
   return {

@@ -7,6 +7,7 @@ import type { SourceColumn, SourceTable } from '../dialect/mysql/catalog.js';
 import { mapColumnType } from './type-map.js';
 import { DEFAULT_TYPE_MAP_OPTIONS, type TypeMapOptions } from './type-overrides.js';
 import { isZeroDate } from '../vocabulary/type-families.js';
+import { planPartitions, type PartitionMode } from './partition-ddl.js';
 
 /** A definition my2pg applies after the load (indexes, foreign keys, CHECK constraints, triggers). */
 interface DeferredDefinition {
@@ -158,6 +159,8 @@ export function buildCreateTable(
      * src/schema/translate). When given, the caller reports the generated columns left plain.
      */
     generated?: ReadonlyMap<string, string>;
+    /** Partitioned MySQL tables: partitioned in PostgreSQL where it can express them (default), or plain. */
+    partitions?: PartitionMode | undefined;
   },
 ): CreateTablePlan {
   const statements: string[] = [];
@@ -257,7 +260,21 @@ export function buildCreateTable(
   }
   const pk = table.primaryKey.filter((c) => included.has(c));
   if (pk.length > 0 && pk.length === table.primaryKey.length) lines.push(`PRIMARY KEY (${pk.map(col).join(', ')})`);
-  statements.push(`CREATE TABLE ${qualified} (\n  ${lines.join(',\n  ')}\n)`);
+  const partitions = planPartitions(table, {
+    mode: options.partitions ?? 'keep',
+    schema,
+    targetName,
+    targetColumn,
+    names,
+    caseOf: objectName,
+  });
+  if (partitions.fallback) warnings.push(`${table.name}: ${partitions.fallback}`);
+  if (partitions.fallback || partitions.note)
+    notes.push(partitions.note ?? `table ${table.name}: ${partitions.fallback}`);
+  statements.push(
+    `CREATE TABLE ${qualified} (\n  ${lines.join(',\n  ')}\n)${partitions.clause}`,
+    ...partitions.statements,
+  );
   if (table.comment) statements.push(`COMMENT ON TABLE ${qualified} IS ${literalPg(table.comment)}`);
   statements.push(...comments);
 

@@ -32,7 +32,7 @@ function lengthOf(columnType: string): number | null {
 
 /**
  * The PostgreSQL type for a MySQL column: a `--column-type` override for this column, else a
- * `--type` override for its MySQL type, else the default mapping (the README's type table).
+ * `--type` override for its MySQL type, else the default mapping (the table in docs/type-mapping.md).
  */
 export function mapColumnType(
   column: SourceColumn,
@@ -42,6 +42,8 @@ export function mapColumnType(
   const byColumn = table === undefined ? undefined : options.columnOverrides.get(table)?.get(column.name);
   const override = byColumn ?? findTypeOverride(options.typeOverrides, column);
   if (override !== undefined) return { sql: override, overridden: true };
+  const decided = table === undefined ? undefined : options.dataTypes?.get(table)?.get(column.name);
+  if (decided !== undefined) return { sql: decided };
   const mapped = mapDefaultType(column, options);
   if (mapped.enumLabels && options.enumMode === 'check') return { sql: 'text', checkLabels: mapped.enumLabels };
   return mapped;

@@ -30,6 +30,8 @@ export interface TypeMapOptions {
   enumMode: EnumMode;
   /** The schema of the PostGIS extension in the target database, or null when it is not installed. */
   postgisSchema: string | null;
+  /** Source table → source column → PostgreSQL type the data decided (data-decided-types.ts); overrides win. */
+  dataTypes?: ReadonlyMap<string, ReadonlyMap<string, string>> | undefined;
 }
 
 export const DEFAULT_TYPE_MAP_OPTIONS: TypeMapOptions = {

@@ -86,6 +86,18 @@ const runOptionsSchema = z.looseObject({
   schemaObjects: field(schemaObjectsSchema),
   /** What the created tables got in another PostgreSQL form (report lines). */
   translated: field(z.array(z.string())),
+  /** The tinyint(1)/bit(1) columns of created tables: boolean or smallint as their data decided, and why. */
+  decidedTypes: field(
+    z.array(
+      z.looseObject({
+        table: z.string(),
+        column: z.string(),
+        mysqlType: z.string(),
+        type: z.string(),
+        reason: z.string(),
+      }),
+    ),
+  ),
 });
 
 /** A run's options, as written and as read back. */

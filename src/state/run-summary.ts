@@ -72,6 +72,17 @@ const runSummarySchema = z.looseObject({
     z.looseObject({ source: z.array(z.string()), target: z.array(z.string()), created: z.boolean() }).nullable(),
   ),
   views: field(z.array(viewSchema)),
+  /** Stored functions, procedures, triggers and events: created, excluded (why), or listed. */
+  storedCode: field(
+    z.array(
+      z.looseObject({
+        kind: z.enum(['function', 'procedure', 'trigger', 'event']),
+        name: z.string(),
+        status: z.enum(['created', 'translated', 'excluded', 'skipped', 'listed']),
+        reason: field(z.string()),
+      }),
+    ),
+  ),
   schemaObjects: field(schemaObjectsSchema.nullable()),
   notMigrated: field(schemaObjectsSchema.shape.notMigrated),
   problems: field(z.array(z.string())),

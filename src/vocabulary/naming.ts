@@ -2,7 +2,7 @@ import { fitIdentifier } from './identifiers.js';
 
 /**
  * How the objects my2pg creates are named in PostgreSQL: the identifier case rule and the
- * renames of the migration file (README: "Names"). Kept in the run's options, so that every
+ * renames of the migration file (docs/target.md: "Names"). Kept in the run's options, so that every
  * job (copy, verification, finalize) pairs the same source and target names. Every layer asks
  * this module for a target name; there is no second copy of the rule.
  */

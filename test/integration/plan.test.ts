@@ -228,8 +228,11 @@ describe('my2pg plan', () => {
     expect(plan.objects.find((o) => o.name === 'recent_legacy')!.ddl).toMatch(
       /CREATE OR REPLACE VIEW "public"\."recent_legacy"/,
     );
-    expect(plan.objects.find((o) => o.kind === 'trigger')).toMatchObject({ action: 'skip' });
-    expect(plan.objects.find((o) => o.kind === 'procedure' && o.name === 'noop')).toMatchObject({ action: 'skip' });
+    expect(plan.objects.find((o) => o.kind === 'trigger')).toMatchObject({
+      name: 'legacy.legacy_touch',
+      action: 'create',
+    });
+    expect(plan.objects.find((o) => o.kind === 'procedure' && o.name === 'noop')).toMatchObject({ action: 'create' });
     expect(plan.objects.find((o) => o.kind === 'sequence' && o.name === 'legacy.id')!.reason).toMatch(/1000/);
     expect(plan.objects.find((o) => o.kind === 'alembic_version')!.reason).toMatch(/abc123/);
     expect(plan.estimate?.seconds).toBeGreaterThan(0);

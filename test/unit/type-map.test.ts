@@ -49,7 +49,7 @@ function tgt(typeName: string, category: string): TargetColumn {
   };
 }
 
-describe('the default type mapping (README table)', () => {
+describe('the default type mapping (docs/type-mapping.md)', () => {
   it.each<[string, SourceColumn, string]>([
     ['tinyint(1) → boolean', col('tinyint', 'tinyint(1)'), 'boolean'],
     ['bit(1) → boolean', col('bit', 'bit(1)'), 'boolean'],

@@ -3,6 +3,7 @@ import { mysqlWhere } from './condition.js';
 import { prepareSourceSession, queryMysql, withMysqlConnection, type MysqlConnection } from './connection.js';
 import { quoteMysql } from './quote.js';
 import { zeroDateSql } from './value-probes.js';
+import { readPartitioning, type SourcePartitioning } from './partitions.js';
 
 /** One column of a MySQL table, as information_schema describes it. */
 export interface SourceColumn {
@@ -68,6 +69,8 @@ export interface SourceTable {
   /** Estimated bytes of the rows (information_schema DATA_LENGTH, off-page values included); 0 when unknown. */
   dataBytes?: number;
   comment: string;
+  /** How MySQL partitions the table; absent for a plain table. */
+  partitioning?: SourcePartitioning;
 }
 
 /** The schema of the source database. */
@@ -314,6 +317,10 @@ export async function readSourceCatalog(dataSource: DataSource, only?: readonly 
     for (const fk of fks.values()) {
       const { table: tableName, ...rest } = fk;
       tables.get(tableName)?.foreignKeys.push(rest);
+    }
+    for (const [name, partitioning] of await readPartitioning(connection, database, only)) {
+      const table = tables.get(name);
+      if (table) table.partitioning = partitioning;
     }
     return {
       database,

@@ -26,6 +26,8 @@ export interface TargetColumn {
 export interface TargetTable {
   name: string;
   columns: TargetColumn[];
+  /** A partitioned table (relkind p): TRUNCATE and DELETE reach its partitions only without ONLY. */
+  partitioned?: boolean;
 }
 
 /** A foreign key that touches a table of the migration, as PostgreSQL prints it. */
@@ -85,8 +87,9 @@ export async function readTargetTables(
     identity: string;
     generated: string;
     enum_labels: string[] | null;
+    kind: string;
   }>(
-    `SELECT c.relname AS table_name, a.attname AS column_name,
+    `SELECT c.relname AS table_name, c.relkind::text AS kind, a.attname AS column_name,
             format_type(a.atttypid, a.atttypmod) AS formatted_type,
             bt.typname AS type_name, bt.typcategory AS category, et.typname AS element_type,
             a.attnotnull AS not_null, a.atthasdef AS has_default, a.attidentity::text AS identity,
@@ -109,7 +112,7 @@ export async function readTargetTables(
   for (const row of rows) {
     let table = tables.get(row.table_name);
     if (!table) {
-      table = { name: row.table_name, columns: [] };
+      table = { name: row.table_name, columns: [], ...(row.kind === 'p' ? { partitioned: true } : {}) };
       tables.set(row.table_name, table);
     }
     table.columns.push({
@@ -129,7 +132,8 @@ export async function readTargetTables(
 }
 
 /**
- * Every foreign key that starts or ends at one of `tables` in `schema`. Printed with
+ * Every foreign key that starts or ends at one of `tables` in `schema`, as declared: the copies
+ * PostgreSQL keeps for the partitions of a partitioned table (conparentid set) go with it. Printed with
  * search_path = pg_catalog so the definition names its tables fully qualified; works inside
  * or outside a transaction and restores the caller's search_path.
  */
@@ -157,7 +161,7 @@ export async function readForeignKeys(
          FROM pg_constraint con
          JOIN pg_class cl ON cl.oid = con.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
          JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-        WHERE con.contype = 'f'
+        WHERE con.contype = 'f' AND con.conparentid = 0
           AND ((n.nspname = $1 AND cl.relname = ANY($2::text[])) OR (rn.nspname = $1 AND rc.relname = ANY($2::text[])))
         ORDER BY n.nspname, cl.relname, con.conname`,
       [schema, [...tables]],

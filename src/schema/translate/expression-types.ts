@@ -33,6 +33,17 @@ export interface TranslateOptions {
   aggregates?: boolean;
   /** Notes the translator leaves for verification, e.g. GROUP_CONCAT without an order. */
   onUnorderedList?(separator: string): void;
+  /** The source's stored functions that have a translation, by lower-case name: calls to them are kept. */
+  functions?: ReadonlyMap<string, StoredFunctionSignature>;
+}
+
+/** A translated stored function as its callers see it. */
+export interface StoredFunctionSignature {
+  /** The function, qualified and quoted for PostgreSQL. */
+  sql: string;
+  /** Each parameter's type and PostgreSQL type (arguments are converted to it, as MySQL converts them). */
+  params: { type: SqlType; pg: string }[];
+  returns: SqlType;
 }
 
 /** What the function and aggregate tables need of the expression translator (ExpressionTranslator implements it). */
@@ -54,4 +65,5 @@ export interface Translator {
   timestampOf(v: Translated): string;
   asNumber(v: Translated): Translated;
   interval(node: AstNode): string;
+  toType(v: Translated, target: SqlType): Translated;
 }

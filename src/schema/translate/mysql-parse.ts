@@ -264,3 +264,17 @@ export function unescapeMysqlString(raw: string, quote: "'" | '"' = "'"): string
   }
   return out;
 }
+
+/** Parses one MySQL statement of stored code (SELECT, INSERT, UPDATE, DELETE) as it is written. */
+export function parseMysqlStatement(sql: string): AstNode {
+  let ast: unknown;
+  try {
+    ast = parser.astify(normalizeMysqlSql(sql), { database: 'MySQL' });
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0] ?? '';
+    throw new UntranslatableError(`the SQL parser cannot read it (${message.slice(0, 160)})`);
+  }
+  const statements = (Array.isArray(ast) ? ast : [ast]) as AstNode[];
+  if (statements.length !== 1) throw new UntranslatableError('it is not one statement');
+  return fixLogicalPrecedence(statements[0]) as AstNode;
+}

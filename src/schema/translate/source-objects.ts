@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { queryMysql, withMysqlConnection, type MysqlConnection } from '../../dialect/mysql/connection.js';
+import { readSourceStoredCode, type SourceStoredCode } from '../stored/source-stored-code.js';
 
 /** A generated column's expression, as the server stores it (MySQL 8 and MariaDB print it differently). */
 export interface SourceGeneratedColumn {
@@ -55,6 +56,8 @@ export interface SourceObjects {
   checks: SourceCheck[];
   views: SourceView[];
   routines: SourceRoutine[];
+  /** The stored functions, procedures, triggers and events, with their bodies. */
+  storedCode: SourceStoredCode;
 }
 
 type Row = Record<string, unknown>;
@@ -100,6 +103,7 @@ async function readChecks(connection: MysqlConnection, database: string): Promis
 
 /** Reads the generated columns, CHECKs, views, triggers, routines and events of the source database. */
 export async function readSourceObjects(dataSource: DataSource): Promise<SourceObjects> {
+  const storedCode = await readSourceStoredCode(dataSource);
   return withMysqlConnection(dataSource, async (connection) => {
     const head = await queryMysql<Row[]>(connection, 'SELECT DATABASE() AS db');
     const database = str(head[0]?.db);
@@ -174,6 +178,6 @@ export async function readSourceObjects(dataSource: DataSource): Promise<SourceO
     )) ?? []) {
       routines.push({ kind: 'event', name: str(r.name) });
     }
-    return { database, generated, checks, views, routines };
+    return { database, generated, checks, views, routines, storedCode };
   });
 }

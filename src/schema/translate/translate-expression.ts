@@ -8,7 +8,13 @@ import { translateBinary } from './translate-operators.js';
 import type { AstNode } from './mysql-parse.js';
 import { BOOL, castTarget, FLOAT, INT, isNumeric, NULL_TYPE, TEXT, type SqlType } from './sql-types.js';
 
-export type { ColumnBinding, TranslateOptions, TranslateScope, Translated } from './expression-types.js';
+export type {
+  ColumnBinding,
+  StoredFunctionSignature,
+  TranslateOptions,
+  TranslateScope,
+  Translated,
+} from './expression-types.js';
 export type { ColumnReference } from './ast-helpers.js';
 export { columnReferenceOf, translateJsonPath };
 

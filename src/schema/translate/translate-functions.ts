@@ -1,6 +1,7 @@
 import { literalPg } from '../../dialect/postgres/quote.js';
 import { fail, functionArgs, functionName, literalInteger, literalString } from './ast-helpers.js';
 import { translateDateFormat } from './date-format.js';
+import { storedFunction, strToDate } from './translate-more-functions.js';
 import type { AstNode } from './mysql-parse.js';
 import type { Translated, Translator } from './expression-types.js';
 import { BOOL, FLOAT, INT, TEXT } from './sql-types.js';
@@ -253,8 +254,24 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
       if (!inner?.ast) fail('EXISTS without a subquery');
       return { sql: `EXISTS ${t.subquery(inner.ast as AstNode).sql}`, type: BOOL };
     }
+    case 'not':
+      arity(1);
+      return { sql: `(NOT ${t.cond(arg(0))})`, type: BOOL };
+    case 'to_days':
+      arity(1);
+      // Days since year 0 by MySQL's proleptic count: 0001-01-01 is day 366.
+      return { sql: `((${t.timestampOf(t.value(arg(0)))})::date - DATE '0001-01-01' + 366)`, type: INT };
+    case 'last_day':
+      arity(1);
+      return {
+        sql: `(date_trunc('month', ${t.timestampOf(t.value(arg(0)))}) + interval '1 month - 1 day')::date`,
+        type: { kind: 'date' },
+      };
+    case 'str_to_date':
+      arity(2);
+      return strToDate(t, arg(0), arg(1));
     default:
-      return fail(`the function ${name.toUpperCase()}() is not translated`);
+      return storedFunction(t, name, args);
   }
 }
 

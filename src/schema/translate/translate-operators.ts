@@ -102,6 +102,11 @@ export function translateBinary(t: Translator, node: AstNode): Translated {
         return { sql: `(${t.cond(left)} ${op} ${right.value ? 'TRUE' : 'FALSE'})`, type: BOOL };
       return fail(`IS with ${String(right.type)}`);
     }
+    case '<=>': {
+      // The stored-code reader spells MySQL's NULL-safe equality this way (the SQL parser lacks it).
+      const [l, r] = t.comparable(t.value(left), t.value(right));
+      return { sql: `(${l.sql} IS NOT DISTINCT FROM ${r.sql})`, type: BOOL };
+    }
     case '->':
       return t.jsonExtract(left, right, false);
     case '->>':

@@ -2,6 +2,9 @@ import { qualifyPg, quotePg } from '../../dialect/postgres/quote.js';
 import { parseMysqlSelect, UntranslatableError, type AstNode } from './mysql-parse.js';
 import type { SourceView } from './source-objects.js';
 import type { SqlType } from './sql-types.js';
+import { expandStars, type StoredContext } from './stored-context.js';
+
+export type { StoredContext };
 import { targetColumnName, targetTableName, type NamingRules } from '../../vocabulary/naming.js';
 import {
   columnReferenceOf,
@@ -28,6 +31,8 @@ export interface Relation {
   targetName: string;
   /** By source name: what the view's SELECT names. */
   columns: RelationColumn[];
+  /** The schema it lives in when not the target schema (`pg_temp` for stored code's temporary tables). */
+  schema?: string;
 }
 
 /** A view translated to PostgreSQL. */
@@ -107,7 +112,14 @@ export class ViewTranslator {
     private readonly relations: ReadonlyMap<string, Relation>,
     /** The run's renames and case: the view's own name and column names. */
     private readonly naming?: NamingRules,
+    /** Stored code: its variables (and NEW/OLD), which win over columns as in MySQL, and the translated functions. */
+    private readonly stored: StoredContext = {},
   ) {}
+
+  /** A SELECT of stored code, translated with its variables in reach. */
+  translateSelect(ast: AstNode): { sql: string; columns: { name: string; type: SqlType }[] } {
+    return this.select(ast, null, null);
+  }
 
   translate(view: SourceView): TranslatedView {
     const ast = parseMysqlSelect(view.definition);
@@ -149,6 +161,8 @@ export class ViewTranslator {
   }
 
   private findColumn(scope: Scope, ref: ColumnReference): ColumnBinding | null {
+    const variable = this.stored.variable?.(ref);
+    if (variable) return variable;
     const byName = (item: FromItem): ColumnBinding | null => {
       const column =
         item.columns.find((c) => c.name === ref.column) ??
@@ -198,6 +212,7 @@ export class ViewTranslator {
       return new ExpressionTranslator(scopeApi, {
         immutable: false,
         aggregates,
+        ...(this.stored.functions ? { functions: this.stored.functions } : {}),
         ...(onUnorderedList ? { onUnorderedList } : {}),
       });
     };
@@ -217,7 +232,7 @@ export class ViewTranslator {
         const relation = this.relation(item.db ?? null, item.table);
         const alias = aliasOf(item.as) ?? item.table;
         scope.items.push({ alias, table: item.table, columns: relation.columns });
-        sql = `${qualifyPg(this.targetSchema, relation.targetName)} AS ${quotePg(alias)}`;
+        sql = `${qualifyPg(relation.schema ?? this.targetSchema, relation.targetName)} AS ${quotePg(alias)}`;
       } else {
         return fail('a FROM item my2pg does not translate');
       }
@@ -253,22 +268,24 @@ export class ViewTranslator {
     const columns: { name: string; type: SqlType }[] = [];
     const items: string[] = [];
     const aliases = new Map<string, Alias>();
-    (ast.columns as AstNode[]).forEach((column, index) => {
-      const expr = column.expr as AstNode;
-      if (expr.type === 'column_ref' && columnReferenceOf(expr).column === '*')
-        fail('SELECT * (MySQL stores views with the columns listed; this one is not)');
-      const translator = translatorFor(
-        true,
-        undefined,
-        unordered && expr.type === 'aggr_func' ? (separator) => (unordered[index] = separator) : undefined,
-      );
-      const translated = translator.output(translator.value(expr));
-      const name =
-        aliasOf(column.as) ?? (expr.type === 'column_ref' ? columnReferenceOf(expr).column : `column${index + 1}`);
-      columns.push({ name, type: translated.type });
-      items.push(`${translated.sql} AS ${quotePg(name)}`);
-      aliases.set(name.toLowerCase(), { ...translated, name });
-    });
+    (this.stored.variable ? expandStars(ast.columns as AstNode[], scope.items) : (ast.columns as AstNode[])).forEach(
+      (column, index) => {
+        const expr = column.expr as AstNode;
+        if (expr.type === 'column_ref' && columnReferenceOf(expr).column === '*')
+          fail('SELECT * (MySQL stores views with the columns listed; this one is not)');
+        const translator = translatorFor(
+          true,
+          undefined,
+          unordered && expr.type === 'aggr_func' ? (separator) => (unordered[index] = separator) : undefined,
+        );
+        const translated = translator.output(translator.value(expr));
+        const name =
+          aliasOf(column.as) ?? (expr.type === 'column_ref' ? columnReferenceOf(expr).column : `column${index + 1}`);
+        columns.push({ name, type: translated.type });
+        items.push(`${translated.sql} AS ${quotePg(name)}`);
+        aliases.set(name.toLowerCase(), { ...translated, name });
+      },
+    );
 
     let sql = `SELECT ${ast.distinct ? 'DISTINCT ' : ''}${items.join(', ')}`;
     if (fromParts.length > 0) sql += ` FROM ${fromParts.join(' ')}`;
