@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config/config.js';
+import { openQueueBackend } from '../src/queue/open-queue-backend.js';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import {
@@ -46,6 +46,7 @@ const { values: args } = parseArgs({
     'batch-size': { type: 'string', default: '5000' },
     'range-rows': { type: 'string', default: '500000' },
     processes: { type: 'string', default: '0' },
+    queue: { type: 'string' },
     scaling: { type: 'boolean', default: false },
     'memory-rows': { type: 'string' },
     'wide-rows': { type: 'string' },
@@ -67,6 +68,8 @@ if (args.help) {
   --rounds R          rounds of each tool; medians are printed; default 3
   --concurrency C     my2pg copy jobs at once per process; default 2
   --processes P[,Q]   0 = \`my2pg run\` (workers in process, default); P>0 = \`start --wait\` with P \`my2pg worker\` processes; a list compares them
+  --queue Q[,R]       where the job queue lives: postgres (the target database, the default without REDIS_URL) or redis
+                      (REDIS_URL, default redis://127.0.0.1:6379); a list compares them on the same data, in the same rounds
   --batch-size B      my2pg --batch-size; default 5000
   --range-rows K      my2pg --range-rows; default 500000
   --scaling           my2pg alone at 1x, 2x and 4x --users: is time linear in data?
@@ -93,6 +96,32 @@ const processList = String(args.processes).split(',').map(Number);
 const mysqlServer = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const pgServer = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+type QueueKind = 'postgres' | 'redis';
+const queueList = String(args.queue ?? (process.env.REDIS_URL ? 'redis' : 'postgres'))
+  .split(',')
+  .map((q) => q.trim()) as QueueKind[];
+if (queueList.some((q) => q !== 'postgres' && q !== 'redis')) {
+  process.stderr.write(`bench: --queue takes postgres, redis or both (got ${args.queue})\n`);
+  process.exit(2);
+}
+/** The queue backend of the my2pg run being timed. */
+let currentQueue: QueueKind = queueList[0]!;
+/** A my2pg variant of the comparison: the queue backend and the processes (0 = `my2pg run`). */
+interface Variant {
+  queue: QueueKind;
+  processes: number;
+}
+const variants: Variant[] = queueList.flatMap((queue) => processList.map((processes) => ({ queue, processes })));
+const variantKey = (v: Variant): string => `${v.queue}/${v.processes}`;
+function variantLabel(v: Variant): string {
+  const what =
+    v.processes === 0
+      ? 'my2pg run (end to end, 1 process)'
+      : `my2pg start --wait + ${v.processes} worker process${v.processes > 1 ? 'es' : ''}`;
+  return queueList.length > 1 || v.queue === 'postgres'
+    ? `${what}, queue in ${v.queue === 'redis' ? 'Redis' : 'PostgreSQL'}`
+    : what;
+}
 const tag = randomBytes(3).toString('hex');
 const names = {
   source: `my2pg_bench_${tag}`,
@@ -208,7 +237,7 @@ const my2pgEnv = (): NodeJS.ProcessEnv => ({
   HOME: process.env.HOME,
   MYSQL_URL: withDatabase(mysqlServer, names.source),
   DATABASE_URL: withDatabase(pgServer, names.my2pg),
-  REDIS_URL: redisUrl,
+  ...(currentQueue === 'redis' ? { REDIS_URL: redisUrl } : {}),
   MY2PG_QUEUE_PREFIX: prefix,
   MY2PG_LOG_LEVEL: 'warn',
 });
@@ -222,9 +251,9 @@ async function readPhases(runId: string, startedAt: number): Promise<Phases | un
     .query('SELECT options FROM my2pg.runs WHERE id = $1', [runId])
     .finally(() => client.end());
   const queueNames = queuesOfRun(recorded.rows[0]?.options as Record<string, unknown> | undefined);
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const copy = new Queue(queueNames.copy, { connection, prefix });
-  const finalize = new Queue(queueNames.finalize, { connection, prefix });
+  const backend = openQueueBackend(loadConfig({}, ['queue'], my2pgEnv()), { role: 'producer' });
+  const copy = backend.queue(queueNames.copy);
+  const finalize = backend.queue(queueNames.finalize);
   try {
     const jobs = (await copy.getJobs(['completed'], 0, -1)).filter((j) => j.id?.startsWith(`${runId}.`));
     const fin = await finalize.getJob(`${runId}.finalize`);
@@ -254,9 +283,7 @@ async function readPhases(runId: string, startedAt: number): Promise<Phases | un
       finalizeVerify: (t?.verifyMs ?? 0) / 1000,
     };
   } finally {
-    await copy.close();
-    await finalize.close();
-    connection.disconnect();
+    await backend.close();
   }
 }
 
@@ -406,16 +433,33 @@ async function timePgloader(round: number, counts: Record<string, number>): Prom
   return sample;
 }
 
-/** One round of my2pg per entry of --processes (0 = `run`), each added to its samples. */
-async function timeMy2pgProcesses(round: number, samples: Map<number, Sample[]>): Promise<void> {
-  for (const p of processList) {
+/** One round of my2pg per variant (--queue × --processes, 0 = `run`), each added to its samples. */
+async function timeMy2pgProcesses(round: number, samples: Map<string, Sample[]>): Promise<void> {
+  for (const v of variants) {
     await settle();
-    const s = await runMy2pg({ processes: p });
-    samples.get(p)!.push(s);
+    currentQueue = v.queue;
+    const s = await runMy2pg({ processes: v.processes });
+    samples.get(variantKey(v))!.push(s);
     log(
-      `round ${round}: my2pg (${p === 0 ? 'run' : `${p} worker processes`}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`,
+      `round ${round}: my2pg (${v.processes === 0 ? 'run' : `${v.processes} worker processes`}, queue ${v.queue}) ${fmt(s.seconds)} s, phases ${JSON.stringify(s.phases)}, peak RSS ${fmt(s.peakRssBytes / MB, 0)} MB ${s.ok ? '' : s.note}`,
     );
   }
+  currentQueue = queueList[0]!;
+}
+
+/** The ratio of each queue's median to the first queue's, per --processes, when several are compared. */
+function queueRatios(samples: Map<string, Sample[]>): string[] {
+  if (queueList.length < 2) return [];
+  const [first, ...others] = queueList;
+  const medianOf = (v: Variant): number =>
+    median((samples.get(variantKey(v)) ?? []).filter((x) => x.ok).map((x) => x.seconds));
+  return processList.flatMap((processes) =>
+    others.map((queue) => {
+      const a = medianOf({ queue: first!, processes });
+      const b = medianOf({ queue, processes });
+      return `- ${variantLabel({ queue, processes })}: median ${fmt(b)} s beside ${fmt(a)} s with the queue in ${first === 'redis' ? 'Redis' : 'PostgreSQL'}: ${fmt(b / a, 2)}×`;
+    }),
+  );
 }
 
 function mysqlCliArgs(): string {
@@ -557,7 +601,7 @@ async function cleanup(): Promise<void> {
   await my.query(`DROP DATABASE IF EXISTS \`${names.source}\``).catch(() => undefined);
   await my.end();
   for (const name of [names.my2pg, names.pgloader, names.floor]) await dropPgDatabase(name).catch(() => undefined);
-  await deleteRedisPrefix(redisUrl, prefix);
+  if (queueList.includes('redis')) await deleteRedisPrefix(redisUrl, prefix);
 }
 
 async function compareMode(): Promise<string[]> {
@@ -575,7 +619,7 @@ async function compareMode(): Promise<string[]> {
     '',
   );
   const havePgloader = !args['skip-pgloader'] && version('pgloader', ['--version']) !== 'not installed';
-  const my2pgRuns = new Map<number, Sample[]>(processList.map((p) => [p, []]));
+  const my2pgRuns = new Map<string, Sample[]>(variants.map((v) => [variantKey(v), []]));
   const unverified: Sample[] = [];
   const pgl: Sample[] = [];
   const floor: Sample[] = [];
@@ -607,9 +651,9 @@ async function compareMode(): Promise<string[]> {
     await dropPgDatabase(names.floor);
   }
   const summaries: Summary[] = [];
-  for (const [p, samples] of my2pgRuns) {
-    const label =
-      p === 0 ? `my2pg run (end to end, 1 process)` : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`;
+  for (const v of variants) {
+    const label = variantLabel(v);
+    const samples = my2pgRuns.get(variantKey(v))!;
     summaries.push({ name: label, samples });
     summaries.push({ ...copyPhaseSummary(samples), name: `${label}: copy phase` });
   }
@@ -627,14 +671,14 @@ async function compareMode(): Promise<string[]> {
   out.push(...summarize(rows, bytes, summaries), '');
   if (args.plan) {
     const estimates = plans.flatMap((p) => (p.estimate === null ? [] : [p.estimate]));
-    const measured = median((my2pgRuns.get(processList[0] ?? 0) ?? []).filter((x) => x.ok).map((x) => x.seconds));
+    const measured = median((my2pgRuns.get(variantKey(variants[0]!)) ?? []).filter((x) => x.ok).map((x) => x.seconds));
     out.push(
       `- plan's duration estimate: median ${fmt(median(estimates))} s (rounds ${estimates.join(', ')}) beside the measured \`my2pg run\` median ${fmt(measured)} s (${fmt(median(estimates) / measured, 2)}×)`,
       '',
     );
   }
-  for (const [p, samples] of my2pgRuns)
-    out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
+  out.push(...queueRatios(my2pgRuns), '');
+  for (const v of variants) out.push(...phaseTable(`\`${variantLabel(v)}\``, my2pgRuns.get(variantKey(v))!), '');
   if (args.unverified) out.push(...phaseTable('`my2pg run --verify none`', unverified), '');
   return out;
 }
@@ -774,23 +818,18 @@ async function manyTablesMode(tableCount: number, rowCount: number): Promise<str
     '',
   );
   const havePgloader = !args['skip-pgloader'] && version('pgloader', ['--version']) !== 'not installed';
-  const my2pg = new Map<number, Sample[]>(processList.map((p) => [p, []]));
+  const my2pg = new Map<string, Sample[]>(variants.map((v) => [variantKey(v), []]));
   const pgl: Sample[] = [];
   for (let round = 1; round <= rounds; round += 1) {
     if (havePgloader) pgl.push(await timePgloader(round, counts));
     await timeMy2pgProcesses(round, my2pg);
   }
   const summaries: Summary[] = [];
-  for (const [p, samples] of my2pg)
-    summaries.push({
-      name:
-        p === 0 ? 'my2pg run (end to end, 1 process)' : `my2pg start --wait + ${p} worker process${p > 1 ? 'es' : ''}`,
-      samples,
-    });
+  for (const v of variants) summaries.push({ name: variantLabel(v), samples: my2pg.get(variantKey(v))! });
   if (havePgloader) summaries.push({ name: 'pgloader', samples: pgl });
   out.push(...summarize(rows, bytes, summaries), '');
-  for (const [p, samples] of my2pg)
-    out.push(...phaseTable(p === 0 ? '`my2pg run`' : `\`my2pg start --wait\` + ${p} worker processes`, samples), '');
+  out.push(...queueRatios(my2pg), '');
+  for (const v of variants) out.push(...phaseTable(`\`${variantLabel(v)}\``, my2pg.get(variantKey(v))!), '');
   return out;
 }
 

@@ -20,7 +20,7 @@ export function createFinalizeProcessor(context: JobContext) {
     try {
       // Each copy job's return value: the verification and indexes it did after its copy.
       const children = await job.getChildrenValues<CopyTableResult>();
-      // getChildrenValues keys are Redis keys, `<prefix>:<queue>:<job id>`; job ids never hold ':'.
+      // getChildrenValues keys are `<prefix>:<queue>:<job id>` (Redis) or `<queue>:<job id>` (PostgreSQL); job ids never hold ':'.
       const copyResults = new Map(
         Object.entries(children).map(([key, value]) => [key.slice(key.lastIndexOf(':') + 1), value]),
       );

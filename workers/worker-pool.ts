@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { WaitingError, Worker, type Job } from 'bullmq';
+import { WaitingError, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { createCopyTableProcessor } from '../jobs/copy-table.js';
 import { createFinalizeProcessor } from '../jobs/finalize.js';
@@ -7,8 +7,8 @@ import { createFollowProcessor } from '../jobs/follow.js';
 import { FOLLOW_JOB } from '../src/queue/contract.js';
 import { must, type Config } from '../src/config/config.js';
 import type { Logger } from '../src/core/log.js';
-import { connectRedis, disconnectRedis, workerRedisOptions } from '../src/queue/connection.js';
-import { readTargetScope, registerTarget, type QueueNames } from '../src/queue/target-scope.js';
+import { openQueueBackend } from '../src/queue/open-queue-backend.js';
+import { readTargetScope, type QueueNames } from '../src/queue/target-scope.js';
 import { withPgClient } from '../src/dialect/postgres/connection.js';
 import { WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { closeAll, openSource, openTarget } from '../src/run/open-databases.js';
@@ -25,8 +25,8 @@ export interface WorkerPoolOptions {
   lockDurationMs?: number;
   /**
    * The queues to work (a run's, as recorded); default: the queues of the configured target
-   * and schema (`DATABASE_URL`, `MY2PG_SCHEMA`), which the pool then lists in the Redis
-   * registry so that the board shows them.
+   * and schema (`DATABASE_URL`, `MY2PG_SCHEMA`), which the pool then lists in the queue
+   * backend's registry so that the board shows them.
    */
   queues?: QueueNames;
 }
@@ -52,26 +52,28 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   // its own) stops at its last commit and hands its job back for another worker to go on.
   const draining = new AbortController();
   const context = { source, target, logger: options.logger, shutdown: shutdown.signal, draining: draining.signal };
-  const connection = connectRedis(config.redisUrl, workerRedisOptions());
-  connection.on('error', (error) => options.logger.warn({ err: error.message }, 'redis connection error'));
+  // Redis or the target restarting is survived: the connections come back, the jobs are where they were.
+  const backend = openQueueBackend(config, {
+    role: 'worker',
+    onError: (error) =>
+      options.logger.warn({ err: error.message, queue: config.queueBackend }, 'queue connection error'),
+  });
   let queues: QueueNames;
   try {
     if (options.queues) {
       queues = options.queues;
     } else {
       const scope = await withPgClient(target, (client) => readTargetScope(client, config.schema));
-      await registerTarget(connection, config.queuePrefix, scope);
+      await backend.registerTarget(scope);
       queues = scope.queues;
     }
   } catch (error) {
-    disconnectRedis(connection);
+    await backend.close();
     await closeAll(source, target);
     throw error;
   }
   const common = {
-    connection,
-    prefix: config.queuePrefix,
-    // Shown by Bull Board and CLIENT LIST: which process holds a job.
+    // Shown by Bull Board and CLIENT LIST / pg_stat_activity: which process holds a job.
     name: `${hostname()}:${process.pid}`,
     // A killed worker's jobs come back after the lock expires and the next stalled check runs.
     stalledInterval: options.stalledIntervalMs ?? config.stalledIntervalMs,
@@ -83,6 +85,9 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   // Set once the connections are closing: a job done after that cannot be recorded as completed.
   let released = false;
   const inflight = new Set<Promise<unknown>>();
+  // Jobs being handed back by their processors: a forced stop waits for them before the
+  // connections close (on PostgreSQL the move may first have to open one).
+  const handingBack = new Set<Promise<unknown>>();
   const tracked =
     <R>(processor: (job: Job) => Promise<R>) =>
     async (job: Job, token?: string): Promise<R> => {
@@ -105,21 +110,23 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
       }
       // Stopped by a forced shutdown (or taken while closing, or done after the connection
       // closed): back to the wait list under this worker's own lock. WaitingError tells BullMQ
-      // the job was moved already, so it sends nothing more to Redis for it (a command that
+      // the job was moved already, so it sends nothing more to the queue for it (a command that
       // fails on a closed connection is retried by BullMQ without pause, starving the event loop).
-      await handBack([{ job, token }]);
+      const back = handBack([{ job, token }]);
+      handingBack.add(back);
+      await back.finally(() => handingBack.delete(back));
       throw new WaitingError();
     };
   // The copy queue holds a `--follow` run's follow job too (the parent of its copy jobs).
   const copyTable = createCopyTableProcessor(context);
   const follow = createFollowProcessor(context);
   const workers = [
-    new Worker(
+    backend.worker(
       queues.copy,
       tracked<unknown>((job: Job) => (job.name === FOLLOW_JOB ? follow(job) : copyTable(job))),
       { ...common, concurrency },
     ),
-    new Worker(queues.finalize, tracked(createFinalizeProcessor(context)), { ...common, concurrency: 1 }),
+    backend.worker(queues.finalize, tracked(createFinalizeProcessor(context)), { ...common, concurrency: 1 }),
   ];
   let shuttingDown = false;
   for (const worker of workers) {
@@ -130,7 +137,7 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   options.logger.info(
-    { concurrency, prefix: config.queuePrefix, queues: `${queues.copy}, ${queues.finalize}` },
+    { concurrency, queue: backend.where, queues: `${queues.copy}, ${queues.finalize}` },
     'workers ready',
   );
 
@@ -140,8 +147,16 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   async function handBack(jobs: readonly { job: Job; token: string | undefined }[]): Promise<void> {
     await Promise.allSettled(
       jobs.map(async ({ job, token }) => {
-        await job.moveToWait(token);
-        options.logger.warn({ jobId: job.id, queue: job.queueName }, 'shutdown: job handed back to the queue');
+        try {
+          await backend.handBack(job, token);
+          options.logger.warn({ jobId: job.id, queue: job.queueName }, 'shutdown: job handed back to the queue');
+        } catch (error) {
+          // Its lock expires instead, and the stalled-job check gives it to another worker.
+          options.logger.warn(
+            { jobId: job.id, queue: job.queueName, err: (error as Error).message },
+            'shutdown: the job could not be handed back; another worker takes it once its lock expires',
+          );
+        }
       }),
     );
   }
@@ -160,10 +175,11 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
       // Running copies stop, roll back and hand their jobs back themselves (see tracked).
       shutdown.abort(new WorkerStoppingError());
       await settleWithin([...inflight], 3000);
+      await settleWithin([...handingBack], 5000);
       // Those that did not stop in time (a processor stuck in a server call): handed back from here.
       const stuck = [...active.values()];
       active.clear();
-      await handBack(stuck);
+      await settleWithin([handBack(stuck)], 5000);
       await settleWithin([closed], 1000);
     },
     // After a forced stop, the pools are not waited for long: they wait for checked-out
@@ -171,7 +187,7 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
     release: async () => {
       released = true;
       await closeAll(source, target);
-      disconnectRedis(connection);
+      await settleWithin([backend.close()], 2000);
     },
   });
   return {

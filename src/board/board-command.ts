@@ -1,7 +1,7 @@
 import { secretsOf, type ConfigOverrides } from '../config/config.js';
 import { resolveCommandConfig } from '../cli/run-settings.js';
 import { createLogger, resolveLogFormat } from '../core/log.js';
-import { pingRedis } from '../queue/connection.js';
+import { checkQueueReachable, openQueueBackend } from '../queue/open-queue-backend.js';
 import { listenForStop } from '../core/shutdown.js';
 import type { Output } from '../cli/output.js';
 import { resolveBoardAccess, startBoard, type BoardListenOptions } from './board-server.js';
@@ -9,7 +9,7 @@ import { resolveBoardAccess, startBoard, type BoardListenOptions } from './board
 /**
  * `my2pg board`: Bull Board on this deployment's queues until the first SIGINT/SIGTERM, which
  * closes it (exit 0); a second signal exits at once (130). Access is checked before anything
- * connects, so a refused host costs no Redis connection.
+ * connects, so a refused host costs no queue connection.
  */
 export async function boardCommand(
   overrides: ConfigOverrides,
@@ -18,19 +18,26 @@ export async function boardCommand(
   configFile?: string,
 ): Promise<number> {
   // Every target's queues are shown: the file's databases need no choice here.
-  const { config } = resolveCommandConfig(overrides, ['redis'], {
+  const { config } = resolveCommandConfig(overrides, ['queue'], {
     config: configFile,
     logLevel: 'info',
     pickSchema: false,
   });
   const credentials = resolveBoardAccess(flags.host, config.boardUser, config.boardPassword);
-  await pingRedis(config.redisUrl);
+  await checkQueueReachable(config);
   const logger = createLogger(config.logLevel, secretsOf(config), {
     format: resolveLogFormat(config.logFormat, output.tty !== undefined),
   });
-  const board = await startBoard(config.redisUrl, config.queuePrefix, { ...flags, credentials, logger });
+  const backend = openQueueBackend(config, {
+    role: 'board',
+    onError: (error) => logger.warn({ err: error.message }, 'board: queue connection error'),
+  });
+  const board = await startBoard(backend, { ...flags, credentials, logger }).catch(async (error: unknown) => {
+    await backend.close();
+    throw error;
+  });
   const notes = [
-    `the copy and finalize queues of every target under prefix ${config.queuePrefix}`,
+    `the copy and finalize queues of every target in ${backend.where}`,
     credentials ? 'basic auth' : 'no auth (loopback only)',
   ];
   if (flags.readOnly) notes.push('read-only');

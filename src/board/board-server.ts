@@ -5,15 +5,13 @@ import { createBullBoard } from '@bull-board/api';
 import type { HookContext } from '@bull-board/api/typings/app';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Redis } from 'ioredis';
 import { describeFinalizeProgress, formatDuration } from '../cli/progress.js';
 import type { FinalizeProgress } from '../queue/contract.js';
 import { UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { connectRedis, disconnectRedis } from '../queue/connection.js';
-import { listTargets, type TargetScope } from '../queue/target-scope.js';
+import type { AnyQueue, QueueBackend } from '../queue/queue-backend.js';
+import type { TargetScope } from '../queue/target-scope.js';
 
 /** How `my2pg board` listens. */
 export interface BoardListenOptions {
@@ -34,7 +32,7 @@ export interface RunningBoard {
   /** The address to open, without credentials. */
   url: string;
   port: number;
-  /** Stops listening and closes the Redis connection. Safe to call twice. */
+  /** Stops listening and closes the queue connection. Safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -184,7 +182,7 @@ async function refuseCompletedRetries(
 
 /** One queue the board shows, with the target it belongs to. */
 interface BoardQueue {
-  queue: Queue;
+  queue: AnyQueue;
   kind: 'copy' | 'finalize';
   target: Pick<TargetScope, 'database' | 'schema'>;
 }
@@ -201,7 +199,8 @@ function createBoardApp(
   options: {
     readOnly: boolean;
     credentials: BoardCredentials | undefined;
-    prefix: string;
+    /** Where the queues are (`Redis …, prefix …` or `PostgreSQL schema … of …`), in each queue's description. */
+    where: string;
     beforeRequest?: (() => Promise<void>) | undefined;
   },
 ): BoardApp {
@@ -210,8 +209,9 @@ function createBoardApp(
   // No Retry button on completed jobs; refuseCompletedRetries closes the API route too.
   const adapterOptions = { readOnlyMode: options.readOnly, allowCompletedRetries: false };
   const adapt = ({ queue, kind, target }: BoardQueue): BullMQAdapter => {
-    const whose = `database ${target.database}, schema ${target.schema}, prefix ${options.prefix}`;
-    const adapter = new BullMQAdapter(queue, {
+    const whose = `database ${target.database}, schema ${target.schema}, queue in ${options.where}`;
+    // Bull Board's adapter is typed for the Redis queue class; it uses only the backend-neutral API.
+    const adapter = new BullMQAdapter(queue as ConstructorParameters<typeof BullMQAdapter>[0], {
       ...adapterOptions,
       description:
         kind === 'copy'
@@ -250,33 +250,25 @@ function createBoardApp(
 }
 
 /**
- * Starts Bull Board on the queues of every target of one deployment (Redis + prefix): each
- * target has its own copy and finalize queues, listed in the prefix's target registry, which
- * the board reads again (at most every 2 s) when a page or the API is requested, so the
- * queues of a target that starts later appear too. The Redis connection reconnects forever,
- * as the board is long-lived, but a request fails after one retry instead of hanging while
- * Redis is away.
+ * Starts Bull Board on the queues of every target of one deployment (a Redis and prefix, or a
+ * target database's queue schema): each target has its own copy and finalize queues, listed in
+ * the backend's target registry, which the board reads again (at most every 2 s) when a page or
+ * the API is requested, so the queues of a target that starts later appear too. The backend's
+ * connection reconnects, as the board is long-lived, but a request fails instead of hanging
+ * while the queue's server is away.
  */
 export async function startBoard(
-  redisUrl: string,
-  prefix: string,
+  backend: QueueBackend,
   options: BoardListenOptions & { credentials: BoardCredentials | undefined; logger: Logger },
 ): Promise<RunningBoard> {
-  const connection: Redis = connectRedis(redisUrl, {
-    maxRetriesPerRequest: 1,
-    enableReadyCheck: true,
-    retryStrategy: (times) => Math.min(times * 500, 5000),
-  });
-  connection.on('error', (error) => options.logger.warn({ err: error.message }, 'board: redis connection error'));
-  const queues = new Map<string, Queue>();
+  const queues = new Map<string, AnyQueue>();
   const queuesOf = (targets: readonly TargetScope[]): BoardQueue[] => {
     const fresh: BoardQueue[] = [];
     for (const target of targets) {
       for (const kind of ['copy', 'finalize'] as const) {
         const name = target.queues[kind];
         if (queues.has(name)) continue;
-        const queue = new Queue(name, { connection, prefix });
-        queue.on('error', (error) => options.logger.warn({ err: error.message, queue: name }, 'board: queue error'));
+        const queue = backend.queue(name, { readOnly: options.readOnly });
         queues.set(name, queue);
         fresh.push({ queue, kind, target });
       }
@@ -289,24 +281,21 @@ export async function startBoard(
   const discover = (): Promise<void> => {
     if (Date.now() - lastLook < 2000) return looking ?? Promise.resolve();
     lastLook = Date.now();
-    looking = listTargets(connection, prefix).then((targets) => {
+    looking = backend.listTargets().then((targets) => {
       const fresh = queuesOf(targets);
       if (fresh.length > 0) board?.addQueues(fresh);
     });
     return looking;
   };
-  board = createBoardApp(queuesOf(await listTargets(connection, prefix)), {
+  board = createBoardApp(queuesOf(await backend.listTargets()), {
     readOnly: options.readOnly,
     credentials: options.credentials,
-    prefix,
+    where: backend.where,
     beforeRequest: discover,
   });
   lastLook = Date.now();
   const app = board.app;
-  const release = async (): Promise<void> => {
-    await Promise.allSettled([...queues.values()].map((q) => q.close()));
-    disconnectRedis(connection);
-  };
+  const release = (): Promise<void> => backend.close();
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {

@@ -20,7 +20,7 @@ export async function cancelCommand(
   flags: { yes?: boolean; config?: string },
   output: Output,
 ): Promise<number> {
-  const { config } = resolveCommandConfig(overrides, ['target', 'redis'], {
+  const { config } = resolveCommandConfig(overrides, ['target', 'queue'], {
     config: flags.config,
     runId,
     logLevel: 'warn',

@@ -8,7 +8,7 @@ import { must, secretsOf, type Config } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
 import { createLogger, resolveLogFormat, type Logger } from '../core/log.js';
 import { listenForStop } from '../core/shutdown.js';
-import { pingRedis } from '../queue/connection.js';
+import { checkQueueReachable, openQueueBackend } from '../queue/open-queue-backend.js';
 import { openQueues, type QueueHandles, type TableJobRef } from '../queue/run-queue.js';
 import type { QueueNames } from '../queue/target-scope.js';
 import { closeAll, openSource, openTarget } from '../run/open-databases.js';
@@ -48,7 +48,7 @@ export async function withDatabases<T>(
   }
 }
 
-/** The databases plus a way to open the queues of any target in Redis (checked first); all closed after. */
+/** The databases plus a way to open the queues of any target on the queue backend (checked first); all closed after. */
 export async function withServices<T>(
   config: Config,
   need: { source: boolean },
@@ -58,14 +58,16 @@ export async function withServices<T>(
     queuesFor: (names: QueueNames) => QueueHandles;
   }) => Promise<T>,
 ): Promise<T> {
-  await pingRedis(config.redisUrl);
+  await checkQueueReachable(config);
   return withDatabases(config, need, async (databases) => {
+    // Failures reach the command that sent them as rejections; the events only repeat them.
+    const backend = openQueueBackend(config, { role: 'producer', onError: () => undefined });
     const opened = new Map<string, QueueHandles>();
     const queuesFor = (names: QueueNames): QueueHandles => {
       const key = `${names.copy}\u0000${names.finalize}`;
       let queues = opened.get(key);
       if (!queues) {
-        queues = openQueues(config.redisUrl, config.queuePrefix, names);
+        queues = openQueues(backend, names);
         opened.set(key, queues);
       }
       return queues;
@@ -74,6 +76,7 @@ export async function withServices<T>(
       return await fn({ ...databases, queuesFor });
     } finally {
       await Promise.allSettled([...opened.values()].map((q) => q.close()));
+      await backend.close();
     }
   });
 }

@@ -95,7 +95,7 @@ export async function cutoverCommand(
   flags: { wait?: boolean; lock?: boolean; config?: string; maxFreeze?: number },
   output: Output,
 ): Promise<number> {
-  const { config } = resolveCommandConfig(overrides, ['source', 'target', 'redis'], {
+  const { config } = resolveCommandConfig(overrides, ['source', 'target', 'queue'], {
     config: flags.config,
     runId,
     logLevel: 'warn',

@@ -62,7 +62,7 @@ export function formatTableBar(state: TableJobState, nameWidth: number): string 
     }
     case 'failed':
     case 'missing':
-      return `${name} ${formatBar(p && p.total > 0 ? p.rows / p.total : 0)} FAILED: ${state.failedReason ?? (state.state === 'missing' ? 'the job is missing from Redis' : 'unknown error')}`;
+      return `${name} ${formatBar(p && p.total > 0 ? p.rows / p.total : 0)} FAILED: ${state.failedReason ?? (state.state === 'missing' ? 'the job is missing from the queue' : 'unknown error')}`;
     case 'active': {
       if (!p) return `${name} ${formatBar(0)}   0%  starting`;
       const fraction = p.total > 0 ? p.rows / p.total : 0;

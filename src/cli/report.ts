@@ -182,7 +182,7 @@ export function formatFailures(
     const reason =
       job.failedReason ??
       row?.lastError ??
-      (job.state === 'missing' ? 'the job is missing from Redis' : 'unknown error');
+      (job.state === 'missing' ? 'the job is missing from the queue' : 'unknown error');
     out.push(`table ${job.table} failed: ${reason}`);
     out.push(`  fix the cause, then: npx my2pg retry ${runId} --table ${shellWord(job.table)} --wait`);
   }

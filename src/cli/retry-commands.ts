@@ -5,6 +5,7 @@ import { splitNames } from '../vocabulary/table-selection.js';
 import { countWorkers } from '../queue/run-jobs.js';
 import { retryFailedJobs, type QueueHandles } from '../queue/run-queue.js';
 import { queuesOfRun } from '../queue/target-scope.js';
+import { describeQueueLocation } from '../queue/open-queue-backend.js';
 import { guardRunStart } from '../run/run-guard.js';
 import type { RunRow } from '../state/entities.js';
 import { getRun, reopenRun } from '../state/runs.js';
@@ -78,7 +79,7 @@ export async function retryCommand(
   output: Output,
   inProcess?: InProcessDeps,
 ): Promise<number> {
-  const { config, forRun } = resolveCommandConfig(overrides, ['target', 'redis'], {
+  const { config, forRun } = resolveCommandConfig(overrides, ['target', 'queue'], {
     config: flags.config,
     runId,
     logLevel: 'warn',
@@ -142,7 +143,7 @@ export async function resumeCommand(
   output: Output,
   inProcess: InProcessDeps,
 ): Promise<number> {
-  const { config, forRun } = resolveCommandConfig(overrides, ['target', 'redis'], {
+  const { config, forRun } = resolveCommandConfig(overrides, ['target', 'queue'], {
     config: flags.config,
     runId,
     logLevel: 'warn',
@@ -159,7 +160,7 @@ export async function resumeCommand(
     const queues = queuesFor(queuesOfRun(run.options));
     if (!(await queues.finalize.getJob(finalizeJobId(run.id)))) {
       throw new UsageError(
-        `the jobs of run ${run.id} are not in Redis (queue ${queues.names.finalize}, prefix ${config.queuePrefix}): was Redis emptied, or is MY2PG_QUEUE_PREFIX different? Nothing to resume; restore its constraints with: npx my2pg cancel ${run.id}, then start a new run`,
+        `the jobs of run ${run.id} are not in the queue (queue ${queues.names.finalize} in ${describeQueueLocation(config)}): was the queue emptied, or is REDIS_URL, MY2PG_QUEUE_PREFIX or MY2PG_QUEUE_SCHEMA different? Nothing to resume; restore its constraints with: npx my2pg cancel ${run.id}, then start a new run`,
       );
     }
     const tables = await listRunTables(target, run.id);

@@ -184,7 +184,7 @@ export async function resolveRunSettings(
     if (problems.length > 0) throw new UsageError(`migration file ${file.path}: ${problems.join('; ')}`);
   }
   // In a terminal, log lines are noise unless asked for: warn unless MY2PG_LOG_LEVEL or --log-level says otherwise.
-  const config = loadConfig(merged, options.need ?? ['source', 'target', 'redis'], env, { logLevel: 'warn' });
+  const config = loadConfig(merged, options.need ?? ['source', 'target', 'queue'], env, { logLevel: 'warn' });
   // Checked before any connection, so a typo is exit 2 with nothing touched. Later entries win.
   const typeOverrides = parseTypeOverrides([
     ...config.typeOverrides,

@@ -1,8 +1,8 @@
 import { withPgClient } from '../dialect/postgres/connection.js';
 import { describeError, UsageError } from '../core/errors.js';
-import { pingRedis } from '../queue/connection.js';
+import { checkQueueReachable } from '../queue/open-queue-backend.js';
 import { enqueueRun } from '../queue/run-queue.js';
-import { readTargetScope, registerTarget } from '../queue/target-scope.js';
+import { readTargetScope } from '../queue/target-scope.js';
 import { prepareRun, type PreparedRun } from '../run/prepare-run.js';
 import { planRun } from '../run/plan-run.js';
 import { must, type ConfigOverrides } from '../config/config.js';
@@ -29,8 +29,8 @@ export async function startCommand(
   const settings = await resolveRunSettings(overrides, flags);
   if (settings.some((one) => one.database !== undefined)) {
     await checkDatabases(settings);
-    // Redis too is checked before the schemas are made: a refused start leaves the target as it was.
-    await pingRedis(settings[0]!.config.redisUrl);
+    // The queue too is checked before the schemas are made: a refused start leaves the target as it was.
+    await checkQueueReachable(settings[0]!.config);
     await createSchemas(settings, output);
   }
   let exitCode = 0;
@@ -127,7 +127,7 @@ async function startOne(
         output.err(line);
       await enqueueRun(queues, prepared);
       // Listed for the board, which finds every target's queues there.
-      await registerTarget(queues.redis, config.queuePrefix, scope);
+      await queues.backend.registerTarget(scope);
     } catch (error) {
       // The refusal below is what the operator must see; workers that could not even start
       // have nothing to close.

@@ -25,7 +25,7 @@ export async function statusCommand(
   flags: { json?: boolean; config?: string },
   output: Output,
 ): Promise<number> {
-  const { config } = resolveCommandConfig(overrides, ['target', 'redis'], {
+  const { config } = resolveCommandConfig(overrides, ['target', 'queue'], {
     config: flags.config,
     runId,
     logLevel: 'info',

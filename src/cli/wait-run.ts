@@ -79,7 +79,11 @@ function watchWorkers(ctx: WaitContext, lastChange: () => number): { stop(): voi
     if (told || now - absentSince < NO_WORKER_NOTICE_MS) return;
     told = true;
     const seconds = Math.round((now - absentSince) / 1000);
-    const start = `start one with the same MYSQL_URL, DATABASE_URL, REDIS_URL and MY2PG_QUEUE_PREFIX: ${workerCommandLine(ctx.run)}; or press Ctrl-C and process the jobs here with: npx my2pg resume ${ctx.run.id} --work`;
+    const settings =
+      ctx.config.queueBackend === 'redis'
+        ? 'MYSQL_URL, DATABASE_URL, REDIS_URL and MY2PG_QUEUE_PREFIX'
+        : 'MYSQL_URL and DATABASE_URL (the queue is in the target)';
+    const start = `start one with the same ${settings}: ${workerCommandLine(ctx.run)}; or press Ctrl-C and process the jobs here with: npx my2pg resume ${ctx.run.id} --work`;
     ctx.lane.write(
       count === null
         ? `nothing has moved for ${seconds} s and this Redis does not tell which workers are connected (CLIENT LIST); if no worker runs, ${start}`
@@ -151,11 +155,12 @@ export async function waitAndReport(ctx: WaitContext): Promise<number> {
       },
       signal: stopWaiting.signal,
       onRedisTrouble: (error) => {
+        const queueServer = ctx.config.queueBackend === 'redis' ? 'Redis' : 'the queue (in the PostgreSQL target)';
         if (error && !troubled)
           lane.write(
-            `Redis is unreachable (${error.message}); still waiting, up to ${Math.round(ctx.config.redisOutageMs / 1000)} s`,
+            `${queueServer} is unreachable (${error.message}); still waiting, up to ${Math.round(ctx.config.redisOutageMs / 1000)} s`,
           );
-        else if (!error && troubled) lane.write('Redis answers again; waiting');
+        else if (!error && troubled) lane.write(`${queueServer} answers again; waiting`);
         troubled = error !== null;
       },
       onTick: (states: TableJobState[], finalize) => {

@@ -1,5 +1,6 @@
 import { secretsOf, type ConfigOverrides } from '../config/config.js';
 import { resolveCommandConfig } from './run-settings.js';
+import { describeQueueLocation } from '../queue/open-queue-backend.js';
 import { describeError } from '../core/errors.js';
 import { createLogger, resolveLogFormat } from '../core/log.js';
 import { INTERRUPTED_EXIT_CODE, listenForStop } from '../core/shutdown.js';
@@ -17,7 +18,7 @@ export async function workerCommand(
   output: Output,
   startWorkers: StartWorkers,
 ): Promise<number> {
-  const { config } = resolveCommandConfig(overrides, ['source', 'target', 'redis'], {
+  const { config } = resolveCommandConfig(overrides, ['source', 'target', 'queue'], {
     config: options.config,
     logLevel: 'info',
   });
@@ -27,7 +28,7 @@ export async function workerCommand(
   const graceMs = config.shutdownGraceMs;
   const pool = await startWorkers(config, { concurrency: options.concurrency, logger });
   output.err(
-    `my2pg worker: ready (concurrency ${options.concurrency}) on queues ${pool.queues.copy} and ${pool.queues.finalize} (prefix ${config.queuePrefix}); SIGINT/SIGTERM to stop`,
+    `my2pg worker: ready (concurrency ${options.concurrency}) on queues ${pool.queues.copy} and ${pool.queues.finalize} (${describeQueueLocation(config)}); SIGINT/SIGTERM to stop`,
   );
   const stop = listenForStop((signal) => {
     logger.warn({ signal }, 'second signal: forcing shutdown');

@@ -22,8 +22,11 @@ export interface ConfigOverrides {
   logFormat?: string | undefined;
 }
 
-/** Which services a command talks to; the missing ones are reported together. */
-export type Service = 'source' | 'target' | 'redis';
+/**
+ * Which services a command talks to; the missing ones are reported together. `queue` is the
+ * job queue: Redis when a Redis URL is given, else the PostgreSQL target (docs/queue-backends.md).
+ */
+export type Service = 'source' | 'target' | 'queue';
 
 /** The resolved configuration of one my2pg process. */
 export interface Config {
@@ -31,10 +34,20 @@ export interface Config {
   mysqlUrl: string | undefined;
   /** PostgreSQL target, normalised to `postgresql://`. */
   databaseUrl: string | undefined;
-  /** Redis holding the BullMQ queues. Default `redis://127.0.0.1:6379`. */
-  redisUrl: string;
-  /** Prefix of every BullMQ key, so several deployments (and tests) share one Redis. Default `my2pg`. */
+  /**
+   * Redis holding the BullMQ queues (`REDIS_URL`, `--redis`, `redis:` in the migration file).
+   * Undefined: the queues live in the PostgreSQL target, in schema `queueSchema`.
+   */
+  redisUrl: string | undefined;
+  /** Where the queues live: `redis` when `redisUrl` is set, `postgres` (the target database) otherwise. */
+  queueBackend: 'redis' | 'postgres';
+  /** Prefix of every BullMQ key, so several deployments (and tests) share one Redis. Default `my2pg`. Redis only. */
   queuePrefix: string;
+  /**
+   * The schema of the target database holding the queues when there is no Redis
+   * (`MY2PG_QUEUE_SCHEMA`). Default `my2pg_queue`. PostgreSQL queue only.
+   */
+  queueSchema: string;
   /** Target schema in PostgreSQL. Default `public`. */
   schema: string;
   /** pino level. Default `info`. */
@@ -85,8 +98,6 @@ export interface Config {
   excludeViews: string[];
 }
 
-const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-
 /**
  * Every environment variable my2pg reads, all through this module. Deployment files (the
  * compose file, .env examples) are checked against it, so a misspelt variable is caught.
@@ -101,6 +112,7 @@ export const CONFIG_ENV_VARS = [
   'DATABASE_URL',
   'REDIS_URL',
   'MY2PG_QUEUE_PREFIX',
+  'MY2PG_QUEUE_SCHEMA',
   'MY2PG_SCHEMA',
   'MY2PG_LOG_LEVEL',
   'MY2PG_LOG_FORMAT',
@@ -218,7 +230,14 @@ function wholeMs(name: string, min: number) {
 const configSchema = z.object({
   mysqlUrl: urlWithSchemes('the MySQL URL (MYSQL_URL or --source)', ['mysql']).optional(),
   databaseUrl: urlWithSchemes('the PostgreSQL URL (DATABASE_URL or --target)', ['postgresql']).optional(),
-  redisUrl: urlWithSchemes('the Redis URL (REDIS_URL or --redis)', ['redis', 'rediss']),
+  redisUrl: urlWithSchemes('the Redis URL (REDIS_URL or --redis)', ['redis', 'rediss']).optional(),
+  queueBackend: z.enum(['redis', 'postgres']),
+  queueSchema: z
+    .string()
+    .regex(
+      /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/,
+      'MY2PG_QUEUE_SCHEMA must be a plain PostgreSQL name (a letter or _, then letters, digits, _ or $; at most 63)',
+    ),
   queuePrefix: z
     .string()
     .min(1, 'MY2PG_QUEUE_PREFIX must not be empty')
@@ -285,17 +304,20 @@ function blankToUndefined(value: string | undefined): string | undefined {
  */
 export function loadConfig(
   overrides: ConfigOverrides = {},
-  need: readonly Service[] = ['source', 'target', 'redis'],
+  need: readonly Service[] = ['source', 'target', 'queue'],
   env: Record<string, string | undefined> = readEnvironment(),
   defaults: { logLevel: Config['logLevel'] } = { logLevel: 'info' },
 ): Config {
   const mysqlRaw = blankToUndefined(overrides.source) ?? blankToUndefined(env.MYSQL_URL) ?? mysqlUrlFromParts(env);
   const pgRaw = blankToUndefined(overrides.target) ?? blankToUndefined(env.DATABASE_URL);
+  const redisUrl = blankToUndefined(overrides.redis) ?? blankToUndefined(env.REDIS_URL);
   const candidate = {
     mysqlUrl: mysqlRaw === undefined ? undefined : normalizeMysqlUrl(mysqlRaw),
     databaseUrl: pgRaw === undefined ? undefined : withLibpqSslModes(normalizePostgresUrl(pgRaw)),
-    redisUrl: blankToUndefined(overrides.redis) ?? blankToUndefined(env.REDIS_URL) ?? DEFAULT_REDIS_URL,
+    redisUrl,
+    queueBackend: redisUrl === undefined ? 'postgres' : 'redis',
     queuePrefix: blankToUndefined(env.MY2PG_QUEUE_PREFIX) ?? 'my2pg',
+    queueSchema: blankToUndefined(env.MY2PG_QUEUE_SCHEMA) ?? 'my2pg_queue',
     schema: overrides.schema ?? blankToUndefined(env.MY2PG_SCHEMA) ?? 'public',
     logLevel: blankToUndefined(overrides.logLevel) ?? blankToUndefined(env.MY2PG_LOG_LEVEL) ?? defaults.logLevel,
     logFormat: blankToUndefined(overrides.logFormat) ?? blankToUndefined(env.MY2PG_LOG_FORMAT) ?? 'auto',
@@ -324,6 +346,10 @@ export function loadConfig(
   }
   if (need.includes('target') && candidate.databaseUrl === undefined) {
     problems.push('no PostgreSQL target: set DATABASE_URL or pass --target postgresql://user:pass@host:5432/db');
+  } else if (need.includes('queue') && redisUrl === undefined && candidate.databaseUrl === undefined) {
+    problems.push(
+      'no queue: without REDIS_URL the queue lives in the PostgreSQL target; set DATABASE_URL (or --target), or REDIS_URL (or --redis) for a Redis queue',
+    );
   }
   const result = configSchema.safeParse(candidate);
   if (!result.success) problems.push(...result.error.issues.map((issue) => issue.message));

@@ -76,7 +76,7 @@ export async function prepareSeedTarget(serverUrl: string, name: string, schema 
 
 /** The demo's source and target URLs: the configured servers (or local defaults), database my2pg_demo. */
 export async function prepareDemo(overrides: ConfigOverrides): Promise<{ source: string; target: string }> {
-  const config = loadConfig(overrides, ['redis']);
+  const config = loadConfig(overrides, []);
   const mysqlServer = config.mysqlUrl ?? 'mysql://root@127.0.0.1:3306/';
   const pgServer = config.databaseUrl ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   await loadSeedIntoMysql(mysqlServer, DEMO_DATABASE);

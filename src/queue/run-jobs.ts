@@ -187,12 +187,13 @@ export async function waitForRun(
       if (troubleSince !== undefined) options.onRedisTrouble?.(null);
       troubleSince = undefined;
     } catch (error) {
-      // Redis restarted or the connection was cut: the jobs live on in Redis and in the
-      // workers, so keep polling until it answers again, within the outage budget.
+      // The queue's server (Redis, or the target) restarted or the connection was cut: the jobs
+      // live on there and in the workers, so keep polling until it answers again, within the
+      // outage budget.
       troubleSince ??= Date.now();
       if (Date.now() - troubleSince > outageMs) {
         throw new Error(
-          `Redis has not answered for ${Math.round(outageMs / 1000)} s while waiting for run ${runId} (${(error as Error).message}); the run goes on without this wait: npx my2pg status ${runId}`,
+          `${queues.backend.kind === 'redis' ? 'Redis has' : 'the queue (in the PostgreSQL target) has'} not answered for ${Math.round(outageMs / 1000)} s while waiting for run ${runId} (${(error as Error).message}); the run goes on without this wait: npx my2pg status ${runId}`,
         );
       }
       options.onRedisTrouble?.(error as Error);
@@ -244,7 +245,7 @@ async function pollRun(
     return {
       outcome: 'finalize-failed',
       tables: states,
-      finalizeReason: 'the finalize job is missing from Redis',
+      finalizeReason: 'the finalize job is missing from the queue',
       finalizeResult: null,
     };
   }

@@ -1,6 +1,3 @@
-import { FlowProducer, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { connectRedis, disconnectRedis, producerRedisOptions } from './connection.js';
 import { settleWithin } from '../core/shutdown.js';
 import {
   COPY_TABLE_JOB,
@@ -16,50 +13,56 @@ import {
   type CopyTablePayload,
   type FinalizePayload,
 } from './contract.js';
+import type { AnyFlowProducer, AnyQueue, QueueBackend } from './queue-backend.js';
 import type { QueueNames } from './target-scope.js';
 
 /** The producer side of one target's queues: what `start`, `status`, `retry` and `--wait` use. */
 export interface QueueHandles {
-  copy: Queue;
-  finalize: Queue;
-  flow: FlowProducer;
+  readonly copy: AnyQueue;
+  readonly finalize: AnyQueue;
+  readonly flow: AnyFlowProducer;
   names: QueueNames;
-  /** The connection the queues share (for the target registry). */
-  redis: Redis;
+  /** The backend the queues are on (for the target registry). */
+  backend: QueueBackend;
   close(): Promise<void>;
 }
 
-/** Opens a target's copy and finalize queues and a flow producer on one fail-fast connection. */
-export function openQueues(redisUrl: string, prefix: string, names: QueueNames): QueueHandles {
-  const connection: Redis = connectRedis(redisUrl, producerRedisOptions());
-  // Every failure reaches the command that sent it as a rejection (fail-fast options); the
-  // 'error' events only repeat them, and one without a listener would crash the process.
-  connection.on('error', () => undefined);
-  // A Queue writes its meta hash on creation; a start refused before it enqueues must leave
-  // no key in Redis, so producers skip it (missing meta means defaults to BullMQ).
-  const copy = new Queue(names.copy, { connection, prefix, skipMetasUpdate: true });
-  const finalize = new Queue(names.finalize, { connection, prefix, skipMetasUpdate: true });
-  const flow = new FlowProducer({ connection, prefix });
-  copy.on('error', () => undefined);
-  finalize.on('error', () => undefined);
-  flow.on('error', () => undefined);
+/**
+ * A target's copy and finalize queues and a flow producer on the backend's shared connection,
+ * each made on first use: a command that ends before it needs the queue (a refused `start`)
+ * sends nothing to it, so it leaves no key in Redis and no queue schema in the target.
+ */
+export function openQueues(backend: QueueBackend, names: QueueNames): QueueHandles {
+  let copy: AnyQueue | undefined;
+  let finalize: AnyQueue | undefined;
+  let flow: AnyFlowProducer | undefined;
   let closed: Promise<void> | undefined;
   return {
-    copy,
-    finalize,
-    flow,
+    get copy() {
+      copy ??= backend.queue(names.copy);
+      return copy;
+    },
+    get finalize() {
+      finalize ??= backend.queue(names.finalize);
+      return finalize;
+    },
+    get flow() {
+      flow ??= backend.flowProducer();
+      return flow;
+    },
     names,
-    redis: connection,
+    backend,
     close() {
       closed ??= (async () => {
+        const opened = [copy, finalize, flow].filter((o) => o !== undefined);
         // BullMQ sends a few commands when a queue is created and reports their failure as an
-        // 'error' event; disconnecting while one is in flight would raise it after close()
-        // removed the listeners, crashing a command that had succeeded. Let them settle first
-        // (briefly: Redis may be gone), then quit politely.
-        await settleWithin([copy.waitUntilReady(), finalize.waitUntilReady(), flow.waitUntilReady()], 2000);
-        await Promise.allSettled([copy.close(), finalize.close(), flow.close()]);
-        await settleWithin([connection.quit()], 1000);
-        disconnectRedis(connection);
+        // 'error' event; closing while one is in flight would raise it after close() removed
+        // the listeners. Let them settle first (briefly: the queue's server may be gone).
+        await settleWithin(
+          opened.map((o) => o.waitUntilReady()),
+          2000,
+        );
+        await Promise.allSettled(opened.map((o) => o.close()));
       })();
       return closed;
     },

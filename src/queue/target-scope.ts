@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 
 /** The two BullMQ queues a run's jobs live in. */
 export interface QueueNames {
@@ -10,8 +9,8 @@ export interface QueueNames {
 /**
  * The target a set of queues belongs to: one PostgreSQL database and schema. Jobs of one
  * target are useless to a worker of another (its tables and my2pg state are elsewhere), so
- * every target gets queues of its own; runs and workers of other targets sharing the Redis
- * and the prefix never see them.
+ * every target gets queues of its own; runs and workers of other targets sharing the queue
+ * backend never see them.
  */
 export interface TargetScope {
   /** 8 hex digits, stable for the target: a hash of the server's identity, database and schema. */
@@ -24,7 +23,8 @@ export interface TargetScope {
 /** The queues of runs recorded before queues were scoped to their target. */
 export const LEGACY_QUEUES: QueueNames = { copy: 'copy', finalize: 'finalize' };
 
-// Queue names end up in Redis keys (`prefix:name:…`) and Bull Board URLs: no `:`, nothing to escape.
+// Queue names end up in Redis keys (`prefix:name:…`), PostgreSQL rows and application names, and
+// Bull Board URLs: no `:`, nothing to escape.
 function slug(name: string): string {
   const s = name.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 24);
   return s.length > 0 ? s : '_';
@@ -72,40 +72,31 @@ export async function readTargetScope(client: SqlClient, schema: string): Promis
   return scopeOf(serverId, database, schema);
 }
 
-/** The Redis hash listing every target's queues under a prefix, so that the board finds them. */
-function targetRegistryKey(prefix: string): string {
-  return `${prefix}:my2pg-targets`;
+/** How a target is recorded in a backend's registry of targets (the board reads it). */
+export function targetRegistryEntry(scope: TargetScope): Record<string, string> {
+  return { database: scope.database, schema: scope.schema, ...scope.queues };
 }
 
-/** Records a target's queues in the registry (idempotent). */
-export async function registerTarget(redis: Redis, prefix: string, scope: TargetScope): Promise<void> {
-  await redis.hset(
-    targetRegistryKey(prefix),
-    scope.id,
-    JSON.stringify({ database: scope.database, schema: scope.schema, ...scope.queues }),
-  );
-}
-
-/** Every target recorded under a prefix, sorted by database and schema. */
-export async function listTargets(redis: Redis, prefix: string): Promise<TargetScope[]> {
-  const entries = await redis.hgetall(targetRegistryKey(prefix));
-  const out: TargetScope[] = [];
-  for (const [id, raw] of Object.entries(entries)) {
-    try {
-      const v = JSON.parse(raw) as { database?: unknown; schema?: unknown; copy?: unknown; finalize?: unknown };
-      if (typeof v.copy === 'string' && typeof v.finalize === 'string') {
-        out.push({
-          id,
-          database: String(v.database ?? '?'),
-          schema: String(v.schema ?? '?'),
-          queues: { copy: v.copy, finalize: v.finalize },
-        });
-      }
-    } catch {
-      // not ours; ignored
-    }
+/** A registry entry read back (JSON text or a parsed document); undefined when it is not one of ours. */
+export function targetFromRegistry(id: string, raw: unknown): TargetScope | undefined {
+  let v: { database?: unknown; schema?: unknown; copy?: unknown; finalize?: unknown };
+  try {
+    v = (typeof raw === 'string' ? JSON.parse(raw) : raw) as typeof v;
+  } catch {
+    return undefined;
   }
-  return out.sort(
+  if (typeof v?.copy !== 'string' || typeof v.finalize !== 'string') return undefined;
+  return {
+    id,
+    database: String(v.database ?? '?'),
+    schema: String(v.schema ?? '?'),
+    queues: { copy: v.copy, finalize: v.finalize },
+  };
+}
+
+/** Targets sorted by database, schema and id, as the board lists them. */
+export function sortTargets(targets: TargetScope[]): TargetScope[] {
+  return targets.sort(
     (a, b) => a.database.localeCompare(b.database) || a.schema.localeCompare(b.schema) || a.id.localeCompare(b.id),
   );
 }

@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { expect } from 'vitest';
+import type { AnyQueue } from '../../src/queue/queue-backend.js';
 import { readTargetScope, type QueueNames } from '../../src/queue/target-scope.js';
 import { freePort } from '../../bench/private-mariadb.js';
 import { expectSidesEqual } from './compare.js';
@@ -81,25 +81,6 @@ export async function queueNamesOf(sandbox: Sandbox, schema = 'public'): Promise
   }
 }
 
-/** The copy queue of a sandbox's target schema, on `redisUrl` (the sandbox's by default). */
-export async function copyQueue(
-  sandbox: Sandbox,
-  redisUrl = sandbox.redisUrl,
-  schema = 'public',
-): Promise<Queue & { closeAll(): Promise<void> }> {
-  const names = await queueNamesOf(sandbox, schema);
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 100, 1000) });
-  connection.on('error', () => undefined);
-  const queue = new Queue(names.copy, { connection, prefix: sandbox.prefix });
-  queue.on('error', () => undefined);
-  return Object.assign(queue, {
-    async closeAll() {
-      await queue.close().catch(() => undefined);
-      connection.disconnect();
-    },
-  });
-}
-
 /**
  * Waits until a table's job is active and PostgreSQL's own COPY progress shows some rows
  * written but not all `tableRows`: the moment a fault must land. (The job's progress counts
@@ -107,7 +88,7 @@ export async function copyQueue(
  */
 export async function waitMidCopy(
   sandbox: Sandbox,
-  queue: Queue,
+  queue: AnyQueue,
   jobId: string,
   tableRows: number,
   timeoutMs = 60_000,
@@ -203,23 +184,6 @@ export async function stopProcess(
     throw new Error(`process ${child.pid} did not exit within ${timeoutMs} ms of ${signal}`);
   }
   return { code: outcome, ms: Date.now() - started };
-}
-
-/** Every key of a BullMQ prefix in a Redis. */
-export async function keysOfPrefix(redisUrl: string, prefix: string): Promise<string[]> {
-  const redis = new Redis(redisUrl);
-  try {
-    const out: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      out.push(...keys);
-    } while (cursor !== '0');
-    return out;
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** A private Redis server of one test file, persisted to disk so that a restart keeps the jobs. */

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { loadSeedIntoMysql, prepareSeedTarget } from '../../src/demo/demo.js';
 import { deleteRedisPrefix } from '../../bench/measure.js';
+import { testQueueBackend } from './services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/my2pg.js', import.meta.url));
@@ -23,8 +24,11 @@ export interface Sandbox {
   pgServerUrl: string;
   mysqlUrl: string;
   databaseUrl: string;
+  /** The shared Redis of the tests (the queue only when `queueBackend` is `redis`). */
   redisUrl: string;
   prefix: string;
+  /** Where the sandbox's queue lives (MY2PG_TEST_QUEUE): the target database by default, as in the product. */
+  queueBackend: 'postgres' | 'redis';
   /** Environment for a my2pg child process pointed at this sandbox. */
   env: NodeJS.ProcessEnv;
   mysql(): Promise<mysql.Connection>;
@@ -56,6 +60,7 @@ export async function createSandbox(label: string): Promise<Sandbox> {
   await pgAdmin.query(`CREATE DATABASE "${name}"`);
   await pgAdmin.end();
   const prefix = `my2pg-t-${label}-${randomBytes(3).toString('hex')}`;
+  const queueBackend = testQueueBackend();
   const mysqlUrl = withDatabase(services.mysqlUrl, name);
   const databaseUrl = withDatabase(services.databaseUrl, name);
   const env: NodeJS.ProcessEnv = {
@@ -63,7 +68,7 @@ export async function createSandbox(label: string): Promise<Sandbox> {
     HOME: process.env.HOME,
     MYSQL_URL: mysqlUrl,
     DATABASE_URL: databaseUrl,
-    REDIS_URL: services.redisUrl,
+    ...(queueBackend === 'redis' ? { REDIS_URL: services.redisUrl } : {}),
     MY2PG_QUEUE_PREFIX: prefix,
     MY2PG_LOG_LEVEL: 'warn',
   };
@@ -76,6 +81,7 @@ export async function createSandbox(label: string): Promise<Sandbox> {
     databaseUrl,
     redisUrl: services.redisUrl,
     prefix,
+    queueBackend,
     env,
     mysql: () =>
       mysql.createConnection({

@@ -110,3 +110,11 @@ export async function resolveTestServices(): Promise<{ services: TestServices; s
   }
   return { services: { ...LOCAL, via: 'local defaults' }, stop: async () => undefined };
 }
+
+/** The queue backend the tests run on: MY2PG_TEST_QUEUE, else the product's default (postgres). */
+export function testQueueBackend(): 'postgres' | 'redis' {
+  const chosen = process.env.MY2PG_TEST_QUEUE?.trim() || 'postgres';
+  if (chosen !== 'postgres' && chosen !== 'redis')
+    throw new Error(`MY2PG_TEST_QUEUE must be postgres or redis, got ${JSON.stringify(chosen)}`);
+  return chosen;
+}

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COPY_TABLE_JOB } from '../../src/queue/contract.js';
-import { copyQueue, keysOfPrefix, startRun, stopProcess, waitUntil } from '../helpers/faults.js';
+import { startRun, stopProcess, waitUntil } from '../helpers/faults.js';
+import { copyQueue, queueEntries } from '../helpers/queue.js';
 import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 // Bad input: one clear line on stderr, exit 2, nothing enqueued, nothing written to the target.
@@ -36,7 +37,7 @@ async function expectRefused(
   if (typeof message === 'string') expect(lines[0]).toContain(message);
   else expect(lines[0]).toMatch(message);
   // Nothing enqueued: not a single key of the prefix in Redis.
-  expect(await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).toEqual([]);
+  expect(await queueEntries(sandbox)).toEqual([]);
   // Nothing written to the target: no table, no schema besides public, not even my2pg's state.
   const pgc = await sandbox.pg();
   try {

@@ -10,7 +10,8 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { followJobId } from '../../src/queue/contract.js';
 import { compareCanonical, expectSidesEqual } from '../helpers/compare.js';
-import { copyQueue, startRun, stopProcess, waitUntil } from '../helpers/faults.js';
+import { startRun, stopProcess, waitUntil } from '../helpers/faults.js';
+import { copyQueue } from '../helpers/queue.js';
 import { startPrivateMariadb, type PrivateMariadb } from '../helpers/private-mariadb.js';
 import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 

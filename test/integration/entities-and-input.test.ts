@@ -72,7 +72,10 @@ describe('--entities, created tables and bad input', () => {
       ]);
       const next = await pgc.query(`SELECT nextval(pg_get_serial_sequence('users', 'id'))::int AS n`);
       expect(next.rows[0].n).toBe(34);
-      const fks = await pgc.query(`SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f'`);
+      // The run's tables are in public (the queue's own tables, in my2pg_queue, have foreign keys too).
+      const fks = await pgc.query(
+        `SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace`,
+      );
       expect(fks.rows[0].n).toBe(5);
       const idx = await pgc.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'users' ORDER BY 1`);
       expect(idx.rows.map((r) => r.indexname)).toContain('users_ix_users_email');

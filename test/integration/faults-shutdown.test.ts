@@ -2,7 +2,6 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   attemptsOf,
-  copyQueue,
   createSlowTable,
   expectSameContent,
   startPrivateRedis,
@@ -13,6 +12,7 @@ import {
   waitRunSettled,
   type PrivateRedis,
 } from '../helpers/faults.js';
+import { copyQueue } from '../helpers/queue.js';
 import { copyJobId } from '../../src/queue/contract.js';
 import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 

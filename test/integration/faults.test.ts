@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   attemptsOf,
-  copyQueue,
   createSlowTable,
   expectSameContent,
-  keysOfPrefix,
   startRun,
   stopProcess,
   waitForRunningRun,
   waitMidCopy,
   waitRunSettled,
 } from '../helpers/faults.js';
+import { copyQueue, queueEntries } from '../helpers/queue.js';
 import { copyJobId } from '../../src/queue/contract.js';
 import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
@@ -182,7 +181,7 @@ describe('faults during a copy', () => {
   it('a second start for the same target while a run is active is refused; nothing enqueued, nothing written', async () => {
     // No worker yet: the first run's jobs wait in Redis, so it is active.
     const first = await startRun(sandbox, ['--tables', TABLE]);
-    const keysBefore = await keysOfPrefix(sandbox.redisUrl, sandbox.prefix);
+    const keysBefore = await queueEntries(sandbox);
     const second = await sandbox.cli(['start', '--tables', TABLE]);
     expect(second.code).toBe(2);
     expect(second.stderr.trim().split('\n')).toHaveLength(1);
@@ -190,7 +189,7 @@ describe('faults during a copy', () => {
     expect(second.stderr).toContain('is still active on schema "public"');
     expect(second.stderr).toContain(`npx my2pg status ${first}`);
     // No new key (locks of earlier jobs may have expired meanwhile, so fewer is fine).
-    const keysAfter = await keysOfPrefix(sandbox.redisUrl, sandbox.prefix);
+    const keysAfter = await queueEntries(sandbox);
     expect(keysAfter.filter((k) => !keysBefore.includes(k))).toEqual([]);
 
     // Two starts at the same moment: the advisory lock or the active run lets one through.

@@ -10,7 +10,8 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { followJobId } from '../../src/queue/contract.js';
 import { compareCanonical, expectSidesEqual, type Databases } from '../helpers/compare.js';
-import { copyQueue, keysOfPrefix, queueNamesOf, startRun, stopProcess, waitUntil } from '../helpers/faults.js';
+import { queueNamesOf, startRun, stopProcess, waitUntil } from '../helpers/faults.js';
+import { copyQueue, queueEntries } from '../helpers/queue.js';
 import { startPrivateMariadb, type PrivateMariadb } from '../helpers/private-mariadb.js';
 import { BIN, createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
@@ -63,7 +64,7 @@ async function followJob(
   failedReason: string | undefined;
   processedBy: string | undefined;
 }> {
-  const queue = await copyQueue(sandbox, sandbox.redisUrl, schema);
+  const queue = await copyQueue(sandbox, undefined, schema);
   try {
     // The state first, then the job: a job read just before it failed has no reason yet.
     const state = await queue.getJobState(followJobId(runId));
@@ -220,7 +221,7 @@ describe('start --follow, then cutover', () => {
       }
     });
     // Proof that the writer wrote while a table's copy ran: orders' job was active after writes began.
-    const queue = await copyQueue(sandbox, sandbox.redisUrl, 'public');
+    const queue = await copyQueue(sandbox, undefined, 'public');
     let wroteDuringCopy = false;
     try {
       await waitUntil(
@@ -673,8 +674,7 @@ describe('preconditions of --follow', () => {
         ? (await pgc.query('SELECT count(*)::int AS n FROM my2pg.runs')).rows[0].n
         : 0;
     // The keys of the `pre` schema's queues (named copy.<database>.<schema>.<id>).
-    const preKeys = async (): Promise<string[]> =>
-      (await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).filter((k) => k.includes('.pre.'));
+    const preKeys = async (): Promise<string[]> => (await queueEntries(sandbox)).filter((k) => k.includes('.pre.'));
     const keysBefore = (await preKeys()).length;
     const result = await sandbox.cli(['start', '--follow', '--schema', 'pre'], env);
     expect(result.code, `${database}: ${result.stdout}${result.stderr}`).toBe(2);

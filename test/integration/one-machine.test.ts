@@ -1,20 +1,18 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyJobId } from '../../src/queue/contract.js';
 import { expectSidesEqual, SEED_TABLES } from '../helpers/compare.js';
 import {
-  copyQueue,
   createSlowTable,
   expectSameContent,
-  keysOfPrefix,
   queueNamesOf,
   stopProcess,
   waitMidCopy,
   waitUntil,
 } from '../helpers/faults.js';
+import { copyQueue, queueEntries } from '../helpers/queue.js';
 import { BIN, createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 import { cliOnTty } from '../helpers/terminal.js';
 
@@ -166,7 +164,7 @@ describe('a table fails on one machine', () => {
     const check = await sandbox.pg();
     try {
       const fks = await check.query(
-        `SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND convalidated`,
+        `SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND convalidated AND connamespace = 'public'::regnamespace`,
       );
       expect(fks.rows[0].n).toBe(5);
     } finally {
@@ -293,9 +291,7 @@ describe('an interrupted run is never a dead end', () => {
 
   it('cancel of an interrupted run: asks for --yes without a terminal, then removes every job, restores every constraint and index, and the run can be neither resumed nor retried', async () => {
     const { runId } = await interruptedRun();
-    expect(
-      (await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).filter((k) => k.includes(runId)).length,
-    ).toBeGreaterThan(0);
+    expect((await queueEntries(sandbox)).filter((k) => k.includes(runId)).length).toBeGreaterThan(0);
 
     const unconfirmed = await sandbox.cli(['cancel', runId]);
     expect(unconfirmed.code).toBe(2);
@@ -317,7 +313,7 @@ describe('an interrupted run is never a dead end', () => {
     expect(cancelled.stdout).toMatch(/removed \d+ jobs of run/);
     expect(cancelled.stdout).toMatch(/restored \d+ indexes and 5 foreign keys/);
     expect(cancelled.stdout).toContain(`run ${runId}: cancelled`);
-    expect((await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).filter((k) => k.includes(runId))).toEqual([]);
+    expect((await queueEntries(sandbox)).filter((k) => k.includes(runId))).toEqual([]);
     expect(await schemaShape(sandbox)).toEqual(before);
     expect(await runStatus(sandbox, runId)).toBe('cancelled');
 
@@ -352,7 +348,7 @@ describe('an interrupted run is never a dead end', () => {
     const cancelled = { stdout: cancelling.output(), stderr: cancelling.output() };
     expect(cancelled.stderr).toContain(`table ${SLOW}: job ${copyJobId(runId, SLOW)} is running; asked to stop`);
     expect(cancelled.stdout).toContain(`stopped 1 running: ${copyJobId(runId, SLOW)}`);
-    expect((await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).filter((k) => k.includes(runId))).toEqual([]);
+    expect((await queueEntries(sandbox)).filter((k) => k.includes(runId))).toEqual([]);
     expect(await schemaShape(sandbox)).toEqual(before);
     await expectSameContent(sandbox, SLOW, ROWS);
     expect(worker.exitCode).toBeNull();
@@ -397,7 +393,7 @@ describe('runs of two targets share one Redis and one prefix', () => {
     const start = await b.cli(['start'], sharedPrefix);
     expect(start.code, start.stderr).toBe(0);
     const runB = start.stdout.trim();
-    const queueB = new Queue(namesB.copy, { connection: { url: b.redisUrl }, prefix: a.prefix });
+    const queueB = await copyQueue(b, undefined, 'public', sharedPrefix);
     try {
       // Long enough for an idle worker to have taken anything it could see.
       await new Promise((r) => setTimeout(r, 3000));
@@ -406,7 +402,7 @@ describe('runs of two targets share one Redis and one prefix', () => {
       );
       expect(states).toEqual(SEED_TABLES.map(() => 'waiting'));
     } finally {
-      await queueB.close();
+      await queueB.closeAll();
     }
     const resumed = await b.cli(['resume', runB], sharedPrefix);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
@@ -415,20 +411,31 @@ describe('runs of two targets share one Redis and one prefix', () => {
     await expectSeedEqual(b);
     expect(worker.output()).not.toContain(runB);
 
-    // Bull Board finds each target's queues by name.
-    const board = background(a, ['board', '--port', '0', '--read-only']);
-    try {
-      await waitForOutput(board, /listening on http:\/\/\S+/, 20_000);
-      const url = /listening on (http:\/\/\S+)/.exec(board.output())![1]!;
-      const api = (await (await fetch(`${url}api/queues`)).json()) as {
-        queues: { name: string; counts: Record<string, number> }[];
-      };
-      const names = api.queues.map((q) => q.name).sort();
-      expect(names).toEqual([namesA.copy, namesA.finalize, namesB.copy, namesB.finalize].sort());
-      expect(api.queues.find((q) => q.name === namesB.copy)?.counts.completed).toBe(10);
-    } finally {
-      board.kill('SIGTERM');
-      await board.exited;
+    // Bull Board finds each target's queues by name: one board shows both targets sharing a
+    // Redis and prefix; on PostgreSQL each target database holds its own queue, so its board.
+    const boards: [Sandbox, string[]][] =
+      a.queueBackend === 'redis'
+        ? [[a, [namesA.copy, namesA.finalize, namesB.copy, namesB.finalize]]]
+        : [
+            [a, [namesA.copy, namesA.finalize]],
+            [b, [namesB.copy, namesB.finalize]],
+          ];
+    for (const [sandbox, expected] of boards) {
+      const board = background(sandbox, ['board', '--port', '0', '--read-only'], sandbox === b ? sharedPrefix : {});
+      try {
+        await waitForOutput(board, /listening on http:\/\/\S+/, 20_000);
+        const url = /listening on (http:\/\/\S+)/.exec(board.output())![1]!;
+        const api = (await (await fetch(`${url}api/queues`)).json()) as {
+          queues: { name: string; counts: Record<string, number> }[];
+        };
+        const names = api.queues.map((q) => q.name).sort();
+        expect(names).toEqual(expected.sort());
+        if (expected.includes(namesB.copy))
+          expect(api.queues.find((q) => q.name === namesB.copy)?.counts.completed).toBe(10);
+      } finally {
+        board.kill('SIGTERM');
+        await board.exited;
+      }
     }
     expect((await stopProcess(worker)).code).toBe(0);
   });

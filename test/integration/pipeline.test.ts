@@ -1,5 +1,3 @@
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   copyJobId,
@@ -10,6 +8,7 @@ import {
 } from '../../src/queue/contract.js';
 import type { FinalizeSummary } from '../../src/finalize/finalize-run.js';
 import { queueNamesOf } from '../helpers/faults.js';
+import { sandboxBackend } from '../helpers/queue.js';
 import { createSeedSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 // The per-table pipeline: each copy job verifies its table (or key range) and rebuilds its
@@ -34,10 +33,10 @@ describe('per-table pipeline', () => {
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const runId = /run (run-\S+): every table copied and verified/.exec(result.stdout)![1]!;
 
-    const connection = new Redis(sandbox.redisUrl, { maxRetriesPerRequest: null });
+    const backend = sandboxBackend(sandbox);
     const names = await queueNamesOf(sandbox);
-    const copy = new Queue(names.copy, { connection, prefix: sandbox.prefix });
-    const finalize = new Queue(names.finalize, { connection, prefix: sandbox.prefix });
+    const copy = backend.queue(names.copy);
+    const finalize = backend.queue(names.finalize);
     try {
       const jobs = (await copy.getJobs(['completed'], 0, -1)).filter(
         (j) => (j.data as CopyTablePayload).runId === runId,
@@ -85,9 +84,7 @@ describe('per-table pipeline', () => {
         users.indexes!.length,
       );
     } finally {
-      await copy.close();
-      await finalize.close();
-      connection.disconnect();
+      await backend.close();
     }
 
     // The indexes are there.

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keysOfPrefix } from '../helpers/faults.js';
+import { queueEntries } from '../helpers/queue.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 /**
@@ -240,7 +240,7 @@ describe('my2pg plan', () => {
     // Nothing was written: PostgreSQL as before, no my2pg schema, no key under the prefix.
     expect(await targetObjects()).toEqual(before);
     expect(before.my2pg).toBe(false);
-    expect(await keysOfPrefix(sandbox.redisUrl, sandbox.prefix)).toEqual([]);
+    expect(await queueEntries(sandbox)).toEqual([]);
     const md = readFileSync(markdown, 'utf8');
     expect(md).toMatch(/## Blockers/);
     expect(md).toMatch(/accounts, column extra: missing-target-column/);

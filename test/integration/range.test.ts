@@ -1,11 +1,10 @@
-import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyTable } from '../../src/copy/copy-table.js';
 import { closeAll, openSource, openTarget } from '../../src/run/open-databases.js';
 import { copyJobId, rangeJobId } from '../../src/queue/contract.js';
 import { expectSidesEqual, readSides, SEED_TABLES } from '../helpers/compare.js';
 import { createSeedSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
-import { queueNamesOf } from '../helpers/faults.js';
+import { copyQueue } from '../helpers/queue.js';
 
 let sandbox: Sandbox;
 const visits = SEED_TABLES.find((t) => t.table === 'game_visits')!;
@@ -98,10 +97,7 @@ describe('key-range jobs and index rebuild', () => {
     } finally {
       await check.end();
     }
-    const queue = new Queue((await queueNamesOf(sandbox)).copy, {
-      connection: { url: sandbox.redisUrl },
-      prefix: sandbox.prefix,
-    });
+    const queue = await copyQueue(sandbox);
     try {
       const retried: string[] = [];
       for (let i = 0; i < ranges; i += 1) {
@@ -113,7 +109,7 @@ describe('key-range jobs and index rebuild', () => {
       }
       expect(retried.length).toBe(1);
     } finally {
-      await queue.close();
+      await queue.closeAll();
     }
   });
 
@@ -193,10 +189,7 @@ describe('key-range jobs and index rebuild', () => {
     const runId = /run (run-[\w.-]+): not verified/.exec(failed.stdout)![1]!;
     expect(failed.stdout).toContain(`npx my2pg retry ${runId} --table game_visits --wait`);
 
-    const queue = new Queue((await queueNamesOf(sandbox)).copy, {
-      connection: { url: sandbox.redisUrl },
-      prefix: sandbox.prefix,
-    });
+    const queue = await copyQueue(sandbox);
     const ranges = Number(/game_visits ×(\d+)/.exec(failed.stderr)![1]);
     const attemptLines = async (): Promise<number[]> => {
       const out: number[] = [];
@@ -228,7 +221,7 @@ describe('key-range jobs and index rebuild', () => {
       const failedIndex = states.indexOf('failed');
       expect(after).toEqual(before.map((n, i) => (i === failedIndex ? n + 1 : n)));
     } finally {
-      await queue.close();
+      await queue.closeAll();
     }
     expect(await expectSidesEqual(sandbox, visits)).toEqual({ game_visits: 375 });
     worker.kill('SIGTERM');

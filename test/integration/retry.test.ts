@@ -80,7 +80,8 @@ describe('failures and retries', () => {
       expect(alembic.rows).toEqual([{ version_num: 'e9059978e80e' }]);
       expect(alembicBefore.rows.length).toBe(1);
       const fks = await after.query(
-        `SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND convalidated`,
+        // The run's tables are in public; the queue's own tables (my2pg_queue) have foreign keys too.
+        `SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND convalidated AND connamespace = 'public'::regnamespace`,
       );
       expect(fks.rows[0].n).toBe(5);
     } finally {

@@ -6,7 +6,8 @@
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { followJobId } from '../../src/queue/contract.js';
-import { copyQueue, startRun, stopProcess, waitUntil } from '../helpers/faults.js';
+import { startRun, stopProcess, waitUntil } from '../helpers/faults.js';
+import { copyQueue } from '../helpers/queue.js';
 import { startPrivateMariadb, type PrivateMariadb } from '../helpers/private-mariadb.js';
 import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
@@ -38,7 +39,7 @@ test('a followed table gets its trigger at the cutover that goes, never while th
   try {
     await waitForOutput(worker, /workers ready/);
     const runId = await startRun(sandbox, ['--follow', '--schema', name], env);
-    const queue = await copyQueue(sandbox, sandbox.redisUrl, name);
+    const queue = await copyQueue(sandbox, undefined, name);
     try {
       await waitUntil(
         'the follower to start',

@@ -25,10 +25,39 @@ interface ComposeService {
   restart?: string;
 }
 
-const compose = parse(readFileSync(`${ROOT}/docker-compose.yml`, 'utf8'), { merge: true }) as {
-  services: Record<string, ComposeService>;
-};
-const services = compose.services;
+function readCompose(file: string): Record<string, ComposeService> {
+  return (
+    parse(readFileSync(`${ROOT}/${file}`, 'utf8'), { merge: true }) as { services: Record<string, ComposeService> }
+  ).services;
+}
+
+/**
+ * `docker compose -f base -f override`, as compose merges: new services are added, maps
+ * (environment, depends_on) are merged key by key, anything else is replaced.
+ */
+function mergeCompose(
+  base: Record<string, ComposeService>,
+  override: Record<string, ComposeService>,
+): Record<string, ComposeService> {
+  const merged: Record<string, ComposeService> = structuredClone(base);
+  for (const [name, extra] of Object.entries(override)) {
+    const into = merged[name];
+    if (!into) {
+      merged[name] = extra;
+      continue;
+    }
+    merged[name] = {
+      ...into,
+      ...extra,
+      environment: { ...environmentOf(into), ...environmentOf(extra) },
+      depends_on: { ...into.depends_on, ...extra.depends_on },
+    };
+  }
+  return merged;
+}
+
+const services = readCompose('docker-compose.yml');
+const withRedis = mergeCompose(services, readCompose('docker-compose.redis.yml'));
 
 /** A program whose actions never run: only its commands and options are looked at. */
 function program(): Command {
@@ -123,14 +152,27 @@ describe('docker-compose.yml', () => {
   });
 
   it.each(my2pgServices)('service %s sets only variables my2pg reads, and they load', (name, service) => {
-    const env = environmentOf(service);
-    const unknown = Object.keys(env).filter((key) => !(CONFIG_ENV_VARS as readonly string[]).includes(key));
-    expect(unknown, `variables of ${name} that src/config/config.ts does not read`).toEqual([]);
-    const need: Service[] = name === 'board' ? ['redis'] : ['source', 'target', 'redis'];
-    const config = loadConfig({}, need, env);
-    expect(config.redisUrl).toBe('redis://redis:6379');
-    // Container logs go to collectors: JSON, whatever a terminal would get.
-    expect(config.logFormat).toBe('json');
+    for (const [variant, env] of [
+      ['docker-compose.yml', environmentOf(service)],
+      ['with docker-compose.redis.yml', environmentOf(withRedis[name]!)],
+    ] as const) {
+      const unknown = Object.keys(env).filter((key) => !(CONFIG_ENV_VARS as readonly string[]).includes(key));
+      expect(unknown, `variables of ${name} (${variant}) that src/config/config.ts does not read`).toEqual([]);
+      const need: Service[] = name === 'board' ? ['queue'] : ['source', 'target', 'queue'];
+      const config = loadConfig({}, need, env);
+      // Alone, the file keeps the queue in the target database; the override moves it to Redis.
+      if (variant === 'docker-compose.yml') {
+        expect([config.queueBackend, config.redisUrl, config.queueSchema]).toEqual([
+          'postgres',
+          undefined,
+          'my2pg_queue',
+        ]);
+      } else {
+        expect([config.queueBackend, config.redisUrl]).toEqual(['redis', 'redis://redis:6379']);
+      }
+      // Container logs go to collectors: JSON, whatever a terminal would get.
+      expect(config.logFormat).toBe('json');
+    }
   });
 
   it('the URLs point at the compose services with their databases and passwords', () => {
@@ -152,17 +194,23 @@ describe('docker-compose.yml', () => {
       `/${pgEnv.POSTGRES_DB}`,
     ]);
     for (const [name] of my2pgServices) {
-      expect(environmentOf(services[name]!).MY2PG_QUEUE_PREFIX, `${name} shares the queue prefix`).toBe(
-        env.MY2PG_QUEUE_PREFIX,
+      expect(environmentOf(services[name]!).MY2PG_QUEUE_SCHEMA, `${name} shares the queue schema`).toBe(
+        env.MY2PG_QUEUE_SCHEMA,
       );
+      const redisEnv = environmentOf(withRedis[name]!);
+      expect([redisEnv.REDIS_URL, redisEnv.MY2PG_QUEUE_PREFIX], `${name} shares the Redis and its prefix`).toEqual([
+        'redis://redis:6379',
+        'my2pg',
+      ]);
     }
   });
 
-  it('has MySQL 8 with the seed, PostgreSQL 16 with the alembic schema, Redis 7 with noeviction', () => {
+  it('has MySQL 8 with the seed, PostgreSQL 16 with the alembic schema; Redis 7 with noeviction only in the Redis variant', () => {
     expect(services.mysql?.image).toMatch(/^mysql:8/);
     expect(services.postgres?.image).toMatch(/^postgres:16/);
-    expect(services.redis?.image).toMatch(/^redis:7/);
-    const redisCommand = ((services.redis?.command ?? []) as string[]).join(' ');
+    expect(services.redis, 'no Redis in docker-compose.yml').toBeUndefined();
+    expect(withRedis.redis?.image).toMatch(/^redis:7/);
+    const redisCommand = ((withRedis.redis?.command ?? []) as string[]).join(' ');
     expect(redisCommand).toMatch(/--maxmemory-policy noeviction/);
     for (const volume of [...(services.mysql?.volumes ?? []), ...(services.postgres?.volumes ?? [])]) {
       const hostPath = volume.split(':')[0]!;
@@ -190,14 +238,23 @@ describe('docker-compose.yml', () => {
     const migrate = checkCommand(services.migrate!.command as string[]);
     expect(migrate).toEqual({ name: 'start', flags: { '--wait': true } });
     expect(services.migrate?.restart).toBe('no');
-    for (const dependency of ['mysql', 'postgres', 'redis']) {
-      expect(services.migrate?.depends_on?.[dependency]?.condition, `migrate waits for ${dependency}`).toBe(
-        'service_healthy',
-      );
-      expect(services.worker?.depends_on?.[dependency]?.condition, `worker waits for ${dependency}`).toBe(
-        'service_healthy',
-      );
+    for (const [stack, dependencies] of [
+      [services, ['mysql', 'postgres']],
+      [withRedis, ['mysql', 'postgres', 'redis']],
+    ] as const) {
+      for (const dependency of dependencies) {
+        expect(stack.migrate?.depends_on?.[dependency]?.condition, `migrate waits for ${dependency}`).toBe(
+          'service_healthy',
+        );
+        expect(stack.worker?.depends_on?.[dependency]?.condition, `worker waits for ${dependency}`).toBe(
+          'service_healthy',
+        );
+      }
+      // The board reads the queue: in the target, or in Redis.
+      const queueService = stack === services ? 'postgres' : 'redis';
+      expect(stack.board?.depends_on?.[queueService]?.condition).toBe('service_healthy');
     }
+    expect(Object.keys(services.migrate?.depends_on ?? {})).not.toContain('redis');
   });
 });
 

@@ -265,15 +265,16 @@ describe('precedence: flags, then the file, then the environment, then defaults'
       'source: mysql://u:${UNSET_FOR_STATUS}@h/db\ntarget: postgresql://file@h/db\nredis: redis://filehost:6380\nschema: app\n',
     );
     // status needs no source, so its unset variable does not matter there.
-    const status = resolveCommandConfig({}, ['target', 'redis'], { env: {}, cwd: single });
+    const status = resolveCommandConfig({}, ['target', 'queue'], { env: {}, cwd: single });
     expect(status.config).toMatchObject({
       databaseUrl: 'postgresql://file@h/db',
       redisUrl: 'redis://filehost:6380',
+      queueBackend: 'redis',
       schema: 'app',
       mysqlUrl: undefined,
     });
     expect(
-      resolveCommandConfig({ schema: 'flag', redis: 'redis://flag:1' }, ['target', 'redis'], { env: {}, cwd: single })
+      resolveCommandConfig({ schema: 'flag', redis: 'redis://flag:1' }, ['target', 'queue'], { env: {}, cwd: single })
         .config,
     ).toMatchObject({ schema: 'flag', redisUrl: 'redis://flag:1' });
     expect(usageError(() => resolveCommandConfig({}, ['source', 'target'], { env: {}, cwd: single }))).toMatch(
@@ -283,10 +284,10 @@ describe('precedence: flags, then the file, then the environment, then defaults'
     const multi = workdir(
       'source: mysql://root@h:3306/\ntarget: postgresql://file@h/db\ndatabases: {shop: shop_pg, blog: blog_pg}\n',
     );
-    expect(usageError(() => resolveCommandConfig({}, ['target', 'redis'], { env: {}, cwd: multi }))).toMatch(
+    expect(usageError(() => resolveCommandConfig({}, ['target', 'queue'], { env: {}, cwd: multi }))).toMatch(
       /lists several databases \(shop → shop_pg, blog → blog_pg\): pass --schema SCHEMA or a run id to pick one/,
     );
-    const worker = resolveCommandConfig({ schema: 'blog_pg' }, ['source', 'target', 'redis'], { env: {}, cwd: multi });
+    const worker = resolveCommandConfig({ schema: 'blog_pg' }, ['source', 'target', 'queue'], { env: {}, cwd: multi });
     expect(worker.config).toMatchObject({ mysqlUrl: 'mysql://root@h:3306/blog', schema: 'blog_pg' });
     expect(usageError(() => resolveCommandConfig({ schema: 'nope' }, ['target'], { env: {}, cwd: multi }))).toMatch(
       /--schema nope is none of the schemas/,
@@ -296,10 +297,12 @@ describe('precedence: flags, then the file, then the environment, then defaults'
       mysqlUrl: 'mysql://root@h:3306/shop',
       schema: 'shop_pg',
     });
-    // The board shows every target: no choice needed.
-    expect(resolveCommandConfig({}, ['redis'], { env: {}, cwd: multi, pickSchema: false }).config.redisUrl).toBe(
-      'redis://127.0.0.1:6379',
-    );
+    // The board shows every target: no choice needed. No `redis:` in the file: the queue is in the target.
+    expect(resolveCommandConfig({}, ['queue'], { env: {}, cwd: multi, pickSchema: false }).config).toMatchObject({
+      redisUrl: undefined,
+      queueBackend: 'postgres',
+      databaseUrl: 'postgresql://file@h/db',
+    });
   });
 });
 

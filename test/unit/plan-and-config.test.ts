@@ -55,7 +55,7 @@ describe('table selection', () => {
 
 describe('configuration', () => {
   it('builds the MySQL URL from the seed variables and accepts SQLAlchemy URLs', () => {
-    const config = loadConfig({}, ['source', 'target', 'redis'], {
+    const config = loadConfig({}, ['source', 'target', 'queue'], {
       MYSQL_HOST: 'db',
       MYSQL_PORT: '3307',
       MYSQL_USER: 'app',
@@ -65,7 +65,8 @@ describe('configuration', () => {
     });
     expect(config.mysqlUrl).toBe('mysql://app:p%40ss%20word@db:3307/game');
     expect(config.databaseUrl).toBe('postgresql://u:pw@pg:5432/game');
-    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    // No Redis configured: the queue lives in the target, in its own schema.
+    expect([config.redisUrl, config.queueBackend, config.queueSchema]).toEqual([undefined, 'postgres', 'my2pg_queue']);
     expect(config.queuePrefix).toBe('my2pg');
     expect(config.schema).toBe('public');
   });
@@ -77,7 +78,7 @@ describe('configuration', () => {
   it('lists every problem at once, with passwords redacted', () => {
     let message = '';
     try {
-      loadConfig({}, ['source', 'target', 'redis'], { MYSQL_URL: 'ftp://u:topsecret@h/db', REDIS_URL: 'nonsense' });
+      loadConfig({}, ['source', 'target', 'queue'], { MYSQL_URL: 'ftp://u:topsecret@h/db', REDIS_URL: 'nonsense' });
     } catch (error) {
       message = (error as Error).message;
     }

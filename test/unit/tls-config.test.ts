@@ -66,7 +66,7 @@ describe('PostgreSQL sslmode', () => {
     };
     let message = '';
     try {
-      loadConfig({}, ['source', 'target', 'redis'], env);
+      loadConfig({}, ['source', 'target', 'queue'], env);
     } catch (error) {
       message = (error as Error).message;
     }
@@ -76,13 +76,13 @@ describe('PostgreSQL sslmode', () => {
   });
 
   it('reads the lock, stall and outage settings', () => {
-    const config = loadConfig({}, ['redis'], {
+    const config = loadConfig({}, [], {
       MY2PG_LOCK_DURATION_MS: '2000',
       MY2PG_STALLED_INTERVAL_MS: '1000',
       MY2PG_REDIS_OUTAGE_MS: '5000',
     });
     expect([config.lockDurationMs, config.stalledIntervalMs, config.redisOutageMs]).toEqual([2000, 1000, 5000]);
-    expect(() => loadConfig({}, ['redis'], { MY2PG_LOCK_DURATION_MS: '10' })).toThrow(
+    expect(() => loadConfig({}, [], { MY2PG_LOCK_DURATION_MS: '10' })).toThrow(
       'MY2PG_LOCK_DURATION_MS must be at least 1000',
     );
   });
