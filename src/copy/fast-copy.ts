@@ -163,6 +163,9 @@ function streamIntoCopy(
     });
     query.done.then(
       async () => {
+        // The query is over: nothing to steer. Pausing it now would leave its connection paused
+        // for good (no 'drain' follows end()), and the pool's next command on it would never be sent.
+        query = undefined;
         if (failed) return;
         try {
           // The last rows may still be on their way (a big row and the ones behind it).

@@ -57,25 +57,72 @@ function mysqlPoolOf(dataSource: DataSource): Pool {
   return pool;
 }
 
+/** How long a pool acquisition may wait before it fails (mysql2's pool has no bound of its own). */
+const ACQUIRE_TIMEOUT_MS = 60_000;
+
 /**
  * Runs `fn` on one raw mysql2 connection of the DataSource's pool. After an error the
- * connection is destroyed rather than returned: it may be mid-stream or killed.
+ * connection is destroyed rather than returned: it may be mid-stream or killed. A connection
+ * still paused or with a command unfinished is destroyed too: mysql2 would queue every later
+ * command on it unsent, and the next borrower would wait forever.
  */
 export async function withMysqlConnection<T>(
   dataSource: DataSource,
   fn: (connection: MysqlConnection) => Promise<T>,
 ): Promise<T> {
-  const connection = await new Promise<MysqlConnection>((resolve, reject) => {
-    mysqlPoolOf(dataSource).getConnection((error, conn) => (error ? reject(error) : resolve(conn)));
-  });
+  const connection = await acquireMysqlConnection(mysqlPoolOf(dataSource));
+  // A connection lost while borrowed (server restart, KILL) reports it here too; its command fails.
+  const onError = (): void => undefined;
+  connection.on('error', onError);
   try {
     const result = await fn(connection);
-    connection.release();
+    connection.removeListener('error', onError);
+    if (isPaused(connection) || hasCommand(connection)) connection.destroy();
+    else connection.release();
     return result;
   } catch (error) {
+    connection.removeListener('error', onError);
     connection.destroy();
     throw error;
   }
+}
+
+/** A connection of the pool within ACQUIRE_TIMEOUT_MS; one that arrives later goes back. */
+function acquireMysqlConnection(pool: Pool): Promise<MysqlConnection> {
+  return new Promise<MysqlConnection>((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(
+        new Error(
+          `no MySQL connection came free in ${ACQUIRE_TIMEOUT_MS / 1000} s (pool of ${poolLimitOf(pool)}): every connection is busy or the server does not answer`,
+        ),
+      );
+    }, ACQUIRE_TIMEOUT_MS);
+    pool.getConnection((error, conn) => {
+      clearTimeout(timer);
+      if (late) {
+        if (!error) conn.release();
+        return;
+      }
+      if (error) reject(error);
+      else resolve(conn);
+    });
+  });
+}
+
+function poolLimitOf(pool: Pool): number | string {
+  return (pool as unknown as { config?: { connectionLimit?: number } }).config?.connectionLimit ?? '?';
+}
+/** Whether mysql2 holds this connection's packets (a `pause()` not yet resumed). */
+export function isPaused(connection: MysqlConnection): boolean {
+  return (connection as unknown as { _paused?: boolean })._paused === true;
+}
+
+/** Whether a command is running or queued on this connection. */
+function hasCommand(connection: MysqlConnection): boolean {
+  const c = connection as unknown as { _command?: unknown; _commands?: { length: number } };
+  return Boolean(c._command) || (c._commands?.length ?? 0) > 0;
 }
 
 /** A callback query as a promise, on a raw connection. */

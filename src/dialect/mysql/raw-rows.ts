@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { MysqlConnection, SourceValue } from './connection.js';
+import { isPaused, type MysqlConnection, type SourceValue } from './connection.js';
 
 /**
  * Rows of a MySQL query as the bytes the server sent (text protocol), without mysql2 parsing
@@ -119,9 +119,12 @@ export function queryRawRows(
   const done = new Promise<void>((resolve, reject) => {
     settle = { resolve, reject };
   });
+  /** The command is over (its last packet handled, or it failed): pausing now would outlive it. */
+  let over = false;
   const fail = (error: unknown): void => {
     if (failure !== undefined) return;
     failure = error;
+    over = true;
     settle!.reject(error);
   };
   const command = new RawRowsQuery(connection.format(sql, values), (buffer, start, end) => {
@@ -149,6 +152,7 @@ export function queryRawRows(
   });
   command.on('error', (error) => fail(error));
   command.on('end', () => {
+    over = true;
     if (failure === undefined) settle!.resolve();
     connection.removeListener('error', onConnectionError);
   });
@@ -158,10 +162,16 @@ export function queryRawRows(
   connection.on('error', onConnectionError);
   done.catch(() => connection.removeListener('error', onConnectionError));
   (connection as unknown as { addCommand(cmd: unknown): void }).addCommand(command);
+  // A connection paused after its query ended goes back to the pool paused, and mysql2 queues
+  // every later command on it unsent (the hang of issue 21): pausing an ended query does nothing.
   return {
     done,
-    pause: () => connection.pause(),
-    resume: () => connection.resume(),
+    pause: () => {
+      if (!over) connection.pause();
+    },
+    resume: () => {
+      if (isPaused(connection)) connection.resume();
+    },
   };
 }
 
