@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { createCopyTableProcessor } from '../jobs/copy-table.js';
 import { createFinalizeProcessor } from '../jobs/finalize.js';
 import { createFollowProcessor } from '../jobs/follow.js';
+import { runWatchedJob } from '../jobs/watch-job.js';
 import { FOLLOW_JOB } from '../src/queue/contract.js';
 import { must, type Config } from '../src/config/config.js';
 import type { Logger } from '../src/core/log.js';
@@ -23,6 +24,8 @@ export interface WorkerPoolOptions {
   stalledIntervalMs?: number;
   /** Job lock duration, ms; default `config.lockDurationMs`. */
   lockDurationMs?: number;
+  /** No progress this long fails a job's attempt, ms; default `config.stallTimeoutMs`. */
+  stallTimeoutMs?: number;
   /**
    * The queues to work (a run's, as recorded); default: the queues of the configured target
    * and schema (`DATABASE_URL`, `MY2PG_SCHEMA`), which the pool then lists in the Redis
@@ -83,6 +86,7 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   // Set once the connections are closing: a job done after that cannot be recorded as completed.
   let released = false;
   const inflight = new Set<Promise<unknown>>();
+  const stallTimeoutMs = options.stallTimeoutMs ?? config.stallTimeoutMs;
   const tracked =
     <R>(processor: (job: Job) => Promise<R>) =>
     async (job: Job, token?: string): Promise<R> => {
@@ -90,7 +94,7 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
       active.set(key, { job, token });
       const run = (async () => {
         if (shutdown.signal.aborted) throw shutdown.signal.reason;
-        return processor(job);
+        return runWatchedJob(job, stallTimeoutMs, options.logger, processor);
       })();
       inflight.add(run);
       try {

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { currentWatchdog, waitingAt } from '../../core/watchdog.js';
 import { mysqlTlsOptions } from './tls.js';
 import type { Pool, PoolConnection as MysqlConnection, TypeCastField, TypeCastNext } from 'mysql2';
 
@@ -70,19 +71,32 @@ export async function withMysqlConnection<T>(
   dataSource: DataSource,
   fn: (connection: MysqlConnection) => Promise<T>,
 ): Promise<T> {
+  waitingAt('waiting for a MySQL connection from the pool');
   const connection = await acquireMysqlConnection(mysqlPoolOf(dataSource));
   // A connection lost while borrowed (server restart, KILL) reports it here too; its command fails.
   const onError = (): void => undefined;
   connection.on('error', onError);
+  // A stalled job's watchdog destroys it: whatever waits on it fails, and the job unwinds.
+  let destroyed = false;
+  const destroy = (): void => {
+    if (destroyed) return;
+    destroyed = true;
+    connection.destroy();
+  };
+  let unhold: () => void = () => undefined;
   try {
+    unhold = currentWatchdog()?.hold(destroy) ?? unhold;
     const result = await fn(connection);
     connection.removeListener('error', onError);
-    if (isPaused(connection) || hasCommand(connection)) connection.destroy();
+    unhold();
+    if (destroyed) throw new Error('the MySQL connection was closed while in use');
+    if (isPaused(connection) || hasCommand(connection)) destroy();
     else connection.release();
     return result;
   } catch (error) {
     connection.removeListener('error', onError);
-    connection.destroy();
+    unhold();
+    destroy();
     throw error;
   }
 }

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { currentWatchdog } from '../../core/watchdog.js';
 import { isPaused, type MysqlConnection, type SourceValue } from './connection.js';
 
 /**
@@ -127,8 +128,11 @@ export function queryRawRows(
     over = true;
     settle!.reject(error);
   };
+  // Rows arrive in the socket's callbacks, outside the job's context: the watchdog is taken here.
+  const watchdog = currentWatchdog();
   const command = new RawRowsQuery(connection.format(sql, values), (buffer, start, end) => {
     if (failure !== undefined) return;
+    watchdog?.moved();
     try {
       onRow(buffer, start, end);
     } catch (error) {
@@ -136,6 +140,7 @@ export function queryRawRows(
     }
   });
   command.on('fields', (list) => {
+    watchdog?.moved();
     const described = (list as { name: string; columnType: number; characterSet: number; encoding: string }[]).map(
       (f) => ({
         name: f.name,
