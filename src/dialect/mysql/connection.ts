@@ -86,6 +86,7 @@ export async function withMysqlConnection<T>(
   let unhold: () => void = () => undefined;
   try {
     unhold = currentWatchdog()?.hold(destroy) ?? unhold;
+    waitingAt('waiting for MySQL to answer');
     const result = await fn(connection);
     connection.removeListener('error', onError);
     unhold();
@@ -154,14 +155,20 @@ export function queryMysql<T = Record<string, unknown>[]>(
 }
 
 const preparedSessions = new WeakSet<MysqlConnection>();
+/** How long a source read waits for a metadata lock, seconds. */
+const SOURCE_LOCK_WAIT_S = 300;
 
 /**
  * The session settings every read of source rows needs, set once per pooled connection: UTC,
  * so TIMESTAMP values are read as stored; a long net_write_timeout, so a slow target does not
- * make the server drop a paused stream.
+ * make the server drop a paused stream; a bounded lock_wait_timeout (the server's default is a
+ * year), so a read that waits for a table another session locked ends with MySQL's own error.
  */
 export async function prepareSourceSession(connection: MysqlConnection): Promise<void> {
   if (preparedSessions.has(connection)) return;
-  await queryMysql(connection, "SET SESSION time_zone = '+00:00', net_write_timeout = 3600");
+  await queryMysql(
+    connection,
+    "SET SESSION time_zone = '+00:00', net_write_timeout = 3600, lock_wait_timeout = " + String(SOURCE_LOCK_WAIT_S),
+  );
   preparedSessions.add(connection);
 }

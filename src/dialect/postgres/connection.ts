@@ -45,6 +45,7 @@ export async function withPgClient<T>(dataSource: DataSource, fn: (client: PoolC
   let unhold: () => void = () => undefined;
   try {
     unhold = currentWatchdog()?.hold(() => socketOf(client)?.destroy()) ?? unhold;
+    waitingAt('waiting for PostgreSQL to answer');
     const result = await fn(client);
     client.removeListener('error', onError);
     unhold();
