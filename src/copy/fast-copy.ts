@@ -97,6 +97,8 @@ function streamIntoCopy(
     };
     copy.on('error', fail);
     copy.on('drain', () => {
+      // PostgreSQL took data: progress, even while one big row is written at the socket's pace.
+      watchdog?.moved();
       blocked = false;
       const waiting = drained;
       drained = [];

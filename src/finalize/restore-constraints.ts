@@ -139,8 +139,10 @@ export async function restoreTableIndexes(
   ) {
     const built = await withPgClient(target, async (client) => {
       try {
-        await client.query(
-          `BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${plain.map((item) => item.definition).join('; ')}; COMMIT`,
+        await asServerWork(`building the indexes of ${table} in PostgreSQL`, () =>
+          client.query(
+            `BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${plain.map((item) => item.definition).join('; ')}; COMMIT`,
+          ),
         );
         return true;
       } catch {
