@@ -77,6 +77,8 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
     await client.connect();
     await client.query(sql).finally(() => client.end());
   };
+  // Read now: the checkout may move on while the rounds run (--bin then names the build that ran).
+  const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   let server: PrivateMariadb | undefined;
   const results: SoakRound[] = [];
   try {
@@ -190,7 +192,6 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
   } finally {
     await server?.stop();
   }
-  const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   const go = results.filter((r) => r.outcome === 'GO').length;
   const hangs = results.filter((r) => r.outcome === 'hang').length;
   const seconds = results.map((r) => r.seconds);
