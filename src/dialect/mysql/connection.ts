@@ -129,6 +129,7 @@ function acquireMysqlConnection(pool: Pool): Promise<MysqlConnection> {
 function poolLimitOf(pool: Pool): number | string {
   return (pool as unknown as { config?: { connectionLimit?: number } }).config?.connectionLimit ?? '?';
 }
+
 /** Whether mysql2 holds this connection's packets (a `pause()` not yet resumed). */
 export function isPaused(connection: MysqlConnection): boolean {
   return (connection as unknown as { _paused?: boolean })._paused === true;
