@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSidesEqual } from '../helpers/compare.js';
 import {
+  attemptsOf,
   startPrivateRedis,
   startRun,
   stopProcess,
@@ -77,10 +78,12 @@ async function waitMidCopy(): Promise<void> {
   );
 }
 
-async function expectRunExact(runId: string, table: string): Promise<void> {
+async function expectRunExact(runId: string, table: string, attempts?: number): Promise<void> {
   const pgc = await pgOf();
   try {
     expect(await waitRunSettled(pgc, runId, 120_000)).toBe('verified');
+    // The attempt that used the lost connection failed and was retried.
+    if (attempts !== undefined) expect(await attemptsOf(pgc, runId, table)).toBe(attempts);
   } finally {
     await pgc.end();
   }
@@ -123,14 +126,14 @@ describe('services restarting under a worker', () => {
     const runId = await startRun(sandbox, ['--tables', 'pg_restart'], env);
     await waitMidCopy();
     await pgServer.restart();
-    await expectRunExact(runId, 'pg_restart');
+    await expectRunExact(runId, 'pg_restart', 2);
   });
 
   it('MariaDB restarts mid-copy: the worker stays up, the retry ends exact', async () => {
     const runId = await startRun(sandbox, ['--tables', 'mysql_restart'], env);
     await waitMidCopy();
     await maria.restart();
-    await expectRunExact(runId, 'mysql_restart');
+    await expectRunExact(runId, 'mysql_restart', 2);
   });
 
   it('Redis restarts mid-copy: the worker stays up, the run ends exact', async () => {
