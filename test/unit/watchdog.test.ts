@@ -129,3 +129,14 @@ describe('a stalled job as people see it', () => {
     expect(text).toContain('watchdog: 2 attempts ended for lack of progress (scores 2), retried');
   });
 });
+
+describe('--stall-timeout and MY2PG_STALL_TIMEOUT', () => {
+  it('default 60 s; the flag wins over the variable; seconds, at least 1', async () => {
+    const { loadConfig } = await import('../../src/config/config.js');
+    expect(loadConfig({}, [], {}).stallTimeoutMs).toBe(60_000);
+    expect(loadConfig({}, [], { MY2PG_STALL_TIMEOUT: '2.5' }).stallTimeoutMs).toBe(2500);
+    expect(loadConfig({ stallTimeout: '3' }, [], { MY2PG_STALL_TIMEOUT: '90' }).stallTimeoutMs).toBe(3000);
+    expect(() => loadConfig({ stallTimeout: 'soon' }, [], {})).toThrow(/stall timeout .* must be a number of seconds/);
+    expect(() => loadConfig({}, [], { MY2PG_STALL_TIMEOUT: '0.5' })).toThrow(/must be at least 1 s/);
+  });
+});
