@@ -28,6 +28,12 @@ import {
 import { deleteRedisPrefix, median, runShell, spawnWatched } from './measure.js';
 import { queuesOfRun } from '../src/queue/target-scope.js';
 
+// `--soak N`: N live runs in a row, each bounded (bench/soak-bench.ts).
+if (process.argv.slice(2).includes('--soak')) {
+  const { runSoakBench } = await import('./soak-bench.js');
+  process.exit(await runSoakBench(process.argv.slice(2)));
+}
+
 // `--follow` is a benchmark of its own (a private MariaDB with the binary log on): bench/follow-bench.ts.
 if (process.argv.slice(2).includes('--follow')) {
   const { runFollowBench } = await import('./follow-bench.js');
@@ -82,6 +88,8 @@ if (args.help) {
   --plan              also time \`my2pg plan\` (each table read once) and \`my2pg plan --quick\` each round, and set the
                       plan's duration estimate beside the measured run
   --skip-pgloader, --skip-floor, --keep (keep the databases)
+  --soak N            N live rounds in a row (two workers, a writer, start --follow, cutover --wait), each bounded;
+                      prints the hangs; \`npm run bench -- --soak 1 --help\` lists its options
   --follow            the --follow benchmark (apply rate, lag under a steady writer, cutover's write freeze)
                       on a private MariaDB with the binary log on; \`npm run bench -- --follow --help\` lists its options
 Environment: BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306), BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS_URL.

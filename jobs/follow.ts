@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { describeError, PermanentError } from '../src/core/errors.js';
+import { waitingAt } from '../src/core/watchdog.js';
 import { mysqlTlsOptions } from '../src/dialect/mysql/tls.js';
 import { followRun, type FollowEnd } from '../src/follow/follower.js';
 import { prepareForCutover } from '../src/follow/prepare-cutover.js';
@@ -62,6 +63,7 @@ export function createFollowProcessor(context: JobContext) {
       ]),
     );
     await job.log(`attempt ${job.attemptsMade + 1}: following the binary log of ${run.sourceDatabase}`);
+    waitingAt('starting the follower: it has not reported its first progress');
     log.info({ attempt: job.attemptsMade + 1 }, 'follow started');
     try {
       const verifier = await prepareForCutover(

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { createCopyTableProcessor } from '../jobs/copy-table.js';
 import { createFinalizeProcessor } from '../jobs/finalize.js';
 import { createFollowProcessor } from '../jobs/follow.js';
+import { runWatchedJob } from '../jobs/watch-job.js';
 import { FOLLOW_JOB } from '../src/queue/contract.js';
 import { must, type Config } from '../src/config/config.js';
 import type { Logger } from '../src/core/log.js';
@@ -23,6 +24,8 @@ export interface WorkerPoolOptions {
   stalledIntervalMs?: number;
   /** Job lock duration, ms; default `config.lockDurationMs`. */
   lockDurationMs?: number;
+  /** No progress this long fails a job's attempt, ms; default `config.stallTimeoutMs`. */
+  stallTimeoutMs?: number;
   /**
    * The queues to work (a run's, as recorded); default: the queues of the configured target
    * and schema (`DATABASE_URL`, `MY2PG_SCHEMA`), which the pool then lists in the queue
@@ -88,6 +91,7 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   // Jobs being handed back by their processors: a forced stop waits for them before the
   // connections close (on PostgreSQL the move may first have to open one).
   const handingBack = new Set<Promise<unknown>>();
+  const stallTimeoutMs = options.stallTimeoutMs ?? config.stallTimeoutMs;
   const tracked =
     <R>(processor: (job: Job) => Promise<R>) =>
     async (job: Job, token?: string): Promise<R> => {
@@ -95,7 +99,7 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
       active.set(key, { job, token });
       const run = (async () => {
         if (shutdown.signal.aborted) throw shutdown.signal.reason;
-        return processor(job);
+        return runWatchedJob(job, stallTimeoutMs, options.logger, processor);
       })();
       inflight.add(run);
       try {

@@ -145,6 +145,8 @@ export function formatBoardProgress(progress: unknown): unknown {
     total: progress.total,
     rowsPerSecond: rate,
     eta: remaining === 0 ? 'done' : rate > 0 ? formatDuration(remaining / rate) : 'unknown',
+    // Quiet since when and where (jobs/watch-job.ts), shown before the watchdog ends the attempt.
+    ...((progress as { stalled?: unknown }).stalled ? { stalled: (progress as { stalled?: unknown }).stalled } : {}),
   };
 }
 

@@ -55,6 +55,7 @@ function globalOverrides(command: Command): ConfigOverrides {
     schema?: string;
     logLevel?: string;
     logFormat?: string;
+    stallTimeout?: string;
   }>();
   return {
     source: o.source,
@@ -63,6 +64,7 @@ function globalOverrides(command: Command): ConfigOverrides {
     schema: o.schema,
     logLevel: o.logLevel,
     logFormat: o.logFormat,
+    stallTimeout: o.stallTimeout,
   };
 }
 
@@ -141,12 +143,17 @@ function addConfigOption(command: Command): Command {
   return command.option('--config <file>', CONFIG_HELP);
 }
 
+const STALL_TIMEOUT_FLAG = '--stall-timeout <seconds>';
+const STALL_TIMEOUT_HELP =
+  'a job whose progress has not moved this long fails its attempt, naming where it waited, and is retried (default: MY2PG_STALL_TIMEOUT or 60)';
+
 /** `--work` / `--no-work` / `--concurrency` of the commands that may process a run's jobs themselves. */
 function addWorkOptions(command: Command): Command {
   return command
     .option('--work', "process the run's jobs in this process, even when workers are connected (implies waiting)")
     .option('--no-work', "leave the run's jobs to connected workers, even when there is none")
-    .option('--concurrency <n>', 'tables copied at once when the jobs are processed here', positiveInt, 2);
+    .option('--concurrency <n>', 'tables copied at once when the jobs are processed here', positiveInt, 2)
+    .option(STALL_TIMEOUT_FLAG, STALL_TIMEOUT_HELP);
 }
 
 /** Builds the `my2pg` command line. Actions set `exitCode`; nothing here calls process.exit. */
@@ -185,6 +192,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     program.command('run').description('plan, enqueue, work the jobs in this process, wait, and print the report'),
   )
     .option('--concurrency <n>', 'tables copied at once by the in-process workers', positiveInt, 2)
+    .option(STALL_TIMEOUT_FLAG, STALL_TIMEOUT_HELP)
     .action(async (options, command: Command) => {
       const { startCommand } = await startCommands();
       result.exitCode = await startCommand(globalOverrides(command), options, output, inProcess);
@@ -208,6 +216,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
 
   addPlanOptions(program.command('start').description('plan and enqueue a run for separate workers; prints the run id'))
     .option('--wait', 'wait until every job completed or failed for good, then print the report')
+    .option(STALL_TIMEOUT_FLAG, STALL_TIMEOUT_HELP)
     .action(async (options, command: Command) => {
       const { startCommand } = await startCommands();
       result.exitCode = await startCommand(globalOverrides(command), options, output);
@@ -216,6 +225,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
   addConfigOption(program.command('worker'))
     .description('process copy and finalize jobs until SIGINT/SIGTERM, then shut down gracefully')
     .option('--concurrency <n>', 'tables copied at once', positiveInt, 2)
+    .option(STALL_TIMEOUT_FLAG, STALL_TIMEOUT_HELP)
     .action(async (options: { concurrency: number; config?: string }, command: Command) => {
       const { workerCommand } = await import('./worker-command.js');
       result.exitCode = await workerCommand(globalOverrides(command), options, output, deps.startWorkers);
@@ -347,6 +357,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       `load the seed app (five tables, 447 rows, alembic_version) into MySQL database my2pg_demo and migrate it into PostgreSQL database my2pg_demo`,
     )
     .option('--concurrency <n>', 'tables copied at once', positiveInt, 2)
+    .option(STALL_TIMEOUT_FLAG, STALL_TIMEOUT_HELP)
     .action(async (options: { concurrency: number }, command: Command) => {
       const overrides = globalOverrides(command);
       const [{ prepareDemo }, { startCommand }] = await Promise.all([import('../demo/demo.js'), startCommands()]);

@@ -64,10 +64,10 @@ export function formatTableBar(state: TableJobState, nameWidth: number): string 
     case 'missing':
       return `${name} ${formatBar(p && p.total > 0 ? p.rows / p.total : 0)} FAILED: ${state.failedReason ?? (state.state === 'missing' ? 'the job is missing from the queue' : 'unknown error')}`;
     case 'active': {
-      if (!p) return `${name} ${formatBar(0)}   0%  starting`;
+      if (!p) return `${name} ${formatBar(0)}   0%  ${state.stalled ? describeStall(state) : 'starting'}`;
       const fraction = p.total > 0 ? p.rows / p.total : 0;
       const percent = `${Math.min(100, Math.floor(fraction * 100))}%`.padStart(4);
-      return `${name} ${formatBar(fraction)} ${percent}  ${describeProgress(state)}`;
+      return `${name} ${formatBar(fraction)} ${percent}  ${state.stalled ? describeStall(state) : describeProgress(state)}`;
     }
     case 'delayed':
       return `${name} ${formatBar(0)}   0%  retrying after attempt ${state.attemptsMade}${state.failedReason ? `: ${state.failedReason}` : ''}`;
@@ -121,7 +121,7 @@ export function formatPlainProgress(states: readonly TableJobState[], finalize?:
   const active = states
     .filter((s) => s.state === 'active')
     .map((s) => {
-      const d = describeProgress(s);
+      const d = s.stalled ? describeStall(s) : describeProgress(s);
       return d ? `${s.table} ${d}` : `${s.table} starting`;
     });
   const c = counts(states);
@@ -271,4 +271,10 @@ export function createStderrLane(err: (line: string) => void): StderrLane {
       printer = next;
     },
   };
+}
+
+/** A quiet job (the watchdog has not acted yet): since when, and where it waits. */
+function describeStall(state: TableJobState): string {
+  const since = state.stalled ? Math.max(0, Math.round((Date.now() - Date.parse(state.stalled.since)) / 1000)) : 0;
+  return `STALLED ${since} s: ${state.stalled?.where ?? ''}`;
 }

@@ -159,6 +159,7 @@ export function formatRunReport(
     lines.push(`sequences: ${summary.sequences.map((s) => `${s.table}.${s.column} next ${s.nextValue}`).join(', ')}`);
   }
   lines.push(...formatFidelityLines(run, tables));
+  lines.push(...formatWatchdogLines(jobs));
   lines.push(...describeSchemaObjects(run));
   for (const problem of summary?.problems ?? []) lines.push(`problem: ${problem}`);
   return lines.join('\n');
@@ -187,4 +188,19 @@ export function formatFailures(
     out.push(`  fix the cause, then: npx my2pg retry ${runId} --table ${shellWord(job.table)} --wait`);
   }
   return out;
+}
+
+/** Jobs quiet now (before the watchdog acts) and the attempts the watchdog ended. */
+function formatWatchdogLines(jobs: readonly TableJobState[]): string[] {
+  const lines = jobs
+    .filter((j) => j.stalled)
+    .map((j) => `stalled: ${j.table}: no progress since ${j.stalled!.since} while ${j.stalled!.where}`);
+  const ended = jobs.filter((j) => (j.watchdogAttempts ?? 0) > 0);
+  if (ended.length > 0) {
+    const total = ended.reduce((n, j) => n + (j.watchdogAttempts ?? 0), 0);
+    lines.push(
+      `watchdog: ${total} attempt${total === 1 ? '' : 's'} ended for lack of progress (${ended.map((j) => `${j.table} ${j.watchdogAttempts}`).join(', ')}), retried`,
+    );
+  }
+  return lines;
 }

@@ -62,6 +62,9 @@ export async function statusCommand(
                 status: tableStatusOf(t),
                 jobState: job?.state ?? null,
                 progress: job?.progress ?? null,
+                // Quiet since when and where (before the watchdog acts), and the attempts it ended.
+                stalled: job?.stalled ?? null,
+                watchdogAttempts: job?.watchdogAttempts ?? 0,
                 attempts: t.attempts,
                 rowsCopied: t.rowsCopied === null ? null : Number(t.rowsCopied),
                 sourceRows: t.sourceRows === null ? null : Number(t.sourceRows),

@@ -20,6 +20,8 @@ export interface ConfigOverrides {
   logLevel?: string | undefined;
   /** `--log-format`. */
   logFormat?: string | undefined;
+  /** `--stall-timeout`, seconds. */
+  stallTimeout?: string | undefined;
 }
 
 /**
@@ -72,6 +74,11 @@ export interface Config {
    * (`MY2PG_REDIS_OUTAGE_MS`). Default 300000.
    */
   redisOutageMs: number;
+  /**
+   * A job whose progress has not moved for this long fails its attempt and is retried, ms
+   * (`MY2PG_STALL_TIMEOUT` or `--stall-timeout`, in seconds). Default 60 s.
+   */
+  stallTimeoutMs: number;
   /** Bull Board basic-auth user, from `BOARD_USER`. */
   boardUser: string | undefined;
   /** Bull Board basic-auth password, from `BOARD_PASSWORD`. */
@@ -129,6 +136,7 @@ export const CONFIG_ENV_VARS = [
   'MY2PG_LOCK_DURATION_MS',
   'MY2PG_STALLED_INTERVAL_MS',
   'MY2PG_REDIS_OUTAGE_MS',
+  'MY2PG_STALL_TIMEOUT',
 ] as const;
 
 /**
@@ -259,6 +267,11 @@ const configSchema = z.object({
   lockDurationMs: wholeMs('MY2PG_LOCK_DURATION_MS', 1000),
   stalledIntervalMs: wholeMs('MY2PG_STALLED_INTERVAL_MS', 500),
   redisOutageMs: wholeMs('MY2PG_REDIS_OUTAGE_MS', 0),
+  stallTimeoutMs: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'the stall timeout (MY2PG_STALL_TIMEOUT or --stall-timeout) must be a number of seconds')
+    .transform((s) => Math.round(Number(s) * 1000))
+    .refine((n) => n >= 1000, 'the stall timeout (MY2PG_STALL_TIMEOUT or --stall-timeout) must be at least 1 s'),
   boardUser: z.string().optional(),
   boardPassword: z.string().optional(),
   typeOverrides: z.array(z.string()),
@@ -325,6 +338,7 @@ export function loadConfig(
     lockDurationMs: blankToUndefined(env.MY2PG_LOCK_DURATION_MS) ?? '30000',
     stalledIntervalMs: blankToUndefined(env.MY2PG_STALLED_INTERVAL_MS) ?? '30000',
     redisOutageMs: blankToUndefined(env.MY2PG_REDIS_OUTAGE_MS) ?? '300000',
+    stallTimeoutMs: blankToUndefined(overrides.stallTimeout) ?? blankToUndefined(env.MY2PG_STALL_TIMEOUT) ?? '60',
     boardUser: blankToUndefined(env.BOARD_USER),
     boardPassword: env.BOARD_PASSWORD === '' ? undefined : env.BOARD_PASSWORD,
     typeOverrides: splitList(env.MY2PG_TYPES),

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { RowRefused } from '../core/errors.js';
+import { waitingAt } from '../core/watchdog.js';
 import { prepareSourceSession, withMysqlConnection } from '../dialect/mysql/connection.js';
 import { decodeRawRow, queryRawRows } from '../dialect/mysql/raw-rows.js';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
@@ -55,12 +56,16 @@ export async function runCopyAttempt(
   restartCounters(copy, mode);
   await withMysqlConnection(source, async (mysql) => {
     // The rows are read by one SELECT: InnoDB reads it from one consistent snapshot.
+    waitingAt(`preparing the MySQL session that reads ${plan.table}`);
     await prepareSourceSession(mysql);
     await withPgClient(target, async (pg) => {
+      waitingAt(`emptying ${plan.target} in PostgreSQL (waiting for its lock)`);
       await beginEmptyingPart(pg, plan);
       if (copy.owner) await deleteRejectedRows(pg, copy.owner);
-      const startQuery: StartRawQuery = (handlers) =>
-        abortableQuery(queryRawRows(mysql, plan.selectSql, plan.selectValues, handlers), signal, plan.table);
+      const startQuery: StartRawQuery = (handlers) => {
+        waitingAt(`reading the rows of ${plan.table}: no row from MySQL since the SELECT was sent`);
+        return abortableQuery(queryRawRows(mysql, plan.selectSql, plan.selectValues, handlers), signal, plan.table);
+      };
       signal?.throwIfAborted();
       if (mode === 'careful') {
         await copyRowsCareful(
@@ -91,6 +96,7 @@ export async function runCopyAttempt(
       await saveHeldRejects(pg, copy);
       // Cancelled while the last rows went in: roll back rather than commit.
       signal?.throwIfAborted();
+      waitingAt(`committing ${plan.target} in PostgreSQL`);
       await pg.query('COMMIT');
     });
   });

@@ -1,6 +1,7 @@
 import { finished } from 'node:stream/promises';
 import pgCopyStreams from 'pg-copy-streams';
 import { RowRefused } from '../core/errors.js';
+import { currentWatchdog } from '../core/watchdog.js';
 import type { RawRowQuery } from '../dialect/mysql/raw-rows.js';
 import type { PoolClient } from '../dialect/postgres/connection.js';
 import { isRowRefusal } from '../dialect/driver-errors.js';
@@ -59,6 +60,8 @@ function streamIntoCopy(
   frame?: { header: Buffer; trailer: Buffer },
 ): Promise<void> {
   const copy = pg.query(pgCopyStreams.from(copySql, { highWaterMark: limits.batchBytes }));
+  // Where the copy waits, for the watchdog's message (taken here: 'drain' comes from the socket).
+  const watchdog = currentWatchdog();
   return new Promise<void>((resolve, reject) => {
     let failed = false;
     let query: RawRowQuery | undefined;
@@ -74,8 +77,13 @@ function streamIntoCopy(
       if (!query || failed) return;
       if (!holding) queueFull = false;
       const pause = blocked || queueFull;
-      if (pause && !queryPaused) query.pause();
-      else if (!pause && queryPaused) query.resume();
+      if (pause && !queryPaused) {
+        watchdog?.at('writing rows: PostgreSQL has not taken the COPY data (MySQL paused meanwhile)');
+        query.pause();
+      } else if (!pause && queryPaused) {
+        watchdog?.at('reading rows: no row from MySQL since the copy resumed reading');
+        query.resume();
+      }
       queryPaused = pause;
     };
     const fail = (error: unknown): void => {
@@ -89,6 +97,8 @@ function streamIntoCopy(
     };
     copy.on('error', fail);
     copy.on('drain', () => {
+      // PostgreSQL took data: progress, even while one big row is written at the socket's pace.
+      watchdog?.moved();
       blocked = false;
       const waiting = drained;
       drained = [];
@@ -163,6 +173,9 @@ function streamIntoCopy(
     });
     query.done.then(
       async () => {
+        // The query is over: nothing to steer. Pausing it now would leave its connection paused
+        // for good (no 'drain' follows end()), and the pool's next command on it would never be sent.
+        query = undefined;
         if (failed) return;
         try {
           // The last rows may still be on their way (a big row and the ones behind it).
@@ -170,6 +183,7 @@ function streamIntoCopy(
           if (failed) return;
           if (frame) sink.raw(frame.trailer, 0, frame.trailer.length);
           sink.flush();
+          watchdog?.at('ending the COPY: PostgreSQL has not confirmed the last rows');
           copy.end();
           await finished(copy);
           resolve();

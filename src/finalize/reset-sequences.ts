@@ -1,3 +1,4 @@
+import { asServerWork } from '../core/watchdog.js';
 import type { DataSource } from 'typeorm';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 
@@ -47,10 +48,16 @@ export async function resetSequences(
   const maxima: (string | null)[] = [];
   for (let i = 0; i < columns.length; i += 200) {
     const part = columns.slice(i, i + 200);
-    const rows: { i: number; max: string | null }[] = await target.query(
-      part
-        .map((c, k) => `SELECT ${k} AS i, max(${quotePg(c.column)})::text AS max FROM ${qualifyPg(schema, c.table)}`)
-        .join(' UNION ALL '),
+    const rows: { i: number; max: string | null }[] = await asServerWork(
+      'reading the maximum of each sequence column in PostgreSQL',
+      () =>
+        target.query(
+          part
+            .map(
+              (c, k) => `SELECT ${k} AS i, max(${quotePg(c.column)})::text AS max FROM ${qualifyPg(schema, c.table)}`,
+            )
+            .join(' UNION ALL '),
+        ),
     );
     for (const row of rows) maxima[i + Number(row.i)] = row.max;
   }

@@ -1,3 +1,4 @@
+import { asServerWork } from '../core/watchdog.js';
 import type { DataSource } from 'typeorm';
 import { withPgClient } from '../dialect/postgres/connection.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
@@ -92,8 +93,8 @@ async function restoreIndex(
     await withPgClient(target, async (client) => {
       try {
         // One round trip: the definition is PostgreSQL's own (pg_get_indexdef) or my2pg's DDL.
-        await client.query(
-          `BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${item.definition}; COMMIT`,
+        await asServerWork(`building index ${item.name} of ${item.tableName} in PostgreSQL`, () =>
+          client.query(`BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${item.definition}; COMMIT`),
         );
       } catch (error) {
         // The statement's own error is the one to report; a failed ROLLBACK adds nothing (the client is released either way).
@@ -141,8 +142,10 @@ export async function restoreTableIndexes(
   ) {
     const built = await withPgClient(target, async (client) => {
       try {
-        await client.query(
-          `BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${plain.map((item) => item.definition).join('; ')}; COMMIT`,
+        await asServerWork(`building the indexes of ${table} in PostgreSQL`, () =>
+          client.query(
+            `BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${plain.map((item) => item.definition).join('; ')}; COMMIT`,
+          ),
         );
         return true;
       } catch {
@@ -296,8 +299,10 @@ export async function restoreConstraints(
   }
   const validateOne = async (item: SavedConstraintRow): Promise<RestoredConstraint> => {
     try {
-      await target.query(
-        `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`,
+      await asServerWork(`validating ${item.name} of ${item.tableName} in PostgreSQL`, () =>
+        target.query(
+          `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`,
+        ),
       );
       return { kind: item.kind, table: item.tableName, name: item.name, status: 'restored', id: item.id };
     } catch (error) {
@@ -310,13 +315,15 @@ export async function restoreConstraints(
   const validated = await mapWithConcurrency([...byTable.values()], concurrency, async (items) => {
     // A table's foreign keys in one round trip; when one is violated, each on its own to say which.
     try {
-      await target.query(
-        items
-          .map(
-            (item) =>
-              `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`,
-          )
-          .join('; '),
+      await asServerWork(`validating the constraints of ${items[0]!.tableName} in PostgreSQL`, () =>
+        target.query(
+          items
+            .map(
+              (item) =>
+                `ALTER TABLE ${qualifyPg(item.schemaName, item.tableName)} VALIDATE CONSTRAINT ${quotePg(item.name)}`,
+            )
+            .join('; '),
+        ),
       );
       await keysSettled(items.length);
       return items.map(

@@ -123,6 +123,8 @@ function describeFreeze(freeze: FreezeMethod): string {
 /** `--lock`: a global read lock (RELOAD), else read_only (SUPER or READ_ONLY ADMIN); neither allowed is exit 2. */
 async function lockWrites(freezer: MysqlConnection): Promise<FreezeMethod> {
   try {
+    // FLUSH waits for every running statement's tables; bounded, it falls back below instead of waiting a year.
+    await queryMysql(freezer, 'SET SESSION lock_wait_timeout = 30');
     await queryMysql(freezer, 'FLUSH TABLES WITH READ LOCK');
     return 'read-lock';
   } catch (lockError) {

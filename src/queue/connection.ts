@@ -4,7 +4,14 @@ import { redactUrl } from '../config/config.js';
 
 /** Options for workers: never give up on a command, reconnect forever (BullMQ requirement). */
 export function workerRedisOptions(): RedisOptions {
-  return { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: (times) => Math.min(times * 500, 5000) };
+  return {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    // A connection attempt that hangs (a half-open socket) is cut and retried; commands wait for
+    // the reconnection, and a job's watchdog bounds how long an attempt may wait for them.
+    connectTimeout: 10_000,
+    retryStrategy: (times) => Math.min(times * 500, 5000),
+  };
 }
 
 /**

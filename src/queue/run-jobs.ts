@@ -21,6 +21,27 @@ export interface TableJobState {
   progress: CopyProgress | null;
   attemptsMade: number;
   failedReason: string | null;
+  /** Quiet since (ISO time) and where: shown while the watchdog has not acted yet; null while moving. */
+  stalled?: JobStall | null;
+  /** Attempts the watchdog ended (no progress for the stall timeout). */
+  watchdogAttempts?: number;
+}
+
+/** What a quiet job's progress says (jobs/watch-job.ts). */
+interface JobStall {
+  since: string;
+  where: string;
+}
+
+/** A job's quiet mark, when its progress carries one. */
+function stallOf(job: Job | undefined): JobStall | null {
+  const p = job?.progress as { stalled?: JobStall } | undefined;
+  return typeof p === 'object' && p !== null && p.stalled && job?.finishedOn === undefined ? p.stalled : null;
+}
+
+/** Attempts of a job ended by the watchdog: BullMQ keeps each failed attempt's stack, which names the error class. */
+function watchdogAttemptsOf(job: Job | undefined): number {
+  return (job?.stacktrace ?? []).filter((s) => typeof s === 'string' && s.startsWith('StallError')).length;
 }
 
 /** How a run settled. */
@@ -84,6 +105,8 @@ async function readJob(queues: QueueHandles, table: string, jobId: string): Prom
     progress: progressOf(job),
     attemptsMade: job?.attemptsMade ?? 0,
     failedReason: job?.failedReason ?? null,
+    stalled: state === 'active' ? stallOf(job) : null,
+    watchdogAttempts: watchdogAttemptsOf(job),
   };
 }
 
@@ -131,6 +154,8 @@ export function mergeRangeStates(table: string, jobId: string, states: readonly 
     progress,
     attemptsMade: Math.max(0, ...states.map((s) => s.attemptsMade)),
     failedReason,
+    stalled: states.find((s) => s.stalled)?.stalled ?? null,
+    watchdogAttempts: states.reduce((n, s) => n + (s.watchdogAttempts ?? 0), 0),
   };
 }
 

@@ -1,3 +1,4 @@
+import { asServerWork } from '../core/watchdog.js';
 import type { DataSource } from 'typeorm';
 import { prepareSourceSession, withMysqlConnection } from '../dialect/mysql/connection.js';
 import { qualifyPg } from '../dialect/postgres/quote.js';
@@ -23,11 +24,11 @@ export async function countBothSides(
     withMysqlConnection(source, async (connection) => {
       // The session the copy read in: a condition's literals are compared in its time zone.
       await prepareSourceSession(connection);
-      return countSourceRows(connection, table, where);
+      return asServerWork(`counting the rows of ${table} in MySQL`, () => countSourceRows(connection, table, where));
     }),
-    target
-      .query(`SELECT count(*)::bigint AS n FROM ${qualifyPg(schema, targetTable)}`)
-      .then((rows: { n: string }[]) => Number(rows[0]?.n ?? 0)),
+    asServerWork(`counting the rows of ${targetTable} in PostgreSQL`, () =>
+      target.query(`SELECT count(*)::bigint AS n FROM ${qualifyPg(schema, targetTable)}`),
+    ).then((rows: { n: string }[]) => Number(rows[0]?.n ?? 0)),
   ]);
   return { table, sourceRows, targetRows, equal: sourceRows === targetRows };
 }

@@ -1,3 +1,4 @@
+import { asServerWork, waitingAt } from '../core/watchdog.js';
 import { hash as hashOnce } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { queryMysql, withMysqlConnection, type SourceValue } from '../dialect/mysql/connection.js';
@@ -126,26 +127,31 @@ export async function verifyView(
       await queryMysql(m, "SET SESSION time_zone = '+00:00'");
       await queryMysql(m, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
       const sql = `SELECT ${view.columns.map((c) => selectExpression(sourceColumnOf(c))).join(', ')} FROM ${quoteMysql(view.name)}`;
-      await new Promise<void>((resolve, reject) => {
-        let failure: unknown;
-        const query = m.query({ sql, rowsAsArray: true });
-        query.on('result', (row: unknown) => {
-          if (failure !== undefined) return;
-          try {
-            const raw = row as SourceValue[];
-            const text = rowText(canonicals.map((c, i) => c.fromMysql(raw[i] ?? null)));
-            sourceDigest.add(text);
-            if (held) {
-              held.set(text, (held.get(text) ?? 0) + 1);
-              if (sourceDigest.rows > maxHeld) held = null;
-            }
-          } catch (error) {
-            failure = error;
-          }
-        });
-        query.on('error', reject);
-        query.on('end', () => (failure ? reject(failure) : resolve()));
-      });
+      // A view may compute for a while before its first row: server work for the watchdog.
+      await asServerWork(
+        `reading view ${view.name} from MySQL`,
+        () =>
+          new Promise<void>((resolve, reject) => {
+            let failure: unknown;
+            const query = m.query({ sql, rowsAsArray: true });
+            query.on('result', (row: unknown) => {
+              if (failure !== undefined) return;
+              try {
+                const raw = row as SourceValue[];
+                const text = rowText(canonicals.map((c, i) => c.fromMysql(raw[i] ?? null)));
+                sourceDigest.add(text);
+                if (held) {
+                  held.set(text, (held.get(text) ?? 0) + 1);
+                  if (sourceDigest.rows > maxHeld) held = null;
+                }
+              } catch (error) {
+                failure = error;
+              }
+            });
+            query.on('error', reject);
+            query.on('end', () => (failure ? reject(failure) : resolve()));
+          }),
+      );
       await queryMysql(m, 'COMMIT');
     });
 
@@ -161,6 +167,7 @@ export async function verifyView(
       await client.query("SET LOCAL bytea_output = 'hex'");
       const sql = `SELECT ${view.columns.map((_c, i) => canonicals[i]!.pgExpression(quotePg(pgNames[i]!))).join(', ')} FROM ${qualifyPg(schema, targetView)}`;
       for await (const batch of readPgRows(client, sql)) {
+        waitingAt(`reading view ${targetView} from PostgreSQL`);
         for (const raw of batch) {
           const text = rowText(canonicals.map((c, i) => c.fromPg(raw[i] ?? null)));
           targetDigest.add(text);

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { currentWatchdog, waitingAt } from '../../core/watchdog.js';
 import { mysqlTlsOptions } from './tls.js';
 import type { Pool, PoolConnection as MysqlConnection, TypeCastField, TypeCastNext } from 'mysql2';
 
@@ -57,25 +58,87 @@ function mysqlPoolOf(dataSource: DataSource): Pool {
   return pool;
 }
 
+/** How long a pool acquisition may wait before it fails (mysql2's pool has no bound of its own). */
+const ACQUIRE_TIMEOUT_MS = 60_000;
+
 /**
  * Runs `fn` on one raw mysql2 connection of the DataSource's pool. After an error the
- * connection is destroyed rather than returned: it may be mid-stream or killed.
+ * connection is destroyed rather than returned: it may be mid-stream or killed. A connection
+ * still paused or with a command unfinished is destroyed too: mysql2 would queue every later
+ * command on it unsent, and the next borrower would wait forever.
  */
 export async function withMysqlConnection<T>(
   dataSource: DataSource,
   fn: (connection: MysqlConnection) => Promise<T>,
 ): Promise<T> {
-  const connection = await new Promise<MysqlConnection>((resolve, reject) => {
-    mysqlPoolOf(dataSource).getConnection((error, conn) => (error ? reject(error) : resolve(conn)));
-  });
+  waitingAt('waiting for a MySQL connection from the pool');
+  const connection = await acquireMysqlConnection(mysqlPoolOf(dataSource));
+  // A connection lost while borrowed (server restart, KILL) reports it here too; its command fails.
+  const onError = (): void => undefined;
+  connection.on('error', onError);
+  // A stalled job's watchdog destroys it: whatever waits on it fails, and the job unwinds.
+  let destroyed = false;
+  const destroy = (): void => {
+    if (destroyed) return;
+    destroyed = true;
+    connection.destroy();
+  };
+  let unhold: () => void = () => undefined;
   try {
+    unhold = currentWatchdog()?.hold(destroy) ?? unhold;
+    waitingAt('waiting for MySQL to answer');
     const result = await fn(connection);
-    connection.release();
+    connection.removeListener('error', onError);
+    unhold();
+    if (destroyed) throw new Error('the MySQL connection was closed while in use');
+    if (isPaused(connection) || hasCommand(connection)) destroy();
+    else connection.release();
     return result;
   } catch (error) {
-    connection.destroy();
+    connection.removeListener('error', onError);
+    unhold();
+    destroy();
     throw error;
   }
+}
+
+/** A connection of the pool within ACQUIRE_TIMEOUT_MS; one that arrives later goes back. */
+function acquireMysqlConnection(pool: Pool): Promise<MysqlConnection> {
+  return new Promise<MysqlConnection>((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(
+        new Error(
+          `no MySQL connection came free in ${ACQUIRE_TIMEOUT_MS / 1000} s (pool of ${poolLimitOf(pool)}): every connection is busy or the server does not answer`,
+        ),
+      );
+    }, ACQUIRE_TIMEOUT_MS);
+    pool.getConnection((error, conn) => {
+      clearTimeout(timer);
+      if (late) {
+        if (!error) conn.release();
+        return;
+      }
+      if (error) reject(error);
+      else resolve(conn);
+    });
+  });
+}
+
+function poolLimitOf(pool: Pool): number | string {
+  return (pool as unknown as { config?: { connectionLimit?: number } }).config?.connectionLimit ?? '?';
+}
+
+/** Whether mysql2 holds this connection's packets (a `pause()` not yet resumed). */
+export function isPaused(connection: MysqlConnection): boolean {
+  return (connection as unknown as { _paused?: boolean })._paused === true;
+}
+
+/** Whether a command is running or queued on this connection. */
+function hasCommand(connection: MysqlConnection): boolean {
+  const c = connection as unknown as { _command?: unknown; _commands?: { length: number } };
+  return Boolean(c._command) || (c._commands?.length ?? 0) > 0;
 }
 
 /** A callback query as a promise, on a raw connection. */
@@ -93,14 +156,20 @@ export function queryMysql<T = Record<string, unknown>[]>(
 }
 
 const preparedSessions = new WeakSet<MysqlConnection>();
+/** How long a source read waits for a metadata lock, seconds. */
+const SOURCE_LOCK_WAIT_S = 300;
 
 /**
  * The session settings every read of source rows needs, set once per pooled connection: UTC,
  * so TIMESTAMP values are read as stored; a long net_write_timeout, so a slow target does not
- * make the server drop a paused stream.
+ * make the server drop a paused stream; a bounded lock_wait_timeout (the server's default is a
+ * year), so a read that waits for a table another session locked ends with MySQL's own error.
  */
 export async function prepareSourceSession(connection: MysqlConnection): Promise<void> {
   if (preparedSessions.has(connection)) return;
-  await queryMysql(connection, "SET SESSION time_zone = '+00:00', net_write_timeout = 3600");
+  await queryMysql(
+    connection,
+    "SET SESSION time_zone = '+00:00', net_write_timeout = 3600, lock_wait_timeout = " + String(SOURCE_LOCK_WAIT_S),
+  );
   preparedSessions.add(connection);
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { MysqlConnection, SourceValue } from './connection.js';
+import { currentWatchdog } from '../../core/watchdog.js';
+import { isPaused, type MysqlConnection, type SourceValue } from './connection.js';
 
 /**
  * Rows of a MySQL query as the bytes the server sent (text protocol), without mysql2 parsing
@@ -119,13 +120,19 @@ export function queryRawRows(
   const done = new Promise<void>((resolve, reject) => {
     settle = { resolve, reject };
   });
+  /** The command is over (its last packet handled, or it failed): pausing now would outlive it. */
+  let over = false;
   const fail = (error: unknown): void => {
     if (failure !== undefined) return;
     failure = error;
+    over = true;
     settle!.reject(error);
   };
+  // Rows arrive in the socket's callbacks, outside the job's context: the watchdog is taken here.
+  const watchdog = currentWatchdog();
   const command = new RawRowsQuery(connection.format(sql, values), (buffer, start, end) => {
     if (failure !== undefined) return;
+    watchdog?.moved();
     try {
       onRow(buffer, start, end);
     } catch (error) {
@@ -133,6 +140,7 @@ export function queryRawRows(
     }
   });
   command.on('fields', (list) => {
+    watchdog?.moved();
     const described = (list as { name: string; columnType: number; characterSet: number; encoding: string }[]).map(
       (f) => ({
         name: f.name,
@@ -149,6 +157,7 @@ export function queryRawRows(
   });
   command.on('error', (error) => fail(error));
   command.on('end', () => {
+    over = true;
     if (failure === undefined) settle!.resolve();
     connection.removeListener('error', onConnectionError);
   });
@@ -158,10 +167,16 @@ export function queryRawRows(
   connection.on('error', onConnectionError);
   done.catch(() => connection.removeListener('error', onConnectionError));
   (connection as unknown as { addCommand(cmd: unknown): void }).addCommand(command);
+  // A connection paused after its query ended goes back to the pool paused, and mysql2 queues
+  // every later command on it unsent (the hang of issue 21): pausing an ended query does nothing.
   return {
     done,
-    pause: () => connection.pause(),
-    resume: () => connection.resume(),
+    pause: () => {
+      if (!over) connection.pause();
+    },
+    resume: () => {
+      if (isPaused(connection)) connection.resume();
+    },
   };
 }
 

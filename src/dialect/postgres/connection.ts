@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import type { Pool, PoolClient } from 'pg';
+import { currentWatchdog, waitingAt } from '../../core/watchdog.js';
 
 export type { PoolClient };
 
@@ -33,22 +34,33 @@ export function pgPoolOf(dataSource: DataSource): Pool {
  * destroyed rather than returned, since it may be mid-COPY or its backend gone.
  */
 export async function withPgClient<T>(dataSource: DataSource, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  waitingAt('waiting for a PostgreSQL connection from the pool');
   const client = await pgPoolOf(dataSource).connect();
   // A backend that dies mid-COPY (pg_terminate_backend, restart) makes the socket emit an
   // 'error' on the client; unheard, it would crash the worker. The running query fails too,
   // and that failure is what the caller sees.
   const onError = (): void => undefined;
   client.on('error', onError);
+  // A stalled job's watchdog closes its socket: the running query fails and the job unwinds.
+  let unhold: () => void = () => undefined;
   try {
+    unhold = currentWatchdog()?.hold(() => socketOf(client)?.destroy()) ?? unhold;
+    waitingAt('waiting for PostgreSQL to answer');
     const result = await fn(client);
     client.removeListener('error', onError);
+    unhold();
     client.release();
     return result;
   } catch (error) {
     client.removeListener('error', onError);
+    unhold();
     client.release(true);
     throw error;
   }
+}
+
+function socketOf(client: PoolClient): { destroy(): void } | undefined {
+  return (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
 }
 
 /** Runs `fn` inside BEGIN/COMMIT on one client; rolls back on any error. */

@@ -1,3 +1,4 @@
+import { currentWatchdog } from '../../core/watchdog.js';
 import type { PoolClient } from './connection.js';
 
 /**
@@ -20,7 +21,12 @@ interface PgConnection {
 class CopyOut {
   private connection: PgConnection | undefined;
   private pgOnData: ((chunk: Buffer) => void) | undefined;
-  private readonly onChunk = (chunk: Buffer): void => this.parse(chunk);
+  // Chunks arrive in the socket's callbacks, outside the job's context: the watchdog is taken here.
+  private readonly watchdog = currentWatchdog();
+  private readonly onChunk = (chunk: Buffer): void => {
+    this.watchdog?.moved();
+    this.parse(chunk);
+  };
   /** Message being read: its code, and the bytes of it still to come (-1: its length is not read yet). */
   private code = -1;
   private remaining = -1;
