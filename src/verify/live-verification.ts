@@ -103,6 +103,7 @@ export class LiveVerification {
     });
   }
 
+  /** Ends the passes: the one under way stops after its current comparison (a worker stopping hands its job back at once). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
@@ -247,7 +248,7 @@ export class LiveVerification {
     const flagged = await readFlaggedKeys(this.target, this.run.id, table.table, RECHECK_CHUNK);
     if (flagged.length > 0) await this.settle(table, flagged);
     let done = 0;
-    while (done < limit) {
+    while (done < limit && !this.stopped) {
       const keys = await readKeysToRecheck(this.target, this.run.id, table.table, cursor, RECHECK_CHUNK);
       if (keys.length > 0) {
         await this.settle(table, keys);
