@@ -3,6 +3,13 @@ import type { LoggedKey } from '../state/change-log.js';
 import { checksumTable, type ChecksumInput } from './checksum.js';
 import { describeVerificationProblem } from './verify-run.js';
 
+/** A comparison of logged keys given up because verification while following is stopping. */
+export class ComparisonStopped extends Error {
+  constructor() {
+    super('verification while following stopped');
+  }
+}
+
 /** Chunks this small are compared key by key. */
 const SINGLE_KEYS = 4;
 
@@ -17,13 +24,15 @@ export async function compareKeysNow(
   input: ChecksumInput,
   keyColumns: readonly string[],
   keys: readonly LoggedKey[],
+  stopped: () => boolean = () => false,
 ): Promise<{ key: LoggedKey; why: string }[]> {
+  if (stopped()) throw new ComparisonStopped();
   const check = await checksumTable(source, target, {
     ...input,
     keys: { columns: keyColumns, values: keys.map((k) => k.pgKey) },
   });
   if (check.status === 'verified' || check.status === 'rejected') return [];
-  const again = (part: readonly LoggedKey[]) => compareKeysNow(source, target, input, keyColumns, part);
+  const again = (part: readonly LoggedKey[]) => compareKeysNow(source, target, input, keyColumns, part, stopped);
   if (keys.length <= SINGLE_KEYS) {
     if (keys.length === 1) {
       const key = keys[0]!;
