@@ -7,6 +7,7 @@ import { followedTablesOf, guardsOf, liveTablesOf } from '../follow/prepare-cuto
 import { runCatalogOf } from '../state/run-catalog.js';
 import { listUnrestoredConstraints } from '../state/saved-constraints.js';
 import { LiveVerification } from '../verify/live-verification.js';
+import { EarlyForeignKeys } from '../follow/early-foreign-keys.js';
 import { readTableJobs, type TableJobState } from '../queue/run-jobs.js';
 import type { QueueHandles } from '../queue/run-queue.js';
 import { queuesOfRun } from '../queue/target-scope.js';
@@ -152,6 +153,7 @@ export async function cutoverCommand(
       live: {
         verification: new LiveVerification(source!, target, run, catalog, await liveTablesOf(catalog, followed), log),
         guards: guardsOf(run, followed),
+        foreignKeys: new EarlyForeignKeys(target, run, followed, log),
       },
     });
     const after = (await getRun(target, run.id)) as RunRow;

@@ -8,6 +8,7 @@ import type { LiveVerification } from '../verify/live-verification.js';
 import { withVerifyLock } from '../verify/verify-lock.js';
 import { liveVerdicts } from '../verify/live-verdict.js';
 import { dropWriteGuards, type GuardedTable } from './write-guard.js';
+import type { EarlyForeignKeys } from './early-foreign-keys.js';
 
 /** How the source's writes are frozen: a global read lock, read_only, or the operator's word (checked). */
 type FreezeMethod = 'read-lock' | 'read-only' | 'checked-still';
@@ -38,7 +39,7 @@ export interface CutoverOptions {
   drainTimeoutMs?: number;
   log: (line: string) => void | Promise<void>;
   /** Verification while following, finished inside the freeze, and the write guards dropped after a go. */
-  live: { verification: LiveVerification; guards: readonly GuardedTable[] };
+  live: { verification: LiveVerification; guards: readonly GuardedTable[]; foreignKeys: EarlyForeignKeys };
 }
 
 /**
@@ -72,6 +73,9 @@ export async function cutover(
       const verifyStarted = Date.now();
       const verified = await withVerifyLock(target, runId, true, async () => {
         await options.live.verification.finish();
+        // The foreign keys validated while following, against every key written since.
+        for (const line of await options.live.foreignKeys.atFreeze())
+          await options.log(`foreign key validated at the freeze instead: ${line}`);
         return liveVerdicts(target, runId);
       });
       const verifyMs = Date.now() - verifyStarted;

@@ -6,23 +6,19 @@ import { INTEGER_TYPES } from '../vocabulary/type-families.js';
 import { targetColumnName } from '../vocabulary/naming.js';
 import { LiveVerification, type LiveTable } from '../verify/live-verification.js';
 import { installWriteGuards, type GuardedTable } from './write-guard.js';
+import { EarlyForeignKeys } from './early-foreign-keys.js';
+import type { FollowedTableRef } from './followed-table.js';
 import { listRunTables } from '../state/run-tables.js';
 
 /** Character types whose values verification prints as they are (a difference's key names its row). */
 const PLAIN_STRING_TYPES = new Set(['char', 'varchar']);
 
-/** A followed table: its source and target names and the key the follower matches its rows by. */
-export interface FollowedTableRef {
-  table: string;
-  targetTable: string;
-  key: readonly string[];
-}
-
 /**
  * What a --follow run does before its follower starts, every attempt alike (each step finds
  * what an earlier attempt did): the secondary indexes the copy dropped are built (the follower's
  * DELETEs then use them too, and the freeze has none left to build); every followed table gets
- * its write guard (see write-guard.ts); and verification while following is set up.
+ * its write guard (see write-guard.ts); and verification while following is set up, with the
+ * foreign keys it adds and validates while following (see early-foreign-keys.ts).
  */
 export async function prepareForCutover(
   source: DataSource,
@@ -38,7 +34,15 @@ export async function prepareForCutover(
       `indexes: ${restored.filter((r) => r.status !== 'failed').length}/${restored.length} built before the freeze`,
     );
   await installWriteGuards(target, run.id, guardsOf(run, tables));
-  return new LiveVerification(source, target, run, catalog, await liveTablesOf(catalog, tables), log);
+  return new LiveVerification(
+    source,
+    target,
+    run,
+    catalog,
+    await liveTablesOf(catalog, tables),
+    log,
+    new EarlyForeignKeys(target, run, tables, log),
+  );
 }
 
 /** The followed tables as verification while following sees them (whether a difference's printed key names its row). */

@@ -70,4 +70,35 @@ const LiveTableEntity = new EntitySchema<LiveTableRow>({
   },
 });
 
-export const LIVE_ENTITIES = [ChangeLogEntity, LiveTableEntity];
+/**
+ * A foreign key added and validated while following (see docs/live-verification.md): the keys of
+ * its two tables logged after `checkedSeq` have not been checked against it yet, so the change log
+ * keeps them until they are.
+ */
+export interface EarlyForeignKeyRow {
+  runId: string;
+  /** The saved definition's id (my2pg.saved_constraints). */
+  constraintId: number;
+  name: string;
+  /** The referencing and the referenced table, source names (as the change log names them). */
+  childTable: string;
+  parentTable: string;
+  /** The follower's batch up to which every logged key of both tables was checked against the key. */
+  checkedSeq: string;
+}
+
+const EarlyForeignKeyEntity = new EntitySchema<EarlyForeignKeyRow>({
+  name: 'EarlyForeignKey',
+  schema: SCHEMA,
+  tableName: 'early_foreign_keys',
+  columns: {
+    runId: { name: 'run_id', type: 'text', primary: true },
+    constraintId: { name: 'constraint_id', type: 'int', primary: true },
+    name: { type: 'text' },
+    childTable: { name: 'child_table', type: 'text' },
+    parentTable: { name: 'parent_table', type: 'text' },
+    checkedSeq: { name: 'checked_seq', type: 'bigint' },
+  },
+});
+
+export const LIVE_ENTITIES = [ChangeLogEntity, LiveTableEntity, EarlyForeignKeyEntity];

@@ -6,6 +6,7 @@ import type { LiveTableRow } from './live-entities.js';
 const LIVE = `${quotePg(STATE_SCHEMA)}.live_tables`;
 const FOLLOW = `${quotePg(STATE_SCHEMA)}.follow`;
 const CHANGE_LOG = `${quotePg(STATE_SCHEMA)}.change_log`;
+const EARLY = `${quotePg(STATE_SCHEMA)}.early_foreign_keys`;
 
 export type { LiveTableRow } from './live-entities.js';
 
@@ -72,10 +73,11 @@ export async function currentBatchSeq(target: DataSource, runId: string): Promis
   return Number(rows[0]?.seq ?? 0);
 }
 
-/** Keys logged per table (their rows rechecked and equal, older than the table's verified batch) are forgotten: the log stays as small as what is waiting. */
+/** Keys logged per table (their rows rechecked and equal, older than the table's verified batch, and checked against the foreign keys added while following) are forgotten: the log stays as small as what is waiting. */
 export async function forgetVerifiedKeys(target: DataSource, runId: string): Promise<void> {
   await target.query(
-    `DELETE FROM ${CHANGE_LOG} c USING ${LIVE} l WHERE c.run_id = $1 AND l.run_id = c.run_id AND l.table_name = c.table_name AND l.status = 'verified' AND c.seq <= l.verified_seq AND c.outside IS NULL AND c.differs IS NULL`,
+    `DELETE FROM ${CHANGE_LOG} c USING ${LIVE} l WHERE c.run_id = $1 AND l.run_id = c.run_id AND l.table_name = c.table_name AND l.status = 'verified' AND c.seq <= l.verified_seq AND c.outside IS NULL AND c.differs IS NULL
+        AND NOT EXISTS (SELECT 1 FROM ${EARLY} f WHERE f.run_id = c.run_id AND c.table_name IN (f.child_table, f.parent_table) AND c.seq > f.checked_seq)`,
     [runId],
   );
 }

@@ -22,7 +22,7 @@ import { checksumTable, type ChecksumInput, type TableChecksum } from './checksu
 import type { LiveFigures } from './live-figures.js';
 import { describeVerificationProblem } from './verify-run.js';
 import { withVerifyLock } from './verify-lock.js';
-import { compareKeysNow } from './compare-keys.js';
+import { ComparisonStopped, compareKeysNow } from './compare-keys.js';
 
 /** A followed table as verification while following sees it. */
 export interface LiveTable {
@@ -66,6 +66,8 @@ export class LiveVerification {
     private readonly catalog: RunCatalog | undefined,
     private readonly tables: readonly LiveTable[],
     private readonly log: (line: string) => void | Promise<void> = () => undefined,
+    /** Work done in each pass under the verify lock before the verified keys are forgotten (the foreign keys added while following). */
+    private readonly beside?: { pass(): Promise<void> },
   ) {}
 
   /** Passes over every table, one after another, until stop(); each pass takes the verify lock, or waits for the next when cutover holds it. */
@@ -81,7 +83,8 @@ export class LiveVerification {
         try {
           busy = (await withVerifyLock(this.target, this.run.id, false, () => this.pass())) ?? false;
         } catch (error) {
-          await this.log(`verification while following: ${describeError(error)}; trying again`);
+          if (!(error instanceof ComparisonStopped))
+            await this.log(`verification while following: ${describeError(error)}; trying again`);
         }
         if (this.stopped) break;
         // Another pass at once while keys are waiting; a pause when there was nothing to do.
@@ -132,6 +135,13 @@ export class LiveVerification {
       }
       // The figures as each table is done: status and cutover's prediction see the pass move.
       this.last = await this.measure();
+    }
+    if (this.beside && !this.stopped) {
+      try {
+        await this.beside.pass();
+      } catch (error) {
+        await this.log(`foreign keys while following: ${describeError(error)}; trying again`);
+      }
     }
     await forgetVerifiedKeys(this.target, this.run.id);
     this.last = await this.measure();
@@ -274,6 +284,8 @@ export class LiveVerification {
       { ...this.input(table), keys: undefined },
       table.key,
       keys,
+      // A stop does not wait for the halving of a list of hot keys: nothing of it is recorded.
+      () => this.stopped,
     );
     const different = new Set(differing.map((d) => d.key));
     await recordRecheck(
