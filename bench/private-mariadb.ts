@@ -122,6 +122,8 @@ export async function startPrivateMariadb(options: PrivateMariadbOptions = {}): 
       `--socket=${join(dir, 'mysqld.sock')}`,
       `--pid-file=${join(dir, 'mysqld.pid')}`,
       `--log-error=${join(dir, 'error.log')}`,
+      // Its own temporary tables in its own directory: the shared server's /tmp is not its business.
+      `--tmpdir=${dir}`,
       '--bind-address=127.0.0.1',
       `--server-id=${options.serverId ?? 1}`,
       ...(binlog ? [`--log-bin=${join(datadir, 'binlog')}`] : []),
