@@ -385,8 +385,18 @@ describe('start --follow, then cutover', () => {
     expect(second.output()).toMatch(/follow started/);
     // A graceful stop (SIGTERM) hands the follow job back at once: a third worker goes on.
     const third = await startWorker('counters', 'kill');
-    const stopped = await stopProcess(second, 'SIGTERM', 20_000);
-    expect(stopped.ms).toBeLessThan(10_000);
+    const stopped = await stopProcess(second, 'SIGTERM', 40_000);
+    // The job goes back at once; the process then closes its queue connections within the grace (30 s).
+    const logged = (pattern: RegExp): number =>
+      Number(
+        second
+          .output()
+          .split('\n')
+          .find((l) => pattern.test(l))
+          ?.match(/"time":(\d+)/)?.[1] ?? Number.NaN,
+      );
+    expect(logged(/job handed back to the queue/) - logged(/shutting down: no new jobs/)).toBeLessThan(5_000);
+    expect(stopped.ms).toBeLessThan(30_000);
     const appliedAtStop = Number((await followJob(runId, 'kill')).progress.eventsApplied);
     await waitUntil(
       'the third worker to follow',
@@ -457,6 +467,96 @@ describe('start --follow, then cutover', () => {
     await pgc.end();
     await stopProcess(worker);
   }, 120_000);
+
+  test('foreign keys are added and validated while following, and hold through the writes after it (cascades two levels down): cutover goes without validating them again', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'early',
+      `
+      CREATE TABLE author (id INT PRIMARY KEY, name VARCHAR(20));
+      CREATE TABLE book (id INT PRIMARY KEY, author_id INT NULL, title VARCHAR(20), CONSTRAINT book_author FOREIGN KEY (author_id) REFERENCES author (id) ON DELETE CASCADE);
+      CREATE TABLE review (id INT PRIMARY KEY, book_id INT NOT NULL, CONSTRAINT review_book FOREIGN KEY (book_id) REFERENCES book (id) ON DELETE CASCADE);
+      INSERT INTO author SELECT seq, CONCAT('a', seq) FROM seq_1_to_50;
+      INSERT INTO book SELECT seq, 1 + seq % 50, CONCAT('b', seq) FROM seq_1_to_500;
+      INSERT INTO review SELECT seq, 1 + seq % 500 FROM seq_1_to_1000;
+    `,
+    );
+    const validated = async (): Promise<Record<string, boolean>> =>
+      Object.fromEntries(
+        (
+          await pgc.query(
+            `SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' AND connamespace = 'early'::regnamespace`,
+          )
+        ).rows.map((r) => [r.conname, r.convalidated]),
+      );
+    // While the application writes, before any cutover: both keys are in place and validated.
+    const writer = applicationWriter('early', async (my, i) => {
+      await my.query(
+        `INSERT INTO author VALUES (${1000 + i}, 'new'); INSERT INTO book VALUES (${5000 + i}, ${1000 + i}, 'new'); INSERT INTO review VALUES (${9000 + i}, ${5000 + i}); DELETE FROM author WHERE id = ${1 + (i % 50)} AND ${i} % 7 = 0`,
+      );
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    await waitUntil(
+      'both foreign keys to be validated while following',
+      async () => {
+        const v = await validated();
+        return v.book_author === true && v.review_book === true;
+      },
+      90_000,
+      200,
+    );
+    expect((await followJob(runId, 'early')).state).toBe('active');
+    const written = await writer.stop();
+    expect(written).toBeGreaterThan(0);
+    // Every row written since was checked against them: the first cutover goes.
+    const cut = await sandbox.cli(['cutover', runId, '--lock'], env, 120_000);
+    expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+    expect(cut.stderr).not.toMatch(/foreign key validated at the freeze instead/);
+    await admin.query('SET GLOBAL read_only = OFF');
+    expect(await validated()).toEqual({ book_author: true, review_book: true });
+    const canonical = await compareCanonical(sides('early'), { schema: 'early' });
+    expect(canonical.differences).toEqual([]);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
+  test('an orphan MySQL accepts (foreign_key_checks = 0) after the foreign keys were validated while following: found at the freeze, no-go naming the key and the row', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'orphan',
+      `
+      CREATE TABLE author (id INT PRIMARY KEY, name VARCHAR(20));
+      CREATE TABLE book (id INT PRIMARY KEY, author_id INT NULL, CONSTRAINT book_author FOREIGN KEY (author_id) REFERENCES author (id));
+      INSERT INTO author SELECT seq, CONCAT('a', seq) FROM seq_1_to_50;
+      INSERT INTO book SELECT seq, 1 + seq % 50 FROM seq_1_to_500;
+    `,
+    );
+    await waitUntil(
+      'the foreign key to be validated while following',
+      async () =>
+        (
+          await pgc.query(
+            `SELECT convalidated AS ok FROM pg_constraint WHERE conname = 'book_author' AND connamespace = 'orphan'::regnamespace`,
+          )
+        ).rows[0]?.ok === true,
+      90_000,
+      200,
+    );
+    // A book of an author that does not exist, and an author removed from under its books.
+    await admin.query(
+      'SET SESSION foreign_key_checks = 0; INSERT INTO orphan.book VALUES (9001, 777); DELETE FROM orphan.author WHERE id = 3; SET SESSION foreign_key_checks = 1',
+    );
+    const cut = await sandbox.cli(['cutover', runId, '--lock'], env, 120_000);
+    expect(cut.code, cut.stdout + cut.stderr).toBe(1);
+    expect(cut.stderr).toMatch(
+      /foreign key validated at the freeze instead: book_author: .*book \["9001"\] references no row of author.*author \["3"\] is gone while book references it/,
+    );
+    expect(cut.stdout).toMatch(/cutover: NO-GO/);
+    expect(cut.stdout).toMatch(/book_author/);
+    await admin.query('SET GLOBAL read_only = OFF');
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
 
   test('an XA transaction committed seconds after its PREPARE, and one rolled back, end exact; a new worker keeps the prepared keys', async () => {
     const { admin, pgc, worker, runId } = await followingRun(
