@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { PermanentError, TransientError } from '../core/errors.js';
 import { compareBinlogPositions, readBinlogPosition } from '../dialect/mysql/binlog.js';
 import type { CopyTableInput } from '../copy/copy-plan.js';
-import { getFollow, setFollowStatus, type FollowPosition } from '../state/follow-state.js';
+import { FollowAfterCutover, getFollow, setFollowStatus, type FollowPosition } from '../state/follow-state.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 import { getRunStatus } from '../state/runs.js';
 import { RunCancelledError } from '../run/run-cancellation.js';
@@ -83,6 +83,8 @@ class Follower {
   private inFlight: { events: number; oldestAt: number | null } | null = null;
   private applied: FollowPosition;
   private flushing: Promise<void> | null = null;
+  /** A batch found that cutover went (see nextBatchSeq): nothing more is applied. */
+  private cutOver = false;
   private timer: NodeJS.Timeout | null = null;
   private paused = false;
   private failure: ((error: Error) => void) | null = null;
@@ -180,6 +182,7 @@ class Follower {
   }
 
   private startFlush(): void {
+    if (this.cutOver) return;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -206,6 +209,12 @@ class Follower {
       },
       (error: Error) => {
         this.flushing = null;
+        // After a go the follower only waits for its next look at its state, which ends it.
+        if (error instanceof FollowAfterCutover) {
+          this.cutOver = true;
+          this.stream?.stop();
+          return;
+        }
         this.failure?.(error);
       },
     );

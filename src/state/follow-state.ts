@@ -57,12 +57,25 @@ export async function recordAppliedBatch(
   return Number(result.rows[0]?.seq ?? 0);
 }
 
-/** The batch the next commit will be (inside its transaction, the row locked until then). */
+/** A batch that began after a cutover went: nothing past the frozen position is applied any more. */
+export class FollowAfterCutover extends Error {
+  constructor(runId: string) {
+    super(`run ${runId}: cutover went; the follower applies nothing after it`);
+  }
+}
+
+/**
+ * The batch the next commit will be (inside its transaction, the row locked until then). After a
+ * go (cutover marks the row done under the same lock) a batch is refused: a write to MySQL after
+ * the freeze (a user with SUPER, read_only notwithstanding) must not overwrite the application's
+ * rows in PostgreSQL.
+ */
 export async function nextBatchSeq(pg: PoolClient, runId: string): Promise<number> {
-  const result = await pg.query<{ seq: string }>(
-    `SELECT batch_seq + 1 AS seq FROM ${FOLLOW} WHERE run_id = $1 FOR UPDATE`,
+  const result = await pg.query<{ seq: string; status: string }>(
+    `SELECT batch_seq + 1 AS seq, status FROM ${FOLLOW} WHERE run_id = $1 FOR UPDATE`,
     [runId],
   );
+  if (result.rows[0]?.status === 'done') throw new FollowAfterCutover(runId);
   return Number(result.rows[0]?.seq ?? 1);
 }
 
