@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, scrubSecrets, secretsOf, type ConfigOverrides } from '../config/config.js';
-import { exitCodeOf } from '../core/errors.js';
+import { exitCodeOf, UsageError } from '../core/errors.js';
 import type { InProcessDeps, StartWorkers } from './command-services.js';
 import { consoleOutput, type Output } from './output.js';
 import { VERIFY_METHODS, type VerifyMethod } from '../verify/verify-method.js';
@@ -293,12 +293,44 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
         .default('checksum'),
     )
     .option('--json', 'print the verification record as JSON')
+    .option(
+      '--receipt <file>',
+      'a new file: write a sealed receipt of the verification (per table and key range, rows and digests of each side); an existing receipt: check its seal and re-check it (exit 3: seal broken)',
+    )
+    .addOption(
+      new Option(
+        '--side <side>',
+        'with an existing --receipt: re-check it on MySQL, PostgreSQL or both (default: both)',
+      ).choices(['mysql', 'postgres', 'both']),
+    )
+    .option('--table <name>', 'with an existing --receipt: re-check only this table (repeatable)', collect)
+    .option('--range <key>', 'with an existing --receipt: re-check only the key range holding this key value')
     .action(
       async (
         runId: string | undefined,
-        options: { method: VerifyMethod; json?: boolean; config?: string },
+        options: {
+          method: VerifyMethod;
+          json?: boolean;
+          config?: string;
+          receipt?: string;
+          side?: 'mysql' | 'postgres' | 'both';
+          table?: string[];
+          range?: string;
+        },
         command: Command,
       ) => {
+        if (options.receipt !== undefined) {
+          const { receiptCommand } = await import('./receipt-command.js');
+          result.exitCode = await receiptCommand(
+            globalOverrides(command),
+            runId,
+            { ...options, receipt: options.receipt },
+            output,
+          );
+          return;
+        }
+        if (options.side || options.table || options.range)
+          throw new UsageError('--side, --table and --range re-check a receipt: give it with --receipt FILE');
         const { verifyCommand } = await statusCommands();
         result.exitCode = await verifyCommand(globalOverrides(command), runId, options, output);
       },

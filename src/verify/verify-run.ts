@@ -4,7 +4,7 @@ import { describeError } from '../core/errors.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import { readRejectedKeys } from '../state/rejected-rows.js';
 import { recordVerifications } from '../state/run-tables.js';
-import { checksumTable, type RangeMismatch, type RowDifference } from './checksum.js';
+import { checksumTable, type RangeMismatch, type RowDifference, type TableChecksum } from './checksum.js';
 import { countBothSides } from './count-rows.js';
 import type { VerifyMethod } from './verify-method.js';
 import type { RunCatalog } from '../state/run-catalog.js';
@@ -43,7 +43,12 @@ export interface VerifyOptions {
   log?: (line: string) => void | Promise<void>;
   /** After each table: its result and how many of `total` tables are done. */
   onTable?: (verification: TableVerification, done: number, total: number) => void | Promise<void>;
+  /** Each checksummed table's ranges and digests of both sides, as a receipt keeps them. */
+  onDigests?: DigestsHandler;
 }
+
+/** Receives a checksummed table's ranges and digests (what a receipt keeps). */
+export type DigestsHandler = (table: string, digests: TableChecksum['digests']) => void;
 
 function describeDifference(d: RowDifference): string {
   const key = Object.entries(d.key)
@@ -97,6 +102,7 @@ export async function verifyTable(
   method: VerifyMethod,
   part?: TablePart,
   catalog?: RunCatalog,
+  onDigests?: DigestsHandler,
 ): Promise<TableVerification> {
   const started = Date.now();
   const at = (): string => new Date().toISOString();
@@ -143,6 +149,7 @@ export async function verifyTable(
       naming: run.options.naming,
       catalog,
     });
+    onDigests?.(table.tableName, check.digests);
     return {
       ...base,
       rejected,
@@ -282,7 +289,16 @@ export async function verifyRunTables(
     while (next < todo.length) {
       const index = todo[next]!;
       next += 1;
-      const v = await verifyTable(source, target, run, tables[index]!, options.method, undefined, options.catalog);
+      const v = await verifyTable(
+        source,
+        target,
+        run,
+        tables[index]!,
+        options.method,
+        undefined,
+        options.catalog,
+        options.onDigests,
+      );
       results[index] = v;
       await recordTableVerification(target, run, v, options.log);
       finished += 1;
