@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { ConfigOverrides } from '../config/config.js';
-import { UsageError } from '../core/errors.js';
+import { describeError, UsageError } from '../core/errors.js';
+import { checkReceiptTarget, cutoverReceipt } from './cutover-receipt.js';
 import { cutover } from '../follow/cutover.js';
 import { predictFreeze, type FreezePrediction } from '../follow/freeze-prediction.js';
 import { followedTablesOf, guardsOf, liveTablesOf } from '../follow/prepare-cutover.js';
@@ -92,9 +93,10 @@ function describePrediction(p: FreezePrediction): string {
 export async function cutoverCommand(
   overrides: ConfigOverrides,
   runId: string | undefined,
-  flags: { wait?: boolean; lock?: boolean; config?: string; maxFreeze?: number },
+  flags: { wait?: boolean; lock?: boolean; config?: string; maxFreeze?: number; receipt?: string },
   output: Output,
 ): Promise<number> {
+  if (flags.receipt !== undefined) await checkReceiptTarget(flags.receipt);
   const { config } = resolveCommandConfig(overrides, ['source', 'target', 'queue'], {
     config: flags.config,
     runId,
@@ -146,7 +148,12 @@ export async function cutoverCommand(
     if (!catalog) throw new UsageError(`run ${run.id} is not recorded in this target`);
     const followed = await followedTablesOf(target, run);
     const log = (line: string): void => output.err(line);
+    const receipt =
+      flags.receipt === undefined
+        ? undefined
+        : cutoverReceipt(source!, target, flags.receipt, { mysql: config.mysqlUrl!, pg: config.databaseUrl! });
     const outcome = await cutover(source!, target, run.id, {
+      ...(receipt ? { atGo: receipt.atGo } : {}),
       lock: flags.lock === true,
       log,
       live: {
@@ -168,6 +175,8 @@ export async function cutoverCommand(
       output.out(
         `cutover: GO, run ${run.id}: every table verified equal to MySQL; ${freeze}. Point the application at PostgreSQL now; ${after}`,
       );
+      if (receipt)
+        output.out(await receipt.write(run, outcome.position).catch((e) => `no receipt written: ${describeError(e)}`));
       return 0;
     }
     for (const problem of outcome.summary.problems) output.out(`  ${problem}`);

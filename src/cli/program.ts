@@ -350,10 +350,14 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       'refuse (exit 2, nothing frozen) when the predicted freeze is longer; with --wait, wait until it fits (default 10)',
       positiveSeconds,
     )
+    .option(
+      '--receipt <file>',
+      'after a go, write a sealed receipt of every table at the frozen position to this new file (hashed in snapshots taken inside the freeze, after writes resume)',
+    )
     .action(
       async (
         runId: string | undefined,
-        options: { wait?: boolean; lock?: boolean; config?: string; maxFreeze?: number },
+        options: { wait?: boolean; lock?: boolean; config?: string; maxFreeze?: number; receipt?: string },
         command: Command,
       ) => {
         const { cutoverCommand } = await import('./cutover-command.js');

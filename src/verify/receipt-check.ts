@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { UsageError } from '../core/errors.js';
+import type { NamingRules } from '../vocabulary/naming.js';
 import { loadTablePair } from '../state/run-catalog.js';
 import { checksumTable } from './checksum.js';
 import type { RangeDigests, ReadSnapshot, ReceiptSide, TableChecksum } from './checksum-types.js';
@@ -91,12 +92,15 @@ async function rangeOfKey(
   return { column: sourceTable.primaryKey[0]!, from: range.from, to: range.to };
 }
 
-/** Hashes one table of a receipt again, in the receipt's ranges, on the side(s) asked (digests only). */
+/** Hashes one table in a receipt's ranges (or in ranges planned now), on the side(s) asked: digests only. */
 export async function digestReceiptTable(
   source: DataSource,
   target: DataSource,
-  receipt: Pick<Receipt, 'target' | 'naming'>,
-  table: Pick<ReceiptTable, 'table' | 'targetTable' | 'columns' | 'where' | 'split'>,
+  at: { schema: string; naming: NamingRules | null },
+  table: Pick<ReceiptTable, 'table' | 'targetTable' | 'columns' | 'where'> & {
+    /** The receipt's ranges; undefined: planned from the data now (a new receipt). */
+    split?: ReceiptTable['split'];
+  },
   options: {
     side: ReceiptSide;
     range?: { column: string; from: string | null; to: string | null };
@@ -108,15 +112,15 @@ export async function digestReceiptTable(
     target,
     {
       table: table.table,
-      targetSchema: receipt.target.schema ?? 'public',
+      targetSchema: at.schema,
       targetTable: table.targetTable,
       columns: table.columns ?? undefined,
       where: table.where ?? undefined,
-      naming: receipt.naming ?? undefined,
+      naming: at.naming ?? undefined,
       range: options.range && options.range.column !== '' ? options.range : undefined,
     },
     {
-      split: table.split,
+      ...(table.split === undefined ? {} : { split: table.split }),
       digestsOnly: true,
       side: options.side,
       ...(options.snapshot ? { snapshot: options.snapshot } : {}),
@@ -146,7 +150,8 @@ export async function recheckReceipt(
   const results: TableRecheck[] = [];
   for (const table of tables) {
     const range = options.key === undefined ? undefined : await rangeOfKey(source, target, receipt, table, options.key);
-    const check = await digestReceiptTable(source, target, receipt, table, {
+    const at = { schema: receipt.target.schema ?? 'public', naming: receipt.naming };
+    const check = await digestReceiptTable(source, target, at, table, {
       side: options.side,
       ...(range ? { range } : {}),
     });
