@@ -1,10 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { UsageError } from '../core/errors.js';
+import { splitKeySpace } from '../vocabulary/key-range.js';
 import type { NamingRules } from '../vocabulary/naming.js';
 import { loadTablePair } from '../state/run-catalog.js';
 import { checksumTable } from './checksum.js';
 import type { RangeDigests, ReadSnapshot, ReceiptSide, TableChecksum } from './checksum-types.js';
-import { rangeHolds, rangeLabel, type Receipt, type ReceiptTable } from './receipt.js';
+import { rangeLabel, type Receipt, type ReceiptTable } from './receipt.js';
 
 /** A range whose figures now differ from the receipt's, on one side. */
 interface RangeDifference {
@@ -70,7 +71,7 @@ export function compareRanges(
   return { matched, differences };
 }
 
-/** The range of a table's receipt that holds `key`, with the key column to select it by. */
+/** The range of a table's receipt that holds `key` (by the receipt's cut, empty ranges too), with the key column to select it by. */
 async function rangeOfKey(
   source: DataSource,
   target: DataSource,
@@ -78,12 +79,9 @@ async function rangeOfKey(
   table: ReceiptTable,
   key: bigint,
 ): Promise<{ column: string; from: string | null; to: string | null }> {
-  const range = table.ranges.find((r) => rangeHolds(r, key));
-  if (!range)
-    throw new UsageError(
-      `table ${table.table}: no range of the receipt holds key ${key} (its ranges: ${table.ranges.map(rangeLabel).join(', ') || 'none'})`,
-    );
-  if (table.split === null) return { column: '', ...range, from: null, to: null };
+  if (table.split === null) return { column: '', from: null, to: null };
+  const split = splitKeySpace(BigInt(table.split.min), BigInt(table.split.max), table.split.count);
+  const range = split.range(split.indexOf(key));
   const { sourceTable } = await loadTablePair(source, target, {
     table: table.table,
     targetSchema: receipt.target.schema ?? 'public',
@@ -155,7 +153,7 @@ export async function recheckReceipt(
       side: options.side,
       ...(range ? { range } : {}),
     });
-    const expected = range ? table.ranges.filter((r) => rangeHolds(r, options.key!)) : table.ranges;
+    const expected = range ? table.ranges.filter((r) => rangeLabel(r) === rangeLabel(range)) : table.ranges;
     results.push({ table: table.table, ...compareRanges(expected, check.digests.ranges, options.side) });
   }
   return results;

@@ -121,11 +121,6 @@ export function rangeLabel(range: { from: string | null; to: string | null }): s
   return `${range.from ?? '…'}..${range.to ?? '…'}`;
 }
 
-/** Whether the range (`from <= key < to`, null ends open) holds the key. */
-export function rangeHolds(range: { from: string | null; to: string | null }, key: bigint): boolean {
-  return (range.from === null || BigInt(range.from) <= key) && (range.to === null || key < BigInt(range.to));
-}
-
 /** The host, port and database of a URL, without its user or password. */
 export function identityOfUrl(url: string, defaultPort: number): { host: string; port: number } {
   const parsed = new URL(url);
