@@ -160,6 +160,10 @@ export async function cutoverCommand(
         verification: new LiveVerification(source!, target, run, catalog, await liveTablesOf(catalog, followed), log),
         guards: guardsOf(run, followed),
       },
+    }).catch(async (error: unknown) => {
+      // Snapshots opened at the go are given back before the databases close.
+      await receipt?.release();
+      throw error;
     });
     const after = (await getRun(target, run.id)) as RunRow;
     output.out(formatRunReport(after, await listRunTables(target, run.id), await readTableJobs(queues, refs)));
@@ -183,6 +187,7 @@ export async function cutoverCommand(
     output.out(
       `cutover: NO-GO, run ${run.id}: the differences are above; ${freeze}. The follower goes on following; fix them and run cutover again`,
     );
+    if (flags.receipt !== undefined) output.out(`no receipt written: a receipt is of a go's frozen position`);
     return 1;
   });
 }

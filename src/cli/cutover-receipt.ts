@@ -29,7 +29,11 @@ export function cutoverReceipt(
   target: DataSource,
   file: string,
   urls: { mysql: string; pg: string },
-): { atGo: () => Promise<void>; write: (run: RunRow, frozenAt: BinlogPosition) => Promise<string> } {
+): {
+  atGo: () => Promise<void>;
+  write: (run: RunRow, frozenAt: BinlogPosition) => Promise<string>;
+  release: () => Promise<void>;
+} {
   let held: HeldSnapshots | undefined;
   let failed: unknown;
   return {
@@ -40,6 +44,9 @@ export function cutoverReceipt(
         // The go stands; only the receipt is lost, and the output says why.
         failed = error;
       }
+    },
+    release: async () => {
+      await held?.release();
     },
     write: async (run, frozenAt) => {
       if (!held)

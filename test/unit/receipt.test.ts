@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareRanges } from '../../src/verify/receipt-check.js';
+import { positionOfVerification } from '../../src/verify/receipt-file.js';
 import {
   canonicalJson,
   parseReceipt,
@@ -71,5 +72,23 @@ describe('receipts', () => {
     const both = compareRanges([RANGE], [RANGE, appeared], 'both');
     expect(both.matched).toEqual(['…..100']);
     expect(both.differences.map((d) => `${d.range} ${d.side}`)).toEqual(['100..… mysql', '100..… postgres']);
+  });
+});
+
+describe('the position a verification receipt holds for', () => {
+  const at = (position: number) => ({ file: 'binlog.000003', position, gtid: null });
+  it('is the position when the binary log stood still, else none, and says why', () => {
+    expect(positionOfVerification(at(400), at(400))).toMatchObject({
+      position: at(400),
+      positionNote: expect.stringMatching(/did not move/),
+    });
+    expect(positionOfVerification(at(400), at(900))).toMatchObject({
+      position: null,
+      positionNote: expect.stringMatching(/moved from binlog.000003:400 to binlog.000003:900/),
+    });
+    expect(positionOfVerification(null, null)).toMatchObject({
+      position: null,
+      positionNote: expect.stringMatching(/log_bin is OFF/),
+    });
   });
 });
