@@ -7,10 +7,10 @@ import {
   describeVerificationProblem,
   mergeVerifications,
   verifyRunTables,
-  type DigestsHandler,
   type TableVerification,
   type VerifyMethod,
 } from '../verify/verify-run.js';
+import type { DigestsHandler } from '../verify/checksum-types.js';
 import type { CopyTableResult, FinalizeProgress } from './part-result.js';
 import { tableJobIds } from '../state/job-ids.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';

@@ -61,6 +61,9 @@ export interface ReadSnapshot {
   pg: string;
 }
 
+/** Receives a checksummed table's ranges and digests (what a receipt keeps). */
+export type DigestsHandler = (table: string, digests: TableChecksum['digests']) => void;
+
 /** One range's rows and digest on each side, as a receipt keeps them. */
 export interface RangeDigests {
   from: string | null;

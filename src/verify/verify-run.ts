@@ -4,7 +4,8 @@ import { describeError } from '../core/errors.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import { readRejectedKeys } from '../state/rejected-rows.js';
 import { recordVerifications } from '../state/run-tables.js';
-import { checksumTable, type RangeMismatch, type RowDifference, type TableChecksum } from './checksum.js';
+import { checksumTable, type RangeMismatch, type RowDifference } from './checksum.js';
+import type { DigestsHandler } from './checksum-types.js';
 import { countBothSides } from './count-rows.js';
 import type { VerifyMethod } from './verify-method.js';
 import type { RunCatalog } from '../state/run-catalog.js';
@@ -46,9 +47,6 @@ export interface VerifyOptions {
   /** Each checksummed table's ranges and digests of both sides, as a receipt keeps them. */
   onDigests?: DigestsHandler;
 }
-
-/** Receives a checksummed table's ranges and digests (what a receipt keeps). */
-export type DigestsHandler = (table: string, digests: TableChecksum['digests']) => void;
 
 function describeDifference(d: RowDifference): string {
   const key = Object.entries(d.key)
@@ -285,20 +283,12 @@ export async function verifyRunTables(
   }
   let next = 0;
   let finished = 0;
+  const { method, catalog, onDigests } = options;
   const worker = async (): Promise<void> => {
     while (next < todo.length) {
       const index = todo[next]!;
       next += 1;
-      const v = await verifyTable(
-        source,
-        target,
-        run,
-        tables[index]!,
-        options.method,
-        undefined,
-        options.catalog,
-        options.onDigests,
-      );
+      const v = await verifyTable(source, target, run, tables[index]!, method, undefined, catalog, onDigests);
       results[index] = v;
       await recordTableVerification(target, run, v, options.log);
       finished += 1;
