@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { ConfigOverrides } from '../config/config.js';
-import { UsageError } from '../core/errors.js';
+import { describeError, UsageError } from '../core/errors.js';
+import { checkReceiptTarget, cutoverReceipt } from './cutover-receipt.js';
 import { cutover } from '../follow/cutover.js';
 import { predictFreeze, type FreezePrediction } from '../follow/freeze-prediction.js';
 import { followedTablesOf, guardsOf, liveTablesOf } from '../follow/prepare-cutover.js';
@@ -93,9 +94,10 @@ function describePrediction(p: FreezePrediction): string {
 export async function cutoverCommand(
   overrides: ConfigOverrides,
   runId: string | undefined,
-  flags: { wait?: boolean; lock?: boolean; config?: string; maxFreeze?: number },
+  flags: { wait?: boolean; lock?: boolean; config?: string; maxFreeze?: number; receipt?: string },
   output: Output,
 ): Promise<number> {
+  if (flags.receipt !== undefined) await checkReceiptTarget(flags.receipt);
   const { config } = resolveCommandConfig(overrides, ['source', 'target', 'queue'], {
     config: flags.config,
     runId,
@@ -147,7 +149,12 @@ export async function cutoverCommand(
     if (!catalog) throw new UsageError(`run ${run.id} is not recorded in this target`);
     const followed = await followedTablesOf(target, run);
     const log = (line: string): void => output.err(line);
+    const receipt =
+      flags.receipt === undefined
+        ? undefined
+        : cutoverReceipt(source!, target, flags.receipt, { mysql: config.mysqlUrl!, pg: config.databaseUrl! });
     const outcome = await cutover(source!, target, run.id, {
+      ...(receipt ? { atGo: receipt.atGo } : {}),
       lock: flags.lock === true,
       log,
       live: {
@@ -155,6 +162,10 @@ export async function cutoverCommand(
         guards: guardsOf(run, followed),
         foreignKeys: new EarlyForeignKeys(target, run, followed, log),
       },
+    }).catch(async (error: unknown) => {
+      // Snapshots opened at the go are given back before the databases close.
+      await receipt?.release();
+      throw error;
     });
     const after = (await getRun(target, run.id)) as RunRow;
     output.out(formatRunReport(after, await listRunTables(target, run.id), await readTableJobs(queues, refs)));
@@ -170,12 +181,15 @@ export async function cutoverCommand(
       output.out(
         `cutover: GO, run ${run.id}: every table verified equal to MySQL; ${freeze}. Point the application at PostgreSQL now; ${after}`,
       );
+      if (receipt)
+        output.out(await receipt.write(run, outcome.position).catch((e) => `no receipt written: ${describeError(e)}`));
       return 0;
     }
     for (const problem of outcome.summary.problems) output.out(`  ${problem}`);
     output.out(
       `cutover: NO-GO, run ${run.id}: the differences are above; ${freeze}. The follower goes on following; fix them and run cutover again`,
     );
+    if (flags.receipt !== undefined) output.out(`no receipt written: a receipt is of a go's frozen position`);
     return 1;
   });
 }

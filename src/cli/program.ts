@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, scrubSecrets, secretsOf, type ConfigOverrides } from '../config/config.js';
-import { exitCodeOf } from '../core/errors.js';
+import { exitCodeOf, UsageError } from '../core/errors.js';
 import type { InProcessDeps, StartWorkers } from './command-services.js';
 import { consoleOutput, type Output } from './output.js';
 import { VERIFY_METHODS, type VerifyMethod } from '../verify/verify-method.js';
@@ -293,12 +293,44 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
         .default('checksum'),
     )
     .option('--json', 'print the verification record as JSON')
+    .option(
+      '--receipt <file>',
+      'a new file: write a sealed receipt of the verification (per table and key range, rows and digests of each side); an existing receipt: check its seal and re-check it (exit 3: seal broken)',
+    )
+    .addOption(
+      new Option(
+        '--side <side>',
+        'with an existing --receipt: re-check it on MySQL, PostgreSQL or both (default: both)',
+      ).choices(['mysql', 'postgres', 'both']),
+    )
+    .option('--table <name>', 'with an existing --receipt: re-check only this table (repeatable)', collect)
+    .option('--range <key>', 'with an existing --receipt: re-check only the key range holding this key value')
     .action(
       async (
         runId: string | undefined,
-        options: { method: VerifyMethod; json?: boolean; config?: string },
+        options: {
+          method: VerifyMethod;
+          json?: boolean;
+          config?: string;
+          receipt?: string;
+          side?: 'mysql' | 'postgres' | 'both';
+          table?: string[];
+          range?: string;
+        },
         command: Command,
       ) => {
+        if (options.receipt !== undefined) {
+          const { receiptCommand } = await import('./receipt-command.js');
+          result.exitCode = await receiptCommand(
+            globalOverrides(command),
+            runId,
+            { ...options, receipt: options.receipt },
+            output,
+          );
+          return;
+        }
+        if (options.side || options.table || options.range)
+          throw new UsageError('--side, --table and --range re-check a receipt: give it with --receipt FILE');
         const { verifyCommand } = await statusCommands();
         result.exitCode = await verifyCommand(globalOverrides(command), runId, options, output);
       },
@@ -318,10 +350,14 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       'refuse (exit 2, nothing frozen) when the predicted freeze is longer; with --wait, wait until it fits (default 10)',
       positiveSeconds,
     )
+    .option(
+      '--receipt <file>',
+      'after a go, write a sealed receipt of every table at the frozen position to this new file (hashed in snapshots taken inside the freeze, after writes resume)',
+    )
     .action(
       async (
         runId: string | undefined,
-        options: { wait?: boolean; lock?: boolean; config?: string; maxFreeze?: number },
+        options: { wait?: boolean; lock?: boolean; config?: string; maxFreeze?: number; receipt?: string },
         command: Command,
       ) => {
         const { cutoverCommand } = await import('./cutover-command.js');

@@ -10,6 +10,7 @@ import {
   type TableVerification,
   type VerifyMethod,
 } from '../verify/verify-run.js';
+import type { DigestsHandler } from '../verify/checksum-types.js';
 import type { CopyTableResult, FinalizeProgress } from './part-result.js';
 import { tableJobIds } from '../state/job-ids.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
@@ -283,6 +284,7 @@ export async function reverifyRun(
   runId: string,
   method: VerifyMethod,
   log: (line: string) => void | Promise<void> = () => undefined,
+  onDigests?: DigestsHandler,
 ): Promise<FinalizeSummary> {
   const run = await getRun(target, runId);
   if (!run) throw new UsageError(`no run ${runId} in this target`);
@@ -293,7 +295,7 @@ export async function reverifyRun(
   const previous = run.summary;
   const tables = await listRunTables(target, runId);
   const allowRejects = Boolean(run.options.allowRejects);
-  const verifications = await verifyRunTables(source, target, run, tables, { method, log });
+  const verifications = await verifyRunTables(source, target, run, tables, { method, log, onDigests });
   const problems = constraintProblems(previous.constraints ?? [], run.options.where);
   for (const v of verifications) {
     if (v.status === 'mismatch' || (v.status === 'rejected' && !allowRejects))

@@ -40,6 +40,8 @@ export interface CutoverOptions {
   log: (line: string) => void | Promise<void>;
   /** Verification while following, finished inside the freeze, and the write guards dropped after a go. */
   live: { verification: LiveVerification; guards: readonly GuardedTable[]; foreignKeys: EarlyForeignKeys };
+  /** After a go, writes still frozen: opens what a receipt is read in (snapshots; no table read). Must not throw. */
+  atGo?: () => Promise<void>;
 }
 
 /**
@@ -105,6 +107,8 @@ export async function cutover(
         // The application owns the target now: its writes are not the follower's business.
         await dropWriteGuards(target, options.live.guards);
       }
+      // A receipt's snapshots open here, at the drained position on both sides, before writes resume.
+      if (go) await options.atGo?.();
       // The application may still point at MySQL: after a go, what it writes there would be
       // lost, so with --lock the source stays read-only where the privileges allow.
       if (go && freeze !== 'checked-still') leftReadOnly = await leaveReadOnly(freezer, freeze);

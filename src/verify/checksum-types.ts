@@ -1,4 +1,5 @@
 import type { KeyRange } from '../core/key-range.js';
+import type { MysqlConnection } from '../dialect/mysql/connection.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 import type { NamingRules } from '../vocabulary/naming.js';
 
@@ -43,7 +44,25 @@ export interface ChecksumOptions {
   split?: { min: string; max: string; count: number } | null;
   /** Digests only: no row-by-row pass (re-checking a receipt). */
   digestsOnly?: boolean;
+  /** Which side's rows are read (re-checking a receipt against one database). Default both. */
+  side?: ReceiptSide;
+  /** Read inside these snapshots (a cutover's receipt): a MySQL connection in a consistent-snapshot transaction, a pg_export_snapshot id. */
+  snapshot?: ReadSnapshot;
 }
+
+/** The side(s) a receipt is re-checked on. */
+export type ReceiptSide = 'mysql' | 'postgres' | 'both';
+
+/** Snapshots both sides' rows are read in, opened together at one moment. */
+export interface ReadSnapshot {
+  /** A connection inside START TRANSACTION WITH CONSISTENT SNAPSHOT: its reads run one after another. */
+  mysql: MysqlConnection;
+  /** A snapshot id from pg_export_snapshot(), imported by each read (its exporter stays open meanwhile). */
+  pg: string;
+}
+
+/** Receives a checksummed table's ranges and digests (what a receipt keeps). */
+export type DigestsHandler = (table: string, digests: TableChecksum['digests']) => void;
 
 /** One range's rows and digest on each side, as a receipt keeps them. */
 export interface RangeDigests {

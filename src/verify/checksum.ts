@@ -40,7 +40,7 @@ async function comparePass(
 ): Promise<PassOutcome> {
   const columns = digestColumnsFor(table, allValues);
   const hashers = { mysql: new MysqlRowHasher(columns, table.width), pg: new PgRowHasher(columns, table.width) };
-  const digests = await digestBothSides(source, target, table, ranges, columns, hashers);
+  const digests = await digestBothSides(source, target, table, ranges, columns, hashers, options);
   if (options.digestsOnly) return { digests, drill: { differences: [], differenceCount: 0, rejectedRows: 0 } };
   const drill = await compareRowByRow({
     names: table.pairs.map((p) => p.source.name),

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { CheckedTable } from './checked-table.js';
-import type { RangeDigests as RangeDigestsOut, RangeMismatch } from './checksum-types.js';
+import type { ChecksumOptions, RangeDigests as RangeDigestsOut, RangeMismatch } from './checksum-types.js';
 import type { DigestColumns } from './digest-columns.js';
 import { integerAt, type VerifyRanges } from './range-plan.js';
 import { RangeDigests } from './row-digest.js';
@@ -30,23 +30,42 @@ export async function digestBothSides(
   ranges: VerifyRanges,
   columns: DigestColumns,
   hashers: { mysql: MysqlRowHasher; pg: PgRowHasher },
+  options: Pick<ChecksumOptions, 'side' | 'snapshot'> = {},
 ): Promise<ComparedDigests> {
+  const side = options.side ?? 'both';
   const sourceDigests = new RangeDigests(table.orderFree);
   const targetDigests = new RangeDigests(table.orderFree);
   const key = table.intKey?.position ?? -1;
   const rangeOf = (buffer: Buffer, starts: Int32Array, ends: Int32Array): number =>
     ranges.rangeOf(key >= 0 && ends[key]! >= 0 ? integerAt(buffer, starts[key]!, ends[key]!) : null);
   await Promise.all([
-    readMysqlRows(source, table, mysqlRangeFilter(table, ranges.all), (buffer, starts, ends, fields, row) => {
-      sourceDigests.beginRow(rangeOf(buffer, starts, ends));
-      hashers.mysql.hash(sourceDigests.hasher, buffer, starts, ends, fields, row);
-      sourceDigests.endRow();
-    }),
-    readPgRows(target, table, columns.pgDigestList, ranges.all, (buffer, starts, ends) => {
-      targetDigests.beginRow(rangeOf(buffer, starts, ends));
-      hashers.pg.hash(targetDigests.hasher, buffer, starts, ends);
-      targetDigests.endRow();
-    }),
+    side === 'postgres'
+      ? undefined
+      : readMysqlRows(
+          source,
+          table,
+          mysqlRangeFilter(table, ranges.all),
+          (buffer, starts, ends, fields, row) => {
+            sourceDigests.beginRow(rangeOf(buffer, starts, ends));
+            hashers.mysql.hash(sourceDigests.hasher, buffer, starts, ends, fields, row);
+            sourceDigests.endRow();
+          },
+          options.snapshot?.mysql,
+        ),
+    side === 'mysql'
+      ? undefined
+      : readPgRows(
+          target,
+          table,
+          columns.pgDigestList,
+          ranges.all,
+          (buffer, starts, ends) => {
+            targetDigests.beginRow(rangeOf(buffer, starts, ends));
+            hashers.pg.hash(targetDigests.hasher, buffer, starts, ends);
+            targetDigests.endRow();
+          },
+          options.snapshot?.pg,
+        ),
   ]);
   const sourceRanges = sourceDigests.finish();
   const targetRanges = targetDigests.finish();

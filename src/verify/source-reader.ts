@@ -1,6 +1,11 @@
 import type { DataSource } from 'typeorm';
 import type { KeyRange } from '../core/key-range.js';
-import { prepareSourceSession, withMysqlConnection, type SourceValue } from '../dialect/mysql/connection.js';
+import {
+  prepareSourceSession,
+  withMysqlConnection,
+  type MysqlConnection,
+  type SourceValue,
+} from '../dialect/mysql/connection.js';
 import { mysqlWhere } from '../dialect/mysql/condition.js';
 import { mysqlKeyRangeConditions } from '../dialect/mysql/key-range.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
@@ -39,15 +44,16 @@ export function mysqlKeyFilter(table: CheckedTable, key: readonly SourceValue[])
 /**
  * Reads MySQL rows of the table in key order (only those matching the run's `where` of the table), every paired column as MySQL prints it, on a
  * connection of their own. Rows are handled as they arrive: the socket is read only as fast as
- * `onRow` runs, and nothing is held.
+ * `onRow` runs, and nothing is held. With `snapshot`, on that connection instead (inside its transaction).
  */
 export async function readMysqlRows(
   source: DataSource,
   table: CheckedTable,
   filter: MysqlFilter,
   onRow: MysqlRowHandler,
+  snapshot?: MysqlConnection,
 ): Promise<void> {
-  await withMysqlConnection(source, async (m) => {
+  const read = async (m: MysqlConnection): Promise<void> => {
     await prepareSourceSession(m);
     const { mysql, width } = table;
     const sql = `SELECT ${mysql.list} FROM ${mysql.from}${mysqlWhere(filter.conditions, mysql.where)}${mysql.order ? ` ORDER BY ${mysql.order}` : ''}${filter.limit ?? ''}`;
@@ -66,5 +72,7 @@ export async function readMysqlRows(
         onRow(buffer, starts, ends, fields, row);
       },
     }).done;
-  });
+  };
+  // A snapshot's connection is the caller's: its transaction is what the rows are read in.
+  await (snapshot ? read(snapshot) : withMysqlConnection(source, read));
 }

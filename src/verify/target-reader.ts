@@ -11,7 +11,8 @@ export type PgRowHandler = (buffer: Buffer, starts: Int32Array, ends: Int32Array
 /**
  * Reads the PostgreSQL rows of a key range in key order, as `list` prints them (COPY binary), in
  * a read-only snapshot whose session prints values as verification expects: UTC, ISO dates,
- * intervals in PostgreSQL's style, floats exactly, bytea in hex.
+ * intervals in PostgreSQL's style, floats exactly, bytea in hex. With `snapshot` (pg_export_snapshot's
+ * id), in that snapshot.
  */
 export async function readPgRows(
   target: DataSource,
@@ -19,10 +20,13 @@ export async function readPgRows(
   list: readonly string[],
   range: KeyRange,
   onRow: PgRowHandler,
+  snapshot?: string,
 ): Promise<void> {
+  if (snapshot !== undefined && !/^[0-9A-Fa-f-]+$/.test(snapshot)) throw new Error(`not a snapshot id: ${snapshot}`);
   await withPgClient(target, async (client) => {
+    // An exported snapshot is imported first thing (before any query of the transaction).
     await client.query(
-      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL timezone = 'UTC'; SET LOCAL datestyle = 'ISO, YMD'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'",
+      `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;${snapshot ? ` SET TRANSACTION SNAPSHOT '${snapshot}';` : ''} SET LOCAL timezone = 'UTC'; SET LOCAL datestyle = 'ISO, YMD'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'`,
     );
     const { pg } = table;
     const conditions = table.intKey ? pgKeyRangeConditions(table.intKey.pg, range) : [];

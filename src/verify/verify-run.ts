@@ -5,6 +5,7 @@ import type { RunRow, RunTableRow } from '../state/entities.js';
 import { readRejectedKeys } from '../state/rejected-rows.js';
 import { recordVerifications } from '../state/run-tables.js';
 import { checksumTable, type RangeMismatch, type RowDifference } from './checksum.js';
+import type { DigestsHandler } from './checksum-types.js';
 import { countBothSides } from './count-rows.js';
 import type { VerifyMethod } from './verify-method.js';
 import type { RunCatalog } from '../state/run-catalog.js';
@@ -43,6 +44,8 @@ export interface VerifyOptions {
   log?: (line: string) => void | Promise<void>;
   /** After each table: its result and how many of `total` tables are done. */
   onTable?: (verification: TableVerification, done: number, total: number) => void | Promise<void>;
+  /** Each checksummed table's ranges and digests of both sides, as a receipt keeps them. */
+  onDigests?: DigestsHandler;
 }
 
 function describeDifference(d: RowDifference): string {
@@ -97,6 +100,7 @@ export async function verifyTable(
   method: VerifyMethod,
   part?: TablePart,
   catalog?: RunCatalog,
+  onDigests?: DigestsHandler,
 ): Promise<TableVerification> {
   const started = Date.now();
   const at = (): string => new Date().toISOString();
@@ -143,6 +147,7 @@ export async function verifyTable(
       naming: run.options.naming,
       catalog,
     });
+    onDigests?.(table.tableName, check.digests);
     return {
       ...base,
       rejected,
@@ -278,11 +283,12 @@ export async function verifyRunTables(
   }
   let next = 0;
   let finished = 0;
+  const { method, catalog, onDigests } = options;
   const worker = async (): Promise<void> => {
     while (next < todo.length) {
       const index = todo[next]!;
       next += 1;
-      const v = await verifyTable(source, target, run, tables[index]!, options.method, undefined, options.catalog);
+      const v = await verifyTable(source, target, run, tables[index]!, method, undefined, catalog, onDigests);
       results[index] = v;
       await recordTableVerification(target, run, v, options.log);
       finished += 1;

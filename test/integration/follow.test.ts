@@ -5,6 +5,9 @@
  * precondition is its own exit 2 with nothing enqueued.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -574,6 +577,67 @@ describe('start --follow, then cutover', () => {
     expect(cut.stdout).toMatch(/cutover: NO-GO/);
     expect(cut.stdout).toMatch(/book_author/);
     await admin.query('SET GLOBAL read_only = OFF');
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
+  test('cutover --receipt: a receipt of the frozen position, hashed in snapshots while MySQL is written again, that re-checks', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'rcpt',
+      "CREATE TABLE c (id INT PRIMARY KEY, n INT NOT NULL); INSERT INTO c SELECT seq, 0 FROM seq_1_to_3000; CREATE TABLE k (code VARCHAR(8) PRIMARY KEY, v INT); INSERT INTO k VALUES ('a', 1), ('b', 2);",
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'my2pg-rcpt-'));
+    const file = join(dir, 'cutover.json');
+    // root has SUPER: its writes go on after the go although MySQL is left read-only, so MySQL
+    // moves past the frozen position while the receipt is being hashed.
+    const writer = applicationWriter('rcpt', async (my, i) => {
+      await my.query('UPDATE c SET n = n + 1 WHERE id = ?', [1 + (i % 3000)]);
+    });
+    await waitUntil('some writes', async () => writer.count() > 50, 30_000, 50);
+    const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock', '--receipt', file], env, 120_000);
+    await waitUntil(
+      'writes after the go',
+      async () => writer.count() > 0 && !(await caughtUp(runId, admin)),
+      30_000,
+      50,
+    );
+    const writes = await writer.stop();
+    expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+    const at = /at (\S+):(\d+)\. Point the application/.exec(cut.stdout);
+    expect(at, cut.stdout).not.toBeNull();
+    expect(cut.stdout).toMatch(
+      /receipt .*cutover\.json written \d+\.\d s after the freeze .*: 2 tables, 2 ranges, at /,
+    );
+    const receipt = JSON.parse(readFileSync(file, 'utf8')) as {
+      kind: string;
+      position: { file: string; position: number };
+      tables: { table: string; totals: { sourceRows: number; targetRows: number; equal: boolean } }[];
+    };
+    expect(receipt.kind).toBe('cutover');
+    expect(receipt.position).toMatchObject({ file: at![1], position: Number(at![2]) });
+    // Both sides read at the frozen position: equal, although MySQL was written before the receipt was done.
+    expect(receipt.tables.map((t) => [t.table, t.totals])).toEqual([
+      ['c', { sourceRows: 3000, targetRows: 3000, ranges: 1, equal: true }],
+      ['k', { sourceRows: 2, targetRows: 2, ranges: 1, equal: true }],
+    ]);
+    expect(writes).toBeGreaterThan(50);
+    await admin.query('SET GLOBAL read_only = OFF');
+    // The receipt re-checks where nothing was written since; MySQL's c moved on, and its re-check
+    // says which range. (PostgreSQL's c may have moved too: the follower applies what SUPER users
+    // write after the go until it sees the go, within a second.)
+    const quiet = await sandbox.cli(['verify', '--receipt', file, '--table', 'k'], env);
+    expect(quiet.code, quiet.stdout + quiet.stderr).toBe(0);
+    expect(quiet.stdout).toContain('table k: 1 ranges match');
+    const onMysql = await sandbox.cli(['verify', '--receipt', file, '--side', 'mysql'], env);
+    expect(onMysql.code, onMysql.stdout + onMysql.stderr).toBe(1);
+    expect(onMysql.stdout).toMatch(/table c: 1 ranges differ \(0 match\): range …\.\.… on MySQL/);
+    expect(onMysql.stdout).toContain('table k: 1 ranges match');
+    // An existing receipt is never overwritten: refused before anything else.
+    const again = await sandbox.cli(['cutover', runId, '--lock', '--receipt', file], env);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/exists and is not overwritten/);
+    rmSync(dir, { recursive: true, force: true });
     await admin.end();
     await pgc.end();
     await stopProcess(worker);
