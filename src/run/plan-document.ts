@@ -13,7 +13,7 @@ import type { Hazard } from '../schema/hazards.js';
 import { mapColumnType } from '../schema/type-map.js';
 import { findTypeOverride } from '../schema/type-overrides.js';
 import { parseMysqlSelect } from '../schema/translate/mysql-parse.js';
-import { relationsReadBy } from '../schema/translate/translate-view.js';
+import { relationsReadBy } from '../schema/translate/view-relations.js';
 import { findTargetColumn } from '../vocabulary/column-pairs.js';
 import { ALEMBIC_TABLE } from '../vocabulary/table-selection.js';
 import type { PlanTrial } from './plan-trial.js';
