@@ -17,7 +17,7 @@ import { relationsReadBy } from '../schema/translate/view-relations.js';
 import { findTargetColumn } from '../vocabulary/column-pairs.js';
 import { ALEMBIC_TABLE } from '../vocabulary/table-selection.js';
 import type { PlanTrial } from './plan-trial.js';
-import type { PlannedTable, PlanReading, RunPlan } from './plan-run.js';
+import type { PlannedTable, PlanReading, RunPlan } from './run-plan.js';
 import { describePartitioning } from '../schema/partition-ddl.js';
 
 interface PlanColumn {

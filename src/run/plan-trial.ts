@@ -12,7 +12,7 @@ import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { createSourceViews, relationsOf, viewRelationOf, type ViewOutcome } from '../finalize/migrate-views.js';
 import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
 import { onUpdateFunctionSql } from '../schema/on-update-trigger.js';
-import { createOptionsOf, sourceTableOf, type RunPlan } from './plan-run.js';
+import { createOptionsOf, sourceTableOf, type RunPlan } from './run-plan.js';
 import {
   createRoutines,
   createTriggers,
