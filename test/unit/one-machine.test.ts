@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBoardProgress } from '../../src/board/board-server.js';
+import { formatBoardProgress } from '../../src/board/board-progress.js';
 import {
   createProgressView,
   createStderrLane,

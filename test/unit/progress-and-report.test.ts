@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatBoardJobName,
-  formatBoardProgress,
-  isLoopbackHost,
-  resolveBoardAccess,
-} from '../../src/board/board-server.js';
+import { isLoopbackHost, resolveBoardAccess } from '../../src/board/board-access.js';
+import { formatBoardJobName, formatBoardProgress } from '../../src/board/board-progress.js';
 import {
   createProgressView,
   formatBar,
