@@ -5,7 +5,7 @@ import { emptyAdjustments } from '../../src/vocabulary/adjustments.js';
 import { encodeCopyValue } from '../../src/dialect/postgres/copy-text.js';
 import { CopyRowEncoder } from '../../src/copy/copy-encoder.js';
 import { CopySink } from '../../src/copy/copy-sink.js';
-import { BINARY_CHARSET, MYSQL_TYPES, ZeroBytes, type RawField } from '../../src/dialect/mysql/raw-rows.js';
+import { BINARY_CHARSET, MYSQL_TYPES, ZeroBytes, type RawField } from '../../src/dialect/mysql/raw-fields.js';
 import type { SourceColumn } from '../../src/dialect/mysql/catalog.js';
 import type { TargetColumn } from '../../src/dialect/postgres/catalog.js';
 import { src, tgt } from '../helpers/columns.js';
