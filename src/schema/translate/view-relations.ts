@@ -49,22 +49,25 @@ export function aliasOf(value: unknown): string | null {
   return String((value as AstNode).value ?? '');
 }
 
+/** Calls `visit` on every node of a parsed statement, depth first; a node whose visit returns false is not entered. */
+function visitAst(node: unknown, visit: (node: AstNode) => boolean): void {
+  if (Array.isArray(node)) {
+    for (const item of node) visitAst(item, visit);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  if (visit(node as AstNode)) for (const value of Object.values(node)) visitAst(value, visit);
+}
+
 /** The table and view names a view's SELECT reads (its FROM clauses and subqueries). */
 export function relationsReadBy(ast: AstNode): string[] {
   const names = new Set<string>();
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      for (const item of node) walk(item);
-      return;
-    }
-    if (typeof node !== 'object' || node === null) return;
-    const n = node as AstNode;
+  visitAst(ast, (n) => {
     if (n.type === 'select' && Array.isArray(n.from)) {
       for (const item of n.from as AstNode[]) if (typeof item.table === 'string') names.add(item.table);
     }
-    for (const value of Object.values(n)) walk(value);
-  };
-  walk(ast);
+    return true;
+  });
   return [...names];
 }
 
@@ -99,25 +102,18 @@ export function findColumn(scope: Scope, ref: ColumnReference, stored: StoredCon
 /** Columns of this query's FROM used outside aggregates in the select list, HAVING and ORDER BY. */
 export function ungroupedColumns(ast: AstNode, scope: Scope, stored: StoredContext): string[] {
   const out: string[] = [];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      for (const item of node) walk(item);
-      return;
-    }
-    if (typeof node !== 'object' || node === null) return;
-    const n = node as AstNode;
-    if (n.type === 'aggr_func' || n.ast) return;
-    if (n.type === 'column_ref') {
+  const walk = (node: unknown): void =>
+    visitAst(node, (n) => {
+      if (n.type === 'aggr_func' || n.ast) return false;
+      if (n.type !== 'column_ref') return true;
       const ref = columnReferenceOf(n);
-      if (ref.column === '*') return;
+      if (ref.column === '*') return false;
       const local = new Scope(null);
       local.items.push(...scope.items);
       const found = findColumn(local, ref, stored);
       if (found && !out.includes(found.sql)) out.push(found.sql);
-      return;
-    }
-    for (const value of Object.values(n)) walk(value);
-  };
+      return false;
+    });
   walk((ast.columns as AstNode[]).map((c) => c.expr));
   if (ast.having) walk(ast.having);
   walk(((ast.orderby ?? []) as AstNode[]).map((o) => o.expr));
