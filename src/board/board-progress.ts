@@ -1,4 +1,4 @@
-import { describeFinalizeProgress, formatDuration } from '../cli/progress.js';
+import { describeFinalizeProgress, formatDuration } from '../queue/progress-text.js';
 import type { FinalizeProgress } from '../queue/contract.js';
 
 /** The progress a copy-table job reports, as Bull Board shows it. */

@@ -4,11 +4,11 @@ import { formatBoardJobName, formatBoardProgress } from '../../src/board/board-p
 import {
   createProgressView,
   formatBar,
-  formatDuration,
   formatPlainProgress,
   formatTableBar,
   layoutLiveView,
 } from '../../src/cli/progress.js';
+import { formatDuration } from '../../src/queue/progress-text.js';
 import { buildReportRows, describeVerification, formatRunReport } from '../../src/cli/report.js';
 import { copyJobId, COPY_TABLE_JOB, FINALIZE_JOB } from '../../src/queue/contract.js';
 import type { TableJobState } from '../../src/queue/run-jobs.js';
