@@ -6,7 +6,7 @@ import { translateAggregate } from './translate-aggregates.js';
 import { translateFunction } from './translate-functions.js';
 import { translateBinary } from './translate-operators.js';
 import { translateCast, unifyValues } from './translate-conversions.js';
-import { extractField, shiftDate, timestampOf, translateInterval } from './translate-temporal.js';
+import { extractField } from './translate-temporal.js';
 import type { AstNode } from './mysql-parse.js';
 import { BOOL, INT, isNumeric, NULL_TYPE, TEXT, type SqlType } from './sql-types.js';
 
@@ -78,7 +78,7 @@ export class ExpressionTranslator implements Translator {
       case 'cast':
         return translateCast(this, node);
       case 'extract':
-        return this.extract(String(node.args?.field ?? ''), this.value(node.args?.source as AstNode));
+        return extractField(this, String(node.args?.field ?? ''), this.value(node.args?.source as AstNode));
       case 'interval':
         return fail('an INTERVAL outside date arithmetic');
       default:
@@ -190,11 +190,6 @@ export class ExpressionTranslator implements Translator {
     return this.scope.subquery(ast);
   }
 
-  /** Brings operands to one type the way MySQL does for IF/CASE/COALESCE (numbers widen, anything with text becomes text). */
-  unify(values: Translated[]): { values: Translated[]; type: SqlType } {
-    return unifyValues(this, values);
-  }
-
   comparable(left: Translated, right: Translated): [Translated, Translated] {
     // A MySQL comparison result counts as 1/0: compared with a number, PostgreSQL needs it as one.
     if (left.type.kind === 'bool' && right.type.kind !== 'bool' && right.type.kind !== 'null')
@@ -211,14 +206,6 @@ export class ExpressionTranslator implements Translator {
       sql: `mod(${l.sql}::numeric, NULLIF(${r.sql}, 0)::numeric)`,
       type: { kind: 'decimal', scale: Math.max(l.type.scale ?? 0, r.type.scale ?? 0) },
     };
-  }
-
-  interval(node: AstNode): string {
-    return translateInterval(this, node);
-  }
-
-  shiftDate(date: Translated, intervalNode: AstNode, op: string): Translated {
-    return shiftDate(this, date, intervalNode, op);
   }
 
   private unary(node: AstNode): Translated {
@@ -249,20 +236,12 @@ export class ExpressionTranslator implements Translator {
       : { sql: `(${doc.sql} #> ${translateJsonPath(text)})`, type: { kind: 'json' } };
   }
 
-  extract(field: string, v: Translated): Translated {
-    return extractField(this, field, v);
-  }
-
-  timestampOf(v: Translated): string {
-    return timestampOf(this, v);
-  }
-
   private caseExpression(node: AstNode): Translated {
     const args = (node.args ?? []) as AstNode[];
     const subject = node.expr ? this.value(node.expr as AstNode) : null;
     const whens = args.filter((a) => a.type === 'when');
     const otherwise = args.find((a) => a.type === 'else');
-    const results = this.unify([
+    const results = unifyValues(this, [
       ...whens.map((w) => this.value(w.result as AstNode)),
       ...(otherwise ? [this.value(otherwise.result as AstNode)] : []),
     ]);

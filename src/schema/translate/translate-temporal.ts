@@ -4,7 +4,7 @@ import type { AstNode } from './mysql-parse.js';
 import { INT } from './sql-types.js';
 
 /** An INTERVAL expression as a PostgreSQL interval (QUARTER as three months). */
-export function translateInterval(t: Translator, node: AstNode): string {
+function translateInterval(t: Translator, node: AstNode): string {
   const unit = String(node.unit ?? '').toLowerCase();
   const units: Record<string, string> = {
     microsecond: 'microseconds',
