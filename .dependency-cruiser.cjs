@@ -2,8 +2,10 @@
  * The layering of my2pg, checked in CI (`npm run check:deps`).
  *   workers/ → jobs/ → src/
  *   inside src/: front ends → orchestration → engine → vocabulary and state → dialects → core
- * A folder may import its own layer or any layer below it, never one above; there are no cycles.
- * The one composition root, src/cli/main.ts, may start workers/ (the `run` command works in-process).
+ * A folder may import any layer below its own, never one above; inside its own layer only the
+ * folders SAME_LAYER declares for it. The declared imports form no cycle (checked when this file
+ * loads), so no cycle between folders can appear. The one composition root, src/cli/main.ts, may
+ * start workers/ (the `run` command works in-process).
  * test/ is cruised too: nothing imports it, and unit tests import no helper that needs the services.
  */
 const LAYERS = [
@@ -28,6 +30,74 @@ const layerRules = LAYERS.flatMap((folders, rank) =>
           to: { path: `^src/(${above(rank).join('|')})/` },
         },
       ],
+);
+
+/** Which folder may import which folder of its own layer: what the code does, declared. */
+const SAME_LAYER = {
+  state: ['vocabulary'],
+  copy: ['schema'],
+  verify: ['schema'],
+  finalize: ['schema', 'verify'],
+  run: ['config', 'queue', 'follow'],
+  queue: ['config'],
+  cli: ['board', 'demo'],
+};
+
+/**
+ * Imports against SAME_LAYER that the code still makes, each closing a cycle between folders
+ * (issue 22 says how each goes): the file and the files it may import beyond its folder's rule.
+ * No other file may join them.
+ */
+const KNOWN_CYCLES = {
+  // The queue contract re-exports the follower's progress type (contracts are to become leaves).
+  'src/queue/contract.ts': ['src/follow/follow-progress.ts'],
+  // The follower stops when its run is cancelled.
+  'src/follow/follower.ts': ['src/run/run-cancellation.ts'],
+  // The board takes its settings and output from the CLI.
+  'src/board/board-command.ts': ['src/cli/run-settings.ts', 'src/cli/output.ts'],
+};
+
+// SAME_LAYER must stay acyclic: a cycle there is a cycle between folders the rules would allow.
+(function assertAcyclic() {
+  const state = new Map();
+  const visit = (folder, path) => {
+    if (state.get(folder) === 'done') return;
+    if (state.get(folder) === 'open')
+      throw new Error(`.dependency-cruiser.cjs: SAME_LAYER has a cycle: ${[...path, folder].join(' → ')}`);
+    state.set(folder, 'open');
+    for (const next of SAME_LAYER[folder] ?? []) visit(next, [...path, folder]);
+    state.set(folder, 'done');
+  };
+  for (const folder of Object.keys(SAME_LAYER)) visit(folder, []);
+})();
+
+const exactly = (path) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const sameLayerRules = LAYERS.flatMap((folders) =>
+  folders.flatMap((folder) => {
+    const undeclared = folders.filter((f) => f !== folder && !(SAME_LAYER[folder] ?? []).includes(f));
+    if (undeclared.length === 0) return [];
+    const exceptions = Object.keys(KNOWN_CYCLES).filter((file) => file.startsWith(`src/${folder}/`));
+    const to = { path: `^src/(${undeclared.join('|')})/` };
+    return [
+      {
+        name: `same-layer-${folder}`,
+        comment: `src/${folder} imports of its own layer are declared in SAME_LAYER (${(SAME_LAYER[folder] ?? []).join(', ') || 'none'})`,
+        severity: 'error',
+        from: {
+          path: `^src/${folder}/`,
+          ...(exceptions.length > 0 ? { pathNot: exceptions.map((f) => `^${exactly(f)}$`) } : {}),
+        },
+        to,
+      },
+      ...exceptions.map((file) => ({
+        name: `known-cycle-${folder}`,
+        comment: `${file} may import only ${KNOWN_CYCLES[file].join(', ')} beyond SAME_LAYER (a known cycle between folders)`,
+        severity: 'error',
+        from: { path: `^${exactly(file)}$` },
+        to: { ...to, pathNot: KNOWN_CYCLES[file].map((f) => `^${exactly(f)}$`) },
+      })),
+    ];
+  }),
 );
 
 module.exports = {
@@ -83,6 +153,7 @@ module.exports = {
       to: { path: '^test/(integration/|helpers/(sandbox|services|global-setup|faults|compare|canonical)\\.ts$)' },
     },
     ...layerRules,
+    ...sameLayerRules,
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

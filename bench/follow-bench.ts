@@ -21,7 +21,7 @@ import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { generateSourceDatabase, sourceDataBytes } from './generate.js';
-import { deleteRedisPrefix, median, spawnWatched, type Watched } from './measure.js';
+import { deleteRedisPrefix, median, my2pgEnv, spawnWatched, type Watched } from './measure.js';
 import { startPrivateMariadb, type PrivateMariadb } from './private-mariadb.js';
 import { queuesOfRun } from '../src/queue/target-scope.js';
 
@@ -182,17 +182,11 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
     const counts = await generateSourceDatabase(server.url, database, users, { log });
     const rows = Object.values(counts).reduce((a, b) => a + b, 0);
     const bytes = await sourceDataBytes(server.url, database);
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      MYSQL_URL: sourceUrl,
-      DATABASE_URL: withDatabase(pgServer, targetDb),
-      REDIS_URL: redisUrl,
-      MY2PG_QUEUE_PREFIX: prefix,
-      MY2PG_LOG_LEVEL: 'warn',
+    const env = my2pgEnv(
+      { sourceUrl, databaseUrl: withDatabase(pgServer, targetDb), redisUrl, prefix },
       // A profiling hook for the `my2pg` processes (bench/apply-timing.mjs), off by default.
-      ...(process.env.BENCH_MY2PG_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_MY2PG_NODE_OPTIONS } : {}),
-    };
+      process.env.BENCH_MY2PG_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_MY2PG_NODE_OPTIONS } : {},
+    );
     const my = await mysql.createConnection({ uri: sourceUrl });
     const masterPosition = async (): Promise<Position> => {
       const [rowsOut] = await my.query('SHOW MASTER STATUS');

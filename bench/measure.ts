@@ -91,3 +91,24 @@ export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promi
     redis.disconnect();
   }
 }
+
+/**
+ * The environment of a `my2pg` process a benchmark starts: nothing of the benchmark's own
+ * environment but PATH and HOME, its source, target, Redis and queue prefix, warnings only;
+ * `extra` adds (or overrides) variables.
+ */
+export function my2pgEnv(
+  where: { sourceUrl: string; databaseUrl: string; redisUrl: string; prefix: string },
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    MYSQL_URL: where.sourceUrl,
+    DATABASE_URL: where.databaseUrl,
+    REDIS_URL: where.redisUrl,
+    MY2PG_QUEUE_PREFIX: where.prefix,
+    MY2PG_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}

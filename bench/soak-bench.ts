@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { generateSourceDatabase } from './generate.js';
-import { deleteRedisPrefix, median, spawnWatched, type Watched } from './measure.js';
+import { deleteRedisPrefix, median, my2pgEnv, spawnWatched, type Watched } from './measure.js';
 import { startPrivateMariadb, type PrivateMariadb } from './private-mariadb.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -91,16 +91,10 @@ Environment: BENCH_PG_URL (postgresql://postgres@127.0.0.1:5432/postgres), REDIS
       const targetDb = `${database}_r${round}`;
       const prefix = `my2pg-soak-${tag}-${round}`;
       await adminPg(`CREATE DATABASE "${targetDb}"`);
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        MYSQL_URL: sourceUrl,
-        DATABASE_URL: withDatabase(pgServer, targetDb),
-        REDIS_URL: redisUrl,
-        MY2PG_QUEUE_PREFIX: prefix,
-        MY2PG_LOG_LEVEL: 'warn',
-        MY2PG_STALL_TIMEOUT: args['stall-timeout'],
-      };
+      const env = my2pgEnv(
+        { sourceUrl, databaseUrl: withDatabase(pgServer, targetDb), redisUrl, prefix },
+        { MY2PG_STALL_TIMEOUT: args['stall-timeout'] },
+      );
       const cli = (argsOf: string[]): Watched => spawnWatched(process.execPath, [bin, ...argsOf], { cwd: ROOT, env });
       const workers: Watched[] = [];
       const writer = await mysql.createConnection({ uri: sourceUrl });

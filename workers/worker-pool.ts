@@ -14,7 +14,7 @@ import { withPgClient } from '../src/dialect/postgres/connection.js';
 import { WorkerStoppingError } from '../src/run/run-cancellation.js';
 import { closeAll, openSource, openTarget } from '../src/run/open-databases.js';
 import { createShutdown, settleWithin } from '../src/core/shutdown.js';
-import type { InProcessPool } from '../src/cli/wait-run.js';
+import type { InProcessPool } from '../src/queue/in-process-pool.js';
 
 /** Options of a worker process. */
 export interface WorkerPoolOptions {

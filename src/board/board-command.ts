@@ -4,7 +4,8 @@ import { createLogger, resolveLogFormat } from '../core/log.js';
 import { checkQueueReachable, openQueueBackend } from '../queue/open-queue-backend.js';
 import { listenForStop } from '../core/shutdown.js';
 import type { Output } from '../cli/output.js';
-import { resolveBoardAccess, startBoard, type BoardListenOptions } from './board-server.js';
+import { resolveBoardAccess } from './board-access.js';
+import { startBoard, type BoardListenOptions } from './board-server.js';
 
 /**
  * `my2pg board`: Bull Board on this deployment's queues until the first SIGINT/SIGTERM, which

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createBullBoard } from '@bull-board/api';
@@ -6,9 +5,9 @@ import type { HookContext } from '@bull-board/api/typings/app';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { describeFinalizeProgress, formatDuration } from '../cli/progress.js';
-import type { FinalizeProgress } from '../queue/contract.js';
 import { UsageError } from '../core/errors.js';
+import { basicAuth, type BoardCredentials } from './board-access.js';
+import { formatBoardJobName, formatBoardProgress } from './board-progress.js';
 import type { Logger } from '../core/log.js';
 import type { AnyQueue, QueueBackend } from '../queue/queue-backend.js';
 import type { TargetScope } from '../queue/target-scope.js';
@@ -21,12 +20,6 @@ export interface BoardListenOptions {
   readOnly: boolean;
 }
 
-/** Basic-auth credentials of the board. */
-export interface BoardCredentials {
-  user: string;
-  password: string;
-}
-
 /** A listening board. */
 export interface RunningBoard {
   /** The address to open, without credentials. */
@@ -34,129 +27,6 @@ export interface RunningBoard {
   port: number;
   /** Stops listening and closes the queue connection. Safe to call twice. */
   close(): Promise<void>;
-}
-
-/** True for names and addresses that only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
-}
-
-/**
- * Decides how the board is protected: basic auth when BOARD_USER and BOARD_PASSWORD are both
- * set; none on a loopback host; a UsageError (exit 2) for anything else, because an open board
- * lets whoever reaches it retry, remove or add jobs.
- */
-export function resolveBoardAccess(
-  host: string,
-  user: string | undefined,
-  password: string | undefined,
-): BoardCredentials | undefined {
-  if ((user === undefined) !== (password === undefined)) {
-    throw new UsageError(
-      `board: set both BOARD_USER and BOARD_PASSWORD (only ${user === undefined ? 'BOARD_PASSWORD' : 'BOARD_USER'} is set)`,
-    );
-  }
-  if (user !== undefined && password !== undefined) return { user, password };
-  if (!isLoopbackHost(host)) {
-    throw new UsageError(
-      `board: refusing to listen on ${host} without authentication; set BOARD_USER and BOARD_PASSWORD, or use --host 127.0.0.1`,
-    );
-  }
-  return undefined;
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
-/** Express middleware answering 401 unless the request carries the board's basic-auth credentials. */
-function basicAuth(credentials: BoardCredentials) {
-  // Compare fixed-length digests so neither the length nor the content leaks through timing.
-  const expectedUser = digest(credentials.user);
-  const expectedPassword = digest(credentials.password);
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const header = req.headers.authorization ?? '';
-    const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-    if (match?.[1]) {
-      const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon >= 0) {
-        const userOk = timingSafeEqual(digest(decoded.slice(0, colon)), expectedUser);
-        const passwordOk = timingSafeEqual(digest(decoded.slice(colon + 1)), expectedPassword);
-        if (userOk && passwordOk) {
-          next();
-          return;
-        }
-      }
-    }
-    res.set('WWW-Authenticate', 'Basic realm="my2pg board", charset="UTF-8"');
-    res.status(401).type('text/plain').send('my2pg board: sign in with BOARD_USER and BOARD_PASSWORD\n');
-  };
-}
-
-/** The progress a copy-table job reports, as Bull Board shows it. */
-interface ReportedProgress {
-  rows: number;
-  total: number;
-  rowsPerSecond: number;
-}
-
-function isReportedProgress(value: unknown): value is ReportedProgress {
-  const v = value as Record<string, unknown> | null;
-  return typeof v === 'object' && v !== null && typeof v.rows === 'number' && typeof v.total === 'number';
-}
-
-function isFinalizeProgress(value: unknown): value is FinalizeProgress {
-  const v = value as Record<string, unknown> | null;
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof v.phase === 'string' &&
-    typeof v.done === 'number' &&
-    typeof v.total === 'number'
-  );
-}
-
-/**
- * Adds `progress` (a percentage, which Bull Board draws as the job's progress ring) and an ETA
- * to a copy job's `{rows, total, rowsPerSecond}`, and a percentage and a sentence (`step`) to
- * a finalize job's phase; anything else is shown as it is.
- */
-export function formatBoardProgress(progress: unknown): unknown {
-  if (isFinalizeProgress(progress)) {
-    // A finalize job: its ring shows the current phase's share done, the text says which phase.
-    return {
-      progress: progress.total > 0 ? Math.min(100, Math.floor((progress.done / progress.total) * 100)) : 0,
-      ...progress,
-      step: describeFinalizeProgress(progress),
-    };
-  }
-  if (!isReportedProgress(progress)) return progress;
-  const percent = progress.total > 0 ? Math.min(100, Math.floor((progress.rows / progress.total) * 100)) : 100;
-  const remaining = Math.max(0, progress.total - progress.rows);
-  const rate = progress.rowsPerSecond;
-  return {
-    progress: percent,
-    rows: progress.rows,
-    total: progress.total,
-    rowsPerSecond: rate,
-    eta: remaining === 0 ? 'done' : rate > 0 ? formatDuration(remaining / rate) : 'unknown',
-    // Quiet since when and where (jobs/watch-job.ts), shown before the watchdog ends the attempt.
-    ...((progress as { stalled?: unknown }).stalled ? { stalled: (progress as { stalled?: unknown }).stalled } : {}),
-  };
-}
-
-/** `copy-table users`: the table is what an operator looks for in a list of jobs. */
-export function formatBoardJobName(job: { name?: unknown; data?: unknown }): string {
-  const name = typeof job.name === 'string' ? job.name : '';
-  const data = job.data as { table?: unknown; runId?: unknown } | null | undefined;
-  if (typeof data?.table === 'string') return `${name} ${data.table}`;
-  if (typeof data?.runId === 'string') return `${name} ${data.runId}`;
-  return name;
 }
 
 /**

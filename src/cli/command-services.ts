@@ -18,7 +18,8 @@ import { getLatestRun, getRun } from '../state/runs.js';
 import { stateSchemaExists } from '../state/schema.js';
 import type { Output } from './output.js';
 import type { StderrLane } from './progress.js';
-import { waitAndReport, type InProcessPool } from './wait-run.js';
+import type { InProcessPool } from '../queue/in-process-pool.js';
+import { waitAndReport } from './wait-run.js';
 
 /** Starts workers in this process (`run`, `demo`, `retry`/`resume` without a worker, `worker`); injected by the process entry point. */
 export type StartWorkers = (

@@ -1,4 +1,4 @@
-import type { FinalizeProgress } from '../queue/contract.js';
+import { describeFinalizeProgress, formatDuration, grouped } from '../queue/progress-text.js';
 import type { FinalizeJobState, TableJobState } from '../queue/run-jobs.js';
 
 /** A terminal stream the live view can redraw (process.stderr when it is a TTY). */
@@ -22,18 +22,6 @@ export interface ProgressView {
 }
 
 const BAR_WIDTH = 24;
-
-/** Whole seconds as `1h02m`, `3m05s` or `42s`. */
-export function formatDuration(totalSeconds: number): string {
-  const s = Math.max(0, Math.round(totalSeconds));
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
-}
-
-function grouped(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
 
 /** `[██████░░░░]` for a fraction between 0 and 1. */
 export function formatBar(fraction: number, width = BAR_WIDTH): string {
@@ -82,27 +70,6 @@ function counts(states: readonly TableJobState[]): { done: number; failed: numbe
     failed: states.filter((s) => s.state === 'failed' || s.state === 'missing').length,
     active: states.filter((s) => s.state === 'active').length,
   };
-}
-
-/**
- * Where finalize is: `indexes 3/10`, `foreign keys 2/5`, `sequences`, `alembic_version`,
- * `verification 2/5 tables (users: 1,000,000 rows compared, 450,000 rows/s)`.
- */
-export function describeFinalizeProgress(p: FinalizeProgress): string {
-  switch (p.phase) {
-    case 'indexes':
-    case 'foreign keys':
-      return `${p.phase} ${p.done}/${p.total}`;
-    case 'verification': {
-      const last =
-        p.table && p.rows !== undefined
-          ? ` (${p.table}: ${grouped(p.rows)} rows compared${p.rowsPerSecond ? `, ${grouped(p.rowsPerSecond)} rows/s` : ''})`
-          : '';
-      return `verification ${p.done}/${p.total} tables${last}`;
-    }
-    default:
-      return p.phase;
-  }
 }
 
 /** `[2/5 done, 1 failed]` and what the run waits for; during finalize, its phase. */

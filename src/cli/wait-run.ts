@@ -10,7 +10,7 @@ import { createProgressView, type StderrLane } from './progress.js';
 import { countAdjustedTables } from './fidelity-report.js';
 import { formatFailures, formatRunReport, shellWord } from './report.js';
 import { INTERRUPTED_EXIT_CODE, type StopRequests } from '../core/shutdown.js';
-import type { QueueNames } from '../queue/target-scope.js';
+import type { InProcessPool } from '../queue/in-process-pool.js';
 import type { Output } from './output.js';
 import { copyStatusOf } from '../state/table-status.js';
 
@@ -18,19 +18,6 @@ import { copyStatusOf } from '../state/table-status.js';
 const NO_WORKER_NOTICE_MS = 30_000;
 /** How often a wait asks Redis which workers are connected, ms. */
 const WORKER_CHECK_MS = 5_000;
-
-/**
- * Workers this process runs (`worker`; `run`, `retry`/`resume` without a worker, for the wait):
- * what workers/worker-pool.ts starts.
- */
-export interface InProcessPool {
-  /** Stops taking jobs, lets active ones finish within `graceMs`, then forces. Safe to call twice. */
-  close(graceMs?: number): Promise<void>;
-  /** Hands the active jobs back to the queue now; also ends a close under way. Safe to call twice. */
-  forceClose(): Promise<void>;
-  /** The queues the workers take jobs from. */
-  queues: QueueNames;
-}
 
 /** What a wait works with. */
 export interface WaitContext {

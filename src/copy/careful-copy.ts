@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pgCopyStreams from 'pg-copy-streams';
-import { decodeRawRow, type RawRowQuery } from '../dialect/mysql/raw-rows.js';
+import { decodeRawRow } from '../dialect/mysql/raw-fields.js';
+import type { RawRowQuery } from '../dialect/mysql/raw-rows.js';
 import type { PoolClient } from '../dialect/postgres/connection.js';
 import { isRowRefusal } from '../dialect/driver-errors.js';
 import type { CopyRowEncoder } from './copy-encoder.js';

@@ -1,4 +1,4 @@
-import { decodeRawField, splitRawRow, ZeroBytes, type RawField } from '../dialect/mysql/raw-rows.js';
+import { decodeRawField, splitRawRow, ZeroBytes, type RawField } from '../dialect/mysql/raw-fields.js';
 import { PermanentError, TransientError, ValueRefused } from '../core/errors.js';
 import type { Converter, CopyByteRule } from './convert.js';
 import type { BinaryKind } from './binary-format.js';

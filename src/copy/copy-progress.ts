@@ -2,8 +2,6 @@
 export interface ProgressHooks {
   onProgress?(progress: { rows: number; total: number; rowsPerSecond: number }): void | Promise<void>;
   onLog?(line: string): void | Promise<void>;
-  /** How often onProgress runs, ms. Default 1000. */
-  progressIntervalMs?: number;
 }
 
 /**
@@ -28,12 +26,12 @@ export class CopyProgress {
     this.total = estimatedRows;
   }
 
-  /** Reports every progressIntervalMs until stop. */
+  /** Reports every second until stop. */
   start(): void {
     this.timer = setInterval(() => {
       // A progress update that fails (Redis busy) does not fail the copy: the next tick sends another.
       this.report().catch(() => undefined);
-    }, this.hooks.progressIntervalMs ?? 1000);
+    }, 1000);
   }
 
   stop(): void {

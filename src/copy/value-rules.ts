@@ -1,4 +1,4 @@
-import { BINARY_CHARSET, type RawField } from '../dialect/mysql/raw-rows.js';
+import { BINARY_CHARSET, type RawField } from '../dialect/mysql/raw-fields.js';
 import type { CopyByteRule } from './convert.js';
 import { hasNulByte, isZeroDateBytes } from '../vocabulary/type-families.js';
 

@@ -22,10 +22,6 @@ type QuietListener = (quiet: { since: number; where: string } | null) => void;
 export interface WatchdogOptions {
   /** No progress for this long fails the attempt. */
   timeoutMs: number;
-  /** Quiet this long is shown (status, board) before the watchdog acts. Default min(10 s, timeout / 2). */
-  noticeMs?: number;
-  /** How often progress is looked at. Default min(1 s, timeout / 4). */
-  tickMs?: number;
   onQuiet?: QuietListener;
 }
 
@@ -49,7 +45,8 @@ export class Watchdog {
       this.fire = reject;
     });
     this.stalled.catch(() => undefined);
-    const tick = options.tickMs ?? Math.max(50, Math.min(1000, options.timeoutMs / 4));
+    // Progress is looked at every min(1 s, timeout / 4).
+    const tick = Math.max(50, Math.min(1000, options.timeoutMs / 4));
     this.timer = setInterval(() => this.check(), tick);
     this.timer.unref();
   }
@@ -104,7 +101,8 @@ export class Watchdog {
       return;
     }
     const idle = now - this.movedAt;
-    const notice = this.options.noticeMs ?? Math.min(10_000, this.options.timeoutMs / 2);
+    // Quiet this long is shown (status, board) before the watchdog acts.
+    const notice = Math.min(10_000, this.options.timeoutMs / 2);
     if (!this.quiet && idle >= notice) {
       this.quiet = true;
       this.options.onQuiet?.({ since: this.movedAt, where: this.where });

@@ -11,7 +11,7 @@ import {
 } from '../schema/stored/stored-code.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import { runCatalogOf } from '../state/run-catalog.js';
-import { relationsOf } from './migrate-views.js';
+import { relationsOf } from './target-relations.js';
 
 /** One line per outcome, for the job log. */
 function describe(outcome: StoredOutcome): string {

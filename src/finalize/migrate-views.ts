@@ -1,19 +1,18 @@
 import type { DataSource } from 'typeorm';
-import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import { withPgClient } from '../dialect/postgres/connection.js';
 import { describeError } from '../core/errors.js';
-import { readTargetTables } from '../dialect/postgres/catalog.js';
-import { readSourceCatalog, type SourceTable } from '../dialect/mysql/catalog.js';
-import { findTargetColumn } from '../vocabulary/column-pairs.js';
+import { readSourceCatalog } from '../dialect/mysql/catalog.js';
 import type { NamingRules } from '../vocabulary/naming.js';
 import { parseMysqlSelect, UntranslatableError } from '../schema/translate/mysql-parse.js';
 import { readSourceObjects, type SourceObjects, type SourceView } from '../schema/translate/source-objects.js';
-import { typeOfPgColumn } from '../schema/translate/sql-types.js';
-import { orderViews, relationsReadBy, ViewTranslator, type Relation } from '../schema/translate/translate-view.js';
+import { ViewTranslator } from '../schema/translate/translate-view.js';
+import { orderViews, type Relation, relationsReadBy } from '../schema/translate/view-relations.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import { runCatalogOf } from '../state/run-catalog.js';
 import { verifyView, type ViewToVerify, type ViewVerification } from '../verify/verify-views.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import type { StoredFunctionSignature } from '../schema/translate/expression-types.js';
+import { relationsOf, viewRelationOf } from './target-relations.js';
 
 /** What became of one source view, in finalize's result. */
 export interface ViewOutcome {
@@ -52,72 +51,6 @@ export function describeViewProblem(view: ViewOutcome): string {
     .slice(0, 3)
     .map((d) => `${d.kind === 'missing' ? 'missing from PostgreSQL' : 'only in PostgreSQL'}: ${JSON.stringify(d.row)}`);
   return `view ${view.name}: ${v?.sourceRows ?? '?'} rows in MySQL, ${v?.targetRows ?? '?'} in PostgreSQL, ${v?.differenceCount ?? '?'} rows differ${rows.length > 0 ? `: ${rows.join('; ')}` : ''}${v?.note ? `: ${v.note}` : ''}; ${how}`;
-}
-
-/**
- * The relations views may read: each source table's target table (as `tables` pairs them),
- * with its PostgreSQL types, each column known by its source name (a view names the source's
- * columns) and written with its target name (the run's renames and case, as the copy paired them).
- */
-export async function relationsOf(
-  client: PoolClient,
-  schema: string,
-  tables: readonly { tableName: string; targetTable: string }[],
-  sourceTables: readonly SourceTable[],
-  naming: NamingRules | undefined,
-): Promise<Map<string, Relation>> {
-  const targetTables = await readTargetTables(
-    client,
-    schema,
-    tables.map((t) => t.targetTable),
-  );
-  const relations = new Map<string, Relation>();
-  for (const t of tables) {
-    const table = targetTables.get(t.targetTable);
-    const sourceTable = sourceTables.find((s) => s.name === t.tableName);
-    if (!table || !sourceTable) continue;
-    // A source column without a target column stays unknown: a view reading it is refused.
-    const columns = sourceTable.columns.flatMap((c) => {
-      const column = findTargetColumn(table, t.tableName, c.name, naming);
-      return column
-        ? [
-            {
-              name: c.name,
-              ...(column.name !== c.name ? { target: column.name } : {}),
-              type: typeOfPgColumn(column.formattedType),
-            },
-          ]
-        : [];
-    });
-    relations.set(t.tableName, { name: t.tableName, targetName: table.name, columns });
-  }
-  return relations;
-}
-
-/** A created view as the views after it read it: by its source name and columns, written with the target's. */
-export async function viewRelationOf(
-  client: PoolClient,
-  schema: string,
-  view: SourceView,
-  targetName: string,
-  targetColumns: readonly string[],
-): Promise<Relation | null> {
-  const views = await readTargetTables(client, schema, [targetName], ['v']);
-  const created = views.get(targetName);
-  if (!created) return null;
-  const columns = view.columns.flatMap((c, i) => {
-    const column = created.columns.find((t) => t.name === targetColumns[i]);
-    return column
-      ? [
-          {
-            name: c.name,
-            ...(column.name !== c.name ? { target: column.name } : {}),
-            type: typeOfPgColumn(column.formattedType),
-          },
-        ]
-      : [];
-  });
-  return { name: view.name, targetName, columns };
 }
 
 /**

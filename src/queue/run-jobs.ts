@@ -169,6 +169,9 @@ export async function readTableJobs(queues: QueueHandles, tables: readonly Table
   );
 }
 
+/** How often a wait reads the run's job states, ms. */
+const WAIT_POLL_MS = 500;
+
 /**
  * Waits until a run settles: finalize completed or failed, or every table job either completed
  * or failed for good (finalize then waits for a retry, so waiting longer would hang).
@@ -178,7 +181,6 @@ export async function waitForRun(
   runId: string,
   tables: readonly TableJobRef[],
   options: {
-    pollMs?: number;
     onTick?: (states: TableJobState[], finalize: FinalizeJobState) => void;
     /** How long Redis may stay unreachable before the wait gives up, ms. Default 300000. */
     outageMs?: number;
@@ -192,7 +194,6 @@ export async function waitForRun(
     onFollow?: (progress: FollowProgress) => void;
   } = {},
 ): Promise<RunSettlement> {
-  const pollMs = options.pollMs ?? 500;
   const outageMs = options.outageMs ?? 300_000;
   // A completed job stays completed, so it is read once, not on every poll.
   const completed = new Map<string, TableJobState>();
@@ -224,7 +225,7 @@ export async function waitForRun(
       options.onRedisTrouble?.(error as Error);
     }
     if (settlement) return settlement;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
   }
 }
 

@@ -25,11 +25,13 @@ export interface CancelOutcome {
   createdTables: string[];
 }
 
+/** How often a cancel looks at the jobs it stops, ms. */
+const CANCEL_POLL_MS = 250;
+
 /** Options of a cancel. */
 export interface CancelOptions {
   /** How long running jobs get to stop (their worker notices within a second or so; a dead worker's lock expires), ms. */
   stopWaitMs: number;
-  pollMs?: number;
   /** Progress lines for the operator. */
   say(line: string): void;
 }
@@ -74,7 +76,6 @@ export async function cancelRun(
   const asked = new Set<string>();
   let parentSeen = false;
   const deadline = Date.now() + options.stopWaitMs;
-  const pollMs = options.pollMs ?? 250;
   for (;;) {
     const left: string[] = [];
     for (const [id, table] of copyJobs) {
@@ -124,7 +125,7 @@ export async function cancelRun(
         createdTables: [],
       };
     }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS));
   }
   const removedJobs = present.size + (parentSeen ? 1 : 0);
 

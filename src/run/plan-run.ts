@@ -1,25 +1,19 @@
 import type { DataSource } from 'typeorm';
-import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import { withPgClient } from '../dialect/postgres/connection.js';
 import { UsageError } from '../core/errors.js';
 import { matchTargetTable, selectTables, type TableSelection } from '../vocabulary/table-selection.js';
 import type { QueueNames } from '../queue/target-scope.js';
 import type { VerifyMethod } from '../verify/verify-run.js';
 import { DEFAULT_NAMING, namingProblems, targetTableName, type NamingRules } from '../vocabulary/naming.js';
-import { copyJobId, newRunId, type RangeCounts } from '../state/job-ids.js';
+import { copyJobId, newRunId } from '../state/job-ids.js';
 import { DEFAULT_FULLTEXT_CONFIG } from '../schema/index-ddl.js';
 import { DEFAULT_NUL_POLICY, type NulPolicy } from '../schema/nul-columns.js';
 import { DEFAULT_ZERO_DATE_POLICY, type ZeroDatePolicy } from '../vocabulary/type-families.js';
-import type { createTranslatedTable } from '../schema/translate/create-translated-table.js';
-import { planCreatedTables, type CreatedTablesPlan } from './plan-created-tables.js';
+import { planCreatedTables } from './plan-created-tables.js';
 import { resolveExcludedViews } from '../schema/translate/schema-objects.js';
-import { readSourceObjects, type SourceObjects } from '../schema/translate/source-objects.js';
+import { readSourceObjects } from '../schema/translate/source-objects.js';
 import { entitySchemaFor, selectionOfEntitySchema } from '../schema/entity-schemas.js';
-import {
-  findZeroDateColumns,
-  readSourceCatalog,
-  type SourceCatalog,
-  type SourceTable,
-} from '../dialect/mysql/catalog.js';
+import { readSourceCatalog } from '../dialect/mysql/catalog.js';
 import {
   resolveColumnOverrides,
   type ColumnTypeOverride,
@@ -28,15 +22,13 @@ import {
   type TypeOverride,
 } from '../schema/type-overrides.js';
 import { inspectTargetSchema, readTargetTables, type TargetTable } from '../dialect/postgres/catalog.js';
-import type { KeyRange } from '../vocabulary/key-range.js';
 import { planTableRanges } from './plan-table-ranges.js';
+import { planHazards } from './plan-hazards.js';
+import { checkPgTypes, findPostgisSchema } from './plan-target-types.js';
 import { checkWhereConditions } from './where-conditions.js';
-import { mapWithConcurrency } from '../finalize/restore-constraints.js';
-import { mapColumnType } from '../schema/type-map.js';
-import { findTargetColumn } from '../vocabulary/column-pairs.js';
 import type { PartitionMode } from '../schema/partition-ddl.js';
-import { dataTypesOf, decideDataTypes, type DecidedType } from '../schema/data-decided-types.js';
-import { countProbes, probesOf, structuralHazards, type Hazard, type HazardProbe } from '../schema/hazards.js';
+import { dataTypesOf, decideDataTypes } from '../schema/data-decided-types.js';
+import type { PlannedTable, PlanReading, RunPlan } from './run-plan.js';
 
 /** Default `--range-rows`: a table with more (estimated) rows is split into key-range jobs. */
 const DEFAULT_RANGE_ROWS = 500_000;
@@ -90,81 +82,6 @@ export interface RunOptions {
   queues: QueueNames;
   /** `--follow`: check the binary log's preconditions, record its position, and follow it after the copy. */
   follow?: boolean | undefined;
-}
-
-/** One table of a planned run. */
-export interface PlannedTable {
-  table: string;
-  targetTable: string;
-  action: 'fill' | 'create';
-  columns?: string[] | undefined;
-  jobId: string;
-  estimatedRows: number;
-  /** Estimated bytes (DATA_LENGTH). */
-  estimatedBytes?: number;
-  /** Key-range jobs of a split table (source key column and bounds); absent = one job. */
-  ranges?: (KeyRange & { jobId: string; column: string })[] | undefined;
-}
-
-/**
- * How much of the data the planner reads: `run` scans what the created tables' DDL depends on
- * (zero dates in NOT NULL columns, NUL characters under `--nul bytea`); `count` reads each
- * table once to count every hazard exactly (`my2pg plan`); `quick` reads no rows at all.
- */
-export type PlanReading = 'run' | 'count' | 'quick';
-
-/** Everything a run is decided from, read from both catalogs (and, as `reading` says, the data); nothing is written. */
-export interface RunPlan {
-  runId: string;
-  schema: string;
-  /** The target schema as it is: missing, or not writable by this user. */
-  schemaState: { exists: boolean; canUse: boolean; canCreate: boolean };
-  catalog: SourceCatalog;
-  isMariaDb: boolean;
-  objects: SourceObjects;
-  /** The source views neither created nor verified (`excludeViews`' names and globs, resolved). */
-  excludeViews: string[];
-  planned: PlannedTable[];
-  syncAlembic: boolean;
-  existing: Map<string, TargetTable>;
-  matchExisting: (sourceTable: string) => string | undefined;
-  knownTables: Set<string>;
-  typeOptions: TypeMapOptions;
-  /** Source table → column → PostgreSQL type from `--column-type`. */
-  columnOverrides: ReadonlyMap<string, ReadonlyMap<string, string>>;
-  fulltextConfig: string;
-  nul: NulPolicy;
-  zeroDate: ZeroDatePolicy;
-  createdPlan: CreatedTablesPlan;
-  /** The run's renames and identifier case (defaults filled in). */
-  naming: NamingRules;
-  /** Per created table, the NOT NULL date columns holding zero dates (created nullable under --zero-date null). */
-  zeroDateColumns: Map<string, string[]>;
-  rangeRows: number;
-  rangeCounts: RangeCounts;
-  /** Per source table, its exact number of rows (the rows `where` keeps), when `reading` is `count`. */
-  countedRows: Map<string, number>;
-  /** Per source table, what will not arrive as it is (counted unless `reading` is `quick`). */
-  hazards: Map<string, Hazard[]>;
-  warnings: string[];
-  translated: string[];
-  partitions: PartitionMode;
-  /** The tinyint(1)/bit(1) columns of created tables, boolean or smallint as their data decides. */
-  decidedTypes: DecidedType[];
-}
-
-/** Checks each override's PostgreSQL type against the target, listing every unknown one at once. */
-async function checkPgTypes(client: PoolClient, types: readonly string[]): Promise<void> {
-  const unknown: string[] = [];
-  for (const type of new Set(types)) {
-    const { rows } = await client.query<{ ok: boolean }>('SELECT to_regtype($1) IS NOT NULL AS ok', [type]);
-    if (!rows[0]?.ok) unknown.push(type);
-  }
-  if (unknown.length > 0) {
-    throw new UsageError(
-      `unknown PostgreSQL type${unknown.length > 1 ? 's' : ''} in --type/--column-type: ${unknown.join(', ')}; use a type the target database has (e.g. smallint, text, numeric(20,0))`,
-    );
-  }
 }
 
 /**
@@ -251,10 +168,7 @@ export async function planRun(
       ...(options.typeOverrides ?? []).map((o) => o.pgType),
       ...(options.columnTypeOverrides ?? []).map((o) => o.pgType),
     ]);
-    const { rows } = await client.query<{ schema: string }>(
-      "SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'",
-    );
-    return rows[0]?.schema ?? null;
+    return findPostgisSchema(client);
   });
   const typeOptions: TypeMapOptions = {
     typeOverrides: options.typeOverrides ?? [],
@@ -276,60 +190,19 @@ export async function planRun(
   );
   typeOptions.dataTypes = dataTypesOf(decidedTypes);
 
-  const hazards = new Map<string, Hazard[]>();
-  const countedRows = new Map<string, number>();
-  const zeroDateColumns = new Map<string, string[]>();
-  let nulColumns: Map<string, string[]> | undefined;
-  if (reading === 'count') {
-    // One read of each table counts every hazard; the DDL's scans below take their answers from it.
-    nulColumns = new Map();
-    const policies = { nul, zeroDate, allowRejects: Boolean(options.allowRejects) };
-    await mapWithConcurrency(planned, 3, async (plan) => {
-      const table = sourceTable(plan.table);
-      const targetTable = plan.action === 'fill' ? existing.get(plan.targetTable) : undefined;
-      const columns = plan.columns ? table.columns.filter((c) => plan.columns!.includes(c.name)) : table.columns;
-      const probes: HazardProbe[] = columns.flatMap((column) => {
-        const found = targetTable ? findTargetColumn(targetTable, plan.table, column.name, naming) : undefined;
-        if (targetTable && !found) return [];
-        const pgType = found?.formattedType ?? mapColumnType(column, typeOptions, plan.table).sql;
-        return probesOf(column, pgType, policies, found);
-      });
-      const { rows, counts } = await countProbes(source, plan.table, probes, where[plan.table]);
-      countedRows.set(plan.table, rows);
-      const counted: Hazard[] = probes.flatMap((p, i) =>
-        counts[i]! > 0 ? [{ kind: p.kind, column: p.column, count: counts[i]!, blocking: p.blocking, fix: p.fix }] : [],
-      );
-      hazards.set(plan.table, [...structuralHazards(table, targetTable, plan.columns, naming), ...counted]);
-      if (plan.action === 'create') {
-        const withCount = (kind: string) => counted.filter((h) => h.kind === kind).map((h) => h.column!);
-        if (zeroDate === 'null')
-          zeroDateColumns.set(
-            plan.table,
-            withCount('zero-date').filter((name) => !table.columns.find((c) => c.name === name)!.nullable),
-          );
-        if (nul === 'bytea') nulColumns!.set(plan.table, withCount('nul-character'));
-      }
-    });
-  } else {
-    for (const plan of planned) {
-      hazards.set(
-        plan.table,
-        structuralHazards(
-          sourceTable(plan.table),
-          plan.action === 'fill' ? existing.get(plan.targetTable) : undefined,
-          plan.columns,
-          naming,
-        ),
-      );
-    }
-    if (reading === 'quick') nulColumns = new Map();
-    // Zero dates in NOT NULL columns land as NULL, so those columns are created nullable (one scan
-    // per such table, before the load; a few tables at once, since each is a full scan). Under
-    // --zero-date reject their rows are set aside instead, and the columns keep NOT NULL.
-    await mapWithConcurrency(zeroDate === 'null' && reading === 'run' ? created : [], 3, async (plan) => {
-      zeroDateColumns.set(plan.table, await findZeroDateColumns(source, sourceTable(plan.table), where[plan.table]));
-    });
-  }
+  const { hazards, countedRows, zeroDateColumns, nulColumns } = await planHazards(source, {
+    planned,
+    created,
+    existing,
+    catalog,
+    typeOptions,
+    naming,
+    where,
+    nul,
+    zeroDate,
+    allowRejects: Boolean(options.allowRejects),
+    reading,
+  });
   const createdPlan = await planCreatedTables(source, target, {
     schema,
     catalog,
@@ -385,30 +258,5 @@ export async function planRun(
     translated,
     decidedTypes,
     partitions: options.partitions ?? 'keep',
-  };
-}
-
-/** The source table of a planned table. */
-export function sourceTableOf(plan: RunPlan, table: PlannedTable): SourceTable {
-  return plan.catalog.tables.find((t) => t.name === table.table)!;
-}
-
-/** How a created table is built (the same for the run and for `my2pg plan`'s trial). */
-export function createOptionsOf(plan: RunPlan, table: PlannedTable): Parameters<typeof createTranslatedTable>[3] {
-  return {
-    columns: table.columns,
-    isMariaDb: plan.isMariaDb,
-    knownTables: plan.knownTables,
-    types: plan.typeOptions,
-    zeroDateColumns: plan.zeroDateColumns.get(table.table) ?? [],
-    targetName: table.targetTable,
-    tableNames: plan.createdPlan.tableNames,
-    keyTypes: plan.createdPlan.keyTypes.get(table.table),
-    byteaColumns: plan.createdPlan.nulColumns.get(table.table),
-    fulltextConfig: plan.fulltextConfig,
-    names: plan.createdPlan.names,
-    columnNames: plan.createdPlan.columnName,
-    naming: plan.naming,
-    partitions: plan.partitions,
   };
 }

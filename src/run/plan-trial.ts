@@ -9,10 +9,11 @@ import { describeError } from '../core/errors.js';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
 import { readTargetTables, type TargetTable } from '../dialect/postgres/catalog.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
-import { createSourceViews, relationsOf, viewRelationOf, type ViewOutcome } from '../finalize/migrate-views.js';
+import { createSourceViews, type ViewOutcome } from '../finalize/migrate-views.js';
+import { relationsOf, viewRelationOf } from '../finalize/target-relations.js';
 import { createTranslatedTable } from '../schema/translate/create-translated-table.js';
 import { onUpdateFunctionSql } from '../schema/on-update-trigger.js';
-import { createOptionsOf, sourceTableOf, type RunPlan } from './plan-run.js';
+import { createOptionsOf, sourceTableOf, type RunPlan } from './run-plan.js';
 import {
   createRoutines,
   createTriggers,

@@ -12,14 +12,8 @@ import { adoptUnrestoredConstraints, saveConstraints } from '../state/saved-cons
 import type { SavedConstraintRow } from '../state/entities.js';
 import { readSecondaryIndexes } from './secondary-indexes.js';
 import type { Hazard } from '../schema/hazards.js';
-import {
-  createOptionsOf,
-  planRun,
-  sourceTableOf,
-  type PlannedTable,
-  type RunOptions,
-  type RunPlan,
-} from './plan-run.js';
+import { planRun, type RunOptions } from './plan-run.js';
+import { createOptionsOf, sourceTableOf, type PlannedTable, type RunPlan } from './run-plan.js';
 import { followProblemsOf, type FollowStart } from '../follow/follow-start.js';
 import { followKeyOf } from '../follow/preconditions.js';
 import { readBinlogPosition } from '../dialect/mysql/binlog.js';

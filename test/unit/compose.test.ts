@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { resolveBoardAccess } from '../../src/board/board-server.js';
+import { resolveBoardAccess } from '../../src/board/board-access.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { CONFIG_ENV_VARS, loadConfig, type Service } from '../../src/config/config.js';
 

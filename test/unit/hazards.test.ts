@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { probesOf, structuralHazards, type HazardPolicies } from '../../src/schema/hazards.js';
+import { probesOf, type HazardPolicies } from '../../src/schema/hazards.js';
+import { structuralHazards } from '../../src/schema/structural-hazards.js';
 import type { SourceTable } from '../../src/dialect/mysql/catalog.js';
 import { src, tgt } from '../helpers/columns.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ViewTranslator, type Relation } from '../../src/schema/translate/translate-view.js';
+import { ViewTranslator } from '../../src/schema/translate/translate-view.js';
+import type { Relation } from '../../src/schema/translate/view-relations.js';
 import {
   applyIdentifierCase,
   DEFAULT_NAMING,

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatBoardProgress } from '../../src/board/board-server.js';
-import {
-  createProgressView,
-  createStderrLane,
-  describeFinalizeProgress,
-  formatPlainProgress,
-  formatSummary,
-} from '../../src/cli/progress.js';
+import { formatBoardProgress } from '../../src/board/board-progress.js';
+import { createProgressView, createStderrLane, formatPlainProgress, formatSummary } from '../../src/cli/progress.js';
+import { describeFinalizeProgress } from '../../src/queue/progress-text.js';
 import { loadConfig } from '../../src/config/config.js';
 import { formatHumanLine, resolveLogFormat } from '../../src/core/log.js';
 import { copyJobId } from '../../src/queue/contract.js';

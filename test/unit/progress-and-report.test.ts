@@ -1,18 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatBoardJobName,
-  formatBoardProgress,
-  isLoopbackHost,
-  resolveBoardAccess,
-} from '../../src/board/board-server.js';
+import { isLoopbackHost, resolveBoardAccess } from '../../src/board/board-access.js';
+import { formatBoardJobName, formatBoardProgress } from '../../src/board/board-progress.js';
 import {
   createProgressView,
   formatBar,
-  formatDuration,
   formatPlainProgress,
   formatTableBar,
   layoutLiveView,
 } from '../../src/cli/progress.js';
+import { formatDuration } from '../../src/queue/progress-text.js';
 import { buildReportRows, describeVerification, formatRunReport } from '../../src/cli/report.js';
 import { copyJobId, COPY_TABLE_JOB, FINALIZE_JOB } from '../../src/queue/contract.js';
 import type { TableJobState } from '../../src/queue/run-jobs.js';

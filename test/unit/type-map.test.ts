@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildConverter, geometryToEwkbHex, geometryToPoint, geometryToWkbHex } from '../../src/copy/convert.js';
 import { emptyAdjustments } from '../../src/vocabulary/adjustments.js';
-import { buildCreateTable, translateDefault } from '../../src/schema/ddl.js';
+import { buildCreateTable } from '../../src/schema/ddl.js';
+import { translateDefault } from '../../src/schema/default-ddl.js';
 import { selectExpression, type SourceColumn, type SourceTable } from '../../src/dialect/mysql/catalog.js';
 import { mapColumnType } from '../../src/schema/type-map.js';
 import {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { formatBoardProgress } from '../../src/board/board-server.js';
+import { formatBoardProgress } from '../../src/board/board-progress.js';
 import { formatTableBar } from '../../src/cli/progress.js';
 import { formatRunReport } from '../../src/cli/report.js';
 import { StallError, Watchdog } from '../../src/core/watchdog.js';

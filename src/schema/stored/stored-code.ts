@@ -1,7 +1,7 @@
 import { describeError } from '../../core/errors.js';
 import type { NamingRules } from '../../vocabulary/naming.js';
 import type { StoredFunctionSignature } from '../translate/translate-expression.js';
-import type { Relation } from '../translate/translate-view.js';
+import type { Relation } from '../translate/view-relations.js';
 import { describeEvent } from './describe-events.js';
 import type { SourceRoutine, SourceStoredCode, SourceTrigger } from './source-stored-code.js';
 import type { StoredProcedureSignature } from './stored-sql.js';

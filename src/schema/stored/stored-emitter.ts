@@ -1,6 +1,6 @@
 import { literalPg, quotePg } from '../../dialect/postgres/quote.js';
 import type { ColumnBinding, ColumnReference } from '../translate/translate-expression.js';
-import type { Relation } from '../translate/translate-view.js';
+import type { Relation } from '../translate/view-relations.js';
 import { TEXT } from '../translate/sql-types.js';
 import type { StoredBlock, StoredHandler, StoredStatement, StoredText } from './stored-ast.js';
 import { StoredSqlTranslator, type StoredNames } from './stored-sql.js';

@@ -13,7 +13,8 @@ import {
   type StoredFunctionSignature,
   type Translated,
 } from '../translate/translate-expression.js';
-import { ViewTranslator, type Relation } from '../translate/translate-view.js';
+import { ViewTranslator } from '../translate/translate-view.js';
+import type { Relation } from '../translate/view-relations.js';
 import type { StoredText } from './stored-ast.js';
 import { StoredCodeError } from './stored-tokens.js';
 

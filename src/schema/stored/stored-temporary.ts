@@ -1,5 +1,5 @@
 import { quotePg } from '../../dialect/postgres/quote.js';
-import type { Relation } from '../translate/translate-view.js';
+import type { Relation } from '../translate/view-relations.js';
 import type { StoredStatement } from './stored-ast.js';
 import { StoredCodeError } from './stored-tokens.js';
 import { mapStoredType } from './stored-types.js';

@@ -1,6 +1,6 @@
 import { qualifyPg, quotePg } from '../../dialect/postgres/quote.js';
 import type { StoredFunctionSignature } from '../translate/translate-expression.js';
-import type { Relation } from '../translate/translate-view.js';
+import type { Relation } from '../translate/view-relations.js';
 import { UntranslatableError } from '../translate/mysql-parse.js';
 import type { StoredStatement } from './stored-ast.js';
 import { StoredEmitter, type StoredBodyKind, type StoredVariableBinding } from './stored-emitter.js';

@@ -54,16 +54,11 @@ export interface Translator {
   num(node: AstNode): Translated;
   cond(node: AstNode): string;
   asText(value: Translated): Translated;
-  unify(values: Translated[]): { values: Translated[]; type: SqlType };
   comparable(left: Translated, right: Translated): [Translated, Translated];
   concatenate(parts: Translated[]): Translated;
   subquery(ast: AstNode): Translated;
-  extract(field: string, v: Translated): Translated;
   jsonExtract(document: AstNode, path: AstNode, unquote: boolean): Translated;
   modulo(l: Translated, r: Translated): Translated;
-  shiftDate(date: Translated, intervalNode: AstNode, op: string): Translated;
-  timestampOf(v: Translated): string;
   asNumber(v: Translated): Translated;
-  interval(node: AstNode): string;
   toType(v: Translated, target: SqlType): Translated;
 }

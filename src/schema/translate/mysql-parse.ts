@@ -214,7 +214,8 @@ export function fixLogicalPrecedence(node: unknown): unknown {
 
 const parser = new nodeSqlParser.Parser();
 
-function parseSelect(sql: string): AstNode {
+/** The statements of a MySQL text, as the parser reads them; a text it cannot read is untranslatable. */
+function parseStatements(sql: string): AstNode[] {
   let ast: unknown;
   try {
     ast = parser.astify(normalizeMysqlSql(sql), { database: 'MySQL' });
@@ -222,7 +223,11 @@ function parseSelect(sql: string): AstNode {
     const message = (error as Error).message.split('\n')[0] ?? '';
     throw new UntranslatableError(`the SQL parser cannot read it (${message.slice(0, 160)})`);
   }
-  const statement = (Array.isArray(ast) ? ast : [ast]) as AstNode[];
+  return (Array.isArray(ast) ? ast : [ast]) as AstNode[];
+}
+
+function parseSelect(sql: string): AstNode {
+  const statement = parseStatements(sql);
   if (statement.length !== 1 || statement[0]?.type !== 'select')
     throw new UntranslatableError('it is not one SELECT statement');
   return fixLogicalPrecedence(statement[0]) as AstNode;
@@ -267,14 +272,7 @@ export function unescapeMysqlString(raw: string, quote: "'" | '"' = "'"): string
 
 /** Parses one MySQL statement of stored code (SELECT, INSERT, UPDATE, DELETE) as it is written. */
 export function parseMysqlStatement(sql: string): AstNode {
-  let ast: unknown;
-  try {
-    ast = parser.astify(normalizeMysqlSql(sql), { database: 'MySQL' });
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0] ?? '';
-    throw new UntranslatableError(`the SQL parser cannot read it (${message.slice(0, 160)})`);
-  }
-  const statements = (Array.isArray(ast) ? ast : [ast]) as AstNode[];
+  const statements = parseStatements(sql);
   if (statements.length !== 1) throw new UntranslatableError('it is not one statement');
   return fixLogicalPrecedence(statements[0]) as AstNode;
 }

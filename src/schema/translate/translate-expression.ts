@@ -5,8 +5,10 @@ import type { TranslateOptions, TranslateScope, Translated, Translator } from '.
 import { translateAggregate } from './translate-aggregates.js';
 import { translateFunction } from './translate-functions.js';
 import { translateBinary } from './translate-operators.js';
+import { translateCast, unifyValues } from './translate-conversions.js';
+import { extractField } from './translate-temporal.js';
 import type { AstNode } from './mysql-parse.js';
-import { BOOL, castTarget, FLOAT, INT, isNumeric, NULL_TYPE, TEXT, type SqlType } from './sql-types.js';
+import { BOOL, INT, isNumeric, NULL_TYPE, TEXT, type SqlType } from './sql-types.js';
 
 export type {
   ColumnBinding,
@@ -74,9 +76,9 @@ export class ExpressionTranslator implements Translator {
       case 'case':
         return this.caseExpression(node);
       case 'cast':
-        return this.cast(node);
+        return translateCast(this, node);
       case 'extract':
-        return this.extract(String(node.args?.field ?? ''), this.value(node.args?.source as AstNode));
+        return extractField(this, String(node.args?.field ?? ''), this.value(node.args?.source as AstNode));
       case 'interval':
         return fail('an INTERVAL outside date arithmetic');
       default:
@@ -188,56 +190,6 @@ export class ExpressionTranslator implements Translator {
     return this.scope.subquery(ast);
   }
 
-  /** Brings operands to one type the way MySQL does for IF/CASE/COALESCE (numbers widen, anything with text becomes text). */
-  unify(values: Translated[]): { values: Translated[]; type: SqlType } {
-    const present = values.filter((v) => v.type.kind !== 'null');
-    if (present.length === 0) return { values, type: NULL_TYPE };
-    const kinds = new Set(present.map((v) => v.type.kind));
-    if (kinds.size === 1) {
-      const kind = present[0]!.type.kind;
-      if (kind === 'decimal') {
-        const scales = present.map((v) => v.type.scale);
-        if (!scales.every((s) => s !== undefined)) return { values, type: { kind } };
-        const scale = Math.max(...(scales as number[]));
-        const widened = values.map((v) =>
-          v.type.kind === 'null' || v.type.scale === scale
-            ? v
-            : { sql: `round(${v.sql}, ${scale})`, type: { kind, scale } },
-        );
-        return { values: widened, type: { kind, scale } };
-      }
-      const fsps = present.map((v) => v.type.fsp ?? 0);
-      return {
-        values,
-        type: kind === 'datetime' || kind === 'timestamptz' ? { kind, fsp: Math.max(...fsps) } : { kind },
-      };
-    }
-    if (kinds.has('text'))
-      return { values: values.map((v) => (v.type.kind === 'null' ? v : this.asText(v))), type: TEXT };
-    if ([...kinds].every((k) => k === 'int' || k === 'decimal' || k === 'float' || k === 'bool')) {
-      const numbers = values.map((v) => this.asNumber(v));
-      if (kinds.has('float')) return { values: numbers, type: FLOAT };
-      if (kinds.has('decimal')) {
-        // MySQL gives the result the largest scale, and shows every member with it.
-        const scale = Math.max(...numbers.map((v) => v.type.scale ?? 0));
-        const widened = numbers.map((v) =>
-          v.type.kind === 'null' || (v.type.kind === 'decimal' && v.type.scale === scale)
-            ? v
-            : { sql: `round((${v.sql})::numeric, ${scale})`, type: { kind: 'decimal' as const, scale } },
-        );
-        return { values: widened, type: { kind: 'decimal', scale } };
-      }
-      return { values: numbers, type: INT };
-    }
-    if ([...kinds].every((k) => k === 'date' || k === 'datetime')) {
-      return {
-        values: values.map((v) => (v.type.kind === 'date' ? { sql: `(${v.sql})::timestamp`, type: v.type } : v)),
-        type: { kind: 'datetime', fsp: Math.max(...present.map((v) => v.type.fsp ?? 0)) },
-      };
-    }
-    return fail(`values of different types (${[...kinds].join(', ')}) in one result`);
-  }
-
   comparable(left: Translated, right: Translated): [Translated, Translated] {
     // A MySQL comparison result counts as 1/0: compared with a number, PostgreSQL needs it as one.
     if (left.type.kind === 'bool' && right.type.kind !== 'bool' && right.type.kind !== 'null')
@@ -254,44 +206,6 @@ export class ExpressionTranslator implements Translator {
       sql: `mod(${l.sql}::numeric, NULLIF(${r.sql}, 0)::numeric)`,
       type: { kind: 'decimal', scale: Math.max(l.type.scale ?? 0, r.type.scale ?? 0) },
     };
-  }
-
-  interval(node: AstNode): string {
-    const unit = String(node.unit ?? '').toLowerCase();
-    const units: Record<string, string> = {
-      microsecond: 'microseconds',
-      second: 'seconds',
-      minute: 'minutes',
-      hour: 'hours',
-      day: 'days',
-      week: 'weeks',
-      month: 'months',
-      quarter: 'months',
-      year: 'years',
-    };
-    const pgUnit = units[unit];
-    if (!pgUnit) fail(`INTERVAL … ${unit.toUpperCase()} is not translated`);
-    const amount = this.num(node.expr as AstNode);
-    const factor = unit === 'quarter' ? ' * 3' : '';
-    return `(${amount.sql}${factor} * interval '1 ${pgUnit}')`;
-  }
-
-  shiftDate(date: Translated, intervalNode: AstNode, op: string): Translated {
-    const unit = String(intervalNode.unit ?? '').toLowerCase();
-    const interval = this.interval(intervalNode);
-    if (date.type.kind === 'date') {
-      // MySQL keeps a DATE a DATE when whole days (or more) are added.
-      const wholeDays = ['day', 'week', 'month', 'quarter', 'year'].includes(unit);
-      return wholeDays
-        ? { sql: `(${date.sql} ${op} ${interval})::date`, type: { kind: 'date' } }
-        : { sql: `(${date.sql}::timestamp ${op} ${interval})`, type: { kind: 'datetime', fsp: 6 } };
-    }
-    if (date.type.kind === 'datetime' || date.type.kind === 'timestamptz') {
-      if (date.type.kind === 'timestamptz' && this.options.immutable)
-        fail('arithmetic on a TIMESTAMP depends on the session time zone in PostgreSQL');
-      return { sql: `(${date.sql} ${op} ${interval})`, type: date.type };
-    }
-    return fail(`date arithmetic on a ${date.type.kind} value`);
   }
 
   private unary(node: AstNode): Translated {
@@ -322,44 +236,12 @@ export class ExpressionTranslator implements Translator {
       : { sql: `(${doc.sql} #> ${translateJsonPath(text)})`, type: { kind: 'json' } };
   }
 
-  extract(field: string, v: Translated): Translated {
-    const f = field.toLowerCase();
-    const fields: Record<string, string> = {
-      year: 'year',
-      month: 'month',
-      day: 'day',
-      hour: 'hour',
-      minute: 'minute',
-      quarter: 'quarter',
-      week: 'week',
-    };
-    if (f === 'second') return { sql: `floor(extract(second from ${this.timestampOf(v)}))::int`, type: INT };
-    if (f === 'microsecond')
-      return { sql: `(extract(microseconds from ${this.timestampOf(v)})::bigint % 1000000)::int`, type: INT };
-    const pgField = fields[f];
-    if (!pgField) fail(`EXTRACT(${field.toUpperCase()} …) is not translated`);
-    if (f === 'week') fail('WEEK numbering differs between MySQL and PostgreSQL');
-    return { sql: `extract(${pgField} from ${this.timestampOf(v)})::int`, type: INT };
-  }
-
-  timestampOf(v: Translated): string {
-    if (v.type.kind === 'date' || v.type.kind === 'datetime') return `(${v.sql})::timestamp`;
-    if (v.type.kind === 'timestamptz') {
-      if (this.options.immutable)
-        fail(
-          'a TIMESTAMP column taken apart depends on the session time zone in PostgreSQL, which a generated column or CHECK cannot',
-        );
-      return `(${v.sql})`;
-    }
-    return fail(`a date function on a ${v.type.kind} value`);
-  }
-
   private caseExpression(node: AstNode): Translated {
     const args = (node.args ?? []) as AstNode[];
     const subject = node.expr ? this.value(node.expr as AstNode) : null;
     const whens = args.filter((a) => a.type === 'when');
     const otherwise = args.find((a) => a.type === 'else');
-    const results = this.unify([
+    const results = unifyValues(this, [
       ...whens.map((w) => this.value(w.result as AstNode)),
       ...(otherwise ? [this.value(otherwise.result as AstNode)] : []),
     ]);
@@ -373,35 +255,6 @@ export class ExpressionTranslator implements Translator {
     });
     const elseSql = otherwise ? ` ELSE ${results.values[whens.length]!.sql}` : '';
     return { sql: `CASE ${parts.join(' ')}${elseSql} END`, type: results.type };
-  }
-
-  private cast(node: AstNode): Translated {
-    const target = ((node.target ?? []) as AstNode[])[0];
-    if (!target) fail('a CAST without a type');
-    const dataType = String(target.dataType ?? '');
-    const mapped = castTarget(dataType, target.length as number | undefined, target.scale as number | undefined);
-    if (!mapped) fail(`CAST(… AS ${dataType}) is not translated`);
-    const v = this.value(node.expr as AstNode);
-    if (mapped.type.kind === 'text') {
-      const text = this.asText(v);
-      return target.length ? { sql: `left(${text.sql}, ${Number(target.length)})`, type: TEXT } : text;
-    }
-    if (mapped.type.kind === 'int' && v.type.kind === 'float') {
-      // MySQL rounds a double to the nearest integer, halves away from zero.
-      return { sql: `round(${v.sql})::bigint`, type: INT };
-    }
-    if (mapped.type.kind === 'int' || mapped.type.kind === 'decimal' || mapped.type.kind === 'float') {
-      const n = v.type.kind === 'text' ? v : this.asNumber(v);
-      return { sql: `(${n.sql})::${mapped.pg}`, type: mapped.type };
-    }
-    if (
-      (mapped.type.kind === 'date' || mapped.type.kind === 'datetime') &&
-      v.type.kind === 'timestamptz' &&
-      this.options.immutable
-    ) {
-      fail('a TIMESTAMP converted to a date depends on the session time zone in PostgreSQL');
-    }
-    return { sql: `(${v.sql})::${mapped.pg}`, type: mapped.type };
   }
 
   /** `a || b || …` on text, NULL when any part is (CONCAT's rule; concat() is only STABLE). */

@@ -5,6 +5,8 @@ import { storedFunction, strToDate } from './translate-more-functions.js';
 import type { AstNode } from './mysql-parse.js';
 import type { Translated, Translator } from './expression-types.js';
 import { BOOL, FLOAT, INT, TEXT } from './sql-types.js';
+import { unifyValues } from './translate-conversions.js';
+import { extractField, shiftDate, timestampOf } from './translate-temporal.js';
 
 /**
  * MySQL's functions, one case each, translated with MySQL's meaning (NULL rules, argument
@@ -33,13 +35,16 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
     }
     case 'if': {
       arity(3);
-      const r = t.unify([t.value(arg(1)), t.value(arg(2))]);
+      const r = unifyValues(t, [t.value(arg(1)), t.value(arg(2))]);
       return { sql: `CASE WHEN ${t.cond(arg(0))} THEN ${r.values[0]!.sql} ELSE ${r.values[1]!.sql} END`, type: r.type };
     }
     case 'ifnull':
     case 'coalesce': {
       arity(name === 'ifnull' ? 2 : 1, name === 'ifnull' ? 2 : Infinity);
-      const r = t.unify(args.map((a) => t.value(a)));
+      const r = unifyValues(
+        t,
+        args.map((a) => t.value(a)),
+      );
       return { sql: `COALESCE(${r.values.map((v) => v.sql).join(', ')})`, type: r.type };
     }
     case 'nullif': {
@@ -50,7 +55,10 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
     case 'greatest':
     case 'least': {
       arity(2, Infinity);
-      const r = t.unify(args.map((a) => t.value(a)));
+      const r = unifyValues(
+        t,
+        args.map((a) => t.value(a)),
+      );
       // MySQL: NULL when any argument is NULL; PostgreSQL ignores NULLs.
       const anyNull = r.values.map((v) => `${v.sql} IS NULL`).join(' OR ');
       return {
@@ -171,32 +179,32 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
     case 'quarter':
     case 'microsecond':
       arity(1);
-      return t.extract(name, t.value(arg(0)));
+      return extractField(t, name, t.value(arg(0)));
     case 'day':
     case 'dayofmonth':
       arity(1);
-      return t.extract('day', t.value(arg(0)));
+      return extractField(t, 'day', t.value(arg(0)));
     case 'dayofweek':
       arity(1);
-      return { sql: `(extract(dow from ${t.timestampOf(t.value(arg(0)))})::int + 1)`, type: INT };
+      return { sql: `(extract(dow from ${timestampOf(t, t.value(arg(0)))})::int + 1)`, type: INT };
     case 'weekday':
       arity(1);
-      return { sql: `(extract(isodow from ${t.timestampOf(t.value(arg(0)))})::int - 1)`, type: INT };
+      return { sql: `(extract(isodow from ${timestampOf(t, t.value(arg(0)))})::int - 1)`, type: INT };
     case 'dayofyear':
       arity(1);
-      return { sql: `extract(doy from ${t.timestampOf(t.value(arg(0)))})::int`, type: INT };
+      return { sql: `extract(doy from ${timestampOf(t, t.value(arg(0)))})::int`, type: INT };
     case 'date': {
       arity(1);
       const v = t.value(arg(0));
       if (v.type.kind === 'date') return v;
-      return { sql: `(${t.timestampOf(v)})::date`, type: { kind: 'date' } };
+      return { sql: `(${timestampOf(t, v)})::date`, type: { kind: 'date' } };
     }
     case 'date_format': {
       arity(2);
       const format = literalString(arg(1));
       if (format === null) fail('DATE_FORMAT with a format that is not a literal string');
       const v = t.value(arg(0));
-      const ts = t.timestampOf(v);
+      const ts = timestampOf(t, v);
       const sql = translateDateFormat(ts, format);
       // A format without specifiers still gives NULL for a NULL date.
       return { sql: /extract\(/.test(sql) ? sql : `CASE WHEN ${v.sql} IS NULL THEN NULL ELSE ${sql} END`, type: TEXT };
@@ -204,7 +212,7 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
     case 'datediff':
       arity(2);
       return {
-        sql: `((${t.timestampOf(t.value(arg(0)))})::date - (${t.timestampOf(t.value(arg(1)))})::date)`,
+        sql: `((${timestampOf(t, t.value(arg(0)))})::date - (${timestampOf(t, t.value(arg(1)))})::date)`,
         type: INT,
       };
     case 'date_add':
@@ -213,7 +221,7 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
     case 'subdate': {
       arity(2);
       if (arg(1).type !== 'interval') fail(`${name.toUpperCase()} with a number of days instead of an INTERVAL`);
-      return t.shiftDate(t.value(arg(0)), arg(1), name === 'date_add' || name === 'adddate' ? '+' : '-');
+      return shiftDate(t, t.value(arg(0)), arg(1), name === 'date_add' || name === 'adddate' ? '+' : '-');
     }
     case 'now':
     case 'current_timestamp':
@@ -260,11 +268,11 @@ export function translateFunction(t: Translator, node: AstNode): Translated {
     case 'to_days':
       arity(1);
       // Days since year 0 by MySQL's proleptic count: 0001-01-01 is day 366.
-      return { sql: `((${t.timestampOf(t.value(arg(0)))})::date - DATE '0001-01-01' + 366)`, type: INT };
+      return { sql: `((${timestampOf(t, t.value(arg(0)))})::date - DATE '0001-01-01' + 366)`, type: INT };
     case 'last_day':
       arity(1);
       return {
-        sql: `(date_trunc('month', ${t.timestampOf(t.value(arg(0)))}) + interval '1 month - 1 day')::date`,
+        sql: `(date_trunc('month', ${timestampOf(t, t.value(arg(0)))}) + interval '1 month - 1 day')::date`,
         type: { kind: 'date' },
       };
     case 'str_to_date':

@@ -3,6 +3,7 @@ import { fail, literalString } from './ast-helpers.js';
 import type { Translated, Translator } from './expression-types.js';
 import type { AstNode } from './mysql-parse.js';
 import { BOOL, FLOAT, INT, NULL_TYPE, type SqlType } from './sql-types.js';
+import { shiftDate } from './translate-temporal.js';
 
 /** MySQL's binary operators (logical, comparison, LIKE/REGEXP, IN, BETWEEN, arithmetic, JSON arrows) with MySQL's meaning. */
 const COMPARISON = new Map([
@@ -136,5 +137,5 @@ function dateArithmetic(t: Translator, op: string, left: AstNode, right: AstNode
   const intervalNode = left.type === 'interval' ? left : right;
   const dateNode = left.type === 'interval' ? right : left;
   if (op === '-' && left.type === 'interval') fail('INTERVAL minus a date');
-  return t.shiftDate(t.value(dateNode), intervalNode, op);
+  return shiftDate(t, t.value(dateNode), intervalNode, op);
 }

@@ -3,37 +3,23 @@ import { parseMysqlSelect, UntranslatableError, type AstNode } from './mysql-par
 import type { SourceView } from './source-objects.js';
 import type { SqlType } from './sql-types.js';
 import { expandStars, type StoredContext } from './stored-context.js';
+import {
+  aliasOf,
+  findColumn,
+  limitClause,
+  type Relation,
+  Scope,
+  ungroupedColumns,
+  usingColumn,
+} from './view-relations.js';
 
-export type { StoredContext };
 import { targetColumnName, targetTableName, type NamingRules } from '../../vocabulary/naming.js';
 import {
   columnReferenceOf,
   ExpressionTranslator,
-  type ColumnBinding,
-  type ColumnReference,
   type Translated,
   type TranslateScope,
 } from './translate-expression.js';
-
-/** A column a view can read: its source name, and its target name when the run renamed it. */
-interface RelationColumn {
-  name: string;
-  /** The name in the target (absent: the same). */
-  target?: string;
-  type: SqlType;
-}
-
-/** A table or view a view can read, as it exists (or will exist) in the target. */
-export interface Relation {
-  /** The source name. */
-  name: string;
-  /** The name in the target schema. */
-  targetName: string;
-  /** By source name: what the view's SELECT names. */
-  columns: RelationColumn[];
-  /** The schema it lives in when not the target schema (`pg_temp` for stored code's temporary tables). */
-  schema?: string;
-}
 
 /** A view translated to PostgreSQL. */
 export interface TranslatedView {
@@ -54,48 +40,11 @@ export interface TranslatedView {
   unorderedLists: Record<string, string>;
 }
 
-interface FromItem {
-  alias: string;
-  /** The source table name when the item is a table or view (unaliased references may name it with its database). */
-  table: string | null;
-  columns: RelationColumn[];
-}
-
 /** A select-list item by its alias. */
 type Alias = Translated & { name: string };
 
-class Scope {
-  readonly items: FromItem[] = [];
-  constructor(readonly parent: Scope | null) {}
-}
-
 function fail(reason: string): never {
   throw new UntranslatableError(reason);
-}
-
-function aliasOf(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return value;
-  return String((value as AstNode).value ?? '');
-}
-
-/** The table and view names a view's SELECT reads (its FROM clauses and subqueries). */
-export function relationsReadBy(ast: AstNode): string[] {
-  const names = new Set<string>();
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      for (const item of node) walk(item);
-      return;
-    }
-    if (typeof node !== 'object' || node === null) return;
-    const n = node as AstNode;
-    if (n.type === 'select' && Array.isArray(n.from)) {
-      for (const item of n.from as AstNode[]) if (typeof item.table === 'string') names.add(item.table);
-    }
-    for (const value of Object.values(n)) walk(value);
-  };
-  walk(ast);
-  return [...names];
 }
 
 /**
@@ -160,30 +109,6 @@ export class ViewTranslator {
     return relation;
   }
 
-  private findColumn(scope: Scope, ref: ColumnReference): ColumnBinding | null {
-    const variable = this.stored.variable?.(ref);
-    if (variable) return variable;
-    const byName = (item: FromItem): ColumnBinding | null => {
-      const column =
-        item.columns.find((c) => c.name === ref.column) ??
-        item.columns.find((c) => c.name.toLowerCase() === ref.column.toLowerCase());
-      return column
-        ? { sql: `${quotePg(item.alias)}.${quotePg(column.target ?? column.name)}`, type: column.type }
-        : null;
-    };
-    if (ref.table !== null) {
-      const item =
-        scope.items.find((i) => i.alias === ref.table && (ref.db === null || i.table === ref.table)) ??
-        scope.items.find((i) => i.alias.toLowerCase() === ref.table!.toLowerCase());
-      if (item) return byName(item);
-      return scope.parent ? this.findColumn(scope.parent, ref) : null;
-    }
-    const found = scope.items.map(byName).filter((b): b is ColumnBinding => b !== null);
-    if (found.length > 1) fail(`column ${ref.column} is ambiguous`);
-    if (found.length === 1) return found[0]!;
-    return scope.parent ? this.findColumn(scope.parent, ref) : null;
-  }
-
   private select(
     ast: AstNode,
     parent: Scope | null,
@@ -198,7 +123,7 @@ export class ViewTranslator {
     ): ExpressionTranslator => {
       const scopeApi: TranslateScope = {
         column: (ref) => {
-          const found = this.findColumn(scope, ref);
+          const found = findColumn(scope, ref, this.stored);
           if (found) return found;
           const alias = ref.table === null ? aliases?.get(ref.column.toLowerCase()) : undefined;
           if (alias) return alias;
@@ -253,7 +178,7 @@ export class ViewTranslator {
         fail(`${join} is not translated`);
       const keyword = join === 'STRAIGHT_JOIN' ? 'JOIN' : join;
       if (item.using) {
-        const columns = (item.using as unknown[]).map((u) => this.usingColumn(aliasOf(u) ?? '', scope.items));
+        const columns = (item.using as unknown[]).map((u) => usingColumn(aliasOf(u) ?? '', scope.items));
         fromParts.push(`${keyword} ${sql} USING (${columns.map(quotePg).join(', ')})`);
       } else if (item.on) {
         fromParts.push(`${keyword} ${sql} ON ${translatorFor(false).cond(item.on as AstNode)}`);
@@ -299,7 +224,7 @@ export class ViewTranslator {
       // MySQL accepts columns that depend on the grouped ones (and MariaDB any column);
       // PostgreSQL only on a grouped primary key. Grouping by them as well is the same
       // grouping where MySQL's rule holds; where it does not, verification shows it.
-      for (const extra of this.ungroupedColumns(ast, scope)) if (!group.includes(extra)) group.push(extra);
+      for (const extra of ungroupedColumns(ast, scope, this.stored)) if (!group.includes(extra)) group.push(extra);
       sql += ` GROUP BY ${group.join(', ')}`;
     }
     if (ast.having) sql += ` HAVING ${translatorFor(true, aliases).cond(ast.having as AstNode)}`;
@@ -311,7 +236,7 @@ export class ViewTranslator {
       );
       sql += ` ORDER BY ${keys.join(', ')}`;
     }
-    sql += this.limit(ast.limit as AstNode | null);
+    sql += limitClause(ast.limit as AstNode | null);
     if (ast._next) {
       const op = String(ast.set_op ?? 'union').toUpperCase();
       if (!/^UNION( ALL| DISTINCT)?$/.test(op)) fail(`${op} is not translated`);
@@ -319,31 +244,6 @@ export class ViewTranslator {
       sql = `${sql} ${op} ${next.sql}`;
     }
     return { sql, columns };
-  }
-
-  /**
-   * A USING column's target name. USING names one column of both sides, so it translates only
-   * when the run gives it the same target name in the joined item and in the item before that
-   * holds it; else the view is refused (never joined on the wrong column).
-   */
-  private usingColumn(name: string, items: readonly FromItem[]): string {
-    const targetIn = (item: FromItem): string | undefined => {
-      const column =
-        item.columns.find((c) => c.name === name) ??
-        item.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
-      return column ? (column.target ?? column.name) : undefined;
-    };
-    const joined = targetIn(items[items.length - 1]!);
-    const before = items
-      .slice(0, -1)
-      .map(targetIn)
-      .filter((t): t is string => t !== undefined);
-    if (joined === undefined || before.length === 0) fail(`USING (${name}) names a column one side lacks`);
-    if (before.some((t) => t !== joined))
-      fail(
-        `USING (${name}) joins columns the run names differently in PostgreSQL (${[...new Set([...before, joined])].join(', ')})`,
-      );
-    return joined!;
   }
 
   /** A GROUP BY or ORDER BY key: a position, a select alias, or an expression. */
@@ -361,7 +261,7 @@ export class ViewTranslator {
       if (
         ref.table === null &&
         aliases.has(ref.column.toLowerCase()) &&
-        (clause === 'order' || !this.findColumn(scope, ref))
+        (clause === 'order' || !findColumn(scope, ref, this.stored))
       ) {
         const alias = aliases.get(ref.column.toLowerCase())!;
         return clause === 'order' ? quotePg(alias.name) : alias.sql;
@@ -369,62 +269,4 @@ export class ViewTranslator {
     }
     return translator.value(node).sql;
   }
-
-  /** Columns of this query's FROM used outside aggregates in the select list, HAVING and ORDER BY. */
-  private ungroupedColumns(ast: AstNode, scope: Scope): string[] {
-    const out: string[] = [];
-    const walk = (node: unknown): void => {
-      if (Array.isArray(node)) {
-        for (const item of node) walk(item);
-        return;
-      }
-      if (typeof node !== 'object' || node === null) return;
-      const n = node as AstNode;
-      if (n.type === 'aggr_func' || n.ast) return;
-      if (n.type === 'column_ref') {
-        const ref = columnReferenceOf(n);
-        if (ref.column === '*') return;
-        const local = new Scope(null);
-        local.items.push(...scope.items);
-        const found = this.findColumn(local, ref);
-        if (found && !out.includes(found.sql)) out.push(found.sql);
-        return;
-      }
-      for (const value of Object.values(n)) walk(value);
-    };
-    walk((ast.columns as AstNode[]).map((c) => c.expr));
-    if (ast.having) walk(ast.having);
-    walk(((ast.orderby ?? []) as AstNode[]).map((o) => o.expr));
-    return out;
-  }
-
-  private limit(limit: AstNode | null): string {
-    const values = ((limit?.value ?? []) as AstNode[]).map((v) => String(v.value));
-    if (values.length === 0) return '';
-    if (!values.every((v) => /^\d+$/.test(v))) fail('a LIMIT that is not a number');
-    if (values.length === 1) return ` LIMIT ${values[0]}`;
-    const separator = String(limit?.seperator ?? limit?.separator ?? '');
-    // `LIMIT offset, count` or `LIMIT count OFFSET offset`.
-    const [count, offset] = separator === ',' ? [values[1], values[0]] : [values[0], values[1]];
-    return ` LIMIT ${count} OFFSET ${offset}`;
-  }
-}
-
-/** Orders views so that each comes after the views it reads; the rest keep their order. */
-export function orderViews<T extends { name: string; reads: string[] }>(views: readonly T[]): T[] {
-  const byName = new Map(views.map((v) => [v.name, v]));
-  const done = new Set<string>();
-  const out: T[] = [];
-  const visit = (view: T, path: Set<string>): void => {
-    if (done.has(view.name) || path.has(view.name)) return;
-    path.add(view.name);
-    for (const dependency of view.reads) {
-      const other = byName.get(dependency);
-      if (other) visit(other, path);
-    }
-    done.add(view.name);
-    out.push(view);
-  };
-  for (const view of views) visit(view, new Set());
-  return out;
 }
