@@ -99,7 +99,8 @@ function loggedKeyOf(r: KeyRow): LoggedKey {
  * After a re-verification: equal keys lose their finding (an outside write that left the row
  * equal, undone or overwritten, is forgotten), differing ones keep why. Only entries nobody
  * logged again since they were read (same stamp) are settled: a write during the comparison
- * leaves its entry waiting.
+ * leaves its entry waiting. An equal key without a finding is not written at all (most are: a
+ * rewrite of each would cost a tuple, index entries and WAL per key).
  */
 export async function recordRecheck(
   target: DataSource,
@@ -111,7 +112,8 @@ export async function recordRecheck(
   if (equal.length > 0)
     await target.query(
       `UPDATE ${CHANGE_LOG} c SET differs = NULL, outside = NULL FROM unnest($3::text[], $4::text[]) AS u(k, s)
-        WHERE c.run_id = $1 AND c.table_name = $2 AND c.pg_key = u.k AND c.stamp::text = u.s`,
+        WHERE c.run_id = $1 AND c.table_name = $2 AND c.pg_key = u.k AND c.stamp::text = u.s
+          AND (c.differs IS NOT NULL OR c.outside IS NOT NULL)`,
       [runId, table, equal.map((k) => JSON.stringify(k.pgKey)), equal.map((k) => k.stamp)],
     );
   for (const d of differing)
