@@ -34,7 +34,8 @@ export class BatchApplier {
     private readonly cascadesOf: (table: string) => readonly CascadingKey[],
   ) {}
 
-  async apply(batch: ChangeBatch, next: FollowPosition): Promise<void> {
+  /** `before`: run first in the batch's transaction (a schema change, committed with the batch and its position). */
+  async apply(batch: ChangeBatch, next: FollowPosition, before?: (pg: PoolClient) => Promise<void>): Promise<void> {
     this.replicaRole ??= this.target
       .query('SELECT rolsuper AS ok FROM pg_roles WHERE rolname = current_user')
       .then((rows: { ok: boolean }[]) => Boolean(rows[0]?.ok));
@@ -46,6 +47,7 @@ export class BatchApplier {
         );
         try {
           const seq = await nextBatchSeq(pg, this.runId);
+          await before?.(pg);
           await this.applyCascades(pg, batch);
           for (const [table, keys] of batch.tables) {
             if (keys.size === 0) continue;

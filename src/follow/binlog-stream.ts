@@ -16,8 +16,16 @@ export type BinlogEvent =
   | { kind: 'xa-end'; xid: string }
   | { kind: 'xa-commit'; xid: string }
   | { kind: 'xa-rollback'; xid: string }
-  /** A statement that changes a followed table's shape. */
-  | { kind: 'ddl'; verb: string; table: string; statement: string; position: number };
+  /** A statement that changes a followed table's shape: where it ends (file, position), and the resume point before it. */
+  | {
+      kind: 'ddl';
+      verb: string;
+      table: string;
+      statement: string;
+      file: string;
+      position: number;
+      before: FollowPosition;
+    };
 
 interface ZongJiEvent {
   getEventName(): string;
@@ -61,6 +69,8 @@ export function xaEventOf(query: string): BinlogEvent | null {
  */
 export class BinlogStream {
   private readonly zongji: ZongJiLike;
+  /** The resume point as it was after the previous event (ZongJi moves it before it hands an event over). */
+  private previous: FollowPosition | null = null;
 
   constructor(
     connection: Record<string, unknown>,
@@ -81,6 +91,7 @@ export class BinlogStream {
     this.zongji.on('binlog', (event: ZongJiEvent) => {
       try {
         const normalized = this.normalize(event);
+        this.previous = this.resumePoint();
         if (normalized) handlers.onEvent(normalized);
       } catch (error) {
         handlers.onError(error as Error);
@@ -89,6 +100,7 @@ export class BinlogStream {
   }
 
   start(from: FollowPosition): void {
+    this.previous = { ...from };
     this.zongji.start({
       filename: from.file,
       position: from.position,
@@ -127,7 +139,10 @@ export class BinlogStream {
       const xa = xaEventOf(query);
       if (xa) return xa;
       const ddl = ddlOnFollowedTable(query, this.database, event.schema || null, this.followed);
-      return ddl ? { kind: 'ddl', ...ddl, statement: query, position: event.nextPosition } : null;
+      if (!ddl) return null;
+      const file = this.zongji.options.filename ?? this.previous?.file ?? '';
+      const before = this.previous ?? { file, position: event.nextPosition };
+      return { kind: 'ddl', ...ddl, statement: query, file, position: event.nextPosition, before };
     }
     if (name !== 'writerows' && name !== 'updaterows' && name !== 'deleterows') return null;
     const table = event.tableMap?.[event.tableId ?? -1];

@@ -11,27 +11,24 @@ import { BatchApplier } from './batch-applier.js';
 import { BinlogStream, type BinlogEvent } from './binlog-stream.js';
 import { cascadingKeysOf, type CascadingKey } from './cascades.js';
 import { ChangeBatcher, type PreparedXa } from './change-batcher.js';
+import { meetDdl, type OnDdl } from './ddl-handler.js';
 import { withFollowLock } from './follow-lock.js';
-import { FollowMeter, type FollowProgress, type LiveFigures } from './follow-progress.js';
+import { FollowedCatalog } from './followed-catalog.js';
+import { SchemaChanges } from './schema-change.js';
+import { FollowMeter, type FollowProgress, type FollowVerifier } from './follow-progress.js';
 
 /** How a follower ends without an error: cutover went (every other end is an error). */
 export type FollowEnd = 'cutover';
-
-/** Verification while following, run beside the follower (see LiveVerification). */
-interface FollowVerifier {
-  start(): void;
-  /** The follower's lag each second: verification gives way while it is behind. */
-  noteFollowerLag(seconds: number): void;
-  stop(): Promise<void>;
-  figures(): LiveFigures | undefined;
-}
 
 /** A follower's input: the run's databases, catalog, how to reach the source's binary log, and each followed table. */
 export interface FollowInput {
   runId: string;
   source: DataSource;
   target: DataSource;
+  /** The run's catalog; a FollowedCatalog when verification while following shares it (schema changes show there too). */
   catalog: RunCatalog;
+  /** What a statement that changes a followed table does; default apply. */
+  onDdl?: OnDdl | undefined;
   /** The source's mysql2 connection options (host, port, user, password, database). */
   sourceConnection: Record<string, unknown>;
   database: string;
@@ -87,6 +84,10 @@ class Follower {
   private paused = false;
   private failure: ((error: Error) => void) | null = null;
   private readonly meter = new FollowMeter();
+  private readonly catalog: FollowedCatalog;
+  private readonly changes: SchemaChanges;
+  /** Set from a DDL statement until its change committed: nothing read after it is taken. */
+  private ddlUnderWay = false;
 
   constructor(
     private readonly input: FollowInput,
@@ -95,10 +96,12 @@ class Follower {
     prepared: PreparedXa,
   ) {
     const tables = input.tables;
+    this.catalog = input.catalog instanceof FollowedCatalog ? input.catalog : new FollowedCatalog(input.catalog);
+    this.changes = new SchemaChanges(input.source, input.target, input.runId, this.catalog, (t) => tables.get(t)!);
     this.applier = new ChangeApplier(
       input.source,
       input.target,
-      input.catalog,
+      this.catalog,
       (t) => tables.get(t)!.input,
       (t) => tables.get(t)!.key,
     );
@@ -111,6 +114,8 @@ class Follower {
 
   async run(): Promise<FollowEnd> {
     const { input } = this;
+    // The target matches the recorded definitions, which MySQL's catalog may be past already.
+    await this.catalog.useRecorded(input.target, input.runId, this.followed);
     await this.applier.prepare(this.followed);
     this.cascades = cascadingKeysOf((await input.catalog.sourceCatalog()).tables, this.followed);
     await input.onLog?.(
@@ -136,11 +141,7 @@ class Follower {
       );
     });
     try {
-      this.stream = new BinlogStream(input.sourceConnection, input.database, this.followed, {
-        onEvent: (event) => this.onEvent(event),
-        onError: (error) => this.failure?.(error),
-      });
-      this.stream.start(this.applied);
+      this.openStream();
       input.verifier?.start();
       return await ended;
     } finally {
@@ -153,9 +154,24 @@ class Follower {
     }
   }
 
+  /** Reads the binary log from the last commit; events of an earlier stream are not taken. */
+  private openStream(): void {
+    const stream: BinlogStream = new BinlogStream(this.input.sourceConnection, this.input.database, this.followed, {
+      onEvent: (event) => {
+        if (stream === this.stream) this.onEvent(event);
+      },
+      onError: (error) => {
+        if (stream === this.stream) this.failure?.(error);
+      },
+    });
+    this.stream = stream;
+    stream.start(this.applied);
+  }
+
   private onEvent(event: BinlogEvent): void {
+    if (this.ddlUnderWay) return;
     if (event.kind === 'ddl') {
-      this.stopForDdl(event);
+      this.onDdl(event);
       return;
     }
     this.batcher.add(event);
@@ -180,6 +196,7 @@ class Follower {
   }
 
   private startFlush(): void {
+    if (this.ddlUnderWay) return;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -211,18 +228,34 @@ class Follower {
     );
   }
 
-  private stopForDdl(ddl: Extract<BinlogEvent, { kind: 'ddl' }>): void {
-    const statement = ddl.statement.replace(/\s+/g, ' ').trim();
-    const message = `${ddl.verb} on followed table ${ddl.table} at ${this.stream?.resumePoint()?.file ?? this.applied.file}:${ddl.position} (${statement.length > 200 ? `${statement.slice(0, 200)}…` : statement}): the follower stopped for good; nothing past it was applied. Start a new run to migrate the table as it is now`;
-    // Nothing more is read; changes read before it and not applied yet stay unapplied, since
-    // applying them would read rows as they are after the statement.
+  /** Stops reading at the statement; goes on past it once its change committed (see meetDdl). */
+  private onDdl(ddl: Extract<BinlogEvent, { kind: 'ddl' }>): void {
+    this.ddlUnderWay = true;
     this.stream?.stop();
-    const stop = async (): Promise<never> => {
-      await this.flushing?.catch(() => undefined);
-      await setFollowStatus(this.input.target, this.input.runId, 'stopped', message);
-      throw new PermanentError(message, { table: ddl.table });
-    };
-    stop().catch((error: Error) => this.failure?.(error));
+    this.stream = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const { input } = this;
+    meetDdl(ddl, {
+      target: input.target,
+      runId: input.runId,
+      mode: input.onDdl ?? 'apply',
+      flushing: this.flushing,
+      take: () => this.batcher.take(),
+      batches: this.batches,
+      applier: this.applier,
+      catalog: this.catalog,
+      changes: this.changes,
+      onLog: input.onLog,
+    }).then(
+      ({ at, events }) => {
+        this.applied = at;
+        this.eventsApplied += events;
+        this.ddlUnderWay = false;
+        this.openStream();
+      },
+      (error: Error) => this.failure?.(error),
+    );
   }
 
   /** Reports progress and reads the state: cutover marks it done. */

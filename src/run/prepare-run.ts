@@ -23,6 +23,7 @@ import {
 import { followProblemsOf, type FollowStart } from '../follow/follow-start.js';
 import { followKeyOf } from '../follow/preconditions.js';
 import { readBinlogPosition } from '../dialect/mysql/binlog.js';
+import { recordFollowDefinitions } from '../state/follow-definitions.js';
 import { createFollowRow } from '../state/follow-state.js';
 
 /** A run saved in the target and ready to enqueue. */
@@ -139,6 +140,12 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     );
     // In the same transaction as the run: a run that follows always has its follower's row.
     if (follow) await createFollowRow(manager, runId, follow);
+    if (follow)
+      await recordFollowDefinitions(
+        manager,
+        runId,
+        planned.map((p) => sourceTableOf(plan, p)),
+      );
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
     const schemaObjects: SchemaObjectsRecord = {

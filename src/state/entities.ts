@@ -193,10 +193,10 @@ export const RejectedRowEntity = new EntitySchema<RejectedRowRow>({
 
 /**
  * Where a run's follower stands: `copying` until every table is copied, `following` while it
- * applies the binary log, `stopped` for good (DDL on a followed table, a refused row), `done`
+ * applies the binary log, `held` at a schema change it could not apply (until resumed), `stopped` for good (DDL on a followed table, a refused row), `done`
  * once cutover went.
  */
-export type FollowStatus = 'copying' | 'following' | 'stopped' | 'done';
+export type FollowStatus = 'copying' | 'following' | 'held' | 'stopped' | 'done';
 
 /** The binary log follower of a `--follow` run: the position its last commit applied up to. */
 export interface FollowRow {

@@ -1,0 +1,206 @@
+/**
+ * Schema changes while following, on a private MariaDB with the binary log on: each change is
+ * made while an application writes, the follower applies it (docs/schema-changes.md), and the
+ * run ends with `cutover --wait` GO and every value of both sides compared.
+ */
+import type { ChildProcess } from 'node:child_process';
+import mysql from 'mysql2/promise';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { followJobId } from '../../src/queue/contract.js';
+import { compareCanonical, type Databases } from '../helpers/compare.js';
+import { startRun, stopProcess, waitUntil } from '../helpers/faults.js';
+import { copyQueue } from '../helpers/queue.js';
+import { startPrivateMariadb, type PrivateMariadb } from '../helpers/private-mariadb.js';
+import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
+
+let sandbox: Sandbox;
+let server: PrivateMariadb;
+
+function envOf(database: string): NodeJS.ProcessEnv {
+  return {
+    MYSQL_URL: `${server.url}${database}`,
+    MY2PG_SCHEMA: database,
+    MY2PG_STALLED_INTERVAL_MS: '1000',
+    MY2PG_LOCK_DURATION_MS: '3000',
+  };
+}
+
+async function connect(database?: string): Promise<mysql.Connection> {
+  return mysql.createConnection({
+    uri: `${server.url}${database ?? ''}`,
+    multipleStatements: true,
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    charset: 'utf8mb4',
+  });
+}
+
+function sides(database: string): Databases {
+  return { mysql: () => connect(database), pg: () => sandbox.pg() };
+}
+
+async function startWorker(database: string): Promise<ChildProcess & { output: () => string }> {
+  const worker = sandbox.worker(['--concurrency', '2'], {
+    ...envOf(database),
+    MY2PG_LOG_LEVEL: 'info',
+    MY2PG_LOG_FORMAT: 'json',
+  });
+  await waitForOutput(worker, /workers ready/);
+  return worker;
+}
+
+async function followState(runId: string, schema: string): Promise<{ state: string; failedReason?: string }> {
+  const queue = await copyQueue(sandbox, undefined, schema);
+  try {
+    const state = await queue.getJobState(followJobId(runId));
+    const job = await queue.getJob(followJobId(runId));
+    return { state: job ? state : 'missing', ...(job?.failedReason ? { failedReason: job.failedReason } : {}) };
+  } finally {
+    await queue.closeAll();
+  }
+}
+
+/** The follow job's log lines, joined. */
+async function followLogs(runId: string, schema: string): Promise<string> {
+  const queue = await copyQueue(sandbox, undefined, schema);
+  try {
+    return (await queue.getJobLogs(followJobId(runId))).logs.join('\n');
+  } finally {
+    await queue.closeAll();
+  }
+}
+
+/** A --follow run of a new database `name` (made by `sql`) into the schema of the same name, once its follower runs. */
+async function followingRun(
+  name: string,
+  sql: string,
+): Promise<{ admin: mysql.Connection; pgc: pg.Client; env: NodeJS.ProcessEnv; worker: ChildProcess; runId: string }> {
+  const admin = await connect();
+  await admin.query(`CREATE DATABASE ${name}; USE ${name}; ${sql}`);
+  const pgc = await sandbox.pg();
+  await pgc.query(`CREATE SCHEMA ${name}`);
+  const env = envOf(name);
+  const worker = await startWorker(name);
+  const runId = await startRun(sandbox, ['--follow', '--schema', name], env);
+  await waitUntil(
+    'the follower to start',
+    async () => (await followState(runId, name)).state === 'active',
+    60_000,
+    100,
+  );
+  return { admin, pgc, env, worker, runId };
+}
+
+/** Writes until stopped: each step gets a fresh statement number. */
+function writer(database: string, step: (my: mysql.Connection, i: number) => Promise<void>) {
+  let running = true;
+  let n = 0;
+  const done = (async () => {
+    const my = await connect(database);
+    try {
+      while (running) {
+        await step(my, n);
+        n += 1;
+      }
+    } finally {
+      await my.end();
+    }
+  })();
+  return {
+    count: () => n,
+    stop: async () => {
+      running = false;
+      await done;
+      return n;
+    },
+  };
+}
+
+/** Columns of a target table: name → format_type, with NOT NULL and default. */
+async function targetColumns(pgc: pg.Client, schema: string, table: string): Promise<Record<string, string>> {
+  const { rows } = await pgc.query(
+    `SELECT attname AS name, format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' not null' ELSE '' END || COALESCE(' default ' || pg_get_expr(d.adbin, d.adrelid), '') AS def
+       FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [`${schema}.${table}`],
+  );
+  return Object.fromEntries(rows.map((r: { name: string; def: string }) => [r.name, r.def]));
+}
+
+/** Until the follower has applied everything MySQL logged so far. */
+async function caughtUp(pgc: pg.Client, admin: mysql.Connection, runId: string): Promise<void> {
+  const [[master]] = (await admin.query('SHOW MASTER STATUS')) as unknown as [[{ File: string; Position: number }]];
+  await waitUntil(
+    'the follower to catch up',
+    async () => {
+      const row = (await pgc.query('SELECT binlog_file, binlog_position FROM my2pg.follow WHERE run_id = $1', [runId]))
+        .rows[0];
+      return row?.binlog_file === master!.File && Number(row.binlog_position) >= Number(master!.Position);
+    },
+    60_000,
+    100,
+  );
+}
+
+/** cutover --wait goes, and every value of every table is the same on both sides. */
+async function cutoverAndCompare(
+  env: NodeJS.ProcessEnv,
+  runId: string,
+  database: string,
+  tables: number,
+): Promise<void> {
+  const cut = await sandbox.cli(['cutover', runId, '--wait'], env, 120_000);
+  expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+  expect(cut.stdout).toMatch(/cutover: GO/);
+  const canonical = await compareCanonical(sides(database), { schema: database });
+  expect(canonical.differences).toEqual([]);
+  expect(canonical.tables).toBe(tables);
+}
+
+beforeAll(async () => {
+  sandbox = await createSandbox('followddl');
+  server = await startPrivateMariadb({ serverId: 12 });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await sandbox?.dispose();
+});
+
+describe('schema changes while following', () => {
+  test('ADD COLUMN with a DEFAULT while the application writes: the column arrives with its default, written values follow, cutover goes', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'addcol',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+       INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_2000;`,
+    );
+    let added = false;
+    const app = writer('addcol', async (my, i) => {
+      if (i % 3 === 0) await my.query('INSERT INTO t (v) VALUES (?)', [`w${i}`]);
+      else if (added && i % 3 === 1) await my.query('UPDATE t SET score = ? WHERE id = ?', [i, 1 + (i % 2000)]);
+      else await my.query('UPDATE t SET v = ? WHERE id = ?', [`u${i}`, 1 + ((i * 7) % 2000)]);
+    });
+    await waitUntil('writes before the change', async () => app.count() > 50, 30_000, 20);
+    await admin.query(`ALTER TABLE addcol.t ADD COLUMN score INT NOT NULL DEFAULT 7 AFTER id`);
+    added = true;
+    const before = app.count();
+    await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
+    await app.stop();
+    await caughtUp(pgc, admin, runId);
+    expect(await targetColumns(pgc, 'addcol', 't')).toEqual({
+      id: 'integer not null',
+      v: 'character varying(20) not null',
+      score: 'integer not null default 7',
+    });
+    expect((await followState(runId, 'addcol')).state).toBe('active');
+    expect(await followLogs(runId, 'addcol')).toMatch(
+      /schema change applied: ALTER TABLE on followed table t .*column score added/,
+    );
+    await cutoverAndCompare(env, runId, 'addcol', 1);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+});
