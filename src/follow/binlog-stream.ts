@@ -1,5 +1,5 @@
 import ZongJi from '@vlasky/zongji';
-import { TransientError } from '../core/errors.js';
+import { PermanentError, TransientError } from '../core/errors.js';
 import type { FollowPosition } from '../state/follow-state.js';
 import { ddlOnFollowedTable } from './ddl-statement.js';
 
@@ -85,9 +85,7 @@ export class BinlogStream {
       bigNumberStrings: true,
       jsonStrings: true,
     }) as unknown as ZongJiLike;
-    this.zongji.on('error', (error: Error) =>
-      handlers.onError(new TransientError(`binary log stream: ${error.message}`, { cause: error })),
-    );
+    this.zongji.on('error', (error: Error) => handlers.onError(this.describe(error)));
     this.zongji.on('binlog', (event: ZongJiEvent) => {
       try {
         const normalized = this.normalize(event);
@@ -128,6 +126,21 @@ export class BinlogStream {
 
   stop(): void {
     this.zongji.stop();
+  }
+
+  /**
+   * ZongJi names a row event's columns from MySQL's catalog unless the binary log describes them
+   * (binlog_row_metadata=FULL): rows written before a later ALTER then cannot be read, and
+   * skipping them would lose changes. Other stream errors are worth a retry.
+   */
+  private describe(error: Error): Error {
+    const drift = /^Table (.+) schema changed between binlog event and metadata fetch/.exec(error.message);
+    if (!drift) return new TransientError(`binary log stream: ${error.message}`, { cause: error });
+    const at = this.previous ? ` after ${this.previous.file}:${this.previous.position}` : '';
+    return new PermanentError(
+      `table ${drift[1]}: rows logged${at} were written under an earlier definition than MySQL's catalog holds now (the table was altered again before the follower reached them), and the binary log does not describe their columns (binlog_row_metadata is not FULL): the follower stopped for good rather than skip them. Set binlog_row_metadata=FULL on the source (MariaDB 10.5+, MySQL 8.0.1+) and start a new run`,
+      { cause: error },
+    );
   }
 
   private normalize(event: ZongJiEvent): BinlogEvent | null {

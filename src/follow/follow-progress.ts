@@ -1,6 +1,5 @@
 import type { LiveFigures } from '../verify/live-figures.js';
 
-
 /** What the follow job reports (Bull Board shows it as is; status reads it). */
 export interface FollowProgress {
   status: 'following';

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { readLoggedStatements } from '../dialect/mysql/binlog-statements.js';
 import { readSourceCatalog, type SourceTable } from '../dialect/mysql/catalog.js';
 import { readTargetTables } from '../dialect/postgres/catalog.js';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
@@ -10,6 +11,7 @@ import {
   markForWholeComparison,
   replaceFollowDefinition,
 } from '../state/follow-definitions.js';
+import { ddlOnFollowedTable } from './ddl-statement.js';
 import type { FollowedCatalog } from './followed-catalog.js';
 import { diffTables, type SchemaDiff } from './schema-diff.js';
 
@@ -34,7 +36,13 @@ export class SchemaChanges {
     private readonly tableOf: (table: string) => { input: CopyTableInput; key: readonly string[] },
   ) {}
 
-  async plan(ddl: { verb: string; table: string; statement: string }): Promise<PlannedChange> {
+  async plan(ddl: {
+    verb: string;
+    table: string;
+    statement: string;
+    file: string;
+    position: number;
+  }): Promise<PlannedChange> {
     const { table } = ddl;
     const { input, key } = this.tableOf(table);
     if (!/^(ALTER|TRUNCATE)/.test(ddl.verb))
@@ -42,6 +50,13 @@ export class SchemaChanges {
     const recorded = await followDefinitionOf(this.target, this.runId, table);
     if (!recorded) return { table, hold: 'the run recorded no definition of it (prepared by an earlier my2pg)' };
     const now = await readSourceCatalog(this.source, [table]);
+    // Read after the catalog: every statement the catalog may show is among them.
+    const followed = new Set([table]);
+    const later = await readLoggedStatements(
+      this.source,
+      { file: ddl.file, position: ddl.position },
+      (s) => ddlOnFollowedTable(s.statement, this.catalog.run.sourceDatabase, s.database, followed) !== null,
+    );
     const definition = now.tables.find((t) => t.name === table);
     if (!definition) return { table, hold: `MySQL's catalog no longer has table ${table}` };
     const targetTable = await withPgClient(this.target, (pg) =>
@@ -56,6 +71,7 @@ export class SchemaChanges {
       key,
       targetTypes: new Map((targetTable?.columns ?? []).map((c) => [c.name, c.formattedType])),
       statement: ddl.statement,
+      later: later.map((s) => s.statement),
     });
     if (diff.hold) return { table, hold: diff.hold };
     return { table, input, definition, diff, truncate: ddl.verb.startsWith('TRUNCATE'), hold: null };

@@ -25,6 +25,8 @@ export interface DiffContext {
   targetTypes: ReadonlyMap<string, string>;
   /** The DDL statement met in the binary log (renames are told apart from a drop and an add by it). */
   statement: string;
+  /** The statements on the table logged after it, up to when the catalog was read (it may hold their changes too). */
+  later: readonly string[];
 }
 
 /** The statements to run in the schema change's transaction, and what they change, or why not. */
@@ -51,16 +53,36 @@ function unquote(name: string): string {
   return name.startsWith('`') ? name.slice(1, -1).replace(/``/g, '`') : name;
 }
 
-/** The column renames a statement spells (RENAME COLUMN a TO b, CHANGE a b), lower-cased names. */
-export function renamesIn(statement: string): Map<string, string> {
-  const renames = new Map<string, string>();
+/** The column renames a statement spells (RENAME COLUMN a TO b, CHANGE a b), in order; `from` lower-cased. */
+export function renamesIn(statement: string): [from: string, to: string][] {
+  const renames: { at: number; from: string; to: string }[] = [];
   for (const pattern of RENAMES)
     for (const m of statement.matchAll(pattern)) {
       const from = unquote(m[1]!);
       const to = unquote(m[2]!);
-      if (from.toLowerCase() !== to.toLowerCase()) renames.set(from.toLowerCase(), to);
+      if (from.toLowerCase() !== to.toLowerCase()) renames.push({ at: m.index, from: from.toLowerCase(), to });
     }
-  return renames;
+  return renames.sort((a, b) => a.at - b.at).map((r) => [r.from, r.to]);
+}
+
+/**
+ * The name a column of the recorded definition has in MySQL's catalog after the renames of these
+ * statements (in order), or null when none of them renamed it to a name the catalog has: the
+ * catalog may have been read between two of them.
+ */
+export function renamedTo(
+  column: string,
+  renames: readonly [string, string][],
+  has: (name: string) => boolean,
+): string | null {
+  let name = column.toLowerCase();
+  let found: string | null = null;
+  for (const [from, to] of renames)
+    if (from === name) {
+      name = to.toLowerCase();
+      if (has(name)) found = to;
+    }
+  return found;
 }
 
 /** The columns a statement drops (DROP [COLUMN] c), lower-cased. */
@@ -160,18 +182,19 @@ export function diffTables(before: SourceTable, after: SourceTable, ctx: DiffCon
     return hold('its partitioning changed');
   // MySQL's catalog is read after the statement: when it still has a column the statement drops
   // or renames away, the table changed again since, and what the column holds now cannot be told.
-  for (const name of [...droppedIn(ctx.statement), ...renamesIn(ctx.statement).keys()])
+  for (const name of [...droppedIn(ctx.statement), ...renamesIn(ctx.statement).map(([from]) => from)])
     if (now.has(name) && old.has(name))
       return hold(
         `the statement drops or renames column ${name}, which MySQL's catalog still has: the table changed again since; compare it by hand`,
       );
-  const renames = renamesIn(ctx.statement);
+  // Renames of this statement and of the later ones the catalog may already show.
+  const renames = [ctx.statement, ...ctx.later].flatMap(renamesIn);
   const paired = new Map<string, SourceColumn>();
-  for (const [from, to] of renames) {
-    const was = old.get(from);
-    const is = now.get(to.toLowerCase());
-    if (!was || !is || now.has(from) || old.has(to.toLowerCase())) continue;
-    if (!copied(was.name)) continue;
+  for (const [from, was] of [...old]) {
+    if (now.has(from)) continue;
+    const to = renamedTo(from, renames, (name) => now.has(name) && !old.has(name) && !paired.has(name));
+    const is = to === null ? undefined : now.get(to.toLowerCase());
+    if (!is || !copied(was.name)) continue;
     if (ctx.key.some((k) => k.toLowerCase() === from)) return hold(`it renames key column ${was.name}`);
     diff.statements.push(
       `ALTER TABLE ${table} RENAME COLUMN ${col(was.name)} TO ${quotePg(targetColumnName(ctx.naming, after.name, is.name))}`,

@@ -76,7 +76,13 @@ async function followLogs(runId: string, schema: string): Promise<string> {
 async function followingRun(
   name: string,
   sql: string,
-): Promise<{ admin: mysql.Connection; pgc: pg.Client; env: NodeJS.ProcessEnv; worker: ChildProcess; runId: string }> {
+): Promise<{
+  admin: mysql.Connection;
+  pgc: pg.Client;
+  env: NodeJS.ProcessEnv;
+  worker: ChildProcess & { output: () => string };
+  runId: string;
+}> {
   const admin = await connect();
   await admin.query(`CREATE DATABASE ${name}; USE ${name}; ${sql}`);
   const pgc = await sandbox.pg();
@@ -129,19 +135,26 @@ async function targetColumns(pgc: pg.Client, schema: string, table: string): Pro
   return Object.fromEntries(rows.map((r: { name: string; def: string }) => [r.name, r.def]));
 }
 
-/** Until the follower has applied everything MySQL logged so far. */
-async function caughtUp(pgc: pg.Client, admin: mysql.Connection, runId: string): Promise<void> {
+/** Until the follower has applied everything MySQL logged so far (on a timeout, where it stands and why). */
+async function caughtUp(pgc: pg.Client, admin: mysql.Connection, runId: string, schema: string): Promise<void> {
   const [[master]] = (await admin.query('SHOW MASTER STATUS')) as unknown as [[{ File: string; Position: number }]];
-  await waitUntil(
-    'the follower to catch up',
-    async () => {
-      const row = (await pgc.query('SELECT binlog_file, binlog_position FROM my2pg.follow WHERE run_id = $1', [runId]))
-        .rows[0];
-      return row?.binlog_file === master!.File && Number(row.binlog_position) >= Number(master!.Position);
-    },
-    60_000,
-    100,
-  );
+  const follow = async () =>
+    (await pgc.query('SELECT status, error, binlog_file, binlog_position FROM my2pg.follow WHERE run_id = $1', [runId]))
+      .rows[0];
+  try {
+    await waitUntil(
+      'the follower to catch up',
+      async () => {
+        const row = await follow();
+        return row?.binlog_file === master!.File && Number(row.binlog_position) >= Number(master!.Position);
+      },
+      60_000,
+      100,
+    );
+  } catch (error) {
+    const job = await followState(runId, schema);
+    throw new Error(`${(error as Error).message}: ${JSON.stringify({ follow: await follow(), job })}`);
+  }
 }
 
 /** cutover --wait goes, and every value of every table is the same on both sides. */
@@ -188,7 +201,7 @@ describe('schema changes while following', () => {
     const before = app.count();
     await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
     await app.stop();
-    await caughtUp(pgc, admin, runId);
+    await caughtUp(pgc, admin, runId, 'addcol');
     expect(await targetColumns(pgc, 'addcol', 't')).toEqual({
       id: 'integer not null',
       v: 'character varying(20) not null',
@@ -202,5 +215,100 @@ describe('schema changes while following', () => {
     await admin.end();
     await pgc.end();
     await stopProcess(worker);
+  }, 180_000);
+
+  test('DROP, RENAME and widening MODIFY of columns, ADD INDEX and UNIQUE, TRUNCATE, while the application writes: each applied, cutover goes', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'many',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, a VARCHAR(10) NULL, b INT NOT NULL DEFAULT 0, c VARCHAR(20) NULL, d INT NULL);
+       CREATE TABLE u (id INT PRIMARY KEY, x INT NOT NULL);
+       INSERT INTO t (a, b, c, d) SELECT CONCAT('a', seq), seq, CONCAT('c', seq), seq * 3 FROM seq_1_to_1000;
+       INSERT INTO u SELECT seq, seq FROM seq_1_to_300;`,
+    );
+    let widened = false;
+    const app = writer('many', async (my, i) => {
+      const text = widened ? `long value ${i} of many` : `w${i}`;
+      if (i % 4 === 0) await my.query('INSERT INTO t (a) VALUES (?)', [text]);
+      else if (i % 4 === 1) await my.query('UPDATE t SET a = ? WHERE id = ?', [text, 1 + ((i * 7) % 1000)]);
+      else if (i % 4 === 2)
+        await my.query('INSERT INTO u VALUES (?, ?) ON DUPLICATE KEY UPDATE x = x + 1', [1000 + (i % 50), i]);
+      else await my.query('DELETE FROM t WHERE id = ?', [1 + ((i * 13) % 1000)]);
+    });
+    const step = async (sql: string): Promise<void> => {
+      const before = app.count();
+      await admin.query(sql);
+      await waitUntil('writes after the change', async () => app.count() > before + 30, 30_000, 10);
+    };
+    await waitUntil('writes before the changes', async () => app.count() > 30, 30_000, 20);
+    await step('ALTER TABLE many.t DROP COLUMN b');
+    await step('ALTER TABLE many.t RENAME COLUMN c TO c2');
+    await step('ALTER TABLE many.t MODIFY a VARCHAR(40) NULL');
+    widened = true;
+    await step('ALTER TABLE many.t ADD UNIQUE INDEX t_c2 (c2), ADD INDEX t_a (a)');
+    await step('ALTER TABLE many.t CHANGE d d BIGINT NULL');
+    await step('TRUNCATE TABLE many.u');
+    await app.stop();
+    await caughtUp(pgc, admin, runId, 'many');
+    expect(await targetColumns(pgc, 'many', 't')).toEqual({
+      id: 'integer not null',
+      a: 'character varying(40)',
+      c2: 'character varying(20)',
+      d: 'bigint',
+    });
+    expect((await followState(runId, 'many')).state).toBe('active');
+    const logs = await followLogs(runId, 'many');
+    for (const change of [
+      'column b dropped',
+      'column c renamed to c2',
+      'column a: varchar(10) → varchar(40)',
+      'index',
+      'column d: int(11) → bigint(20)',
+      'TRUNCATE',
+    ])
+      expect(logs).toContain(change);
+    await cutoverAndCompare(env, runId, 'many', 2);
+    const indexes = await pgc.query(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = 'many' AND tablename = 't' ORDER BY indexdef`,
+    );
+    expect(indexes.rows.map((r: { indexdef: string }) => r.indexdef.replace(/^.* USING /, '')).sort()).toEqual([
+      'btree (a)',
+      'btree (c2)',
+      'btree (id)',
+    ]);
+    expect(indexes.rows.filter((r: { indexdef: string }) => /UNIQUE INDEX .*\(c2\)/.test(r.indexdef))).toHaveLength(1);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
+  test('a column added then dropped before the follower reaches the first statement: neither lands, the rows written between do', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'twice',
+      `CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); INSERT INTO t SELECT seq, seq FROM seq_1_to_500;`,
+    );
+    await caughtUp(pgc, admin, runId, 'twice');
+    // The follower is away while both statements and the rows between them are written.
+    await stopProcess(worker, 'SIGTERM', 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}: ${worker.output().slice(-5000)}`);
+    });
+    // The rows between the two statements have a column the catalog no longer has: only a binary
+    // log that describes its columns lets them be read (docs/schema-changes.md).
+    await admin.query(`SET GLOBAL binlog_row_metadata = 'FULL'`);
+    await admin.query(`USE twice;
+      ALTER TABLE t ADD COLUMN tmp INT NOT NULL DEFAULT 1;
+      INSERT INTO t VALUES (501, 501, 5), (502, 502, 6);
+      UPDATE t SET v = v + 1000, tmp = 9 WHERE id <= 20;
+      ALTER TABLE t DROP COLUMN tmp;
+      INSERT INTO t VALUES (503, 503);
+      DELETE FROM t WHERE id = 2;`);
+    const again = await startWorker('twice');
+    await caughtUp(pgc, admin, runId, 'twice');
+    expect(await targetColumns(pgc, 'twice', 't')).toEqual({ id: 'integer not null', v: 'integer not null' });
+    expect((await followState(runId, 'twice')).state).toBe('active');
+    await cutoverAndCompare(env, runId, 'twice', 1);
+    await admin.query(`SET GLOBAL binlog_row_metadata = 'MINIMAL'`);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(again);
   }, 180_000);
 });
