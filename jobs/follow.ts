@@ -84,6 +84,7 @@ export function createFollowProcessor(context: JobContext) {
         catalog,
         sourceConnection: sourceConnectionOf(context.source),
         database: run.sourceDatabase,
+        onDdl: run.options.onDdl,
         tables,
         signal: AbortSignal.any([context.shutdown, context.draining].filter((s): s is AbortSignal => s !== undefined)),
         onProgress: (progress) => job.updateProgress(progress as unknown as object),

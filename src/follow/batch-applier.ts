@@ -105,6 +105,12 @@ export class BatchApplier {
 /** MySQL's ER_BAD_FIELD_ERROR and ER_NO_SUCH_TABLE: the table's shape changed on the source since the copy. */
 const SHAPE_CHANGED = new Set(['ER_BAD_FIELD_ERROR', 'ER_NO_SUCH_TABLE']);
 
+/** The table of a batch that failed because MySQL's definition of it changed (a column gone), else null. */
+export function shapeChangedTable(error: unknown): string | null {
+  const cause = error instanceof PermanentError ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return cause && SHAPE_CHANGED.has(String(cause.code)) ? ((error as PermanentError).table ?? null) : null;
+}
+
 /** A batch that failed on one table: a table changed under the follower is named as such. */
 function describeApplyFailure(error: unknown, table: string): Error {
   if (SHAPE_CHANGED.has(String((error as { code?: unknown }).code))) {

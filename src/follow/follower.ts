@@ -1,45 +1,24 @@
-import type { DataSource } from 'typeorm';
 import { PermanentError, TransientError } from '../core/errors.js';
 import { compareBinlogPositions, readBinlogPosition } from '../dialect/mysql/binlog.js';
-import type { CopyTableInput } from '../copy/copy-plan.js';
-import { getFollow, setFollowStatus, type FollowPosition } from '../state/follow-state.js';
-import type { RunCatalog } from '../state/run-catalog.js';
+import { getFollow, type FollowPosition } from '../state/follow-state.js';
 import { getRunStatus } from '../state/runs.js';
 import { RunCancelledError } from '../run/run-cancellation.js';
 import { ChangeApplier } from './apply-changes.js';
-import { BatchApplier } from './batch-applier.js';
+import { BatchApplier, shapeChangedTable } from './batch-applier.js';
 import { BinlogStream, type BinlogEvent } from './binlog-stream.js';
 import { cascadingKeysOf, type CascadingKey } from './cascades.js';
-import { ChangeBatcher, type PreparedXa } from './change-batcher.js';
-import { meetDdl, type OnDdl } from './ddl-handler.js';
+import { ChangeBatcher, type ChangeBatch, type PreparedXa } from './change-batcher.js';
+import { meetDdl, type DdlContext } from './ddl-handler.js';
 import { withFollowLock } from './follow-lock.js';
 import { FollowedCatalog } from './followed-catalog.js';
+import { enterFollowing } from './resume-held.js';
 import { SchemaChanges } from './schema-change.js';
-import { FollowMeter, type FollowProgress, type FollowVerifier } from './follow-progress.js';
+import type { FollowInput } from './follow-input.js';
+import { FollowMeter } from './follow-progress.js';
 
 /** How a follower ends without an error: cutover went (every other end is an error). */
 export type FollowEnd = 'cutover';
-
-/** A follower's input: the run's databases, catalog, how to reach the source's binary log, and each followed table. */
-export interface FollowInput {
-  runId: string;
-  source: DataSource;
-  target: DataSource;
-  /** The run's catalog; a FollowedCatalog when verification while following shares it (schema changes show there too). */
-  catalog: RunCatalog;
-  /** What a statement that changes a followed table does; default apply. */
-  onDdl?: OnDdl | undefined;
-  /** The source's mysql2 connection options (host, port, user, password, database). */
-  sourceConnection: Record<string, unknown>;
-  database: string;
-  /** Source table → its copy input and the key its rows are matched by. */
-  tables: ReadonlyMap<string, { input: CopyTableInput; key: readonly string[] }>;
-  signal?: AbortSignal | undefined;
-  onProgress?: (progress: FollowProgress) => void | Promise<void>;
-  onLog?: (line: string) => void | Promise<void>;
-  /** Verification while following; absent: none. */
-  verifier?: FollowVerifier | undefined;
-}
+export type { FollowInput } from './follow-input.js';
 
 /** Row changes that trigger a batch at once; fewer wait at most BATCH_WAIT_MS. */
 const BATCH_EVENTS = 20_000;
@@ -53,8 +32,8 @@ const TICK_MS = 1000;
  * Follows a run's source from its recorded position until cutover marks it done: reads the
  * binary log (BinlogStream), gathers committed changes into batches (ChangeBatcher) and applies
  * each in one PostgreSQL transaction that records the position the next read starts at
- * (BatchApplier). A statement that changes a followed table's shape stops it for good, naming
- * the statement; nothing past it is applied.
+ * (BatchApplier). A statement that changes a followed table's shape is applied, held or stops
+ * it for good, as `--on-ddl` says (see meetDdl and docs/schema-changes.md).
  */
 export async function followRun(input: FollowInput): Promise<FollowEnd> {
   const { runId, target } = input;
@@ -63,7 +42,7 @@ export async function followRun(input: FollowInput): Promise<FollowEnd> {
     if (!state) throw new PermanentError(`run ${runId} does not follow the binary log (started without --follow)`);
     if (state.status === 'done') return 'cutover';
     if (state.status === 'stopped') throw new PermanentError(state.error ?? `run ${runId}: its follower stopped`);
-    await setFollowStatus(target, runId, 'following');
+    await enterFollowing(input, state);
     const start = { file: state.binlogFile, position: Number(state.binlogPosition) };
     return new Follower(input, start, Number(state.eventsApplied), (state.prepared ?? {}) as PreparedXa).run();
   });
@@ -84,8 +63,8 @@ class Follower {
   private paused = false;
   private failure: ((error: Error) => void) | null = null;
   private readonly meter = new FollowMeter();
-  private readonly catalog: FollowedCatalog;
-  private readonly changes: SchemaChanges;
+  /** What a schema change goes through (see meetDdl). */
+  private readonly ddl: DdlContext;
   /** Set from a DDL statement until its change committed: nothing read after it is taken. */
   private ddlUnderWay = false;
 
@@ -96,12 +75,11 @@ class Follower {
     prepared: PreparedXa,
   ) {
     const tables = input.tables;
-    this.catalog = input.catalog instanceof FollowedCatalog ? input.catalog : new FollowedCatalog(input.catalog);
-    this.changes = new SchemaChanges(input.source, input.target, input.runId, this.catalog, (t) => tables.get(t)!);
+    const catalog = input.catalog instanceof FollowedCatalog ? input.catalog : new FollowedCatalog(input.catalog);
     this.applier = new ChangeApplier(
       input.source,
       input.target,
-      this.catalog,
+      catalog,
       (t) => tables.get(t)!.input,
       (t) => tables.get(t)!.key,
     );
@@ -110,12 +88,16 @@ class Follower {
     const cascadesOf = (t: string): CascadingKey[] => this.cascades.get(t) ?? [];
     this.batcher = new ChangeBatcher((t) => tables.get(t)!.key, cascadesOf, prepared);
     this.batches = new BatchApplier(input.source, input.target, input.runId, this.applier, cascadesOf);
+    const changes = new SchemaChanges(input.source, input.target, input.runId, catalog, (t) => tables.get(t)!);
+    const { target, runId, onLog } = input;
+    const mode = input.onDdl ?? 'apply';
+    this.ddl = { target, runId, mode, onLog, batches: this.batches, applier: this.applier, catalog, changes };
   }
 
   async run(): Promise<FollowEnd> {
     const { input } = this;
     // The target matches the recorded definitions, which MySQL's catalog may be past already.
-    await this.catalog.useRecorded(input.target, input.runId, this.followed);
+    await this.ddl.catalog.useRecorded(input.target, input.runId, this.followed);
     await this.applier.prepare(this.followed);
     this.cascades = cascadingKeysOf((await input.catalog.sourceCatalog()).tables, this.followed);
     await input.onLog?.(
@@ -133,12 +115,11 @@ class Follower {
           if (end) resolve(end);
         }, reject);
       }, TICK_MS);
-      input.signal?.addEventListener(
-        'abort',
-        () =>
-          reject(input.signal!.reason instanceof Error ? input.signal!.reason : new TransientError('follow stopped')),
-        { once: true },
-      );
+      const abort = (): void =>
+        reject(input.signal!.reason instanceof Error ? input.signal!.reason : new TransientError('follow stopped'));
+      // A stop that came while the follower was getting ready counts too.
+      if (input.signal?.aborted) abort();
+      input.signal?.addEventListener('abort', abort, { once: true });
     });
     try {
       this.openStream();
@@ -209,23 +190,39 @@ class Follower {
     const batch = this.batcher.take();
     const at = next ?? this.applied;
     this.inFlight = { events: batch.events, oldestAt: batch.oldestAt };
-    this.flushing = this.batches.apply(batch, at).then(
-      () => {
-        this.flushing = null;
-        this.inFlight = null;
-        this.applied = at;
-        this.eventsApplied += batch.events;
-        if (this.paused && this.batcher.pendingKeys < MAX_PENDING_KEYS) {
-          this.paused = false;
-          this.stream?.resume();
-        }
-        if (this.batcher.pendingEvents > 0) this.scheduleFlush();
-      },
-      (error: Error) => {
-        this.flushing = null;
-        this.failure?.(error);
-      },
-    );
+    this.flushing = this.batches
+      .apply(batch, at)
+      .catch((error: Error) => this.syncShape(error, batch, at))
+      .then(
+        () => {
+          this.flushing = null;
+          this.inFlight = null;
+          this.applied = at;
+          this.eventsApplied += batch.events;
+          if (this.paused && this.batcher.pendingKeys < MAX_PENDING_KEYS) {
+            this.paused = false;
+            this.stream?.resume();
+          }
+          if (this.batcher.pendingEvents > 0) this.scheduleFlush();
+        },
+        (error: Error) => {
+          this.flushing = null;
+          this.failure?.(error);
+        },
+      );
+  }
+
+  /**
+   * A batch whose rows MySQL now holds in a newer definition (its catalog changed by a statement
+   * the stream has not reached: a column renamed or dropped) fails on the first SELECT: the change
+   * is applied with the batch, at its position, as if met there (see docs/schema-changes.md).
+   */
+  private async syncShape(error: Error, batch: ChangeBatch, at: FollowPosition): Promise<void> {
+    const table = shapeChangedTable(error);
+    if (table === null) throw error;
+    const statement = "(the batch's rows met a newer definition in MySQL's catalog)";
+    const ddl = { kind: 'ddl' as const, verb: 'ALTER TABLE', table, statement, ...at, before: at };
+    await meetDdl(ddl, this.ddl, { flushing: null, take: () => batch, unchanged: error });
   }
 
   /** Stops reading at the statement; goes on past it once its change committed (see meetDdl). */
@@ -235,19 +232,7 @@ class Follower {
     this.stream = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const { input } = this;
-    meetDdl(ddl, {
-      target: input.target,
-      runId: input.runId,
-      mode: input.onDdl ?? 'apply',
-      flushing: this.flushing,
-      take: () => this.batcher.take(),
-      batches: this.batches,
-      applier: this.applier,
-      catalog: this.catalog,
-      changes: this.changes,
-      onLog: input.onLog,
-    }).then(
+    meetDdl(ddl, this.ddl, { flushing: this.flushing, take: () => this.batcher.take() }).then(
       ({ at, events }) => {
         this.applied = at;
         this.eventsApplied += events;

@@ -3,6 +3,7 @@ import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { buildCreateTable, translateDefault } from '../schema/ddl.js';
 import { mapColumnType } from '../schema/type-map.js';
 import { targetColumnName, type NamingRules } from '../vocabulary/naming.js';
+import { formattedTypeOf, widens } from './column-widening.js';
 
 /**
  * The PostgreSQL statements that take a followed table from its recorded MySQL definition to
@@ -90,40 +91,6 @@ export function droppedIn(statement: string): Set<string> {
   const dropped = new Set<string>();
   for (const m of statement.matchAll(DROP)) if (!NOT_COLUMNS.test(m[1]!)) dropped.add(unquote(m[1]!).toLowerCase());
   return dropped;
-}
-
-const INTEGER_RANK: Record<string, number> = { tinyint: 1, smallint: 2, mediumint: 3, int: 4, integer: 4, bigint: 5 };
-
-/** Whether every value of `before` fits `after` unchanged (the MODIFYs the follower applies). */
-export function widens(before: SourceColumn, after: SourceColumn): boolean {
-  const b = before.dataType;
-  const a = after.dataType;
-  if ((b === 'varchar' || b === 'char') && (a === 'varchar' || a === 'char'))
-    return (after.maxLength ?? 0) >= (before.maxLength ?? 0);
-  if (INTEGER_RANK[b] && INTEGER_RANK[a]) {
-    if (before.unsigned === after.unsigned) return INTEGER_RANK[a]! >= INTEGER_RANK[b]!;
-    return before.unsigned && !after.unsigned && INTEGER_RANK[a]! > INTEGER_RANK[b]!;
-  }
-  if ((b === 'decimal' || b === 'numeric') && (a === 'decimal' || a === 'numeric')) {
-    const [bp, bs, ap, as] = [before.numericPrecision, before.numericScale, after.numericPrecision, after.numericScale];
-    return (as ?? 0) >= (bs ?? 0) && (ap ?? 10) - (as ?? 0) >= (bp ?? 10) - (bs ?? 0);
-  }
-  if (b === 'float' && a === 'double') return true;
-  if (b === a && (b === 'datetime' || b === 'timestamp'))
-    return (after.datetimePrecision ?? 0) >= (before.datetimePrecision ?? 0);
-  return false;
-}
-
-/** A mapped type as format_type() prints it, for the types widens() allows. */
-export function formattedTypeOf(sql: string): string {
-  const s = sql.toLowerCase();
-  const varchar = /^varchar\((\d+)\)$/.exec(s);
-  if (varchar) return `character varying(${varchar[1]})`;
-  const ts = /^timestamp(tz)?(?:\((\d)\))?$/.exec(s);
-  if (ts) return `timestamp${ts[2] ? `(${ts[2]})` : ''} with${ts[1] ? '' : 'out'} time zone`;
-  const numeric = /^numeric\((\d+)\)$/.exec(s);
-  if (numeric) return `numeric(${numeric[1]},0)`;
-  return s;
 }
 
 /** A column's line as buildCreateTable writes it for a table of that one column, with the statements around it. */

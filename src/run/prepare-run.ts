@@ -123,6 +123,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           columns: Object.fromEntries(planned.flatMap((p) => (p.columns ? [[p.table, p.columns] as const] : []))),
           syncAlembic,
           verify: options.verify ?? 'checksum',
+          ...(follow ? { onDdl: options.onDdl ?? 'apply' } : {}),
           allowRejects: Boolean(options.allowRejects),
           nul,
           zeroDate,

@@ -221,6 +221,8 @@ export interface FollowRow {
   prepared: JsonRecord | null;
   /** Verification while following: figures the follower reports each second (see LiveVerification). */
   verification: JsonRecord | null;
+  /** While `held`: the schema change it is held at (table, statement, position, why); see HeldChange. */
+  held?: JsonRecord | null;
 }
 
 export const FollowEntity = new EntitySchema<FollowRow>({
@@ -240,6 +242,7 @@ export const FollowEntity = new EntitySchema<FollowRow>({
     batchSeq: { name: 'batch_seq', type: 'bigint', default: 0 },
     prepared: { type: 'jsonb', nullable: true },
     verification: { type: 'jsonb', nullable: true },
+    held: { type: 'jsonb', nullable: true },
   },
 });
 

@@ -89,3 +89,33 @@ export async function markForWholeComparison(pg: PoolClient, runId: string, tabl
     table,
   ]);
 }
+
+const FOLLOW = `${quotePg(STATE_SCHEMA)}.follow`;
+
+/** The schema change a follower is held at: the table, the statement, where it ends, why. */
+export interface HeldChange {
+  table: string;
+  statement: string;
+  file: string;
+  position: number;
+  reason: string;
+}
+
+/** The follower holds at a schema change; `message` is what status and cutover say. */
+export async function holdFollower(
+  target: DataSource,
+  runId: string,
+  held: HeldChange,
+  message: string,
+): Promise<void> {
+  await target.query(`UPDATE ${FOLLOW} SET status = 'held', error = $2, held = $3::jsonb WHERE run_id = $1`, [
+    runId,
+    message,
+    JSON.stringify(held),
+  ]);
+}
+
+/** Inside the transaction that records the target as matching MySQL again: the follower follows. */
+export async function releaseFollower(pg: PoolClient, runId: string): Promise<void> {
+  await pg.query(`UPDATE ${FOLLOW} SET status = 'following', error = NULL, held = NULL WHERE run_id = $1`, [runId]);
+}

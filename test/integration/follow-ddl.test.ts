@@ -234,7 +234,10 @@ describe('schema changes while following', () => {
         await my.query('INSERT INTO u VALUES (?, ?) ON DUPLICATE KEY UPDATE x = x + 1', [1000 + (i % 50), i]);
       else await my.query('DELETE FROM t WHERE id = ?', [1 + ((i * 13) % 1000)]);
     });
+    // Each change once the follower has applied the one before: rows logged between two changes
+    // that alter the column count need binlog_row_metadata=FULL (the next test).
     const step = async (sql: string): Promise<void> => {
+      await caughtUp(pgc, admin, runId, 'many');
       const before = app.count();
       await admin.query(sql);
       await waitUntil('writes after the change', async () => app.count() > before + 30, 30_000, 10);
@@ -281,6 +284,43 @@ describe('schema changes while following', () => {
     await stopProcess(worker);
   }, 180_000);
 
+  test('changes in quick succession, the follower behind them (binlog_row_metadata=FULL): a rename the catalog already shows stays a rename, every value arrives', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'quick',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, a VARCHAR(10) NULL, b INT NOT NULL DEFAULT 0, c VARCHAR(20) NULL);
+       INSERT INTO t (a, b, c) SELECT CONCAT('a', seq), seq, CONCAT('c', seq) FROM seq_1_to_30000;`,
+    );
+    await admin.query(`SET GLOBAL binlog_row_metadata = 'FULL'`);
+    try {
+      await caughtUp(pgc, admin, runId, 'quick');
+      // Away while the changes and the rows around them are written: it meets them all behind.
+      await stopProcess(worker, 'SIGTERM', 30_000);
+      await admin.query(`USE quick;
+        UPDATE t SET c = CONCAT(c, '+') WHERE id <= 25000;
+        ALTER TABLE t DROP COLUMN b;
+        UPDATE t SET c = CONCAT(c, '-'), a = 'x' WHERE id BETWEEN 50 AND 150;
+        INSERT INTO t (a, c) VALUES ('new', 'c-new');
+        ALTER TABLE t RENAME COLUMN c TO c2;
+        UPDATE t SET c2 = CONCAT(c2, '!') WHERE id BETWEEN 140 AND 200;`);
+      const again = await startWorker('quick');
+      await caughtUp(pgc, admin, runId, 'quick');
+      expect(await targetColumns(pgc, 'quick', 't')).toEqual({
+        id: 'integer not null',
+        a: 'character varying(10)',
+        c2: 'character varying(20)',
+      });
+      const logs = await followLogs(runId, 'quick');
+      // Met at the DROP (or earlier, by a batch whose rows MySQL already holds in the newest definition).
+      expect(logs).toMatch(/schema change applied: .*: column c renamed to c2; column b dropped/);
+      await cutoverAndCompare(env, runId, 'quick', 1);
+      await stopProcess(again);
+    } finally {
+      await admin.query(`SET GLOBAL binlog_row_metadata = 'MINIMAL'`);
+      await admin.end();
+      await pgc.end();
+    }
+  }, 180_000);
+
   test('a column added then dropped before the follower reaches the first statement: neither lands, the rows written between do', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'twice',
@@ -311,4 +351,62 @@ describe('schema changes while following', () => {
     await pgc.end();
     await stopProcess(again);
   }, 180_000);
+
+  test('a narrowing MODIFY holds the follower (status names it, cutover refuses, resume refuses while the target differs); fixed by hand, resume goes on and cutover goes', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'narrow',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+       INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_500;`,
+    );
+    const app = writer('narrow', async (my, i) => {
+      if (i % 2 === 0) await my.query('INSERT INTO t (v) VALUES (?)', [`w${i % 1000}`]);
+      else await my.query('UPDATE t SET v = ? WHERE id = ?', [`u${i % 1000}`, 1 + ((i * 7) % 500)]);
+    });
+    await waitUntil('writes before the change', async () => app.count() > 50, 30_000, 20);
+    await admin.query('ALTER TABLE narrow.t MODIFY v VARCHAR(5) NOT NULL');
+    const before = app.count();
+    await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
+    const held = await waitUntil(
+      'the follower to hold',
+      async () => {
+        const f = (await pgc.query('SELECT status, error, held FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
+        return f?.status === 'held' ? f : undefined;
+      },
+      30_000,
+      100,
+    );
+    expect(held.error).toMatch(
+      /^held at ALTER TABLE on followed table t at binlog\.\d+:\d+ \(ALTER TABLE narrow\.t MODIFY v VARCHAR\(5\) NOT NULL\): column v: varchar\(20\) → varchar\(5\) does not hold every value it held\. Change the target table by hand/,
+    );
+    expect(held.held).toMatchObject({ table: 't', statement: 'ALTER TABLE narrow.t MODIFY v VARCHAR(5) NOT NULL' });
+    const status = await sandbox.cli(['status', runId], env);
+    expect(status.stdout + status.stderr).toMatch(
+      /follow: held at ALTER TABLE on followed table t .*varchar\(20\) → varchar\(5\)/,
+    );
+    const json = JSON.parse((await sandbox.cli(['status', runId, '--json'], env)).stdout);
+    expect(json.follow).toMatchObject({ status: 'held', held: { table: 't' } });
+    const refused = await sandbox.cli(['cutover', runId], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/is (still )?held at /);
+    // Resumed before the target is fixed: still held, saying what differs.
+    const early = await sandbox.cli(['resume', runId], env, 60_000);
+    expect(early.stdout + early.stderr).toMatch(
+      /still held at t .*column v is character varying\(20\), MySQL's varchar\(5\) is character varying\(5\)/,
+    );
+    await app.stop();
+    await pgc.query('ALTER TABLE narrow.t ALTER COLUMN v TYPE varchar(5)');
+    const resumed = sandbox.cli(['resume', runId], env, 120_000);
+    await waitUntil(
+      'the follower to follow again',
+      async () => (await followState(runId, 'narrow')).state === 'active',
+      30_000,
+      100,
+    );
+    await caughtUp(pgc, admin, runId, 'narrow');
+    await cutoverAndCompare(env, runId, 'narrow', 1);
+    expect((await resumed).code).toBe(0);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 240_000);
 });
