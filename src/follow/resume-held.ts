@@ -84,7 +84,7 @@ export async function enterFollowing(input: FollowInput, state: FollowRow): Prom
  * follower follows again from the statement (which then finds nothing left to apply);
  * otherwise it stays held, saying what still differs.
  */
-export async function resumeHeld(
+async function resumeHeld(
   databases: { source: DataSource; target: DataSource },
   runId: string,
   held: HeldChange,
