@@ -25,6 +25,8 @@ export interface DdlContext {
   catalog: FollowedCatalog;
   changes: SchemaChanges;
   onLog?: ((line: string) => void | Promise<void>) | undefined;
+  /** Where the statement a resumed hold was about ends: the operator changed the target, so it is passed as it is. */
+  resolved: FollowPosition | null;
 }
 
 /** Where the follower stands when it meets the statement. */
@@ -70,6 +72,12 @@ export async function meetDdl(
     const message = `${where}: the follower stopped for good (--on-ddl stop); nothing past it was applied. Start a new run to migrate the table as it is now`;
     await setFollowStatus(ctx.target, ctx.runId, 'stopped', message);
     throw new PermanentError(message, { table: ddl.table });
+  }
+  if (ctx.resolved && ddl.file === ctx.resolved.file && ddl.position === ctx.resolved.position) {
+    const batch = now.take();
+    await ctx.batches.apply(batch, { file: ddl.file, position: ddl.position });
+    await ctx.onLog?.(`schema change made by hand, resumed: ${where}`);
+    return { at: { file: ddl.file, position: ddl.position }, events: batch.events };
   }
   const planned =
     ctx.mode === 'hold'

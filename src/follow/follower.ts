@@ -42,9 +42,15 @@ export async function followRun(input: FollowInput): Promise<FollowEnd> {
     if (!state) throw new PermanentError(`run ${runId} does not follow the binary log (started without --follow)`);
     if (state.status === 'done') return 'cutover';
     if (state.status === 'stopped') throw new PermanentError(state.error ?? `run ${runId}: its follower stopped`);
-    await enterFollowing(input, state);
+    const resolved = await enterFollowing(input, state);
     const start = { file: state.binlogFile, position: Number(state.binlogPosition) };
-    return new Follower(input, start, Number(state.eventsApplied), (state.prepared ?? {}) as PreparedXa).run();
+    return new Follower(
+      input,
+      start,
+      Number(state.eventsApplied),
+      (state.prepared ?? {}) as PreparedXa,
+      resolved,
+    ).run();
   });
 }
 
@@ -73,6 +79,7 @@ class Follower {
     start: FollowPosition,
     private eventsApplied: number,
     prepared: PreparedXa,
+    resolved: FollowPosition | null,
   ) {
     const tables = input.tables;
     const catalog = input.catalog instanceof FollowedCatalog ? input.catalog : new FollowedCatalog(input.catalog);
@@ -91,7 +98,7 @@ class Follower {
     const changes = new SchemaChanges(input.source, input.target, input.runId, catalog, (t) => tables.get(t)!);
     const { target, runId, onLog } = input;
     const mode = input.onDdl ?? 'apply';
-    this.ddl = { target, runId, mode, onLog, batches: this.batches, applier: this.applier, catalog, changes };
+    this.ddl = { target, runId, mode, onLog, batches: this.batches, applier: this.applier, catalog, changes, resolved };
   }
 
   async run(): Promise<FollowEnd> {

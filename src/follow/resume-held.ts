@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { PermanentError } from '../core/errors.js';
 import type { FollowRow } from '../state/entities.js';
-import { setFollowStatus } from '../state/follow-state.js';
+import { setFollowStatus, type FollowPosition } from '../state/follow-state.js';
 import type { FollowInput } from './follow-input.js';
 import { readSourceCatalog, type SourceTable } from '../dialect/mysql/catalog.js';
 import { readTargetTables, type TargetTable } from '../dialect/postgres/catalog.js';
@@ -69,13 +69,21 @@ export function targetMismatches(
   return problems;
 }
 
-/** A follower starting: one held at a schema change goes on once the target matches (resumeHeld); the others follow. */
-export async function enterFollowing(input: FollowInput, state: FollowRow): Promise<void> {
-  if (state.status !== 'held') return setFollowStatus(input.target, input.runId, 'following');
+/**
+ * A follower starting: one held at a schema change goes on once the target matches (resumeHeld)
+ * and returns where the statement ends, which it then passes without applying it again (the
+ * operator did); the others follow.
+ */
+export async function enterFollowing(input: FollowInput, state: FollowRow): Promise<FollowPosition | null> {
+  if (state.status !== 'held') {
+    await setFollowStatus(input.target, input.runId, 'following');
+    return null;
+  }
   const held = state.held as HeldChange;
   const table = input.tables.get(held.table);
   if (!table) throw new PermanentError(`run ${input.runId} is held at table ${held.table}, which it no longer follows`);
   await resumeHeld(input, input.runId, held, table.input);
+  return { file: held.file, position: held.position };
 }
 
 /**

@@ -76,6 +76,7 @@ async function followLogs(runId: string, schema: string): Promise<string> {
 async function followingRun(
   name: string,
   sql: string,
+  args: string[] = [],
 ): Promise<{
   admin: mysql.Connection;
   pgc: pg.Client;
@@ -89,7 +90,7 @@ async function followingRun(
   await pgc.query(`CREATE SCHEMA ${name}`);
   const env = envOf(name);
   const worker = await startWorker(name);
-  const runId = await startRun(sandbox, ['--follow', '--schema', name], env);
+  const runId = await startRun(sandbox, ['--follow', '--schema', name, ...args], env);
   await waitUntil(
     'the follower to start',
     async () => (await followState(runId, name)).state === 'active',
@@ -409,4 +410,43 @@ describe('schema changes while following', () => {
     await pgc.end();
     await stopProcess(worker);
   }, 240_000);
+
+  test('--on-ddl hold: even an ADD COLUMN holds; the column added by hand, resume goes on and cutover goes', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'holdall',
+      `CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); INSERT INTO t SELECT seq, seq FROM seq_1_to_300;`,
+      ['--on-ddl', 'hold'],
+    );
+    await admin.query(`USE holdall; UPDATE t SET v = v + 1 WHERE id <= 10;
+      ALTER TABLE t ADD COLUMN w INT NULL;
+      UPDATE t SET w = id * 2 WHERE id <= 50;`);
+    const held = await waitUntil(
+      'the follower to hold',
+      async () => {
+        const f = (await pgc.query('SELECT status, error FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
+        return f?.status === 'held' ? f : undefined;
+      },
+      30_000,
+      100,
+    );
+    expect(held.error).toMatch(
+      /^held at ALTER TABLE on followed table t .*ADD COLUMN w INT NULL\): the run holds at every schema change \(--on-ddl hold\)/,
+    );
+    // What came before the statement is applied, nothing after it.
+    expect((await pgc.query('SELECT count(*)::int AS n FROM holdall.t WHERE v = id + 1')).rows[0].n).toBe(10);
+    await pgc.query('ALTER TABLE holdall.t ADD COLUMN w integer');
+    const resumed = sandbox.cli(['resume', runId], env, 120_000);
+    await waitUntil(
+      'the follower to follow again',
+      async () => (await followState(runId, 'holdall')).state === 'active',
+      30_000,
+      100,
+    );
+    await caughtUp(pgc, admin, runId, 'holdall');
+    await cutoverAndCompare(env, runId, 'holdall', 1);
+    expect((await resumed).code).toBe(0);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
 });
