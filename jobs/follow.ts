@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { describeError, PermanentError } from '../src/core/errors.js';
 import { waitingAt } from '../src/core/watchdog.js';
 import { mysqlTlsOptions } from '../src/dialect/mysql/tls.js';
+import { FollowedCatalog } from '../src/follow/followed-catalog.js';
 import { followRun, type FollowEnd } from '../src/follow/follower.js';
 import { prepareForCutover } from '../src/follow/prepare-cutover.js';
 import { FOLLOW_JOB, followPayloadSchema } from '../src/queue/contract.js';
@@ -35,14 +36,16 @@ export function createFollowProcessor(context: JobContext) {
     const payload = validatePayload(followPayloadSchema, job.data, FOLLOW_JOB);
     const log = context.logger.child({ runId: payload.runId, table: '(follow)', jobId: job.id });
     forgetRunCatalog(payload.runId);
-    const catalog = await runCatalogOf(context.source, context.target, payload.runId);
-    const run = catalog?.run;
-    if (!catalog || !run)
+    const runCatalog = await runCatalogOf(context.source, context.target, payload.runId);
+    const run = runCatalog?.run;
+    if (!runCatalog || !run)
       throw new UnrecoverableError(`run ${payload.runId} is not recorded in this worker's target database`);
     if (run.status === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
     const follow = run.options.follow;
     if (!follow) throw new UnrecoverableError(`run ${payload.runId} was not started with --follow`);
     const policies = copyPoliciesOf(run.options);
+    // Shared by the follower and verification while following: a schema change shows in both.
+    const catalog = new FollowedCatalog(runCatalog);
     const tables = new Map(
       (await listRunTables(context.target, payload.runId)).map((t) => [
         t.tableName,
@@ -81,6 +84,7 @@ export function createFollowProcessor(context: JobContext) {
         catalog,
         sourceConnection: sourceConnectionOf(context.source),
         database: run.sourceDatabase,
+        onDdl: run.options.onDdl,
         tables,
         signal: AbortSignal.any([context.shutdown, context.draining].filter((s): s is AbortSignal => s !== undefined)),
         onProgress: (progress) => job.updateProgress(progress as unknown as object),
@@ -104,7 +108,7 @@ export function createFollowProcessor(context: JobContext) {
       if (error instanceof PermanentError) {
         // Kept for status and cutover: the follower stopped for good, and why.
         const state = await getFollow(context.target, payload.runId).catch(() => null);
-        if (state && state.status !== 'stopped')
+        if (state && state.status !== 'stopped' && state.status !== 'held')
           await setFollowStatus(context.target, payload.runId, 'stopped', message).catch(() => undefined);
         throw new UnrecoverableError(message);
       }

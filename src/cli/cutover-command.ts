@@ -115,6 +115,8 @@ export async function cutoverCommand(
       output.err(`run ${run.id} was already cut over (${JSON.stringify(follow.cutover)})`);
       return 0;
     }
+    if (follow.status === 'held')
+      throw new UsageError(`the follower of run ${run.id} is ${follow.error ?? 'held'}; nothing was done`);
     if (follow.status === 'stopped')
       throw new UsageError(
         `the follower of run ${run.id} stopped for good: ${follow.error ?? 'no reason recorded'}; nothing was done`,

@@ -8,7 +8,7 @@ import type { LiveFigures } from '../verify/live-figures.js';
 
 /** Where a `--follow` run's follower stands, for `status` and `status --json`. */
 export interface FollowStatus {
-  /** copying, following, stopped (for good) or done (cut over). */
+  /** copying, following, held (at a schema change, until resumed), stopped (for good) or done (cut over). */
   status: string;
   /** The follow job's state in the queue (waiting-children while tables copy). */
   jobState: string;
@@ -25,6 +25,8 @@ export interface FollowStatus {
   /** Source time of the last event applied. */
   lastEventAt: Date | null;
   error: string | null;
+  /** While held: the schema change it is held at (table, statement, file, position, reason). */
+  held: Record<string, unknown> | null;
   /** The last cutover's outcome. */
   cutover: Record<string, unknown> | null;
 }
@@ -55,12 +57,14 @@ export async function readFollowStatus(
     verification: live ? (progress.verification ?? null) : null,
     lastEventAt: row.lastEventAt,
     error: row.error ?? (jobState === 'failed' ? (job?.failedReason ?? null) : null),
+    held: row.held ?? null,
     cutover: row.cutover,
   };
 }
 
 /** The follower in one line for `status`. */
 export function formatFollowStatus(f: FollowStatus, runId: string): string {
+  if (f.status === 'held') return `follow: ${f.error ?? 'held at a schema change'}`;
   if (f.status === 'stopped' || f.jobState === 'failed')
     return `follow: stopped for good at ${f.file}:${f.position} after ${f.eventsApplied} events: ${f.error ?? 'no reason recorded'}`;
   if (f.status === 'done') return `follow: done, ${f.eventsApplied} events applied; ${describeCutover(f.cutover)}`;

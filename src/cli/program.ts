@@ -92,6 +92,12 @@ function addPlanOptions(command: Command): Command {
         '--follow',
         "follow the source's binary log after the copy (a live database), until `my2pg cutover` verifies and switches",
       )
+      .addOption(
+        new Option(
+          '--on-ddl <mode>',
+          'with --follow, a schema change of a followed table: apply it (default), hold the follower until resumed, or stop for good',
+        ).choices(['apply', 'hold', 'stop']),
+      )
       // Type mapping of the tables my2pg creates (docs/type-mapping.md).
       .option(
         '--type <mysql=pg>',

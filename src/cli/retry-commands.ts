@@ -10,7 +10,7 @@ import { guardRunStart } from '../run/run-guard.js';
 import type { RunRow } from '../state/entities.js';
 import { getRun, reopenRun } from '../state/runs.js';
 import { listRunTables, markTablePending } from '../state/run-tables.js';
-import { finalizeJobId } from '../queue/contract.js';
+import { finalizeJobId, followJobId } from '../queue/contract.js';
 import type { Output } from './output.js';
 import { createStderrLane } from './progress.js';
 import { workerCommandLine } from './wait-run.js';
@@ -158,7 +158,11 @@ export async function resumeCommand(
       );
     }
     const queues = queuesFor(queuesOfRun(run.options));
-    if (!(await queues.finalize.getJob(finalizeJobId(run.id)))) {
+    // A --follow run's follow job stands where finalize does.
+    const parent = run.options.follow
+      ? await queues.copy.getJob(followJobId(run.id))
+      : await queues.finalize.getJob(finalizeJobId(run.id));
+    if (!parent) {
       throw new UsageError(
         `the jobs of run ${run.id} are not in the queue (queue ${queues.names.finalize} in ${describeQueueLocation(config)}): was the queue emptied, or is REDIS_URL, MY2PG_QUEUE_PREFIX or MY2PG_QUEUE_SCHEMA different? Nothing to resume; restore its constraints with: npx my2pg cancel ${run.id}, then start a new run`,
       );

@@ -40,6 +40,8 @@ export interface PlanFlags {
   allowRejects?: boolean;
   /** `--follow`: follow the source's binary log after the copy, until `my2pg cutover`. */
   follow?: boolean;
+  /** `--on-ddl apply|hold|stop` (commander checked the choice). */
+  onDdl?: 'apply' | 'hold' | 'stop';
   /** `--range-rows`: estimated rows per key-range job of a big table; 0 = never split. */
   rangeRows?: number;
   /** Tables copied at once by in-process workers (`run`, `demo`). */
@@ -185,6 +187,8 @@ export async function resolveRunSettings(
   }
   // In a terminal, log lines are noise unless asked for: warn unless MY2PG_LOG_LEVEL or --log-level says otherwise.
   const config = loadConfig(merged, options.need ?? ['source', 'target', 'queue'], env, { logLevel: 'warn' });
+  if (flags.onDdl && !flags.follow)
+    throw new UsageError('--on-ddl says what the follower does at a schema change: it goes with --follow');
   // Checked before any connection, so a typo is exit 2 with nothing touched. Later entries win.
   const typeOverrides = parseTypeOverrides([
     ...config.typeOverrides,
@@ -242,6 +246,7 @@ export async function resolveRunSettings(
         verify: flags.verify ?? file?.verify,
         allowRejects: flags.allowRejects ?? file?.allowRejects,
         follow: Boolean(flags.follow),
+        onDdl: flags.onDdl ?? file?.onDdl,
         typeOverrides,
         columnTypeOverrides,
         enumMode: flags.enum ?? config.enumMode,

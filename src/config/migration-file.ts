@@ -64,6 +64,8 @@ const migrationFileSchema = z.strictObject({
   rangeRows: z.number().int().nonnegative().optional(),
   verify: z.enum(['checksum', 'count', 'none']).optional(),
   allowRejects: z.boolean().optional(),
+  /** With `--follow`, a schema change of a followed table: `apply` (default), `hold` or `stop`, as `--on-ddl`. */
+  onDdl: z.enum(['apply', 'hold', 'stop']).optional(),
 });
 
 /** A validated migration file. */

@@ -65,6 +65,11 @@ export class ChangeApplier {
     for (const table of tables) await this.followed(table);
   }
 
+  /** Plans the table again at its next use (its definition changed). */
+  forget(table: string): void {
+    this.tables.delete(table);
+  }
+
   private followed(table: string): Promise<FollowedTable> {
     let found = this.tables.get(table);
     if (!found) {

@@ -34,7 +34,8 @@ export class BatchApplier {
     private readonly cascadesOf: (table: string) => readonly CascadingKey[],
   ) {}
 
-  async apply(batch: ChangeBatch, next: FollowPosition): Promise<void> {
+  /** `before`: run first in the batch's transaction (a schema change, committed with the batch and its position). */
+  async apply(batch: ChangeBatch, next: FollowPosition, before?: (pg: PoolClient) => Promise<void>): Promise<void> {
     this.replicaRole ??= this.target
       .query('SELECT rolsuper AS ok FROM pg_roles WHERE rolname = current_user')
       .then((rows: { ok: boolean }[]) => Boolean(rows[0]?.ok));
@@ -46,6 +47,7 @@ export class BatchApplier {
         );
         try {
           const seq = await nextBatchSeq(pg, this.runId);
+          await before?.(pg);
           await this.applyCascades(pg, batch);
           for (const [table, keys] of batch.tables) {
             if (keys.size === 0) continue;
@@ -102,6 +104,12 @@ export class BatchApplier {
 
 /** MySQL's ER_BAD_FIELD_ERROR and ER_NO_SUCH_TABLE: the table's shape changed on the source since the copy. */
 const SHAPE_CHANGED = new Set(['ER_BAD_FIELD_ERROR', 'ER_NO_SUCH_TABLE']);
+
+/** The table of a batch that failed because MySQL's definition of it changed (a column gone), else null. */
+export function shapeChangedTable(error: unknown): string | null {
+  const cause = error instanceof PermanentError ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return cause && SHAPE_CHANGED.has(String(cause.code)) ? ((error as PermanentError).table ?? null) : null;
+}
 
 /** A batch that failed on one table: a table changed under the follower is named as such. */
 function describeApplyFailure(error: unknown, table: string): Error {

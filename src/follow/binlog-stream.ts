@@ -1,5 +1,5 @@
 import ZongJi from '@vlasky/zongji';
-import { TransientError } from '../core/errors.js';
+import { PermanentError, TransientError } from '../core/errors.js';
 import type { FollowPosition } from '../state/follow-state.js';
 import { ddlOnFollowedTable } from './ddl-statement.js';
 
@@ -16,8 +16,16 @@ export type BinlogEvent =
   | { kind: 'xa-end'; xid: string }
   | { kind: 'xa-commit'; xid: string }
   | { kind: 'xa-rollback'; xid: string }
-  /** A statement that changes a followed table's shape. */
-  | { kind: 'ddl'; verb: string; table: string; statement: string; position: number };
+  /** A statement that changes a followed table's shape: where it ends (file, position), and the resume point before it. */
+  | {
+      kind: 'ddl';
+      verb: string;
+      table: string;
+      statement: string;
+      file: string;
+      position: number;
+      before: FollowPosition;
+    };
 
 interface ZongJiEvent {
   getEventName(): string;
@@ -61,6 +69,8 @@ export function xaEventOf(query: string): BinlogEvent | null {
  */
 export class BinlogStream {
   private readonly zongji: ZongJiLike;
+  /** The resume point as it was after the previous event (ZongJi moves it before it hands an event over). */
+  private previous: FollowPosition | null = null;
 
   constructor(
     connection: Record<string, unknown>,
@@ -75,12 +85,11 @@ export class BinlogStream {
       bigNumberStrings: true,
       jsonStrings: true,
     }) as unknown as ZongJiLike;
-    this.zongji.on('error', (error: Error) =>
-      handlers.onError(new TransientError(`binary log stream: ${error.message}`, { cause: error })),
-    );
+    this.zongji.on('error', (error: Error) => handlers.onError(this.describe(error)));
     this.zongji.on('binlog', (event: ZongJiEvent) => {
       try {
         const normalized = this.normalize(event);
+        this.previous = this.resumePoint();
         if (normalized) handlers.onEvent(normalized);
       } catch (error) {
         handlers.onError(error as Error);
@@ -89,6 +98,7 @@ export class BinlogStream {
   }
 
   start(from: FollowPosition): void {
+    this.previous = { ...from };
     this.zongji.start({
       filename: from.file,
       position: from.position,
@@ -118,6 +128,21 @@ export class BinlogStream {
     this.zongji.stop();
   }
 
+  /**
+   * ZongJi names a row event's columns from MySQL's catalog unless the binary log describes them
+   * (binlog_row_metadata=FULL): rows written before a later ALTER then cannot be read, and
+   * skipping them would lose changes. Other stream errors are worth a retry.
+   */
+  private describe(error: Error): Error {
+    const drift = /^Table (.+) schema changed between binlog event and metadata fetch/.exec(error.message);
+    if (!drift) return new TransientError(`binary log stream: ${error.message}`, { cause: error });
+    const at = this.previous ? ` after ${this.previous.file}:${this.previous.position}` : '';
+    return new PermanentError(
+      `table ${drift[1]}: rows logged${at} were written under an earlier definition than MySQL's catalog holds now (the table was altered again before the follower reached them), and the binary log does not describe their columns (binlog_row_metadata is not FULL): the follower stopped for good rather than skip them. Set binlog_row_metadata=FULL on the source (MariaDB 10.5+, MySQL 8.0.1+) and start a new run`,
+      { cause: error },
+    );
+  }
+
   private normalize(event: ZongJiEvent): BinlogEvent | null {
     const name = event.getEventName();
     if (name === 'xid') return { kind: 'commit' };
@@ -127,7 +152,10 @@ export class BinlogStream {
       const xa = xaEventOf(query);
       if (xa) return xa;
       const ddl = ddlOnFollowedTable(query, this.database, event.schema || null, this.followed);
-      return ddl ? { kind: 'ddl', ...ddl, statement: query, position: event.nextPosition } : null;
+      if (!ddl) return null;
+      const file = this.zongji.options.filename ?? this.previous?.file ?? '';
+      const before = this.previous ?? { file, position: event.nextPosition };
+      return { kind: 'ddl', ...ddl, statement: query, file, position: event.nextPosition, before };
     }
     if (name !== 'writerows' && name !== 'updaterows' && name !== 'deleterows') return null;
     const table = event.tableMap?.[event.tableId ?? -1];

@@ -1,7 +1,5 @@
 import type { LiveFigures } from '../verify/live-figures.js';
 
-export type { LiveFigures } from '../verify/live-figures.js';
-
 /** What the follow job reports (Bull Board shows it as is; status reads it). */
 export interface FollowProgress {
   status: 'following';
@@ -49,4 +47,13 @@ export class FollowMeter {
     const since = oldest.length > 0 ? Math.min(...oldest) : (this.behindSince ?? now);
     return Math.max(0, Math.round((now - since) / 100) / 10);
   }
+}
+
+/** Verification while following, run beside the follower (see LiveVerification). */
+export interface FollowVerifier {
+  start(): void;
+  /** The follower's lag each second: verification gives way while it is behind. */
+  noteFollowerLag(seconds: number): void;
+  stop(): Promise<void>;
+  figures(): LiveFigures | undefined;
 }

@@ -1,48 +1,24 @@
-import type { DataSource } from 'typeorm';
 import { PermanentError, TransientError } from '../core/errors.js';
 import { compareBinlogPositions, readBinlogPosition } from '../dialect/mysql/binlog.js';
-import type { CopyTableInput } from '../copy/copy-plan.js';
-import { FollowAfterCutover, getFollow, setFollowStatus, type FollowPosition } from '../state/follow-state.js';
-import type { RunCatalog } from '../state/run-catalog.js';
+import { FollowAfterCutover, getFollow, type FollowPosition } from '../state/follow-state.js';
 import { getRunStatus } from '../state/runs.js';
 import { RunCancelledError } from '../run/run-cancellation.js';
 import { ChangeApplier } from './apply-changes.js';
-import { BatchApplier } from './batch-applier.js';
+import { BatchApplier, shapeChangedTable } from './batch-applier.js';
 import { BinlogStream, type BinlogEvent } from './binlog-stream.js';
 import { cascadingKeysOf, type CascadingKey } from './cascades.js';
-import { ChangeBatcher, type PreparedXa } from './change-batcher.js';
+import { ChangeBatcher, type ChangeBatch, type PreparedXa } from './change-batcher.js';
+import { meetDdl, type DdlContext } from './ddl-handler.js';
 import { withFollowLock } from './follow-lock.js';
-import { FollowMeter, type FollowProgress, type LiveFigures } from './follow-progress.js';
+import { FollowedCatalog } from './followed-catalog.js';
+import { enterFollowing } from './resume-held.js';
+import { SchemaChanges } from './schema-change.js';
+import type { FollowInput } from './follow-input.js';
+import { FollowMeter } from './follow-progress.js';
 
 /** How a follower ends without an error: cutover went (every other end is an error). */
 export type FollowEnd = 'cutover';
-
-/** Verification while following, run beside the follower (see LiveVerification). */
-interface FollowVerifier {
-  start(): void;
-  /** The follower's lag each second: verification gives way while it is behind. */
-  noteFollowerLag(seconds: number): void;
-  stop(): Promise<void>;
-  figures(): LiveFigures | undefined;
-}
-
-/** A follower's input: the run's databases, catalog, how to reach the source's binary log, and each followed table. */
-export interface FollowInput {
-  runId: string;
-  source: DataSource;
-  target: DataSource;
-  catalog: RunCatalog;
-  /** The source's mysql2 connection options (host, port, user, password, database). */
-  sourceConnection: Record<string, unknown>;
-  database: string;
-  /** Source table → its copy input and the key its rows are matched by. */
-  tables: ReadonlyMap<string, { input: CopyTableInput; key: readonly string[] }>;
-  signal?: AbortSignal | undefined;
-  onProgress?: (progress: FollowProgress) => void | Promise<void>;
-  onLog?: (line: string) => void | Promise<void>;
-  /** Verification while following; absent: none. */
-  verifier?: FollowVerifier | undefined;
-}
+export type { FollowInput } from './follow-input.js';
 
 /** Row changes that trigger a batch at once; fewer wait at most BATCH_WAIT_MS. */
 const BATCH_EVENTS = 20_000;
@@ -56,8 +32,8 @@ const TICK_MS = 1000;
  * Follows a run's source from its recorded position until cutover marks it done: reads the
  * binary log (BinlogStream), gathers committed changes into batches (ChangeBatcher) and applies
  * each in one PostgreSQL transaction that records the position the next read starts at
- * (BatchApplier). A statement that changes a followed table's shape stops it for good, naming
- * the statement; nothing past it is applied.
+ * (BatchApplier). A statement that changes a followed table's shape is applied, held or stops
+ * it for good, as `--on-ddl` says (see meetDdl and docs/schema-changes.md).
  */
 export async function followRun(input: FollowInput): Promise<FollowEnd> {
   const { runId, target } = input;
@@ -66,9 +42,15 @@ export async function followRun(input: FollowInput): Promise<FollowEnd> {
     if (!state) throw new PermanentError(`run ${runId} does not follow the binary log (started without --follow)`);
     if (state.status === 'done') return 'cutover';
     if (state.status === 'stopped') throw new PermanentError(state.error ?? `run ${runId}: its follower stopped`);
-    await setFollowStatus(target, runId, 'following');
+    const resolved = await enterFollowing(input, state);
     const start = { file: state.binlogFile, position: Number(state.binlogPosition) };
-    return new Follower(input, start, Number(state.eventsApplied), (state.prepared ?? {}) as PreparedXa).run();
+    return new Follower(
+      input,
+      start,
+      Number(state.eventsApplied),
+      (state.prepared ?? {}) as PreparedXa,
+      resolved,
+    ).run();
   });
 }
 
@@ -83,24 +65,29 @@ class Follower {
   private inFlight: { events: number; oldestAt: number | null } | null = null;
   private applied: FollowPosition;
   private flushing: Promise<void> | null = null;
-  /** A batch found that cutover went (see nextBatchSeq): nothing more is applied. */
-  private cutOver = false;
+  private cutOver = false; // a batch found that cutover went (nextBatchSeq): nothing more is applied
   private timer: NodeJS.Timeout | null = null;
   private paused = false;
   private failure: ((error: Error) => void) | null = null;
   private readonly meter = new FollowMeter();
+  /** What a schema change goes through (see meetDdl). */
+  private readonly ddl: DdlContext;
+  /** Set from a DDL statement until its change committed: nothing read after it is taken. */
+  private ddlUnderWay = false;
 
   constructor(
     private readonly input: FollowInput,
     start: FollowPosition,
     private eventsApplied: number,
     prepared: PreparedXa,
+    resolved: FollowPosition | null,
   ) {
     const tables = input.tables;
+    const catalog = input.catalog instanceof FollowedCatalog ? input.catalog : new FollowedCatalog(input.catalog);
     this.applier = new ChangeApplier(
       input.source,
       input.target,
-      input.catalog,
+      catalog,
       (t) => tables.get(t)!.input,
       (t) => tables.get(t)!.key,
     );
@@ -109,10 +96,16 @@ class Follower {
     const cascadesOf = (t: string): CascadingKey[] => this.cascades.get(t) ?? [];
     this.batcher = new ChangeBatcher((t) => tables.get(t)!.key, cascadesOf, prepared);
     this.batches = new BatchApplier(input.source, input.target, input.runId, this.applier, cascadesOf);
+    const changes = new SchemaChanges(input.source, input.target, input.runId, catalog, (t) => tables.get(t)!);
+    const { target, runId, onLog } = input;
+    const mode = input.onDdl ?? 'apply';
+    this.ddl = { target, runId, mode, onLog, batches: this.batches, applier: this.applier, catalog, changes, resolved };
   }
 
   async run(): Promise<FollowEnd> {
     const { input } = this;
+    // The target matches the recorded definitions, which MySQL's catalog may be past already.
+    await this.ddl.catalog.useRecorded(input.target, input.runId, this.followed);
     await this.applier.prepare(this.followed);
     this.cascades = cascadingKeysOf((await input.catalog.sourceCatalog()).tables, this.followed);
     await input.onLog?.(
@@ -130,19 +123,14 @@ class Follower {
           if (end) resolve(end);
         }, reject);
       }, TICK_MS);
-      input.signal?.addEventListener(
-        'abort',
-        () =>
-          reject(input.signal!.reason instanceof Error ? input.signal!.reason : new TransientError('follow stopped')),
-        { once: true },
-      );
+      const abort = (): void =>
+        reject(input.signal!.reason instanceof Error ? input.signal!.reason : new TransientError('follow stopped'));
+      // A stop that came while the follower was getting ready counts too.
+      if (input.signal?.aborted) abort();
+      input.signal?.addEventListener('abort', abort, { once: true });
     });
     try {
-      this.stream = new BinlogStream(input.sourceConnection, input.database, this.followed, {
-        onEvent: (event) => this.onEvent(event),
-        onError: (error) => this.failure?.(error),
-      });
-      this.stream.start(this.applied);
+      this.openStream();
       input.verifier?.start();
       return await ended;
     } finally {
@@ -155,9 +143,24 @@ class Follower {
     }
   }
 
+  /** Reads the binary log from the last commit; events of an earlier stream are not taken. */
+  private openStream(): void {
+    const stream: BinlogStream = new BinlogStream(this.input.sourceConnection, this.input.database, this.followed, {
+      onEvent: (event) => {
+        if (stream === this.stream) this.onEvent(event);
+      },
+      onError: (error) => {
+        if (stream === this.stream) this.failure?.(error);
+      },
+    });
+    this.stream = stream;
+    stream.start(this.applied);
+  }
+
   private onEvent(event: BinlogEvent): void {
+    if (this.ddlUnderWay) return;
     if (event.kind === 'ddl') {
-      this.stopForDdl(event);
+      this.onDdl(event);
       return;
     }
     this.batcher.add(event);
@@ -182,7 +185,7 @@ class Follower {
   }
 
   private startFlush(): void {
-    if (this.cutOver) return;
+    if (this.cutOver || this.ddlUnderWay) return;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -195,43 +198,60 @@ class Follower {
     const batch = this.batcher.take();
     const at = next ?? this.applied;
     this.inFlight = { events: batch.events, oldestAt: batch.oldestAt };
-    this.flushing = this.batches.apply(batch, at).then(
-      () => {
-        this.flushing = null;
-        this.inFlight = null;
-        this.applied = at;
-        this.eventsApplied += batch.events;
-        if (this.paused && this.batcher.pendingKeys < MAX_PENDING_KEYS) {
-          this.paused = false;
-          this.stream?.resume();
-        }
-        if (this.batcher.pendingEvents > 0) this.scheduleFlush();
-      },
-      (error: Error) => {
-        this.flushing = null;
-        // After a go the follower only waits for its next look at its state, which ends it.
-        if (error instanceof FollowAfterCutover) {
-          this.cutOver = true;
-          this.stream?.stop();
-          return;
-        }
-        this.failure?.(error);
-      },
-    );
+    this.flushing = this.batches
+      .apply(batch, at)
+      .catch((error: Error) => this.syncShape(error, batch, at))
+      .then(
+        () => {
+          this.flushing = null;
+          this.inFlight = null;
+          this.applied = at;
+          this.eventsApplied += batch.events;
+          if (this.paused && this.batcher.pendingKeys < MAX_PENDING_KEYS) {
+            this.paused = false;
+            this.stream?.resume();
+          }
+          if (this.batcher.pendingEvents > 0) this.scheduleFlush();
+        },
+        (error: Error) => {
+          this.flushing = null;
+          // After a go the follower only waits for its next look at its state, which ends it.
+          this.cutOver = error instanceof FollowAfterCutover;
+          if (this.cutOver) this.stream?.stop();
+          else this.failure?.(error);
+        },
+      );
   }
 
-  private stopForDdl(ddl: Extract<BinlogEvent, { kind: 'ddl' }>): void {
-    const statement = ddl.statement.replace(/\s+/g, ' ').trim();
-    const message = `${ddl.verb} on followed table ${ddl.table} at ${this.stream?.resumePoint()?.file ?? this.applied.file}:${ddl.position} (${statement.length > 200 ? `${statement.slice(0, 200)}…` : statement}): the follower stopped for good; nothing past it was applied. Start a new run to migrate the table as it is now`;
-    // Nothing more is read; changes read before it and not applied yet stay unapplied, since
-    // applying them would read rows as they are after the statement.
+  /**
+   * A batch whose rows MySQL now holds in a newer definition (its catalog changed by a statement
+   * the stream has not reached: a column renamed or dropped) fails on the first SELECT: the change
+   * is applied with the batch, at its position, as if met there (see docs/schema-changes.md).
+   */
+  private async syncShape(error: Error, batch: ChangeBatch, at: FollowPosition): Promise<void> {
+    const table = shapeChangedTable(error);
+    if (table === null) throw error;
+    const statement = "(the batch's rows met a newer definition in MySQL's catalog)";
+    const ddl = { kind: 'ddl' as const, verb: 'ALTER TABLE', table, statement, ...at, before: at };
+    await meetDdl(ddl, this.ddl, { flushing: null, take: () => batch, unchanged: error });
+  }
+
+  /** Stops reading at the statement; goes on past it once its change committed (see meetDdl). */
+  private onDdl(ddl: Extract<BinlogEvent, { kind: 'ddl' }>): void {
+    this.ddlUnderWay = true;
     this.stream?.stop();
-    const stop = async (): Promise<never> => {
-      await this.flushing?.catch(() => undefined);
-      await setFollowStatus(this.input.target, this.input.runId, 'stopped', message);
-      throw new PermanentError(message, { table: ddl.table });
-    };
-    stop().catch((error: Error) => this.failure?.(error));
+    this.stream = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    meetDdl(ddl, this.ddl, { flushing: this.flushing, take: () => this.batcher.take() }).then(
+      ({ at, events }) => {
+        this.applied = at;
+        this.eventsApplied += events;
+        this.ddlUnderWay = false;
+        this.openStream();
+      },
+      (error: Error) => this.failure?.(error),
+    );
   }
 
   /** Reports progress and reads the state: cutover marks it done. */

@@ -17,6 +17,7 @@ import { createOptionsOf, sourceTableOf, type PlannedTable, type RunPlan } from 
 import { followProblemsOf, type FollowStart } from '../follow/follow-start.js';
 import { followKeyOf } from '../follow/preconditions.js';
 import { readBinlogPosition } from '../dialect/mysql/binlog.js';
+import { recordFollowDefinitions } from '../state/follow-definitions.js';
 import { createFollowRow } from '../state/follow-state.js';
 
 /** A run saved in the target and ready to enqueue. */
@@ -116,6 +117,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           columns: Object.fromEntries(planned.flatMap((p) => (p.columns ? [[p.table, p.columns] as const] : []))),
           syncAlembic,
           verify: options.verify ?? 'checksum',
+          ...(follow ? { onDdl: options.onDdl ?? 'apply' } : {}),
           allowRejects: Boolean(options.allowRejects),
           nul,
           zeroDate,
@@ -133,6 +135,12 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     );
     // In the same transaction as the run: a run that follows always has its follower's row.
     if (follow) await createFollowRow(manager, runId, follow);
+    if (follow)
+      await recordFollowDefinitions(
+        manager,
+        runId,
+        planned.map((p) => sourceTableOf(plan, p)),
+      );
     const touched = planned.map((p) => p.targetTable);
     await adoptUnrestoredConstraints(manager, runId, schema, touched);
     const schemaObjects: SchemaObjectsRecord = {

@@ -193,10 +193,10 @@ export const RejectedRowEntity = new EntitySchema<RejectedRowRow>({
 
 /**
  * Where a run's follower stands: `copying` until every table is copied, `following` while it
- * applies the binary log, `stopped` for good (DDL on a followed table, a refused row), `done`
+ * applies the binary log, `held` at a schema change it could not apply (until resumed), `stopped` for good (DDL on a followed table, a refused row), `done`
  * once cutover went.
  */
-export type FollowStatus = 'copying' | 'following' | 'stopped' | 'done';
+export type FollowStatus = 'copying' | 'following' | 'held' | 'stopped' | 'done';
 
 /** The binary log follower of a `--follow` run: the position its last commit applied up to. */
 export interface FollowRow {
@@ -221,6 +221,8 @@ export interface FollowRow {
   prepared: JsonRecord | null;
   /** Verification while following: figures the follower reports each second (see LiveVerification). */
   verification: JsonRecord | null;
+  /** While `held`: the schema change it is held at (table, statement, position, why); see HeldChange. */
+  held?: JsonRecord | null;
 }
 
 export const FollowEntity = new EntitySchema<FollowRow>({
@@ -240,6 +242,7 @@ export const FollowEntity = new EntitySchema<FollowRow>({
     batchSeq: { name: 'batch_seq', type: 'bigint', default: 0 },
     prepared: { type: 'jsonb', nullable: true },
     verification: { type: 'jsonb', nullable: true },
+    held: { type: 'jsonb', nullable: true },
   },
 });
 

@@ -101,4 +101,25 @@ const EarlyForeignKeyEntity = new EntitySchema<EarlyForeignKeyRow>({
   },
 });
 
-export const LIVE_ENTITIES = [ChangeLogEntity, LiveTableEntity, EarlyForeignKeyEntity];
+/**
+ * A followed table's MySQL definition as the target matches it (catalog.ts SourceTable): recorded
+ * when a `--follow` run is prepared, replaced in the transaction that applies a schema change.
+ */
+interface FollowDefinitionRow {
+  runId: string;
+  tableName: string;
+  definition: Record<string, unknown>;
+}
+
+const FollowDefinitionEntity = new EntitySchema<FollowDefinitionRow>({
+  name: 'FollowDefinition',
+  schema: SCHEMA,
+  tableName: 'follow_definitions',
+  columns: {
+    runId: { name: 'run_id', type: 'text', primary: true },
+    tableName: { name: 'table_name', type: 'text', primary: true },
+    definition: { type: 'jsonb' },
+  },
+});
+
+export const LIVE_ENTITIES = [ChangeLogEntity, LiveTableEntity, EarlyForeignKeyEntity, FollowDefinitionEntity];

@@ -80,6 +80,8 @@ const runOptionsSchema = z.looseObject({
       keys: z.record(z.string(), z.array(z.string())),
     }),
   ),
+  /** `--on-ddl` of a `--follow` run: what its follower does at a schema change (absent: apply). */
+  onDdl: field(z.enum(['apply', 'hold', 'stop'])),
   /** The target's queues the run's jobs went to. */
   queues: field(z.looseObject({ copy: z.string(), finalize: z.string() })),
   /** Added once the created tables exist: what became of generated columns, CHECKs, objects not migrated. */

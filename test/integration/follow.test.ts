@@ -104,6 +104,7 @@ async function caughtUp(runId: string, admin: mysql.Connection): Promise<boolean
 async function followingRun(
   name: string,
   sql: string,
+  args: string[] = [],
 ): Promise<{
   admin: mysql.Connection;
   pgc: pg.Client;
@@ -117,7 +118,7 @@ async function followingRun(
   await pgc.query(`CREATE SCHEMA ${name}`);
   const env = envOf(name, name);
   const worker = await startWorker(name, name);
-  const runId = await startRun(sandbox, ['--follow', '--schema', name], env);
+  const runId = await startRun(sandbox, ['--follow', '--schema', name, ...args], env);
   await waitUntil('the follower to start', async () => (await followJob(runId, name)).state === 'active', 60_000, 100);
   return { admin, pgc, env, worker, runId };
 }
@@ -799,10 +800,11 @@ describe('start --follow, then cutover', () => {
     await stopProcess(worker);
   }, 120_000);
 
-  test('ALTER TABLE on a followed table stops the follower for good, naming it; cutover refuses', async () => {
+  test('--on-ddl stop: ALTER TABLE on a followed table stops the follower for good, naming it; cutover refuses', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'ddl',
       `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO t VALUES (1, 'a'), (2, 'b');`,
+      ['--on-ddl', 'stop'],
     );
     await admin.query(`INSERT INTO t VALUES (3, 'c')`);
     await waitUntil(
@@ -821,7 +823,9 @@ describe('start --follow, then cutover', () => {
       30_000,
       100,
     );
-    expect(failed.failedReason).toMatch(/ALTER TABLE on followed table t .*ALTER TABLE t ADD COLUMN w INT/);
+    expect(failed.failedReason).toMatch(
+      /ALTER TABLE on followed table t .*ALTER TABLE t ADD COLUMN w INT.*--on-ddl stop/,
+    );
     // Nothing past the statement was applied.
     expect((await pgc.query('SELECT count(*)::int AS n FROM ddl.t')).rows[0].n).toBe(3);
     const status = await sandbox.cli(['status', runId], env);

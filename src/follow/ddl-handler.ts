@@ -1,0 +1,119 @@
+import type { DataSource } from 'typeorm';
+import { PermanentError } from '../core/errors.js';
+import { isPermanentError } from '../dialect/driver-errors.js';
+import { holdFollower } from '../state/follow-definitions.js';
+import { setFollowStatus, type FollowPosition } from '../state/follow-state.js';
+import type { ChangeApplier } from './apply-changes.js';
+import type { BatchApplier } from './batch-applier.js';
+import type { BinlogEvent } from './binlog-stream.js';
+import type { ChangeBatch } from './change-batcher.js';
+import type { FollowedCatalog } from './followed-catalog.js';
+import type { PlannedChange, SchemaChanges } from './schema-change.js';
+
+/** What the follower does at a statement that changes a followed table (`--on-ddl`). */
+export type OnDdl = 'apply' | 'hold' | 'stop';
+
+type DdlEvent = Extract<BinlogEvent, { kind: 'ddl' }>;
+
+/** The follower's parts a schema change goes through. */
+export interface DdlContext {
+  target: DataSource;
+  runId: string;
+  mode: OnDdl;
+  batches: BatchApplier;
+  applier: ChangeApplier;
+  catalog: FollowedCatalog;
+  changes: SchemaChanges;
+  onLog?: ((line: string) => void | Promise<void>) | undefined;
+  /** Where the statement a resumed hold was about ends: the operator changed the target, so it is passed as it is. */
+  resolved: FollowPosition | null;
+}
+
+/** Where the follower stands when it meets the statement. */
+interface DdlMoment {
+  /** The batch under way, if any: it commits (or fails) first. */
+  flushing: Promise<void> | null;
+  /** The changes committed before the statement and not applied yet. */
+  take: () => ChangeBatch;
+  /** Set when no statement was met (a batch found MySQL's definition changed): thrown when there is nothing to apply, or with --on-ddl stop. */
+  unchanged?: Error | undefined;
+}
+
+/** The follower is held at a schema change (my2pg.follow says why); `my2pg resume` goes on once the target matches. */
+export class FollowHeldError extends PermanentError {}
+
+/** A planned change with nothing to run. */
+function nothingIn(planned: Extract<PlannedChange, { hold: null }>): boolean {
+  const { diff } = planned;
+  return !planned.truncate && diff.statements.length + diff.indexesAdded.length + diff.indexesDropped.length === 0;
+}
+
+function shown(statement: string): string {
+  const s = statement.replace(/\s+/g, ' ').trim();
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
+
+/**
+ * At a DDL statement on a followed table (the stream is stopped there): the changes before it
+ * and the schema change commit in one transaction with the position past the statement; or,
+ * when it cannot be applied exactly (or `--on-ddl hold`), the changes before it commit with
+ * the position before it and the follower holds; `--on-ddl stop` stops for good. Returns the
+ * position the stream goes on from and the events applied.
+ */
+export async function meetDdl(
+  ddl: DdlEvent,
+  ctx: DdlContext,
+  now: DdlMoment,
+): Promise<{ at: FollowPosition; events: number }> {
+  await now.flushing;
+  const where = `${ddl.verb} on followed table ${ddl.table} at ${ddl.file}:${ddl.position} (${shown(ddl.statement)})`;
+  if (now.unchanged && ctx.mode === 'stop') throw now.unchanged;
+  if (ctx.mode === 'stop') {
+    const message = `${where}: the follower stopped for good (--on-ddl stop); nothing past it was applied. Start a new run to migrate the table as it is now`;
+    await setFollowStatus(ctx.target, ctx.runId, 'stopped', message);
+    throw new PermanentError(message, { table: ddl.table });
+  }
+  if (ctx.resolved && ddl.file === ctx.resolved.file && ddl.position === ctx.resolved.position) {
+    const batch = now.take();
+    await ctx.batches.apply(batch, { file: ddl.file, position: ddl.position });
+    await ctx.onLog?.(`schema change made by hand, resumed: ${where}`);
+    return { at: { file: ddl.file, position: ddl.position }, events: batch.events };
+  }
+  const planned =
+    ctx.mode === 'hold'
+      ? { table: ddl.table, hold: 'the run holds at every schema change (--on-ddl hold)' }
+      : await ctx.changes.plan(ddl);
+  const batch = now.take();
+  if (now.unchanged && planned.hold === null && nothingIn(planned)) throw now.unchanged;
+  let refused: string | null = planned.hold;
+  if (planned.hold === null) {
+    const targetTable = planned.input.targetTable;
+    const was = ctx.catalog.overrides(ddl.table, targetTable);
+    try {
+      await ctx.batches.apply(batch, { file: ddl.file, position: ddl.position }, async (pg) => {
+        try {
+          await ctx.changes.apply(pg, planned);
+        } catch (error) {
+          if (isPermanentError(error)) refused = `PostgreSQL refused the change: ${(error as Error).message}`;
+          throw error;
+        } finally {
+          ctx.applier.forget(ddl.table);
+        }
+      });
+      await ctx.onLog?.(
+        `schema change applied: ${where}: ${planned.diff.changes.join('; ') || 'no difference to apply'}`,
+      );
+      return { at: { file: ddl.file, position: ddl.position }, events: batch.events };
+    } catch (error) {
+      ctx.catalog.restore(ddl.table, targetTable, was);
+      ctx.applier.forget(ddl.table);
+      if (refused === null) throw error;
+    }
+  }
+  // Held: what came before the statement commits with the position before it, so that resuming meets it again.
+  await ctx.batches.apply(batch, ddl.before);
+  const message = `held at ${where}: ${refused}. Change the target table by hand to match MySQL's definition, then run my2pg resume ${ctx.runId}`;
+  const held = { table: ddl.table, statement: ddl.statement, file: ddl.file, position: ddl.position, reason: refused! };
+  await holdFollower(ctx.target, ctx.runId, held, message);
+  throw new FollowHeldError(message, { table: ddl.table });
+}

@@ -1,0 +1,452 @@
+/**
+ * Schema changes while following, on a private MariaDB with the binary log on: each change is
+ * made while an application writes, the follower applies it (docs/schema-changes.md), and the
+ * run ends with `cutover --wait` GO and every value of both sides compared.
+ */
+import type { ChildProcess } from 'node:child_process';
+import mysql from 'mysql2/promise';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { followJobId } from '../../src/queue/contract.js';
+import { compareCanonical, type Databases } from '../helpers/compare.js';
+import { startRun, stopProcess, waitUntil } from '../helpers/faults.js';
+import { copyQueue } from '../helpers/queue.js';
+import { startPrivateMariadb, type PrivateMariadb } from '../helpers/private-mariadb.js';
+import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
+
+let sandbox: Sandbox;
+let server: PrivateMariadb;
+
+function envOf(database: string): NodeJS.ProcessEnv {
+  return {
+    MYSQL_URL: `${server.url}${database}`,
+    MY2PG_SCHEMA: database,
+    MY2PG_STALLED_INTERVAL_MS: '1000',
+    MY2PG_LOCK_DURATION_MS: '3000',
+  };
+}
+
+async function connect(database?: string): Promise<mysql.Connection> {
+  return mysql.createConnection({
+    uri: `${server.url}${database ?? ''}`,
+    multipleStatements: true,
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    charset: 'utf8mb4',
+  });
+}
+
+function sides(database: string): Databases {
+  return { mysql: () => connect(database), pg: () => sandbox.pg() };
+}
+
+async function startWorker(database: string): Promise<ChildProcess & { output: () => string }> {
+  const worker = sandbox.worker(['--concurrency', '2'], {
+    ...envOf(database),
+    MY2PG_LOG_LEVEL: 'info',
+    MY2PG_LOG_FORMAT: 'json',
+  });
+  await waitForOutput(worker, /workers ready/);
+  return worker;
+}
+
+async function followState(runId: string, schema: string): Promise<{ state: string; failedReason?: string }> {
+  const queue = await copyQueue(sandbox, undefined, schema);
+  try {
+    const state = await queue.getJobState(followJobId(runId));
+    const job = await queue.getJob(followJobId(runId));
+    return { state: job ? state : 'missing', ...(job?.failedReason ? { failedReason: job.failedReason } : {}) };
+  } finally {
+    await queue.closeAll();
+  }
+}
+
+/** The follow job's log lines, joined. */
+async function followLogs(runId: string, schema: string): Promise<string> {
+  const queue = await copyQueue(sandbox, undefined, schema);
+  try {
+    return (await queue.getJobLogs(followJobId(runId))).logs.join('\n');
+  } finally {
+    await queue.closeAll();
+  }
+}
+
+/** A --follow run of a new database `name` (made by `sql`) into the schema of the same name, once its follower runs. */
+async function followingRun(
+  name: string,
+  sql: string,
+  args: string[] = [],
+): Promise<{
+  admin: mysql.Connection;
+  pgc: pg.Client;
+  env: NodeJS.ProcessEnv;
+  worker: ChildProcess & { output: () => string };
+  runId: string;
+}> {
+  const admin = await connect();
+  await admin.query(`CREATE DATABASE ${name}; USE ${name}; ${sql}`);
+  const pgc = await sandbox.pg();
+  await pgc.query(`CREATE SCHEMA ${name}`);
+  const env = envOf(name);
+  const worker = await startWorker(name);
+  const runId = await startRun(sandbox, ['--follow', '--schema', name, ...args], env);
+  await waitUntil(
+    'the follower to start',
+    async () => (await followState(runId, name)).state === 'active',
+    60_000,
+    100,
+  );
+  return { admin, pgc, env, worker, runId };
+}
+
+/** Writes until stopped: each step gets a fresh statement number. */
+function writer(database: string, step: (my: mysql.Connection, i: number) => Promise<void>) {
+  let running = true;
+  let n = 0;
+  const done = (async () => {
+    const my = await connect(database);
+    try {
+      while (running) {
+        await step(my, n);
+        n += 1;
+      }
+    } finally {
+      await my.end();
+    }
+  })();
+  return {
+    count: () => n,
+    stop: async () => {
+      running = false;
+      await done;
+      return n;
+    },
+  };
+}
+
+/** Columns of a target table: name → format_type, with NOT NULL and default. */
+async function targetColumns(pgc: pg.Client, schema: string, table: string): Promise<Record<string, string>> {
+  const { rows } = await pgc.query(
+    `SELECT attname AS name, format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' not null' ELSE '' END || COALESCE(' default ' || pg_get_expr(d.adbin, d.adrelid), '') AS def
+       FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [`${schema}.${table}`],
+  );
+  return Object.fromEntries(rows.map((r: { name: string; def: string }) => [r.name, r.def]));
+}
+
+/** Until the follower has applied everything MySQL logged so far (on a timeout, where it stands and why). */
+async function caughtUp(pgc: pg.Client, admin: mysql.Connection, runId: string, schema: string): Promise<void> {
+  const [[master]] = (await admin.query('SHOW MASTER STATUS')) as unknown as [[{ File: string; Position: number }]];
+  const follow = async () =>
+    (await pgc.query('SELECT status, error, binlog_file, binlog_position FROM my2pg.follow WHERE run_id = $1', [runId]))
+      .rows[0];
+  try {
+    await waitUntil(
+      'the follower to catch up',
+      async () => {
+        const row = await follow();
+        return row?.binlog_file === master!.File && Number(row.binlog_position) >= Number(master!.Position);
+      },
+      60_000,
+      100,
+    );
+  } catch (error) {
+    const job = await followState(runId, schema);
+    throw new Error(`${(error as Error).message}: ${JSON.stringify({ follow: await follow(), job })}`);
+  }
+}
+
+/** cutover --wait goes, and every value of every table is the same on both sides. */
+async function cutoverAndCompare(
+  env: NodeJS.ProcessEnv,
+  runId: string,
+  database: string,
+  tables: number,
+): Promise<void> {
+  const cut = await sandbox.cli(['cutover', runId, '--wait'], env, 120_000);
+  expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+  expect(cut.stdout).toMatch(/cutover: GO/);
+  const canonical = await compareCanonical(sides(database), { schema: database });
+  expect(canonical.differences).toEqual([]);
+  expect(canonical.tables).toBe(tables);
+}
+
+beforeAll(async () => {
+  sandbox = await createSandbox('followddl');
+  server = await startPrivateMariadb({ serverId: 12 });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await sandbox?.dispose();
+});
+
+describe('schema changes while following', () => {
+  test('ADD COLUMN with a DEFAULT while the application writes: the column arrives with its default, written values follow, cutover goes', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'addcol',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+       INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_2000;`,
+    );
+    let added = false;
+    const app = writer('addcol', async (my, i) => {
+      if (i % 3 === 0) await my.query('INSERT INTO t (v) VALUES (?)', [`w${i}`]);
+      else if (added && i % 3 === 1) await my.query('UPDATE t SET score = ? WHERE id = ?', [i, 1 + (i % 2000)]);
+      else await my.query('UPDATE t SET v = ? WHERE id = ?', [`u${i}`, 1 + ((i * 7) % 2000)]);
+    });
+    await waitUntil('writes before the change', async () => app.count() > 50, 30_000, 20);
+    await admin.query(`ALTER TABLE addcol.t ADD COLUMN score INT NOT NULL DEFAULT 7 AFTER id`);
+    added = true;
+    const before = app.count();
+    await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
+    await app.stop();
+    await caughtUp(pgc, admin, runId, 'addcol');
+    expect(await targetColumns(pgc, 'addcol', 't')).toEqual({
+      id: 'integer not null',
+      v: 'character varying(20) not null',
+      score: 'integer not null default 7',
+    });
+    expect((await followState(runId, 'addcol')).state).toBe('active');
+    expect(await followLogs(runId, 'addcol')).toMatch(
+      /schema change applied: ALTER TABLE on followed table t .*column score added/,
+    );
+    await cutoverAndCompare(env, runId, 'addcol', 1);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
+  test('DROP, RENAME and widening MODIFY of columns, ADD INDEX and UNIQUE, TRUNCATE, while the application writes: each applied, cutover goes', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'many',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, a VARCHAR(10) NULL, b INT NOT NULL DEFAULT 0, c VARCHAR(20) NULL, d INT NULL);
+       CREATE TABLE u (id INT PRIMARY KEY, x INT NOT NULL);
+       INSERT INTO t (a, b, c, d) SELECT CONCAT('a', seq), seq, CONCAT('c', seq), seq * 3 FROM seq_1_to_1000;
+       INSERT INTO u SELECT seq, seq FROM seq_1_to_300;`,
+    );
+    let widened = false;
+    const app = writer('many', async (my, i) => {
+      const text = widened ? `long value ${i} of many` : `w${i}`;
+      if (i % 4 === 0) await my.query('INSERT INTO t (a) VALUES (?)', [text]);
+      else if (i % 4 === 1) await my.query('UPDATE t SET a = ? WHERE id = ?', [text, 1 + ((i * 7) % 1000)]);
+      else if (i % 4 === 2)
+        await my.query('INSERT INTO u VALUES (?, ?) ON DUPLICATE KEY UPDATE x = x + 1', [1000 + (i % 50), i]);
+      else await my.query('DELETE FROM t WHERE id = ?', [1 + ((i * 13) % 1000)]);
+    });
+    // Each change once the follower has applied the one before: rows logged between two changes
+    // that alter the column count need binlog_row_metadata=FULL (the next test).
+    const step = async (sql: string): Promise<void> => {
+      await caughtUp(pgc, admin, runId, 'many');
+      const before = app.count();
+      await admin.query(sql);
+      await waitUntil('writes after the change', async () => app.count() > before + 30, 30_000, 10);
+    };
+    await waitUntil('writes before the changes', async () => app.count() > 30, 30_000, 20);
+    await step('ALTER TABLE many.t DROP COLUMN b');
+    await step('ALTER TABLE many.t RENAME COLUMN c TO c2');
+    await step('ALTER TABLE many.t MODIFY a VARCHAR(40) NULL');
+    widened = true;
+    await step('ALTER TABLE many.t ADD UNIQUE INDEX t_c2 (c2), ADD INDEX t_a (a)');
+    await step('ALTER TABLE many.t CHANGE d d BIGINT NULL');
+    await step('TRUNCATE TABLE many.u');
+    await app.stop();
+    await caughtUp(pgc, admin, runId, 'many');
+    expect(await targetColumns(pgc, 'many', 't')).toEqual({
+      id: 'integer not null',
+      a: 'character varying(40)',
+      c2: 'character varying(20)',
+      d: 'bigint',
+    });
+    expect((await followState(runId, 'many')).state).toBe('active');
+    const logs = await followLogs(runId, 'many');
+    for (const change of [
+      'column b dropped',
+      'column c renamed to c2',
+      'column a: varchar(10) → varchar(40)',
+      'index',
+      'column d: int(11) → bigint(20)',
+      'TRUNCATE',
+    ])
+      expect(logs).toContain(change);
+    await cutoverAndCompare(env, runId, 'many', 2);
+    const indexes = await pgc.query(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = 'many' AND tablename = 't' ORDER BY indexdef`,
+    );
+    expect(indexes.rows.map((r: { indexdef: string }) => r.indexdef.replace(/^.* USING /, '')).sort()).toEqual([
+      'btree (a)',
+      'btree (c2)',
+      'btree (id)',
+    ]);
+    expect(indexes.rows.filter((r: { indexdef: string }) => /UNIQUE INDEX .*\(c2\)/.test(r.indexdef))).toHaveLength(1);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
+  test('changes in quick succession, the follower behind them (binlog_row_metadata=FULL): a rename the catalog already shows stays a rename, every value arrives', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'quick',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, a VARCHAR(10) NULL, b INT NOT NULL DEFAULT 0, c VARCHAR(20) NULL);
+       INSERT INTO t (a, b, c) SELECT CONCAT('a', seq), seq, CONCAT('c', seq) FROM seq_1_to_30000;`,
+    );
+    await admin.query(`SET GLOBAL binlog_row_metadata = 'FULL'`);
+    try {
+      await caughtUp(pgc, admin, runId, 'quick');
+      // Away while the changes and the rows around them are written: it meets them all behind.
+      await stopProcess(worker, 'SIGTERM', 30_000);
+      await admin.query(`USE quick;
+        UPDATE t SET c = CONCAT(c, '+') WHERE id <= 25000;
+        ALTER TABLE t DROP COLUMN b;
+        UPDATE t SET c = CONCAT(c, '-'), a = 'x' WHERE id BETWEEN 50 AND 150;
+        INSERT INTO t (a, c) VALUES ('new', 'c-new');
+        ALTER TABLE t RENAME COLUMN c TO c2;
+        UPDATE t SET c2 = CONCAT(c2, '!') WHERE id BETWEEN 140 AND 200;`);
+      const again = await startWorker('quick');
+      await caughtUp(pgc, admin, runId, 'quick');
+      expect(await targetColumns(pgc, 'quick', 't')).toEqual({
+        id: 'integer not null',
+        a: 'character varying(10)',
+        c2: 'character varying(20)',
+      });
+      const logs = await followLogs(runId, 'quick');
+      // Met at the DROP (or earlier, by a batch whose rows MySQL already holds in the newest definition).
+      expect(logs).toMatch(/schema change applied: .*: column c renamed to c2; column b dropped/);
+      await cutoverAndCompare(env, runId, 'quick', 1);
+      await stopProcess(again);
+    } finally {
+      await admin.query(`SET GLOBAL binlog_row_metadata = 'MINIMAL'`);
+      await admin.end();
+      await pgc.end();
+    }
+  }, 180_000);
+
+  test('a column added then dropped before the follower reaches the first statement: neither lands, the rows written between do', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'twice',
+      `CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); INSERT INTO t SELECT seq, seq FROM seq_1_to_500;`,
+    );
+    await caughtUp(pgc, admin, runId, 'twice');
+    // The follower is away while both statements and the rows between them are written.
+    await stopProcess(worker, 'SIGTERM', 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}: ${worker.output().slice(-5000)}`);
+    });
+    // The rows between the two statements have a column the catalog no longer has: only a binary
+    // log that describes its columns lets them be read (docs/schema-changes.md).
+    await admin.query(`SET GLOBAL binlog_row_metadata = 'FULL'`);
+    await admin.query(`USE twice;
+      ALTER TABLE t ADD COLUMN tmp INT NOT NULL DEFAULT 1;
+      INSERT INTO t VALUES (501, 501, 5), (502, 502, 6);
+      UPDATE t SET v = v + 1000, tmp = 9 WHERE id <= 20;
+      ALTER TABLE t DROP COLUMN tmp;
+      INSERT INTO t VALUES (503, 503);
+      DELETE FROM t WHERE id = 2;`);
+    const again = await startWorker('twice');
+    await caughtUp(pgc, admin, runId, 'twice');
+    expect(await targetColumns(pgc, 'twice', 't')).toEqual({ id: 'integer not null', v: 'integer not null' });
+    expect((await followState(runId, 'twice')).state).toBe('active');
+    await cutoverAndCompare(env, runId, 'twice', 1);
+    await admin.query(`SET GLOBAL binlog_row_metadata = 'MINIMAL'`);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(again);
+  }, 180_000);
+
+  test('a narrowing MODIFY holds the follower (status names it, cutover refuses, resume refuses while the target differs); fixed by hand, resume goes on and cutover goes', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'narrow',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+       INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_500;`,
+    );
+    const app = writer('narrow', async (my, i) => {
+      if (i % 2 === 0) await my.query('INSERT INTO t (v) VALUES (?)', [`w${i % 1000}`]);
+      else await my.query('UPDATE t SET v = ? WHERE id = ?', [`u${i % 1000}`, 1 + ((i * 7) % 500)]);
+    });
+    await waitUntil('writes before the change', async () => app.count() > 50, 30_000, 20);
+    await admin.query('ALTER TABLE narrow.t MODIFY v VARCHAR(5) NOT NULL');
+    const before = app.count();
+    await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
+    const held = await waitUntil(
+      'the follower to hold',
+      async () => {
+        const f = (await pgc.query('SELECT status, error, held FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
+        return f?.status === 'held' ? f : undefined;
+      },
+      30_000,
+      100,
+    );
+    expect(held.error).toMatch(
+      /^held at ALTER TABLE on followed table t at binlog\.\d+:\d+ \(ALTER TABLE narrow\.t MODIFY v VARCHAR\(5\) NOT NULL\): column v: varchar\(20\) → varchar\(5\) does not hold every value it held\. Change the target table by hand/,
+    );
+    expect(held.held).toMatchObject({ table: 't', statement: 'ALTER TABLE narrow.t MODIFY v VARCHAR(5) NOT NULL' });
+    const status = await sandbox.cli(['status', runId], env);
+    expect(status.stdout + status.stderr).toMatch(
+      /follow: held at ALTER TABLE on followed table t .*varchar\(20\) → varchar\(5\)/,
+    );
+    const json = JSON.parse((await sandbox.cli(['status', runId, '--json'], env)).stdout);
+    expect(json.follow).toMatchObject({ status: 'held', held: { table: 't' } });
+    const refused = await sandbox.cli(['cutover', runId], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/is (still )?held at /);
+    // Resumed before the target is fixed: still held, saying what differs.
+    const early = await sandbox.cli(['resume', runId], env, 60_000);
+    expect(early.stdout + early.stderr).toMatch(
+      /still held at t .*column v is character varying\(20\), MySQL's varchar\(5\) is character varying\(5\)/,
+    );
+    await app.stop();
+    await pgc.query('ALTER TABLE narrow.t ALTER COLUMN v TYPE varchar(5)');
+    const resumed = sandbox.cli(['resume', runId], env, 120_000);
+    await waitUntil(
+      'the follower to follow again',
+      async () => (await followState(runId, 'narrow')).state === 'active',
+      30_000,
+      100,
+    );
+    await caughtUp(pgc, admin, runId, 'narrow');
+    await cutoverAndCompare(env, runId, 'narrow', 1);
+    expect((await resumed).code).toBe(0);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 240_000);
+
+  test('--on-ddl hold: even an ADD COLUMN holds; the column added by hand, resume goes on and cutover goes', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'holdall',
+      `CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); INSERT INTO t SELECT seq, seq FROM seq_1_to_300;`,
+      ['--on-ddl', 'hold'],
+    );
+    await admin.query(`USE holdall; UPDATE t SET v = v + 1 WHERE id <= 10;
+      ALTER TABLE t ADD COLUMN w INT NULL;
+      UPDATE t SET w = id * 2 WHERE id <= 50;`);
+    const held = await waitUntil(
+      'the follower to hold',
+      async () => {
+        const f = (await pgc.query('SELECT status, error FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
+        return f?.status === 'held' ? f : undefined;
+      },
+      30_000,
+      100,
+    );
+    expect(held.error).toMatch(
+      /^held at ALTER TABLE on followed table t .*ADD COLUMN w INT NULL\): the run holds at every schema change \(--on-ddl hold\)/,
+    );
+    // What came before the statement is applied, nothing after it.
+    expect((await pgc.query('SELECT count(*)::int AS n FROM holdall.t WHERE v = id + 1')).rows[0].n).toBe(10);
+    await pgc.query('ALTER TABLE holdall.t ADD COLUMN w integer');
+    const resumed = sandbox.cli(['resume', runId], env, 120_000);
+    await waitUntil(
+      'the follower to follow again',
+      async () => (await followState(runId, 'holdall')).state === 'active',
+      30_000,
+      100,
+    );
+    await caughtUp(pgc, admin, runId, 'holdall');
+    await cutoverAndCompare(env, runId, 'holdall', 1);
+    expect((await resumed).code).toBe(0);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+});
