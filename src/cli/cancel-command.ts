@@ -35,7 +35,7 @@ export async function cancelCommand(
     const queues = queuesFor(queuesOfRun(run.options));
     const tables = await listRunTables(target, run.id);
     const copied = tables.filter((t) => copyStatusOf(t) === 'copied').length;
-    const what = `cancel run ${run.id} (schema ${run.targetSchema}, ${copied}/${tables.length} tables copied): remove its jobs from Redis, stop the running ones, restore the indexes and foreign keys it dropped`;
+    const what = `cancel run ${run.id} (schema ${run.targetSchema}, ${copied}/${tables.length} tables copied): remove its jobs from Redis, stop the running ones, restore the indexes and foreign keys it dropped${run.options.follow ? ', drop the write guards of its followed tables' : ''}`;
     if (!flags.yes) {
       if (!output.confirm)
         throw new UsageError(

@@ -138,6 +138,10 @@ async function startOne(
     } finally {
       await guard.release();
     }
+    if (prepared.droppedGuards.size > 0)
+      output.err(
+        `dropped the write guards of ${[...prepared.droppedGuards].map(([run, tables]) => `run ${run} from ${tables.length} table${tables.length === 1 ? '' : 's'}: ${tables.join(', ')}`).join('; ')} (that run neither cut over nor was cancelled)`,
+      );
     for (const warning of prepared.warnings) output.err(`warning: ${warning}`);
     for (const item of prepared.notMigrated) output.err(`not migrated: ${item}`);
     const created = prepared.tables.filter((t) => t.action === 'create').length;

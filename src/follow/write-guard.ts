@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { literalPg, qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 
 /** The guard's function, in the state schema; one for every run and table (its arguments say which). */
@@ -80,4 +80,72 @@ export async function dropWriteGuards(target: DataSource, tables: readonly Guard
     await target.query(`DROP TRIGGER IF EXISTS ${STATEMENT_TRIGGER} ON ${table}`);
     await target.query(`DROP TRIGGER IF EXISTS ${TRUNCATE_TRIGGER} ON ${table}`);
   }
+}
+
+/** A guard trigger found on a table of a schema, and the run it logs for (its first argument). */
+interface FoundGuard {
+  table: string;
+  trigger: string;
+  runId: string;
+}
+
+/**
+ * The guard triggers on the tables of `schema` (of `tables` only, when given), found by their
+ * function rather than by the tables a run recorded: a table renamed while following keeps its
+ * triggers. A partition's clone of its parent's trigger goes with the parent's.
+ */
+async function findWriteGuards(
+  db: Pick<EntityManager, 'query'>,
+  schema: string,
+  tables?: readonly string[],
+): Promise<FoundGuard[]> {
+  const rows: { table_name: string; trigger_name: string; run_id: string | null }[] = await db.query(
+    `SELECT c.relname AS table_name, t.tgname AS trigger_name,
+            CASE WHEN t.tgnargs > 0 THEN convert_from(substring(t.tgargs FROM 1 FOR position(decode('00', 'hex') IN t.tgargs) - 1), 'UTF8') END AS run_id
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+      WHERE pn.nspname = 'my2pg' AND p.proname = 'guard_write' AND t.tgparentid = 0 AND n.nspname = $1
+        AND ($2::text[] IS NULL OR c.relname = ANY($2::text[]))
+      ORDER BY c.relname, t.tgname`,
+    [schema, tables ? [...tables] : null],
+  );
+  return rows.map((r) => ({ table: r.table_name, trigger: r.trigger_name, runId: r.run_id ?? '' }));
+}
+
+/** Drops the guards; returns the tables they were on, per run. */
+async function dropFoundGuards(
+  db: Pick<EntityManager, 'query'>,
+  schema: string,
+  guards: readonly FoundGuard[],
+): Promise<Map<string, string[]>> {
+  const tables = new Map<string, string[]>();
+  for (const g of guards) {
+    await db.query(`DROP TRIGGER IF EXISTS ${quotePg(g.trigger)} ON ${qualifyPg(schema, g.table)}`);
+    const list = tables.get(g.runId) ?? [];
+    if (!list.includes(g.table)) list.push(g.table);
+    tables.set(g.runId, list);
+  }
+  return tables;
+}
+
+/** A cancelled run's guards, on whatever tables of its schema carry them; returns those tables. Safe to repeat. */
+export async function dropRunWriteGuards(target: DataSource, schema: string, runId: string): Promise<string[]> {
+  const guards = (await findWriteGuards(target, schema)).filter((g) => g.runId === runId);
+  return (await dropFoundGuards(target, schema, guards)).get(runId) ?? [];
+}
+
+/**
+ * Before a new run copies into `tables`: guards another run left on them (a --follow run that
+ * was neither cut over nor cancelled) would log the new run's and then the application's writes
+ * for a run that is over. Returns, per run, the tables they were dropped from.
+ */
+export async function dropOtherRunsWriteGuards(
+  db: Pick<EntityManager, 'query'>,
+  schema: string,
+  tables: readonly string[],
+  runId: string,
+): Promise<Map<string, string[]>> {
+  if (tables.length === 0) return new Map();
+  const guards = (await findWriteGuards(db, schema, tables)).filter((g) => g.runId !== runId);
+  return dropFoundGuards(db, schema, guards);
 }

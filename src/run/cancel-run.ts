@@ -8,6 +8,8 @@ import { jobIdsOf, type QueueHandles, type TableJobRef } from '../queue/run-queu
 import type { RunRow, RunStatus } from '../state/entities.js';
 import { markRunCancelled, recordCancelSummary } from '../state/runs.js';
 import { listRunTables, markTablesCancelled } from '../state/run-tables.js';
+import { forgetLiveState } from '../state/live-tables.js';
+import { dropRunWriteGuards } from '../follow/write-guard.js';
 
 /** What `cancel` did. */
 export interface CancelOutcome {
@@ -23,6 +25,8 @@ export interface CancelOutcome {
   constraints: RestoredConstraint[];
   /** Tables my2pg created for the run: they stay, with what was copied into them. */
   createdTables: string[];
+  /** A --follow run's tables whose write guards were dropped (empty when a cancel before did it). */
+  unguardedTables: string[];
 }
 
 /** How often a cancel looks at the jobs it stops, ms. */
@@ -45,7 +49,8 @@ async function stateOf(job: Job | undefined): Promise<string> {
  * one sees it within a second, stops and rolls back), removes its jobs from Redis once none
  * is locked (finalize with its children in one step, then any left), and restores every index
  * and foreign key the run saved and dropped. A foreign key that rows copied so far violate is
- * left in place NOT VALID. Safe to repeat: a second cancel finishes what the first left.
+ * left in place NOT VALID. A --follow run's write guards are dropped and its change log cleared.
+ * Safe to repeat: a second cancel finishes what the first left.
  */
 export async function cancelRun(
   target: DataSource,
@@ -123,12 +128,16 @@ export async function cancelRun(
         stuckJobs,
         constraints: [],
         createdTables: [],
+        unguardedTables: [],
       };
     }
     await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS));
   }
   const removedJobs = present.size + (parentSeen ? 1 : 0);
 
+  // No follower runs any more: the application's writes to the tables are nobody's business now.
+  const unguardedTables = run.options.follow ? await dropRunWriteGuards(target, run.targetSchema, run.id) : [];
+  if (run.options.follow) await forgetLiveState(target, run.id);
   const constraints = [...(await restoreConstraints(target, run.id)), ...(await restoreTriggers(target, run.id))];
   await markTablesCancelled(target, run.id);
   const tables = await listRunTables(target, run.id);
@@ -153,6 +162,7 @@ export async function cancelRun(
     stuckJobs: [],
     constraints,
     createdTables: tables.filter((t) => t.action === 'create').map((t) => t.targetTable),
+    unguardedTables,
   };
 }
 
@@ -193,6 +203,10 @@ export function describeCancelOutcome(runId: string, outcome: CancelOutcome): st
       );
     }
   }
+  if (outcome.unguardedTables.length > 0)
+    lines.push(
+      `write guards dropped from ${outcome.unguardedTables.length} table${outcome.unguardedTables.length === 1 ? '' : 's'}: ${outcome.unguardedTables.join(', ')}; the run's change log is cleared`,
+    );
   if (outcome.createdTables.length > 0)
     lines.push(`tables this run created stay in place: ${outcome.createdTables.join(', ')}`);
   lines.push(

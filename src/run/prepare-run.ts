@@ -19,6 +19,7 @@ import { followKeyOf } from '../follow/preconditions.js';
 import { readBinlogPosition } from '../dialect/mysql/binlog.js';
 import { recordFollowDefinitions } from '../state/follow-definitions.js';
 import { createFollowRow } from '../state/follow-state.js';
+import { dropOtherRunsWriteGuards } from '../follow/write-guard.js';
 
 /** A run saved in the target and ready to enqueue. */
 export interface PreparedRun {
@@ -40,6 +41,8 @@ export interface PreparedRun {
   hazards: Map<string, Hazard[]>;
   /** `--follow`: where the follower starts and each table's key; null without. */
   follow: FollowStart | null;
+  /** Write guards other runs left on the tables (see write-guard.ts), dropped: per run, its tables. */
+  droppedGuards: Map<string, string[]>;
 }
 
 /** Runs DDL statements (no bound values) a few hundred at a time, in the runner's transaction. */
@@ -97,6 +100,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
 
   let droppedForeignKeys = 0;
   let droppedIndexes = 0;
+  let droppedGuards = new Map<string, string[]>();
   await target.transaction(async (manager) => {
     const runner = manager.queryRunner!;
     await insertRun(
@@ -221,6 +225,13 @@ export async function prepareRun(source: DataSource, target: DataSource, options
       .filter((p) => p.action === 'fill')
       .map((p) => ({ table: p.table, targetTable: p.targetTable }));
     await runStatements(runner, dropTriggerStatements(objects.storedCode.triggers, schema, fills));
+    // Guards of a --follow run that was neither cut over nor cancelled: they would log this run's writes.
+    droppedGuards = await dropOtherRunsWriteGuards(
+      manager,
+      schema,
+      fills.map((f) => f.targetTable),
+      runId,
+    );
     // A split table is emptied once here; each range job then deletes only its own range
     // (cheap on an empty table) before its COPY, so every range stays idempotent on its own.
     for (const table of planned.filter((p) => p.ranges && p.action === 'fill')) {
@@ -245,6 +256,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     translated,
     hazards: plan.hazards,
     follow: follow ?? null,
+    droppedGuards,
   };
 }
 

@@ -3,7 +3,7 @@ import { pgPoolOf, type PoolClient } from '../dialect/postgres/connection.js';
 import { UsageError } from '../core/errors.js';
 import { readTableJobs } from '../queue/run-jobs.js';
 import type { QueueHandles } from '../queue/run-queue.js';
-import { finalizeJobId } from '../queue/contract.js';
+import { finalizeJobId, followJobId } from '../queue/contract.js';
 import { queuesOfRun, type QueueNames } from '../queue/target-scope.js';
 import { tableJobRefs } from '../state/job-ids.js';
 import { listRunningRuns } from '../state/runs.js';
@@ -35,7 +35,7 @@ const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'pau
 
 /**
  * Finds a run of `schema` that is still active: recorded as running in `my2pg.runs` and with
- * a job in Redis that will still run. A run whose remaining tables all failed for good waits
+ * a job in Redis that will still run (a follow job that is following is one). A run whose remaining tables all failed for good waits
  * for an operator's retry and does not block a new start; neither does a run whose jobs are
  * gone from Redis (a `start` that died before enqueueing).
  */
@@ -48,13 +48,16 @@ async function findActiveRun(
   for (const run of await listRunningRuns(client, schema)) {
     if (run.id === exceptRunId) continue;
     const queues = queuesFor(queuesOfRun(run.options));
-    const finalize = await queues.finalize.getJob(finalizeJobId(run.id));
-    const finalizeState = finalize ? await finalize.getState() : 'missing';
-    if (!LIVE_STATES.has(finalizeState)) continue;
+    // The flow's parent: finalize, or a --follow run's follow job (following is work under way).
+    const parent = run.options.follow
+      ? await queues.copy.getJob(followJobId(run.id))
+      : await queues.finalize.getJob(finalizeJobId(run.id));
+    const parentState = parent ? await parent.getState() : 'missing';
+    if (!LIVE_STATES.has(parentState)) continue;
     // A split table's jobs are its key ranges; its own id names no job.
     const jobs = await readTableJobs(queues, tableJobRefs(await listRunTableJobs(client, run.id), run.options.ranges));
-    // Finalize runs only when every child completed; with no live child it waits for a retry.
-    const live = finalizeState !== 'waiting-children' || jobs.some((j) => LIVE_STATES.has(j.state));
+    // The parent runs only when every child completed; with no live child it waits for a retry.
+    const live = parentState !== 'waiting-children' || jobs.some((j) => LIVE_STATES.has(j.state));
     if (live) {
       return {
         runId: run.id,

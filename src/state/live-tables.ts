@@ -81,3 +81,10 @@ export async function forgetVerifiedKeys(target: DataSource, runId: string): Pro
     [runId],
   );
 }
+
+/** A cancelled --follow run's verification while following is over: its change log, tables and early foreign keys go. Safe to repeat. */
+export async function forgetLiveState(target: DataSource, runId: string): Promise<void> {
+  await target.query(`DELETE FROM ${CHANGE_LOG} WHERE run_id = $1`, [runId]);
+  await target.query(`DELETE FROM ${EARLY} WHERE run_id = $1`, [runId]);
+  await target.query(`DELETE FROM ${LIVE} WHERE run_id = $1`, [runId]);
+}

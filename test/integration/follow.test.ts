@@ -839,21 +839,72 @@ describe('start --follow, then cutover', () => {
   }, 120_000);
 });
 
-test('cancel stops a following run: the follow job goes, the worker stays', async () => {
+test('cancel stops a following run: the follow job goes, the worker stays, its write guards and change log go', async () => {
   const { admin, pgc, env, worker, runId } = await followingRun(
     'gone',
-    `CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);`,
+    `CREATE TABLE t (id INT PRIMARY KEY, v INT); INSERT INTO t VALUES (1, 10);`,
   );
-  await admin.end();
-  await pgc.end();
+  const guards = async (): Promise<string[]> =>
+    (
+      await pgc.query(
+        `SELECT tgname FROM pg_trigger WHERE tgrelid = 'gone.t'::regclass AND tgname LIKE 'my2pg_guard%' ORDER BY tgname`,
+      )
+    ).rows.map((r) => r.tgname as string);
+  const rowsOf = async (table: string, run = runId): Promise<number> =>
+    (await pgc.query(`SELECT count(*)::int AS n FROM my2pg.${table} WHERE run_id = $1`, [run])).rows[0].n;
+  await waitUntil('the write guards', async () => (await guards()).length === 3, 60_000, 100);
+  // A write that is not the follower's: the guard logs its key for the run.
+  await pgc.query('INSERT INTO gone.t VALUES (100, 0)');
+  expect(await rowsOf('change_log')).toBeGreaterThan(0);
+  await waitUntil('verification while following', async () => (await rowsOf('live_tables')) > 0, 60_000, 100);
+  // A second run over the tables being followed is refused (it would truncate them under the follower).
+  const second = await sandbox.cli(['start', '--schema', 'gone'], env);
+  expect(second.code, second.stdout + second.stderr).toBe(2);
+  expect(second.stderr).toContain(`run ${runId}`);
+  expect(second.stderr).toContain('is still active on schema "gone"');
+
   const cancel = await sandbox.cli(['cancel', runId, '--yes'], env);
   expect(cancel.code, cancel.stdout + cancel.stderr).toBe(0);
+  expect(cancel.stdout).toMatch(/write guards dropped from 1 table/);
   expect((await followJob(runId, 'gone')).state).toBe('missing');
   expect(worker.exitCode).toBeNull();
   const status = await sandbox.cli(['status', runId, '--json'], env);
   expect(JSON.parse(status.stdout).run.status).toBe('cancelled');
+  expect(await guards()).toEqual([]);
+  expect(await rowsOf('change_log')).toBe(0);
+  expect(await rowsOf('live_tables')).toBe(0);
+  expect(await rowsOf('early_foreign_keys')).toBe(0);
+  // The application owns the table now: its writes are logged for no run.
+  const logged = async (): Promise<number> =>
+    (await pgc.query('SELECT count(*)::int AS n FROM my2pg.change_log')).rows[0].n;
+  const before = await logged();
+  await pgc.query(
+    'INSERT INTO gone.t VALUES (101, 0); UPDATE gone.t SET v = 11 WHERE id = 1; DELETE FROM gone.t WHERE id = 100',
+  );
+  expect(await logged()).toBe(before);
+  expect(await rowsOf('change_log')).toBe(0);
+  // A second cancel finds nothing left to drop and says so without failing.
+  const again = await sandbox.cli(['cancel', runId, '--yes'], env);
+  expect(again.code, again.stdout + again.stderr).toBe(0);
+
+  // A guard left by a run that was never cancelled (its follower failed for good and the
+  // operator moved on): a new run over the table drops it before copying, and says so.
+  await pgc.query(
+    `CREATE TRIGGER my2pg_guard AFTER INSERT OR UPDATE OR DELETE ON gone.t FOR EACH ROW EXECUTE FUNCTION my2pg.guard_write('${runId}', 't', 'id')`,
+  );
+  await admin.query('INSERT INTO gone.t VALUES (2, 20)');
+  const rerun = await sandbox.cli(['start', '--wait', '--schema', 'gone'], env);
+  expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0);
+  expect(rerun.stderr).toContain(`dropped the write guards of run ${runId} from 1 table: t`);
+  expect(await guards()).toEqual([]);
+  expect(await rowsOf('change_log')).toBe(0);
+  expect(await expectSidesEqual(sides('gone'), { table: 't', columns: ['id', 'v'], schema: 'gone' })).toEqual({
+    t: 2,
+  });
+  await admin.end();
+  await pgc.end();
   await stopProcess(worker);
-}, 120_000);
+}, 180_000);
 
 describe('preconditions of --follow', () => {
   async function refused(database: string, env: NodeJS.ProcessEnv, pattern: RegExp): Promise<void> {
