@@ -1,9 +1,20 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, scrubSecrets, secretsOf, type ConfigOverrides } from '../config/config.js';
-import { exitCodeOf, UsageError } from '../core/errors.js';
+import { Command, Option } from 'commander';
+import { UsageError } from '../core/errors.js';
 import type { InProcessDeps, StartWorkers } from './command-services.js';
 import { consoleOutput, type Output } from './output.js';
-import { VERIFY_METHODS, type VerifyMethod } from '../verify/verify-method.js';
+import {
+  STALL_TIMEOUT_FLAG,
+  STALL_TIMEOUT_HELP,
+  addConfigOption,
+  addPlanOptions,
+  addWorkOptions,
+  collect,
+  globalOverrides,
+  portNumber,
+  positiveInt,
+  positiveSeconds,
+} from './program-options.js';
+import type { VerifyMethod } from '../verify/verify-method.js';
 
 // Commands load what they use when they run (TypeORM, BullMQ, the drivers): `--help` and a
 // usage error stay fast.
@@ -15,151 +26,6 @@ const statusCommands = (): Promise<typeof import('./status-commands.js')> => imp
 export interface CliDeps {
   startWorkers: StartWorkers;
   output?: Output;
-}
-
-/** A number of seconds above 0 (a fraction allowed). */
-function positiveSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds above 0');
-  return n;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
-}
-
-function portNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError('must be a port number from 0 to 65535 (0 picks a free one)');
-  return n;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number, 0 or more');
-  return n;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function globalOverrides(command: Command): ConfigOverrides {
-  const o = command.optsWithGlobals<{
-    source?: string;
-    target?: string;
-    redis?: string;
-    schema?: string;
-    logLevel?: string;
-    logFormat?: string;
-    stallTimeout?: string;
-  }>();
-  return {
-    source: o.source,
-    target: o.target,
-    redis: o.redis,
-    schema: o.schema,
-    logLevel: o.logLevel,
-    logFormat: o.logFormat,
-    stallTimeout: o.stallTimeout,
-  };
-}
-
-function addPlanOptions(command: Command): Command {
-  return (
-    command
-      .option('--tables <names>', 'only these tables (comma separated, repeatable)', collect)
-      .option('--exclude <names>', 'every table but these (comma separated, repeatable)', collect)
-      .option(
-        '--exclude-view <names>',
-        'neither create nor verify these source views (comma separated, repeatable)',
-        collect,
-      )
-      .option('--entities <module>', 'migrate the tables (and columns) of these TypeORM entities (.js or .ts module)')
-      .option('--config <file>', CONFIG_HELP)
-      .option('--batch-size <n>', 'rows per COPY write (default: 5000)', positiveInt)
-      .addOption(
-        new Option(
-          '--verify <method>',
-          'how finalize verifies each table: content checksums, row counts, or not at all (default: checksum)',
-        ).choices([...VERIFY_METHODS]),
-      )
-      .option('--allow-rejects', 'a run whose only differences are rejected rows still counts as verified (exit 0)')
-      .option(
-        '--follow',
-        "follow the source's binary log after the copy (a live database), until `my2pg cutover` verifies and switches",
-      )
-      .addOption(
-        new Option(
-          '--on-ddl <mode>',
-          'with --follow, a schema change of a followed table: apply it (default), hold the follower until resumed, or stop for good',
-        ).choices(['apply', 'hold', 'stop']),
-      )
-      // Type mapping of the tables my2pg creates (docs/type-mapping.md).
-      .option(
-        '--type <mysql=pg>',
-        "map a MySQL type to a PostgreSQL type, e.g. 'tinyint(1)=smallint' (repeatable)",
-        collect,
-      )
-      .option('--column-type <table.column=pg>', "map one column, e.g. 'users.bio=text' (repeatable)", collect)
-      .addOption(
-        new Option(
-          '--enum <mode>',
-          'ENUM columns as PostgreSQL enum types or as text with a CHECK (default: type)',
-        ).choices(['type', 'check']),
-      )
-      .addOption(
-        new Option(
-          '--nul <policy>',
-          'text holding NUL characters: reject the row, strip the NULs, or create such columns as bytea (default: reject)',
-        ).choices(['reject', 'strip', 'bytea']),
-      )
-      .addOption(
-        new Option(
-          '--partitions <mode>',
-          'partitioned MySQL tables: keep them partitioned in PostgreSQL where it can express the scheme, or flatten them into plain tables (default: keep)',
-        ).choices(['keep', 'flatten']),
-      )
-      .addOption(
-        new Option(
-          '--zero-date <policy>',
-          "MySQL's zero dates: write NULL (counted) or reject the row (default: null)",
-        ).choices(['null', 'reject']),
-      )
-      .option(
-        '--fulltext-config <name>',
-        'text search configuration of the GIN indexes made from FULLTEXT indexes (default: simple)',
-      )
-      .option(
-        '--range-rows <n>',
-        'split a table with an integer primary key and more rows than this into key-range jobs (0 = never; default: 500000)',
-        nonNegativeInt,
-      )
-  );
-}
-
-const CONFIG_HELP =
-  'the migration file, YAML or JSON (default: my2pg.yaml in the working directory, when there is one); flags win over it';
-
-/** `--config` of the commands that work on existing runs: they take target, redis, schema (and source) from the file. */
-function addConfigOption(command: Command): Command {
-  return command.option('--config <file>', CONFIG_HELP);
-}
-
-const STALL_TIMEOUT_FLAG = '--stall-timeout <seconds>';
-const STALL_TIMEOUT_HELP =
-  'a job whose progress has not moved this long fails its attempt, naming where it waited, and is retried (default: MY2PG_STALL_TIMEOUT or 60)';
-
-/** `--work` / `--no-work` / `--concurrency` of the commands that may process a run's jobs themselves. */
-function addWorkOptions(command: Command): Command {
-  return command
-    .option('--work', "process the run's jobs in this process, even when workers are connected (implies waiting)")
-    .option('--no-work', "leave the run's jobs to connected workers, even when there is none")
-    .option('--concurrency <n>', 'tables copied at once when the jobs are processed here', positiveInt, 2)
-    .option(STALL_TIMEOUT_FLAG, STALL_TIMEOUT_HELP);
 }
 
 /** Builds the `my2pg` command line. Actions set `exitCode`; nothing here calls process.exit. */
@@ -415,29 +281,4 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
       );
     });
   return program;
-}
-
-/** Runs the CLI and returns the exit code: 0 verified, 1 settled but not verified, 2 nothing started. */
-export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
-  const output = deps.output ?? consoleOutput;
-  const result = { exitCode: 0 };
-  const program = buildProgram(deps, result);
-  program.configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
-  let secrets: string[] = [];
-  try {
-    secrets = secretsOf(loadConfig({}, []));
-  } catch {
-    // a broken configuration is reported by the command itself
-  }
-  try {
-    await program.parseAsync([...argv]);
-    return result.exitCode;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? 0 : 2;
-    }
-    const message = scrubSecrets(error instanceof Error ? error.message : String(error), secrets).replace(/\s+/g, ' ');
-    output.err(`my2pg: ${message}`);
-    return exitCodeOf(error);
-  }
 }

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { restoreTableIndexes, type RestoredConstraint } from '../finalize/restore-constraints.js';
+import { restoreTableIndexes, type RestoredConstraint } from '../finalize/restore-indexes.js';
 import type { RunRow } from '../state/entities.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 import { verifyTable, type TablePart, type TableVerification } from '../verify/verify-run.js';

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { findZeroDateColumns, type SourceCatalog } from '../dialect/mysql/catalog.js';
 import type { TargetTable } from '../dialect/postgres/catalog.js';
-import { mapWithConcurrency } from '../finalize/restore-constraints.js';
+import { mapWithConcurrency } from '../finalize/restore-indexes.js';
 import { countProbes, probesOf, type Hazard, type HazardProbe } from '../schema/hazards.js';
 import { structuralHazards } from '../schema/structural-hazards.js';
 import type { NulPolicy } from '../schema/nul-columns.js';

@@ -1,3 +1,7 @@
+import type { DataSource } from 'typeorm';
+import { countRecheckBacklog } from '../state/change-log.js';
+import { listLiveTables } from '../state/live-tables.js';
+
 /** Verification while following, as status, the board and cutover show it. */
 export interface LiveFigures {
   tables: number;
@@ -15,4 +19,44 @@ export interface LiveFigures {
   compareRowsPerSecond: number;
   /** Rows of the tables not verified yet (their last whole comparison's count; 0 before the first). */
   rowsUnverified: number;
+}
+
+/** What verification while following has done since it started, for its rates. */
+interface LiveRates {
+  rechecked: number;
+  recheckMs: number;
+  compared: number;
+  compareMs: number;
+}
+
+/** The figures of a run's verification while following, from its state (a count of the change log). */
+export async function measureLiveFigures(
+  target: DataSource,
+  runId: string,
+  tables: readonly { table: string; estimatedRows: number }[],
+  rates: LiveRates,
+): Promise<LiveFigures> {
+  const lives = await listLiveTables(
+    target,
+    runId,
+    tables.map((t) => t.table),
+  );
+  const backlog = await countRecheckBacklog(target, runId);
+  const sum = (f: (b: (typeof backlog)[number]) => number): number => backlog.reduce((n, b) => n + f(b), 0);
+  return {
+    tables: lives.length,
+    tablesVerified: lives.filter((l) => l.status === 'verified').length,
+    keysWaiting: sum((b) => b.waiting),
+    keysDiffering: sum((b) => b.differing),
+    keysOutside: sum((b) => b.outside),
+    recheckKeysPerSecond: rate(rates.rechecked, rates.recheckMs),
+    compareRowsPerSecond: rate(rates.compared, rates.compareMs),
+    rowsUnverified: lives
+      .filter((l) => l.status !== 'verified')
+      .reduce((n, l) => n + (Number(l.rows) || (tables.find((t) => t.table === l.tableName)?.estimatedRows ?? 0)), 0),
+  };
+}
+
+function rate(count: number, ms: number): number {
+  return ms > 0 ? Math.round((count * 1000) / ms) : 0;
 }

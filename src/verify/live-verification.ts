@@ -1,7 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { describeError } from '../core/errors.js';
 import {
-  countRecheckBacklog,
   logDifferingKeys,
   readFlaggedKeys,
   readKeysToRecheck,
@@ -19,7 +18,7 @@ import {
 } from '../state/live-tables.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 import { checksumTable, type ChecksumInput, type TableChecksum } from './checksum.js';
-import type { LiveFigures } from './live-figures.js';
+import { measureLiveFigures, type LiveFigures } from './live-figures.js';
 import { describeVerificationProblem } from './verify-run.js';
 import { withVerifyLock } from './verify-lock.js';
 import { ComparisonStopped, compareKeysNow } from './compare-keys.js';
@@ -177,28 +176,7 @@ export class LiveVerification {
 
   /** The figures status, the board and cutover's prediction read. */
   async measure(): Promise<LiveFigures> {
-    const lives = await listLiveTables(
-      this.target,
-      this.run.id,
-      this.tables.map((t) => t.table),
-    );
-    const backlog = await countRecheckBacklog(this.target, this.run.id);
-    const sum = (f: (b: (typeof backlog)[number]) => number): number => backlog.reduce((n, b) => n + f(b), 0);
-    return {
-      tables: lives.length,
-      tablesVerified: lives.filter((l) => l.status === 'verified').length,
-      keysWaiting: sum((b) => b.waiting),
-      keysDiffering: sum((b) => b.differing),
-      keysOutside: sum((b) => b.outside),
-      recheckKeysPerSecond: rate(this.rates.rechecked, this.rates.recheckMs),
-      compareRowsPerSecond: rate(this.rates.compared, this.rates.compareMs),
-      rowsUnverified: lives
-        .filter((l) => l.status !== 'verified')
-        .reduce(
-          (n, l) => n + (Number(l.rows) || (this.tables.find((t) => t.table === l.tableName)?.estimatedRows ?? 0)),
-          0,
-        ),
-    };
+    return measureLiveFigures(this.target, this.run.id, this.tables, this.rates);
   }
 
   private input(table: LiveTable): ChecksumInput {
@@ -299,8 +277,4 @@ export class LiveVerification {
     this.rates.rechecked += keys.length;
     this.rates.recheckMs += Date.now() - started;
   }
-}
-
-function rate(count: number, ms: number): number {
-  return ms > 0 ? Math.round((count * 1000) / ms) : 0;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildSelect } from '../../src/dialect/mysql/select.js';
-import { mapWithConcurrency } from '../../src/finalize/restore-constraints.js';
+import { mapWithConcurrency } from '../../src/finalize/restore-indexes.js';
 import { mergeRangeStates, type TableJobState } from '../../src/queue/run-jobs.js';
 import { planKeyRanges, splitColumnOf } from '../../src/vocabulary/key-range.js';
 import { copyJobId, rangeJobId, tableJobIds } from '../../src/queue/contract.js';
