@@ -1,5 +1,5 @@
 import { secretsOf, type ConfigOverrides } from '../config/config.js';
-import { resolveCommandConfig } from '../cli/run-settings.js';
+import { resolveCommandConfig } from '../cli/command-config.js';
 import { createLogger, resolveLogFormat } from '../core/log.js';
 import { checkQueueReachable, openQueueBackend } from '../queue/open-queue-backend.js';
 import { listenForStop } from '../core/shutdown.js';

@@ -1,5 +1,5 @@
 import type { ConfigOverrides } from '../config/config.js';
-import { resolveCommandConfig } from './run-settings.js';
+import { resolveCommandConfig } from './command-config.js';
 import { UsageError } from '../core/errors.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import { guardRunStart } from '../run/run-guard.js';

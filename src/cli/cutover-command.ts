@@ -19,7 +19,7 @@ import { listRunTables } from '../state/run-tables.js';
 import type { Output } from './output.js';
 import { readFollowStatus } from './follow-status.js';
 import { formatRunReport } from './report.js';
-import { resolveCommandConfig } from './run-settings.js';
+import { resolveCommandConfig } from './command-config.js';
 import { jobRefs, resolveRun, withServices } from './command-services.js';
 
 /** Lag under which cutover freezes writes: the drain then lasts about this long. */

@@ -2,7 +2,8 @@ import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ConfigOverrides } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
-import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
+import { reverifyRun } from '../finalize/finalize-run.js';
+import { describeOutcome } from '../finalize/finalize-summary.js';
 import { closeAll, openSource } from '../run/open-databases.js';
 import type { RunRow } from '../state/entities.js';
 import { getRun } from '../state/runs.js';
@@ -21,7 +22,7 @@ import {
 import { resolveRun, withDatabases } from './command-services.js';
 import type { Output } from './output.js';
 import { formatRunReport } from './report.js';
-import { resolveCommandConfig } from './run-settings.js';
+import { resolveCommandConfig } from './command-config.js';
 
 /** Exit code of a receipt whose seal does not match its content (0 all match, 1 differences, 2 usage). */
 const BROKEN_SEAL_EXIT = 3;

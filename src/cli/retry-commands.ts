@@ -1,5 +1,5 @@
 import { must, type Config, type ConfigOverrides } from '../config/config.js';
-import { resolveCommandConfig } from './run-settings.js';
+import { resolveCommandConfig } from './command-config.js';
 import { UsageError } from '../core/errors.js';
 import { splitNames } from '../vocabulary/table-selection.js';
 import { countWorkers } from '../queue/run-jobs.js';

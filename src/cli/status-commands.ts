@@ -1,6 +1,6 @@
 import type { ConfigOverrides } from '../config/config.js';
 import { openSource, closeAll } from '../run/open-databases.js';
-import { resolveCommandConfig } from './run-settings.js';
+import { resolveCommandConfig } from './command-config.js';
 import { UsageError } from '../core/errors.js';
 import { readTableJobs } from '../queue/run-jobs.js';
 import { queuesOfRun } from '../queue/target-scope.js';
@@ -10,7 +10,8 @@ import { getRun } from '../state/runs.js';
 import { listRunTables } from '../state/run-tables.js';
 import { listRejectedRows } from '../state/rejected-rows.js';
 import { summaryWithTables, tableStatusOf } from '../state/table-status.js';
-import { describeOutcome, reverifyRun } from '../finalize/finalize-run.js';
+import { reverifyRun } from '../finalize/finalize-run.js';
+import { describeOutcome } from '../finalize/finalize-summary.js';
 import type { Output } from './output.js';
 import { buildReportRows, formatFailures, formatRunReport } from './report.js';
 import { describeRejectedRows } from './wait-run.js';

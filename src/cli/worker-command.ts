@@ -1,5 +1,5 @@
 import { secretsOf, type ConfigOverrides } from '../config/config.js';
-import { resolveCommandConfig } from './run-settings.js';
+import { resolveCommandConfig } from './command-config.js';
 import { describeQueueLocation } from '../queue/open-queue-backend.js';
 import { describeError } from '../core/errors.js';
 import { createLogger, resolveLogFormat } from '../core/log.js';

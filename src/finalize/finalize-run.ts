@@ -16,53 +16,16 @@ import { tableJobIds } from '../state/job-ids.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import { restoreConstraints, type RestoredConstraint } from './restore-constraints.js';
 import { restoreTriggers } from './restore-triggers.js';
-import { resetSequences, type SequenceReset } from './reset-sequences.js';
+import { resetSequences } from './reset-sequences.js';
 import { syncAlembicVersion, type AlembicSync } from './sync-alembic.js';
 import { PermanentError, UsageError } from '../core/errors.js';
-import type { NotMigratedObject, SchemaObjectsRecord } from '../schema/translate/schema-objects.js';
 import type { StoredOutcome } from '../schema/stored/stored-code.js';
 import { createRunTriggers, migrateRoutines } from './migrate-stored.js';
 import { listNotMigrated } from './not-migrated.js';
-import { describeViewProblem, isViewProblem, migrateViews, reverifyViews, type ViewOutcome } from './migrate-views.js';
+import { describeViewProblem, isViewProblem, migrateViews, reverifyViews } from './migrate-views.js';
+import { constraintProblems, describeOutcome, type FinalizeSummary, type FinalizeTimings } from './finalize-summary.js';
 
-/** finalize's return value, also stored as the run's summary. */
-export interface FinalizeSummary {
-  runId: string;
-  /** True when every table was checked and is equal (rejected rows only with --allow-rejects). */
-  verified: boolean;
-  method: VerifyMethod;
-  allowRejects: boolean;
-  /** Rows rejected by the copies, over all tables. */
-  rejected: number;
-  tables: TableVerification[];
-  constraints: RestoredConstraint[];
-  sequences: SequenceReset[];
-  alembicVersion: AlembicSync | null;
-  /** The source's views: created and verified, or why not. */
-  views: ViewOutcome[];
-  /** Stored functions, procedures, triggers (created, or why not) and events (listed). */
-  storedCode?: StoredOutcome[];
-  /** Generated columns and CHECKs of the created tables, as prepare translated them. */
-  schemaObjects: SchemaObjectsRecord | null;
-  /** Triggers, routines, events, excluded or skipped views, CHECKs that did not translate. */
-  notMigrated: NotMigratedObject[];
-  problems: string[];
-  /** Where finalize's time went, ms (index builds and foreign keys run beside the verification of tables no copy job verified). */
-  timings?: FinalizeTimings;
-}
-
-/** finalize's phases, ms. */
-interface FinalizeTimings {
-  /** Indexes left to build (split tables, failed builds). */
-  indexesMs: number;
-  /** Foreign keys added NOT VALID and validated. */
-  foreignKeysMs: number;
-  /** Sequences and alembic_version. */
-  sequencesMs: number;
-  /** Verification of the tables no copy job verified, and recording every table's result. */
-  verifyMs: number;
-  totalMs: number;
-}
+export type { FinalizeSummary } from './finalize-summary.js';
 
 /**
  * The last step of a run: restore saved indexes and foreign keys, continue every sequence
@@ -219,39 +182,6 @@ function resultsOfCopyJobs(
       verifications.set(table.tableName, mergeVerifications(checked));
   }
   return { verifications, indexes };
-}
-
-/** One line for a run's outcome. */
-export function describeOutcome(summary: FinalizeSummary): string {
-  if (summary.verified) {
-    const rejected =
-      summary.rejected > 0 ? `, but for ${summary.rejected} rejected rows (allowed by --allow-rejects)` : '';
-    return `verified (${summary.method}): every table is equal on both sides${rejected}`;
-  }
-  if (summary.problems.length === 0) return 'copied; not verified (--verify none)';
-  return `not verified: ${summary.problems.join('; ')}`;
-}
-
-/**
- * One line per constraint that could not be restored. Under a `where`, a foreign key that fails
- * most likely references a parent row the condition left out: the line says so, and which
- * tables were copied in part (the constraint stays unrestored; nothing is deleted to fit it).
- */
-function constraintProblems(
-  constraints: readonly RestoredConstraint[],
-  where: Readonly<Record<string, string>> = {},
-): string[] {
-  const filtered = Object.keys(where);
-  const hint =
-    filtered.length === 0
-      ? ''
-      : `; likely cause: the migration file's where copies only part of ${filtered.join(', ')}, so a row may reference one left out (copy the parent whole, or filter the child to match)`;
-  return constraints
-    .filter((c) => c.status === 'violated' || c.status === 'failed')
-    .map(
-      (c) =>
-        `${c.kind === 'foreign_key' ? 'foreign key' : c.kind === 'check' ? 'CHECK' : c.kind} ${c.name} on ${c.table}: ${c.error ?? c.status}${c.kind === 'foreign_key' ? hint : ''}`,
-    );
 }
 
 /**
