@@ -259,8 +259,10 @@ describe('docker-compose.yml', () => {
 });
 
 describe('CONFIG_ENV_VARS', () => {
-  it('lists exactly the variables src/config/config.ts reads', () => {
-    const source = readFileSync(`${ROOT}/src/config/config.ts`, 'utf8');
+  it('lists exactly the variables src/config/config.ts and environment.ts read', () => {
+    const source = ['config.ts', 'environment.ts']
+      .map((file) => readFileSync(`${ROOT}/src/config/${file}`, 'utf8'))
+      .join('\n');
     const read = [...new Set([...source.matchAll(/\benv\.([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]))].sort();
     expect([...CONFIG_ENV_VARS].sort()).toEqual(read);
   });
