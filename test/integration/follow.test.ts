@@ -520,7 +520,7 @@ describe('start --follow, then cutover', () => {
       await new Promise((r) => setTimeout(r, 5));
     });
     // Every row written since was checked against them: the first cutover goes.
-    const cut = await sandbox.cli(['cutover', runId, '--lock'], env, 120_000);
+    const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 120_000);
     expect(cut.code, cut.stdout + cut.stderr).toBe(0);
     await waitUntil(
       'the follow job to end',
@@ -570,7 +570,7 @@ describe('start --follow, then cutover', () => {
     await admin.query(
       'SET SESSION foreign_key_checks = 0; INSERT INTO orphan.book VALUES (9001, 777); DELETE FROM orphan.author WHERE id = 3; SET SESSION foreign_key_checks = 1',
     );
-    const cut = await sandbox.cli(['cutover', runId, '--lock'], env, 120_000);
+    const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 120_000);
     expect(cut.code, cut.stdout + cut.stderr).toBe(1);
     expect(cut.stderr).toMatch(
       /foreign key validated at the freeze instead: book_author: .*book \["9001"\] references no row of author.*author \["3"\] is gone while book references it/,
