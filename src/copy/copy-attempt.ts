@@ -5,6 +5,7 @@ import { prepareSourceSession, withMysqlConnection } from '../dialect/mysql/conn
 import { decodeRawRow } from '../dialect/mysql/raw-fields.js';
 import { queryRawRows } from '../dialect/mysql/raw-rows.js';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import { beginStatement, writerSettings } from '../dialect/postgres/transaction.js';
 import { pgKeyRangeConditions } from '../dialect/postgres/key-range.js';
 import { quotePg } from '../dialect/postgres/quote.js';
 import { deleteRejectedRows, saveRejectedRows, type RejectedRowsOwner } from '../state/rejected-rows.js';
@@ -118,7 +119,7 @@ function restartCounters(copy: TableCopy, mode: CopyMode): void {
  */
 async function beginEmptyingPart(pg: PoolClient, plan: TableCopyPlan): Promise<void> {
   // my2pg.writer: a --follow run's guard triggers tell a copy's writes from an application's (see write-guard.ts).
-  const begin = "BEGIN; SET LOCAL timezone = 'UTC'; SET LOCAL lock_timeout = '60s'; SET LOCAL my2pg.writer = 'copy'";
+  const begin = beginStatement({ settings: writerSettings('copy') });
   if (plan.targetRange) {
     await pg.query(begin);
     const bounds = pgKeyRangeConditions(quotePg(plan.targetRange.key), plan.targetRange.range);

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { loadConfig, redactUrl, type ConfigOverrides } from '../config/config.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
 import { quotePg } from '../dialect/postgres/quote.js';
+import { beginTransaction } from '../dialect/postgres/transaction.js';
 import { UsageError } from '../core/errors.js';
 
 /** Name of the demo database on both servers. */
@@ -64,8 +65,8 @@ export async function prepareSeedTarget(serverUrl: string, name: string, schema 
     await db.query(`CREATE SCHEMA IF NOT EXISTS ${quotePg(schema)}`);
     const present = await db.query('SELECT to_regclass($1) IS NOT NULL AS present', [`${quotePg(schema)}.users`]);
     if (!present.rows[0]?.present) {
-      await db.query('BEGIN');
-      await db.query(`SET LOCAL search_path = ${quotePg(schema)}`);
+      // A string literal names one schema exactly as written (no identifier quoting inside it).
+      await beginTransaction(db, { settings: { search_path: schema } });
       await db.query(readFileSync(join(seedFixturesDir(), 'postgres-alembic.sql'), 'utf8'));
       await db.query('COMMIT');
     }

@@ -1,6 +1,7 @@
 import { asServerWork } from '../core/watchdog.js';
 import type { DataSource } from 'typeorm';
 import { withPgClient } from '../dialect/postgres/connection.js';
+import { beginStatement } from '../dialect/postgres/transaction.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { describeError } from '../core/errors.js';
 import type { SavedConstraintRow } from '../state/entities.js';
@@ -100,7 +101,9 @@ export async function restoreConstraints(
   const addAll = async (items: readonly SavedConstraintRow[]): Promise<void> => {
     await withPgClient(target, async (client) => {
       try {
-        await client.query(`BEGIN; SET LOCAL search_path = pg_catalog; ${items.map(addStatement).join('; ')}; COMMIT`);
+        await client.query(
+          `${beginStatement({ settings: { search_path: 'pg_catalog' } })}; ${items.map(addStatement).join('; ')}; COMMIT`,
+        );
       } catch (error) {
         // The statement's own error is the one to report; a failed ROLLBACK adds nothing (the client is released either way).
         await client.query('ROLLBACK').catch(() => undefined);

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { asServerWork } from '../core/watchdog.js';
 import { describeError } from '../core/errors.js';
 import { withPgClient } from '../dialect/postgres/connection.js';
+import { beginStatement } from '../dialect/postgres/transaction.js';
 import type { SavedConstraintRow } from '../state/entities.js';
 import { listUnrestoredIndexes, markConstraintRestored, markConstraintsRestored } from '../state/saved-constraints.js';
 
@@ -87,7 +88,9 @@ export async function restoreIndex(
       try {
         // One round trip: the definition is PostgreSQL's own (pg_get_indexdef) or my2pg's DDL.
         await asServerWork(`building index ${item.name} of ${item.tableName} in PostgreSQL`, () =>
-          client.query(`BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${item.definition}; COMMIT`),
+          client.query(
+            `${beginStatement({ settings: { maintenance_work_mem: maintenanceWorkMem } })}; ${item.definition}; COMMIT`,
+          ),
         );
       } catch (error) {
         // The statement's own error is the one to report; a failed ROLLBACK adds nothing (the client is released either way).
@@ -137,7 +140,7 @@ export async function restoreTableIndexes(
       try {
         await asServerWork(`building the indexes of ${table} in PostgreSQL`, () =>
           client.query(
-            `BEGIN; SET LOCAL maintenance_work_mem = '${maintenanceWorkMem}'; ${plain.map((item) => item.definition).join('; ')}; COMMIT`,
+            `${beginStatement({ settings: { maintenance_work_mem: maintenanceWorkMem } })}; ${plain.map((item) => item.definition).join('; ')}; COMMIT`,
           ),
         );
         return true;

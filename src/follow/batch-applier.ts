@@ -3,6 +3,7 @@ import { PermanentError, TransientError } from '../core/errors.js';
 import { isPermanentError } from '../dialect/driver-errors.js';
 import { withSourceSnapshot } from '../dialect/mysql/snapshot.js';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import { beginTransaction, writerSettings } from '../dialect/postgres/transaction.js';
 import { logChangedKeys } from '../state/change-log.js';
 import { addFollowAdjustments, nextBatchSeq, recordAppliedBatch, type FollowPosition } from '../state/follow-state.js';
 import type { ChangeApplier } from './apply-changes.js';
@@ -42,9 +43,7 @@ export class BatchApplier {
     const replica = await this.replicaRole;
     await withSourceSnapshot(this.source, next, (snapshot) =>
       withPgClient(this.target, async (pg) => {
-        await pg.query(
-          `BEGIN; SET LOCAL timezone = 'UTC'; SET LOCAL lock_timeout = '60s'; SET LOCAL my2pg.writer = 'follower'${replica ? '; SET LOCAL session_replication_role = replica' : ''}`,
-        );
+        await beginTransaction(pg, { settings: writerSettings('follower', replica) });
         try {
           const seq = await nextBatchSeq(pg, this.runId);
           await before?.(pg);

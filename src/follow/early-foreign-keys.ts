@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { describeError } from '../core/errors.js';
 import { withPgClient } from '../dialect/postgres/connection.js';
+import { beginTransaction } from '../dialect/postgres/transaction.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { readPartitionedTables } from '../finalize/partitioned-tables.js';
 import type { RunRow } from '../state/entities.js';
@@ -102,7 +103,7 @@ export class EarlyForeignKeys {
     try {
       added = await withPgClient(this.target, async (pg) => {
         // Definitions were printed with search_path = pg_catalog; they are read back the same way.
-        await pg.query("BEGIN; SET LOCAL lock_timeout = '5s'; SET LOCAL search_path = pg_catalog");
+        await beginTransaction(pg, { settings: { lock_timeout: '5s', search_path: 'pg_catalog' } });
         try {
           const seq = await currentBatchSeq(this.target, this.run.id);
           const kept: { id: number; name: string; shape: KeyShape }[] = [];
@@ -255,7 +256,7 @@ export class EarlyForeignKeys {
        LIMIT ${SHOWN}`;
     return withPgClient(this.target, async (pg) => {
       // The logged keys are PostgreSQL's text of the follower's session, which writes in UTC.
-      await pg.query("BEGIN READ ONLY; SET LOCAL timezone = 'UTC'");
+      await beginTransaction(pg, { readOnly: true, settings: { timezone: 'UTC' } });
       try {
         const orphans = await pg.query<{ pg_key: string }>(childSql, [
           this.run.id,

@@ -6,6 +6,7 @@ import type { FollowInput } from './follow-input.js';
 import { readSourceCatalog, type SourceTable } from '../dialect/mysql/catalog.js';
 import { readTargetTables, type TargetTable } from '../dialect/postgres/catalog.js';
 import { withPgClient } from '../dialect/postgres/connection.js';
+import { beginTransaction } from '../dialect/postgres/transaction.js';
 import type { CopyTableInput } from '../copy/copy-plan.js';
 import { mapColumnType } from '../schema/type-map.js';
 import {
@@ -116,7 +117,7 @@ async function resumeHeld(
     throw new FollowHeldError(message, { table: held.table });
   }
   await withPgClient(target, async (pg) => {
-    await pg.query('BEGIN');
+    await beginTransaction(pg);
     try {
       await replaceFollowDefinition(pg, runId, now);
       await markForWholeComparison(pg, runId, held.table);

@@ -7,6 +7,7 @@
 import type { DataSource } from 'typeorm';
 import { describeError } from '../core/errors.js';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import { beginTransaction } from '../dialect/postgres/transaction.js';
 import { readTargetTables, type TargetTable } from '../dialect/postgres/catalog.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { createSourceViews, type ViewOutcome } from '../finalize/migrate-views.js';
@@ -88,7 +89,7 @@ export async function tryPlan(target: DataSource, plan: RunPlan): Promise<PlanTr
   }
   return withPgClient(target, async (client) => {
     const tables = new Map<string, TableTrial>();
-    await client.query('BEGIN');
+    await beginTransaction(client);
     try {
       // Read-write work inside a transaction that never commits; a missing schema is made inside it
       // too. Where even that is refused, nothing can be tried (the plan names the missing schema).

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { prepareSourceSession, queryMysql, withMysqlConnection } from '../dialect/mysql/connection.js';
 import { withPgClient } from '../dialect/postgres/connection.js';
+import { beginTransaction } from '../dialect/postgres/transaction.js';
 import type { ReadSnapshot } from './checksum-types.js';
 import type { ReceiptPosition } from './receipt.js';
 
@@ -58,7 +59,7 @@ export async function openReadSnapshots(source: DataSource, target: DataSource):
     await queryMysql(m, 'COMMIT');
   });
   const pgHeld = withPgClient(target, async (client) => {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await beginTransaction(client, { repeatableRead: true, readOnly: true });
     const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
     pgOpen.resolve(rows[0]!.id);
     // The exported snapshot can be imported only while this transaction is open.

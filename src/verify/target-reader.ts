@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { KeyRange } from '../core/key-range.js';
 import { withPgClient } from '../dialect/postgres/connection.js';
+import { beginTransaction, READING_SETTINGS } from '../dialect/postgres/transaction.js';
 import { pgKeyRangeConditions } from '../dialect/postgres/key-range.js';
 import { readPgBinaryRows } from '../dialect/postgres/read-copy-binary.js';
 import type { CheckedTable } from './checked-table.js';
@@ -22,12 +23,14 @@ export async function readPgRows(
   onRow: PgRowHandler,
   snapshot?: string,
 ): Promise<void> {
-  if (snapshot !== undefined && !/^[0-9A-Fa-f-]+$/.test(snapshot)) throw new Error(`not a snapshot id: ${snapshot}`);
   await withPgClient(target, async (client) => {
     // An exported snapshot is imported first thing (before any query of the transaction).
-    await client.query(
-      `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;${snapshot ? ` SET TRANSACTION SNAPSHOT '${snapshot}';` : ''} SET LOCAL timezone = 'UTC'; SET LOCAL datestyle = 'ISO, YMD'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'`,
-    );
+    await beginTransaction(client, {
+      repeatableRead: true,
+      readOnly: true,
+      ...(snapshot ? { snapshot } : {}),
+      settings: READING_SETTINGS,
+    });
     const { pg } = table;
     const conditions = table.intKey ? pgKeyRangeConditions(table.intKey.pg, range) : [];
     if (pg.where) conditions.push(pg.where);

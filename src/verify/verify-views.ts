@@ -3,6 +3,7 @@ import { hash as hashOnce } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { queryMysql, withMysqlConnection, type SourceValue } from '../dialect/mysql/connection.js';
 import { withPgClient } from '../dialect/postgres/connection.js';
+import { beginTransaction, READING_SETTINGS } from '../dialect/postgres/transaction.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { describeError } from '../core/errors.js';
@@ -159,12 +160,7 @@ export async function verifyView(
     const extra: string[] = [];
     let extraCount = 0;
     await withPgClient(target, async (client) => {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await client.query("SET LOCAL timezone = 'UTC'");
-      await client.query("SET LOCAL datestyle = 'ISO, YMD'");
-      await client.query("SET LOCAL intervalstyle = 'postgres'");
-      await client.query('SET LOCAL extra_float_digits = 1');
-      await client.query("SET LOCAL bytea_output = 'hex'");
+      await beginTransaction(client, { repeatableRead: true, readOnly: true, settings: READING_SETTINGS });
       const sql = `SELECT ${view.columns.map((_c, i) => canonicals[i]!.pgExpression(quotePg(pgNames[i]!))).join(', ')} FROM ${qualifyPg(schema, targetView)}`;
       for await (const batch of readPgRows(client, sql)) {
         waitingAt(`reading view ${targetView} from PostgreSQL`);

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import type { Pool, PoolClient } from 'pg';
 import { currentWatchdog, waitingAt } from '../../core/watchdog.js';
+import { beginTransaction } from './transaction.js';
 
 export type { PoolClient };
 
@@ -66,7 +67,7 @@ function socketOf(client: PoolClient): { destroy(): void } | undefined {
 /** Runs `fn` inside BEGIN/COMMIT on one client; rolls back on any error. */
 export async function inPgTransaction<T>(dataSource: DataSource, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   return withPgClient(dataSource, async (client) => {
-    await client.query('BEGIN');
+    await beginTransaction(client);
     try {
       const result = await fn(client);
       await client.query('COMMIT');
