@@ -132,7 +132,7 @@ export async function resolveRun(
   target: DataSource,
   runId: string | undefined,
   schema: string,
-  forWork?: 'retried' | 'resumed',
+  forWork?: 'retried' | 'resumed' | 'verified',
 ): Promise<RunRow> {
   if (!(await stateSchemaExists(target)))
     throw new UsageError('no my2pg run in this target yet (no my2pg schema); start one with: npx my2pg run');
@@ -140,9 +140,33 @@ export async function resolveRun(
   if (!run)
     throw new UsageError(runId ? `no run ${runId} in this target` : `no my2pg run for schema ${schema} in this target`);
   if (forWork && run.status === 'cancelled') {
+    const why = forWork === 'verified' ? ': its tables were not all copied' : '';
     throw new UsageError(
-      `run ${run.id} was cancelled, so it cannot be ${forWork}; start a new run with: npx my2pg run`,
+      `run ${run.id} was cancelled${why}, so it cannot be ${forWork}; start a new run with: npx my2pg run`,
     );
   }
   return run;
+}
+
+/**
+ * `verify` and `verify --receipt`: the run to verify (by id or the latest; a cancelled one is
+ * refused) with its own source database opened; both are closed after `fn`.
+ */
+export async function withVerifiableRun<T>(
+  config: Config,
+  forRun: (run: RunRow) => Config,
+  runId: string | undefined,
+  fn: (s: { run: RunRow; source: DataSource; target: DataSource; mysqlUrl: string }) => Promise<T>,
+): Promise<T> {
+  return withDatabases(config, { source: false }, async ({ target }) => {
+    const run = await resolveRun(target, runId, config.schema, 'verified');
+    // Opened once the run is known: with the migration file's databases, it says which source database.
+    const mysqlUrl = must(forRun(run).mysqlUrl, 'the MySQL source');
+    const source = await openSource(mysqlUrl);
+    try {
+      return await fn({ run, source, target, mysqlUrl });
+    } finally {
+      await closeAll(source);
+    }
+  });
 }

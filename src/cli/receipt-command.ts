@@ -4,7 +4,6 @@ import type { ConfigOverrides } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
 import { reverifyRun } from '../finalize/finalize-run.js';
 import { describeOutcome } from '../finalize/finalize-summary.js';
-import { closeAll, openSource } from '../run/open-databases.js';
 import type { RunRow } from '../state/entities.js';
 import { getRun } from '../state/runs.js';
 import { listRunTables } from '../state/run-tables.js';
@@ -19,7 +18,7 @@ import {
   receiptTableOf,
   writeReceiptFile,
 } from '../verify/receipt-file.js';
-import { resolveRun, withDatabases } from './command-services.js';
+import { withDatabases, withVerifiableRun } from './command-services.js';
 import type { Output } from './output.js';
 import { formatRunReport } from './report.js';
 import { resolveCommandConfig } from './command-config.js';
@@ -88,50 +87,41 @@ async function writeReceipt(
     runId,
     logLevel: 'info',
   });
-  return withDatabases(config, { source: false }, async ({ target }) => {
-    const run = await resolveRun(target, runId, config.schema);
-    if (run.status === 'cancelled')
-      throw new UsageError(`run ${run.id} was cancelled: there is nothing to verify or to write a receipt of`);
-    const mysqlUrl = forRun(run).mysqlUrl!;
-    const source = await openSource(mysqlUrl);
-    try {
-      const digests = new Map<string, TableChecksum['digests']>();
-      const before = await readPositionIfLogged(source);
-      const summary = await reverifyRun(
-        source,
-        target,
-        run.id,
-        'checksum',
-        (line) => output.err(line),
-        (table, d) => digests.set(table, d),
-      );
-      const after = await readPositionIfLogged(source);
-      const tables = await listRunTables(target, run.id);
-      const missing = tables.filter((t) => !digests.has(t.tableName)).map((t) => t.tableName);
-      const receipt = await writeReceiptFile(flags.receipt, {
-        format: RECEIPT_FORMAT,
-        version: RECEIPT_VERSION,
-        kind: 'verify',
-        runId: run.id,
-        createdAt: new Date().toISOString(),
-        ...(await identitiesOf(source, target, { mysql: mysqlUrl, pg: config.databaseUrl! }, run.targetSchema)),
-        ...positionOfVerification(before, after),
-        method: 'checksum',
-        naming: run.options.naming ?? null,
-        tables: tables
-          .filter((t) => digests.has(t.tableName))
-          .map((t) => receiptTableOf(run, t, digests.get(t.tableName)!)),
-      });
-      const after2 = (await getRun(target, run.id)) as RunRow;
-      output.out(formatRunReport(after2, tables));
-      output.out(`run ${run.id}: ${describeOutcome(summary)}`);
-      output.out(
-        `receipt ${flags.receipt} written: ${receipt.tables.length} tables, ${receipt.tables.reduce((n, t) => n + t.ranges.length, 0)} ranges, ${receipt.position ? `at ${receipt.position.file}:${receipt.position.position}` : 'no binary-log position'}; seal sha256 ${receipt.seal.digest}${missing.length > 0 ? `; not in it (their verification failed): ${missing.join(', ')}` : ''}`,
-      );
-      return summary.verified ? 0 : 1;
-    } finally {
-      await closeAll(source);
-    }
+  return withVerifiableRun(config, forRun, runId, async ({ run, source, target, mysqlUrl }) => {
+    const digests = new Map<string, TableChecksum['digests']>();
+    const before = await readPositionIfLogged(source);
+    const summary = await reverifyRun(
+      source,
+      target,
+      run.id,
+      'checksum',
+      (line) => output.err(line),
+      (table, d) => digests.set(table, d),
+    );
+    const after = await readPositionIfLogged(source);
+    const tables = await listRunTables(target, run.id);
+    const missing = tables.filter((t) => !digests.has(t.tableName)).map((t) => t.tableName);
+    const receipt = await writeReceiptFile(flags.receipt, {
+      format: RECEIPT_FORMAT,
+      version: RECEIPT_VERSION,
+      kind: 'verify',
+      runId: run.id,
+      createdAt: new Date().toISOString(),
+      ...(await identitiesOf(source, target, { mysql: mysqlUrl, pg: config.databaseUrl! }, run.targetSchema)),
+      ...positionOfVerification(before, after),
+      method: 'checksum',
+      naming: run.options.naming ?? null,
+      tables: tables
+        .filter((t) => digests.has(t.tableName))
+        .map((t) => receiptTableOf(run, t, digests.get(t.tableName)!)),
+    });
+    const after2 = (await getRun(target, run.id)) as RunRow;
+    output.out(formatRunReport(after2, tables));
+    output.out(`run ${run.id}: ${describeOutcome(summary)}`);
+    output.out(
+      `receipt ${flags.receipt} written: ${receipt.tables.length} tables, ${receipt.tables.reduce((n, t) => n + t.ranges.length, 0)} ranges, ${receipt.position ? `at ${receipt.position.file}:${receipt.position.position}` : 'no binary-log position'}; seal sha256 ${receipt.seal.digest}${missing.length > 0 ? `; not in it (their verification failed): ${missing.join(', ')}` : ''}`,
+    );
+    return summary.verified ? 0 : 1;
   });
 }
 

@@ -1,7 +1,5 @@
 import type { ConfigOverrides } from '../config/config.js';
-import { openSource, closeAll } from '../run/open-databases.js';
 import { resolveCommandConfig } from './command-config.js';
-import { UsageError } from '../core/errors.js';
 import { readTableJobs } from '../queue/run-jobs.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import type { RunRow } from '../state/entities.js';
@@ -17,7 +15,7 @@ import { buildReportRows, formatFailures, formatRunReport } from './report.js';
 import { describeRejectedRows } from './wait-run.js';
 import { schemaObjectsOf } from './schema-objects-report.js';
 import { readFollowStatus, formatFollowStatus } from './follow-status.js';
-import { jobRefs, resolveRun, withDatabases, withServices } from './command-services.js';
+import { jobRefs, resolveRun, withServices, withVerifiableRun } from './command-services.js';
 
 /** `status`: per-table state from PostgreSQL and Redis. */
 export async function statusCommand(
@@ -112,20 +110,8 @@ export async function verifyCommand(
     runId,
     logLevel: 'info',
   });
-  return withDatabases(config, { source: false }, async ({ target }) => {
-    const run = await resolveRun(target, runId, config.schema);
-    if (run.status === 'cancelled')
-      throw new UsageError(
-        `run ${run.id} was cancelled: its tables were not all copied, so there is nothing to verify; start a new run with: npx my2pg run`,
-      );
-    // Opened once the run is known: with the migration file's databases, it says which source database.
-    const source = await openSource(forRun(run).mysqlUrl!);
-    let summary: Awaited<ReturnType<typeof reverifyRun>>;
-    try {
-      summary = await reverifyRun(source, target, run.id, flags.method, (line) => output.err(line));
-    } finally {
-      await closeAll(source);
-    }
+  return withVerifiableRun(config, forRun, runId, async ({ run, source, target }) => {
+    const summary = await reverifyRun(source, target, run.id, flags.method, (line) => output.err(line));
     if (flags.json) {
       output.out(JSON.stringify(summary, null, 2));
     } else {
