@@ -5,7 +5,7 @@ import { describeError } from '../src/core/errors.js';
 import { isPermanentError } from '../src/dialect/driver-errors.js';
 import { finishCopiedPart } from '../src/run/finish-part.js';
 import { recordRangeCopied } from '../src/state/record-range.js';
-import { RunCancelledError, watchRunCancellation, WorkerStoppingError } from '../src/run/run-cancellation.js';
+import { RunCancelledError, watchRunCancellation, WorkerStoppingError } from '../src/state/run-cancellation.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';
 import { forgetRunCatalog, runCatalogOf } from '../src/state/run-catalog.js';
 import { markTableCopied, markTableCopying, markTableFailed, markTablePending } from '../src/state/run-tables.js';

@@ -3,7 +3,7 @@ import { finalizeRun, type FinalizeSummary } from '../src/finalize/finalize-run.
 import { describeError } from '../src/core/errors.js';
 import { isPermanentError } from '../src/dialect/driver-errors.js';
 import { FINALIZE_JOB, finalizePayloadSchema, type CopyTableResult } from '../src/queue/contract.js';
-import { RunCancelledError } from '../src/run/run-cancellation.js';
+import { RunCancelledError } from '../src/state/run-cancellation.js';
 import { getRunStatus } from '../src/state/runs.js';
 import type { JobContext } from './context.js';
 import { validatePayload } from './validate-payload.js';

@@ -7,7 +7,7 @@ import { FollowedCatalog } from '../src/follow/followed-catalog.js';
 import { followRun, type FollowEnd } from '../src/follow/follower.js';
 import { prepareForCutover } from '../src/follow/prepare-cutover.js';
 import { FOLLOW_JOB, followPayloadSchema } from '../src/queue/contract.js';
-import { RunCancelledError, WorkerStoppingError } from '../src/run/run-cancellation.js';
+import { RunCancelledError, WorkerStoppingError } from '../src/state/run-cancellation.js';
 import { getFollow, setFollowStatus } from '../src/state/follow-state.js';
 import { forgetRunCatalog, runCatalogOf } from '../src/state/run-catalog.js';
 import { listRunTables } from '../src/state/run-tables.js';

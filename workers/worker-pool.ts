@@ -11,7 +11,7 @@ import type { Logger } from '../src/core/log.js';
 import { openQueueBackend } from '../src/queue/open-queue-backend.js';
 import { readTargetScope, type QueueNames } from '../src/queue/target-scope.js';
 import { withPgClient } from '../src/dialect/postgres/connection.js';
-import { WorkerStoppingError } from '../src/run/run-cancellation.js';
+import { WorkerStoppingError } from '../src/state/run-cancellation.js';
 import { closeAll, openSource, openTarget } from '../src/run/open-databases.js';
 import { createShutdown, settleWithin } from '../src/core/shutdown.js';
 import type { InProcessPool } from '../src/queue/in-process-pool.js';

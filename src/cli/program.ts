@@ -250,7 +250,7 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
     .option('--read-only', 'show everything, change nothing: no retry, clean, pause or add')
     .action(async (options: { host: string; port: number; readOnly?: boolean; config?: string }, command: Command) => {
       // Loaded on demand: Express and Bull Board are not worth their start-up time in other commands.
-      const { boardCommand } = await import('../board/board-command.js');
+      const { boardCommand } = await import('./board-command.js');
       result.exitCode = await boardCommand(
         globalOverrides(command),
         { host: options.host, port: options.port, readOnly: options.readOnly === true },

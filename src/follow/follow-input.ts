@@ -2,7 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { CopyTableInput } from '../copy/copy-plan.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 import type { OnDdl } from './ddl-handler.js';
-import type { FollowProgress, FollowVerifier } from './follow-progress.js';
+import type { FollowProgress } from '../queue/contract.js';
+import type { FollowVerifier } from './follow-progress.js';
 
 /** A follower's input: the run's databases, catalog, how to reach the source's binary log, and each followed table. */
 export interface FollowInput {

@@ -1,27 +1,5 @@
 import type { LiveFigures } from '../verify/live-figures.js';
 
-/** What the follow job reports (Bull Board shows it as is; status reads it). */
-export interface FollowProgress {
-  status: 'following';
-  /** Row changes applied since the run began following. */
-  eventsApplied: number;
-  /** Row changes applied per second over the last few seconds. */
-  eventsPerSecond: number;
-  /** Row changes read from the binary log and not applied yet. */
-  eventsPending: number;
-  /** Bytes of binary log the source has written past what the follower has read (same file only; -1 across files). */
-  bytesBehind: number;
-  /** Seconds (to a tenth) between the source committing the oldest change not yet applied and now; 0 when caught up. */
-  lagSeconds: number;
-  /** Where the next read would start (the last batch's commit). */
-  file: string;
-  position: number;
-  /** Verification while following (see LiveVerification); absent before its first pass. */
-  verification?: LiveFigures;
-  /** The same in one line, as Bull Board and the logs show it. */
-  step: string;
-}
-
 /** The follower's rate over the last few ticks, and its lag. */
 export class FollowMeter {
   private readonly history: { at: number; events: number }[] = [];

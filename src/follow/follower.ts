@@ -2,7 +2,7 @@ import { PermanentError, TransientError } from '../core/errors.js';
 import { compareBinlogPositions, readBinlogPosition } from '../dialect/mysql/binlog.js';
 import { FollowAfterCutover, getFollow, type FollowPosition } from '../state/follow-state.js';
 import { getRunStatus } from '../state/runs.js';
-import { RunCancelledError } from '../run/run-cancellation.js';
+import { RunCancelledError } from '../state/run-cancellation.js';
 import { ChangeApplier } from './apply-changes.js';
 import { BatchApplier, shapeChangedTable } from './batch-applier.js';
 import { BinlogStream, type BinlogEvent } from './binlog-stream.js';

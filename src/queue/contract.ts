@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LiveFigures } from '../verify/live-figures.js';
 import { SAFE_ID } from '../state/job-ids.js';
 
 // Queue names depend on the target: see target-scope.ts (scopeOf, queuesOfRun).
@@ -83,4 +84,25 @@ export interface CopyProgress {
 
 export type { CopyTableResult, FinalizeProgress } from '../finalize/part-result.js';
 export { copyJobId, finalizeJobId, followJobId, rangeJobId, tableJobIds } from '../state/job-ids.js';
-export type { FollowProgress } from '../follow/follow-progress.js';
+
+/** What the follow job reports (Bull Board shows it as is; status reads it). */
+export interface FollowProgress {
+  status: 'following';
+  /** Row changes applied since the run began following. */
+  eventsApplied: number;
+  /** Row changes applied per second over the last few seconds. */
+  eventsPerSecond: number;
+  /** Row changes read from the binary log and not applied yet. */
+  eventsPending: number;
+  /** Bytes of binary log the source has written past what the follower has read (same file only; -1 across files). */
+  bytesBehind: number;
+  /** Seconds (to a tenth) between the source committing the oldest change not yet applied and now; 0 when caught up. */
+  lagSeconds: number;
+  /** Where the next read would start (the last batch's commit). */
+  file: string;
+  position: number;
+  /** Verification while following (see LiveVerification); absent before its first pass. */
+  verification?: LiveFigures;
+  /** The same in one line, as Bull Board and the logs show it. */
+  step: string;
+}

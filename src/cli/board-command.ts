@@ -1,11 +1,11 @@
 import { secretsOf, type ConfigOverrides } from '../config/config.js';
-import { resolveCommandConfig } from '../cli/command-config.js';
+import { resolveCommandConfig } from './command-config.js';
 import { createLogger, resolveLogFormat } from '../core/log.js';
 import { checkQueueReachable, openQueueBackend } from '../queue/open-queue-backend.js';
 import { listenForStop } from '../core/shutdown.js';
-import type { Output } from '../cli/output.js';
-import { resolveBoardAccess } from './board-access.js';
-import { startBoard, type BoardListenOptions } from './board-server.js';
+import type { Output } from './output.js';
+import { resolveBoardAccess } from '../board/board-access.js';
+import { startBoard, type BoardListenOptions } from '../board/board-server.js';
 
 /**
  * `my2pg board`: Bull Board on this deployment's queues until the first SIGINT/SIGTERM, which

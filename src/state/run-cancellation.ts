@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { PermanentError, TransientError } from '../core/errors.js';
-import { getRunStatus } from '../state/runs.js';
+import { getRunStatus } from './runs.js';
 
 /** How often a running job asks whether its run was cancelled, ms. */
 const CANCEL_POLL_MS = 1000;
