@@ -3,7 +3,7 @@ import { copyTable } from '../src/copy/copy-table.js';
 import { copyPartLabel } from '../src/state/rejected-rows.js';
 import { describeError } from '../src/core/errors.js';
 import { isPermanentError } from '../src/dialect/driver-errors.js';
-import { finishCopiedPart } from '../src/run/finish-part.js';
+import { finishCopiedPart } from '../src/run/verify-and-index-part.js';
 import { recordRangeCopied } from '../src/state/record-range.js';
 import { RunCancelledError, watchRunCancellation, WorkerStoppingError } from '../src/state/run-cancellation.js';
 import { copyTablePayloadSchema, COPY_TABLE_JOB, type CopyTableResult } from '../src/queue/contract.js';

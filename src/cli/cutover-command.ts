@@ -9,7 +9,7 @@ import { runCatalogOf } from '../state/run-catalog.js';
 import { listUnrestoredConstraints } from '../state/saved-constraints.js';
 import { LiveVerification } from '../verify/live-verification.js';
 import { EarlyForeignKeys } from '../follow/early-foreign-keys.js';
-import { readTableJobs, type TableJobState } from '../queue/run-jobs.js';
+import { readTableJobs, type TableJobState } from '../queue/job-states.js';
 import type { QueueHandles } from '../queue/run-queue.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import { getFollow } from '../state/follow-state.js';

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { followJobId } from '../queue/contract.js';
-import { followProgressOf } from '../queue/run-jobs.js';
+import { followProgressOf } from '../queue/job-states.js';
 import type { QueueHandles } from '../queue/run-queue.js';
 import type { RunRow } from '../state/entities.js';
 import { getFollow } from '../state/follow-state.js';

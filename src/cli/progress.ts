@@ -1,5 +1,5 @@
 import { describeFinalizeProgress, formatDuration, grouped } from '../queue/progress-text.js';
-import type { FinalizeJobState, TableJobState } from '../queue/run-jobs.js';
+import type { FinalizeJobState, TableJobState } from '../queue/job-states.js';
 
 /** A terminal stream the live view can redraw (process.stderr when it is a TTY). */
 export interface TtyStream {

@@ -1,7 +1,7 @@
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import type { RunSummary } from '../state/run-summary.js';
 import { verdictOf } from '../state/table-status.js';
-import type { TableJobState } from '../queue/run-jobs.js';
+import type { TableJobState } from '../queue/job-states.js';
 import { formatFidelityLines } from './fidelity-report.js';
 import { describeSchemaObjects } from './schema-objects-report.js';
 

@@ -2,7 +2,7 @@ import { must, type Config, type ConfigOverrides } from '../config/config.js';
 import { resolveCommandConfig } from './command-config.js';
 import { UsageError } from '../core/errors.js';
 import { splitNames } from '../vocabulary/table-selection.js';
-import { countWorkers } from '../queue/run-jobs.js';
+import { countWorkers } from '../queue/job-states.js';
 import { retryFailedJobs, type QueueHandles } from '../queue/run-queue.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import { describeQueueLocation } from '../queue/open-queue-backend.js';

@@ -1,6 +1,6 @@
 import type { ConfigOverrides } from '../config/config.js';
 import { resolveCommandConfig } from './command-config.js';
-import { readTableJobs } from '../queue/run-jobs.js';
+import { readTableJobs } from '../queue/job-states.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import type { RunRow } from '../state/entities.js';
 import type { VerifyMethod } from '../verify/verify-run.js';

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config.js';
-import { countWorkers, waitForRun, type RunSettlement, type TableJobState } from '../queue/run-jobs.js';
+import { countWorkers, waitForRun, type RunSettlement, type TableJobState } from '../queue/job-states.js';
 import type { QueueHandles, TableJobRef } from '../queue/run-queue.js';
 import type { RunRow } from '../state/entities.js';
 import { getRun } from '../state/runs.js';

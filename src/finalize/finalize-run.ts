@@ -11,7 +11,7 @@ import {
   type VerifyMethod,
 } from '../verify/verify-run.js';
 import type { DigestsHandler } from '../verify/checksum-types.js';
-import type { CopyTableResult, FinalizeProgress } from './part-result.js';
+import type { CopyTableResult, FinalizeProgress } from './job-results.js';
 import { tableJobIds } from '../state/job-ids.js';
 import type { RunRow, RunTableRow } from '../state/entities.js';
 import { restoreConstraints, type RestoredConstraint } from './restore-constraints.js';

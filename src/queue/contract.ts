@@ -82,7 +82,7 @@ export interface CopyProgress {
   rowsPerSecond: number;
 }
 
-export type { CopyTableResult, FinalizeProgress } from '../finalize/part-result.js';
+export type { CopyTableResult, FinalizeProgress } from '../finalize/job-results.js';
 export { copyJobId, finalizeJobId, followJobId, rangeJobId, tableJobIds } from '../state/job-ids.js';
 
 /** What the follow job reports (Bull Board shows it as is; status reads it). */

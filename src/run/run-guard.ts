@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { pgPoolOf, type PoolClient } from '../dialect/postgres/connection.js';
 import { UsageError } from '../core/errors.js';
-import { readTableJobs } from '../queue/run-jobs.js';
+import { readTableJobs } from '../queue/job-states.js';
 import type { QueueHandles } from '../queue/run-queue.js';
 import { finalizeJobId, followJobId } from '../queue/contract.js';
 import { queuesOfRun, type QueueNames } from '../queue/target-scope.js';

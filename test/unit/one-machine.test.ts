@@ -5,7 +5,7 @@ import { describeFinalizeProgress } from '../../src/queue/progress-text.js';
 import { loadConfig } from '../../src/config/config.js';
 import { formatHumanLine, resolveLogFormat } from '../../src/core/log.js';
 import { copyJobId } from '../../src/queue/contract.js';
-import type { TableJobState } from '../../src/queue/run-jobs.js';
+import type { TableJobState } from '../../src/queue/job-states.js';
 import { LEGACY_QUEUES, queuesOfRun, scopeOf } from '../../src/queue/target-scope.js';
 
 function job(table: string, state: string): TableJobState {

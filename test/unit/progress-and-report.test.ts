@@ -11,7 +11,7 @@ import {
 import { formatDuration } from '../../src/queue/progress-text.js';
 import { buildReportRows, describeVerification, formatRunReport } from '../../src/cli/report.js';
 import { copyJobId, COPY_TABLE_JOB, FINALIZE_JOB } from '../../src/queue/contract.js';
-import type { TableJobState } from '../../src/queue/run-jobs.js';
+import type { TableJobState } from '../../src/queue/job-states.js';
 import type { RunRow, RunTableRow } from '../../src/state/entities.js';
 
 function job(

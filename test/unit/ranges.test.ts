@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildSelect } from '../../src/dialect/mysql/select.js';
 import { mapWithConcurrency } from '../../src/finalize/restore-indexes.js';
-import { mergeRangeStates, type TableJobState } from '../../src/queue/run-jobs.js';
+import { mergeRangeStates, type TableJobState } from '../../src/queue/job-states.js';
 import { planKeyRanges, splitColumnOf } from '../../src/vocabulary/key-range.js';
 import { copyJobId, rangeJobId, tableJobIds } from '../../src/queue/contract.js';
 import { rangeLabelOf } from '../../src/state/job-ids.js';

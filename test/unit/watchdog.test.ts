@@ -3,7 +3,7 @@ import { formatBoardProgress } from '../../src/board/board-progress.js';
 import { formatTableBar } from '../../src/cli/progress.js';
 import { formatRunReport } from '../../src/cli/report.js';
 import { StallError, Watchdog } from '../../src/core/watchdog.js';
-import type { TableJobState } from '../../src/queue/run-jobs.js';
+import type { TableJobState } from '../../src/queue/job-states.js';
 import type { RunRow } from '../../src/state/entities.js';
 
 // The clock is Vitest's: each case says exactly how much time passes.
