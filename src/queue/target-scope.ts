@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { UsageError } from '../core/errors.js';
 
 /** The two BullMQ queues a run's jobs live in. */
 export interface QueueNames {
@@ -19,9 +20,6 @@ export interface TargetScope {
   schema: string;
   queues: QueueNames;
 }
-
-/** The queues of runs recorded before queues were scoped to their target. */
-export const LEGACY_QUEUES: QueueNames = { copy: 'copy', finalize: 'finalize' };
 
 // Queue names end up in Redis keys (`prefix:name:…`), PostgreSQL rows and application names, and
 // Bull Board URLs: no `:`, nothing to escape.
@@ -101,10 +99,12 @@ export function sortTargets(targets: TargetScope[]): TargetScope[] {
   );
 }
 
-/** The queues a recorded run's jobs are in: as recorded, or the unscoped ones of older runs. */
+/** The queues a recorded run's jobs are in, as the run recorded them when it was planned. */
 export function queuesOfRun(options: Record<string, unknown> | null | undefined): QueueNames {
   const q = options?.queues as Partial<QueueNames> | undefined;
-  return typeof q?.copy === 'string' && typeof q.finalize === 'string'
-    ? { copy: q.copy, finalize: q.finalize }
-    : LEGACY_QUEUES;
+  if (typeof q?.copy === 'string' && typeof q.finalize === 'string') return { copy: q.copy, finalize: q.finalize };
+  // Every run since queues were scoped to their target records them; nothing released ran without.
+  throw new UsageError(
+    'this run records no queue names, so its jobs cannot be found; start a new run with: npx my2pg run',
+  );
 }

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { formatHumanLine, resolveLogFormat } from '../../src/core/log.js';
 import { copyJobId } from '../../src/queue/contract.js';
 import type { TableJobState } from '../../src/queue/job-states.js';
-import { LEGACY_QUEUES, queuesOfRun, scopeOf } from '../../src/queue/target-scope.js';
+import { queuesOfRun, scopeOf } from '../../src/queue/target-scope.js';
 
 function job(table: string, state: string): TableJobState {
   return { table, jobId: copyJobId('run-1', table), state, progress: null, attemptsMade: 1, failedReason: null };
@@ -41,13 +41,13 @@ describe('queues scoped to their target', () => {
     expect(scopeOf('s', 'a:b', 'public').queues.copy).not.toBe(scopeOf('s', 'a/b', 'public').queues.copy);
   });
 
-  it('a run finds its queues as recorded; runs from before scoping use the old names', () => {
+  it('a run finds its queues as recorded; a run that records none is refused with what to do', () => {
     expect(queuesOfRun({ queues: { copy: 'copy.x.public.1', finalize: 'finalize.x.public.1' } })).toEqual({
       copy: 'copy.x.public.1',
       finalize: 'finalize.x.public.1',
     });
-    expect(queuesOfRun({ batchSize: 5000 })).toEqual(LEGACY_QUEUES);
-    expect(queuesOfRun(null)).toEqual({ copy: 'copy', finalize: 'finalize' });
+    expect(() => queuesOfRun({ batchSize: 5000 })).toThrow(/records no queue names.*start a new run/);
+    expect(() => queuesOfRun(null)).toThrow(/records no queue names/);
   });
 });
 
