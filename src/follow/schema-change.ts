@@ -70,11 +70,22 @@ export class SchemaChanges {
       columns: input.columns,
       key,
       targetTypes: new Map((targetTable?.columns ?? []).map((c) => [c.name, c.formattedType])),
+      targetEnumLabels: new Map(
+        (targetTable?.columns ?? []).flatMap((c) => (c.enumLabels ? [[c.name, c.enumLabels]] : [])),
+      ),
       statement: ddl.statement,
       later: later.map((s) => s.statement),
     });
     if (diff.hold) return { table, hold: diff.hold };
     return { table, input, definition, diff, truncate: ddl.verb.startsWith('TRUNCATE'), hold: null };
+  }
+
+  /** Before the caller's transaction, each committed on its own: what PostgreSQL must have committed before rows use it (enum labels). */
+  async prepare(change: Extract<PlannedChange, { hold: null }>): Promise<void> {
+    if (change.diff.early.length === 0) return;
+    await withPgClient(this.target, async (pg) => {
+      for (const statement of change.diff.early) await pg.query(statement);
+    });
   }
 
   /**

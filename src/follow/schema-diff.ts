@@ -5,6 +5,7 @@ import { translateDefault } from '../schema/default-ddl.js';
 import { mapColumnType } from '../schema/type-map.js';
 import { targetColumnName, type NamingRules } from '../vocabulary/naming.js';
 import { formattedTypeOf, widens } from './column-widening.js';
+import { addedLabels } from './enum-labels.js';
 
 /**
  * The PostgreSQL statements that take a followed table from its recorded MySQL definition to
@@ -25,6 +26,8 @@ export interface DiffContext {
   key: readonly string[];
   /** The target's columns now: name → format_type(). */
   targetTypes: ReadonlyMap<string, string>;
+  /** The target's enum columns now: name → the labels of their type. */
+  targetEnumLabels?: ReadonlyMap<string, readonly string[]> | undefined;
   /** The DDL statement met in the binary log (renames are told apart from a drop and an add by it). */
   statement: string;
   /** The statements on the table logged after it, up to when the catalog was read (it may hold their changes too). */
@@ -33,6 +36,8 @@ export interface DiffContext {
 
 /** The statements to run in the schema change's transaction, and what they change, or why not. */
 export interface SchemaDiff {
+  /** Run and committed before the transaction: labels added to enum types (PostgreSQL takes no row with a label added in the same transaction; more labels harm no row). */
+  early: string[];
   statements: string[];
   /** Index definitions (CREATE INDEX …) to add and names to drop: restored by finalize or run now (see schema-change.ts). */
   indexesAdded: { name: string; definition: string }[];
@@ -135,7 +140,7 @@ function shapeOf(column: SourceColumn, name = column.name): string {
 }
 
 export function diffTables(before: SourceTable, after: SourceTable, ctx: DiffContext): SchemaDiff {
-  const diff: SchemaDiff = { statements: [], indexesAdded: [], indexesDropped: [], changes: [], hold: null };
+  const diff: SchemaDiff = { early: [], statements: [], indexesAdded: [], indexesDropped: [], changes: [], hold: null };
   const hold = (why: string): SchemaDiff => ({ ...diff, hold: why });
   const table = qualifyPg(ctx.schema, ctx.targetTable);
   const copied = (name: string): boolean =>
@@ -244,12 +249,21 @@ function modify(
     return 'its AUTO_INCREMENT, generated expression or ON UPDATE changed';
   const before = mapColumnType(was);
   const after = mapColumnType(is);
-  if (
-    JSON.stringify(before.enumLabels ?? null) !== JSON.stringify(after.enumLabels ?? null) ||
-    was.dataType === 'set' ||
-    is.dataType === 'set'
-  )
-    return `${was.columnType} → ${is.columnType}: ENUM and SET changes are not applied while following yet`;
+  if (was.dataType === 'set' || is.dataType === 'set')
+    return `${was.columnType} → ${is.columnType}: SET changes are not applied while following yet`;
+  if (JSON.stringify(before.enumLabels ?? null) !== JSON.stringify(after.enumLabels ?? null)) {
+    if (!before.enumLabels || !after.enumLabels) return `${was.columnType} → ${is.columnType} changes the type`;
+    const type = ctx.targetTypes.get(targetName) ?? col;
+    const labels = addedLabels(
+      type,
+      before.enumLabels,
+      after.enumLabels,
+      ctx.targetEnumLabels?.get(targetName) ?? null,
+    );
+    if ('hold' in labels) return `${was.columnType} → ${is.columnType}: ${labels.hold}`;
+    diff.early.push(...labels.statements);
+    diff.changes.push(`column ${is.name}: ENUM label ${labels.added.join(', ')} added`);
+  }
   const alter = `ALTER TABLE ${table} ALTER COLUMN ${col}`;
   if (before.sql !== after.sql) {
     if (!widens(was, is)) return `${was.columnType} → ${is.columnType} does not hold every value it held`;

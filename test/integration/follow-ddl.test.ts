@@ -285,6 +285,44 @@ describe('schema changes while following', () => {
     await stopProcess(worker);
   }, 180_000);
 
+  test("MODIFY that adds ENUM labels (one first, one between, one last) while the application writes them: the enum type takes them in MySQL's order, cutover goes", async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'enumlab',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, e ENUM('b','d') NOT NULL DEFAULT 'b');
+       INSERT INTO t (e) SELECT IF(seq % 2, 'b', 'd') FROM seq_1_to_1000;`,
+    );
+    let labels = ['b', 'd'];
+    const app = writer('enumlab', async (my, i) => {
+      const label = labels[i % labels.length]!;
+      if (i % 2 === 0) await my.query('INSERT INTO t (e) VALUES (?)', [label]);
+      else await my.query('UPDATE t SET e = ? WHERE id = ?', [label, 1 + ((i * 7) % 1000)]);
+    });
+    await waitUntil('writes before the change', async () => app.count() > 50, 30_000, 20);
+    await admin.query(`ALTER TABLE enumlab.t MODIFY e ENUM('a','b','c','d','it''s') NOT NULL DEFAULT 'b'`);
+    labels = ['a', 'b', 'c', 'd', "it's"];
+    const before = app.count();
+    await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
+    await app.stop();
+    await caughtUp(pgc, admin, runId, 'enumlab');
+    const range = await pgc.query(
+      `SELECT enum_range(NULL::enumlab.t_e)::text[] AS labels, (SELECT count(*)::int FROM enumlab.t WHERE e IN ('a', 'c', 'it''s')) AS n`,
+    );
+    expect(range.rows[0].labels).toEqual(['a', 'b', 'c', 'd', "it's"]);
+    expect(range.rows[0].n).toBeGreaterThan(0);
+    expect((await followState(runId, 'enumlab')).state).toBe('active');
+    expect(await followLogs(runId, 'enumlab')).toMatch(
+      /schema change applied: ALTER TABLE on followed table t .*column e: ENUM label a, c, it's added/,
+    );
+    // The order is MySQL's: ORDER BY gives the same rows on both sides.
+    const my = (await admin.query('SELECT id FROM enumlab.t ORDER BY e, id LIMIT 20')) as unknown as [{ id: number }[]];
+    const ours = await pgc.query('SELECT id FROM enumlab.t ORDER BY e, id LIMIT 20');
+    expect(ours.rows.map((r: { id: number }) => r.id)).toEqual(my[0].map((r) => r.id));
+    await cutoverAndCompare(env, runId, 'enumlab', 1);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
   test('changes in quick succession, the follower behind them (binlog_row_metadata=FULL): a rename the catalog already shows stays a rename, every value arrives', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'quick',
