@@ -47,7 +47,14 @@ function nothingIn(planned: Extract<PlannedChange, { hold: null }>): boolean {
   const { diff } = planned;
   return (
     !planned.truncate &&
-    diff.early.length + diff.statements.length + diff.indexesAdded.length + diff.indexesDropped.length === 0
+    [
+      diff.early,
+      diff.statements,
+      diff.indexesAdded,
+      diff.indexesDropped,
+      diff.foreignKeysAdded,
+      diff.foreignKeysDropped,
+    ].every((list) => list.length === 0)
   );
 }
 

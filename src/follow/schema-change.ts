@@ -6,6 +6,7 @@ import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js
 import { qualifyPg } from '../dialect/postgres/quote.js';
 import type { CopyTableInput } from '../copy/copy-plan.js';
 import {
+  changeSavedForeignKeys,
   changeSavedIndexes,
   followDefinitionOf,
   markForWholeComparison,
@@ -33,8 +34,12 @@ export class SchemaChanges {
     private readonly target: DataSource,
     private readonly runId: string,
     private readonly catalog: FollowedCatalog,
-    private readonly tableOf: (table: string) => { input: CopyTableInput; key: readonly string[] },
+    private readonly tables: ReadonlyMap<string, { input: CopyTableInput; key: readonly string[] }>,
   ) {}
+
+  private tableOf(table: string): { input: CopyTableInput; key: readonly string[] } {
+    return this.tables.get(table)!;
+  }
 
   async plan(ddl: {
     verb: string;
@@ -73,6 +78,7 @@ export class SchemaChanges {
       targetEnumLabels: new Map(
         (targetTable?.columns ?? []).flatMap((c) => (c.enumLabels ? [[c.name, c.enumLabels]] : [])),
       ),
+      tableNames: new Map([...this.tables].map(([name, t]) => [name, t.input.targetTable])),
       statement: ddl.statement,
       later: later.map((s) => s.statement),
     });
@@ -101,6 +107,12 @@ export class SchemaChanges {
       ...(await changeSavedIndexes(pg, this.runId, input.targetSchema, input.targetTable, {
         added: diff.indexesAdded,
         dropped: diff.indexesDropped,
+      })),
+    );
+    statements.push(
+      ...(await changeSavedForeignKeys(pg, this.runId, input.targetSchema, input.targetTable, {
+        added: diff.foreignKeysAdded,
+        dropped: diff.foreignKeysDropped,
       })),
     );
     for (const statement of statements) await pg.query(statement);

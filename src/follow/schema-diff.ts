@@ -6,6 +6,7 @@ import { mapColumnType } from '../schema/type-map.js';
 import { targetColumnName, type NamingRules } from '../vocabulary/naming.js';
 import { formattedTypeOf, widens } from './column-widening.js';
 import { addedLabels } from './enum-labels.js';
+import { foreignKeyChanges } from './foreign-key-diff.js';
 
 /**
  * The PostgreSQL statements that take a followed table from its recorded MySQL definition to
@@ -26,6 +27,8 @@ export interface DiffContext {
   key: readonly string[];
   /** The target's columns now: name → format_type(). */
   targetTypes: ReadonlyMap<string, string>;
+  /** Source table → target table of the run's tables (the tables a foreign key may reference). */
+  tableNames?: ReadonlyMap<string, string> | undefined;
   /** The target's enum columns now: name → the labels of their type. */
   targetEnumLabels?: ReadonlyMap<string, readonly string[]> | undefined;
   /** The DDL statement met in the binary log (renames are told apart from a drop and an add by it). */
@@ -42,6 +45,9 @@ export interface SchemaDiff {
   /** Index definitions (CREATE INDEX …) to add and names to drop: restored by finalize or run now (see schema-change.ts). */
   indexesAdded: { name: string; definition: string }[];
   indexesDropped: string[];
+  /** Foreign keys (name, definition) saved for finalize to add and validate, and names dropped (foreign-key-diff.ts). */
+  foreignKeysAdded: { name: string; definition: string }[];
+  foreignKeysDropped: string[];
   /** One line per change, for the job's log. */
   changes: string[];
   /** Set when the change cannot be applied exactly: why. */
@@ -140,7 +146,16 @@ function shapeOf(column: SourceColumn, name = column.name): string {
 }
 
 export function diffTables(before: SourceTable, after: SourceTable, ctx: DiffContext): SchemaDiff {
-  const diff: SchemaDiff = { early: [], statements: [], indexesAdded: [], indexesDropped: [], changes: [], hold: null };
+  const diff: SchemaDiff = {
+    early: [],
+    statements: [],
+    indexesAdded: [],
+    indexesDropped: [],
+    foreignKeysAdded: [],
+    foreignKeysDropped: [],
+    changes: [],
+    hold: null,
+  };
   const hold = (why: string): SchemaDiff => ({ ...diff, hold: why });
   const table = qualifyPg(ctx.schema, ctx.targetTable);
   const copied = (name: string): boolean =>
@@ -209,9 +224,11 @@ export function diffTables(before: SourceTable, after: SourceTable, ctx: DiffCon
       diff.indexesAdded.push({ name, definition });
       diff.changes.push(`index ${name} added`);
     }
-  const fks = (t: SourceTable) => JSON.stringify([...t.foreignKeys].sort((x, y) => x.name.localeCompare(y.name)));
-  if (fks(before) !== fks(after))
-    return hold('its foreign keys changed, which this version does not apply while following');
+  const keys = foreignKeyChanges(before, after, { ...ctx, tableNames: ctx.tableNames ?? new Map() });
+  if ('hold' in keys) return hold(keys.hold);
+  diff.foreignKeysAdded.push(...keys.added);
+  diff.foreignKeysDropped.push(...keys.dropped);
+  diff.changes.push(...keys.changes);
   return diff;
 }
 

@@ -323,6 +323,58 @@ describe('schema changes while following', () => {
     await stopProcess(worker);
   }, 180_000);
 
+  test('ADD and DROP FOREIGN KEY while the application writes: the dropped key leaves the target, the added one is validated at cutover, cutover goes', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'fkeys',
+      `CREATE TABLE p (id INT PRIMARY KEY, v INT NOT NULL);
+       CREATE TABLE c (id INT AUTO_INCREMENT PRIMARY KEY, p_id INT NOT NULL, q_id INT NULL,
+         CONSTRAINT fk_old FOREIGN KEY (p_id) REFERENCES p (id));
+       INSERT INTO p SELECT seq, seq FROM seq_1_to_500;
+       INSERT INTO c (p_id, q_id) SELECT 1 + seq % 500, 1 + seq % 400 FROM seq_1_to_2000;`,
+    );
+    const app = writer('fkeys', async (my, i) => {
+      if (i % 4 === 0)
+        await my.query('INSERT INTO p VALUES (?, ?) ON DUPLICATE KEY UPDATE v = v + 1', [500 + (i % 300), i]);
+      else if (i % 4 === 1) await my.query('INSERT INTO c (p_id, q_id) VALUES (?, ?)', [1 + (i % 500), 1 + (i % 450)]);
+      else if (i % 4 === 2) await my.query('UPDATE c SET q_id = ? WHERE id = ?', [1 + (i % 480), 1 + ((i * 7) % 2000)]);
+      else await my.query('DELETE FROM c WHERE id = ?', [1 + ((i * 13) % 2000)]);
+    });
+    const step = async (sql: string): Promise<void> => {
+      await caughtUp(pgc, admin, runId, 'fkeys');
+      const before = app.count();
+      await admin.query(sql);
+      await waitUntil('writes after the change', async () => app.count() > before + 60, 30_000, 10);
+    };
+    await waitUntil('writes before the changes', async () => app.count() > 50, 30_000, 20);
+    await step('ALTER TABLE fkeys.c ADD CONSTRAINT fk_new FOREIGN KEY (q_id) REFERENCES p (id)');
+    await step('ALTER TABLE fkeys.c DROP FOREIGN KEY fk_old');
+    await app.stop();
+    await caughtUp(pgc, admin, runId, 'fkeys');
+    expect((await followState(runId, 'fkeys')).state).toBe('active');
+    const logs = await followLogs(runId, 'fkeys');
+    expect(logs).toContain('foreign key fk_new added (validated by finalize at cutover)');
+    expect(logs).toContain('foreign key fk_old dropped');
+    await cutoverAndCompare(env, runId, 'fkeys', 2);
+    const keys = await pgc.query(
+      `SELECT conname, convalidated, pg_get_constraintdef(oid) AS def FROM pg_constraint
+        WHERE contype = 'f' AND connamespace = 'fkeys'::regnamespace ORDER BY conname`,
+    );
+    expect(keys.rows).toEqual([
+      {
+        conname: 'fk_new',
+        convalidated: true,
+        def: 'FOREIGN KEY (q_id) REFERENCES fkeys.p(id) ON UPDATE RESTRICT ON DELETE RESTRICT',
+      },
+    ]);
+    // The key holds in PostgreSQL: a row referencing no parent is refused.
+    await expect(pgc.query('INSERT INTO fkeys.c (id, p_id, q_id) VALUES (999999, 1, 999999)')).rejects.toThrow(
+      /foreign key/,
+    );
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
   test('changes in quick succession, the follower behind them (binlog_row_metadata=FULL): a rename the catalog already shows stays a rename, every value arrives', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'quick',

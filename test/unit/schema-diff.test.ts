@@ -216,6 +216,54 @@ describe('diffTables', () => {
     ).toMatch(/not the run's enum type/);
   });
 
+  it('saves an added foreign key for finalize and drops a dropped one, named as a run names them; cascading keys hold', () => {
+    const fk = (name: string, over: Partial<SourceTable['foreignKeys'][number]> = {}) => ({
+      name,
+      columns: ['n'],
+      referencedTable: 'p',
+      referencedColumns: ['id'],
+      onDelete: 'RESTRICT',
+      onUpdate: 'RESTRICT',
+      ...over,
+    });
+    const tableNames = new Map([
+      ['t', 't'],
+      ['p', 'p'],
+    ]);
+    const was = table([varchar('v', 10), column('n')], { foreignKeys: [fk('fk_old')] });
+    const now = table([varchar('v', 10), column('n')], { foreignKeys: [fk('fk_new', { onDelete: 'NO ACTION' })] });
+    const diff = diffTables(
+      was,
+      now,
+      ctx('ALTER TABLE t DROP FOREIGN KEY fk_old, ADD CONSTRAINT fk_new …', { tableNames }),
+    );
+    expect(diff.hold).toBeNull();
+    expect(diff.statements).toEqual([]);
+    expect(diff.foreignKeysDropped).toEqual(['fk_old']);
+    expect(diff.foreignKeysAdded).toEqual([
+      {
+        name: 'fk_new',
+        definition: 'FOREIGN KEY ("n") REFERENCES "s"."p" ("id") ON DELETE NO ACTION ON UPDATE RESTRICT',
+      },
+    ]);
+    // A key to a table the run does not migrate is not created, as in a run.
+    const outside = diffTables(
+      table([varchar('v', 10), column('n')]),
+      table([varchar('v', 10), column('n')], { foreignKeys: [fk('fk_x', { referencedTable: 'elsewhere' })] }),
+      ctx('ALTER TABLE t ADD CONSTRAINT fk_x …', { tableNames }),
+    );
+    expect(outside.foreignKeysAdded).toEqual([]);
+    expect(outside.changes).toEqual(['foreign key fk_x not created: it references elsewhere, not in the run']);
+    // MySQL does not log the rows a cascade changes; the follower learns such keys when it starts.
+    const cascading = table([varchar('v', 10), column('n')], { foreignKeys: [fk('fk_c', { onDelete: 'CASCADE' })] });
+    expect(
+      diffTables(table([varchar('v', 10), column('n')]), cascading, ctx('ALTER TABLE t ADD …', { tableNames })).hold,
+    ).toMatch(/changes referencing rows in MySQL without logging them/);
+    expect(
+      diffTables(cascading, table([varchar('v', 10), column('n')]), ctx('ALTER TABLE t DROP …', { tableNames })).hold,
+    ).toMatch(/fk_c/);
+  });
+
   it('takes a rename the catalog already shows from a later statement, not a drop and an add', () => {
     const after = table([varchar('v', 10), column('m2')]);
     const diff = diffTables(
