@@ -4,7 +4,7 @@ import { buildCreateTable } from '../schema/ddl.js';
 import { translateDefault } from '../schema/default-ddl.js';
 import { mapColumnType } from '../schema/type-map.js';
 import { targetColumnName, type NamingRules } from '../vocabulary/naming.js';
-import { formattedTypeOf, widens } from './column-widening.js';
+import { addRefusal, formattedTypeOf, widens } from './column-widening.js';
 import { addedLabels } from './enum-labels.js';
 import { foreignKeyChanges } from './foreign-key-diff.js';
 
@@ -230,21 +230,6 @@ export function diffTables(before: SourceTable, after: SourceTable, ctx: DiffCon
   diff.foreignKeysDropped.push(...keys.dropped);
   diff.changes.push(...keys.changes);
   return diff;
-}
-
-/** Why an added column cannot be added exactly, or null. */
-function addRefusal(column: SourceColumn, isMariaDb: boolean): string | null {
-  if (column.autoIncrement) return 'is AUTO_INCREMENT: MySQL numbered the existing rows';
-  if (column.generated) return 'is generated: its values are computed by MySQL';
-  if (column.onUpdate) return 'has ON UPDATE';
-  const type = mapColumnType(column).sql;
-  const def = translateDefault(column, type, isMariaDb);
-  if (def.warning) return `has a default my2pg does not translate (${def.warning})`;
-  if (def.sql !== null && /CURRENT_/.test(def.sql))
-    return `has the default ${column.defaultValue}: the existing rows hold the time MySQL added it, which PostgreSQL cannot repeat`;
-  if (!column.nullable && def.sql === null)
-    return 'is NOT NULL without a default: MySQL gave the existing rows an implicit value';
-  return null;
 }
 
 /** Adds the statements of a changed column to `diff`; returns why it cannot be applied, or null. */
