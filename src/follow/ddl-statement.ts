@@ -49,3 +49,25 @@ export function ddlOnFollowedTable(
   }
   return null;
 }
+
+/**
+ * The table a `RENAME TABLE` puts in place of followed table `table` while renaming `table`
+ * away (`RENAME TABLE t TO _t_old, _t_new TO t`: the swap pt-online-schema-change and gh-ost end
+ * with), or null when the statement does not swap it. Names in another database than `database`
+ * do not count.
+ */
+export function swappedIn(statement: string, table: string, database: string): string | null {
+  const match = DDL.exec(statement);
+  if (!match || !/^RENAME/i.test(match[1]!)) return null;
+  const names = tableNames(match[2]!, Infinity).map(({ schema, name }) =>
+    schema === null || schema.toLowerCase() === database.toLowerCase() ? name.toLowerCase() : null,
+  );
+  const t = table.toLowerCase();
+  let away = false;
+  let inPlace: string | null = null;
+  for (let i = 0; i + 1 < names.length; i += 2) {
+    if (names[i] === t && names[i + 1] !== t) away = true;
+    if (names[i + 1] === t && names[i] !== null && names[i] !== t) inPlace = names[i]!;
+  }
+  return away ? inPlace : null;
+}

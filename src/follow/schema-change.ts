@@ -12,7 +12,7 @@ import {
   markForWholeComparison,
   replaceFollowDefinition,
 } from '../state/follow-definitions.js';
-import { ddlOnFollowedTable } from './ddl-statement.js';
+import { ddlOnFollowedTable, swappedIn } from './ddl-statement.js';
 import type { FollowedCatalog } from './followed-catalog.js';
 import { diffTables, type SchemaDiff } from './schema-diff.js';
 
@@ -50,7 +50,11 @@ export class SchemaChanges {
   }): Promise<PlannedChange> {
     const { table } = ddl;
     const { input, key } = this.tableOf(table);
-    if (!/^(ALTER|TRUNCATE)/.test(ddl.verb))
+    // The swap that ends pt-online-schema-change and gh-ost: the helper table held the same rows.
+    const helper = ddl.verb.startsWith('RENAME')
+      ? swappedIn(ddl.statement, table, this.catalog.run.sourceDatabase)
+      : null;
+    if (!/^(ALTER|TRUNCATE)/.test(ddl.verb) && helper === null)
       return { table, hold: `${ddl.verb} is not applied while following by this version` };
     const recorded = await followDefinitionOf(this.target, this.runId, table);
     if (!recorded) return { table, hold: 'the run recorded no definition of it (prepared by an earlier my2pg)' };
@@ -83,6 +87,12 @@ export class SchemaChanges {
       later: later.map((s) => s.statement),
     });
     if (diff.hold) return { table, hold: diff.hold };
+    const dropped = diff.changes.filter((c) => /^column .* dropped$/.test(c));
+    if (helper !== null && dropped.length > 0)
+      return {
+        table,
+        hold: `the table was replaced by ${helper} (an online schema change tool's swap) without ${dropped.map((c) => c.slice(7, -8)).join(', ')}: a column renamed in the helper table looks the same as one dropped and one added; drop or rename it in the target by hand`,
+      };
     return { table, input, definition, diff, truncate: ddl.verb.startsWith('TRUNCATE'), hold: null };
   }
 

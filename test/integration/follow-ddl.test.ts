@@ -375,6 +375,61 @@ describe('schema changes while following', () => {
     await stopProcess(worker);
   }, 180_000);
 
+  test("an online schema change tool's swap (pt-online-schema-change's helper table, triggers, chunked copy, RENAME TABLE t TO _t_old, _t_new TO t) while the application writes: applied as the catalog's difference, cutover goes", async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'swap',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+       INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_3000;`,
+    );
+    let swapped = false;
+    const app = writer('swap', async (my, i) => {
+      if (i % 4 === 0) await my.query('INSERT INTO t (v) VALUES (?)', [`w${i}`]);
+      else if (i % 4 === 1) await my.query('UPDATE t SET v = ? WHERE id = ?', [`u${i}`, 1 + ((i * 7) % 3000)]);
+      else if (i % 4 === 2) await my.query('DELETE FROM t WHERE id = ?', [1 + ((i * 13) % 3000)]);
+      else if (swapped) await my.query('UPDATE t SET score = ? WHERE id = ?', [i, 1 + ((i * 11) % 3000)]);
+    });
+    await waitUntil('writes before the change', async () => app.count() > 50, 30_000, 20);
+    // What pt-online-schema-change --alter "ADD COLUMN score INT NOT NULL DEFAULT 7" does.
+    await admin.query('USE swap');
+    await admin.query('CREATE TABLE _t_new LIKE t');
+    await admin.query('ALTER TABLE _t_new ADD COLUMN score INT NOT NULL DEFAULT 7');
+    await admin.query(
+      'CREATE TRIGGER pt_osc_del AFTER DELETE ON t FOR EACH ROW DELETE IGNORE FROM _t_new WHERE id = OLD.id',
+    );
+    await admin.query(
+      'CREATE TRIGGER pt_osc_upd AFTER UPDATE ON t FOR EACH ROW BEGIN DELETE IGNORE FROM _t_new WHERE id = OLD.id; REPLACE INTO _t_new (id, v) VALUES (NEW.id, NEW.v); END',
+    );
+    await admin.query(
+      'CREATE TRIGGER pt_osc_ins AFTER INSERT ON t FOR EACH ROW REPLACE INTO _t_new (id, v) VALUES (NEW.id, NEW.v)',
+    );
+    for (let low = 1; low <= 4000; low += 500)
+      await admin.query(
+        'INSERT IGNORE INTO _t_new (id, v) SELECT id, v FROM t WHERE id BETWEEN ? AND ? LOCK IN SHARE MODE',
+        [low, low + 499],
+      );
+    await admin.query('INSERT IGNORE INTO _t_new (id, v) SELECT id, v FROM t WHERE id > 4000 LOCK IN SHARE MODE');
+    await admin.query('RENAME TABLE t TO _t_old, _t_new TO t');
+    swapped = true;
+    await admin.query('DROP TRIGGER pt_osc_del; DROP TRIGGER pt_osc_upd; DROP TRIGGER pt_osc_ins; DROP TABLE _t_old');
+    const before = app.count();
+    await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
+    await app.stop();
+    await caughtUp(pgc, admin, runId, 'swap');
+    expect(await targetColumns(pgc, 'swap', 't')).toEqual({
+      id: 'integer not null',
+      v: 'character varying(20) not null',
+      score: 'integer not null default 7',
+    });
+    expect((await followState(runId, 'swap')).state).toBe('active');
+    expect(await followLogs(runId, 'swap')).toMatch(
+      /schema change applied: RENAME TABLE on followed table t .*: column score added/,
+    );
+    await cutoverAndCompare(env, runId, 'swap', 1);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
   test('changes in quick succession, the follower behind them (binlog_row_metadata=FULL): a rename the catalog already shows stays a rename, every value arrives', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'quick',
