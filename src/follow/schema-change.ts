@@ -54,7 +54,7 @@ export class SchemaChanges {
     const helper = ddl.verb.startsWith('RENAME')
       ? swappedIn(ddl.statement, table, this.catalog.run.sourceDatabase)
       : null;
-    if (!/^(ALTER|TRUNCATE)/.test(ddl.verb) && helper === null)
+    if (!/^(ALTER|TRUNCATE)|INDEX$/.test(ddl.verb) && helper === null)
       return { table, hold: `${ddl.verb} is not applied while following by this version` };
     const recorded = await followDefinitionOf(this.target, this.runId, table);
     if (!recorded) return { table, hold: 'the run recorded no definition of it (prepared by an earlier my2pg)' };

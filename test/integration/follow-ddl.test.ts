@@ -430,6 +430,60 @@ describe('schema changes while following', () => {
     await stopProcess(worker);
   }, 180_000);
 
+  test("an Alembic upgrade (ADD COLUMN, CREATE INDEX, UPDATE alembic_version) while the application writes: all of it arrives, cutover goes with MySQL's alembic_version", async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'alembic',
+      `CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));
+       INSERT INTO alembic_version VALUES ('1a2b3c4d5e6f');
+       CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+       INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_2000;`,
+    );
+    let upgraded = false;
+    const app = writer('alembic', async (my, i) => {
+      if (i % 3 === 0) await my.query('INSERT INTO t (v) VALUES (?)', [`w${i}`]);
+      else if (upgraded && i % 3 === 1) await my.query('UPDATE t SET note = ? WHERE id = ?', [`n${i}`, 1 + (i % 2000)]);
+      else await my.query('UPDATE t SET v = ? WHERE id = ?', [`u${i}`, 1 + ((i * 7) % 2000)]);
+    });
+    await waitUntil('writes before the upgrade', async () => app.count() > 50, 30_000, 20);
+    // What `alembic upgrade head` sends MySQL for op.add_column and op.create_index: the DDL
+    // commits by itself, the version row in the migration's transaction.
+    const alembic = await mysql.createConnection({ uri: `${server.url}alembic` });
+    await alembic.query('BEGIN');
+    await alembic.query('ALTER TABLE t ADD COLUMN note VARCHAR(40) NULL');
+    await alembic.query('CREATE INDEX ix_t_note ON t (note)');
+    await alembic.query(
+      "UPDATE alembic_version SET version_num='9f8e7d6c5b4a' WHERE alembic_version.version_num = '1a2b3c4d5e6f'",
+    );
+    await alembic.query('COMMIT');
+    await alembic.end();
+    upgraded = true;
+    const before = app.count();
+    await waitUntil('writes after the upgrade', async () => app.count() > before + 100, 30_000, 20);
+    // A later migration's op.create_index alone, the follower caught up: no ALTER brings it along.
+    await caughtUp(pgc, admin, runId, 'alembic');
+    await admin.query('CREATE INDEX ix_t_v ON alembic.t (v)');
+    await app.stop();
+    await caughtUp(pgc, admin, runId, 'alembic');
+    expect((await followState(runId, 'alembic')).state).toBe('active');
+    const logs = await followLogs(runId, 'alembic');
+    expect(logs).toMatch(/schema change applied: ALTER TABLE on followed table t .*column note added/);
+    // Met as a statement of its own (the catalog already showed it at the ALTER, or not yet).
+    expect(logs).toMatch(/schema change applied: CREATE INDEX on followed table t /);
+    await cutoverAndCompare(env, runId, 'alembic', 2);
+    expect((await pgc.query('SELECT version_num FROM alembic.alembic_version')).rows).toEqual([
+      { version_num: '9f8e7d6c5b4a' },
+    ]);
+    const indexes = await pgc.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'alembic' AND tablename = 't'`);
+    expect(indexes.rows.map((r: { indexdef: string }) => r.indexdef.replace(/^.* USING /, '')).sort()).toEqual([
+      'btree (id)',
+      'btree (note)',
+      'btree (v)',
+    ]);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
   test('changes in quick succession, the follower behind them (binlog_row_metadata=FULL): a rename the catalog already shows stays a rename, every value arrives', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'quick',

@@ -83,6 +83,21 @@ describe('foreign keys whose actions change rows MySQL does not log', () => {
   });
 });
 
+describe('CREATE INDEX and DROP INDEX name the table after ON', () => {
+  const followed = new Set(['orders', 'users']);
+  it('meets them on a followed table, in the followed database only', () => {
+    const check = (statement: string) => ddlOnFollowedTable(statement, 'shop', 'shop', followed);
+    expect(check('CREATE INDEX ix_orders_x ON orders (x)')).toEqual({ verb: 'CREATE INDEX', table: 'orders' });
+    expect(check('CREATE UNIQUE INDEX IF NOT EXISTS `ix` ON `shop`.`Orders` (x)')).toEqual({
+      verb: 'CREATE UNIQUE INDEX',
+      table: 'orders',
+    });
+    expect(check('DROP INDEX ix_users ON users')).toEqual({ verb: 'DROP INDEX', table: 'users' });
+    expect(check('CREATE INDEX ix ON other (x)')).toBeNull();
+    expect(check('CREATE INDEX ix ON elsewhere.orders (x)')).toBeNull();
+  });
+});
+
 describe('the swap of an online schema change tool', () => {
   it('names the table put in place of the followed one, and only in a swap', () => {
     expect(
