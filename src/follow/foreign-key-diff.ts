@@ -77,7 +77,9 @@ export function foreignKeyChanges(
     if (kept(name)) continue;
     const key = planned(after, fk, ctx);
     if (!key) {
-      result.changes.push(`foreign key ${fk.name} not created: it references ${fk.referencedTable}, not in the run`);
+      result.changes.push(
+        `foreign key ${fk.name} not created, as in a run: ${fk.referencedTable} or its columns are not migrated`,
+      );
       continue;
     }
     result.added.push(key);

@@ -47,6 +47,12 @@ const SAVED = `${quotePg(STATE_SCHEMA)}.saved_constraints`;
 const LIVE = `${quotePg(STATE_SCHEMA)}.live_tables`;
 const EARLY = `${quotePg(STATE_SCHEMA)}.early_foreign_keys`;
 
+/** Definitions (name, CREATE INDEX … or FOREIGN KEY …) a schema change adds, and names it drops. */
+export interface SavedChange {
+  added: readonly { name: string; definition: string }[];
+  dropped: readonly string[];
+}
+
 /**
  * Inside a schema change's transaction: indexes added and dropped on the source. While the run's
  * saved indexes wait for finalize, an added one is saved with them and a dropped one taken off;
@@ -58,7 +64,7 @@ export async function changeSavedIndexes(
   runId: string,
   schema: string,
   table: string,
-  change: { added: readonly { name: string; definition: string }[]; dropped: readonly string[] },
+  change: SavedChange,
 ): Promise<string[]> {
   const statements: string[] = [];
   for (const name of change.dropped) {
@@ -94,7 +100,7 @@ export async function changeSavedForeignKeys(
   runId: string,
   schema: string,
   table: string,
-  change: { added: readonly { name: string; definition: string }[]; dropped: readonly string[] },
+  change: SavedChange,
 ): Promise<string[]> {
   const statements: string[] = [];
   for (const name of change.dropped) {
