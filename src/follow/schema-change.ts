@@ -16,6 +16,13 @@ import { ddlOnFollowedTable, swappedIn } from './ddl-statement.js';
 import type { FollowedCatalog } from './followed-catalog.js';
 import { diffTables, type SchemaDiff } from './schema-diff.js';
 
+/** Why the statements that are not applied yet hold (docs/schema-changes.md). */
+const NOT_APPLIED: Record<string, string> = {
+  DROP: 'DROP TABLE of a followed table is not applied while following by this version: the target keeps the table and the rows it had; cancel the run and start one without it',
+  RENAME:
+    'RENAME TABLE of a followed table to another name is not applied while following by this version (only the swap of pt-online-schema-change and gh-ost is): the rows written under the new name are not followed; cancel the run and start a new one',
+};
+
 /** A schema change met in the binary log, decided: applied with these statements, or held, and why. */
 export type PlannedChange =
   | { table: string; input: CopyTableInput; definition: SourceTable; diff: SchemaDiff; truncate: boolean; hold: null }
@@ -55,7 +62,10 @@ export class SchemaChanges {
       ? swappedIn(ddl.statement, table, this.catalog.run.sourceDatabase)
       : null;
     if (!/^(ALTER|TRUNCATE)|INDEX$/.test(ddl.verb) && helper === null)
-      return { table, hold: `${ddl.verb} is not applied while following by this version` };
+      return {
+        table,
+        hold: NOT_APPLIED[ddl.verb.split(' ')[0]!] ?? `${ddl.verb} is not applied while following by this version`,
+      };
     const recorded = await followDefinitionOf(this.target, this.runId, table);
     if (!recorded) return { table, hold: 'the run recorded no definition of it (prepared by an earlier my2pg)' };
     const now = await readSourceCatalog(this.source, [table]);

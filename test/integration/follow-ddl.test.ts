@@ -610,6 +610,39 @@ describe('schema changes while following', () => {
     await stopProcess(worker);
   }, 240_000);
 
+  test('DROP TABLE of a followed table holds, saying why and what to do; cutover refuses', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'droptab',
+      `CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); CREATE TABLE u (id INT PRIMARY KEY);
+       INSERT INTO t SELECT seq, seq FROM seq_1_to_300; INSERT INTO u SELECT seq FROM seq_1_to_10;`,
+    );
+    await admin.query('USE droptab; UPDATE t SET v = v + 1 WHERE id <= 10');
+    // Read before the DROP: the binary log reader cannot read rows of a table MySQL no longer has
+    // (docs/schema-changes.md, "Not applied yet").
+    await caughtUp(pgc, admin, runId, 'droptab');
+    await admin.query('USE droptab; DROP TABLE t; INSERT INTO u VALUES (11);');
+    const held = await waitUntil(
+      'the follower to hold',
+      async () => {
+        const f = (await pgc.query('SELECT status, error FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
+        return f?.status === 'held' ? f : undefined;
+      },
+      30_000,
+      100,
+    );
+    expect(held.error).toMatch(
+      /^held at DROP TABLE on followed table t .*: DROP TABLE of a followed table is not applied while following by this version: the target keeps the table and the rows it had; cancel the run/,
+    );
+    // What came before the statement is applied, nothing after it.
+    expect((await pgc.query('SELECT count(*)::int AS n FROM droptab.t WHERE v = id + 1')).rows[0].n).toBe(10);
+    expect((await pgc.query('SELECT count(*)::int AS n FROM droptab.u')).rows[0].n).toBe(10);
+    const refused = await sandbox.cli(['cutover', runId], env);
+    expect(refused.code).toBe(2);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 120_000);
+
   test('--on-ddl hold: even an ADD COLUMN holds; the column added by hand, resume goes on and cutover goes', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'holdall',
