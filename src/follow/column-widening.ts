@@ -1,4 +1,6 @@
 import type { SourceColumn } from '../dialect/mysql/catalog.js';
+import { translateDefault } from '../schema/default-ddl.js';
+import { mapColumnType } from '../schema/type-map.js';
 
 /** Which MySQL column changes keep every value as it was (the MODIFYs the follower applies), and how PostgreSQL prints their types. Pure. */
 
@@ -34,4 +36,19 @@ export function formattedTypeOf(sql: string): string {
   const numeric = /^numeric\((\d+)\)$/.exec(s);
   if (numeric) return `numeric(${numeric[1]},0)`;
   return s;
+}
+
+/** Why an added column cannot be added exactly, or null. */
+export function addRefusal(column: SourceColumn, isMariaDb: boolean): string | null {
+  if (column.autoIncrement) return 'is AUTO_INCREMENT: MySQL numbered the existing rows';
+  if (column.generated) return 'is generated: its values are computed by MySQL';
+  if (column.onUpdate) return 'has ON UPDATE';
+  const type = mapColumnType(column).sql;
+  const def = translateDefault(column, type, isMariaDb);
+  if (def.warning) return `has a default my2pg does not translate (${def.warning})`;
+  if (def.sql !== null && /CURRENT_/.test(def.sql))
+    return `has the default ${column.defaultValue}: the existing rows hold the time MySQL added it, which PostgreSQL cannot repeat`;
+  if (!column.nullable && def.sql === null)
+    return 'is NOT NULL without a default: MySQL gave the existing rows an implicit value';
+  return null;
 }

@@ -45,7 +45,17 @@ export class FollowHeldError extends PermanentError {}
 /** A planned change with nothing to run. */
 function nothingIn(planned: Extract<PlannedChange, { hold: null }>): boolean {
   const { diff } = planned;
-  return !planned.truncate && diff.statements.length + diff.indexesAdded.length + diff.indexesDropped.length === 0;
+  return (
+    !planned.truncate &&
+    [
+      diff.early,
+      diff.statements,
+      diff.indexesAdded,
+      diff.indexesDropped,
+      diff.foreignKeysAdded,
+      diff.foreignKeysDropped,
+    ].every((list) => list.length === 0)
+  );
 }
 
 function shown(statement: string): string {
@@ -90,6 +100,12 @@ export async function meetDdl(
     const targetTable = planned.input.targetTable;
     const was = ctx.catalog.overrides(ddl.table, targetTable);
     try {
+      try {
+        await ctx.changes.prepare(planned);
+      } catch (error) {
+        if (isPermanentError(error)) refused = `PostgreSQL refused the change: ${(error as Error).message}`;
+        throw error;
+      }
       await ctx.batches.apply(batch, { file: ddl.file, position: ddl.position }, async (pg) => {
         try {
           await ctx.changes.apply(pg, planned);

@@ -1,12 +1,20 @@
 /**
  * Which followed table a statement of the binary log changes the shape of (ALTER, RENAME,
- * DROP, TRUNCATE, CREATE OR REPLACE of its name), or null when it touches none of them.
+ * DROP, TRUNCATE, CREATE OR REPLACE of its name; CREATE and DROP INDEX … ON it), or null when it touches none of them.
  * Row changes reach the follower as row events; a statement event that names a followed table
  * after one of these verbs means its rows can no longer be matched as the copy planned them.
  */
 
 const DDL =
   /^\s*(?:\/\*.*?\*\/\s*)*(ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE|RENAME\s+TABLES?|DROP\s+(?:TEMPORARY\s+)?TABLES?|TRUNCATE(?:\s+TABLE)?|CREATE\s+(?:OR\s+REPLACE\s+)?TABLE)\b([\s\S]*)$/i;
+
+const INDEX_DDL =
+  /^\s*(?:\/\*.*?\*\/\s*)*(CREATE\s+(?:OR\s+REPLACE\s+)?(?:ONLINE\s+|OFFLINE\s+)?(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX|DROP\s+INDEX)\b[\s\S]*?\bON\s+([\s\S]*)$/i;
+
+/** The followed table of that name (any case), or undefined. */
+function followedName(followed: ReadonlySet<string>, name: string): string | undefined {
+  return [...followed].find((t) => t.toLowerCase() === name.toLowerCase());
+}
 
 /** The table names (`db`.`t`, db.t, `t`, t) a statement's text lists first, up to `limit`; keywords between them are skipped. */
 function tableNames(text: string, limit: number): { schema: string | null; name: string }[] {
@@ -30,6 +38,15 @@ export function ddlOnFollowedTable(
   defaultDatabase: string | null,
   followed: ReadonlySet<string>,
 ): { verb: string; table: string } | null {
+  const index = INDEX_DDL.exec(statement);
+  if (index) {
+    // CREATE INDEX … ON t, DROP INDEX … ON t (what Alembic's create_index and drop_index write).
+    const [on] = tableNames(index[2]!, 1);
+    const table = on === undefined ? undefined : followedName(followed, on.name);
+    const inDatabase = on?.schema ?? defaultDatabase;
+    if (table === undefined || inDatabase === null || inDatabase.toLowerCase() !== database.toLowerCase()) return null;
+    return { verb: index[1]!.replace(/\s+/g, ' ').toUpperCase(), table };
+  }
   const match = DDL.exec(statement);
   if (!match) return null;
   const verb = match[1]!.replace(/\s+/g, ' ').toUpperCase();
@@ -48,4 +65,26 @@ export function ddlOnFollowedTable(
     if (inDatabase === null || inDatabase.toLowerCase() === database.toLowerCase()) return { verb, table };
   }
   return null;
+}
+
+/**
+ * The table a `RENAME TABLE` puts in place of followed table `table` while renaming `table`
+ * away (`RENAME TABLE t TO _t_old, _t_new TO t`: the swap pt-online-schema-change and gh-ost end
+ * with), or null when the statement does not swap it. Names in another database than `database`
+ * do not count.
+ */
+export function swappedIn(statement: string, table: string, database: string): string | null {
+  const match = DDL.exec(statement);
+  if (!match || !/^RENAME/i.test(match[1]!)) return null;
+  const names = tableNames(match[2]!, Infinity).map(({ schema, name }) =>
+    schema === null || schema.toLowerCase() === database.toLowerCase() ? name.toLowerCase() : null,
+  );
+  const t = table.toLowerCase();
+  let away = false;
+  let inPlace: string | null = null;
+  for (let i = 0; i + 1 < names.length; i += 2) {
+    if (names[i] === t && names[i + 1] !== t) away = true;
+    if (names[i + 1] === t && names[i] !== null && names[i] !== t) inPlace = names[i]!;
+  }
+  return away ? inPlace : null;
 }

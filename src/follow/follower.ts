@@ -96,7 +96,7 @@ class Follower {
     const cascadesOf = (t: string): CascadingKey[] => this.cascades.get(t) ?? [];
     this.batcher = new ChangeBatcher((t) => tables.get(t)!.key, cascadesOf, prepared);
     this.batches = new BatchApplier(input.source, input.target, input.runId, this.applier, cascadesOf);
-    const changes = new SchemaChanges(input.source, input.target, input.runId, catalog, (t) => tables.get(t)!);
+    const changes = new SchemaChanges(input.source, input.target, input.runId, catalog, tables);
     const { target, runId, onLog } = input;
     const mode = input.onDdl ?? 'apply';
     this.ddl = { target, runId, mode, onLog, batches: this.batches, applier: this.applier, catalog, changes, resolved };

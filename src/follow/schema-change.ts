@@ -6,14 +6,22 @@ import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js
 import { qualifyPg } from '../dialect/postgres/quote.js';
 import type { CopyTableInput } from '../copy/copy-plan.js';
 import {
+  changeSavedForeignKeys,
   changeSavedIndexes,
   followDefinitionOf,
   markForWholeComparison,
   replaceFollowDefinition,
 } from '../state/follow-definitions.js';
-import { ddlOnFollowedTable } from './ddl-statement.js';
+import { ddlOnFollowedTable, swappedIn } from './ddl-statement.js';
 import type { FollowedCatalog } from './followed-catalog.js';
 import { diffTables, type SchemaDiff } from './schema-diff.js';
+
+/** Why the statements that are not applied yet hold (docs/schema-changes.md). */
+const NOT_APPLIED: Record<string, string> = {
+  DROP: 'DROP TABLE of a followed table is not applied while following by this version: the target keeps the table and the rows it had; cancel the run and start one without it',
+  RENAME:
+    'RENAME TABLE of a followed table to another name is not applied while following by this version (only the swap of pt-online-schema-change and gh-ost is): the rows written under the new name are not followed; cancel the run and start a new one',
+};
 
 /** A schema change met in the binary log, decided: applied with these statements, or held, and why. */
 export type PlannedChange =
@@ -33,8 +41,12 @@ export class SchemaChanges {
     private readonly target: DataSource,
     private readonly runId: string,
     private readonly catalog: FollowedCatalog,
-    private readonly tableOf: (table: string) => { input: CopyTableInput; key: readonly string[] },
+    private readonly tables: ReadonlyMap<string, { input: CopyTableInput; key: readonly string[] }>,
   ) {}
+
+  private tableOf(table: string): { input: CopyTableInput; key: readonly string[] } {
+    return this.tables.get(table)!;
+  }
 
   async plan(ddl: {
     verb: string;
@@ -45,8 +57,15 @@ export class SchemaChanges {
   }): Promise<PlannedChange> {
     const { table } = ddl;
     const { input, key } = this.tableOf(table);
-    if (!/^(ALTER|TRUNCATE)/.test(ddl.verb))
-      return { table, hold: `${ddl.verb} is not applied while following by this version` };
+    // The swap that ends pt-online-schema-change and gh-ost: the helper table held the same rows.
+    const helper = ddl.verb.startsWith('RENAME')
+      ? swappedIn(ddl.statement, table, this.catalog.run.sourceDatabase)
+      : null;
+    if (!/^(ALTER|TRUNCATE)|INDEX$/.test(ddl.verb) && helper === null)
+      return {
+        table,
+        hold: NOT_APPLIED[ddl.verb.split(' ')[0]!] ?? `${ddl.verb} is not applied while following by this version`,
+      };
     const recorded = await followDefinitionOf(this.target, this.runId, table);
     if (!recorded) return { table, hold: 'the run recorded no definition of it (prepared by an earlier my2pg)' };
     const now = await readSourceCatalog(this.source, [table]);
@@ -70,11 +89,29 @@ export class SchemaChanges {
       columns: input.columns,
       key,
       targetTypes: new Map((targetTable?.columns ?? []).map((c) => [c.name, c.formattedType])),
+      targetEnumLabels: new Map(
+        (targetTable?.columns ?? []).flatMap((c) => (c.enumLabels ? [[c.name, c.enumLabels]] : [])),
+      ),
+      tableNames: new Map([...this.tables].map(([name, t]) => [name, t.input.targetTable])),
       statement: ddl.statement,
       later: later.map((s) => s.statement),
     });
     if (diff.hold) return { table, hold: diff.hold };
+    const dropped = diff.changes.filter((c) => /^column .* dropped$/.test(c));
+    if (helper !== null && dropped.length > 0)
+      return {
+        table,
+        hold: `the table was replaced by ${helper} (an online schema change tool's swap) without ${dropped.map((c) => c.slice(7, -8)).join(', ')}: a column renamed in the helper table looks the same as one dropped and one added; drop or rename it in the target by hand`,
+      };
     return { table, input, definition, diff, truncate: ddl.verb.startsWith('TRUNCATE'), hold: null };
+  }
+
+  /** Before the caller's transaction, each committed on its own: what PostgreSQL must have committed before rows use it (enum labels). */
+  async prepare(change: Extract<PlannedChange, { hold: null }>): Promise<void> {
+    if (change.diff.early.length === 0) return;
+    await withPgClient(this.target, async (pg) => {
+      for (const statement of change.diff.early) await pg.query(statement);
+    });
   }
 
   /**
@@ -90,6 +127,12 @@ export class SchemaChanges {
       ...(await changeSavedIndexes(pg, this.runId, input.targetSchema, input.targetTable, {
         added: diff.indexesAdded,
         dropped: diff.indexesDropped,
+      })),
+    );
+    statements.push(
+      ...(await changeSavedForeignKeys(pg, this.runId, input.targetSchema, input.targetTable, {
+        added: diff.foreignKeysAdded,
+        dropped: diff.foreignKeysDropped,
       })),
     );
     for (const statement of statements) await pg.query(statement);

@@ -4,7 +4,9 @@ import { buildCreateTable } from '../schema/ddl.js';
 import { translateDefault } from '../schema/default-ddl.js';
 import { mapColumnType } from '../schema/type-map.js';
 import { targetColumnName, type NamingRules } from '../vocabulary/naming.js';
-import { formattedTypeOf, widens } from './column-widening.js';
+import { addRefusal, formattedTypeOf, widens } from './column-widening.js';
+import { addedLabels } from './enum-labels.js';
+import { foreignKeyChanges } from './foreign-key-diff.js';
 
 /**
  * The PostgreSQL statements that take a followed table from its recorded MySQL definition to
@@ -25,6 +27,10 @@ export interface DiffContext {
   key: readonly string[];
   /** The target's columns now: name → format_type(). */
   targetTypes: ReadonlyMap<string, string>;
+  /** Source table → target table of the run's tables (the tables a foreign key may reference). */
+  tableNames?: ReadonlyMap<string, string> | undefined;
+  /** The target's enum columns now: name → the labels of their type. */
+  targetEnumLabels?: ReadonlyMap<string, readonly string[]> | undefined;
   /** The DDL statement met in the binary log (renames are told apart from a drop and an add by it). */
   statement: string;
   /** The statements on the table logged after it, up to when the catalog was read (it may hold their changes too). */
@@ -33,10 +39,15 @@ export interface DiffContext {
 
 /** The statements to run in the schema change's transaction, and what they change, or why not. */
 export interface SchemaDiff {
+  /** Run and committed before the transaction: labels added to enum types (PostgreSQL takes no row with a label added in the same transaction; more labels harm no row). */
+  early: string[];
   statements: string[];
   /** Index definitions (CREATE INDEX …) to add and names to drop: restored by finalize or run now (see schema-change.ts). */
   indexesAdded: { name: string; definition: string }[];
   indexesDropped: string[];
+  /** Foreign keys (name, definition) saved for finalize to add and validate, and names dropped (foreign-key-diff.ts). */
+  foreignKeysAdded: { name: string; definition: string }[];
+  foreignKeysDropped: string[];
   /** One line per change, for the job's log. */
   changes: string[];
   /** Set when the change cannot be applied exactly: why. */
@@ -135,7 +146,16 @@ function shapeOf(column: SourceColumn, name = column.name): string {
 }
 
 export function diffTables(before: SourceTable, after: SourceTable, ctx: DiffContext): SchemaDiff {
-  const diff: SchemaDiff = { statements: [], indexesAdded: [], indexesDropped: [], changes: [], hold: null };
+  const diff: SchemaDiff = {
+    early: [],
+    statements: [],
+    indexesAdded: [],
+    indexesDropped: [],
+    foreignKeysAdded: [],
+    foreignKeysDropped: [],
+    changes: [],
+    hold: null,
+  };
   const hold = (why: string): SchemaDiff => ({ ...diff, hold: why });
   const table = qualifyPg(ctx.schema, ctx.targetTable);
   const copied = (name: string): boolean =>
@@ -204,25 +224,12 @@ export function diffTables(before: SourceTable, after: SourceTable, ctx: DiffCon
       diff.indexesAdded.push({ name, definition });
       diff.changes.push(`index ${name} added`);
     }
-  const fks = (t: SourceTable) => JSON.stringify([...t.foreignKeys].sort((x, y) => x.name.localeCompare(y.name)));
-  if (fks(before) !== fks(after))
-    return hold('its foreign keys changed, which this version does not apply while following');
+  const keys = foreignKeyChanges(before, after, { ...ctx, tableNames: ctx.tableNames ?? new Map() });
+  if ('hold' in keys) return hold(keys.hold);
+  diff.foreignKeysAdded.push(...keys.added);
+  diff.foreignKeysDropped.push(...keys.dropped);
+  diff.changes.push(...keys.changes);
   return diff;
-}
-
-/** Why an added column cannot be added exactly, or null. */
-function addRefusal(column: SourceColumn, isMariaDb: boolean): string | null {
-  if (column.autoIncrement) return 'is AUTO_INCREMENT: MySQL numbered the existing rows';
-  if (column.generated) return 'is generated: its values are computed by MySQL';
-  if (column.onUpdate) return 'has ON UPDATE';
-  const type = mapColumnType(column).sql;
-  const def = translateDefault(column, type, isMariaDb);
-  if (def.warning) return `has a default my2pg does not translate (${def.warning})`;
-  if (def.sql !== null && /CURRENT_/.test(def.sql))
-    return `has the default ${column.defaultValue}: the existing rows hold the time MySQL added it, which PostgreSQL cannot repeat`;
-  if (!column.nullable && def.sql === null)
-    return 'is NOT NULL without a default: MySQL gave the existing rows an implicit value';
-  return null;
 }
 
 /** Adds the statements of a changed column to `diff`; returns why it cannot be applied, or null. */
@@ -244,12 +251,21 @@ function modify(
     return 'its AUTO_INCREMENT, generated expression or ON UPDATE changed';
   const before = mapColumnType(was);
   const after = mapColumnType(is);
-  if (
-    JSON.stringify(before.enumLabels ?? null) !== JSON.stringify(after.enumLabels ?? null) ||
-    was.dataType === 'set' ||
-    is.dataType === 'set'
-  )
-    return `${was.columnType} → ${is.columnType}: ENUM and SET changes are not applied while following yet`;
+  if (was.dataType === 'set' || is.dataType === 'set')
+    return `${was.columnType} → ${is.columnType}: SET changes are not applied while following yet`;
+  if (JSON.stringify(before.enumLabels ?? null) !== JSON.stringify(after.enumLabels ?? null)) {
+    if (!before.enumLabels || !after.enumLabels) return `${was.columnType} → ${is.columnType} changes the type`;
+    const type = ctx.targetTypes.get(targetName) ?? col;
+    const labels = addedLabels(
+      type,
+      before.enumLabels,
+      after.enumLabels,
+      ctx.targetEnumLabels?.get(targetName) ?? null,
+    );
+    if ('hold' in labels) return `${was.columnType} → ${is.columnType}: ${labels.hold}`;
+    diff.early.push(...labels.statements);
+    diff.changes.push(`column ${is.name}: ENUM label ${labels.added.join(', ')} added`);
+  }
   const alter = `ALTER TABLE ${table} ALTER COLUMN ${col}`;
   if (before.sql !== after.sql) {
     if (!widens(was, is)) return `${was.columnType} → ${is.columnType} does not hold every value it held`;

@@ -45,6 +45,13 @@ export async function replaceFollowDefinition(pg: PoolClient, runId: string, def
 
 const SAVED = `${quotePg(STATE_SCHEMA)}.saved_constraints`;
 const LIVE = `${quotePg(STATE_SCHEMA)}.live_tables`;
+const EARLY = `${quotePg(STATE_SCHEMA)}.early_foreign_keys`;
+
+/** Definitions (name, CREATE INDEX … or FOREIGN KEY …) a schema change adds, and names it drops. */
+export interface SavedChange {
+  added: readonly { name: string; definition: string }[];
+  dropped: readonly string[];
+}
 
 /**
  * Inside a schema change's transaction: indexes added and dropped on the source. While the run's
@@ -57,7 +64,7 @@ export async function changeSavedIndexes(
   runId: string,
   schema: string,
   table: string,
-  change: { added: readonly { name: string; definition: string }[]; dropped: readonly string[] },
+  change: SavedChange,
 ): Promise<string[]> {
   const statements: string[] = [];
   for (const name of change.dropped) {
@@ -79,6 +86,39 @@ export async function changeSavedIndexes(
         [runId, schema, table, index.name, index.definition],
       );
   }
+  return statements;
+}
+
+/**
+ * Inside a schema change's transaction: foreign keys added are saved for finalize (it adds and
+ * validates them at cutover, as the keys the run dropped for the load); a dropped one leaves
+ * what finalize waits for, and what verification while following checks of it. Returns the
+ * statements that drop the dropped ones from the target (where they were added already).
+ */
+export async function changeSavedForeignKeys(
+  pg: PoolClient,
+  runId: string,
+  schema: string,
+  table: string,
+  change: SavedChange,
+): Promise<string[]> {
+  const statements: string[] = [];
+  for (const name of change.dropped) {
+    await pg.query(
+      `DELETE FROM ${EARLY} WHERE run_id = $1 AND constraint_id IN (SELECT id FROM ${SAVED} WHERE run_id = $1 AND schema_name = $2 AND table_name = $3 AND kind = 'foreign_key' AND name = $4)`,
+      [runId, schema, table, name],
+    );
+    await pg.query(
+      `DELETE FROM ${SAVED} WHERE run_id = $1 AND schema_name = $2 AND table_name = $3 AND kind = 'foreign_key' AND name = $4`,
+      [runId, schema, table, name],
+    );
+    statements.push(`ALTER TABLE ${quotePg(schema)}.${quotePg(table)} DROP CONSTRAINT IF EXISTS ${quotePg(name)}`);
+  }
+  for (const key of change.added)
+    await pg.query(
+      `INSERT INTO ${SAVED} (run_id, kind, schema_name, table_name, name, definition) VALUES ($1, 'foreign_key', $2, $3, $4, $5)`,
+      [runId, schema, table, key.name, key.definition],
+    );
   return statements;
 }
 

@@ -285,6 +285,205 @@ describe('schema changes while following', () => {
     await stopProcess(worker);
   }, 180_000);
 
+  test("MODIFY that adds ENUM labels (one first, one between, one last) while the application writes them: the enum type takes them in MySQL's order, cutover goes", async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'enumlab',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, e ENUM('b','d') NOT NULL DEFAULT 'b');
+       INSERT INTO t (e) SELECT IF(seq % 2, 'b', 'd') FROM seq_1_to_1000;`,
+    );
+    let labels = ['b', 'd'];
+    const app = writer('enumlab', async (my, i) => {
+      const label = labels[i % labels.length]!;
+      if (i % 2 === 0) await my.query('INSERT INTO t (e) VALUES (?)', [label]);
+      else await my.query('UPDATE t SET e = ? WHERE id = ?', [label, 1 + ((i * 7) % 1000)]);
+    });
+    await waitUntil('writes before the change', async () => app.count() > 50, 30_000, 20);
+    await admin.query(`ALTER TABLE enumlab.t MODIFY e ENUM('a','b','c','d','it''s') NOT NULL DEFAULT 'b'`);
+    labels = ['a', 'b', 'c', 'd', "it's"];
+    const before = app.count();
+    await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
+    await app.stop();
+    await caughtUp(pgc, admin, runId, 'enumlab');
+    const range = await pgc.query(
+      `SELECT enum_range(NULL::enumlab.t_e)::text[] AS labels, (SELECT count(*)::int FROM enumlab.t WHERE e IN ('a', 'c', 'it''s')) AS n`,
+    );
+    expect(range.rows[0].labels).toEqual(['a', 'b', 'c', 'd', "it's"]);
+    expect(range.rows[0].n).toBeGreaterThan(0);
+    expect((await followState(runId, 'enumlab')).state).toBe('active');
+    expect(await followLogs(runId, 'enumlab')).toMatch(
+      /schema change applied: ALTER TABLE on followed table t .*column e: ENUM label a, c, it's added/,
+    );
+    // The order is MySQL's: ORDER BY gives the same rows on both sides.
+    const my = (await admin.query('SELECT id FROM enumlab.t ORDER BY e, id LIMIT 20')) as unknown as [{ id: number }[]];
+    const ours = await pgc.query('SELECT id FROM enumlab.t ORDER BY e, id LIMIT 20');
+    expect(ours.rows.map((r: { id: number }) => r.id)).toEqual(my[0].map((r) => r.id));
+    await cutoverAndCompare(env, runId, 'enumlab', 1);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
+  test('ADD and DROP FOREIGN KEY while the application writes: the dropped key leaves the target, the added one is validated at cutover, cutover goes', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'fkeys',
+      `CREATE TABLE p (id INT PRIMARY KEY, v INT NOT NULL);
+       CREATE TABLE c (id INT AUTO_INCREMENT PRIMARY KEY, p_id INT NOT NULL, q_id INT NULL,
+         CONSTRAINT fk_old FOREIGN KEY (p_id) REFERENCES p (id));
+       INSERT INTO p SELECT seq, seq FROM seq_1_to_500;
+       INSERT INTO c (p_id, q_id) SELECT 1 + seq % 500, 1 + seq % 400 FROM seq_1_to_2000;`,
+    );
+    const app = writer('fkeys', async (my, i) => {
+      if (i % 4 === 0)
+        await my.query('INSERT INTO p VALUES (?, ?) ON DUPLICATE KEY UPDATE v = v + 1', [500 + (i % 300), i]);
+      else if (i % 4 === 1) await my.query('INSERT INTO c (p_id, q_id) VALUES (?, ?)', [1 + (i % 500), 1 + (i % 450)]);
+      else if (i % 4 === 2) await my.query('UPDATE c SET q_id = ? WHERE id = ?', [1 + (i % 480), 1 + ((i * 7) % 2000)]);
+      else await my.query('DELETE FROM c WHERE id = ?', [1 + ((i * 13) % 2000)]);
+    });
+    const step = async (sql: string): Promise<void> => {
+      await caughtUp(pgc, admin, runId, 'fkeys');
+      const before = app.count();
+      await admin.query(sql);
+      await waitUntil('writes after the change', async () => app.count() > before + 60, 30_000, 10);
+    };
+    await waitUntil('writes before the changes', async () => app.count() > 50, 30_000, 20);
+    await step('ALTER TABLE fkeys.c ADD CONSTRAINT fk_new FOREIGN KEY (q_id) REFERENCES p (id)');
+    await step('ALTER TABLE fkeys.c DROP FOREIGN KEY fk_old');
+    await app.stop();
+    await caughtUp(pgc, admin, runId, 'fkeys');
+    expect((await followState(runId, 'fkeys')).state).toBe('active');
+    const logs = await followLogs(runId, 'fkeys');
+    expect(logs).toContain('foreign key fk_new added (validated by finalize at cutover)');
+    expect(logs).toContain('foreign key fk_old dropped');
+    await cutoverAndCompare(env, runId, 'fkeys', 2);
+    const keys = await pgc.query(
+      `SELECT conname, convalidated, pg_get_constraintdef(oid) AS def FROM pg_constraint
+        WHERE contype = 'f' AND connamespace = 'fkeys'::regnamespace ORDER BY conname`,
+    );
+    expect(keys.rows).toEqual([
+      {
+        conname: 'fk_new',
+        convalidated: true,
+        def: 'FOREIGN KEY (q_id) REFERENCES fkeys.p(id) ON UPDATE RESTRICT ON DELETE RESTRICT',
+      },
+    ]);
+    // The key holds in PostgreSQL: a row referencing no parent is refused.
+    await expect(pgc.query('INSERT INTO fkeys.c (id, p_id, q_id) VALUES (999999, 1, 999999)')).rejects.toThrow(
+      /foreign key/,
+    );
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
+  test("an online schema change tool's swap (pt-online-schema-change's helper table, triggers, chunked copy, RENAME TABLE t TO _t_old, _t_new TO t) while the application writes: applied as the catalog's difference, cutover goes", async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'swap',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+       INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_3000;`,
+    );
+    let swapped = false;
+    const app = writer('swap', async (my, i) => {
+      if (i % 4 === 0) await my.query('INSERT INTO t (v) VALUES (?)', [`w${i}`]);
+      else if (i % 4 === 1) await my.query('UPDATE t SET v = ? WHERE id = ?', [`u${i}`, 1 + ((i * 7) % 3000)]);
+      else if (i % 4 === 2) await my.query('DELETE FROM t WHERE id = ?', [1 + ((i * 13) % 3000)]);
+      else if (swapped) await my.query('UPDATE t SET score = ? WHERE id = ?', [i, 1 + ((i * 11) % 3000)]);
+    });
+    await waitUntil('writes before the change', async () => app.count() > 50, 30_000, 20);
+    // What pt-online-schema-change --alter "ADD COLUMN score INT NOT NULL DEFAULT 7" does.
+    await admin.query('USE swap');
+    await admin.query('CREATE TABLE _t_new LIKE t');
+    await admin.query('ALTER TABLE _t_new ADD COLUMN score INT NOT NULL DEFAULT 7');
+    await admin.query(
+      'CREATE TRIGGER pt_osc_del AFTER DELETE ON t FOR EACH ROW DELETE IGNORE FROM _t_new WHERE id = OLD.id',
+    );
+    await admin.query(
+      'CREATE TRIGGER pt_osc_upd AFTER UPDATE ON t FOR EACH ROW BEGIN DELETE IGNORE FROM _t_new WHERE id = OLD.id; REPLACE INTO _t_new (id, v) VALUES (NEW.id, NEW.v); END',
+    );
+    await admin.query(
+      'CREATE TRIGGER pt_osc_ins AFTER INSERT ON t FOR EACH ROW REPLACE INTO _t_new (id, v) VALUES (NEW.id, NEW.v)',
+    );
+    for (let low = 1; low <= 4000; low += 500)
+      await admin.query(
+        'INSERT IGNORE INTO _t_new (id, v) SELECT id, v FROM t WHERE id BETWEEN ? AND ? LOCK IN SHARE MODE',
+        [low, low + 499],
+      );
+    await admin.query('INSERT IGNORE INTO _t_new (id, v) SELECT id, v FROM t WHERE id > 4000 LOCK IN SHARE MODE');
+    await admin.query('RENAME TABLE t TO _t_old, _t_new TO t');
+    swapped = true;
+    await admin.query('DROP TRIGGER pt_osc_del; DROP TRIGGER pt_osc_upd; DROP TRIGGER pt_osc_ins; DROP TABLE _t_old');
+    const before = app.count();
+    await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
+    await app.stop();
+    await caughtUp(pgc, admin, runId, 'swap');
+    expect(await targetColumns(pgc, 'swap', 't')).toEqual({
+      id: 'integer not null',
+      v: 'character varying(20) not null',
+      score: 'integer not null default 7',
+    });
+    expect((await followState(runId, 'swap')).state).toBe('active');
+    expect(await followLogs(runId, 'swap')).toMatch(
+      /schema change applied: RENAME TABLE on followed table t .*: column score added/,
+    );
+    await cutoverAndCompare(env, runId, 'swap', 1);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
+  test("an Alembic upgrade (ADD COLUMN, CREATE INDEX, UPDATE alembic_version) while the application writes: all of it arrives, cutover goes with MySQL's alembic_version", async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'alembic',
+      `CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));
+       INSERT INTO alembic_version VALUES ('1a2b3c4d5e6f');
+       CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+       INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_2000;`,
+    );
+    let upgraded = false;
+    const app = writer('alembic', async (my, i) => {
+      if (i % 3 === 0) await my.query('INSERT INTO t (v) VALUES (?)', [`w${i}`]);
+      else if (upgraded && i % 3 === 1) await my.query('UPDATE t SET note = ? WHERE id = ?', [`n${i}`, 1 + (i % 2000)]);
+      else await my.query('UPDATE t SET v = ? WHERE id = ?', [`u${i}`, 1 + ((i * 7) % 2000)]);
+    });
+    await waitUntil('writes before the upgrade', async () => app.count() > 50, 30_000, 20);
+    // What `alembic upgrade head` sends MySQL for op.add_column and op.create_index: the DDL
+    // commits by itself, the version row in the migration's transaction.
+    const alembic = await mysql.createConnection({ uri: `${server.url}alembic` });
+    await alembic.query('BEGIN');
+    await alembic.query('ALTER TABLE t ADD COLUMN note VARCHAR(40) NULL');
+    await alembic.query('CREATE INDEX ix_t_note ON t (note)');
+    await alembic.query(
+      "UPDATE alembic_version SET version_num='9f8e7d6c5b4a' WHERE alembic_version.version_num = '1a2b3c4d5e6f'",
+    );
+    await alembic.query('COMMIT');
+    await alembic.end();
+    upgraded = true;
+    const before = app.count();
+    await waitUntil('writes after the upgrade', async () => app.count() > before + 100, 30_000, 20);
+    // A later migration's op.create_index alone, the follower caught up: no ALTER brings it along.
+    await caughtUp(pgc, admin, runId, 'alembic');
+    await admin.query('CREATE INDEX ix_t_v ON alembic.t (v)');
+    await app.stop();
+    await caughtUp(pgc, admin, runId, 'alembic');
+    expect((await followState(runId, 'alembic')).state).toBe('active');
+    const logs = await followLogs(runId, 'alembic');
+    expect(logs).toMatch(/schema change applied: ALTER TABLE on followed table t .*column note added/);
+    // Met as a statement of its own (the catalog already showed it at the ALTER, or not yet).
+    expect(logs).toMatch(/schema change applied: CREATE INDEX on followed table t /);
+    await cutoverAndCompare(env, runId, 'alembic', 2);
+    expect((await pgc.query('SELECT version_num FROM alembic.alembic_version')).rows).toEqual([
+      { version_num: '9f8e7d6c5b4a' },
+    ]);
+    const indexes = await pgc.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'alembic' AND tablename = 't'`);
+    expect(indexes.rows.map((r: { indexdef: string }) => r.indexdef.replace(/^.* USING /, '')).sort()).toEqual([
+      'btree (id)',
+      'btree (note)',
+      'btree (v)',
+    ]);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
   test('changes in quick succession, the follower behind them (binlog_row_metadata=FULL): a rename the catalog already shows stays a rename, every value arrives', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'quick',
@@ -410,6 +609,39 @@ describe('schema changes while following', () => {
     await pgc.end();
     await stopProcess(worker);
   }, 240_000);
+
+  test('DROP TABLE of a followed table holds, saying why and what to do; cutover refuses', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'droptab',
+      `CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); CREATE TABLE u (id INT PRIMARY KEY);
+       INSERT INTO t SELECT seq, seq FROM seq_1_to_300; INSERT INTO u SELECT seq FROM seq_1_to_10;`,
+    );
+    await admin.query('USE droptab; UPDATE t SET v = v + 1 WHERE id <= 10');
+    // Read before the DROP: the binary log reader cannot read rows of a table MySQL no longer has
+    // (docs/schema-changes.md, "Not applied yet").
+    await caughtUp(pgc, admin, runId, 'droptab');
+    await admin.query('USE droptab; DROP TABLE t; INSERT INTO u VALUES (11);');
+    const held = await waitUntil(
+      'the follower to hold',
+      async () => {
+        const f = (await pgc.query('SELECT status, error FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
+        return f?.status === 'held' ? f : undefined;
+      },
+      30_000,
+      100,
+    );
+    expect(held.error).toMatch(
+      /^held at DROP TABLE on followed table t .*: DROP TABLE of a followed table is not applied while following by this version: the target keeps the table and the rows it had; cancel the run/,
+    );
+    // What came before the statement is applied, nothing after it.
+    expect((await pgc.query('SELECT count(*)::int AS n FROM droptab.t WHERE v = id + 1')).rows[0].n).toBe(10);
+    expect((await pgc.query('SELECT count(*)::int AS n FROM droptab.u')).rows[0].n).toBe(10);
+    const refused = await sandbox.cli(['cutover', runId], env);
+    expect(refused.code).toBe(2);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 120_000);
 
   test('--on-ddl hold: even an ADD COLUMN holds; the column added by hand, resume goes on and cutover goes', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(

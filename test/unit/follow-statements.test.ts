@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SourceTable } from '../../src/dialect/mysql/catalog.js';
 import { cascadingKeysOf } from '../../src/follow/cascades.js';
-import { ddlOnFollowedTable } from '../../src/follow/ddl-statement.js';
+import { ddlOnFollowedTable, swappedIn } from '../../src/follow/ddl-statement.js';
 
 describe('DDL on a followed table', () => {
   const followed = new Set(['orders', 'users', 'Weird`T']);
@@ -80,5 +80,40 @@ describe('foreign keys whose actions change rows MySQL does not log', () => {
       { child: 'loose', childColumns: ['parent_id'], parentColumns: ['id'], onDelete: true, onUpdate: false },
     ]);
     expect(byParent.has('child')).toBe(false);
+  });
+});
+
+describe('CREATE INDEX and DROP INDEX name the table after ON', () => {
+  const followed = new Set(['orders', 'users']);
+  it('meets them on a followed table, in the followed database only', () => {
+    const check = (statement: string) => ddlOnFollowedTable(statement, 'shop', 'shop', followed);
+    expect(check('CREATE INDEX ix_orders_x ON orders (x)')).toEqual({ verb: 'CREATE INDEX', table: 'orders' });
+    expect(check('CREATE UNIQUE INDEX IF NOT EXISTS `ix` ON `shop`.`Orders` (x)')).toEqual({
+      verb: 'CREATE UNIQUE INDEX',
+      table: 'orders',
+    });
+    expect(check('DROP INDEX ix_users ON users')).toEqual({ verb: 'DROP INDEX', table: 'users' });
+    expect(check('CREATE INDEX ix ON other (x)')).toBeNull();
+    expect(check('CREATE INDEX ix ON elsewhere.orders (x)')).toBeNull();
+  });
+});
+
+describe('the swap of an online schema change tool', () => {
+  it('names the table put in place of the followed one, and only in a swap', () => {
+    expect(
+      swappedIn(
+        'RENAME TABLE `shop`.`orders` TO `shop`.`_orders_old`, `shop`.`_orders_new` TO `shop`.`orders`',
+        'orders',
+        'shop',
+      ),
+    ).toBe('_orders_new');
+    expect(swappedIn('rename table orders to _orders_del, _orders_gho to orders', 'orders', 'shop')).toBe(
+      '_orders_gho',
+    );
+    // A plain rename, a rename into another database, a swap of another table: no.
+    expect(swappedIn('RENAME TABLE orders TO orders2', 'orders', 'shop')).toBeNull();
+    expect(swappedIn('RENAME TABLE orders TO old.orders, other.x TO orders', 'orders', 'shop')).toBeNull();
+    expect(swappedIn('RENAME TABLE users TO _users_old, _users_new TO users', 'orders', 'shop')).toBeNull();
+    expect(swappedIn('ALTER TABLE orders RENAME TO x', 'orders', 'shop')).toBeNull();
   });
 });

@@ -172,6 +172,100 @@ describe('diffTables', () => {
     expect(diff.hold).toMatch(/the run gave it numeric\(12,0\) type, not integer/);
   });
 
+  it("adds new ENUM labels to the enum type in MySQL's order, before the transaction; removed or reordered labels hold", () => {
+    const e = (labels: string[]) =>
+      column('e', {
+        dataType: 'enum',
+        columnType: `enum(${labels.map((l) => `'${l}'`).join(',')})`,
+        enumValues: labels,
+        numericPrecision: null,
+        numericScale: null,
+      });
+    const was = table([e(['a', 'b'])]);
+    const types = { targetTypes: new Map([['e', 's.t_e']]), targetEnumLabels: new Map([['e', ['a', 'b']]]) };
+    const diff = diffTables(
+      was,
+      table([e(['x', 'a', "it's", 'b', 'z'])]),
+      ctx('ALTER TABLE t MODIFY e ENUM(…)', types),
+    );
+    expect(diff.hold).toBeNull();
+    expect(diff.statements).toEqual([]);
+    expect(diff.early).toEqual([
+      "ALTER TYPE s.t_e ADD VALUE IF NOT EXISTS 'x' BEFORE 'a'",
+      "ALTER TYPE s.t_e ADD VALUE IF NOT EXISTS 'it''s' AFTER 'a'",
+      "ALTER TYPE s.t_e ADD VALUE IF NOT EXISTS 'z' AFTER 'b'",
+    ]);
+    expect(diff.changes).toEqual(["column e: ENUM label x, it's, z added"]);
+    // An earlier attempt committed some of them: only the others are added.
+    const again = diffTables(was, table([e(['a', 'b', 'c', 'd'])]), {
+      ...ctx('ALTER TABLE t MODIFY e ENUM(…)', types),
+      targetEnumLabels: new Map([['e', ['a', 'b', 'c']]]),
+    });
+    expect(again.early).toEqual(["ALTER TYPE s.t_e ADD VALUE IF NOT EXISTS 'd' AFTER 'c'"]);
+    for (const labels of [['a'], ['b', 'a'], ['a', 'c']])
+      expect(diffTables(was, table([e(labels)]), ctx('ALTER TABLE t MODIFY e ENUM(…)', types)).hold).toMatch(
+        /removed, renamed or reordered/,
+      );
+    // The run made it text (--enum check, an override): held, to be changed by hand.
+    expect(
+      diffTables(
+        was,
+        table([e(['a', 'b', 'c'])]),
+        ctx('ALTER TABLE t MODIFY e ENUM(…)', { targetTypes: new Map([['e', 'text']]) }),
+      ).hold,
+    ).toMatch(/not the run's enum type/);
+  });
+
+  it('saves an added foreign key for finalize and drops a dropped one, named as a run names them; cascading keys hold', () => {
+    const fk = (name: string, over: Partial<SourceTable['foreignKeys'][number]> = {}) => ({
+      name,
+      columns: ['n'],
+      referencedTable: 'p',
+      referencedColumns: ['id'],
+      onDelete: 'RESTRICT',
+      onUpdate: 'RESTRICT',
+      ...over,
+    });
+    const tableNames = new Map([
+      ['t', 't'],
+      ['p', 'p'],
+    ]);
+    const was = table([varchar('v', 10), column('n')], { foreignKeys: [fk('fk_old')] });
+    const now = table([varchar('v', 10), column('n')], { foreignKeys: [fk('fk_new', { onDelete: 'NO ACTION' })] });
+    const diff = diffTables(
+      was,
+      now,
+      ctx('ALTER TABLE t DROP FOREIGN KEY fk_old, ADD CONSTRAINT fk_new …', { tableNames }),
+    );
+    expect(diff.hold).toBeNull();
+    expect(diff.statements).toEqual([]);
+    expect(diff.foreignKeysDropped).toEqual(['fk_old']);
+    expect(diff.foreignKeysAdded).toEqual([
+      {
+        name: 'fk_new',
+        definition: 'FOREIGN KEY ("n") REFERENCES "s"."p" ("id") ON DELETE NO ACTION ON UPDATE RESTRICT',
+      },
+    ]);
+    // A key to a table the run does not migrate is not created, as in a run.
+    const outside = diffTables(
+      table([varchar('v', 10), column('n')]),
+      table([varchar('v', 10), column('n')], { foreignKeys: [fk('fk_x', { referencedTable: 'elsewhere' })] }),
+      ctx('ALTER TABLE t ADD CONSTRAINT fk_x …', { tableNames }),
+    );
+    expect(outside.foreignKeysAdded).toEqual([]);
+    expect(outside.changes).toEqual([
+      'foreign key fk_x not created, as in a run: elsewhere or its columns are not migrated',
+    ]);
+    // MySQL does not log the rows a cascade changes; the follower learns such keys when it starts.
+    const cascading = table([varchar('v', 10), column('n')], { foreignKeys: [fk('fk_c', { onDelete: 'CASCADE' })] });
+    expect(
+      diffTables(table([varchar('v', 10), column('n')]), cascading, ctx('ALTER TABLE t ADD …', { tableNames })).hold,
+    ).toMatch(/changes referencing rows in MySQL without logging them/);
+    expect(
+      diffTables(cascading, table([varchar('v', 10), column('n')]), ctx('ALTER TABLE t DROP …', { tableNames })).hold,
+    ).toMatch(/fk_c/);
+  });
+
   it('takes a rename the catalog already shows from a later statement, not a drop and an add', () => {
     const after = table([varchar('v', 10), column('m2')]);
     const diff = diffTables(
