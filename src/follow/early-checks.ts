@@ -27,15 +27,12 @@ export async function addChecksEarly(
     (s) => s.kind === 'check' && s.schemaName === run.targetSchema && tables.some((t) => t.targetTable === s.tableName),
   );
   if (candidates.length === 0) return;
-  const present = new Set(
-    (
-      (await target.query(
-        `SELECT c.relname || chr(0) || con.conname AS k FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
-          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE con.contype = 'c' AND n.nspname = $1`,
-        [run.targetSchema],
-      )) as { k: string }[]
-    ).map((r) => r.k),
+  const inTarget: { t: string; c: string }[] = await target.query(
+    `SELECT c.relname AS t, con.conname AS c FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE con.contype = 'c' AND n.nspname = $1`,
+    [run.targetSchema],
   );
+  const present = new Set(inTarget.map((r) => `${r.t}\u0000${r.c}`));
   let validated = 0;
   for (const item of candidates) {
     const table = qualifyPg(item.schemaName, item.tableName);
