@@ -3,7 +3,8 @@
  * a CHECK is added and validated and a view over two tables is created on the target; the
  * cutover adopts them and goes, both sides equal. A row that violates the CHECK written on the
  * source while following (MariaDB with check_constraint_checks = 0) does not stop the follower:
- * the CHECK goes back to the freeze, where the cutover is a no-go naming it.
+ * the CHECK goes back to the freeze, where the cutover is a no-go naming it. A schema change to a
+ * column the view reads is applied with the view dropped, and the freeze creates it again.
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -140,6 +141,36 @@ describe('CHECKs and views before the freeze', () => {
     await admin.query("INSERT INTO eviol.item VALUES (9002, 2, 'later')");
     await waitUntil('the follower to apply a later write', () => caughtUp(runId, admin), 60_000, 100);
     expect((await pgc.query('SELECT label FROM eviol.item WHERE id = 9002')).rows[0]?.label).toBe('later');
+    await admin.query('SET GLOBAL read_only = OFF');
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+  test('a widening MODIFY of a column a view created while following reads: applied (the view dropped with it, not held), the cutover creates the view again and goes, its rows equal', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun('eddl', TABLES);
+    const viewThere = async (): Promise<boolean> =>
+      (await pgc.query(`SELECT 1 FROM pg_views WHERE schemaname = 'eddl' AND viewname = 'item_stock'`)).rowCount === 1;
+    await waitUntil('the view to be created while following', viewThere, 90_000, 200);
+    // PostgreSQL refuses to retype a column a view reads: the follower drops the view first.
+    await admin.query(
+      'ALTER TABLE eddl.item MODIFY qty BIGINT NOT NULL; UPDATE eddl.item SET qty = 5000000000 WHERE id = 4',
+    );
+    await waitUntil('the follower to apply the change', () => caughtUp(runId, admin), 60_000, 100);
+    expect((await followJob(runId, 'eddl')).state).toBe('active');
+    expect(await viewThere()).toBe(false);
+    const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 120_000);
+    expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+    expect(cut.stdout).toMatch(/; 1 CHECKs and 0 views were in place before the freeze/);
+    const my = await connect('eddl');
+    const mysqlRows = await viewRows(
+      async () => (await my.query('SELECT * FROM item_stock ORDER BY stock_id'))[0] as Record<string, unknown>[],
+    );
+    await my.end();
+    const pgRows = await viewRows(
+      async () => (await pgc.query('SELECT * FROM eddl.item_stock ORDER BY stock_id')).rows,
+    );
+    expect(pgRows.filter((r) => r.includes('|5000000000|')).length).toBeGreaterThan(0);
+    expect(pgRows).toEqual(mysqlRows);
     await admin.query('SET GLOBAL read_only = OFF');
     await admin.end();
     await pgc.end();
