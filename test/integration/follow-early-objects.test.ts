@@ -50,9 +50,18 @@ async function checksOf(pgc: pg.Client, schema: string): Promise<{ conname: stri
   ).rows;
 }
 
-/** The view's rows on one side, ordered, as text. */
-async function viewRows(rows: () => Promise<Record<string, unknown>[]>): Promise<string[]> {
-  return (await rows()).map((r) => [r.stock_id, r.item_id, r.qty, r.place].map(String).join('|'));
+/** The view item_stock's rows on each side (MySQL's database and PostgreSQL's schema `name`), ordered, as text. */
+async function viewRowsOf(name: string, pgc: pg.Client): Promise<{ mysql: string[]; pg: string[] }> {
+  const text = (rows: Record<string, unknown>[]): string[] =>
+    rows.map((r) => [r.stock_id, r.item_id, r.qty, r.place].map(String).join('|'));
+  const my = await connect(name);
+  try {
+    const [mysqlRows] = await my.query('SELECT * FROM item_stock ORDER BY stock_id');
+    const pgRows = await pgc.query(`SELECT * FROM ${name}.item_stock ORDER BY stock_id`);
+    return { mysql: text(mysqlRows as Record<string, unknown>[]), pg: text(pgRows.rows) };
+  } finally {
+    await my.end();
+  }
 }
 
 describe('CHECKs and views before the freeze', () => {
@@ -97,15 +106,9 @@ describe('CHECKs and views before the freeze', () => {
     // Both sides equal: the tables, and the view's rows.
     const canonical = await compareCanonical(sides('eobj'), { schema: 'eobj', only: ['item', 'stock'] });
     expect(canonical.differences).toEqual([]);
-    const order = 'ORDER BY stock_id';
-    const my = await connect('eobj');
-    const mysqlRows = await viewRows(
-      async () => (await my.query(`SELECT * FROM item_stock ${order}`))[0] as Record<string, unknown>[],
-    );
-    await my.end();
-    const pgRows = await viewRows(async () => (await pgc.query(`SELECT * FROM eobj.item_stock ${order}`)).rows);
-    expect(pgRows.length).toBeGreaterThan(600);
-    expect(pgRows).toEqual(mysqlRows);
+    const view = await viewRowsOf('eobj', pgc);
+    expect(view.pg.length).toBeGreaterThan(600);
+    expect(view.pg).toEqual(view.mysql);
     await admin.query('SET GLOBAL read_only = OFF');
     await admin.end();
     await pgc.end();
@@ -146,6 +149,7 @@ describe('CHECKs and views before the freeze', () => {
     await pgc.end();
     await stopProcess(worker);
   }, 180_000);
+
   test('a widening MODIFY of a column a view created while following reads: applied (the view dropped with it, not held), the cutover creates the view again and goes, its rows equal', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun('eddl', TABLES);
     const viewThere = async (): Promise<boolean> =>
@@ -161,16 +165,9 @@ describe('CHECKs and views before the freeze', () => {
     const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 120_000);
     expect(cut.code, cut.stdout + cut.stderr).toBe(0);
     expect(cut.stdout).toMatch(/; 1 CHECKs and 0 views were in place before the freeze/);
-    const my = await connect('eddl');
-    const mysqlRows = await viewRows(
-      async () => (await my.query('SELECT * FROM item_stock ORDER BY stock_id'))[0] as Record<string, unknown>[],
-    );
-    await my.end();
-    const pgRows = await viewRows(
-      async () => (await pgc.query('SELECT * FROM eddl.item_stock ORDER BY stock_id')).rows,
-    );
-    expect(pgRows.filter((r) => r.includes('|5000000000|')).length).toBeGreaterThan(0);
-    expect(pgRows).toEqual(mysqlRows);
+    const view = await viewRowsOf('eddl', pgc);
+    expect(view.pg.filter((r) => r.includes('|5000000000|')).length).toBeGreaterThan(0);
+    expect(view.pg).toEqual(view.mysql);
     await admin.query('SET GLOBAL read_only = OFF');
     await admin.end();
     await pgc.end();
