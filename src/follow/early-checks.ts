@@ -7,6 +7,8 @@ import { listUnrestoredConstraints } from '../state/saved-constraints.js';
 import type { FollowedTableRef } from './followed-table.js';
 
 const SAVED = `${quotePg(STATE_SCHEMA)}.saved_constraints`;
+/** lock_not_available (lock_timeout) and deadlock_detected. */
+const LOCK_BUSY = new Set(['55P03', '40P01']);
 
 /**
  * CHECKs added and validated while following instead of inside the freeze (see
@@ -34,6 +36,7 @@ export async function addChecksEarly(
   );
   const present = new Set(inTarget.map((r) => `${r.t}\u0000${r.c}`));
   let validated = 0;
+  let busy = 0;
   for (const item of candidates) {
     const table = qualifyPg(item.schemaName, item.tableName);
     const constraint = quotePg(item.name);
@@ -63,9 +66,12 @@ export async function addChecksEarly(
     } catch (error) {
       // Refused or violated now: dropped, and left to finalize, which reports it at the freeze.
       await target.query(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${constraint}`).catch(() => undefined);
-      await log(`CHECK ${item.name} on ${item.tableName}: left to the freeze (${describeError(error)})`);
+      // A lock not granted in time, or a deadlock with a batch: tried again in a later pass.
+      if (LOCK_BUSY.has(String((error as { code?: unknown }).code))) busy += 1;
+      else await log(`CHECK ${item.name} on ${item.tableName}: left to the freeze (${describeError(error)})`);
     }
   }
+  if (busy > 0) throw new Error(`${busy} CHECKs could not take their table's lock in time`);
   await log(
     `CHECKs: ${validated} of ${candidates.length} added and validated while following; the others at the freeze`,
   );
