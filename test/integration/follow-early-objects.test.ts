@@ -92,7 +92,7 @@ describe('CHECKs and views before the freeze', () => {
 
     const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 120_000);
     expect(cut.code, cut.stdout + cut.stderr).toBe(0);
-    expect(cut.stdout).toMatch(/cutover: GO.*; 1 CHECKs and 1 views were in place before the freeze/);
+    expect(cut.stdout).toMatch(/cutover: GO.*finalize [\d.]+ s\), 1 CHECKs and 1 views in place before it, at /);
     const status = JSON.parse((await sandbox.cli(['status', runId, '--json'], env)).stdout);
     expect(status.follow.cutover.beforeFreeze).toEqual({ checks: 1, views: 1 });
     // Adopted, not created again: its mark is cleared, and the view is reported verified.
@@ -138,7 +138,7 @@ describe('CHECKs and views before the freeze', () => {
     expect(cut.code, cut.stdout + cut.stderr).toBe(1);
     expect(cut.stdout).toMatch(/cutover: NO-GO/);
     expect(cut.stdout).toContain(`CHECK ${check!.conname} on item`);
-    expect(cut.stdout).toMatch(/0 CHECKs and 1 views were in place before the freeze/);
+    expect(cut.stdout).toMatch(/, 0 CHECKs and 1 views in place before it, at /);
     // No-go: the follower goes on following.
     expect((await followJob(runId, 'eviol')).state).toBe('active');
     await admin.query("INSERT INTO eviol.item VALUES (9002, 2, 'later')");
@@ -164,7 +164,7 @@ describe('CHECKs and views before the freeze', () => {
     expect(await viewThere()).toBe(false);
     const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 120_000);
     expect(cut.code, cut.stdout + cut.stderr).toBe(0);
-    expect(cut.stdout).toMatch(/; 1 CHECKs and 0 views were in place before the freeze/);
+    expect(cut.stdout).toMatch(/, 1 CHECKs and 0 views in place before it, at /);
     const view = await viewRowsOf('eddl', pgc);
     expect(view.pg.filter((r) => r.includes('|5000000000|')).length).toBeGreaterThan(0);
     expect(view.pg).toEqual(view.mysql);
