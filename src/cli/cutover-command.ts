@@ -172,7 +172,7 @@ export async function cutoverCommand(
     const after = (await getRun(target, run.id)) as RunRow;
     output.out(formatRunReport(after, await listRunTables(target, run.id), await readTableJobs(queues, refs)));
     const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-    const freeze = `writes frozen for ${seconds(outcome.frozenMs)} (predicted ${prediction.seconds} s; drain ${seconds(outcome.drainMs)}, verification ${seconds(outcome.verifyMs)}, finalize ${seconds(outcome.finalizeMs)}), at ${outcome.position.file}:${outcome.position.position}`;
+    const freeze = `writes frozen for ${seconds(outcome.frozenMs)} (predicted ${prediction.seconds} s; drain ${seconds(outcome.drainMs)}, verification ${seconds(outcome.verifyMs)}, finalize ${seconds(outcome.finalizeMs)}), ${outcome.beforeFreeze.checks} CHECKs and ${outcome.beforeFreeze.views} views in place before it, at ${outcome.position.file}:${outcome.position.position}`;
     if (outcome.go) {
       const after =
         outcome.freeze === 'checked-still'

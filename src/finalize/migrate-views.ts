@@ -13,6 +13,7 @@ import { verifyView, type ViewToVerify, type ViewVerification } from '../verify/
 import type { VerifyMethod } from '../verify/verify-run.js';
 import type { StoredFunctionSignature } from '../schema/translate/expression-types.js';
 import { relationsOf, viewRelationOf } from './target-relations.js';
+import { adoptEarlyView } from './early-view-mark.js';
 
 /** What became of one source view, in finalize's result. */
 export interface ViewOutcome {
@@ -69,6 +70,8 @@ export async function createSourceViews(
     query: (sql: string) => Promise<unknown>;
     relationOf: (view: SourceView, targetName: string, targetColumns: readonly string[]) => Promise<Relation | null>;
     log?: (line: string) => void | Promise<void>;
+    /** Whether the view is already in the target, created while following: then it is not created again. */
+    adopt?: (targetName: string) => Promise<boolean>;
   },
 ): Promise<ViewOutcome[]> {
   const viewNames = new Set(objects.views.map((v) => v.name));
@@ -93,6 +96,7 @@ export async function createSourceViews(
       outcomes,
       translator: new ViewTranslator(objects.database, schema, relations, naming, { functions }),
       query: io.query,
+      ...(io.adopt ? { adopt: io.adopt } : {}),
     });
     if (outcome.status === 'created') {
       const relation = await io.relationOf(
@@ -143,6 +147,7 @@ export async function migrateViews(
     relationOf: (view, targetName, targetColumns) =>
       withPgClient(target, (client) => viewRelationOf(client, run.targetSchema, view, targetName, targetColumns)),
     log,
+    adopt: (targetName) => adoptEarlyView(target, run.targetSchema, run.id, targetName),
   });
   if (method === 'none') return results;
   for (const outcome of results) {
@@ -177,6 +182,7 @@ interface CreateContext {
   outcomes: ReadonlyMap<string, ViewOutcome>;
   translator: ViewTranslator;
   query: (sql: string) => Promise<unknown>;
+  adopt?: (targetName: string) => Promise<boolean>;
 }
 
 async function createView(
@@ -213,7 +219,7 @@ async function createView(
     throw error;
   }
   try {
-    await ctx.query(statement);
+    if (!(await ctx.adopt?.(targetName))) await ctx.query(statement);
   } catch (error) {
     return { name, status: 'failed', reason: `PostgreSQL refused the translation: ${describeError(error)}`, statement };
   }

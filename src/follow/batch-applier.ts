@@ -10,6 +10,7 @@ import type { ChangeApplier } from './apply-changes.js';
 import type { CascadingKey } from './cascades.js';
 import type { ChangeBatch, KeysByTable } from './change-batcher.js';
 import { keyText, type ChangedKey } from './changed-key.js';
+import { handBackViolatedCheck } from './early-checks.js';
 
 /** Cascade levels followed at most (a foreign key cycle would otherwise never end). */
 const MAX_CASCADE_DEPTH = 16;
@@ -33,10 +34,34 @@ export class BatchApplier {
     private readonly applier: ChangeApplier,
     /** Per followed table, the foreign keys that reference it with an action that changes rows. */
     private readonly cascadesOf: (table: string) => readonly CascadingKey[],
+    private readonly onLog?: (line: string) => void | Promise<void>,
   ) {}
 
-  /** `before`: run first in the batch's transaction (a schema change, committed with the batch and its position). */
+  /**
+   * `before`: run first in the batch's transaction (a schema change, committed with the batch and
+   * its position). A batch refused by a CHECK this run added early is applied again once the
+   * CHECK is handed back to finalize (see early-checks.ts): each try drops one, so it ends.
+   */
   async apply(batch: ChangeBatch, next: FollowPosition, before?: (pg: PoolClient) => Promise<void>): Promise<void> {
+    for (;;) {
+      try {
+        await this.applyOnce(batch, next, before);
+        return;
+      } catch (error) {
+        const check = await handBackViolatedCheck(this.target, this.runId, error);
+        if (check === null) throw error;
+        await this.onLog?.(
+          `CHECK ${check}: a changed row violates it; dropped, it is added and validated at the freeze (which reports the rows)`,
+        );
+      }
+    }
+  }
+
+  private async applyOnce(
+    batch: ChangeBatch,
+    next: FollowPosition,
+    before?: (pg: PoolClient) => Promise<void>,
+  ): Promise<void> {
     this.replicaRole ??= this.target
       .query('SELECT rolsuper AS ok FROM pg_roles WHERE rolname = current_user')
       .then((rows: { ok: boolean }[]) => Boolean(rows[0]?.ok));

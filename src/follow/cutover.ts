@@ -9,6 +9,8 @@ import { withVerifyLock } from '../verify/verify-lock.js';
 import { liveVerdicts } from '../verify/live-verdict.js';
 import { dropWriteGuards, type GuardedTable } from './write-guard.js';
 import type { EarlyForeignKeys } from './early-foreign-keys.js';
+import { checksInPlace } from './early-checks.js';
+import { countEarlyViews } from '../finalize/early-view-mark.js';
 
 /** How the source's writes are frozen: a global read lock, read_only, or the operator's word (checked). */
 type FreezeMethod = 'read-lock' | 'read-only' | 'checked-still';
@@ -25,6 +27,8 @@ export interface CutoverOutcome {
   /** Re-verification of the keys changed since their verification (and of tables not verified yet). */
   verifyMs: number;
   finalizeMs: number;
+  /** CHECKs and views already in place at the freeze (done while following), which finalize did not do again. */
+  beforeFreeze: { checks: number; views: number };
   summary: FinalizeSummary;
   /** After a go with --lock: the source was left read-only (read_only = ON), so a late write fails instead of being lost. */
   leftReadOnly: boolean;
@@ -84,6 +88,7 @@ export async function cutover(
       await options.log(
         `re-verified in ${(verifyMs / 1000).toFixed(1)} s; finalizing (foreign keys, sequences, alembic_version, views)`,
       );
+      const beforeFreeze = { checks: await checksInPlace(target, runId), views: await countEarlyViews(target, runId) };
       const finalizeStarted = Date.now();
       const summary = await finalizeRun(source, target, runId, options.log, { verified: verified ?? new Map() });
       const finalizeMs = Date.now() - finalizeStarted;
@@ -98,6 +103,7 @@ export async function cutover(
         drainMs,
         verifyMs,
         finalizeMs,
+        beforeFreeze,
         at: new Date().toISOString(),
         problems: summary.problems,
       });
@@ -112,7 +118,7 @@ export async function cutover(
       // The application may still point at MySQL: after a go, what it writes there would be
       // lost, so with --lock the source stays read-only where the privileges allow.
       if (go && freeze !== 'checked-still') leftReadOnly = await leaveReadOnly(freezer, freeze);
-      return { go, position, freeze, frozenMs, drainMs, verifyMs, finalizeMs, summary, leftReadOnly };
+      return { go, position, freeze, frozenMs, drainMs, verifyMs, finalizeMs, beforeFreeze, summary, leftReadOnly };
     } finally {
       if (freeze === 'read-lock') await queryMysql(freezer, 'UNLOCK TABLES');
       else if (freeze === 'read-only' && !leftReadOnly) await queryMysql(freezer, 'SET GLOBAL read_only = OFF');

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { PermanentError } from '../core/errors.js';
 import { isPermanentError } from '../dialect/driver-errors.js';
+import { dropViewsOn } from '../finalize/early-views.js';
 import { holdFollower } from '../state/follow-definitions.js';
 import { setFollowStatus, type FollowPosition } from '../state/follow-state.js';
 import type { ChangeApplier } from './apply-changes.js';
@@ -99,6 +100,7 @@ export async function meetDdl(
   if (planned.hold === null) {
     const targetTable = planned.input.targetTable;
     const was = ctx.catalog.overrides(ddl.table, targetTable);
+    let views: string[] = [];
     try {
       try {
         await ctx.changes.prepare(planned);
@@ -108,6 +110,9 @@ export async function meetDdl(
       }
       await ctx.batches.apply(batch, { file: ddl.file, position: ddl.position }, async (pg) => {
         try {
+          // A view reading the table would refuse the change or keep the old definition: finalize creates it at the freeze.
+          if (planned.diff.statements.length > 0)
+            views = await dropViewsOn(pg, planned.input.targetSchema, targetTable);
           await ctx.changes.apply(pg, planned);
         } catch (error) {
           if (isPermanentError(error)) refused = `PostgreSQL refused the change: ${(error as Error).message}`;
@@ -117,7 +122,7 @@ export async function meetDdl(
         }
       });
       await ctx.onLog?.(
-        `schema change applied: ${where}: ${planned.diff.changes.join('; ') || 'no difference to apply'}`,
+        `schema change applied: ${where}: ${planned.diff.changes.join('; ') || 'no difference to apply'}${views.length > 0 ? `; views dropped, created at the freeze: ${views.join(', ')}` : ''}`,
       );
       return { at: { file: ddl.file, position: ddl.position }, events: batch.events };
     } catch (error) {

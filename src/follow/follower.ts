@@ -95,7 +95,7 @@ class Follower {
     this.applied = { ...start };
     const cascadesOf = (t: string): CascadingKey[] => this.cascades.get(t) ?? [];
     this.batcher = new ChangeBatcher((t) => tables.get(t)!.key, cascadesOf, prepared);
-    this.batches = new BatchApplier(input.source, input.target, input.runId, this.applier, cascadesOf);
+    this.batches = new BatchApplier(input.source, input.target, input.runId, this.applier, cascadesOf, input.onLog);
     const changes = new SchemaChanges(input.source, input.target, input.runId, catalog, tables);
     const { target, runId, onLog } = input;
     const mode = input.onDdl ?? 'apply';

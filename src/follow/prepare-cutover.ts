@@ -7,6 +7,7 @@ import { targetColumnName } from '../vocabulary/naming.js';
 import { LiveVerification, type LiveTable } from '../verify/live-verification.js';
 import { installWriteGuards, type GuardedTable } from './write-guard.js';
 import { EarlyForeignKeys } from './early-foreign-keys.js';
+import { EarlyObjects } from './early-objects.js';
 import type { FollowedTableRef } from './followed-table.js';
 import { listRunTables } from '../state/run-tables.js';
 
@@ -18,7 +19,8 @@ const PLAIN_STRING_TYPES = new Set(['char', 'varchar']);
  * what an earlier attempt did): the secondary indexes the copy dropped are built (the follower's
  * DELETEs then use them too, and the freeze has none left to build); every followed table gets
  * its write guard (see write-guard.ts); and verification while following is set up, with the
- * foreign keys it adds and validates while following (see early-foreign-keys.ts).
+ * foreign keys it adds and validates while following (see early-foreign-keys.ts), and the CHECKs
+ * and views it creates (see early-objects.ts).
  */
 export async function prepareForCutover(
   source: DataSource,
@@ -34,15 +36,14 @@ export async function prepareForCutover(
       `indexes: ${restored.filter((r) => r.status !== 'failed').length}/${restored.length} built before the freeze`,
     );
   await installWriteGuards(target, run.id, guardsOf(run, tables));
-  return new LiveVerification(
-    source,
-    target,
-    run,
-    catalog,
-    await liveTablesOf(catalog, tables),
-    log,
-    new EarlyForeignKeys(target, run, tables, log),
-  );
+  const foreignKeys = new EarlyForeignKeys(target, run, tables, log);
+  const objects = new EarlyObjects(source, target, run, catalog, tables, log);
+  return new LiveVerification(source, target, run, catalog, await liveTablesOf(catalog, tables), log, {
+    pass: async () => {
+      await foreignKeys.pass();
+      await objects.pass();
+    },
+  });
 }
 
 /** The followed tables as verification while following sees them (whether a difference's printed key names its row). */
