@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
+import { beginTransaction } from '../dialect/postgres/transaction.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import type { SourceTable } from '../dialect/mysql/source-catalog.js';
 import { readSourceObjects } from '../schema/translate/source-objects.js';
@@ -36,7 +37,7 @@ export async function createViewsEarly(
   ]);
   const present = await earlyViewsIn(target, schema, run.id);
   return withPgClient(target, async (pg) => {
-    await pg.query("BEGIN; SET LOCAL lock_timeout = '5s'");
+    await beginTransaction(pg, { settings: { lock_timeout: '5s' } });
     try {
       const relations = await relationsOf(pg, schema, tables, sourceTables, run.options.naming);
       const outcomes = await createSourceViews(objects, schema, relations, excluded, run.options.naming, new Map(), {

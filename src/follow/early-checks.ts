@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { describeError } from '../core/errors.js';
 import { withPgClient } from '../dialect/postgres/connection.js';
+import { beginStatement, beginTransaction } from '../dialect/postgres/transaction.js';
 import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { STATE_SCHEMA, type RunRow } from '../state/entities.js';
 import { listUnrestoredConstraints } from '../state/saved-constraints.js';
@@ -53,13 +54,13 @@ export async function addChecksEarly(
         if (!present.has(`${item.tableName}\u0000${item.name}`)) {
           // Definitions were printed with search_path = pg_catalog; they are read back the same way.
           await inTransaction(
-            `BEGIN; SET LOCAL lock_timeout = '5s'; SET LOCAL search_path = pg_catalog; ALTER TABLE ${table} ADD CONSTRAINT ${constraint} ${item.definition} NOT VALID; COMMIT`,
+            `${beginStatement({ settings: { lock_timeout: '5s', search_path: 'pg_catalog' } })}; ALTER TABLE ${table} ADD CONSTRAINT ${constraint} ${item.definition} NOT VALID; COMMIT`,
           );
         }
         // VALIDATE holds SHARE UPDATE EXCLUSIVE to its commit, which a hand-back's DROP waits for:
         // the record cannot say restored for a constraint a violating batch dropped meanwhile.
         await inTransaction(
-          `BEGIN; ALTER TABLE ${table} VALIDATE CONSTRAINT ${constraint}; UPDATE ${SAVED} SET restored_at = now(), error = NULL WHERE id = ${Number(item.id)}; COMMIT`,
+          `${beginStatement()}; ALTER TABLE ${table} VALIDATE CONSTRAINT ${constraint}; UPDATE ${SAVED} SET restored_at = now(), error = NULL WHERE id = ${Number(item.id)}; COMMIT`,
         );
       });
       validated += 1;
@@ -98,7 +99,7 @@ export async function handBackViolatedCheck(target: DataSource, runId: string, e
   const violation = checkViolation(error);
   if (!violation) return null;
   return withPgClient(target, async (pg) => {
-    await pg.query('BEGIN');
+    await beginTransaction(pg);
     try {
       const saved = await pg.query<{ id: number; schema_name: string }>(
         `SELECT id, schema_name FROM ${SAVED} WHERE run_id = $1 AND kind = 'check' AND table_name = $2 AND name = $3 FOR UPDATE`,
