@@ -22,6 +22,7 @@ import { measureLiveFigures, type LiveFigures } from './live-figures.js';
 import { describeVerificationProblem } from './verify-run.js';
 import { withVerifyLock } from './verify-lock.js';
 import { ComparisonStopped, compareKeysNow } from './compare-keys.js';
+import { FollowerGate } from './follower-gate.js';
 
 /** A followed table as verification while following sees it. */
 export interface LiveTable {
@@ -57,6 +58,8 @@ export class LiveVerification {
   /** Per table, how far a re-verification of the batches (after, upTo] has come: the last batch and key done. */
   private readonly cursors = new Map<string, { after: number; upTo: number; seq: number; key: string }>();
   private readonly rates = { rechecked: 0, recheckMs: 0, compared: 0, compareMs: 0 };
+  /** Background comparisons pause while the follower has a backlog (not at the freeze: the follower is drained then). */
+  private readonly gate = new FollowerGate();
 
   constructor(
     private readonly source: DataSource,
@@ -98,6 +101,11 @@ export class LiveVerification {
     this.followerLag = seconds;
   }
 
+  /** The follower's unapplied row events, read as rows are compared: a backlog pauses the comparison (see FollowerGate). */
+  watchFollower(backlog: () => number): void {
+    this.gate.watch(backlog);
+  }
+
   private pause(): Promise<void> {
     return new Promise<void>((resolve) => {
       this.wake = resolve;
@@ -127,9 +135,9 @@ export class LiveVerification {
       if (this.stopped) return false;
       const table = this.tables.find((t) => t.table === live.tableName);
       if (!table) continue;
-      if (live.status === 'verified') work += await this.recheck(table, live, RECHECK_CHUNK * 10);
+      if (live.status === 'verified') work += await this.recheck(table, live, RECHECK_CHUNK * 10, true);
       else {
-        await this.compareWhole(table);
+        await this.compareWhole(table, true);
         work += 1;
         // The figures as each whole comparison is done: status and cutover's prediction see a
         // long first pass move (a count of the change log, so not after every re-verification).
@@ -160,7 +168,7 @@ export class LiveVerification {
     )) {
       const table = this.tables.find((t) => t.table === live.tableName);
       if (!table) continue;
-      if (live.status !== 'verified') await this.compareWhole(table);
+      if (live.status !== 'verified') await this.compareWhole(table, false);
       // Until the table holds for the drained follower's last batch (a background cursor may stop short of it).
       const last = await currentBatchSeq(this.target, this.run.id);
       for (;;) {
@@ -168,7 +176,7 @@ export class LiveVerification {
           (t) => t.tableName === table.table,
         );
         if (now?.status !== 'verified' || Number(now.verifiedSeq) >= last) break;
-        await this.recheck(table, now, Number.POSITIVE_INFINITY);
+        await this.recheck(table, now, Number.POSITIVE_INFINITY, false);
       }
     }
     this.last = await this.measure();
@@ -194,9 +202,15 @@ export class LiveVerification {
     };
   }
 
-  private async compareWhole(table: LiveTable): Promise<void> {
+  /** `yieldToFollower`: in the background, the reads pause while the follower has a backlog (the argument holds for any pause: both sides' snapshots are taken once). */
+  private async compareWhole(table: LiveTable, yieldToFollower: boolean): Promise<void> {
     const seq = await currentBatchSeq(this.target, this.run.id);
-    const check = await checksumTable(this.source, this.target, this.input(table));
+    const check = await checksumTable(
+      this.source,
+      this.target,
+      this.input(table),
+      yieldToFollower ? { gate: this.gate } : {},
+    );
     this.rates.compared += check.sourceRows;
     this.rates.compareMs += check.durationMs;
     // A difference's key as printed (long values cut, bytes in hex) names its row only for plain keys.
@@ -229,7 +243,12 @@ export class LiveVerification {
    * after the table's verified batch up to the follower's batch now (at most `limit` a call; a
    * cursor by batch and key carries on where it stopped), and then moves that batch on.
    */
-  private async recheck(table: LiveTable, live: LiveTableRow, limit: number): Promise<number> {
+  private async recheck(
+    table: LiveTable,
+    live: LiveTableRow,
+    limit: number,
+    yieldToFollower: boolean,
+  ): Promise<number> {
     const after = Number(live.verifiedSeq);
     let cursor = this.cursors.get(table.table);
     if (cursor?.after !== after)
@@ -238,6 +257,8 @@ export class LiveVerification {
     if (flagged.length > 0) await this.settle(table, flagged);
     let done = 0;
     while (done < limit && !this.stopped) {
+      // Between chunks, in the background, the follower's backlog goes first.
+      if (yieldToFollower && this.gate.closed()) await this.gate.opened();
       const keys = await readKeysToRecheck(this.target, this.run.id, table.table, cursor, RECHECK_CHUNK);
       if (keys.length > 0) {
         await this.settle(table, keys);
