@@ -135,9 +135,9 @@ export class LiveVerification {
       if (this.stopped) return false;
       const table = this.tables.find((t) => t.table === live.tableName);
       if (!table) continue;
-      if (live.status === 'verified') work += await this.recheck(table, live, RECHECK_CHUNK * 10, true);
+      if (live.status === 'verified') work += await this.recheck(table, live, RECHECK_CHUNK * 10, this.gate);
       else {
-        await this.compareWhole(table, true);
+        await this.compareWhole(table, this.gate);
         work += 1;
         // The figures as each whole comparison is done: status and cutover's prediction see a
         // long first pass move (a count of the change log, so not after every re-verification).
@@ -168,7 +168,7 @@ export class LiveVerification {
     )) {
       const table = this.tables.find((t) => t.table === live.tableName);
       if (!table) continue;
-      if (live.status !== 'verified') await this.compareWhole(table, false);
+      if (live.status !== 'verified') await this.compareWhole(table, undefined);
       // Until the table holds for the drained follower's last batch (a background cursor may stop short of it).
       const last = await currentBatchSeq(this.target, this.run.id);
       for (;;) {
@@ -176,7 +176,7 @@ export class LiveVerification {
           (t) => t.tableName === table.table,
         );
         if (now?.status !== 'verified' || Number(now.verifiedSeq) >= last) break;
-        await this.recheck(table, now, Number.POSITIVE_INFINITY, false);
+        await this.recheck(table, now, Number.POSITIVE_INFINITY);
       }
     }
     this.last = await this.measure();
@@ -202,15 +202,10 @@ export class LiveVerification {
     };
   }
 
-  /** `yieldToFollower`: in the background, the reads pause while the follower has a backlog (the argument holds for any pause: both sides' snapshots are taken once). */
-  private async compareWhole(table: LiveTable, yieldToFollower: boolean): Promise<void> {
+  /** With `gate` (in the background), the reads pause while the follower has a backlog: the argument holds for any pause (each side is read in one snapshot). */
+  private async compareWhole(table: LiveTable, gate: FollowerGate | undefined): Promise<void> {
     const seq = await currentBatchSeq(this.target, this.run.id);
-    const check = await checksumTable(
-      this.source,
-      this.target,
-      this.input(table),
-      yieldToFollower ? { gate: this.gate } : {},
-    );
+    const check = await checksumTable(this.source, this.target, this.input(table), gate ? { gate } : {});
     this.rates.compared += check.sourceRows;
     this.rates.compareMs += check.durationMs;
     // A difference's key as printed (long values cut, bytes in hex) names its row only for plain keys.
@@ -243,12 +238,7 @@ export class LiveVerification {
    * after the table's verified batch up to the follower's batch now (at most `limit` a call; a
    * cursor by batch and key carries on where it stopped), and then moves that batch on.
    */
-  private async recheck(
-    table: LiveTable,
-    live: LiveTableRow,
-    limit: number,
-    yieldToFollower: boolean,
-  ): Promise<number> {
+  private async recheck(table: LiveTable, live: LiveTableRow, limit: number, gate?: FollowerGate): Promise<number> {
     const after = Number(live.verifiedSeq);
     let cursor = this.cursors.get(table.table);
     if (cursor?.after !== after)
@@ -258,7 +248,7 @@ export class LiveVerification {
     let done = 0;
     while (done < limit && !this.stopped) {
       // Between chunks, in the background, the follower's backlog goes first.
-      if (yieldToFollower && this.gate.closed()) await this.gate.opened();
+      if (gate?.closed()) await gate.opened();
       const keys = await readKeysToRecheck(this.target, this.run.id, table.table, cursor, RECHECK_CHUNK);
       if (keys.length > 0) {
         await this.settle(table, keys);
