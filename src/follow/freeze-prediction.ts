@@ -2,7 +2,10 @@ import type { LiveFigures } from '../verify/live-figures.js';
 
 /** What cutover predicts a freeze will take, s, and of what. */
 export interface FreezePrediction {
+  /** To a tenth, as printed. */
   seconds: number;
+  /** Not rounded: what `--max-freeze` is compared with (0.13 s is over a budget of 0.1 s). */
+  exactSeconds: number;
   drainSeconds: number;
   verifySeconds: number;
   finalizeSeconds: number;
@@ -63,6 +66,7 @@ export function predictFreeze(
   ].filter((p): p is string => p !== null);
   return {
     seconds: round(seconds),
+    exactSeconds: seconds,
     drainSeconds: round(drainSeconds),
     verifySeconds: round(verifySeconds),
     finalizeSeconds: round(finalizeSeconds),

@@ -74,6 +74,12 @@ describe('predictFreeze: the freeze from its measured parts', () => {
     expect(p.finalizeSeconds).toBeCloseTo(finalize, 5);
   });
 
+  it('keeps the unrounded figure for the budget: 0.15 s is over --max-freeze 0.1', () => {
+    const p = predictFreeze(idle, { ...settled, passSeconds: 0.05 }, 0.1);
+    expect(p.exactSeconds).toBeCloseTo(0.15, 5);
+    expect(p.exactSeconds).toBeGreaterThan(0.1);
+  });
+
   it('says what to wait for', () => {
     const p = predictFreeze(
       { eventsPending: 12, eventsPerSecond: 0, lagSeconds: 1 },
