@@ -8,7 +8,7 @@ export interface FollowerGateTiming {
   pollMs: number;
   /** The longest a read stays paused at a stretch (a follower that never catches up does not starve it). */
   maxPauseMs: number;
-  /** After a pause cut short by maxPauseMs, the read goes on at least this long before it may pause again. */
+  /** After a pause of maxPauseMs, the read goes on at least this long before it may pause again (after a shorter pause, in proportion). */
   minReadMs: number;
 }
 
@@ -19,8 +19,9 @@ const DEFAULT_TIMING: FollowerGateTiming = { backlogEvents: 1_000, pollMs: 20, m
  * a second of a 1,000 writes/s source, which the follower otherwise keeps well under): the
  * comparisons of verification while following pause their reads, and the two cores go to the
  * follower's apply. Opens as soon as the backlog is under the threshold, or after `maxPauseMs`
- * at most; then reads go on for `minReadMs` before it may close again, so that a comparison
- * reads at least minReadMs of every maxPauseMs + minReadMs whatever the follower does.
+ * at most; then reads go on for minReadMs / maxPauseMs of the pause's length (1 s after 5 s)
+ * before it may close again, so that a comparison reads at least minReadMs of every
+ * maxPauseMs + minReadMs (a sixth of the time) whatever the follower does.
  */
 export class FollowerGate implements ReadGate {
   private backlog: () => number = () => 0;
@@ -46,14 +47,12 @@ export class FollowerGate implements ReadGate {
   async opened(): Promise<void> {
     const started = this.now();
     this.pauses += 1;
-    while (this.backlog() >= this.timing.backlogEvents) {
-      if (this.now() - started >= this.timing.maxPauseMs) {
-        this.openUntil = this.now() + this.timing.minReadMs;
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, this.timing.pollMs));
-    }
-    this.pausedMs += this.now() - started;
+    const { backlogEvents, maxPauseMs, minReadMs, pollMs } = this.timing;
+    while (this.backlog() >= backlogEvents && this.now() - started < maxPauseMs)
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    const pausedMs = this.now() - started;
+    this.openUntil = this.now() + (Math.min(pausedMs, maxPauseMs) * minReadMs) / maxPauseMs;
+    this.pausedMs += pausedMs;
   }
 
   /** Pauses so far and their time, ms (for the log and the tests). */

@@ -25,20 +25,29 @@ describe('FollowerGate: verification gives way to the follower', () => {
     expect(new FollowerGate(timing).closed()).toBe(false);
   });
 
-  it('opens as soon as the backlog is under the threshold', async () => {
+  it('opens as soon as the backlog is under the threshold, then reads a fifth of the pause before it may close again', async () => {
     const c = clock();
     const gate = new FollowerGate(timing, c.now);
-    let backlog = 20_000;
+    // The follower applies its backlog while the read waits: 100 ms between looks.
+    const during = [20_000, 15_000, 10_000, 5_000, 0];
+    let backlog = 0;
     gate.watch(() => {
+      const next = during.shift();
+      if (next === undefined) return backlog;
       c.at += 100;
-      backlog = Math.max(0, backlog - 5_000);
-      return backlog;
+      return next;
     });
     await gate.opened();
-    expect(backlog).toBeLessThan(1_000);
-    expect(c.at).toBeLessThan(timing.maxPauseMs);
+    expect(during).toEqual([]);
+    expect(gate.paused()).toEqual({ pauses: 1, ms: 500 });
+    // A new burst at once: the read goes on 100 ms (a fifth of the 500 ms pause) first.
+    backlog = 5_000;
+    const resumedAt = c.at;
     expect(gate.closed()).toBe(false);
-    expect(gate.paused().pauses).toBe(1);
+    c.at = resumedAt + 99;
+    expect(gate.closed()).toBe(false);
+    c.at = resumedAt + 100;
+    expect(gate.closed()).toBe(true);
   });
 
   it('never pauses longer than maxPauseMs, then reads minReadMs before it may close again (no starvation)', async () => {
