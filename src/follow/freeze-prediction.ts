@@ -32,9 +32,9 @@ const PASS_PER_TABLE = 0.05;
  * - the drain: the round trip of the follower's last batch, then the events not applied yet at
  *   the apply rate, or the lag beyond the batching latency when that is more (binary log not
  *   read yet);
- * - the re-verification: what a background pass over every table took (the freeze repeats its
- *   reads), plus the keys waiting beyond what such a pass re-verifies, at the measured rate, plus
- *   the whole comparison of tables not verified yet;
+ * - the re-verification: what a background pass over every table took beside its keys (the
+ *   freeze repeats its reads), plus the keys waiting at the measured rate, plus the whole
+ *   comparison of tables not verified yet;
  * - finalize's remaining work (foreign keys, CHECKs, sequences: `finalizeSeconds`, estimated by
  *   the caller).
  * Each fixed cost is counted once: the lag and the pending events describe the same backlog.
@@ -51,9 +51,13 @@ export function predictFreeze(
       follower.eventsPending / Math.max(FLOOR.eventsPerSecond, follower.eventsPerSecond),
       follower.lagSeconds - LATENCY_SECONDS,
     );
-  const pass = verification.passSeconds ?? PASS_PER_TABLE * verification.tables;
-  const extraKeys = Math.max(0, verification.keysWaiting - (verification.keysPerPass ?? 0));
-  const rechecks = extraKeys / Math.max(FLOOR.recheckKeysPerSecond, verification.recheckKeysPerSecond);
+  const recheckRate = Math.max(FLOOR.recheckKeysPerSecond, verification.recheckKeysPerSecond);
+  // A pass's own cost, its keys taken out (a pass after a backlog of keys is long for its keys).
+  const pass =
+    verification.passSeconds === undefined
+      ? PASS_PER_TABLE * verification.tables
+      : Math.max(0, verification.passSeconds - (verification.keysPerPass ?? 0) / recheckRate);
+  const rechecks = verification.keysWaiting / recheckRate;
   const compares =
     verification.rowsUnverified / Math.max(FLOOR.compareRowsPerSecond, verification.compareRowsPerSecond);
   const verifySeconds = pass + rechecks + compares;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { predictFreeze } from '../../src/follow/freeze-prediction.js';
 import type { LiveFigures } from '../../src/verify/live-figures.js';
 
-/** Every table verified, nothing waiting, a measured pass of 0.1 s over 5 tables. */
+/** Every table verified, nothing waiting, a measured pass of 0.12 s over 5 tables, 0.07 s of it beside its 200 keys at 4,000/s. */
 const settled: LiveFigures = {
   tables: 5,
   tablesVerified: 5,
@@ -12,7 +12,7 @@ const settled: LiveFigures = {
   recheckKeysPerSecond: 4_000,
   compareRowsPerSecond: 200_000,
   rowsUnverified: 0,
-  passSeconds: 0.1,
+  passSeconds: 0.12,
   keysPerPass: 200,
 };
 const idle = { eventsPending: 0, eventsPerSecond: 0, lagSeconds: 0 };
@@ -24,19 +24,20 @@ describe('predictFreeze: the freeze from its measured parts', () => {
     // what, follower, verification, finalize → seconds, drain, verify
     ['idle source, all verified', idle, settled, 0.1, 0.2, 0, 0.1],
     // The case the old model put at 0.7–1.1 s (the lag and the pending events counted twice, plus 0.3 s fixed) for freezes of 0.2–0.4 s.
-    ['steady writer, all verified', steady, settled, 0.1, 0.5, 0.3, 0.1],
+    ['steady writer, all verified', steady, settled, 0.1, 0.4, 0.3, 0.1],
     ['steady writer, the usual keys waiting', steady, { ...settled, keysWaiting: 180 }, 0.1, 0.5, 0.3, 0.1],
-    // Keys beyond what a pass re-verifies, at the measured rate: 4,200 more at 4,000/s.
+    // A backlog of keys at the measured rate: 4,400 at 4,000/s.
     ['steady writer, a backlog of keys', steady, { ...settled, keysWaiting: 4_400 }, 0.1, 1.5, 0.3, 1.2],
-    // A rate under the floor (nothing measured) counts at the floor, 500 keys/s: errs long.
+    // A rate under the floor (nothing measured) counts at the floor, 500 keys/s, which errs long:
+    // 1,200 keys take 2.4 s (and the pass's 200 keys at that rate its whole 0.12 s).
     [
       'keys waiting, no rate measured',
       idle,
       { ...settled, recheckKeysPerSecond: 0, keysWaiting: 1_200 },
       0.1,
-      2.2,
+      2.5,
       0,
-      2.1,
+      2.4,
     ],
     // A burst: 200,000 events at the apply rate of the burst (20,000/s), the lag beyond it smaller.
     [
@@ -75,7 +76,8 @@ describe('predictFreeze: the freeze from its measured parts', () => {
   });
 
   it('keeps the unrounded figure for the budget: 0.15 s is over --max-freeze 0.1', () => {
-    const p = predictFreeze(idle, { ...settled, passSeconds: 0.05 }, 0.1);
+    // 0.1 s of pass, 0.05 s of it its keys: 0.05 + finalize's 0.1.
+    const p = predictFreeze(idle, { ...settled, passSeconds: 0.1 }, 0.1);
     expect(p.exactSeconds).toBeCloseTo(0.15, 5);
     expect(p.exactSeconds).toBeGreaterThan(0.1);
   });
