@@ -130,7 +130,7 @@ export async function cutoverCommand(
     for (;;) {
       const why = await notReady(target, queues, run, await readTableJobs(queues, refs));
       prediction = why === null ? await predictedFreeze(target, queues, run) : null;
-      if (prediction && prediction.seconds <= maxFreeze) break;
+      if (prediction && prediction.exactSeconds <= maxFreeze) break;
       const waiting = prediction
         ? `predicted freeze ${describePrediction(prediction)} is over ${maxFreeze} s (${prediction.waitingFor})`
         : (why ?? 'the follower has not reported');

@@ -63,6 +63,11 @@ export class ChangeBatcher {
     return this.pending.events;
   }
 
+  /** Row events read and not taken yet, a transaction still being read included: the follower's work ahead. */
+  get readEvents(): number {
+    return this.pending.events + this.current.events;
+  }
+
   /**
    * Committed keys not taken yet: what a batch can drain, so what pausing the stream waits on.
    * A transaction still being read (or a prepared XA one) is held whole until its end: a single

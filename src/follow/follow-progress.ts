@@ -32,6 +32,8 @@ export interface FollowVerifier {
   start(): void;
   /** The follower's lag each second: verification gives way while it is behind. */
   noteFollowerLag(seconds: number): void;
+  /** The follower's unapplied row events now, read while comparisons run: they pause while it has a backlog. */
+  watchFollower(backlog: () => number): void;
   stop(): Promise<void>;
   figures(): LiveFigures | undefined;
 }

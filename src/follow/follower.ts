@@ -131,6 +131,7 @@ class Follower {
     });
     try {
       this.openStream();
+      input.verifier?.watchFollower(() => this.batcher.readEvents + (this.inFlight?.events ?? 0));
       input.verifier?.start();
       return await ended;
     } finally {

@@ -1,4 +1,5 @@
 import type { KeyRange } from '../core/key-range.js';
+import type { ReadGate } from '../core/read-gate.js';
 import type { MysqlConnection } from '../dialect/mysql/connection.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 import type { NamingRules } from '../vocabulary/naming.js';
@@ -48,6 +49,8 @@ export interface ChecksumOptions {
   side?: ReceiptSide;
   /** Read inside these snapshots (a cutover's receipt): a MySQL connection in a consistent-snapshot transaction, a pg_export_snapshot id. */
   snapshot?: ReadSnapshot;
+  /** Pauses the per-range digest reads while it is closed (verification while following gives way to the follower). */
+  gate?: ReadGate;
 }
 
 /** The side(s) a receipt is re-checked on. */

@@ -30,7 +30,7 @@ export async function digestBothSides(
   ranges: VerifyRanges,
   columns: DigestColumns,
   hashers: { mysql: MysqlRowHasher; pg: PgRowHasher },
-  options: Pick<ChecksumOptions, 'side' | 'snapshot'> = {},
+  options: Pick<ChecksumOptions, 'side' | 'snapshot' | 'gate'> = {},
 ): Promise<ComparedDigests> {
   const side = options.side ?? 'both';
   const sourceDigests = new RangeDigests(table.orderFree);
@@ -51,6 +51,7 @@ export async function digestBothSides(
             sourceDigests.endRow();
           },
           options.snapshot?.mysql,
+          options.gate,
         ),
     side === 'mysql'
       ? undefined
@@ -65,6 +66,7 @@ export async function digestBothSides(
             targetDigests.endRow();
           },
           options.snapshot?.pg,
+          options.gate,
         ),
   ]);
   const sourceRanges = sourceDigests.finish();

@@ -19,14 +19,36 @@ export interface LiveFigures {
   compareRowsPerSecond: number;
   /** Rows of the tables not verified yet (their last whole comparison's count; 0 before the first). */
   rowsUnverified: number;
+  /**
+   * A pass over every table's logged keys (what the freeze repeats), s, measured: a moving average
+   * of the passes without a whole comparison. Absent before the first (and from older workers).
+   */
+  passSeconds?: number;
+  /** Keys such a pass re-verified, on the same moving average. */
+  keysPerPass?: number;
 }
 
 /** What verification while following has done since it started, for its rates. */
-interface LiveRates {
+export interface LiveRates {
   rechecked: number;
   recheckMs: number;
   compared: number;
   compareMs: number;
+  /** Moving averages of the passes without a whole comparison (see notePass); null before the first. */
+  pass: { ms: number; keys: number } | null;
+}
+
+/** A pass's weight in the moving average: the last few passes count, one slow pass does not decide. */
+const PASS_WEIGHT = 0.3;
+
+/** Adds a pass that re-verified `keys` logged keys in `ms` (no whole comparison in it) to the moving averages. */
+export function notePass(rates: LiveRates, ms: number, keys: number): void {
+  rates.pass = rates.pass
+    ? {
+        ms: rates.pass.ms + PASS_WEIGHT * (ms - rates.pass.ms),
+        keys: rates.pass.keys + PASS_WEIGHT * (keys - rates.pass.keys),
+      }
+    : { ms, keys };
 }
 
 /** The figures of a run's verification while following, from its state (a count of the change log). */
@@ -54,6 +76,7 @@ export async function measureLiveFigures(
     rowsUnverified: lives
       .filter((l) => l.status !== 'verified')
       .reduce((n, l) => n + (Number(l.rows) || (tables.find((t) => t.table === l.tableName)?.estimatedRows ?? 0)), 0),
+    ...(rates.pass ? { passSeconds: Math.round(rates.pass.ms) / 1000, keysPerPass: Math.round(rates.pass.keys) } : {}),
   };
 }
 

@@ -18,10 +18,11 @@ import {
 } from '../state/live-tables.js';
 import type { RunCatalog } from '../state/run-catalog.js';
 import { checksumTable, type ChecksumInput, type TableChecksum } from './checksum.js';
-import { measureLiveFigures, type LiveFigures } from './live-figures.js';
+import { measureLiveFigures, notePass, type LiveFigures, type LiveRates } from './live-figures.js';
 import { describeVerificationProblem } from './verify-run.js';
 import { withVerifyLock } from './verify-lock.js';
 import { ComparisonStopped, compareKeysNow } from './compare-keys.js';
+import { FollowerGate } from './follower-gate.js';
 
 /** A followed table as verification while following sees it. */
 export interface LiveTable {
@@ -37,6 +38,8 @@ export interface LiveTable {
 
 /** Keys re-verified per round trip; a differing chunk is halved until its differing keys are found. */
 const RECHECK_CHUNK = 2000;
+/** A whole comparison lists every write in flight (a 1 s lag at 1,000 writes/s), else it is compared whole again and again. */
+const LISTED = { maxListed: 20_000, maxDrilledRanges: 1_000 };
 /** A follower further behind than this, s, has the machine to itself: no verification pass starts. */
 const YIELD_LAG_SECONDS = 2;
 
@@ -56,7 +59,9 @@ export class LiveVerification {
   private followerLag = 0;
   /** Per table, how far a re-verification of the batches (after, upTo] has come: the last batch and key done. */
   private readonly cursors = new Map<string, { after: number; upTo: number; seq: number; key: string }>();
-  private readonly rates = { rechecked: 0, recheckMs: 0, compared: 0, compareMs: 0 };
+  private readonly rates: LiveRates = { rechecked: 0, recheckMs: 0, compared: 0, compareMs: 0, pass: null };
+  /** Background comparisons pause while the follower has a backlog (not at the freeze: the follower is drained then). */
+  private readonly gate = new FollowerGate();
 
   constructor(
     private readonly source: DataSource,
@@ -98,6 +103,11 @@ export class LiveVerification {
     this.followerLag = seconds;
   }
 
+  /** The follower's unapplied row events, read as rows are compared: a backlog pauses the comparison (see FollowerGate). */
+  watchFollower(backlog: () => number): void {
+    this.gate.watch(backlog);
+  }
+
   private pause(): Promise<void> {
     return new Promise<void>((resolve) => {
       this.wake = resolve;
@@ -118,7 +128,9 @@ export class LiveVerification {
 
   /** One pass: tables not verified yet compared whole, the others' logged keys re-verified; then the figures. Returns whether it found work. */
   async pass(): Promise<boolean> {
+    const started = Date.now() - this.gate.paused().ms;
     let work = 0;
+    let whole = false;
     for (const live of await listLiveTables(
       this.target,
       this.run.id,
@@ -127,10 +139,11 @@ export class LiveVerification {
       if (this.stopped) return false;
       const table = this.tables.find((t) => t.table === live.tableName);
       if (!table) continue;
-      if (live.status === 'verified') work += await this.recheck(table, live, RECHECK_CHUNK * 10);
+      if (live.status === 'verified') work += await this.recheck(table, live, RECHECK_CHUNK * 10, this.gate);
       else {
-        await this.compareWhole(table);
+        await this.compareWhole(table, this.gate);
         work += 1;
+        whole = true;
         // The figures as each whole comparison is done: status and cutover's prediction see a
         // long first pass move (a count of the change log, so not after every re-verification).
         this.last = await this.measure();
@@ -144,6 +157,9 @@ export class LiveVerification {
       }
     }
     await forgetVerifiedKeys(this.target, this.run.id);
+    // What the freeze's re-verification repeats (the same reads of every table's state, the foreign
+    // key check, the keys), pauses for the follower left out: cutover's prediction starts from it.
+    if (!whole && !this.stopped) notePass(this.rates, Date.now() - this.gate.paused().ms - started, work);
     this.last = await this.measure();
     return work > 0;
   }
@@ -160,7 +176,7 @@ export class LiveVerification {
     )) {
       const table = this.tables.find((t) => t.table === live.tableName);
       if (!table) continue;
-      if (live.status !== 'verified') await this.compareWhole(table);
+      if (live.status !== 'verified') await this.compareWhole(table, undefined);
       // Until the table holds for the drained follower's last batch (a background cursor may stop short of it).
       const last = await currentBatchSeq(this.target, this.run.id);
       for (;;) {
@@ -194,9 +210,11 @@ export class LiveVerification {
     };
   }
 
-  private async compareWhole(table: LiveTable): Promise<void> {
+  /** With `gate` (in the background), the reads pause while the follower has a backlog: the argument holds for any pause (each side is read in one snapshot). */
+  private async compareWhole(table: LiveTable, gate: FollowerGate | undefined): Promise<void> {
     const seq = await currentBatchSeq(this.target, this.run.id);
-    const check = await checksumTable(this.source, this.target, this.input(table));
+    const options = gate ? { ...LISTED, gate } : LISTED;
+    const check = await checksumTable(this.source, this.target, this.input(table), options);
     this.rates.compared += check.sourceRows;
     this.rates.compareMs += check.durationMs;
     // A difference's key as printed (long values cut, bytes in hex) names its row only for plain keys.
@@ -229,7 +247,7 @@ export class LiveVerification {
    * after the table's verified batch up to the follower's batch now (at most `limit` a call; a
    * cursor by batch and key carries on where it stopped), and then moves that batch on.
    */
-  private async recheck(table: LiveTable, live: LiveTableRow, limit: number): Promise<number> {
+  private async recheck(table: LiveTable, live: LiveTableRow, limit: number, gate?: FollowerGate): Promise<number> {
     const after = Number(live.verifiedSeq);
     let cursor = this.cursors.get(table.table);
     if (cursor?.after !== after)
@@ -238,6 +256,8 @@ export class LiveVerification {
     if (flagged.length > 0) await this.settle(table, flagged);
     let done = 0;
     while (done < limit && !this.stopped) {
+      // Between chunks, in the background, the follower's backlog goes first.
+      if (gate?.closed()) await gate.opened();
       const keys = await readKeysToRecheck(this.target, this.run.id, table.table, cursor, RECHECK_CHUNK);
       if (keys.length > 0) {
         await this.settle(table, keys);

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { KeyRange } from '../core/key-range.js';
+import { gateReads, type ReadGate } from '../core/read-gate.js';
 import {
   prepareSourceSession,
   withMysqlConnection,
@@ -9,7 +10,7 @@ import {
 import { mysqlWhere } from '../dialect/mysql/condition.js';
 import { mysqlKeyRangeConditions } from '../dialect/mysql/key-range.js';
 import { quoteMysql } from '../dialect/mysql/quote.js';
-import { queryRawRows, splitRawRow, type RawField } from '../dialect/mysql/raw-rows.js';
+import { queryRawRows, splitRawRow, type RawField, type RawRowQuery } from '../dialect/mysql/raw-rows.js';
 import type { CheckedTable } from './checked-table.js';
 import type { RowBounds } from './row-hashers.js';
 
@@ -45,6 +46,7 @@ export function mysqlKeyFilter(table: CheckedTable, key: readonly SourceValue[])
  * Reads MySQL rows of the table in key order (only those matching the run's `where` of the table), every paired column as MySQL prints it, on a
  * connection of their own. Rows are handled as they arrive: the socket is read only as fast as
  * `onRow` runs, and nothing is held. With `snapshot`, on that connection instead (inside its transaction).
+ * A `gate` may pause the reading (the query and its read view stay open meanwhile).
  */
 export async function readMysqlRows(
   source: DataSource,
@@ -52,6 +54,7 @@ export async function readMysqlRows(
   filter: MysqlFilter,
   onRow: MysqlRowHandler,
   snapshot?: MysqlConnection,
+  gate?: ReadGate,
 ): Promise<void> {
   const read = async (m: MysqlConnection): Promise<void> => {
     await prepareSourceSession(m);
@@ -61,7 +64,13 @@ export async function readMysqlRows(
     const ends = new Int32Array(width);
     let fields: RawField[] = [];
     const row = { start: 0, end: 0 };
-    await queryRawRows(m, sql, filter.values, {
+    let query: RawRowQuery | undefined;
+    const check = gateReads(
+      gate,
+      () => query?.pause(),
+      () => query?.resume(),
+    );
+    query = queryRawRows(m, sql, filter.values, {
       onFields: (f) => {
         fields = f;
       },
@@ -70,8 +79,15 @@ export async function readMysqlRows(
         row.start = start;
         row.end = end;
         onRow(buffer, starts, ends, fields, row);
+        check();
       },
-    }).done;
+    });
+    try {
+      await query.done;
+    } finally {
+      // Paused on the last packets (a gate closed as the query ended), the connection would go back to the pool paused.
+      query.resume();
+    }
   };
   // A snapshot's connection is the caller's: its transaction is what the rows are read in.
   await (snapshot ? read(snapshot) : withMysqlConnection(source, read));

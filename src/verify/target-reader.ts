@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { KeyRange } from '../core/key-range.js';
+import type { ReadGate } from '../core/read-gate.js';
 import { withPgClient } from '../dialect/postgres/connection.js';
 import { beginTransaction, READING_SETTINGS } from '../dialect/postgres/transaction.js';
 import { pgKeyRangeConditions } from '../dialect/postgres/key-range.js';
@@ -13,7 +14,7 @@ export type PgRowHandler = (buffer: Buffer, starts: Int32Array, ends: Int32Array
  * Reads the PostgreSQL rows of a key range in key order, as `list` prints them (COPY binary), in
  * a read-only snapshot whose session prints values as verification expects: UTC, ISO dates,
  * intervals in PostgreSQL's style, floats exactly, bytea in hex. With `snapshot` (pg_export_snapshot's
- * id), in that snapshot.
+ * id), in that snapshot. A `gate` may pause the reading (the snapshot stays open meanwhile).
  */
 export async function readPgRows(
   target: DataSource,
@@ -22,6 +23,7 @@ export async function readPgRows(
   range: KeyRange,
   onRow: PgRowHandler,
   snapshot?: string,
+  gate?: ReadGate,
 ): Promise<void> {
   await withPgClient(target, async (client) => {
     // An exported snapshot is imported first thing (before any query of the transaction).
@@ -35,7 +37,7 @@ export async function readPgRows(
     const conditions = table.intKey ? pgKeyRangeConditions(table.intKey.pg, range) : [];
     if (pg.where) conditions.push(pg.where);
     const sql = `SELECT ${list.join(', ')} FROM ${pg.from}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}${pg.order ? ` ORDER BY ${pg.order}` : ''}`;
-    await readPgBinaryRows(client, sql, list.length, onRow);
+    await readPgBinaryRows(client, sql, list.length, onRow, gate);
     await client.query('COMMIT');
   });
 }

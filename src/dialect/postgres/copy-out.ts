@@ -1,3 +1,4 @@
+import { gateReads, type ReadGate } from '../../core/read-gate.js';
 import { currentWatchdog } from '../../core/watchdog.js';
 import type { PoolClient } from './connection.js';
 
@@ -26,7 +27,11 @@ class CopyOut {
   private readonly onChunk = (chunk: Buffer): void => {
     this.watchdog?.moved();
     this.parse(chunk);
+    // Past CopyDone or an error the socket is pg's again: it is never left paused then.
+    if (!this.detached) this.checkGate();
   };
+  private detached = false;
+  private checkGate: () => void = () => undefined;
   /** Message being read: its code, and the bytes of it still to come (-1: its length is not read yet). */
   private code = -1;
   private remaining = -1;
@@ -40,6 +45,7 @@ class CopyOut {
     private readonly onData: (buffer: Buffer, start: number, end: number) => void,
     private readonly resolve: () => void,
     private readonly reject: (error: unknown) => void,
+    private readonly gate?: ReadGate,
   ) {}
 
   /** pg replaces this with its query_timeout handling. */
@@ -47,6 +53,12 @@ class CopyOut {
 
   submit(connection: PgConnection): void {
     this.connection = connection;
+    // A closed gate stops reading the socket between chunks (the server waits on its send).
+    this.checkGate = gateReads(
+      this.gate,
+      () => connection.stream.pause(),
+      () => connection.stream.resume(),
+    );
     const listeners = connection.stream.listeners('data');
     if (listeners.length !== 1)
       throw new Error(`expected one data listener on the PostgreSQL socket, found ${listeners.length}`);
@@ -101,6 +113,7 @@ class CopyOut {
 
   private detach(chunk: Buffer, from: number): void {
     const connection = this.connection!;
+    this.detached = true;
     connection.stream.removeListener('data', this.onChunk);
     connection.stream.on('data', this.pgOnData!);
     if (from < chunk.length) this.pgOnData!(chunk.subarray(from));
@@ -122,16 +135,17 @@ class CopyOut {
   }
 }
 
-/** Runs `COPY (query) TO STDOUT …` (the whole statement in `copySql`) and hands its data bytes to `onData` as they arrive. */
+/** Runs `COPY (query) TO STDOUT …` (the whole statement in `copySql`) and hands its data bytes to `onData` as they arrive; a `gate` may pause the reading (see ReadGate). */
 export function copyOut(
   client: PoolClient,
   copySql: string,
   onData: (buffer: Buffer, start: number, end: number) => void,
+  gate?: ReadGate,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     // A submittable: pg calls its submit and handle* methods instead of returning a promise.
     (client as unknown as { query(submittable: unknown): unknown }).query(
-      new CopyOut(copySql, onData, resolve, reject),
+      new CopyOut(copySql, onData, resolve, reject, gate),
     );
   });
 }

@@ -1,3 +1,4 @@
+import type { ReadGate } from '../../core/read-gate.js';
 import { copyOut } from './copy-out.js';
 import type { PoolClient } from './connection.js';
 
@@ -148,16 +149,20 @@ export class PgBinaryRowParser {
   }
 }
 
-/** Streams a query's rows in COPY binary format to `onRow`. */
+/** Streams a query's rows in COPY binary format to `onRow`; a `gate` may pause the reading. */
 export async function readPgBinaryRows(
   client: PoolClient,
   query: string,
   width: number,
   onRow: BinaryRowHandler,
+  gate?: ReadGate,
 ): Promise<void> {
   const parser = new PgBinaryRowParser(width, onRow);
-  await copyOut(client, `COPY (${query}) TO STDOUT (FORMAT binary)`, (buffer, start, end) =>
-    parser.push(buffer, start, end),
+  await copyOut(
+    client,
+    `COPY (${query}) TO STDOUT (FORMAT binary)`,
+    (buffer, start, end) => parser.push(buffer, start, end),
+    gate,
   );
   parser.finish();
 }
