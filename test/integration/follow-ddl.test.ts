@@ -643,6 +643,66 @@ describe('schema changes while following', () => {
     await stopProcess(worker);
   }, 120_000);
 
+  test('DROP TABLE while rows of the table are still unread (the follower away): it holds at them, naming the table, rather than retrying forever', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'dropbehind',
+      `CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); CREATE TABLE u (id INT PRIMARY KEY, w INT NOT NULL);
+       INSERT INTO t SELECT seq, seq FROM seq_1_to_300; INSERT INTO u SELECT seq, seq FROM seq_1_to_10;`,
+    );
+    await caughtUp(pgc, admin, runId, 'dropbehind');
+    // Away while t's rows and the DROP are written: the binary log reader meets rows of a table
+    // MySQL's catalog no longer has (binlog_row_metadata is MINIMAL).
+    await stopProcess(worker, 'SIGTERM', 30_000);
+    await admin.query(`USE dropbehind;
+      INSERT INTO u SELECT seq, seq * 2 FROM seq_11_to_15; UPDATE u SET w = 0 WHERE id = 1;
+      UPDATE t SET v = v + 1 WHERE id <= 10; INSERT INTO t VALUES (301, 301);
+      DROP TABLE t;
+      INSERT INTO u SELECT seq, seq FROM seq_16_to_20;`);
+    const again = await startWorker('dropbehind');
+    const held = await waitUntil(
+      'the follower to hold',
+      async () => {
+        const f = (await pgc.query('SELECT status, error, held FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
+        return f?.status === 'held' ? f : undefined;
+      },
+      60_000,
+      100,
+    );
+    expect(held.error).toMatch(
+      /^held at DROP TABLE on followed table t at binlog\.\d+:\d+ \(\(rows of t logged before a DROP TABLE the follower has not reached: MySQL's catalog no longer has the table.*\): DROP TABLE of a followed table is not applied/,
+    );
+    expect(held.held).toMatchObject({ table: 't' });
+    // The job failed for good (no retry loop), saying the same.
+    const job = await waitUntil(
+      'the follow job to fail for good',
+      async () => {
+        const j = await followState(runId, 'dropbehind');
+        return j.state === 'failed' ? j : undefined;
+      },
+      30_000,
+      100,
+    );
+    expect(job.failedReason).toMatch(/^held at DROP TABLE on followed table t /);
+    // Everything before t's rows is applied and exact; nothing after them; t keeps what it had.
+    const u = (await pgc.query('SELECT id, w FROM dropbehind.u ORDER BY id')).rows;
+    expect(u).toEqual([
+      { id: 1, w: 0 },
+      ...Array.from({ length: 9 }, (_, i) => ({ id: i + 2, w: i + 2 })),
+      ...Array.from({ length: 5 }, (_, i) => ({ id: i + 11, w: (i + 11) * 2 })),
+    ]);
+    expect((await pgc.query('SELECT count(*)::int AS n, sum(v - id)::int AS d FROM dropbehind.t')).rows[0]).toEqual({
+      n: 300,
+      d: 0,
+    });
+    const refused = await sandbox.cli(['cutover', runId], env);
+    expect(refused.code).toBe(2);
+    const resumed = await sandbox.cli(['resume', runId], env, 60_000);
+    expect(resumed.stdout + resumed.stderr).toMatch(/still held at t .*MySQL's catalog no longer has table t/);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(again);
+  }, 180_000);
+
   test('--on-ddl hold: even an ADD COLUMN holds; the column added by hand, resume goes on and cutover goes', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'holdall',
