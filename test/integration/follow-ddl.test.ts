@@ -610,7 +610,7 @@ describe('schema changes while following', () => {
     await stopProcess(worker);
   }, 240_000);
 
-  test('DROP TABLE of a followed table holds, saying why and what to do; cutover refuses', async () => {
+  test('DROP TABLE of a followed table holds, saying why and what to do; cutover refuses; resume --skip-table drops it from the run, the follower goes on and cutover goes on the others', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'droptab',
       `CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); CREATE TABLE u (id INT PRIMARY KEY);
@@ -631,17 +631,40 @@ describe('schema changes while following', () => {
       100,
     );
     expect(held.error).toMatch(
-      /^held at DROP TABLE on followed table t .*: DROP TABLE of a followed table is not applied while following by this version: the target keeps the table and the rows it had; cancel the run/,
+      /^held at DROP TABLE on followed table t .*: DROP TABLE of a followed table is not applied while following by this version: the target keeps the table and the rows it had\. Drop the table from the run, and follow on without it: my2pg resume \S+ --skip-table t$/,
     );
     // What came before the statement is applied, nothing after it.
     expect((await pgc.query('SELECT count(*)::int AS n FROM droptab.t WHERE v = id + 1')).rows[0].n).toBe(10);
     expect((await pgc.query('SELECT count(*)::int AS n FROM droptab.u')).rows[0].n).toBe(10);
     const refused = await sandbox.cli(['cutover', runId], env);
     expect(refused.code).toBe(2);
+    const wrong = await sandbox.cli(['resume', runId, '--skip-table', 'u'], env, 60_000);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--skip-table: run \S+ is held at table t, not u/);
+    const resumed = sandbox.cli(['resume', runId, '--skip-table', 't'], env, 120_000);
+    await waitUntil(
+      'the follower to follow again',
+      async () => (await followState(runId, 'droptab')).state === 'active',
+      30_000,
+      100,
+    );
+    await admin.query('USE droptab; INSERT INTO u VALUES (12), (13); DELETE FROM u WHERE id = 3;');
+    await caughtUp(pgc, admin, runId, 'droptab');
+    const runTables = await pgc.query('SELECT table_name FROM my2pg.run_tables WHERE run_id = $1', [runId]);
+    expect(runTables.rows).toEqual([{ table_name: 'u' }]);
+    await cutoverAndCompare(env, runId, 'droptab', 1);
+    expect((await pgc.query('SELECT array_agg(id ORDER BY id) AS ids FROM droptab.u')).rows[0].ids).toEqual([
+      1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+    ]);
+    // The target's t is left as it was at the DROP.
+    expect((await pgc.query('SELECT count(*)::int AS n FROM droptab.t')).rows[0].n).toBe(300);
+    const done = await resumed;
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    expect(done.stderr).toMatch(/table t dropped from the run: no longer followed, verified or counted at cutover/);
     await admin.end();
     await pgc.end();
     await stopProcess(worker);
-  }, 120_000);
+  }, 180_000);
 
   test('DROP TABLE while rows of the table are still unread (the follower away): it holds at them, naming the table, rather than retrying forever', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
@@ -698,10 +721,22 @@ describe('schema changes while following', () => {
     expect(refused.code).toBe(2);
     const resumed = await sandbox.cli(['resume', runId], env, 60_000);
     expect(resumed.stdout + resumed.stderr).toMatch(/still held at t .*MySQL's catalog no longer has table t/);
+    // Dropped from the run, the follower reads on past t's rows and the DROP: u arrives whole.
+    const skipped = sandbox.cli(['resume', runId, '--skip-table', 't'], env, 120_000);
+    await waitUntil(
+      'the follower to follow again',
+      async () => (await followState(runId, 'dropbehind')).state === 'active',
+      30_000,
+      100,
+    );
+    await caughtUp(pgc, admin, runId, 'dropbehind');
+    await cutoverAndCompare(env, runId, 'dropbehind', 1);
+    expect((await pgc.query('SELECT count(*)::int AS n FROM dropbehind.u')).rows[0].n).toBe(20);
+    expect((await skipped).code).toBe(0);
     await admin.end();
     await pgc.end();
     await stopProcess(again);
-  }, 180_000);
+  }, 240_000);
 
   test('--on-ddl hold: even an ADD COLUMN holds; the column added by hand, resume goes on and cutover goes', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
