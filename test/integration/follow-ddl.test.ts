@@ -158,6 +158,33 @@ async function caughtUp(pgc: pg.Client, admin: mysql.Connection, runId: string, 
   }
 }
 
+/** Until the follower holds at a schema change: its my2pg.follow row (status, error, held). */
+async function heldFollower(
+  pgc: pg.Client,
+  runId: string,
+  timeout = 30_000,
+): Promise<{ status: string; error: string; held: Record<string, unknown> }> {
+  return waitUntil(
+    'the follower to hold',
+    async () => {
+      const f = (await pgc.query('SELECT status, error, held FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
+      return f?.status === 'held' ? f : undefined;
+    },
+    timeout,
+    100,
+  );
+}
+
+/** Until the follow job runs again (after a resume). */
+async function followingAgain(runId: string, schema: string): Promise<void> {
+  await waitUntil(
+    'the follower to follow again',
+    async () => (await followState(runId, schema)).state === 'active',
+    30_000,
+    100,
+  );
+}
+
 /** cutover --wait goes, and every value of every table is the same on both sides. */
 async function cutoverAndCompare(
   env: NodeJS.ProcessEnv,
@@ -566,15 +593,7 @@ describe('schema changes while following', () => {
     await admin.query('ALTER TABLE narrow.t MODIFY v VARCHAR(5) NOT NULL');
     const before = app.count();
     await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
-    const held = await waitUntil(
-      'the follower to hold',
-      async () => {
-        const f = (await pgc.query('SELECT status, error, held FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
-        return f?.status === 'held' ? f : undefined;
-      },
-      30_000,
-      100,
-    );
+    const held = await heldFollower(pgc, runId);
     expect(held.error).toMatch(
       /^held at ALTER TABLE on followed table t at binlog\.\d+:\d+ \(ALTER TABLE narrow\.t MODIFY v VARCHAR\(5\) NOT NULL\): column v: varchar\(20\) → varchar\(5\) does not hold every value it held\. Change the target table by hand/,
     );
@@ -596,12 +615,7 @@ describe('schema changes while following', () => {
     await app.stop();
     await pgc.query('ALTER TABLE narrow.t ALTER COLUMN v TYPE varchar(5)');
     const resumed = sandbox.cli(['resume', runId], env, 120_000);
-    await waitUntil(
-      'the follower to follow again',
-      async () => (await followState(runId, 'narrow')).state === 'active',
-      30_000,
-      100,
-    );
+    await followingAgain(runId, 'narrow');
     await caughtUp(pgc, admin, runId, 'narrow');
     await cutoverAndCompare(env, runId, 'narrow', 1);
     expect((await resumed).code).toBe(0);
@@ -621,15 +635,7 @@ describe('schema changes while following', () => {
     // (docs/schema-changes.md, "Not applied yet").
     await caughtUp(pgc, admin, runId, 'droptab');
     await admin.query('USE droptab; DROP TABLE t; INSERT INTO u VALUES (11);');
-    const held = await waitUntil(
-      'the follower to hold',
-      async () => {
-        const f = (await pgc.query('SELECT status, error FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
-        return f?.status === 'held' ? f : undefined;
-      },
-      30_000,
-      100,
-    );
+    const held = await heldFollower(pgc, runId);
     expect(held.error).toMatch(
       /^held at DROP TABLE on followed table t .*: DROP TABLE of a followed table is not applied while following by this version: the target keeps the table and the rows it had\. Drop the table from the run, and follow on without it: my2pg resume \S+ --skip-table t$/,
     );
@@ -642,12 +648,7 @@ describe('schema changes while following', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/--skip-table: run \S+ is held at table t, not u/);
     const resumed = sandbox.cli(['resume', runId, '--skip-table', 't'], env, 120_000);
-    await waitUntil(
-      'the follower to follow again',
-      async () => (await followState(runId, 'droptab')).state === 'active',
-      30_000,
-      100,
-    );
+    await followingAgain(runId, 'droptab');
     await admin.query('USE droptab; INSERT INTO u VALUES (12), (13); DELETE FROM u WHERE id = 3;');
     await caughtUp(pgc, admin, runId, 'droptab');
     const runTables = await pgc.query('SELECT table_name FROM my2pg.run_tables WHERE run_id = $1', [runId]);
@@ -682,15 +683,7 @@ describe('schema changes while following', () => {
       DROP TABLE t;
       INSERT INTO u SELECT seq, seq FROM seq_16_to_20;`);
     const again = await startWorker('dropbehind');
-    const held = await waitUntil(
-      'the follower to hold',
-      async () => {
-        const f = (await pgc.query('SELECT status, error, held FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
-        return f?.status === 'held' ? f : undefined;
-      },
-      60_000,
-      100,
-    );
+    const held = await heldFollower(pgc, runId, 60_000);
     expect(held.error).toMatch(
       /^held at DROP TABLE on followed table t at binlog\.\d+:\d+ \(\(rows of t logged before a DROP TABLE the follower has not reached: MySQL's catalog no longer has the table.*\): DROP TABLE of a followed table is not applied/,
     );
@@ -723,12 +716,7 @@ describe('schema changes while following', () => {
     expect(resumed.stdout + resumed.stderr).toMatch(/still held at t .*MySQL's catalog no longer has table t/);
     // Dropped from the run, the follower reads on past t's rows and the DROP: u arrives whole.
     const skipped = sandbox.cli(['resume', runId, '--skip-table', 't'], env, 120_000);
-    await waitUntil(
-      'the follower to follow again',
-      async () => (await followState(runId, 'dropbehind')).state === 'active',
-      30_000,
-      100,
-    );
+    await followingAgain(runId, 'dropbehind');
     await caughtUp(pgc, admin, runId, 'dropbehind');
     await cutoverAndCompare(env, runId, 'dropbehind', 1);
     expect((await pgc.query('SELECT count(*)::int AS n FROM dropbehind.u')).rows[0].n).toBe(20);
@@ -747,15 +735,7 @@ describe('schema changes while following', () => {
     await admin.query(`USE holdall; UPDATE t SET v = v + 1 WHERE id <= 10;
       ALTER TABLE t ADD COLUMN w INT NULL;
       UPDATE t SET w = id * 2 WHERE id <= 50;`);
-    const held = await waitUntil(
-      'the follower to hold',
-      async () => {
-        const f = (await pgc.query('SELECT status, error FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
-        return f?.status === 'held' ? f : undefined;
-      },
-      30_000,
-      100,
-    );
+    const held = await heldFollower(pgc, runId);
     expect(held.error).toMatch(
       /^held at ALTER TABLE on followed table t .*ADD COLUMN w INT NULL\): the run holds at every schema change \(--on-ddl hold\)/,
     );
@@ -763,12 +743,7 @@ describe('schema changes while following', () => {
     expect((await pgc.query('SELECT count(*)::int AS n FROM holdall.t WHERE v = id + 1')).rows[0].n).toBe(10);
     await pgc.query('ALTER TABLE holdall.t ADD COLUMN w integer');
     const resumed = sandbox.cli(['resume', runId], env, 120_000);
-    await waitUntil(
-      'the follower to follow again',
-      async () => (await followState(runId, 'holdall')).state === 'active',
-      30_000,
-      100,
-    );
+    await followingAgain(runId, 'holdall');
     await caughtUp(pgc, admin, runId, 'holdall');
     await cutoverAndCompare(env, runId, 'holdall', 1);
     expect((await resumed).code).toBe(0);
