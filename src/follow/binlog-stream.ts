@@ -161,7 +161,7 @@ export class BinlogStream {
     if (!named.startsWith(prefix)) return null;
     const table = named.slice(prefix.length);
     if (!this.followed.has(table) || !this.previous) return null;
-    const statement = `(rows of ${table} logged before a DROP TABLE the follower has not reached: MySQL's catalog no longer has the table, and the binary log does not describe their columns)`;
+    const statement = `(rows of ${table} logged before a DROP TABLE the follower has not reached: MySQL's catalog no longer has the table (or no longer shows it to the follower's user), and the binary log does not describe their columns)`;
     return { kind: 'ddl', verb: 'DROP TABLE', table, statement, ...this.previous, before: { ...this.previous } };
   }
 
