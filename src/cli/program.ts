@@ -131,13 +131,18 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
   );
 
   addWorkOptions(
-    addConfigOption(program.command('resume [runId]')).description(
-      'carry an interrupted run (default: the latest) on to its end: re-queue its failed jobs, process its jobs here when no worker is connected, print the report',
-    ),
+    addConfigOption(program.command('resume [runId]'))
+      .description(
+        'carry an interrupted run (default: the latest) on to its end: re-queue its failed jobs, process its jobs here when no worker is connected, print the report',
+      )
+      .option(
+        '--skip-table <table>',
+        'a following run held at a schema change of this table: drop the table from the run (no longer followed, verified or counted at cutover) and follow on without it',
+      ),
   ).action(
     async (
       runId: string | undefined,
-      options: { work?: boolean; concurrency: number; config?: string },
+      options: { work?: boolean; concurrency: number; config?: string; skipTable?: string },
       command: Command,
     ) => {
       const { resumeCommand } = await retryCommands();

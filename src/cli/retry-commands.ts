@@ -16,6 +16,10 @@ import { createStderrLane } from './progress.js';
 import { workerCommandLine } from './wait-run.js';
 import { commandLogger, jobRefs, resolveRun, waitWith, withServices, type InProcessDeps } from './command-services.js';
 import { copyStatusOf } from '../state/table-status.js';
+import type { DataSource } from 'typeorm';
+import { getFollow } from '../state/follow-state.js';
+import type { HeldChange } from '../state/follow-definitions.js';
+import { dropTableFromRun } from '../state/skip-table.js';
 
 /** `--work` / `--no-work` and what the wait does by default. */
 export interface WorkFlags {
@@ -131,6 +135,23 @@ export async function retryCommand(
   });
 }
 
+/** `resume --skip-table T`: the follower is held at T; T leaves the run and the follower goes on without it. */
+async function skipHeldTable(target: DataSource, run: RunRow, table: string, output: Output): Promise<void> {
+  const follow = run.options.follow ? await getFollow(target, run.id) : null;
+  const held = follow?.status === 'held' ? (follow.held as HeldChange | null) : null;
+  if (!held)
+    throw new UsageError(
+      `--skip-table: run ${run.id} is not held at a schema change${follow ? ` (its follower is ${follow.status})` : ' (it does not follow the binary log)'}; only the table a follower is held at can be dropped from a run`,
+    );
+  if (held.table !== table)
+    throw new UsageError(`--skip-table: run ${run.id} is held at table ${held.table}, not ${table}`);
+  const row = (await listRunTables(target, run.id)).find((t) => t.tableName === table);
+  await dropTableFromRun(target, run.id, table);
+  output.err(
+    `run ${run.id}: table ${table} dropped from the run: no longer followed, verified or counted at cutover; the target table ${run.targetSchema}.${row?.targetTable ?? table} is left as it is (drop it by hand if it should go)`,
+  );
+}
+
 /**
  * `resume`: carries an interrupted run on to its end. Its failed jobs are re-queued, and its
  * jobs are processed here when no worker is connected (or with --work), else left to the
@@ -139,7 +160,7 @@ export async function retryCommand(
 export async function resumeCommand(
   overrides: ConfigOverrides,
   runId: string | undefined,
-  flags: WorkFlags & { config?: string },
+  flags: WorkFlags & { config?: string; skipTable?: string },
   output: Output,
   inProcess: InProcessDeps,
 ): Promise<number> {
@@ -167,6 +188,7 @@ export async function resumeCommand(
         `the jobs of run ${run.id} are not in the queue (queue ${queues.names.finalize} in ${describeQueueLocation(config)}): was the queue emptied, or is REDIS_URL, MY2PG_QUEUE_PREFIX or MY2PG_QUEUE_SCHEMA different? Nothing to resume; restore its constraints with: npx my2pg cancel ${run.id}, then start a new run`,
       );
     }
+    if (flags.skipTable !== undefined) await skipHeldTable(target, run, flags.skipTable, output);
     const tables = await listRunTables(target, run.id);
     const decision = await decideWork(queues, flags);
     const runConfig = forRun(run);

@@ -85,7 +85,11 @@ export class BinlogStream {
       bigNumberStrings: true,
       jsonStrings: true,
     }) as unknown as ZongJiLike;
-    this.zongji.on('error', (error: Error) => handlers.onError(this.describe(error)));
+    this.zongji.on('error', (error: Error) => {
+      const dropped = this.droppedTable(error);
+      if (dropped) handlers.onEvent(dropped);
+      else handlers.onError(this.describe(error));
+    });
     this.zongji.on('binlog', (event: ZongJiEvent) => {
       try {
         const normalized = this.normalize(event);
@@ -141,6 +145,24 @@ export class BinlogStream {
       `table ${drift[1]}: rows logged${at} were written under an earlier definition than MySQL's catalog holds now (the table was altered again before the follower reached them), and the binary log does not describe their columns (binlog_row_metadata is not FULL): the follower stopped for good rather than skip them. Set binlog_row_metadata=FULL on the source (MariaDB 10.5+, MySQL 8.0.1+) and start a new run`,
       { cause: error },
     );
+  }
+
+  /**
+   * Rows of a followed table that MySQL's catalog no longer has: ZongJi names a row event's
+   * columns from the catalog (unless the binary log describes them) and stops with
+   * `Insufficient permissions to access: db.t`. The table was dropped after these rows were
+   * logged (the DROP TABLE is ahead in the binary log): the follower meets it here, at the
+   * transaction boundary before the rows, as the DROP TABLE it is about to meet, and holds
+   * (docs/schema-changes.md). Retrying could never read them.
+   */
+  private droppedTable(error: Error): BinlogEvent | null {
+    const named = /^Insufficient permissions to access: (.+)$/.exec(error.message)?.[1] ?? '';
+    const prefix = `${this.database}.`;
+    if (!named.startsWith(prefix)) return null;
+    const table = named.slice(prefix.length);
+    if (!this.followed.has(table) || !this.previous) return null;
+    const statement = `(rows of ${table} logged before a DROP TABLE the follower has not reached: MySQL's catalog no longer has the table (or no longer shows it to the follower's user), and the binary log does not describe their columns)`;
+    return { kind: 'ddl', verb: 'DROP TABLE', table, statement, ...this.previous, before: { ...this.previous } };
   }
 
   private normalize(event: ZongJiEvent): BinlogEvent | null {

@@ -133,7 +133,10 @@ export async function meetDdl(
   }
   // Held: what came before the statement commits with the position before it, so that resuming meets it again.
   await ctx.batches.apply(batch, ddl.before);
-  const message = `held at ${where}: ${refused}. Change the target table by hand to match MySQL's definition, then run my2pg resume ${ctx.runId}`;
+  const skip = `my2pg resume ${ctx.runId} --skip-table ${ddl.table}`;
+  const message = ddl.verb.startsWith('DROP')
+    ? `held at ${where}: ${refused}. Drop the table from the run, and follow on without it: ${skip}`
+    : `held at ${where}: ${refused}. Change the target table by hand to match MySQL's definition, then run my2pg resume ${ctx.runId}; or drop the table from the run: ${skip}`;
   const held = { table: ddl.table, statement: ddl.statement, file: ddl.file, position: ddl.position, reason: refused! };
   await holdFollower(ctx.target, ctx.runId, held, message);
   throw new FollowHeldError(message, { table: ddl.table });

@@ -18,9 +18,9 @@ import { diffTables, type SchemaDiff } from './schema-diff.js';
 
 /** Why the statements that are not applied yet hold (docs/schema-changes.md). */
 const NOT_APPLIED: Record<string, string> = {
-  DROP: 'DROP TABLE of a followed table is not applied while following by this version: the target keeps the table and the rows it had; cancel the run and start one without it',
+  DROP: 'DROP TABLE of a followed table is not applied while following by this version: the target keeps the table and the rows it had',
   RENAME:
-    'RENAME TABLE of a followed table to another name is not applied while following by this version (only the swap of pt-online-schema-change and gh-ost is): the rows written under the new name are not followed; cancel the run and start a new one',
+    'RENAME TABLE of a followed table to another name is not applied while following by this version (only the swap of pt-online-schema-change and gh-ost is): the rows written under the new name are not followed',
 };
 
 /** A schema change met in the binary log, decided: applied with these statements, or held, and why. */

@@ -158,6 +158,33 @@ async function caughtUp(pgc: pg.Client, admin: mysql.Connection, runId: string, 
   }
 }
 
+/** Until the follower holds at a schema change: its my2pg.follow row (status, error, held). */
+async function heldFollower(
+  pgc: pg.Client,
+  runId: string,
+  timeout = 30_000,
+): Promise<{ status: string; error: string; held: Record<string, unknown> }> {
+  return waitUntil(
+    'the follower to hold',
+    async () => {
+      const f = (await pgc.query('SELECT status, error, held FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
+      return f?.status === 'held' ? f : undefined;
+    },
+    timeout,
+    100,
+  );
+}
+
+/** Until the follow job runs again (after a resume). */
+async function followingAgain(runId: string, schema: string): Promise<void> {
+  await waitUntil(
+    'the follower to follow again',
+    async () => (await followState(runId, schema)).state === 'active',
+    30_000,
+    100,
+  );
+}
+
 /** cutover --wait goes, and every value of every table is the same on both sides. */
 async function cutoverAndCompare(
   env: NodeJS.ProcessEnv,
@@ -566,15 +593,7 @@ describe('schema changes while following', () => {
     await admin.query('ALTER TABLE narrow.t MODIFY v VARCHAR(5) NOT NULL');
     const before = app.count();
     await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
-    const held = await waitUntil(
-      'the follower to hold',
-      async () => {
-        const f = (await pgc.query('SELECT status, error, held FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
-        return f?.status === 'held' ? f : undefined;
-      },
-      30_000,
-      100,
-    );
+    const held = await heldFollower(pgc, runId);
     expect(held.error).toMatch(
       /^held at ALTER TABLE on followed table t at binlog\.\d+:\d+ \(ALTER TABLE narrow\.t MODIFY v VARCHAR\(5\) NOT NULL\): column v: varchar\(20\) → varchar\(5\) does not hold every value it held\. Change the target table by hand/,
     );
@@ -596,12 +615,7 @@ describe('schema changes while following', () => {
     await app.stop();
     await pgc.query('ALTER TABLE narrow.t ALTER COLUMN v TYPE varchar(5)');
     const resumed = sandbox.cli(['resume', runId], env, 120_000);
-    await waitUntil(
-      'the follower to follow again',
-      async () => (await followState(runId, 'narrow')).state === 'active',
-      30_000,
-      100,
-    );
+    await followingAgain(runId, 'narrow');
     await caughtUp(pgc, admin, runId, 'narrow');
     await cutoverAndCompare(env, runId, 'narrow', 1);
     expect((await resumed).code).toBe(0);
@@ -610,7 +624,7 @@ describe('schema changes while following', () => {
     await stopProcess(worker);
   }, 240_000);
 
-  test('DROP TABLE of a followed table holds, saying why and what to do; cutover refuses', async () => {
+  test('DROP TABLE of a followed table holds, saying why and what to do; cutover refuses; resume --skip-table drops it from the run, the follower goes on and cutover goes on the others', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'droptab',
       `CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); CREATE TABLE u (id INT PRIMARY KEY);
@@ -621,27 +635,96 @@ describe('schema changes while following', () => {
     // (docs/schema-changes.md, "Not applied yet").
     await caughtUp(pgc, admin, runId, 'droptab');
     await admin.query('USE droptab; DROP TABLE t; INSERT INTO u VALUES (11);');
-    const held = await waitUntil(
-      'the follower to hold',
-      async () => {
-        const f = (await pgc.query('SELECT status, error FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
-        return f?.status === 'held' ? f : undefined;
-      },
-      30_000,
-      100,
-    );
+    const held = await heldFollower(pgc, runId);
     expect(held.error).toMatch(
-      /^held at DROP TABLE on followed table t .*: DROP TABLE of a followed table is not applied while following by this version: the target keeps the table and the rows it had; cancel the run/,
+      /^held at DROP TABLE on followed table t .*: DROP TABLE of a followed table is not applied while following by this version: the target keeps the table and the rows it had\. Drop the table from the run, and follow on without it: my2pg resume \S+ --skip-table t$/,
     );
     // What came before the statement is applied, nothing after it.
     expect((await pgc.query('SELECT count(*)::int AS n FROM droptab.t WHERE v = id + 1')).rows[0].n).toBe(10);
     expect((await pgc.query('SELECT count(*)::int AS n FROM droptab.u')).rows[0].n).toBe(10);
     const refused = await sandbox.cli(['cutover', runId], env);
     expect(refused.code).toBe(2);
+    const wrong = await sandbox.cli(['resume', runId, '--skip-table', 'u'], env, 60_000);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--skip-table: run \S+ is held at table t, not u/);
+    const resumed = sandbox.cli(['resume', runId, '--skip-table', 't'], env, 120_000);
+    await followingAgain(runId, 'droptab');
+    await admin.query('USE droptab; INSERT INTO u VALUES (12), (13); DELETE FROM u WHERE id = 3;');
+    await caughtUp(pgc, admin, runId, 'droptab');
+    const runTables = await pgc.query('SELECT table_name FROM my2pg.run_tables WHERE run_id = $1', [runId]);
+    expect(runTables.rows).toEqual([{ table_name: 'u' }]);
+    await cutoverAndCompare(env, runId, 'droptab', 1);
+    expect((await pgc.query('SELECT array_agg(id ORDER BY id) AS ids FROM droptab.u')).rows[0].ids).toEqual([
+      1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+    ]);
+    // The target's t is left as it was at the DROP.
+    expect((await pgc.query('SELECT count(*)::int AS n FROM droptab.t')).rows[0].n).toBe(300);
+    const done = await resumed;
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    expect(done.stderr).toMatch(/table t dropped from the run: no longer followed, verified or counted at cutover/);
     await admin.end();
     await pgc.end();
     await stopProcess(worker);
-  }, 120_000);
+  }, 180_000);
+
+  test('DROP TABLE while rows of the table are still unread (the follower away): it holds at them, naming the table, rather than retrying forever', async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'dropbehind',
+      `CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); CREATE TABLE u (id INT PRIMARY KEY, w INT NOT NULL);
+       INSERT INTO t SELECT seq, seq FROM seq_1_to_300; INSERT INTO u SELECT seq, seq FROM seq_1_to_10;`,
+    );
+    await caughtUp(pgc, admin, runId, 'dropbehind');
+    // Away while t's rows and the DROP are written: the binary log reader meets rows of a table
+    // MySQL's catalog no longer has (binlog_row_metadata is MINIMAL).
+    await stopProcess(worker, 'SIGTERM', 30_000);
+    await admin.query(`USE dropbehind;
+      INSERT INTO u SELECT seq, seq * 2 FROM seq_11_to_15; UPDATE u SET w = 0 WHERE id = 1;
+      UPDATE t SET v = v + 1 WHERE id <= 10; INSERT INTO t VALUES (301, 301);
+      DROP TABLE t;
+      INSERT INTO u SELECT seq, seq FROM seq_16_to_20;`);
+    const again = await startWorker('dropbehind');
+    const held = await heldFollower(pgc, runId, 60_000);
+    expect(held.error).toMatch(
+      /^held at DROP TABLE on followed table t at binlog\.\d+:\d+ \(\(rows of t logged before a DROP TABLE the follower has not reached: MySQL's catalog no longer has the table.*\): DROP TABLE of a followed table is not applied/,
+    );
+    expect(held.held).toMatchObject({ table: 't' });
+    // The job failed for good (no retry loop), saying the same.
+    const job = await waitUntil(
+      'the follow job to fail for good',
+      async () => {
+        const j = await followState(runId, 'dropbehind');
+        return j.state === 'failed' ? j : undefined;
+      },
+      30_000,
+      100,
+    );
+    expect(job.failedReason).toMatch(/^held at DROP TABLE on followed table t /);
+    // Everything before t's rows is applied and exact; nothing after them; t keeps what it had.
+    const u = (await pgc.query('SELECT id, w FROM dropbehind.u ORDER BY id')).rows;
+    expect(u).toEqual([
+      { id: 1, w: 0 },
+      ...Array.from({ length: 9 }, (_, i) => ({ id: i + 2, w: i + 2 })),
+      ...Array.from({ length: 5 }, (_, i) => ({ id: i + 11, w: (i + 11) * 2 })),
+    ]);
+    expect((await pgc.query('SELECT count(*)::int AS n, sum(v - id)::int AS d FROM dropbehind.t')).rows[0]).toEqual({
+      n: 300,
+      d: 0,
+    });
+    const refused = await sandbox.cli(['cutover', runId], env);
+    expect(refused.code).toBe(2);
+    const resumed = await sandbox.cli(['resume', runId], env, 60_000);
+    expect(resumed.stdout + resumed.stderr).toMatch(/still held at t .*MySQL's catalog no longer has table t/);
+    // Dropped from the run, the follower reads on past t's rows and the DROP: u arrives whole.
+    const skipped = sandbox.cli(['resume', runId, '--skip-table', 't'], env, 120_000);
+    await followingAgain(runId, 'dropbehind');
+    await caughtUp(pgc, admin, runId, 'dropbehind');
+    await cutoverAndCompare(env, runId, 'dropbehind', 1);
+    expect((await pgc.query('SELECT count(*)::int AS n FROM dropbehind.u')).rows[0].n).toBe(20);
+    expect((await skipped).code).toBe(0);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(again);
+  }, 240_000);
 
   test('--on-ddl hold: even an ADD COLUMN holds; the column added by hand, resume goes on and cutover goes', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
@@ -652,15 +735,7 @@ describe('schema changes while following', () => {
     await admin.query(`USE holdall; UPDATE t SET v = v + 1 WHERE id <= 10;
       ALTER TABLE t ADD COLUMN w INT NULL;
       UPDATE t SET w = id * 2 WHERE id <= 50;`);
-    const held = await waitUntil(
-      'the follower to hold',
-      async () => {
-        const f = (await pgc.query('SELECT status, error FROM my2pg.follow WHERE run_id = $1', [runId])).rows[0];
-        return f?.status === 'held' ? f : undefined;
-      },
-      30_000,
-      100,
-    );
+    const held = await heldFollower(pgc, runId);
     expect(held.error).toMatch(
       /^held at ALTER TABLE on followed table t .*ADD COLUMN w INT NULL\): the run holds at every schema change \(--on-ddl hold\)/,
     );
@@ -668,12 +743,7 @@ describe('schema changes while following', () => {
     expect((await pgc.query('SELECT count(*)::int AS n FROM holdall.t WHERE v = id + 1')).rows[0].n).toBe(10);
     await pgc.query('ALTER TABLE holdall.t ADD COLUMN w integer');
     const resumed = sandbox.cli(['resume', runId], env, 120_000);
-    await waitUntil(
-      'the follower to follow again',
-      async () => (await followState(runId, 'holdall')).state === 'active',
-      30_000,
-      100,
-    );
+    await followingAgain(runId, 'holdall');
     await caughtUp(pgc, admin, runId, 'holdall');
     await cutoverAndCompare(env, runId, 'holdall', 1);
     expect((await resumed).code).toBe(0);
