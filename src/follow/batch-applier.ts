@@ -1,7 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { PermanentError, TransientError } from '../core/errors.js';
 import { isPermanentError } from '../dialect/driver-errors.js';
-import { withSourceSnapshot } from '../dialect/mysql/snapshot.js';
+import { readBinlogPosition } from '../dialect/mysql/binlog.js';
+import { readLoggedStatements } from '../dialect/mysql/binlog-statements.js';
+import { withSourceSnapshot, type SourceSnapshot } from '../dialect/mysql/snapshot.js';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
 import { beginTransaction, writerSettings } from '../dialect/postgres/transaction.js';
 import { logChangedKeys } from '../state/change-log.js';
@@ -10,6 +12,7 @@ import type { ChangeApplier } from './apply-changes.js';
 import type { CascadingKey } from './cascades.js';
 import type { ChangeBatch, KeysByTable } from './change-batcher.js';
 import { keyText, type ChangedKey } from './changed-key.js';
+import { ddlOnFollowedTable } from './ddl-statement.js';
 import { handBackViolatedCheck } from './early-checks.js';
 
 /** Cascade levels followed at most (a foreign key cycle would otherwise never end). */
@@ -34,6 +37,8 @@ export class BatchApplier {
     private readonly applier: ChangeApplier,
     /** Per followed table, the foreign keys that reference it with an action that changes rows. */
     private readonly cascadesOf: (table: string) => readonly CascadingKey[],
+    /** The source database the followed tables are in. */
+    private readonly database: string,
     private readonly onLog?: (line: string) => void | Promise<void>,
   ) {}
 
@@ -43,11 +48,17 @@ export class BatchApplier {
    * CHECK is handed back to finalize (see early-checks.ts): each try drops one, so it ends.
    */
   async apply(batch: ChangeBatch, next: FollowPosition, before?: (pg: PoolClient) => Promise<void>): Promise<void> {
+    let atLeast = next;
     for (;;) {
       try {
-        await this.applyOnce(batch, next, before);
+        await this.applyOnce(batch, next, atLeast, before);
         return;
       } catch (error) {
+        if (error instanceof TableReplacedDuringRead) {
+          // Read again in a snapshot taken after the statement: the name then means one table throughout.
+          atLeast = error.end;
+          continue;
+        }
         const check = await handBackViolatedCheck(this.target, this.runId, error);
         if (check === null) throw error;
         await this.onLog?.(
@@ -60,13 +71,14 @@ export class BatchApplier {
   private async applyOnce(
     batch: ChangeBatch,
     next: FollowPosition,
+    atLeast: FollowPosition,
     before?: (pg: PoolClient) => Promise<void>,
   ): Promise<void> {
     this.replicaRole ??= this.target
       .query('SELECT rolsuper AS ok FROM pg_roles WHERE rolname = current_user')
       .then((rows: { ok: boolean }[]) => Boolean(rows[0]?.ok));
     const replica = await this.replicaRole;
-    await withSourceSnapshot(this.source, next, (snapshot) =>
+    await withSourceSnapshot(this.source, atLeast, (snapshot) =>
       withPgClient(this.target, async (pg) => {
         await beginTransaction(pg, { settings: writerSettings('follower', replica) });
         try {
@@ -83,6 +95,7 @@ export class BatchApplier {
               throw describeApplyFailure(error, table);
             }
           }
+          await this.sameTablesThroughout(snapshot, batch);
           await recordAppliedBatch(pg, this.runId, {
             next,
             events: batch.events,
@@ -96,6 +109,29 @@ export class BatchApplier {
         }
       }),
     );
+  }
+
+  /**
+   * A snapshot is consistent for the tables as they were when it was taken, but a table name
+   * resolves when it is read: a RENAME (the swap of pt-online-schema-change and gh-ost), DROP,
+   * CREATE OR REPLACE or TRUNCATE logged between the snapshot and the read puts another table
+   * under the name, whose rows the snapshot sees as of its own time (the helper table's last
+   * copied rows missing). The reads hold their tables' metadata locks until the snapshot ends,
+   * so any such statement is logged by now: if one names a table of the batch, the batch is
+   * applied again in a snapshot past it (see apply).
+   */
+  private async sameTablesThroughout(snapshot: SourceSnapshot, batch: ChangeBatch): Promise<void> {
+    if (!snapshot.position) return; // locking reads (MySQL) read the committed rows of the table the name holds now
+    const tables = new Set([...batch.tables].filter(([, keys]) => keys.size > 0).map(([table]) => table));
+    if (tables.size === 0) return;
+    const end = await readBinlogPosition(this.source, { gtid: false });
+    if (end.file === snapshot.position.file && end.position <= snapshot.position.position) return;
+    const statements = await readLoggedStatements(
+      this.source,
+      snapshot.position,
+      (s) => ddlOnFollowedTable(s.statement, this.database, s.database, tables) !== null,
+    );
+    if (statements.length > 0) throw new TableReplacedDuringRead({ file: end.file, position: end.position });
   }
 
   /**
@@ -155,4 +191,11 @@ function describeApplyFailure(error: unknown, table: string): Error {
     table,
     cause: error,
   });
+}
+
+/** A table of the batch changed (renamed, replaced) between its snapshot and its read: applied again past `end`. */
+class TableReplacedDuringRead extends Error {
+  constructor(readonly end: FollowPosition) {
+    super(`a table of the batch was replaced before ${end.file}:${end.position}`);
+  }
 }

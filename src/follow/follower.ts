@@ -95,9 +95,9 @@ class Follower {
     this.applied = { ...start };
     const cascadesOf = (t: string): CascadingKey[] => this.cascades.get(t) ?? [];
     this.batcher = new ChangeBatcher((t) => tables.get(t)!.key, cascadesOf, prepared);
-    this.batches = new BatchApplier(input.source, input.target, input.runId, this.applier, cascadesOf, input.onLog);
+    const { source, target, runId, onLog, database } = input;
+    this.batches = new BatchApplier(source, target, runId, this.applier, cascadesOf, database, onLog);
     const changes = new SchemaChanges(input.source, input.target, input.runId, catalog, tables);
-    const { target, runId, onLog } = input;
     const mode = input.onDdl ?? 'apply';
     this.ddl = { target, runId, mode, onLog, batches: this.batches, applier: this.applier, catalog, changes, resolved };
   }

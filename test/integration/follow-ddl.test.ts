@@ -511,6 +511,50 @@ describe('schema changes while following', () => {
     await stopProcess(worker);
   }, 180_000);
 
+  test("the swap between a batch's snapshot and its read (the batch held on a PostgreSQL lock): the rows the helper table got after the snapshot are read again past the swap, cutover goes", async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'swapread',
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+       INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_300;`,
+    );
+    await caughtUp(pgc, admin, runId, 'swapread');
+    // pt-online-schema-change's helper table, made before the snapshot (as the copy makes it long before its last chunk).
+    await admin.query(`USE swapread; CREATE TABLE _t_new LIKE t;
+      ALTER TABLE _t_new ADD COLUMN score INT NOT NULL DEFAULT 7;
+      INSERT IGNORE INTO _t_new (id, v) SELECT id, v FROM t LOCK IN SHARE MODE;`);
+    await caughtUp(pgc, admin, runId, 'swapread');
+    const locker = await sandbox.pg();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE swapread.t IN ACCESS EXCLUSIVE MODE');
+    await admin.query("INSERT INTO t (v) VALUES ('inserted-1'), ('inserted-2')");
+    // The follower's batch has its MySQL snapshot and waits for the target table: it reads MySQL after the swap.
+    await waitUntil(
+      'the batch to wait for the lock',
+      async () =>
+        (await pgc.query("SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'swapread.t'::regclass")).rowCount! >
+        0,
+      30_000,
+      20,
+    );
+    // Its last chunk copies them after the batch's snapshot; then the swap, before the batch reads MySQL.
+    await admin.query(`INSERT IGNORE INTO _t_new (id, v) SELECT id, v FROM t WHERE id > 300 LOCK IN SHARE MODE;
+      RENAME TABLE t TO _t_old, _t_new TO t;
+      DROP TABLE _t_old;
+      INSERT INTO t (v, score) VALUES ('after', 1);`);
+    await locker.query('COMMIT');
+    await locker.end();
+    await caughtUp(pgc, admin, runId, 'swapread');
+    expect((await followState(runId, 'swapread')).state).toBe('active');
+    const rows = await pgc.query(
+      "SELECT v FROM swapread.t WHERE v IN ('inserted-1', 'inserted-2', 'after') ORDER BY id",
+    );
+    expect(rows.rows.map((r: { v: string }) => r.v)).toEqual(['inserted-1', 'inserted-2', 'after']);
+    await cutoverAndCompare(env, runId, 'swapread', 1);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 180_000);
+
   test('changes in quick succession, the follower behind them (binlog_row_metadata=FULL): a rename the catalog already shows stays a rename, every value arrives', async () => {
     const { admin, pgc, env, worker, runId } = await followingRun(
       'quick',

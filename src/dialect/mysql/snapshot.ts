@@ -15,6 +15,8 @@ export interface SourceSnapshot {
   kind: 'snapshot' | 'locking';
   /** What a SELECT of changed rows ends with: '' in a snapshot, ' LOCK IN SHARE MODE' for locking reads. */
   lockClause: string;
+  /** `snapshot`: the binary log position the snapshot corresponds to (at or past the one asked for). */
+  position?: { file: string; position: number };
 }
 
 /** How long a logged transaction may take to become visible before the read gives up (a retry follows). */
@@ -53,7 +55,7 @@ export async function withSourceSnapshot<T>(
       }
       if (compareBinlogPositions(position, atLeast) >= 0) {
         try {
-          return await fn({ connection, kind: 'snapshot', lockClause: '' });
+          return await fn({ connection, kind: 'snapshot', lockClause: '', position });
         } finally {
           await queryMysql(connection, 'COMMIT');
         }
