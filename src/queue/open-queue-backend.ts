@@ -10,7 +10,7 @@ import { parseRedisAddress, pingRedis } from './connection.js';
  * slot (BullMQ's Lua scripts touch several at once), so the prefix becomes a hash tag `{prefix}`
  * unless it already holds one.
  */
-export function redisQueuePrefix(config: Config): string {
+function redisQueuePrefix(config: Config): string {
   const prefix = config.queuePrefix;
   if (config.redisUrl === undefined || parseRedisAddress(config.redisUrl).kind !== 'cluster') return prefix;
   return /\{[^}]+\}/.test(prefix) ? prefix : `{${prefix}}`;

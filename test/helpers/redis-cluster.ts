@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -114,4 +114,80 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
     ports,
     dispose,
   };
+}
+
+/** A private Sentinel group: one master, one replica, one Sentinel watching them as `mymaster`. */
+export async function startPrivateSentinel(): Promise<PrivateRedisCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'my2pg-redis-sentinel-'));
+  const children: ChildProcess[] = [];
+  const dispose = async (): Promise<void> => {
+    await Promise.all(
+      children.map(async (c) => {
+        if (c.exitCode !== null || c.signalCode !== null) return;
+        const exited = new Promise((resolve) => c.once('exit', resolve));
+        c.kill('SIGKILL');
+        await exited;
+      }),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const [master, replica, sentinel] = [await freePort(), await freePort(), await freePort()];
+  const common = ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
+  try {
+    children.push(
+      spawn('redis-server', ['--port', String(master), '--dbfilename', 'master.rdb', ...common], { stdio: 'ignore' }),
+    );
+    children.push(
+      spawn(
+        'redis-server',
+        [
+          '--port',
+          String(replica),
+          '--dbfilename',
+          'replica.rdb',
+          '--replicaof',
+          '127.0.0.1',
+          String(master),
+          ...common,
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
+    // Sentinel rewrites its configuration file, so it gets one of its own in the private directory.
+    const conf = join(dir, 'sentinel.conf');
+    writeFileSync(
+      conf,
+      [
+        `port ${sentinel}`,
+        'bind 127.0.0.1',
+        'protected-mode no',
+        `dir ${dir}`,
+        `sentinel monitor mymaster 127.0.0.1 ${master} 1`,
+        'sentinel down-after-milliseconds mymaster 2000',
+        '',
+      ].join('\n'),
+    );
+    children.push(spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
+    for (const port of [master, replica, sentinel])
+      await waitUntil(`redis on port ${port}`, () => answers(port), 15_000, 100);
+    // The Sentinel must know the master (and the replica must be in sync) before clients ask it.
+    await waitUntil(
+      'the replica to be in sync with the master',
+      async () => {
+        const node = new Redis(replica, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null });
+        node.on('error', () => undefined);
+        try {
+          return (await node.info('replication')).includes('master_link_status:up');
+        } finally {
+          node.disconnect();
+        }
+      },
+      30_000,
+      200,
+    );
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return { url: `redis://127.0.0.1:${sentinel}/?sentinel=mymaster`, ports: [master, replica, sentinel], dispose };
 }

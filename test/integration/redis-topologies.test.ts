@@ -1,7 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlowTable, expectSameContent, startPrivateRedis, type PrivateRedis } from '../helpers/faults.js';
-import { startPrivateRedisCluster, type PrivateRedisCluster } from '../helpers/redis-cluster.js';
+import { startPrivateRedisCluster, startPrivateSentinel, type PrivateRedisCluster } from '../helpers/redis-cluster.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 // The queue's Redis as teams run it: its eviction policy checked, and a real Redis Cluster.
@@ -28,6 +28,14 @@ async function hasStateSchema(): Promise<boolean> {
   } finally {
     await pgc.end();
   }
+}
+
+/** Empties the target's tables and drops the state schema, so that a new run starts from nothing. */
+async function resetTarget(): Promise<void> {
+  const pgc = await sandbox.pg();
+  await pgc.query('DROP SCHEMA IF EXISTS my2pg CASCADE');
+  for (const t of Object.keys(TABLES)) await pgc.query(`TRUNCATE "${t}"`);
+  await pgc.end();
 }
 
 async function expectAllCopied(): Promise<void> {
@@ -103,10 +111,7 @@ describe('the queue on Redis: eviction policy, Redis Cluster', () => {
     });
 
     it('a run with two workers ends exact; every queue key carries the prefix as a hash tag', async () => {
-      const pgc = await sandbox.pg();
-      await pgc.query('DROP SCHEMA IF EXISTS my2pg CASCADE');
-      for (const t of Object.keys(TABLES)) await pgc.query(`TRUNCATE "${t}"`);
-      await pgc.end();
+      await resetTarget();
       const env = { REDIS_URL: cluster.url };
       const workers = [sandbox.worker(['--concurrency', '1'], env), sandbox.worker(['--concurrency', '1'], env)];
       const result = await sandbox.cli(['start', '--wait'], env, 120_000);
@@ -121,6 +126,33 @@ describe('the queue on Redis: eviction policy, Redis Cluster', () => {
         expect(keys.filter((k) => !k.startsWith(`{${sandbox.prefix}}:`))).toEqual([]);
       } finally {
         client.disconnect();
+      }
+      for (const w of workers) w.kill('SIGTERM');
+    });
+  });
+
+  describe('on a Sentinel group (one master, one replica)', () => {
+    let group: PrivateRedisCluster;
+    beforeAll(async () => {
+      group = await startPrivateSentinel();
+    }, 90_000);
+    afterAll(async () => {
+      await group?.dispose();
+    });
+
+    it('a run with two workers through the Sentinel ends exact; the jobs are on the master', async () => {
+      await resetTarget();
+      const env = { REDIS_URL: group.url };
+      const workers = [sandbox.worker(['--concurrency', '1'], env), sandbox.worker(['--concurrency', '1'], env)];
+      const result = await sandbox.cli(['start', '--wait'], env, 120_000);
+      expect(result.code, result.stdout + result.stderr + workers.map((w) => w.output()).join('\n')).toBe(0);
+      expect(result.stdout).toMatch(/every table copied and verified/);
+      await expectAllCopied();
+      const master = new Redis(group.ports[0]!, '127.0.0.1');
+      try {
+        expect((await master.keys(`${sandbox.prefix}:*`)).length).toBeGreaterThan(0);
+      } finally {
+        master.disconnect();
       }
       for (const w of workers) w.kill('SIGTERM');
     });
