@@ -33,7 +33,7 @@ export async function planCommand(
   const settings = await resolveRunSettings(overrides, flags, { need: ['source', 'target'] });
   const documents: PlanDocument[] = [];
   const redisUrl = settings[0]!.config.redisUrl;
-  const policy = redisUrl !== undefined ? await readEvictionPolicy(redisUrl) : undefined;
+  const policy = redisUrl !== undefined ? await readEvictionPolicy(redisUrl, 'unchecked') : undefined;
   const queueProblem = policy && evictionProblem(redisUrl!, policy);
   const notice = policy && uncheckedNotice(redisUrl!, policy);
   if (notice !== undefined) output.err(`warning: ${notice}`);

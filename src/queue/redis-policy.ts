@@ -13,8 +13,17 @@ import { openRedisClient, pingRedis } from './connection.js';
 export type EvictionPolicyReading = { policy: string } | { unchecked: string };
 
 /** Reads `maxmemory-policy` from the Redis at `url` (every master of a cluster: the first that is not noeviction wins). */
-export async function readEvictionPolicy(url: string): Promise<EvictionPolicyReading> {
-  await pingRedis(url);
+export async function readEvictionPolicy(
+  url: string,
+  unreachable: 'refuse' | 'unchecked' = 'refuse',
+): Promise<EvictionPolicyReading> {
+  try {
+    await pingRedis(url);
+  } catch (error) {
+    // `plan` needs no Redis: an unreachable one is only not checked.
+    if (unreachable === 'refuse') throw error;
+    return { unchecked: (error as Error).message.replace(/; start Redis.*$/, '') };
+  }
   const client = openRedisClient(url, {
     maxRetriesPerRequest: 0,
     connectTimeout: 5000,

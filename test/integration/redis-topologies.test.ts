@@ -1,8 +1,14 @@
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSlowTable, expectSameContent, startPrivateRedis, type PrivateRedis } from '../helpers/faults.js';
+import {
+  createSlowTable,
+  expectSameContent,
+  startPrivateRedis,
+  stopProcess,
+  type PrivateRedis,
+} from '../helpers/faults.js';
 import { startPrivateRedisCluster, startPrivateSentinel, type PrivateRedisCluster } from '../helpers/redis-cluster.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 // The queue's Redis as teams run it: its eviction policy checked, and a real Redis Cluster.
 const TABLES = { a_one: 5_000, b_two: 1_200, c_three: 37 } as const;
@@ -78,6 +84,11 @@ describe('the queue on Redis: eviction policy, Redis Cluster', () => {
       expect(await admin.dbsize()).toBe(0);
       expect(await hasStateSchema()).toBe(false);
       expect(await targetRows()).toBe(0);
+      // A worker does not refuse (the run was checked at start) but warns at once.
+      const worker = sandbox.worker(['--concurrency', '1'], env);
+      await waitForOutput(worker, /maxmemory-policy allkeys-lru.*set maxmemory-policy noeviction/);
+      await waitForOutput(worker, /worker: ready/);
+      expect((await stopProcess(worker)).code).toBe(0);
     });
 
     it('noeviction: run proceeds and ends exact', async () => {
