@@ -27,22 +27,25 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
+/** SIGKILLs the servers and removes their directory. */
+async function killAndRemove(children: readonly ChildProcess[], dir: string): Promise<void> {
+  await Promise.all(
+    children.map(async (c) => {
+      if (c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise((resolve) => c.once('exit', resolve));
+      c.kill('SIGKILL');
+      await exited;
+    }),
+  );
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** Starts three `redis-server --cluster-enabled yes` and joins them with `redis-cli --cluster create`. */
 export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'my2pg-redis-cluster-'));
   const children: ChildProcess[] = [];
   const ports: number[] = [];
-  const dispose = async (): Promise<void> => {
-    await Promise.all(
-      children.map(async (c) => {
-        if (c.exitCode !== null || c.signalCode !== null) return;
-        const exited = new Promise((resolve) => c.once('exit', resolve));
-        c.kill('SIGKILL');
-        await exited;
-      }),
-    );
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const dispose = (): Promise<void> => killAndRemove(children, dir);
   try {
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
@@ -120,17 +123,7 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
 export async function startPrivateSentinel(): Promise<PrivateRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'my2pg-redis-sentinel-'));
   const children: ChildProcess[] = [];
-  const dispose = async (): Promise<void> => {
-    await Promise.all(
-      children.map(async (c) => {
-        if (c.exitCode !== null || c.signalCode !== null) return;
-        const exited = new Promise((resolve) => c.once('exit', resolve));
-        c.kill('SIGKILL');
-        await exited;
-      }),
-    );
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const dispose = (): Promise<void> => killAndRemove(children, dir);
   const [master, replica, sentinel] = [await freePort(), await freePort(), await freePort()];
   const common = ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
   try {

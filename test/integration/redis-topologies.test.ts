@@ -48,6 +48,24 @@ async function expectAllCopied(): Promise<void> {
   for (const [table, rows] of Object.entries(TABLES)) await expectSameContent(sandbox, table, rows);
 }
 
+/** From an empty target: two workers on `redisUrl`, `start --wait`, every table compared with the source; the workers stopped. */
+async function runWithTwoWorkers(redisUrl: string, stop: 'graceful' | 'kill'): Promise<void> {
+  await resetTarget();
+  const env = { REDIS_URL: redisUrl };
+  const workers = [sandbox.worker(['--concurrency', '1'], env), sandbox.worker(['--concurrency', '1'], env)];
+  try {
+    const result = await sandbox.cli(['start', '--wait'], env, 120_000);
+    expect(result.code, result.stdout + result.stderr + workers.map((w) => w.output()).join('\n')).toBe(0);
+    expect(result.stdout).toMatch(/every table copied and verified/);
+    await expectAllCopied();
+  } finally {
+    for (const worker of workers) {
+      if (stop === 'graceful') expect((await stopProcess(worker)).code).toBe(0);
+      else worker.kill('SIGKILL');
+    }
+  }
+}
+
 describe('the queue on Redis: eviction policy, Redis Cluster', () => {
   beforeAll(async () => {
     sandbox = await createSandbox('redistopo');
@@ -122,13 +140,9 @@ describe('the queue on Redis: eviction policy, Redis Cluster', () => {
     });
 
     it('a run with two workers ends exact; every queue key carries the prefix as a hash tag', async () => {
-      await resetTarget();
-      const env = { REDIS_URL: cluster.url };
-      const workers = [sandbox.worker(['--concurrency', '1'], env), sandbox.worker(['--concurrency', '1'], env)];
-      const result = await sandbox.cli(['start', '--wait'], env, 120_000);
-      expect(result.code, result.stdout + result.stderr + workers.map((w) => w.output()).join('\n')).toBe(0);
-      expect(result.stdout).toMatch(/every table copied and verified/);
-      await expectAllCopied();
+      // Known defect: on a cluster a worker does not finish its graceful stop (BullMQ's close hangs; not yet
+      // understood), so the workers are killed here once the run is verified.
+      await runWithTwoWorkers(cluster.url, 'kill');
       const client = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0]! }]);
       try {
         await client.ping();
@@ -138,7 +152,6 @@ describe('the queue on Redis: eviction policy, Redis Cluster', () => {
       } finally {
         client.disconnect();
       }
-      for (const w of workers) w.kill('SIGTERM');
     });
   });
 
@@ -152,20 +165,13 @@ describe('the queue on Redis: eviction policy, Redis Cluster', () => {
     });
 
     it('a run with two workers through the Sentinel ends exact; the jobs are on the master', async () => {
-      await resetTarget();
-      const env = { REDIS_URL: group.url };
-      const workers = [sandbox.worker(['--concurrency', '1'], env), sandbox.worker(['--concurrency', '1'], env)];
-      const result = await sandbox.cli(['start', '--wait'], env, 120_000);
-      expect(result.code, result.stdout + result.stderr + workers.map((w) => w.output()).join('\n')).toBe(0);
-      expect(result.stdout).toMatch(/every table copied and verified/);
-      await expectAllCopied();
+      await runWithTwoWorkers(group.url, 'graceful');
       const master = new Redis(group.ports[0]!, '127.0.0.1');
       try {
         expect((await master.keys(`${sandbox.prefix}:*`)).length).toBeGreaterThan(0);
       } finally {
         master.disconnect();
       }
-      for (const w of workers) w.kill('SIGTERM');
     });
   });
 });
