@@ -9,6 +9,7 @@ import { FOLLOW_JOB } from '../src/queue/contract.js';
 import { must, type Config } from '../src/config/config.js';
 import type { Logger } from '../src/core/log.js';
 import { openQueueBackend } from '../src/queue/open-queue-backend.js';
+import { evictionProblem, readEvictionPolicy, uncheckedNotice } from '../src/queue/redis-policy.js';
 import { readTargetScope, type QueueNames } from '../src/queue/target-scope.js';
 import { withPgClient } from '../src/dialect/postgres/connection.js';
 import { WorkerStoppingError } from '../src/state/run-cancellation.js';
@@ -61,6 +62,12 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
     onError: (error) =>
       options.logger.warn({ err: error.message, queue: config.queueBackend }, 'queue connection error'),
   });
+  if (config.redisUrl !== undefined) {
+    // A worker does not refuse (the run was checked at start), but says so at once.
+    const policy = await readEvictionPolicy(config.redisUrl).catch(() => undefined);
+    const problem = policy && (evictionProblem(config.redisUrl, policy) ?? uncheckedNotice(config.redisUrl, policy));
+    if (problem !== undefined) options.logger.warn({ queue: 'redis' }, problem);
+  }
   let queues: QueueNames;
   try {
     if (options.queues) {

@@ -10,6 +10,7 @@ import type { Output } from './output.js';
 import { formatPlanMarkdown, formatPlanText } from './plan-output.js';
 import { resolveRunSettings, type PlanFlags } from './run-settings.js';
 import { withDatabases } from './command-services.js';
+import { evictionProblem, readEvictionPolicy, uncheckedNotice } from '../queue/redis-policy.js';
 
 /** `plan`'s own flags. */
 export interface PlanCommandFlags extends PlanFlags {
@@ -21,7 +22,7 @@ export interface PlanCommandFlags extends PlanFlags {
 /**
  * `my2pg plan`: what a `run` with the same flags and migration file would do, read from both
  * catalogs (and, unless `--quick`, each table once for exact counts), with nothing written:
- * no table, no `my2pg` schema, no Redis key (Redis is not even asked). Exit 0 without
+ * no table, no `my2pg` schema, no Redis key (a Redis queue is asked only its maxmemory-policy). Exit 0 without
  * blockers, 1 with blockers (each named with its fix), 2 for usage or an unreachable service.
  */
 export async function planCommand(
@@ -31,6 +32,11 @@ export async function planCommand(
 ): Promise<number> {
   const settings = await resolveRunSettings(overrides, flags, { need: ['source', 'target'] });
   const documents: PlanDocument[] = [];
+  const redisUrl = settings[0]!.config.redisUrl;
+  const policy = redisUrl !== undefined ? await readEvictionPolicy(redisUrl, 'unchecked') : undefined;
+  const queueProblem = policy && evictionProblem(redisUrl!, policy);
+  const notice = policy && uncheckedNotice(redisUrl!, policy);
+  if (notice !== undefined) output.err(`warning: ${notice}`);
   for (const { config, input, database } of settings) {
     const reading = flags.quick ? 'quick' : 'count';
     documents.push(
@@ -53,6 +59,7 @@ export async function planCommand(
             concurrency: flags.concurrency ?? 2,
             createsSchema: database !== undefined,
             followProblems,
+            queueProblem,
           });
         } catch (error) {
           // Exit 1 means blockers: anything else that stops the plan is exit 2, in one line.

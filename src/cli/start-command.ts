@@ -1,6 +1,7 @@
 import { withPgClient } from '../dialect/postgres/connection.js';
 import { describeError, UsageError } from '../core/errors.js';
 import { checkQueueReachable } from '../queue/open-queue-backend.js';
+import { refuseEvictingRedis } from '../queue/redis-policy.js';
 import { enqueueRun } from '../queue/run-queue.js';
 import { readTargetScope } from '../queue/target-scope.js';
 import { prepareRun, type PreparedRun } from '../run/prepare-run.js';
@@ -27,6 +28,9 @@ export async function startCommand(
   inProcess?: InProcessDeps,
 ): Promise<number> {
   const settings = await resolveRunSettings(overrides, flags);
+  // Before anything is written: a Redis that may evict the queue's keys is refused (exit 2).
+  const notice = await refuseEvictingRedis(settings[0]!.config);
+  if (notice !== undefined) output.err(`warning: ${notice}`);
   if (settings.some((one) => one.database !== undefined)) {
     await checkDatabases(settings);
     // The queue too is checked before the schemas are made: a refused start leaves the target as it was.

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { UsageError } from '../core/errors.js';
 import { redactUrl } from '../config/config.js';
 
@@ -28,9 +28,63 @@ export function producerRedisOptions(): RedisOptions {
   };
 }
 
+/** Where the queue's Redis is, read from REDIS_URL (docs/queue-backends.md#redis-cluster-and-sentinel). */
+export type RedisAddress =
+  | { kind: 'single' }
+  | { kind: 'cluster'; nodes: { host: string; port: number }[] }
+  | { kind: 'sentinel'; name: string; sentinels: { host: string; port: number }[] };
+
+/**
+ * `redis://host:port` is one Redis; `?cluster` makes the host a seed node of a Redis Cluster
+ * (`&seeds=h2:p2,h3:p3` adds more); `?sentinel=<master name>` makes it a Sentinel of that group
+ * (`&seeds=` adds more Sentinels). The URL's user and password are the Redis nodes'.
+ */
+export function parseRedisAddress(url: string): RedisAddress {
+  const parsed = new URL(url);
+  const first = {
+    host: parsed.hostname,
+    port: Number(parsed.port || (parsed.searchParams.has('sentinel') ? 26379 : 6379)),
+  };
+  const seeds = (parsed.searchParams.get('seeds') ?? '')
+    .split(',')
+    .filter((s) => s !== '')
+    .map((s) => {
+      const at = s.lastIndexOf(':');
+      return at < 0 ? { host: s, port: first.port } : { host: s.slice(0, at), port: Number(s.slice(at + 1)) };
+    });
+  if (parsed.searchParams.has('cluster')) return { kind: 'cluster', nodes: [first, ...seeds] };
+  const name = parsed.searchParams.get('sentinel');
+  if (name) return { kind: 'sentinel', name, sentinels: [first, ...seeds] };
+  return { kind: 'single' };
+}
+
+/** A client of the Redis, Cluster or Sentinel group at `url`; a Cluster's nodes get `options`. */
+export function openRedisClient(url: string, options: RedisOptions): Redis | Cluster {
+  const address = parseRedisAddress(url);
+  const parsed = new URL(url);
+  const auth = {
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+  if (address.kind === 'cluster') {
+    return new Cluster(address.nodes, {
+      redisOptions: { ...options, ...auth },
+      lazyConnect: options.lazyConnect ?? false,
+      enableOfflineQueue: options.enableOfflineQueue ?? true,
+      enableReadyCheck: true,
+      ...(options.retryStrategy ? { clusterRetryStrategy: options.retryStrategy } : {}),
+    });
+  }
+  if (address.kind === 'sentinel') {
+    return new Redis({ ...options, ...auth, sentinels: address.sentinels, name: address.name });
+  }
+  return new Redis(url, options);
+}
+
 /** A Redis connection from a URL with the given options. */
-export function connectRedis(url: string, options: RedisOptions): Redis {
-  return new Redis(url, { ...options, lazyConnect: false });
+export function connectRedis(url: string, options: RedisOptions): Redis | Cluster {
+  return openRedisClient(url, { ...options, lazyConnect: false });
 }
 
 /**
@@ -39,13 +93,13 @@ export function connectRedis(url: string, options: RedisOptions): Redis {
  * waiting for a 'close' event that came before, and that timer would keep a finished command
  * alive: such a connection needs nothing more.
  */
-export function disconnectRedis(client: Redis): void {
+export function disconnectRedis(client: Redis | Cluster): void {
   if (client.status !== 'end') client.disconnect();
 }
 
 /** Checks that Redis answers; a UsageError with one clear line otherwise. */
 export async function pingRedis(url: string): Promise<void> {
-  const client = new Redis(url, {
+  const client = openRedisClient(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     connectTimeout: 5000,

@@ -3,11 +3,22 @@ import { must, redactUrl, type Config } from '../config/config.js';
 import { openPostgresBackend, pingPostgresQueue } from './postgres-backend.js';
 import type { OpenBackendOptions, QueueBackend } from './queue-backend.js';
 import { openRedisBackend } from './redis-backend.js';
-import { pingRedis } from './connection.js';
+import { parseRedisAddress, pingRedis } from './connection.js';
+
+/**
+ * The prefix of the queue's keys. On a Redis Cluster every key of a queue must sit in one hash
+ * slot (BullMQ's Lua scripts touch several at once), so the prefix becomes a hash tag `{prefix}`
+ * unless it already holds one.
+ */
+function redisQueuePrefix(config: Config): string {
+  const prefix = config.queuePrefix;
+  if (config.redisUrl === undefined || parseRedisAddress(config.redisUrl).kind !== 'cluster') return prefix;
+  return /\{[^}]+\}/.test(prefix) ? prefix : `{${prefix}}`;
+}
 
 /** Opens the configured queue backend. */
 export function openQueueBackend(config: Config, options: OpenBackendOptions): QueueBackend {
-  if (config.redisUrl !== undefined) return openRedisBackend(config.redisUrl, config.queuePrefix, options);
+  if (config.redisUrl !== undefined) return openRedisBackend(config.redisUrl, redisQueuePrefix(config), options);
   return openPostgresBackend(
     must(config.databaseUrl, 'the PostgreSQL target (it holds the queue)'),
     config.queueSchema,
@@ -24,6 +35,6 @@ export async function checkQueueReachable(config: Config): Promise<void> {
 /** Where the configured queues are, in words (status lines, errors): no password. */
 export function describeQueueLocation(config: Config): string {
   return config.redisUrl !== undefined
-    ? `Redis ${redactUrl(config.redisUrl)}, prefix ${config.queuePrefix}`
+    ? `Redis ${redactUrl(config.redisUrl)}, prefix ${redisQueuePrefix(config)}`
     : `PostgreSQL schema ${config.queueSchema} of the target`;
 }

@@ -1,6 +1,6 @@
 /** The queues in Redis: one shared ioredis connection per process role, keys under a prefix. */
 import { FlowProducer, Queue, Worker } from 'bullmq';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { settleWithin } from '../core/shutdown.js';
 import { connectRedis, disconnectRedis, producerRedisOptions, workerRedisOptions } from './connection.js';
 import type { OpenBackendOptions, QueueBackend, QueueRole } from './queue-backend.js';
@@ -20,7 +20,7 @@ function targetRegistryKey(prefix: string): string {
 
 /** A backend on the Redis at `url`, every key under `prefix`. */
 export function openRedisBackend(url: string, prefix: string, options: OpenBackendOptions): QueueBackend {
-  const connection: Redis = connectRedis(url, optionsFor(options.role));
+  const connection: Redis | Cluster = connectRedis(url, optionsFor(options.role));
   // Every failure reaches the command that sent it as a rejection; the 'error' events only
   // repeat them, and one without a listener would crash the process.
   connection.on('error', (error: Error) => options.onError?.(error));

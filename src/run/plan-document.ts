@@ -126,6 +126,8 @@ export async function describePlan(
     createsSchema?: boolean;
     /** `--follow`: the preconditions of following that the source does not meet (each a blocker). */
     followProblems?: readonly { message: string }[];
+    /** The queue's Redis may evict BullMQ's keys: the line naming the setting and its fix (a blocker). */
+    queueProblem?: string | undefined;
   },
 ): Promise<PlanDocument> {
   const runHazards: Hazard[] = (context.followProblems ?? []).map((p) => ({
@@ -135,6 +137,14 @@ export async function describePlan(
     blocking: true,
     fix: p.message,
   }));
+  if (context.queueProblem !== undefined)
+    runHazards.push({
+      kind: 'redis-eviction-policy',
+      column: null,
+      count: null,
+      blocking: true,
+      fix: context.queueProblem,
+    });
   const objects: PlanObject[] = [];
   if (!plan.schemaState.exists && context.createsSchema) {
     objects.push({

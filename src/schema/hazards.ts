@@ -32,7 +32,9 @@ type HazardKind =
   | 'target-schema-missing'
   | 'ddl-refused'
   /** `--follow`: a precondition of following the binary log the source does not meet. */
-  | 'follow-precondition';
+  | 'follow-precondition'
+  /** The queue's Redis may evict BullMQ's keys (`maxmemory-policy` other than noeviction). */
+  | 'redis-eviction-policy';
 
 export interface Hazard {
   kind: HazardKind;

@@ -197,7 +197,7 @@ export interface PrivateRedis {
   dispose(): Promise<void>;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(extraArgs: readonly string[] = []): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'my2pg-redis-'));
   let child: ChildProcess | undefined;
@@ -221,6 +221,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
         '',
         '--protected-mode',
         'no',
+        ...extraArgs,
       ],
       { stdio: 'ignore' },
     );
