@@ -101,6 +101,9 @@ async function followingRun(
 }
 
 /** Writes until stopped: each step gets a fresh statement number. */
+/** ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT: what an application's writes are retried on. */
+const RETRIED = new Set([1213, 1205]);
+
 function writer(database: string, step: (my: mysql.Connection, i: number) => Promise<void>) {
   let running = true;
   let n = 0;
@@ -108,7 +111,15 @@ function writer(database: string, step: (my: mysql.Connection, i: number) => Pro
     const my = await connect(database);
     try {
       while (running) {
-        await step(my, n);
+        try {
+          await step(my, n);
+        } catch (error) {
+          // An application retries a transaction MySQL chose as a deadlock victim or timed out on a
+          // lock: pt-online-schema-change's triggers and chunk copies lock the helper table's rows
+          // against the application's writes. Any other error ends the writer, and the test.
+          if (!RETRIED.has((error as { errno?: number }).errno ?? 0)) throw error;
+          continue;
+        }
         n += 1;
       }
     } finally {
