@@ -11,6 +11,23 @@ process.exitCode = await runCli(process.argv, {
   startWorkers: async (config, options) =>
     (await import('../../workers/worker-pool.js')).startWorkerPool(config, options),
 });
+exitWhenIdle();
+
+/**
+ * Every command closes what it opened before it returns, and the process then ends by itself.
+ * A socket a client library keeps must not hold it: after a graceful Worker.close() on a Redis
+ * Cluster, BullMQ's blocking connection leaves node sockets open (named `…:w:…`, status ready)
+ * and a stopped worker stayed forever. Once stdout and stderr are flushed, a process still
+ * here after LINGER_MS exits with the command's code.
+ */
+function exitWhenIdle(): void {
+  const LINGER_MS = 2000;
+  const check = (): void => {
+    if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) setTimeout(check, 100).unref();
+    else process.exit();
+  };
+  setTimeout(check, LINGER_MS).unref();
+}
 
 /** Runs the CLI and returns the exit code: 0 verified, 1 settled but not verified, 2 nothing started. */
 async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
