@@ -1,14 +1,16 @@
+import { spawn } from 'node:child_process';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSlowTable,
   expectSameContent,
+  queueNamesOf,
   startPrivateRedis,
   stopProcess,
   type PrivateRedis,
 } from '../helpers/faults.js';
 import { startPrivateRedisCluster, startPrivateSentinel, type PrivateRedisCluster } from '../helpers/redis-cluster.js';
-import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
+import { BIN, createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
 
 // The queue's Redis as teams run it: its eviction policy checked, and a real Redis Cluster.
 const TABLES = { a_one: 5_000, b_two: 1_200, c_three: 37 } as const;
@@ -148,6 +150,36 @@ describe('the queue on Redis: eviction policy, Redis Cluster', () => {
         expect(keys.filter((k) => !k.startsWith(`{${sandbox.prefix}}:`))).toEqual([]);
       } finally {
         client.disconnect();
+      }
+    });
+
+    it('status and the board read the run from the cluster', async () => {
+      const env = { REDIS_URL: cluster.url };
+      const status = await sandbox.cli(['status', '--json'], env);
+      expect(status.code, status.stderr).toBe(0);
+      const tables = (JSON.parse(status.stdout) as { tables: { table: string; status: string }[] }).tables;
+      expect(tables.map((t) => [t.table, t.status]).sort()).toEqual(
+        Object.keys(TABLES)
+          .sort()
+          .map((t) => [t, 'verified']),
+      );
+      const names = await queueNamesOf(sandbox);
+      const board = spawn(process.execPath, [BIN, 'board', '--port', '0', '--read-only'], {
+        env: { ...sandbox.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let said = '';
+      board.stderr.on('data', (d: Buffer) => (said += d.toString()));
+      try {
+        await waitForOutput({ output: () => said }, /listening on http:\/\/\S+/, 20_000);
+        const url = /listening on (http:\/\/\S+)/.exec(said)![1]!;
+        const api = (await (await fetch(`${url}api/queues`)).json()) as {
+          queues: { name: string; counts: Record<string, number> }[];
+        };
+        const copy = api.queues.find((q) => q.name === names.copy);
+        expect(copy?.counts.completed, JSON.stringify(api.queues)).toBe(Object.keys(TABLES).length);
+      } finally {
+        expect((await stopProcess(board)).code).toBe(0);
       }
     });
   });
