@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { buildSelect } from '../../src/dialect/mysql/select.js';
 import { mapWithConcurrency } from '../../src/finalize/restore-indexes.js';
 import { mergeRangeStates, type TableJobState } from '../../src/queue/job-states.js';
-import { planKeyRanges, splitColumnOf } from '../../src/vocabulary/key-range.js';
+import {
+  rangesFromBoundaries,
+  rangeStride,
+  splitColumnOf,
+  splitKeySpace,
+  unsplitReason,
+} from '../../src/vocabulary/key-range.js';
 import { copyJobId, rangeJobId, tableJobIds } from '../../src/queue/contract.js';
 import { rangeLabelOf } from '../../src/state/job-ids.js';
 import { withIfNotExists } from '../../src/run/secondary-indexes.js';
@@ -42,88 +48,65 @@ function table(primaryKey: string[], columns: SourceColumn[]): SourceTable {
 
 describe('key ranges', () => {
   it.each([
-    // min, max, estimated rows, range rows -> ranges
-    [1n, 100n, 100, 1000, [[null, null]]],
-    [
-      1n,
-      100n,
-      100,
-      25,
-      [
-        [null, '26'],
-        ['26', '51'],
-        ['51', '76'],
-        ['76', null],
-      ],
-    ],
-    [
-      1n,
-      100n,
-      101,
-      25,
-      [
-        [null, '21'],
-        ['21', '41'],
-        ['41', '61'],
-        ['61', '81'],
-        ['81', null],
-      ],
-    ],
-    [5n, 5n, 10, 1, [[null, null]]],
-    [
-      1n,
-      3n,
-      1000,
-      1,
-      [
-        [null, '2'],
-        ['2', '3'],
-        ['3', null],
-      ],
-    ],
-    [
-      -10n,
-      9n,
-      20,
-      10,
-      [
-        [null, '0'],
-        ['0', null],
-      ],
-    ],
-    [null, null, 0, 10, [[null, null]]],
-    [
-      18446744073709551000n,
-      18446744073709551615n,
-      616,
-      308,
-      [
-        [null, '18446744073709551308'],
-        ['18446744073709551308', null],
-      ],
-    ],
-    [1n, 1000n, 1000, 0, [[null, null]]],
-  ] as const)('[%s, %s] with %s rows by %s', (min, max, rows, rangeRows, expected) => {
-    const ranges = planKeyRanges(min, max, rows, rangeRows);
-    expect(ranges.map((r) => [r.from, r.to])).toEqual(expected);
-  });
+    // estimated rows, range rows, bytes, range bytes -> rows per range (null: one job)
+    [100, 1000, 0, 1024, null],
+    [100, 25, 0, 1024, 25],
+    [101, 25, 0, 1024, 21],
+    [1_000_003, 70_000, 0, 1024, 66_667],
+    [1000, 0, 0, 1024, null],
+    [1, 1, 0, 1024, null],
+    // 400 rows of 10 MB in ranges of 1 GB: 4 ranges of 100 rows.
+    [400, 500_000, 400 * 10 * 1024 * 1024, 1024 * 1024 * 1024, 100],
+    [400, 500_000, 100 * 1024 * 1024, 1024 * 1024 * 1024, null],
+    [400, 0, 400 * 10 * 1024 * 1024, 1024 * 1024 * 1024, null],
+  ] as const)(
+    '%s rows by %s rows (%s bytes by %s) -> %s rows a range',
+    (rows, rangeRows, bytes, rangeBytes, expected) => {
+      expect(rangeStride(rows, rangeRows, bytes, rangeBytes)).toBe(expected);
+    },
+  );
 
-  it('splits by bytes as well as by rows: 400 rows of 10 MB are 4 ranges of 1 GB', () => {
-    expect(planKeyRanges(1n, 400n, 400, 500_000, 400 * 10 * 1024 * 1024).map((r) => [r.from, r.to])).toEqual([
-      [null, '101'],
-      ['101', '201'],
-      ['201', '301'],
-      ['301', null],
+  it('cuts ranges at the sampled boundaries, open at both ends, each from the previous to', () => {
+    expect(rangesFromBoundaries([])).toEqual([{ from: null, to: null }]);
+    expect(rangesFromBoundaries(['26', '51', '1000000000076'])).toEqual([
+      { from: null, to: '26' },
+      { from: '26', to: '51' },
+      { from: '51', to: '1000000000076' },
+      { from: '1000000000076', to: null },
     ]);
-    expect(planKeyRanges(1n, 400n, 400, 500_000, 100 * 1024 * 1024)).toHaveLength(1);
-    expect(planKeyRanges(1n, 400n, 400, 0, 400 * 10 * 1024 * 1024)).toHaveLength(1);
   });
 
-  it('ranges cover every key exactly once, unbounded at both ends', () => {
-    const ranges = planKeyRanges(1n, 1_000_003n, 1_000_003, 70_000);
-    expect(ranges[0]!.from).toBeNull();
-    expect(ranges.at(-1)!.to).toBeNull();
-    for (let i = 1; i < ranges.length; i += 1) expect(ranges[i]!.from).toBe(ranges[i - 1]!.to);
+  it('boundaries sampled every stride-th key give equal ranges across a gap of 10^12', () => {
+    // What sampleKeyBoundaries reads: the key at offset stride from each boundary, in key order.
+    const keys = [
+      ...Array.from({ length: 1000 }, (_, i) => BigInt(i + 1)),
+      ...Array.from({ length: 1000 }, (_, i) => 10n ** 12n + BigInt(i)),
+    ];
+    const stride = rangeStride(keys.length, 250)!;
+    const boundaries: string[] = [];
+    for (let at = stride; at < keys.length; at += stride) boundaries.push(keys[at]!.toString());
+    const ranges = rangesFromBoundaries(boundaries);
+    expect(ranges).toHaveLength(8);
+    const sizes = ranges.map(
+      (r) => keys.filter((k) => (r.from === null || k >= BigInt(r.from)) && (r.to === null || k < BigInt(r.to))).length,
+    );
+    expect(sizes).toEqual(Array(8).fill(250));
+    // The equal-width split of the same keys would put every key in its first and last range.
+    const width = splitKeySpace(1n, 10n ** 12n + 999n, 8).ranges();
+    expect(
+      width.filter((r) =>
+        keys.some((k) => (r.from === null || k >= BigInt(r.from)) && (r.to === null || k < BigInt(r.to))),
+      ),
+    ).toHaveLength(2);
+  });
+
+  it.each([
+    [['id'], [column('id', 'int')], null],
+    [['a', 'b'], [column('a', 'int'), column('b', 'int')], 'its primary key (a, b) is composite'],
+    [['code'], [column('code', 'varchar', 'varchar(36)')], 'its primary key code is varchar(36), not an integer'],
+    [[], [column('x', 'int')], 'it has no primary or unique NOT NULL key'],
+  ] as const)('why key %j does not split', (pk, columns, expected) => {
+    expect(unsplitReason(table([...pk], [...columns]))).toBe(expected);
   });
 
   it.each([
