@@ -7,11 +7,13 @@ import type { SourceCatalog } from '../dialect/mysql/catalog.js';
 import { rangeJobId, type RangeCounts } from '../state/job-ids.js';
 import {
   DEFAULT_RANGE_BYTES,
+  keyPartsOf,
   rangesFromBoundaries,
   rangeStride,
   unsplitReason,
   type KeyRange,
 } from '../vocabulary/key-range.js';
+import { encodeKeyBound, keyPartsLabel, type KeyPart } from '../core/key-range.js';
 
 /** Rows counted under a `where` condition (one scan): the table's estimate says nothing about how many it keeps. */
 async function countMatching(source: DataSource, table: string, where: string): Promise<number> {
@@ -35,32 +37,42 @@ async function countMatching(source: DataSource, table: string, where: string): 
 async function sampleKeyBoundaries(
   source: DataSource,
   table: string,
-  column: { name: string; unsigned: boolean },
+  parts: readonly KeyPart[],
   stride: number,
   where: string | undefined,
 ): Promise<string[]> {
-  const key = quoteMysql(column.name);
+  const order = parts.map((p) => quoteMysql(p.name)).join(', ');
+  // Each key part as a bound's text: decimal for an integer, lower-case hex for bytes.
+  const list = parts
+    .map(
+      (p, i) =>
+        `${p.kind === 'binary' ? `LOWER(HEX(${quoteMysql(p.name)}))` : `CAST(${quoteMysql(p.name)} AS CHAR)`} AS k${i}`,
+    )
+    .join(', ');
   return withMysqlConnection(source, async (mysql) => {
     // The copy's session (time zone, SQL mode), so that a `where` reads the same rows.
     await prepareSourceSession(mysql);
     const boundaries: string[] = [];
     for (let from: string | null = null; ; ) {
-      const { conditions, values } = mysqlKeyRangeConditions(column, { from, to: null });
-      const rows = await queryMysql<{ k: string | null }[]>(
+      const { conditions, values } = mysqlKeyRangeConditions(parts, { from, to: null });
+      const rows = await queryMysql<Record<string, unknown>[]>(
         mysql,
-        `SELECT CAST(${key} AS CHAR) AS k FROM ${quoteMysql(table)}${mysqlWhere(conditions, where)} ORDER BY ${key} LIMIT 1 OFFSET ${stride}`,
+        `SELECT ${list} FROM ${quoteMysql(table)}${mysqlWhere(conditions, where)} ORDER BY ${order} LIMIT 1 OFFSET ${stride}`,
         values,
       );
-      const next = rows[0]?.k;
-      if (next === null || next === undefined) return boundaries;
-      from = String(next);
+      const next = rows[0];
+      if (next === undefined) return boundaries;
+      from = encodeKeyBound(
+        parts,
+        parts.map((_p, i) => String(next[`k${i}`])),
+      );
       boundaries.push(from);
     }
   });
 }
 
 /**
- * Splits each big table with an integer key into key-range jobs of about equal rows
+ * Splits each big table with an integer or binary (or composite of those) primary key into key-range jobs of about equal rows
  * (`rangeRows` estimated rows, or DEFAULT_RANGE_BYTES, per job; 0 = never split), their
  * boundaries sampled from the data (sampleKeyBoundaries): sets each such plan's `ranges` and
  * returns how many ranges each split table got (kept in the run's options). A big table that
@@ -95,12 +107,12 @@ export async function planTableRanges(
     const scaledBytes = Math.round((bytes * rows) / Math.max(1, sourceTable.estimatedRows));
     const stride = rangeStride(rows, rangeRows, scaledBytes);
     if (stride === null) continue;
-    const name = sourceTable.primaryKey[0]!;
-    const unsigned = sourceTable.columns.find((c) => c.name === name)?.unsigned ?? false;
-    const boundaries = await sampleKeyBoundaries(source, plan.table, { name, unsigned }, stride, condition);
+    const parts = keyPartsOf(sourceTable)!;
+    const boundaries = await sampleKeyBoundaries(source, plan.table, parts, stride, condition);
     if (boundaries.length === 0) continue;
     const ranges = rangesFromBoundaries(boundaries);
-    plan.ranges = ranges.map((r, i) => ({ ...r, column: name, jobId: rangeJobId(plan.jobId, i) }));
+    const column = keyPartsLabel(parts);
+    plan.ranges = ranges.map((r, i) => ({ ...r, column, jobId: rangeJobId(plan.jobId, i) }));
     rangeCounts[plan.table] = ranges.length;
   }
   return rangeCounts;

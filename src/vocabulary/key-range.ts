@@ -1,38 +1,61 @@
-import type { KeyRange } from '../core/key-range.js';
+import type { KeyPart, KeyPartKind, KeyRange } from '../core/key-range.js';
 import type { SourceTable } from '../dialect/mysql/catalog.js';
-import { INTEGER_TYPES } from './type-families.js';
+import { INTEGER_TYPES, TEXT_TYPES } from './type-families.js';
 
-export type { KeyRange };
+export type { KeyPart, KeyRange };
 
 /**
- * The column a table can be split on: a single-column primary key of an integer type. Other
- * keys (composite, text, binary) keep the table in one job: see {@link unsplitReason}.
+ * The key a table can be split on: its primary key, when every column of it is an integer or a
+ * binary string (the kinds whose order MySQL and PostgreSQL share: docs/key-ranges.md). Null
+ * keeps the table in one job: see {@link unsplitReason}.
  */
-export function splitColumnOf(table: SourceTable): string | null {
-  return unsplitReason(table) === null ? table.primaryKey[0]! : null;
+export function keyPartsOf(table: SourceTable): KeyPart[] | null {
+  return keyOf(table).parts;
 }
 
-/**
- * Why a table cannot be split into key-range jobs (null: it can). Only a single integer key is
- * split today: docs/key-ranges.md says why text, composite and binary keys are not yet.
- */
+/** Why a table cannot be split into key-range jobs (null: it can). */
 export function unsplitReason(table: SourceTable): string | null {
+  return keyOf(table).reason;
+}
+
+function keyOf(table: SourceTable): { parts: KeyPart[] | null; reason: string | null } {
   if (table.primaryKey.length === 0) {
     const unique = table.indexes.find(
       (i) =>
         i.unique && !i.partial && i.columns.every((n) => table.columns.find((c) => c.name === n)?.nullable === false),
     );
-    return unique
-      ? `it has no primary key (its unique NOT NULL key ${unique.name} is not split on)`
-      : 'it has no primary or unique NOT NULL key';
+    return {
+      parts: null,
+      reason: unique
+        ? `it has no primary key (its unique NOT NULL key ${unique.name} is not split on)`
+        : 'it has no primary or unique NOT NULL key',
+    };
   }
-  if (table.primaryKey.length > 1) return `its primary key (${table.primaryKey.join(', ')}) is composite`;
-  const name = table.primaryKey[0]!;
-  const column = table.columns.find((c) => c.name === name);
-  if (!column || !INTEGER_TYPES.has(column.dataType))
-    return `its primary key ${name} is ${column?.columnType ?? 'unknown'}, not an integer`;
-  // tinyint(1) is a boolean to my2pg; it is no useful split key anyway.
-  return column.columnType.startsWith('tinyint(1)') ? `its primary key ${name} is tinyint(1)` : null;
+  const parts: KeyPart[] = [];
+  for (const name of table.primaryKey) {
+    const column = table.columns.find((c) => c.name === name);
+    const type = column?.columnType ?? 'unknown';
+    const kind: KeyPartKind | null =
+      column === undefined || type.startsWith('tinyint(1)')
+        ? null
+        : INTEGER_TYPES.has(column.dataType)
+          ? column.unsigned
+            ? 'unsigned'
+            : 'signed'
+          : column.dataType === 'binary' || column.dataType === 'varbinary'
+            ? 'binary'
+            : null;
+    if (kind === null) {
+      // Text compares in its collation in MySQL, by another order in PostgreSQL (docs/key-ranges.md).
+      const what = column && TEXT_TYPES.has(column.dataType) ? `text (${type}, collation order)` : type;
+      return {
+        parts: null,
+        reason: `its primary key column ${name} is ${what}; only integer and binary keys are split`,
+      };
+    }
+    parts.push({ name, kind });
+  }
+  return { parts, reason: null };
 }
 
 /** Default bytes per key-range job: a table of wide rows is split by bytes as well as by rows. */

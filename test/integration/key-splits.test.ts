@@ -60,82 +60,117 @@ describe('key ranges cut from the data', () => {
     await sandbox?.dispose();
   });
 
-  it('an integer key with a gap of 10^12 splits into ranges of about equal bytes', async () => {
-    const source = await openSource(sandbox.mysqlUrl);
-    try {
-      const catalog = await readSourceCatalog(source);
-      const planned = [{ table: 'gap_keys', jobId: 'j' } as Parameters<typeof planTableRanges>[2][number]];
-      await planTableRanges(source, catalog, planned, 100);
-      const ranges = planned[0]!.ranges!;
-      expect(ranges.length).toBeGreaterThanOrEqual(4);
-      // Each range's bytes, read here by its bounds (the test's own SQL).
-      const my = await sandbox.mysql();
+  it.each([
+    // table, the test's own condition for `key >= ?` and `key < ?` (bounds as my2pg writes them), the row's bytes
+    ['gap_keys', 'id >= ?', 'id < ?', (b: string) => [b], "CONCAT_WS(',', id, note, amount)"],
+    [
+      'tenant_keys',
+      '(tenant_id, id) >= (?, ?)',
+      '(tenant_id, id) < (?, ?)',
+      (b: string) => JSON.parse(b) as string[],
+      "CONCAT_WS(',', tenant_id, id, note)",
+    ],
+    [
+      'bin_keys',
+      'id >= UNHEX(?)',
+      'id < UNHEX(?)',
+      (b: string) => JSON.parse(b) as string[],
+      "CONCAT_WS(',', id, note)",
+    ],
+  ] as const)(
+    '%s splits into at least 4 ranges, none over twice the mean bytes',
+    async (table, ge, lt, values, row) => {
+      const source = await openSource(sandbox.mysqlUrl);
       try {
-        const bytes: number[] = [];
-        for (const r of ranges) {
-          const [rows] = await my.query(
-            `SELECT COALESCE(SUM(LENGTH(CONCAT_WS(',', id, note, amount))), 0) AS b, COUNT(*) AS n FROM gap_keys WHERE (? IS NULL OR id >= ?) AND (? IS NULL OR id < ?)`,
-            [r.from, r.from, r.to, r.to],
-          );
-          bytes.push(Number((rows as { b: string }[])[0]!.b));
+        const catalog = await readSourceCatalog(source);
+        const planned = [{ table, jobId: 'j' } as Parameters<typeof planTableRanges>[2][number]];
+        await planTableRanges(source, catalog, planned, 100);
+        const ranges = planned[0]!.ranges ?? [];
+        expect(ranges.length).toBeGreaterThanOrEqual(4);
+        // Each range's rows and bytes, read here by its bounds (the test's own SQL).
+        const my = await sandbox.mysql();
+        try {
+          const bytes: number[] = [];
+          let rows = 0;
+          for (const r of ranges) {
+            const where = [...(r.from === null ? [] : [ge]), ...(r.to === null ? [] : [lt])];
+            const [result] = await my.query(
+              `SELECT COALESCE(SUM(LENGTH(${row})), 0) AS b, COUNT(*) AS n FROM ${table}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`,
+              [...(r.from === null ? [] : values(r.from)), ...(r.to === null ? [] : values(r.to))],
+            );
+            bytes.push(Number((result as { b: string }[])[0]!.b));
+            rows += Number((result as { n: string }[])[0]!.n);
+          }
+          // Every row in exactly one range: the ranges' rows add up to the table's.
+          expect(rows).toBe(600);
+          const mean = bytes.reduce((a, b) => a + b, 0) / bytes.length;
+          expect(Math.max(...bytes), JSON.stringify(bytes)).toBeLessThanOrEqual(2 * mean);
+        } finally {
+          await my.end();
         }
-        const mean = bytes.reduce((a, b) => a + b, 0) / bytes.length;
-        expect(Math.max(...bytes), JSON.stringify(bytes)).toBeLessThanOrEqual(2 * mean);
-        expect(bytes.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
       } finally {
-        await my.end();
+        await closeAll(source);
       }
-    } finally {
-      await closeAll(source);
-    }
-  });
+    },
+  );
 
   it('plan says why a big table stays one job', async () => {
     const result = await sandbox.cli(['plan', '--quick', '--range-rows', '100']);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/table gap_keys → gap_keys: create, ~?\d+ rows, .*, [4-9] jobs/);
-    expect(result.stdout).toMatch(
-      /table no_key → no_key: .*, 1 job \(not split: it has no primary or unique NOT NULL key\)/,
+    expect(result.stdout).toMatch(/table tenant_keys → tenant_keys: create, .*, [4-9] jobs/);
+    expect(result.stdout).toMatch(/table bin_keys → bin_keys: create, .*, [4-9] jobs/);
+    expect(result.stdout).toContain(
+      '1 job (not split: its primary key column id is text (varchar(36), collation order); only integer and binary keys are split)',
     );
     expect(result.stdout).toMatch(
-      /table uuid_keys → uuid_keys: .*, 1 job \(not split: its primary key id is varchar\(36\), not an integer\)/,
+      /table no_key → no_key: .*, 1 job \(not split: it has no primary or unique NOT NULL key\)/,
     );
   });
 
   it('a range failing once is retried alone; every table ends exact and verified', async () => {
-    const pgc = await sandbox.pg();
-    // Breaks the COPY once, at the first row of the upper half (a range after the gap).
-    await pgc.query('CREATE SEQUENCE fail_once');
-    await pgc.query(`CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.id >= ${GAP + 400n} AND nextval('fail_once') = 1 THEN
-          RAISE EXCEPTION 'injected transient failure' USING ERRCODE = '40001';
-        END IF;
-        RETURN NEW;
-      END $$`);
-    await pgc.end();
-    // The trigger goes on the table my2pg creates: a run that only creates it first, then fills it.
-    const created = await sandbox.cli(['run', '--tables', 'gap_keys', '--range-rows', '0']);
+    // Breaks the COPY of each split table once, at a row of a middle range (for gap_keys, after the gap).
+    const failAt: Record<string, string> = {
+      gap_keys: `NEW.id >= ${GAP + 400n}`,
+      tenant_keys: '(NEW.tenant_id, NEW.id) >= (2, 1300)',
+      bin_keys: "NEW.id >= '\\x30333030'::bytea",
+    };
+    // The triggers go on the tables my2pg creates: a first run creates and fills them, then they are emptied.
+    const created = await sandbox.cli(['run', '--tables', Object.keys(failAt).join(','), '--range-rows', '0']);
     expect(created.code, created.stdout + created.stderr).toBe(0);
     const pgt = await sandbox.pg();
-    await pgt.query('TRUNCATE gap_keys');
-    await pgt.query('CREATE TRIGGER fail_once BEFORE INSERT ON gap_keys FOR EACH ROW EXECUTE FUNCTION fail_once()');
+    for (const [table, condition] of Object.entries(failAt)) {
+      await pgt.query(`TRUNCATE ${table}`);
+      await pgt.query(`CREATE SEQUENCE ${table}_fail`);
+      await pgt.query(`CREATE FUNCTION ${table}_fail() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF ${condition} AND nextval('${table}_fail') = 1 THEN
+            RAISE EXCEPTION 'injected transient failure' USING ERRCODE = '40001';
+          END IF;
+          RETURN NEW;
+        END $$`);
+      await pgt.query(
+        `CREATE TRIGGER fail_once BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_fail()`,
+      );
+    }
     await pgt.end();
 
     const result = await sandbox.cli(['run', '--range-rows', '100', '--batch-size', '40', '--concurrency', '2']);
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    const ranges = Number(/gap_keys ×(\d+)/.exec(result.stderr)?.[1] ?? 0);
-    expect(ranges, result.stderr).toBeGreaterThanOrEqual(4);
-    expect(result.stdout).toMatch(/gap_keys\s+600\s+600\s+0\s+checksum ok/);
     const runId = /run (run-[\w.-]+): every table/.exec(result.stdout)![1]!;
     const check = await sandbox.pg();
     try {
-      const attempts = await check.query(
-        `SELECT attempts FROM my2pg.run_tables WHERE run_id = $1 AND table_name = 'gap_keys'`,
-        [runId],
-      );
-      // Only the range that failed ran twice.
-      expect(attempts.rows[0].attempts).toBe(ranges + 1);
+      for (const table of Object.keys(failAt)) {
+        const ranges = Number(new RegExp(`${table} ×(\\d+)`).exec(result.stderr)?.[1] ?? 0);
+        expect(ranges, `${table}: ${result.stderr}`).toBeGreaterThanOrEqual(4);
+        expect(result.stdout).toMatch(new RegExp(`${table}\\s+600\\s+600\\s+0\\s+checksum ok`));
+        const attempts = await check.query(
+          `SELECT attempts FROM my2pg.run_tables WHERE run_id = $1 AND table_name = $2`,
+          [runId, table],
+        );
+        // Only the range that failed ran twice.
+        expect(attempts.rows[0].attempts, table).toBe(ranges + 1);
+      }
     } finally {
       await check.end();
     }

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { buildSelect } from '../../src/dialect/mysql/select.js';
+import { mysqlKeyRangeConditions } from '../../src/dialect/mysql/key-range.js';
+import { pgKeyRangeConditions } from '../../src/dialect/postgres/key-range.js';
+import { decodeKeyBound, encodeKeyBound } from '../../src/core/key-range.js';
 import { mapWithConcurrency } from '../../src/finalize/restore-indexes.js';
 import { mergeRangeStates, type TableJobState } from '../../src/queue/job-states.js';
 import {
   rangesFromBoundaries,
   rangeStride,
-  splitColumnOf,
+  keyPartsOf,
   splitKeySpace,
   unsplitReason,
 } from '../../src/vocabulary/key-range.js';
@@ -102,27 +105,75 @@ describe('key ranges', () => {
 
   it.each([
     [['id'], [column('id', 'int')], null],
-    [['a', 'b'], [column('a', 'int'), column('b', 'int')], 'its primary key (a, b) is composite'],
-    [['code'], [column('code', 'varchar', 'varchar(36)')], 'its primary key code is varchar(36), not an integer'],
+    [['a', 'b'], [column('a', 'int'), column('b', 'int')], null],
+    [
+      ['code'],
+      [column('code', 'varchar', 'varchar(36)')],
+      'its primary key column code is text (varchar(36), collation order); only integer and binary keys are split',
+    ],
+    [
+      ['t', 'at'],
+      [column('t', 'int'), column('at', 'datetime')],
+      'its primary key column at is datetime; only integer and binary keys are split',
+    ],
     [[], [column('x', 'int')], 'it has no primary or unique NOT NULL key'],
   ] as const)('why key %j does not split', (pk, columns, expected) => {
     expect(unsplitReason(table([...pk], [...columns]))).toBe(expected);
   });
 
   it.each([
-    [['id'], [column('id', 'int')], 'id'],
-    [['id'], [column('id', 'bigint', 'bigint(20) unsigned')], 'id'],
-    [['a', 'b'], [column('a', 'int'), column('b', 'int')], null],
+    [['id'], [column('id', 'int')], [{ name: 'id', kind: 'signed' }]],
+    [['id'], [column('id', 'bigint', 'bigint(20) unsigned')], [{ name: 'id', kind: 'unsigned' }]],
+    [
+      ['a', 'b'],
+      [column('a', 'int'), column('b', 'varbinary', 'varbinary(16)')],
+      [
+        { name: 'a', kind: 'signed' },
+        { name: 'b', kind: 'binary' },
+      ],
+    ],
     [['code'], [column('code', 'varchar')], null],
     [['flag'], [column('flag', 'tinyint', 'tinyint(1)')], null],
     [[], [column('x', 'int')], null],
-  ] as const)('split column of key %j', (pk, columns, expected) => {
-    expect(splitColumnOf(table([...pk], [...columns]))).toBe(expected);
+  ] as const)('split key of primary key %j', (pk, columns, expected) => {
+    expect(keyPartsOf(table([...pk], [...columns]))).toEqual(expected);
+  });
+
+  it('writes a composite or binary key range as a row comparison on both sides', () => {
+    const parts = [
+      { name: 'tenant_id', kind: 'signed' },
+      { name: 'id', kind: 'unsigned' },
+    ] as const;
+    const from = encodeKeyBound(parts, ['2', '1050']);
+    expect(from).toBe('["2","1050"]');
+    expect(decodeKeyBound(parts, from)).toEqual(['2', '1050']);
+    expect(mysqlKeyRangeConditions(parts, { from, to: '["3","7"]' })).toEqual({
+      conditions: [
+        '(`tenant_id` > CAST(? AS SIGNED) OR (`tenant_id` = CAST(? AS SIGNED) AND `id` >= CAST(? AS UNSIGNED)))',
+        '(`tenant_id` < CAST(? AS SIGNED) OR (`tenant_id` = CAST(? AS SIGNED) AND `id` < CAST(? AS UNSIGNED)))',
+      ],
+      values: ['2', '2', '1050', '3', '3', '7'],
+    });
+    expect(pgKeyRangeConditions(['"t"', '"i"'], parts, { from, to: null })).toEqual(['("t", "i") >= (2, 1050)']);
+    const bin = [{ name: 'k', kind: 'binary' }] as const;
+    expect(encodeKeyBound(bin, ['00ff'])).toBe('["00ff"]');
+    expect(mysqlKeyRangeConditions(bin, { from: null, to: '["00ff"]' })).toEqual({
+      conditions: ['`k` < UNHEX(?)'],
+      values: ['00ff'],
+    });
+    expect(pgKeyRangeConditions(['"k"'], bin, { from: '["00ff"]', to: null })).toEqual(['"k" >= \'\\x00ff\'::bytea']);
+    // A bound is checked before it reaches SQL: PostgreSQL's side writes it as a literal.
+    expect(() => pgKeyRangeConditions(['"k"'], bin, { from: '["00\'; drop"]', to: null })).toThrow(/no binary value/);
+    expect(() => decodeKeyBound(parts, '["1"]')).toThrow(/does not fit the key/);
   });
 
   it('filters a range on the MySQL side with bound values cast to the key signedness', () => {
     const t = table(['id'], [column('id', 'bigint', 'bigint(20) unsigned'), column('v', 'text')]);
-    const range = (from: string | null, to: string | null) => ({ column: 'id', from, to });
+    const range = (from: string | null, to: string | null) => ({
+      parts: [{ name: 'id', kind: 'unsigned' as const }],
+      from,
+      to,
+    });
     expect(buildSelect(t, t.columns, range('10', '20'))).toEqual({
       sql: 'SELECT `id`, `v` FROM `t` WHERE `id` >= CAST(? AS UNSIGNED) AND `id` < CAST(? AS UNSIGNED) ORDER BY `id`',
       values: ['10', '20'],
@@ -136,14 +187,21 @@ describe('key ranges', () => {
       values: [],
     });
     const signed = table(['id'], [column('id', 'int')]);
-    expect(buildSelect(signed, signed.columns, range('-5', null)).sql).toBe(
-      'SELECT `id` FROM `t` WHERE `id` >= CAST(? AS SIGNED) ORDER BY `id`',
-    );
+    expect(
+      buildSelect(signed, signed.columns, { parts: [{ name: 'id', kind: 'signed' }], from: '-5', to: null }).sql,
+    ).toBe('SELECT `id` FROM `t` WHERE `id` >= CAST(? AS SIGNED) ORDER BY `id`');
   });
 
   it('adds a where condition last, in parentheses, after the bound range conditions', () => {
     const t = table(['id'], [column('id', 'int'), column('v', 'text')]);
-    expect(buildSelect(t, t.columns, { column: 'id', from: '7', to: null }, "v = 'a?' OR v IS NULL")).toEqual({
+    expect(
+      buildSelect(
+        t,
+        t.columns,
+        { parts: [{ name: 'id', kind: 'signed' }], from: '7', to: null },
+        "v = 'a?' OR v IS NULL",
+      ),
+    ).toEqual({
       sql: "SELECT `id`, `v` FROM `t` WHERE `id` >= CAST(? AS SIGNED) AND (v = 'a?' OR v IS NULL) ORDER BY `id`",
       values: ['7'],
     });
