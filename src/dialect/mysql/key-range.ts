@@ -9,7 +9,8 @@ function placeholder(part: KeyPart): string {
 
 /**
  * `key op bound` for a key tuple, in lexicographic order, written out (`a > ? OR (a = ? AND b
- * >= ?)`) rather than as a row constructor, which MariaDB does not turn into an index range.
+ * >= ?)`): MariaDB 10.11 reads a row constructor `(a, b) >= (?, ?)` by a full index scan, this
+ * form by an index range (docs/key-ranges.md).
  */
 function tupleCondition(parts: readonly KeyPart[], op: '>=' | '<', bound: string): { sql: string; values: string[] } {
   const bounds = decodeKeyBound(parts, bound);
