@@ -111,7 +111,6 @@ function buildCopy(schema: string, table: string, pairs: readonly ColumnPair[]):
   return `COPY ${qualifyPg(schema, table)} (${pairs.map((p) => quotePg(p.target.name)).join(', ')}) FROM STDIN`;
 }
 
-/** Reads the table's definitions (from the run's catalog when given) and plans its copy. */
 /** PostgreSQL types a key range's bounds are written for, by the kind of key part. */
 const PG_KEY_TYPES = { binary: /^bytea$/, integer: /^(smallint|integer|bigint|numeric(\(\d+(,\s*0)?\))?)$/ };
 
@@ -146,6 +145,7 @@ function rangeKeyOf(
   return { keys, parts };
 }
 
+/** Reads the table's definitions (from the run's catalog when given) and plans its copy. */
 export async function planTableCopy(
   source: DataSource,
   target: DataSource,
