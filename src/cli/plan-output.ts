@@ -66,7 +66,7 @@ export function formatPlanText(plan: PlanDocument): string[] {
   for (const t of plan.tables) {
     lines.push('');
     lines.push(
-      `table ${t.source} → ${t.target}: ${t.action}, ${rowsOf(t)}, ${megabytes(t.estimatedBytes)}, ${t.jobs} job${t.jobs === 1 ? '' : 's'}${t.where ? `, where ${t.where}` : ''}`,
+      `table ${t.source} → ${t.target}: ${t.action}, ${rowsOf(t)}, ${megabytes(t.estimatedBytes)}, ${t.jobs} job${t.jobs === 1 ? '' : 's'}${t.unsplit ? ` (not split: ${t.unsplit})` : ''}${t.where ? `, where ${t.where}` : ''}`,
     );
     for (const c of t.columns) {
       lines.push(`  ${c.source} ${c.mysqlType} → ${c.target ?? '(missing)'} ${c.pgType ?? ''} (${c.reason})`);
@@ -123,6 +123,7 @@ export function formatPlanMarkdown(plan: PlanDocument): string {
   for (const t of plan.tables) {
     out.push('', `### ${t.source}`, '');
     if (t.where) out.push(`Only rows where \`${t.where}\`.`, '');
+    if (t.unsplit) out.push(`One job, not split: ${t.unsplit}.`, '');
     out.push('| Column | MySQL | Target | PostgreSQL | Why |', '|---|---|---|---|---|');
     for (const c of t.columns)
       out.push(

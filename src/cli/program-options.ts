@@ -122,7 +122,7 @@ export function addPlanOptions(command: Command): Command {
       )
       .option(
         '--range-rows <n>',
-        'split a table with an integer primary key and more rows than this into key-range jobs (0 = never; default: 500000)',
+        'split a table with an integer or binary primary key and more rows than this into key-range jobs (0 = never; default: 500000)',
         nonNegativeInt,
       )
   );

@@ -7,7 +7,6 @@ import { queryRawRows } from '../dialect/mysql/raw-rows.js';
 import { withPgClient, type PoolClient } from '../dialect/postgres/connection.js';
 import { beginStatement, writerSettings } from '../dialect/postgres/transaction.js';
 import { pgKeyRangeConditions } from '../dialect/postgres/key-range.js';
-import { quotePg } from '../dialect/postgres/quote.js';
 import { deleteRejectedRows, saveRejectedRows, type RejectedRowsOwner } from '../state/rejected-rows.js';
 import { emptyAdjustments } from '../vocabulary/adjustments.js';
 import { copyRowsCareful } from './careful-copy.js';
@@ -122,7 +121,8 @@ async function beginEmptyingPart(pg: PoolClient, plan: TableCopyPlan): Promise<v
   const begin = beginStatement({ settings: writerSettings('copy') });
   if (plan.targetRange) {
     await pg.query(begin);
-    const bounds = pgKeyRangeConditions(quotePg(plan.targetRange.key), plan.targetRange.range);
+    const { keys, parts, range } = plan.targetRange;
+    const bounds = pgKeyRangeConditions(keys, parts, range);
     await pg.query(
       `DELETE FROM ${plan.only}${plan.target}${bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : ''}`,
     );

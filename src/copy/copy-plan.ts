@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { PermanentError } from '../core/errors.js';
-import type { KeyRange } from '../core/key-range.js';
+import { keyPartsLabel, type KeyPart, type KeyRange } from '../core/key-range.js';
 import type { SourceTable } from '../dialect/mysql/catalog.js';
 import { buildSelect } from '../dialect/mysql/select.js';
 import type { TargetTable } from '../dialect/postgres/catalog.js';
@@ -9,6 +9,7 @@ import { copyPartLabel } from '../state/rejected-rows.js';
 import { loadTablePair, type RunCatalog } from '../state/run-catalog.js';
 import type { NulPolicy } from '../schema/nul-columns.js';
 import type { ZeroDatePolicy } from '../vocabulary/type-families.js';
+import { keyPartsOf } from '../vocabulary/key-range.js';
 import type { NamingRules } from '../vocabulary/naming.js';
 import { emptyAdjustments, type ColumnAdjustments } from '../vocabulary/adjustments.js';
 import { matchColumns, type ColumnMatch } from '../vocabulary/column-pairs.js';
@@ -82,8 +83,8 @@ export interface TableCopyPlan {
   target: string;
   /** `ONLY ` before the target in TRUNCATE and DELETE, or '' for a partitioned table (whose rows live in its partitions). */
   only: string;
-  /** The key range a range job owns on the target (its key column there); null: the whole table. */
-  targetRange: { key: string; range: KeyRange } | null;
+  /** The key range a range job owns on the target (its key columns there, quoted); null: the whole table. */
+  targetRange: { keys: string[]; parts: KeyPart[]; range: KeyRange } | null;
   limits: BatchLimits;
   /** The copy's label in `my2pg.rejected_rows.part`. */
   part: string;
@@ -110,6 +111,40 @@ function buildCopy(schema: string, table: string, pairs: readonly ColumnPair[]):
   return `COPY ${qualifyPg(schema, table)} (${pairs.map((p) => quotePg(p.target.name)).join(', ')}) FROM STDIN`;
 }
 
+/** PostgreSQL types a key range's bounds are written for, by the kind of key part. */
+const PG_KEY_TYPES = { binary: /^bytea$/, integer: /^(smallint|integer|bigint|numeric(\(\d+(,\s*0)?\))?)$/ };
+
+/**
+ * A range job's key on both sides: the source's key parts (the table's primary key, as when the
+ * run was planned) and their target columns, which must be copied and of a type the bounds
+ * compare in alike (docs/key-ranges.md).
+ */
+function rangeKeyOf(
+  table: string,
+  sourceTable: SourceTable,
+  pairs: readonly ColumnPair[],
+  column: string,
+): { keys: string[]; parts: KeyPart[] } {
+  const parts = keyPartsOf(sourceTable);
+  const fail = (why: string): never => {
+    throw new PermanentError(
+      `table ${table}: the key ${JSON.stringify(column)} of a range job ${why}; start a new run`,
+      {
+        table,
+      },
+    );
+  };
+  if (parts === null || keyPartsLabel(parts) !== column) return fail('is no longer the primary key');
+  const keys = parts.map((part) => {
+    const pair = pairs.find((p) => p.source.name === part.name) ?? fail(`(column ${part.name}) is not copied`);
+    const type = pair.target.formattedType ?? '';
+    if (!PG_KEY_TYPES[part.kind === 'binary' ? 'binary' : 'integer'].test(type))
+      fail(`(column ${part.name}) becomes ${type} in PostgreSQL, which does not order its values as MySQL does`);
+    return quotePg(pair.target.name);
+  });
+  return { keys, parts };
+}
+
 /** Reads the table's definitions (from the run's catalog when given) and plans its copy. */
 export async function planTableCopy(
   source: DataSource,
@@ -124,17 +159,11 @@ export async function planTableCopy(
     zeroDate: input.zeroDate,
   }).filter((p) => !p.computed);
   const range = input.range;
-  const rangeKey = range ? pairs.find((p) => p.source.name === range.column)?.target.name : undefined;
-  if (range && rangeKey === undefined) {
-    throw new PermanentError(
-      `table ${input.table}: the key column ${JSON.stringify(range.column)} of a range job is not copied; start a new run`,
-      { table: input.table },
-    );
-  }
+  const rangeKey = range ? rangeKeyOf(input.table, sourceTable, pairs, range.column) : null;
   const select = buildSelect(
     sourceTable,
     pairs.map((p) => p.source),
-    range,
+    range && rangeKey ? { ...range, parts: rangeKey.parts } : undefined,
     input.where,
   );
   return {
@@ -146,7 +175,7 @@ export async function planTableCopy(
     copySql: buildCopy(input.targetSchema, targetTable.name, pairs),
     target: qualifyPg(input.targetSchema, targetTable.name),
     only: targetTable.partitioned ? '' : 'ONLY ',
-    targetRange: range && rangeKey !== undefined ? { key: rangeKey, range: { from: range.from, to: range.to } } : null,
+    targetRange: range && rangeKey ? { ...rangeKey, range: { from: range.from, to: range.to } } : null,
     limits: {
       batchRows: Math.max(1, input.batchSize),
       batchBytes: Math.max(64 * 1024, input.batchBytes ?? DEFAULT_BATCH_BYTES),

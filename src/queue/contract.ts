@@ -21,6 +21,9 @@ export const DEFAULT_ATTEMPTS = 3;
 /** Default first backoff delay; doubles each retry. */
 export const DEFAULT_BACKOFF_MS = 2000;
 
+/** A key bound: a decimal integer, or a JSON array of decimal or lower-case hex strings (decodeKeyBound checks them against the key). */
+const KEY_BOUND = /^(?:-?\d+|\["[-0-9a-f]*"(?:,"[-0-9a-f]*")*\])$/;
+
 /** Payload of a copy-table job: ids and options only, never credentials. */
 export const copyTablePayloadSchema = z.object({
   runId: z.string().regex(SAFE_ID),
@@ -35,23 +38,19 @@ export const copyTablePayloadSchema = z.object({
   batchSize: z.number().int().positive(),
   /**
    * A primary-key range of a table split into several jobs; absent = the whole table. Bounds
-   * are decimal strings (BIGINT UNSIGNED does not fit a JS number); null = unbounded, so the
-   * ranges of a table always cover every key, including rows added after planning.
+   * (src/core/key-range.ts) are decimal strings for a single integer key (BIGINT UNSIGNED does
+   * not fit a JS number), JSON arrays of decimal or hex strings for a composite or binary key;
+   * null = unbounded, so the ranges of a table always cover every key, including rows added
+   * after planning.
    */
   range: z
     .object({
-      /** Source (MySQL) key column; a single integer primary key. */
+      /** Source (MySQL) primary key columns, `, `-separated (keyPartsLabel). */
       column: z.string().min(1),
       /** Inclusive lower bound, or null. */
-      from: z
-        .string()
-        .regex(/^-?\d+$/)
-        .nullable(),
+      from: z.string().regex(KEY_BOUND).nullable(),
       /** Exclusive upper bound, or null. */
-      to: z
-        .string()
-        .regex(/^-?\d+$/)
-        .nullable(),
+      to: z.string().regex(KEY_BOUND).nullable(),
       /** 0-based position among the table's ranges. */
       index: z.number().int().nonnegative(),
       /** How many ranges the table has. */

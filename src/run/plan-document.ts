@@ -38,6 +38,8 @@ export interface PlanTableEntry {
   estimatedBytes: number;
   /** Key-range jobs, or 1. */
   jobs: number;
+  /** Why a table big enough to split stays one job. */
+  unsplit?: string;
   /** The migration file's condition, when only part of the table is copied. */
   where?: string;
   /** What a created table's DDL is (empty for a filled table). */
@@ -208,6 +210,7 @@ export async function describePlan(
       rowsCounted: counted !== undefined,
       estimatedBytes: table.estimatedBytes ?? 0,
       jobs: table.ranges?.length ?? 1,
+      ...(table.unsplit ? { unsplit: table.unsplit } : {}),
       ...(where ? { where } : {}),
       ddl: tableTrial?.statements ?? [],
       columns,

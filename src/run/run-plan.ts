@@ -25,6 +25,8 @@ export interface PlannedTable {
   estimatedBytes?: number;
   /** Key-range jobs of a split table (source key column and bounds); absent = one job. */
   ranges?: (KeyRange & { jobId: string; column: string })[] | undefined;
+  /** Why a table big enough to split stays one job (its key), for `plan` to say. */
+  unsplit?: string | undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { KeyRange } from '../core/key-range.js';
+import { keyPartsLabel, type KeyPart, type KeyRange } from '../core/key-range.js';
 import { PermanentError } from '../core/errors.js';
 import { selectExpression, type SourceTable } from '../dialect/mysql/catalog.js';
 import { escapeMysql, quoteMysql } from '../dialect/mysql/quote.js';
@@ -8,6 +8,7 @@ import { rowCanonicalizerFor, type RowCanonicalizer } from '../vocabulary/canoni
 import { matchColumns, type ColumnMatch } from '../vocabulary/column-pairs.js';
 import { ENUM_SET_TYPES, INTEGER_TYPES, TEXT_TYPES } from '../vocabulary/type-families.js';
 import type { ChecksumInput } from './checksum-types.js';
+import { keyPartsOf } from '../vocabulary/key-range.js';
 
 const STRING_TYPES = new Set([...TEXT_TYPES, ...ENUM_SET_TYPES]);
 /** The target table's alias in verification queries. */
@@ -36,6 +37,8 @@ export interface CheckedTable {
   identity: number[];
   /** The single integer primary key (null: composite, not an integer, or none). */
   intKey: IntegerKey | null;
+  /** The key a job range is on (the integer key, or a splittable primary key: keyPartsOf), with its PostgreSQL expressions; null: none. */
+  rangeKey: { parts: KeyPart[]; pg: string[] } | null;
   /** No primary key: the two sides share no row order. */
   orderFree: boolean;
   /** A range job's part of the key space (null: the whole table). */
@@ -63,9 +66,10 @@ export function describeCheckedTable(
         pg: `${PG_ALIAS}.${quotePg(single.target.name)}`,
       }
     : null;
-  if (input.range && (!intKey || input.range.column !== intKey.source.name)) {
+  const rangeKey = rangeKeyOf(sourceTable, pairs, intKey);
+  if (input.range && (!rangeKey || input.range.column !== keyPartsLabel(rangeKey.parts))) {
     throw new PermanentError(
-      `table ${input.table}: a key range needs the single integer primary key ${JSON.stringify(input.range.column)}`,
+      `table ${input.table}: a key range needs the primary key ${JSON.stringify(input.range.column)} of integer or binary columns`,
       { table: input.table },
     );
   }
@@ -91,6 +95,7 @@ export function describeCheckedTable(
     canon,
     identity: canon.keyIndexes.length > 0 ? canon.keyIndexes : pairs.map((_p, i) => i),
     intKey,
+    rangeKey,
     orderFree: keyPairs.length === 0,
     jobRange: input.range ? { from: input.range.from, to: input.range.to } : null,
     mysql: {
@@ -105,6 +110,23 @@ export function describeCheckedTable(
       ...(keyList ? { where: keyList.pg } : {}),
     },
   };
+}
+
+/** The key a job range is on, when every column of it is compared: see CheckedTable.rangeKey. */
+function rangeKeyOf(
+  sourceTable: SourceTable,
+  pairs: readonly ColumnMatch[],
+  intKey: IntegerKey | null,
+): CheckedTable['rangeKey'] {
+  if (intKey)
+    return {
+      parts: [{ name: intKey.source.name, kind: intKey.source.unsigned ? 'unsigned' : 'signed' }],
+      pg: [intKey.pg],
+    };
+  const parts = keyPartsOf(sourceTable);
+  const targets = parts?.map((part) => pairs.find((p) => p.source.name === part.name)?.target.name);
+  if (!parts || !targets || targets.some((t) => t === undefined)) return null;
+  return { parts, pg: targets.map((t) => `${PG_ALIAS}.${quotePg(t!)}`) };
 }
 
 /**

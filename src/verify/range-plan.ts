@@ -72,7 +72,7 @@ export async function planVerifyRanges(
     !table.jobRange && sourceTable.estimatedRows < 10_000 && (sourceTable.dataBytes ?? 0) < 16 * 1024 * 1024;
   if (!table.intKey || small) return new VerifyRanges(null, table.jobRange);
   const key = quoteMysql(table.intKey.source.name);
-  const { conditions, values } = mysqlKeyRangeConditions(table.intKey.source, table.jobRange ?? WHOLE);
+  const { conditions, values } = mysqlKeyRangeConditions(table.rangeKey!.parts, table.jobRange ?? WHOLE);
   // Bounds of the rows compared: under a `where`, of the matching ones (in the readers' session, whose time zone the condition's literals are read in).
   const where = mysqlWhere(conditions, table.mysql.where);
   const bounds = await withMysqlConnection(source, async (m) => {

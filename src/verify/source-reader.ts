@@ -30,10 +30,10 @@ export type MysqlRowHandler = (
   row: RowBounds,
 ) => void;
 
-/** The MySQL rows of a key range (every row when the table has no integer key: its range is whole). */
+/** The MySQL rows of a key range (every row when the table has no range key: its range is whole). */
 export function mysqlRangeFilter(table: CheckedTable, range: KeyRange): MysqlFilter {
-  if (!table.intKey) return { conditions: [], values: [] };
-  return mysqlKeyRangeConditions(table.intKey.source, range);
+  if (!table.rangeKey) return { conditions: [], values: [] };
+  return mysqlKeyRangeConditions(table.rangeKey.parts, range);
 }
 
 /** The MySQL row with this primary key (key values as read), if it is still there. */

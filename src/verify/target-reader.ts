@@ -34,7 +34,7 @@ export async function readPgRows(
       settings: READING_SETTINGS,
     });
     const { pg } = table;
-    const conditions = table.intKey ? pgKeyRangeConditions(table.intKey.pg, range) : [];
+    const conditions = table.rangeKey ? pgKeyRangeConditions(table.rangeKey.pg, table.rangeKey.parts, range) : [];
     if (pg.where) conditions.push(pg.where);
     const sql = `SELECT ${list.join(', ')} FROM ${pg.from}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}${pg.order ? ` ORDER BY ${pg.order}` : ''}`;
     await readPgBinaryRows(client, sql, list.length, onRow, gate);

@@ -72,7 +72,10 @@ export function describeVerificationProblem(v: TableVerification): string {
     // Shown by first and last key (a range's `to` is its first key past the end).
     const ranges = (v.mismatchedRanges ?? [])
       .slice(0, 3)
-      .map((r) => `${r.from ?? '…'}..${r.to === null ? '…' : (BigInt(r.to) - 1n).toString()}`);
+      .map(
+        (r) =>
+          `${r.from ?? '…'}..${r.to === null ? '…' : /^-?\d+$/.test(r.to) ? (BigInt(r.to) - 1n).toString() : `<${r.to}`}`,
+      );
     if (ranges.length > 0)
       parts.push(`in key ranges ${ranges.join(', ')}${(v.mismatchedRanges?.length ?? 0) > 3 ? ' and more' : ''}`);
     const rows = (v.differences ?? []).slice(0, 5).map(describeDifference);

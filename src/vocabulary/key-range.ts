@@ -1,20 +1,61 @@
-import type { KeyRange } from '../core/key-range.js';
+import type { KeyPart, KeyPartKind, KeyRange } from '../core/key-range.js';
 import type { SourceTable } from '../dialect/mysql/catalog.js';
-import { INTEGER_TYPES } from './type-families.js';
+import { INTEGER_TYPES, TEXT_TYPES } from './type-families.js';
 
-export type { KeyRange };
+export type { KeyPart, KeyRange };
 
 /**
- * The column a table can be split on: a single-column primary key of an integer type. Other
- * keys (composite, text, binary) keep the table in one job.
+ * The key a table can be split on: its primary key, when every column of it is an integer or a
+ * binary string (the kinds whose order MySQL and PostgreSQL share: docs/key-ranges.md). Null
+ * keeps the table in one job: see {@link unsplitReason}.
  */
-export function splitColumnOf(table: SourceTable): string | null {
-  if (table.primaryKey.length !== 1) return null;
-  const name = table.primaryKey[0]!;
-  const column = table.columns.find((c) => c.name === name);
-  if (!column || !INTEGER_TYPES.has(column.dataType)) return null;
-  // tinyint(1) is a boolean to my2pg; it is no useful split key anyway.
-  return column.columnType.startsWith('tinyint(1)') ? null : name;
+export function keyPartsOf(table: SourceTable): KeyPart[] | null {
+  return keyOf(table).parts;
+}
+
+/** Why a table cannot be split into key-range jobs (null: it can). */
+export function unsplitReason(table: SourceTable): string | null {
+  return keyOf(table).reason;
+}
+
+function keyOf(table: SourceTable): { parts: KeyPart[] | null; reason: string | null } {
+  if (table.primaryKey.length === 0) {
+    const unique = table.indexes.find(
+      (i) =>
+        i.unique && !i.partial && i.columns.every((n) => table.columns.find((c) => c.name === n)?.nullable === false),
+    );
+    return {
+      parts: null,
+      reason: unique
+        ? `it has no primary key (its unique NOT NULL key ${unique.name} is not split on)`
+        : 'it has no primary or unique NOT NULL key',
+    };
+  }
+  const parts: KeyPart[] = [];
+  for (const name of table.primaryKey) {
+    const column = table.columns.find((c) => c.name === name);
+    const type = column?.columnType ?? 'unknown';
+    const kind: KeyPartKind | null =
+      column === undefined || type.startsWith('tinyint(1)')
+        ? null
+        : INTEGER_TYPES.has(column.dataType)
+          ? column.unsigned
+            ? 'unsigned'
+            : 'signed'
+          : column.dataType === 'binary' || column.dataType === 'varbinary'
+            ? 'binary'
+            : null;
+    if (kind === null) {
+      // Text compares in its collation in MySQL, by another order in PostgreSQL (docs/key-ranges.md).
+      const what = column && TEXT_TYPES.has(column.dataType) ? `text (${type}, collation order)` : type;
+      return {
+        parts: null,
+        reason: `its primary key column ${name} is ${what}; only integer and binary keys are split`,
+      };
+    }
+    parts.push({ name, kind });
+  }
+  return { parts, reason: null };
 }
 
 /** Default bytes per key-range job: a table of wide rows is split by bytes as well as by rows. */
@@ -110,22 +151,31 @@ export function intersectKeyRanges(a: KeyRange, b: KeyRange): KeyRange {
 }
 
 /**
- * Splits the key space [min, max] into about `estimatedRows / rangeRows` ranges (or
- * `estimatedBytes / rangeBytes`, whichever gives more) with splitKeySpace. Returns one
- * unbounded range when the table is small enough to stay whole. `rangeRows` 0 never splits.
+ * How many rows each key-range job should hold: about `rangeRows`, fewer when the table's
+ * average row size (`estimatedBytes / estimatedRows`) would make a range exceed `rangeBytes`,
+ * evened out over the ranges the table needs. Null when the table stays whole (small enough,
+ * or `rangeRows` 0). The boundaries themselves are read from the data (every stride-th key in
+ * key order), so ranges hold about equal rows whatever gaps the key has.
  */
-export function planKeyRanges(
-  min: bigint | null,
-  max: bigint | null,
+export function rangeStride(
   estimatedRows: number,
   rangeRows: number,
   estimatedBytes = 0,
   rangeBytes = DEFAULT_RANGE_BYTES,
-): KeyRange[] {
-  const whole: KeyRange[] = [{ from: null, to: null }];
-  if (min === null || max === null || max <= min || rangeRows <= 0) return whole;
-  const byRows = Math.ceil(Math.max(0, estimatedRows) / rangeRows);
+): number | null {
+  if (rangeRows <= 0 || estimatedRows <= 1) return null;
+  const byRows = Math.ceil(estimatedRows / rangeRows);
   const byBytes = rangeBytes > 0 ? Math.ceil(Math.max(0, estimatedBytes) / rangeBytes) : 0;
-  const split = splitKeySpace(min, max, Math.max(byRows, byBytes));
-  return split.count <= 1 ? whole : split.ranges();
+  const count = Math.max(byRows, byBytes);
+  return count <= 1 ? null : Math.max(1, Math.ceil(estimatedRows / count));
+}
+
+/**
+ * The ranges between sampled boundary keys (in key order, strictly increasing): the first open
+ * below, the last open above, each `from` the previous `to`, so together they hold every key,
+ * whatever was inserted after planning.
+ */
+export function rangesFromBoundaries(boundaries: readonly string[]): KeyRange[] {
+  const cuts = [null, ...boundaries, null];
+  return cuts.slice(1).map((to, i) => ({ from: cuts[i]!, to }));
 }

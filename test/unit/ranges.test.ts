@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { buildSelect } from '../../src/dialect/mysql/select.js';
+import { mysqlKeyRangeConditions } from '../../src/dialect/mysql/key-range.js';
+import { pgKeyRangeConditions } from '../../src/dialect/postgres/key-range.js';
+import { decodeKeyBound, encodeKeyBound } from '../../src/core/key-range.js';
 import { mapWithConcurrency } from '../../src/finalize/restore-indexes.js';
 import { mergeRangeStates, type TableJobState } from '../../src/queue/job-states.js';
-import { planKeyRanges, splitColumnOf } from '../../src/vocabulary/key-range.js';
+import {
+  rangesFromBoundaries,
+  rangeStride,
+  keyPartsOf,
+  splitKeySpace,
+  unsplitReason,
+} from '../../src/vocabulary/key-range.js';
 import { copyJobId, rangeJobId, tableJobIds } from '../../src/queue/contract.js';
 import { rangeLabelOf } from '../../src/state/job-ids.js';
 import { withIfNotExists } from '../../src/run/secondary-indexes.js';
@@ -42,104 +51,129 @@ function table(primaryKey: string[], columns: SourceColumn[]): SourceTable {
 
 describe('key ranges', () => {
   it.each([
-    // min, max, estimated rows, range rows -> ranges
-    [1n, 100n, 100, 1000, [[null, null]]],
-    [
-      1n,
-      100n,
-      100,
-      25,
-      [
-        [null, '26'],
-        ['26', '51'],
-        ['51', '76'],
-        ['76', null],
-      ],
-    ],
-    [
-      1n,
-      100n,
-      101,
-      25,
-      [
-        [null, '21'],
-        ['21', '41'],
-        ['41', '61'],
-        ['61', '81'],
-        ['81', null],
-      ],
-    ],
-    [5n, 5n, 10, 1, [[null, null]]],
-    [
-      1n,
-      3n,
-      1000,
-      1,
-      [
-        [null, '2'],
-        ['2', '3'],
-        ['3', null],
-      ],
-    ],
-    [
-      -10n,
-      9n,
-      20,
-      10,
-      [
-        [null, '0'],
-        ['0', null],
-      ],
-    ],
-    [null, null, 0, 10, [[null, null]]],
-    [
-      18446744073709551000n,
-      18446744073709551615n,
-      616,
-      308,
-      [
-        [null, '18446744073709551308'],
-        ['18446744073709551308', null],
-      ],
-    ],
-    [1n, 1000n, 1000, 0, [[null, null]]],
-  ] as const)('[%s, %s] with %s rows by %s', (min, max, rows, rangeRows, expected) => {
-    const ranges = planKeyRanges(min, max, rows, rangeRows);
-    expect(ranges.map((r) => [r.from, r.to])).toEqual(expected);
-  });
+    // estimated rows, range rows, bytes, range bytes -> rows per range (null: one job)
+    [100, 1000, 0, 1024, null],
+    [100, 25, 0, 1024, 25],
+    [101, 25, 0, 1024, 21],
+    [1_000_003, 70_000, 0, 1024, 66_667],
+    [1000, 0, 0, 1024, null],
+    [1, 1, 0, 1024, null],
+    // 400 rows of 10 MB in ranges of 1 GB: 4 ranges of 100 rows.
+    [400, 500_000, 400 * 10 * 1024 * 1024, 1024 * 1024 * 1024, 100],
+    [400, 500_000, 100 * 1024 * 1024, 1024 * 1024 * 1024, null],
+    [400, 0, 400 * 10 * 1024 * 1024, 1024 * 1024 * 1024, null],
+  ] as const)(
+    '%s rows by %s rows (%s bytes by %s) -> %s rows a range',
+    (rows, rangeRows, bytes, rangeBytes, expected) => {
+      expect(rangeStride(rows, rangeRows, bytes, rangeBytes)).toBe(expected);
+    },
+  );
 
-  it('splits by bytes as well as by rows: 400 rows of 10 MB are 4 ranges of 1 GB', () => {
-    expect(planKeyRanges(1n, 400n, 400, 500_000, 400 * 10 * 1024 * 1024).map((r) => [r.from, r.to])).toEqual([
-      [null, '101'],
-      ['101', '201'],
-      ['201', '301'],
-      ['301', null],
+  it('cuts ranges at the sampled boundaries, open at both ends, each from the previous to', () => {
+    expect(rangesFromBoundaries([])).toEqual([{ from: null, to: null }]);
+    expect(rangesFromBoundaries(['26', '51', '1000000000076'])).toEqual([
+      { from: null, to: '26' },
+      { from: '26', to: '51' },
+      { from: '51', to: '1000000000076' },
+      { from: '1000000000076', to: null },
     ]);
-    expect(planKeyRanges(1n, 400n, 400, 500_000, 100 * 1024 * 1024)).toHaveLength(1);
-    expect(planKeyRanges(1n, 400n, 400, 0, 400 * 10 * 1024 * 1024)).toHaveLength(1);
   });
 
-  it('ranges cover every key exactly once, unbounded at both ends', () => {
-    const ranges = planKeyRanges(1n, 1_000_003n, 1_000_003, 70_000);
-    expect(ranges[0]!.from).toBeNull();
-    expect(ranges.at(-1)!.to).toBeNull();
-    for (let i = 1; i < ranges.length; i += 1) expect(ranges[i]!.from).toBe(ranges[i - 1]!.to);
+  it('boundaries sampled every stride-th key give equal ranges across a gap of 10^12', () => {
+    // What sampleKeyBoundaries reads: the key at offset stride from each boundary, in key order.
+    const keys = [
+      ...Array.from({ length: 1000 }, (_, i) => BigInt(i + 1)),
+      ...Array.from({ length: 1000 }, (_, i) => 10n ** 12n + BigInt(i)),
+    ];
+    const stride = rangeStride(keys.length, 250)!;
+    const boundaries: string[] = [];
+    for (let at = stride; at < keys.length; at += stride) boundaries.push(keys[at]!.toString());
+    const ranges = rangesFromBoundaries(boundaries);
+    expect(ranges).toHaveLength(8);
+    const sizes = ranges.map(
+      (r) => keys.filter((k) => (r.from === null || k >= BigInt(r.from)) && (r.to === null || k < BigInt(r.to))).length,
+    );
+    expect(sizes).toEqual(Array(8).fill(250));
+    // The equal-width split of the same keys would put every key in its first and last range.
+    const width = splitKeySpace(1n, 10n ** 12n + 999n, 8).ranges();
+    expect(
+      width.filter((r) =>
+        keys.some((k) => (r.from === null || k >= BigInt(r.from)) && (r.to === null || k < BigInt(r.to))),
+      ),
+    ).toHaveLength(2);
   });
 
   it.each([
-    [['id'], [column('id', 'int')], 'id'],
-    [['id'], [column('id', 'bigint', 'bigint(20) unsigned')], 'id'],
+    [['id'], [column('id', 'int')], null],
     [['a', 'b'], [column('a', 'int'), column('b', 'int')], null],
+    [
+      ['code'],
+      [column('code', 'varchar', 'varchar(36)')],
+      'its primary key column code is text (varchar(36), collation order); only integer and binary keys are split',
+    ],
+    [
+      ['t', 'at'],
+      [column('t', 'int'), column('at', 'datetime')],
+      'its primary key column at is datetime; only integer and binary keys are split',
+    ],
+    [[], [column('x', 'int')], 'it has no primary or unique NOT NULL key'],
+  ] as const)('why key %j does not split', (pk, columns, expected) => {
+    expect(unsplitReason(table([...pk], [...columns]))).toBe(expected);
+  });
+
+  it.each([
+    [['id'], [column('id', 'int')], [{ name: 'id', kind: 'signed' }]],
+    [['id'], [column('id', 'bigint', 'bigint(20) unsigned')], [{ name: 'id', kind: 'unsigned' }]],
+    [
+      ['a', 'b'],
+      [column('a', 'int'), column('b', 'varbinary', 'varbinary(16)')],
+      [
+        { name: 'a', kind: 'signed' },
+        { name: 'b', kind: 'binary' },
+      ],
+    ],
     [['code'], [column('code', 'varchar')], null],
     [['flag'], [column('flag', 'tinyint', 'tinyint(1)')], null],
     [[], [column('x', 'int')], null],
-  ] as const)('split column of key %j', (pk, columns, expected) => {
-    expect(splitColumnOf(table([...pk], [...columns]))).toBe(expected);
+  ] as const)('split key of primary key %j', (pk, columns, expected) => {
+    expect(keyPartsOf(table([...pk], [...columns]))).toEqual(expected);
+  });
+
+  it('writes a composite or binary key range as a row comparison on both sides', () => {
+    const parts = [
+      { name: 'tenant_id', kind: 'signed' },
+      { name: 'id', kind: 'unsigned' },
+    ] as const;
+    const from = encodeKeyBound(parts, ['2', '1050']);
+    expect(from).toBe('["2","1050"]');
+    expect(decodeKeyBound(parts, from)).toEqual(['2', '1050']);
+    expect(mysqlKeyRangeConditions(parts, { from, to: '["3","7"]' })).toEqual({
+      conditions: [
+        '(`tenant_id` > CAST(? AS SIGNED) OR (`tenant_id` = CAST(? AS SIGNED) AND `id` >= CAST(? AS UNSIGNED)))',
+        '(`tenant_id` < CAST(? AS SIGNED) OR (`tenant_id` = CAST(? AS SIGNED) AND `id` < CAST(? AS UNSIGNED)))',
+      ],
+      values: ['2', '2', '1050', '3', '3', '7'],
+    });
+    expect(pgKeyRangeConditions(['"t"', '"i"'], parts, { from, to: null })).toEqual(['("t", "i") >= (2, 1050)']);
+    const bin = [{ name: 'k', kind: 'binary' }] as const;
+    expect(encodeKeyBound(bin, ['00ff'])).toBe('["00ff"]');
+    expect(mysqlKeyRangeConditions(bin, { from: null, to: '["00ff"]' })).toEqual({
+      conditions: ['`k` < UNHEX(?)'],
+      values: ['00ff'],
+    });
+    expect(pgKeyRangeConditions(['"k"'], bin, { from: '["00ff"]', to: null })).toEqual(['"k" >= \'\\x00ff\'::bytea']);
+    // A bound is checked before it reaches SQL: PostgreSQL's side writes it as a literal.
+    expect(() => pgKeyRangeConditions(['"k"'], bin, { from: '["00\'; drop"]', to: null })).toThrow(/no binary value/);
+    expect(() => decodeKeyBound(parts, '["1"]')).toThrow(/does not fit the key/);
   });
 
   it('filters a range on the MySQL side with bound values cast to the key signedness', () => {
     const t = table(['id'], [column('id', 'bigint', 'bigint(20) unsigned'), column('v', 'text')]);
-    const range = (from: string | null, to: string | null) => ({ column: 'id', from, to });
+    const range = (from: string | null, to: string | null) => ({
+      parts: [{ name: 'id', kind: 'unsigned' as const }],
+      from,
+      to,
+    });
     expect(buildSelect(t, t.columns, range('10', '20'))).toEqual({
       sql: 'SELECT `id`, `v` FROM `t` WHERE `id` >= CAST(? AS UNSIGNED) AND `id` < CAST(? AS UNSIGNED) ORDER BY `id`',
       values: ['10', '20'],
@@ -153,14 +187,21 @@ describe('key ranges', () => {
       values: [],
     });
     const signed = table(['id'], [column('id', 'int')]);
-    expect(buildSelect(signed, signed.columns, range('-5', null)).sql).toBe(
-      'SELECT `id` FROM `t` WHERE `id` >= CAST(? AS SIGNED) ORDER BY `id`',
-    );
+    expect(
+      buildSelect(signed, signed.columns, { parts: [{ name: 'id', kind: 'signed' }], from: '-5', to: null }).sql,
+    ).toBe('SELECT `id` FROM `t` WHERE `id` >= CAST(? AS SIGNED) ORDER BY `id`');
   });
 
   it('adds a where condition last, in parentheses, after the bound range conditions', () => {
     const t = table(['id'], [column('id', 'int'), column('v', 'text')]);
-    expect(buildSelect(t, t.columns, { column: 'id', from: '7', to: null }, "v = 'a?' OR v IS NULL")).toEqual({
+    expect(
+      buildSelect(
+        t,
+        t.columns,
+        { parts: [{ name: 'id', kind: 'signed' }], from: '7', to: null },
+        "v = 'a?' OR v IS NULL",
+      ),
+    ).toEqual({
       sql: "SELECT `id`, `v` FROM `t` WHERE `id` >= CAST(? AS SIGNED) AND (v = 'a?' OR v IS NULL) ORDER BY `id`",
       values: ['7'],
     });
