@@ -10,7 +10,8 @@ import { listUnrestoredConstraints } from '../state/saved-constraints.js';
 import { LiveVerification } from '../verify/live-verification.js';
 import { EarlyForeignKeys } from '../follow/early-foreign-keys.js';
 import { readTableJobs, type TableJobState } from '../queue/job-states.js';
-import type { QueueHandles } from '../queue/run-queue.js';
+import { enqueueFollowBack, type QueueHandles } from '../queue/run-queue.js';
+import { publishedTablesOf } from '../fallback/back-tables.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import { getFollow } from '../state/follow-state.js';
 import type { RunRow } from '../state/entities.js';
@@ -157,6 +158,7 @@ export async function cutoverCommand(
         : cutoverReceipt(source!, target, flags.receipt, { mysql: config.mysqlUrl!, pg: config.databaseUrl! });
     const outcome = await cutover(source!, target, run.id, {
       ...(receipt ? { atGo: receipt.atGo } : {}),
+      ...(run.options.fallback ? { fallback: await publishedTablesOf(target, run) } : {}),
       lock: flags.lock === true,
       log,
       live: {
@@ -174,6 +176,8 @@ export async function cutoverCommand(
     const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
     const freeze = `writes frozen for ${seconds(outcome.frozenMs)} (predicted ${prediction.seconds} s; drain ${seconds(outcome.drainMs)}, verification ${seconds(outcome.verifyMs)}, finalize ${seconds(outcome.finalizeMs)}), ${outcome.beforeFreeze.checks} CHECKs and ${outcome.beforeFreeze.views} views in place before it, at ${outcome.position.file}:${outcome.position.position}`;
     if (outcome.go) {
+      // The way back's job, from the slot cutover made (one per run; enqueued again on a rerun, a no-op).
+      if (run.options.fallback) await enqueueFollowBack(queues, run.id, run.targetSchema);
       const after =
         outcome.freeze === 'checked-still'
           ? 'keep the application stopped until it points at PostgreSQL: writes to MySQL are not followed any more'
