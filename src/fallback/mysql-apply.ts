@@ -122,7 +122,7 @@ async function applyChange(
       const e = error as { errno?: number; message?: string };
       if (e.errno !== undefined && REFUSALS.has(e.errno))
         throw new PermanentError(
-          `MySQL refused a row PostgreSQL has, table ${t.table}, key ${describeKey(t, keyTuple)}: ${e.message ?? String(error)}; change the row in PostgreSQL (or the MySQL column or index that refuses it), then retry the way back (npx my2pg retry)`,
+          `MySQL refused a row PostgreSQL has, table ${t.table}, key ${describeKey(t, keyTuple)}: ${e.message ?? String(error)}; change the MySQL column or index that refuses it so that it takes the row (the change stays in PostgreSQL's stream: editing the row in PostgreSQL does not pass it), then retry the way back (npx my2pg retry)`,
           { table: t.table, cause: error },
         );
       throw error;
@@ -191,7 +191,7 @@ function convert(
   } catch (error) {
     if (!(error instanceof ValueRefused)) throw error;
     throw new PermanentError(
-      `a value cannot go back to MySQL, table ${t.table}, key ${describeKey(t, tuple)}: ${error.message}; change it in PostgreSQL (or the MySQL column), then retry the way back (npx my2pg retry)`,
+      `a value cannot go back to MySQL, table ${t.table}, key ${describeKey(t, tuple)}: ${error.message}; widen the MySQL column so that it takes the value (the change stays in PostgreSQL's stream: editing the row in PostgreSQL does not pass it), then retry the way back (npx my2pg retry)`,
       { table: t.table, cause: error },
     );
   }
