@@ -59,11 +59,17 @@ const SCHEMA = `CREATE TABLE accounts (
 describe('start --follow --fallback, cutover, then the way back', () => {
   test('writes to PostgreSQL after the go flow back to MySQL; fallback --wait --lock goes; finish leaves no slot', async () => {
     const admin = await connect();
-    await admin.query(`CREATE DATABASE shop_fb CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; USE shop_fb; ${SCHEMA}`);
+    await admin.query(
+      `CREATE DATABASE shop_fb CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; USE shop_fb; ${SCHEMA}`,
+    );
     const pgc = await privatePg();
     await pgc.query('CREATE SCHEMA shop_fb');
     const env = { ...envOf('shop_fb', 'shop_fb'), DATABASE_URL: postgres.url };
-    const worker = sandbox.worker(['--concurrency', '2'], { ...env, MY2PG_LOG_LEVEL: 'info', MY2PG_LOG_FORMAT: 'json' });
+    const worker = sandbox.worker(['--concurrency', '2'], {
+      ...env,
+      MY2PG_LOG_LEVEL: 'info',
+      MY2PG_LOG_FORMAT: 'json',
+    });
     await waitForOutput(worker, /workers ready/);
     try {
       const runId = await startRun(sandbox, ['--follow', '--fallback', '--schema', 'shop_fb'], env);
@@ -78,7 +84,7 @@ describe('start --follow --fallback, cutover, then the way back', () => {
         VALUES (100, 'new@x', 18446744073709551614, '{"emoji": "😀", "n": [1, {"b": null}]}', false,
                 '2025-02-03 04:05:06.123456', '2025-05-01 10:00:00.5+02', 'emoji 😀 note', '\\x00ff10', '{a,c}', 'y')`);
       await pgc.query(
-        "UPDATE shop_fb.accounts SET note = NULL, big = big - 1, active = NOT active, profile = '{\"k\": 2}' WHERE id = 1",
+        'UPDATE shop_fb.accounts SET note = NULL, big = big - 1, active = NOT active, profile = \'{"k": 2}\' WHERE id = 1',
       );
       await pgc.query('UPDATE shop_fb.accounts SET id = 2000 WHERE id = 4');
       await pgc.query('BEGIN');
@@ -125,6 +131,100 @@ describe('start --follow --fallback, cutover, then the way back', () => {
     }
   }, 300_000);
 
+  test('the way back worker SIGKILLed mid-stream: another takes over, nothing applied twice; a row MySQL refuses stops it naming the key and the duplicate; retry resumes once MySQL is fixed', async () => {
+    const admin = await connect();
+    await admin.query(`CREATE DATABASE kill_fb CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; USE kill_fb;
+      CREATE TABLE users (id INT NOT NULL PRIMARY KEY, name VARCHAR(50) NOT NULL UNIQUE, n INT NOT NULL);
+      INSERT INTO users VALUES (1, 'Bob', 0);`);
+    const pgc = await privatePg();
+    await pgc.query('CREATE SCHEMA kill_fb');
+    const env = { ...envOf('kill_fb', 'kill_fb'), DATABASE_URL: postgres.url };
+    const workerEnv = { ...env, MY2PG_LOG_LEVEL: 'info', MY2PG_LOG_FORMAT: 'json' };
+    let first = sandbox.worker(['--concurrency', '2'], workerEnv);
+    await waitForOutput(first, /workers ready/);
+    let second: ReturnType<Sandbox['worker']> | undefined;
+    try {
+      const runId = await startRun(sandbox, ['--follow', '--fallback', '--schema', 'kill_fb'], env);
+      const cut = await sandbox.cli(['cutover', runId, '--wait', '--lock'], env, 180_000);
+      expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+      // The application: one row change per transaction, on and on, while the worker dies.
+      let running = true;
+      let changes = 0;
+      const writer = (async () => {
+        const app = await privatePg();
+        for (let i = 0; running; i++) {
+          await app.query('INSERT INTO kill_fb.users (id, name, n) VALUES ($1, $2, 0)', [1000 + i, `user ${i}`]);
+          await app.query('UPDATE kill_fb.users SET n = n + 1 WHERE id = 1');
+          changes += 2;
+        }
+        await app.end();
+      })();
+      const applied = async (): Promise<number> => {
+        const my = await connect('kill_fb');
+        try {
+          const [rows] = (await my.query('SELECT events_applied AS e FROM my2pg_fallback')) as unknown as [
+            { e: string }[],
+          ];
+          return Number(rows[0]?.e ?? 0);
+        } finally {
+          await my.end();
+        }
+      };
+      await waitUntil('the way back to apply some changes', async () => (await applied()) > 50, 60_000, 100);
+      first.kill('SIGKILL');
+      second = sandbox.worker(['--concurrency', '2'], workerEnv);
+      await waitForOutput(second, /workers ready/);
+      const before = await applied();
+      await waitUntil(
+        'another worker to take the way back over',
+        async () => (await applied()) > before + 50,
+        90_000,
+        200,
+      );
+      running = false;
+      await writer;
+
+      // 'bob' is a new key for PostgreSQL, a duplicate of 'Bob' for MySQL's case-insensitive index.
+      await pgc.query("INSERT INTO kill_fb.users (id, name, n) VALUES (5000, 'bob', 0)");
+      const stopped = await waitUntil(
+        'the way back to stop on the refused row',
+        async () => {
+          const status = await sandbox.cli(['status', runId, '--json'], env);
+          const fallback = JSON.parse(status.stdout).fallback as { status: string; error: string | null };
+          return fallback.status === 'stopped' ? fallback : undefined;
+        },
+        60_000,
+        500,
+      );
+      expect(stopped.error).toMatch(/table users, key \{"id":"5000"\}: Duplicate entry 'bob' for key 'name'/);
+      const refused = await sandbox.cli(['fallback', runId, '--lock'], env);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/the way back of run \S+ stopped: .*Duplicate entry 'bob'/);
+      // Fixed on MySQL's side (the change stays in PostgreSQL's stream), then retried.
+      await admin.query('ALTER TABLE kill_fb.users MODIFY name VARCHAR(50) COLLATE utf8mb4_bin NOT NULL');
+      const retry = await sandbox.cli(['retry', runId], env);
+      expect(retry.code, retry.stdout + retry.stderr).toBe(0);
+
+      const back = await sandbox.cli(['fallback', runId, '--wait', '--lock'], env, 180_000);
+      expect(back.code, back.stdout + back.stderr).toBe(0);
+      const compared = await compareCanonical(
+        { mysql: () => connect('kill_fb'), pg: privatePg },
+        { schema: 'kill_fb', only: ['users'] },
+      );
+      expect(compared.differences).toEqual([]);
+      // Each PostgreSQL row change applied exactly once, across the kill and the stop.
+      expect(await applied()).toBe(changes + 1);
+      const status = await sandbox.cli(['status', runId, '--json'], env);
+      expect(JSON.parse(status.stdout).fallback).toMatchObject({ status: 'done', direction: 'PostgreSQL → MySQL' });
+    } finally {
+      first.kill('SIGKILL');
+      second?.kill('SIGKILL');
+      await admin.query('SET GLOBAL read_only = OFF');
+      await admin.end();
+      await pgc.end();
+    }
+  }, 400_000);
+
   test('a missing precondition (wal_level replica) is exit 2 naming its fix, with no slot or publication made', async () => {
     const admin = await connect();
     await admin.query('CREATE DATABASE shop_nofb; USE shop_nofb; CREATE TABLE t (id INT PRIMARY KEY, v TEXT)');
@@ -137,7 +237,9 @@ describe('start --follow --fallback, cutover, then the way back', () => {
         envOf('shop_nofb', 'shop_nofb'),
       );
       expect(result.code, result.stdout + result.stderr).toBe(2);
-      expect(result.stderr).toMatch(/wal_level is replica, the way back needs logical: ALTER SYSTEM SET wal_level = logical/);
+      expect(result.stderr).toMatch(
+        /wal_level is replica, the way back needs logical: ALTER SYSTEM SET wal_level = logical/,
+      );
       const left = await pgc.query(
         "SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE 'my2pg_back_%' UNION ALL SELECT 1 FROM pg_publication WHERE pubname LIKE 'my2pg_back_%' UNION ALL SELECT 1 FROM pg_namespace WHERE nspname = 'my2pg'",
       );
