@@ -6,7 +6,7 @@ import { reverseValue, type MysqlValue, type PgType, type ReverseColumn } from '
 import { lsnValue, type SlotChange, type SlotTransaction, type SlotTuple } from './slot-reader.js';
 
 /** Where the way back keeps, in the source database, the end of the last PostgreSQL transaction MySQL committed. */
-export const POSITION_TABLE = 'my2pg_fallback';
+const POSITION_TABLE = 'my2pg_fallback';
 
 /** A migrated table as the way back writes it: its MySQL name and key, and each PostgreSQL column's MySQL column. */
 export interface BackTable {

@@ -3,7 +3,7 @@ import { qualifyPg, quotePg } from '../dialect/postgres/quote.js';
 import { createFallbackRow, getFallback, setFallbackStatus } from '../state/fallback-state.js';
 
 /** The slot and publication of a run's way back: one name, PostgreSQL's rules (lower case, digits, _; 63 bytes). */
-export function fallbackNameOf(runId: string): string {
+function fallbackNameOf(runId: string): string {
   return `my2pg_back_${runId.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
 }
 

@@ -140,7 +140,7 @@ describe('start --follow --fallback, cutover, then the way back', () => {
     await pgc.query('CREATE SCHEMA kill_fb');
     const env = { ...envOf('kill_fb', 'kill_fb'), DATABASE_URL: postgres.url };
     const workerEnv = { ...env, MY2PG_LOG_LEVEL: 'info', MY2PG_LOG_FORMAT: 'json' };
-    let first = sandbox.worker(['--concurrency', '2'], workerEnv);
+    const first = sandbox.worker(['--concurrency', '2'], workerEnv);
     await waitForOutput(first, /workers ready/);
     let second: ReturnType<Sandbox['worker']> | undefined;
     try {
