@@ -14,6 +14,7 @@ import { enqueueFollowBack, type QueueHandles } from '../queue/run-queue.js';
 import { publishedTablesOf } from '../fallback/back-tables.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import { getFollow } from '../state/follow-state.js';
+import { getFallback } from '../state/fallback-state.js';
 import type { RunRow } from '../state/entities.js';
 import { getRun } from '../state/runs.js';
 import { listRunTables } from '../state/run-tables.js';
@@ -113,6 +114,9 @@ export async function cutoverCommand(
     const follow = await getFollow(target, run.id);
     if (!follow) throw new UsageError(`run ${run.id} has no follower recorded`);
     if (follow.status === 'done') {
+      // A go whose way back's job was not enqueued (the command died after the go): enqueued now, a no-op otherwise.
+      if (run.options.fallback && (await getFallback(target, run.id)))
+        await enqueueFollowBack(queuesFor(queuesOfRun(run.options)), run.id, run.targetSchema);
       output.err(`run ${run.id} was already cut over (${JSON.stringify(follow.cutover)})`);
       return 0;
     }

@@ -73,7 +73,7 @@ export async function applyToMysql(
           skipped += 1;
           continue;
         }
-        for (const change of tx.changes) await applyChange(c, tables, tx, change);
+        await applyChanges(c, tables, tx);
         events += tx.changes.length;
         last = tx.endLsn;
       }
@@ -92,6 +92,72 @@ export async function applyToMysql(
       throw error;
     }
   });
+}
+
+/** Rows of one multi-row INSERT (and one DELETE of their keys before it). */
+const INSERT_GROUP = 500;
+
+/** A transaction's changes in order; runs of inserts into one table go as one DELETE and one INSERT. */
+async function applyChanges(
+  c: MysqlConnection,
+  tables: ReadonlyMap<string, BackTable>,
+  tx: SlotTransaction,
+): Promise<void> {
+  const { changes } = tx;
+  for (let i = 0; i < changes.length; ) {
+    const first = changes[i]!;
+    let end = i + 1;
+    if (first.kind === 'insert')
+      while (
+        end < changes.length &&
+        end - i < INSERT_GROUP &&
+        changes[end]!.kind === 'insert' &&
+        changes[end]!.table === first.table
+      )
+        end += 1;
+    const group = changes.slice(i, end);
+    if (group.length === 1 || !(await applyInserts(c, tables, tx, group))) {
+      for (const change of group) await applyChange(c, tables, tx, change);
+    }
+    i = end;
+  }
+}
+
+/** Inserts of one table at once; false when MySQL refused one of them (the caller then goes row by row, naming it). */
+async function applyInserts(
+  c: MysqlConnection,
+  tables: ReadonlyMap<string, BackTable>,
+  tx: SlotTransaction,
+  group: readonly SlotChange[],
+): Promise<boolean> {
+  const first = group[0]!;
+  const t = tables.get(first.table);
+  if (!t) return false;
+  const types = tx.types.get(first.table) ?? new Map<string, PgType>();
+  const rows = group.map((change) => (change.kind === 'insert' ? rowOf(t, change.row, types) : []));
+  const columns = rows[0]!.map(([col]) => col);
+  if (rows.some((r) => r.length !== columns.length || r.some(([col, v], i) => col !== columns[i] || v === undefined)))
+    return false;
+  const keys = group.map((change) => (change.kind === 'insert' ? keyOf(t, change.row, types) : []));
+  const keyList = `(${t.key.map(quoteMysql).join(', ')})`;
+  const tuple = (n: number): string => `(${Array.from({ length: n }, () => '?').join(', ')})`;
+  try {
+    await queryMysql(
+      c,
+      `DELETE FROM ${quoteMysql(t.table)} WHERE ${keyList} IN (${keys.map(() => tuple(t.key.length)).join(', ')})`,
+      keys.flat(),
+    );
+    await queryMysql(
+      c,
+      `INSERT INTO ${quoteMysql(t.table)} (${columns.map(quoteMysql).join(', ')}) VALUES ${rows.map(() => tuple(columns.length)).join(', ')}`,
+      rows.flatMap((r) => r.map(([, v]) => v as MysqlValue)),
+    );
+    return true;
+  } catch (error) {
+    const errno = (error as { errno?: number }).errno;
+    if (errno !== undefined && REFUSALS.has(errno)) return false;
+    throw error;
+  }
 }
 
 async function applyChange(

@@ -48,18 +48,33 @@ export async function armFallback(
   return armed;
 }
 
-/** `finish` (and a start refused after arming): the slot and publication go, so no WAL is held any more. Safe to repeat. */
+/** `finish`: the way back ends (its job sees it and returns), then the slot and publication go, so no WAL is held any more. Safe to repeat. */
 export async function disarmFallback(
   target: DataSource,
   runId: string,
 ): Promise<{ slot: boolean; publication: boolean }> {
-  const name = (await getFallback(target, runId))?.slotName ?? fallbackNameOf(runId);
-  const slot: unknown[] = await target.query(
-    'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
-    [name],
-  );
+  const state = await getFallback(target, runId);
+  if (state) await setFallbackStatus(target, runId, 'finished');
+  const name = state?.slotName ?? fallbackNameOf(runId);
+  const slot = await dropSlot(target, name);
   const publication: unknown[] = await target.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [name]);
   if (publication.length > 0) await target.query(`DROP PUBLICATION IF EXISTS ${quotePg(name)}`);
-  if (await getFallback(target, runId)) await setFallbackStatus(target, runId, 'finished');
-  return { slot: slot.length > 0, publication: publication.length > 0 };
+  return { slot, publication: publication.length > 0 };
+}
+
+/** Drops the slot; while the way back's job is in the middle of a read of it (55006), tries again, for at most 30 s. */
+async function dropSlot(target: DataSource, name: string): Promise<boolean> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      const dropped: unknown[] = await target.query(
+        'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
+        [name],
+      );
+      return dropped.length > 0;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55006' || Date.now() - started > 30_000) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }

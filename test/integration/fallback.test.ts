@@ -97,8 +97,31 @@ describe('start --follow --fallback, cutover, then the way back', () => {
         await pgc.query('INSERT INTO shop_fb.orders (id, account_id, total) VALUES ($1, 100, $2)', [1000 + i, i]);
       await pgc.query('UPDATE shop_fb.orders SET total = total + 1 WHERE id >= 1000');
 
+      // A figure: 20,000 rows in one PostgreSQL transaction, until MySQL has them all.
+      await pgc.query(
+        'INSERT INTO shop_fb.orders (id, account_id, total) SELECT g, 100, g / 100.0 FROM generate_series(100000, 119999) g',
+      );
+      const bulkStarted = Date.now();
+      const my = await connect('shop_fb');
+      await waitUntil(
+        'the bulk insert to reach MySQL',
+        async () => {
+          const [[row]] = (await my.query('SELECT COUNT(*) AS n FROM orders WHERE id >= 100000')) as unknown as [
+            [{ n: string }],
+          ];
+          return Number(row.n) === 20_000;
+        },
+        120_000,
+        100,
+      );
+      const bulkMs = Date.now() - bulkStarted;
+      console.info(
+        `way back: 20000 row inserts of one transaction in MySQL after ${bulkMs} ms (${Math.round(20_000 / (bulkMs / 1000))}/s)`,
+      );
+
       const back = await sandbox.cli(['fallback', runId, '--wait', '--lock'], env, 180_000);
       expect(back.code, back.stdout + back.stderr).toBe(0);
+      console.info(back.stdout.split('\n').find((l) => l.startsWith('fallback:')));
       expect(back.stdout).toMatch(/fallback: GO.*PostgreSQL writes frozen for \d+\.\d s/);
 
       // An independent comparison: each side read with its own driver, every column of every table.
@@ -108,14 +131,13 @@ describe('start --follow --fallback, cutover, then the way back', () => {
       );
       expect(compared.differences).toEqual([]);
       expect(compared.tables).toBe(2);
-      const my = await connect('shop_fb');
       const [[counts]] = (await my.query(
         'SELECT (SELECT COUNT(*) FROM accounts) AS a, (SELECT COUNT(*) FROM orders) AS o, (SELECT events_applied FROM my2pg_fallback) AS e, @@GLOBAL.read_only AS ro',
       )) as unknown as [[{ a: number; o: number; e: string; ro: number }]];
       await my.end();
-      expect(counts).toMatchObject({ a: '4', o: '53', ro: '0' });
-      // Every row change applied once: 1 + 1 + 1 + 3 + 1 + 50 + 50.
-      expect(Number(counts.e)).toBe(107);
+      expect(counts).toMatchObject({ a: '4', o: '20053', ro: '0' });
+      // Every row change applied once: 1 + 1 + 1 + 3 + 1 + 50 + 50 + 20,000.
+      expect(Number(counts.e)).toBe(20_107);
 
       const finish = await sandbox.cli(['finish', runId], env);
       expect(finish.code, finish.stdout + finish.stderr).toBe(0);
@@ -232,6 +254,12 @@ describe('start --follow --fallback, cutover, then the way back', () => {
     const pgc = await sandbox.pg();
     try {
       await pgc.query('CREATE SCHEMA shop_nofb');
+      const plan = await sandbox.cli(
+        ['plan', '--follow', '--fallback', '--schema', 'shop_nofb'],
+        envOf('shop_nofb', 'shop_nofb'),
+      );
+      expect(plan.code, plan.stdout + plan.stderr).toBe(1);
+      expect(plan.stdout).toMatch(/wal_level is replica, the way back needs logical/);
       const result = await sandbox.cli(
         ['start', '--follow', '--fallback', '--schema', 'shop_nofb'],
         envOf('shop_nofb', 'shop_nofb'),
