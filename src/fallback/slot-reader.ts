@@ -72,10 +72,13 @@ export async function peekSlot(
     if (!change) continue;
     open.changes.push(change);
     for (const relation of relationsOf(message))
-      open.types.set(
-        relation.name,
-        new Map(relation.columns.map((c) => [c.name, typeCache.get(c.typeOid) ?? { name: 'unknown', category: 'X' }])),
-      );
+      if (!open.types.has(relation.name))
+        open.types.set(
+          relation.name,
+          new Map(
+            relation.columns.map((c) => [c.name, typeCache.get(c.typeOid) ?? { name: 'unknown', category: 'X' }]),
+          ),
+        );
   }
   return { transactions, complete: rows.length < maxMessages };
 }

@@ -207,7 +207,7 @@ describe('start --follow --fallback, cutover, then the way back', () => {
       await writer;
 
       // 'bob' is a new key for PostgreSQL, a duplicate of 'Bob' for MySQL's case-insensitive index.
-      await pgc.query("INSERT INTO kill_fb.users (id, name, n) VALUES (5000, 'bob', 0)");
+      await pgc.query("INSERT INTO kill_fb.users (id, name, n) VALUES (2, 'bob', 0)");
       const stopped = await waitUntil(
         'the way back to stop on the refused row',
         async () => {
@@ -218,7 +218,7 @@ describe('start --follow --fallback, cutover, then the way back', () => {
         60_000,
         500,
       );
-      expect(stopped.error).toMatch(/table users, key \{"id":"5000"\}: Duplicate entry 'bob' for key 'name'/);
+      expect(stopped.error).toMatch(/table users, key \{"id":"2"\}: Duplicate entry 'bob' for key 'name'/);
       const refused = await sandbox.cli(['fallback', runId, '--lock'], env);
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/the way back of run \S+ stopped: .*Duplicate entry 'bob'/);
