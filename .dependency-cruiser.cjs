@@ -13,7 +13,7 @@ const LAYERS = [
   ['dialect'],
   ['vocabulary', 'state'],
   ['schema', 'copy', 'verify', 'finalize'],
-  ['config', 'run', 'queue', 'follow'],
+  ['config', 'run', 'queue', 'follow', 'fallback'],
   ['cli', 'board', 'demo'],
 ];
 const above = (rank) => LAYERS.slice(rank + 1).flat();
@@ -38,9 +38,10 @@ const SAME_LAYER = {
   copy: ['schema'],
   verify: ['schema'],
   finalize: ['schema', 'verify'],
-  run: ['config', 'queue', 'follow'],
+  run: ['config', 'queue', 'follow', 'fallback'],
   queue: ['config'],
-  follow: ['queue'],
+  follow: ['queue', 'fallback'],
+  fallback: ['queue'],
   cli: ['board', 'demo'],
 };
 

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { Logger } from '../src/core/log.js';
 import { runWatched, Watchdog } from '../src/core/watchdog.js';
-import { FOLLOW_JOB } from '../src/queue/contract.js';
+import { FOLLOW_BACK_JOB, FOLLOW_JOB } from '../src/queue/contract.js';
 
 /**
  * Runs one attempt of a job under a watchdog (src/core/watchdog.ts). The job's progress reports
@@ -45,7 +45,7 @@ export async function runWatchedJob<R>(
     if (typeof progress !== 'object' || progress === null) return publish(progress);
     const { rowsPerSecond: _rate, eventsPerSecond: _events, ...moving } = progress as Record<string, unknown>;
     const key = JSON.stringify(moving);
-    if (job.name === FOLLOW_JOB || key !== lastKey) watchdog.moved();
+    if (job.name === FOLLOW_JOB || job.name === FOLLOW_BACK_JOB || key !== lastKey) watchdog.moved();
     lastKey = key;
     last = progress as Record<string, unknown>;
     return publish(shown());

@@ -4,8 +4,9 @@ import type { DataSource } from 'typeorm';
 import { createCopyTableProcessor } from '../jobs/copy-table.js';
 import { createFinalizeProcessor } from '../jobs/finalize.js';
 import { createFollowProcessor } from '../jobs/follow.js';
+import { createFollowBackProcessor } from '../jobs/follow-back.js';
 import { runWatchedJob } from '../jobs/watch-job.js';
-import { FOLLOW_JOB } from '../src/queue/contract.js';
+import { FOLLOW_BACK_JOB, FOLLOW_JOB } from '../src/queue/contract.js';
 import { must, type Config } from '../src/config/config.js';
 import type { Logger } from '../src/core/log.js';
 import { openQueueBackend } from '../src/queue/open-queue-backend.js';
@@ -131,10 +132,13 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
   // The copy queue holds a `--follow` run's follow job too (the parent of its copy jobs).
   const copyTable = createCopyTableProcessor(context);
   const follow = createFollowProcessor(context);
+  const followBack = createFollowBackProcessor(context);
   const workers = [
     backend.worker(
       queues.copy,
-      tracked<unknown>((job: Job) => (job.name === FOLLOW_JOB ? follow(job) : copyTable(job))),
+      tracked<unknown>((job: Job) =>
+        job.name === FOLLOW_JOB ? follow(job) : job.name === FOLLOW_BACK_JOB ? followBack(job) : copyTable(job),
+      ),
       { ...common, concurrency },
     ),
     backend.worker(queues.finalize, tracked(createFinalizeProcessor(context)), { ...common, concurrency: 1 }),

@@ -10,9 +10,11 @@ import { listUnrestoredConstraints } from '../state/saved-constraints.js';
 import { LiveVerification } from '../verify/live-verification.js';
 import { EarlyForeignKeys } from '../follow/early-foreign-keys.js';
 import { readTableJobs, type TableJobState } from '../queue/job-states.js';
-import type { QueueHandles } from '../queue/run-queue.js';
+import { enqueueFollowBack, type QueueHandles } from '../queue/run-queue.js';
+import { publishedTablesOf } from '../fallback/back-tables.js';
 import { queuesOfRun } from '../queue/target-scope.js';
 import { getFollow } from '../state/follow-state.js';
+import { getFallback } from '../state/fallback-state.js';
 import type { RunRow } from '../state/entities.js';
 import { getRun } from '../state/runs.js';
 import { listRunTables } from '../state/run-tables.js';
@@ -112,6 +114,9 @@ export async function cutoverCommand(
     const follow = await getFollow(target, run.id);
     if (!follow) throw new UsageError(`run ${run.id} has no follower recorded`);
     if (follow.status === 'done') {
+      // A go whose way back's job was not enqueued (the command died after the go): enqueued now, a no-op otherwise.
+      if (run.options.fallback && (await getFallback(target, run.id)))
+        await enqueueFollowBack(queuesFor(queuesOfRun(run.options)), run.id, run.targetSchema);
       output.err(`run ${run.id} was already cut over (${JSON.stringify(follow.cutover)})`);
       return 0;
     }
@@ -157,6 +162,7 @@ export async function cutoverCommand(
         : cutoverReceipt(source!, target, flags.receipt, { mysql: config.mysqlUrl!, pg: config.databaseUrl! });
     const outcome = await cutover(source!, target, run.id, {
       ...(receipt ? { atGo: receipt.atGo } : {}),
+      ...(run.options.fallback ? { fallback: await publishedTablesOf(target, run) } : {}),
       lock: flags.lock === true,
       log,
       live: {
@@ -174,6 +180,8 @@ export async function cutoverCommand(
     const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
     const freeze = `writes frozen for ${seconds(outcome.frozenMs)} (predicted ${prediction.seconds} s; drain ${seconds(outcome.drainMs)}, verification ${seconds(outcome.verifyMs)}, finalize ${seconds(outcome.finalizeMs)}), ${outcome.beforeFreeze.checks} CHECKs and ${outcome.beforeFreeze.views} views in place before it, at ${outcome.position.file}:${outcome.position.position}`;
     if (outcome.go) {
+      // The way back's job, from the slot cutover made (one per run; enqueued again on a rerun, a no-op).
+      if (run.options.fallback) await enqueueFollowBack(queues, run.id, run.targetSchema);
       const after =
         outcome.freeze === 'checked-still'
           ? 'keep the application stopped until it points at PostgreSQL: writes to MySQL are not followed any more'

@@ -3,6 +3,7 @@ import { redactUrl, type ConfigOverrides } from '../config/config.js';
 import { describeError, UsageError } from '../core/errors.js';
 import { describePlan, type PlanDocument } from '../run/plan-document.js';
 import { followProblemsOf } from '../follow/follow-start.js';
+import { fallbackProblemsOf } from '../fallback/preconditions.js';
 import { planRun } from '../run/plan-run.js';
 import { sourceTableOf } from '../run/run-plan.js';
 import { tryPlan } from '../run/plan-trial.js';
@@ -44,11 +45,12 @@ export async function planCommand(
         try {
           const plan = await planRun(source!, target, input, reading);
           const trial = await tryPlan(target, plan);
+          const planned = plan.planned.map((p) => sourceTableOf(plan, p));
           const followProblems = input.follow
-            ? await followProblemsOf(
-                source!,
-                plan.planned.map((p) => sourceTableOf(plan, p)),
-              )
+            ? [
+                ...(await followProblemsOf(source!, planned)),
+                ...(input.fallback ? await fallbackProblemsOf(source!, target, plan.catalog.database, planned) : []),
+              ]
             : [];
           return await describePlan(source!, plan, trial, {
             sourceLabel: input.sourceLabel,

@@ -79,6 +79,10 @@ export function addPlanOptions(command: Command): Command {
         '--follow',
         "follow the source's binary log after the copy (a live database), until `my2pg cutover` verifies and switches",
       )
+      .option(
+        '--fallback',
+        "with --follow, arm the way back at cutover: PostgreSQL's writes flow back to MySQL until `my2pg fallback` or `my2pg finish`",
+      )
       .addOption(
         new Option(
           '--on-ddl <mode>',

@@ -15,6 +15,7 @@ import {
   positiveSeconds,
 } from './program-options.js';
 import type { VerifyMethod } from '../verify/verify-method.js';
+import { addFallbackCommands } from './fallback-program.js';
 
 // Commands load what they use when they run (TypeORM, BullMQ, the drivers): `--help` and a
 // usage error stay fast.
@@ -241,6 +242,8 @@ export function buildProgram(deps: CliDeps, result: { exitCode: number }): Comma
         result.exitCode = await cutoverCommand(globalOverrides(command), runId, options, output);
       },
     );
+
+  addFallbackCommands(program, output, result);
 
   addConfigOption(program.command('board'))
     .description(

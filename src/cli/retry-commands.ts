@@ -110,8 +110,10 @@ export async function retryCommand(
     for (const s of skipped) output.err(`table ${s.table} is not failed (job ${s.state}); not retried`);
     if (retried.length === 0)
       throw new UsageError(`nothing to retry in run ${run.id}: no failed job${only ? ' among the named tables' : ''}`);
-    for (const name of retried) if (name !== '(finalize)') await markTablePending(target, run.id, name);
-    await reopenRun(target, run.id);
+    for (const name of retried)
+      if (name !== '(finalize)' && name !== '(follow-back)') await markTablePending(target, run.id, name);
+    // The way back runs after cutover: the run itself stays as cutover left it.
+    if (retried.some((name) => name !== '(follow-back)')) await reopenRun(target, run.id);
     output.err(`run ${run.id}: retried ${retried.join(', ')}`);
     if (!decision) {
       if ((await countWorkers(queues)) === 0) {

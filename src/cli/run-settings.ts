@@ -41,6 +41,8 @@ export interface PlanFlags {
   allowRejects?: boolean;
   /** `--follow`: follow the source's binary log after the copy, until `my2pg cutover`. */
   follow?: boolean;
+  /** `--fallback` (with --follow): arm the way back from PostgreSQL to MySQL at cutover. */
+  fallback?: boolean;
   /** `--on-ddl apply|hold|stop` (commander checked the choice). */
   onDdl?: 'apply' | 'hold' | 'stop';
   /** `--range-rows`: estimated rows per key-range job of a big table; 0 = never split. */
@@ -176,6 +178,8 @@ export async function resolveRunSettings(
   }
   // In a terminal, log lines are noise unless asked for: warn unless MY2PG_LOG_LEVEL or --log-level says otherwise.
   const config = loadConfig(merged, options.need ?? ['source', 'target', 'queue'], env, { logLevel: 'warn' });
+  if (flags.fallback && !flags.follow)
+    throw new UsageError('--fallback arms the way back at cutover: it goes with --follow');
   if (flags.onDdl && !flags.follow)
     throw new UsageError('--on-ddl says what the follower does at a schema change: it goes with --follow');
   // Checked before any connection, so a typo is exit 2 with nothing touched. Later entries win.
@@ -235,6 +239,7 @@ export async function resolveRunSettings(
         verify: flags.verify ?? file?.verify,
         allowRejects: flags.allowRejects ?? file?.allowRejects,
         follow: Boolean(flags.follow),
+        fallback: Boolean(flags.fallback),
         onDdl: flags.onDdl ?? file?.onDdl,
         typeOverrides,
         columnTypeOverrides,

@@ -15,6 +15,7 @@ import { buildReportRows, formatFailures, formatRunReport } from './report.js';
 import { describeRejectedRows } from './wait-run.js';
 import { schemaObjectsOf } from './schema-objects-report.js';
 import { readFollowStatus, formatFollowStatus } from './follow-status.js';
+import { formatFallbackStatus, readFallbackStatus } from './fallback-status.js';
 import { jobRefs, resolveRun, withServices, withVerifiableRun } from './command-services.js';
 
 /** `status`: per-table state from PostgreSQL and Redis. */
@@ -35,6 +36,7 @@ export async function statusCommand(
     const tables = await listRunTables(target, run.id);
     const jobs = await readTableJobs(queues, jobRefs(run, tables));
     const follow = await readFollowStatus(target, queues, run);
+    const fallback = await readFallbackStatus(target, queues, run);
     if (flags.json) {
       const byTable = new Map(jobs.map((j) => [j.table, j]));
       const reportRows = new Map(buildReportRows(tables, run.summary).map((r) => [r.table, r]));
@@ -82,6 +84,8 @@ export async function statusCommand(
             summary: summaryWithTables(run.summary, tables),
             // A --follow run's binary log follower: position, events applied, rate, lag.
             follow,
+            // A --fallback run's way back after cutover: position, events applied, lag, WAL retained.
+            fallback,
           },
           null,
           2,
@@ -91,6 +95,7 @@ export async function statusCommand(
       output.out(formatRunReport(run, tables, jobs, { jobColumns: true }));
       for (const line of formatFailures(run.id, tables, jobs)) output.out(line);
       if (follow) output.out(formatFollowStatus(follow, run.id));
+      if (fallback) output.out(formatFallbackStatus(fallback, run.id));
       const rejected = tables.reduce((n, t) => n + (t.rejectedRows ?? 0), 0);
       for (const line of await describeRejectedRows(target, run.id, rejected)) output.out(line);
     }

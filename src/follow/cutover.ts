@@ -11,6 +11,7 @@ import { dropWriteGuards, type GuardedTable } from './write-guard.js';
 import type { EarlyForeignKeys } from './early-foreign-keys.js';
 import { checksInPlace } from './early-checks.js';
 import { countEarlyViews } from '../finalize/early-view-mark.js';
+import { armFallback, type PublishedTable } from '../fallback/slot.js';
 
 /** How the source's writes are frozen: a global read lock, read_only, or the operator's word (checked). */
 type FreezeMethod = 'read-lock' | 'read-only' | 'checked-still';
@@ -44,6 +45,8 @@ export interface CutoverOptions {
   log: (line: string) => void | Promise<void>;
   /** Verification while following, finished inside the freeze, and the write guards dropped after a go. */
   live: { verification: LiveVerification; guards: readonly GuardedTable[]; foreignKeys: EarlyForeignKeys };
+  /** `--fallback`: the tables whose later PostgreSQL writes the way back captures (armed at a go, see armFallback). */
+  fallback?: readonly PublishedTable[];
   /** After a go, writes still frozen: opens what a receipt is read in (snapshots; no table read). Must not throw. */
   atGo?: () => Promise<void>;
 }
@@ -108,6 +111,12 @@ export async function cutover(
         problems: summary.problems,
       });
       // On go the follower ends (its job completes); on no-go it goes on following.
+      // The way back starts here, before the application can write to PostgreSQL: a failure is
+      // exit 2 before the follower is marked done, and cutover can be run again.
+      if (go && options.fallback) {
+        const armed = await armFallback(target, runId, options.fallback);
+        await options.log(`way back armed: slot ${armed.slotName} from ${armed.startLsn}`);
+      }
       if (go) {
         await setFollowStatus(target, runId, 'done');
         // The application owns the target now: its writes are not the follower's business.

@@ -21,7 +21,7 @@ export function followKeyOf(table: SourceTable): string[] | null {
 
 /** One precondition of following the binary log that the source does not meet. */
 export interface FollowProblem {
-  check: 'binlog-off' | 'binlog-format' | 'binlog-row-image' | 'no-key' | 'privileges' | 'retention';
+  check: 'binlog-off' | 'binlog-format' | 'binlog-row-image' | 'no-key' | 'privileges' | 'retention' | 'fallback';
   /** One line: what is wrong, then the fix (the exact SQL or my.cnf setting). */
   message: string;
 }

@@ -16,6 +16,9 @@ export const FOLLOW_ATTEMPTS = 50;
 /** Delay between a follow job's attempts. */
 export const FOLLOW_BACKOFF_MS = 3000;
 
+/** Job name of a `--fallback` run's way back: PostgreSQL's writes applied to MySQL (in the copy queue, one per run). */
+export const FOLLOW_BACK_JOB = 'follow-back';
+
 /** Default attempts of a job (first try included). */
 export const DEFAULT_ATTEMPTS = 3;
 /** Default first backoff delay; doubles each retry. */
@@ -82,7 +85,14 @@ export interface CopyProgress {
 }
 
 export type { CopyTableResult, FinalizeProgress } from '../finalize/job-results.js';
-export { copyJobId, finalizeJobId, followJobId, rangeJobId, tableJobIds } from '../state/job-ids.js';
+export {
+  copyJobId,
+  finalizeJobId,
+  followBackJobId,
+  followJobId,
+  rangeJobId,
+  tableJobIds,
+} from '../state/job-ids.js';
 
 /** What the follow job reports (Bull Board shows it as is; status reads it). */
 export interface FollowProgress {
@@ -103,5 +113,19 @@ export interface FollowProgress {
   /** Verification while following (see LiveVerification); absent before its first pass. */
   verification?: LiveFigures;
   /** The same in one line, as Bull Board and the logs show it. */
+  step: string;
+}
+
+/** What the way back's job reports (Bull Board shows it as is; status reads it). */
+export interface FollowBackProgress {
+  direction: 'PostgreSQL → MySQL';
+  /** The end of the last PostgreSQL transaction MySQL committed. */
+  lsn: string;
+  eventsApplied: number;
+  eventsPerSecond: number;
+  /** Bytes of WAL PostgreSQL has written past where the way back is known complete. */
+  bytesBehind: number;
+  /** Bytes of WAL the slot keeps PostgreSQL from removing. */
+  retainedBytes: number;
   step: string;
 }

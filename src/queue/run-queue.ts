@@ -7,7 +7,9 @@ import {
   finalizeJobId,
   FOLLOW_ATTEMPTS,
   FOLLOW_BACKOFF_MS,
+  FOLLOW_BACK_JOB,
   FOLLOW_JOB,
+  followBackJobId,
   followJobId,
   type FollowPayload,
   type CopyTablePayload,
@@ -152,6 +154,16 @@ export async function enqueueRun(
   });
 }
 
+/** At cutover's go of a `--fallback` run: the way back's job (one per run: its id is the run's). Idempotent. */
+export async function enqueueFollowBack(queues: QueueHandles, runId: string, targetSchema: string): Promise<void> {
+  const data: FollowPayload = { runId, targetSchema };
+  await queues.copy.add(FOLLOW_BACK_JOB, data, {
+    jobId: followBackJobId(runId),
+    attempts: FOLLOW_ATTEMPTS,
+    backoff: { type: 'fixed', delay: FOLLOW_BACKOFF_MS },
+  });
+}
+
 /**
  * Re-queues a run's failed table jobs (all, or the named tables) and a failed finalize. Returns
  * what was retried and, for named tables, why any was not.
@@ -192,6 +204,11 @@ export async function retryFailedJobs(
   if (follow && (await follow.getState()) === 'failed' && !only) {
     await follow.retry('failed');
     retried.push('(follow)');
+  }
+  const back = await queues.copy.getJob(followBackJobId(runId));
+  if (back && (await back.getState()) === 'failed' && !only) {
+    await back.retry('failed');
+    retried.push('(follow-back)');
   }
   return { retried, skipped };
 }

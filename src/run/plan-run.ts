@@ -82,6 +82,8 @@ export interface RunOptions {
   queues: QueueNames;
   /** `--follow`: check the binary log's preconditions, record its position, and follow it after the copy. */
   follow?: boolean | undefined;
+  /** `--fallback` (with --follow): the way back from PostgreSQL to MySQL is armed at cutover; its preconditions checked before anything is written. */
+  fallback?: boolean | undefined;
   /** `--on-ddl`: what the follower does at a schema change of a followed table (default apply). */
   onDdl?: 'apply' | 'hold' | 'stop' | undefined;
 }

@@ -16,6 +16,7 @@ import { planRun, type RunOptions } from './plan-run.js';
 import { createOptionsOf, sourceTableOf, type PlannedTable, type RunPlan } from './run-plan.js';
 import { followProblemsOf, type FollowStart } from '../follow/follow-start.js';
 import { followKeyOf } from '../follow/preconditions.js';
+import { fallbackProblemsOf } from '../fallback/preconditions.js';
 import { readBinlogPosition } from '../dialect/mysql/binlog.js';
 import { recordFollowDefinitions } from '../state/follow-definitions.js';
 import { createFollowRow } from '../state/follow-state.js';
@@ -85,7 +86,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
     );
   }
   // Before anything is written, and before any table is read: the follower starts here.
-  const follow = options.follow ? await startFollowing(source, plan, options.verify) : undefined;
+  const follow = options.follow ? await startFollowing(source, target, plan, options) : undefined;
   const warnings = [...plan.warnings];
   const translated = [...plan.translated];
   const created = planned.filter((p) => p.action === 'create');
@@ -122,6 +123,7 @@ export async function prepareRun(source: DataSource, target: DataSource, options
           syncAlembic,
           verify: options.verify ?? 'checksum',
           ...(follow ? { onDdl: options.onDdl ?? 'apply' } : {}),
+          ...(follow && options.fallback ? { fallback: true } : {}),
           allowRejects: Boolean(options.allowRejects),
           nul,
           zeroDate,
@@ -265,16 +267,24 @@ export async function prepareRun(source: DataSource, target: DataSource, options
  * line of the refusal, exit 2, nothing written), then the position the follower will start at,
  * read before any copy job can read a row.
  */
-async function startFollowing(source: DataSource, plan: RunPlan, verify: RunOptions['verify']): Promise<FollowStart> {
-  if (verify === 'none')
+async function startFollowing(
+  source: DataSource,
+  target: DataSource,
+  plan: RunPlan,
+  options: Pick<RunOptions, 'verify' | 'fallback'>,
+): Promise<FollowStart> {
+  if (options.verify === 'none')
     throw new UsageError(
       '--follow switches only after cutover has verified every table, so it cannot go with --verify none; use checksum (the default) or count',
     );
   const tables = plan.planned.map((p) => sourceTableOf(plan, p));
-  const problems = await followProblemsOf(source, tables);
+  const problems = [
+    ...(await followProblemsOf(source, tables)),
+    ...(options.fallback ? await fallbackProblemsOf(source, target, plan.catalog.database, tables) : []),
+  ];
   if (problems.length > 0)
     throw new UsageError(
-      `cannot follow the binary log; nothing was started:\n${problems.map((p) => `  ${p.message}`).join('\n')}`,
+      `cannot follow the binary log${options.fallback ? ' with a way back' : ''}; nothing was started:\n${problems.map((p) => `  ${p.message}`).join('\n')}`,
     );
   const position = await readBinlogPosition(source);
   return {

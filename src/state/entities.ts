@@ -246,6 +246,47 @@ export const FollowEntity = new EntitySchema<FollowRow>({
   },
 });
 
+/** The way back of a `--fallback` run: `following` from cutover's go, `stopped` on a refused change, `done` after fallback went, `finished` once `finish` dropped the slot. */
+export type FallbackStatus = 'following' | 'stopped' | 'done' | 'finished';
+
+/** The way back (docs/fallback.md): the slot and publication cutover made, and how far MySQL has got. */
+export interface FallbackRow {
+  runId: string;
+  status: FallbackStatus;
+  slotName: string;
+  publicationName: string;
+  /** The slot's consistent point, where the way back starts (pg_lsn text). */
+  startLsn: string;
+  /** The end of the last transaction MySQL committed (its own my2pg_fallback row is the authority; this is a copy for status). */
+  appliedLsn: string;
+  /** A WAL position every transaction before which MySQL has (fallback's drain waits for it). */
+  reachedLsn: string;
+  eventsApplied: string;
+  appliedAt: Date | null;
+  error: string | null;
+  /** fallback's last outcome. */
+  outcome: JsonRecord | null;
+}
+
+export const FallbackEntity = new EntitySchema<FallbackRow>({
+  name: 'Fallback',
+  schema: STATE_SCHEMA,
+  tableName: 'fallback',
+  columns: {
+    runId: { name: 'run_id', type: 'text', primary: true },
+    status: { type: 'text' },
+    slotName: { name: 'slot_name', type: 'text' },
+    publicationName: { name: 'publication_name', type: 'text' },
+    startLsn: { name: 'start_lsn', type: 'text' },
+    appliedLsn: { name: 'applied_lsn', type: 'text' },
+    reachedLsn: { name: 'reached_lsn', type: 'text' },
+    eventsApplied: { name: 'events_applied', type: 'bigint', default: 0 },
+    appliedAt: { name: 'applied_at', type: 'timestamptz', nullable: true },
+    error: { type: 'text', nullable: true },
+    outcome: { type: 'jsonb', nullable: true },
+  },
+});
+
 /** Every entity of the state schema. */
 export const STATE_ENTITIES = [
   RunEntity,
@@ -253,5 +294,6 @@ export const STATE_ENTITIES = [
   SavedConstraintEntity,
   RejectedRowEntity,
   FollowEntity,
+  FallbackEntity,
   ...LIVE_ENTITIES,
 ];

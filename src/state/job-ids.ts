@@ -34,6 +34,11 @@ export function followJobId(runId: string): string {
   return `${runId}.follow`;
 }
 
+/** The job id of a `--fallback` run's way back (the reverse follower, from cutover's go). */
+export function followBackJobId(runId: string): string {
+  return `${runId}.follow-back`;
+}
+
 /** A new run id: sortable by time, unique enough, safe as a BullMQ id. */
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');

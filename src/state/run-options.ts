@@ -80,6 +80,8 @@ const runOptionsSchema = z.looseObject({
       keys: z.record(z.string(), z.array(z.string())),
     }),
   ),
+  /** `--fallback` of a `--follow` run: cutover arms the way back (docs/fallback.md). */
+  fallback: field(z.boolean()),
   /** `--on-ddl` of a `--follow` run: what its follower does at a schema change (absent: apply). */
   onDdl: field(z.enum(['apply', 'hold', 'stop'])),
   /** The target's queues the run's jobs went to. */
