@@ -9,7 +9,9 @@ import type { BatchApplier } from './batch-applier.js';
 import type { BinlogEvent } from './binlog-stream.js';
 import type { ChangeBatch } from './change-batcher.js';
 import type { FollowedCatalog } from './followed-catalog.js';
-import type { PlannedChange, SchemaChanges } from './schema-change.js';
+import { TableJoiner } from './joined-table.js';
+import type { FollowInput } from './follow-input.js';
+import { SchemaChanges, type PlannedChange } from './schema-change.js';
 
 /** What the follower does at a statement that changes a followed table (`--on-ddl`). */
 export type OnDdl = 'apply' | 'hold' | 'stop';
@@ -25,6 +27,7 @@ export interface DdlContext {
   applier: ChangeApplier;
   catalog: FollowedCatalog;
   changes: SchemaChanges;
+  joiner: TableJoiner;
   onLog?: ((line: string) => void | Promise<void>) | undefined;
   /** Where the statement a resumed hold was about ends: the operator changed the target, so it is passed as it is. */
   resolved: FollowPosition | null;
@@ -64,6 +67,51 @@ function shown(statement: string): string {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
 
+/** What the follower's schema changes go through, for these parts of it. */
+export function ddlContextOf(
+  input: FollowInput,
+  catalog: FollowedCatalog,
+  batches: BatchApplier,
+  applier: ChangeApplier,
+  resolved: FollowPosition | null,
+): DdlContext {
+  const { source, target, runId, tables, onLog } = input;
+  const changes = new SchemaChanges(source, target, runId, catalog, tables);
+  const names = new Map([...tables].map(([name, t]) => [name, t.input.targetTable]));
+  const joiner = new TableJoiner(source, target, catalog.run, names);
+  return { target, runId, mode: input.onDdl ?? 'apply', batches, applier, catalog, changes, joiner, onLog, resolved };
+}
+
+/** Where the stream goes on from, the events applied, and the table that joined the run, if one did. */
+interface DdlMet {
+  at: FollowPosition;
+  events: number;
+  joined?: string;
+}
+
+/**
+ * A CREATE TABLE in the followed database: with `--on-ddl apply` the new table joins the run
+ * (TableJoiner) in the transaction that commits the changes before it and the position past it;
+ * otherwise, or when it cannot join, it is passed by, saying why.
+ */
+async function meetCreateTable(ddl: DdlEvent, ctx: DdlContext, now: DdlMoment): Promise<DdlMet> {
+  const at = { file: ddl.file, position: ddl.position };
+  const where = `CREATE TABLE ${ddl.table} at ${ddl.file}:${ddl.position}`;
+  const planned =
+    ctx.mode === 'apply' ? await ctx.joiner.plan(ddl.table) : { passed: `--on-ddl ${ctx.mode} follows no new table` };
+  const batch = now.take();
+  if (planned.passed !== null) {
+    await ctx.batches.apply(batch, at);
+    await ctx.onLog?.(`new table not joined to the run: ${where}: ${planned.passed}`);
+    return { at, events: batch.events };
+  }
+  await ctx.batches.apply(batch, at, (pg) => ctx.joiner.apply(pg, planned.joined));
+  await ctx.onLog?.(
+    `new table joined the run: ${where}: created as ${planned.joined.schema}.${planned.joined.targetTable}, followed from this statement`,
+  );
+  return { at, events: batch.events, joined: ddl.table };
+}
+
 /**
  * At a DDL statement on a followed table (the stream is stopped there): the changes before it
  * and the schema change commit in one transaction with the position past the statement; or,
@@ -71,12 +119,9 @@ function shown(statement: string): string {
  * the position before it and the follower holds; `--on-ddl stop` stops for good. Returns the
  * position the stream goes on from and the events applied.
  */
-export async function meetDdl(
-  ddl: DdlEvent,
-  ctx: DdlContext,
-  now: DdlMoment,
-): Promise<{ at: FollowPosition; events: number }> {
+export async function meetDdl(ddl: DdlEvent, ctx: DdlContext, now: DdlMoment): Promise<DdlMet> {
   await now.flushing;
+  if (ddl.verb === 'CREATE TABLE') return meetCreateTable(ddl, ctx, now);
   const where = `${ddl.verb} on followed table ${ddl.table} at ${ddl.file}:${ddl.position} (${shown(ddl.statement)})`;
   if (now.unchanged && ctx.mode === 'stop') throw now.unchanged;
   if (ctx.mode === 'stop') {

@@ -88,3 +88,18 @@ export function swappedIn(statement: string, table: string, database: string): s
   }
   return away ? inPlace : null;
 }
+
+const CREATE = /^\s*(?:\/\*.*?\*\/\s*)*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\s\S]*)$/i;
+
+/**
+ * The name of the table a plain `CREATE TABLE` (also `IF NOT EXISTS`, `LIKE`, `… SELECT`) makes
+ * in `database`, or null: another statement, a `TEMPORARY` or `OR REPLACE` table, another database.
+ */
+export function createdTable(statement: string, database: string, defaultDatabase: string | null): string | null {
+  const match = CREATE.exec(statement);
+  if (!match) return null;
+  const [named] = tableNames(match[1]!, 1);
+  if (named === undefined) return null;
+  const inDatabase = named.schema ?? defaultDatabase;
+  return inDatabase !== null && inDatabase.toLowerCase() === database.toLowerCase() ? named.name : null;
+}
