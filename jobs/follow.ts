@@ -35,7 +35,7 @@ export function createFollowProcessor(context: JobContext) {
   return async function processFollow(job: Job): Promise<{ ended: FollowEnd }> {
     const payload = validatePayload(followPayloadSchema, job.data, FOLLOW_JOB);
     const log = context.logger.child({ runId: payload.runId, table: '(follow)', jobId: job.id });
-    /** The run's tables as recorded now, and their follower (again after a table joined the run). */
+    /** The run's tables as recorded now, and their follower (again after they changed: a table joined or was renamed). */
     const followOnce = async (): Promise<FollowEnd> => {
       forgetRunCatalog(payload.runId);
       const runCatalog = await runCatalogOf(context.source, context.target, payload.runId);
@@ -96,8 +96,10 @@ export function createFollowProcessor(context: JobContext) {
     log.info({ attempt: job.attemptsMade + 1 }, 'follow started');
     try {
       let ended = await followOnce();
-      while (ended === 'joined') {
-        await job.log("a new table joined the run: following again with the run's tables as recorded now");
+      while (ended === 'tables-changed') {
+        await job.log(
+          "the run's tables changed (a table joined or was renamed): following again with them as recorded now",
+        );
         ended = await followOnce();
       }
       await job.log(`follow ended: ${ended}`);

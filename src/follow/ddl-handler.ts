@@ -10,6 +10,7 @@ import type { BinlogEvent } from './binlog-stream.js';
 import type { ChangeBatch } from './change-batcher.js';
 import type { FollowedCatalog } from './followed-catalog.js';
 import { TableJoiner } from './joined-table.js';
+import { TableRenamer } from './renamed-table.js';
 import type { FollowInput } from './follow-input.js';
 import { SchemaChanges, type PlannedChange } from './schema-change.js';
 
@@ -28,6 +29,7 @@ export interface DdlContext {
   catalog: FollowedCatalog;
   changes: SchemaChanges;
   joiner: TableJoiner;
+  renamer: TableRenamer;
   onLog?: ((line: string) => void | Promise<void>) | undefined;
   /** Where the statement a resumed hold was about ends: the operator changed the target, so it is passed as it is. */
   resolved: FollowPosition | null;
@@ -79,14 +81,16 @@ export function ddlContextOf(
   const changes = new SchemaChanges(source, target, runId, catalog, tables);
   const names = new Map([...tables].map(([name, t]) => [name, t.input.targetTable]));
   const joiner = new TableJoiner(source, target, catalog.run, names);
-  return { target, runId, mode: input.onDdl ?? 'apply', batches, applier, catalog, changes, joiner, onLog, resolved };
+  const renamer = new TableRenamer(source, target, catalog.run, names);
+  const mode = input.onDdl ?? 'apply';
+  return { target, runId, mode, batches, applier, catalog, changes, joiner, renamer, onLog, resolved };
 }
 
-/** Where the stream goes on from, the events applied, and the table that joined the run, if one did. */
+/** Where the stream goes on from, the events applied, and whether the run's tables changed (joined, renamed). */
 interface DdlMet {
   at: FollowPosition;
   events: number;
-  joined?: string;
+  tablesChanged?: boolean;
 }
 
 /**
@@ -109,7 +113,7 @@ async function meetCreateTable(ddl: DdlEvent, ctx: DdlContext, now: DdlMoment): 
   await ctx.onLog?.(
     `new table joined the run: ${where}: created as ${planned.joined.schema}.${planned.joined.targetTable}, followed from this statement`,
   );
-  return { at, events: batch.events, joined: ddl.table };
+  return { at, events: batch.events, tablesChanged: true };
 }
 
 /**
@@ -124,6 +128,18 @@ export async function meetDdl(ddl: DdlEvent, ctx: DdlContext, now: DdlMoment): P
   if (ddl.verb === 'CREATE TABLE') return meetCreateTable(ddl, ctx, now);
   const where = `${ddl.verb} on followed table ${ddl.table} at ${ddl.file}:${ddl.position} (${shown(ddl.statement)})`;
   if (now.unchanged && ctx.mode === 'stop') throw now.unchanged;
+  const readAs = now.unchanged ? await ctx.renamer.renamedAhead(ddl.table, ddl.before) : null;
+  if (readAs) {
+    // Renamed by a statement ahead: the batch's rows are read under the new name until the RENAME is met.
+    ctx.catalog.readAs(ddl.table, readAs);
+    ctx.applier.forget(ddl.table);
+    const batch = now.take();
+    await ctx.batches.apply(batch, ddl.before);
+    await ctx.onLog?.(
+      `rows of ${ddl.table} read from ${readAs.name}: MySQL renamed the table by a statement not reached yet`,
+    );
+    return { at: ddl.before, events: batch.events };
+  }
   if (ctx.mode === 'stop') {
     const message = `${where}: the follower stopped for good (--on-ddl stop); nothing past it was applied. Start a new run to migrate the table as it is now`;
     await setFollowStatus(ctx.target, ctx.runId, 'stopped', message);
@@ -135,10 +151,27 @@ export async function meetDdl(ddl: DdlEvent, ctx: DdlContext, now: DdlMoment): P
     await ctx.onLog?.(`schema change made by hand, resumed: ${where}`);
     return { at: { file: ddl.file, position: ddl.position }, events: batch.events };
   }
+  const rename = ctx.mode === 'apply' ? await ctx.renamer.plan(ddl) : null;
+  if (rename?.hold === null) {
+    const at = { file: ddl.file, position: ddl.position };
+    // The rows before the statement first, read under the new name (MySQL has no other), into the table as it is named.
+    ctx.catalog.readAs(ddl.table, rename.readAs);
+    ctx.applier.forget(ddl.table);
+    const batch = now.take();
+    await ctx.batches.apply(batch, ddl.before);
+    await ctx.batches.apply(now.take(), at, (pg) => ctx.renamer.apply(pg, rename.renamed));
+    const { schema, fromTarget, toTarget } = rename.renamed;
+    await ctx.onLog?.(
+      `table renamed: ${where}: ${schema}.${fromTarget} renamed to ${toTarget}, followed as ${rename.renamed.to}`,
+    );
+    return { at, events: batch.events, tablesChanged: true };
+  }
   const planned =
     ctx.mode === 'hold'
       ? { table: ddl.table, hold: 'the run holds at every schema change (--on-ddl hold)' }
-      : await ctx.changes.plan(ddl);
+      : rename
+        ? { table: ddl.table, hold: rename.hold }
+        : await ctx.changes.plan(ddl);
   const batch = now.take();
   if (now.unchanged && planned.hold === null && nothingIn(planned)) throw now.unchanged;
   let refused: string | null = planned.hold;

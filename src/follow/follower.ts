@@ -15,8 +15,8 @@ import { enterFollowing } from './resume-held.js';
 import type { FollowInput } from './follow-input.js';
 import { FollowMeter } from './follow-progress.js';
 
-/** How a follower ends without an error: cutover went, or a new table joined the run (the caller follows again, with it). */
-export type FollowEnd = 'cutover' | 'joined';
+/** How a follower ends without an error: cutover went, or the run's tables changed (a table joined or was renamed: the caller follows again with them). */
+export type FollowEnd = 'cutover' | 'tables-changed';
 export type { FollowInput } from './follow-input.js';
 
 /** Row changes that trigger a batch at once; fewer wait at most BATCH_WAIT_MS. */
@@ -243,11 +243,11 @@ class Follower {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     meetDdl(ddl, this.ddl, { flushing: this.flushing, take: () => this.batcher.take() }).then(
-      ({ at, events, joined }) => {
+      ({ at, events, tablesChanged }) => {
         this.applied = at;
         this.eventsApplied += events;
         // The run's tables changed: the caller reads them again and follows on from here.
-        if (joined !== undefined) return this.finish?.('joined');
+        if (tablesChanged) return this.finish?.('tables-changed');
         this.ddlUnderWay = false;
         this.openStream();
       },

@@ -179,7 +179,10 @@ export async function untilCaughtUp(runId: string, admin: mysql.Connection, sche
     await waitUntil('the follower to catch up', () => caughtUp(runId, admin), 60_000, 100);
   } catch (error) {
     const job = await followJob(runId, schema);
-    throw new Error(`${(error as Error).message}: ${JSON.stringify({ state: job.state, failed: job.failedReason })}`);
+    const logs = (await followLogs(runId, schema)).split('\n').slice(-12).join('\n');
+    throw new Error(
+      `${(error as Error).message}: ${JSON.stringify({ state: job.state, failed: job.failedReason })}; the follow job's last log lines:\n${logs}`,
+    );
   }
 }
 

@@ -80,4 +80,57 @@ describe('tables made and renamed while following', () => {
     await pgc.end();
     await stopProcess(again);
   }, 240_000);
+
+  test("plain RENAME TABLE t TO t2 of a split table referenced by a foreign key, while the application writes: the target table is renamed with the run's names, writes to t2 follow, cutover goes", async () => {
+    const { admin, pgc, env, worker, runId } = await followingRun(
+      'rentab',
+      `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL, KEY t_v (v));
+       CREATE TABLE u (id INT PRIMARY KEY, t_id INT NOT NULL, FOREIGN KEY (t_id) REFERENCES t (id));
+       INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_2000;
+       INSERT INTO u SELECT seq, seq FROM seq_1_to_100;`,
+      ['--range-rows', '500'],
+    );
+    let table = 't';
+    const app = applicationWriter('rentab', async (my, i) => {
+      try {
+        if (i % 3 === 0) await my.query(`INSERT INTO ${table} (id, v) VALUES (?, ?)`, [10_000 + i, `w${i}`]);
+        else await my.query(`UPDATE ${table} SET v = ? WHERE id = ?`, [`u${i}`, 1 + ((i * 7) % 2000)]);
+      } catch (error) {
+        // ER_NO_SUCH_TABLE: the statement was on its way as the table was renamed; the next one uses t2.
+        if ((error as { errno?: number }).errno !== 1146) throw error;
+      }
+    });
+    await waitUntil('writes before the rename', async () => app.count() > 50, 30_000, 20);
+    await admin.query('RENAME TABLE rentab.t TO rentab.t2');
+    table = 't2';
+    const before = app.count();
+    await waitUntil('writes after the rename', async () => app.count() > before + 150, 30_000, 20);
+    await app.stop();
+    await untilCaughtUp(runId, admin, 'rentab');
+    expect(await followLogs(runId, 'rentab')).toMatch(
+      /table renamed: RENAME TABLE on followed table t at binlog\.\d+:\d+ .*: rentab\.t renamed to t2, followed as t2/,
+    );
+    expect((await followJob(runId, 'rentab')).state).toBe('active');
+    const names = await pgc.query(
+      'SELECT table_name, target_table FROM my2pg.run_tables WHERE run_id = $1 ORDER BY 1',
+      [runId],
+    );
+    expect(names.rows).toEqual([
+      { table_name: 't2', target_table: 't2' },
+      { table_name: 'u', target_table: 'u' },
+    ]);
+    const relations = await pgc.query(
+      "SELECT array_agg(relname::text ORDER BY relname) AS r FROM pg_class WHERE relnamespace = 'rentab'::regnamespace AND relkind = 'r'",
+    );
+    expect(relations.rows[0].r).toEqual(['t2', 'u']);
+    await cutoverAndCompare(env, runId, 'rentab', 2);
+    // The foreign key the run saved for finalize names t2 now, and is in place.
+    const keys = await pgc.query(
+      "SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE conrelid = 'rentab.u'::regclass AND contype = 'f'",
+    );
+    expect(keys.rows).toEqual([{ d: expect.stringMatching(/REFERENCES (rentab\.)?t2\(id\)/) }]);
+    await admin.end();
+    await pgc.end();
+    await stopProcess(worker);
+  }, 240_000);
 });
