@@ -80,6 +80,8 @@ const runOptionsSchema = z.looseObject({
       keys: z.record(z.string(), z.array(z.string())),
     }),
   ),
+  /** Tables dropped from a following run (`resume --skip-table`): which, when, and the hold that led to it; shown by status and cutover's receipt. */
+  skippedTables: field(z.array(z.looseObject({ table: z.string(), at: z.string(), reason: z.string() }))),
   /** `--on-ddl` of a `--follow` run: what its follower does at a schema change (absent: apply). */
   onDdl: field(z.enum(['apply', 'hold', 'stop'])),
   /** The target's queues the run's jobs went to. */
