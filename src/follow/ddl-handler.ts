@@ -11,7 +11,6 @@ import type { ChangeBatch } from './change-batcher.js';
 import type { FollowedCatalog } from './followed-catalog.js';
 import { TableJoiner } from './joined-table.js';
 import { TableRenamer } from './renamed-table.js';
-import type { FollowInput } from './follow-input.js';
 import { SchemaChanges, type PlannedChange } from './schema-change.js';
 
 /** What the follower does at a statement that changes a followed table (`--on-ddl`). */
@@ -71,7 +70,14 @@ function shown(statement: string): string {
 
 /** What the follower's schema changes go through, for these parts of it. */
 export function ddlContextOf(
-  input: FollowInput,
+  input: {
+    source: DataSource;
+    target: DataSource;
+    runId: string;
+    tables: ConstructorParameters<typeof SchemaChanges>[4];
+    onDdl?: OnDdl | undefined;
+    onLog?: DdlContext['onLog'];
+  },
   catalog: FollowedCatalog,
   batches: BatchApplier,
   applier: ChangeApplier,
