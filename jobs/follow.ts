@@ -35,40 +35,38 @@ export function createFollowProcessor(context: JobContext) {
   return async function processFollow(job: Job): Promise<{ ended: FollowEnd }> {
     const payload = validatePayload(followPayloadSchema, job.data, FOLLOW_JOB);
     const log = context.logger.child({ runId: payload.runId, table: '(follow)', jobId: job.id });
-    forgetRunCatalog(payload.runId);
-    const runCatalog = await runCatalogOf(context.source, context.target, payload.runId);
-    const run = runCatalog?.run;
-    if (!runCatalog || !run)
-      throw new UnrecoverableError(`run ${payload.runId} is not recorded in this worker's target database`);
-    if (run.status === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
-    const follow = run.options.follow;
-    if (!follow) throw new UnrecoverableError(`run ${payload.runId} was not started with --follow`);
-    const policies = copyPoliciesOf(run.options);
-    // Shared by the follower and verification while following: a schema change shows in both.
-    const catalog = new FollowedCatalog(runCatalog);
-    const tables = new Map(
-      (await listRunTables(context.target, payload.runId)).map((t) => [
-        t.tableName,
-        {
-          key: follow.keys[t.tableName] ?? [],
-          input: {
-            runId: payload.runId,
-            table: t.tableName,
-            targetTable: t.targetTable,
-            targetSchema: run.targetSchema,
-            columns: run.options.columns?.[t.tableName],
-            batchSize: run.options.batchSize ?? 10_000,
-            ...policies,
-            where: run.options.where?.[t.tableName],
-            naming: run.options.naming,
+    /** The run's tables as recorded now, and their follower (again after they changed: a table joined or was renamed). */
+    const followOnce = async (): Promise<FollowEnd> => {
+      forgetRunCatalog(payload.runId);
+      const runCatalog = await runCatalogOf(context.source, context.target, payload.runId);
+      const run = runCatalog?.run;
+      if (!runCatalog || !run)
+        throw new UnrecoverableError(`run ${payload.runId} is not recorded in this worker's target database`);
+      if (run.status === 'cancelled') throw new UnrecoverableError(new RunCancelledError(payload.runId).message);
+      const follow = run.options.follow;
+      if (!follow) throw new UnrecoverableError(`run ${payload.runId} was not started with --follow`);
+      const policies = copyPoliciesOf(run.options);
+      // Shared by the follower and verification while following: a schema change shows in both.
+      const catalog = new FollowedCatalog(runCatalog);
+      const tables = new Map(
+        (await listRunTables(context.target, payload.runId)).map((t) => [
+          t.tableName,
+          {
+            key: follow.keys[t.tableName] ?? [],
+            input: {
+              runId: payload.runId,
+              table: t.tableName,
+              targetTable: t.targetTable,
+              targetSchema: run.targetSchema,
+              columns: run.options.columns?.[t.tableName],
+              batchSize: run.options.batchSize ?? 10_000,
+              ...policies,
+              where: run.options.where?.[t.tableName],
+              naming: run.options.naming,
+            },
           },
-        },
-      ]),
-    );
-    await job.log(`attempt ${job.attemptsMade + 1}: following the binary log of ${run.sourceDatabase}`);
-    waitingAt('starting the follower: it has not reported its first progress');
-    log.info({ attempt: job.attemptsMade + 1 }, 'follow started');
-    try {
+        ]),
+      );
       const verifier = await prepareForCutover(
         context.source,
         context.target,
@@ -91,6 +89,19 @@ export function createFollowProcessor(context: JobContext) {
         onLog: (line) => job.log(line).then(() => undefined),
         verifier,
       });
+      return ended;
+    };
+    await job.log(`attempt ${job.attemptsMade + 1}: following the binary log`);
+    waitingAt('starting the follower: it has not reported its first progress');
+    log.info({ attempt: job.attemptsMade + 1 }, 'follow started');
+    try {
+      let ended = await followOnce();
+      while (ended === 'tables-changed') {
+        await job.log(
+          "the run's tables changed (a table joined or was renamed): following again with them as recorded now",
+        );
+        ended = await followOnce();
+      }
       await job.log(`follow ended: ${ended}`);
       log.info({ ended }, 'follow ended');
       return { ended };

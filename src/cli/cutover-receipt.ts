@@ -85,6 +85,7 @@ export function cutoverReceipt(
           method: 'checksum',
           naming: run.options.naming ?? null,
           tables,
+          ...(run.options.skippedTables?.length ? { skippedTables: run.options.skippedTables } : {}),
         });
         const unequal = tables.filter((t) => !t.totals.equal).map((t) => t.table);
         return `receipt ${file} written ${((Date.now() - started) / 1000).toFixed(1)} s after the freeze (computed in snapshots taken inside it): ${tables.length} tables, ${tables.reduce((n, t) => n + t.ranges.length, 0)} ranges, at ${position.file}:${position.position}${unequal.length > 0 ? `; ranges differ in ${unequal.join(', ')}` : ''}; seal sha256 ${receipt.seal.digest}`;

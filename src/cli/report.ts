@@ -153,6 +153,10 @@ export function formatRunReport(
   const renamed = tables.filter((t) => t.targetTable !== t.tableName);
   if (renamed.length > 0)
     lines.push(`target names: ${renamed.map((t) => `${t.tableName} → ${t.targetTable}`).join(', ')}`);
+  for (const skipped of run.options.skippedTables ?? [])
+    lines.push(
+      `skipped: ${skipped.table}, dropped from the run while following (resume --skip-table) at ${skipped.at}: ${skipped.reason}; not verified, its target table left as it was`,
+    );
   const summary = run.summary;
   if (summary?.alembicVersion) lines.push(`alembic_version: ${summary.alembicVersion.target?.join(', ') || '(empty)'}`);
   if (summary?.sequences && summary.sequences.length > 0) {

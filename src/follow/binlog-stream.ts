@@ -1,7 +1,7 @@
 import ZongJi from '@vlasky/zongji';
 import { PermanentError, TransientError } from '../core/errors.js';
 import type { FollowPosition } from '../state/follow-state.js';
-import { ddlOnFollowedTable } from './ddl-statement.js';
+import { createdTable, ddlOnFollowedTable } from './ddl-statement.js';
 
 /** A row image as the binary log gives it (column name → value). */
 export type RowImage = Record<string, unknown>;
@@ -165,6 +165,12 @@ export class BinlogStream {
     return { kind: 'ddl', verb: 'DROP TABLE', table, statement, ...this.previous, before: { ...this.previous } };
   }
 
+  /** A new table of the database (CREATE TABLE): it may join the run (see joined-table.ts). */
+  private created(query: string, event: ZongJiEvent): { verb: string; table: string } | null {
+    const table = createdTable(query, this.database, event.schema || null);
+    return table === null || this.followed.has(table) ? null : { verb: 'CREATE TABLE', table };
+  }
+
   private normalize(event: ZongJiEvent): BinlogEvent | null {
     const name = event.getEventName();
     if (name === 'xid') return { kind: 'commit' };
@@ -173,7 +179,8 @@ export class BinlogStream {
       if (/^\s*COMMIT\s*$/i.test(query)) return { kind: 'commit' };
       const xa = xaEventOf(query);
       if (xa) return xa;
-      const ddl = ddlOnFollowedTable(query, this.database, event.schema || null, this.followed);
+      const ddl =
+        ddlOnFollowedTable(query, this.database, event.schema || null, this.followed) ?? this.created(query, event);
       if (!ddl) return null;
       const file = this.zongji.options.filename ?? this.previous?.file ?? '';
       const before = this.previous ?? { file, position: event.nextPosition };

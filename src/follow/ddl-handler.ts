@@ -9,7 +9,9 @@ import type { BatchApplier } from './batch-applier.js';
 import type { BinlogEvent } from './binlog-stream.js';
 import type { ChangeBatch } from './change-batcher.js';
 import type { FollowedCatalog } from './followed-catalog.js';
-import type { PlannedChange, SchemaChanges } from './schema-change.js';
+import { TableJoiner } from './joined-table.js';
+import { TableRenamer } from './renamed-table.js';
+import { SchemaChanges, type PlannedChange } from './schema-change.js';
 
 /** What the follower does at a statement that changes a followed table (`--on-ddl`). */
 export type OnDdl = 'apply' | 'hold' | 'stop';
@@ -25,6 +27,8 @@ export interface DdlContext {
   applier: ChangeApplier;
   catalog: FollowedCatalog;
   changes: SchemaChanges;
+  joiner: TableJoiner;
+  renamer: TableRenamer;
   onLog?: ((line: string) => void | Promise<void>) | undefined;
   /** Where the statement a resumed hold was about ends: the operator changed the target, so it is passed as it is. */
   resolved: FollowPosition | null;
@@ -64,6 +68,60 @@ function shown(statement: string): string {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
 
+/** What the follower's schema changes go through, for these parts of it. */
+export function ddlContextOf(
+  input: {
+    source: DataSource;
+    target: DataSource;
+    runId: string;
+    tables: ConstructorParameters<typeof SchemaChanges>[4];
+    onDdl?: OnDdl | undefined;
+    onLog?: DdlContext['onLog'];
+  },
+  catalog: FollowedCatalog,
+  batches: BatchApplier,
+  applier: ChangeApplier,
+  resolved: FollowPosition | null,
+): DdlContext {
+  const { source, target, runId, tables, onLog } = input;
+  const changes = new SchemaChanges(source, target, runId, catalog, tables);
+  const names = new Map([...tables].map(([name, t]) => [name, t.input.targetTable]));
+  const joiner = new TableJoiner(source, target, catalog.run, names);
+  const renamer = new TableRenamer(source, target, catalog.run, names);
+  const mode = input.onDdl ?? 'apply';
+  return { target, runId, mode, batches, applier, catalog, changes, joiner, renamer, onLog, resolved };
+}
+
+/** Where the stream goes on from, the events applied, and whether the run's tables changed (joined, renamed). */
+interface DdlMet {
+  at: FollowPosition;
+  events: number;
+  tablesChanged?: boolean;
+}
+
+/**
+ * A CREATE TABLE in the followed database: with `--on-ddl apply` the new table joins the run
+ * (TableJoiner) in the transaction that commits the changes before it and the position past it;
+ * otherwise, or when it cannot join, it is passed by, saying why.
+ */
+async function meetCreateTable(ddl: DdlEvent, ctx: DdlContext, now: DdlMoment): Promise<DdlMet> {
+  const at = { file: ddl.file, position: ddl.position };
+  const where = `CREATE TABLE ${ddl.table} at ${ddl.file}:${ddl.position}`;
+  const planned =
+    ctx.mode === 'apply' ? await ctx.joiner.plan(ddl.table) : { passed: `--on-ddl ${ctx.mode} follows no new table` };
+  const batch = now.take();
+  if (planned.passed !== null) {
+    await ctx.batches.apply(batch, at);
+    await ctx.onLog?.(`new table not joined to the run: ${where}: ${planned.passed}`);
+    return { at, events: batch.events };
+  }
+  await ctx.batches.apply(batch, at, (pg) => ctx.joiner.apply(pg, planned.joined));
+  await ctx.onLog?.(
+    `new table joined the run: ${where}: created as ${planned.joined.schema}.${planned.joined.targetTable}, followed from this statement`,
+  );
+  return { at, events: batch.events, tablesChanged: true };
+}
+
 /**
  * At a DDL statement on a followed table (the stream is stopped there): the changes before it
  * and the schema change commit in one transaction with the position past the statement; or,
@@ -71,14 +129,23 @@ function shown(statement: string): string {
  * the position before it and the follower holds; `--on-ddl stop` stops for good. Returns the
  * position the stream goes on from and the events applied.
  */
-export async function meetDdl(
-  ddl: DdlEvent,
-  ctx: DdlContext,
-  now: DdlMoment,
-): Promise<{ at: FollowPosition; events: number }> {
+export async function meetDdl(ddl: DdlEvent, ctx: DdlContext, now: DdlMoment): Promise<DdlMet> {
   await now.flushing;
+  if (ddl.verb === 'CREATE TABLE') return meetCreateTable(ddl, ctx, now);
   const where = `${ddl.verb} on followed table ${ddl.table} at ${ddl.file}:${ddl.position} (${shown(ddl.statement)})`;
   if (now.unchanged && ctx.mode === 'stop') throw now.unchanged;
+  const readAs = now.unchanged ? await ctx.renamer.renamedAhead(ddl.table, ddl.before) : null;
+  if (readAs) {
+    // Renamed by a statement ahead: the batch's rows are read under the new name until the RENAME is met.
+    ctx.catalog.readAs(ddl.table, readAs);
+    ctx.applier.forget(ddl.table);
+    const batch = now.take();
+    await ctx.batches.apply(batch, ddl.before);
+    await ctx.onLog?.(
+      `rows of ${ddl.table} read from ${readAs.name}: MySQL renamed the table by a statement not reached yet`,
+    );
+    return { at: ddl.before, events: batch.events };
+  }
   if (ctx.mode === 'stop') {
     const message = `${where}: the follower stopped for good (--on-ddl stop); nothing past it was applied. Start a new run to migrate the table as it is now`;
     await setFollowStatus(ctx.target, ctx.runId, 'stopped', message);
@@ -90,10 +157,27 @@ export async function meetDdl(
     await ctx.onLog?.(`schema change made by hand, resumed: ${where}`);
     return { at: { file: ddl.file, position: ddl.position }, events: batch.events };
   }
+  const rename = ctx.mode === 'apply' ? await ctx.renamer.plan(ddl) : null;
+  if (rename?.hold === null) {
+    const at = { file: ddl.file, position: ddl.position };
+    // The rows before the statement first, read under the new name (MySQL has no other), into the table as it is named.
+    ctx.catalog.readAs(ddl.table, rename.readAs);
+    ctx.applier.forget(ddl.table);
+    const batch = now.take();
+    await ctx.batches.apply(batch, ddl.before);
+    await ctx.batches.apply(now.take(), at, (pg) => ctx.renamer.apply(pg, rename.renamed));
+    const { schema, fromTarget, toTarget } = rename.renamed;
+    await ctx.onLog?.(
+      `table renamed: ${where}: ${schema}.${fromTarget} renamed to ${toTarget}, followed as ${rename.renamed.to}`,
+    );
+    return { at, events: batch.events, tablesChanged: true };
+  }
   const planned =
     ctx.mode === 'hold'
       ? { table: ddl.table, hold: 'the run holds at every schema change (--on-ddl hold)' }
-      : await ctx.changes.plan(ddl);
+      : rename
+        ? { table: ddl.table, hold: rename.hold }
+        : await ctx.changes.plan(ddl);
   const batch = now.take();
   if (now.unchanged && planned.hold === null && nothingIn(planned)) throw now.unchanged;
   let refused: string | null = planned.hold;

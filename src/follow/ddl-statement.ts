@@ -88,3 +88,41 @@ export function swappedIn(statement: string, table: string, database: string): s
   }
   return away ? inPlace : null;
 }
+
+const CREATE = /^\s*(?:\/\*.*?\*\/\s*)*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\s\S]*)$/i;
+
+/**
+ * The name of the table a plain `CREATE TABLE` (also `IF NOT EXISTS`, `LIKE`, `… SELECT`) makes
+ * in `database`, or null: another statement, a `TEMPORARY` or `OR REPLACE` table, another database.
+ */
+export function createdTable(statement: string, database: string, defaultDatabase: string | null): string | null {
+  const match = CREATE.exec(statement);
+  if (!match) return null;
+  const [named] = tableNames(match[1]!, 1);
+  if (named === undefined) return null;
+  const inDatabase = named.schema ?? defaultDatabase;
+  return inDatabase !== null && inDatabase.toLowerCase() === database.toLowerCase() ? named.name : null;
+}
+
+/**
+ * Where a `RENAME TABLE` puts followed table `table` (following its chain: `t TO a, a TO b` puts
+ * it at b), or null when the statement leaves it where it is or swaps another table in (see
+ * swappedIn). `schema` is null for a name in `database`.
+ */
+export function renamedTo(
+  statement: string,
+  table: string,
+  database: string,
+): { schema: string | null; name: string } | null {
+  const match = DDL.exec(statement);
+  if (!match || !/^RENAME/i.test(match[1]!) || swappedIn(statement, table, database) !== null) return null;
+  const names = tableNames(match[2]!, Infinity).map(({ schema, name }) => ({
+    schema: schema === null || schema.toLowerCase() === database.toLowerCase() ? null : schema,
+    name,
+  }));
+  const same = (a: { schema: string | null; name: string }, b: { schema: string | null; name: string }): boolean =>
+    a.schema?.toLowerCase() === b.schema?.toLowerCase() && a.name.toLowerCase() === b.name.toLowerCase();
+  let at: { schema: string | null; name: string } = { schema: null, name: table };
+  for (let i = 0; i + 1 < names.length; i += 2) if (same(names[i]!, at)) at = names[i + 1]!;
+  return same(at, { schema: null, name: table }) ? null : at;
+}

@@ -47,6 +47,11 @@ export class FollowedCatalog implements RunCatalog {
     if (target) this.targets.set(targetName, target);
   }
 
+  /** Reads a table's rows under another definition from now on (its new name: renamed by a statement not reached yet). */
+  readAs(source: string, definition: SourceTable): void {
+    this.sources.set(source, definition);
+  }
+
   /** Back to what it was before (the transaction rolled back). */
   restore(source: string, targetName: string, was: { source?: SourceTable; target?: TargetTable }): void {
     if (was.source) this.sources.set(source, was.source);

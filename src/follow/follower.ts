@@ -8,16 +8,15 @@ import { BatchApplier, shapeChangedTable } from './batch-applier.js';
 import { BinlogStream, type BinlogEvent } from './binlog-stream.js';
 import { cascadingKeysOf, type CascadingKey } from './cascades.js';
 import { ChangeBatcher, type ChangeBatch, type PreparedXa } from './change-batcher.js';
-import { meetDdl, type DdlContext } from './ddl-handler.js';
+import { ddlContextOf, meetDdl, type DdlContext } from './ddl-handler.js';
 import { withFollowLock } from './follow-lock.js';
 import { FollowedCatalog } from './followed-catalog.js';
 import { enterFollowing } from './resume-held.js';
-import { SchemaChanges } from './schema-change.js';
 import type { FollowInput } from './follow-input.js';
 import { FollowMeter } from './follow-progress.js';
 
-/** How a follower ends without an error: cutover went (every other end is an error). */
-export type FollowEnd = 'cutover';
+/** How a follower ends without an error: cutover went, or the run's tables changed (a table joined or was renamed: the caller follows again with them). */
+export type FollowEnd = 'cutover' | 'tables-changed';
 export type { FollowInput } from './follow-input.js';
 
 /** Row changes that trigger a batch at once; fewer wait at most BATCH_WAIT_MS. */
@@ -69,6 +68,7 @@ class Follower {
   private timer: NodeJS.Timeout | null = null;
   private paused = false;
   private failure: ((error: Error) => void) | null = null;
+  private finish: ((end: FollowEnd) => void) | null = null;
   private readonly meter = new FollowMeter();
   /** What a schema change goes through (see meetDdl). */
   private readonly ddl: DdlContext;
@@ -82,11 +82,11 @@ class Follower {
     prepared: PreparedXa,
     resolved: FollowPosition | null,
   ) {
-    const tables = input.tables;
+    const { source, target, runId, onLog, database, tables } = input;
     const catalog = input.catalog instanceof FollowedCatalog ? input.catalog : new FollowedCatalog(input.catalog);
     this.applier = new ChangeApplier(
-      input.source,
-      input.target,
+      source,
+      target,
       catalog,
       (t) => tables.get(t)!.input,
       (t) => tables.get(t)!.key,
@@ -95,11 +95,8 @@ class Follower {
     this.applied = { ...start };
     const cascadesOf = (t: string): CascadingKey[] => this.cascades.get(t) ?? [];
     this.batcher = new ChangeBatcher((t) => tables.get(t)!.key, cascadesOf, prepared);
-    const { source, target, runId, onLog, database } = input;
     this.batches = new BatchApplier(source, target, runId, this.applier, cascadesOf, database, onLog);
-    const changes = new SchemaChanges(input.source, input.target, input.runId, catalog, tables);
-    const mode = input.onDdl ?? 'apply';
-    this.ddl = { target, runId, mode, onLog, batches: this.batches, applier: this.applier, catalog, changes, resolved };
+    this.ddl = ddlContextOf(input, catalog, this.batches, this.applier, resolved);
   }
 
   async run(): Promise<FollowEnd> {
@@ -114,6 +111,7 @@ class Follower {
     let tick: NodeJS.Timeout | undefined;
     const ended = new Promise<FollowEnd>((resolve, reject) => {
       this.failure = reject;
+      this.finish = resolve;
       let ticking = false;
       tick = setInterval(() => {
         if (ticking) return;
@@ -245,9 +243,11 @@ class Follower {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     meetDdl(ddl, this.ddl, { flushing: this.flushing, take: () => this.batcher.take() }).then(
-      ({ at, events }) => {
+      ({ at, events, tablesChanged }) => {
         this.applied = at;
         this.eventsApplied += events;
+        // The run's tables changed: the caller reads them again and follows on from here.
+        if (tablesChanged) return this.finish?.('tables-changed');
         this.ddlUnderWay = false;
         this.openStream();
       },

@@ -3,7 +3,7 @@
  * merged into one), the workers connected, and the wait until the run settles.
  */
 import type { Job } from 'bullmq';
-import { rangeLabelOf } from '../state/job-ids.js';
+import { isJoinedJobId, rangeLabelOf } from '../state/job-ids.js';
 import {
   finalizeJobId,
   followJobId,
@@ -96,8 +96,9 @@ function progressOf(job: Job | undefined): CopyProgress | null {
 }
 
 async function readJob(queues: QueueHandles, table: string, jobId: string): Promise<TableJobState> {
-  const job = await queues.copy.getJob(jobId);
-  const state = job ? await job.getState() : 'missing';
+  // A table that joined a following run has no copy job: its copy is complete (see joinedJobId).
+  const job = isJoinedJobId(jobId) ? undefined : await queues.copy.getJob(jobId);
+  const state = job ? await job.getState() : isJoinedJobId(jobId) ? 'completed' : 'missing';
   return {
     table,
     jobId,

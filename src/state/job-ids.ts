@@ -15,6 +15,21 @@ export function copyJobId(runId: string, table: string): string {
   return `${runId}.${slug}`;
 }
 
+/** What the job id of a table that joined a following run ends with (BullMQ forbids `:`: no job can have it). */
+const JOINED = ':joined';
+
+/**
+ * The job id recorded for a table created in MySQL while following, which joined the run at its
+ * CREATE TABLE: no copy job exists, as the table was empty there and the follower copies it.
+ */
+export function joinedJobId(runId: string, table: string): string {
+  return `${copyJobId(runId, table)}${JOINED}`;
+}
+
+export function isJoinedJobId(jobId: string): boolean {
+  return jobId.endsWith(JOINED);
+}
+
 /** The job id of one key range of a split table: the table's job id plus `.r<index>`. */
 export function rangeJobId(tableJobId: string, index: number): string {
   return `${tableJobId}.r${index}`;

@@ -82,6 +82,8 @@ const runOptionsSchema = z.looseObject({
   ),
   /** `--fallback` of a `--follow` run: cutover arms the way back (docs/fallback.md). */
   fallback: field(z.boolean()),
+  /** Tables dropped from a following run (`resume --skip-table`): which, when, and the hold that led to it; shown by status and cutover's receipt. */
+  skippedTables: field(z.array(z.looseObject({ table: z.string(), at: z.string(), reason: z.string() }))),
   /** `--on-ddl` of a `--follow` run: what its follower does at a schema change (absent: apply). */
   onDdl: field(z.enum(['apply', 'hold', 'stop'])),
   /** The target's queues the run's jobs went to. */

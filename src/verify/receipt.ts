@@ -55,6 +55,8 @@ export interface Receipt {
   /** The run's renames and case (which target column each source column was compared with). */
   naming: NamingRules | null;
   tables: ReceiptTable[];
+  /** Tables dropped from a following run (`resume --skip-table`), not in `tables`: which, when, why. Absent: none. */
+  skippedTables?: { table: string; at: string; reason: string }[];
   seal: { algorithm: 'sha256'; digest: string };
 }
 

@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { followJobId } from '../../src/queue/contract.js';
-import type { Databases } from './compare.js';
+import { compareCanonical, type Databases } from './compare.js';
 import { startRun, waitUntil } from './faults.js';
 import { copyQueue } from './queue.js';
 import { startPrivateMariadb, type PrivateMariadb } from './private-mariadb.js';
@@ -134,6 +134,9 @@ export async function followingRun(
   return { admin, pgc, env, worker, runId };
 }
 
+/** ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT: what an application's writes are retried on. */
+const RETRIED = new Set([1213, 1205]);
+
 /** Runs random application writes until stopped; returns how many statements it ran. */
 export function applicationWriter(
   database: string,
@@ -145,7 +148,15 @@ export function applicationWriter(
     const my = await connect(database);
     try {
       while (running) {
-        await step(my, n);
+        try {
+          await step(my, n);
+        } catch (error) {
+          // An application retries a transaction MySQL chose as a deadlock victim or timed out on a
+          // lock (pt-online-schema-change's triggers and chunk copies lock rows against its writes).
+          // Any other error ends the writer, and the test.
+          if (!RETRIED.has((error as { errno?: number }).errno ?? 0)) throw error;
+          continue;
+        }
         n += 1;
       }
     } finally {
@@ -160,4 +171,42 @@ export function applicationWriter(
     },
     count: () => n,
   };
+}
+
+/** Until the follower has applied everything MySQL logged so far (on a timeout: where it stands, and the job). */
+export async function untilCaughtUp(runId: string, admin: mysql.Connection, schema: string): Promise<void> {
+  try {
+    await waitUntil('the follower to catch up', () => caughtUp(runId, admin), 60_000, 100);
+  } catch (error) {
+    const job = await followJob(runId, schema);
+    const logs = (await followLogs(runId, schema)).split('\n').slice(-12).join('\n');
+    throw new Error(
+      `${(error as Error).message}: ${JSON.stringify({ state: job.state, failed: job.failedReason })}; the follow job's last log lines:\n${logs}`,
+    );
+  }
+}
+
+/** The follow job's log lines, joined. */
+export async function followLogs(runId: string, schema: string): Promise<string> {
+  const queue = await copyQueue(sandbox, undefined, schema);
+  try {
+    return (await queue.getJobLogs(followJobId(runId))).logs.join('\n');
+  } finally {
+    await queue.closeAll();
+  }
+}
+
+/** `cutover --wait` goes, and every value of the `tables` tables of both sides is the same (compared independently). */
+export async function cutoverAndCompare(
+  env: NodeJS.ProcessEnv,
+  runId: string,
+  database: string,
+  tables: number,
+): Promise<void> {
+  const cut = await sandbox.cli(['cutover', runId, '--wait'], env, 120_000);
+  if (cut.code !== 0 || !/cutover: GO/.test(cut.stdout))
+    throw new Error(`cutover did not go: ${cut.stdout}${cut.stderr}`);
+  const canonical = await compareCanonical(sides(database), { schema: database });
+  if (canonical.differences.length > 0 || canonical.tables !== tables)
+    throw new Error(`the sides differ (${canonical.tables} tables): ${canonical.differences.slice(0, 10).join('; ')}`);
 }

@@ -3,138 +3,24 @@
  * made while an application writes, the follower applies it (docs/schema-changes.md), and the
  * run ends with `cutover --wait` GO and every value of both sides compared.
  */
-import type { ChildProcess } from 'node:child_process';
-import mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { followJobId } from '../../src/queue/contract.js';
-import { compareCanonical, type Databases } from '../helpers/compare.js';
-import { startRun, stopProcess, waitUntil } from '../helpers/faults.js';
-import { copyQueue } from '../helpers/queue.js';
-import { startPrivateMariadb, type PrivateMariadb } from '../helpers/private-mariadb.js';
-import { createSandbox, waitForOutput, type Sandbox } from '../helpers/sandbox.js';
+import { stopProcess, waitUntil } from '../helpers/faults.js';
+import {
+  applicationWriter,
+  connect,
+  cutoverAndCompare,
+  followingRun,
+  followJob,
+  followLogs,
+  startFollowing,
+  startWorker,
+  stopFollowing,
+  untilCaughtUp,
+} from '../helpers/following.js';
+import type { Sandbox } from '../helpers/sandbox.js';
 
 let sandbox: Sandbox;
-let server: PrivateMariadb;
-
-function envOf(database: string): NodeJS.ProcessEnv {
-  return {
-    MYSQL_URL: `${server.url}${database}`,
-    MY2PG_SCHEMA: database,
-    MY2PG_STALLED_INTERVAL_MS: '1000',
-    MY2PG_LOCK_DURATION_MS: '3000',
-  };
-}
-
-async function connect(database?: string): Promise<mysql.Connection> {
-  return mysql.createConnection({
-    uri: `${server.url}${database ?? ''}`,
-    multipleStatements: true,
-    dateStrings: true,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    charset: 'utf8mb4',
-  });
-}
-
-function sides(database: string): Databases {
-  return { mysql: () => connect(database), pg: () => sandbox.pg() };
-}
-
-async function startWorker(database: string): Promise<ChildProcess & { output: () => string }> {
-  const worker = sandbox.worker(['--concurrency', '2'], {
-    ...envOf(database),
-    MY2PG_LOG_LEVEL: 'info',
-    MY2PG_LOG_FORMAT: 'json',
-  });
-  await waitForOutput(worker, /workers ready/);
-  return worker;
-}
-
-async function followState(runId: string, schema: string): Promise<{ state: string; failedReason?: string }> {
-  const queue = await copyQueue(sandbox, undefined, schema);
-  try {
-    const state = await queue.getJobState(followJobId(runId));
-    const job = await queue.getJob(followJobId(runId));
-    return { state: job ? state : 'missing', ...(job?.failedReason ? { failedReason: job.failedReason } : {}) };
-  } finally {
-    await queue.closeAll();
-  }
-}
-
-/** The follow job's log lines, joined. */
-async function followLogs(runId: string, schema: string): Promise<string> {
-  const queue = await copyQueue(sandbox, undefined, schema);
-  try {
-    return (await queue.getJobLogs(followJobId(runId))).logs.join('\n');
-  } finally {
-    await queue.closeAll();
-  }
-}
-
-/** A --follow run of a new database `name` (made by `sql`) into the schema of the same name, once its follower runs. */
-async function followingRun(
-  name: string,
-  sql: string,
-  args: string[] = [],
-): Promise<{
-  admin: mysql.Connection;
-  pgc: pg.Client;
-  env: NodeJS.ProcessEnv;
-  worker: ChildProcess & { output: () => string };
-  runId: string;
-}> {
-  const admin = await connect();
-  await admin.query(`CREATE DATABASE ${name}; USE ${name}; ${sql}`);
-  const pgc = await sandbox.pg();
-  await pgc.query(`CREATE SCHEMA ${name}`);
-  const env = envOf(name);
-  const worker = await startWorker(name);
-  const runId = await startRun(sandbox, ['--follow', '--schema', name, ...args], env);
-  await waitUntil(
-    'the follower to start',
-    async () => (await followState(runId, name)).state === 'active',
-    60_000,
-    100,
-  );
-  return { admin, pgc, env, worker, runId };
-}
-
-/** Writes until stopped: each step gets a fresh statement number. */
-/** ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT: what an application's writes are retried on. */
-const RETRIED = new Set([1213, 1205]);
-
-function writer(database: string, step: (my: mysql.Connection, i: number) => Promise<void>) {
-  let running = true;
-  let n = 0;
-  const done = (async () => {
-    const my = await connect(database);
-    try {
-      while (running) {
-        try {
-          await step(my, n);
-        } catch (error) {
-          // An application retries a transaction MySQL chose as a deadlock victim or timed out on a
-          // lock: pt-online-schema-change's triggers and chunk copies lock the helper table's rows
-          // against the application's writes. Any other error ends the writer, and the test.
-          if (!RETRIED.has((error as { errno?: number }).errno ?? 0)) throw error;
-          continue;
-        }
-        n += 1;
-      }
-    } finally {
-      await my.end();
-    }
-  })();
-  return {
-    count: () => n,
-    stop: async () => {
-      running = false;
-      await done;
-      return n;
-    },
-  };
-}
 
 /** Columns of a target table: name → format_type, with NOT NULL and default. */
 async function targetColumns(pgc: pg.Client, schema: string, table: string): Promise<Record<string, string>> {
@@ -145,28 +31,6 @@ async function targetColumns(pgc: pg.Client, schema: string, table: string): Pro
     [`${schema}.${table}`],
   );
   return Object.fromEntries(rows.map((r: { name: string; def: string }) => [r.name, r.def]));
-}
-
-/** Until the follower has applied everything MySQL logged so far (on a timeout, where it stands and why). */
-async function caughtUp(pgc: pg.Client, admin: mysql.Connection, runId: string, schema: string): Promise<void> {
-  const [[master]] = (await admin.query('SHOW MASTER STATUS')) as unknown as [[{ File: string; Position: number }]];
-  const follow = async () =>
-    (await pgc.query('SELECT status, error, binlog_file, binlog_position FROM my2pg.follow WHERE run_id = $1', [runId]))
-      .rows[0];
-  try {
-    await waitUntil(
-      'the follower to catch up',
-      async () => {
-        const row = await follow();
-        return row?.binlog_file === master!.File && Number(row.binlog_position) >= Number(master!.Position);
-      },
-      60_000,
-      100,
-    );
-  } catch (error) {
-    const job = await followState(runId, schema);
-    throw new Error(`${(error as Error).message}: ${JSON.stringify({ follow: await follow(), job })}`);
-  }
 }
 
 /** Until the follower holds at a schema change: its my2pg.follow row (status, error, held). */
@@ -190,35 +54,18 @@ async function heldFollower(
 async function followingAgain(runId: string, schema: string): Promise<void> {
   await waitUntil(
     'the follower to follow again',
-    async () => (await followState(runId, schema)).state === 'active',
+    async () => (await followJob(runId, schema)).state === 'active',
     30_000,
     100,
   );
 }
 
-/** cutover --wait goes, and every value of every table is the same on both sides. */
-async function cutoverAndCompare(
-  env: NodeJS.ProcessEnv,
-  runId: string,
-  database: string,
-  tables: number,
-): Promise<void> {
-  const cut = await sandbox.cli(['cutover', runId, '--wait'], env, 120_000);
-  expect(cut.code, cut.stdout + cut.stderr).toBe(0);
-  expect(cut.stdout).toMatch(/cutover: GO/);
-  const canonical = await compareCanonical(sides(database), { schema: database });
-  expect(canonical.differences).toEqual([]);
-  expect(canonical.tables).toBe(tables);
-}
-
 beforeAll(async () => {
-  sandbox = await createSandbox('followddl');
-  server = await startPrivateMariadb({ serverId: 12 });
+  ({ sandbox } = await startFollowing('followddl', 12));
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop();
-  await sandbox?.dispose();
+  await stopFollowing();
 });
 
 describe('schema changes while following', () => {
@@ -229,7 +76,7 @@ describe('schema changes while following', () => {
        INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_2000;`,
     );
     let added = false;
-    const app = writer('addcol', async (my, i) => {
+    const app = applicationWriter('addcol', async (my, i) => {
       if (i % 3 === 0) await my.query('INSERT INTO t (v) VALUES (?)', [`w${i}`]);
       else if (added && i % 3 === 1) await my.query('UPDATE t SET score = ? WHERE id = ?', [i, 1 + (i % 2000)]);
       else await my.query('UPDATE t SET v = ? WHERE id = ?', [`u${i}`, 1 + ((i * 7) % 2000)]);
@@ -240,13 +87,13 @@ describe('schema changes while following', () => {
     const before = app.count();
     await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
     await app.stop();
-    await caughtUp(pgc, admin, runId, 'addcol');
+    await untilCaughtUp(runId, admin, 'addcol');
     expect(await targetColumns(pgc, 'addcol', 't')).toEqual({
       id: 'integer not null',
       v: 'character varying(20) not null',
       score: 'integer not null default 7',
     });
-    expect((await followState(runId, 'addcol')).state).toBe('active');
+    expect((await followJob(runId, 'addcol')).state).toBe('active');
     expect(await followLogs(runId, 'addcol')).toMatch(
       /schema change applied: ALTER TABLE on followed table t .*column score added/,
     );
@@ -265,7 +112,7 @@ describe('schema changes while following', () => {
        INSERT INTO u SELECT seq, seq FROM seq_1_to_300;`,
     );
     let widened = false;
-    const app = writer('many', async (my, i) => {
+    const app = applicationWriter('many', async (my, i) => {
       const text = widened ? `long value ${i} of many` : `w${i}`;
       if (i % 4 === 0) await my.query('INSERT INTO t (a) VALUES (?)', [text]);
       else if (i % 4 === 1) await my.query('UPDATE t SET a = ? WHERE id = ?', [text, 1 + ((i * 7) % 1000)]);
@@ -276,7 +123,7 @@ describe('schema changes while following', () => {
     // Each change once the follower has applied the one before: rows logged between two changes
     // that alter the column count need binlog_row_metadata=FULL (the next test).
     const step = async (sql: string): Promise<void> => {
-      await caughtUp(pgc, admin, runId, 'many');
+      await untilCaughtUp(runId, admin, 'many');
       const before = app.count();
       await admin.query(sql);
       await waitUntil('writes after the change', async () => app.count() > before + 30, 30_000, 10);
@@ -290,14 +137,14 @@ describe('schema changes while following', () => {
     await step('ALTER TABLE many.t CHANGE d d BIGINT NULL');
     await step('TRUNCATE TABLE many.u');
     await app.stop();
-    await caughtUp(pgc, admin, runId, 'many');
+    await untilCaughtUp(runId, admin, 'many');
     expect(await targetColumns(pgc, 'many', 't')).toEqual({
       id: 'integer not null',
       a: 'character varying(40)',
       c2: 'character varying(20)',
       d: 'bigint',
     });
-    expect((await followState(runId, 'many')).state).toBe('active');
+    expect((await followJob(runId, 'many')).state).toBe('active');
     const logs = await followLogs(runId, 'many');
     for (const change of [
       'column b dropped',
@@ -330,7 +177,7 @@ describe('schema changes while following', () => {
        INSERT INTO t (e) SELECT IF(seq % 2, 'b', 'd') FROM seq_1_to_1000;`,
     );
     let labels = ['b', 'd'];
-    const app = writer('enumlab', async (my, i) => {
+    const app = applicationWriter('enumlab', async (my, i) => {
       const label = labels[i % labels.length]!;
       if (i % 2 === 0) await my.query('INSERT INTO t (e) VALUES (?)', [label]);
       else await my.query('UPDATE t SET e = ? WHERE id = ?', [label, 1 + ((i * 7) % 1000)]);
@@ -341,13 +188,13 @@ describe('schema changes while following', () => {
     const before = app.count();
     await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
     await app.stop();
-    await caughtUp(pgc, admin, runId, 'enumlab');
+    await untilCaughtUp(runId, admin, 'enumlab');
     const range = await pgc.query(
       `SELECT enum_range(NULL::enumlab.t_e)::text[] AS labels, (SELECT count(*)::int FROM enumlab.t WHERE e IN ('a', 'c', 'it''s')) AS n`,
     );
     expect(range.rows[0].labels).toEqual(['a', 'b', 'c', 'd', "it's"]);
     expect(range.rows[0].n).toBeGreaterThan(0);
-    expect((await followState(runId, 'enumlab')).state).toBe('active');
+    expect((await followJob(runId, 'enumlab')).state).toBe('active');
     expect(await followLogs(runId, 'enumlab')).toMatch(
       /schema change applied: ALTER TABLE on followed table t .*column e: ENUM label a, c, it's added/,
     );
@@ -370,7 +217,7 @@ describe('schema changes while following', () => {
        INSERT INTO p SELECT seq, seq FROM seq_1_to_500;
        INSERT INTO c (p_id, q_id) SELECT 1 + seq % 500, 1 + seq % 400 FROM seq_1_to_2000;`,
     );
-    const app = writer('fkeys', async (my, i) => {
+    const app = applicationWriter('fkeys', async (my, i) => {
       if (i % 4 === 0)
         await my.query('INSERT INTO p VALUES (?, ?) ON DUPLICATE KEY UPDATE v = v + 1', [500 + (i % 300), i]);
       else if (i % 4 === 1) await my.query('INSERT INTO c (p_id, q_id) VALUES (?, ?)', [1 + (i % 500), 1 + (i % 450)]);
@@ -378,7 +225,7 @@ describe('schema changes while following', () => {
       else await my.query('DELETE FROM c WHERE id = ?', [1 + ((i * 13) % 2000)]);
     });
     const step = async (sql: string): Promise<void> => {
-      await caughtUp(pgc, admin, runId, 'fkeys');
+      await untilCaughtUp(runId, admin, 'fkeys');
       const before = app.count();
       await admin.query(sql);
       await waitUntil('writes after the change', async () => app.count() > before + 60, 30_000, 10);
@@ -387,8 +234,8 @@ describe('schema changes while following', () => {
     await step('ALTER TABLE fkeys.c ADD CONSTRAINT fk_new FOREIGN KEY (q_id) REFERENCES p (id)');
     await step('ALTER TABLE fkeys.c DROP FOREIGN KEY fk_old');
     await app.stop();
-    await caughtUp(pgc, admin, runId, 'fkeys');
-    expect((await followState(runId, 'fkeys')).state).toBe('active');
+    await untilCaughtUp(runId, admin, 'fkeys');
+    expect((await followJob(runId, 'fkeys')).state).toBe('active');
     const logs = await followLogs(runId, 'fkeys');
     expect(logs).toContain('foreign key fk_new added (validated by finalize at cutover)');
     expect(logs).toContain('foreign key fk_old dropped');
@@ -420,7 +267,7 @@ describe('schema changes while following', () => {
        INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_3000;`,
     );
     let swapped = false;
-    const app = writer('swap', async (my, i) => {
+    const app = applicationWriter('swap', async (my, i) => {
       if (i % 4 === 0) await my.query('INSERT INTO t (v) VALUES (?)', [`w${i}`]);
       else if (i % 4 === 1) await my.query('UPDATE t SET v = ? WHERE id = ?', [`u${i}`, 1 + ((i * 7) % 3000)]);
       else if (i % 4 === 2) await my.query('DELETE FROM t WHERE id = ?', [1 + ((i * 13) % 3000)]);
@@ -452,13 +299,13 @@ describe('schema changes while following', () => {
     const before = app.count();
     await waitUntil('writes after the change', async () => app.count() > before + 100, 30_000, 20);
     await app.stop();
-    await caughtUp(pgc, admin, runId, 'swap');
+    await untilCaughtUp(runId, admin, 'swap');
     expect(await targetColumns(pgc, 'swap', 't')).toEqual({
       id: 'integer not null',
       v: 'character varying(20) not null',
       score: 'integer not null default 7',
     });
-    expect((await followState(runId, 'swap')).state).toBe('active');
+    expect((await followJob(runId, 'swap')).state).toBe('active');
     expect(await followLogs(runId, 'swap')).toMatch(
       /schema change applied: RENAME TABLE on followed table t .*: column score added/,
     );
@@ -477,7 +324,7 @@ describe('schema changes while following', () => {
        INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_2000;`,
     );
     let upgraded = false;
-    const app = writer('alembic', async (my, i) => {
+    const app = applicationWriter('alembic', async (my, i) => {
       if (i % 3 === 0) await my.query('INSERT INTO t (v) VALUES (?)', [`w${i}`]);
       else if (upgraded && i % 3 === 1) await my.query('UPDATE t SET note = ? WHERE id = ?', [`n${i}`, 1 + (i % 2000)]);
       else await my.query('UPDATE t SET v = ? WHERE id = ?', [`u${i}`, 1 + ((i * 7) % 2000)]);
@@ -485,7 +332,7 @@ describe('schema changes while following', () => {
     await waitUntil('writes before the upgrade', async () => app.count() > 50, 30_000, 20);
     // What `alembic upgrade head` sends MySQL for op.add_column and op.create_index: the DDL
     // commits by itself, the version row in the migration's transaction.
-    const alembic = await mysql.createConnection({ uri: `${server.url}alembic` });
+    const alembic = await connect('alembic');
     await alembic.query('BEGIN');
     await alembic.query('ALTER TABLE t ADD COLUMN note VARCHAR(40) NULL');
     await alembic.query('CREATE INDEX ix_t_note ON t (note)');
@@ -498,11 +345,11 @@ describe('schema changes while following', () => {
     const before = app.count();
     await waitUntil('writes after the upgrade', async () => app.count() > before + 100, 30_000, 20);
     // A later migration's op.create_index alone, the follower caught up: no ALTER brings it along.
-    await caughtUp(pgc, admin, runId, 'alembic');
+    await untilCaughtUp(runId, admin, 'alembic');
     await admin.query('CREATE INDEX ix_t_v ON alembic.t (v)');
     await app.stop();
-    await caughtUp(pgc, admin, runId, 'alembic');
-    expect((await followState(runId, 'alembic')).state).toBe('active');
+    await untilCaughtUp(runId, admin, 'alembic');
+    expect((await followJob(runId, 'alembic')).state).toBe('active');
     const logs = await followLogs(runId, 'alembic');
     expect(logs).toMatch(/schema change applied: ALTER TABLE on followed table t .*column note added/);
     // Met as a statement of its own (the catalog already showed it at the ALTER, or not yet).
@@ -528,12 +375,12 @@ describe('schema changes while following', () => {
       `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL);
        INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_300;`,
     );
-    await caughtUp(pgc, admin, runId, 'swapread');
+    await untilCaughtUp(runId, admin, 'swapread');
     // pt-online-schema-change's helper table, made before the snapshot (as the copy makes it long before its last chunk).
     await admin.query(`USE swapread; CREATE TABLE _t_new LIKE t;
       ALTER TABLE _t_new ADD COLUMN score INT NOT NULL DEFAULT 7;
       INSERT IGNORE INTO _t_new (id, v) SELECT id, v FROM t LOCK IN SHARE MODE;`);
-    await caughtUp(pgc, admin, runId, 'swapread');
+    await untilCaughtUp(runId, admin, 'swapread');
     const locker = await sandbox.pg();
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE swapread.t IN ACCESS EXCLUSIVE MODE');
@@ -554,8 +401,8 @@ describe('schema changes while following', () => {
       INSERT INTO t (v, score) VALUES ('after', 1);`);
     await locker.query('COMMIT');
     await locker.end();
-    await caughtUp(pgc, admin, runId, 'swapread');
-    expect((await followState(runId, 'swapread')).state).toBe('active');
+    await untilCaughtUp(runId, admin, 'swapread');
+    expect((await followJob(runId, 'swapread')).state).toBe('active');
     const rows = await pgc.query(
       "SELECT v FROM swapread.t WHERE v IN ('inserted-1', 'inserted-2', 'after') ORDER BY id",
     );
@@ -574,7 +421,7 @@ describe('schema changes while following', () => {
     );
     await admin.query(`SET GLOBAL binlog_row_metadata = 'FULL'`);
     try {
-      await caughtUp(pgc, admin, runId, 'quick');
+      await untilCaughtUp(runId, admin, 'quick');
       // Away while the changes and the rows around them are written: it meets them all behind.
       await stopProcess(worker, 'SIGTERM', 30_000);
       await admin.query(`USE quick;
@@ -584,8 +431,8 @@ describe('schema changes while following', () => {
         INSERT INTO t (a, c) VALUES ('new', 'c-new');
         ALTER TABLE t RENAME COLUMN c TO c2;
         UPDATE t SET c2 = CONCAT(c2, '!') WHERE id BETWEEN 140 AND 200;`);
-      const again = await startWorker('quick');
-      await caughtUp(pgc, admin, runId, 'quick');
+      const again = await startWorker('quick', 'quick');
+      await untilCaughtUp(runId, admin, 'quick');
       expect(await targetColumns(pgc, 'quick', 't')).toEqual({
         id: 'integer not null',
         a: 'character varying(10)',
@@ -608,7 +455,7 @@ describe('schema changes while following', () => {
       'twice',
       `CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); INSERT INTO t SELECT seq, seq FROM seq_1_to_500;`,
     );
-    await caughtUp(pgc, admin, runId, 'twice');
+    await untilCaughtUp(runId, admin, 'twice');
     // The follower is away while both statements and the rows between them are written.
     await stopProcess(worker, 'SIGTERM', 30_000).catch((error: Error) => {
       throw new Error(`${error.message}: ${worker.output().slice(-5000)}`);
@@ -623,10 +470,10 @@ describe('schema changes while following', () => {
       ALTER TABLE t DROP COLUMN tmp;
       INSERT INTO t VALUES (503, 503);
       DELETE FROM t WHERE id = 2;`);
-    const again = await startWorker('twice');
-    await caughtUp(pgc, admin, runId, 'twice');
+    const again = await startWorker('twice', 'twice');
+    await untilCaughtUp(runId, admin, 'twice');
     expect(await targetColumns(pgc, 'twice', 't')).toEqual({ id: 'integer not null', v: 'integer not null' });
-    expect((await followState(runId, 'twice')).state).toBe('active');
+    expect((await followJob(runId, 'twice')).state).toBe('active');
     await cutoverAndCompare(env, runId, 'twice', 1);
     await admin.query(`SET GLOBAL binlog_row_metadata = 'MINIMAL'`);
     await admin.end();
@@ -640,7 +487,7 @@ describe('schema changes while following', () => {
       `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL);
        INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_500;`,
     );
-    const app = writer('narrow', async (my, i) => {
+    const app = applicationWriter('narrow', async (my, i) => {
       if (i % 2 === 0) await my.query('INSERT INTO t (v) VALUES (?)', [`w${i % 1000}`]);
       else await my.query('UPDATE t SET v = ? WHERE id = ?', [`u${i % 1000}`, 1 + ((i * 7) % 500)]);
     });
@@ -671,7 +518,7 @@ describe('schema changes while following', () => {
     await pgc.query('ALTER TABLE narrow.t ALTER COLUMN v TYPE varchar(5)');
     const resumed = sandbox.cli(['resume', runId], env, 120_000);
     await followingAgain(runId, 'narrow');
-    await caughtUp(pgc, admin, runId, 'narrow');
+    await untilCaughtUp(runId, admin, 'narrow');
     await cutoverAndCompare(env, runId, 'narrow', 1);
     expect((await resumed).code).toBe(0);
     await admin.end();
@@ -688,7 +535,7 @@ describe('schema changes while following', () => {
     await admin.query('USE droptab; UPDATE t SET v = v + 1 WHERE id <= 10');
     // Read before the DROP: the binary log reader cannot read rows of a table MySQL no longer has
     // (docs/schema-changes.md, "Not applied yet").
-    await caughtUp(pgc, admin, runId, 'droptab');
+    await untilCaughtUp(runId, admin, 'droptab');
     await admin.query('USE droptab; DROP TABLE t; INSERT INTO u VALUES (11);');
     const held = await heldFollower(pgc, runId);
     expect(held.error).toMatch(
@@ -705,7 +552,7 @@ describe('schema changes while following', () => {
     const resumed = sandbox.cli(['resume', runId, '--skip-table', 't'], env, 120_000);
     await followingAgain(runId, 'droptab');
     await admin.query('USE droptab; INSERT INTO u VALUES (12), (13); DELETE FROM u WHERE id = 3;');
-    await caughtUp(pgc, admin, runId, 'droptab');
+    await untilCaughtUp(runId, admin, 'droptab');
     const runTables = await pgc.query('SELECT table_name FROM my2pg.run_tables WHERE run_id = $1', [runId]);
     expect(runTables.rows).toEqual([{ table_name: 'u' }]);
     await cutoverAndCompare(env, runId, 'droptab', 1);
@@ -717,6 +564,10 @@ describe('schema changes while following', () => {
     const done = await resumed;
     expect(done.code, done.stdout + done.stderr).toBe(0);
     expect(done.stderr).toMatch(/table t dropped from the run: no longer followed, verified or counted at cutover/);
+    // A lasting record: status names the table, when and why, after the cutover too.
+    expect((await sandbox.cli(['status', runId], env)).stdout).toMatch(
+      /skipped: t, dropped from the run while following \(resume --skip-table\) at \S+: DROP TABLE of a followed table is not applied while following/,
+    );
     await admin.end();
     await pgc.end();
     await stopProcess(worker);
@@ -728,7 +579,7 @@ describe('schema changes while following', () => {
       `CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL); CREATE TABLE u (id INT PRIMARY KEY, w INT NOT NULL);
        INSERT INTO t SELECT seq, seq FROM seq_1_to_300; INSERT INTO u SELECT seq, seq FROM seq_1_to_10;`,
     );
-    await caughtUp(pgc, admin, runId, 'dropbehind');
+    await untilCaughtUp(runId, admin, 'dropbehind');
     // Away while t's rows and the DROP are written: the binary log reader meets rows of a table
     // MySQL's catalog no longer has (binlog_row_metadata is MINIMAL).
     await stopProcess(worker, 'SIGTERM', 30_000);
@@ -737,7 +588,7 @@ describe('schema changes while following', () => {
       UPDATE t SET v = v + 1 WHERE id <= 10; INSERT INTO t VALUES (301, 301);
       DROP TABLE t;
       INSERT INTO u SELECT seq, seq FROM seq_16_to_20;`);
-    const again = await startWorker('dropbehind');
+    const again = await startWorker('dropbehind', 'dropbehind');
     const held = await heldFollower(pgc, runId, 60_000);
     expect(held.error).toMatch(
       /^held at DROP TABLE on followed table t at binlog\.\d+:\d+ \(\(rows of t logged before a DROP TABLE the follower has not reached: MySQL's catalog no longer has the table.*\): DROP TABLE of a followed table is not applied/,
@@ -747,7 +598,7 @@ describe('schema changes while following', () => {
     const job = await waitUntil(
       'the follow job to fail for good',
       async () => {
-        const j = await followState(runId, 'dropbehind');
+        const j = await followJob(runId, 'dropbehind');
         return j.state === 'failed' ? j : undefined;
       },
       30_000,
@@ -772,7 +623,7 @@ describe('schema changes while following', () => {
     // Dropped from the run, the follower reads on past t's rows and the DROP: u arrives whole.
     const skipped = sandbox.cli(['resume', runId, '--skip-table', 't'], env, 120_000);
     await followingAgain(runId, 'dropbehind');
-    await caughtUp(pgc, admin, runId, 'dropbehind');
+    await untilCaughtUp(runId, admin, 'dropbehind');
     await cutoverAndCompare(env, runId, 'dropbehind', 1);
     expect((await pgc.query('SELECT count(*)::int AS n FROM dropbehind.u')).rows[0].n).toBe(20);
     expect((await skipped).code).toBe(0);
@@ -799,7 +650,7 @@ describe('schema changes while following', () => {
     await pgc.query('ALTER TABLE holdall.t ADD COLUMN w integer');
     const resumed = sandbox.cli(['resume', runId], env, 120_000);
     await followingAgain(runId, 'holdall');
-    await caughtUp(pgc, admin, runId, 'holdall');
+    await untilCaughtUp(runId, admin, 'holdall');
     await cutoverAndCompare(env, runId, 'holdall', 1);
     expect((await resumed).code).toBe(0);
     await admin.end();

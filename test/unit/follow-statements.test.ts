@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SourceTable } from '../../src/dialect/mysql/catalog.js';
 import { cascadingKeysOf } from '../../src/follow/cascades.js';
-import { ddlOnFollowedTable, swappedIn } from '../../src/follow/ddl-statement.js';
+import { createdTable, ddlOnFollowedTable, renamedTo, swappedIn } from '../../src/follow/ddl-statement.js';
 
 describe('DDL on a followed table', () => {
   const followed = new Set(['orders', 'users', 'Weird`T']);
@@ -115,5 +115,33 @@ describe('the swap of an online schema change tool', () => {
     expect(swappedIn('RENAME TABLE orders TO old.orders, other.x TO orders', 'orders', 'shop')).toBeNull();
     expect(swappedIn('RENAME TABLE users TO _users_old, _users_new TO users', 'orders', 'shop')).toBeNull();
     expect(swappedIn('ALTER TABLE orders RENAME TO x', 'orders', 'shop')).toBeNull();
+  });
+});
+
+describe('tables made and renamed', () => {
+  it('names the table a plain CREATE TABLE makes in the followed database', () => {
+    expect(createdTable('CREATE TABLE n (id INT PRIMARY KEY)', 'shop', 'shop')).toBe('n');
+    expect(createdTable('create table if not exists `shop`.`New T` like orders', 'shop', null)).toBe('New T');
+    expect(createdTable('/* app */ CREATE TABLE n2 SELECT * FROM orders', 'shop', 'shop')).toBe('n2');
+    // Not in the followed database, temporary, or a replacement (ddlOnFollowedTable's): none.
+    expect(createdTable('CREATE TABLE other.n (id INT)', 'shop', 'shop')).toBeNull();
+    expect(createdTable('CREATE TABLE n (id INT)', 'shop', 'other')).toBeNull();
+    expect(createdTable('CREATE TEMPORARY TABLE n (id INT)', 'shop', 'shop')).toBeNull();
+    expect(createdTable('CREATE OR REPLACE TABLE n (id INT)', 'shop', 'shop')).toBeNull();
+    expect(createdTable('ALTER TABLE n ADD x INT', 'shop', 'shop')).toBeNull();
+  });
+
+  it('follows a followed table through a RENAME TABLE, its chain and its database', () => {
+    expect(renamedTo('RENAME TABLE orders TO orders2', 'orders', 'shop')).toEqual({ schema: null, name: 'orders2' });
+    expect(renamedTo('RENAME TABLE `shop`.`orders` TO `shop`.`o`, o TO o2', 'orders', 'shop')).toEqual({
+      schema: null,
+      name: 'o2',
+    });
+    expect(renamedTo('RENAME TABLE a TO b, Orders TO x', 'orders', 'shop')).toEqual({ schema: null, name: 'x' });
+    expect(renamedTo('RENAME TABLE orders TO old.orders', 'orders', 'shop')).toEqual({ schema: 'old', name: 'orders' });
+    // Not renamed, or the swap of an online schema change tool (applied as a difference): null.
+    expect(renamedTo('RENAME TABLE users TO users2', 'orders', 'shop')).toBeNull();
+    expect(renamedTo('RENAME TABLE orders TO _orders_old, _orders_new TO orders', 'orders', 'shop')).toBeNull();
+    expect(renamedTo('ALTER TABLE orders ADD x INT', 'orders', 'shop')).toBeNull();
   });
 });
