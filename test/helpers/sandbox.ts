@@ -39,8 +39,8 @@ export interface Sandbox {
     extraEnv?: NodeJS.ProcessEnv,
     timeoutMs?: number,
   ): Promise<{ code: number | null; stdout: string; stderr: string }>;
-  /** Starts `my2pg worker` in the background. */
-  worker(args?: string[], extraEnv?: NodeJS.ProcessEnv): ChildProcess & { output: () => string };
+  /** Starts `my2pg worker` in the background (in the repository's directory unless `cwd` says). */
+  worker(args?: string[], extraEnv?: NodeJS.ProcessEnv, cwd?: string): ChildProcess & { output: () => string };
   dispose(): Promise<void>;
 }
 
@@ -121,9 +121,9 @@ export async function createSandbox(label: string): Promise<Sandbox> {
         });
       });
     },
-    worker(args = [], extraEnv = {}) {
+    worker(args = [], extraEnv = {}, cwd = ROOT) {
       const child = spawn(process.execPath, [BIN, 'worker', ...args], {
-        cwd: ROOT,
+        cwd,
         env: { ...env, ...extraEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
