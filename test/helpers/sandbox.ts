@@ -11,7 +11,8 @@ import { testQueueBackend } from './services.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/my2pg.js', import.meta.url));
 
-function withDatabase(url: string, database: string): string {
+/** The URL with another database in its path. */
+export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
