@@ -15,6 +15,7 @@ import { readTargetScope, type QueueNames } from '../src/queue/target-scope.js';
 import { withPgClient } from '../src/dialect/postgres/connection.js';
 import { WorkerStoppingError } from '../src/state/run-cancellation.js';
 import { closeAll, openSource, openTarget } from '../src/run/open-databases.js';
+import { checkWorkerFits } from '../src/run/worker-fit.js';
 import { createShutdown, settleWithin } from '../src/core/shutdown.js';
 import type { InProcessPool } from '../src/queue/in-process-pool.js';
 
@@ -75,6 +76,8 @@ export async function startWorkerPool(config: Config, options: WorkerPoolOptions
       queues = options.queues;
     } else {
       const scope = await withPgClient(target, (client) => readTargetScope(client, config.schema));
+      const misfit = await checkWorkerFits(source, target, config.schema);
+      if (misfit !== undefined) options.logger.warn(misfit);
       await backend.registerTarget(scope);
       queues = scope.queues;
     }

@@ -61,7 +61,7 @@ async function readRunCatalog(source: DataSource, target: DataSource, runId: str
     (sources ??= readSourceCatalog(
       source,
       tables.map((t) => t.tableName),
-    ));
+    ).then((catalog) => sameDatabase(catalog, run)));
   const targetTables = (): Promise<Map<string, TargetTable>> =>
     (targets ??= withPgClient(target, (client) =>
       readTargetTables(
@@ -117,4 +117,18 @@ export async function loadTablePair(
     );
   }
   return { sourceTable, targetTable };
+}
+
+/**
+ * A worker reads the source database its own MYSQL_URL names (or its migration file's
+ * `databases` entry for the run's schema): on another host, nothing else tells it the run's. A
+ * worker pointed at another database would copy that one's tables, so its jobs fail for good,
+ * saying which database the run reads.
+ */
+function sameDatabase(catalog: SourceCatalog, run: RunRow): SourceCatalog {
+  if (catalog.database === run.sourceDatabase) return catalog;
+  const named = catalog.database ? `names database ${catalog.database}` : 'names no database';
+  throw new PermanentError(
+    `run ${run.id} copies MySQL database ${run.sourceDatabase}, but this worker's source URL (MYSQL_URL, --source or its migration file) ${named}: point it at ${run.sourceDatabase} and retry the run`,
+  );
 }

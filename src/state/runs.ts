@@ -97,6 +97,16 @@ export async function listRunningRuns(client: PoolClient, schema: string): Promi
   return runs.rows.map((r) => ({ id: r.id, createdAt: r.created_at, options: parseRunOptions(r.options) }));
 }
 
+/** The runs of a target recorded as running, in every schema (none before the state schema exists). */
+export async function listRunningRunsOfTarget(
+  target: DataSource,
+): Promise<{ id: string; targetSchema: string; sourceDatabase: string }[]> {
+  if (!(await stateSchemaExists(target))) return [];
+  return target.query(
+    `SELECT id, target_schema AS "targetSchema", source_database AS "sourceDatabase" FROM ${RUNS} WHERE status = 'running' ORDER BY created_at DESC`,
+  );
+}
+
 /**
  * Marks a run cancelled unless it has already finished; returns the status it had. One
  * statement, so a finalize that records its outcome at the same moment wins or loses whole.

@@ -11,7 +11,8 @@ import { testQueueBackend } from './services.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/my2pg.js', import.meta.url));
 
-function withDatabase(url: string, database: string): string {
+/** The URL with another database in its path. */
+export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
@@ -39,8 +40,8 @@ export interface Sandbox {
     extraEnv?: NodeJS.ProcessEnv,
     timeoutMs?: number,
   ): Promise<{ code: number | null; stdout: string; stderr: string }>;
-  /** Starts `my2pg worker` in the background. */
-  worker(args?: string[], extraEnv?: NodeJS.ProcessEnv): ChildProcess & { output: () => string };
+  /** Starts `my2pg worker` in the background (in the repository's directory unless `cwd` says). */
+  worker(args?: string[], extraEnv?: NodeJS.ProcessEnv, cwd?: string): ChildProcess & { output: () => string };
   dispose(): Promise<void>;
 }
 
@@ -121,9 +122,9 @@ export async function createSandbox(label: string): Promise<Sandbox> {
         });
       });
     },
-    worker(args = [], extraEnv = {}) {
+    worker(args = [], extraEnv = {}, cwd = ROOT) {
       const child = spawn(process.execPath, [BIN, 'worker', ...args], {
-        cwd: ROOT,
+        cwd,
         env: { ...env, ...extraEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
