@@ -40,14 +40,17 @@ async function pgOf(): Promise<pg.Client> {
 /** A table whose copy lasts a few seconds: PostgreSQL sleeps 0.1 s every 10 000 rows. */
 async function createSlowTable(table: string): Promise<void> {
   const my = await mysqlOf();
-  await my.query(`CREATE TABLE \`${table}\` (id INT PRIMARY KEY, a INT NOT NULL, b VARCHAR(24), c DATETIME NULL)`);
+  // About 50 MB: far more than the sockets between MariaDB and the worker buffer, so MariaDB is
+  // still sending when the copy is in its middle (with 8 MB it had once sent everything already,
+  // and its restart cost the copy nothing).
+  await my.query(`CREATE TABLE \`${table}\` (id INT PRIMARY KEY, a INT NOT NULL, b VARCHAR(240), c DATETIME NULL)`);
   await my.query(
-    `INSERT INTO \`${table}\` SELECT seq, seq * 7 % 1000, CONCAT('row-', seq), IF(seq % 10 = 0, NULL, '2024-01-01' + INTERVAL seq SECOND) FROM seq_1_to_${ROWS}`,
+    `INSERT INTO \`${table}\` SELECT seq, seq * 7 % 1000, CONCAT('row-', seq, REPEAT('x', 220)), IF(seq % 10 = 0, NULL, '2024-01-01' + INTERVAL seq SECOND) FROM seq_1_to_${ROWS}`,
   );
   await my.end();
   const pgc = await pgOf();
   await pgc.query(
-    `CREATE TABLE "${table}" (id integer PRIMARY KEY, a integer NOT NULL, b varchar(24), c timestamp NULL)`,
+    `CREATE TABLE "${table}" (id integer PRIMARY KEY, a integer NOT NULL, b varchar(240), c timestamp NULL)`,
   );
   await pgc.query(`CREATE OR REPLACE FUNCTION slow_copy() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN PERFORM pg_sleep(0.1); RETURN NEW; END $$`);
@@ -75,6 +78,27 @@ async function waitMidCopy(): Promise<void> {
     },
     60_000,
     25,
+  );
+}
+
+/** Waits until MariaDB is still executing the copy's read of `table` (it has not sent every row yet). */
+async function waitMariadbSending(table: string): Promise<void> {
+  await waitUntil(
+    `MariaDB still sending ${table}`,
+    async () => {
+      const my = await mysqlOf();
+      try {
+        const [rows] = (await my.query(
+          `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND COMMAND = 'Query' AND INFO LIKE ?`,
+          [`%${table}%`],
+        )) as unknown as [{ n: number | string }[]];
+        return Number(rows[0]?.n) > 0;
+      } finally {
+        await my.end();
+      }
+    },
+    30_000,
+    10,
   );
 }
 
@@ -132,6 +156,7 @@ describe('services restarting under a worker', () => {
   it('MariaDB restarts mid-copy: the worker stays up, the retry ends exact', async () => {
     const runId = await startRun(sandbox, ['--tables', 'mysql_restart'], env);
     await waitMidCopy();
+    await waitMariadbSending('mysql_restart');
     await maria.restart();
     await expectRunExact(runId, 'mysql_restart', 2);
   });
